@@ -1,0 +1,3 @@
+namespace LinqStream.Testing;
+/// <summary>x</summary>
+public static class Placeholder { }
