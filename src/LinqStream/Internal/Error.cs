@@ -1,0 +1,14 @@
+namespace LinqStream.Internal;
+
+/// <summary>Builds the exceptions LinqStream throws or sends downstream.</summary>
+internal static class Error
+{
+    public static QueryExecutionException OperatorFailed(string op, string expression, Exception inner) =>
+        inner as QueryExecutionException ?? new QueryExecutionException(Strings.OperatorFailed(op, expression, inner), inner) { Operator = op, Expression = expression };
+
+    public static QueryExecutionException SourceFailed(string source, long position, Exception inner) =>
+        new(Strings.SourceFailed(source, position, inner), inner) { Operator = "From" };
+
+    public static QueryExecutionException EventTimeFailed(string source, long position, Exception inner) =>
+        new(Strings.EventTimeFailed(source, position, inner), inner) { Operator = "From" };
+}

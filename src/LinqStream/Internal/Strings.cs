@@ -1,0 +1,28 @@
+using System.Globalization;
+
+namespace LinqStream.Internal;
+
+/// <summary>Every message users read, in one place so the tone can be reviewed together.</summary>
+internal static class Strings
+{
+    private static string F(string format, params object?[] args) => string.Format(CultureInfo.InvariantCulture, format, args);
+
+    public static string OperatorFailed(string op, string expression, Exception inner) =>
+        F("The expression '{0}' in '{1}' threw {2}: {3} The query stopped; handle the case inside the expression, or filter the events that cause it before '{1}'.",
+          expression, op, inner.GetType().Name, inner.Message);
+
+    public static string LateEventThrow(string source, long position, TimeSpan lateness, long eventTicks, long watermark) =>
+        F("Event {0} of source '{1}' is {2} late: its time {3:O} is before the watermark {4:O}. The ingress policy is 'Throw'. " +
+          "Choose IngressPolicy.Reorder(maxDelay) with a maxDelay of at least {2} to sort such events, IngressPolicy.Drop to drop them, or IngressPolicy.Adjust to move them to the watermark.",
+          position, source, lateness, Temporal.Ticks.ToDateTimeOffset(eventTicks), Temporal.Ticks.ToDateTimeOffset(watermark));
+
+    public static string SourceFailed(string source, long position, Exception inner) =>
+        F("Source '{0}' failed after {1} events: {2}: {3}", source, position, inner.GetType().Name, inner.Message);
+
+    public static string EventTimeFailed(string source, long position, Exception inner) =>
+        F("The event-time selector of source '{0}' threw {1} on event {2}: {3} Make the selector total (no nulls, no parsing that can fail), or clean the input first.",
+          source, inner.GetType().Name, position, inner.Message);
+
+    public static string NotFinite(string method) =>
+        F("'{0}' waits for the stream to end, but a live source never ends on its own. Pass a CancellationToken, or use Subscribe or ToAsyncEnumerable.", method);
+}

@@ -1,0 +1,31 @@
+using LinqStream.Runtime;
+
+namespace LinqStream.Physical.Pipeline;
+
+/// <summary>The physical node of a filter/projection chain (one step, or several fused into one kernel).</summary>
+internal sealed class PipelineStream<TIn, TOut> : PhysicalStream<TOut>
+{
+    private readonly PhysicalStream<TIn> _source;
+    private readonly IReadOnlyList<PipelineStep> _steps;
+    private readonly Action<TIn[], ulong[], TOut[]?, int> _kernel;
+
+    public PipelineStream(PhysicalStream<TIn> source, IReadOnlyList<PipelineStep> steps)
+    {
+        _source = source;
+        _steps = steps;
+        _kernel = PipelineKernel.Compile<TIn, TOut>(steps);
+    }
+
+    public IReadOnlyList<PipelineStep> Steps => _steps;
+
+    public override string Name => _steps.Count == 1 ? _steps[0].OperatorName : "Fused[" + string.Join(" > ", _steps.Select(s => s.OperatorName)) + "]";
+
+    public override string Detail => string.Join(" > ", _steps.Select(s => s.Lambda.ToString()));
+
+    public override IReadOnlyList<PhysicalNode> Inputs => [_source];
+
+    public override void Connect(IStreamObserver<TOut> downstream, QueryContext context) =>
+        _source.Connect(
+            new PipelineOperator<TIn, TOut>(downstream, context, _kernel, PipelineKernel.HasProjection(_steps), Name, Detail),
+            context);
+}

@@ -1,0 +1,121 @@
+namespace LinqStream.Runtime.Egress;
+
+/// <summary>The end of a query: hands each present event's payload to an <see cref="IObserver{T}"/>.</summary>
+internal sealed class ObserverSink<T> : IStreamObserver<T>
+{
+    private readonly IObserver<T> _observer;
+    private readonly BatchPool<T> _pool;
+    private bool _done;
+
+    public ObserverSink(IObserver<T> observer, QueryContext context)
+    {
+        _observer = observer;
+        _pool = context.Pool<T>();
+    }
+
+    public void OnBatch(EventBatch<T> batch)
+    {
+        try
+        {
+            if (_done)
+            {
+                return;
+            }
+
+            var payload = batch.Payload;
+            int count = batch.Count;
+            for (int i = 0; i < count; i++)
+            {
+                if (!batch.IsAbsent(i))
+                {
+                    _observer.OnNext(payload[i]);
+                }
+            }
+        }
+        finally
+        {
+            _pool.Return(batch);
+        }
+    }
+
+    public void OnWatermark(long watermark)
+    {
+    }
+
+    public void OnCompleted()
+    {
+        if (!_done)
+        {
+            _done = true;
+            _observer.OnCompleted();
+        }
+    }
+
+    public void OnError(Exception error)
+    {
+        if (!_done)
+        {
+            _done = true;
+            _observer.OnError(error);
+        }
+    }
+}
+
+/// <summary>The end of a query that shows lifetimes: each present event as a <see cref="StreamEvent{T}"/>.</summary>
+internal sealed class StreamEventSink<T> : IStreamObserver<T>
+{
+    private readonly IObserver<StreamEvent<T>> _observer;
+    private readonly BatchPool<T> _pool;
+    private bool _done;
+
+    public StreamEventSink(IObserver<StreamEvent<T>> observer, QueryContext context)
+    {
+        _observer = observer;
+        _pool = context.Pool<T>();
+    }
+
+    public void OnBatch(EventBatch<T> batch)
+    {
+        try
+        {
+            if (_done)
+            {
+                return;
+            }
+
+            for (int i = 0; i < batch.Count; i++)
+            {
+                if (!batch.IsAbsent(i))
+                {
+                    _observer.OnNext(new StreamEvent<T>(batch.Start[i], batch.End[i], batch.Payload[i]));
+                }
+            }
+        }
+        finally
+        {
+            _pool.Return(batch);
+        }
+    }
+
+    public void OnWatermark(long watermark)
+    {
+    }
+
+    public void OnCompleted()
+    {
+        if (!_done)
+        {
+            _done = true;
+            _observer.OnCompleted();
+        }
+    }
+
+    public void OnError(Exception error)
+    {
+        if (!_done)
+        {
+            _done = true;
+            _observer.OnError(error);
+        }
+    }
+}

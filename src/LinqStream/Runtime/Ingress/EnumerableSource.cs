@@ -1,0 +1,153 @@
+using System.Runtime.InteropServices;
+
+namespace LinqStream.Runtime.Ingress;
+
+/// <summary>Replays an <see cref="IEnumerable{T}"/> as fast as the CPU allows, one batch per step.</summary>
+/// <remarks>Arrays and lists are copied a batch at a time; other sequences are enumerated.</remarks>
+internal sealed class EnumerableSource<T> : SourceDriver
+{
+    private readonly IEnumerable<T> _source;
+    private readonly EventTime<T> _time;
+    private readonly IngressOrderer<T> _orderer;
+    private readonly BatchPool<T> _pool;
+    private readonly QueryContext _context;
+    private readonly string _name;
+    private IEnumerator<T>? _enumerator;
+    private int _offset;
+    private long _read;
+
+    public EnumerableSource(IEnumerable<T> source, EventTime<T> time, IngressOrderer<T> orderer, QueryContext context, string name)
+    {
+        _source = source;
+        _time = time;
+        _orderer = orderer;
+        _pool = context.Pool<T>();
+        _context = context;
+        _name = name;
+    }
+
+    public override bool IsLive => false;
+
+    public override bool TryStep()
+    {
+        if (IsCompleted)
+        {
+            return false;
+        }
+
+        var batch = _pool.Rent();
+        int count;
+        bool exhausted;
+        try
+        {
+            count = Read(batch.Payload, out exhausted);
+        }
+        catch (Exception ex)
+        {
+            _pool.Return(batch);
+            Fault(Internal.Error.SourceFailed(_name, _read, ex));
+            return true;
+        }
+
+        if (count > 0)
+        {
+            try
+            {
+                _time.Fill(batch, count);
+            }
+            catch (Exception ex)
+            {
+                batch.Count = count;
+                _pool.Return(batch);
+                Fault(Internal.Error.EventTimeFailed(_name, _read, ex));
+                return true;
+            }
+
+            batch.Count = count;
+            _read += count;
+            _orderer.Push(batch);
+        }
+        else
+        {
+            _pool.Return(batch);
+        }
+
+        if (_orderer.Faulted)
+        {
+            Fault(null);
+            return true;
+        }
+
+        if (exhausted)
+        {
+            IsCompleted = true;
+            _enumerator?.Dispose();
+            _orderer.Complete();
+        }
+
+        Watermark = _orderer.Watermark;
+        return true;
+    }
+
+    public override void Dispose()
+    {
+        base.Dispose();
+        _enumerator?.Dispose();
+        _enumerator = null;
+    }
+
+    private int Read(T[] buffer, out bool exhausted)
+    {
+        switch (_source)
+        {
+            case T[] array:
+                {
+                    int n = Math.Min(buffer.Length, array.Length - _offset);
+                    Array.Copy(array, _offset, buffer, 0, n);
+                    _offset += n;
+                    exhausted = _offset >= array.Length;
+                    return n;
+                }
+
+            case List<T> list:
+                {
+                    var span = CollectionsMarshal.AsSpan(list);
+                    int n = Math.Min(buffer.Length, span.Length - _offset);
+                    span.Slice(_offset, n).CopyTo(buffer);
+                    _offset += n;
+                    exhausted = _offset >= span.Length;
+                    return n;
+                }
+
+            default:
+                {
+                    var e = _enumerator ??= _source.GetEnumerator();
+                    int n = 0;
+                    while (n < buffer.Length)
+                    {
+                        if (!e.MoveNext())
+                        {
+                            exhausted = true;
+                            return n;
+                        }
+
+                        buffer[n++] = e.Current;
+                    }
+
+                    exhausted = false;
+                    return n;
+                }
+        }
+    }
+
+    private void Fault(Exception? error)
+    {
+        if (error is not null)
+        {
+            _orderer.Fail(error);
+        }
+
+        IsCompleted = true;
+        _context.Stop();
+    }
+}

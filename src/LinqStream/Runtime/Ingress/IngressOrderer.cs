@@ -1,0 +1,257 @@
+using LinqStream.Temporal;
+
+namespace LinqStream.Runtime.Ingress;
+
+/// <summary>Applies an <see cref="IngressPolicy"/> to events in arrival order and sends them on in start order, with watermarks.</summary>
+/// <remarks>Shared by every kind of source: the source fills payload, start and end columns; this class decides what goes on.</remarks>
+internal sealed class IngressOrderer<T>
+{
+    private readonly IStreamObserver<T> _downstream;
+    private readonly BatchPool<T> _pool;
+    private readonly IngressPolicy _policy;
+    private readonly string _sourceName;
+    private readonly PriorityQueue<(T Payload, long End), (long Start, long Sequence)>? _reorder;
+    private long _maxSeen = Ticks.MinusInfinity;
+    private long _position;
+    private long _sequence;
+
+    public IngressOrderer(IStreamObserver<T> downstream, QueryContext context, IngressPolicy policy, string sourceName)
+    {
+        _downstream = downstream;
+        _pool = context.Pool<T>();
+        _policy = policy;
+        _sourceName = sourceName;
+        if (policy.Kind == IngressPolicyKind.Reorder)
+        {
+            _reorder = new();
+        }
+    }
+
+    /// <summary>Gets the last watermark sent downstream.</summary>
+    public long Watermark { get; private set; } = Ticks.MinusInfinity;
+
+    public bool Faulted { get; private set; }
+
+    /// <summary>Takes a batch of events in arrival order (ownership included).</summary>
+    public void Push(EventBatch<T> batch)
+    {
+        if (Faulted)
+        {
+            _pool.Return(batch);
+            return;
+        }
+
+        _policy.Statistics?.AddEvents(batch.Count);
+        if (_reorder is null)
+        {
+            PushInOrder(batch);
+        }
+        else
+        {
+            PushReordered(batch);
+        }
+    }
+
+    /// <summary>Sends everything still held back, then the final watermark and completion.</summary>
+    public void Complete()
+    {
+        if (Faulted)
+        {
+            return;
+        }
+
+        if (_reorder is not null)
+        {
+            Release(Ticks.Infinity);
+        }
+
+        Watermark = Ticks.Infinity;
+        _downstream.OnWatermark(Ticks.Infinity);
+        _downstream.OnCompleted();
+    }
+
+    /// <summary>Sends a failure of the source downstream.</summary>
+    public void Fail(Exception error)
+    {
+        if (!Faulted)
+        {
+            Faulted = true;
+            _downstream.OnError(error);
+        }
+    }
+
+    /// <summary>Advances the watermark without events (a live source that is idle).</summary>
+    public void AdvanceTo(long watermark)
+    {
+        if (Faulted || watermark <= Watermark)
+        {
+            return;
+        }
+
+        if (_reorder is not null)
+        {
+            Release(watermark);
+        }
+        else
+        {
+            _maxSeen = Math.Max(_maxSeen, watermark);
+        }
+
+        Watermark = watermark;
+        _downstream.OnWatermark(watermark);
+    }
+
+    private void PushInOrder(EventBatch<T> batch)
+    {
+        var start = batch.Start;
+        var end = batch.End;
+        var payload = batch.Payload;
+        int count = batch.Count, kept = 0;
+        long max = _maxSeen;
+        for (int i = 0; i < count; i++)
+        {
+            long t = start[i];
+            if (t < max)
+            {
+                if (!OnLate(_policy.Kind, i, t, max, ref start[i], ref end[i]))
+                {
+                    if (Faulted)
+                    {
+                        _pool.Return(batch);
+                        return;
+                    }
+
+                    continue;
+                }
+            }
+            else
+            {
+                max = t;
+            }
+
+            if (kept != i)
+            {
+                start[kept] = start[i];
+                end[kept] = end[i];
+                payload[kept] = payload[i];
+            }
+
+            kept++;
+        }
+
+        _position += count;
+        _maxSeen = max;
+        if (kept != count && System.Runtime.CompilerServices.RuntimeHelpers.IsReferenceOrContainsReferences<T>())
+        {
+            Array.Clear(payload, kept, count - kept);
+        }
+
+        batch.Count = kept;
+        if (kept > 0)
+        {
+            _downstream.OnBatch(batch);
+        }
+        else
+        {
+            _pool.Return(batch);
+        }
+
+        if (max > Watermark)
+        {
+            Watermark = max;
+            _downstream.OnWatermark(max);
+        }
+    }
+
+    private void PushReordered(EventBatch<T> batch)
+    {
+        var reorder = _reorder!;
+        int count = batch.Count;
+        long max = _maxSeen;
+        for (int i = 0; i < count; i++)
+        {
+            long t = batch.Start[i];
+            long e = batch.End[i];
+            if (t < Watermark)
+            {
+                if (!OnLate(_policy.LateAction, i, t, Watermark, ref t, ref e))
+                {
+                    if (Faulted)
+                    {
+                        _pool.Return(batch);
+                        return;
+                    }
+
+                    continue;
+                }
+            }
+
+            if (t > max)
+            {
+                max = t;
+            }
+
+            reorder.Enqueue((batch.Payload[i], e), (t, _sequence++));
+        }
+
+        _position += count;
+        _maxSeen = max;
+        _pool.Return(batch);
+        long watermark = Ticks.SaturatingAdd(max, -_policy.MaxDelayTicks);
+        if (watermark > Watermark)
+        {
+            Release(watermark);
+            Watermark = watermark;
+            _downstream.OnWatermark(watermark);
+        }
+    }
+
+    /// <summary>Sends every held event with a start before <paramref name="watermark"/>, in (start, arrival) order.</summary>
+    private void Release(long watermark)
+    {
+        var reorder = _reorder!;
+        EventBatch<T>? output = null;
+        while (reorder.TryPeek(out var item, out var key) && key.Start < watermark)
+        {
+            reorder.Dequeue();
+            output ??= _pool.Rent();
+            output.Add(key.Start, item.End, item.Payload);
+            if (output.IsFull)
+            {
+                _downstream.OnBatch(output);
+                output = null;
+            }
+        }
+
+        if (output is not null)
+        {
+            _downstream.OnBatch(output);
+        }
+    }
+
+    /// <returns><see langword="true"/> when the event goes on (adjusted); <see langword="false"/> when dropped or failed.</returns>
+    private bool OnLate(IngressPolicyKind action, int index, long time, long watermark, ref long start, ref long end)
+    {
+        _policy.Statistics?.AddLate(action);
+        switch (action)
+        {
+            case IngressPolicyKind.Drop:
+                return false;
+            case IngressPolicyKind.Adjust:
+                long duration = end - start;
+                start = watermark;
+                end = Ticks.SaturatingAdd(watermark, duration);
+                return true;
+            default:
+                long position = _position + index;
+                var lateness = TimeSpan.FromTicks(watermark - time);
+                Fail(new LateEventException(Internal.Strings.LateEventThrow(_sourceName, position, lateness, time, watermark))
+                {
+                    SourceName = _sourceName,
+                    Position = position,
+                    Lateness = lateness,
+                });
+                return false;
+        }
+    }
+}

@@ -1,0 +1,38 @@
+namespace LinqStream.Runtime.Ingress;
+
+/// <summary>The physical node of a source: which data, how its times are read, and its disorder policy.</summary>
+internal sealed class IngressStream<T> : PhysicalStream<T>
+{
+    private readonly object _source;
+    private readonly EventTime<T> _time;
+    private readonly IngressPolicy _policy;
+
+    public IngressStream(object source, EventTime<T> time, IngressPolicy policy, string sourceName)
+    {
+        _source = source;
+        _time = time;
+        _policy = policy;
+        SourceName = sourceName;
+    }
+
+    public string SourceName { get; }
+
+    public override string Name => "From";
+
+    public override string Detail => $"{SourceName}, time: {_time.StartSelector}{(_time.EndSelector is null ? string.Empty : ", end: " + _time.EndSelector)}, policy: {_policy}";
+
+    public override IReadOnlyList<PhysicalNode> Inputs => [];
+
+    public override void Connect(IStreamObserver<T> downstream, QueryContext context)
+    {
+        var orderer = new IngressOrderer<T>(downstream, context, _policy, SourceName);
+        SourceDriver driver = _source switch
+        {
+            IEnumerable<T> enumerable => new EnumerableSource<T>(enumerable, _time, orderer, context, SourceName),
+            IAsyncEnumerable<T> asyncEnumerable => new AsyncEnumerableSource<T>(asyncEnumerable, _time, orderer, context, SourceName),
+            IObservable<T> observable => new ObservableSource<T>(observable, _time, orderer, context, SourceName),
+            _ => throw new InvalidOperationException($"Source '{SourceName}' of type {_source.GetType()} is not an IEnumerable, IAsyncEnumerable or IObservable of {typeof(T).Name}."),
+        };
+        context.Sources.Add(driver);
+    }
+}

@@ -1,0 +1,78 @@
+namespace LinqStream.Runtime;
+
+/// <summary>Everything one running query shares: batch pools, its sources, settings and diagnostics.</summary>
+/// <remarks>A query runs on one thread at a time; nothing here is locked.</remarks>
+internal sealed class QueryContext
+{
+    private readonly Dictionary<Type, IBatchPool> _pools = [];
+    private readonly Dictionary<object, object> _shared = new(ReferenceEqualityComparer.Instance);
+
+    public QueryContext(QueryOptions? options = null)
+    {
+        Options = options ?? QueryOptions.Default;
+    }
+
+    public QueryOptions Options { get; }
+
+    public int BatchSize => Options.BatchSize;
+
+    public TimeProvider TimeProvider => Options.TimeProvider;
+
+    public List<SourceDriver> Sources { get; } = [];
+
+    /// <summary>Gets a value indicating whether the query was asked to stop (unsubscribed, cancelled or failed).</summary>
+    public bool IsStopped { get; private set; }
+
+    /// <summary>Stops every source; operators see no more input.</summary>
+    public void Stop()
+    {
+        if (IsStopped)
+        {
+            return;
+        }
+
+        IsStopped = true;
+        foreach (var source in Sources)
+        {
+            source.Dispose();
+        }
+    }
+
+    public BatchPool<T> Pool<T>()
+    {
+        if (_pools.TryGetValue(typeof(T), out var pool))
+        {
+            return (BatchPool<T>)pool;
+        }
+
+        var created = new BatchPool<T>(Options.BatchSize);
+        _pools.Add(typeof(T), created);
+        return created;
+    }
+
+    /// <summary>The number of batches rented and not yet returned, over all payload types.</summary>
+    public int OutstandingBatches()
+    {
+        int total = 0;
+        foreach (var pool in _pools.Values)
+        {
+            total += pool.Outstanding;
+        }
+
+        return total;
+    }
+
+    /// <summary>Gets the one instance made for <paramref name="owner"/> in this run (a shared sub-plan is wired once).</summary>
+    public TState GetOrAdd<TState>(object owner, Func<TState> create)
+        where TState : class
+    {
+        if (_shared.TryGetValue(owner, out var existing))
+        {
+            return (TState)existing;
+        }
+
+        var state = create();
+        _shared.Add(owner, state);
+        return state;
+    }
+}

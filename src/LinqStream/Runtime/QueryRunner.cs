@@ -1,0 +1,124 @@
+namespace LinqStream.Runtime;
+
+/// <summary>Drives the sources of one query: always the one with the lowest watermark first, so joins and unions buffer little.</summary>
+internal sealed class QueryRunner
+{
+    private readonly QueryContext _context;
+    private volatile bool _stopped;
+
+    public QueryRunner(QueryContext context) => _context = context;
+
+    public bool HasLiveSources
+    {
+        get
+        {
+            foreach (var source in _context.Sources)
+            {
+                if (source.IsLive)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+
+    public void Stop()
+    {
+        _stopped = true;
+        _context.Stop();
+    }
+
+    /// <summary>Runs replay sources to the end on the calling thread.</summary>
+    public void Run()
+    {
+        StartSources();
+        while (!_stopped && !_context.IsStopped)
+        {
+            var next = LowestWatermark();
+            if (next is null)
+            {
+                return;
+            }
+
+            next.TryStep();
+        }
+    }
+
+    /// <summary>Runs until every source completes or <paramref name="cancellationToken"/> fires; live sources are awaited.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var sources = _context.Sources;
+        using var registration = cancellationToken.Register(Stop);
+        StartSources();
+        while (!_stopped && !_context.IsStopped)
+        {
+            bool any = false, stepped = false;
+            // Lowest watermark first; a live source with nothing to give lets the others go on.
+            sources.Sort(static (a, b) => a.Watermark.CompareTo(b.Watermark));
+            foreach (var source in sources)
+            {
+                if (source.IsCompleted)
+                {
+                    continue;
+                }
+
+                any = true;
+                if (source.TryStep())
+                {
+                    stepped = true;
+                    break;
+                }
+            }
+
+            if (!any)
+            {
+                return;
+            }
+
+            if (!stepped)
+            {
+                var waits = new List<Task>(sources.Count);
+                foreach (var source in sources)
+                {
+                    if (!source.IsCompleted)
+                    {
+                        waits.Add(source.WaitForDataAsync(cancellationToken));
+                    }
+                }
+
+                try
+                {
+                    await Task.WhenAny(waits).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    private void StartSources()
+    {
+        foreach (var source in _context.Sources.ToArray())
+        {
+            source.Start();
+        }
+    }
+
+    private SourceDriver? LowestWatermark()
+    {
+        SourceDriver? best = null;
+        foreach (var source in _context.Sources)
+        {
+            if (!source.IsCompleted && (best is null || source.Watermark < best.Watermark))
+            {
+                best = source;
+            }
+        }
+
+        return best;
+    }
+}

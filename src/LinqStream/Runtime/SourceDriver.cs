@@ -1,0 +1,31 @@
+namespace LinqStream.Runtime;
+
+/// <summary>One ingress of a running query, stepped by the <see cref="QueryRunner"/>.</summary>
+internal abstract class SourceDriver : IDisposable
+{
+    /// <summary>Gets the last watermark this source sent downstream.</summary>
+    public long Watermark { get; protected set; } = Temporal.Ticks.MinusInfinity;
+
+    public bool IsCompleted { get; protected set; }
+
+    /// <summary>Gets a value indicating whether events arrive on their own schedule (observable, async enumerable).</summary>
+    public abstract bool IsLive { get; }
+
+    /// <summary>Starts a live source's producer; called once, after the whole query is wired.</summary>
+    public virtual void Start()
+    {
+    }
+
+    /// <summary>Pushes at most one batch and a watermark downstream.</summary>
+    /// <returns><see langword="false"/> when the source had nothing to push right now.</returns>
+    public abstract bool TryStep();
+
+    /// <summary>Completes when a live source may have something to push.</summary>
+    public virtual Task WaitForDataAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Stops the source early (unsubscribe, cancel, or an error downstream).</summary>
+    public virtual void Dispose()
+    {
+        IsCompleted = true;
+    }
+}

@@ -1,0 +1,49 @@
+namespace LinqStream.Temporal;
+
+/// <summary>Conversions between the API's time types and the engine's ticks, done once, at the edge.</summary>
+internal static class Ticks
+{
+    /// <summary>Ticks of 1970-01-01T00:00:00Z, the origin windows are aligned to (as in Flink).</summary>
+    public const long UnixEpoch = 621_355_968_000_000_000L;
+
+    /// <summary>A watermark or end that no event time can reach.</summary>
+    public const long Infinity = long.MaxValue;
+
+    /// <summary>A watermark below every event time.</summary>
+    public const long MinusInfinity = long.MinValue;
+
+    public static long From(DateTimeOffset time) => time.UtcTicks;
+
+    public static long From(DateTime time) => time.Kind == DateTimeKind.Local ? time.ToUniversalTime().Ticks : time.Ticks;
+
+    public static DateTimeOffset ToDateTimeOffset(long ticks) =>
+        ticks <= DateTimeOffset.MinValue.UtcTicks ? DateTimeOffset.MinValue
+        : ticks >= DateTimeOffset.MaxValue.UtcTicks ? DateTimeOffset.MaxValue
+        : new DateTimeOffset(ticks, TimeSpan.Zero);
+
+    /// <summary>Adds without overflowing: infinities stay infinite.</summary>
+    public static long SaturatingAdd(long time, long delta)
+    {
+        long sum = unchecked(time + delta);
+        if (((time ^ sum) & (delta ^ sum)) < 0)
+        {
+            return delta > 0 ? Infinity : MinusInfinity;
+        }
+
+        return sum;
+    }
+
+    /// <summary>The start of the window of size <paramref name="size"/> (aligned to the Unix epoch) that holds <paramref name="time"/>.</summary>
+    public static long WindowStart(long time, long size)
+    {
+        // Floor division relative to the epoch, correct for times before 1970 and for any size > 0.
+        long rel = time - UnixEpoch;
+        long rem = rel % size;
+        if (rem < 0)
+        {
+            rem += size;
+        }
+
+        return time - rem;
+    }
+}

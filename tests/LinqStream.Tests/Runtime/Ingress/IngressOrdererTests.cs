@@ -1,0 +1,82 @@
+using LinqStream.Tests.Infrastructure;
+
+namespace LinqStream.Tests.Runtime.Ingress;
+
+public sealed class IngressOrdererTests
+{
+    private static (long Time, int Id)[] Shuffled(int count, int maxDelay, int seed)
+    {
+        var random = new Random(seed);
+        // In-order times, each displaced by up to maxDelay into the past: bounded disorder.
+        return Enumerable.Range(0, count).Select(i => (Time: Math.Max(0L, i * 10L - random.Next(0, maxDelay + 1)), Id: i)).ToArray();
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(64)]
+    [InlineData(4096)]
+    public void Reorder_DisorderWithinBound_SortsEverythingAndLosesNothing(int batchSize)
+    {
+        var input = Shuffled(20_000, 500, batchSize);
+        var stats = new IngressStatistics();
+        var source = Harness.Source(input, x => x.Time, IngressPolicy.Reorder(TimeSpan.FromTicks(500)).WithStatistics(stats));
+        var output = Harness.Run(source, Harness.Options(batchSize));
+
+        var expected = input.OrderBy(x => x.Time).ThenBy(x => x.Id).Select(x => new StreamEvent<(long, int)>(x.Time, x.Time + 1, x)).ToList();
+        Assert.Equal(expected, output.Events);
+        Assert.Equal(0, stats.Late);
+        Assert.Equal(input.Length, stats.Events);
+    }
+
+    [Fact]
+    public void Reorder_EventLaterThanBound_IsDroppedAndCounted()
+    {
+        (long Time, int Id)[] input = [(100, 0), (200, 1), (300, 2), (150, 3), (400, 4)];
+        var stats = new IngressStatistics();
+        var source = Harness.Source(input, x => x.Time, IngressPolicy.Reorder(TimeSpan.FromTicks(100)).WithStatistics(stats));
+        var output = Harness.Run(source, Harness.Options(1));
+        Assert.Equal([0, 1, 2, 4], output.Events.Select(e => e.Payload.Id));
+        Assert.Equal(1, stats.Dropped);
+    }
+
+    [Fact]
+    public void Drop_OutOfOrderEvent_IsDroppedAndCounted()
+    {
+        (long Time, int Id)[] input = [(100, 0), (90, 1), (100, 2), (101, 3)];
+        var stats = new IngressStatistics();
+        var output = Harness.Run(Harness.Source(input, x => x.Time, IngressPolicy.Drop.WithStatistics(stats)));
+        Assert.Equal([0, 2, 3], output.Events.Select(e => e.Payload.Id));
+        Assert.Equal(1, stats.Dropped);
+        Assert.Equal(1, stats.Late);
+    }
+
+    [Fact]
+    public void Adjust_OutOfOrderEvent_MovesToWatermark()
+    {
+        (long Time, int Id)[] input = [(100, 0), (90, 1), (101, 2)];
+        var stats = new IngressStatistics();
+        var output = Harness.Run(Harness.Source(input, x => x.Time, IngressPolicy.Adjust.WithStatistics(stats)));
+        Assert.Equal([100L, 100L, 101L], output.Events.Select(e => e.Start));
+        Assert.Equal(1, stats.Adjusted);
+    }
+
+    [Fact]
+    public void Throw_OutOfOrderEvent_FailsNamingPositionLatenessAndPolicy()
+    {
+        (long Time, int Id)[] input = [(100, 0), (200, 1), (150, 2)];
+        var output = Harness.Run(Harness.Source(input, x => x.Time), expectError: true);
+        var error = Assert.IsType<LateEventException>(output.Error);
+        Assert.Equal(2, error.Position);
+        Assert.Equal(TimeSpan.FromTicks(50), error.Lateness);
+        Assert.Contains("IngressPolicy.Reorder", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Source_EventTimeSelectorThrows_ReportsSourceAndPosition()
+    {
+        string?[] input = ["1", "2", null];
+        var output = Harness.Run(Harness.Source(input, s => (long)s!.Length), expectError: true);
+        var error = Assert.IsType<QueryExecutionException>(output.Error);
+        Assert.Contains("event-time selector", error.Message, StringComparison.Ordinal);
+    }
+}
