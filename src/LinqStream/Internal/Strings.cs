@@ -25,4 +25,9 @@ internal static class Strings
 
     public static string NotFinite(string method) =>
         F("'{0}' waits for the stream to end, but a live source never ends on its own. Pass a CancellationToken, or use Subscribe or ToAsyncEnumerable.", method);
+
+    public static string WindowBuffered(string selector, string use) =>
+        F("The window expression '{0}' has no incremental form ({1}), so every event of each window is kept until the window closes. " +
+          "Use aggregates that fold one event at a time (Count, Sum, Min, Max, Average, Any, All, Select(f).Distinct().Count(), OrderByDescending(f).Take(k), or an IAggregate), or accept the buffering outside strict mode. See docs/rules/LSQ0007.md.",
+          selector, use);
 }

@@ -20,6 +20,9 @@ internal sealed class QueryContext
 
     public List<SourceDriver> Sources { get; } = [];
 
+    /// <summary>Gets every operator built for this run, in the order they were wired (diagnostics, state inspection, checkpoints).</summary>
+    public List<object> Operators { get; } = [];
+
     /// <summary>Gets a value indicating whether the query was asked to stop (unsubscribed, cancelled or failed).</summary>
     public bool IsStopped { get; private set; }
 

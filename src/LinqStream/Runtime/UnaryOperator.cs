@@ -7,6 +7,7 @@ internal abstract class UnaryOperator<TIn, TOut> : IStreamObserver<TIn>
     {
         Downstream = downstream;
         Context = context;
+        context.Operators.Add(this);
     }
 
     protected IStreamObserver<TOut> Downstream { get; }

@@ -1,0 +1,61 @@
+using LinqStream.Runtime;
+
+namespace LinqStream.Physical.Aggregate;
+
+/// <summary>
+/// One incremental aggregate (count, sum, ...) kept for every open (window, key) slot, in column arrays indexed by slot.
+/// </summary>
+/// <remarks>
+/// Per batch: <see cref="Prepare"/> computes the input values once (one compiled loop), then <see cref="Accumulate"/> folds them
+/// into the slots given per event (once per window the events belong to). One virtual call per batch, none per event.
+/// </remarks>
+internal abstract class AggregateColumn<T>
+{
+    protected AggregateColumn(string description) => Description = description;
+
+    /// <summary>Gets how the plan printer shows this aggregate.</summary>
+    public string Description { get; }
+
+    /// <summary>Gets a value indicating whether the aggregate keeps every event (no incremental form).</summary>
+    public virtual bool Buffers => false;
+
+    /// <summary>Makes room for slots <c>0 .. capacity-1</c>.</summary>
+    public abstract void Grow(int capacity);
+
+    /// <summary>Computes this aggregate's input values for the batch.</summary>
+    public abstract void Prepare(EventBatch<T> batch);
+
+    /// <summary>Folds event <c>i</c> into slot <c>slots[i]</c> for each <c>i</c> with <c>slots[i] &gt;= 0</c>.</summary>
+    public abstract void Accumulate(int[] slots, int count);
+
+    /// <summary>Empties a slot for reuse.</summary>
+    public abstract void Clear(int slot);
+
+    public override string ToString() => Description;
+}
+
+/// <summary>An aggregate over values computed from each event (with an optional filter), e.g. <c>Sum(b =&gt; b.Price)</c>.</summary>
+internal abstract class ValueAggregateColumn<T, TValue> : AggregateColumn<T>
+{
+    private readonly Action<T[], ulong[]?, TValue[], bool[], int> _kernel;
+    private TValue[] _values = [];
+    private bool[] _include = [];
+
+    protected ValueAggregateColumn(string description, AggregateInput input)
+        : base(description) => _kernel = ValueKernel.Compile<T, TValue>(input);
+
+    protected TValue[] Values => _values;
+
+    protected bool[] Include => _include;
+
+    public override void Prepare(EventBatch<T> batch)
+    {
+        if (_values.Length < batch.Count)
+        {
+            _values = new TValue[batch.Capacity];
+            _include = new bool[batch.Capacity];
+        }
+
+        _kernel(batch.Payload, batch.Absent, _values, _include, batch.Count);
+    }
+}

@@ -1,0 +1,354 @@
+using System.Linq.Expressions;
+using System.Reflection;
+using LinqStream.Physical.Kernels;
+
+namespace LinqStream.Physical.Aggregate;
+
+/// <summary>The compiled form of a window's result selector: the incremental aggregates it needs and how to build a result.</summary>
+internal sealed class AggregatePlan<T, TKey, TResult>
+{
+    public required AggregateColumn<T>[] Columns { get; init; }
+
+    /// <summary>Gets <c>(key, windowStart, windowEnd, slot) =&gt; result</c>.</summary>
+    public required Func<TKey, long, long, int, TResult> Result { get; init; }
+
+    public required LambdaExpression ResultExpression { get; init; }
+
+    /// <summary>Gets why the window is buffered, or null when every aggregate is incremental.</summary>
+    public string? BufferReason { get; init; }
+}
+
+/// <summary>
+/// Finds the aggregates in a selector such as <c>g =&gt; new { g.Key, N = g.Count(), Top = g.Max(b =&gt; b.Price) }</c>,
+/// maps each to an incremental <see cref="AggregateColumn{T}"/>, and rewrites the selector to read their results.
+/// </summary>
+/// <remarks>
+/// Recognised (over the group, after any <c>Where</c>/<c>Select</c> chain): <c>Count</c>, <c>LongCount</c>, <c>Sum</c>, <c>Min</c>,
+/// <c>Max</c>, <c>Average</c>, <c>Any</c>, <c>All</c>, <c>Distinct().Count()</c>, <c>OrderBy[Descending](f).Take(k)</c>, and
+/// <c>Aggregate(IAggregate)</c>. Any other use of the group keeps the window's events (buffering), and says so.
+/// </remarks>
+internal static class AggregateCompiler
+{
+    public static AggregatePlan<T, TKey, TResult> Compile<T, TKey, TResult>(LambdaExpression selector, bool strict)
+    {
+        var group = selector.Parameters[0];
+        var key = Expression.Parameter(typeof(TKey), "key");
+        var start = Expression.Parameter(typeof(long), "windowStart");
+        var end = Expression.Parameter(typeof(long), "windowEnd");
+        var slot = Expression.Parameter(typeof(int), "slot");
+        var rewriter = new Rewriter<T, TKey>(group, key, start, end, slot);
+        var body = rewriter.Visit(selector.Body);
+        if (body.Type != typeof(TResult))
+        {
+            body = Expression.Convert(body, typeof(TResult));
+        }
+
+        string? bufferReason = rewriter.Buffer is null ? null : Internal.Strings.WindowBuffered(selector.ToString(), rewriter.BufferedUse!);
+        if (bufferReason is not null && strict)
+        {
+            throw new QueryTranslationException(bufferReason) { Operator = "Select", Reasons = [bufferReason] };
+        }
+
+        var lambda = Expression.Lambda<Func<TKey, long, long, int, TResult>>(body, key, start, end, slot);
+        return new AggregatePlan<T, TKey, TResult>
+        {
+            Columns = [.. rewriter.Columns],
+            Result = lambda.Compile(),
+            ResultExpression = lambda,
+            BufferReason = bufferReason,
+        };
+    }
+
+    private sealed class Rewriter<T, TKey>(ParameterExpression group, ParameterExpression key, ParameterExpression start, ParameterExpression end, ParameterExpression slot)
+        : ExpressionVisitor
+    {
+        private static readonly ConstructorInfo s_bounds = typeof(WindowBounds).GetConstructor(BindingFlags.NonPublic | BindingFlags.Instance, [typeof(long), typeof(long)])!;
+
+        public List<AggregateColumn<T>> Columns { get; } = [];
+
+        public BufferColumn<T>? Buffer { get; private set; }
+
+        public string? BufferedUse { get; private set; }
+
+        protected override Expression VisitMethodCall(MethodCallExpression node) => TryAggregate(node) ?? base.VisitMethodCall(node);
+
+        protected override Expression VisitMember(MemberExpression node)
+        {
+            if (Strip(node.Expression) == group)
+            {
+                if (node.Member.Name == nameof(IWindowGroup<int, int>.Key))
+                {
+                    return key;
+                }
+
+                if (node.Member.Name == nameof(IWindow<int>.Window))
+                {
+                    return Expression.New(s_bounds, start, end);
+                }
+            }
+
+            return base.VisitMember(node);
+        }
+
+        protected override Expression VisitParameter(ParameterExpression node)
+        {
+            if (node != group)
+            {
+                return node;
+            }
+
+            // Any other use of the group needs its events: keep them (one buffer column serves every such use).
+            if (Buffer is null)
+            {
+                Buffer = new BufferColumn<T>("Buffer(all events)");
+                Columns.Add(Buffer);
+            }
+
+            BufferedUse ??= "the group is used as a whole";
+            var call = Expression.Call(Expression.Constant(Buffer), nameof(BufferColumn<T>.Group), [typeof(TKey)], key, start, end, slot);
+            return Expression.Convert(call, node.Type);
+        }
+
+        private Expression? TryAggregate(MethodCallExpression call)
+        {
+            var method = call.Method;
+            if (method.DeclaringType == typeof(AggregateExtensions) && method.Name == nameof(AggregateExtensions.Aggregate))
+            {
+                return UserAggregate(call);
+            }
+
+            if (method.DeclaringType != typeof(Enumerable) || call.Arguments.Count == 0)
+            {
+                return null;
+            }
+
+            switch (method.Name)
+            {
+                case nameof(Enumerable.Count) or nameof(Enumerable.LongCount):
+                    {
+                        if (call.Arguments.Count == 1 && Strip(call.Arguments[0]) is MethodCallExpression { Method.Name: nameof(Enumerable.Distinct) } distinct
+                            && distinct.Method.DeclaringType == typeof(Enumerable) && distinct.Arguments.Count == 1
+                            && TryParseSource(distinct.Arguments[0], out var df, out var de))
+                        {
+                            var input = new AggregateInput(df, de ?? Identity(distinct.Arguments[0]));
+                            return Read(Create(typeof(DistinctCountColumn<,>), input.Value!.ReturnType, "DistinctCount(" + input + ")", input), "Result", call.Type);
+                        }
+
+                        if (!TryParseSource(call.Arguments[0], out var filter, out var element))
+                        {
+                            return null;
+                        }
+
+                        if (call.Arguments.Count == 2)
+                        {
+                            filter = And(filter, Compose(Lambda(call.Arguments[1]), element));
+                        }
+
+                        var count = new CountColumn<T>($"Count({new AggregateInput(filter, null)})", new AggregateInput(filter, null));
+                        Columns.Add(count);
+                        return Read(count, "Result", call.Type);
+                    }
+
+                case nameof(Enumerable.Any) or nameof(Enumerable.All):
+                    {
+                        if (!TryParseSource(call.Arguments[0], out var filter, out var element))
+                        {
+                            return null;
+                        }
+
+                        bool all = method.Name == nameof(Enumerable.All);
+                        if (call.Arguments.Count == 2)
+                        {
+                            var predicate = Compose(Lambda(call.Arguments[1]), element);
+                            filter = And(filter, all ? Expression.Lambda(Expression.Not(predicate.Body), predicate.Parameters) : predicate);
+                        }
+
+                        var count = new CountColumn<T>($"{method.Name}({new AggregateInput(filter, null)})", new AggregateInput(filter, null));
+                        Columns.Add(count);
+                        var read = Expression.Call(Expression.Constant(count), nameof(CountColumn<T>.Result), null, slot);
+                        return all ? Expression.Equal(read, Expression.Constant(0L)) : Expression.GreaterThan(read, Expression.Constant(0L));
+                    }
+
+                case nameof(Enumerable.Sum) or nameof(Enumerable.Average) or nameof(Enumerable.Min) or nameof(Enumerable.Max):
+                    {
+                        if (!TryParseSource(call.Arguments[0], out var filter, out var element))
+                        {
+                            return null;
+                        }
+
+                        var value = call.Arguments.Count == 2 ? Compose(Lambda(call.Arguments[1]), element) : element ?? Identity(call.Arguments[0]);
+                        return Numeric(method.Name, new AggregateInput(filter, value), call.Type);
+                    }
+
+                case nameof(Enumerable.Take) when call.Arguments.Count == 2 && Strip(call.Arguments[0]) is MethodCallExpression order
+                    && order.Method.DeclaringType == typeof(Enumerable) && order.Arguments.Count == 2
+                    && order.Method.Name is nameof(Enumerable.OrderBy) or nameof(Enumerable.OrderByDescending):
+                    {
+                        if (!TryParseSource(order.Arguments[0], out var filter, out var element) || element is not null || References(call.Arguments[1]))
+                        {
+                            return null;
+                        }
+
+                        int k = Expression.Lambda<Func<int>>(call.Arguments[1]).Compile()();
+                        var sortKey = Lambda(order.Arguments[1]);
+                        bool descending = order.Method.Name == nameof(Enumerable.OrderByDescending);
+                        var input = new AggregateInput(filter, sortKey);
+                        var type = typeof(TopKColumn<,>).MakeGenericType(typeof(T), sortKey.ReturnType);
+                        var column = (AggregateColumn<T>)Activator.CreateInstance(type, $"Top{k}({(descending ? "desc " : string.Empty)}{input})", input, Math.Max(0, k), descending)!;
+                        Columns.Add(column);
+                        return Read(column, "Result", call.Type);
+                    }
+
+                default:
+                    return null;
+            }
+        }
+
+        private Expression? Numeric(string name, AggregateInput input, Type resultType)
+        {
+            var v = input.Value!.ReturnType;
+            string description = $"{name}({input})";
+            switch (name)
+            {
+                case "Min" or "Max":
+                    {
+                        var type = typeof(MinMaxColumn<,>).MakeGenericType(typeof(T), v);
+                        var column = (AggregateColumn<T>)Activator.CreateInstance(type, description, input, name == "Max")!;
+                        Columns.Add(column);
+                        return Read(column, "Result", resultType);
+                    }
+
+                case "Sum" when v == typeof(int) || v == typeof(long) || v == typeof(float) || v == typeof(double) || v == typeof(decimal):
+                    return Read(Create(typeof(SumColumn<,>), v, description, input), "Result", resultType);
+
+                case "Average" when v == typeof(int) || v == typeof(long) || v == typeof(float) || v == typeof(double) || v == typeof(decimal):
+                    {
+                        var acc = v == typeof(int) || v == typeof(long) ? typeof(long) : v == typeof(float) ? typeof(double) : v;
+                        var type = typeof(AverageColumn<,,>).MakeGenericType(typeof(T), v, acc);
+                        var column = (AggregateColumn<T>)Activator.CreateInstance(type, description, input)!;
+                        Columns.Add(column);
+                        string read = v == typeof(decimal) ? "ResultDecimal" : v == typeof(float) ? "ResultSingle" : "ResultDouble";
+                        return Read(column, read, resultType);
+                    }
+
+                default:
+                    return null; // nullable and other element types: buffered
+            }
+        }
+
+        private Expression? UserAggregate(MethodCallExpression call)
+        {
+            if (!TryParseSource(call.Arguments[0], out var filter, out var element) || References(call.Arguments[1]))
+            {
+                return null;
+            }
+
+            var args = call.Method.GetGenericArguments(); // TInput, TState, TResult
+            object aggregate = Expression.Lambda<Func<object>>(Expression.Convert(call.Arguments[1], typeof(object))).Compile()();
+            var input = new AggregateInput(filter, element ?? Identity(call.Arguments[0]));
+            var type = typeof(UserAggregateColumn<,,,,>).MakeGenericType(typeof(T), args[0], args[1], args[2], aggregate.GetType());
+            var column = (AggregateColumn<T>)Activator.CreateInstance(type, $"Aggregate({aggregate.GetType().Name}, {input})", input, aggregate)!;
+            Columns.Add(column);
+            return Read(column, "Result", call.Type);
+        }
+
+        private AggregateColumn<T> Create(Type definition, Type value, string description, AggregateInput input)
+        {
+            var column = (AggregateColumn<T>)Activator.CreateInstance(definition.MakeGenericType(typeof(T), value), description, input)!;
+            Columns.Add(column);
+            return column;
+        }
+
+        private Expression Read(AggregateColumn<T> column, string method, Type type)
+        {
+            Expression read = Expression.Call(Expression.Constant(column), method, null, slot);
+            return read.Type == type ? read : Expression.ConvertChecked(read, type);
+        }
+
+        /// <summary>Parses <c>g</c>, <c>g.Where(p)</c>, <c>g.Select(f)</c> and chains of them into a filter and an element selector over <typeparamref name="T"/>.</summary>
+        private bool TryParseSource(Expression source, out LambdaExpression? filter, out LambdaExpression? element)
+        {
+            source = Strip(source);
+            filter = null;
+            element = null;
+            if (source == group)
+            {
+                return true;
+            }
+
+            if (source is MethodCallExpression call && call.Method.DeclaringType == typeof(Enumerable) && call.Arguments.Count == 2
+                && Strip(call.Arguments[1]) is LambdaExpression { Parameters.Count: 1 } lambda && !References(lambda)
+                && TryParseSource(call.Arguments[0], out var innerFilter, out var innerElement))
+            {
+                if (call.Method.Name == nameof(Enumerable.Where))
+                {
+                    filter = And(innerFilter, Compose(lambda, innerElement));
+                    element = innerElement;
+                    return true;
+                }
+
+                if (call.Method.Name == nameof(Enumerable.Select))
+                {
+                    filter = innerFilter;
+                    element = Compose(lambda, innerElement);
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        private static LambdaExpression Compose(LambdaExpression outer, LambdaExpression? inner) =>
+            inner is null ? outer : Expression.Lambda(KernelBuilder.Inline(outer, inner.Body), inner.Parameters);
+
+        private static LambdaExpression? And(LambdaExpression? first, LambdaExpression second)
+        {
+            if (first is null)
+            {
+                return second;
+            }
+
+            return Expression.Lambda(Expression.AndAlso(first.Body, KernelBuilder.Inline(second, first.Parameters[0])), first.Parameters);
+        }
+
+        private static LambdaExpression Identity(Expression source)
+        {
+            var type = source.Type.GetInterfaces().Append(source.Type)
+                .First(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IEnumerable<>)).GetGenericArguments()[0];
+            var x = Expression.Parameter(type, "x");
+            return Expression.Lambda(x, x);
+        }
+
+        private static LambdaExpression Lambda(Expression e) => (LambdaExpression)Strip(e);
+
+        private bool References(Expression e) => new ReferenceFinder(group).Finds(e);
+
+        private static Expression Strip(Expression? e)
+        {
+            while (e is UnaryExpression { NodeType: ExpressionType.Convert or ExpressionType.ConvertChecked or ExpressionType.Quote or ExpressionType.TypeAs } u)
+            {
+                e = u.Operand;
+            }
+
+            return e!;
+        }
+    }
+
+    private sealed class ReferenceFinder(ParameterExpression target) : ExpressionVisitor
+    {
+        private bool _found;
+
+        public bool Finds(Expression e)
+        {
+            _found = false;
+            Visit(e);
+            return _found;
+        }
+
+        protected override Expression VisitParameter(ParameterExpression node)
+        {
+            _found |= node == target;
+            return node;
+        }
+    }
+}

@@ -1,0 +1,32 @@
+namespace LinqStream.Physical.Aggregate;
+
+/// <summary><c>Count()</c>, <c>LongCount()</c>, <c>Count(p)</c>, <c>Any(p)</c> and <c>All(p)</c> (as a count of exceptions): a counter per slot.</summary>
+internal sealed class CountColumn<T> : ValueAggregateColumn<T, byte>
+{
+    private long[] _counts = [];
+
+    public CountColumn(string description, AggregateInput input)
+        : base(description, input)
+    {
+    }
+
+    public override void Grow(int capacity) => Array.Resize(ref _counts, capacity);
+
+    public override void Accumulate(int[] slots, int count)
+    {
+        var include = Include;
+        var counts = _counts;
+        for (int i = 0; i < count; i++)
+        {
+            int s = slots[i];
+            if (s >= 0 && include[i])
+            {
+                counts[s]++;
+            }
+        }
+    }
+
+    public override void Clear(int slot) => _counts[slot] = 0;
+
+    public long Result(int slot) => _counts[slot];
+}

@@ -1,0 +1,43 @@
+namespace LinqStream.Physical.Aggregate;
+
+/// <summary><c>Select(f).Distinct().Count()</c>: a set of values per slot (sets are reused after a window closes).</summary>
+internal sealed class DistinctCountColumn<T, TValue> : ValueAggregateColumn<T, TValue>
+{
+    private HashSet<TValue>?[] _sets = [];
+    private readonly Stack<HashSet<TValue>> _free = new();
+
+    public DistinctCountColumn(string description, AggregateInput input)
+        : base(description, input)
+    {
+    }
+
+    public override void Grow(int capacity) => Array.Resize(ref _sets, capacity);
+
+    public override void Accumulate(int[] slots, int count)
+    {
+        var include = Include;
+        var values = Values;
+        var sets = _sets;
+        for (int i = 0; i < count; i++)
+        {
+            int s = slots[i];
+            if (s >= 0 && include[i])
+            {
+                (sets[s] ??= _free.Count > 0 ? _free.Pop() : new HashSet<TValue>()).Add(values[i]);
+            }
+        }
+    }
+
+    public override void Clear(int slot)
+    {
+        var set = _sets[slot];
+        if (set is not null)
+        {
+            set.Clear();
+            _free.Push(set);
+            _sets[slot] = null;
+        }
+    }
+
+    public int Result(int slot) => _sets[slot]?.Count ?? 0;
+}

@@ -1,0 +1,63 @@
+namespace LinqStream.Physical.Aggregate;
+
+/// <summary><c>Min(f)</c> or <c>Max(f)</c>: the best value per slot (windows only grow, so no retraction is needed).</summary>
+internal sealed class MinMaxColumn<T, TValue> : ValueAggregateColumn<T, TValue>
+{
+    private readonly bool _max;
+    private TValue[] _best = [];
+    private bool[] _has = [];
+
+    public MinMaxColumn(string description, AggregateInput input, bool max)
+        : base(description, input) => _max = max;
+
+    public override void Grow(int capacity)
+    {
+        Array.Resize(ref _best, capacity);
+        Array.Resize(ref _has, capacity);
+    }
+
+    public override void Accumulate(int[] slots, int count)
+    {
+        var include = Include;
+        var values = Values;
+        var best = _best;
+        var has = _has;
+        var comparer = Comparer<TValue>.Default;
+        for (int i = 0; i < count; i++)
+        {
+            int s = slots[i];
+            if (s < 0 || !include[i])
+            {
+                continue;
+            }
+
+            var v = values[i];
+            if (v is null)
+            {
+                continue; // LINQ's Min/Max skip nulls.
+            }
+
+            if (!has[s])
+            {
+                best[s] = v;
+                has[s] = true;
+            }
+            else
+            {
+                int c = comparer.Compare(v, best[s]);
+                if (_max ? c > 0 : c < 0)
+                {
+                    best[s] = v;
+                }
+            }
+        }
+    }
+
+    public override void Clear(int slot)
+    {
+        _best[slot] = default!;
+        _has[slot] = false;
+    }
+
+    public TValue Result(int slot) => _has[slot] || default(TValue) is null ? _best[slot] : throw new InvalidOperationException("Sequence contains no elements.");
+}

@@ -1,0 +1,107 @@
+namespace LinqStream.Physical.Aggregate;
+
+/// <summary><c>OrderBy[Descending](f).Take(k)</c>: the best <c>k</c> events per slot, stable on ties as LINQ-to-objects.</summary>
+internal sealed class TopKColumn<T, TSortKey> : ValueAggregateColumn<T, TSortKey>
+{
+    private readonly int _k;
+    private readonly bool _descending;
+    private readonly Comparer<TSortKey> _comparer = Comparer<TSortKey>.Default;
+    private TSortKey[][] _keys = [];
+    private T[][] _items = [];
+    private int[] _counts = [];
+    private T[] _payload = [];
+
+    public TopKColumn(string description, AggregateInput input, int k, bool descending)
+        : base(description, input)
+    {
+        _k = k;
+        _descending = descending;
+    }
+
+    public override void Grow(int capacity)
+    {
+        int old = _keys.Length;
+        Array.Resize(ref _keys, capacity);
+        Array.Resize(ref _items, capacity);
+        Array.Resize(ref _counts, capacity);
+        for (int s = old; s < capacity; s++)
+        {
+            _keys[s] = new TSortKey[_k];
+            _items[s] = new T[_k];
+        }
+    }
+
+    public override void Prepare(Runtime.EventBatch<T> batch)
+    {
+        base.Prepare(batch);
+        _payload = batch.Payload;
+    }
+
+    public override void Accumulate(int[] slots, int count)
+    {
+        if (_k == 0)
+        {
+            return;
+        }
+
+        var include = Include;
+        var values = Values;
+        for (int i = 0; i < count; i++)
+        {
+            int s = slots[i];
+            if (s >= 0 && include[i])
+            {
+                Insert(s, values[i], _payload[i]);
+            }
+        }
+    }
+
+    public override void Clear(int slot)
+    {
+        Array.Clear(_items[slot]);
+        Array.Clear(_keys[slot]);
+        _counts[slot] = 0;
+    }
+
+    public T[] Result(int slot)
+    {
+        var result = new T[_counts[slot]];
+        Array.Copy(_items[slot], result, result.Length);
+        return result;
+    }
+
+    private void Insert(int slot, TSortKey key, T item)
+    {
+        var keys = _keys[slot];
+        var items = _items[slot];
+        int n = _counts[slot];
+        // The new event goes after every kept event that sorts before it or ties with it (stable, as LINQ).
+        int position = n;
+        while (position > 0 && Before(key, keys[position - 1]))
+        {
+            position--;
+        }
+
+        if (position >= _k)
+        {
+            return;
+        }
+
+        int last = Math.Min(n, _k - 1);
+        for (int j = last; j > position; j--)
+        {
+            keys[j] = keys[j - 1];
+            items[j] = items[j - 1];
+        }
+
+        keys[position] = key;
+        items[position] = item;
+        _counts[slot] = Math.Min(n + 1, _k);
+    }
+
+    private bool Before(TSortKey candidate, TSortKey kept)
+    {
+        int c = _comparer.Compare(candidate, kept);
+        return _descending ? c > 0 : c < 0;
+    }
+}

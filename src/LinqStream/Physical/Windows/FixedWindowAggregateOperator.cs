@@ -1,0 +1,283 @@
+using System.Runtime.InteropServices;
+using LinqStream.Physical.Aggregate;
+using LinqStream.Runtime;
+using LinqStream.Temporal;
+
+namespace LinqStream.Physical.Windows;
+
+/// <summary>Tumbling and hopping window aggregation, per key: incremental aggregates per (window, key), freed when the watermark passes the window's end.</summary>
+/// <remarks>
+/// An event at <c>t</c> belongs to every window <c>[s, s + size)</c> with <c>s</c> aligned to the hop and <c>s &lt;= t &lt; s + size</c>.
+/// A result lives <c>[windowStart, windowEnd)</c> and comes out when the watermark reaches the window's end, windows in order of
+/// end. The output watermark is held at the start of the earliest window that can still produce a result.
+/// </remarks>
+internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : UnaryOperator<T, TResult>
+    where TKey : notnull
+{
+    private readonly WindowSpec _window;
+    private readonly Action<T[], ulong[]?, TKey[], int>? _keyKernel;
+    private readonly AggregatePlan<T, TKey, TResult> _plan;
+    private readonly SlotAllocator<T> _slots;
+    private readonly BatchPool<T> _inputPool;
+    private readonly BatchPool<TResult> _outputPool;
+    private readonly List<OpenWindow> _windows = [];
+    private readonly Stack<OpenWindow> _freeWindows = new();
+    private readonly string _description;
+    private TKey[] _keys = [];
+    private int[] _slotColumn = [];
+    private long _lastWatermark = Ticks.MinusInfinity;
+
+    public FixedWindowAggregateOperator(
+        IStreamObserver<TResult> downstream,
+        QueryContext context,
+        WindowSpec window,
+        Action<T[], ulong[]?, TKey[], int>? keyKernel,
+        AggregatePlan<T, TKey, TResult> plan,
+        string description)
+        : base(downstream, context)
+    {
+        _window = window;
+        _keyKernel = keyKernel;
+        _plan = plan;
+        _slots = new SlotAllocator<T>(plan.Columns);
+        _inputPool = context.Pool<T>();
+        _outputPool = context.Pool<TResult>();
+        _description = description;
+    }
+
+    /// <summary>Gets the number of open (window, key) groups: what the state holds now.</summary>
+    public int LiveGroups => _slots.Live;
+
+    /// <summary>Gets the number of open windows.</summary>
+    public int OpenWindows => _windows.Count;
+
+    public override void OnBatch(EventBatch<T> batch)
+    {
+        if (Faulted)
+        {
+            _inputPool.Return(batch);
+            return;
+        }
+
+        try
+        {
+            Aggregate(batch);
+        }
+        catch (Exception ex)
+        {
+            Fail(ex, "GroupBy/Select", _description);
+        }
+        finally
+        {
+            _inputPool.Return(batch);
+        }
+    }
+
+    public override void OnWatermark(long watermark)
+    {
+        if (Faulted)
+        {
+            return;
+        }
+
+        try
+        {
+            Close(watermark);
+        }
+        catch (Exception ex)
+        {
+            Fail(ex, "Select", _plan.ResultExpression.ToString());
+            return;
+        }
+
+        long output = watermark == Ticks.Infinity ? Ticks.Infinity : Math.Min(watermark, EarliestPossibleStart(watermark));
+        if (output > _lastWatermark)
+        {
+            _lastWatermark = output;
+            Downstream.OnWatermark(output);
+        }
+    }
+
+    private void Aggregate(EventBatch<T> batch)
+    {
+        int count = batch.Count;
+        if (_slotColumn.Length < count)
+        {
+            _slotColumn = new int[batch.Capacity];
+            _keys = new TKey[batch.Capacity];
+        }
+
+        _keyKernel?.Invoke(batch.Payload, batch.Absent, _keys, count);
+        var columns = _plan.Columns;
+        foreach (var column in columns)
+        {
+            column.Prepare(batch);
+        }
+
+        int passes = _window.Passes;
+        for (int pass = 0; pass < passes; pass++)
+        {
+            AssignSlots(batch, pass);
+            foreach (var column in columns)
+            {
+                column.Accumulate(_slotColumn, count);
+            }
+        }
+    }
+
+    /// <summary>Sets <c>slots[i]</c> to event i's group in its <paramref name="pass"/>-th newest window (-1 when none).</summary>
+    private void AssignSlots(EventBatch<T> batch, int pass)
+    {
+        var start = batch.Start;
+        var slots = _slotColumn;
+        var keys = _keys;
+        bool keyed = _keyKernel is not null;
+        long hop = _window.Hop, size = _window.Size;
+        long lastStart = long.MinValue, lastEnd = long.MinValue;
+        OpenWindow? window = null;
+        int count = batch.Count;
+        for (int i = 0; i < count; i++)
+        {
+            if (batch.IsAbsent(i))
+            {
+                slots[i] = -1;
+                continue;
+            }
+
+            long t = start[i];
+            if (t < lastStart || t >= lastEnd)
+            {
+                lastStart = Ticks.WindowStart(t, hop);
+                lastEnd = Ticks.SaturatingAdd(lastStart, hop);
+            }
+
+            long ws = pass == 0 ? lastStart : Ticks.SaturatingAdd(lastStart, -pass * hop);
+            if (Ticks.SaturatingAdd(ws, size) <= t || (pass > 0 && ws == Ticks.MinusInfinity))
+            {
+                slots[i] = -1;
+                continue;
+            }
+
+            if (window is null || window.Start != ws)
+            {
+                window = GetWindow(ws);
+            }
+
+            slots[i] = keyed ? Lookup(window, keys[i]) : (window.Single >= 0 ? window.Single : window.Single = _slots.Allocate());
+        }
+    }
+
+    private int Lookup(OpenWindow window, TKey key)
+    {
+        if (key is null)
+        {
+            return window.Null >= 0 ? window.Null : window.Null = _slots.Allocate();
+        }
+
+        ref int slot = ref CollectionsMarshal.GetValueRefOrAddDefault(window.Slots, key, out bool exists);
+        if (!exists)
+        {
+            slot = _slots.Allocate();
+        }
+
+        return slot;
+    }
+
+    private OpenWindow GetWindow(long start)
+    {
+        int index = _windows.Count - 1;
+        while (index >= 0 && _windows[index].Start > start)
+        {
+            index--;
+        }
+
+        if (index >= 0 && _windows[index].Start == start)
+        {
+            return _windows[index];
+        }
+
+        var window = _freeWindows.Count > 0 ? _freeWindows.Pop() : new OpenWindow();
+        window.Start = start;
+        window.End = Ticks.SaturatingAdd(start, _window.Size);
+        _windows.Insert(index + 1, window);
+        return window;
+    }
+
+    private void Close(long watermark)
+    {
+        EventBatch<TResult>? output = null;
+        while (_windows.Count > 0 && _windows[0].End <= watermark)
+        {
+            var window = _windows[0];
+            _windows.RemoveAt(0);
+            if (window.Null >= 0)
+            {
+                Emit(ref output, window, default!, window.Null);
+            }
+
+            if (window.Single >= 0)
+            {
+                Emit(ref output, window, default!, window.Single);
+            }
+
+            foreach (var (key, slot) in window.Slots)
+            {
+                Emit(ref output, window, key, slot);
+            }
+
+            window.Reset();
+            _freeWindows.Push(window);
+        }
+
+        if (output is not null)
+        {
+            Downstream.OnBatch(output);
+        }
+    }
+
+    private void Emit(ref EventBatch<TResult>? output, OpenWindow window, TKey key, int slot)
+    {
+        var result = _plan.Result(key, window.Start, window.End, slot);
+        _slots.Release(slot);
+        output ??= _outputPool.Rent();
+        output.Add(window.Start, window.End, result);
+        if (output.IsFull)
+        {
+            Downstream.OnBatch(output);
+            output = null;
+        }
+    }
+
+    /// <summary>The start of the first window that can still produce a result once the input watermark is <paramref name="watermark"/>.</summary>
+    private long EarliestPossibleStart(long watermark)
+    {
+        if (watermark == Ticks.MinusInfinity)
+        {
+            return watermark;
+        }
+
+        long first = Ticks.SaturatingAdd(Ticks.WindowStart(Ticks.SaturatingAdd(watermark, -_window.Size), _window.Hop), _window.Hop);
+        if (_windows.Count > 0 && _windows[0].Start < first)
+        {
+            first = _windows[0].Start;
+        }
+
+        return first;
+    }
+
+    private sealed class OpenWindow
+    {
+        public long Start;
+        public long End;
+        public int Null = -1;
+        public int Single = -1;
+        public readonly Dictionary<TKey, int> Slots = [];
+
+        public void Reset()
+        {
+            Null = -1;
+            Single = -1;
+            Slots.Clear();
+        }
+    }
+}

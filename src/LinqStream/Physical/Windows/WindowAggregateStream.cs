@@ -1,0 +1,63 @@
+using System.Linq.Expressions;
+using LinqStream.Physical.Aggregate;
+using LinqStream.Physical.Kernels;
+using LinqStream.Runtime;
+using LinqStream.Temporal;
+
+namespace LinqStream.Physical.Windows;
+
+/// <summary>The physical node of a window aggregate: window, optional grouping key, and the result selector's aggregates.</summary>
+internal sealed class WindowAggregateStream<T, TKey, TResult> : PhysicalStream<TResult>
+    where TKey : notnull
+{
+    private readonly PhysicalStream<T> _source;
+    private readonly WindowSpec _window;
+    private readonly LambdaExpression? _keySelector;
+    private readonly LambdaExpression _resultSelector;
+    private readonly bool _strict;
+    private readonly Action<T[], ulong[]?, TKey[], int>? _keyKernel;
+    private AggregatePlan<T, TKey, TResult>? _unused;
+
+    /// <param name="source">The input stream (not yet windowed: the window is applied here).</param>
+    /// <param name="window">The window.</param>
+    /// <param name="keySelector">The grouping key over <typeparamref name="T"/>, or null to aggregate each window as a whole (TKey = NoKey).</param>
+    /// <param name="resultSelector">A lambda over <c>IWindowGroup&lt;TKey, T&gt;</c> (or <c>IWindow&lt;T&gt;</c>).</param>
+    /// <param name="strict">Whether a buffered (non-incremental) aggregate is an error.</param>
+    public WindowAggregateStream(PhysicalStream<T> source, WindowSpec window, LambdaExpression? keySelector, LambdaExpression resultSelector, bool strict)
+    {
+        _source = source;
+        _window = window;
+        _keySelector = keySelector;
+        _resultSelector = resultSelector;
+        _strict = strict;
+        _keyKernel = keySelector is null ? null : ColumnKernel.Compile<T, TKey>(keySelector);
+        _unused = AggregateCompiler.Compile<T, TKey, TResult>(resultSelector, strict); // fails here, at Subscribe, when strict and buffered
+        Aggregates = string.Join(", ", _unused.Columns.Select(c => c.Description));
+        BufferReason = _unused.BufferReason;
+    }
+
+    public string Aggregates { get; }
+
+    public string? BufferReason { get; }
+
+    public WindowSpec Window => _window;
+
+    public override string Name => _window.Kind == WindowKind.Session ? "SessionWindowAggregate" : _window.Kind + "WindowAggregate";
+
+    public override string Detail =>
+        $"{_window}{(_keySelector is null ? string.Empty : ", key: " + _keySelector)}, aggregates: [{Aggregates}]"
+        + (BufferReason is null ? string.Empty : " (buffered: no incremental form)");
+
+    public override IReadOnlyList<PhysicalNode> Inputs => [_source];
+
+    public override void Connect(IStreamObserver<TResult> downstream, QueryContext context)
+    {
+        var plan = _unused ?? AggregateCompiler.Compile<T, TKey, TResult>(_resultSelector, _strict);
+        _unused = null;
+        string description = _resultSelector.ToString();
+        IStreamObserver<T> op = _window.Kind == WindowKind.Session
+            ? new SessionWindowAggregateOperator<T, TKey, TResult>(downstream, context, _window, _keyKernel, plan, description)
+            : new FixedWindowAggregateOperator<T, TKey, TResult>(downstream, context, _window, _keyKernel, plan, description);
+        _source.Connect(op, context);
+    }
+}
