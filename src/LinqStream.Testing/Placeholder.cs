@@ -1,3 +1,0 @@
-namespace LinqStream.Testing;
-/// <summary>x</summary>
-public static class Placeholder { }
