@@ -11,4 +11,14 @@ internal static class Error
 
     public static QueryExecutionException EventTimeFailed(string source, long position, Exception inner) =>
         new(Strings.EventTimeFailed(source, position, inner), inner) { Operator = "From" };
+
+    public static QueryTranslationException TranslationFailed(System.Linq.Expressions.Expression query, IReadOnlyList<(string Operator, string Reason)> failures) =>
+        new(Strings.TranslationFailed(query.ToString(), failures))
+        {
+            Operator = failures[0].Operator,
+            Reasons = failures.Select(f => f.Reason).ToArray(),
+        };
+
+    public static QueryTranslationException Translation(string op, string reason) =>
+        new(reason) { Operator = op, Reasons = [reason] };
 }

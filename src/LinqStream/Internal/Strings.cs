@@ -30,4 +30,16 @@ internal static class Strings
         F("The window expression '{0}' has no incremental form ({1}), so every event of each window is kept until the window closes. " +
           "Use aggregates that fold one event at a time (Count, Sum, Min, Max, Average, Any, All, Select(f).Distinct().Count(), OrderByDescending(f).Take(k), or an IAggregate), or accept the buffering outside strict mode. See docs/rules/LSQ0007.md.",
           selector, use);
+
+    public static string TranslationFailed(string query, IReadOnlyList<(string Operator, string Reason)> failures) =>
+        F("The query '{0}' cannot run as a stream. {1}", query, string.Join(" ", failures.Select(f => f.Reason)));
+
+    public static string SessionNeedsAggregate() =>
+        "A session window has no lifetime until it closes, so 'SessionWindow' must be followed by an aggregate: 'stream.SessionWindow(gap).GroupBy(key).Select(g => ...)' or '.Select(w => ...)'.";
+
+    public static string HavingNeedsSelect(string having) =>
+        F("The filter '{0}' on window groups must be followed by 'Select(g => ...)', which says what each group gives.", having);
+
+    public static string JoinKeyTypes(string left, string right) =>
+        F("The join keys '{0}' and '{1}' have different types; convert one so both have the same type.", left, right);
 }

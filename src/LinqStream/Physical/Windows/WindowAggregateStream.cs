@@ -7,7 +7,7 @@ using LinqStream.Temporal;
 namespace LinqStream.Physical.Windows;
 
 /// <summary>The physical node of a window aggregate: window, optional grouping key, and the result selector's aggregates.</summary>
-internal sealed class WindowAggregateStream<T, TKey, TResult> : PhysicalStream<TResult>
+internal sealed class WindowAggregateStream<T, TKey, TResult> : PhysicalStream<TResult>, IBufferingNode
     where TKey : notnull
 {
     private readonly PhysicalStream<T> _source;
@@ -60,4 +60,10 @@ internal sealed class WindowAggregateStream<T, TKey, TResult> : PhysicalStream<T
             : new FixedWindowAggregateOperator<T, TKey, TResult>(downstream, context, _window, _keyKernel, plan, description);
         _source.Connect(op, context);
     }
+}
+
+/// <summary>A physical node that may have picked the buffering (non-incremental) path; the plan shows why.</summary>
+internal interface IBufferingNode
+{
+    string? BufferReason { get; }
 }

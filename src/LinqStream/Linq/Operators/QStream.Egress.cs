@@ -1,0 +1,158 @@
+using System.Linq.Expressions;
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using LinqStream.Linq.Provider;
+using LinqStream.Query;
+using LinqStream.Runtime;
+using LinqStream.Runtime.Egress;
+
+namespace LinqStream;
+
+public static partial class QStream
+{
+    /// <summary>Runs the query with <paramref name="options"/> (batch size, strict mode, clock).</summary>
+    /// <typeparam name="T">The payload type.</typeparam>
+    /// <param name="source">The query.</param>
+    /// <param name="options">The options.</param>
+    /// <returns>The same query, with options.</returns>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    public static IQStream<T> WithOptions<T>(this IQStream<T> source, QueryOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(options);
+        return QStreamProvider.Stream<T>(Expression.Call(null, Method<T>(MethodBase.GetCurrentMethod()!), source.Expression, Expression.Constant(options)));
+    }
+
+    /// <summary>Translates the query without running it and prints its logical and physical plans, with every fallback and its reason.</summary>
+    /// <typeparam name="T">The payload type.</typeparam>
+    /// <param name="source">The query.</param>
+    /// <returns>The plans as text.</returns>
+    /// <exception cref="QueryTranslationException">The query cannot run as a stream.</exception>
+    public static string Explain<T>(this IQStream<T> source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        return QueryPipeline.Compile<T>(source.Expression).Explain();
+    }
+
+    /// <summary>Runs the query and pulls its results as they come.</summary>
+    /// <typeparam name="T">The payload type.</typeparam>
+    /// <param name="source">The query.</param>
+    /// <param name="cancellationToken">Stops the query.</param>
+    /// <returns>The results, in order.</returns>
+    /// <remarks>The query runs on a pool thread and waits while the consumer is behind (a bounded buffer).</remarks>
+    /// <exception cref="QueryTranslationException">The query cannot run as a stream (thrown at the first <c>MoveNextAsync</c>).</exception>
+    public static IAsyncEnumerable<T> ToAsyncEnumerable<T>(this IQStream<T> source, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        return Pull<T, T>(source, c => (w, ctx) => new ChannelSink<T, T>(w, ctx, static (s, e, p) => p), cancellationToken);
+    }
+
+    /// <summary>Runs the query and pulls its results with their lifetimes.</summary>
+    /// <typeparam name="T">The payload type.</typeparam>
+    /// <param name="source">The query.</param>
+    /// <param name="cancellationToken">Stops the query.</param>
+    /// <returns>The results as <c>(Start, End, Payload)</c>, in start order.</returns>
+    /// <exception cref="QueryTranslationException">The query cannot run as a stream.</exception>
+    public static IAsyncEnumerable<StreamEvent<T>> ToStreamEvents<T>(this IQStream<T> source, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        return Pull<T, StreamEvent<T>>(source, c => (w, ctx) => new ChannelSink<T, StreamEvent<T>>(w, ctx, static (s, e, p) => new StreamEvent<T>(s, e, p)), cancellationToken);
+    }
+
+    /// <summary>Runs a query over finite sources to the end and collects its results.</summary>
+    /// <typeparam name="T">The payload type.</typeparam>
+    /// <param name="source">The query.</param>
+    /// <param name="cancellationToken">Stops the query.</param>
+    /// <returns>Every result, in order.</returns>
+    /// <remarks>A live source never ends on its own: pass a token, or use <c>Subscribe</c>.</remarks>
+    /// <exception cref="QueryTranslationException">The query cannot run as a stream.</exception>
+    /// <exception cref="QueryExecutionException">The query failed while running.</exception>
+    public static async Task<List<T>> ToListAsync<T>(this IQStream<T> source, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        var compiled = QueryPipeline.Compile<T>(source.Expression);
+        var results = new List<T>();
+        var observer = new CollectingObserver<T>(results);
+        var execution = QueryExecution.Create(compiled.Root, c => new ObserverSink<T>(observer, c), compiled.Options);
+        if (execution.IsLive)
+        {
+            await execution.RunAsync(cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await Task.Run(execution.Run, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (observer.Error is not null)
+        {
+            throw observer.Error is QueryExecutionException or LateEventException ? observer.Error : new QueryExecutionException(observer.Error.Message, observer.Error);
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        return results;
+    }
+
+    private static async IAsyncEnumerable<TOut> Pull<T, TOut>(
+        IQStream<T> source, Func<int, Func<ChannelWriter<TOut>, QueryContext, IStreamObserver<T>>> sinkFactory, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var compiled = QueryPipeline.Compile<T>(source.Expression);
+        var channel = Channel.CreateBounded<TOut>(new BoundedChannelOptions(compiled.Options.BatchSize * 4) { SingleReader = true, SingleWriter = true });
+        var make = sinkFactory(0);
+        var execution = QueryExecution.Create(compiled.Root, c => make(channel.Writer, c), compiled.Options);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var run = Task.Run(async () =>
+        {
+            try
+            {
+                if (execution.IsLive)
+                {
+                    await execution.RunAsync(cts.Token).ConfigureAwait(false);
+                }
+                else
+                {
+                    execution.Run();
+                }
+            }
+            catch (Exception ex)
+            {
+                channel.Writer.TryComplete(ex);
+            }
+        }, CancellationToken.None);
+        try
+        {
+            while (await channel.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (channel.Reader.TryRead(out var item))
+                {
+                    yield return item;
+                }
+            }
+        }
+        finally
+        {
+            execution.Stop();
+            await cts.CancelAsync().ConfigureAwait(false);
+            channel.Writer.TryComplete();
+            while (channel.Reader.TryRead(out _))
+            {
+                // Unblock a writer waiting on a full channel.
+            }
+
+            await run.ConfigureAwait(false);
+        }
+    }
+
+    private sealed class CollectingObserver<T>(List<T> results) : IObserver<T>
+    {
+        public Exception? Error { get; private set; }
+
+        public void OnCompleted()
+        {
+        }
+
+        public void OnError(Exception error) => Error = error;
+
+        public void OnNext(T value) => results.Add(value);
+    }
+}

@@ -1,0 +1,104 @@
+using System.Linq.Expressions;
+using System.Text;
+using LinqStream.Plan;
+using LinqStream.Query.Optimization;
+using LinqStream.Query.Physicalization;
+using LinqStream.Query.Translation;
+using LinqStream.Runtime;
+
+namespace LinqStream.Query;
+
+/// <summary>A translated query, ready to run: its physical plan and how it got there.</summary>
+internal sealed class CompiledQuery<T>
+{
+    public required PhysicalStream<T> Root { get; init; }
+
+    public required QueryOptions Options { get; init; }
+
+    public required string LogicalPlan { get; init; }
+
+    public required string OptimizedPlan { get; init; }
+
+    public required IReadOnlyList<string> Log { get; init; }
+
+    public string Explain()
+    {
+        var text = new StringBuilder();
+        text.AppendLine("Logical plan:").Append(Indent(LogicalPlan));
+        text.AppendLine("Passes:");
+        foreach (var line in Log)
+        {
+            text.Append("  ").AppendLine(line);
+        }
+
+        text.AppendLine("Physical plan:").Append(Indent(PrintPhysical(Root)));
+        return text.ToString();
+    }
+
+    private static string Indent(string text) => string.Concat(text.Split('\n').Where(l => l.Length > 0).Select(l => "  " + l + "\n"));
+
+    private static string PrintPhysical(PhysicalNode root)
+    {
+        var text = new StringBuilder();
+        Print(root, 0);
+        return text.ToString();
+
+        void Print(PhysicalNode node, int depth)
+        {
+            text.Append(' ', depth * 2).Append(node.Name);
+            if (node.Detail.Length > 0)
+            {
+                text.Append(": ").Append(node.Detail);
+            }
+
+            text.AppendLine();
+            foreach (var input in node.Inputs)
+            {
+                Print(input, depth + 1);
+            }
+        }
+    }
+}
+
+/// <summary>Every stage of the query compiler, in order, on one screen.</summary>
+internal static class QueryPipeline
+{
+    public static CompiledQuery<T> Compile<T>(Expression query)
+    {
+        var translator = new QueryTranslator();
+        var plan = translator.Translate(query);                              // LINQ calls → logical plan (throws once, with every reason)
+        var options = translator.Options;
+        var log = new List<string>();
+        var optimized = new QueryOptimizer().Process(plan, options, log);   // pushdown, fusion
+        var root = new Physicalizer().Process<T>(optimized, options);       // operators, compiled kernels, multicast of shared sub-plans
+        foreach (var fallback in FindFallbacks(root))
+        {
+            log.Add(fallback);
+        }
+
+        return new CompiledQuery<T>
+        {
+            Root = root,
+            Options = options,
+            LogicalPlan = PlanPrinter.Print(plan),
+            OptimizedPlan = PlanPrinter.Print(optimized),
+            Log = log,
+        };
+    }
+
+    private static IEnumerable<string> FindFallbacks(PhysicalNode node)
+    {
+        if (node is Physical.Windows.IBufferingNode { BufferReason: { } reason })
+        {
+            yield return "Fallback: " + reason;
+        }
+
+        foreach (var input in node.Inputs)
+        {
+            foreach (var line in FindFallbacks(input))
+            {
+                yield return line;
+            }
+        }
+    }
+}

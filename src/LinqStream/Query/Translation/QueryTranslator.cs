@@ -1,0 +1,285 @@
+using System.Linq.Expressions;
+using System.Reactive.Linq;
+using LinqStream.Plan;
+using LinqStream.Temporal;
+
+namespace LinqStream.Query.Translation;
+
+/// <summary>Translates a query expression (calls of <see cref="QStream"/> and Rx <c>Qbservable</c> operators) into a logical plan.</summary>
+/// <remarks>
+/// Each <c>TranslateXxx</c> returns null with a one-sentence reason when it cannot translate; the translator throws once, at the end,
+/// with the printed expression and every reason. The same expression object used twice becomes one shared plan node.
+/// </remarks>
+internal sealed partial class QueryTranslator
+{
+    private readonly Dictionary<Expression, PlanNode> _memo = new(ReferenceEqualityComparer.Instance);
+    private readonly List<(string Operator, string Reason)> _failures = [];
+
+    public QueryOptions Options { get; private set; } = QueryOptions.Default;
+
+    public PlanNode Translate(Expression query)
+    {
+        var plan = Visit(query);
+        if (_failures.Count > 0)
+        {
+            throw Internal.Error.TranslationFailed(query, _failures);
+        }
+
+        return plan;
+    }
+
+    private PlanNode Visit(Expression expression)
+    {
+        if (_memo.TryGetValue(expression, out var known))
+        {
+            return known;
+        }
+
+        var node = expression switch
+        {
+            MethodCallExpression call => TranslateCall(call),
+            ConstantExpression { Value: IQbservable query } => Visit(query.Expression),
+            _ => Fail(expression.NodeType.ToString(), $"'{expression}' is not a LinqStream query; start from QStream.From(...)."),
+        };
+        _memo[expression] = node;
+        return node;
+    }
+
+    private PlanNode TranslateCall(MethodCallExpression call)
+    {
+        var method = call.Method;
+        bool ours = method.DeclaringType == typeof(QStream);
+        bool rx = method.DeclaringType == typeof(Qbservable);
+        if (!ours && !rx)
+        {
+            return Fail(method.Name, $"'{method.DeclaringType?.Name}.{method.Name}' is not a LinqStream or Rx query operator.");
+        }
+
+        return method.Name switch
+        {
+            "From" when ours => TranslateFrom(call),
+            "WithOptions" when ours => TranslateWithOptions(call),
+            "Where" => TranslateWhere(call),
+            "Select" => TranslateSelect(call),
+            "SelectMany" => TranslateSelectMany(call),
+            "Union" or "Merge" => TranslateUnion(call),
+            "TumblingWindow" or "HoppingWindow" or "SessionWindow" when ours => TranslateWindow(call),
+            "GroupBy" when ours => TranslateGroupBy(call),
+            "WithLifetime" when ours => TranslateWithLifetime(call),
+            "ExtendLifetime" or "ShiftTime" or "ToPointEvents" when ours => TranslateLifetime(call),
+            "ClipLifetime" when ours => new ClipNode(Visit(call.Arguments[0]), Lambda(call.Arguments[1])),
+            "Join" or "LeftJoin" or "WhereNotExists" when ours => TranslateJoin(call),
+            _ => TranslateRejected(call),
+        };
+    }
+
+    private PlanNode TranslateRejected(MethodCallExpression call)
+    {
+        var entry = TranslationCatalogue.FindRejected(call.Method.Name);
+        string reason = entry is null
+            ? $"'{call.Method.Name}' has no streaming translation."
+            : $"'{call.Method.Name}' cannot run on a stream: {entry.Reason}. {entry.Fix}.";
+        return Fail(call.Method.Name, reason);
+    }
+
+    private PlanNode TranslateFrom(MethodCallExpression call)
+    {
+        var source = ((ConstantExpression)call.Arguments[0]).Value!;
+        var time = Lambda(call.Arguments[1]);
+        var policy = (IngressPolicy)((ConstantExpression)call.Arguments[2]).Value!;
+        var name = (string)((ConstantExpression)call.Arguments[3]).Value!;
+        return new SourceNode(source, call.Method.GetGenericArguments()[0], time, null, policy, name);
+    }
+
+    private PlanNode TranslateWithOptions(MethodCallExpression call)
+    {
+        Options = (QueryOptions)((ConstantExpression)call.Arguments[1]).Value!;
+        return Visit(call.Arguments[0]);
+    }
+
+    private PlanNode TranslateWhere(MethodCallExpression call)
+    {
+        var source = Visit(call.Arguments[0]);
+        var predicate = Lambda(call.Arguments[1]);
+        if (predicate.Parameters.Count != 1)
+        {
+            return Fail("Where", $"'Where' with an index ('{predicate}') has no meaning on a stream, whose events have times, not positions. Use the event's time or a key instead.");
+        }
+
+        return source switch
+        {
+            GroupNode group => new GroupNode(group.Window, group.Key, group.Having is null ? predicate : AndAlso(group.Having, predicate)),
+            _ => new WhereNode(source, predicate),
+        };
+    }
+
+    private PlanNode TranslateSelect(MethodCallExpression call)
+    {
+        var source = Visit(call.Arguments[0]);
+        var selector = Lambda(call.Arguments[1]);
+        if (selector.Parameters.Count != 1)
+        {
+            return Fail("Select", $"'Select' with an index ('{selector}') has no meaning on a stream, whose events have times, not positions. Use the event's time instead.");
+        }
+
+        var parameter = selector.Parameters[0].Type;
+        if (source is WindowNode window && parameter.IsGenericType && parameter.GetGenericTypeDefinition() == typeof(IWindow<>))
+        {
+            return new AggregateNode(window.Source, window.Window, null, selector);
+        }
+
+        if (source is GroupNode group)
+        {
+            return Aggregate(group, selector);
+        }
+
+        return new SelectNode(source, selector);
+    }
+
+    private PlanNode TranslateSelectMany(MethodCallExpression call)
+    {
+        var source = Visit(call.Arguments[0]);
+        var collection = Lambda(call.Arguments[1]);
+        if (collection.Parameters.Count != 1 || !IsEnumerable(collection.ReturnType))
+        {
+            return Fail("SelectMany", $"'SelectMany' over '{collection}' is not supported: the selector must return an IEnumerable<T> computed from one event. Join two streams with 'join ... on ... equals ...' instead.");
+        }
+
+        if (call.Arguments.Count == 2)
+        {
+            return new SelectManyNode(source, collection);
+        }
+
+        // from a in s from b in f(a) select r(a, b)  ==>  a => f(a).Select(b => r(a, b))
+        var result = Lambda(call.Arguments[2]);
+        var element = SelectManyNode.ElementOf(collection.ReturnType);
+        var inner = Expression.Lambda(Physical.Kernels.KernelBuilder.Inline(result, collection.Parameters[0], result.Parameters[1]), result.Parameters[1]);
+        var select = Expression.Call(typeof(Enumerable), nameof(Enumerable.Select), [element, result.ReturnType], collection.Body, inner);
+        return new SelectManyNode(source, Expression.Lambda(select, collection.Parameters));
+    }
+
+    private PlanNode TranslateUnion(MethodCallExpression call)
+    {
+        var inputs = new List<PlanNode> { Visit(call.Arguments[0]) };
+        foreach (var argument in call.Arguments.Skip(1))
+        {
+            if (argument is NewArrayExpression array)
+            {
+                inputs.AddRange(array.Expressions.Select(Visit));
+            }
+            else if (argument is ConstantExpression { Value: IQbservable other })
+            {
+                inputs.Add(Visit(other.Expression));
+            }
+            else if (argument.Type.IsAssignableTo(typeof(IQbservable)) || argument is MethodCallExpression)
+            {
+                inputs.Add(Visit(argument));
+            }
+            else
+            {
+                return Fail(call.Method.Name, $"'{call.Method.Name}' with '{argument}' is not supported: merge LinqStream streams only (QStream.From(...) turns an observable into one).");
+            }
+        }
+
+        return new UnionNode(inputs);
+    }
+
+    private PlanNode TranslateWindow(MethodCallExpression call)
+    {
+        var source = Visit(call.Arguments[0]);
+        var first = (TimeSpan)((ConstantExpression)call.Arguments[1]).Value!;
+        var spec = call.Method.Name switch
+        {
+            "TumblingWindow" => WindowSpec.Tumbling(first.Ticks),
+            "HoppingWindow" => WindowSpec.Hopping(first.Ticks, ((TimeSpan)((ConstantExpression)call.Arguments[2]).Value!).Ticks),
+            _ => WindowSpec.Session(first.Ticks, ((TimeSpan?)((ConstantExpression)call.Arguments[2]).Value)?.Ticks ?? 0),
+        };
+        return new WindowNode(source, spec);
+    }
+
+    private PlanNode TranslateGroupBy(MethodCallExpression call)
+    {
+        var source = Visit(call.Arguments[0]);
+        if (source is not WindowNode window)
+        {
+            return Fail("GroupBy", "'GroupBy' needs a windowed stream: write 'stream.TumblingWindow(size).GroupBy(key)'.");
+        }
+
+        return new GroupNode(window, Lambda(call.Arguments[1]), null);
+    }
+
+    private PlanNode TranslateWithLifetime(MethodCallExpression call)
+    {
+        var source = Visit(call.Arguments[0]);
+        if (source is not SourceNode ingress)
+        {
+            return Fail("WithLifetime", $"'WithLifetime' must be applied to a source (QStream.From(...).WithLifetime(start, end)), not to '{source.Name}': lifetimes are read once, at ingress. Move it next to QStream.From, or use ExtendLifetime/ShiftTime later in the query.");
+        }
+
+        return ingress.WithLifetime(Lambda(call.Arguments[1]), Lambda(call.Arguments[2]));
+    }
+
+    private PlanNode TranslateLifetime(MethodCallExpression call)
+    {
+        var source = Visit(call.Arguments[0]);
+        return call.Method.Name switch
+        {
+            "ExtendLifetime" => new LifetimeNode(source, LifetimeKind.Extend, ((TimeSpan)((ConstantExpression)call.Arguments[1]).Value!).Ticks),
+            "ShiftTime" => new LifetimeNode(source, LifetimeKind.Shift, ((TimeSpan)((ConstantExpression)call.Arguments[1]).Value!).Ticks),
+            _ => new LifetimeNode(source, LifetimeKind.Point, 0),
+        };
+    }
+
+    private PlanNode TranslateJoin(MethodCallExpression call)
+    {
+        var left = Visit(call.Arguments[0]);
+        var right = Visit(call.Arguments[1]);
+        var kind = call.Method.Name switch { "Join" => JoinKind.Inner, "LeftJoin" => JoinKind.Left, _ => JoinKind.Anti };
+        var result = kind == JoinKind.Anti ? null : Lambda(call.Arguments[4]);
+        return new JoinNode(left, right, kind, Lambda(call.Arguments[2]), Lambda(call.Arguments[3]), result);
+    }
+
+    /// <summary><c>GroupBy(k).[Where(having)].Select(s)</c> becomes one aggregate; a having clause filters its results.</summary>
+    private static PlanNode Aggregate(GroupNode group, LambdaExpression selector)
+    {
+        if (group.Having is null)
+        {
+            return new AggregateNode(group.Window.Source, group.Window.Window, group.Key, selector);
+        }
+
+        var g = selector.Parameters[0];
+        var pair = typeof(ValueTuple<,>).MakeGenericType(typeof(bool), selector.ReturnType);
+        var ctor = pair.GetConstructor([typeof(bool), selector.ReturnType])!;
+        var body = Expression.Condition(
+            Physical.Kernels.KernelBuilder.Inline(group.Having, g),
+            Expression.New(ctor, Expression.Constant(true), selector.Body),
+            Expression.New(ctor, Expression.Constant(false), Expression.Default(selector.ReturnType)));
+        var aggregate = new AggregateNode(group.Window.Source, group.Window.Window, group.Key, Expression.Lambda(body, g));
+        var p = Expression.Parameter(pair, "r");
+        var keep = new WhereNode(aggregate, Expression.Lambda(Expression.Field(p, "Item1"), p));
+        return new SelectNode(keep, Expression.Lambda(Expression.Field(p, "Item2"), p));
+    }
+
+    private PlanNode Fail(string op, string reason)
+    {
+        _failures.Add((op, reason));
+        return new SourceNode(Array.Empty<object>(), typeof(object), Expression.Lambda(Expression.Constant(0L), Expression.Parameter(typeof(object))), null, IngressPolicy.Throw, "failed");
+    }
+
+    private static LambdaExpression Lambda(Expression e)
+    {
+        while (e is UnaryExpression { NodeType: ExpressionType.Quote } quote)
+        {
+            e = quote.Operand;
+        }
+
+        return (LambdaExpression)e;
+    }
+
+    private static LambdaExpression AndAlso(LambdaExpression a, LambdaExpression b) =>
+        Expression.Lambda(Expression.AndAlso(a.Body, Physical.Kernels.KernelBuilder.Inline(b, a.Parameters[0])), a.Parameters);
+
+    private static bool IsEnumerable(Type type) =>
+        (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(IEnumerable<>))
+        || type.GetInterfaces().Any(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IEnumerable<>));
+}
