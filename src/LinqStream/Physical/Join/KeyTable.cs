@@ -1,0 +1,116 @@
+using System.Runtime.InteropServices;
+
+// TKey may be a nullable type (the user's key selector decides it); null keys never reach the table, the operator checks first.
+#pragma warning disable CS8714
+
+namespace LinqStream.Physical.Join;
+
+/// <summary>The keys a join holds state for: each key has one entry with the head of its left and right live-event lists.</summary>
+/// <remarks>
+/// One hash lookup per event finds both sides' lists. An entry whose lists both became empty is not removed at once (a
+/// busy key would be removed and re-added over and over); it is remembered and removed by <see cref="Sweep"/>, which the
+/// operator calls when such entries are many or at the end of the stream.
+/// Null keys never match (as in SQL) and are never added; the caller checks.
+/// </remarks>
+internal sealed class KeyTable<TKey>
+{
+    /// <summary>Side index of the left input in <see cref="Head"/>.</summary>
+    public const int Left = 0;
+
+    /// <summary>Side index of the right input in <see cref="Head"/>.</summary>
+    public const int Right = 1;
+
+    private readonly Dictionary<TKey, int> _index = new();
+    private readonly Stack<int> _freeIds = new();
+    private readonly List<int> _candidates = [];
+    private TKey[] _keys = new TKey[16];
+    private int[] _heads = new int[32];
+    private bool[] _isCandidate = new bool[16];
+    private int _used;
+
+    /// <summary>Gets the number of keys in the table, including empty entries not yet swept.</summary>
+    public int Count => _index.Count;
+
+    /// <summary>Gets the number of entries that became empty since the last sweep.</summary>
+    public int CandidateCount => _candidates.Count;
+
+    public TKey KeyOf(int id) => _keys[id];
+
+    /// <summary>Returns the entry of <paramref name="key"/>, adding an empty one when the key is new.</summary>
+    public int GetOrAdd(TKey key)
+    {
+        ref int id = ref CollectionsMarshal.GetValueRefOrAddDefault(_index, key, out bool exists);
+        if (!exists)
+        {
+            id = NewEntry(key);
+        }
+
+        return id;
+    }
+
+    /// <summary>The head slot of side <paramref name="side"/>'s list for entry <paramref name="id"/> (-1 when empty).</summary>
+    public ref int Head(int id, int side) => ref _heads[(id << 1) + side];
+
+    /// <summary>Remembers <paramref name="id"/> for the next sweep when both its lists are empty.</summary>
+    public void MarkIfEmpty(int id)
+    {
+        int h = id << 1;
+        if (_heads[h] < 0 && _heads[h + 1] < 0 && !_isCandidate[id])
+        {
+            _isCandidate[id] = true;
+            _candidates.Add(id);
+        }
+    }
+
+    /// <summary>Removes the entries that are still empty.</summary>
+    public void Sweep()
+    {
+        foreach (int id in _candidates)
+        {
+            _isCandidate[id] = false;
+            int h = id << 1;
+            if (_heads[h] < 0 && _heads[h + 1] < 0)
+            {
+                _index.Remove(_keys[id]);
+                _keys[id] = default!;
+                _freeIds.Push(id);
+            }
+        }
+
+        _candidates.Clear();
+    }
+
+    public void Clear()
+    {
+        _index.Clear();
+        _freeIds.Clear();
+        _candidates.Clear();
+        Array.Clear(_keys);
+        Array.Clear(_isCandidate);
+        _used = 0;
+    }
+
+    private int NewEntry(TKey key)
+    {
+        int id;
+        if (_freeIds.Count > 0)
+        {
+            id = _freeIds.Pop();
+        }
+        else
+        {
+            id = _used++;
+            if (id == _keys.Length)
+            {
+                Array.Resize(ref _keys, id * 2);
+                Array.Resize(ref _isCandidate, id * 2);
+                Array.Resize(ref _heads, id * 4);
+            }
+        }
+
+        _keys[id] = key;
+        _heads[id << 1] = -1;
+        _heads[(id << 1) + 1] = -1;
+        return id;
+    }
+}

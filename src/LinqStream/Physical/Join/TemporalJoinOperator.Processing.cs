@@ -1,0 +1,300 @@
+using LinqStream.Temporal;
+
+namespace LinqStream.Physical.Join;
+
+/// <summary>The merge of the two buffered inputs in start order, the probes, and the eviction of ended events.</summary>
+internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
+{
+    /// <summary>Processes the buffered events of both sides with <c>Start &lt; limit</c> (all of them when the limit is +infinity).</summary>
+    private void ProcessUpTo(long limit)
+    {
+        // Largest start to process; limit > frontier >= long.MinValue, so limit - 1 cannot overflow.
+        long last = limit == Ticks.Infinity ? Ticks.Infinity : limit - 1;
+        while (true)
+        {
+            bool hasLeft = _leftInput.MoveToPresent();
+            bool hasRight = _rightInput.MoveToPresent();
+            if (hasLeft && (!hasRight || _leftInput.HeadStart <= _rightInput.HeadStart))
+            {
+                // Left wins ties: a right event starting together with a left one must find it in the live state.
+                long bound = hasRight ? Math.Min(_rightInput.HeadStart, last) : last;
+                if (_leftInput.HeadStart > bound)
+                {
+                    return;
+                }
+
+                ProcessLeftRun(bound);
+            }
+            else if (hasRight)
+            {
+                // Here the left head starts after the right head, so HeadStart - 1 cannot overflow.
+                long bound = hasLeft ? Math.Min(_leftInput.HeadStart - 1, last) : last;
+                if (_rightInput.HeadStart > bound)
+                {
+                    return;
+                }
+
+                ProcessRightRun(bound);
+            }
+            else
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Processes the left head batch's events up to start <paramref name="bound"/> (inclusive).</summary>
+    private void ProcessLeftRun(long bound)
+    {
+        var input = _leftInput;
+        var batch = input.Head!;
+        var keys = input.HeadKeys;
+        var start = batch.Start;
+        var end = batch.End;
+        var payload = batch.Payload;
+        var absent = batch.Absent;
+        int count = batch.Count;
+
+        // Right slots do not move while left events are processed.
+        var rightNext = _right.Next;
+        var rightEnd = _right.End;
+        var rightPayload = _right.Payload;
+
+        int i = input.Index;
+        for (; i < count; i++)
+        {
+            if ((absent[i >> 6] & (1UL << i)) != 0)
+            {
+                continue;
+            }
+
+            long s = start[i];
+            if (s > bound)
+            {
+                break;
+            }
+
+            long e = end[i];
+            if (e <= s)
+            {
+                continue;
+            }
+
+            if ((_leftExpiry.Count > 0 && _leftExpiry.MinEnd <= s) || (_rightExpiry.Count > 0 && _rightExpiry.MinEnd <= s))
+            {
+                Evict(s);
+            }
+
+            var key = keys[i];
+            if (key is null)
+            {
+                if (_kind != JoinKind.Inner)
+                {
+                    AddUndecidedLeft(s, e, payload[i], -1);
+                }
+
+                continue;
+            }
+
+            int id = _keys.GetOrAdd(key);
+            int r = _keys.Head(id, KeyTable<TKey>.Right);
+            bool matched = r >= 0;
+            if (_kind == JoinKind.Inner)
+            {
+                for (; r >= 0; r = rightNext[r])
+                {
+                    long re = rightEnd[r];
+                    _writer.Add(s, e < re ? e : re, payload[i], rightPayload[r]);
+                }
+            }
+            else if (_kind == JoinKind.LeftOuter)
+            {
+                bool direct = _undecided.Count == 0 && _pending.Count == 0;
+                for (; r >= 0; r = rightNext[r])
+                {
+                    long re = rightEnd[r];
+                    if (direct)
+                    {
+                        _writer.Add(s, e < re ? e : re, payload[i], rightPayload[r]);
+                    }
+                    else
+                    {
+                        _pending.Enqueue(s, e < re ? e : re, payload[i], rightPayload[r]);
+                    }
+                }
+            }
+            else if (matched)
+            {
+                // Anti-join: a right event exists, so this left event is decided and needs no state at all.
+                continue;
+            }
+
+            if (matched || _kind == JoinKind.Inner)
+            {
+                int slot = _left.Allocate(s, e, payload[i], id);
+                _left.Link(slot, ref _keys.Head(id, KeyTable<TKey>.Left));
+                _leftExpiry.Push(e, slot);
+                if (_kind != JoinKind.Inner)
+                {
+                    _left.Flags[slot] = LiveEvents<TLeft>.Matched;
+                }
+            }
+            else
+            {
+                AddUndecidedLeft(s, e, payload[i], id);
+            }
+        }
+
+        input.Index = i;
+    }
+
+    /// <summary>Outer modes: keeps a left event with no match yet, in the queue that releases results in start order.</summary>
+    private void AddUndecidedLeft(long start, long end, TLeft payload, int id)
+    {
+        int slot = _left.Allocate(start, end, payload, id);
+        if (id >= 0)
+        {
+            _left.Link(slot, ref _keys.Head(id, KeyTable<TKey>.Left));
+        }
+
+        _leftExpiry.Push(end, slot);
+        _left.Flags[slot] = LiveEvents<TLeft>.Pinned;
+        _undecided.Enqueue(slot);
+    }
+
+    /// <summary>Processes the right head batch's events up to start <paramref name="bound"/> (inclusive).</summary>
+    private void ProcessRightRun(long bound)
+    {
+        var input = _rightInput;
+        var batch = input.Head!;
+        var keys = input.HeadKeys;
+        var start = batch.Start;
+        var end = batch.End;
+        var payload = batch.Payload;
+        var absent = batch.Absent;
+        int count = batch.Count;
+
+        // Left slots do not move while right events are processed.
+        var leftNext = _left.Next;
+        var leftEnd = _left.End;
+        var leftPayload = _left.Payload;
+        var leftFlags = _left.Flags;
+
+        int j = input.Index;
+        for (; j < count; j++)
+        {
+            if ((absent[j >> 6] & (1UL << j)) != 0)
+            {
+                continue;
+            }
+
+            long s = start[j];
+            if (s > bound)
+            {
+                break;
+            }
+
+            long e = end[j];
+            if (e <= s)
+            {
+                continue;
+            }
+
+            if ((_leftExpiry.Count > 0 && _leftExpiry.MinEnd <= s) || (_rightExpiry.Count > 0 && _rightExpiry.MinEnd <= s))
+            {
+                Evict(s);
+            }
+
+            var key = keys[j];
+            if (key is null)
+            {
+                continue;
+            }
+
+            int id = _keys.GetOrAdd(key);
+            int l = _keys.Head(id, KeyTable<TKey>.Left);
+            if (l >= 0)
+            {
+                if (_kind == JoinKind.Inner)
+                {
+                    for (; l >= 0; l = leftNext[l])
+                    {
+                        long le = leftEnd[l];
+                        _writer.Add(s, e < le ? e : le, leftPayload[l], payload[j]);
+                    }
+                }
+                else if (_kind == JoinKind.LeftOuter)
+                {
+                    bool direct = _undecided.Count == 0 && _pending.Count == 0;
+                    for (; l >= 0; l = leftNext[l])
+                    {
+                        leftFlags[l] |= LiveEvents<TLeft>.Matched;
+                        long le = leftEnd[l];
+                        if (direct)
+                        {
+                            _writer.Add(s, e < le ? e : le, leftPayload[l], payload[j]);
+                        }
+                        else
+                        {
+                            _pending.Enqueue(s, e < le ? e : le, leftPayload[l], payload[j]);
+                        }
+                    }
+                }
+                else
+                {
+                    for (; l >= 0; l = leftNext[l])
+                    {
+                        leftFlags[l] |= LiveEvents<TLeft>.Matched;
+                    }
+                }
+            }
+
+            int slot = _right.Allocate(s, e, payload[j], id);
+            _right.Link(slot, ref _keys.Head(id, KeyTable<TKey>.Right));
+            _rightExpiry.Push(e, slot);
+        }
+
+        input.Index = j;
+    }
+
+    /// <summary>Removes from both sides every live event with <c>End &lt;= time</c>: no event starting at or after <paramref name="time"/> can overlap it.</summary>
+    private void Evict(long time)
+    {
+        bool decided = false;
+        while (_leftExpiry.Count > 0 && _leftExpiry.MinEnd <= time)
+        {
+            int slot = _leftExpiry.Pop();
+            int id = _left.Entry[slot];
+            if (id >= 0)
+            {
+                _left.Unlink(slot, ref _keys.Head(id, KeyTable<TKey>.Left));
+                _keys.MarkIfEmpty(id);
+                _left.Entry[slot] = -1;
+            }
+
+            if ((_left.Flags[slot] & LiveEvents<TLeft>.Pinned) != 0)
+            {
+                _left.Flags[slot] |= LiveEvents<TLeft>.Expired;
+                decided = true;
+            }
+            else
+            {
+                _left.Free(slot);
+            }
+        }
+
+        while (_rightExpiry.Count > 0 && _rightExpiry.MinEnd <= time)
+        {
+            int slot = _rightExpiry.Pop();
+            int id = _right.Entry[slot];
+            _right.Unlink(slot, ref _keys.Head(id, KeyTable<TKey>.Right));
+            _keys.MarkIfEmpty(id);
+            _right.Free(slot);
+        }
+
+        if (decided)
+        {
+            Pump(time);
+        }
+    }
+}

@@ -1,0 +1,127 @@
+using LinqStream.Runtime;
+
+namespace LinqStream.Physical.Join;
+
+/// <summary>The operator's state as plain data (<see cref="JoinState{TLeft, TRight, TKey}"/>), for checkpoints.</summary>
+internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
+{
+    /// <summary>Copies the whole state between two calls; the operator is not changed.</summary>
+    public JoinState<TLeft, TRight, TKey> CaptureState() =>
+        new(
+            _kind,
+            _leftWatermark,
+            _rightWatermark,
+            _frontier,
+            _outputWatermark,
+            _leftCompleted,
+            _rightCompleted,
+            _leftInput.Snapshot(),
+            _rightInput.Snapshot(),
+            Capture(_left),
+            Capture(_right),
+            _pending.Snapshot());
+
+    /// <summary>Loads <paramref name="state"/> into this operator, which must be new (no input seen yet).</summary>
+    /// <remarks>Buffered events go through the key kernels again; live events keep their captured keys.</remarks>
+    public void Restore(JoinState<TLeft, TRight, TKey> state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (state.Kind != _kind)
+        {
+            throw new ArgumentException($"The state of a {state.Kind} join cannot be restored into a {_kind} join.", nameof(state));
+        }
+
+        _leftWatermark = state.LeftWatermark;
+        _rightWatermark = state.RightWatermark;
+        _frontier = state.Frontier;
+        _outputWatermark = state.OutputWatermark;
+        _leftCompleted = state.LeftCompleted;
+        _rightCompleted = state.RightCompleted;
+        foreach (var e in state.LeftLive)
+        {
+            int slot = RestoreLive(_left, _leftExpiry, KeyTable<TKey>.Left, e);
+            if (e.AwaitingDecision)
+            {
+                _undecided.Enqueue(slot);
+            }
+        }
+
+        foreach (var e in state.RightLive)
+        {
+            RestoreLive(_right, _rightExpiry, KeyTable<TKey>.Right, e);
+        }
+
+        foreach (var p in state.PendingResults)
+        {
+            _pending.Enqueue(p.Start, p.End, p.Left, p.Right);
+        }
+
+        Refill(state.LeftBuffered, _leftPool, OnLeftBatch);
+        Refill(state.RightBuffered, _rightPool, OnRightBatch);
+    }
+
+    private List<LiveEvent<T, TKey>> Capture<T>(LiveEvents<T> live)
+    {
+        var list = new List<LiveEvent<T, TKey>>(live.Count);
+        foreach (int slot in live.UsedSlots())
+        {
+            byte f = live.Flags[slot];
+            int id = live.Entry[slot];
+            list.Add(new LiveEvent<T, TKey>(
+                live.Start[slot],
+                live.End[slot],
+                id >= 0,
+                id >= 0 ? _keys.KeyOf(id) : default,
+                live.Payload[slot],
+                (f & LiveEvents<T>.Matched) != 0,
+                (f & LiveEvents<T>.Pinned) != 0,
+                (f & LiveEvents<T>.Expired) != 0));
+        }
+
+        // Start order is the order of the outer join's queue (it holds left events as they were processed).
+        list.Sort(static (a, b) => a.Start.CompareTo(b.Start));
+        return list;
+    }
+
+    private int RestoreLive<T>(LiveEvents<T> live, ExpiryHeap expiry, int side, LiveEvent<T, TKey> e)
+    {
+        int id = e.HasKey && !e.Expired ? _keys.GetOrAdd(e.Key!) : -1;
+        int slot = live.Allocate(e.Start, e.End, e.Payload, id);
+        byte flags = 0;
+        flags |= e.Matched ? LiveEvents<T>.Matched : (byte)0;
+        flags |= e.AwaitingDecision ? LiveEvents<T>.Pinned : (byte)0;
+        flags |= e.Expired ? LiveEvents<T>.Expired : (byte)0;
+        live.Flags[slot] = flags;
+        if (!e.Expired)
+        {
+            if (id >= 0)
+            {
+                live.Link(slot, ref _keys.Head(id, side));
+            }
+
+            expiry.Push(e.End, slot);
+        }
+
+        return slot;
+    }
+
+    private static void Refill<T>(IReadOnlyList<StreamEvent<T>> events, BatchPool<T> pool, Action<EventBatch<T>> push)
+    {
+        EventBatch<T>? batch = null;
+        foreach (var e in events)
+        {
+            batch ??= pool.Rent();
+            batch.Add(e.Start, e.End, e.Payload);
+            if (batch.IsFull)
+            {
+                push(batch);
+                batch = null;
+            }
+        }
+
+        if (batch is not null)
+        {
+            push(batch);
+        }
+    }
+}
