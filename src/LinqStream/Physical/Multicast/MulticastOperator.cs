@@ -1,0 +1,68 @@
+using LinqStream.Runtime;
+
+namespace LinqStream.Physical.Multicast;
+
+/// <summary>Hands every batch, watermark, completion and error of one source to each of its consumers.</summary>
+/// <remarks>
+/// A consumer owns the batch it receives and may rewrite it (a filter sets absent bits, a lifetime change moves times),
+/// so consumers 2..n get pooled copies, made before the original goes to consumer 1.
+/// </remarks>
+internal sealed class MulticastOperator<T> : IStreamObserver<T>
+{
+    private readonly BatchPool<T> _pool;
+    private IStreamObserver<T>[] _consumers = [];
+
+    public MulticastOperator(QueryContext context) => _pool = context.Pool<T>();
+
+    public int ConsumerCount => _consumers.Length;
+
+    /// <summary>Adds a consumer; called while the query is wired, before it runs.</summary>
+    public void AddConsumer(IStreamObserver<T> consumer) => _consumers = [.. _consumers, consumer];
+
+    public void OnBatch(EventBatch<T> batch)
+    {
+        var consumers = _consumers;
+        for (int k = 1; k < consumers.Length; k++)
+        {
+            consumers[k].OnBatch(Copy(batch));
+        }
+
+        consumers[0].OnBatch(batch);
+    }
+
+    public void OnWatermark(long watermark)
+    {
+        foreach (var consumer in _consumers)
+        {
+            consumer.OnWatermark(watermark);
+        }
+    }
+
+    public void OnCompleted()
+    {
+        foreach (var consumer in _consumers)
+        {
+            consumer.OnCompleted();
+        }
+    }
+
+    public void OnError(Exception error)
+    {
+        foreach (var consumer in _consumers)
+        {
+            consumer.OnError(error);
+        }
+    }
+
+    private EventBatch<T> Copy(EventBatch<T> batch)
+    {
+        var copy = _pool.Rent();
+        int count = batch.Count;
+        Array.Copy(batch.Start, copy.Start, count);
+        Array.Copy(batch.End, copy.End, count);
+        Array.Copy(batch.Payload, copy.Payload, count);
+        Array.Copy(batch.Absent, copy.Absent, (count + 63) >> 6);
+        copy.Count = count;
+        return copy;
+    }
+}

@@ -1,0 +1,23 @@
+using System.Linq.Expressions;
+
+namespace LinqStream.Physical.SelectMany;
+
+/// <summary>Compiles the user's <c>TIn =&gt; IEnumerable&lt;TOut&gt;</c> (or an array or list of <c>TOut</c>) once per query.</summary>
+internal static class SelectManyKernel
+{
+    public static Func<TIn, IEnumerable<TOut>> Compile<TIn, TOut>(LambdaExpression selector)
+    {
+        if (selector.Parameters.Count != 1 || selector.Parameters[0].Type != typeof(TIn) || !typeof(IEnumerable<TOut>).IsAssignableFrom(selector.ReturnType))
+        {
+            throw new ArgumentException($"The selector '{selector}' must map {typeof(TIn).Name} to a sequence of {typeof(TOut).Name}.", nameof(selector));
+        }
+
+        Expression body = selector.Body;
+        if (body.Type != typeof(IEnumerable<TOut>))
+        {
+            body = Expression.Convert(body, typeof(IEnumerable<TOut>));
+        }
+
+        return Expression.Lambda<Func<TIn, IEnumerable<TOut>>>(body, selector.Parameters).Compile();
+    }
+}

@@ -1,0 +1,35 @@
+using System.Linq.Expressions;
+using LinqStream.Runtime;
+
+namespace LinqStream.Physical.SelectMany;
+
+/// <summary>Replaces each event by the events of the sequence its payload maps to (<c>SelectMany</c>).</summary>
+/// <remarks>
+/// Lifetime: every output event keeps the lifetime of the input event it came from. State: none. Order and watermarks:
+/// outputs follow their inputs' order (those of one input in the sequence's order), so watermarks pass through unchanged.
+/// </remarks>
+internal sealed class SelectManyStream<TIn, TOut> : PhysicalStream<TOut>
+{
+    private readonly PhysicalStream<TIn> _source;
+    private readonly Func<TIn, IEnumerable<TOut>> _selector;
+
+    public SelectManyStream(PhysicalStream<TIn> source, LambdaExpression selector)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(selector);
+        _source = source;
+        Selector = selector;
+        _selector = SelectManyKernel.Compile<TIn, TOut>(selector);
+    }
+
+    public LambdaExpression Selector { get; }
+
+    public override string Name => "SelectMany";
+
+    public override string Detail => Selector.ToString();
+
+    public override IReadOnlyList<PhysicalNode> Inputs => [_source];
+
+    public override void Connect(IStreamObserver<TOut> downstream, QueryContext context) =>
+        _source.Connect(new SelectManyOperator<TIn, TOut>(downstream, context, _selector, Detail), context);
+}
