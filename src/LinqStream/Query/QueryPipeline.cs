@@ -69,7 +69,7 @@ internal static class QueryPipeline
         var plan = translator.Translate(query);                              // LINQ calls → logical plan (throws once, with every reason)
         var options = translator.Options;
         var log = new List<string>();
-        var optimized = new QueryOptimizer().Process(plan, options, log);   // pushdown, fusion
+        var optimized = QueryOptimizer.Process(plan, options, log);   // pushdown, fusion
         var root = new Physicalizer().Process<T>(optimized, options);       // operators, compiled kernels, multicast of shared sub-plans
         foreach (var fallback in FindFallbacks(root))
         {

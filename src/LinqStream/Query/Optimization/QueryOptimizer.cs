@@ -5,7 +5,7 @@ namespace LinqStream.Query.Optimization;
 /// <summary>Runs the plan passes in order. The list is the whole optimizer.</summary>
 internal sealed class QueryOptimizer
 {
-    public PlanNode Process(PlanNode plan, QueryOptions options, List<string> log)
+    public static PlanNode Process(PlanNode plan, QueryOptions options, List<string> log)
     {
         PlanPass[] passes =
         [

@@ -48,7 +48,7 @@ internal sealed class Physicalizer
 
     private PhysicalNode Create(PlanNode node) => node switch
     {
-        SourceNode source => New(typeof(IngressStream<>), [source.Type], source.Source, New(typeof(EventTime<>), [source.Type], source.Time, source.End), source.Policy, source.SourceName),
+        SourceNode source => New(typeof(IngressStream<>), [source.Type], source.Source, Activator.CreateInstance(typeof(EventTime<>).MakeGenericType(source.Type), source.Time, source.End), source.Policy, source.SourceName),
         PipelineNode pipeline => New(typeof(PipelineStream<,>), [pipeline.Source.Type, pipeline.Type], Build(pipeline.Source), pipeline.Steps),
         WhereNode where => New(typeof(PipelineStream<,>), [where.Type, where.Type], Build(where.Source), new[] { new PipelineStep(true, where.Predicate) }),
         SelectNode select => New(typeof(PipelineStream<,>), [select.Source.Type, select.Type], Build(select.Source), new[] { new PipelineStep(false, select.Selector) }),

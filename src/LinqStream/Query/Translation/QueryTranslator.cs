@@ -82,7 +82,7 @@ internal sealed partial class QueryTranslator
         return Fail(call.Method.Name, reason);
     }
 
-    private PlanNode TranslateFrom(MethodCallExpression call)
+    private static PlanNode TranslateFrom(MethodCallExpression call)
     {
         var source = ((ConstantExpression)call.Arguments[0]).Value!;
         var time = Lambda(call.Arguments[1]);

@@ -58,7 +58,7 @@ namespace LinqStream.Query.Translation
             var map = new Dictionary<string, CatalogueEntry>(StringComparer.Ordinal);
             foreach (var name in new[] { "Count", "LongCount", "Sum", "Min", "Max", "Average", "Aggregate", "Scan", "ToList", "ToArray", "ToDictionary", "ToLookup", "Distinct", "MinBy", "MaxBy", "IsEmpty", "Contains", "Any", "All", "SequenceEqual" })
             {
-                map[name] = new CatalogueEntry("aggregate", "an aggregate over an unbounded stream never ends and keeps state forever", string.Format(WindowFix, name));
+                map[name] = new CatalogueEntry("aggregate", "an aggregate over an unbounded stream never ends and keeps state forever", WindowFix.Replace("{0}", name, StringComparison.Ordinal));
             }
 
             foreach (var name in new[] { "GroupBy", "GroupByUntil" })
