@@ -22,12 +22,23 @@ internal sealed class ObserverSink<T> : IStreamObserver<T>
                 return;
             }
 
+            // Walk the present events word by word: no unpredictable branch per filtered-out event.
             var payload = batch.Payload;
+            var absent = batch.Absent;
             int count = batch.Count;
-            for (int i = 0; i < count; i++)
+            for (int word = 0, first = 0; first < count; word++, first += 64)
             {
-                if (!batch.IsAbsent(i))
+                ulong present = ~absent[word];
+                int left = count - first;
+                if (left < 64)
                 {
+                    present &= (1UL << left) - 1;
+                }
+
+                while (present != 0)
+                {
+                    int i = first + System.Numerics.BitOperations.TrailingZeroCount(present);
+                    present &= present - 1;
                     _observer.OnNext(payload[i]);
                 }
             }
