@@ -37,7 +37,21 @@ internal static class Ticks
     public static long WindowStart(long time, long size)
     {
         // Floor division relative to the epoch, correct for times before 1970 and for any size > 0.
-        long rel = time - UnixEpoch;
+        long rel = unchecked(time - UnixEpoch);
+        if (time < 0 && rel > 0)
+        {
+            // time - epoch underflowed (about 8.6e18 ticks before the epoch): do it in 128 bits and saturate.
+            Int128 wide = (Int128)time - UnixEpoch;
+            Int128 wideRem = wide % size;
+            if (wideRem < 0)
+            {
+                wideRem += size;
+            }
+
+            Int128 start = (Int128)time - wideRem;
+            return start < long.MinValue ? long.MinValue : (long)start;
+        }
+
         long rem = rel % size;
         if (rem < 0)
         {

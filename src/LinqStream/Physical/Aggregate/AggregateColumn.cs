@@ -31,6 +31,12 @@ internal abstract class AggregateColumn<T>
     /// <summary>Empties a slot for reuse.</summary>
     public abstract void Clear(int slot);
 
+    /// <summary>Copies one slot's accumulator out as plain data (checkpoints and state inspection).</summary>
+    public abstract object? CaptureSlot(int slot);
+
+    /// <summary>Puts back what <see cref="CaptureSlot"/> gave, into a slot of a fresh column.</summary>
+    public abstract void RestoreSlot(int slot, object? state);
+
     public override string ToString() => Description;
 }
 

@@ -44,6 +44,17 @@ internal sealed class BufferColumn<T> : AggregateColumn<T>
         }
     }
 
+    public override object? CaptureSlot(int slot) => _lists[slot]?.ToArray() ?? [];
+
+    public override void RestoreSlot(int slot, object? state)
+    {
+        var events = (T[])state!;
+        if (events.Length > 0)
+        {
+            _lists[slot] = [.. events];
+        }
+    }
+
     public WindowGroup<TKey, T> Group<TKey>(TKey key, long start, long end, int slot) =>
         new(key, new WindowBounds(start, end), _lists[slot]?.ToArray() ?? []);
 }

@@ -39,5 +39,16 @@ internal sealed class DistinctCountColumn<T, TValue> : ValueAggregateColumn<T, T
         }
     }
 
+    public override object? CaptureSlot(int slot) => _sets[slot]?.ToArray() ?? [];
+
+    public override void RestoreSlot(int slot, object? state)
+    {
+        var values = (TValue[])state!;
+        if (values.Length > 0)
+        {
+            _sets[slot] = new HashSet<TValue>(values);
+        }
+    }
+
     public int Result(int slot) => _sets[slot]?.Count ?? 0;
 }

@@ -59,5 +59,9 @@ internal sealed class MinMaxColumn<T, TValue> : ValueAggregateColumn<T, TValue>
         _has[slot] = false;
     }
 
+    public override object? CaptureSlot(int slot) => (_best[slot], _has[slot]);
+
+    public override void RestoreSlot(int slot, object? state) => (_best[slot], _has[slot]) = ((TValue, bool))state!;
+
     public TValue Result(int slot) => _has[slot] || default(TValue) is null ? _best[slot] : throw new InvalidOperationException("Sequence contains no elements.");
 }

@@ -32,6 +32,10 @@ internal sealed class SumColumn<T, TValue> : ValueAggregateColumn<T, TValue>
 
     public override void Clear(int slot) => _sums[slot] = TValue.Zero;
 
+    public override object? CaptureSlot(int slot) => _sums[slot];
+
+    public override void RestoreSlot(int slot, object? state) => _sums[slot] = (TValue)state!;
+
     public TValue Result(int slot) => _sums[slot];
 }
 
@@ -76,6 +80,10 @@ internal sealed class AverageColumn<T, TValue, TAcc> : ValueAggregateColumn<T, T
         _sums[slot] = TAcc.Zero;
         _counts[slot] = 0;
     }
+
+    public override object? CaptureSlot(int slot) => (_sums[slot], _counts[slot]);
+
+    public override void RestoreSlot(int slot, object? state) => (_sums[slot], _counts[slot]) = ((TAcc, long))state!;
 
     public double ResultDouble(int slot) => double.CreateTruncating(_sums[slot]) / _counts[slot];
 

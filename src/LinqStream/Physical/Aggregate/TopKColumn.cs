@@ -63,6 +63,16 @@ internal sealed class TopKColumn<T, TSortKey> : ValueAggregateColumn<T, TSortKey
         _counts[slot] = 0;
     }
 
+    public override object? CaptureSlot(int slot) => (_keys[slot][.._counts[slot]], _items[slot][.._counts[slot]]);
+
+    public override void RestoreSlot(int slot, object? state)
+    {
+        var (keys, items) = ((TSortKey[], T[]))state!;
+        keys.CopyTo(_keys[slot], 0);
+        items.CopyTo(_items[slot], 0);
+        _counts[slot] = keys.Length;
+    }
+
     public T[] Result(int slot)
     {
         var result = new T[_counts[slot]];

@@ -43,5 +43,9 @@ internal sealed class UserAggregateColumn<T, TInput, TState, TResult, TAggregate
         _started[slot] = false;
     }
 
+    public override object? CaptureSlot(int slot) => (_states[slot], _started[slot]);
+
+    public override void RestoreSlot(int slot, object? state) => (_states[slot], _started[slot]) = ((TState, bool))state!;
+
     public TResult Result(int slot) => _aggregate.Result(_started[slot] ? _states[slot] : _aggregate.Initial());
 }

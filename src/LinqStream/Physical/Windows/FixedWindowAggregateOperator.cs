@@ -51,6 +51,70 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : UnaryOper
     /// <summary>Gets the number of open windows.</summary>
     public int OpenWindows => _windows.Count;
 
+    /// <summary>Copies the open groups out as plain data.</summary>
+    public WindowAggregateState<TKey> CaptureState()
+    {
+        var groups = new List<GroupState<TKey>>();
+        foreach (var window in _windows)
+        {
+            if (window.Null >= 0)
+            {
+                groups.Add(new(window.Start, window.End, default!, GroupKind.NullKey, Capture(window.Null)));
+            }
+
+            if (window.Single >= 0)
+            {
+                groups.Add(new(window.Start, window.End, default!, GroupKind.Whole, Capture(window.Single)));
+            }
+
+            foreach (var (key, slot) in window.Slots)
+            {
+                groups.Add(new(window.Start, window.End, key, GroupKind.Keyed, Capture(slot)));
+            }
+        }
+
+        return new WindowAggregateState<TKey>(groups, _lastWatermark);
+    }
+
+    /// <summary>Loads state captured by <see cref="CaptureState"/> into this fresh operator.</summary>
+    public void RestoreState(WindowAggregateState<TKey> state)
+    {
+        _lastWatermark = state.Watermark;
+        foreach (var group in state.Groups)
+        {
+            var window = GetWindow(group.Start);
+            int slot = _slots.Allocate();
+            switch (group.Kind)
+            {
+                case GroupKind.NullKey:
+                    window.Null = slot;
+                    break;
+                case GroupKind.Whole:
+                    window.Single = slot;
+                    break;
+                default:
+                    window.Slots.Add(group.Key, slot);
+                    break;
+            }
+
+            for (int c = 0; c < _plan.Columns.Length; c++)
+            {
+                _plan.Columns[c].RestoreSlot(slot, group.Accumulators[c]);
+            }
+        }
+    }
+
+    private object?[] Capture(int slot)
+    {
+        var states = new object?[_plan.Columns.Length];
+        for (int c = 0; c < states.Length; c++)
+        {
+            states[c] = _plan.Columns[c].CaptureSlot(slot);
+        }
+
+        return states;
+    }
+
     public override void OnBatch(EventBatch<T> batch)
     {
         if (Faulted)

@@ -1,0 +1,21 @@
+namespace LinqStream.Physical.Aggregate;
+
+/// <summary>The state of a window aggregate as plain data: every open group, its window, its key and each aggregate's accumulator.</summary>
+/// <param name="Groups">The open (window, key) groups, in window order.</param>
+/// <param name="Watermark">The last watermark the operator sent downstream.</param>
+internal sealed record WindowAggregateState<TKey>(IReadOnlyList<GroupState<TKey>> Groups, long Watermark);
+
+/// <summary>One open group.</summary>
+/// <param name="Start">The window's start (ticks).</param>
+/// <param name="End">The window's end (ticks).</param>
+/// <param name="Key">The key (default for a whole-window aggregate or a null key).</param>
+/// <param name="Kind">Keyed, the null key, or the whole window.</param>
+/// <param name="Accumulators">One entry per aggregate column, as the column captured it.</param>
+internal sealed record GroupState<TKey>(long Start, long End, TKey Key, GroupKind Kind, object?[] Accumulators);
+
+internal enum GroupKind
+{
+    Keyed,
+    NullKey,
+    Whole,
+}
