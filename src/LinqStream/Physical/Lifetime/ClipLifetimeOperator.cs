@@ -151,7 +151,22 @@ internal sealed class ClipLifetimeOperator<T, TKey> : UnaryOperator<T, T>
         return new ClipLifetimeState<T, TKey>(_inputWatermark, _outputWatermark, held);
     }
 
-    private void Hold(long start, long end, T payload, TKey key)
+    /// <summary>Loads a state captured by <see cref="CaptureState"/>; call before the operator receives any input.</summary>
+    public void RestoreState(ClipLifetimeState<T, TKey> state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        foreach (var held in state.Held)
+        {
+            // Hold links an undecided event into its key's group; a decided one only takes its place in the FIFO.
+            Hold(held.Start, held.End, held.Payload, held.Key, link: !held.Decided);
+            _decided[(int)((_tailSeq - 1) & _mask)] = held.Decided;
+        }
+
+        _inputWatermark = state.InputWatermark;
+        _outputWatermark = state.OutputWatermark;
+    }
+
+    private void Hold(long start, long end, T payload, TKey key, bool link = true)
     {
         if (_tailSeq - _headSeq == _start.Length)
         {
@@ -166,6 +181,10 @@ internal sealed class ClipLifetimeOperator<T, TKey> : UnaryOperator<T, T>
         _heldKey[i] = key;
         _next[i] = -1;
         _decided[i] = false;
+        if (!link)
+        {
+            return;
+        }
 
         ref var group = ref Group(key, out bool exists);
         if (exists && start == group.Start)

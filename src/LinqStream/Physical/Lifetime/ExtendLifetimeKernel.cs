@@ -16,7 +16,11 @@ internal readonly struct ExtendLifetimeKernel : ILifetimeKernel
         {
             for (int i = 0; i < count; i++)
             {
-                end[i] = LifetimeTime.Add(end[i], delta);
+                // Adding a non-negative delta overflows exactly when the sum wraps below the end; an infinite end
+                // (long.MaxValue) wraps for any delta > 0, so it stays infinite too. Ends are never minus infinity.
+                long e = end[i];
+                long sum = unchecked(e + delta);
+                end[i] = sum < e ? Ticks.Infinity : sum;
             }
 
             return false;
@@ -31,7 +35,9 @@ internal readonly struct ExtendLifetimeKernel : ILifetimeKernel
                 continue;
             }
 
-            e = Ticks.SaturatingAdd(e, delta);
+            // A negative delta overflows exactly when the sum wraps above the end.
+            long sum = unchecked(e + delta);
+            e = sum > e ? Ticks.MinusInfinity : sum;
             end[i] = e;
             if (e <= start[i])
             {

@@ -12,11 +12,23 @@ internal readonly struct TumblingLifetimeKernel : ILifetimeKernel
     public bool Apply(long[] start, long[] end, ulong[] absent, int count)
     {
         long size = _size;
+        // Starts are sorted, so most events fall in the previous event's window: test that exactly (the unsigned
+        // difference is below the step only when the start is inside it) and divide only on a new window.
+        long windowStart = 0, windowEnd = 0;
+        ulong step = (ulong)size;
+        bool known = false;
         for (int i = 0; i < count; i++)
         {
-            long s = Ticks.WindowStart(start[i], size);
-            start[i] = s;
-            end[i] = Ticks.SaturatingAdd(s, size);
+            long t = start[i];
+            if (!known || unchecked((ulong)(t - windowStart)) >= step)
+            {
+                windowStart = Ticks.WindowStart(t, size);
+                windowEnd = Ticks.SaturatingAdd(windowStart, size);
+                known = true;
+            }
+
+            start[i] = windowStart;
+            end[i] = windowEnd;
         }
 
         return false;

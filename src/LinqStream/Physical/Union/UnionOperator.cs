@@ -58,6 +58,43 @@ internal sealed class UnionOperator<T>
         return new UnionState<T>(_outputWatermark, inputs);
     }
 
+    /// <summary>Loads a state captured by <see cref="CaptureState"/>; call before any input pushes.</summary>
+    public void RestoreState(UnionState<T> state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (state.Inputs.Count != _inputs.Length)
+        {
+            throw new ArgumentException($"The state has {state.Inputs.Count} inputs; this union has {_inputs.Length}.", nameof(state));
+        }
+
+        for (int k = 0; k < _inputs.Length; k++)
+        {
+            var (input, saved) = (_inputs[k], state.Inputs[k]);
+            input.Watermark = saved.Watermark;
+            input.LastStart = saved.LastStart;
+            input.Completed = saved.Completed;
+            _completed += saved.Completed ? 1 : 0;
+            EventBatch<T>? batch = null;
+            foreach (var e in saved.Buffered)
+            {
+                batch ??= _pool.Rent();
+                batch.Add(e.Start, e.End, e.Payload);
+                if (batch.IsFull)
+                {
+                    input.Enqueue(batch);
+                    batch = null;
+                }
+            }
+
+            if (batch is not null)
+            {
+                input.Enqueue(batch);
+            }
+        }
+
+        _outputWatermark = state.OutputWatermark;
+    }
+
     private void OnBatch(UnionInput input, EventBatch<T> batch)
     {
         int last = LastLive(batch);

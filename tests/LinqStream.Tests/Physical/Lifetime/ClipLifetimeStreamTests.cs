@@ -131,6 +131,48 @@ public sealed class ClipLifetimeStreamTests
         Assert.Equal(0, context.OutstandingBatches());
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(4096)]
+    public void ClipLifetime_StateCapturedMidRunAndRestored_FinishesLikeAnUninterruptedRun(int batchSize)
+    {
+        var input = RandomEvents.Generate(batchSize, 12_000, 300, -1_000_000_000_000_000, maxDuration: 2_000, infiniteRate: 0.3);
+        int cut = 6_000;
+        while (input[cut].Time == input[cut - 1].Time)
+        {
+            cut++;
+        }
+
+        var first = new QueryContext(Harness.Options(batchSize));
+        var firstSink = new RecordingSink<Ev>(first);
+        var before = CreateOperator(firstSink, first);
+        var firstHalf = new ManualStream<Ev>();
+        firstHalf.Connect(before, first);
+        firstHalf.Push([.. input[..cut].Select(x => (x.Time, x.End, x))]);
+        firstHalf.Watermark(input[cut].Time);
+        var state = before.CaptureState();
+        Assert.NotEmpty(state.Held);
+
+        var second = new QueryContext(Harness.Options(batchSize));
+        var secondSink = new RecordingSink<Ev>(second);
+        var after = CreateOperator(secondSink, second);
+        after.RestoreState(state with { Held = [.. state.Held] });
+        var secondHalf = new ManualStream<Ev>();
+        secondHalf.Connect(after, second);
+        secondHalf.Push([.. input[cut..].Select(x => (x.Time, x.End, x))]);
+        secondHalf.Complete();
+
+        Assert.Equal(Oracle(input), firstSink.Events.Concat(secondSink.Events));
+        Assert.Null(firstSink.Violation);
+        Assert.Null(secondSink.Violation);
+        Assert.True(secondSink.Watermarks[0] >= firstSink.Watermarks[^1]);
+        Assert.Equal(0, first.OutstandingBatches() + second.OutstandingBatches());
+    }
+
+    private static ClipLifetimeOperator<Ev, int> CreateOperator(RecordingSink<Ev> sink, QueryContext context) =>
+        new(sink, context, ColumnKernel.Compile<Ev, int>(s_key), s_key.ToString());
+
     [Fact]
     public void ClipLifetime_WatermarkPassesEveryEnd_FreesEveryKey()
     {

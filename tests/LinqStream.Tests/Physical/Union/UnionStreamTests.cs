@@ -97,6 +97,38 @@ public sealed class UnionStreamTests
     }
 
     [Fact]
+    public void Union_StateCapturedMidRunAndRestored_FinishesLikeAnUninterruptedRun()
+    {
+        var first = new QueryContext(Harness.Options(7));
+        var firstSink = new RecordingSink<int>(first);
+        var before = new UnionOperator<int>(firstSink, first, 2);
+        var (left, right) = (new ManualStream<int>(), new ManualStream<int>());
+        left.Connect(before.Input(0), first);
+        right.Connect(before.Input(1), first);
+        left.Push([.. Enumerable.Range(0, 20).Select(i => (i * 10L, (i * 10L) + 1, i))]);
+        left.Complete();
+        right.Push((5, 6, 100), (25, 26, 101));
+        right.Watermark(40);
+        var state = before.CaptureState();
+        Assert.Equal(15, state.Inputs[0].Buffered.Count);
+
+        var second = new QueryContext(Harness.Options(7));
+        var secondSink = new RecordingSink<int>(second);
+        var after = new UnionOperator<int>(secondSink, second, 2);
+        after.RestoreState(state);
+        var rightAgain = new ManualStream<int>();
+        rightAgain.Connect(after.Input(1), second);
+        rightAgain.Push((45, 46, 102), (195, 196, 103));
+        rightAgain.Complete();
+
+        var all = firstSink.Events.Concat(secondSink.Events).ToList();
+        Assert.Equal(all.OrderBy(e => e.Start).ThenBy(e => e.Payload), all);
+        Assert.Equal(24, all.Count);
+        Assert.True(secondSink.Completed);
+        Assert.Equal(0, second.OutstandingBatches()); // the abandoned first run still owns the batches it buffered
+    }
+
+    [Fact]
     public void Union_CompletedRandomRun_LeavesNoState()
     {
         var context = new QueryContext(Harness.Options(7));
