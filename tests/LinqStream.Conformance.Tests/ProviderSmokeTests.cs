@@ -64,4 +64,19 @@ public sealed class ProviderSmokeTests
         Assert.Equal("Count", error.Operator);
         Assert.Contains("TumblingWindow", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task WindowedWhere_BeforeGroupBy_FiltersEventsBeforeAggregating()
+    {
+        var bids = new NexmarkGenerator().Bids(20_000);
+        var query =
+            from b in QStream.From(bids, b => b.DateTime).WithOptions(Strict).TumblingWindow(TimeSpan.FromMilliseconds(5))
+            where b.Price > 10_000
+            group b by b.Bidder % 10 into g
+            select new { g.Key, N = g.Count(), g.Window.End };
+        var actual = await query.ToListAsync();
+        var expected = Testing.ReferenceWindows.Fixed(bids.Where(b => b.Price > 10_000).Select(b => (b.DateTime.Ticks, b)), TimeSpan.FromMilliseconds(5).Ticks, TimeSpan.FromMilliseconds(5).Ticks, b => b.Bidder % 10,
+            g => new { g.Key, N = g.Count(), g.Window.End }).Select(r => r.Result).ToList();
+        Assert.Equal(expected.OrderBy(r => r.End).ThenBy(r => r.Key), actual.OrderBy(r => r.End).ThenBy(r => r.Key));
+    }
 }

@@ -109,6 +109,8 @@ internal sealed partial class QueryTranslator
         return source switch
         {
             GroupNode group => new GroupNode(group.Window, group.Key, group.Having is null ? predicate : AndAlso(group.Having, predicate)),
+            // A filter on a windowed stream keeps it windowed (so GroupBy can follow); windows and filters commute.
+            WindowNode window => new WindowNode(new WhereNode(window.Source, predicate), window.Window),
             _ => new WhereNode(source, predicate),
         };
     }
@@ -131,6 +133,12 @@ internal sealed partial class QueryTranslator
         if (source is GroupNode group)
         {
             return Aggregate(group, selector);
+        }
+
+        if (source is WindowNode windowed)
+        {
+            // A per-event projection of a windowed stream stays windowed; projections and windows commute.
+            return new WindowNode(new SelectNode(windowed.Source, selector), windowed.Window);
         }
 
         return new SelectNode(source, selector);
