@@ -31,6 +31,12 @@ internal abstract class AggregateColumn<T>
     /// <summary>Empties a slot for reuse.</summary>
     public abstract void Clear(int slot);
 
+    /// <summary>Gets a value indicating whether two slots' accumulators can be combined (hopping windows are then built from panes).</summary>
+    public virtual bool CanMerge => false;
+
+    /// <summary>Folds slot <paramref name="source"/> into slot <paramref name="target"/>, as if target's events came first.</summary>
+    public virtual void Merge(int target, int source) => throw new NotSupportedException(Description + " cannot be merged.");
+
     /// <summary>Copies one slot's accumulator out as plain data (checkpoints and state inspection).</summary>
     public abstract object? CaptureSlot(int slot);
 

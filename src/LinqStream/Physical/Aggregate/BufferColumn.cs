@@ -55,6 +55,17 @@ internal sealed class BufferColumn<T> : AggregateColumn<T>
         }
     }
 
+    public override bool CanMerge => true;
+
+    public override void Merge(int target, int source)
+    {
+        var from = _lists[source];
+        if (from is not null)
+        {
+            (_lists[target] ??= _free.Count > 0 ? _free.Pop() : []).AddRange(from);
+        }
+    }
+
     public WindowGroup<TKey, T> Group<TKey>(TKey key, long start, long end, int slot) =>
         new(key, new WindowBounds(start, end), _lists[slot]?.ToArray() ?? []);
 }

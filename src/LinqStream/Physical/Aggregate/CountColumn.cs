@@ -32,5 +32,9 @@ internal sealed class CountColumn<T> : ValueAggregateColumn<T, byte>
 
     public override void RestoreSlot(int slot, object? state) => _counts[slot] = (long)state!;
 
+    public override bool CanMerge => true;
+
+    public override void Merge(int target, int source) => _counts[target] += _counts[source];
+
     public long Result(int slot) => _counts[slot];
 }

@@ -50,5 +50,16 @@ internal sealed class DistinctCountColumn<T, TValue> : ValueAggregateColumn<T, T
         }
     }
 
+    public override bool CanMerge => true;
+
+    public override void Merge(int target, int source)
+    {
+        var from = _sets[source];
+        if (from is not null)
+        {
+            (_sets[target] ??= _free.Count > 0 ? _free.Pop() : new HashSet<TValue>()).UnionWith(from);
+        }
+    }
+
     public int Result(int slot) => _sets[slot]?.Count ?? 0;
 }

@@ -63,5 +63,28 @@ internal sealed class MinMaxColumn<T, TValue> : ValueAggregateColumn<T, TValue>
 
     public override void RestoreSlot(int slot, object? state) => (_best[slot], _has[slot]) = ((TValue, bool))state!;
 
+    public override bool CanMerge => true;
+
+    public override void Merge(int target, int source)
+    {
+        if (!_has[source])
+        {
+            return;
+        }
+
+        if (!_has[target])
+        {
+            _best[target] = _best[source];
+            _has[target] = true;
+            return;
+        }
+
+        int c = Comparer<TValue>.Default.Compare(_best[source], _best[target]);
+        if (_max ? c > 0 : c < 0)
+        {
+            _best[target] = _best[source];
+        }
+    }
+
     public TValue Result(int slot) => _has[slot] || default(TValue) is null ? _best[slot] : throw new InvalidOperationException("Sequence contains no elements.");
 }

@@ -36,6 +36,10 @@ internal sealed class SumColumn<T, TValue> : ValueAggregateColumn<T, TValue>
 
     public override void RestoreSlot(int slot, object? state) => _sums[slot] = (TValue)state!;
 
+    public override bool CanMerge => true;
+
+    public override void Merge(int target, int source) => _sums[target] = checked(_sums[target] + _sums[source]);
+
     public TValue Result(int slot) => _sums[slot];
 }
 
@@ -84,6 +88,14 @@ internal sealed class AverageColumn<T, TValue, TAcc> : ValueAggregateColumn<T, T
     public override object? CaptureSlot(int slot) => (_sums[slot], _counts[slot]);
 
     public override void RestoreSlot(int slot, object? state) => (_sums[slot], _counts[slot]) = ((TAcc, long))state!;
+
+    public override bool CanMerge => true;
+
+    public override void Merge(int target, int source)
+    {
+        _sums[target] = checked(_sums[target] + _sums[source]);
+        _counts[target] += _counts[source];
+    }
 
     public double ResultDouble(int slot) => double.CreateTruncating(_sums[slot]) / _counts[slot];
 

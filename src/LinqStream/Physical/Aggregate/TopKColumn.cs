@@ -73,6 +73,19 @@ internal sealed class TopKColumn<T, TSortKey> : ValueAggregateColumn<T, TSortKey
         _counts[slot] = keys.Length;
     }
 
+    public override bool CanMerge => true;
+
+    public override void Merge(int target, int source)
+    {
+        // Source's events come after target's: inserting them in order keeps LINQ's stable order on ties.
+        var keys = _keys[source];
+        var items = _items[source];
+        for (int j = 0; j < _counts[source]; j++)
+        {
+            Insert(target, keys[j], items[j]);
+        }
+    }
+
     public T[] Result(int slot)
     {
         var result = new T[_counts[slot]];

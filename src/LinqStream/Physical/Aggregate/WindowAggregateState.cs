@@ -1,9 +1,13 @@
 namespace LinqStream.Physical.Aggregate;
 
 /// <summary>The state of a window aggregate as plain data: every open group, its window, its key and each aggregate's accumulator.</summary>
-/// <param name="Groups">The open (window, key) groups, in window order.</param>
+/// <param name="Groups">The open (window or pane, key) groups, in start order.</param>
 /// <param name="Watermark">The last watermark the operator sent downstream.</param>
-internal sealed record WindowAggregateState<TKey>(IReadOnlyList<GroupState<TKey>> Groups, long Watermark);
+internal sealed record WindowAggregateState<TKey>(IReadOnlyList<GroupState<TKey>> Groups, long Watermark)
+{
+    /// <summary>Gets, for pane-built hopping windows, the first window start not yet emitted.</summary>
+    public long NextWindowStart { get; init; } = long.MinValue;
+}
 
 /// <summary>One open group.</summary>
 /// <param name="Start">The window's start (ticks).</param>

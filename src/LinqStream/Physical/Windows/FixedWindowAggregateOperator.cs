@@ -27,6 +27,14 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : UnaryOper
     private int[] _slotColumn = [];
     private long _lastWatermark = Ticks.MinusInfinity;
 
+    // Hopping windows whose size is a multiple of the hop are built from panes (tumbling windows of one hop): each event is
+    // folded once, into its pane, and a window's result merges its panes when it closes. Otherwise each event is folded into
+    // every window that holds it (Passes times).
+    private readonly bool _usePanes;
+    private readonly long _paneSize;
+    private readonly Dictionary<TKey, int> _merge = [];
+    private long _nextWindowStart = Ticks.MinusInfinity;
+
     public FixedWindowAggregateOperator(
         IStreamObserver<TResult> downstream,
         QueryContext context,
@@ -43,7 +51,12 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : UnaryOper
         _inputPool = context.Pool<T>();
         _outputPool = context.Pool<TResult>();
         _description = description;
+        _usePanes = window.Passes > 1 && window.Size % window.Hop == 0 && plan.Columns.All(c => c.CanMerge);
+        _paneSize = _usePanes ? window.Hop : window.Size;
     }
+
+    /// <summary>Gets a value indicating whether windows are merged from one-hop panes.</summary>
+    public bool UsesPanes => _usePanes;
 
     /// <summary>Gets the number of open (window, key) groups: what the state holds now.</summary>
     public int LiveGroups => _slots.Live;
@@ -73,13 +86,14 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : UnaryOper
             }
         }
 
-        return new WindowAggregateState<TKey>(groups, _lastWatermark);
+        return new WindowAggregateState<TKey>(groups, _lastWatermark) { NextWindowStart = _nextWindowStart };
     }
 
     /// <summary>Loads state captured by <see cref="CaptureState"/> into this fresh operator.</summary>
     public void RestoreState(WindowAggregateState<TKey> state)
     {
         _lastWatermark = state.Watermark;
+        _nextWindowStart = state.NextWindowStart;
         foreach (var group in state.Groups)
         {
             var window = GetWindow(group.Start);
@@ -178,7 +192,7 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : UnaryOper
             column.Prepare(batch);
         }
 
-        int passes = _window.Passes;
+        int passes = _usePanes ? 1 : _window.Passes;
         for (int pass = 0; pass < passes; pass++)
         {
             AssignSlots(batch, pass);
@@ -196,7 +210,7 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : UnaryOper
         var slots = _slotColumn;
         var keys = _keys;
         bool keyed = _keyKernel is not null;
-        long hop = _window.Hop, size = _window.Size;
+        long hop = _window.Hop, size = _paneSize;
         long lastStart = long.MinValue, lastEnd = long.MinValue;
         OpenWindow? window = null;
         int count = batch.Count;
@@ -262,13 +276,19 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : UnaryOper
 
         var window = _freeWindows.Count > 0 ? _freeWindows.Pop() : new OpenWindow();
         window.Start = start;
-        window.End = Ticks.SaturatingAdd(start, _window.Size);
+        window.End = Ticks.SaturatingAdd(start, _paneSize);
         _windows.Insert(index + 1, window);
         return window;
     }
 
     private void Close(long watermark)
     {
+        if (_usePanes)
+        {
+            ClosePanes(watermark);
+            return;
+        }
+
         EventBatch<TResult>? output = null;
         while (_windows.Count > 0 && _windows[0].End <= watermark)
         {
@@ -299,6 +319,117 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : UnaryOper
         }
     }
 
+    /// <summary>Emits every window that ends at or before the watermark, each merged from its panes, and frees panes no window needs.</summary>
+    private void ClosePanes(long watermark)
+    {
+        EventBatch<TResult>? output = null;
+        long size = _window.Size, hop = _window.Hop;
+        while (_windows.Count > 0)
+        {
+            // The next window with at least one event: it starts no earlier than (first pane - size + hop).
+            long start = Math.Max(_nextWindowStart, Ticks.SaturatingAdd(_windows[0].Start, hop - size));
+            long end = Ticks.SaturatingAdd(start, size);
+            if (end > watermark)
+            {
+                break;
+            }
+
+            int nullSlot = -1, singleSlot = -1;
+            foreach (var pane in _windows)
+            {
+                if (pane.Start >= end)
+                {
+                    break;
+                }
+
+                if (pane.Null >= 0)
+                {
+                    MergeInto(ref nullSlot, pane.Null);
+                }
+
+                if (pane.Single >= 0)
+                {
+                    MergeInto(ref singleSlot, pane.Single);
+                }
+
+                foreach (var (key, slot) in pane.Slots)
+                {
+                    ref int target = ref CollectionsMarshal.GetValueRefOrAddDefault(_merge, key, out bool exists);
+                    if (!exists)
+                    {
+                        target = -1;
+                    }
+
+                    MergeInto(ref target, slot);
+                }
+            }
+
+            var bounds = new OpenWindow { Start = start, End = end };
+            if (nullSlot >= 0)
+            {
+                Emit(ref output, bounds, default!, nullSlot);
+            }
+
+            if (singleSlot >= 0)
+            {
+                Emit(ref output, bounds, default!, singleSlot);
+            }
+
+            foreach (var (key, slot) in _merge)
+            {
+                Emit(ref output, bounds, key, slot);
+            }
+
+            _merge.Clear();
+            _nextWindowStart = Ticks.SaturatingAdd(start, hop);
+            while (_windows.Count > 0 && _windows[0].Start < _nextWindowStart)
+            {
+                var pane = _windows[0];
+                _windows.RemoveAt(0);
+                Release(pane);
+            }
+        }
+
+        if (output is not null)
+        {
+            Downstream.OnBatch(output);
+        }
+    }
+
+    private void MergeInto(ref int target, int source)
+    {
+        if (target < 0)
+        {
+            target = _slots.Allocate();
+        }
+
+        foreach (var column in _plan.Columns)
+        {
+            column.Merge(target, source);
+        }
+    }
+
+    private void Release(OpenWindow pane)
+    {
+        if (pane.Null >= 0)
+        {
+            _slots.Release(pane.Null);
+        }
+
+        if (pane.Single >= 0)
+        {
+            _slots.Release(pane.Single);
+        }
+
+        foreach (var slot in pane.Slots.Values)
+        {
+            _slots.Release(slot);
+        }
+
+        pane.Reset();
+        _freeWindows.Push(pane);
+    }
+
     private void Emit(ref EventBatch<TResult>? output, OpenWindow window, TKey key, int slot)
     {
         var result = _plan.Result(key, window.Start, window.End, slot);
@@ -320,13 +451,8 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : UnaryOper
             return watermark;
         }
 
-        long first = Ticks.SaturatingAdd(Ticks.WindowStart(Ticks.SaturatingAdd(watermark, -_window.Size), _window.Hop), _window.Hop);
-        if (_windows.Count > 0 && _windows[0].Start < first)
-        {
-            first = _windows[0].Start;
-        }
-
-        return first;
+        // Every window ending at or before the watermark is out; the rest start after watermark - size.
+        return Ticks.SaturatingAdd(Ticks.WindowStart(Ticks.SaturatingAdd(watermark, -_window.Size), _window.Hop), _window.Hop);
     }
 
     private sealed class OpenWindow

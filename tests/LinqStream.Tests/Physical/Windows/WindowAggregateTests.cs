@@ -161,6 +161,33 @@ public sealed class WindowAggregateTests
         AssertSameResults(expected, actual);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(100)]
+    [InlineData(4096)]
+    public void Hopping_MergedFromPanes_DistinctTopKAverageMinMax_MatchesReference(int batchSize)
+    {
+        var input = Random(20_000, 30, 10, 0, 23);
+        var window = WindowSpec.Hopping(4000, 1000);
+        Expression<Func<IWindowGroup<string, Reading>, string>> selector = g =>
+            g.Key + ":" + g.Count(r => r.Value > 0) + ":" + g.Select(r => r.Key).Distinct().Count() + ":" + g.Min(r => r.Value) + ":" + g.Max(r => r.Value)
+            + ":" + g.Average(r => r.Value) + ":" + string.Join(",", g.OrderByDescending(r => r.Value % 10).Take(3).Select(r => r.Time).ToArray())
+            + ":" + g.All(r => r.Value > -990);
+        var actual = RunEngine(input, window, r => r.Key % 3 == 0 ? null! : r.Tag, selector, batchSize);
+        var expected = Expected(input, window, r => r.Key % 3 == 0 ? null! : r.Tag, selector.Compile());
+        AssertSameResults(expected, actual);
+    }
+
+    [Fact]
+    public void Hopping_UserAggregateCannotMerge_FoldsEachWindowAndMatchesReference()
+    {
+        var input = Random(5000, 10, 10, 0, 37);
+        var window = WindowSpec.Hopping(1000, 250);
+        var actual = RunEngine<int, long>(input, window, r => r.Key, g => g.Select(r => r.Value).Aggregate(new SumOfSquares()), 64);
+        var expected = Expected(input, window, r => r.Key, g => g.Select(r => r.Value).Aggregate(new SumOfSquares()));
+        AssertSameResults(expected, actual);
+    }
+
     private readonly struct SumOfSquares : IAggregate<int, long, long>
     {
         public long Initial() => 0;
