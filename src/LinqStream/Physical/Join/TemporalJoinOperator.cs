@@ -28,6 +28,9 @@ namespace LinqStream.Physical.Join;
 /// </remarks>
 internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
 {
+    /// <summary>How many empty key entries may wait for a sweep beyond half the table.</summary>
+    public const int SweepSlack = 4096;
+
     private readonly JoinKernels<TLeft, TRight, TKey, TResult> _kernels;
     private readonly JoinKind _kind;
     private readonly IStreamObserver<TResult> _downstream;
@@ -82,6 +85,9 @@ internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
 
     /// <summary>Gets the number of processed right events held (alive at the frontier).</summary>
     public int RightLiveCount => _right.Count;
+
+    /// <summary>Gets the time before which every buffered event has been processed (the smaller input watermark, once processed).</summary>
+    public long Frontier => _frontier;
 
     /// <summary>Gets the number of keys in the state, including empty entries not yet swept.</summary>
     public int KeyCount => _keys.Count;
@@ -224,17 +230,20 @@ internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
         _frontier = watermark;
         Evict(watermark);
         long output = _kind == JoinKind.Inner ? watermark : Pump(watermark);
+
+        // Empty key entries are swept in bulk, when they outnumber the keys in use by a margin, or at the end; so the
+        // table holds at most 2 * (keys with live events) + 2 * SweepSlack entries, and a busy key is not removed and
+        // re-added at every round.
+        if (watermark == Ticks.Infinity || _keys.CandidateCount > SweepSlack + (_keys.Count >> 1))
+        {
+            _keys.Sweep();
+        }
+
         _writer.Flush();
         if (output > _outputWatermark)
         {
             _outputWatermark = output;
             _downstream.OnWatermark(output);
-        }
-
-        // Empty key entries are swept in bulk, when they are many compared with the keys in use, or at the end.
-        if (watermark == Ticks.Infinity || _keys.CandidateCount > 256 + (_keys.Count >> 1))
-        {
-            _keys.Sweep();
         }
     }
 
