@@ -170,6 +170,7 @@ internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
             return;
         }
 
+        // A completed input sends nothing more: its watermark is +infinity even if it did not say so.
         if (left)
         {
             _leftCompleted = true;
@@ -179,13 +180,8 @@ internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
             _rightCompleted = true;
         }
 
-        if (!_leftCompleted || !_rightCompleted)
-        {
-            return;
-        }
-
-        // Inputs send +infinity before completing, so this round is normally done already.
-        if (_frontier < Ticks.Infinity && !RoundGuarded(Ticks.Infinity))
+        OnInputWatermark(Ticks.Infinity, left);
+        if (_faulted || !_leftCompleted || !_rightCompleted)
         {
             return;
         }

@@ -203,6 +203,36 @@ public sealed class TemporalJoinOperatorTests
         Assert.Equal([50L, long.MaxValue], sink.Watermarks);
     }
 
+    [Fact]
+    public void Join_InputCompletesWithoutInfiniteWatermark_TreatsItAsInfinite()
+    {
+        var context = new QueryContext(Harness.Options(4));
+        var sink = new ProbeSink<Pair>(context);
+        var join = new TemporalJoinOperator<Item, Item, int, Pair>(sink, context, Kernels(JoinKind.LeftOuter));
+        var left = context.Pool<Item>().Rent();
+        left.Add(10, 20, new Item(1, 0, 10, 20));
+        left.Add(12, 13, new Item(2, 1, 12, 13));
+        join.Left.OnBatch(left);
+        join.Left.OnWatermark(12);
+        join.Left.OnCompleted();
+        var right = context.Pool<Item>().Rent();
+        right.Add(15, 30, new Item(3, 0, 15, 30));
+        join.Right.OnBatch(right);
+        join.Right.OnWatermark(15);
+
+        // Left 2 is decided (no match) but waits behind left 1, still undecided at 10; the right event at 15 waits for W > 15.
+        Assert.Empty(sink.Events);
+        Assert.Equal(10, sink.Watermarks[^1]);
+
+        join.Right.OnWatermark(long.MaxValue);
+        join.Right.OnCompleted();
+
+        Assert.True(sink.Completed);
+        Assert.Equal([(12L, 13L, 2, 0), (15L, 20L, 1, 3)], JoinTestData.Sorted(sink.Events));
+        Assert.Equal(long.MaxValue, sink.Watermarks[^1]);
+        Assert.Equal(0, context.OutstandingBatches());
+    }
+
     [Theory]
     [InlineData("Inner")]
     [InlineData("LeftOuter")]
