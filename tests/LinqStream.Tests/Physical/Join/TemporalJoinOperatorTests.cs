@@ -92,6 +92,28 @@ public sealed class TemporalJoinOperatorTests
         Assert.Equal(0, context.OutstandingBatches());
     }
 
+    [Theory]
+    [InlineData("Inner", true)]
+    [InlineData("Inner", false)]
+    [InlineData("LeftOuter", true)]
+    [InlineData("LeftOuter", false)]
+    [InlineData("Anti", true)]
+    [InlineData("Anti", false)]
+    public void Join_OneInputCompletesEarly_MatchesOracle(string kindName, bool leftEarly)
+    {
+        // One input is short and ends (with its +infinity watermark) long before the other, which keeps joining with it.
+        var kind = Enum.Parse<JoinKind>(kindName);
+        var random = new Random(41);
+        var early = JoinTestData.Generate(random, new Shape(400, 5, 2_000, 8_000), origin: 0, firstId: 1);
+        var late = JoinTestData.Generate(random, new Shape(6_000, 5, 200_000, 20), origin: 0, firstId: 10_000);
+        var (left, right) = leftEarly ? (early, late) : (late, early);
+
+        foreach (int batchSize in new[] { 1, 7, 4096 })
+        {
+            Assert.Equal(JoinTestData.Oracle(kind, left, right), JoinTestData.Run(kind, left, right, batchSize));
+        }
+    }
+
     [Fact]
     public void Join_LeftKeySelectorThrows_ForwardsOneErrorNamingTheExpression()
     {
