@@ -22,8 +22,9 @@ namespace LinqStream.Physical.Join;
 /// </para>
 /// <para>
 /// State: per key, the live events of each side; after processing up to <c>W</c> it holds exactly the processed events
-/// with <c>End &gt; W</c> (plus, in outer modes, left events waiting for their decision). Output watermark: <c>W</c>
-/// for the inner join; outer modes hold it back (see <see cref="Pump"/>).
+/// with <c>End &gt; W</c> (plus, in outer modes, ended left events waiting behind an undecided one; the anti-join keeps
+/// no left event that met a right event on arrival). Output watermark: <c>W</c> for the inner join; outer modes hold it
+/// back to the start of the earliest undecided left event (see <see cref="Pump"/>).
 /// </para>
 /// </remarks>
 internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
