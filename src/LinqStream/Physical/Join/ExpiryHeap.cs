@@ -2,62 +2,135 @@ using System.Runtime.CompilerServices;
 
 namespace LinqStream.Physical.Join;
 
-/// <summary>A binary min-heap of live-event slots ordered by their end time: the next event to leave the state is on top.</summary>
+/// <summary>The live-event slots of one join input ordered by end time: the next event to leave the state comes out first.</summary>
 /// <remarks>
-/// Events enter in start order, so with equal durations each push lands at the bottom in one comparison; a pop is
-/// O(log n). Two parallel arrays instead of tuples keep the comparisons on one cache line.
+/// Events enter in start order, and most streams give them equal durations (point events, windows), so their ends mostly
+/// arrive in order too. Those go to a first-in first-out ring, O(1) each way; only an end smaller than the ring's last
+/// goes to a binary min-heap (O(log n)). The smallest end is the smaller of the two fronts.
 /// </remarks>
 internal sealed class ExpiryHeap
 {
-    private long[] _end = new long[16];
-    private int[] _slot = new int[16];
+    private long[] _ringEnd = new long[16];
+    private int[] _ringSlot = new int[16];
+    private int _ringHead;
+    private int _ringCount;
 
-    public int Count { get; private set; }
+    private long[] _heapEnd = new long[16];
+    private int[] _heapSlot = new int[16];
+    private int _heapCount;
+
+    public int Count => _ringCount + _heapCount;
 
     /// <summary>Gets the smallest end time; only valid when <see cref="Count"/> is positive.</summary>
     public long MinEnd
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => _end[0];
+        get
+        {
+            if (_heapCount == 0)
+            {
+                return _ringEnd[_ringHead];
+            }
+
+            long heap = _heapEnd[0];
+            return _ringCount == 0 ? heap : Math.Min(heap, _ringEnd[_ringHead]);
+        }
     }
 
-    public int MinSlot => _slot[0];
-
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Push(long end, int slot)
     {
-        if (Count == _end.Length)
+        if (_ringCount == 0 || end >= _ringEnd[(_ringHead + _ringCount - 1) & (_ringEnd.Length - 1)])
         {
-            Array.Resize(ref _end, Count * 2);
-            Array.Resize(ref _slot, Count * 2);
+            if (_ringCount == _ringEnd.Length)
+            {
+                GrowRing();
+            }
+
+            int i = (_ringHead + _ringCount) & (_ringEnd.Length - 1);
+            _ringEnd[i] = end;
+            _ringSlot[i] = slot;
+            _ringCount++;
+        }
+        else
+        {
+            HeapPush(end, slot);
+        }
+    }
+
+    /// <summary>Removes the entry with the smallest end and returns its slot.</summary>
+    public int Pop()
+    {
+        if (_ringCount > 0 && (_heapCount == 0 || _ringEnd[_ringHead] <= _heapEnd[0]))
+        {
+            int slot = _ringSlot[_ringHead];
+            _ringHead = (_ringHead + 1) & (_ringEnd.Length - 1);
+            _ringCount--;
+            return slot;
         }
 
-        int i = Count++;
+        return HeapPop();
+    }
+
+    public void Clear()
+    {
+        _ringHead = 0;
+        _ringCount = 0;
+        _heapCount = 0;
+    }
+
+    private void GrowRing()
+    {
+        // Capacity stays a power of two so the index wraps with a mask.
+        int size = _ringEnd.Length * 2;
+        var ends = new long[size];
+        var slots = new int[size];
+        for (int k = 0; k < _ringCount; k++)
+        {
+            int i = (_ringHead + k) & (_ringEnd.Length - 1);
+            ends[k] = _ringEnd[i];
+            slots[k] = _ringSlot[i];
+        }
+
+        _ringEnd = ends;
+        _ringSlot = slots;
+        _ringHead = 0;
+    }
+
+    private void HeapPush(long end, int slot)
+    {
+        if (_heapCount == _heapEnd.Length)
+        {
+            Array.Resize(ref _heapEnd, _heapCount * 2);
+            Array.Resize(ref _heapSlot, _heapCount * 2);
+        }
+
+        int i = _heapCount++;
         while (i > 0)
         {
             int parent = (i - 1) >> 1;
-            if (_end[parent] <= end)
+            if (_heapEnd[parent] <= end)
             {
                 break;
             }
 
-            _end[i] = _end[parent];
-            _slot[i] = _slot[parent];
+            _heapEnd[i] = _heapEnd[parent];
+            _heapSlot[i] = _heapSlot[parent];
             i = parent;
         }
 
-        _end[i] = end;
-        _slot[i] = slot;
+        _heapEnd[i] = end;
+        _heapSlot[i] = slot;
     }
 
-    /// <summary>Removes the top entry and returns its slot.</summary>
-    public int Pop()
+    private int HeapPop()
     {
-        int top = _slot[0];
-        int n = --Count;
+        int top = _heapSlot[0];
+        int n = --_heapCount;
         if (n > 0)
         {
-            long end = _end[n];
-            int slot = _slot[n];
+            long end = _heapEnd[n];
+            int slot = _heapSlot[n];
             int i = 0;
             while (true)
             {
@@ -67,27 +140,25 @@ internal sealed class ExpiryHeap
                     break;
                 }
 
-                if (child + 1 < n && _end[child + 1] < _end[child])
+                if (child + 1 < n && _heapEnd[child + 1] < _heapEnd[child])
                 {
                     child++;
                 }
 
-                if (_end[child] >= end)
+                if (_heapEnd[child] >= end)
                 {
                     break;
                 }
 
-                _end[i] = _end[child];
-                _slot[i] = _slot[child];
+                _heapEnd[i] = _heapEnd[child];
+                _heapSlot[i] = _heapSlot[child];
                 i = child;
             }
 
-            _end[i] = end;
-            _slot[i] = slot;
+            _heapEnd[i] = end;
+            _heapSlot[i] = slot;
         }
 
         return top;
     }
-
-    public void Clear() => Count = 0;
 }

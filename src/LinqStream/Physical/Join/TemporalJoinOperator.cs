@@ -22,12 +22,16 @@ namespace LinqStream.Physical.Join;
 /// </para>
 /// <para>
 /// State: per key, the live events of each side; after processing up to <c>W</c> it holds exactly the processed events
-/// with <c>End &gt; W</c> (plus, in outer modes, left events waiting for their decision). Output watermark: <c>W</c>
-/// for the inner join; outer modes hold it back (see <see cref="Pump"/>).
+/// with <c>End &gt; W</c> (plus, in outer modes, ended left events waiting behind an undecided one; the anti-join keeps
+/// no left event that met a right event on arrival). Output watermark: <c>W</c> for the inner join; outer modes hold it
+/// back to the start of the earliest undecided left event (see <see cref="Pump"/>).
 /// </para>
 /// </remarks>
 internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
 {
+    /// <summary>How many empty key entries may wait for a sweep beyond half the table.</summary>
+    public const int SweepSlack = 4096;
+
     private readonly JoinKernels<TLeft, TRight, TKey, TResult> _kernels;
     private readonly JoinKind _kind;
     private readonly IStreamObserver<TResult> _downstream;
@@ -82,6 +86,9 @@ internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
 
     /// <summary>Gets the number of processed right events held (alive at the frontier).</summary>
     public int RightLiveCount => _right.Count;
+
+    /// <summary>Gets the time before which every buffered event has been processed (the smaller input watermark, once processed).</summary>
+    public long Frontier => _frontier;
 
     /// <summary>Gets the number of keys in the state, including empty entries not yet swept.</summary>
     public int KeyCount => _keys.Count;
@@ -164,6 +171,7 @@ internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
             return;
         }
 
+        // A completed input sends nothing more: its watermark is +infinity even if it did not say so.
         if (left)
         {
             _leftCompleted = true;
@@ -173,13 +181,8 @@ internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
             _rightCompleted = true;
         }
 
-        if (!_leftCompleted || !_rightCompleted)
-        {
-            return;
-        }
-
-        // Inputs send +infinity before completing, so this round is normally done already.
-        if (_frontier < Ticks.Infinity && !RoundGuarded(Ticks.Infinity))
+        OnInputWatermark(Ticks.Infinity, left);
+        if (_faulted || !_leftCompleted || !_rightCompleted)
         {
             return;
         }
@@ -224,17 +227,20 @@ internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
         _frontier = watermark;
         Evict(watermark);
         long output = _kind == JoinKind.Inner ? watermark : Pump(watermark);
+
+        // Empty key entries are swept in bulk, when they outnumber the keys in use by a margin, or at the end; so the
+        // table holds at most 2 * (keys with live events) + 2 * SweepSlack entries, and a busy key is not removed and
+        // re-added at every round.
+        if (watermark == Ticks.Infinity || _keys.CandidateCount > SweepSlack + (_keys.Count >> 1))
+        {
+            _keys.Sweep();
+        }
+
         _writer.Flush();
         if (output > _outputWatermark)
         {
             _outputWatermark = output;
             _downstream.OnWatermark(output);
-        }
-
-        // Empty key entries are swept in bulk, when they are many compared with the keys in use, or at the end.
-        if (watermark == Ticks.Infinity || _keys.CandidateCount > 256 + (_keys.Count >> 1))
-        {
-            _keys.Sweep();
         }
     }
 
