@@ -2,7 +2,7 @@ using System.Text.RegularExpressions;
 
 namespace LinqStream.Cli.Tests.EndToEnd;
 
-public sealed partial class DemoCommandTests
+public sealed class DemoCommandTests
 {
     [Fact]
     public async Task Demo_200kEventsQuiet_ExitsZeroAndPrintsEveryQueryWithThroughputAndNoProgress()
