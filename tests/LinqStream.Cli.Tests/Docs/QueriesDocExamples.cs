@@ -5,11 +5,25 @@ namespace LinqStream.Cli.Tests.Docs;
 
 /// <summary>
 /// Every example of docs/queries.md, compiled against the current API and run on NEXMark data (strict mode: no buffering
-/// fallback). <c>DocsCodeBlocksTests</c> checks that each line of the page's C# blocks appears in this folder.
+/// fallback). <see cref="DocsCodeBlocksTests"/> checks that each line of the page's C# blocks appears in this folder.
 /// </summary>
 public sealed class QueriesDocExamples
 {
     private static readonly Bid[] s_bids = DocsData.Bids;
+
+    [Fact]
+    public async Task Streams_AsDeclaredOnThePage_ReadEveryEvent()
+    {
+        var (bidArray, auctionArray, personArray) = (DocsData.Bids, DocsData.Auctions, DocsData.People);
+
+        IQStream<Bid> bids         = QStream.From(bidArray, b => b.DateTime);
+        IQStream<Auction> auctions = QStream.From(auctionArray, a => a.DateTime);
+        IQStream<Person> people    = QStream.From(personArray, p => p.DateTime);
+
+        Assert.Equal(bidArray.Length, (await bids.ToListAsync()).Count);
+        Assert.Equal(auctionArray.Length, (await auctions.ToListAsync()).Count);
+        Assert.Equal(personArray.Length, (await people.ToListAsync()).Count);
+    }
 
     [Fact]
     public async Task FilterProject_MatchesLinqToObjects()
@@ -382,8 +396,11 @@ public sealed class QueriesDocExamples
     {
         var (bids, _, _) = DocsData.Streams();
 
+        var count = System.Reactive.Linq.Qbservable.Count(bids);  // compiles: an IQStream<T> is an IQbservable<T>
         var error = Assert.Throws<QueryTranslationException>(() =>
-            System.Reactive.Linq.Qbservable.Count(bids).Subscribe(n => Console.WriteLine(n)));
+        {
+            count.Subscribe(n => Console.WriteLine(n));              // throws QueryTranslationException: 'Count' ... Window the stream first, ...
+        });
 
         Assert.Equal("Count", error.Operator);
         Assert.Contains("TumblingWindow", error.Message, StringComparison.Ordinal);
