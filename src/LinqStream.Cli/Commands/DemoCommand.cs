@@ -33,27 +33,27 @@ internal static class DemoCommand
             var data = live
                 ? await console.Status().StartAsync($"Generating {Format.Count(events)} NEXMark events...", _ => Task.Run(() => DemoData.Generate(events, rate), cancellationToken)).ConfigureAwait(false)
                 : DemoData.Generate(events, rate);
-            console.WriteLine(
+            Line(
                 $"NEXMark data: {Format.Count(data.Events)} events ({Format.Count(data.Bids.Length)} bids, {Format.Count(data.Auctions.Length)} auctions) "
                 + $"at {Format.Count(rate)} events/s of event time, spanning {Format.Seconds(data.Span)}. "
                 + "(The generator's own default is 1,000,000 events/s; the demo's lower rate makes the data span minutes, "
-                + "so the 10 s windows and 2 s session gap below are meaningful.)");
+                + "so the 10 s windows and 2 s session gap below are meaningful.) Each time below includes translating and compiling the query.");
 
             foreach (var query in s_queries)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 console.WriteLine();
                 console.Write(new Rule($"[bold]{Markup.Escape(query.Name)}[/] ({Markup.Escape(query.Shape)})").LeftJustified());
-                console.WriteLine(query.Describe(data));
+                Line(query.Describe(data));
                 var (result, elapsed) = await RunOneAsync(console, query, data, live, cancellationToken).ConfigureAwait(false);
                 console.Write(result.Table);
                 if (result.Note is not null)
                 {
-                    console.WriteLine(result.Note);
+                    Line(result.Note);
                 }
 
                 long input = query.InputEvents(data);
-                console.WriteLine(
+                Line(
                     $"{query.Name}: {Format.Count(input)} events in {Format.Seconds(elapsed)}, {Format.Rate(input, elapsed)} events/s, {Format.Count(result.Results)} results");
             }
 
@@ -67,14 +67,17 @@ internal static class DemoCommand
         catch (Exception ex)
         {
             console.Write(new Markup($"[red]The demo failed:[/] {Markup.Escape(ex.Message)}{Environment.NewLine}"));
-            if (ex.InnerException is not null)
+            for (var inner = ex.InnerException; inner is not null; inner = inner.InnerException)
             {
-                console.WriteLine(ex.InnerException.ToString());
+                console.WriteLine($"  {inner.GetType().Name}: {inner.Message}");
             }
 
             return ExitCodes.Failure;
         }
     }
+
+    /// <summary>Writes a line of plain text unwrapped (Spectre wraps at the console width, 80 columns when redirected), so each line stays greppable.</summary>
+    private static void Line(string text) => Console.Out.WriteLine(text);
 
     /// <summary>Runs one query on a pool thread; the elapsed time covers translation, compilation and the run (wall clock, measured by the CLI).</summary>
     private static async Task<(DemoResult Result, TimeSpan Elapsed)> RunOneAsync(IAnsiConsole console, DemoQuery query, DemoData data, bool live, CancellationToken cancellationToken)
