@@ -1,0 +1,22 @@
+using System.CommandLine;
+using LinqStream.Cli.Commands;
+
+namespace LinqStream.Cli;
+
+/// <summary>The <c>linqstream</c> command tree and the mapping of its outcomes to exit codes.</summary>
+internal static class CliApp
+{
+    public static RootCommand CreateRootCommand() => new("linqstream: event-time streaming queries written in C# LINQ.")
+    {
+        DemoCommand.Create(),
+        ExplainCommand.Create(),
+    };
+
+    /// <summary>Parses <paramref name="args"/> and runs the command; a parse error prints the error and help and exits with <see cref="ExitCodes.Usage"/>.</summary>
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var parse = CreateRootCommand().Parse(args);
+        int code = await parse.InvokeAsync().ConfigureAwait(false);
+        return parse.Errors.Count > 0 ? ExitCodes.Usage : code;
+    }
+}
