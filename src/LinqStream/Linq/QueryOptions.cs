@@ -30,8 +30,4 @@ public sealed record QueryOptions
     /// <summary>Gets a value indicating whether filter and projection chains are fused into one kernel.</summary>
     /// <value>The default value is <see langword="true"/>.</value>
     public bool Fuse { get; init; } = true;
-
-    /// <summary>Gets how often a live source without new events advances its watermark from the clock.</summary>
-    /// <value>The default value is 200 milliseconds.</value>
-    public TimeSpan IdleWatermarkInterval { get; init; } = TimeSpan.FromMilliseconds(200);
 }

@@ -168,13 +168,16 @@ internal sealed class IngressOrderer<T>
         var reorder = _reorder!;
         int count = batch.Count;
         long max = _maxSeen;
+        // Lateness is judged per event against the watermark as it stands after every earlier event, so the answer does
+        // not depend on how the input was cut into batches.
+        long watermark = Watermark;
         for (int i = 0; i < count; i++)
         {
             long t = batch.Start[i];
             long e = batch.End[i];
-            if (t < Watermark)
+            if (t < watermark)
             {
-                if (!OnLate(_policy.LateAction, i, t, Watermark, ref t, ref e))
+                if (!OnLate(_policy.LateAction, i, t, watermark, ref t, ref e))
                 {
                     if (Faulted)
                     {
@@ -189,6 +192,7 @@ internal sealed class IngressOrderer<T>
             if (t > max)
             {
                 max = t;
+                watermark = Math.Max(watermark, Ticks.SaturatingAdd(max, -_policy.MaxDelayTicks));
             }
 
             reorder.Enqueue((batch.Payload[i], e), (t, _sequence++));
@@ -197,7 +201,6 @@ internal sealed class IngressOrderer<T>
         _position += count;
         _maxSeen = max;
         _pool.Return(batch);
-        long watermark = Ticks.SaturatingAdd(max, -_policy.MaxDelayTicks);
         if (watermark > Watermark)
         {
             Release(watermark);

@@ -79,4 +79,23 @@ public sealed class IngressOrdererTests
         var error = Assert.IsType<QueryExecutionException>(output.Error);
         Assert.Contains("event-time selector", error.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData(3)]
+    [InlineData(17)]
+    public void Reorder_LateEvents_SameOutputForEveryBatchSize(int seed)
+    {
+        var input = Shuffled(5000, 900, seed);
+        List<int> Run(int batchSize)
+        {
+            var stats = new IngressStatistics();
+            var source = Harness.Source(input, x => x.Time, IngressPolicy.Reorder(TimeSpan.FromTicks(400)).WithStatistics(stats));
+            return Harness.Run(source, Harness.Options(batchSize)).Events.Select(e => e.Payload.Id).ToList();
+        }
+
+        var one = Run(1);
+        Assert.True(one.Count < input.Length, "some events must be later than the delay");
+        Assert.Equal(one, Run(7));
+        Assert.Equal(one, Run(4096));
+    }
 }
