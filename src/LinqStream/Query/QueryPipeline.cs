@@ -40,12 +40,22 @@ internal sealed class CompiledQuery<T>
     private static string PrintPhysical(PhysicalNode root)
     {
         var text = new StringBuilder();
+        var seen = new Dictionary<PhysicalNode, int>(ReferenceEqualityComparer.Instance);
         Print(root, 0);
         return text.ToString();
 
         void Print(PhysicalNode node, int depth)
         {
-            text.Append(' ', depth * 2).Append(node.Name);
+            text.Append(' ', depth * 2);
+            if (seen.TryGetValue(node, out int id))
+            {
+                // A shared sub-plan runs once; its other consumers only refer to it.
+                text.Append("(shared #").Append(id).Append(": ").Append(node.Name).AppendLine(")");
+                return;
+            }
+
+            seen[node] = seen.Count + 1;
+            text.Append(node.Name);
             if (node.Detail.Length > 0)
             {
                 text.Append(": ").Append(node.Detail);
