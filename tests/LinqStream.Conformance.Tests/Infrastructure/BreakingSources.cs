@@ -2,23 +2,47 @@ using System.Collections;
 
 namespace LinqStream.Conformance.Tests.Infrastructure;
 
-/// <summary>A source that fails the test if anything enumerates it: building or translating a query must not touch its sources.</summary>
+/// <summary>A source that records and refuses enumeration: building or translating a query must not touch its sources.</summary>
 public sealed class BreakingEnumerable<T> : IEnumerable<T>
 {
-    public IEnumerator<T> GetEnumerator() => throw new InvalidOperationException("The source was enumerated.");
+    private int _touches;
+
+    public int Touches => Volatile.Read(ref _touches);
+
+    public IEnumerator<T> GetEnumerator()
+    {
+        Interlocked.Increment(ref _touches);
+        throw new InvalidOperationException("The source was enumerated.");
+    }
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 }
 
-/// <summary>A source that fails the test if anything subscribes to it.</summary>
+/// <summary>A live source that records and refuses subscription.</summary>
 public sealed class BreakingObservable<T> : IObservable<T>
 {
-    public int Subscriptions { get; private set; }
+    private int _touches;
+
+    public int Touches => Volatile.Read(ref _touches);
 
     public IDisposable Subscribe(IObserver<T> observer)
     {
-        Subscriptions++;
+        Interlocked.Increment(ref _touches);
         throw new InvalidOperationException("The source was subscribed to.");
+    }
+}
+
+/// <summary>An async source that records and refuses enumeration.</summary>
+public sealed class BreakingAsyncEnumerable<T> : IAsyncEnumerable<T>
+{
+    private int _touches;
+
+    public int Touches => Volatile.Read(ref _touches);
+
+    public IAsyncEnumerator<T> GetAsyncEnumerator(CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref _touches);
+        throw new InvalidOperationException("The source was enumerated.");
     }
 }
 
