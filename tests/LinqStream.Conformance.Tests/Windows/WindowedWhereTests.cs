@@ -12,7 +12,7 @@ public sealed class WindowedWhereTests
     private static readonly TimeSpan Size = TimeSpan.FromSeconds(6);
     private static readonly TimeSpan Hop = TimeSpan.FromSeconds(2);
 
-    [Theory(Skip = "BUG: Where on an IQWindowedStream followed by GroupBy fails translation: 'GroupBy' needs a windowed stream")]
+    [Theory]
     [MemberData(nameof(Matrix.All), MemberType = typeof(Matrix))]
     public async Task WindowedWhere_ThenGroupBy_FiltersBeforeAggregating(Scenario scenario)
     {
@@ -32,7 +32,7 @@ public sealed class WindowedWhereTests
         Run.AssertEquivalent(expected, actual);
     }
 
-    [Theory(Skip = "BUG: Where on an IQWindowedStream followed by Select(w => w.Count()) is translated as a per-event Select and fails with ArgumentException in PipelineKernel")]
+    [Theory]
     [MemberData(nameof(Matrix.All), MemberType = typeof(Matrix))]
     public async Task WindowedWhere_ThenWholeWindowSelect_FiltersBeforeAggregating(Scenario scenario)
     {

@@ -81,6 +81,7 @@ public static partial class QStream
         }
         else
         {
+            using var stop = cancellationToken.Register(execution.Stop);
             await Task.Run(execution.Run, cancellationToken).ConfigureAwait(false);
         }
 

@@ -75,9 +75,21 @@ internal sealed partial class QueryTranslator
 
     private PlanNode TranslateRejected(MethodCallExpression call)
     {
+        // Translate what lies below too, so every failure in the query is reported at once.
+        if (call.Arguments.Count > 0 && typeof(IQbservable).IsAssignableFrom(call.Arguments[0].Type))
+        {
+            Visit(call.Arguments[0]);
+        }
+
+        if (call.Method.DeclaringType == typeof(Qbservable) && call.Method.Name is "Join" or "GroupJoin")
+        {
+            return Fail(call.Method.Name, $"Rx '{call.Method.Name}' closes events with duration observables, which run in processing time. " +
+                "Use the temporal join instead: 'join ... on ... equals' in query syntax (QStream.Join), where events match while their lifetimes overlap; set lifetimes with WithLifetime or ExtendLifetime.");
+        }
+
         var entry = TranslationCatalogue.FindRejected(call.Method.Name);
         string reason = entry is null
-            ? $"'{call.Method.Name}' has no streaming translation."
+            ? $"'{call.Method.Name}' has no streaming translation. Use the operators of LinqStream.QStream (see docs/queries.md)."
             : $"'{call.Method.Name}' cannot run on a stream: {entry.Reason}. {entry.Fix}.";
         return Fail(call.Method.Name, reason);
     }
