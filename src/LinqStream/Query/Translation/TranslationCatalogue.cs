@@ -1,8 +1,10 @@
-// Shared with analyzers/LinqStream.Analyzers (linked as a source file): keep it netstandard2.0-friendly C#.
+// Shared with analyzers/LinqStream.Analyzers (linked as a source file): keep it netstandard2.0-friendly C#
+// (no string.Replace(string, string, StringComparison), no ArgumentNullException.ThrowIfNull, no collection expressions of spans).
 // The analyzer project has no implicit usings and no file-scoped namespaces' preference, hence these two exceptions.
 #pragma warning disable IDE0005, IDE0161
 using System;
 using System.Collections.Generic;
+using System.Globalization;
 
 namespace LinqStream.Query.Translation
 {
@@ -58,7 +60,7 @@ namespace LinqStream.Query.Translation
             var map = new Dictionary<string, CatalogueEntry>(StringComparer.Ordinal);
             foreach (var name in new[] { "Count", "LongCount", "Sum", "Min", "Max", "Average", "Aggregate", "Scan", "ToList", "ToArray", "ToDictionary", "ToLookup", "Distinct", "MinBy", "MaxBy", "IsEmpty", "Contains", "Any", "All", "SequenceEqual" })
             {
-                map[name] = new CatalogueEntry("aggregate", "an aggregate over an unbounded stream never ends and keeps state forever", WindowFix.Replace("{0}", name, StringComparison.Ordinal));
+                map[name] = new CatalogueEntry("aggregate", "an aggregate over an unbounded stream never ends and keeps state forever", string.Format(CultureInfo.InvariantCulture, WindowFix, name));
             }
 
             foreach (var name in new[] { "GroupBy", "GroupByUntil" })
