@@ -55,10 +55,11 @@ internal sealed class KnownSymbols
     /// <summary>Gets a value indicating whether <paramref name="type"/> is the events of one window (<c>IWindow&lt;T&gt;</c> or <c>IWindowGroup&lt;TKey, T&gt;</c>).</summary>
     public bool IsWindow(ITypeSymbol? type) => Window is not null && Implements(type, Window);
 
-    /// <summary>Gets a value indicating whether <paramref name="method"/> is a LinqStream operator, or an Rx <c>Qbservable</c> operator applied to a LinqStream query.</summary>
-    public bool IsQueryOperator(IMethodSymbol method, ITypeSymbol? receiverType) =>
-        SymbolEqualityComparer.Default.Equals(method.ContainingType, QStream)
-        || (SymbolEqualityComparer.Default.Equals(method.ContainingType, Qbservable) && IsStream(receiverType));
+    /// <summary>Gets a value indicating whether <paramref name="method"/> is declared by <c>LinqStream.QStream</c>.</summary>
+    public bool IsQStreamMethod(IMethodSymbol method) => SymbolEqualityComparer.Default.Equals(method.ContainingType, QStream);
+
+    /// <summary>Gets a value indicating whether <paramref name="method"/> is declared by Rx's <c>Qbservable</c>.</summary>
+    public bool IsQbservableMethod(IMethodSymbol method) => SymbolEqualityComparer.Default.Equals(method.ContainingType, Qbservable);
 
     public static bool Is(ITypeSymbol? type, INamedTypeSymbol? expected) =>
         expected is not null && type is not null && SymbolEqualityComparer.Default.Equals(type.OriginalDefinition, expected);

@@ -60,7 +60,31 @@ internal static class QueryOperations
 
     /// <summary>Gets a value indicating whether <paramref name="invocation"/> is a LinqStream operator or an Rx operator on a LinqStream query.</summary>
     public static bool IsQueryOperator(IInvocationOperation invocation, KnownSymbols known) =>
-        known.IsQueryOperator(invocation.TargetMethod, Receiver(invocation)?.Type);
+        known.IsQStreamMethod(invocation.TargetMethod) || (known.IsQbservableMethod(invocation.TargetMethod) && IsStreamQuery(Receiver(invocation), known));
+
+    /// <summary>
+    /// Gets a value indicating whether <paramref name="operation"/> is a LinqStream query: typed <c>IQStream&lt;T&gt;</c>, or an Rx
+    /// <c>Qbservable</c> operator over one (<c>bids.Throttle(...)</c> is typed <c>IQbservable&lt;T&gt;</c> but is still translated by LinqStream).
+    /// </summary>
+    public static bool IsStreamQuery(IOperation? operation, KnownSymbols known)
+    {
+        for (int depth = 0; operation is not null && depth < 64; depth++)
+        {
+            if (known.IsStream(operation.Type))
+            {
+                return true;
+            }
+
+            if (operation is not IInvocationOperation invocation || !known.IsQbservableMethod(invocation.TargetMethod))
+            {
+                return false;
+            }
+
+            operation = Receiver(invocation);
+        }
+
+        return false;
+    }
 
     /// <summary>Gets the lambda passed as <paramref name="argument"/>, looking through the delegate or expression-tree conversion.</summary>
     public static IAnonymousFunctionOperation? Lambda(IArgumentOperation? argument)

@@ -53,7 +53,7 @@ public sealed class UntranslatableOperatorAnalyzer : DiagnosticAnalyzer
         }
 
         var receiver = QueryOperations.Receiver(invocation);
-        if (receiver is null || !known.IsStream(receiver.Type))
+        if (receiver is null || !QueryOperations.IsStreamQuery(receiver, known))
         {
             return;
         }

@@ -65,7 +65,7 @@ public sealed class UnwindowedAggregateAnalyzer : DiagnosticAnalyzer
         }
 
         var receiver = QueryOperations.Receiver(invocation);
-        if (receiver is null || !known.IsStream(receiver.Type))
+        if (receiver is null || !QueryOperations.IsStreamQuery(receiver, known))
         {
             return;
         }
@@ -75,15 +75,20 @@ public sealed class UnwindowedAggregateAnalyzer : DiagnosticAnalyzer
         var properties = ImmutableDictionary.CreateBuilder<string, string?>();
         properties[WindowedProperty] = windowed ? "true" : "false";
         var additional = ImmutableArray<Location>.Empty;
-        if (method.Name == "GroupBy" && !windowed && invocation.Arguments.Length == 2 && InsertionPoint(receiver, known) is { } insertion)
+
+        // After an Rx operator the receiver is typed IQbservable<T>: no LinqStream window applies to it, so no fix is offered.
+        if (known.IsStream(receiver.Type))
         {
-            properties[FixProperty] = InsertWindowFix;
-            additional = ImmutableArray.Create(insertion.GetLocation());
-        }
-        else if (invocation.Syntax is InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax } && EnumerableName(method.Name) is { } name)
-        {
-            properties[FixProperty] = AggregateInWindowFix;
-            properties[EnumerableNameProperty] = name;
+            if (method.Name == "GroupBy" && !windowed && invocation.Arguments.Length == 2 && InsertionPoint(receiver, known) is { } insertion)
+            {
+                properties[FixProperty] = InsertWindowFix;
+                additional = ImmutableArray.Create(insertion.GetLocation());
+            }
+            else if (invocation.Syntax is InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax } && EnumerableName(method.Name) is { } name)
+            {
+                properties[FixProperty] = AggregateInWindowFix;
+                properties[EnumerableNameProperty] = name;
+            }
         }
 
         context.ReportDiagnostic(Diagnostic.Create(
