@@ -9,7 +9,6 @@ using Microsoft.CodeAnalysis.CodeActions;
 using Microsoft.CodeAnalysis.CodeFixes;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
-using Microsoft.CodeAnalysis.Simplification;
 
 namespace LinqStream.Analyzers;
 
@@ -28,7 +27,7 @@ public sealed class UnwindowedAggregateFixer : CodeFixProvider
     /// <summary>The equivalence key of the fix that moves the aggregate into a window's Select.</summary>
     public const string AggregateInWindowKey = "LSQ0001.AggregateInWindow";
 
-    private const string WindowSize = "global::System.TimeSpan.FromMinutes(1)";
+    private const string WindowSize = "TimeSpan.FromMinutes(1)";
 
     /// <inheritdoc/>
     public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(DiagnosticDescriptors.UnwindowedAggregate.Id);
@@ -83,7 +82,8 @@ public sealed class UnwindowedAggregateFixer : CodeFixProvider
     private static async Task<Document> InsertWindowAsync(Document document, ExpressionSyntax receiver, CancellationToken cancellationToken)
     {
         var root = await document.GetSyntaxRootAsync(cancellationToken).ConfigureAwait(false);
-        var windowed = Window(receiver);
+        var model = await document.GetSemanticModelAsync(cancellationToken).ConfigureAwait(false);
+        var windowed = Window(receiver, model!);
         return document.WithSyntaxRoot(root!.ReplaceNode(receiver, windowed));
     }
 
@@ -100,7 +100,7 @@ public sealed class UnwindowedAggregateFixer : CodeFixProvider
             invocation.ArgumentList.WithoutTrivia());
         var lambda = SyntaxFactory.SimpleLambdaExpression(SyntaxFactory.Parameter(SyntaxFactory.Identifier(parameter)), aggregate);
 
-        var source = windowed ? member.Expression : Window(member.Expression);
+        var source = windowed ? member.Expression : Window(member.Expression, model!);
         var select = SyntaxFactory.InvocationExpression(
             SyntaxFactory.MemberAccessExpression(SyntaxKind.SimpleMemberAccessExpression, source, member.OperatorToken, SyntaxFactory.IdentifierName("Select")),
             SyntaxFactory.ArgumentList(SyntaxFactory.SingletonSeparatedList(SyntaxFactory.Argument(lambda))))
@@ -109,15 +109,18 @@ public sealed class UnwindowedAggregateFixer : CodeFixProvider
     }
 
     /// <summary>Builds <c>source.TumblingWindow(TimeSpan.FromMinutes(1))</c>, parenthesising the source when it is not a primary expression.</summary>
-    private static InvocationExpressionSyntax Window(ExpressionSyntax source)
+    private static InvocationExpressionSyntax Window(ExpressionSyntax source, SemanticModel model)
     {
+        // 'TimeSpan' when it means System.TimeSpan here (using System; or implicit usings), the full name otherwise.
+        bool inScope = model.LookupNamespacesAndTypes(source.SpanStart, name: "TimeSpan")
+            .Any(t => t is INamedTypeSymbol { SpecialType: SpecialType.None, ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true } });
+        var size = SyntaxFactory.ParseExpression(inScope ? WindowSize : "global::System." + WindowSize);
         var trailing = source.GetTrailingTrivia();
         source = source.WithoutTrailingTrivia();
         var target = source is IdentifierNameSyntax or MemberAccessExpressionSyntax or InvocationExpressionSyntax or ElementAccessExpressionSyntax
             or ParenthesizedExpressionSyntax or ThisExpressionSyntax or GenericNameSyntax
             ? source
             : SyntaxFactory.ParenthesizedExpression(source);
-        var size = SyntaxFactory.ParseExpression(WindowSize).WithAdditionalAnnotations(Simplifier.Annotation);
         return SyntaxFactory.InvocationExpression(
             SyntaxFactory.MemberAccessExpression(SyntaxKind.SimpleMemberAccessExpression, target, SyntaxFactory.IdentifierName("TumblingWindow")),
             SyntaxFactory.ArgumentList(SyntaxFactory.SingletonSeparatedList(SyntaxFactory.Argument(size))))

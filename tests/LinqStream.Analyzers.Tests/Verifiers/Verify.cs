@@ -25,12 +25,17 @@ internal static class Verify<TAnalyzer>
 
     /// <summary>Checks that <typeparamref name="TFixer"/> turns <paramref name="before"/> into <paramref name="after"/> (both method statements).</summary>
     public static Task Fix<TFixer>(string before, string after, string? equivalenceKey = null)
+        where TFixer : CodeFixProvider, new() =>
+        FixUnit<TFixer>(Source.Wrap(before), Source.Wrap(after), equivalenceKey);
+
+    /// <summary>Checks that <typeparamref name="TFixer"/> turns the compilation unit <paramref name="before"/> into <paramref name="after"/>.</summary>
+    public static Task FixUnit<TFixer>(string before, string after, string? equivalenceKey = null)
         where TFixer : CodeFixProvider, new()
     {
         var test = new CSharpCodeFixTest<TAnalyzer, TFixer, DefaultVerifier>
         {
-            TestCode = Source.Wrap(before),
-            FixedCode = Source.Wrap(after),
+            TestCode = before,
+            FixedCode = after,
             CodeActionEquivalenceKey = equivalenceKey,
         };
         Configure(test);
