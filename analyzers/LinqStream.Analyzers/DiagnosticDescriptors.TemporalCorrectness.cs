@@ -20,7 +20,7 @@ internal static partial class DiagnosticDescriptors
         TemporalCorrectnessCategory,
         DiagnosticSeverity.Warning,
         "Do not change a local that a query captures after building the query",
-        "The query reads '{0}' when it is subscribed, not when it is built, and '{0}' is assigned again on line {1}; copy the value into a local that does not change, or build the query after the assignment",
-        "A query is an expression tree: captured locals are read when the query is subscribed. Assigning a captured local after " +
-        "building the query changes what the query does, which is rarely what the code reads as.");
+        "The query reads '{0}' when it runs, not when it is built, and '{0}' is assigned again on line {1}; copy the value into a local that does not change, or build the query after the assignment",
+        "A query is an expression tree that holds the captured variable, not its value: the query reads it each time a lambda runs, " +
+        "after Subscribe. Assigning a captured local after building the query changes what the query does, which is rarely what the code reads as.");
 }

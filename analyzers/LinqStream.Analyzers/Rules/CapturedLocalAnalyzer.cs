@@ -10,7 +10,7 @@ namespace LinqStream.Analyzers;
 
 /// <summary>LSQ0006: a local or parameter captured by a query lambda and assigned again, later in the same method, after the query is built.</summary>
 /// <remarks>
-/// The query is an expression tree that reads captured variables when it is subscribed. "Later" is textual order in one method body;
+/// The query is an expression tree that reads captured variables whenever its lambdas run, after Subscribe. "Later" is textual order in one method body;
 /// a loop that assigns before the query on its next iteration is not considered.
 /// </remarks>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
