@@ -1,4 +1,5 @@
-// Shared with analyzers/LinqStream.Analyzers (linked as a source file): keep it netstandard2.0-friendly C#.
+// Shared with analyzers/LinqStream.Analyzers (linked as a source file): keep it netstandard2.0-friendly C#
+// (no string.Replace(string, string, StringComparison), no CompositeFormat, no ArgumentNullException.ThrowIfNull).
 // The analyzer project has no implicit usings and no file-scoped namespaces' preference, hence these two exceptions.
 #pragma warning disable IDE0005, IDE0161
 using System;
@@ -43,7 +44,8 @@ namespace LinqStream.Query.Translation
             "Count", "LongCount", "Sum", "Min", "Max", "Average", "Any", "All", "Distinct", "OrderBy", "OrderByDescending", "Take", "Aggregate", "Where", "Select",
         };
 
-        private const string WindowFix = "Window the stream first, for example 'stream.TumblingWindow(TimeSpan.FromSeconds(10)).Select(w => w.{0}(...))' or 'stream.TumblingWindow(...).GroupBy(key).Select(g => g.{0}(...))'";
+        private static string WindowFix(string name) =>
+            "Window the stream first, for example 'stream.TumblingWindow(TimeSpan.FromSeconds(10)).Select(w => w." + name + "(...))' or 'stream.TumblingWindow(...).GroupBy(key).Select(g => g." + name + "(...))'";
 
         private static readonly Dictionary<string, CatalogueEntry> s_rejected = Build();
 
@@ -58,7 +60,7 @@ namespace LinqStream.Query.Translation
             var map = new Dictionary<string, CatalogueEntry>(StringComparer.Ordinal);
             foreach (var name in new[] { "Count", "LongCount", "Sum", "Min", "Max", "Average", "Aggregate", "Scan", "ToList", "ToArray", "ToDictionary", "ToLookup", "Distinct", "MinBy", "MaxBy", "IsEmpty", "Contains", "Any", "All", "SequenceEqual" })
             {
-                map[name] = new CatalogueEntry("aggregate", "an aggregate over an unbounded stream never ends and keeps state forever", WindowFix.Replace("{0}", name, StringComparison.Ordinal));
+                map[name] = new CatalogueEntry("aggregate", "an aggregate over an unbounded stream never ends and keeps state forever", WindowFix(name));
             }
 
             foreach (var name in new[] { "GroupBy", "GroupByUntil" })

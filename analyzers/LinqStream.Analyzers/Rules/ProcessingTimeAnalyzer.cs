@@ -1,0 +1,113 @@
+using System.Collections.Immutable;
+using LinqStream.Analyzers.Infrastructure;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace LinqStream.Analyzers;
+
+/// <summary>LSQ0002: the wall clock, a stopwatch, <c>Random</c> or <c>Guid.NewGuid</c> read inside a query lambda.</summary>
+/// <remarks>The same calls outside query lambdas (before building the query, in <c>Subscribe</c>'s callback) are fine and not reported.</remarks>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class ProcessingTimeAnalyzer : DiagnosticAnalyzer
+{
+    private const string Clock = "the processing-time clock";
+    private const string Random = "a random value";
+
+    /// <inheritdoc/>
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(DiagnosticDescriptors.ProcessingTime);
+
+    /// <inheritdoc/>
+    public override void Initialize(AnalysisContext context)
+    {
+        context.EnableConcurrentExecution();
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.RegisterCompilationStartAction(start =>
+        {
+            var known = KnownSymbols.TryCreate(start.Compilation);
+            if (known is null)
+            {
+                return;
+            }
+
+            var sources = new Sources(known);
+            start.RegisterOperationAction(
+                c => Analyze(c, known, sources),
+                OperationKind.Invocation,
+                OperationKind.PropertyReference,
+                OperationKind.ObjectCreation);
+        });
+    }
+
+    private static void Analyze(OperationAnalysisContext context, KnownSymbols known, Sources sources)
+    {
+        var operation = context.Operation;
+        var kind = sources.Classify(operation);
+        if (kind is null)
+        {
+            return;
+        }
+
+        // 'Random.Shared.Next()' or 'new Random().Next()': report the whole call once, not its parts.
+        if (QueryOperations.ParentUsingAsInstance(operation) is { } parent && sources.Classify(parent) is not null)
+        {
+            return;
+        }
+
+        if (QueryOperations.EnclosingQueryLambda(operation, known) is null)
+        {
+            return;
+        }
+
+        context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.ProcessingTime, operation.Syntax.GetLocation(), operation.Syntax.ToString(), kind));
+    }
+
+    /// <summary>The members that read the clock or produce random values.</summary>
+    private sealed class Sources(KnownSymbols known)
+    {
+        private readonly INamedTypeSymbol? _dateTime = known.Compilation.GetSpecialType(SpecialType.System_DateTime);
+        private readonly INamedTypeSymbol? _dateTimeOffset = known.Get("System.DateTimeOffset");
+        private readonly INamedTypeSymbol? _environment = known.Get("System.Environment");
+        private readonly INamedTypeSymbol? _stopwatch = known.Get("System.Diagnostics.Stopwatch");
+        private readonly INamedTypeSymbol? _random = known.Get("System.Random");
+        private readonly INamedTypeSymbol? _guid = known.Get("System.Guid");
+        private readonly INamedTypeSymbol? _timeProvider = known.Get("System.TimeProvider");
+
+        /// <summary>Returns what <paramref name="operation"/> reads (the clock or a random value), or null when it is deterministic.</summary>
+        public string? Classify(IOperation operation) => operation switch
+        {
+            IPropertyReferenceOperation property => Property(property.Property),
+            IInvocationOperation invocation => Method(invocation.TargetMethod),
+            IObjectCreationOperation creation when KnownSymbols.IsOrDerives(creation.Type, _random) => Random,
+            IObjectCreationOperation creation when KnownSymbols.Is(creation.Type, _stopwatch) => Clock,
+            _ => null,
+        };
+
+        private string? Property(IPropertySymbol property)
+        {
+            var type = property.ContainingType;
+            return property.Name switch
+            {
+                "Now" or "UtcNow" or "Today" when KnownSymbols.Is(type, _dateTime) => Clock,
+                "Now" or "UtcNow" when KnownSymbols.Is(type, _dateTimeOffset) => Clock,
+                "TickCount" or "TickCount64" when KnownSymbols.Is(type, _environment) => Clock,
+                "Shared" when KnownSymbols.Is(type, _random) => Random,
+                _ when KnownSymbols.Is(type, _stopwatch) => Clock,
+                _ => null,
+            };
+        }
+
+        private string? Method(IMethodSymbol method)
+        {
+            var type = method.ContainingType;
+            return method.Name switch
+            {
+                "NewGuid" or "CreateVersion7" when KnownSymbols.Is(type, _guid) && method.Parameters.Length == 0 => Random,
+                "GetUtcNow" or "GetLocalNow" or "GetTimestamp" or "GetElapsedTime" when KnownSymbols.IsOrDerives(type, _timeProvider) => Clock,
+                _ when KnownSymbols.Is(type, _stopwatch) => Clock,
+                _ when KnownSymbols.IsOrDerives(type, _random) && !method.IsStatic => Random,
+                _ => null,
+            };
+        }
+    }
+}
