@@ -14,6 +14,7 @@ internal sealed class KnownSymbols
         Window = Get(compilation, "LinqStream.IWindow`1");
         AggregateExtensions = Get(compilation, "LinqStream.AggregateExtensions");
         Qbservable = Get(compilation, "System.Reactive.Linq.Qbservable");
+        QbservableOfT = Get(compilation, "System.Reactive.Linq.IQbservable`1");
         Enumerable = Get(compilation, "System.Linq.Enumerable");
     }
 
@@ -32,6 +33,8 @@ internal sealed class KnownSymbols
     public INamedTypeSymbol? AggregateExtensions { get; }
 
     public INamedTypeSymbol? Qbservable { get; }
+
+    public INamedTypeSymbol? QbservableOfT { get; }
 
     public INamedTypeSymbol? Enumerable { get; }
 
@@ -58,8 +61,14 @@ internal sealed class KnownSymbols
     /// <summary>Gets a value indicating whether <paramref name="method"/> is declared by <c>LinqStream.QStream</c>.</summary>
     public bool IsQStreamMethod(IMethodSymbol method) => SymbolEqualityComparer.Default.Equals(method.ContainingType, QStream);
 
-    /// <summary>Gets a value indicating whether <paramref name="method"/> is declared by Rx's <c>Qbservable</c>.</summary>
-    public bool IsQbservableMethod(IMethodSymbol method) => SymbolEqualityComparer.Default.Equals(method.ContainingType, Qbservable);
+    /// <summary>
+    /// Gets a value indicating whether <paramref name="method"/> is an Rx <c>Qbservable</c> operator over an <c>IQbservable&lt;T&gt;</c>, which
+    /// builds its call into the source's expression (so LinqStream translates it); <c>AsQbservable(IObservable)</c> and the
+    /// provider factories do not, and are not query operators.
+    /// </summary>
+    public bool IsQbservableMethod(IMethodSymbol method) =>
+        SymbolEqualityComparer.Default.Equals(method.ContainingType, Qbservable)
+        && method.Parameters.Length > 0 && Is(method.Parameters[0].Type, QbservableOfT);
 
     public static bool Is(ITypeSymbol? type, INamedTypeSymbol? expected) =>
         expected is not null && type is not null && SymbolEqualityComparer.Default.Equals(type.OriginalDefinition, expected);

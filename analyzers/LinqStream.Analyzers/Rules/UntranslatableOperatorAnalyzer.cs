@@ -41,7 +41,7 @@ public sealed class UntranslatableOperatorAnalyzer : DiagnosticAnalyzer
     {
         var invocation = (IInvocationOperation)context.Operation;
         var method = invocation.TargetMethod;
-        if (!SymbolEqualityComparer.Default.Equals(method.ContainingType, known.Qbservable) || !method.IsExtensionMethod)
+        if (!known.IsQbservableMethod(method))
         {
             return;
         }

@@ -59,7 +59,7 @@ public sealed class UnwindowedAggregateAnalyzer : DiagnosticAnalyzer
     {
         var invocation = (IInvocationOperation)context.Operation;
         var method = invocation.TargetMethod;
-        if (!SymbolEqualityComparer.Default.Equals(method.ContainingType, known.Qbservable) || !TranslationCatalogue.NeedsWindow(method.Name))
+        if (!known.IsQbservableMethod(method) || !TranslationCatalogue.NeedsWindow(method.Name))
         {
             return;
         }

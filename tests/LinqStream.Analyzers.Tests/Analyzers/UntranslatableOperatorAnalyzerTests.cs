@@ -38,5 +38,6 @@ public sealed class UntranslatableOperatorAnalyzerTests
     [InlineData("var r = bids.SelectMany(b => new[] { b.Price, b.Price * 2 });")]
     [InlineData("var r = bids.Count(); var s = bids.GroupBy(b => b.Auction);")]
     [InlineData("var r = bids.Subscribe(b => Console.WriteLine(b));")]
+    [InlineData("var r = bids.AsQbservable().Take(10).Throttle(TimeSpan.FromSeconds(1));")]
     public Task TranslatedOrNonStreamOperators_DoNotTrigger(string code) => VerifyRule.Statements(code);
 }

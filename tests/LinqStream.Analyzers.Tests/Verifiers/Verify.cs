@@ -51,8 +51,9 @@ internal static class Verify<TAnalyzer>
         {
             var project = solution.GetProject(projectId)!;
             var options = ((CSharpCompilationOptions)project.CompilationOptions!).WithNullableContextOptions(NullableContextOptions.Enable);
-            var parse = ((CSharpParseOptions)project.ParseOptions!).WithLanguageVersion(LanguageVersion.CSharp13);
+
             // Roslyn 4.14 (what the analyzers are built on, and what runs them here) knows C# 13 at most.
+            var parse = ((CSharpParseOptions)project.ParseOptions!).WithLanguageVersion(LanguageVersion.CSharp13);
             return solution.WithProjectCompilationOptions(projectId, options).WithProjectParseOptions(projectId, parse);
         });
     }
