@@ -1,0 +1,7 @@
+namespace LinqStream.Benchmarks.Reporting;
+
+/// <summary>Placeholder.</summary>
+public static class ResultsReport
+{
+    public static int Run(IReadOnlyList<string> args, TextWriter output) => 0;
+}
