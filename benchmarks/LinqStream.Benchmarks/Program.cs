@@ -3,6 +3,7 @@ using LinqStream.Benchmarks.Checks;
 using LinqStream.Benchmarks.Reporting;
 
 // --quick [filter...]   every answer check at a small scale, no timing (CI); non-zero exit on a wrong answer
+//                       (--quick --full [filter...]: the same checks at the benchmarks' scale, as [GlobalSetup] runs them)
 // --report [options]    results table (RESULTS.md) and chart (results.png) from BenchmarkDotNet's CSV reports
 // anything else         BenchmarkDotNet's own command line (--filter, --job, ...)
 return args.FirstOrDefault() switch

@@ -8,11 +8,15 @@ namespace LinqStream.Benchmarks.Checks;
 public static class QuickCheck
 {
     /// <summary>Runs the checks whose names contain one of <paramref name="filters"/> (all when there is none).</summary>
+    /// <param name="filters">Parts of class names; <c>--full</c> among them runs the checks at the benchmarks' scale instead.</param>
+    /// <param name="output">Where to write one line per check.</param>
     /// <returns>0 when every check passed, 1 otherwise.</returns>
     public static int Run(IReadOnlyList<string> filters, TextWriter output)
     {
         ArgumentNullException.ThrowIfNull(filters);
         ArgumentNullException.ThrowIfNull(output);
+        bool full = filters.Contains("--full");
+        filters = [.. filters.Where(f => f != "--full")];
         var names = AnswerChecks.Names.Where(n => filters.Count == 0 || filters.Any(f => n.Contains(f, StringComparison.OrdinalIgnoreCase))).ToList();
         int failed = 0;
         var total = Stopwatch.StartNew();
@@ -21,8 +25,8 @@ public static class QuickCheck
             var watch = Stopwatch.StartNew();
             try
             {
-                AnswerChecks.Run(name);
-                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ok    {name} ({watch.Elapsed.TotalSeconds:F1} s)"));
+                string summary = AnswerChecks.Run(name, full);
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ok    {name}: {summary} ({watch.Elapsed.TotalSeconds:F1} s)"));
             }
             catch (Exception ex)
             {

@@ -73,6 +73,10 @@ public static class Answers
         throw new AnswerMismatchException(message.ToString());
     }
 
+    /// <summary>"N events, M results", for the checks' output.</summary>
+    public static string Summary(long events, long results) =>
+        string.Create(CultureInfo.InvariantCulture, $"{events:N0} events, {results:N0} results");
+
     /// <summary>Throws unless a query produced at least one result: an empty answer would make every comparison vacuous.</summary>
     public static void NotEmpty<T>(string what, IReadOnlyCollection<T> expected)
     {

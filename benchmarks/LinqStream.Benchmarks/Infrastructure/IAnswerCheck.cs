@@ -5,7 +5,12 @@ namespace LinqStream.Benchmarks.Infrastructure;
 public interface IAnswerCheck
 {
     /// <summary>Runs every implementation of the query on a small input; throws <see cref="AnswerMismatchException"/> when one differs from the model.</summary>
-    void CheckQuick();
+    /// <returns>A short summary of what was checked, such as the number of results.</returns>
+    string CheckQuick();
+
+    /// <summary>The same check at the scale the benchmark measures (what <c>[GlobalSetup]</c> runs).</summary>
+    /// <returns>A short summary of what was checked.</returns>
+    string CheckFull();
 }
 
 /// <summary>Every <see cref="IAnswerCheck"/> in this assembly, found by reflection so that a new benchmark class cannot be forgotten.</summary>
@@ -26,6 +31,6 @@ public static class AnswerChecks
         return (IAnswerCheck)Activator.CreateInstance(type)!;
     }
 
-    /// <summary>Runs one check.</summary>
-    public static void Run(string name) => Create(name).CheckQuick();
+    /// <summary>Runs one check at the small scale, or at the benchmark's when <paramref name="full"/>.</summary>
+    public static string Run(string name, bool full = false) => full ? Create(name).CheckFull() : Create(name).CheckQuick();
 }

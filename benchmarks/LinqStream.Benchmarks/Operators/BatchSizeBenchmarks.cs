@@ -52,16 +52,23 @@ public class BatchSizeBenchmarks : IAnswerCheck
         return sink.Count;
     }
 
-    public void CheckQuick()
+    public string CheckQuick() => CheckAll(100_000);
+
+    public string CheckFull() => CheckAll(Events);
+
+    private static string CheckAll(int events)
     {
-        var data = Data.Ticks(100_000, 1000);
+        var data = Data.Ticks(events, 1000);
+        long results = 0;
         foreach (var query in System.Enum.GetValues<BatchQuery>())
         {
             foreach (int size in new[] { 64, 1024, 4096 })
             {
-                Check(data, query, size);
+                results += Check(data, query, size);
             }
         }
+
+        return Answers.Summary(6L * events, results);
     }
 
     private static IQStream<long> LinqStream(Tick[] data, BatchQuery query, int batchSize)
@@ -82,7 +89,7 @@ public class BatchSizeBenchmarks : IAnswerCheck
                 .GroupBy(t => (Window: t.Time - (t.Time % WindowTicks), t.Key))
                 .SelectMany(g => g.Count().Select(n => ((long)g.Key.Key << 32) + n));
 
-    private static void Check(Tick[] data, BatchQuery query, int batchSize)
+    private static int Check(Tick[] data, BatchQuery query, int batchSize)
     {
         var expected = new CollectingObserver<long>();
         Rx(data, query).Subscribe(expected);
@@ -93,5 +100,6 @@ public class BatchSizeBenchmarks : IAnswerCheck
         LinqStream(data, query, batchSize).Subscribe(actual).Dispose();
         Answers.SameMultiset($"{query}, batch size {batchSize}, LinqStream", model, actual.ResultsOrThrow());
         Answers.SameMultiset($"{query}, Rx.NET", model, expected.ResultsOrThrow());
+        return model.Count;
     }
 }

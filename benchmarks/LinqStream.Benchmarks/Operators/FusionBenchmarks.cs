@@ -48,7 +48,9 @@ public class FusionBenchmarks : IAnswerCheck
         return sink.Count;
     }
 
-    public void CheckQuick() => Check(Data.Ticks(100_000, 1000));
+    public string CheckQuick() => Answers.Summary(100_000, Check(Data.Ticks(100_000, 1000)));
+
+    public string CheckFull() => Answers.Summary(Events, Check(Data.Ticks(Events, 1000)));
 
     private static IQStream<long> Chain(Tick[] data, bool fuse) =>
         QStream.From(data, t => t.Time)
@@ -73,7 +75,7 @@ public class FusionBenchmarks : IAnswerCheck
         }
     }
 
-    private static void Check(Tick[] data)
+    private static int Check(Tick[] data)
     {
         var expected = data.Where(t => t.Value % 2 == 0).Select(t => (t.Value * 3) + t.Key).Where(x => x % 5 != 0).Select(x => x + 1).ToList();
         foreach (bool fuse in new[] { true, false })
@@ -90,6 +92,7 @@ public class FusionBenchmarks : IAnswerCheck
         var hand = new CollectingObserver<long>();
         HandWritten(data, hand);
         Answers.SameMultiset("Where > Select > Where > Select, hand-written loop", expected, hand.Results);
+        return expected.Count;
     }
 
     private long Run(bool fuse)

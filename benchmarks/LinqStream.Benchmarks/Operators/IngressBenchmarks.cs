@@ -93,12 +93,19 @@ public class IngressBenchmarks : IAnswerCheck
         return sink.Count;
     }
 
-    public void CheckQuick()
+    public string CheckQuick() => CheckAll(100_000);
+
+    public string CheckFull() => CheckAll(Events);
+
+    private static string CheckAll(int events)
     {
+        var data = Data.Ticks(events, 1000);
         foreach (var source in System.Enum.GetValues<SourceKind>())
         {
-            Check(Data.Ticks(100_000, 1000), source);
+            Check(data, source);
         }
+
+        return Answers.Summary(4L * events, 4L * events);
     }
 
     private static IQStream<long> LinqStream(Tick[] data, List<Tick> list, SourceKind source) =>

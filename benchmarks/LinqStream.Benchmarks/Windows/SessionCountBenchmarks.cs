@@ -60,12 +60,19 @@ public class SessionCountBenchmarks : IAnswerCheck
         return sink.Count;
     }
 
-    public void CheckQuick()
+    public string CheckQuick() => CheckAll(50_000);
+
+    public string CheckFull() => CheckAll(Events);
+
+    private static string CheckAll(int events)
     {
+        long results = 0;
         foreach (int keys in new[] { 100, 10_000, 1_000_000 })
         {
-            Check(Data.Ticks(50_000, keys), keys);
+            results += Check(Data.Ticks(events, keys), keys);
         }
+
+        return Answers.Summary(3L * events, results);
     }
 
     private static TimeSpan Gap(int keys) => TimeSpan.FromTicks(4L * keys);
@@ -116,7 +123,7 @@ public class SessionCountBenchmarks : IAnswerCheck
         }
     }
 
-    private static void Check(Tick[] data, int keys)
+    private static int Check(Tick[] data, int keys)
     {
         var expected = ReferenceWindows.Sessions(data.Select(t => (t.Time, t)), Gap(keys).Ticks, 0, t => t.Key, g => g.Count())
             .Select(s => new SessionCount(s.Key, s.Result, s.Start))
@@ -125,6 +132,7 @@ public class SessionCountBenchmarks : IAnswerCheck
         Answers.SameMultiset($"{what}, LinqStream", expected, Collect(sink => LinqStream(data, keys).Subscribe(sink).Dispose()));
         Answers.SameMultiset($"{what}, Rx.NET", expected, Collect(sink => Rx(data, keys, sink)));
         Answers.SameMultiset($"{what}, hand-written loop", expected, Collect(sink => HandWritten(data, keys, sink)));
+        return expected.Count;
     }
 
     private static List<SessionCount> Collect(Action<IObserver<SessionCount>> run)

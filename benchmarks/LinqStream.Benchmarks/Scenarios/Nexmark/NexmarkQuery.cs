@@ -38,10 +38,14 @@ public abstract class NexmarkQuery<TResult> : IAnswerCheck
     }
 
     /// <inheritdoc/>
-    public void CheckQuick() => Check(NexmarkInput.ForQuickCheck());
+    public string CheckQuick() => Check(NexmarkInput.ForQuickCheck());
+
+    /// <inheritdoc/>
+    public string CheckFull() => Check(NexmarkInput.ForBenchmark());
 
     /// <summary>Checks LinqStream, Rx.NET and the hand-written loop against the model on <paramref name="input"/>.</summary>
-    public void Check(NexmarkInput input)
+    /// <returns>The number of events and results.</returns>
+    public string Check(NexmarkInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
         var expected = Model(input).ToList();
@@ -52,6 +56,8 @@ public abstract class NexmarkQuery<TResult> : IAnswerCheck
         {
             Answers.SameMultiset($"{Name}, hand-written loop", expected, Collect(sink => HandWritten(input, sink)), Canonical);
         }
+
+        return Answers.Summary(input.Events.Length, expected.Count);
     }
 
     /// <summary>The query through LinqStream's public API.</summary>
