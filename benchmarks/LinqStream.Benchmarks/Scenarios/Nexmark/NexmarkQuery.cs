@@ -48,16 +48,17 @@ public abstract class NexmarkQuery<TResult> : IAnswerCheck
     public string Check(NexmarkInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var expected = Model(input).ToList();
+        var times = new List<string>();
+        var expected = Timed("model", times, () => Model(input).ToList());
         Answers.NotEmpty(Name, expected);
-        Answers.SameMultiset($"{Name}, LinqStream", expected, Collect(sink => LinqStream(input).Subscribe(sink).Dispose()), Canonical);
-        Answers.SameMultiset($"{Name}, Rx.NET", expected, Collect(sink => Rx(input, sink)), Canonical);
+        Answers.SameMultiset($"{Name}, LinqStream", expected, Timed("LinqStream", times, () => Collect(sink => LinqStream(input).Subscribe(sink).Dispose())), Canonical);
+        Answers.SameMultiset($"{Name}, Rx.NET", expected, Timed("Rx.NET", times, () => Collect(sink => Rx(input, sink))), Canonical);
         if (HasHandWritten)
         {
-            Answers.SameMultiset($"{Name}, hand-written loop", expected, Collect(sink => HandWritten(input, sink)), Canonical);
+            Answers.SameMultiset($"{Name}, hand-written loop", expected, Timed("hand loop", times, () => Collect(sink => HandWritten(input, sink))), Canonical);
         }
 
-        return Answers.Summary(input.Events.Length, expected.Count);
+        return $"{Answers.Summary(input.Events.Length, expected.Count)}; {string.Join(", ", times)}";
     }
 
     /// <summary>The query through LinqStream's public API.</summary>
@@ -97,6 +98,14 @@ public abstract class NexmarkQuery<TResult> : IAnswerCheck
         var sink = new CountingObserver<TResult>();
         HandWritten(Input, sink);
         return sink.Count;
+    }
+
+    private static T Timed<T>(string what, List<string> times, Func<T> run)
+    {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var result = run();
+        times.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{what} {watch.Elapsed.TotalSeconds:F2} s"));
+        return result;
     }
 
     private static List<TResult> Collect(Action<IObserver<TResult>> run)
