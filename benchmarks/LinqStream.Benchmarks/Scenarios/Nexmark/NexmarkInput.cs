@@ -24,24 +24,43 @@ public sealed class NexmarkInput
     {
         Config = config;
         Events = events;
-        Auctions = [.. events.Where(e => e.Kind == NexmarkEventKind.Auction).Select(e => e.Auction!)];
-        People = [.. events.Where(e => e.Kind == NexmarkEventKind.Person).Select(e => e.Person!)];
-        Bids = [.. events.Where(e => e.Kind == NexmarkEventKind.Bid).Select(e => e.Bid!)];
+        Auctions = [.. events.Where(e => e.Kind == NexmarkEventKind.Auction).Select(e => e.Auction!).OrderBy(a => a.DateTime)];
+        People = [.. events.Where(e => e.Kind == NexmarkEventKind.Person).Select(e => e.Person!).OrderBy(p => p.DateTime)];
+        Bids = [.. events.Where(e => e.Kind == NexmarkEventKind.Bid).Select(e => e.Bid!).OrderBy(b => b.DateTime)];
+        Options = new QueryOptions { Strict = true };
+        Policy = config.MaxDisorder > TimeSpan.Zero ? IngressPolicy.Reorder(config.MaxDisorder) : IngressPolicy.Throw;
     }
+
+    private NexmarkInput(NexmarkInput input, QueryOptions options)
+    {
+        Config = input.Config;
+        Events = input.Events;
+        Auctions = input.Auctions;
+        People = input.People;
+        Bids = input.Bids;
+        Options = options;
+        Policy = input.Policy;
+    }
+
+    /// <summary>Gets the options the LinqStream queries run with: <c>Strict = true</c> (an aggregate without an incremental form fails instead of buffering) and the default batch size and fusion.</summary>
+    public QueryOptions Options { get; }
+
+    /// <summary>Gets the ingress policy of the LinqStream queries: <c>Throw</c> for an in-order stream, <c>Reorder(MaxDisorder)</c> for a disordered one.</summary>
+    public IngressPolicy Policy { get; }
 
     /// <summary>Gets the generator's settings.</summary>
     public NexmarkConfig Config { get; }
 
-    /// <summary>Gets every event, in event-time order: what the measured queries read.</summary>
+    /// <summary>Gets every event, in event-time order unless generated with disorder: what the measured queries read.</summary>
     public NexmarkEvent[] Events { get; }
 
-    /// <summary>Gets the auctions in order of creation. q4 and q9 read them a second time as the stream of auction closes.</summary>
+    /// <summary>Gets the auctions in order of creation time. q4 and q9 read them a second time as the stream of auction closes.</summary>
     public Auction[] Auctions { get; }
 
-    /// <summary>Gets the people, for the models.</summary>
+    /// <summary>Gets the people in time order, for the models.</summary>
     public Person[] People { get; }
 
-    /// <summary>Gets the bids, for the models.</summary>
+    /// <summary>Gets the bids in time order (events at the same time in stream order, as <c>Reorder</c> releases them), for the models.</summary>
     public Bid[] Bids { get; }
 
     /// <summary>Gets the longest an auction can last (twice <see cref="NexmarkConfig.AuctionDurationSeconds"/>).</summary>
@@ -50,16 +69,22 @@ public sealed class NexmarkInput
     /// <summary>Gets the largest difference between two auctions' durations: how far closes can be out of order.</summary>
     public TimeSpan AuctionCloseDisorder => TimeSpan.FromSeconds(Config.AuctionDurationSeconds);
 
+    /// <summary>The same events, for LinqStream queries run with other options (the checks vary batch size and fusion, which must not change answers).</summary>
+    public NexmarkInput With(QueryOptions options) => new(this, options);
+
     /// <summary>Gets the benchmark-scale input.</summary>
     public static NexmarkInput ForBenchmark() => Generate(BenchmarkEvents, BenchmarkRate);
 
     /// <summary>Gets the small input of the quick checks.</summary>
     public static NexmarkInput ForQuickCheck() => Generate(QuickEvents, QuickRate);
 
-    /// <summary>Generates the first <paramref name="events"/> events at <paramref name="eventsPerSecond"/> (seed 42, in order).</summary>
-    public static NexmarkInput Generate(int events, long eventsPerSecond)
+    /// <summary>Generates the first <paramref name="events"/> events at <paramref name="eventsPerSecond"/> (seed 42), in order or with bounded disorder.</summary>
+    /// <param name="events">How many events.</param>
+    /// <param name="eventsPerSecond">Events per second of event time.</param>
+    /// <param name="maxDisorder">How late an event may be (<see cref="NexmarkConfig.MaxDisorder"/>); zero for an in-order stream.</param>
+    public static NexmarkInput Generate(int events, long eventsPerSecond, TimeSpan maxDisorder = default)
     {
-        var config = new NexmarkConfig { FirstEventRate = eventsPerSecond };
+        var config = new NexmarkConfig { FirstEventRate = eventsPerSecond, MaxDisorder = maxDisorder };
         return new NexmarkInput(config, new NexmarkGenerator(config).EventsArray(events));
     }
 }

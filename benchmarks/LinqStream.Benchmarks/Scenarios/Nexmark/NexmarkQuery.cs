@@ -37,8 +37,35 @@ public abstract class NexmarkQuery<TResult> : IAnswerCheck
         Check(_input);
     }
 
+    /// <summary>Options the quick check also runs the LinqStream query with: batch size and fusion change only speed, never the answer.</summary>
+    private static readonly QueryOptions[] Variants =
+    [
+        new() { Strict = true, BatchSize = 1 },
+        new() { Strict = true, BatchSize = 7 },
+        new() { Strict = true, BatchSize = 333 },
+        new() { Strict = true, Fuse = false },
+    ];
+
     /// <inheritdoc/>
-    public string CheckQuick() => Check(NexmarkInput.ForQuickCheck());
+    public string CheckQuick()
+    {
+        var input = NexmarkInput.ForQuickCheck();
+        string summary = Check(input);
+        var expected = Model(input).ToList();
+        foreach (var options in Variants)
+        {
+            var variant = input.With(options);
+            Answers.SameMultiset(
+                $"{Name}, LinqStream with BatchSize = {options.BatchSize}, Fuse = {options.Fuse}", expected, Collect(sink => LinqStream(variant).Subscribe(sink).Dispose()), Canonical);
+        }
+
+        // The same events out of order by up to 2 s, read with Reorder(2 s): the answer must not change (the Rx.NET and hand-written
+        // versions assume order, so only LinqStream runs on it).
+        var disordered = NexmarkInput.Generate(NexmarkInput.QuickEvents, NexmarkInput.QuickRate, TimeSpan.FromSeconds(2));
+        Answers.SameMultiset(
+            $"{Name}, LinqStream over events out of order by up to 2 s, Reorder(2 s)", Model(disordered).ToList(), Collect(sink => LinqStream(disordered).Subscribe(sink).Dispose()), Canonical);
+        return summary + $"; LinqStream also with {Variants.Length} batch size/fusion variants and over disordered input";
+    }
 
     /// <inheritdoc/>
     public string CheckFull() => Check(NexmarkInput.ForBenchmark());

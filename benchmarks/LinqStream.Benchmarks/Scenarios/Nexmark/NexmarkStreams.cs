@@ -10,12 +10,9 @@ namespace LinqStream.Benchmarks.Scenarios.Nexmark;
 /// </remarks>
 public static class NexmarkStreams
 {
-    /// <summary>The query options of every NEXMark query.</summary>
-    public static QueryOptions Options { get; } = new() { Strict = true };
-
-    /// <summary>The event stream, as point events at each event's time.</summary>
+    /// <summary>The event stream, as point events at each event's time, with the input's <see cref="NexmarkInput.Policy"/> and <see cref="NexmarkInput.Options"/>.</summary>
     public static IQStream<NexmarkEvent> Events(NexmarkInput input) =>
-        QStream.From(input.Events, e => e.DateTime, name: "nexmark").WithOptions(Options);
+        QStream.From(input.Events, e => e.DateTime, input.Policy, "nexmark").WithOptions(input.Options);
 
     /// <summary>The bids of an event stream.</summary>
     public static IQStream<Bid> Bids(IQStream<NexmarkEvent> events) =>
