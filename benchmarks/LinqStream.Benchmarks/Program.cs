@@ -1,3 +1,20 @@
 using BenchmarkDotNet.Running;
+using LinqStream.Benchmarks.Checks;
+using LinqStream.Benchmarks.Reporting;
 
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+// --quick [filter...]   every answer check at a small scale, no timing (CI); non-zero exit on a wrong answer
+//                       (--quick --full [filter...]: the same checks at the benchmarks' scale, as [GlobalSetup] runs them)
+// --report [options]    results table (RESULTS.md) and chart (results.png) from BenchmarkDotNet's CSV reports
+// anything else         BenchmarkDotNet's own command line (--filter, --job, ...)
+return args.FirstOrDefault() switch
+{
+    "--quick" => QuickCheck.Run(args[1..], Console.Out),
+    "--report" => ResultsReport.Run(args[1..], Console.Out),
+    _ => RunBenchmarks(args),
+};
+
+static int RunBenchmarks(string[] args)
+{
+    BenchmarkSwitcher.FromAssembly(typeof(QuickCheck).Assembly).Run(args);
+    return 0;
+}

@@ -1,0 +1,184 @@
+using System.Reactive.Linq;
+using BenchmarkDotNet.Attributes;
+using LinqStream.Benchmarks.Infrastructure;
+
+namespace LinqStream.Benchmarks.Operators;
+
+/// <summary>The kinds of source <see cref="IngressBenchmarks"/> reads.</summary>
+public enum SourceKind
+{
+    /// <summary>A <c>Tick[]</c> (copied into batches a slice at a time).</summary>
+    Array,
+
+    /// <summary>A <c>List&lt;Tick&gt;</c> (copied a slice at a time, as an array).</summary>
+    List,
+
+    /// <summary>An iterator (<c>yield return</c>): enumerated one event at a time.</summary>
+    Enumerable,
+
+    /// <summary>A cold <c>IObservable</c> that pushes the array synchronously on subscribe: a live source, run through a bounded channel on a second thread.</summary>
+    Observable,
+}
+
+/// <summary>Ingress cost per source type: a projection of every event, from each kind of source, against Rx.NET over the same source.</summary>
+/// <remarks>Rx.NET: <c>ToObservable()</c> of the array, list or iterator, or the observable itself, then the same <c>Select</c>.</remarks>
+[MemoryDiagnoser]
+public class IngressBenchmarks : IAnswerCheck
+{
+    private const int Events = 10_000_000;
+    private Tick[] _data = [];
+    private List<Tick> _list = [];
+
+    [Params(SourceKind.Array, SourceKind.List, SourceKind.Enumerable, SourceKind.Observable)]
+    public SourceKind Source { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _data = Data.Ticks(Events, 1000);
+        _list = [.. _data];
+        Check(_data, Source);
+    }
+
+    [Benchmark(Baseline = true, OperationsPerInvoke = Events)]
+    public long RxNet()
+    {
+        var sink = new CountingObserver<long>();
+        RxSource(_data, _list, Source).Select(t => t.Value).Subscribe(sink);
+        return sink.Count;
+    }
+
+    [Benchmark(OperationsPerInvoke = Events)]
+    public long LinqStreamQuery()
+    {
+        using var sink = new CompletionObserver<long>();
+        using (LinqStream(_data, _list, Source).Subscribe(sink))
+        {
+            return sink.Wait();
+        }
+    }
+
+    [Benchmark(OperationsPerInvoke = Events)]
+    public long HandWrittenLoop()
+    {
+        var sink = new CountingObserver<long>();
+        switch (Source)
+        {
+            case SourceKind.Array:
+                foreach (var t in _data)
+                {
+                    sink.OnNext(t.Value);
+                }
+
+                break;
+            case SourceKind.List:
+                foreach (var t in _list)
+                {
+                    sink.OnNext(t.Value);
+                }
+
+                break;
+            case SourceKind.Enumerable:
+                foreach (var t in Iterate(_data))
+                {
+                    sink.OnNext(t.Value);
+                }
+
+                break;
+            default:
+                new ArrayObservable<Tick>(_data).Subscribe(new ProjectingObserver(sink));
+                break;
+        }
+
+        return sink.Count;
+    }
+
+    public string CheckQuick() => CheckAll(100_000);
+
+    public string CheckFull() => CheckAll(Events);
+
+    private static string CheckAll(int events)
+    {
+        var data = Data.Ticks(events, 1000);
+        foreach (var source in System.Enum.GetValues<SourceKind>())
+        {
+            Check(data, source);
+        }
+
+        return Answers.Summary(4L * events, 4L * events);
+    }
+
+    private static IQStream<long> LinqStream(Tick[] data, List<Tick> list, SourceKind source) =>
+        source switch
+        {
+            SourceKind.Array => QStream.From(data, t => t.Time).Select(t => t.Value),
+            SourceKind.List => QStream.From(list, t => t.Time).Select(t => t.Value),
+            SourceKind.Enumerable => QStream.From(Iterate(data), t => t.Time).Select(t => t.Value),
+            _ => QStream.From(new ArrayObservable<Tick>(data), t => t.Time).Select(t => t.Value),
+        };
+
+    private static IObservable<Tick> RxSource(Tick[] data, List<Tick> list, SourceKind source) =>
+        source switch
+        {
+            SourceKind.Array => data.ToObservable(),
+            SourceKind.List => list.ToObservable(),
+            SourceKind.Enumerable => Iterate(data).ToObservable(),
+            _ => new ArrayObservable<Tick>(data),
+        };
+
+    private static IEnumerable<Tick> Iterate(Tick[] data)
+    {
+        foreach (var t in data)
+        {
+            yield return t;
+        }
+    }
+
+    private static void Check(Tick[] data, SourceKind source)
+    {
+        var expected = data.Select(t => t.Value).ToList();
+        var list = data.ToList();
+        var sink = new CollectingObserver<long>();
+        using var done = new CompletionObserver<long>();
+        using (LinqStream(data, list, source).Subscribe(System.Reactive.Observer.Create<long>(v => sink.OnNext(v), e => { sink.OnError(e); done.OnError(e); }, done.OnCompleted)))
+        {
+            done.Wait();
+        }
+
+        if (!sink.ResultsOrThrow().SequenceEqual(expected))
+        {
+            throw new AnswerMismatchException($"ingress from {source}, LinqStream: {sink.Results.Count} results differ from the {expected.Count} inputs' values in order.");
+        }
+
+        var rx = new CollectingObserver<long>();
+        RxSource(data, list, source).Select(t => t.Value).Subscribe(rx);
+        if (!rx.ResultsOrThrow().SequenceEqual(expected))
+        {
+            throw new AnswerMismatchException($"ingress from {source}, Rx.NET: results differ from the inputs' values.");
+        }
+    }
+
+    /// <summary>Pushes an array synchronously to each subscriber, then completes: the simplest cold observable.</summary>
+    private sealed class ArrayObservable<T>(T[] items) : IObservable<T>
+    {
+        public IDisposable Subscribe(IObserver<T> observer)
+        {
+            foreach (var item in items)
+            {
+                observer.OnNext(item);
+            }
+
+            observer.OnCompleted();
+            return System.Reactive.Disposables.Disposable.Empty;
+        }
+    }
+
+    private sealed class ProjectingObserver(IObserver<long> sink) : IObserver<Tick>
+    {
+        public void OnCompleted() => sink.OnCompleted();
+
+        public void OnError(Exception error) => sink.OnError(error);
+
+        public void OnNext(Tick value) => sink.OnNext(value.Value);
+    }
+}
