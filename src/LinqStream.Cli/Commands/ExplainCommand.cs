@@ -11,7 +11,7 @@ internal static class ExplainCommand
     {
         var query = new Option<string>("--query", "-q")
         {
-            Description = "The built-in query: q0 (pass-through), q1 (currency), q2 (selection), q5 (hot items), q11 (sessions), join (interval join).",
+            Description = "The built-in query: q0 (pass-through), q1 (currency), q2 (selection), q5 (hot items), q7 (highest bid), q8 (new sellers, window join), q11 (sessions), join (interval join).",
             Required = true,
         };
         query.AcceptOnlyFromAmong(BuiltInQueries.Names);
