@@ -75,9 +75,7 @@ internal static class RunCommand
             query = await script.RunAsync(new RunGlobals(file, statistics), cancellationToken).ConfigureAwait(false);
             if (QueryRunner.ResultType(query) is null)
             {
-                throw new ScriptContractException(
-                    $"{scriptPath}: the script's last expression must be the query, an IQStream<T> written without a semicolon; it "
-                    + (query is null ? "gave no value (does the last line end with ';'?)." : $"is a {query.GetType().Name}."));
+                throw NotAQuery(scriptPath, query);
             }
         }
         catch (Exception ex)
@@ -115,8 +113,12 @@ internal static class RunCommand
         return ExitCodes.Ok;
     }
 
+    internal static ScriptContractException NotAQuery(string scriptPath, object? value) =>
+        new($"{scriptPath}: the script's last expression must be the query, an IQStream<T> written without a semicolon; it "
+            + (value is null ? "gave no value (does the last line end with ';'?)." : $"is a {value.GetType().Name}."));
+
     /// <summary>Prints the compiler's errors and warnings with line numbers; returns false when there are errors.</summary>
-    private static bool ReportDiagnostics(QueryScript script, bool quiet)
+    internal static bool ReportDiagnostics(QueryScript script, bool quiet)
     {
         var diagnostics = script.Compile();
         var errors = diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToArray();
@@ -134,7 +136,7 @@ internal static class RunCommand
         return true;
     }
 
-    private static int ReportFailure(QueryScript script, Exception error)
+    internal static int ReportFailure(QueryScript script, Exception error)
     {
         for (var e = error; e is not null; e = e.InnerException)
         {

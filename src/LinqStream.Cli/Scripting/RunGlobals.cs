@@ -12,12 +12,14 @@ public sealed class RunGlobals
 {
     private readonly InputFile? _file;
     private readonly IngressStatistics _statistics;
+    private readonly string _timeField;
     private readonly Dictionary<Type, object> _streams = [];
 
-    internal RunGlobals(InputFile? file, IngressStatistics statistics)
+    internal RunGlobals(InputFile? file, IngressStatistics statistics, string timeField = "time")
     {
         _file = file;
         _statistics = statistics;
+        _timeField = file?.Options.TimeField ?? timeField;
     }
 
     /// <summary>Gets the input file as a stream of rows whose schema is inferred from the file; each row's event time is <see cref="Row.Time"/>.</summary>
@@ -38,7 +40,7 @@ public sealed class RunGlobals
     /// <returns>The stream; its event time is <typeparamref name="T"/>'s property named by <c>--time</c> (a DateTime, DateTimeOffset or long of Unix milliseconds).</returns>
     public IQStream<T> InputAs<T>() => (IQStream<T>)Stream(typeof(T), () =>
     {
-        var time = TypedParser<T>.TimeSelector(_file?.Options.TimeField ?? "time");
+        var time = TypedParser<T>.TimeSelector(_timeField);
         IEnumerable<T> records = _file is null ? [] : _file.Records(new TypedParser<T>(_file.CsvHeader(), time.Compile()));
         return QStream.From(records, time, Policy(), "input");
     });
