@@ -62,6 +62,7 @@ internal static class NexmarkCommand
                         }
 
                         bar.Value = total;
+                        bar.Description = $"{name}: {Format.Count(run.Read)} events";
                     }).ConfigureAwait(false);
             }
 

@@ -193,5 +193,6 @@ internal static class RunCommand
                 }
 
                 task.Value = task.MaxValue;
+                task.Description = $"{Format.Count(file.Events)} events";
             }).ConfigureAwait(false);
 }

@@ -25,10 +25,7 @@ public sealed class RunGlobals
     /// <summary>Gets the input file as a stream of rows whose schema is inferred from the file; each row's event time is <see cref="Row.Time"/>.</summary>
     /// <remarks>Named in lower case, as a script's variable would be: <c>from r in input where r.Long("price") &gt; 100 select r</c>.</remarks>
     [SuppressMessage("Style", "IDE1006:Naming Styles", Justification = "The script contract names it 'input', like a variable.")]
-    [SuppressMessage("Naming", "CA1708:Identifiers should differ by more than case", Justification = "'input' is the script contract.")]
-#pragma warning disable CA1707 // not an underscore name; kept lower case on purpose (see remarks)
     public IQStream<Row> input => (IQStream<Row>)Stream(typeof(Row), () =>
-#pragma warning restore CA1707
     {
         var parser = _file?.InferRowParser();
         IEnumerable<Row> rows = _file is null || parser is null ? [] : _file.Records(parser);
