@@ -10,6 +10,8 @@ internal static class CliApp
     {
         DemoCommand.Create(),
         ExplainCommand.Create(),
+        RunCommand.Create(),
+        NexmarkCommand.Create(),
     };
 
     /// <summary>Parses <paramref name="args"/> and runs the command; a parse error prints the error and help and exits with <see cref="ExitCodes.Usage"/>.</summary>

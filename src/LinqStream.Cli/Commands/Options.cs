@@ -20,13 +20,44 @@ internal static class Options
     private static long Parse(ArgumentResult result, string name, long max)
     {
         string text = result.Tokens.Count == 1 ? result.Tokens[0].Value : string.Empty;
-        if (long.TryParse(text.Replace("_", string.Empty, StringComparison.Ordinal), NumberStyles.AllowThousands, CultureInfo.InvariantCulture, out long value)
-            && value >= 1 && value <= max)
+        if (TryParseCount(text, out long value) && value >= 1 && value <= max)
         {
             return value;
         }
 
-        result.AddError($"{name} must be a whole number from 1 to {max.ToString("N0", CultureInfo.InvariantCulture)}; got '{text}'.");
+        result.AddError($"{name} must be a whole number from 1 to {max.ToString("N0", CultureInfo.InvariantCulture)} (500k, 10M and 1_000_000 are accepted); got '{text}'.");
         return 0;
+    }
+
+    /// <summary>Reads a count written <c>1000000</c>, <c>1,000,000</c>, <c>1_000_000</c>, <c>500k</c>, <c>10M</c>, <c>2.5M</c> or <c>1G</c>.</summary>
+    public static bool TryParseCount(string text, out long value)
+    {
+        value = 0;
+        text = text.Replace("_", string.Empty, StringComparison.Ordinal).Trim();
+        long multiplier = text.Length == 0 ? 1 : char.ToUpperInvariant(text[^1]) switch
+        {
+            'K' => 1_000,
+            'M' => 1_000_000,
+            'G' or 'B' => 1_000_000_000,
+            _ => 1,
+        };
+        if (multiplier == 1)
+        {
+            return long.TryParse(text, NumberStyles.AllowThousands, CultureInfo.InvariantCulture, out value);
+        }
+
+        if (!decimal.TryParse(text[..^1], NumberStyles.AllowDecimalPoint | NumberStyles.AllowThousands, CultureInfo.InvariantCulture, out decimal amount))
+        {
+            return false;
+        }
+
+        decimal scaled = amount * multiplier;
+        if (scaled != decimal.Truncate(scaled) || scaled > long.MaxValue)
+        {
+            return false;
+        }
+
+        value = (long)scaled;
+        return true;
     }
 }

@@ -7,14 +7,21 @@ namespace LinqStream.Cli.Showcase;
 internal static class BuiltInQueries
 {
     /// <summary>The names accepted by <c>explain --query</c>.</summary>
-    public static readonly string[] Names = ["q0", "q1", "q2", "q5", "q11", "join"];
+    public static readonly string[] Names = ["q0", "q1", "q2", "q5", "q7", "q8", "q11", "join"];
 
     public static readonly TimeSpan HotItemsSize = TimeSpan.FromSeconds(10);
     public static readonly TimeSpan HotItemsHop = TimeSpan.FromSeconds(2);
     public static readonly TimeSpan SessionGap = TimeSpan.FromSeconds(2);
+    public static readonly TimeSpan Period = TimeSpan.FromSeconds(10);
 
-    public static IQStream<Bid> Bids(Bid[] bids, IngressStatistics? statistics = null) =>
+    public static IQStream<Bid> Bids(IEnumerable<Bid> bids, IngressStatistics? statistics = null) =>
         QStream.From(bids, b => b.DateTime, Policy(statistics), "bids");
+
+    public static IQStream<Person> People(IEnumerable<Person> people, IngressStatistics? statistics = null) =>
+        QStream.From(people, p => p.DateTime, Policy(statistics), "people");
+
+    public static IQStream<Auction> Auctions(IEnumerable<Auction> auctions, IngressStatistics? statistics = null) =>
+        QStream.From(auctions, a => a.DateTime, Policy(statistics), "auctions");
 
     /// <summary>Auctions that live from their creation until they expire: <c>[DateTime, Expires)</c>.</summary>
     public static IQStream<Auction> LiveAuctions(Auction[] auctions, IngressStatistics? statistics = null) =>
@@ -42,6 +49,16 @@ internal static class BuiltInQueries
         group b by b.Auction into g
         select new AuctionCount(g.Key, g.Count(), g.Window.Start, g.Window.End);
 
+    /// <summary>NEXMark q7 shape, highest bid: the highest price in each 10 s tumbling window.</summary>
+    public static IQStream<HighestBid> HighestBids(IQStream<Bid> bids) =>
+        bids.TumblingWindow(Period).Select(w => new HighestBid(w.Max(b => b.Price), w.Count(), w.Window.Start, w.Window.End));
+
+    /// <summary>NEXMark q8, new sellers: people who opened an auction in the 10 s window they registered in (a window join).</summary>
+    public static IQStream<NewSeller> NewSellers(IQStream<Person> people, IQStream<Auction> auctions) =>
+        from p in people.TumblingWindow(Period)
+        join a in auctions.TumblingWindow(Period) on p.Id equals a.Seller
+        select new NewSeller(p.Id, p.Name, a.Id);
+
     /// <summary>NEXMark q11 shape, user sessions: per bidder, a session ends after 2 s without bids.</summary>
     public static IQStream<BidderSession> Sessions(IQStream<Bid> bids) =>
         from b in bids.SessionWindow(SessionGap)
@@ -64,6 +81,8 @@ internal static class BuiltInQueries
             "q1" => CurrencyConversion(bids).Explain(),
             "q2" => Selection(bids).Explain(),
             "q5" => HotItems(bids).Explain(),
+            "q7" => HighestBids(bids).Explain(),
+            "q8" => NewSellers(People([]), Auctions([])).Explain(),
             "q11" => Sessions(bids).Explain(),
             "join" => AuctionBids(LiveAuctions([]), bids).Explain(),
             _ => throw new ArgumentOutOfRangeException(nameof(name), name, "Unknown query name."),
@@ -88,3 +107,9 @@ internal sealed record BidderSession(long Bidder, int Bids, long TotalPrice, Dat
 
 /// <summary>An interval-join result: a bid matched with its open auction.</summary>
 internal sealed record AuctionBid(long Auction, long Seller, long Reserve, long Bidder, long Price, DateTime BidTime);
+
+/// <summary>A q7 result: the highest price of one window.</summary>
+internal sealed record HighestBid(long Price, int Bids, DateTimeOffset WindowStart, DateTimeOffset WindowEnd);
+
+/// <summary>A q8 result: a person who registered and opened an auction in the same window.</summary>
+internal sealed record NewSeller(long Person, string Name, long Auction);

@@ -8,6 +8,9 @@ public sealed class UsageTests
     [InlineData("demo", "--events", "zero")]
     [InlineData("explain")]
     [InlineData("explain", "--query", "q99")]
+    [InlineData("run")]
+    [InlineData("run", "query.csx")]
+    [InlineData("nexmark")]
     public async Task BadVerbOrOption_ExitsWithUsageCode2AndSaysWhy(params string[] args)
     {
         var result = await CliProcess.RunAsync(args);
@@ -24,5 +27,7 @@ public sealed class UsageTests
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains("demo", result.Output, StringComparison.Ordinal);
         Assert.Contains("explain", result.Output, StringComparison.Ordinal);
+        Assert.Contains("run", result.Output, StringComparison.Ordinal);
+        Assert.Contains("nexmark", result.Output, StringComparison.Ordinal);
     }
 }

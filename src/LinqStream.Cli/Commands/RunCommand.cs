@@ -1,0 +1,198 @@
+using System.CommandLine;
+using System.Diagnostics;
+using LinqStream.Cli.Input;
+using LinqStream.Cli.Output;
+using LinqStream.Cli.Scripting;
+using LinqStream.Cli.Showcase;
+using Microsoft.CodeAnalysis;
+using Spectre.Console;
+
+namespace LinqStream.Cli.Commands;
+
+/// <summary><c>linqstream run QUERY.csx --input FILE</c>: compiles a C# query script with Roslyn and runs it over a JSON-lines or CSV file.</summary>
+internal static class RunCommand
+{
+    public const string Contract =
+        "The script is C# (Roslyn scripting). Its globals: 'input', an IQStream<Row> over the file whose schema is inferred from the "
+        + "first record (r.Long(\"price\"), r.Double(..), r.Decimal(..), r.String(..), r.Bool(..), r.DateTime(..), r.Time = the event time), "
+        + "and InputAs<T>(), the file read into a record T the script declares (System.Text.Json, names case-insensitive). "
+        + "The script's last expression, written without a semicolon, is the query: an IQStream<T>. "
+        + "Exit codes: 0 done, 1 failed while running, 2 bad usage, 3 bad query (compiler diagnostics, untranslatable query), "
+        + "4 bad input (no record or time field; a malformed line under --strict).";
+
+    public static Command Create()
+    {
+        var script = new Argument<FileInfo>("QUERY.csx") { Description = "The C# query script." }.AcceptExistingOnly();
+        var input = new Option<FileInfo>("--input", "-i") { Description = "The input file: JSON lines (one object per line) or CSV with a header line.", Required = true }.AcceptExistingOnly();
+        var format = new Option<string>("--format", "-f") { Description = "jsonl or csv (default: csv for a .csv file, else jsonl)." };
+        format.AcceptOnlyFromAmong("jsonl", "csv");
+        var time = new Option<string>("--time", "-t")
+        {
+            Description = "The field holding each record's event time: ISO 8601 text (UTC unless it has an offset) or whole Unix milliseconds; for InputAs<T>, a DateTime, DateTimeOffset or long property.",
+            DefaultValueFactory = _ => "time",
+        };
+        var maxDelay = new Option<TimeSpan>("--max-delay")
+        {
+            Description = "Sort records that arrive up to this much earlier than the latest event time (500ms, 5s, 00:00:05); later ones are malformed. Default 0: the file must be in time order.",
+            CustomParser = result => Durations.Parse(result, "--max-delay"),
+        };
+        var output = new Option<FileInfo>("--out", "-o") { Description = "Write every result as a JSON line to this file instead of showing a table of the first 50." };
+        var deadLetter = new Option<FileInfo>("--dead-letter") { Description = "Write each malformed line as a JSON line {file, line, reason, text} to this file." };
+        var strict = new Option<bool>("--strict") { Description = "Stop at the first malformed line, with exit code 4." };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress bar, warnings or summary line; results and errors only." };
+
+        var command = new Command("run", "Run a C# LINQ query script over a JSON-lines or CSV file. " + Contract)
+        {
+            script, input, format, time, maxDelay, output, deadLetter, strict, quiet,
+        };
+        command.SetAction((parse, cancellationToken) =>
+        {
+            var file = parse.GetValue(input)!;
+            string? formatName = parse.GetValue(format);
+            var inputFormat = (formatName ?? (file.Extension.Equals(".csv", StringComparison.OrdinalIgnoreCase) ? "csv" : "jsonl")) == "csv" ? InputFormat.Csv : InputFormat.Jsonl;
+            var options = new InputOptions(parse.GetResult(input)!.Tokens[0].Value, inputFormat, parse.GetValue(time)!, parse.GetValue(maxDelay), parse.GetValue(strict));
+            return RunAsync(
+                parse.GetResult(script)!.Tokens[0].Value, options, parse.GetValue(output)?.FullName, parse.GetValue(deadLetter)?.FullName, parse.GetValue(quiet), cancellationToken);
+        });
+        return command;
+    }
+
+    private static async Task<int> RunAsync(string scriptPath, InputOptions options, string? outPath, string? deadLetterPath, bool quiet, CancellationToken cancellationToken)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        var script = QueryScript.Load(scriptPath);
+        if (!ReportDiagnostics(script, quiet))
+        {
+            return ExitCodes.BadQuery;
+        }
+
+        using var malformed = new MalformedLines(options.DisplayName, Console.Error, deadLetterPath);
+        var file = new InputFile(options, malformed);
+        var statistics = new IngressStatistics();
+        object? query;
+        try
+        {
+            query = await script.RunAsync(new RunGlobals(file, statistics), cancellationToken).ConfigureAwait(false);
+            if (QueryRunner.ResultType(query) is null)
+            {
+                throw NotAQuery(scriptPath, query);
+            }
+        }
+        catch (Exception ex)
+        {
+            return ReportFailure(script, ex);
+        }
+
+        var console = AnsiConsole.Console;
+        using IResultSink sink = outPath is null ? new TableSink(console) : new JsonLinesSink(outPath);
+        var run = Task.Run(() => QueryRunner.Run(query!, sink), cancellationToken);
+        if (!quiet && console.Profile.Capabilities.Interactive)
+        {
+            await ShowProgressAsync(console, file, run, stopwatch, cancellationToken).ConfigureAwait(false);
+        }
+
+        var (results, error) = await run.ConfigureAwait(false);
+        if (error is not null)
+        {
+            sink.Complete(results); // what came out before the failure is correct: those windows had closed
+            return ReportFailure(script, error);
+        }
+
+        sink.Complete(results);
+        stopwatch.Stop();
+
+        if (!quiet)
+        {
+            string dead = malformed.Count == 0 ? "" : $", {Format.Count(malformed.Count)} malformed" + (deadLetterPath is null ? "" : $" (in {deadLetterPath})");
+            string late = statistics.Dropped == 0 ? "" : $", {Format.Count(statistics.Dropped)} dropped as late";
+            string where = outPath is null ? "" : $" (written to {outPath})";
+            Console.Out.WriteLine(
+                $"run: {Format.Count(file.Lines)} lines, {Format.Count(file.Events)} events{dead}{late}, {Format.Count(results)} results{where} in {Format.Seconds(stopwatch.Elapsed)}");
+        }
+
+        return ExitCodes.Ok;
+    }
+
+    internal static ScriptContractException NotAQuery(string scriptPath, object? value) =>
+        new($"{scriptPath}: the script's last expression must be the query, an IQStream<T> written without a semicolon; it "
+            + (value is null ? "gave no value (does the last line end with ';'?)." : $"is a {value.GetType().Name}."));
+
+    /// <summary>Prints the compiler's errors and warnings with line numbers; returns false when there are errors.</summary>
+    internal static bool ReportDiagnostics(QueryScript script, bool quiet)
+    {
+        var diagnostics = script.Compile();
+        var errors = diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToArray();
+        foreach (var diagnostic in errors.Length > 0 || !quiet ? diagnostics.Where(d => d.Severity >= DiagnosticSeverity.Warning) : [])
+        {
+            Console.Error.WriteLine(script.Format(diagnostic));
+        }
+
+        if (errors.Length > 0)
+        {
+            Console.Error.WriteLine($"{script.Path}: {errors.Length} error{(errors.Length == 1 ? "" : "s")}; the query did not run.");
+            return false;
+        }
+
+        return true;
+    }
+
+    internal static int ReportFailure(QueryScript script, Exception error)
+    {
+        for (var e = error; e is not null; e = e.InnerException)
+        {
+            switch (e)
+            {
+                case MalformedInputException:
+                    Console.Error.WriteLine($"Stopped at the first malformed line (--strict): {e.Message}");
+                    return ExitCodes.BadInput;
+                case InputSchemaException:
+                    Console.Error.WriteLine(e.Message);
+                    return ExitCodes.BadInput;
+                case ScriptContractException:
+                    Console.Error.WriteLine(e.Message);
+                    return ExitCodes.BadQuery;
+                case QueryTranslationException:
+                    Console.Error.WriteLine($"{script.Path}: the query cannot run as a stream.");
+                    Console.Error.WriteLine(e.Message);
+                    return ExitCodes.BadQuery;
+                case RowFieldException:
+                    Console.Error.WriteLine($"{script.Path}: {e.Message}");
+                    return ExitCodes.BadQuery;
+            }
+        }
+
+        string? at = ScriptLine(script, error);
+        Console.Error.WriteLine($"{script.Path}{at}: the query failed: {error.GetType().Name}: {error.Message}");
+        for (var inner = error.InnerException; inner is not null; inner = inner.InnerException)
+        {
+            Console.Error.WriteLine($"  {inner.GetType().Name}: {inner.Message}");
+        }
+
+        return ExitCodes.Failure;
+    }
+
+    /// <summary>The script line an exception came from (scripts are compiled with debug information), as <c>(line N)</c>.</summary>
+    private static string? ScriptLine(QueryScript script, Exception error)
+    {
+        var frame = new StackTrace(error, fNeedFileInfo: true).GetFrames()
+            .FirstOrDefault(f => f.GetFileName() is { } name && name.EndsWith(Path.GetFileName(script.Path), StringComparison.OrdinalIgnoreCase));
+        return frame is null ? null : $"(line {frame.GetFileLineNumber()})";
+    }
+
+    private static async Task ShowProgressAsync(IAnsiConsole console, InputFile file, Task run, Stopwatch stopwatch, CancellationToken cancellationToken) =>
+        await console.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+            .StartAsync(async ctx =>
+            {
+                var task = ctx.AddTask("reading", maxValue: Math.Max(1, file.Length));
+                while (!run.IsCompleted)
+                {
+                    task.Value = file.BytesRead;
+                    task.Description = $"{Format.Count(file.Events)} events, {Format.Rate(file.Events, stopwatch.Elapsed)} events/s";
+                    await Task.WhenAny(run, Task.Delay(100, cancellationToken)).ConfigureAwait(false);
+                }
+
+                task.Value = task.MaxValue;
+                task.Description = $"{Format.Count(file.Events)} events";
+            }).ConfigureAwait(false);
+}
