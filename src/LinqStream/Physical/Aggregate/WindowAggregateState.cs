@@ -23,3 +23,16 @@ internal enum GroupKind
     NullKey,
     Whole,
 }
+
+/// <summary>The state of a session aggregate as plain data: every session not yet emitted.</summary>
+/// <param name="Sessions">The sessions, in order of end.</param>
+/// <param name="Watermark">The last watermark the operator sent downstream.</param>
+internal sealed record SessionAggregateState<TKey>(IReadOnlyList<SessionState<TKey>> Sessions, long Watermark);
+
+/// <summary>One session not yet emitted.</summary>
+/// <param name="Key">The key (default for a whole-stream session or a null key).</param>
+/// <param name="Start">The first event's time.</param>
+/// <param name="End">The last event's time plus the gap (capped by the maximum duration).</param>
+/// <param name="Current">Whether it is its key's open session (later events may still extend it).</param>
+/// <param name="Accumulators">One entry per aggregate column.</param>
+internal sealed record SessionState<TKey>(TKey Key, long Start, long End, bool Current, object?[] Accumulators);

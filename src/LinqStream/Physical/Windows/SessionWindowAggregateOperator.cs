@@ -52,6 +52,54 @@ internal sealed class SessionWindowAggregateOperator<T, TKey, TResult> : UnaryOp
     /// <summary>Gets the number of sessions not yet emitted.</summary>
     public int LiveGroups => _slots.Live;
 
+    /// <summary>Copies every session not yet emitted out as plain data.</summary>
+    public SessionAggregateState<TKey> CaptureState()
+    {
+        var sessions = new List<SessionState<TKey>>();
+        foreach (var (session, _) in _closing.UnorderedItems)
+        {
+            var accumulators = new object?[_plan.Columns.Length];
+            for (int c = 0; c < accumulators.Length; c++)
+            {
+                accumulators[c] = _plan.Columns[c].CaptureSlot(session.Slot);
+            }
+
+            bool current = session.Key is null ? ReferenceEquals(_nullKeySession, session)
+                : _open.TryGetValue(session.Key, out var open) && ReferenceEquals(open, session);
+            sessions.Add(new SessionState<TKey>(session.Key!, session.Start, session.End, current, accumulators));
+        }
+
+        sessions.Sort(static (a, b) => a.End != b.End ? a.End.CompareTo(b.End) : a.Start.CompareTo(b.Start));
+        return new SessionAggregateState<TKey>(sessions, _lastWatermark);
+    }
+
+    /// <summary>Loads state captured by <see cref="CaptureState"/> into this fresh operator.</summary>
+    public void RestoreState(SessionAggregateState<TKey> state)
+    {
+        _lastWatermark = state.Watermark;
+        foreach (var saved in state.Sessions)
+        {
+            var session = new Session { Key = saved.Key!, Start = saved.Start, End = saved.End, Slot = _slots.Allocate() };
+            for (int c = 0; c < _plan.Columns.Length; c++)
+            {
+                _plan.Columns[c].RestoreSlot(session.Slot, saved.Accumulators[c]);
+            }
+
+            _closing.Enqueue(session, (session.End, _sequence++));
+            if (saved.Current)
+            {
+                if (saved.Key is null)
+                {
+                    _nullKeySession = session;
+                }
+                else
+                {
+                    _open[saved.Key] = session;
+                }
+            }
+        }
+    }
+
     public override void OnBatch(EventBatch<T> batch)
     {
         if (Faulted)

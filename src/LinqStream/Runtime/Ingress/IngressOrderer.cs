@@ -32,6 +32,36 @@ internal sealed class IngressOrderer<T>
 
     public bool Faulted { get; private set; }
 
+    /// <summary>Copies the orderer's state out as plain data: its position, watermark and the events held back for reordering.</summary>
+    public IngressState<T> CaptureState()
+    {
+        var held = new List<HeldEvent<T>>();
+        if (_reorder is not null)
+        {
+            foreach (var (item, key) in _reorder.UnorderedItems)
+            {
+                held.Add(new HeldEvent<T>(key.Start, item.End, key.Sequence, item.Payload));
+            }
+
+            held.Sort(static (a, b) => a.Start != b.Start ? a.Start.CompareTo(b.Start) : a.Sequence.CompareTo(b.Sequence));
+        }
+
+        return new IngressState<T>(_position, _maxSeen, Watermark, _sequence, held);
+    }
+
+    /// <summary>Loads state captured by <see cref="CaptureState"/> into this fresh orderer.</summary>
+    public void RestoreState(IngressState<T> state)
+    {
+        _position = state.Position;
+        _maxSeen = state.MaxSeen;
+        Watermark = state.Watermark;
+        _sequence = state.Sequence;
+        foreach (var e in state.Held)
+        {
+            _reorder?.Enqueue((e.Payload, e.End), (e.Start, e.Sequence));
+        }
+    }
+
     /// <summary>Takes a batch of events in arrival order (ownership included).</summary>
     public void Push(EventBatch<T> batch)
     {
@@ -258,3 +288,18 @@ internal sealed class IngressOrderer<T>
         }
     }
 }
+
+/// <summary>An ingress's state as plain data.</summary>
+/// <param name="Position">How many events the source has delivered.</param>
+/// <param name="MaxSeen">The latest event time seen.</param>
+/// <param name="Watermark">The last watermark sent.</param>
+/// <param name="Sequence">The arrival counter that keeps ties in arrival order.</param>
+/// <param name="Held">Events held back for reordering, in release order.</param>
+internal sealed record IngressState<T>(long Position, long MaxSeen, long Watermark, long Sequence, IReadOnlyList<HeldEvent<T>> Held);
+
+/// <summary>One event held back by the reorder buffer.</summary>
+/// <param name="Start">Its start.</param>
+/// <param name="End">Its end.</param>
+/// <param name="Sequence">Its arrival number.</param>
+/// <param name="Payload">Its payload.</param>
+internal sealed record HeldEvent<T>(long Start, long End, long Sequence, T Payload);

@@ -66,4 +66,38 @@ public sealed class WindowAggregateStateTests
         Assert.Equal(0, second.LiveGroups);
         Assert.Equal(0, secondContext.OutstandingBatches());
     }
+
+    [Fact]
+    public void Session_CaptureRestore_MidStream_ContinuesWithExactlyTheSameOutput()
+    {
+        var random = new Random(11);
+        long t = Ticks.UnixEpoch;
+        var input = Enumerable.Range(0, 4000).Select(i => new Reading(t += random.Next(0, 4) == 0 ? random.Next(50, 300) : random.Next(0, 20), random.Next(6), random.Next(100), "x")).ToArray();
+        Expression<Func<IWindowGroup<int, Reading>, string>> selector = g => g.Key + ":" + g.Count() + ":" + g.Sum(r => r.Value) + "@" + g.Window.Start.Ticks + "-" + g.Window.End.Ticks;
+
+        (SessionWindowAggregateOperator<Reading, int, string>, RecordingSink<string>, QueryContext) Make()
+        {
+            var context = new QueryContext(new QueryOptions { BatchSize = 64 });
+            var sink = new RecordingSink<string>(context);
+            var plan = AggregateCompiler.Compile<Reading, int, string>(selector, strict: true);
+            return (new SessionWindowAggregateOperator<Reading, int, string>(sink, context, WindowSpec.Session(100, 0), ColumnKernel.Compile<Reading, int>(Key), plan, "test"), sink, context);
+        }
+
+        var (whole, wholeSink, wholeContext) = Make();
+        Feed(whole, wholeContext, input);
+        whole.OnWatermark(Ticks.Infinity);
+
+        var (first, firstSink, firstContext) = Make();
+        Feed(first, firstContext, input.Take(2000));
+        var state = first.CaptureState();
+        Assert.NotEmpty(state.Sessions);
+
+        var (second, secondSink, secondContext) = Make();
+        second.RestoreState(state);
+        Feed(second, secondContext, input.Skip(2000));
+        second.OnWatermark(Ticks.Infinity);
+
+        Assert.Equal(wholeSink.Events, [.. firstSink.Events, .. secondSink.Events]);
+        Assert.Empty(second.CaptureState().Sessions);
+    }
 }

@@ -1,3 +1,6 @@
+using LinqStream.Runtime;
+using LinqStream.Runtime.Egress;
+using LinqStream.Runtime.Ingress;
 using LinqStream.Tests.Infrastructure;
 
 namespace LinqStream.Tests.Runtime.Ingress;
@@ -97,5 +100,50 @@ public sealed class IngressOrdererTests
         Assert.True(one.Count < input.Length, "some events must be later than the delay");
         Assert.Equal(one, Run(7));
         Assert.Equal(one, Run(4096));
+    }
+
+    [Fact]
+    public void Reorder_CaptureRestore_MidStream_ContinuesWithExactlyTheSameOutput()
+    {
+        var input = Shuffled(3000, 300, 5);
+        var policy = IngressPolicy.Reorder(TimeSpan.FromTicks(200));
+
+        (IngressOrderer<(long Time, int Id)>, RecordingSink<(long Time, int Id)>, QueryContext) Make()
+        {
+            var context = new QueryContext(new QueryOptions { BatchSize = 50 });
+            var sink = new RecordingSink<(long Time, int Id)>(context);
+            return (new IngressOrderer<(long Time, int Id)>(sink, context, policy, "test"), sink, context);
+        }
+
+        void Push(IngressOrderer<(long Time, int Id)> orderer, QueryContext context, IEnumerable<(long Time, int Id)> events)
+        {
+            foreach (var chunk in events.Chunk(50))
+            {
+                var batch = context.Pool<(long Time, int Id)>().Rent();
+                foreach (var e in chunk)
+                {
+                    batch.Add(e.Time, e.Time + 1, e);
+                }
+
+                orderer.Push(batch);
+            }
+        }
+
+        var (whole, wholeSink, wholeContext) = Make();
+        Push(whole, wholeContext, input);
+        whole.Complete();
+
+        var (first, firstSink, firstContext) = Make();
+        Push(first, firstContext, input.Take(1500));
+        var state = first.CaptureState();
+        Assert.NotEmpty(state.Held);
+
+        var (second, secondSink, secondContext) = Make();
+        second.RestoreState(state);
+        Push(second, secondContext, input.Skip(1500));
+        second.Complete();
+
+        Assert.Equal(wholeSink.Events, [.. firstSink.Events, .. secondSink.Events]);
+        Assert.Equal(0, secondContext.OutstandingBatches());
     }
 }
