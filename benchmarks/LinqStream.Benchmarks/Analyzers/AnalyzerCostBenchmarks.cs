@@ -41,6 +41,11 @@ public class AnalyzerCostBenchmarks
     [Benchmark(Baseline = true)]
     public int CompilerOnly() => Compile().GetDiagnostics().Length;
 
+    /// <summary>The analyzer driver with one analyzer that does nothing: what any analyzer costs before a rule runs.</summary>
+    [Benchmark]
+    public int CompilerWithEmptyAnalyzer() =>
+        Compile().WithAnalyzers([new EmptyAnalyzer()]).GetAllDiagnosticsAsync().GetAwaiter().GetResult().Length;
+
     [Benchmark]
     public int CompilerWithLinqStreamAnalyzers() =>
         Compile().WithAnalyzers(_analyzers).GetAllDiagnosticsAsync().GetAwaiter().GetResult().Length;
@@ -87,4 +92,20 @@ public class AnalyzerCostBenchmarks
 
         return text.Append('}').ToString();
     }
+
+#pragma warning disable RS1036, RS1001, RS2008 // a benchmark-only analyzer, never shipped: no release tracking or attribute needed
+    private sealed class EmptyAnalyzer : DiagnosticAnalyzer
+    {
+        private static readonly DiagnosticDescriptor s_none = new("BENCH0001", "None", "None", "Benchmark", DiagnosticSeverity.Hidden, isEnabledByDefault: true);
+
+        public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => [s_none];
+
+        public override void Initialize(AnalysisContext context)
+        {
+            context.EnableConcurrentExecution();
+            context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+            context.RegisterOperationAction(static _ => { }, OperationKind.Invocation);
+        }
+    }
+#pragma warning restore RS1036, RS1001, RS2008
 }
