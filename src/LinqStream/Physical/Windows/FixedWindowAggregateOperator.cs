@@ -11,21 +11,11 @@ namespace LinqStream.Physical.Windows;
 /// A result lives <c>[windowStart, windowEnd)</c> and comes out when the watermark reaches the window's end, windows in order of
 /// end. The output watermark is held at the start of the earliest window that can still produce a result.
 /// </remarks>
-internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : UnaryOperator<T, TResult>
+internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : WindowAggregateOperator<T, TKey, TResult>
     where TKey : notnull
 {
-    private readonly WindowSpec _window;
-    private readonly Action<T[], ulong[]?, TKey[], int>? _keyKernel;
-    private readonly AggregatePlan<T, TKey, TResult> _plan;
-    private readonly SlotAllocator<T> _slots;
-    private readonly BatchPool<T> _inputPool;
-    private readonly BatchPool<TResult> _outputPool;
     private readonly List<OpenWindow> _windows = [];
     private readonly Stack<OpenWindow> _freeWindows = new();
-    private readonly string _description;
-    private TKey[] _keys = [];
-    private int[] _slotColumn = [];
-    private long _lastWatermark = Ticks.MinusInfinity;
 
     // Hopping windows whose size is a multiple of the hop are built from panes (tumbling windows of one hop): each event is
     // folded once, into its pane, and a window's result merges its panes when it closes. Otherwise each event is folded into
@@ -42,24 +32,14 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : UnaryOper
         Action<T[], ulong[]?, TKey[], int>? keyKernel,
         AggregatePlan<T, TKey, TResult> plan,
         string description)
-        : base(downstream, context)
+        : base(downstream, context, window, keyKernel, plan, description)
     {
-        _window = window;
-        _keyKernel = keyKernel;
-        _plan = plan;
-        _slots = new SlotAllocator<T>(plan.Columns);
-        _inputPool = context.Pool<T>();
-        _outputPool = context.Pool<TResult>();
-        _description = description;
         _usePanes = window.Passes > 1 && window.Size % window.Hop == 0 && plan.Columns.All(c => c.CanMerge);
         _paneSize = _usePanes ? window.Hop : window.Size;
     }
 
     /// <summary>Gets a value indicating whether windows are merged from one-hop panes.</summary>
     public bool UsesPanes => _usePanes;
-
-    /// <summary>Gets the number of open (window, key) groups: what the state holds now.</summary>
-    public int LiveGroups => _slots.Live;
 
     /// <summary>Gets the number of open windows.</summary>
     public int OpenWindows => _windows.Count;
@@ -72,32 +52,32 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : UnaryOper
         {
             if (window.Null >= 0)
             {
-                groups.Add(new(window.Start, window.End, default!, GroupKind.NullKey, Capture(window.Null)));
+                groups.Add(new(window.Start, window.End, default!, GroupKind.NullKey, CaptureAccumulators(window.Null)));
             }
 
             if (window.Single >= 0)
             {
-                groups.Add(new(window.Start, window.End, default!, GroupKind.Whole, Capture(window.Single)));
+                groups.Add(new(window.Start, window.End, default!, GroupKind.Whole, CaptureAccumulators(window.Single)));
             }
 
             foreach (var (key, slot) in window.Slots)
             {
-                groups.Add(new(window.Start, window.End, key, GroupKind.Keyed, Capture(slot)));
+                groups.Add(new(window.Start, window.End, key, GroupKind.Keyed, CaptureAccumulators(slot)));
             }
         }
 
-        return new WindowAggregateState<TKey>(groups, _lastWatermark) { NextWindowStart = _nextWindowStart };
+        return new WindowAggregateState<TKey>(groups, LastWatermark) { NextWindowStart = _nextWindowStart };
     }
 
     /// <summary>Loads state captured by <see cref="CaptureState"/> into this fresh operator.</summary>
     public void RestoreState(WindowAggregateState<TKey> state)
     {
-        _lastWatermark = state.Watermark;
+        LastWatermark = state.Watermark;
         _nextWindowStart = state.NextWindowStart;
         foreach (var group in state.Groups)
         {
             var window = GetWindow(group.Start);
-            int slot = _slots.Allocate();
+            int slot = RestoreAccumulators(group.Accumulators);
             switch (group.Kind)
             {
                 case GroupKind.NullKey:
@@ -110,107 +90,30 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : UnaryOper
                     window.Slots.Add(group.Key, slot);
                     break;
             }
-
-            for (int c = 0; c < _plan.Columns.Length; c++)
-            {
-                _plan.Columns[c].RestoreSlot(slot, group.Accumulators[c]);
-            }
         }
     }
 
-    private object?[] Capture(int slot)
+    protected override void Accumulate(EventBatch<T> batch)
     {
-        var states = new object?[_plan.Columns.Length];
-        for (int c = 0; c < states.Length; c++)
-        {
-            states[c] = _plan.Columns[c].CaptureSlot(slot);
-        }
-
-        return states;
-    }
-
-    public override void OnBatch(EventBatch<T> batch)
-    {
-        if (Faulted)
-        {
-            _inputPool.Return(batch);
-            return;
-        }
-
-        try
-        {
-            Aggregate(batch);
-        }
-        catch (Exception ex)
-        {
-            Fail(ex, "GroupBy/Select", _description);
-        }
-        finally
-        {
-            _inputPool.Return(batch);
-        }
-    }
-
-    public override void OnWatermark(long watermark)
-    {
-        if (Faulted)
-        {
-            return;
-        }
-
-        try
-        {
-            Close(watermark);
-        }
-        catch (Exception ex)
-        {
-            Fail(ex, "Select", _plan.ResultExpression.ToString());
-            return;
-        }
-
-        long output = watermark == Ticks.Infinity ? Ticks.Infinity : Math.Min(watermark, EarliestPossibleStart(watermark));
-        if (output > _lastWatermark)
-        {
-            _lastWatermark = output;
-            Downstream.OnWatermark(output);
-        }
-    }
-
-    private void Aggregate(EventBatch<T> batch)
-    {
-        int count = batch.Count;
-        if (_slotColumn.Length < count)
-        {
-            _slotColumn = new int[batch.Capacity];
-            _keys = new TKey[batch.Capacity];
-        }
-
-        _keyKernel?.Invoke(batch.Payload, batch.Absent, _keys, count);
-        var columns = _plan.Columns;
-        foreach (var column in columns)
-        {
-            column.Prepare(batch);
-        }
-
-        int passes = _usePanes ? 1 : _window.Passes;
+        int passes = _usePanes ? 1 : Window.Passes;
         for (int pass = 0; pass < passes; pass++)
         {
             AssignSlots(batch, pass);
-            foreach (var column in columns)
-            {
-                column.Accumulate(_slotColumn, count);
-            }
+            FoldColumns(batch.Count);
         }
     }
+
+    protected override long OutputWatermark(long watermark) =>
+        watermark == Ticks.Infinity ? Ticks.Infinity : Math.Min(watermark, EarliestPossibleStart(watermark));
 
     /// <summary>Sets <c>slots[i]</c> to event i's group in its <paramref name="pass"/>-th newest window (-1 when none).</summary>
     private void AssignSlots(EventBatch<T> batch, int pass)
     {
         var start = batch.Start;
-        var slots = _slotColumn;
-        var keys = _keys;
-        bool keyed = _keyKernel is not null;
-        long hop = _window.Hop, size = _paneSize;
+        var slots = SlotColumn;
+        var keys = Keys;
+        bool keyed = KeyKernel is not null;
+        long hop = Window.Hop, size = _paneSize;
         long lastStart = long.MinValue, lastEnd = long.MinValue;
         OpenWindow? window = null;
         int count = batch.Count;
@@ -241,7 +144,7 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : UnaryOper
                 window = GetWindow(ws);
             }
 
-            slots[i] = keyed ? Lookup(window, keys[i]) : (window.Single >= 0 ? window.Single : window.Single = _slots.Allocate());
+            slots[i] = keyed ? Lookup(window, keys[i]) : (window.Single >= 0 ? window.Single : window.Single = Slots.Allocate());
         }
     }
 
@@ -249,13 +152,13 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : UnaryOper
     {
         if (key is null)
         {
-            return window.Null >= 0 ? window.Null : window.Null = _slots.Allocate();
+            return window.Null >= 0 ? window.Null : window.Null = Slots.Allocate();
         }
 
         ref int slot = ref CollectionsMarshal.GetValueRefOrAddDefault(window.Slots, key, out bool exists);
         if (!exists)
         {
-            slot = _slots.Allocate();
+            slot = Slots.Allocate();
         }
 
         return slot;
@@ -281,7 +184,7 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : UnaryOper
         return window;
     }
 
-    private void Close(long watermark)
+    protected override void Close(long watermark)
     {
         if (_usePanes)
         {
@@ -323,7 +226,7 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : UnaryOper
     private void ClosePanes(long watermark)
     {
         EventBatch<TResult>? output = null;
-        long size = _window.Size, hop = _window.Hop;
+        long size = Window.Size, hop = Window.Hop;
         while (_windows.Count > 0)
         {
             // The next window with at least one event: it starts no earlier than (first pane - size + hop).
@@ -400,10 +303,10 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : UnaryOper
     {
         if (target < 0)
         {
-            target = _slots.Allocate();
+            target = Slots.Allocate();
         }
 
-        foreach (var column in _plan.Columns)
+        foreach (var column in Plan.Columns)
         {
             column.Merge(target, source);
         }
@@ -413,35 +316,25 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : UnaryOper
     {
         if (pane.Null >= 0)
         {
-            _slots.Release(pane.Null);
+            Slots.Release(pane.Null);
         }
 
         if (pane.Single >= 0)
         {
-            _slots.Release(pane.Single);
+            Slots.Release(pane.Single);
         }
 
         foreach (var slot in pane.Slots.Values)
         {
-            _slots.Release(slot);
+            Slots.Release(slot);
         }
 
         pane.Reset();
         _freeWindows.Push(pane);
     }
 
-    private void Emit(ref EventBatch<TResult>? output, OpenWindow window, TKey key, int slot)
-    {
-        var result = _plan.Result(key, window.Start, window.End, slot);
-        _slots.Release(slot);
-        output ??= _outputPool.Rent();
-        output.Add(window.Start, window.End, result);
-        if (output.IsFull)
-        {
-            Downstream.OnBatch(output);
-            output = null;
-        }
-    }
+    private void Emit(ref EventBatch<TResult>? output, OpenWindow window, TKey key, int slot) =>
+        Emit(ref output, key, window.Start, window.End, slot, window.Start, window.End);
 
     /// <summary>The start of the first window that can still produce a result once the input watermark is <paramref name="watermark"/>.</summary>
     private long EarliestPossibleStart(long watermark)
@@ -452,7 +345,7 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : UnaryOper
         }
 
         // Every window ending at or before the watermark is out; the rest start after watermark - size.
-        return Ticks.SaturatingAdd(Ticks.WindowStart(Ticks.SaturatingAdd(watermark, -_window.Size), _window.Hop), _window.Hop);
+        return Ticks.SaturatingAdd(Ticks.WindowStart(Ticks.SaturatingAdd(watermark, -Window.Size), Window.Hop), Window.Hop);
     }
 
     private sealed class OpenWindow

@@ -1,0 +1,172 @@
+using LinqStream.Physical.Aggregate;
+using LinqStream.Runtime;
+using LinqStream.Temporal;
+
+namespace LinqStream.Physical.Windows;
+
+/// <summary>
+/// What every window aggregate does the same way: per batch, compute keys and aggregate inputs once, let the window kind
+/// assign slots and fold; per watermark, let it close what is complete, then forward the watermark it may promise.
+/// User-code failures become stream errors; input batches always go back to the pool.
+/// </summary>
+internal abstract class WindowAggregateOperator<T, TKey, TResult> : UnaryOperator<T, TResult>
+    where TKey : notnull
+{
+    private readonly BatchPool<T> _inputPool;
+    private readonly BatchPool<TResult> _outputPool;
+    private readonly string _description;
+
+    protected WindowAggregateOperator(
+        IStreamObserver<TResult> downstream,
+        QueryContext context,
+        WindowSpec window,
+        Action<T[], ulong[]?, TKey[], int>? keyKernel,
+        AggregatePlan<T, TKey, TResult> plan,
+        string description)
+        : base(downstream, context)
+    {
+        Window = window;
+        KeyKernel = keyKernel;
+        Plan = plan;
+        Slots = new SlotAllocator<T>(plan.Columns);
+        _inputPool = context.Pool<T>();
+        _outputPool = context.Pool<TResult>();
+        _description = description;
+    }
+
+    /// <summary>Gets the number of open groups: what the state holds now.</summary>
+    public int LiveGroups => Slots.Live;
+
+    protected WindowSpec Window { get; }
+
+    protected Action<T[], ulong[]?, TKey[], int>? KeyKernel { get; }
+
+    protected AggregatePlan<T, TKey, TResult> Plan { get; }
+
+    protected SlotAllocator<T> Slots { get; }
+
+    /// <summary>Gets the keys of the current batch (valid for present events when <see cref="KeyKernel"/> is set).</summary>
+    protected TKey[] Keys { get; private set; } = [];
+
+    /// <summary>Gets the slot of each event of the current batch, filled by the window kind (-1: not folded).</summary>
+    protected int[] SlotColumn { get; private set; } = [];
+
+    /// <summary>Gets or sets the last watermark sent downstream.</summary>
+    protected long LastWatermark { get; set; } = Ticks.MinusInfinity;
+
+    public sealed override void OnBatch(EventBatch<T> batch)
+    {
+        if (Faulted)
+        {
+            _inputPool.Return(batch);
+            return;
+        }
+
+        try
+        {
+            int count = batch.Count;
+            if (SlotColumn.Length < count)
+            {
+                SlotColumn = new int[batch.Capacity];
+                Keys = new TKey[batch.Capacity];
+            }
+
+            KeyKernel?.Invoke(batch.Payload, batch.Absent, Keys, count);
+            foreach (var column in Plan.Columns)
+            {
+                column.Prepare(batch);
+            }
+
+            Accumulate(batch);
+        }
+        catch (Exception ex)
+        {
+            Fail(ex, "GroupBy/Select", _description);
+        }
+        finally
+        {
+            _inputPool.Return(batch);
+        }
+    }
+
+    public sealed override void OnWatermark(long watermark)
+    {
+        if (Faulted)
+        {
+            return;
+        }
+
+        try
+        {
+            Close(watermark);
+        }
+        catch (Exception ex)
+        {
+            Fail(ex, "Select", Plan.ResultExpression.ToString());
+            return;
+        }
+
+        long output = OutputWatermark(watermark);
+        if (output > LastWatermark)
+        {
+            LastWatermark = output;
+            Downstream.OnWatermark(output);
+        }
+    }
+
+    /// <summary>Assigns <see cref="SlotColumn"/> for the batch and folds the prepared columns into it (once per window kind's pass).</summary>
+    protected abstract void Accumulate(EventBatch<T> batch);
+
+    /// <summary>Emits every group that the watermark completes and frees its slots.</summary>
+    protected abstract void Close(long watermark);
+
+    /// <summary>The watermark this operator may forward once the input's is <paramref name="watermark"/> and everything complete is out.</summary>
+    protected virtual long OutputWatermark(long watermark) => watermark;
+
+    /// <summary>Folds the prepared columns into the slots of <see cref="SlotColumn"/>.</summary>
+    protected void FoldColumns(int count)
+    {
+        foreach (var column in Plan.Columns)
+        {
+            column.Accumulate(SlotColumn, count);
+        }
+    }
+
+    /// <summary>Builds the result of <paramref name="slot"/>, frees the slot and appends the result with lifetime [start, end).</summary>
+    protected void Emit(ref EventBatch<TResult>? output, TKey key, long windowStart, long windowEnd, int slot, long start, long end)
+    {
+        var result = Plan.Result(key, windowStart, windowEnd, slot);
+        Slots.Release(slot);
+        output ??= _outputPool.Rent();
+        output.Add(start, end, result);
+        if (output.IsFull)
+        {
+            Downstream.OnBatch(output);
+            output = null;
+        }
+    }
+
+    /// <summary>Copies one slot's accumulators out as plain data, one entry per aggregate column.</summary>
+    protected object?[] CaptureAccumulators(int slot)
+    {
+        var states = new object?[Plan.Columns.Length];
+        for (int c = 0; c < states.Length; c++)
+        {
+            states[c] = Plan.Columns[c].CaptureSlot(slot);
+        }
+
+        return states;
+    }
+
+    /// <summary>Puts back what <see cref="CaptureAccumulators"/> gave into a newly allocated slot.</summary>
+    protected int RestoreAccumulators(object?[] accumulators)
+    {
+        int slot = Slots.Allocate();
+        for (int c = 0; c < Plan.Columns.Length; c++)
+        {
+            Plan.Columns[c].RestoreSlot(slot, accumulators[c]);
+        }
+
+        return slot;
+    }
+}
