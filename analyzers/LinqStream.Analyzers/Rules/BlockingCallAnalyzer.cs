@@ -30,44 +30,7 @@ public sealed class BlockingCallAnalyzer : DiagnosticAnalyzer
     {
         context.EnableConcurrentExecution();
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
-        context.RegisterCompilationStartAction(start =>
-        {
-            var known = KnownSymbols.TryCreate(start.Compilation);
-            if (known is null)
-            {
-                return;
-            }
-
-            var calls = new BlockingCalls(known);
-            start.RegisterOperationAction(
-                c => Analyze(c, known, calls),
-                OperationKind.Invocation,
-                OperationKind.PropertyReference,
-                OperationKind.ObjectCreation);
-        });
-    }
-
-    private static void Analyze(OperationAnalysisContext context, KnownSymbols known, BlockingCalls calls)
-    {
-        var operation = context.Operation;
-        var kind = calls.Classify(operation);
-        if (kind is null)
-        {
-            return;
-        }
-
-        // 'client.GetStringAsync(url).Result': report the whole expression once.
-        if (QueryOperations.ParentUsingAsInstance(operation) is { } parent && calls.Classify(parent) is not null)
-        {
-            return;
-        }
-
-        if (QueryOperations.EnclosingQueryLambda(operation, known) is null)
-        {
-            return;
-        }
-
-        context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.BlockingCall, operation.Syntax.GetLocation(), operation.Syntax.ToString(), kind));
+        QueryLambdaMemberRule.Register(context, DiagnosticDescriptors.BlockingCall, known => new BlockingCalls(known).Classify);
     }
 
     /// <summary>The members that block the calling thread.</summary>

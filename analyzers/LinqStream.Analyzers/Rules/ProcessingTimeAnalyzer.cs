@@ -22,44 +22,7 @@ public sealed class ProcessingTimeAnalyzer : DiagnosticAnalyzer
     {
         context.EnableConcurrentExecution();
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
-        context.RegisterCompilationStartAction(start =>
-        {
-            var known = KnownSymbols.TryCreate(start.Compilation);
-            if (known is null)
-            {
-                return;
-            }
-
-            var sources = new Sources(known);
-            start.RegisterOperationAction(
-                c => Analyze(c, known, sources),
-                OperationKind.Invocation,
-                OperationKind.PropertyReference,
-                OperationKind.ObjectCreation);
-        });
-    }
-
-    private static void Analyze(OperationAnalysisContext context, KnownSymbols known, Sources sources)
-    {
-        var operation = context.Operation;
-        var kind = sources.Classify(operation);
-        if (kind is null)
-        {
-            return;
-        }
-
-        // 'Random.Shared.Next()' or 'new Random().Next()': report the whole call once, not its parts.
-        if (QueryOperations.ParentUsingAsInstance(operation) is { } parent && sources.Classify(parent) is not null)
-        {
-            return;
-        }
-
-        if (QueryOperations.EnclosingQueryLambda(operation, known) is null)
-        {
-            return;
-        }
-
-        context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.ProcessingTime, operation.Syntax.GetLocation(), operation.Syntax.ToString(), kind));
+        QueryLambdaMemberRule.Register(context, DiagnosticDescriptors.ProcessingTime, known => new Sources(known).Classify);
     }
 
     /// <summary>The members that read the clock or produce random values.</summary>
