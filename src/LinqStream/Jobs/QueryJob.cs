@@ -28,8 +28,10 @@ public sealed class QueryJob<T> : IAsyncDisposable
     private readonly ConcurrentQueue<CheckpointRequest> _requests = new();
     private readonly TimeProvider _clock;
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Lock _gate = new();
     private long _checkpointId;
     private int _started;
+    private bool _ended;
 
     internal QueryJob(CompiledQuery<T> compiled, EventSink<T> sink, JobOptions options)
     {
@@ -143,6 +145,11 @@ public sealed class QueryJob<T> : IAsyncDisposable
         finally
         {
             _execution.Stop();
+            lock (_gate)
+            {
+                _ended = true;
+            }
+
             while (_requests.TryDequeue(out var request))
             {
                 request.Done.TrySetCanceled(cancellationToken.IsCancellationRequested ? cancellationToken : new CancellationToken(true));
@@ -150,10 +157,11 @@ public sealed class QueryJob<T> : IAsyncDisposable
         }
     }
 
-    /// <summary>Writes a checkpoint of the running job to <paramref name="destination"/> (taken at the next step boundary).</summary>
+    /// <summary>Writes a checkpoint of the running job to <paramref name="destination"/> (taken at the next step boundary, or of the final state if the input ends first).</summary>
     /// <param name="destination">Where to write it.</param>
     /// <param name="cancellationToken">Stops waiting.</param>
     /// <returns>The checkpoint's id.</returns>
+    /// <exception cref="InvalidOperationException">The job has ended.</exception>
     public Task<long> CheckpointAsync(Stream destination, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(destination);
@@ -186,7 +194,16 @@ public sealed class QueryJob<T> : IAsyncDisposable
 
     private async Task<long> RequestAsync(CheckpointRequest request, CancellationToken cancellationToken)
     {
-        _requests.Enqueue(request);
+        lock (_gate)
+        {
+            if (_ended)
+            {
+                throw new InvalidOperationException("The job has ended: a checkpoint is taken while it runs. Its last checkpoint is in the store.");
+            }
+
+            _requests.Enqueue(request);
+        }
+
         _wake.TrySetResult();
         using var registration = cancellationToken.Register(() => request.Done.TrySetCanceled(cancellationToken));
         return await request.Done.Task.ConfigureAwait(false);

@@ -59,12 +59,7 @@ public sealed class CheckpointFileTests : IDisposable
         var bids = NexmarkData.Get(3_000, Disorder).Bids;
         using var checkpoint = new MemoryStream();
         var sink = new MemorySink<string>();
-        await using (var job = Query(new ArrayEventSource<Bid>(bids, "bids")).ToJob(sink))
-        {
-            var run = job.RunAsync();
-            await job.CheckpointAsync(checkpoint);
-            await run;
-        }
+        await CheckpointDuringRun(Query(new ArrayEventSource<Bid>(bids, "bids") { MaxRead = 64 }), sink, checkpoint);
 
         checkpoint.Position = 0;
         var other = QStream.From(new ArrayEventSource<Bid>(bids, "bids"), b => b.DateTime, IngressPolicy.Reorder(Disorder)).Select(b => b.Auction.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -79,12 +74,7 @@ public sealed class CheckpointFileTests : IDisposable
     {
         var bids = NexmarkData.Get(3_000, Disorder).Bids;
         using var checkpoint = new MemoryStream();
-        await using (var job = Query(new ArrayEventSource<Bid>(bids, "bids")).ToJob(new MemorySink<string>()))
-        {
-            var run = job.RunAsync();
-            await job.CheckpointAsync(checkpoint);
-            await run;
-        }
+        await CheckpointDuringRun(Query(new ArrayEventSource<Bid>(bids, "bids") { MaxRead = 64 }), new MemorySink<string>(), checkpoint);
 
         byte[] bytes = checkpoint.ToArray();
         BitConverter.TryWriteBytes(bytes.AsSpan(8, 4), 99);
@@ -158,6 +148,19 @@ public sealed class CheckpointFileTests : IDisposable
         {
             Directory.Delete(_directory, recursive: true);
         }
+    }
+
+    /// <summary>Runs the query as a job and asks for a checkpoint into <paramref name="checkpoint"/> from inside the run (at its first results).</summary>
+    private static async Task CheckpointDuringRun(IQStream<string> query, MemorySink<string> sink, MemoryStream checkpoint)
+    {
+        Task<long>? taken = null;
+        await using var job = query.ToJob(sink);
+        sink.AfterWrite = count => taken ??= job.CheckpointAsync(checkpoint);
+        await job.RunAsync();
+        sink.AfterWrite = null;
+        Assert.NotNull(taken);
+        Assert.True(await taken > 0);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => job.CheckpointAsync(new MemoryStream()));
     }
 
     private static byte[] Flip(byte[] bytes, int index)

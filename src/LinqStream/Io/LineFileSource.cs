@@ -5,17 +5,15 @@ using System.Text.Json;
 namespace LinqStream;
 
 /// <summary>
-/// Reads a JSON-lines file (one JSON object per line) as a replayable source: its position is a byte offset, so a restored job
-/// goes on at the first line after its checkpoint. A line that is not valid JSON for <typeparamref name="T"/>, is not valid UTF-8 or
-/// is longer than <see cref="MaxLineLength"/> goes to the dead letters with its line number and byte offset; the lines around it are read.
+/// A text file with one record per line, read as a replayable source: its position is a byte offset, so a restored job goes on
+/// at the first line after its checkpoint. A line that does not parse, is not valid UTF-8 or is longer than
+/// <see cref="MaxLineLength"/> goes to the dead letters with its line number, byte offset and reason; the lines around it are read.
+/// Derived classes say how one line becomes an event (<see cref="JsonLinesFileSource{T}"/>, <see cref="CsvFileSource{T}"/>).
 /// </summary>
 /// <typeparam name="T">The payload type.</typeparam>
-public sealed class JsonLinesFileSource<T> : EventSource<T>
+public abstract class LineFileSource<T> : EventSource<T>
 {
-    private static readonly JsonSerializerOptions DefaultOptions = new(JsonSerializerDefaults.Web);
-
     private readonly string _path;
-    private readonly JsonSerializerOptions _options;
     private FileStream? _file;
     private SourceContext? _context;
     private byte[] _buffer = [];
@@ -26,15 +24,16 @@ public sealed class JsonLinesFileSource<T> : EventSource<T>
     private long _offset;
     private long _line;
 
-    /// <summary>Initializes a new instance of the <see cref="JsonLinesFileSource{T}"/> class.</summary>
+    /// <summary>Initializes a new instance of the <see cref="LineFileSource{T}"/> class.</summary>
     /// <param name="path">The file.</param>
-    /// <param name="options">How lines map to <typeparamref name="T"/>; the default is <see cref="JsonSerializerDefaults.Web"/> (property names match case-insensitively).</param>
-    public JsonLinesFileSource(string path, JsonSerializerOptions? options = null)
+    protected LineFileSource(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         _path = path;
-        _options = options ?? DefaultOptions;
     }
+
+    /// <summary>Gets the number of lines at the top of the file that are not records (a CSV header); they are given to <see cref="ReadHeader"/>.</summary>
+    protected virtual int HeaderLines => 0;
 
     /// <summary>Gets or sets the longest line read, in bytes; a longer line goes to the dead letters (cut to <see cref="DeadLetter.MaxRecordLength"/>).</summary>
     /// <value>The default value is 16 MiB.</value>
@@ -47,10 +46,15 @@ public sealed class JsonLinesFileSource<T> : EventSource<T>
     public override bool CanReplay => true;
 
     /// <inheritdoc/>
-    public override ValueTask OpenAsync(SourceContext context, byte[]? position, CancellationToken cancellationToken)
+    public override async ValueTask OpenAsync(SourceContext context, byte[]? position, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
         _context = context;
+        if (HeaderLines > 0)
+        {
+            await ReadHeaderLinesAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         _file = new FileStream(_path, new FileStreamOptions { Mode = FileMode.Open, Access = FileAccess.Read, Share = FileShare.ReadWrite | FileShare.Delete, BufferSize = 0, Options = FileOptions.SequentialScan | FileOptions.Asynchronous });
         (_offset, _line) = position is null ? (0L, 0L) : ReadPosition(position);
         if (_offset > _file.Length)
@@ -63,7 +67,6 @@ public sealed class JsonLinesFileSource<T> : EventSource<T>
         _head = _tail = 0;
         _endOfFile = false;
         _skippingLongLine = false;
-        return ValueTask.CompletedTask;
     }
 
     /// <inheritdoc/>
@@ -128,6 +131,7 @@ public sealed class JsonLinesFileSource<T> : EventSource<T>
             _file = null;
         }
 
+        GC.SuppressFinalize(this);
         await base.DisposeAsync().ConfigureAwait(false);
     }
 
@@ -164,28 +168,79 @@ public sealed class JsonLinesFileSource<T> : EventSource<T>
             return;
         }
 
+        if (_line <= HeaderLines)
+        {
+            return;
+        }
+
         string? reason;
         try
         {
-            var value = JsonSerializer.Deserialize<T>(line, _options);
-            if (value is not null)
+            if (TryParse(line, out var value, out reason))
             {
                 output[count++] = value;
                 return;
             }
-
-            reason = "the line is JSON null";
         }
-        catch (JsonException ex)
+        catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException or FormatException or OverflowException or ArgumentException or DecoderFallbackException)
         {
-            reason = ex.Message;
-        }
-        catch (Exception ex) when (ex is NotSupportedException or InvalidOperationException or FormatException or OverflowException or ArgumentException)
-        {
-            reason = ex.GetType().Name + ": " + ex.Message;
+            reason = ex is JsonException ? ex.Message : ex.GetType().Name + ": " + ex.Message;
         }
 
         Reject(lineStart, _line, reason, line);
+    }
+
+    /// <summary>Turns one line (without its line break) into an event.</summary>
+    /// <param name="line">The line's bytes (UTF-8 expected).</param>
+    /// <param name="value">The event.</param>
+    /// <param name="reason">Why the line was rejected, when it returns <see langword="false"/>.</param>
+    /// <returns>Whether the line is a valid record. Throwing a format exception counts as a rejection too.</returns>
+    protected abstract bool TryParse(ReadOnlySpan<byte> line, out T value, out string reason);
+
+    /// <summary>Reads the header lines (called at every open, also when a restore starts after them).</summary>
+    /// <param name="lines">The first <see cref="HeaderLines"/> lines of the file.</param>
+    protected virtual void ReadHeader(IReadOnlyList<string> lines)
+    {
+    }
+
+    private async Task ReadHeaderLinesAsync(CancellationToken cancellationToken)
+    {
+        // Only the header's own bytes are decoded (strictly), so a bad byte further down is the business of that line's record.
+        var strict = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+        var lines = new List<string>(HeaderLines);
+        var bytes = new List<byte>();
+        await using (var file = new FileStream(_path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 4096, FileOptions.Asynchronous))
+        {
+            var chunk = new byte[4096];
+            while (lines.Count < HeaderLines)
+            {
+                int read = await file.ReadAsync(chunk, cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                for (int i = 0; i < read && lines.Count < HeaderLines; i++)
+                {
+                    if (chunk[i] == (byte)'\n')
+                    {
+                        lines.Add(strict.GetString([.. bytes]).TrimEnd('\r'));
+                        bytes.Clear();
+                    }
+                    else if (bytes.Count < MaxLineLength)
+                    {
+                        bytes.Add(chunk[i]);
+                    }
+                }
+            }
+        }
+
+        if (lines.Count < HeaderLines)
+        {
+            throw new InvalidDataException($"'{_path}' has {lines.Count} complete lines; its header needs {HeaderLines}.");
+        }
+
+        ReadHeader(lines);
     }
 
     private void Reject(long byteOffset, long lineNumber, string reason, ReadOnlySpan<byte> record)
@@ -256,5 +311,31 @@ public sealed class JsonLinesFileSource<T> : EventSource<T>
 
             _offset += read;
         }
+    }
+}
+
+/// <summary>
+/// Reads a JSON-lines file (one JSON object per line) as a replayable source, positioned by byte offset. A line that is not
+/// valid JSON for <typeparamref name="T"/> (or JSON <c>null</c>) goes to the dead letters with its line number and the parser's reason.
+/// </summary>
+/// <typeparam name="T">The payload type.</typeparam>
+public sealed class JsonLinesFileSource<T> : LineFileSource<T>
+{
+    private static readonly JsonSerializerOptions DefaultOptions = new(JsonSerializerDefaults.Web);
+
+    private readonly JsonSerializerOptions _options;
+
+    /// <summary>Initializes a new instance of the <see cref="JsonLinesFileSource{T}"/> class.</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="options">How lines map to <typeparamref name="T"/>; the default is <see cref="JsonSerializerDefaults.Web"/> (property names match case-insensitively).</param>
+    public JsonLinesFileSource(string path, JsonSerializerOptions? options = null)
+        : base(path) => _options = options ?? DefaultOptions;
+
+    /// <inheritdoc/>
+    protected override bool TryParse(ReadOnlySpan<byte> line, out T value, out string reason)
+    {
+        value = JsonSerializer.Deserialize<T>(line, _options)!;
+        reason = "the line is JSON null";
+        return value is not null;
     }
 }
