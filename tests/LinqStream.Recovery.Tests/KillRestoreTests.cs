@@ -20,7 +20,7 @@ public sealed class KillRestoreTests(ITestOutputHelper output) : IDisposable
         int seed = int.TryParse(Environment.GetEnvironmentVariable("LINQSTREAM_TEST_SEED"), out int s) ? s : Environment.TickCount;
         output.WriteLine($"seed {seed} (set LINQSTREAM_TEST_SEED to repeat), target {targetKills} kills");
         var random = new Random(seed);
-        var (bids, auctions, badLines) = NexmarkFiles.Write(_directory, Events, TimeSpan.FromMilliseconds(200), badEvery: 20_000);
+        var (bids, auctions, badLines) = NexmarkFiles.Write(_directory, Events, TimeSpan.FromMilliseconds(200), badEvery: 5_000);
 
         // The reference: one run that is not interrupted.
         var clock = Stopwatch.StartNew();
@@ -99,7 +99,7 @@ public sealed class KillRestoreTests(ITestOutputHelper output) : IDisposable
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
-    private const int Events = 400_000;
+    private const int Events = 100_000;
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
     private static HostProcess Start(string directory, string bids, string auctions)
@@ -108,7 +108,7 @@ public sealed class KillRestoreTests(ITestOutputHelper output) : IDisposable
         return HostProcess.Start(
             "job", "--input", bids, "--auctions", auctions,
             "--out", Path.Combine(directory, "out.jsonl"), "--dead-letter", Path.Combine(directory, "dl.jsonl"),
-            "--checkpoints", Path.Combine(directory, "checkpoints"), "--every", "20000");
+            "--checkpoints", Path.Combine(directory, "checkpoints"), "--every", "5000");
     }
 
     private static async Task<(string Log, int Code)> RunToEndAsync(string directory, string bids, string auctions)
