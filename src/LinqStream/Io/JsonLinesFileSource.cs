@@ -43,6 +43,11 @@ public sealed class JsonLinesFileSource<T> : EventSource<T>
     /// <inheritdoc/>
     public override string Name => _path;
 
+    /// <summary>Gets the buffer size that holds a line of <see cref="MaxLineLength"/> bytes with its line ending (<c>\r\n</c>): a line that long is read.</summary>
+    private int BufferLimit => (int)Math.Min((long)MaxLineLength + 2, Array.MaxLength);
+
+    private string TooLong => $"the line is longer than {MaxLineLength} bytes (MaxLineLength)";
+
     /// <inheritdoc/>
     public override bool CanReplay => true;
 
@@ -59,7 +64,7 @@ public sealed class JsonLinesFileSource<T> : EventSource<T>
         }
 
         _file.Position = _offset;
-        _buffer = new byte[Math.Min(1 << 20, MaxLineLength)];
+        _buffer = new byte[Math.Min(1 << 20, BufferLimit)];
         _head = _tail = 0;
         _endOfFile = false;
         _skippingLongLine = false;
@@ -164,6 +169,13 @@ public sealed class JsonLinesFileSource<T> : EventSource<T>
             return;
         }
 
+        if (line.Length > MaxLineLength)
+        {
+            // It fitted in the buffer only because the buffer has room for the line ending.
+            Reject(lineStart, _line, TooLong, line);
+            return;
+        }
+
         string? reason;
         try
         {
@@ -205,19 +217,19 @@ public sealed class JsonLinesFileSource<T> : EventSource<T>
 
         if (_tail == _buffer.Length)
         {
-            if (_buffer.Length >= MaxLineLength)
+            if (_buffer.Length >= BufferLimit)
             {
                 // A line longer than the limit: report it, drop what we hold, and skip to its end.
                 long lineStart = _offset;
                 _offset += _tail;
-                Reject(lineStart, _line + 1, $"the line is longer than {MaxLineLength} bytes (MaxLineLength)", _buffer.AsSpan(0, _tail));
+                Reject(lineStart, _line + 1, TooLong, _buffer.AsSpan(0, _tail));
                 _head = _tail = 0;
                 _skippingLongLine = true;
                 await SkipRestOfLineAsync(cancellationToken).ConfigureAwait(false);
                 return;
             }
 
-            Array.Resize(ref _buffer, (int)Math.Min((long)_buffer.Length * 2, MaxLineLength));
+            Array.Resize(ref _buffer, (int)Math.Min((long)_buffer.Length * 2, BufferLimit));
         }
 
         int read = await _file!.ReadAsync(_buffer.AsMemory(_tail), cancellationToken).ConfigureAwait(false);
