@@ -55,6 +55,11 @@ public sealed class FuzzedInputTests(ITestOutputHelper output) : IDisposable
                 Assert.Equal(text, letter.Record);
             }
 
+            if (kind == "invalid UTF-8")
+            {
+                Assert.Contains("\uFFFD", letter.Record, StringComparison.Ordinal);
+            }
+
             if (kind == "too long")
             {
                 Assert.Contains("MaxLineLength", letter.Reason, StringComparison.Ordinal);
