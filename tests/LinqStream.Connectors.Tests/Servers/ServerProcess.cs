@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace LinqStream.Connectors.Tests.Servers;
+
+/// <summary>
+/// A redis-server or nats-server child process on 127.0.0.1 with its data in a directory; it can be killed and started again
+/// on the same port and data, as a crashed server would come back.
+/// </summary>
+public sealed class ServerProcess : IDisposable
+{
+    private readonly string _binary;
+    private readonly Func<int, string, string[]> _arguments;
+    private Process? _process;
+
+    private ServerProcess(string binary, Func<int, string, string[]> arguments, string dataDirectory)
+    {
+        _binary = binary;
+        _arguments = arguments;
+        DataDirectory = dataDirectory;
+        Port = FreePort();
+    }
+
+    public int Port { get; }
+
+    public string DataDirectory { get; }
+
+    /// <summary>Starts redis-server with append-only persistence that fsyncs every write (so a kill loses nothing acknowledged).</summary>
+    public static ServerProcess StartRedis() =>
+        Start("redis-server", (port, dir) =>
+            ["--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", dir, "--save", "",
+             "--appendonly", "yes", "--appendfsync", "always", "--daemonize", "no", "--logfile", Path.Combine(dir, "redis.log")]);
+
+    /// <summary>Starts nats-server with JetStream storing in the data directory.</summary>
+    public static ServerProcess StartNats() =>
+        Start("nats-server", (port, dir) =>
+            ["-a", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-js", "-sd", dir, "-l", Path.Combine(dir, "nats.log")]);
+
+    public void Start()
+    {
+        var info = new ProcessStartInfo(_binary) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in _arguments(Port, DataDirectory))
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        _process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {_binary}.");
+        _process.OutputDataReceived += (_, _) => { };
+        _process.ErrorDataReceived += (_, _) => { };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        WaitUntilListening();
+    }
+
+    /// <summary>Kills the server the hard way (SIGKILL), as a crash would.</summary>
+    public void Kill()
+    {
+        if (_process is { HasExited: false })
+        {
+            _process.Kill();
+            _process.WaitForExit();
+        }
+
+        _process?.Dispose();
+        _process = null;
+    }
+
+    public void Dispose()
+    {
+        Kill();
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A file still held by a dying server: the temp directory is cleaned up by the OS.
+        }
+    }
+
+    private static ServerProcess Start(string name, Func<int, string, string[]> arguments)
+    {
+        var server = new ServerProcess(FindBinary(name), arguments, Directory.CreateTempSubdirectory("linqstream-" + name + "-").FullName);
+        server.Start();
+        return server;
+    }
+
+    private static string FindBinary(string name)
+    {
+        var path = Environment.GetEnvironmentVariable("PATH") ?? string.Empty;
+        foreach (var dir in path.Split(':').Concat(["/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin"]))
+        {
+            var candidate = Path.Combine(dir, name);
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        throw new InvalidOperationException(
+            $"The connector tests need '{name}': run them through .ci/servers.sh (which installs it with apt-get), or install it (apt-get install {name}).");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private void WaitUntilListening()
+    {
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            if (_process!.HasExited)
+            {
+                throw new InvalidOperationException($"{_binary} exited with code {_process.ExitCode} at start (data in {DataDirectory}).");
+            }
+
+            try
+            {
+                using var client = new TcpClient();
+                client.Connect(IPAddress.Loopback, Port);
+                return;
+            }
+            catch (SocketException)
+            {
+                Thread.Sleep(20);
+            }
+        }
+
+        throw new InvalidOperationException($"{_binary} did not listen on 127.0.0.1:{Port} within 10 s.");
+    }
+}
