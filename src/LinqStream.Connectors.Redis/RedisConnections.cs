@@ -13,6 +13,8 @@ internal static class RedisConnections
         options.AbortOnConnectFail = false;
         options.ReconnectRetryPolicy = new ExponentialRetry((int)Math.Max(1, policy.InitialDelay.TotalMilliseconds), (int)Math.Max(1, policy.MaxDelay.TotalMilliseconds));
         options.ConnectTimeout = Math.Min(options.ConnectTimeout, 2000);
+        // Fail a call at once while disconnected instead of queueing it silently: the connector's retry shows the error.
+        options.BacklogPolicy = BacklogPolicy.FailFast;
         return options;
     }
 
