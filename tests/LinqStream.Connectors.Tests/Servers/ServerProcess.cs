@@ -54,11 +54,32 @@ public sealed class ServerProcess : IDisposable
     }
 
     /// <summary>Kills the server the hard way (SIGKILL), as a crash would.</summary>
-    public void Kill()
+    public void Kill() => Stop(graceful: false);
+
+    /// <summary>
+    /// Stops the server with SIGTERM, as a restart would. nats-server 2.9 acknowledges JetStream writes before they reach its
+    /// files, so only a graceful stop keeps every acknowledged message (see docs/connectors.md, limits).
+    /// </summary>
+    public void Terminate() => Stop(graceful: true);
+
+    private void Stop(bool graceful)
     {
         if (_process is { HasExited: false })
         {
-            _process.Kill();
+            if (graceful)
+            {
+                using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+                kill.WaitForExit();
+                if (!_process.WaitForExit(TimeSpan.FromSeconds(10)))
+                {
+                    _process.Kill();
+                }
+            }
+            else
+            {
+                _process.Kill();
+            }
+
             _process.WaitForExit();
         }
 
@@ -68,7 +89,7 @@ public sealed class ServerProcess : IDisposable
 
     public void Dispose()
     {
-        Kill();
+        Stop(graceful: false);
         try
         {
             Directory.Delete(DataDirectory, recursive: true);
