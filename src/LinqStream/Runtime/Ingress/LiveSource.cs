@@ -29,7 +29,27 @@ internal abstract class LiveSource<T> : SourceDriver
         Cancellation = new CancellationTokenSource();
     }
 
+    public override long EventsRead => _read;
+
     public override bool IsLive => true;
+
+    /// <remarks>An observable or async sequence cannot be asked to start again at a position: a restored run gets whatever it produces next.</remarks>
+    public override bool CanReplay => false;
+
+    public override string SourceName => Name;
+
+    public override void WriteState(BinaryWriter writer)
+    {
+        writer.Write(_read);
+        Checkpoints.StateCodec.Write(writer, _orderer.CaptureState(), typeof(IngressState<T>));
+    }
+
+    public override void ReadState(BinaryReader reader)
+    {
+        _read = reader.ReadInt64();
+        _orderer.RestoreState((IngressState<T>)Checkpoints.StateCodec.Read(reader, typeof(IngressState<T>))!);
+        Watermark = _orderer.Watermark;
+    }
 
     protected string Name { get; }
 
