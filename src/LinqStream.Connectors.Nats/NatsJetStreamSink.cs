@@ -83,6 +83,13 @@ public sealed class NatsJetStreamSink<T> : EventSink<T>
     public override async ValueTask OpenAsync(byte[]? committed, CancellationToken cancellationToken)
     {
         long restored = committed is null ? 0 : ReadState(committed);
+        if (_connection is not null)
+        {
+            throw new InvalidOperationException($"{Name} is already open: one job at a time writes through a sink instance.");
+        }
+
+        _pending.Clear();
+        _bytes.ResetWrittenCount();
         _connection = NatsConnections.Connect(_url, _options.Reconnect);
         _js = new NatsJSContext(_connection);
         while (true)
@@ -157,6 +164,7 @@ public sealed class NatsJetStreamSink<T> : EventSink<T>
         {
             await _connection.DisposeAsync().ConfigureAwait(false);
             _connection = null;
+            _js = null;
             _health.Closed($"{_prefix}-{_sequence}");
         }
 

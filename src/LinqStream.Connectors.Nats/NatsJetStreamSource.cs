@@ -76,14 +76,17 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
     public override ValueTask OpenAsync(SourceContext context, byte[]? position, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (_context is not null)
+        if (_connection is not null)
         {
-            throw new InvalidOperationException($"{Name} is already open; a source is opened once.");
+            throw new InvalidOperationException($"{Name} is already open: one query at a time reads a source instance.");
         }
 
         _context = context;
         _health.TimeProvider = context.TimeProvider;
         _last = position is null ? 0 : ReadPosition(position);
+        _end = null;
+        _completed = false;
+        _consumer = null;
         // The connection is made by the first read, which reports and retries a server that is not there yet.
         _connection = NatsConnections.Connect(_url, _options.Reconnect);
         _js = new NatsJSContext(_connection);
@@ -199,6 +202,8 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
 
             await _connection.DisposeAsync().ConfigureAwait(false);
             _connection = null;
+            _js = null;
+            _consumer = null;
             _health.Closed("sequence " + _last);
         }
 

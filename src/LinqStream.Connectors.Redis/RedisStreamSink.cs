@@ -95,6 +95,13 @@ public sealed class RedisStreamSink<T> : EventSink<T>
     public override async ValueTask OpenAsync(byte[]? committed, CancellationToken cancellationToken)
     {
         long restored = committed is null ? 0 : ReadState(committed);
+        if (_connection is not null)
+        {
+            throw new InvalidOperationException($"{Name} is already open: one job at a time writes through a sink instance.");
+        }
+
+        _pending.Clear();
+        _bytes.ResetWrittenCount();
         _connection = await RedisConnections.ConnectAsync(_configuration, _options.Reconnect).ConfigureAwait(false);
         _database = _connection.GetDatabase();
         while (true)
@@ -174,6 +181,7 @@ public sealed class RedisStreamSink<T> : EventSink<T>
         {
             await _connection.DisposeAsync().ConfigureAwait(false);
             _connection = null;
+            _database = null;
             _health.Closed("0-" + _sequence);
         }
 

@@ -71,14 +71,16 @@ public sealed class RedisStreamSource<T> : EventSource<T>
     public override async ValueTask OpenAsync(SourceContext context, byte[]? position, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (_context is not null)
+        if (_connection is not null)
         {
-            throw new InvalidOperationException($"{Name} is already open; a source is opened once.");
+            throw new InvalidOperationException($"{Name} is already open: one query at a time reads a source instance.");
         }
 
         _context = context;
         _health.TimeProvider = context.TimeProvider;
         _last = position is null ? RedisEntryId.Zero : RedisEntryId.FromPosition(position, Name);
+        _end = null;
+        _completed = false;
         // AbortOnConnectFail is off: this returns with the server down, and the first reads report it and retry.
         _connection = await RedisConnections.ConnectAsync(_configuration, _options.Reconnect).ConfigureAwait(false);
         _database = _connection.GetDatabase();
@@ -147,6 +149,7 @@ public sealed class RedisStreamSource<T> : EventSource<T>
             await _connection.CloseAsync(allowCommandsToComplete: false).ConfigureAwait(false);
             await _connection.DisposeAsync().ConfigureAwait(false);
             _connection = null;
+            _database = null;
             _health.Closed(LastId);
         }
 

@@ -18,11 +18,16 @@ internal static class NatsTestData
         var js = new NatsJSContext(connection);
         await js.CreateOrUpdateStreamAsync(new StreamConfig(subject.Replace('.', '_'), [subject]));
         var sequences = new List<ulong>();
-        foreach (var payload in payloads)
+        foreach (var chunk in payloads.Chunk(500))
         {
-            var ack = await js.PublishAsync(subject, payload);
-            ack.EnsureSuccess();
-            sequences.Add(ack.Seq);
+            // In flight together, acknowledged in order.
+            var acks = chunk.Select(payload => js.PublishAsync(subject, payload).AsTask()).ToList();
+            foreach (var ack in acks)
+            {
+                var response = await ack;
+                response.EnsureSuccess();
+                sequences.Add(response.Seq);
+            }
         }
 
         return sequences;
