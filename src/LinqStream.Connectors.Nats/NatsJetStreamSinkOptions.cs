@@ -15,7 +15,7 @@ public sealed record NatsJetStreamSinkOptions
     public string? MessageIdPrefix { get; init; }
 
     /// <summary>Gets how many publishes are in flight at once before the sink waits for their acknowledgements.</summary>
-    /// <value>The default value is 512; valid values are 1 to 100,000.</value>
+    /// <value>The default value is 512; valid values are 1 to 100,000. Every <c>WriteAsync</c> also waits for what it was given.</value>
     public int ChunkSize
     {
         get;

@@ -159,6 +159,9 @@ public sealed class RedisStreamSink<T> : EventSink<T>
                 await FlushAsync(cancellationToken).ConfigureAwait(false);
             }
         }
+
+        // Each batch of results goes out when it is written, so a quiet live query's results are not held back.
+        await FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>

@@ -19,7 +19,7 @@ public sealed record RedisStreamSinkOptions
     } = "data";
 
     /// <summary>Gets how many entries go to the server in one call (one script that runs <c>XADD</c> for each).</summary>
-    /// <value>The default value is 1,024; valid values are 1 to 100,000.</value>
+    /// <value>The default value is 1,024; valid values are 1 to 100,000. Every <c>WriteAsync</c> also sends what it was given.</value>
     public int ChunkSize
     {
         get;
