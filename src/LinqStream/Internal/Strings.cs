@@ -11,10 +11,10 @@ internal static class Strings
         F("The expression '{0}' in '{1}' threw {2}: {3} The query stopped; handle the case inside the expression, or filter the events that cause it before '{1}'.",
           expression, op, inner.GetType().Name, inner.Message);
 
-    public static string OperatorFailedOnEvent(string op, string expression, Exception inner, long start, object? payload) =>
-        F("The expression '{0}' in '{1}' threw {2}: {3} for the event at {4:O} with payload {5}. The query stopped; handle the case inside the expression, " +
+    public static string OperatorFailedOnEvent(string op, string expression, Exception inner, long start, object? payload, string site) =>
+        F("The expression '{0}' in '{1}'{6} threw {2}: {3} for the event at {4:O} with payload {5}. The query stopped; handle the case inside the expression, " +
           "filter the events that cause it before '{1}', or run with QueryOptions.OnError = ErrorPolicy.SkipAndDeadLetter to skip such events into QueryOptions.DeadLetters.",
-          expression, op, inner.GetType().Name, inner.Message, Temporal.Ticks.ToDateTimeOffset(start), Describe(payload));
+          expression, op, inner.GetType().Name, inner.Message, Temporal.Ticks.ToDateTimeOffset(start), Describe(payload), site);
 
     public static string Describe(object? payload)
     {

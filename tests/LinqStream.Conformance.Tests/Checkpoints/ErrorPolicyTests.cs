@@ -7,6 +7,7 @@ namespace LinqStream.Conformance.Tests.Checkpoints;
 /// <summary>A lambda that throws for some events: the query stops naming the event, or skips it into the dead letters, as the user chose.</summary>
 public sealed class ErrorPolicyTests
 {
+
     private sealed class Letters : IDeadLetterSink
     {
         public List<DeadLetter> Items { get; } = [];
@@ -47,14 +48,18 @@ public sealed class ErrorPolicyTests
     {
         var bids = NexmarkData.Get(5_000, TimeSpan.Zero).Bids;
         var first = bids.First(b => b.Price % 7 == 0);
-        var error = await Assert.ThrowsAsync<QueryExecutionException>(() =>
-            QStream.From(bids, b => b.DateTime).WithOptions(new QueryOptions { BatchSize = 256 }).Select(b => 1000 / (b.Price % 7)).ToListAsync());
+        // The query is built on one line with a note of that line, so the test can check the line the error names.
+        var query = QStream.From(bids, b => b.DateTime).WithOptions(new QueryOptions { BatchSize = 256 }).Select(b => 1000 / (b.Price % 7)); int selectLine = Line();
+        var error = await Assert.ThrowsAsync<QueryExecutionException>(() => query.ToListAsync());
         Assert.Contains("DivideByZeroException", error.Message, StringComparison.Ordinal);
         Assert.Contains("1000 /", error.Message, StringComparison.Ordinal);
         Assert.Contains(first.ToString(), error.Message, StringComparison.Ordinal);
         Assert.Contains("ErrorPolicy.SkipAndDeadLetter", error.Message, StringComparison.Ordinal);
+        Assert.Contains("written at ErrorPolicyTests.cs:" + selectLine, error.Message, StringComparison.Ordinal);
         Assert.IsType<DivideByZeroException>(error.InnerException);
     }
+
+    private static int Line([System.Runtime.CompilerServices.CallerLineNumber] int line = 0) => line;
 
     [Fact]
     public async Task SkipAndDeadLetter_InAJob_GoesToTheJobsDeadLetterSink_Once_AcrossACrash()

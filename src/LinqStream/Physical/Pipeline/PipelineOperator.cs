@@ -9,12 +9,14 @@ internal sealed class PipelineOperator<TIn, TOut> : UnaryOperator<TIn, TOut>
     private readonly bool _projects;
     private readonly string _name;
     private readonly string _expression;
+    private readonly string _site;
     private readonly BatchPool<TIn> _inputPool;
     private readonly BatchPool<TOut> _outputPool;
 
-    public PipelineOperator(IStreamObserver<TOut> downstream, QueryContext context, Action<TIn[], ulong[], TOut[]?, int> kernel, bool projects, string name, string expression)
+    public PipelineOperator(IStreamObserver<TOut> downstream, QueryContext context, Action<TIn[], ulong[], TOut[]?, int> kernel, bool projects, string name, string expression, string site = "")
         : base(downstream, context)
     {
+        _site = site;
         _kernel = kernel;
         _projects = projects;
         _name = name;
@@ -113,7 +115,7 @@ internal sealed class PipelineOperator<TIn, TOut> : UnaryOperator<TIn, TOut>
             {
                 if (Context.Options.OnError == ErrorPolicy.Fail)
                 {
-                    FailWith(Internal.Error.OperatorFailedOnEvent(_name, _expression, ex, batch.Start[i], input[0]));
+                    FailWith(Internal.Error.OperatorFailedOnEvent(_name, _expression, ex, batch.Start[i], input[0], _site));
                     return false;
                 }
 
@@ -121,12 +123,12 @@ internal sealed class PipelineOperator<TIn, TOut> : UnaryOperator<TIn, TOut>
                 try
                 {
                     Context.DeadLetters.Write(DeadLetter.Create(
-                        _name, Temporal.Ticks.ToDateTimeOffset(batch.Start[i]).ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+                        _name + _site, Temporal.Ticks.ToDateTimeOffset(batch.Start[i]).ToString("O", System.Globalization.CultureInfo.InvariantCulture),
                         $"'{_expression}' threw {ex.GetType().Name}: {ex.Message}", Internal.Strings.Describe(input[0])));
                 }
                 catch (Exception deadLetterFailure)
                 {
-                    FailWith(Internal.Error.OperatorFailedOnEvent(_name, _expression, deadLetterFailure, batch.Start[i], input[0]));
+                    FailWith(Internal.Error.OperatorFailedOnEvent(_name, _expression, deadLetterFailure, batch.Start[i], input[0], _site));
                     return false;
                 }
 
