@@ -96,6 +96,43 @@ public sealed class ConnectorsDocExamples : IDisposable
         Assert.NotEqual(0, await connection.GetDatabase().StreamLengthAsync("results"));
     }
 
+    [Fact]
+    public async Task ConnectorsPage_Partitions_WithIdleTimeout_GiveWindows()
+    {
+        string redis = SharedServers.Redis;
+        var json = EventSerializer<Bid>.Json(NexmarkJsonContext.Default.Bid);
+        var bids = new NexmarkGenerator(new NexmarkConfig { FirstEventRate = 10_000 }).Bids(4000);
+        await using (var connection = await RedisTestData.ConnectAsync(redis))
+        {
+            for (int i = 0; i < 4; i++)
+            {
+                await connection.GetDatabase().KeyDeleteAsync($"bids-{i}");
+                await RedisTestData.AppendAsync(connection.GetDatabase(), $"bids-{i}", bids.Where((_, n) => n % 4 == i));
+            }
+        }
+
+        var partitions = Enumerable.Range(0, 4)
+            .Select(i => new RedisStreamSource<Bid>(redis, $"bids-{i}", json))
+            .ToArray();
+        var all = QStream.From(partitions, b => b.DateTime, IngressPolicy.Drop, idleTimeout: TimeSpan.FromSeconds(5));
+
+        // The partitions follow their streams for ever: take what the watermark closed within a few seconds.
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+        var windows = new List<Result>();
+        try
+        {
+            await foreach (var window in Query(all).ToAsyncEnumerable(stop.Token))
+            {
+                windows.Add(window);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        Assert.True(windows.Sum(w => w.Bids) > 3000, $"{windows.Sum(w => w.Bids)} bids in closed windows");
+    }
+
     public void Dispose()
     {
         Environment.CurrentDirectory = _previous;
