@@ -24,7 +24,21 @@ internal readonly record struct RedisEntryId(ulong Milliseconds, ulong Sequence)
         return new RedisEntryId(ms, seq);
     }
 
-    public static RedisEntryId Parse(RedisValue value) => Parse((string)value!);
+    /// <summary>Parses an id from its bytes (as the server sends it), without making a string.</summary>
+    public static RedisEntryId Parse(RedisValue value)
+    {
+        ReadOnlyMemory<byte> memory = value;
+        var bytes = memory.Span;
+        int dash = bytes.IndexOf((byte)'-');
+        if (dash > 0
+            && System.Buffers.Text.Utf8Parser.TryParse(bytes[..dash], out ulong ms, out int used) && used == dash
+            && System.Buffers.Text.Utf8Parser.TryParse(bytes[(dash + 1)..], out ulong seq, out used) && used == bytes.Length - dash - 1)
+        {
+            return new RedisEntryId(ms, seq);
+        }
+
+        return Parse((string)value!);
+    }
 
     /// <summary>Reads a position written by <see cref="ToPosition"/>.</summary>
     public static RedisEntryId FromPosition(byte[] position, string source)

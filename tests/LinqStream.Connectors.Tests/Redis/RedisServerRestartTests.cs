@@ -23,6 +23,7 @@ public sealed class RedisServerRestartTests
         source.StatusChanged += (_, status) => statuses.Add(status);
         await source.OpenAsync(SourceDriving.Context(), null, CancellationToken.None);
         var (before, _) = await SourceDriving.ReadAsync(source, 250, bufferSize: 250);
+        string positionAtKill = source.LastId;
 
         server.Kill();
         var buffer = new Bid[100];
@@ -37,8 +38,8 @@ public sealed class RedisServerRestartTests
 
         Assert.Equal(SourceRead.Idle, whileDown);
         Assert.Equal(bids, before.Concat(after));
-        var failure = Assert.Single(statuses, s => s.State == ConnectionState.Reconnecting && s.Attempt == 1);
-        Assert.NotNull(failure.Error);
+        // A loaded machine may see the reconnect fail more than once; each failure is reported with its error.
+        Assert.Contains(statuses, s => s.State == ConnectionState.Reconnecting && s.Attempt == 1 && s.Error is not null && s.Position == positionAtKill);
         Assert.Equal(ConnectionState.Connected, statuses[^1].State);
     }
 
