@@ -50,6 +50,7 @@ public sealed class ServerProcess : IDisposable
         _process.ErrorDataReceived += (_, _) => { };
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
+        StartWatchdog(_process.Id);
         WaitUntilListening();
     }
 
@@ -90,14 +91,35 @@ public sealed class ServerProcess : IDisposable
     public void Dispose()
     {
         Stop(graceful: false);
-        try
+        for (int attempt = 0; attempt < 5 && Directory.Exists(DataDirectory); attempt++)
         {
-            Directory.Delete(DataDirectory, recursive: true);
+            try
+            {
+                Directory.Delete(DataDirectory, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A background thread of the dying server may still be writing a file: try again shortly.
+                Thread.Sleep(50);
+            }
         }
-        catch (IOException)
-        {
-            // A file still held by a dying server: the temp directory is cleaned up by the OS.
-        }
+    }
+
+    /// <summary>
+    /// Kills the server if this test process dies without disposing it (a crashed or killed test host runs no exit handler),
+    /// so no server outlives the tests. It ends with the server when the tests stop it themselves, and checks that the pid is
+    /// still the same program before it kills it.
+    /// </summary>
+    private void StartWatchdog(int serverPid)
+    {
+        string name = Path.GetFileName(_binary);
+        var info = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add(
+            $"while kill -0 {Environment.ProcessId} 2>/dev/null && kill -0 {serverPid} 2>/dev/null; do sleep 1; done; "
+            + $"if ! kill -0 {Environment.ProcessId} 2>/dev/null; then "
+            + $"[ \"$(cat /proc/{serverPid}/comm 2>/dev/null)\" = \"{name}\" ] && kill -9 {serverPid}; sleep 0.2; rm -rf '{DataDirectory}'; fi; exit 0");
+        using var watchdog = Process.Start(info);
     }
 
     private static ServerProcess Start(string name, Func<int, string, string[]> arguments)
@@ -130,6 +152,25 @@ public sealed class ServerProcess : IDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    /// <summary>
+    /// A restarted redis-server listens before it has read its data back (it answers <c>-LOADING</c> meanwhile): it is ready
+    /// when PING gives PONG. nats-server is ready once it listens.
+    /// </summary>
+    private bool IsReady(TcpClient client)
+    {
+        if (!Path.GetFileName(_binary).StartsWith("redis", StringComparison.Ordinal))
+        {
+            return true;
+        }
+
+        var stream = client.GetStream();
+        stream.ReadTimeout = 1000;
+        stream.Write("PING\r\n"u8);
+        var reply = new byte[64];
+        int n = stream.Read(reply);
+        return n >= 5 && reply.AsSpan(0, 5).SequenceEqual("+PONG"u8);
+    }
+
     private void WaitUntilListening()
     {
         var deadline = Stopwatch.StartNew();
@@ -144,12 +185,17 @@ public sealed class ServerProcess : IDisposable
             {
                 using var client = new TcpClient();
                 client.Connect(IPAddress.Loopback, Port);
-                return;
+                if (IsReady(client))
+                {
+                    return;
+                }
             }
-            catch (SocketException)
+            catch (Exception ex) when (ex is SocketException or IOException)
             {
-                Thread.Sleep(20);
+                // Not listening yet.
             }
+
+            Thread.Sleep(20);
         }
 
         throw new InvalidOperationException($"{_binary} did not listen on 127.0.0.1:{Port} within 10 s.");
