@@ -12,6 +12,7 @@ internal static class CliApp
         ExplainCommand.Create(),
         RunCommand.Create(),
         NexmarkCommand.Create(),
+        ProduceCommand.Create(),
     };
 
     /// <summary>Parses <paramref name="args"/> and runs the command; a parse error prints the error and help and exits with <see cref="ExitCodes.Usage"/>.</summary>

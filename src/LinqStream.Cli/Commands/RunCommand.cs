@@ -23,7 +23,29 @@ internal static class RunCommand
     public static Command Create()
     {
         var script = new Argument<FileInfo>("QUERY.csx") { Description = "The C# query script." }.AcceptExistingOnly();
-        var input = new Option<FileInfo>("--input", "-i") { Description = "The input file: JSON lines (one object per line) or CSV with a header line.", Required = true }.AcceptExistingOnly();
+        var input = new Option<FileInfo>("--input", "-i") { Description = "The input file: JSON lines (one object per line) or CSV with a header line." }.AcceptExistingOnly();
+        var source = new Option<string[]>("--source", "-s")
+        {
+            Description = "Instead of a file, read " + SourceUri.Forms + " (one JSON object per message); repeat it for the partitions of one input. "
+                + "Reads what is there now and stops, unless --follow.",
+            Arity = ArgumentArity.OneOrMore,
+        };
+        source.Validators.Add(result =>
+        {
+            foreach (var token in result.Tokens)
+            {
+                if (!SourceUri.TryParse(token.Value, out _, out string reason))
+                {
+                    result.AddError($"--source: {reason}.");
+                }
+            }
+        });
+        var follow = new Option<bool>("--follow") { Description = "With --source: keep reading new messages until Ctrl+C (results come out as the watermark passes)." };
+        var idleTimeout = new Option<TimeSpan?>("--idle-timeout")
+        {
+            Description = "With several --source partitions: a partition with no message for this long stops holding the watermark back (200ms, 5s).",
+            CustomParser = result => Durations.Parse(result, "--idle-timeout"),
+        };
         var format = new Option<string>("--format", "-f") { Description = "jsonl or csv (default: csv for a .csv file, else jsonl)." };
         format.AcceptOnlyFromAmong("jsonl", "csv");
         var time = new Option<string>("--time", "-t")
@@ -41,12 +63,28 @@ internal static class RunCommand
         var strict = new Option<bool>("--strict") { Description = "Stop at the first malformed line, with exit code 4." };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress bar, warnings or summary line; results and errors only." };
 
-        var command = new Command("run", "Run a C# LINQ query script over a JSON-lines or CSV file. " + Contract)
+        var command = new Command("run", "Run a C# LINQ query script over a JSON-lines or CSV file, or over Redis or NATS streams. " + Contract)
         {
-            script, input, format, time, maxDelay, output, deadLetter, strict, quiet,
+            script, input, source, follow, idleTimeout, format, time, maxDelay, output, deadLetter, strict, quiet,
         };
+        command.Validators.Add(result =>
+        {
+            bool hasInput = result.GetResult(input) is not null, hasSource = result.GetResult(source) is not null;
+            if (hasInput == hasSource)
+            {
+                result.AddError("Give the input with --input FILE or --source URI (not both).");
+            }
+        });
         command.SetAction((parse, cancellationToken) =>
         {
+            if (parse.GetValue(source) is { Length: > 0 } uris)
+            {
+                var sources = uris.Select(u => SourceUri.TryParse(u, out var parsed, out _) ? parsed! : throw new InvalidOperationException(u)).ToArray();
+                return RunSourcesAsync(
+                    parse.GetResult(script)!.Tokens[0].Value, sources, parse.GetValue(time)!, parse.GetValue(maxDelay), parse.GetValue(follow), parse.GetValue(idleTimeout),
+                    parse.GetValue(strict), parse.GetValue(output)?.FullName, parse.GetValue(deadLetter)?.FullName, parse.GetValue(quiet), cancellationToken);
+            }
+
             var file = parse.GetValue(input)!;
             string? formatName = parse.GetValue(format);
             var inputFormat = (formatName ?? (file.Extension.Equals(".csv", StringComparison.OrdinalIgnoreCase) ? "csv" : "jsonl")) == "csv" ? InputFormat.Csv : InputFormat.Jsonl;
@@ -108,6 +146,53 @@ internal static class RunCommand
             string where = outPath is null ? "" : $" (written to {outPath})";
             Console.Out.WriteLine(
                 $"run: {Format.Count(file.Lines)} lines, {Format.Count(file.Events)} events{dead}{late}, {Format.Count(results)} results{where} in {Format.Seconds(stopwatch.Elapsed)}");
+        }
+
+        return ExitCodes.Ok;
+    }
+
+    private static async Task<int> RunSourcesAsync(
+        string scriptPath, SourceUri[] sources, string timeField, TimeSpan maxDelay, bool follow, TimeSpan? idleTimeout, bool strict, string? outPath, string? deadLetterPath, bool quiet, CancellationToken cancellationToken)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        var script = QueryScript.Load(scriptPath);
+        if (!ReportDiagnostics(script, quiet))
+        {
+            return ExitCodes.BadQuery;
+        }
+
+        using var deadLetters = new MessageDeadLetters(Console.Error, deadLetterPath, strict);
+        var messages = new MessageInput(sources, timeField, maxDelay, follow, idleTimeout, deadLetters);
+        var statistics = new IngressStatistics();
+        object? query;
+        try
+        {
+            query = await script.RunAsync(new RunGlobals(messages, statistics), cancellationToken).ConfigureAwait(false);
+            if (QueryRunner.ResultType(query) is null)
+            {
+                throw NotAQuery(scriptPath, query);
+            }
+        }
+        catch (Exception ex)
+        {
+            return ReportFailure(script, ex);
+        }
+
+        using IResultSink sink = outPath is null ? new TableSink(AnsiConsole.Console) : new JsonLinesSink(outPath);
+        var (results, error) = await QueryRunner.RunLiveAsync(query!, sink, cancellationToken).ConfigureAwait(false);
+        sink.Complete(results);
+        if (error is not null)
+        {
+            return ReportFailure(script, error);
+        }
+
+        if (!quiet)
+        {
+            string dead = deadLetters.Count == 0 ? "" : $", {Format.Count(deadLetters.Count)} malformed" + (deadLetterPath is null ? "" : $" (in {deadLetterPath})");
+            string late = statistics.Dropped == 0 ? "" : $", {Format.Count(statistics.Dropped)} dropped as late";
+            string where = outPath is null ? "" : $" (written to {outPath})";
+            Console.Out.WriteLine(
+                $"run: {Format.Count(messages.Events)} events from {string.Join(", ", sources.Select(s => s.Text))}{dead}{late}, {Format.Count(results)} results{where} in {Format.Seconds(stopwatch.Elapsed)}");
         }
 
         return ExitCodes.Ok;

@@ -11,6 +11,7 @@ namespace LinqStream.Cli.Scripting;
 public sealed class RunGlobals
 {
     private readonly InputFile? _file;
+    private readonly MessageInput? _messages;
     private readonly IngressStatistics _statistics;
     private readonly string _timeField;
     private readonly Dictionary<Type, object> _streams = [];
@@ -22,11 +23,23 @@ public sealed class RunGlobals
         _timeField = file?.Options.TimeField ?? timeField;
     }
 
+    internal RunGlobals(MessageInput messages, IngressStatistics statistics)
+    {
+        _messages = messages;
+        _statistics = statistics;
+        _timeField = messages.TimeField;
+    }
+
     /// <summary>Gets the input file as a stream of rows whose schema is inferred from the file; each row's event time is <see cref="Row.Time"/>.</summary>
     /// <remarks>Named in lower case, as a script's variable would be: <c>from r in input where r.Long("price") &gt; 100 select r</c>.</remarks>
     [SuppressMessage("Style", "IDE1006:Naming Styles", Justification = "The script contract names it 'input', like a variable.")]
     public IQStream<Row> input => (IQStream<Row>)Stream(typeof(Row), () =>
     {
+        if (_messages is not null)
+        {
+            return _messages.Rows(Policy());
+        }
+
         var parser = _file?.InferRowParser();
         IEnumerable<Row> rows = _file is null || parser is null ? [] : _file.Records(parser);
         return QStream.From(rows, r => r.Time, Policy(), "input");
@@ -37,12 +50,17 @@ public sealed class RunGlobals
     /// <returns>The stream; its event time is <typeparamref name="T"/>'s property named by <c>--time</c> (a DateTime, DateTimeOffset or long of Unix milliseconds).</returns>
     public IQStream<T> InputAs<T>() => (IQStream<T>)Stream(typeof(T), () =>
     {
+        if (_messages is not null)
+        {
+            return _messages.As<T>(Policy());
+        }
+
         var time = TypedParser<T>.TimeSelector(_timeField);
         IEnumerable<T> records = _file is null ? [] : _file.Records(new TypedParser<T>(_file.CsvHeader(), time.Compile()));
         return QStream.From(records, time, Policy(), "input");
     });
 
-    private IngressPolicy Policy() => _file?.Policy(_statistics) ?? IngressPolicy.Throw.WithStatistics(_statistics);
+    private IngressPolicy Policy() => _messages?.Policy(_statistics) ?? _file?.Policy(_statistics) ?? IngressPolicy.Throw.WithStatistics(_statistics);
 
     private object Stream(Type type, Func<object> create)
     {

@@ -8,14 +8,16 @@ namespace LinqStream.Cli.Tests.Docs;
 /// </summary>
 public sealed partial class DocsCodeBlocksTests
 {
-    public static TheoryData<string> Pages() => ["README.md", "docs/queries.md", "docs/semantics.md", "docs/cli.md", "docs/checkpoints.md"];
+    public static TheoryData<string> Pages() => ["README.md", "docs/queries.md", "docs/semantics.md", "docs/cli.md", "docs/checkpoints.md", "docs/connectors.md"];
 
     [Theory]
     [MemberData(nameof(Pages))]
     public void EveryCSharpLineOfThePage_AppearsInACompiledExample(string page)
     {
         string root = RepositoryRoot();
+        // The connector examples need live servers, so they run with the connector tests.
         var tested = Directory.EnumerateFiles(Path.Combine(root, "tests", "LinqStream.Cli.Tests", "Docs"), "*.cs")
+            .Concat(Directory.EnumerateFiles(Path.Combine(root, "tests", "LinqStream.Connectors.Tests", "Docs"), "*.cs"))
             .SelectMany(File.ReadAllLines).Select(Normalize).ToHashSet(StringComparer.Ordinal);
 
         var blocks = CSharpBlock().Matches(File.ReadAllText(Path.Combine(root, page))).Select(m => m.Groups["code"].Value).ToList();

@@ -46,10 +46,13 @@ public class Q5HotItems : NexmarkQuery<HotItem>
     [Benchmark(OperationsPerInvoke = Events)]
     public long HandWrittenLoop() => CountHandWritten();
 
-    public override IQStream<HotItem> LinqStream(NexmarkInput input)
+    public override IQStream<HotItem> LinqStream(NexmarkInput input) => Query(NexmarkStreams.Bids(NexmarkStreams.Events(input)));
+
+    /// <summary>q5 over a stream of bids (also read from Redis in <c>RedisNexmark</c>).</summary>
+    public static IQStream<HotItem> Query(IQStream<Bid> bids)
     {
         var counts =
-            from b in NexmarkStreams.Bids(NexmarkStreams.Events(input)).HoppingWindow(Size, Hop)
+            from b in bids.HoppingWindow(Size, Hop)
             group b by b.Auction into g
             select new AuctionCount(g.Key, g.Count(), g.Window.StartTicks, g.Window.EndTicks);
         var maxima = counts

@@ -40,9 +40,11 @@ public class Q7HighestBid : NexmarkQuery<HighestBid>
     [Benchmark(OperationsPerInvoke = Events)]
     public long HandWrittenLoop() => CountHandWritten();
 
-    public override IQStream<HighestBid> LinqStream(NexmarkInput input)
+    public override IQStream<HighestBid> LinqStream(NexmarkInput input) => Query(NexmarkStreams.Bids(NexmarkStreams.Events(input)));
+
+    /// <summary>q7 over a stream of bids (also read from Redis in <c>RedisNexmark</c>).</summary>
+    public static IQStream<HighestBid> Query(IQStream<Bid> bids)
     {
-        var bids = NexmarkStreams.Bids(NexmarkStreams.Events(input));
         var maxima = bids
             .TumblingWindow(Size)
             .Select(w => new WindowPrice(w.Window.StartTicks, w.Max(b => b.Price)));

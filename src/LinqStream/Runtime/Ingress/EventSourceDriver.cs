@@ -22,6 +22,7 @@ internal sealed class EventSourceDriver<T> : SourceDriver
     private readonly Channel<Chunk> _chunks;
     private readonly CancellationTokenSource _cancellation = new();
     private readonly DeadLetterCollector _collector = new();
+    private readonly IdlePartition? _idle;
     private byte[]? _position;
     private long _read;
     private Task? _pump;
@@ -35,6 +36,7 @@ internal sealed class EventSourceDriver<T> : SourceDriver
         _context = context;
         _name = name;
         _chunks = Channel.CreateBounded<Chunk>(new BoundedChannelOptions(QueuedChunks) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
+        _idle = (source as PartitionSource<T>)?.Group.Join(context, this);
     }
 
     public override long EventsRead => _read;
@@ -47,7 +49,11 @@ internal sealed class EventSourceDriver<T> : SourceDriver
 
     public override string CheckpointName => "EventSource";
 
-    public override void Start() => _pump = Task.Run(PumpAsync);
+    public override void Start()
+    {
+        _idle?.Started();
+        _pump = Task.Run(PumpAsync);
+    }
 
     public override bool TryStep()
     {
@@ -61,7 +67,7 @@ internal sealed class EventSourceDriver<T> : SourceDriver
             var completion = _chunks.Reader.Completion;
             if (!completion.IsCompleted)
             {
-                return false;
+                return AdvanceIdle();
             }
 
             IsCompleted = true;
@@ -103,6 +109,7 @@ internal sealed class EventSourceDriver<T> : SourceDriver
             return true;
         }
 
+        _idle?.SawData();
         var batch = _pool.Rent();
         Array.Copy(chunk.Items, batch.Payload, chunk.Count);
         int count = chunk.Count;
@@ -132,7 +139,17 @@ internal sealed class EventSourceDriver<T> : SourceDriver
         return true;
     }
 
-    public override Task WaitForDataAsync(CancellationToken cancellationToken) => _chunks.Reader.WaitToReadAsync(cancellationToken).AsTask();
+    public override Task WaitForDataAsync(CancellationToken cancellationToken)
+    {
+        var data = _chunks.Reader.WaitToReadAsync(cancellationToken).AsTask();
+        if (_idle is null || data.IsCompleted || _idle.IsIdle)
+        {
+            return data;
+        }
+
+        // A partition that is about to become idle must wake the runner then, so the other partitions' watermark can move on.
+        return Task.WhenAny(data, Task.Delay(_idle.UntilIdle, _idle.Time, cancellationToken));
+    }
 
     public override void WriteState(BinaryWriter writer)
     {
@@ -167,6 +184,19 @@ internal sealed class EventSourceDriver<T> : SourceDriver
         {
             Release(chunk);
         }
+    }
+
+    /// <summary>An idle partition moves its watermark up to the active partitions' lowest, so it does not hold the query back.</summary>
+    private bool AdvanceIdle()
+    {
+        if (_idle?.IdleWatermark() is not { } watermark || watermark <= _orderer.Watermark)
+        {
+            return false;
+        }
+
+        _orderer.AdvanceTo(watermark);
+        Watermark = _orderer.Watermark;
+        return true;
     }
 
     private static void Release(Chunk chunk) => ArrayPool<T>.Shared.Return(chunk.Items, RuntimeHelpers.IsReferenceOrContainsReferences<T>());

@@ -1,0 +1,194 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using BenchmarkDotNet.Attributes;
+using LinqStream.Benchmarks.Scenarios.Nexmark;
+using LinqStream.Testing.Nexmark;
+using StackExchange.Redis;
+
+namespace LinqStream.Benchmarks.Scenarios.Connectors;
+
+/// <summary>JSON for the results written back to Redis.</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(HotItem))]
+[JsonSerializable(typeof(HighestBid))]
+public sealed partial class ResultJsonContext : JsonSerializerContext;
+
+/// <summary>
+/// NEXMark q0, q5 and q7 read from a Redis stream of JSON bids and written back to another stream, end to end, next to the same
+/// query over the same bids in memory.
+/// </summary>
+/// <remarks>
+/// <para><c>FromRedisToRedis</c> runs a job: <see cref="RedisStreamSource{T}"/> (<c>XREAD COUNT 4096</c>, System.Text.Json with a
+/// source-generated context) → the query → <see cref="RedisStreamSink{T}"/> (results as JSON, 1,024 entries per script call, ids
+/// <c>0-n</c>). The output stream is deleted before each operation, so every operation writes all its results. <c>InMemory</c>
+/// runs the same query over the same bids as an array (the engine alone, no decoding).</para>
+/// <para>The server is the one in <c>LINQSTREAM_REDIS</c> (<c>.ci/servers.sh</c>) or a redis-server this process starts. After the
+/// run, the CPU time of this process and of redis-server over the measured operations is printed (<c>// CPU:</c> lines of the log),
+/// which gives events per second per core.</para>
+/// </remarks>
+[MemoryDiagnoser]
+public class RedisNexmark
+{
+    /// <summary>Bids per operation: 20 s of event time at 50,000 bids/s (two 10 s windows for q7, ten 2 s hops for q5).</summary>
+    public const int Bids = 1_000_000;
+
+    private const string InputStream = "bench:bids";
+    private const string OutputStream = "bench:results";
+    private static readonly EventSerializer<Bid> s_bidJson = EventSerializer<Bid>.Json(NexmarkJsonContext.Default.Bid);
+
+    private Process? _server;
+    private string _redis = "";
+    private ConnectionMultiplexer? _connection;
+    private Bid[] _bids = [];
+    private int _redisPid;
+    private TimeSpan _clientCpu;
+    private TimeSpan _serverCpu;
+    private long _events;
+    private TimeSpan _cpuAtStart;
+    private TimeSpan _serverCpuAtStart;
+
+    [Params("q0", "q5", "q7")]
+    public string Query { get; set; } = "q0";
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _redis = Environment.GetEnvironmentVariable("LINQSTREAM_REDIS") is { Length: > 0 } configured ? configured : StartServer();
+        _connection = ConnectionMultiplexer.Connect(_redis + ",allowAdmin=true"); // INFO gives redis-server's pid, for its CPU time
+        var database = _connection.GetDatabase();
+        var info = _connection.GetServer(_connection.GetEndPoints()[0]).Info("server").SelectMany(g => g).First(p => p.Key == "process_id");
+        _redisPid = int.Parse(info.Value, CultureInfo.InvariantCulture);
+        _bids = new NexmarkGenerator(new NexmarkConfig { FirstEventRate = 50_000 * 50 / 46 }).Bids(Bids);
+        if (database.StreamLength(InputStream) != Bids)
+        {
+            database.KeyDelete(InputStream);
+            Fill(database);
+        }
+
+        // The answer first: the job's output must be the in-memory query's.
+        long expected = RunInMemory();
+        long written = RunFromRedis();
+        if (written != expected || written == 0)
+        {
+            throw new InvalidOperationException($"{Query}: the Redis job wrote {written} results, the in-memory query gives {expected}.");
+        }
+    }
+
+    [IterationSetup(Target = nameof(FromRedisToRedis))]
+    public void StartCpu()
+    {
+        _connection!.GetDatabase().KeyDelete(OutputStream);
+        _cpuAtStart = Process.GetCurrentProcess().TotalProcessorTime;
+        _serverCpuAtStart = ServerCpu();
+    }
+
+    [IterationCleanup(Target = nameof(FromRedisToRedis))]
+    public void StopCpu()
+    {
+        _clientCpu += Process.GetCurrentProcess().TotalProcessorTime - _cpuAtStart;
+        _serverCpu += ServerCpu() - _serverCpuAtStart;
+        _events += Bids;
+    }
+
+    [Benchmark(Baseline = true, OperationsPerInvoke = Bids)]
+    public long InMemory() => RunInMemory();
+
+    [Benchmark(OperationsPerInvoke = Bids)]
+    public long FromRedisToRedis() => RunFromRedis();
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        if (_events > 0)
+        {
+            double cpu = (_clientCpu + _serverCpu).TotalSeconds;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"// CPU: {Query} FromRedisToRedis: {_events:N0} events, client {_clientCpu.TotalSeconds:0.00} s + redis-server {_serverCpu.TotalSeconds:0.00} s CPU = {_events / cpu:N0} events per CPU-second (per core)"));
+        }
+
+        _connection?.Dispose();
+        if (_server is not null)
+        {
+            _server.Kill();
+            _server.WaitForExit();
+            _server.Dispose();
+        }
+    }
+
+    private long RunInMemory() => Query switch
+    {
+        "q0" => Count(QStream.From(_bids, b => b.DateTime).Select(b => b)),
+        "q5" => Count(Q5HotItems.Query(QStream.From(_bids, b => b.DateTime))),
+        _ => Count(Q7HighestBid.Query(QStream.From(_bids, b => b.DateTime))),
+    };
+
+    private long RunFromRedis()
+    {
+        var source = new RedisStreamSource<Bid>(_redis, InputStream, s_bidJson, new RedisStreamSourceOptions { StopAtEnd = true });
+        var bids = QStream.From(source, b => b.DateTime);
+        return Query switch
+        {
+            "q0" => Job(bids.Select(b => b), s_bidJson),
+            "q5" => Job(Q5HotItems.Query(bids), EventSerializer<HotItem>.Json(ResultJsonContext.Default.HotItem)),
+            _ => Job(Q7HighestBid.Query(bids), EventSerializer<HighestBid>.Json(ResultJsonContext.Default.HighestBid)),
+        };
+    }
+
+    private long Job<T>(IQStream<T> query, EventSerializer<T> json)
+    {
+        _connection!.GetDatabase().KeyDelete(OutputStream);
+        var job = query.WithOptions(new QueryOptions { Strict = true }).ToJob(new RedisStreamSink<T>(_redis, OutputStream, json));
+        try
+        {
+            return job.RunAsync().GetAwaiter().GetResult().Results;
+        }
+        finally
+        {
+            job.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+    }
+
+    private static long Count<T>(IQStream<T> query)
+    {
+        long n = 0;
+        query.WithOptions(new QueryOptions { Strict = true }).Subscribe(_ => n++).Dispose();
+        return n;
+    }
+
+    private void Fill(IDatabase database)
+    {
+        const string Append = "for i = 1, #ARGV do redis.call('XADD', KEYS[1], '*', 'data', ARGV[i]) end return #ARGV";
+        RedisKey[] keys = [InputStream];
+        foreach (var chunk in _bids.Chunk(2000))
+        {
+            database.ScriptEvaluate(Append, keys, [.. chunk.Select(b => (RedisValue)JsonSerializer.SerializeToUtf8Bytes(b, NexmarkJsonContext.Default.Bid))]);
+        }
+    }
+
+    /// <summary>redis-server's user + system CPU time, from /proc (Linux).</summary>
+    private TimeSpan ServerCpu()
+    {
+        var fields = File.ReadAllText($"/proc/{_redisPid}/stat").Split(')')[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        long ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        return TimeSpan.FromSeconds(ticks / 100.0); // USER_HZ is 100 on Linux
+    }
+
+    private string StartServer()
+    {
+        var directory = Directory.CreateTempSubdirectory("linqstream-bench-redis-").FullName;
+        int port = 20000 + Random.Shared.Next(20000);
+        var start = new ProcessStartInfo("redis-server") { UseShellExecute = false, RedirectStandardOutput = true };
+        foreach (var argument in new[] { "--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", directory, "--save", "", "--appendonly", "no" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        _server = Process.Start(start) ?? throw new InvalidOperationException("Could not start redis-server (apt-get install redis-server, or set LINQSTREAM_REDIS).");
+        _server.OutputDataReceived += (_, _) => { };
+        _server.BeginOutputReadLine();
+        Thread.Sleep(300);
+        return $"127.0.0.1:{port}";
+    }
+}

@@ -1,0 +1,307 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Text;
+using LinqStream.Connectors;
+using LinqStream.Connectors.Nats;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using NATS.Client.JetStream.Models;
+
+namespace LinqStream;
+
+/// <summary>
+/// Publishes a job's results to a NATS JetStream subject, exactly once across restores: the n-th result carries the header
+/// <c>Nats-Msg-Id: prefix-n</c> and the checkpoint keeps n, so a restored job skips what the last message on the subject
+/// shows was written, and the server's duplicate window drops any publish that is retried.
+/// </summary>
+/// <typeparam name="T">The result type.</typeparam>
+/// <remarks>
+/// <para>The subject belongs to the sink: opening it reads the last message's id to learn how far an earlier run got. A fresh
+/// job (no checkpoint) over a subject that already holds its output skips those messages, as a restore would; to start a new
+/// output, purge the subject or use another.</para>
+/// <para>Up to <see cref="NatsJetStreamSinkOptions.ChunkSize"/> publishes are in flight at once; each chunk's acknowledgements
+/// are awaited, and a chunk that failed is published again (the ids make that harmless). Exactly-once needs a deterministic
+/// query (event time, no processing time).</para>
+/// </remarks>
+public sealed class NatsJetStreamSink<T> : EventSink<T>
+{
+    private const byte StateFormat = 2;
+    private const string MessageIdHeader = "Nats-Msg-Id";
+    private readonly string _url;
+    private readonly string _subject;
+    private readonly string _stream;
+    private readonly string _prefix;
+    private readonly EventSerializer<T> _serializer;
+    private readonly NatsJetStreamSinkOptions _options;
+    private readonly ConnectorHealth _health;
+    private readonly ArrayBufferWriter<byte> _bytes = new(64 * 1024);
+    private readonly List<(long Sequence, int Start, int Length)> _pending = [];
+    private readonly List<Task<PubAckResponse>> _acks = [];
+    private NatsConnection? _connection;
+    private NatsJSContext? _js;
+    private long _sequence;
+    private long _existing;
+
+    /// <summary>Initializes a new instance of the <see cref="NatsJetStreamSink{T}"/> class.</summary>
+    /// <param name="url">The server, for example <c>nats://127.0.0.1:4222</c>.</param>
+    /// <param name="subject">The subject to publish to.</param>
+    /// <param name="serializer">Encodes a result into the message payload.</param>
+    /// <param name="options">The settings, or <see langword="null"/> for <see cref="NatsJetStreamSinkOptions.Default"/>.</param>
+    public NatsJetStreamSink(string url, string subject, EventSerializer<T> serializer, NatsJetStreamSinkOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(url);
+        ArgumentException.ThrowIfNullOrWhiteSpace(subject);
+        ArgumentNullException.ThrowIfNull(serializer);
+        _url = url;
+        _subject = subject;
+        _serializer = serializer;
+        _options = options ?? NatsJetStreamSinkOptions.Default;
+        _stream = _options.Stream ?? NatsConnections.DefaultStreamName(subject);
+        _prefix = _options.MessageIdPrefix ?? subject;
+        Name = NatsConnections.Name(url, subject);
+        _health = new ConnectorHealth(Name, _options.Reconnect, status => StatusChanged?.Invoke(this, status));
+    }
+
+    /// <summary>Raised on every change of the connection state, with the error while reconnecting.</summary>
+    public event EventHandler<ConnectionStatus>? StatusChanged;
+
+    /// <inheritdoc/>
+    public override string Name { get; }
+
+    /// <inheritdoc/>
+    /// <value>Always <see langword="true"/>: a restored job neither repeats nor loses messages.</value>
+    public override bool IsTransactional => true;
+
+    /// <summary>Gets the current connection state.</summary>
+    public ConnectionStatus Status => _health.Status;
+
+    /// <summary>Gets the number of results the job has produced so far (the last message id is <c>prefix-</c>this number).</summary>
+    public long Sequence => _sequence;
+
+    /// <inheritdoc/>
+    public override async ValueTask OpenAsync(byte[]? committed, CancellationToken cancellationToken)
+    {
+        long restored = committed is null ? 0 : ReadState(committed);
+        if (_connection is not null)
+        {
+            throw new InvalidOperationException($"{Name} is already open: one job at a time writes through a sink instance.");
+        }
+
+        _pending.Clear();
+        _bytes.ResetWrittenCount();
+        _connection = NatsConnections.Connect(_url, _options.Reconnect);
+        _js = new NatsJSContext(_connection);
+        while (true)
+        {
+            try
+            {
+                await NatsConnections.EnsureConnectedAsync(_connection).ConfigureAwait(false);
+                await NatsConnections.EnsureStreamAsync(_js, _stream, _subject, cancellationToken).ConfigureAwait(false);
+                long last = await ReadLastWrittenAsync(_js, cancellationToken).ConfigureAwait(false);
+                if (last < restored)
+                {
+                    throw new InvalidOperationException(
+                        $"{Name} ends at message {_prefix}-{last}, but the checkpoint committed {restored} messages: the stream lost committed output (was it purged, or did the server lose its data?).");
+                }
+
+                _existing = last;
+                _sequence = restored;
+                _health.Connected($"{_prefix}-{last}");
+                return;
+            }
+            catch (Exception ex) when (NatsConnections.IsTransient(ex) && !cancellationToken.IsCancellationRequested)
+            {
+                await _health.FailedAsync(ex, "open", cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public override async ValueTask WriteAsync(ReadOnlyMemory<T> results, CancellationToken cancellationToken)
+    {
+        if (_js is null)
+        {
+            throw new InvalidOperationException($"{Name} is not open; call OpenAsync first.");
+        }
+
+        for (int i = 0; i < results.Length; i++)
+        {
+            _sequence++;
+            if (_sequence <= _existing)
+            {
+                // Published by the run before the restore; the same query over the same input gives the same result here.
+                continue;
+            }
+
+            int start = _bytes.WrittenCount;
+            _serializer.Serialize(results.Span[i], _bytes);
+            _pending.Add((_sequence, start, _bytes.WrittenCount - start));
+            if (_pending.Count >= _options.ChunkSize)
+            {
+                await FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        // Each batch of results goes out when it is written, so a quiet live query's results are not held back.
+        await FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public override async ValueTask<byte[]> PrepareCommitAsync(long checkpointId, CancellationToken cancellationToken)
+    {
+        await FlushAsync(cancellationToken).ConfigureAwait(false);
+        var state = new byte[9];
+        state[0] = StateFormat;
+        BinaryPrimitives.WriteInt64LittleEndian(state.AsSpan(1), _sequence);
+        return state;
+    }
+
+    /// <inheritdoc/>
+    public override ValueTask CompleteAsync(CancellationToken cancellationToken) => FlushAsync(cancellationToken);
+
+    /// <inheritdoc/>
+    public override async ValueTask DisposeAsync()
+    {
+        if (_connection is not null)
+        {
+            await _connection.DisposeAsync().ConfigureAwait(false);
+            _connection = null;
+            _js = null;
+            _health.Closed($"{_prefix}-{_sequence}");
+        }
+
+        await base.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private async ValueTask FlushAsync(CancellationToken cancellationToken)
+    {
+        if (_pending.Count == 0)
+        {
+            return;
+        }
+
+        var js = _js ?? throw new InvalidOperationException($"{Name} is not open; call OpenAsync first.");
+        while (true)
+        {
+            try
+            {
+                await PublishPendingAsync(js, cancellationToken).ConfigureAwait(false);
+                _health.Connected($"{_prefix}-{_pending[^1].Sequence}");
+                break;
+            }
+            catch (Exception ex) when (NatsConnections.IsTransient(ex) && !cancellationToken.IsCancellationRequested)
+            {
+                // Every message carries its id: publishing the chunk again only adds what the server did not store.
+                await _health.FailedAsync(ex, $"{_prefix}-{_pending[0].Sequence}", cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        _pending.Clear();
+        _bytes.ResetWrittenCount();
+    }
+
+    private async ValueTask PublishPendingAsync(NatsJSContext js, CancellationToken cancellationToken)
+    {
+        await NatsConnections.EnsureConnectedAsync(_connection!).ConfigureAwait(false);
+        var memory = _bytes.WrittenMemory;
+        _acks.Clear();
+        try
+        {
+            foreach (var (sequence, start, length) in _pending)
+            {
+                var id = string.Create(CultureInfo.InvariantCulture, $"{_prefix}-{sequence}");
+                var headers = new NatsHeaders { [MessageIdHeader] = id };
+                _acks.Add(js.PublishAsync(_subject, memory.Slice(start, length), headers: headers, cancellationToken: cancellationToken).AsTask());
+            }
+
+            Exception? failure = null;
+            for (int i = 0; i < _acks.Count; i++)
+            {
+                try
+                {
+                    var ack = await _acks[i].ConfigureAwait(false);
+                    ack.EnsureSuccess();
+                }
+                catch (Exception ex) when (failure is null)
+                {
+                    failure = ex;
+                }
+                catch (Exception)
+                {
+                    // The first failure is reported; the others are the same outage.
+                }
+            }
+
+            if (failure is not null)
+            {
+                if (failure is NatsJSApiException api && !NatsConnections.IsTransient(api))
+                {
+                    throw new InvalidOperationException($"{Name} refused messages {_prefix}-{_pending[0].Sequence} to {_prefix}-{_pending[^1].Sequence}: {api.Error.Description} ({api.Error.ErrCode}).", api);
+                }
+
+                throw failure;
+            }
+        }
+        finally
+        {
+            _acks.Clear();
+        }
+    }
+
+    private async ValueTask<long> ReadLastWrittenAsync(NatsJSContext js, CancellationToken cancellationToken)
+    {
+        var stream = await js.GetStreamAsync(_stream, cancellationToken: cancellationToken).ConfigureAwait(false);
+        StreamMsgGetResponse last;
+        try
+        {
+            last = await stream.GetAsync(new StreamMsgGetRequest { LastBySubj = _subject }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NatsJSApiException ex) when (ex.Error.Code == 404)
+        {
+            return 0;
+        }
+
+        var id = MessageId(last.Message.Hdrs);
+        var expected = _prefix + "-";
+        if (id is null || !id.StartsWith(expected, StringComparison.Ordinal)
+            || !long.TryParse(id.AsSpan(expected.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var sequence))
+        {
+            throw new InvalidOperationException(
+                $"{Name} holds message {last.Message.Seq} with id '{id}', which this sink did not write (its ids are '{_prefix}-1', '{_prefix}-2', ...). Publish the results to a new subject, or purge this one.");
+        }
+
+        return sequence;
+    }
+
+    /// <summary>Finds <c>Nats-Msg-Id</c> in a stored message's headers (base64 of <c>NATS/1.0\r\nName: value\r\n...</c>).</summary>
+    private static string? MessageId(string? base64Headers)
+    {
+        if (string.IsNullOrEmpty(base64Headers))
+        {
+            return null;
+        }
+
+        var text = Encoding.UTF8.GetString(Convert.FromBase64String(base64Headers));
+        foreach (var line in text.Split("\r\n"))
+        {
+            int colon = line.IndexOf(':', StringComparison.Ordinal);
+            if (colon > 0 && line.AsSpan(0, colon).Trim().Equals(MessageIdHeader, StringComparison.OrdinalIgnoreCase))
+            {
+                return line[(colon + 1)..].Trim();
+            }
+        }
+
+        return null;
+    }
+
+    private long ReadState(byte[] committed)
+    {
+        if (committed.Length != 9 || committed[0] != StateFormat)
+        {
+            throw new ArgumentException($"The committed state ({committed.Length} bytes) was not written by a JetStream sink, so it cannot restore {Name}.", nameof(committed));
+        }
+
+        return BinaryPrimitives.ReadInt64LittleEndian(committed.AsSpan(1));
+    }
+}

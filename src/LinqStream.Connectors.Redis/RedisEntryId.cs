@@ -1,0 +1,78 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using StackExchange.Redis;
+
+namespace LinqStream.Connectors.Redis;
+
+/// <summary>A Redis stream entry id, <c>milliseconds-sequence</c>, ordered as Redis orders them.</summary>
+internal readonly record struct RedisEntryId(ulong Milliseconds, ulong Sequence) : IComparable<RedisEntryId>
+{
+    private const byte PositionFormat = 1;
+
+    public static RedisEntryId Zero => default;
+
+    public static RedisEntryId Parse(string text)
+    {
+        int dash = text.IndexOf('-', StringComparison.Ordinal);
+        if (dash <= 0
+            || !ulong.TryParse(text.AsSpan(0, dash), NumberStyles.None, CultureInfo.InvariantCulture, out var ms)
+            || !ulong.TryParse(text.AsSpan(dash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var seq))
+        {
+            throw new FormatException($"'{text}' is not a Redis stream entry id (milliseconds-sequence).");
+        }
+
+        return new RedisEntryId(ms, seq);
+    }
+
+    /// <summary>Parses an id from its bytes (as the server sends it), without making a string.</summary>
+    public static RedisEntryId Parse(RedisValue value)
+    {
+        ReadOnlyMemory<byte> memory = value;
+        var bytes = memory.Span;
+        int dash = bytes.IndexOf((byte)'-');
+        if (dash > 0
+            && System.Buffers.Text.Utf8Parser.TryParse(bytes[..dash], out ulong ms, out int used) && used == dash
+            && System.Buffers.Text.Utf8Parser.TryParse(bytes[(dash + 1)..], out ulong seq, out used) && used == bytes.Length - dash - 1)
+        {
+            return new RedisEntryId(ms, seq);
+        }
+
+        return Parse((string)value!);
+    }
+
+    /// <summary>Reads a position written by <see cref="ToPosition"/>.</summary>
+    public static RedisEntryId FromPosition(byte[] position, string source)
+    {
+        if (position.Length != 17 || position[0] != PositionFormat)
+        {
+            throw new ArgumentException($"The position ({position.Length} bytes) is not a Redis stream position of {source}; was the checkpoint written for another source?", nameof(position));
+        }
+
+        return new RedisEntryId(BinaryPrimitives.ReadUInt64LittleEndian(position.AsSpan(1)), BinaryPrimitives.ReadUInt64LittleEndian(position.AsSpan(9)));
+    }
+
+    public byte[] ToPosition()
+    {
+        var bytes = new byte[17];
+        bytes[0] = PositionFormat;
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(1), Milliseconds);
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(9), Sequence);
+        return bytes;
+    }
+
+    public int CompareTo(RedisEntryId other)
+    {
+        int c = Milliseconds.CompareTo(other.Milliseconds);
+        return c != 0 ? c : Sequence.CompareTo(other.Sequence);
+    }
+
+    public static bool operator <(RedisEntryId left, RedisEntryId right) => left.CompareTo(right) < 0;
+
+    public static bool operator >(RedisEntryId left, RedisEntryId right) => left.CompareTo(right) > 0;
+
+    public static bool operator <=(RedisEntryId left, RedisEntryId right) => left.CompareTo(right) <= 0;
+
+    public static bool operator >=(RedisEntryId left, RedisEntryId right) => left.CompareTo(right) >= 0;
+
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Milliseconds}-{Sequence}");
+}

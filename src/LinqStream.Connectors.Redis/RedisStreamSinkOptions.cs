@@ -1,0 +1,37 @@
+namespace LinqStream;
+
+/// <summary>Settings of a <see cref="RedisStreamSink{T}"/>.</summary>
+public sealed record RedisStreamSinkOptions
+{
+    /// <summary>Gets the settings used when none are given.</summary>
+    public static RedisStreamSinkOptions Default { get; } = new();
+
+    /// <summary>Gets the entry field that holds the serialized result.</summary>
+    /// <value>The default value is <c>data</c>.</value>
+    public string Field
+    {
+        get;
+        init
+        {
+            ArgumentException.ThrowIfNullOrEmpty(value);
+            field = value;
+        }
+    } = "data";
+
+    /// <summary>Gets how many entries go to the server in one call (one script that runs <c>XADD</c> for each).</summary>
+    /// <value>The default value is 1,024; valid values are 1 to 100,000. Every <c>WriteAsync</c> also sends what it was given.</value>
+    public int ChunkSize
+    {
+        get;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 100_000);
+            field = value;
+        }
+    } = 1024;
+
+    /// <summary>Gets how the sink retries after losing the server.</summary>
+    /// <value>The default value is <see cref="ReconnectPolicy.Default"/>.</value>
+    public ReconnectPolicy Reconnect { get; init; } = ReconnectPolicy.Default;
+}

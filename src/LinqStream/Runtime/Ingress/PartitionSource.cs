@@ -1,0 +1,36 @@
+namespace LinqStream.Runtime.Ingress;
+
+/// <summary>One partition of <c>QStream.From(partitions, ..., idleTimeout)</c>: the partition's own source, tagged with its group.</summary>
+internal sealed class PartitionSource<T> : EventSource<T>
+{
+    private readonly EventSource<T> _inner;
+
+    public PartitionSource(EventSource<T> inner, PartitionGroup group, int index)
+    {
+        _inner = inner;
+        Group = group;
+        Index = index;
+    }
+
+    public PartitionGroup Group { get; }
+
+    public int Index { get; }
+
+    public override string Name => _inner.Name;
+
+    public override bool CanReplay => _inner.CanReplay;
+
+    public override ValueTask OpenAsync(SourceContext context, byte[]? position, CancellationToken cancellationToken) =>
+        _inner.OpenAsync(context, position, cancellationToken);
+
+    public override ValueTask<SourceRead> ReadAsync(Memory<T> buffer, CancellationToken cancellationToken) =>
+        _inner.ReadAsync(buffer, cancellationToken);
+
+    public override byte[] GetPosition() => _inner.GetPosition();
+
+    public override async ValueTask DisposeAsync()
+    {
+        await _inner.DisposeAsync().ConfigureAwait(false);
+        await base.DisposeAsync().ConfigureAwait(false);
+    }
+}

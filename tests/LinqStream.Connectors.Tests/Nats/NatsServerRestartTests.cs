@@ -1,0 +1,65 @@
+using LinqStream.Connectors.Tests.Redis;
+using LinqStream.Connectors.Tests.Servers;
+using LinqStream.Testing.Nexmark;
+
+namespace LinqStream.Connectors.Tests.Nats;
+
+/// <summary>These tests own their server, so they can kill it and start it again on the same data.</summary>
+public sealed class NatsServerRestartTests
+{
+    private static readonly ReconnectPolicy s_fast = new() { InitialDelay = TimeSpan.FromMilliseconds(20), MaxDelay = TimeSpan.FromMilliseconds(200) };
+
+    [Fact]
+    public async Task ReadAsync_ServerKilledAndRestarted_ReportsTheErrorThenResumesWithNoLossOrDuplicate()
+    {
+        using var server = ServerProcess.StartNats();
+        var url = $"nats://127.0.0.1:{server.Port}";
+        var bids = RedisTestData.Bids(600);
+        await NatsTestData.PublishAsync(url, "bids", bids[..400]);
+
+        await using var source = new NatsJetStreamSource<Bid>(url, "bids", RedisTestData.BidJson, new() { Reconnect = s_fast, PollInterval = TimeSpan.FromMilliseconds(5) });
+        var statuses = new List<ConnectionStatus>();
+        source.StatusChanged += (_, status) => statuses.Add(status);
+        await source.OpenAsync(SourceDriving.Context(), null, CancellationToken.None);
+        var (before, _) = await SourceDriving.ReadAsync(source, 250, bufferSize: 250);
+
+        server.Kill();
+        var buffer = new Bid[100];
+        var whileDown = await source.ReadAsync(buffer, CancellationToken.None);
+        server.Start();
+        await NatsTestData.PublishAsync(url, "bids", bids[400..]);
+        var (after, _) = await SourceDriving.ReadAsync(source, 350, bufferSize: 100);
+
+        Assert.Equal(SourceRead.Idle, whileDown);
+        Assert.Equal(bids, before.Concat(after));
+        Assert.Contains(statuses, s => s.State == ConnectionState.Reconnecting && s.Error is not null && s.Position == "sequence 250");
+        Assert.Equal(ConnectionState.Connected, statuses[^1].State);
+    }
+
+    [Fact]
+    public async Task Sink_ServerRestartedBetweenChunks_RetriesAndWritesEveryResultOnce()
+    {
+        using var server = ServerProcess.StartNats();
+        var url = $"nats://127.0.0.1:{server.Port}";
+        var bids = RedisTestData.Bids(300);
+        await using var sink = new NatsJetStreamSink<Bid>(url, "out", RedisTestData.BidJson, new() { ChunkSize = 50, Reconnect = s_fast });
+        var statuses = new List<ConnectionStatus>();
+        sink.StatusChanged += (_, status) => statuses.Add(status);
+        await sink.OpenAsync(null, CancellationToken.None);
+        await sink.WriteAsync(bids.AsMemory(0, 100), CancellationToken.None);
+
+        server.Terminate();
+        var restart = Task.Run(async () =>
+        {
+            await Task.Delay(300);
+            server.Start();
+        });
+        await sink.WriteAsync(bids.AsMemory(100), CancellationToken.None);
+        await sink.CompleteAsync(CancellationToken.None);
+        await restart;
+
+        var written = await NatsTestData.ReadAllAsync(url, "out");
+        Assert.Equal(bids, written.Select(w => w.Bid));
+        Assert.Contains(statuses, s => s.State == ConnectionState.Reconnecting && s.Error is not null);
+    }
+}
