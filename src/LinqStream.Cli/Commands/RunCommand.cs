@@ -61,7 +61,7 @@ internal static class RunCommand
     {
         var stopwatch = Stopwatch.StartNew();
         var script = QueryScript.Load(scriptPath);
-        if (!ReportDiagnostics(script, quiet))
+        if (!await ReportDiagnosticsAsync(script, quiet, cancellationToken).ConfigureAwait(false))
         {
             return ExitCodes.BadQuery;
         }
@@ -117,12 +117,19 @@ internal static class RunCommand
         new($"{scriptPath}: the script's last expression must be the query, an IQStream<T> written without a semicolon; it "
             + (value is null ? "gave no value (does the last line end with ';'?)." : $"is a {value.GetType().Name}."));
 
-    /// <summary>Prints the compiler's errors and warnings with line numbers; returns false when there are errors.</summary>
-    internal static bool ReportDiagnostics(QueryScript script, bool quiet)
+    /// <summary>
+    /// Prints the compiler's errors and warnings and LinqStream's analyzer diagnostics (LSQ0001..., errors, warnings and notes) in
+    /// line order, with line numbers; returns false when there are errors (the query must not run).
+    /// </summary>
+    internal static async Task<bool> ReportDiagnosticsAsync(QueryScript script, bool quiet, CancellationToken cancellationToken)
     {
-        var diagnostics = script.Compile();
+        var analyzers = await script.AnalyzeAsync(cancellationToken).ConfigureAwait(false);
+        var diagnostics = script.Compile().Where(d => d.Severity >= DiagnosticSeverity.Warning)
+            .Concat(analyzers.Where(d => d.Severity >= DiagnosticSeverity.Info))
+            .OrderBy(d => d.Location.GetMappedLineSpan().StartLinePosition)
+            .ToArray();
         var errors = diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToArray();
-        foreach (var diagnostic in errors.Length > 0 || !quiet ? diagnostics.Where(d => d.Severity >= DiagnosticSeverity.Warning) : [])
+        foreach (var diagnostic in errors.Length > 0 || !quiet ? diagnostics : [])
         {
             Console.Error.WriteLine(script.Format(diagnostic));
         }

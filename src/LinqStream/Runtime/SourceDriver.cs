@@ -8,6 +8,15 @@ internal abstract class SourceDriver : IDisposable
 
     public bool IsCompleted { get; protected set; }
 
+    /// <summary>Gets the source's name (progress reports, errors).</summary>
+    public abstract string Name { get; }
+
+    /// <summary>Gets the number of events read from the source so far.</summary>
+    public abstract long EventsRead { get; }
+
+    /// <summary>Gets the latest event time read so far (<see cref="Temporal.Ticks.MinusInfinity"/> before the first event).</summary>
+    public abstract long MaxEventTime { get; }
+
     /// <summary>Gets a value indicating whether events arrive on their own schedule (observable, async enumerable).</summary>
     public abstract bool IsLive { get; }
 

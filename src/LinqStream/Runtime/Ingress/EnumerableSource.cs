@@ -28,6 +28,12 @@ internal sealed class EnumerableSource<T> : SourceDriver
 
     public override bool IsLive => false;
 
+    public override string Name => _name;
+
+    public override long EventsRead => _read;
+
+    public override long MaxEventTime => _orderer.MaxSeen;
+
     public override bool TryStep()
     {
         if (IsCompleted)

@@ -31,7 +31,11 @@ internal abstract class LiveSource<T> : SourceDriver
 
     public override bool IsLive => true;
 
-    protected string Name { get; }
+    public override string Name { get; }
+
+    public override long EventsRead => _read;
+
+    public override long MaxEventTime => _orderer.MaxSeen;
 
     protected Channel<T> Channel { get; }
 
