@@ -6,6 +6,9 @@ internal static class Error
     public static QueryExecutionException OperatorFailed(string op, string expression, Exception inner) =>
         inner as QueryExecutionException ?? new QueryExecutionException(Strings.OperatorFailed(op, expression, inner), inner) { Operator = op, Expression = expression };
 
+    public static QueryExecutionException OperatorFailedOnEvent(string op, string expression, Exception inner, long start, object? payload, string site) =>
+        new(Strings.OperatorFailedOnEvent(op, expression, inner, start, payload, site), inner) { Operator = op, Expression = expression };
+
     public static QueryExecutionException SourceFailed(string source, long position, Exception inner) =>
         new(Strings.SourceFailed(source, position, inner), inner) { Operator = "From" };
 

@@ -11,6 +11,17 @@ internal static class Strings
         F("The expression '{0}' in '{1}' threw {2}: {3} The query stopped; handle the case inside the expression, or filter the events that cause it before '{1}'.",
           expression, op, inner.GetType().Name, inner.Message);
 
+    public static string OperatorFailedOnEvent(string op, string expression, Exception inner, long start, object? payload, string site) =>
+        F("The expression '{0}' in '{1}'{6} threw {2}: {3} for the event at {4:O} with payload {5}. The query stopped; handle the case inside the expression, " +
+          "filter the events that cause it before '{1}', or run with QueryOptions.OnError = ErrorPolicy.SkipAndDeadLetter to skip such events into QueryOptions.DeadLetters.",
+          expression, op, inner.GetType().Name, inner.Message, Temporal.Ticks.ToDateTimeOffset(start), Describe(payload), site);
+
+    public static string Describe(object? payload)
+    {
+        string text = payload?.ToString() ?? "null";
+        return text.Length <= 512 ? text : string.Concat(text.AsSpan(0, 512), "…");
+    }
+
     public static string LateEventThrow(string source, long position, TimeSpan lateness, long eventTicks, long watermark) =>
         F("Event {0} of source '{1}' is {2} late: its time {3:O} is before the watermark {4:O}. The ingress policy is 'Throw'. " +
           "Choose IngressPolicy.Reorder(maxDelay) with a maxDelay of at least {2} to sort such events, IngressPolicy.Drop to drop them, or IngressPolicy.Adjust to move them to the watermark.",

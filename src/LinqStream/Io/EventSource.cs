@@ -9,6 +9,11 @@ namespace LinqStream;
 /// The engine calls <see cref="OpenAsync"/> once, then <see cref="ReadAsync"/> and <see cref="GetPosition"/> from one task at a time
 /// (never concurrently), on a pool thread, ahead of the query; each batch travels with the position read after it, so a
 /// checkpoint records exactly the position of the last batch the query consumed.
+/// <para>
+/// Each run of a query opens the source and disposes it when the run ends; running the query again opens it again. So acquire
+/// connections and file handles in <see cref="OpenAsync"/> and release them in <see cref="DisposeAsync"/>, and do not run two
+/// queries over the same instance at the same time.
+/// </para>
 /// </remarks>
 public abstract class EventSource<T> : IAsyncDisposable
 {

@@ -54,4 +54,25 @@ public sealed record QueryOptions
             field = value;
         }
     } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Gets where rejected records go: malformed input from a source, and events skipped under <see cref="ErrorPolicy.SkipAndDeadLetter"/>.</summary>
+    /// <value>The default value is <see langword="null"/>: the first rejected record stops the query with an error that names its source, position and reason.</value>
+    public IDeadLetterSink? DeadLetters { get; init; }
+
+    /// <summary>Gets what happens when a query lambda throws for an event.</summary>
+    /// <value>The default value is <see cref="ErrorPolicy.Fail"/>.</value>
+    public ErrorPolicy OnError { get; init; } = ErrorPolicy.Fail;
+}
+
+/// <summary>What a query does when one of its lambdas throws for an event.</summary>
+public enum ErrorPolicy
+{
+    /// <summary>The query stops with a <see cref="QueryExecutionException"/> that names the operator, the expression and the event.</summary>
+    Fail,
+
+    /// <summary>
+    /// The event is dropped and written to <see cref="QueryOptions.DeadLetters"/> with the operator, the expression and the exception;
+    /// the query goes on. Applies to Where/Select chains (the other operators fail as with <see cref="Fail"/>).
+    /// </summary>
+    SkipAndDeadLetter,
 }

@@ -21,6 +21,9 @@ internal sealed class CompiledQuery<T>
 
     public required IReadOnlyList<string> Log { get; init; }
 
+    /// <summary>Gets the physical plan as text (checkpoints fingerprint it).</summary>
+    public string PhysicalPlan => PrintPhysical(Root);
+
     public string Explain()
     {
         var text = new StringBuilder();

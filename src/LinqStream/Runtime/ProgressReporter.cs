@@ -62,7 +62,7 @@ internal sealed class ProgressReporter
         for (int i = 0; i < sources.Length; i++)
         {
             var source = _sources[i];
-            sources[i] = new SourceProgress(source.Name, source.EventsRead, source.Watermark, source.MaxEventTime, source.IsCompleted);
+            sources[i] = new SourceProgress(source.SourceName, source.EventsRead, source.Watermark, source.MaxEventTime, source.IsCompleted);
             events += source.EventsRead;
             watermark = Math.Min(watermark, source.Watermark);
             maxEventTime = Math.Max(maxEventTime, source.MaxEventTime);

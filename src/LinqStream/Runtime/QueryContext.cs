@@ -23,6 +23,12 @@ internal sealed class QueryContext
     /// <summary>Gets every operator built for this run, in the order they were wired (diagnostics, state inspection, checkpoints).</summary>
     public List<object> Operators { get; } = [];
 
+    /// <summary>Gets every part with state (operators and sources), in the order they were wired: what a checkpoint writes.</summary>
+    public List<Checkpoints.ICheckpointed> Checkpointed { get; } = [];
+
+    /// <summary>Gets where records the query rejects go (malformed input, events skipped by <see cref="QueryOptions.OnError"/>).</summary>
+    public IDeadLetterSink DeadLetters => Options.DeadLetters ?? FailingDeadLetters.Instance;
+
     /// <summary>Gets a value indicating whether the query was asked to stop (unsubscribed, cancelled or failed).</summary>
     public bool IsStopped { get; private set; }
 

@@ -105,6 +105,57 @@ internal sealed class QueryRunner
         }
     }
 
+    /// <summary>Starts the sources; call once before <see cref="StepAsync"/>.</summary>
+    public void Start() => StartSources();
+
+    /// <summary>
+    /// Does one step: pushes one batch from the source with the lowest watermark that has data, or waits until a source has
+    /// data, <paramref name="wake"/> completes or <paramref name="cancellationToken"/> fires.
+    /// </summary>
+    /// <returns><see langword="false"/> when every source is done or the query stopped.</returns>
+    public async ValueTask<bool> StepAsync(Task wake, CancellationToken cancellationToken)
+    {
+        if (_stopped || _context.IsStopped)
+        {
+            return false;
+        }
+
+        var sources = _context.Sources;
+        bool any = false;
+        sources.Sort(static (a, b) => a.Watermark.CompareTo(b.Watermark));
+        foreach (var source in sources)
+        {
+            if (source.IsCompleted)
+            {
+                continue;
+            }
+
+            any = true;
+            if (source.TryStep())
+            {
+                return true;
+            }
+        }
+
+        if (!any)
+        {
+            return false;
+        }
+
+        var waits = new List<Task>(sources.Count + 1) { wake };
+        foreach (var source in sources)
+        {
+            if (!source.IsCompleted)
+            {
+                waits.Add(source.WaitForDataAsync(cancellationToken));
+            }
+        }
+
+        await Task.WhenAny(waits).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        return true;
+    }
+
     private void StartSources()
     {
         foreach (var source in _context.Sources.ToArray())

@@ -1,20 +1,29 @@
 namespace LinqStream.Runtime;
 
 /// <summary>One ingress of a running query, stepped by the <see cref="QueryRunner"/>.</summary>
-internal abstract class SourceDriver : IDisposable
+internal abstract class SourceDriver : IDisposable, Checkpoints.ICheckpointed
 {
+    /// <summary>Gets a value indicating whether a restored run re-reads exactly the events after the checkpoint.</summary>
+    public abstract bool CanReplay { get; }
+
+    /// <summary>Gets the source's name in messages.</summary>
+    public abstract string SourceName { get; }
+
+    public virtual string CheckpointName => GetType().Name.Split('`')[0];
+
+    public abstract void WriteState(BinaryWriter writer);
+
+    public abstract void ReadState(BinaryReader reader);
+
     /// <summary>Gets the last watermark this source sent downstream.</summary>
     public long Watermark { get; protected set; } = Temporal.Ticks.MinusInfinity;
 
     public bool IsCompleted { get; protected set; }
 
-    /// <summary>Gets the source's name (progress reports, errors).</summary>
-    public abstract string Name { get; }
-
-    /// <summary>Gets the number of events read from the source so far.</summary>
+    /// <summary>Gets the number of events this source has pushed into the query (restored from a checkpoint).</summary>
     public abstract long EventsRead { get; }
 
-    /// <summary>Gets the latest event time read so far (<see cref="Temporal.Ticks.MinusInfinity"/> before the first event).</summary>
+    /// <summary>Gets the latest event time read so far (<see cref="Temporal.Ticks.MinusInfinity"/> before the first event); progress reports.</summary>
     public abstract long MaxEventTime { get; }
 
     /// <summary>Gets a value indicating whether events arrive on their own schedule (observable, async enumerable).</summary>

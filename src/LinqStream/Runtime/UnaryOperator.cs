@@ -8,6 +8,10 @@ internal abstract class UnaryOperator<TIn, TOut> : IStreamObserver<TIn>
         Downstream = downstream;
         Context = context;
         context.Operators.Add(this);
+        if (this is Checkpoints.ICheckpointed stateful)
+        {
+            context.Checkpointed.Add(stateful);
+        }
     }
 
     protected IStreamObserver<TOut> Downstream { get; }
@@ -42,6 +46,19 @@ internal abstract class UnaryOperator<TIn, TOut> : IStreamObserver<TIn>
             Faulted = true;
             Downstream.OnError(error);
         }
+    }
+
+    /// <summary>Sends <paramref name="error"/> downstream as a stream error and stops the query.</summary>
+    protected void FailWith(Exception error)
+    {
+        if (Faulted)
+        {
+            return;
+        }
+
+        Faulted = true;
+        Downstream.OnError(error);
+        Context.Stop();
     }
 
     /// <summary>Sends a failure of the user's code downstream as a stream error and stops the query.</summary>

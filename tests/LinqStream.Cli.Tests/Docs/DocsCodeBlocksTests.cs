@@ -8,7 +8,7 @@ namespace LinqStream.Cli.Tests.Docs;
 /// </summary>
 public sealed partial class DocsCodeBlocksTests
 {
-    public static TheoryData<string> Pages() => ["README.md", "docs/queries.md", "docs/semantics.md", "docs/cli.md"];
+    public static TheoryData<string> Pages() => ["README.md", "docs/queries.md", "docs/semantics.md", "docs/cli.md", "docs/checkpoints.md"];
 
     [Theory]
     [MemberData(nameof(Pages))]

@@ -35,6 +35,20 @@ public static partial class QStream
         return QueryPipeline.Compile<T>(source.Expression).Explain();
     }
 
+    /// <summary>Binds the query to <paramref name="sink"/> as a job that checkpoints and restores (see <see cref="QueryJob{T}"/>).</summary>
+    /// <typeparam name="T">The result type.</typeparam>
+    /// <param name="source">The query.</param>
+    /// <param name="sink">Where the results go (for example <see cref="JsonLinesFileSink{T}"/>, which commits with checkpoints).</param>
+    /// <param name="options">Checkpoint store, interval and dead letters.</param>
+    /// <returns>The job; call <see cref="QueryJob{T}.RunAsync"/>.</returns>
+    /// <exception cref="QueryTranslationException">The query cannot run as a stream.</exception>
+    public static QueryJob<T> ToJob<T>(this IQStream<T> source, EventSink<T> sink, JobOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(sink);
+        return new QueryJob<T>(QueryPipeline.Compile<T>(source.Expression), sink, options ?? new JobOptions());
+    }
+
     /// <summary>Runs the query and pulls its results as they come.</summary>
     /// <typeparam name="T">The payload type.</typeparam>
     /// <param name="source">The query.</param>

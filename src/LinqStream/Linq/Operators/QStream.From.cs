@@ -67,6 +67,29 @@ public static partial class QStream
     public static IQStream<T> From<T>(IObservable<T> source, Expression<Func<T, long>> eventTime, IngressPolicy? policy = null, string? name = null) =>
         FromCore<T>((MethodInfo)MethodBase.GetCurrentMethod()!, source, eventTime, policy, name);
 
+    /// <summary>Streams a partition of a file, log or message stream, read in batches ahead of the query, with each event's time from <paramref name="eventTime"/>.</summary>
+    /// <typeparam name="T">The payload type.</typeparam>
+    /// <param name="source">The source (for example <see cref="JsonLinesFileSource{T}"/>).</param>
+    /// <param name="eventTime">The event time of a payload.</param>
+    /// <param name="policy">What to do with out-of-order events; the default is <see cref="IngressPolicy.Throw"/>.</param>
+    /// <param name="name">The source's name in messages and plans; the default is the source's own name.</param>
+    /// <returns>A stream of point events.</returns>
+    /// <remarks>
+    /// The source is read on a pool thread into a bounded queue (backpressure). Its position travels with each batch, so a job's
+    /// checkpoint resumes it exactly after the last event the query consumed (<see cref="EventSource{T}.CanReplay"/>).
+    /// </remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="source"/> or <paramref name="eventTime"/> is null.</exception>
+    public static IQStream<T> From<T>(EventSource<T> source, Expression<Func<T, DateTimeOffset>> eventTime, IngressPolicy? policy = null, string? name = null) =>
+        FromCore<T>((MethodInfo)MethodBase.GetCurrentMethod()!, source, eventTime, policy, name ?? source?.Name);
+
+    /// <inheritdoc cref="From{T}(EventSource{T}, Expression{Func{T, DateTimeOffset}}, IngressPolicy?, string?)"/>
+    public static IQStream<T> From<T>(EventSource<T> source, Expression<Func<T, DateTime>> eventTime, IngressPolicy? policy = null, string? name = null) =>
+        FromCore<T>((MethodInfo)MethodBase.GetCurrentMethod()!, source, eventTime, policy, name ?? source?.Name);
+
+    /// <inheritdoc cref="From{T}(EventSource{T}, Expression{Func{T, DateTimeOffset}}, IngressPolicy?, string?)"/>
+    public static IQStream<T> From<T>(EventSource<T> source, Expression<Func<T, long>> eventTime, IngressPolicy? policy = null, string? name = null) =>
+        FromCore<T>((MethodInfo)MethodBase.GetCurrentMethod()!, source, eventTime, policy, name ?? source?.Name);
+
     private static IQStream<T> FromCore<T>(MethodInfo method, object source, LambdaExpression eventTime, IngressPolicy? policy, string? name)
     {
         ArgumentNullException.ThrowIfNull(source);

@@ -8,9 +8,21 @@ internal sealed class QStreamProvider : IQbservableProvider
 {
     public static QStreamProvider Instance { get; } = new();
 
-    public IQbservable<TResult> CreateQuery<TResult>(Expression expression) => new QStreamQuery<TResult>(expression);
+    public IQbservable<TResult> CreateQuery<TResult>(Expression expression)
+    {
+        Internal.QuerySites.Record(expression);
+        return new QStreamQuery<TResult>(expression);
+    }
 
-    public static IQStream<T> Stream<T>(Expression expression) => new QStreamQuery<T>(expression);
+    public static IQStream<T> Stream<T>(Expression expression)
+    {
+        Internal.QuerySites.Record(expression);
+        return new QStreamQuery<T>(expression);
+    }
 
-    public static IQWindowedStream<T> Windowed<T>(Expression expression) => new QStreamQuery<T>(expression);
+    public static IQWindowedStream<T> Windowed<T>(Expression expression)
+    {
+        Internal.QuerySites.Record(expression);
+        return new QStreamQuery<T>(expression);
+    }
 }

@@ -37,6 +37,9 @@ internal abstract class AggregateColumn<T>
     /// <summary>Folds slot <paramref name="source"/> into slot <paramref name="target"/>, as if target's events came first.</summary>
     public virtual void Merge(int target, int source) => throw new NotSupportedException(Description + " cannot be merged.");
 
+    /// <summary>Gets the type of what <see cref="CaptureSlot"/> returns, so a checkpoint can write and read it.</summary>
+    public abstract Type SlotType { get; }
+
     /// <summary>Copies one slot's accumulator out as plain data (checkpoints and state inspection).</summary>
     public abstract object? CaptureSlot(int slot);
 

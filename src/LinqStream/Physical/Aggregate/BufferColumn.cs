@@ -44,6 +44,8 @@ internal sealed class BufferColumn<T> : AggregateColumn<T>
         }
     }
 
+    public override Type SlotType => typeof(T[]);
+
     public override object? CaptureSlot(int slot) => _lists[slot]?.ToArray() ?? [];
 
     public override void RestoreSlot(int slot, object? state)

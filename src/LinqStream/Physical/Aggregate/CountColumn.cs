@@ -28,6 +28,8 @@ internal sealed class CountColumn<T> : ValueAggregateColumn<T, byte>
 
     public override void Clear(int slot) => _counts[slot] = 0;
 
+    public override Type SlotType => typeof(long);
+
     public override object? CaptureSlot(int slot) => _counts[slot];
 
     public override void RestoreSlot(int slot, object? state) => _counts[slot] = (long)state!;

@@ -39,6 +39,8 @@ internal sealed class DistinctCountColumn<T, TValue> : ValueAggregateColumn<T, T
         }
     }
 
+    public override Type SlotType => typeof(TValue[]);
+
     public override object? CaptureSlot(int slot) => _sets[slot]?.ToArray() ?? [];
 
     public override void RestoreSlot(int slot, object? state)

@@ -59,6 +59,8 @@ internal sealed class MinMaxColumn<T, TValue> : ValueAggregateColumn<T, TValue>
         _has[slot] = false;
     }
 
+    public override Type SlotType => typeof((TValue, bool));
+
     public override object? CaptureSlot(int slot) => (_best[slot], _has[slot]);
 
     public override void RestoreSlot(int slot, object? state) => (_best[slot], _has[slot]) = ((TValue, bool))state!;

@@ -32,6 +32,8 @@ internal sealed class SumColumn<T, TValue> : ValueAggregateColumn<T, TValue>
 
     public override void Clear(int slot) => _sums[slot] = TValue.Zero;
 
+    public override Type SlotType => typeof(TValue);
+
     public override object? CaptureSlot(int slot) => _sums[slot];
 
     public override void RestoreSlot(int slot, object? state) => _sums[slot] = (TValue)state!;
@@ -84,6 +86,8 @@ internal sealed class AverageColumn<T, TValue, TAcc> : ValueAggregateColumn<T, T
         _sums[slot] = TAcc.Zero;
         _counts[slot] = 0;
     }
+
+    public override Type SlotType => typeof((TAcc, long));
 
     public override object? CaptureSlot(int slot) => (_sums[slot], _counts[slot]);
 

@@ -63,6 +63,8 @@ internal sealed class TopKColumn<T, TSortKey> : ValueAggregateColumn<T, TSortKey
         _counts[slot] = 0;
     }
 
+    public override Type SlotType => typeof((TSortKey[], T[]));
+
     public override object? CaptureSlot(int slot) => (_keys[slot][.._counts[slot]], _items[slot][.._counts[slot]]);
 
     public override void RestoreSlot(int slot, object? state)

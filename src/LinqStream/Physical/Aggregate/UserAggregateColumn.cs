@@ -43,6 +43,8 @@ internal sealed class UserAggregateColumn<T, TInput, TState, TResult, TAggregate
         _started[slot] = false;
     }
 
+    public override Type SlotType => typeof((TState, bool));
+
     public override object? CaptureSlot(int slot) => (_states[slot], _started[slot]);
 
     public override void RestoreSlot(int slot, object? state) => (_states[slot], _started[slot]) = ((TState, bool))state!;

@@ -73,6 +73,7 @@ internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
         _writer = new ResultWriter<TLeft, TRight, TResult>(kernels.Result, context.Pool<TResult>(), downstream);
         Left = new LeftObserver(this);
         Right = new RightObserver(this);
+        context.Checkpointed.Add(this);
     }
 
     /// <summary>Gets the observer the left input pushes into.</summary>

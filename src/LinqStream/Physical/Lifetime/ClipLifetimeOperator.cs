@@ -13,7 +13,7 @@ namespace LinqStream.Physical.Lifetime;
 /// order and the output watermark is <c>min(input watermark, start of the FIFO head)</c>. Every event is linked, clipped
 /// and released once: amortized O(1) per event, no allocation except when the FIFO or the key table grows.
 /// </remarks>
-internal sealed class ClipLifetimeOperator<T, TKey> : UnaryOperator<T, T>
+internal sealed class ClipLifetimeOperator<T, TKey> : UnaryOperator<T, T>, Runtime.Checkpoints.ICheckpointed
     where TKey : notnull
 {
     private const string OperatorName = "ClipLifetime";
@@ -139,6 +139,12 @@ internal sealed class ClipLifetimeOperator<T, TKey> : UnaryOperator<T, T>
     }
 
     /// <summary>Copies the state out as plain data.</summary>
+    public string CheckpointName => "ClipLifetime";
+
+    public void WriteState(BinaryWriter writer) => Runtime.Checkpoints.StateCodec.Write(writer, CaptureState(), typeof(ClipLifetimeState<T, TKey>));
+
+    public void ReadState(BinaryReader reader) => RestoreState((ClipLifetimeState<T, TKey>)Runtime.Checkpoints.StateCodec.Read(reader, typeof(ClipLifetimeState<T, TKey>))!);
+
     public ClipLifetimeState<T, TKey> CaptureState()
     {
         var held = new List<ClipHeldEvent<T, TKey>>(HeldCount);

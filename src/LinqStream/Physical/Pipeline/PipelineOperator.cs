@@ -9,12 +9,14 @@ internal sealed class PipelineOperator<TIn, TOut> : UnaryOperator<TIn, TOut>
     private readonly bool _projects;
     private readonly string _name;
     private readonly string _expression;
+    private readonly string _site;
     private readonly BatchPool<TIn> _inputPool;
     private readonly BatchPool<TOut> _outputPool;
 
-    public PipelineOperator(IStreamObserver<TOut> downstream, QueryContext context, Action<TIn[], ulong[], TOut[]?, int> kernel, bool projects, string name, string expression)
+    public PipelineOperator(IStreamObserver<TOut> downstream, QueryContext context, Action<TIn[], ulong[], TOut[]?, int> kernel, bool projects, string name, string expression, string site = "")
         : base(downstream, context)
     {
+        _site = site;
         _kernel = kernel;
         _projects = projects;
         _name = name;
@@ -44,16 +46,19 @@ internal sealed class PipelineOperator<TIn, TOut> : UnaryOperator<TIn, TOut>
                 _kernel(batch.Payload, batch.Absent, null, batch.Count);
             }
         }
-        catch (Exception ex)
+        catch (Exception ex) when (ex is not QueryExecutionException)
         {
-            if (output is not null)
+            // Rare path: find the event(s) that threw by running the kernel on one event at a time.
+            if (!RunEventByEvent(batch, output))
             {
-                _outputPool.Return(output);
-            }
+                if (output is not null)
+                {
+                    _outputPool.Return(output);
+                }
 
-            _inputPool.Return(batch);
-            Fail(ex, _name, _expression);
-            return;
+                _inputPool.Return(batch);
+                return;
+            }
         }
 
         if (!_projects)
@@ -80,5 +85,66 @@ internal sealed class PipelineOperator<TIn, TOut> : UnaryOperator<TIn, TOut>
         }
 
         Downstream.OnBatch(output);
+    }
+
+    /// <summary>
+    /// Re-runs the kernel one event at a time after it threw for the batch. Under <see cref="ErrorPolicy.Fail"/> the query stops
+    /// with the first failing event in the message; under <see cref="ErrorPolicy.SkipAndDeadLetter"/> failing events are marked
+    /// absent and written to the dead letters. Filters are pure, so re-running events the batch pass already decided is safe.
+    /// </summary>
+    /// <returns><see langword="true"/> when the batch may go on.</returns>
+    private bool RunEventByEvent(EventBatch<TIn> batch, EventBatch<TOut>? output)
+    {
+        var input = new TIn[1];
+        var absent = new ulong[1];
+        var result = _projects ? new TOut[1] : null;
+        for (int i = 0; i < batch.Count; i++)
+        {
+            if ((batch.Absent[i >> 6] & (1UL << i)) != 0)
+            {
+                continue;
+            }
+
+            input[0] = batch.Payload[i];
+            absent[0] = 0;
+            try
+            {
+                _kernel(input, absent, result, 1);
+            }
+            catch (Exception ex)
+            {
+                if (Context.Options.OnError == ErrorPolicy.Fail)
+                {
+                    FailWith(Internal.Error.OperatorFailedOnEvent(_name, _expression, ex, batch.Start[i], input[0], _site));
+                    return false;
+                }
+
+                batch.Absent[i >> 6] |= 1UL << i;
+                try
+                {
+                    Context.DeadLetters.Write(DeadLetter.Create(
+                        _name + _site, Temporal.Ticks.ToDateTimeOffset(batch.Start[i]).ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+                        $"'{_expression}' threw {ex.GetType().Name}: {ex.Message}", Internal.Strings.Describe(input[0])));
+                }
+                catch (Exception deadLetterFailure)
+                {
+                    FailWith(Internal.Error.OperatorFailedOnEvent(_name, _expression, deadLetterFailure, batch.Start[i], input[0], _site));
+                    return false;
+                }
+
+                continue;
+            }
+
+            if ((absent[0] & 1) != 0)
+            {
+                batch.Absent[i >> 6] |= 1UL << i;
+            }
+            else if (result is not null)
+            {
+                output!.Payload[i] = result[0];
+            }
+        }
+
+        return true;
     }
 }

@@ -26,6 +26,6 @@ internal sealed class PipelineStream<TIn, TOut> : PhysicalStream<TOut>
 
     public override void Connect(IStreamObserver<TOut> downstream, QueryContext context) =>
         _source.Connect(
-            new PipelineOperator<TIn, TOut>(downstream, context, _kernel, PipelineKernel.HasProjection(_steps), Name, Detail),
+            new PipelineOperator<TIn, TOut>(downstream, context, _kernel, PipelineKernel.HasProjection(_steps), Name, Detail, Internal.QuerySites.Describe(_steps.Select(s => s.Lambda))),
             context);
 }

@@ -11,7 +11,7 @@ namespace LinqStream.Physical.Union;
 /// go out in runs (one bound computed per run, not per event); a run that reaches the end of a batch forwards the batch
 /// itself, with the events already sent marked absent, so an input that is not ahead costs no copy.
 /// </remarks>
-internal sealed class UnionOperator<T>
+internal sealed class UnionOperator<T> : Runtime.Checkpoints.ICheckpointed
 {
     private readonly IStreamObserver<T> _downstream;
     private readonly BatchPool<T> _pool;
@@ -30,7 +30,15 @@ internal sealed class UnionOperator<T>
         {
             _inputs[i] = new UnionInput(this);
         }
+
+        context.Checkpointed.Add(this);
     }
+
+    public string CheckpointName => "Union";
+
+    public void WriteState(BinaryWriter writer) => Runtime.Checkpoints.StateCodec.Write(writer, CaptureState(), typeof(UnionState<T>));
+
+    public void ReadState(BinaryReader reader) => RestoreState((UnionState<T>)Runtime.Checkpoints.StateCodec.Read(reader, typeof(UnionState<T>))!);
 
     /// <summary>Gets the observer that input <paramref name="index"/> pushes into.</summary>
     public IStreamObserver<T> Input(int index) => _inputs[index];

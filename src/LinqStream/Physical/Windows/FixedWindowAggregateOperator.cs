@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using LinqStream.Physical.Aggregate;
 using LinqStream.Runtime;
+using LinqStream.Runtime.Checkpoints;
 using LinqStream.Temporal;
 
 namespace LinqStream.Physical.Windows;
@@ -43,6 +44,46 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : WindowAgg
 
     /// <summary>Gets the number of open windows.</summary>
     public int OpenWindows => _windows.Count;
+
+    public override string CheckpointName => _usePanes ? "HoppingAggregate(panes)" : Window.Passes > 1 ? "HoppingAggregate" : "TumblingAggregate";
+
+    public override void WriteState(BinaryWriter writer)
+    {
+        var state = CaptureState();
+        writer.Write(state.Watermark);
+        writer.Write(state.NextWindowStart);
+        writer.Write(state.Groups.Count);
+        foreach (var group in state.Groups)
+        {
+            writer.Write(group.Start);
+            writer.Write(group.End);
+            writer.Write((byte)group.Kind);
+            if (group.Kind == GroupKind.Keyed)
+            {
+                StateCodec.Write(writer, group.Key, typeof(TKey));
+            }
+
+            WriteAccumulators(writer, group.Accumulators);
+        }
+    }
+
+    public override void ReadState(BinaryReader reader)
+    {
+        long watermark = reader.ReadInt64();
+        long nextWindowStart = reader.ReadInt64();
+        int count = reader.ReadInt32();
+        var groups = new List<GroupState<TKey>>(Math.Min(count, 1 << 16));
+        for (int i = 0; i < count; i++)
+        {
+            long start = reader.ReadInt64();
+            long end = reader.ReadInt64();
+            var kind = (GroupKind)reader.ReadByte();
+            var key = kind == GroupKind.Keyed ? (TKey)StateCodec.Read(reader, typeof(TKey))! : default!;
+            groups.Add(new GroupState<TKey>(start, end, key, kind, ReadAccumulators(reader)));
+        }
+
+        RestoreState(new WindowAggregateState<TKey>(groups, watermark) { NextWindowStart = nextWindowStart });
+    }
 
     /// <summary>Copies the open groups out as plain data.</summary>
     public WindowAggregateState<TKey> CaptureState()

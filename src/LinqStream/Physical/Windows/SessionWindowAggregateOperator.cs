@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using LinqStream.Physical.Aggregate;
 using LinqStream.Runtime;
+using LinqStream.Runtime.Checkpoints;
 using LinqStream.Temporal;
 
 namespace LinqStream.Physical.Windows;
@@ -30,6 +31,40 @@ internal sealed class SessionWindowAggregateOperator<T, TKey, TResult> : WindowA
         string description)
         : base(downstream, context, window, keyKernel, plan, description)
     {
+    }
+
+    public override string CheckpointName => "SessionAggregate";
+
+    public override void WriteState(BinaryWriter writer)
+    {
+        var state = CaptureState();
+        writer.Write(state.Watermark);
+        writer.Write(state.Sessions.Count);
+        foreach (var session in state.Sessions)
+        {
+            writer.Write(session.Start);
+            writer.Write(session.End);
+            writer.Write(session.Current);
+            StateCodec.Write(writer, session.Key, typeof(TKey));
+            WriteAccumulators(writer, session.Accumulators);
+        }
+    }
+
+    public override void ReadState(BinaryReader reader)
+    {
+        long watermark = reader.ReadInt64();
+        int count = reader.ReadInt32();
+        var sessions = new List<SessionState<TKey>>(Math.Min(count, 1 << 16));
+        for (int i = 0; i < count; i++)
+        {
+            long start = reader.ReadInt64();
+            long end = reader.ReadInt64();
+            bool current = reader.ReadBoolean();
+            var key = (TKey)StateCodec.Read(reader, typeof(TKey))!;
+            sessions.Add(new SessionState<TKey>(key, start, end, current, ReadAccumulators(reader)));
+        }
+
+        RestoreState(new SessionAggregateState<TKey>(sessions, watermark));
     }
 
     /// <summary>Copies every session not yet emitted out as plain data.</summary>

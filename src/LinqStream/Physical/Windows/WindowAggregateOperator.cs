@@ -1,5 +1,6 @@
 using LinqStream.Physical.Aggregate;
 using LinqStream.Runtime;
+using LinqStream.Runtime.Checkpoints;
 using LinqStream.Temporal;
 
 namespace LinqStream.Physical.Windows;
@@ -9,7 +10,7 @@ namespace LinqStream.Physical.Windows;
 /// assign slots and fold; per watermark, let it close what is complete, then forward the watermark it may promise.
 /// User-code failures become stream errors; input batches always go back to the pool.
 /// </summary>
-internal abstract class WindowAggregateOperator<T, TKey, TResult> : UnaryOperator<T, TResult>
+internal abstract class WindowAggregateOperator<T, TKey, TResult> : UnaryOperator<T, TResult>, ICheckpointed
     where TKey : notnull
 {
     private readonly BatchPool<T> _inputPool;
@@ -33,6 +34,12 @@ internal abstract class WindowAggregateOperator<T, TKey, TResult> : UnaryOperato
         _outputPool = context.Pool<TResult>();
         _description = description;
     }
+
+    public abstract string CheckpointName { get; }
+
+    public abstract void WriteState(BinaryWriter writer);
+
+    public abstract void ReadState(BinaryReader reader);
 
     /// <summary>Gets the number of open groups: what the state holds now.</summary>
     public int LiveGroups => Slots.Live;
@@ -156,6 +163,27 @@ internal abstract class WindowAggregateOperator<T, TKey, TResult> : UnaryOperato
         }
 
         return states;
+    }
+
+    /// <summary>Writes one group's accumulators, each as its column's slot type.</summary>
+    protected void WriteAccumulators(BinaryWriter writer, object?[] accumulators)
+    {
+        for (int c = 0; c < Plan.Columns.Length; c++)
+        {
+            StateCodec.Write(writer, accumulators[c], Plan.Columns[c].SlotType);
+        }
+    }
+
+    /// <summary>Reads what <see cref="WriteAccumulators"/> wrote.</summary>
+    protected object?[] ReadAccumulators(BinaryReader reader)
+    {
+        var accumulators = new object?[Plan.Columns.Length];
+        for (int c = 0; c < accumulators.Length; c++)
+        {
+            accumulators[c] = StateCodec.Read(reader, Plan.Columns[c].SlotType);
+        }
+
+        return accumulators;
     }
 
     /// <summary>Puts back what <see cref="CaptureAccumulators"/> gave into a newly allocated slot.</summary>

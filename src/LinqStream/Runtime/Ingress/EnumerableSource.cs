@@ -15,6 +15,7 @@ internal sealed class EnumerableSource<T> : SourceDriver
     private IEnumerator<T>? _enumerator;
     private int _offset;
     private long _read;
+    private long _skip;
 
     public EnumerableSource(IEnumerable<T> source, EventTime<T> time, IngressOrderer<T> orderer, QueryContext context, string name)
     {
@@ -26,13 +27,37 @@ internal sealed class EnumerableSource<T> : SourceDriver
         _name = name;
     }
 
-    public override bool IsLive => false;
-
-    public override string Name => _name;
-
     public override long EventsRead => _read;
 
+    public override bool IsLive => false;
+
     public override long MaxEventTime => _orderer.MaxSeen;
+
+    /// <remarks>Arrays and lists are read by index; any other sequence is enumerated again and the first events skipped, so it must give the same items each time.</remarks>
+    public override bool CanReplay => true;
+
+    public override string SourceName => _name;
+
+    public override void WriteState(BinaryWriter writer)
+    {
+        writer.Write(_read);
+        Checkpoints.StateCodec.Write(writer, _orderer.CaptureState(), typeof(IngressState<T>));
+    }
+
+    public override void ReadState(BinaryReader reader)
+    {
+        _read = reader.ReadInt64();
+        _orderer.RestoreState((IngressState<T>)Checkpoints.StateCodec.Read(reader, typeof(IngressState<T>))!);
+        Watermark = _orderer.Watermark;
+        if (_source is T[] or List<T>)
+        {
+            _offset = checked((int)_read);
+        }
+        else
+        {
+            _skip = _read;
+        }
+    }
 
     public override bool TryStep()
     {
@@ -128,6 +153,14 @@ internal sealed class EnumerableSource<T> : SourceDriver
             default:
                 {
                     var e = _enumerator ??= _source.GetEnumerator();
+                    for (; _skip > 0; _skip--)
+                    {
+                        if (!e.MoveNext())
+                        {
+                            throw new InvalidDataException($"The sequence ended {_skip} events before the position of the restored checkpoint ({_read}); it does not replay the same events.");
+                        }
+                    }
+
                     int n = 0;
                     while (n < buffer.Length)
                     {

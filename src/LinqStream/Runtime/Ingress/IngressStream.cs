@@ -31,8 +31,10 @@ internal sealed class IngressStream<T> : PhysicalStream<T>
             IEnumerable<T> enumerable => new EnumerableSource<T>(enumerable, _time, orderer, context, SourceName),
             IAsyncEnumerable<T> asyncEnumerable => new AsyncEnumerableSource<T>(asyncEnumerable, _time, orderer, context, SourceName),
             IObservable<T> observable => new ObservableSource<T>(observable, _time, orderer, context, SourceName),
+            EventSource<T> eventSource => new EventSourceDriver<T>(eventSource, _time, orderer, context, SourceName),
             _ => throw new InvalidOperationException($"Source '{SourceName}' of type {_source.GetType()} is not an IEnumerable, IAsyncEnumerable or IObservable of {typeof(T).Name}."),
         };
         context.Sources.Add(driver);
+        context.Checkpointed.Add(driver);
     }
 }

@@ -29,13 +29,31 @@ internal abstract class LiveSource<T> : SourceDriver
         Cancellation = new CancellationTokenSource();
     }
 
-    public override bool IsLive => true;
-
-    public override string Name { get; }
-
     public override long EventsRead => _read;
 
+    public override bool IsLive => true;
+
     public override long MaxEventTime => _orderer.MaxSeen;
+
+    /// <remarks>An observable or async sequence cannot be asked to start again at a position: a restored run gets whatever it produces next.</remarks>
+    public override bool CanReplay => false;
+
+    public override string SourceName => Name;
+
+    public override void WriteState(BinaryWriter writer)
+    {
+        writer.Write(_read);
+        Checkpoints.StateCodec.Write(writer, _orderer.CaptureState(), typeof(IngressState<T>));
+    }
+
+    public override void ReadState(BinaryReader reader)
+    {
+        _read = reader.ReadInt64();
+        _orderer.RestoreState((IngressState<T>)Checkpoints.StateCodec.Read(reader, typeof(IngressState<T>))!);
+        Watermark = _orderer.Watermark;
+    }
+
+    protected string Name { get; }
 
     protected Channel<T> Channel { get; }
 

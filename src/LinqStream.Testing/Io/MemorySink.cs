@@ -1,0 +1,62 @@
+namespace LinqStream.Testing.Io;
+
+/// <summary>
+/// A transactional in-memory <see cref="EventSink{T}"/> standing in for durable storage: it outlives a job, and a restored job
+/// cuts it back to what the checkpoint committed, as a file sink cuts its file.
+/// </summary>
+/// <typeparam name="T">The result type.</typeparam>
+public sealed class MemorySink<T> : EventSink<T>
+{
+    private readonly List<T> _items = [];
+
+    /// <summary>Initializes a new instance of the <see cref="MemorySink{T}"/> class.</summary>
+    /// <param name="transactional">Whether it commits with checkpoints (false: it keeps everything ever written, like a plain queue).</param>
+    public MemorySink(bool transactional = true) => IsTransactional = transactional;
+
+    /// <summary>Gets everything written and kept.</summary>
+    public IReadOnlyList<T> Items => _items;
+
+    /// <summary>Gets a value indicating whether <see cref="CompleteAsync"/> was called.</summary>
+    public bool Completed { get; private set; }
+
+    /// <summary>Gets or sets a callback after each write (for example to cancel a job at a chosen point).</summary>
+    public Action<int>? AfterWrite { get; set; }
+
+    /// <inheritdoc/>
+    public override string Name => "memory";
+
+    /// <inheritdoc/>
+    public override bool IsTransactional { get; }
+
+    /// <inheritdoc/>
+    public override ValueTask OpenAsync(byte[]? committed, CancellationToken cancellationToken)
+    {
+        Completed = false;
+        if (IsTransactional)
+        {
+            int keep = committed is null ? 0 : BitConverter.ToInt32(committed);
+            _items.RemoveRange(keep, _items.Count - keep);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc/>
+    public override ValueTask WriteAsync(ReadOnlyMemory<T> results, CancellationToken cancellationToken)
+    {
+        _items.AddRange(results.Span);
+        AfterWrite?.Invoke(_items.Count);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc/>
+    public override ValueTask<byte[]> PrepareCommitAsync(long checkpointId, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(BitConverter.GetBytes(_items.Count));
+
+    /// <inheritdoc/>
+    public override ValueTask CompleteAsync(CancellationToken cancellationToken)
+    {
+        Completed = true;
+        return ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,122 @@
+namespace LinqStream;
+
+/// <summary>Where a job keeps its checkpoints. Writes must be atomic: a reader sees a whole checkpoint or none.</summary>
+public abstract class CheckpointStore
+{
+    /// <summary>Stores checkpoint <paramref name="id"/> atomically and durably.</summary>
+    /// <param name="id">The checkpoint's number (increasing).</param>
+    /// <param name="checkpoint">The bytes.</param>
+    /// <param name="cancellationToken">Stops the write.</param>
+    /// <returns>A task that completes when the checkpoint is durable.</returns>
+    public abstract Task SaveAsync(long id, ReadOnlyMemory<byte> checkpoint, CancellationToken cancellationToken);
+
+    /// <summary>Lists the stored checkpoints, newest first.</summary>
+    /// <returns>The ids.</returns>
+    public abstract IReadOnlyList<long> List();
+
+    /// <summary>Reads one checkpoint.</summary>
+    /// <param name="id">The checkpoint's number.</param>
+    /// <param name="cancellationToken">Stops the read.</param>
+    /// <returns>The bytes.</returns>
+    public abstract Task<byte[]> LoadAsync(long id, CancellationToken cancellationToken);
+
+    /// <summary>Gets how a checkpoint is named in messages (a file path).</summary>
+    /// <param name="id">The checkpoint's number.</param>
+    /// <returns>The name.</returns>
+    public abstract string Describe(long id);
+}
+
+/// <summary>
+/// Checkpoints as files in a directory: each written to a temporary file, flushed to disk, then renamed into place, so a crash
+/// leaves either the whole checkpoint or none; only the newest <see cref="Retain"/> are kept.
+/// </summary>
+public sealed class DirectoryCheckpointStore : CheckpointStore
+{
+    private const string Extension = ".lsqc";
+
+    /// <summary>Initializes a new instance of the <see cref="DirectoryCheckpointStore"/> class.</summary>
+    /// <param name="directory">The directory; created if missing.</param>
+    public DirectoryCheckpointStore(string directory)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        Directory = System.IO.Directory.CreateDirectory(directory).FullName;
+    }
+
+    /// <summary>Gets the directory.</summary>
+    public string Directory { get; }
+
+    /// <summary>Gets how many checkpoints to keep; older ones are deleted after a newer one is stored.</summary>
+    /// <value>The default value is 3; at least 2, so a damaged newest checkpoint always has a predecessor.</value>
+    public int Retain
+    {
+        get;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 2);
+            field = value;
+        }
+    } = 3;
+
+    /// <inheritdoc/>
+    public override async Task SaveAsync(long id, ReadOnlyMemory<byte> checkpoint, CancellationToken cancellationToken)
+    {
+        string final = PathOf(id);
+        string temporary = Path.Combine(Directory, $".{id:D12}.{Guid.NewGuid():N}.tmp");
+        await using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096, FileOptions.Asynchronous))
+        {
+            await file.WriteAsync(checkpoint, cancellationToken).ConfigureAwait(false);
+            file.Flush(flushToDisk: true);
+        }
+
+        File.Move(temporary, final, overwrite: true);
+        foreach (var old in List().Skip(Retain))
+        {
+            File.Delete(PathOf(old));
+        }
+
+        foreach (var stale in System.IO.Directory.EnumerateFiles(Directory, "*.tmp"))
+        {
+            // Left by a crash in the middle of a write.
+            if (!string.Equals(stale, temporary, StringComparison.Ordinal))
+            {
+                TryDelete(stale);
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<long> List()
+    {
+        var ids = new List<long>();
+        foreach (var file in System.IO.Directory.EnumerateFiles(Directory, "*" + Extension))
+        {
+            if (long.TryParse(Path.GetFileNameWithoutExtension(file), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long id))
+            {
+                ids.Add(id);
+            }
+        }
+
+        ids.Sort((a, b) => b.CompareTo(a));
+        return ids;
+    }
+
+    /// <inheritdoc/>
+    public override Task<byte[]> LoadAsync(long id, CancellationToken cancellationToken) => File.ReadAllBytesAsync(PathOf(id), cancellationToken);
+
+    /// <inheritdoc/>
+    public override string Describe(long id) => PathOf(id);
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+            // Another writer's file, or already gone.
+        }
+    }
+
+    private string PathOf(long id) => Path.Combine(Directory, id.ToString("D12", System.Globalization.CultureInfo.InvariantCulture) + Extension);
+}

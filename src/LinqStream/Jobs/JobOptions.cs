@@ -1,0 +1,45 @@
+namespace LinqStream;
+
+/// <summary>How a job checkpoints, restores and where its rejected records go.</summary>
+public sealed record JobOptions
+{
+    /// <summary>Gets where checkpoints are kept; the job restores from the newest valid one when it starts.</summary>
+    /// <value>The default value is <see langword="null"/>: no automatic checkpoints (<see cref="QueryJob{T}.CheckpointAsync(Stream, CancellationToken)"/> still works).</value>
+    public CheckpointStore? Checkpoints { get; init; }
+
+    /// <summary>Gets the processing time between automatic checkpoints.</summary>
+    /// <value>The default value is <see langword="null"/> (no timed checkpoints).</value>
+    public TimeSpan? CheckpointInterval { get; init; }
+
+    /// <summary>Gets the number of input events between automatic checkpoints.</summary>
+    /// <value>The default value is <see langword="null"/> (no counted checkpoints).</value>
+    public long? CheckpointEveryEvents { get; init; }
+
+    /// <summary>Gets a checkpoint to start from instead of the store's newest (read once, when the job starts).</summary>
+    public Stream? RestoreFrom { get; init; }
+
+    /// <summary>Gets where rejected records go (malformed input, events skipped by <see cref="QueryOptions.OnError"/>); committed with checkpoints like the results.</summary>
+    /// <value>The default value is <see langword="null"/>: the first rejected record stops the job with an error naming it.</value>
+    public EventSink<DeadLetter>? DeadLetters { get; init; }
+}
+
+/// <summary>What a job promises about its output across a crash and restore.</summary>
+public enum DeliveryGuarantee
+{
+    /// <summary>Every source replays from its position and the sink commits with checkpoints: no result lost, none repeated.</summary>
+    ExactlyOnce,
+
+    /// <summary>Every source replays, but the sink does not commit with checkpoints: results after the last checkpoint may repeat.</summary>
+    AtLeastOnce,
+
+    /// <summary>A source cannot replay: input after the last checkpoint is lost on restore.</summary>
+    AtMostOnce,
+}
+
+/// <summary>The outcome of <see cref="QueryJob{T}.RunAsync"/>.</summary>
+/// <param name="Results">The number of results written by this run.</param>
+/// <param name="DeadLetters">The number of records rejected by this run.</param>
+/// <param name="Checkpoints">The number of checkpoints this run took.</param>
+/// <param name="RestoredFrom">The checkpoint the run started from, if any.</param>
+/// <param name="Warnings">What went wrong without stopping the job (for example a damaged checkpoint that was skipped).</param>
+public sealed record JobResult(long Results, long DeadLetters, long Checkpoints, long? RestoredFrom, IReadOnlyList<string> Warnings);

@@ -1,0 +1,444 @@
+using System.Collections.Concurrent;
+using LinqStream.Query;
+using LinqStream.Runtime;
+using LinqStream.Runtime.Checkpoints;
+using LinqStream.Runtime.Egress;
+
+namespace LinqStream;
+
+/// <summary>
+/// A query bound to a sink that runs as a restartable job: it takes checkpoints (every operator's state, every source's position,
+/// the sink's commit state) and, when started again, goes on from the newest valid one, so the output is what one run without a
+/// crash would have written.
+/// </summary>
+/// <typeparam name="T">The result type.</typeparam>
+/// <remarks>
+/// The query runs on one task; a checkpoint is taken between two steps, when every operator has finished with its input, so the
+/// snapshot is consistent across the whole plan without stopping the sources (they keep reading ahead into bounded buffers).
+/// </remarks>
+public sealed class QueryJob<T> : IAsyncDisposable
+{
+    private readonly QueryExecution _execution;
+    private readonly QueryRunner _runner;
+    private readonly ResultCollector<T> _results;
+    private readonly DeadLetterBuffer _deadLetters;
+    private readonly EventSink<T> _sink;
+    private readonly JobOptions _options;
+    private readonly string _fingerprint;
+    private readonly ConcurrentQueue<CheckpointRequest> _requests = new();
+    private readonly TimeProvider _clock;
+    private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _checkpointId;
+    private int _started;
+
+    internal QueryJob(CompiledQuery<T> compiled, EventSink<T> sink, JobOptions options)
+    {
+        _sink = sink;
+        _options = options;
+        _deadLetters = new DeadLetterBuffer();
+        var queryOptions = compiled.Options with { DeadLetters = options.DeadLetters is null ? null : _deadLetters };
+        ResultCollector<T>? results = null;
+        _execution = QueryExecution.Create(compiled.Root, c => results = new ResultCollector<T>(c), queryOptions);
+        _results = results!;
+        _runner = new QueryRunner(_execution.Context);
+        _clock = queryOptions.TimeProvider;
+        _fingerprint = CheckpointFormat.Fingerprint(compiled.PhysicalPlan, typeof(T));
+        (Guarantee, GuaranteeReason) = Decide();
+    }
+
+    /// <summary>Gets what the job promises about its output across a crash.</summary>
+    public DeliveryGuarantee Guarantee { get; }
+
+    /// <summary>Gets why the guarantee is what it is, naming the source or sink that limits it.</summary>
+    public string GuaranteeReason { get; }
+
+    /// <summary>Gets the id of the last checkpoint taken or restored (0 before any).</summary>
+    public long LastCheckpointId => Interlocked.Read(ref _checkpointId);
+
+    /// <summary>Runs the job to the end of its sources (or until <paramref name="cancellationToken"/> fires), restoring first when there is a checkpoint.</summary>
+    /// <param name="cancellationToken">Stops the job; the sink is not completed, so a later run goes on from the last checkpoint.</param>
+    /// <returns>The counts and warnings of this run.</returns>
+    /// <exception cref="QueryExecutionException">The query failed (a source, a lambda, or the sink); the message says where.</exception>
+    /// <exception cref="InvalidDataException">The checkpoint to restore from belongs to another query or format.</exception>
+    public async Task<JobResult> RunAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _started, 1) != 0)
+        {
+            throw new InvalidOperationException("A job runs once; make a new job (query.ToJob) to run again. It will restore from the checkpoint store.");
+        }
+
+        var warnings = new List<string>();
+        var restored = await LoadCheckpointAsync(warnings, cancellationToken).ConfigureAwait(false);
+        byte[]? sinkState = null, deadLetterState = null;
+        if (restored is not null)
+        {
+            (sinkState, deadLetterState) = Restore(restored);
+            Interlocked.Exchange(ref _checkpointId, restored.Id);
+        }
+
+        await _sink.OpenAsync(sinkState, cancellationToken).ConfigureAwait(false);
+        if (_options.DeadLetters is { } deadLetterSink)
+        {
+            await deadLetterSink.OpenAsync(deadLetterState, cancellationToken).ConfigureAwait(false);
+        }
+
+        long results = 0, rejected = 0, checkpoints = 0;
+        long eventsAtCheckpoint = EventsRead();
+        long timeAtCheckpoint = _clock.GetTimestamp();
+        using var stop = cancellationToken.Register(_execution.Stop);
+        try
+        {
+            _runner.Start();
+            while (true)
+            {
+                bool more;
+                try
+                {
+                    more = await _runner.StepAsync(WakeTask(timeAtCheckpoint), cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    more = false;
+                }
+
+                results += await FlushAsync(cancellationToken).ConfigureAwait(false);
+                rejected += _deadLetters.Count;
+                await FlushDeadLettersAsync(cancellationToken).ConfigureAwait(false);
+                if (_results.Error is { } error)
+                {
+                    throw error as QueryExecutionException ?? new QueryExecutionException(error.Message, error);
+                }
+
+                if (!more || cancellationToken.IsCancellationRequested)
+                {
+                    break;
+                }
+
+                bool due = (_options.CheckpointEveryEvents is { } every && EventsRead() - eventsAtCheckpoint >= every)
+                    || (_options.CheckpointInterval is { } interval && _clock.GetElapsedTime(timeAtCheckpoint) >= interval);
+                if (due || !_requests.IsEmpty)
+                {
+                    if (due && _options.Checkpoints is not null)
+                    {
+                        _requests.Enqueue(new CheckpointRequest(null));
+                    }
+
+                    checkpoints += await TakeRequestedCheckpointsAsync(cancellationToken).ConfigureAwait(false);
+                    eventsAtCheckpoint = EventsRead();
+                    timeAtCheckpoint = _clock.GetTimestamp();
+                }
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            await _sink.CompleteAsync(cancellationToken).ConfigureAwait(false);
+            if (_options.DeadLetters is { } letters)
+            {
+                await letters.CompleteAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            // Requests that came in after the last step still get an answer: the final state.
+            checkpoints += await TakeRequestedCheckpointsAsync(cancellationToken).ConfigureAwait(false);
+            return new JobResult(results, rejected, checkpoints, restored?.Id, warnings);
+        }
+        finally
+        {
+            _execution.Stop();
+            while (_requests.TryDequeue(out var request))
+            {
+                request.Done.TrySetCanceled(cancellationToken.IsCancellationRequested ? cancellationToken : new CancellationToken(true));
+            }
+        }
+    }
+
+    /// <summary>Writes a checkpoint of the running job to <paramref name="destination"/> (taken at the next step boundary).</summary>
+    /// <param name="destination">Where to write it.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <returns>The checkpoint's id.</returns>
+    public Task<long> CheckpointAsync(Stream destination, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        return RequestAsync(new CheckpointRequest(destination), cancellationToken);
+    }
+
+    /// <summary>Takes a checkpoint into <see cref="JobOptions.Checkpoints"/> at the next step boundary.</summary>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <returns>The checkpoint's id.</returns>
+    public Task<long> CheckpointAsync(CancellationToken cancellationToken = default)
+    {
+        if (_options.Checkpoints is null)
+        {
+            throw new InvalidOperationException("The job has no checkpoint store: set JobOptions.Checkpoints, or pass a Stream.");
+        }
+
+        return RequestAsync(new CheckpointRequest(null), cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        _execution.Stop();
+        await _sink.DisposeAsync().ConfigureAwait(false);
+        if (_options.DeadLetters is { } letters)
+        {
+            await letters.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task<long> RequestAsync(CheckpointRequest request, CancellationToken cancellationToken)
+    {
+        _requests.Enqueue(request);
+        _wake.TrySetResult();
+        using var registration = cancellationToken.Register(() => request.Done.TrySetCanceled(cancellationToken));
+        return await request.Done.Task.ConfigureAwait(false);
+    }
+
+    private Task WakeTask(long timeAtCheckpoint)
+    {
+        if (_wake.Task.IsCompleted)
+        {
+            _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (!_requests.IsEmpty)
+            {
+                _wake.TrySetResult();
+            }
+        }
+
+        if (_options.CheckpointInterval is { } interval && _options.Checkpoints is not null)
+        {
+            var remaining = interval - _clock.GetElapsedTime(timeAtCheckpoint);
+            return Task.WhenAny(_wake.Task, Task.Delay(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, _clock));
+        }
+
+        return _wake.Task;
+    }
+
+    private long EventsRead()
+    {
+        long total = 0;
+        foreach (var source in _execution.Context.Sources)
+        {
+            total += source.EventsRead;
+        }
+
+        return total;
+    }
+
+    private async Task<long> FlushAsync(CancellationToken cancellationToken)
+    {
+        int count = _results.Count;
+        if (count == 0)
+        {
+            return 0;
+        }
+
+        await _sink.WriteAsync(_results.Items.AsMemory(0, count), cancellationToken).ConfigureAwait(false);
+        _results.Clear();
+        return count;
+    }
+
+    private async Task FlushDeadLettersAsync(CancellationToken cancellationToken)
+    {
+        if (_deadLetters.Count == 0 || _options.DeadLetters is not { } sink)
+        {
+            return;
+        }
+
+        await sink.WriteAsync(_deadLetters.ToArray(), cancellationToken).ConfigureAwait(false);
+        _deadLetters.Clear();
+    }
+
+    private async Task<long> TakeRequestedCheckpointsAsync(CancellationToken cancellationToken)
+    {
+        long taken = 0;
+        while (_requests.TryDequeue(out var request))
+        {
+            if (request.Done.Task.IsCompleted)
+            {
+                continue;
+            }
+
+            try
+            {
+                long id = Interlocked.Increment(ref _checkpointId);
+                byte[] bytes = await SnapshotAsync(id, cancellationToken).ConfigureAwait(false);
+                if (request.Destination is { } destination)
+                {
+                    await destination.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+                    await destination.FlushAsync(cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await _options.Checkpoints!.SaveAsync(id, bytes, cancellationToken).ConfigureAwait(false);
+                }
+
+                await _sink.CommitAsync(id, cancellationToken).ConfigureAwait(false);
+                if (_options.DeadLetters is { } letters)
+                {
+                    await letters.CommitAsync(id, cancellationToken).ConfigureAwait(false);
+                }
+
+                taken++;
+                request.Done.TrySetResult(id);
+            }
+            catch (Exception ex)
+            {
+                request.Done.TrySetException(ex);
+                throw;
+            }
+        }
+
+        return taken;
+    }
+
+    private async Task<byte[]> SnapshotAsync(long id, CancellationToken cancellationToken)
+    {
+        var sections = new List<(string, byte[])>();
+        var parts = _execution.Context.Checkpointed;
+        for (int i = 0; i < parts.Count; i++)
+        {
+            using var buffer = new MemoryStream();
+            using (var writer = new BinaryWriter(buffer))
+            {
+                parts[i].WriteState(writer);
+            }
+
+            sections.Add(($"part {i}: {parts[i].CheckpointName}", buffer.ToArray()));
+        }
+
+        sections.Add(("sink", await _sink.PrepareCommitAsync(id, cancellationToken).ConfigureAwait(false)));
+        if (_options.DeadLetters is { } letters)
+        {
+            sections.Add(("dead letters", await letters.PrepareCommitAsync(id, cancellationToken).ConfigureAwait(false)));
+        }
+
+        return CheckpointFormat.Write(id, _clock.GetUtcNow().UtcTicks, _fingerprint, sections);
+    }
+
+    private async Task<CheckpointFormat.Snapshot?> LoadCheckpointAsync(List<string> warnings, CancellationToken cancellationToken)
+    {
+        if (_options.RestoreFrom is { } stream)
+        {
+            using var copy = new MemoryStream();
+            await stream.CopyToAsync(copy, cancellationToken).ConfigureAwait(false);
+            var snapshot = CheckpointFormat.Read(copy.ToArray(), "The checkpoint in JobOptions.RestoreFrom");
+            CheckFingerprint(snapshot, "The checkpoint in JobOptions.RestoreFrom");
+            return snapshot;
+        }
+
+        if (_options.Checkpoints is not { } store)
+        {
+            return null;
+        }
+
+        foreach (long id in store.List())
+        {
+            string name = store.Describe(id);
+            CheckpointFormat.Snapshot snapshot;
+            try
+            {
+                snapshot = CheckpointFormat.Read(await store.LoadAsync(id, cancellationToken).ConfigureAwait(false), name);
+            }
+            catch (Exception ex) when (ex is InvalidDataException or IOException or EndOfStreamException)
+            {
+                warnings.Add(ex.Message + " Trying the previous checkpoint.");
+                continue;
+            }
+
+            // A valid checkpoint of another query is not skipped: restoring something else would silently change the output.
+            CheckFingerprint(snapshot, name);
+            return snapshot;
+        }
+
+        return null;
+    }
+
+    private void CheckFingerprint(CheckpointFormat.Snapshot snapshot, string origin)
+    {
+        if (!string.Equals(snapshot.Fingerprint, _fingerprint, StringComparison.Ordinal))
+        {
+            throw new InvalidDataException(
+                $"{origin} (checkpoint {snapshot.Id}) was taken by another query (plan fingerprint {snapshot.Fingerprint}, this query's is {_fingerprint}). " +
+                "A changed query cannot take over another's state: use a new checkpoint directory, or run the query the checkpoint came from.");
+        }
+    }
+
+    private (byte[]? Sink, byte[]? DeadLetters) Restore(CheckpointFormat.Snapshot snapshot)
+    {
+        var parts = _execution.Context.Checkpointed;
+        var sections = snapshot.Sections;
+        int expected = parts.Count + 1 + (_options.DeadLetters is null ? 0 : 1);
+        if (sections.Count < parts.Count + 1)
+        {
+            throw new InvalidDataException($"Checkpoint {snapshot.Id} has {sections.Count} sections; this query needs {expected}.");
+        }
+
+        for (int i = 0; i < parts.Count; i++)
+        {
+            string name = $"part {i}: {parts[i].CheckpointName}";
+            if (!string.Equals(sections[i].Name, name, StringComparison.Ordinal))
+            {
+                throw new InvalidDataException($"Checkpoint {snapshot.Id} has '{sections[i].Name}' where this query has '{name}'.");
+            }
+
+            using var reader = new BinaryReader(new MemoryStream(sections[i].Data, writable: false));
+            parts[i].ReadState(reader);
+        }
+
+        byte[]? sink = null, letters = null;
+        foreach (var (name, data) in sections.Skip(parts.Count))
+        {
+            if (name == "sink")
+            {
+                sink = data;
+            }
+            else if (name == "dead letters")
+            {
+                letters = data;
+            }
+        }
+
+        return (sink, letters);
+    }
+
+    private (DeliveryGuarantee, string) Decide()
+    {
+        foreach (var source in _execution.Context.Sources)
+        {
+            if (!source.CanReplay)
+            {
+                return (DeliveryGuarantee.AtMostOnce, $"Source '{source.SourceName}' cannot replay from a position, so events it produced after the last checkpoint are lost on restore.");
+            }
+        }
+
+        if (!_sink.IsTransactional)
+        {
+            return (DeliveryGuarantee.AtLeastOnce, $"Sink '{_sink.Name}' does not commit with checkpoints, so results after the last checkpoint are written again on restore.");
+        }
+
+        if (_options.DeadLetters is { IsTransactional: false } letters)
+        {
+            return (DeliveryGuarantee.AtLeastOnce, $"Dead-letter sink '{letters.Name}' does not commit with checkpoints, so dead letters after the last checkpoint are written again on restore.");
+        }
+
+        return (DeliveryGuarantee.ExactlyOnce, "Every source replays from its checkpointed position and every sink commits with checkpoints.");
+    }
+
+    private sealed record CheckpointRequest(Stream? Destination)
+    {
+        public TaskCompletionSource<long> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>Dead letters met during one step, on the query's thread; the job writes them to its dead-letter sink after the step.</summary>
+    private sealed class DeadLetterBuffer : IDeadLetterSink
+    {
+        private readonly List<DeadLetter> _letters = [];
+
+        public int Count => _letters.Count;
+
+        public void Write(DeadLetter letter) => _letters.Add(letter);
+
+        public DeadLetter[] ToArray() => [.. _letters];
+
+        public void Clear() => _letters.Clear();
+    }
+}

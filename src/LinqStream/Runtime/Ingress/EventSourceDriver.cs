@@ -1,0 +1,282 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+
+namespace LinqStream.Runtime.Ingress;
+
+/// <summary>
+/// Reads an <see cref="EventSource{T}"/> on a pool thread into a bounded queue of chunks, each with the source's position after it
+/// and the dead letters met while reading it; the query consumes the chunks, so a checkpoint holds the position of exactly the
+/// events the query has seen, and dead letters come out once, in input order, when their chunk is consumed.
+/// </summary>
+internal sealed class EventSourceDriver<T> : SourceDriver
+{
+    private const int QueuedChunks = 8;
+
+    private readonly EventSource<T> _source;
+    private readonly EventTime<T> _time;
+    private readonly IngressOrderer<T> _orderer;
+    private readonly BatchPool<T> _pool;
+    private readonly QueryContext _context;
+    private readonly string _name;
+    private readonly Channel<Chunk> _chunks;
+    private readonly CancellationTokenSource _cancellation = new();
+    private readonly DeadLetterCollector _collector = new();
+    private byte[]? _position;
+    private long _read;
+    private Task? _pump;
+
+    public EventSourceDriver(EventSource<T> source, EventTime<T> time, IngressOrderer<T> orderer, QueryContext context, string name)
+    {
+        _source = source;
+        _time = time;
+        _orderer = orderer;
+        _pool = context.Pool<T>();
+        _context = context;
+        _name = name;
+        _chunks = Channel.CreateBounded<Chunk>(new BoundedChannelOptions(QueuedChunks) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
+    }
+
+    public override long EventsRead => _read;
+
+    public override long MaxEventTime => _orderer.MaxSeen;
+
+    public override bool IsLive => true;
+
+    public override bool CanReplay => _source.CanReplay;
+
+    public override string SourceName => _name;
+
+    public override string CheckpointName => "EventSource";
+
+    public override void Start() => _pump = Task.Run(PumpAsync);
+
+    public override bool TryStep()
+    {
+        if (IsCompleted)
+        {
+            return false;
+        }
+
+        if (!_chunks.Reader.TryRead(out var chunk))
+        {
+            var completion = _chunks.Reader.Completion;
+            if (!completion.IsCompleted)
+            {
+                return false;
+            }
+
+            IsCompleted = true;
+            if (completion.IsFaulted)
+            {
+                var error = completion.Exception!.InnerException ?? completion.Exception;
+                Fault(Internal.Error.SourceFailed(_name, _read, error));
+            }
+            else
+            {
+                _orderer.Complete();
+                Watermark = _orderer.Watermark;
+            }
+
+            return true;
+        }
+
+        if (chunk.DeadLetters is { } letters)
+        {
+            try
+            {
+                foreach (var letter in letters)
+                {
+                    _context.DeadLetters.Write(letter);
+                }
+            }
+            catch (Exception ex)
+            {
+                Release(chunk);
+                Fault(Internal.Error.SourceFailed(_name, _read, ex));
+                return true;
+            }
+        }
+
+        _position = chunk.Position;
+        if (chunk.Count == 0)
+        {
+            Release(chunk);
+            return true;
+        }
+
+        var batch = _pool.Rent();
+        Array.Copy(chunk.Items, batch.Payload, chunk.Count);
+        int count = chunk.Count;
+        Release(chunk);
+        try
+        {
+            _time.Fill(batch, count);
+        }
+        catch (Exception ex)
+        {
+            batch.Count = count;
+            _pool.Return(batch);
+            Fault(Internal.Error.EventTimeFailed(_name, _read, ex));
+            return true;
+        }
+
+        batch.Count = count;
+        _read += count;
+        _orderer.Push(batch);
+        if (_orderer.Faulted)
+        {
+            Fault(null);
+            return true;
+        }
+
+        Watermark = _orderer.Watermark;
+        return true;
+    }
+
+    public override Task WaitForDataAsync(CancellationToken cancellationToken) => _chunks.Reader.WaitToReadAsync(cancellationToken).AsTask();
+
+    public override void WriteState(BinaryWriter writer)
+    {
+        writer.Write(_position is null ? -1 : _position.Length);
+        if (_position is not null)
+        {
+            writer.Write(_position);
+        }
+
+        writer.Write(_read);
+        Checkpoints.StateCodec.Write(writer, _orderer.CaptureState(), typeof(IngressState<T>));
+    }
+
+    public override void ReadState(BinaryReader reader)
+    {
+        int length = reader.ReadInt32();
+        _position = length < 0 ? null : reader.ReadBytes(length);
+        _read = reader.ReadInt64();
+        _orderer.RestoreState((IngressState<T>)Checkpoints.StateCodec.Read(reader, typeof(IngressState<T>))!);
+        Watermark = _orderer.Watermark;
+    }
+
+    public override void Dispose()
+    {
+        base.Dispose();
+        if (!_cancellation.IsCancellationRequested)
+        {
+            _cancellation.Cancel();
+        }
+
+        while (_chunks.Reader.TryRead(out var chunk))
+        {
+            Release(chunk);
+        }
+    }
+
+    private static void Release(Chunk chunk) => ArrayPool<T>.Shared.Return(chunk.Items, RuntimeHelpers.IsReferenceOrContainsReferences<T>());
+
+    private async Task PumpAsync()
+    {
+        var token = _cancellation.Token;
+        var writer = _chunks.Writer;
+        int size = _context.BatchSize;
+        try
+        {
+            await _source.OpenAsync(new SourceContext(_collector, _context.TimeProvider), _position, token).ConfigureAwait(false);
+            while (true)
+            {
+                var items = ArrayPool<T>.Shared.Rent(size);
+                SourceRead read;
+                try
+                {
+                    read = await _source.ReadAsync(items.AsMemory(0, size), token).ConfigureAwait(false);
+                }
+                catch
+                {
+                    ArrayPool<T>.Shared.Return(items, RuntimeHelpers.IsReferenceOrContainsReferences<T>());
+                    throw;
+                }
+
+                if (read.Count < 0 || read.Count > size)
+                {
+                    throw new InvalidOperationException($"Source '{_name}' returned {read.Count} events for a buffer of {size}.");
+                }
+
+                var letters = _collector.Take();
+                if (read.Count > 0 || letters is not null)
+                {
+                    await writer.WriteAsync(new Chunk(items, read.Count, _source.GetPosition(), letters), token).ConfigureAwait(false);
+                }
+                else
+                {
+                    ArrayPool<T>.Shared.Return(items, RuntimeHelpers.IsReferenceOrContainsReferences<T>());
+                }
+
+                if (read.IsCompleted)
+                {
+                    writer.TryComplete();
+                    return;
+                }
+
+                if (read.Count == 0)
+                {
+                    // Nothing new: a live source should already have waited a little; do not spin if it did not.
+                    await Task.Delay(1, token).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            writer.TryComplete();
+        }
+        catch (ChannelClosedException)
+        {
+            // The query was stopped.
+        }
+        catch (Exception ex)
+        {
+            writer.TryComplete(ex);
+        }
+        finally
+        {
+            try
+            {
+                await _source.DisposeAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                writer.TryComplete(ex);
+            }
+        }
+    }
+
+    private void Fault(Exception? error)
+    {
+        if (error is not null)
+        {
+            _orderer.Fail(error);
+        }
+
+        IsCompleted = true;
+        _context.Stop();
+    }
+
+    private sealed record Chunk(T[] Items, int Count, byte[] Position, List<DeadLetter>? DeadLetters);
+
+    /// <summary>Collects the dead letters a source reports during one read (on the reader task); they travel with the chunk.</summary>
+    private sealed class DeadLetterCollector : IDeadLetterSink
+    {
+        private List<DeadLetter>? _letters;
+
+        public void Write(DeadLetter letter)
+        {
+            ArgumentNullException.ThrowIfNull(letter);
+            (_letters ??= []).Add(letter);
+        }
+
+        public List<DeadLetter>? Take()
+        {
+            var letters = _letters;
+            _letters = null;
+            return letters;
+        }
+    }
+}

@@ -1,0 +1,169 @@
+using System.Reactive.Subjects;
+using LinqStream.Conformance.Tests.Infrastructure;
+using LinqStream.Testing.Io;
+using LinqStream.Testing.Nexmark;
+
+namespace LinqStream.Conformance.Tests.Checkpoints;
+
+/// <summary>The checkpoint file and store: damaged files are detected and skipped, foreign ones refused, retention honoured, guarantees reported.</summary>
+public sealed class CheckpointFileTests : IDisposable
+{
+    private static readonly TimeSpan Disorder = TimeSpan.FromMilliseconds(400);
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "linqstream-ckpt-" + Guid.NewGuid().ToString("N"));
+
+    private static IQStream<string> Query(EventSource<Bid> bids) =>
+        from b in QStream.From(bids, b => b.DateTime, IngressPolicy.Reorder(Disorder)).WithOptions(new QueryOptions { BatchSize = 50 }).TumblingWindow(TimeSpan.FromSeconds(1))
+        group b by b.Auction into g
+        select $"{g.Window.End:O} {g.Key} {g.Count()} {g.Max(b => b.Price)}";
+
+    public static TheoryData<string> Damages() => ["truncate", "flip", "empty", "garbage"];
+
+    [Theory]
+    [MemberData(nameof(Damages))]
+    public async Task DamagedNewestCheckpoint_IsDetected_AndThePreviousOneIsUsed(string damage)
+    {
+        var bids = NexmarkData.Get(6_000, Disorder).Bids;
+        var expected = await Query(new ArrayEventSource<Bid>(bids, "bids")).ToListAsync();
+        var store = new DirectoryCheckpointStore(_directory) { Retain = 3 };
+        var sink = new MemorySink<string>();
+        await using (var first = Query(new ArrayEventSource<Bid>(bids, "bids") { FailAt = 4_000, MaxRead = 100 }).ToJob(sink, new JobOptions { Checkpoints = store, CheckpointEveryEvents = 1_000 }))
+        {
+            await Assert.ThrowsAsync<QueryExecutionException>(() => first.RunAsync());
+        }
+
+        var ids = store.List();
+        Assert.Equal(3, ids.Count);
+        string newest = store.Describe(ids[0]);
+        byte[] bytes = await File.ReadAllBytesAsync(newest);
+        byte[] damaged = damage switch
+        {
+            "truncate" => bytes[..(bytes.Length / 2)],
+            "flip" => Flip(bytes, bytes.Length / 3),
+            "empty" => [],
+            _ => [.. Enumerable.Range(0, 300).Select(i => (byte)(i * 31))],
+        };
+        await File.WriteAllBytesAsync(newest, damaged);
+
+        await using var second = Query(new ArrayEventSource<Bid>(bids, "bids")).ToJob(sink, new JobOptions { Checkpoints = store });
+        var result = await second.RunAsync();
+        Assert.Equal(ids[1], result.RestoredFrom);
+        var warning = Assert.Single(result.Warnings);
+        Assert.Contains(Path.GetFileName(newest), warning, StringComparison.Ordinal);
+        Assert.Contains("previous checkpoint", warning, StringComparison.Ordinal);
+        Assert.Equal(expected, sink.Items);
+    }
+
+    [Fact]
+    public async Task CheckpointOfAnotherQuery_IsRefused_WithAMessageThatSaysSo()
+    {
+        var bids = NexmarkData.Get(3_000, Disorder).Bids;
+        using var checkpoint = new MemoryStream();
+        var sink = new MemorySink<string>();
+        await using (var job = Query(new ArrayEventSource<Bid>(bids, "bids")).ToJob(sink))
+        {
+            var run = job.RunAsync();
+            await job.CheckpointAsync(checkpoint);
+            await run;
+        }
+
+        checkpoint.Position = 0;
+        var other = QStream.From(new ArrayEventSource<Bid>(bids, "bids"), b => b.DateTime, IngressPolicy.Reorder(Disorder)).Select(b => b.Auction.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await using var restored = other.ToJob(new MemorySink<string>(), new JobOptions { RestoreFrom = checkpoint });
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => restored.RunAsync());
+        Assert.Contains("another query", error.Message, StringComparison.Ordinal);
+        Assert.Contains("new checkpoint directory", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CheckpointFromAnotherFormatVersion_IsRefused_NamingBothVersions()
+    {
+        var bids = NexmarkData.Get(3_000, Disorder).Bids;
+        using var checkpoint = new MemoryStream();
+        await using (var job = Query(new ArrayEventSource<Bid>(bids, "bids")).ToJob(new MemorySink<string>()))
+        {
+            var run = job.RunAsync();
+            await job.CheckpointAsync(checkpoint);
+            await run;
+        }
+
+        byte[] bytes = checkpoint.ToArray();
+        BitConverter.TryWriteBytes(bytes.AsSpan(8, 4), 99);
+        await using var restored = Query(new ArrayEventSource<Bid>(bids, "bids")).ToJob(new MemorySink<string>(), new JobOptions { RestoreFrom = new MemoryStream(bytes) });
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => restored.RunAsync());
+        Assert.Contains("version 99", error.Message, StringComparison.Ordinal);
+        Assert.Contains("reads version 1", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ManualCheckpoint_ToAStream_RestoresTheSameOutput()
+    {
+        var bids = NexmarkData.Get(6_000, Disorder).Bids;
+        var expected = await Query(new ArrayEventSource<Bid>(bids, "bids")).ToListAsync();
+        using var checkpoint = new MemoryStream();
+        var sink = new MemorySink<string>();
+        int taken = 0;
+        await using (var job = Query(new ArrayEventSource<Bid>(bids, "bids") { FailAt = 5_000, MaxRead = 64 }).ToJob(sink))
+        {
+            sink.AfterWrite = count =>
+            {
+                if (Interlocked.Exchange(ref taken, 1) == 0)
+                {
+                    _ = job.CheckpointAsync(checkpoint);
+                }
+            };
+            await Assert.ThrowsAsync<QueryExecutionException>(() => job.RunAsync());
+        }
+
+        Assert.True(checkpoint.Length > 0);
+        checkpoint.Position = 0;
+        sink.AfterWrite = null;
+        await using var restored = Query(new ArrayEventSource<Bid>(bids, "bids")).ToJob(sink, new JobOptions { RestoreFrom = checkpoint });
+        var result = await restored.RunAsync();
+        Assert.Equal(1, result.RestoredFrom);
+        Assert.Equal(expected, sink.Items);
+    }
+
+    [Fact]
+    public async Task Retention_KeepsOnlyTheNewestCheckpoints()
+    {
+        var bids = NexmarkData.Get(6_000, Disorder).Bids;
+        var store = new DirectoryCheckpointStore(_directory) { Retain = 2 };
+        await using var job = Query(new ArrayEventSource<Bid>(bids, "bids") { MaxRead = 100 }).ToJob(new MemorySink<string>(), new JobOptions { Checkpoints = store, CheckpointEveryEvents = 500 });
+        var result = await job.RunAsync();
+        Assert.True(result.Checkpoints >= 8, $"{result.Checkpoints} checkpoints");
+        Assert.Equal([result.Checkpoints, result.Checkpoints - 1], store.List());
+        Assert.Empty(Directory.GetFiles(_directory, "*.tmp"));
+    }
+
+    [Fact]
+    public async Task Guarantee_NamesTheSourceOrSinkThatLimitsIt()
+    {
+        var bids = NexmarkData.Get(1_000, Disorder).Bids;
+        using var subject = new Subject<Bid>();
+        await using var live = QStream.From(subject, b => b.DateTime, name: "live bids").Select(b => b.Price).ToJob(new MemorySink<long>());
+        Assert.Equal(DeliveryGuarantee.AtMostOnce, live.Guarantee);
+        Assert.Contains("live bids", live.GuaranteeReason, StringComparison.Ordinal);
+
+        await using var plain = QStream.From(new ArrayEventSource<Bid>(bids, "bids"), b => b.DateTime).Select(b => b.Price).ToJob(new MemorySink<long>(transactional: false));
+        Assert.Equal(DeliveryGuarantee.AtLeastOnce, plain.Guarantee);
+        Assert.Contains("memory", plain.GuaranteeReason, StringComparison.Ordinal);
+
+        await using var exact = QStream.From(bids, b => b.DateTime).Select(b => b.Price).ToJob(new MemorySink<long>());
+        Assert.Equal(DeliveryGuarantee.ExactlyOnce, exact.Guarantee);
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
+
+    private static byte[] Flip(byte[] bytes, int index)
+    {
+        var copy = (byte[])bytes.Clone();
+        copy[index] ^= 0x5A;
+        return copy;
+    }
+}
