@@ -39,7 +39,8 @@ public sealed record QueryOptions
     /// Reports arrive in order and their watermark never goes back. <see cref="Progress{T}"/> posts each report to the thread pool
     /// (when there is no synchronization context), where two reports can run out of order; implement <see cref="IProgress{T}"/>
     /// directly to keep the order. An exception thrown by <c>Report</c> stops the query and is thrown where one thrown by the
-    /// observer's <c>OnNext</c> would be (from <c>Subscribe</c> or <c>ToListAsync</c> for replay sources).
+    /// observer's <c>OnNext</c> would be (from <c>Subscribe</c> or <c>ToListAsync</c> for replay sources). A query run as a job
+    /// (<c>ToJob</c>, which steps the query itself) does not report progress yet.
     /// </remarks>
     public IProgress<QueryProgress>? Progress { get; init; }
 
