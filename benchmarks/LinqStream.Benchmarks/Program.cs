@@ -1,15 +1,18 @@
 using BenchmarkDotNet.Running;
 using LinqStream.Benchmarks.Checks;
+using LinqStream.Benchmarks.Profiling;
 using LinqStream.Benchmarks.Reporting;
 
 // --quick [filter...]   every answer check at a small scale, no timing (CI); non-zero exit on a wrong answer
 //                       (--quick --full [filter...]: the same checks at the benchmarks' scale, as [GlobalSetup] runs them)
 // --report [options]    results table (RESULTS.md) and chart (results.png) from BenchmarkDotNet's CSV reports
+// --profile QUERY [--seconds N]   only LinqStream's version of one NEXMark query, over and over, for a profiler (no answer check)
 // anything else         BenchmarkDotNet's own command line (--filter, --job, ...)
 return args.FirstOrDefault() switch
 {
     "--quick" => QuickCheck.Run(args[1..], Console.Out),
     "--report" => ResultsReport.Run(args[1..], Console.Out),
+    "--profile" => ProfileRun.Run(args[1..], Console.Out),
     _ => RunBenchmarks(args),
 };
 

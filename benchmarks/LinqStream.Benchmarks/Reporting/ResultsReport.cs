@@ -10,7 +10,9 @@ namespace LinqStream.Benchmarks.Reporting;
 /// </summary>
 /// <remarks>
 /// Options: <c>--artifacts DIR</c> (default: <c>BenchmarkDotNet.Artifacts/results</c> under the current directory or the repository
-/// root), <c>--out DIR</c> (default: the repository's <c>benchmarks/</c>), <c>--no-chart</c>.
+/// root), <c>--out DIR</c> (default: the repository's <c>benchmarks/</c>), <c>--no-chart</c>, <c>--replace</c>.
+/// A partial run (<c>--filter</c>) leaves CSV reports for only some classes, so the table is merged: a class with a CSV report
+/// replaces all of its rows, and every other class keeps the rows already in RESULTS.md (<c>--replace</c>: only the CSV reports).
 /// </remarks>
 public static partial class ResultsReport
 {
@@ -39,13 +41,16 @@ public static partial class ResultsReport
             return 1;
         }
 
-        var rows = Order(csvFiles.SelectMany(BenchmarkCsv.Read)).ToList();
+        string resultsPath = Path.Combine(outDir, "RESULTS.md");
+        string existing = File.Exists(resultsPath) ? File.ReadAllText(resultsPath) : Template;
+        var fresh = csvFiles.SelectMany(BenchmarkCsv.Read).ToList();
+        var kept = args.Contains("--replace") ? [] : Merge(fresh, ReadTable(existing));
+        var rows = Order(fresh.Concat(kept)).ToList();
         string table = Table(rows);
         string? environment = Environment(Directory.GetFiles(artifacts, "*-report-github.md"));
-        string resultsPath = Path.Combine(outDir, "RESULTS.md");
-        File.WriteAllText(resultsPath, UpdateResults(File.Exists(resultsPath) ? File.ReadAllText(resultsPath) : Template, table, environment));
+        File.WriteAllText(resultsPath, UpdateResults(existing, table, environment));
         output.WriteLine(table);
-        output.WriteLine($"Wrote the table of {rows.Count} rows from {csvFiles.Length} reports into {resultsPath}.");
+        output.WriteLine($"Wrote the table of {rows.Count} rows into {resultsPath}: {fresh.Count} from {csvFiles.Length} reports, {kept.Count} kept from the table already there.");
         if (!args.Contains("--no-chart"))
         {
             string chartPath = Path.Combine(outDir, "results.png");
@@ -74,6 +79,44 @@ public static partial class ResultsReport
         }
 
         return text.ToString();
+    }
+
+    /// <summary>The rows of <paramref name="existing"/> to keep next to <paramref name="fresh"/>: those of every class that has no fresh row.</summary>
+    public static List<BenchmarkRow> Merge(IReadOnlyCollection<BenchmarkRow> fresh, IEnumerable<BenchmarkRow> existing)
+    {
+        ArgumentNullException.ThrowIfNull(fresh);
+        ArgumentNullException.ThrowIfNull(existing);
+        var measured = fresh.Select(r => r.Class).ToHashSet(StringComparer.Ordinal);
+        return [.. existing.Where(r => !measured.Contains(r.Class))];
+    }
+
+    /// <summary>Reads the rows back from the results table of RESULTS.md (between its markers): class, parameters, method, ns/event and B/event.</summary>
+    public static List<BenchmarkRow> ReadTable(string results)
+    {
+        ArgumentNullException.ThrowIfNull(results);
+        int b = results.IndexOf(TableBegin, StringComparison.Ordinal);
+        int e = results.IndexOf(TableEnd, StringComparison.Ordinal);
+        var rows = new List<BenchmarkRow>();
+        if (b < 0 || e < b)
+        {
+            return rows;
+        }
+
+        foreach (var line in results[(b + TableBegin.Length)..e].Split('\n').Select(l => l.Trim()))
+        {
+            var cells = line.Trim('|').Split('|').Select(c => c.Trim()).ToArray();
+            if (!line.StartsWith('|') || cells.Length != 8 || cells[0] == "Benchmark" || cells[0].StartsWith("---", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            rows.Add(new BenchmarkRow(cells[0], cells[1], cells[2], Parse(cells[3]), Parse(cells[7])));
+        }
+
+        return rows;
+
+        static double Parse(string cell) =>
+            double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) ? value : double.NaN;
     }
 
     /// <summary>Replaces the table and environment sections of RESULTS.md, or appends them when the markers are missing.</summary>

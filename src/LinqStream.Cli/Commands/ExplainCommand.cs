@@ -59,7 +59,7 @@ internal static class ExplainCommand
     private static async Task<int> ExplainScriptAsync(string scriptPath, string? inputPath, string timeField, CancellationToken cancellationToken)
     {
         var script = QueryScript.Load(scriptPath);
-        if (!RunCommand.ReportDiagnostics(script, quiet: false))
+        if (!await RunCommand.ReportDiagnosticsAsync(script, quiet: false, cancellationToken).ConfigureAwait(false))
         {
             return ExitCodes.BadQuery;
         }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using LinqStream.Cli.Output;
 using LinqStream.Cli.Showcase;
 using LinqStream.Testing.Nexmark;
 using Spectre.Console;
@@ -22,16 +23,18 @@ internal static class NexmarkCommand
         var rate = Options.PositiveLong(
             "--rate", null, "Event-time rate of the generated data, in events per second (10M events at 10,000/s span 1,000 s).", 10_000, 1_000_000_000);
         var quiet = new Option<bool>("--quiet") { Description = "No progress bar; the result line only." };
+        var progressInterval = RunCommand.ProgressIntervalOption();
 
         var command = new Command("nexmark", "Run a NEXMark query over generated events and report events/s (generation included: events are generated as the query reads them).")
         {
-            query, events, rate, quiet,
+            query, events, rate, quiet, progressInterval,
         };
-        command.SetAction((parse, cancellationToken) => RunAsync(parse.GetValue(query)!, parse.GetValue(events), parse.GetValue(rate), parse.GetValue(quiet), cancellationToken));
+        command.SetAction((parse, cancellationToken) =>
+            RunAsync(parse.GetValue(query)!, parse.GetValue(events), parse.GetValue(rate), parse.GetValue(quiet), parse.GetValue(progressInterval), cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(string name, long events, long rate, bool quiet, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(string name, long events, long rate, bool quiet, TimeSpan? progressInterval, CancellationToken cancellationToken)
     {
         var console = AnsiConsole.Console;
         var run = new NexmarkRun(new NexmarkConfig { FirstEventRate = rate }, events);
@@ -41,11 +44,14 @@ internal static class NexmarkCommand
         }
 
         var statistics = new IngressStatistics();
+        bool showBar = !quiet && console.Profile.Capabilities.Interactive;
+        var monitor = quiet ? null : new ProgressMonitor(name, showBar ? null : Console.Error);
+        var options = monitor is null ? null : new QueryOptions { Progress = monitor, ProgressInterval = ProgressMonitor.Interval(progressInterval, showBar) };
         var stopwatch = Stopwatch.StartNew();
-        var task = Task.Run(() => run.Run(name, statistics), cancellationToken);
+        var task = Task.Run(() => run.Run(name, statistics, options), cancellationToken);
         try
         {
-            if (!quiet && console.Profile.Capabilities.Interactive)
+            if (showBar)
             {
                 long total = events * NexmarkRun.Passes(name);
                 await console.Progress()
@@ -57,7 +63,8 @@ internal static class NexmarkCommand
                         {
                             long read = run.Read;
                             bar.Value = read;
-                            bar.Description = $"{name}: {Format.Count(read)} events, {Format.Rate(read, stopwatch.Elapsed)} events/s";
+                            bar.Description = $"{name}: {Format.Count(read)} events, {Format.Rate(read, stopwatch.Elapsed)} events/s, "
+                                + $"watermark lag {ProgressMonitor.Lag(monitor!.Latest?.WatermarkLag)}";
                             await Task.WhenAny(task, Task.Delay(100, cancellationToken)).ConfigureAwait(false);
                         }
 
@@ -69,8 +76,9 @@ internal static class NexmarkCommand
             long results = await task.ConfigureAwait(false);
             stopwatch.Stop();
             string passes = NexmarkRun.Passes(name) == 1 ? "" : $" (read {NexmarkRun.Passes(name)} times: once per input)";
+            string lag = monitor?.MaxLag is { } maxLag ? $", watermark lag up to {ProgressMonitor.Lag(maxLag)}" : "";
             Console.Out.WriteLine(
-                $"{name}: {Format.Count(events)} events{passes} in {Format.Seconds(stopwatch.Elapsed)}, {Format.Rate(events, stopwatch.Elapsed)} events/s, {Format.Count(results)} results");
+                $"{name}: {Format.Count(events)} events{passes} in {Format.Seconds(stopwatch.Elapsed)}, {Format.Rate(events, stopwatch.Elapsed)} events/s, {Format.Count(results)} results{lag}");
             return ExitCodes.Ok;
         }
         catch (OperationCanceledException)

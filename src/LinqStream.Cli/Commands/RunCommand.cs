@@ -62,10 +62,11 @@ internal static class RunCommand
         var deadLetter = new Option<FileInfo>("--dead-letter") { Description = "Write each malformed line as a JSON line {file, line, reason, text} to this file." };
         var strict = new Option<bool>("--strict") { Description = "Stop at the first malformed line, with exit code 4." };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress bar, warnings or summary line; results and errors only." };
+        var progressInterval = ProgressIntervalOption();
 
         var command = new Command("run", "Run a C# LINQ query script over a JSON-lines or CSV file, or over Redis or NATS streams. " + Contract)
         {
-            script, input, source, follow, idleTimeout, format, time, maxDelay, output, deadLetter, strict, quiet,
+            script, input, source, follow, idleTimeout, format, time, maxDelay, output, deadLetter, strict, quiet, progressInterval,
         };
         command.Validators.Add(result =>
         {
@@ -90,16 +91,26 @@ internal static class RunCommand
             var inputFormat = (formatName ?? (file.Extension.Equals(".csv", StringComparison.OrdinalIgnoreCase) ? "csv" : "jsonl")) == "csv" ? InputFormat.Csv : InputFormat.Jsonl;
             var options = new InputOptions(parse.GetResult(input)!.Tokens[0].Value, inputFormat, parse.GetValue(time)!, parse.GetValue(maxDelay), parse.GetValue(strict));
             return RunAsync(
-                parse.GetResult(script)!.Tokens[0].Value, options, parse.GetValue(output)?.FullName, parse.GetValue(deadLetter)?.FullName, parse.GetValue(quiet), cancellationToken);
+                parse.GetResult(script)!.Tokens[0].Value, options, parse.GetValue(output)?.FullName, parse.GetValue(deadLetter)?.FullName, parse.GetValue(quiet),
+                parse.GetValue(progressInterval), cancellationToken);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(string scriptPath, InputOptions options, string? outPath, string? deadLetterPath, bool quiet, CancellationToken cancellationToken)
+    /// <summary><c>--progress-interval</c>, shared with <c>nexmark</c>.</summary>
+    internal static Option<TimeSpan?> ProgressIntervalOption() => new("--progress-interval")
+    {
+        Description = "How often progress (events read, events/s, watermark lag) is shown: the bar on a terminal (default 250ms), else a "
+            + "'progress:' line on stderr (default 5s). 0 = every few batches.",
+        CustomParser = result => Durations.Parse(result, "--progress-interval"),
+    };
+
+    private static async Task<int> RunAsync(
+        string scriptPath, InputOptions options, string? outPath, string? deadLetterPath, bool quiet, TimeSpan? progressInterval, CancellationToken cancellationToken)
     {
         var stopwatch = Stopwatch.StartNew();
         var script = QueryScript.Load(scriptPath);
-        if (!ReportDiagnostics(script, quiet))
+        if (!await ReportDiagnosticsAsync(script, quiet, cancellationToken).ConfigureAwait(false))
         {
             return ExitCodes.BadQuery;
         }
@@ -107,6 +118,9 @@ internal static class RunCommand
         using var malformed = new MalformedLines(options.DisplayName, Console.Error, deadLetterPath);
         var file = new InputFile(options, malformed);
         var statistics = new IngressStatistics();
+        var console = AnsiConsole.Console;
+        bool bar = !quiet && console.Profile.Capabilities.Interactive;
+        var monitor = quiet ? null : new ProgressMonitor("run", bar ? null : Console.Error);
         object? query;
         try
         {
@@ -115,18 +129,22 @@ internal static class RunCommand
             {
                 throw NotAQuery(scriptPath, query);
             }
+
+            if (monitor is not null)
+            {
+                query = ProgressMonitor.Attach(query!, monitor, ProgressMonitor.Interval(progressInterval, bar));
+            }
         }
         catch (Exception ex)
         {
             return ReportFailure(script, ex);
         }
 
-        var console = AnsiConsole.Console;
         using IResultSink sink = outPath is null ? new TableSink(console) : new JsonLinesSink(outPath);
         var run = Task.Run(() => QueryRunner.Run(query!, sink), cancellationToken);
-        if (!quiet && console.Profile.Capabilities.Interactive)
+        if (bar)
         {
-            await ShowProgressAsync(console, file, run, stopwatch, cancellationToken).ConfigureAwait(false);
+            await ShowProgressAsync(console, file, monitor!, run, stopwatch, cancellationToken).ConfigureAwait(false);
         }
 
         var (results, error) = await run.ConfigureAwait(false);
@@ -144,8 +162,9 @@ internal static class RunCommand
             string dead = malformed.Count == 0 ? "" : $", {Format.Count(malformed.Count)} malformed" + (deadLetterPath is null ? "" : $" (in {deadLetterPath})");
             string late = statistics.Dropped == 0 ? "" : $", {Format.Count(statistics.Dropped)} dropped as late";
             string where = outPath is null ? "" : $" (written to {outPath})";
+            string lag = monitor?.MaxLag is { } maxLag ? $", watermark lag up to {ProgressMonitor.Lag(maxLag)}" : "";
             Console.Out.WriteLine(
-                $"run: {Format.Count(file.Lines)} lines, {Format.Count(file.Events)} events{dead}{late}, {Format.Count(results)} results{where} in {Format.Seconds(stopwatch.Elapsed)}");
+                $"run: {Format.Count(file.Lines)} lines, {Format.Count(file.Events)} events{dead}{late}, {Format.Count(results)} results{where} in {Format.Seconds(stopwatch.Elapsed)}{lag}");
         }
 
         return ExitCodes.Ok;
@@ -202,12 +221,19 @@ internal static class RunCommand
         new($"{scriptPath}: the script's last expression must be the query, an IQStream<T> written without a semicolon; it "
             + (value is null ? "gave no value (does the last line end with ';'?)." : $"is a {value.GetType().Name}."));
 
-    /// <summary>Prints the compiler's errors and warnings with line numbers; returns false when there are errors.</summary>
-    internal static bool ReportDiagnostics(QueryScript script, bool quiet)
+    /// <summary>
+    /// Prints the compiler's errors and warnings and LinqStream's analyzer diagnostics (LSQ0001..., errors, warnings and notes) in
+    /// line order, with line numbers; returns false when there are errors (the query must not run).
+    /// </summary>
+    internal static async Task<bool> ReportDiagnosticsAsync(QueryScript script, bool quiet, CancellationToken cancellationToken)
     {
-        var diagnostics = script.Compile();
+        var analyzers = await script.AnalyzeAsync(cancellationToken).ConfigureAwait(false);
+        var diagnostics = script.Compile().Where(d => d.Severity >= DiagnosticSeverity.Warning)
+            .Concat(analyzers.Where(d => d.Severity >= DiagnosticSeverity.Info))
+            .OrderBy(d => d.Location.GetMappedLineSpan().StartLinePosition)
+            .ToArray();
         var errors = diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToArray();
-        foreach (var diagnostic in errors.Length > 0 || !quiet ? diagnostics.Where(d => d.Severity >= DiagnosticSeverity.Warning) : [])
+        foreach (var diagnostic in errors.Length > 0 || !quiet ? diagnostics : [])
         {
             Console.Error.WriteLine(script.Format(diagnostic));
         }
@@ -264,7 +290,7 @@ internal static class RunCommand
         return frame is null ? null : $"(line {frame.GetFileLineNumber()})";
     }
 
-    private static async Task ShowProgressAsync(IAnsiConsole console, InputFile file, Task run, Stopwatch stopwatch, CancellationToken cancellationToken) =>
+    private static async Task ShowProgressAsync(IAnsiConsole console, InputFile file, ProgressMonitor monitor, Task run, Stopwatch stopwatch, CancellationToken cancellationToken) =>
         await console.Progress()
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
             .StartAsync(async ctx =>
@@ -273,7 +299,8 @@ internal static class RunCommand
                 while (!run.IsCompleted)
                 {
                     task.Value = file.BytesRead;
-                    task.Description = $"{Format.Count(file.Events)} events, {Format.Rate(file.Events, stopwatch.Elapsed)} events/s";
+                    task.Description = $"{Format.Count(file.Events)} events, {Format.Rate(file.Events, stopwatch.Elapsed)} events/s, "
+                        + $"watermark lag {ProgressMonitor.Lag(monitor.Latest?.WatermarkLag)}";
                     await Task.WhenAny(run, Task.Delay(100, cancellationToken)).ConfigureAwait(false);
                 }
 

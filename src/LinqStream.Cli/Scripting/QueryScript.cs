@@ -40,13 +40,20 @@ internal sealed class QueryScript
 
     public static QueryScript Load(string path) => new(path, File.ReadAllText(path));
 
-    /// <summary>Compiles the script; returns the errors (and warnings), formatted <c>FILE(line,col): error CS0103: ...</c> with the source line and a caret.</summary>
+    /// <summary>Compiles the script; returns the compiler's errors and warnings.</summary>
     public ImmutableArray<Diagnostic> Compile() => _script.Compile();
+
+    /// <summary>Runs LinqStream's analyzers over the script (see <see cref="ScriptAnalysis"/>); the diagnostics carry the script's line numbers.</summary>
+    public Task<ImmutableArray<Diagnostic>> AnalyzeAsync(CancellationToken cancellationToken) =>
+        ScriptAnalysis.AnalyzeAsync(Code, References(), Imports, cancellationToken);
+
+    /// <summary>Formats a diagnostic as <c>FILE(line,col): error CS0103: ...</c>, with the source line and a caret under the span.</summary>
 
     public string Format(Diagnostic diagnostic)
     {
         var text = new StringBuilder();
-        var span = diagnostic.Location.GetLineSpan();
+        // Mapped: an analyzer diagnostic comes from the analysis copy, whose #line directives give the script's lines.
+        var span = diagnostic.Location.GetMappedLineSpan();
         // Roslyn prints the full path; print the file as the user named it.
         text.Append(Path)
             .Append('(').Append(span.StartLinePosition.Line + 1).Append(',').Append(span.StartLinePosition.Character + 1).Append("): ")
@@ -77,7 +84,7 @@ internal sealed class QueryScript
     }
 
     /// <summary>The assemblies a script compiles against: the framework's core, LinqStream, Rx (IQStream is an IQbservable) and the script globals.</summary>
-    private static IEnumerable<MetadataReference> References()
+    internal static IEnumerable<MetadataReference> References()
     {
         string frameworkDirectory = System.IO.Path.GetDirectoryName(typeof(object).Assembly.Location)!;
         var files = s_framework

@@ -31,20 +31,21 @@ internal sealed class NexmarkRun(NexmarkConfig config, long events)
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "Unknown query name."),
     };
 
-    /// <summary>Runs the query to the end; returns the number of results.</summary>
-    public long Run(string name, IngressStatistics statistics) => name switch
+    /// <summary>Runs the query to the end (with <paramref name="options"/>, when given); returns the number of results.</summary>
+    public long Run(string name, IngressStatistics statistics, QueryOptions? options = null) => name switch
     {
-        "q0" => Drain(BuiltInQueries.PassThrough(BuiltInQueries.Bids(Bids(), statistics))),
-        "q1" => Drain(BuiltInQueries.CurrencyConversion(BuiltInQueries.Bids(Bids(), statistics))),
-        "q2" => Drain(BuiltInQueries.Selection(BuiltInQueries.Bids(Bids(), statistics))),
-        "q5" => Drain(BuiltInQueries.HotItems(BuiltInQueries.Bids(Bids(), statistics))),
-        "q7" => Drain(BuiltInQueries.HighestBids(BuiltInQueries.Bids(Bids(), statistics))),
-        "q8" => Drain(BuiltInQueries.NewSellers(BuiltInQueries.People(People(), statistics), BuiltInQueries.Auctions(Auctions(), statistics))),
-        "q11" => Drain(BuiltInQueries.Sessions(BuiltInQueries.Bids(Bids(), statistics))),
+        "q0" => Drain(options, BuiltInQueries.PassThrough(BuiltInQueries.Bids(Bids(), statistics))),
+        "q1" => Drain(options, BuiltInQueries.CurrencyConversion(BuiltInQueries.Bids(Bids(), statistics))),
+        "q2" => Drain(options, BuiltInQueries.Selection(BuiltInQueries.Bids(Bids(), statistics))),
+        "q5" => Drain(options, BuiltInQueries.HotItems(BuiltInQueries.Bids(Bids(), statistics))),
+        "q7" => Drain(options, BuiltInQueries.HighestBids(BuiltInQueries.Bids(Bids(), statistics))),
+        "q8" => Drain(options, BuiltInQueries.NewSellers(BuiltInQueries.People(People(), statistics), BuiltInQueries.Auctions(Auctions(), statistics))),
+        "q11" => Drain(options, BuiltInQueries.Sessions(BuiltInQueries.Bids(Bids(), statistics))),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "Unknown query name."),
     };
 
-    private static long Drain<T>(IQStream<T> query) => ResultObserver<T>.Drain(query, static _ => { });
+    private static long Drain<T>(QueryOptions? options, IQStream<T> query) =>
+        ResultObserver<T>.Drain(options is null ? query : query.WithOptions(options), static _ => { });
 
     private IEnumerable<Bid> Bids()
     {

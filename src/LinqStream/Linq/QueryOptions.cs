@@ -31,6 +31,31 @@ public sealed record QueryOptions
     /// <value>The default value is <see langword="true"/>.</value>
     public bool Fuse { get; init; } = true;
 
+    /// <summary>Gets where the running query reports its progress (events read, watermark, watermark lag), or <see langword="null"/> for no reports.</summary>
+    /// <value>The default value is <see langword="null"/>.</value>
+    /// <remarks>
+    /// <see cref="IProgress{T}.Report"/> is called on the query's thread, at most every <see cref="ProgressInterval"/> (checked every few
+    /// batches, never per event), and once more when the run ends, so keep it short: store the value, let another thread draw it.
+    /// Reports arrive in order and their watermark never goes back. <see cref="Progress{T}"/> posts each report to the thread pool
+    /// (when there is no synchronization context), where two reports can run out of order; implement <see cref="IProgress{T}"/>
+    /// directly to keep the order. An exception thrown by <c>Report</c> stops the query and is thrown where one thrown by the
+    /// observer's <c>OnNext</c> would be (from <c>Subscribe</c> or <c>ToListAsync</c> for replay sources). A query run as a job
+    /// (<c>ToJob</c>, which steps the query itself) does not report progress yet.
+    /// </remarks>
+    public IProgress<QueryProgress>? Progress { get; init; }
+
+    /// <summary>Gets the shortest time between two progress reports.</summary>
+    /// <value>The default value is 250 ms; <see cref="TimeSpan.Zero"/> reports every few batches.</value>
+    public TimeSpan ProgressInterval
+    {
+        get;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, TimeSpan.Zero);
+            field = value;
+        }
+    } = TimeSpan.FromMilliseconds(250);
+
     /// <summary>Gets where rejected records go: malformed input from a source, and events skipped under <see cref="ErrorPolicy.SkipAndDeadLetter"/>.</summary>
     /// <value>The default value is <see langword="null"/>: the first rejected record stops the query with an error that names its source, position and reason.</value>
     public IDeadLetterSink? DeadLetters { get; init; }

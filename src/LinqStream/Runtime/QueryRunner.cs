@@ -4,9 +4,10 @@ namespace LinqStream.Runtime;
 internal sealed class QueryRunner
 {
     private readonly QueryContext _context;
+    private readonly ProgressReporter? _progress;
     private volatile bool _stopped;
 
-    public QueryRunner(QueryContext context) => _context = context;
+    public QueryRunner(QueryContext context) => (_context, _progress) = (context, ProgressReporter.Create(context));
 
     public bool HasLiveSources
     {
@@ -39,10 +40,12 @@ internal sealed class QueryRunner
             var next = LowestWatermark();
             if (next is null)
             {
+                _progress?.Finish();
                 return;
             }
 
             next.TryStep();
+            _progress?.Step();
         }
     }
 
@@ -67,6 +70,7 @@ internal sealed class QueryRunner
                 any = true;
                 if (source.TryStep())
                 {
+                    _progress?.Step();
                     stepped = true;
                     break;
                 }
@@ -74,6 +78,7 @@ internal sealed class QueryRunner
 
             if (!any)
             {
+                _progress?.Finish();
                 return;
             }
 

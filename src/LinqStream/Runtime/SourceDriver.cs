@@ -23,6 +23,9 @@ internal abstract class SourceDriver : IDisposable, Checkpoints.ICheckpointed
     /// <summary>Gets the number of events this source has pushed into the query (restored from a checkpoint).</summary>
     public abstract long EventsRead { get; }
 
+    /// <summary>Gets the latest event time read so far (<see cref="Temporal.Ticks.MinusInfinity"/> before the first event); progress reports.</summary>
+    public abstract long MaxEventTime { get; }
+
     /// <summary>Gets a value indicating whether events arrive on their own schedule (observable, async enumerable).</summary>
     public abstract bool IsLive { get; }
 

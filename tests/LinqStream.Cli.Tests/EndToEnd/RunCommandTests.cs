@@ -238,7 +238,7 @@ public sealed class RunCommandTests : IDisposable
     }
 
     /// <summary><paramref name="count"/> bids one second apart from 2026-01-01T00:00:00Z, on auctions 0 to 3 in turn, priced 100, 101, ...</summary>
-    private static string Bids(int count)
+    internal static string Bids(int count)
     {
         var text = new StringBuilder();
         var start = new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);

@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using LinqStream.Benchmarks.Infrastructure;
+using LinqStream.Benchmarks.Profiling;
 
 namespace LinqStream.Benchmarks.Scenarios.Nexmark;
 
@@ -13,7 +14,7 @@ namespace LinqStream.Benchmarks.Scenarios.Nexmark;
 /// answer fails the benchmark instead of being timed) and at a small scale in <see cref="CheckQuick"/> (CI).
 /// </remarks>
 /// <typeparam name="TResult">The query's result type; a record, so that results compare by value.</typeparam>
-public abstract class NexmarkQuery<TResult> : IAnswerCheck
+public abstract class NexmarkQuery<TResult> : IAnswerCheck, IProfiledQuery
 {
     /// <summary>Input events per measured operation batch (<c>OperationsPerInvoke</c>).</summary>
     public const int Events = NexmarkInput.BenchmarkEvents;
@@ -102,6 +103,14 @@ public abstract class NexmarkQuery<TResult> : IAnswerCheck
 
     /// <summary>Maps a result to a value with value equality, for the comparison (the result itself unless it holds a sequence).</summary>
     protected virtual object Canonical(TResult result) => result!;
+
+    /// <inheritdoc/>
+    public long RunLinqStream(NexmarkInput input)
+    {
+        var sink = new CountingObserver<TResult>();
+        LinqStream(input).Subscribe(sink).Dispose();
+        return sink.Count;
+    }
 
     /// <summary>Runs the LinqStream query into a counting sink.</summary>
     protected long CountLinqStream()

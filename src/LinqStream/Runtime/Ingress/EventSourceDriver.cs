@@ -41,6 +41,8 @@ internal sealed class EventSourceDriver<T> : SourceDriver
 
     public override long EventsRead => _read;
 
+    public override long MaxEventTime => _orderer.MaxSeen;
+
     public override bool IsLive => true;
 
     public override bool CanReplay => _source.CanReplay;

@@ -32,6 +32,9 @@ internal sealed class IngressOrderer<T>
 
     public bool Faulted { get; private set; }
 
+    /// <summary>Gets the latest event time pushed so far (progress reports).</summary>
+    public long MaxSeen => _maxSeen;
+
     /// <summary>Copies the orderer's state out as plain data: its position, watermark and the events held back for reordering.</summary>
     public IngressState<T> CaptureState()
     {

@@ -33,6 +33,8 @@ internal abstract class LiveSource<T> : SourceDriver
 
     public override bool IsLive => true;
 
+    public override long MaxEventTime => _orderer.MaxSeen;
+
     /// <remarks>An observable or async sequence cannot be asked to start again at a position: a restored run gets whatever it produces next.</remarks>
     public override bool CanReplay => false;
 

@@ -1,0 +1,53 @@
+using System.Diagnostics;
+using System.Globalization;
+using LinqStream.Benchmarks.Scenarios.Nexmark;
+
+namespace LinqStream.Benchmarks.Profiling;
+
+/// <summary>
+/// <c>--profile QUERY [--seconds N]</c>: generates the benchmark input once, then runs only LinqStream's version of one NEXMark query
+/// over it again and again for N seconds (default 20), so that a profiler attached to the process (<c>dotnet-trace collect -- ...</c>)
+/// sees the engine and not Rx.NET, the model or the answer check. Prints events/s per run.
+/// </summary>
+public static class ProfileRun
+{
+    /// <summary>Runs the profile loop.</summary>
+    /// <returns>0, or 2 when the query name matches no NEXMark class (or several).</returns>
+    public static int Run(IReadOnlyList<string> args, TextWriter output)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(output);
+        string name = args.Count > 0 ? args[0] : string.Empty;
+        double seconds = 20;
+        int at = args.ToList().IndexOf("--seconds");
+        if (at >= 0 && (at + 1 >= args.Count || !double.TryParse(args[at + 1], NumberStyles.Float, CultureInfo.InvariantCulture, out seconds) || seconds <= 0))
+        {
+            output.WriteLine("--seconds must be a positive number.");
+            return 2;
+        }
+
+        var types = typeof(ProfileRun).Assembly.GetTypes()
+            .Where(t => !t.IsAbstract && typeof(IProfiledQuery).IsAssignableFrom(t) && name.Length > 0 && t.Name.StartsWith(name, StringComparison.OrdinalIgnoreCase)
+                && (t.Name.Length == name.Length || !char.IsDigit(t.Name[name.Length])))
+            .ToList();
+        if (types.Count != 1)
+        {
+            output.WriteLine($"--profile needs one NEXMark query such as Q5 or Q7HighestBid; '{name}' matches {types.Count}.");
+            return 2;
+        }
+
+        var query = (IProfiledQuery)Activator.CreateInstance(types[0])!;
+        var input = NexmarkInput.ForBenchmark();
+        output.WriteLine($"profiling {query.Name} ({types[0].Name}): {input.Events.Length:N0} events per run, for {seconds} s");
+        var total = Stopwatch.StartNew();
+        for (int run = 1; total.Elapsed.TotalSeconds < seconds; run++)
+        {
+            var watch = Stopwatch.StartNew();
+            long results = query.RunLinqStream(input);
+            double rate = input.Events.Length / watch.Elapsed.TotalSeconds;
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"run {run}: {watch.Elapsed.TotalSeconds:F2} s, {rate / 1e6:F1} M events/s, {results:N0} results"));
+        }
+
+        return 0;
+    }
+}
