@@ -175,7 +175,7 @@ internal static class RunCommand
     {
         var stopwatch = Stopwatch.StartNew();
         var script = QueryScript.Load(scriptPath);
-        if (!ReportDiagnostics(script, quiet))
+        if (!await ReportDiagnosticsAsync(script, quiet, cancellationToken).ConfigureAwait(false))
         {
             return ExitCodes.BadQuery;
         }
