@@ -43,6 +43,36 @@ public sealed class ErrorPolicyTests
         }
     }
 
+    [Theory]
+    [InlineData(ErrorPolicy.SkipAndDeadLetter)]
+    [InlineData(ErrorPolicy.Fail)]
+    public async Task WindowKeyOrAggregateInputThrows_PolicyDecides(ErrorPolicy policy)
+    {
+        var bids = NexmarkData.Get(5_000, TimeSpan.Zero).Bids;
+        var letters = new Letters();
+        var query =
+            from b in QStream.From(bids, b => b.DateTime).WithOptions(new QueryOptions { BatchSize = 128, OnError = policy, DeadLetters = letters }).TumblingWindow(TimeSpan.FromSeconds(1))
+            group b by 100 / (b.Price % 7) into g
+            select new { g.Key, End = g.Window.End, Count = g.Count(), Sum = g.Sum(b => 1000 / (b.Bidder % 5)) };
+        bool Bad(Bid b) => b.Price % 7 == 0 || b.Bidder % 5 == 0;
+        if (policy == ErrorPolicy.Fail)
+        {
+            var error = await Assert.ThrowsAsync<QueryExecutionException>(() => query.ToListAsync());
+            Assert.Contains(bids.First(Bad).ToString(), error.Message, StringComparison.Ordinal);
+            Assert.Contains("DivideByZeroException", error.Message, StringComparison.Ordinal);
+            return;
+        }
+
+        var actual = await query.ToListAsync();
+        long second = TimeSpan.TicksPerSecond;
+        var expected = bids.Where(b => !Bad(b))
+            .GroupBy(b => (Key: 100 / (b.Price % 7), End: b.DateTime.Ticks - (b.DateTime.Ticks % second) + second))
+            .Select(g => (g.Key.Key, g.Key.End, Count: g.Count(), Sum: g.Sum(b => 1000 / (b.Bidder % 5))))
+            .OrderBy(r => r.End).ThenBy(r => r.Key).ToList();
+        Assert.Equal(expected, actual.Select(r => (r.Key, r.End.UtcTicks, r.Count, r.Sum)).OrderBy(r => r.UtcTicks).ThenBy(r => r.Key).ToList());
+        Assert.Equal(bids.Where(Bad).Select(b => b.ToString()), letters.Items.Select(l => l.Record));
+    }
+
     [Fact]
     public async Task Fail_StopsTheQuery_NamingTheOperatorTheExpressionAndTheEvent()
     {

@@ -69,6 +69,7 @@ internal abstract class WindowAggregateOperator<T, TKey, TResult> : UnaryOperato
             return;
         }
 
+        bool prepared = false;
         try
         {
             int count = batch.Count;
@@ -78,13 +79,26 @@ internal abstract class WindowAggregateOperator<T, TKey, TResult> : UnaryOperato
                 Keys = new TKey[batch.Capacity];
             }
 
-            KeyKernel?.Invoke(batch.Payload, batch.Absent, Keys, count);
-            foreach (var column in Plan.Columns)
-            {
-                column.Prepare(batch);
-            }
-
+            Prepare(batch);
+            prepared = true;
             Accumulate(batch);
+        }
+        catch (Exception ex) when (!prepared && ex is not QueryExecutionException)
+        {
+            // A key selector or an aggregate's input threw, before any state changed: find the event(s) one at a time, then go on
+            // without them (ErrorPolicy.SkipAndDeadLetter) or stop naming the first (ErrorPolicy.Fail).
+            if (IsolateFailingEvents(batch))
+            {
+                try
+                {
+                    Prepare(batch);
+                    Accumulate(batch);
+                }
+                catch (Exception again)
+                {
+                    Fail(again, "GroupBy/Select", _description);
+                }
+            }
         }
         catch (Exception ex)
         {
@@ -94,6 +108,63 @@ internal abstract class WindowAggregateOperator<T, TKey, TResult> : UnaryOperato
         {
             _inputPool.Return(batch);
         }
+    }
+
+    private void Prepare(EventBatch<T> batch)
+    {
+        KeyKernel?.Invoke(batch.Payload, batch.Absent, Keys, batch.Count);
+        foreach (var column in Plan.Columns)
+        {
+            column.Prepare(batch);
+        }
+    }
+
+    /// <returns><see langword="true"/> when the failing events were marked absent and the batch may go on.</returns>
+    private bool IsolateFailingEvents(EventBatch<T> batch)
+    {
+        var single = new EventBatch<T>(1);
+        var key = new TKey[1];
+        for (int i = 0; i < batch.Count; i++)
+        {
+            if (batch.IsAbsent(i))
+            {
+                continue;
+            }
+
+            single.Reset();
+            single.Add(batch.Start[i], batch.End[i], batch.Payload[i]);
+            try
+            {
+                KeyKernel?.Invoke(single.Payload, single.Absent, key, 1);
+                foreach (var column in Plan.Columns)
+                {
+                    column.Prepare(single);
+                }
+            }
+            catch (Exception ex)
+            {
+                if (Context.Options.OnError == ErrorPolicy.Fail)
+                {
+                    FailWith(Internal.Error.OperatorFailedOnEvent("GroupBy/Select", _description, ex, batch.Start[i], batch.Payload[i], string.Empty));
+                    return false;
+                }
+
+                batch.SetAbsent(i);
+                try
+                {
+                    Context.DeadLetters.Write(DeadLetter.Create(
+                        "GroupBy/Select", Ticks.ToDateTimeOffset(batch.Start[i]).ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+                        $"'{_description}' threw {ex.GetType().Name}: {ex.Message}", Internal.Strings.Describe(batch.Payload[i])));
+                }
+                catch (Exception deadLetterFailure)
+                {
+                    FailWith(Internal.Error.OperatorFailedOnEvent("GroupBy/Select", _description, deadLetterFailure, batch.Start[i], batch.Payload[i], string.Empty));
+                    return false;
+                }
+            }
+        }
+
+        return true;
     }
 
     public sealed override void OnWatermark(long watermark)
