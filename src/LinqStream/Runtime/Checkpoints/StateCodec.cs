@@ -19,6 +19,12 @@ internal static class StateCodec
 {
     private static readonly ConcurrentDictionary<Type, Codec> Cache = new();
 
+    [ThreadStatic]
+    private static System.Buffers.ArrayBufferWriter<byte>? t_buffer;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_json;
+
     private static readonly JsonSerializerOptions Json = new()
     {
         IncludeFields = true,
@@ -145,12 +151,19 @@ internal static class StateCodec
             return OrNull(type, EngineRecord(type));
         }
 
+        var typeInfo = Json.GetTypeInfo(type);
         return OrNull(type, new Codec(
             (w, v) =>
             {
-                var bytes = JsonSerializer.SerializeToUtf8Bytes(v, type, Json);
-                w.Write(bytes.Length);
-                w.Write(bytes);
+                // One reusable buffer and writer per thread: no array per value.
+                var buffer = t_buffer ??= new System.Buffers.ArrayBufferWriter<byte>(1024);
+                var json = t_json ??= new Utf8JsonWriter(buffer);
+                buffer.ResetWrittenCount();
+                json.Reset(buffer);
+                JsonSerializer.Serialize(json, v, typeInfo);
+                json.Flush();
+                w.Write(buffer.WrittenCount);
+                w.Write(buffer.WrittenSpan);
             },
             r =>
             {
@@ -161,7 +174,7 @@ internal static class StateCodec
                     throw new EndOfStreamException();
                 }
 
-                return JsonSerializer.Deserialize(bytes, type, Json);
+                return JsonSerializer.Deserialize(bytes, typeInfo);
             }));
     }
 
@@ -179,14 +192,15 @@ internal static class StateCodec
                 ?? throw new NotSupportedException($"State type {type} has no property for constructor parameter '{p.Name}'."))
             .ToArray();
         var parameterCodecs = parameters.Select(p => For(p.ParameterType)).ToArray();
+        var getters = byParameter.Select(Getter).ToArray();
         var extra = properties.Where(p => p.CanWrite && !byParameter.Contains(p) && p.GetIndexParameters().Length == 0).ToArray();
         var extraCodecs = extra.Select(p => For(p.PropertyType)).ToArray();
         return new Codec(
             (w, v) =>
             {
-                for (int i = 0; i < byParameter.Length; i++)
+                for (int i = 0; i < getters.Length; i++)
                 {
-                    parameterCodecs[i].Write(w, byParameter[i].GetValue(v));
+                    parameterCodecs[i].Write(w, getters[i](v!));
                 }
 
                 for (int i = 0; i < extra.Length; i++)
@@ -210,6 +224,14 @@ internal static class StateCodec
 
                 return result;
             });
+    }
+
+    /// <summary>A compiled property read (no reflection per value; the value is boxed once, as the codecs take objects).</summary>
+    private static Func<object, object?> Getter(PropertyInfo property)
+    {
+        var instance = System.Linq.Expressions.Expression.Parameter(typeof(object), "instance");
+        var read = System.Linq.Expressions.Expression.Property(System.Linq.Expressions.Expression.Convert(instance, property.DeclaringType!), property);
+        return System.Linq.Expressions.Expression.Lambda<Func<object, object?>>(System.Linq.Expressions.Expression.Convert(read, typeof(object)), instance).Compile();
     }
 
     private static Codec OrNull(Type type, Codec inner) =>
