@@ -133,12 +133,14 @@ internal sealed class QueryRunner
             any = true;
             if (source.TryStep())
             {
+                _progress?.Step();
                 return true;
             }
         }
 
         if (!any)
         {
+            _progress?.Finish();
             return false;
         }
 

@@ -142,6 +142,23 @@ public sealed class CheckpointFileTests : IDisposable
         Assert.Equal(DeliveryGuarantee.ExactlyOnce, exact.Guarantee);
     }
 
+    [Fact]
+    public async Task Job_ReportsProgress_AndAFinalReportWithEveryEvent()
+    {
+        var bids = NexmarkData.Get(3_000, Disorder).Bids;
+        var reports = new List<QueryProgress>();
+        var progress = new SynchronousProgress(reports.Add);
+        var query = QStream.From(new ArrayEventSource<Bid>(bids, "bids") { MaxRead = 100 }, b => b.DateTime, IngressPolicy.Reorder(Disorder))
+            .WithOptions(new QueryOptions { Progress = progress, ProgressInterval = TimeSpan.Zero })
+            .Select(b => b.Price);
+        await using var job = query.ToJob(new MemorySink<long>());
+        await job.RunAsync();
+        Assert.True(reports.Count > 2, $"{reports.Count} reports");
+        Assert.True(reports[^1].IsCompleted);
+        Assert.Equal(bids.Length, reports[^1].EventsRead);
+        Assert.Equal(reports.Select(r => r.EventsRead).Order(), reports.Select(r => r.EventsRead));
+    }
+
     public void Dispose()
     {
         if (Directory.Exists(_directory))
@@ -161,6 +178,11 @@ public sealed class CheckpointFileTests : IDisposable
         Assert.NotNull(taken);
         Assert.True(await taken > 0);
         await Assert.ThrowsAsync<InvalidOperationException>(() => job.CheckpointAsync(new MemoryStream()));
+    }
+
+    private sealed class SynchronousProgress(Action<QueryProgress> report) : IProgress<QueryProgress>
+    {
+        public void Report(QueryProgress value) => report(value);
     }
 
     private static byte[] Flip(byte[] bytes, int index)
