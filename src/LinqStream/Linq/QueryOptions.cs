@@ -73,8 +73,8 @@ public enum ErrorPolicy
 
     /// <summary>
     /// The event is dropped and written to <see cref="QueryOptions.DeadLetters"/> with the operator, the expression and the exception;
-    /// the query goes on. Applies to Where/Select chains and to window key selectors and aggregate inputs; a lambda of a join,
-    /// SelectMany or a window's result selector still stops the query as with <see cref="Fail"/>.
+    /// the query goes on. Applies to Where/Select chains, SelectMany, and window key selectors and aggregate inputs; a lambda of a
+    /// join or a window's result selector still stops the query as with <see cref="Fail"/>.
     /// </summary>
     SkipAndDeadLetter,
 }

@@ -73,6 +73,40 @@ public sealed class ErrorPolicyTests
         Assert.Equal(bids.Where(Bad).Select(b => b.ToString()), letters.Items.Select(l => l.Record));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(4096)]
+    public async Task SelectManyThrowingOnItsFirstItem_SkipsTheEvent(int batchSize)
+    {
+        var bids = NexmarkData.Get(3_000, TimeSpan.Zero).Bids;
+        var letters = new Letters();
+        var actual = await QStream.From(bids, b => b.DateTime).WithOptions(new QueryOptions { BatchSize = batchSize, OnError = ErrorPolicy.SkipAndDeadLetter, DeadLetters = letters })
+            .SelectMany(b => Enumerable.Range(0, 3).Select(k => k == 0 ? 10 / (b.Price % 11) : k))
+            .ToListAsync();
+        var expected = bids.Where(b => b.Price % 11 != 0).SelectMany(b => Enumerable.Range(0, 3).Select(k => k == 0 ? 10 / (b.Price % 11) : k)).ToList();
+        Assert.Equal(expected, actual);
+        Assert.Equal(bids.Where(b => b.Price % 11 == 0).Select(b => b.ToString()), letters.Items.Select(l => l.Record));
+        Assert.DoesNotContain(letters.Items, l => l.Reason.Contains("already been sent", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task SelectManyThrowingAfterASentResult_SaysSoInTheDeadLetter()
+    {
+        // With one event per batch, the first result of each event is sent before its second item throws.
+        var bids = NexmarkData.Get(2_000, TimeSpan.Zero).Bids;
+        var letters = new Letters();
+        var actual = await QStream.From(bids, b => b.DateTime).WithOptions(new QueryOptions { BatchSize = 1, OnError = ErrorPolicy.SkipAndDeadLetter, DeadLetters = letters })
+            .SelectMany(b => Enumerable.Range(0, 2).Select(k => k == 0 ? -1 : 10 / (b.Price % 11)))
+            .ToListAsync();
+        var bad = bids.Where(b => b.Price % 11 == 0).ToList();
+        Assert.NotEmpty(bad);
+        Assert.Equal(bad.Select(b => b.ToString()), letters.Items.Select(l => l.Record));
+        Assert.All(letters.Items, l => Assert.Contains("already been sent", l.Reason, StringComparison.Ordinal));
+        Assert.Equal(bids.Length, actual.Count(x => x == -1));
+        Assert.Equal(bids.Length - bad.Count, actual.Count(x => x != -1));
+    }
+
     [Fact]
     public async Task Fail_StopsTheQuery_NamingTheOperatorTheExpressionAndTheEvent()
     {

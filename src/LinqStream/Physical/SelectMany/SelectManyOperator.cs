@@ -18,6 +18,7 @@ internal sealed class SelectManyOperator<TIn, TOut> : UnaryOperator<TIn, TOut>
     private readonly BatchPool<TIn> _inputPool;
     private readonly BatchPool<TOut> _outputPool;
     private EventBatch<TOut>? _output;
+    private long _flushed;
 
     public SelectManyOperator(IStreamObserver<TOut> downstream, QueryContext context, Func<TIn, IEnumerable<TOut>> selector, string expression)
         : base(downstream, context)
@@ -75,7 +76,43 @@ internal sealed class SelectManyOperator<TIn, TOut> : UnaryOperator<TIn, TOut>
             }
 
             long s = start[i], e = end[i];
-            var items = _selector(payload[i]) ?? throw new InvalidOperationException("The selector returned null instead of a sequence.");
+            long flushed = _flushed;
+            int mark = _output?.Count ?? 0;
+            try
+            {
+                ExpandOne(s, e, payload[i]);
+            }
+            catch (Exception ex) when (ex is not QueryExecutionException)
+            {
+                if (Context.Options.OnError == ErrorPolicy.Fail)
+                {
+                    throw Internal.Error.OperatorFailedOnEvent(OperatorName, _expression, ex, s, payload[i], string.Empty);
+                }
+
+                // Take back what this event produced, if it is still in the open output batch.
+                bool partial = _flushed != flushed;
+                if (!partial && _output is { } open)
+                {
+                    for (int k = mark; k < open.Count; k++)
+                    {
+                        open.Payload[k] = default!;
+                    }
+
+                    open.Count = mark;
+                }
+
+                Context.DeadLetters.Write(DeadLetter.Create(
+                    OperatorName, Temporal.Ticks.ToDateTimeOffset(s).ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+                    $"'{_expression}' threw {ex.GetType().Name}: {ex.Message}" + (partial ? " (some of its results had already been sent)" : string.Empty),
+                    Internal.Strings.Describe(payload[i])));
+            }
+        }
+    }
+
+    private void ExpandOne(long s, long e, TIn payload)
+    {
+        {
+            var items = _selector(payload) ?? throw new InvalidOperationException("The selector returned null instead of a sequence.");
             switch (items)
             {
                 case TOut[] array:
@@ -114,6 +151,7 @@ internal sealed class SelectManyOperator<TIn, TOut> : UnaryOperator<TIn, TOut>
             // Sent from inside the user's enumeration: downstream operators catch their own failures, so nothing thrown
             // here is the downstream's.
             _output = null;
+            _flushed++;
             Downstream.OnBatch(output);
         }
     }
