@@ -44,7 +44,7 @@ public sealed class JsonLinesFileTests : IDisposable
         foreach (int stopAfter in new[] { 30, 120, 250, -1 })
         {
             using var cts = new CancellationTokenSource();
-            var sink = new StoppingSink(new JsonLinesFileSink<WindowCount>(output), stopAfter, cts);
+            var sink = new StoppingSink<WindowCount>(new JsonLinesFileSink<WindowCount>(output), stopAfter, cts);
             await using var job = Query(new JsonLinesFileSource<Bid>(input)).ToJob(sink, new JobOptions { Checkpoints = store, CheckpointEveryEvents = 700 });
             Assert.Equal(DeliveryGuarantee.ExactlyOnce, job.Guarantee);
             try
@@ -78,36 +78,4 @@ public sealed class JsonLinesFileTests : IDisposable
     }
 
     public sealed record WindowCount(DateTimeOffset End, long Auction, int Bids, long MaxPrice);
-
-    /// <summary>Passes results to a file sink and cancels the job once <c>stopAfter</c> results went through (the "crash").</summary>
-    private sealed class StoppingSink(JsonLinesFileSink<WindowCount> inner, int stopAfter, CancellationTokenSource stop) : EventSink<WindowCount>
-    {
-        private int _written;
-
-        public override string Name => inner.Name;
-
-        public override bool IsTransactional => inner.IsTransactional;
-
-        public override ValueTask OpenAsync(byte[]? committed, CancellationToken cancellationToken) => inner.OpenAsync(committed, cancellationToken);
-
-        public override async ValueTask WriteAsync(ReadOnlyMemory<WindowCount> results, CancellationToken cancellationToken)
-        {
-            await inner.WriteAsync(results, cancellationToken);
-            _written += results.Length;
-            if (stopAfter >= 0 && _written >= stopAfter)
-            {
-                await stop.CancelAsync();
-            }
-        }
-
-        public override ValueTask<byte[]> PrepareCommitAsync(long checkpointId, CancellationToken cancellationToken) => inner.PrepareCommitAsync(checkpointId, cancellationToken);
-
-        public override ValueTask CompleteAsync(CancellationToken cancellationToken) => inner.CompleteAsync(cancellationToken);
-
-        public override async ValueTask DisposeAsync()
-        {
-            await inner.DisposeAsync();
-            await base.DisposeAsync();
-        }
-    }
 }

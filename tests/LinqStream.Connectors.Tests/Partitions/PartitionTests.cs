@@ -1,6 +1,7 @@
 using LinqStream.Connectors.Tests.Jobs;
 using LinqStream.Connectors.Tests.Redis;
 using LinqStream.Connectors.Tests.Servers;
+using LinqStream.Testing.Io;
 using LinqStream.Testing.Nexmark;
 
 namespace LinqStream.Connectors.Tests.Partitions;
