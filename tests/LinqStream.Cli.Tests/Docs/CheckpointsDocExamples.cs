@@ -21,10 +21,9 @@ public sealed class CheckpointsDocExamples : IDisposable
         var bids = new NexmarkGenerator(new NexmarkConfig { FirstEventRate = 1_000 }).Bids(20_000);
         await File.WriteAllLinesAsync(inputPath, bids.Select(b => JsonSerializer.Serialize(b)).Append("{ not json"));
 
-        // The reference: the same job with no checkpoint store, never stopped.
+        // The reference: the same job on a fresh checkpoint directory, never stopped.
         string referencePath = Path.Combine(_directory, "reference.jsonl");
-        JobResult reference = await RunAsync(inputPath, referencePath, Path.Combine(_directory, "reference-dead.jsonl"), checkpointDirectory: null, stopAfter: -1);
-        Assert.Equal(0, reference.Checkpoints);
+        JobResult reference = await RunAsync(inputPath, referencePath, Path.Combine(_directory, "reference-dead.jsonl"), Path.Combine(_directory, "reference-checkpoints"), stopAfter: -1);
         Assert.Null(reference.RestoredFrom);
         byte[] expected = await File.ReadAllBytesAsync(referencePath);
         Assert.True(reference.Results > 100, $"the reference run wrote only {reference.Results} results");
@@ -50,20 +49,26 @@ public sealed class CheckpointsDocExamples : IDisposable
         Assert.Equal($"line {bids.Length + 1} (byte {new FileInfo(inputPath).Length - "{ not json\n".Length})", letter.Position);
     }
 
-    private static async Task<JobResult> RunAsync(string inputPath, string outputPath, string deadLetterPath, string? checkpointDirectory, int stopAfter)
+    private static async Task<JobResult> RunAsync(string inputPath, string outputPath, string deadLetterPath, string checkpointDirectory, int stopAfter)
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         var cancellationToken = cts.Token;
 
-        // From here to RunAsync, the code of docs/checkpoints.md (with checkpoints every 2,000 events instead of 100,000).
-        var store = checkpointDirectory is null ? null : new DirectoryCheckpointStore(checkpointDirectory) { Retain = 3 };
+        // The stopped run's sink cancels the job after stopAfter results; the rest, to RunAsync, is the code of docs/checkpoints.md.
+        EventSink<AuctionCount> sink = new JsonLinesFileSink<AuctionCount>(outputPath);
+        if (stopAfter >= 0)
+        {
+            sink = new StoppingSink<AuctionCount>(sink, stopAfter, cts);
+        }
+
+        var store = new DirectoryCheckpointStore(checkpointDirectory) { Retain = 3 };
         var counts =
             from b in QStream.From(new JsonLinesFileSource<Bid>(inputPath), b => b.DateTime, IngressPolicy.Reorder(TimeSpan.FromSeconds(5)))
                 .TumblingWindow(TimeSpan.FromSeconds(10))
             group b by b.Auction into g
             select new AuctionCount(g.Key, g.Count(), g.Window.End);
 
-        await using var job = counts.ToJob(new StoppingSink<AuctionCount>(new JsonLinesFileSink<AuctionCount>(outputPath), stopAfter, cts), new JobOptions
+        await using var job = counts.ToJob(sink, new JobOptions
         {
             Checkpoints = store,
             CheckpointEveryEvents = 2_000,
