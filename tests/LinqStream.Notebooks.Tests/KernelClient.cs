@@ -36,7 +36,7 @@ internal sealed class KernelClient : IAsyncDisposable
     }
 
     /// <summary>Starts the kernel in <paramref name="workingDirectory"/> (relative paths in cells resolve from there, as in an editor).</summary>
-    public static KernelClient Start(string repositoryRoot, string workingDirectory)
+    public static KernelClient Start(string repositoryRoot, string workingDirectory, IReadOnlyDictionary<string, string> environment)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -54,6 +54,10 @@ internal sealed class KernelClient : IAsyncDisposable
         start.Environment["DOTNET_INTERACTIVE_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["DOTNET_NOLOGO"] = "1";
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
         var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet dotnet-interactive stdio did not start.");
         process.ErrorDataReceived += (_, _) => { };
         process.BeginErrorReadLine();

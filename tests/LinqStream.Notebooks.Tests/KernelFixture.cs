@@ -11,6 +11,7 @@ namespace LinqStream.Notebooks.Tests;
 public sealed class KernelFixture : IAsyncLifetime
 {
     private KernelClient? _kernel;
+    private Process? _redis;
 
     /// <summary>Gets the folder of the repository (where LinqStream.sln is).</summary>
     public static string RepositoryRoot { get; } = Path.GetDirectoryName(Notebook.Folder)!;
@@ -29,7 +30,41 @@ public sealed class KernelFixture : IAsyncLifetime
         await RunAsync("dotnet", ["tool", "restore"], TimeSpan.FromMinutes(3));
         string suffix = Version["1.0.0-".Length..];
         await RunAsync("dotnet", ["pack", "LinqStream.sln", "-c", "Release", "--no-build", "-o", Feed, "-p:VersionSuffix=" + suffix], TimeSpan.FromMinutes(5));
-        _kernel = KernelClient.Start(RepositoryRoot, Notebook.Folder);
+        _kernel = KernelClient.Start(RepositoryRoot, Notebook.Folder, new Dictionary<string, string> { ["LINQSTREAM_REDIS"] = Redis() });
+    }
+
+    /// <summary>The Redis server notebook 04 reads: LINQSTREAM_REDIS when set (.ci/run sets it), else a redis-server started for this run.</summary>
+    private string Redis()
+    {
+        if (Environment.GetEnvironmentVariable("LINQSTREAM_REDIS") is { Length: > 0 } configured)
+        {
+            return configured;
+        }
+
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        var start = new ProcessStartInfo("redis-server") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string argument in new[] { "--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        try
+        {
+            _redis = Process.Start(start);
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            throw new InvalidOperationException("Notebook 04 needs Redis: set LINQSTREAM_REDIS=host:port or put redis-server on the PATH (apt-get install redis-server).", ex);
+        }
+
+        _redis!.OutputDataReceived += (_, _) => { };
+        _redis.ErrorDataReceived += (_, _) => { };
+        _redis.BeginOutputReadLine();
+        _redis.BeginErrorReadLine();
+        return $"127.0.0.1:{port}";
     }
 
     public async Task DisposeAsync()
@@ -37,6 +72,13 @@ public sealed class KernelFixture : IAsyncLifetime
         if (_kernel is not null)
         {
             await _kernel.DisposeAsync();
+        }
+
+        if (_redis is not null)
+        {
+            _redis.Kill();
+            await _redis.WaitForExitAsync();
+            _redis.Dispose();
         }
 
         // The kernel restored this run's packages into the NuGet cache; nothing will ask for this version again.
