@@ -45,6 +45,8 @@ public static class LiveQuery
                 }
             }
 
+            // The query's last progress report (every event read) may come just after its last result: wait for it a moment.
+            await Task.WhenAny(monitor.Finished, Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None)).ConfigureAwait(false);
             return monitor.Results;
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -115,6 +117,7 @@ public static class LiveQuery
         private readonly Lock _lock = new();
         private readonly Queue<double> _throughput = new();
         private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private QueryProgress? _progress;
         private long _lastEvents;
         private TimeSpan _lastElapsed;
@@ -123,11 +126,19 @@ public static class LiveQuery
 
         public List<T> Results { get; } = [];
 
+        /// <summary>Completes with the query's last progress report (the one that says every source has finished).</summary>
+        public Task Finished => _finished.Task;
+
         public void Report(QueryProgress value)
         {
             lock (_lock)
             {
                 _progress = value;
+            }
+
+            if (value.IsCompleted)
+            {
+                _finished.TrySetResult();
             }
         }
 

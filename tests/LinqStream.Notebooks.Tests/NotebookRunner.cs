@@ -64,7 +64,12 @@ internal static partial class NotebookRunner
         foreach (var output in result.Outputs.Where(o => o.EventType is "DisplayedValueProduced" or "DisplayedValueUpdated"))
         {
             string id = output.DisplayId ?? Guid.NewGuid().ToString();
-            if (!displays.ContainsKey(id))
+            if (output.EventType == "DisplayedValueUpdated" && !displays.ContainsKey(id) && order.Count > 0)
+            {
+                // This kernel sends a value's updates with an id other than the one it was displayed with: they replace the latest display.
+                id = order[^1];
+            }
+            else if (!displays.ContainsKey(id))
             {
                 order.Add(id);
             }

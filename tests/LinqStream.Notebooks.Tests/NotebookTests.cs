@@ -88,7 +88,7 @@ public sealed class NotebookTests(KernelFixture fixture)
 
         Assert.StartsWith("stale.ipynb, cell 3 (code cell 2): the outputs differ", error.Message, StringComparison.Ordinal);
         Assert.Contains("text/plain: 3", error.Message, StringComparison.Ordinal);
-        Assert.Contains("text/plain: 2", error.Message, StringComparison.Ordinal);
+        Assert.Contains("<pre>2</pre>", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
