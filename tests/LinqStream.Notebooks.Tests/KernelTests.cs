@@ -72,7 +72,7 @@ public sealed partial class KernelTests(KernelFixture fixture)
             var ticks = Enumerable.Range(0, 1_000).Select(i => (long)i * TimeSpan.TicksPerSecond).ToArray();
             var perWindow = QStream.From(ticks, t => t).TumblingWindow(TimeSpan.FromSeconds(10)).Select(w => new { w.Window.End, Events = w.Count() });
             var all = await perWindow.DisplayLiveAsync(new LiveDisplayOptions { UpdateEveryResults = 25, RefreshInterval = System.Threading.Timeout.InfiniteTimeSpan });
-            all.Count
+            all.Count.ToString()
             """);
 
         var views = result.Outputs.Where(o => o.EventType is "DisplayedValueProduced" or "DisplayedValueUpdated").ToArray();
