@@ -32,7 +32,7 @@ public sealed partial class KernelTests(KernelFixture fixture)
         await LoadPackagesAsync();
 
         var result = await SubmitAsync("""
-            var subject = new System.Reactive.Subjects.Subject<long>();
+            var subject = new System.Reactive.Subjects.ReplaySubject<long>(); // a ReplaySubject: the query may subscribe after the OnNext calls below
             var counted = QStream.From(subject, t => t).TumblingWindow(TimeSpan.FromTicks(10)).Select(w => w.Count());
             var task = counted.ToListAsync();
             foreach (long t in new long[] { 1, 2, 11, 25 }) subject.OnNext(t);
