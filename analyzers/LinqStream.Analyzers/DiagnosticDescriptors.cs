@@ -5,8 +5,11 @@ namespace LinqStream.Analyzers;
 /// <summary>Every rule LinqStream reports, one file per category; IDs are given in order of creation.</summary>
 internal static partial class DiagnosticDescriptors
 {
-    /// <summary>Where the rule pages live (docs/rules/LSQnnnn.md); relative until the project publishes a repository address.</summary>
-    public const string HelpLinkBase = "docs/rules/";
+    /// <summary>
+    /// Where the rule pages live (docs/rules/LSQnnnn.md in the repository): an absolute address, so that the link works for a package user's IDE.
+    /// It is the package's project address (PackageProjectUrl in Directory.Build.props); a test keeps the two the same.
+    /// </summary>
+    public const string HelpLinkBase = "https://github.com/linqstream/linqstream/blob/main/docs/rules/";
 
     /// <summary>The query will not run as a stream: Subscribe throws, or an argument is rejected.</summary>
     public const string TranslationCategory = "Translation";

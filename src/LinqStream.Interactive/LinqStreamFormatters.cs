@@ -6,7 +6,7 @@ namespace LinqStream.Interactive;
 /// <summary>
 /// Registers LinqStream's notebook display with Microsoft.DotNet.Interactive.Formatting: a query (<c>IQStream&lt;T&gt;</c>) or a result
 /// list (<c>List&lt;T&gt;</c>, what <c>ToListAsync</c> gives) as an HTML table, a <see cref="WindowSeries"/> as a chart, a
-/// <see cref="LifetimeDiagram"/> as a picture.
+/// <see cref="LifetimeDiagram"/> as a picture, a <see cref="LiveQueryView"/> as a running query's view, a <see cref="QueryPlan"/> as preformatted text.
 /// </summary>
 public static class LinqStreamFormatters
 {
@@ -39,6 +39,10 @@ public static class LinqStreamFormatters
             Formatter.Register<WindowSeries>((series, writer) => writer.Write(series.ToHtml()), Html);
             Formatter.Register<LifetimeDiagram>((diagram, writer) => writer.Write(diagram.ToHtml()), Html);
             Formatter.Register<LifetimeDiagram>((diagram, writer) => writer.Write(diagram.ToString()), PlainText);
+            Formatter.Register<LiveQueryView>((view, writer) => writer.Write(view.ToHtml()), Html);
+            Formatter.Register<LiveQueryView>((view, writer) => writer.Write(view.ToString()), PlainText);
+            Formatter.Register<QueryPlan>((plan, writer) => writer.Write(plan.ToHtml()), Html);
+            Formatter.Register<QueryPlan>((plan, writer) => writer.Write(plan.Text), PlainText);
             s_registered = true;
         }
     }

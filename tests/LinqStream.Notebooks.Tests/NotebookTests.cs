@@ -1,21 +1,22 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 
 namespace LinqStream.Notebooks.Tests;
 
-/// <summary>Every notebook in notebooks/ runs top to bottom, in the Polyglot format, with the results saved in it.</summary>
-public sealed class NotebookTests
+/// <summary>Every notebook in notebooks/ runs top to bottom in the real kernel (dotnet-interactive), with the results saved in it.</summary>
+[Collection(KernelCollection.Name)]
+public sealed class NotebookTests(KernelFixture fixture)
 {
     public static TheoryData<string> Notebooks() => [.. Notebook.Names()];
 
     [Fact]
-    public void Notebooks_AtLeastTheThreeNumberedOnes()
+    public void Notebooks_AtLeastTheFourNumberedOnes()
     {
         var names = Notebook.Names().ToArray();
 
         Assert.Contains("01-getting-started.ipynb", names);
         Assert.Contains("02-windows-and-joins.ipynb", names);
         Assert.Contains("03-nexmark.ipynb", names);
+        Assert.Contains("04-live-redis.ipynb", names);
         Assert.All(names, n => Assert.Matches(@"^\d\d-[a-z0-9-]+\.ipynb$", n));
     }
 
@@ -33,11 +34,12 @@ public sealed class NotebookTests
 
     [Theory]
     [MemberData(nameof(Notebooks))]
-    public void Notebook_FirstCodeCellReferencesTheLinqStreamPackage(string name)
+    public void Notebook_FirstCodeCellAddsTheLocalFeedThenReferencesThePackages(string name)
     {
-        var first = Notebook.Load(name).CodeCells.First();
+        var lines = Notebook.Load(name).CodeCells.First().Source.Split('\n');
 
-        Assert.StartsWith("#r \"nuget: LinqStream\"", first.Source, StringComparison.Ordinal);
+        Assert.Equal("#i \"nuget: ../artifacts/nupkg\"", lines[0].TrimEnd());
+        Assert.Contains("#r \"nuget: LinqStream.Interactive, *-*\"", lines.Select(l => l.TrimEnd()));
     }
 
     [Theory]
@@ -47,60 +49,59 @@ public sealed class NotebookTests
         var cells = Notebook.Load(name).CodeCells.ToArray();
 
         Assert.All(cells[..^1], c => Assert.True(c.Outputs.Count == 0 && c.Json["execution_count"] is null, $"{name}, cell {c.Number} has outputs saved; only the last cell keeps its result."));
-        Assert.NotEmpty(cells[^1].SavedResult);
+        Assert.NotEmpty(cells[^1].Outputs);
     }
 
     [Theory]
     [MemberData(nameof(Notebooks))]
-    public async Task Notebook_RunsTopToBottomWithTheSavedResult(string name)
-    {
-        var stopwatch = Stopwatch.StartNew();
-
-        await NotebookRunner.RunAsync(Notebook.Load(name), record: Environment.GetEnvironmentVariable(NotebookRunner.RecordVariable) == "1");
-
-        Assert.True(stopwatch.Elapsed < TimeSpan.FromMinutes(2), $"{name} took {stopwatch.Elapsed}.");
-    }
+    public async Task Notebook_RunsInTheKernelWithTheSavedOutputs(string name) =>
+        await NotebookRunner.RunAsync(fixture.Kernel, Notebook.Load(name), fixture.Feed, record: Environment.GetEnvironmentVariable(NotebookRunner.RecordVariable) == "1");
 
     [Fact]
     public async Task RunAsync_CellThatDoesNotCompile_FailsNamingTheNotebookAndTheCell()
     {
-        var notebook = Parse("broken.ipynb", ["#r \"nuget: LinqStream\"", "using LinqStream;\nvar x = 1;", "x + y"]);
+        var notebook = Parse("broken.ipynb", [Packages, "var x = 1;", "x + y"]);
 
-        var error = await Assert.ThrowsAsync<NotebookCellException>(() => NotebookRunner.RunAsync(notebook));
+        var error = await Assert.ThrowsAsync<NotebookCellException>(() => NotebookRunner.RunAsync(fixture.Kernel, notebook, fixture.Feed));
 
-        Assert.StartsWith("broken.ipynb, cell 4 (code cell 3) does not compile:", error.Message, StringComparison.Ordinal);
-        Assert.Contains("error CS0103: The name 'y' does not exist", error.Message, StringComparison.Ordinal);
+        Assert.StartsWith("broken.ipynb, cell 4 (code cell 3) failed:", error.Message, StringComparison.Ordinal);
+        Assert.Contains("CS0103", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task RunAsync_CellThatThrows_FailsNamingTheNotebookAndTheCell()
     {
-        var notebook = Parse("throws.ipynb", ["#r \"nuget: LinqStream\"", "throw new InvalidOperationException(\"boom\");"]);
+        var notebook = Parse("throws.ipynb", [Packages, "throw new InvalidOperationException(\"boom\");"]);
 
-        var error = await Assert.ThrowsAsync<NotebookCellException>(() => NotebookRunner.RunAsync(notebook));
+        var error = await Assert.ThrowsAsync<NotebookCellException>(() => NotebookRunner.RunAsync(fixture.Kernel, notebook, fixture.Feed));
 
-        Assert.Equal("throws.ipynb, cell 3 (code cell 2) threw InvalidOperationException: boom", error.Message);
+        Assert.StartsWith("throws.ipynb, cell 3 (code cell 2) failed:", error.Message, StringComparison.Ordinal);
+        Assert.Contains("boom", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task RunAsync_ResultDiffersFromTheSavedOne_FailsWithBoth()
     {
-        var notebook = Parse("stale.ipynb", ["#r \"nuget: LinqStream\"", "1 + 1"], savedLastResult: "3");
+        var notebook = Parse("stale.ipynb", [Packages, "1 + 1"], savedLastResult: "3");
 
-        var error = await Assert.ThrowsAsync<NotebookCellException>(() => NotebookRunner.RunAsync(notebook));
+        var error = await Assert.ThrowsAsync<NotebookCellException>(() => NotebookRunner.RunAsync(fixture.Kernel, notebook, fixture.Feed));
 
-        Assert.StartsWith("stale.ipynb, cell 3 (code cell 2): the result displayed as text/plain differs", error.Message, StringComparison.Ordinal);
+        Assert.StartsWith("stale.ipynb, cell 3 (code cell 2): the outputs differ", error.Message, StringComparison.Ordinal);
+        Assert.Contains("text/plain: 3", error.Message, StringComparison.Ordinal);
+        Assert.Contains("<pre>2</pre>", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task RunAsync_OtherNugetPackage_FailsSayingItCannotBeRestored()
+    public async Task RunAsync_FirstCellWithoutALocalFeed_FailsSayingWhatToWrite()
     {
-        var notebook = Parse("other.ipynb", ["#r \"nuget: Newtonsoft.Json, 13.0.3\""]);
+        var notebook = Parse("nofeed.ipynb", ["#r \"nuget: LinqStream.Interactive\""]);
 
-        var error = await Assert.ThrowsAsync<NotebookCellException>(() => NotebookRunner.RunAsync(notebook));
+        var error = await Assert.ThrowsAsync<NotebookCellException>(() => NotebookRunner.RunAsync(fixture.Kernel, notebook, fixture.Feed));
 
-        Assert.Contains("cannot be restored here", error.Message, StringComparison.Ordinal);
+        Assert.Contains("must start with '#i \"nuget: <folder>\"'", error.Message, StringComparison.Ordinal);
     }
+
+    private const string Packages = "#i \"nuget: ../artifacts/nupkg\"\n#r \"nuget: LinqStream.Interactive, *-*\"";
 
     /// <summary>A notebook of a markdown cell followed by the given C# cells, the last with <paramref name="savedLastResult"/> saved as text/plain.</summary>
     private static Notebook Parse(string name, string[] cells, string? savedLastResult = null)

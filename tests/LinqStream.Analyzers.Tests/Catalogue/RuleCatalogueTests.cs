@@ -59,8 +59,13 @@ public sealed class RuleCatalogueTests
 
     [Theory]
     [MemberData(nameof(Ids))]
-    public void Descriptor_HelpLinkIsItsDocsPage(string id) =>
-        Assert.Equal($"docs/rules/{id}.md", s_descriptors.Single(d => d.Id == id).HelpLinkUri);
+    public void Descriptor_HelpLinkIsItsDocsPageUnderThePackagesProjectAddress(string id)
+    {
+        string project = System.Text.RegularExpressions.Regex.Match(File.ReadAllText(Repository.PathOf("Directory.Build.props")), "<PackageProjectUrl>(?<url>[^<]+)</PackageProjectUrl>").Groups["url"].Value;
+
+        Assert.Equal($"{project}/blob/main/docs/rules/{id}.md", s_descriptors.Single(d => d.Id == id).HelpLinkUri);
+        Assert.True(File.Exists(Repository.PathOf("docs", "rules", id + ".md")));
+    }
 
     [Theory]
     [MemberData(nameof(Ids))]
