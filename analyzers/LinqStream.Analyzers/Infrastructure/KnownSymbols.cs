@@ -16,7 +16,18 @@ internal sealed class KnownSymbols
         Qbservable = Get(compilation, "System.Reactive.Linq.Qbservable");
         QbservableOfT = Get(compilation, "System.Reactive.Linq.IQbservable`1");
         Enumerable = Get(compilation, "System.Linq.Enumerable");
+        Observable = Get(compilation, "System.Reactive.Linq.Observable");
+        TaskObservableExtensions = Get(compilation, "System.Reactive.Threading.Tasks.TaskObservableExtensions");
+        Flow = new ValueFlow(compilation);
     }
+
+    /// <summary>Gets the data flow of this compilation (values through locals, helpers and fields), cached for the compilation.</summary>
+    public ValueFlow Flow { get; }
+
+    /// <summary>Gets Rx's <c>Observable</c>, whose terminal operators (Wait, First, ToEnumerable...) subscribe to a query directly.</summary>
+    public INamedTypeSymbol? Observable { get; }
+
+    public INamedTypeSymbol? TaskObservableExtensions { get; }
 
     public Compilation Compilation { get; }
 

@@ -7,7 +7,10 @@ using Microsoft.CodeAnalysis.Operations;
 namespace LinqStream.Analyzers;
 
 /// <summary>LSQ0004: a constant window size, hop, gap or maximum duration that is not positive, or a hop larger than the size.</summary>
-/// <remarks>Arguments that are not constants (a variable, a configuration value) are not reported; the operator checks them when the query is built.</remarks>
+/// <remarks>
+/// A local with a single value and a static readonly field are followed to their constant. Other arguments (a parameter, a configuration
+/// value) are not reported; the operator checks them when the query is built.
+/// </remarks>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class WindowArgumentAnalyzer : DiagnosticAnalyzer
 {
@@ -38,10 +41,11 @@ public sealed class WindowArgumentAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        var size = Check(context, invocation, "size");
-        var hop = Check(context, invocation, "hop");
-        Check(context, invocation, "gap");
-        Check(context, invocation, "maxDuration");
+        var flow = known.Flow;
+        var size = Check(context, invocation, "size", flow);
+        var hop = Check(context, invocation, "hop", flow);
+        Check(context, invocation, "gap", flow);
+        Check(context, invocation, "maxDuration", flow);
         if (size is { Ticks: > 0 } s && hop is { Ticks: > 0 } h && h.Ticks > s.Ticks)
         {
             Report(context, invocation, "hop", h.Argument, "is larger than its size '" + s.Argument.Value.Syntax + "', which the operator rejects; make the hop at most the size (equal to the size is a tumbling window)");
@@ -49,10 +53,10 @@ public sealed class WindowArgumentAnalyzer : DiagnosticAnalyzer
     }
 
     /// <summary>Reports a constant argument that is not positive; returns its value (or null when it is not a constant).</summary>
-    private static (long Ticks, IArgumentOperation Argument)? Check(OperationAnalysisContext context, IInvocationOperation invocation, string parameter)
+    private static (long Ticks, IArgumentOperation Argument)? Check(OperationAnalysisContext context, IInvocationOperation invocation, string parameter, ValueFlow flow)
     {
         var argument = QueryOperations.Argument(invocation, parameter);
-        if (argument is null || argument.ArgumentKind == ArgumentKind.DefaultValue || TimeSpanConstant.TryEvaluate(argument.Value) is not { } ticks)
+        if (argument is null || argument.ArgumentKind == ArgumentKind.DefaultValue || TimeSpanConstant.TryEvaluate(argument.Value, flow) is not { } ticks)
         {
             return null;
         }

@@ -17,7 +17,7 @@ namespace LinqStream.Query.Translation
             Fix = fix;
         }
 
-        /// <summary>Gets the family: "aggregate", "processing-time", "count-based", "control".</summary>
+        /// <summary>Gets the family: "aggregate", "terminal", "processing-time", "count-based", "control".</summary>
         public string Family { get; }
 
         public string Reason { get; }
@@ -73,9 +73,14 @@ namespace LinqStream.Query.Translation
                 map[name] = new CatalogueEntry("aggregate", "sorting an unbounded stream would wait for its end", "Streams are already in event-time order; to rank, use top-k inside a window: 'stream.TumblingWindow(size).Select(w => w.OrderByDescending(f).Take(k))'");
             }
 
-            foreach (var name in new[] { "First", "FirstAsync", "FirstOrDefault", "FirstOrDefaultAsync", "Last", "LastAsync", "LastOrDefault", "LastOrDefaultAsync", "Single", "SingleAsync", "SingleOrDefault", "SingleOrDefaultAsync", "ElementAt", "ElementAtOrDefault", "Wait" })
+            foreach (var name in new[] { "First", "FirstAsync", "FirstOrDefault", "FirstOrDefaultAsync", "Last", "LastAsync", "LastOrDefault", "LastOrDefaultAsync", "Single", "SingleAsync", "SingleOrDefault", "SingleOrDefaultAsync", "ElementAt", "ElementAtOrDefault" })
             {
                 map[name] = new CatalogueEntry("aggregate", "picking one element of an unbounded stream blocks until the stream ends", "Use a window and pick inside it ('w.OrderBy(e => e.Time).Take(1)'), or 'await query.ToListAsync()' on a finite source");
+            }
+
+            foreach (var name in new[] { "Wait", "ToTask", "ForEachAsync", "ForEach", "ToEnumerable", "GetAwaiter", "RunAsync", "Next", "Latest", "MostRecent" })
+            {
+                map[name] = new CatalogueEntry("terminal", "it blocks, or waits for the end of the stream, which a live stream never reaches", "Take results as they come with 'query.Subscribe(...)' or 'await foreach (var r in query.ToAsyncEnumerable(ct))', or collect a finite source with 'await query.ToListAsync(ct)'");
             }
 
             foreach (var name in new[] { "Throttle", "Sample", "Delay", "DelaySubscription", "Timeout", "Timestamp", "TimeInterval", "Interval", "Timer", "ObserveOn", "SubscribeOn", "Buffer", "Window" })
