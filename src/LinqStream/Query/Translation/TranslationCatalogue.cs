@@ -36,6 +36,7 @@ namespace LinqStream.Query.Translation
             "From", "Where", "Select", "SelectMany", "Union", "Merge", "TumblingWindow", "HoppingWindow", "SessionWindow", "GroupBy",
             "WithLifetime", "ExtendLifetime", "ShiftTime", "ToPointEvents", "ClipLifetime", "Join", "LeftJoin", "WhereNotExists",
             "WithOptions", "Explain", "Subscribe", "ToAsyncEnumerable", "ToListAsync", "ToStreamEvents",
+            "AsObservable", // Rx's AsObservable returns the query itself as an IObservable: nothing to translate, the engine runs it as it is
         };
 
         /// <summary>Gets the aggregates that have an incremental form inside a window's <c>Select</c>.</summary>
@@ -93,7 +94,7 @@ namespace LinqStream.Query.Translation
                 map[name] = new CatalogueEntry("count-based", "it is defined by arrival order or subscription, not by event time", "Express it in event time: a window with an aggregate, ClipLifetime for the latest value per key, or a temporal Join between streams");
             }
 
-            foreach (var name in new[] { "Publish", "Replay", "RefCount", "Multicast", "Do", "Finally", "Materialize", "Dematerialize", "GroupJoin", "Cast", "OfType", "AsObservable", "Synchronize" })
+            foreach (var name in new[] { "Publish", "Replay", "RefCount", "Multicast", "Do", "Finally", "Materialize", "Dematerialize", "GroupJoin", "Cast", "OfType", "Synchronize" })
             {
                 map[name] = new CatalogueEntry("control", "it controls subscriptions or side effects, which the engine manages itself (a query used twice is already computed once)", "Remove it from the query; run side effects in Subscribe, and filter types with Where(e => e is T) then Select(e => (T)e)");
             }
