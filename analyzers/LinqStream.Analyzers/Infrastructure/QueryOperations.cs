@@ -76,9 +76,15 @@ internal static class QueryOperations
             return false;
         }
 
-        if (known.IsStream(ValueFlow.StripAll(operation).Type))
+        var stripped = ValueFlow.StripAll(operation);
+        if (known.IsStream(stripped.Type))
         {
             return true;
+        }
+
+        if (!known.CanHoldQuery(operation.Type) && !known.CanHoldQuery(stripped.Type))
+        {
+            return false;
         }
 
         foreach (var value in known.Flow.Values(operation, context))
