@@ -33,4 +33,14 @@ internal static partial class DiagnosticDescriptors
         "The window expression '{0}' has no incremental form, so every event of each window is kept until the window closes; use aggregates that fold one event at a time (Count, Sum, Min, Max, Average, Any, All, Select(f).Distinct().Count(), OrderByDescending(f).Take(k), or an IAggregate)",
         "Built-in aggregates keep one accumulator per key per open window. Any other use of the window's events (ToList, First, " +
         "the group passed as a whole) keeps every event until the window closes; strict mode refuses it.");
+
+    /// <summary>LSQ0010: ToListAsync on a query with a live source and no way to stop it.</summary>
+    public static readonly DiagnosticDescriptor CollectLiveStream = Create(
+        "LSQ0010",
+        PerformanceCategory,
+        DiagnosticSeverity.Warning,
+        "Do not collect a live stream without a way to stop",
+        "'{0}' waits for the end of the live source '{1}', which never comes, and keeps every result until then; pass a CancellationToken, or take results as they come with Subscribe or ToAsyncEnumerable",
+        "ToListAsync completes when every source of the query has ended. A source made from an IObservable is live: it ends only if the " +
+        "observable completes, so the task may never complete while the list grows.");
 }

@@ -33,4 +33,15 @@ internal static partial class DiagnosticDescriptors
         "'{0}' cannot run on a stream: {1}. {2}.",
         "Rx operators such as Throttle, Take, Zip or Publish are defined by the wall clock, arrival order or subscriptions, " +
         "so they have no event-time meaning. Subscribe rejects them; express the same intent with windows, lifetimes and joins.");
+
+    /// <summary>LSQ0009: a query whose shape the engine refuses (an index, a second from, WithLifetime after a filter, an unaggregated session...).</summary>
+    public static readonly DiagnosticDescriptor RefusedShape = Create(
+        "LSQ0009",
+        TranslationCategory,
+        DiagnosticSeverity.Error,
+        "Write the query in a shape the engine can run",
+        "'{0}' cannot run on a stream: {1}. {2}.",
+        "Some queries are made of operators that translate, put together in a way the engine cannot run: a Select or Where with an index, " +
+        "a second 'from' over a stream, WithLifetime after another operator, a session window or a group filter with no aggregate after it, " +
+        "or a Merge with a plain observable. Subscribe rejects them with the same reason.");
 }

@@ -16,7 +16,27 @@ internal sealed class KnownSymbols
         Qbservable = Get(compilation, "System.Reactive.Linq.Qbservable");
         QbservableOfT = Get(compilation, "System.Reactive.Linq.IQbservable`1");
         Enumerable = Get(compilation, "System.Linq.Enumerable");
+        Observable = Get(compilation, "System.Reactive.Linq.Observable");
+        TaskObservableExtensions = Get(compilation, "System.Reactive.Threading.Tasks.TaskObservableExtensions");
+        ObservableOfT = Get(compilation, "System.IObservable`1");
+        Flow = new ValueFlow(compilation);
     }
+
+    public INamedTypeSymbol? ObservableOfT { get; }
+
+    /// <summary>
+    /// Gets a value indicating whether a value of static type <paramref name="type"/> can hold a LinqStream query (an
+    /// <c>IObservable&lt;T&gt;</c> or a type implementing it); data flow is only followed for those, so the rules stay cheap.
+    /// </summary>
+    public bool CanHoldQuery(ITypeSymbol? type) => type is null || type is ITypeParameterSymbol || (ObservableOfT is not null && Implements(type, ObservableOfT));
+
+    /// <summary>Gets the data flow of this compilation (values through locals, helpers and fields), cached for the compilation.</summary>
+    public ValueFlow Flow { get; }
+
+    /// <summary>Gets Rx's <c>Observable</c>, whose terminal operators (Wait, First, ToEnumerable...) subscribe to a query directly.</summary>
+    public INamedTypeSymbol? Observable { get; }
+
+    public INamedTypeSymbol? TaskObservableExtensions { get; }
 
     public Compilation Compilation { get; }
 

@@ -63,24 +63,38 @@ internal static class QueryOperations
         known.IsQStreamMethod(invocation.TargetMethod) || (known.IsQbservableMethod(invocation.TargetMethod) && IsStreamQuery(Receiver(invocation), known));
 
     /// <summary>
-    /// Gets a value indicating whether <paramref name="operation"/> is a LinqStream query: typed <c>IQStream&lt;T&gt;</c>, or an Rx
-    /// <c>Qbservable</c> operator over one (<c>bids.Throttle(...)</c> is typed <c>IQbservable&lt;T&gt;</c> but is still translated by LinqStream).
+    /// Gets a value indicating whether <paramref name="operation"/> is a LinqStream query by meaning, not by static type: typed
+    /// <c>IQStream&lt;T&gt;</c>, an Rx <c>Qbservable</c> operator over one (<c>bids.Throttle(...)</c> is typed <c>IQbservable&lt;T&gt;</c> but is
+    /// still translated by LinqStream), or a local, helper result, parameter (of a helper followed from its call) or field that holds one.
     /// </summary>
-    public static bool IsStreamQuery(IOperation? operation, KnownSymbols known)
+    public static bool IsStreamQuery(IOperation? operation, KnownSymbols known, FlowContext? context = null) => IsStreamQuery(operation, known, context, 0);
+
+    private static bool IsStreamQuery(IOperation? operation, KnownSymbols known, FlowContext? context, int depth)
     {
-        for (int depth = 0; operation is not null && depth < 64; depth++)
+        if (operation is null || depth > 32)
         {
-            if (known.IsStream(operation.Type))
+            return false;
+        }
+
+        var stripped = ValueFlow.StripAll(operation);
+        if (known.IsStream(stripped.Type))
+        {
+            return true;
+        }
+
+        if (!known.CanHoldQuery(operation.Type) && !known.CanHoldQuery(stripped.Type))
+        {
+            return false;
+        }
+
+        foreach (var value in known.Flow.Values(operation, context))
+        {
+            var found = value.Operation;
+            if (known.IsStream(found.Type)
+                || (found is IInvocationOperation invocation && known.IsQbservableMethod(invocation.TargetMethod) && IsStreamQuery(Receiver(invocation), known, value.Context, depth + 1)))
             {
                 return true;
             }
-
-            if (operation is not IInvocationOperation invocation || !known.IsQbservableMethod(invocation.TargetMethod))
-            {
-                return false;
-            }
-
-            operation = Receiver(invocation);
         }
 
         return false;

@@ -17,6 +17,19 @@ internal static class TimeSpanConstant
     private const long TicksPerDay = 24 * TicksPerHour;
 
     /// <summary>Evaluates <paramref name="operation"/> to ticks, or returns null when it is not a constant TimeSpan.</summary>
+    /// <remarks>With <paramref name="flow"/>, a local with one value or a static readonly field is followed to that value first.</remarks>
+    public static long? TryEvaluate(IOperation? operation, ValueFlow? flow)
+    {
+        if (operation is not null && flow is not null && ValueFlow.StripAll(operation) is ILocalReferenceOperation or IFieldReferenceOperation { Field.IsStatic: true, Field.IsReadOnly: true }
+            && flow.SingleValue(operation) is { } value)
+        {
+            operation = value.Operation;
+        }
+
+        return TryEvaluate(operation);
+    }
+
+    /// <summary>Evaluates <paramref name="operation"/> to ticks, or returns null when it is not a constant TimeSpan.</summary>
     public static long? TryEvaluate(IOperation? operation)
     {
         if (operation is null)

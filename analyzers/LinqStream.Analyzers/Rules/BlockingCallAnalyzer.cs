@@ -47,6 +47,7 @@ public sealed class BlockingCallAnalyzer : DiagnosticAnalyzer
         private readonly INamedTypeSymbol? _stream = known.Get("System.IO.Stream");
         private readonly INamedTypeSymbol? _fileStream = known.Get("System.IO.FileStream");
         private readonly INamedTypeSymbol? _textReader = known.Get("System.IO.TextReader");
+        private readonly INamedTypeSymbol? _stringReader = known.Get("System.IO.StringReader");
         private readonly INamedTypeSymbol? _streamReader = known.Get("System.IO.StreamReader");
         private readonly INamedTypeSymbol? _streamWriter = known.Get("System.IO.StreamWriter");
         private readonly INamedTypeSymbol? _httpInvoker = known.Get("System.Net.Http.HttpMessageInvoker");
@@ -83,7 +84,8 @@ public sealed class BlockingCallAnalyzer : DiagnosticAnalyzer
                 "Read" or "ReadLine" or "ReadKey" when KnownSymbols.Is(type, _console) => ConsoleIO,
                 _ when KnownSymbols.Is(type, _file) || KnownSymbols.Is(type, _directory) => FileIO,
                 _ when s_streamMethods.Contains(name) && KnownSymbols.IsOrDerives(type, _stream) => KnownSymbols.IsOrDerives(type, _fileStream) ? FileIO : "a stream",
-                _ when s_readerMethods.Contains(name) && KnownSymbols.IsOrDerives(type, _textReader) => "a reader",
+                // A StringReader reads memory: not I/O.
+                _ when s_readerMethods.Contains(name) && KnownSymbols.IsOrDerives(type, _textReader) && !KnownSymbols.IsOrDerives(type, _stringReader) => "a reader",
                 _ when KnownSymbols.IsOrDerives(type, _httpInvoker) || KnownSymbols.IsOrDerives(type, _webClient) || KnownSymbols.Is(type, _dns) => NetworkIO,
                 _ when KnownSymbols.IsOrDerives(type, _socket) && !method.IsStatic => NetworkIO,
                 _ => null,

@@ -7,12 +7,16 @@ using Microsoft.CodeAnalysis.Operations;
 namespace LinqStream.Analyzers;
 
 /// <summary>LSQ0002: the wall clock, a stopwatch, <c>Random</c> or <c>Guid.NewGuid</c> read inside a query lambda.</summary>
-/// <remarks>The same calls outside query lambdas (before building the query, in <c>Subscribe</c>'s callback) are fine and not reported.</remarks>
+/// <remarks>
+/// The same calls outside query lambdas (before building the query, in <c>Subscribe</c>'s callback) are fine and not reported. A helper
+/// method of the compilation that reads them (or an <c>Interlocked</c> counter), called from a query lambda, is reported at the call.
+/// </remarks>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class ProcessingTimeAnalyzer : DiagnosticAnalyzer
 {
     private const string Clock = "the processing-time clock";
     private const string Random = "a random value";
+    private const string Counter = "a shared counter (the order events are processed in)";
 
     /// <inheritdoc/>
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(DiagnosticDescriptors.ProcessingTime);
@@ -35,6 +39,7 @@ public sealed class ProcessingTimeAnalyzer : DiagnosticAnalyzer
         private readonly INamedTypeSymbol? _random = known.Get("System.Random");
         private readonly INamedTypeSymbol? _guid = known.Get("System.Guid");
         private readonly INamedTypeSymbol? _timeProvider = known.Get("System.TimeProvider");
+        private readonly INamedTypeSymbol? _interlocked = known.Get("System.Threading.Interlocked");
 
         /// <summary>Returns what <paramref name="operation"/> reads (the clock or a random value), or null when it is deterministic.</summary>
         public string? Classify(IOperation operation) => operation switch
@@ -68,6 +73,7 @@ public sealed class ProcessingTimeAnalyzer : DiagnosticAnalyzer
                 "NewGuid" or "CreateVersion7" when KnownSymbols.Is(type, _guid) && method.Parameters.Length == 0 => Random,
                 "GetUtcNow" or "GetLocalNow" or "GetTimestamp" or "GetElapsedTime" when KnownSymbols.IsOrDerives(type, _timeProvider) => Clock,
                 _ when KnownSymbols.Is(type, _stopwatch) => Clock,
+                _ when KnownSymbols.Is(type, _interlocked) => Counter,
                 _ when KnownSymbols.IsOrDerives(type, _random) && !method.IsStatic => Random,
                 _ => null,
             };

@@ -3,7 +3,6 @@ using System.Collections.Generic;
 using System.Collections.Immutable;
 using LinqStream.Analyzers.Infrastructure;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
 
@@ -14,8 +13,9 @@ namespace LinqStream.Analyzers;
 /// <c>ExtendLifetime(TimeSpan.MaxValue)</c>), so the join keeps them forever.
 /// </summary>
 /// <remarks>
-/// Each join input is traced back through stateless operators and locals initialised with a query; windows, <c>ToPointEvents</c>
-/// and <c>ClipLifetime</c> bound the lifetime again and stop the search.
+/// Each join input is traced back through stateless operators, locals, branches and helpers that return a query; windows,
+/// <c>ToPointEvents</c> and <c>ClipLifetime</c> bound the lifetime again and stop the search. The end itself is followed through
+/// locals, static readonly fields, branches and helpers (extension methods) of the compilation.
 /// </remarks>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class UnboundedJoinStateAnalyzer : DiagnosticAnalyzer
@@ -68,27 +68,31 @@ public sealed class UnboundedJoinStateAnalyzer : DiagnosticAnalyzer
     /// <summary>Walks up the query that produces <paramref name="stream"/>; returns the syntax of a lifetime end that never comes, or null.</summary>
     private static SyntaxNode? FindEndlessLifetime(IOperation stream, KnownSymbols known, HashSet<IOperation> visited, int depth)
     {
-        stream = QueryOperations.Strip(stream);
-        if (depth > MaxDepth || !visited.Add(stream))
+        if (depth > MaxDepth)
         {
             return null;
         }
 
-        if (stream is ILocalReferenceOperation local)
+        // Through locals, branches and helpers of the compilation that return a query.
+        foreach (var value in known.Flow.Values(stream))
         {
-            return Initializer(local, stream.SemanticModel) is { } initializer ? FindEndlessLifetime(initializer, known, visited, depth + 1) : null;
+            if (visited.Add(value.Operation) && value.Operation is IInvocationOperation call && QueryOperations.IsQueryOperator(call, known)
+                && FindEndlessLifetime(call, known, visited, depth) is { } found)
+            {
+                return found;
+            }
         }
 
-        if (stream is not IInvocationOperation call || !QueryOperations.IsQueryOperator(call, known))
-        {
-            return null;
-        }
+        return null;
+    }
 
+    private static SyntaxNode? FindEndlessLifetime(IInvocationOperation call, KnownSymbols known, HashSet<IOperation> visited, int depth)
+    {
         switch (call.TargetMethod.Name)
         {
             case "WithLifetime":
-                return EndlessEnd(QueryOperations.Lambda(QueryOperations.Argument(call, "end")));
-            case "ExtendLifetime" when TimeSpanConstant.TryEvaluate(QueryOperations.Argument(call, "duration")?.Value) == long.MaxValue:
+                return EndlessEnd(QueryOperations.Lambda(QueryOperations.Argument(call, "end")), known);
+            case "ExtendLifetime" when TimeSpanConstant.TryEvaluate(QueryOperations.Argument(call, "duration")?.Value, known.Flow) == long.MaxValue:
                 return QueryOperations.Argument(call, "duration")!.Value.Syntax;
             case "ExtendLifetime" or "Where" or "Select" or "SelectMany" or "ShiftTime" or "WithOptions":
                 return QueryOperations.Receiver(call) is { } source ? FindEndlessLifetime(source, known, visited, depth + 1) : null;
@@ -111,35 +115,37 @@ public sealed class UnboundedJoinStateAnalyzer : DiagnosticAnalyzer
         }
     }
 
-    /// <summary>Returns the body of <paramref name="end"/> when it is a constant that never comes (<c>MaxValue</c>), or null.</summary>
-    private static SyntaxNode? EndlessEnd(IAnonymousFunctionOperation? end)
+    /// <summary>
+    /// Returns the syntax of the value that never comes (<c>MaxValue</c>) when <paramref name="end"/> can return one: directly, through a
+    /// local, a static readonly field, either branch of a conditional, or a helper (an extension method) of the compilation; or null.
+    /// </summary>
+    private static SyntaxNode? EndlessEnd(IAnonymousFunctionOperation? end, KnownSymbols known)
     {
-        if (end is null || end.Body.Operations.Length != 1 || end.Body.Operations[0] is not IReturnOperation { ReturnedValue: { } returned })
+        if (end is null)
         {
             return null;
         }
 
-        var value = QueryOperations.Strip(returned);
-        bool endless = value switch
+        foreach (var returned in ValueFlow.Returns(end.Body))
         {
-            IFieldReferenceOperation { Field: { Name: "MaxValue", IsStatic: true } field } =>
-                field.ContainingType.SpecialType is SpecialType.System_DateTime or SpecialType.System_Int64
-                || field.ContainingType is { Name: "DateTimeOffset", ContainingNamespace.Name: "System" },
-            _ => value.ConstantValue is { HasValue: true, Value: long.MaxValue },
-        };
-        return endless ? value.Syntax : null;
-    }
-
-    /// <summary>Gets the initializer of a local declared as <c>var x = query;</c>, or null.</summary>
-    private static IOperation? Initializer(ILocalReferenceOperation local, SemanticModel? model)
-    {
-        if (model is null || local.Local.DeclaringSyntaxReferences.Length != 1)
-        {
-            return null;
+            foreach (var value in known.Flow.Values(returned))
+            {
+                var operation = value.Operation;
+                bool endless = operation switch
+                {
+                    IFieldReferenceOperation { Field: { Name: "MaxValue", IsStatic: true } field } =>
+                        field.ContainingType.SpecialType is SpecialType.System_DateTime or SpecialType.System_Int64
+                        || field.ContainingType is { Name: "DateTimeOffset", ContainingNamespace.Name: "System" },
+                    _ => operation.ConstantValue is { HasValue: true, Value: long.MaxValue },
+                };
+                if (endless)
+                {
+                    // Point at what the user wrote in the lambda when the value came from elsewhere (a local, a field, a helper).
+                    return end.Body.Syntax.SyntaxTree == operation.Syntax.SyntaxTree && end.Syntax.Span.Contains(operation.Syntax.Span) ? operation.Syntax : returned.Syntax;
+                }
+            }
         }
 
-        return local.Local.DeclaringSyntaxReferences[0].GetSyntax() is VariableDeclaratorSyntax { Initializer.Value: { } value } && value.SyntaxTree == model.SyntaxTree
-            ? model.GetOperation(value)
-            : null;
+        return null;
     }
 }

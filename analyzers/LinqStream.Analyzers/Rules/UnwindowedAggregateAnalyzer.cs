@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using LinqStream.Analyzers.Infrastructure;
-using LinqStream.Query.Translation;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
@@ -10,8 +9,9 @@ namespace LinqStream.Analyzers;
 
 /// <summary>LSQ0001: an Rx aggregate, sort or collector (the catalogue's "aggregate" family) applied to a LinqStream query.</summary>
 /// <remarks>
-/// Only Rx <c>Qbservable</c> operators on an <c>IQStream&lt;T&gt;</c> are reported: exactly the calls the translator rejects at
-/// <c>Subscribe</c>, so LINQ to objects and plain Rx code are never flagged.
+/// Reported: Rx <c>Qbservable</c> operators on a LinqStream query (by meaning: through <c>IQbservable</c>/<c>IObservable</c>-typed locals and
+/// helpers), the blocking <c>First</c>/<c>Last</c>/<c>Single</c> on one, and a call of a helper that applies such an operator to the query it
+/// is given. Exactly the calls the translator or <c>Subscribe</c> rejects, so LINQ to objects and plain Rx code are never flagged.
 /// </remarks>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class UnwindowedAggregateAnalyzer : DiagnosticAnalyzer
@@ -31,11 +31,10 @@ public sealed class UnwindowedAggregateAnalyzer : DiagnosticAnalyzer
     /// <summary>The diagnostic property telling whether the receiver is already windowed ("true"/"false").</summary>
     internal const string WindowedProperty = "Windowed";
 
-    // The catalogue's aggregates that have a LINQ-to-objects form with the same arguments, which a window's Select can use.
+    // The catalogue's aggregates whose LINQ-to-objects form inside a window folds incrementally (LSQ0007 stays quiet) and means the
+    // same per window. Last, ToList, Distinct, First... have no such form: no fix is offered for them rather than a buffering one.
     private static readonly ImmutableHashSet<string> s_enumerableForms = ImmutableHashSet.Create(
-        "Count", "LongCount", "Sum", "Min", "Max", "Average", "Aggregate", "ToList", "ToArray", "ToDictionary", "ToLookup", "Distinct",
-        "MinBy", "MaxBy", "Contains", "Any", "All", "First", "FirstOrDefault", "Last", "LastOrDefault", "Single", "SingleOrDefault",
-        "ElementAt", "ElementAtOrDefault");
+        "Count", "LongCount", "Sum", "Min", "Max", "Average", "Any", "All");
 
     /// <inheritdoc/>
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(DiagnosticDescriptors.UnwindowedAggregate);
@@ -59,25 +58,37 @@ public sealed class UnwindowedAggregateAnalyzer : DiagnosticAnalyzer
     {
         var invocation = (IInvocationOperation)context.Operation;
         var method = invocation.TargetMethod;
-        if (!known.IsQbservableMethod(method) || !TranslationCatalogue.NeedsWindow(method.Name))
+        var entry = RejectedOperators.Find(invocation, known);
+        if (entry is null)
+        {
+            // A helper of this compilation that aggregates the query it is given: reported where the query is passed to it.
+            foreach (var (name, found) in RejectedOperators.InHelper(invocation, known))
+            {
+                if (found.Family == "aggregate")
+                {
+                    context.ReportDiagnostic(Diagnostic.Create(
+                        DiagnosticDescriptors.UnwindowedAggregate, QueryOperations.OperatorLocation(invocation), name + "' in '" + method.Name, found.Reason, found.Fix));
+                    return;
+                }
+            }
+
+            return;
+        }
+
+        if (entry.Family != "aggregate")
         {
             return;
         }
 
-        var receiver = QueryOperations.Receiver(invocation);
-        if (receiver is null || !QueryOperations.IsStreamQuery(receiver, known))
-        {
-            return;
-        }
-
-        var entry = TranslationCatalogue.FindRejected(method.Name)!;
+        var receiver = QueryOperations.Receiver(invocation)!;
         bool windowed = known.IsWindowedStream(receiver.Type);
         var properties = ImmutableDictionary.CreateBuilder<string, string?>();
         properties[WindowedProperty] = windowed ? "true" : "false";
         var additional = ImmutableArray<Location>.Empty;
 
-        // After an Rx operator the receiver is typed IQbservable<T>: no LinqStream window applies to it, so no fix is offered.
-        if (known.IsStream(receiver.Type))
+        // A fix is offered only on an Rx operator over an expression typed IQStream<T> (after an Rx operator, or on a local typed
+        // IQbservable<T>, no LinqStream window applies to it), and only where the windowed form keeps meaning and stays incremental.
+        if (known.IsQbservableMethod(method) && known.IsStream(receiver.Type))
         {
             if (method.Name == "GroupBy" && !windowed && invocation.Arguments.Length == 2 && InsertionPoint(receiver, known) is { } insertion)
             {

@@ -45,6 +45,9 @@ internal static class Strings
     public static string TranslationFailed(string query, IReadOnlyList<(string Operator, string Reason)> failures) =>
         F("The query '{0}' cannot run as a stream. {1}", query, string.Join(" ", failures.Select(f => f.Reason)));
 
+    public static string TerminalOperator(string op, string reason, string fix) =>
+        F("'{0}' cannot run on a stream: {1}. {2}.", op, reason, fix);
+
     public static string SessionNeedsAggregate() =>
         "A session window has no lifetime until it closes, so 'SessionWindow' must be followed by an aggregate: 'stream.SessionWindow(gap).GroupBy(key).Select(g => ...)' or '.Select(w => ...)'.";
 

@@ -20,6 +20,8 @@ public sealed class AnalyzerHygieneTests
         min = 20m;
         var g = bids.TumblingWindow(TimeSpan.FromMinutes(1)).Select(w => w.ToList());      // LSQ0007
         var h = bids.Take(10);                                                             // LSQ0008
+        var i = bids.Select((x, n) => x.Price * n);                                        // LSQ0009
+        var j = QStream.From(rx, x => x.Time).ToListAsync();                               // LSQ0010
         """;
 
     private static readonly ImmutableArray<DiagnosticAnalyzer> s_analyzers =
@@ -33,7 +35,7 @@ public sealed class AnalyzerHygieneTests
     public async Task AllAnalyzers_OnOneSourceWithEveryRule_ReportEachRuleOnce()
     {
         var ids = await Analyze(Source.Wrap(EveryRule), "Query.cs");
-        Assert.Equal(Enumerable.Range(1, 8).Select(i => $"LSQ{i:D4}"), ids);
+        Assert.Equal(Enumerable.Range(1, 10).Select(i => $"LSQ{i:D4}"), ids);
     }
 
     [Theory]

@@ -95,6 +95,6 @@ public sealed class ScriptAnalysisTests
     [Fact]
     public void EveryLinqStreamAnalyzerIsLoaded() =>
         Assert.Equal(
-            ["LSQ0001", "LSQ0002", "LSQ0003", "LSQ0004", "LSQ0005", "LSQ0006", "LSQ0007", "LSQ0008"],
+            ["LSQ0001", "LSQ0002", "LSQ0003", "LSQ0004", "LSQ0005", "LSQ0006", "LSQ0007", "LSQ0008", "LSQ0009", "LSQ0010"],
             ScriptAnalysis.Analyzers.SelectMany(a => a.SupportedDiagnostics).Select(d => d.Id).Distinct().Order(StringComparer.Ordinal));
 }

@@ -20,6 +20,7 @@ internal sealed class QStreamQuery<T> : IQWindowedStream<T>
     public IDisposable Subscribe(IObserver<T> observer)
     {
         ArgumentNullException.ThrowIfNull(observer);
+        TerminalObserverGuard.Check(observer);
         var compiled = QueryPipeline.Compile<T>(Expression);
         var execution = QueryExecution.Create(compiled.Root, c => new ObserverSink<T>(observer, c), compiled.Options);
         return Start(execution, CancellationToken.None);

@@ -38,7 +38,8 @@ internal sealed partial class QueryTranslator
         var node = expression switch
         {
             MethodCallExpression call => TranslateCall(call),
-            ConstantExpression { Value: IQbservable query } => Visit(query.Expression),
+            // Only a LinqStream query holds a LinqStream expression; an Rx AsQbservable() query's expression is itself (no recursion into it).
+            ConstantExpression { Value: IQbservable { Provider: Linq.Provider.QStreamProvider } query } => Visit(query.Expression),
             _ => Fail(expression.NodeType.ToString(), $"'{expression}' is not a LinqStream query; start from QStream.From(...)."),
         };
         _memo[expression] = node;
@@ -187,11 +188,11 @@ internal sealed partial class QueryTranslator
             {
                 inputs.AddRange(array.Expressions.Select(Visit));
             }
-            else if (argument is ConstantExpression { Value: IQbservable other })
+            else if (argument is ConstantExpression { Value: IQbservable { Provider: Linq.Provider.QStreamProvider } other })
             {
                 inputs.Add(Visit(other.Expression));
             }
-            else if (argument.Type.IsAssignableTo(typeof(IQbservable)) || argument is MethodCallExpression)
+            else if (argument is MethodCallExpression || (argument.Type.IsAssignableTo(typeof(IQbservable)) && argument is not ConstantExpression))
             {
                 inputs.Add(Visit(argument));
             }

@@ -17,7 +17,7 @@ namespace LinqStream.Query.Translation
             Fix = fix;
         }
 
-        /// <summary>Gets the family: "aggregate", "processing-time", "count-based", "control".</summary>
+        /// <summary>Gets the family: "aggregate", "terminal", "processing-time", "count-based", "control".</summary>
         public string Family { get; }
 
         public string Reason { get; }
@@ -36,6 +36,7 @@ namespace LinqStream.Query.Translation
             "From", "Where", "Select", "SelectMany", "Union", "Merge", "TumblingWindow", "HoppingWindow", "SessionWindow", "GroupBy",
             "WithLifetime", "ExtendLifetime", "ShiftTime", "ToPointEvents", "ClipLifetime", "Join", "LeftJoin", "WhereNotExists",
             "WithOptions", "Explain", "Subscribe", "ToAsyncEnumerable", "ToListAsync", "ToStreamEvents",
+            "AsObservable", // Rx's AsObservable returns the query itself as an IObservable: nothing to translate, the engine runs it as it is
         };
 
         /// <summary>Gets the aggregates that have an incremental form inside a window's <c>Select</c>.</summary>
@@ -73,9 +74,14 @@ namespace LinqStream.Query.Translation
                 map[name] = new CatalogueEntry("aggregate", "sorting an unbounded stream would wait for its end", "Streams are already in event-time order; to rank, use top-k inside a window: 'stream.TumblingWindow(size).Select(w => w.OrderByDescending(f).Take(k))'");
             }
 
-            foreach (var name in new[] { "First", "FirstAsync", "FirstOrDefault", "FirstOrDefaultAsync", "Last", "LastAsync", "LastOrDefault", "LastOrDefaultAsync", "Single", "SingleAsync", "SingleOrDefault", "SingleOrDefaultAsync", "ElementAt", "ElementAtOrDefault", "Wait" })
+            foreach (var name in new[] { "First", "FirstAsync", "FirstOrDefault", "FirstOrDefaultAsync", "Last", "LastAsync", "LastOrDefault", "LastOrDefaultAsync", "Single", "SingleAsync", "SingleOrDefault", "SingleOrDefaultAsync", "ElementAt", "ElementAtOrDefault" })
             {
                 map[name] = new CatalogueEntry("aggregate", "picking one element of an unbounded stream blocks until the stream ends", "Use a window and pick inside it ('w.OrderBy(e => e.Time).Take(1)'), or 'await query.ToListAsync()' on a finite source");
+            }
+
+            foreach (var name in new[] { "Wait", "ToTask", "ForEachAsync", "ForEach", "ToEnumerable", "GetAwaiter", "RunAsync", "Next", "Latest", "MostRecent" })
+            {
+                map[name] = new CatalogueEntry("terminal", "it blocks, or waits for the end of the stream, which a live stream never reaches", "Take results as they come with 'query.Subscribe(...)' or 'await foreach (var r in query.ToAsyncEnumerable(ct))', or collect a finite source with 'await query.ToListAsync(ct)'");
             }
 
             foreach (var name in new[] { "Throttle", "Sample", "Delay", "DelaySubscription", "Timeout", "Timestamp", "TimeInterval", "Interval", "Timer", "ObserveOn", "SubscribeOn", "Buffer", "Window" })
@@ -88,7 +94,7 @@ namespace LinqStream.Query.Translation
                 map[name] = new CatalogueEntry("count-based", "it is defined by arrival order or subscription, not by event time", "Express it in event time: a window with an aggregate, ClipLifetime for the latest value per key, or a temporal Join between streams");
             }
 
-            foreach (var name in new[] { "Publish", "Replay", "RefCount", "Multicast", "Do", "Finally", "Materialize", "Dematerialize", "GroupJoin", "Cast", "OfType", "AsObservable", "Synchronize" })
+            foreach (var name in new[] { "Publish", "Replay", "RefCount", "Multicast", "Do", "Finally", "Materialize", "Dematerialize", "GroupJoin", "Cast", "OfType", "Synchronize" })
             {
                 map[name] = new CatalogueEntry("control", "it controls subscriptions or side effects, which the engine manages itself (a query used twice is already computed once)", "Remove it from the query; run side effects in Subscribe, and filter types with Where(e => e is T) then Select(e => (T)e)");
             }
