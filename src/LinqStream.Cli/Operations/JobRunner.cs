@@ -98,7 +98,7 @@ internal static class JobRunner
         foreach (var target in settings.Metrics)
         {
             await log.WriteLineAsync(target.Kind == "prometheus"
-                ? $"run: Prometheus metrics at http://{(target.AnyHost ? "localhost" : target.Address.Host)}:{target.Address.Port}/metrics"
+                ? $"run: Prometheus metrics at {target.Address}metrics"
                 : $"run: OTLP metrics to {target.Address}").ConfigureAwait(false);
         }
 

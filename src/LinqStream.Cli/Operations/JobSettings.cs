@@ -155,7 +155,7 @@ internal sealed record JobSettings(
 
 /// <summary>Where <c>--metrics</c> sends the job's metrics.</summary>
 /// <param name="Kind"><c>prometheus</c> or <c>otlp</c>.</param>
-/// <param name="Address">For Prometheus the listener prefix (<c>http://*:9464/</c>); for OTLP the collector's URL.</param>
+/// <param name="Address">For Prometheus the listener's address (<c>http://localhost:9464/</c> when only a port is given); for OTLP the collector's URL.</param>
 internal sealed record MetricsTarget(string Kind, Uri Address)
 {
     public static bool TryParse(string text, out MetricsTarget? target, out string reason)
@@ -166,7 +166,7 @@ internal sealed record MetricsTarget(string Kind, Uri Address)
         {
             string rest = text["prometheus:".Length..];
             int colon = rest.LastIndexOf(':');
-            string host = colon < 0 ? "*" : rest[..colon];
+            string host = colon < 0 ? "localhost" : rest[..colon];
             string portText = colon < 0 ? rest : rest[(colon + 1)..];
             if (!int.TryParse(portText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int port) || port is < 1 or > 65535 || host.Length == 0)
             {
@@ -174,7 +174,13 @@ internal sealed record MetricsTarget(string Kind, Uri Address)
                 return false;
             }
 
-            target = new MetricsTarget("prometheus", new Uri($"http://{(host == "*" ? "localhost" : host)}:{port}/"));
+            if (!Uri.TryCreate($"http://{host}:{port}/", UriKind.Absolute, out var listener))
+            {
+                reason = $"'{host}' in '{text}' is not a host name or IP address.";
+                return false;
+            }
+
+            target = new MetricsTarget("prometheus", listener);
             return true;
         }
 
@@ -194,8 +200,6 @@ internal sealed record MetricsTarget(string Kind, Uri Address)
         return false;
     }
 
-    /// <summary>Gets a value indicating whether a Prometheus listener should accept every host name (only a port was given).</summary>
-    public bool AnyHost => Kind == "prometheus" && Address.Host == "localhost";
 }
 
 /// <summary>Where <c>--dashboard</c> listens: <c>HOST:PORT</c>.</summary>

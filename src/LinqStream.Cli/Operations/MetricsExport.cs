@@ -24,7 +24,7 @@ internal static class MetricsExport
             {
                 builder.AddPrometheusHttpListener(options =>
                 {
-                    options.Host = target.AnyHost ? "*" : target.Address.Host;
+                    options.Host = target.Address.Host;
                     options.Port = target.Address.Port;
                 });
             }
