@@ -32,7 +32,7 @@ public sealed class PrometheusTests : IDisposable
         Assert.True(documented.Count >= 20, $"docs/operations.md documents {documented.Count} Prometheus names.");
         var missing = documented.Where(name => !Regex.IsMatch(scrape, $@"(?m)^{name}(_bucket|_sum|_count)?\{{")).ToArray();
         Assert.True(missing.Length == 0, $"Not served: {string.Join(", ", missing)}\n{scrape}");
-        Assert.Equal(3, Regex.Matches(scrape, @"(?m)^linqstream_operator_events_out_total\{").Count); // From, Where, HoppingWindowAggregate
+        Assert.Equal(3, Regex.Count(scrape, @"(?m)^linqstream_operator_events_out_total\{")); // From, Where, HoppingWindowAggregate
         Assert.Equal(Value(scrape, "linqstream_job_events_out_total"), Value(scrape, "linqstream_operator_events_out_total", "0 HoppingWindowAggregate"));
         Assert.True(Value(scrape, "linqstream_job_state_size_bytes") > 0, scrape);
 

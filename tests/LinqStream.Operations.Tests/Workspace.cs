@@ -42,6 +42,16 @@ internal sealed class Workspace : IDisposable
 
     public static string NewStream(string prefix) => $"redis://{Redis}/{SharedServers.UniqueName(prefix)}";
 
+    /// <summary>Appends raw messages (field <c>data</c>, as the connector reads them) to a stream.</summary>
+    public static async Task AppendAsync(string uri, params string[] messages)
+    {
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(Redis);
+        foreach (string message in messages)
+        {
+            await connection.GetDatabase().StreamAddAsync(uri[(uri.LastIndexOf('/') + 1)..], "data", message);
+        }
+    }
+
     /// <summary>Every entry of a stream as "id name=value ...", in order.</summary>
     public static async Task<string[]> ReadStreamAsync(string uri)
     {
