@@ -97,7 +97,7 @@ internal static class DashboardPage
 const lsq = window.lsq = { updates: 0, throughput: [], results: [], lag: [], last: null, checkpointsTaken: [] };
 const $ = id => document.getElementById(id);
 const keep = 120;
-const fmt = n => n >= 1e9 ? (n / 1e9).toFixed(2) + "G" : n >= 1e6 ? (n / 1e6).toFixed(2) + "M" : n >= 1e4 ? (n / 1e3).toFixed(1) + "k" : n >= 10 || n === 0 ? String(Math.round(n)) : n.toFixed(2);
+const fmt = n => n >= 1e9 ? (n / 1e9).toFixed(2) + "G" : n >= 1e6 ? (n / 1e6).toFixed(2) + "M" : n >= 1e4 ? (n / 1e3).toFixed(1) + "k" : n >= 10 || Number.isInteger(n) ? String(Math.round(n)) : n.toFixed(2);
 const bytes = n => n >= 1048576 ? (n / 1048576).toFixed(1) + " MB" : n >= 1024 ? (n / 1024).toFixed(1) + " kB" : n + " B";
 const secs = s => s == null ? "–" : s >= 3600 ? (s / 3600).toFixed(1) + " h" : s >= 60 ? (s / 60).toFixed(1) + " min" : s.toFixed(s < 10 ? 2 : 0) + " s";
 const text = s => String(s).replace(/[&<>"]/g, c => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
