@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using LinqStream.Cli.Input;
+using LinqStream.Cli.Operations;
 using LinqStream.Cli.Output;
 using LinqStream.Cli.Scripting;
 using LinqStream.Cli.Showcase;
@@ -63,11 +64,18 @@ internal static class RunCommand
         var strict = new Option<bool>("--strict") { Description = "Stop at the first malformed line, with exit code 4." };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress bar, warnings or summary line; results and errors only." };
         var progressInterval = ProgressIntervalOption();
+        var jobOptions = new JobSettings.Options();
 
         var command = new Command("run", "Run a C# LINQ query script over a JSON-lines or CSV file, or over Redis or NATS streams. " + Contract)
         {
             script, input, source, follow, idleTimeout, format, time, maxDelay, output, deadLetter, strict, quiet, progressInterval,
         };
+        foreach (var option in jobOptions.All)
+        {
+            command.Options.Add(option);
+        }
+
+        jobOptions.AddValidators(command);
         command.Validators.Add(result =>
         {
             bool hasInput = result.GetResult(input) is not null, hasSource = result.GetResult(source) is not null;
@@ -78,12 +86,13 @@ internal static class RunCommand
         });
         command.SetAction((parse, cancellationToken) =>
         {
+            var job = jobOptions.Read(parse, parse.GetResult(script)!.Tokens[0].Value);
             if (parse.GetValue(source) is { Length: > 0 } uris)
             {
                 var sources = uris.Select(u => SourceUri.TryParse(u, out var parsed, out _) ? parsed! : throw new InvalidOperationException(u)).ToArray();
                 return RunSourcesAsync(
                     parse.GetResult(script)!.Tokens[0].Value, sources, parse.GetValue(time)!, parse.GetValue(maxDelay), parse.GetValue(follow), parse.GetValue(idleTimeout),
-                    parse.GetValue(strict), parse.GetValue(output)?.FullName, parse.GetValue(deadLetter)?.FullName, parse.GetValue(quiet), cancellationToken);
+                    parse.GetValue(strict), parse.GetValue(output)?.FullName, parse.GetValue(deadLetter)?.FullName, parse.GetValue(quiet), job, cancellationToken);
             }
 
             var file = parse.GetValue(input)!;
@@ -92,7 +101,7 @@ internal static class RunCommand
             var options = new InputOptions(parse.GetResult(input)!.Tokens[0].Value, inputFormat, parse.GetValue(time)!, parse.GetValue(maxDelay), parse.GetValue(strict));
             return RunAsync(
                 parse.GetResult(script)!.Tokens[0].Value, options, parse.GetValue(output)?.FullName, parse.GetValue(deadLetter)?.FullName, parse.GetValue(quiet),
-                parse.GetValue(progressInterval), cancellationToken);
+                parse.GetValue(progressInterval), job, cancellationToken);
         });
         return command;
     }
@@ -106,7 +115,7 @@ internal static class RunCommand
     };
 
     private static async Task<int> RunAsync(
-        string scriptPath, InputOptions options, string? outPath, string? deadLetterPath, bool quiet, TimeSpan? progressInterval, CancellationToken cancellationToken)
+        string scriptPath, InputOptions options, string? outPath, string? deadLetterPath, bool quiet, TimeSpan? progressInterval, JobSettings job, CancellationToken cancellationToken)
     {
         var stopwatch = Stopwatch.StartNew();
         var script = QueryScript.Load(scriptPath);
@@ -120,7 +129,9 @@ internal static class RunCommand
         var statistics = new IngressStatistics();
         var console = AnsiConsole.Console;
         bool bar = !quiet && console.Profile.Capabilities.Interactive;
-        var monitor = quiet ? null : new ProgressMonitor("run", bar ? null : Console.Error);
+        // A job is watched through its metrics and dashboard; its own loop does not drive the progress bar.
+        bar &= !job.IsJob;
+        var monitor = quiet || job.IsJob ? null : new ProgressMonitor("run", bar ? null : Console.Error);
         object? query;
         try
         {
@@ -138,6 +149,13 @@ internal static class RunCommand
         catch (Exception ex)
         {
             return ReportFailure(script, ex);
+        }
+
+        if (job.IsJob)
+        {
+            // Malformed lines of the file are reported by MalformedLines (into --dead-letter) as the file is read.
+            var jobOutput = new JobOutput(outPath, null, options.Strict, quiet, () => file.Events, options.DisplayName);
+            return await JobRunner.RunAsync(script, query!, job, jobOutput, cancellationToken).ConfigureAwait(false);
         }
 
         using IResultSink sink = outPath is null ? new TableSink(console) : new JsonLinesSink(outPath);
@@ -171,7 +189,7 @@ internal static class RunCommand
     }
 
     private static async Task<int> RunSourcesAsync(
-        string scriptPath, SourceUri[] sources, string timeField, TimeSpan maxDelay, bool follow, TimeSpan? idleTimeout, bool strict, string? outPath, string? deadLetterPath, bool quiet, CancellationToken cancellationToken)
+        string scriptPath, SourceUri[] sources, string timeField, TimeSpan maxDelay, bool follow, TimeSpan? idleTimeout, bool strict, string? outPath, string? deadLetterPath, bool quiet, JobSettings job, CancellationToken cancellationToken)
     {
         var stopwatch = Stopwatch.StartNew();
         var script = QueryScript.Load(scriptPath);
@@ -180,7 +198,8 @@ internal static class RunCommand
             return ExitCodes.BadQuery;
         }
 
-        using var deadLetters = new MessageDeadLetters(Console.Error, deadLetterPath, strict);
+        // A job sends dead letters to its own committed sink (JobDeadLetterSink), which owns the --dead-letter file.
+        using var deadLetters = new MessageDeadLetters(Console.Error, job.IsJob ? null : deadLetterPath, strict);
         var messages = new MessageInput(sources, timeField, maxDelay, follow, idleTimeout, deadLetters);
         var statistics = new IngressStatistics();
         object? query;
@@ -195,6 +214,12 @@ internal static class RunCommand
         catch (Exception ex)
         {
             return ReportFailure(script, ex);
+        }
+
+        if (job.IsJob)
+        {
+            var jobOutput = new JobOutput(outPath, deadLetterPath, strict, quiet, () => messages.Events, string.Join(", ", sources.Select(s => s.Text)));
+            return await JobRunner.RunAsync(script, query!, job, jobOutput, cancellationToken).ConfigureAwait(false);
         }
 
         using IResultSink sink = outPath is null ? new TableSink(AnsiConsole.Console) : new JsonLinesSink(outPath);

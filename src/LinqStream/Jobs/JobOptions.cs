@@ -21,6 +21,10 @@ public sealed record JobOptions
     /// <summary>Gets where rejected records go (malformed input, events skipped by <see cref="QueryOptions.OnError"/>); committed with checkpoints like the results.</summary>
     /// <value>The default value is <see langword="null"/>: the first rejected record stops the job with an error naming it.</value>
     public EventSink<DeadLetter>? DeadLetters { get; init; }
+
+    /// <summary>Gets the metrics that measure the job (instruments of the meter <see cref="JobMetrics.MeterName"/>, and snapshots for dashboards).</summary>
+    /// <value>The default value is <see langword="null"/>: nothing is measured and nothing is added between operators.</value>
+    public JobMetrics? Metrics { get; init; }
 }
 
 /// <summary>What a job promises about its output across a crash and restore.</summary>

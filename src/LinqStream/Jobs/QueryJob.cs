@@ -27,6 +27,7 @@ public sealed class QueryJob<T> : IAsyncDisposable
     private readonly string _fingerprint;
     private readonly ConcurrentQueue<CheckpointRequest> _requests = new();
     private readonly TimeProvider _clock;
+    private readonly JobMetrics? _metrics;
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _gate = new();
     private long _checkpointId;
@@ -40,7 +41,8 @@ public sealed class QueryJob<T> : IAsyncDisposable
         _deadLetters = new DeadLetterBuffer();
         var queryOptions = compiled.Options with { DeadLetters = options.DeadLetters is null ? null : _deadLetters };
         ResultCollector<T>? results = null;
-        _execution = QueryExecution.Create(compiled.Root, c => results = new ResultCollector<T>(c), queryOptions);
+        _metrics = options.Metrics;
+        _execution = QueryExecution.Create(compiled.Root, c => results = new ResultCollector<T>(c), queryOptions, _metrics);
         _results = results!;
         _runner = new QueryRunner(_execution.Context);
         _clock = queryOptions.TimeProvider;
@@ -250,6 +252,7 @@ public sealed class QueryJob<T> : IAsyncDisposable
 
         await _sink.WriteAsync(_results.Items.AsMemory(0, count), cancellationToken).ConfigureAwait(false);
         _results.Clear();
+        _metrics?.AddResults(count);
         return count;
     }
 
@@ -260,8 +263,10 @@ public sealed class QueryJob<T> : IAsyncDisposable
             return;
         }
 
-        await sink.WriteAsync(_deadLetters.ToArray(), cancellationToken).ConfigureAwait(false);
+        var letters = _deadLetters.ToArray();
+        await sink.WriteAsync(letters, cancellationToken).ConfigureAwait(false);
         _deadLetters.Clear();
+        _metrics?.AddDeadLetters(letters);
     }
 
     private async Task<long> TakeRequestedCheckpointsAsync(CancellationToken cancellationToken)
@@ -277,6 +282,7 @@ public sealed class QueryJob<T> : IAsyncDisposable
             try
             {
                 long id = Interlocked.Increment(ref _checkpointId);
+                long started = _clock.GetTimestamp();
                 byte[] bytes = await SnapshotAsync(id, cancellationToken).ConfigureAwait(false);
                 if (request.Destination is { } destination)
                 {
@@ -295,6 +301,7 @@ public sealed class QueryJob<T> : IAsyncDisposable
                 }
 
                 taken++;
+                _metrics?.CheckpointTaken(id, bytes.Length, _clock.GetElapsedTime(started));
                 request.Done.TrySetResult(id);
             }
             catch (Exception ex)
@@ -322,6 +329,7 @@ public sealed class QueryJob<T> : IAsyncDisposable
             sections.Add(($"part {i}: {parts[i].CheckpointName}", buffer.ToArray()));
         }
 
+        _metrics?.StateWritten([.. sections.Select(s => (s.Item1, (long)s.Item2.Length))]);
         sections.Add(("sink", await _sink.PrepareCommitAsync(id, cancellationToken).ConfigureAwait(false)));
         if (_options.DeadLetters is { } letters)
         {

@@ -14,6 +14,9 @@ internal sealed class QueryContext
 
     public QueryOptions Options { get; }
 
+    /// <summary>Gets the job's metrics, or <see langword="null"/> when nothing is measured (then wiring adds nothing between operators).</summary>
+    public JobMetrics? Metrics { get; init; }
+
     public int BatchSize => Options.BatchSize;
 
     public TimeProvider TimeProvider => Options.TimeProvider;
@@ -46,6 +49,10 @@ internal sealed class QueryContext
             source.Dispose();
         }
     }
+
+    /// <summary>Wires <paramref name="input"/> to push into <paramref name="consumer"/>; with metrics, through a per-batch counter of what <paramref name="input"/> sends.</summary>
+    public void Wire<T>(PhysicalStream<T> input, IStreamObserver<T> consumer) =>
+        input.Connect(Metrics is { } metrics ? new Diagnostics.MeteredObserver<T>(metrics.CountersOf(input), consumer) : consumer, this);
 
     public BatchPool<T> Pool<T>()
     {

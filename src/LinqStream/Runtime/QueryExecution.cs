@@ -16,10 +16,11 @@ internal sealed class QueryExecution
     public bool IsLive => _runner.HasLiveSources;
 
     /// <summary>Builds the operators of <paramref name="root"/> in a new context, with <paramref name="sink"/> at the end. Nothing runs yet.</summary>
-    public static QueryExecution Create<T>(PhysicalStream<T> root, Func<QueryContext, IStreamObserver<T>> sink, QueryOptions? options = null)
+    public static QueryExecution Create<T>(PhysicalStream<T> root, Func<QueryContext, IStreamObserver<T>> sink, QueryOptions? options = null, JobMetrics? metrics = null)
     {
-        var context = new QueryContext(options);
-        root.Connect(sink(context), context);
+        var context = new QueryContext(options) { Metrics = metrics };
+        context.Wire(root, sink(context));
+        metrics?.Attach(context, root);
         return new QueryExecution(context);
     }
 

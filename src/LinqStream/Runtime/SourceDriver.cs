@@ -26,6 +26,12 @@ internal abstract class SourceDriver : IDisposable, Checkpoints.ICheckpointed
     /// <summary>Gets the latest event time read so far (<see cref="Temporal.Ticks.MinusInfinity"/> before the first event); progress reports.</summary>
     public abstract long MaxEventTime { get; }
 
+    /// <summary>Gets the number of events that arrived later than the ingress policy allows (metrics; read from another thread).</summary>
+    public abstract long LateEvents { get; }
+
+    /// <summary>Gets the time the source's reader spent waiting for room in a full queue, in <see cref="System.Diagnostics.Stopwatch"/> ticks (backpressure; read from another thread).</summary>
+    public virtual long BlockedTimestampTicks => 0;
+
     /// <summary>Gets a value indicating whether events arrive on their own schedule (observable, async enumerable).</summary>
     public abstract bool IsLive { get; }
 

@@ -13,8 +13,8 @@ internal static class JoinWiring
         JoinKernels<TLeft, TRight, TKey, TResult> kernels)
     {
         var join = new TemporalJoinOperator<TLeft, TRight, TKey, TResult>(downstream, context, kernels);
-        left.Connect(join.Left, context);
-        right.Connect(join.Right, context);
+        context.Wire(left, join.Left);
+        context.Wire(right, join.Right);
         return join;
     }
 }

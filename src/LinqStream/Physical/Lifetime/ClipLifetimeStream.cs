@@ -36,5 +36,5 @@ internal sealed class ClipLifetimeStream<T, TKey> : PhysicalStream<T>
     public override IReadOnlyList<PhysicalNode> Inputs => [_source];
 
     public override void Connect(IStreamObserver<T> downstream, QueryContext context) =>
-        _source.Connect(new ClipLifetimeOperator<T, TKey>(downstream, context, _keyKernel, Detail), context);
+        context.Wire(_source, new ClipLifetimeOperator<T, TKey>(downstream, context, _keyKernel, Detail));
 }

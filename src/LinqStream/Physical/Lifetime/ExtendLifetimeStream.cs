@@ -29,5 +29,5 @@ internal sealed class ExtendLifetimeStream<T> : PhysicalStream<T>
     public override IReadOnlyList<PhysicalNode> Inputs => [_source];
 
     public override void Connect(IStreamObserver<T> downstream, QueryContext context) =>
-        _source.Connect(new LifetimeOperator<T, ExtendLifetimeKernel>(downstream, context, new ExtendLifetimeKernel(DeltaTicks)), context);
+        context.Wire(_source, new LifetimeOperator<T, ExtendLifetimeKernel>(downstream, context, new ExtendLifetimeKernel(DeltaTicks)));
 }

@@ -36,5 +36,5 @@ internal sealed class HoppingLifetimeStream<T> : PhysicalStream<T>
     public override IReadOnlyList<PhysicalNode> Inputs => [_source];
 
     public override void Connect(IStreamObserver<T> downstream, QueryContext context) =>
-        _source.Connect(new LifetimeOperator<T, HoppingLifetimeKernel>(downstream, context, new HoppingLifetimeKernel(Size, Hop)), context);
+        context.Wire(_source, new LifetimeOperator<T, HoppingLifetimeKernel>(downstream, context, new HoppingLifetimeKernel(Size, Hop)));
 }

@@ -22,5 +22,5 @@ internal sealed class PointEventsStream<T> : PhysicalStream<T>
     public override IReadOnlyList<PhysicalNode> Inputs => [_source];
 
     public override void Connect(IStreamObserver<T> downstream, QueryContext context) =>
-        _source.Connect(new LifetimeOperator<T, PointEventsKernel>(downstream, context, default), context);
+        context.Wire(_source, new LifetimeOperator<T, PointEventsKernel>(downstream, context, default));
 }

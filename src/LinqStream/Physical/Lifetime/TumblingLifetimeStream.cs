@@ -31,5 +31,5 @@ internal sealed class TumblingLifetimeStream<T> : PhysicalStream<T>
     public override IReadOnlyList<PhysicalNode> Inputs => [_source];
 
     public override void Connect(IStreamObserver<T> downstream, QueryContext context) =>
-        _source.Connect(new LifetimeOperator<T, TumblingLifetimeKernel>(downstream, context, new TumblingLifetimeKernel(Size)), context);
+        context.Wire(_source, new LifetimeOperator<T, TumblingLifetimeKernel>(downstream, context, new TumblingLifetimeKernel(Size)));
 }

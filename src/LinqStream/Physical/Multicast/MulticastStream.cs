@@ -30,7 +30,7 @@ internal sealed class MulticastStream<T> : PhysicalStream<T>
         fanOut.AddConsumer(downstream);
         if (first)
         {
-            _source.Connect(fanOut, context);
+            context.Wire(_source, fanOut);
         }
     }
 }

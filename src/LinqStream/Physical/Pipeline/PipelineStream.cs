@@ -25,7 +25,7 @@ internal sealed class PipelineStream<TIn, TOut> : PhysicalStream<TOut>
     public override IReadOnlyList<PhysicalNode> Inputs => [_source];
 
     public override void Connect(IStreamObserver<TOut> downstream, QueryContext context) =>
-        _source.Connect(
-            new PipelineOperator<TIn, TOut>(downstream, context, _kernel, PipelineKernel.HasProjection(_steps), Name, Detail, Internal.QuerySites.Describe(_steps.Select(s => s.Lambda))),
-            context);
+        context.Wire(
+            _source,
+            new PipelineOperator<TIn, TOut>(downstream, context, _kernel, PipelineKernel.HasProjection(_steps), Name, Detail, Internal.QuerySites.Describe(_steps.Select(s => s.Lambda))));
 }

@@ -31,5 +31,5 @@ internal sealed class SelectManyStream<TIn, TOut> : PhysicalStream<TOut>
     public override IReadOnlyList<PhysicalNode> Inputs => [_source];
 
     public override void Connect(IStreamObserver<TOut> downstream, QueryContext context) =>
-        _source.Connect(new SelectManyOperator<TIn, TOut>(downstream, context, _selector, Detail), context);
+        context.Wire(_source, new SelectManyOperator<TIn, TOut>(downstream, context, _selector, Detail));
 }

@@ -42,7 +42,7 @@ internal sealed class UnionStream<T> : PhysicalStream<T>
         var union = new UnionOperator<T>(downstream, context, _inputs.Length);
         for (int i = 0; i < _inputs.Length; i++)
         {
-            _inputs[i].Connect(union.Input(i), context);
+            context.Wire(_inputs[i], union.Input(i));
         }
     }
 }

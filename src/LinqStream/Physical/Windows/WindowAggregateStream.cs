@@ -58,7 +58,7 @@ internal sealed class WindowAggregateStream<T, TKey, TResult> : PhysicalStream<T
         IStreamObserver<T> op = _window.Kind == WindowKind.Session
             ? new SessionWindowAggregateOperator<T, TKey, TResult>(downstream, context, _window, _keyKernel, plan, description)
             : new FixedWindowAggregateOperator<T, TKey, TResult>(downstream, context, _window, _keyKernel, plan, description);
-        _source.Connect(op, context);
+        context.Wire(_source, op);
     }
 }
 

@@ -33,6 +33,8 @@ internal sealed class EnumerableSource<T> : SourceDriver
 
     public override long MaxEventTime => _orderer.MaxSeen;
 
+    public override long LateEvents => _orderer.LateEvents;
+
     /// <remarks>Arrays and lists are read by index; any other sequence is enumerated again and the first events skipped, so it must give the same items each time.</remarks>
     public override bool CanReplay => true;
 

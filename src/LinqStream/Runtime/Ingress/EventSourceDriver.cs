@@ -25,6 +25,7 @@ internal sealed class EventSourceDriver<T> : SourceDriver
     private readonly IdlePartition? _idle;
     private byte[]? _position;
     private long _read;
+    private long _blocked;
     private Task? _pump;
 
     public EventSourceDriver(EventSource<T> source, EventTime<T> time, IngressOrderer<T> orderer, QueryContext context, string name)
@@ -43,7 +44,11 @@ internal sealed class EventSourceDriver<T> : SourceDriver
 
     public override long MaxEventTime => _orderer.MaxSeen;
 
+    public override long LateEvents => _orderer.LateEvents;
+
     public override bool IsLive => true;
+
+    public override long BlockedTimestampTicks => Interlocked.Read(ref _blocked);
 
     public override bool CanReplay => _source.CanReplay;
 
@@ -233,7 +238,14 @@ internal sealed class EventSourceDriver<T> : SourceDriver
                 var letters = _collector.Take();
                 if (read.Count > 0 || letters is not null)
                 {
-                    await writer.WriteAsync(new Chunk(items, read.Count, _source.GetPosition(), letters), token).ConfigureAwait(false);
+                    var chunk = new Chunk(items, read.Count, _source.GetPosition(), letters);
+                    if (!writer.TryWrite(chunk))
+                    {
+                        // The queue is full: the query is slower than the source. The wait is backpressure, measured once per chunk.
+                        long blockedSince = System.Diagnostics.Stopwatch.GetTimestamp();
+                        await writer.WriteAsync(chunk, token).ConfigureAwait(false);
+                        Interlocked.Add(ref _blocked, System.Diagnostics.Stopwatch.GetTimestamp() - blockedSince);
+                    }
                 }
                 else
                 {

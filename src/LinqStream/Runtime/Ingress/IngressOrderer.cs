@@ -27,6 +27,8 @@ internal sealed class IngressOrderer<T>
         }
     }
 
+    private long _lateEvents;
+
     /// <summary>Gets the last watermark sent downstream.</summary>
     public long Watermark { get; private set; } = Ticks.MinusInfinity;
 
@@ -34,6 +36,9 @@ internal sealed class IngressOrderer<T>
 
     /// <summary>Gets the latest event time pushed so far (progress reports).</summary>
     public long MaxSeen => _maxSeen;
+
+    /// <summary>Gets the number of events that came later than the policy allows (dropped, adjusted or failed); read by metrics from another thread.</summary>
+    public long LateEvents => Volatile.Read(ref _lateEvents);
 
     /// <summary>Copies the orderer's state out as plain data: its position, watermark and the events held back for reordering.</summary>
     public IngressState<T> CaptureState()
@@ -268,6 +273,7 @@ internal sealed class IngressOrderer<T>
     /// <returns><see langword="true"/> when the event goes on (adjusted); <see langword="false"/> when dropped or failed.</returns>
     private bool OnLate(IngressPolicyKind action, int index, long time, long watermark, ref long start, ref long end)
     {
+        Volatile.Write(ref _lateEvents, _lateEvents + 1);
         _policy.Statistics?.AddLate(action);
         switch (action)
         {

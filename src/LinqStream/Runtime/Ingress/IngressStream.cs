@@ -1,7 +1,7 @@
 namespace LinqStream.Runtime.Ingress;
 
 /// <summary>The physical node of a source: which data, how its times are read, and its disorder policy.</summary>
-internal sealed class IngressStream<T> : PhysicalStream<T>
+internal sealed class IngressStream<T> : PhysicalStream<T>, Diagnostics.ISourceNode
 {
     private readonly object _source;
     private readonly EventTime<T> _time;

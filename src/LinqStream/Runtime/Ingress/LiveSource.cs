@@ -35,6 +35,8 @@ internal abstract class LiveSource<T> : SourceDriver
 
     public override long MaxEventTime => _orderer.MaxSeen;
 
+    public override long LateEvents => _orderer.LateEvents;
+
     /// <remarks>An observable or async sequence cannot be asked to start again at a position: a restored run gets whatever it produces next.</remarks>
     public override bool CanReplay => false;
 
