@@ -114,7 +114,7 @@ public sealed class NatsJetStreamSink<T> : EventSink<T>
             }
             catch (Exception ex) when (NatsConnections.IsTransient(ex) && !cancellationToken.IsCancellationRequested)
             {
-                await _health.FailedAsync(ex, "open", cancellationToken).ConfigureAwait(false);
+                await _health.FailedAsync(ex, "open", cancellationToken, ConnectorHealth.DefaultSinkGiveUpAfter).ConfigureAwait(false);
             }
         }
     }
