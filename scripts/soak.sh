@@ -18,7 +18,8 @@ set -uo pipefail
 minutes=${1:-20}
 events=${2:-200000}
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-host="$root/artifacts/bin/LinqStream.Recovery.Host/release/LinqStream.Recovery.Host.dll"
+# LINQSTREAM_SOAK_HOST: a copy of the host to run, so that rebuilding the repository during a long soak does not change it.
+host="${LINQSTREAM_SOAK_HOST:-$root/artifacts/bin/LinqStream.Recovery.Host/release/LinqStream.Recovery.Host.dll}"
 [[ -f "$host" ]] || { echo "build it first: dotnet build tests/LinqStream.Recovery.Host -c Release" >&2; exit 2; }
 redis_bin="$(command -v redis-server || echo /usr/bin/redis-server)"
 nats_bin="$(command -v nats-server || echo /usr/sbin/nats-server)"
@@ -87,7 +88,8 @@ while (( SECONDS - started < minutes * 60 )); do
     kind=$([[ $((rounds % 2)) == 1 ]] && echo redis || echo nats)
     [[ $kind == redis ]] && by_redis=$((by_redis + 1)) || by_nats=$((by_nats + 1))
     out="out-$rounds"; ck="$work/ck-$rounds"; jlog="$work/job-$rounds.log"
-    start_job() { run_host connector --kind "$kind" --server "$(server_of "$kind")" --input bids --output "$out" --checkpoints "$ck" --every 5000 >>"$jlog" 2>&1 & job_pid=$!; }
+    # dotnet itself in the background (not a shell function), so that $job_pid is the job's process and kill -9 really kills it.
+    start_job() { dotnet "$host" connector --kind "$kind" --server "$(server_of "$kind")" --input bids --output "$out" --checkpoints "$ck" --every 5000 >>"$jlog" 2>&1 & job_pid=$!; }
     start_job
     r_jobs=0; r_kills=0; r_pauses=0; rc=
     while true; do
