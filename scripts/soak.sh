@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Soak test of checkpointed jobs under faults (issue #23). NOT run by CI: it takes MINUTES (default 20).
 #
-#   scripts/soak.sh [MINUTES] [EVENTS]         e.g. nice -n 10 scripts/soak.sh 20 200000
+#   [FAULTS=6] scripts/soak.sh [MINUTES] [EVENTS]         e.g. nice -n 10 scripts/soak.sh 20 200000
 #
 # Starts its own redis-server (appendonly, fsync always) and nats-server (JetStream) on free ports, writes EVENTS generated bids
 # into each once, and runs the window job of LinqStream.Recovery.Host (`connector` mode) from each server's input to a new output
@@ -17,6 +17,7 @@ set -uo pipefail
 
 minutes=${1:-20}
 events=${2:-200000}
+faults=${FAULTS:-6}
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # LINQSTREAM_SOAK_HOST: a copy of the host to run, so that rebuilding the repository during a long soak does not change it.
 host="${LINQSTREAM_SOAK_HOST:-$root/artifacts/bin/LinqStream.Recovery.Host/release/LinqStream.Recovery.Host.dll}"
@@ -92,9 +93,11 @@ while (( SECONDS - started < minutes * 60 )); do
     start_job() { dotnet "$host" connector --kind "$kind" --server "$(server_of "$kind")" --input bids --output "$out" --checkpoints "$ck" --every 5000 >>"$jlog" 2>&1 & job_pid=$!; }
     start_job
     r_jobs=0; r_kills=0; r_pauses=0; rc=
+    # Up to FAULTS faults per round, 1-5 s apart; then the job is left to finish (a restarted job needs time to make progress).
     while true; do
-        sleep "$((RANDOM % 3)).$((RANDOM % 10))"
+        sleep "$((1 + RANDOM % 4)).$((RANDOM % 10))"
         if ! kill -0 "$job_pid" 2>/dev/null; then wait "$job_pid"; rc=$?; break; fi
+        (( r_jobs + r_kills + r_pauses >= faults )) && continue
         case $((RANDOM % 4)) in
             0) kill -9 "$job_pid"; wait "$job_pid" 2>/dev/null; echo "--- killed" >>"$jlog"; start_job; r_jobs=$((r_jobs + 1)) ;;
             1) hurt_server "$kind" kill; r_kills=$((r_kills + 1)) ;;
