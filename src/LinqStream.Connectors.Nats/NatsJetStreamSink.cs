@@ -43,6 +43,7 @@ public sealed class NatsJetStreamSink<T> : EventSink<T>
     private long _sequence;
     private long _existing;
     private TimeSpan _retryLimit = ConnectorHealth.DefaultSinkGiveUpAfter;
+    private ulong _streamSequence;
 
     /// <summary>Initializes a new instance of the <see cref="NatsJetStreamSink{T}"/> class.</summary>
     /// <param name="url">The server, for example <c>nats://127.0.0.1:4222</c>.</param>
@@ -240,6 +241,21 @@ public sealed class NatsJetStreamSink<T> : EventSink<T>
                     }
 
                     // ack.Duplicate: the server already holds this id (a publish retried after a lost acknowledgement): written once, as wanted.
+                    if (!ack.Duplicate)
+                    {
+                        // A new message must land after every message stored before it. A lower sequence means the stream lost
+                        // messages it had acknowledged (a server that came back without its latest data, a purge): writing on
+                        // would leave a hole, even though no publish failed.
+                        if (ack.Seq <= _streamSequence)
+                        {
+                            var backwards = new InvalidOperationException(
+                                $"{Name} stored message {_prefix}-{_pending[i].Sequence} at stream sequence {ack.Seq}, but the stream had already acknowledged sequence {_streamSequence}: the stream went backwards (purged, or the server came back without its latest data). The job stops rather than write a stream with a hole in it; restore the output or start over with a new subject.");
+                            _health.Fail(backwards, $"{_prefix}-{_pending[i].Sequence}");
+                            throw backwards;
+                        }
+
+                        _streamSequence = ack.Seq;
+                    }
                 }
                 catch (Exception ex) when (failure is null)
                 {
@@ -305,12 +321,13 @@ public sealed class NatsJetStreamSink<T> : EventSink<T>
 
     private async ValueTask<TimeSpan> RetryLimitAsync(NatsJSContext js, CancellationToken cancellationToken)
     {
+        var stream = await js.GetStreamAsync(_stream, cancellationToken: cancellationToken).ConfigureAwait(false);
+        _streamSequence = stream.Info.State.LastSeq;
         if (_options.Reconnect.GiveUpAfter is { } limit)
         {
             return limit;
         }
 
-        var stream = await js.GetStreamAsync(_stream, cancellationToken: cancellationToken).ConfigureAwait(false);
         var window = stream.Info.Config.DuplicateWindow;
         // Retrying past the duplicate window could store a message twice; stop a little before it (the server default is 2 min).
         return window > TimeSpan.FromSeconds(2) ? window - TimeSpan.FromSeconds(1) : ConnectorHealth.DefaultSinkGiveUpAfter;

@@ -111,6 +111,36 @@ public sealed class NatsFaultTests
     }
 
     [Fact]
+    public async Task Sink_StreamLostItsLatestMessagesWithNoPublishFailing_FailsInsteadOfWritingOnAfterAHole()
+    {
+        // What the soak found: nats-server restarted and restored fewer messages than it had acknowledged, the client
+        // reconnected between two writes, and the next publishes succeeded after the hole.
+        var subject = SharedServers.UniqueName("out");
+        var bids = RedisTestData.Bids(600);
+        await using var sink = new NatsJetStreamSink<Bid>(SharedServers.Nats, subject, RedisTestData.BidJson, new() { ChunkSize = 100 });
+        await sink.OpenAsync(null, CancellationToken.None);
+        await sink.WriteAsync(bids.AsMemory(0, 300), CancellationToken.None);
+        await using (var connection = NatsTestData.Connect(SharedServers.Nats))
+        {
+            var js = new NatsJSContext(connection);
+            await js.DeleteStreamAsync(subject);
+            await js.CreateStreamAsync(new StreamConfig(subject, [subject]));
+            foreach (var i in Enumerable.Range(1, 100))
+            {
+                var headers = new NATS.Client.Core.NatsHeaders { ["Nats-Msg-Id"] = $"{subject}-{i}" };
+                (await js.PublishAsync(subject, NatsTestData.Utf8("{}"), headers: headers)).EnsureSuccess();
+            }
+        }
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(
+            () => sink.WriteAsync(bids.AsMemory(300), CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(60)));
+
+        Assert.Contains("went backwards", error.Message, StringComparison.Ordinal);
+        Assert.Contains("already acknowledged sequence 300", error.Message, StringComparison.Ordinal);
+        Assert.Equal(ConnectionState.Failed, sink.Status.State);
+    }
+
+    [Fact]
     public async Task OpenAsync_StreamPurgedPastTheSavedPosition_FailsNamingTheGap()
     {
         var (subject, position) = await ReadHalfThenAsync(100, 50, async (js, stream) => await js.PurgeStreamAsync(stream, new StreamPurgeRequest()));

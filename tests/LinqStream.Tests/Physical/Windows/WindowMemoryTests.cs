@@ -16,6 +16,8 @@ public sealed class WindowMemoryTests
 {
     private const long Size = 1_000;
 
+    private static readonly Expression<Func<Reading, int>> Key = r => r.Key;
+
     private static readonly Expression<Func<IWindowGroup<int, Reading>, string>> Selector = g =>
         g.Key + ":" + g.Count() + ":" + g.Sum(r => r.Value) + ":" + g.Max(r => r.Tag);
 
@@ -95,7 +97,7 @@ public sealed class WindowMemoryTests
         var sink = new RecordingSink<string>(context);
         var plan = AggregateCompiler.Compile<Reading, int, string>(Selector, strict: true);
         var window = hopping ? WindowSpec.Hopping(Size * 2, Size) : WindowSpec.Hopping(Size, Size);
-        var op = new FixedWindowAggregateOperator<Reading, int, string>(sink, context, window, ColumnKernel.Compile<Reading, int>(r => r.Key), plan, "test");
+        var op = new FixedWindowAggregateOperator<Reading, int, string>(sink, context, window, ColumnKernel.Compile<Reading, int>(Key), plan, "test");
         return (op, sink, context);
     }
 
