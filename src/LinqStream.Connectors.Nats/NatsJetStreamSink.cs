@@ -42,6 +42,8 @@ public sealed class NatsJetStreamSink<T> : EventSink<T>
     private NatsJSContext? _js;
     private long _sequence;
     private long _existing;
+    private TimeSpan _retryLimit = ConnectorHealth.DefaultSinkGiveUpAfter;
+    private ulong _streamSequence;
 
     /// <summary>Initializes a new instance of the <see cref="NatsJetStreamSink{T}"/> class.</summary>
     /// <param name="url">The server, for example <c>nats://127.0.0.1:4222</c>.</param>
@@ -107,12 +109,13 @@ public sealed class NatsJetStreamSink<T> : EventSink<T>
 
                 _existing = last;
                 _sequence = restored;
+                _retryLimit = await RetryLimitAsync(_js, cancellationToken).ConfigureAwait(false);
                 _health.Connected($"{_prefix}-{last}");
                 return;
             }
             catch (Exception ex) when (NatsConnections.IsTransient(ex) && !cancellationToken.IsCancellationRequested)
             {
-                await _health.FailedAsync(ex, "open", cancellationToken).ConfigureAwait(false);
+                await _health.FailedAsync(ex, "open", cancellationToken, ConnectorHealth.DefaultSinkGiveUpAfter).ConfigureAwait(false);
             }
         }
     }
@@ -182,20 +185,31 @@ public sealed class NatsJetStreamSink<T> : EventSink<T>
         }
 
         var js = _js ?? throw new InvalidOperationException($"{Name} is not open; call OpenAsync first.");
+        long first = _pending[0].Sequence;
+        long last = _pending[^1].Sequence;
+        bool retry = false;
         while (true)
         {
             try
             {
+                if (retry && await DropStoredAsync(js, first, cancellationToken).ConfigureAwait(false))
+                {
+                    break;
+                }
+
                 await PublishPendingAsync(js, cancellationToken).ConfigureAwait(false);
-                _health.Connected($"{_prefix}-{_pending[^1].Sequence}");
                 break;
             }
             catch (Exception ex) when (NatsConnections.IsTransient(ex) && !cancellationToken.IsCancellationRequested)
             {
-                // Every message carries its id: publishing the chunk again only adds what the server did not store.
-                await _health.FailedAsync(ex, $"{_prefix}-{_pending[0].Sequence}", cancellationToken).ConfigureAwait(false);
+                // Before publishing again the sink reads which ids the stream holds and drops those; the server's duplicate window
+                // catches the rest. Retries stop within the duplicate window (or GiveUpAfter), past which a repeat could be stored twice.
+                retry = true;
+                await _health.FailedAsync(ex, $"{_prefix}-{_pending[0].Sequence}", cancellationToken, _retryLimit).ConfigureAwait(false);
             }
         }
+
+        _health.Connected($"{_prefix}-{last}");
 
         _pending.Clear();
         _bytes.ResetWrittenCount();
@@ -221,7 +235,27 @@ public sealed class NatsJetStreamSink<T> : EventSink<T>
                 try
                 {
                     var ack = await _acks[i].ConfigureAwait(false);
-                    ack.EnsureSuccess();
+                    if (ack.Error is { } error)
+                    {
+                        throw new NatsJSApiException(error);
+                    }
+
+                    // ack.Duplicate: the server already holds this id (a publish retried after a lost acknowledgement): written once, as wanted.
+                    if (!ack.Duplicate)
+                    {
+                        // A new message must land after every message stored before it. A lower sequence means the stream lost
+                        // messages it had acknowledged (a server that came back without its latest data, a purge): writing on
+                        // would leave a hole, even though no publish failed.
+                        if (ack.Seq <= _streamSequence)
+                        {
+                            var backwards = new InvalidOperationException(
+                                $"{Name} stored message {_prefix}-{_pending[i].Sequence} at stream sequence {ack.Seq}, but the stream had already acknowledged sequence {_streamSequence}: the stream went backwards (purged, or the server came back without its latest data). The job stops rather than write a stream with a hole in it; restore the output or start over with a new subject.");
+                            _health.Fail(backwards, $"{_prefix}-{_pending[i].Sequence}");
+                            throw backwards;
+                        }
+
+                        _streamSequence = ack.Seq;
+                    }
                 }
                 catch (Exception ex) when (failure is null)
                 {
@@ -247,6 +281,56 @@ public sealed class NatsJetStreamSink<T> : EventSink<T>
         {
             _acks.Clear();
         }
+    }
+
+    /// <summary>
+    /// Before a retry: drops the pending messages the stream already holds, and fails when it holds fewer than were confirmed
+    /// before this chunk (the stream was purged, deleted, or the server came back without its data). True when nothing is left.
+    /// </summary>
+    private async ValueTask<bool> DropStoredAsync(NatsJSContext js, long first, CancellationToken cancellationToken)
+    {
+        await NatsConnections.EnsureConnectedAsync(_connection!).ConfigureAwait(false);
+        long stored;
+        try
+        {
+            stored = await ReadLastWrittenAsync(js, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NatsJSApiException ex) when (ex.Error.Code == 404)
+        {
+            stored = -1;
+        }
+
+        if (stored < first - 1)
+        {
+            var error = new InvalidOperationException(stored < 0
+                ? $"{Name}: the stream '{_stream}' is gone (deleted, or the server came back without its data), but it held the results up to {_prefix}-{first - 1}. The job stops rather than write a stream with a hole in it; restore the output or start over with a new subject."
+                : $"{Name} ends at message {_prefix}-{stored}, but it held the results up to {_prefix}-{first - 1}: the stream went backwards (purged, or the server came back without its data). The job stops rather than write a stream with a hole in it; restore the output or start over with a new subject.");
+            _health.Fail(error, $"{_prefix}-{first}");
+            throw error;
+        }
+
+        int kept = _pending.FindIndex(p => p.Sequence > stored);
+        if (kept < 0)
+        {
+            return true;
+        }
+
+        _pending.RemoveRange(0, kept);
+        return false;
+    }
+
+    private async ValueTask<TimeSpan> RetryLimitAsync(NatsJSContext js, CancellationToken cancellationToken)
+    {
+        var stream = await js.GetStreamAsync(_stream, cancellationToken: cancellationToken).ConfigureAwait(false);
+        _streamSequence = stream.Info.State.LastSeq;
+        if (_options.Reconnect.GiveUpAfter is { } limit)
+        {
+            return limit;
+        }
+
+        var window = stream.Info.Config.DuplicateWindow;
+        // Retrying past the duplicate window could store a message twice; stop a little before it (the server default is 2 min).
+        return window > TimeSpan.FromSeconds(2) ? window - TimeSpan.FromSeconds(1) : ConnectorHealth.DefaultSinkGiveUpAfter;
     }
 
     private async ValueTask<long> ReadLastWrittenAsync(NatsJSContext js, CancellationToken cancellationToken)

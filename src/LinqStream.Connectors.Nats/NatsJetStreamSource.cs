@@ -22,7 +22,11 @@ namespace LinqStream;
 /// </remarks>
 public sealed class NatsJetStreamSource<T> : EventSource<T>
 {
-    private const byte PositionFormat = 2;
+    private const byte PositionFormatWithoutCreation = 2;
+    private const byte PositionFormat = 3;
+
+    /// <summary>How often an idle source checks that the stream is still the one it was reading (not purged, deleted or made again).</summary>
+    private static readonly TimeSpan CheckInterval = TimeSpan.FromSeconds(1);
     private readonly string _url;
     private readonly string _subject;
     private readonly string _stream;
@@ -36,6 +40,11 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
     private ulong _last;
     private ulong? _end;
     private bool _completed;
+    private ulong _delivered;
+    private int _disconnected;
+    private DateTimeOffset? _created;
+    private long _lastCheck;
+    private long _skipped;
 
     /// <summary>Initializes a new instance of the <see cref="NatsJetStreamSource{T}"/> class.</summary>
     /// <param name="url">The server, for example <c>nats://127.0.0.1:4222</c>.</param>
@@ -59,8 +68,14 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
     /// <summary>Raised on every change of the connection state (connected, reconnecting with the error, failed, closed), on the reader's thread.</summary>
     public event EventHandler<ConnectionStatus>? StatusChanged;
 
+    /// <summary>Raised when the source skips a gap in its input (only with <see cref="NatsJetStreamSourceOptions.OnGap"/> set to <see cref="InputGapPolicy.Skip"/>).</summary>
+    public event EventHandler<InputGap>? GapSkipped;
+
     /// <inheritdoc/>
     public override string Name { get; }
+
+    /// <summary>Gets how many messages this source skipped over gaps since it was opened (see <see cref="NatsJetStreamSourceOptions.OnGap"/>).</summary>
+    public long SkippedMessages => _skipped;
 
     /// <inheritdoc/>
     /// <value>Always <see langword="true"/>: a JetStream stream keeps its messages (within its limits) and reads from any sequence.</value>
@@ -83,12 +98,19 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
 
         _context = context;
         _health.TimeProvider = context.TimeProvider;
+        _created = null;
         _last = position is null ? 0 : ReadPosition(position);
         _end = null;
         _completed = false;
         _consumer = null;
+        _skipped = 0;
         // The connection is made by the first read, which reports and retries a server that is not there yet.
         _connection = NatsConnections.Connect(_url, _options.Reconnect);
+        _connection.ConnectionDisconnected += (_, _) =>
+        {
+            Interlocked.Exchange(ref _disconnected, 1);
+            return ValueTask.CompletedTask;
+        };
         _js = new NatsJSContext(_connection);
         return ValueTask.CompletedTask;
     }
@@ -102,31 +124,48 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
             return SourceRead.Completed;
         }
 
+        int n = 0;
+        int seen = 0;
         try
         {
             await NatsConnections.EnsureConnectedAsync(_connection!).ConfigureAwait(false);
+            if (Interlocked.Exchange(ref _disconnected, 0) != 0)
+            {
+                // The server may have restarted (an ephemeral consumer does not survive that) or dropped a fetch half sent.
+                _consumer = null;
+            }
+
             if (_consumer is null)
             {
-                await NatsConnections.EnsureStreamAsync(js, _stream, _subject, cancellationToken).ConfigureAwait(false);
+                await CheckStreamAsync(js, cancellationToken).ConfigureAwait(false);
                 if (_options.StopAtEnd && _end is null)
                 {
-                    var info = await js.GetStreamAsync(_stream, cancellationToken: cancellationToken).ConfigureAwait(false);
-                    _end = info.Info.State.LastSeq;
+                    _end = await LastOfSubjectAsync(js, cancellationToken).ConfigureAwait(false);
                 }
 
                 _consumer = await CreateConsumerAsync(js, cancellationToken).ConfigureAwait(false);
+                _delivered = 0;
             }
 
             int count = Math.Min(buffer.Length, _options.BatchSize);
-            int n = 0;
-            int seen = 0;
             bool pastEnd = false;
+            bool broken = false;
             // A fetch whose server went away mid-request would otherwise wait for the client's reconnect for ever.
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(NatsConnections.RequestTimeout);
             await foreach (var message in _consumer.FetchNoWaitAsync(new NatsJSFetchOpts { MaxMsgs = count }, _deserializer, timeout.Token).ConfigureAwait(false))
             {
-                ulong sequence = message.Metadata?.Sequence.Stream ?? _last + 1;
+                // The consumer numbers what it delivers 1, 2, 3...: a jump means messages sent to this consumer never arrived (a fetch
+                // cut short by a stopped or paused server, or one this source stopped reading). Without acknowledgements the server
+                // counts them as delivered, so the only safe move is a new consumer just after the last sequence received.
+                if (message.Metadata is not { } metadata || metadata.Sequence.Consumer != _delivered + 1)
+                {
+                    broken = true;
+                    break;
+                }
+
+                _delivered = metadata.Sequence.Consumer;
+                ulong sequence = metadata.Sequence.Stream;
                 if (_end is { } end && sequence > end)
                 {
                     pastEnd = true;
@@ -147,6 +186,12 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
             }
 
             _health.Connected("sequence " + _last);
+            if (broken)
+            {
+                _consumer = null;
+                return new SourceRead(n, false);
+            }
+
             if (seen > 0 && !pastEnd)
             {
                 return new SourceRead(n, false);
@@ -154,8 +199,19 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
 
             if (_options.StopAtEnd)
             {
-                _completed = true;
-                return new SourceRead(n, true);
+                if (pastEnd || _last >= _end)
+                {
+                    _completed = true;
+                    return new SourceRead(n, true);
+                }
+
+                // Empty before the end the source saw when it opened: the consumer or the stream may be gone. Check both again.
+                _consumer = null;
+            }
+            else if (_health.TimeProvider.GetElapsedTime(_lastCheck) >= CheckInterval)
+            {
+                // Nothing new: make sure that is because nothing was written, not because the stream was purged or deleted.
+                await CheckStreamAsync(js, cancellationToken).ConfigureAwait(false);
             }
 
             await Task.Delay(_options.PollInterval, _health.TimeProvider, cancellationToken).ConfigureAwait(false);
@@ -165,21 +221,30 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
         {
             // Messages fetched but not received are gone from this consumer: the next read makes a new one after the last sequence.
             _consumer = null;
+            if (seen > 0)
+            {
+                // What arrived goes to the query (the position already covers it); the next read meets the failure again and reports it.
+                return new SourceRead(n, false);
+            }
+
             await _health.FailedAsync(ex, "sequence " + _last, cancellationToken).ConfigureAwait(false);
             return SourceRead.Idle;
         }
         catch (NatsJSApiException ex)
         {
-            throw new InvalidOperationException($"{Name} (stream '{_stream}') cannot be read after sequence {_last}: {ex.Error.Description} ({ex.Error.ErrCode}).", ex);
+            var error = new InvalidOperationException($"{Name} (stream '{_stream}') cannot be read after sequence {_last}: {ex.Error.Description} ({ex.Error.ErrCode}).", ex);
+            _health.Fail(error, "sequence " + _last);
+            throw error;
         }
     }
 
     /// <inheritdoc/>
     public override byte[] GetPosition()
     {
-        var bytes = new byte[9];
+        var bytes = new byte[17];
         bytes[0] = PositionFormat;
         BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(1), _last);
+        BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(9), _created?.UtcTicks ?? 0);
         return bytes;
     }
 
@@ -235,11 +300,101 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
 
     private ulong ReadPosition(byte[] position)
     {
-        if (position.Length != 9 || position[0] != PositionFormat)
+        // Format 2 (before the stream's creation time was kept) is still read; it cannot tell a stream made again.
+        if (position is [PositionFormatWithoutCreation, ..] && position.Length == 9)
+        {
+            _created = null;
+            return BinaryPrimitives.ReadUInt64LittleEndian(position.AsSpan(1));
+        }
+
+        if (position.Length != 17 || position[0] != PositionFormat)
         {
             throw new ArgumentException($"The position ({position.Length} bytes) is not a JetStream position of {Name}; was the checkpoint written for another source?", nameof(position));
         }
 
+        long created = BinaryPrimitives.ReadInt64LittleEndian(position.AsSpan(9));
+        _created = created == 0 ? null : new DateTimeOffset(created, TimeSpan.Zero);
         return BinaryPrimitives.ReadUInt64LittleEndian(position.AsSpan(1));
+    }
+
+    /// <summary>
+    /// Compares the position with what the stream holds now: deleted, made again (another creation time, or fewer messages than
+    /// already read) or purged past the position is a gap, which fails the read or is skipped as <see cref="NatsJetStreamSourceOptions.OnGap"/> says.
+    /// </summary>
+    private async ValueTask CheckStreamAsync(NatsJSContext js, CancellationToken cancellationToken)
+    {
+        _lastCheck = _health.TimeProvider.GetTimestamp();
+        var info = await StreamInfoAsync(js, cancellationToken).ConfigureAwait(false);
+        if (info is null)
+        {
+            if (_last > 0)
+            {
+                OnGap(new InputGap(Name, "sequence " + _last, "nothing (the stream is gone)", null, $"The stream '{_stream}' was deleted."));
+                _last = 0;
+            }
+
+            await NatsConnections.EnsureStreamAsync(js, _stream, _subject, cancellationToken).ConfigureAwait(false);
+            info = await StreamInfoAsync(js, cancellationToken).ConfigureAwait(false)
+                ?? throw new InvalidOperationException($"{Name}: the stream '{_stream}' was deleted again just after it was made.");
+        }
+        else if ((_created is { } created && created.UtcTicks != info.Created.UtcTicks) || info.State.LastSeq < _last)
+        {
+            OnGap(new InputGap(Name, "sequence " + _last, "sequence " + info.State.FirstSeq, null,
+                $"The stream '{_stream}' was deleted and made again (created {info.Created:O}, last sequence {info.State.LastSeq})."));
+            _last = 0;
+        }
+        else if (_last > 0 && info.State.FirstSeq > _last + 1)
+        {
+            long skipped = (long)(info.State.FirstSeq - _last - 1);
+            OnGap(new InputGap(Name, "sequence " + _last, "sequence " + info.State.FirstSeq, skipped,
+                $"The stream '{_stream}' was purged or trimmed past the position."));
+            _last = info.State.FirstSeq - 1;
+        }
+
+        if (_created is null || _created.Value.UtcTicks != info.Created.UtcTicks)
+        {
+            _created = info.Created;
+            _consumer = null;
+        }
+    }
+
+    private async ValueTask<StreamInfo?> StreamInfoAsync(NatsJSContext js, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var stream = await js.GetStreamAsync(_stream, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return stream.Info;
+        }
+        catch (NatsJSApiException ex) when (ex.Error.Code == 404)
+        {
+            return null;
+        }
+    }
+
+    private async ValueTask<ulong> LastOfSubjectAsync(NatsJSContext js, CancellationToken cancellationToken)
+    {
+        var stream = await js.GetStreamAsync(_stream, cancellationToken: cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var last = await stream.GetAsync(new StreamMsgGetRequest { LastBySubj = _subject }, cancellationToken).ConfigureAwait(false);
+            return last.Message.Seq;
+        }
+        catch (NatsJSApiException ex) when (ex.Error.Code == 404)
+        {
+            return 0;
+        }
+    }
+
+    private void OnGap(InputGap gap)
+    {
+        if (_options.OnGap == InputGapPolicy.Fail)
+        {
+            var error = new InputGapException(gap);
+            _health.Fail(error, gap.After);
+            throw error;
+        }
+
+        _skipped += gap.Skipped ?? 0;
+        GapSkipped?.Invoke(this, gap);
     }
 }

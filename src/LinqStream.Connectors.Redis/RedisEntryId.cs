@@ -7,7 +7,8 @@ namespace LinqStream.Connectors.Redis;
 /// <summary>A Redis stream entry id, <c>milliseconds-sequence</c>, ordered as Redis orders them.</summary>
 internal readonly record struct RedisEntryId(ulong Milliseconds, ulong Sequence) : IComparable<RedisEntryId>
 {
-    private const byte PositionFormat = 1;
+    private const byte PositionFormatWithoutCount = 1;
+    private const byte PositionFormat = 2;
 
     public static RedisEntryId Zero => default;
 
@@ -40,23 +41,29 @@ internal readonly record struct RedisEntryId(ulong Milliseconds, ulong Sequence)
         return Parse((string)value!);
     }
 
-    /// <summary>Reads a position written by <see cref="ToPosition"/>.</summary>
-    public static RedisEntryId FromPosition(byte[] position, string source)
+    /// <summary>Reads a position written by <see cref="ToPosition"/>: the id, and how many entries of the stream the source has passed (null when unknown).</summary>
+    public static (RedisEntryId Id, long? Passed) FromPosition(byte[] position, string source)
     {
-        if (position.Length != 17 || position[0] != PositionFormat)
+        // Format 1 (before the count was kept) is still read.
+        bool withCount = position.Length == 25 && position[0] == PositionFormat;
+        if (!withCount && (position.Length != 17 || position[0] != PositionFormatWithoutCount))
         {
             throw new ArgumentException($"The position ({position.Length} bytes) is not a Redis stream position of {source}; was the checkpoint written for another source?", nameof(position));
         }
 
-        return new RedisEntryId(BinaryPrimitives.ReadUInt64LittleEndian(position.AsSpan(1)), BinaryPrimitives.ReadUInt64LittleEndian(position.AsSpan(9)));
+        var id = new RedisEntryId(BinaryPrimitives.ReadUInt64LittleEndian(position.AsSpan(1)), BinaryPrimitives.ReadUInt64LittleEndian(position.AsSpan(9)));
+        long? passed = withCount ? BinaryPrimitives.ReadInt64LittleEndian(position.AsSpan(17)) : null;
+        return (id, passed is < 0 ? null : passed);
     }
 
-    public byte[] ToPosition()
+    /// <summary>Writes the id and how many entries of the stream the source has passed (read, dead-lettered or skipped; -1 when unknown).</summary>
+    public byte[] ToPosition(long? passed)
     {
-        var bytes = new byte[17];
+        var bytes = new byte[25];
         bytes[0] = PositionFormat;
         BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(1), Milliseconds);
         BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(9), Sequence);
+        BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(17), passed ?? -1);
         return bytes;
     }
 

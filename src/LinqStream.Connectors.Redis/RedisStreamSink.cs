@@ -24,7 +24,9 @@ public sealed class RedisStreamSink<T> : EventSink<T>
 {
     private const byte StateFormat = 1;
 
-    // ARGV[1] = field, then (sequence, value) pairs. Entries at or below the stream's last id were written before: skipped.
+    // ARGV[1] = field, ARGV[2] = how many entries the stream held when the chunk was made, then (sequence, value) pairs.
+    // Entries at or below the stream's last id were written before: skipped. A stream that holds fewer entries than it did lost
+    // output (deleted, or the server came back empty): writing on would leave a hole, so the script refuses.
     private const string AppendScript = """
         local last = 0
         local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
@@ -33,8 +35,9 @@ public sealed class RedisStreamSink<T> : EventSink<T>
           if ms ~= '0' then return redis.error_reply('the stream holds entry ' .. top[1][1] .. ', not written by a LinqStream sink') end
           last = tonumber(seq)
         end
+        if last < tonumber(ARGV[2]) then return redis.error_reply('LINQSTREAM-BACKWARDS ' .. last) end
         local added = 0
-        for i = 2, #ARGV, 2 do
+        for i = 3, #ARGV, 2 do
           if tonumber(ARGV[i]) > last then
             redis.call('XADD', KEYS[1], '0-' .. ARGV[i], ARGV[1], ARGV[i + 1])
             added = added + 1
@@ -129,7 +132,7 @@ public sealed class RedisStreamSink<T> : EventSink<T>
             }
             catch (Exception ex) when (RedisConnections.IsTransient(ex) && !cancellationToken.IsCancellationRequested)
             {
-                await _health.FailedAsync(ex, "open", cancellationToken).ConfigureAwait(false);
+                await _health.FailedAsync(ex, "open", cancellationToken, ConnectorHealth.DefaultSinkGiveUpAfter).ConfigureAwait(false);
             }
         }
     }
@@ -200,13 +203,15 @@ public sealed class RedisStreamSink<T> : EventSink<T>
 
         var database = _database ?? throw new InvalidOperationException($"{Name} is not open; call OpenAsync first.");
         var memory = _bytes.WrittenMemory;
-        var args = new RedisValue[1 + (2 * _pending.Count)];
+        var args = new RedisValue[2 + (2 * _pending.Count)];
         args[0] = _options.Field;
+        // Every result before this chunk is in the stream (written by earlier chunks, or found there at open).
+        args[1] = _pending[0].Sequence - 1;
         for (int i = 0; i < _pending.Count; i++)
         {
             var (sequence, start, length) = _pending[i];
-            args[1 + (2 * i)] = sequence;
-            args[2 + (2 * i)] = memory.Slice(start, length);
+            args[2 + (2 * i)] = sequence;
+            args[3 + (2 * i)] = memory.Slice(start, length);
         }
 
         while (true)
@@ -220,11 +225,17 @@ public sealed class RedisStreamSink<T> : EventSink<T>
             catch (Exception ex) when (RedisConnections.IsTransient(ex) && !cancellationToken.IsCancellationRequested)
             {
                 // The script is atomic and skips what is already there: retrying a chunk that did reach the server is harmless.
-                await _health.FailedAsync(ex, "0-" + _pending[0].Sequence, cancellationToken).ConfigureAwait(false);
+                // Retries stop after GiveUpAfter, or after ConnectorHealth.DefaultSinkGiveUpAfter (2 min) when the policy has none.
+                await _health.FailedAsync(ex, "0-" + _pending[0].Sequence, cancellationToken, ConnectorHealth.DefaultSinkGiveUpAfter).ConfigureAwait(false);
             }
             catch (RedisServerException ex)
             {
-                throw new InvalidOperationException($"{Name} refused entries 0-{_pending[0].Sequence} to 0-{_pending[^1].Sequence}: {ex.Message}", ex);
+                var error = ex.Message.StartsWith("LINQSTREAM-BACKWARDS", StringComparison.Ordinal)
+                    ? new InvalidOperationException(
+                        $"{Name} ends at entry 0-{ex.Message["LINQSTREAM-BACKWARDS".Length..].Trim()}, but it held the results up to 0-{_pending[0].Sequence - 1}: the stream went backwards (deleted, trimmed, or the server came back without its data). The job stops rather than write a stream with a hole in it; restore the output or start over with a new stream.", ex)
+                    : new InvalidOperationException($"{Name} refused entries 0-{_pending[0].Sequence} to 0-{_pending[^1].Sequence}: {ex.Message}", ex);
+                _health.Fail(error, "0-" + _pending[0].Sequence);
+                throw error;
             }
         }
 

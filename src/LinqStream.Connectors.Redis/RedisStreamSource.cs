@@ -19,6 +19,9 @@ namespace LinqStream;
 /// </remarks>
 public sealed class RedisStreamSource<T> : EventSource<T>
 {
+    /// <summary>How often a source checks that the stream is still the one it was reading (not trimmed past it, deleted or made again).</summary>
+    private static readonly TimeSpan CheckInterval = TimeSpan.FromSeconds(1);
+
     private readonly string _configuration;
     private readonly RedisKey _key;
     private readonly RedisValue _field;
@@ -31,6 +34,11 @@ public sealed class RedisStreamSource<T> : EventSource<T>
     private RedisEntryId _last;
     private RedisEntryId? _end;
     private bool _completed;
+    private long? _passed;
+    private long _skipped;
+    private RedisEntryId _acceptedDeletions;
+    private bool _checkDue;
+    private long _lastCheck;
 
     /// <summary>Initializes a new instance of the <see cref="RedisStreamSource{T}"/> class.</summary>
     /// <param name="configuration">The StackExchange.Redis configuration string, for example <c>127.0.0.1:6379</c>.</param>
@@ -54,8 +62,14 @@ public sealed class RedisStreamSource<T> : EventSource<T>
     /// <summary>Raised on every change of the connection state (connected, reconnecting with the error, failed, closed), on the reader's thread.</summary>
     public event EventHandler<ConnectionStatus>? StatusChanged;
 
+    /// <summary>Raised when the source skips a gap in its input (only with <see cref="RedisStreamSourceOptions.OnGap"/> set to <see cref="InputGapPolicy.Skip"/>).</summary>
+    public event EventHandler<InputGap>? GapSkipped;
+
     /// <inheritdoc/>
     public override string Name { get; }
+
+    /// <summary>Gets how many entries this source skipped over gaps since it was opened, as far as the server can tell (see <see cref="RedisStreamSourceOptions.OnGap"/>).</summary>
+    public long SkippedEntries => _skipped;
 
     /// <inheritdoc/>
     /// <value>Always <see langword="true"/>: a Redis stream keeps its entries (unless trimmed) and reads from any id.</value>
@@ -78,9 +92,12 @@ public sealed class RedisStreamSource<T> : EventSource<T>
 
         _context = context;
         _health.TimeProvider = context.TimeProvider;
-        _last = position is null ? RedisEntryId.Zero : RedisEntryId.FromPosition(position, Name);
+        (_last, _passed) = position is null ? (RedisEntryId.Zero, 0) : RedisEntryId.FromPosition(position, Name);
         _end = null;
         _completed = false;
+        _skipped = 0;
+        _acceptedDeletions = RedisEntryId.Zero;
+        _checkDue = true;
         // AbortOnConnectFail is off: this returns with the server down, and the first reads report it and retry.
         _connection = await RedisConnections.ConnectAsync(_configuration, _options.Reconnect).ConfigureAwait(false);
         _database = _connection.GetDatabase();
@@ -97,6 +114,11 @@ public sealed class RedisStreamSource<T> : EventSource<T>
 
         try
         {
+            if (_checkDue || _health.TimeProvider.GetElapsedTime(_lastCheck) >= CheckInterval)
+            {
+                await CheckStreamAsync(database).ConfigureAwait(false);
+            }
+
             if (_options.StopAtEnd)
             {
                 _end ??= await ReadEndAsync(database).ConfigureAwait(false);
@@ -120,6 +142,7 @@ public sealed class RedisStreamSource<T> : EventSource<T>
                     .ConfigureAwait(false);
                 if (reply.IsNull)
                 {
+                    // Nothing new. Reads check the stream at least once per CheckInterval, so a stream deleted or trimmed meanwhile is seen.
                     return SourceRead.Idle;
                 }
             }
@@ -129,17 +152,21 @@ public sealed class RedisStreamSource<T> : EventSource<T>
         }
         catch (Exception ex) when (RedisConnections.IsTransient(ex) && !cancellationToken.IsCancellationRequested)
         {
+            // The server may come back without its data: check the stream before reading on.
+            _checkDue = true;
             await _health.FailedAsync(ex, LastId, cancellationToken).ConfigureAwait(false);
             return SourceRead.Idle;
         }
         catch (RedisServerException ex)
         {
-            throw new InvalidOperationException($"{Name} cannot be read at entry {LastId}: {ex.Message}", ex);
+            var error = new InvalidOperationException($"{Name} cannot be read at entry {LastId}: {ex.Message}", ex);
+            _health.Fail(error, LastId);
+            throw error;
         }
     }
 
     /// <inheritdoc/>
-    public override byte[] GetPosition() => _last.ToPosition();
+    public override byte[] GetPosition() => _last.ToPosition(_passed);
 
     /// <inheritdoc/>
     public override async ValueTask DisposeAsync()
@@ -154,6 +181,75 @@ public sealed class RedisStreamSource<T> : EventSource<T>
         }
 
         await base.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Compares the position with what the stream holds now (<c>XINFO STREAM</c>): deleted, made again (a last id or an added
+    /// count below what was already read) or trimmed past the position is a gap, which fails the read or is skipped as
+    /// <see cref="RedisStreamSourceOptions.OnGap"/> says. A fresh source (at 0-0) has nothing to lose and waits for the stream.
+    /// </summary>
+    private async Task CheckStreamAsync(IDatabase database)
+    {
+        _checkDue = false;
+        _lastCheck = _health.TimeProvider.GetTimestamp();
+        if (_last == RedisEntryId.Zero)
+        {
+            return;
+        }
+
+        RedisResult reply;
+        try
+        {
+            reply = await database.ExecuteAsync("XINFO", "STREAM", _key).ConfigureAwait(false);
+        }
+        catch (RedisServerException ex) when (ex.Message.Contains("no such key", StringComparison.OrdinalIgnoreCase))
+        {
+            OnGap(new InputGap(Name, "entry " + LastId, "nothing (the stream is gone)", null,
+                $"The stream '{_key}' was deleted (or the server came back without its data)."));
+            (_last, _passed, _acceptedDeletions) = (RedisEntryId.Zero, 0, RedisEntryId.Zero);
+            return;
+        }
+
+        var info = reply.ToDictionary();
+        long length = (long)info["length"];
+        long added = (long)info["entries-added"];
+        var lastGenerated = RedisEntryId.Parse((string)info["last-generated-id"]!);
+        var maxDeleted = RedisEntryId.Parse((string)info["max-deleted-entry-id"]!);
+        var firstEntry = info["first-entry"];
+        RedisEntryId? first = firstEntry.IsNull ? null : RedisEntryId.Parse((string)((RedisResult[])firstEntry!)[0]!);
+        string resumesAt = first is { } f ? "entry " + f : "nothing (the stream is empty)";
+        if (lastGenerated < _last || (_passed is { } passed && added < passed))
+        {
+            OnGap(new InputGap(Name, "entry " + LastId, resumesAt, null,
+                $"The stream '{_key}' was deleted and made again (its last id is {lastGenerated}, {added} entries were ever added to it)."));
+            (_last, _passed, _acceptedDeletions) = (RedisEntryId.Zero, 0, RedisEntryId.Zero);
+            return;
+        }
+
+        // XTRIM removes from the front: when the first entry left is past the position, entries after it may be gone, and the count
+        // says how many (ever added, minus passed by this source, minus still there). XDEL shows in max-deleted-entry-id.
+        long? skipped = _passed is { } count && (first is null || first.Value > _last) ? added - count - length : null;
+        var known = _last > _acceptedDeletions ? _last : _acceptedDeletions;
+        if (skipped > 0 || maxDeleted > known)
+        {
+            OnGap(new InputGap(Name, "entry " + LastId, resumesAt, skipped > 0 ? skipped : null,
+                $"Entries of the stream '{_key}' after the position were deleted (trimmed with XTRIM or a MAXLEN, or removed with XDEL)."));
+            _acceptedDeletions = maxDeleted > known ? maxDeleted : _acceptedDeletions;
+            _passed = skipped > 0 ? _passed + skipped : null;
+        }
+    }
+
+    private void OnGap(InputGap gap)
+    {
+        if (_options.OnGap == InputGapPolicy.Fail)
+        {
+            var error = new InputGapException(gap);
+            _health.Fail(error, gap.After);
+            throw error;
+        }
+
+        _skipped += gap.Skipped ?? 0;
+        GapSkipped?.Invoke(this, gap);
     }
 
     private async Task<RedisEntryId> ReadEndAsync(IDatabase database)
@@ -184,6 +280,7 @@ public sealed class RedisStreamSource<T> : EventSource<T>
             }
 
             _last = id;
+            _passed++;
             var fields = (RedisResult[])entry[1]!;
             var value = FindField(fields);
             if (value.IsNull)

@@ -51,4 +51,8 @@ public sealed record RedisStreamSourceOptions
     /// <summary>Gets how the source retries after losing the server.</summary>
     /// <value>The default value is <see cref="ReconnectPolicy.Default"/>.</value>
     public ReconnectPolicy Reconnect { get; init; } = ReconnectPolicy.Default;
+
+    /// <summary>Gets what the source does when its saved position is no longer in the stream (trimmed, deleted or made again while the job was down or idle).</summary>
+    /// <value>The default value is <see cref="InputGapPolicy.Fail"/>: the read fails with an <see cref="InputGapException"/>.</value>
+    public InputGapPolicy OnGap { get; init; } = InputGapPolicy.Fail;
 }

@@ -38,10 +38,16 @@ internal sealed class ConnectorHealth
         Set(new ConnectionStatus(_name, ConnectionState.Connected, null, 0, TimeSpan.Zero, position));
     }
 
+    /// <summary>Records an error that ends the connector (not worth retrying), so the state says so before the error is thrown.</summary>
+    public void Fail(Exception error, string position) => Set(new ConnectionStatus(_name, ConnectionState.Failed, error, Status.Attempt, TimeSpan.Zero, position));
+
     public void Closed(string position) => Set(new ConnectionStatus(_name, ConnectionState.Closed, null, 0, TimeSpan.Zero, position));
 
-    /// <summary>Records a failed call and waits before the next attempt; throws when the policy gives up.</summary>
-    public async ValueTask FailedAsync(Exception error, string position, CancellationToken cancellationToken)
+    /// <summary>How long a sink retries one write when its <see cref="ReconnectPolicy.GiveUpAfter"/> is not set: a job whose output cannot be written must fail, not wait for ever.</summary>
+    public static readonly TimeSpan DefaultSinkGiveUpAfter = TimeSpan.FromMinutes(2);
+
+    /// <summary>Records a failed call and waits before the next attempt; throws when the policy (or <paramref name="giveUpAfter"/> when the policy has no limit) gives up.</summary>
+    public async ValueTask FailedAsync(Exception error, string position, CancellationToken cancellationToken, TimeSpan? giveUpAfter = null)
     {
         int attempt = Status.State == ConnectionState.Reconnecting ? Status.Attempt + 1 : 1;
         if (attempt == 1)
@@ -49,7 +55,7 @@ internal sealed class ConnectorHealth
             _firstFailure = _time.GetTimestamp();
         }
 
-        if (_policy.GiveUpAfter is { } limit && _time.GetElapsedTime(_firstFailure) >= limit)
+        if ((_policy.GiveUpAfter ?? giveUpAfter) is { } limit && _time.GetElapsedTime(_firstFailure) >= limit)
         {
             Set(new ConnectionStatus(_name, ConnectionState.Failed, error, attempt, TimeSpan.Zero, position));
             throw new IOException($"{_name} could not reach its server for {limit.TotalSeconds:0.###} s ({attempt} attempts) at {position}: {error.Message}", error);

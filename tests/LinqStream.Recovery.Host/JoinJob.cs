@@ -99,5 +99,7 @@ internal static class JoinJob
         public override Task<byte[]> LoadAsync(long id, CancellationToken cancellationToken) => inner.LoadAsync(id, cancellationToken);
 
         public override string Describe(long id) => inner.Describe(id);
+
+        public override IDisposable? Acquire(string owner, Action<string> warn) => inner.Acquire(owner, warn);
     }
 }

@@ -38,6 +38,9 @@ internal sealed class HostProcess : IDisposable
         return new HostProcess(Process.Start(info) ?? throw new InvalidOperationException("dotnet did not start."));
     }
 
+    /// <summary>Gets the child's process id.</summary>
+    public int Id => _process.Id;
+
     /// <summary>Reads the next stdout line, or null once the process has closed stdout (it exited).</summary>
     public async Task<string?> ReadLineAsync(TimeSpan timeout)
     {

@@ -24,11 +24,19 @@ public abstract class CheckpointStore
     /// <param name="id">The checkpoint's number.</param>
     /// <returns>The name.</returns>
     public abstract string Describe(long id);
+
+    /// <summary>Takes the store for one job until the result is disposed, so that two jobs never write over each other's checkpoints.</summary>
+    /// <param name="owner">Names the job in the error another job gets.</param>
+    /// <param name="warn">Receives what the store had to do to take the lock (for example take over one left by a crashed process).</param>
+    /// <returns>The lock, or <see langword="null"/> when the store needs none (the default).</returns>
+    /// <exception cref="IOException">Another job holds the store; the message names it.</exception>
+    public virtual IDisposable? Acquire(string owner, Action<string> warn) => null;
 }
 
 /// <summary>
 /// Checkpoints as files in a directory: each written to a temporary file, flushed to disk, then renamed into place, so a crash
-/// leaves either the whole checkpoint or none; only the newest <see cref="Retain"/> are kept.
+/// leaves either the whole checkpoint or none; only the newest <see cref="Retain"/> are kept. A running job holds the directory
+/// through the lock file <c>job.lock</c> (its process id, host and name), so a second job on it fails with a message naming the first.
 /// </summary>
 public sealed class DirectoryCheckpointStore : CheckpointStore
 {
@@ -74,7 +82,7 @@ public sealed class DirectoryCheckpointStore : CheckpointStore
             File.Delete(PathOf(old));
         }
 
-        foreach (var stale in System.IO.Directory.EnumerateFiles(Directory, "*.tmp"))
+        foreach (var stale in System.IO.Directory.EnumerateFiles(Directory, ".*.tmp"))
         {
             // Left by a crash in the middle of a write.
             if (!string.Equals(stale, temporary, StringComparison.Ordinal))
@@ -105,6 +113,19 @@ public sealed class DirectoryCheckpointStore : CheckpointStore
 
     /// <inheritdoc/>
     public override string Describe(long id) => PathOf(id);
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Writes <c>job.lock</c> with this process's id, host and start time and <paramref name="owner"/>. A lock whose process is gone
+    /// (same host; the id is not running, or runs another program) is taken over with a warning; a live one, or one from another
+    /// host (whose process cannot be checked), fails with an <see cref="IOException"/> naming its job, process and host.
+    /// </remarks>
+    public override IDisposable? Acquire(string owner, Action<string> warn)
+    {
+        ArgumentNullException.ThrowIfNull(owner);
+        ArgumentNullException.ThrowIfNull(warn);
+        return DirectoryCheckpointLock.Acquire(Directory, owner, warn);
+    }
 
     private static void TryDelete(string path)
     {

@@ -64,6 +64,7 @@ public sealed class QueryJob<T> : IAsyncDisposable
     /// <returns>The counts and warnings of this run.</returns>
     /// <exception cref="QueryExecutionException">The query failed (a source, a lambda, or the sink); the message says where.</exception>
     /// <exception cref="InvalidDataException">The checkpoint to restore from belongs to another query or format.</exception>
+    /// <exception cref="IOException">Another job holds the checkpoint store (see <see cref="CheckpointStore.Acquire"/>); the message names it.</exception>
     public async Task<JobResult> RunAsync(CancellationToken cancellationToken = default)
     {
         if (Interlocked.Exchange(ref _started, 1) != 0)
@@ -72,6 +73,8 @@ public sealed class QueryJob<T> : IAsyncDisposable
         }
 
         var warnings = new List<string>();
+        // Held until the run ends: a second job on the same checkpoints fails here, naming this one, instead of corrupting them.
+        using var storeLock = _options.Checkpoints?.Acquire($"the job writing to {_sink.Name}", warnings.Add);
         var restored = await LoadCheckpointAsync(warnings, cancellationToken).ConfigureAwait(false);
         byte[]? sinkState = null, deadLetterState = null;
         if (restored is not null)

@@ -25,6 +25,16 @@ public sealed class ConnectorsDocExamples : IDisposable
     public sealed record Result(DateTimeOffset End, long Auction, int Bids);
 
     [Fact]
+    public void ConnectorsPage_GapTolerantOptions_SkipInsteadOfTheDefaultFail()
+    {
+        var gapTolerant = new RedisStreamSourceOptions { OnGap = InputGapPolicy.Skip, StopAtEnd = true };
+
+        // The behaviour itself is tested in Redis/RedisFaultTests (trimmed, deleted, recreated, skipped with a count).
+        Assert.Equal(InputGapPolicy.Fail, RedisStreamSourceOptions.Default.OnGap);
+        Assert.Equal(InputGapPolicy.Skip, gapTolerant.OnGap);
+    }
+
+    [Fact]
     public async Task ConnectorsPage_JobFromRedisToRedis_WritesWindowCounts_AndReportsStatus()
     {
         string redis = SharedServers.Redis;

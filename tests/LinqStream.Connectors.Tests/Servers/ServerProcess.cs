@@ -63,10 +63,44 @@ public sealed class ServerProcess : IDisposable
     /// </summary>
     public void Terminate() => Stop(graceful: true);
 
+    /// <summary>Freezes the server (SIGSTOP): its sockets stay open but nothing is answered, as a stalled machine would behave.</summary>
+    public void Pause() => Signal("STOP");
+
+    /// <summary>Lets a paused server go on (SIGCONT).</summary>
+    public void Resume() => Signal("CONT");
+
+    /// <summary>Kills the server and deletes its data, so that <see cref="Start()"/> brings it back empty, as a server without persistence would.</summary>
+    public void KillAndWipe()
+    {
+        Stop(graceful: false);
+        foreach (var entry in new DirectoryInfo(DataDirectory).EnumerateFileSystemInfos())
+        {
+            if (entry is DirectoryInfo directory)
+            {
+                directory.Delete(recursive: true);
+            }
+            else if (!entry.Name.EndsWith(".log", StringComparison.Ordinal))
+            {
+                entry.Delete();
+            }
+        }
+    }
+
+    private void Signal(string signal)
+    {
+        if (_process is { HasExited: false })
+        {
+            using var kill = Process.Start("kill", ["-" + signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            kill.WaitForExit();
+        }
+    }
+
     private void Stop(bool graceful)
     {
         if (_process is { HasExited: false })
         {
+            // A paused server ignores SIGTERM until it runs again.
+            Signal("CONT");
             if (graceful)
             {
                 using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);

@@ -11,11 +11,22 @@ internal sealed class SlotAllocator<T>
     public SlotAllocator(AggregateColumn<T>[] columns)
     {
         _columns = columns;
-        Grow(64);
+        Grow(MinimumCapacity);
     }
 
     /// <summary>Gets the number of slots in use (the live groups).</summary>
     public int Live => _next - _free.Count;
+
+    /// <summary>Gets the number of slots the aggregate columns have room for.</summary>
+    public int Capacity => _capacity;
+
+    /// <summary>
+    /// Gets a value indicating whether the columns are mostly empty (a quarter or less in use, and more than 4,096 slots): after a
+    /// window with many groups closes, its operator moves the live slots down (<see cref="Compact"/>) so the memory goes back.
+    /// </summary>
+    public bool ShouldCompact => _capacity > MinimumCapacity * 64 && Live * 4 <= _capacity;
+
+    private const int MinimumCapacity = 64;
 
     public int Allocate()
     {
@@ -40,6 +51,45 @@ internal sealed class SlotAllocator<T>
         }
 
         _free.Push(slot);
+    }
+
+    /// <summary>
+    /// Renumbers the live slots 0, 1, 2... and shrinks the columns to fit them: <paramref name="live"/> lists every live slot in the
+    /// order its owner will renumber them (the i-th becomes slot i). Boxes each live state once; runs only when <see cref="ShouldCompact"/>.
+    /// </summary>
+    public void Compact(List<int> live)
+    {
+        var states = new object?[live.Count][];
+        for (int i = 0; i < live.Count; i++)
+        {
+            var state = new object?[_columns.Length];
+            for (int c = 0; c < _columns.Length; c++)
+            {
+                state[c] = _columns[c].CaptureSlot(live[i]);
+                _columns[c].Clear(live[i]);
+            }
+
+            states[i] = state;
+        }
+
+        _free.Clear();
+        _free.TrimExcess();
+        _next = live.Count;
+        int capacity = MinimumCapacity;
+        while (capacity < live.Count * 2)
+        {
+            capacity *= 2;
+        }
+
+        // Array.Resize down keeps slots below the new capacity, which are all cleared (freed slots are cleared on Release).
+        Grow(capacity);
+        for (int i = 0; i < states.Length; i++)
+        {
+            for (int c = 0; c < _columns.Length; c++)
+            {
+                _columns[c].RestoreSlot(i, states[i][c]);
+            }
+        }
     }
 
     private void Grow(int capacity)

@@ -49,22 +49,46 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : WindowAgg
 
     public override void WriteState(BinaryWriter writer)
     {
-        var state = CaptureState();
-        writer.Write(state.Watermark);
-        writer.Write(state.NextWindowStart);
-        writer.Write(state.Groups.Count);
-        foreach (var group in state.Groups)
+        // Written straight from the open windows (not through CaptureState), so a checkpoint holds no second copy of the state.
+        int count = 0;
+        foreach (var window in _windows)
         {
-            writer.Write(group.Start);
-            writer.Write(group.End);
-            writer.Write((byte)group.Kind);
-            if (group.Kind == GroupKind.Keyed)
+            count += window.Slots.Count + (window.Null >= 0 ? 1 : 0) + (window.Single >= 0 ? 1 : 0);
+        }
+
+        writer.Write(LastWatermark);
+        writer.Write(_nextWindowStart);
+        writer.Write(count);
+        foreach (var window in _windows)
+        {
+            if (window.Null >= 0)
             {
-                StateCodec.Write(writer, group.Key, typeof(TKey));
+                WriteGroup(writer, window, GroupKind.NullKey, default!, window.Null);
             }
 
-            WriteAccumulators(writer, group.Accumulators);
+            if (window.Single >= 0)
+            {
+                WriteGroup(writer, window, GroupKind.Whole, default!, window.Single);
+            }
+
+            foreach (var (key, slot) in window.Slots)
+            {
+                WriteGroup(writer, window, GroupKind.Keyed, key, slot);
+            }
         }
+    }
+
+    private void WriteGroup(BinaryWriter writer, OpenWindow window, GroupKind kind, TKey key, int slot)
+    {
+        writer.Write(window.Start);
+        writer.Write(window.End);
+        writer.Write((byte)kind);
+        if (kind == GroupKind.Keyed)
+        {
+            StateCodec.Write(writer, key, typeof(TKey));
+        }
+
+        WriteSlot(writer, slot);
     }
 
     public override void ReadState(BinaryReader reader)
@@ -230,9 +254,59 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : WindowAgg
         if (_usePanes)
         {
             ClosePanes(watermark);
-            return;
+        }
+        else
+        {
+            CloseWindows(watermark);
         }
 
+        if (Slots.ShouldCompact)
+        {
+            Compact();
+        }
+    }
+
+    /// <summary>
+    /// Gives memory back after a window with many groups closed: the live slots move down to 0, 1, 2... (the columns shrink to
+    /// fit) and the open windows' tables are rebuilt at their size. Runs only when three quarters of the columns are free.
+    /// </summary>
+    private void Compact()
+    {
+        var live = new List<int>(Slots.Live);
+        foreach (var window in _windows)
+        {
+            if (window.Null >= 0)
+            {
+                window.Null = Renumber(live, window.Null);
+            }
+
+            if (window.Single >= 0)
+            {
+                window.Single = Renumber(live, window.Single);
+            }
+
+            var groups = window.Slots.ToArray();
+            window.Slots.Clear();
+            window.Slots.TrimExcess(groups.Length);
+            foreach (var (key, slot) in groups)
+            {
+                window.Slots.Add(key, Renumber(live, slot));
+            }
+        }
+
+        Slots.Compact(live);
+        _merge.TrimExcess();
+        _freeWindows.Clear();
+    }
+
+    private static int Renumber(List<int> live, int slot)
+    {
+        live.Add(slot);
+        return live.Count - 1;
+    }
+
+    private void CloseWindows(long watermark)
+    {
         EventBatch<TResult>? output = null;
         while (_windows.Count > 0 && _windows[0].End <= watermark)
         {
@@ -391,6 +465,9 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : WindowAgg
 
     private sealed class OpenWindow
     {
+        /// <summary>Tables above this size are not kept for the next window (a steady load's tables stay and are reused).</summary>
+        private const int LargeTable = 1 << 16;
+
         public long Start;
         public long End;
         public int Null = -1;
@@ -402,6 +479,11 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : WindowAgg
             Null = -1;
             Single = -1;
             Slots.Clear();
+            if (Slots.EnsureCapacity(0) > LargeTable)
+            {
+                // A window that held many keys does not keep its table for the next one: it goes back to the GC.
+                Slots.TrimExcess();
+            }
         }
     }
 }

@@ -44,6 +44,9 @@ internal abstract class WindowAggregateOperator<T, TKey, TResult> : UnaryOperato
     /// <summary>Gets the number of open groups: what the state holds now.</summary>
     public int LiveGroups => Slots.Live;
 
+    /// <summary>Gets how many groups the aggregate columns have room for (it shrinks again after a window with many groups closes).</summary>
+    public int GroupCapacity => Slots.Capacity;
+
     protected WindowSpec Window { get; }
 
     protected Action<T[], ulong[]?, TKey[], int>? KeyKernel { get; }
@@ -237,6 +240,15 @@ internal abstract class WindowAggregateOperator<T, TKey, TResult> : UnaryOperato
     }
 
     /// <summary>Writes one group's accumulators, each as its column's slot type.</summary>
+    /// <summary>Writes a live slot's accumulators as <see cref="WriteAccumulators"/> would, without an array per group.</summary>
+    protected void WriteSlot(BinaryWriter writer, int slot)
+    {
+        for (int c = 0; c < Plan.Columns.Length; c++)
+        {
+            StateCodec.Write(writer, Plan.Columns[c].CaptureSlot(slot), Plan.Columns[c].SlotType);
+        }
+    }
+
     protected void WriteAccumulators(BinaryWriter writer, object?[] accumulators)
     {
         for (int c = 0; c < Plan.Columns.Length; c++)
