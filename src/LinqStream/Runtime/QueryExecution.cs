@@ -16,9 +16,13 @@ internal sealed class QueryExecution
     public bool IsLive => _runner.HasLiveSources;
 
     /// <summary>Builds the operators of <paramref name="root"/> in a new context, with <paramref name="sink"/> at the end. Nothing runs yet.</summary>
-    public static QueryExecution Create<T>(PhysicalStream<T> root, Func<QueryContext, IStreamObserver<T>> sink, QueryOptions? options = null)
+    /// <param name="root">The physical plan.</param>
+    /// <param name="sink">Makes the end of the query in the run's context.</param>
+    /// <param name="options">The query's settings.</param>
+    /// <param name="parallel">Which nodes run on several tasks; null runs the whole query on one task.</param>
+    public static QueryExecution Create<T>(PhysicalStream<T> root, Func<QueryContext, IStreamObserver<T>> sink, QueryOptions? options = null, Parallel.ParallelPlan? parallel = null)
     {
-        var context = new QueryContext(options);
+        var context = new QueryContext(options) { ParallelNodes = parallel?.Nodes };
         root.Connect(sink(context), context);
         return new QueryExecution(context);
     }
