@@ -24,29 +24,33 @@ internal static class NexmarkCommand
             "--rate", null, "Event-time rate of the generated data, in events per second (10M events at 10,000/s span 1,000 s).", 10_000, 1_000_000_000);
         var quiet = new Option<bool>("--quiet") { Description = "No progress bar; the result line only." };
         var progressInterval = RunCommand.ProgressIntervalOption();
+        var parallelism = ParallelismOption.Create();
 
         var command = new Command("nexmark", "Run a NEXMark query over generated events and report events/s (generation included: events are generated as the query reads them).")
         {
-            query, events, rate, quiet, progressInterval,
+            query, events, rate, quiet, progressInterval, parallelism,
         };
         command.SetAction((parse, cancellationToken) =>
-            RunAsync(parse.GetValue(query)!, parse.GetValue(events), parse.GetValue(rate), parse.GetValue(quiet), parse.GetValue(progressInterval), cancellationToken));
+            RunAsync(parse.GetValue(query)!, parse.GetValue(events), parse.GetValue(rate), parse.GetValue(quiet), parse.GetValue(progressInterval), parse.GetValue(parallelism), cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(string name, long events, long rate, bool quiet, TimeSpan? progressInterval, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(string name, long events, long rate, bool quiet, TimeSpan? progressInterval, int parallelism, CancellationToken cancellationToken)
     {
         var console = AnsiConsole.Console;
         var run = new NexmarkRun(new NexmarkConfig { FirstEventRate = rate }, events);
         if (!quiet)
         {
-            Console.Out.WriteLine($"NEXMark {name}, {NexmarkRun.Describe(name)}: {Format.Count(events)} events at {Format.Count(rate)} events/s of event time.");
+            Console.Out.WriteLine($"NEXMark {name}, {NexmarkRun.Describe(name)}: {Format.Count(events)} events at {Format.Count(rate)} events/s of event time"
+                + (parallelism > 1 ? $", parallelism {parallelism}." : "."));
         }
 
         var statistics = new IngressStatistics();
         bool showBar = !quiet && console.Profile.Capabilities.Interactive;
         var monitor = quiet ? null : new ProgressMonitor(name, showBar ? null : Console.Error);
-        var options = monitor is null ? null : new QueryOptions { Progress = monitor, ProgressInterval = ProgressMonitor.Interval(progressInterval, showBar) };
+        var options = monitor is null
+            ? parallelism == 1 ? null : new QueryOptions { Parallelism = parallelism }
+            : new QueryOptions { Progress = monitor, ProgressInterval = ProgressMonitor.Interval(progressInterval, showBar), Parallelism = parallelism };
         var stopwatch = Stopwatch.StartNew();
         var task = Task.Run(() => run.Run(name, statistics, options), cancellationToken);
         try

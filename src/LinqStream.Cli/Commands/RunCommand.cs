@@ -65,10 +65,11 @@ internal static class RunCommand
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress bar, warnings or summary line; results and errors only." };
         var progressInterval = ProgressIntervalOption();
         var jobOptions = new JobSettings.Options();
+        var parallelism = ParallelismOption.Create();
 
         var command = new Command("run", "Run a C# LINQ query script over a JSON-lines or CSV file, or over Redis or NATS streams. " + Contract)
         {
-            script, input, source, follow, idleTimeout, format, time, maxDelay, output, deadLetter, strict, quiet, progressInterval,
+            script, input, source, follow, idleTimeout, format, time, maxDelay, output, deadLetter, strict, quiet, progressInterval, parallelism,
         };
         foreach (var option in jobOptions.All)
         {
@@ -92,7 +93,7 @@ internal static class RunCommand
                 var sources = uris.Select(u => SourceUri.TryParse(u, out var parsed, out _) ? parsed! : throw new InvalidOperationException(u)).ToArray();
                 return RunSourcesAsync(
                     parse.GetResult(script)!.Tokens[0].Value, sources, parse.GetValue(time)!, parse.GetValue(maxDelay), parse.GetValue(follow), parse.GetValue(idleTimeout),
-                    parse.GetValue(strict), parse.GetValue(output)?.FullName, parse.GetValue(deadLetter)?.FullName, parse.GetValue(quiet), job, cancellationToken);
+                    parse.GetValue(strict), parse.GetValue(output)?.FullName, parse.GetValue(deadLetter)?.FullName, parse.GetValue(quiet), job, parse.GetValue(parallelism), cancellationToken);
             }
 
             var file = parse.GetValue(input)!;
@@ -101,7 +102,7 @@ internal static class RunCommand
             var options = new InputOptions(parse.GetResult(input)!.Tokens[0].Value, inputFormat, parse.GetValue(time)!, parse.GetValue(maxDelay), parse.GetValue(strict));
             return RunAsync(
                 parse.GetResult(script)!.Tokens[0].Value, options, parse.GetValue(output)?.FullName, parse.GetValue(deadLetter)?.FullName, parse.GetValue(quiet),
-                parse.GetValue(progressInterval), job, cancellationToken);
+                parse.GetValue(progressInterval), job, parse.GetValue(parallelism), cancellationToken);
         });
         return command;
     }
@@ -115,7 +116,7 @@ internal static class RunCommand
     };
 
     private static async Task<int> RunAsync(
-        string scriptPath, InputOptions options, string? outPath, string? deadLetterPath, bool quiet, TimeSpan? progressInterval, JobSettings job, CancellationToken cancellationToken)
+        string scriptPath, InputOptions options, string? outPath, string? deadLetterPath, bool quiet, TimeSpan? progressInterval, JobSettings job, int parallelism, CancellationToken cancellationToken)
     {
         var stopwatch = Stopwatch.StartNew();
         var script = QueryScript.Load(scriptPath);
@@ -145,6 +146,8 @@ internal static class RunCommand
             {
                 query = ProgressMonitor.Attach(query!, monitor, ProgressMonitor.Interval(progressInterval, bar));
             }
+
+            query = ParallelismOption.Apply(query!, parallelism);
         }
         catch (Exception ex)
         {
@@ -189,7 +192,7 @@ internal static class RunCommand
     }
 
     private static async Task<int> RunSourcesAsync(
-        string scriptPath, SourceUri[] sources, string timeField, TimeSpan maxDelay, bool follow, TimeSpan? idleTimeout, bool strict, string? outPath, string? deadLetterPath, bool quiet, JobSettings job, CancellationToken cancellationToken)
+        string scriptPath, SourceUri[] sources, string timeField, TimeSpan maxDelay, bool follow, TimeSpan? idleTimeout, bool strict, string? outPath, string? deadLetterPath, bool quiet, JobSettings job, int parallelism, CancellationToken cancellationToken)
     {
         var stopwatch = Stopwatch.StartNew();
         var script = QueryScript.Load(scriptPath);
@@ -210,6 +213,8 @@ internal static class RunCommand
             {
                 throw NotAQuery(scriptPath, query);
             }
+
+            query = ParallelismOption.Apply(query!, parallelism);
         }
         catch (Exception ex)
         {

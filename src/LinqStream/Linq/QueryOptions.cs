@@ -60,6 +60,39 @@ public sealed record QueryOptions
     /// <value>The default value is <see langword="null"/>: the first rejected record stops the query with an error that names its source, position and reason.</value>
     public IDeadLetterSink? DeadLetters { get; init; }
 
+    /// <summary>Gets the number of tasks (threads) a keyed window aggregate of the query runs on.</summary>
+    /// <value>The default value is 1 (the whole query on one thread); valid values are 1 to 1,024, at most <see cref="KeyGroups"/>.</value>
+    /// <remarks>
+    /// Above 1, the query is cut into stages at its keyed window aggregate: sources on one task, the aggregate on this many
+    /// tasks (each owning a range of key groups), and the rest of the plan after an order-restoring merge; the results and
+    /// their order are the same as at 1 (docs/parallelism.md). A query with no such aggregate runs at 1, and <c>Explain()</c>
+    /// says why. Checkpointed jobs (<c>ToJob</c>) run at 1 for now.
+    /// </remarks>
+    public int Parallelism
+    {
+        get;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 1024);
+            field = value;
+        }
+    } = 1;
+
+    /// <summary>Gets the number of key groups keys are hashed into: the most tasks a keyed stage can use (Flink's max parallelism).</summary>
+    /// <value>The default value is 128; valid values are 1 to 32,768.</value>
+    /// <remarks>A key's group is fixed by a stable hash of the key (the same in every process), so it does not change with <see cref="Parallelism"/>.</remarks>
+    public int KeyGroups
+    {
+        get;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 32768);
+            field = value;
+        }
+    } = 128;
+
     /// <summary>Gets what happens when a query lambda throws for an event.</summary>
     /// <value>The default value is <see cref="ErrorPolicy.Fail"/>.</value>
     public ErrorPolicy OnError { get; init; } = ErrorPolicy.Fail;

@@ -21,6 +21,9 @@ internal sealed class CompiledQuery<T>
 
     public required IReadOnlyList<string> Log { get; init; }
 
+    /// <summary>Gets which parts run on several tasks (<see cref="QueryOptions.Parallelism"/>); the physical plan itself does not depend on it.</summary>
+    public required Parallel.ParallelPlan Parallel { get; init; }
+
     /// <summary>Gets the physical plan as text (checkpoints fingerprint it).</summary>
     public string PhysicalPlan => PrintPhysical(Root);
 
@@ -35,6 +38,7 @@ internal sealed class CompiledQuery<T>
         }
 
         text.AppendLine("Physical plan:").Append(Indent(PrintPhysical(Root)));
+        text.Append(Parallel.Description.TrimEnd()).AppendLine();
         return text.ToString();
     }
 
@@ -96,6 +100,7 @@ internal static class QueryPipeline
             LogicalPlan = PlanPrinter.Print(plan),
             OptimizedPlan = PlanPrinter.Print(optimized),
             Log = log,
+            Parallel = Parallel.ParallelPlanner.Plan(root, options),        // stages and exchanges when Parallelism > 1
         };
     }
 

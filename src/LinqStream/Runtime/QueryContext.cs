@@ -23,6 +23,9 @@ internal sealed class QueryContext
 
     public List<SourceDriver> Sources { get; } = [];
 
+    /// <summary>Gets the physical nodes this run executes on several tasks (see docs/parallelism.md); null when the whole query runs on one task.</summary>
+    public IReadOnlySet<PhysicalNode>? ParallelNodes { get; init; }
+
     /// <summary>Gets every operator built for this run, in the order they were wired (diagnostics, state inspection, checkpoints).</summary>
     public List<object> Operators { get; } = [];
 

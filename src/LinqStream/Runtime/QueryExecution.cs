@@ -16,9 +16,14 @@ internal sealed class QueryExecution
     public bool IsLive => _runner.HasLiveSources;
 
     /// <summary>Builds the operators of <paramref name="root"/> in a new context, with <paramref name="sink"/> at the end. Nothing runs yet.</summary>
-    public static QueryExecution Create<T>(PhysicalStream<T> root, Func<QueryContext, IStreamObserver<T>> sink, QueryOptions? options = null, JobMetrics? metrics = null)
+    /// <param name="root">The physical plan.</param>
+    /// <param name="sink">Makes the end of the query in the run's context.</param>
+    /// <param name="options">The query's settings.</param>
+    /// <param name="metrics">The job's instruments, counted per batch on the plan's edges; null measures nothing.</param>
+    /// <param name="parallel">Which nodes run on several tasks; null runs the whole query on one task.</param>
+    public static QueryExecution Create<T>(PhysicalStream<T> root, Func<QueryContext, IStreamObserver<T>> sink, QueryOptions? options = null, JobMetrics? metrics = null, Parallel.ParallelPlan? parallel = null)
     {
-        var context = new QueryContext(options) { Metrics = metrics };
+        var context = new QueryContext(options) { Metrics = metrics, ParallelNodes = parallel?.Nodes };
         context.Wire(root, sink(context));
         metrics?.Attach(context, root);
         return new QueryExecution(context);

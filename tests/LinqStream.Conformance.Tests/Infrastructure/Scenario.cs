@@ -21,6 +21,7 @@ public sealed class Scenario : IXunitSerializable
     {
         BatchSize = mode.BatchSize;
         Fuse = mode.Fuse;
+        Parallelism = mode.Parallelism;
         Disordered = disordered;
     }
 
@@ -28,9 +29,11 @@ public sealed class Scenario : IXunitSerializable
 
     public bool Fuse { get; private set; } = true;
 
+    public int Parallelism { get; private set; } = 1;
+
     public bool Disordered { get; private set; }
 
-    public ExecutionMode Mode => new(BatchSize, Fuse);
+    public ExecutionMode Mode => new(BatchSize, Fuse, Parallelism);
 
     public QueryOptions Options => Mode.Options;
 
@@ -40,6 +43,7 @@ public sealed class Scenario : IXunitSerializable
     {
         BatchSize = info.GetValue<int>(nameof(BatchSize));
         Fuse = info.GetValue<bool>(nameof(Fuse));
+        Parallelism = info.GetValue<int>(nameof(Parallelism));
         Disordered = info.GetValue<bool>(nameof(Disordered));
     }
 
@@ -47,6 +51,7 @@ public sealed class Scenario : IXunitSerializable
     {
         info.AddValue(nameof(BatchSize), BatchSize);
         info.AddValue(nameof(Fuse), Fuse);
+        info.AddValue(nameof(Parallelism), Parallelism);
         info.AddValue(nameof(Disordered), Disordered);
     }
 

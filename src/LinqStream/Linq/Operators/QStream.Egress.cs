@@ -88,7 +88,7 @@ public static partial class QStream
         var compiled = QueryPipeline.Compile<T>(source.Expression);
         var results = new List<T>();
         var observer = new CollectingObserver<T>(results);
-        var execution = QueryExecution.Create(compiled.Root, c => new ObserverSink<T>(observer, c), compiled.Options);
+        var execution = QueryExecution.Create(compiled.Root, c => new ObserverSink<T>(observer, c), compiled.Options, parallel: compiled.Parallel);
         if (execution.IsLive)
         {
             await execution.RunAsync(cancellationToken).ConfigureAwait(false);
@@ -114,7 +114,7 @@ public static partial class QStream
         var compiled = QueryPipeline.Compile<T>(source.Expression);
         var channel = Channel.CreateBounded<TOut>(new BoundedChannelOptions(compiled.Options.BatchSize * 4) { SingleReader = true, SingleWriter = true });
         var make = sinkFactory(0);
-        var execution = QueryExecution.Create(compiled.Root, c => make(channel.Writer, c), compiled.Options);
+        var execution = QueryExecution.Create(compiled.Root, c => make(channel.Writer, c), compiled.Options, parallel: compiled.Parallel);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var run = Task.Run(async () =>
         {

@@ -24,6 +24,7 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : WindowAgg
     private readonly bool _usePanes;
     private readonly long _paneSize;
     private readonly Dictionary<TKey, int> _merge = [];
+    private readonly Parallel.KeyOrder<TKey> _keyOrder = new();
     private long _nextWindowStart = Ticks.MinusInfinity;
 
     public FixedWindowAggregateOperator(
@@ -322,11 +323,7 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : WindowAgg
                 Emit(ref output, window, default!, window.Single);
             }
 
-            foreach (var (key, slot) in window.Slots)
-            {
-                Emit(ref output, window, key, slot);
-            }
-
+            EmitInKeyOrder(ref output, window, window.Slots);
             window.Reset();
             _freeWindows.Push(window);
         }
@@ -393,10 +390,7 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : WindowAgg
                 Emit(ref output, bounds, default!, singleSlot);
             }
 
-            foreach (var (key, slot) in _merge)
-            {
-                Emit(ref output, bounds, key, slot);
-            }
+            EmitInKeyOrder(ref output, bounds, _merge);
 
             _merge.Clear();
             _nextWindowStart = Ticks.SaturatingAdd(start, hop);
@@ -446,6 +440,25 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : WindowAgg
 
         pane.Reset();
         _freeWindows.Push(pane);
+    }
+
+    /// <summary>Emits a window's keyed groups in stable key order (docs/semantics.md §8): the same at every parallelism and after a restore.</summary>
+    private void EmitInKeyOrder(ref EventBatch<TResult>? output, OpenWindow window, Dictionary<TKey, int> groups)
+    {
+        var order = _keyOrder;
+        order.Clear();
+        foreach (var (key, slot) in groups)
+        {
+            order.Add(key, slot);
+        }
+
+        order.Sort();
+        for (int i = 0; i < order.Count; i++)
+        {
+            Emit(ref output, window, order.KeyAt(i), order.SlotAt(i));
+        }
+
+        order.Clear();
     }
 
     private void Emit(ref EventBatch<TResult>? output, OpenWindow window, TKey key, int slot) =>

@@ -11,13 +11,14 @@ namespace LinqStream.Physical.Windows;
 /// <c>Window.Start</c> is the session's first event time and <c>Window.End</c> its last event time plus the gap (capped at
 /// start + maxDuration). Results come out when the watermark reaches <c>Window.End</c>, in order of <c>Window.End</c>; because
 /// sessions of different keys overlap, a result is stamped at the session's last tick, <c>[End - 1, End)</c> (Flink's
-/// <c>window_time</c>), so the output stays ordered by start. The output watermark is the input watermark.
+/// <c>window_time</c>), so the output stays ordered by start; sessions that end together come out in stable key-hash order
+/// (docs/semantics.md §8). The output watermark is the input watermark.
 /// </remarks>
 internal sealed class SessionWindowAggregateOperator<T, TKey, TResult> : WindowAggregateOperator<T, TKey, TResult>
     where TKey : notnull
 {
     private readonly Dictionary<TKey, Session?> _open = [];
-    private readonly PriorityQueue<Session, (long End, long Sequence)> _closing = new();
+    private readonly PriorityQueue<Session, (long End, ulong Hash, long Sequence)> _closing = new();
     private readonly Stack<Session> _free = new();
     private Session? _nullKeySession;
     private long _sequence;
@@ -88,9 +89,9 @@ internal sealed class SessionWindowAggregateOperator<T, TKey, TResult> : WindowA
         LastWatermark = state.Watermark;
         foreach (var saved in state.Sessions)
         {
-            var session = new Session { Key = saved.Key!, Start = saved.Start, End = saved.End, Slot = RestoreAccumulators(saved.Accumulators) };
+            var session = new Session { Key = saved.Key!, Hash = Parallel.StableKeyHash<TKey>.Hash(saved.Key!), Start = saved.Start, End = saved.End, Slot = RestoreAccumulators(saved.Accumulators) };
 
-            _closing.Enqueue(session, (session.End, _sequence++));
+            _closing.Enqueue(session, (session.End, session.Hash, _sequence++));
             if (saved.Current)
             {
                 if (saved.Key is null)
@@ -135,10 +136,11 @@ internal sealed class SessionWindowAggregateOperator<T, TKey, TResult> : WindowA
                 // The previous session (if any) stays in the closing queue and is emitted at its end.
                 var created = _free.Count > 0 ? _free.Pop() : new Session();
                 created.Key = key!;
+                created.Hash = keyed ? Parallel.StableKeyHash<TKey>.Hash(key!) : 0;
                 created.Start = t;
                 created.End = SessionEnd(t, t);
                 created.Slot = Slots.Allocate();
-                _closing.Enqueue(created, (created.End, _sequence++));
+                _closing.Enqueue(created, (created.End, created.Hash, _sequence++));
                 session = created;
             }
 
@@ -160,7 +162,7 @@ internal sealed class SessionWindowAggregateOperator<T, TKey, TResult> : WindowA
             _closing.Dequeue();
             if (session.End != priority.End)
             {
-                _closing.Enqueue(session, (session.End, _sequence++)); // extended since it was queued
+                _closing.Enqueue(session, (session.End, session.Hash, _sequence++)); // extended since it was queued
                 continue;
             }
 
@@ -191,6 +193,7 @@ internal sealed class SessionWindowAggregateOperator<T, TKey, TResult> : WindowA
     private sealed class Session
     {
         public TKey Key = default!;
+        public ulong Hash;
         public long Start;
         public long End;
         public int Slot;

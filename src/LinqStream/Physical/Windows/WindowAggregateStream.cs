@@ -7,7 +7,7 @@ using LinqStream.Temporal;
 namespace LinqStream.Physical.Windows;
 
 /// <summary>The physical node of a window aggregate: window, optional grouping key, and the result selector's aggregates.</summary>
-internal sealed class WindowAggregateStream<T, TKey, TResult> : PhysicalStream<TResult>, IBufferingNode
+internal sealed class WindowAggregateStream<T, TKey, TResult> : PhysicalStream<TResult>, IBufferingNode, Parallel.IKeyedAggregateNode
     where TKey : notnull
 {
     private readonly PhysicalStream<T> _source;
@@ -50,15 +50,30 @@ internal sealed class WindowAggregateStream<T, TKey, TResult> : PhysicalStream<T
 
     public override IReadOnlyList<PhysicalNode> Inputs => [_source];
 
+    /// <summary>Gets the grouping key's source text, or null when each window is aggregated as a whole.</summary>
+    public string? KeyDescription => _keySelector?.ToString();
+
     public override void Connect(IStreamObserver<TResult> downstream, QueryContext context)
+    {
+        if (context.ParallelNodes?.Contains(this) == true)
+        {
+            // Keyed and run on several tasks: the input feeds a hash exchange, the tasks a merge (docs/parallelism.md).
+            _ = new Parallel.KeyedParallelRun<T, TKey, TResult>(_source, _keyKernel!, CreateOperator, downstream, context);
+            return;
+        }
+
+        context.Wire(_source, CreateOperator(downstream, context));
+    }
+
+    /// <summary>Builds this aggregate's operator (with its own aggregate state) in <paramref name="context"/>, without its input.</summary>
+    internal IStreamObserver<T> CreateOperator(IStreamObserver<TResult> downstream, QueryContext context)
     {
         var plan = _unused ?? AggregateCompiler.Compile<T, TKey, TResult>(_resultSelector, _strict);
         _unused = null;
         string description = _resultSelector.ToString();
-        IStreamObserver<T> op = _window.Kind == WindowKind.Session
+        return _window.Kind == WindowKind.Session
             ? new SessionWindowAggregateOperator<T, TKey, TResult>(downstream, context, _window, _keyKernel, plan, description)
             : new FixedWindowAggregateOperator<T, TKey, TResult>(downstream, context, _window, _keyKernel, plan, description);
-        context.Wire(_source, op);
     }
 }
 

@@ -37,7 +37,7 @@ internal sealed class EventSourceDriver<T> : SourceDriver
         _context = context;
         _name = name;
         _chunks = Channel.CreateBounded<Chunk>(new BoundedChannelOptions(QueuedChunks) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
-        _idle = (source as PartitionSource<T>)?.Group.Join(context, this);
+        _idle = (source as PartitionSource<T>)?.Group.Join(context, this, () => _chunks.Reader.Count > 0);
     }
 
     public override long EventsRead => _read;
@@ -116,7 +116,6 @@ internal sealed class EventSourceDriver<T> : SourceDriver
             return true;
         }
 
-        _idle?.SawData();
         var batch = _pool.Rent();
         Array.Copy(chunk.Items, batch.Payload, chunk.Count);
         int count = chunk.Count;
@@ -236,6 +235,11 @@ internal sealed class EventSourceDriver<T> : SourceDriver
                 }
 
                 var letters = _collector.Take();
+                if (read.Count > 0)
+                {
+                    _idle?.Received(); // judged where data arrives, not where the query consumes it
+                }
+
                 if (read.Count > 0 || letters is not null)
                 {
                     var chunk = new Chunk(items, read.Count, _source.GetPosition(), letters);

@@ -14,29 +14,38 @@ internal sealed class PartitionGroup
     public TimeSpan IdleTimeout { get; }
 
     /// <summary>Registers one partition's driver for this run of the query; the run's partitions share one list.</summary>
-    public IdlePartition Join(QueryContext context, SourceDriver driver)
+    /// <param name="context">The run.</param>
+    /// <param name="driver">The partition's driver.</param>
+    /// <param name="hasQueuedData">Whether data the reader received is waiting for the query (then the partition is not idle).</param>
+    public IdlePartition Join(QueryContext context, SourceDriver driver, Func<bool> hasQueuedData)
     {
         var members = context.GetOrAdd(this, () => new List<IdlePartition>());
-        var member = new IdlePartition(this, members, driver, context.TimeProvider);
+        var member = new IdlePartition(this, members, driver, context.TimeProvider, hasQueuedData);
         members.Add(member);
         return member;
     }
 }
 
-/// <summary>One partition's idleness: when it last had data, and the watermark it may move to while idle.</summary>
-/// <remarks>Only the query's runner thread calls it (from <see cref="SourceDriver.TryStep"/> and <see cref="SourceDriver.WaitForDataAsync"/>).</remarks>
+/// <summary>One partition's idleness: when its reader last received data, and the watermark it may move to while idle.</summary>
+/// <remarks>
+/// Idleness is judged where data arrives (as Flink does since FLIP-471): a partition whose reader received data that is still
+/// queued behind backpressure is not idle, however long the query thread takes to consume it. <see cref="Received"/> is called
+/// by the reader's task; everything else by the query's runner thread.
+/// </remarks>
 internal sealed class IdlePartition
 {
     private readonly PartitionGroup _group;
     private readonly List<IdlePartition> _members;
     private readonly SourceDriver _driver;
+    private readonly Func<bool> _hasQueuedData;
     private long _lastData;
 
-    public IdlePartition(PartitionGroup group, List<IdlePartition> members, SourceDriver driver, TimeProvider time)
+    public IdlePartition(PartitionGroup group, List<IdlePartition> members, SourceDriver driver, TimeProvider time, Func<bool> hasQueuedData)
     {
         _group = group;
         _members = members;
         _driver = driver;
+        _hasQueuedData = hasQueuedData;
         Time = time;
         _lastData = time.GetTimestamp();
     }
@@ -44,17 +53,22 @@ internal sealed class IdlePartition
     public TimeProvider Time { get; }
 
     /// <summary>The partition starts reading: its idle clock starts now.</summary>
-    public void Started() => _lastData = Time.GetTimestamp();
+    public void Started() => Received();
 
-    /// <summary>The partition pushed events: it is active.</summary>
-    public void SawData() => _lastData = Time.GetTimestamp();
+    /// <summary>The partition's reader received events (called on the reader's task): it is active.</summary>
+    public void Received() => Volatile.Write(ref _lastData, Time.GetTimestamp());
 
-    /// <summary>Gets how long until the partition counts as idle (zero once it is).</summary>
+    /// <summary>Gets how long until the partition counts as idle (zero once it is); never idle while received data is queued.</summary>
     public TimeSpan UntilIdle
     {
         get
         {
-            var left = _group.IdleTimeout - Time.GetElapsedTime(_lastData);
+            if (_hasQueuedData())
+            {
+                return _group.IdleTimeout;
+            }
+
+            var left = _group.IdleTimeout - Time.GetElapsedTime(Volatile.Read(ref _lastData));
             return left > TimeSpan.Zero ? left : TimeSpan.Zero;
         }
     }

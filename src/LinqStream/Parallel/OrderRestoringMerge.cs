@@ -1,0 +1,369 @@
+using LinqStream.Runtime;
+using LinqStream.Temporal;
+
+namespace LinqStream.Parallel;
+
+/// <summary>
+/// The receiving end of the tasks' forward exchanges: merges their outputs back into one stream ordered by start, ties
+/// taken from the lower task first, and forwards the minimum of their watermarks. It is stepped by the query's runner
+/// like a source, on the thread that runs the rest of the plan and the sink.
+/// </summary>
+/// <remarks>
+/// Every task's output is ordered by start, and a task owns a contiguous range of key groups, which follow stable key-hash
+/// order; a window operator emits one window's keys in that same order. So taking ties from the lower task rebuilds exactly
+/// the order parallelism 1 gives (docs/semantics.md §8). An event with start <c>s</c> from task <c>i</c> may go out once every
+/// other task <c>j</c> either has its next event waiting or has promised (by watermark) nothing that would come first:
+/// <c>W_j &gt; s</c>, or <c>W_j = s</c> with <c>j &gt; i</c>.
+/// </remarks>
+internal sealed class OrderRestoringMerge<T> : SourceDriver
+{
+    private readonly SpscChannel<T>[] _channels;
+    private readonly SpscChannel<T>.Slot?[] _heads;
+    private readonly int[] _positions;
+    private readonly long[] _watermarks;
+    private readonly bool[] _done;
+    private readonly IStreamObserver<T> _downstream;
+    private readonly BatchPool<T> _pool;
+    private readonly IParallelRun _run;
+    private EventBatch<T>? _output;
+
+    public OrderRestoringMerge(SpscChannel<T>[] channels, IStreamObserver<T> downstream, QueryContext context, IParallelRun run)
+    {
+        _channels = channels;
+        _heads = new SpscChannel<T>.Slot?[channels.Length];
+        _positions = new int[channels.Length];
+        _watermarks = new long[channels.Length];
+        Array.Fill(_watermarks, Ticks.MinusInfinity);
+        _done = new bool[channels.Length];
+        _downstream = downstream;
+        _pool = context.Pool<T>();
+        _run = run;
+    }
+
+    public override bool CanReplay => false;
+
+    public override string SourceName => "parallel merge";
+
+    public override long EventsRead => _run.EventsRead;
+
+    public override long MaxEventTime => _run.MaxEventTime;
+
+    public override long LateEvents => _run.LateEvents;
+
+    public override bool IsLive => _run.IsLive;
+
+    public override void WriteState(BinaryWriter writer) => throw new NotSupportedException(Internal.Strings.ParallelJobsNotSupported());
+
+    public override void ReadState(BinaryReader reader) => throw new NotSupportedException(Internal.Strings.ParallelJobsNotSupported());
+
+    public override void Start() => _run.Start();
+
+    public override void Dispose()
+    {
+        base.Dispose();
+        _run.Stop();
+    }
+
+    /// <summary>Pushes events until a batch, a watermark or the end went downstream; waits on the one task it needs.</summary>
+    public override bool TryStep()
+    {
+        try
+        {
+            return !IsCompleted && Step();
+        }
+        catch
+        {
+            IsCompleted = true;
+            _run.Stop();
+            throw;
+        }
+    }
+
+    private bool Step()
+    {
+        while (true)
+        {
+            int best = -1;
+            long bestStart = long.MaxValue;
+            for (int i = 0; i < _channels.Length; i++)
+            {
+                if (HasEvent(i, wait: false) is { } start && start < bestStart)
+                {
+                    best = i;
+                    bestStart = start;
+                }
+
+                if (IsCompleted)
+                {
+                    return true; // an error went downstream
+                }
+            }
+
+            if (AdvanceWatermark())
+            {
+                return true;
+            }
+
+            int blocker = best < 0 ? LowestOpenChannel() : Blocker(best, bestStart);
+            if (blocker >= 0)
+            {
+                // Someone we must hear from first: hand what we have downstream, then wait on that task alone.
+                if (Flush())
+                {
+                    return true;
+                }
+
+                if (!ReadOne(blocker, wait: true))
+                {
+                    IsCompleted = true; // closed: the query stopped
+                    return false;
+                }
+
+                continue;
+            }
+
+            if (best < 0)
+            {
+                Flush();
+                IsCompleted = true;
+                _downstream.OnCompleted();
+                return true;
+            }
+
+            if (TakeRun(best))
+            {
+                return true;
+            }
+        }
+    }
+
+    /// <summary>Moves events of task <paramref name="i"/> to the output while none can come before them; true when a batch went out.</summary>
+    private bool TakeRun(int i)
+    {
+        var slot = _heads[i]!;
+        var batch = slot.Batch;
+        int pos = _positions[i];
+        long limit = NextOtherStart(i);
+        var output = _output ??= _pool.Rent();
+        while (pos < batch.Count)
+        {
+            if (batch.IsAbsent(pos))
+            {
+                pos++;
+                continue;
+            }
+
+            long start = batch.Start[pos];
+            if (start > limit || (start == limit && !LowerWins(i)))
+            {
+                break;
+            }
+
+            output.Add(start, batch.End[pos], batch.Payload[pos]);
+            pos++;
+            if (output.IsFull)
+            {
+                _positions[i] = pos;
+                _output = null;
+                _downstream.OnBatch(output);
+                return true;
+            }
+        }
+
+        _positions[i] = pos;
+        return false;
+
+        // Ties at 'limit' go to task i only when every task tied with it is higher.
+        bool LowerWins(int task)
+        {
+            for (int j = 0; j < task; j++)
+            {
+                if (_heads[j] is not null && CurrentStart(j) == limit)
+                {
+                    return false;
+                }
+
+                if (_heads[j] is null && !_done[j] && _watermarks[j] <= limit)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>The earliest start another task may still send: its waiting event, else its watermark.</summary>
+    private long NextOtherStart(int i)
+    {
+        long limit = long.MaxValue;
+        for (int j = 0; j < _channels.Length; j++)
+        {
+            if (j == i || _done[j] && _heads[j] is null)
+            {
+                continue;
+            }
+
+            long next = _heads[j] is not null ? CurrentStart(j) : _watermarks[j];
+            limit = Math.Min(limit, next);
+        }
+
+        return limit;
+    }
+
+    private long CurrentStart(int j) => _heads[j]!.Batch.Start[_positions[j]];
+
+    /// <summary>A task with no event waiting that could still send one before (start, i); -1 when none.</summary>
+    private int Blocker(int i, long start)
+    {
+        for (int j = 0; j < _channels.Length; j++)
+        {
+            if (j == i || _heads[j] is not null || _done[j])
+            {
+                continue;
+            }
+
+            if (_watermarks[j] < start || (_watermarks[j] == start && j < i))
+            {
+                return j;
+            }
+        }
+
+        return -1;
+    }
+
+    private int LowestOpenChannel()
+    {
+        int lowest = -1;
+        for (int j = 0; j < _channels.Length; j++)
+        {
+            if (!_done[j] && (lowest < 0 || _watermarks[j] < _watermarks[lowest]))
+            {
+                lowest = j;
+            }
+        }
+
+        return lowest;
+    }
+
+    /// <summary>The start of task <paramref name="i"/>'s next present event, reading its channel without waiting; null when none is there.</summary>
+    private long? HasEvent(int i, bool wait)
+    {
+        while (true)
+        {
+            if (_heads[i] is { } slot)
+            {
+                var batch = slot.Batch;
+                int pos = _positions[i];
+                while (pos < batch.Count && batch.IsAbsent(pos))
+                {
+                    pos++;
+                }
+
+                _positions[i] = pos;
+                if (pos < batch.Count)
+                {
+                    return batch.Start[pos];
+                }
+
+                _heads[i] = null;
+                _channels[i].Release();
+            }
+
+            if (_done[i] || !ReadOne(i, wait) || IsCompleted)
+            {
+                return null;
+            }
+
+            if (_heads[i] is null)
+            {
+                return null; // a watermark: let the caller look again
+            }
+        }
+    }
+
+    /// <summary>Takes one message of task <paramref name="i"/>: a batch becomes its head; false when nothing came.</summary>
+    private bool ReadOne(int i, bool wait)
+    {
+        var slot = wait ? _channels[i].Peek() : _channels[i].TryPeek();
+        if (slot is null)
+        {
+            return false;
+        }
+
+        switch (slot.Kind)
+        {
+            case ChannelMessage.Batch:
+                _heads[i] = slot;
+                _positions[i] = 0;
+                return true;
+            case ChannelMessage.Watermark:
+                _watermarks[i] = Math.Max(_watermarks[i], slot.Value);
+                break;
+            case ChannelMessage.Completed:
+                _watermarks[i] = Ticks.Infinity;
+                _done[i] = true;
+                break;
+            default:
+                var error = slot.Error!;
+                _channels[i].Release();
+                Flush();
+                IsCompleted = true;
+                _downstream.OnError(error);
+                _run.Stop();
+                return true;
+        }
+
+        _channels[i].Release();
+        return true;
+    }
+
+    /// <summary>Sends the minimum of the tasks' watermarks when it moved; true when one went out.</summary>
+    private bool AdvanceWatermark()
+    {
+        long min = Ticks.Infinity;
+        foreach (long w in _watermarks)
+        {
+            min = Math.Min(min, w);
+        }
+
+        if (min <= Watermark)
+        {
+            return false;
+        }
+
+        Flush();
+        Watermark = min;
+        _downstream.OnWatermark(min);
+        return true;
+    }
+
+    private bool Flush()
+    {
+        if (_output is null || _output.Count == 0)
+        {
+            return false;
+        }
+
+        var output = _output;
+        _output = null;
+        _downstream.OnBatch(output);
+        return true;
+    }
+}
+
+/// <summary>The threads of one parallel part of a query, as the merge that feeds the rest of it sees them.</summary>
+internal interface IParallelRun
+{
+    long EventsRead { get; }
+
+    long LateEvents { get; }
+
+    long MaxEventTime { get; }
+
+    bool IsLive { get; }
+
+    void Start();
+
+    void Stop();
+}

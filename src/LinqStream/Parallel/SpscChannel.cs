@@ -1,0 +1,277 @@
+using System.Runtime.InteropServices;
+using LinqStream.Runtime;
+
+namespace LinqStream.Parallel;
+
+/// <summary>What one message on a <see cref="SpscChannel{T}"/> carries.</summary>
+internal enum ChannelMessage : byte
+{
+    /// <summary>A batch of events ordered by start.</summary>
+    Batch,
+
+    /// <summary>A watermark: no later event on this channel starts before it.</summary>
+    Watermark,
+
+    /// <summary>The producer is done (after a watermark of +infinity).</summary>
+    Completed,
+
+    /// <summary>The producer failed; the error travels in order with the data.</summary>
+    Error,
+}
+
+/// <summary>
+/// A bounded single-producer/single-consumer ring of messages between two tasks: batches, watermarks, completion and errors,
+/// in order. Each slot owns a batch that the producer fills in place and the consumer swaps out (no copy, no allocation).
+/// </summary>
+/// <remarks>
+/// Bounded: a producer that finds the ring full waits, which is how a slow consumer holds back its sources (backpressure).
+/// Waiting spins briefly, then blocks on an event; the other side signals only when someone waits, so a busy channel costs
+/// two volatile reads per message and no lock. The protocol (kinds, order, bound) is what a channel between machines keeps.
+/// </remarks>
+internal sealed class SpscChannel<T>
+{
+    private readonly Slot[] _slots;
+    private readonly int _mask;
+    private readonly object _gate = new(); // Monitor.Wait/Pulse need an object, not a System.Threading.Lock
+    private ChannelPositions _positions;
+    private int _producerWaiting;
+    private int _consumerWaiting;
+    private volatile bool _closed;
+
+    /// <param name="capacity">The number of messages in flight (rounded up to a power of two).</param>
+    /// <param name="batchSize">The capacity of each slot's batch.</param>
+    public SpscChannel(int capacity, int batchSize)
+    {
+        int size = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(2, capacity));
+        _slots = new Slot[size];
+        for (int i = 0; i < size; i++)
+        {
+            _slots[i] = new Slot(new EventBatch<T>(batchSize));
+        }
+
+        _mask = size - 1;
+    }
+
+    /// <summary>Gets the number of messages the ring holds at most.</summary>
+    public int Capacity => _slots.Length;
+
+    /// <summary>Gets a value indicating whether the channel was closed (the query stopped).</summary>
+    public bool IsClosed => _closed;
+
+    /// <summary>Gets the number of messages waiting now (diagnostics; racy by nature).</summary>
+    public int Depth => (int)(Volatile.Read(ref _positions.Tail) - Volatile.Read(ref _positions.Head));
+
+    // ---- producer side ----
+
+    /// <summary>Waits for a free slot and returns its empty batch to fill; null when the channel was closed.</summary>
+    public EventBatch<T>? BeginBatch() => WaitForSpace() ? _slots[_positions.Tail & _mask].Batch : null;
+
+    /// <summary>Publishes the batch returned by <see cref="BeginBatch"/>.</summary>
+    public void PublishBatch() => Publish(ChannelMessage.Batch, 0, null);
+
+    /// <summary>Hands a whole batch over by swapping its columns into a free slot (the caller keeps and returns its batch object).</summary>
+    public bool SendBatch(EventBatch<T> batch)
+    {
+        var target = BeginBatch();
+        if (target is null)
+        {
+            return false;
+        }
+
+        if (batch.Capacity == target.Capacity)
+        {
+            SwapColumns(batch, target);
+        }
+        else
+        {
+            for (int i = 0; i < batch.Count; i++)
+            {
+                target.Add(batch.Start[i], batch.End[i], batch.Payload[i]);
+                if (batch.IsAbsent(i))
+                {
+                    target.SetAbsent(i);
+                }
+            }
+        }
+
+        PublishBatch();
+        return true;
+    }
+
+    public bool SendWatermark(long watermark) => WaitForSpace() && Publish(ChannelMessage.Watermark, watermark, null);
+
+    public bool SendCompleted() => WaitForSpace() && Publish(ChannelMessage.Completed, 0, null);
+
+    public bool SendError(Exception error) => WaitForSpace() && Publish(ChannelMessage.Error, 0, error);
+
+    // ---- consumer side ----
+
+    /// <summary>Waits for the next message and returns its slot (valid until <see cref="Release"/>); null when the channel was closed.</summary>
+    public Slot? Peek()
+    {
+        long head = _positions.Head;
+        if (Volatile.Read(ref _positions.Tail) == head && !WaitForMessage(head))
+        {
+            return null;
+        }
+
+        return _slots[head & _mask];
+    }
+
+    /// <summary>Gets the next message if one is there now, without waiting.</summary>
+    public Slot? TryPeek()
+    {
+        long head = _positions.Head;
+        return Volatile.Read(ref _positions.Tail) == head ? null : _slots[head & _mask];
+    }
+
+    /// <summary>Frees the slot returned by <see cref="Peek"/> (its batch is emptied for the producer).</summary>
+    public void Release()
+    {
+        var slot = _slots[_positions.Head & _mask];
+        slot.Batch.Reset();
+        slot.Error = null;
+        Volatile.Write(ref _positions.Head, _positions.Head + 1);
+        Interlocked.MemoryBarrier();
+        if (Volatile.Read(ref _producerWaiting) != 0)
+        {
+            Wake();
+        }
+    }
+
+    /// <summary>Moves the columns of a slot's batch into <paramref name="target"/> (an empty batch of the same capacity).</summary>
+    public static void SwapColumns(EventBatch<T> source, EventBatch<T> target)
+    {
+        (source.Start, target.Start) = (target.Start, source.Start);
+        (source.End, target.End) = (target.End, source.End);
+        (source.Payload, target.Payload) = (target.Payload, source.Payload);
+        (source.Absent, target.Absent) = (target.Absent, source.Absent);
+        (source.Count, target.Count) = (target.Count, source.Count);
+    }
+
+    /// <summary>Closes the channel: both sides stop waiting and every later call fails.</summary>
+    public void Close()
+    {
+        _closed = true;
+        Wake();
+    }
+
+    private bool Publish(ChannelMessage kind, long value, Exception? error)
+    {
+        var slot = _slots[_positions.Tail & _mask];
+        slot.Kind = kind;
+        slot.Value = value;
+        slot.Error = error;
+        Volatile.Write(ref _positions.Tail, _positions.Tail + 1);
+        Interlocked.MemoryBarrier();
+        if (Volatile.Read(ref _consumerWaiting) != 0)
+        {
+            Wake();
+        }
+
+        return true;
+    }
+
+    private bool WaitForSpace()
+    {
+        long tail = _positions.Tail;
+        if (tail - Volatile.Read(ref _positions.Head) < _slots.Length)
+        {
+            return !_closed;
+        }
+
+        var spinner = default(SpinWait);
+        while (true)
+        {
+            if (_closed)
+            {
+                return false;
+            }
+
+            if (tail - Volatile.Read(ref _positions.Head) < _slots.Length)
+            {
+                return true;
+            }
+
+            if (!spinner.NextSpinWillYield)
+            {
+                spinner.SpinOnce(-1);
+                continue;
+            }
+
+            lock (_gate)
+            {
+                // Announce, then look again: the consumer frees a slot, then looks for the announcement (both behind full fences).
+                Interlocked.Exchange(ref _producerWaiting, 1);
+                if (tail - Volatile.Read(ref _positions.Head) >= _slots.Length && !_closed)
+                {
+                    Monitor.Wait(_gate, 100);
+                }
+
+                Volatile.Write(ref _producerWaiting, 0);
+            }
+        }
+    }
+
+    private bool WaitForMessage(long head)
+    {
+        var spinner = default(SpinWait);
+        while (true)
+        {
+            if (Volatile.Read(ref _positions.Tail) != head)
+            {
+                return true;
+            }
+
+            if (_closed)
+            {
+                return false;
+            }
+
+            if (!spinner.NextSpinWillYield)
+            {
+                spinner.SpinOnce(-1);
+                continue;
+            }
+
+            lock (_gate)
+            {
+                Interlocked.Exchange(ref _consumerWaiting, 1);
+                if (Volatile.Read(ref _positions.Tail) == head && !_closed)
+                {
+                    Monitor.Wait(_gate, 100);
+                }
+
+                Volatile.Write(ref _consumerWaiting, 0);
+            }
+        }
+    }
+
+    private void Wake()
+    {
+        lock (_gate)
+        {
+            Monitor.PulseAll(_gate);
+        }
+    }
+
+    /// <summary>One message: a batch (owned by the slot), or a watermark, completion or error.</summary>
+    internal sealed class Slot(EventBatch<T> batch)
+    {
+        public ChannelMessage Kind;
+        public long Value;
+        public Exception? Error;
+        public readonly EventBatch<T> Batch = batch;
+    }
+}
+
+/// <summary>Head and tail on their own cache lines: the producer writes one, the consumer the other.</summary>
+[StructLayout(LayoutKind.Explicit, Size = 192)]
+internal struct ChannelPositions
+{
+    [FieldOffset(64)]
+    public long Head;
+
+    [FieldOffset(128)]
+    public long Tail;
+}
