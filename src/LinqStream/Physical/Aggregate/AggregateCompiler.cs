@@ -122,6 +122,16 @@ internal static class AggregateCompiler
                 return null;
             }
 
+            // An aggregate whose lambda uses the group itself (g.Count(e => e.I == g.Max(x => x.I))) has no one-pass form: the
+            // group is kept (buffered) and the inner aggregates are read from their own columns.
+            for (int a = 1; a < call.Arguments.Count; a++)
+            {
+                if (References(call.Arguments[a]) || !IsOneArgument(call.Arguments[a]))
+                {
+                    return null;
+                }
+            }
+
             switch (method.Name)
             {
                 case nameof(Enumerable.Count) or nameof(Enumerable.LongCount):
@@ -141,7 +151,7 @@ internal static class AggregateCompiler
 
                         if (call.Arguments.Count == 2)
                         {
-                            filter = And(filter, Compose(Lambda(call.Arguments[1]), element));
+                            filter = And(filter, Compose(Lambda(call.Arguments[1], ElementType(call.Arguments[0])), element));
                         }
 
                         var count = new CountColumn<T>($"Count({new AggregateInput(filter, null)})", new AggregateInput(filter, null));
@@ -159,7 +169,7 @@ internal static class AggregateCompiler
                         bool all = method.Name == nameof(Enumerable.All);
                         if (call.Arguments.Count == 2)
                         {
-                            var predicate = Compose(Lambda(call.Arguments[1]), element);
+                            var predicate = Compose(Lambda(call.Arguments[1], ElementType(call.Arguments[0])), element);
                             filter = And(filter, all ? Expression.Lambda(Expression.Not(predicate.Body), predicate.Parameters) : predicate);
                         }
 
@@ -176,7 +186,7 @@ internal static class AggregateCompiler
                             return null;
                         }
 
-                        var value = call.Arguments.Count == 2 ? Compose(Lambda(call.Arguments[1]), element) : element ?? Identity(call.Arguments[0]);
+                        var value = call.Arguments.Count == 2 ? Compose(Lambda(call.Arguments[1], ElementType(call.Arguments[0])), element) : element ?? Identity(call.Arguments[0]);
                         return Numeric(method.Name, new AggregateInput(filter, value), call.Type);
                     }
 
@@ -184,13 +194,13 @@ internal static class AggregateCompiler
                     && order.Method.DeclaringType == typeof(Enumerable) && order.Arguments.Count == 2
                     && order.Method.Name is nameof(Enumerable.OrderBy) or nameof(Enumerable.OrderByDescending):
                     {
-                        if (!TryParseSource(order.Arguments[0], out var filter, out var element) || element is not null || References(call.Arguments[1]))
+                        if (!TryParseSource(order.Arguments[0], out var filter, out var element) || element is not null || References(call.Arguments[1]) || References(order.Arguments[1]))
                         {
                             return null;
                         }
 
                         int k = Expression.Lambda<Func<int>>(call.Arguments[1]).Compile()();
-                        var sortKey = Lambda(order.Arguments[1]);
+                        var sortKey = Lambda(order.Arguments[1], typeof(T));
                         bool descending = order.Method.Name == nameof(Enumerable.OrderByDescending);
                         var input = new AggregateInput(filter, sortKey);
                         var type = typeof(TopKColumn<,>).MakeGenericType(typeof(T), sortKey.ReturnType);
@@ -208,32 +218,45 @@ internal static class AggregateCompiler
         {
             var v = input.Value!.ReturnType;
             string description = $"{name}({input})";
-            switch (name)
+            if (name is "Min" or "Max")
             {
-                case "Min" or "Max":
-                    {
-                        var type = typeof(MinMaxColumn<,>).MakeGenericType(typeof(T), v);
-                        var column = (AggregateColumn<T>)Activator.CreateInstance(type, description, input, name == "Max")!;
-                        Columns.Add(column);
-                        return Read(column, "Result", resultType);
-                    }
-
-                case "Sum" when v == typeof(int) || v == typeof(long) || v == typeof(float) || v == typeof(double) || v == typeof(decimal):
-                    return Read(Create(typeof(SumColumn<,>), v, description, input), "Result", resultType);
-
-                case "Average" when v == typeof(int) || v == typeof(long) || v == typeof(float) || v == typeof(double) || v == typeof(decimal):
-                    {
-                        var acc = v == typeof(int) || v == typeof(long) ? typeof(long) : v == typeof(float) ? typeof(double) : v;
-                        var type = typeof(AverageColumn<,,>).MakeGenericType(typeof(T), v, acc);
-                        var column = (AggregateColumn<T>)Activator.CreateInstance(type, description, input)!;
-                        Columns.Add(column);
-                        string read = v == typeof(decimal) ? "ResultDecimal" : v == typeof(float) ? "ResultSingle" : "ResultDouble";
-                        return Read(column, read, resultType);
-                    }
-
-                default:
-                    return null; // nullable and other element types: buffered
+                var type = typeof(MinMaxColumn<,>).MakeGenericType(typeof(T), v);
+                var column = (AggregateColumn<T>)Activator.CreateInstance(type, description, input, name == "Max")!;
+                Columns.Add(column);
+                return Read(column, "Result", resultType);
             }
+
+            // Nullable overloads skip nulls (as LINQ): fold only the events whose value is not null, and give null for an empty average.
+            bool nullable = false;
+            if (Nullable.GetUnderlyingType(v) is { } underlying)
+            {
+                nullable = true;
+                var body = input.Value.Body;
+                var hasValue = Expression.Lambda(Expression.NotEqual(body, Expression.Constant(null, v)), input.Value.Parameters);
+                input = new AggregateInput(And(input.Filter, hasValue), Expression.Lambda(Expression.Property(body, nameof(Nullable<int>.Value)), input.Value.Parameters));
+                v = underlying;
+            }
+
+            bool average = name == "Average";
+            string suffix = average && nullable ? "OrNull" : string.Empty;
+            if (v == typeof(int) || v == typeof(long))
+            {
+                var column = (AggregateColumn<T>)Activator.CreateInstance(typeof(IntegerSumColumn<,>).MakeGenericType(typeof(T), v), description, input, average)!;
+                Columns.Add(column);
+                return Read(column, average ? "ResultDouble" + suffix : "Result", resultType);
+            }
+
+            if (v == typeof(float) || v == typeof(double) || v == typeof(decimal))
+            {
+                var acc = v == typeof(decimal) ? typeof(decimal) : typeof(double);
+                var column = (AggregateColumn<T>)Activator.CreateInstance(typeof(OrderedSumColumn<,,>).MakeGenericType(typeof(T), v, acc), description, input, average)!;
+                Columns.Add(column);
+                string read = !average ? (v == typeof(float) ? "ResultSingle" : "Result")
+                    : "ResultAverage" + (v == typeof(decimal) ? "Decimal" : v == typeof(float) ? "Single" : "Double") + suffix;
+                return Read(column, read, resultType);
+            }
+
+            return null; // other element types: buffered
         }
 
         private Expression? UserAggregate(MethodCallExpression call)
@@ -277,9 +300,10 @@ internal static class AggregateCompiler
             }
 
             if (source is MethodCallExpression call && call.Method.DeclaringType == typeof(Enumerable) && call.Arguments.Count == 2
-                && Strip(call.Arguments[1]) is LambdaExpression { Parameters.Count: 1 } lambda && !References(lambda)
+                && IsOneArgument(call.Arguments[1]) && !References(call.Arguments[1])
                 && TryParseSource(call.Arguments[0], out var innerFilter, out var innerElement))
             {
+                var lambda = Lambda(call.Arguments[1], ElementType(call.Arguments[0]));
                 if (call.Method.Name == nameof(Enumerable.Where))
                 {
                     filter = And(innerFilter, Compose(lambda, innerElement));
@@ -319,7 +343,57 @@ internal static class AggregateCompiler
             return Expression.Lambda(x, x);
         }
 
-        private static LambdaExpression Lambda(Expression e) => (LambdaExpression)Strip(e);
+        /// <summary>
+        /// The lambda argument of an aggregate over elements of <paramref name="element"/>; a method group (<c>g.Count(IsBig)</c>) becomes
+        /// a direct call and any other delegate (a captured <c>Func</c>) an invocation of it.
+        /// </summary>
+        private static LambdaExpression Lambda(Expression e, Type element)
+        {
+            var stripped = Strip(e);
+            if (stripped is LambdaExpression lambda)
+            {
+                return lambda;
+            }
+
+            var x = Expression.Parameter(element, "x");
+            if (MethodGroup(stripped) is { } method && method.GetParameters().Length == 1)
+            {
+                Expression argument = method.GetParameters()[0].ParameterType == element ? x : Expression.Convert(x, method.GetParameters()[0].ParameterType);
+                return Expression.Lambda(Expression.Call(method, argument), x);
+            }
+
+            return Expression.Lambda(Expression.Invoke(stripped, x), x);
+        }
+
+        /// <summary>The static method of <c>Delegate.CreateDelegate(type, null, method)</c> or <c>method.CreateDelegate(type, null)</c>, as the compiler writes method groups.</summary>
+        private static MethodInfo? MethodGroup(Expression e)
+        {
+            if (e is not MethodCallExpression call || call.Method.Name != nameof(Delegate.CreateDelegate))
+            {
+                return null;
+            }
+
+            var args = call.Object is null ? call.Arguments.Skip(1).ToList() : [call.Object, .. call.Arguments];
+            var method = args.OfType<ConstantExpression>().Select(c => c.Value).OfType<MethodInfo>().FirstOrDefault();
+            bool staticTarget = args.OfType<ConstantExpression>().Any(c => c.Value is null && c.Type == typeof(object));
+            return method is { IsStatic: true } && staticTarget ? method : null;
+        }
+
+        /// <summary>Whether an argument is a one-parameter function (a lambda, method group or delegate), not an index-taking overload's.</summary>
+        private static bool IsOneArgument(Expression argument)
+        {
+            var stripped = Strip(argument);
+            if (stripped is LambdaExpression lambda)
+            {
+                return lambda.Parameters.Count == 1;
+            }
+
+            // The delegate type is on the outer conversion (a method group is 'Convert(method.CreateDelegate(...), Func<T, bool>)').
+            var type = argument is UnaryExpression { NodeType: ExpressionType.Quote } quote ? quote.Operand.Type : argument.Type;
+            return !typeof(Delegate).IsAssignableFrom(type) || (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Func<,>));
+        }
+
+        private static Type ElementType(Expression source) => Identity(source).ReturnType;
 
         private bool References(Expression e) => new ReferenceFinder(group).Finds(e);
 
