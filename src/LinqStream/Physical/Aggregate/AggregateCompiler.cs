@@ -136,10 +136,16 @@ internal static class AggregateCompiler
             {
                 case nameof(Enumerable.Count) or nameof(Enumerable.LongCount):
                     {
-                        if (call.Arguments.Count == 1 && Strip(call.Arguments[0]) is MethodCallExpression { Method.Name: nameof(Enumerable.Distinct) } distinct
+                        if (Strip(call.Arguments[0]) is MethodCallExpression { Method.Name: nameof(Enumerable.Distinct) } distinct
                             && distinct.Method.DeclaringType == typeof(Enumerable) && distinct.Arguments.Count == 1
                             && TryParseSource(distinct.Arguments[0], out var df, out var de))
                         {
+                            // Distinct().Count(p) counts the distinct values that satisfy p: the same as Where(p).Distinct().Count().
+                            if (call.Arguments.Count == 2)
+                            {
+                                df = And(df, Compose(Lambda(call.Arguments[1], ElementType(call.Arguments[0])), de));
+                            }
+
                             var input = new AggregateInput(df, de ?? Identity(distinct.Arguments[0]));
                             return Read(Create(typeof(DistinctCountColumn<,>), input.Value!.ReturnType, "DistinctCount(" + input + ")", input), "Result", call.Type);
                         }
@@ -190,23 +196,47 @@ internal static class AggregateCompiler
                         return Numeric(method.Name, new AggregateInput(filter, value), call.Type);
                     }
 
-                case nameof(Enumerable.Take) when call.Arguments.Count == 2 && Strip(call.Arguments[0]) is MethodCallExpression order
-                    && order.Method.DeclaringType == typeof(Enumerable) && order.Arguments.Count == 2
-                    && order.Method.Name is nameof(Enumerable.OrderBy) or nameof(Enumerable.OrderByDescending):
+                case nameof(Enumerable.Take) when call.Arguments.Count == 2 && !References(call.Arguments[1]):
                     {
-                        if (!TryParseSource(order.Arguments[0], out var filter, out var element) || element is not null || References(call.Arguments[1]) || References(order.Arguments[1]))
+                        // g.OrderBy[Descending](f)[.ThenBy[Descending](h)...][.Select(p)].Take(k), as query syntax writes top-k too.
+                        var ordered = Strip(call.Arguments[0]);
+                        LambdaExpression? projection = null;
+                        if (ordered is MethodCallExpression { Method.Name: nameof(Enumerable.Select), Arguments.Count: 2 } select
+                            && select.Method.DeclaringType == typeof(Enumerable) && Strip(select.Arguments[1]) is LambdaExpression { Parameters.Count: 1 } p)
+                        {
+                            projection = p;
+                            ordered = Strip(select.Arguments[0]);
+                        }
+
+                        int k = Expression.Lambda<Func<int>>(call.Arguments[1]).Compile()();
+                        var column = TopK(ordered, k);
+                        if (column is null)
                         {
                             return null;
                         }
 
-                        int k = Expression.Lambda<Func<int>>(call.Arguments[1]).Compile()();
-                        var sortKey = Lambda(order.Arguments[1], typeof(T));
-                        bool descending = order.Method.Name == nameof(Enumerable.OrderByDescending);
-                        var input = new AggregateInput(filter, sortKey);
-                        var type = typeof(TopKColumn<,>).MakeGenericType(typeof(T), sortKey.ReturnType);
-                        var column = (AggregateColumn<T>)Activator.CreateInstance(type, $"Top{k}({(descending ? "desc " : string.Empty)}{input})", input, Math.Max(0, k), descending)!;
-                        Columns.Add(column);
-                        return Read(column, "Result", call.Type);
+                        Expression read = Expression.Call(Expression.Constant(column), "Result", null, slot);
+                        if (projection is not null)
+                        {
+                            read = Expression.Call(typeof(Enumerable), nameof(Enumerable.Select), [typeof(T), projection.ReturnType], read, projection);
+                        }
+
+                        return read.Type == call.Type ? read : Expression.Convert(read, call.Type);
+                    }
+
+                case nameof(Enumerable.MaxBy) or nameof(Enumerable.MinBy) when call.Arguments.Count == 2 && TryParseSource(call.Arguments[0], out var filter, out var element) && element is null:
+                    {
+                        // The first event with the best key, as LINQ (events whose key is null are skipped); top-1 in event order.
+                        var key = Lambda(call.Arguments[1], typeof(T));
+                        if (!key.ReturnType.IsValueType || Nullable.GetUnderlyingType(key.ReturnType) is not null)
+                        {
+                            filter = And(filter, Expression.Lambda(Expression.NotEqual(key.Body, Expression.Constant(null, key.ReturnType)), key.Parameters));
+                        }
+
+                        var column = CreateTopK(filter, key, null, 1, method.Name == nameof(Enumerable.MaxBy), method.Name);
+                        Expression read = Expression.Call(Expression.Constant(column), "Result", null, slot);
+                        string pick = typeof(T).IsValueType ? nameof(Enumerable.First) : nameof(Enumerable.FirstOrDefault);
+                        return Expression.Call(typeof(Enumerable), pick, [typeof(T)], read);
                     }
 
                 default:
@@ -257,6 +287,59 @@ internal static class AggregateCompiler
             }
 
             return null; // other element types: buffered
+        }
+
+        /// <summary>A top-k column for <c>OrderBy[Descending](f)[.ThenBy[Descending](h)...]</c> over the group (after any Where), or null.</summary>
+        private AggregateColumn<T>? TopK(Expression ordered, int k)
+        {
+            var keys = new List<(LambdaExpression Key, bool Descending)>();
+            while (ordered is MethodCallExpression { Arguments.Count: 2 } order && order.Method.DeclaringType == typeof(Enumerable)
+                && order.Method.Name is nameof(Enumerable.ThenBy) or nameof(Enumerable.ThenByDescending) or nameof(Enumerable.OrderBy) or nameof(Enumerable.OrderByDescending)
+                && IsOneArgument(order.Arguments[1]) && !References(order.Arguments[1]))
+            {
+                keys.Insert(0, (Lambda(order.Arguments[1], typeof(T)), order.Method.Name.EndsWith("Descending", StringComparison.Ordinal)));
+                ordered = Strip(order.Arguments[0]);
+                if (order.Method.Name.StartsWith("OrderBy", StringComparison.Ordinal))
+                {
+                    if (!TryParseSource(ordered, out var filter, out var element) || element is not null)
+                    {
+                        return null;
+                    }
+
+                    if (keys.Count == 1)
+                    {
+                        return CreateTopK(filter, keys[0].Key, null, k, keys[0].Descending, "Top" + k);
+                    }
+
+                    // Several keys: one tuple key compared component by component, each in its own direction.
+                    var x = Expression.Parameter(typeof(T), "x");
+                    var parts = keys.Select(p => KernelBuilder.Inline(p.Key, x)).ToArray();
+                    var tupleType = TupleType(parts.Select(e => e.Type).ToArray());
+                    var tuple = Expression.Lambda(Expression.New(tupleType.GetConstructors()[0], parts), x);
+                    var comparerType = typeof(CompositeKeyComparer<>).MakeGenericType(tupleType);
+                    var comparer = Activator.CreateInstance(comparerType, keys.Select(p => p.Descending).ToArray())!;
+                    return CreateTopK(filter, tuple, comparer, k, descending: false, "Top" + k);
+                }
+            }
+
+            return null;
+        }
+
+        private static Type TupleType(Type[] types) => types.Length switch
+        {
+            2 => typeof(ValueTuple<,>).MakeGenericType(types),
+            3 => typeof(ValueTuple<,,>).MakeGenericType(types),
+            4 => typeof(ValueTuple<,,,>).MakeGenericType(types),
+            _ => throw new QueryTranslationException("Top-k with more than four sort keys is not supported; combine keys into one.") { Operator = "ThenBy" },
+        };
+
+        private AggregateColumn<T> CreateTopK(LambdaExpression? filter, LambdaExpression sortKey, object? comparer, int k, bool descending, string name)
+        {
+            var input = new AggregateInput(filter, sortKey);
+            var type = typeof(TopKColumn<,>).MakeGenericType(typeof(T), sortKey.ReturnType);
+            var column = (AggregateColumn<T>)Activator.CreateInstance(type, $"{name}({(descending ? "desc " : string.Empty)}{input})", input, Math.Max(0, k), descending, comparer)!;
+            Columns.Add(column);
+            return column;
         }
 
         private Expression? UserAggregate(MethodCallExpression call)
