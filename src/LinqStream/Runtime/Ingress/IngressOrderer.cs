@@ -189,6 +189,7 @@ internal sealed class IngressOrderer<T>
             _pool.Return(batch);
         }
 
+        max = Ticks.BeforeEnd(max);
         if (max > Watermark)
         {
             Watermark = max;
@@ -234,6 +235,7 @@ internal sealed class IngressOrderer<T>
         _position += count;
         _maxSeen = max;
         _pool.Return(batch);
+        watermark = Ticks.BeforeEnd(watermark);
         if (watermark > Watermark)
         {
             Release(watermark);
