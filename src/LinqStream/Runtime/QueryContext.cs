@@ -20,6 +20,9 @@ internal sealed class QueryContext
 
     public List<SourceDriver> Sources { get; } = [];
 
+    /// <summary>Gets the late events of this run (dropped, adjusted or thrown on), counted for progress reports and job results.</summary>
+    public Ingress.LateEventCounts LateEvents { get; } = new();
+
     /// <summary>Gets every operator built for this run, in the order they were wired (diagnostics, state inspection, checkpoints).</summary>
     public List<object> Operators { get; } = [];
 

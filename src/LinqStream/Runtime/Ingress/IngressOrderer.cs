@@ -6,6 +6,7 @@ namespace LinqStream.Runtime.Ingress;
 /// <remarks>Shared by every kind of source: the source fills payload, start and end columns; this class decides what goes on.</remarks>
 internal sealed class IngressOrderer<T>
 {
+    private readonly LateEventCounts _late;
     private readonly IStreamObserver<T> _downstream;
     private readonly BatchPool<T> _pool;
     private readonly IngressPolicy _policy;
@@ -19,6 +20,7 @@ internal sealed class IngressOrderer<T>
     {
         _downstream = downstream;
         _pool = context.Pool<T>();
+        _late = context.LateEvents;
         _policy = policy;
         _sourceName = sourceName;
         if (policy.Kind == IngressPolicyKind.Reorder)
@@ -271,6 +273,7 @@ internal sealed class IngressOrderer<T>
     private bool OnLate(IngressPolicyKind action, int index, long time, long watermark, ref long start, ref long end)
     {
         _policy.Statistics?.AddLate(action);
+        _late.Add(action);
         switch (action)
         {
             case IngressPolicyKind.Drop:
