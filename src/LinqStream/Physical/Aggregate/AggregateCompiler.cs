@@ -126,7 +126,8 @@ internal static class AggregateCompiler
             // group is kept (buffered) and the inner aggregates are read from their own columns.
             for (int a = 1; a < call.Arguments.Count; a++)
             {
-                if (References(call.Arguments[a]) || !IsOneArgument(call.Arguments[a]))
+                // Take(k) has a count; every other recognised overload takes a function (Min(comparer) and the like do not translate).
+                if (References(call.Arguments[a]) || !IsOneArgument(call.Arguments[a]) || (method.Name != nameof(Enumerable.Take) && !IsFunction(call.Arguments[a])))
                 {
                     return null;
                 }
@@ -383,6 +384,8 @@ internal static class AggregateCompiler
             }
 
             if (source is MethodCallExpression call && call.Method.DeclaringType == typeof(Enumerable) && call.Arguments.Count == 2
+                && call.Method.Name is nameof(Enumerable.Where) or nameof(Enumerable.Select)
+                && IsFunction(call.Arguments[1])
                 && IsOneArgument(call.Arguments[1]) && !References(call.Arguments[1])
                 && TryParseSource(call.Arguments[0], out var innerFilter, out var innerElement))
             {
@@ -475,6 +478,10 @@ internal static class AggregateCompiler
             var type = argument is UnaryExpression { NodeType: ExpressionType.Quote } quote ? quote.Operand.Type : argument.Type;
             return !typeof(Delegate).IsAssignableFrom(type) || (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Func<,>));
         }
+
+        /// <summary>Whether an argument is a lambda or a delegate value (not a count, a comparer or another object).</summary>
+        private static bool IsFunction(Expression argument) =>
+            Strip(argument) is LambdaExpression || typeof(Delegate).IsAssignableFrom(argument is UnaryExpression { NodeType: ExpressionType.Quote } q ? q.Operand.Type : argument.Type);
 
         private static Type ElementType(Expression source) => Identity(source).ReturnType;
 
