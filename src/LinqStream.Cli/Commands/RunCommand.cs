@@ -59,6 +59,18 @@ internal static class RunCommand
             Description = "Sort records that arrive up to this much earlier than the latest event time (500ms, 5s, 00:00:05); later ones are malformed. Default 0: the file must be in time order.",
             CustomParser = result => Durations.Parse(result, "--max-delay"),
         };
+        var maxLineLength = new Option<int>("--max-line-length")
+        {
+            Description = "The longest input line read, in bytes (default 16 MiB); a longer line is malformed: reported, dead-lettered and skipped.",
+            DefaultValueFactory = _ => InputOptions.DefaultMaxLineLength,
+        };
+        maxLineLength.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() < 1)
+            {
+                result.AddError("--max-line-length must be at least 1 byte.");
+            }
+        });
         var output = new Option<FileInfo>("--out", "-o") { Description = "Write every result as a JSON line to this file instead of showing a table of the first 50." };
         var deadLetter = new Option<FileInfo>("--dead-letter") { Description = "Write each malformed line as a JSON line {file, line, reason, text} to this file." };
         var strict = new Option<bool>("--strict") { Description = "Stop at the first malformed line, with exit code 4." };
@@ -69,7 +81,7 @@ internal static class RunCommand
 
         var command = new Command("run", "Run a C# LINQ query script over a JSON-lines or CSV file, or over Redis or NATS streams. " + Contract)
         {
-            script, input, source, follow, idleTimeout, format, time, maxDelay, output, deadLetter, strict, quiet, progressInterval, parallelism,
+            script, input, source, follow, idleTimeout, format, time, maxDelay, maxLineLength, output, deadLetter, strict, quiet, progressInterval, parallelism,
         };
         foreach (var option in jobOptions.All)
         {
@@ -99,7 +111,10 @@ internal static class RunCommand
             var file = parse.GetValue(input)!;
             string? formatName = parse.GetValue(format);
             var inputFormat = (formatName ?? (file.Extension.Equals(".csv", StringComparison.OrdinalIgnoreCase) ? "csv" : "jsonl")) == "csv" ? InputFormat.Csv : InputFormat.Jsonl;
-            var options = new InputOptions(parse.GetResult(input)!.Tokens[0].Value, inputFormat, parse.GetValue(time)!, parse.GetValue(maxDelay), parse.GetValue(strict));
+            var options = new InputOptions(parse.GetResult(input)!.Tokens[0].Value, inputFormat, parse.GetValue(time)!, parse.GetValue(maxDelay), parse.GetValue(strict))
+            {
+                MaxLineLength = parse.GetValue(maxLineLength),
+            };
             return RunAsync(
                 parse.GetResult(script)!.Tokens[0].Value, options, parse.GetValue(output)?.FullName, parse.GetValue(deadLetter)?.FullName, parse.GetValue(quiet),
                 parse.GetValue(progressInterval), job, parse.GetValue(parallelism), cancellationToken);

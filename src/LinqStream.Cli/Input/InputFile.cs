@@ -86,7 +86,7 @@ internal sealed class InputFile(InputOptions options, MalformedLines malformed)
                 var kinds = properties.Select(p => JsonRowParser.KindOf(p.Value.ValueKind)).ToArray();
                 object? value = properties[time].Value.ValueKind switch
                 {
-                    JsonValueKind.Number => properties[time].Value.TryGetInt64(out long ms) ? ms : properties[time].Value.GetDouble(),
+                    JsonValueKind.Number => properties[time].Value.TryGetInt64(out long ms) ? (object)ms : properties[time].Value.GetDouble(),
                     JsonValueKind.String => properties[time].Value.GetString(),
                     _ => null,
                 };
@@ -137,16 +137,20 @@ internal sealed class InputFile(InputOptions options, MalformedLines malformed)
         long maxLine = 0;
         long delay = Options.MaxDelay.Ticks;
         bool skipHeader = Options.Format == InputFormat.Csv;
-        foreach (var (line, text) in ReadLines(count: true))
+        foreach (var (line, text, error) in ReadRawLines(count: true))
         {
-            if (skipHeader)
+            if (skipHeader && error is null)
             {
                 skipHeader = false;
                 continue;
             }
 
             string reason;
-            if (parser.TryParse(text, line, out var record, out var time, out reason))
+            if (error is not null)
+            {
+                reason = error;
+            }
+            else if (parser.TryParse(text, line, out var record, out var time, out reason))
             {
                 long ticks = time.UtcTicks;
                 if (maxTicks == long.MinValue || ticks >= maxTicks - delay)
@@ -185,21 +189,129 @@ internal sealed class InputFile(InputOptions options, MalformedLines malformed)
 
     private IEnumerable<(long Line, string Text)> ReadLines(bool count)
     {
-        using var stream = new FileStream(Options.Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-        using var reader = new StreamReader(stream);
-        long line = 0;
-        while (reader.ReadLine() is { } text)
+        foreach (var (line, text, error) in ReadRawLines(count))
         {
-            line++;
-            if (count)
-            {
-                Volatile.Write(ref _bytesRead, stream.Position);
-                Volatile.Write(ref _lines, line);
-            }
-
-            if (!string.IsNullOrWhiteSpace(text))
+            if (error is null)
             {
                 yield return (line, text);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The file's lines as bytes split at '\n', decoded strictly: a line that is not valid UTF-8 or is longer than
+    /// <see cref="InputOptions.MaxLineLength"/> comes with an error (its own reason) instead of U+FFFD or unbounded memory.
+    /// A UTF-8 byte order mark at the top of the file is skipped.
+    /// </summary>
+    private IEnumerable<(long Line, string Text, string? Error)> ReadRawLines(bool count)
+    {
+        var strictUtf8 = new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+        int limit = Options.MaxLineLength;
+        using var stream = new FileStream(Options.Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        var chunk = new byte[1 << 16];
+        var pending = new List<byte>();
+        long line = 0, consumed = 0, tooLongBytes = 0;
+        bool first = true;
+        int read;
+        while (true)
+        {
+            read = stream.Read(chunk, 0, chunk.Length);
+            int from = 0;
+            if (first && read >= 3 && chunk[0] == 0xEF && chunk[1] == 0xBB && chunk[2] == 0xBF)
+            {
+                from = 3;
+                consumed = 3;
+            }
+
+            first = false;
+            for (int i = from; i <= read; i++)
+            {
+                bool end = i == read;
+                if (end && read > 0)
+                {
+                    // Keep the tail of the chunk for the next read (up to the limit; beyond it only count the bytes).
+                    Append(chunk.AsSpan(from, read - from));
+                    break;
+                }
+
+                if (!end && chunk[i] != (byte)'\n')
+                {
+                    continue;
+                }
+
+                if (end && pending.Count == 0 && tooLongBytes == 0)
+                {
+                    yield break; // end of file, nothing pending
+                }
+
+                Append(chunk.AsSpan(from, i - from));
+                long length = pending.Count + tooLongBytes;
+                consumed += length + (end ? 0 : 1);
+                from = i + 1;
+                line++;
+                if (count)
+                {
+                    Volatile.Write(ref _bytesRead, consumed);
+                    Volatile.Write(ref _lines, line);
+                }
+
+                var bytes = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(pending);
+                if (bytes.Length > 0 && bytes[^1] == (byte)'\r' && tooLongBytes == 0)
+                {
+                    bytes = bytes[..^1];
+                }
+
+                if (tooLongBytes > 0 || bytes.Length > limit)
+                {
+                    string head = System.Text.Encoding.UTF8.GetString(bytes[..Math.Min(bytes.Length, 200)]);
+                    pending.Clear();
+                    tooLongBytes = 0;
+                    yield return (line, head, $"the line is longer than {limit} bytes (--max-line-length)");
+                }
+                else
+                {
+                    string? text = null, error = null;
+                    try
+                    {
+                        text = strictUtf8.GetString(bytes);
+                    }
+                    catch (System.Text.DecoderFallbackException ex)
+                    {
+                        int at = ex.Index >= 0 ? ex.Index : 0;
+                        error = $"the line is not valid UTF-8 (byte {at + 1} of the line)";
+                        text = System.Text.Encoding.UTF8.GetString(bytes);
+                    }
+
+                    pending.Clear();
+                    if (error is not null)
+                    {
+                        yield return (line, text, error);
+                    }
+                    else if (!string.IsNullOrWhiteSpace(text))
+                    {
+                        yield return (line, text, null);
+                    }
+                }
+
+                if (end)
+                {
+                    yield break;
+                }
+            }
+        }
+
+        void Append(ReadOnlySpan<byte> bytes)
+        {
+            // Bytes past the limit (plus one for a '\r') are counted, not kept: a 300 MB line costs no more memory than the limit.
+            int room = (int)Math.Max(0, Math.Min(bytes.Length, (long)limit + 1 - pending.Count));
+            if (tooLongBytes == 0 && room > 0)
+            {
+                pending.AddRange(bytes[..room]);
+            }
+
+            if (room < bytes.Length)
+            {
+                tooLongBytes += bytes.Length - room;
             }
         }
     }

@@ -101,7 +101,7 @@ internal sealed class MessageInput(IReadOnlyList<SourceUri> sources, string time
                 var value = properties[index].Value;
                 object? raw = value.ValueKind switch
                 {
-                    JsonValueKind.Number => value.TryGetInt64(out long ms) ? ms : value.GetDouble(),
+                    JsonValueKind.Number => value.TryGetInt64(out long ms) ? (object)ms : value.GetDouble(),
                     JsonValueKind.String => value.GetString(),
                     _ => null,
                 };

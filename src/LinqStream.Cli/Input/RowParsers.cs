@@ -62,7 +62,8 @@ internal sealed class JsonRowParser(RowSchema schema, long schemaLine) : IRecord
         switch (kind)
         {
             case FieldKind.Number when value.ValueKind == JsonValueKind.Number:
-                result = value.TryGetInt64(out long l) ? l : value.GetDouble();
+                // (object) on each branch: a conditional of long and double would be a double, and 2^53 + 1 would lose its last bit.
+                result = value.TryGetInt64(out long l) ? (object)l : value.GetDouble();
                 return true;
             case FieldKind.Bool when value.ValueKind is JsonValueKind.True or JsonValueKind.False:
                 result = value.GetBoolean();

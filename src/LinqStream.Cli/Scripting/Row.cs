@@ -64,7 +64,8 @@ public sealed class Row
     public decimal Decimal(string name) => Get(name) switch
     {
         long l => l,
-        double d => (decimal)d,
+        // The shortest text that reads back as the same double (as written for numbers a double holds), not (decimal)d's 15 digits.
+        double d when decimal.TryParse(d.ToString("R", CultureInfo.InvariantCulture), NumberStyles.Float, CultureInfo.InvariantCulture, out decimal m) => m,
         var other => throw WrongKind(name, "a number", other),
     };
 

@@ -65,4 +65,18 @@ internal static class Strings
 
     public static string ParallelSharedInput(int parallelism, string aggregate) =>
         F("Runs on one task although Parallelism is {0}: the input of '{1}' is also used by another part of the query, so it cannot move to its own task.", parallelism, aggregate);
+
+    public static string SumOverflowed(string type) =>
+        F("Arithmetic operation resulted in an overflow: the running sum left the range of '{0}', as LINQ's checked addition in event order would. Sum a wider type (for example 'g.Sum(e => (long)e.Value)').", type);
+
+    public static string AggregateOfEmptyGroup() =>
+        "Sequence contains no elements: the group (after its filter) is empty, and this overload of Average, Min or Max has no value for an empty group, as in LINQ. " +
+        "Use the nullable overload (for example 'g.Where(p).Average(e => (double?)e.Value)') to get null instead.";
+
+    public static string WindowResultFailed(string op, long windowStart, long windowEnd, object? key, Exception inner) =>
+        F("The result of '{0}' for window [{1:O}, {2:O}) and key {3} threw {4}: {5}", op, Temporal.Ticks.ToDateTimeOffset(windowStart), Temporal.Ticks.ToDateTimeOffset(windowEnd),
+          Describe(key), inner.GetType().Name, inner.Message);
+
+    public static string WindowResultFailedStop(string message) =>
+        message + " The query stopped; run with QueryOptions.OnError = ErrorPolicy.SkipAndDeadLetter to skip such windows into QueryOptions.DeadLetters.";
 }

@@ -13,6 +13,8 @@ namespace LinqStream;
 /// <typeparam name="T">The payload type.</typeparam>
 public abstract class LineFileSource<T> : EventSource<T>
 {
+    private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
+
     private readonly string _path;
     private FileStream? _file;
     private SourceContext? _context;
@@ -163,6 +165,11 @@ public abstract class LineFileSource<T> : EventSource<T>
             return;
         }
 
+        if (lineStart == 0 && line.StartsWith(Utf8Bom))
+        {
+            line = line[Utf8Bom.Length..]; // a UTF-8 byte order mark says how the file is encoded; it is not part of line 1
+        }
+
         if (line.Length > 0 && line[^1] == (byte)'\r')
         {
             line = line[..^1];
@@ -232,7 +239,13 @@ public abstract class LineFileSource<T> : EventSource<T>
                     break;
                 }
 
-                for (int i = 0; i < read && lines.Count < HeaderLines; i++)
+                int first = 0;
+                if (file.Position == read && chunk.AsSpan(0, read).StartsWith(Utf8Bom))
+                {
+                    first = Utf8Bom.Length;
+                }
+
+                for (int i = first; i < read && lines.Count < HeaderLines; i++)
                 {
                     if (chunk[i] == (byte)'\n')
                     {

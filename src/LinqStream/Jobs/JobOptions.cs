@@ -46,4 +46,17 @@ public enum DeliveryGuarantee
 /// <param name="Checkpoints">The number of checkpoints this run took.</param>
 /// <param name="RestoredFrom">The checkpoint the run started from, if any.</param>
 /// <param name="Warnings">What went wrong without stopping the job (for example a damaged checkpoint that was skipped).</param>
-public sealed record JobResult(long Results, long DeadLetters, long Checkpoints, long? RestoredFrom, IReadOnlyList<string> Warnings);
+public sealed record JobResult(long Results, long DeadLetters, long Checkpoints, long? RestoredFrom, IReadOnlyList<string> Warnings)
+{
+    /// <summary>Gets the number of events that arrived after the watermark had passed their time, in this run (since the start or the restore).</summary>
+    /// <value>Counted whatever the <see cref="IngressPolicy"/>, with or without <see cref="IngressPolicy.Statistics"/>; 0 when none.</value>
+    public long LateEvents { get; init; }
+
+    /// <summary>Gets the number of late events dropped in this run (<see cref="IngressPolicy.Drop"/>).</summary>
+    /// <value>0 when none.</value>
+    public long LateEventsDropped { get; init; }
+
+    /// <summary>Gets the number of late events moved to the watermark in this run (<see cref="IngressPolicy.Adjust"/>).</summary>
+    /// <value>0 when none.</value>
+    public long LateEventsAdjusted { get; init; }
+}

@@ -145,7 +145,13 @@ public sealed class QueryJob<T> : IAsyncDisposable
 
             // Requests that came in after the last step still get an answer: the final state.
             checkpoints += await TakeRequestedCheckpointsAsync(cancellationToken).ConfigureAwait(false);
-            return new JobResult(results, rejected, checkpoints, restored?.Id, warnings);
+            var late = _execution.Context.LateEvents;
+            return new JobResult(results, rejected, checkpoints, restored?.Id, warnings)
+            {
+                LateEvents = late.Late,
+                LateEventsDropped = late.Dropped,
+                LateEventsAdjusted = late.Adjusted,
+            };
         }
         finally
         {

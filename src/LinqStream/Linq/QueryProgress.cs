@@ -38,6 +38,18 @@ public sealed record QueryProgress(
     /// (<c>Reorder(maxDelay)</c>) or a slower source of a join holds the results back by; it is zero for one in-order source.
     /// </remarks>
     public TimeSpan? WatermarkLag => ProgressTime.Lag(MaxEventTimeTicks, WatermarkTicks);
+
+    /// <summary>Gets the number of events, over all sources, that arrived after the watermark had passed their time.</summary>
+    /// <value>Counted whatever the <see cref="IngressPolicy"/>, with or without <see cref="IngressPolicy.Statistics"/>; 0 when none.</value>
+    public long LateEvents { get; init; }
+
+    /// <summary>Gets the number of late events dropped by <see cref="IngressPolicy.Drop"/> (or a reorder policy that drops).</summary>
+    /// <value>0 when none.</value>
+    public long LateEventsDropped { get; init; }
+
+    /// <summary>Gets the number of late events moved to the watermark by <see cref="IngressPolicy.Adjust"/>.</summary>
+    /// <value>0 when none.</value>
+    public long LateEventsAdjusted { get; init; }
 }
 
 /// <summary>The progress of one source of a running query (see <see cref="QueryProgress"/>).</summary>

@@ -16,6 +16,7 @@ internal sealed class ProgressReporter
 
     private readonly IProgress<QueryProgress> _progress;
     private readonly List<SourceDriver> _sources;
+    private readonly Ingress.LateEventCounts _late;
     private readonly long _interval;
     private readonly long _started;
     private long _next;
@@ -25,6 +26,7 @@ internal sealed class ProgressReporter
     {
         _progress = progress;
         _sources = context.Sources;
+        _late = context.LateEvents;
         _interval = (long)(context.Options.ProgressInterval.TotalSeconds * Stopwatch.Frequency);
         _started = Stopwatch.GetTimestamp();
         _next = _started + _interval;
@@ -79,6 +81,11 @@ internal sealed class ProgressReporter
             watermark = Ticks.MinusInfinity;
         }
 
-        _progress.Report(new QueryProgress(events, watermark, maxEventTime, Stopwatch.GetElapsedTime(_started, now), completed, sources));
+        _progress.Report(new QueryProgress(events, watermark, maxEventTime, Stopwatch.GetElapsedTime(_started, now), completed, sources)
+        {
+            LateEvents = _late.Late,
+            LateEventsDropped = _late.Dropped,
+            LateEventsAdjusted = _late.Adjusted,
+        });
     }
 }

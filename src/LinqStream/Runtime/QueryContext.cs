@@ -26,6 +26,9 @@ internal sealed class QueryContext
     /// <summary>Gets the physical nodes this run executes on several tasks (see docs/parallelism.md); null when the whole query runs on one task.</summary>
     public IReadOnlySet<PhysicalNode>? ParallelNodes { get; init; }
 
+    /// <summary>Gets the late events of this run (dropped, adjusted or thrown on), counted for progress reports and job results.</summary>
+    public Ingress.LateEventCounts LateEvents { get; } = new();
+
     /// <summary>Gets every operator built for this run, in the order they were wired (diagnostics, state inspection, checkpoints).</summary>
     public List<object> Operators { get; } = [];
 

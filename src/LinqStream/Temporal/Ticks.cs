@@ -21,6 +21,12 @@ internal static class Ticks
         : ticks >= DateTimeOffset.MaxValue.UtcTicks ? DateTimeOffset.MaxValue
         : new DateTimeOffset(ticks, TimeSpan.Zero);
 
+    /// <summary>
+    /// A watermark taken from event times, kept below <see cref="Infinity"/>: an event may sit at <c>long.MaxValue</c> ticks, and more
+    /// events at that same instant may follow it, so only the end of the stream may promise +infinity.
+    /// </summary>
+    public static long BeforeEnd(long watermark) => watermark == Infinity ? Infinity - 1 : watermark;
+
     /// <summary>Adds without overflowing: infinities stay infinite.</summary>
     public static long SaturatingAdd(long time, long delta)
     {

@@ -90,21 +90,22 @@ public sealed class ErrorPolicyTests
         Assert.DoesNotContain(letters.Items, l => l.Reason.Contains("already been sent", StringComparison.Ordinal));
     }
 
-    [Fact]
-    public async Task SelectManyThrowingAfterASentResult_SaysSoInTheDeadLetter()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(2048)]
+    public async Task SelectManyThrowingAfterItsFirstItem_SendsNothingOfThatEvent_AtAnyBatchSize(int batchSize)
     {
-        // With one event per batch, the first result of each event is sent before its second item throws.
+        // Each event's first result is produced before its second item throws: the answer must not depend on the batch size (§8).
         var bids = NexmarkData.Get(2_000, TimeSpan.Zero).Bids;
         var letters = new Letters();
-        var actual = await QStream.From(bids, b => b.DateTime).WithOptions(new QueryOptions { BatchSize = 1, OnError = ErrorPolicy.SkipAndDeadLetter, DeadLetters = letters })
+        var actual = await QStream.From(bids, b => b.DateTime).WithOptions(new QueryOptions { BatchSize = batchSize, OnError = ErrorPolicy.SkipAndDeadLetter, DeadLetters = letters })
             .SelectMany(b => Enumerable.Range(0, 2).Select(k => k == 0 ? -1 : 10 / (b.Price % 11)))
             .ToListAsync();
         var bad = bids.Where(b => b.Price % 11 == 0).ToList();
         Assert.NotEmpty(bad);
         Assert.Equal(bad.Select(b => b.ToString()), letters.Items.Select(l => l.Record));
-        Assert.All(letters.Items, l => Assert.Contains("already been sent", l.Reason, StringComparison.Ordinal));
-        Assert.Equal(bids.Length, actual.Count(x => x == -1));
-        Assert.Equal(bids.Length - bad.Count, actual.Count(x => x != -1));
+        Assert.Equal(bids.Where(b => b.Price % 11 != 0).SelectMany(b => Enumerable.Range(0, 2).Select(k => k == 0 ? -1 : 10 / (b.Price % 11))), actual);
     }
 
     [Fact]

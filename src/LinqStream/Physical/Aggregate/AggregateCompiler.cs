@@ -122,14 +122,31 @@ internal static class AggregateCompiler
                 return null;
             }
 
+            // An aggregate whose lambda uses the group itself (g.Count(e => e.I == g.Max(x => x.I))) has no one-pass form: the
+            // group is kept (buffered) and the inner aggregates are read from their own columns.
+            for (int a = 1; a < call.Arguments.Count; a++)
+            {
+                // Take(k) has a count; every other recognised overload takes a function (Min(comparer) and the like do not translate).
+                if (References(call.Arguments[a]) || !IsOneArgument(call.Arguments[a]) || (method.Name != nameof(Enumerable.Take) && !IsFunction(call.Arguments[a])))
+                {
+                    return null;
+                }
+            }
+
             switch (method.Name)
             {
                 case nameof(Enumerable.Count) or nameof(Enumerable.LongCount):
                     {
-                        if (call.Arguments.Count == 1 && Strip(call.Arguments[0]) is MethodCallExpression { Method.Name: nameof(Enumerable.Distinct) } distinct
+                        if (Strip(call.Arguments[0]) is MethodCallExpression { Method.Name: nameof(Enumerable.Distinct) } distinct
                             && distinct.Method.DeclaringType == typeof(Enumerable) && distinct.Arguments.Count == 1
                             && TryParseSource(distinct.Arguments[0], out var df, out var de))
                         {
+                            // Distinct().Count(p) counts the distinct values that satisfy p: the same as Where(p).Distinct().Count().
+                            if (call.Arguments.Count == 2)
+                            {
+                                df = And(df, Compose(Lambda(call.Arguments[1], ElementType(call.Arguments[0])), de));
+                            }
+
                             var input = new AggregateInput(df, de ?? Identity(distinct.Arguments[0]));
                             return Read(Create(typeof(DistinctCountColumn<,>), input.Value!.ReturnType, "DistinctCount(" + input + ")", input), "Result", call.Type);
                         }
@@ -141,7 +158,7 @@ internal static class AggregateCompiler
 
                         if (call.Arguments.Count == 2)
                         {
-                            filter = And(filter, Compose(Lambda(call.Arguments[1]), element));
+                            filter = And(filter, Compose(Lambda(call.Arguments[1], ElementType(call.Arguments[0])), element));
                         }
 
                         var count = new CountColumn<T>($"Count({new AggregateInput(filter, null)})", new AggregateInput(filter, null));
@@ -159,7 +176,7 @@ internal static class AggregateCompiler
                         bool all = method.Name == nameof(Enumerable.All);
                         if (call.Arguments.Count == 2)
                         {
-                            var predicate = Compose(Lambda(call.Arguments[1]), element);
+                            var predicate = Compose(Lambda(call.Arguments[1], ElementType(call.Arguments[0])), element);
                             filter = And(filter, all ? Expression.Lambda(Expression.Not(predicate.Body), predicate.Parameters) : predicate);
                         }
 
@@ -176,27 +193,51 @@ internal static class AggregateCompiler
                             return null;
                         }
 
-                        var value = call.Arguments.Count == 2 ? Compose(Lambda(call.Arguments[1]), element) : element ?? Identity(call.Arguments[0]);
+                        var value = call.Arguments.Count == 2 ? Compose(Lambda(call.Arguments[1], ElementType(call.Arguments[0])), element) : element ?? Identity(call.Arguments[0]);
                         return Numeric(method.Name, new AggregateInput(filter, value), call.Type);
                     }
 
-                case nameof(Enumerable.Take) when call.Arguments.Count == 2 && Strip(call.Arguments[0]) is MethodCallExpression order
-                    && order.Method.DeclaringType == typeof(Enumerable) && order.Arguments.Count == 2
-                    && order.Method.Name is nameof(Enumerable.OrderBy) or nameof(Enumerable.OrderByDescending):
+                case nameof(Enumerable.Take) when call.Arguments.Count == 2 && !References(call.Arguments[1]):
                     {
-                        if (!TryParseSource(order.Arguments[0], out var filter, out var element) || element is not null || References(call.Arguments[1]))
+                        // g.OrderBy[Descending](f)[.ThenBy[Descending](h)...][.Select(p)].Take(k), as query syntax writes top-k too.
+                        var ordered = Strip(call.Arguments[0]);
+                        LambdaExpression? projection = null;
+                        if (ordered is MethodCallExpression { Method.Name: nameof(Enumerable.Select), Arguments.Count: 2 } select
+                            && select.Method.DeclaringType == typeof(Enumerable) && Strip(select.Arguments[1]) is LambdaExpression { Parameters.Count: 1 } p)
+                        {
+                            projection = p;
+                            ordered = Strip(select.Arguments[0]);
+                        }
+
+                        int k = Expression.Lambda<Func<int>>(call.Arguments[1]).Compile()();
+                        var column = TopK(ordered, k);
+                        if (column is null)
                         {
                             return null;
                         }
 
-                        int k = Expression.Lambda<Func<int>>(call.Arguments[1]).Compile()();
-                        var sortKey = Lambda(order.Arguments[1]);
-                        bool descending = order.Method.Name == nameof(Enumerable.OrderByDescending);
-                        var input = new AggregateInput(filter, sortKey);
-                        var type = typeof(TopKColumn<,>).MakeGenericType(typeof(T), sortKey.ReturnType);
-                        var column = (AggregateColumn<T>)Activator.CreateInstance(type, $"Top{k}({(descending ? "desc " : string.Empty)}{input})", input, Math.Max(0, k), descending)!;
-                        Columns.Add(column);
-                        return Read(column, "Result", call.Type);
+                        Expression read = Expression.Call(Expression.Constant(column), "Result", null, slot);
+                        if (projection is not null)
+                        {
+                            read = Expression.Call(typeof(Enumerable), nameof(Enumerable.Select), [typeof(T), projection.ReturnType], read, projection);
+                        }
+
+                        return read.Type == call.Type ? read : Expression.Convert(read, call.Type);
+                    }
+
+                case nameof(Enumerable.MaxBy) or nameof(Enumerable.MinBy) when call.Arguments.Count == 2 && TryParseSource(call.Arguments[0], out var filter, out var element) && element is null:
+                    {
+                        // The first event with the best key, as LINQ (events whose key is null are skipped); top-1 in event order.
+                        var key = Lambda(call.Arguments[1], typeof(T));
+                        if (!key.ReturnType.IsValueType || Nullable.GetUnderlyingType(key.ReturnType) is not null)
+                        {
+                            filter = And(filter, Expression.Lambda(Expression.NotEqual(key.Body, Expression.Constant(null, key.ReturnType)), key.Parameters));
+                        }
+
+                        var column = CreateTopK(filter, key, null, 1, method.Name == nameof(Enumerable.MaxBy), method.Name);
+                        Expression read = Expression.Call(Expression.Constant(column), "Result", null, slot);
+                        string pick = typeof(T).IsValueType ? nameof(Enumerable.First) : nameof(Enumerable.FirstOrDefault);
+                        return Expression.Call(typeof(Enumerable), pick, [typeof(T)], read);
                     }
 
                 default:
@@ -208,32 +249,98 @@ internal static class AggregateCompiler
         {
             var v = input.Value!.ReturnType;
             string description = $"{name}({input})";
-            switch (name)
+            if (name is "Min" or "Max")
             {
-                case "Min" or "Max":
-                    {
-                        var type = typeof(MinMaxColumn<,>).MakeGenericType(typeof(T), v);
-                        var column = (AggregateColumn<T>)Activator.CreateInstance(type, description, input, name == "Max")!;
-                        Columns.Add(column);
-                        return Read(column, "Result", resultType);
-                    }
-
-                case "Sum" when v == typeof(int) || v == typeof(long) || v == typeof(float) || v == typeof(double) || v == typeof(decimal):
-                    return Read(Create(typeof(SumColumn<,>), v, description, input), "Result", resultType);
-
-                case "Average" when v == typeof(int) || v == typeof(long) || v == typeof(float) || v == typeof(double) || v == typeof(decimal):
-                    {
-                        var acc = v == typeof(int) || v == typeof(long) ? typeof(long) : v == typeof(float) ? typeof(double) : v;
-                        var type = typeof(AverageColumn<,,>).MakeGenericType(typeof(T), v, acc);
-                        var column = (AggregateColumn<T>)Activator.CreateInstance(type, description, input)!;
-                        Columns.Add(column);
-                        string read = v == typeof(decimal) ? "ResultDecimal" : v == typeof(float) ? "ResultSingle" : "ResultDouble";
-                        return Read(column, read, resultType);
-                    }
-
-                default:
-                    return null; // nullable and other element types: buffered
+                var type = typeof(MinMaxColumn<,>).MakeGenericType(typeof(T), v);
+                var column = (AggregateColumn<T>)Activator.CreateInstance(type, description, input, name == "Max")!;
+                Columns.Add(column);
+                return Read(column, "Result", resultType);
             }
+
+            // Nullable overloads skip nulls (as LINQ): fold only the events whose value is not null, and give null for an empty average.
+            bool nullable = false;
+            if (Nullable.GetUnderlyingType(v) is { } underlying)
+            {
+                nullable = true;
+                var body = input.Value.Body;
+                var hasValue = Expression.Lambda(Expression.NotEqual(body, Expression.Constant(null, v)), input.Value.Parameters);
+                input = new AggregateInput(And(input.Filter, hasValue), Expression.Lambda(Expression.Property(body, nameof(Nullable<int>.Value)), input.Value.Parameters));
+                v = underlying;
+            }
+
+            bool average = name == "Average";
+            string suffix = average && nullable ? "OrNull" : string.Empty;
+            if (v == typeof(int) || v == typeof(long))
+            {
+                var column = (AggregateColumn<T>)Activator.CreateInstance(typeof(IntegerSumColumn<,>).MakeGenericType(typeof(T), v), description, input, average)!;
+                Columns.Add(column);
+                return Read(column, average ? "ResultDouble" + suffix : "Result", resultType);
+            }
+
+            if (v == typeof(float) || v == typeof(double) || v == typeof(decimal))
+            {
+                var acc = v == typeof(decimal) ? typeof(decimal) : typeof(double);
+                var column = (AggregateColumn<T>)Activator.CreateInstance(typeof(OrderedSumColumn<,,>).MakeGenericType(typeof(T), v, acc), description, input, average)!;
+                Columns.Add(column);
+                string read = !average ? (v == typeof(float) ? "ResultSingle" : "Result")
+                    : "ResultAverage" + (v == typeof(decimal) ? "Decimal" : v == typeof(float) ? "Single" : "Double") + suffix;
+                return Read(column, read, resultType);
+            }
+
+            return null; // other element types: buffered
+        }
+
+        /// <summary>A top-k column for <c>OrderBy[Descending](f)[.ThenBy[Descending](h)...]</c> over the group (after any Where), or null.</summary>
+        private AggregateColumn<T>? TopK(Expression ordered, int k)
+        {
+            var keys = new List<(LambdaExpression Key, bool Descending)>();
+            while (ordered is MethodCallExpression { Arguments.Count: 2 } order && order.Method.DeclaringType == typeof(Enumerable)
+                && order.Method.Name is nameof(Enumerable.ThenBy) or nameof(Enumerable.ThenByDescending) or nameof(Enumerable.OrderBy) or nameof(Enumerable.OrderByDescending)
+                && IsOneArgument(order.Arguments[1]) && !References(order.Arguments[1]))
+            {
+                keys.Insert(0, (Lambda(order.Arguments[1], typeof(T)), order.Method.Name.EndsWith("Descending", StringComparison.Ordinal)));
+                ordered = Strip(order.Arguments[0]);
+                if (order.Method.Name.StartsWith("OrderBy", StringComparison.Ordinal))
+                {
+                    if (!TryParseSource(ordered, out var filter, out var element) || element is not null)
+                    {
+                        return null;
+                    }
+
+                    if (keys.Count == 1)
+                    {
+                        return CreateTopK(filter, keys[0].Key, null, k, keys[0].Descending, "Top" + k);
+                    }
+
+                    // Several keys: one tuple key compared component by component, each in its own direction.
+                    var x = Expression.Parameter(typeof(T), "x");
+                    var parts = keys.Select(p => KernelBuilder.Inline(p.Key, x)).ToArray();
+                    var tupleType = TupleType(parts.Select(e => e.Type).ToArray());
+                    var tuple = Expression.Lambda(Expression.New(tupleType.GetConstructors()[0], parts), x);
+                    var comparerType = typeof(CompositeKeyComparer<>).MakeGenericType(tupleType);
+                    var comparer = Activator.CreateInstance(comparerType, keys.Select(p => p.Descending).ToArray())!;
+                    return CreateTopK(filter, tuple, comparer, k, descending: false, "Top" + k);
+                }
+            }
+
+            return null;
+        }
+
+        private static Type TupleType(Type[] types) => types.Length switch
+        {
+            2 => typeof(ValueTuple<,>).MakeGenericType(types),
+            3 => typeof(ValueTuple<,,>).MakeGenericType(types),
+            4 => typeof(ValueTuple<,,,>).MakeGenericType(types),
+            _ => throw new QueryTranslationException("Top-k with more than four sort keys is not supported; combine keys into one.") { Operator = "ThenBy" },
+        };
+
+        private AggregateColumn<T> CreateTopK(LambdaExpression? filter, LambdaExpression sortKey, object? comparer, int k, bool descending, string name)
+        {
+            var input = new AggregateInput(filter, sortKey);
+            var type = typeof(TopKColumn<,>).MakeGenericType(typeof(T), sortKey.ReturnType);
+            var column = (AggregateColumn<T>)Activator.CreateInstance(type, $"{name}({(descending ? "desc " : string.Empty)}{input})", input, Math.Max(0, k), descending, comparer)!;
+            Columns.Add(column);
+            return column;
         }
 
         private Expression? UserAggregate(MethodCallExpression call)
@@ -277,9 +384,12 @@ internal static class AggregateCompiler
             }
 
             if (source is MethodCallExpression call && call.Method.DeclaringType == typeof(Enumerable) && call.Arguments.Count == 2
-                && Strip(call.Arguments[1]) is LambdaExpression { Parameters.Count: 1 } lambda && !References(lambda)
+                && call.Method.Name is nameof(Enumerable.Where) or nameof(Enumerable.Select)
+                && IsFunction(call.Arguments[1])
+                && IsOneArgument(call.Arguments[1]) && !References(call.Arguments[1])
                 && TryParseSource(call.Arguments[0], out var innerFilter, out var innerElement))
             {
+                var lambda = Lambda(call.Arguments[1], ElementType(call.Arguments[0]));
                 if (call.Method.Name == nameof(Enumerable.Where))
                 {
                     filter = And(innerFilter, Compose(lambda, innerElement));
@@ -319,7 +429,61 @@ internal static class AggregateCompiler
             return Expression.Lambda(x, x);
         }
 
-        private static LambdaExpression Lambda(Expression e) => (LambdaExpression)Strip(e);
+        /// <summary>
+        /// The lambda argument of an aggregate over elements of <paramref name="element"/>; a method group (<c>g.Count(IsBig)</c>) becomes
+        /// a direct call and any other delegate (a captured <c>Func</c>) an invocation of it.
+        /// </summary>
+        private static LambdaExpression Lambda(Expression e, Type element)
+        {
+            var stripped = Strip(e);
+            if (stripped is LambdaExpression lambda)
+            {
+                return lambda;
+            }
+
+            var x = Expression.Parameter(element, "x");
+            if (MethodGroup(stripped) is { } method && method.GetParameters().Length == 1)
+            {
+                Expression argument = method.GetParameters()[0].ParameterType == element ? x : Expression.Convert(x, method.GetParameters()[0].ParameterType);
+                return Expression.Lambda(Expression.Call(method, argument), x);
+            }
+
+            return Expression.Lambda(Expression.Invoke(stripped, x), x);
+        }
+
+        /// <summary>The static method of <c>Delegate.CreateDelegate(type, null, method)</c> or <c>method.CreateDelegate(type, null)</c>, as the compiler writes method groups.</summary>
+        private static MethodInfo? MethodGroup(Expression e)
+        {
+            if (e is not MethodCallExpression call || call.Method.Name != nameof(Delegate.CreateDelegate))
+            {
+                return null;
+            }
+
+            var args = call.Object is null ? call.Arguments.Skip(1).ToList() : [call.Object, .. call.Arguments];
+            var method = args.OfType<ConstantExpression>().Select(c => c.Value).OfType<MethodInfo>().FirstOrDefault();
+            bool staticTarget = args.OfType<ConstantExpression>().Any(c => c.Value is null && c.Type == typeof(object));
+            return method is { IsStatic: true } && staticTarget ? method : null;
+        }
+
+        /// <summary>Whether an argument is a one-parameter function (a lambda, method group or delegate), not an index-taking overload's.</summary>
+        private static bool IsOneArgument(Expression argument)
+        {
+            var stripped = Strip(argument);
+            if (stripped is LambdaExpression lambda)
+            {
+                return lambda.Parameters.Count == 1;
+            }
+
+            // The delegate type is on the outer conversion (a method group is 'Convert(method.CreateDelegate(...), Func<T, bool>)').
+            var type = argument is UnaryExpression { NodeType: ExpressionType.Quote } quote ? quote.Operand.Type : argument.Type;
+            return !typeof(Delegate).IsAssignableFrom(type) || (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Func<,>));
+        }
+
+        /// <summary>Whether an argument is a lambda or a delegate value (not a count, a comparer or another object).</summary>
+        private static bool IsFunction(Expression argument) =>
+            Strip(argument) is LambdaExpression || typeof(Delegate).IsAssignableFrom(argument is UnaryExpression { NodeType: ExpressionType.Quote } q ? q.Operand.Type : argument.Type);
+
+        private static Type ElementType(Expression source) => Identity(source).ReturnType;
 
         private bool References(Expression e) => new ReferenceFinder(group).Finds(e);
 

@@ -88,5 +88,5 @@ internal sealed class MinMaxColumn<T, TValue> : ValueAggregateColumn<T, TValue>
         }
     }
 
-    public TValue Result(int slot) => _has[slot] || default(TValue) is null ? _best[slot] : throw new InvalidOperationException("Sequence contains no elements.");
+    public TValue Result(int slot) => _has[slot] || default(TValue) is null ? _best[slot] : throw AggregateErrors.NoElements();
 }

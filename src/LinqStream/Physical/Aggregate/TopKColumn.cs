@@ -5,17 +5,18 @@ internal sealed class TopKColumn<T, TSortKey> : ValueAggregateColumn<T, TSortKey
 {
     private readonly int _k;
     private readonly bool _descending;
-    private readonly Comparer<TSortKey> _comparer = Comparer<TSortKey>.Default;
+    private readonly IComparer<TSortKey> _comparer;
     private TSortKey[][] _keys = [];
     private T[][] _items = [];
     private int[] _counts = [];
     private T[] _payload = [];
 
-    public TopKColumn(string description, AggregateInput input, int k, bool descending)
+    public TopKColumn(string description, AggregateInput input, int k, bool descending, IComparer<TSortKey>? comparer)
         : base(description, input)
     {
         _k = k;
         _descending = descending;
+        _comparer = comparer ?? Comparer<TSortKey>.Default;
     }
 
     public override void Grow(int capacity)
@@ -129,4 +130,36 @@ internal sealed class TopKColumn<T, TSortKey> : ValueAggregateColumn<T, TSortKey
         int c = _comparer.Compare(candidate, kept);
         return _descending ? c > 0 : c < 0;
     }
+}
+
+/// <summary>Compares tuple sort keys component by component, each ascending or descending (<c>OrderBy(a).ThenByDescending(b)</c>).</summary>
+/// <remarks>The comparison is compiled once from each component's default comparer: no boxing per comparison.</remarks>
+internal sealed class CompositeKeyComparer<TTuple> : IComparer<TTuple>
+    where TTuple : struct
+{
+    private readonly Func<TTuple, TTuple, int> _compare;
+
+    public CompositeKeyComparer(bool[] descending)
+    {
+        var x = System.Linq.Expressions.Expression.Parameter(typeof(TTuple), "x");
+        var y = System.Linq.Expressions.Expression.Parameter(typeof(TTuple), "y");
+        var c = System.Linq.Expressions.Expression.Variable(typeof(int), "c");
+        var done = System.Linq.Expressions.Expression.Label(typeof(int), "done");
+        var steps = new List<System.Linq.Expressions.Expression>();
+        for (int i = 0; i < descending.Length; i++)
+        {
+            var field = typeof(TTuple).GetField("Item" + (i + 1))!;
+            var comparer = typeof(Comparer<>).MakeGenericType(field.FieldType);
+            var compare = System.Linq.Expressions.Expression.Call(
+                System.Linq.Expressions.Expression.Property(null, comparer, nameof(Comparer<int>.Default)), comparer.GetMethod(nameof(Comparer<int>.Compare))!,
+                System.Linq.Expressions.Expression.Field(x, field), System.Linq.Expressions.Expression.Field(y, field));
+            steps.Add(System.Linq.Expressions.Expression.Assign(c, descending[i] ? System.Linq.Expressions.Expression.Negate(compare) : compare));
+            steps.Add(System.Linq.Expressions.Expression.IfThen(System.Linq.Expressions.Expression.NotEqual(c, System.Linq.Expressions.Expression.Constant(0)), System.Linq.Expressions.Expression.Return(done, c)));
+        }
+
+        steps.Add(System.Linq.Expressions.Expression.Label(done, System.Linq.Expressions.Expression.Constant(0)));
+        _compare = System.Linq.Expressions.Expression.Lambda<Func<TTuple, TTuple, int>>(System.Linq.Expressions.Expression.Block([c], steps), x, y).Compile();
+    }
+
+    public int Compare(TTuple x, TTuple y) => _compare(x, y);
 }

@@ -7,7 +7,8 @@ namespace LinqStream.Physical.SelectMany;
 /// <remarks>
 /// The one delegate call and the enumeration per event are inherent to SelectMany; arrays and lists are read by index so
 /// they cost no enumerator. Output batches are filled to capacity and the last partial one is sent at the end of each
-/// input batch.
+/// input batch. A lazy sequence is first read into a reused staging list, so an event whose enumeration throws gives none of
+/// its results whatever the batch size (ErrorPolicy.SkipAndDeadLetter is all-or-nothing per event).
 /// </remarks>
 internal sealed class SelectManyOperator<TIn, TOut> : UnaryOperator<TIn, TOut>
 {
@@ -17,8 +18,8 @@ internal sealed class SelectManyOperator<TIn, TOut> : UnaryOperator<TIn, TOut>
     private readonly string _expression;
     private readonly BatchPool<TIn> _inputPool;
     private readonly BatchPool<TOut> _outputPool;
+    private readonly List<TOut> _staged = [];
     private EventBatch<TOut>? _output;
-    private long _flushed;
 
     public SelectManyOperator(IStreamObserver<TOut> downstream, QueryContext context, Func<TIn, IEnumerable<TOut>> selector, string expression)
         : base(downstream, context)
@@ -76,35 +77,22 @@ internal sealed class SelectManyOperator<TIn, TOut> : UnaryOperator<TIn, TOut>
             }
 
             long s = start[i], e = end[i];
-            long flushed = _flushed;
-            int mark = _output?.Count ?? 0;
             try
             {
                 ExpandOne(s, e, payload[i]);
             }
             catch (Exception ex) when (ex is not QueryExecutionException)
             {
+                _staged.Clear();
                 if (Context.Options.OnError == ErrorPolicy.Fail)
                 {
                     throw Internal.Error.OperatorFailedOnEvent(OperatorName, _expression, ex, s, payload[i], string.Empty);
                 }
 
-                // Take back what this event produced, if it is still in the open output batch.
-                bool partial = _flushed != flushed;
-                if (!partial && _output is { } open)
-                {
-                    for (int k = mark; k < open.Count; k++)
-                    {
-                        open.Payload[k] = default!;
-                    }
-
-                    open.Count = mark;
-                }
-
+                // Nothing of this event was added: its sequence is read completely before any result goes out.
                 Context.DeadLetters.Write(DeadLetter.Create(
                     OperatorName, Temporal.Ticks.ToDateTimeOffset(s).ToString("O", System.Globalization.CultureInfo.InvariantCulture),
-                    $"'{_expression}' threw {ex.GetType().Name}: {ex.Message}" + (partial ? " (some of its results had already been sent)" : string.Empty),
-                    Internal.Strings.Describe(payload[i])));
+                    $"'{_expression}' threw {ex.GetType().Name}: {ex.Message}", Internal.Strings.Describe(payload[i])));
             }
         }
     }
@@ -132,11 +120,19 @@ internal sealed class SelectManyOperator<TIn, TOut> : UnaryOperator<TIn, TOut>
                     break;
 
                 default:
+                    // Read it all first: a lazy sequence may throw part way, and then none of its results may go out.
+                    _staged.Clear();
                     foreach (var item in items)
+                    {
+                        _staged.Add(item);
+                    }
+
+                    foreach (var item in CollectionsMarshal.AsSpan(_staged))
                     {
                         Add(s, e, item);
                     }
 
+                    _staged.Clear();
                     break;
             }
         }
@@ -151,7 +147,6 @@ internal sealed class SelectManyOperator<TIn, TOut> : UnaryOperator<TIn, TOut>
             // Sent from inside the user's enumeration: downstream operators catch their own failures, so nothing thrown
             // here is the downstream's.
             _output = null;
-            _flushed++;
             Downstream.OnBatch(output);
         }
     }

@@ -199,7 +199,10 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : WindowAgg
             }
 
             long ws = pass == 0 ? lastStart : Ticks.SaturatingAdd(lastStart, -pass * hop);
-            if (Ticks.SaturatingAdd(ws, size) <= t || (pass > 0 && ws == Ticks.MinusInfinity))
+            long we = Ticks.SaturatingAdd(ws, size);
+
+            // A window whose end saturates at long.MaxValue holds an event at long.MaxValue too (the last representable time).
+            if ((we <= t && we != Ticks.Infinity) || (pass > 0 && ws == Ticks.MinusInfinity))
             {
                 slots[i] = -1;
                 continue;

@@ -181,6 +181,11 @@ internal abstract class WindowAggregateOperator<T, TKey, TResult> : UnaryOperato
         {
             Close(watermark);
         }
+        catch (QueryExecutionException ex)
+        {
+            FailWith(ex);
+            return;
+        }
         catch (Exception ex)
         {
             Fail(ex, "Select", Plan.ResultExpression.ToString());
@@ -216,7 +221,18 @@ internal abstract class WindowAggregateOperator<T, TKey, TResult> : UnaryOperato
     /// <summary>Builds the result of <paramref name="slot"/>, frees the slot and appends the result with lifetime [start, end).</summary>
     protected void Emit(ref EventBatch<TResult>? output, TKey key, long windowStart, long windowEnd, int slot, long start, long end)
     {
-        var result = Plan.Result(key, windowStart, windowEnd, slot);
+        TResult result;
+        try
+        {
+            result = Plan.Result(key, windowStart, windowEnd, slot);
+        }
+        catch (Exception ex)
+        {
+            Slots.Release(slot);
+            ResultFailed(ex, key, windowStart, windowEnd);
+            return;
+        }
+
         Slots.Release(slot);
         output ??= _outputPool.Rent();
         output.Add(start, end, result);
@@ -225,6 +241,23 @@ internal abstract class WindowAggregateOperator<T, TKey, TResult> : UnaryOperato
             Downstream.OnBatch(output);
             output = null;
         }
+    }
+
+    /// <summary>
+    /// One window's result threw (an empty group's Average, Min or Max; an overflowing sum): dead-letter that window and key and go
+    /// on under <see cref="ErrorPolicy.SkipAndDeadLetter"/>, or stop naming them under <see cref="ErrorPolicy.Fail"/>.
+    /// </summary>
+    private void ResultFailed(Exception error, TKey key, long windowStart, long windowEnd)
+    {
+        object? shownKey = key is NoKey ? "(the whole window)" : key;
+        string message = Internal.Strings.WindowResultFailed(_description, windowStart, windowEnd, shownKey, error);
+        if (Context.Options.OnError == ErrorPolicy.Fail)
+        {
+            throw new QueryExecutionException(Internal.Strings.WindowResultFailedStop(message), error) { Operator = "Select", Expression = _description };
+        }
+
+        Context.DeadLetters.Write(DeadLetter.Create(
+            "Select", Ticks.ToDateTimeOffset(windowStart).ToString("O", System.Globalization.CultureInfo.InvariantCulture), message, Internal.Strings.Describe(shownKey)));
     }
 
     /// <summary>Copies one slot's accumulators out as plain data, one entry per aggregate column.</summary>

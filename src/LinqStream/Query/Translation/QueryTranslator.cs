@@ -154,6 +154,14 @@ internal sealed partial class QueryTranslator
             return new WindowNode(new SelectNode(windowed.Source, selector), windowed.Window);
         }
 
+        if (source is AggregateNode aggregate && MemberOfNewFoldingRewriter.CarriesGroup(aggregate.Selector.Body, aggregate.Selector.Parameters[0]))
+        {
+            // 'let c = g.Count()' in query syntax: the group travels inside an anonymous object to the next Select. Compose the two
+            // selectors and fold the member accesses, so the aggregate sees 'g.Count()' and 'g.Key' again.
+            var composed = MemberOfNewFoldingRewriter.Fold(Physical.Kernels.KernelBuilder.Inline(selector, aggregate.Selector.Body));
+            return new AggregateNode(aggregate.Source, aggregate.Window, aggregate.Key, Expression.Lambda(composed, aggregate.Selector.Parameters));
+        }
+
         return new SelectNode(source, selector);
     }
 

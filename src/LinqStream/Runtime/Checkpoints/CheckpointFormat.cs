@@ -9,7 +9,9 @@ namespace LinqStream.Runtime.Checkpoints;
 /// </summary>
 internal static class CheckpointFormat
 {
-    public const int Version = 1;
+    /// <summary>The format version. 2: sums and averages keep exact 128-bit integer sums with their running range, and
+    /// floating-point sums their count and overflow flag (issue #14), so version-1 accumulators do not read.</summary>
+    public const int Version = 2;
 
     private static readonly byte[] Magic = "LSQCKPT\0"u8.ToArray();
 

@@ -297,6 +297,18 @@ internal static class StateCodec
                 long ticks = r.ReadInt64();
                 return new DateTimeOffset(ticks, TimeSpan.FromMinutes(r.ReadInt16()));
             }),
+        _ when type == typeof(Int128) => new(
+            (w, v) =>
+            {
+                var x = (Int128)v!;
+                w.Write((ulong)(x >> 64));
+                w.Write((ulong)x);
+            },
+            r =>
+            {
+                ulong upper = r.ReadUInt64();
+                return new Int128(upper, r.ReadUInt64());
+            }),
         _ when type == typeof(TimeSpan) => new((w, v) => w.Write(((TimeSpan)v!).Ticks), r => new TimeSpan(r.ReadInt64())),
         _ when type == typeof(Guid) => new((w, v) => w.Write(((Guid)v!).ToByteArray()), r => new Guid(r.ReadBytes(16))),
         _ when type == typeof(object) => throw new NotSupportedException("A checkpoint cannot write a value typed only as 'object'; the state type must say what it holds."),

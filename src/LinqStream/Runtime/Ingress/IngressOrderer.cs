@@ -6,6 +6,7 @@ namespace LinqStream.Runtime.Ingress;
 /// <remarks>Shared by every kind of source: the source fills payload, start and end columns; this class decides what goes on.</remarks>
 internal sealed class IngressOrderer<T>
 {
+    private readonly LateEventCounts _late;
     private readonly IStreamObserver<T> _downstream;
     private readonly BatchPool<T> _pool;
     private readonly IngressPolicy _policy;
@@ -19,6 +20,7 @@ internal sealed class IngressOrderer<T>
     {
         _downstream = downstream;
         _pool = context.Pool<T>();
+        _late = context.LateEvents;
         _policy = policy;
         _sourceName = sourceName;
         if (policy.Kind == IngressPolicyKind.Reorder)
@@ -194,6 +196,7 @@ internal sealed class IngressOrderer<T>
             _pool.Return(batch);
         }
 
+        max = Ticks.BeforeEnd(max);
         if (max > Watermark)
         {
             Watermark = max;
@@ -239,6 +242,7 @@ internal sealed class IngressOrderer<T>
         _position += count;
         _maxSeen = max;
         _pool.Return(batch);
+        watermark = Ticks.BeforeEnd(watermark);
         if (watermark > Watermark)
         {
             Release(watermark);
@@ -275,6 +279,7 @@ internal sealed class IngressOrderer<T>
     {
         Volatile.Write(ref _lateEvents, _lateEvents + 1);
         _policy.Statistics?.AddLate(action);
+        _late.Add(action);
         switch (action)
         {
             case IngressPolicyKind.Drop:
