@@ -162,6 +162,12 @@ internal static class RunCommand
                 query = ProgressMonitor.Attach(query!, monitor, ProgressMonitor.Interval(progressInterval, bar));
             }
 
+            if (!job.IsJob)
+            {
+                // A value of the wrong kind read by the script is a malformed line: reported, dead-lettered, skipped (fatal under --strict).
+                query = WrongKindLines.Apply(query!, WrongKindLines.ForFile(malformed, options));
+            }
+
             query = ParallelismOption.Apply(query!, parallelism);
         }
         catch (Exception ex)
@@ -227,6 +233,12 @@ internal static class RunCommand
             if (QueryRunner.ResultType(query) is null)
             {
                 throw NotAQuery(scriptPath, query);
+            }
+
+            if (!job.IsJob)
+            {
+                // A value of the wrong kind read by the script is a malformed message: dead-lettered and skipped (fatal under --strict).
+                query = WrongKindLines.Apply(query!, WrongKindLines.ForSources(deadLetters, string.Join(", ", sources.Select(s => s.Text))));
             }
 
             query = ParallelismOption.Apply(query!, parallelism);

@@ -113,9 +113,32 @@ public sealed class Row
 
     internal object? ValueAt(int index) => _values[index];
 
-    private RowFieldException WrongKind(string name, string expected, object? value) =>
-        new($"Field '{name}' on line {Line} is not {expected}: {(value is string s ? $"\"{s}\"" : Convert.ToString(value, CultureInfo.InvariantCulture) ?? "null")}.");
+    private RowValueException WrongKind(string name, string expected, object? value)
+    {
+        string shown = value is string s ? $"\"{s}\"" : Convert.ToString(value, CultureInfo.InvariantCulture) ?? "null";
+        var error = new RowValueException(
+            this, $"field '{name}' is not {expected}: {shown}", $"Field '{name}' on line {Line} is not {expected}: {shown}.");
+        RowValueException.Last = error;
+        return error;
+    }
 }
 
-/// <summary>A query asked a <see cref="Row"/> for a field it does not have, or for the wrong kind: a mistake in the query (exit code 3).</summary>
-internal sealed class RowFieldException(string message) : InvalidOperationException(message);
+/// <summary>A query asked a <see cref="Row"/> for a field it does not have: a mistake in the query (exit code 3).</summary>
+internal class RowFieldException(string message) : InvalidOperationException(message);
+
+/// <summary>
+/// A query read a field as a kind its value is not (<c>r.Long("price")</c> of 1.5, NaN, 1e400): the input line is malformed. Where the
+/// query can skip the event (Where/Select chains, SelectMany, window keys and aggregate inputs) the line is reported, dead-lettered and
+/// skipped (fatal under <c>--strict</c>); elsewhere the query stops as for a <see cref="RowFieldException"/>.
+/// </summary>
+internal sealed class RowValueException(Row row, string reason, string message) : RowFieldException(message)
+{
+    /// <summary>The last one thrown on this thread: the engine's dead letter carries only its message, the row is found here.</summary>
+    [ThreadStatic]
+    internal static RowValueException? Last;
+
+    public Row Row { get; } = row;
+
+    /// <summary>Gets the reason as a malformed line's: <c>field 'price' is not a whole number: 1.5</c>.</summary>
+    public string Reason { get; } = reason;
+}

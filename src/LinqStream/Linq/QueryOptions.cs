@@ -96,6 +96,14 @@ public sealed record QueryOptions
     /// <summary>Gets what happens when a query lambda throws for an event.</summary>
     /// <value>The default value is <see cref="ErrorPolicy.Fail"/>.</value>
     public ErrorPolicy OnError { get; init; } = ErrorPolicy.Fail;
+
+    /// <summary>Gets which exceptions <see cref="ErrorPolicy.SkipAndDeadLetter"/> skips; any other stops the query as under <see cref="ErrorPolicy.Fail"/>.</summary>
+    /// <value>The default value is <see langword="null"/>: every exception a skippable lambda throws is skipped.</value>
+    /// <remarks>Asked only when a lambda has thrown, never per event. The linqstream CLI uses it to skip input values of the wrong kind as malformed lines.</remarks>
+    public Func<Exception, bool>? SkipWhen { get; init; }
+
+    /// <summary>Gets whether the query stops for <paramref name="error"/> (<see cref="OnError"/> and <see cref="SkipWhen"/>).</summary>
+    internal bool FailsOn(Exception error) => OnError == ErrorPolicy.Fail || (SkipWhen is { } skip && !skip(error));
 }
 
 /// <summary>What a query does when one of its lambdas throws for an event.</summary>

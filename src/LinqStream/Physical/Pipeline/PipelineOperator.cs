@@ -113,7 +113,7 @@ internal sealed class PipelineOperator<TIn, TOut> : UnaryOperator<TIn, TOut>
             }
             catch (Exception ex)
             {
-                if (Context.Options.OnError == ErrorPolicy.Fail)
+                if (Context.Options.FailsOn(ex))
                 {
                     FailWith(Internal.Error.OperatorFailedOnEvent(_name, _expression, ex, batch.Start[i], input[0], _site));
                     return false;

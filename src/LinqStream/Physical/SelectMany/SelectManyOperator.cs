@@ -84,7 +84,7 @@ internal sealed class SelectManyOperator<TIn, TOut> : UnaryOperator<TIn, TOut>
             catch (Exception ex) when (ex is not QueryExecutionException)
             {
                 _staged.Clear();
-                if (Context.Options.OnError == ErrorPolicy.Fail)
+                if (Context.Options.FailsOn(ex))
                 {
                     throw Internal.Error.OperatorFailedOnEvent(OperatorName, _expression, ex, s, payload[i], string.Empty);
                 }

@@ -146,7 +146,7 @@ internal abstract class WindowAggregateOperator<T, TKey, TResult> : UnaryOperato
             }
             catch (Exception ex)
             {
-                if (Context.Options.OnError == ErrorPolicy.Fail)
+                if (Context.Options.FailsOn(ex))
                 {
                     FailWith(Internal.Error.OperatorFailedOnEvent("GroupBy/Select", _description, ex, batch.Start[i], batch.Payload[i], string.Empty));
                     return false;
@@ -251,7 +251,7 @@ internal abstract class WindowAggregateOperator<T, TKey, TResult> : UnaryOperato
     {
         object? shownKey = key is NoKey ? "(the whole window)" : key;
         string message = Internal.Strings.WindowResultFailed(_description, windowStart, windowEnd, shownKey, error);
-        if (Context.Options.OnError == ErrorPolicy.Fail)
+        if (Context.Options.FailsOn(error))
         {
             throw new QueryExecutionException(Internal.Strings.WindowResultFailedStop(message), error) { Operator = "Select", Expression = _description };
         }
