@@ -83,33 +83,9 @@ internal sealed class KeyedParallelRun<T, TKey, TResult> : IParallelRun
     /// <summary>Gets the task contexts (tests check their pools are whole afterwards).</summary>
     public IReadOnlyList<QueryContext> TaskContexts => _taskContexts;
 
-    public long EventsRead
-    {
-        get
-        {
-            long total = 0;
-            foreach (var source in _sourceContext.Sources.ToArray())
-            {
-                total += source.EventsRead;
-            }
+    public long EventsRead => SumOverSources(static source => source.EventsRead);
 
-            return total;
-        }
-    }
-
-    public long LateEvents
-    {
-        get
-        {
-            long total = 0;
-            foreach (var source in _sourceContext.Sources.ToArray())
-            {
-                total += source.LateEvents;
-            }
-
-            return total;
-        }
-    }
+    public long LateEvents => SumOverSources(static source => source.LateEvents);
 
     public long MaxEventTime
     {
@@ -126,6 +102,18 @@ internal sealed class KeyedParallelRun<T, TKey, TResult> : IParallelRun
     }
 
     public bool IsLive => _sourceContext.Sources.Any(s => s.IsLive);
+
+    /// <summary>Adds a counter over the source task's drivers (read from another thread, for progress and metrics).</summary>
+    private long SumOverSources(Func<SourceDriver, long> read)
+    {
+        long total = 0;
+        foreach (var source in _sourceContext.Sources.ToArray())
+        {
+            total += read(source);
+        }
+
+        return total;
+    }
 
     public void Start()
     {
