@@ -300,21 +300,34 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
 
     private ulong ReadPosition(byte[] position)
     {
-        // Format 2 (before the stream's creation time was kept) is still read; it cannot tell a stream made again.
-        if (position is [PositionFormatWithoutCreation, ..] && position.Length == 9)
-        {
-            _created = null;
-            return BinaryPrimitives.ReadUInt64LittleEndian(position.AsSpan(1));
-        }
-
-        if (position.Length != 17 || position[0] != PositionFormat)
+        if (!TryReadPosition(position, out ulong sequence, out _created))
         {
             throw new ArgumentException($"The position ({position.Length} bytes) is not a JetStream position of {Name}; was the checkpoint written for another source?", nameof(position));
         }
 
-        long created = BinaryPrimitives.ReadInt64LittleEndian(position.AsSpan(9));
-        _created = created == 0 ? null : new DateTimeOffset(created, TimeSpan.Zero);
-        return BinaryPrimitives.ReadUInt64LittleEndian(position.AsSpan(1));
+        return sequence;
+    }
+
+    /// <summary>Reads a position written by <see cref="GetPosition"/>: the last sequence delivered and the stream's creation time (null when unknown).</summary>
+    internal static bool TryReadPosition(byte[] position, out ulong sequence, out DateTimeOffset? created)
+    {
+        // Format 2 (before the stream's creation time was kept) is still read; it cannot tell a stream made again.
+        if (position is [PositionFormatWithoutCreation, ..] && position.Length == 9)
+        {
+            (sequence, created) = (BinaryPrimitives.ReadUInt64LittleEndian(position.AsSpan(1)), null);
+            return true;
+        }
+
+        if (position.Length != 17 || position[0] != PositionFormat)
+        {
+            (sequence, created) = (0, null);
+            return false;
+        }
+
+        long ticks = BinaryPrimitives.ReadInt64LittleEndian(position.AsSpan(9));
+        created = ticks == 0 ? null : new DateTimeOffset(ticks, TimeSpan.Zero);
+        sequence = BinaryPrimitives.ReadUInt64LittleEndian(position.AsSpan(1));
+        return true;
     }
 
     /// <summary>

@@ -42,18 +42,26 @@ internal readonly record struct RedisEntryId(ulong Milliseconds, ulong Sequence)
     }
 
     /// <summary>Reads a position written by <see cref="ToPosition"/>: the id, and how many entries of the stream the source has passed (null when unknown).</summary>
-    public static (RedisEntryId Id, long? Passed) FromPosition(byte[] position, string source)
+    public static (RedisEntryId Id, long? Passed) FromPosition(byte[] position, string source) =>
+        TryFromPosition(position, out var id, out long? passed)
+            ? (id, passed)
+            : throw new ArgumentException($"The position ({position.Length} bytes) is not a Redis stream position of {source}; was the checkpoint written for another source?", nameof(position));
+
+    /// <summary>Reads a position written by <see cref="ToPosition"/>, or says it is not one.</summary>
+    public static bool TryFromPosition(byte[] position, out RedisEntryId id, out long? passed)
     {
         // Format 1 (before the count was kept) is still read.
         bool withCount = position.Length == 25 && position[0] == PositionFormat;
         if (!withCount && (position.Length != 17 || position[0] != PositionFormatWithoutCount))
         {
-            throw new ArgumentException($"The position ({position.Length} bytes) is not a Redis stream position of {source}; was the checkpoint written for another source?", nameof(position));
+            (id, passed) = (default, null);
+            return false;
         }
 
-        var id = new RedisEntryId(BinaryPrimitives.ReadUInt64LittleEndian(position.AsSpan(1)), BinaryPrimitives.ReadUInt64LittleEndian(position.AsSpan(9)));
-        long? passed = withCount ? BinaryPrimitives.ReadInt64LittleEndian(position.AsSpan(17)) : null;
-        return (id, passed is < 0 ? null : passed);
+        id = new RedisEntryId(BinaryPrimitives.ReadUInt64LittleEndian(position.AsSpan(1)), BinaryPrimitives.ReadUInt64LittleEndian(position.AsSpan(9)));
+        passed = withCount ? BinaryPrimitives.ReadInt64LittleEndian(position.AsSpan(17)) : null;
+        passed = passed is < 0 ? null : passed;
+        return true;
     }
 
     /// <summary>Writes the id and how many entries of the stream the source has passed (read, dead-lettered or skipped; -1 when unknown).</summary>

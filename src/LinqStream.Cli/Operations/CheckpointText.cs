@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using LinqStream.Cli.Showcase;
+using LinqStream.Connectors.Nats;
+using LinqStream.Connectors.Redis;
 
 namespace LinqStream.Cli.Operations;
 
@@ -35,17 +37,15 @@ internal static class CheckpointText
     /// <summary>Decodes the positions of the sources the CLI reads (Redis, NATS, line files); any other is shown as hex.</summary>
     public static string Position(byte[] position)
     {
-        // The layouts are those of RedisEntryId.ToPosition (format 2: id and entries passed; format 1: id only),
-        // NatsJetStreamSource.GetPosition (format 3: sequence and the stream's creation time; format 2: sequence only)
-        // and LineFileSource.GetPosition.
-        if ((position.Length == 25 && position[0] == 2) || (position.Length == 17 && position[0] == 1))
+        // Each connector reads its own layout; the 16 bytes of LineFileSource.GetPosition are a byte offset and a line number.
+        if (RedisStreamPosition.TryDescribe(position, out string? redis))
         {
-            return $"Redis entry {BinaryPrimitives.ReadUInt64LittleEndian(position.AsSpan(1))}-{BinaryPrimitives.ReadUInt64LittleEndian(position.AsSpan(9))}";
+            return redis;
         }
 
-        if ((position.Length == 17 && position[0] == 3) || (position.Length == 9 && position[0] == 2))
+        if (NatsJetStreamPosition.TryDescribe(position, out string? nats))
         {
-            return $"NATS sequence {BinaryPrimitives.ReadUInt64LittleEndian(position.AsSpan(1))}";
+            return nats;
         }
 
         if (position.Length == 16)
