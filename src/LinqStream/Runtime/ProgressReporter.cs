@@ -15,6 +15,7 @@ internal sealed class ProgressReporter
     public const int StepsPerClockRead = 8;
 
     private readonly IProgress<QueryProgress> _progress;
+    private bool _finished;
     private readonly List<SourceDriver> _sources;
     private readonly Ingress.LateEventCounts _late;
     private readonly long _interval;
@@ -49,14 +50,22 @@ internal sealed class ProgressReporter
         if (now >= _next)
         {
             _next = now + _interval;
-            Report(now, final: false);
+            Report(now, final: false, ranToEnd: true);
         }
     }
 
-    /// <summary>The last report, when the run loop ends.</summary>
-    public void Finish() => Report(Stopwatch.GetTimestamp(), final: true);
+    /// <summary>The last report, when the run loop ends (for any reason); only the first call reports.</summary>
+    /// <param name="ranToEnd">Whether every source ran to its end; false when the query was stopped (a source stopped by a failure counts as not finished).</param>
+    public void Finish(bool ranToEnd)
+    {
+        if (!_finished)
+        {
+            _finished = true;
+            Report(Stopwatch.GetTimestamp(), final: true, ranToEnd);
+        }
+    }
 
-    private void Report(long now, bool final)
+    private void Report(long now, bool final, bool ranToEnd)
     {
         var sources = new SourceProgress[_sources.Count];
         long events = 0, watermark = Ticks.Infinity, maxEventTime = Ticks.MinusInfinity;
@@ -71,6 +80,7 @@ internal sealed class ProgressReporter
             completed &= source.IsCompleted;
         }
 
+        completed &= ranToEnd;
         if (completed && !final)
         {
             return; // the step that finished the last source: Finish sends the one completed report

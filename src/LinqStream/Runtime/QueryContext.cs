@@ -50,11 +50,20 @@ internal sealed class QueryContext
         }
 
         IsStopped = true;
-        foreach (var source in Sources)
+        // By index: the runner may be sorting the list on its own thread.
+        for (int i = 0; i < Sources.Count; i++)
         {
-            source.Dispose();
+            StoppedEarly |= !Sources[i].IsCompleted;
+        }
+
+        for (int i = 0; i < Sources.Count; i++)
+        {
+            Sources[i].Dispose();
         }
     }
+
+    /// <summary>Gets a value indicating whether <see cref="Stop"/> came while a source still had events to give (so the query did not run to its end).</summary>
+    public bool StoppedEarly { get; private set; }
 
     /// <summary>Wires <paramref name="input"/> to push into <paramref name="consumer"/>; with metrics, through a per-batch counter of what <paramref name="input"/> sends.</summary>
     public void Wire<T>(PhysicalStream<T> input, IStreamObserver<T> consumer) =>

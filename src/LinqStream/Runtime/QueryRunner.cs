@@ -40,13 +40,15 @@ internal sealed class QueryRunner
             var next = LowestWatermark();
             if (next is null)
             {
-                _progress?.Finish();
-                return;
+                break;
             }
 
             next.TryStep();
             _progress?.Step();
         }
+
+        // Also when the query was stopped (by its consumer, by Take, by an error): the last report says where it got to.
+        _progress?.Finish(RanToEnd());
     }
 
     /// <summary>Runs until every source completes or <paramref name="cancellationToken"/> fires; live sources are awaited.</summary>
@@ -78,8 +80,7 @@ internal sealed class QueryRunner
 
             if (!any)
             {
-                _progress?.Finish();
-                return;
+                break;
             }
 
             if (!stepped)
@@ -99,10 +100,12 @@ internal sealed class QueryRunner
                 }
                 catch (OperationCanceledException)
                 {
-                    return;
+                    break;
                 }
             }
         }
+
+        _progress?.Finish(RanToEnd());
     }
 
     /// <summary>Starts the sources; call once before <see cref="StepAsync"/>.</summary>
@@ -117,6 +120,7 @@ internal sealed class QueryRunner
     {
         if (_stopped || _context.IsStopped)
         {
+            _progress?.Finish(RanToEnd());
             return false;
         }
 
@@ -140,7 +144,7 @@ internal sealed class QueryRunner
 
         if (!any)
         {
-            _progress?.Finish();
+            _progress?.Finish(RanToEnd());
             return false;
         }
 
@@ -165,6 +169,9 @@ internal sealed class QueryRunner
             source.Start();
         }
     }
+
+    /// <summary>Whether every source finished on its own (not because the query was stopped while one still had events).</summary>
+    private bool RanToEnd() => LowestWatermark() is null && !_context.StoppedEarly;
 
     private SourceDriver? LowestWatermark()
     {

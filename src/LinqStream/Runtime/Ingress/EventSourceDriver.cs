@@ -301,8 +301,8 @@ internal sealed class EventSourceDriver<T> : SourceDriver
             _orderer.Fail(error);
         }
 
+        _context.Stop(); // first: the stop sees this source unfinished, so the query did not run to its end
         IsCompleted = true;
-        _context.Stop();
     }
 
     private sealed record Chunk(T[] Items, int Count, byte[] Position, List<DeadLetter>? DeadLetters);

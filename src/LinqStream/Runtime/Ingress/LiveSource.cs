@@ -146,8 +146,8 @@ internal abstract class LiveSource<T> : SourceDriver
             _orderer.Fail(error);
         }
 
+        _context.Stop(); // first: the stop sees this source unfinished, so the query did not run to its end
         IsCompleted = true;
-        _context.Stop();
     }
 }
 

@@ -135,6 +135,42 @@ public sealed class QueryProgressTests
     }
 
     [Fact]
+    public async Task PulledToTheEnd_TheLastReportHasArrivedWhenTheLoopEnds()
+    {
+        // The consumer used to stop the run as soon as the last result arrived, before the runner sent its last report.
+        var input = InOrder(300, TimeSpan.FromSeconds(1));
+        for (int attempt = 0; attempt < 50; attempt++)
+        {
+            var recorder = new Recorder();
+            var query = QStream.From(input, x => x.Time)
+                .WithOptions(new QueryOptions { BatchSize = 1, Progress = recorder, ProgressInterval = TimeSpan.FromHours(1) });
+            int results = 0;
+            await foreach (var _ in query.ToAsyncEnumerable())
+            {
+                results++;
+            }
+
+            var report = Assert.Single(recorder.Reports);
+            Assert.Equal((input.Length, input.Length, true), (results, report.EventsRead, report.IsCompleted));
+        }
+    }
+
+    [Fact]
+    public async Task StoppedByAFailure_StillSendsALastReportThatIsNotCompleted()
+    {
+        var recorder = new Recorder();
+        var query = QStream.From(InOrder(1_000, TimeSpan.FromSeconds(1)), x => x.Time)
+            .Select(x => 1_000 / (500 - x.Id))
+            .WithOptions(new QueryOptions { BatchSize = 10, Progress = recorder, ProgressInterval = TimeSpan.FromHours(1) });
+
+        await Assert.ThrowsAsync<QueryExecutionException>(() => query.ToListAsync());
+
+        var report = Assert.Single(recorder.Reports);
+        Assert.False(report.IsCompleted);
+        Assert.Equal(510, report.EventsRead);
+    }
+
+    [Fact]
     public async Task ReportThrows_TheQueryStopsWithThatException()
     {
         var query = QStream.From(InOrder(10_000, TimeSpan.FromSeconds(1)), x => x.Time)
