@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace LinqStream.Runtime;
 
 /// <summary>
@@ -54,7 +52,7 @@ internal sealed class UserCodeFailures
         try
         {
             _context.DeadLetters.Write(DeadLetter.Create(
-                OperatorName + Site, Temporal.Ticks.ToDateTimeOffset(start).ToString("O", CultureInfo.InvariantCulture),
+                OperatorName + Site, Temporal.Ticks.Format(start),
                 $"'{Expression}' threw {error.GetType().Name}: {error.Message}", Internal.Strings.Describe(payload)));
             return null;
         }

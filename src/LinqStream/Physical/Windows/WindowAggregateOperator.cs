@@ -236,7 +236,7 @@ internal abstract class WindowAggregateOperator<T, TKey, TResult> : UnaryOperato
         }
 
         Context.DeadLetters.Write(DeadLetter.Create(
-            "Select", Ticks.ToDateTimeOffset(windowStart).ToString("O", System.Globalization.CultureInfo.InvariantCulture), message, Internal.Strings.Describe(shownKey)));
+            "Select", Ticks.Format(windowStart), message, Internal.Strings.Describe(shownKey)));
     }
 
     /// <summary>Copies one slot's accumulators out as plain data, one entry per aggregate column.</summary>
