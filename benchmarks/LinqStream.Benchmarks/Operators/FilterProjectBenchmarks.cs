@@ -1,8 +1,9 @@
+using System.Linq.Expressions;
 using System.Reactive.Linq;
 using BenchmarkDotNet.Attributes;
-using System.Linq.Expressions;
 using LinqStream.Benchmarks.Infrastructure;
 using LinqStream.Physical.Pipeline;
+using LinqStream.Plan;
 using LinqStream.Runtime;
 using LinqStream.Runtime.Egress;
 using LinqStream.Runtime.Ingress;

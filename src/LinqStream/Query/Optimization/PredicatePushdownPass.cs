@@ -1,6 +1,7 @@
 using System.Linq.Expressions;
 using LinqStream.Physical.Kernels;
 using LinqStream.Plan;
+using LinqStream.Temporal;
 
 namespace LinqStream.Query.Optimization;
 

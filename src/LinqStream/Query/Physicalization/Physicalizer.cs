@@ -1,12 +1,16 @@
 using System.Linq.Expressions;
 using LinqStream.Physical.Aggregate;
-using LinqStream.Physical.Join;
+using LinqStream.Physical.Join.Anti;
+using LinqStream.Physical.Join.Inner;
+using LinqStream.Physical.Join.Left;
 using LinqStream.Physical.Lifetime;
 using LinqStream.Physical.Multicast;
 using LinqStream.Physical.Pipeline;
 using LinqStream.Physical.SelectMany;
 using LinqStream.Physical.Union;
 using LinqStream.Physical.Windows;
+using LinqStream.Physical.Windows.Hopping;
+using LinqStream.Physical.Windows.Tumbling;
 using LinqStream.Plan;
 using LinqStream.Query.Optimization;
 using LinqStream.Runtime;
@@ -62,10 +66,10 @@ internal sealed class Physicalizer
         LifetimeNode { Kind: LifetimeKind.Shift } shift => New(typeof(ShiftTimeStream<>), [shift.Type], Build(shift.Source), shift.Ticks),
         LifetimeNode point => New(typeof(PointEventsStream<>), [point.Type], Build(point.Source)),
         ClipNode clip => New(typeof(ClipLifetimeStream<,>), [clip.Type, clip.Key.ReturnType], Build(clip.Source), clip.Key),
-        JoinNode { Kind: Plan.JoinKind.Anti } anti => New(
+        JoinNode { Kind: JoinKind.Anti } anti => New(
             typeof(AntiJoinStream<,,>), [anti.Left.Type, anti.Right.Type, anti.LeftKey.ReturnType], Build(anti.Left), Build(anti.Right), anti.LeftKey, anti.RightKey),
         JoinNode join => New(
-            join.Kind == Plan.JoinKind.Inner ? typeof(JoinStream<,,,>) : typeof(LeftJoinStream<,,,>),
+            join.Kind == JoinKind.Inner ? typeof(JoinStream<,,,>) : typeof(LeftJoinStream<,,,>),
             [join.Left.Type, join.Right.Type, KeyType(join), join.Type], Build(join.Left), Build(join.Right), join.LeftKey, join.RightKey, join.Result!),
         UnionNode union => Union(union),
         _ => throw new InvalidOperationException($"No physical operator for plan node '{node.Name}'."),

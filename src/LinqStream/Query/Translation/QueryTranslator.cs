@@ -263,7 +263,7 @@ internal sealed partial class QueryTranslator
     {
         var left = Visit(call.Arguments[0]);
         var right = Visit(call.Arguments[1]);
-        var kind = call.Method.Name switch { "Join" => JoinKind.Inner, "LeftJoin" => JoinKind.Left, _ => JoinKind.Anti };
+        var kind = call.Method.Name switch { "Join" => JoinKind.Inner, "LeftJoin" => JoinKind.LeftOuter, _ => JoinKind.Anti };
         var result = kind == JoinKind.Anti ? null : Lambda(call.Arguments[4]);
         return new JoinNode(left, right, kind, Lambda(call.Arguments[2]), Lambda(call.Arguments[3]), result);
     }
