@@ -30,7 +30,7 @@ internal static class PipelineKernel
             body.Add(Expression.Assign(current, Expression.ArrayIndex(input, i)));
             foreach (var step in steps)
             {
-                var value = KernelBuilder.Inline(step.Lambda, current);
+                var value = Internal.LambdaInliner.Inline(step.Lambda, current);
                 if (step.IsFilter)
                 {
                     body.Add(Expression.IfThen(

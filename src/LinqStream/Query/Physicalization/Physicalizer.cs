@@ -1,5 +1,6 @@
 using System.Linq.Expressions;
 using LinqStream.Physical.Aggregate;
+using LinqStream.Physical.Ingress;
 using LinqStream.Physical.Join.Anti;
 using LinqStream.Physical.Join.Inner;
 using LinqStream.Physical.Join.Left;
@@ -14,7 +15,6 @@ using LinqStream.Physical.Windows.Tumbling;
 using LinqStream.Plan;
 using LinqStream.Query.Optimization;
 using LinqStream.Runtime;
-using LinqStream.Runtime.Ingress;
 using LinqStream.Temporal;
 
 namespace LinqStream.Query.Physicalization;
@@ -52,7 +52,7 @@ internal sealed class Physicalizer
 
     private PhysicalNode Create(PlanNode node) => node switch
     {
-        SourceNode source => New(typeof(IngressStream<>), [source.Type], source.Source, Activator.CreateInstance(typeof(EventTime<>).MakeGenericType(source.Type), source.Time, source.End), source.Policy, source.SourceName),
+        SourceNode source => New(typeof(IngressStream<>), [source.Type], source.Source, typeof(EventTimeKernel).GetMethod(nameof(EventTimeKernel.Compile))!.MakeGenericMethod(source.Type).Invoke(null, [source.Time, source.End]), source.Policy, source.SourceName),
         PipelineNode pipeline => New(typeof(PipelineStream<,>), [pipeline.Source.Type, pipeline.Type], Build(pipeline.Source), pipeline.Steps),
         WhereNode where => New(typeof(PipelineStream<,>), [where.Type, where.Type], Build(where.Source), new[] { new PipelineStep(true, where.Predicate) }),
         SelectNode select => New(typeof(PipelineStream<,>), [select.Source.Type, select.Type], Build(select.Source), new[] { new PipelineStep(false, select.Selector) }),

@@ -1,4 +1,5 @@
 using System.Linq.Expressions;
+using LinqStream.Physical.Ingress;
 using LinqStream.Physical.Join.Anti;
 using LinqStream.Physical.Join.Inner;
 using LinqStream.Physical.Join.Left;
