@@ -1,3 +1,4 @@
+using LinqStream.Physical.Ingress;
 using LinqStream.Runtime.Ingress;
 using LinqStream.Tests.Infrastructure;
 
