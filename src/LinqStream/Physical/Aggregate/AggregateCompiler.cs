@@ -395,7 +395,7 @@ internal static class AggregateCompiler
             Expression read = Expression.Call(Expression.Constant(column), "Result", null, slot);
             if (result is not null)
             {
-                read = KernelBuilder.Inline(result, read);
+                read = Internal.LambdaInliner.Inline(result, read);
             }
 
             return read.Type == call.Type ? read : Expression.Convert(read, call.Type);

@@ -6,7 +6,6 @@ using LinqStream.Physical.Join.Left;
 using LinqStream.Physical.Pipeline;
 using LinqStream.Plan;
 using LinqStream.Runtime;
-using LinqStream.Runtime.Ingress;
 using LinqStream.Temporal;
 using LinqStream.Tests.Infrastructure;
 
