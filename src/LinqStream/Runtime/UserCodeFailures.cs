@@ -63,6 +63,29 @@ internal sealed class UserCodeFailures
     }
 
     /// <summary>
+    /// Decides a failure that belongs to a window's result (an empty group's <c>Average</c>, an overflowing sum) rather than to
+    /// one event: the (window, key) is dead-lettered with <paramref name="message"/>, or the query stops with it.
+    /// </summary>
+    /// <returns><see langword="null"/> when the window was skipped; otherwise the error to stop the query with.</returns>
+    public QueryExecutionException? SkipWindow(Exception error, string operatorName, long windowStart, object? key, string message)
+    {
+        if (_context.Options.FailsOn(error))
+        {
+            return new QueryExecutionException(Internal.Strings.WindowResultFailedStop(message), error) { Operator = operatorName, Expression = Expression };
+        }
+
+        try
+        {
+            _context.DeadLetters.Write(DeadLetter.Create(operatorName, Temporal.Ticks.Format(windowStart), message, Internal.Strings.Describe(key)));
+            return null;
+        }
+        catch (Exception deadLetterFailure)
+        {
+            return Internal.Error.OperatorFailed(operatorName, Expression, deadLetterFailure);
+        }
+    }
+
+    /// <summary>
     /// Re-runs the user's code for each live event of <paramref name="batch"/> (<paramref name="runOne"/> gets the event's
     /// index and writes its own result); events whose code throws are marked absent and skipped as <see cref="Skip{TPayload}"/> decides.
     /// </summary>

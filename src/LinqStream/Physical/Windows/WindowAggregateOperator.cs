@@ -230,13 +230,10 @@ internal abstract class WindowAggregateOperator<T, TKey, TResult> : UnaryOperato
     {
         object? shownKey = key is NoKey ? "(the whole window)" : key;
         string message = Internal.Strings.WindowResultFailed(_description, windowStart, windowEnd, shownKey, error);
-        if (Context.Options.FailsOn(error))
+        if (_failures.SkipWindow(error, "Select", windowStart, shownKey, message) is { } stop)
         {
-            throw new QueryExecutionException(Internal.Strings.WindowResultFailedStop(message), error) { Operator = "Select", Expression = _description };
+            throw stop;
         }
-
-        Context.DeadLetters.Write(DeadLetter.Create(
-            "Select", Ticks.Format(windowStart), message, Internal.Strings.Describe(shownKey)));
     }
 
     /// <summary>Copies one slot's accumulators out as plain data, one entry per aggregate column.</summary>
