@@ -77,11 +77,11 @@ public sealed class CheckpointFileTests : IDisposable
         await CheckpointDuringRun(Query(new ArrayEventSource<Bid>(bids, "bids") { MaxRead = 64 }), new MemorySink<string>(), checkpoint);
 
         byte[] bytes = checkpoint.ToArray();
-        BitConverter.TryWriteBytes(bytes.AsSpan(8, 4), 1); // the format before exact sums (issue #14)
+        BitConverter.TryWriteBytes(bytes.AsSpan(8, 4), 2); // the format before per-key-group state (issue #16)
         await using var restored = Query(new ArrayEventSource<Bid>(bids, "bids")).ToJob(new MemorySink<string>(), new JobOptions { RestoreFrom = new MemoryStream(bytes) });
         var error = await Assert.ThrowsAsync<InvalidDataException>(() => restored.RunAsync());
-        Assert.Contains("version 1;", error.Message, StringComparison.Ordinal);
-        Assert.Contains("reads version 2", error.Message, StringComparison.Ordinal);
+        Assert.Contains("version 2;", error.Message, StringComparison.Ordinal);
+        Assert.Contains("reads version 3", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
