@@ -118,6 +118,8 @@ internal sealed class KeyedParallelRun<T, TKey, TResult> : IParallelRun, IParall
 
     public bool IsLive => _sourceContext.Sources.Any(s => s.IsLive);
 
+    public bool CanReplay => _sourceContext.Sources.All(s => s.CanReplay);
+
     /// <summary>Adds a counter over the source task's drivers (read from another thread, for progress and metrics).</summary>
     private long SumOverSources(Func<SourceDriver, long> read)
     {

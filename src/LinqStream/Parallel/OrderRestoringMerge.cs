@@ -44,7 +44,7 @@ internal sealed class OrderRestoringMerge<T> : SourceDriver
         _run = run;
     }
 
-    public override bool CanReplay => false;
+    public override bool CanReplay => _run.CanReplay;
 
     public override string SourceName => "parallel merge";
 
@@ -428,6 +428,9 @@ internal sealed class OrderRestoringMerge<T> : SourceDriver
 /// <summary>The threads of one parallel part of a query, as the merge that feeds the rest of it sees them.</summary>
 internal interface IParallelRun
 {
+    /// <summary>Gets a value indicating whether every source of the run replays from a checkpointed position.</summary>
+    bool CanReplay { get; }
+
     long EventsRead { get; }
 
     long LateEvents { get; }
