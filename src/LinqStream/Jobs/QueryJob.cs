@@ -143,11 +143,15 @@ public sealed class QueryJob<T> : IAsyncDisposable
 
                     var alignment = _parallel.Where(p => p.IsAligned).Select(p => p.LastAlignment).DefaultIfEmpty().Max();
                     _alignments.Add(alignment);
+                    // Everything before the barrier is through: its dead letters too (the aggregate tasks wrote theirs before passing it on).
+                    rejected += await FlushDeadLettersAsync(cancellationToken).ConfigureAwait(false);
                     checkpoints += await TakeRequestedCheckpointsAsync(cancellationToken, alignment).ConfigureAwait(false);
                     foreach (var part in _parallel)
                     {
                         part.ReleaseBarrier();
                     }
+
+                    _deadLetters.Release(barrier);
 
                     barrierInFlight = false;
                     eventsAtCheckpoint = EventsRead();
@@ -168,6 +172,7 @@ public sealed class QueryJob<T> : IAsyncDisposable
                     {
                         // Ask every source task for a barrier; the steps go on while it flows through the channels.
                         barrier++;
+                        _deadLetters.Hold(barrier);
                         foreach (var part in _parallel)
                         {
                             part.RequestBarrier(barrier);
@@ -184,6 +189,13 @@ public sealed class QueryJob<T> : IAsyncDisposable
             }
 
             cancellationToken.ThrowIfCancellationRequested();
+            if (barrierInFlight)
+            {
+                // The input ended before the barrier got through: the held dead letters go out, and the final state answers the request.
+                _deadLetters.Release(barrier);
+                rejected += await FlushDeadLettersAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             await _sink.CompleteAsync(cancellationToken).ConfigureAwait(false);
             if (_options.DeadLetters is { } letters)
             {
@@ -560,20 +572,48 @@ public sealed class QueryJob<T> : IAsyncDisposable
     }
 
     /// <summary>Dead letters met during one step; the job writes them to its dead-letter sink after the step.</summary>
-    /// <remarks>At parallelism above 1 the tasks write here from their own threads, so it is locked.</remarks>
+    /// <remarks>
+    /// At parallelism above 1 the source and aggregate tasks write here from their own threads (so it is locked), each letter
+    /// tagged with the last checkpoint barrier its thread had passed (<see cref="BarrierEpoch"/>). While a barrier is in flight
+    /// only the letters from before it are handed to the sink, so the dead letters a checkpoint commits are exactly those of the
+    /// input before its barrier, and a restore neither repeats nor loses one.
+    /// </remarks>
     private sealed class DeadLetterBuffer : IDeadLetterSink
     {
-        private readonly List<DeadLetter> _letters = [];
+        private readonly List<(long Epoch, DeadLetter Letter)> _letters = [];
         private readonly Lock _gate = new();
+        private long _jobEpoch;
+        private long _holdFrom = long.MaxValue;
 
         public void Write(DeadLetter letter)
         {
+            long epoch = BarrierEpoch.OnTaskThread ? BarrierEpoch.Current : Volatile.Read(ref _jobEpoch);
             lock (_gate)
             {
-                _letters.Add(letter);
+                _letters.Add((epoch, letter));
             }
         }
 
+        /// <summary>From now on, letters written after barrier <paramref name="barrier"/> wait until <see cref="Release"/>.</summary>
+        public void Hold(long barrier)
+        {
+            lock (_gate)
+            {
+                _holdFrom = barrier;
+            }
+        }
+
+        /// <summary>The checkpoint of barrier <paramref name="barrier"/> is written: letters of the job's thread are after it now.</summary>
+        public void Release(long barrier)
+        {
+            lock (_gate)
+            {
+                _holdFrom = long.MaxValue;
+                Volatile.Write(ref _jobEpoch, barrier);
+            }
+        }
+
+        /// <summary>Takes the letters that may go to the sink now, in the order they came.</summary>
         public DeadLetter[] TakeAll()
         {
             lock (_gate)
@@ -583,9 +623,22 @@ public sealed class QueryJob<T> : IAsyncDisposable
                     return [];
                 }
 
-                DeadLetter[] letters = [.. _letters];
-                _letters.Clear();
-                return letters;
+                var ready = new List<DeadLetter>(_letters.Count);
+                int kept = 0;
+                for (int i = 0; i < _letters.Count; i++)
+                {
+                    if (_letters[i].Epoch < _holdFrom)
+                    {
+                        ready.Add(_letters[i].Letter);
+                    }
+                    else
+                    {
+                        _letters[kept++] = _letters[i];
+                    }
+                }
+
+                _letters.RemoveRange(kept, _letters.Count - kept);
+                return [.. ready];
             }
         }
     }

@@ -315,11 +315,13 @@ internal sealed class KeyedParallelRun<T, TKey, TResult> : IParallelRun, IParall
 
         Array.Clear(_taskSlices);
         _sourceSnapshot = WriteSourceParts();
+        BarrierEpoch.Passed(requested); // dead letters from here on come after the barrier
         _exchange.SendBarrier(requested); // false when the input has ended: the job then takes the final state instead
     }
 
     private void RunSources()
     {
+        BarrierEpoch.Passed(0);
         try
         {
             if (IsLive)
@@ -339,6 +341,7 @@ internal sealed class KeyedParallelRun<T, TKey, TResult> : IParallelRun, IParall
 
     private void RunTask(int task)
     {
+        BarrierEpoch.Passed(0);
         var channel = _inputs[task];
         var head = _taskHeads[task];
         var pool = _taskContexts[task].Pool<T>();
@@ -365,6 +368,7 @@ internal sealed class KeyedParallelRun<T, TKey, TResult> : IParallelRun, IParall
                         // Everything before the barrier is folded in: write this task's key groups, then pass the barrier on.
                         var (first, end) = _ranges[task];
                         _taskSlices[task] = KeyedState(task).WriteKeyGroups(first, end, _taskContexts[task].Options.KeyGroups);
+                        BarrierEpoch.Passed(id);
                         _forwards[task].SendBarrier(id);
                         break;
                     case ChannelMessage.Completed:

@@ -52,3 +52,30 @@ internal sealed class ParallelStatePart(IParallelCheckpoint run) : ICheckpointed
     public void ReadState(BinaryReader reader) =>
         throw new InvalidOperationException("A parallel part is restored by QueryJob, section by section.");
 }
+
+/// <summary>
+/// The last checkpoint barrier the current task thread has passed (the source task once it sent a barrier, an aggregate task
+/// once it wrote its key groups): dead letters are tagged with it, so a job commits with a checkpoint exactly the letters
+/// of the input before its barrier.
+/// </summary>
+internal static class BarrierEpoch
+{
+    [ThreadStatic]
+    private static long t_current;
+
+    [ThreadStatic]
+    private static bool t_onTaskThread;
+
+    /// <summary>Gets the last barrier this thread passed (0 before any).</summary>
+    public static long Current => t_current;
+
+    /// <summary>Gets a value indicating whether this is a source or aggregate task's own thread.</summary>
+    public static bool OnTaskThread => t_onTaskThread;
+
+    /// <summary>Marks this thread as a task thread that has passed barrier <paramref name="barrier"/>.</summary>
+    public static void Passed(long barrier)
+    {
+        t_onTaskThread = true;
+        t_current = barrier;
+    }
+}
