@@ -133,7 +133,9 @@ public sealed class CrashRestoreTests : IDisposable
                 Assert.NotNull(result.RestoredFrom);
                 Assert.True(lastRestored <= result.RestoredFrom);
                 Assert.True(bids.OpenedAt > 0, "the bids source was reopened at its start");
-                Assert.True(result.Results < expected.Items.Count, $"the restored run wrote {result.Results} of {expected.Items.Count} results");
+                // (At P > 1 the source task reads ahead by what the channels hold, so with few results the last checkpoint may
+                // precede them all; CheckpointAtParallelism2_RestoresAt1And4 checks the restored run's share on a longer input.)
+                Assert.True(parallelism > 1 || result.Results < expected.Items.Count, $"the restored run wrote {result.Results} of {expected.Items.Count} results");
             }
             catch (QueryExecutionException ex) when (crashAt >= 0)
             {
