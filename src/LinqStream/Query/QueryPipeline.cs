@@ -83,6 +83,7 @@ internal static class QueryPipeline
     public static CompiledQuery<T> Compile<T>(Expression query)
     {
         query = Preprocessing.CovariantUpcastRewriter.Process(query, typeof(T)); // a covariant IQStream<T>'s upcasts made explicit
+        query = Preprocessing.GroupShapeRewriter.Process(query);                  // group e.X by k, and GroupBy(k).SelectMany(...), as GroupBy(k).Select
         var translator = new QueryTranslator();
         var plan = translator.Translate(query);                              // LINQ calls → logical plan (throws once, with every reason)
         var options = translator.Options;
