@@ -204,12 +204,13 @@ public sealed class QueryJob<T> : IAsyncDisposable
 
             // Requests that came in after the last step still get an answer: the final state.
             checkpoints += await TakeRequestedCheckpointsAsync(cancellationToken).ConfigureAwait(false);
-            var late = _execution.Context.LateEvents;
+            // At P > 1 the sources' ingress runs on each parallel part's source task, which counts its own late events.
+            var late = _parallel.Select(p => p.LateEventCounts).Append(_execution.Context.LateEvents).ToArray();
             return new JobResult(results, rejected, checkpoints, restored?.Id, warnings)
             {
-                LateEvents = late.Late,
-                LateEventsDropped = late.Dropped,
-                LateEventsAdjusted = late.Adjusted,
+                LateEvents = late.Sum(l => l.Late),
+                LateEventsDropped = late.Sum(l => l.Dropped),
+                LateEventsAdjusted = late.Sum(l => l.Adjusted),
                 Parallelism = _parallel.Length == 0 ? 1 : _execution.Context.Options.Parallelism,
                 BarrierAlignmentP99 = Percentile99(_alignments),
             };

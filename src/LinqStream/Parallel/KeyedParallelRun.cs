@@ -200,6 +200,8 @@ internal sealed class KeyedParallelRun<T, TKey, TResult> : IParallelRun, IParall
 
     public bool HasEnded => Merge.IsCompleted;
 
+    public Runtime.Ingress.LateEventCounts LateEventCounts => _sourceContext.LateEvents;
+
     /// <summary>Asks the source task for barrier <paramref name="id"/> (from the job's thread); it is sent between two of its steps.</summary>
     public void RequestBarrier(long id)
     {

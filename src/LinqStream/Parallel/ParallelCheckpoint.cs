@@ -25,6 +25,9 @@ internal interface IParallelCheckpoint
     /// <summary>Gets a value indicating whether every task has ended (the input ran out).</summary>
     bool HasEnded { get; }
 
+    /// <summary>Gets the late events counted by the source task's ingress.</summary>
+    Runtime.Ingress.LateEventCounts LateEventCounts { get; }
+
     void RequestBarrier(long id);
 
     void ReleaseBarrier();

@@ -12,14 +12,15 @@ public sealed class ParallelCheckpointTests : IDisposable
 
     public sealed record Tick(long Time, long Key, long Value);
 
-    /// <summary>Random ticks, up to 50 ticks out of order, a quarter of them on key 7 (skew) and some keys near long.MaxValue.</summary>
+    /// <summary>Random ticks, up to 50 ticks out of order (every 1000th later than the policy allows), a quarter of them on key 7 (skew) and some keys near long.MaxValue.</summary>
     private static Tick[] Input(int count, int seed)
     {
         var random = new Random(seed);
         return [.. Enumerable.Range(0, count).Select(i =>
         {
             long key = random.Next(4) == 0 ? 7 : random.Next(3) == 0 ? long.MaxValue - random.Next(50) : random.Next(500);
-            return new Tick(Math.Max(0, i - random.Next(50)) * 10_000L, key, random.Next(-1000, 1000));
+            long time = i % 1000 == 999 ? (i - 300) * 10_000L : Math.Max(0, i - random.Next(50)) * 10_000L; // every 1000th is late
+            return new Tick(time, key, random.Next(-1000, 1000));
         })];
     }
 
@@ -35,11 +36,14 @@ public sealed class ParallelCheckpointTests : IDisposable
         var input = Input(40_000, 1);
         var options = new QueryOptions { BatchSize = 128, OnError = ErrorPolicy.SkipAndDeadLetter };
         var reference = new MemorySink<string>();
+        long late;
         await using (var job = Query(new ArrayEventSource<Tick>(input, "ticks"), options).ToJob(reference, new JobOptions { DeadLetters = new MemorySink<DeadLetter>() }))
         {
             var sequential = await job.RunAsync();
             Assert.Equal(1, sequential.Parallelism);
             Assert.Null(sequential.BarrierAlignmentP99);
+            late = sequential.LateEvents;
+            Assert.True(late > 0);
         }
 
         using var metrics = new JobMetrics("parallel");
@@ -50,6 +54,7 @@ public sealed class ParallelCheckpointTests : IDisposable
         var result = await parallel.RunAsync();
 
         Assert.Equal(2, result.Parallelism);
+        Assert.Equal(late, result.LateEvents); // counted by the source task's ingress
         Assert.True(result.Checkpoints >= 2, $"only {result.Checkpoints} checkpoints");
         Assert.NotNull(result.BarrierAlignmentP99);
         Assert.True(result.BarrierAlignmentP99 >= TimeSpan.Zero);
