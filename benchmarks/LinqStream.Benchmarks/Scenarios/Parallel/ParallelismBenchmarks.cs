@@ -80,7 +80,7 @@ public class ParallelismBenchmarks
 
     [GlobalCleanup(Target = nameof(TumblingCountPerKeyCheckpointed))]
     public void ReportAlignment() =>
-        Console.WriteLine($"// P = {Parallelism}: {_checkpoints} checkpoints in the last run, barrier alignment p99 = {_alignmentP99?.TotalMilliseconds.ToString("F3", System.Globalization.CultureInfo.InvariantCulture) ?? "n/a (one task)"} ms");
+        Console.WriteLine($"// P = {Parallelism}: {_checkpoints} checkpoints in the last run, barrier alignment p99 = {(_alignmentP99 is { } p99 ? p99.TotalMilliseconds.ToString("F3", System.Globalization.CultureInfo.InvariantCulture) + " ms" : "n/a (one task)")}");
 
     [Benchmark(OperationsPerInvoke = NexmarkInput.BenchmarkEvents)]
     public long Q5HotItems()
