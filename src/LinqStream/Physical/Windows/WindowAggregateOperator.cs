@@ -10,7 +10,7 @@ namespace LinqStream.Physical.Windows;
 /// assign slots and fold; per watermark, let it close what is complete, then forward the watermark it may promise.
 /// User-code failures become stream errors; input batches always go back to the pool.
 /// </summary>
-internal abstract class WindowAggregateOperator<T, TKey, TResult> : UnaryOperator<T, TResult>, ICheckpointed
+internal abstract class WindowAggregateOperator<T, TKey, TResult> : UnaryOperator<T, TResult>, IKeyGroupedState
     where TKey : notnull
 {
     private readonly BatchPool<T> _inputPool;
@@ -39,9 +39,58 @@ internal abstract class WindowAggregateOperator<T, TKey, TResult> : UnaryOperato
 
     public abstract string CheckpointName { get; }
 
-    public abstract void WriteState(BinaryWriter writer);
+    /// <summary>Gets a value indicating whether the state is keyed, and so written per key group (at every parallelism, also 1).</summary>
+    public bool IsKeyGrouped => KeyKernel is not null;
 
-    public abstract void ReadState(BinaryReader reader);
+    public void WriteState(BinaryWriter writer)
+    {
+        if (!IsKeyGrouped)
+        {
+            WriteWhole(writer);
+            return;
+        }
+
+        int groups = Context.Options.KeyGroups;
+        KeyGroupedSection.Write(writer, groups, [WriteKeyGroups(0, groups, groups)]);
+    }
+
+    public void ReadState(BinaryReader reader)
+    {
+        if (!IsKeyGrouped)
+        {
+            ReadWhole(reader);
+            return;
+        }
+
+        int groups = Context.Options.KeyGroups;
+        ReadKeyGroups(KeyGroupedSection.Read(reader, groups, CheckpointName), 0, groups);
+    }
+
+    public abstract KeyGroupSlice WriteKeyGroups(int first, int end, int keyGroups);
+
+    public abstract void ReadKeyGroups(KeyGroupedSection section, int first, int end);
+
+    /// <summary>Writes the state of an aggregate with no key (one blob).</summary>
+    protected abstract void WriteWhole(BinaryWriter writer);
+
+    /// <summary>Reads what <see cref="WriteWhole"/> wrote.</summary>
+    protected abstract void ReadWhole(BinaryReader reader);
+
+    /// <summary>The key group of <paramref name="key"/> (null keys are in group 0, as the hash exchange routes them).</summary>
+    protected static int KeyGroupOf(TKey key, int keyGroups) => Parallel.KeyGroups.Of(Parallel.StableKeyHash<TKey>.Hash(key), keyGroups);
+
+    /// <summary>Reads the records of key groups [<paramref name="first"/>, <paramref name="end"/>) one at a time.</summary>
+    protected static void ReadRecords(KeyGroupedSection section, int first, int end, Action<BinaryReader> readRecord)
+    {
+        for (int g = first; g < end; g++)
+        {
+            using var reader = new BinaryReader(new MemoryStream(section.Groups[g], writable: false));
+            for (int i = 0; i < section.Counts[g]; i++)
+            {
+                readRecord(reader);
+            }
+        }
+    }
 
     /// <summary>Gets the number of open groups: what the state holds now.</summary>
     public int LiveGroups => Slots.Live;
