@@ -96,6 +96,12 @@ internal static class JoinJob
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"checkpoint {id}"));
         }
 
+        public override async Task SaveAsync(long id, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken)
+        {
+            await inner.SaveAsync(id, write, cancellationToken).ConfigureAwait(false);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"checkpoint {id}"));
+        }
+
         public override IReadOnlyList<long> List() => inner.List();
 
         public override Task<byte[]> LoadAsync(long id, CancellationToken cancellationToken) => inner.LoadAsync(id, cancellationToken);

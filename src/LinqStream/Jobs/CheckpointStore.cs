@@ -10,6 +10,24 @@ public abstract class CheckpointStore
     /// <returns>A task that completes when the checkpoint is durable.</returns>
     public abstract Task SaveAsync(long id, ReadOnlyMemory<byte> checkpoint, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Stores checkpoint <paramref name="id"/> atomically and durably, with <paramref name="write"/> writing its bytes into a stream
+    /// the store provides, so that a large checkpoint goes to its destination as it is produced instead of being assembled in
+    /// memory first. Jobs call this one.
+    /// </summary>
+    /// <param name="id">The checkpoint's number (increasing).</param>
+    /// <param name="write">Writes the checkpoint's bytes into the given stream (once).</param>
+    /// <param name="cancellationToken">Stops the write.</param>
+    /// <returns>A task that completes when the checkpoint is durable.</returns>
+    /// <remarks>The default buffers the bytes in memory and calls <see cref="SaveAsync(long, ReadOnlyMemory{byte}, CancellationToken)"/>; a store that can stream overrides it (<see cref="DirectoryCheckpointStore"/> does).</remarks>
+    public virtual async Task SaveAsync(long id, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        using var buffer = new MemoryStream();
+        await write(buffer, cancellationToken).ConfigureAwait(false);
+        await SaveAsync(id, buffer.GetBuffer().AsMemory(0, (int)buffer.Length), cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Lists the stored checkpoints, newest first.</summary>
     /// <returns>The ids.</returns>
     public abstract IReadOnlyList<long> List();
@@ -66,14 +84,27 @@ public sealed class DirectoryCheckpointStore : CheckpointStore
     } = 3;
 
     /// <inheritdoc/>
-    public override async Task SaveAsync(long id, ReadOnlyMemory<byte> checkpoint, CancellationToken cancellationToken)
+    public override Task SaveAsync(long id, ReadOnlyMemory<byte> checkpoint, CancellationToken cancellationToken) =>
+        SaveAsync(id, (file, token) => file.WriteAsync(checkpoint, token).AsTask(), cancellationToken);
+
+    /// <inheritdoc/>
+    /// <remarks>The bytes go straight into the temporary file, which is fsynced and then renamed into place.</remarks>
+    public override async Task SaveAsync(long id, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(write);
         string final = PathOf(id);
         string temporary = Path.Combine(Directory, $".{id:D12}.{Guid.NewGuid():N}.tmp");
-        await using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096, FileOptions.Asynchronous))
+        try
         {
-            await file.WriteAsync(checkpoint, cancellationToken).ConfigureAwait(false);
+            await using var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 64 * 1024, FileOptions.Asynchronous);
+            await write(file, cancellationToken).ConfigureAwait(false);
+            await file.FlushAsync(cancellationToken).ConfigureAwait(false);
             file.Flush(flushToDisk: true);
+        }
+        catch
+        {
+            TryDelete(temporary);
+            throw;
         }
 
         File.Move(temporary, final, overwrite: true);

@@ -373,15 +373,31 @@ public sealed class QueryJob<T> : IAsyncDisposable
             {
                 long id = Interlocked.Increment(ref _checkpointId);
                 long started = _clock.GetTimestamp();
-                byte[] bytes = await SnapshotAsync(id, cancellationToken).ConfigureAwait(false);
-                if (request.Destination is { } destination)
+                var sections = await SnapshotAsync(id, cancellationToken).ConfigureAwait(false);
+                long size = 0;
+                try
                 {
-                    await destination.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
-                    await destination.FlushAsync(cancellationToken).ConfigureAwait(false);
+                    // The sections stream into the destination (the store's temporary file): the file is never assembled in memory.
+                    long takenAt = _clock.GetUtcNow().UtcTicks;
+                    if (request.Destination is { } destination)
+                    {
+                        size = await CheckpointFormat.WriteAsync(destination, id, takenAt, _fingerprint, sections, cancellationToken).ConfigureAwait(false);
+                        await destination.FlushAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        await _options.Checkpoints!.SaveAsync(
+                            id,
+                            async (stream, token) => size = await CheckpointFormat.WriteAsync(stream, id, takenAt, _fingerprint, sections, token).ConfigureAwait(false),
+                            cancellationToken).ConfigureAwait(false);
+                    }
                 }
-                else
+                finally
                 {
-                    await _options.Checkpoints!.SaveAsync(id, bytes, cancellationToken).ConfigureAwait(false);
+                    foreach (var (_, data) in sections)
+                    {
+                        data.Dispose();
+                    }
                 }
 
                 await _sink.CommitAsync(id, cancellationToken).ConfigureAwait(false);
@@ -391,7 +407,7 @@ public sealed class QueryJob<T> : IAsyncDisposable
                 }
 
                 taken++;
-                _metrics?.CheckpointTaken(id, bytes.Length, _clock.GetElapsedTime(started), alignment);
+                _metrics?.CheckpointTaken(id, size, _clock.GetElapsedTime(started), alignment);
                 request.Done.TrySetResult(id);
             }
             catch (Exception ex)
@@ -404,44 +420,46 @@ public sealed class QueryJob<T> : IAsyncDisposable
         return taken;
     }
 
-    private async Task<byte[]> SnapshotAsync(long id, CancellationToken cancellationToken)
+    /// <summary>Writes every stateful part's section (between batches: a consistent cut), then the sinks' commit states.</summary>
+    private async Task<List<(string Name, SectionBuffer Data)>> SnapshotAsync(long id, CancellationToken cancellationToken)
     {
-        var sections = new List<(string, byte[])>();
+        var sections = new List<(string Name, SectionBuffer Data)>();
         foreach (var part in _execution.Context.Checkpointed)
         {
             if (part is ParallelStatePart { Run: var run })
             {
                 // The same sections as at parallelism 1: the aggregate (per key group, from every task), then the source task's parts.
                 var (aggregate, sources) = run.IsAligned ? run.StateAtBarrier() : run.StateAtEnd();
-                sections.Add(($"part {sections.Count}: {run.AggregateName}", aggregate));
+                sections.Add(($"part {sections.Count}: {run.AggregateName}", SectionBuffer.Wrap(aggregate)));
                 var names = run.SourcePartNames;
                 for (int k = 0; k < names.Count; k++)
                 {
-                    sections.Add(($"part {sections.Count}: {names[k]}", sources[k]));
+                    sections.Add(($"part {sections.Count}: {names[k]}", SectionBuffer.Wrap(sources[k])));
                 }
 
                 continue;
             }
 
-            using var buffer = new MemoryStream();
-            using (var writer = new BinaryWriter(buffer))
+            // Segments, never regrown or copied: the state's serialized size is held once, then streamed into the file.
+            var buffer = new SectionBuffer();
+            using (var writer = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true))
             {
                 part.WriteState(writer);
             }
 
-            sections.Add(($"part {sections.Count}: {part.CheckpointName}", buffer.ToArray()));
+            sections.Add(($"part {sections.Count}: {part.CheckpointName}", buffer));
         }
 
         int partCount = sections.Count;
 
-        _metrics?.StateWritten([.. sections.Take(partCount).Select(s => (s.Item1, (long)s.Item2.Length))]);
-        sections.Add(("sink", await _sink.PrepareCommitAsync(id, cancellationToken).ConfigureAwait(false)));
+        _metrics?.StateWritten([.. sections.Take(partCount).Select(s => (s.Name, s.Data.Length))]);
+        sections.Add(("sink", SectionBuffer.Wrap(await _sink.PrepareCommitAsync(id, cancellationToken).ConfigureAwait(false))));
         if (_options.DeadLetters is { } letters)
         {
-            sections.Add(("dead letters", await letters.PrepareCommitAsync(id, cancellationToken).ConfigureAwait(false)));
+            sections.Add(("dead letters", SectionBuffer.Wrap(await letters.PrepareCommitAsync(id, cancellationToken).ConfigureAwait(false))));
         }
 
-        return CheckpointFormat.Write(id, _clock.GetUtcNow().UtcTicks, _fingerprint, sections);
+        return sections;
     }
 
     private async Task<CheckpointFormat.Snapshot?> LoadCheckpointAsync(List<string> warnings, CancellationToken cancellationToken)

@@ -16,10 +16,18 @@ internal static class CheckpointFormat
 
     private static readonly byte[] Magic = "LSQCKPT\0"u8.ToArray();
 
-    public static byte[] Write(long id, long takenAtTicks, string fingerprint, IReadOnlyList<(string Name, byte[] Data)> sections)
+    /// <summary>
+    /// Streams a checkpoint into <paramref name="output"/>: the header, each section's name, length and bytes, then the SHA-256 of all
+    /// of it, computed as the bytes go out; nothing but the sections themselves is held in memory.
+    /// </summary>
+    /// <returns>The number of bytes written.</returns>
+    public static async Task<long> WriteAsync(
+        Stream output, long id, long takenAtTicks, string fingerprint, IReadOnlyList<(string Name, SectionBuffer Data)> sections, CancellationToken cancellationToken)
     {
-        using var buffer = new MemoryStream();
-        using (var writer = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true))
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        long written = 0;
+        using var header = new MemoryStream();
+        using (var writer = new BinaryWriter(header, Encoding.UTF8, leaveOpen: true))
         {
             writer.Write(Magic);
             writer.Write(Version);
@@ -27,16 +35,46 @@ internal static class CheckpointFormat
             writer.Write(takenAtTicks);
             writer.Write(fingerprint);
             writer.Write(sections.Count);
-            foreach (var (name, data) in sections)
-            {
-                writer.Write(name);
-                writer.Write(data.Length);
-                writer.Write(data);
-            }
         }
 
-        var hash = SHA256.HashData(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
-        buffer.Write(hash);
+        written += await WriteHeaderAsync(header).ConfigureAwait(false);
+        foreach (var (name, data) in sections)
+        {
+            if (data.Length > int.MaxValue)
+            {
+                throw new InvalidOperationException($"The checkpoint section '{name}' is {data.Length:N0} bytes; a section holds at most 2 GB.");
+            }
+
+            header.SetLength(0);
+            using (var writer = new BinaryWriter(header, Encoding.UTF8, leaveOpen: true))
+            {
+                writer.Write(name);
+                writer.Write((int)data.Length);
+            }
+
+            written += await WriteHeaderAsync(header).ConfigureAwait(false);
+            await data.CopyToAsync(output, hash, cancellationToken).ConfigureAwait(false);
+            written += data.Length;
+        }
+
+        var digest = hash.GetHashAndReset();
+        await output.WriteAsync(digest, cancellationToken).ConfigureAwait(false);
+        return written + digest.Length;
+
+        async Task<long> WriteHeaderAsync(MemoryStream bytes)
+        {
+            var span = bytes.GetBuffer().AsMemory(0, (int)bytes.Length);
+            hash.AppendData(span.Span);
+            await output.WriteAsync(span, cancellationToken).ConfigureAwait(false);
+            return span.Length;
+        }
+    }
+
+    /// <summary>A whole checkpoint as one array (tests and small checkpoints; a job streams it with <see cref="WriteAsync"/>).</summary>
+    public static byte[] Write(long id, long takenAtTicks, string fingerprint, IReadOnlyList<(string Name, byte[] Data)> sections)
+    {
+        using var buffer = new MemoryStream();
+        WriteAsync(buffer, id, takenAtTicks, fingerprint, [.. sections.Select(s => (s.Name, SectionBuffer.Wrap(s.Data)))], CancellationToken.None).GetAwaiter().GetResult();
         return buffer.ToArray();
     }
 

@@ -22,9 +22,11 @@ internal interface IKeyGroupedState : ICheckpointed
 /// <param name="Header">The task's header.</param>
 /// <param name="Counts">The number of records per key group of the range.</param>
 /// <param name="Groups">The records per key group of the range.</param>
-internal sealed record KeyGroupSlice(int First, int End, byte[] Header, int[] Counts, byte[][] Groups)
+internal sealed record KeyGroupSlice(int First, int End, byte[] Header, int[] Counts, SectionBuffer[] Groups)
 {
     /// <summary>Builds a slice by letting <paramref name="writeRecords"/> write each record into the writer of its key group.</summary>
+    /// <remarks>Each key group's records go into segments that are never regrown or copied (<see cref="SectionBuffer"/>), so the
+    /// slice holds the serialized state once; <see cref="KeyGroupedSection.Write"/> then streams them into the section.</remarks>
     public static KeyGroupSlice Build(int first, int end, Action<BinaryWriter> writeHeader, Action<Func<int, BinaryWriter>> writeRecords)
     {
         using var header = new MemoryStream();
@@ -34,7 +36,7 @@ internal sealed record KeyGroupSlice(int First, int End, byte[] Header, int[] Co
         }
 
         int width = end - first;
-        var streams = new MemoryStream?[width];
+        var groups = new SectionBuffer[width];
         var writers = new BinaryWriter?[width];
         var counts = new int[width];
         writeRecords(group =>
@@ -46,15 +48,13 @@ internal sealed record KeyGroupSlice(int First, int End, byte[] Header, int[] Co
 
             int i = group - first;
             counts[i]++;
-            return writers[i] ??= new BinaryWriter(streams[i] = new MemoryStream());
+            return writers[i] ??= new BinaryWriter(groups[i] = new SectionBuffer());
         });
 
-        var groups = new byte[width][];
         for (int i = 0; i < width; i++)
         {
             writers[i]?.Flush();
-            groups[i] = streams[i]?.ToArray() ?? [];
-            writers[i]?.Dispose();
+            groups[i] ??= new SectionBuffer();
         }
 
         return new KeyGroupSlice(first, end, header.ToArray(), counts, groups);
@@ -117,8 +117,9 @@ internal sealed class KeyGroupedSection
             for (int i = 0; i < slice.End - slice.First; i++)
             {
                 writer.Write(slice.Counts[i]);
-                writer.Write(slice.Groups[i].Length);
-                writer.Write(slice.Groups[i]);
+                writer.Write(checked((int)slice.Groups[i].Length));
+                writer.Flush();
+                slice.Groups[i].WriteTo(writer.BaseStream);
             }
 
             next = slice.End;
