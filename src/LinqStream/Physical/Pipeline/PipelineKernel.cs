@@ -12,8 +12,9 @@ namespace LinqStream.Physical.Pipeline;
 internal static class PipelineKernel
 {
     /// <summary>Compiles <c>(input, absent, output, count)</c>; <c>output</c> is ignored when the chain has no projection.</summary>
-    public static Action<TIn[], ulong[], TOut[]?, int> Compile<TIn, TOut>(IReadOnlyList<PipelineStep> steps)
+    public static Action<TIn[], ulong[], TOut[]?, int> Compile<TIn, TOut>(IReadOnlyList<PipelineStep> steps, KernelCompiler? kernels = null)
     {
+        kernels ??= KernelCompiler.Shared;
         var input = Expression.Parameter(typeof(TIn[]), "input");
         var absent = Expression.Parameter(typeof(ulong[]), "absent");
         var output = Expression.Parameter(typeof(TOut[]), "output");
@@ -55,7 +56,7 @@ internal static class PipelineKernel
         });
 
         var lambda = Expression.Lambda<Action<TIn[], ulong[], TOut[]?, int>>(Expression.Block([i], loop), input, absent, output, count);
-        return lambda.Compile();
+        return kernels.Compile(lambda);
     }
 
     public static bool HasProjection(IReadOnlyList<PipelineStep> steps)

@@ -1,3 +1,4 @@
+using LinqStream.Physical.Kernels;
 using LinqStream.Plan;
 using LinqStream.Runtime;
 
@@ -10,11 +11,11 @@ internal sealed class PipelineStream<TIn, TOut> : PhysicalStream<TOut>
     private readonly IReadOnlyList<PipelineStep> _steps;
     private readonly Action<TIn[], ulong[], TOut[]?, int> _kernel;
 
-    public PipelineStream(PhysicalStream<TIn> source, IReadOnlyList<PipelineStep> steps)
+    public PipelineStream(PhysicalStream<TIn> source, IReadOnlyList<PipelineStep> steps, KernelCompiler? kernels = null)
     {
         _source = source;
         _steps = steps;
-        _kernel = PipelineKernel.Compile<TIn, TOut>(steps);
+        _kernel = PipelineKernel.Compile<TIn, TOut>(steps, kernels ?? KernelCompiler.Shared);
     }
 
     public IReadOnlyList<PipelineStep> Steps => _steps;
