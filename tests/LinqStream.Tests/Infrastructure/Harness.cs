@@ -2,7 +2,6 @@ using System.Linq.Expressions;
 using LinqStream.Physical.Ingress;
 using LinqStream.Runtime;
 using LinqStream.Runtime.Egress;
-using LinqStream.Runtime.Ingress;
 
 namespace LinqStream.Tests.Infrastructure;
 

@@ -91,7 +91,7 @@ internal sealed class Physicalizer
         new IngressStream<T>(n.Source, EventTimeKernel.Compile<T>(n.Time, n.End, p._context.Kernels), n.Policy, n.SourceName);
 
     private static PhysicalNode Pipeline<TIn, TOut>(Physicalizer p, PipelineNode n) =>
-        new PipelineStream<TIn, TOut>(p.Input<TIn>(n.Source), n.Steps, p._context.Kernels);
+        new PipelineStream<TIn, TOut>(p.Input<TIn>(n.Source), [.. n.Steps.Select(s => new PipelineKernelStep(s.IsFilter, s.Lambda))], p._context.Kernels);
 
     private static PhysicalNode SelectMany<TIn, TOut>(Physicalizer p, SelectManyNode n) =>
         new SelectManyStream<TIn, TOut>(p.Input<TIn>(n.Source), n.Selector, p._context.Kernels);

@@ -1,5 +1,4 @@
 using LinqStream.Physical.Ingress;
-using LinqStream.Runtime.Ingress;
 using LinqStream.Tests.Infrastructure;
 
 namespace LinqStream.Tests.Physical.Lifetime;
