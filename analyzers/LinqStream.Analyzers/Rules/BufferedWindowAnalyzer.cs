@@ -102,27 +102,79 @@ public sealed class BufferedWindowAnalyzer : DiagnosticAnalyzer
         return current;
     }
 
-    /// <summary>Checks the shapes the runtime folds: Count/LongCount/Any/All/Min/Max, non-nullable Sum/Average, Distinct().Count(), OrderBy(f).Take(k), Aggregate(IAggregate).</summary>
+    /// <summary>
+    /// Checks the shapes the runtime folds: Count/LongCount/Any/All/Min/Max, Sum/Average (nullable too), Distinct().Count([p]),
+    /// OrderBy(f)[.ThenBy(h)... up to four keys][.Select(p)].Take(k), MaxBy/MinBy, Aggregate(IAggregate), and Enumerable's
+    /// Aggregate([seed,] lambda[, lambda]) whose arguments do not read the window.
+    /// </summary>
     private static bool IsIncrementalAggregate(IInvocationOperation call, bool selected, IParameterSymbol window, KnownSymbols known)
     {
+        // An aggregate whose own arguments read the window (g.Count(e => e.P == g.Max(x => x.P))) has no one-pass form.
+        for (int a = 1; a < call.Arguments.Length; a++)
+        {
+            if (QueryOperations.Argument(call, a) is { } argument && References(argument, window))
+            {
+                return false;
+            }
+        }
+
         var next = ChainCall(call, known);
         switch (call.TargetMethod.Name)
         {
-            case "Count" or "LongCount" or "Any" or "All" or "Min" or "Max":
+            case "Count" or "LongCount" or "Any" or "All" or "Min" or "Max" or "Sum" or "Average":
                 return true;
-            case "Sum" or "Average":
-                return call.Type is not INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T };
             case "Distinct":
-                return call.Arguments.Length == 1 && next is { TargetMethod.Name: "Count" or "LongCount", Arguments.Length: 1 };
+                return call.Arguments.Length == 1 && next is { TargetMethod.Name: "Count" or "LongCount" };
             case "OrderBy" or "OrderByDescending":
-                return !selected && call.Arguments.Length == 2 && next is { TargetMethod.Name: "Take", Arguments.Length: 2 } take
-                    && QueryOperations.Argument(take, 1) is { } k && !References(k, window);
+                return !selected && IsTopK(call, window, known);
+            case "MaxBy" or "MinBy":
+                return !selected && call.Arguments.Length == 2;
+            case "Aggregate" when SymbolEqualityComparer.Default.Equals(call.TargetMethod.ContainingType, known.AggregateExtensions):
+                return QueryOperations.Argument(call, 1) is { } aggregate && !References(aggregate, window);
             case "Aggregate":
-                return SymbolEqualityComparer.Default.Equals(call.TargetMethod.ContainingType, known.AggregateExtensions)
-                    && QueryOperations.Argument(call, 1) is { } aggregate && !References(aggregate, window);
+                {
+                    // Aggregate(func), Aggregate(seed, func), Aggregate(seed, func, resultSelector): the functions written as lambdas.
+                    int count = call.Arguments.Length;
+                    for (int a = 1; a < count; a++)
+                    {
+                        var argument = QueryOperations.Argument(call, a);
+                        bool isFunction = count == 2 || a >= 2;
+                        if (argument is null || References(argument, window) || (isFunction && QueryOperations.Lambda(argument) is null))
+                        {
+                            return false;
+                        }
+                    }
+
+                    return count >= 2;
+                }
+
             default:
                 return false;
         }
+    }
+
+    /// <summary><c>OrderBy(f)[.ThenBy[Descending](h)...][.Select(p)].Take(k)</c>, at most four keys, none of them reading the window.</summary>
+    private static bool IsTopK(IInvocationOperation orderBy, IParameterSymbol window, KnownSymbols known)
+    {
+        int keys = 0;
+        IInvocationOperation? call = orderBy;
+        while (call is { TargetMethod.Name: "OrderBy" or "OrderByDescending" or "ThenBy" or "ThenByDescending" })
+        {
+            if (call.Arguments.Length != 2 || QueryOperations.Argument(call, 1) is not { } key || References(key, window) || ++keys > 4)
+            {
+                return false;
+            }
+
+            call = ChainCall(call, known);
+        }
+
+        if (call is { TargetMethod.Name: "Select", Arguments.Length: 2 } select && QueryOperations.Lambda(QueryOperations.Argument(select, 1)) is { } projection
+            && projection.Symbol.Parameters.Length == 1 && !References(projection, window))
+        {
+            call = ChainCall(select, known);
+        }
+
+        return call is { TargetMethod.Name: "Take", Arguments.Length: 2 } take && QueryOperations.Argument(take, 1) is { } k && !References(k, window);
     }
 
     /// <summary>Gets the LINQ-to-objects (or <c>AggregateExtensions</c>) call that takes <paramref name="source"/> as its <c>this</c> argument, or null.</summary>

@@ -12,9 +12,9 @@ internal static class Strings
           expression, op, inner.GetType().Name, inner.Message);
 
     public static string OperatorFailedOnEvent(string op, string expression, Exception inner, long start, object? payload, string site) =>
-        F("The expression '{0}' in '{1}'{6} threw {2}: {3} for the event at {4:O} with payload {5}. The query stopped; handle the case inside the expression, " +
+        F("The expression '{0}' in '{1}'{6} threw {2}: {3} for the event at {4} with payload {5}. The query stopped; handle the case inside the expression, " +
           "filter the events that cause it before '{1}', or run with QueryOptions.OnError = ErrorPolicy.SkipAndDeadLetter to skip such events into QueryOptions.DeadLetters.",
-          expression, op, inner.GetType().Name, inner.Message, Temporal.Ticks.ToDateTimeOffset(start), Describe(payload), site);
+          expression, op, inner.GetType().Name, inner.Message, Temporal.Ticks.Format(start), Describe(payload), site);
 
     public static string Describe(object? payload)
     {
@@ -23,9 +23,9 @@ internal static class Strings
     }
 
     public static string LateEventThrow(string source, long position, TimeSpan lateness, long eventTicks, long watermark) =>
-        F("Event {0} of source '{1}' is {2} late: its time {3:O} is before the watermark {4:O}. The ingress policy is 'Throw'. " +
+        F("Event {0} of source '{1}' is {2} late: its time {3} is before the watermark {4}. The ingress policy is 'Throw'. " +
           "Choose IngressPolicy.Reorder(maxDelay) with a maxDelay of at least {2} to sort such events, IngressPolicy.Drop to drop them, or IngressPolicy.Adjust to move them to the watermark.",
-          position, source, lateness, Temporal.Ticks.ToDateTimeOffset(eventTicks), Temporal.Ticks.ToDateTimeOffset(watermark));
+          position, source, lateness, Temporal.Ticks.Format(eventTicks), Temporal.Ticks.Format(watermark));
 
     public static string SourceFailed(string source, long position, Exception inner) =>
         F("Source '{0}' failed after {1} events: {2}: {3}", source, position, inner.GetType().Name, inner.Message);
@@ -74,7 +74,7 @@ internal static class Strings
         "Use the nullable overload (for example 'g.Where(p).Average(e => (double?)e.Value)') to get null instead.";
 
     public static string WindowResultFailed(string op, long windowStart, long windowEnd, object? key, Exception inner) =>
-        F("The result of '{0}' for window [{1:O}, {2:O}) and key {3} threw {4}: {5}", op, Temporal.Ticks.ToDateTimeOffset(windowStart), Temporal.Ticks.ToDateTimeOffset(windowEnd),
+        F("The result of '{0}' for window [{1}, {2}) and key {3} threw {4}: {5}", op, Temporal.Ticks.Format(windowStart), Temporal.Ticks.Format(windowEnd),
           Describe(key), inner.GetType().Name, inner.Message);
 
     public static string WindowResultFailedStop(string message) =>

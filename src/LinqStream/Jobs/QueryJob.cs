@@ -39,7 +39,9 @@ public sealed class QueryJob<T> : IAsyncDisposable
         _sink = sink;
         _options = options;
         _deadLetters = new DeadLetterBuffer();
-        var queryOptions = compiled.Options with { DeadLetters = options.DeadLetters is null ? null : _deadLetters };
+        // The job's committed dead-letter sink takes the query's dead letters; without one, the query's own QueryOptions.DeadLetters
+        // (not committed with checkpoints) still receives them, and with neither the first rejected record stops the job.
+        var queryOptions = compiled.Options with { DeadLetters = options.DeadLetters is null ? compiled.Options.DeadLetters : _deadLetters };
         ResultCollector<T>? results = null;
         _metrics = options.Metrics;
         _execution = QueryExecution.Create(compiled.Root, c => results = new ResultCollector<T>(c), queryOptions, _metrics);

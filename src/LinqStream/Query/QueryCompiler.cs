@@ -20,7 +20,8 @@ internal static class QueryCompiler
     public static CompiledQuery<T> Compile<T>(Expression query, KernelCompiler kernels)
     {
         var context = new QueryCompilationContext(typeof(T), kernels);
-        var expression = CovariantUpcastRewriter.Process(query, typeof(T));    // 1. preprocessing: a covariant IQStream<T>'s upcasts made explicit
+        var expression = CovariantUpcastRewriter.Process(query, typeof(T));    // 1. preprocessing: a covariant IQStream<T>'s upcasts made explicit,
+        expression = GroupShapeRewriter.Process(expression);                   //    group e.X by k and GroupBy(k).SelectMany(...) as GroupBy(k).Select
         PlanNode logical = QueryTranslator.Translate(expression, context);     // 2. translation: LINQ calls → logical plan (the only stage that refuses)
         PlanNode optimized = QueryOptimizer.Process(logical, context);         // 3. logical passes, in order (QueryOptimizer.Passes)
         var root = Physicalizer.Process<T>(optimized, context);                // 4. physical planning (typed factories) and 5. kernels, compiled through context.Kernels

@@ -22,6 +22,16 @@ internal static class Ticks
         : new DateTimeOffset(ticks, TimeSpan.Zero);
 
     /// <summary>
+    /// An instant as text, exactly: ISO 8601 (<c>O</c>) inside <see cref="DateTimeOffset"/>'s range, otherwise the tick count
+    /// (<c>"9223372036854775807 ticks"</c>), so that dead letters and messages name events and windows beyond year 9999 (or
+    /// before year 1) without clamping two of them to one text.
+    /// </summary>
+    public static string Format(long ticks) =>
+        ticks >= DateTimeOffset.MinValue.UtcTicks && ticks <= DateTimeOffset.MaxValue.UtcTicks
+            ? new DateTimeOffset(ticks, TimeSpan.Zero).ToString("O", System.Globalization.CultureInfo.InvariantCulture)
+            : ticks.ToString(System.Globalization.CultureInfo.InvariantCulture) + " ticks";
+
+    /// <summary>
     /// A watermark taken from event times, kept below <see cref="Infinity"/>: an event may sit at <c>long.MaxValue</c> ticks, and more
     /// events at that same instant may follow it, so only the end of the stream may promise +infinity.
     /// </summary>

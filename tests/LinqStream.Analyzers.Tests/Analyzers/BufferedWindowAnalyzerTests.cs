@@ -14,7 +14,8 @@ public sealed class BufferedWindowAnalyzerTests
     [InlineData("var r = " + Groups + ".Select(g => new { g.Key, First = {|LSQ0007:g.First()|} });")]
     [InlineData("var r = " + Groups + ".Select(g => new { g.Key, Median = {|LSQ0007:g.OrderBy(b => b.Price).ElementAt(g.Count() / 2)|} });")]
     [InlineData("var r = " + Groups + ".Select(g => string.Join(\",\", {|LSQ0007:g.Select(b => b.Bidder)|}));")]
-    [InlineData("var r = " + Groups + ".Select(g => {|LSQ0007:g.Sum(b => (decimal?)b.Price)|});")]
+    [InlineData("var r = " + Groups + ".Select(g => {|LSQ0007:g.Aggregate(0m, (a, b) => a + b.Price * g.Count())|});")]
+    [InlineData("var r = " + Groups + ".Select(g => {|LSQ0007:g.Select(b => b.Price).MaxBy(p => p)|});")]
     [InlineData("var r = " + Groups + ".Select(g => {|LSQ0007:g.Select(b => b.Bidder).Distinct().ToList()|});")]
     [InlineData("var r = " + Groups + ".Select(g => {|LSQ0007:g.Select(b => b.Price).OrderByDescending(p => p).Take(3)|});")]
     [InlineData("var r = " + Groups + ".Select(g => {|LSQ0007:g.Skip(1).Count()|});")]
@@ -36,6 +37,8 @@ public sealed class BufferedWindowAnalyzerTests
     [InlineData("var r = " + Groups + ".Select(g => g.Where(b => b.Price > 10).Select(b => b.Price).Sum());")]
     [InlineData("var r = " + Groups + ".Where(g => g.Count() > 3).Select(g => new { g.Key, N = g.Count(b => b.Price > 5) });")]
     [InlineData("var r = " + Groups + ".Select(g => g.Aggregate(new Spread()));")]
+    [InlineData("var r = " + Groups + ".Select(g => new { S = g.Sum(b => (decimal?)b.Price), F = g.Aggregate(0m, (a, b) => a + b.Price), M = g.MaxBy(b => b.Price), D = g.Select(b => b.Bidder).Distinct().Count(s => s != \"x\") });")]
+    [InlineData("var r = " + Groups + ".Select(g => g.OrderByDescending(b => b.Price).ThenBy(b => b.Bidder).Select(b => b.Bidder).Take(2));")]
     [InlineData("var r = list.GroupBy(b => b.Auction).Select(g => g.ToList()).ToList();")]
     [InlineData("var r = rx.Buffer(10).Select(w => w.ToList());")]
     public Task WindowExpression_Incremental_DoesNotTrigger(string code) =>

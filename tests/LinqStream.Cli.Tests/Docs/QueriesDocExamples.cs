@@ -69,6 +69,43 @@ public sealed class QueriesDocExamples
     }
 
     [Fact]
+    public async Task TopThreePerAuction_SelectManyOverTheGroup_MatchesReference()
+    {
+        var (bids, _, _) = DocsData.Streams();
+
+        var query =
+from g in bids.TumblingWindow(TimeSpan.FromSeconds(10)).GroupBy(b => b.Auction)
+from top in g.OrderByDescending(b => b.Price).Take(3)
+select new { g.Key, top.Bidder, top.Price };
+
+        var actual = await query.ToListAsync();
+        var expected = ReferenceWindows.Fixed(
+            s_bids.Select(b => (b.DateTime.Ticks, b)), DocsData.Ticks(TimeSpan.FromSeconds(10)), DocsData.Ticks(TimeSpan.FromSeconds(10)), b => b.Auction,
+            g => g.OrderByDescending(b => b.Price).Take(3).Select(top => new { g.Key, top.Bidder, top.Price }).ToList())
+            .SelectMany(r => r.Result);
+        Assert.NotEmpty(actual);
+        Assert.Equal(expected.OrderBy(r => r.Key).ThenBy(r => r.Price).ThenBy(r => r.Bidder), actual.OrderBy(r => r.Key).ThenBy(r => r.Price).ThenBy(r => r.Bidder));
+    }
+
+    [Fact]
+    public async Task ElementSelectorAndFold_MatchReference()
+    {
+        var (bids, _, _) = DocsData.Streams();
+
+        var query =
+            from b in bids.TumblingWindow(TimeSpan.FromSeconds(10))
+            group b.Price by b.Auction into g
+            select new { g.Key, Total = g.Sum(), Highest = g.Max(), Big = g.Count(p => p > 10), Last = g.Aggregate((a, p) => p), Spread = g.Aggregate(0L, (s, p) => s + (p % 7)) };
+
+        var actual = await query.ToListAsync();
+        var reference = s_bids.GroupBy(b => (ReferenceWindows.WindowStart(b.DateTime.Ticks, DocsData.Ticks(TimeSpan.FromSeconds(10))), b.Auction), b => b.Price)
+            .Select(g => new { Key = g.Key.Auction, Total = g.Sum(), Highest = g.Max(), Big = g.Count(p => p > 10), Last = g.Aggregate((a, p) => p), Spread = g.Aggregate(0L, (s, p) => s + (p % 7)) })
+            .OrderBy(r => r.Key).ThenBy(r => r.Total).ToList();
+        Assert.NotEmpty(reference);
+        Assert.Equal(reference, actual.OrderBy(r => r.Key).ThenBy(r => r.Total).ToList());
+    }
+
+    [Fact]
     public async Task HoppingGroupBy_GivesOneResultPerWindowAndAuction()
     {
         var (bids, _, _) = DocsData.Streams();

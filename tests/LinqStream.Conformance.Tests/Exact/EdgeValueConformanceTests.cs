@@ -13,7 +13,7 @@ namespace LinqStream.Conformance.Tests.Exact;
 /// </summary>
 public sealed partial class EdgeValueConformanceTests
 {
-    private const int Seeds = 3;
+    private const int Seeds = 4; // the last seed's events end at long.MaxValue ticks
 
     private static readonly long T0 = new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc).Ticks;
 
@@ -78,6 +78,9 @@ public sealed partial class EdgeValueConformanceTests
         g => Show(g.Where(e => e.Keep).Sum(e => e.L)),
         g => Show(g.Count(e => e.Keep)),
         g => Show(g.Select(e => e.K2).Distinct().Count()),
+        g => Show(g.Aggregate(0L, (a, e) => (a * 31) + e.I)),
+        g => Show(g.Where(e => e.Keep).Aggregate(-0.0, (a, e) => a + e.D)),
+        g => Show(g.Where(e => e.Keep).Select(e => e.L).Aggregate((a, b) => a - b)),
     ];
 
     [Theory]
@@ -91,9 +94,11 @@ public sealed partial class EdgeValueConformanceTests
             _ => (3L, 2L),
         };
         var seen = new HashSet<string>(StringComparer.Ordinal);
+        bool reachedTheEnd = false;
         for (int seed = 0; seed < Seeds; seed++)
         {
-            var events = Generate(new Random(1400 + seed));
+            var events = Generate(new Random(1400 + seed), nearTheEnd: seed == Seeds - 1);
+            reachedTheEnd |= events.Any(e => e.Time == long.MaxValue);
             foreach (var aggregate in Cases)
             {
                 var expected = Reference(events, size * TimeSpan.TicksPerSecond, hop * TimeSpan.TicksPerSecond, aggregate.Compile());
@@ -104,6 +109,7 @@ public sealed partial class EdgeValueConformanceTests
         }
 
         // The generator reaches the edges it exists for: overflow, empty groups, NaN, infinities, negative zero and null.
+        Assert.True(reachedTheEnd, "no event at long.MaxValue ticks");
         Assert.Superset(new HashSet<string>(["OverflowException", "InvalidOperationException", "NaN", "Infinity", "-Infinity", "-0", "null"], StringComparer.Ordinal), seen);
     }
 
@@ -116,21 +122,23 @@ public sealed partial class EdgeValueConformanceTests
         _ => value.ToString() ?? "null",
     };
 
-    private static Edge[] Generate(Random random)
+    private static Edge[] Generate(Random random, bool nearTheEnd)
     {
         int[] ints = [0, 1, -1, 7, int.MaxValue, int.MinValue, int.MaxValue - 1];
         long[] longs = [0, 1, -1, long.MaxValue, long.MinValue, long.MaxValue / 2 + 1, -(long.MaxValue / 2) - 1];
         double[] doubles = [0.0, -0.0, 0.1, 0.2, 1e308, -1e308, double.NaN, double.PositiveInfinity, double.NegativeInfinity, 1e16, 1];
         float[] floats = [0f, -0f, 1f, 16777216f, float.MaxValue, -float.MaxValue, float.NaN, 0.1f];
         decimal[] decimals = [0m, 1m, -1m, 0.1m, decimal.MaxValue, decimal.MinValue, 1e-28m, 79228162514264337593543950334m];
-        int count = random.Next(0, 50);
+        int count = random.Next(nearTheEnd ? 30 : 0, 50);
         var events = new Edge[count];
-        long time = T0 + (random.Next(4) * TimeSpan.TicksPerSecond);
+        // Near the end, times climb to long.MaxValue ticks and stay there (the last windows end beyond the representable range).
+        long time = (nearTheEnd ? long.MaxValue - (8 * TimeSpan.TicksPerSecond) : T0) + (random.Next(4) * TimeSpan.TicksPerSecond);
         for (int i = 0; i < count; i++)
         {
             // Ties are common (several events at one instant); gaps leave windows and panes empty.
             int step = random.Next(6);
-            time += step < 3 ? 0 : step == 5 ? random.Next(2, 6) * TimeSpan.TicksPerSecond : random.Next(1, (int)TimeSpan.TicksPerSecond);
+            long delta = step < 3 ? 0 : step == 5 ? random.Next(2, 6) * TimeSpan.TicksPerSecond : random.Next(1, (int)TimeSpan.TicksPerSecond);
+            time = long.MaxValue - time < delta ? long.MaxValue : time + delta;
             events[i] = new Edge(
                 time,
                 random.Next(3) == 0 ? null : random.Next(2),
@@ -184,12 +192,18 @@ public sealed partial class EdgeValueConformanceTests
         {
             var thrown = ThrownType().Match(letter.Reason);
             Assert.True(thrown.Success, letter.Reason);
-            lines.Add(Line(DateTimeOffset.Parse(letter.Position, CultureInfo.InvariantCulture).UtcTicks, letter.Record, "threw " + thrown.Groups[1].Value));
+            lines.Add(Line(PositionTicks(letter.Position), letter.Record, "threw " + thrown.Groups[1].Value));
         }
 
         lines.Sort(StringComparer.Ordinal);
         return lines;
     }
+
+    /// <summary>A dead letter's position: ISO 8601, or the exact tick count beyond DateTimeOffset's range ("9223372036854775807 ticks").</summary>
+    private static long PositionTicks(string position) =>
+        position.EndsWith(" ticks", StringComparison.Ordinal)
+            ? long.Parse(position.AsSpan(0, position.Length - " ticks".Length), CultureInfo.InvariantCulture)
+            : DateTimeOffset.Parse(position, CultureInfo.InvariantCulture).UtcTicks;
 
     private static string Line(long start, object? key, string value) => FormattableString.Invariant($"{start} {key} {value}");
 

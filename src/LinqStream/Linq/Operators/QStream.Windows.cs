@@ -85,6 +85,30 @@ public static partial class QStream
         return QStreamProvider.Stream<IWindowGroup<TKey, T>>(Expression.Call(null, Method<T, TKey>(MethodBase.GetCurrentMethod()!), source.Expression, Expression.Quote(keySelector)));
     }
 
+    /// <summary>
+    /// Groups the events of each window by key, each event seen through <paramref name="elementSelector"/>: what
+    /// <c>group e.Price by e.Auction into g</c> writes. Follow with <c>Select(g =&gt; ...)</c>: <c>g.Sum()</c> sums the selected values.
+    /// </summary>
+    /// <typeparam name="T">The payload type.</typeparam>
+    /// <typeparam name="TKey">The key type.</typeparam>
+    /// <typeparam name="TElement">The type of what each event contributes to its group.</typeparam>
+    /// <param name="source">The windowed stream.</param>
+    /// <param name="keySelector">The key of an event.</param>
+    /// <param name="elementSelector">What an event contributes to its group.</param>
+    /// <returns>A stream of groups, one per (window, key) with at least one event.</returns>
+    /// <remarks>
+    /// The same as <c>GroupBy(keySelector)</c> with every use of the group's elements read through <paramref name="elementSelector"/>:
+    /// <c>g.Sum()</c> translates as <c>g.Select(elementSelector).Sum()</c>, so it is incremental wherever that is.
+    /// </remarks>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    public static IQStream<IWindowGroup<TKey, TElement>> GroupBy<T, TKey, TElement>(this IQWindowedStream<T> source, Expression<Func<T, TKey>> keySelector, Expression<Func<T, TElement>> elementSelector)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(keySelector);
+        ArgumentNullException.ThrowIfNull(elementSelector);
+        return QStreamProvider.Stream<IWindowGroup<TKey, TElement>>(Expression.Call(null, Method<T, TKey, TElement>(MethodBase.GetCurrentMethod()!), source.Expression, Expression.Quote(keySelector), Expression.Quote(elementSelector)));
+    }
+
     /// <summary>Aggregates each whole window: one result per window with at least one event.</summary>
     /// <typeparam name="T">The payload type.</typeparam>
     /// <typeparam name="TResult">The result type.</typeparam>

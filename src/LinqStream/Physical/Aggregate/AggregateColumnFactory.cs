@@ -1,3 +1,4 @@
+using System.Linq.Expressions;
 using System.Numerics;
 using LinqStream.Internal;
 using LinqStream.Physical.Kernels;
@@ -27,6 +28,10 @@ internal static class AggregateColumnFactory<T>
     public static AggregateColumn<T> User(Type[] types, string description, AggregateInput input, object aggregate, KernelCompiler kernels) =>
         GenericFactory.Get<Func<string, AggregateInput, object, KernelCompiler, AggregateColumn<T>>>(Definition(nameof(CreateUser)), types)(description, input, aggregate, kernels);
 
+    /// <summary>A fold (<c>Aggregate(seed, func)</c>) whose values are <paramref name="value"/> and accumulator <paramref name="accumulator"/>.</summary>
+    public static AggregateColumn<T> Fold(Type value, Type accumulator, string description, AggregateInput input, Expression? seed, LambdaExpression func, KernelCompiler kernels) =>
+        GenericFactory.Get<Func<string, AggregateInput, Expression?, LambdaExpression, KernelCompiler, AggregateColumn<T>>>(Definition(nameof(CreateFold)), value, accumulator)(description, input, seed, func, kernels);
+
     /// <summary>A comparer of value tuples, component by component, each in its own direction.</summary>
     public static object CompositeComparer(Type tuple, bool[] descending) =>
         GenericFactory.Get<Func<bool[], object>>(Definition(nameof(CreateCompositeComparer)), tuple)(descending);
@@ -54,6 +59,9 @@ internal static class AggregateColumnFactory<T>
     private static AggregateColumn<T> CreateUser<TInput, TState, TResult, TAggregate>(string description, AggregateInput input, object aggregate, KernelCompiler kernels)
         where TAggregate : IAggregate<TInput, TState, TResult> =>
         new UserAggregateColumn<T, TInput, TState, TResult, TAggregate>(description, input, (TAggregate)aggregate, kernels);
+
+    private static AggregateColumn<T> CreateFold<TValue, TAcc>(string description, AggregateInput input, Expression? seed, LambdaExpression func, KernelCompiler kernels) =>
+        new FoldColumn<T, TValue, TAcc>(description, input, seed, func, kernels);
 
     private static object CreateCompositeComparer<TTuple>(bool[] descending)
         where TTuple : struct =>

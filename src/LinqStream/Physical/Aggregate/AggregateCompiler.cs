@@ -123,6 +123,11 @@ internal static class AggregateCompiler
                 return null;
             }
 
+            if (method.Name == nameof(Enumerable.Aggregate))
+            {
+                return Fold(call);
+            }
+
             // An aggregate whose lambda uses the group itself (g.Count(e => e.I == g.Max(x => x.I))) has no one-pass form: the
             // group is kept (buffered) and the inner aggregates are read from their own columns.
             for (int a = 1; a < call.Arguments.Count; a++)
@@ -348,6 +353,42 @@ internal static class AggregateCompiler
             var input = new AggregateInput(filter, element ?? Identity(call.Arguments[0]));
             var column = Add(AggregateColumnFactory<T>.User([args[0], args[1], args[2], aggregate.GetType()], $"Aggregate({aggregate.GetType().Name}, {input})", input, aggregate, kernels));
             return Read(column, "Result", call.Type);
+        }
+
+        /// <summary><c>Aggregate(func)</c>, <c>Aggregate(seed, func)</c> and <c>Aggregate(seed, func, resultSelector)</c> over the group (after any Where/Select).</summary>
+        private Expression? Fold(MethodCallExpression call)
+        {
+            int n = call.Arguments.Count;
+            if (n < 2 || !TryParseSource(call.Arguments[0], out var filter, out var element))
+            {
+                return null;
+            }
+
+            var seed = n >= 3 ? call.Arguments[1] : null;
+            var result = n == 4 ? Strip(call.Arguments[3]) as LambdaExpression : null;
+            if (Strip(call.Arguments[n == 2 ? 1 : 2]) is not LambdaExpression { Parameters.Count: 2 } func
+                || References(func) || (seed is not null && References(seed)) || (n == 4 && (result is not { Parameters.Count: 1 } || References(result))))
+            {
+                return null; // a delegate value, or a fold that reads the group itself: buffered
+            }
+
+            var input = new AggregateInput(filter, element ?? Identity(call.Arguments[0]));
+            var value = input.Value!.ReturnType;
+            var accumulator = func.Parameters[0].Type;
+            if (value != func.Parameters[1].Type)
+            {
+                return null;
+            }
+
+            string description = $"Aggregate({(seed is null ? string.Empty : seed + ", ")}{func}, {input})";
+            var column = Add(AggregateColumnFactory<T>.Fold(value, accumulator, description, input, seed, func, kernels));
+            Expression read = Expression.Call(Expression.Constant(column), "Result", null, slot);
+            if (result is not null)
+            {
+                read = Internal.LambdaInliner.Inline(result, read);
+            }
+
+            return read.Type == call.Type ? read : Expression.Convert(read, call.Type);
         }
 
         private AggregateColumn<T> Add(AggregateColumn<T> column)

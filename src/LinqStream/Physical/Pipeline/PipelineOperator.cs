@@ -123,7 +123,7 @@ internal sealed class PipelineOperator<TIn, TOut> : UnaryOperator<TIn, TOut>
                 try
                 {
                     Context.DeadLetters.Write(DeadLetter.Create(
-                        _name + _site, Temporal.Ticks.ToDateTimeOffset(batch.Start[i]).ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+                        _name + _site, Temporal.Ticks.Format(batch.Start[i]),
                         $"'{_expression}' threw {ex.GetType().Name}: {ex.Message}", Internal.Strings.Describe(input[0])));
                 }
                 catch (Exception deadLetterFailure)

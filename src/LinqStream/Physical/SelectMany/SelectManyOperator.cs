@@ -91,7 +91,7 @@ internal sealed class SelectManyOperator<TIn, TOut> : UnaryOperator<TIn, TOut>
 
                 // Nothing of this event was added: its sequence is read completely before any result goes out.
                 Context.DeadLetters.Write(DeadLetter.Create(
-                    OperatorName, Temporal.Ticks.ToDateTimeOffset(s).ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+                    OperatorName, Temporal.Ticks.Format(s),
                     $"'{_expression}' threw {ex.GetType().Name}: {ex.Message}", Internal.Strings.Describe(payload[i])));
             }
         }

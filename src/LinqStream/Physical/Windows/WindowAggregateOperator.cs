@@ -156,7 +156,7 @@ internal abstract class WindowAggregateOperator<T, TKey, TResult> : UnaryOperato
                 try
                 {
                     Context.DeadLetters.Write(DeadLetter.Create(
-                        "GroupBy/Select", Ticks.ToDateTimeOffset(batch.Start[i]).ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+                        "GroupBy/Select", Ticks.Format(batch.Start[i]),
                         $"'{_description}' threw {ex.GetType().Name}: {ex.Message}", Internal.Strings.Describe(batch.Payload[i])));
                 }
                 catch (Exception deadLetterFailure)
@@ -257,7 +257,7 @@ internal abstract class WindowAggregateOperator<T, TKey, TResult> : UnaryOperato
         }
 
         Context.DeadLetters.Write(DeadLetter.Create(
-            "Select", Ticks.ToDateTimeOffset(windowStart).ToString("O", System.Globalization.CultureInfo.InvariantCulture), message, Internal.Strings.Describe(shownKey)));
+            "Select", Ticks.Format(windowStart), message, Internal.Strings.Describe(shownKey)));
     }
 
     /// <summary>Copies one slot's accumulators out as plain data, one entry per aggregate column.</summary>

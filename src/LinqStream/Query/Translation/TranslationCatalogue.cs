@@ -42,7 +42,7 @@ namespace LinqStream.Query.Translation
         /// <summary>Gets the aggregates that have an incremental form inside a window's <c>Select</c>.</summary>
         public static readonly string[] IncrementalAggregates =
         {
-            "Count", "LongCount", "Sum", "Min", "Max", "Average", "Any", "All", "Distinct", "OrderBy", "OrderByDescending", "Take", "Aggregate", "Where", "Select",
+            "Count", "LongCount", "Sum", "Min", "Max", "Average", "Any", "All", "Distinct", "OrderBy", "OrderByDescending", "ThenBy", "ThenByDescending", "Take", "MaxBy", "MinBy", "Aggregate", "Where", "Select",
         };
 
         private static string WindowFix(string name) =>
