@@ -114,6 +114,30 @@ public sealed class CompiledKernelCacheTests
     }
 
     [Fact(Timeout = 30_000)]
+    public async Task Compile_KernelDropped_CacheDoesNotKeepItsCapturedObjectAlive()
+    {
+        await Task.Yield();
+        var kernels = new KernelCompiler(new CompiledKernelCache(8));
+
+        var captured = CompileAndDrop(kernels);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+
+        Assert.Equal(1, kernels.Cache!.Count);
+        Assert.False(captured.IsAlive, "the cache entry keeps the captured object of the query that compiled it");
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static WeakReference CompileAndDrop(KernelCompiler kernels)
+    {
+        var big = new int[1000];
+        Expression<Func<int, int>> lookup = i => big[i];
+        Assert.Equal(0, kernels.Compile(lookup)(3));
+        return new WeakReference(big);
+    }
+
+    [Fact(Timeout = 30_000)]
     public async Task KernelShape_SameClosureTypeOtherValues_IsOneShapeWithTheValuesLifted()
     {
         await Task.Yield();

@@ -11,7 +11,7 @@ namespace LinqStream.Physical.Kernels;
 internal sealed class CompiledKernelCache
 {
     private readonly Lock _gate = new();
-    private readonly Dictionary<KernelShape, LinkedListNode<Entry>> _entries = [];
+    private readonly Dictionary<KernelShape.ShapeKey, LinkedListNode<Entry>> _entries = [];
     private readonly LinkedList<Entry> _recency = [];
     private int _capacity;
     private long _hits;
@@ -62,7 +62,7 @@ internal sealed class CompiledKernelCache
     {
         lock (_gate)
         {
-            if (_entries.TryGetValue(shape, out var node))
+            if (_entries.TryGetValue(shape.Key, out var node))
             {
                 _recency.Remove(node);
                 _recency.AddFirst(node);
@@ -76,14 +76,14 @@ internal sealed class CompiledKernelCache
         var factory = compile(shape);
         lock (_gate)
         {
-            if (_entries.TryGetValue(shape, out var raced))
+            if (_entries.TryGetValue(shape.Key, out var raced))
             {
                 return raced.Value.Factory; // another thread compiled the same shape meanwhile: keep one
             }
 
             if (_capacity > 0)
             {
-                _entries[shape] = _recency.AddFirst(new Entry(shape, factory));
+                _entries[shape.Key] = _recency.AddFirst(new Entry(shape.Key, factory));
                 Trim();
             }
         }
@@ -107,10 +107,11 @@ internal sealed class CompiledKernelCache
     {
         while (_entries.Count > _capacity && _recency.Last is { } last)
         {
-            _entries.Remove(last.Value.Shape);
+            _entries.Remove(last.Value.Key);
             _recency.RemoveLast();
         }
     }
 
-    private sealed record Entry(KernelShape Shape, Delegate Factory);
+    // The key holds only the shape's tokens: the first query's captured objects (closures, aggregate columns) are not kept alive.
+    private sealed record Entry(KernelShape.ShapeKey Key, Delegate Factory);
 }

@@ -15,24 +15,16 @@ namespace LinqStream.Physical.Kernels;
 /// </remarks>
 internal sealed class KernelShape : IEquatable<KernelShape>
 {
-    private readonly object?[] _tokens;
-    private readonly int _hash;
-
-    private KernelShape(object?[] tokens, object?[] values, LambdaExpression parameterized, ParameterExpression parameters)
+    private KernelShape(ShapeKey key, object?[] values, LambdaExpression parameterized, ParameterExpression parameters)
     {
-        _tokens = tokens;
+        Key = key;
         Values = values;
         Parameterized = parameterized;
         Parameters = parameters;
-        var hash = default(HashCode);
-        foreach (var token in tokens)
-        {
-            // In-process only (the cache is never persisted nor shared between processes), so randomized string hashes are fine.
-            hash.Add(token);
-        }
-
-        _hash = hash.ToHashCode();
     }
+
+    /// <summary>Gets what the cache is keyed by: the tokens only, so an entry keeps none of the values of the query that compiled it.</summary>
+    public ShapeKey Key { get; }
 
     /// <summary>Gets the lifted constants, in walk order.</summary>
     public object?[] Values { get; }
@@ -69,34 +61,60 @@ internal sealed class KernelShape : IEquatable<KernelShape>
             parameterized = Expression.Lambda(rewritten.Type, Expression.Block(rewritten.Body.Type, walker.Locals, entry), rewritten.Name, rewritten.TailCall, rewritten.Parameters);
         }
 
-        return new KernelShape([.. walker.Tokens], [.. walker.Values], parameterized, parameters);
+        return new KernelShape(new ShapeKey([.. walker.Tokens]), [.. walker.Values], parameterized, parameters);
     }
 
-    public bool Equals(KernelShape? other)
-    {
-        if (other is null || other._hash != _hash || other._tokens.Length != _tokens.Length)
-        {
-            return false;
-        }
-
-        for (int i = 0; i < _tokens.Length; i++)
-        {
-            if (!Equals(_tokens[i], other._tokens[i]))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
+    public bool Equals(KernelShape? other) => other is not null && Key.Equals(other.Key);
 
     public override bool Equals(object? obj) => obj is KernelShape other && Equals(other);
 
-    public override int GetHashCode() => _hash;
+    public override int GetHashCode() => Key.GetHashCode();
 
     /// <summary>Whether a constant is lifted out as a parameter (its value is not part of the shape).</summary>
     internal static bool IsLifted(ConstantExpression constant) =>
         constant.Value is not null && !constant.Type.IsValueType && constant.Value is not string;
+
+    /// <summary>The tokens of a shape: node kinds, types, members, ordinals and kept literals, compared one by one.</summary>
+    internal sealed class ShapeKey : IEquatable<ShapeKey>
+    {
+        private readonly object?[] _tokens;
+        private readonly int _hash;
+
+        public ShapeKey(object?[] tokens)
+        {
+            _tokens = tokens;
+            var hash = default(HashCode);
+            foreach (var token in tokens)
+            {
+                // In-process only (the cache is never persisted nor shared between processes), so randomized string hashes are fine.
+                hash.Add(token);
+            }
+
+            _hash = hash.ToHashCode();
+        }
+
+        public bool Equals(ShapeKey? other)
+        {
+            if (other is null || other._hash != _hash || other._tokens.Length != _tokens.Length)
+            {
+                return false;
+            }
+
+            for (int i = 0; i < _tokens.Length; i++)
+            {
+                if (!Equals(_tokens[i], other._tokens[i]))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        public override bool Equals(object? obj) => obj is ShapeKey other && Equals(other);
+
+        public override int GetHashCode() => _hash;
+    }
 
     /// <summary>Walks a tree once: writes its tokens and replaces lifted constants by locals.</summary>
     private sealed class Walker : ExpressionVisitor
