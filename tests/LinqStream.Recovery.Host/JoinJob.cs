@@ -21,6 +21,7 @@ internal static class JoinJob
             Checkpoints = new ReportingCheckpointStore(new DirectoryCheckpointStore(args.Text("checkpoints"))),
             CheckpointEveryEvents = args.Number("every"),
             DeadLetters = new JsonLinesFileSink<DeadLetter>(args.Text("dead-letter")),
+            Parallelism = checked((int)args.Number("parallelism", 1)),
         };
 
         var auctions = QStream.From(auctionSource, a => a.DateTime, IngressPolicy.Reorder(disorder), "auctions")
@@ -31,7 +32,8 @@ internal static class JoinJob
                 .TumblingWindow(TimeSpan.FromSeconds(1))
             group x by x.Id into g
             select new { Auction = g.Key, End = g.Window.End, Bids = g.Count(), MaxPrice = g.Max(x => x.Price), Bidders = g.Select(x => x.Bidder).Distinct().Count() };
-        return await RunAsync(query.WithOptions(new QueryOptions { Strict = true }), args.Text("out"), options).ConfigureAwait(false);
+        var queryOptions = new QueryOptions { Strict = true, BatchSize = checked((int)args.Number("batch-size", QueryOptions.Default.BatchSize)) };
+        return await RunAsync(query.WithOptions(queryOptions), args.Text("out"), options).ConfigureAwait(false);
     }
 
     private static async Task<int> RunAsync<T>(IQStream<T> query, string output, JobOptions options)

@@ -1,7 +1,7 @@
 using LinqStream.Recovery.Host;
 
 // The process the recovery tests start, kill and restart. Modes:
-//   job --input BIDS --auctions AUCTIONS --out OUT --dead-letter DL --checkpoints DIR --every N [--max-line BYTES] [--disorder-ms MS]
+//   job --input BIDS --auctions AUCTIONS --out OUT --dead-letter DL --checkpoints DIR --every N [--max-line BYTES] [--disorder-ms MS] [--parallelism N] [--batch-size N]
 //   backpressure --seconds S [--rate EVENTS_PER_S] [--drain EVENTS_PER_S] [--payload CHARS]
 //   produce --kind redis|nats --server ADDR --stream NAME --events N        generated bids into a stream (soak input)
 //   connector --kind redis|nats --server ADDR --input NAME --output NAME --checkpoints DIR [--every N]   the soak's job

@@ -227,7 +227,7 @@ public sealed class JobMetrics : IDisposable
         }
     }
 
-    internal void CheckpointTaken(long id, long bytes, TimeSpan duration)
+    internal void CheckpointTaken(long id, long bytes, TimeSpan duration, TimeSpan? alignment = null)
     {
         Interlocked.Increment(ref _checkpointCount);
         Volatile.Write(ref _lastCheckpointTimestamp, _time.GetTimestamp());
@@ -235,7 +235,7 @@ public sealed class JobMetrics : IDisposable
         _checkpointSize.Record(bytes, _jobTag);
         lock (_lock)
         {
-            Keep(_checkpoints, new CheckpointMetrics(id, _time.GetUtcNow(), duration, bytes));
+            Keep(_checkpoints, new CheckpointMetrics(id, _time.GetUtcNow(), duration, bytes) { BarrierAlignment = alignment });
         }
     }
 

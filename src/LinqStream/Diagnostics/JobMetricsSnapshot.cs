@@ -64,4 +64,9 @@ public sealed record SourceMetrics(string Name, long EventsRead, long LateEvents
 /// <param name="Time">When it was stored.</param>
 /// <param name="Duration">Time to take and store it.</param>
 /// <param name="Bytes">Its size.</param>
-public sealed record CheckpointMetrics(long Id, DateTimeOffset Time, TimeSpan Duration, long Bytes);
+public sealed record CheckpointMetrics(long Id, DateTimeOffset Time, TimeSpan Duration, long Bytes)
+{
+    /// <summary>Gets the time the checkpoint's barrier took to align at the merge (from the first task's barrier to the last one's).</summary>
+    /// <value><see langword="null"/> at parallelism 1, where a checkpoint is taken between two steps of the one task.</value>
+    public TimeSpan? BarrierAlignment { get; init; }
+}

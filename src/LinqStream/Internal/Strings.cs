@@ -57,9 +57,6 @@ internal static class Strings
     public static string JoinKeyTypes(string left, string right) =>
         F("The join keys '{0}' and '{1}' have different types; convert one so both have the same type.", left, right);
 
-    public static string ParallelJobsNotSupported() =>
-        "A checkpointed job runs at parallelism 1 for now; the merge of a parallel query holds no state of its own to write.";
-
     public static string ParallelNoKeyedAggregate(int parallelism) =>
         F("Runs on one task although Parallelism is {0}: the query has no keyed window aggregate ('GroupBy' on a window) to split by key. Group the windowed stream by a key to use more tasks.", parallelism);
 

@@ -28,6 +28,27 @@ public sealed record JobOptions
     /// <summary>Gets the metrics that measure the job (instruments of the meter <see cref="JobMetrics.MeterName"/>, and snapshots for dashboards).</summary>
     /// <value>The default value is <see langword="null"/>: nothing is measured and nothing is added between operators.</value>
     public JobMetrics? Metrics { get; init; }
+
+    /// <summary>Gets the number of tasks the job's keyed window aggregate runs on, overriding <see cref="QueryOptions.Parallelism"/>.</summary>
+    /// <value>The default value is <see langword="null"/>: the query's own <see cref="QueryOptions.Parallelism"/>. Valid values are 1 to 1,024.</value>
+    /// <remarks>
+    /// Checkpoints are aligned barriers through the tasks' channels and keyed state is written per key group, so a checkpoint taken
+    /// at one parallelism restores at any other (with the same <see cref="QueryOptions.KeyGroups"/>); see docs/parallelism.md.
+    /// </remarks>
+    public int? Parallelism
+    {
+        get;
+        init
+        {
+            if (value is { } p)
+            {
+                ArgumentOutOfRangeException.ThrowIfLessThan(p, 1);
+                ArgumentOutOfRangeException.ThrowIfGreaterThan(p, 1024);
+            }
+
+            field = value;
+        }
+    }
 }
 
 /// <summary>What a job promises about its output across a crash and restore.</summary>
@@ -62,4 +83,12 @@ public sealed record JobResult(long Results, long DeadLetters, long Checkpoints,
     /// <summary>Gets the number of late events moved to the watermark in this run (<see cref="IngressPolicy.Adjust"/>).</summary>
     /// <value>0 when none.</value>
     public long LateEventsAdjusted { get; init; }
+
+    /// <summary>Gets the number of tasks the keyed aggregate ran on (1 when the query ran on one task, also when it could not be split).</summary>
+    public int Parallelism { get; init; } = 1;
+
+    /// <summary>Gets the 99th percentile of the checkpoint barriers' alignment time in this run: from the first task's barrier to the
+    /// last one's at the merge in front of the sink.</summary>
+    /// <value><see langword="null"/> when no barrier was aligned (parallelism 1, or no checkpoint while the tasks ran).</value>
+    public TimeSpan? BarrierAlignmentP99 { get; init; }
 }

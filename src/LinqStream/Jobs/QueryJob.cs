@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using LinqStream.Parallel;
 using LinqStream.Query;
 using LinqStream.Runtime;
 using LinqStream.Runtime.Checkpoints;
@@ -13,8 +14,11 @@ namespace LinqStream;
 /// </summary>
 /// <typeparam name="T">The result type.</typeparam>
 /// <remarks>
-/// The query runs on one task; a checkpoint is taken between two steps, when every operator has finished with its input, so the
-/// snapshot is consistent across the whole plan without stopping the sources (they keep reading ahead into bounded buffers).
+/// At parallelism 1 the query runs on one task; a checkpoint is taken between two steps, when every operator has finished with its
+/// input, so the snapshot is consistent across the whole plan without stopping the sources (they keep reading ahead into bounded
+/// buffers). At a higher parallelism (<see cref="JobOptions.Parallelism"/> or <see cref="QueryOptions.Parallelism"/>) a checkpoint
+/// is an aligned barrier that flows with the data through the tasks' channels; keyed state is written per key group, so a
+/// checkpoint restores at any parallelism (docs/parallelism.md).
 /// </remarks>
 public sealed class QueryJob<T> : IAsyncDisposable
 {
@@ -28,6 +32,8 @@ public sealed class QueryJob<T> : IAsyncDisposable
     private readonly ConcurrentQueue<CheckpointRequest> _requests = new();
     private readonly TimeProvider _clock;
     private readonly JobMetrics? _metrics;
+    private readonly IParallelCheckpoint[] _parallel;
+    private readonly List<TimeSpan> _alignments = [];
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _gate = new();
     private long _checkpointId;
@@ -41,10 +47,16 @@ public sealed class QueryJob<T> : IAsyncDisposable
         _deadLetters = new DeadLetterBuffer();
         // The job's committed dead-letter sink takes the query's dead letters; without one, the query's own QueryOptions.DeadLetters
         // (not committed with checkpoints) still receives them, and with neither the first rejected record stops the job.
-        var queryOptions = compiled.Options with { DeadLetters = options.DeadLetters is null ? compiled.Options.DeadLetters : _deadLetters };
+        var queryOptions = compiled.Options with
+        {
+            DeadLetters = options.DeadLetters is null ? compiled.Options.DeadLetters : _deadLetters,
+            Parallelism = options.Parallelism ?? compiled.Options.Parallelism,
+        };
+        var parallel = queryOptions.Parallelism == compiled.Options.Parallelism ? compiled.Parallel : ParallelPlanner.Plan(compiled.Root, queryOptions);
         ResultCollector<T>? results = null;
         _metrics = options.Metrics;
-        _execution = QueryExecution.Create(compiled.Root, c => results = new ResultCollector<T>(c), queryOptions, _metrics);
+        _execution = QueryExecution.Create(compiled.Root, c => results = new ResultCollector<T>(c), queryOptions, _metrics, parallel);
+        _parallel = [.. _execution.Context.Checkpointed.OfType<ParallelStatePart>().Select(p => p.Run)];
         _results = results!;
         _runner = new QueryRunner(_execution.Context);
         _clock = queryOptions.TimeProvider;
@@ -91,7 +103,8 @@ public sealed class QueryJob<T> : IAsyncDisposable
             await deadLetterSink.OpenAsync(deadLetterState, cancellationToken).ConfigureAwait(false);
         }
 
-        long results = 0, rejected = 0, checkpoints = 0;
+        long results = 0, rejected = 0, checkpoints = 0, barrier = 0;
+        bool barrierInFlight = false;
         long eventsAtCheckpoint = EventsRead();
         long timeAtCheckpoint = _clock.GetTimestamp();
         using var stop = cancellationToken.Register(_execution.Stop);
@@ -111,8 +124,7 @@ public sealed class QueryJob<T> : IAsyncDisposable
                 }
 
                 results += await FlushAsync(cancellationToken).ConfigureAwait(false);
-                rejected += _deadLetters.Count;
-                await FlushDeadLettersAsync(cancellationToken).ConfigureAwait(false);
+                rejected += await FlushDeadLettersAsync(cancellationToken).ConfigureAwait(false);
                 if (_results.Error is { } error)
                 {
                     throw error as QueryExecutionException ?? new QueryExecutionException(error.Message, error);
@@ -121,6 +133,32 @@ public sealed class QueryJob<T> : IAsyncDisposable
                 if (!more || cancellationToken.IsCancellationRequested)
                 {
                     break;
+                }
+
+                if (barrierInFlight)
+                {
+                    // Parallel: the checkpoint is taken once the barrier has come through every task (or a part ran to its end).
+                    if (!Array.TrueForAll(_parallel, p => p.IsAligned || p.HasEnded))
+                    {
+                        continue;
+                    }
+
+                    var alignment = _parallel.Where(p => p.IsAligned).Select(p => p.LastAlignment).DefaultIfEmpty().Max();
+                    _alignments.Add(alignment);
+                    // Everything before the barrier is through: its dead letters too (the aggregate tasks wrote theirs before passing it on).
+                    rejected += await FlushDeadLettersAsync(cancellationToken).ConfigureAwait(false);
+                    checkpoints += await TakeRequestedCheckpointsAsync(cancellationToken, alignment).ConfigureAwait(false);
+                    foreach (var part in _parallel)
+                    {
+                        part.ReleaseBarrier();
+                    }
+
+                    _deadLetters.Release(barrier);
+
+                    barrierInFlight = false;
+                    eventsAtCheckpoint = EventsRead();
+                    timeAtCheckpoint = _clock.GetTimestamp();
+                    continue;
                 }
 
                 bool due = (_options.CheckpointEveryEvents is { } every && EventsRead() - eventsAtCheckpoint >= every)
@@ -132,6 +170,20 @@ public sealed class QueryJob<T> : IAsyncDisposable
                         _requests.Enqueue(new CheckpointRequest(null));
                     }
 
+                    if (_parallel.Length > 0 && !_requests.IsEmpty)
+                    {
+                        // Ask every source task for a barrier; the steps go on while it flows through the channels.
+                        barrier++;
+                        _deadLetters.Hold(barrier);
+                        foreach (var part in _parallel)
+                        {
+                            part.RequestBarrier(barrier);
+                        }
+
+                        barrierInFlight = true;
+                        continue;
+                    }
+
                     checkpoints += await TakeRequestedCheckpointsAsync(cancellationToken).ConfigureAwait(false);
                     eventsAtCheckpoint = EventsRead();
                     timeAtCheckpoint = _clock.GetTimestamp();
@@ -139,6 +191,13 @@ public sealed class QueryJob<T> : IAsyncDisposable
             }
 
             cancellationToken.ThrowIfCancellationRequested();
+            if (barrierInFlight)
+            {
+                // The input ended before the barrier got through: the held dead letters go out, and the final state answers the request.
+                _deadLetters.Release(barrier);
+                rejected += await FlushDeadLettersAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             await _sink.CompleteAsync(cancellationToken).ConfigureAwait(false);
             if (_options.DeadLetters is { } letters)
             {
@@ -147,12 +206,15 @@ public sealed class QueryJob<T> : IAsyncDisposable
 
             // Requests that came in after the last step still get an answer: the final state.
             checkpoints += await TakeRequestedCheckpointsAsync(cancellationToken).ConfigureAwait(false);
-            var late = _execution.Context.LateEvents;
+            // At P > 1 the sources' ingress runs on each parallel part's source task, which counts its own late events.
+            var late = _parallel.Select(p => p.LateEventCounts).Append(_execution.Context.LateEvents).ToArray();
             return new JobResult(results, rejected, checkpoints, restored?.Id, warnings)
             {
-                LateEvents = late.Late,
-                LateEventsDropped = late.Dropped,
-                LateEventsAdjusted = late.Adjusted,
+                LateEvents = late.Sum(l => l.Late),
+                LateEventsDropped = late.Sum(l => l.Dropped),
+                LateEventsAdjusted = late.Sum(l => l.Adjusted),
+                Parallelism = _parallel.Length == 0 ? 1 : _execution.Context.Options.Parallelism,
+                BarrierAlignmentP99 = Percentile99(_alignments),
             };
         }
         finally
@@ -267,20 +329,37 @@ public sealed class QueryJob<T> : IAsyncDisposable
         return count;
     }
 
-    private async Task FlushDeadLettersAsync(CancellationToken cancellationToken)
+    private async Task<long> FlushDeadLettersAsync(CancellationToken cancellationToken)
     {
-        if (_deadLetters.Count == 0 || _options.DeadLetters is not { } sink)
+        if (_options.DeadLetters is not { } sink)
         {
-            return;
+            return 0;
         }
 
-        var letters = _deadLetters.ToArray();
+        var letters = _deadLetters.TakeAll();
+        if (letters.Length == 0)
+        {
+            return 0;
+        }
+
         await sink.WriteAsync(letters, cancellationToken).ConfigureAwait(false);
-        _deadLetters.Clear();
         _metrics?.AddDeadLetters(letters);
+        return letters.Length;
     }
 
-    private async Task<long> TakeRequestedCheckpointsAsync(CancellationToken cancellationToken)
+    /// <summary>The 99th percentile (nearest rank) of the barrier alignment times; null when no barrier was aligned (parallelism 1).</summary>
+    private static TimeSpan? Percentile99(List<TimeSpan> times)
+    {
+        if (times.Count == 0)
+        {
+            return null;
+        }
+
+        var sorted = times.Order().ToArray();
+        return sorted[Math.Max(0, (int)Math.Ceiling(sorted.Length * 0.99) - 1)];
+    }
+
+    private async Task<long> TakeRequestedCheckpointsAsync(CancellationToken cancellationToken, TimeSpan? alignment = null)
     {
         long taken = 0;
         while (_requests.TryDequeue(out var request))
@@ -312,7 +391,7 @@ public sealed class QueryJob<T> : IAsyncDisposable
                 }
 
                 taken++;
-                _metrics?.CheckpointTaken(id, bytes.Length, _clock.GetElapsedTime(started));
+                _metrics?.CheckpointTaken(id, bytes.Length, _clock.GetElapsedTime(started), alignment);
                 request.Done.TrySetResult(id);
             }
             catch (Exception ex)
@@ -328,19 +407,34 @@ public sealed class QueryJob<T> : IAsyncDisposable
     private async Task<byte[]> SnapshotAsync(long id, CancellationToken cancellationToken)
     {
         var sections = new List<(string, byte[])>();
-        var parts = _execution.Context.Checkpointed;
-        for (int i = 0; i < parts.Count; i++)
+        foreach (var part in _execution.Context.Checkpointed)
         {
+            if (part is ParallelStatePart { Run: var run })
+            {
+                // The same sections as at parallelism 1: the aggregate (per key group, from every task), then the source task's parts.
+                var (aggregate, sources) = run.IsAligned ? run.StateAtBarrier() : run.StateAtEnd();
+                sections.Add(($"part {sections.Count}: {run.AggregateName}", aggregate));
+                var names = run.SourcePartNames;
+                for (int k = 0; k < names.Count; k++)
+                {
+                    sections.Add(($"part {sections.Count}: {names[k]}", sources[k]));
+                }
+
+                continue;
+            }
+
             using var buffer = new MemoryStream();
             using (var writer = new BinaryWriter(buffer))
             {
-                parts[i].WriteState(writer);
+                part.WriteState(writer);
             }
 
-            sections.Add(($"part {i}: {parts[i].CheckpointName}", buffer.ToArray()));
+            sections.Add(($"part {sections.Count}: {part.CheckpointName}", buffer.ToArray()));
         }
 
-        _metrics?.StateWritten([.. sections.Select(s => (s.Item1, (long)s.Item2.Length))]);
+        int partCount = sections.Count;
+
+        _metrics?.StateWritten([.. sections.Take(partCount).Select(s => (s.Item1, (long)s.Item2.Length))]);
         sections.Add(("sink", await _sink.PrepareCommitAsync(id, cancellationToken).ConfigureAwait(false)));
         if (_options.DeadLetters is { } letters)
         {
@@ -402,26 +496,31 @@ public sealed class QueryJob<T> : IAsyncDisposable
     {
         var parts = _execution.Context.Checkpointed;
         var sections = snapshot.Sections;
-        int expected = parts.Count + 1 + (_options.DeadLetters is null ? 0 : 1);
-        if (sections.Count < parts.Count + 1)
+        int count = parts.Sum(p => p is ParallelStatePart { Run: var run } ? 1 + run.SourcePartNames.Count : 1);
+        int expected = count + 1 + (_options.DeadLetters is null ? 0 : 1);
+        if (sections.Count < count + 1)
         {
             throw new InvalidDataException($"Checkpoint {snapshot.Id} has {sections.Count} sections; this query needs {expected}.");
         }
 
-        for (int i = 0; i < parts.Count; i++)
+        int next = 0;
+        foreach (var part in parts)
         {
-            string name = $"part {i}: {parts[i].CheckpointName}";
-            if (!string.Equals(sections[i].Name, name, StringComparison.Ordinal))
+            if (part is ParallelStatePart { Run: var run })
             {
-                throw new InvalidDataException($"Checkpoint {snapshot.Id} has '{sections[i].Name}' where this query has '{name}'.");
+                // Written at any parallelism; each task of this run loads the key groups of its own range.
+                byte[] aggregate = Section(run.AggregateName);
+                var sources = run.SourcePartNames.Select(Section).ToArray();
+                run.Restore(aggregate, sources);
+                continue;
             }
 
-            using var reader = new BinaryReader(new MemoryStream(sections[i].Data, writable: false));
-            parts[i].ReadState(reader);
+            using var reader = new BinaryReader(new MemoryStream(Section(part.CheckpointName), writable: false));
+            part.ReadState(reader);
         }
 
         byte[]? sink = null, letters = null;
-        foreach (var (name, data) in sections.Skip(parts.Count))
+        foreach (var (name, data) in sections.Skip(count))
         {
             if (name == "sink")
             {
@@ -434,6 +533,17 @@ public sealed class QueryJob<T> : IAsyncDisposable
         }
 
         return (sink, letters);
+
+        byte[] Section(string partName)
+        {
+            string name = $"part {next}: {partName}";
+            if (!string.Equals(sections[next].Name, name, StringComparison.Ordinal))
+            {
+                throw new InvalidDataException($"Checkpoint {snapshot.Id} has '{sections[next].Name}' where this query has '{name}'.");
+            }
+
+            return sections[next++].Data;
+        }
     }
 
     private (DeliveryGuarantee, string) Decide()
@@ -464,17 +574,75 @@ public sealed class QueryJob<T> : IAsyncDisposable
         public TaskCompletionSource<long> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
-    /// <summary>Dead letters met during one step, on the query's thread; the job writes them to its dead-letter sink after the step.</summary>
+    /// <summary>Dead letters met during one step; the job writes them to its dead-letter sink after the step.</summary>
+    /// <remarks>
+    /// At parallelism above 1 the source and aggregate tasks write here from their own threads (so it is locked), each letter
+    /// tagged with the last checkpoint barrier its thread had passed (<see cref="BarrierEpoch"/>). While a barrier is in flight
+    /// only the letters from before it are handed to the sink, so the dead letters a checkpoint commits are exactly those of the
+    /// input before its barrier, and a restore neither repeats nor loses one.
+    /// </remarks>
     private sealed class DeadLetterBuffer : IDeadLetterSink
     {
-        private readonly List<DeadLetter> _letters = [];
+        private readonly List<(long Epoch, DeadLetter Letter)> _letters = [];
+        private readonly Lock _gate = new();
+        private long _jobEpoch;
+        private long _holdFrom = long.MaxValue;
 
-        public int Count => _letters.Count;
+        public void Write(DeadLetter letter)
+        {
+            long epoch = BarrierEpoch.OnTaskThread ? BarrierEpoch.Current : Volatile.Read(ref _jobEpoch);
+            lock (_gate)
+            {
+                _letters.Add((epoch, letter));
+            }
+        }
 
-        public void Write(DeadLetter letter) => _letters.Add(letter);
+        /// <summary>From now on, letters written after barrier <paramref name="barrier"/> wait until <see cref="Release"/>.</summary>
+        public void Hold(long barrier)
+        {
+            lock (_gate)
+            {
+                _holdFrom = barrier;
+            }
+        }
 
-        public DeadLetter[] ToArray() => [.. _letters];
+        /// <summary>The checkpoint of barrier <paramref name="barrier"/> is written: letters of the job's thread are after it now.</summary>
+        public void Release(long barrier)
+        {
+            lock (_gate)
+            {
+                _holdFrom = long.MaxValue;
+                Volatile.Write(ref _jobEpoch, barrier);
+            }
+        }
 
-        public void Clear() => _letters.Clear();
+        /// <summary>Takes the letters that may go to the sink now, in the order they came.</summary>
+        public DeadLetter[] TakeAll()
+        {
+            lock (_gate)
+            {
+                if (_letters.Count == 0)
+                {
+                    return [];
+                }
+
+                var ready = new List<DeadLetter>(_letters.Count);
+                int kept = 0;
+                for (int i = 0; i < _letters.Count; i++)
+                {
+                    if (_letters[i].Epoch < _holdFrom)
+                    {
+                        ready.Add(_letters[i].Letter);
+                    }
+                    else
+                    {
+                        _letters[kept++] = _letters[i];
+                    }
+                }
+
+                _letters.RemoveRange(kept, _letters.Count - kept);
+                return [.. ready];
+            }
+        }
     }
 }

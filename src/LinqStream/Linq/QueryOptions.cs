@@ -66,7 +66,8 @@ public sealed record QueryOptions
     /// Above 1, the query is cut into stages at its keyed window aggregate: sources on one task, the aggregate on this many
     /// tasks (each owning a range of key groups), and the rest of the plan after an order-restoring merge; the results and
     /// their order are the same as at 1 (docs/parallelism.md). A query with no such aggregate runs at 1, and <c>Explain()</c>
-    /// says why. Checkpointed jobs (<c>ToJob</c>) run at 1 for now.
+    /// says why. Jobs (<c>ToJob</c>) run at it too (or at <see cref="JobOptions.Parallelism"/>), with aligned checkpoint barriers;
+    /// a checkpoint restores at any parallelism.
     /// </remarks>
     public int Parallelism
     {

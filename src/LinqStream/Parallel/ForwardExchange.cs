@@ -41,6 +41,15 @@ internal sealed class ForwardExchange<T> : IStreamObserver<T>
         }
     }
 
+    /// <summary>Forwards a checkpoint barrier after the task's output before it.</summary>
+    public void SendBarrier(long id)
+    {
+        if (!_done)
+        {
+            _done = !_channel.SendBarrier(id);
+        }
+    }
+
     public void OnCompleted()
     {
         if (!_done)

@@ -175,6 +175,26 @@ internal sealed class HashExchange<T, TKey> : IStreamObserver<T>
         }
     }
 
+    /// <summary>Sends checkpoint barrier <paramref name="id"/> to every task, after the data before it; false when the exchange has ended.</summary>
+    public bool SendBarrier(long id)
+    {
+        if (_done)
+        {
+            return false;
+        }
+
+        Flush();
+        foreach (var channel in _channels)
+        {
+            if (!channel.SendBarrier(id))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     private void Flush()
     {
         for (int task = 0; task < _open.Length; task++)

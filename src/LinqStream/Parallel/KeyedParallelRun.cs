@@ -1,4 +1,5 @@
 using LinqStream.Runtime;
+using LinqStream.Runtime.Checkpoints;
 
 namespace LinqStream.Parallel;
 
@@ -17,7 +18,7 @@ namespace LinqStream.Parallel;
 /// </code>
 /// Operators need no locks: each task owns its operators and pools, and only channels cross threads.
 /// </remarks>
-internal sealed class KeyedParallelRun<T, TKey, TResult> : IParallelRun
+internal sealed class KeyedParallelRun<T, TKey, TResult> : IParallelRun, IParallelCheckpoint
 {
     /// <summary>Messages in flight per channel: bounds memory (P × 2 channels × this × batch size events) and absorbs jitter.</summary>
     internal const int ChannelCapacity = 8;
@@ -29,7 +30,14 @@ internal sealed class KeyedParallelRun<T, TKey, TResult> : IParallelRun
     private readonly SpscChannel<TResult>[] _outputs;
     private readonly IStreamObserver<T>[] _taskHeads;
     private readonly QueryContext[] _taskContexts;
+    private readonly ForwardExchange<TResult>[] _forwards;
+    private readonly (int First, int End)[] _ranges;
     private readonly List<Thread> _threads = [];
+    private readonly KeyGroupSlice?[] _taskSlices;
+    private byte[][]? _sourceSnapshot;
+    private long _requestedBarrier;
+    private long _servedBarrier;
+    private TaskCompletionSource _barrierWake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _started;
     private int _stopped;
 
@@ -41,6 +49,8 @@ internal sealed class KeyedParallelRun<T, TKey, TResult> : IParallelRun
         QueryContext context)
     {
         var options = context.Options;
+        // Where the aggregate's state would be at parallelism 1: a checkpoint lists the parts in the same order at every P.
+        context.Checkpointed.Add(new ParallelStatePart(this));
         int parallelism = Math.Min(options.Parallelism, options.KeyGroups);
         var taskOptions = options with
         {
@@ -52,19 +62,24 @@ internal sealed class KeyedParallelRun<T, TKey, TResult> : IParallelRun
         _outputs = new SpscChannel<TResult>[parallelism];
         _taskHeads = new IStreamObserver<T>[parallelism];
         _taskContexts = new QueryContext[parallelism];
+        _forwards = new ForwardExchange<TResult>[parallelism];
+        _ranges = new (int, int)[parallelism];
+        _taskSlices = new KeyGroupSlice?[parallelism];
         for (int i = 0; i < parallelism; i++)
         {
             _inputs[i] = new SpscChannel<T>(ChannelCapacity, options.BatchSize);
             _outputs[i] = new SpscChannel<TResult>(ChannelCapacity, options.BatchSize);
             _taskContexts[i] = new QueryContext(taskOptions) { ParallelNodes = context.ParallelNodes };
-            _taskHeads[i] = createOperator(new ForwardExchange<TResult>(_outputs[i], _taskContexts[i]), _taskContexts[i]);
+            _forwards[i] = new ForwardExchange<TResult>(_outputs[i], _taskContexts[i]);
+            _taskHeads[i] = createOperator(_forwards[i], _taskContexts[i]);
+            _ranges[i] = KeyGroups.RangeOf(i, options.KeyGroups, parallelism);
         }
 
         _sourceContext = new QueryContext(taskOptions) { ParallelNodes = context.ParallelNodes };
         _exchange = new HashExchange<T, TKey>(_inputs, keyKernel, options.KeyGroups, _sourceContext);
         input.Connect(_exchange, _sourceContext);
-        _sourceRunner = new QueryRunner(_sourceContext);
-        Merge = new OrderRestoringMerge<TResult>(_outputs, downstream, context, this);
+        _sourceRunner = new QueryRunner(_sourceContext) { AfterStep = ServeBarrier, Wake = () => _barrierWake.Task };
+        Merge =  new OrderRestoringMerge<TResult>(_outputs, downstream, context, this);
         context.Sources.Add(Merge);
         context.Operators.Add(this);
     }
@@ -102,6 +117,8 @@ internal sealed class KeyedParallelRun<T, TKey, TResult> : IParallelRun
     }
 
     public bool IsLive => _sourceContext.Sources.Any(s => s.IsLive);
+
+    public bool CanReplay => _sourceContext.Sources.All(s => s.CanReplay);
 
     /// <summary>Adds a counter over the source task's drivers (read from another thread, for progress and metrics).</summary>
     private long SumOverSources(Func<SourceDriver, long> read)
@@ -171,8 +188,142 @@ internal sealed class KeyedParallelRun<T, TKey, TResult> : IParallelRun
         thread.Start();
     }
 
+    // ---- checkpoints (docs/parallelism.md, "Checkpoints across tasks") ----
+
+    public string AggregateName => KeyedState(0).CheckpointName;
+
+    public IReadOnlyList<string> SourcePartNames => [.. _sourceContext.Checkpointed.Select(p => p.CheckpointName)];
+
+    public bool IsAligned => Merge.IsAligned;
+
+    public TimeSpan LastAlignment => Merge.LastAlignment;
+
+    public bool HasEnded => Merge.IsCompleted;
+
+    public Runtime.Ingress.LateEventCounts LateEventCounts => _sourceContext.LateEvents;
+
+    /// <summary>Asks the source task for barrier <paramref name="id"/> (from the job's thread); it is sent between two of its steps.</summary>
+    public void RequestBarrier(long id)
+    {
+        Interlocked.Exchange(ref _requestedBarrier, id);
+        _barrierWake.TrySetResult();
+    }
+
+    public void ReleaseBarrier() => Merge.ReleaseBarrier();
+
+    /// <summary>The state at the aligned barrier: the aggregate's section (per key group, from every task), then the source task's parts.</summary>
+    public (byte[] Aggregate, byte[][] Sources) StateAtBarrier()
+    {
+        if (!Merge.IsAligned || _sourceSnapshot is null || _taskSlices.Any(s => s is null))
+        {
+            throw new InvalidOperationException("The checkpoint barrier has not reached every task yet.");
+        }
+
+        return (WriteAggregate([.. _taskSlices.Select(s => s!)]), _sourceSnapshot);
+    }
+
+    /// <summary>The final state, after every task ended (the job's last checkpoint, when the input ran out before a barrier got through).</summary>
+    public (byte[] Aggregate, byte[][] Sources) StateAtEnd()
+    {
+        if (!Merge.IsCompleted || !Join(TimeSpan.FromSeconds(30)))
+        {
+            throw new InvalidOperationException("The parallel tasks are still running; their final state cannot be read yet.");
+        }
+
+        var slices = new KeyGroupSlice[_taskHeads.Length];
+        for (int i = 0; i < slices.Length; i++)
+        {
+            slices[i] = KeyedState(i).WriteKeyGroups(_ranges[i].First, _ranges[i].End, _taskContexts[i].Options.KeyGroups);
+        }
+
+        return (WriteAggregate(slices), WriteSourceParts());
+    }
+
+    /// <summary>Loads a checkpoint's state into the fresh tasks (each its own key groups) and the source task, before anything runs.</summary>
+    public void Restore(byte[] aggregate, IReadOnlyList<byte[]> sources)
+    {
+        int keyGroups = _taskContexts[0].Options.KeyGroups;
+        KeyGroupedSection section;
+        using (var reader = new BinaryReader(new MemoryStream(aggregate, writable: false)))
+        {
+            section = KeyGroupedSection.Read(reader, keyGroups, AggregateName);
+        }
+
+        for (int i = 0; i < _taskHeads.Length; i++)
+        {
+            KeyedState(i).ReadKeyGroups(section, _ranges[i].First, _ranges[i].End);
+        }
+
+        var parts = _sourceContext.Checkpointed;
+        for (int i = 0; i < parts.Count; i++)
+        {
+            using var reader = new BinaryReader(new MemoryStream(sources[i], writable: false));
+            parts[i].ReadState(reader);
+        }
+    }
+
+    private IKeyGroupedState KeyedState(int task)
+    {
+        var parts = _taskContexts[task].Checkpointed;
+        return parts is [IKeyGroupedState { IsKeyGrouped: true } keyed]
+            ? keyed
+            : throw new InvalidOperationException($"Task {task + 1} of a parallel run has {parts.Count} stateful parts; a checkpoint needs exactly one keyed aggregate per task.");
+    }
+
+    private byte[] WriteAggregate(IReadOnlyList<KeyGroupSlice> slices)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new BinaryWriter(buffer))
+        {
+            KeyGroupedSection.Write(writer, _taskContexts[0].Options.KeyGroups, slices);
+        }
+
+        return buffer.ToArray();
+    }
+
+    private byte[][] WriteSourceParts()
+    {
+        var parts = _sourceContext.Checkpointed;
+        var data = new byte[parts.Count][];
+        for (int i = 0; i < parts.Count; i++)
+        {
+            using var buffer = new MemoryStream();
+            using (var writer = new BinaryWriter(buffer))
+            {
+                parts[i].WriteState(writer);
+            }
+
+            data[i] = buffer.ToArray();
+        }
+
+        return data;
+    }
+
+    /// <summary>On the source task, between two steps: writes the sources' positions and the parts below the exchange, then sends the barrier to every task.</summary>
+    private void ServeBarrier()
+    {
+        long requested = Volatile.Read(ref _requestedBarrier);
+        if (requested <= _servedBarrier)
+        {
+            return;
+        }
+
+        _servedBarrier = requested;
+        _barrierWake = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (Volatile.Read(ref _requestedBarrier) != requested)
+        {
+            _barrierWake.TrySetResult();
+        }
+
+        Array.Clear(_taskSlices);
+        _sourceSnapshot = WriteSourceParts();
+        BarrierEpoch.Passed(requested); // dead letters from here on come after the barrier
+        _exchange.SendBarrier(requested); // false when the input has ended: the job then takes the final state instead
+    }
+
     private void RunSources()
     {
+        BarrierEpoch.Passed(0);
         try
         {
             if (IsLive)
@@ -192,6 +343,7 @@ internal sealed class KeyedParallelRun<T, TKey, TResult> : IParallelRun
 
     private void RunTask(int task)
     {
+        BarrierEpoch.Passed(0);
         var channel = _inputs[task];
         var head = _taskHeads[task];
         var pool = _taskContexts[task].Pool<T>();
@@ -211,6 +363,15 @@ internal sealed class KeyedParallelRun<T, TKey, TResult> : IParallelRun
                         long watermark = slot.Value;
                         channel.Release();
                         head.OnWatermark(watermark);
+                        break;
+                    case ChannelMessage.Barrier:
+                        long id = slot.Value;
+                        channel.Release();
+                        // Everything before the barrier is folded in: write this task's key groups, then pass the barrier on.
+                        var (first, end) = _ranges[task];
+                        _taskSlices[task] = KeyedState(task).WriteKeyGroups(first, end, _taskContexts[task].Options.KeyGroups);
+                        BarrierEpoch.Passed(id);
+                        _forwards[task].SendBarrier(id);
                         break;
                     case ChannelMessage.Completed:
                         channel.Release();

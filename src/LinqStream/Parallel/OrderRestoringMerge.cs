@@ -25,7 +25,10 @@ internal sealed class OrderRestoringMerge<T> : SourceDriver
     private readonly IStreamObserver<T> _downstream;
     private readonly BatchPool<T> _pool;
     private readonly IParallelRun _run;
+    private readonly bool[] _atBarrier;
     private EventBatch<T>? _output;
+    private bool _aligned;
+    private long _firstBarrierAt;
 
     public OrderRestoringMerge(SpscChannel<T>[] channels, IStreamObserver<T> downstream, QueryContext context, IParallelRun run)
     {
@@ -35,12 +38,13 @@ internal sealed class OrderRestoringMerge<T> : SourceDriver
         _watermarks = new long[channels.Length];
         Array.Fill(_watermarks, Ticks.MinusInfinity);
         _done = new bool[channels.Length];
+        _atBarrier = new bool[channels.Length];
         _downstream = downstream;
         _pool = context.Pool<T>();
         _run = run;
     }
 
-    public override bool CanReplay => false;
+    public override bool CanReplay => _run.CanReplay;
 
     public override string SourceName => "parallel merge";
 
@@ -52,9 +56,37 @@ internal sealed class OrderRestoringMerge<T> : SourceDriver
 
     public override bool IsLive => _run.IsLive;
 
-    public override void WriteState(BinaryWriter writer) => throw new NotSupportedException(Internal.Strings.ParallelJobsNotSupported());
+    // The merge is not written itself: a checkpoint is taken when it is aligned, so it holds nothing (see IParallelCheckpoint).
+    public override void WriteState(BinaryWriter writer) => throw new InvalidOperationException("The parallel merge holds no state at an aligned barrier.");
 
-    public override void ReadState(BinaryReader reader) => throw new NotSupportedException(Internal.Strings.ParallelJobsNotSupported());
+    public override void ReadState(BinaryReader reader) => throw new InvalidOperationException("The parallel merge holds no state at an aligned barrier.");
+
+    /// <summary>Gets a value indicating whether every task's barrier is here and everything before them went downstream; the
+    /// merge takes nothing more until <see cref="ReleaseBarrier"/>.</summary>
+    public bool IsAligned => _aligned;
+
+    /// <summary>Gets the time from the first task's barrier to the last one's, for the last aligned barrier.</summary>
+    public TimeSpan LastAlignment { get; private set; }
+
+    /// <summary>Lets every task's output after the barrier through (after the job wrote its checkpoint).</summary>
+    public void ReleaseBarrier()
+    {
+        if (!_aligned)
+        {
+            return;
+        }
+
+        for (int i = 0; i < _channels.Length; i++)
+        {
+            if (_atBarrier[i])
+            {
+                _atBarrier[i] = false;
+                _channels[i].Release();
+            }
+        }
+
+        _aligned = false;
+    }
 
     public override void Start() => _run.Start();
 
@@ -83,6 +115,11 @@ internal sealed class OrderRestoringMerge<T> : SourceDriver
     {
         while (true)
         {
+            if (_aligned)
+            {
+                return false; // waiting for the job to write the checkpoint
+            }
+
             int best = -1;
             long bestStart = long.MaxValue;
             for (int i = 0; i < _channels.Length; i++)
@@ -101,6 +138,14 @@ internal sealed class OrderRestoringMerge<T> : SourceDriver
 
             if (AdvanceWatermark())
             {
+                return true;
+            }
+
+            if (best < 0 && Aligned())
+            {
+                Flush();
+                _aligned = true;
+                LastAlignment = System.Diagnostics.Stopwatch.GetElapsedTime(_firstBarrierAt);
                 return true;
             }
 
@@ -183,7 +228,7 @@ internal sealed class OrderRestoringMerge<T> : SourceDriver
                     return false;
                 }
 
-                if (_heads[j] is null && !_done[j] && _watermarks[j] <= limit)
+                if (_heads[j] is null && !_done[j] && !_atBarrier[j] && _watermarks[j] <= limit)
                 {
                     return false;
                 }
@@ -199,7 +244,7 @@ internal sealed class OrderRestoringMerge<T> : SourceDriver
         long limit = long.MaxValue;
         for (int j = 0; j < _channels.Length; j++)
         {
-            if (j == i || _done[j] && _heads[j] is null)
+            if (j == i || (_done[j] || _atBarrier[j]) && _heads[j] is null)
             {
                 continue;
             }
@@ -218,7 +263,7 @@ internal sealed class OrderRestoringMerge<T> : SourceDriver
     {
         for (int j = 0; j < _channels.Length; j++)
         {
-            if (j == i || _heads[j] is not null || _done[j])
+            if (j == i || _heads[j] is not null || _done[j] || _atBarrier[j])
             {
                 continue;
             }
@@ -232,12 +277,31 @@ internal sealed class OrderRestoringMerge<T> : SourceDriver
         return -1;
     }
 
+    /// <summary>Whether every task that has not ended has its barrier here (and at least one has).</summary>
+    private bool Aligned()
+    {
+        bool any = false;
+        for (int j = 0; j < _channels.Length; j++)
+        {
+            if (_atBarrier[j])
+            {
+                any = true;
+            }
+            else if (!_done[j] || _heads[j] is not null)
+            {
+                return false;
+            }
+        }
+
+        return any;
+    }
+
     private int LowestOpenChannel()
     {
         int lowest = -1;
         for (int j = 0; j < _channels.Length; j++)
         {
-            if (!_done[j] && (lowest < 0 || _watermarks[j] < _watermarks[lowest]))
+            if (!_done[j] && !_atBarrier[j] && (lowest < 0 || _watermarks[j] < _watermarks[lowest]))
             {
                 lowest = j;
             }
@@ -270,7 +334,7 @@ internal sealed class OrderRestoringMerge<T> : SourceDriver
                 _channels[i].Release();
             }
 
-            if (_done[i] || !ReadOne(i, wait) || IsCompleted)
+            if (_done[i] || _atBarrier[i] || !ReadOne(i, wait) || IsCompleted)
             {
                 return null;
             }
@@ -304,6 +368,15 @@ internal sealed class OrderRestoringMerge<T> : SourceDriver
                 _watermarks[i] = Ticks.Infinity;
                 _done[i] = true;
                 break;
+            case ChannelMessage.Barrier:
+                // Aligned barriers: take nothing more from this task (the barrier stays in its slot) until every task's is here.
+                if (!_atBarrier.Contains(true))
+                {
+                    _firstBarrierAt = System.Diagnostics.Stopwatch.GetTimestamp();
+                }
+
+                _atBarrier[i] = true;
+                return true;
             default:
                 var error = slot.Error!;
                 _channels[i].Release();
@@ -355,6 +428,9 @@ internal sealed class OrderRestoringMerge<T> : SourceDriver
 /// <summary>The threads of one parallel part of a query, as the merge that feeds the rest of it sees them.</summary>
 internal interface IParallelRun
 {
+    /// <summary>Gets a value indicating whether every source of the run replays from a checkpointed position.</summary>
+    bool CanReplay { get; }
+
     long EventsRead { get; }
 
     long LateEvents { get; }

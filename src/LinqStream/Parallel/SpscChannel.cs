@@ -17,11 +17,14 @@ internal enum ChannelMessage : byte
 
     /// <summary>The producer failed; the error travels in order with the data.</summary>
     Error,
+
+    /// <summary>A checkpoint barrier (its number in <c>Value</c>): everything before it is in the checkpoint, nothing after it.</summary>
+    Barrier,
 }
 
 /// <summary>
-/// A bounded single-producer/single-consumer ring of messages between two tasks: batches, watermarks, completion and errors,
-/// in order. Each slot owns a batch that the producer fills in place and the consumer swaps out (no copy, no allocation).
+/// A bounded single-producer/single-consumer ring of messages between two tasks: batches, watermarks, checkpoint barriers,
+/// completion and errors, in order. Each slot owns a batch that the producer fills in place and the consumer swaps out (no copy, no allocation).
 /// </summary>
 /// <remarks>
 /// Bounded: a producer that finds the ring full waits, which is how a slow consumer holds back its sources (backpressure).
@@ -103,6 +106,8 @@ internal sealed class SpscChannel<T>
     public bool SendCompleted() => WaitForSpace() && Publish(ChannelMessage.Completed, 0, null);
 
     public bool SendError(Exception error) => WaitForSpace() && Publish(ChannelMessage.Error, 0, error);
+
+    public bool SendBarrier(long id) => WaitForSpace() && Publish(ChannelMessage.Barrier, id, null);
 
     // ---- consumer side ----
 

@@ -9,6 +9,13 @@ internal sealed class QueryRunner
 
     public QueryRunner(QueryContext context) => (_context, _progress) = (context, ProgressReporter.Create(context));
 
+    /// <summary>Gets or sets what runs after every step of <see cref="Run"/> and <see cref="RunAsync"/> (a parallel run's source
+    /// task serves checkpoint barriers there, between two steps); null on the one-task path.</summary>
+    public Action? AfterStep { get; set; }
+
+    /// <summary>Gets or sets a task that also ends <see cref="RunAsync"/>'s wait for data (a checkpoint barrier was requested).</summary>
+    public Func<Task>? Wake { get; set; }
+
     public bool HasLiveSources
     {
         get
@@ -45,6 +52,7 @@ internal sealed class QueryRunner
 
             next.TryStep();
             _progress?.Step();
+            AfterStep?.Invoke();
         }
 
         // Also when the query was stopped (by its consumer, by Take, by an error): the last report says where it got to.
@@ -83,9 +91,16 @@ internal sealed class QueryRunner
                 break;
             }
 
+            AfterStep?.Invoke();
+
             if (!stepped)
             {
-                var waits = new List<Task>(sources.Count);
+                var waits = new List<Task>(sources.Count + 1);
+                if (Wake is { } wake)
+                {
+                    waits.Add(wake());
+                }
+
                 foreach (var source in sources)
                 {
                     if (!source.IsCompleted)

@@ -77,22 +77,27 @@ public sealed class CheckpointFileTests : IDisposable
         await CheckpointDuringRun(Query(new ArrayEventSource<Bid>(bids, "bids") { MaxRead = 64 }), new MemorySink<string>(), checkpoint);
 
         byte[] bytes = checkpoint.ToArray();
-        BitConverter.TryWriteBytes(bytes.AsSpan(8, 4), 1); // the format before exact sums (issue #14)
+        BitConverter.TryWriteBytes(bytes.AsSpan(8, 4), 2); // the format before per-key-group state (issue #16)
         await using var restored = Query(new ArrayEventSource<Bid>(bids, "bids")).ToJob(new MemorySink<string>(), new JobOptions { RestoreFrom = new MemoryStream(bytes) });
         var error = await Assert.ThrowsAsync<InvalidDataException>(() => restored.RunAsync());
-        Assert.Contains("version 1;", error.Message, StringComparison.Ordinal);
-        Assert.Contains("reads version 2", error.Message, StringComparison.Ordinal);
+        Assert.Contains("version 2;", error.Message, StringComparison.Ordinal);
+        Assert.Contains("reads version 3", error.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task ManualCheckpoint_ToAStream_RestoresTheSameOutput()
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(2, 2)]
+    [InlineData(4, 4)]
+    [InlineData(2, 1)] // taken on 2 tasks, restored on 1 and on 4: each task loads the key groups of its range
+    [InlineData(2, 4)]
+    public async Task ManualCheckpoint_ToAStream_RestoresTheSameOutput(int parallelism, int restoreAt)
     {
         var bids = NexmarkData.Get(6_000, Disorder).Bids;
         var expected = await Query(new ArrayEventSource<Bid>(bids, "bids")).ToListAsync();
         using var checkpoint = new MemoryStream();
         var sink = new MemorySink<string>();
         int taken = 0;
-        await using (var job = Query(new ArrayEventSource<Bid>(bids, "bids") { FailAt = 5_000, MaxRead = 64 }).ToJob(sink))
+        await using (var job = Query(new ArrayEventSource<Bid>(bids, "bids") { FailAt = 5_000, MaxRead = 64 }).ToJob(sink, new JobOptions { Parallelism = parallelism }))
         {
             sink.AfterWrite = count =>
             {
@@ -107,9 +112,10 @@ public sealed class CheckpointFileTests : IDisposable
         Assert.True(checkpoint.Length > 0);
         checkpoint.Position = 0;
         sink.AfterWrite = null;
-        await using var restored = Query(new ArrayEventSource<Bid>(bids, "bids")).ToJob(sink, new JobOptions { RestoreFrom = checkpoint });
+        await using var restored = Query(new ArrayEventSource<Bid>(bids, "bids")).ToJob(sink, new JobOptions { RestoreFrom = checkpoint, Parallelism = restoreAt });
         var result = await restored.RunAsync();
         Assert.Equal(1, result.RestoredFrom);
+        Assert.Equal(restoreAt, result.Parallelism);
         Assert.Equal(expected, sink.Items);
     }
 

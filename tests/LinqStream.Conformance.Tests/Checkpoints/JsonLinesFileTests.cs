@@ -28,8 +28,11 @@ public sealed class JsonLinesFileTests : IDisposable
         Assert.Equal(fromArray, fromFile);
     }
 
-    [Fact]
-    public async Task CrashedJob_WithFileSourceAndFileSink_WritesTheSameBytes()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(4)]
+    public async Task CrashedJob_WithFileSourceAndFileSink_WritesTheSameBytes(int parallelism)
     {
         var bids = NexmarkData.Get(6_000, Disorder).Bids;
         string input = WriteLines("bids.jsonl", bids);
@@ -45,7 +48,7 @@ public sealed class JsonLinesFileTests : IDisposable
         {
             using var cts = new CancellationTokenSource();
             var sink = new StoppingSink<WindowCount>(new JsonLinesFileSink<WindowCount>(output), stopAfter, cts);
-            await using var job = Query(new JsonLinesFileSource<Bid>(input)).ToJob(sink, new JobOptions { Checkpoints = store, CheckpointEveryEvents = 700 });
+            await using var job = Query(new JsonLinesFileSource<Bid>(input)).ToJob(sink, new JobOptions { Checkpoints = store, CheckpointEveryEvents = 700, Parallelism = parallelism });
             Assert.Equal(DeliveryGuarantee.ExactlyOnce, job.Guarantee);
             try
             {

@@ -48,7 +48,7 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : WindowAgg
 
     public override string CheckpointName => _usePanes ? "HoppingAggregate(panes)" : Window.Passes > 1 ? "HoppingAggregate" : "TumblingAggregate";
 
-    public override void WriteState(BinaryWriter writer)
+    protected override void WriteWhole(BinaryWriter writer)
     {
         // Written straight from the open windows (not through CaptureState), so a checkpoint holds no second copy of the state.
         int count = 0;
@@ -79,6 +79,47 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : WindowAgg
         }
     }
 
+    public override KeyGroupSlice WriteKeyGroups(int first, int end, int keyGroups) => KeyGroupSlice.Build(
+        first,
+        end,
+        header =>
+        {
+            header.Write(LastWatermark);
+            header.Write(_nextWindowStart);
+        },
+        writerOf =>
+        {
+            foreach (var window in _windows)
+            {
+                if (window.Null >= 0)
+                {
+                    WriteGroup(writerOf(KeyGroupOf(default!, keyGroups)), window, GroupKind.NullKey, default!, window.Null);
+                }
+
+                foreach (var (key, slot) in window.Slots)
+                {
+                    WriteGroup(writerOf(KeyGroupOf(key, keyGroups)), window, GroupKind.Keyed, key, slot);
+                }
+            }
+        });
+
+    public override void ReadKeyGroups(KeyGroupedSection section, int first, int end)
+    {
+        // A task restored from several tasks' state takes the latest of their promises: they saw the same watermarks, and the
+        // next window to close starts no earlier than any of them had got to (a window not yet out ends after the watermark).
+        long watermark = Ticks.MinusInfinity, nextWindowStart = Ticks.MinusInfinity;
+        foreach (var header in section.HeadersOver(first, end))
+        {
+            using var reader = new BinaryReader(new MemoryStream(header, writable: false));
+            watermark = Math.Max(watermark, reader.ReadInt64());
+            nextWindowStart = Math.Max(nextWindowStart, reader.ReadInt64());
+        }
+
+        var groups = new List<GroupState<TKey>>();
+        ReadRecords(section, first, end, reader => groups.Add(ReadGroup(reader)));
+        RestoreState(new WindowAggregateState<TKey>(groups, watermark) { NextWindowStart = nextWindowStart });
+    }
+
     private void WriteGroup(BinaryWriter writer, OpenWindow window, GroupKind kind, TKey key, int slot)
     {
         writer.Write(window.Start);
@@ -92,7 +133,16 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : WindowAgg
         WriteSlot(writer, slot);
     }
 
-    public override void ReadState(BinaryReader reader)
+    private GroupState<TKey> ReadGroup(BinaryReader reader)
+    {
+        long start = reader.ReadInt64();
+        long end = reader.ReadInt64();
+        var kind = (GroupKind)reader.ReadByte();
+        var key = kind == GroupKind.Keyed ? (TKey)StateCodec.Read(reader, typeof(TKey))! : default!;
+        return new GroupState<TKey>(start, end, key, kind, ReadAccumulators(reader));
+    }
+
+    protected override void ReadWhole(BinaryReader reader)
     {
         long watermark = reader.ReadInt64();
         long nextWindowStart = reader.ReadInt64();
@@ -100,11 +150,7 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : WindowAgg
         var groups = new List<GroupState<TKey>>(Math.Min(count, 1 << 16));
         for (int i = 0; i < count; i++)
         {
-            long start = reader.ReadInt64();
-            long end = reader.ReadInt64();
-            var kind = (GroupKind)reader.ReadByte();
-            var key = kind == GroupKind.Keyed ? (TKey)StateCodec.Read(reader, typeof(TKey))! : default!;
-            groups.Add(new GroupState<TKey>(start, end, key, kind, ReadAccumulators(reader)));
+            groups.Add(ReadGroup(reader));
         }
 
         RestoreState(new WindowAggregateState<TKey>(groups, watermark) { NextWindowStart = nextWindowStart });

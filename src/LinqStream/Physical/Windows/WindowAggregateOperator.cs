@@ -10,12 +10,13 @@ namespace LinqStream.Physical.Windows;
 /// assign slots and fold; per watermark, let it close what is complete, then forward the watermark it may promise.
 /// User-code failures become stream errors; input batches always go back to the pool.
 /// </summary>
-internal abstract class WindowAggregateOperator<T, TKey, TResult> : UnaryOperator<T, TResult>, ICheckpointed
+internal abstract class WindowAggregateOperator<T, TKey, TResult> : UnaryOperator<T, TResult>, IKeyGroupedState
     where TKey : notnull
 {
     private readonly BatchPool<T> _inputPool;
     private readonly BatchPool<TResult> _outputPool;
     private readonly string _description;
+    private readonly UserCodeFailures _failures;
 
     protected WindowAggregateOperator(
         IStreamObserver<TResult> downstream,
@@ -33,13 +34,63 @@ internal abstract class WindowAggregateOperator<T, TKey, TResult> : UnaryOperato
         _inputPool = context.Pool<T>();
         _outputPool = context.Pool<TResult>();
         _description = description;
+        _failures = new UserCodeFailures(context, "GroupBy/Select", description);
     }
 
     public abstract string CheckpointName { get; }
 
-    public abstract void WriteState(BinaryWriter writer);
+    /// <summary>Gets a value indicating whether the state is keyed, and so written per key group (at every parallelism, also 1).</summary>
+    public bool IsKeyGrouped => KeyKernel is not null;
 
-    public abstract void ReadState(BinaryReader reader);
+    public void WriteState(BinaryWriter writer)
+    {
+        if (!IsKeyGrouped)
+        {
+            WriteWhole(writer);
+            return;
+        }
+
+        int groups = Context.Options.KeyGroups;
+        KeyGroupedSection.Write(writer, groups, [WriteKeyGroups(0, groups, groups)]);
+    }
+
+    public void ReadState(BinaryReader reader)
+    {
+        if (!IsKeyGrouped)
+        {
+            ReadWhole(reader);
+            return;
+        }
+
+        int groups = Context.Options.KeyGroups;
+        ReadKeyGroups(KeyGroupedSection.Read(reader, groups, CheckpointName), 0, groups);
+    }
+
+    public abstract KeyGroupSlice WriteKeyGroups(int first, int end, int keyGroups);
+
+    public abstract void ReadKeyGroups(KeyGroupedSection section, int first, int end);
+
+    /// <summary>Writes the state of an aggregate with no key (one blob).</summary>
+    protected abstract void WriteWhole(BinaryWriter writer);
+
+    /// <summary>Reads what <see cref="WriteWhole"/> wrote.</summary>
+    protected abstract void ReadWhole(BinaryReader reader);
+
+    /// <summary>The key group of <paramref name="key"/> (null keys are in group 0, as the hash exchange routes them).</summary>
+    protected static int KeyGroupOf(TKey key, int keyGroups) => Parallel.KeyGroups.Of(Parallel.StableKeyHash<TKey>.Hash(key), keyGroups);
+
+    /// <summary>Reads the records of key groups [<paramref name="first"/>, <paramref name="end"/>) one at a time.</summary>
+    protected static void ReadRecords(KeyGroupedSection section, int first, int end, Action<BinaryReader> readRecord)
+    {
+        for (int g = first; g < end; g++)
+        {
+            using var reader = new BinaryReader(new MemoryStream(section.Groups[g], writable: false));
+            for (int i = 0; i < section.Counts[g]; i++)
+            {
+                readRecord(reader);
+            }
+        }
+    }
 
     /// <summary>Gets the number of open groups: what the state holds now.</summary>
     public int LiveGroups => Slots.Live;
@@ -122,49 +173,26 @@ internal abstract class WindowAggregateOperator<T, TKey, TResult> : UnaryOperato
         }
     }
 
+    /// <summary>Re-runs the key selector and the aggregates' inputs one event at a time, under the query's per-event error policy.</summary>
     /// <returns><see langword="true"/> when the failing events were marked absent and the batch may go on.</returns>
     private bool IsolateFailingEvents(EventBatch<T> batch)
     {
         var single = new EventBatch<T>(1);
         var key = new TKey[1];
-        for (int i = 0; i < batch.Count; i++)
+        var stop = _failures.IsolateFailingEvents(batch, i =>
         {
-            if (batch.IsAbsent(i))
-            {
-                continue;
-            }
-
             single.Reset();
             single.Add(batch.Start[i], batch.End[i], batch.Payload[i]);
-            try
+            KeyKernel?.Invoke(single.Payload, single.Absent, key, 1);
+            foreach (var column in Plan.Columns)
             {
-                KeyKernel?.Invoke(single.Payload, single.Absent, key, 1);
-                foreach (var column in Plan.Columns)
-                {
-                    column.Prepare(single);
-                }
+                column.Prepare(single);
             }
-            catch (Exception ex)
-            {
-                if (Context.Options.FailsOn(ex))
-                {
-                    FailWith(Internal.Error.OperatorFailedOnEvent("GroupBy/Select", _description, ex, batch.Start[i], batch.Payload[i], string.Empty));
-                    return false;
-                }
-
-                batch.SetAbsent(i);
-                try
-                {
-                    Context.DeadLetters.Write(DeadLetter.Create(
-                        "GroupBy/Select", Ticks.Format(batch.Start[i]),
-                        $"'{_description}' threw {ex.GetType().Name}: {ex.Message}", Internal.Strings.Describe(batch.Payload[i])));
-                }
-                catch (Exception deadLetterFailure)
-                {
-                    FailWith(Internal.Error.OperatorFailedOnEvent("GroupBy/Select", _description, deadLetterFailure, batch.Start[i], batch.Payload[i], string.Empty));
-                    return false;
-                }
-            }
+        });
+        if (stop is not null)
+        {
+            FailWith(stop);
+            return false;
         }
 
         return true;
@@ -251,13 +279,10 @@ internal abstract class WindowAggregateOperator<T, TKey, TResult> : UnaryOperato
     {
         object? shownKey = key is NoKey ? "(the whole window)" : key;
         string message = Internal.Strings.WindowResultFailed(_description, windowStart, windowEnd, shownKey, error);
-        if (Context.Options.FailsOn(error))
+        if (_failures.SkipWindow(error, "Select", windowStart, shownKey, message) is { } stop)
         {
-            throw new QueryExecutionException(Internal.Strings.WindowResultFailedStop(message), error) { Operator = "Select", Expression = _description };
+            throw stop;
         }
-
-        Context.DeadLetters.Write(DeadLetter.Create(
-            "Select", Ticks.Format(windowStart), message, Internal.Strings.Describe(shownKey)));
     }
 
     /// <summary>Copies one slot's accumulators out as plain data, one entry per aggregate column.</summary>

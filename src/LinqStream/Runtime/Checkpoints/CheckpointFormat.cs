@@ -10,8 +10,9 @@ namespace LinqStream.Runtime.Checkpoints;
 internal static class CheckpointFormat
 {
     /// <summary>The format version. 2: sums and averages keep exact 128-bit integer sums with their running range, and
-    /// floating-point sums their count and overflow flag (issue #14), so version-1 accumulators do not read.</summary>
-    public const int Version = 2;
+    /// floating-point sums their count and overflow flag (issue #14), so version-1 accumulators do not read. 3: a keyed window
+    /// aggregate's state is written per key group (<see cref="KeyGroupedSection"/>), so it restores at any parallelism (issue #16).</summary>
+    public const int Version = 3;
 
     private static readonly byte[] Magic = "LSQCKPT\0"u8.ToArray();
 

@@ -36,36 +36,77 @@ internal sealed class SessionWindowAggregateOperator<T, TKey, TResult> : WindowA
 
     public override string CheckpointName => "SessionAggregate";
 
-    public override void WriteState(BinaryWriter writer)
+    protected override void WriteWhole(BinaryWriter writer)
     {
         var state = CaptureState();
         writer.Write(state.Watermark);
         writer.Write(state.Sessions.Count);
         foreach (var session in state.Sessions)
         {
-            writer.Write(session.Start);
-            writer.Write(session.End);
-            writer.Write(session.Current);
-            StateCodec.Write(writer, session.Key, typeof(TKey));
-            WriteAccumulators(writer, session.Accumulators);
+            WriteSession(writer, session);
         }
     }
 
-    public override void ReadState(BinaryReader reader)
+    protected override void ReadWhole(BinaryReader reader)
     {
         long watermark = reader.ReadInt64();
         int count = reader.ReadInt32();
         var sessions = new List<SessionState<TKey>>(Math.Min(count, 1 << 16));
         for (int i = 0; i < count; i++)
         {
-            long start = reader.ReadInt64();
-            long end = reader.ReadInt64();
-            bool current = reader.ReadBoolean();
-            var key = (TKey)StateCodec.Read(reader, typeof(TKey))!;
-            sessions.Add(new SessionState<TKey>(key, start, end, current, ReadAccumulators(reader)));
+            sessions.Add(ReadSession(reader));
         }
 
         RestoreState(new SessionAggregateState<TKey>(sessions, watermark));
+    }
+
+    public override KeyGroupSlice WriteKeyGroups(int first, int end, int keyGroups)
+    {
+        var state = CaptureState();
+        return KeyGroupSlice.Build(
+            first,
+            end,
+            header => header.Write(state.Watermark),
+            writerOf =>
+            {
+                foreach (var session in state.Sessions)
+                {
+                    WriteSession(writerOf(KeyGroupOf(session.Key, keyGroups)), session);
+                }
+            });
+    }
+
+    public override void ReadKeyGroups(KeyGroupedSection section, int first, int end)
+    {
+        long watermark = Ticks.MinusInfinity;
+        foreach (var header in section.HeadersOver(first, end))
+        {
+            watermark = Math.Max(watermark, BitConverter.ToInt64(header));
+        }
+
+        var sessions = new List<SessionState<TKey>>();
+        ReadRecords(section, first, end, reader => sessions.Add(ReadSession(reader)));
+        // Sessions come back in the order one task would have captured them, whichever tasks wrote them.
+        sessions.Sort(static (a, b) => a.End != b.End ? a.End.CompareTo(b.End) : a.Start.CompareTo(b.Start));
+        RestoreState(new SessionAggregateState<TKey>(sessions, watermark));
+    }
+
+    private void WriteSession(BinaryWriter writer, SessionState<TKey> session)
+    {
+        writer.Write(session.Start);
+        writer.Write(session.End);
+        writer.Write(session.Current);
+        StateCodec.Write(writer, session.Key, typeof(TKey));
+        WriteAccumulators(writer, session.Accumulators);
+    }
+
+    private SessionState<TKey> ReadSession(BinaryReader reader)
+    {
+        long start = reader.ReadInt64();
+        long end = reader.ReadInt64();
+        bool current = reader.ReadBoolean();
+        var key = (TKey)StateCodec.Read(reader, typeof(TKey))!;
+        return new SessionState<TKey>(key, start, end, current, ReadAccumulators(reader));
     }
 
     /// <summary>Copies every session not yet emitted out as plain data.</summary>

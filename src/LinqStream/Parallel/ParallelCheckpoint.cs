@@ -1,0 +1,84 @@
+using LinqStream.Runtime.Checkpoints;
+
+namespace LinqStream.Parallel;
+
+/// <summary>
+/// How a job checkpoints one parallel part of a query: it asks for a barrier, the source task writes its parts and sends the
+/// barrier after its data, each task writes its key groups when the barrier reaches it and passes it on, and the merge stops
+/// taking from a task once its barrier is there until every task's is (aligned); then the job writes the rest of the plan
+/// and the sink, and releases the barrier.
+/// </summary>
+internal interface IParallelCheckpoint
+{
+    /// <summary>Gets the checkpoint name of the aggregate the tasks run (as it is at parallelism 1).</summary>
+    string AggregateName { get; }
+
+    /// <summary>Gets the checkpoint names of the source task's parts, in wiring order (as at parallelism 1).</summary>
+    IReadOnlyList<string> SourcePartNames { get; }
+
+    /// <summary>Gets a value indicating whether the merge has the barrier from every task (and has passed everything before it on).</summary>
+    bool IsAligned { get; }
+
+    /// <summary>Gets the time from the first task's barrier to the last one's at the merge, for the last aligned barrier.</summary>
+    TimeSpan LastAlignment { get; }
+
+    /// <summary>Gets a value indicating whether every task has ended (the input ran out).</summary>
+    bool HasEnded { get; }
+
+    /// <summary>Gets the late events counted by the source task's ingress.</summary>
+    Runtime.Ingress.LateEventCounts LateEventCounts { get; }
+
+    void RequestBarrier(long id);
+
+    void ReleaseBarrier();
+
+    (byte[] Aggregate, byte[][] Sources) StateAtBarrier();
+
+    (byte[] Aggregate, byte[][] Sources) StateAtEnd();
+
+    void Restore(byte[] aggregate, IReadOnlyList<byte[]> sources);
+}
+
+/// <summary>
+/// Stands in <see cref="Runtime.QueryContext.Checkpointed"/> where a parallel part's aggregate would be at parallelism 1, so the
+/// job writes and reads the same list of sections at every parallelism. It has no state of its own to write directly.
+/// </summary>
+internal sealed class ParallelStatePart(IParallelCheckpoint run) : ICheckpointed
+{
+    public IParallelCheckpoint Run { get; } = run;
+
+    public string CheckpointName => Run.AggregateName;
+
+    public void WriteState(BinaryWriter writer) =>
+        throw new InvalidOperationException("A parallel part is checkpointed with a barrier (QueryJob), not written directly.");
+
+    public void ReadState(BinaryReader reader) =>
+        throw new InvalidOperationException("A parallel part is restored by QueryJob, section by section.");
+}
+
+/// <summary>
+/// The last checkpoint barrier the current task thread has passed (the source task once it sent a barrier, an aggregate task
+/// once it wrote its key groups): dead letters are tagged with it, so a job commits with a checkpoint exactly the letters
+/// of the input before its barrier.
+/// </summary>
+internal static class BarrierEpoch
+{
+    [ThreadStatic]
+    private static long t_current;
+
+    [ThreadStatic]
+    private static bool t_onTaskThread;
+
+    /// <summary>Gets the last barrier this thread passed (0 before any).</summary>
+    public static long Current => t_current;
+
+    /// <summary>Gets a value indicating whether this is a source or aggregate task's own thread.</summary>
+    public static bool OnTaskThread => t_onTaskThread;
+
+    /// <summary>Marks this thread as a task thread that has passed barrier <paramref name="barrier"/>.</summary>
+    public static void Passed(long barrier)
+    {
+        t_onTaskThread = true;
+        t_current = barrier;
+    }
+}

@@ -1,0 +1,168 @@
+namespace LinqStream.Runtime.Checkpoints;
+
+/// <summary>
+/// A part whose state is keyed (a keyed window aggregate): its checkpoint section is written per key group, so a task that owns
+/// any range of key groups, at any parallelism, can load exactly its keys (rescaling; docs/parallelism.md).
+/// </summary>
+internal interface IKeyGroupedState : ICheckpointed
+{
+    /// <summary>Gets a value indicating whether the state is keyed; when not, the part writes one blob as any other part.</summary>
+    bool IsKeyGrouped { get; }
+
+    /// <summary>Writes the part's header and the records of the key groups [<paramref name="first"/>, <paramref name="end"/>) it holds.</summary>
+    KeyGroupSlice WriteKeyGroups(int first, int end, int keyGroups);
+
+    /// <summary>Loads the records of the key groups [<paramref name="first"/>, <paramref name="end"/>) of <paramref name="section"/> into this fresh part.</summary>
+    void ReadKeyGroups(KeyGroupedSection section, int first, int end);
+}
+
+/// <summary>What one task wrote of a keyed part: its header (watermarks and the like) and one record block per key group of its range.</summary>
+/// <param name="First">The first key group.</param>
+/// <param name="End">One past the last key group.</param>
+/// <param name="Header">The task's header.</param>
+/// <param name="Counts">The number of records per key group of the range.</param>
+/// <param name="Groups">The records per key group of the range.</param>
+internal sealed record KeyGroupSlice(int First, int End, byte[] Header, int[] Counts, byte[][] Groups)
+{
+    /// <summary>Builds a slice by letting <paramref name="writeRecords"/> write each record into the writer of its key group.</summary>
+    public static KeyGroupSlice Build(int first, int end, Action<BinaryWriter> writeHeader, Action<Func<int, BinaryWriter>> writeRecords)
+    {
+        using var header = new MemoryStream();
+        using (var writer = new BinaryWriter(header))
+        {
+            writeHeader(writer);
+        }
+
+        int width = end - first;
+        var streams = new MemoryStream?[width];
+        var writers = new BinaryWriter?[width];
+        var counts = new int[width];
+        writeRecords(group =>
+        {
+            if (group < first || group >= end)
+            {
+                throw new InvalidOperationException($"A record of key group {group} is held by the task that owns [{first}, {end}).");
+            }
+
+            int i = group - first;
+            counts[i]++;
+            return writers[i] ??= new BinaryWriter(streams[i] = new MemoryStream());
+        });
+
+        var groups = new byte[width][];
+        for (int i = 0; i < width; i++)
+        {
+            writers[i]?.Flush();
+            groups[i] = streams[i]?.ToArray() ?? [];
+            writers[i]?.Dispose();
+        }
+
+        return new KeyGroupSlice(first, end, header.ToArray(), counts, groups);
+    }
+}
+
+/// <summary>
+/// The checkpoint section of a keyed part: the number of key groups, each writing task's header with its range, then per key
+/// group its record count and bytes. The same layout at every parallelism (at 1, one header over all groups).
+/// </summary>
+internal sealed class KeyGroupedSection
+{
+    private const int Marker = 0x4B47_5331; // "KGS1"
+
+    private KeyGroupedSection(int keyGroups, IReadOnlyList<(int First, int End, byte[] Header)> headers, int[] counts, byte[][] groups)
+    {
+        KeyGroups = keyGroups;
+        Headers = headers;
+        Counts = counts;
+        Groups = groups;
+    }
+
+    /// <summary>Gets the number of key groups the state was written with.</summary>
+    public int KeyGroups { get; }
+
+    /// <summary>Gets every writing task's header with its range of key groups.</summary>
+    public IReadOnlyList<(int First, int End, byte[] Header)> Headers { get; }
+
+    /// <summary>Gets the record count of each key group.</summary>
+    public int[] Counts { get; }
+
+    /// <summary>Gets the records of each key group.</summary>
+    public byte[][] Groups { get; }
+
+    /// <summary>Gets the headers of the tasks whose ranges overlap [<paramref name="first"/>, <paramref name="end"/>).</summary>
+    public IEnumerable<byte[]> HeadersOver(int first, int end) =>
+        Headers.Where(h => h.First < end && first < h.End).Select(h => h.Header);
+
+    public static void Write(BinaryWriter writer, int keyGroups, IReadOnlyList<KeyGroupSlice> slices)
+    {
+        writer.Write(Marker);
+        writer.Write(keyGroups);
+        writer.Write(slices.Count);
+        foreach (var slice in slices)
+        {
+            writer.Write(slice.First);
+            writer.Write(slice.End);
+            writer.Write(slice.Header.Length);
+            writer.Write(slice.Header);
+        }
+
+        int next = 0;
+        foreach (var slice in slices.OrderBy(s => s.First))
+        {
+            if (slice.First != next)
+            {
+                throw new InvalidOperationException($"The tasks' key groups do not cover [0, {keyGroups}) without gaps (a range starts at {slice.First}, expected {next}).");
+            }
+
+            for (int i = 0; i < slice.End - slice.First; i++)
+            {
+                writer.Write(slice.Counts[i]);
+                writer.Write(slice.Groups[i].Length);
+                writer.Write(slice.Groups[i]);
+            }
+
+            next = slice.End;
+        }
+
+        if (next != keyGroups)
+        {
+            throw new InvalidOperationException($"The tasks' key groups end at {next}, not at {keyGroups}.");
+        }
+    }
+
+    /// <summary>Reads a section; <paramref name="keyGroups"/> is the running query's number, which must be the checkpoint's.</summary>
+    public static KeyGroupedSection Read(BinaryReader reader, int keyGroups, string part)
+    {
+        if (reader.ReadInt32() != Marker)
+        {
+            throw new InvalidDataException($"The state of {part} in the checkpoint is not written per key group.");
+        }
+
+        int groups = reader.ReadInt32();
+        if (groups != keyGroups)
+        {
+            throw new InvalidDataException(
+                $"The checkpoint's state of {part} is split into {groups} key groups; this query has QueryOptions.KeyGroups = {keyGroups}. " +
+                $"Run it with KeyGroups = {groups} (the number of key groups cannot change across a restore; the parallelism can).");
+        }
+
+        int taskCount = reader.ReadInt32();
+        var headers = new List<(int, int, byte[])>(taskCount);
+        for (int i = 0; i < taskCount; i++)
+        {
+            int first = reader.ReadInt32();
+            int end = reader.ReadInt32();
+            headers.Add((first, end, reader.ReadBytes(reader.ReadInt32())));
+        }
+
+        var counts = new int[groups];
+        var data = new byte[groups][];
+        for (int g = 0; g < groups; g++)
+        {
+            counts[g] = reader.ReadInt32();
+            data[g] = reader.ReadBytes(reader.ReadInt32());
+        }
+
+        return new KeyGroupedSection(groups, headers, counts, data);
+    }
+}

@@ -1,0 +1,131 @@
+using LinqStream.Testing.Io;
+
+namespace LinqStream.Tests.Parallel;
+
+/// <summary>
+/// Checkpoints of a job whose keyed window aggregate runs on several tasks: aligned barriers, their alignment time in the
+/// result and the metrics, dead letters written by the tasks committed once, and the number of key groups checked on restore.
+/// </summary>
+public sealed class ParallelCheckpointTests : IDisposable
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "linqstream-parckpt-" + Guid.NewGuid().ToString("N"));
+
+    public sealed record Tick(long Time, long Key, long Value);
+
+    /// <summary>Random ticks, up to 50 ticks out of order (every 1000th later than the policy allows), a quarter of them on key 7 (skew) and some keys near long.MaxValue.</summary>
+    private static Tick[] Input(int count, int seed)
+    {
+        var random = new Random(seed);
+        return [.. Enumerable.Range(0, count).Select(i =>
+        {
+            long key = random.Next(4) == 0 ? 7 : random.Next(3) == 0 ? long.MaxValue - random.Next(50) : random.Next(500);
+            long time = i % 1000 == 999 ? (i - 300) * 10_000L : Math.Max(0, i - random.Next(50)) * 10_000L; // every 1000th is late
+            return new Tick(time, key, random.Next(-1000, 1000));
+        })];
+    }
+
+    private static IQStream<string> Query(EventSource<Tick> ticks, QueryOptions options) =>
+        from t in QStream.From(ticks, t => new DateTime(t.Time, DateTimeKind.Utc), IngressPolicy.Reorder(TimeSpan.FromTicks(500_000))).WithOptions(options)
+            .TumblingWindow(TimeSpan.FromTicks(1_000_000))
+        group t by 1000 / (t.Key % 97 == 5 ? 0 : 1) + t.Key into g // a key selector that throws for some keys: dead letters on the tasks
+        select $"{g.Window.End.Ticks} {g.Key} {g.Count()} {g.Sum(t => t.Value)}";
+
+    [Fact]
+    public async Task Job_AtParallelism2_AlignsBarriers_AndReportsTheirP99()
+    {
+        var input = Input(40_000, 1);
+        var options = new QueryOptions { BatchSize = 128, OnError = ErrorPolicy.SkipAndDeadLetter };
+        var reference = new MemorySink<string>();
+        long late;
+        await using (var job = Query(new ArrayEventSource<Tick>(input, "ticks"), options).ToJob(reference, new JobOptions { DeadLetters = new MemorySink<DeadLetter>() }))
+        {
+            var sequential = await job.RunAsync();
+            Assert.Equal(1, sequential.Parallelism);
+            Assert.Null(sequential.BarrierAlignmentP99);
+            late = sequential.LateEvents;
+            Assert.True(late > 0);
+        }
+
+        using var metrics = new JobMetrics("parallel");
+        var sink = new MemorySink<string>();
+        var store = new DirectoryCheckpointStore(Path.Combine(_directory, "aligned"));
+        await using var parallel = Query(new ArrayEventSource<Tick>(input, "ticks") { MaxRead = 100 }, options)
+            .ToJob(sink, new JobOptions { Parallelism = 2, Checkpoints = store, CheckpointEveryEvents = 500, Metrics = metrics, DeadLetters = new MemorySink<DeadLetter>() });
+        var result = await parallel.RunAsync();
+
+        Assert.Equal(2, result.Parallelism);
+        Assert.Equal(late, result.LateEvents); // counted by the source task's ingress
+        Assert.True(result.Checkpoints >= 2, $"only {result.Checkpoints} checkpoints");
+        Assert.NotNull(result.BarrierAlignmentP99);
+        Assert.True(result.BarrierAlignmentP99 >= TimeSpan.Zero);
+        var aligned = metrics.Snapshot().Checkpoints.Where(c => c.BarrierAlignment is not null).ToList();
+        Assert.NotEmpty(aligned);
+        Assert.True(aligned.Max(c => c.BarrierAlignment) <= result.BarrierAlignmentP99 || aligned.Count >= 100);
+        Assert.Equal(reference.Items, sink.Items);
+    }
+
+    [Theory]
+    [InlineData(2, 2)]
+    [InlineData(2, 1)]
+    [InlineData(4, 3)]
+    public async Task DeadLettersOfTheTasks_AcrossACrash_AreWrittenOnce(int parallelism, int restoreAt)
+    {
+        var input = Input(30_000, 2);
+        var options = new QueryOptions { BatchSize = 64, OnError = ErrorPolicy.SkipAndDeadLetter };
+        var expected = new MemorySink<string>();
+        var expectedLetters = new MemorySink<DeadLetter>();
+        await using (var job = Query(new ArrayEventSource<Tick>(input, "ticks"), options).ToJob(expected, new JobOptions { DeadLetters = expectedLetters }))
+        {
+            await job.RunAsync();
+        }
+
+        Assert.NotEmpty(expectedLetters.Items);
+        var store = new DirectoryCheckpointStore(Path.Combine(_directory, $"letters-{parallelism}-{restoreAt}"));
+        var sink = new MemorySink<string>();
+        var letters = new MemorySink<DeadLetter>();
+        await using (var job = Query(new ArrayEventSource<Tick>(input, "ticks") { FailAt = 20_000, MaxRead = 64 }, options)
+            .ToJob(sink, new JobOptions { Parallelism = parallelism, Checkpoints = store, CheckpointEveryEvents = 1_000, DeadLetters = letters }))
+        {
+            await Assert.ThrowsAsync<QueryExecutionException>(() => job.RunAsync());
+        }
+
+        await using (var job = Query(new ArrayEventSource<Tick>(input, "ticks"), options)
+            .ToJob(sink, new JobOptions { Parallelism = restoreAt, Checkpoints = store, DeadLetters = letters }))
+        {
+            var result = await job.RunAsync();
+            Assert.NotNull(result.RestoredFrom);
+        }
+
+        Assert.Equal(expected.Items, sink.Items);
+        // The letters of an event whose key throws all come from the task of key group 0, so even their order is P = 1's.
+        Assert.Equal(expectedLetters.Items.Select(l => l.ToString()), letters.Items.Select(l => l.ToString()));
+    }
+
+    [Fact]
+    public async Task Restore_WithAnotherNumberOfKeyGroups_IsRefused_NamingBoth()
+    {
+        var input = Input(5_000, 3);
+        var options = new QueryOptions { BatchSize = 64, OnError = ErrorPolicy.SkipAndDeadLetter, KeyGroups = 128 };
+        var store = new DirectoryCheckpointStore(Path.Combine(_directory, "groups"));
+        await using (var job = Query(new ArrayEventSource<Tick>(input, "ticks"), options)
+            .ToJob(new MemorySink<string>(), new JobOptions { Parallelism = 2, Checkpoints = store, CheckpointEveryEvents = 1_000, DeadLetters = new MemorySink<DeadLetter>() }))
+        {
+            Assert.True((await job.RunAsync()).Checkpoints > 0);
+        }
+
+        using var checkpoint = new MemoryStream(await store.LoadAsync(store.List()[0], CancellationToken.None));
+        await using var restored = Query(new ArrayEventSource<Tick>(input, "ticks"), options with { KeyGroups = 64 })
+            .ToJob(new MemorySink<string>(), new JobOptions { RestoreFrom = checkpoint, Parallelism = 2, DeadLetters = new MemorySink<DeadLetter>() });
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => restored.RunAsync());
+        Assert.Contains("128 key groups", error.Message, StringComparison.Ordinal);
+        Assert.Contains("KeyGroups = 64", error.Message, StringComparison.Ordinal);
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
+}
