@@ -215,7 +215,7 @@ internal static class AggregateCompiler
                             ordered = Strip(select.Arguments[0]);
                         }
 
-                        int k = Expression.Lambda<Func<int>>(call.Arguments[1]).Compile()();
+                        int k = Expression.Lambda<Func<int>>(call.Arguments[1]).Compile(preferInterpretation: true)(); // evaluated once: interpreting is cheaper than compiling
                         var column = TopK(ordered, k);
                         if (column is null)
                         {
@@ -349,7 +349,7 @@ internal static class AggregateCompiler
             }
 
             var args = call.Method.GetGenericArguments(); // TInput, TState, TResult
-            object aggregate = Expression.Lambda<Func<object>>(Expression.Convert(call.Arguments[1], typeof(object))).Compile()();
+            object aggregate = Expression.Lambda<Func<object>>(Expression.Convert(call.Arguments[1], typeof(object))).Compile(preferInterpretation: true)();
             var input = new AggregateInput(filter, element ?? Identity(call.Arguments[0]));
             var column = Add(AggregateColumnFactory<T>.User([args[0], args[1], args[2], aggregate.GetType()], $"Aggregate({aggregate.GetType().Name}, {input})", input, aggregate, kernels));
             return Read(column, "Result", call.Type);
