@@ -4,7 +4,6 @@ using BenchmarkDotNet.Attributes;
 using LinqStream.Benchmarks.Infrastructure;
 using LinqStream.Physical.Ingress;
 using LinqStream.Physical.Pipeline;
-using LinqStream.Plan;
 using LinqStream.Runtime;
 using LinqStream.Runtime.Egress;
 
@@ -45,7 +44,7 @@ public class FilterProjectBenchmarks
         Expression<Func<Tick, bool>> where = t => t.Value % 2 == 0;
         Expression<Func<Tick, long>> select = t => t.Value * 3 + t.Key;
         var source = new IngressStream<Tick>(_data, EventTimeKernel.Compile<Tick>(time, null), IngressPolicy.Throw, "data");
-        var plan = new PipelineStream<Tick, long>(source, [new PipelineStep(true, where), new PipelineStep(false, select)]);
+        var plan = new PipelineStream<Tick, long>(source, [new PipelineKernelStep(true, where), new PipelineKernelStep(false, select)]);
         QueryExecution.Create(plan, c => new ObserverSink<long>(sink, c)).Run();
         return sink.Count;
     }

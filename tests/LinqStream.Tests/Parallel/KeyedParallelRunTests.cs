@@ -30,7 +30,7 @@ public sealed class KeyedParallelRunTests
             from t in QStream.From(ticks, t => t.Time).TumblingWindow(TimeSpan.FromTicks(100_000))
             group t by t.Key into g
             select g.Count();
-        var compiled = QueryPipeline.Compile<int>(query.WithOptions(new QueryOptions { Parallelism = 3, BatchSize = 256 }).Expression);
+        var compiled = QueryCompiler.Compile<int>(query.WithOptions(new QueryOptions { Parallelism = 3, BatchSize = 256 }).Expression);
         var counter = new Counter();
         var execution = QueryExecution.Create(compiled.Root, c => new ObserverSink<int>(counter, c), compiled.Options, parallel: compiled.Parallel);
         var run = Assert.Single(execution.Context.Operators.OfType<KeyedParallelRun<Tick, int, int>>());
@@ -55,7 +55,7 @@ public sealed class KeyedParallelRunTests
             from t in QStream.From(ticks, t => t.Time).TumblingWindow(TimeSpan.FromTicks(1_000))
             group t by t.Key into g
             select g.Count();
-        var compiled = QueryPipeline.Compile<int>(query.WithOptions(new QueryOptions { Parallelism = 4, BatchSize = 64 }).Expression);
+        var compiled = QueryCompiler.Compile<int>(query.WithOptions(new QueryOptions { Parallelism = 4, BatchSize = 64 }).Expression);
         QueryExecution? execution = null;
         long seen = 0;
         var observer = System.Reactive.Observer.Create<int>(_ =>

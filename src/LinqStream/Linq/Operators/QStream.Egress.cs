@@ -32,7 +32,7 @@ public static partial class QStream
     public static string Explain<T>(this IQStream<T> source)
     {
         ArgumentNullException.ThrowIfNull(source);
-        return QueryPipeline.Compile<T>(source.Expression).Explain();
+        return QueryCompiler.Compile<T>(source.Expression).Explain();
     }
 
     /// <summary>Binds the query to <paramref name="sink"/> as a job that checkpoints and restores (see <see cref="QueryJob{T}"/>).</summary>
@@ -46,7 +46,7 @@ public static partial class QStream
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(sink);
-        return new QueryJob<T>(QueryPipeline.Compile<T>(source.Expression), sink, options ?? new JobOptions());
+        return new QueryJob<T>(QueryCompiler.Compile<T>(source.Expression), sink, options ?? new JobOptions());
     }
 
     /// <summary>Runs the query and pulls its results as they come.</summary>
@@ -85,7 +85,7 @@ public static partial class QStream
     public static async Task<List<T>> ToListAsync<T>(this IQStream<T> source, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(source);
-        var compiled = QueryPipeline.Compile<T>(source.Expression);
+        var compiled = QueryCompiler.Compile<T>(source.Expression);
         var results = new List<T>();
         var observer = new CollectingObserver<T>(results);
         var execution = QueryExecution.Create(compiled.Root, c => new ObserverSink<T>(observer, c), compiled.Options, parallel: compiled.Parallel);
@@ -111,7 +111,7 @@ public static partial class QStream
     private static async IAsyncEnumerable<TOut> Pull<T, TOut>(
         IQStream<T> source, Func<int, Func<ChannelWriter<TOut>, QueryContext, IStreamObserver<T>>> sinkFactory, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var compiled = QueryPipeline.Compile<T>(source.Expression);
+        var compiled = QueryCompiler.Compile<T>(source.Expression);
         var channel = Channel.CreateBounded<TOut>(new BoundedChannelOptions(compiled.Options.BatchSize * 4) { SingleReader = true, SingleWriter = true });
         var make = sinkFactory(0);
         var execution = QueryExecution.Create(compiled.Root, c => make(channel.Writer, c), compiled.Options, parallel: compiled.Parallel);

@@ -21,7 +21,7 @@ internal sealed class QStreamQuery<T> : IQWindowedStream<T>
     {
         ArgumentNullException.ThrowIfNull(observer);
         TerminalObserverGuard.Check(observer);
-        var compiled = QueryPipeline.Compile<T>(Expression);
+        var compiled = QueryCompiler.Compile<T>(Expression);
         var execution = QueryExecution.Create(compiled.Root, c => new ObserverSink<T>(observer, c), compiled.Options, parallel: compiled.Parallel);
         return Start(execution, CancellationToken.None);
     }

@@ -1,3 +1,4 @@
+using LinqStream.Physical.Kernels;
 using LinqStream.Runtime;
 
 namespace LinqStream.Physical.Aggregate;
@@ -56,8 +57,8 @@ internal abstract class ValueAggregateColumn<T, TValue> : AggregateColumn<T>
     private TValue[] _values = [];
     private bool[] _include = [];
 
-    protected ValueAggregateColumn(string description, AggregateInput input)
-        : base(description) => _kernel = ValueKernel.Compile<T, TValue>(input);
+    protected ValueAggregateColumn(string description, AggregateInput input, KernelCompiler kernels)
+        : base(description) => _kernel = ValueKernel.Compile<T, TValue>(input, kernels);
 
     protected TValue[] Values => _values;
 

@@ -1,5 +1,6 @@
 using System.Linq.Expressions;
 using System.Reflection;
+using LinqStream.Physical.Kernels;
 
 namespace LinqStream.Physical.Aggregate;
 
@@ -28,14 +29,15 @@ internal sealed class AggregatePlan<T, TKey, TResult>
 /// </remarks>
 internal static class AggregateCompiler
 {
-    public static AggregatePlan<T, TKey, TResult> Compile<T, TKey, TResult>(LambdaExpression selector, bool strict)
+    public static AggregatePlan<T, TKey, TResult> Compile<T, TKey, TResult>(LambdaExpression selector, bool strict, KernelCompiler? kernels = null)
     {
+        kernels ??= KernelCompiler.Shared;
         var group = selector.Parameters[0];
         var key = Expression.Parameter(typeof(TKey), "key");
         var start = Expression.Parameter(typeof(long), "windowStart");
         var end = Expression.Parameter(typeof(long), "windowEnd");
         var slot = Expression.Parameter(typeof(int), "slot");
-        var rewriter = new Rewriter<T, TKey>(group, key, start, end, slot);
+        var rewriter = new Rewriter<T, TKey>(group, key, start, end, slot, kernels);
         var body = rewriter.Visit(selector.Body);
         if (body.Type != typeof(TResult))
         {
@@ -52,13 +54,13 @@ internal static class AggregateCompiler
         return new AggregatePlan<T, TKey, TResult>
         {
             Columns = [.. rewriter.Columns],
-            Result = lambda.Compile(),
+            Result = kernels.Compile(lambda),
             ResultExpression = lambda,
             BufferReason = bufferReason,
         };
     }
 
-    private sealed class Rewriter<T, TKey>(ParameterExpression group, ParameterExpression key, ParameterExpression start, ParameterExpression end, ParameterExpression slot)
+    private sealed class Rewriter<T, TKey>(ParameterExpression group, ParameterExpression key, ParameterExpression start, ParameterExpression end, ParameterExpression slot, KernelCompiler kernels)
         : ExpressionVisitor
     {
         private static readonly ConstructorInfo s_bounds = typeof(WindowBounds).GetConstructor(BindingFlags.NonPublic | BindingFlags.Instance, [typeof(long), typeof(long)])!;
@@ -152,7 +154,7 @@ internal static class AggregateCompiler
                             }
 
                             var input = new AggregateInput(df, de ?? Identity(distinct.Arguments[0]));
-                            return Read(Create(typeof(DistinctCountColumn<,>), input.Value!.ReturnType, "DistinctCount(" + input + ")", input), "Result", call.Type);
+                            return Read(Add(AggregateColumnFactory<T>.DistinctCount(input.Value!.ReturnType, "DistinctCount(" + input + ")", input, kernels)), "Result", call.Type);
                         }
 
                         if (!TryParseSource(call.Arguments[0], out var filter, out var element))
@@ -165,7 +167,7 @@ internal static class AggregateCompiler
                             filter = And(filter, Compose(Lambda(call.Arguments[1], ElementType(call.Arguments[0])), element));
                         }
 
-                        var count = new CountColumn<T>($"Count({new AggregateInput(filter, null)})", new AggregateInput(filter, null));
+                        var count = new CountColumn<T>($"Count({new AggregateInput(filter, null)})", new AggregateInput(filter, null), kernels);
                         Columns.Add(count);
                         return Read(count, "Result", call.Type);
                     }
@@ -184,7 +186,7 @@ internal static class AggregateCompiler
                             filter = And(filter, all ? Expression.Lambda(Expression.Not(predicate.Body), predicate.Parameters) : predicate);
                         }
 
-                        var count = new CountColumn<T>($"{method.Name}({new AggregateInput(filter, null)})", new AggregateInput(filter, null));
+                        var count = new CountColumn<T>($"{method.Name}({new AggregateInput(filter, null)})", new AggregateInput(filter, null), kernels);
                         Columns.Add(count);
                         var read = Expression.Call(Expression.Constant(count), nameof(CountColumn<T>.Result), null, slot);
                         return all ? Expression.Equal(read, Expression.Constant(0L)) : Expression.GreaterThan(read, Expression.Constant(0L));
@@ -213,7 +215,7 @@ internal static class AggregateCompiler
                             ordered = Strip(select.Arguments[0]);
                         }
 
-                        int k = Expression.Lambda<Func<int>>(call.Arguments[1]).Compile()();
+                        int k = Expression.Lambda<Func<int>>(call.Arguments[1]).Compile(preferInterpretation: true)(); // evaluated once: interpreting is cheaper than compiling
                         var column = TopK(ordered, k);
                         if (column is null)
                         {
@@ -255,9 +257,7 @@ internal static class AggregateCompiler
             string description = $"{name}({input})";
             if (name is "Min" or "Max")
             {
-                var type = typeof(MinMaxColumn<,>).MakeGenericType(typeof(T), v);
-                var column = (AggregateColumn<T>)Activator.CreateInstance(type, description, input, name == "Max")!;
-                Columns.Add(column);
+                var column = Add(AggregateColumnFactory<T>.MinMax(v, description, input, name == "Max", kernels));
                 return Read(column, "Result", resultType);
             }
 
@@ -276,16 +276,14 @@ internal static class AggregateCompiler
             string suffix = average && nullable ? "OrNull" : string.Empty;
             if (v == typeof(int) || v == typeof(long))
             {
-                var column = (AggregateColumn<T>)Activator.CreateInstance(typeof(IntegerSumColumn<,>).MakeGenericType(typeof(T), v), description, input, average)!;
-                Columns.Add(column);
+                var column = Add(AggregateColumnFactory<T>.IntegerSum(v, description, input, average, kernels));
                 return Read(column, average ? "ResultDouble" + suffix : "Result", resultType);
             }
 
             if (v == typeof(float) || v == typeof(double) || v == typeof(decimal))
             {
                 var acc = v == typeof(decimal) ? typeof(decimal) : typeof(double);
-                var column = (AggregateColumn<T>)Activator.CreateInstance(typeof(OrderedSumColumn<,,>).MakeGenericType(typeof(T), v, acc), description, input, average)!;
-                Columns.Add(column);
+                var column = Add(AggregateColumnFactory<T>.OrderedSum(v, acc, description, input, average, kernels));
                 string read = !average ? (v == typeof(float) ? "ResultSingle" : "Result")
                     : "ResultAverage" + (v == typeof(decimal) ? "Decimal" : v == typeof(float) ? "Single" : "Double") + suffix;
                 return Read(column, read, resultType);
@@ -321,8 +319,7 @@ internal static class AggregateCompiler
                     var parts = keys.Select(p => Internal.LambdaInliner.Inline(p.Key, x)).ToArray();
                     var tupleType = TupleType(parts.Select(e => e.Type).ToArray());
                     var tuple = Expression.Lambda(Expression.New(tupleType.GetConstructors()[0], parts), x);
-                    var comparerType = typeof(CompositeKeyComparer<>).MakeGenericType(tupleType);
-                    var comparer = Activator.CreateInstance(comparerType, keys.Select(p => p.Descending).ToArray())!;
+                    var comparer = AggregateColumnFactory<T>.CompositeComparer(tupleType, [.. keys.Select(p => p.Descending)]);
                     return CreateTopK(filter, tuple, comparer, k, descending: false, "Top" + k);
                 }
             }
@@ -341,10 +338,7 @@ internal static class AggregateCompiler
         private AggregateColumn<T> CreateTopK(LambdaExpression? filter, LambdaExpression sortKey, object? comparer, int k, bool descending, string name)
         {
             var input = new AggregateInput(filter, sortKey);
-            var type = typeof(TopKColumn<,>).MakeGenericType(typeof(T), sortKey.ReturnType);
-            var column = (AggregateColumn<T>)Activator.CreateInstance(type, $"{name}({(descending ? "desc " : string.Empty)}{input})", input, Math.Max(0, k), descending, comparer)!;
-            Columns.Add(column);
-            return column;
+            return Add(AggregateColumnFactory<T>.TopK(sortKey.ReturnType, $"{name}({(descending ? "desc " : string.Empty)}{input})", input, Math.Max(0, k), descending, comparer, kernels));
         }
 
         private Expression? UserAggregate(MethodCallExpression call)
@@ -355,11 +349,9 @@ internal static class AggregateCompiler
             }
 
             var args = call.Method.GetGenericArguments(); // TInput, TState, TResult
-            object aggregate = Expression.Lambda<Func<object>>(Expression.Convert(call.Arguments[1], typeof(object))).Compile()();
+            object aggregate = Expression.Lambda<Func<object>>(Expression.Convert(call.Arguments[1], typeof(object))).Compile(preferInterpretation: true)();
             var input = new AggregateInput(filter, element ?? Identity(call.Arguments[0]));
-            var type = typeof(UserAggregateColumn<,,,,>).MakeGenericType(typeof(T), args[0], args[1], args[2], aggregate.GetType());
-            var column = (AggregateColumn<T>)Activator.CreateInstance(type, $"Aggregate({aggregate.GetType().Name}, {input})", input, aggregate)!;
-            Columns.Add(column);
+            var column = Add(AggregateColumnFactory<T>.User([args[0], args[1], args[2], aggregate.GetType()], $"Aggregate({aggregate.GetType().Name}, {input})", input, aggregate, kernels));
             return Read(column, "Result", call.Type);
         }
 
@@ -389,9 +381,7 @@ internal static class AggregateCompiler
             }
 
             string description = $"Aggregate({(seed is null ? string.Empty : seed + ", ")}{func}, {input})";
-            var type = typeof(FoldColumn<,,>).MakeGenericType(typeof(T), value, accumulator);
-            var column = (AggregateColumn<T>)Activator.CreateInstance(type, description, input, seed, func)!;
-            Columns.Add(column);
+            var column = Add(AggregateColumnFactory<T>.Fold(value, accumulator, description, input, seed, func, kernels));
             Expression read = Expression.Call(Expression.Constant(column), "Result", null, slot);
             if (result is not null)
             {
@@ -401,9 +391,8 @@ internal static class AggregateCompiler
             return read.Type == call.Type ? read : Expression.Convert(read, call.Type);
         }
 
-        private AggregateColumn<T> Create(Type definition, Type value, string description, AggregateInput input)
+        private AggregateColumn<T> Add(AggregateColumn<T> column)
         {
-            var column = (AggregateColumn<T>)Activator.CreateInstance(definition.MakeGenericType(typeof(T), value), description, input)!;
             Columns.Add(column);
             return column;
         }

@@ -1,3 +1,4 @@
+using LinqStream.Physical.Kernels;
 namespace LinqStream.Physical.Aggregate;
 
 /// <summary><c>Count()</c>, <c>LongCount()</c>, <c>Count(p)</c>, <c>Any(p)</c> and <c>All(p)</c> (as a count of exceptions): a counter per slot.</summary>
@@ -5,8 +6,8 @@ internal sealed class CountColumn<T> : ValueAggregateColumn<T, byte>
 {
     private long[] _counts = [];
 
-    public CountColumn(string description, AggregateInput input)
-        : base(description, input)
+    public CountColumn(string description, AggregateInput input, KernelCompiler kernels)
+        : base(description, input, kernels)
     {
     }
 

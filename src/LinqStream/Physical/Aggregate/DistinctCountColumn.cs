@@ -1,3 +1,4 @@
+using LinqStream.Physical.Kernels;
 namespace LinqStream.Physical.Aggregate;
 
 /// <summary><c>Select(f).Distinct().Count()</c>: a set of values per slot (sets are reused after a window closes).</summary>
@@ -6,8 +7,8 @@ internal sealed class DistinctCountColumn<T, TValue> : ValueAggregateColumn<T, T
     private HashSet<TValue>?[] _sets = [];
     private readonly Stack<HashSet<TValue>> _free = new();
 
-    public DistinctCountColumn(string description, AggregateInput input)
-        : base(description, input)
+    public DistinctCountColumn(string description, AggregateInput input, KernelCompiler kernels)
+        : base(description, input, kernels)
     {
     }
 

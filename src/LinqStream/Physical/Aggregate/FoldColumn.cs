@@ -28,11 +28,12 @@ internal sealed class FoldColumn<T, TValue, TAcc> : ValueAggregateColumn<T, TVal
     /// <param name="input">The filter and the value folded.</param>
     /// <param name="seed">The seed expression (no parameters), or null when the first value starts the fold.</param>
     /// <param name="func">The fold, <c>(TAcc acc, TValue value) =&gt; TAcc</c>.</param>
-    public FoldColumn(string description, AggregateInput input, Expression? seed, LambdaExpression func)
-        : base(description, input)
+    /// <param name="kernels">Compiles the value, fold and seed kernels.</param>
+    public FoldColumn(string description, AggregateInput input, Expression? seed, LambdaExpression func, KernelCompiler kernels)
+        : base(description, input, kernels)
     {
-        _fold = Compile(seed, func);
-        _seed = seed is null ? null : Expression.Lambda<Func<TAcc>>(Convert(seed)).Compile();
+        _fold = Compile(seed, func, kernels);
+        _seed = seed is null ? null : kernels.Compile(Expression.Lambda<Func<TAcc>>(Convert(seed)));
     }
 
     public override void Grow(int capacity)
@@ -64,7 +65,7 @@ internal sealed class FoldColumn<T, TValue, TAcc> : ValueAggregateColumn<T, TVal
     /// <c>for i: s = slots[i]; if (s &gt;= 0 &amp;&amp; include[i]) { if (started[s]) acc[s] = func(acc[s], values[i]); else { acc[s] = seed
     /// is null ? values[i] : func(seed, values[i]); started[s] = true; } }</c>.
     /// </summary>
-    private static Action<TAcc[], bool[], TValue[], bool[], int[], int> Compile(Expression? seed, LambdaExpression func)
+    private static Action<TAcc[], bool[], TValue[], bool[], int[], int> Compile(Expression? seed, LambdaExpression func, KernelCompiler kernels)
     {
         var accumulators = Expression.Parameter(typeof(TAcc[]), "acc");
         var started = Expression.Parameter(typeof(bool[]), "started");
@@ -95,6 +96,6 @@ internal sealed class FoldColumn<T, TValue, TAcc> : ValueAggregateColumn<T, TVal
                             Expression.Assign(Expression.ArrayAccess(started, s), Expression.Constant(true))))));
         });
 
-        return Expression.Lambda<Action<TAcc[], bool[], TValue[], bool[], int[], int>>(Expression.Block([i, s, start], loop), accumulators, started, values, include, slots, count).Compile();
+        return kernels.Compile(Expression.Lambda<Action<TAcc[], bool[], TValue[], bool[], int[], int>>(Expression.Block([i, s, start], loop), accumulators, started, values, include, slots, count));
     }
 }

@@ -1,3 +1,4 @@
+using LinqStream.Physical.Kernels;
 namespace LinqStream.Physical.Aggregate;
 
 /// <summary><c>Min(f)</c> or <c>Max(f)</c>: the best value per slot (windows only grow, so no retraction is needed).</summary>
@@ -7,8 +8,8 @@ internal sealed class MinMaxColumn<T, TValue> : ValueAggregateColumn<T, TValue>
     private TValue[] _best = [];
     private bool[] _has = [];
 
-    public MinMaxColumn(string description, AggregateInput input, bool max)
-        : base(description, input) => _max = max;
+    public MinMaxColumn(string description, AggregateInput input, bool max, KernelCompiler kernels)
+        : base(description, input, kernels) => _max = max;
 
     public override void Grow(int capacity)
     {

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using LinqStream.Physical.Kernels;
 
 namespace LinqStream.Physical.Aggregate;
 
@@ -19,8 +20,8 @@ internal sealed class IntegerSumColumn<T, TValue> : ValueAggregateColumn<T, TVal
     private Int128[] _highs = [];
     private long[] _counts = [];
 
-    public IntegerSumColumn(string description, AggregateInput input, bool average)
-        : base(description, input)
+    public IntegerSumColumn(string description, AggregateInput input, bool average, KernelCompiler kernels)
+        : base(description, input, kernels)
     {
         // LINQ's Average over int or long adds in a checked long; its Sum adds in the element type.
         _lowest = average ? long.MinValue : Int128.CreateTruncating(TValue.MinValue);
@@ -134,8 +135,8 @@ internal sealed class OrderedSumColumn<T, TValue, TAcc> : ValueAggregateColumn<T
     private long[] _counts = [];
     private bool[] _overflowed = [];
 
-    public OrderedSumColumn(string description, AggregateInput input, bool average)
-        : base(description, input) => _average = average;
+    public OrderedSumColumn(string description, AggregateInput input, bool average, KernelCompiler kernels)
+        : base(description, input, kernels) => _average = average;
 
     public override void Grow(int capacity)
     {

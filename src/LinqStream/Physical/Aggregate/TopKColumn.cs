@@ -1,3 +1,4 @@
+using LinqStream.Physical.Kernels;
 namespace LinqStream.Physical.Aggregate;
 
 /// <summary><c>OrderBy[Descending](f).Take(k)</c>: the best <c>k</c> events per slot, stable on ties as LINQ-to-objects.</summary>
@@ -11,8 +12,8 @@ internal sealed class TopKColumn<T, TSortKey> : ValueAggregateColumn<T, TSortKey
     private int[] _counts = [];
     private T[] _payload = [];
 
-    public TopKColumn(string description, AggregateInput input, int k, bool descending, IComparer<TSortKey>? comparer)
-        : base(description, input)
+    public TopKColumn(string description, AggregateInput input, int k, bool descending, IComparer<TSortKey>? comparer, KernelCompiler kernels)
+        : base(description, input, kernels)
     {
         _k = k;
         _descending = descending;
@@ -158,7 +159,7 @@ internal sealed class CompositeKeyComparer<TTuple> : IComparer<TTuple>
         }
 
         steps.Add(System.Linq.Expressions.Expression.Label(done, System.Linq.Expressions.Expression.Constant(0)));
-        _compare = System.Linq.Expressions.Expression.Lambda<Func<TTuple, TTuple, int>>(System.Linq.Expressions.Expression.Block([c], steps), x, y).Compile();
+        _compare = Kernels.KernelCompiler.Shared.Compile(System.Linq.Expressions.Expression.Lambda<Func<TTuple, TTuple, int>>(System.Linq.Expressions.Expression.Block([c], steps), x, y));
     }
 
     public int Compare(TTuple x, TTuple y) => _compare(x, y);

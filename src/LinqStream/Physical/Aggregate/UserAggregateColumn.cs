@@ -1,3 +1,4 @@
+using LinqStream.Physical.Kernels;
 namespace LinqStream.Physical.Aggregate;
 
 /// <summary>A user's <see cref="IAggregate{TInput, TState, TResult}"/>: its state per slot.</summary>
@@ -8,8 +9,8 @@ internal sealed class UserAggregateColumn<T, TInput, TState, TResult, TAggregate
     private TState[] _states = [];
     private bool[] _started = [];
 
-    public UserAggregateColumn(string description, AggregateInput input, TAggregate aggregate)
-        : base(description, input) => _aggregate = aggregate;
+    public UserAggregateColumn(string description, AggregateInput input, TAggregate aggregate, KernelCompiler kernels)
+        : base(description, input, kernels) => _aggregate = aggregate;
 
     public override void Grow(int capacity)
     {

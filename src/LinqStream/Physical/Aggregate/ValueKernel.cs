@@ -15,7 +15,7 @@ internal sealed record AggregateInput(LambdaExpression? Filter, LambdaExpression
 /// <summary>Compiles <c>include[i] = present(i) &amp;&amp; filter(p[i]); if (include[i]) values[i] = value(p[i])</c> into one loop.</summary>
 internal static class ValueKernel
 {
-    public static Action<T[], ulong[]?, TValue[], bool[], int> Compile<T, TValue>(AggregateInput input)
+    public static Action<T[], ulong[]?, TValue[], bool[], int> Compile<T, TValue>(AggregateInput input, KernelCompiler kernels)
     {
         var payload = Expression.Parameter(typeof(T[]), "payload");
         var absent = Expression.Parameter(typeof(ulong[]), "absent");
@@ -53,6 +53,6 @@ internal static class ValueKernel
             return Expression.Block(steps);
         });
 
-        return Expression.Lambda<Action<T[], ulong[]?, TValue[], bool[], int>>(Expression.Block([i, item], loop), payload, absent, values, include, count).Compile();
+        return kernels.Compile(Expression.Lambda<Action<T[], ulong[]?, TValue[], bool[], int>>(Expression.Block([i, item], loop), payload, absent, values, include, count));
     }
 }

@@ -9,8 +9,8 @@ namespace LinqStream.Physical.Ingress;
 internal static class EventTimeKernel
 {
     /// <summary>Compiles <paramref name="start"/> (and <paramref name="end"/>, when given) into tick columns.</summary>
-    public static EventTime<T> Compile<T>(LambdaExpression start, LambdaExpression? end) =>
-        new(start, end, ColumnKernel.Compile<T, long>(ToTicks(start)), end is null ? null : ColumnKernel.Compile<T, long>(ToTicks(end)));
+    public static EventTime<T> Compile<T>(LambdaExpression start, LambdaExpression? end, KernelCompiler? kernels = null) =>
+        new(start, end, ColumnKernel.Compile<T, long>(ToTicks(start), kernels ?? KernelCompiler.Shared), end is null ? null : ColumnKernel.Compile<T, long>(ToTicks(end), kernels ?? KernelCompiler.Shared));
 
     /// <summary>Rewrites a selector returning DateTimeOffset, DateTime or long into one returning ticks.</summary>
     public static LambdaExpression ToTicks(LambdaExpression selector)

@@ -7,16 +7,17 @@ namespace LinqStream.Physical.Join;
 /// <summary>What a temporal join runs, compiled once per plan: its kind, the two key kernels and the result kernel.</summary>
 internal sealed class JoinKernels<TLeft, TRight, TKey, TResult>
 {
-    public JoinKernels(JoinKind kind, string operatorName, LambdaExpression leftKey, LambdaExpression rightKey, LambdaExpression resultSelector)
+    public JoinKernels(JoinKind kind, string operatorName, LambdaExpression leftKey, LambdaExpression rightKey, LambdaExpression resultSelector, KernelCompiler? kernels = null)
     {
+        kernels ??= KernelCompiler.Shared;
         Kind = kind;
         OperatorName = operatorName;
         LeftKeySelector = leftKey;
         RightKeySelector = rightKey;
         ResultSelector = resultSelector;
-        LeftKey = ColumnKernel.Compile<TLeft, TKey>(leftKey);
-        RightKey = ColumnKernel.Compile<TRight, TKey>(rightKey);
-        Result = JoinResultKernel.Compile<TLeft, TRight, TResult>(resultSelector);
+        LeftKey = ColumnKernel.Compile<TLeft, TKey>(leftKey, kernels);
+        RightKey = ColumnKernel.Compile<TRight, TKey>(rightKey, kernels);
+        Result = JoinResultKernel.Compile<TLeft, TRight, TResult>(resultSelector, kernels);
     }
 
     public JoinKind Kind { get; }

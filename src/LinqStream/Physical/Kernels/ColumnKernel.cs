@@ -8,8 +8,9 @@ namespace LinqStream.Physical.Kernels;
 internal static class ColumnKernel
 {
     /// <summary>Compiles <c>(payload, absent, output, count)</c>; <c>absent</c> may be null when no event is filtered out.</summary>
-    public static Action<T[], ulong[]?, TColumn[], int> Compile<T, TColumn>(LambdaExpression selector)
+    public static Action<T[], ulong[]?, TColumn[], int> Compile<T, TColumn>(LambdaExpression selector, KernelCompiler? kernels = null)
     {
+        kernels ??= KernelCompiler.Shared;
         var payload = Expression.Parameter(typeof(T[]), "payload");
         var absent = Expression.Parameter(typeof(ulong[]), "absent");
         var output = Expression.Parameter(typeof(TColumn[]), "output");
@@ -28,6 +29,6 @@ internal static class ColumnKernel
         var body = Expression.Block(
             [i],
             Expression.IfThenElse(Expression.Equal(absent, Expression.Constant(null, typeof(ulong[]))), withoutBits, withBits));
-        return Expression.Lambda<Action<T[], ulong[]?, TColumn[], int>>(body, payload, absent, output, count).Compile();
+        return kernels.Compile(Expression.Lambda<Action<T[], ulong[]?, TColumn[], int>>(body, payload, absent, output, count));
     }
 }

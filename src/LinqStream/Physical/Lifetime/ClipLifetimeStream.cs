@@ -18,13 +18,13 @@ internal sealed class ClipLifetimeStream<T, TKey> : PhysicalStream<T>
     private readonly PhysicalStream<T> _source;
     private readonly Action<T[], ulong[]?, TKey[], int> _keyKernel;
 
-    public ClipLifetimeStream(PhysicalStream<T> source, LambdaExpression keySelector)
+    public ClipLifetimeStream(PhysicalStream<T> source, LambdaExpression keySelector, KernelCompiler? kernels = null)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(keySelector);
         _source = source;
         KeySelector = keySelector;
-        _keyKernel = ColumnKernel.Compile<T, TKey>(keySelector);
+        _keyKernel = ColumnKernel.Compile<T, TKey>(keySelector, kernels ?? KernelCompiler.Shared);
     }
 
     public LambdaExpression KeySelector { get; }

@@ -1,8 +1,15 @@
 using System.Linq.Expressions;
 using LinqStream.Physical.Kernels;
-using LinqStream.Plan;
 
 namespace LinqStream.Physical.Pipeline;
+
+/// <summary>One step of a fused loop: a filter (<c>Where</c>) or a projection (<c>Select</c>) over the previous step's value.</summary>
+internal sealed record PipelineKernelStep(bool IsFilter, LambdaExpression Lambda)
+{
+    public string OperatorName => IsFilter ? "Where" : "Select";
+
+    public override string ToString() => $"{OperatorName}({Lambda})";
+}
 
 /// <summary>Compiles a chain such as <c>Where(a).Select(b).Where(c)</c> into one loop over the batch.</summary>
 /// <remarks>
@@ -12,8 +19,9 @@ namespace LinqStream.Physical.Pipeline;
 internal static class PipelineKernel
 {
     /// <summary>Compiles <c>(input, absent, output, count)</c>; <c>output</c> is ignored when the chain has no projection.</summary>
-    public static Action<TIn[], ulong[], TOut[]?, int> Compile<TIn, TOut>(IReadOnlyList<PipelineStep> steps)
+    public static Action<TIn[], ulong[], TOut[]?, int> Compile<TIn, TOut>(IReadOnlyList<PipelineKernelStep> steps, KernelCompiler? kernels = null)
     {
+        kernels ??= KernelCompiler.Shared;
         var input = Expression.Parameter(typeof(TIn[]), "input");
         var absent = Expression.Parameter(typeof(ulong[]), "absent");
         var output = Expression.Parameter(typeof(TOut[]), "output");
@@ -55,10 +63,10 @@ internal static class PipelineKernel
         });
 
         var lambda = Expression.Lambda<Action<TIn[], ulong[], TOut[]?, int>>(Expression.Block([i], loop), input, absent, output, count);
-        return lambda.Compile();
+        return kernels.Compile(lambda);
     }
 
-    public static bool HasProjection(IReadOnlyList<PipelineStep> steps)
+    public static bool HasProjection(IReadOnlyList<PipelineKernelStep> steps)
     {
         foreach (var step in steps)
         {

@@ -1,4 +1,4 @@
-using LinqStream.Plan;
+using LinqStream.Physical.Kernels;
 using LinqStream.Runtime;
 
 namespace LinqStream.Physical.Pipeline;
@@ -7,17 +7,17 @@ namespace LinqStream.Physical.Pipeline;
 internal sealed class PipelineStream<TIn, TOut> : PhysicalStream<TOut>
 {
     private readonly PhysicalStream<TIn> _source;
-    private readonly IReadOnlyList<PipelineStep> _steps;
+    private readonly IReadOnlyList<PipelineKernelStep> _steps;
     private readonly Action<TIn[], ulong[], TOut[]?, int> _kernel;
 
-    public PipelineStream(PhysicalStream<TIn> source, IReadOnlyList<PipelineStep> steps)
+    public PipelineStream(PhysicalStream<TIn> source, IReadOnlyList<PipelineKernelStep> steps, KernelCompiler? kernels = null)
     {
         _source = source;
         _steps = steps;
-        _kernel = PipelineKernel.Compile<TIn, TOut>(steps);
+        _kernel = PipelineKernel.Compile<TIn, TOut>(steps, kernels ?? KernelCompiler.Shared);
     }
 
-    public IReadOnlyList<PipelineStep> Steps => _steps;
+    public IReadOnlyList<PipelineKernelStep> Steps => _steps;
 
     public override string Name => _steps.Count == 1 ? _steps[0].OperatorName : "Fused[" + string.Join(" > ", _steps.Select(s => s.OperatorName)) + "]";
 

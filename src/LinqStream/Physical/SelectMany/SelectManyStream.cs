@@ -1,4 +1,5 @@
 using System.Linq.Expressions;
+using LinqStream.Physical.Kernels;
 using LinqStream.Runtime;
 
 namespace LinqStream.Physical.SelectMany;
@@ -13,13 +14,13 @@ internal sealed class SelectManyStream<TIn, TOut> : PhysicalStream<TOut>
     private readonly PhysicalStream<TIn> _source;
     private readonly Func<TIn, IEnumerable<TOut>> _selector;
 
-    public SelectManyStream(PhysicalStream<TIn> source, LambdaExpression selector)
+    public SelectManyStream(PhysicalStream<TIn> source, LambdaExpression selector, KernelCompiler? kernels = null)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(selector);
         _source = source;
         Selector = selector;
-        _selector = SelectManyKernel.Compile<TIn, TOut>(selector);
+        _selector = SelectManyKernel.Compile<TIn, TOut>(selector, kernels ?? KernelCompiler.Shared);
     }
 
     public LambdaExpression Selector { get; }

@@ -16,6 +16,7 @@ internal sealed class WindowAggregateStream<T, TKey, TResult> : PhysicalStream<T
     private readonly LambdaExpression? _keySelector;
     private readonly LambdaExpression _resultSelector;
     private readonly bool _strict;
+    private readonly KernelCompiler _kernels;
     private readonly Action<T[], ulong[]?, TKey[], int>? _keyKernel;
     private AggregatePlan<T, TKey, TResult>? _unused;
 
@@ -24,15 +25,17 @@ internal sealed class WindowAggregateStream<T, TKey, TResult> : PhysicalStream<T
     /// <param name="keySelector">The grouping key over <typeparamref name="T"/>, or null to aggregate each window as a whole (TKey = NoKey).</param>
     /// <param name="resultSelector">A lambda over <c>IWindowGroup&lt;TKey, T&gt;</c> (or <c>IWindow&lt;T&gt;</c>).</param>
     /// <param name="strict">Whether a buffered (non-incremental) aggregate is an error.</param>
-    public WindowAggregateStream(PhysicalStream<T> source, WindowSpec window, LambdaExpression? keySelector, LambdaExpression resultSelector, bool strict)
+    /// <param name="kernels">Compiles the key, input and result kernels (<see cref="KernelCompiler.Shared"/> when null).</param>
+    public WindowAggregateStream(PhysicalStream<T> source, WindowSpec window, LambdaExpression? keySelector, LambdaExpression resultSelector, bool strict, KernelCompiler? kernels = null)
     {
         _source = source;
         _window = window;
         _keySelector = keySelector;
         _resultSelector = resultSelector;
         _strict = strict;
-        _keyKernel = keySelector is null ? null : ColumnKernel.Compile<T, TKey>(keySelector);
-        _unused = AggregateCompiler.Compile<T, TKey, TResult>(resultSelector, strict); // fails here, at Subscribe, when strict and buffered
+        _kernels = kernels ?? KernelCompiler.Shared;
+        _keyKernel = keySelector is null ? null : ColumnKernel.Compile<T, TKey>(keySelector, _kernels);
+        _unused = AggregateCompiler.Compile<T, TKey, TResult>(resultSelector, strict, _kernels); // fails here, at Subscribe, when strict and buffered
         Aggregates = string.Join(", ", _unused.Columns.Select(c => c.Description));
         BufferReason = _unused.BufferReason;
     }
@@ -69,7 +72,7 @@ internal sealed class WindowAggregateStream<T, TKey, TResult> : PhysicalStream<T
     /// <summary>Builds this aggregate's operator (with its own aggregate state) in <paramref name="context"/>, without its input.</summary>
     internal IStreamObserver<T> CreateOperator(IStreamObserver<TResult> downstream, QueryContext context)
     {
-        var plan = _unused ?? AggregateCompiler.Compile<T, TKey, TResult>(_resultSelector, _strict);
+        var plan = _unused ?? AggregateCompiler.Compile<T, TKey, TResult>(_resultSelector, _strict, _kernels);
         _unused = null;
         string description = _resultSelector.ToString();
         return _window.Kind == WindowKind.Session

@@ -2,20 +2,23 @@ using LinqStream.Plan;
 
 namespace LinqStream.Query.Optimization;
 
-/// <summary>Runs the plan passes in order. The list is the whole optimizer.</summary>
-internal sealed class QueryOptimizer
+/// <summary>Runs the logical plan passes in order. The list is the whole optimizer.</summary>
+internal static class QueryOptimizer
 {
-    public static PlanNode Process(PlanNode plan, QueryOptions options, List<string> log)
+    /// <summary>Gets the passes, in the order they run, for <paramref name="options"/>.</summary>
+    public static IReadOnlyList<PlanPass> Passes(QueryOptions options) =>
+    [
+        new PredicatePushdownPass(),             // filters below windows, lifetimes, unions and joins
+        new WhereSelectFusionPass(options.Fuse), // Where/Select chains into one kernel
+    ];
+
+    /// <summary>Runs every pass on <paramref name="plan"/>; each one's name and whether it changed the plan go to the context's log.</summary>
+    public static PlanNode Process(PlanNode plan, QueryCompilationContext context)
     {
-        PlanPass[] passes =
-        [
-            new PredicatePushdownPass(),            // filters below windows, lifetimes, unions and joins
-            new WhereSelectFusionPass(options.Fuse), // Where/Select chains into one kernel
-        ];
-        foreach (var pass in passes)
+        foreach (var pass in Passes(context.Options))
         {
             var next = pass.Run(plan);
-            log.Add(ReferenceEquals(next, plan) ? $"{pass.Name}: no change" : $"{pass.Name}: applied");
+            context.Log.Add(ReferenceEquals(next, plan) ? $"{pass.Name}: no change" : $"{pass.Name}: applied");
             plan = next;
         }
 

@@ -1,4 +1,5 @@
 using System.Linq.Expressions;
+using LinqStream.Internal;
 using LinqStream.Physical.Aggregate;
 using LinqStream.Physical.Ingress;
 using LinqStream.Physical.Join.Anti;
@@ -13,24 +14,39 @@ using LinqStream.Physical.Windows;
 using LinqStream.Physical.Windows.Hopping;
 using LinqStream.Physical.Windows.Tumbling;
 using LinqStream.Plan;
-using LinqStream.Query.Optimization;
 using LinqStream.Runtime;
 using LinqStream.Temporal;
 
 namespace LinqStream.Query.Physicalization;
 
-/// <summary>Picks a physical operator for each plan node and compiles its kernels; a node with several parents is wrapped in a multicast.</summary>
+/// <summary>
+/// Physical planning: picks a physical operator for each logical node, built by a typed factory (one generic method per
+/// operator, closed over the node's types once); a node with several parents is wrapped in a multicast. Each operator compiles
+/// its kernels through the context's <see cref="Physical.Kernels.KernelCompiler"/>, so a shape compiled before is reused.
+/// </summary>
+/// <remarks>Plans that no operator can run were refused by translation; reaching one here is a bug in translation.</remarks>
 internal sealed class Physicalizer
 {
     private readonly Dictionary<PlanNode, PhysicalNode> _memo = new(ReferenceEqualityComparer.Instance);
-    private Dictionary<PlanNode, int> _parents = [];
-    private QueryOptions _options = QueryOptions.Default;
+    private readonly Dictionary<PlanNode, int> _parents;
+    private readonly QueryCompilationContext _context;
 
-    public PhysicalStream<T> Process<T>(PlanNode plan, QueryOptions options)
+    private Physicalizer(PlanNode plan, QueryCompilationContext context)
     {
-        _options = options;
         _parents = PlanGraph.CountParents(plan);
-        return (PhysicalStream<T>)Build(plan);
+        _context = context;
+    }
+
+    /// <summary>Builds the physical plan of <paramref name="plan"/>; each fallback (a buffered window) goes to the context's log.</summary>
+    public static PhysicalStream<T> Process<T>(PlanNode plan, QueryCompilationContext context)
+    {
+        var root = (PhysicalStream<T>)new Physicalizer(plan, context).Build(plan);
+        foreach (var fallback in FindFallbacks(root, new HashSet<PhysicalNode>(ReferenceEqualityComparer.Instance)))
+        {
+            context.Log.Add(fallback);
+        }
+
+        return root;
     }
 
     private PhysicalNode Build(PlanNode node)
@@ -43,7 +59,7 @@ internal sealed class Physicalizer
         var physical = Create(node);
         if (_parents.GetValueOrDefault(node) > 1)
         {
-            physical = New(typeof(MulticastStream<>), [node.Type], physical);
+            physical = Factory<PhysicalNode>(nameof(Multicast), node.Type)(this, physical);
         }
 
         _memo[node] = physical;
@@ -52,70 +68,96 @@ internal sealed class Physicalizer
 
     private PhysicalNode Create(PlanNode node) => node switch
     {
-        SourceNode source => New(typeof(IngressStream<>), [source.Type], source.Source, typeof(EventTimeKernel).GetMethod(nameof(EventTimeKernel.Compile))!.MakeGenericMethod(source.Type).Invoke(null, [source.Time, source.End]), source.Policy, source.SourceName),
-        PipelineNode pipeline => New(typeof(PipelineStream<,>), [pipeline.Source.Type, pipeline.Type], Build(pipeline.Source), pipeline.Steps),
-        WhereNode where => New(typeof(PipelineStream<,>), [where.Type, where.Type], Build(where.Source), new[] { new PipelineStep(true, where.Predicate) }),
-        SelectNode select => New(typeof(PipelineStream<,>), [select.Source.Type, select.Type], Build(select.Source), new[] { new PipelineStep(false, select.Selector) }),
-        SelectManyNode many => New(typeof(SelectManyStream<,>), [many.Source.Type, many.Type], Build(many.Source), many.Selector),
-        AggregateNode aggregate => New(
-            typeof(WindowAggregateStream<,,>), [aggregate.Source.Type, aggregate.Key?.ReturnType ?? typeof(NoKey), aggregate.Type],
-            Build(aggregate.Source), aggregate.Window, aggregate.Key, aggregate.Selector, _options.Strict),
+        SourceNode source => Factory<SourceNode>(nameof(Source), source.Type)(this, source),
+        PipelineNode pipeline => Factory<PipelineNode>(nameof(Pipeline), pipeline.Source.Type, pipeline.Type)(this, pipeline),
+        WhereNode where => Create(new PipelineNode(where.Source, [new PipelineStep(true, where.Predicate)])),
+        SelectNode select => Create(new PipelineNode(select.Source, [new PipelineStep(false, select.Selector)])),
+        SelectManyNode many => Factory<SelectManyNode>(nameof(SelectMany), many.Source.Type, many.Type)(this, many),
+        AggregateNode aggregate => Factory<AggregateNode>(nameof(Aggregate), aggregate.Source.Type, aggregate.Key?.ReturnType ?? typeof(NoKey), aggregate.Type)(this, aggregate),
         GroupNode group => Create(Identity(group)),
-        WindowNode window => Window(window),
-        LifetimeNode { Kind: LifetimeKind.Extend } extend => New(typeof(ExtendLifetimeStream<>), [extend.Type], Build(extend.Source), extend.Ticks),
-        LifetimeNode { Kind: LifetimeKind.Shift } shift => New(typeof(ShiftTimeStream<>), [shift.Type], Build(shift.Source), shift.Ticks),
-        LifetimeNode point => New(typeof(PointEventsStream<>), [point.Type], Build(point.Source)),
-        ClipNode clip => New(typeof(ClipLifetimeStream<,>), [clip.Type, clip.Key.ReturnType], Build(clip.Source), clip.Key),
-        JoinNode { Kind: JoinKind.Anti } anti => New(
-            typeof(AntiJoinStream<,,>), [anti.Left.Type, anti.Right.Type, anti.LeftKey.ReturnType], Build(anti.Left), Build(anti.Right), anti.LeftKey, anti.RightKey),
-        JoinNode join => New(
-            join.Kind == JoinKind.Inner ? typeof(JoinStream<,,,>) : typeof(LeftJoinStream<,,,>),
-            [join.Left.Type, join.Right.Type, KeyType(join), join.Type], Build(join.Left), Build(join.Right), join.LeftKey, join.RightKey, join.Result!),
-        UnionNode union => Union(union),
-        _ => throw new InvalidOperationException($"No physical operator for plan node '{node.Name}'."),
+        WindowNode { Window.Kind: WindowKind.Tumbling } tumbling => Factory<WindowNode>(nameof(Tumbling), tumbling.Type)(this, tumbling),
+        WindowNode { Window.Kind: WindowKind.Hopping } hopping => Factory<WindowNode>(nameof(Hopping), hopping.Type)(this, hopping),
+        LifetimeNode lifetime => Factory<LifetimeNode>(nameof(Lifetime), lifetime.Type)(this, lifetime),
+        ClipNode clip => Factory<ClipNode>(nameof(Clip), clip.Type, clip.Key.ReturnType)(this, clip),
+        JoinNode { Kind: JoinKind.Anti } anti => Factory<JoinNode>(nameof(AntiJoin), anti.Left.Type, anti.Right.Type, anti.LeftKey.ReturnType)(this, anti),
+        JoinNode { Kind: JoinKind.Inner } inner => Factory<JoinNode>(nameof(InnerJoin), inner.Left.Type, inner.Right.Type, inner.LeftKey.ReturnType, inner.Type)(this, inner),
+        JoinNode { Kind: JoinKind.LeftOuter } left => Factory<JoinNode>(nameof(LeftJoin), left.Left.Type, left.Right.Type, left.LeftKey.ReturnType, left.Type)(this, left),
+        UnionNode union => Factory<UnionNode>(nameof(Union), union.Type)(this, union),
+        _ => throw new InvalidOperationException($"No physical operator for plan node '{node.Name}'; translation should have refused it."),
     };
 
-    private PhysicalNode Window(WindowNode window) => window.Window.Kind switch
+    // The typed factories: one per operator, each a plain constructor call ("go to definition" lands on the operator).
+    private static PhysicalNode Source<T>(Physicalizer p, SourceNode n) =>
+        new IngressStream<T>(n.Source, EventTimeKernel.Compile<T>(n.Time, n.End, p._context.Kernels), n.Policy, n.SourceName);
+
+    private static PhysicalNode Pipeline<TIn, TOut>(Physicalizer p, PipelineNode n) =>
+        new PipelineStream<TIn, TOut>(p.Input<TIn>(n.Source), [.. n.Steps.Select(s => new PipelineKernelStep(s.IsFilter, s.Lambda))], p._context.Kernels);
+
+    private static PhysicalNode SelectMany<TIn, TOut>(Physicalizer p, SelectManyNode n) =>
+        new SelectManyStream<TIn, TOut>(p.Input<TIn>(n.Source), n.Selector, p._context.Kernels);
+
+    private static PhysicalNode Aggregate<T, TKey, TResult>(Physicalizer p, AggregateNode n)
+        where TKey : notnull =>
+        new WindowAggregateStream<T, TKey, TResult>(p.Input<T>(n.Source), n.Window, n.Key, n.Selector, p._context.Options.Strict, p._context.Kernels);
+
+    private static PhysicalNode Tumbling<T>(Physicalizer p, WindowNode n) => new TumblingLifetimeStream<T>(p.Input<T>(n.Source), n.Window.Size);
+
+    private static PhysicalNode Hopping<T>(Physicalizer p, WindowNode n) => new HoppingLifetimeStream<T>(p.Input<T>(n.Source), n.Window.Size, n.Window.Hop);
+
+    private static PhysicalNode Lifetime<T>(Physicalizer p, LifetimeNode n) => n.Kind switch
     {
-        WindowKind.Tumbling => New(typeof(TumblingLifetimeStream<>), [window.Type], Build(window.Source), window.Window.Size),
-        WindowKind.Hopping => New(typeof(HoppingLifetimeStream<>), [window.Type], Build(window.Source), window.Window.Size, window.Window.Hop),
-        _ => throw Internal.Error.Translation("SessionWindow", Internal.Strings.SessionNeedsAggregate()),
+        LifetimeKind.Extend => new ExtendLifetimeStream<T>(p.Input<T>(n.Source), n.Ticks),
+        LifetimeKind.Shift => new ShiftTimeStream<T>(p.Input<T>(n.Source), n.Ticks),
+        _ => new PointEventsStream<T>(p.Input<T>(n.Source)),
     };
 
-    private PhysicalNode Union(UnionNode union)
-    {
-        var listType = typeof(List<>).MakeGenericType(typeof(PhysicalStream<>).MakeGenericType(union.Type));
-        var list = (System.Collections.IList)Activator.CreateInstance(listType)!;
-        foreach (var input in union.Children)
-        {
-            list.Add(Build(input));
-        }
+    private static PhysicalNode Clip<T, TKey>(Physicalizer p, ClipNode n)
+        where TKey : notnull =>
+        new ClipLifetimeStream<T, TKey>(p.Input<T>(n.Source), n.Key, p._context.Kernels);
 
-        return New(typeof(UnionStream<>), [union.Type], list);
-    }
+    private static PhysicalNode AntiJoin<TLeft, TRight, TKey>(Physicalizer p, JoinNode n) =>
+        new AntiJoinStream<TLeft, TRight, TKey>(p.Input<TLeft>(n.Left), p.Input<TRight>(n.Right), n.LeftKey, n.RightKey, p._context.Kernels);
+
+    private static PhysicalNode InnerJoin<TLeft, TRight, TKey, TResult>(Physicalizer p, JoinNode n) =>
+        new JoinStream<TLeft, TRight, TKey, TResult>(p.Input<TLeft>(n.Left), p.Input<TRight>(n.Right), n.LeftKey, n.RightKey, n.Result!, p._context.Kernels);
+
+    private static PhysicalNode LeftJoin<TLeft, TRight, TKey, TResult>(Physicalizer p, JoinNode n) =>
+        new LeftJoinStream<TLeft, TRight, TKey, TResult>(p.Input<TLeft>(n.Left), p.Input<TRight>(n.Right), n.LeftKey, n.RightKey, n.Result!, p._context.Kernels);
+
+    private static PhysicalNode Union<T>(Physicalizer p, UnionNode n) => new UnionStream<T>([.. n.Children.Select(p.Input<T>)]);
+
+    private static PhysicalNode Multicast<T>(Physicalizer p, PhysicalNode shared) => new MulticastStream<T>((PhysicalStream<T>)shared);
+
+    private PhysicalStream<T> Input<T>(PlanNode node) => (PhysicalStream<T>)Build(node);
+
+    private static Func<Physicalizer, TNode, PhysicalNode> Factory<TNode>(string name, params Type[] types) =>
+        GenericFactory.Get<Func<Physicalizer, TNode, PhysicalNode>>(GenericFactory.Definition(typeof(Physicalizer), name), types);
 
     /// <summary>A group stream that is never aggregated: each group materialized as a whole (buffered).</summary>
     private static AggregateNode Identity(GroupNode group)
     {
         var g = Expression.Parameter(group.Type, "g");
-        var node = new AggregateNode(group.Window.Source, group.Window.Window, group.Key, Expression.Lambda(g, g));
-        return group.Having is null ? node : throw Internal.Error.Translation("Where", Internal.Strings.HavingNeedsSelect(group.Having.ToString()));
+        return new AggregateNode(group.Window.Source, group.Window.Window, group.Key, Expression.Lambda(g, g));
     }
 
-    private static Type KeyType(JoinNode join) =>
-        join.LeftKey.ReturnType == join.RightKey.ReturnType ? join.LeftKey.ReturnType
-        : throw Internal.Error.Translation(join.Name, Internal.Strings.JoinKeyTypes(join.LeftKey.ToString(), join.RightKey.ToString()));
-
-    private static PhysicalNode New(Type definition, Type[] types, params object?[] arguments)
+    private static IEnumerable<string> FindFallbacks(PhysicalNode node, HashSet<PhysicalNode> seen)
     {
-        try
+        if (!seen.Add(node))
         {
-            return (PhysicalNode)Activator.CreateInstance(definition.MakeGenericType(types), arguments)!;
+            yield break;
         }
-        catch (System.Reflection.TargetInvocationException ex) when (ex.InnerException is not null)
+
+        if (node is IBufferingNode { BufferReason: { } reason })
         {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex.InnerException).Throw();
-            throw;
+            yield return "Fallback: " + reason;
+        }
+
+        foreach (var input in node.Inputs)
+        {
+            foreach (var line in FindFallbacks(input, seen))
+            {
+                yield return line;
+            }
         }
     }
 }

@@ -17,15 +17,54 @@ internal sealed partial class QueryTranslator
 
     public QueryOptions Options { get; private set; } = QueryOptions.Default;
 
+    /// <summary>The translation stage: <paramref name="query"/> → logical plan, with the query's options put in <paramref name="context"/>.</summary>
+    /// <exception cref="QueryTranslationException">Once, quoting the query and every reason, when any part of it cannot run as a stream.</exception>
+    public static PlanNode Translate(Expression query, QueryCompilationContext context)
+    {
+        var translator = new QueryTranslator();
+        var plan = translator.Translate(query);
+        context.Options = translator.Options;
+        return plan;
+    }
+
     public PlanNode Translate(Expression query)
     {
         var plan = Visit(query);
+        Validate(plan, new HashSet<PlanNode>(ReferenceEqualityComparer.Instance));
         if (_failures.Count > 0)
         {
             throw Internal.Error.TranslationFailed(query, _failures);
         }
 
         return plan;
+    }
+
+    /// <summary>Refuses the plans no physical operator can run, so that every refusal comes from translation.</summary>
+    private void Validate(PlanNode node, HashSet<PlanNode> seen)
+    {
+        if (!seen.Add(node))
+        {
+            return;
+        }
+
+        switch (node)
+        {
+            case WindowNode { Window.Kind: WindowKind.Session }:
+                _failures.Add(("SessionWindow", Internal.Strings.SessionNeedsAggregate()));
+                break;
+            case GroupNode { Having: { } having }:
+                _failures.Add(("Where", Internal.Strings.HavingNeedsSelect(having.ToString())));
+                break;
+            case JoinNode join when join.LeftKey.ReturnType != join.RightKey.ReturnType:
+                _failures.Add((join.Name, Internal.Strings.JoinKeyTypes(join.LeftKey.ToString(), join.RightKey.ToString())));
+                break;
+        }
+
+        // A group stream that is never aggregated is materialized as a whole (GroupNode), its window kept in its child.
+        foreach (var child in node is GroupNode group ? group.Window.Children : node.Children)
+        {
+            Validate(child, seen);
+        }
     }
 
     private PlanNode Visit(Expression expression)

@@ -4,7 +4,6 @@ using LinqStream.Physical.Join.Anti;
 using LinqStream.Physical.Join.Inner;
 using LinqStream.Physical.Join.Left;
 using LinqStream.Physical.Pipeline;
-using LinqStream.Plan;
 using LinqStream.Runtime;
 using LinqStream.Temporal;
 using LinqStream.Tests.Infrastructure;
@@ -58,7 +57,7 @@ internal static class JoinTestData
         // The anti-join emits its left events; a Select maps them to (left.Id, 0) so all kinds share the oracle's shape.
         _ => new PipelineStream<Item, Pair>(
             new AntiJoinStream<Item, Item, int>(Source(left), Source(right), Key, Key),
-            [new PipelineStep(false, (Expression<Func<Item, Pair>>)(x => new Pair(x.Id, 0)))]),
+            [new PipelineKernelStep(false, (Expression<Func<Item, Pair>>)(x => new Pair(x.Id, 0)))]),
     };
 
     /// <summary>Runs <paramref name="kind"/> over the inputs with the harness's checks and returns the results sorted.</summary>

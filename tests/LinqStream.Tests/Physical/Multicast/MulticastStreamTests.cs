@@ -3,7 +3,6 @@ using LinqStream.Physical.Lifetime;
 using LinqStream.Physical.Multicast;
 using LinqStream.Physical.Pipeline;
 using LinqStream.Physical.Union;
-using LinqStream.Plan;
 using LinqStream.Runtime;
 using LinqStream.Tests.Infrastructure;
 using LinqStream.Tests.Physical.Lifetime;
@@ -14,7 +13,7 @@ public sealed class MulticastStreamTests
 {
     public static TheoryData<int, long> Cases => RandomEvents.BatchSizesAndBases();
 
-    private static PipelineStream<Ev, Ev> Where(PhysicalStream<Ev> source, Expression<Func<Ev, bool>> predicate) => new(source, [new PipelineStep(true, predicate)]);
+    private static PipelineStream<Ev, Ev> Where(PhysicalStream<Ev> source, Expression<Func<Ev, bool>> predicate) => new(source, [new PipelineKernelStep(true, predicate)]);
 
     private static List<StreamEvent<Ev>> Sorted(IEnumerable<StreamEvent<Ev>> events) =>
         events.OrderBy(e => e.Start).ThenBy(e => e.Payload.Id).ThenBy(e => e.End).ToList();

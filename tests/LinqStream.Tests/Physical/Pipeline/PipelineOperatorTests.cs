@@ -1,15 +1,14 @@
 using System.Linq.Expressions;
 using LinqStream.Physical.Pipeline;
-using LinqStream.Plan;
 using LinqStream.Tests.Infrastructure;
 
 namespace LinqStream.Tests.Physical.Pipeline;
 
 public sealed class PipelineOperatorTests
 {
-    private static PipelineStep Where<T>(Expression<Func<T, bool>> f) => new(true, f);
+    private static PipelineKernelStep Where<T>(Expression<Func<T, bool>> f) => new(true, f);
 
-    private static PipelineStep Select<T, TR>(Expression<Func<T, TR>> f) => new(false, f);
+    private static PipelineKernelStep Select<T, TR>(Expression<Func<T, TR>> f) => new(false, f);
 
     [Theory]
     [InlineData(1)]

@@ -1,4 +1,5 @@
 using System.Linq.Expressions;
+using LinqStream.Physical.Kernels;
 using LinqStream.Runtime;
 using LinqStream.Temporal;
 
@@ -20,12 +21,12 @@ internal sealed class AntiJoinStream<TLeft, TRight, TKey> : PhysicalStream<TLeft
     private readonly PhysicalStream<TRight> _right;
     private readonly JoinKernels<TLeft, TRight, TKey, TLeft> _kernels;
 
-    public AntiJoinStream(PhysicalStream<TLeft> left, PhysicalStream<TRight> right, LambdaExpression leftKey, LambdaExpression rightKey)
+    public AntiJoinStream(PhysicalStream<TLeft> left, PhysicalStream<TRight> right, LambdaExpression leftKey, LambdaExpression rightKey, KernelCompiler? kernels = null)
     {
         _left = left;
         _right = right;
         _kernels = new JoinKernels<TLeft, TRight, TKey, TLeft>(
-            JoinKind.Anti, "WhereNotExists", leftKey, rightKey, JoinResultKernel.LeftItself<TLeft, TRight>());
+            JoinKind.Anti, "WhereNotExists", leftKey, rightKey, JoinResultKernel.LeftItself<TLeft, TRight>(), kernels ?? KernelCompiler.Shared);
     }
 
     public override string Name => _kernels.OperatorName;

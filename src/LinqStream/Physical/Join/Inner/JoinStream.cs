@@ -1,4 +1,5 @@
 using System.Linq.Expressions;
+using LinqStream.Physical.Kernels;
 using LinqStream.Runtime;
 using LinqStream.Temporal;
 
@@ -20,11 +21,11 @@ internal sealed class JoinStream<TLeft, TRight, TKey, TResult> : PhysicalStream<
     private readonly PhysicalStream<TRight> _right;
     private readonly JoinKernels<TLeft, TRight, TKey, TResult> _kernels;
 
-    public JoinStream(PhysicalStream<TLeft> left, PhysicalStream<TRight> right, LambdaExpression leftKey, LambdaExpression rightKey, LambdaExpression resultSelector)
+    public JoinStream(PhysicalStream<TLeft> left, PhysicalStream<TRight> right, LambdaExpression leftKey, LambdaExpression rightKey, LambdaExpression resultSelector, KernelCompiler? kernels = null)
     {
         _left = left;
         _right = right;
-        _kernels = new JoinKernels<TLeft, TRight, TKey, TResult>(JoinKind.Inner, "Join", leftKey, rightKey, resultSelector);
+        _kernels = new JoinKernels<TLeft, TRight, TKey, TResult>(JoinKind.Inner, "Join", leftKey, rightKey, resultSelector, kernels ?? KernelCompiler.Shared);
     }
 
     public override string Name => _kernels.OperatorName;

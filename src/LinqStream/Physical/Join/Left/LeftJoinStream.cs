@@ -1,4 +1,5 @@
 using System.Linq.Expressions;
+using LinqStream.Physical.Kernels;
 using LinqStream.Runtime;
 using LinqStream.Temporal;
 
@@ -23,11 +24,11 @@ internal sealed class LeftJoinStream<TLeft, TRight, TKey, TResult> : PhysicalStr
     private readonly PhysicalStream<TRight> _right;
     private readonly JoinKernels<TLeft, TRight, TKey, TResult> _kernels;
 
-    public LeftJoinStream(PhysicalStream<TLeft> left, PhysicalStream<TRight> right, LambdaExpression leftKey, LambdaExpression rightKey, LambdaExpression resultSelector)
+    public LeftJoinStream(PhysicalStream<TLeft> left, PhysicalStream<TRight> right, LambdaExpression leftKey, LambdaExpression rightKey, LambdaExpression resultSelector, KernelCompiler? kernels = null)
     {
         _left = left;
         _right = right;
-        _kernels = new JoinKernels<TLeft, TRight, TKey, TResult>(JoinKind.LeftOuter, "LeftJoin", leftKey, rightKey, resultSelector);
+        _kernels = new JoinKernels<TLeft, TRight, TKey, TResult>(JoinKind.LeftOuter, "LeftJoin", leftKey, rightKey, resultSelector, kernels ?? KernelCompiler.Shared);
     }
 
     public override string Name => _kernels.OperatorName;

@@ -1,9 +1,4 @@
-using System.Linq.Expressions;
 using System.Text;
-using LinqStream.Plan;
-using LinqStream.Query.Optimization;
-using LinqStream.Query.Physicalization;
-using LinqStream.Query.Translation;
 using LinqStream.Runtime;
 
 namespace LinqStream.Query;
@@ -72,52 +67,6 @@ internal sealed class CompiledQuery<T>
             foreach (var input in node.Inputs)
             {
                 Print(input, depth + 1);
-            }
-        }
-    }
-}
-
-/// <summary>Every stage of the query compiler, in order, on one screen.</summary>
-internal static class QueryPipeline
-{
-    public static CompiledQuery<T> Compile<T>(Expression query)
-    {
-        query = Preprocessing.CovariantUpcastRewriter.Process(query, typeof(T)); // a covariant IQStream<T>'s upcasts made explicit
-        query = Preprocessing.GroupShapeRewriter.Process(query);                  // group e.X by k, and GroupBy(k).SelectMany(...), as GroupBy(k).Select
-        var translator = new QueryTranslator();
-        var plan = translator.Translate(query);                              // LINQ calls → logical plan (throws once, with every reason)
-        var options = translator.Options;
-        var log = new List<string>();
-        var optimized = QueryOptimizer.Process(plan, options, log);   // pushdown, fusion
-        var root = new Physicalizer().Process<T>(optimized, options);       // operators, compiled kernels, multicast of shared sub-plans
-        foreach (var fallback in FindFallbacks(root))
-        {
-            log.Add(fallback);
-        }
-
-        return new CompiledQuery<T>
-        {
-            Root = root,
-            Options = options,
-            LogicalPlan = PlanPrinter.Print(plan),
-            OptimizedPlan = PlanPrinter.Print(optimized),
-            Log = log,
-            Parallel = Parallel.ParallelPlanner.Plan(root, options),        // stages and exchanges when Parallelism > 1
-        };
-    }
-
-    private static IEnumerable<string> FindFallbacks(PhysicalNode node)
-    {
-        if (node is Physical.Windows.IBufferingNode { BufferReason: { } reason })
-        {
-            yield return "Fallback: " + reason;
-        }
-
-        foreach (var input in node.Inputs)
-        {
-            foreach (var line in FindFallbacks(input))
-            {
-                yield return line;
             }
         }
     }
