@@ -218,6 +218,13 @@ internal sealed class AsyncEnumerableSource<T> : LiveSource<T>
             // before a write that fills a chunk, the pump awaits room, so it never blocks a pool thread.
             await foreach (var item in _source.WithCancellation(token).ConfigureAwait(false))
             {
+                // A source that ignores the token (an iterator without [EnumeratorCancellation]) must still stop being pulled as
+                // soon as the query stops, not at the end of the current chunk: one flag read per item.
+                if (token.IsCancellationRequested)
+                {
+                    break;
+                }
+
                 if (Handoff.NextWriteFills && !await Handoff.WaitForRoomAsync(token).ConfigureAwait(false))
                 {
                     return; // the query stopped
