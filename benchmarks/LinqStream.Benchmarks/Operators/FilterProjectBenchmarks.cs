@@ -1,11 +1,12 @@
+using System.Linq.Expressions;
 using System.Reactive.Linq;
 using BenchmarkDotNet.Attributes;
-using System.Linq.Expressions;
 using LinqStream.Benchmarks.Infrastructure;
+using LinqStream.Physical.Ingress;
 using LinqStream.Physical.Pipeline;
+using LinqStream.Plan;
 using LinqStream.Runtime;
 using LinqStream.Runtime.Egress;
-using LinqStream.Runtime.Ingress;
 
 namespace LinqStream.Benchmarks.Operators;
 
@@ -43,7 +44,7 @@ public class FilterProjectBenchmarks
         Expression<Func<Tick, long>> time = t => t.Time;
         Expression<Func<Tick, bool>> where = t => t.Value % 2 == 0;
         Expression<Func<Tick, long>> select = t => t.Value * 3 + t.Key;
-        var source = new IngressStream<Tick>(_data, new EventTime<Tick>(time, null), IngressPolicy.Throw, "data");
+        var source = new IngressStream<Tick>(_data, EventTimeKernel.Compile<Tick>(time, null), IngressPolicy.Throw, "data");
         var plan = new PipelineStream<Tick, long>(source, [new PipelineStep(true, where), new PipelineStep(false, select)]);
         QueryExecution.Create(plan, c => new ObserverSink<long>(sink, c)).Run();
         return sink.Count;

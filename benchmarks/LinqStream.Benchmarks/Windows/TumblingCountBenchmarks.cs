@@ -1,11 +1,11 @@
+using System.Linq.Expressions;
 using System.Reactive.Linq;
 using BenchmarkDotNet.Attributes;
-using System.Linq.Expressions;
 using LinqStream.Benchmarks.Infrastructure;
+using LinqStream.Physical.Ingress;
 using LinqStream.Physical.Windows;
 using LinqStream.Runtime;
 using LinqStream.Runtime.Egress;
-using LinqStream.Runtime.Ingress;
 using LinqStream.Temporal;
 
 namespace LinqStream.Benchmarks.Windows;
@@ -59,7 +59,7 @@ public class TumblingCountBenchmarks
         Expression<Func<Tick, long>> time = t => t.Time;
         Expression<Func<Tick, int>> key = t => t.Key;
         Expression<Func<IWindowGroup<int, Tick>, int>> select = g => g.Count();
-        var source = new IngressStream<Tick>(_data, new EventTime<Tick>(time, null), IngressPolicy.Throw, "data");
+        var source = new IngressStream<Tick>(_data, EventTimeKernel.Compile<Tick>(time, null), IngressPolicy.Throw, "data");
         var plan = new WindowAggregateStream<Tick, int, int>(source, WindowSpec.Tumbling(Size), key, select, strict: true);
         QueryExecution.Create(plan, c => new ObserverSink<int>(sink, c)).Run();
         return sink.Count;

@@ -149,6 +149,7 @@ internal static class RunCommand
         bar &= !job.IsJob;
         var monitor = quiet || job.IsJob ? null : new ProgressMonitor("run", bar ? null : Console.Error);
         object? query;
+        bool wrongKindInstalled;
         try
         {
             query = await script.RunAsync(new RunGlobals(file, statistics), cancellationToken).ConfigureAwait(false);
@@ -162,11 +163,9 @@ internal static class RunCommand
                 query = ProgressMonitor.Attach(query!, monitor, ProgressMonitor.Interval(progressInterval, bar));
             }
 
-            if (!job.IsJob)
-            {
-                // A value of the wrong kind read by the script is a malformed line: reported, dead-lettered, skipped (fatal under --strict).
-                query = WrongKindLines.Apply(query!, WrongKindLines.ForFile(malformed, options));
-            }
+            // A value of the wrong kind read by the script is a malformed line: reported, dead-lettered, skipped (fatal under --strict).
+            // In a job too: there the query keeps this dead-letter sink (MalformedLines owns --dead-letter for a file).
+            query = WrongKindLines.Apply(query!, WrongKindLines.ForFile(malformed, options), out wrongKindInstalled);
 
             query = ParallelismOption.Apply(query!, parallelism);
         }
@@ -178,7 +177,7 @@ internal static class RunCommand
         if (job.IsJob)
         {
             // Malformed lines of the file are reported by MalformedLines (into --dead-letter) as the file is read.
-            var jobOutput = new JobOutput(outPath, null, options.Strict, quiet, () => file.Events, options.DisplayName);
+            var jobOutput = new JobOutput(outPath, null, options.Strict, quiet, () => file.Events, options.DisplayName) { QueryKeepsDeadLetters = wrongKindInstalled };
             return await JobRunner.RunAsync(script, query!, job, jobOutput, cancellationToken).ConfigureAwait(false);
         }
 
@@ -235,11 +234,9 @@ internal static class RunCommand
                 throw NotAQuery(scriptPath, query);
             }
 
-            if (!job.IsJob)
-            {
-                // A value of the wrong kind read by the script is a malformed message: dead-lettered and skipped (fatal under --strict).
-                query = WrongKindLines.Apply(query!, WrongKindLines.ForSources(deadLetters, string.Join(", ", sources.Select(s => s.Text))));
-            }
+            // A value of the wrong kind read by the script is a malformed message: dead-lettered and skipped (fatal under --strict).
+            // In a job the engine's dead letter goes to the job's committed dead-letter sink instead (exactly once with the output).
+            query = WrongKindLines.Apply(query!, WrongKindLines.ForSources(deadLetters, string.Join(", ", sources.Select(s => s.Text))));
 
             query = ParallelismOption.Apply(query!, parallelism);
         }

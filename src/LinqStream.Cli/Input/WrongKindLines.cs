@@ -16,24 +16,33 @@ internal static class WrongKindLines
     /// <summary>The query with the policy set in every <see cref="QueryOptions"/> it carries (or in new ones); unchanged if the script chose its own error policy.</summary>
     /// <param name="query">The script's query (an <c>IQStream&lt;T&gt;</c>).</param>
     /// <param name="report">Reports one wrong-kind line: the row, the reason; may throw to stop the run (<c>--strict</c>).</param>
-    public static object Apply(object query, Action<Row, string> report)
+    public static object Apply(object query, Action<Row, string> report) => Apply(query, report, out _);
+
+    /// <summary>As <see cref="Apply(object, Action{Row, string})"/>; <paramref name="installed"/> says whether the policy was set (false when the script chose its own).</summary>
+    public static object Apply(object query, Action<Row, string> report, out bool installed)
     {
         var type = QueryRunner.ResultType(query) ?? throw new ArgumentException("Not an IQStream<T>.", nameof(query));
         var method = typeof(WrongKindLines).GetMethod(nameof(ApplyTyped), BindingFlags.NonPublic | BindingFlags.Static)!.MakeGenericMethod(type);
-        return method.Invoke(null, [query, report])!;
+        object?[] arguments = [query, report, null];
+        var result = method.Invoke(null, arguments)!;
+        installed = (bool)arguments[2]!;
+        return result;
     }
 
-    private static IQStream<T> ApplyTyped<T>(IQStream<T> query, Action<Row, string> report)
+    private static IQStream<T> ApplyTyped<T>(IQStream<T> query, Action<Row, string> report, out bool installed)
     {
         var rewriter = new Rewriter(report);
         var expression = rewriter.Visit(query.Expression);
+        installed = rewriter.Found ? rewriter.Installed : true;
         return rewriter.Found
             ? (IQStream<T>)query.Provider.CreateQuery<T>(expression)
             : query.WithOptions(With(new QueryOptions(), report));
     }
 
+    private static bool OwnPolicy(QueryOptions options) => options.OnError != ErrorPolicy.Fail || options.SkipWhen is not null;
+
     private static QueryOptions With(QueryOptions options, Action<Row, string> report) =>
-        options.OnError != ErrorPolicy.Fail || options.SkipWhen is not null
+        OwnPolicy(options)
             ? options // the script asked for its own error policy
             : options with
             {
@@ -71,11 +80,14 @@ internal static class WrongKindLines
     {
         public bool Found { get; private set; }
 
+        public bool Installed { get; private set; }
+
         protected override Expression VisitConstant(ConstantExpression node)
         {
             if (node.Value is QueryOptions options)
             {
                 Found = true;
+                Installed |= !OwnPolicy(options);
                 return Expression.Constant(With(options, report), typeof(QueryOptions));
             }
 

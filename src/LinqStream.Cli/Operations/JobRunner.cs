@@ -16,7 +16,14 @@ namespace LinqStream.Cli.Operations;
 /// <param name="Quiet"><c>--quiet</c>.</param>
 /// <param name="Events">Events read so far (for the summary line).</param>
 /// <param name="Input">The input as the summary line names it.</param>
-internal sealed record JobOutput(string? OutPath, string? DeadLetterPath, bool Strict, bool Quiet, Func<long> Events, string Input);
+internal sealed record JobOutput(string? OutPath, string? DeadLetterPath, bool Strict, bool Quiet, Func<long> Events, string Input)
+{
+    /// <summary>
+    /// Gets a value indicating whether the query's own dead-letter sink stays (a file's wrong-kind values go to its malformed lines,
+    /// which own <c>--dead-letter</c>); the job then collects no dead letters of its own.
+    /// </summary>
+    public bool QueryKeepsDeadLetters { get; init; }
+}
 
 /// <summary>
 /// <c>run</c> with <c>--checkpoints</c>, <c>--sink</c>, <c>--metrics</c> or <c>--dashboard</c>: runs the script's query as a
@@ -77,7 +84,7 @@ internal static class JobRunner
             Checkpoints = store,
             CheckpointInterval = store is null ? null : settings.CheckpointInterval,
             CheckpointEveryEvents = store is null ? null : settings.CheckpointEveryEvents,
-            DeadLetters = deadLetters,
+            DeadLetters = output.QueryKeepsDeadLetters ? null : deadLetters,
             Metrics = metrics,
         });
         if (store is not null && !output.Quiet)

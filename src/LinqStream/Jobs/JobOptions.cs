@@ -19,7 +19,10 @@ public sealed record JobOptions
     public Stream? RestoreFrom { get; init; }
 
     /// <summary>Gets where rejected records go (malformed input, events skipped by <see cref="QueryOptions.OnError"/>); committed with checkpoints like the results.</summary>
-    /// <value>The default value is <see langword="null"/>: the first rejected record stops the job with an error naming it.</value>
+    /// <value>
+    /// The default value is <see langword="null"/>: the query's own <see cref="QueryOptions.DeadLetters"/> receives the records the query
+    /// rejects (not committed with checkpoints), and without that the first rejected record stops the job with an error naming it.
+    /// </value>
     public EventSink<DeadLetter>? DeadLetters { get; init; }
 
     /// <summary>Gets the metrics that measure the job (instruments of the meter <see cref="JobMetrics.MeterName"/>, and snapshots for dashboards).</summary>

@@ -45,9 +45,11 @@ public sealed class QueryJob<T> : IAsyncDisposable
         _sink = sink;
         _options = options;
         _deadLetters = new DeadLetterBuffer();
+        // The job's committed dead-letter sink takes the query's dead letters; without one, the query's own QueryOptions.DeadLetters
+        // (not committed with checkpoints) still receives them, and with neither the first rejected record stops the job.
         var queryOptions = compiled.Options with
         {
-            DeadLetters = options.DeadLetters is null ? null : _deadLetters,
+            DeadLetters = options.DeadLetters is null ? compiled.Options.DeadLetters : _deadLetters,
             Parallelism = options.Parallelism ?? compiled.Options.Parallelism,
         };
         var parallel = queryOptions.Parallelism == compiled.Options.Parallelism ? compiled.Parallel : ParallelPlanner.Plan(compiled.Root, queryOptions);

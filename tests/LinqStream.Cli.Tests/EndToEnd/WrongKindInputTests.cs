@@ -73,6 +73,30 @@ public sealed class WrongKindInputTests : IDisposable
     }
 
     [Theory]
+    [InlineData("jsonl", "aggregate")]
+    [InlineData("csv", "select")]
+    public async Task RunAsJob_WrongKindValues_AreMalformedLines_DeadLetteredAndSkipped(string format, string scriptName)
+    {
+        // The same with --checkpoints (the query runs as a QueryJob): results as without the bad lines, each bad line dead-lettered once.
+        var (all, good, badLines) = Input(format);
+        string input = _folder.Write("all." + format, all);
+        string goodInput = _folder.Write("good." + format, good);
+        string script = _folder.Write(scriptName + ".csx", s_scripts[scriptName]);
+        string output = _folder.File("out.jsonl"), expectedOutput = _folder.File("expected.jsonl"), deadLetter = _folder.File("dead.jsonl");
+
+        var expected = await CliProcess.RunAsync("run", script, "--input", goodInput, "--out", expectedOutput, "--quiet");
+        var result = await CliProcess.RunAsync("run", script, "--input", input, "--out", output, "--dead-letter", deadLetter, "--checkpoints", _folder.File("checkpoints"));
+
+        Assert.True(expected.ExitCode == 0, expected.ToString());
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.NotEmpty(File.ReadAllLines(expectedOutput));
+        Assert.Equal(File.ReadAllLines(expectedOutput), File.ReadAllLines(output));
+        var dead = File.ReadAllLines(deadLetter).Select(l => JsonDocument.Parse(l).RootElement).ToArray();
+        Assert.Equal(badLines.Select(b => (long)b.Line), dead.Select(d => d.GetProperty("line").GetInt64()));
+        Assert.All(dead, d => Assert.StartsWith("field 'price' is not a whole number: ", d.GetProperty("reason").GetString(), StringComparison.Ordinal));
+    }
+
+    [Theory]
     [InlineData("jsonl", "select")]
     [InlineData("jsonl", "aggregate")]
     [InlineData("csv", "where")]

@@ -1,7 +1,7 @@
 using System.Linq.Expressions;
+using LinqStream.Physical.Ingress;
 using LinqStream.Runtime;
 using LinqStream.Runtime.Egress;
-using LinqStream.Runtime.Ingress;
 
 namespace LinqStream.Tests.Infrastructure;
 
@@ -12,7 +12,7 @@ internal static class Harness
 
     /// <summary>A replay source of payloads whose time is given by <paramref name="time"/> (ticks).</summary>
     public static IngressStream<T> Source<T>(IEnumerable<T> items, Expression<Func<T, long>> time, IngressPolicy? policy = null, Expression<Func<T, long>>? end = null) =>
-        new(items, new EventTime<T>(time, end), policy ?? IngressPolicy.Throw, "test");
+        new(items, EventTimeKernel.Compile<T>(time, end), policy ?? IngressPolicy.Throw, "test");
 
     /// <summary>Runs to the end; asserts completion, ordering, watermark promises and that every pooled batch came back.</summary>
     public static RecordingSink<T> Run<T>(PhysicalStream<T> root, QueryOptions? options = null, bool expectError = false)

@@ -1,6 +1,5 @@
 using System.Linq.Expressions;
 using System.Reflection;
-using LinqStream.Physical.Kernels;
 
 namespace LinqStream.Physical.Aggregate;
 
@@ -319,7 +318,7 @@ internal static class AggregateCompiler
 
                     // Several keys: one tuple key compared component by component, each in its own direction.
                     var x = Expression.Parameter(typeof(T), "x");
-                    var parts = keys.Select(p => KernelBuilder.Inline(p.Key, x)).ToArray();
+                    var parts = keys.Select(p => Internal.LambdaInliner.Inline(p.Key, x)).ToArray();
                     var tupleType = TupleType(parts.Select(e => e.Type).ToArray());
                     var tuple = Expression.Lambda(Expression.New(tupleType.GetConstructors()[0], parts), x);
                     var comparerType = typeof(CompositeKeyComparer<>).MakeGenericType(tupleType);
@@ -396,7 +395,7 @@ internal static class AggregateCompiler
             Expression read = Expression.Call(Expression.Constant(column), "Result", null, slot);
             if (result is not null)
             {
-                read = KernelBuilder.Inline(result, read);
+                read = Internal.LambdaInliner.Inline(result, read);
             }
 
             return read.Type == call.Type ? read : Expression.Convert(read, call.Type);
@@ -452,7 +451,7 @@ internal static class AggregateCompiler
         }
 
         private static LambdaExpression Compose(LambdaExpression outer, LambdaExpression? inner) =>
-            inner is null ? outer : Expression.Lambda(KernelBuilder.Inline(outer, inner.Body), inner.Parameters);
+            inner is null ? outer : Expression.Lambda(Internal.LambdaInliner.Inline(outer, inner.Body), inner.Parameters);
 
         private static LambdaExpression? And(LambdaExpression? first, LambdaExpression second)
         {
@@ -461,7 +460,7 @@ internal static class AggregateCompiler
                 return second;
             }
 
-            return Expression.Lambda(Expression.AndAlso(first.Body, KernelBuilder.Inline(second, first.Parameters[0])), first.Parameters);
+            return Expression.Lambda(Expression.AndAlso(first.Body, Internal.LambdaInliner.Inline(second, first.Parameters[0])), first.Parameters);
         }
 
         private static LambdaExpression Identity(Expression source)

@@ -82,14 +82,14 @@ internal sealed class FoldColumn<T, TValue, TAcc> : ValueAggregateColumn<T, TVal
             var accumulator = Expression.ArrayAccess(accumulators, s);
             // The seed is evaluated once per slot, into a variable (func may read its accumulator more than once).
             var first = seed is null ? Convert(value)
-                : Expression.Block(Expression.Assign(start, Convert(seed)), Convert(KernelBuilder.Inline(func, start, value)));
+                : Expression.Block(Expression.Assign(start, Convert(seed)), Convert(Internal.LambdaInliner.Inline(func, start, value)));
             return Expression.Block(
                 Expression.Assign(s, Expression.ArrayIndex(slots, i)),
                 Expression.IfThen(
                     Expression.AndAlso(Expression.GreaterThanOrEqual(s, Expression.Constant(0)), Expression.ArrayIndex(include, i)),
                     Expression.IfThenElse(
                         Expression.ArrayIndex(started, s),
-                        Expression.Assign(accumulator, Convert(KernelBuilder.Inline(func, accumulator, value))),
+                        Expression.Assign(accumulator, Convert(Internal.LambdaInliner.Inline(func, accumulator, value))),
                         Expression.Block(
                             Expression.Assign(accumulator, first),
                             Expression.Assign(Expression.ArrayAccess(started, s), Expression.Constant(true))))));

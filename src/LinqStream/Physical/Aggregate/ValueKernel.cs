@@ -35,13 +35,13 @@ internal static class ValueKernel
             };
             if (input.Filter is not null)
             {
-                steps.Add(Expression.IfThen(Expression.Not(KernelBuilder.Inline(input.Filter, item)), excluded));
+                steps.Add(Expression.IfThen(Expression.Not(Internal.LambdaInliner.Inline(input.Filter, item)), excluded));
             }
 
             steps.Add(Expression.Assign(Expression.ArrayAccess(include, i), Expression.Constant(true)));
             if (input.Value is not null)
             {
-                Expression value = KernelBuilder.Inline(input.Value, item);
+                Expression value = Internal.LambdaInliner.Inline(input.Value, item);
                 if (value.Type != typeof(TValue))
                 {
                     value = Expression.Convert(value, typeof(TValue));

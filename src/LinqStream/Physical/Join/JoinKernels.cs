@@ -1,5 +1,6 @@
 using System.Linq.Expressions;
 using LinqStream.Physical.Kernels;
+using LinqStream.Temporal;
 
 namespace LinqStream.Physical.Join;
 

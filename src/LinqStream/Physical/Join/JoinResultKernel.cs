@@ -20,7 +20,7 @@ internal static class JoinResultKernel
         var count = Expression.Parameter(typeof(int), "count");
         var i = Expression.Variable(typeof(int), "i");
 
-        var value = KernelBuilder.Inline(resultSelector, Expression.ArrayIndex(left, i), Expression.ArrayIndex(right, i));
+        var value = Internal.LambdaInliner.Inline(resultSelector, Expression.ArrayIndex(left, i), Expression.ArrayIndex(right, i));
         if (value.Type != typeof(TResult))
         {
             value = Expression.Convert(value, typeof(TResult));

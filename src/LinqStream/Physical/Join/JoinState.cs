@@ -1,3 +1,5 @@
+using LinqStream.Temporal;
+
 namespace LinqStream.Physical.Join;
 
 /// <summary>

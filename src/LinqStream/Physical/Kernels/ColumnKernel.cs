@@ -1,4 +1,5 @@
 using System.Linq.Expressions;
+using LinqStream.Internal;
 
 namespace LinqStream.Physical.Kernels;
 
@@ -15,7 +16,7 @@ internal static class ColumnKernel
         var count = Expression.Parameter(typeof(int), "count");
         var i = Expression.Variable(typeof(int), "i");
 
-        var value = KernelBuilder.Inline(selector, Expression.ArrayIndex(payload, i));
+        var value = LambdaInliner.Inline(selector, Expression.ArrayIndex(payload, i));
         if (value.Type != typeof(TColumn))
         {
             value = Expression.Convert(value, typeof(TColumn));

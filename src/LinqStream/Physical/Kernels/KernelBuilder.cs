@@ -9,18 +9,6 @@ namespace LinqStream.Physical.Kernels;
 /// </remarks>
 internal static class KernelBuilder
 {
-    /// <summary>Inlines <paramref name="lambda"/> with its parameters bound to <paramref name="arguments"/>.</summary>
-    public static Expression Inline(LambdaExpression lambda, params Expression[] arguments)
-    {
-        var body = lambda.Body;
-        for (int i = 0; i < arguments.Length; i++)
-        {
-            body = new ParameterReplacer(lambda.Parameters[i], arguments[i]).Visit(body);
-        }
-
-        return body;
-    }
-
     /// <summary><c>(absent[i &gt;&gt; 6] &amp; (1UL &lt;&lt; (i &amp; 63))) != 0</c>.</summary>
     public static Expression IsAbsent(Expression absent, Expression index) =>
         Expression.NotEqual(
@@ -52,10 +40,5 @@ internal static class KernelBuilder
                     Expression.Label(@continue),
                     Expression.PreIncrementAssign(index)),
                 @break));
-    }
-
-    private sealed class ParameterReplacer(ParameterExpression from, Expression to) : ExpressionVisitor
-    {
-        protected override Expression VisitParameter(ParameterExpression node) => node == from ? to : node;
     }
 }

@@ -1,15 +1,8 @@
 using System.Linq.Expressions;
 using LinqStream.Physical.Kernels;
+using LinqStream.Plan;
 
 namespace LinqStream.Physical.Pipeline;
-
-/// <summary>One step of a fused chain: a filter (<c>Where</c>) or a projection (<c>Select</c>).</summary>
-internal sealed record PipelineStep(bool IsFilter, LambdaExpression Lambda)
-{
-    public string OperatorName => IsFilter ? "Where" : "Select";
-
-    public override string ToString() => $"{OperatorName}({Lambda})";
-}
 
 /// <summary>Compiles a chain such as <c>Where(a).Select(b).Where(c)</c> into one loop over the batch.</summary>
 /// <remarks>
@@ -37,7 +30,7 @@ internal static class PipelineKernel
             body.Add(Expression.Assign(current, Expression.ArrayIndex(input, i)));
             foreach (var step in steps)
             {
-                var value = KernelBuilder.Inline(step.Lambda, current);
+                var value = Internal.LambdaInliner.Inline(step.Lambda, current);
                 if (step.IsFilter)
                 {
                     body.Add(Expression.IfThen(

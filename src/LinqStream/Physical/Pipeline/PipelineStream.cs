@@ -1,3 +1,4 @@
+using LinqStream.Plan;
 using LinqStream.Runtime;
 
 namespace LinqStream.Physical.Pipeline;

@@ -1,6 +1,7 @@
 using System.Linq.Expressions;
 using LinqStream.Physical.Aggregate;
 using LinqStream.Physical.Kernels;
+using LinqStream.Physical.Windows.Session;
 using LinqStream.Runtime;
 using LinqStream.Temporal;
 

@@ -1,6 +1,7 @@
 using System.Linq.Expressions;
-using LinqStream.Physical.Kernels;
+using LinqStream.Internal;
 using LinqStream.Plan;
+using LinqStream.Temporal;
 
 namespace LinqStream.Query.Optimization;
 
@@ -43,7 +44,7 @@ internal sealed class PredicatePushdownPass : PlanPass
         var result = join.Result!;
         var l = result.Parameters[0];
         var r = result.Parameters[1];
-        var body = new MemberOfNewSimplifier().Visit(KernelBuilder.Inline(where.Predicate, result.Body));
+        var body = new MemberOfNewSimplifier().Visit(LambdaInliner.Inline(where.Predicate, result.Body));
         bool usesLeft = Uses(body, l), usesRight = Uses(body, r);
         if (usesLeft && !usesRight && !IsShared(join.Left))
         {

@@ -1,4 +1,3 @@
-using LinqStream.Physical.Pipeline;
 using LinqStream.Plan;
 
 namespace LinqStream.Query.Optimization;

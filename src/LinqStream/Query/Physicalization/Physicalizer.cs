@@ -1,16 +1,20 @@
 using System.Linq.Expressions;
 using LinqStream.Physical.Aggregate;
-using LinqStream.Physical.Join;
+using LinqStream.Physical.Ingress;
+using LinqStream.Physical.Join.Anti;
+using LinqStream.Physical.Join.Inner;
+using LinqStream.Physical.Join.Left;
 using LinqStream.Physical.Lifetime;
 using LinqStream.Physical.Multicast;
 using LinqStream.Physical.Pipeline;
 using LinqStream.Physical.SelectMany;
 using LinqStream.Physical.Union;
 using LinqStream.Physical.Windows;
+using LinqStream.Physical.Windows.Hopping;
+using LinqStream.Physical.Windows.Tumbling;
 using LinqStream.Plan;
 using LinqStream.Query.Optimization;
 using LinqStream.Runtime;
-using LinqStream.Runtime.Ingress;
 using LinqStream.Temporal;
 
 namespace LinqStream.Query.Physicalization;
@@ -48,7 +52,7 @@ internal sealed class Physicalizer
 
     private PhysicalNode Create(PlanNode node) => node switch
     {
-        SourceNode source => New(typeof(IngressStream<>), [source.Type], source.Source, Activator.CreateInstance(typeof(EventTime<>).MakeGenericType(source.Type), source.Time, source.End), source.Policy, source.SourceName),
+        SourceNode source => New(typeof(IngressStream<>), [source.Type], source.Source, typeof(EventTimeKernel).GetMethod(nameof(EventTimeKernel.Compile))!.MakeGenericMethod(source.Type).Invoke(null, [source.Time, source.End]), source.Policy, source.SourceName),
         PipelineNode pipeline => New(typeof(PipelineStream<,>), [pipeline.Source.Type, pipeline.Type], Build(pipeline.Source), pipeline.Steps),
         WhereNode where => New(typeof(PipelineStream<,>), [where.Type, where.Type], Build(where.Source), new[] { new PipelineStep(true, where.Predicate) }),
         SelectNode select => New(typeof(PipelineStream<,>), [select.Source.Type, select.Type], Build(select.Source), new[] { new PipelineStep(false, select.Selector) }),
@@ -62,10 +66,10 @@ internal sealed class Physicalizer
         LifetimeNode { Kind: LifetimeKind.Shift } shift => New(typeof(ShiftTimeStream<>), [shift.Type], Build(shift.Source), shift.Ticks),
         LifetimeNode point => New(typeof(PointEventsStream<>), [point.Type], Build(point.Source)),
         ClipNode clip => New(typeof(ClipLifetimeStream<,>), [clip.Type, clip.Key.ReturnType], Build(clip.Source), clip.Key),
-        JoinNode { Kind: Plan.JoinKind.Anti } anti => New(
+        JoinNode { Kind: JoinKind.Anti } anti => New(
             typeof(AntiJoinStream<,,>), [anti.Left.Type, anti.Right.Type, anti.LeftKey.ReturnType], Build(anti.Left), Build(anti.Right), anti.LeftKey, anti.RightKey),
         JoinNode join => New(
-            join.Kind == Plan.JoinKind.Inner ? typeof(JoinStream<,,,>) : typeof(LeftJoinStream<,,,>),
+            join.Kind == JoinKind.Inner ? typeof(JoinStream<,,,>) : typeof(LeftJoinStream<,,,>),
             [join.Left.Type, join.Right.Type, KeyType(join), join.Type], Build(join.Left), Build(join.Right), join.LeftKey, join.RightKey, join.Result!),
         UnionNode union => Union(union),
         _ => throw new InvalidOperationException($"No physical operator for plan node '{node.Name}'."),

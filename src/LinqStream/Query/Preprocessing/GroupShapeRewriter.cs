@@ -132,7 +132,7 @@ internal sealed class GroupShapeRewriter : ExpressionVisitor
 
             // (g, x) => r: g becomes the outer lambda's group, x the element of the inner Select.
             var x = Expression.Parameter(item, result.Parameters[1].Name);
-            var body = Physical.Kernels.KernelBuilder.Inline(result, g, x);
+            var body = Internal.LambdaInliner.Inline(result, g, x);
             var project = Expression.Lambda(body, x);
             sequence = Expression.Call(typeof(Enumerable), nameof(Enumerable.Select), [item, body.Type], Convert(sequence, item), project);
             item = body.Type;

@@ -158,7 +158,7 @@ internal sealed partial class QueryTranslator
         {
             // 'let c = g.Count()' in query syntax: the group travels inside an anonymous object to the next Select. Compose the two
             // selectors and fold the member accesses, so the aggregate sees 'g.Count()' and 'g.Key' again.
-            var composed = MemberOfNewFoldingRewriter.Fold(Physical.Kernels.KernelBuilder.Inline(selector, aggregate.Selector.Body));
+            var composed = MemberOfNewFoldingRewriter.Fold(Internal.LambdaInliner.Inline(selector, aggregate.Selector.Body));
             return new AggregateNode(aggregate.Source, aggregate.Window, aggregate.Key, Expression.Lambda(composed, aggregate.Selector.Parameters));
         }
 
@@ -182,7 +182,7 @@ internal sealed partial class QueryTranslator
         // from a in s from b in f(a) select r(a, b)  ==>  a => f(a).Select(b => r(a, b))
         var result = Lambda(call.Arguments[2]);
         var element = SelectManyNode.ElementOf(collection.ReturnType);
-        var inner = Expression.Lambda(Physical.Kernels.KernelBuilder.Inline(result, collection.Parameters[0], result.Parameters[1]), result.Parameters[1]);
+        var inner = Expression.Lambda(Internal.LambdaInliner.Inline(result, collection.Parameters[0], result.Parameters[1]), result.Parameters[1]);
         var select = Expression.Call(typeof(Enumerable), nameof(Enumerable.Select), [element, result.ReturnType], collection.Body, inner);
         return new SelectManyNode(source, Expression.Lambda(select, collection.Parameters));
     }
@@ -263,7 +263,7 @@ internal sealed partial class QueryTranslator
     {
         var left = Visit(call.Arguments[0]);
         var right = Visit(call.Arguments[1]);
-        var kind = call.Method.Name switch { "Join" => JoinKind.Inner, "LeftJoin" => JoinKind.Left, _ => JoinKind.Anti };
+        var kind = call.Method.Name switch { "Join" => JoinKind.Inner, "LeftJoin" => JoinKind.LeftOuter, _ => JoinKind.Anti };
         var result = kind == JoinKind.Anti ? null : Lambda(call.Arguments[4]);
         return new JoinNode(left, right, kind, Lambda(call.Arguments[2]), Lambda(call.Arguments[3]), result);
     }
@@ -280,7 +280,7 @@ internal sealed partial class QueryTranslator
         var pair = typeof(ValueTuple<,>).MakeGenericType(typeof(bool), selector.ReturnType);
         var ctor = pair.GetConstructor([typeof(bool), selector.ReturnType])!;
         var body = Expression.Condition(
-            Physical.Kernels.KernelBuilder.Inline(group.Having, g),
+            Internal.LambdaInliner.Inline(group.Having, g),
             Expression.New(ctor, Expression.Constant(true), selector.Body),
             Expression.New(ctor, Expression.Constant(false), Expression.Default(selector.ReturnType)));
         var aggregate = new AggregateNode(group.Window.Source, group.Window.Window, group.Key, Expression.Lambda(body, g));
@@ -306,7 +306,7 @@ internal sealed partial class QueryTranslator
     }
 
     private static LambdaExpression AndAlso(LambdaExpression a, LambdaExpression b) =>
-        Expression.Lambda(Expression.AndAlso(a.Body, Physical.Kernels.KernelBuilder.Inline(b, a.Parameters[0])), a.Parameters);
+        Expression.Lambda(Expression.AndAlso(a.Body, Internal.LambdaInliner.Inline(b, a.Parameters[0])), a.Parameters);
 
     private static bool IsEnumerable(Type type) =>
         (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(IEnumerable<>))

@@ -1,6 +1,4 @@
 using System.Linq.Expressions;
-using LinqStream.Physical.Kernels;
-using LinqStream.Temporal;
 
 namespace LinqStream.Runtime.Ingress;
 
@@ -10,12 +8,13 @@ internal sealed class EventTime<T>
     private readonly Action<T[], ulong[]?, long[], int> _start;
     private readonly Action<T[], ulong[]?, long[], int>? _end;
 
-    public EventTime(LambdaExpression start, LambdaExpression? end)
+    /// <summary>Initializes from the selectors (for printing) and their compiled column kernels (see <c>Physical.Ingress.EventTimeKernel</c>).</summary>
+    public EventTime(LambdaExpression start, LambdaExpression? end, Action<T[], ulong[]?, long[], int> startKernel, Action<T[], ulong[]?, long[], int>? endKernel)
     {
         StartSelector = start;
         EndSelector = end;
-        _start = ColumnKernel.Compile<T, long>(ToTicks(start));
-        _end = end is null ? null : ColumnKernel.Compile<T, long>(ToTicks(end));
+        _start = startKernel;
+        _end = endKernel;
     }
 
     public LambdaExpression StartSelector { get; }
@@ -47,21 +46,5 @@ internal sealed class EventTime<T>
                 end[i] = start[i] == long.MaxValue ? long.MaxValue : start[i] + 1;
             }
         }
-    }
-
-    /// <summary>Rewrites a selector returning DateTimeOffset, DateTime or long into one returning ticks.</summary>
-    public static LambdaExpression ToTicks(LambdaExpression selector)
-    {
-        var body = selector.Body;
-        if (body.Type == typeof(long))
-        {
-            return selector;
-        }
-
-        Expression ticks = body.Type == typeof(DateTimeOffset) ? Expression.Property(body, nameof(DateTimeOffset.UtcTicks))
-            : body.Type == typeof(DateTime) ? Expression.Call(typeof(Ticks).GetMethod(nameof(Ticks.From), [typeof(DateTime)])!, body)
-            : body.Type == typeof(int) ? Expression.Convert(body, typeof(long))
-            : throw new ArgumentException($"The event-time selector '{selector}' returns {body.Type.Name}; return a DateTimeOffset, a DateTime or long ticks.", nameof(selector));
-        return Expression.Lambda(ticks, selector.Parameters);
     }
 }

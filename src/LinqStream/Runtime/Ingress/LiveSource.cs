@@ -1,5 +1,3 @@
-using System.Threading.Channels;
-
 namespace LinqStream.Runtime.Ingress;
 
 /// <summary>
@@ -21,12 +19,9 @@ internal abstract class LiveSource<T> : SourceDriver
         _pool = context.Pool<T>();
         _context = context;
         Name = name;
-        Channel = System.Threading.Channels.Channel.CreateBounded<T>(new BoundedChannelOptions(Math.Max(1024, context.BatchSize * 8))
-        {
-            SingleReader = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
         Cancellation = new CancellationTokenSource();
+        // Eight batches may wait for the query (as before: at least 1,024 events), then the producer blocks.
+        Handoff = new ChunkedHandoff<T>(context.BatchSize, Math.Max(8, 1024 / Math.Max(1, context.BatchSize)), Cancellation.Token);
     }
 
     public override long EventsRead => _read;
@@ -57,7 +52,8 @@ internal abstract class LiveSource<T> : SourceDriver
 
     protected string Name { get; }
 
-    protected Channel<T> Channel { get; }
+    /// <summary>Gets where the producer writes its events (one thread at a time).</summary>
+    protected ChunkedHandoff<T> Handoff { get; }
 
     protected CancellationTokenSource Cancellation { get; }
 
@@ -68,17 +64,25 @@ internal abstract class LiveSource<T> : SourceDriver
             return false;
         }
 
-        var reader = Channel.Reader;
-        var batch = _pool.Rent();
-        int n = 0;
-        var buffer = batch.Payload;
-        while (n < buffer.Length && reader.TryRead(out var item))
+        var reader = Handoff.Reader;
+        if (reader.TryRead(out var segment))
         {
-            buffer[n++] = item;
-        }
+            var batch = _pool.Rent();
+            int n = segment.Count;
+            if (segment.Owned && segment.Offset == 0 && segment.Items.Length == batch.Payload.Length)
+            {
+                // A full chunk: the batch takes the producer's array and gives its own back (no copy).
+                var payload = batch.Payload;
+                batch.Payload = segment.Items;
+                Handoff.Return(segment with { Items = payload });
+            }
+            else
+            {
+                // A partial chunk (the flush timer, the producer's last events); never longer than a batch.
+                Array.Copy(segment.Items, segment.Offset, batch.Payload, 0, n);
+                Handoff.Return(segment);
+            }
 
-        if (n > 0)
-        {
             try
             {
                 _time.Fill(batch, n);
@@ -104,7 +108,6 @@ internal abstract class LiveSource<T> : SourceDriver
             return true;
         }
 
-        _pool.Return(batch);
         var completion = reader.Completion;
         if (!completion.IsCompleted)
         {
@@ -126,7 +129,7 @@ internal abstract class LiveSource<T> : SourceDriver
     }
 
     public override Task WaitForDataAsync(CancellationToken cancellationToken) =>
-        Channel.Reader.WaitToReadAsync(cancellationToken).AsTask();
+        Handoff.Reader.WaitToReadAsync(cancellationToken).AsTask();
 
     public override void Dispose()
     {
@@ -136,7 +139,7 @@ internal abstract class LiveSource<T> : SourceDriver
             Cancellation.Cancel();
         }
 
-        Channel.Writer.TryComplete();
+        Handoff.Dispose();
     }
 
     private void Fault(Exception? error)
@@ -151,7 +154,7 @@ internal abstract class LiveSource<T> : SourceDriver
     }
 }
 
-/// <summary>An <see cref="IObservable{T}"/> source: subscribed on a pool thread; <c>OnNext</c> waits while the channel is full.</summary>
+/// <summary>An <see cref="IObservable{T}"/> source: subscribed on a pool thread; <c>OnNext</c> waits while the query is eight batches behind.</summary>
 internal sealed class ObservableSource<T> : LiveSource<T>, IObserver<T>
 {
     private readonly IObservable<T> _source;
@@ -178,34 +181,16 @@ internal sealed class ObservableSource<T> : LiveSource<T>, IObserver<T>
             }
             catch (Exception ex)
             {
-                Channel.Writer.TryComplete(ex);
+                Handoff.Complete(ex);
             }
         });
 
-    public void OnNext(T value)
-    {
-        if (Channel.Writer.TryWrite(value))
-        {
-            return;
-        }
+    /// <remarks>No lock, channel write or interlocked operation per event: see <see cref="ChunkedHandoff{T}"/>.</remarks>
+    public void OnNext(T value) => Handoff.Write(value);
 
-        try
-        {
-            Channel.Writer.WriteAsync(value, Cancellation.Token).AsTask().GetAwaiter().GetResult();
-        }
-        catch (OperationCanceledException)
-        {
-            // The query was stopped; the producer's remaining events have nowhere to go.
-        }
-        catch (ChannelClosedException)
-        {
-            // Same: the query was stopped.
-        }
-    }
+    public void OnError(Exception error) => Handoff.Complete(error);
 
-    public void OnError(Exception error) => Channel.Writer.TryComplete(error);
-
-    public void OnCompleted() => Channel.Writer.TryComplete();
+    public void OnCompleted() => Handoff.Complete();
 
     public override void Dispose()
     {
@@ -214,7 +199,7 @@ internal sealed class ObservableSource<T> : LiveSource<T>, IObserver<T>
     }
 }
 
-/// <summary>An <see cref="IAsyncEnumerable{T}"/> source, pumped by a task into the channel (awaiting when it is full).</summary>
+/// <summary>An <see cref="IAsyncEnumerable{T}"/> source, pumped by a task into the handoff's chunks.</summary>
 internal sealed class AsyncEnumerableSource<T> : LiveSource<T>
 {
     private readonly IAsyncEnumerable<T> _source;
@@ -229,24 +214,27 @@ internal sealed class AsyncEnumerableSource<T> : LiveSource<T>
         var token = Cancellation.Token;
         try
         {
+            // Writes go through the same chunks (a pending MoveNextAsync leaves the partial chunk to the flush timer);
+            // before a write that fills a chunk, the pump awaits room, so it never blocks a pool thread.
             await foreach (var item in _source.WithCancellation(token).ConfigureAwait(false))
             {
-                await Channel.Writer.WriteAsync(item, token).ConfigureAwait(false);
+                if (Handoff.NextWriteFills && !await Handoff.WaitForRoomAsync(token).ConfigureAwait(false))
+                {
+                    return; // the query stopped
+                }
+
+                Handoff.Write(item);
             }
 
-            Channel.Writer.TryComplete();
+            Handoff.Complete();
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
-            Channel.Writer.TryComplete();
-        }
-        catch (ChannelClosedException)
-        {
-            // The query was stopped.
+            Handoff.Complete();
         }
         catch (Exception ex)
         {
-            Channel.Writer.TryComplete(ex);
+            Handoff.Complete(ex);
         }
     }
 }

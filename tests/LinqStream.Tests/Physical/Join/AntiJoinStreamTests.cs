@@ -1,4 +1,5 @@
-using LinqStream.Physical.Join;
+using LinqStream.Physical.Join.Anti;
+using LinqStream.Temporal;
 using LinqStream.Tests.Infrastructure;
 
 namespace LinqStream.Tests.Physical.Join;

@@ -1,8 +1,12 @@
 using System.Linq.Expressions;
-using LinqStream.Physical.Join;
+using LinqStream.Physical.Ingress;
+using LinqStream.Physical.Join.Anti;
+using LinqStream.Physical.Join.Inner;
+using LinqStream.Physical.Join.Left;
 using LinqStream.Physical.Pipeline;
+using LinqStream.Plan;
 using LinqStream.Runtime;
-using LinqStream.Runtime.Ingress;
+using LinqStream.Temporal;
 using LinqStream.Tests.Infrastructure;
 
 namespace LinqStream.Tests.Physical.Join;

@@ -1,6 +1,7 @@
 using System.Linq.Expressions;
 using LinqStream.Physical.Join;
 using LinqStream.Runtime;
+using LinqStream.Temporal;
 using LinqStream.Tests.Infrastructure;
 
 namespace LinqStream.Tests.Physical.Join;

@@ -1,4 +1,4 @@
-using LinqStream.Physical.Lifetime;
+using LinqStream.Physical.Windows.Hopping;
 using LinqStream.Tests.Infrastructure;
 
 namespace LinqStream.Tests.Physical.Lifetime;

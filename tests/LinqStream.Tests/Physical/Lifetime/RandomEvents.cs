@@ -1,4 +1,4 @@
-using LinqStream.Runtime.Ingress;
+using LinqStream.Physical.Ingress;
 using LinqStream.Tests.Infrastructure;
 
 namespace LinqStream.Tests.Physical.Lifetime;

@@ -1,4 +1,4 @@
-using LinqStream.Physical.Lifetime;
+using LinqStream.Physical.Windows.Tumbling;
 using LinqStream.Runtime;
 using LinqStream.Tests.Infrastructure;
 

@@ -3,6 +3,7 @@ using LinqStream.Physical.Lifetime;
 using LinqStream.Physical.Multicast;
 using LinqStream.Physical.Pipeline;
 using LinqStream.Physical.Union;
+using LinqStream.Plan;
 using LinqStream.Runtime;
 using LinqStream.Tests.Infrastructure;
 using LinqStream.Tests.Physical.Lifetime;

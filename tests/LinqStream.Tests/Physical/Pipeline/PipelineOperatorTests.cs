@@ -1,6 +1,7 @@
-using LinqStream.Physical.Pipeline;
-using LinqStream.Tests.Infrastructure;
 using System.Linq.Expressions;
+using LinqStream.Physical.Pipeline;
+using LinqStream.Plan;
+using LinqStream.Tests.Infrastructure;
 
 namespace LinqStream.Tests.Physical.Pipeline;
 

@@ -4,7 +4,7 @@ using LinqStream.Runtime;
 using LinqStream.Runtime.Checkpoints;
 using LinqStream.Temporal;
 
-namespace LinqStream.Physical.Windows;
+namespace LinqStream.Physical.Windows.Session;
 
 /// <summary>Session window aggregation, per key: a key's session ends after <c>gap</c> with no events (or at <c>maxDuration</c>).</summary>
 /// <remarks>

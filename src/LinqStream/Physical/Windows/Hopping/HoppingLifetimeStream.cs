@@ -1,7 +1,9 @@
 using System.Globalization;
 using LinqStream.Runtime;
 
-namespace LinqStream.Physical.Lifetime;
+using LinqStream.Physical.Lifetime;
+
+namespace LinqStream.Physical.Windows.Hopping;
 
 /// <summary>Gives every event the hopping-window lifetime <c>[WindowStart(Start, hop), WindowStart(Start, hop) + size)</c>.</summary>
 /// <remarks>

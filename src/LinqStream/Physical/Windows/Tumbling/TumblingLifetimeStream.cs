@@ -1,7 +1,9 @@
 using System.Globalization;
 using LinqStream.Runtime;
 
-namespace LinqStream.Physical.Lifetime;
+using LinqStream.Physical.Lifetime;
+
+namespace LinqStream.Physical.Windows.Tumbling;
 
 /// <summary>Gives every event the lifetime of the tumbling window of <c>size</c> ticks that holds its start.</summary>
 /// <remarks>

@@ -1,7 +1,8 @@
 using System.Linq.Expressions;
 using LinqStream.Runtime;
+using LinqStream.Temporal;
 
-namespace LinqStream.Physical.Join;
+namespace LinqStream.Physical.Join.Anti;
 
 /// <summary>The physical node of a temporal anti-join (<c>WhereNotExists</c>): the left events that no right event with an equal key overlaps.</summary>
 /// <remarks>

@@ -1,4 +1,4 @@
-namespace LinqStream.Physical.Join;
+namespace LinqStream.Temporal;
 
 /// <summary>Which results a temporal join produces from the pairs of overlapping events with equal keys.</summary>
 internal enum JoinKind

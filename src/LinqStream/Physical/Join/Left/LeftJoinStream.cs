@@ -1,7 +1,8 @@
 using System.Linq.Expressions;
 using LinqStream.Runtime;
+using LinqStream.Temporal;
 
-namespace LinqStream.Physical.Join;
+namespace LinqStream.Physical.Join.Left;
 
 /// <summary>The physical node of a temporal left outer equi-join (<c>LeftJoin</c>).</summary>
 /// <remarks>

@@ -1,4 +1,7 @@
-namespace LinqStream.Runtime.Ingress;
+using LinqStream.Runtime;
+using LinqStream.Runtime.Ingress;
+
+namespace LinqStream.Physical.Ingress;
 
 /// <summary>The physical node of a source: which data, how its times are read, and its disorder policy.</summary>
 internal sealed class IngressStream<T> : PhysicalStream<T>, Diagnostics.ISourceNode

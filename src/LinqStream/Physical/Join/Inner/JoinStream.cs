@@ -1,7 +1,8 @@
 using System.Linq.Expressions;
 using LinqStream.Runtime;
+using LinqStream.Temporal;
 
-namespace LinqStream.Physical.Join;
+namespace LinqStream.Physical.Join.Inner;
 
 /// <summary>The physical node of a temporal inner equi-join (<c>join ... on ... equals ...</c>).</summary>
 /// <remarks>

@@ -1,0 +1,23 @@
+using System.Linq.Expressions;
+
+namespace LinqStream.Plan;
+
+/// <summary><c>GroupBy</c> on a windowed stream, before its <c>Select</c>; <see cref="Having"/> holds <c>Where(g =&gt; ...)</c> on the groups.</summary>
+internal sealed class GroupNode(WindowNode window, LambdaExpression key, LambdaExpression? having) : PlanNode
+{
+    public WindowNode Window { get; } = window;
+
+    public LambdaExpression Key { get; } = key;
+
+    public LambdaExpression? Having { get; } = having;
+
+    public override Type Type { get; } = typeof(IWindowGroup<,>).MakeGenericType(key.ReturnType, window.Type);
+
+    public override IReadOnlyList<PlanNode> Children => [Window];
+
+    public override string Name => "GroupBy";
+
+    public override string Detail => Key.ToString() + (Having is null ? string.Empty : ", having " + Having);
+
+    public override PlanNode Update(IReadOnlyList<PlanNode> children) => ReferenceEquals(children[0], Window) ? this : new GroupNode((WindowNode)children[0], Key, Having);
+}

@@ -1,0 +1,16 @@
+using System.Linq.Expressions;
+
+namespace LinqStream.Plan;
+
+internal sealed class SelectNode(PlanNode source, LambdaExpression selector) : UnaryNode(source)
+{
+    public LambdaExpression Selector { get; } = selector;
+
+    public override Type Type => Selector.ReturnType;
+
+    public override string Name => "Select";
+
+    public override string Detail => Selector.ToString();
+
+    protected override PlanNode With(PlanNode source) => new SelectNode(source, Selector);
+}
