@@ -5,6 +5,7 @@ using System.Text.RegularExpressions;
 namespace LinqStream.Notebooks.Tests;
 
 /// <summary>The packages in the real kernel: they load next to its own assemblies, register their display, and show running queries.</summary>
+[Trait("Category", "Slow")] // Slow (fast suite skips it): runs the real .NET Interactive kernel
 [Collection(KernelCollection.Name)]
 public sealed partial class KernelTests(KernelFixture fixture)
 {

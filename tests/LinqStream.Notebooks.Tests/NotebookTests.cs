@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 namespace LinqStream.Notebooks.Tests;
 
 /// <summary>Every notebook in notebooks/ runs top to bottom in the real kernel (dotnet-interactive), with the results saved in it.</summary>
+[Trait("Category", "Slow")] // Slow (fast suite skips it): runs the real .NET Interactive kernel
 [Collection(KernelCollection.Name)]
 public sealed class NotebookTests(KernelFixture fixture)
 {

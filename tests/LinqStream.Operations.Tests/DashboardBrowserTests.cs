@@ -4,6 +4,7 @@ using LinqStream.Connectors.Tests.Cli;
 namespace LinqStream.Operations.Tests;
 
 /// <summary><c>run --dashboard</c> in a real headless Chromium: the page loads, its charts move while the query runs, and its button takes a checkpoint.</summary>
+[Trait("Category", "Slow")] // Slow (fast suite skips it): child processes, real servers or a headless browser
 public sealed class DashboardBrowserTests : IDisposable
 {
     private readonly Workspace _workspace = new();

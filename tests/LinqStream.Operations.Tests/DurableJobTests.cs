@@ -5,6 +5,7 @@ using LinqStream.Connectors.Tests.Cli;
 namespace LinqStream.Operations.Tests;
 
 /// <summary><c>linqstream run --checkpoints</c> as a process: killed and restarted, interrupted with Ctrl+C, and its checkpoints listed.</summary>
+[Trait("Category", "Slow")] // Slow (fast suite skips it): child processes, real servers or a headless browser
 public sealed class DurableJobTests : IDisposable
 {
     private readonly Workspace _workspace = new();

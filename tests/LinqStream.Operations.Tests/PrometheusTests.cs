@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 namespace LinqStream.Operations.Tests;
 
 /// <summary><c>run --metrics prometheus:HOST:PORT</c>: the endpoint serves every metric docs/operations.md documents, with live values.</summary>
+[Trait("Category", "Slow")] // Slow (fast suite skips it): child processes, real servers or a headless browser
 public sealed class PrometheusTests : IDisposable
 {
     private readonly Workspace _workspace = new();

@@ -7,6 +7,7 @@ namespace LinqStream.Recovery.Tests;
 /// A source that offers events ten times faster than the sink takes them must be slowed down, not buffered: the host process's
 /// memory stays flat and the events handed over by the source stay within the engine's bounded queues ahead of the sink.
 /// </summary>
+[Trait("Category", "Slow")] // Slow (fast suite skips it): runs the CLI host in child processes
 public sealed class BackpressureTests(ITestOutputHelper output)
 {
     private const long Rate = 200_000;

@@ -7,6 +7,7 @@ namespace LinqStream.Recovery.Tests;
 /// one trial). Now the directory has a lock file with its owner's process and host: a second job fails naming the first, and a
 /// lock left by a killed process is taken over.
 /// </summary>
+[Trait("Category", "Slow")] // Slow (fast suite skips it): runs the CLI host in child processes
 public sealed class CheckpointLockTests : IDisposable
 {
     private static readonly TimeSpan s_bound = TimeSpan.FromSeconds(60);

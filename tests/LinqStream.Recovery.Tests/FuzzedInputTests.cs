@@ -9,6 +9,7 @@ namespace LinqStream.Recovery.Tests;
 /// Damaged input never stops a job and never costs a valid record: every valid line comes out as a result, every bad line goes to
 /// the dead letters with its line number, byte offset and a reason, and blank lines are neither.
 /// </summary>
+[Trait("Category", "Slow")] // Slow (fast suite skips it): runs the CLI host in child processes
 public sealed class FuzzedInputTests(ITestOutputHelper output) : IDisposable
 {
     private const int MaxLineLength = 4096;

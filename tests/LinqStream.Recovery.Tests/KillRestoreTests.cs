@@ -8,6 +8,7 @@ namespace LinqStream.Recovery.Tests;
 /// (the whole process tree, no chance to clean up) at random moments, then started again on the same directory, until it finishes.
 /// The output and dead-letter files must equal those of one uninterrupted run byte for byte.
 /// </summary>
+[Trait("Category", "Slow")] // Slow (fast suite skips it): runs the CLI host in child processes
 public sealed class KillRestoreTests(ITestOutputHelper output) : IDisposable
 {
     /// <summary>NEXMark events in the input: about 92,000 bids and 6,000 auctions, 1.5–2 s for one run on a busy 2-core machine.</summary>

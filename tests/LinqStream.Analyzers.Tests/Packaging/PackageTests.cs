@@ -7,6 +7,7 @@ namespace LinqStream.Analyzers.Tests.Packaging;
 /// The analyzers reach users only through the LinqStream package, and only if the SDK's compiler loads them: an analyzer built
 /// against a newer Roslyn than the compiler is dropped with warning CS9057 and reports nothing, which no in-process test notices.
 /// </summary>
+[Trait("Category", "Slow")] // Slow (fast suite skips it): packs the library and builds a sample project with dotnet
 public sealed class PackageTests(PackedLinqStream packed, ITestOutputHelper log) : IClassFixture<PackedLinqStream>
 {
     private const string SampleProject = """

@@ -6,6 +6,7 @@ using LinqStream.Cli.Tests.EndToEnd;
 namespace LinqStream.Cli.Tests.Docs;
 
 /// <summary>The query scripts of docs/cli.md and README.md, run by the CLI over a small file.</summary>
+[Trait("Category", "Slow")] // Slow (fast suite skips it): runs the linqstream CLI in child processes
 public sealed class CliDocExamples : IDisposable
 {
     private const string HotItems = """

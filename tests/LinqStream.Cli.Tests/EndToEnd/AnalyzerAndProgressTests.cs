@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 namespace LinqStream.Cli.Tests.EndToEnd;
 
 /// <summary><c>run</c> shows LinqStream's analyzer diagnostics at the script's lines; <c>run</c> and <c>nexmark</c> show progress with watermark lag.</summary>
+[Trait("Category", "Slow")] // Slow (fast suite skips it): runs the linqstream CLI in child processes
 public sealed partial class AnalyzerAndProgressTests : IDisposable
 {
     private readonly TempFolder _folder = new();

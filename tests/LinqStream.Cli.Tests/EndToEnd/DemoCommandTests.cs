@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 
 namespace LinqStream.Cli.Tests.EndToEnd;
 
+[Trait("Category", "Slow")] // Slow (fast suite skips it): runs the linqstream CLI in child processes
 public sealed class DemoCommandTests
 {
     [Fact]

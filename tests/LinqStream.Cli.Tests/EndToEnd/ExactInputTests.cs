@@ -4,6 +4,7 @@ using System.Text.Json;
 namespace LinqStream.Cli.Tests.EndToEnd;
 
 /// <summary>The CLI's input rows: numbers exact as written; invalid UTF-8 and over-long lines are malformed lines with their own reason.</summary>
+[Trait("Category", "Slow")] // Slow (fast suite skips it): runs the linqstream CLI in child processes
 public sealed class ExactInputTests : IDisposable
 {
     private readonly TempFolder _folder = new();

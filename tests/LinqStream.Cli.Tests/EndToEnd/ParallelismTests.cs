@@ -5,6 +5,7 @@ using System.Text.RegularExpressions;
 namespace LinqStream.Cli.Tests.EndToEnd;
 
 /// <summary><c>--parallelism N</c> on <c>run</c> and <c>nexmark</c>: the same results, in the same order, as on one task.</summary>
+[Trait("Category", "Slow")] // Slow (fast suite skips it): runs the linqstream CLI in child processes
 public sealed class ParallelismTests : IDisposable
 {
     private const string BidsPerAuction = """

@@ -4,6 +4,7 @@ using System.Text.Json;
 
 namespace LinqStream.Cli.Tests.EndToEnd;
 
+[Trait("Category", "Slow")] // Slow (fast suite skips it): runs the linqstream CLI in child processes
 public sealed class RunCommandTests : IDisposable
 {
     private const string BidsPerAuction = """

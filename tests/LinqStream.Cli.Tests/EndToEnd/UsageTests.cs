@@ -1,5 +1,6 @@
 namespace LinqStream.Cli.Tests.EndToEnd;
 
+[Trait("Category", "Slow")] // Slow (fast suite skips it): runs the linqstream CLI in child processes
 public sealed class UsageTests
 {
     [Theory]

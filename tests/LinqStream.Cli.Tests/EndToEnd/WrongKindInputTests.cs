@@ -7,6 +7,7 @@ namespace LinqStream.Cli.Tests.EndToEnd;
 /// dead-lettered with its line number and reason, and skipped; with --strict the run stops at the first one (exit 4). Read in a
 /// Where, a Select, a group key or an aggregate input alike (issue #14).
 /// </summary>
+[Trait("Category", "Slow")] // Slow (fast suite skips it): runs the linqstream CLI in child processes
 public sealed class WrongKindInputTests : IDisposable
 {
     private static readonly Dictionary<string, string> s_scripts = new()

@@ -11,6 +11,7 @@ namespace LinqStream.Conformance.Tests.Exact;
 /// fused and unfused. Each aggregate runs as its own query under SkipAndDeadLetter and is compared, per (window, key), with
 /// LINQ-to-objects over the same events in event order: either the same value (bit for bit) or the same exception.
 /// </summary>
+[Trait("Category", "Slow")] // Slow (fast suite skips it): long randomized matrix of edge values over every execution mode
 public sealed partial class EdgeValueConformanceTests
 {
     private const int Seeds = 4; // the last seed's events end at long.MaxValue ticks

@@ -5,6 +5,7 @@ using LinqStream.Connectors.Tests.Servers;
 namespace LinqStream.Connectors.Tests.Cli;
 
 /// <summary><c>linqstream produce</c> and <c>linqstream run --source</c> against live servers, as processes.</summary>
+[Trait("Category", "Slow")] // Slow (fast suite skips it): needs real redis-server / nats-server processes
 public sealed class CliSourceTests : IDisposable
 {
     private const string HotItems = """

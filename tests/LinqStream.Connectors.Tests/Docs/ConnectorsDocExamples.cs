@@ -8,6 +8,7 @@ namespace LinqStream.Connectors.Tests.Docs;
 /// The C# of docs/connectors.md and of the README's connector section, compiled and run against a live Redis
 /// (tests/LinqStream.Cli.Tests/Docs/DocsCodeBlocksTests checks that every line of those blocks appears here).
 /// </summary>
+[Trait("Category", "Slow")] // Slow (fast suite skips it): needs real redis-server / nats-server processes
 [Collection(nameof(ConnectorsDocExamples))]
 public sealed class ConnectorsDocExamples : IDisposable
 {

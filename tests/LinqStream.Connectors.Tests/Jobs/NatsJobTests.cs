@@ -7,6 +7,7 @@ using NATS.Client.JetStream;
 
 namespace LinqStream.Connectors.Tests.Jobs;
 
+[Trait("Category", "Slow")] // Slow (fast suite skips it): needs real redis-server / nats-server processes
 public sealed class NatsJobTests : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("linqstream-nats-job-").FullName;

@@ -6,6 +6,7 @@ using LinqStream.Testing.Nexmark;
 
 namespace LinqStream.Connectors.Tests.Jobs;
 
+[Trait("Category", "Slow")] // Slow (fast suite skips it): needs real redis-server / nats-server processes
 public sealed class RedisJobTests : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("linqstream-redis-job-").FullName;

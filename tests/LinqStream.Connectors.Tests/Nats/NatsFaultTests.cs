@@ -10,6 +10,7 @@ namespace LinqStream.Connectors.Tests.Nats;
 /// The faults of issue #23 on NATS: a fetch cut short by a stopped or paused server, a publish answered "duplicate" after a
 /// pause, and input purged, deleted or made again. Each test owns its server, or a subject nobody else uses, and has a bound.
 /// </summary>
+[Trait("Category", "Slow")] // Slow (fast suite skips it): needs real redis-server / nats-server processes
 public sealed class NatsFaultTests
 {
     private static readonly ReconnectPolicy s_fast = new() { InitialDelay = TimeSpan.FromMilliseconds(20), MaxDelay = TimeSpan.FromMilliseconds(200) };

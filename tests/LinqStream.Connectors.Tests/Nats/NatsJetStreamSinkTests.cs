@@ -7,6 +7,7 @@ using NATS.Client.JetStream.Models;
 
 namespace LinqStream.Connectors.Tests.Nats;
 
+[Trait("Category", "Slow")] // Slow (fast suite skips it): needs real redis-server / nats-server processes
 public sealed class NatsJetStreamSinkTests
 {
     [Fact]

@@ -4,6 +4,7 @@ using LinqStream.Testing.Nexmark;
 
 namespace LinqStream.Connectors.Tests.Nats;
 
+[Trait("Category", "Slow")] // Slow (fast suite skips it): needs real redis-server / nats-server processes
 public sealed class NatsJetStreamSourceTests
 {
     [Fact]

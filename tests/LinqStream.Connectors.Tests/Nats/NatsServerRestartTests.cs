@@ -5,6 +5,7 @@ using LinqStream.Testing.Nexmark;
 namespace LinqStream.Connectors.Tests.Nats;
 
 /// <summary>These tests own their server, so they can kill it and start it again on the same data.</summary>
+[Trait("Category", "Slow")] // Slow (fast suite skips it): needs real redis-server / nats-server processes
 public sealed class NatsServerRestartTests
 {
     private static readonly ReconnectPolicy s_fast = new() { InitialDelay = TimeSpan.FromMilliseconds(20), MaxDelay = TimeSpan.FromMilliseconds(200) };

@@ -7,6 +7,7 @@ using LinqStream.Testing.Nexmark;
 namespace LinqStream.Connectors.Tests.Partitions;
 
 /// <summary>Several Redis streams as the partitions of one query: watermarks combined as the minimum, and idle partitions.</summary>
+[Trait("Category", "Slow")] // Slow (fast suite skips it): needs real redis-server / nats-server processes
 public sealed class PartitionTests : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("linqstream-partitions-").FullName;

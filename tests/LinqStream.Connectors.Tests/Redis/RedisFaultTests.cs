@@ -9,6 +9,7 @@ namespace LinqStream.Connectors.Tests.Redis;
 /// hang with the status still Connected), and a server that came back empty under the sink (which used to write on after a
 /// hole). Each test uses its own stream or its own server, and has a bound.
 /// </summary>
+[Trait("Category", "Slow")] // Slow (fast suite skips it): needs real redis-server / nats-server processes
 public sealed class RedisFaultTests
 {
     private static readonly ReconnectPolicy s_fast = new() { InitialDelay = TimeSpan.FromMilliseconds(20), MaxDelay = TimeSpan.FromMilliseconds(200) };

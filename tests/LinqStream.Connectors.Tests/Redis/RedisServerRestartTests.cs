@@ -4,6 +4,7 @@ using LinqStream.Testing.Nexmark;
 namespace LinqStream.Connectors.Tests.Redis;
 
 /// <summary>These tests own their server, so they can kill it and start it again on the same data.</summary>
+[Trait("Category", "Slow")] // Slow (fast suite skips it): needs real redis-server / nats-server processes
 public sealed class RedisServerRestartTests
 {
     [Fact]

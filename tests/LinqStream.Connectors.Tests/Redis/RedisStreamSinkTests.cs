@@ -4,6 +4,7 @@ using StackExchange.Redis;
 
 namespace LinqStream.Connectors.Tests.Redis;
 
+[Trait("Category", "Slow")] // Slow (fast suite skips it): needs real redis-server / nats-server processes
 public sealed class RedisStreamSinkTests
 {
     private static readonly string[] s_deadLetterFields = ["source", "position", "reason", "record"];

@@ -3,6 +3,7 @@ using LinqStream.Testing.Nexmark;
 
 namespace LinqStream.Connectors.Tests.Redis;
 
+[Trait("Category", "Slow")] // Slow (fast suite skips it): needs real redis-server / nats-server processes
 public sealed class RedisStreamSourceTests
 {
     [Fact]

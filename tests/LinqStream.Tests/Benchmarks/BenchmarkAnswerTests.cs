@@ -7,6 +7,7 @@ namespace LinqStream.Tests.Benchmarks;
 /// so CI fails when a benchmarked query, its Rx.NET baseline or its hand-written loop stops giving the naive model's answer.
 /// No timing is asserted.
 /// </summary>
+[Trait("Category", "Slow")] // Slow (fast suite skips it): runs every benchmark at small scale
 public sealed class BenchmarkAnswerTests
 {
     public static TheoryData<string> Checks => [.. AnswerChecks.Names];

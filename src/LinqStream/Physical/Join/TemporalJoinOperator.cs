@@ -50,6 +50,8 @@ internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
     private readonly Queue<int> _undecided = new();
     private readonly PendingResults<TLeft, TRight> _pending = new();
     private readonly ResultWriter<TLeft, TRight, TResult> _writer;
+    private readonly UserCodeFailures _leftKeyFailures;
+    private readonly UserCodeFailures _rightKeyFailures;
 
     private long _leftWatermark = Ticks.MinusInfinity;
     private long _rightWatermark = Ticks.MinusInfinity;
@@ -70,7 +72,10 @@ internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
         _rightPool = context.Pool<TRight>();
         _leftInput = new InputQueue<TLeft, TKey>(_leftPool);
         _rightInput = new InputQueue<TRight, TKey>(_rightPool);
-        _writer = new ResultWriter<TLeft, TRight, TResult>(kernels.Result, context.Pool<TResult>(), downstream);
+        _leftKeyFailures = new UserCodeFailures(context, kernels.OperatorName, kernels.LeftKeySelector.ToString());
+        _rightKeyFailures = new UserCodeFailures(context, kernels.OperatorName, kernels.RightKeySelector.ToString());
+        _writer = new ResultWriter<TLeft, TRight, TResult>(
+            kernels.Result, context.Pool<TResult>(), downstream, new UserCodeFailures(context, kernels.OperatorName, kernels.ResultSelector.ToString()));
         Left = new LeftObserver(this);
         Right = new RightObserver(this);
         context.Checkpointed.Add(this);
@@ -107,12 +112,16 @@ internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
         {
             _kernels.LeftKey(batch.Payload, batch.Absent, keys, batch.Count);
         }
-        catch (Exception ex)
+        catch (Exception ex) when (ex is not QueryExecutionException)
         {
-            _leftInput.ReturnKeys(keys, batch.Count);
-            _leftPool.Return(batch);
-            Fail(ex, _kernels.LeftKeySelector.ToString());
-            return;
+            // Rare path: find the event(s) whose key selector throws; the policy skips them (marked absent) or stops the query.
+            if (_leftKeyFailures.IsolateColumn(_kernels.LeftKey, batch, keys) is { } stop)
+            {
+                _leftInput.ReturnKeys(keys, batch.Count);
+                _leftPool.Return(batch);
+                Fail(stop, _kernels.LeftKeySelector.ToString());
+                return;
+            }
         }
 
         _leftInput.Enqueue(batch, keys);
@@ -131,12 +140,16 @@ internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
         {
             _kernels.RightKey(batch.Payload, batch.Absent, keys, batch.Count);
         }
-        catch (Exception ex)
+        catch (Exception ex) when (ex is not QueryExecutionException)
         {
-            _rightInput.ReturnKeys(keys, batch.Count);
-            _rightPool.Return(batch);
-            Fail(ex, _kernels.RightKeySelector.ToString());
-            return;
+            // Rare path: find the event(s) whose key selector throws; the policy skips them (marked absent) or stops the query.
+            if (_rightKeyFailures.IsolateColumn(_kernels.RightKey, batch, keys) is { } stop)
+            {
+                _rightInput.ReturnKeys(keys, batch.Count);
+                _rightPool.Return(batch);
+                Fail(stop, _kernels.RightKeySelector.ToString());
+                return;
+            }
         }
 
         _rightInput.Enqueue(batch, keys);

@@ -20,7 +20,7 @@ internal sealed class ClipLifetimeOperator<T, TKey> : UnaryOperator<T, T>, Runti
     private const int InitialCapacity = 1024;
 
     private readonly Action<T[], ulong[]?, TKey[], int> _keyKernel;
-    private readonly string _expression;
+    private readonly UserCodeFailures _failures;
     private readonly BatchPool<T> _pool;
     private readonly Dictionary<TKey, KeyGroup> _groups = [];
     private KeyGroup _nullGroup;
@@ -46,7 +46,7 @@ internal sealed class ClipLifetimeOperator<T, TKey> : UnaryOperator<T, T>, Runti
         : base(downstream, context)
     {
         _keyKernel = keyKernel;
-        _expression = expression;
+        _failures = new UserCodeFailures(context, OperatorName, expression);
         _pool = context.Pool<T>();
     }
 
@@ -74,13 +74,17 @@ internal sealed class ClipLifetimeOperator<T, TKey> : UnaryOperator<T, T>, Runti
         {
             _keyKernel(batch.Payload, batch.Absent, _keys, count);
         }
-        catch (Exception ex)
+        catch (Exception ex) when (ex is not QueryExecutionException)
         {
-            ClearKeys(count);
-            _pool.Return(batch);
-            Fail(ex, OperatorName, _expression);
-            Discard();
-            return;
+            // Rare path: find the event(s) whose key selector throws; the policy skips them or stops the query.
+            if (_failures.IsolateColumn(_keyKernel, batch, _keys) is { } stop)
+            {
+                ClearKeys(count);
+                _pool.Return(batch);
+                FailWith(stop);
+                Discard();
+                return;
+            }
         }
 
         var start = batch.Start;

@@ -7,20 +7,16 @@ internal sealed class PipelineOperator<TIn, TOut> : UnaryOperator<TIn, TOut>
 {
     private readonly Action<TIn[], ulong[], TOut[]?, int> _kernel;
     private readonly bool _projects;
-    private readonly string _name;
-    private readonly string _expression;
-    private readonly string _site;
+    private readonly UserCodeFailures _failures;
     private readonly BatchPool<TIn> _inputPool;
     private readonly BatchPool<TOut> _outputPool;
 
     public PipelineOperator(IStreamObserver<TOut> downstream, QueryContext context, Action<TIn[], ulong[], TOut[]?, int> kernel, bool projects, string name, string expression, string site = "")
         : base(downstream, context)
     {
-        _site = site;
         _kernel = kernel;
         _projects = projects;
-        _name = name;
-        _expression = expression;
+        _failures = new UserCodeFailures(context, name, expression, site);
         _inputPool = context.Pool<TIn>();
         _outputPool = context.Pool<TOut>();
     }
@@ -88,9 +84,8 @@ internal sealed class PipelineOperator<TIn, TOut> : UnaryOperator<TIn, TOut>
     }
 
     /// <summary>
-    /// Re-runs the kernel one event at a time after it threw for the batch. Under <see cref="ErrorPolicy.Fail"/> the query stops
-    /// with the first failing event in the message; under <see cref="ErrorPolicy.SkipAndDeadLetter"/> failing events are marked
-    /// absent and written to the dead letters. Filters are pure, so re-running events the batch pass already decided is safe.
+    /// Re-runs the kernel one event at a time after it threw for the batch, under the query's one per-event error policy
+    /// (<see cref="UserCodeFailures"/>). Filters are pure, so re-running events the batch pass already decided is safe.
     /// </summary>
     /// <returns><see langword="true"/> when the batch may go on.</returns>
     private bool RunEventByEvent(EventBatch<TIn> batch, EventBatch<TOut>? output)
@@ -98,51 +93,24 @@ internal sealed class PipelineOperator<TIn, TOut> : UnaryOperator<TIn, TOut>
         var input = new TIn[1];
         var absent = new ulong[1];
         var result = _projects ? new TOut[1] : null;
-        for (int i = 0; i < batch.Count; i++)
+        var stop = _failures.IsolateFailingEvents(batch, i =>
         {
-            if ((batch.Absent[i >> 6] & (1UL << i)) != 0)
-            {
-                continue;
-            }
-
             input[0] = batch.Payload[i];
             absent[0] = 0;
-            try
-            {
-                _kernel(input, absent, result, 1);
-            }
-            catch (Exception ex)
-            {
-                if (Context.Options.FailsOn(ex))
-                {
-                    FailWith(Internal.Error.OperatorFailedOnEvent(_name, _expression, ex, batch.Start[i], input[0], _site));
-                    return false;
-                }
-
-                batch.Absent[i >> 6] |= 1UL << i;
-                try
-                {
-                    Context.DeadLetters.Write(DeadLetter.Create(
-                        _name + _site, Temporal.Ticks.Format(batch.Start[i]),
-                        $"'{_expression}' threw {ex.GetType().Name}: {ex.Message}", Internal.Strings.Describe(input[0])));
-                }
-                catch (Exception deadLetterFailure)
-                {
-                    FailWith(Internal.Error.OperatorFailedOnEvent(_name, _expression, deadLetterFailure, batch.Start[i], input[0], _site));
-                    return false;
-                }
-
-                continue;
-            }
-
+            _kernel(input, absent, result, 1);
             if ((absent[0] & 1) != 0)
             {
-                batch.Absent[i >> 6] |= 1UL << i;
+                batch.SetAbsent(i);
             }
             else if (result is not null)
             {
                 output!.Payload[i] = result[0];
             }
+        });
+        if (stop is not null)
+        {
+            FailWith(stop);
+            return false;
         }
 
         return true;

@@ -16,6 +16,7 @@ internal sealed class SelectManyOperator<TIn, TOut> : UnaryOperator<TIn, TOut>
 
     private readonly Func<TIn, IEnumerable<TOut>> _selector;
     private readonly string _expression;
+    private readonly UserCodeFailures _failures;
     private readonly BatchPool<TIn> _inputPool;
     private readonly BatchPool<TOut> _outputPool;
     private readonly List<TOut> _staged = [];
@@ -26,6 +27,7 @@ internal sealed class SelectManyOperator<TIn, TOut> : UnaryOperator<TIn, TOut>
     {
         _selector = selector;
         _expression = expression;
+        _failures = new UserCodeFailures(context, OperatorName, expression);
         _inputPool = context.Pool<TIn>();
         _outputPool = context.Pool<TOut>();
     }
@@ -83,16 +85,12 @@ internal sealed class SelectManyOperator<TIn, TOut> : UnaryOperator<TIn, TOut>
             }
             catch (Exception ex) when (ex is not QueryExecutionException)
             {
-                _staged.Clear();
-                if (Context.Options.FailsOn(ex))
-                {
-                    throw Internal.Error.OperatorFailedOnEvent(OperatorName, _expression, ex, s, payload[i], string.Empty);
-                }
-
                 // Nothing of this event was added: its sequence is read completely before any result goes out.
-                Context.DeadLetters.Write(DeadLetter.Create(
-                    OperatorName, Temporal.Ticks.Format(s),
-                    $"'{_expression}' threw {ex.GetType().Name}: {ex.Message}", Internal.Strings.Describe(payload[i])));
+                _staged.Clear();
+                if (_failures.Skip(ex, s, payload[i]) is { } stop)
+                {
+                    throw stop;
+                }
             }
         }
     }

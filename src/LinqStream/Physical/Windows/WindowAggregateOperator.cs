@@ -16,6 +16,7 @@ internal abstract class WindowAggregateOperator<T, TKey, TResult> : UnaryOperato
     private readonly BatchPool<T> _inputPool;
     private readonly BatchPool<TResult> _outputPool;
     private readonly string _description;
+    private readonly UserCodeFailures _failures;
 
     protected WindowAggregateOperator(
         IStreamObserver<TResult> downstream,
@@ -33,6 +34,7 @@ internal abstract class WindowAggregateOperator<T, TKey, TResult> : UnaryOperato
         _inputPool = context.Pool<T>();
         _outputPool = context.Pool<TResult>();
         _description = description;
+        _failures = new UserCodeFailures(context, "GroupBy/Select", description);
     }
 
     public abstract string CheckpointName { get; }
@@ -171,49 +173,26 @@ internal abstract class WindowAggregateOperator<T, TKey, TResult> : UnaryOperato
         }
     }
 
+    /// <summary>Re-runs the key selector and the aggregates' inputs one event at a time, under the query's per-event error policy.</summary>
     /// <returns><see langword="true"/> when the failing events were marked absent and the batch may go on.</returns>
     private bool IsolateFailingEvents(EventBatch<T> batch)
     {
         var single = new EventBatch<T>(1);
         var key = new TKey[1];
-        for (int i = 0; i < batch.Count; i++)
+        var stop = _failures.IsolateFailingEvents(batch, i =>
         {
-            if (batch.IsAbsent(i))
-            {
-                continue;
-            }
-
             single.Reset();
             single.Add(batch.Start[i], batch.End[i], batch.Payload[i]);
-            try
+            KeyKernel?.Invoke(single.Payload, single.Absent, key, 1);
+            foreach (var column in Plan.Columns)
             {
-                KeyKernel?.Invoke(single.Payload, single.Absent, key, 1);
-                foreach (var column in Plan.Columns)
-                {
-                    column.Prepare(single);
-                }
+                column.Prepare(single);
             }
-            catch (Exception ex)
-            {
-                if (Context.Options.FailsOn(ex))
-                {
-                    FailWith(Internal.Error.OperatorFailedOnEvent("GroupBy/Select", _description, ex, batch.Start[i], batch.Payload[i], string.Empty));
-                    return false;
-                }
-
-                batch.SetAbsent(i);
-                try
-                {
-                    Context.DeadLetters.Write(DeadLetter.Create(
-                        "GroupBy/Select", Ticks.Format(batch.Start[i]),
-                        $"'{_description}' threw {ex.GetType().Name}: {ex.Message}", Internal.Strings.Describe(batch.Payload[i])));
-                }
-                catch (Exception deadLetterFailure)
-                {
-                    FailWith(Internal.Error.OperatorFailedOnEvent("GroupBy/Select", _description, deadLetterFailure, batch.Start[i], batch.Payload[i], string.Empty));
-                    return false;
-                }
-            }
+        });
+        if (stop is not null)
+        {
+            FailWith(stop);
+            return false;
         }
 
         return true;
@@ -300,13 +279,10 @@ internal abstract class WindowAggregateOperator<T, TKey, TResult> : UnaryOperato
     {
         object? shownKey = key is NoKey ? "(the whole window)" : key;
         string message = Internal.Strings.WindowResultFailed(_description, windowStart, windowEnd, shownKey, error);
-        if (Context.Options.FailsOn(error))
+        if (_failures.SkipWindow(error, "Select", windowStart, shownKey, message) is { } stop)
         {
-            throw new QueryExecutionException(Internal.Strings.WindowResultFailedStop(message), error) { Operator = "Select", Expression = _description };
+            throw stop;
         }
-
-        Context.DeadLetters.Write(DeadLetter.Create(
-            "Select", Ticks.Format(windowStart), message, Internal.Strings.Describe(shownKey)));
     }
 
     /// <summary>Copies one slot's accumulators out as plain data, one entry per aggregate column.</summary>

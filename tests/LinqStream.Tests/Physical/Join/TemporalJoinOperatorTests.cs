@@ -34,6 +34,7 @@ public sealed class TemporalJoinOperatorTests
         Assert.Equal(0, context.OutstandingBatches());
     }
 
+    [Trait("Category", "Slow")] // Slow (fast suite skips it): a million events per side
     [Theory]
     [InlineData("Inner")]
     [InlineData("LeftOuter")]

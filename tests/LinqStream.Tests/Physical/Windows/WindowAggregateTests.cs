@@ -125,6 +125,7 @@ public sealed class WindowAggregateTests
         AssertSameResults(expected, actual);
     }
 
+    [Trait("Category", "Slow")] // Slow (fast suite skips it): a hundred thousand keys against the reference
     [Fact]
     public void Tumbling_HundredThousandKeys_MatchesReference()
     {
@@ -271,6 +272,7 @@ public sealed class WindowAggregateTests
         Assert.IsType<OverflowException>(output.Error!.InnerException);
     }
 
+    [Trait("Category", "Slow")] // Slow (fast suite skips it): ten million events
     [Fact]
     public void Tumbling_TenMillionEvents_LiveGroupsStayBoundedByOpenWindows()
     {
