@@ -79,12 +79,20 @@ public sealed class QueryJob<T> : IAsyncDisposable
     /// <exception cref="QueryExecutionException">The query failed (a source, a lambda, or the sink); the message says where.</exception>
     /// <exception cref="InvalidDataException">The checkpoint to restore from belongs to another query or format.</exception>
     /// <exception cref="IOException">Another job holds the checkpoint store (see <see cref="CheckpointStore.Acquire"/>); the message names it.</exception>
-    public async Task<JobResult> RunAsync(CancellationToken cancellationToken = default)
+    public Task<JobResult> RunAsync(CancellationToken cancellationToken = default)
     {
         if (Interlocked.Exchange(ref _started, 1) != 0)
         {
             throw new InvalidOperationException("A job runs once; make a new job (query.ToJob) to run again. It will restore from the checkpoint store.");
         }
+
+        // At P > 1 the merge in front of the sink waits for the tasks by blocking its thread, so the job's loop gets a pool
+        // thread of its own instead of the caller's (which may be the one feeding a live source).
+        return _parallel.Length == 0 ? RunCoreAsync(cancellationToken) : Task.Run(() => RunCoreAsync(cancellationToken), CancellationToken.None);
+    }
+
+    private async Task<JobResult> RunCoreAsync(CancellationToken cancellationToken)
+    {
 
         var warnings = new List<string>();
         // Held until the run ends: a second job on the same checkpoints fails here, naming this one, instead of corrupting them.

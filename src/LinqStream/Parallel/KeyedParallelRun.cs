@@ -120,6 +120,17 @@ internal sealed class KeyedParallelRun<T, TKey, TResult> : IParallelRun, IParall
 
     public bool CanReplay => _sourceContext.Sources.All(s => s.CanReplay);
 
+    /// <summary>Gets the names of the sources that cannot replay, or of all of them when every one can.</summary>
+    public string SourceNames
+    {
+        get
+        {
+            var sources = _sourceContext.Sources.ToArray();
+            var named = Array.FindAll(sources, s => !s.CanReplay);
+            return string.Join(", ", (named.Length > 0 ? named : sources).Select(s => s.SourceName));
+        }
+    }
+
     /// <summary>Adds a counter over the source task's drivers (read from another thread, for progress and metrics).</summary>
     private long SumOverSources(Func<SourceDriver, long> read)
     {

@@ -46,7 +46,7 @@ internal sealed class OrderRestoringMerge<T> : SourceDriver
 
     public override bool CanReplay => _run.CanReplay;
 
-    public override string SourceName => "parallel merge";
+    public override string SourceName => _run.SourceNames;
 
     public override long EventsRead => _run.EventsRead;
 
@@ -430,6 +430,9 @@ internal interface IParallelRun
 {
     /// <summary>Gets a value indicating whether every source of the run replays from a checkpointed position.</summary>
     bool CanReplay { get; }
+
+    /// <summary>Gets the names of the run's sources (what a job names when one cannot replay).</summary>
+    string SourceNames { get; }
 
     long EventsRead { get; }
 

@@ -13,22 +13,75 @@ public sealed class ParallelCheckpointTests : IDisposable
     public sealed record Tick(long Time, long Key, long Value);
 
     /// <summary>Random ticks, up to 50 ticks out of order (every 1000th later than the policy allows), a quarter of them on key 7 (skew) and some keys near long.MaxValue.</summary>
-    private static Tick[] Input(int count, int seed)
+    private static Tick[] Input(int count, int seed, bool late = true)
     {
         var random = new Random(seed);
         return [.. Enumerable.Range(0, count).Select(i =>
         {
             long key = random.Next(4) == 0 ? 7 : random.Next(3) == 0 ? long.MaxValue - random.Next(50) : random.Next(500);
-            long time = i % 1000 == 999 ? (i - 300) * 10_000L : Math.Max(0, i - random.Next(50)) * 10_000L; // every 1000th is late
+            long time = late && i % 1000 == 999 ? (i - 300) * 10_000L : Math.Max(0, i - random.Next(50)) * 10_000L; // every 1000th is late
             return new Tick(time, key, random.Next(-1000, 1000));
         })];
     }
 
     private static IQStream<string> Query(EventSource<Tick> ticks, QueryOptions options) =>
-        from t in QStream.From(ticks, t => new DateTime(t.Time, DateTimeKind.Utc), IngressPolicy.Reorder(TimeSpan.FromTicks(500_000))).WithOptions(options)
-            .TumblingWindow(TimeSpan.FromTicks(1_000_000))
+        Query(QStream.From(ticks, t => new DateTime(t.Time, DateTimeKind.Utc), IngressPolicy.Reorder(TimeSpan.FromTicks(500_000))), options);
+
+    private static IQStream<string> Query(IQStream<Tick> ticks, QueryOptions options) =>
+        from t in ticks.WithOptions(options).TumblingWindow(TimeSpan.FromTicks(1_000_000))
         group t by 1000 / (t.Key % 97 == 5 ? 0 : 1) + t.Key into g // a key selector that throws for some keys: dead letters on the tasks
         select $"{g.Window.End.Ticks} {g.Key} {g.Count()} {g.Sum(t => t.Value)}";
+
+    [Fact]
+    public async Task LiveSource_AtParallelism2_TimedCheckpointsAreTakenWhileEventsArrive()
+    {
+        var input = Input(6_000, 5, late: false);
+        var options = new QueryOptions { BatchSize = 64, OnError = ErrorPolicy.SkipAndDeadLetter };
+        var reference = await Query(new ArrayEventSource<Tick>(input, "ticks"), options with { DeadLetters = new DeadLetterCollector() }).ToListAsync();
+
+        using var subject = new System.Reactive.Subjects.Subject<Tick>();
+        var sink = new MemorySink<string>();
+        var live = QStream.From(subject, t => new DateTime(t.Time, DateTimeKind.Utc), IngressPolicy.Reorder(TimeSpan.FromTicks(500_000)), "live ticks");
+        await using var job = Query(live, options).ToJob(sink, new JobOptions
+        {
+            Parallelism = 2,
+            Checkpoints = new DirectoryCheckpointStore(Path.Combine(_directory, "live")),
+            CheckpointInterval = TimeSpan.FromMilliseconds(10),
+            DeadLetters = new MemorySink<DeadLetter>(),
+        });
+        Assert.Contains("live ticks", job.GuaranteeReason, StringComparison.Ordinal);
+        var run = job.RunAsync();
+        var subscribed = System.Diagnostics.Stopwatch.StartNew();
+        while (!subject.HasObservers && subscribed.Elapsed < TimeSpan.FromMinutes(1) && !run.IsCompleted)
+        {
+            await Task.Delay(5); // the source task subscribes when it starts; events before that would be lost
+        }
+
+        foreach (var chunk in input.Chunk(500))
+        {
+            foreach (var tick in chunk)
+            {
+                subject.OnNext(tick);
+            }
+
+            await Task.Delay(30);
+        }
+
+        subject.OnCompleted();
+        var result = await run.WaitAsync(TimeSpan.FromMinutes(2));
+
+        Assert.Equal(2, result.Parallelism);
+        Assert.True(result.Checkpoints >= 2, $"only {result.Checkpoints} checkpoints");
+        Assert.NotNull(result.BarrierAlignmentP99);
+        Assert.Equal(reference.Order(StringComparer.Ordinal), sink.Items.Order(StringComparer.Ordinal));
+    }
+
+    private sealed class DeadLetterCollector : IDeadLetterSink
+    {
+        public void Write(DeadLetter letter)
+        {
+        }
+    }
 
     [Fact]
     public async Task Job_AtParallelism2_AlignsBarriers_AndReportsTheirP99()
