@@ -13,7 +13,7 @@ namespace LinqStream.Query.Preprocessing;
 /// Before: <c>Union&lt;object&gt;(From&lt;string&gt;(...), other)</c>. After: <c>Union&lt;object&gt;(From&lt;string&gt;(...).Select(x =&gt; (object)x), other)</c>.
 /// A reference conversion costs nothing per event, and the projection is fused with its neighbours.
 /// </remarks>
-internal sealed class CovariantUpcastRewriter : ExpressionVisitor
+internal sealed class CovariantUpcastRewriter : SharingExpressionVisitor
 {
     private static readonly MethodInfo s_select = typeof(QStream).GetMethods(BindingFlags.Public | BindingFlags.Static)
         .Single(m => m.Name == nameof(QStream.Select) && m.GetParameters()[0].ParameterType.GetGenericTypeDefinition() == typeof(IQStream<>));
@@ -23,25 +23,6 @@ internal sealed class CovariantUpcastRewriter : ExpressionVisitor
     {
         var rewritten = new CovariantUpcastRewriter().Visit(query)!;
         return Upcast(rewritten, element) ?? rewritten;
-    }
-
-    // A sub-query used twice must stay one object after rewriting, so that the translator still shares its plan node.
-    private readonly Dictionary<Expression, Expression> _done = new(ReferenceEqualityComparer.Instance);
-
-    public override Expression? Visit(Expression? node)
-    {
-        if (node is null)
-        {
-            return null;
-        }
-
-        if (!_done.TryGetValue(node, out var result))
-        {
-            result = base.Visit(node);
-            _done[node] = result;
-        }
-
-        return result;
     }
 
     protected override Expression VisitMethodCall(MethodCallExpression node)

@@ -20,7 +20,7 @@ namespace LinqStream.Query.Preprocessing;
 /// otherwise, which strict mode refuses), and a stateless <c>SelectMany</c> flattens it with the window's lifetime.
 /// </para>
 /// </remarks>
-internal sealed class GroupShapeRewriter : ExpressionVisitor
+internal sealed class GroupShapeRewriter : SharingExpressionVisitor
 {
     private static readonly MethodInfo[] s_methods = typeof(QStream).GetMethods(BindingFlags.Public | BindingFlags.Static);
 
@@ -31,30 +31,11 @@ internal sealed class GroupShapeRewriter : ExpressionVisitor
     private static readonly MethodInfo s_selectMany = StreamMethod(nameof(QStream.SelectMany), 2);
     private static readonly MethodInfo s_selectManyResult = StreamMethod(nameof(QStream.SelectMany), 3);
 
-    // A sub-query used twice must stay one object after rewriting, so that the translator still shares its plan node.
-    private readonly Dictionary<Expression, Expression> _done = new(ReferenceEqualityComparer.Instance);
-
     // The element selector of each rewritten group stream (GroupBy(k) and any Where over it), by the rewritten node.
     private readonly Dictionary<Expression, LambdaExpression> _elements = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>Rewrites the group shapes of <paramref name="query"/>.</summary>
     public static Expression Process(Expression query) => new GroupShapeRewriter().Visit(query)!;
-
-    public override Expression? Visit(Expression? node)
-    {
-        if (node is null)
-        {
-            return null;
-        }
-
-        if (!_done.TryGetValue(node, out var result))
-        {
-            result = base.Visit(node);
-            _done[node] = result;
-        }
-
-        return result;
-    }
 
     protected override Expression VisitMethodCall(MethodCallExpression node)
     {
