@@ -15,8 +15,7 @@ internal sealed class WindowAggregateStream<T, TKey, TResult> : PhysicalStream<T
     private readonly WindowSpec _window;
     private readonly LambdaExpression? _keySelector;
     private readonly LambdaExpression _resultSelector;
-    private readonly bool _strict;
-    private readonly KernelCompiler _kernels;
+    private readonly Func<AggregatePlan<T, TKey, TResult>> _createPlan;
     private readonly Action<T[], ulong[]?, TKey[], int>? _keyKernel;
     private AggregatePlan<T, TKey, TResult>? _unused;
 
@@ -24,18 +23,21 @@ internal sealed class WindowAggregateStream<T, TKey, TResult> : PhysicalStream<T
     /// <param name="window">The window.</param>
     /// <param name="keySelector">The grouping key over <typeparamref name="T"/>, or null to aggregate each window as a whole (TKey = NoKey).</param>
     /// <param name="resultSelector">A lambda over <c>IWindowGroup&lt;TKey, T&gt;</c> (or <c>IWindow&lt;T&gt;</c>).</param>
-    /// <param name="strict">Whether a buffered (non-incremental) aggregate is an error.</param>
-    /// <param name="kernels">Compiles the key, input and result kernels (<see cref="KernelCompiler.Shared"/> when null).</param>
-    public WindowAggregateStream(PhysicalStream<T> source, WindowSpec window, LambdaExpression? keySelector, LambdaExpression resultSelector, bool strict, KernelCompiler? kernels = null)
+    /// <param name="createPlan">
+    /// Builds the aggregates' columns and result kernel (physical planning maps the aggregates translation recognised); called once per
+    /// operator, since each operator's columns hold its state.
+    /// </param>
+    /// <param name="kernels">Compiles the key kernel (<see cref="KernelCompiler.Shared"/> when null).</param>
+    public WindowAggregateStream(
+        PhysicalStream<T> source, WindowSpec window, LambdaExpression? keySelector, LambdaExpression resultSelector, Func<AggregatePlan<T, TKey, TResult>> createPlan, KernelCompiler? kernels = null)
     {
         _source = source;
         _window = window;
         _keySelector = keySelector;
         _resultSelector = resultSelector;
-        _strict = strict;
-        _kernels = kernels ?? KernelCompiler.Shared;
-        _keyKernel = keySelector is null ? null : ColumnKernel.Compile<T, TKey>(keySelector, _kernels);
-        _unused = AggregateCompiler.Compile<T, TKey, TResult>(resultSelector, strict, _kernels); // fails here, at Subscribe, when strict and buffered
+        _createPlan = createPlan;
+        _keyKernel = keySelector is null ? null : ColumnKernel.Compile<T, TKey>(keySelector, kernels ?? KernelCompiler.Shared);
+        _unused = createPlan(); // the kernels compile here, at Subscribe
         Aggregates = string.Join(", ", _unused.Columns.Select(c => c.Description));
         BufferReason = _unused.BufferReason;
     }
@@ -72,7 +74,7 @@ internal sealed class WindowAggregateStream<T, TKey, TResult> : PhysicalStream<T
     /// <summary>Builds this aggregate's operator (with its own aggregate state) in <paramref name="context"/>, without its input.</summary>
     internal IStreamObserver<T> CreateOperator(IStreamObserver<TResult> downstream, QueryContext context)
     {
-        var plan = _unused ?? AggregateCompiler.Compile<T, TKey, TResult>(_resultSelector, _strict, _kernels);
+        var plan = _unused ?? _createPlan();
         _unused = null;
         string description = _resultSelector.ToString();
         return _window.Kind == WindowKind.Session

@@ -1,4 +1,3 @@
-using System.Linq.Expressions;
 using LinqStream.Internal;
 using LinqStream.Physical.Aggregate;
 using LinqStream.Physical.Ingress;
@@ -99,7 +98,14 @@ internal sealed class Physicalizer
 
     private static PhysicalNode Aggregate<T, TKey, TResult>(Physicalizer p, AggregateNode n)
         where TKey : notnull =>
-        new WindowAggregateStream<T, TKey, TResult>(p.Input<T>(n.Source), n.Window, n.Key, n.Selector, p._context.Options.Strict, p._context.Kernels);
+        new WindowAggregateStream<T, TKey, TResult>(p.Input<T>(n.Source), n.Window, n.Key, n.Selector, p.AggregatePlan<T, TKey, TResult>(n.Aggregates), p._context.Kernels);
+
+    private Func<AggregatePlan<T, TKey, TResult>> AggregatePlan<T, TKey, TResult>(WindowAggregates? aggregates)
+    {
+        var recognised = aggregates ?? throw new InvalidOperationException("A window aggregate reached physical planning without the aggregates translation recognises.");
+        var kernels = _context.Kernels;
+        return () => AggregatePlanner.Build<T, TKey, TResult>(recognised, kernels);
+    }
 
     private static PhysicalNode Tumbling<T>(Physicalizer p, WindowNode n) => new TumblingLifetimeStream<T>(p.Input<T>(n.Source), n.Window.Size);
 
@@ -134,12 +140,9 @@ internal sealed class Physicalizer
     private static Func<Physicalizer, TNode, PhysicalNode> Factory<TNode>(string name, params Type[] types) =>
         GenericFactory.Get<Func<Physicalizer, TNode, PhysicalNode>>(GenericFactory.Definition(typeof(Physicalizer), name), types);
 
-    /// <summary>A group stream that is never aggregated: each group materialized as a whole (buffered).</summary>
-    private static AggregateNode Identity(GroupNode group)
-    {
-        var g = Expression.Parameter(group.Type, "g");
-        return new AggregateNode(group.Window.Source, group.Window.Window, group.Key, Expression.Lambda(g, g));
-    }
+    /// <summary>A group stream that is never aggregated: each group materialized as a whole (buffered), as translation recognised it.</summary>
+    private static AggregateNode Identity(GroupNode group) =>
+        new(group.Window.Source, group.Window.Window, group.Key, group.Whole!.Value.Selector, group.Whole.Value.Aggregates);
 
     private static IEnumerable<string> FindFallbacks(PhysicalNode node, HashSet<PhysicalNode> seen)
     {
