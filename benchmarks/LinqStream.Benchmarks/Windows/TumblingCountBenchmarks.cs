@@ -64,7 +64,8 @@ public class TumblingCountBenchmarks
         Expression<Func<IWindowGroup<int, Tick>, int>> select = g => g.Count();
         var source = new IngressStream<Tick>(_data, EventTimeKernel.Compile<Tick>(time, null), IngressPolicy.Throw, "data");
         var aggregates = AggregateRecognizer.Recognize(select, typeof(Tick), typeof(int), strict: true, []);
-        var plan = new WindowAggregateStream<Tick, int, int>(source, WindowSpec.Tumbling(Size), key, select, () => AggregatePlanner.Build<Tick, int, int>(aggregates, KernelCompiler.Shared));
+        var plan = new WindowAggregateStream<Tick, int, int>(
+            source, WindowSpec.Tumbling(Size), key, select, aggregates.ToString(), aggregates.BufferReason, () => AggregatePlanner.Build<Tick, int, int>(aggregates, KernelCompiler.Shared));
         QueryExecution.Create(plan, c => new ObserverSink<int>(sink, c)).Run();
         return sink.Count;
     }

@@ -28,6 +28,7 @@ internal static class AggregatePlans
         where TKey : notnull
     {
         var aggregates = Recognise<T, TKey>(selector, strict);
-        return new WindowAggregateStream<T, TKey, TResult>(source, window, key, selector, () => AggregatePlanner.Build<T, TKey, TResult>(aggregates, KernelCompiler.Shared));
+        return new WindowAggregateStream<T, TKey, TResult>(
+            source, window, key, selector, aggregates.ToString(), aggregates.BufferReason, () => AggregatePlanner.Build<T, TKey, TResult>(aggregates, KernelCompiler.Shared));
     }
 }
