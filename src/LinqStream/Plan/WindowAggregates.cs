@@ -115,5 +115,11 @@ internal sealed class WindowAggregates
     /// <summary>Gets why the window is buffered, or null when every aggregate is incremental.</summary>
     public string? BufferReason { get; init; }
 
+    /// <summary>
+    /// Gets whether recognition evaluated an expression that reads a captured object (the <c>k</c> of <c>Take(k)</c>, the
+    /// instance of <c>Aggregate(agg)</c>): its value is in this description, so the plan cannot be reused for another query.
+    /// </summary>
+    public bool EvaluatedCapturedValue { get; init; }
+
     public override string ToString() => string.Join(", ", Calls.Select(c => c.Description));
 }

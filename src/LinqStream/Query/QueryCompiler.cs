@@ -16,23 +16,45 @@ internal static class QueryCompiler
     public static CompiledQuery<T> Compile<T>(Expression query) => Compile<T>(query, KernelCompiler.Shared);
 
     /// <summary>Compiles <paramref name="query"/>, compiling (or reusing from the cache) its kernels with <paramref name="kernels"/>.</summary>
+    /// <remarks>The plan cache (<see cref="PlanCache.Shared"/>) is used when <paramref name="kernels"/> caches too; an uncached compiler compiles every stage.</remarks>
     /// <exception cref="QueryTranslationException">The query cannot run as a stream; raised by translation only.</exception>
-    public static CompiledQuery<T> Compile<T>(Expression query, KernelCompiler kernels)
+    public static CompiledQuery<T> Compile<T>(Expression query, KernelCompiler kernels) =>
+        Compile<T>(query, kernels, kernels.Cache is { Capacity: > 0 } ? PlanCache.Shared : null);
+
+    /// <summary>Compiles <paramref name="query"/> with the kernel compiler and plan cache given (null: no plan cache).</summary>
+    /// <exception cref="QueryTranslationException">The query cannot run as a stream; raised by translation only.</exception>
+    public static CompiledQuery<T> Compile<T>(Expression query, KernelCompiler kernels, PlanCache? plans)
     {
         var context = new QueryCompilationContext(typeof(T), kernels);
-        var expression = CovariantUpcastRewriter.Process(query, typeof(T));    // 1. preprocessing: a covariant IQStream<T>'s upcasts made explicit,
-        expression = GroupShapeRewriter.Process(expression);                   //    group e.X by k and GroupBy(k).SelectMany(...) as GroupBy(k).Select
-        PlanNode logical = QueryTranslator.Translate(expression, context);     // 2. translation: LINQ calls → logical plan (the only stage that refuses)
-        PlanNode optimized = QueryOptimizer.Process(logical, context);         // 3. logical passes, in order (QueryOptimizer.Passes)
-        var root = Physicalizer.Process<T>(optimized, context);                // 4. physical planning: typed factories, operators hold their kernels' lambdas
+        var shape = plans is { Capacity: > 0 } ? QueryShape.Of(query, typeof(T)) : null;
+        var plan = shape is null ? null : plans!.Find(shape);                  // 0. a plan of this shape, bound to this query's sources and closures
+        if (plan is null)
+        {
+            var expression = CovariantUpcastRewriter.Process(query, typeof(T));    // 1. preprocessing: a covariant IQStream<T>'s upcasts made explicit,
+            expression = GroupShapeRewriter.Process(expression);                   //    group e.X by k and GroupBy(k).SelectMany(...) as GroupBy(k).Select
+            PlanNode logical = QueryTranslator.Translate(expression, context);     // 2. translation: LINQ calls → logical plan (the only stage that refuses)
+            PlanNode optimized = QueryOptimizer.Process(logical, context);         // 3. logical passes, in order (QueryOptimizer.Passes)
+            plan = new CachedPlan(logical, optimized, context.Options, [.. context.Log]);
+            if (shape is not null)
+            {
+                plans!.Add(shape, plan);
+            }
+        }
+        else
+        {
+            context.Options = plan.Options;
+            context.Log.AddRange(plan.Log);
+        }
+
+        var root = Physicalizer.Process<T>(plan.Optimized, context);           // 4. physical planning: typed factories, operators hold their kernels' lambdas
         var parallel = Parallel.ParallelPlanner.Plan(root, context.Options);   //    stages and exchanges when Parallelism > 1
         KernelCompilation.Process(root);                                       // 5. kernel compilation, last, through context.Kernels (the cache)
         return new CompiledQuery<T>
         {
             Root = root,
             Options = context.Options,
-            LogicalPlan = PlanPrinter.Print(logical),
-            OptimizedPlan = PlanPrinter.Print(optimized),
+            LogicalPlan = PlanPrinter.Print(plan.Logical),
+            OptimizedPlan = PlanPrinter.Print(plan.Optimized),
             Log = context.Log,
             Parallel = parallel,
         };

@@ -42,6 +42,7 @@ internal static class AggregateRecognizer
             Calls = visitor.Calls,
             Result = Expression.Lambda(body, keyParameter, start, end),
             BufferReason = bufferReason,
+            EvaluatedCapturedValue = visitor.EvaluatedCapturedValue,
         };
     }
 
@@ -55,6 +56,8 @@ internal static class AggregateRecognizer
         public List<AggregateCall> Calls { get; } = [];
 
         public string? BufferedUse { get; private set; }
+
+        public bool EvaluatedCapturedValue { get; private set; }
 
         protected override Expression VisitMethodCall(MethodCallExpression node) => TryAggregate(node) ?? base.VisitMethodCall(node);
 
@@ -190,6 +193,7 @@ internal static class AggregateRecognizer
                             ordered = Strip(select.Arguments[0]);
                         }
 
+                        EvaluatedCapturedValue |= ReadsObject(call.Arguments[1]);
                         int k = Expression.Lambda<Func<int>>(call.Arguments[1]).Compile(preferInterpretation: true)(); // evaluated once: interpreting is cheaper than compiling
                         return TopK(ordered, k, projection, call.Type)?.Placeholder;
                     }
@@ -307,6 +311,7 @@ internal static class AggregateRecognizer
             }
 
             var args = call.Method.GetGenericArguments(); // TInput, TState, TResult
+            EvaluatedCapturedValue |= ReadsObject(call.Arguments[1]);
             object instance = Expression.Lambda<Func<object>>(Expression.Convert(call.Arguments[1], typeof(object))).Compile(preferInterpretation: true)();
             var value = element ?? Identity(call.Arguments[0]);
             var aggregate = new AggregateCall
@@ -415,6 +420,9 @@ internal static class AggregateRecognizer
         private bool References(Expression e) => new ReferenceFinder(group).Finds(e);
     }
 
+    /// <summary>Whether <paramref name="e"/> reads an object constant (a closure, a field's owner), not only literals.</summary>
+    private static bool ReadsObject(Expression e) => new ObjectFinder().Finds(e);
+
     private static LambdaExpression Compose(LambdaExpression outer, LambdaExpression? inner) =>
         inner is null ? outer : Expression.Lambda(LambdaInliner.Inline(outer, inner.Body), inner.Parameters);
 
@@ -500,6 +508,24 @@ internal static class AggregateRecognizer
         }
 
         return e!;
+    }
+
+    private sealed class ObjectFinder : ExpressionVisitor
+    {
+        private bool _found;
+
+        public bool Finds(Expression e)
+        {
+            Visit(e);
+            return _found;
+        }
+
+        protected override Expression VisitConstant(ConstantExpression node)
+        {
+            var type = node.Value?.GetType();
+            _found |= type is not null && !type.IsPrimitive && !type.IsEnum && type != typeof(string) && type != typeof(decimal);
+            return node;
+        }
     }
 
     private sealed class ReferenceFinder(ParameterExpression target) : ExpressionVisitor

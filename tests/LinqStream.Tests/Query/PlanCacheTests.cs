@@ -1,0 +1,188 @@
+using LinqStream.Physical.Kernels;
+using LinqStream.Query;
+using LinqStream.Runtime;
+using LinqStream.Runtime.Egress;
+
+namespace LinqStream.Tests.Query;
+
+/// <summary>
+/// The compiled-plan cache: a query built again with other sources and captured values reuses the plan and gives its own
+/// answer; different shapes never share; plans that baked a captured value in are not cached; it is bounded and thread-safe.
+/// </summary>
+public sealed class PlanCacheTests
+{
+    private sealed record Bid(long Time, int Auction, int Price);
+
+    private static Bid[] Bids(int seed, int count)
+    {
+        var random = new Random(seed);
+        long t = 0;
+        return [.. Enumerable.Range(0, count).Select(_ => new Bid(t += random.Next(0, 4), random.Next(0, 7) == 0 ? int.MaxValue - random.Next(3) : random.Next(6), random.Next(100)))];
+    }
+
+    private static List<T> Run<T>(IQStream<T> query, KernelCompiler kernels, PlanCache plans)
+    {
+        var compiled = QueryCompiler.Compile<T>(query.Expression, kernels, plans);
+        var results = new List<T>();
+        QueryExecution.Create(compiled.Root, c => new ObserverSink<T>(new ListObserver<T>(results), c), compiled.Options).Run();
+        return results;
+    }
+
+    /// <summary>Windowed counts above a captured threshold, scaled by a captured factor: two closures and one source lifted.</summary>
+    private static IQStream<(long End, int Auction, int Count, long Scaled)> Counts(Bid[] bids, int minPrice, int factor) =>
+        from b in QStream.From(bids, b => b.Time).Where(b => b.Price >= minPrice).TumblingWindow(TimeSpan.FromTicks(50))
+        group b by b.Auction into g
+        select ValueTuple.Create(g.Window.EndTicks, g.Key, g.Count(), (long)g.Sum(b => b.Price) * factor);
+
+    private static List<(long, int, int, long)> Reference(Bid[] bids, int minPrice, int factor) =>
+        [.. bids.Where(b => b.Price >= minPrice).GroupBy(b => (End: (b.Time / 50 * 50) + 50, b.Auction))
+            .Select(g => (g.Key.End, g.Key.Auction, g.Count(), (long)g.Sum(b => b.Price) * factor)).Order()];
+
+    [Fact(Timeout = 60_000)]
+    public async Task SameShapeOtherSourceAndCapturedValues_HitsAndEachQueryGetsItsOwnAnswer()
+    {
+        await Task.Yield();
+        var (kernels, plans) = (new KernelCompiler(new CompiledKernelCache(64)), new PlanCache(16));
+        var first = Bids(1, 3_000);
+        var second = Bids(2, 2_000);
+
+        var a = Run(Counts(first, 30, 2), kernels, plans);
+        var b = Run(Counts(second, 70, 5), kernels, plans);
+        var c = Run(Counts(first, 0, 1), kernels, plans);
+
+        Assert.Equal((2L, 1L, 1), (plans.Hits, plans.Misses, plans.Count));
+        Assert.Equal(Reference(first, 30, 2), a.Order());
+        Assert.Equal(Reference(second, 70, 5), b.Order());
+        Assert.Equal(Reference(first, 0, 1), c.Order());
+        Assert.NotEqual(a.Order(), c.Order());
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task DifferentShapes_NeverShare()
+    {
+        await Task.Yield();
+        var (kernels, plans) = (new KernelCompiler(new CompiledKernelCache(64)), new PlanCache(16));
+        var bids = Bids(3, 1_000);
+
+        var over10 = Run(QStream.From(bids, b => b.Time).Where(b => b.Price > 10).Select(b => b.Price), kernels, plans);
+        var over90 = Run(QStream.From(bids, b => b.Time).Where(b => b.Price > 90).Select(b => b.Price), kernels, plans); // another literal
+        var under90 = Run(QStream.From(bids, b => b.Time).Where(b => b.Price < 90).Select(b => b.Price), kernels, plans); // another operator
+        var window10 = Run(QStream.From(bids, b => b.Time).TumblingWindow(TimeSpan.FromTicks(10)).Select(w => w.Count()), kernels, plans);
+        var window20 = Run(QStream.From(bids, b => b.Time).TumblingWindow(TimeSpan.FromTicks(20)).Select(w => w.Count()), kernels, plans); // another size
+        var longs = Run(QStream.From(bids, b => b.Time).Where(b => b.Price > 10).Select(b => (long)b.Price), kernels, plans); // another type
+
+        Assert.Equal((0L, 6L, 6), (plans.Hits, plans.Misses, plans.Count));
+        Assert.Equal(bids.Where(b => b.Price > 10).Select(b => b.Price), over10);
+        Assert.Equal(bids.Where(b => b.Price > 90).Select(b => b.Price), over90);
+        Assert.Equal(bids.Where(b => b.Price < 90).Select(b => b.Price), under90);
+        Assert.Equal(bids.GroupBy(b => b.Time / 10).Select(g => g.Count()), window10);
+        Assert.Equal(bids.GroupBy(b => b.Time / 20).Select(g => g.Count()), window20);
+        Assert.Equal(bids.Where(b => b.Price > 10).Select(b => (long)b.Price), longs);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task OneClosureUsedTwice_IsNotConfusedWithTwoClosures()
+    {
+        await Task.Yield();
+        var (kernels, plans) = (new KernelCompiler(new CompiledKernelCache(64)), new PlanCache(16));
+        var bids = Bids(4, 1_000);
+        var left = QStream.From(bids, b => b.Time);
+
+        // The same source object twice (a self-union), then two different sources: other shapes, so each compiles on its own.
+        var self = Run(left.Where(b => b.Price > 50).Union(left.Where(b => b.Price > 50)), kernels, plans);
+        var two = Run(QStream.From(bids, b => b.Time).Where(b => b.Price > 50).Union(QStream.From(Bids(5, 500), b => b.Time).Where(b => b.Price > 50)), kernels, plans);
+
+        Assert.Equal(0L, plans.Hits);
+        Assert.Equal(2 * bids.Count(b => b.Price > 50), self.Count);
+        Assert.Equal(bids.Count(b => b.Price > 50) + Bids(5, 500).Count(b => b.Price > 50), two.Count);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task CapturedTakeCount_IsNotCached_SoEachQueryKeepsItsOwnK()
+    {
+        await Task.Yield();
+        var (kernels, plans) = (new KernelCompiler(new CompiledKernelCache(64)), new PlanCache(16));
+        var bids = Bids(6, 2_000);
+
+        var top2 = Run(TopK(bids, 2), kernels, plans);
+        var top5 = Run(TopK(bids, 5), kernels, plans);
+
+        Assert.Equal(0, plans.Count);
+        Assert.Equal(0L, plans.Hits);
+        Assert.All(top2, row => Assert.True(row <= 2));
+        Assert.Contains(top5, row => row > 2);
+
+        static IQStream<int> TopK(Bid[] bids, int k) =>
+            from b in QStream.From(bids, b => b.Time).TumblingWindow(TimeSpan.FromTicks(200))
+            group b by b.Auction into g
+            select g.OrderByDescending(b => b.Price).Take(k).Count();
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Capacity_IsABound_TheLeastRecentlyUsedPlanGoesFirst()
+    {
+        await Task.Yield();
+        var (kernels, plans) = (new KernelCompiler(new CompiledKernelCache(64)), new PlanCache(2));
+        var bids = Bids(7, 100);
+
+        _ = Run(QStream.From(bids, b => b.Time).Where(b => b.Price > 1), kernels, plans);
+        _ = Run(QStream.From(bids, b => b.Time).Where(b => b.Price > 2), kernels, plans);
+        _ = Run(QStream.From(bids, b => b.Time).Where(b => b.Price > 1), kernels, plans); // hit: most recent now
+        _ = Run(QStream.From(bids, b => b.Time).Where(b => b.Price > 3), kernels, plans); // evicts "> 2"
+        _ = Run(QStream.From(bids, b => b.Time).Where(b => b.Price > 1), kernels, plans); // hit
+        _ = Run(QStream.From(bids, b => b.Time).Where(b => b.Price > 2), kernels, plans); // compiled again
+
+        Assert.Equal((2L, 4L, 2), (plans.Hits, plans.Misses, plans.Count));
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task ManyThreadsOneShape_EachGetsItsOwnAnswer()
+    {
+        var (kernels, plans) = (new KernelCompiler(new CompiledKernelCache(64)), new PlanCache(16));
+        var inputs = Enumerable.Range(0, 12).Select(i => Bids(100 + i, 500)).ToArray();
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 12).Select(i => Task.Run(() => Run(Counts(inputs[i], i * 7, i + 1), kernels, plans))));
+
+        for (int i = 0; i < 12; i++)
+        {
+            Assert.Equal(Reference(inputs[i], i * 7, i + 1), results[i].Order());
+        }
+
+        Assert.Equal(1, plans.Count);
+        Assert.Equal(12L, plans.Hits + plans.Misses);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task CachedPlan_DoesNotKeepTheFirstQuerysSourceAlive()
+    {
+        await Task.Yield();
+        var (kernels, plans) = (new KernelCompiler(new CompiledKernelCache(64)), new PlanCache(16));
+
+        var source = CompileAndDrop(kernels, plans);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+
+        Assert.Equal(1, plans.Count);
+        Assert.False(source.IsAlive, "the cached plan keeps the source of the query that compiled it");
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static WeakReference CompileAndDrop(KernelCompiler kernels, PlanCache plans)
+    {
+        var bids = Bids(8, 1_000);
+        Assert.Equal(bids.Count(b => b.Price > 5), Run(QStream.From(bids, b => b.Time).Where(b => b.Price > 5), kernels, plans).Count);
+        return new WeakReference(bids);
+    }
+
+    private sealed class ListObserver<T>(List<T> results) : IObserver<T>
+    {
+        public void OnCompleted()
+        {
+        }
+
+        public void OnError(Exception error) => throw new InvalidOperationException("The query failed.", error);
+
+        public void OnNext(T value) => results.Add(value);
+    }
+}
