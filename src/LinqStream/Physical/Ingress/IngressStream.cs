@@ -4,7 +4,7 @@ using LinqStream.Runtime.Ingress;
 namespace LinqStream.Physical.Ingress;
 
 /// <summary>The physical node of a source: which data, how its times are read, and its disorder policy.</summary>
-internal sealed class IngressStream<T> : PhysicalStream<T>, Diagnostics.ISourceNode
+internal sealed class IngressStream<T> : PhysicalStream<T>, Diagnostics.ISourceNode, IIngressNode
 {
     private readonly object _source;
     private readonly EventTime<T> _time;
@@ -19,6 +19,9 @@ internal sealed class IngressStream<T> : PhysicalStream<T>, Diagnostics.ISourceN
     }
 
     public string SourceName { get; }
+
+    /// <summary>Gets a value indicating whether this source is a partition of an idle-timeout group (<c>QStream.From(partitions, ..., idleTimeout)</c>).</summary>
+    public bool HasIdleGroup => _source is PartitionSource<T>;
 
     public override string Name => "From";
 
@@ -40,4 +43,10 @@ internal sealed class IngressStream<T> : PhysicalStream<T>, Diagnostics.ISourceN
         context.Sources.Add(driver);
         context.Checkpointed.Add(driver);
     }
+}
+
+/// <summary>A source node, as the parallel planner sees it.</summary>
+internal interface IIngressNode
+{
+    bool HasIdleGroup { get; }
 }

@@ -59,6 +59,14 @@ internal sealed class WindowAggregateStream<T, TKey, TResult> : PhysicalStream<T
 
     public override void Connect(IStreamObserver<TResult> downstream, QueryContext context)
     {
+        if (context.SourceSplitNodes?.Contains(this) == true)
+        {
+            // Keyed over a union of partitions: one source task per group of partitions, each hashing into every task.
+            var union = (Union.UnionStream<T>)_source;
+            _ = new Parallel.PartitionedParallelRun<T, TKey, TResult>(union.Partitions, _keyKernel!, CreateOperator, downstream, context);
+            return;
+        }
+
         if (context.ParallelNodes?.Contains(this) == true)
         {
             // Keyed and run on several tasks: the input feeds a hash exchange, the tasks a merge (docs/parallelism.md).
