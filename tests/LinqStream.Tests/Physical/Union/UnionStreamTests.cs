@@ -79,12 +79,16 @@ public sealed class UnionStreamTests
         a.Watermark(5);
         Assert.Empty(sink.Events);
         b.Push((5, 6, 10), (5, 6, 11));
-        a.Push((4, 5, 1), (5, 6, 2));
-        Assert.Equal([1], sink.Events.Select(e => e.Payload));
-        a.Watermark(6);
+        a.Push((4, 5, 1), (5, 6, 2)); // input 0 is first at 5: its own later events at 5 would come after this one anyway
         Assert.Equal([1, 2], sink.Events.Select(e => e.Payload));
+        a.Watermark(6);
+        Assert.Equal([1, 2, 10, 11], sink.Events.Select(e => e.Payload));
         b.Push((7, 8, 12));
         Assert.Equal([1, 2, 10, 11, 20], sink.Events.Select(e => e.Payload));
+        c.Watermark(7);
+        Assert.Equal([1, 2, 10, 11, 20], sink.Events.Select(e => e.Payload)); // input 0 (frontier 6) may still send a 7
+        a.Watermark(8);
+        Assert.Equal([1, 2, 10, 11, 20, 12], sink.Events.Select(e => e.Payload));
     }
 
     [Theory]
