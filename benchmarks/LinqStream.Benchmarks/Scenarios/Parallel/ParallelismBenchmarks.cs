@@ -3,6 +3,7 @@ using System.Globalization;
 using BenchmarkDotNet.Attributes;
 using LinqStream.Benchmarks.Infrastructure;
 using LinqStream.Benchmarks.Scenarios.Nexmark;
+using LinqStream.Testing.Nexmark;
 
 namespace LinqStream.Benchmarks.Scenarios.Parallel;
 
