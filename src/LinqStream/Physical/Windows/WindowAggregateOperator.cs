@@ -297,7 +297,6 @@ internal abstract class WindowAggregateOperator<T, TKey, TResult> : UnaryOperato
         return states;
     }
 
-    /// <summary>Writes one group's accumulators, each as its column's slot type.</summary>
     /// <summary>Writes a live slot's accumulators as <see cref="WriteAccumulators"/> would, without an array per group.</summary>
     protected void WriteSlot(BinaryWriter writer, int slot)
     {
@@ -307,6 +306,7 @@ internal abstract class WindowAggregateOperator<T, TKey, TResult> : UnaryOperato
         }
     }
 
+    /// <summary>Writes one group's accumulators, each as its column's slot type.</summary>
     protected void WriteAccumulators(BinaryWriter writer, object?[] accumulators)
     {
         for (int c = 0; c < Plan.Columns.Length; c++)

@@ -2,6 +2,7 @@ using System.Linq.Expressions;
 using LinqStream.Internal;
 using LinqStream.Physical.Aggregate;
 using LinqStream.Physical.Ingress;
+using LinqStream.Physical.Join;
 using LinqStream.Physical.Join.Anti;
 using LinqStream.Physical.Join.Inner;
 using LinqStream.Physical.Join.Left;

@@ -1,5 +1,12 @@
 using System.Linq.Expressions;
 using System.Reactive.Linq;
+using LinqStream.Physical.Ingress;
+using LinqStream.Physical.Join;
+using LinqStream.Physical.Lifetime;
+using LinqStream.Physical.Pipeline;
+using LinqStream.Physical.SelectMany;
+using LinqStream.Physical.Union;
+using LinqStream.Physical.Windows;
 using LinqStream.Plan;
 using LinqStream.Temporal;
 

@@ -1,7 +1,8 @@
 using System.Linq.Expressions;
+using LinqStream.Plan;
 using LinqStream.Temporal;
 
-namespace LinqStream.Plan;
+namespace LinqStream.Physical.Windows;
 
 /// <summary>Aggregation per window (and key): the window's source, the window, the key (null for whole windows) and the result selector.</summary>
 internal sealed class AggregateNode(PlanNode source, WindowSpec window, LambdaExpression? key, LambdaExpression selector) : UnaryNode(source)

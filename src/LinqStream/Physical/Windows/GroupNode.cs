@@ -1,6 +1,7 @@
 using System.Linq.Expressions;
+using LinqStream.Plan;
 
-namespace LinqStream.Plan;
+namespace LinqStream.Physical.Windows;
 
 /// <summary><c>GroupBy</c> on a windowed stream, before its <c>Select</c>; <see cref="Having"/> holds <c>Where(g =&gt; ...)</c> on the groups.</summary>
 internal sealed class GroupNode(WindowNode window, LambdaExpression key, LambdaExpression? having) : PlanNode
