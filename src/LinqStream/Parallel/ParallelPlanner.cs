@@ -79,13 +79,24 @@ internal static class ParallelPlanner
     }
 
     /// <summary>
-    /// Whether the aggregate's input is a union (of partitions, or of any streams) whose inputs share nothing, so that each
-    /// may be read and prepared on its own source task; not when a partition belongs to an idle-timeout group (idleness
-    /// compares the group's partitions on one thread).
+    /// Whether the aggregate's input is a union (of partitions, or of any streams), directly or through filters and
+    /// projections, whose inputs share nothing, so that each may be read and prepared on its own source task (the
+    /// filters and projections then run in every partition); not when a partition belongs to an idle-timeout group
+    /// (idleness compares the group's partitions on one thread).
     /// </summary>
     internal static bool CanSplitSources(PhysicalNode aggregate)
     {
-        if (aggregate.Inputs is not [var union] || !IsUnion(union) || union.Inputs.Count < 2)
+        if (aggregate.Inputs is not [var union])
+        {
+            return false;
+        }
+
+        while (IsPipeline(union))
+        {
+            union = union.Inputs[0];
+        }
+
+        if (!IsUnion(union) || union.Inputs.Count < 2)
         {
             return false;
         }
@@ -107,8 +118,23 @@ internal static class ParallelPlanner
         return true;
     }
 
+    /// <summary>Gets the union under a split aggregate (through its filters and projections).</summary>
+    internal static PhysicalNode UnionUnder(PhysicalNode aggregate)
+    {
+        var node = aggregate.Inputs[0];
+        while (IsPipeline(node))
+        {
+            node = node.Inputs[0];
+        }
+
+        return node;
+    }
+
     internal static bool IsUnion(PhysicalNode node) =>
         node.GetType().IsGenericType && node.GetType().GetGenericTypeDefinition() == typeof(Physical.Union.UnionStream<>);
+
+    private static bool IsPipeline(PhysicalNode node) =>
+        node.GetType().IsGenericType && node.GetType().GetGenericTypeDefinition() == typeof(Physical.Pipeline.PipelineStream<,>);
 
     private static string Describe(List<PhysicalNode> chosen, HashSet<PhysicalNode> split, int parallelism, QueryOptions options)
     {
@@ -126,7 +152,7 @@ internal static class ParallelPlanner
             var ranges = Enumerable.Range(0, parallelism).Select(t => KeyGroups.RangeOf(t, options.KeyGroups, parallelism)).Select(r => $"[{r.First},{r.End})");
             if (split.Contains(node))
             {
-                int inputs = node.Inputs[0].Inputs.Count, sources = Math.Min(inputs, parallelism);
+                int inputs = UnionUnder(node).Inputs.Count, sources = Math.Min(inputs, parallelism);
                 var groups = Enumerable.Range(0, sources).Select(s => KeyGroups.RangeOf(s, inputs, sources)).Select(r => r.End - r.First == 1 ? $"[{r.First}]" : $"[{r.First}..{r.End - 1}]");
                 text.Append(CultureInfo.InvariantCulture, $"  Stage: {sources} source tasks, union inputs {string.Join(" ", groups)}: each reads its partitions with their own watermarks and runs the operators above them").AppendLine();
                 text.Append(CultureInfo.InvariantCulture, $"  Exchange: hash by key group of '{keyed.KeyDescription}' (stable XxHash3 of the key), from every source task to every task").AppendLine();

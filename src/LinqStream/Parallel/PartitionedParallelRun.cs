@@ -3,6 +3,13 @@ using LinqStream.Runtime;
 
 namespace LinqStream.Parallel;
 
+/// <summary>A physical stream that is a union, or filters and projections over one: the same stream per union input.</summary>
+internal interface IUnionSplittable<T>
+{
+    /// <summary>Gets one stream per input of the union (with this stream's filters and projections on each), or null when there is no union.</summary>
+    IReadOnlyList<PhysicalStream<T>>? SplitByUnionInput();
+}
+
 /// <summary>
 /// Runs one keyed window aggregate over a union of partitions on S source tasks and P aggregate tasks: source task s reads
 /// a contiguous group of the union's inputs (each with its own ingress and watermark, and the operators above it), unions

@@ -141,6 +141,19 @@ public sealed class PartitionedSourceTaskTests
             select new { Sensor = g.Key, Count = g.Count(), g.Window.StartTicks, g.Window.EndTicks });
     }
 
+    [Theory]
+    [MemberData(nameof(Inputs))]
+    public async Task ProjectionAfterThePartitions_RunsInEveryPartition_SameOutputAndOrder(int seed, int partitions, bool skewed)
+    {
+        var data = Generate(seed, partitions, skewed);
+        IQStream<Result> Query() =>
+            from x in Source(data).Select(r => new { r.Time, Key = r.Sensor % 50, Scaled = r.Value * 3 }).Where(x => x.Scaled % 7 != 0).TumblingWindow(TimeSpan.FromSeconds(1))
+            group x by x.Key into g
+            select new Result(g.Key, g.Count(), g.Sum(x => (long)x.Scaled), g.Aggregate(5L, (a, x) => (a * 31) + x.Scaled), 0, g.Window.StartTicks, g.Window.EndTicks);
+        Assert.Contains($"Stage: {Math.Min(partitions, 2)} source tasks", Query().WithOptions(Options(2)).Explain(), StringComparison.Ordinal);
+        await AssertSameAtEveryParallelism(Query);
+    }
+
     private static readonly ConcurrentDictionary<string, int> s_filterThreads = new();
 
     public static bool OnThread(int value)

@@ -4,18 +4,26 @@ using LinqStream.Runtime;
 namespace LinqStream.Physical.Pipeline;
 
 /// <summary>The physical node of a filter/projection chain (one step, or several fused into one kernel).</summary>
-internal sealed class PipelineStream<TIn, TOut> : PhysicalStream<TOut>
+internal sealed class PipelineStream<TIn, TOut> : PhysicalStream<TOut>, Parallel.IUnionSplittable<TOut>
 {
     private readonly PhysicalStream<TIn> _source;
     private readonly IReadOnlyList<PipelineKernelStep> _steps;
+    private readonly KernelCompiler _kernels;
     private readonly Action<TIn[], ulong[], TOut[]?, int> _kernel;
 
     public PipelineStream(PhysicalStream<TIn> source, IReadOnlyList<PipelineKernelStep> steps, KernelCompiler? kernels = null)
     {
         _source = source;
         _steps = steps;
-        _kernel = PipelineKernel.Compile<TIn, TOut>(steps, kernels ?? KernelCompiler.Shared);
+        _kernels = kernels ?? KernelCompiler.Shared;
+        _kernel = PipelineKernel.Compile<TIn, TOut>(steps, _kernels);
     }
+
+    /// <summary>Over a union (possibly through other filters and projections): this chain applied to each of its inputs.</summary>
+    public IReadOnlyList<PhysicalStream<TOut>>? SplitByUnionInput() =>
+        (_source as Parallel.IUnionSplittable<TIn>)?.SplitByUnionInput() is { } inputs
+            ? [.. inputs.Select(input => new PipelineStream<TIn, TOut>(input, _steps, _kernels))]
+            : null;
 
     public IReadOnlyList<PipelineKernelStep> Steps => _steps;
 

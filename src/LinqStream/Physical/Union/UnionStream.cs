@@ -9,7 +9,7 @@ namespace LinqStream.Physical.Union;
 /// minimum of the inputs' watermarks; the output completes when every input completed, and the first error of any input
 /// goes downstream once.
 /// </remarks>
-internal sealed class UnionStream<T> : PhysicalStream<T>
+internal sealed class UnionStream<T> : PhysicalStream<T>, Parallel.IUnionSplittable<T>
 {
     private readonly PhysicalStream<T>[] _inputs;
 
@@ -38,7 +38,7 @@ internal sealed class UnionStream<T> : PhysicalStream<T>
     public override IReadOnlyList<PhysicalNode> Inputs => _inputs;
 
     /// <summary>Gets the inputs, typed (a parallel run reads each on a source task).</summary>
-    public IReadOnlyList<PhysicalStream<T>> Partitions => _inputs;
+    public IReadOnlyList<PhysicalStream<T>>? SplitByUnionInput() => _inputs;
 
     public override void Connect(IStreamObserver<T> downstream, QueryContext context)
     {

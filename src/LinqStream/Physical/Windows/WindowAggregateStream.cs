@@ -61,9 +61,10 @@ internal sealed class WindowAggregateStream<T, TKey, TResult> : PhysicalStream<T
     {
         if (context.SourceSplitNodes?.Contains(this) == true)
         {
-            // Keyed over a union of partitions: one source task per group of partitions, each hashing into every task.
-            var union = (Union.UnionStream<T>)_source;
-            _ = new Parallel.PartitionedParallelRun<T, TKey, TResult>(union.Partitions, _keyKernel!, CreateOperator, downstream, context);
+            // Keyed over a union of partitions (maybe through filters and projections, which each partition then runs):
+            // one source task per group of partitions, each hashing into every task.
+            var partitions = ((Parallel.IUnionSplittable<T>)_source).SplitByUnionInput()!;
+            _ = new Parallel.PartitionedParallelRun<T, TKey, TResult>(partitions, _keyKernel!, CreateOperator, downstream, context);
             return;
         }
 
