@@ -4,25 +4,24 @@ using LinqStream.Runtime;
 namespace LinqStream.Physical.Pipeline;
 
 /// <summary>The physical node of a filter/projection chain (one step, or several fused into one kernel).</summary>
-internal sealed class PipelineStream<TIn, TOut> : PhysicalStream<TOut>, Parallel.IUnionSplittable<TOut>
+internal sealed class PipelineStream<TIn, TOut> : PhysicalStream<TOut>, ICompilesKernels, Parallel.IUnionSplittable<TOut>
 {
     private readonly PhysicalStream<TIn> _source;
     private readonly IReadOnlyList<PipelineKernelStep> _steps;
-    private readonly KernelCompiler _kernels;
-    private readonly Action<TIn[], ulong[], TOut[]?, int> _kernel;
+    private readonly KernelCompiler _compiler;
+    private Action<TIn[], ulong[], TOut[]?, int>? _kernel;
 
     public PipelineStream(PhysicalStream<TIn> source, IReadOnlyList<PipelineKernelStep> steps, KernelCompiler? kernels = null)
     {
         _source = source;
         _steps = steps;
-        _kernels = kernels ?? KernelCompiler.Shared;
-        _kernel = PipelineKernel.Compile<TIn, TOut>(steps, _kernels);
+        _compiler = kernels ?? KernelCompiler.Shared;
     }
 
     /// <summary>Over a union (possibly through other filters and projections): this chain applied to each of its inputs.</summary>
     public IReadOnlyList<PhysicalStream<TOut>>? SplitByUnionInput() =>
         (_source as Parallel.IUnionSplittable<TIn>)?.SplitByUnionInput() is { } inputs
-            ? [.. inputs.Select(input => new PipelineStream<TIn, TOut>(input, _steps, _kernels))]
+            ? [.. inputs.Select(input => new PipelineStream<TIn, TOut>(input, _steps, _compiler))]
             : null;
 
     public IReadOnlyList<PipelineKernelStep> Steps => _steps;
@@ -33,8 +32,13 @@ internal sealed class PipelineStream<TIn, TOut> : PhysicalStream<TOut>, Parallel
 
     public override IReadOnlyList<PhysicalNode> Inputs => [_source];
 
-    public override void Connect(IStreamObserver<TOut> downstream, QueryContext context) =>
+    public void CompileKernels() => _kernel ??= PipelineKernel.Compile<TIn, TOut>(_steps, _compiler);
+
+    public override void Connect(IStreamObserver<TOut> downstream, QueryContext context)
+    {
+        CompileKernels(); // a no-op after the compiler's last stage
         context.Wire(
             _source,
-            new PipelineOperator<TIn, TOut>(downstream, context, _kernel, PipelineKernel.HasProjection(_steps), Name, Detail, Internal.QuerySites.Describe(_steps.Select(s => s.Lambda))));
+            new PipelineOperator<TIn, TOut>(downstream, context, _kernel!, PipelineKernel.HasProjection(_steps), Name, Detail, Internal.QuerySites.Describe(_steps.Select(s => s.Lambda))));
+    }
 }
