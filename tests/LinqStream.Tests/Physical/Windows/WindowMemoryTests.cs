@@ -71,7 +71,7 @@ public sealed class WindowMemoryTests
         var input = Input(seed: 7, bigKeys: 40_000);
         var context = new QueryContext(new QueryOptions { BatchSize = 256 });
         var sink = new RecordingSink<string>(context);
-        var plan = AggregateCompiler.Compile<Reading, int, string>(Selector, strict: true);
+        var plan = AggregatePlans.Plan<Reading, int, string>(Selector);
         var op = new SessionWindowAggregateOperator<Reading, int, string>(sink, context, WindowSpec.Session(Gap, 0), ColumnKernel.Compile<Reading, int>(Key), plan, "test");
         int peakGroups = 0, peakTable = 0;
 
