@@ -52,7 +52,8 @@ public sealed class QueryJob<T> : IAsyncDisposable
             DeadLetters = options.DeadLetters is null ? compiled.Options.DeadLetters : _deadLetters,
             Parallelism = options.Parallelism ?? compiled.Options.Parallelism,
         };
-        var parallel = queryOptions.Parallelism == compiled.Options.Parallelism ? compiled.Parallel : ParallelPlanner.Plan(compiled.Root, queryOptions);
+        // One source task: a job's checkpoints align barriers from one source task (several source tasks are for queries; docs/parallelism.md).
+        var parallel = ParallelPlanner.Plan(compiled.Root, queryOptions, splitSources: false);
         ResultCollector<T>? results = null;
         _metrics = options.Metrics;
         _execution = QueryExecution.Create(compiled.Root, c => results = new ResultCollector<T>(c), queryOptions, _metrics, parallel);

@@ -8,6 +8,9 @@ namespace LinqStream.Parallel;
 /// <summary>Which parts of a physical plan run on several tasks, and the text <c>Explain()</c> shows for it.</summary>
 internal sealed record ParallelPlan(IReadOnlySet<PhysicalNode>? Nodes, int Parallelism, string Description)
 {
+    /// <summary>Gets the split aggregates whose input is a union of partitions read by several source tasks (a subset of <see cref="Nodes"/>).</summary>
+    public IReadOnlySet<PhysicalNode>? SourceSplitNodes { get; init; }
+
     public static ParallelPlan Sequential { get; } = new(null, 1, "Parallelism: 1 (one task; set QueryOptions.Parallelism to use more)");
 }
 
@@ -21,7 +24,13 @@ internal sealed record ParallelPlan(IReadOnlySet<PhysicalNode>? Nodes, int Paral
 /// </remarks>
 internal static class ParallelPlanner
 {
-    public static ParallelPlan Plan(PhysicalNode root, QueryOptions options)
+    /// <param name="root">The sequential physical plan.</param>
+    /// <param name="options">The query's settings (parallelism, key groups).</param>
+    /// <param name="splitSources">
+    /// Whether a union of partitions under a split aggregate may be read by several source tasks; false for a job (its
+    /// checkpoints need one source task: docs/parallelism.md, "Source tasks").
+    /// </param>
+    public static ParallelPlan Plan(PhysicalNode root, QueryOptions options, bool splitSources = true)
     {
         if (options.Parallelism == 1)
         {
@@ -62,10 +71,72 @@ internal static class ParallelPlanner
             };
         }
 
-        return new ParallelPlan(new HashSet<PhysicalNode>(chosen, ReferenceEqualityComparer.Instance), parallelism, Describe(chosen, parallelism, options));
+        var split = new HashSet<PhysicalNode>(splitSources ? chosen.Where(CanSplitSources) : [], ReferenceEqualityComparer.Instance);
+        return new ParallelPlan(new HashSet<PhysicalNode>(chosen, ReferenceEqualityComparer.Instance), parallelism, Describe(chosen, split, parallelism, options))
+        {
+            SourceSplitNodes = split.Count > 0 ? split : null,
+        };
     }
 
-    private static string Describe(List<PhysicalNode> chosen, int parallelism, QueryOptions options)
+    /// <summary>
+    /// Whether the aggregate's input is a union (of partitions, or of any streams), directly or through filters and
+    /// projections, whose inputs share nothing, so that each may be read and prepared on its own source task (the
+    /// filters and projections then run in every partition); not when a partition belongs to an idle-timeout group
+    /// (idleness compares the group's partitions on one thread).
+    /// </summary>
+    internal static bool CanSplitSources(PhysicalNode aggregate)
+    {
+        if (aggregate.Inputs is not [var union])
+        {
+            return false;
+        }
+
+        while (IsPipeline(union))
+        {
+            union = union.Inputs[0];
+        }
+
+        if (!IsUnion(union) || union.Inputs.Count < 2)
+        {
+            return false;
+        }
+
+        var seen = new HashSet<PhysicalNode>(ReferenceEqualityComparer.Instance);
+        foreach (var input in union.Inputs)
+        {
+            var subtree = Descendants(input);
+            subtree.Add(input);
+            foreach (var node in subtree)
+            {
+                if (!seen.Add(node) || node is Physical.Ingress.IIngressNode { HasIdleGroup: true })
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Gets the union under a split aggregate (through its filters and projections).</summary>
+    internal static PhysicalNode UnionUnder(PhysicalNode aggregate)
+    {
+        var node = aggregate.Inputs[0];
+        while (IsPipeline(node))
+        {
+            node = node.Inputs[0];
+        }
+
+        return node;
+    }
+
+    internal static bool IsUnion(PhysicalNode node) =>
+        node.GetType().IsGenericType && node.GetType().GetGenericTypeDefinition() == typeof(Physical.Union.UnionStream<>);
+
+    private static bool IsPipeline(PhysicalNode node) =>
+        node.GetType().IsGenericType && node.GetType().GetGenericTypeDefinition() == typeof(Physical.Pipeline.PipelineStream<,>);
+
+    private static string Describe(List<PhysicalNode> chosen, HashSet<PhysicalNode> split, int parallelism, QueryOptions options)
     {
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture, $"Parallelism: {parallelism} tasks per keyed stage, {options.KeyGroups} key groups");
@@ -79,9 +150,21 @@ internal static class ParallelPlanner
         {
             var keyed = (IKeyedAggregateNode)node;
             var ranges = Enumerable.Range(0, parallelism).Select(t => KeyGroups.RangeOf(t, options.KeyGroups, parallelism)).Select(r => $"[{r.First},{r.End})");
-            text.Append(CultureInfo.InvariantCulture, $"  Stage: 1 task: {string.Join(" + ", Descendants(node).Where(n => n.Inputs.Count == 0).Select(n => n.Name).Distinct())} and the operators above them").AppendLine();
-            text.Append(CultureInfo.InvariantCulture, $"  Exchange: hash by key group of '{keyed.KeyDescription}' (stable XxHash3 of the key)").AppendLine();
-            text.Append(CultureInfo.InvariantCulture, $"  Stage: {parallelism} tasks: {node.Name}, key groups {string.Join(" ", ranges)}").AppendLine();
+            if (split.Contains(node))
+            {
+                int inputs = UnionUnder(node).Inputs.Count, sources = Math.Min(inputs, parallelism);
+                var groups = Enumerable.Range(0, sources).Select(s => KeyGroups.RangeOf(s, inputs, sources)).Select(r => r.End - r.First == 1 ? $"[{r.First}]" : $"[{r.First}..{r.End - 1}]");
+                text.Append(CultureInfo.InvariantCulture, $"  Stage: {sources} source tasks, union inputs {string.Join(" ", groups)}: each reads its partitions with their own watermarks and runs the operators above them").AppendLine();
+                text.Append(CultureInfo.InvariantCulture, $"  Exchange: hash by key group of '{keyed.KeyDescription}' (stable XxHash3 of the key), from every source task to every task").AppendLine();
+                text.Append(CultureInfo.InvariantCulture, $"  Stage: {parallelism} tasks: union of the {sources} source tasks (start, then source task), {node.Name}, key groups {string.Join(" ", ranges)}").AppendLine();
+            }
+            else
+            {
+                text.Append(CultureInfo.InvariantCulture, $"  Stage: 1 task: {string.Join(" + ", Descendants(node).Where(n => n.Inputs.Count == 0).Select(n => n.Name).Distinct())} and the operators above them").AppendLine();
+                text.Append(CultureInfo.InvariantCulture, $"  Exchange: hash by key group of '{keyed.KeyDescription}' (stable XxHash3 of the key)").AppendLine();
+                text.Append(CultureInfo.InvariantCulture, $"  Stage: {parallelism} tasks: {node.Name}, key groups {string.Join(" ", ranges)}").AppendLine();
+            }
+
             text.Append("  Exchange: order-restoring merge (by start, then key hash), then the rest of the plan on the query's thread").AppendLine();
         }
 

@@ -39,12 +39,15 @@ internal sealed class SpscChannel<T>
     private ChannelPositions _positions;
     private int _producerWaiting;
     private int _consumerWaiting;
+    private readonly ConsumerSignal? _consumerSignal;
     private volatile bool _closed;
 
     /// <param name="capacity">The number of messages in flight (rounded up to a power of two).</param>
     /// <param name="batchSize">The capacity of each slot's batch.</param>
-    public SpscChannel(int capacity, int batchSize)
+    /// <param name="consumerSignal">Set when one consumer reads several channels: a publish wakes it through this signal.</param>
+    public SpscChannel(int capacity, int batchSize, ConsumerSignal? consumerSignal = null)
     {
+        _consumerSignal = consumerSignal;
         int size = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(2, capacity));
         _slots = new Slot[size];
         for (int i = 0; i < size; i++)
@@ -159,6 +162,7 @@ internal sealed class SpscChannel<T>
     {
         _closed = true;
         Wake();
+        _consumerSignal?.Wake();
     }
 
     private bool Publish(ChannelMessage kind, long value, Exception? error)
@@ -172,6 +176,11 @@ internal sealed class SpscChannel<T>
         if (Volatile.Read(ref _consumerWaiting) != 0)
         {
             Wake();
+        }
+
+        if (_consumerSignal is { } signal && Volatile.Read(ref signal.Waiting) != 0)
+        {
+            signal.Wake();
         }
 
         return true;
@@ -267,6 +276,41 @@ internal sealed class SpscChannel<T>
         public long Value;
         public Exception? Error;
         public readonly EventBatch<T> Batch = batch;
+    }
+}
+
+/// <summary>
+/// Wakes a consumer that reads several channels (a task fed by several source tasks) when any of them gets a message: it
+/// announces <see cref="Waiting"/>, looks at every channel again, then waits; a producer signals only when it is announced.
+/// </summary>
+internal sealed class ConsumerSignal
+{
+    private readonly object _gate = new(); // Monitor.Wait/Pulse need an object, not a System.Threading.Lock
+
+    /// <summary>1 while the consumer is about to wait or waiting.</summary>
+    public int Waiting;
+
+    /// <summary>Waits until a producer signals or <paramref name="timeoutMs"/> passes, unless <paramref name="hasMessage"/> is already true.</summary>
+    public void Wait(Func<bool> hasMessage, int timeoutMs)
+    {
+        lock (_gate)
+        {
+            Interlocked.Exchange(ref Waiting, 1);
+            if (!hasMessage())
+            {
+                Monitor.Wait(_gate, timeoutMs);
+            }
+
+            Volatile.Write(ref Waiting, 0);
+        }
+    }
+
+    public void Wake()
+    {
+        lock (_gate)
+        {
+            Monitor.PulseAll(_gate);
+        }
     }
 }
 

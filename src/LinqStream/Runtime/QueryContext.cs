@@ -26,6 +26,9 @@ internal sealed class QueryContext
     /// <summary>Gets the physical nodes this run executes on several tasks (see docs/parallelism.md); null when the whole query runs on one task.</summary>
     public IReadOnlySet<PhysicalNode>? ParallelNodes { get; init; }
 
+    /// <summary>Gets the split aggregates whose union of inputs is read by several source tasks (docs/parallelism.md, "Source tasks").</summary>
+    public IReadOnlySet<PhysicalNode>? SourceSplitNodes { get; init; }
+
     /// <summary>Gets the late events of this run (dropped, adjusted or thrown on), counted for progress reports and job results.</summary>
     public Ingress.LateEventCounts LateEvents { get; } = new();
 

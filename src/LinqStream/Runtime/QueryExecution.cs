@@ -23,7 +23,7 @@ internal sealed class QueryExecution
     /// <param name="parallel">Which nodes run on several tasks; null runs the whole query on one task.</param>
     public static QueryExecution Create<T>(PhysicalStream<T> root, Func<QueryContext, IStreamObserver<T>> sink, QueryOptions? options = null, JobMetrics? metrics = null, Parallel.ParallelPlan? parallel = null)
     {
-        var context = new QueryContext(options) { Metrics = metrics, ParallelNodes = parallel?.Nodes };
+        var context = new QueryContext(options) { Metrics = metrics, ParallelNodes = parallel?.Nodes, SourceSplitNodes = parallel?.SourceSplitNodes };
         context.Wire(root, sink(context));
         metrics?.Attach(context, root);
         return new QueryExecution(context);

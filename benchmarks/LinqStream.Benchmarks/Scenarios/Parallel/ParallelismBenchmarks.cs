@@ -1,17 +1,23 @@
+using System.Diagnostics;
+using System.Globalization;
 using BenchmarkDotNet.Attributes;
 using LinqStream.Benchmarks.Infrastructure;
 using LinqStream.Benchmarks.Scenarios.Nexmark;
+using LinqStream.Testing.Nexmark;
 
 namespace LinqStream.Benchmarks.Scenarios.Parallel;
 
 /// <summary>
-/// One query at parallelism 1 and 2 in the same run (issue #16): a tumbling count per key (10k keys) and NEXMark q5. The ratio
-/// of the two rows is the speed-up. CPU time per event is not measured here: take it from <c>/usr/bin/time</c> around
-/// <c>linqstream nexmark --parallelism N</c> (user + sys over all threads), see benchmarks/RESULTS.md.
+/// One query at parallelism 1 and 2 in the same run (issue #16): a tumbling count per key (10k keys) and NEXMark q5, each
+/// over one source (one source task at P = 2) and over two partitions (<c>...Partitioned</c>: one source task per partition at
+/// P = 2, docs/parallelism.md "Source tasks"). The ratio of the P = 1 and P = 2 rows is the speed-up. CPU time per event (user
+/// + sys of the benchmark process, all threads, GC included) is measured around every iteration and printed at the end of
+/// each case as a <c>// CPU</c> line.
 /// </summary>
 /// <remarks>
-/// Only meaningful on a quiet machine: the speed-up of P = 2 is bounded by the one source task (ingress and hashing run on it),
-/// see docs/parallelism.md. Rerun: <c>dotnet run -c Release --project benchmarks/LinqStream.Benchmarks -- --filter '*ParallelismBenchmarks*' --launchCount 5</c>.
+/// Only meaningful on a quiet machine. [GlobalSetup] checks every partitioned case's answer at full scale against LINQ to
+/// objects (tumbling count) or the q5 model, at the case's P. Rerun:
+/// <c>dotnet run -c Release --project benchmarks/LinqStream.Benchmarks -- --filter '*ParallelismBenchmarks*' --launchCount 5</c>.
 /// </remarks>
 [MemoryDiagnoser]
 public class ParallelismBenchmarks
@@ -22,6 +28,12 @@ public class ParallelismBenchmarks
     private NexmarkInput? _nexmark;
     private TimeSpan? _alignmentP99;
     private long _checkpoints;
+    private Tick[][] _tickPartitions = [];
+    private NexmarkEvent[][] _nexmarkPartitions = [];
+    private TimeSpan _cpuAtStart;
+    private TimeSpan _cpu;
+    private long _iterations;
+    private long _events;
 
     [Params(1, 2)]
     public int Parallelism { get; set; }
@@ -31,11 +43,94 @@ public class ParallelismBenchmarks
     {
         _ticks = Data.Ticks(Events, 10_000);
         _nexmark = NexmarkInput.ForBenchmark();
+        _tickPartitions = RoundRobin(_ticks, 2);
+        _nexmarkPartitions = RoundRobin(_nexmark.Events, 2);
+        CheckPartitionedAnswers();
+    }
+
+    /// <summary>Splits the events round-robin into <paramref name="count"/> partitions (each keeps its events' order, as a log's partitions).</summary>
+    private static T[][] RoundRobin<T>(IReadOnlyList<T> events, int count)
+    {
+        var partitions = new T[count][];
+        for (int p = 0; p < count; p++)
+        {
+            partitions[p] = new T[(events.Count - p + count - 1) / count];
+            for (int i = p, j = 0; i < events.Count; i += count, j++)
+            {
+                partitions[p][j] = events[i];
+            }
+        }
+
+        return partitions;
+    }
+
+    private IQStream<Tick> PartitionedTicks()
+    {
+        var streams = _tickPartitions.Select((p, i) => QStream.From(p, t => t.Time, IngressPolicy.Throw, "ticks-" + i)).ToArray();
+        return streams[0].Merge(streams[1..]);
+    }
+
+    private IQStream<int> PartitionedCountQuery() =>
+        from t in PartitionedTicks().TumblingWindow(TimeSpan.FromTicks(Size))
+        group t by t.Key into g
+        select g.Count();
+
+    /// <summary>q5 over the partitions: each partition's bids (filter and projection on its source task), then the union under the aggregate.</summary>
+    private IQStream<HotItem> PartitionedQ5Query()
+    {
+        var bids = _nexmarkPartitions
+            .Select((p, i) => NexmarkStreams.Bids(QStream.From(p, e => e.DateTime, _nexmark!.Policy, "nexmark-" + i).WithOptions(_nexmark.Options)))
+            .ToArray();
+        return Scenarios.Nexmark.Q5HotItems.Query(bids[0].Merge(bids[1..]));
+    }
+
+    /// <summary>The partitioned cases' answers at this P, at full scale: the tumbling counts against LINQ to objects, q5 against its model.</summary>
+    private void CheckPartitionedAnswers()
+    {
+        var options = new QueryOptions { Parallelism = Parallelism };
+        var counts = new CollectingObserver<int>();
+        PartitionedCountQuery().WithOptions(options).Subscribe(counts);
+        var expected = _ticks.GroupBy(t => (Window: Math.DivRem(t.Time, Size).Quotient, t.Key)).Select(g => g.Count());
+        Answers.SameMultiset($"tumbling count per key over 2 partitions, P = {Parallelism}", expected, counts.Results, c => c);
+
+        var q5 = new CollectingObserver<HotItem>();
+        PartitionedQ5Query().WithOptions(options).Subscribe(q5);
+        Answers.SameMultiset($"q5 over 2 partitions, P = {Parallelism}", new Scenarios.Nexmark.Q5HotItems().Model(_nexmark!).ToList(), q5.Results);
+        Console.WriteLine($"// checked: P = {Parallelism}, {counts.Results.Count:N0} tumbling counts and {q5.Results.Count:N0} q5 results over 2 partitions");
+    }
+
+    [IterationSetup]
+    public void StartCpuClock() => _cpuAtStart = Process.GetCurrentProcess().TotalProcessorTime;
+
+    [IterationCleanup]
+    public void StopCpuClock()
+    {
+        _cpu += Process.GetCurrentProcess().TotalProcessorTime - _cpuAtStart;
+        _iterations++;
+    }
+
+    [Benchmark(OperationsPerInvoke = Events)]
+    public long TumblingCountPerKeyPartitioned()
+    {
+        _events = Events;
+        var sink = new CountingObserver<int>();
+        PartitionedCountQuery().WithOptions(new QueryOptions { Parallelism = Parallelism }).Subscribe(sink);
+        return sink.Count;
+    }
+
+    [Benchmark(OperationsPerInvoke = NexmarkInput.BenchmarkEvents)]
+    public long Q5HotItemsPartitioned()
+    {
+        _events = NexmarkInput.BenchmarkEvents;
+        var sink = new CountingObserver<HotItem>();
+        PartitionedQ5Query().WithOptions(new QueryOptions { Parallelism = Parallelism }).Subscribe(sink);
+        return sink.Count;
     }
 
     [Benchmark(OperationsPerInvoke = Events)]
     public long TumblingCountPerKey()
     {
+        _events = Events;
         var sink = new CountingObserver<int>();
         var query =
             from t in QStream.From(_ticks, t => t.Time).TumblingWindow(TimeSpan.FromTicks(Size))
@@ -52,6 +147,7 @@ public class ParallelismBenchmarks
     [Benchmark(OperationsPerInvoke = Events)]
     public long TumblingCountPerKeyCheckpointed()
     {
+        _events = Events;
         var query =
             from t in QStream.From(_ticks, t => t.Time).TumblingWindow(TimeSpan.FromTicks(Size))
             group t by t.Key into g
@@ -78,13 +174,27 @@ public class ParallelismBenchmarks
         }
     }
 
-    [GlobalCleanup(Target = nameof(TumblingCountPerKeyCheckpointed))]
-    public void ReportAlignment() =>
-        Console.WriteLine($"// P = {Parallelism}: {_checkpoints} checkpoints in the last run, barrier alignment p99 = {(_alignmentP99 is { } p99 ? p99.TotalMilliseconds.ToString("F3", System.Globalization.CultureInfo.InvariantCulture) + " ms" : "n/a (one task)")}");
+    /// <summary>Prints the CPU time per event over every iteration of this case (warm-up included), and for the job its barrier alignment.</summary>
+    [GlobalCleanup]
+    public void Report()
+    {
+        if (_iterations > 0)
+        {
+            long perIteration = _events;
+            double nanoseconds = _cpu.TotalNanoseconds / _iterations / perIteration;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"// CPU (user + sys, all threads): P = {Parallelism}, {nanoseconds:F1} ns/event over {_iterations} iterations"));
+        }
+
+        if (_checkpoints > 0)
+        {
+            Console.WriteLine($"// P = {Parallelism}: {_checkpoints} checkpoints in the last run, barrier alignment p99 = {(_alignmentP99 is { } p99 ? p99.TotalMilliseconds.ToString("F3", CultureInfo.InvariantCulture) + " ms" : "n/a (one task)")}");
+        }
+    }
 
     [Benchmark(OperationsPerInvoke = NexmarkInput.BenchmarkEvents)]
     public long Q5HotItems()
     {
+        _events = NexmarkInput.BenchmarkEvents;
         var sink = new CountingObserver<HotItem>();
         new Q5HotItems().LinqStream(_nexmark!).WithOptions(new QueryOptions { Parallelism = Parallelism }).Subscribe(sink);
         return sink.Count;

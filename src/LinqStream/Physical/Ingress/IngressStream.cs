@@ -6,7 +6,7 @@ using LinqStream.Runtime.Ingress;
 namespace LinqStream.Physical.Ingress;
 
 /// <summary>The physical node of a source: which data, how its times are read, and its disorder policy.</summary>
-internal sealed class IngressStream<T> : PhysicalStream<T>, Diagnostics.ISourceNode, ICompilesKernels
+internal sealed class IngressStream<T> : PhysicalStream<T>, Diagnostics.ISourceNode, ICompilesKernels, IIngressNode
 {
     private readonly object _source;
     private readonly LambdaExpression _start;
@@ -38,6 +38,9 @@ internal sealed class IngressStream<T> : PhysicalStream<T>, Diagnostics.ISourceN
 
     public string SourceName { get; }
 
+    /// <summary>Gets a value indicating whether this source is a partition of an idle-timeout group (<c>QStream.From(partitions, ..., idleTimeout)</c>).</summary>
+    public bool HasIdleGroup => _source is PartitionSource<T>;
+
     public override string Name => "From";
 
     public override string Detail => $"{SourceName}, time: {_start}{(_end is null ? string.Empty : ", end: " + _end)}, policy: {_policy}";
@@ -62,4 +65,10 @@ internal sealed class IngressStream<T> : PhysicalStream<T>, Diagnostics.ISourceN
         context.Sources.Add(driver);
         context.Checkpointed.Add(driver);
     }
+}
+
+/// <summary>A source node, as the parallel planner sees it.</summary>
+internal interface IIngressNode
+{
+    bool HasIdleGroup { get; }
 }

@@ -4,7 +4,7 @@ using LinqStream.Runtime;
 namespace LinqStream.Physical.Pipeline;
 
 /// <summary>The physical node of a filter/projection chain (one step, or several fused into one kernel).</summary>
-internal sealed class PipelineStream<TIn, TOut> : PhysicalStream<TOut>, ICompilesKernels
+internal sealed class PipelineStream<TIn, TOut> : PhysicalStream<TOut>, ICompilesKernels, Parallel.IUnionSplittable<TOut>
 {
     private readonly PhysicalStream<TIn> _source;
     private readonly IReadOnlyList<PipelineKernelStep> _steps;
@@ -17,6 +17,12 @@ internal sealed class PipelineStream<TIn, TOut> : PhysicalStream<TOut>, ICompile
         _steps = steps;
         _compiler = kernels ?? KernelCompiler.Shared;
     }
+
+    /// <summary>Over a union (possibly through other filters and projections): this chain applied to each of its inputs.</summary>
+    public IReadOnlyList<PhysicalStream<TOut>>? SplitByUnionInput() =>
+        (_source as Parallel.IUnionSplittable<TIn>)?.SplitByUnionInput() is { } inputs
+            ? [.. inputs.Select(input => new PipelineStream<TIn, TOut>(input, _steps, _compiler))]
+            : null;
 
     public IReadOnlyList<PipelineKernelStep> Steps => _steps;
 

@@ -161,46 +161,53 @@ internal sealed class UnionOperator<T> : Runtime.Checkpoints.ICheckpointed
         _downstream.OnError(error);
     }
 
-    /// <summary>Sends every buffered event that no input can still precede.</summary>
+    /// <summary>Sends every buffered event that no input can still precede: in start order, ties from the lower input first.</summary>
+    /// <remarks>
+    /// The head with the smallest start (the lowest input on a tie) may go out up to a bound: every other input's next
+    /// possible start (its head, or its frontier when it has none), minus one tick for a lower input, which would win a tie
+    /// (a completed input with nothing buffered bounds nothing). So the output order is (start, input index, order within the
+    /// input) however the inputs' batches and watermarks interleave in time (docs/semantics.md §8).
+    /// </remarks>
     private void Drain()
     {
         var inputs = _inputs;
         while (true)
         {
-            UnionInput? best = null;
-            long bestStart = Ticks.Infinity, bound = Ticks.Infinity;
-            foreach (var input in inputs)
+            int best = -1;
+            long bestStart = Ticks.Infinity;
+            for (int k = 0; k < inputs.Length; k++)
             {
-                if (input.Head is { } head)
+                if (inputs[k].Head is { } head && (best < 0 || head.Start[inputs[k].Cursor] < bestStart))
                 {
-                    long h = head.Start[input.Cursor];
-                    if (best is null || h < bestStart)
-                    {
-                        if (best is not null)
-                        {
-                            bound = Math.Min(bound, bestStart);
-                        }
-
-                        best = input;
-                        bestStart = h;
-                    }
-                    else
-                    {
-                        bound = Math.Min(bound, h);
-                    }
-                }
-                else
-                {
-                    bound = Math.Min(bound, input.Frontier);
+                    best = k;
+                    bestStart = head.Start[inputs[k].Cursor];
                 }
             }
 
-            if (best is null || bestStart > bound)
+            if (best < 0)
             {
                 return;
             }
 
-            EmitRun(best, bound);
+            long bound = Ticks.Infinity;
+            for (int k = 0; k < inputs.Length; k++)
+            {
+                var input = inputs[k];
+                if (k == best || (input.Head is null && input.Completed))
+                {
+                    continue;
+                }
+
+                long next = input.Head is { } head ? head.Start[input.Cursor] : input.Frontier;
+                bound = Math.Min(bound, k < best && next != long.MinValue ? next - 1 : next);
+            }
+
+            if (bestStart > bound)
+            {
+                return;
+            }
+
+            EmitRun(inputs[best], bound);
         }
     }
 

@@ -5,11 +5,11 @@ namespace LinqStream.Physical.Union;
 /// <summary>Merges two or more streams of the same type into one, in start order (<c>Union</c>, <c>Merge</c>).</summary>
 /// <remarks>
 /// Lifetime: unchanged. State: the events of an input that is ahead, buffered until the other inputs' progress passes
-/// them. Order and watermarks: output is in start order (ties in no particular order); the output watermark is the
+/// them. Order and watermarks: output is in start order, ties from the lower input first (docs/semantics.md §8); the output watermark is the
 /// minimum of the inputs' watermarks; the output completes when every input completed, and the first error of any input
 /// goes downstream once.
 /// </remarks>
-internal sealed class UnionStream<T> : PhysicalStream<T>
+internal sealed class UnionStream<T> : PhysicalStream<T>, Parallel.IUnionSplittable<T>
 {
     private readonly PhysicalStream<T>[] _inputs;
 
@@ -36,6 +36,9 @@ internal sealed class UnionStream<T> : PhysicalStream<T>
     public override string Name => "Union";
 
     public override IReadOnlyList<PhysicalNode> Inputs => _inputs;
+
+    /// <summary>Gets the inputs, typed (a parallel run reads each on a source task).</summary>
+    public IReadOnlyList<PhysicalStream<T>>? SplitByUnionInput() => _inputs;
 
     public override void Connect(IStreamObserver<T> downstream, QueryContext context)
     {

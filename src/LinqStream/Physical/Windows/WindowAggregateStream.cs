@@ -85,6 +85,15 @@ internal sealed class WindowAggregateStream<T, TKey, TResult> : PhysicalStream<T
     public override void Connect(IStreamObserver<TResult> downstream, QueryContext context)
     {
         CompileKernels(); // a no-op after the compiler's last stage
+        if (context.SourceSplitNodes?.Contains(this) == true)
+        {
+            // Keyed over a union of partitions (maybe through filters and projections, which each partition then runs):
+            // one source task per group of partitions, each hashing into every task.
+            var partitions = ((Parallel.IUnionSplittable<T>)_source).SplitByUnionInput()!;
+            _ = new Parallel.PartitionedParallelRun<T, TKey, TResult>(partitions, _keyKernel!, CreateOperator, downstream, context);
+            return;
+        }
+
         if (context.ParallelNodes?.Contains(this) == true)
         {
             // Keyed and run on several tasks: the input feeds a hash exchange, the tasks a merge (docs/parallelism.md).

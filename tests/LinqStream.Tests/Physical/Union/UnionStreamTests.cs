@@ -61,6 +61,50 @@ public sealed class UnionStreamTests
     }
 
     [Fact]
+    public void Union_TiesAcrossInputs_ComeOutByInputIndexWhateverArrivesFirst()
+    {
+        var context = new QueryContext(Harness.Options());
+        var sink = new RecordingSink<int>(context);
+        var sut = new UnionOperator<int>(sink, context, 3);
+        var (a, b, c) = (new ManualStream<int>(), new ManualStream<int>(), new ManualStream<int>());
+        a.Connect(sut.Input(0), context);
+        b.Connect(sut.Input(1), context);
+        c.Connect(sut.Input(2), context);
+
+        // Input 2 first, then 1, then 0 at the same start: the lower inputs may still send an event at 5 (a watermark of 5
+        // promises nothing below 5), so nothing at 5 goes out until they have moved past it.
+        c.Push((5, 6, 20));
+        c.Watermark(5);
+        b.Watermark(5);
+        a.Watermark(5);
+        Assert.Empty(sink.Events);
+        b.Push((5, 6, 10), (5, 6, 11));
+        a.Push((4, 5, 1), (5, 6, 2)); // input 0 is first at 5: its own later events at 5 would come after this one anyway
+        Assert.Equal([1, 2], sink.Events.Select(e => e.Payload));
+        a.Watermark(6);
+        Assert.Equal([1, 2, 10, 11], sink.Events.Select(e => e.Payload));
+        b.Push((7, 8, 12));
+        Assert.Equal([1, 2, 10, 11, 20], sink.Events.Select(e => e.Payload));
+        c.Watermark(7);
+        Assert.Equal([1, 2, 10, 11, 20], sink.Events.Select(e => e.Payload)); // input 0 (frontier 6) may still send a 7
+        a.Watermark(8);
+        Assert.Equal([1, 2, 10, 11, 20, 12], sink.Events.Select(e => e.Payload));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(64)]
+    public void Union_RandomTiesAtAnyBatchSize_OrderIsStartThenInputThenArrival(int batchSize)
+    {
+        var inputs = Enumerable.Range(0, 4).Select(i => RandomEvents.Generate(batchSize + i, 2_000, 10, 0, maxGap: 2).Select(x => x with { Id = x.Id + (i * 1_000_000) }).ToArray()).ToArray();
+        var plan = new UnionStream<Ev>(inputs.Select(i => (PhysicalStream<Ev>)RandomEvents.Source(i)).ToList());
+        var output = Harness.Run(plan, Harness.Options(batchSize));
+        var expected = RandomEvents.AsEvents(inputs.SelectMany(i => i)).Select((e, n) => (e, n)).OrderBy(x => x.e.Start).ThenBy(x => x.n).Select(x => x.e.Payload.Id);
+        Assert.Equal(expected, output.Events.Select(e => e.Payload.Id));
+    }
+
+    [Fact]
     public void Union_InputAhead_IsBufferedUntilTheOtherCatchesUp()
     {
         var context = new QueryContext(Harness.Options());
