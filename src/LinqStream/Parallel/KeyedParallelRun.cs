@@ -69,7 +69,7 @@ internal sealed class KeyedParallelRun<T, TKey, TResult> : IParallelRun, IParall
         {
             _inputs[i] = new SpscChannel<T>(ChannelCapacity, options.BatchSize);
             _outputs[i] = new SpscChannel<TResult>(ChannelCapacity, options.BatchSize);
-            _taskContexts[i] = new QueryContext(taskOptions) { ParallelNodes = context.ParallelNodes };
+            _taskContexts[i] = new QueryContext(taskOptions) { ParallelNodes = context.ParallelNodes, KeyedState = context.KeyedState };
             _forwards[i] = new ForwardExchange<TResult>(_outputs[i], _taskContexts[i]);
             _taskHeads[i] = createOperator(_forwards[i], _taskContexts[i]);
             _ranges[i] = KeyGroups.RangeOf(i, options.KeyGroups, parallelism);

@@ -26,6 +26,9 @@ internal sealed class QueryContext
     /// <summary>Gets the physical nodes this run executes on several tasks (see docs/parallelism.md); null when the whole query runs on one task.</summary>
     public IReadOnlySet<PhysicalNode>? ParallelNodes { get; init; }
 
+    /// <summary>Gets where keyed operators of this run keep state off the heap (the job's <c>JobOptions.State</c>); null keeps it on the heap.</summary>
+    public State.IKeyedStateStoreFactory? KeyedState { get; init; }
+
     /// <summary>Gets the late events of this run (dropped, adjusted or thrown on), counted for progress reports and job results.</summary>
     public Ingress.LateEventCounts LateEvents { get; } = new();
 
