@@ -18,8 +18,14 @@ namespace LinqStream.Parallel;
 /// </code>
 /// Operators need no locks: each task owns its operators and pools, and only channels cross threads.
 /// </remarks>
-internal sealed class KeyedParallelRun<T, TKey, TResult> : IParallelRun, IParallelCheckpoint
+internal sealed class KeyedParallelRun<T, TKey, TResult> : IParallelRun, IParallelCheckpoint, Runtime.State.IStateMeter
 {
+    /// <summary>Gets the tasks' groups on the heap (progress reports; read while the tasks run).</summary>
+    public long HeapGroups => _taskContexts.Sum(c => c.Operators.OfType<Runtime.State.IStateMeter>().Sum(m => m.HeapGroups));
+
+    /// <summary>Gets the tasks' groups spilled to their state stores.</summary>
+    public long SpilledGroups => _taskContexts.Sum(c => c.Operators.OfType<Runtime.State.IStateMeter>().Sum(m => m.SpilledGroups));
+
     /// <summary>Messages in flight per channel: bounds memory (P × 2 channels × this × batch size events) and absorbs jitter.</summary>
     internal const int ChannelCapacity = 8;
 

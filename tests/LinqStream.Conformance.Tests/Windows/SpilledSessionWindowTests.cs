@@ -39,9 +39,9 @@ public sealed class SpilledSessionWindowTests : IDisposable
         return hits;
     }
 
-    private static IQStream<SessionRow> Query(Hit[] hits) =>
+    private static IQStream<SessionRow> Query(Hit[] hits, IProgress<QueryProgress>? progress = null) =>
         from h in QStream.From(new ArrayEventSource<Hit>(hits, "hits"), h => h.Time, IngressPolicy.Reorder(TimeSpan.FromTicks(30)))
-            .WithOptions(new QueryOptions { BatchSize = 37, Strict = true })
+            .WithOptions(new QueryOptions { BatchSize = 37, Strict = true, Progress = progress, ProgressInterval = TimeSpan.Zero })
             .SessionWindow(Gap)
         group h by h.Key into g
         select new SessionRow(g.Key, g.Window.Start.UtcTicks, g.Window.End.UtcTicks, g.Count(), g.Sum(h => (long)h.Value), g.Max(h => h.Value));
@@ -109,6 +109,48 @@ public sealed class SpilledSessionWindowTests : IDisposable
             Reference(hits).OrderBy(r => r.End).ThenBy(r => r.Key).ToList(),
             spilled.OrderBy(r => r.End).ThenBy(r => r.Key).ToList());
         Assert.True(keys <= 16 || sharedFiles > 0, "no session was in RocksDB at any checkpoint: the test did not exercise the store");
+    }
+
+    [Fact]
+    public async Task SessionWindow_OnRocksDb_ProgressReportsGroupsOnHeapAndSpilled()
+    {
+        // 1,500 keys whose sessions all stay open: a new tick every 100 events, each key every 15 ticks, a gap of 50 ticks.
+        var hits = Enumerable.Range(0, 6_000).Select(i => new Hit(i * 7_919L % 1_500, i / 100, i)).ToArray();
+        var reports = new Reports();
+        await using (var job = Query(hits, reports).ToJob(new MemorySink<SessionRow>(), new JobOptions { State = StateBackend.RocksDb(Path.Combine(_directory, "progress"), 64) }))
+        {
+            await job.RunAsync();
+        }
+
+        var states = reports.Items.Select(r => r.State).ToList();
+        Assert.NotEmpty(states);
+        Assert.Contains(states, s => s.SpilledGroups > 0 && s.StoreMemoryBytes > 0);
+        // The heap holds at most the hot keys after each batch's sweep, plus one batch's new keys before it.
+        Assert.All(states, s => Assert.True(s.HeapGroups <= 64 + 37, $"{s.HeapGroups} groups on the heap"));
+        var last = states[^1];
+        Assert.Equal((0, 0), (last.HeapGroups, last.SpilledGroups)); // every session was emitted at the end of the input
+    }
+
+    [Fact]
+    public async Task SessionWindow_OnHeap_ProgressReportsGroupsOnHeapOnly()
+    {
+        var reports = new Reports();
+        await Query(RandomInput(8, 3_000, 500), reports).ToListAsync();
+        Assert.Contains(reports.Items, r => r.State.HeapGroups > 0);
+        Assert.All(reports.Items, r => Assert.Equal((0L, 0L, 0L), (r.State.SpilledGroups, r.State.StoreMemoryBytes, r.State.StoreFileBytes)));
+    }
+
+    private sealed class Reports : IProgress<QueryProgress>
+    {
+        public List<QueryProgress> Items { get; } = [];
+
+        public void Report(QueryProgress value)
+        {
+            lock (Items)
+            {
+                Items.Add(value);
+            }
+        }
     }
 
     [Fact]

@@ -73,7 +73,7 @@ internal sealed class SpilledSessionWindowAggregateOperator<T, TKey, TResult> : 
     public int ResidentSessions => _closing.Count;
 
     /// <summary>Gets the number of sessions in the store (spilled and not yet brought back or emitted).</summary>
-    public long SpilledSessions => _spilled;
+    public override long SpilledGroups => _spilled;
 
     /// <summary>Gets the store (tests, progress).</summary>
     internal IKeyedStateStore Store => _store;
