@@ -8,7 +8,7 @@ namespace LinqStream.Conformance.Tests.Checkpoints;
 /// Incremental checkpoints of the RocksDB store (only SST files no earlier checkpoint kept), retention of shared files, restore of
 /// a key-group range from one or several stores, and what a restore says when the shared files are damaged or gone.
 /// </summary>
-public sealed class RocksDbCheckpointTests : IDisposable
+public sealed class RocksDbCheckpointTests(Xunit.Abstractions.ITestOutputHelper output) : IDisposable
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "linqstream-rocks-" + Guid.NewGuid().ToString("N"));
 
@@ -54,6 +54,7 @@ public sealed class RocksDbCheckpointTests : IDisposable
         store.Commit();
         store.Checkpoint();
         var second = store.Size;
+        output.WriteLine($"first checkpoint: {first.LastCheckpointNewBytes:N0} new of {first.CheckpointBytes:N0} bytes; second (5% of keys changed): {second.LastCheckpointNewBytes:N0} new of {second.CheckpointBytes:N0} bytes ({100.0 * second.LastCheckpointNewBytes / second.CheckpointBytes:0.0}%)");
         Assert.True(second.LastCheckpointNewBytes <= 0.10 * second.CheckpointBytes,
             $"the second checkpoint kept {second.LastCheckpointNewBytes:N0} new bytes of {second.CheckpointBytes:N0}");
         Assert.True(second.LastCheckpointNewBytes > 0, "the changed keys were not written at all");
