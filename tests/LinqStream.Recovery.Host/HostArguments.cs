@@ -25,6 +25,8 @@ internal sealed class HostArguments
         return new HostArguments(values);
     }
 
+    public bool Has(string name) => _values.ContainsKey(name);
+
     public string Text(string name) =>
         _values.TryGetValue(name, out var value) ? value : throw new ArgumentException($"--{name} is required.");
 

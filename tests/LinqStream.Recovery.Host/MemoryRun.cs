@@ -8,7 +8,8 @@ namespace LinqStream.Recovery.Host;
 /// The <c>memory</c> mode (issue #23's measurement): one tumbling window holding <c>--keys</c> distinct keys, then a few events in
 /// later windows. Prints the managed heap after a full collection once the big window is full, once it has closed (the job
 /// still running), and the process's peak working set; with <c>--checkpoint yes</c> a checkpoint is taken while the big
-/// window is open, and the peak is printed before and after it.
+/// window is open, and the peak is printed before and after it. <c>--shape session</c> holds the keys in session windows (5 s gap)
+/// instead: every key's session is open at once and all close when the later events pass.
 /// </summary>
 internal static class MemoryRun
 {
@@ -18,12 +19,15 @@ internal static class MemoryRun
     {
         int keys = checked((int)args.Number("keys", 10_000_000));
         bool checkpoint = args.Text("checkpoint") == "yes";
+        bool session = args.Has("shape") && args.Text("shape") == "session";
         var full = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var measured = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var sink = new CountingSink(keys, closed);
+        var events = QStream.From(Events(keys, full, measured.Task), e => e.Time);
+        var windowed = session ? events.SessionWindow(TimeSpan.FromSeconds(5)) : events.TumblingWindow(TimeSpan.FromSeconds(10));
         var query =
-            from e in QStream.From(Events(keys, full, measured.Task), e => e.Time).TumblingWindow(TimeSpan.FromSeconds(10))
+            from e in windowed
             group e by e.Key into g
             select new KeyCount(g.Key, g.Count());
         await using var job = query.ToJob(sink, new JobOptions());
@@ -57,6 +61,12 @@ internal static class MemoryRun
 
         await Task.Delay(TimeSpan.FromSeconds(3)).ConfigureAwait(false);
         Report("window closed, job running");
+        if (args.Has("hold-seconds"))
+        {
+            // For a heap dump of what a running job keeps (dotnet-gcdump collect -p PID).
+            await Task.Delay(TimeSpan.FromSeconds(args.Number("hold-seconds"))).ConfigureAwait(false);
+        }
+
         sink.Release();
         await run.ConfigureAwait(false);
         return 0;

@@ -62,6 +62,27 @@ internal sealed class KeyOrder<TKey>
 
     public int SlotAt(int index) => _slots[_order[index]];
 
+    /// <summary>Gets the number of keys the arrays have room for.</summary>
+    public int Capacity => _keys.Length;
+
+    /// <summary>Shrinks the arrays to twice what they hold (at least 16) after a window with many keys; its owner calls it when its state shrank.</summary>
+    public void TrimExcess()
+    {
+        int size = 16;
+        while (size < Count * 2)
+        {
+            size *= 2;
+        }
+
+        if (size < _keys.Length)
+        {
+            Array.Resize(ref _hashes, size);
+            Array.Resize(ref _keys, size);
+            Array.Resize(ref _slots, size);
+            Array.Resize(ref _order, size);
+        }
+    }
+
     public void Clear()
     {
         if (System.Runtime.CompilerServices.RuntimeHelpers.IsReferenceOrContainsReferences<TKey>())

@@ -31,6 +31,33 @@ internal sealed class BatchPool<T> : IBatchPool
         batch.Reset();
         _free.Push(batch);
     }
+
+    /// <summary>
+    /// Gives back the batches a burst left in the pool (a window that emitted millions of results, a join input that buffered far
+    /// ahead): keeps at most as many free batches as are rented now, and at least <see cref="KeptWhenIdle"/>. Operators call it
+    /// (through <see cref="QueryContext.TrimPools"/>) when their state shrank, so a steady query never pays for it.
+    /// </summary>
+    public void TrimExcess()
+    {
+        int keep = Math.Max(KeptWhenIdle, Outstanding);
+        if (_free.Count <= keep)
+        {
+            return;
+        }
+
+        while (_free.Count > keep)
+        {
+            _free.Pop();
+        }
+
+        _free.TrimExcess();
+    }
+
+    /// <summary>Gets the number of free batches the pool holds.</summary>
+    public int FreeCount => _free.Count;
+
+    /// <summary>The free batches a trimmed pool keeps however few are rented.</summary>
+    public const int KeptWhenIdle = 16;
 }
 
 /// <summary>What the query context needs to know of a pool without its payload type.</summary>
@@ -39,4 +66,6 @@ internal interface IBatchPool
     int Outstanding { get; }
 
     Type PayloadType { get; }
+
+    void TrimExcess();
 }

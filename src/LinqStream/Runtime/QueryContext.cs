@@ -84,6 +84,15 @@ internal sealed class QueryContext
         return created;
     }
 
+    /// <summary>Drops the free batches a burst left in every pool (<see cref="BatchPool{T}.TrimExcess"/>); operators call it after their state shrank.</summary>
+    public void TrimPools()
+    {
+        foreach (var pool in _pools.Values)
+        {
+            pool.TrimExcess();
+        }
+    }
+
     /// <summary>The number of batches rented and not yet returned, over all payload types.</summary>
     public int OutstandingBatches()
     {

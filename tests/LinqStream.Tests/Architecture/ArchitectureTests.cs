@@ -6,7 +6,8 @@ namespace LinqStream.Tests.Architecture;
 /// The stages of src/LinqStream depend on each other one way: Linq → Query → Plan → Physical → Runtime (docs/architecture.md).
 /// </summary>
 /// <remarks>
-/// A layer is a folder. The compiler (Query) drives the stages and so may use all of them; the logical plan (Plan) is data and
+/// A layer is a folder, except for the logical nodes: each operator family's folder below Physical holds its logical node
+/// (<c>…Node.cs</c>, the Plan layer) next to its physical stream and operator (the Physical layer), see <see cref="Roles"/>. The compiler (Query) drives the stages and so may use all of them; the logical plan (Plan) is data and
 /// uses no execution layer; physical operators (Physical) run on the runtime (Runtime), which knows no operator, plan or
 /// compiler. The side folders (Temporal, Internal, the public vocabulary in Linq/*.cs and Linq/Windows) may be used by all.
 /// </remarks>
@@ -28,6 +29,12 @@ public sealed class ArchitectureTests
         ("Diagnostics", "Diagnostics"),
         ("Temporal", "Temporal"),
         ("Internal", "Internal"),
+    ];
+
+    /// <summary>Role suffixes that put a file of a folder into another layer than its folder's: an operator family's logical node is Plan.</summary>
+    internal static readonly (string Folder, string FileSuffix, string Layer)[] Roles =
+    [
+        ("Physical", "Node.cs", "Plan"),
     ];
 
     private static readonly string[] s_vocabulary = ["Contracts", "Temporal", "Internal"];
@@ -57,7 +64,7 @@ public sealed class ArchitectureTests
     {
         await Task.Yield();
         string root = Path.Combine(RepositoryRoot(), "src", "LinqStream");
-        var checker = new LayerChecker(Layers, Allowed);
+        var checker = new LayerChecker(Layers, Allowed, Roles);
 
         var violations = checker.Check(LayerChecker.CompileFolder(root), root);
 
@@ -68,7 +75,7 @@ public sealed class ArchitectureTests
     public async Task Check_RuntimeReferencesPhysical_ReportsTheReference()
     {
         await Task.Yield();
-        var checker = new LayerChecker(Layers, Allowed);
+        var checker = new LayerChecker(Layers, Allowed, Roles);
         var compilation = LayerChecker.Compile(
         [
             CSharpSyntaxTree.ParseText("namespace LinqStream.Physical; internal sealed class SomeOperator { public static int Run() => 1; }", path: "/repo/Physical/SomeOperator.cs"),
@@ -86,7 +93,7 @@ public sealed class ArchitectureTests
     public async Task Check_PlanReferencesPhysicalThroughAGenericArgument_ReportsTheReference()
     {
         await Task.Yield();
-        var checker = new LayerChecker(Layers, Allowed);
+        var checker = new LayerChecker(Layers, Allowed, Roles);
         var compilation = LayerChecker.Compile(
         [
             CSharpSyntaxTree.ParseText("namespace LinqStream.Physical.Pipeline; internal sealed record Step(bool IsFilter);", path: "/repo/Physical/Pipeline/Step.cs"),
@@ -98,15 +105,35 @@ public sealed class ArchitectureTests
         Assert.Equal(("Plan", "Physical"), (Assert.Single(violations).FromLayer, violations[0].ToLayer));
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task Check_LogicalNodeInItsFamilyFolderReferencesTheOperator_ReportsTheReference()
+    {
+        await Task.Yield();
+        var checker = new LayerChecker(Layers, Allowed, Roles);
+        var compilation = LayerChecker.Compile(
+        [
+            CSharpSyntaxTree.ParseText("namespace LinqStream.Physical.Union; internal sealed class UnionOperator { public static int Inputs => 2; }", path: "/repo/Physical/Union/UnionOperator.cs"),
+            CSharpSyntaxTree.ParseText("namespace LinqStream.Physical.Union; internal sealed class UnionNode { public int Width => UnionOperator.Inputs; }", path: "/repo/Physical/Union/UnionNode.cs"),
+        ]);
+
+        var violations = checker.Check(compilation, "/repo");
+
+        var violation = Assert.Single(violations);
+        Assert.Equal(("Physical/Union/UnionNode.cs", "Plan", "Physical", "LinqStream.Physical.Union.UnionOperator"), (violation.File, violation.FromLayer, violation.ToLayer, violation.Symbol));
+    }
+
     [Theory(Timeout = 10_000)]
     [InlineData("Linq/Operators/QStream.From.cs", "Linq")]
     [InlineData("Linq/QueryOptions.cs", "Contracts")]
     [InlineData("Linq/Windows/IWindow.cs", "Contracts")]
     [InlineData("Physical/Windows/Tumbling/TumblingLifetimeStream.cs", "Physical")]
+    [InlineData("Physical/Windows/WindowNode.cs", "Plan")]
+    [InlineData("Physical/Join/JoinNode.cs", "Plan")]
+    [InlineData("Plan/PlanNode.cs", "Plan")]
     public async Task LayerOf_File_IsItsLongestFolder(string path, string layer)
     {
         await Task.Yield();
-        Assert.Equal(layer, new LayerChecker(Layers, Allowed).LayerOf(path));
+        Assert.Equal(layer, new LayerChecker(Layers, Allowed, Roles).LayerOf(path));
     }
 
     private static string RepositoryRoot()

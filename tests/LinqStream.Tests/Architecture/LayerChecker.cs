@@ -12,15 +12,31 @@ public sealed record LayerViolation(string File, int Line, string FromLayer, str
 
 /// <summary>
 /// Finds references against the allowed direction between layers, where a layer is a folder of the source tree (so public
-/// types that live in the root namespace belong to the folder they are written in). Roslyn binds every name in every file;
+/// types that live in the root namespace belong to the folder they are written in), or a role within a folder: a file of an
+/// operator family's folder whose name has a role suffix (the logical <c>…Node.cs</c>) belongs to that role's layer. Roslyn binds every name in every file;
 /// a name bound to a type (or a member of a type) declared in another folder of the same compilation is a reference.
 /// </summary>
-public sealed class LayerChecker(IReadOnlyList<(string Folder, string Layer)> layers, IReadOnlyDictionary<string, string[]> allowed)
+public sealed class LayerChecker(
+    IReadOnlyList<(string Folder, string Layer)> layers,
+    IReadOnlyDictionary<string, string[]> allowed,
+    IReadOnlyList<(string Folder, string FileSuffix, string Layer)>? roles = null)
 {
-    /// <summary>Gets the layer of a file (by the longest folder prefix of its path below the source root), or null when unassigned.</summary>
+    /// <summary>
+    /// Gets the layer of a file: a role's layer when the file is below the role's folder and its name ends with the role's
+    /// suffix, else the layer of the longest folder prefix of its path below the source root; null when unassigned.
+    /// </summary>
     public string? LayerOf(string relativePath)
     {
         string path = relativePath.Replace('\\', '/');
+        string fileName = path[(path.LastIndexOf('/') + 1)..];
+        foreach (var (folder, suffix, layer) in roles ?? [])
+        {
+            if (path.StartsWith(folder + "/", StringComparison.Ordinal) && fileName.EndsWith(suffix, StringComparison.Ordinal))
+            {
+                return layer;
+            }
+        }
+
         string? best = null;
         int bestLength = -1;
         foreach (var (folder, layer) in layers)

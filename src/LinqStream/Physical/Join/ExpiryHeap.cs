@@ -79,6 +79,41 @@ internal sealed class ExpiryHeap
         _heapCount = 0;
     }
 
+    /// <summary>Renumbers every queued slot through <paramref name="map"/> (old slot to new) and shrinks the arrays to fit.</summary>
+    /// <remarks>Ends are unchanged, so the ring stays in order and the heap stays a heap.</remarks>
+    public void Remap(int[] map)
+    {
+        int ringSize = 16;
+        while (ringSize < _ringCount * 2)
+        {
+            ringSize *= 2;
+        }
+
+        var ends = new long[ringSize];
+        var slots = new int[ringSize];
+        for (int k = 0; k < _ringCount; k++)
+        {
+            int i = (_ringHead + k) & (_ringEnd.Length - 1);
+            ends[k] = _ringEnd[i];
+            slots[k] = map[_ringSlot[i]];
+        }
+
+        _ringEnd = ends;
+        _ringSlot = slots;
+        _ringHead = 0;
+
+        int heapSize = Math.Max(16, _heapCount * 2);
+        Array.Resize(ref _heapEnd, heapSize);
+        Array.Resize(ref _heapSlot, heapSize);
+        for (int i = 0; i < _heapCount; i++)
+        {
+            _heapSlot[i] = map[_heapSlot[i]];
+        }
+    }
+
+    /// <summary>Gets the number of entries the ring and the heap have room for.</summary>
+    public int Capacity => _ringEnd.Length + _heapEnd.Length;
+
     private void GrowRing()
     {
         // Capacity stays a power of two so the index wraps with a mask.

@@ -101,6 +101,25 @@ internal sealed class InputQueue<T, TKey>
         return events;
     }
 
+    /// <summary>Gets the number of batches buffered (the one being read included).</summary>
+    public int BufferedBatches => (Head is null ? 0 : 1) + _queue.Count;
+
+    /// <summary>Drops the key arrays and queue room a burst left behind: keeps as many free key arrays as batches are buffered (at least 16).</summary>
+    public void TrimExcess()
+    {
+        int keep = Math.Max(Runtime.BatchPool<T>.KeptWhenIdle, BufferedBatches);
+        while (_freeKeys.Count > keep)
+        {
+            _freeKeys.Pop();
+        }
+
+        _freeKeys.TrimExcess();
+        _queue.TrimExcess();
+    }
+
+    /// <summary>Gets the number of free key arrays kept for reuse.</summary>
+    public int FreeKeyArrays => _freeKeys.Count;
+
     /// <summary>Returns every buffered batch to the pool.</summary>
     public void Clear()
     {

@@ -80,6 +80,78 @@ internal sealed class KeyTable<TKey>
         _candidates.Clear();
     }
 
+    /// <summary>Gets the number of entries the table's arrays have room for.</summary>
+    public int Capacity => _keys.Length;
+
+    /// <summary>Renumbers the heads of side <paramref name="side"/>'s lists through <paramref name="slotMap"/> (its live events were compacted).</summary>
+    public void RemapHeads(int side, int[] slotMap)
+    {
+        for (int id = 0; id < _used; id++)
+        {
+            ref int head = ref _heads[(id << 1) + side];
+            if (head >= 0)
+            {
+                head = slotMap[head];
+            }
+        }
+    }
+
+    /// <summary>
+    /// Removes the empty entries, moves the others down to 0, 1, 2... and shrinks the arrays and the index to fit. Returns the map
+    /// from old entry to new (-1 for a removed one); the caller renumbers the live events' entries.
+    /// </summary>
+    public int[] Compact()
+    {
+        Sweep();
+        var map = new int[_used];
+        map.AsSpan().Fill(-1);
+        int count = 0;
+        for (int id = 0; id < _used; id++)
+        {
+            int h = id << 1;
+            if (_heads[h] >= 0 || _heads[h + 1] >= 0)
+            {
+                map[id] = count++;
+            }
+        }
+
+        int size = 16;
+        while (size < count * 2)
+        {
+            size *= 2;
+        }
+
+        var keys = new TKey[size];
+        var heads = new int[size * 2];
+        for (int id = 0; id < _used; id++)
+        {
+            int n = map[id];
+            if (n >= 0)
+            {
+                keys[n] = _keys[id];
+                heads[n << 1] = _heads[id << 1];
+                heads[(n << 1) + 1] = _heads[(id << 1) + 1];
+            }
+        }
+
+        _index.Clear();
+        _index.TrimExcess(count);
+        for (int n = 0; n < count; n++)
+        {
+            _index.Add(keys[n], n);
+        }
+
+        _keys = keys;
+        _heads = heads;
+        _isCandidate = new bool[size];
+        _freeIds.Clear();
+        _freeIds.TrimExcess();
+        _candidates.Clear();
+        _candidates.TrimExcess();
+        _used = count;
+        return map;
+    }
+
     public void Clear()
     {
         _index.Clear();

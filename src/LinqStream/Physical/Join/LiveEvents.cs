@@ -136,6 +136,83 @@ internal sealed class LiveEvents<T>
         Count = 0;
     }
 
+    /// <summary>Gets the number of slots the columns have room for.</summary>
+    public int Capacity => Start.Length;
+
+    /// <summary>Gets a value indicating whether the columns are mostly empty (a quarter or less in use, more than 4,096 slots): a burst passed.</summary>
+    public bool ShouldCompact => Start.Length > MinimumCapacity * 256 && Count * 4 <= Start.Length;
+
+    private const int MinimumCapacity = 16;
+
+    /// <summary>
+    /// Moves the slots in use down to 0, 1, 2... (in slot order, so their relative order is kept) and shrinks the columns to
+    /// twice their number. Returns the map from old slot to new slot (-1 for a free one); the caller renumbers every other
+    /// structure that holds slots (key lists' heads, expiry queues, the outer join's queue).
+    /// </summary>
+    public int[] Compact()
+    {
+        var map = new int[_used];
+        map.AsSpan().Fill(-1);
+        for (int s = _free; s >= 0; s = Next[s])
+        {
+            map[s] = -2;
+        }
+
+        int count = 0;
+        for (int s = 0; s < _used; s++)
+        {
+            map[s] = map[s] == -2 ? -1 : count++;
+        }
+
+        int size = MinimumCapacity;
+        while (size < count * 2)
+        {
+            size *= 2;
+        }
+
+        var start = new long[size];
+        var end = new long[size];
+        var payload = new T[size];
+        var next = new int[size];
+        var prev = new int[size];
+        var entry = new int[size];
+        var flags = new byte[size];
+        for (int s = 0; s < _used; s++)
+        {
+            int n = map[s];
+            if (n < 0)
+            {
+                continue;
+            }
+
+            start[n] = Start[s];
+            end[n] = End[s];
+            payload[n] = Payload[s];
+            next[n] = Next[s] < 0 ? -1 : map[Next[s]];
+            prev[n] = Prev[s] < 0 ? -1 : map[Prev[s]];
+            entry[n] = Entry[s];
+            flags[n] = Flags[s];
+        }
+
+        (Start, End, Payload, Next, Prev, Entry, Flags) = (start, end, payload, next, prev, entry, flags);
+        _free = -1;
+        _used = count;
+        return map;
+    }
+
+    /// <summary>Renumbers the key entries of the slots in use (after the key table was compacted).</summary>
+    public void RemapEntries(int[] entryMap)
+    {
+        for (int s = 0; s < _used; s++)
+        {
+            int id = Entry[s];
+            if (id >= 0)
+            {
+                Entry[s] = entryMap[id];
+            }
+        }
+    }
+
     private void Grow()
     {
         int size = Start.Length * 2;

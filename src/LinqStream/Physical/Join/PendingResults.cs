@@ -74,6 +74,30 @@ internal sealed class PendingResults<TLeft, TRight>
         Count = 0;
     }
 
+    /// <summary>Shrinks the ring to twice the pairs it holds (at least 16) after a burst; order is kept.</summary>
+    public void TrimExcess()
+    {
+        int size = 16;
+        while (size < Count * 2)
+        {
+            size *= 2;
+        }
+
+        if (size >= _start.Length)
+        {
+            return;
+        }
+
+        _start = Unwrap(_start, size);
+        _end = Unwrap(_end, size);
+        _left = Unwrap(_left, size);
+        _right = Unwrap(_right, size);
+        _head = 0;
+    }
+
+    /// <summary>Gets the number of pairs the ring has room for.</summary>
+    public int Capacity => _start.Length;
+
     private void Grow()
     {
         // Capacity stays a power of two so the index wraps with a mask.

@@ -64,6 +64,7 @@ internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
 
     public TemporalJoinOperator(IStreamObserver<TResult> downstream, QueryContext context, JoinKernels<TLeft, TRight, TKey, TResult> kernels)
     {
+        kernels.CompileKernels(); // a no-op after the compiler's last stage
         _kernels = kernels;
         _kind = kernels.Kind;
         _downstream = downstream;
@@ -250,6 +251,11 @@ internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
             _keys.Sweep();
         }
 
+        if (CompactionEnabled && (_left.ShouldCompact || _right.ShouldCompact))
+        {
+            Compact();
+        }
+
         _writer.Flush();
         if (output > _outputWatermark)
         {
@@ -269,6 +275,49 @@ internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
         ReleaseAll();
         _downstream.OnError(Internal.Error.OperatorFailed(_kernels.OperatorName, expression, error));
         _context.Stop();
+    }
+
+    /// <summary>Gets or sets a value indicating whether the state is compacted after a burst (tests turn it off to compare outputs).</summary>
+    internal bool CompactionEnabled { get; set; } = true;
+
+    /// <summary>Gets the number of live-event slots the two inputs' columns have room for (tests: it shrinks after a burst).</summary>
+    internal int LiveCapacity => _left.Capacity + _right.Capacity;
+
+    /// <summary>Gets the number of key entries the key table has room for (tests: it shrinks after a burst of keys).</summary>
+    internal int KeyCapacity => _keys.Capacity;
+
+    /// <summary>
+    /// Gives memory back after a burst (many events alive at once, then few): the live events of both inputs move down to slots
+    /// 0, 1, 2... in their order, the key table drops its empty entries, and every structure holding slots or entries (the key
+    /// lists' heads, the expiry queues, the outer join's queue) is renumbered; the held-back results, the buffered inputs' spare
+    /// key arrays and the batch pools shrink too. Runs between rounds (no event is half processed) and only when a side's columns
+    /// are three quarters empty, so its cost, linear in what is live, is paid once per burst.
+    /// </summary>
+    private void Compact()
+    {
+        var leftMap = _left.Compact();
+        _keys.RemapHeads(KeyTable<TKey>.Left, leftMap);
+        _leftExpiry.Remap(leftMap);
+        int undecided = _undecided.Count;
+        for (int k = 0; k < undecided; k++)
+        {
+            _undecided.Enqueue(leftMap[_undecided.Dequeue()]);
+        }
+
+        _undecided.TrimExcess();
+
+        var rightMap = _right.Compact();
+        _keys.RemapHeads(KeyTable<TKey>.Right, rightMap);
+        _rightExpiry.Remap(rightMap);
+
+        var entryMap = _keys.Compact();
+        _left.RemapEntries(entryMap);
+        _right.RemapEntries(entryMap);
+
+        _pending.TrimExcess();
+        _leftInput.TrimExcess();
+        _rightInput.TrimExcess();
+        _context.TrimPools();
     }
 
     /// <summary>Returns every pooled batch this operator holds and drops its state (the query failed).</summary>

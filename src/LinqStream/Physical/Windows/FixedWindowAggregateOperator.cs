@@ -347,6 +347,8 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : WindowAgg
         Slots.Compact(live);
         _merge.TrimExcess();
         _freeWindows.Clear();
+        _keyOrder.TrimExcess();
+        Context.TrimPools();
     }
 
     private static int Renumber(List<int> live, int slot)

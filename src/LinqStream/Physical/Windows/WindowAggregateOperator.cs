@@ -303,7 +303,6 @@ internal abstract class WindowAggregateOperator<T, TKey, TResult> : UnaryOperato
         return states;
     }
 
-    /// <summary>Writes one group's accumulators, each as its column's slot type.</summary>
     /// <summary>Writes a live slot's accumulators as <see cref="WriteAccumulators"/> would, without an array per group.</summary>
     protected void WriteSlot(BinaryWriter writer, int slot)
     {
@@ -313,6 +312,7 @@ internal abstract class WindowAggregateOperator<T, TKey, TResult> : UnaryOperato
         }
     }
 
+    /// <summary>Writes one group's accumulators, each as its column's slot type.</summary>
     protected void WriteAccumulators(BinaryWriter writer, object?[] accumulators)
     {
         for (int c = 0; c < Plan.Columns.Length; c++)

@@ -1,5 +1,10 @@
 using System.Linq.Expressions;
 using LinqStream.Internal;
+using LinqStream.Physical.Join;
+using LinqStream.Physical.Lifetime;
+using LinqStream.Physical.Pipeline;
+using LinqStream.Physical.Union;
+using LinqStream.Physical.Windows;
 using LinqStream.Plan;
 using LinqStream.Temporal;
 

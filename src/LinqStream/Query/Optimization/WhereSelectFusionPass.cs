@@ -1,3 +1,4 @@
+using LinqStream.Physical.Pipeline;
 using LinqStream.Plan;
 
 namespace LinqStream.Query.Optimization;

@@ -5,7 +5,11 @@ internal sealed class ResultCollector<T>(QueryContext context) : IStreamObserver
 {
     private readonly BatchPool<T> _pool = context.Pool<T>();
 
-    public T[] Items { get; private set; } = new T[1024];
+    private const int MinimumLength = 1024;
+
+    private const int ShrinkAbove = 64 * 1024;
+
+    public T[] Items { get; private set; } = new T[MinimumLength];
 
     public int Count { get; private set; }
 
@@ -49,6 +53,18 @@ internal sealed class ResultCollector<T>(QueryContext context) : IStreamObserver
         if (System.Runtime.CompilerServices.RuntimeHelpers.IsReferenceOrContainsReferences<T>())
         {
             Array.Clear(Items, 0, Count);
+        }
+
+        // A burst (a window with millions of keys) grew the array; once steps are small again it goes back to a small one.
+        if (Items.Length > ShrinkAbove && Count * 4 < Items.Length)
+        {
+            int size = MinimumLength;
+            while (size < Count * 2)
+            {
+                size *= 2;
+            }
+
+            Items = new T[size];
         }
 
         Count = 0;

@@ -1,10 +1,11 @@
 using System.Linq.Expressions;
-using LinqStream.Physical.Aggregate;
 using LinqStream.Physical.Kernels;
 using LinqStream.Physical.Windows;
+using LinqStream.Physical.Windows.Session;
 using LinqStream.Runtime;
 using LinqStream.Runtime.Egress;
 using LinqStream.Temporal;
+using LinqStream.Tests.Infrastructure;
 
 namespace LinqStream.Tests.Physical.Windows;
 
@@ -64,6 +65,57 @@ public sealed class WindowMemoryTests
         Assert.Equal(wholeSink.Events.Select(e => (e.Start, e.End, e.Payload)), resumed);
     }
 
+    [Fact]
+    public void Close_BurstOfSessionsThenFewKeys_ShrinksTheStateAndKeepsEveryResultExact()
+    {
+        var input = Input(seed: 7, bigKeys: 40_000);
+        var context = new QueryContext(new QueryOptions { BatchSize = 256 });
+        var sink = new RecordingSink<string>(context);
+        var plan = AggregateCompiler.Compile<Reading, int, string>(Selector, strict: true);
+        var op = new SessionWindowAggregateOperator<Reading, int, string>(sink, context, WindowSpec.Session(Gap, 0), ColumnKernel.Compile<Reading, int>(Key), plan, "test");
+        int peakGroups = 0, peakTable = 0;
+
+        Feed(op, context, input, after: () =>
+        {
+            peakGroups = Math.Max(peakGroups, op.GroupCapacity);
+            peakTable = Math.Max(peakTable, op.OpenTableCapacity);
+        });
+        int groupsBeforeEnd = op.GroupCapacity, tableBeforeEnd = op.OpenTableCapacity;
+        op.OnWatermark(Ticks.Infinity);
+
+        Assert.Null(sink.Error);
+        Assert.True(peakGroups >= 40_000 && peakTable >= 40_000, $"peak capacity {peakGroups}, table {peakTable}");
+        Assert.True(groupsBeforeEnd <= 4_096, $"slot capacity after the burst closed: {groupsBeforeEnd}");
+        Assert.True(tableBeforeEnd <= 4_096, $"open-session table capacity after the burst closed: {tableBeforeEnd}");
+        Assert.Equal(0, op.LiveGroups);
+        Assert.Equal(SessionReference(input), Sorted(sink.Events.Select(e => (e.Start, e.Payload))));
+    }
+
+    private const long Gap = 2_000; // longer than the burst: its 40,000 sessions are all open at once
+
+    /// <summary>Sessions per key the plain way: a key's events in time order, split where the next one comes at or after last + gap.</summary>
+    private static List<(long, string)> SessionReference(Reading[] input)
+    {
+        var results = new List<(long, string)>();
+        foreach (var key in input.GroupBy(r => r.Key))
+        {
+            var events = key.OrderBy(r => r.Time).ToList();
+            int first = 0;
+            for (int i = 1; i <= events.Count; i++)
+            {
+                if (i == events.Count || events[i].Time >= events[i - 1].Time + Gap)
+                {
+                    var session = events.GetRange(first, i - first);
+                    long end = session[^1].Time + Gap;
+                    results.Add((end - 1, $"{key.Key}:{session.Count}:{session.Sum(r => r.Value)}:{session.Max(r => r.Tag)}"));
+                    first = i;
+                }
+            }
+        }
+
+        return Sorted(results);
+    }
+
     /// <summary>Small windows, one window holding <paramref name="bigKeys"/> distinct keys (huge and negative ones too), small windows again.</summary>
     private static Reading[] Input(int seed, int bigKeys)
     {
@@ -95,7 +147,7 @@ public sealed class WindowMemoryTests
     {
         var context = new QueryContext(new QueryOptions { BatchSize = 256 });
         var sink = new RecordingSink<string>(context);
-        var plan = AggregateCompiler.Compile<Reading, int, string>(Selector, strict: true);
+        var plan = AggregatePlans.Plan<Reading, int, string>(Selector);
         var window = hopping ? WindowSpec.Hopping(Size * 2, Size) : WindowSpec.Hopping(Size, Size);
         var op = new FixedWindowAggregateOperator<Reading, int, string>(sink, context, window, ColumnKernel.Compile<Reading, int>(Key), plan, "test");
         return (op, sink, context);

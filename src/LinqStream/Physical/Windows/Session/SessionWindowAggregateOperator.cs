@@ -36,12 +36,14 @@ internal sealed class SessionWindowAggregateOperator<T, TKey, TResult> : WindowA
 
     public override string CheckpointName => "SessionAggregate";
 
+    // Written straight from the open sessions (not through CaptureState), so a checkpoint holds no second copy of the state:
+    // only an array of references to sort them in the order CaptureState gives.
     protected override void WriteWhole(BinaryWriter writer)
     {
-        var state = CaptureState();
-        writer.Write(state.Watermark);
-        writer.Write(state.Sessions.Count);
-        foreach (var session in state.Sessions)
+        var sessions = SessionsInOrder();
+        writer.Write(LastWatermark);
+        writer.Write(sessions.Length);
+        foreach (var session in sessions)
         {
             WriteSession(writer, session);
         }
@@ -62,14 +64,15 @@ internal sealed class SessionWindowAggregateOperator<T, TKey, TResult> : WindowA
 
     public override KeyGroupSlice WriteKeyGroups(int first, int end, int keyGroups)
     {
-        var state = CaptureState();
+        var sessions = SessionsInOrder();
+        long watermark = LastWatermark;
         return KeyGroupSlice.Build(
             first,
             end,
-            header => header.Write(state.Watermark),
+            header => header.Write(watermark),
             writerOf =>
             {
-                foreach (var session in state.Sessions)
+                foreach (var session in sessions)
                 {
                     WriteSession(writerOf(KeyGroupOf(session.Key, keyGroups)), session);
                 }
@@ -91,14 +94,34 @@ internal sealed class SessionWindowAggregateOperator<T, TKey, TResult> : WindowA
         RestoreState(new SessionAggregateState<TKey>(sessions, watermark));
     }
 
-    private void WriteSession(BinaryWriter writer, SessionState<TKey> session)
+    /// <summary>Writes one session as <see cref="ReadSession"/> reads it (the fields of <see cref="SessionState{TKey}"/>).</summary>
+    private void WriteSession(BinaryWriter writer, Session session)
     {
         writer.Write(session.Start);
         writer.Write(session.End);
-        writer.Write(session.Current);
+        writer.Write(IsCurrent(session));
         StateCodec.Write(writer, session.Key, typeof(TKey));
-        WriteAccumulators(writer, session.Accumulators);
+        WriteSlot(writer, session.Slot);
     }
+
+    /// <summary>The sessions not yet emitted, by end then start (the order <see cref="CaptureState"/> gives).</summary>
+    private Session[] SessionsInOrder()
+    {
+        var sessions = new Session[_closing.Count];
+        int i = 0;
+        foreach (var (session, _) in _closing.UnorderedItems)
+        {
+            sessions[i++] = session;
+        }
+
+        Array.Sort(sessions, static (a, b) => a.End != b.End ? a.End.CompareTo(b.End) : a.Start.CompareTo(b.Start));
+        return sessions;
+    }
+
+    /// <summary>Whether <paramref name="session"/> is its key's current one (later events of the key may still extend it).</summary>
+    private bool IsCurrent(Session session) =>
+        session.Key is null ? ReferenceEquals(_nullKeySession, session)
+            : _open.TryGetValue(session.Key, out var open) && ReferenceEquals(open, session);
 
     private SessionState<TKey> ReadSession(BinaryReader reader)
     {
@@ -115,9 +138,7 @@ internal sealed class SessionWindowAggregateOperator<T, TKey, TResult> : WindowA
         var sessions = new List<SessionState<TKey>>();
         foreach (var (session, _) in _closing.UnorderedItems)
         {
-            bool current = session.Key is null ? ReferenceEquals(_nullKeySession, session)
-                : _open.TryGetValue(session.Key, out var open) && ReferenceEquals(open, session);
-            sessions.Add(new SessionState<TKey>(session.Key!, session.Start, session.End, current, CaptureAccumulators(session.Slot)));
+            sessions.Add(new SessionState<TKey>(session.Key!, session.Start, session.End, IsCurrent(session), CaptureAccumulators(session.Slot)));
         }
 
         sessions.Sort(static (a, b) => a.End != b.End ? a.End.CompareTo(b.End) : a.Start.CompareTo(b.Start));
@@ -222,13 +243,49 @@ internal sealed class SessionWindowAggregateOperator<T, TKey, TResult> : WindowA
             }
 
             session.Key = default!;
-            _free.Push(session);
+            if (_free.Count < Math.Max(MinimumFree, _closing.Count))
+            {
+                _free.Push(session);
+            }
         }
 
         if (output is not null)
         {
             Downstream.OnBatch(output);
         }
+
+        if (Slots.ShouldCompact)
+        {
+            Compact();
+        }
+    }
+
+    /// <summary>The session objects kept for reuse however few sessions are open (more are kept while many are open).</summary>
+    private const int MinimumFree = 1_024;
+
+    /// <summary>Gets the number of keys the open-session table has room for (tests: it shrinks after a burst of keys).</summary>
+    internal int OpenTableCapacity => _open.EnsureCapacity(0);
+
+    /// <summary>
+    /// Gives memory back after many sessions closed: the open sessions' slots move down to 0, 1, 2... (the columns shrink to fit),
+    /// the key table and the closing queue are rebuilt at their size and the reusable session objects are dropped. Runs only when
+    /// three quarters of the columns are free (<see cref="SlotAllocator{T}.ShouldCompact"/>), so its cost is paid once per burst.
+    /// </summary>
+    private void Compact()
+    {
+        var live = new List<int>(Slots.Live);
+        foreach (var (session, _) in _closing.UnorderedItems)
+        {
+            live.Add(session.Slot);
+            session.Slot = live.Count - 1;
+        }
+
+        Slots.Compact(live);
+        _open.TrimExcess();
+        _closing.TrimExcess();
+        _free.Clear();
+        _free.TrimExcess();
+        Context.TrimPools();
     }
 
     private sealed class Session

@@ -1,4 +1,6 @@
-namespace LinqStream.Plan;
+using LinqStream.Plan;
+
+namespace LinqStream.Physical.Union;
 
 internal sealed class UnionNode(IReadOnlyList<PlanNode> inputs) : PlanNode
 {

@@ -1,4 +1,6 @@
-namespace LinqStream.Plan;
+using LinqStream.Plan;
+
+namespace LinqStream.Physical.Pipeline;
 
 /// <summary>A fused chain of filters and projections, compiled into one kernel.</summary>
 internal sealed class PipelineNode(PlanNode source, IReadOnlyList<PipelineStep> steps) : UnaryNode(source)

@@ -1,6 +1,7 @@
 using System.Linq.Expressions;
+using LinqStream.Plan;
 
-namespace LinqStream.Plan;
+namespace LinqStream.Physical.Ingress;
 
 /// <summary>An ingress: the user's data, its time selectors and its disorder policy.</summary>
 internal sealed class SourceNode(object source, Type type, LambdaExpression time, LambdaExpression? end, IngressPolicy policy, string sourceName) : PlanNode

@@ -1,6 +1,7 @@
 using System.Linq.Expressions;
+using LinqStream.Plan;
 
-namespace LinqStream.Plan;
+namespace LinqStream.Physical.SelectMany;
 
 /// <summary>Each event replaced by the elements of a sequence (same lifetime).</summary>
 internal sealed class SelectManyNode(PlanNode source, LambdaExpression selector) : UnaryNode(source)

@@ -1,6 +1,7 @@
 using System.Linq.Expressions;
+using LinqStream.Plan;
 
-namespace LinqStream.Plan;
+namespace LinqStream.Physical.Lifetime;
 
 internal sealed class ClipNode(PlanNode source, LambdaExpression key) : UnaryNode(source)
 {

@@ -1,6 +1,7 @@
 using System.Linq.Expressions;
+using LinqStream.Plan;
 
-namespace LinqStream.Plan;
+namespace LinqStream.Physical.Pipeline;
 
 internal sealed class SelectNode(PlanNode source, LambdaExpression selector) : UnaryNode(source)
 {

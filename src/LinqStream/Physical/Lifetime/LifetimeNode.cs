@@ -1,4 +1,6 @@
-namespace LinqStream.Plan;
+using LinqStream.Plan;
+
+namespace LinqStream.Physical.Lifetime;
 
 internal enum LifetimeKind
 {

@@ -1,6 +1,7 @@
+using LinqStream.Plan;
 using LinqStream.Temporal;
 
-namespace LinqStream.Plan;
+namespace LinqStream.Physical.Windows;
 
 /// <summary>A window as a lifetime change (events live for their window).</summary>
 internal sealed class WindowNode(PlanNode source, WindowSpec window) : UnaryNode(source)

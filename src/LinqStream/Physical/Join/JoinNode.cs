@@ -1,7 +1,8 @@
 using System.Linq.Expressions;
+using LinqStream.Plan;
 using LinqStream.Temporal;
 
-namespace LinqStream.Plan;
+namespace LinqStream.Physical.Join;
 
 internal sealed class JoinNode(PlanNode left, PlanNode right, JoinKind kind, LambdaExpression leftKey, LambdaExpression rightKey, LambdaExpression? result) : PlanNode
 {

@@ -1,0 +1,151 @@
+using LinqStream.Physical.Join;
+using LinqStream.Runtime;
+using LinqStream.Temporal;
+using LinqStream.Tests.Infrastructure;
+
+namespace LinqStream.Tests.Physical.Join;
+
+/// <summary>
+/// Issue #23: a join gives memory back after a burst (tens of thousands of events of as many keys alive at once, then few):
+/// its live-event columns and key table shrink, and the results, their order and a restore after the shrink are exactly what
+/// a join that never compacts gives (and what the LINQ-to-objects oracle gives).
+/// </summary>
+public sealed class JoinMemoryTests
+{
+    [Theory]
+    [InlineData("Inner")]
+    [InlineData("LeftOuter")]
+    [InlineData("Anti")]
+    public void Burst_ThenFewLiveEvents_ShrinksTheStateAndGivesTheSameOutputInTheSameOrder(string kindName)
+    {
+        var kind = Enum.Parse<JoinKind>(kindName);
+        var left = Input(seed: 11, firstId: 1);
+        var right = Input(seed: 12, firstId: 1_000_000);
+        var steps = Feeder.Schedule(left, right, batchSize: 256);
+
+        var (compacted, peak, afterBurst) = Run(kind, left, right, steps, compaction: true);
+        var (plain, plainPeak, plainAfter) = Run(kind, left, right, steps, compaction: false);
+
+        Assert.True(peak.Live >= 32_768 && peak.Keys >= 16_384, $"peak: {peak}");
+        Assert.True(afterBurst.Live <= 4_096 && afterBurst.Keys <= 4_096, $"after the burst: {afterBurst} (peak {peak})");
+        Assert.True(plainAfter.Live >= 32_768, $"the uncompacted join kept {plainAfter}: the test would not see a shrink");
+        Assert.Equal(plain.Select(Flat), compacted.Select(Flat));
+        Assert.Equal(JoinTestData.Oracle(kind, left, right), JoinTestData.Sorted(compacted));
+    }
+
+    [Theory]
+    [InlineData("Inner")]
+    [InlineData("LeftOuter")]
+    [InlineData("Anti")]
+    public void Restore_StateCapturedAfterTheShrink_ContinuesAsIfUninterrupted(string kindName)
+    {
+        var kind = Enum.Parse<JoinKind>(kindName);
+        var left = Input(seed: 21, firstId: 1);
+        var right = Input(seed: 22, firstId: 1_000_000);
+        var steps = Feeder.Schedule(left, right, batchSize: 256);
+        int cut = steps.FindIndex(s => !s.Complete && s.Watermark >= QuietFrom + (QuietSpan / 2));
+
+        var context = new QueryContext(Harness.Options(256));
+        var sink = new ProbeSink<Pair>(context);
+        var join = new TemporalJoinOperator<Item, Item, int, Pair>(sink, context, Kernels(kind));
+        JoinState<Item, Item, int>? state = null;
+        int before = 0, capacityAtCut = 0;
+        for (int i = 0; i < steps.Count; i++)
+        {
+            Feeder.Apply(steps[i], join, context, left, right);
+            if (i == cut)
+            {
+                state = join.CaptureState();
+                before = sink.Events.Count;
+                capacityAtCut = join.LiveCapacity;
+            }
+        }
+
+        var context2 = new QueryContext(Harness.Options(256));
+        var sink2 = new ProbeSink<Pair>(context2);
+        var join2 = new TemporalJoinOperator<Item, Item, int, Pair>(sink2, context2, Kernels(kind));
+        join2.Restore(state!);
+        for (int i = cut + 1; i < steps.Count; i++)
+        {
+            Feeder.Apply(steps[i], join2, context2, left, right);
+        }
+
+        Assert.True(capacityAtCut <= 4_096, $"the state was not compacted before the cut: {capacityAtCut}");
+        Assert.Equal(sink.Events.Skip(before).Select(Flat), sink2.Events.Select(Flat));
+        Assert.Equal(JoinTestData.Oracle(kind, left, right), JoinTestData.Sorted(sink.Events));
+        Assert.Equal(0, context2.OutstandingBatches());
+    }
+
+    private const long BurstFrom = 100_000;
+    private const long QuietFrom = 200_000;
+    private const long QuietSpan = 400_000;
+
+    /// <summary>
+    /// Quiet traffic on a few keys, then a burst of 40,000 events over 20,000 keys (huge and negative ones among them) that stay
+    /// alive about 20,000 ticks, then a long quiet stretch again.
+    /// </summary>
+    private static Item[] Input(int seed, int firstId)
+    {
+        var random = new Random(seed);
+        var items = new List<Item>();
+        for (int i = 0; i < 2_000; i++)
+        {
+            long start = random.NextInt64(BurstFrom);
+            items.Add(new Item(0, random.Next(30), start, start + 1 + random.Next(20)));
+        }
+
+        for (int i = 0; i < 40_000; i++)
+        {
+            int k = random.Next(20_000);
+            int key = k % 3 == 0 ? int.MaxValue - k : k % 3 == 1 ? int.MinValue + k : k;
+            long start = BurstFrom + random.NextInt64(10_000);
+            items.Add(new Item(0, key, start, start + 15_000 + random.Next(10_000)));
+        }
+
+        for (int i = 0; i < 20_000; i++)
+        {
+            long start = QuietFrom + random.NextInt64(QuietSpan);
+            items.Add(new Item(0, random.Next(30), start, start + 1 + random.Next(20)));
+        }
+
+        var sorted = items.OrderBy(x => x.Start).ToArray();
+        for (int i = 0; i < sorted.Length; i++)
+        {
+            sorted[i] = sorted[i] with { Id = firstId + i };
+        }
+
+        return sorted;
+    }
+
+    private static (List<StreamEvent<Pair>> Events, (int Live, int Keys) Peak, (int Live, int Keys) AfterBurst) Run(
+        JoinKind kind, Item[] left, Item[] right, List<Feeder.Step> steps, bool compaction)
+    {
+        var context = new QueryContext(Harness.Options(256));
+        var sink = new ProbeSink<Pair>(context);
+        var join = new TemporalJoinOperator<Item, Item, int, Pair>(sink, context, Kernels(kind)) { CompactionEnabled = compaction };
+        (int Live, int Keys) peak = (0, 0), after = (0, 0);
+        foreach (var step in steps)
+        {
+            Feeder.Apply(step, join, context, left, right);
+            peak = (Math.Max(peak.Live, join.LiveCapacity), Math.Max(peak.Keys, join.KeyCapacity));
+            if (!step.Complete && step.Watermark >= QuietFrom + (QuietSpan / 2) && after == (0, 0))
+            {
+                after = (join.LiveCapacity, join.KeyCapacity);
+            }
+        }
+
+        Assert.True(sink.Completed);
+        Assert.Empty(sink.Errors);
+        Assert.Equal(0, context.OutstandingBatches());
+        return (sink.Events, peak, after);
+    }
+
+    private static (long, long, int, int) Flat(StreamEvent<Pair> e) => (e.Start, e.End, e.Payload.L, e.Payload.R);
+
+    private static JoinKernels<Item, Item, int, Pair> Kernels(JoinKind kind) => kind switch
+    {
+        JoinKind.Inner => new(kind, "Join", JoinTestData.Key, JoinTestData.Key, JoinTestData.Result),
+        JoinKind.LeftOuter => new(kind, "LeftJoin", JoinTestData.Key, JoinTestData.Key, JoinTestData.Result),
+        _ => new(kind, "WhereNotExists", JoinTestData.Key, JoinTestData.Key, (System.Linq.Expressions.Expression<Func<Item, Item, Pair>>)((l, r) => new Pair(l.Id, 0))),
+    };
+}
