@@ -26,9 +26,17 @@ internal sealed class HostProcess : IDisposable
     /// <summary>Gets the path of the host's dll, built next to this test assembly (same configuration) by the project reference.</summary>
     public static string HostPath { get; } = FindHost();
 
-    public static HostProcess Start(params string[] args)
+    public static HostProcess Start(params string[] args) => Start(new Dictionary<string, string>(), args);
+
+    /// <summary>Starts the host with extra environment variables (e.g. <c>DOTNET_GCHeapHardLimit</c>).</summary>
+    public static HostProcess Start(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var (name, value) in environment)
+        {
+            info.Environment[name] = value;
+        }
+
         info.ArgumentList.Add(HostPath);
         foreach (var arg in args)
         {

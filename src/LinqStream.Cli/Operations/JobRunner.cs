@@ -86,6 +86,7 @@ internal static class JobRunner
             CheckpointEveryEvents = store is null ? null : settings.CheckpointEveryEvents,
             DeadLetters = output.QueryKeepsDeadLetters ? null : deadLetters,
             Metrics = metrics,
+            State = settings.State,
         });
         if (store is not null && !output.Quiet)
         {

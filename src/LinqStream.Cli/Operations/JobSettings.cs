@@ -19,7 +19,31 @@ internal sealed record JobSettings(
     public static readonly TimeSpan DefaultInterval = TimeSpan.FromSeconds(10);
 
     /// <summary>Gets a value indicating whether any option asks for a job (otherwise <c>run</c> subscribes to the query as before).</summary>
-    public bool IsJob => CheckpointDirectory is not null || Metrics.Count > 0 || Dashboard is not null || Sink is not null;
+    public bool IsJob => CheckpointDirectory is not null || Metrics.Count > 0 || Dashboard is not null || Sink is not null || State is not null;
+
+    /// <summary>Gets the job's state backend from <c>--state</c> (null: the heap).</summary>
+    public StateBackend? State { get; init; }
+
+    /// <summary>Reads <c>--state</c>: <c>heap</c> or <c>rocksdb:DIR</c>.</summary>
+    internal static bool TryParseState(string text, out StateBackend? backend, out string reason)
+    {
+        backend = null;
+        reason = "";
+        if (text == "heap")
+        {
+            backend = StateBackend.Heap;
+            return true;
+        }
+
+        if (text.StartsWith("rocksdb:", StringComparison.Ordinal) && text.Length > "rocksdb:".Length)
+        {
+            backend = new State.RocksDb.RocksDbStateBackend(text["rocksdb:".Length..]);
+            return true;
+        }
+
+        reason = $"--state is heap or rocksdb:DIR (a directory for the RocksDB state and its checkpointed files); got '{text}'.";
+        return false;
+    }
 
     /// <summary>The options of <c>run</c> that make it a job.</summary>
     internal sealed class Options
@@ -58,7 +82,13 @@ internal sealed record JobSettings(
             Description = "The job's name in metrics (the 'job' tag) and on the dashboard. Default: the script's file name.",
         };
 
-        public IEnumerable<Option> All => [Checkpoints, CheckpointEvery, Metrics, Dashboard, Sink, JobName];
+        public Option<string> State { get; } = new("--state")
+        {
+            Description = "Where keyed state lives: heap (the default) or rocksdb:DIR, where session windows keep their hot keys on the heap and the rest "
+                + "in RocksDB under DIR, with incremental checkpoints (docs/state.md). Use the same DIR with the same --checkpoints.",
+        };
+
+        public IEnumerable<Option> All => [Checkpoints, CheckpointEvery, Metrics, Dashboard, Sink, JobName, State];
 
         public void AddValidators(Command command)
         {
@@ -84,6 +114,13 @@ internal sealed record JobSettings(
                 if (result.Tokens.Count == 1 && !DashboardAddress.TryParse(result.Tokens[0].Value, out _, out string reason))
                 {
                     result.AddError($"--dashboard: {reason}");
+                }
+            });
+            State.Validators.Add(result =>
+            {
+                if (result.Tokens.Count == 1 && !TryParseState(result.Tokens[0].Value, out _, out string reason))
+                {
+                    result.AddError(reason);
                 }
             });
             Sink.Validators.Add(result =>
@@ -127,7 +164,10 @@ internal sealed record JobSettings(
                 [.. (parse.GetValue(Metrics) ?? []).Select(m => MetricsTarget.TryParse(m, out var target, out _) ? target! : throw new InvalidOperationException(m))],
                 parse.GetValue(Dashboard) is { } address ? (DashboardAddress.TryParse(address, out var parsed, out _) ? parsed : throw new InvalidOperationException(address)) : null,
                 parse.GetValue(Sink) is { } sink ? (SourceUri.TryParse(sink, out var uri, out _) ? uri : throw new InvalidOperationException(sink)) : null,
-                parse.GetValue(JobName) ?? Path.GetFileNameWithoutExtension(scriptPath));
+                parse.GetValue(JobName) ?? Path.GetFileNameWithoutExtension(scriptPath))
+            {
+                State = parse.GetValue(State) is { } state && TryParseState(state, out var backend, out _) ? backend : null,
+            };
         }
 
         private static bool TryParseEvery(string text, out TimeSpan? interval, out long? events)

@@ -29,6 +29,11 @@ public sealed record JobOptions
     /// <value>The default value is <see langword="null"/>: nothing is measured and nothing is added between operators.</value>
     public JobMetrics? Metrics { get; init; }
 
+    /// <summary>Gets where the job keeps keyed operator state: <see cref="StateBackend.Heap"/>, or the RocksDB backend of <c>LinqStream.State.RocksDb</c>.</summary>
+    /// <value>The default value is <see langword="null"/>: <see cref="StateBackend.Heap"/>.</value>
+    /// <remarks>The backend is opened when the job is built and closed when it is disposed; see docs/state.md.</remarks>
+    public StateBackend? State { get; init; }
+
     /// <summary>Gets the number of tasks the job's keyed window aggregate runs on, overriding <see cref="QueryOptions.Parallelism"/>.</summary>
     /// <value>The default value is <see langword="null"/>: the query's own <see cref="QueryOptions.Parallelism"/>. Valid values are 1 to 1,024.</value>
     /// <remarks>

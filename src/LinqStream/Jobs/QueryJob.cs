@@ -37,6 +37,7 @@ public sealed class QueryJob<T> : IAsyncDisposable
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _gate = new();
     private long _checkpointId;
+    private readonly Runtime.State.IKeyedStateStoreFactory? _keyedState;
     private int _started;
     private bool _ended;
 
@@ -56,7 +57,8 @@ public sealed class QueryJob<T> : IAsyncDisposable
         var parallel = ParallelPlanner.Plan(compiled.Root, queryOptions, splitSources: false);
         ResultCollector<T>? results = null;
         _metrics = options.Metrics;
-        _execution = QueryExecution.Create(compiled.Root, c => results = new ResultCollector<T>(c), queryOptions, _metrics, parallel);
+        _keyedState = (options.State ?? StateBackend.Heap).OpenRun();
+        _execution = QueryExecution.Create(compiled.Root, c => results = new ResultCollector<T>(c), queryOptions, _metrics, parallel, _keyedState);
         _parallel = [.. _execution.Context.Checkpointed.OfType<ParallelStatePart>().Select(p => p.Run)];
         _results = results!;
         _runner = new QueryRunner(_execution.Context);
@@ -269,6 +271,7 @@ public sealed class QueryJob<T> : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _execution.Stop();
+        _keyedState?.Dispose();
         await _sink.DisposeAsync().ConfigureAwait(false);
         if (_options.DeadLetters is { } letters)
         {

@@ -50,6 +50,10 @@ public sealed record QueryProgress(
     /// <summary>Gets the number of late events moved to the watermark by <see cref="IngressPolicy.Adjust"/>.</summary>
     /// <value>0 when none.</value>
     public long LateEventsAdjusted { get; init; }
+
+    /// <summary>Gets the size of the keyed state: groups on the heap and in the state backend, the backend's memory and files.</summary>
+    /// <value>All zero for a query without keyed state; the store's figures are zero on the heap backend (<c>JobOptions.State</c>).</value>
+    public StateProgress State { get; init; } = new(0, 0, 0, 0, 0);
 }
 
 /// <summary>The progress of one source of a running query (see <see cref="QueryProgress"/>).</summary>
@@ -83,3 +87,11 @@ internal static class ProgressTime
             ? TimeSpan.FromTicks(Math.Max(0, Ticks.SaturatingAdd(maxEventTime, -watermark)))
             : null;
 }
+
+/// <summary>How big the keyed state of a running job is, and where it is (see docs/state.md, "Sizing").</summary>
+/// <param name="HeapGroups">Open groups (a window's key, a session) whose accumulators are on the managed heap.</param>
+/// <param name="SpilledGroups">Open groups whose accumulators are in the state backend's store (RocksDB), not on the heap.</param>
+/// <param name="StoreMemoryBytes">Native memory of the store (memtables and block cache); not part of the managed heap.</param>
+/// <param name="StoreFileBytes">Bytes of the store's live SST files on disk.</param>
+/// <param name="CheckpointBytes">Bytes the last checkpoints of the store name in its shared directory (the state's checkpointed size).</param>
+public sealed record StateProgress(long HeapGroups, long SpilledGroups, long StoreMemoryBytes, long StoreFileBytes, long CheckpointBytes);

@@ -18,8 +18,14 @@ namespace LinqStream.Parallel;
 /// </code>
 /// Operators need no locks: each task owns its operators and pools, and only channels cross threads.
 /// </remarks>
-internal sealed class KeyedParallelRun<T, TKey, TResult> : IParallelRun, IParallelCheckpoint
+internal sealed class KeyedParallelRun<T, TKey, TResult> : IParallelRun, IParallelCheckpoint, Runtime.State.IStateMeter
 {
+    /// <summary>Gets the tasks' groups on the heap (progress reports; read while the tasks run).</summary>
+    public long HeapGroups => _taskContexts.Sum(c => c.Operators.OfType<Runtime.State.IStateMeter>().Sum(m => m.HeapGroups));
+
+    /// <summary>Gets the tasks' groups spilled to their state stores.</summary>
+    public long SpilledGroups => _taskContexts.Sum(c => c.Operators.OfType<Runtime.State.IStateMeter>().Sum(m => m.SpilledGroups));
+
     /// <summary>Messages in flight per channel: bounds memory (P × 2 channels × this × batch size events) and absorbs jitter.</summary>
     internal const int ChannelCapacity = 8;
 
@@ -69,7 +75,7 @@ internal sealed class KeyedParallelRun<T, TKey, TResult> : IParallelRun, IParall
         {
             _inputs[i] = new SpscChannel<T>(ChannelCapacity, options.BatchSize);
             _outputs[i] = new SpscChannel<TResult>(ChannelCapacity, options.BatchSize);
-            _taskContexts[i] = new QueryContext(taskOptions) { ParallelNodes = context.ParallelNodes };
+            _taskContexts[i] = new QueryContext(taskOptions) { ParallelNodes = context.ParallelNodes, KeyedState = context.KeyedState };
             _forwards[i] = new ForwardExchange<TResult>(_outputs[i], _taskContexts[i]);
             _taskHeads[i] = createOperator(_forwards[i], _taskContexts[i]);
             _ranges[i] = KeyGroups.RangeOf(i, options.KeyGroups, parallelism);

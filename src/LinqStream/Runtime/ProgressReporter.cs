@@ -18,6 +18,8 @@ internal sealed class ProgressReporter
     private bool _finished;
     private readonly List<SourceDriver> _sources;
     private readonly Ingress.LateEventCounts _late;
+    private readonly List<object> _operators;
+    private readonly State.IKeyedStateStoreFactory? _keyedState;
     private readonly long _interval;
     private readonly long _started;
     private long _next;
@@ -28,6 +30,8 @@ internal sealed class ProgressReporter
         _progress = progress;
         _sources = context.Sources;
         _late = context.LateEvents;
+        _operators = context.Operators;
+        _keyedState = context.KeyedState;
         _interval = (long)(context.Options.ProgressInterval.TotalSeconds * Stopwatch.Frequency);
         _started = Stopwatch.GetTimestamp();
         _next = _started + _interval;
@@ -65,6 +69,22 @@ internal sealed class ProgressReporter
         }
     }
 
+    private StateProgress MeasureState()
+    {
+        long heap = 0, spilled = 0;
+        foreach (var part in _operators)
+        {
+            if (part is State.IStateMeter meter)
+            {
+                heap += meter.HeapGroups;
+                spilled += meter.SpilledGroups;
+            }
+        }
+
+        var store = _keyedState?.TotalSize ?? default;
+        return new StateProgress(heap, spilled, store.MemoryBytes, store.LiveBytes, store.CheckpointBytes);
+    }
+
     private void Report(long now, bool final, bool ranToEnd)
     {
         var sources = new SourceProgress[_sources.Count];
@@ -96,6 +116,7 @@ internal sealed class ProgressReporter
             LateEvents = _late.Late,
             LateEventsDropped = _late.Dropped,
             LateEventsAdjusted = _late.Adjusted,
+            State = MeasureState(),
         });
     }
 }

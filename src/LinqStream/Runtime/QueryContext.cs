@@ -29,6 +29,9 @@ internal sealed class QueryContext
     /// <summary>Gets the split aggregates whose union of inputs is read by several source tasks (docs/parallelism.md, "Source tasks").</summary>
     public IReadOnlySet<PhysicalNode>? SourceSplitNodes { get; init; }
 
+    /// <summary>Gets where keyed operators of this run keep state off the heap (the job's <c>JobOptions.State</c>); null keeps it on the heap.</summary>
+    public State.IKeyedStateStoreFactory? KeyedState { get; init; }
+
     /// <summary>Gets the late events of this run (dropped, adjusted or thrown on), counted for progress reports and job results.</summary>
     public Ingress.LateEventCounts LateEvents { get; } = new();
 

@@ -1,4 +1,5 @@
 using LinqStream.Conformance.Tests.Infrastructure;
+using LinqStream.State.RocksDb;
 using LinqStream.Testing.Io;
 using LinqStream.Testing.Nexmark;
 
@@ -93,14 +94,39 @@ public sealed class CrashRestoreTests : IDisposable
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public async Task CrashesAtRandomPoints_RestoredOutput_EqualsUninterruptedRun(string name, int seed, int parallelism)
+    public Task CrashesAtRandomPoints_RestoredOutput_EqualsUninterruptedRun(string name, int seed, int parallelism) =>
+        CrashAndRestore(name, seed, parallelism, rocksDb: false);
+
+    /// <summary>The session query (the keyed state the RocksDB backend spills) on RocksDB, with 16 hot keys so most sessions go through the store and its checkpoints.</summary>
+    [Theory]
+    [InlineData("sessions", 1, 1)]
+    [InlineData("sessions", 2, 1)]
+    [InlineData("sessions", 3, 1)]
+    [InlineData("sessions", 1, 2)]
+    [InlineData("sessions", 3, 4)]
+    public Task CrashesAtRandomPoints_OnRocksDb_RestoredOutput_EqualsUninterruptedRun(string name, int seed, int parallelism) =>
+        CrashAndRestore(name, seed, parallelism, rocksDb: true);
+
+    /// <summary>The whole matrix again on the RocksDB backend (operators without a spilling variant keep their state on the heap).</summary>
+    [Theory]
+    [MemberData(nameof(Cases))]
+    [Trait("Category", "Slow")] // Slow (fast suite skips it): the whole crash matrix a second time, with a RocksDB database per run.
+    public Task CrashesAtRandomPoints_AllQueriesOnRocksDb_RestoredOutput_EqualsUninterruptedRun(string name, int seed, int parallelism) =>
+        CrashAndRestore(name, seed, parallelism, rocksDb: true);
+
+    private JobOptions Backend(JobOptions options, bool rocksDb, string run) =>
+        rocksDb ? options with { State = StateBackend.RocksDb(Path.Combine(_directory, "state-" + run), hotKeys: 16) } : options;
+
+    private async Task CrashAndRestore(string name, int seed, int parallelism, bool rocksDb)
     {
+        string run = name.Replace(' ', '-') + seed + "-p" + parallelism + (rocksDb ? "-rocksdb" : string.Empty);
         var data = Data(skewed: seed == 3);
         var query = Queries[name];
         var sequential = new QueryOptions { BatchSize = 64, Strict = true };
         var options = sequential with { Parallelism = parallelism };
         var expected = new MemorySink<string>();
-        await using (var job = query(new ArrayEventSource<Bid>(data.Bids, "bids"), new ArrayEventSource<Auction>(data.Auctions, "auctions"), options).ToJob(expected))
+        await using (var job = query(new ArrayEventSource<Bid>(data.Bids, "bids"), new ArrayEventSource<Auction>(data.Auctions, "auctions"), options)
+            .ToJob(expected, Backend(new JobOptions(), rocksDb, run + "-uninterrupted")))
         {
             await job.RunAsync();
         }
@@ -110,7 +136,7 @@ public sealed class CrashRestoreTests : IDisposable
         Assert.Equal(reference, expected.Items);
 
         var random = new Random(seed * 7919 + name.Length + (parallelism - 1) * 13);
-        var store = new DirectoryCheckpointStore(Path.Combine(_directory, name.Replace(' ', '-') + seed + "-p" + parallelism));
+        var store = new DirectoryCheckpointStore(Path.Combine(_directory, run));
         var sink = new MemorySink<string>();
         int crashes = 0;
         long? lastRestored = null;
@@ -119,7 +145,7 @@ public sealed class CrashRestoreTests : IDisposable
         {
             var bids = new ArrayEventSource<Bid>(data.Bids, "bids") { FailAt = crashAt, MaxRead = random.Next(1, 200) };
             var auctions = new ArrayEventSource<Auction>(data.Auctions, "auctions") { MaxRead = random.Next(1, 50) };
-            await using var job = query(bids, auctions, options).ToJob(sink, new JobOptions { Checkpoints = store, CheckpointEveryEvents = random.Next(50, 900) });
+            await using var job = query(bids, auctions, options).ToJob(sink, Backend(new JobOptions { Checkpoints = store, CheckpointEveryEvents = random.Next(50, 900) }, rocksDb, run));
             Assert.Equal(DeliveryGuarantee.ExactlyOnce, job.Guarantee);
             try
             {
@@ -152,7 +178,13 @@ public sealed class CrashRestoreTests : IDisposable
 
     [Theory]
     [MemberData(nameof(KeyedCases))]
-    public async Task CheckpointAtParallelism2_RestoresAt1And4_WithTheUninterruptedOutput(string name)
+    public Task CheckpointAtParallelism2_RestoresAt1And4_WithTheUninterruptedOutput(string name) => Rescale(name, rocksDb: false);
+
+    /// <summary>Sessions spilled to RocksDB by two tasks, restored by one task (two databases merged) and by four (one database split by key-group range).</summary>
+    [Fact]
+    public Task CheckpointAtParallelism2_OnRocksDb_RestoresAt1And4_WithTheUninterruptedOutput() => Rescale("sessions", rocksDb: true);
+
+    private async Task Rescale(string name, bool rocksDb)
     {
         // 60 s of events: the source task may run ahead of the sink by what the bounded channels hold (a few windows), so it is
         // still reading, and checkpointing, when the job is stopped two thirds through its output.
@@ -165,7 +197,7 @@ public sealed class CrashRestoreTests : IDisposable
         // store at the target parallelism into the same sink; what the sink holds at the end must be the uninterrupted output.
         foreach (int parallelism in new[] { 1, 4 })
         {
-            var store = new DirectoryCheckpointStore(Path.Combine(_directory, "rescale-" + name.Replace(' ', '-') + "-to" + parallelism));
+            var store = new DirectoryCheckpointStore(Path.Combine(_directory, "rescale-" + name.Replace(' ', '-') + "-to" + parallelism + (rocksDb ? "-rocksdb" : string.Empty)));
             var sink = new MemorySink<string>();
             using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(2));
             sink.AfterWrite = count =>
@@ -177,7 +209,7 @@ public sealed class CrashRestoreTests : IDisposable
             };
             long checkpointId;
             await using (var job = query(new ArrayEventSource<Bid>(data.Bids, "bids") { MaxRead = 64 }, new ArrayEventSource<Auction>(data.Auctions, "auctions") { MaxRead = 16 }, options)
-                .ToJob(sink, new JobOptions { Checkpoints = store, CheckpointEveryEvents = 2_000, Parallelism = 2 }))
+                .ToJob(sink, Backend(new JobOptions { Checkpoints = store, CheckpointEveryEvents = 2_000, Parallelism = 2 }, rocksDb, "rescale-" + parallelism)))
             {
                 await Assert.ThrowsAnyAsync<OperationCanceledException>(() => job.RunAsync(stop.Token));
                 checkpointId = job.LastCheckpointId;
@@ -186,7 +218,7 @@ public sealed class CrashRestoreTests : IDisposable
 
             sink.AfterWrite = null;
             await using var restored = query(new ArrayEventSource<Bid>(data.Bids, "bids"), new ArrayEventSource<Auction>(data.Auctions, "auctions"), options)
-                .ToJob(sink, new JobOptions { Checkpoints = store, Parallelism = parallelism });
+                .ToJob(sink, Backend(new JobOptions { Checkpoints = store, Parallelism = parallelism }, rocksDb, "rescale-" + parallelism));
             var result = await restored.RunAsync();
             Assert.Equal(parallelism, result.Parallelism);
             Assert.Equal(checkpointId, result.RestoredFrom);

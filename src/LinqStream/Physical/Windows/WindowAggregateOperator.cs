@@ -10,7 +10,7 @@ namespace LinqStream.Physical.Windows;
 /// assign slots and fold; per watermark, let it close what is complete, then forward the watermark it may promise.
 /// User-code failures become stream errors; input batches always go back to the pool.
 /// </summary>
-internal abstract class WindowAggregateOperator<T, TKey, TResult> : UnaryOperator<T, TResult>, IKeyGroupedState
+internal abstract class WindowAggregateOperator<T, TKey, TResult> : UnaryOperator<T, TResult>, IKeyGroupedState, Runtime.State.IStateMeter
     where TKey : notnull
 {
     private readonly BatchPool<T> _inputPool;
@@ -94,6 +94,12 @@ internal abstract class WindowAggregateOperator<T, TKey, TResult> : UnaryOperato
 
     /// <summary>Gets the number of open groups: what the state holds now.</summary>
     public int LiveGroups => Slots.Live;
+
+    /// <summary>Gets the number of open groups on the heap (progress reports).</summary>
+    public long HeapGroups => Slots.Live;
+
+    /// <summary>Gets the number of open groups spilled to a state store (none on the heap backend).</summary>
+    public virtual long SpilledGroups => 0;
 
     /// <summary>Gets how many groups the aggregate columns have room for (it shrinks again after a window with many groups closes).</summary>
     public int GroupCapacity => Slots.Capacity;

@@ -111,6 +111,12 @@ internal sealed class WindowAggregateStream<T, TKey, TResult> : PhysicalStream<T
         var plan = _unused ?? _createPlan(); // the first operator takes the plan compiled by the last stage; others build their own (cache hits)
         _unused = null;
         string description = _resultSelector.ToString();
+        if (_window.Kind == WindowKind.Session && _keyKernel is not null && context.KeyedState is { } stores)
+        {
+            // The state backend is chosen here, once per operator: the heap operator below stays as it is (no call through the seam).
+            return new SpilledSessionWindowAggregateOperator<T, TKey, TResult>(downstream, context, _window, _keyKernel, plan, description, stores);
+        }
+
         return _window.Kind == WindowKind.Session
             ? new SessionWindowAggregateOperator<T, TKey, TResult>(downstream, context, _window, _keyKernel, plan, description)
             : new FixedWindowAggregateOperator<T, TKey, TResult>(downstream, context, _window, _keyKernel, plan, description);

@@ -1,0 +1,310 @@
+using LinqStream.Runtime.State;
+using RocksDbSharp;
+
+namespace LinqStream.State.RocksDb;
+
+/// <summary>One operator instance's keyed state in its own RocksDB database, with incremental checkpoints into a shared file directory.</summary>
+/// <remarks>
+/// Writes go into one <see cref="WriteBatch"/> until <see cref="Commit"/>, with the write-ahead log off: durability comes from
+/// checkpoints (as in Flink's RocksDB backend), and a crash restores the last checkpoint, not the live database.
+/// A checkpoint flushes the memtables and takes a RocksDB checkpoint (hard links of the live SST files); SST files are
+/// immutable and numbered once per database, so a file already in the shared directory is not copied again: the checkpoint
+/// costs what changed since the last one, plus the small MANIFEST/OPTIONS files, which go inline into the manifest.
+/// </remarks>
+internal sealed class RocksDbKeyedStateStore : IKeyedStateStore
+{
+    private readonly RocksDbStateStoreFactory _owner;
+    private readonly string _shared;
+    private readonly string _instance;
+    private readonly DbOptions _options;
+    private readonly WriteOptions _write;
+    private readonly FlushOptions _flush;
+    private readonly Cache _cache;
+    private readonly Queue<string[]> _retained = new();
+    private readonly Dictionary<string, string> _inherited = new(StringComparer.Ordinal);
+    private WriteBatch _batch = new();
+    private RocksDbSharp.RocksDb _db;
+    private long _checkpointBytes;
+    private long _lastNewBytes;
+    private bool _disposed;
+
+    public RocksDbKeyedStateStore(RocksDbStateStoreFactory owner, string live, string shared, long cacheBytes)
+    {
+        _owner = owner;
+        Location = live;
+        _shared = shared;
+        _instance = Path.GetFileName(live);
+        _cache = Cache.CreateLru((ulong)cacheBytes);
+        var table = new BlockBasedTableOptions()
+            .SetFilterPolicy(BloomFilterPolicy.Create(10, false))
+            .SetBlockCache(_cache)
+            .SetCacheIndexAndFilterBlocks(true)
+            .SetPinL0FilterAndIndexBlocksInCache(true);
+        _options = new DbOptions()
+            .SetCreateIfMissing(true)
+            .SetBlockBasedTableFactory(table)
+            .SetWriteBufferSize((ulong)Math.Max(4 << 20, cacheBytes / 2))
+            .SetMaxWriteBufferNumber(2)
+            .SetMaxOpenFiles(512)
+            .SetCompression(Compression.Lz4);
+        _write = new WriteOptions().DisableWal(1);
+        _flush = new FlushOptions().SetWaitForFlush(true);
+        Directory.CreateDirectory(live);
+        _db = RocksDbSharp.RocksDb.Open(_options, live);
+    }
+
+    public string Location { get; }
+
+    public void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value) => _batch.Put(key, value, null);
+
+    public void Delete(ReadOnlySpan<byte> key) => _batch.Delete(key, null);
+
+    public void Commit()
+    {
+        if (_batch.Count() == 0)
+        {
+            return;
+        }
+
+        _db.Write(_batch, _write);
+        _batch.Clear();
+    }
+
+    public int Get(ReadOnlySpan<byte> key, ref byte[] buffer)
+    {
+        byte[]? value = _db.Get(key, null, null);
+        if (value is null)
+        {
+            return -1;
+        }
+
+        if (buffer.Length < value.Length)
+        {
+            buffer = new byte[Math.Max(value.Length, buffer.Length * 2)];
+        }
+
+        value.CopyTo(buffer, 0);
+        return value.Length;
+    }
+
+    public IKeyedStateCursor Scan(byte[] from, byte[] to) => new Cursor(_db.NewIterator(null, null), from, to);
+
+    public StateSize Size
+    {
+        get
+        {
+            if (_disposed)
+            {
+                return default;
+            }
+
+            long memory = Property("rocksdb.cur-size-all-mem-tables") + (long)_cache.GetUsage();
+            long live = Property("rocksdb.total-sst-files-size");
+            return new StateSize(memory, live, _checkpointBytes, _lastNewBytes);
+        }
+    }
+
+    private long Property(string name) => long.TryParse(_db.GetProperty(name), out long value) ? value : 0;
+
+    public byte[] Checkpoint()
+    {
+        Commit();
+        _db.Flush(_flush);
+        string temporary = Path.Combine(Path.GetDirectoryName(Location)!, _instance + ".checkpoint");
+        if (Directory.Exists(temporary))
+        {
+            Directory.Delete(temporary, recursive: true);
+        }
+
+        using (var checkpoint = _db.Checkpoint())
+        {
+            checkpoint.Save(temporary, 0);
+        }
+
+        var files = new List<CheckpointManifest.SharedFile>();
+        var inline = new List<(string Name, byte[] Data)>();
+        long newBytes = 0;
+        try
+        {
+            foreach (string path in Directory.GetFiles(temporary).Order(StringComparer.Ordinal))
+            {
+                string name = Path.GetFileName(path);
+                long size = new FileInfo(path).Length;
+                if (!name.EndsWith(".sst", StringComparison.Ordinal))
+                {
+                    inline.Add((name, File.ReadAllBytes(path)));
+                    continue;
+                }
+
+                string sharedName = _inherited.TryGetValue(name, out var inherited) ? inherited : _instance + "-" + name;
+                string target = Path.Combine(_shared, sharedName);
+                if (!File.Exists(target))
+                {
+                    File.Move(path, target);
+                    newBytes += size;
+                }
+
+                files.Add(new CheckpointManifest.SharedFile(name, sharedName, size));
+            }
+        }
+        finally
+        {
+            Directory.Delete(temporary, recursive: true);
+        }
+
+        _lastNewBytes = newBytes;
+        _checkpointBytes = files.Sum(f => f.Size) + inline.Sum(f => (long)f.Data.Length);
+        Retain([.. files.Select(f => f.SharedName)]);
+        return new CheckpointManifest(files, inline).ToBytes();
+    }
+
+    /// <summary>Deletes the shared files this store made that none of its last retained checkpoints names.</summary>
+    private void Retain(string[] names)
+    {
+        _retained.Enqueue(names);
+        if (_retained.Count <= _owner.RetainedCheckpoints)
+        {
+            return;
+        }
+
+        var dropped = _retained.Dequeue();
+        var live = new HashSet<string>(_retained.SelectMany(n => n), StringComparer.Ordinal);
+        foreach (string name in dropped)
+        {
+            // Files inherited from a restore may be shared with another task's store: only this store's own files go.
+            if (!live.Contains(name) && name.StartsWith(_instance + "-", StringComparison.Ordinal))
+            {
+                File.Delete(Path.Combine(_shared, name));
+            }
+        }
+    }
+
+    public void Restore(IReadOnlyList<byte[]> manifests, int first, int end)
+    {
+        if (manifests.Count == 0)
+        {
+            return;
+        }
+
+        var parsed = manifests.Select(m => CheckpointManifest.Parse(m, _shared)).ToArray();
+        _db.Dispose();
+        Directory.Delete(Location, recursive: true);
+        Materialize(parsed[0], Location, inherit: true);
+        _db = RocksDbSharp.RocksDb.Open(_options, Location);
+
+        // Key groups outside [first, end) belong to other tasks now.
+        using (var trim = new WriteBatch())
+        {
+            var low = Group(0);
+            var from = Group(first);
+            var to = Group(end);
+            var high = new byte[] { 0xFF, 0xFF, 0xFF };
+            if (first > 0)
+            {
+                trim.DeleteRange(low, (ulong)low.Length, from, (ulong)from.Length, null);
+            }
+
+            trim.DeleteRange(to, (ulong)to.Length, high, (ulong)high.Length, null);
+            _db.Write(trim, _write);
+        }
+
+        // The other tasks' states that overlap this range are copied key by key (a rescale; the next checkpoint is a full one).
+        for (int i = 1; i < parsed.Length; i++)
+        {
+            string other = Location + ".restore-" + i;
+            Materialize(parsed[i], other, inherit: false);
+            try
+            {
+                using var source = RocksDbSharp.RocksDb.OpenReadOnly(_options, other, false);
+                using var iterator = source.NewIterator(null, null);
+                var to = Group(end);
+                for (iterator.Seek(Group(first)); iterator.Valid() && iterator.GetKeySpan().SequenceCompareTo(to) < 0; iterator.Next())
+                {
+                    Put(iterator.GetKeySpan(), iterator.GetValueSpan());
+                    if (_batch.Count() >= 10_000)
+                    {
+                        Commit();
+                    }
+                }
+
+                Commit();
+            }
+            finally
+            {
+                Directory.Delete(other, recursive: true);
+            }
+        }
+    }
+
+    private static byte[] Group(int group) => [(byte)(group >> 8), (byte)group];
+
+    /// <summary>Builds a database directory from a manifest: hard links to the shared SST files (copies where links fail), the small files written out.</summary>
+    private void Materialize(CheckpointManifest manifest, string directory, bool inherit)
+    {
+        Directory.CreateDirectory(directory);
+        foreach (var file in manifest.Files)
+        {
+            string source = Path.Combine(_shared, file.SharedName);
+            string target = Path.Combine(directory, file.Name);
+            if (!HardLink.TryCreate(source, target))
+            {
+                File.Copy(source, target);
+            }
+
+            if (inherit)
+            {
+                _inherited[file.Name] = file.SharedName;
+            }
+        }
+
+        foreach (var (name, data) in manifest.Inline)
+        {
+            File.WriteAllBytes(Path.Combine(directory, name), data);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        _batch.Dispose();
+        _db.Dispose();
+        try
+        {
+            Directory.Delete(Location, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A live directory that cannot be removed now is removed when the backend opens its next run.
+        }
+    }
+
+    private sealed class Cursor(Iterator iterator, byte[] from, byte[] to) : IKeyedStateCursor
+    {
+        private bool _valid = Start(iterator, from, to);
+
+        public bool Valid => _valid;
+
+        public ReadOnlySpan<byte> Key => iterator.GetKeySpan();
+
+        public ReadOnlySpan<byte> Value => iterator.GetValueSpan();
+
+        public void Next()
+        {
+            iterator.Next();
+            _valid = iterator.Valid() && iterator.GetKeySpan().SequenceCompareTo(to) < 0;
+        }
+
+        public void Dispose() => iterator.Dispose();
+
+        private static bool Start(Iterator iterator, byte[] from, byte[] to)
+        {
+            iterator.Seek(from);
+            return iterator.Valid() && iterator.GetKeySpan().SequenceCompareTo(to) < 0;
+        }
+    }
+}

@@ -1,0 +1,68 @@
+using LinqStream.Runtime.State;
+
+namespace LinqStream.State.RocksDb;
+
+/// <summary>
+/// Keeps keyed operator state in RocksDB under a directory: session-window aggregates keep their hot keys on the heap and the
+/// rest on disk, and checkpoint incrementally (only SST files no earlier checkpoint kept). See docs/state.md.
+/// </summary>
+/// <remarks>
+/// Layout of <see cref="Path"/>: <c>live/</c> holds each operator instance's working database (deleted when the job is disposed and
+/// when the next run starts: one job per directory), <c>shared/</c> the SST files that checkpoints name. The checkpoint file in
+/// the job's <see cref="CheckpointStore"/> holds each store's manifest, so the two directories go together.
+/// </remarks>
+public sealed class RocksDbStateBackend : StateBackend
+{
+    /// <summary>Initializes a new instance of the <see cref="RocksDbStateBackend"/> class.</summary>
+    /// <param name="path">The state directory (created if missing).</param>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is empty.</exception>
+    public RocksDbStateBackend(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        Path = System.IO.Path.GetFullPath(path);
+    }
+
+    /// <summary>Gets the state directory.</summary>
+    public string Path { get; }
+
+    /// <summary>Gets how many sessions a keyed operator keeps on the heap before it spills the coldest to RocksDB.</summary>
+    /// <value>The default value is 65,536. Valid values are 16 and more.</value>
+    public int HotKeys
+    {
+        get;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 16);
+            field = value;
+        }
+    } = 65_536;
+
+    /// <summary>Gets the native memory per store for RocksDB's block cache (its memtables take as much again).</summary>
+    /// <value>The default value is 32 MiB. Valid values are 1 MiB and more.</value>
+    public long CacheBytes
+    {
+        get;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1L << 20);
+            field = value;
+        }
+    } = 32L << 20;
+
+    /// <summary>Gets how many of its checkpoints a store keeps the shared files of; keep it at least the checkpoint store's <c>Retain</c>.</summary>
+    /// <value>The default value is 5. Valid values are 1 and more.</value>
+    public int RetainedCheckpoints
+    {
+        get;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
+            field = value;
+        }
+    } = 5;
+
+    /// <inheritdoc/>
+    public override string Name => "rocksdb:" + Path;
+
+    internal override IKeyedStateStoreFactory OpenRun() => new RocksDbStateStoreFactory(this);
+}

@@ -1,0 +1,74 @@
+using LinqStream.Runtime.State;
+
+namespace LinqStream.State.RocksDb;
+
+/// <summary>The RocksDB stores of one run of a job: one database per keyed operator instance (and task) under <c>live/</c>.</summary>
+internal sealed class RocksDbStateStoreFactory : IKeyedStateStoreFactory
+{
+    private readonly RocksDbStateBackend _backend;
+    private readonly List<RocksDbKeyedStateStore> _stores = [];
+    private readonly Lock _gate = new();
+    private readonly string _live;
+    private readonly string _shared;
+
+    public RocksDbStateStoreFactory(RocksDbStateBackend backend)
+    {
+        _backend = backend;
+        _live = Path.Combine(backend.Path, "live");
+        _shared = Path.Combine(backend.Path, "shared");
+        Directory.CreateDirectory(_shared);
+
+        // One job per state directory (as per checkpoint directory): what an earlier run left in live/ is only its working copy.
+        if (Directory.Exists(_live))
+        {
+            Directory.Delete(_live, recursive: true);
+        }
+
+        Directory.CreateDirectory(_live);
+    }
+
+    public int HotKeys => _backend.HotKeys;
+
+    public int RetainedCheckpoints => _backend.RetainedCheckpoints;
+
+    public IKeyedStateStore Create(string operatorName)
+    {
+        lock (_gate)
+        {
+            string directory = System.IO.Path.Combine(_live, $"{operatorName}-{Guid.NewGuid():N}");
+            var store = new RocksDbKeyedStateStore(this, directory, _shared, _backend.CacheBytes);
+            _stores.Add(store);
+            return store;
+        }
+    }
+
+    public StateSize TotalSize
+    {
+        get
+        {
+            lock (_gate)
+            {
+                var total = default(StateSize);
+                foreach (var store in _stores)
+                {
+                    total += store.Size;
+                }
+
+                return total;
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            foreach (var store in _stores)
+            {
+                store.Dispose();
+            }
+
+            _stores.Clear();
+        }
+    }
+}

@@ -1,0 +1,82 @@
+namespace LinqStream.Runtime.State;
+
+/// <summary>
+/// Keyed operator state kept outside the managed heap (the seam of issue #18): ordered byte keys whose first two bytes are the
+/// key group (big-endian), so one key group, and inside it one table and one window end, is a contiguous range.
+/// </summary>
+/// <remarks>
+/// The heap backend does not go through this interface: it is today's operator, chosen at planning time, with no virtual call per
+/// event. An operator that spills (e.g. <c>SpilledSessionWindowAggregateOperator</c>) calls the store only for keys that are not
+/// in its small on-heap cache, and writes in batches: <see cref="Put"/> and <see cref="Delete"/> are buffered until
+/// <see cref="Commit"/>, and reads see committed state only. One store belongs to one operator instance on one task.
+/// </remarks>
+internal interface IKeyedStateStore : IDisposable
+{
+    /// <summary>Gets where the store lives (for messages).</summary>
+    string Location { get; }
+
+    /// <summary>Buffers a write of <paramref name="value"/> under <paramref name="key"/>.</summary>
+    void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value);
+
+    /// <summary>Buffers the removal of <paramref name="key"/>.</summary>
+    void Delete(ReadOnlySpan<byte> key);
+
+    /// <summary>Writes the buffered puts and deletes in one batch.</summary>
+    void Commit();
+
+    /// <summary>Reads the committed value of <paramref name="key"/> into <paramref name="buffer"/> (grown when too small).</summary>
+    /// <returns>The value's length, or -1 when the key is absent.</returns>
+    int Get(ReadOnlySpan<byte> key, ref byte[] buffer);
+
+    /// <summary>Opens a cursor over the committed keys in [<paramref name="from"/>, <paramref name="to"/>), in byte order.</summary>
+    IKeyedStateCursor Scan(byte[] from, byte[] to);
+
+    /// <summary>
+    /// Makes the committed state durable as an incremental checkpoint: immutable files not recorded before are kept, and the
+    /// returned manifest names every file the state needs (small ones inline). Called between batches.
+    /// </summary>
+    byte[] Checkpoint();
+
+    /// <summary>Loads this fresh, empty store with the key groups [<paramref name="first"/>, <paramref name="end"/>) of the states the manifests describe.</summary>
+    /// <exception cref="InvalidDataException">A manifest is damaged or a file it names is missing or of another size.</exception>
+    void Restore(IReadOnlyList<byte[]> manifests, int first, int end);
+
+    /// <summary>Gets the store's size now.</summary>
+    StateSize Size { get; }
+}
+
+/// <summary>A cursor over an ordered range of a <see cref="IKeyedStateStore"/>.</summary>
+internal interface IKeyedStateCursor : IDisposable
+{
+    bool Valid { get; }
+
+    ReadOnlySpan<byte> Key { get; }
+
+    ReadOnlySpan<byte> Value { get; }
+
+    void Next();
+}
+
+/// <summary>Makes the stores of one run of a job (one per keyed operator instance and task) and disposes them when the run ends.</summary>
+internal interface IKeyedStateStoreFactory : IDisposable
+{
+    /// <summary>Gets how many keys an operator keeps on the heap before it spills the coldest to the store.</summary>
+    int HotKeys { get; }
+
+    /// <summary>Creates an empty store for one operator instance (<paramref name="operatorName"/> is for directory names and messages).</summary>
+    IKeyedStateStore Create(string operatorName);
+
+    /// <summary>Gets the sum of the sizes of the stores made so far (progress reports).</summary>
+    StateSize TotalSize { get; }
+}
+
+/// <summary>How big keyed state is: held in the store's memory (memtables, block cache), in its live files, in checkpoints.</summary>
+/// <param name="MemoryBytes">Native memory of the store (not the managed heap).</param>
+/// <param name="LiveBytes">Bytes of the store's live files.</param>
+/// <param name="CheckpointBytes">Bytes of the checkpoint files it keeps.</param>
+/// <param name="LastCheckpointNewBytes">Bytes the last checkpoint had to keep that no earlier checkpoint had kept.</param>
+internal readonly record struct StateSize(long MemoryBytes, long LiveBytes, long CheckpointBytes, long LastCheckpointNewBytes)
+{
+    public static StateSize operator +(StateSize a, StateSize b) => new(
+        a.MemoryBytes + b.MemoryBytes, a.LiveBytes + b.LiveBytes, a.CheckpointBytes + b.CheckpointBytes, a.LastCheckpointNewBytes + b.LastCheckpointNewBytes);
+}
