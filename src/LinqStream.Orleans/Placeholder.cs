@@ -1,0 +1,3 @@
+namespace LinqStream.Orleans;
+
+internal static class Placeholder;
