@@ -1,3 +1,0 @@
-namespace LinqStream.Orleans;
-
-internal static class Placeholder;
