@@ -45,18 +45,51 @@ public sealed class FailoverTests(ClusterFixture fixture, ITestOutputHelper outp
         Assert.Equal(reference, written.Select(e => e.Value).ToList());
         Assert.Equal(Enumerable.Range(1, written.Count).Select(i => "0-" + i), written.Select(e => e.Id));
 
-        // The first activation still runs in this process (its silo was killed, not its threads): let it go on. Its first write
-        // is refused by the fence, and neither the output stream nor the job's record changes.
+        Assert.Equal([1L, 2L], gate.Epochs.Order());
         gate.Release();
-        var refused = await gate.ZombieSinkOutcome.Task.WaitAsync(Bound);
-        var fenced = Assert.IsType<FencedWriteException>(refused);
+    }
+
+    [Fact]
+    public async Task ZombieActivation_AfterTakeOver_IsFencedAndWritesNothing()
+    {
+        // A job runs to its end in epoch 1; then epoch 2 takes it over (as after a kill). An activation that still holds epoch 1
+        // (a silo declared dead that keeps running) goes on with more input: its writes are refused and nothing it did shows.
+        const int Count = 20_000;
+        var jobId = "zombie-" + Guid.NewGuid().ToString("N");
+        var stream = fixture.Prefix + ":out:" + jobId;
+        var job = await fixture.Cluster.Client.SubmitAsync(jobId, GatedJob.Submission(stream, Count, seed: 5, pauseAt: -1, checkpointEvery: 4_000));
+        var done = await job.WaitAsync(Poll).WaitAsync(Bound);
+        Assert.Equal(JobState.Completed, done.State);
+
+        var options = new LinqStreamSiloOptions { Redis = fixture.Redis, KeyPrefix = fixture.Prefix }.AddJob(GatedJob.Name, GatedJob.Create);
+        using var registry = new JobRegistry(options);
+        var takeOver = await registry.TakeEpochAsync(jobId);
+        Assert.Equal(2, takeOver.Epoch);
+        var record = (await registry.GetAsync(jobId))!;
+        var checkpoints = new RedisCheckpointStore(fixture.Redis, registry.CheckpointPrefix(jobId));
+        var checkpointsBefore = checkpoints.List();
+        var outputBefore = await ReadAsync(stream);
+
+        var moreInput = record.Submission with { Parameters = new(record.Submission.Parameters) { ["count"] = (2 * Count).ToString(System.Globalization.CultureInfo.InvariantCulture) } };
+        var zombie = new JobActivation(
+            record with { Submission = moreInput, Status = record.Status with { State = JobState.Running } },
+            new RedisFence(registry.FenceKey(jobId), 1),
+            registry,
+            fixture.Cluster.ServiceProvider,
+            TimeProvider.System,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        zombie.Start();
+        await zombie.Task.WaitAsync(Bound);
+
+        var fenced = Assert.IsType<FencedWriteException>(zombie.FencedBy);
         Assert.Equal(1, fenced.Epoch);
         Assert.Equal(2, fenced.CurrentEpoch);
-        Assert.Equal(reference, (await ReadAsync(stream)).Select(e => e.Value).ToList());
-        var after = await job.GetStatusAsync();
+        Assert.Equal(outputBefore, await ReadAsync(stream));
+        Assert.Equal(checkpointsBefore, checkpoints.List());
+        var after = (await registry.GetAsync(jobId))!.Status;
         Assert.Equal(JobState.Completed, after.State);
-        Assert.Equal(2, after.Epoch);
-        Assert.Equal([1L, 2L], gate.Epochs.Order());
+        Assert.Equal(1, after.Epoch);
+        checkpoints.Dispose();
     }
 
     private async Task<List<(string Id, string Value)>> ReadAsync(string stream)

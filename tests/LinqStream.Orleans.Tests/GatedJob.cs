@@ -5,8 +5,7 @@ namespace LinqStream.Orleans.Tests;
 
 /// <summary>
 /// The job definition the cluster tests submit: q5 over bids from memory into a fenced Redis stream. The first activation (epoch 1)
-/// stops reading at <c>pauseAt</c> until the test releases it, so the test can kill its silo at a known point and, later, let the
-/// zombie go on to show that its writes are refused. The silos run in the test process, so the gates are shared.
+/// stops reading at <c>pauseAt</c> until the test releases it, so the test can kill its silo at a known point. The silos run in the test process, so the gates are shared.
 /// </summary>
 public static class GatedJob
 {
@@ -35,10 +34,7 @@ public static class GatedJob
         var bids = HotItems.Bids(int.Parse(context.Parameter("count"), System.Globalization.CultureInfo.InvariantCulture), int.Parse(context.Parameter("seed"), System.Globalization.CultureInfo.InvariantCulture));
         int pauseAt = int.Parse(context.Parameter("pauseAt"), System.Globalization.CultureInfo.InvariantCulture);
         var gate = For(context.JobId);
-        var sink = new RecordingSink<HotItem>(
-            new RedisStreamSink<HotItem>(context.Redis, context.Parameter("output"), HotItems.Json, new RedisStreamSinkOptions { Fence = context.Fence, ChunkSize = 64 }),
-            gate,
-            context.Epoch);
+        var sink = new RedisStreamSink<HotItem>(context.Redis, context.Parameter("output"), HotItems.Json, new RedisStreamSinkOptions { Fence = context.Fence, ChunkSize = 64 });
         var query = HotItems.Over(QStream.From(Read(bids, pauseAt, gate, context.Epoch), b => b.DateTime, HotItems.Ingress));
         gate.Activated(context.Epoch);
         return context.Run(query, sink);
@@ -66,9 +62,6 @@ public static class GatedJob
         /// <summary>Completes when the first activation stopped reading.</summary>
         public Task Paused => _paused.Task;
 
-        /// <summary>Completes with the error the first activation's sink got once it was released (or null if it wrote without one).</summary>
-        public TaskCompletionSource<Exception?> ZombieSinkOutcome { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
         public IReadOnlyCollection<long> Epochs => _epochs;
 
         public void Release() => _release.TrySetResult();
@@ -80,61 +73,6 @@ public static class GatedJob
             _paused.TrySetResult();
             // Blocks the source's reader thread, as a stalled machine would; the rest of the job (checkpoints, status) goes on.
             _release.Task.Wait();
-        }
-
-        internal bool IsReleased => _release.Task.IsCompleted;
-    }
-
-    /// <summary>Forwards to the fenced Redis sink and tells the test what happened to the first activation's writes after its release.</summary>
-    private sealed class RecordingSink<T>(RedisStreamSink<T> inner, Gate gate, long epoch) : EventSink<T>
-    {
-        public override string Name => inner.Name;
-
-        public override bool IsTransactional => inner.IsTransactional;
-
-        public override ValueTask OpenAsync(byte[]? committed, CancellationToken cancellationToken) => inner.OpenAsync(committed, cancellationToken);
-
-        public override ValueTask WriteAsync(ReadOnlyMemory<T> results, CancellationToken cancellationToken) =>
-            Observe(inner.WriteAsync(results, cancellationToken), results.Length > 0);
-
-        public override async ValueTask<byte[]> PrepareCommitAsync(long checkpointId, CancellationToken cancellationToken)
-        {
-            try
-            {
-                return await inner.PrepareCommitAsync(checkpointId, cancellationToken);
-            }
-            catch (Exception ex) when (Zombie)
-            {
-                gate.ZombieSinkOutcome.TrySetResult(ex);
-                throw;
-            }
-        }
-
-        public override ValueTask CompleteAsync(CancellationToken cancellationToken) => Observe(inner.CompleteAsync(cancellationToken), wrote: true);
-
-        public override async ValueTask DisposeAsync()
-        {
-            await inner.DisposeAsync();
-            await base.DisposeAsync();
-        }
-
-        private bool Zombie => epoch == 1 && gate.IsReleased;
-
-        private async ValueTask Observe(ValueTask write, bool wrote)
-        {
-            try
-            {
-                await write;
-                if (Zombie && wrote)
-                {
-                    gate.ZombieSinkOutcome.TrySetResult(null);
-                }
-            }
-            catch (Exception ex) when (Zombie)
-            {
-                gate.ZombieSinkOutcome.TrySetResult(ex);
-                throw;
-            }
         }
     }
 }

@@ -25,6 +25,12 @@ internal sealed partial class JobActivation(JobRecord record, RedisFence fence, 
 
     public volatile JobMetrics? Metrics;
 
+    /// <summary>Gets the refusal that stopped this activation because a newer epoch holds the job (it was a zombie), if any.</summary>
+    public FencedWriteException? FencedBy { get; private set; }
+
+    /// <summary>Gets whether the activation's final state was refused by the registry's fence.</summary>
+    public bool FinalStateRefused { get; private set; }
+
     public JobStatus Live()
     {
         var status = Record.Status;
@@ -90,6 +96,7 @@ internal sealed partial class JobActivation(JobRecord record, RedisFence fence, 
         catch (Exception ex) when (Fenced(ex) is { } fenced)
         {
             // This activation was declared dead and a newer one runs the job: it must stop without writing anything, its record included.
+            FencedBy = fenced;
             LogFenced(_logger, id, Fence.Epoch, fenced.Message);
         }
         catch (Exception ex)
@@ -98,9 +105,21 @@ internal sealed partial class JobActivation(JobRecord record, RedisFence fence, 
             final = record.Status with { State = JobState.Failed, Error = Describe(ex) };
         }
 
-        if (final is not null && !await _registry.UpdateAsync(record with { Status = final }, Fence).ConfigureAwait(false))
+        if (final is not null)
         {
-            LogFenced(_logger, id, Fence.Epoch, $"its final state {final.State} was not recorded: a newer epoch holds the job");
+            try
+            {
+                if (!await _registry.UpdateAsync(record with { Status = final }, Fence).ConfigureAwait(false))
+                {
+                    FinalStateRefused = true;
+                    LogFenced(_logger, id, Fence.Epoch, $"its final state {final.State} was not recorded: a newer epoch holds the job");
+                }
+            }
+            catch (Exception ex) when (ex is StackExchange.Redis.RedisException or TimeoutException or ObjectDisposedException)
+            {
+                // The record still says Running: the supervisor starts the job again from its last checkpoint, which ends it again.
+                LogFailed(_logger, id, Fence.Epoch, ex);
+            }
         }
     }
 
