@@ -12,7 +12,7 @@ public sealed class FailoverTests(ClusterFixture fixture, ITestOutputHelper outp
     private static readonly TimeSpan Bound = TimeSpan.FromMinutes(2);
 
     [Fact]
-    public async Task Job_SiloKilledAfterTwoCheckpoints_ResumesOnAnotherSiloWithTheSingleProcessOutput_AndTheZombieIsFenced()
+    public async Task Job_SiloKilledAfterTwoCheckpoints_ResumesOnAnotherSiloWithTheSingleProcessOutput()
     {
         const int Count = 40_000;
         const int Seed = 17;
