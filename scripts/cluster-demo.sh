@@ -27,6 +27,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 now() { date +%s.%N; }
 stamp() { while IFS= read -r line; do printf '%s %s\n' "$(now)" "$line"; done; }
 
+declare -A SILO_PIDS
 REDIS_PORT=$(free_port)
 mkdir -p "$WORK/redis"
 redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$WORK/redis" --save "" --appendonly yes --appendfsync always \
@@ -49,18 +50,19 @@ dotnet "$CLI" run "$ROOT/scripts/q5.csx" "${SOURCES[@]}" --time dateTime --max-d
 echo "cluster-demo: single-process reference written to $ID:reference in $(python3 -c "print(f'{$(now)-$start:.1f}')") s"
 
 for i in 0 1 2; do
-  dotnet "$CLI" silo --cluster "$R" --cluster-id "$ID" --port $((21111 + i)) --gateway-port $((31111 + i)) 2>&1 | stamp >"$WORK/silo-$i.log" &
+  # Process substitution, not a pipe: $! is the silo's own process id (cleanup and the kill below need it).
+  dotnet "$CLI" silo --cluster "$R" --cluster-id "$ID" --port $((21111 + i)) --gateway-port $((31111 + i)) > >(stamp >"$WORK/silo-$i.log") 2>&1 &
+  SILO_PIDS[$((21111 + i))]=$!
   PIDS+=($!)
 done
 for i in 0 1 2; do
   for _ in $(seq 600); do grep -q "silo: up" "$WORK/silo-$i.log" && break; sleep 0.1; done
   grep -q "silo: up" "$WORK/silo-$i.log" || { echo "cluster-demo: silo $i did not start:" >&2; cat "$WORK/silo-$i.log" >&2; exit 1; }
 done
-silo_pid() { pgrep -f -- "--cluster-id $ID --port $1" | head -1; }
 echo "cluster-demo: 3 silos up (ports 21111-21113)"
 
 dotnet "$CLI" submit "$ROOT/scripts/q5.csx" --cluster "$R" --cluster-id "$ID" --job-id q5 "${SOURCES[@]}" --time dateTime --max-delay 1s \
-  --sink "$R/$ID:cluster" --checkpoint-every 40000 --checkpoint-interval 2s --wait 2>&1 | stamp >"$WORK/submit.log" &
+  --sink "$R/$ID:cluster" --checkpoint-every 40000 --checkpoint-interval 2s --wait > >(stamp >"$WORK/submit.log") 2>&1 &
 SUBMIT=$!
 PIDS+=($SUBMIT)
 
@@ -73,13 +75,14 @@ for _ in $(seq 1200); do
   sleep 0.1
 done
 silo=$(grep -oE "on S127\.0\.0\.1:[0-9]+" "$WORK/submit.log" | head -1 | grep -oE "[0-9]+$")
-victim=$(silo_pid "$silo")
+victim=${SILO_PIDS[$silo]:-}
 [[ -n "$victim" ]] || { echo "cluster-demo: no silo process on port $silo" >&2; exit 1; }
 killed=$(now)
 kill -KILL "$victim"
 echo "cluster-demo: SIGKILL to the silo on port $silo (process $victim) after checkpoint ${BASH_REMATCH[1]}"
 
-wait "$SUBMIT" || { echo "cluster-demo: the job did not complete:" >&2; cat "$WORK/submit.log" >&2; exit 1; }
+wait "$SUBMIT" || { sleep 0.5; echo "cluster-demo: the job did not complete:" >&2; cat "$WORK/submit.log" >&2; exit 1; }
+sleep 0.5   # the log's stamping process writes the last lines
 took_over=$(grep -h "starts with epoch 2" "$WORK"/silo-*.log | head -1 | cut -d' ' -f1)
 [[ -n "$took_over" ]] || { echo "cluster-demo: no silo logged the take-over (epoch 2)" >&2; exit 1; }
 sed 's/^[0-9.]* //' "$WORK/submit.log"
