@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
 using LinqStream.Connectors;
@@ -23,8 +21,10 @@ namespace LinqStream;
 /// <para>Up to <see cref="NatsJetStreamSinkOptions.ChunkSize"/> publishes are in flight at once; each chunk's acknowledgements
 /// are awaited, and a chunk that failed is published again (the ids make that harmless). Exactly-once needs a deterministic
 /// query (event time, no processing time).</para>
+/// <para>The protocol (sequence in the checkpoint, skip on restore, bounded retries) is <see cref="ExactlyOnceSinkProtocol{T}"/>,
+/// shared with the Redis sink; this class is the JetStream side of it (<see cref="IExactlyOnceTarget"/>).</para>
 /// </remarks>
-public sealed class NatsJetStreamSink<T> : EventSink<T>
+public sealed class NatsJetStreamSink<T> : EventSink<T>, IExactlyOnceTarget
 {
     private const byte StateFormat = 2;
     private const string MessageIdHeader = "Nats-Msg-Id";
@@ -32,17 +32,12 @@ public sealed class NatsJetStreamSink<T> : EventSink<T>
     private readonly string _subject;
     private readonly string _stream;
     private readonly string _prefix;
-    private readonly EventSerializer<T> _serializer;
     private readonly NatsJetStreamSinkOptions _options;
     private readonly ConnectorHealth _health;
-    private readonly ArrayBufferWriter<byte> _bytes = new(64 * 1024);
-    private readonly List<(long Sequence, int Start, int Length)> _pending = [];
+    private readonly ExactlyOnceSinkProtocol<T> _protocol;
     private readonly List<Task<PubAckResponse>> _acks = [];
     private NatsConnection? _connection;
     private NatsJSContext? _js;
-    private long _sequence;
-    private long _existing;
-    private TimeSpan _retryLimit = ConnectorHealth.DefaultSinkGiveUpAfter;
     private ulong _streamSequence;
 
     /// <summary>Initializes a new instance of the <see cref="NatsJetStreamSink{T}"/> class.</summary>
@@ -57,12 +52,12 @@ public sealed class NatsJetStreamSink<T> : EventSink<T>
         ArgumentNullException.ThrowIfNull(serializer);
         _url = url;
         _subject = subject;
-        _serializer = serializer;
         _options = options ?? NatsJetStreamSinkOptions.Default;
         _stream = _options.Stream ?? NatsConnections.DefaultStreamName(subject);
         _prefix = _options.MessageIdPrefix ?? subject;
         Name = NatsConnections.Name(url, subject);
         _health = new ConnectorHealth(Name, _options.Reconnect, status => StatusChanged?.Invoke(this, status));
+        _protocol = new ExactlyOnceSinkProtocol<T>(Name, "a JetStream sink", StateFormat, serializer, _options.ChunkSize, _health);
     }
 
     /// <summary>Raised on every change of the connection state, with the error while reconnecting.</summary>
@@ -79,89 +74,30 @@ public sealed class NatsJetStreamSink<T> : EventSink<T>
     public ConnectionStatus Status => _health.Status;
 
     /// <summary>Gets the number of results the job has produced so far (the last message id is <c>prefix-</c>this number).</summary>
-    public long Sequence => _sequence;
+    public long Sequence => _protocol.Sequence;
 
     /// <inheritdoc/>
     public override async ValueTask OpenAsync(byte[]? committed, CancellationToken cancellationToken)
     {
-        long restored = committed is null ? 0 : ReadState(committed);
+        long restored = _protocol.ReadCommitted(committed);
         if (_connection is not null)
         {
             throw new InvalidOperationException($"{Name} is already open: one job at a time writes through a sink instance.");
         }
 
-        _pending.Clear();
-        _bytes.ResetWrittenCount();
         _connection = NatsConnections.Connect(_url, _options.Reconnect);
         _js = new NatsJSContext(_connection);
-        while (true)
-        {
-            try
-            {
-                await NatsConnections.EnsureConnectedAsync(_connection).ConfigureAwait(false);
-                await NatsConnections.EnsureStreamAsync(_js, _stream, _subject, cancellationToken).ConfigureAwait(false);
-                long last = await ReadLastWrittenAsync(_js, cancellationToken).ConfigureAwait(false);
-                if (last < restored)
-                {
-                    throw new InvalidOperationException(
-                        $"{Name} ends at message {_prefix}-{last}, but the checkpoint committed {restored} messages: the stream lost committed output (was it purged, or did the server lose its data?).");
-                }
-
-                _existing = last;
-                _sequence = restored;
-                _retryLimit = await RetryLimitAsync(_js, cancellationToken).ConfigureAwait(false);
-                _health.Connected($"{_prefix}-{last}");
-                return;
-            }
-            catch (Exception ex) when (NatsConnections.IsTransient(ex) && !cancellationToken.IsCancellationRequested)
-            {
-                await _health.FailedAsync(ex, "open", cancellationToken, ConnectorHealth.DefaultSinkGiveUpAfter).ConfigureAwait(false);
-            }
-        }
+        await _protocol.OpenAsync(this, restored, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
-    public override async ValueTask WriteAsync(ReadOnlyMemory<T> results, CancellationToken cancellationToken)
-    {
-        if (_js is null)
-        {
-            throw new InvalidOperationException($"{Name} is not open; call OpenAsync first.");
-        }
-
-        for (int i = 0; i < results.Length; i++)
-        {
-            _sequence++;
-            if (_sequence <= _existing)
-            {
-                // Published by the run before the restore; the same query over the same input gives the same result here.
-                continue;
-            }
-
-            int start = _bytes.WrittenCount;
-            _serializer.Serialize(results.Span[i], _bytes);
-            _pending.Add((_sequence, start, _bytes.WrittenCount - start));
-            if (_pending.Count >= _options.ChunkSize)
-            {
-                await FlushAsync(cancellationToken).ConfigureAwait(false);
-            }
-        }
-
-        // Each batch of results goes out when it is written, so a quiet live query's results are not held back.
-        await FlushAsync(cancellationToken).ConfigureAwait(false);
-    }
+    public override ValueTask WriteAsync(ReadOnlyMemory<T> results, CancellationToken cancellationToken) => _protocol.WriteAsync(results, cancellationToken);
 
     /// <inheritdoc/>
-    public override async ValueTask<byte[]> PrepareCommitAsync(long checkpointId, CancellationToken cancellationToken)
-    {
-        await FlushAsync(cancellationToken).ConfigureAwait(false);
-        var state = new byte[9];
-        state[0] = StateFormat;
-        BinaryPrimitives.WriteInt64LittleEndian(state.AsSpan(1), _sequence);
-        return state;
-    }
+    public override ValueTask<byte[]> PrepareCommitAsync(long checkpointId, CancellationToken cancellationToken) => _protocol.PrepareCommitAsync(cancellationToken);
 
     /// <inheritdoc/>
-    public override ValueTask CompleteAsync(CancellationToken cancellationToken) => FlushAsync(cancellationToken);
+    public override ValueTask CompleteAsync(CancellationToken cancellationToken) => _protocol.FlushAsync(cancellationToken);
 
     /// <inheritdoc/>
     public override async ValueTask DisposeAsync()
@@ -171,62 +107,54 @@ public sealed class NatsJetStreamSink<T> : EventSink<T>
             await _connection.DisposeAsync().ConfigureAwait(false);
             _connection = null;
             _js = null;
-            _health.Closed($"{_prefix}-{_sequence}");
+            _protocol.Close();
         }
 
         await base.DisposeAsync().ConfigureAwait(false);
     }
 
-    private async ValueTask FlushAsync(CancellationToken cancellationToken)
+    async ValueTask<long> IExactlyOnceTarget.OpenAsync(CancellationToken cancellationToken)
     {
-        if (_pending.Count == 0)
+        var js = _js ?? throw new InvalidOperationException($"{Name} is not open; call OpenAsync first.");
+        await NatsConnections.EnsureConnectedAsync(_connection!).ConfigureAwait(false);
+        await NatsConnections.EnsureStreamAsync(js, _stream, _subject, cancellationToken).ConfigureAwait(false);
+        long last = await ReadLastWrittenAsync(js, cancellationToken).ConfigureAwait(false);
+        _protocol.RetryLimit = await RetryLimitAsync(js, cancellationToken).ConfigureAwait(false);
+        return last;
+    }
+
+    async ValueTask IExactlyOnceTarget.WriteAsync(ExactlyOnceChunk chunk, bool retry, CancellationToken cancellationToken)
+    {
+        // Before publishing again the sink reads which ids the stream holds and drops those; the server's duplicate window
+        // catches the rest. Retries stop within the duplicate window (or GiveUpAfter), past which a repeat could be stored twice.
+        var js = _js ?? throw new InvalidOperationException($"{Name} is not open; call OpenAsync first.");
+        if (retry && await DropStoredAsync(js, chunk, cancellationToken).ConfigureAwait(false))
         {
             return;
         }
 
-        var js = _js ?? throw new InvalidOperationException($"{Name} is not open; call OpenAsync first.");
-        long first = _pending[0].Sequence;
-        long last = _pending[^1].Sequence;
-        bool retry = false;
-        while (true)
-        {
-            try
-            {
-                if (retry && await DropStoredAsync(js, first, cancellationToken).ConfigureAwait(false))
-                {
-                    break;
-                }
-
-                await PublishPendingAsync(js, cancellationToken).ConfigureAwait(false);
-                break;
-            }
-            catch (Exception ex) when (NatsConnections.IsTransient(ex) && !cancellationToken.IsCancellationRequested)
-            {
-                // Before publishing again the sink reads which ids the stream holds and drops those; the server's duplicate window
-                // catches the rest. Retries stop within the duplicate window (or GiveUpAfter), past which a repeat could be stored twice.
-                retry = true;
-                await _health.FailedAsync(ex, $"{_prefix}-{_pending[0].Sequence}", cancellationToken, _retryLimit).ConfigureAwait(false);
-            }
-        }
-
-        _health.Connected($"{_prefix}-{last}");
-
-        _pending.Clear();
-        _bytes.ResetWrittenCount();
+        await PublishPendingAsync(js, chunk, cancellationToken).ConfigureAwait(false);
     }
 
-    private async ValueTask PublishPendingAsync(NatsJSContext js, CancellationToken cancellationToken)
+    bool IExactlyOnceTarget.IsTransient(Exception error) => NatsConnections.IsTransient(error);
+
+    string IExactlyOnceTarget.Position(long sequence) => string.Create(CultureInfo.InvariantCulture, $"{_prefix}-{sequence}");
+
+    Exception IExactlyOnceTarget.LostCommittedOutput(long last, long committed) => new InvalidOperationException(
+        $"{Name} ends at message {_prefix}-{last}, but the checkpoint committed {committed} messages: the stream lost committed output (was it purged, or did the server lose its data?).");
+
+    private async ValueTask PublishPendingAsync(NatsJSContext js, ExactlyOnceChunk chunk, CancellationToken cancellationToken)
     {
         await NatsConnections.EnsureConnectedAsync(_connection!).ConfigureAwait(false);
-        var memory = _bytes.WrittenMemory;
         _acks.Clear();
         try
         {
-            foreach (var (sequence, start, length) in _pending)
+            for (int i = 0; i < chunk.Count; i++)
             {
+                var (sequence, bytes) = chunk[i];
                 var id = string.Create(CultureInfo.InvariantCulture, $"{_prefix}-{sequence}");
                 var headers = new NatsHeaders { [MessageIdHeader] = id };
-                _acks.Add(js.PublishAsync(_subject, memory.Slice(start, length), headers: headers, cancellationToken: cancellationToken).AsTask());
+                _acks.Add(js.PublishAsync(_subject, bytes, headers: headers, cancellationToken: cancellationToken).AsTask());
             }
 
             Exception? failure = null;
@@ -249,8 +177,8 @@ public sealed class NatsJetStreamSink<T> : EventSink<T>
                         if (ack.Seq <= _streamSequence)
                         {
                             var backwards = new InvalidOperationException(
-                                $"{Name} stored message {_prefix}-{_pending[i].Sequence} at stream sequence {ack.Seq}, but the stream had already acknowledged sequence {_streamSequence}: the stream went backwards (purged, or the server came back without its latest data). The job stops rather than write a stream with a hole in it; restore the output or start over with a new subject.");
-                            _health.Fail(backwards, $"{_prefix}-{_pending[i].Sequence}");
+                                $"{Name} stored message {_prefix}-{chunk[i].Sequence} at stream sequence {ack.Seq}, but the stream had already acknowledged sequence {_streamSequence}: the stream went backwards (purged, or the server came back without its latest data). The job stops rather than write a stream with a hole in it; restore the output or start over with a new subject.");
+                            _health.Fail(backwards, $"{_prefix}-{chunk[i].Sequence}");
                             throw backwards;
                         }
 
@@ -271,7 +199,7 @@ public sealed class NatsJetStreamSink<T> : EventSink<T>
             {
                 if (failure is NatsJSApiException api && !NatsConnections.IsTransient(api))
                 {
-                    throw new InvalidOperationException($"{Name} refused messages {_prefix}-{_pending[0].Sequence} to {_prefix}-{_pending[^1].Sequence}: {api.Error.Description} ({api.Error.ErrCode}).", api);
+                    throw new InvalidOperationException($"{Name} refused messages {_prefix}-{chunk.FirstSequence} to {_prefix}-{chunk.LastSequence}: {api.Error.Description} ({api.Error.ErrCode}).", api);
                 }
 
                 throw failure;
@@ -287,9 +215,10 @@ public sealed class NatsJetStreamSink<T> : EventSink<T>
     /// Before a retry: drops the pending messages the stream already holds, and fails when it holds fewer than were confirmed
     /// before this chunk (the stream was purged, deleted, or the server came back without its data). True when nothing is left.
     /// </summary>
-    private async ValueTask<bool> DropStoredAsync(NatsJSContext js, long first, CancellationToken cancellationToken)
+    private async ValueTask<bool> DropStoredAsync(NatsJSContext js, ExactlyOnceChunk chunk, CancellationToken cancellationToken)
     {
         await NatsConnections.EnsureConnectedAsync(_connection!).ConfigureAwait(false);
+        long first = chunk.StartSequence;
         long stored;
         try
         {
@@ -309,14 +238,7 @@ public sealed class NatsJetStreamSink<T> : EventSink<T>
             throw error;
         }
 
-        int kept = _pending.FindIndex(p => p.Sequence > stored);
-        if (kept < 0)
-        {
-            return true;
-        }
-
-        _pending.RemoveRange(0, kept);
-        return false;
+        return chunk.DropThrough(stored);
     }
 
     private async ValueTask<TimeSpan> RetryLimitAsync(NatsJSContext js, CancellationToken cancellationToken)
@@ -377,15 +299,5 @@ public sealed class NatsJetStreamSink<T> : EventSink<T>
         }
 
         return null;
-    }
-
-    private long ReadState(byte[] committed)
-    {
-        if (committed.Length != 9 || committed[0] != StateFormat)
-        {
-            throw new ArgumentException($"The committed state ({committed.Length} bytes) was not written by a JetStream sink, so it cannot restore {Name}.", nameof(committed));
-        }
-
-        return BinaryPrimitives.ReadInt64LittleEndian(committed.AsSpan(1));
     }
 }

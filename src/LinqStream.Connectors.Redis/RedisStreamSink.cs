@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Buffers.Binary;
 using LinqStream.Connectors;
 using LinqStream.Connectors.Redis;
 using StackExchange.Redis;
@@ -19,13 +17,15 @@ namespace LinqStream;
 /// <c>XADD</c> for each and skips ids at or below the stream's last one, so a retried chunk never duplicates). Exactly-once
 /// needs a deterministic query (event time, no processing time), and durability is the server's: with <c>appendonly yes</c>
 /// and <c>appendfsync always</c> a committed checkpoint survives a server crash.</para>
+/// <para>The protocol (sequence in the checkpoint, skip on restore, bounded retries) is <see cref="ExactlyOnceSinkProtocol{T}"/>,
+/// shared with the JetStream sink; this class is the Redis side of it (<see cref="IExactlyOnceTarget"/>).</para>
 /// </remarks>
-public sealed class RedisStreamSink<T> : EventSink<T>
+public sealed class RedisStreamSink<T> : EventSink<T>, IExactlyOnceTarget
 {
     private const byte StateFormat = 1;
 
     // ARGV[1] = field, ARGV[2] = how many entries the stream held when the chunk was made, ARGV[3] = the fence's epoch ('' when
-    // unfenced; KEYS[2] is then the fence's key), then (sequence, value) pairs.
+    // unfenced; KEYS[2] is then the fence's key, checked first: an activation declared dead writes nothing), then (sequence, value) pairs.
     // Entries at or below the stream's last id were written before: skipped. A stream that holds fewer entries than it did lost
     // output (deleted, or the server came back empty): writing on would leave a hole, so the script refuses.
     private static readonly string s_appendScript = RedisFence.Check(fenceKey: 2, epochArg: 3) + """
@@ -51,15 +51,11 @@ public sealed class RedisStreamSink<T> : EventSink<T>
     private readonly string _configuration;
     private readonly RedisKey _key;
     private readonly RedisKey[] _keys;
-    private readonly EventSerializer<T> _serializer;
     private readonly RedisStreamSinkOptions _options;
     private readonly ConnectorHealth _health;
-    private readonly ArrayBufferWriter<byte> _bytes = new(64 * 1024);
-    private readonly List<(long Sequence, int Start, int Length)> _pending = [];
+    private readonly ExactlyOnceSinkProtocol<T> _protocol;
     private ConnectionMultiplexer? _connection;
     private IDatabase? _database;
-    private long _sequence;
-    private long _existing;
 
     /// <summary>Initializes a new instance of the <see cref="RedisStreamSink{T}"/> class.</summary>
     /// <param name="configuration">The StackExchange.Redis configuration string, for example <c>127.0.0.1:6379</c>.</param>
@@ -75,9 +71,9 @@ public sealed class RedisStreamSink<T> : EventSink<T>
         _key = stream;
         _options = options ?? RedisStreamSinkOptions.Default;
         _keys = _options.Fence is { } fence ? [_key, fence.Key] : [_key];
-        _serializer = serializer;
         Name = RedisConnections.Name(configuration, stream);
         _health = new ConnectorHealth(Name, _options.Reconnect, status => StatusChanged?.Invoke(this, status));
+        _protocol = new ExactlyOnceSinkProtocol<T>(Name, "a Redis stream sink", StateFormat, serializer, _options.ChunkSize, _health);
     }
 
     /// <summary>Raised on every change of the connection state, with the error while reconnecting.</summary>
@@ -97,93 +93,30 @@ public sealed class RedisStreamSink<T> : EventSink<T>
     public ConnectionStatus Status => _health.Status;
 
     /// <summary>Gets the number of results the job has produced so far (the last entry id is <c>0-</c> this number).</summary>
-    public long Sequence => _sequence;
+    public long Sequence => _protocol.Sequence;
 
     /// <inheritdoc/>
     public override async ValueTask OpenAsync(byte[]? committed, CancellationToken cancellationToken)
     {
-        long restored = committed is null ? 0 : ReadState(committed);
+        long restored = _protocol.ReadCommitted(committed);
         if (_connection is not null)
         {
             throw new InvalidOperationException($"{Name} is already open: one job at a time writes through a sink instance.");
         }
 
-        _pending.Clear();
-        _bytes.ResetWrittenCount();
         _connection = await RedisConnections.ConnectAsync(_configuration, _options.Reconnect).ConfigureAwait(false);
         _database = _connection.GetDatabase();
-        while (true)
-        {
-            try
-            {
-                var top = await _database.StreamRangeAsync(_key, "-", "+", 1, Order.Descending).ConfigureAwait(false);
-                var last = top.Length == 0 ? RedisEntryId.Zero : RedisEntryId.Parse(top[0].Id);
-                if (last.Milliseconds != 0)
-                {
-                    throw new InvalidOperationException(
-                        $"{Name} holds entry {last}, which a LinqStream sink did not write (its ids are 0-1, 0-2, ...). Write the results to a new stream, or delete this one.");
-                }
-
-                if ((long)last.Sequence < restored)
-                {
-                    throw new InvalidOperationException(
-                        $"{Name} ends at entry {last}, but the checkpoint committed {restored} entries: the stream lost committed output (was it deleted or trimmed, or did the server restart without persistence?).");
-                }
-
-                _existing = (long)last.Sequence;
-                _sequence = restored;
-                _health.Connected(last.ToString());
-                return;
-            }
-            catch (Exception ex) when (RedisConnections.IsTransient(ex) && !cancellationToken.IsCancellationRequested)
-            {
-                await _health.FailedAsync(ex, "open", cancellationToken, ConnectorHealth.DefaultSinkGiveUpAfter).ConfigureAwait(false);
-            }
-        }
+        await _protocol.OpenAsync(this, restored, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
-    public override async ValueTask WriteAsync(ReadOnlyMemory<T> results, CancellationToken cancellationToken)
-    {
-        if (_database is null)
-        {
-            throw new InvalidOperationException($"{Name} is not open; call OpenAsync first.");
-        }
-
-        for (int i = 0; i < results.Length; i++)
-        {
-            _sequence++;
-            if (_sequence <= _existing)
-            {
-                // Written by the run before the restore; the same query over the same input gives the same result here.
-                continue;
-            }
-
-            int start = _bytes.WrittenCount;
-            _serializer.Serialize(results.Span[i], _bytes);
-            _pending.Add((_sequence, start, _bytes.WrittenCount - start));
-            if (_pending.Count >= _options.ChunkSize)
-            {
-                await FlushAsync(cancellationToken).ConfigureAwait(false);
-            }
-        }
-
-        // Each batch of results goes out when it is written, so a quiet live query's results are not held back.
-        await FlushAsync(cancellationToken).ConfigureAwait(false);
-    }
+    public override ValueTask WriteAsync(ReadOnlyMemory<T> results, CancellationToken cancellationToken) => _protocol.WriteAsync(results, cancellationToken);
 
     /// <inheritdoc/>
-    public override async ValueTask<byte[]> PrepareCommitAsync(long checkpointId, CancellationToken cancellationToken)
-    {
-        await FlushAsync(cancellationToken).ConfigureAwait(false);
-        var state = new byte[9];
-        state[0] = StateFormat;
-        BinaryPrimitives.WriteInt64LittleEndian(state.AsSpan(1), _sequence);
-        return state;
-    }
+    public override ValueTask<byte[]> PrepareCommitAsync(long checkpointId, CancellationToken cancellationToken) => _protocol.PrepareCommitAsync(cancellationToken);
 
     /// <inheritdoc/>
-    public override ValueTask CompleteAsync(CancellationToken cancellationToken) => FlushAsync(cancellationToken);
+    public override ValueTask CompleteAsync(CancellationToken cancellationToken) => _protocol.FlushAsync(cancellationToken);
 
     /// <inheritdoc/>
     public override async ValueTask DisposeAsync()
@@ -193,69 +126,61 @@ public sealed class RedisStreamSink<T> : EventSink<T>
             await _connection.DisposeAsync().ConfigureAwait(false);
             _connection = null;
             _database = null;
-            _health.Closed("0-" + _sequence);
+            _protocol.Close();
         }
 
         await base.DisposeAsync().ConfigureAwait(false);
     }
 
-    private async ValueTask FlushAsync(CancellationToken cancellationToken)
+    async ValueTask<long> IExactlyOnceTarget.OpenAsync(CancellationToken cancellationToken)
     {
-        if (_pending.Count == 0)
+        var database = _database ?? throw new InvalidOperationException($"{Name} is not open; call OpenAsync first.");
+        var top = await database.StreamRangeAsync(_key, "-", "+", 1, Order.Descending).ConfigureAwait(false);
+        var last = top.Length == 0 ? RedisEntryId.Zero : RedisEntryId.Parse(top[0].Id);
+        if (last.Milliseconds != 0)
         {
-            return;
+            throw new InvalidOperationException(
+                $"{Name} holds entry {last}, which a LinqStream sink did not write (its ids are 0-1, 0-2, ...). Write the results to a new stream, or delete this one.");
         }
 
+        return (long)last.Sequence;
+    }
+
+    async ValueTask IExactlyOnceTarget.WriteAsync(ExactlyOnceChunk chunk, bool retry, CancellationToken cancellationToken)
+    {
+        // The script is atomic and skips what is already there: retrying a chunk that did reach the server is harmless.
         var database = _database ?? throw new InvalidOperationException($"{Name} is not open; call OpenAsync first.");
-        var memory = _bytes.WrittenMemory;
-        var args = new RedisValue[3 + (2 * _pending.Count)];
+        var args = new RedisValue[3 + (2 * chunk.Count)];
         args[0] = _options.Field;
         // Every result before this chunk is in the stream (written by earlier chunks, or found there at open).
-        args[1] = _pending[0].Sequence - 1;
+        args[1] = chunk.FirstSequence - 1;
         args[2] = _options.Fence is { } fence ? fence.Epoch : RedisValue.EmptyString;
-        for (int i = 0; i < _pending.Count; i++)
+        for (int i = 0; i < chunk.Count; i++)
         {
-            var (sequence, start, length) = _pending[i];
+            var (sequence, bytes) = chunk[i];
             args[3 + (2 * i)] = sequence;
-            args[4 + (2 * i)] = memory.Slice(start, length);
+            args[4 + (2 * i)] = bytes;
         }
 
-        while (true)
+        try
         {
-            try
-            {
-                await database.ScriptEvaluateAsync(s_appendScript, _keys, args).ConfigureAwait(false);
-                _health.Connected("0-" + _pending[^1].Sequence);
-                break;
-            }
-            catch (Exception ex) when (RedisConnections.IsTransient(ex) && !cancellationToken.IsCancellationRequested)
-            {
-                // The script is atomic and skips what is already there: retrying a chunk that did reach the server is harmless.
-                // Retries stop after GiveUpAfter, or after ConnectorHealth.DefaultSinkGiveUpAfter (2 min) when the policy has none.
-                await _health.FailedAsync(ex, "0-" + _pending[0].Sequence, cancellationToken, ConnectorHealth.DefaultSinkGiveUpAfter).ConfigureAwait(false);
-            }
-            catch (RedisServerException ex)
-            {
-                Exception error = RedisFence.Refused(ex, _options.Fence, Name) as Exception ?? (ex.Message.StartsWith("LINQSTREAM-BACKWARDS", StringComparison.Ordinal)
-                    ? new InvalidOperationException(
-                        $"{Name} ends at entry 0-{ex.Message["LINQSTREAM-BACKWARDS".Length..].Trim()}, but it held the results up to 0-{_pending[0].Sequence - 1}: the stream went backwards (deleted, trimmed, or the server came back without its data). The job stops rather than write a stream with a hole in it; restore the output or start over with a new stream.", ex)
-                    : new InvalidOperationException($"{Name} refused entries 0-{_pending[0].Sequence} to 0-{_pending[^1].Sequence}: {ex.Message}", ex));
-                _health.Fail(error, "0-" + _pending[0].Sequence);
-                throw error;
-            }
+            await database.ScriptEvaluateAsync(s_appendScript, _keys, args).ConfigureAwait(false);
         }
-
-        _pending.Clear();
-        _bytes.ResetWrittenCount();
+        catch (RedisServerException ex) when (!RedisConnections.IsTransient(ex))
+        {
+            Exception error = RedisFence.Refused(ex, _options.Fence, Name) as Exception ?? (ex.Message.StartsWith("LINQSTREAM-BACKWARDS", StringComparison.Ordinal)
+                ? new InvalidOperationException(
+                    $"{Name} ends at entry 0-{ex.Message["LINQSTREAM-BACKWARDS".Length..].Trim()}, but it held the results up to 0-{chunk.FirstSequence - 1}: the stream went backwards (deleted, trimmed, or the server came back without its data). The job stops rather than write a stream with a hole in it; restore the output or start over with a new stream.", ex)
+                : new InvalidOperationException($"{Name} refused entries 0-{chunk.FirstSequence} to 0-{chunk.LastSequence}: {ex.Message}", ex));
+            _health.Fail(error, "0-" + chunk.FirstSequence);
+            throw error;
+        }
     }
 
-    private long ReadState(byte[] committed)
-    {
-        if (committed.Length != 9 || committed[0] != StateFormat)
-        {
-            throw new ArgumentException($"The committed state ({committed.Length} bytes) was not written by a Redis stream sink, so it cannot restore {Name}.", nameof(committed));
-        }
+    bool IExactlyOnceTarget.IsTransient(Exception error) => RedisConnections.IsTransient(error);
 
-        return BinaryPrimitives.ReadInt64LittleEndian(committed.AsSpan(1));
-    }
+    string IExactlyOnceTarget.Position(long sequence) => "0-" + sequence.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    Exception IExactlyOnceTarget.LostCommittedOutput(long last, long committed) => new InvalidOperationException(
+        $"{Name} ends at entry 0-{last}, but the checkpoint committed {committed} entries: the stream lost committed output (was it deleted or trimmed, or did the server restart without persistence?).");
 }

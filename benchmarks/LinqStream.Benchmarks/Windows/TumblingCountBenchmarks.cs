@@ -3,7 +3,10 @@ using System.Reactive.Linq;
 using BenchmarkDotNet.Attributes;
 using LinqStream.Benchmarks.Infrastructure;
 using LinqStream.Physical.Ingress;
+using LinqStream.Physical.Kernels;
 using LinqStream.Physical.Windows;
+using LinqStream.Query.Physicalization;
+using LinqStream.Query.Translation;
 using LinqStream.Runtime;
 using LinqStream.Runtime.Egress;
 using LinqStream.Temporal;
@@ -60,7 +63,9 @@ public class TumblingCountBenchmarks
         Expression<Func<Tick, int>> key = t => t.Key;
         Expression<Func<IWindowGroup<int, Tick>, int>> select = g => g.Count();
         var source = new IngressStream<Tick>(_data, EventTimeKernel.Compile<Tick>(time, null), IngressPolicy.Throw, "data");
-        var plan = new WindowAggregateStream<Tick, int, int>(source, WindowSpec.Tumbling(Size), key, select, strict: true);
+        var aggregates = AggregateRecognizer.Recognize(select, typeof(Tick), typeof(int), strict: true, []);
+        var plan = new WindowAggregateStream<Tick, int, int>(
+            source, WindowSpec.Tumbling(Size), key, select, aggregates.ToString(), aggregates.BufferReason, () => AggregatePlanner.Build<Tick, int, int>(aggregates, KernelCompiler.Shared));
         QueryExecution.Create(plan, c => new ObserverSink<int>(sink, c)).Run();
         return sink.Count;
     }

@@ -24,7 +24,9 @@ internal static class QueryCompiler
         expression = GroupShapeRewriter.Process(expression);                   //    group e.X by k and GroupBy(k).SelectMany(...) as GroupBy(k).Select
         PlanNode logical = QueryTranslator.Translate(expression, context);     // 2. translation: LINQ calls → logical plan (the only stage that refuses)
         PlanNode optimized = QueryOptimizer.Process(logical, context);         // 3. logical passes, in order (QueryOptimizer.Passes)
-        var root = Physicalizer.Process<T>(optimized, context);                // 4. physical planning (typed factories) and 5. kernels, compiled through context.Kernels
+        var root = Physicalizer.Process<T>(optimized, context);                // 4. physical planning: typed factories, operators hold their kernels' lambdas
+        var parallel = Parallel.ParallelPlanner.Plan(root, context.Options);   //    stages and exchanges when Parallelism > 1
+        KernelCompilation.Process(root);                                       // 5. kernel compilation, last, through context.Kernels (the cache)
         return new CompiledQuery<T>
         {
             Root = root,
@@ -32,7 +34,7 @@ internal static class QueryCompiler
             LogicalPlan = PlanPrinter.Print(logical),
             OptimizedPlan = PlanPrinter.Print(optimized),
             Log = context.Log,
-            Parallel = Parallel.ParallelPlanner.Plan(root, context.Options),    // stages and exchanges when Parallelism > 1
+            Parallel = parallel,
         };
     }
 }

@@ -6,15 +6,17 @@ namespace LinqStream.Connectors.Tests.Redis;
 [Trait("Category", "Slow")] // Slow (fast suite skips it): needs real redis-server / nats-server processes
 public sealed class RedisStreamSourceTests
 {
-    [Fact]
-    public async Task ReadAsync_StreamWithEntries_ReturnsEveryEventInOrderInBatches()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ReadAsync_StreamWithEntries_ReturnsEveryEventInOrderInBatches(bool throughClient)
     {
         var stream = SharedServers.UniqueName("bids");
         await using var connection = await RedisTestData.ConnectAsync(SharedServers.Redis);
         var bids = RedisTestData.Bids(5000);
         await RedisTestData.AppendAsync(connection.GetDatabase(), stream, bids);
 
-        await using var source = new RedisStreamSource<Bid>(SharedServers.Redis, stream, RedisTestData.BidJson, new() { StopAtEnd = true });
+        await using var source = new RedisStreamSource<Bid>(SharedServers.Redis, stream, RedisTestData.BidJson, new() { StopAtEnd = true }) { ReadThroughClient = throughClient };
         await source.OpenAsync(SourceDriving.Context(), null, CancellationToken.None);
         var (events, reads) = await SourceDriving.ReadAsync(source, int.MaxValue, bufferSize: 1000);
 
@@ -65,8 +67,10 @@ public sealed class RedisStreamSourceTests
         Assert.Equal(ConnectionState.Connected, source.Status.State);
     }
 
-    [Fact]
-    public async Task ReadAsync_MalformedEntries_GoToDeadLettersWithStreamIdAndReason()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ReadAsync_MalformedEntries_GoToDeadLettersWithStreamIdAndReason(bool throughClient)
     {
         var stream = SharedServers.UniqueName("bids");
         await using var connection = await RedisTestData.ConnectAsync(SharedServers.Redis);
@@ -80,7 +84,7 @@ public sealed class RedisStreamSourceTests
         await RedisTestData.AppendAsync(database, stream, bids[2..]);
         var deadLetters = new RecordingDeadLetters();
 
-        await using var source = new RedisStreamSource<Bid>(SharedServers.Redis, stream, RedisTestData.BidJson, new() { StopAtEnd = true });
+        await using var source = new RedisStreamSource<Bid>(SharedServers.Redis, stream, RedisTestData.BidJson, new() { StopAtEnd = true }) { ReadThroughClient = throughClient };
         await source.OpenAsync(SourceDriving.Context(deadLetters), null, CancellationToken.None);
         var (events, _) = await SourceDriving.ReadAsync(source, int.MaxValue);
 
@@ -92,6 +96,37 @@ public sealed class RedisStreamSourceTests
         Assert.Contains("Auction", letters[1].Reason, StringComparison.OrdinalIgnoreCase);
         Assert.Equal("the entry has no field 'data'", letters[2].Reason);
         Assert.Contains("null", letters[3].Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ReadAsync_BuffersOfChangingSizeAfterReadsAhead_LoseAndRepeatNothing()
+    {
+        // A full reply sends the next XREAD before it is decoded (for as many entries as that read had room for); a later read
+        // with a smaller buffer must not take that reply whole (entries beyond its buffer would be lost).
+        var stream = SharedServers.UniqueName("bids");
+        await using var connection = await RedisTestData.ConnectAsync(SharedServers.Redis);
+        var bids = RedisTestData.Bids(3000);
+        await RedisTestData.AppendAsync(connection.GetDatabase(), stream, bids);
+        var deadLetters = new RecordingDeadLetters();
+        await using var source = new RedisStreamSource<Bid>(SharedServers.Redis, stream, RedisTestData.BidJson, new() { StopAtEnd = true, BatchSize = 500 });
+        await source.OpenAsync(SourceDriving.Context(deadLetters), null, CancellationToken.None);
+
+        var events = new List<Bid>();
+        int[] sizes = [250, 100, 37, 1000, 1, 499, 2048];
+        for (int i = 0; ; i++)
+        {
+            var buffer = new Bid[sizes[i % sizes.Length]];
+            var read = await source.ReadAsync(buffer, CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(20));
+            Assert.True(read.Count <= Math.Min(buffer.Length, 500), $"read {i}: {read.Count} events into a buffer of {buffer.Length}");
+            events.AddRange(buffer.AsSpan(0, read.Count));
+            if (read.IsCompleted)
+            {
+                break;
+            }
+        }
+
+        Assert.Equal(bids, events);
+        Assert.Empty(deadLetters.Letters);
     }
 
     [Fact]

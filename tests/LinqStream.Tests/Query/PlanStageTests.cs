@@ -1,9 +1,9 @@
 using System.Linq.Expressions;
-using LinqStream.Physical.Aggregate;
 using LinqStream.Plan;
 using LinqStream.Query.Optimization;
 using LinqStream.Query.Translation;
 using LinqStream.Testing.Nexmark;
+using LinqStream.Tests.Infrastructure;
 
 namespace LinqStream.Tests.Query;
 
@@ -240,7 +240,7 @@ public sealed class PlanStageTests
 
     private static (string[] Columns, string? BufferReason) Recognise<TResult>(Expression<Func<IWindowGroup<long, Bid>, TResult>> selector)
     {
-        var plan = AggregateCompiler.Compile<Bid, long, TResult>(selector, strict: false);
+        var plan = AggregatePlans.Plan<Bid, long, TResult>(selector, strict: false);
         return ([.. plan.Columns.Select(c => c.GetType().Name.Split('`')[0])], plan.BufferReason);
     }
 

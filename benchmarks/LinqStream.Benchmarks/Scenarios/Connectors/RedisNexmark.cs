@@ -43,14 +43,20 @@ public class RedisNexmark
     private ConnectionMultiplexer? _connection;
     private Bid[] _bids = [];
     private int _redisPid;
-    private TimeSpan _clientCpu;
-    private TimeSpan _serverCpu;
-    private long _events;
+    private readonly Dictionary<string, (TimeSpan Client, TimeSpan Server, long Events)> _cpu = [];
     private TimeSpan _cpuAtStart;
     private TimeSpan _serverCpuAtStart;
 
     [Params("q0", "q5", "q7")]
     public string Query { get; set; } = "q0";
+
+    /// <summary>
+    /// Gets or sets how the source reads: <c>own</c> is its own connection, decoding straight from the reply's bytes (the
+    /// default); <c>client</c> reads the raw <c>XREAD</c> reply through StackExchange.Redis (a <c>RedisResult</c> per entry, field
+    /// and value), as before issue #19 and as TLS configurations still do.
+    /// </summary>
+    [Params("own", "client")]
+    public string Reader { get; set; } = "own";
 
     [GlobalSetup]
     public void Setup()
@@ -74,9 +80,14 @@ public class RedisNexmark
         {
             throw new InvalidOperationException($"{Query}: the Redis job wrote {written} results, the in-memory query gives {expected}.");
         }
+
+        if (ReadAll() != Bids)
+        {
+            throw new InvalidOperationException($"The source read {ReadAll()} bids, the stream holds {Bids}.");
+        }
     }
 
-    [IterationSetup(Target = nameof(FromRedisToRedis))]
+    [IterationSetup(Targets = [nameof(FromRedisToRedis), nameof(ReadAndDecodeOnly)])]
     public void StartCpu()
     {
         _connection!.GetDatabase().KeyDelete(OutputStream);
@@ -85,11 +96,15 @@ public class RedisNexmark
     }
 
     [IterationCleanup(Target = nameof(FromRedisToRedis))]
-    public void StopCpu()
+    public void StopCpuOfJob() => StopCpu(nameof(FromRedisToRedis));
+
+    [IterationCleanup(Target = nameof(ReadAndDecodeOnly))]
+    public void StopCpuOfRead() => StopCpu(nameof(ReadAndDecodeOnly));
+
+    private void StopCpu(string method)
     {
-        _clientCpu += Process.GetCurrentProcess().TotalProcessorTime - _cpuAtStart;
-        _serverCpu += ServerCpu() - _serverCpuAtStart;
-        _events += Bids;
+        var (client, server, events) = _cpu.GetValueOrDefault(method);
+        _cpu[method] = (client + Process.GetCurrentProcess().TotalProcessorTime - _cpuAtStart, server + ServerCpu() - _serverCpuAtStart, events + Bids);
     }
 
     [Benchmark(Baseline = true, OperationsPerInvoke = Bids)]
@@ -98,14 +113,18 @@ public class RedisNexmark
     [Benchmark(OperationsPerInvoke = Bids)]
     public long FromRedisToRedis() => RunFromRedis();
 
+    /// <summary>The source alone: every bid read and decoded, no query and no sink (the client CPU the query does not add).</summary>
+    [Benchmark(OperationsPerInvoke = Bids)]
+    public long ReadAndDecodeOnly() => ReadAll();
+
     [GlobalCleanup]
     public void Cleanup()
     {
-        if (_events > 0)
+        foreach (var (method, (client, server, events)) in _cpu)
         {
-            double cpu = (_clientCpu + _serverCpu).TotalSeconds;
+            double cpu = (client + server).TotalSeconds;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"// CPU: {Query} FromRedisToRedis: {_events:N0} events, client {_clientCpu.TotalSeconds:0.00} s + redis-server {_serverCpu.TotalSeconds:0.00} s CPU = {_events / cpu:N0} events per CPU-second (per core)"));
+                $"// CPU: {Query} {Reader} {method}: {events:N0} events, client {client.TotalSeconds:0.00} s ({client.TotalMilliseconds * 1000 / events:0.00} µs/event) + redis-server {server.TotalSeconds:0.00} s ({server.TotalMilliseconds * 1000 / events:0.00} µs/event) CPU = {events / cpu:N0} events per CPU-second (per core)"));
         }
 
         _connection?.Dispose();
@@ -124,9 +143,36 @@ public class RedisNexmark
         _ => Count(Q7HighestBid.Query(QStream.From(_bids, b => b.DateTime))),
     };
 
+    private RedisStreamSource<Bid> Source() =>
+        new(_redis, InputStream, s_bidJson, new RedisStreamSourceOptions { StopAtEnd = true }) { ReadThroughClient = Reader == "client" };
+
+    private long ReadAll()
+    {
+        var source = Source();
+        try
+        {
+            source.OpenAsync(new SourceContext(new CountingDeadLetters(), TimeProvider.System), null, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+            var buffer = new Bid[4096];
+            long count = 0;
+            while (true)
+            {
+                var read = source.ReadAsync(buffer, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+                count += read.Count;
+                if (read.IsCompleted)
+                {
+                    return count;
+                }
+            }
+        }
+        finally
+        {
+            source.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+    }
+
     private long RunFromRedis()
     {
-        var source = new RedisStreamSource<Bid>(_redis, InputStream, s_bidJson, new RedisStreamSourceOptions { StopAtEnd = true });
+        var source = Source();
         var bids = QStream.From(source, b => b.DateTime);
         return Query switch
         {
@@ -165,6 +211,14 @@ public class RedisNexmark
         {
             database.ScriptEvaluate(Append, keys, [.. chunk.Select(b => (RedisValue)JsonSerializer.SerializeToUtf8Bytes(b, NexmarkJsonContext.Default.Bid))]);
         }
+    }
+
+    /// <summary>Counts dead letters (there are none in this input; a decoding fault would show as a wrong count in the setup's check).</summary>
+    private sealed class CountingDeadLetters : IDeadLetterSink
+    {
+        public long Count { get; private set; }
+
+        public void Write(DeadLetter letter) => Count++;
     }
 
     /// <summary>redis-server's user + system CPU time, from /proc (Linux).</summary>

@@ -1,19 +1,37 @@
+using System.Linq.Expressions;
+using LinqStream.Physical.Kernels;
 using LinqStream.Runtime;
 using LinqStream.Runtime.Ingress;
 
 namespace LinqStream.Physical.Ingress;
 
 /// <summary>The physical node of a source: which data, how its times are read, and its disorder policy.</summary>
-internal sealed class IngressStream<T> : PhysicalStream<T>, Diagnostics.ISourceNode
+internal sealed class IngressStream<T> : PhysicalStream<T>, Diagnostics.ISourceNode, ICompilesKernels
 {
     private readonly object _source;
-    private readonly EventTime<T> _time;
+    private readonly LambdaExpression _start;
+    private readonly LambdaExpression? _end;
+    private readonly KernelCompiler? _compiler;
+    private EventTime<T>? _time;
     private readonly IngressPolicy _policy;
 
     public IngressStream(object source, EventTime<T> time, IngressPolicy policy, string sourceName)
     {
         _source = source;
         _time = time;
+        _start = time.StartSelector;
+        _end = time.EndSelector;
+        _policy = policy;
+        SourceName = sourceName;
+    }
+
+    /// <summary>Initializes an ingress whose event-time kernels are compiled by <see cref="CompileKernels"/> (the compiler's last stage).</summary>
+    public IngressStream(object source, LambdaExpression start, LambdaExpression? end, IngressPolicy policy, string sourceName, KernelCompiler kernels)
+    {
+        _source = source;
+        _start = start;
+        _end = end;
+        _compiler = kernels;
         _policy = policy;
         SourceName = sourceName;
     }
@@ -22,19 +40,23 @@ internal sealed class IngressStream<T> : PhysicalStream<T>, Diagnostics.ISourceN
 
     public override string Name => "From";
 
-    public override string Detail => $"{SourceName}, time: {_time.StartSelector}{(_time.EndSelector is null ? string.Empty : ", end: " + _time.EndSelector)}, policy: {_policy}";
+    public override string Detail => $"{SourceName}, time: {_start}{(_end is null ? string.Empty : ", end: " + _end)}, policy: {_policy}";
 
     public override IReadOnlyList<PhysicalNode> Inputs => [];
 
+    public void CompileKernels() => _time ??= EventTimeKernel.Compile<T>(_start, _end, _compiler);
+
     public override void Connect(IStreamObserver<T> downstream, QueryContext context)
     {
+        CompileKernels(); // a no-op after the compiler's last stage
+        var time = _time!;
         var orderer = new IngressOrderer<T>(downstream, context, _policy, SourceName);
         SourceDriver driver = _source switch
         {
-            IEnumerable<T> enumerable => new EnumerableSource<T>(enumerable, _time, orderer, context, SourceName),
-            IAsyncEnumerable<T> asyncEnumerable => new AsyncEnumerableSource<T>(asyncEnumerable, _time, orderer, context, SourceName),
-            IObservable<T> observable => new ObservableSource<T>(observable, _time, orderer, context, SourceName),
-            EventSource<T> eventSource => new EventSourceDriver<T>(eventSource, _time, orderer, context, SourceName),
+            IEnumerable<T> enumerable => new EnumerableSource<T>(enumerable, time, orderer, context, SourceName),
+            IAsyncEnumerable<T> asyncEnumerable => new AsyncEnumerableSource<T>(asyncEnumerable, time, orderer, context, SourceName),
+            IObservable<T> observable => new ObservableSource<T>(observable, time, orderer, context, SourceName),
+            EventSource<T> eventSource => new EventSourceDriver<T>(eventSource, time, orderer, context, SourceName),
             _ => throw new InvalidOperationException($"Source '{SourceName}' of type {_source.GetType()} is not an IEnumerable, IAsyncEnumerable or IObservable of {typeof(T).Name}."),
         };
         context.Sources.Add(driver);

@@ -5,19 +5,21 @@ using LinqStream.Temporal;
 namespace LinqStream.Physical.Join;
 
 /// <summary>What a temporal join runs, compiled once per plan: its kind, the two key kernels and the result kernel.</summary>
-internal sealed class JoinKernels<TLeft, TRight, TKey, TResult>
+internal sealed class JoinKernels<TLeft, TRight, TKey, TResult> : ICompilesKernels
 {
+    private readonly KernelCompiler _compiler;
+    private Action<TLeft[], ulong[]?, TKey[], int>? _leftKey;
+    private Action<TRight[], ulong[]?, TKey[], int>? _rightKey;
+    private Action<TLeft[], TRight[], TResult[], int>? _result;
+
     public JoinKernels(JoinKind kind, string operatorName, LambdaExpression leftKey, LambdaExpression rightKey, LambdaExpression resultSelector, KernelCompiler? kernels = null)
     {
-        kernels ??= KernelCompiler.Shared;
+        _compiler = kernels ?? KernelCompiler.Shared;
         Kind = kind;
         OperatorName = operatorName;
         LeftKeySelector = leftKey;
         RightKeySelector = rightKey;
         ResultSelector = resultSelector;
-        LeftKey = ColumnKernel.Compile<TLeft, TKey>(leftKey, kernels);
-        RightKey = ColumnKernel.Compile<TRight, TKey>(rightKey, kernels);
-        Result = JoinResultKernel.Compile<TLeft, TRight, TResult>(resultSelector, kernels);
     }
 
     public JoinKind Kind { get; }
@@ -32,14 +34,24 @@ internal sealed class JoinKernels<TLeft, TRight, TKey, TResult>
     public LambdaExpression ResultSelector { get; }
 
     /// <summary>Gets the compiled left key kernel <c>(payload, absent, keys, count)</c>.</summary>
-    public Action<TLeft[], ulong[]?, TKey[], int> LeftKey { get; }
+    public Action<TLeft[], ulong[]?, TKey[], int> LeftKey => _leftKey ?? throw NotCompiled();
 
     /// <summary>Gets the compiled right key kernel <c>(payload, absent, keys, count)</c>.</summary>
-    public Action<TRight[], ulong[]?, TKey[], int> RightKey { get; }
+    public Action<TRight[], ulong[]?, TKey[], int> RightKey => _rightKey ?? throw NotCompiled();
 
     /// <summary>Gets the compiled result kernel <c>(left, right, output, count)</c>.</summary>
-    public Action<TLeft[], TRight[], TResult[], int> Result { get; }
+    public Action<TLeft[], TRight[], TResult[], int> Result => _result ?? throw NotCompiled();
 
     /// <summary>Gets the join condition as the plan printer and error messages show it.</summary>
     public string Condition => $"{LeftKeySelector} equals {RightKeySelector}";
+
+    /// <summary>Compiles the three kernels through the compiler given at construction, once.</summary>
+    public void CompileKernels()
+    {
+        _leftKey ??= ColumnKernel.Compile<TLeft, TKey>(LeftKeySelector, _compiler);
+        _rightKey ??= ColumnKernel.Compile<TRight, TKey>(RightKeySelector, _compiler);
+        _result ??= JoinResultKernel.Compile<TLeft, TRight, TResult>(ResultSelector, _compiler);
+    }
+
+    private InvalidOperationException NotCompiled() => new($"The kernels of {OperatorName} ({Condition}) were not compiled; the compiler's last stage compiles them.");
 }

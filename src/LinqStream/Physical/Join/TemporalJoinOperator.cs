@@ -64,6 +64,7 @@ internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
 
     public TemporalJoinOperator(IStreamObserver<TResult> downstream, QueryContext context, JoinKernels<TLeft, TRight, TKey, TResult> kernels)
     {
+        kernels.CompileKernels(); // a no-op after the compiler's last stage
         _kernels = kernels;
         _kind = kernels.Kind;
         _downstream = downstream;

@@ -12,11 +12,12 @@ namespace LinqStream.Physical.Lifetime;
 /// once it is decided (the next same-key event arrived, or the watermark reached its end); the output watermark is held at
 /// the start of the earliest event still held back.
 /// </remarks>
-internal sealed class ClipLifetimeStream<T, TKey> : PhysicalStream<T>
+internal sealed class ClipLifetimeStream<T, TKey> : PhysicalStream<T>, ICompilesKernels
     where TKey : notnull
 {
     private readonly PhysicalStream<T> _source;
-    private readonly Action<T[], ulong[]?, TKey[], int> _keyKernel;
+    private readonly KernelCompiler _compiler;
+    private Action<T[], ulong[]?, TKey[], int>? _keyKernel;
 
     public ClipLifetimeStream(PhysicalStream<T> source, LambdaExpression keySelector, KernelCompiler? kernels = null)
     {
@@ -24,7 +25,7 @@ internal sealed class ClipLifetimeStream<T, TKey> : PhysicalStream<T>
         ArgumentNullException.ThrowIfNull(keySelector);
         _source = source;
         KeySelector = keySelector;
-        _keyKernel = ColumnKernel.Compile<T, TKey>(keySelector, kernels ?? KernelCompiler.Shared);
+        _compiler = kernels ?? KernelCompiler.Shared;
     }
 
     public LambdaExpression KeySelector { get; }
@@ -35,6 +36,11 @@ internal sealed class ClipLifetimeStream<T, TKey> : PhysicalStream<T>
 
     public override IReadOnlyList<PhysicalNode> Inputs => [_source];
 
-    public override void Connect(IStreamObserver<T> downstream, QueryContext context) =>
-        context.Wire(_source, new ClipLifetimeOperator<T, TKey>(downstream, context, _keyKernel, Detail));
+    public void CompileKernels() => _keyKernel ??= ColumnKernel.Compile<T, TKey>(KeySelector, _compiler);
+
+    public override void Connect(IStreamObserver<T> downstream, QueryContext context)
+    {
+        CompileKernels(); // a no-op after the compiler's last stage
+        context.Wire(_source, new ClipLifetimeOperator<T, TKey>(downstream, context, _keyKernel!, Detail));
+    }
 }

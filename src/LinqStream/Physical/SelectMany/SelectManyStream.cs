@@ -9,10 +9,11 @@ namespace LinqStream.Physical.SelectMany;
 /// Lifetime: every output event keeps the lifetime of the input event it came from. State: none. Order and watermarks:
 /// outputs follow their inputs' order (those of one input in the sequence's order), so watermarks pass through unchanged.
 /// </remarks>
-internal sealed class SelectManyStream<TIn, TOut> : PhysicalStream<TOut>
+internal sealed class SelectManyStream<TIn, TOut> : PhysicalStream<TOut>, ICompilesKernels
 {
     private readonly PhysicalStream<TIn> _source;
-    private readonly Func<TIn, IEnumerable<TOut>> _selector;
+    private readonly KernelCompiler _compiler;
+    private Func<TIn, IEnumerable<TOut>>? _selector;
 
     public SelectManyStream(PhysicalStream<TIn> source, LambdaExpression selector, KernelCompiler? kernels = null)
     {
@@ -20,7 +21,7 @@ internal sealed class SelectManyStream<TIn, TOut> : PhysicalStream<TOut>
         ArgumentNullException.ThrowIfNull(selector);
         _source = source;
         Selector = selector;
-        _selector = SelectManyKernel.Compile<TIn, TOut>(selector, kernels ?? KernelCompiler.Shared);
+        _compiler = kernels ?? KernelCompiler.Shared;
     }
 
     public LambdaExpression Selector { get; }
@@ -31,6 +32,11 @@ internal sealed class SelectManyStream<TIn, TOut> : PhysicalStream<TOut>
 
     public override IReadOnlyList<PhysicalNode> Inputs => [_source];
 
-    public override void Connect(IStreamObserver<TOut> downstream, QueryContext context) =>
-        context.Wire(_source, new SelectManyOperator<TIn, TOut>(downstream, context, _selector, Detail));
+    public void CompileKernels() => _selector ??= SelectManyKernel.Compile<TIn, TOut>(Selector, _compiler);
+
+    public override void Connect(IStreamObserver<TOut> downstream, QueryContext context)
+    {
+        CompileKernels(); // a no-op after the compiler's last stage
+        context.Wire(_source, new SelectManyOperator<TIn, TOut>(downstream, context, _selector!, Detail));
+    }
 }

@@ -8,36 +8,48 @@ using LinqStream.Temporal;
 namespace LinqStream.Physical.Windows;
 
 /// <summary>The physical node of a window aggregate: window, optional grouping key, and the result selector's aggregates.</summary>
-internal sealed class WindowAggregateStream<T, TKey, TResult> : PhysicalStream<TResult>, IBufferingNode, Parallel.IKeyedAggregateNode
+internal sealed class WindowAggregateStream<T, TKey, TResult> : PhysicalStream<TResult>, IBufferingNode, Parallel.IKeyedAggregateNode, ICompilesKernels
     where TKey : notnull
 {
     private readonly PhysicalStream<T> _source;
     private readonly WindowSpec _window;
     private readonly LambdaExpression? _keySelector;
     private readonly LambdaExpression _resultSelector;
-    private readonly bool _strict;
-    private readonly KernelCompiler _kernels;
-    private readonly Action<T[], ulong[]?, TKey[], int>? _keyKernel;
+    private readonly Func<AggregatePlan<T, TKey, TResult>> _createPlan;
+    private readonly KernelCompiler _compiler;
+    private Action<T[], ulong[]?, TKey[], int>? _keyKernel;
     private AggregatePlan<T, TKey, TResult>? _unused;
+    private bool _compiled;
 
     /// <param name="source">The input stream (not yet windowed: the window is applied here).</param>
     /// <param name="window">The window.</param>
     /// <param name="keySelector">The grouping key over <typeparamref name="T"/>, or null to aggregate each window as a whole (TKey = NoKey).</param>
     /// <param name="resultSelector">A lambda over <c>IWindowGroup&lt;TKey, T&gt;</c> (or <c>IWindow&lt;T&gt;</c>).</param>
-    /// <param name="strict">Whether a buffered (non-incremental) aggregate is an error.</param>
-    /// <param name="kernels">Compiles the key, input and result kernels (<see cref="KernelCompiler.Shared"/> when null).</param>
-    public WindowAggregateStream(PhysicalStream<T> source, WindowSpec window, LambdaExpression? keySelector, LambdaExpression resultSelector, bool strict, KernelCompiler? kernels = null)
+    /// <param name="aggregates">The aggregates as the plan prints them (<c>Count(), Max(b =&gt; b.Price)</c>).</param>
+    /// <param name="bufferReason">Why the window is buffered, or null when every aggregate is incremental.</param>
+    /// <param name="createPlan">
+    /// Builds the aggregates' columns and result kernel (physical planning maps the aggregates translation recognised); called once per
+    /// operator, since each operator's columns hold its state.
+    /// </param>
+    /// <param name="kernels">Compiles the key kernel (<see cref="KernelCompiler.Shared"/> when null).</param>
+    public WindowAggregateStream(
+        PhysicalStream<T> source,
+        WindowSpec window,
+        LambdaExpression? keySelector,
+        LambdaExpression resultSelector,
+        string aggregates,
+        string? bufferReason,
+        Func<AggregatePlan<T, TKey, TResult>> createPlan,
+        KernelCompiler? kernels = null)
     {
         _source = source;
         _window = window;
         _keySelector = keySelector;
         _resultSelector = resultSelector;
-        _strict = strict;
-        _kernels = kernels ?? KernelCompiler.Shared;
-        _keyKernel = keySelector is null ? null : ColumnKernel.Compile<T, TKey>(keySelector, _kernels);
-        _unused = AggregateCompiler.Compile<T, TKey, TResult>(resultSelector, strict, _kernels); // fails here, at Subscribe, when strict and buffered
-        Aggregates = string.Join(", ", _unused.Columns.Select(c => c.Description));
-        BufferReason = _unused.BufferReason;
+        _createPlan = createPlan;
+        _compiler = kernels ?? KernelCompiler.Shared;
+        Aggregates = aggregates;
+        BufferReason = bufferReason;
     }
 
     public string Aggregates { get; }
@@ -57,8 +69,22 @@ internal sealed class WindowAggregateStream<T, TKey, TResult> : PhysicalStream<T
     /// <summary>Gets the grouping key's source text, or null when each window is aggregated as a whole.</summary>
     public string? KeyDescription => _keySelector?.ToString();
 
+    /// <summary>Compiles the key kernel and builds the first operator's aggregate plan (its columns' kernels and the result kernel), once.</summary>
+    public void CompileKernels()
+    {
+        if (_compiled)
+        {
+            return;
+        }
+
+        _keyKernel = _keySelector is null ? null : ColumnKernel.Compile<T, TKey>(_keySelector, _compiler);
+        _unused = _createPlan();
+        _compiled = true;
+    }
+
     public override void Connect(IStreamObserver<TResult> downstream, QueryContext context)
     {
+        CompileKernels(); // a no-op after the compiler's last stage
         if (context.ParallelNodes?.Contains(this) == true)
         {
             // Keyed and run on several tasks: the input feeds a hash exchange, the tasks a merge (docs/parallelism.md).
@@ -72,7 +98,8 @@ internal sealed class WindowAggregateStream<T, TKey, TResult> : PhysicalStream<T
     /// <summary>Builds this aggregate's operator (with its own aggregate state) in <paramref name="context"/>, without its input.</summary>
     internal IStreamObserver<T> CreateOperator(IStreamObserver<TResult> downstream, QueryContext context)
     {
-        var plan = _unused ?? AggregateCompiler.Compile<T, TKey, TResult>(_resultSelector, _strict, _kernels);
+        CompileKernels();
+        var plan = _unused ?? _createPlan(); // the first operator takes the plan compiled by the last stage; others build their own (cache hits)
         _unused = null;
         string description = _resultSelector.ToString();
         return _window.Kind == WindowKind.Session

@@ -1,4 +1,3 @@
-using System.Linq.Expressions;
 using LinqStream.Internal;
 using LinqStream.Physical.Aggregate;
 using LinqStream.Physical.Ingress;
@@ -22,8 +21,8 @@ namespace LinqStream.Query.Physicalization;
 
 /// <summary>
 /// Physical planning: picks a physical operator for each logical node, built by a typed factory (one generic method per
-/// operator, closed over the node's types once); a node with several parents is wrapped in a multicast. Each operator compiles
-/// its kernels through the context's <see cref="Physical.Kernels.KernelCompiler"/>, so a shape compiled before is reused.
+/// operator, closed over the node's types once); a node with several parents is wrapped in a multicast. Operators are built with
+/// their kernels' lambdas and compile nothing: the last stage (<see cref="KernelCompilation"/>) compiles every kernel.
 /// </summary>
 /// <remarks>Plans that no operator can run were refused by translation; reaching one here is a bug in translation.</remarks>
 internal sealed class Physicalizer
@@ -89,7 +88,7 @@ internal sealed class Physicalizer
 
     // The typed factories: one per operator, each a plain constructor call ("go to definition" lands on the operator).
     private static PhysicalNode Source<T>(Physicalizer p, SourceNode n) =>
-        new IngressStream<T>(n.Source, EventTimeKernel.Compile<T>(n.Time, n.End, p._context.Kernels), n.Policy, n.SourceName);
+        new IngressStream<T>(n.Source, n.Time, n.End, n.Policy, n.SourceName, p._context.Kernels);
 
     private static PhysicalNode Pipeline<TIn, TOut>(Physicalizer p, PipelineNode n) =>
         new PipelineStream<TIn, TOut>(p.Input<TIn>(n.Source), [.. n.Steps.Select(s => new PipelineKernelStep(s.IsFilter, s.Lambda))], p._context.Kernels);
@@ -99,7 +98,15 @@ internal sealed class Physicalizer
 
     private static PhysicalNode Aggregate<T, TKey, TResult>(Physicalizer p, AggregateNode n)
         where TKey : notnull =>
-        new WindowAggregateStream<T, TKey, TResult>(p.Input<T>(n.Source), n.Window, n.Key, n.Selector, p._context.Options.Strict, p._context.Kernels);
+        new WindowAggregateStream<T, TKey, TResult>(
+            p.Input<T>(n.Source), n.Window, n.Key, n.Selector, n.Aggregates!.ToString(), n.Aggregates.BufferReason, p.AggregatePlan<T, TKey, TResult>(n.Aggregates), p._context.Kernels);
+
+    private Func<AggregatePlan<T, TKey, TResult>> AggregatePlan<T, TKey, TResult>(WindowAggregates? aggregates)
+    {
+        var recognised = aggregates ?? throw new InvalidOperationException("A window aggregate reached physical planning without the aggregates translation recognises.");
+        var kernels = _context.Kernels;
+        return () => AggregatePlanner.Build<T, TKey, TResult>(recognised, kernels);
+    }
 
     private static PhysicalNode Tumbling<T>(Physicalizer p, WindowNode n) => new TumblingLifetimeStream<T>(p.Input<T>(n.Source), n.Window.Size);
 
@@ -134,12 +141,9 @@ internal sealed class Physicalizer
     private static Func<Physicalizer, TNode, PhysicalNode> Factory<TNode>(string name, params Type[] types) =>
         GenericFactory.Get<Func<Physicalizer, TNode, PhysicalNode>>(GenericFactory.Definition(typeof(Physicalizer), name), types);
 
-    /// <summary>A group stream that is never aggregated: each group materialized as a whole (buffered).</summary>
-    private static AggregateNode Identity(GroupNode group)
-    {
-        var g = Expression.Parameter(group.Type, "g");
-        return new AggregateNode(group.Window.Source, group.Window.Window, group.Key, Expression.Lambda(g, g));
-    }
+    /// <summary>A group stream that is never aggregated: each group materialized as a whole (buffered), as translation recognised it.</summary>
+    private static AggregateNode Identity(GroupNode group) =>
+        new(group.Window.Source, group.Window.Window, group.Key, group.Whole!.Value.Selector, group.Whole.Value.Aggregates);
 
     private static IEnumerable<string> FindFallbacks(PhysicalNode node, HashSet<PhysicalNode> seen)
     {

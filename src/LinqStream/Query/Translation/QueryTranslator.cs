@@ -37,6 +37,7 @@ internal sealed partial class QueryTranslator
     public PlanNode Translate(Expression query)
     {
         var plan = Visit(query);
+        plan = RecognizeAggregates(plan, new Dictionary<PlanNode, PlanNode>(ReferenceEqualityComparer.Instance));
         Validate(plan, new HashSet<PlanNode>(ReferenceEqualityComparer.Instance));
         if (_failures.Count > 0)
         {
@@ -45,6 +46,51 @@ internal sealed partial class QueryTranslator
 
         return plan;
     }
+
+    /// <summary>
+    /// Recognises the aggregates of every window aggregate once its selector is final (after any <c>let</c> composition), and of
+    /// every group stream that is never aggregated (materialized whole); refusals (a buffered window in strict mode) go to the list.
+    /// </summary>
+    private PlanNode RecognizeAggregates(PlanNode node, Dictionary<PlanNode, PlanNode> done)
+    {
+        if (done.TryGetValue(node, out var known))
+        {
+            return known;
+        }
+
+        var children = node.Children;
+        PlanNode[]? updated = null;
+        for (int i = 0; i < children.Count; i++)
+        {
+            var child = RecognizeAggregates(children[i], done);
+            if (!ReferenceEquals(child, children[i]))
+            {
+                updated ??= [.. children];
+                updated[i] = child;
+            }
+        }
+
+        var result = updated is null ? node : node.Update(updated);
+        result = result switch
+        {
+            AggregateNode { Aggregates: null } aggregate => new AggregateNode(
+                aggregate.Source, aggregate.Window, aggregate.Key, aggregate.Selector, Recognize(aggregate.Selector, aggregate.Source.Type, aggregate.Key)),
+            GroupNode { Whole: null, Having: null } group => Whole(group),
+            _ => result,
+        };
+        done[node] = result;
+        return result;
+    }
+
+    private GroupNode Whole(GroupNode group)
+    {
+        var g = Expression.Parameter(group.Type, "g");
+        var identity = Expression.Lambda(g, g);
+        return new GroupNode(group.Window, group.Key, null, (identity, Recognize(identity, group.Window.Type, group.Key)));
+    }
+
+    private WindowAggregates Recognize(LambdaExpression selector, Type element, LambdaExpression? key) =>
+        AggregateRecognizer.Recognize(selector, element, key?.ReturnType ?? typeof(Physical.Aggregate.NoKey), Options.Strict, _failures);
 
     /// <summary>Refuses the plans no physical operator can run, so that every refusal comes from translation.</summary>
     private void Validate(PlanNode node, HashSet<PlanNode> seen)

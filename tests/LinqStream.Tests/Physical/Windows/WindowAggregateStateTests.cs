@@ -1,11 +1,11 @@
 using System.Linq.Expressions;
-using LinqStream.Physical.Aggregate;
 using LinqStream.Physical.Kernels;
 using LinqStream.Physical.Windows;
 using LinqStream.Physical.Windows.Session;
 using LinqStream.Runtime;
 using LinqStream.Runtime.Egress;
 using LinqStream.Temporal;
+using LinqStream.Tests.Infrastructure;
 
 namespace LinqStream.Tests.Physical.Windows;
 
@@ -21,7 +21,7 @@ public sealed class WindowAggregateStateTests
     {
         var context = new QueryContext(new QueryOptions { BatchSize = 64 });
         var sink = new RecordingSink<string>(context);
-        var plan = AggregateCompiler.Compile<Reading, int, string>(Selector, strict: true);
+        var plan = AggregatePlans.Plan<Reading, int, string>(Selector);
         var op = new FixedWindowAggregateOperator<Reading, int, string>(sink, context, WindowSpec.Hopping(300, 100), ColumnKernel.Compile<Reading, int>(Key), plan, "test");
         return (op, sink, context);
     }
@@ -80,7 +80,7 @@ public sealed class WindowAggregateStateTests
         {
             var context = new QueryContext(new QueryOptions { BatchSize = 64 });
             var sink = new RecordingSink<string>(context);
-            var plan = AggregateCompiler.Compile<Reading, int, string>(selector, strict: true);
+            var plan = AggregatePlans.Plan<Reading, int, string>(selector);
             return (new SessionWindowAggregateOperator<Reading, int, string>(sink, context, WindowSpec.Session(100, 0), ColumnKernel.Compile<Reading, int>(Key), plan, "test"), sink, context);
         }
 

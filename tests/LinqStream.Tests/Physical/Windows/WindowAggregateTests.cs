@@ -27,7 +27,7 @@ public sealed class WindowAggregateTests
     {
         var policy = disorder == 0 ? IngressPolicy.Throw : IngressPolicy.Reorder(TimeSpan.FromTicks(disorder));
         var source = Harness.Source(input, r => r.Time, policy);
-        var plan = new WindowAggregateStream<Reading, TKey, TResult>(source, window, key, selector, strict);
+        var plan = AggregatePlans.Stream<Reading, TKey, TResult>(source, window, key, selector, strict);
         return Harness.Run(plan, Harness.Options(batchSize)).Events;
     }
 
@@ -223,7 +223,7 @@ public sealed class WindowAggregateTests
     {
         var source = Harness.Source(Random(10, 1, 1, 0, 1), r => r.Time);
         Expression<Func<IWindowGroup<int, Reading>, int>> selector = g => g.Skip(1).Count();
-        var error = Assert.Throws<QueryTranslationException>(() => new WindowAggregateStream<Reading, int, int>(source, WindowSpec.Tumbling(10), (Expression<Func<Reading, int>>)(r => r.Key), selector, strict: true));
+        var error = Assert.Throws<QueryTranslationException>(() => AggregatePlans.Stream<Reading, int, int>(source, WindowSpec.Tumbling(10), (Expression<Func<Reading, int>>)(r => r.Key), selector, strict: true));
         Assert.Contains("g.Skip(1)", error.Message, StringComparison.Ordinal);
         Assert.Contains("incremental", error.Message, StringComparison.Ordinal);
     }
@@ -257,7 +257,7 @@ public sealed class WindowAggregateTests
     {
         var input = Enumerable.Range(0, 100).Select(i => new Reading(Ticks.UnixEpoch + i * 10L, i, 1, i % 3 == 0 ? null! : "k")).ToArray();
         var source = Harness.Source(input, r => r.Time);
-        var plan = new WindowAggregateStream<Reading, string, string>(source, WindowSpec.Session(35, 0), (Expression<Func<Reading, string>>)(r => r.Tag), (Expression<Func<IWindowGroup<string, Reading>, string>>)(g => (g.Key ?? "null") + g.Count()), true);
+        var plan = AggregatePlans.Stream<Reading, string, string>(source, WindowSpec.Session(35, 0), (Expression<Func<Reading, string>>)(r => r.Tag), (Expression<Func<IWindowGroup<string, Reading>, string>>)(g => (g.Key ?? "null") + g.Count()), true);
         var actual = Harness.Run(plan).Events.Select(e => e.Payload).Order(StringComparer.Ordinal).ToList();
         Assert.Equal(["k66", "null34"], actual);
     }
@@ -267,7 +267,7 @@ public sealed class WindowAggregateTests
     {
         Reading[] input = [new(Ticks.UnixEpoch, 1, int.MaxValue, "a"), new(Ticks.UnixEpoch + 1, 1, 1, "a")];
         var source = Harness.Source(input, r => r.Time);
-        var plan = new WindowAggregateStream<Reading, int, int>(source, WindowSpec.Tumbling(10), (Expression<Func<Reading, int>>)(r => r.Key), (Expression<Func<IWindowGroup<int, Reading>, int>>)(g => g.Sum(r => r.Value)), true);
+        var plan = AggregatePlans.Stream<Reading, int, int>(source, WindowSpec.Tumbling(10), (Expression<Func<Reading, int>>)(r => r.Key), (Expression<Func<IWindowGroup<int, Reading>, int>>)(g => g.Sum(r => r.Value)), true);
         var output = Harness.Run(plan, expectError: true);
         Assert.IsType<OverflowException>(output.Error!.InnerException);
     }
@@ -280,7 +280,7 @@ public sealed class WindowAggregateTests
         const long Size = 20_000;
         var input = Enumerable.Range(0, 10_000_000).Select(i => new Reading(Ticks.UnixEpoch + i, i % Keys, 1, "x"));
         var source = Harness.Source(input, r => r.Time);
-        var plan = new WindowAggregateStream<Reading, int, int>(source, WindowSpec.Tumbling(Size), (Expression<Func<Reading, int>>)(r => r.Key), (Expression<Func<IWindowGroup<int, Reading>, int>>)(g => g.Count()), true);
+        var plan = AggregatePlans.Stream<Reading, int, int>(source, WindowSpec.Tumbling(Size), (Expression<Func<Reading, int>>)(r => r.Key), (Expression<Func<IWindowGroup<int, Reading>, int>>)(g => g.Count()), true);
         int maxLive = 0, results = 0;
         var execution = QueryExecution.Create(plan, c => new ProbeSink<int>(c, () =>
         {

@@ -1,11 +1,11 @@
 using System.Linq.Expressions;
-using LinqStream.Physical.Aggregate;
 using LinqStream.Physical.Kernels;
 using LinqStream.Physical.Windows;
 using LinqStream.Physical.Windows.Session;
 using LinqStream.Runtime;
 using LinqStream.Runtime.Egress;
 using LinqStream.Temporal;
+using LinqStream.Tests.Infrastructure;
 
 namespace LinqStream.Tests.Physical.Windows;
 
@@ -147,7 +147,7 @@ public sealed class WindowMemoryTests
     {
         var context = new QueryContext(new QueryOptions { BatchSize = 256 });
         var sink = new RecordingSink<string>(context);
-        var plan = AggregateCompiler.Compile<Reading, int, string>(Selector, strict: true);
+        var plan = AggregatePlans.Plan<Reading, int, string>(Selector);
         var window = hopping ? WindowSpec.Hopping(Size * 2, Size) : WindowSpec.Hopping(Size, Size);
         var op = new FixedWindowAggregateOperator<Reading, int, string>(sink, context, window, ColumnKernel.Compile<Reading, int>(Key), plan, "test");
         return (op, sink, context);

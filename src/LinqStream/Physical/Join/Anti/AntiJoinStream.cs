@@ -15,7 +15,7 @@ namespace LinqStream.Physical.Join.Anti;
 /// come out in start order, and the output watermark stays at or below the start of the earliest undecided left event
 /// (or the smaller input watermark when there is none).</para>
 /// </remarks>
-internal sealed class AntiJoinStream<TLeft, TRight, TKey> : PhysicalStream<TLeft>
+internal sealed class AntiJoinStream<TLeft, TRight, TKey> : PhysicalStream<TLeft>, ICompilesKernels
 {
     private readonly PhysicalStream<TLeft> _left;
     private readonly PhysicalStream<TRight> _right;
@@ -34,6 +34,8 @@ internal sealed class AntiJoinStream<TLeft, TRight, TKey> : PhysicalStream<TLeft
     public override string Detail => _kernels.Condition;
 
     public override IReadOnlyList<PhysicalNode> Inputs => [_left, _right];
+
+    public void CompileKernels() => _kernels.CompileKernels();
 
     public override void Connect(IStreamObserver<TLeft> downstream, QueryContext context) => Build(downstream, context);
 

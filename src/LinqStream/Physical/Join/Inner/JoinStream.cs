@@ -15,7 +15,7 @@ namespace LinqStream.Physical.Join.Inner;
 /// <para>Ordering: results come out in start order as soon as both watermarks pass their start; the output watermark is
 /// the smaller of the two input watermarks.</para>
 /// </remarks>
-internal sealed class JoinStream<TLeft, TRight, TKey, TResult> : PhysicalStream<TResult>
+internal sealed class JoinStream<TLeft, TRight, TKey, TResult> : PhysicalStream<TResult>, ICompilesKernels
 {
     private readonly PhysicalStream<TLeft> _left;
     private readonly PhysicalStream<TRight> _right;
@@ -33,6 +33,8 @@ internal sealed class JoinStream<TLeft, TRight, TKey, TResult> : PhysicalStream<
     public override string Detail => $"{_kernels.Condition}, select {_kernels.ResultSelector}";
 
     public override IReadOnlyList<PhysicalNode> Inputs => [_left, _right];
+
+    public void CompileKernels() => _kernels.CompileKernels();
 
     public override void Connect(IStreamObserver<TResult> downstream, QueryContext context) => Build(downstream, context);
 

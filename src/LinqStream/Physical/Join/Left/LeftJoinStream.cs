@@ -18,7 +18,7 @@ namespace LinqStream.Physical.Join.Left;
 /// input watermark when there is none). A long-lived unmatched left event therefore delays every later result until its
 /// end.</para>
 /// </remarks>
-internal sealed class LeftJoinStream<TLeft, TRight, TKey, TResult> : PhysicalStream<TResult>
+internal sealed class LeftJoinStream<TLeft, TRight, TKey, TResult> : PhysicalStream<TResult>, ICompilesKernels
 {
     private readonly PhysicalStream<TLeft> _left;
     private readonly PhysicalStream<TRight> _right;
@@ -36,6 +36,8 @@ internal sealed class LeftJoinStream<TLeft, TRight, TKey, TResult> : PhysicalStr
     public override string Detail => $"{_kernels.Condition}, select {_kernels.ResultSelector}";
 
     public override IReadOnlyList<PhysicalNode> Inputs => [_left, _right];
+
+    public void CompileKernels() => _kernels.CompileKernels();
 
     public override void Connect(IStreamObserver<TResult> downstream, QueryContext context) => Build(downstream, context);
 

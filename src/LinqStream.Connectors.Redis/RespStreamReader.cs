@@ -1,0 +1,441 @@
+using System.Buffers.Text;
+using System.Globalization;
+using System.Net.Sockets;
+using System.Text;
+using StackExchange.Redis;
+
+namespace LinqStream.Connectors.Redis;
+
+/// <summary>
+/// A source's own connection for <c>XREAD</c>: it writes the command's RESP bytes to the socket and keeps the reply as bytes,
+/// so the source decodes every entry's value straight from the receive buffer (no object per entry, field or value, which is
+/// what StackExchange.Redis's <c>RedisResult</c> costs). One request may be in flight while the previous reply is decoded.
+/// </summary>
+/// <remarks>
+/// Plain TCP only (with <c>AUTH</c> and <c>SELECT</c> from the configuration); a TLS configuration reads through
+/// StackExchange.Redis instead. Every wait is bounded: a reply that does not come within the request's block time plus
+/// <see cref="ReplyTimeout"/> fails the read with a <see cref="TimeoutException"/> (a transient error: the source reconnects).
+/// Not thread-safe: one source's reads use it one at a time.
+/// </remarks>
+internal sealed class RespStreamReader : IDisposable
+{
+    /// <summary>How long a reply may take beyond the server-side block time before the connection is given up.</summary>
+    public static readonly TimeSpan ReplyTimeout = TimeSpan.FromSeconds(5);
+
+    private readonly Socket _socket;
+    private readonly RespScanner _scanner = new();
+    private byte[] _buffer = new byte[64 * 1024];
+    private byte[] _command = new byte[256];
+    private int _length;
+    private int _replyEnd;
+    private TimeSpan _pendingBlock;
+
+    private RespStreamReader(Socket socket) => _socket = socket;
+
+    /// <summary>Gets a value indicating whether a request was sent whose reply has not been received yet.</summary>
+    public bool HasPending { get; private set; }
+
+    /// <summary>Gets the most entries the pending request asked for.</summary>
+    public int PendingCount { get; private set; }
+
+    /// <summary>Gets the entry id after which the pending request reads.</summary>
+    public RedisEntryId PendingAfter { get; private set; }
+
+    /// <summary>Whether <paramref name="options"/> can be served by this reader (plain TCP to one endpoint).</summary>
+    public static bool Supports(ConfigurationOptions options) => !options.Ssl && options.EndPoints.Count == 1;
+
+    public static async Task<RespStreamReader> ConnectAsync(ConfigurationOptions options, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        var reader = new RespStreamReader(socket);
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromMilliseconds(Math.Max(1, options.ConnectTimeout)));
+            try
+            {
+                await socket.ConnectAsync(options.EndPoints[0], timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new TimeoutException($"Connecting to {options.EndPoints[0]} took longer than {options.ConnectTimeout} ms.");
+            }
+
+            if (options.Password is { Length: > 0 } password)
+            {
+                await reader.ExpectOkAsync(options.User is { Length: > 0 } user ? ["AUTH", user, password] : ["AUTH", password], cancellationToken).ConfigureAwait(false);
+            }
+
+            if (options.DefaultDatabase is int database and not 0)
+            {
+                await reader.ExpectOkAsync(["SELECT", database.ToString(CultureInfo.InvariantCulture)], cancellationToken).ConfigureAwait(false);
+            }
+
+            return reader;
+        }
+        catch
+        {
+            reader.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Sends <c>XREAD COUNT count [BLOCK ms] STREAMS key after</c> without waiting for its reply.</summary>
+    public async ValueTask SendXReadAsync(int count, TimeSpan? block, byte[] key, RedisEntryId after, CancellationToken cancellationToken)
+    {
+        if (HasPending)
+        {
+            throw new InvalidOperationException("A read is already in flight on this connection.");
+        }
+
+        int argumentCount = block is null ? 6 : 8;
+        int length = 0;
+        Header(ref length, '*', argumentCount);
+        Argument(ref length, "XREAD"u8);
+        Argument(ref length, "COUNT"u8);
+        Argument(ref length, count);
+        if (block is { } wait)
+        {
+            Argument(ref length, "BLOCK"u8);
+            Argument(ref length, (long)wait.TotalMilliseconds);
+        }
+
+        Argument(ref length, "STREAMS"u8);
+        Argument(ref length, key);
+        Span<byte> id = stackalloc byte[41];
+        Argument(ref length, id[..FormatId(after, id)]);
+        await SendAsync(length, cancellationToken).ConfigureAwait(false);
+        HasPending = true;
+        PendingAfter = after;
+        PendingCount = count;
+        _pendingBlock = block ?? TimeSpan.Zero;
+    }
+
+    /// <summary>
+    /// Waits for the pending request's whole reply and returns it as bytes, valid until the next call. Throws a
+    /// <see cref="RedisServerException"/> for an error reply, <see cref="IOException"/> when the server closed the connection and
+    /// <see cref="TimeoutException"/> when the reply took too long.
+    /// </summary>
+    public async ValueTask<ReadOnlyMemory<byte>> ReceiveAsync(CancellationToken cancellationToken)
+    {
+        if (!HasPending)
+        {
+            throw new InvalidOperationException("No read is in flight on this connection.");
+        }
+
+        if (_replyEnd > 0)
+        {
+            // The previous reply was consumed: keep whatever came after it (nothing, unless the server sent ahead).
+            Buffer.BlockCopy(_buffer, _replyEnd, _buffer, 0, _length - _replyEnd);
+            _length -= _replyEnd;
+            _replyEnd = 0;
+        }
+
+        _scanner.Reset();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_pendingBlock + ReplyTimeout);
+        int end;
+        while (!_scanner.TryComplete(_buffer.AsSpan(0, _length), out end))
+        {
+            if (_length == _buffer.Length)
+            {
+                Array.Resize(ref _buffer, _buffer.Length * 2);
+            }
+
+            int received;
+            try
+            {
+                received = await _socket.ReceiveAsync(_buffer.AsMemory(_length), SocketFlags.None, timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new TimeoutException($"The Redis server did not answer XREAD within {(_pendingBlock + ReplyTimeout).TotalSeconds:0.#} s.");
+            }
+
+            if (received == 0)
+            {
+                throw new IOException("The Redis server closed the connection.");
+            }
+
+            _length += received;
+        }
+
+        HasPending = false;
+        _replyEnd = end;
+        if (_buffer[0] == (byte)'-')
+        {
+            // The same exception StackExchange.Redis raises for an error reply, so the source's handling (LOADING is transient) holds.
+#pragma warning disable CS0618 // the newer overloads want StackExchange.Redis's internal error kinds
+            throw new RedisServerException(Encoding.UTF8.GetString(_buffer, 1, end - 3));
+#pragma warning restore CS0618
+        }
+
+        return _buffer.AsMemory(0, end);
+    }
+
+    /// <summary>Gets the size of the receive buffer (it grows to the largest reply).</summary>
+    public int BufferSize => _buffer.Length;
+
+    public void Dispose() => _socket.Dispose();
+
+    /// <summary>Writes <paramref name="id"/> as <c>ms-seq</c>; returns the length.</summary>
+    public static int FormatId(RedisEntryId id, Span<byte> destination)
+    {
+        Utf8Formatter.TryFormat(id.Milliseconds, destination, out int ms);
+        destination[ms] = (byte)'-';
+        Utf8Formatter.TryFormat(id.Sequence, destination[(ms + 1)..], out int sequence);
+        return ms + 1 + sequence;
+    }
+
+    /// <summary>Parses an entry id (<c>ms-seq</c>) from a reply.</summary>
+    public static RedisEntryId ParseId(ReadOnlySpan<byte> text)
+    {
+        int dash = text.IndexOf((byte)'-');
+        if (dash <= 0
+            || !Utf8Parser.TryParse(text[..dash], out ulong ms, out int used) || used != dash
+            || !Utf8Parser.TryParse(text[(dash + 1)..], out ulong sequence, out used) || used != text.Length - dash - 1)
+        {
+            throw new FormatException($"'{Encoding.UTF8.GetString(text)}' is not a Redis stream entry id.");
+        }
+
+        return new RedisEntryId(ms, sequence);
+    }
+
+    private async Task ExpectOkAsync(string[] arguments, CancellationToken cancellationToken)
+    {
+        int length = 0;
+        Header(ref length, '*', arguments.Length);
+        foreach (var argument in arguments)
+        {
+            Argument(ref length, Encoding.UTF8.GetBytes(argument));
+        }
+
+        await SendAsync(length, cancellationToken).ConfigureAwait(false);
+        HasPending = true;
+        _pendingBlock = TimeSpan.Zero;
+        var reply = await ReceiveAsync(cancellationToken).ConfigureAwait(false);
+        if (!reply.Span.StartsWith("+OK"u8))
+        {
+#pragma warning disable CS0618 // the newer overload wants the command's flags, which a raw connection does not have
+            throw new RedisConnectionException(ConnectionFailureType.AuthenticationFailure, $"The Redis server answered {arguments[0]} with '{Encoding.UTF8.GetString(reply.Span).TrimEnd()}'.");
+#pragma warning restore CS0618
+        }
+    }
+
+    private async ValueTask SendAsync(int length, CancellationToken cancellationToken)
+    {
+        int sent = 0;
+        while (sent < length)
+        {
+            sent += await _socket.SendAsync(_command.AsMemory(sent, length - sent), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private void Header(ref int length, char type, long value)
+    {
+        Ensure(length + 24);
+        _command[length++] = (byte)type;
+        Utf8Formatter.TryFormat(value, _command.AsSpan(length), out int written);
+        length += written;
+        _command[length++] = (byte)'\r';
+        _command[length++] = (byte)'\n';
+    }
+
+    private void Argument(ref int length, ReadOnlySpan<byte> value)
+    {
+        Header(ref length, '$', value.Length);
+        Ensure(length + value.Length + 2);
+        value.CopyTo(_command.AsSpan(length));
+        length += value.Length;
+        _command[length++] = (byte)'\r';
+        _command[length++] = (byte)'\n';
+    }
+
+    private void Argument(ref int length, long value)
+    {
+        Span<byte> text = stackalloc byte[20];
+        Utf8Formatter.TryFormat(value, text, out int written);
+        Argument(ref length, text[..written]);
+    }
+
+    private void Ensure(int size)
+    {
+        if (size > _command.Length)
+        {
+            Array.Resize(ref _command, Math.Max(size, _command.Length * 2));
+        }
+    }
+}
+
+/// <summary>
+/// Finds where one complete RESP2 value ends in bytes that arrive in pieces: it resumes where it stopped, so a reply received in
+/// many reads is scanned once. It checks the framing only (headers, lengths, CRLFs); <see cref="RespCursor"/> reads the content.
+/// </summary>
+internal sealed class RespScanner
+{
+    private int[] _remaining = new int[8];
+    private int _depth;
+    private int _position;
+
+    public void Reset()
+    {
+        _remaining[0] = 1;
+        _depth = 1;
+        _position = 0;
+    }
+
+    /// <summary>Scans on; returns true with the end of the value once it is complete in <paramref name="data"/>.</summary>
+    public bool TryComplete(ReadOnlySpan<byte> data, out int end)
+    {
+        end = 0;
+        while (_depth > 0)
+        {
+            int newline = data[_position..].IndexOf("\r\n"u8);
+            if (newline < 0)
+            {
+                return false;
+            }
+
+            var line = data.Slice(_position + 1, newline - 1);
+            int next = _position + newline + 2;
+            switch ((char)data[_position])
+            {
+                case '+':
+                case '-':
+                case ':':
+                    _position = next;
+                    Consumed();
+                    break;
+                case '$':
+                    long size = Number(line);
+                    if (size >= 0)
+                    {
+                        if (next + size + 2 > data.Length)
+                        {
+                            return false;
+                        }
+
+                        if (data[(int)(next + size)] != '\r' || data[(int)(next + size + 1)] != '\n')
+                        {
+                            throw new InvalidDataException("A Redis bulk string does not end with CRLF.");
+                        }
+
+                        next += (int)size + 2;
+                    }
+
+                    _position = next;
+                    Consumed();
+                    break;
+                case '*':
+                    long count = Number(line);
+                    _position = next;
+                    Consumed();
+                    if (count > 0)
+                    {
+                        if (_depth == _remaining.Length)
+                        {
+                            Array.Resize(ref _remaining, _depth * 2);
+                        }
+
+                        _remaining[_depth++] = checked((int)count);
+                    }
+
+                    break;
+                default:
+                    throw new InvalidDataException($"Unexpected RESP type '{(char)data[_position]}' in a Redis reply.");
+            }
+        }
+
+        end = _position;
+        return true;
+    }
+
+    private void Consumed()
+    {
+        _remaining[_depth - 1]--;
+        while (_depth > 0 && _remaining[_depth - 1] == 0)
+        {
+            _depth--;
+        }
+    }
+
+    private static long Number(ReadOnlySpan<byte> text) =>
+        Utf8Parser.TryParse(text, out long value, out int used) && used == text.Length
+            ? value
+            : throw new InvalidDataException($"'{Encoding.UTF8.GetString(text)}' is not a RESP length.");
+}
+
+/// <summary>Reads a complete RESP2 reply (checked by <see cref="RespScanner"/>) front to back, without copying.</summary>
+internal ref struct RespCursor(ReadOnlySpan<byte> data)
+{
+    private readonly ReadOnlySpan<byte> _data = data;
+    private int _position;
+
+    /// <summary>Reads an array header: its count, or -1 for a null array (a null bulk string reads as -1 too).</summary>
+    public int ReadArray()
+    {
+        byte type = _data[_position];
+        long count = Line(out _);
+        return type is (byte)'*' or (byte)'$' ? (int)count : throw new InvalidDataException($"Expected a RESP array, found '{(char)type}'.");
+    }
+
+    /// <summary>Reads a bulk string; a null one reads as empty with <paramref name="isNull"/> set.</summary>
+    public ReadOnlySpan<byte> ReadBulk(out bool isNull)
+    {
+        byte type = _data[_position];
+        long size = Line(out int start);
+        if (type == (byte)'+')
+        {
+            isNull = false;
+            return _data.Slice(start, _position - start - 2);
+        }
+
+        if (type != (byte)'$')
+        {
+            throw new InvalidDataException($"Expected a RESP bulk string, found '{(char)type}'.");
+        }
+
+        isNull = size < 0;
+        if (isNull)
+        {
+            return default;
+        }
+
+        var value = _data.Slice(_position, (int)size);
+        _position += (int)size + 2;
+        return value;
+    }
+
+    /// <summary>Skips one value, with everything nested in it.</summary>
+    public void Skip()
+    {
+        byte type = _data[_position];
+        long size = Line(out _);
+        if (type == (byte)'$' && size >= 0)
+        {
+            _position += (int)size + 2;
+        }
+        else if (type == (byte)'*')
+        {
+            for (long i = 0; i < size; i++)
+            {
+                Skip();
+            }
+        }
+    }
+
+    /// <summary>Reads a header line (type byte, number, CRLF) and returns its number (0 for a simple string).</summary>
+    private long Line(out int start)
+    {
+        start = _position + 1;
+        int newline = _data[start..].IndexOf((byte)'\r');
+        var text = _data.Slice(start, newline);
+        _position = start + newline + 2;
+        if (_data[start - 1] == (byte)'+')
+        {
+            return 0;
+        }
+
+        return Utf8Parser.TryParse(text, out long value, out _) ? value : throw new InvalidDataException("A RESP header has no number.");
+    }
+}
