@@ -42,6 +42,12 @@ internal sealed partial class JobSupervisor(JobRegistry registry, IGrainFactory 
             return;
         }
 
+        // Forget the calls that ended (their jobs may have finished or been removed), so the map holds only calls in flight.
+        foreach (var (id, call) in _inFlight.Where(e => e.Value.IsCompleted).ToList())
+        {
+            _inFlight.Remove(id);
+        }
+
         foreach (var job in jobs)
         {
             var id = job.Status.JobId;

@@ -57,7 +57,7 @@ public sealed record JobStatus
     [Id(12)]
     public long Results { get; init; }
 
-    /// <summary>Gets when the current activation started the job, in ticks of <see cref="TimeProvider.GetUtcNow"/>.</summary>
+    /// <summary>Gets when the current activation started the job (the silo's <see cref="TimeProvider"/>).</summary>
     [Id(13)]
     public DateTimeOffset? StartedAt { get; init; }
 
