@@ -50,6 +50,27 @@ public sealed class FailoverTests(ClusterFixture fixture, ITestOutputHelper outp
     }
 
     [Fact]
+    public async Task Cancel_RunningJob_IsRecordedCancelledUnderANewEpochAndNotRestarted()
+    {
+        var jobId = "cancel-" + Guid.NewGuid().ToString("N");
+        var gate = GatedJob.For(jobId);
+        var job = await fixture.Cluster.Client.SubmitAsync(jobId, GatedJob.Submission(fixture.Prefix + ":out:" + jobId, 20_000, seed: 3, pauseAt: 10_000, checkpointEvery: 4_000));
+        await gate.Paused.WaitAsync(Bound);
+
+        var cancelling = job.CancelAsync();
+        gate.Release();
+        var cancelled = await cancelling.WaitAsync(Bound);
+        Assert.Equal(JobState.Cancelled, cancelled.State);
+        Assert.Equal(2, cancelled.Epoch);
+
+        // What the supervisor calls every 500 ms: a cancelled job stays cancelled and is not started again.
+        var ensured = await fixture.Cluster.Client.GetGrain<IStreamJobGrain>(jobId).EnsureRunningAsync();
+        Assert.Equal(JobState.Cancelled, ensured.State);
+        Assert.Equal(JobState.Cancelled, (await fixture.Cluster.Client.ListJobsAsync()).Single(j => j.JobId == jobId).State);
+        Assert.Equal([1L], gate.Epochs);
+    }
+
+    [Fact]
     public async Task ZombieActivation_AfterTakeOver_IsFencedAndWritesNothing()
     {
         // A job runs to its end in epoch 1; then epoch 2 takes it over (as after a kill). An activation that still holds epoch 1
