@@ -14,6 +14,9 @@ internal static class CliApp
         NexmarkCommand.Create(),
         ProduceCommand.Create(),
         CheckpointsCommand.Create(),
+        Cluster.SiloCommand.Create(),
+        Cluster.SubmitCommand.Create(),
+        Cluster.JobsCommand.Create(),
     };
 
     /// <summary>How long a command may take to finish after Ctrl+C or SIGTERM before the process exits with 130 or 143.</summary>

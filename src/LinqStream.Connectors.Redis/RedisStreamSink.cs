@@ -24,10 +24,12 @@ public sealed class RedisStreamSink<T> : EventSink<T>, IExactlyOnceTarget
 {
     private const byte StateFormat = 1;
 
-    // ARGV[1] = field, ARGV[2] = how many entries the stream held when the chunk was made, then (sequence, value) pairs.
+    // ARGV[1] = field, ARGV[2] = how many entries the stream held when the chunk was made, ARGV[3] = the fence's epoch ('' when
+    // unfenced; KEYS[2] is then the fence's key, checked first: an activation declared dead writes nothing), then (sequence, value) pairs.
     // Entries at or below the stream's last id were written before: skipped. A stream that holds fewer entries than it did lost
     // output (deleted, or the server came back empty): writing on would leave a hole, so the script refuses.
-    private const string AppendScript = """
+    private static readonly string s_appendScript = RedisFence.Check(fenceKey: 2, epochArg: 3) + """
+
         local last = 0
         local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
         if #top > 0 then
@@ -37,7 +39,7 @@ public sealed class RedisStreamSink<T> : EventSink<T>, IExactlyOnceTarget
         end
         if last < tonumber(ARGV[2]) then return redis.error_reply('LINQSTREAM-BACKWARDS ' .. last) end
         local added = 0
-        for i = 3, #ARGV, 2 do
+        for i = 4, #ARGV, 2 do
           if tonumber(ARGV[i]) > last then
             redis.call('XADD', KEYS[1], '0-' .. ARGV[i], ARGV[1], ARGV[i + 1])
             added = added + 1
@@ -67,8 +69,8 @@ public sealed class RedisStreamSink<T> : EventSink<T>, IExactlyOnceTarget
         ArgumentNullException.ThrowIfNull(serializer);
         _configuration = configuration;
         _key = stream;
-        _keys = [_key];
         _options = options ?? RedisStreamSinkOptions.Default;
+        _keys = _options.Fence is { } fence ? [_key, fence.Key] : [_key];
         Name = RedisConnections.Name(configuration, stream);
         _health = new ConnectorHealth(Name, _options.Reconnect, status => StatusChanged?.Invoke(this, status));
         _protocol = new ExactlyOnceSinkProtocol<T>(Name, "a Redis stream sink", StateFormat, serializer, _options.ChunkSize, _health);
@@ -83,6 +85,9 @@ public sealed class RedisStreamSink<T> : EventSink<T>, IExactlyOnceTarget
     /// <inheritdoc/>
     /// <value>Always <see langword="true"/>: a restored job neither repeats nor loses entries.</value>
     public override bool IsTransactional => true;
+
+    /// <summary>Gets the fence the sink's writes are checked against (<see cref="RedisStreamSinkOptions.Fence"/>).</summary>
+    public RedisFence? Fence => _options.Fence;
 
     /// <summary>Gets the current connection state.</summary>
     public ConnectionStatus Status => _health.Status;
@@ -145,27 +150,28 @@ public sealed class RedisStreamSink<T> : EventSink<T>, IExactlyOnceTarget
     {
         // The script is atomic and skips what is already there: retrying a chunk that did reach the server is harmless.
         var database = _database ?? throw new InvalidOperationException($"{Name} is not open; call OpenAsync first.");
-        var args = new RedisValue[2 + (2 * chunk.Count)];
+        var args = new RedisValue[3 + (2 * chunk.Count)];
         args[0] = _options.Field;
         // Every result before this chunk is in the stream (written by earlier chunks, or found there at open).
         args[1] = chunk.FirstSequence - 1;
+        args[2] = _options.Fence is { } fence ? fence.Epoch : RedisValue.EmptyString;
         for (int i = 0; i < chunk.Count; i++)
         {
             var (sequence, bytes) = chunk[i];
-            args[2 + (2 * i)] = sequence;
-            args[3 + (2 * i)] = bytes;
+            args[3 + (2 * i)] = sequence;
+            args[4 + (2 * i)] = bytes;
         }
 
         try
         {
-            await database.ScriptEvaluateAsync(AppendScript, _keys, args).ConfigureAwait(false);
+            await database.ScriptEvaluateAsync(s_appendScript, _keys, args).ConfigureAwait(false);
         }
         catch (RedisServerException ex) when (!RedisConnections.IsTransient(ex))
         {
-            var error = ex.Message.StartsWith("LINQSTREAM-BACKWARDS", StringComparison.Ordinal)
+            Exception error = RedisFence.Refused(ex, _options.Fence, Name) as Exception ?? (ex.Message.StartsWith("LINQSTREAM-BACKWARDS", StringComparison.Ordinal)
                 ? new InvalidOperationException(
                     $"{Name} ends at entry 0-{ex.Message["LINQSTREAM-BACKWARDS".Length..].Trim()}, but it held the results up to 0-{chunk.FirstSequence - 1}: the stream went backwards (deleted, trimmed, or the server came back without its data). The job stops rather than write a stream with a hole in it; restore the output or start over with a new stream.", ex)
-                : new InvalidOperationException($"{Name} refused entries 0-{chunk.FirstSequence} to 0-{chunk.LastSequence}: {ex.Message}", ex);
+                : new InvalidOperationException($"{Name} refused entries 0-{chunk.FirstSequence} to 0-{chunk.LastSequence}: {ex.Message}", ex));
             _health.Fail(error, "0-" + chunk.FirstSequence);
             throw error;
         }

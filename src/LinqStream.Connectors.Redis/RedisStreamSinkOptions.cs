@@ -34,4 +34,12 @@ public sealed record RedisStreamSinkOptions
     /// <summary>Gets how the sink retries after losing the server.</summary>
     /// <value>The default value is <see cref="ReconnectPolicy.Default"/>.</value>
     public ReconnectPolicy Reconnect { get; init; } = ReconnectPolicy.Default;
+
+    /// <summary>Gets the fence every chunk is checked against: a chunk is written only while the fence's key holds its epoch.</summary>
+    /// <value>
+    /// The default value is <see langword="null"/> (no fence). A job run by a cluster sets it to its activation's fence, so an activation that
+    /// was declared dead cannot append (its chunk fails with <see cref="FencedWriteException"/>). The fence key and the stream must be on one
+    /// server (with Redis Cluster, give them one hash tag).
+    /// </value>
+    public RedisFence? Fence { get; init; }
 }

@@ -31,20 +31,47 @@ internal static class ProduceCommand
         var kind = new Option<string>("--kind") { Description = "bids (NEXMark bids only, the default) or events (people, auctions and bids, as NexmarkEvent).", DefaultValueFactory = _ => "bids" };
         kind.AcceptOnlyFromAmong("bids", "events");
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No summary line." };
+        var partition = new Option<string>("--partition")
+        {
+            Description = "K/N: write only the records whose number is K modulo N (0 <= K < N), so N produce commands fill N partitions of one input.",
+        };
+        partition.Validators.Add(result =>
+        {
+            if (!TryParsePartition(result.GetValueOrDefault<string>(), out _, out _))
+            {
+                result.AddError("--partition must be K/N with 0 <= K < N, such as 0/4.");
+            }
+        });
 
         var command = new Command("produce", "Write a generated NEXMark load into a Redis stream or a NATS JetStream subject, one JSON object per entry or message (camelCase; bids have 'dateTime').")
         {
-            target, events, rate, kind, quiet,
+            target, events, rate, kind, quiet, partition,
         };
         command.SetAction((parse, cancellationToken) =>
         {
             var uri = SourceUri.TryParse(parse.GetValue(target)!, out var parsed, out string reason) ? parsed! : throw new InvalidOperationException(reason);
-            return RunAsync(uri, parse.GetValue(events), parse.GetValue(rate), parse.GetValue(kind)!, parse.GetValue(quiet), cancellationToken);
+            _ = TryParsePartition(parse.GetValue(partition), out int k, out int n); // validated above
+            return RunAsync(uri, parse.GetValue(events), parse.GetValue(rate), parse.GetValue(kind)!, parse.GetValue(quiet), (k, n), cancellationToken);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(SourceUri target, long count, long rate, string kind, bool quiet, CancellationToken cancellationToken)
+    private static bool TryParsePartition(string? text, out int k, out int n)
+    {
+        (k, n) = (0, 1);
+        if (text is null)
+        {
+            return true;
+        }
+
+        var parts = text.Split('/');
+        return parts.Length == 2
+            && int.TryParse(parts[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out k)
+            && int.TryParse(parts[1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out n)
+            && n >= 1 && k < n;
+    }
+
+    private static async Task<int> RunAsync(SourceUri target, long count, long rate, string kind, bool quiet, (int K, int N) partition, CancellationToken cancellationToken)
     {
         var stopwatch = Stopwatch.StartNew();
         var generator = new NexmarkGenerator(new NexmarkConfig { FirstEventRate = rate });
@@ -52,11 +79,11 @@ internal static class ProduceCommand
         {
             if (target.Scheme == "redis")
             {
-                await ProduceToRedisAsync(target, Payloads(generator, kind, count), cancellationToken).ConfigureAwait(false);
+                await ProduceToRedisAsync(target, Payloads(generator, kind, count, partition), cancellationToken).ConfigureAwait(false);
             }
             else
             {
-                await ProduceToNatsAsync(target, Payloads(generator, kind, count), cancellationToken).ConfigureAwait(false);
+                await ProduceToNatsAsync(target, Payloads(generator, kind, count, partition), cancellationToken).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is RedisException or NatsException or IOException or TimeoutException)
@@ -67,15 +94,18 @@ internal static class ProduceCommand
 
         if (!quiet)
         {
-            Console.Out.WriteLine($"produce: {Format.Count(count)} {kind} written to {target.Text} in {Format.Seconds(stopwatch.Elapsed)} ({Format.Rate(count, stopwatch.Elapsed)}/s)");
+            long written = (count / partition.N) + (partition.K < count % partition.N ? 1 : 0);
+            string of = partition.N == 1 ? "" : $" (partition {partition.K}/{partition.N} of {Format.Count(count)})";
+            Console.Out.WriteLine($"produce: {Format.Count(written)} {kind}{of} written to {target.Text} in {Format.Seconds(stopwatch.Elapsed)} ({Format.Rate(written, stopwatch.Elapsed)}/s)");
         }
 
         return ExitCodes.Ok;
     }
 
     /// <summary>The records as JSON, generated a chunk at a time.</summary>
-    private static IEnumerable<byte[]> Payloads(NexmarkGenerator generator, string kind, long count)
+    private static IEnumerable<byte[]> Payloads(NexmarkGenerator generator, string kind, long count, (int K, int N) partition)
     {
+        long number = 0;
         for (long first = 0; first < count; first += Chunk)
         {
             int n = (int)Math.Min(Chunk, count - first);
@@ -83,6 +113,11 @@ internal static class ProduceCommand
             {
                 foreach (var bid in generator.Bids(n, first))
                 {
+                    if (number++ % partition.N != partition.K)
+                    {
+                        continue;
+                    }
+
                     yield return JsonSerializer.SerializeToUtf8Bytes(bid, NexmarkJsonContext.Default.Bid);
                 }
             }
@@ -90,6 +125,11 @@ internal static class ProduceCommand
             {
                 foreach (var e in generator.EventsArray(n, first))
                 {
+                    if (number++ % partition.N != partition.K)
+                    {
+                        continue;
+                    }
+
                     yield return JsonSerializer.SerializeToUtf8Bytes(e, NexmarkJsonContext.Default.NexmarkEvent);
                 }
             }

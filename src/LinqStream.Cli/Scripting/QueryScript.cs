@@ -40,6 +40,9 @@ internal sealed class QueryScript
 
     public static QueryScript Load(string path) => new(path, File.ReadAllText(path));
 
+    /// <summary>A script whose text came from elsewhere (a cluster submission); <paramref name="path"/> names it in messages.</summary>
+    public static QueryScript FromText(string path, string code) => new(path, code);
+
     /// <summary>Compiles the script; returns the compiler's errors and warnings.</summary>
     public ImmutableArray<Diagnostic> Compile() => _script.Compile();
 

@@ -30,6 +30,45 @@ public sealed class CliSourceTests : IDisposable
     }
 
     [Fact]
+    public async Task Produce_ThreePartitions_SplitTheBidsWithoutLossOrDuplicate()
+    {
+        string whole = SharedServers.UniqueName("bids");
+        var all = await CliProcess.RunAsync("produce", "--target", $"redis://{SharedServers.Redis}/{whole}", "--events", "1000", "--quiet");
+        Assert.True(all.ExitCode == 0, all.ToString());
+        var parts = new List<string>();
+        for (int k = 0; k < 3; k++)
+        {
+            string stream = SharedServers.UniqueName("bids");
+            var produced = await CliProcess.RunAsync("produce", "--target", $"redis://{SharedServers.Redis}/{stream}", "--events", "1000", "--partition", $"{k}/3");
+            Assert.True(produced.ExitCode == 0, produced.ToString());
+            Assert.Contains($"{(k == 0 ? "334" : "333")} bids (partition {k}/3 of 1,000) written", produced.Output, StringComparison.Ordinal);
+            parts.Add(stream);
+        }
+
+        await using var connection = await RedisTestData.ConnectAsync(SharedServers.Redis);
+        var db = connection.GetDatabase();
+        var expected = (await db.StreamRangeAsync(whole)).Select(e => e["data"].ToString()).ToList();
+        var read = new List<string>[3];
+        for (int k = 0; k < 3; k++)
+        {
+            read[k] = [.. (await db.StreamRangeAsync(parts[k])).Select(e => e["data"].ToString())];
+        }
+
+        // Record i of the whole load is in partition i mod 3, in order.
+        var interleaved = Enumerable.Range(0, expected.Count).Select(i => read[i % 3][i / 3]).ToList();
+        Assert.Equal(expected, interleaved);
+        Assert.Equal(expected.Count, read.Sum(r => r.Count));
+    }
+
+    [Fact]
+    public async Task Produce_PartitionOutOfRange_IsAUsageError()
+    {
+        var produced = await CliProcess.RunAsync("produce", "--target", $"redis://{SharedServers.Redis}/{SharedServers.UniqueName("bids")}", "--events", "10", "--partition", "3/3");
+        Assert.Equal(2, produced.ExitCode);
+        Assert.Contains("--partition must be K/N with 0 <= K < N", produced.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ProduceThenRun_NatsWithTwoPartitions_CountsEveryBidOnce()
     {
         string first = SharedServers.UniqueName("bids"), second = SharedServers.UniqueName("bids");

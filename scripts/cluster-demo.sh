@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# LinqStream on an Orleans cluster, end to end (issue #17; docs/cluster.md):
+#   starts its own redis-server on a free port of 127.0.0.1 (appendfsync always) and 3 `linqstream silo` processes with Redis
+#   clustering; writes EVENTS NEXMark bids into 4 Redis stream partitions; runs NEXMark q5 (scripts/q5.csx) once in one process
+#   (`linqstream run ... --sink`) as the reference; submits the same script to the cluster, kills the silo that runs it with
+#   SIGKILL after its second checkpoint, waits for the job to complete on another silo, and checks that the cluster's output
+#   stream equals the reference entry for entry (ids 0-1, 0-2, ... and values: no loss, no duplicate). Prints the recovery time
+#   (SIGKILL to the new epoch starting on another silo, from the silos' timestamped logs).
+# Usage: scripts/cluster-demo.sh [EVENTS]   (default 400000). Needs redis-server and a Release build of src/LinqStream.Cli.
+# Exit code 0 when the outputs are identical. Everything it starts is stopped when it exits; its files are under $WORK.
+set -euo pipefail
+EVENTS=${1:-400000}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+CLI="$ROOT/artifacts/bin/LinqStream.Cli/release/LinqStream.Cli.dll"
+[[ -f "$CLI" ]] || { echo "cluster-demo: build the CLI first: dotnet build src/LinqStream.Cli -c Release" >&2; exit 2; }
+command -v redis-server >/dev/null || { echo "cluster-demo: redis-server is not installed (apt-get install redis-server)" >&2; exit 2; }
+WORK=$(mktemp -d /tmp/lsq-cluster-demo.XXXXXX)
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  sleep 1
+  for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+  [[ -n "${REDIS_PID:-}" ]] && kill -TERM "$REDIS_PID" 2>/dev/null || true
+}
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+now() { date +%s.%N; }
+stamp() { while IFS= read -r line; do printf '%s %s\n' "$(now)" "$line"; done; }
+
+declare -A SILO_PIDS
+REDIS_PORT=$(free_port)
+mkdir -p "$WORK/redis"
+redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$WORK/redis" --save "" --appendonly yes --appendfsync always \
+  --daemonize no --logfile "$WORK/redis/redis.log" &
+REDIS_PID=$!
+for _ in $(seq 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+R="redis://127.0.0.1:$REDIS_PORT"
+ID="demo$$"
+echo "cluster-demo: redis-server on $R, cluster id $ID, files in $WORK"
+
+SOURCES=()
+for k in 0 1 2 3; do
+  dotnet "$CLI" produce --target "$R/$ID:bids-$k" --events "$EVENTS" --partition "$k/4" --quiet
+  SOURCES+=(--source "$R/$ID:bids-$k")
+done
+echo "cluster-demo: $EVENTS bids in 4 partitions $ID:bids-0..3"
+
+start=$(now)
+dotnet "$CLI" run "$ROOT/scripts/q5.csx" "${SOURCES[@]}" --time dateTime --max-delay 1s --sink "$R/$ID:reference" --quiet
+echo "cluster-demo: single-process reference written to $ID:reference in $(python3 -c "print(f'{$(now)-$start:.1f}')") s"
+
+for i in 0 1 2; do
+  # Process substitution, not a pipe: $! is the silo's own process id (cleanup and the kill below need it).
+  dotnet "$CLI" silo --cluster "$R" --cluster-id "$ID" --port $((21111 + i)) --gateway-port $((31111 + i)) > >(stamp >"$WORK/silo-$i.log") 2>&1 &
+  SILO_PIDS[$((21111 + i))]=$!
+  PIDS+=($!)
+done
+for i in 0 1 2; do
+  for _ in $(seq 600); do grep -q "silo: up" "$WORK/silo-$i.log" && break; sleep 0.1; done
+  grep -q "silo: up" "$WORK/silo-$i.log" || { echo "cluster-demo: silo $i did not start:" >&2; cat "$WORK/silo-$i.log" >&2; exit 1; }
+done
+echo "cluster-demo: 3 silos up (ports 21111-21113)"
+
+dotnet "$CLI" submit "$ROOT/scripts/q5.csx" --cluster "$R" --cluster-id "$ID" --job-id q5 "${SOURCES[@]}" --time dateTime --max-delay 1s \
+  --sink "$R/$ID:cluster" --checkpoint-every 40000 --checkpoint-interval 2s --wait > >(stamp >"$WORK/submit.log") 2>&1 &
+SUBMIT=$!
+PIDS+=($SUBMIT)
+
+# Wait for the second checkpoint, then kill the silo that runs the job.
+victim=""
+for _ in $(seq 1200); do
+  line=$(grep -E "submit: job q5 .*last checkpoint [0-9]+" "$WORK/submit.log" | tail -1 || true)
+  if [[ "$line" =~ last\ checkpoint\ ([0-9]+) ]] && (( BASH_REMATCH[1] >= 2 )); then break; fi
+  if grep -qE "completed|Failed" "$WORK/submit.log"; then echo "cluster-demo: the job ended before its second checkpoint; use more EVENTS" >&2; cat "$WORK/submit.log" >&2; exit 1; fi
+  sleep 0.1
+done
+silo=$(grep -oE "on S127\.0\.0\.1:[0-9]+" "$WORK/submit.log" | head -1 | grep -oE "[0-9]+$")
+victim=${SILO_PIDS[$silo]:-}
+[[ -n "$victim" ]] || { echo "cluster-demo: no silo process on port $silo" >&2; exit 1; }
+killed=$(now)
+kill -KILL "$victim"
+echo "cluster-demo: SIGKILL to the silo on port $silo (process $victim) after checkpoint ${BASH_REMATCH[1]}"
+
+wait "$SUBMIT" || { sleep 0.5; echo "cluster-demo: the job did not complete:" >&2; cat "$WORK/submit.log" >&2; exit 1; }
+sleep 0.5   # the log's stamping process writes the last lines
+took_over=$(grep -h "starts with epoch 2" "$WORK"/silo-*.log | head -1 | cut -d' ' -f1)
+[[ -n "$took_over" ]] || { echo "cluster-demo: no silo logged the take-over (epoch 2)" >&2; exit 1; }
+sed 's/^[0-9.]* //' "$WORK/submit.log"
+python3 -c "print(f'cluster-demo: recovery time {$took_over-$killed:.1f} s (SIGKILL to epoch 2 starting on another silo)')"
+
+redis-cli -p "$REDIS_PORT" --raw XRANGE "$ID:reference" - + >"$WORK/reference.txt"
+redis-cli -p "$REDIS_PORT" --raw XRANGE "$ID:cluster" - + >"$WORK/cluster.txt"
+n=$(redis-cli -p "$REDIS_PORT" XLEN "$ID:reference")
+if cmp -s "$WORK/reference.txt" "$WORK/cluster.txt" && (( n > 0 )); then
+  echo "cluster-demo: identical: $n results in $ID:cluster and $ID:reference (same ids, same values)"
+else
+  echo "cluster-demo: DIFFERENT: reference $n entries, cluster $(redis-cli -p "$REDIS_PORT" XLEN "$ID:cluster"); see $WORK/{reference,cluster}.txt" >&2
+  diff "$WORK/reference.txt" "$WORK/cluster.txt" | head -20 >&2
+  exit 1
+fi
