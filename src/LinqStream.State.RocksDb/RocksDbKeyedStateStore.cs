@@ -20,6 +20,11 @@ internal sealed class RocksDbKeyedStateStore : IKeyedStateStore
     private readonly WriteOptions _write;
     private readonly FlushOptions _flush;
     private readonly Cache _cache;
+
+    // Held for the store's life: the native database points at the table options and the filter policy, and a wrapper the GC
+    // finalizes frees its native object (seen as a segmentation fault in the crash/restore tests under GC pressure).
+    private readonly BlockBasedTableOptions _table;
+    private readonly BloomFilterPolicy _filter;
     private readonly Queue<string[]> _retained = new();
     private readonly Dictionary<string, string> _inherited = new(StringComparer.Ordinal);
     private WriteBatch _batch = new();
@@ -28,6 +33,11 @@ internal sealed class RocksDbKeyedStateStore : IKeyedStateStore
     private long _lastNewBytes;
     private bool _disposed;
 
+    // Size is read from the progress reporter's thread; Dispose and Restore replace or free the native handle. The lock keeps
+    // a property read from running on a freed database (a native crash, not an exception). The query thread's reads and writes
+    // do not take it: the store is disposed only after that thread has stopped.
+    private readonly Lock _handle = new();
+
     public RocksDbKeyedStateStore(RocksDbStateStoreFactory owner, string live, string shared, long cacheBytes)
     {
         _owner = owner;
@@ -35,8 +45,9 @@ internal sealed class RocksDbKeyedStateStore : IKeyedStateStore
         _shared = shared;
         _instance = Path.GetFileName(live);
         _cache = Cache.CreateLru((ulong)cacheBytes);
-        var table = new BlockBasedTableOptions()
-            .SetFilterPolicy(BloomFilterPolicy.Create(10, false))
+        _filter = BloomFilterPolicy.Create(10, false);
+        var table = _table = new BlockBasedTableOptions()
+            .SetFilterPolicy(_filter)
             .SetBlockCache(_cache)
             .SetCacheIndexAndFilterBlocks(true)
             .SetPinL0FilterAndIndexBlocksInCache(true);
@@ -87,20 +98,44 @@ internal sealed class RocksDbKeyedStateStore : IKeyedStateStore
         return value.Length;
     }
 
-    public IKeyedStateCursor Scan(byte[] from, byte[] to) => new Cursor(_db.NewIterator(null, null), from, to);
+    public IKeyedStateCursor Scan(byte[] from, byte[] to)
+    {
+        var cursor = new Cursor(this, _db.NewIterator(null, null), from, to);
+        lock (_handle)
+        {
+            _cursors.Add(cursor);
+        }
+
+        return cursor;
+    }
+
+    // Cursors still open when the store is disposed (a query stopped by an error mid-scan) are closed before the database:
+    // an iterator left to its finalizer would free itself after the database it points into.
+    private readonly HashSet<Cursor> _cursors = [];
+
+    private void Closed(Cursor cursor)
+    {
+        lock (_handle)
+        {
+            _cursors.Remove(cursor);
+        }
+    }
 
     public StateSize Size
     {
         get
         {
-            if (_disposed)
+            lock (_handle)
             {
-                return default;
-            }
+                if (_disposed)
+                {
+                    return default;
+                }
 
-            long memory = Property("rocksdb.cur-size-all-mem-tables") + (long)_cache.GetUsage();
-            long live = Property("rocksdb.total-sst-files-size");
-            return new StateSize(memory, live, _checkpointBytes, _lastNewBytes);
+                long memory = Property("rocksdb.cur-size-all-mem-tables") + (long)_cache.GetUsage();
+                long live = Property("rocksdb.total-sst-files-size");
+                return new StateSize(memory, live, _checkpointBytes, _lastNewBytes);
+            }
         }
     }
 
@@ -187,10 +222,13 @@ internal sealed class RocksDbKeyedStateStore : IKeyedStateStore
         }
 
         var parsed = manifests.Select(m => CheckpointManifest.Parse(m, _shared)).ToArray();
-        _db.Dispose();
-        Directory.Delete(Location, recursive: true);
-        Materialize(parsed[0], Location, inherit: true);
-        _db = RocksDbSharp.RocksDb.Open(_options, Location);
+        lock (_handle)
+        {
+            _db.Dispose();
+            Directory.Delete(Location, recursive: true);
+            Materialize(parsed[0], Location, inherit: true);
+            _db = RocksDbSharp.RocksDb.Open(_options, Location);
+        }
 
         // Key groups outside [first, end) belong to other tasks now.
         using (var trim = new WriteBatch())
@@ -265,14 +303,23 @@ internal sealed class RocksDbKeyedStateStore : IKeyedStateStore
 
     public void Dispose()
     {
-        if (_disposed)
+        lock (_handle)
         {
-            return;
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            foreach (var cursor in _cursors.ToArray())
+            {
+                cursor.Dispose();
+            }
+
+            _batch.Dispose();
+            _db.Dispose();
         }
 
-        _disposed = true;
-        _batch.Dispose();
-        _db.Dispose();
         try
         {
             Directory.Delete(Location, recursive: true);
@@ -283,8 +330,10 @@ internal sealed class RocksDbKeyedStateStore : IKeyedStateStore
         }
     }
 
-    private sealed class Cursor(Iterator iterator, byte[] from, byte[] to) : IKeyedStateCursor
+    private sealed class Cursor(RocksDbKeyedStateStore owner, Iterator iterator, byte[] from, byte[] to) : IKeyedStateCursor
     {
+        private bool _closed;
+
         private bool _valid = Start(iterator, from, to);
 
         public bool Valid => _valid;
@@ -299,7 +348,17 @@ internal sealed class RocksDbKeyedStateStore : IKeyedStateStore
             _valid = iterator.Valid() && iterator.GetKeySpan().SequenceCompareTo(to) < 0;
         }
 
-        public void Dispose() => iterator.Dispose();
+        public void Dispose()
+        {
+            if (_closed)
+            {
+                return;
+            }
+
+            _closed = true;
+            iterator.Dispose();
+            owner.Closed(this);
+        }
 
         private static bool Start(Iterator iterator, byte[] from, byte[] to)
         {

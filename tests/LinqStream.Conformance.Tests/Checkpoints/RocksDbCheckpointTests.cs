@@ -8,6 +8,7 @@ namespace LinqStream.Conformance.Tests.Checkpoints;
 /// Incremental checkpoints of the RocksDB store (only SST files no earlier checkpoint kept), retention of shared files, restore of
 /// a key-group range from one or several stores, and what a restore says when the shared files are damaged or gone.
 /// </summary>
+[Collection(LinqStream.Conformance.Tests.Infrastructure.RocksDbCollection.Name)]
 public sealed class RocksDbCheckpointTests(Xunit.Abstractions.ITestOutputHelper output) : IDisposable
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "linqstream-rocks-" + Guid.NewGuid().ToString("N"));

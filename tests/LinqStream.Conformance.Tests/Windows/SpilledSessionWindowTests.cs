@@ -8,6 +8,7 @@ namespace LinqStream.Conformance.Tests.Windows;
 /// backend's output, and the same sessions as a plain LINQ-to-objects reference over the whole input: random inputs with
 /// out-of-order events, ties, sessions that end together, huge and negative keys, many more keys than the heap holds.
 /// </summary>
+[Collection(LinqStream.Conformance.Tests.Infrastructure.RocksDbCollection.Name)]
 public sealed class SpilledSessionWindowTests : IDisposable
 {
     private static readonly TimeSpan Gap = TimeSpan.FromTicks(50);
