@@ -298,9 +298,9 @@ public sealed class RedisStreamSource<T> : EventSource<T>
         }
 
         _health.Connected(LastId);
-        if (entries >= count && (_end is null || LastEntryId(reply.Span) < _end.Value))
+        if (entries >= count && LastEntryId(reply.Span) is var last && (_end is null || last < _end.Value))
         {
-            await reader.SendXReadAsync(count, null, _keyBytes, LastEntryId(reply.Span), cancellationToken).ConfigureAwait(false);
+            await reader.SendXReadAsync(count, null, _keyBytes, last, cancellationToken).ConfigureAwait(false);
         }
 
         return new SourceRead(Decode(reply.Span, buffer.Span), false);
@@ -312,27 +312,34 @@ public sealed class RedisStreamSource<T> : EventSource<T>
         _reader = null;
     }
 
-    /// <summary>The number of entries of an <c>XREAD</c> reply for one stream (<c>[[key, entries]]</c>), 0 for a null reply.</summary>
-    private static int EntryCount(ReadOnlySpan<byte> reply)
+    /// <summary>
+    /// A cursor at the first entry of an <c>XREAD</c> reply for one stream (<c>[[key, entries]]</c>), with the number of entries;
+    /// 0 for a null reply (the cursor is then not to be read on).
+    /// </summary>
+    private static RespCursor AtEntries(ReadOnlySpan<byte> reply, out int entries)
     {
         var cursor = new RespCursor(reply);
         if (cursor.ReadArray() <= 0)
         {
-            return 0;
+            entries = 0;
+            return cursor;
         }
 
         cursor.ReadArray();
         cursor.Skip();
-        return cursor.ReadArray();
+        entries = cursor.ReadArray();
+        return cursor;
+    }
+
+    private static int EntryCount(ReadOnlySpan<byte> reply)
+    {
+        AtEntries(reply, out int entries);
+        return entries;
     }
 
     private static RedisEntryId LastEntryId(ReadOnlySpan<byte> reply)
     {
-        var cursor = new RespCursor(reply);
-        cursor.ReadArray();
-        cursor.ReadArray();
-        cursor.Skip();
-        int entries = cursor.ReadArray();
+        var cursor = AtEntries(reply, out int entries);
         for (int i = 0; i < entries - 1; i++)
         {
             cursor.Skip();
@@ -345,11 +352,7 @@ public sealed class RedisStreamSource<T> : EventSource<T>
     /// <summary>Decodes the entries of a raw reply into <paramref name="buffer"/>; what cannot be decoded is dead-lettered.</summary>
     private int Decode(ReadOnlySpan<byte> reply, Span<T> buffer)
     {
-        var cursor = new RespCursor(reply);
-        cursor.ReadArray();
-        cursor.ReadArray();
-        cursor.Skip();
-        int entries = cursor.ReadArray();
+        var cursor = AtEntries(reply, out int entries);
         int n = 0;
         for (int i = 0; i < entries; i++)
         {
@@ -403,11 +406,7 @@ public sealed class RedisStreamSource<T> : EventSource<T>
     /// <summary>The fields of entry <paramref name="index"/> as text (a dead letter's record; not a hot path).</summary>
     private static string FieldsText(ReadOnlySpan<byte> reply, int index)
     {
-        var cursor = new RespCursor(reply);
-        cursor.ReadArray();
-        cursor.ReadArray();
-        cursor.Skip();
-        cursor.ReadArray();
+        var cursor = AtEntries(reply, out _);
         for (int i = 0; i < index; i++)
         {
             cursor.Skip();
