@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using LinqStream.Runtime.State;
 using RocksDbSharp;
 
@@ -192,12 +193,15 @@ internal sealed class RocksDbKeyedStateStore : IKeyedStateStore
 
     public byte[] Checkpoint()
     {
+        long started = Stopwatch.GetTimestamp();
         Commit();
         string temporary = Path.Combine(Path.GetDirectoryName(Location)!, _instance + ".checkpoint");
+        long flushed;
         lock (_handle)
         {
             ThrowIfDisposed();
             _db.Flush(_flush);
+            flushed = Stopwatch.GetTimestamp();
             if (Directory.Exists(temporary))
             {
                 Directory.Delete(temporary, recursive: true);
@@ -206,6 +210,8 @@ internal sealed class RocksDbKeyedStateStore : IKeyedStateStore
             using var checkpoint = _db.Checkpoint();
             checkpoint.Save(temporary, 0);
         }
+
+        long saved = Stopwatch.GetTimestamp();
 
         var files = new List<CheckpointManifest.SharedFile>();
         var inline = new List<(string Name, byte[] Data)>();
@@ -241,8 +247,17 @@ internal sealed class RocksDbKeyedStateStore : IKeyedStateStore
         _lastNewBytes = newBytes;
         _checkpointBytes = files.Sum(f => f.Size) + inline.Sum(f => (long)f.Data.Length);
         Retain([.. files.Select(f => f.SharedName)]);
-        return new CheckpointManifest(files, inline).ToBytes();
+        var manifest = new CheckpointManifest(files, inline).ToBytes();
+        LastCheckpointPhases = new CheckpointPhases(
+            Stopwatch.GetElapsedTime(started, flushed), Stopwatch.GetElapsedTime(flushed, saved), Stopwatch.GetElapsedTime(saved), files.Count, inline.Sum(f => (long)f.Data.Length));
+        return manifest;
     }
+
+    /// <summary>Gets where the last checkpoint's time went (measurements: benchmarks' <c>--checkpoint-pause</c>).</summary>
+    internal CheckpointPhases LastCheckpointPhases { get; private set; }
+
+    /// <summary>The parts of one checkpoint: commit and memtable flush, RocksDB's checkpoint (hard links), the files into the shared directory.</summary>
+    internal readonly record struct CheckpointPhases(TimeSpan Flush, TimeSpan Save, TimeSpan Files, int SstFiles, long InlineBytes);
 
     /// <summary>Deletes the shared files this store made that none of its last retained checkpoints names.</summary>
     private void Retain(string[] names)
