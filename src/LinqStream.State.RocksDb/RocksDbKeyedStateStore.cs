@@ -52,10 +52,11 @@ internal sealed class RocksDbKeyedStateStore : IKeyedStateStore
         var table = _table = new BlockBasedTableOptions()
             .SetFilterPolicy(_filter)
             .SetBlockCache(_cache)
-            // Index and filter blocks stay with their open table, outside the block cache: the cache is split into 64 shards, and
-            // the full filter of a large SST file (about 1.2 MB per million keys) does not fit one shard of a 32 MiB cache, so every
-            // lookup of a new key read and checksummed the filter again (most of the CPU of a 1M-key run in a profile).
-            // They count in Size.MemoryBytes (rocksdb.estimate-table-readers-mem): about 1.3 bytes per key.
+            // Index and filter blocks stay with their open table, outside the block cache: in the cache, a profile of a 1M-key run
+            // showed every lookup of a new key reading and checksumming an SST's filter block again (most of its CPU). Most likely
+            // the full filter of a large SST (about 1.2 MB per million keys) is bigger than one of the cache's 64 shards (512 KiB
+            // of 32 MiB) and is never kept. They count in Size.MemoryBytes (rocksdb.estimate-table-readers-mem): the filters take
+            // about 1.25 bytes per stored entry (10 bits per key).
             .SetCacheIndexAndFilterBlocks(false);
         _options = new DbOptions()
             .SetCreateIfMissing(true)
@@ -154,7 +155,6 @@ internal sealed class RocksDbKeyedStateStore : IKeyedStateStore
     // The message names the store (ObjectDisposedException.ThrowIf names only the type).
     [System.Diagnostics.CodeAnalysis.DoesNotReturn]
     private static void ThrowDisposed(string what) => throw new ObjectDisposedException(what);
-
 
     // Cursors still open when the store is disposed (a query stopped by an error mid-scan) are closed before the database:
     // an iterator left to its finalizer would free itself after the database it points into.
