@@ -26,11 +26,7 @@ internal static class ParallelPlanner
 {
     /// <param name="root">The sequential physical plan.</param>
     /// <param name="options">The query's settings (parallelism, key groups).</param>
-    /// <param name="splitSources">
-    /// Whether a union of partitions under a split aggregate may be read by several source tasks; false for a job (its
-    /// checkpoints need one source task: docs/parallelism.md, "Source tasks").
-    /// </param>
-    public static ParallelPlan Plan(PhysicalNode root, QueryOptions options, bool splitSources = true)
+    public static ParallelPlan Plan(PhysicalNode root, QueryOptions options)
     {
         if (options.Parallelism == 1)
         {
@@ -71,7 +67,7 @@ internal static class ParallelPlanner
             };
         }
 
-        var split = new HashSet<PhysicalNode>(splitSources ? chosen.Where(CanSplitSources) : [], ReferenceEqualityComparer.Instance);
+        var split = new HashSet<PhysicalNode>(chosen.Where(CanSplitSources), ReferenceEqualityComparer.Instance);
         return new ParallelPlan(new HashSet<PhysicalNode>(chosen, ReferenceEqualityComparer.Instance), parallelism, Describe(chosen, split, parallelism, options))
         {
             SourceSplitNodes = split.Count > 0 ? split : null,

@@ -90,7 +90,7 @@ internal sealed class WindowAggregateStream<T, TKey, TResult> : PhysicalStream<T
             // Keyed over a union of partitions (maybe through filters and projections, which each partition then runs):
             // one source task per group of partitions, each hashing into every task.
             var partitions = ((Parallel.IUnionSplittable<T>)_source).SplitByUnionInput()!;
-            _ = new Parallel.PartitionedParallelRun<T, TKey, TResult>(partitions, _keyKernel!, CreateOperator, downstream, context);
+            _ = new Parallel.KeyedParallelRun<T, TKey, TResult>(partitions, _keyKernel!, CreateOperator, downstream, context);
             return;
         }
 
