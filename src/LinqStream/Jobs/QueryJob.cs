@@ -54,7 +54,8 @@ public sealed class QueryJob<T> : IAsyncDisposable
             Parallelism = options.Parallelism ?? compiled.Options.Parallelism,
         };
         // A union of partitions under the split aggregate is read by several source tasks, as in a query; their barriers are aligned at the tasks.
-        var parallel = ParallelPlanner.Plan(compiled.Root, queryOptions);
+        // A replayed array is read by one source task (its checkpoint lists it as one source at every parallelism).
+        var parallel = ParallelPlanner.Plan(compiled.Root, queryOptions) with { SplitArrays = false };
         ResultCollector<T>? results = null;
         _metrics = options.Metrics;
         _keyedState = (options.State ?? StateBackend.Heap).OpenRun();

@@ -12,6 +12,13 @@ internal interface IUnionSplittable<T>
     IReadOnlyList<PhysicalStream<T>>? SplitByUnionInput();
 }
 
+/// <summary>A physical stream that is a replayed array, or filters and projections over one: the same stream per contiguous range.</summary>
+internal interface IRangeSplittable<T>
+{
+    /// <summary>Gets one stream per range of the array (with this stream's filters and projections on each), or null when it is not split.</summary>
+    IReadOnlyList<PhysicalStream<T>>? SplitIntoRanges(int count, int minimumPerRange);
+}
+
 /// <summary>
 /// Runs one keyed window aggregate on S source tasks and P aggregate tasks: each source task reads its input (the whole input
 /// below the aggregate, or a contiguous group of a union's inputs, each with its own ingress and watermark) and hashes each
