@@ -238,8 +238,10 @@ public sealed class PartitionedSourceTaskTests
         async Task<IReadOnlyList<Result>> RunJob(int parallelism)
         {
             var sink = new MemorySink<Result>();
+            // Replayed arrays are read on the source tasks' own threads (an EventSource on the thread pool).
+            var streams = data.Select((p, i) => QStream.From(p, r => r.Time, IngressPolicy.Reorder(TimeSpan.FromSeconds(2)), "readings-" + i)).ToArray();
             var query =
-                from r in Source(data).Where(r => OnThread(r.Value + 1)).TumblingWindow(TimeSpan.FromSeconds(1))
+                from r in streams[0].Merge(streams[1..]).Where(r => OnThread(r.Value + 1)).TumblingWindow(TimeSpan.FromSeconds(1))
                 group r by r.Sensor into g
                 select new Result(g.Key, g.Count(), g.Sum(r => (long)r.Value), g.Aggregate(17L, (a, r) => (a * 31) + r.Value), g.Sum(r => r.Value * 0.1), g.Window.StartTicks, g.Window.EndTicks);
             await using var job = query.WithOptions(Options(1)).ToJob(sink, new JobOptions { Parallelism = parallelism });
