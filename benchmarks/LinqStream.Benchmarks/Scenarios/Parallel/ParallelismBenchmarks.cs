@@ -50,6 +50,9 @@ public class ParallelismBenchmarks
         CheckPartitionedAnswers();
     }
 
+    /// <summary>Checks the answers again at the current <see cref="Parallelism"/> (the console mode runs P = 1 and 2 over one input).</summary>
+    internal void CheckAnswers() => CheckPartitionedAnswers();
+
     /// <summary>Splits the events round-robin into <paramref name="count"/> partitions (each keeps its events' order, as a log's partitions).</summary>
     private static T[][] RoundRobin<T>(IReadOnlyList<T> events, int count)
     {
