@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using LinqStream.Runtime.State;
 using RocksDbSharp;
 
@@ -33,9 +34,11 @@ internal sealed class RocksDbKeyedStateStore : IKeyedStateStore
     private long _lastNewBytes;
     private bool _disposed;
 
-    // Size is read from the progress reporter's thread; Dispose and Restore replace or free the native handle. The lock keeps
-    // a property read from running on a freed database (a native crash, not an exception). The query thread's reads and writes
-    // do not take it: the store is disposed only after that thread has stopped.
+    // Every call into the native database takes this lock and checks that the store is not disposed: Size is read from the
+    // progress reporter's thread, Dispose comes from the job's thread, Restore replaces the handle. A call on a freed database is
+    // a segmentation fault, not an exception; with the lock it is an ObjectDisposedException naming the store. (The job disposes
+    // the stores only after the tasks' threads have ended; the lock is the second line. Uncontended, it costs a few nanoseconds
+    // per store call, which is per spilled or loaded session, never per event of a hot key.)
     private readonly Lock _handle = new();
 
     public RocksDbKeyedStateStore(RocksDbStateStoreFactory owner, string live, string shared, long cacheBytes)
@@ -49,15 +52,23 @@ internal sealed class RocksDbKeyedStateStore : IKeyedStateStore
         var table = _table = new BlockBasedTableOptions()
             .SetFilterPolicy(_filter)
             .SetBlockCache(_cache)
-            .SetCacheIndexAndFilterBlocks(true)
-            .SetPinL0FilterAndIndexBlocksInCache(true);
+            // Index and filter blocks stay with their open table, outside the block cache: in the cache, a profile of a 1M-key run
+            // showed every lookup of a new key reading and checksumming an SST's filter block again (most of its CPU). Most likely
+            // the full filter of a large SST (about 1.2 MB per million keys) is bigger than one of the cache's 64 shards (512 KiB
+            // of 32 MiB) and is never kept. They count in Size.MemoryBytes (rocksdb.estimate-table-readers-mem): the filters take
+            // about 1.25 bytes per stored entry (10 bits per key).
+            .SetCacheIndexAndFilterBlocks(false);
         _options = new DbOptions()
             .SetCreateIfMissing(true)
             .SetBlockBasedTableFactory(table)
             .SetWriteBufferSize((ulong)Math.Max(4 << 20, cacheBytes / 2))
             .SetMaxWriteBufferNumber(2)
             .SetMaxOpenFiles(512)
-            .SetCompression(Compression.Lz4);
+            .SetCompression(Compression.Lz4)
+            // A bloom filter over the memtable's whole keys: an event of a key that was never spilled looks its current session
+            // up (a miss), and without it the miss searches the memtable's skip list (the hottest code of a profile at 300,000 keys).
+            .SetMemtablePrefixBloomSizeRatio(0.1);
+        Native.Instance.rocksdb_options_set_memtable_whole_key_filtering(_options.Handle, 1);
         _write = new WriteOptions().DisableWal(1);
         _flush = new FlushOptions().SetWaitForFlush(true);
         Directory.CreateDirectory(live);
@@ -66,24 +77,48 @@ internal sealed class RocksDbKeyedStateStore : IKeyedStateStore
 
     public string Location { get; }
 
-    public void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value) => _batch.Put(key, value, null);
+    public void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    {
+        lock (_handle)
+        {
+            ThrowIfDisposed();
+            _batch.Put(key, value, null);
+        }
+    }
 
-    public void Delete(ReadOnlySpan<byte> key) => _batch.Delete(key, null);
+    public void Delete(ReadOnlySpan<byte> key)
+    {
+        lock (_handle)
+        {
+            ThrowIfDisposed();
+            _batch.Delete(key, null);
+        }
+    }
 
     public void Commit()
     {
-        if (_batch.Count() == 0)
+        lock (_handle)
         {
-            return;
-        }
+            ThrowIfDisposed();
+            if (_batch.Count() == 0)
+            {
+                return;
+            }
 
-        _db.Write(_batch, _write);
-        _batch.Clear();
+            _db.Write(_batch, _write);
+            _batch.Clear();
+        }
     }
 
     public int Get(ReadOnlySpan<byte> key, ref byte[] buffer)
     {
-        byte[]? value = _db.Get(key, null, null);
+        byte[]? value;
+        lock (_handle)
+        {
+            ThrowIfDisposed();
+            value = _db.Get(key, null, null);
+        }
+
         if (value is null)
         {
             return -1;
@@ -100,26 +135,30 @@ internal sealed class RocksDbKeyedStateStore : IKeyedStateStore
 
     public IKeyedStateCursor Scan(byte[] from, byte[] to)
     {
-        var cursor = new Cursor(this, _db.NewIterator(null, null), from, to);
         lock (_handle)
         {
+            ThrowIfDisposed();
+            var cursor = new Cursor(this, _db.NewIterator(null, null), from, to);
             _cursors.Add(cursor);
+            return cursor;
         }
-
-        return cursor;
     }
+
+    private void ThrowIfDisposed()
+    {
+        if (_disposed)
+        {
+            ThrowDisposed("the RocksDB state store at " + Location);
+        }
+    }
+
+    // The message names the store (ObjectDisposedException.ThrowIf names only the type).
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private static void ThrowDisposed(string what) => throw new ObjectDisposedException(what);
 
     // Cursors still open when the store is disposed (a query stopped by an error mid-scan) are closed before the database:
     // an iterator left to its finalizer would free itself after the database it points into.
     private readonly HashSet<Cursor> _cursors = [];
-
-    private void Closed(Cursor cursor)
-    {
-        lock (_handle)
-        {
-            _cursors.Remove(cursor);
-        }
-    }
 
     public StateSize Size
     {
@@ -132,10 +171,21 @@ internal sealed class RocksDbKeyedStateStore : IKeyedStateStore
                     return default;
                 }
 
-                long memory = Property("rocksdb.cur-size-all-mem-tables") + (long)_cache.GetUsage();
+                long memory = Property("rocksdb.cur-size-all-mem-tables") + Property("rocksdb.estimate-table-readers-mem") + (long)_cache.GetUsage();
                 long live = Property("rocksdb.total-sst-files-size");
                 return new StateSize(memory, live, _checkpointBytes, _lastNewBytes);
             }
+        }
+    }
+
+    /// <summary>Compacts the whole database now, so no SST file written before stays live (tests of retention: compaction
+    /// otherwise runs in the background, when RocksDB gets to it).</summary>
+    internal void CompactAll()
+    {
+        lock (_handle)
+        {
+            ThrowIfDisposed();
+            _db.CompactRange(null, null, null);
         }
     }
 
@@ -143,18 +193,25 @@ internal sealed class RocksDbKeyedStateStore : IKeyedStateStore
 
     public byte[] Checkpoint()
     {
+        long started = Stopwatch.GetTimestamp();
         Commit();
-        _db.Flush(_flush);
         string temporary = Path.Combine(Path.GetDirectoryName(Location)!, _instance + ".checkpoint");
-        if (Directory.Exists(temporary))
+        long flushed;
+        lock (_handle)
         {
-            Directory.Delete(temporary, recursive: true);
-        }
+            ThrowIfDisposed();
+            _db.Flush(_flush);
+            flushed = Stopwatch.GetTimestamp();
+            if (Directory.Exists(temporary))
+            {
+                Directory.Delete(temporary, recursive: true);
+            }
 
-        using (var checkpoint = _db.Checkpoint())
-        {
+            using var checkpoint = _db.Checkpoint();
             checkpoint.Save(temporary, 0);
         }
+
+        long saved = Stopwatch.GetTimestamp();
 
         var files = new List<CheckpointManifest.SharedFile>();
         var inline = new List<(string Name, byte[] Data)>();
@@ -190,8 +247,17 @@ internal sealed class RocksDbKeyedStateStore : IKeyedStateStore
         _lastNewBytes = newBytes;
         _checkpointBytes = files.Sum(f => f.Size) + inline.Sum(f => (long)f.Data.Length);
         Retain([.. files.Select(f => f.SharedName)]);
-        return new CheckpointManifest(files, inline).ToBytes();
+        var manifest = new CheckpointManifest(files, inline).ToBytes();
+        LastCheckpointPhases = new CheckpointPhases(
+            Stopwatch.GetElapsedTime(started, flushed), Stopwatch.GetElapsedTime(flushed, saved), Stopwatch.GetElapsedTime(saved), files.Count, inline.Sum(f => (long)f.Data.Length));
+        return manifest;
     }
+
+    /// <summary>Gets where the last checkpoint's time went (measurements: benchmarks' <c>--checkpoint-pause</c>).</summary>
+    internal CheckpointPhases LastCheckpointPhases { get; private set; }
+
+    /// <summary>The parts of one checkpoint: commit and memtable flush, RocksDB's checkpoint (hard links), the files into the shared directory.</summary>
+    internal readonly record struct CheckpointPhases(TimeSpan Flush, TimeSpan Save, TimeSpan Files, int SstFiles, long InlineBytes);
 
     /// <summary>Deletes the shared files this store made that none of its last retained checkpoints names.</summary>
     private void Retain(string[] names)
@@ -224,6 +290,7 @@ internal sealed class RocksDbKeyedStateStore : IKeyedStateStore
         var parsed = manifests.Select(m => CheckpointManifest.Parse(m, _shared)).ToArray();
         lock (_handle)
         {
+            ThrowIfDisposed();
             _db.Dispose();
             Directory.Delete(Location, recursive: true);
             Materialize(parsed[0], Location, inherit: true);
@@ -232,7 +299,9 @@ internal sealed class RocksDbKeyedStateStore : IKeyedStateStore
 
         // Key groups outside [first, end) belong to other tasks now.
         using (var trim = new WriteBatch())
+        lock (_handle)
         {
+            ThrowIfDisposed();
             var low = Group(0);
             var from = Group(first);
             var to = Group(end);
@@ -338,26 +407,57 @@ internal sealed class RocksDbKeyedStateStore : IKeyedStateStore
 
         public bool Valid => _valid;
 
-        public ReadOnlySpan<byte> Key => iterator.GetKeySpan();
+        // The spans point into the iterator's native memory: valid until the next Next or Dispose of this cursor, which the
+        // store's Dispose does to cursors still open (the job disposes the stores only after the threads using them ended).
+        public ReadOnlySpan<byte> Key
+        {
+            get
+            {
+                ThrowIfClosed();
+                return iterator.GetKeySpan();
+            }
+        }
 
-        public ReadOnlySpan<byte> Value => iterator.GetValueSpan();
+        public ReadOnlySpan<byte> Value
+        {
+            get
+            {
+                ThrowIfClosed();
+                return iterator.GetValueSpan();
+            }
+        }
 
         public void Next()
         {
-            iterator.Next();
-            _valid = iterator.Valid() && iterator.GetKeySpan().SequenceCompareTo(to) < 0;
+            lock (owner._handle)
+            {
+                ThrowIfClosed();
+                iterator.Next();
+                _valid = iterator.Valid() && iterator.GetKeySpan().SequenceCompareTo(to) < 0;
+            }
+        }
+
+        private void ThrowIfClosed()
+        {
+            if (_closed)
+            {
+                ThrowDisposed("a cursor of the RocksDB state store at " + owner.Location);
+            }
         }
 
         public void Dispose()
         {
-            if (_closed)
+            lock (owner._handle)
             {
-                return;
-            }
+                if (_closed)
+                {
+                    return;
+                }
 
-            _closed = true;
-            iterator.Dispose();
-            owner.Closed(this);
+                _closed = true;
+                iterator.Dispose();
+                owner._cursors.Remove(this);
+            }
         }
 
         private static bool Start(Iterator iterator, byte[] from, byte[] to)

@@ -38,6 +38,9 @@ public sealed class QueryJob<T> : IAsyncDisposable
     private readonly Lock _gate = new();
     private long _checkpointId;
     private readonly Runtime.State.IKeyedStateStoreFactory? _keyedState;
+
+    /// <summary>How long <see cref="DisposeAsync"/> waits for the parallel tasks to end before it frees their state stores.</summary>
+    private static readonly TimeSpan StoreReleaseTimeout = TimeSpan.FromSeconds(30);
     private int _started;
     private bool _ended;
 
@@ -272,7 +275,18 @@ public sealed class QueryJob<T> : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _execution.Stop();
-        _keyedState?.Dispose();
+        if (_keyedState is not null)
+        {
+            // The parallel tasks' threads may still be inside a keyed operator when the job is stopped (a stop reaches a task between
+            // two batches): its native store must outlive them. Disposing it under a running task crashed the process (issue #18).
+            // A task that does not end in time keeps its stores (native memory and the live directory, removed by the next run)
+            // rather than have them freed under it.
+            if (_execution.Join(StoreReleaseTimeout))
+            {
+                _keyedState.Dispose();
+            }
+        }
+
         await _sink.DisposeAsync().ConfigureAwait(false);
         if (_options.DeadLetters is { } letters)
         {

@@ -445,4 +445,7 @@ internal interface IParallelRun
     void Start();
 
     void Stop();
+
+    /// <summary>Waits for every thread of the run to end (after <see cref="Stop"/> or completion); false when one is still running after <paramref name="timeout"/>.</summary>
+    bool Join(TimeSpan timeout);
 }

@@ -36,4 +36,19 @@ internal sealed class QueryExecution
     public Task RunAsync(CancellationToken cancellationToken) => _runner.RunAsync(cancellationToken);
 
     public void Stop() => _runner.Stop();
+
+    /// <summary>Waits for the threads of the query's parallel parts to end (after <see cref="Stop"/>): a stop reaches a task between two of its batches, not at once.</summary>
+    /// <returns>False when a thread is still running after <paramref name="timeout"/>.</returns>
+    public bool Join(TimeSpan timeout)
+    {
+        foreach (var run in Context.Operators.OfType<Parallel.IParallelRun>())
+        {
+            if (!run.Join(timeout))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 }

@@ -182,7 +182,7 @@ public sealed class CrashRestoreTests : IDisposable
     public Task CheckpointAtParallelism2_RestoresAt1And4_WithTheUninterruptedOutput(string name) => Rescale(name, rocksDb: false);
 
     /// <summary>Sessions spilled to RocksDB by two tasks, restored by one task (two databases merged) and by four (one database split by key-group range).</summary>
-    [Fact(Skip = "Crashes the test host (segmentation fault) about one run in four when run with the other RocksDB tests; open bug of issue #18, see docs/state.md")]
+    [Fact]
     public Task CheckpointAtParallelism2_OnRocksDb_RestoresAt1And4_WithTheUninterruptedOutput() => Rescale("sessions", rocksDb: true);
 
     private async Task Rescale(string name, bool rocksDb)
