@@ -7,6 +7,7 @@ using LinqStream.Benchmarks.Reporting;
 //                       (--quick --full [filter...]: the same checks at the benchmarks' scale, as [GlobalSetup] runs them)
 // --report [options]    results table (RESULTS.md) and chart (results.png) from BenchmarkDotNet's CSV reports
 // --profile QUERY [--seconds N]   only LinqStream's version of one NEXMark query, over and over, for a profiler (no answer check)
+// --profile QUERY --explain        the plans of LinqStream's version of one NEXMark query (Explain())
 // anything else         BenchmarkDotNet's own command line (--filter, --job, ...)
 return args.FirstOrDefault() switch
 {

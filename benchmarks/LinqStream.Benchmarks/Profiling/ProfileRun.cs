@@ -7,7 +7,8 @@ namespace LinqStream.Benchmarks.Profiling;
 /// <summary>
 /// <c>--profile QUERY [--seconds N]</c>: generates the benchmark input once, then runs only LinqStream's version of one NEXMark query
 /// over it again and again for N seconds (default 20), so that a profiler attached to the process (<c>dotnet-trace collect -- ...</c>)
-/// sees the engine and not Rx.NET, the model or the answer check. Prints events/s per run.
+/// sees the engine and not Rx.NET, the model or the answer check. Prints events/s per run. With <c>--explain</c>, prints the
+/// query's plans (<c>Explain()</c>) instead and runs nothing.
 /// </summary>
 public static class ProfileRun
 {
@@ -37,6 +38,12 @@ public static class ProfileRun
         }
 
         var query = (IProfiledQuery)Activator.CreateInstance(types[0])!;
+        if (args.Contains("--explain"))
+        {
+            output.Write(query.ExplainLinqStream(NexmarkInput.ForQuickCheck()));
+            return 0;
+        }
+
         var input = NexmarkInput.ForBenchmark();
         output.WriteLine($"profiling {query.Name} ({types[0].Name}): {input.Events.Length:N0} events per run, for {seconds} s");
         var total = Stopwatch.StartNew();

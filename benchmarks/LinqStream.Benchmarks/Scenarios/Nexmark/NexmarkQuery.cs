@@ -112,6 +112,9 @@ public abstract class NexmarkQuery<TResult> : IAnswerCheck, IProfiledQuery
         return sink.Count;
     }
 
+    /// <inheritdoc/>
+    public string ExplainLinqStream(NexmarkInput input) => LinqStream(input).Explain();
+
     /// <summary>Runs the LinqStream query into a counting sink.</summary>
     protected long CountLinqStream()
     {
