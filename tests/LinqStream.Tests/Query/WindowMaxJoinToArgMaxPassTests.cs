@@ -59,7 +59,7 @@ public sealed class WindowMaxJoinToArgMaxPassTests
               Window: Tumbling(00:00:10)
                 From: bids, time: b => b.DateTime, policy: Throw
               WindowAggregate: Tumbling(00:00:10), select: w => new WindowPrice(w.Window.StartTicks, w.Max(b => b.Price))
-                (shared #2)
+                (shared #3)
             """ + "\n", before);
         Assert.Equal("""
             WindowArgMax: Tumbling(00:00:10), max of b => b.Price, row: (windowStart, windowEnd, max) => new WindowPrice(new WindowBounds(windowStart, windowEnd).StartTicks, Convert(max, Int64)), select: (b, m) => new HighestBid(b.Auction, b.Price, m.WindowStart)
