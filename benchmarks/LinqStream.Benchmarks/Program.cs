@@ -8,6 +8,7 @@ using LinqStream.Benchmarks.Reporting;
 // --report [options]    results table (RESULTS.md) and chart (results.png) from BenchmarkDotNet's CSV reports
 // --profile QUERY [--seconds N]   only LinqStream's version of one NEXMark query, over and over, for a profiler (no answer check)
 // --profile QUERY --explain        the plans of LinqStream's version of one NEXMark query (Explain())
+// --profile QUERY --join-plan      the same loop with the plan rewrites off (QueryOptions.RewriteSubPlans = false)
 // anything else         BenchmarkDotNet's own command line (--filter, --job, ...)
 return args.FirstOrDefault() switch
 {
