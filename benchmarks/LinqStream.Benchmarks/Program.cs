@@ -9,12 +9,15 @@ using LinqStream.Benchmarks.Reporting;
 // --profile QUERY [--seconds N]   only LinqStream's version of one NEXMark query, over and over, for a profiler (no answer check)
 // --profile QUERY --explain        the plans of LinqStream's version of one NEXMark query (Explain())
 // --profile QUERY --join-plan      the same loop with the plan rewrites off (QueryOptions.RewriteSubPlans = false)
+// --parallelism [--runs N] [CASE...]   ParallelismBenchmarks' cases at P = 1 and 2, alternating, answers checked: median wall
+//                       and process CPU time per event (for a loaded machine, where BenchmarkDotNet's runs cannot finish)
 // anything else         BenchmarkDotNet's own command line (--filter, --job, ...)
 return args.FirstOrDefault() switch
 {
     "--quick" => QuickCheck.Run(args[1..], Console.Out),
     "--report" => ResultsReport.Run(args[1..], Console.Out),
     "--profile" => ProfileRun.Run(args[1..], Console.Out),
+    "--parallelism" => LinqStream.Benchmarks.Scenarios.Parallel.ParallelismRun.Run(args[1..], Console.Out),
     _ => RunBenchmarks(args),
 };
 
