@@ -8,6 +8,8 @@ using LinqStream.Benchmarks.Reporting;
 // --report [options]    results table (RESULTS.md) and chart (results.png) from BenchmarkDotNet's CSV reports
 // --profile QUERY [--seconds N]   only LinqStream's version of one NEXMark query, over and over, for a profiler (no answer check)
 // --checkpoint-pause [--gigabytes N] [--rounds N] [--changed PERCENT] [--dir DIR]   issue #18: RocksDB checkpoint pause at N GB of state
+// --profile QUERY --explain        the plans of LinqStream's version of one NEXMark query (Explain())
+// --profile QUERY --join-plan      the same loop with the plan rewrites off (QueryOptions.RewriteSubPlans = false)
 // --parallelism [--runs N] [CASE...]   ParallelismBenchmarks' cases at P = 1 and 2, alternating, answers checked: median wall
 //                       and process CPU time per event (for a loaded machine, where BenchmarkDotNet's runs cannot finish)
 // anything else         BenchmarkDotNet's own command line (--filter, --job, ...)

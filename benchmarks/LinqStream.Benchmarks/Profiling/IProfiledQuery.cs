@@ -10,4 +10,7 @@ public interface IProfiledQuery
 
     /// <summary>Runs the LinqStream version once over <paramref name="input"/>; returns the number of results.</summary>
     long RunLinqStream(NexmarkInput input);
+
+    /// <summary>Gets the LinqStream version's plans over <paramref name="input"/> (<c>Explain()</c>), for <c>--explain</c>.</summary>
+    string ExplainLinqStream(NexmarkInput input);
 }

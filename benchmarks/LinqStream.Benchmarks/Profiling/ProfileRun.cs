@@ -7,7 +7,8 @@ namespace LinqStream.Benchmarks.Profiling;
 /// <summary>
 /// <c>--profile QUERY [--seconds N]</c>: generates the benchmark input once, then runs only LinqStream's version of one NEXMark query
 /// over it again and again for N seconds (default 20), so that a profiler attached to the process (<c>dotnet-trace collect -- ...</c>)
-/// sees the engine and not Rx.NET, the model or the answer check. Prints events/s per run.
+/// sees the engine and not Rx.NET, the model or the answer check. Prints events/s per run. With <c>--explain</c>, prints the
+/// query's plans (<c>Explain()</c>) instead and runs nothing; with <c>--join-plan</c>, runs the query with the plan rewrites off.
 /// </summary>
 public static class ProfileRun
 {
@@ -37,15 +38,29 @@ public static class ProfileRun
         }
 
         var query = (IProfiledQuery)Activator.CreateInstance(types[0])!;
+        if (args.Contains("--explain"))
+        {
+            output.Write(query.ExplainLinqStream(NexmarkInput.ForQuickCheck()));
+            return 0;
+        }
+
         var input = NexmarkInput.ForBenchmark();
+        if (args.Contains("--join-plan"))
+        {
+            input = input.With(input.Options with { RewriteSubPlans = false }); // the plan before issue #19's rewrites
+        }
+
         output.WriteLine($"profiling {query.Name} ({types[0].Name}): {input.Events.Length:N0} events per run, for {seconds} s");
         var total = Stopwatch.StartNew();
         for (int run = 1; total.Elapsed.TotalSeconds < seconds; run++)
         {
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
             var watch = Stopwatch.StartNew();
             long results = query.RunLinqStream(input);
             double rate = input.Events.Length / watch.Elapsed.TotalSeconds;
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"run {run}: {watch.Elapsed.TotalSeconds:F2} s, {rate / 1e6:F1} M events/s, {results:N0} results"));
+            // CPU time of the whole process (every thread, GC included) per event: on a shared machine it moves less than the wall time.
+            double cpuPerEvent = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalNanoseconds / input.Events.Length;
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"run {run}: {watch.Elapsed.TotalSeconds:F2} s, {rate / 1e6:F1} M events/s, CPU {cpuPerEvent:F1} ns/event, {results:N0} results"));
         }
 
         return 0;

@@ -21,7 +21,7 @@ public static partial class ResultsReport
     public const string EnvironmentBegin = "<!-- environment:begin (written by `--report`) -->";
     public const string EnvironmentEnd = "<!-- environment:end -->";
 
-    private static readonly string[] MethodOrder = ["RxNet", "LinqStreamQuery", "LinqStreamFused", "LinqStreamUnfused", "EngineDirect", "HandWrittenLoop"];
+    private static readonly string[] MethodOrder = ["RxNet", "LinqStreamQuery", "LinqStreamJoinPlan", "LinqStreamFused", "LinqStreamUnfused", "EngineDirect", "HandWrittenLoop"];
 
     /// <summary>Runs the report.</summary>
     /// <returns>0 on success, 1 when there is no report to read.</returns>

@@ -16,6 +16,12 @@ internal static class Strings
           "filter the events that cause it before '{1}', or run with QueryOptions.OnError = ErrorPolicy.SkipAndDeadLetter to skip such events into QueryOptions.DeadLetters.",
           expression, op, inner.GetType().Name, inner.Message, Temporal.Ticks.Format(start), Describe(payload), site);
 
+    public static string ArgMaxRewriteMismatch(string leftKey, string rightKey, string windowStart) =>
+        F("The plan rewrite 'WindowMaxJoinToArgMax' met a pair its join would not match ('{0}' differs from '{1}' in the window starting {2}): " +
+          "the result type does not keep the value it was constructed with. The query stopped; please report the query, and run it with " +
+          "the aggregate and the join written apart (for example with a filter the rewrite does not recognise) until it is fixed.",
+          leftKey, rightKey, windowStart);
+
     public static string Describe(object? payload)
     {
         string text = payload?.ToString() ?? "null";

@@ -103,6 +103,12 @@ public sealed record QueryOptions
     /// <remarks>Asked only when a lambda has thrown, never per event. The linqstream CLI uses it to skip input values of the wrong kind as malformed lines.</remarks>
     public Func<Exception, bool>? SkipWhen { get; init; }
 
+    /// <summary>
+    /// Gets whether the logical passes that replace a whole sub-plan by a cheaper operator with the same answer run
+    /// (<c>WindowMaxJoinToArgMax</c>); tests and benchmarks turn them off to compare both plans.
+    /// </summary>
+    internal bool RewriteSubPlans { get; init; } = true;
+
     /// <summary>Gets whether the query stops for <paramref name="error"/> (<see cref="OnError"/> and <see cref="SkipWhen"/>).</summary>
     internal bool FailsOn(Exception error) => OnError == ErrorPolicy.Fail || (SkipWhen is { } skip && !skip(error));
 }

@@ -40,7 +40,7 @@ public sealed class CrashRestoreTests : IDisposable
     /// <summary>The queries with a keyed window aggregate, which really run on several tasks.</summary>
     public static TheoryData<string> KeyedCases() => [.. KeyedQueries];
 
-    private static readonly string[] KeyedQueries = ["tumbling aggregates", "hopping panes", "top-k", "sessions", "union then window"];
+    private static readonly string[] KeyedQueries = ["tumbling aggregates", "hopping panes", "top-k", "sessions", "union then window", "hot items (arg-max)"];
 
     /// <summary>The NEXMark data; with <paramref name="skewed"/>, one auction and one bidder have half of the bids.</summary>
     private static (Bid[] Bids, Auction[] Auctions) Data(bool skewed, int events = 6_000)
@@ -88,6 +88,28 @@ public sealed class CrashRestoreTests : IDisposable
                 .TumblingWindow(TimeSpan.FromSeconds(1))
             group x by x % 3 into g
             select $"{g.Window.End:O} {g.Key} {g.Count()}",
+        ["highest bids (arg-max)"] = (bids, _, o) =>
+        {
+            // NEXMark q7's shape: the plan rewrite WindowMaxJoinToArgMax runs it as one WindowArgMax operator (its state is checkpointed).
+            var source = QStream.From(bids, b => b.DateTime, IngressPolicy.Reorder(Disorder)).WithOptions(o);
+            var maxima = source.TumblingWindow(TimeSpan.FromSeconds(1)).Select(w => new { Max = w.Max(b => b.Price), Start = w.Window.StartTicks });
+            return from b in source.TumblingWindow(TimeSpan.FromSeconds(1))
+                   join m in maxima on b.Price equals m.Max
+                   select $"{m.Start} {b.Auction} {b.Bidder} {b.Price}";
+        },
+        ["hot items (arg-max)"] = (bids, _, o) =>
+        {
+            // NEXMark q5's shape, rewritten the same way above its keyed hopping count.
+            var counts =
+                from b in QStream.From(bids, b => b.DateTime, IngressPolicy.Reorder(Disorder)).WithOptions(o).HoppingWindow(TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(500))
+                group b by b.Auction % 10 into g
+                select new { g.Key, Count = g.Count(), Start = g.Window.StartTicks };
+            var maxima = counts.TumblingWindow(TimeSpan.FromMilliseconds(500)).Select(w => new { Start = w.Window.StartTicks, Max = w.Max(c => c.Count) });
+            return from c in counts
+                   join m in maxima on c.Start equals m.Start
+                   where c.Count == m.Max
+                   select $"{c.Start} {c.Key} {c.Count}";
+        },
         ["clip lifetime"] = (bids, _, o) =>
             QStream.From(bids, b => b.DateTime, IngressPolicy.Reorder(Disorder)).WithOptions(o).ExtendLifetime(TimeSpan.FromSeconds(5)).ClipLifetime(b => b.Bidder)
                 .TumblingWindow(TimeSpan.FromSeconds(1)).Select(w => $"{w.Window.End:O} {w.Count()}"),

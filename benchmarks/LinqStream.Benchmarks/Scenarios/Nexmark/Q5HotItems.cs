@@ -35,6 +35,8 @@ public class Q5HotItems : NexmarkQuery<HotItem>
     public static readonly TimeSpan Size = TimeSpan.FromSeconds(10);
     public static readonly TimeSpan Hop = TimeSpan.FromSeconds(2);
 
+    protected override bool HasJoinPlan => true;
+
     public override string Name => "q5 hot items";
 
     [Benchmark(Baseline = true, OperationsPerInvoke = Events)]
@@ -45,6 +47,10 @@ public class Q5HotItems : NexmarkQuery<HotItem>
 
     [Benchmark(OperationsPerInvoke = Events)]
     public long HandWrittenLoop() => CountHandWritten();
+
+    /// <summary>The same LinqStream query with the plan rewrite off: the aggregate joined back to its input, as before issue #19.</summary>
+    [Benchmark(OperationsPerInvoke = Events)]
+    public long LinqStreamJoinPlan() => CountLinqStream(Input.With(Input.Options with { RewriteSubPlans = false }));
 
     public override IQStream<HotItem> LinqStream(NexmarkInput input) => Query(NexmarkStreams.Bids(NexmarkStreams.Events(input)));
 

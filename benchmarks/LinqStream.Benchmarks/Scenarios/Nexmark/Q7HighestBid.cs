@@ -29,6 +29,8 @@ public class Q7HighestBid : NexmarkQuery<HighestBid>
 {
     public static readonly TimeSpan Size = TimeSpan.FromSeconds(10);
 
+    protected override bool HasJoinPlan => true;
+
     public override string Name => "q7 highest bid";
 
     [Benchmark(Baseline = true, OperationsPerInvoke = Events)]
@@ -39,6 +41,10 @@ public class Q7HighestBid : NexmarkQuery<HighestBid>
 
     [Benchmark(OperationsPerInvoke = Events)]
     public long HandWrittenLoop() => CountHandWritten();
+
+    /// <summary>The same LinqStream query with the plan rewrite off: the aggregate joined back to its input, as before issue #19.</summary>
+    [Benchmark(OperationsPerInvoke = Events)]
+    public long LinqStreamJoinPlan() => CountLinqStream(Input.With(Input.Options with { RewriteSubPlans = false }));
 
     public override IQStream<HighestBid> LinqStream(NexmarkInput input) => Query(NexmarkStreams.Bids(NexmarkStreams.Events(input)));
 

@@ -9,6 +9,7 @@ internal static class QueryOptimizer
     public static IReadOnlyList<PlanPass> Passes(QueryOptions options) =>
     [
         new PredicatePushdownPass(),             // filters below windows, lifetimes, unions and joins
+        new WindowMaxJoinToArgMaxPass(options),  // a per-window Max joined back to its input on the maximum → one arg-max operator
         new WhereSelectFusionPass(options.Fuse), // Where/Select chains into one kernel
     ];
 

@@ -11,6 +11,7 @@ using LinqStream.Physical.Pipeline;
 using LinqStream.Physical.SelectMany;
 using LinqStream.Physical.Union;
 using LinqStream.Physical.Windows;
+using LinqStream.Physical.Windows.ArgMax;
 using LinqStream.Physical.Windows.Hopping;
 using LinqStream.Physical.Windows.Tumbling;
 using LinqStream.Plan;
@@ -83,6 +84,7 @@ internal sealed class Physicalizer
         JoinNode { Kind: JoinKind.Inner } inner => Factory<JoinNode>(nameof(InnerJoin), inner.Left.Type, inner.Right.Type, inner.LeftKey.ReturnType, inner.Type)(this, inner),
         JoinNode { Kind: JoinKind.LeftOuter } left => Factory<JoinNode>(nameof(LeftJoin), left.Left.Type, left.Right.Type, left.LeftKey.ReturnType, left.Type)(this, left),
         UnionNode union => Factory<UnionNode>(nameof(Union), union.Type)(this, union),
+        WindowArgMaxNode argMax => Factory<WindowArgMaxNode>(nameof(ArgMax), argMax.Source.Type, argMax.Row.ReturnType, argMax.LeftKey.ReturnType, argMax.Type)(this, argMax),
         _ => throw new InvalidOperationException($"No physical operator for plan node '{node.Name}'; translation should have refused it."),
     };
 
@@ -131,6 +133,10 @@ internal sealed class Physicalizer
 
     private static PhysicalNode LeftJoin<TLeft, TRight, TKey, TResult>(Physicalizer p, JoinNode n) =>
         new LeftJoinStream<TLeft, TRight, TKey, TResult>(p.Input<TLeft>(n.Left), p.Input<TRight>(n.Right), n.LeftKey, n.RightKey, n.Result!, p._context.Kernels);
+
+    private static PhysicalNode ArgMax<TIn, TRow, TKey, TResult>(Physicalizer p, WindowArgMaxNode n) =>
+        new WindowArgMaxStream<TIn, TRow, TKey, TResult>(
+            p.Input<TIn>(n.Source), new WindowArgMaxNodeLambdas(n.Value, n.Row, n.Result, n.LeftKey, n.RightKey), n.RowWindow.Size, n.Detail, p._context.Kernels);
 
     private static PhysicalNode Union<T>(Physicalizer p, UnionNode n) => new UnionStream<T>([.. n.Children.Select(p.Input<T>)]);
 
