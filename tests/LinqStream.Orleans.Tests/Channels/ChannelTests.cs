@@ -123,10 +123,12 @@ public sealed class ChannelTests
         var receiver = new ChannelReceiver("test/not-open", epoch: 1, capacity: 8);
         var sender = new ChannelSender(new FlakyTransport(receiver, seed: 2), epoch: 2);
 
-        await sender.SendAsync(ChannelFrame.Control(ChannelFrameKind.Watermark, 1));
-        var refused = await Assert.ThrowsAsync<ChannelException>(() => sender.FlushAsync().AsTask());
+        // The first credit request already gets the refusal: nothing is sent.
+        var refused = await Assert.ThrowsAsync<ChannelException>(() => sender.SendAsync(ChannelFrame.Control(ChannelFrameKind.Watermark, 1)).AsTask());
 
         Assert.Equal(ChannelAckStatus.NotOpen, refused.Status);
+        Assert.Contains("not open for epoch 2 (it is at epoch 1)", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(0, sender.AcknowledgedThrough);
         Assert.False(receiver.TryTake(out _));
     }
 
