@@ -21,10 +21,10 @@ namespace LinqStream.Benchmarks.Scenarios.Cluster;
 /// <remarks>
 /// Every invocation checks that the receiver got every event (the sum of the keys), so a case never times a wrong answer.
 /// Two silos in one process talk over loopback TCP with Orleans' serializer, as two machines would, without the network's
-/// latency. Rerun: <c>dotnet run -c Release --project benchmarks/LinqStream.Benchmarks -- --filter '*CrossSiloExchangeBenchmarks*'</c>.
+/// latency. Rerun: <c>dotnet run -c Release --project benchmarks/LinqStream.Benchmarks -- --filter '*CrossSiloExchangeBenchmarks*' --inProcess
+/// --warmupCount 3 --iterationCount 10 --launchCount 1 --unrollFactor 1 --invocationCount 1</c>.
 /// </remarks>
 [MemoryDiagnoser]
-[SimpleJob(launchCount: 1, warmupCount: 3, iterationCount: 10)]
 public class CrossSiloExchangeBenchmarks
 {
     private const int Batches = 256;
