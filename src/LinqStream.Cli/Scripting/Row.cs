@@ -8,6 +8,7 @@ namespace LinqStream.Cli.Scripting;
 /// (number, string, boolean); rows that do not are written to the dead-letter file before the query sees them, so the accessors
 /// below fail only when the query names a field the file does not have or asks for the wrong kind.
 /// </remarks>
+[System.Text.Json.Serialization.JsonConverter(typeof(RowStateJsonConverter))] // checkpoints keep rows (a reorder buffer's) and restore them
 public sealed class Row
 {
     private readonly RowSchema _schema;
@@ -112,6 +113,8 @@ public sealed class Row
         "{ " + string.Join(", ", _schema.Names.Select((n, i) => $"{n} = {String(n)}")) + " }";
 
     internal object? ValueAt(int index) => _values[index];
+
+    internal RowSchema Schema => _schema;
 
     private RowValueException WrongKind(string name, string expected, object? value)
     {
