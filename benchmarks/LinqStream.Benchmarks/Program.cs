@@ -7,12 +7,15 @@ using LinqStream.Benchmarks.Reporting;
 //                       (--quick --full [filter...]: the same checks at the benchmarks' scale, as [GlobalSetup] runs them)
 // --report [options]    results table (RESULTS.md) and chart (results.png) from BenchmarkDotNet's CSV reports
 // --profile QUERY [--seconds N]   only LinqStream's version of one NEXMark query, over and over, for a profiler (no answer check)
+// --parallelism [--runs N] [CASE...]   ParallelismBenchmarks' cases at P = 1 and 2, alternating, answers checked: median wall
+//                       and process CPU time per event (for a loaded machine, where BenchmarkDotNet's runs cannot finish)
 // anything else         BenchmarkDotNet's own command line (--filter, --job, ...)
 return args.FirstOrDefault() switch
 {
     "--quick" => QuickCheck.Run(args[1..], Console.Out),
     "--report" => ResultsReport.Run(args[1..], Console.Out),
     "--profile" => ProfileRun.Run(args[1..], Console.Out),
+    "--parallelism" => LinqStream.Benchmarks.Scenarios.Parallel.ParallelismRun.Run(args[1..], Console.Out),
     _ => RunBenchmarks(args),
 };
 

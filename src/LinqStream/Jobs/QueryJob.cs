@@ -53,8 +53,9 @@ public sealed class QueryJob<T> : IAsyncDisposable
             DeadLetters = options.DeadLetters is null ? compiled.Options.DeadLetters : _deadLetters,
             Parallelism = options.Parallelism ?? compiled.Options.Parallelism,
         };
-        // One source task: a job's checkpoints align barriers from one source task (several source tasks are for queries; docs/parallelism.md).
-        var parallel = ParallelPlanner.Plan(compiled.Root, queryOptions, splitSources: false);
+        // A union of partitions under the split aggregate is read by several source tasks, as in a query; their barriers are aligned at the tasks.
+        // A replayed array is read by one source task (its checkpoint lists it as one source at every parallelism).
+        var parallel = ParallelPlanner.Plan(compiled.Root, queryOptions) with { SplitArrays = false };
         ResultCollector<T>? results = null;
         _metrics = options.Metrics;
         _keyedState = (options.State ?? StateBackend.Heap).OpenRun();
@@ -218,7 +219,7 @@ public sealed class QueryJob<T> : IAsyncDisposable
             // Requests that came in after the last step still get an answer: the final state.
             checkpoints += await TakeRequestedCheckpointsAsync(cancellationToken).ConfigureAwait(false);
             // At P > 1 the sources' ingress runs on each parallel part's source task, which counts its own late events.
-            var late = _parallel.Select(p => p.LateEventCounts).Append(_execution.Context.LateEvents).ToArray();
+            var late = _parallel.SelectMany(p => p.LateEventCounts).Append(_execution.Context.LateEvents).ToArray();
             return new JobResult(results, rejected, checkpoints, restored?.Id, warnings)
             {
                 LateEvents = late.Sum(l => l.Late),

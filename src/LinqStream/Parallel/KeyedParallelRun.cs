@@ -1,54 +1,102 @@
+using LinqStream.Physical.Union;
 using LinqStream.Runtime;
 using LinqStream.Runtime.Checkpoints;
+using LinqStream.Temporal;
 
 namespace LinqStream.Parallel;
 
+/// <summary>A physical stream that is a union, or filters and projections over one: the same stream per union input.</summary>
+internal interface IUnionSplittable<T>
+{
+    /// <summary>Gets one stream per input of the union (with this stream's filters and projections on each), or null when there is no union.</summary>
+    IReadOnlyList<PhysicalStream<T>>? SplitByUnionInput();
+}
+
+/// <summary>A physical stream that is a replayed array, or filters and projections over one: the same stream per contiguous range.</summary>
+internal interface IRangeSplittable<T>
+{
+    /// <summary>Gets one stream per range of the array (with this stream's filters and projections on each), or null when it is not split.</summary>
+    IReadOnlyList<PhysicalStream<T>>? SplitIntoRanges(int count, int minimumPerRange);
+}
+
 /// <summary>
-/// Runs one keyed window aggregate on P tasks: its input (sources and everything below it) on a source task that hashes
-/// each event to the task owning its key group, P tasks each running the window operator on its own thread with its own
-/// context and pools, and an order-restoring merge that feeds the rest of the plan on the query's own thread.
+/// Runs one keyed window aggregate on S source tasks and P aggregate tasks: each source task reads its input (the whole input
+/// below the aggregate, or a contiguous group of a union's inputs, each with its own ingress and watermark) and hashes each
+/// event to the task owning its key group; task t unions what the S source tasks sent it (in start order, ties from the lower
+/// source task first) and runs the window operator with its own context and pools; an order-restoring merge feeds the rest
+/// of the plan on the query's own thread. Queries and jobs take the same path; a job's checkpoints are aligned barriers.
 /// </summary>
 /// <remarks>
 /// <code>
-/// stage 1 (1 task)         stage 2 (P tasks)                       stage 3 (the query's thread)
-/// sources ─ ingress ─ hash ═╦═▶ [key groups 0..k)   window agg ═╗
-///     exchange by key group ╠═▶ [key groups k..2k)  window agg ═╬═▶ order-restoring merge ─ rest of the plan ─ sink
-///                           ╚═▶ ...                            ═╝
-/// ═ bounded SPSC channels carrying batches, watermarks, completion and errors
+/// S source tasks (1, or min(union inputs, P))     P tasks                                          the query's thread
+/// input (or inputs [0..k)) ─ hash exchange ═╦═▶ [union of S channels ─] window agg [key groups) ═╗
+/// inputs [k..n)            ─ hash exchange ═╬═▶ [union of S channels ─] window agg [key groups) ═╬═▶ merge ─ rest ─ sink
+///                                           ╚═ every source task has a channel to every task     ═╝
 /// </code>
-/// Operators need no locks: each task owns its operators and pools, and only channels cross threads.
+/// The output equals parallelism 1's event for event: a union orders ties by (start, input index), and the inputs are given
+/// to source tasks in contiguous groups, so the union of the source tasks' unions restricted to one task's keys is exactly the
+/// sequential union restricted to them. A task never waits on one channel while another has data (the union buffers what is
+/// ahead), so S × P bounded channels cannot deadlock.
+/// <para>
+/// Checkpoints (docs/parallelism.md, "Checkpoints across tasks"): every source task writes its parts and sends barrier n
+/// between two of its steps; a task holds each channel whose barrier has come (Flink's alignment) until every open channel's
+/// has, then writes its key groups and what its union holds, and passes the barrier on; the merge aligns the P tasks. The
+/// checkpoint has the sections of parallelism 1: the aggregate per key group, then the union as one union over all inputs
+/// (<see cref="CanonicalUnion"/>), then each input's parts. So it restores at any parallelism, also at 1.
+/// </para>
 /// </remarks>
 internal sealed class KeyedParallelRun<T, TKey, TResult> : IParallelRun, IParallelCheckpoint, Runtime.State.IStateMeter
 {
-    /// <summary>Gets the tasks' groups on the heap (progress reports; read while the tasks run).</summary>
-    public long HeapGroups => _taskContexts.Sum(c => c.Operators.OfType<Runtime.State.IStateMeter>().Sum(m => m.HeapGroups));
-
-    /// <summary>Gets the tasks' groups spilled to their state stores.</summary>
-    public long SpilledGroups => _taskContexts.Sum(c => c.Operators.OfType<Runtime.State.IStateMeter>().Sum(m => m.SpilledGroups));
-
-    /// <summary>Messages in flight per channel: bounds memory (P × 2 channels × this × batch size events) and absorbs jitter.</summary>
+    /// <summary>Messages in flight per channel: bounds memory (S × P + P channels × this × batch size events) and absorbs jitter.</summary>
     internal const int ChannelCapacity = 8;
 
-    private readonly QueryContext _sourceContext;
-    private readonly QueryRunner _sourceRunner;
-    private readonly HashExchange<T, TKey> _exchange;
-    private readonly SpscChannel<T>[] _inputs;
+    private readonly bool _partitioned;
+    private readonly QueryContext[] _sourceContexts;
+    private readonly QueryRunner[] _sourceRunners;
+    private readonly HashExchange<T, TKey>[] _exchanges;
+    private readonly UnionOperator<T>?[] _sourceUnions; // per source task: its inputs' union (partitioned only)
+    private readonly SourceTaskState[] _sourceStates;
+    private readonly Thread?[] _sourceThreads;
+    private readonly SpscChannel<T>[][] _inputs; // [task][source task]
+    private readonly ConsumerSignal[] _signals;
     private readonly SpscChannel<TResult>[] _outputs;
-    private readonly IStreamObserver<T>[] _taskHeads;
+    private readonly IStreamObserver<T>[][] _taskInputs; // [task][source task]: the task's union inputs, or its operator when S = 1
+    private readonly UnionOperator<T>?[] _taskUnions;
     private readonly QueryContext[] _taskContexts;
     private readonly ForwardExchange<TResult>[] _forwards;
     private readonly (int First, int End)[] _ranges;
     private readonly List<Thread> _threads = [];
     private readonly KeyGroupSlice?[] _taskSlices;
-    private byte[][]? _sourceSnapshot;
+    private readonly UnionState<T>?[] _taskUnionStates;
     private long _requestedBarrier;
-    private long _servedBarrier;
-    private TaskCompletionSource _barrierWake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _started;
     private int _stopped;
 
+    /// <summary>One source task for the whole input below the aggregate.</summary>
     public KeyedParallelRun(
         PhysicalStream<T> input,
+        Action<T[], ulong[]?, TKey[], int> keyKernel,
+        Func<IStreamObserver<TResult>, QueryContext, IStreamObserver<T>> createOperator,
+        IStreamObserver<TResult> downstream,
+        QueryContext context)
+        : this([input], partitioned: false, keyKernel, createOperator, downstream, context)
+    {
+    }
+
+    /// <summary>S = min(inputs, P) source tasks, each for a contiguous group of a union's inputs (which share nothing).</summary>
+    public KeyedParallelRun(
+        IReadOnlyList<PhysicalStream<T>> partitions,
+        Action<T[], ulong[]?, TKey[], int> keyKernel,
+        Func<IStreamObserver<TResult>, QueryContext, IStreamObserver<T>> createOperator,
+        IStreamObserver<TResult> downstream,
+        QueryContext context)
+        : this(partitions, partitioned: true, keyKernel, createOperator, downstream, context)
+    {
+    }
+
+    private KeyedParallelRun(
+        IReadOnlyList<PhysicalStream<T>> inputs,
+        bool partitioned,
         Action<T[], ulong[]?, TKey[], int> keyKernel,
         Func<IStreamObserver<TResult>, QueryContext, IStreamObserver<T>> createOperator,
         IStreamObserver<TResult> downstream,
@@ -57,52 +105,141 @@ internal sealed class KeyedParallelRun<T, TKey, TResult> : IParallelRun, IParall
         var options = context.Options;
         // Where the aggregate's state would be at parallelism 1: a checkpoint lists the parts in the same order at every P.
         context.Checkpointed.Add(new ParallelStatePart(this));
+        _partitioned = partitioned;
         int parallelism = Math.Min(options.Parallelism, options.KeyGroups);
+        int sources = partitioned ? Math.Min(inputs.Count, parallelism) : 1;
         var taskOptions = options with
         {
             DeadLetters = options.DeadLetters is null ? null : new LockedDeadLetters(options.DeadLetters),
             Progress = null,
         };
 
-        _inputs = new SpscChannel<T>[parallelism];
+        _inputs = new SpscChannel<T>[parallelism][];
+        _signals = new ConsumerSignal[parallelism];
         _outputs = new SpscChannel<TResult>[parallelism];
-        _taskHeads = new IStreamObserver<T>[parallelism];
+        _taskInputs = new IStreamObserver<T>[parallelism][];
+        _taskUnions = new UnionOperator<T>?[parallelism];
         _taskContexts = new QueryContext[parallelism];
         _forwards = new ForwardExchange<TResult>[parallelism];
         _ranges = new (int, int)[parallelism];
         _taskSlices = new KeyGroupSlice?[parallelism];
-        for (int i = 0; i < parallelism; i++)
+        _taskUnionStates = new UnionState<T>?[parallelism];
+        for (int t = 0; t < parallelism; t++)
         {
-            _inputs[i] = new SpscChannel<T>(ChannelCapacity, options.BatchSize);
-            _outputs[i] = new SpscChannel<TResult>(ChannelCapacity, options.BatchSize);
-            _taskContexts[i] = new QueryContext(taskOptions) { ParallelNodes = context.ParallelNodes, KeyedState = context.KeyedState };
-            _forwards[i] = new ForwardExchange<TResult>(_outputs[i], _taskContexts[i]);
-            _taskHeads[i] = createOperator(_forwards[i], _taskContexts[i]);
-            _ranges[i] = KeyGroups.RangeOf(i, options.KeyGroups, parallelism);
+            _signals[t] = new ConsumerSignal();
+            _inputs[t] = new SpscChannel<T>[sources];
+            for (int s = 0; s < sources; s++)
+            {
+                _inputs[t][s] = new SpscChannel<T>(ChannelCapacity, options.BatchSize, _signals[t]);
+            }
+
+            _outputs[t] = new SpscChannel<TResult>(ChannelCapacity, options.BatchSize);
+            _taskContexts[t] = new QueryContext(taskOptions) { ParallelNodes = context.ParallelNodes, KeyedState = context.KeyedState };
+            _forwards[t] = new ForwardExchange<TResult>(_outputs[t], _taskContexts[t]);
+            var head = createOperator(_forwards[t], _taskContexts[t]);
+            _ranges[t] = KeyGroups.RangeOf(t, options.KeyGroups, parallelism);
+            _taskInputs[t] = new IStreamObserver<T>[sources];
+            if (sources == 1)
+            {
+                _taskInputs[t][0] = head;
+            }
+            else
+            {
+                var union = new UnionOperator<T>(head, _taskContexts[t], sources);
+                _taskUnions[t] = union;
+                for (int s = 0; s < sources; s++)
+                {
+                    _taskInputs[t][s] = union.Input(s);
+                }
+            }
         }
 
-        _sourceContext = new QueryContext(taskOptions) { ParallelNodes = context.ParallelNodes };
-        _exchange = new HashExchange<T, TKey>(_inputs, keyKernel, options.KeyGroups, _sourceContext);
-        input.Connect(_exchange, _sourceContext);
-        _sourceRunner = new QueryRunner(_sourceContext) { AfterStep = ServeBarrier, Wake = () => _barrierWake.Task };
-        Merge =  new OrderRestoringMerge<TResult>(_outputs, downstream, context, this);
+        _sourceContexts = new QueryContext[sources];
+        _sourceRunners = new QueryRunner[sources];
+        _exchanges = new HashExchange<T, TKey>[sources];
+        _sourceUnions = new UnionOperator<T>?[sources];
+        _sourceStates = new SourceTaskState[sources];
+        _sourceThreads = new Thread?[sources];
+        for (int s = 0; s < sources; s++)
+        {
+            var sourceContext = new QueryContext(taskOptions) { ParallelNodes = context.ParallelNodes };
+            var channels = new SpscChannel<T>[parallelism];
+            for (int t = 0; t < parallelism; t++)
+            {
+                channels[t] = _inputs[t][s];
+            }
+
+            var exchange = new HashExchange<T, TKey>(channels, keyKernel, options.KeyGroups, sourceContext);
+            if (partitioned)
+            {
+                // Always a union, also over one input: its state (each input's progress, what is buffered) is the source
+                // task's share of the parallelism-1 union's state in a checkpoint.
+                var (first, end) = KeyGroups.RangeOf(s, inputs.Count, sources);
+                var union = new UnionOperator<T>(exchange, sourceContext, end - first);
+                _sourceUnions[s] = union;
+                for (int i = first; i < end; i++)
+                {
+                    sourceContext.Wire(inputs[i], union.Input(i - first));
+                }
+            }
+            else
+            {
+                inputs[0].Connect(exchange, sourceContext);
+            }
+
+            int source = s;
+            _sourceContexts[s] = sourceContext;
+            _exchanges[s] = exchange;
+            _sourceStates[s] = new SourceTaskState();
+            _sourceRunners[s] = new QueryRunner(sourceContext) { AfterStep = () => ServeBarrier(source), Wake = () => _sourceStates[source].Wake.Task };
+        }
+
+        InputCount = inputs.Count;
+        Merge = new OrderRestoringMerge<TResult>(_outputs, downstream, context, this);
         context.Sources.Add(Merge);
         context.Operators.Add(this);
     }
 
     public OrderRestoringMerge<TResult> Merge { get; }
 
-    /// <summary>Gets the number of tasks.</summary>
-    public int Parallelism => _inputs.Length;
+    /// <summary>Gets the number of aggregate tasks.</summary>
+    public int Parallelism => _outputs.Length;
 
-    /// <summary>Gets the number of events the exchange sent to each task.</summary>
-    public IReadOnlyList<long> EventsPerTask => _exchange.SentPerTask;
+    /// <summary>Gets the number of source tasks.</summary>
+    public int SourceTasks => _sourceContexts.Length;
+
+    /// <summary>Gets the number of the union's inputs read by the source tasks (1 when the input is not split).</summary>
+    public int InputCount { get; }
+
+    /// <summary>Gets the tasks' groups on the heap (progress reports; read while the tasks run).</summary>
+    public long HeapGroups => _taskContexts.Sum(c => c.Operators.OfType<Runtime.State.IStateMeter>().Sum(m => m.HeapGroups));
+
+    /// <summary>Gets the tasks' groups spilled to their state stores.</summary>
+    public long SpilledGroups => _taskContexts.Sum(c => c.Operators.OfType<Runtime.State.IStateMeter>().Sum(m => m.SpilledGroups));
+
+    /// <summary>Gets the number of events all source tasks sent to each task.</summary>
+    public IReadOnlyList<long> EventsPerTask
+    {
+        get
+        {
+            var sent = new long[_outputs.Length];
+            foreach (var exchange in _exchanges)
+            {
+                for (int t = 0; t < sent.Length; t++)
+                {
+                    sent[t] += exchange.SentPerTask[t];
+                }
+            }
+
+            return sent;
+        }
+    }
 
     /// <summary>Gets the messages waiting in every channel now (what the bounded channels hold).</summary>
-    public int QueuedMessages => _inputs.Sum(c => c.Depth) + _outputs.Sum(c => c.Depth);
+    public int QueuedMessages => _inputs.Sum(cs => cs.Sum(c => c.Depth)) + _outputs.Sum(c => c.Depth);
 
-    /// <summary>Gets the task contexts (tests check their pools are whole afterwards).</summary>
-    public IReadOnlyList<QueryContext> TaskContexts => _taskContexts;
+    /// <summary>Gets the task contexts, then the source tasks' contexts (tests check their pools are whole afterwards).</summary>
+    public IReadOnlyList<QueryContext> TaskContexts => [.. _taskContexts, .. _sourceContexts];
 
     public long EventsRead => SumOverSources(static source => source.EventsRead);
 
@@ -112,38 +249,44 @@ internal sealed class KeyedParallelRun<T, TKey, TResult> : IParallelRun, IParall
     {
         get
         {
-            long max = Temporal.Ticks.MinusInfinity;
-            foreach (var source in _sourceContext.Sources.ToArray())
+            long max = Ticks.MinusInfinity;
+            foreach (var context in _sourceContexts)
             {
-                max = Math.Max(max, source.MaxEventTime);
+                foreach (var source in context.Sources.ToArray())
+                {
+                    max = Math.Max(max, source.MaxEventTime);
+                }
             }
 
             return max;
         }
     }
 
-    public bool IsLive => _sourceContext.Sources.Any(s => s.IsLive);
+    public bool IsLive => _sourceContexts.Any(c => c.Sources.Any(s => s.IsLive));
 
-    public bool CanReplay => _sourceContext.Sources.All(s => s.CanReplay);
+    public bool CanReplay => _sourceContexts.All(c => c.Sources.All(s => s.CanReplay));
 
     /// <summary>Gets the names of the sources that cannot replay, or of all of them when every one can.</summary>
     public string SourceNames
     {
         get
         {
-            var sources = _sourceContext.Sources.ToArray();
+            var sources = _sourceContexts.SelectMany(c => c.Sources.ToArray()).ToArray();
             var named = Array.FindAll(sources, s => !s.CanReplay);
             return string.Join(", ", (named.Length > 0 ? named : sources).Select(s => s.SourceName));
         }
     }
 
-    /// <summary>Adds a counter over the source task's drivers (read from another thread, for progress and metrics).</summary>
+    /// <summary>Adds a counter over the source tasks' drivers (read from another thread, for progress and metrics).</summary>
     private long SumOverSources(Func<SourceDriver, long> read)
     {
         long total = 0;
-        foreach (var source in _sourceContext.Sources.ToArray())
+        foreach (var context in _sourceContexts)
         {
-            total += read(source);
+            foreach (var source in context.Sources.ToArray())
+            {
+                total += read(source);
+            }
         }
 
         return total;
@@ -156,13 +299,18 @@ internal sealed class KeyedParallelRun<T, TKey, TResult> : IParallelRun, IParall
             return;
         }
 
-        for (int i = 0; i < _taskHeads.Length; i++)
+        for (int t = 0; t < _outputs.Length; t++)
         {
-            int task = i;
-            StartThread($"LinqStream task {task + 1}/{_taskHeads.Length}", () => RunTask(task));
+            int task = t;
+            StartThread($"LinqStream task {task + 1}/{_outputs.Length}", () => RunTask(task));
         }
 
-        StartThread("LinqStream source task", RunSources);
+        for (int s = 0; s < _sourceContexts.Length; s++)
+        {
+            int source = s;
+            string name = _sourceContexts.Length == 1 ? "LinqStream source task" : $"LinqStream source task {source + 1}/{_sourceContexts.Length}";
+            _sourceThreads[s] = StartThread(name, () => RunSources(source));
+        }
     }
 
     public void Stop()
@@ -172,10 +320,17 @@ internal sealed class KeyedParallelRun<T, TKey, TResult> : IParallelRun, IParall
             return;
         }
 
-        _sourceRunner.Stop();
-        foreach (var channel in _inputs)
+        foreach (var runner in _sourceRunners)
         {
-            channel.Close();
+            runner.Stop();
+        }
+
+        foreach (var channels in _inputs)
+        {
+            foreach (var channel in channels)
+            {
+                channel.Close();
+            }
         }
 
         foreach (var channel in _outputs)
@@ -198,18 +353,23 @@ internal sealed class KeyedParallelRun<T, TKey, TResult> : IParallelRun, IParall
         return true;
     }
 
-    private void StartThread(string name, Action body)
+    private Thread StartThread(string name, Action body)
     {
         var thread = new Thread(() => body()) { IsBackground = true, Name = name };
         _threads.Add(thread);
         thread.Start();
+        return thread;
     }
 
     // ---- checkpoints (docs/parallelism.md, "Checkpoints across tasks") ----
 
     public string AggregateName => KeyedState(0).CheckpointName;
 
-    public IReadOnlyList<string> SourcePartNames => [.. _sourceContext.Checkpointed.Select(p => p.CheckpointName)];
+    /// <summary>Gets the names of the parts below the aggregate as parallelism 1 lists them: the union, then each input's parts.</summary>
+    public IReadOnlyList<string> SourcePartNames =>
+        _partitioned
+            ? ["Union", .. _sourceContexts.SelectMany(c => c.Checkpointed.Skip(1).Select(p => p.CheckpointName))]
+            : [.. _sourceContexts[0].Checkpointed.Select(p => p.CheckpointName)];
 
     public bool IsAligned => Merge.IsAligned;
 
@@ -217,26 +377,38 @@ internal sealed class KeyedParallelRun<T, TKey, TResult> : IParallelRun, IParall
 
     public bool HasEnded => Merge.IsCompleted;
 
-    public Runtime.Ingress.LateEventCounts LateEventCounts => _sourceContext.LateEvents;
+    public IEnumerable<Runtime.Ingress.LateEventCounts> LateEventCounts => _sourceContexts.Select(c => c.LateEvents);
 
-    /// <summary>Asks the source task for barrier <paramref name="id"/> (from the job's thread); it is sent between two of its steps.</summary>
+    /// <summary>Asks every source task for barrier <paramref name="id"/> (from the job's thread); each sends it between two of its steps.</summary>
     public void RequestBarrier(long id)
     {
+        Array.Clear(_taskSlices);
+        Array.Clear(_taskUnionStates);
         Interlocked.Exchange(ref _requestedBarrier, id);
-        _barrierWake.TrySetResult();
+        foreach (var state in _sourceStates)
+        {
+            state.Wake.TrySetResult();
+        }
     }
 
     public void ReleaseBarrier() => Merge.ReleaseBarrier();
 
-    /// <summary>The state at the aligned barrier: the aggregate's section (per key group, from every task), then the source task's parts.</summary>
+    /// <summary>The state at the aligned barrier: the aggregate's section (per key group, from every task), then the parts below it.</summary>
     public (byte[] Aggregate, byte[][] Sources) StateAtBarrier()
     {
-        if (!Merge.IsAligned || _sourceSnapshot is null || _taskSlices.Any(s => s is null))
+        if (!Merge.IsAligned || _taskSlices.Any(s => s is null))
         {
             throw new InvalidOperationException("The checkpoint barrier has not reached every task yet.");
         }
 
-        return (WriteAggregate([.. _taskSlices.Select(s => s!)]), _sourceSnapshot);
+        long id = Volatile.Read(ref _requestedBarrier);
+        var sources = new SourceSnapshot[_sourceContexts.Length];
+        for (int s = 0; s < sources.Length; s++)
+        {
+            sources[s] = SnapshotAt(s, id);
+        }
+
+        return (WriteAggregate([.. _taskSlices.Select(s => s!)]), WriteSources(sources, _taskUnionStates));
     }
 
     /// <summary>The final state, after every task ended (the job's last checkpoint, when the input ran out before a barrier got through).</summary>
@@ -247,16 +419,24 @@ internal sealed class KeyedParallelRun<T, TKey, TResult> : IParallelRun, IParall
             throw new InvalidOperationException("The parallel tasks are still running; their final state cannot be read yet.");
         }
 
-        var slices = new KeyGroupSlice[_taskHeads.Length];
-        for (int i = 0; i < slices.Length; i++)
+        var slices = new KeyGroupSlice[_outputs.Length];
+        var unions = new UnionState<T>?[_outputs.Length];
+        for (int t = 0; t < slices.Length; t++)
         {
-            slices[i] = KeyedState(i).WriteKeyGroups(_ranges[i].First, _ranges[i].End, _taskContexts[i].Options.KeyGroups);
+            slices[t] = KeyedState(t).WriteKeyGroups(_ranges[t].First, _ranges[t].End, _taskContexts[t].Options.KeyGroups);
+            unions[t] = _taskUnions[t]?.CaptureState();
         }
 
-        return (WriteAggregate(slices), WriteSourceParts());
+        var sources = new SourceSnapshot[_sourceContexts.Length];
+        for (int s = 0; s < sources.Length; s++)
+        {
+            sources[s] = CaptureSource(s, 0);
+        }
+
+        return (WriteAggregate(slices), WriteSources(sources, unions));
     }
 
-    /// <summary>Loads a checkpoint's state into the fresh tasks (each its own key groups) and the source task, before anything runs.</summary>
+    /// <summary>Loads a checkpoint's state (taken at any parallelism) into the fresh tasks and source tasks, before anything runs.</summary>
     public void Restore(byte[] aggregate, IReadOnlyList<byte[]> sources)
     {
         int keyGroups = _taskContexts[0].Options.KeyGroups;
@@ -266,25 +446,52 @@ internal sealed class KeyedParallelRun<T, TKey, TResult> : IParallelRun, IParall
             section = KeyGroupedSection.Read(reader, keyGroups, AggregateName);
         }
 
-        for (int i = 0; i < _taskHeads.Length; i++)
+        for (int t = 0; t < _outputs.Length; t++)
         {
-            KeyedState(i).ReadKeyGroups(section, _ranges[i].First, _ranges[i].End);
+            KeyedState(t).ReadKeyGroups(section, _ranges[t].First, _ranges[t].End);
         }
 
-        var parts = _sourceContext.Checkpointed;
-        for (int i = 0; i < parts.Count; i++)
+        if (!_partitioned)
         {
-            using var reader = new BinaryReader(new MemoryStream(sources[i], writable: false));
-            parts[i].ReadState(reader);
+            var parts = _sourceContexts[0].Checkpointed;
+            for (int i = 0; i < parts.Count; i++)
+            {
+                using var reader = new BinaryReader(new MemoryStream(sources[i], writable: false));
+                parts[i].ReadState(reader);
+            }
+
+            return;
+        }
+
+        UnionState<T> union;
+        using (var reader = new BinaryReader(new MemoryStream(sources[0], writable: false)))
+        {
+            union = (UnionState<T>)StateCodec.Read(reader, typeof(UnionState<T>))!;
+        }
+
+        if (union.Inputs.Count != InputCount)
+        {
+            throw new InvalidDataException($"The checkpoint's union has {union.Inputs.Count} inputs; this query's has {InputCount}.");
+        }
+
+        CanonicalUnion.Distribute(union, _sourceUnions!, _taskUnions);
+        int next = 1;
+        foreach (var context in _sourceContexts)
+        {
+            foreach (var part in context.Checkpointed.Skip(1))
+            {
+                using var reader = new BinaryReader(new MemoryStream(sources[next++], writable: false));
+                part.ReadState(reader);
+            }
         }
     }
 
     private IKeyGroupedState KeyedState(int task)
     {
-        var parts = _taskContexts[task].Checkpointed;
+        var parts = _taskContexts[task].Checkpointed.Where(p => p != _taskUnions[task]).ToArray();
         return parts is [IKeyGroupedState { IsKeyGrouped: true } keyed]
             ? keyed
-            : throw new InvalidOperationException($"Task {task + 1} of a parallel run has {parts.Count} stateful parts; a checkpoint needs exactly one keyed aggregate per task.");
+            : throw new InvalidOperationException($"Task {task + 1} of a parallel run has {parts.Length} stateful parts; a checkpoint needs exactly one keyed aggregate per task.");
     }
 
     private byte[] WriteAggregate(IReadOnlyList<KeyGroupSlice> slices)
@@ -298,11 +505,56 @@ internal sealed class KeyedParallelRun<T, TKey, TResult> : IParallelRun, IParall
         return buffer.ToArray();
     }
 
-    private byte[][] WriteSourceParts()
+    /// <summary>The parts below the aggregate as parallelism 1 has them: one union over all inputs (partitioned), then each input's parts.</summary>
+    private byte[][] WriteSources(SourceSnapshot[] sources, UnionState<T>?[] taskUnions)
     {
-        var parts = _sourceContext.Checkpointed;
-        var data = new byte[parts.Count][];
-        for (int i = 0; i < parts.Count; i++)
+        if (!_partitioned)
+        {
+            return sources[0].Parts;
+        }
+
+        var union = CanonicalUnion.Combine([.. sources.Select(s => s.Union!)], taskUnions);
+        using var buffer = new MemoryStream();
+        using (var writer = new BinaryWriter(buffer))
+        {
+            StateCodec.Write(writer, union, typeof(UnionState<T>));
+        }
+
+        return [buffer.ToArray(), .. sources.SelectMany(s => s.Parts)];
+    }
+
+    /// <summary>The source task's snapshot at barrier <paramref name="id"/>, or its final state when it ended before it served the barrier.</summary>
+    private SourceSnapshot SnapshotAt(int source, long id)
+    {
+        var state = _sourceStates[source];
+        lock (state)
+        {
+            if (state.Snapshot is { } served && served.Id == id)
+            {
+                return served;
+            }
+        }
+
+        // Every task is aligned without this source task's barrier: it completed before it served the request, so its
+        // channels carried its completion; its thread is ending, and what it leaves is its final state.
+        if (_sourceThreads[source] is { } thread && !thread.Join(TimeSpan.FromSeconds(30)))
+        {
+            throw new InvalidOperationException($"Source task {source + 1} neither sent checkpoint barrier {id} nor ended.");
+        }
+
+        lock (state)
+        {
+            return state.Snapshot is { } served && served.Id == id ? served : CaptureSource(source, id);
+        }
+    }
+
+    /// <summary>Writes source task <paramref name="source"/>'s parts (on its thread, or after it ended): its union's state apart, the rest as bytes.</summary>
+    private SourceSnapshot CaptureSource(int source, long id)
+    {
+        var parts = _sourceContexts[source].Checkpointed;
+        int skip = _partitioned ? 1 : 0;
+        var data = new byte[parts.Count - skip][];
+        for (int i = skip; i < parts.Count; i++)
         {
             using var buffer = new MemoryStream();
             using (var writer = new BinaryWriter(buffer))
@@ -310,95 +562,131 @@ internal sealed class KeyedParallelRun<T, TKey, TResult> : IParallelRun, IParall
                 parts[i].WriteState(writer);
             }
 
-            data[i] = buffer.ToArray();
+            data[i - skip] = buffer.ToArray();
         }
 
-        return data;
+        return new SourceSnapshot(id, _sourceUnions[source]?.CaptureState(), data);
     }
 
-    /// <summary>On the source task, between two steps: writes the sources' positions and the parts below the exchange, then sends the barrier to every task.</summary>
-    private void ServeBarrier()
+    /// <summary>On source task <paramref name="source"/>, between two steps: writes its parts, then sends the barrier to every task after its data.</summary>
+    private void ServeBarrier(int source)
     {
+        var state = _sourceStates[source];
         long requested = Volatile.Read(ref _requestedBarrier);
-        if (requested <= _servedBarrier)
+        if (requested <= state.Served)
         {
             return;
         }
 
-        _servedBarrier = requested;
-        _barrierWake = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        state.Served = requested;
+        state.Wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
         if (Volatile.Read(ref _requestedBarrier) != requested)
         {
-            _barrierWake.TrySetResult();
+            state.Wake.TrySetResult();
         }
 
-        Array.Clear(_taskSlices);
-        _sourceSnapshot = WriteSourceParts();
+        var snapshot = CaptureSource(source, requested);
+        lock (state)
+        {
+            state.Snapshot = snapshot;
+        }
+
         BarrierEpoch.Passed(requested); // dead letters from here on come after the barrier
-        _exchange.SendBarrier(requested); // false when the input has ended: the job then takes the final state instead
+        _exchanges[source].SendBarrier(requested); // false when the input has ended: the snapshot is then the final state
     }
 
-    private void RunSources()
+    private void RunSources(int source)
     {
         BarrierEpoch.Passed(0);
         try
         {
-            if (IsLive)
+            if (_sourceContexts[source].Sources.Any(s => s.IsLive))
             {
-                _sourceRunner.RunAsync(CancellationToken.None).GetAwaiter().GetResult();
+                _sourceRunners[source].RunAsync(CancellationToken.None).GetAwaiter().GetResult();
             }
             else
             {
-                _sourceRunner.Run();
+                _sourceRunners[source].Run();
             }
         }
         catch (Exception ex)
         {
-            _exchange.OnError(ex);
+            _exchanges[source].OnError(ex);
         }
     }
 
+    /// <summary>
+    /// Task <paramref name="task"/>: takes what is there from each source task's channel in turn (a few messages each, so no
+    /// channel starves) and pushes it into the task's union; waits only when every channel is empty or held at a barrier.
+    /// A channel whose barrier has come is held until every open channel's has (aligned): then the task writes its key
+    /// groups and its union's buffered events, releases the barriers and passes one on.
+    /// </summary>
     private void RunTask(int task)
     {
         BarrierEpoch.Passed(0);
-        var channel = _inputs[task];
-        var head = _taskHeads[task];
+        var channels = _inputs[task];
+        var inputs = _taskInputs[task];
         var pool = _taskContexts[task].Pool<T>();
+        var signal = _signals[task];
+        var open = new bool[channels.Length];
+        var held = new bool[channels.Length];
+        Array.Fill(open, true);
+        int remaining = channels.Length, holding = 0;
+        long barrier = 0;
+        Func<bool> hasMessage = () => AnyMessage(channels, open, held);
         try
         {
-            while (channel.Peek() is { } slot)
+            while (remaining > 0)
             {
-                switch (slot.Kind)
+                bool received = false;
+                for (int s = 0; s < channels.Length; s++)
                 {
-                    case ChannelMessage.Batch:
-                        var batch = pool.Rent();
-                        SpscChannel<T>.SwapColumns(slot.Batch, batch);
-                        channel.Release();
-                        head.OnBatch(batch);
-                        break;
-                    case ChannelMessage.Watermark:
-                        long watermark = slot.Value;
-                        channel.Release();
-                        head.OnWatermark(watermark);
-                        break;
-                    case ChannelMessage.Barrier:
-                        long id = slot.Value;
-                        channel.Release();
-                        // Everything before the barrier is folded in: write this task's key groups, then pass the barrier on.
-                        var (first, end) = _ranges[task];
-                        _taskSlices[task] = KeyedState(task).WriteKeyGroups(first, end, _taskContexts[task].Options.KeyGroups);
-                        BarrierEpoch.Passed(id);
-                        _forwards[task].SendBarrier(id);
-                        break;
-                    case ChannelMessage.Completed:
-                        channel.Release();
-                        head.OnCompleted();
-                        return;
-                    default:
-                        var error = slot.Error!;
-                        channel.Release();
-                        head.OnError(error);
-                        return;
+                    if (!open[s] || held[s])
+                    {
+                        continue;
+                    }
+
+                    var channel = channels[s];
+                    for (int n = 0; n < channel.Capacity && channel.TryPeek() is { } slot; n++)
+                    {
+                        received = true;
+                        if (slot.Kind == ChannelMessage.Barrier)
+                        {
+                            held[s] = true;
+                            holding++;
+                            barrier = slot.Value;
+                            break;
+                        }
+
+                        if (!Deliver(channel, slot, inputs[s], pool))
+                        {
+                            open[s] = false;
+                            remaining--;
+                            if (slot.Kind == ChannelMessage.Error)
+                            {
+                                return; // the error went downstream (through the union), once
+                            }
+
+                            break;
+                        }
+                    }
+                }
+
+                if (holding > 0 && holding == remaining)
+                {
+                    Align(task, barrier, channels, held);
+                    holding = 0;
+                    continue;
+                }
+
+                if (!received)
+                {
+                    if (Array.Exists(channels, c => c.IsClosed))
+                    {
+                        return; // stopped
+                    }
+
+                    WaitForMessage(signal, hasMessage);
                 }
             }
         }
@@ -406,5 +694,95 @@ internal sealed class KeyedParallelRun<T, TKey, TResult> : IParallelRun, IParall
         {
             _outputs[task].SendError(ex);
         }
+    }
+
+    /// <summary>Every open channel of the task is at barrier <paramref name="id"/>: everything before it is folded in, so write, release, pass on.</summary>
+    private void Align(int task, long id, SpscChannel<T>[] channels, bool[] held)
+    {
+        var (first, end) = _ranges[task];
+        _taskSlices[task] = KeyedState(task).WriteKeyGroups(first, end, _taskContexts[task].Options.KeyGroups);
+        _taskUnionStates[task] = _taskUnions[task]?.CaptureState();
+        BarrierEpoch.Passed(id);
+        for (int s = 0; s < channels.Length; s++)
+        {
+            if (held[s])
+            {
+                held[s] = false;
+                channels[s].Release();
+            }
+        }
+
+        _forwards[task].SendBarrier(id);
+    }
+
+    /// <summary>Pushes one message into the task's input for its source task; false when that source task is done (completed or failed).</summary>
+    private static bool Deliver(SpscChannel<T> channel, SpscChannel<T>.Slot slot, IStreamObserver<T> input, BatchPool<T> pool)
+    {
+        switch (slot.Kind)
+        {
+            case ChannelMessage.Batch:
+                var batch = pool.Rent();
+                SpscChannel<T>.SwapColumns(slot.Batch, batch);
+                channel.Release();
+                input.OnBatch(batch);
+                return true;
+            case ChannelMessage.Watermark:
+                long watermark = slot.Value;
+                channel.Release();
+                input.OnWatermark(watermark);
+                return true;
+            case ChannelMessage.Completed:
+                channel.Release();
+                input.OnCompleted();
+                return false;
+            default:
+                var error = slot.Error!;
+                channel.Release();
+                input.OnError(error);
+                return false;
+        }
+    }
+
+    private static bool AnyMessage(SpscChannel<T>[] channels, bool[] open, bool[] held)
+    {
+        for (int s = 0; s < channels.Length; s++)
+        {
+            if ((open[s] && !held[s] && channels[s].TryPeek() is not null) || channels[s].IsClosed)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Spins briefly, then blocks until a source task publishes (or 100 ms pass, a backstop).</summary>
+    private static void WaitForMessage(ConsumerSignal signal, Func<bool> hasMessage)
+    {
+        var spinner = default(SpinWait);
+        while (!spinner.NextSpinWillYield)
+        {
+            if (hasMessage())
+            {
+                return;
+            }
+
+            spinner.SpinOnce(-1);
+        }
+
+        signal.Wait(hasMessage, 100);
+    }
+
+    /// <summary>What a source task wrote at a barrier: its union's state (partitioned) and its other parts.</summary>
+    private sealed record SourceSnapshot(long Id, UnionState<T>? Union, byte[][] Parts);
+
+    /// <summary>A source task's barrier bookkeeping: the last barrier it served (its thread only), its wake-up, its last snapshot.</summary>
+    private sealed class SourceTaskState
+    {
+        public long Served;
+
+        public TaskCompletionSource Wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public SourceSnapshot? Snapshot;
     }
 }

@@ -3,8 +3,8 @@ using LinqStream.Runtime.Checkpoints;
 namespace LinqStream.Parallel;
 
 /// <summary>
-/// How a job checkpoints one parallel part of a query: it asks for a barrier, the source task writes its parts and sends the
-/// barrier after its data, each task writes its key groups when the barrier reaches it and passes it on, and the merge stops
+/// How a job checkpoints one parallel part of a query: it asks for a barrier, every source task writes its parts and sends the
+/// barrier after its data, each task writes its key groups when the barrier has come from all its open inputs (aligned) and passes it on, and the merge stops
 /// taking from a task once its barrier is there until every task's is (aligned); then the job writes the rest of the plan
 /// and the sink, and releases the barrier.
 /// </summary>
@@ -13,7 +13,7 @@ internal interface IParallelCheckpoint
     /// <summary>Gets the checkpoint name of the aggregate the tasks run (as it is at parallelism 1).</summary>
     string AggregateName { get; }
 
-    /// <summary>Gets the checkpoint names of the source task's parts, in wiring order (as at parallelism 1).</summary>
+    /// <summary>Gets the checkpoint names of the parts below the aggregate, as parallelism 1 lists them (a split union first, as one union).</summary>
     IReadOnlyList<string> SourcePartNames { get; }
 
     /// <summary>Gets a value indicating whether the merge has the barrier from every task (and has passed everything before it on).</summary>
@@ -25,8 +25,8 @@ internal interface IParallelCheckpoint
     /// <summary>Gets a value indicating whether every task has ended (the input ran out).</summary>
     bool HasEnded { get; }
 
-    /// <summary>Gets the late events counted by the source task's ingress.</summary>
-    Runtime.Ingress.LateEventCounts LateEventCounts { get; }
+    /// <summary>Gets the late events counted by the source tasks' ingress (one count per source task).</summary>
+    IEnumerable<Runtime.Ingress.LateEventCounts> LateEventCounts { get; }
 
     void RequestBarrier(long id);
 

@@ -11,6 +11,9 @@ internal sealed record ParallelPlan(IReadOnlySet<PhysicalNode>? Nodes, int Paral
     /// <summary>Gets the split aggregates whose input is a union of partitions read by several source tasks (a subset of <see cref="Nodes"/>).</summary>
     public IReadOnlySet<PhysicalNode>? SourceSplitNodes { get; init; }
 
+    /// <summary>Gets a value indicating whether a replayed array in start order under a split aggregate is read as P ranges (false for a job).</summary>
+    public bool SplitArrays { get; init; } = true;
+
     public static ParallelPlan Sequential { get; } = new(null, 1, "Parallelism: 1 (one task; set QueryOptions.Parallelism to use more)");
 }
 
@@ -24,13 +27,12 @@ internal sealed record ParallelPlan(IReadOnlySet<PhysicalNode>? Nodes, int Paral
 /// </remarks>
 internal static class ParallelPlanner
 {
+    /// <summary>The fewest events per range for which a replayed array is split into ranges: a few batches each.</summary>
+    public static int MinimumRange(int batchSize) => 4 * batchSize;
+
     /// <param name="root">The sequential physical plan.</param>
     /// <param name="options">The query's settings (parallelism, key groups).</param>
-    /// <param name="splitSources">
-    /// Whether a union of partitions under a split aggregate may be read by several source tasks; false for a job (its
-    /// checkpoints need one source task: docs/parallelism.md, "Source tasks").
-    /// </param>
-    public static ParallelPlan Plan(PhysicalNode root, QueryOptions options, bool splitSources = true)
+    public static ParallelPlan Plan(PhysicalNode root, QueryOptions options)
     {
         if (options.Parallelism == 1)
         {
@@ -71,7 +73,7 @@ internal static class ParallelPlanner
             };
         }
 
-        var split = new HashSet<PhysicalNode>(splitSources ? chosen.Where(CanSplitSources) : [], ReferenceEqualityComparer.Instance);
+        var split = new HashSet<PhysicalNode>(chosen.Where(CanSplitSources), ReferenceEqualityComparer.Instance);
         return new ParallelPlan(new HashSet<PhysicalNode>(chosen, ReferenceEqualityComparer.Instance), parallelism, Describe(chosen, split, parallelism, options))
         {
             SourceSplitNodes = split.Count > 0 ? split : null,
@@ -130,6 +132,17 @@ internal static class ParallelPlanner
         return node;
     }
 
+    /// <summary>Whether <paramref name="node"/> is a source under nothing but filters and projections.</summary>
+    private static bool IsPipelineChain(PhysicalNode node)
+    {
+        while (IsPipeline(node))
+        {
+            node = node.Inputs[0];
+        }
+
+        return node.Inputs.Count == 0;
+    }
+
     internal static bool IsUnion(PhysicalNode node) =>
         node.GetType().IsGenericType && node.GetType().GetGenericTypeDefinition() == typeof(Physical.Union.UnionStream<>);
 
@@ -160,7 +173,13 @@ internal static class ParallelPlanner
             }
             else
             {
-                text.Append(CultureInfo.InvariantCulture, $"  Stage: 1 task: {string.Join(" + ", Descendants(node).Where(n => n.Inputs.Count == 0).Select(n => n.Name).Distinct())} and the operators above them").AppendLine();
+                var leaves = Descendants(node).Where(n => n.Inputs.Count == 0).ToList();
+                text.Append(CultureInfo.InvariantCulture, $"  Stage: 1 task: {string.Join(" + ", leaves.Select(n => n.Name).Distinct())} and the operators above them").AppendLine();
+                if (leaves is [Physical.Ingress.IIngressNode { IsReplayedArray: true }] && IsPipelineChain(node.Inputs[0]))
+                {
+                    text.Append(CultureInfo.InvariantCulture, $"    (a query, not a job, over an array in start order of at least {parallelism} × {MinimumRange(options.BatchSize)} events reads it instead as {parallelism} contiguous ranges on {parallelism} source tasks, checked when it starts)").AppendLine();
+                }
+
                 text.Append(CultureInfo.InvariantCulture, $"  Exchange: hash by key group of '{keyed.KeyDescription}' (stable XxHash3 of the key)").AppendLine();
                 text.Append(CultureInfo.InvariantCulture, $"  Stage: {parallelism} tasks: {node.Name}, key groups {string.Join(" ", ranges)}").AppendLine();
             }

@@ -1,6 +1,7 @@
 using System.Linq.Expressions;
 using System.Reactive.Linq;
 using System.Runtime.CompilerServices;
+using LinqStream.Physical.Kernels;
 
 namespace LinqStream.Query;
 
@@ -11,13 +12,11 @@ namespace LinqStream.Query;
 /// </summary>
 internal sealed class QueryShape : IEquatable<QueryShape>
 {
-    private readonly object?[] _tokens;
-    private readonly int _hash;
+    private readonly KernelShape.ShapeKey _key;
 
-    private QueryShape(object?[] tokens, int hash, IReadOnlyList<object> lifted)
+    private QueryShape(KernelShape.ShapeKey key, IReadOnlyList<object> lifted)
     {
-        _tokens = tokens;
-        _hash = hash;
+        _key = key;
         Lifted = lifted;
     }
 
@@ -30,77 +29,31 @@ internal sealed class QueryShape : IEquatable<QueryShape>
         var walker = new Walker();
         walker.Tokens.Add(resultType);
         walker.Visit(query);
-        if (walker.Unsupported)
-        {
-            return null;
-        }
-
-        var hash = default(HashCode);
-        foreach (var token in walker.Tokens)
-        {
-            hash.Add(token);
-        }
-
-        return new QueryShape([.. walker.Tokens], hash.ToHashCode(), walker.Lifted);
+        return walker.Unsupported ? null : new QueryShape(new KernelShape.ShapeKey([.. walker.Tokens]), walker.Lifted);
     }
 
     /// <summary>This key without the lifted objects, so the cache keeps no user data alive.</summary>
-    public QueryShape WithoutLifted() => new(_tokens, _hash, []);
+    public QueryShape WithoutLifted() => new(_key, []);
 
-    public bool Equals(QueryShape? other) =>
-        other is not null && other._hash == _hash && other._tokens.Length == _tokens.Length && _tokens.AsSpan().SequenceEqual(other._tokens, Comparer.Instance);
+    public bool Equals(QueryShape? other) => other is not null && _key.Equals(other._key);
 
     public override bool Equals(object? obj) => Equals(obj as QueryShape);
 
-    public override int GetHashCode() => _hash;
+    public override int GetHashCode() => _key.GetHashCode();
 
-    private sealed class Comparer : IEqualityComparer<object?>
-    {
-        public static readonly Comparer Instance = new();
-
-        public new bool Equals(object? x, object? y) => object.Equals(x, y);
-
-        public int GetHashCode(object? obj) => obj?.GetHashCode() ?? 0;
-    }
-
-    private sealed class Walker : ExpressionVisitor
+    /// <summary>The structure as every shape writes it (<see cref="ShapeWalker"/>); sources and closures lifted, other constants by value.</summary>
+    private sealed class Walker : ShapeWalker
     {
         private readonly Dictionary<object, int> _lifted = new(ReferenceEqualityComparer.Instance);
-        private readonly Dictionary<ParameterExpression, int> _parameters = new(ReferenceEqualityComparer.Instance);
-
-        public List<object?> Tokens { get; } = [];
 
         public List<object> Lifted { get; } = [];
 
-        public bool Unsupported { get; private set; }
-
-        public override Expression? Visit(Expression? node)
-        {
-            if (node is null)
-            {
-                Tokens.Add(null);
-                return null;
-            }
-
-            Tokens.Add(node.NodeType);
-            Tokens.Add(node.Type);
-            switch (node.NodeType)
-            {
-                case ExpressionType.Extension or ExpressionType.Block or ExpressionType.Goto or ExpressionType.Label or ExpressionType.Loop
-                    or ExpressionType.Switch or ExpressionType.Try or ExpressionType.Dynamic or ExpressionType.RuntimeVariables or ExpressionType.DebugInfo:
-                    Unsupported = true;
-                    return node;
-            }
-
-            return base.Visit(node);
-        }
-
         protected override Expression VisitMethodCall(MethodCallExpression node)
         {
-            Tokens.Add(node.Method);
             if (node.Method.DeclaringType == typeof(QStream) && node.Method.Name == nameof(QStream.From) && node.Arguments[0] is ConstantExpression { Value: { } source })
             {
                 // The user's data: a parameter of the plan, whatever it holds.
+                Tokens.Add(node.Method);
                 Lift(source);
                 foreach (var argument in node.Arguments.Skip(1))
                 {
@@ -126,92 +79,11 @@ internal sealed class QueryShape : IEquatable<QueryShape>
                     Lift(value); // a closure: the captured variables are read when the kernels run, not when the plan is made
                     break;
                 default:
-                    Tokens.Add(node.Value);
+                    Tokens.Add(node.Value ?? NullToken);
                     break;
             }
 
             return node;
-        }
-
-        protected override Expression VisitParameter(ParameterExpression node)
-        {
-            if (!_parameters.TryGetValue(node, out int index))
-            {
-                index = _parameters.Count;
-                _parameters[node] = index;
-            }
-
-            Tokens.Add(index);
-            return node;
-        }
-
-        protected override Expression VisitMember(MemberExpression node)
-        {
-            Tokens.Add(node.Member);
-            return base.VisitMember(node);
-        }
-
-        protected override Expression VisitNew(NewExpression node)
-        {
-            Tokens.Add(node.Constructor);
-            Tokens.Add(node.Members?.Count ?? -1);
-            foreach (var member in node.Members ?? [])
-            {
-                Tokens.Add(member);
-            }
-
-            return base.VisitNew(node);
-        }
-
-        protected override Expression VisitUnary(UnaryExpression node)
-        {
-            Tokens.Add(node.Method);
-            return base.VisitUnary(node);
-        }
-
-        protected override Expression VisitBinary(BinaryExpression node)
-        {
-            Tokens.Add(node.Method);
-            Tokens.Add(node.IsLiftedToNull);
-            return base.VisitBinary(node);
-        }
-
-        protected override Expression VisitTypeBinary(TypeBinaryExpression node)
-        {
-            Tokens.Add(node.TypeOperand);
-            return base.VisitTypeBinary(node);
-        }
-
-        protected override Expression VisitLambda<T>(Expression<T> node)
-        {
-            Tokens.Add(node.Parameters.Count);
-            return base.VisitLambda(node);
-        }
-
-        protected override Expression VisitNewArray(NewArrayExpression node)
-        {
-            Tokens.Add(node.Expressions.Count);
-            return base.VisitNewArray(node);
-        }
-
-        protected override Expression VisitIndex(IndexExpression node)
-        {
-            Tokens.Add(node.Indexer);
-            return base.VisitIndex(node);
-        }
-
-        protected override MemberBinding VisitMemberBinding(MemberBinding node)
-        {
-            Tokens.Add(node.BindingType);
-            Tokens.Add(node.Member);
-            return base.VisitMemberBinding(node);
-        }
-
-        protected override ElementInit VisitElementInit(ElementInit node)
-        {
-            Tokens.Add(node.AddMethod);
-            Tokens.Add(node.Arguments.Count);
-            return base.VisitElementInit(node);
         }
 
         private void Lift(object value)

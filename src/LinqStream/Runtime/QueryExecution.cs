@@ -24,7 +24,7 @@ internal sealed class QueryExecution
     /// <param name="keyedState">Where keyed operators keep state off the heap; null keeps it on the heap.</param>
     public static QueryExecution Create<T>(PhysicalStream<T> root, Func<QueryContext, IStreamObserver<T>> sink, QueryOptions? options = null, JobMetrics? metrics = null, Parallel.ParallelPlan? parallel = null, State.IKeyedStateStoreFactory? keyedState = null)
     {
-        var context = new QueryContext(options) { Metrics = metrics, ParallelNodes = parallel?.Nodes, SourceSplitNodes = parallel?.SourceSplitNodes, KeyedState = keyedState };
+        var context = new QueryContext(options) { Metrics = metrics, ParallelNodes = parallel?.Nodes, SourceSplitNodes = parallel?.SourceSplitNodes, SplitArrays = parallel?.SplitArrays ?? false, KeyedState = keyedState };
         context.Wire(root, sink(context));
         metrics?.Attach(context, root);
         return new QueryExecution(context);

@@ -232,18 +232,27 @@ public sealed class PartitionedSourceTaskTests
     }
 
     [Fact]
-    public async Task Job_Parallelism2_PartitionedSource_UsesOneSourceTaskAndGivesParallelism1Output()
+    public async Task Job_Parallelism2_PartitionedSource_UsesTwoSourceTasksAndGivesParallelism1Output()
     {
         var data = Generate(13, 3, skewed: true, count: 3_000);
         async Task<IReadOnlyList<Result>> RunJob(int parallelism)
         {
             var sink = new MemorySink<Result>();
-            await using var job = TumblingQuery(data).WithOptions(Options(1)).ToJob(sink, new JobOptions { Parallelism = parallelism });
+            // Replayed arrays are read on the source tasks' own threads (an EventSource on the thread pool).
+            var streams = data.Select((p, i) => QStream.From(p, r => r.Time, IngressPolicy.Reorder(TimeSpan.FromSeconds(2)), "readings-" + i)).ToArray();
+            var query =
+                from r in streams[0].Merge(streams[1..]).Where(r => OnThread(r.Value + 1)).TumblingWindow(TimeSpan.FromSeconds(1))
+                group r by r.Sensor into g
+                select new Result(g.Key, g.Count(), g.Sum(r => (long)r.Value), g.Aggregate(17L, (a, r) => (a * 31) + r.Value), g.Sum(r => r.Value * 0.1), g.Window.StartTicks, g.Window.EndTicks);
+            await using var job = query.WithOptions(Options(1)).ToJob(sink, new JobOptions { Parallelism = parallelism });
             var result = await job.RunAsync();
             Assert.Equal(parallelism, result.Parallelism);
             return sink.Items;
         }
 
-        Assert.Equal(await RunJob(1), await RunJob(2));
+        s_filterThreads.Clear();
+        var two = await RunJob(2);
+        Assert.Equal(["LinqStream source task 1/2", "LinqStream source task 2/2"], s_filterThreads.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(await RunJob(1), two);
     }
 }

@@ -44,7 +44,7 @@ public sealed class PartitionedParallelRunTests
         var compiled = QueryCompiler.Compile<int>(query.WithOptions(new QueryOptions { Parallelism = parallelism, BatchSize = 256 }).Expression);
         var counter = new Counter();
         var execution = QueryExecution.Create(compiled.Root, c => new ObserverSink<int>(counter, c), compiled.Options, parallel: compiled.Parallel);
-        var run = Assert.Single(execution.Context.Operators.OfType<PartitionedParallelRun<Tick, int, int>>());
+        var run = Assert.Single(execution.Context.Operators.OfType<KeyedParallelRun<Tick, int, int>>());
 
         execution.Run();
 
@@ -78,7 +78,7 @@ public sealed class PartitionedParallelRunTests
             }
         });
         execution = QueryExecution.Create(compiled.Root, c => new ObserverSink<int>(observer, c), compiled.Options, parallel: compiled.Parallel);
-        var run = execution.Context.Operators.OfType<PartitionedParallelRun<Tick, int, int>>().Single();
+        var run = execution.Context.Operators.OfType<KeyedParallelRun<Tick, int, int>>().Single();
 
         execution.Run();
 
@@ -111,7 +111,7 @@ public sealed class PartitionedParallelRunTests
         var errors = new List<Exception>();
         var observer = System.Reactive.Observer.Create<int>(_ => { }, errors.Add);
         var execution = QueryExecution.Create(compiled.Root, c => new ObserverSink<int>(observer, c), compiled.Options, parallel: compiled.Parallel);
-        var run = execution.Context.Operators.OfType<PartitionedParallelRun<Tick, int, int>>().Single();
+        var run = execution.Context.Operators.OfType<KeyedParallelRun<Tick, int, int>>().Single();
 
         try
         {

@@ -9,14 +9,16 @@ namespace LinqStream.Benchmarks.Scenarios.Parallel;
 
 /// <summary>
 /// One query at parallelism 1 and 2 in the same run (issue #16): a tumbling count per key (10k keys) and NEXMark q5, each
-/// over one source (one source task at P = 2) and over two partitions (<c>...Partitioned</c>: one source task per partition at
-/// P = 2, docs/parallelism.md "Source tasks"). The ratio of the P = 1 and P = 2 rows is the speed-up. CPU time per event (user
-/// + sys of the benchmark process, all threads, GC included) is measured around every iteration and printed at the end of
-/// each case as a <c>// CPU</c> line.
+/// over one source and over two partitions (<c>...Partitioned</c>: one source task per partition at P = 2, docs/parallelism.md
+/// "Source tasks"). The tumbling count's source is an array in start order, which a query at P = 2 reads as two ranges on two
+/// source tasks ("Replayed arrays"); q5's array is out of order, so it keeps one source task. The checkpointed cases are jobs
+/// (one source task for the array, two for the partitions, with barriers aligned at the tasks). The ratio of the P = 1 and
+/// P = 2 rows is the speed-up. CPU time per event (user + sys of the benchmark process, all threads, GC included) is measured
+/// around every iteration and printed at the end of each case as a <c>// CPU</c> line.
 /// </summary>
 /// <remarks>
-/// Only meaningful on a quiet machine. [GlobalSetup] checks every partitioned case's answer at full scale against LINQ to
-/// objects (tumbling count) or the q5 model, at the case's P. Rerun:
+/// Only meaningful on a quiet machine. [GlobalSetup] checks the tumbling count over the array (range-split at P = 2) and
+/// every partitioned case's answer at full scale against LINQ to objects (tumbling count) or the q5 model, at the case's P. Rerun:
 /// <c>dotnet run -c Release --project benchmarks/LinqStream.Benchmarks -- --filter '*ParallelismBenchmarks*' --launchCount 5</c>.
 /// </remarks>
 [MemoryDiagnoser]
@@ -47,6 +49,9 @@ public class ParallelismBenchmarks
         _nexmarkPartitions = RoundRobin(_nexmark.Events, 2);
         CheckPartitionedAnswers();
     }
+
+    /// <summary>Checks the answers again at the current <see cref="Parallelism"/> (the console mode runs P = 1 and 2 over one input).</summary>
+    internal void CheckAnswers() => CheckPartitionedAnswers();
 
     /// <summary>Splits the events round-robin into <paramref name="count"/> partitions (each keeps its events' order, as a log's partitions).</summary>
     private static T[][] RoundRobin<T>(IReadOnlyList<T> events, int count)
@@ -90,8 +95,11 @@ public class ParallelismBenchmarks
         var options = new QueryOptions { Parallelism = Parallelism };
         var counts = new CollectingObserver<int>();
         PartitionedCountQuery().WithOptions(options).Subscribe(counts);
-        var expected = _ticks.GroupBy(t => (Window: Math.DivRem(t.Time, Size).Quotient, t.Key)).Select(g => g.Count());
+        var expected = _ticks.GroupBy(t => (Window: Math.DivRem(t.Time, Size).Quotient, t.Key)).Select(g => g.Count()).ToList();
         Answers.SameMultiset($"tumbling count per key over 2 partitions, P = {Parallelism}", expected, counts.Results, c => c);
+        var arrayCounts = new CollectingObserver<int>();
+        CountQuery().WithOptions(options).Subscribe(arrayCounts);
+        Answers.SameMultiset($"tumbling count per key over the array (in ranges at P > 1), P = {Parallelism}", expected, arrayCounts.Results, c => c);
 
         var q5 = new CollectingObserver<HotItem>();
         PartitionedQ5Query().WithOptions(options).Subscribe(q5);
@@ -127,31 +135,31 @@ public class ParallelismBenchmarks
         return sink.Count;
     }
 
+    private IQStream<int> CountQuery() =>
+        from t in QStream.From(_ticks, t => t.Time).TumblingWindow(TimeSpan.FromTicks(Size))
+        group t by t.Key into g
+        select g.Count();
+
+    /// <summary>The tumbling count over the array: at P = 2 a query reads it as two contiguous ranges, one per source task.</summary>
     [Benchmark(OperationsPerInvoke = Events)]
     public long TumblingCountPerKey()
     {
         _events = Events;
         var sink = new CountingObserver<int>();
-        var query =
-            from t in QStream.From(_ticks, t => t.Time).TumblingWindow(TimeSpan.FromTicks(Size))
-            group t by t.Key into g
-            select g.Count();
-        query.WithOptions(new QueryOptions { Parallelism = Parallelism }).Subscribe(sink);
+        CountQuery().WithOptions(new QueryOptions { Parallelism = Parallelism }).Subscribe(sink);
         return sink.Count;
     }
 
-    /// <summary>
-    /// The tumbling count as a job that checkpoints every million events into a directory: at P = 2 each checkpoint is an
-    /// aligned barrier through the tasks' channels. The p99 of the barriers' alignment is printed at the end of each run.
-    /// </summary>
+    /// <summary>The tumbling count over two partitions as a job checkpointing every million events: at P = 2 two source tasks send barriers, aligned at each task.</summary>
     [Benchmark(OperationsPerInvoke = Events)]
-    public long TumblingCountPerKeyCheckpointed()
+    public long TumblingCountPerKeyPartitionedCheckpointed()
     {
         _events = Events;
-        var query =
-            from t in QStream.From(_ticks, t => t.Time).TumblingWindow(TimeSpan.FromTicks(Size))
-            group t by t.Key into g
-            select g.Count();
+        return RunJob(PartitionedCountQuery());
+    }
+
+    private long RunJob(IQStream<int> query)
+    {
         string directory = Path.Combine(Path.GetTempPath(), "linqstream-bench-" + Guid.NewGuid().ToString("N"));
         try
         {
@@ -172,6 +180,17 @@ public class ParallelismBenchmarks
         {
             Directory.Delete(directory, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// The tumbling count as a job that checkpoints every million events into a directory: at P = 2 each checkpoint is an
+    /// aligned barrier through the tasks' channels. The p99 of the barriers' alignment is printed at the end of each run.
+    /// </summary>
+    [Benchmark(OperationsPerInvoke = Events)]
+    public long TumblingCountPerKeyCheckpointed()
+    {
+        _events = Events;
+        return RunJob(CountQuery());
     }
 
     /// <summary>Prints the CPU time per event over every iteration of this case (warm-up included), and for the job its barrier alignment.</summary>

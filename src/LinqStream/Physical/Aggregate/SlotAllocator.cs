@@ -101,3 +101,14 @@ internal sealed class SlotAllocator<T>
         }
     }
 }
+
+/// <summary>The list of live slots that <see cref="SlotAllocator{T}.Compact"/> takes, built by the slots' owner in its own order.</summary>
+internal static class LiveSlots
+{
+    /// <summary>Records <paramref name="slot"/> as the next live slot and returns its number after compaction.</summary>
+    public static int Keep(List<int> live, int slot)
+    {
+        live.Add(slot);
+        return live.Count - 1;
+    }
+}

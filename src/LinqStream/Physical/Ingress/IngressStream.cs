@@ -6,7 +6,7 @@ using LinqStream.Runtime.Ingress;
 namespace LinqStream.Physical.Ingress;
 
 /// <summary>The physical node of a source: which data, how its times are read, and its disorder policy.</summary>
-internal sealed class IngressStream<T> : PhysicalStream<T>, Diagnostics.ISourceNode, ICompilesKernels, IIngressNode
+internal sealed class IngressStream<T> : PhysicalStream<T>, Diagnostics.ISourceNode, ICompilesKernels, IIngressNode, Parallel.IRangeSplittable<T>
 {
     private readonly object _source;
     private readonly LambdaExpression _start;
@@ -41,6 +41,9 @@ internal sealed class IngressStream<T> : PhysicalStream<T>, Diagnostics.ISourceN
     /// <summary>Gets a value indicating whether this source is a partition of an idle-timeout group (<c>QStream.From(partitions, ..., idleTimeout)</c>).</summary>
     public bool HasIdleGroup => _source is PartitionSource<T>;
 
+    /// <summary>Gets a value indicating whether the source is an array replayed as fast as the CPU allows.</summary>
+    public bool IsReplayedArray => _source is T[];
+
     public override string Name => "From";
 
     public override string Detail => $"{SourceName}, time: {_start}{(_end is null ? string.Empty : ", end: " + _end)}, policy: {_policy}";
@@ -48,6 +51,34 @@ internal sealed class IngressStream<T> : PhysicalStream<T>, Diagnostics.ISourceN
     public override IReadOnlyList<PhysicalNode> Inputs => [];
 
     public void CompileKernels() => _time ??= EventTimeKernel.Compile<T>(_start, _end, _compiler);
+
+    /// <summary>
+    /// An array in start order as <paramref name="count"/> contiguous ranges, each its own ingress with this policy (their
+    /// union is then the array's order, and no event is out of order in a range or across ranges); null when the source is
+    /// not an array, a range would hold fewer than <paramref name="minimumPerRange"/> events, or the array is not in start order.
+    /// </summary>
+    public IReadOnlyList<PhysicalStream<T>>? SplitIntoRanges(int count, int minimumPerRange)
+    {
+        if (_source is not T[] array || count < 2 || array.Length / count < minimumPerRange)
+        {
+            return null;
+        }
+
+        CompileKernels();
+        if (!_time!.InStartOrder(array, minimumPerRange))
+        {
+            return null;
+        }
+
+        var ranges = new PhysicalStream<T>[count];
+        for (int k = 0; k < count; k++)
+        {
+            var (first, end) = Parallel.KeyGroups.RangeOf(k, array.Length, count);
+            ranges[k] = new IngressStream<T>(new ArraySegment<T>(array, first, end - first), _time, _policy, SourceName);
+        }
+
+        return ranges;
+    }
 
     public override void Connect(IStreamObserver<T> downstream, QueryContext context)
     {
@@ -71,4 +102,6 @@ internal sealed class IngressStream<T> : PhysicalStream<T>, Diagnostics.ISourceN
 internal interface IIngressNode
 {
     bool HasIdleGroup { get; }
+
+    bool IsReplayedArray { get; }
 }

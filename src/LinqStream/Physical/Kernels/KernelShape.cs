@@ -1,4 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
 using System.Linq.Expressions;
 
 namespace LinqStream.Physical.Kernels;
@@ -117,44 +116,17 @@ internal sealed class KernelShape : IEquatable<KernelShape>
     }
 
     /// <summary>Walks a tree once: writes its tokens and replaces lifted constants by locals.</summary>
-    private sealed class Walker : ExpressionVisitor
+    private sealed class Walker : ShapeWalker
     {
-        private static readonly object s_null = new();
-        private readonly Dictionary<ParameterExpression, int> _parameters = new(ReferenceEqualityComparer.Instance);
-        private readonly Dictionary<LabelTarget, int> _labels = new(ReferenceEqualityComparer.Instance);
-
-        public List<object?> Tokens { get; } = [];
-
         public List<object?> Values { get; } = [];
 
         public List<ParameterExpression> Locals { get; } = [];
-
-        public bool Unsupported { get; private set; }
-
-        public override Expression? Visit(Expression? node)
-        {
-            if (node is null)
-            {
-                Tokens.Add(s_null);
-                return null;
-            }
-
-            if (node.NodeType is ExpressionType.Extension or ExpressionType.Dynamic or ExpressionType.RuntimeVariables)
-            {
-                Unsupported = true;
-                return node;
-            }
-
-            Tokens.Add(node.NodeType);
-            Tokens.Add(node.Type);
-            return base.Visit(node);
-        }
 
         protected override Expression VisitConstant(ConstantExpression node)
         {
             if (!IsLifted(node))
             {
-                Tokens.Add(node.Value ?? s_null);
+                Tokens.Add(node.Value ?? NullToken);
                 return node;
             }
 
@@ -163,195 +135,6 @@ internal sealed class KernelShape : IEquatable<KernelShape>
             var local = Expression.Variable(node.Type, "c" + Locals.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
             Locals.Add(local);
             return local;
-        }
-
-        protected override Expression VisitParameter(ParameterExpression node)
-        {
-            if (!_parameters.TryGetValue(node, out int ordinal))
-            {
-                ordinal = _parameters.Count;
-                _parameters[node] = ordinal;
-            }
-
-            Tokens.Add(ordinal);
-            Tokens.Add(node.IsByRef);
-            return node;
-        }
-
-        [return: NotNullIfNotNull(nameof(node))]
-        protected override LabelTarget? VisitLabelTarget(LabelTarget? node)
-        {
-            if (node is null)
-            {
-                Tokens.Add(s_null);
-                return null;
-            }
-
-            if (!_labels.TryGetValue(node, out int ordinal))
-            {
-                ordinal = _labels.Count;
-                _labels[node] = ordinal;
-            }
-
-            Tokens.Add(ordinal);
-            Tokens.Add(node.Type);
-            return node;
-        }
-
-        protected override Expression VisitBinary(BinaryExpression node)
-        {
-            Tokens.Add(node.Method);
-            Tokens.Add(node.IsLiftedToNull);
-            return base.VisitBinary(node);
-        }
-
-        protected override Expression VisitUnary(UnaryExpression node)
-        {
-            Tokens.Add(node.Method);
-            return base.VisitUnary(node);
-        }
-
-        protected override Expression VisitMember(MemberExpression node)
-        {
-            Tokens.Add(node.Member);
-            return base.VisitMember(node);
-        }
-
-        protected override Expression VisitMethodCall(MethodCallExpression node)
-        {
-            Tokens.Add(node.Method);
-            return base.VisitMethodCall(node);
-        }
-
-        protected override Expression VisitNew(NewExpression node)
-        {
-            Tokens.Add(node.Constructor);
-            Tokens.Add(node.Arguments.Count);
-            return base.VisitNew(node);
-        }
-
-        protected override Expression VisitNewArray(NewArrayExpression node)
-        {
-            Tokens.Add(node.Expressions.Count);
-            return base.VisitNewArray(node);
-        }
-
-        protected override Expression VisitInvocation(InvocationExpression node)
-        {
-            Tokens.Add(node.Arguments.Count);
-            return base.VisitInvocation(node);
-        }
-
-        protected override Expression VisitLambda<T>(Expression<T> node)
-        {
-            Tokens.Add(node.Parameters.Count);
-            Tokens.Add(node.TailCall);
-            foreach (var parameter in node.Parameters)
-            {
-                // Declared here, so that their ordinals follow the lambda's parameter order, not the body's first use.
-                VisitParameter(parameter);
-            }
-
-            return base.VisitLambda(node);
-        }
-
-        protected override Expression VisitBlock(BlockExpression node)
-        {
-            Tokens.Add(node.Variables.Count);
-            foreach (var variable in node.Variables)
-            {
-                VisitParameter(variable);
-            }
-
-            Tokens.Add(node.Expressions.Count);
-            return base.VisitBlock(node);
-        }
-
-        protected override Expression VisitGoto(GotoExpression node)
-        {
-            Tokens.Add(node.Kind);
-            return base.VisitGoto(node);
-        }
-
-        protected override Expression VisitIndex(IndexExpression node)
-        {
-            Tokens.Add(node.Indexer);
-            Tokens.Add(node.Arguments.Count);
-            return base.VisitIndex(node);
-        }
-
-        protected override Expression VisitTypeBinary(TypeBinaryExpression node)
-        {
-            Tokens.Add(node.TypeOperand);
-            return base.VisitTypeBinary(node);
-        }
-
-        protected override Expression VisitSwitch(SwitchExpression node)
-        {
-            Tokens.Add(node.Comparison);
-            Tokens.Add(node.Cases.Count);
-            return base.VisitSwitch(node);
-        }
-
-        protected override SwitchCase VisitSwitchCase(SwitchCase node)
-        {
-            Tokens.Add(node.TestValues.Count);
-            return base.VisitSwitchCase(node);
-        }
-
-        protected override Expression VisitTry(TryExpression node)
-        {
-            Tokens.Add(node.Handlers.Count);
-            return base.VisitTry(node);
-        }
-
-        protected override CatchBlock VisitCatchBlock(CatchBlock node)
-        {
-            Tokens.Add(node.Test);
-            if (node.Variable is not null)
-            {
-                VisitParameter(node.Variable);
-            }
-
-            return base.VisitCatchBlock(node);
-        }
-
-        protected override Expression VisitMemberInit(MemberInitExpression node)
-        {
-            Tokens.Add(node.Bindings.Count);
-            return base.VisitMemberInit(node);
-        }
-
-        protected override MemberBinding VisitMemberBinding(MemberBinding node)
-        {
-            Tokens.Add(node.BindingType);
-            Tokens.Add(node.Member);
-            return base.VisitMemberBinding(node);
-        }
-
-        protected override MemberListBinding VisitMemberListBinding(MemberListBinding node)
-        {
-            Tokens.Add(node.Initializers.Count);
-            return base.VisitMemberListBinding(node);
-        }
-
-        protected override MemberMemberBinding VisitMemberMemberBinding(MemberMemberBinding node)
-        {
-            Tokens.Add(node.Bindings.Count);
-            return base.VisitMemberMemberBinding(node);
-        }
-
-        protected override Expression VisitListInit(ListInitExpression node)
-        {
-            Tokens.Add(node.Initializers.Count);
-            return base.VisitListInit(node);
-        }
-
-        protected override ElementInit VisitElementInit(ElementInit node)
-        {
-            Tokens.Add(node.AddMethod);
-            Tokens.Add(node.Arguments.Count);
-            return base.VisitElementInit(node);
         }
     }
 }

@@ -4,7 +4,7 @@ using LinqStream.Runtime;
 namespace LinqStream.Physical.Pipeline;
 
 /// <summary>The physical node of a filter/projection chain (one step, or several fused into one kernel).</summary>
-internal sealed class PipelineStream<TIn, TOut> : PhysicalStream<TOut>, ICompilesKernels, Parallel.IUnionSplittable<TOut>
+internal sealed class PipelineStream<TIn, TOut> : PhysicalStream<TOut>, ICompilesKernels, Parallel.IUnionSplittable<TOut>, Parallel.IRangeSplittable<TOut>
 {
     private readonly PhysicalStream<TIn> _source;
     private readonly IReadOnlyList<PipelineKernelStep> _steps;
@@ -22,6 +22,12 @@ internal sealed class PipelineStream<TIn, TOut> : PhysicalStream<TOut>, ICompile
     public IReadOnlyList<PhysicalStream<TOut>>? SplitByUnionInput() =>
         (_source as Parallel.IUnionSplittable<TIn>)?.SplitByUnionInput() is { } inputs
             ? [.. inputs.Select(input => new PipelineStream<TIn, TOut>(input, _steps, _compiler))]
+            : null;
+
+    /// <summary>Over an array in start order: this chain applied to each of its ranges.</summary>
+    public IReadOnlyList<PhysicalStream<TOut>>? SplitIntoRanges(int count, int minimumPerRange) =>
+        (_source as Parallel.IRangeSplittable<TIn>)?.SplitIntoRanges(count, minimumPerRange) is { } ranges
+            ? [.. ranges.Select(range => new PipelineStream<TIn, TOut>(range, _steps, _compiler))]
             : null;
 
     public IReadOnlyList<PipelineKernelStep> Steps => _steps;

@@ -327,12 +327,12 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : WindowAgg
         {
             if (window.Null >= 0)
             {
-                window.Null = Renumber(live, window.Null);
+                window.Null = LiveSlots.Keep(live, window.Null);
             }
 
             if (window.Single >= 0)
             {
-                window.Single = Renumber(live, window.Single);
+                window.Single = LiveSlots.Keep(live, window.Single);
             }
 
             var groups = window.Slots.ToArray();
@@ -340,7 +340,7 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : WindowAgg
             window.Slots.TrimExcess(groups.Length);
             foreach (var (key, slot) in groups)
             {
-                window.Slots.Add(key, Renumber(live, slot));
+                window.Slots.Add(key, LiveSlots.Keep(live, slot));
             }
         }
 
@@ -349,12 +349,6 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : WindowAgg
         _freeWindows.Clear();
         _keyOrder.TrimExcess();
         Context.TrimPools();
-    }
-
-    private static int Renumber(List<int> live, int slot)
-    {
-        live.Add(slot);
-        return live.Count - 1;
     }
 
     private void CloseWindows(long watermark)

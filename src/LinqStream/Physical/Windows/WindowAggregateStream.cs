@@ -90,12 +90,22 @@ internal sealed class WindowAggregateStream<T, TKey, TResult> : PhysicalStream<T
             // Keyed over a union of partitions (maybe through filters and projections, which each partition then runs):
             // one source task per group of partitions, each hashing into every task.
             var partitions = ((Parallel.IUnionSplittable<T>)_source).SplitByUnionInput()!;
-            _ = new Parallel.PartitionedParallelRun<T, TKey, TResult>(partitions, _keyKernel!, CreateOperator, downstream, context);
+            _ = new Parallel.KeyedParallelRun<T, TKey, TResult>(partitions, _keyKernel!, CreateOperator, downstream, context);
             return;
         }
 
         if (context.ParallelNodes?.Contains(this) == true)
         {
+            // A replayed array in start order (checked here, once per run): P contiguous ranges read by P source tasks, as P
+            // partitions would be. Not in a job (its checkpoint lists the array as one source).
+            int parallelism = Math.Min(context.Options.Parallelism, context.Options.KeyGroups);
+            if (context.SplitArrays && _source is Parallel.IRangeSplittable<T> splittable
+                && splittable.SplitIntoRanges(parallelism, Parallel.ParallelPlanner.MinimumRange(context.Options.BatchSize)) is { } ranges)
+            {
+                _ = new Parallel.KeyedParallelRun<T, TKey, TResult>(ranges, _keyKernel!, CreateOperator, downstream, context);
+                return;
+            }
+
             // Keyed and run on several tasks: the input feeds a hash exchange, the tasks a merge (docs/parallelism.md).
             _ = new Parallel.KeyedParallelRun<T, TKey, TResult>(_source, _keyKernel!, CreateOperator, downstream, context);
             return;

@@ -50,7 +50,7 @@ internal sealed class GroupShapeRewriter : SharingExpressionVisitor
             // GroupBy(k, el) → GroupBy(k), remembering el for the lambdas that read the groups.
             var types = node.Method.GetGenericArguments(); // T, TKey, TElement
             var grouped = Expression.Call(s_groupBy.MakeGenericMethod(types[0], types[1]), Visit(node.Arguments[0])!, node.Arguments[1]);
-            _elements[grouped] = Unquote(node.Arguments[2]);
+            _elements[grouped] = QuotedLambda.Of(node.Arguments[2]);
             return grouped;
         }
 
@@ -74,7 +74,7 @@ internal sealed class GroupShapeRewriter : SharingExpressionVisitor
 
         if (definition == s_where)
         {
-            var having = Regroup(Unquote(node.Arguments[1]), element, 1);
+            var having = Regroup(QuotedLambda.Of(node.Arguments[1]), element, 1);
             var filtered = Expression.Call(s_where.MakeGenericMethod(having.Parameters[0].Type), source, Expression.Quote(having));
             _elements[filtered] = element;
             return filtered;
@@ -82,7 +82,7 @@ internal sealed class GroupShapeRewriter : SharingExpressionVisitor
 
         if (definition == s_select)
         {
-            var selector = Regroup(Unquote(node.Arguments[1]), element, 1);
+            var selector = Regroup(QuotedLambda.Of(node.Arguments[1]), element, 1);
             return Expression.Call(s_select.MakeGenericMethod(selector.Parameters[0].Type, selector.ReturnType), source, Expression.Quote(selector));
         }
 
@@ -94,7 +94,7 @@ internal sealed class GroupShapeRewriter : SharingExpressionVisitor
     /// <summary><c>groups.SelectMany(g =&gt; c[, (g, x) =&gt; r])</c> → <c>groups.Select(g =&gt; c[.Select(x =&gt; r)].ToArray()).SelectMany(a =&gt; a)</c>.</summary>
     private static MethodCallExpression Flatten(MethodCallExpression call, Expression source, LambdaExpression? element)
     {
-        var collection = Unquote(call.Arguments[1]);
+        var collection = QuotedLambda.Of(call.Arguments[1]);
         if (element is not null)
         {
             collection = Regroup(collection, element, 1);
@@ -105,7 +105,7 @@ internal sealed class GroupShapeRewriter : SharingExpressionVisitor
         var item = call.Method.GetGenericArguments()[1]; // TResult of SelectMany(g => c), TCollection of SelectMany(g => c, (g, x) => r)
         if (call.Arguments.Count == 3)
         {
-            var result = Unquote(call.Arguments[2]);
+            var result = QuotedLambda.Of(call.Arguments[2]);
             if (element is not null)
             {
                 result = Regroup(result, element, 2);
@@ -164,16 +164,6 @@ internal sealed class GroupShapeRewriter : SharingExpressionVisitor
 
     private static MethodInfo StreamMethod(string name, int parameters) => s_methods.Single(m =>
         m.Name == name && m.GetParameters().Length == parameters && m.GetParameters()[0].ParameterType.GetGenericTypeDefinition() == typeof(IQStream<>));
-
-    private static LambdaExpression Unquote(Expression e)
-    {
-        while (e is UnaryExpression { NodeType: ExpressionType.Quote } quote)
-        {
-            e = quote.Operand;
-        }
-
-        return (LambdaExpression)e;
-    }
 
     /// <summary>Replaces a group with an element selector by the plain group: Key and Window as they are, the elements through the selector.</summary>
     private sealed class ElementSubstitution(ParameterExpression old, ParameterExpression plain, LambdaExpression element) : ExpressionVisitor

@@ -160,7 +160,7 @@ internal sealed partial class QueryTranslator
             "GroupBy" when ours => TranslateGroupBy(call),
             "WithLifetime" when ours => TranslateWithLifetime(call),
             "ExtendLifetime" or "ShiftTime" or "ToPointEvents" when ours => TranslateLifetime(call),
-            "ClipLifetime" when ours => new ClipNode(Visit(call.Arguments[0]), Lambda(call.Arguments[1])),
+            "ClipLifetime" when ours => new ClipNode(Visit(call.Arguments[0]), QuotedLambda.Of(call.Arguments[1])),
             "Join" or "LeftJoin" or "WhereNotExists" when ours => TranslateJoin(call),
             _ => TranslateRejected(call),
         };
@@ -190,7 +190,7 @@ internal sealed partial class QueryTranslator
     private static PlanNode TranslateFrom(MethodCallExpression call)
     {
         var source = ((ConstantExpression)call.Arguments[0]).Value!;
-        var time = Lambda(call.Arguments[1]);
+        var time = QuotedLambda.Of(call.Arguments[1]);
         var policy = (IngressPolicy)((ConstantExpression)call.Arguments[2]).Value!;
         var name = (string)((ConstantExpression)call.Arguments[3]).Value!;
         return new SourceNode(source, call.Method.GetGenericArguments()[0], time, null, policy, name);
@@ -205,7 +205,7 @@ internal sealed partial class QueryTranslator
     private PlanNode TranslateWhere(MethodCallExpression call)
     {
         var source = Visit(call.Arguments[0]);
-        var predicate = Lambda(call.Arguments[1]);
+        var predicate = QuotedLambda.Of(call.Arguments[1]);
         if (predicate.Parameters.Count != 1)
         {
             return Fail("Where", $"'Where' with an index ('{predicate}') has no meaning on a stream, whose events have times, not positions. Use the event's time or a key instead.");
@@ -223,7 +223,7 @@ internal sealed partial class QueryTranslator
     private PlanNode TranslateSelect(MethodCallExpression call)
     {
         var source = Visit(call.Arguments[0]);
-        var selector = Lambda(call.Arguments[1]);
+        var selector = QuotedLambda.Of(call.Arguments[1]);
         if (selector.Parameters.Count != 1)
         {
             return Fail("Select", $"'Select' with an index ('{selector}') has no meaning on a stream, whose events have times, not positions. Use the event's time instead.");
@@ -260,7 +260,7 @@ internal sealed partial class QueryTranslator
     private PlanNode TranslateSelectMany(MethodCallExpression call)
     {
         var source = Visit(call.Arguments[0]);
-        var collection = Lambda(call.Arguments[1]);
+        var collection = QuotedLambda.Of(call.Arguments[1]);
         if (collection.Parameters.Count != 1 || !IsEnumerable(collection.ReturnType))
         {
             return Fail("SelectMany", $"'SelectMany' over '{collection}' is not supported: the selector must return an IEnumerable<T> computed from one event. Join two streams with 'join ... on ... equals ...' instead.");
@@ -272,7 +272,7 @@ internal sealed partial class QueryTranslator
         }
 
         // from a in s from b in f(a) select r(a, b)  ==>  a => f(a).Select(b => r(a, b))
-        var result = Lambda(call.Arguments[2]);
+        var result = QuotedLambda.Of(call.Arguments[2]);
         var element = SelectManyNode.ElementOf(collection.ReturnType);
         var inner = Expression.Lambda(Internal.LambdaInliner.Inline(result, collection.Parameters[0], result.Parameters[1]), result.Parameters[1]);
         var select = Expression.Call(typeof(Enumerable), nameof(Enumerable.Select), [element, result.ReturnType], collection.Body, inner);
@@ -326,7 +326,7 @@ internal sealed partial class QueryTranslator
             return Fail("GroupBy", "'GroupBy' needs a windowed stream: write 'stream.TumblingWindow(size).GroupBy(key)'.");
         }
 
-        return new GroupNode(window, Lambda(call.Arguments[1]), null);
+        return new GroupNode(window, QuotedLambda.Of(call.Arguments[1]), null);
     }
 
     private PlanNode TranslateWithLifetime(MethodCallExpression call)
@@ -337,7 +337,7 @@ internal sealed partial class QueryTranslator
             return Fail("WithLifetime", $"'WithLifetime' must be applied to a source (QStream.From(...).WithLifetime(start, end)), not to '{source.Name}': lifetimes are read once, at ingress. Move it next to QStream.From, or use ExtendLifetime/ShiftTime later in the query.");
         }
 
-        return ingress.WithLifetime(Lambda(call.Arguments[1]), Lambda(call.Arguments[2]));
+        return ingress.WithLifetime(QuotedLambda.Of(call.Arguments[1]), QuotedLambda.Of(call.Arguments[2]));
     }
 
     private PlanNode TranslateLifetime(MethodCallExpression call)
@@ -356,8 +356,8 @@ internal sealed partial class QueryTranslator
         var left = Visit(call.Arguments[0]);
         var right = Visit(call.Arguments[1]);
         var kind = call.Method.Name switch { "Join" => JoinKind.Inner, "LeftJoin" => JoinKind.LeftOuter, _ => JoinKind.Anti };
-        var result = kind == JoinKind.Anti ? null : Lambda(call.Arguments[4]);
-        return new JoinNode(left, right, kind, Lambda(call.Arguments[2]), Lambda(call.Arguments[3]), result);
+        var result = kind == JoinKind.Anti ? null : QuotedLambda.Of(call.Arguments[4]);
+        return new JoinNode(left, right, kind, QuotedLambda.Of(call.Arguments[2]), QuotedLambda.Of(call.Arguments[3]), result);
     }
 
     /// <summary><c>GroupBy(k).[Where(having)].Select(s)</c> becomes one aggregate; a having clause filters its results.</summary>
@@ -385,16 +385,6 @@ internal sealed partial class QueryTranslator
     {
         _failures.Add((op, reason));
         return new SourceNode(Array.Empty<object>(), typeof(object), Expression.Lambda(Expression.Constant(0L), Expression.Parameter(typeof(object))), null, IngressPolicy.Throw, "failed");
-    }
-
-    private static LambdaExpression Lambda(Expression e)
-    {
-        while (e is UnaryExpression { NodeType: ExpressionType.Quote } quote)
-        {
-            e = quote.Operand;
-        }
-
-        return (LambdaExpression)e;
     }
 
     private static LambdaExpression AndAlso(LambdaExpression a, LambdaExpression b) =>

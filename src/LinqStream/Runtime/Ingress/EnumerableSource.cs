@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace LinqStream.Runtime.Ingress;
 
 /// <summary>Replays an <see cref="IEnumerable{T}"/> as fast as the CPU allows, one batch per step.</summary>
-/// <remarks>Arrays and lists are copied a batch at a time; other sequences are enumerated.</remarks>
+/// <remarks>Arrays, array segments and lists are copied a batch at a time; other sequences are enumerated.</remarks>
 internal sealed class EnumerableSource<T> : SourceDriver
 {
     private readonly IEnumerable<T> _source;
@@ -51,7 +51,7 @@ internal sealed class EnumerableSource<T> : SourceDriver
         _read = reader.ReadInt64();
         _orderer.RestoreState((IngressState<T>)Checkpoints.StateCodec.Read(reader, typeof(IngressState<T>))!);
         Watermark = _orderer.Watermark;
-        if (_source is T[] or List<T>)
+        if (_source is T[] or List<T> or ArraySegment<T>)
         {
             _offset = checked((int)_read);
         }
@@ -139,6 +139,16 @@ internal sealed class EnumerableSource<T> : SourceDriver
                     Array.Copy(array, _offset, buffer, 0, n);
                     _offset += n;
                     exhausted = _offset >= array.Length;
+                    return n;
+                }
+
+            case ArraySegment<T> segment:
+                {
+                    // A contiguous range of an array, read by one source task (docs/parallelism.md, "Replayed arrays").
+                    int n = Math.Min(buffer.Length, segment.Count - _offset);
+                    Array.Copy(segment.Array!, segment.Offset + _offset, buffer, 0, n);
+                    _offset += n;
+                    exhausted = _offset >= segment.Count;
                     return n;
                 }
 

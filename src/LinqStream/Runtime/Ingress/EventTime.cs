@@ -21,6 +21,41 @@ internal sealed class EventTime<T>
 
     public LambdaExpression? EndSelector { get; }
 
+    /// <summary>
+    /// Whether the items' start times never decrease, read with the start kernel <paramref name="chunk"/> items at a time;
+    /// false when the selector throws (the ingress then reports that event when it reads it).
+    /// </summary>
+    public bool InStartOrder(T[] items, int chunk)
+    {
+        var payload = new T[chunk];
+        var start = new long[chunk];
+        long last = long.MinValue;
+        try
+        {
+            for (int offset = 0; offset < items.Length; offset += chunk)
+            {
+                int n = Math.Min(chunk, items.Length - offset);
+                Array.Copy(items, offset, payload, 0, n);
+                _start(payload, null, start, n);
+                for (int i = 0; i < n; i++)
+                {
+                    if (start[i] < last)
+                    {
+                        return false;
+                    }
+
+                    last = start[i];
+                }
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return false;
+        }
+
+        return true;
+    }
+
     /// <summary>Fills <c>Start</c> and <c>End</c> of the first <paramref name="count"/> events from their payloads.</summary>
     public void Fill(EventBatch<T> batch, int count)
     {

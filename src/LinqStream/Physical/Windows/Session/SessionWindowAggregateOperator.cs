@@ -276,8 +276,7 @@ internal sealed class SessionWindowAggregateOperator<T, TKey, TResult> : WindowA
         var live = new List<int>(Slots.Live);
         foreach (var (session, _) in _closing.UnorderedItems)
         {
-            live.Add(session.Slot);
-            session.Slot = live.Count - 1;
+            session.Slot = LiveSlots.Keep(live, session.Slot);
         }
 
         Slots.Compact(live);
