@@ -29,6 +29,7 @@ public static class SiloBuilderExtensions
         builder.Services.AddSingleton(options);
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<JobRegistry>();
+        builder.Services.AddSingleton<Channels.ChannelHub>(); // the receivers of the cross-silo channels on this silo
         builder.Services.AddHostedService<JobSupervisor>();
         return builder;
     }

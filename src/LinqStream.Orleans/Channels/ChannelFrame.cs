@@ -1,0 +1,60 @@
+namespace LinqStream.Orleans.Channels;
+
+/// <summary>What a <see cref="ChannelFrame"/> carries (the in-process channel's message kinds, <c>Parallel/SpscChannel.cs</c>).</summary>
+internal enum ChannelFrameKind : byte
+{
+    /// <summary>A batch of events ordered by start, encoded by <see cref="EventBatchCodec{T}"/>.</summary>
+    Batch,
+
+    /// <summary>A watermark (in <see cref="ChannelFrame.Value"/>): no later event on this channel starts before it.</summary>
+    Watermark,
+
+    /// <summary>A checkpoint barrier (its number in <see cref="ChannelFrame.Value"/>).</summary>
+    Barrier,
+
+    /// <summary>The sender is done.</summary>
+    Completed,
+
+    /// <summary>The sender failed; the payload is the UTF-8 message, in order with the data.</summary>
+    Error,
+}
+
+/// <summary>
+/// One message on a cross-silo channel: the sender's epoch and the message's sequence number (1, 2, ... within the epoch), so
+/// the receiver can put calls that Orleans delivered out of order back in order, drop a retried call it already has, and refuse
+/// a sender of an older epoch.
+/// </summary>
+[GenerateSerializer]
+[Alias("LinqStream.Orleans.ChannelFrame")]
+internal sealed class ChannelFrame
+{
+    /// <summary>Gets or sets the sender's epoch (set by <see cref="ChannelSender"/>).</summary>
+    [Id(0)]
+    public long Epoch { get; set; }
+
+    /// <summary>Gets or sets the sequence number within the epoch (set by <see cref="ChannelSender"/>), from 1.</summary>
+    [Id(1)]
+    public long Sequence { get; set; }
+
+    /// <summary>Gets or sets what the frame carries.</summary>
+    [Id(2)]
+    public ChannelFrameKind Kind { get; set; }
+
+    /// <summary>Gets or sets the watermark or the barrier number.</summary>
+    [Id(3)]
+    public long Value { get; set; }
+
+    /// <summary>Gets or sets the number of events of a batch.</summary>
+    [Id(4)]
+    public int Count { get; set; }
+
+    /// <summary>Gets or sets the encoded batch or the error message.</summary>
+    [Id(5)]
+    public byte[] Payload { get; set; } = [];
+
+    /// <summary>A frame without payload (watermark, barrier, completion).</summary>
+    public static ChannelFrame Control(ChannelFrameKind kind, long value) => new() { Kind = kind, Value = value };
+
+    /// <inheritdoc/>
+    public override string ToString() => $"{Kind} #{Sequence} (epoch {Epoch}, value {Value}, {Count} events, {Payload.Length} bytes)";
+}
