@@ -6,6 +6,7 @@ using LinqStream.Physical.Pipeline;
 using LinqStream.Physical.SelectMany;
 using LinqStream.Physical.Union;
 using LinqStream.Physical.Windows;
+using LinqStream.Physical.Windows.ArgMax;
 using LinqStream.Plan;
 
 namespace LinqStream.Query;
@@ -40,6 +41,7 @@ internal sealed class PlanRebinder(Dictionary<object, int>? lift, IReadOnlyList<
             UnionNode u => u.Children.Select(child => Rebind(child, memo)).ToList() is var inputs && inputs.All(i => i is not null) ? new UnionNode(inputs!) : null,
             LifetimeNode t => Rebind(t.Source, memo) is { } c ? new LifetimeNode(c, t.Kind, t.Ticks) : null,
             ClipNode k => Rebind(k.Source, memo) is { } c ? new ClipNode(c, L(k.Key)) : null,
+            WindowArgMaxNode x => Rebind(x.Source, memo) is { } c ? new WindowArgMaxNode(c, L(x.Value), x.RowWindow, L(x.Row), L(x.Result), L(x.LeftKey), L(x.RightKey)) : null,
             _ => null,
         };
         if (result is not null)

@@ -152,6 +152,37 @@ public sealed class PlanCacheTests
         Assert.Equal(12L, plans.Hits + plans.Misses);
     }
 
+    private sealed record WindowTop(long Start, int Max);
+
+    /// <summary>q7's shape (a window's bids at its maximum price, rewritten to one arg-max operator) with a captured bonus in the result.</summary>
+    private static IQStream<(long Start, int Auction, long Scored)> Highest(Bid[] bids, long bonus)
+    {
+        var all = QStream.From(bids, b => b.Time);
+        var maxima = all.TumblingWindow(TimeSpan.FromTicks(50)).Select(w => new WindowTop(w.Window.StartTicks, w.Max(b => b.Price)));
+        return from b in all.TumblingWindow(TimeSpan.FromTicks(50))
+               join m in maxima on b.Price equals m.Max
+               select ValueTuple.Create(m.Start, b.Auction, b.Price + bonus);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task RewrittenPlan_WindowArgMax_IsCachedAndRebound()
+    {
+        await Task.Yield();
+        var (kernels, plans) = (new KernelCompiler(new CompiledKernelCache(64)), new PlanCache(16));
+        var first = Bids(3, 3_000);
+        var second = Bids(4, 2_500);
+        static List<(long, int, long)> Reference(Bid[] bids, long bonus) =>
+            [.. bids.GroupBy(b => b.Time / 50 * 50).SelectMany(w => w.Where(b => b.Price == w.Max(x => x.Price)).Select(b => (w.Key, b.Auction, b.Price + bonus))).Order()];
+
+        Assert.Contains("WindowArgMax", Highest(first, 0).Explain(), StringComparison.Ordinal);
+        var a = Run(Highest(first, 1_000), kernels, plans);
+        var b = Run(Highest(second, 7), kernels, plans);
+
+        Assert.Equal((1L, 1L, 1), (plans.Hits, plans.Misses, plans.Count));
+        Assert.Equal(Reference(first, 1_000), a.Order());
+        Assert.Equal(Reference(second, 7), b.Order());
+    }
+
     [Fact(Timeout = 30_000)]
     public async Task CachedPlan_DoesNotKeepTheFirstQuerysSourceAlive()
     {
