@@ -27,8 +27,8 @@ internal sealed record ParallelPlan(IReadOnlySet<PhysicalNode>? Nodes, int Paral
 /// </remarks>
 internal static class ParallelPlanner
 {
-    /// <summary>The fewest events per range for which a replayed array is split into ranges: a few batches each.</summary>
-    public static int MinimumRange(int batchSize) => 4 * batchSize;
+    /// <summary>The size of the chunks a replayed array is dealt out in to its source tasks: two batches (a part needs two chunks at least).</summary>
+    public static int ArrayChunk(int batchSize) => 2 * batchSize;
 
     /// <param name="root">The sequential physical plan.</param>
     /// <param name="options">The query's settings (parallelism, key groups).</param>
@@ -177,7 +177,7 @@ internal static class ParallelPlanner
                 text.Append(CultureInfo.InvariantCulture, $"  Stage: 1 task: {string.Join(" + ", leaves.Select(n => n.Name).Distinct())} and the operators above them").AppendLine();
                 if (leaves is [Physical.Ingress.IIngressNode { IsReplayedArray: true }] && IsPipelineChain(node.Inputs[0]))
                 {
-                    text.Append(CultureInfo.InvariantCulture, $"    (a query, not a job, over an array in start order of at least {parallelism} × {MinimumRange(options.BatchSize)} events reads it instead as {parallelism} contiguous ranges on {parallelism} source tasks, checked when it starts)").AppendLine();
+                    text.Append(CultureInfo.InvariantCulture, $"    (a query, not a job, over an array in start order of at least {parallelism} × {2 * ArrayChunk(options.BatchSize)} events reads it instead on {parallelism} source tasks, in chunks of about {ArrayChunk(options.BatchSize)} events dealt out in turn, checked when it starts)").AppendLine();
                 }
 
                 text.Append(CultureInfo.InvariantCulture, $"  Exchange: hash by key group of '{keyed.KeyDescription}' (stable XxHash3 of the key)").AppendLine();
