@@ -11,7 +11,7 @@ internal sealed record ParallelPlan(IReadOnlySet<PhysicalNode>? Nodes, int Paral
     /// <summary>Gets the split aggregates whose input is a union of partitions read by several source tasks (a subset of <see cref="Nodes"/>).</summary>
     public IReadOnlySet<PhysicalNode>? SourceSplitNodes { get; init; }
 
-    /// <summary>Gets a value indicating whether a replayed array in start order under a split aggregate is read as P ranges (false for a job).</summary>
+    /// <summary>Gets a value indicating whether a replayed array in start order under a split aggregate is read on P source tasks in chunks (false for a job).</summary>
     public bool SplitArrays { get; init; } = true;
 
     public static ParallelPlan Sequential { get; } = new(null, 1, "Parallelism: 1 (one task; set QueryOptions.Parallelism to use more)");
