@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json.Serialization;
 
 namespace LinqStream.Cli.Scripting;
 
@@ -8,6 +9,7 @@ namespace LinqStream.Cli.Scripting;
 /// (number, string, boolean); rows that do not are written to the dead-letter file before the query sees them, so the accessors
 /// below fail only when the query names a field the file does not have or asks for the wrong kind.
 /// </remarks>
+[JsonConverter(typeof(RowStateConverter))] // how a checkpoint keeps a row (reorder buffers, join and buffered-window state); results use ResultJson's own
 public sealed class Row
 {
     private readonly RowSchema _schema;
@@ -112,6 +114,9 @@ public sealed class Row
         "{ " + string.Join(", ", _schema.Names.Select((n, i) => $"{n} = {String(n)}")) + " }";
 
     internal object? ValueAt(int index) => _values[index];
+
+    /// <summary>Gets the schema the row was read with (its checkpoint form writes it).</summary>
+    internal RowSchema Schema => _schema;
 
     private RowValueException WrongKind(string name, string expected, object? value)
     {
