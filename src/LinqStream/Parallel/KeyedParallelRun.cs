@@ -12,11 +12,11 @@ internal interface IUnionSplittable<T>
     IReadOnlyList<PhysicalStream<T>>? SplitByUnionInput();
 }
 
-/// <summary>A physical stream that is a replayed array, or filters and projections over one: the same stream per contiguous range.</summary>
+/// <summary>A physical stream that is a replayed array, or filters and projections over one: the same stream per part of the array.</summary>
 internal interface IRangeSplittable<T>
 {
-    /// <summary>Gets one stream per range of the array (with this stream's filters and projections on each), or null when it is not split.</summary>
-    IReadOnlyList<PhysicalStream<T>>? SplitIntoRanges(int count, int minimumPerRange);
+    /// <summary>Gets one stream per part of the array (chunks of about <paramref name="chunk"/> events dealt out in turn, with this stream's filters and projections on each), or null when it is not split.</summary>
+    IReadOnlyList<PhysicalStream<T>>? SplitIntoRanges(int count, int chunk);
 }
 
 /// <summary>

@@ -11,7 +11,7 @@ internal sealed record ParallelPlan(IReadOnlySet<PhysicalNode>? Nodes, int Paral
     /// <summary>Gets the split aggregates whose input is a union of partitions read by several source tasks (a subset of <see cref="Nodes"/>).</summary>
     public IReadOnlySet<PhysicalNode>? SourceSplitNodes { get; init; }
 
-    /// <summary>Gets a value indicating whether a replayed array in start order under a split aggregate is read as P ranges (false for a job).</summary>
+    /// <summary>Gets a value indicating whether a replayed array in start order under a split aggregate is read on P source tasks in chunks (false for a job).</summary>
     public bool SplitArrays { get; init; } = true;
 
     public static ParallelPlan Sequential { get; } = new(null, 1, "Parallelism: 1 (one task; set QueryOptions.Parallelism to use more)");
@@ -27,8 +27,8 @@ internal sealed record ParallelPlan(IReadOnlySet<PhysicalNode>? Nodes, int Paral
 /// </remarks>
 internal static class ParallelPlanner
 {
-    /// <summary>The fewest events per range for which a replayed array is split into ranges: a few batches each.</summary>
-    public static int MinimumRange(int batchSize) => 4 * batchSize;
+    /// <summary>The size of the chunks a replayed array is dealt out in to its source tasks: two batches (a part needs two chunks at least).</summary>
+    public static int ArrayChunk(int batchSize) => 2 * batchSize;
 
     /// <param name="root">The sequential physical plan.</param>
     /// <param name="options">The query's settings (parallelism, key groups).</param>
@@ -177,7 +177,7 @@ internal static class ParallelPlanner
                 text.Append(CultureInfo.InvariantCulture, $"  Stage: 1 task: {string.Join(" + ", leaves.Select(n => n.Name).Distinct())} and the operators above them").AppendLine();
                 if (leaves is [Physical.Ingress.IIngressNode { IsReplayedArray: true }] && IsPipelineChain(node.Inputs[0]))
                 {
-                    text.Append(CultureInfo.InvariantCulture, $"    (a query, not a job, over an array in start order of at least {parallelism} × {MinimumRange(options.BatchSize)} events reads it instead as {parallelism} contiguous ranges on {parallelism} source tasks, checked when it starts)").AppendLine();
+                    text.Append(CultureInfo.InvariantCulture, $"    (a query, not a job, over an array in start order of at least {parallelism} × {2 * ArrayChunk(options.BatchSize)} events reads it instead on {parallelism} source tasks, in chunks of about {ArrayChunk(options.BatchSize)} events dealt out in turn, checked when it starts)").AppendLine();
                 }
 
                 text.Append(CultureInfo.InvariantCulture, $"  Exchange: hash by key group of '{keyed.KeyDescription}' (stable XxHash3 of the key)").AppendLine();

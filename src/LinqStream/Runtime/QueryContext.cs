@@ -29,7 +29,7 @@ internal sealed class QueryContext
     /// <summary>Gets the split aggregates whose union of inputs is read by several source tasks (docs/parallelism.md, "Source tasks").</summary>
     public IReadOnlySet<PhysicalNode>? SourceSplitNodes { get; init; }
 
-    /// <summary>Gets a value indicating whether a split aggregate over a replayed array in start order reads it as contiguous ranges (not in a job).</summary>
+    /// <summary>Gets a value indicating whether a split aggregate over a replayed array in start order reads it on several source tasks, in chunks dealt out in turn (not in a job).</summary>
     public bool SplitArrays { get; init; }
 
     /// <summary>Gets where keyed operators of this run keep state off the heap (the job's <c>JobOptions.State</c>); null keeps it on the heap.</summary>

@@ -114,9 +114,9 @@ public sealed class PartitionedJobTests : IDisposable
                 Assert.Equal(-1, partition);
                 Assert.Equal(parallelism, result.Parallelism);
                 Assert.Empty(result.Warnings);
-                // The last run went on from the newest checkpoint (crashes before the first checkpoint start over).
-                Assert.True(lastRestored > 0, $"no checkpoint was taken before the last crash (partition {failing} of {length} events, crashes at {string.Join(", ", crashes.Select(c => c.At))}, sizes {string.Join(", ", data.Select(d => d.Length))})");
-                Assert.Equal(lastRestored, result.RestoredFrom);
+                // The last run went on from the newest checkpoint, if one was taken before the last crash: at P > 1 the source
+                // tasks read ahead of the job, so under load a partition may reach its crash before the first barrier is asked for.
+                Assert.Equal(lastRestored > 0 ? lastRestored : null, result.RestoredFrom);
             }
             catch (QueryExecutionException ex) when (partition >= 0)
             {

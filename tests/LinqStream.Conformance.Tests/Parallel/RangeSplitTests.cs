@@ -6,10 +6,10 @@ using LinqStream.Testing.Io;
 namespace LinqStream.Conformance.Tests.Parallel;
 
 /// <summary>
-/// A query (not a job) whose keyed window aggregate runs at P &gt; 1 over a replayed array in start order reads the array as P
-/// contiguous ranges on P source tasks; the output is parallelism 1's, event for event and in the same order (ties across
-/// range boundaries, skew, huge keys, empty windows, order-sensitive aggregates). An array out of order, too small, or read
-/// by a job stays on one source task, with the same output and the same errors.
+/// A query (not a job) whose keyed window aggregate runs at P &gt; 1 over a replayed array in start order reads the array on P
+/// source tasks, in chunks dealt out in turn; the output is parallelism 1's, event for event and in the same order (many
+/// events on one tick, skew, huge keys, empty windows, order-sensitive aggregates). An array out of order, too small, or
+/// read by a job stays on one source task, with the same output and the same errors.
 /// </summary>
 public sealed class RangeSplitTests
 {
@@ -92,7 +92,7 @@ public sealed class RangeSplitTests
             }
         }
 
-        Assert.Contains("contiguous ranges", Query(data, policy).WithOptions(new QueryOptions { Parallelism = 2 }).Explain(), StringComparison.Ordinal);
+        Assert.Contains("dealt out in turn", Query(data, policy).WithOptions(new QueryOptions { Parallelism = 2 }).Explain(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -128,7 +128,7 @@ public sealed class RangeSplitTests
     {
         var data = Sorted(6, 500, skewed: false);
         var (one, _) = await Run(Query(data, IngressPolicy.Throw), 1, 64);
-        var (four, threads) = await Run(Query(data, IngressPolicy.Throw), 4, 64); // 125 events a range, fewer than 4 batches
+        var (four, threads) = await Run(Query(data, IngressPolicy.Throw), 4, 64); // 125 events a part, fewer than two chunks of 128
         Assert.Equal(SourceTasks(1), threads);
         Assert.Equal(one, four);
     }

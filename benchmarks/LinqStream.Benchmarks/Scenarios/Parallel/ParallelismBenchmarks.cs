@@ -50,6 +50,11 @@ public class ParallelismBenchmarks
         CheckPartitionedAnswers();
     }
 
+    /// <summary>Gets the last job's checkpoints and barrier alignment p99 (empty when the last case was not a job).</summary>
+    internal string LastJob => _checkpoints > 0
+        ? string.Create(CultureInfo.InvariantCulture, $" last job (P = {Parallelism}): {_checkpoints} checkpoints, alignment p99 {(_alignmentP99 is { } p99 ? p99.TotalMilliseconds.ToString("F1", CultureInfo.InvariantCulture) + " ms" : "n/a")}")
+        : string.Empty;
+
     /// <summary>Checks the answers again at the current <see cref="Parallelism"/> (the console mode runs P = 1 and 2 over one input).</summary>
     internal void CheckAnswers() => CheckPartitionedAnswers();
 

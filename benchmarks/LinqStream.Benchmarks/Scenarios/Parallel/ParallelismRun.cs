@@ -38,7 +38,8 @@ public static class ParallelismRun
         bench.CheckAnswers();
         var cases = new (string Name, long Events, Func<long> Run)[]
         {
-            ("TumblingCountPerKey (array: 2 ranges at P = 2)", 10_000_000, bench.TumblingCountPerKey),
+            ("TumblingCountPerKey (array: 2 parts in chunks at P = 2)", 10_000_000, bench.TumblingCountPerKey),
+            ("TumblingCountPerKeyCheckpointed (job, one source task)", 10_000_000, bench.TumblingCountPerKeyCheckpointed),
             ("TumblingCountPerKeyPartitioned", 10_000_000, bench.TumblingCountPerKeyPartitioned),
             ("TumblingCountPerKeyPartitionedCheckpointed (job)", 10_000_000, bench.TumblingCountPerKeyPartitionedCheckpointed),
             ("Q5HotItemsPartitioned", Nexmark.NexmarkInput.BenchmarkEvents, bench.Q5HotItemsPartitioned),
@@ -73,7 +74,7 @@ public static class ParallelismRun
 
             double w1 = Median(wall[0]), w2 = Median(wall[1]), c1 = Median(cpu[0]), c2 = Median(cpu[1]);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {name} | {w1:F1} | {w2:F1} | {w1 / w2:F2}× | {c1:F1} | {c2:F1} | {c2 / c1:F2}× |"));
+                $"| {name} | {w1:F1} | {w2:F1} | {w1 / w2:F2}× | {c1:F1} | {c2:F1} | {c2 / c1:F2}× |{(name.Contains("job", StringComparison.Ordinal) ? bench.LastJob : string.Empty)}"));
         }
 
         return 0;

@@ -53,31 +53,26 @@ internal sealed class IngressStream<T> : PhysicalStream<T>, Diagnostics.ISourceN
     public void CompileKernels() => _time ??= EventTimeKernel.Compile<T>(_start, _end, _compiler);
 
     /// <summary>
-    /// An array in start order as <paramref name="count"/> contiguous ranges, each its own ingress with this policy (their
-    /// union is then the array's order, and no event is out of order in a range or across ranges); null when the source is
-    /// not an array, a range would hold fewer than <paramref name="minimumPerRange"/> events, or the array is not in start order.
+    /// An array in start order as <paramref name="count"/> parts, each its own ingress with this policy: the array cut into
+    /// chunks of about <paramref name="chunk"/> events between two different start times, dealt out to the parts in turn (so
+    /// the parts move through event time together, and no two parts have an event on the same tick: their union is the
+    /// array's order, and no event is out of order in a part); null when the source is not an array, it has fewer than two
+    /// chunks per part, or it is not in start order.
     /// </summary>
-    public IReadOnlyList<PhysicalStream<T>>? SplitIntoRanges(int count, int minimumPerRange)
+    public IReadOnlyList<PhysicalStream<T>>? SplitIntoRanges(int count, int chunk)
     {
-        if (_source is not T[] array || count < 2 || array.Length / count < minimumPerRange)
+        if (_source is not T[] array || count < 2 || array.Length / count < 2 * chunk)
         {
             return null;
         }
 
         CompileKernels();
-        if (!_time!.InStartOrder(array, minimumPerRange))
+        if (_time!.ChunksInStartOrder(array, chunk) is not { } bounds || bounds.Count < count)
         {
             return null;
         }
 
-        var ranges = new PhysicalStream<T>[count];
-        for (int k = 0; k < count; k++)
-        {
-            var (first, end) = Parallel.KeyGroups.RangeOf(k, array.Length, count);
-            ranges[k] = new IngressStream<T>(new ArraySegment<T>(array, first, end - first), _time, _policy, SourceName);
-        }
-
-        return ranges;
+        return [.. ArrayChunks<T>.Deal(array, bounds, count).Select(part => new IngressStream<T>(part, _time, _policy, SourceName))];
     }
 
     public override void Connect(IStreamObserver<T> downstream, QueryContext context)

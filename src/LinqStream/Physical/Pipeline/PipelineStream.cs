@@ -24,9 +24,9 @@ internal sealed class PipelineStream<TIn, TOut> : PhysicalStream<TOut>, ICompile
             ? [.. inputs.Select(input => new PipelineStream<TIn, TOut>(input, _steps, _compiler))]
             : null;
 
-    /// <summary>Over an array in start order: this chain applied to each of its ranges.</summary>
-    public IReadOnlyList<PhysicalStream<TOut>>? SplitIntoRanges(int count, int minimumPerRange) =>
-        (_source as Parallel.IRangeSplittable<TIn>)?.SplitIntoRanges(count, minimumPerRange) is { } ranges
+    /// <summary>Over an array in start order: this chain applied to each of its parts.</summary>
+    public IReadOnlyList<PhysicalStream<TOut>>? SplitIntoRanges(int count, int chunk) =>
+        (_source as Parallel.IRangeSplittable<TIn>)?.SplitIntoRanges(count, chunk) is { } ranges
             ? [.. ranges.Select(range => new PipelineStream<TIn, TOut>(range, _steps, _compiler))]
             : null;
 

@@ -96,11 +96,11 @@ internal sealed class WindowAggregateStream<T, TKey, TResult> : PhysicalStream<T
 
         if (context.ParallelNodes?.Contains(this) == true)
         {
-            // A replayed array in start order (checked here, once per run): P contiguous ranges read by P source tasks, as P
+            // A replayed array in start order (checked here, once per run): its chunks dealt out to P source tasks, read as P
             // partitions would be. Not in a job (its checkpoint lists the array as one source).
             int parallelism = Math.Min(context.Options.Parallelism, context.Options.KeyGroups);
             if (context.SplitArrays && _source is Parallel.IRangeSplittable<T> splittable
-                && splittable.SplitIntoRanges(parallelism, Parallel.ParallelPlanner.MinimumRange(context.Options.BatchSize)) is { } ranges)
+                && splittable.SplitIntoRanges(parallelism, Parallel.ParallelPlanner.ArrayChunk(context.Options.BatchSize)) is { } ranges)
             {
                 _ = new Parallel.KeyedParallelRun<T, TKey, TResult>(ranges, _keyKernel!, CreateOperator, downstream, context);
                 return;

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace LinqStream.Runtime.Ingress;
 
 /// <summary>Replays an <see cref="IEnumerable{T}"/> as fast as the CPU allows, one batch per step.</summary>
-/// <remarks>Arrays, array segments and lists are copied a batch at a time; other sequences are enumerated.</remarks>
+/// <remarks>Arrays, parts of arrays (<see cref="ArrayChunks{T}"/>) and lists are copied a batch at a time; other sequences are enumerated.</remarks>
 internal sealed class EnumerableSource<T> : SourceDriver
 {
     private readonly IEnumerable<T> _source;
@@ -51,7 +51,7 @@ internal sealed class EnumerableSource<T> : SourceDriver
         _read = reader.ReadInt64();
         _orderer.RestoreState((IngressState<T>)Checkpoints.StateCodec.Read(reader, typeof(IngressState<T>))!);
         Watermark = _orderer.Watermark;
-        if (_source is T[] or List<T> or ArraySegment<T>)
+        if (_source is T[] or List<T> or ArrayChunks<T>)
         {
             _offset = checked((int)_read);
         }
@@ -142,13 +142,12 @@ internal sealed class EnumerableSource<T> : SourceDriver
                     return n;
                 }
 
-            case ArraySegment<T> segment:
+            case ArrayChunks<T> chunks:
                 {
-                    // A contiguous range of an array, read by one source task (docs/parallelism.md, "Replayed arrays").
-                    int n = Math.Min(buffer.Length, segment.Count - _offset);
-                    Array.Copy(segment.Array!, segment.Offset + _offset, buffer, 0, n);
+                    // Every P-th chunk of an array, read by one source task (docs/parallelism.md, "Replayed arrays").
+                    int n = chunks.CopyTo(_offset, buffer);
                     _offset += n;
-                    exhausted = _offset >= segment.Count;
+                    exhausted = _offset >= chunks.Count;
                     return n;
                 }
 

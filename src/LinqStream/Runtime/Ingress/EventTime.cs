@@ -22,14 +22,17 @@ internal sealed class EventTime<T>
     public LambdaExpression? EndSelector { get; }
 
     /// <summary>
-    /// Whether the items' start times never decrease, read with the start kernel <paramref name="chunk"/> items at a time;
-    /// false when the selector throws (the ingress then reports that event when it reads it).
+    /// When the items' start times never decrease: where to cut them into chunks of about <paramref name="chunk"/> items, each
+    /// cut between two different start times (so events on one tick stay in one chunk); null when they are out of order or
+    /// the selector throws (the ingress then reports that event when it reads it). Read with the start kernel, a chunk at a time.
     /// </summary>
-    public bool InStartOrder(T[] items, int chunk)
+    public List<int>? ChunksInStartOrder(T[] items, int chunk)
     {
         var payload = new T[chunk];
         var start = new long[chunk];
+        var bounds = new List<int> { 0 };
         long last = long.MinValue;
+        int nextCut = chunk;
         try
         {
             for (int offset = 0; offset < items.Length; offset += chunk)
@@ -41,7 +44,13 @@ internal sealed class EventTime<T>
                 {
                     if (start[i] < last)
                     {
-                        return false;
+                        return null;
+                    }
+
+                    if (offset + i >= nextCut && start[i] != last)
+                    {
+                        bounds.Add(offset + i);
+                        nextCut = offset + i + chunk;
                     }
 
                     last = start[i];
@@ -50,10 +59,10 @@ internal sealed class EventTime<T>
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            return false;
+            return null;
         }
 
-        return true;
+        return bounds;
     }
 
     /// <summary>Fills <c>Start</c> and <c>End</c> of the first <paramref name="count"/> events from their payloads.</summary>
