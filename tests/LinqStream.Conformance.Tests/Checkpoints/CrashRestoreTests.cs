@@ -178,10 +178,12 @@ public sealed class CrashRestoreTests : IDisposable
                 Assert.Equal(split ? parallelism : 1, result.Parallelism);
                 Assert.True(split || result.BarrierAlignmentP99 is null, "a barrier was aligned although the query ran on one task");
                 Assert.Empty(result.Warnings);
-                // The last run really went on from a checkpoint: it did not start over and reproduce the output from scratch.
-                Assert.NotNull(result.RestoredFrom);
-                Assert.True(lastRestored <= result.RestoredFrom);
-                Assert.True(bids.OpenedAt > 0, "the bids source was reopened at its start");
+                // The last run really went on from the newest checkpoint: it did not start over and reproduce the output from scratch.
+                // At P > 1 the source tasks read ahead of the job, so under load every crash may come before the first barrier
+                // completes; then (and only then) the last run starts over. At P = 1 the crash points always follow a checkpoint.
+                Assert.True(parallelism > 1 || lastRestored is not null, $"no checkpoint before the last crash at P = 1 (crashes at {string.Join(", ", crashPoints)})");
+                Assert.Equal(lastRestored, result.RestoredFrom);
+                Assert.True(result.RestoredFrom is null || bids.OpenedAt > 0, "the bids source was reopened at its start although the run restored a checkpoint");
                 // (At P > 1 the source task reads ahead by what the channels hold, so with few results the last checkpoint may
                 // precede them all; CheckpointAtParallelism2_RestoresAt1And4 checks the restored run's share on a longer input.)
                 Assert.True(parallelism > 1 || result.Results < expected.Items.Count, $"the restored run wrote {result.Results} of {expected.Items.Count} results");
@@ -190,7 +192,9 @@ public sealed class CrashRestoreTests : IDisposable
             {
                 Assert.Contains("Simulated crash", ex.ToString(), StringComparison.Ordinal);
                 crashes++;
-                lastRestored = job.LastCheckpointId;
+                // The newest checkpoint the store really holds (a barrier still in flight at the crash raised the job's counter
+                // without saving anything).
+                lastRestored = store.List() is { Count: > 0 } saved ? saved.Max() : null;
             }
         }
 
