@@ -41,7 +41,7 @@ public sealed class ExactTypesTests
     public void IsExactKey_StringsTuplesAnonymousTypesAndRecordsOfExactMembers_AreExact()
     {
         Assert.True(ExactTypes.IsExactKey(typeof(string)));
-        Assert.True(ExactTypes.IsExactKey(typeof((long, string?))));
+        Assert.True(ExactTypes.IsExactKey(typeof((long, string))));
         Assert.True(ExactTypes.IsExactKey(typeof(Tuple<int, Color>)));
         Assert.True(ExactTypes.IsExactKey(new { Id = 1L, Name = "a" }.GetType()));
         Assert.True(ExactTypes.IsExactKey(typeof(ExactRecord)));
