@@ -59,7 +59,7 @@ internal sealed class ExpiryJoinToKeyedFoldPass(QueryOptions options) : PlanPass
     {
         if (!_enabled
             || node is not AggregateNode { Window: { Kind: WindowKind.Tumbling, Size: 1 }, Key: { } key, Aggregates: { BufferReason: null, Calls: [var call] } aggregates } aggregate
-            || call is not { Kind: AggregateKind.User, Filter: null, Value: { } value, Instance: { } instance, InstanceTypes: [_, _, var aggregateResult] }
+            || call is not { Kind: AggregateKind.User, Filter: null, Value: { } value, Instance: { } instance, InstanceTypes: [_, _, var aggregateResult] types }
             || !instance.GetType().IsDefined(typeof(CommutativeAggregateAttribute), inherit: false))
         {
             return node;
@@ -105,7 +105,7 @@ internal sealed class ExpiryJoinToKeyedFoldPass(QueryOptions options) : PlanPass
             var x = Expression.Property(c, nameof(Closing<int>.Value));
             input = chain[i] switch
             {
-                WhereNode where => new WhereNode(input, Expression.Lambda(LambdaInliner.Inline(where.Predicate, x), c)),
+                WhereNode where => (PlanNode)new WhereNode(input, Expression.Lambda(LambdaInliner.Inline(where.Predicate, x), c)),
                 SelectNode select => new SelectNode(input, Expression.Lambda(Tag(Expression.Property(c, nameof(Closing<int>.Close)), LambdaInliner.Inline(select.Selector, x)), c)),
                 _ => throw new InvalidOperationException("Only filters and projections are in the chain."),
             };
@@ -123,7 +123,7 @@ internal sealed class ExpiryJoinToKeyedFoldPass(QueryOptions options) : PlanPass
         var read = call.Placeholder.Type == aggregateResult ? (Expression)folded : Expression.Convert(folded, call.Placeholder.Type);
         var body = LambdaInliner.Inline(Expression.Lambda(shape.Body, call.Placeholder), read);
         var resultLambda = Expression.Lambda(body, shape.Parameters[0], shape.Parameters[1], shape.Parameters[2], folded);
-        return new KeyedFoldNode(input, keyLambda, inputLambda, resultLambda, instance, call.InstanceTypes, call.Description, aggregates.EvaluatedCapturedValue);
+        return new KeyedFoldNode(input, keyLambda, inputLambda, resultLambda, instance, types, call.Description, aggregates.EvaluatedCapturedValue);
     }
 
     /// <summary><c>new Closing&lt;T&gt;(close, value)</c>.</summary>
