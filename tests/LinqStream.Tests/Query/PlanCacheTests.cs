@@ -185,6 +185,9 @@ public sealed class PlanCacheTests
 
     private sealed record Lot(int Id, DateTime Expires);
 
+    /// <summary>One policy object for both queries: policies are keyed by reference (docs/architecture.md, "Not yet straight").</summary>
+    private static readonly IngressPolicy CloseOrder = IngressPolicy.Reorder(TimeSpan.FromTicks(1_000));
+
     /// <summary>The highest price: commutative, so q9's shape below is rewritten to a keyed fold.</summary>
     [CommutativeAggregate]
     private readonly struct MaxPrice : IAggregate<int, int, int>
@@ -199,7 +202,7 @@ public sealed class PlanCacheTests
     /// <summary>q9's shape (closes joined with the bids of the last 100 ticks, a one-tick window per lot) with a captured bonus in the result.</summary>
     private static IQStream<(int Lot, long Best)> Winners(Bid[] bids, Lot[] lots, long bonus)
     {
-        var closes = QStream.From(lots, l => l.Expires.Ticks - 1, IngressPolicy.Reorder(TimeSpan.FromTicks(1_000)), "closes");
+        var closes = QStream.From(lots, l => l.Expires.Ticks - 1, CloseOrder, "closes");
         var live = QStream.From(bids, b => b.Time).ExtendLifetime(TimeSpan.FromTicks(100));
         return from m in (from l in closes join b in live on l.Id equals b.Auction select new { l.Id, b.Price }).TumblingWindow(TimeSpan.FromTicks(1))
                group m.Price by m.Id into g
