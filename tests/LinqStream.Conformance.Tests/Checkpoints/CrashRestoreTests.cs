@@ -129,10 +129,11 @@ public sealed class CrashRestoreTests : IDisposable
         },
         ["winning bids (keyed fold)"] = (bids, auctions, o) =>
         {
-            // NEXMark q9's shape: the plan rewrite ExpiryJoinToKeyedFold runs it as the closes read 20 s early, joined with the
-            // bids, and one KeyedFold operator (the join's live closes and the fold's open groups are checkpointed).
-            var live = QStream.From(bids, b => b.DateTime, IngressPolicy.Reorder(Disorder)).WithOptions(o).ExtendLifetime(TimeSpan.FromSeconds(20));
-            var closes = QStream.From(auctions, a => a.Expires.Ticks - 1, IngressPolicy.Reorder(TimeSpan.FromSeconds(20)));
+            // NEXMark q9's shape, with auctions closing 1 s after they open (so that results come out all along the 6 s of input):
+            // the plan rewrite ExpiryJoinToKeyedFold runs it as the closes read 1 s early, joined with the bids, and one KeyedFold
+            // operator (the join's live closes and the fold's open groups are checkpointed).
+            var live = QStream.From(bids, b => b.DateTime, IngressPolicy.Reorder(Disorder)).WithOptions(o).ExtendLifetime(TimeSpan.FromSeconds(1));
+            var closes = QStream.From(auctions, a => a.DateTime.AddSeconds(1).Ticks, IngressPolicy.Reorder(Disorder));
             var matches =
                 from a in closes
                 join b in live on a.Id equals b.Auction

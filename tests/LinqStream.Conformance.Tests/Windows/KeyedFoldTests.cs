@@ -93,17 +93,15 @@ public sealed class KeyedFoldTests
     public async Task CountAndSumPerCategory_KeyIsNotTheJoinKey_RewrittenPlanGivesTheJoinPlansEvents(int seed, int batchSize, bool disordered)
     {
         var (items, offers) = Generate(seed, disordered);
-        IQStream<(long Category, long Start, long Count, long Sum)> Query(QueryOptions options) =>
+        IQStream<(long Category, long Start, (long Count, long Sum) Totals)> Query(QueryOptions options) =>
             from m in Matches(items, offers, disordered, options).TumblingWindow(TimeSpan.FromTicks(1))
             group m.Price by m.Category into g
-            let s = g.Aggregate(new CountAndSum())
-            select ValueTuple.Create(g.Key, g.Window.StartTicks, s.Count, s.Sum);
+            select ValueTuple.Create(g.Key, g.Window.StartTicks, g.Aggregate(new CountAndSum()));
 
         var expected =
             (from p in Pairs(items, offers)
              group p.Match.Price by (p.Close, p.Match.Category) into g
-             let s = g.Aggregate(new CountAndSum())
-             select Run.Event(g.Key.Close, g.Key.Close + 1, (g.Key.Category, g.Key.Close, s.Count, s.Sum))).ToList();
+             select Run.Event(g.Key.Close, g.Key.Close + 1, (g.Key.Category, g.Key.Close, g.Aggregate(new CountAndSum())))).ToList();
         await AssertBothPlans(Query, batchSize, expected);
     }
 
