@@ -112,7 +112,7 @@ public sealed record QueryOptions
 
     /// <summary>
     /// Gets whether the logical passes that replace a whole sub-plan by a cheaper operator with the same answer run
-    /// (<c>WindowMaxJoinToArgMax</c>); tests and benchmarks turn them off to compare both plans.
+    /// (<c>WindowMaxJoinToArgMax</c>, <c>ExpiryJoinToKeyedFold</c>); tests and benchmarks turn them off to compare both plans.
     /// </summary>
     internal bool RewriteSubPlans { get; init; } = true;
 
