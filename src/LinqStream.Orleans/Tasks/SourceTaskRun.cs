@@ -11,9 +11,9 @@ namespace LinqStream.Orleans.Tasks;
 /// state is written (the answer to the coordinator's call), then the barrier goes into every channel after the data before it.
 /// </summary>
 /// <remarks>
-/// The hash exchange fills bounded in-process channels (<see cref="SpscChannel{T}"/>, 8 messages each); one pump thread takes
-/// their messages in order and sends them on the cross-silo channels (<see cref="ChannelWriter{T}"/>), which are bounded by the
-/// receivers' credit, so a slow keyed task holds the source back.
+/// The hash exchange fills bounded in-process channels (<see cref="SpscChannel{T}"/>, 8 messages each); a pump thread per channel
+/// takes its messages in order and sends them on the keyed task's cross-silo channel (<see cref="ChannelWriter{T}"/>), bounded by
+/// the receiver's credit, so a slow keyed task holds the source back.
 /// </remarks>
 internal sealed class SourceTaskRun<T, TKey> : ITaskRun, ISourceTask
 {
@@ -22,7 +22,6 @@ internal sealed class SourceTaskRun<T, TKey> : ITaskRun, ISourceTask
     private readonly QueryContext _context;
     private readonly QueryRunner _runner;
     private readonly SpscChannel<T>[] _channels;
-    private readonly ConsumerSignal _signal = new();
     private readonly HashExchange<T, TKey> _exchange;
     private readonly ChannelWriter<T>[] _writers;
     private readonly string _name;
@@ -32,7 +31,8 @@ internal sealed class SourceTaskRun<T, TKey> : ITaskRun, ISourceTask
     private readonly CancellationTokenSource _stop = new();
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Thread? _sourceThread;
-    private Thread? _pumpThread;
+    private Thread[] _pumps = [];
+    private int _pumping;
     private long _requested;
     private long _served;
     private bool _ended;
@@ -51,7 +51,7 @@ internal sealed class SourceTaskRun<T, TKey> : ITaskRun, ISourceTask
         _writers = new ChannelWriter<T>[spec.Parallelism];
         for (int t = 0; t < _channels.Length; t++)
         {
-            _channels[t] = new SpscChannel<T>(LocalCapacity, options.BatchSize, _signal);
+            _channels[t] = new SpscChannel<T>(LocalCapacity, options.BatchSize);
             var sender = new ChannelSender(new TaskChannelTransport(grains.GetGrain<ITaskGrain>(spec.TaskKeys[t]), "source"), spec.Epoch, time);
             _writers[t] = new ChannelWriter<T>(sender, new EventBatchCodec<T>(ColumnCodecs.For<T>()));
         }
@@ -93,9 +93,16 @@ internal sealed class SourceTaskRun<T, TKey> : ITaskRun, ISourceTask
 
     public void Start()
     {
-        _pumpThread = new Thread(Pump) { IsBackground = true, Name = $"LinqStream {_name} pump" };
+        _pumping = _channels.Length;
+        _pumps = new Thread[_channels.Length];
+        for (int t = 0; t < _pumps.Length; t++)
+        {
+            int task = t;
+            _pumps[t] = new Thread(() => Pump(task)) { IsBackground = true, Name = $"LinqStream {_name} to task {task}" };
+            _pumps[t].Start();
+        }
+
         _sourceThread = new Thread(RunSource) { IsBackground = true, Name = $"LinqStream {_name}" };
-        _pumpThread.Start();
         _sourceThread.Start();
     }
 
@@ -108,8 +115,7 @@ internal sealed class SourceTaskRun<T, TKey> : ITaskRun, ISourceTask
             channel.Close();
         }
 
-        _signal.Wake();
-        return (_sourceThread?.Join(timeout) ?? true) && (_pumpThread?.Join(timeout) ?? true);
+        return (_sourceThread?.Join(timeout) ?? true) && Array.TrueForAll(_pumps, p => p.Join(timeout));
     }
 
     /// <summary>Asks for barrier <paramref name="id"/>: answered with the parts' state when the source thread has sent it, or with the final state when the input ended first.</summary>
@@ -224,80 +230,50 @@ internal sealed class SourceTaskRun<T, TKey> : ITaskRun, ISourceTask
         return data;
     }
 
-    /// <summary>Takes the messages of every local channel in turn, in order, and sends them on the task's cross-silo channel.</summary>
-    private void Pump()
+    /// <summary>
+    /// Sends keyed task <paramref name="task"/>'s local channel, in order, on its cross-silo channel. One thread per channel, as in
+    /// process each channel is its own: a keyed task held at a barrier (the merge waits for the others) holds back only its own
+    /// channel, never the barrier of another.
+    /// </summary>
+    private void Pump(int task)
     {
-        var done = new bool[_channels.Length];
-        int remaining = _channels.Length;
+        var channel = _channels[task];
+        var writer = _writers[task];
         var token = _stop.Token;
         try
         {
-            while (remaining > 0)
+            while (channel.Peek() is { } slot)
             {
-                bool received = false;
-                for (int t = 0; t < _channels.Length; t++)
+                switch (slot.Kind)
                 {
-                    if (done[t])
-                    {
-                        continue;
-                    }
-
-                    var channel = _channels[t];
-                    var writer = _writers[t];
-                    for (int n = 0; n < channel.Capacity && channel.TryPeek() is { } slot; n++)
-                    {
-                        received = true;
-                        switch (slot.Kind)
-                        {
-                            case ChannelMessage.Batch:
-                                writer.SendBatchAsync(slot.Batch, token).AsTask().GetAwaiter().GetResult();
-                                channel.Release();
-                                break;
-                            case ChannelMessage.Watermark:
-                                long watermark = slot.Value;
-                                channel.Release();
-                                writer.SendWatermarkAsync(watermark, token).AsTask().GetAwaiter().GetResult();
-                                break;
-                            case ChannelMessage.Barrier:
-                                long barrier = slot.Value;
-                                channel.Release();
-                                writer.SendBarrierAsync(barrier, token).AsTask().GetAwaiter().GetResult();
-                                break;
-                            case ChannelMessage.Completed:
-                                channel.Release();
-                                writer.CompleteAsync(token).AsTask().GetAwaiter().GetResult();
-                                done[t] = true;
-                                remaining--;
-                                break;
-                            default:
-                                string message = slot.Error?.Message ?? "The source task failed.";
-                                channel.Release();
-                                writer.SendErrorAsync(message, token).AsTask().GetAwaiter().GetResult();
-                                writer.Sender.FlushAsync(token).AsTask().GetAwaiter().GetResult();
-                                done[t] = true;
-                                remaining--;
-                                break;
-                        }
-
-                        if (done[t])
-                        {
-                            break;
-                        }
-                    }
-                }
-
-                if (!received)
-                {
-                    if (token.IsCancellationRequested)
-                    {
+                    case ChannelMessage.Batch:
+                        writer.SendBatchAsync(slot.Batch, token).AsTask().GetAwaiter().GetResult();
+                        channel.Release();
+                        break;
+                    case ChannelMessage.Watermark:
+                        long watermark = slot.Value;
+                        channel.Release();
+                        writer.SendWatermarkAsync(watermark, token).AsTask().GetAwaiter().GetResult();
+                        break;
+                    case ChannelMessage.Barrier:
+                        long barrier = slot.Value;
+                        channel.Release();
+                        writer.SendBarrierAsync(barrier, token).AsTask().GetAwaiter().GetResult();
+                        break;
+                    case ChannelMessage.Completed:
+                        channel.Release();
+                        writer.CompleteAsync(token).AsTask().GetAwaiter().GetResult();
+                        PumpEnded();
                         return;
-                    }
-
-                    _signal.Wait(() => AnyMessage(done), 100);
+                    default:
+                        string message = slot.Error?.Message ?? "The source task failed.";
+                        channel.Release();
+                        writer.SendErrorAsync(message, token).AsTask().GetAwaiter().GetResult();
+                        writer.Sender.FlushAsync(token).AsTask().GetAwaiter().GetResult();
+                        PumpEnded();
+                        return;
                 }
             }
-
-            _state = TaskRunState.Ended;
         }
         catch (Exception ex) when (!token.IsCancellationRequested)
         {
@@ -305,10 +281,11 @@ internal sealed class SourceTaskRun<T, TKey> : ITaskRun, ISourceTask
             // coordinator sees Failed at its next poll and rolls the job back.
             _error = $"{ex.GetType().Name}: {ex.Message}";
             _state = TaskRunState.Failed;
+            _stop.Cancel();
             _runner.Stop();
-            foreach (var channel in _channels)
+            foreach (var other in _channels)
             {
-                channel.Close();
+                other.Close();
             }
         }
         catch (Exception) when (token.IsCancellationRequested)
@@ -317,21 +294,12 @@ internal sealed class SourceTaskRun<T, TKey> : ITaskRun, ISourceTask
         }
     }
 
-    private bool AnyMessage(bool[] done)
+    private void PumpEnded()
     {
-        if (_stop.IsCancellationRequested)
+        if (Interlocked.Decrement(ref _pumping) == 0 && _state == TaskRunState.Running)
         {
-            return true;
+            _state = TaskRunState.Ended;
         }
-
-        for (int t = 0; t < _channels.Length; t++)
-        {
-            if (!done[t] && _channels[t].TryPeek() is not null)
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
+
 }

@@ -33,7 +33,8 @@ public static class SpreadJob
             ["pauseAt"] = pauseAt.ToString(System.Globalization.CultureInfo.InvariantCulture),
         },
         CheckpointEveryEvents = checkpointEvery,
-        CheckpointInterval = null,
+        // Also by time: while the source holds back, checkpoints go on (events alone would stop them at the pause).
+        CheckpointInterval = TimeSpan.FromMilliseconds(250),
         Parallelism = parallelism,
     };
 
