@@ -101,7 +101,7 @@ internal sealed partial class TaskGrain(ChannelHub hub, JobRegistry registry, IL
     public Task<byte[][]> FinalStateAsync(long epoch) => Source(epoch).FinalStateAsync();
 
     public Task<TaskProgress> ProgressAsync(long epoch) =>
-        Task.FromResult(_running is { } running && running.Spec.Epoch == epoch
+        Task.FromResult(_running is { Stopped: 0 } running && running.Spec.Epoch == epoch
             ? running.Part.Progress
             : new TaskProgress(TaskRunState.NotRunning, 0, 0, 0, null));
 

@@ -106,6 +106,85 @@ public sealed class SpreadJobTests(ClusterFixture fixture, ITestOutputHelper out
         await AssertOutputAsync(stream, reference);
     }
 
+    [Fact]
+    public async Task SpreadJob_CoordinatorSiloKilled_JobMovesWithNewTasksAndOutputEqualsTheSingleProcessRun()
+    {
+        await EnsureSilosAsync(3);
+        const int Count = 30_000;
+        const int Seed = 29;
+        var jobId = "spread-coordinator-" + Guid.NewGuid().ToString("N");
+        var stream = fixture.Prefix + ":out:" + jobId;
+        var gate = SpreadJob.For(jobId);
+        var reference = await HotItems.ReferenceAsync(HotItems.Bids(Count, Seed));
+
+        var job = await fixture.Cluster.Client.SubmitAsync(jobId, SpreadJob.Submission(stream, Count, Seed, pauseAt: 20_000, checkpointEvery: 4_000, parallelism: 6));
+        await gate.Paused.WaitAsync(Bound);
+        var before = await job.WaitAsync(Poll, s => s.LastCheckpoint >= 2 || s.IsFinished).WaitAsync(Bound);
+        Assert.Equal(JobState.Running, before.State);
+
+        var victim = fixture.Cluster.Silos.Single(s => s.SiloAddress.ToString() == before.Silo);
+        await fixture.Cluster.KillSiloAsync(victim);
+        var done = await job.WaitAsync(Poll).WaitAsync(Bound);
+        output.WriteLine($"killed the coordinator's silo {victim.SiloAddress} after checkpoint {before.LastCheckpoint}; done on {done.Silo} at epoch {done.Epoch}, restored from {done.RestoredFrom}");
+
+        Assert.True(done.State == JobState.Completed, done.Error);
+        Assert.NotEqual(before.Silo, done.Silo);
+        Assert.True(done.Epoch >= 2, $"epoch {done.Epoch}");
+        Assert.True(done.RestoredFrom >= 2, $"restored from {done.RestoredFrom}");
+        Assert.Equal(8, SpreadJob.Builds.Count(b => b.Job == jobId && b.Epoch == done.Epoch));
+        await AssertOutputAsync(stream, reference);
+        gate.Release();
+        await EnsureSilosAsync(3);
+    }
+
+    [Fact]
+    public async Task SpreadJob_NewerEpochTakesTheFence_OldCoordinatorAndTasksStopAndTheJobCompletesOnce()
+    {
+        // What a coordinator declared dead while it still runs (a zombie) meets: a newer epoch holds the job's fence. Its tasks
+        // stop on the fence, it must not roll back (that would take the job back), and nothing it writes after that counts.
+        await EnsureSilosAsync(3);
+        const int Count = 30_000;
+        const int Seed = 31;
+        var jobId = "spread-zombie-" + Guid.NewGuid().ToString("N");
+        var stream = fixture.Prefix + ":out:" + jobId;
+        var gate = SpreadJob.For(jobId);
+        var reference = await HotItems.ReferenceAsync(HotItems.Bids(Count, Seed));
+
+        var job = await fixture.Cluster.Client.SubmitAsync(jobId, SpreadJob.Submission(stream, Count, Seed, pauseAt: 20_000, checkpointEvery: 4_000, parallelism: 4));
+        await gate.Paused.WaitAsync(Bound);
+        var before = await job.WaitAsync(Poll, s => s.LastCheckpoint >= 2 || s.IsFinished).WaitAsync(Bound);
+        Assert.Equal(JobState.Running, before.State);
+        var options = new LinqStreamSiloOptions { Redis = fixture.Redis, KeyPrefix = fixture.Prefix };
+        using var registry = new JobRegistry(options);
+        var taken = await registry.TakeEpochAsync(jobId);
+        Assert.Equal(2, taken.Epoch);
+
+        // The old tasks stop on the fence; the old coordinator does not take epoch 3 back for a rollback (its script refuses), so the
+        // supervisor starts the job again under the next epoch, from the last checkpoint of epoch 1.
+        foreach (var task in new[] { "source", "task-0", "task-1", "task-2", "task-3" })
+        {
+            var grain = fixture.Cluster.Client.GetGrain<LinqStream.Orleans.Tasks.ITaskGrain>($"{jobId}/1/{task}");
+            await WaitUntilAsync(async () => (await grain.ProgressAsync(1)).State == LinqStream.Orleans.Tasks.TaskRunState.NotRunning);
+        }
+
+        gate.Release();
+        var done = await job.WaitAsync(Poll).WaitAsync(Bound);
+        Assert.True(done.State == JobState.Completed, done.Error);
+        Assert.True(done.Epoch >= 3, $"epoch {done.Epoch}");
+        Assert.True(done.RestoredFrom >= 2, $"restored from {done.RestoredFrom}");
+        await AssertOutputAsync(stream, reference);
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            Assert.True(clock.Elapsed < Bound, "the condition did not hold in time");
+            await Task.Delay(Poll);
+        }
+    }
+
     private async Task EnsureSilosAsync(int count)
     {
         // Other tests of the collection kill silos; these need 3 (each new one joins the membership before it is returned).
