@@ -12,6 +12,7 @@ namespace LinqStream.Orleans.Channels;
 /// <see cref="GetByteCount"/> writes the column into a buffer that <see cref="Write"/> then copies, so a column is serialized once.
 /// One instance per channel end: it is not thread-safe.
 /// </remarks>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "A MemoryStream and its BinaryWriter hold only managed memory; the codec lives as long as its channel end.")]
 internal sealed class StateColumnCodec<T> : IColumnCodec<T>
 {
     private readonly MemoryStream _buffer = new();

@@ -13,6 +13,7 @@ namespace LinqStream.Orleans.Tasks;
 /// its barrier and the source task's parts, and hands the job the sections a job on one machine writes. A lost task (its silo
 /// died, a channel refused it) ends the run with <see cref="ClusterTaskLostException"/>: the job rolls back.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "Its token source is cancelled by Stop and never disposed: threads still ending may register on it, and without a timer it holds nothing to release.")]
 internal sealed class CoordinatorRun<T, TKey, TResult> : IParallelRun, IParallelCheckpoint, IPlacedRun
 {
     private const int Capacity = 8;

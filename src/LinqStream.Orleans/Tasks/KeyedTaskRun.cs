@@ -12,6 +12,7 @@ namespace LinqStream.Orleans.Tasks;
 /// (the same slice a task of <see cref="KeyedParallelRun{T, TKey, TResult}"/> writes) and sends them with the barrier, after
 /// its output before it; at the end it sends its final key groups with its completion.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "Its token source is cancelled by Stop and never disposed: threads still ending may register on it, and without a timer it holds nothing to release.")]
 internal sealed class KeyedTaskRun<T, TResult> : ITaskRun
 {
     private const int LocalCapacity = 8;

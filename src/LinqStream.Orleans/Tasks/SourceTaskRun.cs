@@ -15,6 +15,7 @@ namespace LinqStream.Orleans.Tasks;
 /// takes its messages in order and sends them on the keyed task's cross-silo channel (<see cref="ChannelWriter{T}"/>), bounded by
 /// the receiver's credit, so a slow keyed task holds the source back.
 /// </remarks>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "Its token source is cancelled by Stop and never disposed: threads still ending may register on it, and without a timer it holds nothing to release.")]
 internal sealed class SourceTaskRun<T, TKey> : ITaskRun, ISourceTask
 {
     private const int LocalCapacity = 8;

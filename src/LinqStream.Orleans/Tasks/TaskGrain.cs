@@ -15,6 +15,7 @@ namespace LinqStream.Orleans.Tasks;
 /// its frames.
 /// </remarks>
 [Reentrant]
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "Its token source is cancelled on deactivation and never disposed: the fence watch may still register on it, and without a timer it holds nothing to release.")]
 internal sealed partial class TaskGrain(ChannelHub hub, JobRegistry registry, ILocalSiloDetails silo, IServiceProvider services, IGrainFactory grains, TimeProvider time, ILogger<TaskGrain> logger)
     : Grain, ITaskGrain
 {
@@ -92,7 +93,12 @@ internal sealed partial class TaskGrain(ChannelHub hub, JobRegistry registry, IL
         }
 
         LogStarted(logger, spec.JobId, spec.Epoch, spec.Name, silo.SiloAddress);
-        _ = Task.Run(() => WatchFenceAsync(spec, _deactivating.Token));
+        var started = _running;
+        _ = Task.Run(() => FenceWatch.RunAsync(registry, spec, FenceCheck, time, () => started.Stopped == 1, () =>
+        {
+            LogFenced(logger, spec.JobId, spec.Epoch, spec.Name);
+            StopRun(started);
+        }, _deactivating.Token));
         return Task.FromResult(silo.SiloAddress);
     }
 
@@ -156,48 +162,11 @@ internal sealed partial class TaskGrain(ChannelHub hub, JobRegistry registry, IL
         }
     }
 
-    /// <summary>Stops the task once the job's fence holds a newer epoch (a rollback or a take-over made it a zombie).</summary>
-    private async Task WatchFenceAsync(TaskSpec spec, CancellationToken token)
-    {
-        try
-        {
-            using var timer = new PeriodicTimer(FenceCheck, time);
-            while (await timer.WaitForNextTickAsync(token).ConfigureAwait(false))
-            {
-                long current;
-                try
-                {
-                    current = await registry.CurrentEpochAsync(spec.JobId).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (ex is StackExchange.Redis.RedisException or TimeoutException)
-                {
-                    continue; // the next tick reads again
-                }
-
-                if (current > spec.Epoch && _running is { } running && running.Spec.Epoch == spec.Epoch)
-                {
-                    LogFenced(logger, spec.JobId, spec.Epoch, spec.Name, current);
-                    StopRun(running);
-                    return;
-                }
-
-                if (_running is { Stopped: 1 })
-                {
-                    return;
-                }
-            }
-        }
-        catch (OperationCanceledException) when (token.IsCancellationRequested)
-        {
-            // Deactivated.
-        }
-    }
-
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} epoch {Epoch}: {Task} starts on {Silo}")]
     private static partial void LogStarted(ILogger logger, string jobId, long epoch, string task, SiloAddress silo);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} epoch {Epoch}: {Task} stops, the job's fence holds epoch {Current}")]
-    private static partial void LogFenced(ILogger logger, string jobId, long epoch, string task, long current);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} epoch {Epoch}: {Task} stops, the job's fence holds a newer epoch")]
+    private static partial void LogFenced(ILogger logger, string jobId, long epoch, string task);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} epoch {Epoch}: the threads of {Task} did not end in time")]
     private static partial void LogSlowStop(ILogger logger, string jobId, long epoch, string task);
