@@ -58,7 +58,7 @@ internal sealed class StateColumnCodec<T> : IColumnCodec<T>
                 destination[i] = (T)StateCodec.Read(reader, typeof(T))!;
             }
         }
-        catch (Exception error) when (error is EndOfStreamException or System.Text.Json.JsonException or InvalidCastException)
+        catch (Exception error) when (error is EndOfStreamException or InvalidDataException or System.Text.Json.JsonException or InvalidCastException or ArgumentException)
         {
             throw new InvalidDataException($"A column of {destination.Length} values of {typeof(T).Name} cannot be read from {source.Length} bytes: {error.Message}", error);
         }

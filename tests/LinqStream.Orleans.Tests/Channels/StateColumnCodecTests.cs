@@ -67,7 +67,7 @@ public sealed class StateColumnCodecTests
 
         Assert.Contains("'job/1/merge/task-0'", error.Message, StringComparison.Ordinal);
         Assert.Contains("frame 9 of epoch 2", error.Message, StringComparison.Ordinal);
-        Assert.Contains("HotItem", error.Message, StringComparison.Ordinal);
+        Assert.Contains("HotItem", error.Message, StringComparison.Ordinal); // the column's type, from the codec
     }
 
     [Fact]
