@@ -104,12 +104,25 @@ internal sealed class WindowAggregateStream<T, TKey, TResult> : PhysicalStream<T
             // Keyed over a union of partitions (maybe through filters and projections, which each partition then runs):
             // one source task per group of partitions, each hashing into every task.
             var partitions = ((Parallel.IUnionSplittable<T>)_source).SplitByUnionInput()!;
+            if (context.ParallelHost is { } host)
+            {
+                host.Connect<T, TKey, TResult>(partitions, partitioned: true, _keyKernel!, CreateOperator, downstream, context);
+                return;
+            }
+
             ConnectParallel(partitions, partitioned: true, twoPhase, downstream, context);
             return;
         }
 
         if (context.ParallelNodes?.Contains(this) == true)
         {
+            if (context.ParallelHost is { } host)
+            {
+                // The tasks run elsewhere (another machine's silo); the host connects them (docs/cluster.md, Milestone 2).
+                host.Connect<T, TKey, TResult>([_source], partitioned: false, _keyKernel!, CreateOperator, downstream, context);
+                return;
+            }
+
             // A replayed array in start order (checked here, once per run): its chunks dealt out to P source tasks, read as P
             // partitions would be. Not in a job (its checkpoint lists the array as one source).
             int parallelism = Math.Min(context.Options.Parallelism, context.Options.KeyGroups);
