@@ -221,6 +221,24 @@ internal sealed partial class RocksDbKeyedStateStore : IKeyedStateStore
 
     private long Property(string name) => long.TryParse(_db.GetProperty(name), out long value) ? value : 0;
 
+    /// <summary>Reads integer properties of the database (memory attribution: <see cref="RocksDbStateStoreFactory.MemoryBreakdown"/>); 0 once disposed.</summary>
+    internal long[] Properties(IReadOnlyList<string> names)
+    {
+        lock (_handle)
+        {
+            var values = new long[names.Count];
+            if (!_disposed)
+            {
+                for (int i = 0; i < values.Length; i++)
+                {
+                    values[i] = Property(names[i]);
+                }
+            }
+
+            return values;
+        }
+    }
+
     /// <summary>Deletes the shared files this store made that none of its last retained checkpoints names.</summary>
     private void Retain(string[] names)
     {
