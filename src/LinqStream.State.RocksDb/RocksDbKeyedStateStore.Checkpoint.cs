@@ -72,7 +72,9 @@ internal sealed partial class RocksDbKeyedStateStore
 
             if (_after is not null)
             {
-                // The previous checkpoint's window is still open: close it (waiting for its slow part if it still runs).
+                // The previous checkpoint's window is still open: commit into it, then close it (waiting for its slow part if it
+                // still runs).
+                WriteStagedTo(_after);
                 CloseWindow(_inFlight!, started);
             }
 

@@ -73,7 +73,7 @@ public sealed class RocksDbAsyncCheckpointTests : IDisposable
         var staged = new List<(byte[] Key, byte[]? Value)>();
         var checkpoints = new List<(Task<byte[]> Manifest, SortedDictionary<byte[], byte[]> Expected)>();
         byte[] buffer = new byte[8];
-        for (int step = 0; step < 3_000; step++)
+        for (int step = 0; step < 2_000; step++)
         {
             int roll = random.Next(100);
             if (roll < 45)
