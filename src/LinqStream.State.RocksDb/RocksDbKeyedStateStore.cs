@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using LinqStream.Runtime.State;
 using RocksDbSharp;
 

@@ -20,7 +20,7 @@ public sealed class RocksDbAsyncCheckpointTests : IDisposable
     private static byte[] Key(int group, int i, int padding = 0) => [0, (byte)group, 0, .. BitConverter.GetBytes(i), .. new byte[padding]];
 
     [Fact]
-    public void WritesCommittedWhileTheCheckpointRuns_AreReadBack_ButAreNotInTheCheckpoint()
+    public async Task WritesCommittedWhileTheCheckpointRuns_AreReadBack_ButAreNotInTheCheckpoint()
     {
         using var factory = Factory("window");
         var store = (RocksDbKeyedStateStore)factory.Create("test");
@@ -44,7 +44,7 @@ public sealed class RocksDbAsyncCheckpointTests : IDisposable
         Assert.Equal([(2, 22), (3, 3)], Read(store));
 
         gate.Set();
-        byte[] bytes = manifest.GetAwaiter().GetResult();
+        byte[] bytes = await manifest;
         var restored = factory.Create("restored");
         restored.Restore([bytes], 0, 128);
         Assert.Equal([(1, 1), (2, 2)], Read(restored));
@@ -62,7 +62,7 @@ public sealed class RocksDbAsyncCheckpointTests : IDisposable
     [InlineData(2)]
     [InlineData(3)]
     [InlineData(4)]
-    public void RandomWritesAroundCheckpoints_ReadAsAPlainMap_AndEachCheckpointRestoresTheStateAtItsStart(int seed)
+    public async Task RandomWritesAroundCheckpoints_ReadAsAPlainMap_AndEachCheckpointRestoresTheStateAtItsStart(int seed)
     {
         var random = new Random(seed);
         using var factory = Factory("random" + seed);
@@ -165,7 +165,7 @@ public sealed class RocksDbAsyncCheckpointTests : IDisposable
         for (int i = 0; i < checkpoints.Count; i++)
         {
             var restored = factory.Create("restored" + i);
-            restored.Restore([checkpoints[i].Manifest.GetAwaiter().GetResult()], 0, 128);
+            restored.Restore([await checkpoints[i].Manifest], 0, 128);
             var actual = new List<string>();
             using (var cursor = restored.Scan([0, 0], [0xFF, 0xFF]))
             {
@@ -228,7 +228,7 @@ public sealed class RocksDbAsyncCheckpointTests : IDisposable
     }
 
     [Fact]
-    public void Dispose_WhileTheSlowPartRuns_WaitsForIt_AndTheManifestIsWhole()
+    public async Task Dispose_WhileTheSlowPartRuns_WaitsForIt_AndTheManifestIsWhole()
     {
         using var factory = Factory("dispose");
         var store = (RocksDbKeyedStateStore)factory.Create("test");
@@ -239,11 +239,11 @@ public sealed class RocksDbAsyncCheckpointTests : IDisposable
         var manifest = store.BeginCheckpoint();
         var disposing = Task.Run(store.Dispose);
         gate.Set();
-        disposing.GetAwaiter().GetResult();
+        await disposing;
         Assert.Throws<ObjectDisposedException>(() => store.Put(Key(0, 2), [2]));
 
         var restored = factory.Create("restored");
-        restored.Restore([manifest.GetAwaiter().GetResult()], 0, 128);
+        restored.Restore([await manifest], 0, 128);
         Assert.Equal([(1, 1)], Read(restored));
     }
 
