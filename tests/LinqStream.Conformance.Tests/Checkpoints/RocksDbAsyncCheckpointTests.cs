@@ -146,7 +146,15 @@ public sealed class RocksDbAsyncCheckpointTests : IDisposable
                 }
 
                 staged.Clear();
+
+                // Release the previous slow part and let it end before the gate may close again (a Set at once followed by a
+                // Reset can leave its thread waiting).
                 gate.Set();
+                if (checkpoints.Count > 0)
+                {
+                    await checkpoints[^1].Manifest;
+                }
+
                 if (random.Next(2) == 0)
                 {
                     gate.Reset();
