@@ -22,6 +22,22 @@ public sealed class MemorySink<T> : EventSink<T>
     /// <summary>Gets or sets a callback after each write (for example to cancel a job at a chosen point).</summary>
     public Action<int>? AfterWrite { get; set; }
 
+    /// <summary>Stops a job part-way through its output: cancels <paramref name="stop"/> once the sink holds at least
+    /// <paramref name="count"/> items (through <see cref="AfterWrite"/>; set that to <see langword="null"/> to undo it).</summary>
+    /// <param name="count">How many items the sink holds when it cancels.</param>
+    /// <param name="stop">What the job runs with.</param>
+    public void CancelAt(int count, CancellationTokenSource stop)
+    {
+        ArgumentNullException.ThrowIfNull(stop);
+        AfterWrite = written =>
+        {
+            if (written >= count)
+            {
+                stop.Cancel();
+            }
+        };
+    }
+
     /// <inheritdoc/>
     public override string Name => "memory";
 

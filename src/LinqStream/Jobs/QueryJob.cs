@@ -36,7 +36,8 @@ public sealed class QueryJob<T> : IAsyncDisposable
     private readonly List<TimeSpan> _alignments = [];
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _gate = new();
-    private long _checkpointId;
+    private long _checkpointId; // the last checkpoint saved or restored
+    private long _checkpointSequence; // the last id handed out: a checkpoint that failed half-way used its id up
     private readonly Runtime.State.IKeyedStateStoreFactory? _keyedState;
 
     /// <summary>How long <see cref="DisposeAsync"/> waits for the parallel tasks to end before it frees their state stores.</summary>
@@ -77,7 +78,8 @@ public sealed class QueryJob<T> : IAsyncDisposable
     /// <summary>Gets why the guarantee is what it is, naming the source or sink that limits it.</summary>
     public string GuaranteeReason { get; }
 
-    /// <summary>Gets the id of the last checkpoint taken or restored (0 before any).</summary>
+    /// <summary>Gets the id of the last checkpoint saved in the store (the one a restore would start from) or restored; 0 before
+    /// any. A checkpoint that failed before it was saved (the job crashed or was cancelled while taking it) does not count.</summary>
     public long LastCheckpointId => Interlocked.Read(ref _checkpointId);
 
     /// <summary>Runs the job to the end of its sources (or until <paramref name="cancellationToken"/> fires), restoring first when there is a checkpoint.</summary>
@@ -110,6 +112,7 @@ public sealed class QueryJob<T> : IAsyncDisposable
         {
             (sinkState, deadLetterState) = Restore(restored);
             Interlocked.Exchange(ref _checkpointId, restored.Id);
+            Interlocked.Exchange(ref _checkpointSequence, restored.Id);
         }
 
         await _sink.OpenAsync(sinkState, cancellationToken).ConfigureAwait(false);
@@ -398,7 +401,7 @@ public sealed class QueryJob<T> : IAsyncDisposable
 
             try
             {
-                long id = Interlocked.Increment(ref _checkpointId);
+                long id = Interlocked.Increment(ref _checkpointSequence);
                 long started = _clock.GetTimestamp();
                 var sections = await SnapshotAsync(id, cancellationToken).ConfigureAwait(false);
                 long size = 0;
@@ -427,6 +430,8 @@ public sealed class QueryJob<T> : IAsyncDisposable
                     }
                 }
 
+                // Saved: a restore would start from it now, whatever happens to the commits below.
+                Interlocked.Exchange(ref _checkpointId, id);
                 await _sink.CommitAsync(id, cancellationToken).ConfigureAwait(false);
                 if (_options.DeadLetters is { } letters)
                 {

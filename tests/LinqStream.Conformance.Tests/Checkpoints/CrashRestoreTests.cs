@@ -195,6 +195,7 @@ public sealed class CrashRestoreTests : IDisposable
                 // The newest checkpoint the store really holds (a barrier still in flight at the crash raised the job's counter
                 // without saving anything).
                 lastRestored = store.List() is { Count: > 0 } saved ? saved.Max() : null;
+                Assert.Equal(lastRestored ?? 0, job.LastCheckpointId);
             }
         }
 
@@ -227,13 +228,7 @@ public sealed class CrashRestoreTests : IDisposable
             var store = new DirectoryCheckpointStore(Path.Combine(_directory, "rescale-" + name.Replace(' ', '-') + "-to" + parallelism + (rocksDb ? "-rocksdb" : string.Empty)));
             var sink = new MemorySink<string>();
             using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-            sink.AfterWrite = count =>
-            {
-                if (count >= reference.Count * 2 / 3)
-                {
-                    stop.Cancel();
-                }
-            };
+            sink.CancelAt(reference.Count * 2 / 3, stop);
             long checkpointId;
             await using (var job = query(new ArrayEventSource<Bid>(data.Bids, "bids") { MaxRead = 64 }, new ArrayEventSource<Auction>(data.Auctions, "auctions") { MaxRead = 16 }, options)
                 .ToJob(sink, Backend(new JobOptions { Checkpoints = store, CheckpointEveryEvents = 2_000, Parallelism = 2 }, rocksDb, "rescale-" + parallelism)))

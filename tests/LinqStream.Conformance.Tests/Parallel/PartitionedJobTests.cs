@@ -144,13 +144,7 @@ public sealed class PartitionedJobTests : IDisposable
         var store = new DirectoryCheckpointStore(Path.Combine(_directory, $"rescale-{from}-to-{to}"));
         var sink = new MemorySink<string>();
         using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        sink.AfterWrite = count =>
-        {
-            if (count >= reference.Count * 2 / 3)
-            {
-                stop.Cancel();
-            }
-        };
+        sink.CancelAt(reference.Count * 2 / 3, stop);
         long checkpointId;
         await using (var job = Query(Sources(data)).WithOptions(Options).ToJob(sink, new JobOptions { Checkpoints = store, CheckpointEveryEvents = 1_500, Parallelism = from }))
         {

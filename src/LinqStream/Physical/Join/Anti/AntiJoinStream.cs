@@ -15,31 +15,13 @@ namespace LinqStream.Physical.Join.Anti;
 /// come out in start order, and the output watermark stays at or below the start of the earliest undecided left event
 /// (or the smaller input watermark when there is none).</para>
 /// </remarks>
-internal sealed class AntiJoinStream<TLeft, TRight, TKey> : PhysicalStream<TLeft>, ICompilesKernels
+internal sealed class AntiJoinStream<TLeft, TRight, TKey> : EquiJoinStream<TLeft, TRight, TKey, TLeft>
 {
-    private readonly PhysicalStream<TLeft> _left;
-    private readonly PhysicalStream<TRight> _right;
-    private readonly JoinKernels<TLeft, TRight, TKey, TLeft> _kernels;
-
     public AntiJoinStream(PhysicalStream<TLeft> left, PhysicalStream<TRight> right, LambdaExpression leftKey, LambdaExpression rightKey, KernelCompiler? kernels = null)
+        : base(left, right, new JoinKernels<TLeft, TRight, TKey, TLeft>(JoinKind.Anti, "WhereNotExists", leftKey, rightKey, JoinResultKernel.LeftItself<TLeft, TRight>(), kernels ?? KernelCompiler.Shared))
     {
-        _left = left;
-        _right = right;
-        _kernels = new JoinKernels<TLeft, TRight, TKey, TLeft>(
-            JoinKind.Anti, "WhereNotExists", leftKey, rightKey, JoinResultKernel.LeftItself<TLeft, TRight>(), kernels ?? KernelCompiler.Shared);
     }
 
-    public override string Name => _kernels.OperatorName;
-
-    public override string Detail => _kernels.Condition;
-
-    public override IReadOnlyList<PhysicalNode> Inputs => [_left, _right];
-
-    public void CompileKernels() => _kernels.CompileKernels();
-
-    public override void Connect(IStreamObserver<TLeft> downstream, QueryContext context) => Build(downstream, context);
-
-    /// <summary>Wires the operator and its inputs and returns the operator (tests read its state).</summary>
-    internal TemporalJoinOperator<TLeft, TRight, TKey, TLeft> Build(IStreamObserver<TLeft> downstream, QueryContext context) =>
-        JoinWiring.Build(_left, _right, downstream, context, _kernels);
+    /// <summary>The join condition only: the result is the left event itself.</summary>
+    public override string Detail => Kernels.Condition;
 }

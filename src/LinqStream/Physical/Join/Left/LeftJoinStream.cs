@@ -18,30 +18,10 @@ namespace LinqStream.Physical.Join.Left;
 /// input watermark when there is none). A long-lived unmatched left event therefore delays every later result until its
 /// end.</para>
 /// </remarks>
-internal sealed class LeftJoinStream<TLeft, TRight, TKey, TResult> : PhysicalStream<TResult>, ICompilesKernels
+internal sealed class LeftJoinStream<TLeft, TRight, TKey, TResult> : EquiJoinStream<TLeft, TRight, TKey, TResult>
 {
-    private readonly PhysicalStream<TLeft> _left;
-    private readonly PhysicalStream<TRight> _right;
-    private readonly JoinKernels<TLeft, TRight, TKey, TResult> _kernels;
-
     public LeftJoinStream(PhysicalStream<TLeft> left, PhysicalStream<TRight> right, LambdaExpression leftKey, LambdaExpression rightKey, LambdaExpression resultSelector, KernelCompiler? kernels = null)
+        : base(left, right, new JoinKernels<TLeft, TRight, TKey, TResult>(JoinKind.LeftOuter, "LeftJoin", leftKey, rightKey, resultSelector, kernels ?? KernelCompiler.Shared))
     {
-        _left = left;
-        _right = right;
-        _kernels = new JoinKernels<TLeft, TRight, TKey, TResult>(JoinKind.LeftOuter, "LeftJoin", leftKey, rightKey, resultSelector, kernels ?? KernelCompiler.Shared);
     }
-
-    public override string Name => _kernels.OperatorName;
-
-    public override string Detail => $"{_kernels.Condition}, select {_kernels.ResultSelector}";
-
-    public override IReadOnlyList<PhysicalNode> Inputs => [_left, _right];
-
-    public void CompileKernels() => _kernels.CompileKernels();
-
-    public override void Connect(IStreamObserver<TResult> downstream, QueryContext context) => Build(downstream, context);
-
-    /// <summary>Wires the operator and its inputs and returns the operator (tests read its state).</summary>
-    internal TemporalJoinOperator<TLeft, TRight, TKey, TResult> Build(IStreamObserver<TResult> downstream, QueryContext context) =>
-        JoinWiring.Build(_left, _right, downstream, context, _kernels);
 }
