@@ -33,13 +33,15 @@ internal static partial class MemoryProbe
             s_firstUnits = units;
         }
 
+        long[] first = s_first;
+
         string Mb(long bytes) => (bytes / 1e6).ToString("0", CultureInfo.InvariantCulture);
         string line = string.Create(CultureInfo.InvariantCulture,
             $"{units:N0} | {Mb(rss)}, {Mb(anon)}, {Mb(file)} | {Mb(gc.TotalCommittedBytes)}, {Mb(gc.HeapSizeBytes)} | {Mb(mallocInUse)}, {Mb(mallocFree)}, {Mb((long)malloc.Hblkhd)} | {Mb(rocks[0])}, {Mb(rocks[1])}, {Mb(rocks[2])} ({Mb(rocks[3])}) | {Mb(rocks[4])}, {rocks[5]:N0} | {Mb(otherAnon)}");
         long grown = units - s_firstUnits;
         if (grown > 0)
         {
-            string Per(int i) => ((values[i] - s_first[i]) / (double)grown).ToString("0.0", CultureInfo.InvariantCulture);
+            string Per(int i) => ((values[i] - first[i]) / (double)grown).ToString("0.0", CultureInfo.InvariantCulture);
             line += $"   per unit since the first line: RSS {Per(0)} B, anon {Per(1)}, GC committed {Per(3)}, malloc in use {Per(5)}, malloc free kept {Per(6)}, memtables {Per(8)}, table readers {Per(9)}, block cache {Per(10)}, SST {Per(12)}, other anon {Per(14)}";
         }
 
