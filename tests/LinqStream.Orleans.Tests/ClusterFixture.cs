@@ -58,6 +58,7 @@ public sealed class ClusterFixture : IAsyncLifetime
                 options.KeyPrefix = prefix;
                 options.SuperviseInterval = TimeSpan.FromMilliseconds(500);
                 options.AddJob(GatedJob.Name, GatedJob.Create);
+                options.AddJob(Tasks.SpreadJob.Name, Tasks.SpreadJob.Create);
             });
         }
     }

@@ -55,12 +55,15 @@ public static class ProfileRun
         for (int run = 1; total.Elapsed.TotalSeconds < seconds; run++)
         {
             var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+            long allocated = GC.GetTotalAllocatedBytes(precise: true);
             var watch = Stopwatch.StartNew();
             long results = query.RunLinqStream(input);
             double rate = input.Events.Length / watch.Elapsed.TotalSeconds;
             // CPU time of the whole process (every thread, GC included) per event: on a shared machine it moves less than the wall time.
             double cpuPerEvent = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalNanoseconds / input.Events.Length;
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"run {run}: {watch.Elapsed.TotalSeconds:F2} s, {rate / 1e6:F1} M events/s, CPU {cpuPerEvent:F1} ns/event, {results:N0} results"));
+            // Every thread's allocations (the parallel tasks' too), per event: unlike the times, the same on a busy machine.
+            double bytesPerEvent = (double)(GC.GetTotalAllocatedBytes(precise: true) - allocated) / input.Events.Length;
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"run {run}: {watch.Elapsed.TotalSeconds:F2} s, {rate / 1e6:F1} M events/s, CPU {cpuPerEvent:F1} ns/event, {bytesPerEvent:F1} B/event, {results:N0} results"));
         }
 
         return 0;

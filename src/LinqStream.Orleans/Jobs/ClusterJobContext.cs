@@ -8,8 +8,10 @@ public sealed class ClusterJobContext
 {
     private readonly IReadOnlyDictionary<string, string> _parameters;
 
-    internal ClusterJobContext(string jobId, JobSubmission submission, RedisFence fence, string redis, RedisCheckpointStore checkpoints, JobMetrics metrics, IServiceProvider services)
+    internal ClusterJobContext(string jobId, JobSubmission submission, RedisFence fence, string redis, RedisCheckpointStore checkpoints, JobMetrics metrics, IServiceProvider services, Tasks.ClusterParallelHost? host = null, string task = "job")
     {
+        Host = host;
+        TaskName = task;
         JobId = jobId;
         Definition = submission.Definition;
         _parameters = submission.Parameters;
@@ -23,8 +25,17 @@ public sealed class ClusterJobContext
             CheckpointEveryEvents = submission.CheckpointEveryEvents,
             CheckpointInterval = submission.CheckpointInterval,
             Metrics = metrics,
+            // Spread over silos: the keyed aggregate's tasks run as grains (docs/cluster.md, Milestone 2); the host builds this silo's part.
+            Parallelism = host is null ? null : submission.Parallelism,
+            ParallelHost = host,
         };
     }
+
+    /// <summary>Gets what spreads the job's tasks over the silos, or null when the job runs in one grain.</summary>
+    internal Tasks.ClusterParallelHost? Host { get; }
+
+    /// <summary>Gets what this silo builds the job for: <c>job</c> (the whole job, or its coordinator), <c>source</c> or <c>task-{n}</c>.</summary>
+    internal string TaskName { get; }
 
     /// <summary>Gets the job's id.</summary>
     public string JobId { get; }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace LinqStream.Orleans;
@@ -13,9 +14,24 @@ internal sealed partial class JobActivation(JobRecord record, RedisFence fence, 
     private readonly TimeProvider _time = time;
     private readonly ILogger _logger = logger;
 
-    public JobRecord Record { get; } = record;
+    /// <summary>How many rollbacks in a row an activation makes before it records the job as failed.</summary>
+    internal const int MaxRollbacks = 10;
 
-    public RedisFence Fence { get; } = fence;
+    /// <summary>The wait before a rollback's new epoch starts: the membership needs a moment to declare a dead silo dead.</summary>
+    internal static readonly TimeSpan RollbackDelay = TimeSpan.FromSeconds(1);
+
+    public JobRecord Record { get; private set; } = record;
+
+    /// <summary>Gets the activation's current fence: its epoch moves on with every rollback of a job spread over silos.</summary>
+    public RedisFence Fence { get; private set; } = fence;
+
+    /// <summary>Gets the number of whole-job rollbacks this activation made (a task of a job spread over silos was lost).</summary>
+    public int Rollbacks { get; private set; }
+
+    /// <summary>Gets the silos the current epoch's tasks were started on (source task first), for a job spread over silos.</summary>
+    public IReadOnlyList<SiloAddress> Placement => (_host?.Coordinator as Tasks.IPlacedRun)?.Placement ?? [];
+
+    private volatile Tasks.ClusterParallelHost? _host;
 
     public CancellationTokenSource Cancel { get; } = new();
 
@@ -59,6 +75,56 @@ internal sealed partial class JobActivation(JobRecord record, RedisFence fence, 
 
     private async Task RunAsync()
     {
+        // A job spread over silos rolls back as a whole when one of its tasks is lost: a new epoch (which fences every task and
+        // channel of the old one), then every task again from the last complete checkpoint. A job in one grain runs once here;
+        // if its silo dies, another silo's supervisor starts it again (Milestone 1).
+        while (await RunEpochAsync().ConfigureAwait(false) is { } lost)
+        {
+            var id = Record.Status.JobId;
+            if (Cancel.IsCancellationRequested)
+            {
+                return;
+            }
+
+            if (++Rollbacks > MaxRollbacks)
+            {
+                await RecordFinalAsync(Record.Status with { State = JobState.Failed, Error = $"The job rolled back {MaxRollbacks} times in a row; the last time: {Describe(lost)}" }).ConfigureAwait(false);
+                return;
+            }
+
+            LogRollback(_logger, id, Fence.Epoch, lost.Message);
+            try
+            {
+                await Task.Delay(RollbackDelay, _time, Cancel.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            var next = await _registry.TakeNextEpochAsync(Fence).ConfigureAwait(false);
+            if (next is null)
+            {
+                // A newer coordinator took the job over while this one ran: it is a zombie and stops without writing.
+                FencedBy = new FencedWriteException($"Job '{id}' epoch {Fence.Epoch} does not roll back: a newer epoch holds the job.", Fence.Epoch, null, null);
+                LogFenced(_logger, id, Fence.Epoch, FencedBy.Message);
+                return;
+            }
+
+            Fence = next;
+            Record = Record with { Status = Record.Status with { Epoch = next.Epoch, Error = null, RestoredFrom = null, EventsIn = 0, EventsPerSecond = 0, Results = 0 } };
+            if (!await _registry.UpdateAsync(Record, Fence).ConfigureAwait(false))
+            {
+                FencedBy = new FencedWriteException($"Job '{id}' epoch {Fence.Epoch} was taken over while it rolled back.", Fence.Epoch, null, null);
+                LogFenced(_logger, id, Fence.Epoch, FencedBy.Message);
+                return;
+            }
+        }
+    }
+
+    /// <summary>Runs the job under the current epoch; returns the reason when a task of a job spread over silos was lost (roll back).</summary>
+    private async Task<Exception?> RunEpochAsync()
+    {
         var record = Record;
         var id = record.Status.JobId;
         using var store = new RedisCheckpointStore(_registry.Options.Redis, _registry.CheckpointPrefix(id), Fence);
@@ -69,11 +135,18 @@ internal sealed partial class JobActivation(JobRecord record, RedisFence fence, 
         {
             var definition = _registry.Options.Find(record.Submission.Definition)
                 ?? throw new InvalidOperationException($"The silo {record.Status.Silo} has no job definition named '{record.Submission.Definition}': register it with AddJob on every silo.");
-            await using var run = definition(new ClusterJobContext(id, record.Submission, Fence, _registry.Options.Redis, store, metrics, _services));
+            var host = record.Submission.Parallelism is int parallelism ? Tasks.ClusterParallelHost.ForCoordinator(Setup(id, parallelism)) : null;
+            _host = host;
+            await using var run = definition(new ClusterJobContext(id, record.Submission, Fence, _registry.Options.Redis, store, metrics, _services, host));
             Run = run;
             foreach (var warning in run.Warnings)
             {
                 LogWarning(_logger, id, warning);
+            }
+
+            if (host is { Coordinator: null })
+            {
+                LogWarning(_logger, id, "The job's query has no keyed window aggregate to spread over the silos: it runs in this grain (JobSubmission.Parallelism has no effect).");
             }
 
             var result = await run.RunAsync(Cancel.Token).ConfigureAwait(false);
@@ -99,6 +172,10 @@ internal sealed partial class JobActivation(JobRecord record, RedisFence fence, 
             FencedBy = fenced;
             LogFenced(_logger, id, Fence.Epoch, fenced.Message);
         }
+        catch (Exception ex) when (Lost(ex) is { } lost && !Cancel.IsCancellationRequested)
+        {
+            return lost;
+        }
         catch (Exception ex)
         {
             LogFailed(_logger, id, Fence.Epoch, ex);
@@ -107,20 +184,66 @@ internal sealed partial class JobActivation(JobRecord record, RedisFence fence, 
 
         if (final is not null)
         {
-            try
+            await RecordFinalAsync(final).ConfigureAwait(false);
+        }
+
+        return null;
+    }
+
+    private async Task RecordFinalAsync(JobStatus final)
+    {
+        var id = final.JobId;
+        try
+        {
+            if (!await _registry.UpdateAsync(Record with { Status = final }, Fence).ConfigureAwait(false))
             {
-                if (!await _registry.UpdateAsync(record with { Status = final }, Fence).ConfigureAwait(false))
-                {
-                    FinalStateRefused = true;
-                    LogFenced(_logger, id, Fence.Epoch, $"its final state {final.State} was not recorded: a newer epoch holds the job");
-                }
-            }
-            catch (Exception ex) when (ex is StackExchange.Redis.RedisException or TimeoutException or ObjectDisposedException)
-            {
-                // The record still says Running: the supervisor starts the job again from its last checkpoint, which ends it again.
-                LogFailed(_logger, id, Fence.Epoch, ex);
+                FinalStateRefused = true;
+                LogFenced(_logger, id, Fence.Epoch, $"its final state {final.State} was not recorded: a newer epoch holds the job");
             }
         }
+        catch (Exception ex) when (ex is StackExchange.Redis.RedisException or TimeoutException or ObjectDisposedException)
+        {
+            // The record still says Running: the supervisor starts the job again from its last checkpoint, which ends it again.
+            LogFailed(_logger, id, Fence.Epoch, ex);
+        }
+    }
+
+    /// <summary>Lays out the current epoch of a job spread over silos: the active silos, this one for the coordinator.</summary>
+    private Tasks.CoordinatorSetup Setup(string id, int parallelism)
+    {
+        var membership = _services.GetRequiredService<IClusterMembershipService>();
+        var silos = membership.CurrentSnapshot.Members.Values
+            .Where(m => m.Status == SiloStatus.Active)
+            .Select(m => m.SiloAddress)
+            .OrderBy(a => a.ToParsableString(), StringComparer.Ordinal)
+            .ToArray();
+        var local = _services.GetRequiredService<ILocalSiloDetails>().SiloAddress;
+        return new Tasks.CoordinatorSetup(id, Fence.Epoch, Record.Submission, parallelism, silos, local, _services.GetRequiredService<IGrainFactory>(), _services.GetRequiredService<Channels.ChannelHub>(), _time);
+    }
+
+    /// <summary>The loss of a task of a job spread over silos, anywhere in an error's chain (the job wraps what the merge forwarded).</summary>
+    private static Exception? Lost(Exception? error)
+    {
+        for (; error is not null; error = error.InnerException)
+        {
+            if (error is Tasks.ClusterTaskLostException or Channels.ChannelException)
+            {
+                return error;
+            }
+
+            if (error is AggregateException aggregate)
+            {
+                foreach (var inner in aggregate.InnerExceptions)
+                {
+                    if (Lost(inner) is { } found)
+                    {
+                        return found;
+                    }
+                }
+            }
+        }
+
+        return null;
     }
 
     private static FencedWriteException? Fenced(Exception? error)
@@ -163,6 +286,9 @@ internal sealed partial class JobActivation(JobRecord record, RedisFence fence, 
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} epoch {Epoch} stops, fenced: {Reason}")]
     private static partial void LogFenced(ILogger logger, string jobId, long epoch, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} epoch {Epoch} rolls back to its last checkpoint: {Reason}")]
+    private static partial void LogRollback(ILogger logger, string jobId, long epoch, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId} epoch {Epoch} failed")]
     private static partial void LogFailed(ILogger logger, string jobId, long epoch, Exception error);

@@ -16,6 +16,13 @@ internal sealed class JobRegistry : IDisposable
         return 1
         """;
 
+    // Takes the next epoch only if the fence still holds ARGV[1]: a coordinator that rolls its job back must not take the job
+    // from a newer coordinator that already took it over.
+    private const string RollScript = """
+        if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
+        return redis.call('INCR', KEYS[1])
+        """;
+
     private readonly Lazy<ConnectionMultiplexer> _connection;
     private readonly RedisKey _jobs;
 
@@ -73,6 +80,20 @@ internal sealed class JobRegistry : IDisposable
 
     /// <summary>Takes the job's next epoch, fencing off every earlier activation.</summary>
     public Task<RedisFence> TakeEpochAsync(string jobId) => RedisFence.TakeAsync(Database, FenceKey(jobId));
+
+    /// <summary>Takes the epoch after <paramref name="fence"/>'s if the fence still holds it (a rollback); null when a newer epoch holds the job.</summary>
+    public async Task<RedisFence?> TakeNextEpochAsync(RedisFence fence)
+    {
+        var next = (long)await Database.ScriptEvaluateAsync(RollScript, [fence.Key], [fence.Epoch]).ConfigureAwait(false);
+        return next < 0 ? null : new RedisFence(fence.Key, next);
+    }
+
+    /// <summary>Gets the epoch the job's fence holds now (0 when the job never started).</summary>
+    public async Task<long> CurrentEpochAsync(string jobId)
+    {
+        var value = await Database.StringGetAsync(FenceKey(jobId)).ConfigureAwait(false);
+        return value.IsNull ? 0 : (long)value;
+    }
 
     public void Dispose()
     {

@@ -27,4 +27,30 @@ public sealed record JobSubmission
     /// <value>The default value is 5 seconds.</value>
     [Id(3)]
     public TimeSpan? CheckpointInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Gets the number of keyed tasks the job's keyed window aggregate runs on, spread over the silos as grains.</summary>
+    /// <value>
+    /// The default value is <see langword="null"/>: the job runs in one grain (its query's own <see cref="QueryOptions.Parallelism"/>
+    /// tasks run inside it). Valid values are 1 to 1,024. A checkpoint taken at one value restores at any other.
+    /// </value>
+    /// <remarks>
+    /// The job's grain is the coordinator: it runs the merge, the rest of the plan and the sink, and places one source task and this
+    /// many keyed tasks on the silos, connected by cross-silo channels; checkpoints are aligned barriers, and when a task is lost the
+    /// whole job rolls back to its last complete checkpoint under a new epoch (docs/cluster.md, Milestone 2).
+    /// </remarks>
+    [Id(4)]
+    public int? Parallelism
+    {
+        get;
+        init
+        {
+            if (value is { } p)
+            {
+                ArgumentOutOfRangeException.ThrowIfLessThan(p, 1);
+                ArgumentOutOfRangeException.ThrowIfGreaterThan(p, 1024);
+            }
+
+            field = value;
+        }
+    }
 }

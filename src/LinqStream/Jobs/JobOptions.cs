@@ -34,6 +34,9 @@ public sealed record JobOptions
     /// <remarks>The backend is opened when the job is built and closed when it is disposed; see docs/state.md.</remarks>
     public StateBackend? State { get; init; }
 
+    /// <summary>Gets what runs the keyed aggregate's tasks on other machines (set by <c>LinqStream.Orleans</c> for a job spread over silos); null runs them on this process's threads.</summary>
+    internal Parallel.IParallelRunHost? ParallelHost { get; init; }
+
     /// <summary>Gets the number of tasks the job's keyed window aggregate runs on, overriding <see cref="QueryOptions.Parallelism"/>.</summary>
     /// <value>The default value is <see langword="null"/>: the query's own <see cref="QueryOptions.Parallelism"/>. Valid values are 1 to 1,024.</value>
     /// <remarks>

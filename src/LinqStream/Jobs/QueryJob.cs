@@ -63,7 +63,7 @@ public sealed class QueryJob<T> : IAsyncDisposable
         ResultCollector<T>? results = null;
         _metrics = options.Metrics;
         _keyedState = (options.State ?? StateBackend.Heap).OpenRun();
-        _execution = QueryExecution.Create(compiled.Root, c => results = new ResultCollector<T>(c), queryOptions, _metrics, parallel, _keyedState);
+        _execution = QueryExecution.Create(compiled.Root, c => results = new ResultCollector<T>(c), queryOptions, _metrics, parallel, _keyedState, options.ParallelHost);
         _parallel = [.. _execution.Context.Checkpointed.OfType<ParallelStatePart>().Select(p => p.Run)];
         _results = results!;
         _runner = new QueryRunner(_execution.Context);

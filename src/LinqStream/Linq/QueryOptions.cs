@@ -94,6 +94,13 @@ public sealed record QueryOptions
         }
     } = 128;
 
+    /// <summary>
+    /// Gets a value indicating whether a split keyed window aggregate whose aggregates merge exactly is aggregated in two phases
+    /// (pre-aggregated on each source task, merged on the key's task; docs/parallelism.md). Internal: tests compare both plans.
+    /// </summary>
+    /// <value>The default value is <see langword="true"/>.</value>
+    internal bool TwoPhaseAggregation { get; init; } = true;
+
     /// <summary>Gets what happens when a query lambda throws for an event.</summary>
     /// <value>The default value is <see cref="ErrorPolicy.Fail"/>.</value>
     public ErrorPolicy OnError { get; init; } = ErrorPolicy.Fail;
@@ -105,7 +112,7 @@ public sealed record QueryOptions
 
     /// <summary>
     /// Gets whether the logical passes that replace a whole sub-plan by a cheaper operator with the same answer run
-    /// (<c>WindowMaxJoinToArgMax</c>); tests and benchmarks turn them off to compare both plans.
+    /// (<c>WindowMaxJoinToArgMax</c>, <c>ExpiryJoinToKeyedFold</c>); tests and benchmarks turn them off to compare both plans.
     /// </summary>
     internal bool RewriteSubPlans { get; init; } = true;
 

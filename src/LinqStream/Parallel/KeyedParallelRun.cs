@@ -45,7 +45,11 @@ internal interface IRangeSplittable<T>
 /// (<see cref="CanonicalUnion"/>), then each input's parts. So it restores at any parallelism, also at 1.
 /// </para>
 /// </remarks>
-internal sealed class KeyedParallelRun<T, TKey, TResult> : IParallelRun, IParallelCheckpoint, Runtime.State.IStateMeter
+/// <typeparam name="T">The events the source tasks read.</typeparam>
+/// <typeparam name="TX">What crosses the hash exchange: the events themselves, or partial groups (two-phase aggregation).</typeparam>
+/// <typeparam name="TKey">The grouping key.</typeparam>
+/// <typeparam name="TResult">The aggregate's results.</typeparam>
+internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, IParallelCheckpoint, Runtime.State.IStateMeter
 {
     /// <summary>Messages in flight per channel: bounds memory (S × P + P channels × this × batch size events) and absorbs jitter.</summary>
     internal const int ChannelCapacity = 8;
@@ -53,15 +57,16 @@ internal sealed class KeyedParallelRun<T, TKey, TResult> : IParallelRun, IParall
     private readonly bool _partitioned;
     private readonly QueryContext[] _sourceContexts;
     private readonly QueryRunner[] _sourceRunners;
-    private readonly HashExchange<T, TKey>[] _exchanges;
+    private readonly HashExchange<TX, TKey>[] _exchanges;
+    private readonly IStreamObserver<T>[] _sourceHeads; // per source task: what its input (or its union) pushes into
     private readonly UnionOperator<T>?[] _sourceUnions; // per source task: its inputs' union (partitioned only)
     private readonly SourceTaskState[] _sourceStates;
     private readonly Thread?[] _sourceThreads;
-    private readonly SpscChannel<T>[][] _inputs; // [task][source task]
+    private readonly SpscChannel<TX>[][] _inputs; // [task][source task]
     private readonly ConsumerSignal[] _signals;
     private readonly SpscChannel<TResult>[] _outputs;
-    private readonly IStreamObserver<T>[][] _taskInputs; // [task][source task]: the task's union inputs, or its operator when S = 1
-    private readonly UnionOperator<T>?[] _taskUnions;
+    private readonly IStreamObserver<TX>[][] _taskInputs; // [task][source task]: the task's union (or fan-in) inputs, or its operator when S = 1
+    private readonly UnionOperator<TX>?[] _taskUnions;
     private readonly QueryContext[] _taskContexts;
     private readonly ForwardExchange<TResult>[] _forwards;
     private readonly (int First, int End)[] _ranges;
@@ -72,33 +77,21 @@ internal sealed class KeyedParallelRun<T, TKey, TResult> : IParallelRun, IParall
     private int _started;
     private int _stopped;
 
-    /// <summary>One source task for the whole input below the aggregate.</summary>
-    public KeyedParallelRun(
-        PhysicalStream<T> input,
-        Action<T[], ulong[]?, TKey[], int> keyKernel,
-        Func<IStreamObserver<TResult>, QueryContext, IStreamObserver<T>> createOperator,
-        IStreamObserver<TResult> downstream,
-        QueryContext context)
-        : this([input], partitioned: false, keyKernel, createOperator, downstream, context)
-    {
-    }
-
-    /// <summary>S = min(inputs, P) source tasks, each for a contiguous group of a union's inputs (which share nothing).</summary>
-    public KeyedParallelRun(
-        IReadOnlyList<PhysicalStream<T>> partitions,
-        Action<T[], ulong[]?, TKey[], int> keyKernel,
-        Func<IStreamObserver<TResult>, QueryContext, IStreamObserver<T>> createOperator,
-        IStreamObserver<TResult> downstream,
-        QueryContext context)
-        : this(partitions, partitioned: true, keyKernel, createOperator, downstream, context)
-    {
-    }
-
-    private KeyedParallelRun(
+    /// <param name="inputs">The input below the aggregate (one), or the union's inputs (partitioned).</param>
+    /// <param name="partitioned">Whether <paramref name="inputs"/> are a union's inputs, read by S = min(inputs, P) source tasks.</param>
+    /// <param name="createSourceHead">Builds, on each source task, what its input pushes into in front of the hash exchange.</param>
+    /// <param name="keyKernel">The key of what crosses the exchange.</param>
+    /// <param name="createOperator">Builds each task's operator.</param>
+    /// <param name="orderedTaskInput">Whether a task takes its S channels in (start, source task) order (a union); otherwise as they come (partial groups).</param>
+    /// <param name="downstream">The rest of the plan, after the merge.</param>
+    /// <param name="context">The query's context.</param>
+    protected KeyedParallelRun(
         IReadOnlyList<PhysicalStream<T>> inputs,
         bool partitioned,
-        Action<T[], ulong[]?, TKey[], int> keyKernel,
-        Func<IStreamObserver<TResult>, QueryContext, IStreamObserver<T>> createOperator,
+        Func<IStreamObserver<TX>, QueryContext, IStreamObserver<T>> createSourceHead,
+        Action<TX[], ulong[]?, TKey[], int> keyKernel,
+        Func<IStreamObserver<TResult>, QueryContext, IStreamObserver<TX>> createOperator,
+        bool orderedTaskInput,
         IStreamObserver<TResult> downstream,
         QueryContext context)
     {
@@ -114,11 +107,11 @@ internal sealed class KeyedParallelRun<T, TKey, TResult> : IParallelRun, IParall
             Progress = null,
         };
 
-        _inputs = new SpscChannel<T>[parallelism][];
+        _inputs = new SpscChannel<TX>[parallelism][];
         _signals = new ConsumerSignal[parallelism];
         _outputs = new SpscChannel<TResult>[parallelism];
-        _taskInputs = new IStreamObserver<T>[parallelism][];
-        _taskUnions = new UnionOperator<T>?[parallelism];
+        _taskInputs = new IStreamObserver<TX>[parallelism][];
+        _taskUnions = new UnionOperator<TX>?[parallelism];
         _taskContexts = new QueryContext[parallelism];
         _forwards = new ForwardExchange<TResult>[parallelism];
         _ranges = new (int, int)[parallelism];
@@ -127,10 +120,10 @@ internal sealed class KeyedParallelRun<T, TKey, TResult> : IParallelRun, IParall
         for (int t = 0; t < parallelism; t++)
         {
             _signals[t] = new ConsumerSignal();
-            _inputs[t] = new SpscChannel<T>[sources];
+            _inputs[t] = new SpscChannel<TX>[sources];
             for (int s = 0; s < sources; s++)
             {
-                _inputs[t][s] = new SpscChannel<T>(ChannelCapacity, options.BatchSize, _signals[t]);
+                _inputs[t][s] = new SpscChannel<TX>(ChannelCapacity, options.BatchSize, _signals[t]);
             }
 
             _outputs[t] = new SpscChannel<TResult>(ChannelCapacity, options.BatchSize);
@@ -138,44 +131,55 @@ internal sealed class KeyedParallelRun<T, TKey, TResult> : IParallelRun, IParall
             _forwards[t] = new ForwardExchange<TResult>(_outputs[t], _taskContexts[t]);
             var head = createOperator(_forwards[t], _taskContexts[t]);
             _ranges[t] = KeyGroups.RangeOf(t, options.KeyGroups, parallelism);
-            _taskInputs[t] = new IStreamObserver<T>[sources];
+            _taskInputs[t] = new IStreamObserver<TX>[sources];
             if (sources == 1)
             {
                 _taskInputs[t][0] = head;
             }
-            else
+            else if (orderedTaskInput)
             {
-                var union = new UnionOperator<T>(head, _taskContexts[t], sources);
+                var union = new UnionOperator<TX>(head, _taskContexts[t], sources);
                 _taskUnions[t] = union;
                 for (int s = 0; s < sources; s++)
                 {
                     _taskInputs[t][s] = union.Input(s);
                 }
             }
+            else
+            {
+                var fanIn = new TwoPhase.PartialsFanIn<TX>(head, _taskContexts[t], sources);
+                for (int s = 0; s < sources; s++)
+                {
+                    _taskInputs[t][s] = fanIn.Input(s);
+                }
+            }
         }
 
         _sourceContexts = new QueryContext[sources];
         _sourceRunners = new QueryRunner[sources];
-        _exchanges = new HashExchange<T, TKey>[sources];
+        _exchanges = new HashExchange<TX, TKey>[sources];
+        _sourceHeads = new IStreamObserver<T>[sources];
         _sourceUnions = new UnionOperator<T>?[sources];
         _sourceStates = new SourceTaskState[sources];
         _sourceThreads = new Thread?[sources];
         for (int s = 0; s < sources; s++)
         {
             var sourceContext = new QueryContext(taskOptions) { ParallelNodes = context.ParallelNodes };
-            var channels = new SpscChannel<T>[parallelism];
+            var channels = new SpscChannel<TX>[parallelism];
             for (int t = 0; t < parallelism; t++)
             {
                 channels[t] = _inputs[t][s];
             }
 
-            var exchange = new HashExchange<T, TKey>(channels, keyKernel, options.KeyGroups, sourceContext);
+            var exchange = new HashExchange<TX, TKey>(channels, keyKernel, options.KeyGroups, sourceContext);
+            var sourceHead = createSourceHead(exchange, sourceContext);
+            _sourceHeads[s] = sourceHead;
             if (partitioned)
             {
                 // Always a union, also over one input: its state (each input's progress, what is buffered) is the source
                 // task's share of the parallelism-1 union's state in a checkpoint.
                 var (first, end) = KeyGroups.RangeOf(s, inputs.Count, sources);
-                var union = new UnionOperator<T>(exchange, sourceContext, end - first);
+                var union = new UnionOperator<T>(sourceHead, sourceContext, end - first);
                 _sourceUnions[s] = union;
                 for (int i = first; i < end; i++)
                 {
@@ -184,7 +188,7 @@ internal sealed class KeyedParallelRun<T, TKey, TResult> : IParallelRun, IParall
             }
             else
             {
-                inputs[0].Connect(exchange, sourceContext);
+                inputs[0].Connect(sourceHead, sourceContext);
             }
 
             int source = s;
@@ -424,7 +428,7 @@ internal sealed class KeyedParallelRun<T, TKey, TResult> : IParallelRun, IParall
         for (int t = 0; t < slices.Length; t++)
         {
             slices[t] = KeyedState(t).WriteKeyGroups(_ranges[t].First, _ranges[t].End, _taskContexts[t].Options.KeyGroups);
-            unions[t] = _taskUnions[t]?.CaptureState();
+            unions[t] = CaptureTaskUnion(t);
         }
 
         var sources = new SourceSnapshot[_sourceContexts.Length];
@@ -474,7 +478,7 @@ internal sealed class KeyedParallelRun<T, TKey, TResult> : IParallelRun, IParall
             throw new InvalidDataException($"The checkpoint's union has {union.Inputs.Count} inputs; this query's has {InputCount}.");
         }
 
-        CanonicalUnion.Distribute(union, _sourceUnions!, _taskUnions);
+        CanonicalUnion.Distribute(union, _sourceUnions!, _taskUnions is IReadOnlyList<UnionOperator<T>?> same ? same : new UnionOperator<T>?[_taskUnions.Length]);
         int next = 1;
         foreach (var context in _sourceContexts)
         {
@@ -485,6 +489,9 @@ internal sealed class KeyedParallelRun<T, TKey, TResult> : IParallelRun, IParall
             }
         }
     }
+
+    /// <summary>What task <paramref name="task"/>'s union holds, as the input's union state (null without one: one source task, or partial groups).</summary>
+    private UnionState<T>? CaptureTaskUnion(int task) => (UnionState<T>?)(object?)_taskUnions[task]?.CaptureState();
 
     private IKeyGroupedState KeyedState(int task)
     {
@@ -591,6 +598,8 @@ internal sealed class KeyedParallelRun<T, TKey, TResult> : IParallelRun, IParall
             state.Snapshot = snapshot;
         }
 
+        // A two-phase aggregate's local phase ships what it holds first, so it has no state in the checkpoint.
+        (_sourceHeads[source] as TwoPhase.IFlushAtBarrier)?.FlushAtBarrier();
         BarrierEpoch.Passed(requested); // dead letters from here on come after the barrier
         _exchanges[source].SendBarrier(requested); // false when the input has ended: the snapshot is then the final state
     }
@@ -626,7 +635,7 @@ internal sealed class KeyedParallelRun<T, TKey, TResult> : IParallelRun, IParall
         BarrierEpoch.Passed(0);
         var channels = _inputs[task];
         var inputs = _taskInputs[task];
-        var pool = _taskContexts[task].Pool<T>();
+        var pool = _taskContexts[task].Pool<TX>();
         var signal = _signals[task];
         var open = new bool[channels.Length];
         var held = new bool[channels.Length];
@@ -697,11 +706,11 @@ internal sealed class KeyedParallelRun<T, TKey, TResult> : IParallelRun, IParall
     }
 
     /// <summary>Every open channel of the task is at barrier <paramref name="id"/>: everything before it is folded in, so write, release, pass on.</summary>
-    private void Align(int task, long id, SpscChannel<T>[] channels, bool[] held)
+    private void Align(int task, long id, SpscChannel<TX>[] channels, bool[] held)
     {
         var (first, end) = _ranges[task];
         _taskSlices[task] = KeyedState(task).WriteKeyGroups(first, end, _taskContexts[task].Options.KeyGroups);
-        _taskUnionStates[task] = _taskUnions[task]?.CaptureState();
+        _taskUnionStates[task] = CaptureTaskUnion(task);
         BarrierEpoch.Passed(id);
         for (int s = 0; s < channels.Length; s++)
         {
@@ -716,13 +725,13 @@ internal sealed class KeyedParallelRun<T, TKey, TResult> : IParallelRun, IParall
     }
 
     /// <summary>Pushes one message into the task's input for its source task; false when that source task is done (completed or failed).</summary>
-    private static bool Deliver(SpscChannel<T> channel, SpscChannel<T>.Slot slot, IStreamObserver<T> input, BatchPool<T> pool)
+    private static bool Deliver(SpscChannel<TX> channel, SpscChannel<TX>.Slot slot, IStreamObserver<TX> input, BatchPool<TX> pool)
     {
         switch (slot.Kind)
         {
             case ChannelMessage.Batch:
                 var batch = pool.Rent();
-                SpscChannel<T>.SwapColumns(slot.Batch, batch);
+                SpscChannel<TX>.SwapColumns(slot.Batch, batch);
                 channel.Release();
                 input.OnBatch(batch);
                 return true;
@@ -743,7 +752,7 @@ internal sealed class KeyedParallelRun<T, TKey, TResult> : IParallelRun, IParall
         }
     }
 
-    private static bool AnyMessage(SpscChannel<T>[] channels, bool[] open, bool[] held)
+    private static bool AnyMessage(SpscChannel<TX>[] channels, bool[] open, bool[] held)
     {
         for (int s = 0; s < channels.Length; s++)
         {
@@ -784,5 +793,31 @@ internal sealed class KeyedParallelRun<T, TKey, TResult> : IParallelRun, IParall
         public TaskCompletionSource Wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public SourceSnapshot? Snapshot;
+    }
+}
+
+/// <summary>A keyed window aggregate on S source tasks and P tasks, with the events themselves crossing the hash exchange.</summary>
+internal sealed class KeyedParallelRun<T, TKey, TResult> : KeyedParallelRun<T, T, TKey, TResult>
+{
+    /// <summary>One source task for the whole input below the aggregate.</summary>
+    public KeyedParallelRun(
+        PhysicalStream<T> input,
+        Action<T[], ulong[]?, TKey[], int> keyKernel,
+        Func<IStreamObserver<TResult>, QueryContext, IStreamObserver<T>> createOperator,
+        IStreamObserver<TResult> downstream,
+        QueryContext context)
+        : base([input], partitioned: false, static (exchange, _) => exchange, keyKernel, createOperator, orderedTaskInput: true, downstream, context)
+    {
+    }
+
+    /// <summary>S = min(inputs, P) source tasks, each for a contiguous group of a union's inputs (which share nothing).</summary>
+    public KeyedParallelRun(
+        IReadOnlyList<PhysicalStream<T>> partitions,
+        Action<T[], ulong[]?, TKey[], int> keyKernel,
+        Func<IStreamObserver<TResult>, QueryContext, IStreamObserver<T>> createOperator,
+        IStreamObserver<TResult> downstream,
+        QueryContext context)
+        : base(partitions, partitioned: true, static (exchange, _) => exchange, keyKernel, createOperator, orderedTaskInput: true, downstream, context)
+    {
     }
 }

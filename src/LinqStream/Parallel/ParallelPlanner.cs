@@ -184,6 +184,9 @@ internal static class ParallelPlanner
                 text.Append(CultureInfo.InvariantCulture, $"  Stage: {parallelism} tasks: {node.Name}, key groups {string.Join(" ", ranges)}").AppendLine();
             }
 
+            text.Append(keyed.TwoPhaseReason(options) is { } whyNot
+                ? "  One phase: the events cross the exchange (" + whyNot + ")"
+                : "  Two-phase: each source task pre-aggregates per (window, key) and ships one partial group per window and key; the tasks merge them").AppendLine();
             text.Append("  Exchange: order-restoring merge (by start, then key hash), then the rest of the plan on the query's thread").AppendLine();
         }
 
@@ -241,4 +244,7 @@ internal interface IKeyedAggregateNode
 {
     /// <summary>Gets the key selector's text, or null when the aggregate has no key (then it cannot be split).</summary>
     string? KeyDescription { get; }
+
+    /// <summary>Gets why the aggregate, split, keeps the one-phase plan (events cross the exchange), or null when it runs in two phases.</summary>
+    string? TwoPhaseReason(QueryOptions options);
 }

@@ -7,6 +7,7 @@ using LinqStream.Physical.SelectMany;
 using LinqStream.Physical.Union;
 using LinqStream.Physical.Windows;
 using LinqStream.Physical.Windows.ArgMax;
+using LinqStream.Physical.Windows.KeyedFold;
 using LinqStream.Plan;
 
 namespace LinqStream.Query;
@@ -42,6 +43,8 @@ internal sealed class PlanRebinder(Dictionary<object, int>? lift, IReadOnlyList<
             LifetimeNode t => Rebind(t.Source, memo) is { } c ? new LifetimeNode(c, t.Kind, t.Ticks) : null,
             ClipNode k => Rebind(k.Source, memo) is { } c ? new ClipNode(c, L(k.Key)) : null,
             WindowArgMaxNode x => Rebind(x.Source, memo) is { } c ? new WindowArgMaxNode(c, L(x.Value), x.RowWindow, L(x.Row), L(x.Result), L(x.LeftKey), L(x.RightKey)) : null,
+            KeyedFoldNode f => (lift is null || !f.EvaluatedCapturedValue) && Rebind(f.Source, memo) is { } c
+                ? new KeyedFoldNode(c, L(f.Key), L(f.Input), L(f.Result), f.Aggregate, f.AggregateTypes, f.Description, f.EvaluatedCapturedValue) : null,
             _ => null,
         };
         if (result is not null)

@@ -22,9 +22,10 @@ internal sealed class QueryExecution
     /// <param name="metrics">The job's instruments, counted per batch on the plan's edges; null measures nothing.</param>
     /// <param name="parallel">Which nodes run on several tasks; null runs the whole query on one task.</param>
     /// <param name="keyedState">Where keyed operators keep state off the heap; null keeps it on the heap.</param>
-    public static QueryExecution Create<T>(PhysicalStream<T> root, Func<QueryContext, IStreamObserver<T>> sink, QueryOptions? options = null, JobMetrics? metrics = null, Parallel.ParallelPlan? parallel = null, State.IKeyedStateStoreFactory? keyedState = null)
+    /// <param name="parallelHost">Runs the split aggregate's tasks elsewhere (a cluster); null runs them on this process's threads.</param>
+    public static QueryExecution Create<T>(PhysicalStream<T> root, Func<QueryContext, IStreamObserver<T>> sink, QueryOptions? options = null, JobMetrics? metrics = null, Parallel.ParallelPlan? parallel = null, State.IKeyedStateStoreFactory? keyedState = null, Parallel.IParallelRunHost? parallelHost = null)
     {
-        var context = new QueryContext(options) { Metrics = metrics, ParallelNodes = parallel?.Nodes, SourceSplitNodes = parallel?.SourceSplitNodes, SplitArrays = parallel?.SplitArrays ?? false, KeyedState = keyedState };
+        var context = new QueryContext(options) { Metrics = metrics, ParallelNodes = parallel?.Nodes, SourceSplitNodes = parallel?.SourceSplitNodes, SplitArrays = parallel?.SplitArrays ?? false, KeyedState = keyedState, ParallelHost = parallelHost };
         context.Wire(root, sink(context));
         metrics?.Attach(context, root);
         return new QueryExecution(context);

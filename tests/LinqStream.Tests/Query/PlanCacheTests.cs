@@ -183,6 +183,63 @@ public sealed class PlanCacheTests
         Assert.Equal(Reference(second, 7), b.Order());
     }
 
+    private sealed record Lot(int Id, DateTime Expires);
+
+    /// <summary>One policy object for both queries: policies are keyed by reference (docs/architecture.md, "Not yet straight").</summary>
+    private static readonly IngressPolicy CloseOrder = IngressPolicy.Reorder(TimeSpan.FromTicks(1_000));
+
+    /// <summary>The highest price: commutative, so q9's shape below is rewritten to a keyed fold.</summary>
+    [CommutativeAggregate]
+    private readonly struct MaxPrice : IAggregate<int, int, int>
+    {
+        public int Initial() => int.MinValue;
+
+        public int Add(int state, int input) => Math.Max(state, input);
+
+        public int Result(int state) => state;
+    }
+
+    /// <summary>q9's shape (closes joined with the bids of the last 100 ticks, a one-tick window per lot) with a captured bonus in the result.</summary>
+    private static IQStream<(int Lot, long Best)> Winners(Bid[] bids, Lot[] lots, long bonus)
+    {
+        var closes = QStream.From(lots, l => l.Expires.Ticks - 1, CloseOrder, "closes");
+        var live = QStream.From(bids, b => b.Time).ExtendLifetime(TimeSpan.FromTicks(100));
+        return from m in (from l in closes join b in live on l.Id equals b.Auction select new { l.Id, b.Price }).TumblingWindow(TimeSpan.FromTicks(1))
+               group m.Price by m.Id into g
+               select ValueTuple.Create(g.Key, g.Aggregate(new MaxPrice()) + bonus);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task RewrittenPlan_KeyedFold_IsCachedAndRebound()
+    {
+        await Task.Yield();
+        var (kernels, plans) = (new KernelCompiler(new CompiledKernelCache(64)), new PlanCache(16));
+        static Lot[] Lots(int seed, long until)
+        {
+            var random = new Random(seed);
+            return [.. Enumerable.Range(0, 200).Select(_ => new Lot(random.Next(6), new DateTime(random.NextInt64(1, until), DateTimeKind.Utc))).OrderBy(l => l.Expires)];
+        }
+
+        var (firstBids, secondBids) = (Bids(3, 3_000), Bids(4, 2_500));
+        var (firstLots, secondLots) = (Lots(5, firstBids[^1].Time), Lots(6, secondBids[^1].Time));
+        static List<(int, long)> Reference(Bid[] bids, Lot[] lots, long bonus) =>
+            [.. (from l in lots
+                 let close = l.Expires.Ticks - 1
+                 from b in bids
+                 where b.Auction == l.Id && b.Time <= close && b.Time + 101 > close
+                 group b.Price by (close, l.Id) into g
+                 select (g.Key.Id, (long)g.Max() + bonus)).Order()];
+
+        Assert.Contains("ExpiryJoinToKeyedFold: applied", Winners(firstBids, firstLots, 0).Explain(), StringComparison.Ordinal);
+        var a = Run(Winners(firstBids, firstLots, 1_000), kernels, plans);
+        var b = Run(Winners(secondBids, secondLots, 7), kernels, plans);
+
+        Assert.Equal((1L, 1L, 1), (plans.Hits, plans.Misses, plans.Count));
+        Assert.True(a.Count >= 20, $"the data set should give several results ({a.Count})");
+        Assert.Equal(Reference(firstBids, firstLots, 1_000), a.Order());
+        Assert.Equal(Reference(secondBids, secondLots, 7), b.Order());
+    }
+
     [Fact(Timeout = 30_000)]
     public async Task CachedPlan_DoesNotKeepTheFirstQuerysSourceAlive()
     {

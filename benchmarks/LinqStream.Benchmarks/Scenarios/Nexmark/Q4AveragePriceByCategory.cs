@@ -25,6 +25,8 @@ public class Q4AveragePriceByCategory : NexmarkQuery<CategoryPrice>
 {
     public static readonly TimeSpan Size = TimeSpan.FromSeconds(10);
 
+    protected override bool HasJoinPlan => true;
+
     public override string Name => "q4 average price per category";
 
     [Benchmark(Baseline = true, OperationsPerInvoke = Events)]
@@ -35,6 +37,10 @@ public class Q4AveragePriceByCategory : NexmarkQuery<CategoryPrice>
 
     [Benchmark(OperationsPerInvoke = Events)]
     public long HandWrittenLoop() => CountHandWritten();
+
+    /// <summary>The same LinqStream query with the plan rewrites off: the closes joined with every bid of the last 20 s, as before issue #19.</summary>
+    [Benchmark(OperationsPerInvoke = Events)]
+    public long LinqStreamJoinPlan() => CountLinqStream(Input.With(Input.Options with { RewriteSubPlans = false }));
 
     public override IQStream<CategoryPrice> LinqStream(NexmarkInput input) =>
         from w in WinningBids.LinqStream(input).TumblingWindow(Size)

@@ -12,6 +12,8 @@ namespace LinqStream.Benchmarks.Scenarios.Nexmark;
 [MemoryDiagnoser]
 public class Q9WinningBids : NexmarkQuery<AuctionBid>
 {
+    protected override bool HasJoinPlan => true;
+
     public override string Name => "q9 winning bids";
 
     [Benchmark(Baseline = true, OperationsPerInvoke = Events)]
@@ -22,6 +24,10 @@ public class Q9WinningBids : NexmarkQuery<AuctionBid>
 
     [Benchmark(OperationsPerInvoke = Events)]
     public long HandWrittenLoop() => CountHandWritten();
+
+    /// <summary>The same LinqStream query with the plan rewrites off: the closes joined with every bid of the last 20 s, as before issue #19.</summary>
+    [Benchmark(OperationsPerInvoke = Events)]
+    public long LinqStreamJoinPlan() => CountLinqStream(Input.With(Input.Options with { RewriteSubPlans = false }));
 
     public override IQStream<AuctionBid> LinqStream(NexmarkInput input) => WinningBids.LinqStream(input);
 

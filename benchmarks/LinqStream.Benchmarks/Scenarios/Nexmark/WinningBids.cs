@@ -8,6 +8,13 @@ namespace LinqStream.Benchmarks.Scenarios.Nexmark;
 public readonly record struct AuctionBid(long Auction, long Category, long Expires, long Bidder, long Price, long BidTime);
 
 /// <summary>Picks an auction's winning bid: the highest price, then the earliest bid, then the lowest bidder id (a total order, so every implementation agrees on ties).</summary>
+/// <remarks>
+/// Remaining ties (the same price, time and bidder) are broken by the auction's fields, so the winner is the maximum of a total
+/// order over the whole value and does not depend on the order of <c>Add</c>: the aggregate is <see cref="CommutativeAggregateAttribute"/>,
+/// which lets the plan rewrite <c>ExpiryJoinToKeyedFold</c> keep one best bid per open auction. With unique auction ids (NEXMark's)
+/// those fields never differ within a group.
+/// </remarks>
+[CommutativeAggregate]
 public readonly struct WinningBid : IAggregate<AuctionBid, (bool Any, AuctionBid Best), AuctionBid>
 {
     public (bool Any, AuctionBid Best) Initial() => (false, default);
@@ -18,7 +25,12 @@ public readonly struct WinningBid : IAggregate<AuctionBid, (bool Any, AuctionBid
     public AuctionBid Result((bool Any, AuctionBid Best) state) => state.Best;
 
     public static bool Beats(AuctionBid a, AuctionBid b) =>
-        a.Price != b.Price ? a.Price > b.Price : a.BidTime != b.BidTime ? a.BidTime < b.BidTime : a.Bidder < b.Bidder;
+        a.Price != b.Price ? a.Price > b.Price
+        : a.BidTime != b.BidTime ? a.BidTime < b.BidTime
+        : a.Bidder != b.Bidder ? a.Bidder < b.Bidder
+        : a.Auction != b.Auction ? a.Auction < b.Auction
+        : a.Category != b.Category ? a.Category < b.Category
+        : a.Expires < b.Expires;
 }
 
 /// <summary>

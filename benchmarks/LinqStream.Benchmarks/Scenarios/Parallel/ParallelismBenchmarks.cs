@@ -40,6 +40,11 @@ public class ParallelismBenchmarks
     [Params(1, 2)]
     public int Parallelism { get; set; }
 
+    /// <summary>Gets or sets a value indicating whether aggregates that merge exactly run in two phases (the default; the console mode also runs one phase to compare).</summary>
+    internal bool TwoPhase { get; set; } = true;
+
+    private QueryOptions Options() => new() { Parallelism = Parallelism, TwoPhaseAggregation = TwoPhase };
+
     [GlobalSetup]
     public void Setup()
     {
@@ -97,7 +102,7 @@ public class ParallelismBenchmarks
     /// <summary>The partitioned cases' answers at this P, at full scale: the tumbling counts against LINQ to objects, q5 against its model.</summary>
     private void CheckPartitionedAnswers()
     {
-        var options = new QueryOptions { Parallelism = Parallelism };
+        var options = Options();
         var counts = new CollectingObserver<int>();
         PartitionedCountQuery().WithOptions(options).Subscribe(counts);
         var expected = _ticks.GroupBy(t => (Window: Math.DivRem(t.Time, Size).Quotient, t.Key)).Select(g => g.Count()).ToList();
@@ -127,7 +132,7 @@ public class ParallelismBenchmarks
     {
         _events = Events;
         var sink = new CountingObserver<int>();
-        PartitionedCountQuery().WithOptions(new QueryOptions { Parallelism = Parallelism }).Subscribe(sink);
+        PartitionedCountQuery().WithOptions(Options()).Subscribe(sink);
         return sink.Count;
     }
 
@@ -136,7 +141,7 @@ public class ParallelismBenchmarks
     {
         _events = NexmarkInput.BenchmarkEvents;
         var sink = new CountingObserver<HotItem>();
-        PartitionedQ5Query().WithOptions(new QueryOptions { Parallelism = Parallelism }).Subscribe(sink);
+        PartitionedQ5Query().WithOptions(Options()).Subscribe(sink);
         return sink.Count;
     }
 
@@ -151,7 +156,7 @@ public class ParallelismBenchmarks
     {
         _events = Events;
         var sink = new CountingObserver<int>();
-        CountQuery().WithOptions(new QueryOptions { Parallelism = Parallelism }).Subscribe(sink);
+        CountQuery().WithOptions(Options()).Subscribe(sink);
         return sink.Count;
     }
 
@@ -169,7 +174,7 @@ public class ParallelismBenchmarks
         try
         {
             var sink = new CountingSink<int>();
-            var job = query.ToJob(sink, new JobOptions
+            var job = query.WithOptions(Options()).ToJob(sink, new JobOptions
             {
                 Checkpoints = new DirectoryCheckpointStore(directory),
                 CheckpointEveryEvents = 1_000_000,
@@ -220,7 +225,7 @@ public class ParallelismBenchmarks
     {
         _events = NexmarkInput.BenchmarkEvents;
         var sink = new CountingObserver<HotItem>();
-        new Q5HotItems().LinqStream(_nexmark!).WithOptions(new QueryOptions { Parallelism = Parallelism }).Subscribe(sink);
+        new Q5HotItems().LinqStream(_nexmark!).WithOptions(Options()).Subscribe(sink);
         return sink.Count;
     }
 }

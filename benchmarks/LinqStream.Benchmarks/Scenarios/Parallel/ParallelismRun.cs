@@ -43,6 +43,9 @@ public static class ParallelismRun
             ("TumblingCountPerKeyPartitioned", 10_000_000, bench.TumblingCountPerKeyPartitioned),
             ("TumblingCountPerKeyPartitionedCheckpointed (job)", 10_000_000, bench.TumblingCountPerKeyPartitionedCheckpointed),
             ("Q5HotItemsPartitioned", Nexmark.NexmarkInput.BenchmarkEvents, bench.Q5HotItemsPartitioned),
+            ("TumblingCountPerKey, one phase (array: 2 parts in chunks at P = 2)", 10_000_000, () => OnePhase(bench, bench.TumblingCountPerKey)),
+            ("TumblingCountPerKeyPartitioned, one phase", 10_000_000, () => OnePhase(bench, bench.TumblingCountPerKeyPartitioned)),
+            ("TumblingCountPerKeyPartitionedCheckpointed, one phase (job)", 10_000_000, () => OnePhase(bench, bench.TumblingCountPerKeyPartitionedCheckpointed)),
         };
         foreach (var (name, events, run) in cases.Where(c => list.Count == 0 || list.Any(f => c.Name.Contains(f, StringComparison.OrdinalIgnoreCase))))
         {
@@ -78,6 +81,20 @@ public static class ParallelismRun
         }
 
         return 0;
+    }
+
+    /// <summary>Runs a case with two-phase aggregation off (events cross the exchange, as before issue #16's fifth part).</summary>
+    private static long OnePhase(ParallelismBenchmarks bench, Func<long> run)
+    {
+        bench.TwoPhase = false;
+        try
+        {
+            return run();
+        }
+        finally
+        {
+            bench.TwoPhase = true;
+        }
     }
 
     private static double Median(List<double> values)

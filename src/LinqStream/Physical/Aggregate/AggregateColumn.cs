@@ -38,6 +38,23 @@ internal abstract class AggregateColumn<T>
     /// <summary>Folds slot <paramref name="source"/> into slot <paramref name="target"/>, as if target's events came first.</summary>
     public virtual void Merge(int target, int source) => throw new NotSupportedException(Description + " cannot be merged.");
 
+    /// <summary>
+    /// Gets the number of 64-bit words this aggregate's accumulator takes in a partial group (two-phase aggregation,
+    /// docs/parallelism.md), or 0 when it cannot be shipped and merged with the same answer as parallelism 1 whatever the order
+    /// of the partials (an ordered fold, a floating-point sum, an integer sum's overflow check, a minimum of values that compare
+    /// equal but differ).
+    /// </summary>
+    public virtual int PartialWordCount => 0;
+
+    /// <summary>Writes slot <paramref name="slot"/>'s accumulator into <paramref name="words"/> (<see cref="PartialWordCount"/> words).</summary>
+    public virtual void ExportPartial(int slot, Span<long> words) => throw new NotSupportedException(Description + " cannot be shipped as a partial accumulator.");
+
+    /// <summary>
+    /// Merges partial accumulators into slots: row <c>i</c>'s words (<c>words[i * PartialWordCount ..]</c>) into slot
+    /// <c>slots[i]</c>, for each <c>i</c> with <c>slots[i] &gt;= 0</c>. One call per batch of partials.
+    /// </summary>
+    public virtual void MergePartials(int[] slots, long[] words, int count) => throw new NotSupportedException(Description + " cannot merge partial accumulators.");
+
     /// <summary>Gets the type of what <see cref="CaptureSlot"/> returns, so a checkpoint can write and read it.</summary>
     public abstract Type SlotType { get; }
 

@@ -39,5 +39,22 @@ internal sealed class CountColumn<T> : ValueAggregateColumn<T, byte>
 
     public override void Merge(int target, int source) => _counts[target] += _counts[source];
 
+    public override int PartialWordCount => 1;
+
+    public override void ExportPartial(int slot, Span<long> words) => words[0] = _counts[slot];
+
+    public override void MergePartials(int[] slots, long[] words, int count)
+    {
+        var counts = _counts;
+        for (int i = 0; i < count; i++)
+        {
+            int s = slots[i];
+            if (s >= 0)
+            {
+                counts[s] += words[i];
+            }
+        }
+    }
+
     public long Result(int slot) => _counts[slot];
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using LinqStream.Physical.Kernels;
 namespace LinqStream.Physical.Aggregate;
 
@@ -86,6 +87,57 @@ internal sealed class MinMaxColumn<T, TValue> : ValueAggregateColumn<T, TValue>
         if (_max ? c > 0 : c < 0)
         {
             _best[target] = _best[source];
+        }
+    }
+
+    /// <summary>
+    /// Words per partial: the value's bytes (one or two words), then whether there is one. Only for values that compare equal
+    /// only when they are the same (integers, enums, <see cref="char"/>, <see cref="Guid"/>...; not <see cref="double"/>, where
+    /// 0.0 and -0.0 compare equal, nor <see cref="decimal"/>): then the best value does not depend on the order partials merge in.
+    /// </summary>
+    private static readonly int s_valueWords = Parallel.TwoPhase.ExactTypes.IsExactValue(typeof(TValue))
+        && !RuntimeHelpers.IsReferenceOrContainsReferences<TValue>() && Unsafe.SizeOf<TValue>() <= 2 * sizeof(long)
+        ? (Unsafe.SizeOf<TValue>() + sizeof(long) - 1) / sizeof(long)
+        : 0;
+
+    public override int PartialWordCount => s_valueWords == 0 ? 0 : s_valueWords + 1;
+
+    public override void ExportPartial(int slot, Span<long> words)
+    {
+        words[..s_valueWords].Clear();
+        Unsafe.WriteUnaligned(ref Unsafe.As<long, byte>(ref words[0]), _best[slot]);
+        words[s_valueWords] = _has[slot] ? 1 : 0;
+    }
+
+    public override void MergePartials(int[] slots, long[] words, int count)
+    {
+        int width = s_valueWords + 1;
+        var best = _best;
+        var has = _has;
+        var comparer = Comparer<TValue>.Default;
+        for (int i = 0; i < count; i++)
+        {
+            int s = slots[i];
+            int at = i * width;
+            if (s < 0 || words[at + s_valueWords] == 0)
+            {
+                continue;
+            }
+
+            var v = Unsafe.ReadUnaligned<TValue>(ref Unsafe.As<long, byte>(ref words[at]));
+            if (!has[s])
+            {
+                best[s] = v;
+                has[s] = true;
+            }
+            else
+            {
+                int c = comparer.Compare(v, best[s]);
+                if (_max ? c > 0 : c < 0)
+                {
+                    best[s] = v;
+                }
+            }
         }
     }
 

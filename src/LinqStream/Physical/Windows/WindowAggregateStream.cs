@@ -69,6 +69,19 @@ internal sealed class WindowAggregateStream<T, TKey, TResult> : PhysicalStream<T
     /// <summary>Gets the grouping key's source text, or null when each window is aggregated as a whole.</summary>
     public string? KeyDescription => _keySelector?.ToString();
 
+    /// <summary>Gets why this aggregate, split over tasks, keeps the one-phase plan, or null when it runs in two phases (docs/parallelism.md).</summary>
+    public string? TwoPhaseReason(QueryOptions options)
+    {
+        if (_keySelector is null)
+        {
+            return "the aggregate has no key";
+        }
+
+        CompileKernels();
+        _unused ??= _createPlan();
+        return Parallel.TwoPhase.TwoPhaseAggregation.WhyNot(options, _window, typeof(TKey), _unused.Columns);
+    }
+
     /// <summary>Compiles the key kernel and builds the first operator's aggregate plan (its columns' kernels and the result kernel), once.</summary>
     public void CompileKernels()
     {
@@ -85,33 +98,83 @@ internal sealed class WindowAggregateStream<T, TKey, TResult> : PhysicalStream<T
     public override void Connect(IStreamObserver<TResult> downstream, QueryContext context)
     {
         CompileKernels(); // a no-op after the compiler's last stage
+        bool twoPhase = context.ParallelNodes?.Contains(this) == true && TwoPhaseReason(context.Options) is null;
         if (context.SourceSplitNodes?.Contains(this) == true)
         {
             // Keyed over a union of partitions (maybe through filters and projections, which each partition then runs):
             // one source task per group of partitions, each hashing into every task.
             var partitions = ((Parallel.IUnionSplittable<T>)_source).SplitByUnionInput()!;
-            _ = new Parallel.KeyedParallelRun<T, TKey, TResult>(partitions, _keyKernel!, CreateOperator, downstream, context);
+            if (context.ParallelHost is { } host)
+            {
+                host.Connect<T, TKey, TResult>(partitions, partitioned: true, _keyKernel!, CreateOperator, downstream, context);
+                return;
+            }
+
+            ConnectParallel(partitions, partitioned: true, twoPhase, downstream, context);
             return;
         }
 
         if (context.ParallelNodes?.Contains(this) == true)
         {
+            if (context.ParallelHost is { } host)
+            {
+                // The tasks run elsewhere (another machine's silo); the host connects them (docs/cluster.md, Milestone 2).
+                host.Connect<T, TKey, TResult>([_source], partitioned: false, _keyKernel!, CreateOperator, downstream, context);
+                return;
+            }
+
             // A replayed array in start order (checked here, once per run): its chunks dealt out to P source tasks, read as P
             // partitions would be. Not in a job (its checkpoint lists the array as one source).
             int parallelism = Math.Min(context.Options.Parallelism, context.Options.KeyGroups);
             if (context.SplitArrays && _source is Parallel.IRangeSplittable<T> splittable
                 && splittable.SplitIntoRanges(parallelism, Parallel.ParallelPlanner.ArrayChunk(context.Options.BatchSize)) is { } ranges)
             {
-                _ = new Parallel.KeyedParallelRun<T, TKey, TResult>(ranges, _keyKernel!, CreateOperator, downstream, context);
+                ConnectParallel(ranges, partitioned: true, twoPhase, downstream, context);
                 return;
             }
 
             // Keyed and run on several tasks: the input feeds a hash exchange, the tasks a merge (docs/parallelism.md).
-            _ = new Parallel.KeyedParallelRun<T, TKey, TResult>(_source, _keyKernel!, CreateOperator, downstream, context);
+            ConnectParallel([_source], partitioned: false, twoPhase, downstream, context);
             return;
         }
 
         context.Wire(_source, CreateOperator(downstream, context));
+    }
+
+    /// <summary>Runs the aggregate on several tasks: events cross the hash exchange, or (two-phase) each source task's partial groups do.</summary>
+    private void ConnectParallel(IReadOnlyList<PhysicalStream<T>> inputs, bool partitioned, bool twoPhase, IStreamObserver<TResult> downstream, QueryContext context)
+    {
+        if (twoPhase)
+        {
+            _ = new Parallel.TwoPhase.TwoPhaseParallelRun<T, TKey, TResult>(inputs, partitioned, CreateLocalOperator, CreateMergeOperator, downstream, context);
+        }
+        else if (partitioned)
+        {
+            _ = new Parallel.KeyedParallelRun<T, TKey, TResult>(inputs, _keyKernel!, CreateOperator, downstream, context);
+        }
+        else
+        {
+            _ = new Parallel.KeyedParallelRun<T, TKey, TResult>(inputs[0], _keyKernel!, CreateOperator, downstream, context);
+        }
+    }
+
+    /// <summary>The first phase of a two-phase aggregate, on a source task: pre-aggregates per (pane, key) with its own columns.</summary>
+    private IStreamObserver<T> CreateLocalOperator(IStreamObserver<Parallel.TwoPhase.PartialGroup<TKey>> downstream, QueryContext context)
+    {
+        CompileKernels();
+        var plan = Parallel.TwoPhase.LocalAggregateOperator<T, TKey>.PlanOf(_createPlan());
+        return new Parallel.TwoPhase.LocalAggregateOperator<T, TKey>(downstream, context, _window, _keyKernel!, plan, _resultSelector.ToString());
+    }
+
+    /// <summary>The second phase of a two-phase aggregate, on a task: parallelism 1's window operator, fed partial groups that it merges.</summary>
+    private IStreamObserver<Parallel.TwoPhase.PartialGroup<TKey>> CreateMergeOperator(IStreamObserver<TResult> downstream, QueryContext context)
+    {
+        CompileKernels();
+        var plan = _unused ?? _createPlan();
+        _unused = null;
+        var merge = Parallel.TwoPhase.PartialMergeColumn<T, TKey>.PlanOf(plan);
+        return new FixedWindowAggregateOperator<Parallel.TwoPhase.PartialGroup<TKey>, TKey, TResult>(
+            downstream, context, _window, Parallel.TwoPhase.PartialGroup<TKey>.KeyKernel, merge, _resultSelector.ToString());
     }
 
     /// <summary>Builds this aggregate's operator (with its own aggregate state) in <paramref name="context"/>, without its input.</summary>

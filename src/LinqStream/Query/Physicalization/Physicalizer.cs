@@ -12,6 +12,7 @@ using LinqStream.Physical.SelectMany;
 using LinqStream.Physical.Union;
 using LinqStream.Physical.Windows;
 using LinqStream.Physical.Windows.ArgMax;
+using LinqStream.Physical.Windows.KeyedFold;
 using LinqStream.Physical.Windows.Hopping;
 using LinqStream.Physical.Windows.Tumbling;
 using LinqStream.Plan;
@@ -85,6 +86,8 @@ internal sealed class Physicalizer
         JoinNode { Kind: JoinKind.LeftOuter } left => Factory<JoinNode>(nameof(LeftJoin), left.Left.Type, left.Right.Type, left.LeftKey.ReturnType, left.Type)(this, left),
         UnionNode union => Factory<UnionNode>(nameof(Union), union.Type)(this, union),
         WindowArgMaxNode argMax => Factory<WindowArgMaxNode>(nameof(ArgMax), argMax.Source.Type, argMax.Row.ReturnType, argMax.LeftKey.ReturnType, argMax.Type)(this, argMax),
+        KeyedFoldNode fold => Factory<KeyedFoldNode>(
+            nameof(KeyedFold), fold.Source.Type.GetGenericArguments()[0], fold.Key.ReturnType, fold.AggregateTypes[0], fold.AggregateTypes[1], fold.AggregateTypes[2], fold.Aggregate.GetType(), fold.Type)(this, fold),
         _ => throw new InvalidOperationException($"No physical operator for plan node '{node.Name}'; translation should have refused it."),
     };
 
@@ -137,6 +140,12 @@ internal sealed class Physicalizer
     private static PhysicalNode ArgMax<TIn, TRow, TKey, TResult>(Physicalizer p, WindowArgMaxNode n) =>
         new WindowArgMaxStream<TIn, TRow, TKey, TResult>(
             p.Input<TIn>(n.Source), new WindowArgMaxNodeLambdas(n.Value, n.Row, n.Result, n.LeftKey, n.RightKey), n.RowWindow.Size, n.Detail, p._context.Kernels);
+
+    private static PhysicalNode KeyedFold<TX, TKey, TIn, TState, TAggResult, TAggregate, TResult>(Physicalizer p, KeyedFoldNode n)
+        where TKey : notnull
+        where TAggregate : IAggregate<TIn, TState, TAggResult> =>
+        new KeyedFoldStream<TX, TKey, TIn, TState, TAggResult, TAggregate, TResult>(
+            p.Input<Closing<TX>>(n.Source), new KeyedFoldLambdas(n.Key, n.Input, n.Result), (TAggregate)n.Aggregate, n.Detail, p._context.Kernels);
 
     private static PhysicalNode Union<T>(Physicalizer p, UnionNode n) => new UnionStream<T>([.. n.Children.Select(p.Input<T>)]);
 

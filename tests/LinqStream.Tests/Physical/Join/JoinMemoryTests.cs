@@ -76,13 +76,67 @@ public sealed class JoinMemoryTests
         Assert.Equal(0, context2.OutstandingBatches());
     }
 
+    /// <summary>
+    /// A periodic load is not a burst: tumbling-window-like inputs (every event lives until its window's end, 20,000 per window and
+    /// side over 5,000 keys, starts spread over the window) empty the join at each window's end and fill it again, and the columns keep the size
+    /// they grew to in the first window instead of shrinking and growing again every window (NEXMark q8's regression).
+    /// </summary>
+    [Fact]
+    public void PeriodicWindows_KeepTheirCapacity_AndGiveTheSameOutput()
+    {
+        var left = Windows(seed: 31, firstId: 1);
+        var right = Windows(seed: 32, firstId: 1_000_000);
+        var steps = Feeder.Schedule(left, right, batchSize: 256);
+
+        var context = new QueryContext(Harness.Options(256));
+        var sink = new ProbeSink<Pair>(context);
+        var join = new TemporalJoinOperator<Item, Item, int, Pair>(sink, context, Kernels(JoinKind.Inner));
+        int grown = 0, lowest = int.MaxValue;
+        foreach (var step in steps)
+        {
+            Feeder.Apply(step, join, context, left, right);
+            if (!step.Complete && step.Watermark >= Window)
+            {
+                // From the second window on: the capacity reached in the first one stays.
+                grown = grown == 0 ? join.LiveCapacity : grown;
+                lowest = Math.Min(lowest, join.LiveCapacity);
+            }
+        }
+
+        Assert.True(grown >= 2 * 32_768, $"the first window grew the columns to {grown} slots only");
+        Assert.Equal(grown, lowest);
+        var (plain, _, _) = Run(JoinKind.Inner, left, right, steps, compaction: false);
+        Assert.Equal(plain.Select(Flat), sink.Events.Select(Flat));
+        Assert.Equal(JoinTestData.Oracle(JoinKind.Inner, left, right), JoinTestData.Sorted(sink.Events));
+    }
+
+    private const long Window = 100_000;
+
+    private static Item[] Windows(int seed, int firstId)
+    {
+        var random = new Random(seed);
+        var items = new List<Item>();
+        for (long w = 0; w < 6; w++)
+        {
+            for (int i = 0; i < 20_000; i++)
+            {
+                int k = random.Next(5_000);
+                int key = k % 2 == 0 ? int.MaxValue - k : k;
+                items.Add(new Item(0, key, (w * Window) + random.NextInt64(Window - 1_000), (w + 1) * Window));
+            }
+        }
+
+        return [.. items.OrderBy(x => x.Start).Select((x, i) => x with { Id = firstId + i })];
+    }
+
     private const long BurstFrom = 100_000;
     private const long QuietFrom = 200_000;
     private const long QuietSpan = 400_000;
 
     /// <summary>
     /// Quiet traffic on a few keys, then a burst of 40,000 events over 20,000 keys (huge and negative ones among them) that stay
-    /// alive about 20,000 ticks, then a long quiet stretch again.
+    /// alive about 20,000 ticks, then a long quiet stretch again (80,000 events: the columns shrink once half their capacity's
+    /// worth of new events found them a quarter full or less, about two in five of the way through).
     /// </summary>
     private static Item[] Input(int seed, int firstId)
     {
@@ -102,7 +156,7 @@ public sealed class JoinMemoryTests
             items.Add(new Item(0, key, start, start + 15_000 + random.Next(10_000)));
         }
 
-        for (int i = 0; i < 20_000; i++)
+        for (int i = 0; i < 80_000; i++)
         {
             long start = QuietFrom + random.NextInt64(QuietSpan);
             items.Add(new Item(0, random.Next(30), start, start + 1 + random.Next(20)));

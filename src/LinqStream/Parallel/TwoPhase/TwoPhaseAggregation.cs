@@ -1,0 +1,49 @@
+using LinqStream.Physical.Aggregate;
+using LinqStream.Temporal;
+
+namespace LinqStream.Parallel.TwoPhase;
+
+/// <summary>When a split keyed window aggregate runs in two phases (local on the source tasks, then merged on the key's task).</summary>
+internal static class TwoPhaseAggregation
+{
+    /// <summary>Gets why the aggregate keeps the one-phase plan (events cross the exchange), or null when it runs in two phases.</summary>
+    /// <param name="options">The query's settings.</param>
+    /// <param name="window">The window.</param>
+    /// <param name="keyType">The grouping key's type.</param>
+    /// <param name="columns">The aggregates.</param>
+    public static string? WhyNot<T>(QueryOptions options, WindowSpec window, Type keyType, IReadOnlyList<AggregateColumn<T>> columns)
+    {
+        if (!options.TwoPhaseAggregation)
+        {
+            return "two-phase aggregation is switched off";
+        }
+
+        if (window.Kind == WindowKind.Session)
+        {
+            return "session windows are not pre-aggregated (a session's extent depends on every source task's events)";
+        }
+
+        if (window.Kind == WindowKind.Hopping && (window.Hop > window.Size || window.Size % window.Hop != 0))
+        {
+            return "a hopping window whose size is not a multiple of its hop has no panes to pre-aggregate";
+        }
+
+        if (!ExactTypes.IsExactKey(keyType))
+        {
+            return $"keys of type '{keyType.Name}' can be equal without being the same (which one a window shows would depend on the order partials merge in)";
+        }
+
+        int words = 0;
+        foreach (var column in columns)
+        {
+            if (column.PartialWordCount == 0)
+            {
+                return $"'{column.Description}' does not merge to parallelism 1's answer in any order";
+            }
+
+            words += column.PartialWordCount;
+        }
+
+        return words > PartialWords.Length ? $"the aggregates' accumulators need {words} words, more than {PartialWords.Length}" : null;
+    }
+}

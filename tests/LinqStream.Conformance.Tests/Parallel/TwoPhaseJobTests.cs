@@ -1,0 +1,196 @@
+using LinqStream.Testing.Io;
+
+namespace LinqStream.Conformance.Tests.Parallel;
+
+/// <summary>
+/// A job whose keyed window aggregate runs in two phases (counts, minimum and maximum of integers: each source task
+/// pre-aggregates and ships its local groups at every checkpoint barrier, so the checkpoint holds only the merged state, as
+/// parallelism 1's): crashed at random points and restored at the same or another parallelism, it writes exactly parallelism
+/// 1's uninterrupted output; with ties across partitions, events out of order, one key with half of the events, huge keys,
+/// empty partitions and partitions that end long before the others.
+/// </summary>
+public sealed class TwoPhaseJobTests : IDisposable
+{
+    public sealed record Reading(long Time, long Sensor, int Value);
+
+    private static readonly long Origin = new DateTime(2026, 1, 1).Ticks;
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "linqstream-twophasejob-" + Guid.NewGuid().ToString("N"));
+
+    /// <summary>(seed, partitions, parallelism, skewed).</summary>
+    public static TheoryData<int, int, int, bool> CrashCases => new()
+    {
+        { 1, 3, 2, false }, { 2, 4, 4, true }, { 3, 5, 2, true }, { 4, 1, 2, true }, { 5, 1, 4, false },
+    };
+
+    /// <summary>
+    /// Random readings over <paramref name="partitions"/> partitions, each out of order by up to 1 s (never late under
+    /// Reorder(2 s)), many ties on one tick across partitions, extreme keys, sensor 0 with half of them when skewed; the last
+    /// partition gets only the first fifth of the time range (it ends early), and with 4 or more partitions the second is empty.
+    /// </summary>
+    private static Reading[][] Generate(int seed, int partitions, bool skewed, int count)
+    {
+        var random = new Random(seed);
+        var lists = Enumerable.Range(0, partitions).Select(_ => new List<Reading>()).ToArray();
+        long[] extremes = [long.MinValue, long.MaxValue, -1, 0];
+        for (int i = 0; i < count; i++)
+        {
+            long time = Origin + (i * TimeSpan.TicksPerSecond / 200) - random.NextInt64(0, TimeSpan.TicksPerSecond);
+            time -= time % (TimeSpan.TicksPerSecond / 20);
+            long sensor = skewed && random.Next(2) == 0 ? 0
+                : random.Next(10) == 0 ? extremes[random.Next(extremes.Length)]
+                : random.NextInt64(1, 300);
+            int partition = random.Next(partitions);
+            if ((partition == partitions - 1 && i > count / 5) || (partitions >= 4 && partition == 1))
+            {
+                partition = 0;
+            }
+
+            lists[partition].Add(new Reading(time, sensor, random.Next(-1000, 1000)));
+        }
+
+        return [.. lists.Select(l => l.ToArray())];
+    }
+
+    private static IQStream<string> Query(IReadOnlyList<ArrayEventSource<Reading>> partitions) =>
+        from r in QStream.From([.. partitions.Cast<EventSource<Reading>>()], r => r.Time, IngressPolicy.Reorder(TimeSpan.FromSeconds(2)), name: "readings")
+            .Where(r => r.Value % 5 != 0)
+            .HoppingWindow(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(1))
+        group r by r.Sensor into g
+        select $"{g.Window.StartTicks} {g.Key} {g.Count()} {g.Count(r => r.Value > 0)} {g.Min(r => r.Value)} {g.Max(r => r.Value)}";
+
+    private static ArrayEventSource<Reading>[] Sources(Reading[][] data, Random? random = null, int failIn = -1, int failAt = -1) =>
+        [.. data.Select((p, i) => new ArrayEventSource<Reading>(p, "readings-" + i)
+        {
+            MaxRead = random?.Next(1, 120) ?? 50 + (i * 37),
+            FailAt = i == failIn ? failAt : -1,
+        })];
+
+    private static QueryOptions Options => new() { BatchSize = 64, Strict = true };
+
+    private static async Task<IReadOnlyList<string>> Uninterrupted(Reading[][] data, int parallelism)
+    {
+        var sink = new MemorySink<string>();
+        await using var job = Query(Sources(data)).WithOptions(Options).ToJob(sink, new JobOptions { Parallelism = parallelism });
+        var result = await job.RunAsync();
+        Assert.Equal(parallelism, result.Parallelism);
+        Assert.True(sink.Completed);
+        return sink.Items;
+    }
+
+    [Theory]
+    [MemberData(nameof(CrashCases))]
+    public async Task CrashesInRandomPartitions_RestoredOutput_EqualsParallelism1(int seed, int partitions, int parallelism, bool skewed)
+    {
+        var data = Generate(seed, partitions, skewed, 6_000);
+        Assert.Contains("Two-phase:", Query(Sources(data)).WithOptions(Options with { Parallelism = 2 }).Explain(), StringComparison.Ordinal);
+        var reference = await Query(Sources(data)).WithOptions(Options).ToListAsync();
+        Assert.NotEmpty(reference);
+        Assert.Equal(reference, await Uninterrupted(data, parallelism));
+
+        var random = new Random((seed * 7919) + parallelism);
+        var store = new DirectoryCheckpointStore(Path.Combine(_directory, $"crash-{seed}-{partitions}-{parallelism}"));
+        var sink = new MemorySink<string>();
+        // One partition fails at increasing points (each restore goes on from before the next one): any but an empty one and
+        // the one that ends early (its source task reads it all long before the job asks for a first barrier).
+        int failing = random.Next(partitions - 1);
+        while (data[failing].Length == 0)
+        {
+            failing = (failing + 1) % (partitions - 1);
+        }
+
+        // The last crash is in the second half of the partition, so some checkpoint comes before it.
+        int length = data[failing].Length;
+        var crashes = Enumerable.Range(0, 3).Select(_ => random.Next(length)).Append(random.Next(length / 2, length)).Order().Select(at => (Partition: failing, At: at)).ToList();
+        int crashed = 0;
+        long lastRestored = 0;
+        foreach (var (partition, at) in crashes.Append((-1, -1)))
+        {
+            var sources = Sources(data, random, partition, at);
+            await using var job = Query(sources).WithOptions(Options).ToJob(sink, new JobOptions { Checkpoints = store, CheckpointEveryEvents = random.Next(50, 900), Parallelism = parallelism });
+            Assert.Equal(DeliveryGuarantee.ExactlyOnce, job.Guarantee);
+            try
+            {
+                var result = await job.RunAsync();
+                Assert.Equal(-1, partition);
+                Assert.Equal(parallelism, result.Parallelism);
+                Assert.Empty(result.Warnings);
+                // The last run went on from the newest checkpoint, if one was taken before the last crash: at P > 1 the source
+                // tasks read ahead of the job, so under load a partition may reach its crash before the first barrier is asked for.
+                Assert.Equal(lastRestored > 0 ? lastRestored : null, result.RestoredFrom);
+            }
+            catch (QueryExecutionException ex) when (partition >= 0)
+            {
+                Assert.True(ex.ToString().Contains("Simulated crash", StringComparison.Ordinal), ex.ToString());
+                crashed++;
+                lastRestored = job.LastCheckpointId;
+            }
+        }
+
+        Assert.Equal(crashes.Count, crashed);
+        Assert.True(sink.Completed);
+        Assert.Equal(reference, sink.Items);
+    }
+
+    /// <summary>A checkpoint taken at <paramref name="from"/> two thirds through the output restores at <paramref name="to"/> with the uninterrupted output.</summary>
+    [Theory]
+    [InlineData(2, 1)]
+    [InlineData(2, 4)]
+    [InlineData(1, 2)]
+    [InlineData(4, 2)]
+    public async Task CheckpointAtOneParallelism_RestoresAtAnother_WithTheUninterruptedOutput(int from, int to)
+    {
+        var data = Generate(17 + from + to, 3, skewed: true, count: 40_000);
+        var reference = await Query(Sources(data)).WithOptions(Options).ToListAsync();
+        var store = new DirectoryCheckpointStore(Path.Combine(_directory, $"rescale-{from}-to-{to}"));
+        var sink = new MemorySink<string>();
+        using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        sink.AfterWrite = count =>
+        {
+            if (count >= reference.Count * 2 / 3)
+            {
+                stop.Cancel();
+            }
+        };
+        long checkpointId;
+        await using (var job = Query(Sources(data)).WithOptions(Options).ToJob(sink, new JobOptions { Checkpoints = store, CheckpointEveryEvents = 1_500, Parallelism = from }))
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => job.RunAsync(stop.Token));
+            checkpointId = job.LastCheckpointId;
+            Assert.True(checkpointId > 0, $"no checkpoint was taken at parallelism {from}");
+        }
+
+        sink.AfterWrite = null;
+        await using var restored = Query(Sources(data)).WithOptions(Options).ToJob(sink, new JobOptions { Checkpoints = store, Parallelism = to });
+        var result = await restored.RunAsync();
+        Assert.Equal(to, result.Parallelism);
+        Assert.Equal(checkpointId, result.RestoredFrom);
+        Assert.True(result.Results < reference.Count, $"the restored run at {to} wrote {result.Results} of {reference.Count}: it started over");
+        Assert.True(sink.Completed);
+        Assert.Equal(reference, sink.Items);
+    }
+
+    [Fact]
+    public async Task Parallelism2_BarriersAlignOverSourceTasks_AndTheAlignmentIsReported()
+    {
+        var data = Generate(23, 4, skewed: false, count: 20_000);
+        var sink = new MemorySink<string>();
+        await using var job = Query(Sources(data)).WithOptions(Options).ToJob(sink, new JobOptions
+        {
+            Checkpoints = new DirectoryCheckpointStore(Path.Combine(_directory, "aligned")),
+            CheckpointEveryEvents = 1_000,
+            Parallelism = 2,
+        });
+        var result = await job.RunAsync();
+        Assert.True(result.Checkpoints >= 3, $"only {result.Checkpoints} checkpoints");
+        Assert.NotNull(result.BarrierAlignmentP99);
+        Assert.Equal(await Query(Sources(data)).WithOptions(Options).ToListAsync(), sink.Items);
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
+}

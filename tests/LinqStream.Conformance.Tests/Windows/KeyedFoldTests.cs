@@ -1,0 +1,230 @@
+using LinqStream.Conformance.Tests.Infrastructure;
+
+namespace LinqStream.Conformance.Tests.Windows;
+
+/// <summary>
+/// The plan rewrite <c>ExpiryJoinToKeyedFold</c> (issue #19): "the best matching event per key, closed by the key's own expiry"
+/// (NEXMark q9's shape: closes joined with the bids of the last <c>D</c>, a one-tick window per key, a commutative user aggregate)
+/// runs as one fold per open key. Both plans run on the same random input (closes and offers out of order, keys with no offer,
+/// ties, duplicate and huge keys, lifetimes longer than the look-back) and must give the same events, lifetimes and order; both
+/// must agree with LINQ to objects.
+/// </summary>
+public sealed class KeyedFoldTests
+{
+    private static readonly DateTime Origin = new(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+    private static readonly TimeSpan LookBack = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan OfferDisorder = TimeSpan.FromSeconds(1);
+
+    /// <summary>An item on offer from <see cref="Opened"/> until <see cref="Expires"/>, with a reserve price.</summary>
+    public sealed record Item(long Id, long Category, DateTime Opened, DateTime Expires, long Reserve);
+
+    /// <summary>An offer on an item.</summary>
+    public sealed record Offer(long Item, long Bidder, long Price, DateTime Time);
+
+    /// <summary>A matched offer (what the join's projection makes), and the winner per item.</summary>
+    public readonly record struct Match(long Item, long Category, long Expires, long Bidder, long Price, long Time);
+
+    /// <summary>The highest price, then the earliest, then the lowest bidder, then every other field: a total order over the whole value.</summary>
+    [CommutativeAggregate]
+    public readonly struct BestOffer : IAggregate<Match, (bool Any, Match Best), Match>
+    {
+        public (bool Any, Match Best) Initial() => (false, default);
+
+        public (bool Any, Match Best) Add((bool Any, Match Best) state, Match input) => !state.Any || Beats(input, state.Best) ? (true, input) : state;
+
+        public Match Result((bool Any, Match Best) state) => state.Best;
+
+        public static bool Beats(Match a, Match b) =>
+            a.Price != b.Price ? a.Price > b.Price
+            : a.Time != b.Time ? a.Time < b.Time
+            : a.Bidder != b.Bidder ? a.Bidder < b.Bidder
+            : a.Item != b.Item ? a.Item < b.Item
+            : a.Category != b.Category ? a.Category < b.Category
+            : a.Expires < b.Expires;
+    }
+
+    /// <summary>How many matches and the sum of their prices (wrapping, so the order of additions does not matter).</summary>
+    [CommutativeAggregate]
+    public readonly struct CountAndSum : IAggregate<long, (long Count, long Sum), (long Count, long Sum)>
+    {
+        public (long Count, long Sum) Initial() => (0, 0);
+
+        public (long Count, long Sum) Add((long Count, long Sum) state, long input) => (state.Count + 1, unchecked(state.Sum + input));
+
+        public (long Count, long Sum) Result((long Count, long Sum) state) => state;
+    }
+
+    public static TheoryData<int, int, bool> Cases()
+    {
+        var data = new TheoryData<int, int, bool>();
+        foreach (int seed in new[] { 1, 2, 3 })
+        {
+            foreach (int batch in new[] { 1, 7, 4096 })
+            {
+                foreach (bool disordered in new[] { false, true })
+                {
+                    data.Add(seed, batch, disordered);
+                }
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task WinningOfferPerItem_RandomInput_RewrittenPlanGivesTheJoinPlansEvents(int seed, int batchSize, bool disordered)
+    {
+        var (items, offers) = Generate(seed, disordered);
+        IQStream<Match> Query(QueryOptions options) =>
+            from m in Matches(items, offers, disordered, options).TumblingWindow(TimeSpan.FromTicks(1))
+            group m by m.Item into g
+            select g.Aggregate(new BestOffer());
+
+        var expected =
+            (from p in Pairs(items, offers)
+             group p.Match by (p.Close, p.Match.Item) into g
+             select Run.Event(g.Key.Close, g.Key.Close + 1, g.Aggregate(new BestOffer()))).ToList();
+        await AssertBothPlans(Query, batchSize, expected);
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task CountAndSumPerCategory_KeyIsNotTheJoinKey_RewrittenPlanGivesTheJoinPlansEvents(int seed, int batchSize, bool disordered)
+    {
+        var (items, offers) = Generate(seed, disordered);
+        IQStream<(long Category, long Start, (long Count, long Sum) Totals)> Query(QueryOptions options) =>
+            from m in Matches(items, offers, disordered, options).TumblingWindow(TimeSpan.FromTicks(1))
+            group m.Price by m.Category into g
+            select ValueTuple.Create(g.Key, g.Window.StartTicks, g.Aggregate(new CountAndSum()));
+
+        var expected =
+            (from p in Pairs(items, offers)
+             group p.Match.Price by (p.Close, p.Match.Category) into g
+             select Run.Event(g.Key.Close, g.Key.Close + 1, (g.Key.Category, g.Key.Close, g.Aggregate(new CountAndSum())))).ToList();
+        await AssertBothPlans(Query, batchSize, expected);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task WinningOfferPerItem_AtParallelism2_GivesTheSequentialJoinPlansEvents(int seed)
+    {
+        var (items, offers) = Generate(seed, disordered: true);
+        IQStream<Match> Query(QueryOptions options) =>
+            from m in Matches(items, offers, disordered: true, options).TumblingWindow(TimeSpan.FromTicks(1))
+            group m by m.Item into g
+            select g.Aggregate(new BestOffer());
+
+        var parallel = new QueryOptions { Strict = true, BatchSize = 16, Parallelism = 2 };
+        Assert.Contains("ExpiryJoinToKeyedFold: applied", Query(parallel).Explain(), StringComparison.Ordinal);
+        var joinPlan = await Events(Query(new QueryOptions { Strict = true, RewriteSubPlans = false }));
+        Run.AssertSequence(joinPlan, await Events(Query(parallel)));
+        Run.AssertSequence(joinPlan, await Events(Query(parallel with { RewriteSubPlans = false })));
+    }
+
+    /// <summary>q9's shape: the closes (a point one tick before expiry) joined with the offers kept alive for the look-back, then filtered and projected.</summary>
+    private static IQStream<Match> Matches(List<Item> items, List<Offer> offers, bool disordered, QueryOptions options)
+    {
+        var live = QStream.From(offers, o => o.Time, disordered ? IngressPolicy.Reorder(OfferDisorder) : IngressPolicy.Throw, "offers").WithOptions(options).ExtendLifetime(LookBack);
+        var closes = QStream.From(items, i => i.Expires.Ticks - 1, IngressPolicy.Reorder(2 * LookBack), "closes");
+        return from i in closes
+               join o in live on i.Id equals o.Item
+               where o.Time >= i.Opened && o.Price >= i.Reserve
+               select new Match(i.Id, i.Category, i.Expires.Ticks, o.Bidder, o.Price, o.Time.Ticks);
+    }
+
+    /// <summary>The model of the join: a close at <c>t</c> (lifetime <c>[t, t + 1)</c>) meets every offer whose lifetime <c>[s, s + 1 + D)</c> overlaps it.</summary>
+    private static IEnumerable<(long Close, Match Match)> Pairs(List<Item> items, List<Offer> offers) =>
+        from i in items
+        let close = i.Expires.Ticks - 1
+        join o in offers on i.Id equals o.Item
+        where o.Time.Ticks <= close && o.Time.Ticks + 1 + LookBack.Ticks > close
+        where o.Time >= i.Opened && o.Price >= i.Reserve
+        select (close, new Match(i.Id, i.Category, i.Expires.Ticks, o.Bidder, o.Price, o.Time.Ticks));
+
+    /// <summary>Runs both plans: the rewrite fired in one and not in the other, the same events in the same order, and the model's events.</summary>
+    private static async Task AssertBothPlans<T>(Func<QueryOptions, IQStream<T>> query, int batchSize, List<StreamEvent<T>> expected)
+    {
+        var rewritten = new QueryOptions { Strict = true, BatchSize = batchSize };
+        var joinPlan = rewritten with { RewriteSubPlans = false };
+        string explained = query(rewritten).Explain();
+        Assert.Contains("ExpiryJoinToKeyedFold: applied", explained, StringComparison.Ordinal);
+        Assert.Contains("KeyedFold:", explained[explained.IndexOf("Physical plan:", StringComparison.Ordinal)..], StringComparison.Ordinal);
+        Assert.DoesNotContain("KeyedFold:", query(joinPlan).Explain(), StringComparison.Ordinal); // the log says "ExpiryJoinToKeyedFold (off)"
+
+        var viaJoin = await Events(query(joinPlan));
+        var viaFold = await Events(query(rewritten));
+        Assert.True(expected.Count >= 20, $"the data set should give several results ({expected.Count})");
+        Run.AssertSequence(viaJoin, viaFold);
+        Run.AssertEquivalent(expected, viaFold);
+    }
+
+    /// <summary>The query's events with their lifetimes (output in start order is checked).</summary>
+    private static async Task<List<StreamEvent<T>>> Events<T>(IQStream<T> query)
+    {
+        var events = new List<StreamEvent<T>>();
+        await foreach (var e in query.ToStreamEvents())
+        {
+            Assert.True(events.Count == 0 || events[^1].Start <= e.Start, $"Output is not in start order at {events.Count}.");
+            events.Add(e);
+        }
+
+        return events;
+    }
+
+    /// <summary>
+    /// About 300 items, each open up to 1.5 × the look-back (so early offers on the longest fall outside it), many expiring on the
+    /// same tick; ids from a small set plus the extreme values of <c>long</c>, so several items share an id (some with the same
+    /// expiry: one group); about 3,000 offers on them and on ids no item has, prices from a small set (ties) or huge, some below
+    /// the reserve, some before the item opened; items with no offer at all. Items are listed in opening order (their closes come
+    /// out of order, within 1.5 × the look-back); offers, when disordered, each moved back by up to 1 s.
+    /// </summary>
+    private static (List<Item> Items, List<Offer> Offers) Generate(int seed, bool disordered)
+    {
+        var random = new Random(seed);
+        long[] hugeKeys = [long.MinValue, long.MaxValue, 0, -1];
+        var items = new List<Item>();
+        long opened = Origin.Ticks;
+        for (int i = 0; i < 300; i++)
+        {
+            opened += random.Next(8) == 0 ? random.NextInt64(0, 3 * TimeSpan.TicksPerSecond) : random.NextInt64(0, TimeSpan.TicksPerSecond / 10);
+            long id = random.Next(6) == 0 ? hugeKeys[random.Next(hugeKeys.Length)] : random.Next(80);
+            long duration = random.Next(10) == 0 ? random.NextInt64(LookBack.Ticks, LookBack.Ticks * 3 / 2) : random.NextInt64(1, LookBack.Ticks);
+            long expires = opened + duration;
+            if (random.Next(3) == 0)
+            {
+                // Up to the next quarter second: many items expire on the same tick.
+                const long Quarter = TimeSpan.TicksPerSecond / 4;
+                expires += Quarter - (expires % Quarter);
+            }
+
+            items.Add(new Item(id, random.Next(5) == 0 ? long.MaxValue : random.Next(4), new DateTime(opened, DateTimeKind.Utc), new DateTime(expires, DateTimeKind.Utc), random.Next(4)));
+        }
+
+        var offers = new List<Offer>();
+        long first = Origin.Ticks;
+        long last = items.Max(i => i.Expires.Ticks) + TimeSpan.TicksPerSecond;
+        for (int i = 0; i < 3_000; i++)
+        {
+            long time = first + random.NextInt64(0, last - first);
+            long item = random.Next(10) == 0 ? 1_000 + random.Next(10) : random.Next(5) == 0 ? hugeKeys[random.Next(hugeKeys.Length)] : random.Next(80);
+            long price = random.Next(6) switch
+            {
+                0 => long.MaxValue - random.Next(2),
+                1 => long.MinValue + random.Next(2),
+                _ => random.Next(6),
+            };
+            offers.Add(new Offer(item, random.Next(3) == 0 ? long.MinValue : random.Next(20), price, new DateTime(time, DateTimeKind.Utc)));
+        }
+
+        offers.Sort((a, b) => a.Time.CompareTo(b.Time));
+        if (disordered)
+        {
+            // Move offers back by up to the disorder bound, then read them in that order: Reorder(1 s) restores event time.
+            offers = [.. offers.Select(o => (Arrival: o.Time.Ticks + random.NextInt64(0, OfferDisorder.Ticks), Offer: o)).OrderBy(x => x.Arrival).Select(x => x.Offer)];
+        }
+
+        return (items, offers);
+    }
+}

@@ -1,0 +1,115 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using LinqStream.Testing.Nexmark;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace LinqStream.Orleans.Tests.Tasks;
+
+/// <summary>
+/// The job definition the spread-over-silos tests submit: q5's shape over bids from a replayable in-memory source into a fenced
+/// Redis stream. In epoch 1 the source stops giving events at <c>pauseAt</c> (it answers "nothing yet", as a live source does, so
+/// checkpoint barriers still go through) until the test releases it. Every silo records what it built the job for, so a test can
+/// see where the tasks ran (the silos run in the test process).
+/// </summary>
+public static class SpreadJob
+{
+    public const string Name = "q5-spread";
+
+    private static readonly ConcurrentDictionary<string, Gate> s_gates = new(StringComparer.Ordinal);
+
+    /// <summary>Gets what each silo built: (job, epoch, task, silo).</summary>
+    public static ConcurrentQueue<(string Job, long Epoch, string Task, SiloAddress Silo)> Builds { get; } = new();
+
+    public static Gate For(string jobId) => s_gates.GetOrAdd(jobId, _ => new Gate());
+
+    public static JobSubmission Submission(string output, int count, int seed, int pauseAt, long checkpointEvery, int parallelism) => new()
+    {
+        Definition = Name,
+        Parameters = new()
+        {
+            ["output"] = output,
+            ["count"] = count.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["seed"] = seed.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["pauseAt"] = pauseAt.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        },
+        CheckpointEveryEvents = checkpointEvery,
+        // Also by time: while the source holds back, checkpoints go on (events alone would stop them at the pause).
+        CheckpointInterval = TimeSpan.FromMilliseconds(250),
+        Parallelism = parallelism,
+    };
+
+    public static ClusterJobRun Create(ClusterJobContext context)
+    {
+        var bids = HotItems.Bids(int.Parse(context.Parameter("count"), System.Globalization.CultureInfo.InvariantCulture), int.Parse(context.Parameter("seed"), System.Globalization.CultureInfo.InvariantCulture));
+        int pauseAt = int.Parse(context.Parameter("pauseAt"), System.Globalization.CultureInfo.InvariantCulture);
+        Builds.Enqueue((context.JobId, context.Epoch, context.TaskName, context.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress));
+        var source = new GatedBids(bids, context.Epoch == 1 ? pauseAt : -1, For(context.JobId));
+        var sink = new RedisStreamSink<HotItem>(context.Redis, context.Parameter("output"), HotItems.Json, new RedisStreamSinkOptions { Fence = context.Fence, ChunkSize = 64 });
+        return context.Run(HotItems.Over(QStream.From(source, b => b.DateTime, HotItems.Ingress)), sink);
+    }
+
+    public sealed class Gate
+    {
+        private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _paused = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Completes when the source of epoch 1 reached its pause.</summary>
+        public Task Paused => _paused.Task;
+
+        public Task Released => _release.Task;
+
+        public void Release() => _release.TrySetResult();
+
+        internal void Pause() => _paused.TrySetResult();
+    }
+
+    /// <summary>The bids as a replayable source (its position is the next index); it holds back from <c>pauseAt</c> until released.</summary>
+    private sealed class GatedBids(Bid[] bids, int pauseAt, Gate gate) : EventSource<Bid>
+    {
+        private int _next;
+
+        public override string Name => "memory://gated-bids";
+
+        public override bool CanReplay => true;
+
+        public override ValueTask OpenAsync(SourceContext context, byte[]? position, CancellationToken cancellationToken)
+        {
+            _next = position is null ? 0 : BinaryPrimitives.ReadInt32LittleEndian(position);
+            return ValueTask.CompletedTask;
+        }
+
+        public override async ValueTask<SourceRead> ReadAsync(Memory<Bid> buffer, CancellationToken cancellationToken)
+        {
+            if (_next >= bids.Length)
+            {
+                return SourceRead.Completed;
+            }
+
+            int end = Math.Min(bids.Length, _next + buffer.Length);
+            if (pauseAt >= 0 && _next <= pauseAt && !gate.Released.IsCompleted)
+            {
+                if (_next == pauseAt)
+                {
+                    gate.Pause();
+                    // Nothing yet: the engine goes on with watermarks and barriers and asks again.
+                    await Task.WhenAny(gate.Released, Task.Delay(20, cancellationToken)).ConfigureAwait(false);
+                    return SourceRead.Idle;
+                }
+
+                end = Math.Min(end, pauseAt);
+            }
+
+            bids.AsSpan(_next, end - _next).CopyTo(buffer.Span);
+            int count = end - _next;
+            _next = end;
+            return new SourceRead(count, false);
+        }
+
+        public override byte[] GetPosition()
+        {
+            var position = new byte[4];
+            BinaryPrimitives.WriteInt32LittleEndian(position, _next);
+            return position;
+        }
+    }
+}
