@@ -24,6 +24,12 @@ internal interface IKeyGroupedState : ICheckpointed
 /// <param name="Groups">The records per key group of the range.</param>
 internal sealed record KeyGroupSlice(int First, int End, Lazy<byte[]> HeaderSource, int[] Counts, SectionBuffer[] Groups)
 {
+    /// <summary>Initializes a new instance of the <see cref="KeyGroupSlice"/> class with a header that is already whole (e.g. read back from bytes).</summary>
+    public KeyGroupSlice(int first, int end, byte[] header, int[] counts, SectionBuffer[] groups)
+        : this(first, end, new Lazy<byte[]>(header), counts, groups)
+    {
+    }
+
     /// <summary>Gets the task's header; the first read finishes it (it may wait for an asynchronous part of the snapshot).</summary>
     public byte[] Header => HeaderSource.Value;
 
