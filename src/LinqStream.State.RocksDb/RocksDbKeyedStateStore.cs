@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using LinqStream.Runtime.State;
 using RocksDbSharp;
 
@@ -11,8 +10,10 @@ namespace LinqStream.State.RocksDb;
 /// A checkpoint flushes the memtables and takes a RocksDB checkpoint (hard links of the live SST files); SST files are
 /// immutable and numbered once per database, so a file already in the shared directory is not copied again: the checkpoint
 /// costs what changed since the last one, plus the small MANIFEST/OPTIONS files, which go inline into the manifest.
+/// The flush and the rest run off the caller's thread (<see cref="BeginCheckpoint"/>, in RocksDbKeyedStateStore.Checkpoint.cs):
+/// meanwhile the database takes no writes, and commits go to an indexed write batch that reads see through.
 /// </remarks>
-internal sealed class RocksDbKeyedStateStore : IKeyedStateStore
+internal sealed partial class RocksDbKeyedStateStore : IKeyedStateStore
 {
     private readonly RocksDbStateStoreFactory _owner;
     private readonly string _shared;
@@ -21,6 +22,7 @@ internal sealed class RocksDbKeyedStateStore : IKeyedStateStore
     private readonly WriteOptions _write;
     private readonly FlushOptions _flush;
     private readonly Cache _cache;
+    private readonly long _cacheBytes;
 
     // Held for the store's life: the native database points at the table options and the filter policy, and a wrapper the GC
     // finalizes frees its native object (seen as a segmentation fault in the crash/restore tests under GC pressure).
@@ -47,6 +49,7 @@ internal sealed class RocksDbKeyedStateStore : IKeyedStateStore
         Location = live;
         _shared = shared;
         _instance = Path.GetFileName(live);
+        _cacheBytes = cacheBytes;
         _cache = Cache.CreateLru((ulong)cacheBytes);
         _filter = BloomFilterPolicy.Create(10, false);
         var table = _table = new BlockBasedTableOptions()
@@ -82,7 +85,14 @@ internal sealed class RocksDbKeyedStateStore : IKeyedStateStore
         lock (_handle)
         {
             ThrowIfDisposed();
-            _batch.Put(key, value, null);
+            if (_after is null)
+            {
+                _batch.Put(key, value, null);
+            }
+            else
+            {
+                _staged.Put(key, value);
+            }
         }
     }
 
@@ -91,7 +101,14 @@ internal sealed class RocksDbKeyedStateStore : IKeyedStateStore
         lock (_handle)
         {
             ThrowIfDisposed();
-            _batch.Delete(key, null);
+            if (_after is null)
+            {
+                _batch.Delete(key, null);
+            }
+            else
+            {
+                _staged.Delete(key);
+            }
         }
     }
 
@@ -100,14 +117,25 @@ internal sealed class RocksDbKeyedStateStore : IKeyedStateStore
         lock (_handle)
         {
             ThrowIfDisposed();
-            if (_batch.Count() == 0)
+            if (_after is not null)
             {
+                CommitDuringCheckpoint();
                 return;
             }
 
-            _db.Write(_batch, _write);
-            _batch.Clear();
+            WriteBatchToDatabase();
         }
+    }
+
+    private void WriteBatchToDatabase()
+    {
+        if (_batch.Count() == 0)
+        {
+            return;
+        }
+
+        _db.Write(_batch, _write);
+        _batch.Clear();
     }
 
     public int Get(ReadOnlySpan<byte> key, ref byte[] buffer)
@@ -116,7 +144,7 @@ internal sealed class RocksDbKeyedStateStore : IKeyedStateStore
         lock (_handle)
         {
             ThrowIfDisposed();
-            value = _db.Get(key, null, null);
+            value = _after is null ? _db.Get(key, null, null) : GetThroughCheckpoint(key);
         }
 
         if (value is null)
@@ -138,7 +166,8 @@ internal sealed class RocksDbKeyedStateStore : IKeyedStateStore
         lock (_handle)
         {
             ThrowIfDisposed();
-            var cursor = new Cursor(this, _db.NewIterator(null, null), from, to);
+            var iterator = _after is null ? _db.NewIterator(null, null) : _after.NewIterator(_db.NewIterator(null, null));
+            var cursor = new Cursor(this, iterator, from, to);
             _cursors.Add(cursor);
             return cursor;
         }
@@ -171,7 +200,7 @@ internal sealed class RocksDbKeyedStateStore : IKeyedStateStore
                     return default;
                 }
 
-                long memory = Property("rocksdb.cur-size-all-mem-tables") + Property("rocksdb.estimate-table-readers-mem") + (long)_cache.GetUsage();
+                long memory = Property("rocksdb.cur-size-all-mem-tables") + Property("rocksdb.estimate-table-readers-mem") + (long)_cache.GetUsage() + _afterBytes;
                 long live = Property("rocksdb.total-sst-files-size");
                 return new StateSize(memory, live, _checkpointBytes, _lastNewBytes);
             }
@@ -191,73 +220,23 @@ internal sealed class RocksDbKeyedStateStore : IKeyedStateStore
 
     private long Property(string name) => long.TryParse(_db.GetProperty(name), out long value) ? value : 0;
 
-    public byte[] Checkpoint()
+    /// <summary>Reads integer properties of the database (memory attribution: <see cref="RocksDbStateStoreFactory.MemoryBreakdown"/>); 0 once disposed.</summary>
+    internal long[] Properties(IReadOnlyList<string> names)
     {
-        long started = Stopwatch.GetTimestamp();
-        Commit();
-        string temporary = Path.Combine(Path.GetDirectoryName(Location)!, _instance + ".checkpoint");
-        long flushed;
         lock (_handle)
         {
-            ThrowIfDisposed();
-            _db.Flush(_flush);
-            flushed = Stopwatch.GetTimestamp();
-            if (Directory.Exists(temporary))
+            var values = new long[names.Count];
+            if (!_disposed)
             {
-                Directory.Delete(temporary, recursive: true);
+                for (int i = 0; i < values.Length; i++)
+                {
+                    values[i] = Property(names[i]);
+                }
             }
 
-            using var checkpoint = _db.Checkpoint();
-            checkpoint.Save(temporary, 0);
+            return values;
         }
-
-        long saved = Stopwatch.GetTimestamp();
-
-        var files = new List<CheckpointManifest.SharedFile>();
-        var inline = new List<(string Name, byte[] Data)>();
-        long newBytes = 0;
-        try
-        {
-            foreach (string path in Directory.GetFiles(temporary).Order(StringComparer.Ordinal))
-            {
-                string name = Path.GetFileName(path);
-                long size = new FileInfo(path).Length;
-                if (!name.EndsWith(".sst", StringComparison.Ordinal))
-                {
-                    inline.Add((name, File.ReadAllBytes(path)));
-                    continue;
-                }
-
-                string sharedName = _inherited.TryGetValue(name, out var inherited) ? inherited : _instance + "-" + name;
-                string target = Path.Combine(_shared, sharedName);
-                if (!File.Exists(target))
-                {
-                    File.Move(path, target);
-                    newBytes += size;
-                }
-
-                files.Add(new CheckpointManifest.SharedFile(name, sharedName, size));
-            }
-        }
-        finally
-        {
-            Directory.Delete(temporary, recursive: true);
-        }
-
-        _lastNewBytes = newBytes;
-        _checkpointBytes = files.Sum(f => f.Size) + inline.Sum(f => (long)f.Data.Length);
-        Retain([.. files.Select(f => f.SharedName)]);
-        var manifest = new CheckpointManifest(files, inline).ToBytes();
-        LastCheckpointPhases = new CheckpointPhases(
-            Stopwatch.GetElapsedTime(started, flushed), Stopwatch.GetElapsedTime(flushed, saved), Stopwatch.GetElapsedTime(saved), files.Count, inline.Sum(f => (long)f.Data.Length));
-        return manifest;
     }
-
-    /// <summary>Gets where the last checkpoint's time went (measurements: benchmarks' <c>--checkpoint-pause</c>).</summary>
-    internal CheckpointPhases LastCheckpointPhases { get; private set; }
-
-    /// <summary>The parts of one checkpoint: commit and memtable flush, RocksDB's checkpoint (hard links), the files into the shared directory.</summary>
-    internal readonly record struct CheckpointPhases(TimeSpan Flush, TimeSpan Save, TimeSpan Files, int SstFiles, long InlineBytes);
 
     /// <summary>Deletes the shared files this store made that none of its last retained checkpoints names.</summary>
     private void Retain(string[] names)
@@ -291,6 +270,11 @@ internal sealed class RocksDbKeyedStateStore : IKeyedStateStore
         lock (_handle)
         {
             ThrowIfDisposed();
+            if (_inFlight is not null)
+            {
+                throw new InvalidOperationException($"The RocksDB state store at {Location} has taken a checkpoint: only a fresh store is restored.");
+            }
+
             _db.Dispose();
             Directory.Delete(Location, recursive: true);
             Materialize(parsed[0], Location, inherit: true);
@@ -372,6 +356,7 @@ internal sealed class RocksDbKeyedStateStore : IKeyedStateStore
 
     public void Dispose()
     {
+        Task? inFlight;
         lock (_handle)
         {
             if (_disposed)
@@ -380,12 +365,21 @@ internal sealed class RocksDbKeyedStateStore : IKeyedStateStore
             }
 
             _disposed = true;
+            inFlight = _inFlight;
+        }
+
+        // A checkpoint's background part uses the database: it ends before the database is freed (its failure, if any, is the
+        // checkpoint's, reported to whoever waits for the manifest).
+        WaitQuietly(inFlight);
+        lock (_handle)
+        {
             foreach (var cursor in _cursors.ToArray())
             {
                 cursor.Dispose();
             }
 
             _batch.Dispose();
+            _afterBatch.Dispose();
             _db.Dispose();
         }
 

@@ -64,5 +64,8 @@ public sealed class RocksDbStateBackend : StateBackend
     /// <inheritdoc/>
     public override string Name => "rocksdb:" + Path;
 
-    internal override IKeyedStateStoreFactory OpenRun() => new RocksDbStateStoreFactory(this);
+    /// <summary>Gets the stores of the last run opened on this backend (measurements: the memory of a running job, issue #18).</summary>
+    internal RocksDbStateStoreFactory? LastRun { get; private set; }
+
+    internal override IKeyedStateStoreFactory OpenRun() => LastRun = new RocksDbStateStoreFactory(this);
 }

@@ -59,6 +59,38 @@ internal sealed class RocksDbStateStoreFactory : IKeyedStateStoreFactory
         }
     }
 
+    /// <summary>The RocksDB properties that <see cref="MemoryBreakdown"/> sums over the stores.</summary>
+    internal static readonly string[] MemoryProperties =
+    [
+        "rocksdb.cur-size-all-mem-tables",
+        "rocksdb.estimate-table-readers-mem",
+        "rocksdb.block-cache-usage",
+        "rocksdb.block-cache-pinned-usage",
+        "rocksdb.total-sst-files-size",
+        "rocksdb.estimate-num-keys",
+        "rocksdb.num-live-versions",
+    ];
+
+    /// <summary>Sums <see cref="MemoryProperties"/> over the stores made so far, in that order (memory attribution, issue #18).</summary>
+    /// <remarks>The block cache is one per store, so its two properties add up across stores too.</remarks>
+    internal long[] MemoryBreakdown()
+    {
+        lock (_gate)
+        {
+            var total = new long[MemoryProperties.Length];
+            foreach (var store in _stores)
+            {
+                var values = store.Properties(MemoryProperties);
+                for (int i = 0; i < total.Length; i++)
+                {
+                    total[i] += values[i];
+                }
+            }
+
+            return total;
+        }
+    }
+
     public void Dispose()
     {
         lock (_gate)

@@ -7,7 +7,7 @@ using LinqStream.Recovery.Host;
 //   connector --kind redis|nats --server ADDR --input NAME --output NAME --checkpoints DIR [--every N]   the soak's job
 //   dump --kind redis|nats --server ADDR --stream NAME --file PATH          an output stream as lines, for comparison
 //   memory [--keys N] --checkpoint yes|no [--shape window|session]   issue #23's measurement: heap and peak around one window of N distinct keys
-//   sessions [--keys N] --state heap|rocksdb:DIR [--hot-keys N]   issue #18: a session window over N keys (exit 3: out of memory)
+//   sessions [--keys N] --state heap|rocksdb:DIR [--hot-keys N] [--memory-every SECONDS]   issue #18: a session window over N keys (exit 3: out of memory)
 //   hold-lock --checkpoints DIR --owner NAME [--seconds S]   holds the directory's lock for S seconds (60) after printing "locked"
 // Exit codes: 0 done, 1 the job failed (message on stderr), 2 bad arguments.
 try

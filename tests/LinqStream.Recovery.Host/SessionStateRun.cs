@@ -7,7 +7,8 @@ namespace LinqStream.Recovery.Host;
 /// The <c>sessions</c> mode (issue #18's Done-when): a session window over <c>--keys</c> distinct keys that all stay open until the
 /// input ends (one event per key, 1 tick apart, a one-hour gap), on <c>--state heap</c> or <c>--state rocksdb:DIR</c>. Run it
 /// under <c>DOTNET_GCHeapHardLimit</c>: it prints <c>done: N sessions</c> with the peak working set and exits 0, or, when the
-/// managed heap cannot hold the state, prints <c>out of memory: ...</c> and exits 3.
+/// managed heap cannot hold the state, prints <c>out of memory: ...</c> and exits 3. With <c>--memory-every SECONDS</c> it prints where
+/// the process's memory is every SECONDS (<see cref="MemoryProbe"/>).
 /// </summary>
 internal static class SessionStateRun
 {
@@ -26,6 +27,7 @@ internal static class SessionStateRun
             select g.Count();
         var sink = new CountingSink();
         var started = Stopwatch.GetTimestamp();
+        using var probe = args.Has("memory-every") ? StartProbe(TimeSpan.FromSeconds(args.Number("memory-every")), backend as State.RocksDb.RocksDbStateBackend) : null;
         try
         {
             await using var job = query.ToJob(sink, new JobOptions { State = backend });
@@ -43,6 +45,23 @@ internal static class SessionStateRun
             $"done: {sink.Count:N0} sessions on {backend.Name} in {Stopwatch.GetElapsedTime(started).TotalSeconds:0.0} s, peak working set {process.PeakWorkingSet64 / 1e6:0} MB, managed heap now {GC.GetTotalMemory(false) / 1e6:0} MB"));
         return sink.Count == keys ? 0 : 1;
     }
+
+    /// <summary>With <c>--memory-every SECONDS</c>: a line of <see cref="MemoryProbe"/> every SECONDS, per event read (one event = one session).</summary>
+    private static Timer StartProbe(TimeSpan every, State.RocksDb.RocksDbStateBackend? backend)
+    {
+        Console.WriteLine("memory: " + MemoryProbe.Header);
+        return new Timer(
+            _ =>
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"memory at {Stopwatch.GetElapsedTime(s_started).TotalSeconds:0} s ({MemoryProbe.RocksDbLibrary()}): ") + MemoryProbe.Line(Interlocked.Read(ref s_read), backend));
+            },
+            null,
+            every,
+            every);
+    }
+
+    private static readonly long s_started = Stopwatch.GetTimestamp();
+    private static long s_read;
 
     private static bool IsOutOfMemory(Exception? ex)
     {
@@ -63,6 +82,7 @@ internal static class SessionStateRun
         for (long i = 0; i < keys; i++)
         {
             // Keys spread over the long range, so they hash into every key group (as real ids would).
+            Interlocked.Increment(ref s_read);
             yield return new KeyEvent(unchecked(i * -7_046_029_254_386_353_131L), origin.AddTicks(i)); // golden-ratio multiplier
         }
     }

@@ -223,12 +223,12 @@ public sealed class RocksDbStoreLifetimeTests : IDisposable
                 }
             }
 
-            public byte[] Checkpoint()
+            public Task<byte[]> BeginCheckpoint()
             {
                 Enter();
                 try
                 {
-                    return inner.Checkpoint();
+                    return inner.BeginCheckpoint();
                 }
                 finally
                 {

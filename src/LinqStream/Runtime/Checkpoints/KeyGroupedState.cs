@@ -19,20 +19,38 @@ internal interface IKeyGroupedState : ICheckpointed
 /// <summary>What one task wrote of a keyed part: its header (watermarks and the like) and one record block per key group of its range.</summary>
 /// <param name="First">The first key group.</param>
 /// <param name="End">One past the last key group.</param>
-/// <param name="Header">The task's header.</param>
+/// <param name="HeaderSource">The task's header, made when it is first read (see <see cref="Build"/>'s <c>completeHeader</c>).</param>
 /// <param name="Counts">The number of records per key group of the range.</param>
 /// <param name="Groups">The records per key group of the range.</param>
-internal sealed record KeyGroupSlice(int First, int End, byte[] Header, int[] Counts, SectionBuffer[] Groups)
+internal sealed record KeyGroupSlice(int First, int End, Lazy<byte[]> HeaderSource, int[] Counts, SectionBuffer[] Groups)
 {
+    /// <summary>Initializes a new instance of the <see cref="KeyGroupSlice"/> class with a header that is already whole (e.g. read back from bytes).</summary>
+    public KeyGroupSlice(int first, int end, byte[] header, int[] counts, SectionBuffer[] groups)
+        : this(first, end, new Lazy<byte[]>(header), counts, groups)
+    {
+    }
+
+    /// <summary>Gets the task's header; the first read finishes it (it may wait for an asynchronous part of the snapshot).</summary>
+    public byte[] Header => HeaderSource.Value;
+
     /// <summary>Builds a slice by letting <paramref name="writeRecords"/> write each record into the writer of its key group.</summary>
     /// <remarks>Each key group's records go into segments that are never regrown or copied (<see cref="SectionBuffer"/>), so the
-    /// slice holds the serialized state once; <see cref="KeyGroupedSection.Write"/> then streams them into the section.</remarks>
-    public static KeyGroupSlice Build(int first, int end, Action<BinaryWriter> writeHeader, Action<Func<int, BinaryWriter>> writeRecords)
+    /// slice holds the serialized state once; <see cref="KeyGroupedSection.Write"/> then streams them into the section.
+    /// <paramref name="writeHeader"/> runs now; <paramref name="completeHeader"/>, when given, appends the rest of the header when
+    /// the section is written (on the thread that writes the checkpoint, not the task's): a part whose snapshot has a slow
+    /// asynchronous phase (the RocksDB store's flush) lets the task go on meanwhile.</remarks>
+    public static KeyGroupSlice Build(
+        int first, int end, Action<BinaryWriter> writeHeader, Action<Func<int, BinaryWriter>> writeRecords, Action<BinaryWriter>? completeHeader = null)
     {
-        using var header = new MemoryStream();
-        using (var writer = new BinaryWriter(header))
+        byte[] start;
+        using (var header = new MemoryStream())
         {
-            writeHeader(writer);
+            using (var writer = new BinaryWriter(header))
+            {
+                writeHeader(writer);
+            }
+
+            start = header.ToArray();
         }
 
         int width = end - first;
@@ -57,7 +75,22 @@ internal sealed record KeyGroupSlice(int First, int End, byte[] Header, int[] Co
             groups[i] ??= new SectionBuffer();
         }
 
-        return new KeyGroupSlice(first, end, header.ToArray(), counts, groups);
+        var source = completeHeader is null
+            ? new Lazy<byte[]>(start)
+            : new Lazy<byte[]>(
+                () =>
+                {
+                    using var header = new MemoryStream();
+                    using (var writer = new BinaryWriter(header))
+                    {
+                        writer.Write(start);
+                        completeHeader(writer);
+                    }
+
+                    return header.ToArray();
+                },
+                LazyThreadSafetyMode.ExecutionAndPublication);
+        return new KeyGroupSlice(first, end, source, counts, groups);
     }
 }
 

@@ -32,10 +32,12 @@ internal interface IKeyedStateStore : IDisposable
     IKeyedStateCursor Scan(byte[] from, byte[] to);
 
     /// <summary>
-    /// Makes the committed state durable as an incremental checkpoint: immutable files not recorded before are kept, and the
-    /// returned manifest names every file the state needs (small ones inline). Called between batches.
+    /// Starts an incremental checkpoint of the committed state and returns at once: the task that yields the manifest (naming
+    /// every immutable file the state needs, small ones inline, with the files not recorded before kept) completes when the
+    /// slow part (RocksDB's memtable flush, hard links, moving new files) is done off the calling thread. Writes committed
+    /// after this call are not part of the checkpoint, and reads keep seeing them. Called between batches.
     /// </summary>
-    byte[] Checkpoint();
+    Task<byte[]> BeginCheckpoint();
 
     /// <summary>Loads this fresh, empty store with the key groups [<paramref name="first"/>, <paramref name="end"/>) of the states the manifests describe.</summary>
     /// <exception cref="InvalidDataException">A manifest is damaged or a file it names is missing or of another size.</exception>
@@ -43,6 +45,13 @@ internal interface IKeyedStateStore : IDisposable
 
     /// <summary>Gets the store's size now.</summary>
     StateSize Size { get; }
+}
+
+/// <summary>Helpers over <see cref="IKeyedStateStore"/>.</summary>
+internal static class KeyedStateStoreExtensions
+{
+    /// <summary>Takes a checkpoint and waits for its manifest (tests and tools; operators take the manifest later, see <see cref="IKeyedStateStore.BeginCheckpoint"/>).</summary>
+    public static byte[] Checkpoint(this IKeyedStateStore store) => store.BeginCheckpoint().GetAwaiter().GetResult();
 }
 
 /// <summary>A cursor over an ordered range of a <see cref="IKeyedStateStore"/>.</summary>

@@ -438,8 +438,10 @@ internal sealed class SpilledSessionWindowAggregateOperator<T, TKey, TResult> : 
 
     public override KeyGroupSlice WriteKeyGroups(int first, int end, int keyGroups)
     {
+        // The store's checkpoint starts here and finishes off this thread (its flush is the slow part); the manifest goes into the
+        // header when the checkpoint file is written, so the task goes on with its next batch meanwhile (docs/state.md).
         _store.Commit();
-        byte[] manifest = _store.Checkpoint();
+        var manifest = _store.BeginCheckpoint();
         var current = new HashSet<Session>(ReferenceEqualityComparer.Instance);
         foreach (var session in _open.Values)
         {
@@ -458,8 +460,6 @@ internal sealed class SpilledSessionWindowAggregateOperator<T, TKey, TResult> : 
             {
                 header.Write(LastWatermark);
                 header.Write(_spilled);
-                header.Write(manifest.Length);
-                header.Write(manifest);
             },
             writerOf =>
             {
@@ -472,6 +472,12 @@ internal sealed class SpilledSessionWindowAggregateOperator<T, TKey, TResult> : 
                     StateCodec.Write(writer, session.Key, typeof(TKey));
                     WriteSlot(writer, session.Slot);
                 }
+            },
+            completeHeader: header =>
+            {
+                byte[] bytes = manifest.GetAwaiter().GetResult();
+                header.Write(bytes.Length);
+                header.Write(bytes);
             });
     }
 
