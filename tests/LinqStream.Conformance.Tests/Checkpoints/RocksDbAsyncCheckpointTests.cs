@@ -62,6 +62,7 @@ public sealed class RocksDbAsyncCheckpointTests : IDisposable
     [InlineData(2)]
     [InlineData(3)]
     [InlineData(4)]
+    [Trait("Category", "Slow")] // Slow (fast suite skips it): 2,000 random steps with a RocksDB checkpoint restored after each round, 17-23 s a seed under load.
     public async Task RandomWritesAroundCheckpoints_ReadAsAPlainMap_AndEachCheckpointRestoresTheStateAtItsStart(int seed)
     {
         var random = new Random(seed);
