@@ -8,7 +8,9 @@ namespace LinqStream.Conformance.Tests.Parallel;
 /// at the merge: crashed at random points in a random partition and restored (at the same parallelism, or at another), it
 /// writes exactly parallelism 1's uninterrupted output, also for aggregates that depend on the order of events (a fold, a
 /// double sum), with ties across partitions, events out of order, one key with half of the events, huge keys, empty
-/// partitions and partitions that end long before the others.
+/// partitions and partitions that end long before the others. The same for an aggregate that runs in two phases (counts,
+/// minimum and maximum of integers over hopping windows: each source task pre-aggregates and ships its local groups at every
+/// checkpoint barrier, so the checkpoint holds only the merged state, as parallelism 1's).
 /// </summary>
 public sealed class PartitionedJobTests : IDisposable
 {
@@ -17,10 +19,15 @@ public sealed class PartitionedJobTests : IDisposable
     private static readonly long Origin = new DateTime(2026, 1, 1).Ticks;
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "linqstream-partjob-" + Guid.NewGuid().ToString("N"));
 
-    /// <summary>(seed, partitions, parallelism, skewed).</summary>
-    public static TheoryData<int, int, int, bool> CrashCases => new()
+    /// <summary>The order-dependent aggregate (one phase) and the two-phase one, each as <see cref="Query"/> names it.</summary>
+    private const string OnePhase = "order-dependent";
+    private const string TwoPhase = "two-phase";
+
+    /// <summary>(plan, seed, partitions, parallelism, skewed).</summary>
+    public static TheoryData<string, int, int, int, bool> CrashCases => new()
     {
-        { 1, 3, 1, false }, { 1, 3, 2, false }, { 2, 4, 4, true }, { 3, 5, 2, true }, { 4, 2, 4, false }, { 5, 4, 2, true },
+        { OnePhase, 1, 3, 1, false }, { OnePhase, 1, 3, 2, false }, { OnePhase, 2, 4, 4, true }, { OnePhase, 3, 5, 2, true }, { OnePhase, 4, 2, 4, false }, { OnePhase, 5, 4, 2, true },
+        { TwoPhase, 1, 3, 2, false }, { TwoPhase, 2, 4, 4, true }, { TwoPhase, 3, 5, 2, true }, { TwoPhase, 4, 1, 2, true }, { TwoPhase, 5, 1, 4, false },
     };
 
     /// <summary>
@@ -52,12 +59,18 @@ public sealed class PartitionedJobTests : IDisposable
         return [.. lists.Select(l => l.ToArray())];
     }
 
-    private static IQStream<string> Query(IReadOnlyList<ArrayEventSource<Reading>> partitions) =>
-        from r in QStream.From([.. partitions.Cast<EventSource<Reading>>()], r => r.Time, IngressPolicy.Reorder(TimeSpan.FromSeconds(2)), name: "readings")
-            .Where(r => r.Value % 5 != 0)
-            .TumblingWindow(TimeSpan.FromSeconds(1))
-        group r by r.Sensor into g
-        select $"{g.Window.StartTicks} {g.Key} {g.Count()} {g.Sum(r => (long)r.Value)} {g.Aggregate(17L, (a, r) => (a * 31) + r.Value)} {g.Sum(r => r.Value * 0.1):R}";
+    private static IQStream<string> Query(string plan, IReadOnlyList<ArrayEventSource<Reading>> partitions)
+    {
+        var readings = QStream.From([.. partitions.Cast<EventSource<Reading>>()], r => r.Time, IngressPolicy.Reorder(TimeSpan.FromSeconds(2)), name: "readings")
+            .Where(r => r.Value % 5 != 0);
+        return plan == TwoPhase
+            ? from r in readings.HoppingWindow(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(1))
+              group r by r.Sensor into g
+              select $"{g.Window.StartTicks} {g.Key} {g.Count()} {g.Count(r => r.Value > 0)} {g.Min(r => r.Value)} {g.Max(r => r.Value)}"
+            : from r in readings.TumblingWindow(TimeSpan.FromSeconds(1))
+              group r by r.Sensor into g
+              select $"{g.Window.StartTicks} {g.Key} {g.Count()} {g.Sum(r => (long)r.Value)} {g.Aggregate(17L, (a, r) => (a * 31) + r.Value)} {g.Sum(r => r.Value * 0.1):R}";
+    }
 
     private static ArrayEventSource<Reading>[] Sources(Reading[][] data, Random? random = null, int failIn = -1, int failAt = -1) =>
         [.. data.Select((p, i) => new ArrayEventSource<Reading>(p, "readings-" + i)
@@ -68,10 +81,10 @@ public sealed class PartitionedJobTests : IDisposable
 
     private static QueryOptions Options => new() { BatchSize = 64, Strict = true };
 
-    private static async Task<IReadOnlyList<string>> Uninterrupted(Reading[][] data, int parallelism)
+    private static async Task<IReadOnlyList<string>> Uninterrupted(string plan, Reading[][] data, int parallelism)
     {
         var sink = new MemorySink<string>();
-        await using var job = Query(Sources(data)).WithOptions(Options).ToJob(sink, new JobOptions { Parallelism = parallelism });
+        await using var job = Query(plan, Sources(data)).WithOptions(Options).ToJob(sink, new JobOptions { Parallelism = parallelism });
         var result = await job.RunAsync();
         Assert.Equal(parallelism, result.Parallelism);
         Assert.True(sink.Completed);
@@ -80,12 +93,13 @@ public sealed class PartitionedJobTests : IDisposable
 
     [Theory]
     [MemberData(nameof(CrashCases))]
-    public async Task CrashesInRandomPartitions_RestoredOutput_EqualsParallelism1(int seed, int partitions, int parallelism, bool skewed)
+    public async Task CrashesInRandomPartitions_RestoredOutput_EqualsParallelism1(string plan, int seed, int partitions, int parallelism, bool skewed)
     {
         var data = Generate(seed, partitions, skewed, 6_000);
-        var reference = await Query(Sources(data)).WithOptions(Options).ToListAsync();
+        var reference = await Query(plan, Sources(data)).WithOptions(Options).ToListAsync();
         Assert.NotEmpty(reference);
-        Assert.Equal(reference, await Uninterrupted(data, parallelism));
+        Assert.Equal(reference, await Uninterrupted(plan, data, parallelism));
+        Assert.Contains(plan == TwoPhase ? "Two-phase:" : "One phase:", Query(plan, Sources(data)).WithOptions(Options with { Parallelism = 2 }).Explain(), StringComparison.Ordinal);
 
         var random = new Random((seed * 7919) + parallelism);
         var store = new DirectoryCheckpointStore(Path.Combine(_directory, $"crash-{seed}-{partitions}-{parallelism}"));
@@ -106,7 +120,7 @@ public sealed class PartitionedJobTests : IDisposable
         foreach (var (partition, at) in crashes.Append((-1, -1)))
         {
             var sources = Sources(data, random, partition, at);
-            await using var job = Query(sources).WithOptions(Options).ToJob(sink, new JobOptions { Checkpoints = store, CheckpointEveryEvents = random.Next(50, 900), Parallelism = parallelism });
+            await using var job = Query(plan, sources).WithOptions(Options).ToJob(sink, new JobOptions { Checkpoints = store, CheckpointEveryEvents = random.Next(50, 900), Parallelism = parallelism });
             Assert.Equal(DeliveryGuarantee.ExactlyOnce, job.Guarantee);
             try
             {
@@ -133,20 +147,24 @@ public sealed class PartitionedJobTests : IDisposable
 
     /// <summary>A checkpoint taken at <paramref name="from"/> two thirds through the output restores at <paramref name="to"/> with the uninterrupted output.</summary>
     [Theory]
-    [InlineData(2, 1)]
-    [InlineData(2, 4)]
-    [InlineData(1, 2)]
-    [InlineData(4, 2)]
-    public async Task CheckpointAtOneParallelism_RestoresAtAnother_WithTheUninterruptedOutput(int from, int to)
+    [InlineData(OnePhase, 2, 1)]
+    [InlineData(OnePhase, 2, 4)]
+    [InlineData(OnePhase, 1, 2)]
+    [InlineData(OnePhase, 4, 2)]
+    [InlineData(TwoPhase, 2, 1)]
+    [InlineData(TwoPhase, 2, 4)]
+    [InlineData(TwoPhase, 1, 2)]
+    [InlineData(TwoPhase, 4, 2)]
+    public async Task CheckpointAtOneParallelism_RestoresAtAnother_WithTheUninterruptedOutput(string plan, int from, int to)
     {
         var data = Generate(17 + from + to, 3, skewed: true, count: 40_000);
-        var reference = await Query(Sources(data)).WithOptions(Options).ToListAsync();
+        var reference = await Query(plan, Sources(data)).WithOptions(Options).ToListAsync();
         var store = new DirectoryCheckpointStore(Path.Combine(_directory, $"rescale-{from}-to-{to}"));
         var sink = new MemorySink<string>();
         using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         sink.CancelAt(reference.Count * 2 / 3, stop);
         long checkpointId;
-        await using (var job = Query(Sources(data)).WithOptions(Options).ToJob(sink, new JobOptions { Checkpoints = store, CheckpointEveryEvents = 1_500, Parallelism = from }))
+        await using (var job = Query(plan, Sources(data)).WithOptions(Options).ToJob(sink, new JobOptions { Checkpoints = store, CheckpointEveryEvents = 1_500, Parallelism = from }))
         {
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => job.RunAsync(stop.Token));
             checkpointId = job.LastCheckpointId;
@@ -154,7 +172,7 @@ public sealed class PartitionedJobTests : IDisposable
         }
 
         sink.AfterWrite = null;
-        await using var restored = Query(Sources(data)).WithOptions(Options).ToJob(sink, new JobOptions { Checkpoints = store, Parallelism = to });
+        await using var restored = Query(plan, Sources(data)).WithOptions(Options).ToJob(sink, new JobOptions { Checkpoints = store, Parallelism = to });
         var result = await restored.RunAsync();
         Assert.Equal(to, result.Parallelism);
         Assert.Equal(checkpointId, result.RestoredFrom);
@@ -163,12 +181,14 @@ public sealed class PartitionedJobTests : IDisposable
         Assert.Equal(reference, sink.Items);
     }
 
-    [Fact]
-    public async Task Parallelism2_BarriersAlignOverSourceTasks_AndTheAlignmentIsReported()
+    [Theory]
+    [InlineData(OnePhase)]
+    [InlineData(TwoPhase)]
+    public async Task Parallelism2_BarriersAlignOverSourceTasks_AndTheAlignmentIsReported(string plan)
     {
         var data = Generate(23, 4, skewed: false, count: 20_000);
         var sink = new MemorySink<string>();
-        await using var job = Query(Sources(data)).WithOptions(Options).ToJob(sink, new JobOptions
+        await using var job = Query(plan, Sources(data)).WithOptions(Options).ToJob(sink, new JobOptions
         {
             Checkpoints = new DirectoryCheckpointStore(Path.Combine(_directory, "aligned")),
             CheckpointEveryEvents = 1_000,
@@ -177,7 +197,7 @@ public sealed class PartitionedJobTests : IDisposable
         var result = await job.RunAsync();
         Assert.True(result.Checkpoints >= 3, $"only {result.Checkpoints} checkpoints");
         Assert.NotNull(result.BarrierAlignmentP99);
-        Assert.Equal(await Query(Sources(data)).WithOptions(Options).ToListAsync(), sink.Items);
+        Assert.Equal(await Query(plan, Sources(data)).WithOptions(Options).ToListAsync(), sink.Items);
     }
 
     public void Dispose()
