@@ -8,6 +8,7 @@ using LinqStream.Benchmarks.Reporting;
 // --report [options]    results table (RESULTS.md) and chart (results.png) from BenchmarkDotNet's CSV reports
 // --profile QUERY [--seconds N]   only LinqStream's version of one NEXMark query, over and over, for a profiler (no answer check)
 // --checkpoint-pause [--gigabytes N] [--rounds N] [--changed PERCENT] [--dir DIR]   issue #18: RocksDB checkpoint pause at N GB of state
+// --checkpoint-pause --job [--keys N] [--touches N] [--checkpoints N] [--state heap|rocksdb]   the pause of a job's loop at P = 1
 // --profile QUERY --explain        the plans of LinqStream's version of one NEXMark query (Explain())
 // --profile QUERY --join-plan      the same loop with the plan rewrites off (QueryOptions.RewriteSubPlans = false)
 // --parallelism [--runs N] [CASE...]   ParallelismBenchmarks' cases at P = 1 and 2, alternating, answers checked: median wall
@@ -18,6 +19,7 @@ return args.FirstOrDefault() switch
     "--quick" => QuickCheck.Run(args[1..], Console.Out),
     "--report" => ResultsReport.Run(args[1..], Console.Out),
     "--profile" => ProfileRun.Run(args[1..], Console.Out),
+    "--checkpoint-pause" when args.Contains("--job") => LinqStream.Benchmarks.Scenarios.State.CheckpointPauseJobRun.Run(args[1..], Console.Out),
     "--checkpoint-pause" => LinqStream.Benchmarks.Scenarios.State.CheckpointPauseRun.Run(args[1..], Console.Out),
     "--parallelism" => LinqStream.Benchmarks.Scenarios.Parallel.ParallelismRun.Run(args[1..], Console.Out),
     _ => RunBenchmarks(args),

@@ -31,6 +31,12 @@ internal sealed partial class RocksDbKeyedStateStore : IKeyedStateStore
     private readonly Queue<string[]> _retained = new();
     private readonly Dictionary<string, string> _inherited = new(StringComparer.Ordinal);
     private WriteBatch _batch = new();
+
+    // Bytes of keys and values in _batch since it was last written. Past BatchLimit a Put or Delete writes it (outside a
+    // checkpoint's window): the operator's emission at the end of the input deletes every spilled session in one watermark, and
+    // one batch of 20M sessions' deletes (about 1.2 GB of native memory, kept by the batch's buffer after Clear) plus the memtable
+    // it forces past its size were the native growth of issue #18 (docs/state.md, "Native memory").
+    private long _batchBytes;
     private RocksDbSharp.RocksDb _db;
     private long _checkpointBytes;
     private long _lastNewBytes;
@@ -88,6 +94,7 @@ internal sealed partial class RocksDbKeyedStateStore : IKeyedStateStore
             if (_after is null)
             {
                 _batch.Put(key, value, null);
+                WriteBatchIfFull(key.Length + value.Length);
             }
             else
             {
@@ -104,6 +111,7 @@ internal sealed partial class RocksDbKeyedStateStore : IKeyedStateStore
             if (_after is null)
             {
                 _batch.Delete(key, null);
+                WriteBatchIfFull(key.Length);
             }
             else
             {
@@ -129,6 +137,7 @@ internal sealed partial class RocksDbKeyedStateStore : IKeyedStateStore
 
     private void WriteBatchToDatabase()
     {
+        _batchBytes = 0;
         if (_batch.Count() == 0)
         {
             return;
@@ -136,6 +145,21 @@ internal sealed partial class RocksDbKeyedStateStore : IKeyedStateStore
 
         _db.Write(_batch, _write);
         _batch.Clear();
+    }
+
+    /// <summary>The most bytes of keys and values the write batch holds before a Put or Delete writes it (outside a checkpoint's window).</summary>
+    /// <remarks>Writing early changes nothing the operator sees: the write-ahead log is off and a crash restores a checkpoint, never the
+    /// live database, so a batch need not be atomic; a cursor reads its own implicit snapshot; and no operator reads a key it wrote
+    /// since its last commit expecting the old value.</remarks>
+    internal const int BatchLimit = 4 << 20;
+
+    private void WriteBatchIfFull(int bytes)
+    {
+        _batchBytes += bytes + 8;
+        if (_batchBytes >= BatchLimit)
+        {
+            WriteBatchToDatabase();
+        }
     }
 
     public int Get(ReadOnlySpan<byte> key, ref byte[] buffer)
@@ -381,6 +405,10 @@ internal sealed partial class RocksDbKeyedStateStore : IKeyedStateStore
             _batch.Dispose();
             _afterBatch.Dispose();
             _db.Dispose();
+
+            // The block cache's wrapper has no Dispose (its finalizer frees it whenever the GC gets to it): empty it now, so its
+            // blocks (up to CacheBytes) go back to malloc with the database.
+            _cache.SetCapacity(0);
         }
 
         try

@@ -67,5 +67,8 @@ public sealed class RocksDbStateBackend : StateBackend
     /// <summary>Gets the stores of the last run opened on this backend (measurements: the memory of a running job, issue #18).</summary>
     internal RocksDbStateStoreFactory? LastRun { get; private set; }
 
+    /// <summary>Gets what is called with each store a run makes, before the operator uses it (tests hold or fail a checkpoint's second part).</summary>
+    internal Action<RocksDbKeyedStateStore>? StoreCreated { get; init; }
+
     internal override IKeyedStateStoreFactory OpenRun() => LastRun = new RocksDbStateStoreFactory(this);
 }

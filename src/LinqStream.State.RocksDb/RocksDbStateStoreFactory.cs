@@ -38,6 +38,7 @@ internal sealed class RocksDbStateStoreFactory : IKeyedStateStoreFactory
             string directory = System.IO.Path.Combine(_live, $"{operatorName}-{Guid.NewGuid():N}");
             var store = new RocksDbKeyedStateStore(this, directory, _shared, _backend.CacheBytes);
             _stores.Add(store);
+            _backend.StoreCreated?.Invoke(store);
             return store;
         }
     }

@@ -93,6 +93,12 @@ internal static partial class MemoryProbe
         public nuint Keepcost;
     }
 
+    /// <summary>Gives malloc's free memory back to the kernel (every arena): what stays resident after it is in use.</summary>
+    public static void Trim() => MallocTrim(0);
+
+    [LibraryImport("libc", EntryPoint = "malloc_trim")]
+    private static partial int MallocTrim(nuint pad);
+
     // glibc 2.33+: sums every malloc arena (the main one and the threads' ones).
     [LibraryImport("libc", EntryPoint = "mallinfo2")]
     private static partial MallocInfo MallInfo();

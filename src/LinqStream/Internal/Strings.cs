@@ -22,6 +22,11 @@ internal static class Strings
           "the aggregate and the join written apart (for example with a filter the rewrite does not recognise) until it is fixed.",
           leftKey, rightKey, windowStart);
 
+    public static string CheckpointPartFailed(long id, string part, Exception inner, long newest) =>
+        F("Checkpoint {0} failed: the part of '{1}' that finishes off the query's thread threw {2}: {3} The checkpoint was not saved and its sinks " +
+          "were not committed; the newest checkpoint is {4}, which a restart restores. The job stopped, as for a checkpoint the store cannot save.",
+          id, part, inner.GetType().Name, inner.Message, newest == 0 ? "none (a restart starts from the beginning)" : newest.ToString(CultureInfo.InvariantCulture));
+
     public static string Describe(object? payload)
     {
         string text = payload?.ToString() ?? "null";

@@ -8,6 +8,9 @@ namespace LinqStream;
 /// <remarks>
 /// The job calls the methods one at a time, in this order: <see cref="OpenAsync"/>, then any number of <see cref="WriteAsync"/>,
 /// with <see cref="PrepareCommitAsync"/> / <see cref="CommitAsync"/> at each checkpoint, then <see cref="CompleteAsync"/> at the end.
+/// When a checkpoint's file is written off the query's thread (parallelism 1 on the RocksDB state backend), <see cref="WriteAsync"/>
+/// calls of later results may come between <see cref="PrepareCommitAsync"/> and <see cref="CommitAsync"/> of the same checkpoint;
+/// the next <see cref="PrepareCommitAsync"/> always comes after that <see cref="CommitAsync"/>.
 /// </remarks>
 public abstract class EventSink<T> : IAsyncDisposable
 {

@@ -40,6 +40,13 @@ public sealed class QueryJob<T> : IAsyncDisposable
     private long _checkpointSequence; // the last id handed out: a checkpoint that failed half-way used its id up
     private readonly Runtime.State.IKeyedStateStoreFactory? _keyedState;
 
+    // The checkpoint whose file is being written off the loop (parallelism 1, a part whose snapshot ends asynchronously: a RocksDB
+    // store's flush), or null. At most one is in flight: the next is taken once the loop has committed this one's sinks.
+    private PendingCheckpoint? _inFlight;
+
+    /// <summary>Gets how long each checkpoint kept the job's loop (the pause the query sees at parallelism 1), in order; measurements.</summary>
+    internal List<TimeSpan> LoopPauses { get; } = [];
+
     /// <summary>How long <see cref="DisposeAsync"/> waits for the parallel tasks to end before it frees their state stores.</summary>
     private static readonly TimeSpan StoreReleaseTimeout = TimeSpan.FromSeconds(30);
     private int _started;
@@ -148,6 +155,8 @@ public sealed class QueryJob<T> : IAsyncDisposable
                     throw error as QueryExecutionException ?? new QueryExecutionException(error.Message, error);
                 }
 
+                // A checkpoint saved off the loop since the last step: its sinks commit here, on the loop, in checkpoint order.
+                checkpoints += await CommitSavedCheckpointAsync(wait: false, cancellationToken).ConfigureAwait(false);
                 if (!more || cancellationToken.IsCancellationRequested)
                 {
                     break;
@@ -181,7 +190,8 @@ public sealed class QueryJob<T> : IAsyncDisposable
 
                 bool due = (_options.CheckpointEveryEvents is { } every && EventsRead() - eventsAtCheckpoint >= every)
                     || (_options.CheckpointInterval is { } interval && _clock.GetElapsedTime(timeAtCheckpoint) >= interval);
-                if (due || !_requests.IsEmpty)
+                // While a checkpoint is still being written off the loop, the next one waits (it is taken at the first step after).
+                if ((due || !_requests.IsEmpty) && _inFlight is null)
                 {
                     if (due && _options.Checkpoints is not null)
                     {
@@ -209,6 +219,7 @@ public sealed class QueryJob<T> : IAsyncDisposable
             }
 
             cancellationToken.ThrowIfCancellationRequested();
+            checkpoints += await CommitSavedCheckpointAsync(wait: true, cancellationToken).ConfigureAwait(false);
             if (barrierInFlight)
             {
                 // The input ended before the barrier got through: the held dead letters go out, and the final state answers the request.
@@ -223,7 +234,12 @@ public sealed class QueryJob<T> : IAsyncDisposable
             }
 
             // Requests that came in after the last step still get an answer: the final state.
-            checkpoints += await TakeRequestedCheckpointsAsync(cancellationToken).ConfigureAwait(false);
+            do
+            {
+                checkpoints += await TakeRequestedCheckpointsAsync(cancellationToken).ConfigureAwait(false);
+                checkpoints += await CommitSavedCheckpointAsync(wait: true, cancellationToken).ConfigureAwait(false);
+            }
+            while (!_requests.IsEmpty);
             // At P > 1 the sources' ingress runs on each parallel part's source task, which counts its own late events.
             var late = _parallel.SelectMany(p => p.LateEventCounts).Append(_execution.Context.LateEvents).ToArray();
             return new JobResult(results, rejected, checkpoints, restored?.Id, warnings)
@@ -238,6 +254,7 @@ public sealed class QueryJob<T> : IAsyncDisposable
         finally
         {
             _execution.Stop();
+            await AbandonInFlightCheckpointAsync().ConfigureAwait(false);
             lock (_gate)
             {
                 _ended = true;
@@ -319,13 +336,14 @@ public sealed class QueryJob<T> : IAsyncDisposable
         if (_wake.Task.IsCompleted)
         {
             _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
-            if (!_requests.IsEmpty)
+            // A request waits while a checkpoint is in flight; the in-flight one's save wakes the loop when it ends.
+            if (_inFlight is null ? !_requests.IsEmpty : _inFlight.Saved!.IsCompleted)
             {
                 _wake.TrySetResult();
             }
         }
 
-        if (_options.CheckpointInterval is { } interval && _options.Checkpoints is not null)
+        if (_options.CheckpointInterval is { } interval && _options.Checkpoints is not null && _inFlight is null)
         {
             var remaining = interval - _clock.GetElapsedTime(timeAtCheckpoint);
             return Task.WhenAny(_wake.Task, Task.Delay(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, _clock));
@@ -389,10 +407,16 @@ public sealed class QueryJob<T> : IAsyncDisposable
         return sorted[Math.Max(0, (int)Math.Ceiling(sorted.Length * 0.99) - 1)];
     }
 
+    /// <summary>
+    /// Takes the requested checkpoints. Each is a consistent cut taken now (between steps); its file is written and its sinks
+    /// committed now too, unless a part's snapshot ends asynchronously (a RocksDB store's flush, at parallelism 1): then its file is
+    /// written off the loop once that part is ready, the loop goes on stepping the query, and <see cref="CommitSavedCheckpointAsync"/>
+    /// commits the sinks when it finds the file saved. The requests left wait for that one to be committed.
+    /// </summary>
     private async Task<long> TakeRequestedCheckpointsAsync(CancellationToken cancellationToken, TimeSpan? alignment = null)
     {
         long taken = 0;
-        while (_requests.TryDequeue(out var request))
+        while (_inFlight is null && _requests.TryDequeue(out var request))
         {
             if (request.Done.Task.IsCompleted)
             {
@@ -403,44 +427,22 @@ public sealed class QueryJob<T> : IAsyncDisposable
             {
                 long id = Interlocked.Increment(ref _checkpointSequence);
                 long started = _clock.GetTimestamp();
-                var sections = await SnapshotAsync(id, cancellationToken).ConfigureAwait(false);
-                long size = 0;
-                try
+                var snapshot = await SnapshotAsync(id, cancellationToken).ConfigureAwait(false);
+                if (!snapshot.IsReady)
                 {
-                    // The sections stream into the destination (the store's temporary file): the file is never assembled in memory.
-                    long takenAt = _clock.GetUtcNow().UtcTicks;
-                    if (request.Destination is { } destination)
-                    {
-                        size = await CheckpointFormat.WriteAsync(destination, id, takenAt, _fingerprint, sections, cancellationToken).ConfigureAwait(false);
-                        await destination.FlushAsync(cancellationToken).ConfigureAwait(false);
-                    }
-                    else
-                    {
-                        await _options.Checkpoints!.SaveAsync(
-                            id,
-                            async (stream, token) => size = await CheckpointFormat.WriteAsync(stream, id, takenAt, _fingerprint, sections, token).ConfigureAwait(false),
-                            cancellationToken).ConfigureAwait(false);
-                    }
-                }
-                finally
-                {
-                    foreach (var (_, data) in sections)
-                    {
-                        data.Dispose();
-                    }
+                    var pending = new PendingCheckpoint(id, request, started, alignment);
+                    pending.Saved = Task.Run(() => SaveWhenReadyAsync(pending, snapshot, cancellationToken), CancellationToken.None);
+                    _inFlight = pending;
+                    // The loop may be waiting for input: wake it to commit the sinks as soon as the file is saved.
+                    _ = pending.Saved.ContinueWith(static (_, job) => ((QueryJob<T>)job!)._wake.TrySetResult(), this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                    LoopPauses.Add(_clock.GetElapsedTime(started));
+                    break;
                 }
 
-                // Saved: a restore would start from it now, whatever happens to the commits below.
-                Interlocked.Exchange(ref _checkpointId, id);
-                await _sink.CommitAsync(id, cancellationToken).ConfigureAwait(false);
-                if (_options.DeadLetters is { } letters)
-                {
-                    await letters.CommitAsync(id, cancellationToken).ConfigureAwait(false);
-                }
-
+                long size = await WriteCheckpointAsync(id, snapshot, request.Destination, cancellationToken).ConfigureAwait(false);
+                await CommitAsync(id, request, size, started, alignment, cancellationToken).ConfigureAwait(false);
+                LoopPauses.Add(_clock.GetElapsedTime(started));
                 taken++;
-                _metrics?.CheckpointTaken(id, size, _clock.GetElapsedTime(started), alignment);
-                request.Done.TrySetResult(id);
             }
             catch (Exception ex)
             {
@@ -452,10 +454,147 @@ public sealed class QueryJob<T> : IAsyncDisposable
         return taken;
     }
 
-    /// <summary>Writes every stateful part's section (between batches: a consistent cut), then the sinks' commit states.</summary>
-    private async Task<List<(string Name, SectionBuffer Data)>> SnapshotAsync(long id, CancellationToken cancellationToken)
+    /// <summary>Commits the sinks for the checkpoint written off the loop once it is saved (or, with <paramref name="wait"/>, after waiting for it).</summary>
+    /// <returns>1 when a checkpoint was committed, else 0.</returns>
+    /// <exception cref="IOException">The checkpoint failed (its asynchronous part or its save): it is not the newest, and the job stops, as for a failed save.</exception>
+    private async Task<long> CommitSavedCheckpointAsync(bool wait, CancellationToken cancellationToken)
     {
-        var sections = new List<(string Name, SectionBuffer Data)>();
+        if (_inFlight is not { } pending || (!wait && !pending.Saved!.IsCompleted))
+        {
+            return 0;
+        }
+
+        long size;
+        try
+        {
+            size = await pending.Saved!.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            _inFlight = null;
+            pending.Request.Done.TrySetException(ex);
+            throw;
+        }
+
+        _inFlight = null;
+        try
+        {
+            await CommitAsync(pending.Id, pending.Request, size, pending.Started, pending.Alignment, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            pending.Request.Done.TrySetException(ex);
+            throw;
+        }
+
+        return 1;
+    }
+
+    /// <summary>The run ends (cancelled, failed) with a checkpoint still in flight: waits for its file (it must not be written after
+    /// the run released the store), and counts it as the newest when it was saved; its sinks are not committed.</summary>
+    private async Task AbandonInFlightCheckpointAsync()
+    {
+        if (_inFlight is not { } pending)
+        {
+            return;
+        }
+
+        _inFlight = null;
+        try
+        {
+            await pending.Saved!.ConfigureAwait(false);
+            Interlocked.Exchange(ref _checkpointId, pending.Id);
+        }
+        catch (Exception ex)
+        {
+            pending.Request.Done.TrySetException(ex);
+            return;
+        }
+
+        pending.Request.Done.TrySetCanceled(new CancellationToken(true));
+    }
+
+    /// <summary>Off the loop: waits for the parts that end asynchronously, writes their sections, then the checkpoint file.</summary>
+    private async Task<long> SaveWhenReadyAsync(PendingCheckpoint pending, TakenSnapshot snapshot, CancellationToken cancellationToken)
+    {
+        try
+        {
+            foreach (var (index, section) in snapshot.Deferred)
+            {
+                string name = snapshot.Sections[index].Name;
+                try
+                {
+                    await section.Ready.WaitAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    throw new IOException(Internal.Strings.CheckpointPartFailed(pending.Id, name, ex, LastCheckpointId), ex);
+                }
+
+                snapshot.Sections[index] = (name, Written(section.Write));
+            }
+
+            snapshot.Deferred.Clear();
+            return await WriteCheckpointAsync(pending.Id, snapshot, pending.Request.Destination, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            snapshot.Dispose();
+        }
+    }
+
+    /// <summary>Writes a whole snapshot into the request's stream or the store; returns the file's size. Disposes the sections.</summary>
+    private async Task<long> WriteCheckpointAsync(long id, TakenSnapshot snapshot, Stream? destination, CancellationToken cancellationToken)
+    {
+        long size = 0;
+        try
+        {
+            var sections = snapshot.Whole();
+            _metrics?.StateWritten([.. sections.Take(snapshot.PartCount).Select(s => (s.Name, s.Data.Length))]);
+
+            // The sections stream into the destination (the store's temporary file): the file is never assembled in memory.
+            long takenAt = _clock.GetUtcNow().UtcTicks;
+            if (destination is not null)
+            {
+                size = await CheckpointFormat.WriteAsync(destination, id, takenAt, _fingerprint, sections, cancellationToken).ConfigureAwait(false);
+                await destination.FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await _options.Checkpoints!.SaveAsync(
+                    id,
+                    async (stream, token) => size = await CheckpointFormat.WriteAsync(stream, id, takenAt, _fingerprint, sections, token).ConfigureAwait(false),
+                    cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            snapshot.Dispose();
+        }
+
+        return size;
+    }
+
+    /// <summary>The checkpoint is saved: a restore would start from it now, whatever happens to the commits below.</summary>
+    private async Task CommitAsync(long id, CheckpointRequest request, long size, long started, TimeSpan? alignment, CancellationToken cancellationToken)
+    {
+        Interlocked.Exchange(ref _checkpointId, id);
+        await _sink.CommitAsync(id, cancellationToken).ConfigureAwait(false);
+        if (_options.DeadLetters is { } letters)
+        {
+            await letters.CommitAsync(id, cancellationToken).ConfigureAwait(false);
+        }
+
+        _metrics?.CheckpointTaken(id, size, _clock.GetElapsedTime(started), alignment);
+        request.Done.TrySetResult(id);
+    }
+
+    /// <summary>Writes every stateful part's section (between batches: a consistent cut), then the sinks' commit states. A part whose
+    /// snapshot ends asynchronously leaves its section to be written when it is ready (<see cref="TakenSnapshot.Deferred"/>).</summary>
+    private async Task<TakenSnapshot> SnapshotAsync(long id, CancellationToken cancellationToken)
+    {
+        var snapshot = new TakenSnapshot();
+        var sections = snapshot.Sections;
         foreach (var part in _execution.Context.Checkpointed)
         {
             if (part is ParallelStatePart { Run: var run })
@@ -472,26 +611,45 @@ public sealed class QueryJob<T> : IAsyncDisposable
                 continue;
             }
 
-            // Segments, never regrown or copied: the state's serialized size is held once, then streamed into the file.
-            var buffer = new SectionBuffer();
-            using (var writer = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true))
+            string name = $"part {sections.Count}: {part.CheckpointName}";
+            if (part is IDeferredCheckpointed deferred && deferred.BeginWriteState() is { } section)
             {
-                part.WriteState(writer);
+                if (section.Ready.IsCompleted)
+                {
+                    sections.Add((name, Written(section.Write)));
+                }
+                else
+                {
+                    snapshot.Deferred.Add((sections.Count, section));
+                    sections.Add((name, null));
+                }
+
+                continue;
             }
 
-            sections.Add(($"part {sections.Count}: {part.CheckpointName}", buffer));
+            // Segments, never regrown or copied: the state's serialized size is held once, then streamed into the file.
+            sections.Add((name, Written(part.WriteState)));
         }
 
-        int partCount = sections.Count;
-
-        _metrics?.StateWritten([.. sections.Take(partCount).Select(s => (s.Name, s.Data.Length))]);
+        snapshot.PartCount = sections.Count;
         sections.Add(("sink", SectionBuffer.Wrap(await _sink.PrepareCommitAsync(id, cancellationToken).ConfigureAwait(false))));
         if (_options.DeadLetters is { } letters)
         {
             sections.Add(("dead letters", SectionBuffer.Wrap(await letters.PrepareCommitAsync(id, cancellationToken).ConfigureAwait(false))));
         }
 
-        return sections;
+        return snapshot;
+    }
+
+    private static SectionBuffer Written(Action<BinaryWriter> write)
+    {
+        var buffer = new SectionBuffer();
+        using (var writer = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            write(writer);
+        }
+
+        return buffer;
     }
 
     private async Task<CheckpointFormat.Snapshot?> LoadCheckpointAsync(List<string> warnings, CancellationToken cancellationToken)
@@ -622,6 +780,45 @@ public sealed class QueryJob<T> : IAsyncDisposable
     private sealed record CheckpointRequest(Stream? Destination)
     {
         public TaskCompletionSource<long> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>A checkpoint whose cut is taken and whose file is being written off the loop.</summary>
+    private sealed record PendingCheckpoint(long Id, CheckpointRequest Request, long Started, TimeSpan? Alignment)
+    {
+        /// <summary>Gets or sets the file's save: its size when saved.</summary>
+        public Task<long>? Saved { get; set; }
+    }
+
+    /// <summary>A checkpoint's sections as taken at the cut; those of <see cref="Deferred"/> are null until their part is ready.</summary>
+    private sealed class TakenSnapshot : IDisposable
+    {
+        private bool _disposed;
+
+        public List<(string Name, SectionBuffer? Data)> Sections { get; } = [];
+
+        public List<(int Index, DeferredSection Section)> Deferred { get; } = [];
+
+        /// <summary>Gets or sets the number of the operators' and sources' sections (the sinks' follow).</summary>
+        public int PartCount { get; set; }
+
+        public bool IsReady => Deferred.Count == 0;
+
+        public List<(string Name, SectionBuffer Data)> Whole() =>
+            [.. Sections.Select(s => (s.Name, s.Data ?? throw new InvalidOperationException($"The checkpoint's section '{s.Name}' was not written.")))];
+
+        public void Dispose()
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            foreach (var (_, data) in Sections)
+            {
+                data?.Dispose();
+            }
+        }
     }
 
     /// <summary>Dead letters met during one step; the job writes them to its dead-letter sink after the step.</summary>

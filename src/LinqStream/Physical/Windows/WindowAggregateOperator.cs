@@ -10,7 +10,7 @@ namespace LinqStream.Physical.Windows;
 /// assign slots and fold; per watermark, let it close what is complete, then forward the watermark it may promise.
 /// User-code failures become stream errors; input batches always go back to the pool.
 /// </summary>
-internal abstract class WindowAggregateOperator<T, TKey, TResult> : UnaryOperator<T, TResult>, IKeyGroupedState, Runtime.State.IStateMeter
+internal abstract class WindowAggregateOperator<T, TKey, TResult> : UnaryOperator<T, TResult>, IKeyGroupedState, IDeferredCheckpointed, Runtime.State.IStateMeter
     where TKey : notnull
 {
     private readonly BatchPool<T> _inputPool;
@@ -52,6 +52,19 @@ internal abstract class WindowAggregateOperator<T, TKey, TResult> : UnaryOperato
 
         int groups = Context.Options.KeyGroups;
         KeyGroupedSection.Write(writer, groups, [WriteKeyGroups(0, groups, groups)]);
+    }
+
+    /// <summary>The keyed state's records now, its section when the slice is ready (a spilled aggregate's store checkpoint runs on).</summary>
+    public DeferredSection? BeginWriteState()
+    {
+        if (!IsKeyGrouped)
+        {
+            return null;
+        }
+
+        int groups = Context.Options.KeyGroups;
+        var slice = WriteKeyGroups(0, groups, groups);
+        return new DeferredSection(slice.Ready, writer => KeyGroupedSection.Write(writer, groups, [slice]));
     }
 
     public void ReadState(BinaryReader reader)

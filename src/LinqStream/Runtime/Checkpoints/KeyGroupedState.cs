@@ -33,14 +33,24 @@ internal sealed record KeyGroupSlice(int First, int End, Lazy<byte[]> HeaderSour
     /// <summary>Gets the task's header; the first read finishes it (it may wait for an asynchronous part of the snapshot).</summary>
     public byte[] Header => HeaderSource.Value;
 
+    /// <summary>Gets the asynchronous part of the snapshot that <see cref="Header"/> waits for (completed when there is none): a job
+    /// at parallelism 1 writes the checkpoint file once it completes, off the query's thread, instead of blocking on the header.</summary>
+    public Task Ready { get; init; } = Task.CompletedTask;
+
     /// <summary>Builds a slice by letting <paramref name="writeRecords"/> write each record into the writer of its key group.</summary>
     /// <remarks>Each key group's records go into segments that are never regrown or copied (<see cref="SectionBuffer"/>), so the
     /// slice holds the serialized state once; <see cref="KeyGroupedSection.Write"/> then streams them into the section.
     /// <paramref name="writeHeader"/> runs now; <paramref name="completeHeader"/>, when given, appends the rest of the header when
     /// the section is written (on the thread that writes the checkpoint, not the task's): a part whose snapshot has a slow
-    /// asynchronous phase (the RocksDB store's flush) lets the task go on meanwhile.</remarks>
+    /// asynchronous phase (the RocksDB store's flush) lets the task go on meanwhile, and passes that phase as <paramref name="ready"/>
+    /// (<see cref="Ready"/>), after which <paramref name="completeHeader"/> does not block.</remarks>
     public static KeyGroupSlice Build(
-        int first, int end, Action<BinaryWriter> writeHeader, Action<Func<int, BinaryWriter>> writeRecords, Action<BinaryWriter>? completeHeader = null)
+        int first,
+        int end,
+        Action<BinaryWriter> writeHeader,
+        Action<Func<int, BinaryWriter>> writeRecords,
+        Action<BinaryWriter>? completeHeader = null,
+        Task? ready = null)
     {
         byte[] start;
         using (var header = new MemoryStream())
@@ -90,7 +100,7 @@ internal sealed record KeyGroupSlice(int First, int End, Lazy<byte[]> HeaderSour
                     return header.ToArray();
                 },
                 LazyThreadSafetyMode.ExecutionAndPublication);
-        return new KeyGroupSlice(first, end, source, counts, groups);
+        return new KeyGroupSlice(first, end, source, counts, groups) { Ready = ready ?? Task.CompletedTask };
     }
 }
 

@@ -8,7 +8,9 @@ namespace LinqStream.Runtime.State;
 /// The heap backend does not go through this interface: it is today's operator, chosen at planning time, with no virtual call per
 /// event. An operator that spills (e.g. <c>SpilledSessionWindowAggregateOperator</c>) calls the store only for keys that are not
 /// in its small on-heap cache, and writes in batches: <see cref="Put"/> and <see cref="Delete"/> are buffered until
-/// <see cref="Commit"/>, and reads see committed state only. One store belongs to one operator instance on one task.
+/// <see cref="Commit"/>, and reads see committed state (a store may write a large buffer before the commit to bound its memory, so a
+/// read may also see writes since the last commit: an operator never reads a key it changed since then expecting the old value).
+/// One store belongs to one operator instance on one task.
 /// </remarks>
 internal interface IKeyedStateStore : IDisposable
 {

@@ -478,7 +478,8 @@ internal sealed class SpilledSessionWindowAggregateOperator<T, TKey, TResult> : 
                 byte[] bytes = manifest.GetAwaiter().GetResult();
                 header.Write(bytes.Length);
                 header.Write(bytes);
-            });
+            },
+            ready: manifest);
     }
 
     public override void ReadKeyGroups(KeyGroupedSection section, int first, int end)

@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using System.Globalization;
+using LinqStream.State.RocksDb;
+using LinqStream.Testing.Io;
+
+namespace LinqStream.Benchmarks.Scenarios.State;
+
+/// <summary>
+/// <c>--checkpoint-pause --job [--keys N] [--touches N] [--checkpoints N] [--hot-keys N] [--state heap|rocksdb] [--dir DIR]</c>
+/// (issue #18: the pause a checkpoint makes at parallelism 1). A job at parallelism 1 runs a session window over N keys (every key
+/// touched <c>--touches</c> times, round after round, all sessions open until the end), with about <c>--checkpoints</c> checkpoints
+/// into a directory store; the number is how long each checkpoint kept the job's loop (<c>QueryJob.LoopPauses</c>): the cut, the
+/// on-heap state and, on the heap backend or before the two-part checkpoint reached the job, the whole file.
+/// </summary>
+internal static class CheckpointPauseJobRun
+{
+    public static int Run(string[] args, TextWriter output)
+    {
+        long keys = (long)Option(args, "--keys", 1_000_000);
+        int touches = (int)Option(args, "--touches", 2);
+        int checkpoints = (int)Option(args, "--checkpoints", 10);
+        int hotKeys = (int)Option(args, "--hot-keys", 65_536);
+        bool heap = Text(args, "--state") == "heap";
+        string directory = Text(args, "--dir") ?? Path.Combine(Path.GetTempPath(), "linqstream-pause-job-" + Guid.NewGuid().ToString("N"));
+        long events = keys * touches;
+        output.WriteLine(Invariant($"checkpoint pause of a job at P = 1: {keys:N0} keys x {touches} events, a checkpoint every {events / checkpoints:N0} events, {(heap ? "heap" : $"rocksdb, {hotKeys:N0} hot keys")}, in {directory}"));
+        try
+        {
+            var stores = new List<RocksDbKeyedStateStore>();
+            var backend = heap ? StateBackend.Heap : new RocksDbStateBackend(Path.Combine(directory, "state")) { HotKeys = hotKeys, StoreCreated = stores.Add };
+            var query =
+                from e in QStream.From(Events(keys, touches), e => e.Time).SessionWindow(TimeSpan.FromDays(1))
+                group e by e.Key into g
+                select g.Count();
+            var sink = new MemorySink<int>();
+            var started = Stopwatch.GetTimestamp();
+            var job = query.ToJob(sink, new JobOptions
+            {
+                Checkpoints = new DirectoryCheckpointStore(Path.Combine(directory, "checkpoints")),
+                CheckpointEveryEvents = events / checkpoints,
+                State = backend,
+            });
+            JobResult result;
+            try
+            {
+                result = job.RunAsync().GetAwaiter().GetResult();
+            }
+            finally
+            {
+                job.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            }
+
+            double seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            var pauses = job.LoopPauses.Select(p => p.TotalMilliseconds).ToList();
+            output.WriteLine(Invariant($"{result.Results:N0} sessions, {result.Checkpoints} checkpoints in {seconds:0.0} s; pause per checkpoint, in order (ms): {string.Join(", ", pauses.Select(p => p.ToString("0.0", CultureInfo.InvariantCulture)))}"));
+            foreach (var store in stores)
+            {
+                // The second parts, off the loop: flush, RocksDB checkpoint (hard links), files into shared/.
+                var phases = store.RecentCheckpointPhases.ToArray();
+                output.WriteLine(Invariant($"store second parts (ms): {string.Join(", ", phases.Select(p => (p.Flush + p.Save + p.Files).TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture)))}; commits that waited for one: {store.Stalls.Count} ({store.Stalls.Time.TotalMilliseconds:0} ms)"));
+            }
+
+            // The last checkpoint is of the final state (the input has ended): the loop waits for it, as it waits at the end of the input.
+            pauses.Sort();
+            output.WriteLine(Invariant($"pause over {pauses.Count} checkpoints: median {pauses[pauses.Count / 2]:0.0} ms, max {pauses[^1]:0.0} ms"));
+            return sink.Items.Count == keys ? 0 : 1;
+        }
+        finally
+        {
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+    }
+
+    private static IEnumerable<KeyEvent> Events(long keys, int touches)
+    {
+        var origin = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        long tick = 0;
+        for (int round = 0; round < touches; round++)
+        {
+            for (long i = 0; i < keys; i++)
+            {
+                yield return new KeyEvent(unchecked(i * -7_046_029_254_386_353_131L), origin.AddTicks(tick++));
+            }
+        }
+    }
+
+    private sealed record KeyEvent(long Key, DateTimeOffset Time);
+
+    private static double Option(string[] args, string name, double fallback) =>
+        Text(args, name) is { } text ? double.Parse(text, CultureInfo.InvariantCulture) : fallback;
+
+    private static string? Text(string[] args, string name)
+    {
+        int at = Array.IndexOf(args, name);
+        return at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
+    }
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

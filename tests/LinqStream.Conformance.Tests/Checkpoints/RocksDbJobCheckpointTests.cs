@@ -1,0 +1,246 @@
+using LinqStream.State.RocksDb;
+using LinqStream.Testing.Io;
+using LinqStream.Testing.Nexmark;
+
+namespace LinqStream.Conformance.Tests.Checkpoints;
+
+/// <summary>
+/// A job at parallelism 1 on the RocksDB backend does not wait for its stores' checkpoint second part (flush, hard links): the
+/// query goes on, the file is written when the second part ends and the sink commits after that, in checkpoint order (issue #18,
+/// the pause). The second part is held or failed by a test hook on the job's store.
+/// </summary>
+[Collection(LinqStream.Conformance.Tests.Infrastructure.RocksDbCollection.Name)]
+public sealed class RocksDbJobCheckpointTests : IDisposable
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "linqstream-rocks-job-" + Guid.NewGuid().ToString("N"));
+
+    [Fact]
+    public async Task SecondPartHeld_TheQueryRunsToTheEndOfItsInput_AndTheSinkCommitsOnlyAfterTheFileIsSaved()
+    {
+        var bids = NexmarkData.Get(6_000, TimeSpan.FromMilliseconds(400)).Bids;
+        var reference = await Query(new ArrayEventSource<Bid>(bids, "bids")).ToListAsync();
+        using var gate = new ManualResetEventSlim(false);
+        var backend = new RocksDbStateBackend(Path.Combine(_directory, "held")) { HotKeys = 16, StoreCreated = s => s.SlowPartStarting = () => gate.Wait(Patience) };
+        var sink = new LoggingSink();
+        var everything = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task<long>? checkpoint = null;
+        QueryJob<string>? running = null;
+        sink.AfterWrite = count =>
+        {
+            if (checkpoint is null && count >= reference.Count / 4)
+            {
+                checkpoint = running!.CheckpointAsync();
+            }
+
+            if (count == reference.Count)
+            {
+                everything.TrySetResult();
+            }
+        };
+
+        var store = new DirectoryCheckpointStore(Path.Combine(_directory, "held-checkpoints"));
+        await using var job = running = Query(new ArrayEventSource<Bid>(bids, "bids") { MaxRead = 50 }).ToJob(sink, new JobOptions { Checkpoints = store, State = backend });
+        var run = job.RunAsync();
+
+        // With the store's second part held, the job's loop still takes every batch: all results reach the sink.
+        await everything.Task.WaitAsync(Patience);
+        Assert.NotNull(checkpoint);
+        Assert.False(checkpoint.IsCompleted, "the checkpoint completed while its store's second part was held");
+        Assert.Equal(0, job.LastCheckpointId);
+        Assert.Empty(store.List());
+        Assert.False(run.IsCompleted, "the job completed with a checkpoint in flight");
+        int prepared = sink.Log.IndexOf("prepare 1");
+        Assert.True(prepared >= 0, "the sink was not asked to prepare checkpoint 1");
+        Assert.DoesNotContain("commit 1", sink.Log);
+        Assert.Contains("write", sink.Log.Skip(prepared + 1));
+
+        gate.Set();
+        var result = await run.WaitAsync(Patience);
+        Assert.Equal(1, await checkpoint);
+        Assert.Equal(1, job.LastCheckpointId);
+        Assert.Equal([1L], store.List());
+        Assert.Equal(1, result.Checkpoints);
+        Assert.Equal(reference, sink.Items);
+        // Prepare, the later results, commit once the file was saved, then the end.
+        Assert.Equal(["prepare 1", "commit 1", "complete"], sink.Log.Where(l => l != "write"));
+        Assert.True(sink.Log.IndexOf("commit 1") > prepared + 1, "no result was written between the checkpoint's prepare and its commit");
+    }
+
+    [Fact]
+    public async Task SecondPartFails_TheJobFailsNamingTheCheckpoint_ThePreviousStaysTheNewest_AndARerunRestoresIt()
+    {
+        var bids = NexmarkData.Get(6_000, TimeSpan.FromMilliseconds(400)).Bids;
+        var reference = await Query(new ArrayEventSource<Bid>(bids, "bids")).ToListAsync();
+        int checkpoints = 0;
+        var failing = new RocksDbStateBackend(Path.Combine(_directory, "failing"))
+        {
+            HotKeys = 16,
+            StoreCreated = s => s.SlowPartStarting = () =>
+            {
+                if (Interlocked.Increment(ref checkpoints) == 3)
+                {
+                    throw new IOException("disk full (simulated)");
+                }
+            },
+        };
+        var store = new DirectoryCheckpointStore(Path.Combine(_directory, "failing-checkpoints"));
+        var sink = new LoggingSink();
+        await using (var job = Query(new ArrayEventSource<Bid>(bids, "bids") { MaxRead = 50 })
+            .ToJob(sink, new JobOptions { Checkpoints = store, CheckpointEveryEvents = 1_000, State = failing }))
+        {
+            var error = await Assert.ThrowsAsync<IOException>(() => job.RunAsync());
+            Assert.Contains("Checkpoint 3 failed", error.Message, StringComparison.Ordinal);
+            Assert.Contains("disk full (simulated)", error.Message, StringComparison.Ordinal);
+            Assert.Contains("the newest checkpoint is 2", error.Message, StringComparison.Ordinal);
+            Assert.Equal(2, job.LastCheckpointId);
+            Assert.Equal([2L, 1L], store.List());
+            Assert.Contains("commit 2", sink.Log);
+            Assert.DoesNotContain("commit 3", sink.Log);
+        }
+
+        await using (var job = Query(new ArrayEventSource<Bid>(bids, "bids") { MaxRead = 50 })
+            .ToJob(sink, new JobOptions { Checkpoints = store, CheckpointEveryEvents = 1_000, State = new RocksDbStateBackend(Path.Combine(_directory, "failing")) { HotKeys = 16 } }))
+        {
+            var result = await job.RunAsync();
+            Assert.Equal(2, result.RestoredFrom);
+            Assert.True(job.LastCheckpointId > 2, $"the rerun took no checkpoint (last {job.LastCheckpointId})");
+        }
+
+        Assert.True(sink.Completed);
+        Assert.Equal(reference, sink.Items);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public async Task CrashesWithACheckpointInFlight_RestoredOutput_EqualsTheUninterruptedRun(int seed)
+    {
+        var random = new Random(seed);
+        var bids = NexmarkData.Get(6_000, TimeSpan.FromMilliseconds(400)).Bids;
+        var reference = await Query(new ArrayEventSource<Bid>(bids, "bids")).ToListAsync();
+        var store = new DirectoryCheckpointStore(Path.Combine(_directory, "crash" + seed));
+        var sink = new LoggingSink();
+        int[] crashPoints = [.. Enumerable.Range(0, 3).Select(_ => random.Next(1_000, bids.Length)).Order()];
+        long restoredFrom = 0;
+        int secondParts = 0;
+        foreach (int crashAt in crashPoints.Append(-1))
+        {
+            var backend = new RocksDbStateBackend(Path.Combine(_directory, "crash" + seed + "-state"))
+            {
+                HotKeys = 16,
+                StoreCreated = s => s.SlowPartStarting = () => Interlocked.Increment(ref secondParts),
+            };
+            await using var job = Query(new ArrayEventSource<Bid>(bids, "bids") { FailAt = crashAt, MaxRead = random.Next(1, 200) })
+                .ToJob(sink, new JobOptions { Checkpoints = store, CheckpointEveryEvents = random.Next(50, 600), State = backend });
+            try
+            {
+                var result = await job.RunAsync();
+                Assert.Equal(-1, crashAt);
+                Assert.Equal(restoredFrom == 0 ? null : restoredFrom, result.RestoredFrom);
+            }
+            catch (QueryExecutionException ex) when (crashAt >= 0)
+            {
+                Assert.Contains("Simulated crash", ex.ToString(), StringComparison.Ordinal);
+                // A checkpoint in flight at the crash is written to its end and counts once saved; its sinks are not committed.
+                restoredFrom = store.List() is { Count: > 0 } saved ? saved.Max() : 0;
+                Assert.Equal(restoredFrom, job.LastCheckpointId);
+            }
+        }
+
+        Assert.True(sink.Completed);
+        Assert.Equal(reference, sink.Items);
+        Assert.True(secondParts > 0, "no checkpoint went through a store's second part");
+        Assert.Empty(sink.OutOfOrder);
+    }
+
+    private static IQStream<string> Query(EventSource<Bid> bids) =>
+        from b in QStream.From(bids, b => b.DateTime, IngressPolicy.Reorder(TimeSpan.FromMilliseconds(400)))
+            .WithOptions(new QueryOptions { BatchSize = 64, Strict = true })
+            .SessionWindow(TimeSpan.FromMilliseconds(300))
+        group b by b.Bidder into g
+        select $"{g.Window.Start:O} {g.Window.End:O} {g.Key} {g.Count()}";
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
+
+    /// <summary>A transactional in-memory sink (cut back to the committed count on restore) that logs the job's calls in order.</summary>
+    private sealed class LoggingSink : EventSink<string>
+    {
+        private readonly List<string> _items = [];
+
+        private long _prepared;
+        private long _committed;
+
+        public List<string> Log { get; } = [];
+
+        /// <summary>Gets the protocol's violations seen (a commit of another checkpoint than the last prepared, a prepare before the last commit).</summary>
+        public List<string> OutOfOrder { get; } = [];
+
+        public IReadOnlyList<string> Items => _items;
+
+        public bool Completed { get; private set; }
+
+        public Action<int>? AfterWrite { get; set; }
+
+        public override string Name => "logging";
+
+        public override bool IsTransactional => true;
+
+        public override ValueTask OpenAsync(byte[]? committed, CancellationToken cancellationToken)
+        {
+            int keep = committed is null ? 0 : BitConverter.ToInt32(committed);
+            _items.RemoveRange(keep, _items.Count - keep);
+            Log.Clear();
+            _prepared = _committed = 0;
+            Completed = false;
+            return ValueTask.CompletedTask;
+        }
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<string> results, CancellationToken cancellationToken)
+        {
+            _items.AddRange(results.Span);
+            Log.Add("write");
+            AfterWrite?.Invoke(_items.Count);
+            return ValueTask.CompletedTask;
+        }
+
+        public override ValueTask<byte[]> PrepareCommitAsync(long checkpointId, CancellationToken cancellationToken)
+        {
+            if (_prepared != _committed)
+            {
+                OutOfOrder.Add($"prepare {checkpointId} before checkpoint {_prepared} was committed");
+            }
+
+            _prepared = checkpointId;
+            Log.Add("prepare " + checkpointId);
+            return ValueTask.FromResult(BitConverter.GetBytes(_items.Count));
+        }
+
+        public override ValueTask CommitAsync(long checkpointId, CancellationToken cancellationToken)
+        {
+            // A commit is of the last checkpoint prepared, once: the next prepare never comes before it.
+            if (checkpointId != _prepared || _committed == checkpointId)
+            {
+                OutOfOrder.Add($"commit {checkpointId} after prepare {_prepared} and commit {_committed}");
+            }
+
+            _committed = checkpointId;
+            Log.Add("commit " + checkpointId);
+            return ValueTask.CompletedTask;
+        }
+
+        public override ValueTask CompleteAsync(CancellationToken cancellationToken)
+        {
+            Log.Add("complete");
+            Completed = true;
+            return ValueTask.CompletedTask;
+        }
+    }
+}
