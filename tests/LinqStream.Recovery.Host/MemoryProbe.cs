@@ -96,6 +96,12 @@ internal static partial class MemoryProbe
     /// <summary>Gives malloc's free memory back to the kernel (every arena): what stays resident after it is in use.</summary>
     public static void Trim() => MallocTrim(0);
 
+    /// <summary>Prints glibc's per-arena statistics to standard error (how many arenas, what each holds in use).</summary>
+    public static void PrintArenas() => MallocStats();
+
+    [LibraryImport("libc", EntryPoint = "malloc_stats")]
+    private static partial void MallocStats();
+
     [LibraryImport("libc", EntryPoint = "malloc_trim")]
     private static partial int MallocTrim(nuint pad);
 

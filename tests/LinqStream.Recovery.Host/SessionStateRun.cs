@@ -50,6 +50,8 @@ internal static class SessionStateRun
             Console.WriteLine("memory after GC and finalizers: " + MemoryProbe.Line(Interlocked.Read(ref s_read), null));
             MemoryProbe.Trim();
             Console.WriteLine("memory after malloc_trim: " + MemoryProbe.Line(Interlocked.Read(ref s_read), null));
+            Console.Out.Flush();
+            MemoryProbe.PrintArenas();
         }
 
         using var process = Process.GetCurrentProcess();
