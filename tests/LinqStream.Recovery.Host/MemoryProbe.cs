@@ -94,7 +94,8 @@ internal static partial class MemoryProbe
     }
 
     /// <summary>Gives malloc's free memory back to the kernel (every arena): what stays resident after it is in use.</summary>
-    public static void Trim() => MallocTrim(0);
+    /// <returns>Whether any memory was given back.</returns>
+    public static bool Trim() => MallocTrim(0) != 0;
 
     /// <summary>Prints glibc's per-arena statistics to standard error (how many arenas, what each holds in use).</summary>
     public static void PrintArenas() => MallocStats();

@@ -48,8 +48,8 @@ internal static class SessionStateRun
             GC.WaitForPendingFinalizers();
             GC.Collect();
             Console.WriteLine("memory after GC and finalizers: " + MemoryProbe.Line(Interlocked.Read(ref s_read), null));
-            MemoryProbe.Trim();
-            Console.WriteLine("memory after malloc_trim: " + MemoryProbe.Line(Interlocked.Read(ref s_read), null));
+            bool trimmed = MemoryProbe.Trim();
+            Console.WriteLine($"memory after malloc_trim (gave memory back: {trimmed}): " + MemoryProbe.Line(Interlocked.Read(ref s_read), null));
             Console.Out.Flush();
             MemoryProbe.PrintArenas();
         }
