@@ -614,7 +614,7 @@ public sealed class QueryJob<T> : IAsyncDisposable
             string name = $"part {sections.Count}: {part.CheckpointName}";
             if (part is IDeferredCheckpointed deferred && deferred.BeginWriteState() is { } section)
             {
-                if (section.Ready.IsCompleted)
+                if (section.Ready.IsCompletedSuccessfully)
                 {
                     sections.Add((name, Written(section.Write)));
                 }

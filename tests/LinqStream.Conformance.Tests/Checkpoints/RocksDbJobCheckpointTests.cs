@@ -1,3 +1,4 @@
+using LinqStream.Conformance.Tests.Infrastructure;
 using LinqStream.State.RocksDb;
 using LinqStream.Testing.Io;
 using LinqStream.Testing.Nexmark;
@@ -9,7 +10,7 @@ namespace LinqStream.Conformance.Tests.Checkpoints;
 /// query goes on, the file is written when the second part ends and the sink commits after that, in checkpoint order (issue #18,
 /// the pause). The second part is held or failed by a test hook on the job's store.
 /// </summary>
-[Collection(LinqStream.Conformance.Tests.Infrastructure.RocksDbCollection.Name)]
+[Collection(RocksDbCollection.Name)]
 public sealed class RocksDbJobCheckpointTests : IDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
@@ -78,7 +79,7 @@ public sealed class RocksDbJobCheckpointTests : IDisposable
             HotKeys = 16,
             StoreCreated = s => s.SlowPartStarting = () =>
             {
-                if (Interlocked.Increment(ref checkpoints) == 3)
+                if (Interlocked.Increment(ref checkpoints) == 2)
                 {
                     throw new IOException("disk full (simulated)");
                 }
@@ -87,24 +88,25 @@ public sealed class RocksDbJobCheckpointTests : IDisposable
         var store = new DirectoryCheckpointStore(Path.Combine(_directory, "failing-checkpoints"));
         var sink = new LoggingSink();
         await using (var job = Query(new ArrayEventSource<Bid>(bids, "bids") { MaxRead = 50 })
-            .ToJob(sink, new JobOptions { Checkpoints = store, CheckpointEveryEvents = 1_000, State = failing }))
+            .ToJob(sink, new JobOptions { Checkpoints = store, CheckpointEveryEvents = 500, State = failing }))
         {
             var error = await Assert.ThrowsAsync<IOException>(() => job.RunAsync());
-            Assert.Contains("Checkpoint 3 failed", error.Message, StringComparison.Ordinal);
+            Assert.Contains("Checkpoint 2 failed", error.Message, StringComparison.Ordinal);
             Assert.Contains("disk full (simulated)", error.Message, StringComparison.Ordinal);
-            Assert.Contains("the newest checkpoint is 2", error.Message, StringComparison.Ordinal);
-            Assert.Equal(2, job.LastCheckpointId);
-            Assert.Equal([2L, 1L], store.List());
-            Assert.Contains("commit 2", sink.Log);
-            Assert.DoesNotContain("commit 3", sink.Log);
+            Assert.Contains("the newest checkpoint is 1", error.Message, StringComparison.Ordinal);
+            Assert.Equal(1, job.LastCheckpointId);
+            Assert.Equal([1L], store.List());
+            Assert.Contains("commit 1", sink.Log);
+            Assert.Contains("prepare 2", sink.Log);
+            Assert.DoesNotContain("commit 2", sink.Log);
         }
 
         await using (var job = Query(new ArrayEventSource<Bid>(bids, "bids") { MaxRead = 50 })
-            .ToJob(sink, new JobOptions { Checkpoints = store, CheckpointEveryEvents = 1_000, State = new RocksDbStateBackend(Path.Combine(_directory, "failing")) { HotKeys = 16 } }))
+            .ToJob(sink, new JobOptions { Checkpoints = store, CheckpointEveryEvents = 500, State = new RocksDbStateBackend(Path.Combine(_directory, "failing")) { HotKeys = 16 } }))
         {
             var result = await job.RunAsync();
-            Assert.Equal(2, result.RestoredFrom);
-            Assert.True(job.LastCheckpointId > 2, $"the rerun took no checkpoint (last {job.LastCheckpointId})");
+            Assert.Equal(1, result.RestoredFrom);
+            Assert.True(job.LastCheckpointId > 1, $"the rerun took no checkpoint (last {job.LastCheckpointId})");
         }
 
         Assert.True(sink.Completed);
