@@ -100,21 +100,29 @@ internal static class ParallelPlanner
     /// filters and projections then run in every partition); not when a partition belongs to an idle-timeout group
     /// (idleness compares the group's partitions on one thread).
     /// </summary>
-    internal static bool CanSplitSources(PhysicalNode aggregate)
-    {
-        if (aggregate.Inputs is not [var union])
-        {
-            return false;
-        }
+    internal static bool CanSplitSources(PhysicalNode aggregate) =>
+        aggregate.Inputs is [var input] && WhyNotSplitUnion(input, minimumInputs: 2) is null;
 
+    /// <summary>
+    /// Why <paramref name="top"/> (a union, or filters and projections over one) cannot be read as separate inputs on separate
+    /// tasks, or null when it can: its inputs share nothing and none is in an idle-timeout group.
+    /// </summary>
+    internal static string? WhyNotSplitUnion(PhysicalNode top, int minimumInputs)
+    {
+        var union = top;
         while (IsPipeline(union))
         {
             union = union.Inputs[0];
         }
 
-        if (!IsUnion(union) || union.Inputs.Count < 2)
+        if (!IsUnion(union))
         {
-            return false;
+            return $"'{union.Name}' is above the union of the inputs (only filters and projections may be)";
+        }
+
+        if (union.Inputs.Count < minimumInputs)
+        {
+            return $"the union has {union.Inputs.Count} input(s)";
         }
 
         var seen = new HashSet<PhysicalNode>(ReferenceEqualityComparer.Instance);
@@ -124,14 +132,19 @@ internal static class ParallelPlanner
             subtree.Add(input);
             foreach (var node in subtree)
             {
-                if (!seen.Add(node) || node is Physical.Ingress.IIngressNode { HasIdleGroup: true })
+                if (!seen.Add(node))
                 {
-                    return false;
+                    return $"the union's inputs share '{node.Name}'";
+                }
+
+                if (node is Physical.Ingress.IIngressNode { HasIdleGroup: true })
+                {
+                    return "an input is in an idle-timeout group (idleness compares the group's inputs on one thread)";
                 }
             }
         }
 
-        return true;
+        return null;
     }
 
     /// <summary>Gets the union under a split aggregate (through its filters and projections).</summary>
