@@ -28,7 +28,8 @@ namespace LinqStream;
 /// </remarks>
 public sealed class ParallelSinkJob<T> : IAsyncDisposable
 {
-    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(2);
+    /// <summary>How long the job waits at most between two looks at its tasks (a task whose input ended wakes it at once).</summary>
+    private static readonly TimeSpan Backstop = TimeSpan.FromMilliseconds(20);
     private readonly SinkTaskRun<T>[] _tasks;
     private readonly JobOptions _options;
     private readonly string _fingerprint;
@@ -37,6 +38,8 @@ public sealed class ParallelSinkJob<T> : IAsyncDisposable
     private readonly List<TimeSpan> _alignments = [];
     private long _checkpointId;
     private int _started;
+    private int _due;
+    private volatile TaskCompletionSource _dueWake = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     internal ParallelSinkJob(CompiledQuery<T> compiled, Func<int, EventSink<T>> sinkPerTask, JobOptions options)
     {
@@ -72,12 +75,14 @@ public sealed class ParallelSinkJob<T> : IAsyncDisposable
         }
 
         int tasks = Math.Min(parallelism, inputs.Count);
+        // Each task counts its own events and says when its share of CheckpointEveryEvents has been read since its last checkpoint.
+        long every = options.CheckpointEveryEvents is { } n && options.Checkpoints is not null ? Math.Max(1, n / tasks) : 0;
         _tasks = new SinkTaskRun<T>[tasks];
         for (int t = 0; t < tasks; t++)
         {
             var (first, end) = KeyGroups.RangeOf(t, inputs.Count, tasks);
             var sink = sinkPerTask(t) ?? throw new InvalidOperationException($"The sink factory returned null for task {t}.");
-            _tasks[t] = new SinkTaskRun<T>(t, [.. inputs.Skip(first).Take(end - first)], sink, queryOptions);
+            _tasks[t] = new SinkTaskRun<T>(t, [.. inputs.Skip(first).Take(end - first)], sink, queryOptions, every, CheckpointDue, () => _dueWake.TrySetResult());
         }
 
         _fingerprint = CheckpointFormat.Fingerprint(compiled.PhysicalPlan + "\n(a sink per task)", typeof(T));
@@ -172,7 +177,6 @@ public sealed class ParallelSinkJob<T> : IAsyncDisposable
         }
 
         long checkpoints = 0, id = Interlocked.Read(ref _checkpointId);
-        long eventsAtCheckpoint = EventsRead();
         long timeAtCheckpoint = _clock.GetTimestamp();
         try
         {
@@ -185,18 +189,22 @@ public sealed class ParallelSinkJob<T> : IAsyncDisposable
                     break;
                 }
 
-                bool due = (_options.CheckpointEveryEvents is { } every && EventsRead() - eventsAtCheckpoint >= every)
-                    || (_options.CheckpointInterval is { } interval && _clock.GetElapsedTime(timeAtCheckpoint) >= interval);
+                if (_dueWake.Task.IsCompleted)
+                {
+                    _dueWake = new(TaskCreationOptions.RunContinuationsAsynchronously); // before the flag is read: a task's signal is never lost
+                }
+
+                var wait = _options.CheckpointInterval is { } interval ? interval - _clock.GetElapsedTime(timeAtCheckpoint) : Backstop;
+                bool due = Interlocked.Exchange(ref _due, 0) == 1 || wait <= TimeSpan.Zero;
                 if (due && _options.Checkpoints is { } store)
                 {
                     checkpoints += await CheckpointAsync(++id, store, threads, cancellationToken).ConfigureAwait(false);
-                    eventsAtCheckpoint = EventsRead();
                     timeAtCheckpoint = _clock.GetTimestamp();
                     continue;
                 }
 
-                await Task.WhenAny(Task.WhenAny(threads), Task.Delay(Poll, cancellationToken)).ConfigureAwait(false);
-                cancellationToken.ThrowIfCancellationRequested();
+                // Until a task's input ends or fails, a task says a checkpoint is due, or the interval passes (a backstop otherwise).
+                await Task.WhenAny(Task.WhenAny(threads), _dueWake.Task, Task.Delay(wait > TimeSpan.Zero && wait < Backstop ? wait : Backstop, _clock, cancellationToken)).ConfigureAwait(false);
             }
 
             foreach (var task in _tasks)
@@ -288,7 +296,14 @@ public sealed class ParallelSinkJob<T> : IAsyncDisposable
         return 1;
     }
 
-    private long EventsRead() => _tasks.Sum(t => t.EventsRead);
+    /// <summary>A task has read its share of <see cref="JobOptions.CheckpointEveryEvents"/> since its last checkpoint (on the task's thread).</summary>
+    private void CheckpointDue()
+    {
+        if (Interlocked.Exchange(ref _due, 1) == 0)
+        {
+            _dueWake.TrySetResult();
+        }
+    }
 
     private async Task<CheckpointFormat.Snapshot?> LoadCheckpointAsync(List<string> warnings, CancellationToken cancellationToken)
     {

@@ -28,15 +28,25 @@ internal sealed class SinkTaskRun<T>
     private long _requested;
     private long _served;
     private volatile bool _finish;
+    private readonly long _checkpointEvery;
+    private readonly Action _checkpointDue;
+    private long _eventsAtServe;
+    private readonly Action _inputEndedSignal;
 
     /// <param name="index">The task's index (0-based).</param>
     /// <param name="inputs">The task's inputs: the union's inputs of its group, or the whole query as one input.</param>
     /// <param name="sink">The task's sink (made by the user's factory for <paramref name="index"/>).</param>
     /// <param name="options">The query's settings (dead letters shared by the tasks are locked).</param>
-    public SinkTaskRun(int index, IReadOnlyList<PhysicalStream<T>> inputs, EventSink<T> sink, QueryOptions options)
+    /// <param name="checkpointEvery">After how many events read by this task it tells the job a checkpoint is due (0: never).</param>
+    /// <param name="checkpointDue">Tells the job (from the task's thread) that a checkpoint is due.</param>
+    /// <param name="inputEnded">Tells the job (from the task's thread) that the task's input has ended.</param>
+    public SinkTaskRun(int index, IReadOnlyList<PhysicalStream<T>> inputs, EventSink<T> sink, QueryOptions options, long checkpointEvery, Action checkpointDue, Action inputEnded)
     {
+        _inputEndedSignal = inputEnded;
         Index = index;
         Sink = sink;
+        _checkpointEvery = checkpointEvery;
+        _checkpointDue = checkpointDue;
         _context = new QueryContext(options);
         _results = new ResultCollector<T>(_context);
         // Always a union, also over one input: the task's checkpoint has the same parts whatever its group's size.
@@ -60,21 +70,6 @@ internal sealed class SinkTaskRun<T>
 
     /// <summary>Gets the number of results written to the sink.</summary>
     public long Results => Interlocked.Read(ref _written);
-
-    /// <summary>Gets the events the task's sources read (read from the job's thread).</summary>
-    public long EventsRead
-    {
-        get
-        {
-            long total = 0;
-            foreach (var source in _context.Sources.ToArray())
-            {
-                total += source.EventsRead;
-            }
-
-            return total;
-        }
-    }
 
     public bool CanReplay => _context.Sources.All(s => s.CanReplay);
 
@@ -157,6 +152,11 @@ internal sealed class SinkTaskRun<T>
             if (!more)
             {
                 _inputEnded = true;
+                _inputEndedSignal();
+            }
+            else if (_checkpointEvery > 0 && OwnEventsRead() - _eventsAtServe >= _checkpointEvery && Volatile.Read(ref _requested) <= _served)
+            {
+                _checkpointDue();
             }
 
             await ServeAsync(cancellationToken).ConfigureAwait(false);
@@ -200,6 +200,7 @@ internal sealed class SinkTaskRun<T>
             _decision = new(TaskCreationOptions.RunContinuationsAsynchronously);
         }
 
+        _eventsAtServe = OwnEventsRead();
         var parts = new byte[_context.Checkpointed.Count][];
         for (int i = 0; i < parts.Length; i++)
         {
@@ -225,6 +226,18 @@ internal sealed class SinkTaskRun<T>
         {
             await Sink.CommitAsync(id, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>The events this task's sources read (on the task's own thread).</summary>
+    private long OwnEventsRead()
+    {
+        long total = 0;
+        foreach (var source in _context.Sources)
+        {
+            total += source.EventsRead;
+        }
+
+        return total;
     }
 
     private async Task FlushAsync(CancellationToken cancellationToken)
