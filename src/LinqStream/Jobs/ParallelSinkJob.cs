@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using LinqStream.Parallel;
 using LinqStream.Query;
+using LinqStream.Runtime;
 using LinqStream.Runtime.Checkpoints;
 
 namespace LinqStream;
@@ -164,7 +165,7 @@ public sealed class ParallelSinkJob<T> : IAsyncDisposable
                 }
                 catch (OperationCanceledException) when (stop.IsCancellationRequested)
                 {
-                    done.TrySetCanceled(stop.Token);
+                    done.TrySetCanceled();
                 }
                 catch (Exception ex)
                 {
