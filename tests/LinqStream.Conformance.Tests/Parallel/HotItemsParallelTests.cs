@@ -1,5 +1,4 @@
 using System.Text;
-using LinqStream.Conformance.Tests.Infrastructure;
 using LinqStream.Testing;
 
 namespace LinqStream.Conformance.Tests.Parallel;
