@@ -163,7 +163,11 @@ public sealed class HotItemsParallelTests
     {
         var data = Generate(seed, skewed);
         var expected = Expected(data);
-        Assert.True(expected.Count > expected.Select(e => e.Split(' ')[2]).Distinct().Count(), "the input should have windows with ties");
+        if (!skewed)
+        {
+            // Auction 0 has half of the bids when skewed: it alone is at every window's maximum.
+            Assert.True(expected.Count > expected.Select(e => e.Split(' ')[2]).Distinct().Count(), "the input should have windows with ties");
+        }
         foreach (int p in new[] { 1, 2, 4 })
         {
             var actual = await HotItems(Partitioned(data, 2)).WithOptions(Options(p)).ToListAsync();
