@@ -87,8 +87,19 @@ public sealed class RocksDbJobCheckpointTests : IDisposable
         };
         var store = new DirectoryCheckpointStore(Path.Combine(_directory, "failing-checkpoints"));
         var sink = new LoggingSink();
-        await using (var job = Query(new ArrayEventSource<Bid>(bids, "bids") { MaxRead = 50 })
-            .ToJob(sink, new JobOptions { Checkpoints = store, CheckpointEveryEvents = 500, State = failing }))
+        // Two checkpoints asked for at a quarter and at half of the output (the second is taken after the first is committed, at
+        // the end of the input at the latest); the second one's second part fails.
+        var requested = new List<Task<long>>();
+        QueryJob<string>? running = null;
+        sink.AfterWrite = count =>
+        {
+            if (requested.Count < 2 && count >= reference.Count * (requested.Count + 1) / 4)
+            {
+                requested.Add(running!.CheckpointAsync());
+            }
+        };
+        await using (var job = running = Query(new ArrayEventSource<Bid>(bids, "bids") { MaxRead = 50 })
+            .ToJob(sink, new JobOptions { Checkpoints = store, State = failing }))
         {
             var error = await Assert.ThrowsAsync<IOException>(() => job.RunAsync());
             Assert.Contains("Checkpoint 2 failed", error.Message, StringComparison.Ordinal);
@@ -96,11 +107,14 @@ public sealed class RocksDbJobCheckpointTests : IDisposable
             Assert.Contains("the newest checkpoint is 1", error.Message, StringComparison.Ordinal);
             Assert.Equal(1, job.LastCheckpointId);
             Assert.Equal([1L], store.List());
+            Assert.Equal(1, await requested[0]);
+            await Assert.ThrowsAsync<IOException>(() => requested[1]);
             Assert.Contains("commit 1", sink.Log);
             Assert.Contains("prepare 2", sink.Log);
             Assert.DoesNotContain("commit 2", sink.Log);
         }
 
+        sink.AfterWrite = null;
         await using (var job = Query(new ArrayEventSource<Bid>(bids, "bids") { MaxRead = 50 })
             .ToJob(sink, new JobOptions { Checkpoints = store, CheckpointEveryEvents = 500, State = new RocksDbStateBackend(Path.Combine(_directory, "failing")) { HotKeys = 16 } }))
         {
