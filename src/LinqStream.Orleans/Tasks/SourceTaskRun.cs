@@ -197,7 +197,7 @@ internal sealed class SourceTaskRun<T, TKey> : ITaskRun, ISourceTask
         _served = requested;
         // A full fence between the new wake and the second look at the request (a plain store may pass the load), so a request
         // made meanwhile either is seen here or completes the new wake.
-        Interlocked.Exchange(ref _wake, new(TaskCreationOptions.RunContinuationsAsynchronously));
+        Interlocked.Exchange(ref _wake, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         if (Volatile.Read(ref _requested) != requested)
         {
             _wake.TrySetResult();

@@ -588,7 +588,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         state.Served = requested;
         // A full fence between the new wake and the second look at the request (a plain store may pass the load), so a request
         // made meanwhile either is seen here or completes the new wake: a quiet source task never misses it.
-        Interlocked.Exchange(ref state.Wake, new(TaskCreationOptions.RunContinuationsAsynchronously));
+        Interlocked.Exchange(ref state.Wake, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         if (Volatile.Read(ref _requestedBarrier) != requested)
         {
             state.Wake.TrySetResult();
