@@ -129,8 +129,8 @@ wait "$SUBMIT" || { sleep 0.5; echo "cluster-demo: the job did not complete:" >&
 sleep 0.5   # the log's stamping process writes the last lines
 if [[ -n "$PARALLELISM" ]]; then
   # The coordinator stays; its epoch 2 starts new tasks (the source task's start is logged by the silo that runs it).
-  took_over=$(grep -h "Job q5 epoch 2: source starts" "$WORK"/silo-*.log | sort -n | head -1 | cut -d' ' -f1)
-  what="SIGKILL to the source task of epoch 2 starting: the whole job rolled back"
+  took_over=$(grep -hE "Job q5 epoch ([2-9]|[1-9][0-9]+): source starts" "$WORK"/silo-*.log | sort -n | head -1 | cut -d' ' -f1)
+  what="SIGKILL to the source task of the next epoch starting: the whole job rolled back"
 else
   took_over=$(grep -h "starts with epoch 2" "$WORK"/silo-*.log | head -1 | cut -d' ' -f1)
   what="SIGKILL to epoch 2 starting on another silo"
