@@ -45,6 +45,10 @@ echo "cluster-demo: redis-server on $R, cluster id $ID, files in $WORK"
 
 SOURCES=()
 SPREAD=()
+# The kill comes after the second checkpoint: spread, the job runs fast once its tasks are up (one stream, fewer events), so its
+# checkpoints come sooner, or the kill would find it finished.
+EVERY=40000
+[[ -n "$PARALLELISM" ]] && EVERY=$(( EVENTS / 10 ))
 if [[ -n "$PARALLELISM" ]]; then
   dotnet "$CLI" produce --target "$R/$ID:bids" --events "$EVENTS" --quiet
   SOURCES+=(--source "$R/$ID:bids")
@@ -102,7 +106,7 @@ if [[ -n "$PARALLELISM" ]]; then
 fi
 
 dotnet "$CLI" submit "$ROOT/scripts/q5.csx" --cluster "$R" --cluster-id "$ID" --job-id q5 "${SOURCES[@]}" --time dateTime --max-delay 1s \
-  --sink "$R/$ID:cluster" --checkpoint-every 40000 --checkpoint-interval 2s "${SPREAD[@]}" --wait > >(stamp >"$WORK/submit.log") 2>&1 &
+  --sink "$R/$ID:cluster" --checkpoint-every "$EVERY" --checkpoint-interval 2s "${SPREAD[@]}" --wait > >(stamp >"$WORK/submit.log") 2>&1 &
 SUBMIT=$!
 PIDS+=($SUBMIT)
 
