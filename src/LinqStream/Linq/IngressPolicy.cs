@@ -5,7 +5,7 @@ namespace LinqStream;
 /// Inside the engine a stream is ordered by start time, so disorder is handled once, here. Events that are dropped or
 /// adjusted are counted in <see cref="IngressStatistics"/>, never silently lost.
 /// </remarks>
-public sealed class IngressPolicy
+public sealed class IngressPolicy : IEquatable<IngressPolicy>
 {
     private IngressPolicy(IngressPolicyKind kind, long maxDelayTicks, IngressPolicyKind late, IngressStatistics? statistics)
     {
@@ -63,6 +63,19 @@ public sealed class IngressPolicy
         ArgumentNullException.ThrowIfNull(statistics);
         return new(Kind, MaxDelayTicks, LateAction, statistics);
     }
+
+    /// <summary>Tells whether <paramref name="other"/> is the same policy: the same kind, delay and late action, reporting to the same counters.</summary>
+    /// <param name="other">The policy to compare with.</param>
+    /// <returns><see langword="true"/> when the two are interchangeable.</returns>
+    /// <remarks>Two queries built with <c>Reorder(...)</c> called twice with the same arguments share one compiled plan.</remarks>
+    public bool Equals(IngressPolicy? other) =>
+        other is not null && Kind == other.Kind && MaxDelayTicks == other.MaxDelayTicks && LateAction == other.LateAction && ReferenceEquals(Statistics, other.Statistics);
+
+    /// <inheritdoc/>
+    public override bool Equals(object? obj) => Equals(obj as IngressPolicy);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(Kind, MaxDelayTicks, LateAction, Statistics is null ? 0 : System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(Statistics));
 
     /// <inheritdoc/>
     public override string ToString() => Kind == IngressPolicyKind.Reorder

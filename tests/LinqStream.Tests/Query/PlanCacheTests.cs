@@ -183,10 +183,42 @@ public sealed class PlanCacheTests
         Assert.Equal(Reference(second, 7), b.Order());
     }
 
+    /// <summary>Prices of the bids sorted in by a reorder delay, as a query built anew each time.</summary>
+    private static IQStream<int> Reordered(Bid[] bids, IngressPolicy policy) =>
+        QStream.From(bids, b => b.Time, policy).Where(b => b.Price > 10).Select(b => b.Price);
+
+    [Fact(Timeout = 60_000)]
+    public async Task PolicyMadeAgain_Hits_OtherDelayOrCounters_Miss()
+    {
+        await Task.Yield();
+        var (kernels, plans) = (new KernelCompiler(new CompiledKernelCache(64)), new PlanCache(16));
+        var bids = Bids(11, 2_000);
+        var shuffled = bids.Take(50).Reverse().Concat(bids.Skip(50)).ToArray(); // the first 50 in reverse: out of order by up to ~150 ticks
+        var (mine, theirs) = (new IngressStatistics(), new IngressStatistics());
+
+        var a = Run(Reordered(shuffled, IngressPolicy.Reorder(TimeSpan.FromTicks(1_000))), kernels, plans);
+        var b = Run(Reordered(shuffled, IngressPolicy.Reorder(TimeSpan.FromTicks(1_000))), kernels, plans); // equal policy, new object
+        var c = Run(Reordered(shuffled, IngressPolicy.Reorder(TimeSpan.FromTicks(1))), kernels, plans); // another delay
+        var d = Run(Reordered(shuffled, IngressPolicy.Reorder(TimeSpan.FromTicks(1_000)).WithStatistics(mine)), kernels, plans);
+        var e = Run(Reordered(shuffled, IngressPolicy.Reorder(TimeSpan.FromTicks(1_000)).WithStatistics(theirs)), kernels, plans);
+
+        Assert.Equal((1L, 4L, 4), (plans.Hits, plans.Misses, plans.Count));
+        var expected = bids.Where(x => x.Price > 10).Select(x => x.Price).Order().ToList();
+        Assert.Equal(expected, a.Order());
+        Assert.Equal(expected, b.Order());
+        Assert.Equal(expected, d.Order());
+        Assert.Equal(expected, e.Order());
+        Assert.True(c.Count < expected.Count, "a one-tick delay drops some of the out-of-order bids");
+        Assert.Equal((long)shuffled.Length, mine.Events);
+        Assert.Equal((long)shuffled.Length, theirs.Events);
+        Assert.Equal(IngressPolicy.Reorder(TimeSpan.FromTicks(5)), IngressPolicy.Reorder(TimeSpan.FromTicks(5)));
+        Assert.NotEqual(IngressPolicy.Reorder(TimeSpan.FromTicks(5)), IngressPolicy.Reorder(TimeSpan.FromTicks(5), IngressPolicyKind.Adjust));
+        Assert.NotEqual(IngressPolicy.Drop, IngressPolicy.Adjust);
+    }
+
     private sealed record Lot(int Id, DateTime Expires);
 
-    /// <summary>One policy object for both queries: policies are keyed by reference (docs/architecture.md, "Not yet straight").</summary>
-    private static readonly IngressPolicy CloseOrder = IngressPolicy.Reorder(TimeSpan.FromTicks(1_000));
+    private static IngressPolicy CloseOrder => IngressPolicy.Reorder(TimeSpan.FromTicks(1_000)); // a new object each time: policies compare by value
 
     /// <summary>The highest price: commutative, so q9's shape below is rewritten to a keyed fold.</summary>
     [CommutativeAggregate]

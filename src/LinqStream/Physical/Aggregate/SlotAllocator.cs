@@ -21,26 +21,51 @@ internal sealed class SlotAllocator<T>
     public int Capacity => _capacity;
 
     /// <summary>
-    /// Gets a value indicating whether the columns are mostly empty (a quarter or less in use, and more than 4,096 slots): after a
-    /// window with many groups closes, its operator moves the live slots down (<see cref="Compact"/>) so the memory goes back.
+    /// Tells the owner, after it closed windows or sessions, whether to move the live slots down (<see cref="Compact"/>) so memory
+    /// goes back: yes when more than 4,096 slots exist and a quarter or less of them were in use at every moment since the
+    /// previous close that released groups (the peak of that period, not only now). So a burst (one window with many groups)
+    /// is given back at the next close after it, while a periodic load keeps its columns: a tumbling window's groups all close
+    /// together and the next window fills the same slots again, which once cost a shrink and eight doublings every window.
+    /// Call it once per close; a call with no group released since the previous one says no and keeps the period running.
     /// </summary>
-    public bool ShouldCompact => _capacity > MinimumCapacity * 64 && Live * 4 <= _capacity;
+    public bool ShouldCompactAfterClose()
+    {
+        if (!_releasedSinceCheck)
+        {
+            return false;
+        }
+
+        bool compact = _capacity > MinimumCapacity * 64 && _peak * 4 <= _capacity;
+        _releasedSinceCheck = false;
+        _peak = Live;
+        return compact;
+    }
 
     private const int MinimumCapacity = 64;
 
+    // The most slots in use at once since the last close that released groups, and whether one has been released since.
+    private int _peak;
+    private bool _releasedSinceCheck;
+
     public int Allocate()
     {
-        if (_free.TryPop(out int slot))
+        if (!_free.TryPop(out int slot))
         {
-            return slot;
+            if (_next == _capacity)
+            {
+                Grow(_capacity * 2);
+            }
+
+            slot = _next++;
         }
 
-        if (_next == _capacity)
+        int live = _next - _free.Count;
+        if (live > _peak)
         {
-            Grow(_capacity * 2);
+            _peak = live;
         }
 
-        return _next++;
+        return slot;
     }
 
     public void Release(int slot)
@@ -51,11 +76,12 @@ internal sealed class SlotAllocator<T>
         }
 
         _free.Push(slot);
+        _releasedSinceCheck = true;
     }
 
     /// <summary>
     /// Renumbers the live slots 0, 1, 2... and shrinks the columns to fit them: <paramref name="live"/> lists every live slot in the
-    /// order its owner will renumber them (the i-th becomes slot i). Boxes each live state once; runs only when <see cref="ShouldCompact"/>.
+    /// order its owner will renumber them (the i-th becomes slot i). Boxes each live state once; runs only when <see cref="ShouldCompactAfterClose"/> says so.
     /// </summary>
     public void Compact(List<int> live)
     {
@@ -75,6 +101,8 @@ internal sealed class SlotAllocator<T>
         _free.Clear();
         _free.TrimExcess();
         _next = live.Count;
+        _peak = live.Count;
+        _releasedSinceCheck = false;
         int capacity = MinimumCapacity;
         while (capacity < live.Count * 2)
         {

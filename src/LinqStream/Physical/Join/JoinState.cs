@@ -19,8 +19,8 @@ namespace LinqStream.Physical.Join;
 /// <param name="RightCompleted">Whether the right input completed.</param>
 /// <param name="LeftBuffered">Left events not processed yet, in start order.</param>
 /// <param name="RightBuffered">Right events not processed yet, in start order.</param>
-/// <param name="LeftLive">Processed left events still alive at the frontier, or still waiting for their outer-join decision, in start order.</param>
-/// <param name="RightLive">Processed right events still alive at the frontier, in start order.</param>
+/// <param name="LeftLive">Processed left events still alive at the frontier, or still waiting for their outer-join decision, in the order they were processed (ties included: see LiveEvents.InsertionOrder).</param>
+/// <param name="RightLive">Processed right events still alive at the frontier, in the order they were processed.</param>
 /// <param name="PendingResults">Matched pairs a left-outer join holds back, in start order.</param>
 internal sealed record JoinState<TLeft, TRight, TKey>(
     JoinKind Kind,

@@ -128,6 +128,80 @@ internal sealed class LiveEvents<T>
         }
     }
 
+    /// <summary>
+    /// Lists the slots in use in an order the operator could have inserted them in (state capture; not a hot path): by start,
+    /// and where starts tie, every older event of a key's list before the newer ones and the events of
+    /// <paramref name="queue"/> (the outer join's undecided left events, oldest first) in the queue's order.
+    /// </summary>
+    /// <remarks>
+    /// A restore allocates and links the events in this order, so each key's list, and with it the order in which a probe
+    /// meets its matches, and the outer join's queue come back as they were; slot numbers (which only decide reuse) may not.
+    /// Events of different keys with the same start that neither list nor queue orders keep slot order. Where a checkpoint
+    /// was captured therefore does not change the output after a restore (docs/semantics.md §8).
+    /// </remarks>
+    public List<int> InsertionOrder(IEnumerable<int>? queue)
+    {
+        var before = new int[_used]; // events that must come first: the older one on the key's list and the one ahead in the queue
+        var queueNext = new int[_used];
+        queueNext.AsSpan().Fill(-1);
+        var used = new List<int>(Count);
+        foreach (int slot in UsedSlots())
+        {
+            used.Add(slot);
+            if (Entry[slot] >= 0 && Next[slot] >= 0)
+            {
+                before[slot]++;
+            }
+        }
+
+        if (queue is not null)
+        {
+            int previous = -1;
+            foreach (int slot in queue)
+            {
+                if (previous >= 0)
+                {
+                    queueNext[previous] = slot;
+                    before[slot]++;
+                }
+
+                previous = slot;
+            }
+        }
+
+        var ready = new PriorityQueue<int, (long Start, int Slot)>();
+        foreach (int slot in used)
+        {
+            if (before[slot] == 0)
+            {
+                ready.Enqueue(slot, (Start[slot], slot));
+            }
+        }
+
+        var order = new List<int>(used.Count);
+        while (ready.TryDequeue(out int slot, out _))
+        {
+            order.Add(slot);
+            if (Entry[slot] >= 0 && Prev[slot] >= 0 && --before[Prev[slot]] == 0)
+            {
+                ready.Enqueue(Prev[slot], (Start[Prev[slot]], Prev[slot]));
+            }
+
+            int inQueue = queueNext[slot];
+            if (inQueue >= 0 && --before[inQueue] == 0)
+            {
+                ready.Enqueue(inQueue, (Start[inQueue], inQueue));
+            }
+        }
+
+        if (order.Count != used.Count)
+        {
+            throw new InvalidOperationException($"The join's live events are not in a consistent order ({order.Count} of {used.Count} placed): a key's list and the outer join's queue disagree.");
+        }
+
+        return order;
+    }
+
     public void Clear()
     {
         if (RuntimeHelpers.IsReferenceOrContainsReferences<T>())

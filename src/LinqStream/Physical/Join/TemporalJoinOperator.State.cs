@@ -23,8 +23,8 @@ internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
             _rightCompleted,
             _leftInput.Snapshot(),
             _rightInput.Snapshot(),
-            Capture(_left),
-            Capture(_right),
+            Capture(_left, _undecided),
+            Capture(_right, null),
             _pending.Snapshot());
 
     /// <summary>Loads <paramref name="state"/> into this operator, which must be new (no input seen yet).</summary>
@@ -66,10 +66,12 @@ internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
         Refill(state.RightBuffered, _rightPool, OnRightBatch);
     }
 
-    private List<LiveEvent<T, TKey>> Capture<T>(LiveEvents<T> live)
+    // In an order the events could have been processed in (LiveEvents.InsertionOrder), so a restore rebuilds each key's list
+    // and the outer join's queue as they were, ties included.
+    private List<LiveEvent<T, TKey>> Capture<T>(LiveEvents<T> live, Queue<int>? undecided)
     {
         var list = new List<LiveEvent<T, TKey>>(live.Count);
-        foreach (int slot in live.UsedSlots())
+        foreach (int slot in live.InsertionOrder(undecided))
         {
             byte f = live.Flags[slot];
             int id = live.Entry[slot];
@@ -84,8 +86,6 @@ internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
                 (f & LiveEvents<T>.Expired) != 0));
         }
 
-        // Start order is the order of the outer join's queue (it holds left events as they were processed).
-        list.Sort(static (a, b) => a.Start.CompareTo(b.Start));
         return list;
     }
 

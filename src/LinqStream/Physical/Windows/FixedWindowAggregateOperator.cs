@@ -310,7 +310,7 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : WindowAgg
             CloseWindows(watermark);
         }
 
-        if (Slots.ShouldCompact)
+        if (Slots.ShouldCompactAfterClose())
         {
             Compact();
         }
@@ -318,7 +318,8 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : WindowAgg
 
     /// <summary>
     /// Gives memory back after a window with many groups closed: the live slots move down to 0, 1, 2... (the columns shrink to
-    /// fit) and the open windows' tables are rebuilt at their size. Runs only when three quarters of the columns are free.
+    /// fit) and the open windows' tables are rebuilt at their size. Runs only when three quarters of the columns stayed free since
+    /// the previous close (<see cref="SlotAllocator{T}.ShouldCompactAfterClose"/>): once per burst, never every window.
     /// </summary>
     private void Compact()
     {

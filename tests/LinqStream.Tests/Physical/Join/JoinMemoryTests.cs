@@ -33,17 +33,22 @@ public sealed class JoinMemoryTests
         Assert.Equal(JoinTestData.Oracle(kind, left, right), JoinTestData.Sorted(compacted));
     }
 
+    // Cut half-way and three quarters into the quiet stretch: at three quarters the outer joins' queues hold undecided left
+    // events with equal starts, which a restore once released in the other order (the capture sorted by start only).
     [Theory]
-    [InlineData("Inner")]
-    [InlineData("LeftOuter")]
-    [InlineData("Anti")]
-    public void Restore_StateCapturedAfterTheShrink_ContinuesAsIfUninterrupted(string kindName)
+    [InlineData("Inner", 2)]
+    [InlineData("Inner", 3)]
+    [InlineData("LeftOuter", 2)]
+    [InlineData("LeftOuter", 3)]
+    [InlineData("Anti", 2)]
+    [InlineData("Anti", 3)]
+    public void Restore_StateCapturedAfterTheShrink_ContinuesAsIfUninterrupted(string kindName, int quarters)
     {
         var kind = Enum.Parse<JoinKind>(kindName);
         var left = Input(seed: 21, firstId: 1);
         var right = Input(seed: 22, firstId: 1_000_000);
         var steps = Feeder.Schedule(left, right, batchSize: 256);
-        int cut = steps.FindIndex(s => !s.Complete && s.Watermark >= QuietFrom + (QuietSpan / 2));
+        int cut = steps.FindIndex(s => !s.Complete && s.Watermark >= QuietFrom + (QuietSpan * quarters / 4));
 
         var context = new QueryContext(Harness.Options(256));
         var sink = new ProbeSink<Pair>(context);

@@ -254,7 +254,7 @@ internal sealed class SessionWindowAggregateOperator<T, TKey, TResult> : WindowA
             Downstream.OnBatch(output);
         }
 
-        if (Slots.ShouldCompact)
+        if (Slots.ShouldCompactAfterClose())
         {
             Compact();
         }
@@ -269,7 +269,7 @@ internal sealed class SessionWindowAggregateOperator<T, TKey, TResult> : WindowA
     /// <summary>
     /// Gives memory back after many sessions closed: the open sessions' slots move down to 0, 1, 2... (the columns shrink to fit),
     /// the key table and the closing queue are rebuilt at their size and the reusable session objects are dropped. Runs only when
-    /// three quarters of the columns are free (<see cref="SlotAllocator{T}.ShouldCompact"/>), so its cost is paid once per burst.
+    /// three quarters of the columns are free (<see cref="SlotAllocator{T}.ShouldCompactAfterClose"/>), so its cost is paid once per burst.
     /// </summary>
     private void Compact()
     {
