@@ -165,8 +165,8 @@ public sealed class WindowJoinTests
         var viaJoin = await RunWith(rewrite: false);
         var viaWindowJoin = await RunWith(rewrite: true);
 
-        Assert.True(viaJoin.Letters.Count(l => l.Record.StartsWith('(')) > 0, "the data must hold pairs whose result selector throws");
-        Assert.True(viaJoin.Letters.Count(l => l.Record.StartsWith("Ev {", StringComparison.Ordinal)) > 0, "the data must hold events whose key selector throws");
+        Assert.True(viaJoin.Letters.Any(l => l.Record.StartsWith('(')), "the data must hold pairs whose result selector throws");
+        Assert.True(viaJoin.Letters.Any(l => l.Record.StartsWith("Ev {", StringComparison.Ordinal)), "the data must hold events whose key selector throws");
         Assert.NotEmpty(viaJoin.Events);
         Run.AssertSequence(viaJoin.Events, viaWindowJoin.Events);
         Assert.Equal(viaJoin.Letters, viaWindowJoin.Letters);

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using LinqStream.Temporal;
 
 namespace LinqStream.Physical.Join.Window;
 

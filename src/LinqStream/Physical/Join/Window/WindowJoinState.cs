@@ -1,5 +1,3 @@
-using LinqStream.Temporal;
-
 namespace LinqStream.Physical.Join.Window;
 
 /// <summary>What a window join holds between two calls, as plain data for checkpoints.</summary>
