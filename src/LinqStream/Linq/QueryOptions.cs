@@ -101,6 +101,14 @@ public sealed record QueryOptions
     /// <value>The default value is <see langword="true"/>.</value>
     internal bool TwoPhaseAggregation { get; init; } = true;
 
+    /// <summary>
+    /// Gets a value indicating whether, at parallelism above 1, a per-window maximum over the split aggregate's results (NEXMark
+    /// q5's <c>WindowArgMax</c>) first keeps each task's events at the task's own maximum, on the task, before the merge
+    /// (docs/parallelism.md). Internal: tests and benchmarks compare both plans.
+    /// </summary>
+    /// <value>The default value is <see langword="true"/>.</value>
+    internal bool TaskLocalSteps { get; init; } = true;
+
     /// <summary>Gets what happens when a query lambda throws for an event.</summary>
     /// <value>The default value is <see cref="ErrorPolicy.Fail"/>.</value>
     public ErrorPolicy OnError { get; init; } = ErrorPolicy.Fail;

@@ -713,6 +713,12 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         var (first, end) = _ranges[task];
         _taskSlices[task] = KeyedState(task).WriteKeyGroups(first, end, _taskContexts[task].Options.KeyGroups);
         _taskUnionStates[task] = CaptureTaskUnion(task);
+        foreach (var part in _taskContexts[task].Operators)
+        {
+            // A local step after the aggregate (q5's per-task maximum) ships what it holds before the barrier: no state of its own.
+            (part as TwoPhase.IFlushAtBarrier)?.FlushAtBarrier();
+        }
+
         BarrierEpoch.Passed(id);
         for (int s = 0; s < channels.Length; s++)
         {

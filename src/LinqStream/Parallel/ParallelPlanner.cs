@@ -14,6 +14,9 @@ internal sealed record ParallelPlan(IReadOnlySet<PhysicalNode>? Nodes, int Paral
     /// <summary>Gets a value indicating whether a replayed array in start order under a split aggregate is read on P source tasks in chunks (false for a job).</summary>
     public bool SplitArrays { get; init; } = true;
 
+    /// <summary>Gets, per split aggregate, the step over its results that also runs on each task before the merge (its only consumer, e.g. q5's per-window maximum), or null.</summary>
+    public IReadOnlyDictionary<PhysicalNode, ITaskLocalStep>? TaskSteps { get; init; }
+
     public static ParallelPlan Sequential { get; } = new(null, 1, "Parallelism: 1 (one task; set QueryOptions.Parallelism to use more)");
 }
 
@@ -74,9 +77,20 @@ internal static class ParallelPlanner
         }
 
         var split = new HashSet<PhysicalNode>(chosen.Where(CanSplitSources), ReferenceEqualityComparer.Instance);
-        return new ParallelPlan(new HashSet<PhysicalNode>(chosen, ReferenceEqualityComparer.Instance), parallelism, Describe(chosen, split, parallelism, options))
+        var steps = new Dictionary<PhysicalNode, ITaskLocalStep>(ReferenceEqualityComparer.Instance);
+        foreach (var node in chosen)
+        {
+            // The aggregate's one consumer has a local form (q5's per-window maximum): it runs on every task, the global step after the merge.
+            if (options.TaskLocalSteps && parents[node] is [ITaskLocalStep step] && step.Input == node)
+            {
+                steps[node] = step;
+            }
+        }
+
+        return new ParallelPlan(new HashSet<PhysicalNode>(chosen, ReferenceEqualityComparer.Instance), parallelism, Describe(chosen, split, steps, parallelism, options))
         {
             SourceSplitNodes = split.Count > 0 ? split : null,
+            TaskSteps = steps.Count > 0 ? steps : null,
         };
     }
 
@@ -86,21 +100,29 @@ internal static class ParallelPlanner
     /// filters and projections then run in every partition); not when a partition belongs to an idle-timeout group
     /// (idleness compares the group's partitions on one thread).
     /// </summary>
-    internal static bool CanSplitSources(PhysicalNode aggregate)
-    {
-        if (aggregate.Inputs is not [var union])
-        {
-            return false;
-        }
+    internal static bool CanSplitSources(PhysicalNode aggregate) =>
+        aggregate.Inputs is [var input] && WhyNotSplitUnion(input, minimumInputs: 2) is null;
 
+    /// <summary>
+    /// Why <paramref name="top"/> (a union, or filters and projections over one) cannot be read as separate inputs on separate
+    /// tasks, or null when it can: its inputs share nothing and none is in an idle-timeout group.
+    /// </summary>
+    internal static string? WhyNotSplitUnion(PhysicalNode top, int minimumInputs)
+    {
+        var union = top;
         while (IsPipeline(union))
         {
             union = union.Inputs[0];
         }
 
-        if (!IsUnion(union) || union.Inputs.Count < 2)
+        if (!IsUnion(union))
         {
-            return false;
+            return $"'{union.Name}' is above the union of the inputs (only filters and projections may be)";
+        }
+
+        if (union.Inputs.Count < minimumInputs)
+        {
+            return $"the union has {union.Inputs.Count} input(s)";
         }
 
         var seen = new HashSet<PhysicalNode>(ReferenceEqualityComparer.Instance);
@@ -110,14 +132,19 @@ internal static class ParallelPlanner
             subtree.Add(input);
             foreach (var node in subtree)
             {
-                if (!seen.Add(node) || node is Physical.Ingress.IIngressNode { HasIdleGroup: true })
+                if (!seen.Add(node))
                 {
-                    return false;
+                    return $"the union's inputs share '{node.Name}'";
+                }
+
+                if (node is Physical.Ingress.IIngressNode { HasIdleGroup: true })
+                {
+                    return "an input is in an idle-timeout group (idleness compares the group's inputs on one thread)";
                 }
             }
         }
 
-        return true;
+        return null;
     }
 
     /// <summary>Gets the union under a split aggregate (through its filters and projections).</summary>
@@ -149,7 +176,7 @@ internal static class ParallelPlanner
     private static bool IsPipeline(PhysicalNode node) =>
         node.GetType().IsGenericType && node.GetType().GetGenericTypeDefinition() == typeof(Physical.Pipeline.PipelineStream<,>);
 
-    private static string Describe(List<PhysicalNode> chosen, HashSet<PhysicalNode> split, int parallelism, QueryOptions options)
+    private static string Describe(List<PhysicalNode> chosen, HashSet<PhysicalNode> split, Dictionary<PhysicalNode, ITaskLocalStep> steps, int parallelism, QueryOptions options)
     {
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture, $"Parallelism: {parallelism} tasks per keyed stage, {options.KeyGroups} key groups");
@@ -187,6 +214,11 @@ internal static class ParallelPlanner
             text.Append(keyed.TwoPhaseReason(options) is { } whyNot
                 ? "  One phase: the events cross the exchange (" + whyNot + ")"
                 : "  Two-phase: each source task pre-aggregates per (window, key) and ships one partial group per window and key; the tasks merge them").AppendLine();
+            if (steps.TryGetValue(node, out var step))
+            {
+                text.Append("  Local step on each task: ").Append(step.LocalDescription).AppendLine();
+            }
+
             text.Append("  Exchange: order-restoring merge (by start, then key hash), then the rest of the plan on the query's thread").AppendLine();
         }
 
@@ -247,4 +279,25 @@ internal interface IKeyedAggregateNode
 
     /// <summary>Gets why the aggregate, split, keeps the one-phase plan (events cross the exchange), or null when it runs in two phases.</summary>
     string? TwoPhaseReason(QueryOptions options);
+}
+
+/// <summary>
+/// A physical node over a split aggregate's results whose work can start on each task, before the merge (docs/parallelism.md,
+/// "q5: the window's maximum on every task"): the node itself then runs after the merge as the global step, unchanged.
+/// </summary>
+internal interface ITaskLocalStep
+{
+    /// <summary>Gets the node's input (the split aggregate).</summary>
+    PhysicalNode Input { get; }
+
+    /// <summary>Gets what the local step does, for <c>Explain()</c>.</summary>
+    string LocalDescription { get; }
+}
+
+/// <summary>A <see cref="ITaskLocalStep"/> over events of type <typeparamref name="T"/>: builds the local step on one task.</summary>
+/// <typeparam name="T">The split aggregate's results.</typeparam>
+internal interface ITaskLocalStep<T> : ITaskLocalStep
+{
+    /// <summary>Builds the local step in a task's context, in front of <paramref name="downstream"/> (the task's output).</summary>
+    IStreamObserver<T> CreateTaskStep(IStreamObserver<T> downstream, QueryContext context);
 }

@@ -32,6 +32,9 @@ internal sealed class QueryContext
     /// <summary>Gets a value indicating whether a split aggregate over a replayed array in start order reads it on several source tasks, in chunks dealt out in turn (not in a job).</summary>
     public bool SplitArrays { get; init; }
 
+    /// <summary>Gets, per split aggregate, the step over its results that also runs on each of its tasks before the merge (docs/parallelism.md), or null.</summary>
+    public IReadOnlyDictionary<PhysicalNode, Parallel.ITaskLocalStep>? TaskSteps { get; init; }
+
     /// <summary>Gets what runs the split keyed aggregate's tasks elsewhere (a cluster, <c>LinqStream.Orleans</c>); null runs them on this process's threads.</summary>
     public Parallel.IParallelRunHost? ParallelHost { get; init; }
 

@@ -25,7 +25,7 @@ internal sealed class QueryExecution
     /// <param name="parallelHost">Runs the split aggregate's tasks elsewhere (a cluster); null runs them on this process's threads.</param>
     public static QueryExecution Create<T>(PhysicalStream<T> root, Func<QueryContext, IStreamObserver<T>> sink, QueryOptions? options = null, JobMetrics? metrics = null, Parallel.ParallelPlan? parallel = null, State.IKeyedStateStoreFactory? keyedState = null, Parallel.IParallelRunHost? parallelHost = null)
     {
-        var context = new QueryContext(options) { Metrics = metrics, ParallelNodes = parallel?.Nodes, SourceSplitNodes = parallel?.SourceSplitNodes, SplitArrays = parallel?.SplitArrays ?? false, KeyedState = keyedState, ParallelHost = parallelHost };
+        var context = new QueryContext(options) { Metrics = metrics, ParallelNodes = parallel?.Nodes, SourceSplitNodes = parallel?.SourceSplitNodes, SplitArrays = parallel?.SplitArrays ?? false, TaskSteps = parallel?.TaskSteps, KeyedState = keyedState, ParallelHost = parallelHost };
         context.Wire(root, sink(context));
         metrics?.Attach(context, root);
         return new QueryExecution(context);

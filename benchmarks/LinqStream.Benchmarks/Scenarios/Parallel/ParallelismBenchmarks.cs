@@ -43,7 +43,10 @@ public class ParallelismBenchmarks
     /// <summary>Gets or sets a value indicating whether aggregates that merge exactly run in two phases (the default; the console mode also runs one phase to compare).</summary>
     internal bool TwoPhase { get; set; } = true;
 
-    private QueryOptions Options() => new() { Parallelism = Parallelism, TwoPhaseAggregation = TwoPhase };
+    /// <summary>Gets or sets a value indicating whether q5's per-window maximum runs on each task before the merge (the default; the console mode also runs without to compare).</summary>
+    internal bool TaskLocalSteps { get; set; } = true;
+
+    private QueryOptions Options() => new() { Parallelism = Parallelism, TwoPhaseAggregation = TwoPhase, TaskLocalSteps = TaskLocalSteps };
 
     [GlobalSetup]
     public void Setup()
@@ -114,7 +117,14 @@ public class ParallelismBenchmarks
         var q5 = new CollectingObserver<HotItem>();
         PartitionedQ5Query().WithOptions(options).Subscribe(q5);
         Answers.SameMultiset($"q5 over 2 partitions, P = {Parallelism}", new Scenarios.Nexmark.Q5HotItems().Model(_nexmark!).ToList(), q5.Results);
-        Console.WriteLine($"// checked: P = {Parallelism}, {counts.Results.Count:N0} tumbling counts and {q5.Results.Count:N0} q5 results over 2 partitions");
+        long stateless = StatelessSinkPerTaskCheckpointed();
+        long expectedStateless = _ticks.LongCount(t => t.Value % 3 != 0);
+        if (stateless != expectedStateless)
+        {
+            throw new InvalidOperationException($"The stateless query with a sink per task wrote {stateless:N0} results at P = {Parallelism}; LINQ to objects gives {expectedStateless:N0}.");
+        }
+
+        Console.WriteLine($"// checked: P = {Parallelism}, {counts.Results.Count:N0} tumbling counts, {q5.Results.Count:N0} q5 results and {stateless:N0} stateless results (a sink per task) over 2 partitions");
     }
 
     [IterationSetup]
@@ -168,12 +178,12 @@ public class ParallelismBenchmarks
         return RunJob(PartitionedCountQuery());
     }
 
-    private long RunJob(IQStream<int> query)
+    private long RunJob<TResult>(IQStream<TResult> query)
     {
         string directory = Path.Combine(Path.GetTempPath(), "linqstream-bench-" + Guid.NewGuid().ToString("N"));
         try
         {
-            var sink = new CountingSink<int>();
+            var sink = new CountingSink<TResult>();
             var job = query.WithOptions(Options()).ToJob(sink, new JobOptions
             {
                 Checkpoints = new DirectoryCheckpointStore(directory),
@@ -217,6 +227,82 @@ public class ParallelismBenchmarks
         if (_checkpoints > 0)
         {
             Console.WriteLine($"// P = {Parallelism}: {_checkpoints} checkpoints in the last run, barrier alignment p99 = {(_alignmentP99 is { } p99 ? p99.TotalMilliseconds.ToString("F3", CultureInfo.InvariantCulture) + " ms" : "n/a (one task)")}");
+        }
+    }
+
+    /// <summary>q5 over the partitions as a job checkpointing every million events: the per-window maximum on each task, aligned barriers.</summary>
+    [Benchmark(OperationsPerInvoke = NexmarkInput.BenchmarkEvents)]
+    public long Q5HotItemsPartitionedCheckpointed()
+    {
+        _events = NexmarkInput.BenchmarkEvents;
+        return RunJob(PartitionedQ5Query());
+    }
+
+    /// <summary>A stateless query (filter, projection) over two partitions: what the sink-per-task job runs.</summary>
+    private IQStream<long> PartitionedStatelessQuery() =>
+        PartitionedTicks().Where(t => t.Value % 3 != 0).Select(t => (t.Time * 31) + t.Key);
+
+    /// <summary>
+    /// The stateless query as a job with one sink per task (<c>ToParallelSinkJob</c>), checkpointing every million events: at
+    /// P = 2 two tasks each read a partition and write to their own sink, with no merge; at P = 1 one task unions both.
+    /// </summary>
+    [Benchmark(OperationsPerInvoke = Events)]
+    public long StatelessSinkPerTaskCheckpointed()
+    {
+        _events = Events;
+        string directory = Path.Combine(Path.GetTempPath(), "linqstream-bench-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var sinks = new List<CountingSink<long>>();
+            var job = PartitionedStatelessQuery().WithOptions(Options()).ToParallelSinkJob(
+                _ =>
+                {
+                    var sink = new CountingSink<long>();
+                    sinks.Add(sink);
+                    return sink;
+                },
+                new JobOptions { Checkpoints = new DirectoryCheckpointStore(directory), CheckpointEveryEvents = 1_000_000, Parallelism = Parallelism });
+            var result = job.RunAsync().GetAwaiter().GetResult();
+            job.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            if (result.Parallelism != Math.Min(Parallelism, 2))
+            {
+                throw new InvalidOperationException($"The sink-per-task job ran on {result.Parallelism} tasks at parallelism {Parallelism}.");
+            }
+
+            _alignmentP99 = result.BarrierAlignmentP99;
+            _checkpoints = result.Checkpoints;
+            return sinks.Sum(s => s.Count);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    /// <summary>The stateless query as a job with one sink (at P = 2 still one task: the query has no keyed aggregate to split).</summary>
+    [Benchmark(OperationsPerInvoke = Events)]
+    public long StatelessOneSinkCheckpointed()
+    {
+        _events = Events;
+        string directory = Path.Combine(Path.GetTempPath(), "linqstream-bench-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var sink = new CountingSink<long>();
+            var job = PartitionedStatelessQuery().WithOptions(Options()).ToJob(sink, new JobOptions
+            {
+                Checkpoints = new DirectoryCheckpointStore(directory),
+                CheckpointEveryEvents = 1_000_000,
+                Parallelism = Parallelism,
+            });
+            var result = job.RunAsync().GetAwaiter().GetResult();
+            job.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            _alignmentP99 = result.BarrierAlignmentP99;
+            _checkpoints = result.Checkpoints;
+            return sink.Count;
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
         }
     }
 

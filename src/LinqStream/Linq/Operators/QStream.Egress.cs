@@ -49,6 +49,25 @@ public static partial class QStream
         return new QueryJob<T>(QueryCompiler.Compile<T>(source.Expression), sink, options ?? new JobOptions());
     }
 
+    /// <summary>
+    /// Binds the query to one sink per task, with no merge in front of them, as a job that checkpoints and restores (see
+    /// <see cref="ParallelSinkJob{T}"/>): the query's partitions are read by <c>min(partitions, parallelism)</c> tasks, and task
+    /// <c>i</c> writes its results to <c>sinkPerTask(i)</c>.
+    /// </summary>
+    /// <typeparam name="T">The result type.</typeparam>
+    /// <param name="source">The query: a union of partitions (<c>QStream.From(partitions, ...)</c> or <c>Merge</c>) with only filters and projections after it.</param>
+    /// <param name="sinkPerTask">Makes task <c>i</c>'s sink (called once per task, when the job is made).</param>
+    /// <param name="options">Checkpoint store, interval and the number of tasks (<see cref="JobOptions.Parallelism"/>, else <see cref="QueryOptions.Parallelism"/>).</param>
+    /// <returns>The job; call <see cref="ParallelSinkJob{T}.RunAsync"/>.</returns>
+    /// <exception cref="QueryTranslationException">The query cannot run as a stream.</exception>
+    /// <exception cref="NotSupportedException"><see cref="JobOptions.DeadLetters"/> is set, or (with <see cref="QueryOptions.Strict"/>) the query cannot be split into partitions.</exception>
+    public static ParallelSinkJob<T> ToParallelSinkJob<T>(this IQStream<T> source, Func<int, EventSink<T>> sinkPerTask, JobOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(sinkPerTask);
+        return new ParallelSinkJob<T>(QueryCompiler.Compile<T>(source.Expression), sinkPerTask, options ?? new JobOptions());
+    }
+
     /// <summary>Runs the query and pulls its results as they come.</summary>
     /// <typeparam name="T">The payload type.</typeparam>
     /// <param name="source">The query.</param>

@@ -237,9 +237,9 @@ internal sealed class LocalAggregateOperator<T, TKey> : WindowAggregateOperator<
     }
 }
 
-/// <summary>An operator on a source task that holds data it must send before a checkpoint barrier (it then has no state in the checkpoint).</summary>
+/// <summary>An operator on a source task (a two-phase local aggregate) or a task (a local step after the aggregate) that holds data it must send before a checkpoint barrier (it then has no state in the checkpoint).</summary>
 internal interface IFlushAtBarrier
 {
-    /// <summary>Sends everything held downstream, on the source task's thread, just before the barrier.</summary>
+    /// <summary>Sends everything held downstream, on its task's thread, just before the barrier.</summary>
     void FlushAtBarrier();
 }

@@ -99,6 +99,11 @@ internal sealed class WindowAggregateStream<T, TKey, TResult> : PhysicalStream<T
     {
         CompileKernels(); // a no-op after the compiler's last stage
         bool twoPhase = context.ParallelNodes?.Contains(this) == true && TwoPhaseReason(context.Options) is null;
+        // The step over this aggregate's results that also runs on each task, before the merge (q5's per-window maximum).
+        var step = context.TaskSteps is { } steps && steps.TryGetValue(this, out var found) ? (Parallel.ITaskLocalStep<TResult>)found : null;
+        Func<IStreamObserver<TResult>, QueryContext, IStreamObserver<T>> createOperator = step is null
+            ? CreateOperator
+            : (output, taskContext) => CreateOperator(step.CreateTaskStep(output, taskContext), taskContext);
         if (context.SourceSplitNodes?.Contains(this) == true)
         {
             // Keyed over a union of partitions (maybe through filters and projections, which each partition then runs):
@@ -106,11 +111,11 @@ internal sealed class WindowAggregateStream<T, TKey, TResult> : PhysicalStream<T
             var partitions = ((Parallel.IUnionSplittable<T>)_source).SplitByUnionInput()!;
             if (context.ParallelHost is { } host)
             {
-                host.Connect<T, TKey, TResult>(partitions, partitioned: true, _keyKernel!, CreateOperator, downstream, context);
+                host.Connect<T, TKey, TResult>(partitions, partitioned: true, _keyKernel!, createOperator, downstream, context);
                 return;
             }
 
-            ConnectParallel(partitions, partitioned: true, twoPhase, downstream, context);
+            ConnectParallel(partitions, partitioned: true, twoPhase, step, downstream, context);
             return;
         }
 
@@ -119,7 +124,7 @@ internal sealed class WindowAggregateStream<T, TKey, TResult> : PhysicalStream<T
             if (context.ParallelHost is { } host)
             {
                 // The tasks run elsewhere (another machine's silo); the host connects them (docs/cluster.md, Milestone 2).
-                host.Connect<T, TKey, TResult>([_source], partitioned: false, _keyKernel!, CreateOperator, downstream, context);
+                host.Connect<T, TKey, TResult>([_source], partitioned: false, _keyKernel!, createOperator, downstream, context);
                 return;
             }
 
@@ -129,32 +134,43 @@ internal sealed class WindowAggregateStream<T, TKey, TResult> : PhysicalStream<T
             if (context.SplitArrays && _source is Parallel.IRangeSplittable<T> splittable
                 && splittable.SplitIntoRanges(parallelism, Parallel.ParallelPlanner.ArrayChunk(context.Options.BatchSize)) is { } ranges)
             {
-                ConnectParallel(ranges, partitioned: true, twoPhase, downstream, context);
+                ConnectParallel(ranges, partitioned: true, twoPhase, step, downstream, context);
                 return;
             }
 
             // Keyed and run on several tasks: the input feeds a hash exchange, the tasks a merge (docs/parallelism.md).
-            ConnectParallel([_source], partitioned: false, twoPhase, downstream, context);
+            ConnectParallel([_source], partitioned: false, twoPhase, step, downstream, context);
             return;
         }
 
         context.Wire(_source, CreateOperator(downstream, context));
     }
 
-    /// <summary>Runs the aggregate on several tasks: events cross the hash exchange, or (two-phase) each source task's partial groups do.</summary>
-    private void ConnectParallel(IReadOnlyList<PhysicalStream<T>> inputs, bool partitioned, bool twoPhase, IStreamObserver<TResult> downstream, QueryContext context)
+    /// <summary>
+    /// Runs the aggregate on several tasks: events cross the hash exchange, or (two-phase) each source task's partial groups do;
+    /// with a <paramref name="step"/>, each task runs it over its results before they go to the merge.
+    /// </summary>
+    private void ConnectParallel(IReadOnlyList<PhysicalStream<T>> inputs, bool partitioned, bool twoPhase, Parallel.ITaskLocalStep<TResult>? step, IStreamObserver<TResult> downstream, QueryContext context)
     {
         if (twoPhase)
         {
-            _ = new Parallel.TwoPhase.TwoPhaseParallelRun<T, TKey, TResult>(inputs, partitioned, CreateLocalOperator, CreateMergeOperator, downstream, context);
+            Func<IStreamObserver<TResult>, QueryContext, IStreamObserver<Parallel.TwoPhase.PartialGroup<TKey>>> createMerge = step is null
+                ? CreateMergeOperator
+                : (output, taskContext) => CreateMergeOperator(step.CreateTaskStep(output, taskContext), taskContext);
+            _ = new Parallel.TwoPhase.TwoPhaseParallelRun<T, TKey, TResult>(inputs, partitioned, CreateLocalOperator, createMerge, downstream, context);
+            return;
         }
-        else if (partitioned)
+
+        Func<IStreamObserver<TResult>, QueryContext, IStreamObserver<T>> createOperator = step is null
+            ? CreateOperator
+            : (output, taskContext) => CreateOperator(step.CreateTaskStep(output, taskContext), taskContext);
+        if (partitioned)
         {
-            _ = new Parallel.KeyedParallelRun<T, TKey, TResult>(inputs, _keyKernel!, CreateOperator, downstream, context);
+            _ = new Parallel.KeyedParallelRun<T, TKey, TResult>(inputs, _keyKernel!, createOperator, downstream, context);
         }
         else
         {
-            _ = new Parallel.KeyedParallelRun<T, TKey, TResult>(inputs[0], _keyKernel!, CreateOperator, downstream, context);
+            _ = new Parallel.KeyedParallelRun<T, TKey, TResult>(inputs[0], _keyKernel!, createOperator, downstream, context);
         }
     }
 

@@ -10,7 +10,7 @@ namespace LinqStream.Physical.Windows.ArgMax;
 /// <para>Ordering: a window's results come out when the next window starts or the watermark passes its start, newest tied event
 /// first; the watermark is forwarded after them.</para>
 /// </remarks>
-internal sealed class WindowArgMaxStream<TIn, TRow, TKey, TResult> : PhysicalStream<TResult>, ICompilesKernels
+internal sealed class WindowArgMaxStream<TIn, TRow, TKey, TResult> : PhysicalStream<TResult>, ICompilesKernels, Parallel.ITaskLocalStep<TIn>
 {
     private readonly PhysicalStream<TIn> _source;
     private readonly WindowArgMaxKernels<TIn, TRow, TKey, TResult> _kernels;
@@ -33,6 +33,18 @@ internal sealed class WindowArgMaxStream<TIn, TRow, TKey, TResult> : PhysicalStr
     public override IReadOnlyList<PhysicalNode> Inputs => [_source];
 
     public void CompileKernels() => _kernels.CompileKernels();
+
+    /// <summary>Gets the input (when it is a split keyed aggregate, each task keeps its own maximum first: <see cref="TaskArgMaxOperator{T}"/>).</summary>
+    public PhysicalNode Input => _source;
+
+    public string LocalDescription =>
+        $"WindowArgMax's window maximum of {_kernels.Lambdas.Value} (each task passes on only its events at its own maximum per window; WindowArgMax after the merge keeps those at the overall maximum)";
+
+    public IStreamObserver<TIn> CreateTaskStep(IStreamObserver<TIn> downstream, QueryContext context)
+    {
+        CompileKernels();
+        return new TaskArgMaxOperator<TIn>(downstream, context, _kernels.Value, _kernels.Lambdas.Value.ToString());
+    }
 
     public override void Connect(IStreamObserver<TResult> downstream, QueryContext context)
     {

@@ -1,0 +1,413 @@
+using System.Diagnostics;
+using LinqStream.Parallel;
+using LinqStream.Query;
+using LinqStream.Runtime;
+using LinqStream.Runtime.Checkpoints;
+
+namespace LinqStream;
+
+/// <summary>
+/// A job whose tasks each write to a sink of their own, with no merge in front of them (as Flink's parallel sink subtasks): the
+/// query's partitions are read by <see cref="Tasks"/> tasks, each on its own thread, and task <c>i</c> writes its results to the
+/// sink the factory made for <c>i</c>. Made by <see cref="QStream.ToParallelSinkJob{T}"/>.
+/// </summary>
+/// <typeparam name="T">The result type.</typeparam>
+/// <remarks>
+/// <para>
+/// For a query that is a union of partitions (<c>QStream.From(partitions, ...)</c> or <c>Merge</c> of several sources) with only
+/// filters and projections after it: each task gets a contiguous group of the partitions, runs the filters and projections on
+/// each, unions them in (start, partition) order and writes to its sink. Task <c>i</c>'s output is a function of its partitions
+/// alone, the same in every run; the tasks' outputs together are the query's results. Any other query runs on one task (with
+/// one sink, made for index 0) and <see cref="JobResult.Warnings"/> says why; with <see cref="QueryOptions.Strict"/> it throws instead.
+/// </para>
+/// <para>
+/// Checkpoints: every task writes its sources' positions and its union at a step boundary of its own, prepares its sink's
+/// commit, and waits; when every task has, the job saves the checkpoint and every task commits its sink. So with sources that
+/// replay and sinks that commit with checkpoints the job is exactly-once per sink. A checkpoint restores only at the same number
+/// of tasks (each sink's committed state belongs to its task's partitions); another number is refused, naming both.
+/// </para>
+/// </remarks>
+public sealed class ParallelSinkJob<T> : IAsyncDisposable
+{
+    /// <summary>How long the job waits at most between two looks at its tasks (a task whose input ended wakes it at once).</summary>
+    private static readonly TimeSpan Backstop = TimeSpan.FromMilliseconds(20);
+    private readonly SinkTaskRun<T>[] _tasks;
+    private readonly JobOptions _options;
+    private readonly string _fingerprint;
+    private readonly TimeProvider _clock;
+    private readonly string? _oneTaskReason;
+    private readonly List<TimeSpan> _alignments = [];
+    private long _checkpointId;
+    private int _started;
+    private int _due;
+    private volatile TaskCompletionSource _dueWake = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    internal ParallelSinkJob(CompiledQuery<T> compiled, Func<int, EventSink<T>> sinkPerTask, JobOptions options)
+    {
+        if (options.DeadLetters is not null)
+        {
+            throw new NotSupportedException("A job with a sink per task does not take JobOptions.DeadLetters yet (one committed dead-letter sink for several tasks); set QueryOptions.DeadLetters, or use ToJob with one sink.");
+        }
+
+        _options = options;
+        int parallelism = options.Parallelism ?? compiled.Options.Parallelism;
+        var queryOptions = compiled.Options with
+        {
+            Parallelism = 1, // each task runs its part of the plan on its own thread, as a query at parallelism 1
+            DeadLetters = compiled.Options.DeadLetters is { } letters ? new LockedDeadLetters(letters) : null,
+            Progress = null,
+        };
+        _clock = queryOptions.TimeProvider;
+        IReadOnlyList<PhysicalStream<T>> inputs;
+        if (ParallelPlanner.WhyNotSplitUnion(compiled.Root, minimumInputs: 1) is { } why)
+        {
+            if (compiled.Options.Strict && parallelism > 1)
+            {
+                throw new NotSupportedException($"A sink per task needs a union of partitions with only filters and projections after it; here {why}. Use ToJob with one sink.");
+            }
+
+            _oneTaskReason = $"The job runs on one task with one sink (made for index 0): {why}.";
+            inputs = [compiled.Root];
+            parallelism = 1;
+        }
+        else
+        {
+            inputs = ((IUnionSplittable<T>)compiled.Root).SplitByUnionInput()!;
+        }
+
+        int tasks = Math.Min(parallelism, inputs.Count);
+        // Each task counts its own events and says when its share of CheckpointEveryEvents has been read since its last checkpoint.
+        long every = options.CheckpointEveryEvents is { } n && options.Checkpoints is not null ? Math.Max(1, n / tasks) : 0;
+        _tasks = new SinkTaskRun<T>[tasks];
+        for (int t = 0; t < tasks; t++)
+        {
+            var (first, end) = KeyGroups.RangeOf(t, inputs.Count, tasks);
+            var sink = sinkPerTask(t) ?? throw new InvalidOperationException($"The sink factory returned null for task {t}.");
+            _tasks[t] = new SinkTaskRun<T>(t, [.. inputs.Skip(first).Take(end - first)], sink, queryOptions, every, CheckpointDue, () => _dueWake.TrySetResult());
+        }
+
+        _fingerprint = CheckpointFormat.Fingerprint(compiled.PhysicalPlan + "\n(a sink per task)", typeof(T));
+        (Guarantee, GuaranteeReason) = Decide();
+    }
+
+    /// <summary>Gets the number of tasks, each with its own sink (the factory was called for 0 to <c>Tasks - 1</c>).</summary>
+    public int Tasks => _tasks.Length;
+
+    /// <summary>Gets what the job promises about each sink's output across a crash.</summary>
+    public DeliveryGuarantee Guarantee { get; }
+
+    /// <summary>Gets why the guarantee is what it is, naming the source or sink that limits it.</summary>
+    public string GuaranteeReason { get; }
+
+    /// <summary>Gets the id of the last checkpoint saved or restored; 0 before any.</summary>
+    public long LastCheckpointId => Interlocked.Read(ref _checkpointId);
+
+    /// <summary>Runs every task to the end of its partitions (or until <paramref name="cancellationToken"/> fires), restoring first when there is a checkpoint.</summary>
+    /// <param name="cancellationToken">Stops the job; the sinks are not completed, so a later run goes on from the last checkpoint.</param>
+    /// <returns>The counts and warnings of this run (<see cref="JobResult.Parallelism"/> is the number of tasks).</returns>
+    /// <exception cref="QueryExecutionException">A task failed (a source, a lambda, or its sink); the message says where.</exception>
+    /// <exception cref="InvalidDataException">The checkpoint belongs to another query, or to this query with another number of tasks.</exception>
+    public Task<JobResult> RunAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _started, 1) != 0)
+        {
+            throw new InvalidOperationException("A job runs once; make a new job to run again. It will restore from the checkpoint store.");
+        }
+
+        return Task.Run(() => RunCoreAsync(cancellationToken), CancellationToken.None);
+    }
+
+    /// <inheritdoc/>
+    public ValueTask DisposeAsync()
+    {
+        foreach (var task in _tasks)
+        {
+            task.Stop();
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    private async Task<JobResult> RunCoreAsync(CancellationToken cancellationToken)
+    {
+        var warnings = new List<string>();
+        if (_oneTaskReason is not null)
+        {
+            warnings.Add(_oneTaskReason);
+        }
+
+        using var storeLock = _options.Checkpoints?.Acquire($"the job writing to {_tasks.Length} sinks ({_tasks[0].Sink.Name}, ...)", warnings.Add);
+        var restored = await LoadCheckpointAsync(warnings, cancellationToken).ConfigureAwait(false);
+        var sinkStates = new byte[]?[_tasks.Length];
+        if (restored is not null)
+        {
+            sinkStates = Restore(restored);
+            Interlocked.Exchange(ref _checkpointId, restored.Id);
+        }
+
+        for (int t = 0; t < _tasks.Length; t++)
+        {
+            await _tasks[t].Sink.OpenAsync(sinkStates[t], cancellationToken).ConfigureAwait(false);
+        }
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var threads = new Task[_tasks.Length];
+        for (int t = 0; t < _tasks.Length; t++)
+        {
+            var task = _tasks[t];
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var thread = new Thread(() =>
+            {
+                try
+                {
+                    task.RunAsync(stop.Token).GetAwaiter().GetResult();
+                    done.TrySetResult();
+                }
+                catch (OperationCanceledException) when (stop.IsCancellationRequested)
+                {
+                    done.TrySetCanceled();
+                }
+                catch (Exception ex)
+                {
+                    done.TrySetException(ex);
+                }
+            })
+            { IsBackground = true, Name = $"LinqStream sink task {t + 1}/{_tasks.Length}" };
+            thread.Start();
+            threads[t] = done.Task;
+        }
+
+        long checkpoints = 0, id = Interlocked.Read(ref _checkpointId);
+        long timeAtCheckpoint = _clock.GetTimestamp();
+        try
+        {
+            while (true)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                Throw(threads);
+                if (Array.TrueForAll(_tasks, t => t.InputEnded))
+                {
+                    break;
+                }
+
+                if (_dueWake.Task.IsCompleted)
+                {
+                    _dueWake = new(TaskCreationOptions.RunContinuationsAsynchronously); // before the flag is read: a task's signal is never lost
+                }
+
+                var wait = _options.CheckpointInterval is { } interval ? interval - _clock.GetElapsedTime(timeAtCheckpoint) : Backstop;
+                bool due = Interlocked.Exchange(ref _due, 0) == 1 || wait <= TimeSpan.Zero;
+                if (due && _options.Checkpoints is { } store)
+                {
+                    checkpoints += await CheckpointAsync(++id, store, threads, cancellationToken).ConfigureAwait(false);
+                    timeAtCheckpoint = _clock.GetTimestamp();
+                    continue;
+                }
+
+                // Until a task's input ends or fails, a task says a checkpoint is due, or the interval passes (a backstop otherwise).
+                await Task.WhenAny(Task.WhenAny(threads), _dueWake.Task, Task.Delay(wait > TimeSpan.Zero && wait < Backstop ? wait : Backstop, _clock, cancellationToken)).ConfigureAwait(false);
+            }
+
+            foreach (var task in _tasks)
+            {
+                task.Finish();
+            }
+
+            await Task.WhenAll(threads).ConfigureAwait(false);
+        }
+        catch
+        {
+            foreach (var task in _tasks)
+            {
+                task.Stop();
+                task.Decide(false);
+            }
+
+            await stop.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAny(Task.WhenAll(threads), Task.Delay(TimeSpan.FromSeconds(30), CancellationToken.None)).ConfigureAwait(false);
+            throw;
+        }
+
+        var late = _tasks.Select(t => t.LateEvents).ToArray();
+        return new JobResult(_tasks.Sum(t => t.Results), 0, checkpoints, restored?.Id, warnings)
+        {
+            LateEvents = late.Sum(l => l.Late),
+            LateEventsDropped = late.Sum(l => l.Dropped),
+            LateEventsAdjusted = late.Sum(l => l.Adjusted),
+            Parallelism = _tasks.Length,
+            BarrierAlignmentP99 = _alignments.Count == 0 ? null : _alignments.Order().ElementAt(Math.Max(0, (int)Math.Ceiling(_alignments.Count * 0.99) - 1)),
+        };
+    }
+
+    /// <summary>A task that failed fails the job with its error (the first one).</summary>
+    private static void Throw(Task[] threads)
+    {
+        foreach (var thread in threads)
+        {
+            if (thread.IsFaulted)
+            {
+                var error = thread.Exception!.InnerException!;
+                throw error as QueryExecutionException ?? new QueryExecutionException(error.Message, error);
+            }
+        }
+    }
+
+    /// <summary>Asks every task for checkpoint <paramref name="id"/>, waits for all, saves it, and lets every task commit its sink.</summary>
+    private async Task<long> CheckpointAsync(long id, CheckpointStore store, Task[] threads, CancellationToken cancellationToken)
+    {
+        long asked = Stopwatch.GetTimestamp();
+        foreach (var task in _tasks)
+        {
+            task.Request(id);
+        }
+
+        var snapshots = new (byte[][] Parts, byte[] Sink)[_tasks.Length];
+        for (int t = 0; t < _tasks.Length; t++)
+        {
+            while (_tasks[t].SnapshotOf(id) is null)
+            {
+                Throw(threads);
+                await Task.Delay(1, cancellationToken).ConfigureAwait(false);
+            }
+
+            snapshots[t] = _tasks[t].SnapshotOf(id)!.Value;
+        }
+
+        _alignments.Add(Stopwatch.GetElapsedTime(asked));
+        var sections = new List<(string Name, SectionBuffer Data)> { ("sink tasks", SectionBuffer.Wrap(BitConverter.GetBytes(_tasks.Length))) };
+        for (int t = 0; t < _tasks.Length; t++)
+        {
+            var names = _tasks[t].Parts;
+            for (int k = 0; k < names.Count; k++)
+            {
+                sections.Add(($"task {t} part {k}: {names[k].CheckpointName}", SectionBuffer.Wrap(snapshots[t].Parts[k])));
+            }
+
+            sections.Add(($"task {t} sink", SectionBuffer.Wrap(snapshots[t].Sink)));
+        }
+
+        long takenAt = _clock.GetUtcNow().UtcTicks;
+        await store.SaveAsync(id, (stream, token) => CheckpointFormat.WriteAsync(stream, id, takenAt, _fingerprint, sections, token), cancellationToken).ConfigureAwait(false);
+        Interlocked.Exchange(ref _checkpointId, id);
+        foreach (var task in _tasks)
+        {
+            task.Decide(true);
+        }
+
+        return 1;
+    }
+
+    /// <summary>A task has read its share of <see cref="JobOptions.CheckpointEveryEvents"/> since its last checkpoint (on the task's thread).</summary>
+    private void CheckpointDue()
+    {
+        if (Interlocked.Exchange(ref _due, 1) == 0)
+        {
+            _dueWake.TrySetResult();
+        }
+    }
+
+    private async Task<CheckpointFormat.Snapshot?> LoadCheckpointAsync(List<string> warnings, CancellationToken cancellationToken)
+    {
+        if (_options.RestoreFrom is { } stream)
+        {
+            using var copy = new MemoryStream();
+            await stream.CopyToAsync(copy, cancellationToken).ConfigureAwait(false);
+            var snapshot = CheckpointFormat.Read(copy.ToArray(), "The checkpoint in JobOptions.RestoreFrom");
+            CheckFingerprint(snapshot, "The checkpoint in JobOptions.RestoreFrom");
+            return snapshot;
+        }
+
+        if (_options.Checkpoints is not { } store)
+        {
+            return null;
+        }
+
+        foreach (long id in store.List())
+        {
+            string name = store.Describe(id);
+            CheckpointFormat.Snapshot snapshot;
+            try
+            {
+                snapshot = CheckpointFormat.Read(await store.LoadAsync(id, cancellationToken).ConfigureAwait(false), name);
+            }
+            catch (Exception ex) when (ex is InvalidDataException or IOException or EndOfStreamException)
+            {
+                warnings.Add(ex.Message + " Trying the previous checkpoint.");
+                continue;
+            }
+
+            CheckFingerprint(snapshot, name);
+            return snapshot;
+        }
+
+        return null;
+    }
+
+    private void CheckFingerprint(CheckpointFormat.Snapshot snapshot, string origin)
+    {
+        if (!string.Equals(snapshot.Fingerprint, _fingerprint, StringComparison.Ordinal))
+        {
+            throw new InvalidDataException(
+                $"{origin} (checkpoint {snapshot.Id}) was taken by another query, or by this query with one sink (plan fingerprint {snapshot.Fingerprint}, this job's is {_fingerprint}). " +
+                "Use a new checkpoint directory, or run the job the checkpoint came from.");
+        }
+
+        int tasks = snapshot.Sections is [("sink tasks", { Length: 4 } count), ..] ? BitConverter.ToInt32(count) : -1;
+        if (tasks != _tasks.Length)
+        {
+            throw new InvalidDataException(
+                $"{origin} (checkpoint {snapshot.Id}) was taken with {tasks} sink tasks; this job has {_tasks.Length}. Each sink's committed output belongs to its task's partitions, " +
+                $"so a job with a sink per task restores only at the same number of tasks: run it with Parallelism = {tasks}.");
+        }
+    }
+
+    /// <summary>Loads every task's parts; returns each sink's committed state.</summary>
+    private byte[]?[] Restore(CheckpointFormat.Snapshot snapshot)
+    {
+        var sections = snapshot.Sections;
+        int next = 1;
+        var sinks = new byte[]?[_tasks.Length];
+        for (int t = 0; t < _tasks.Length; t++)
+        {
+            var names = _tasks[t].Parts;
+            var parts = new byte[names.Count][];
+            for (int k = 0; k < names.Count; k++)
+            {
+                parts[k] = Section($"task {t} part {k}: {names[k].CheckpointName}");
+            }
+
+            _tasks[t].Restore(parts);
+            sinks[t] = Section($"task {t} sink");
+        }
+
+        return sinks;
+
+        byte[] Section(string name)
+        {
+            if (next >= sections.Count || !string.Equals(sections[next].Name, name, StringComparison.Ordinal))
+            {
+                throw new InvalidDataException($"Checkpoint {snapshot.Id} has '{(next < sections.Count ? sections[next].Name : "no more sections")}' where this job has '{name}'.");
+            }
+
+            return sections[next++].Data;
+        }
+    }
+
+    private (DeliveryGuarantee, string) Decide()
+    {
+        foreach (var task in _tasks)
+        {
+            if (!task.CanReplay)
+            {
+                return (DeliveryGuarantee.AtMostOnce, $"Source '{task.SourcesThatCannotReplay.First()}' cannot replay from a position, so events it produced after the last checkpoint are lost on restore.");
+            }
+
+            if (!task.Sink.IsTransactional)
+            {
+                return (DeliveryGuarantee.AtLeastOnce, $"Sink '{task.Sink.Name}' of task {task.Index} does not commit with checkpoints, so results after the last checkpoint are written again on restore.");
+            }
+        }
+
+        return (DeliveryGuarantee.ExactlyOnce, "Every source replays from its checkpointed position and every task's sink commits with checkpoints.");
+    }
+}

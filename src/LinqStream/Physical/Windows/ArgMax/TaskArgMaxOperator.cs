@@ -1,0 +1,261 @@
+using System.Runtime.CompilerServices;
+using LinqStream.Runtime;
+using LinqStream.Temporal;
+
+namespace LinqStream.Physical.Windows.ArgMax;
+
+/// <summary>
+/// The local step of a split <see cref="WindowArgMaxOperator{TIn, TRow, TKey, TResult}"/> (docs/parallelism.md, "q5: the
+/// window's maximum on every task"): on one task, after its share of the keyed aggregate, keeps per window (the input events
+/// that share a start) only the events at the task's own maximum, and passes them on unchanged, in their input order.
+/// </summary>
+/// <remarks>
+/// <para>
+/// The global step is parallelism 1's <c>WindowArgMax</c> after the order-restoring merge. It sees, per window, every task's
+/// events at that task's maximum: the overall maximum is one of them, and every event at the overall maximum is at its own
+/// task's maximum too, so the global step keeps exactly the events parallelism 1 keeps, in the same order (each task's output
+/// is a subsequence of what it gave before, and the merge orders by start, then task). So the results, their order and the
+/// global step's state at a checkpoint are parallelism 1's; this step holds no state across a barrier (it ships what it holds
+/// first, see <see cref="FlushAtBarrier"/>), so the checkpoint has no section for it and restores at any parallelism.
+/// </para>
+/// <para>
+/// Per event: one compare against the running maximum (the value column computed per batch by the global step's compiled
+/// kernel) and a copy when it reaches the maximum; nothing is allocated once the tied list has grown to the largest tie seen.
+/// Events with an empty lifetime are dropped (the global step skips them too).
+/// </para>
+/// </remarks>
+/// <typeparam name="T">The aggregate's results (the argmax's input).</typeparam>
+internal sealed class TaskArgMaxOperator<T> : UnaryOperator<T, T>, Parallel.TwoPhase.IFlushAtBarrier
+{
+    private const string OperatorName = "WindowArgMax";
+
+    private readonly Action<T[], ulong[]?, long[], int> _value;
+    private readonly string _valueText;
+    private readonly BatchPool<T> _pool;
+    private long[] _values = [];
+
+    private bool _open;
+    private long _groupStart;
+    private long _max;
+    private T[] _tied = new T[16];
+    private long[] _tiedEnd = new long[16];
+    private int _tiedCount;
+    private long _watermark = Ticks.MinusInfinity;
+    private EventBatch<T>? _output;
+
+    /// <param name="downstream">The task's output (its forward exchange to the merge).</param>
+    /// <param name="context">The task's context.</param>
+    /// <param name="value">The compared value of each event, widened to <c>long</c> (the global step's kernel).</param>
+    /// <param name="valueText">The value's source text (errors name it).</param>
+    public TaskArgMaxOperator(IStreamObserver<T> downstream, QueryContext context, Action<T[], ulong[]?, long[], int> value, string valueText)
+        : base(downstream, context)
+    {
+        _value = value;
+        _valueText = valueText;
+        _pool = context.Pool<T>();
+    }
+
+    /// <summary>Gets the number of events held (the open window's events at the task's maximum so far).</summary>
+    public int HeldCount => _tiedCount;
+
+    /// <summary>Gets the number of events this step passed on (tests: what crossed to the merge).</summary>
+    public long Passed { get; private set; }
+
+    public override void OnBatch(EventBatch<T> batch)
+    {
+        if (Faulted)
+        {
+            _pool.Return(batch);
+            return;
+        }
+
+        int count = batch.Count;
+        if (_values.Length < count)
+        {
+            _values = new long[batch.Capacity];
+        }
+
+        try
+        {
+            _value(batch.Payload, batch.Absent, _values, count);
+        }
+        catch (Exception ex) when (ex is not QueryExecutionException)
+        {
+            _pool.Return(batch);
+            Fail(ex, OperatorName, _valueText);
+            Discard();
+            return;
+        }
+
+        var start = batch.Start;
+        var end = batch.End;
+        var payload = batch.Payload;
+        var absent = batch.Absent;
+        var values = _values;
+        bool open = _open;
+        long groupStart = _groupStart;
+        long max = _max;
+        for (int i = 0; i < count; i++)
+        {
+            if ((absent[i >> 6] & (1UL << i)) != 0)
+            {
+                continue;
+            }
+
+            long s = start[i];
+            long e = end[i];
+            if (e <= s)
+            {
+                continue; // the global step skips it too
+            }
+
+            long v = values[i];
+            if (!open || s != groupStart)
+            {
+                if (open)
+                {
+                    Ship(groupStart);
+                }
+
+                open = true;
+                groupStart = s;
+                max = v;
+            }
+            else if (v > max)
+            {
+                max = v;
+                ClearTied();
+            }
+            else if (v != max)
+            {
+                continue;
+            }
+
+            Keep(payload[i], e);
+        }
+
+        _open = open;
+        _groupStart = groupStart;
+        _max = max;
+        _pool.Return(batch);
+        Flush();
+    }
+
+    public override void OnWatermark(long watermark)
+    {
+        if (Faulted || watermark <= _watermark)
+        {
+            return;
+        }
+
+        _watermark = watermark;
+        if (_open && _groupStart < watermark)
+        {
+            Ship(_groupStart);
+            _open = false;
+        }
+
+        Flush();
+        Downstream.OnWatermark(watermark);
+    }
+
+    public override void OnCompleted()
+    {
+        if (Faulted)
+        {
+            return;
+        }
+
+        OnWatermark(Ticks.Infinity);
+        if (!Faulted)
+        {
+            Downstream.OnCompleted();
+        }
+    }
+
+    public override void OnError(Exception error)
+    {
+        base.OnError(error);
+        Discard();
+    }
+
+    /// <summary>
+    /// Before the task passes a checkpoint barrier on: sends the events held so far. The window stays open with its maximum, so
+    /// later events of it below that maximum are still dropped; the global step, which sees every event sent, keeps the right
+    /// ones either way. (The aggregate emits a window's results and then a watermark past their start in one call, so in
+    /// practice nothing is held between two of the task's steps.)
+    /// </summary>
+    public void FlushAtBarrier()
+    {
+        if (Faulted || _tiedCount == 0)
+        {
+            return;
+        }
+
+        Ship(_groupStart);
+        Flush();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Keep(T payload, long end)
+    {
+        int n = _tiedCount;
+        if (n == _tied.Length)
+        {
+            Array.Resize(ref _tied, n * 2);
+            Array.Resize(ref _tiedEnd, n * 2);
+        }
+
+        _tied[n] = payload;
+        _tiedEnd[n] = end;
+        _tiedCount = n + 1;
+    }
+
+    private void ClearTied()
+    {
+        if (RuntimeHelpers.IsReferenceOrContainsReferences<T>())
+        {
+            Array.Clear(_tied, 0, _tiedCount);
+        }
+
+        _tiedCount = 0;
+    }
+
+    /// <summary>Sends the held events (in their input order, with their own lifetimes) and forgets them.</summary>
+    private void Ship(long groupStart)
+    {
+        for (int j = 0; j < _tiedCount; j++)
+        {
+            var output = _output ??= _pool.Rent();
+            output.Add(groupStart, _tiedEnd[j], _tied[j]);
+            if (output.IsFull)
+            {
+                _output = null;
+                Downstream.OnBatch(output);
+            }
+        }
+
+        Passed += _tiedCount;
+        ClearTied();
+    }
+
+    private void Flush()
+    {
+        if (_output is { Count: > 0 } output)
+        {
+            _output = null;
+            Downstream.OnBatch(output);
+        }
+    }
+
+    private void Discard()
+    {
+        ClearTied();
+        _open = false;
+        if (_output is { } output)
+        {
+            _output = null;
+            _pool.Return(output);
+        }
+    }
+}

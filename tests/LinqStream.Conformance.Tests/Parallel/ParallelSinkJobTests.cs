@@ -1,0 +1,229 @@
+using LinqStream.Testing.Io;
+
+namespace LinqStream.Conformance.Tests.Parallel;
+
+/// <summary>
+/// A stateless query over partitions as a job with one sink per task (<c>ToParallelSinkJob</c>): task i reads a contiguous
+/// group of the partitions and writes to its own sink, with no merge. Each sink gets exactly what the query over its task's
+/// partitions alone gives (in its order), the sinks together hold the query's results (LINQ to objects), and crashed at random
+/// points and restored the job leaves every sink with its uninterrupted output (exactly-once per sink). A checkpoint restores
+/// only at the same number of tasks; a query that is not a union of partitions runs on one task and says why (or throws, strict).
+/// </summary>
+public sealed class ParallelSinkJobTests : IDisposable
+{
+    public sealed record Reading(long Time, long Sensor, int Value);
+
+    private static readonly long Origin = new DateTime(2026, 1, 1).Ticks;
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "linqstream-sinkjob-" + Guid.NewGuid().ToString("N"));
+
+    /// <summary>Random readings over the partitions, out of order by up to 1 s, ties across partitions, extreme sensors; with 4 or more partitions the second is empty.</summary>
+    private static Reading[][] Generate(int seed, int partitions, int count)
+    {
+        var random = new Random(seed);
+        var lists = Enumerable.Range(0, partitions).Select(_ => new List<Reading>()).ToArray();
+        long[] extremes = [long.MinValue, long.MaxValue, -1, 0];
+        for (int i = 0; i < count; i++)
+        {
+            long time = Origin + (i * TimeSpan.TicksPerSecond / 200) - random.NextInt64(0, TimeSpan.TicksPerSecond);
+            time -= time % (TimeSpan.TicksPerSecond / 20);
+            long sensor = random.Next(10) == 0 ? extremes[random.Next(extremes.Length)] : random.NextInt64(1, 300);
+            int partition = random.Next(partitions);
+            if (partitions >= 4 && partition == 1)
+            {
+                partition = 0;
+            }
+
+            lists[partition].Add(new Reading(time, sensor, random.Next(-1000, 1000)));
+        }
+
+        return [.. lists.Select(l => l.ToArray())];
+    }
+
+    private static ArrayEventSource<Reading>[] Sources(Reading[][] data, Random? random = null, int failIn = -1, int failAt = -1) =>
+        [.. data.Select((p, i) => new ArrayEventSource<Reading>(p, "readings-" + i)
+        {
+            MaxRead = random?.Next(1, 120) ?? 50 + (i * 37),
+            FailAt = i == failIn ? failAt : -1,
+        })];
+
+    /// <summary>A stateless query: a filter and a projection over the union of the partitions.</summary>
+    private static IQStream<string> Query(IReadOnlyList<ArrayEventSource<Reading>> partitions) =>
+        QStream.From([.. partitions.Cast<EventSource<Reading>>()], r => r.Time, IngressPolicy.Reorder(TimeSpan.FromSeconds(2)), name: "readings")
+            .WithOptions(new QueryOptions { BatchSize = 64, Strict = true })
+            .Where(r => r.Value % 5 != 0)
+            .Select(r => $"{r.Time} {r.Sensor} {r.Value}");
+
+    /// <summary>What task <paramref name="task"/> of <paramref name="tasks"/> writes: the query over its partitions alone.</summary>
+    private static async Task<List<string>> TaskOutput(Reading[][] data, int task, int tasks)
+    {
+        var (first, end) = LinqStream.Parallel.KeyGroups.RangeOf(task, data.Length, tasks);
+        return await Query([.. Sources(data).Skip(first).Take(end - first)]).ToListAsync();
+    }
+
+    [Theory]
+    [InlineData(1, 4, 1)]
+    [InlineData(2, 4, 2)]
+    [InlineData(3, 5, 3)]
+    [InlineData(4, 3, 4)]
+    [InlineData(5, 2, 8)]
+    public async Task EachTask_WritesItsPartitionsOutput_AndTogetherTheQueryResults(int seed, int partitions, int parallelism)
+    {
+        var data = Generate(seed, partitions, 6_000);
+        var sinks = new List<MemorySink<string>>();
+        await using var job = Query(Sources(data)).ToParallelSinkJob(
+            i =>
+            {
+                Assert.Equal(sinks.Count, i);
+                var sink = new MemorySink<string>();
+                sinks.Add(sink);
+                return sink;
+            },
+            new JobOptions { Parallelism = parallelism });
+        int tasks = Math.Min(partitions, parallelism);
+        Assert.Equal(tasks, job.Tasks);
+        Assert.Equal(tasks, sinks.Count);
+
+        var result = await job.RunAsync();
+
+        Assert.Equal(tasks, result.Parallelism);
+        Assert.Empty(result.Warnings);
+        for (int t = 0; t < tasks; t++)
+        {
+            Assert.True(sinks[t].Completed);
+            Assert.Equal(await TaskOutput(data, t, tasks), sinks[t].Items);
+        }
+
+        var expected = data.SelectMany(p => p).Where(r => r.Value % 5 != 0).Select(r => $"{r.Time} {r.Sensor} {r.Value}").Order(StringComparer.Ordinal);
+        Assert.Equal(expected, sinks.SelectMany(s => s.Items).Order(StringComparer.Ordinal));
+        Assert.Equal(expected.Count(), result.Results);
+        if (tasks == 1)
+        {
+            Assert.Equal(await Query(Sources(data)).ToListAsync(), sinks[0].Items); // one task: the query's own order
+        }
+    }
+
+    [Theory]
+    [InlineData(1, 3, 2)]
+    [InlineData(2, 4, 4)]
+    [InlineData(3, 5, 2)]
+    [InlineData(4, 2, 2)]
+    public async Task CrashesInRandomPartitions_EverySinkEndsWithItsUninterruptedOutput(int seed, int partitions, int parallelism)
+    {
+        var data = Generate(seed, partitions, 8_000);
+        int tasks = Math.Min(partitions, parallelism);
+        var expected = new List<string>[tasks];
+        for (int t = 0; t < tasks; t++)
+        {
+            expected[t] = await TaskOutput(data, t, tasks);
+        }
+
+        var random = new Random((seed * 7919) + parallelism);
+        var store = new DirectoryCheckpointStore(Path.Combine(_directory, $"crash-{seed}-{partitions}-{parallelism}"));
+        var sinks = Enumerable.Range(0, tasks).Select(_ => new MemorySink<string>()).ToArray();
+        int failing = 0; // the first partition is never the empty one
+        int length = data[failing].Length;
+        var crashes = Enumerable.Range(0, 3).Select(_ => random.Next(length)).Append(random.Next(length / 2, length)).Order().ToList();
+        int crashed = 0;
+        foreach (int at in crashes.Append(-1))
+        {
+            await using var job = Query(Sources(data, random, at >= 0 ? failing : -1, at))
+                .ToParallelSinkJob(i => sinks[i], new JobOptions { Checkpoints = store, CheckpointEveryEvents = random.Next(100, 900), Parallelism = parallelism });
+            Assert.Equal(DeliveryGuarantee.ExactlyOnce, job.Guarantee);
+            try
+            {
+                var result = await job.RunAsync();
+                Assert.Equal(-1, at);
+                Assert.Equal(tasks, result.Parallelism);
+            }
+            catch (QueryExecutionException ex) when (at >= 0)
+            {
+                Assert.True(ex.ToString().Contains("Simulated crash", StringComparison.Ordinal), ex.ToString());
+                crashed++;
+            }
+        }
+
+        Assert.Equal(crashes.Count, crashed);
+        for (int t = 0; t < tasks; t++)
+        {
+            Assert.True(sinks[t].Completed);
+            Assert.Equal(expected[t], sinks[t].Items);
+        }
+    }
+
+    [Fact]
+    public async Task Checkpoints_AreTakenAcrossTasks_AndTheirAlignmentIsReported()
+    {
+        var data = Generate(9, 4, 20_000);
+        var sinks = Enumerable.Range(0, 2).Select(_ => new MemorySink<string>()).ToArray();
+        await using var job = Query(Sources(data)).ToParallelSinkJob(i => sinks[i], new JobOptions
+        {
+            Checkpoints = new DirectoryCheckpointStore(Path.Combine(_directory, "aligned")),
+            CheckpointEveryEvents = 1_000,
+            Parallelism = 2,
+        });
+        var result = await job.RunAsync();
+        Assert.True(result.Checkpoints >= 3, $"only {result.Checkpoints} checkpoints");
+        Assert.NotNull(result.BarrierAlignmentP99);
+        Assert.Equal(result.Checkpoints, job.LastCheckpointId);
+        Assert.Equal(await TaskOutput(data, 1, 2), sinks[1].Items);
+    }
+
+    [Fact]
+    public async Task CheckpointAtTwoTasks_RestoredAtFour_IsRefusedNamingBoth()
+    {
+        var data = Generate(10, 4, 20_000);
+        var store = new DirectoryCheckpointStore(Path.Combine(_directory, "rescale"));
+        var sinks = Enumerable.Range(0, 4).Select(_ => new MemorySink<string>()).ToArray();
+        using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        sinks[0].CancelAt(2_000, stop);
+        await using (var job = Query(Sources(data)).ToParallelSinkJob(i => sinks[i], new JobOptions { Checkpoints = store, CheckpointEveryEvents = 500, Parallelism = 2 }))
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => job.RunAsync(stop.Token));
+            Assert.True(job.LastCheckpointId > 0, "no checkpoint was taken");
+        }
+
+        await using var four = Query(Sources(data)).ToParallelSinkJob(i => sinks[i], new JobOptions { Checkpoints = store, Parallelism = 4 });
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => four.RunAsync());
+        Assert.Contains("taken with 2 sink tasks; this job has 4", error.Message, StringComparison.Ordinal);
+
+        // A job with one sink cannot take it over either (another fingerprint).
+        await using var single = Query(Sources(data)).ToJob(new MemorySink<string>(), new JobOptions { Checkpoints = store });
+        await Assert.ThrowsAsync<InvalidDataException>(() => single.RunAsync());
+    }
+
+    [Fact]
+    public async Task WindowedQuery_RunsOnOneTaskAndSaysWhy_OrThrowsWhenStrict()
+    {
+        var data = Generate(11, 3, 2_000);
+        IQStream<int> Windowed(bool strict) =>
+            from r in QStream.From([.. Sources(data).Cast<EventSource<Reading>>()], r => r.Time, IngressPolicy.Reorder(TimeSpan.FromSeconds(2)), name: "readings")
+                .WithOptions(new QueryOptions { Strict = strict }).TumblingWindow(TimeSpan.FromSeconds(1))
+            group r by r.Sensor into g
+            select g.Count();
+        var error = Assert.Throws<NotSupportedException>(() => Windowed(strict: true).ToParallelSinkJob(_ => new MemorySink<int>(), new JobOptions { Parallelism = 2 }));
+        Assert.Contains("WindowAggregate", error.Message, StringComparison.Ordinal);
+
+        var sink = new MemorySink<int>();
+        await using var job = Windowed(strict: false).ToParallelSinkJob(i => i == 0 ? sink : throw new InvalidOperationException("one task only"), new JobOptions { Parallelism = 2 });
+        Assert.Equal(1, job.Tasks);
+        var result = await job.RunAsync();
+        Assert.Contains(result.Warnings, w => w.Contains("one task", StringComparison.Ordinal));
+        Assert.Equal(await Windowed(strict: false).ToListAsync(), sink.Items);
+    }
+
+    [Fact]
+    public void CommittedDeadLetterSink_IsNotSupportedYet_AndSaysSo()
+    {
+        var data = Generate(12, 2, 100);
+        var error = Assert.Throws<NotSupportedException>(() => Query(Sources(data)).ToParallelSinkJob(_ => new MemorySink<string>(), new JobOptions { DeadLetters = new MemorySink<DeadLetter>() }));
+        Assert.Contains("JobOptions.DeadLetters", error.Message, StringComparison.Ordinal);
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
+}

@@ -1,0 +1,212 @@
+using LinqStream.Parallel;
+using LinqStream.Parallel.TwoPhase;
+using LinqStream.Physical.Windows.ArgMax;
+using LinqStream.Query;
+using LinqStream.Runtime;
+using LinqStream.Runtime.Egress;
+using LinqStream.Tests.Physical.Join;
+
+namespace LinqStream.Tests.Parallel;
+
+/// <summary>
+/// The local step of q5's per-window maximum on a task (<see cref="TaskArgMaxOperator{T}"/>), against a plain reference: it
+/// passes on, per window (events sharing a start), exactly the events at the window's maximum in their input order, whatever
+/// the batches and watermarks; and split over tasks by key, the global maximum over what the tasks pass on (merged by start,
+/// then task) equals the global maximum over everything, also when the tasks flush at barriers in the middle of a window.
+/// </summary>
+public sealed class TaskArgMaxOperatorTests
+{
+    public readonly record struct Count(long Key, int Value);
+
+    private static readonly Action<Count[], ulong[]?, long[], int> Value = (payload, _, values, count) =>
+    {
+        for (int i = 0; i < count; i++)
+        {
+            values[i] = payload[i].Value;
+        }
+    };
+
+    /// <summary>Random windows in start order: some empty, some with every event tied, values in a small range (ties), some events with an empty lifetime, huge keys.</summary>
+    private static List<StreamEvent<Count>> Generate(Random random, int windows)
+    {
+        var events = new List<StreamEvent<Count>>();
+        long start = -5_000;
+        for (int w = 0; w < windows; w++)
+        {
+            start += random.Next(1, 3) * 1_000L;
+            int size = random.Next(4) == 0 ? 0 : random.Next(1, 60);
+            bool allTied = random.Next(5) == 0;
+            for (int i = 0; i < size; i++)
+            {
+                long key = random.Next(8) == 0 ? (random.Next(2) == 0 ? long.MaxValue - i : long.MinValue + i) : random.NextInt64(0, 1_000);
+                int value = allTied ? 7 : random.Next(6) == 0 ? int.MinValue : random.Next(0, 5);
+                long end = random.Next(20) == 0 ? start : start + 10_000; // an empty lifetime now and then
+                events.Add(new StreamEvent<Count>(start, end, new Count(key, value)));
+            }
+        }
+
+        return events;
+    }
+
+    /// <summary>The events at their window's maximum (over the events with a non-empty lifetime), in input order.</summary>
+    private static List<StreamEvent<Count>> Reference(IEnumerable<StreamEvent<Count>> events) =>
+        [.. events.Where(e => e.End > e.Start)
+            .GroupBy(e => e.Start)
+            .SelectMany(g => g.Where(e => e.Payload.Value == g.Max(x => x.Payload.Value)))];
+
+    /// <summary>Feeds <paramref name="events"/> in random batches, with a watermark at each window start now and then, and flushes at random points.</summary>
+    private static List<StreamEvent<Count>> Run(List<StreamEvent<Count>> events, Random random, bool flushes, out QueryContext context)
+    {
+        context = new QueryContext(new QueryOptions { BatchSize = 16 });
+        var sink = new ProbeSink<Count>(context);
+        var step = new TaskArgMaxOperator<Count>(sink, context, Value, "c => c.Value");
+        var pool = context.Pool<Count>();
+        int at = 0;
+        while (at < events.Count)
+        {
+            var batch = pool.Rent();
+            int take = Math.Min(random.Next(1, 16), events.Count - at); // one slot left for an absent event
+            for (int i = 0; i < take; i++, at++)
+            {
+                batch.Add(events[at].Start, events[at].End, events[at].Payload);
+            }
+
+            if (random.Next(4) == 0)
+            {
+                // An absent slot (a filtered event) in the middle of the batch: its payload must never come out.
+                batch.Add(events[at - 1].Start, events[at - 1].End + 1, new Count(-42, int.MaxValue));
+                batch.SetAbsent(batch.Count - 1);
+            }
+
+            step.OnBatch(batch);
+            if (flushes && random.Next(3) == 0)
+            {
+                step.FlushAtBarrier();
+            }
+
+            if (at < events.Count && random.Next(3) == 0)
+            {
+                step.OnWatermark(events[at].Start); // never past an event still to come
+            }
+        }
+
+        step.OnCompleted();
+        Assert.True(sink.Completed);
+        Assert.Empty(sink.Errors);
+        Assert.Equal(0, step.HeldCount);
+        Assert.Equal(sink.Events.Count, step.Passed);
+        return sink.Events;
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    public void OneTask_PassesExactlyTheEventsAtEachWindowsMaximum_InInputOrder(int seed)
+    {
+        var random = new Random(seed);
+        var events = Generate(random, 200);
+        var passed = Run(events, random, flushes: false, out var context);
+        Assert.Equal(Reference(events), passed);
+        Assert.Contains(passed, e => passed.Count(x => x.Start == e.Start) > 1); // ties were kept
+        Assert.Equal(0, context.OutstandingBatches());
+    }
+
+    [Theory]
+    [InlineData(1, 2, false)]
+    [InlineData(2, 3, false)]
+    [InlineData(3, 4, true)]
+    [InlineData(4, 2, true)]
+    [InlineData(5, 7, true)]
+    public void SplitOverTasks_GlobalMaximumOfWhatTheTasksPass_EqualsTheMaximumOfEverything(int seed, int tasks, bool flushes)
+    {
+        var random = new Random(seed);
+        var events = Generate(random, 300);
+        // Keys to tasks by a hash: each task's events keep their order, as behind the hash exchange.
+        int TaskOf(long key) => (int)(unchecked((ulong)key * 0x9E3779B97F4A7C15UL) % (ulong)tasks);
+        var passedPerTask = Enumerable.Range(0, tasks).Select(t => Run([.. events.Where(e => TaskOf(e.Payload.Key) == t)], random, flushes, out _)).ToArray();
+
+        // The merge: by start, then task (stable within a task). Applied to the tasks' whole inputs, it is the order the
+        // global step would see without the local step.
+        static List<StreamEvent<Count>> Merge(IEnumerable<(int Task, List<StreamEvent<Count>> Events)> parts) =>
+            [.. parts.SelectMany(p => p.Events.Select((e, i) => (e, p.Task, i))).OrderBy(x => x.e.Start).ThenBy(x => x.Task).ThenBy(x => x.i).Select(x => x.e)];
+
+        var all = Merge(Enumerable.Range(0, tasks).Select(t => (t, events.Where(e => TaskOf(e.Payload.Key) == t).ToList())));
+        var reduced = Merge(passedPerTask.Select((p, t) => (t, p)));
+        Assert.True(reduced.Count < all.Count, "the local step should drop the events below their task's maximum");
+        Assert.Equal(Reference(all), Reference(reduced));
+    }
+
+    [Fact]
+    public void FlushAtBarrier_InTheMiddleOfAWindow_LaterLowerValuesAreStillDropped()
+    {
+        var context = new QueryContext(new QueryOptions { BatchSize = 8 });
+        var sink = new ProbeSink<Count>(context);
+        var step = new TaskArgMaxOperator<Count>(sink, context, Value, "c => c.Value");
+        var pool = context.Pool<Count>();
+        void Send(params (long Key, int Value)[] counts)
+        {
+            var batch = pool.Rent();
+            foreach (var (key, value) in counts)
+            {
+                batch.Add(100, 200, new Count(key, value));
+            }
+
+            step.OnBatch(batch);
+        }
+
+        Send((1, 3), (2, 5), (3, 5));
+        step.FlushAtBarrier();
+        Assert.Equal([2L, 3L], sink.Events.Select(e => e.Payload.Key));
+        Send((4, 4), (5, 5), (6, 9), (7, 9));
+        step.OnWatermark(101);
+        Assert.Equal([2L, 3L, 6L, 7L], sink.Events.Select(e => e.Payload.Key));
+        Assert.Equal([101L], sink.Watermarks);
+        Assert.All(sink.Events, e => Assert.Equal((100L, 200L), (e.Start, e.End)));
+    }
+
+    public readonly record struct Bid(long Time, long Auction);
+
+    public readonly record struct AuctionCount(long Auction, int Bids, long WindowStart);
+
+    public readonly record struct WindowMax(long WindowStart, long Max);
+
+    [Fact]
+    public async Task HotItems_Parallelism2_EachTaskRunsTheLocalStep_AndOnlyTheirMaximaCrossToTheMerge()
+    {
+        var random = new Random(11);
+        var bids = Enumerable.Range(0, 60_000).Select(i => new Bid(i * 1_000L, random.NextInt64(0, 500))).ToArray();
+        IQStream<string> Query(int parallelism)
+        {
+            var counts =
+                from b in QStream.From(bids, b => b.Time).WithOptions(new QueryOptions { Parallelism = parallelism, BatchSize = 256 }).HoppingWindow(TimeSpan.FromTicks(1_000_000), TimeSpan.FromTicks(250_000))
+                group b by b.Auction into g
+                select new AuctionCount(g.Key, g.Count(), g.Window.StartTicks);
+            var maxima = counts.TumblingWindow(TimeSpan.FromTicks(250_000)).Select(w => new WindowMax(w.Window.StartTicks, w.Max(c => c.Bids)));
+            return from c in counts
+                   join m in maxima on c.WindowStart equals m.WindowStart
+                   where c.Bids == m.Max
+                   select $"{c.Auction} {c.Bids} {c.WindowStart}";
+        }
+
+        var expected = await Query(1).ToListAsync();
+        var compiled = QueryCompiler.Compile<string>(Query(2).Expression);
+        var results = new List<string>();
+        var execution = QueryExecution.Create(compiled.Root, c => new ObserverSink<string>(System.Reactive.Observer.Create<string>(results.Add), c), compiled.Options, parallel: compiled.Parallel);
+        var run = Assert.Single(execution.Context.Operators.OfType<KeyedParallelRun<Bid, PartialGroup<long>, long, AuctionCount>>());
+
+        execution.Run();
+
+        Assert.True(run.Join(TimeSpan.FromMinutes(1)), "a task thread did not end");
+        Assert.Equal(expected, results);
+        var steps = run.TaskContexts.SelectMany(c => c.Operators.OfType<TaskArgMaxOperator<AuctionCount>>()).ToList();
+        Assert.Equal(2, steps.Count);
+        long counts = bids.SelectMany(b => Enumerable.Range(0, 4).Select(k => (Window: (b.Time / 250_000) - k, b.Auction))).Distinct().Count();
+        long passed = steps.Sum(s => s.Passed);
+        Assert.True(passed >= results.Count, $"{passed} passed, {results.Count} results"); // the overall maxima are among each task's own
+        Assert.True(passed * 20 < counts, $"{passed} of {counts} counts crossed to the merge");
+        Assert.All(run.TaskContexts, c => Assert.Equal(0, c.OutstandingBatches()));
+        Assert.Equal(0, execution.Context.OutstandingBatches());
+    }
+}
