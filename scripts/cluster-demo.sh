@@ -6,10 +6,15 @@
 #   SIGKILL after its second checkpoint, waits for the job to complete on another silo, and checks that the cluster's output
 #   stream equals the reference entry for entry (ids 0-1, 0-2, ... and values: no loss, no duplicate). Prints the recovery time
 #   (SIGKILL to the new epoch starting on another silo, from the silos' timestamped logs).
-# Usage: scripts/cluster-demo.sh [EVENTS]   (default 400000). Needs redis-server and a Release build of src/LinqStream.Cli.
+# Usage: scripts/cluster-demo.sh [EVENTS] [PARALLELISM]   (default 400000, none). Needs redis-server and a Release build of src/LinqStream.Cli.
+# With PARALLELISM (Milestone 2): the bids go to one stream (a union of partitions is not spread yet), the job is submitted with
+#   --parallelism PARALLELISM (a source task and PARALLELISM keyed tasks as grains over the 3 silos), first once without a kill
+#   (timed, against the single-process run: events/s of both, a contended machine), then again with a silo that runs tasks
+#   but not the job's coordinator killed after the second checkpoint: the job rolls back to its last checkpoint under epoch 2.
 # Exit code 0 when the outputs are identical. Everything it starts is stopped when it exits; its files are under $WORK.
 set -euo pipefail
 EVENTS=${1:-400000}
+PARALLELISM=${2:-}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CLI="$ROOT/artifacts/bin/LinqStream.Cli/release/LinqStream.Cli.dll"
 [[ -f "$CLI" ]] || { echo "cluster-demo: build the CLI first: dotnet build src/LinqStream.Cli -c Release" >&2; exit 2; }
@@ -39,15 +44,28 @@ ID="demo$$"
 echo "cluster-demo: redis-server on $R, cluster id $ID, files in $WORK"
 
 SOURCES=()
-for k in 0 1 2 3; do
-  dotnet "$CLI" produce --target "$R/$ID:bids-$k" --events "$EVENTS" --partition "$k/4" --quiet
-  SOURCES+=(--source "$R/$ID:bids-$k")
-done
-echo "cluster-demo: $EVENTS bids in 4 partitions $ID:bids-0..3"
+SPREAD=()
+# The kill comes after the second checkpoint: spread, the job runs fast once its tasks are up (one stream, fewer events), so its
+# checkpoints come sooner, or the kill would find it finished.
+EVERY=40000
+[[ -n "$PARALLELISM" ]] && EVERY=$(( EVENTS / 10 ))
+if [[ -n "$PARALLELISM" ]]; then
+  dotnet "$CLI" produce --target "$R/$ID:bids" --events "$EVENTS" --quiet
+  SOURCES+=(--source "$R/$ID:bids")
+  SPREAD=(--parallelism "$PARALLELISM")
+  echo "cluster-demo: $EVENTS bids in one stream $ID:bids; the job is spread over $PARALLELISM keyed tasks"
+else
+  for k in 0 1 2 3; do
+    dotnet "$CLI" produce --target "$R/$ID:bids-$k" --events "$EVENTS" --partition "$k/4" --quiet
+    SOURCES+=(--source "$R/$ID:bids-$k")
+  done
+  echo "cluster-demo: $EVENTS bids in 4 partitions $ID:bids-0..3"
+fi
 
 start=$(now)
 dotnet "$CLI" run "$ROOT/scripts/q5.csx" "${SOURCES[@]}" --time dateTime --max-delay 1s --sink "$R/$ID:reference" --quiet
-echo "cluster-demo: single-process reference written to $ID:reference in $(python3 -c "print(f'{$(now)-$start:.1f}')") s"
+single=$(python3 -c "print(f'{$(now)-$start:.1f}')")
+echo "cluster-demo: single-process reference written to $ID:reference in $single s"
 
 for i in 0 1 2; do
   # Process substitution, not a pipe: $! is the silo's own process id (cleanup and the kill below need it).
@@ -61,8 +79,34 @@ for i in 0 1 2; do
 done
 echo "cluster-demo: 3 silos up (ports 21111-21113)"
 
+same_as_reference() { # STREAM: entry for entry (ids and values) equal to the reference
+  redis-cli -p "$REDIS_PORT" --raw XRANGE "$ID:reference" - + >"$WORK/reference.txt"
+  redis-cli -p "$REDIS_PORT" --raw XRANGE "$ID:$1" - + >"$WORK/$1.txt"
+  local n
+  n=$(redis-cli -p "$REDIS_PORT" XLEN "$ID:reference")
+  if cmp -s "$WORK/reference.txt" "$WORK/$1.txt" && (( n > 0 )); then
+    echo "cluster-demo: identical: $n results in $ID:$1 and $ID:reference (same ids, same values)"
+  else
+    echo "cluster-demo: DIFFERENT: reference $n entries, $1 $(redis-cli -p "$REDIS_PORT" XLEN "$ID:$1"); see $WORK/{reference,$1}.txt" >&2
+    diff "$WORK/reference.txt" "$WORK/$1.txt" | head -20 >&2
+    exit 1
+  fi
+}
+
+if [[ -n "$PARALLELISM" ]]; then
+  # The same job without a kill, timed from submit to completion (both times include compiling the script and connecting).
+  start=$(now)
+  dotnet "$CLI" submit "$ROOT/scripts/q5.csx" --cluster "$R" --cluster-id "$ID" --job-id q5-clean "${SOURCES[@]}" --time dateTime --max-delay 1s \
+    --sink "$R/$ID:clean" --checkpoint-every 40000 --checkpoint-interval 2s "${SPREAD[@]}" --wait >"$WORK/clean.log" 2>&1 \
+    || { echo "cluster-demo: the uninterrupted spread job did not complete:" >&2; cat "$WORK/clean.log" >&2; exit 1; }
+  spread=$(python3 -c "print(f'{$(now)-$start:.1f}')")
+  tail -1 "$WORK/clean.log"
+  same_as_reference clean
+  python3 -c "print(f'cluster-demo: q5, {$EVENTS:,} bids: one process {$single} s ({$EVENTS/$single:,.0f} events/s), 3 silos with $PARALLELISM keyed tasks {$spread} s ({$EVENTS/$spread:,.0f} events/s); wall time from start to end, load average '+open('/proc/loadavg').read().split()[0])"
+fi
+
 dotnet "$CLI" submit "$ROOT/scripts/q5.csx" --cluster "$R" --cluster-id "$ID" --job-id q5 "${SOURCES[@]}" --time dateTime --max-delay 1s \
-  --sink "$R/$ID:cluster" --checkpoint-every 40000 --checkpoint-interval 2s --wait > >(stamp >"$WORK/submit.log") 2>&1 &
+  --sink "$R/$ID:cluster" --checkpoint-every "$EVERY" --checkpoint-interval 2s "${SPREAD[@]}" --wait > >(stamp >"$WORK/submit.log") 2>&1 &
 SUBMIT=$!
 PIDS+=($SUBMIT)
 
@@ -75,6 +119,10 @@ for _ in $(seq 1200); do
   sleep 0.1
 done
 silo=$(grep -oE "on S127\.0\.0\.1:[0-9]+" "$WORK/submit.log" | head -1 | grep -oE "[0-9]+$")
+if [[ -n "$PARALLELISM" ]]; then
+  # Spread: kill a silo that runs tasks of the job but not its coordinator (every silo runs some of the keyed tasks).
+  for port in 21111 21112 21113; do [[ "$port" != "$silo" ]] && { silo=$port; break; }; done
+fi
 victim=${SILO_PIDS[$silo]:-}
 [[ -n "$victim" ]] || { echo "cluster-demo: no silo process on port $silo" >&2; exit 1; }
 killed=$(now)
@@ -83,18 +131,16 @@ echo "cluster-demo: SIGKILL to the silo on port $silo (process $victim) after ch
 
 wait "$SUBMIT" || { sleep 0.5; echo "cluster-demo: the job did not complete:" >&2; cat "$WORK/submit.log" >&2; exit 1; }
 sleep 0.5   # the log's stamping process writes the last lines
-took_over=$(grep -h "starts with epoch 2" "$WORK"/silo-*.log | head -1 | cut -d' ' -f1)
-[[ -n "$took_over" ]] || { echo "cluster-demo: no silo logged the take-over (epoch 2)" >&2; exit 1; }
-sed 's/^[0-9.]* //' "$WORK/submit.log"
-python3 -c "print(f'cluster-demo: recovery time {$took_over-$killed:.1f} s (SIGKILL to epoch 2 starting on another silo)')"
-
-redis-cli -p "$REDIS_PORT" --raw XRANGE "$ID:reference" - + >"$WORK/reference.txt"
-redis-cli -p "$REDIS_PORT" --raw XRANGE "$ID:cluster" - + >"$WORK/cluster.txt"
-n=$(redis-cli -p "$REDIS_PORT" XLEN "$ID:reference")
-if cmp -s "$WORK/reference.txt" "$WORK/cluster.txt" && (( n > 0 )); then
-  echo "cluster-demo: identical: $n results in $ID:cluster and $ID:reference (same ids, same values)"
+if [[ -n "$PARALLELISM" ]]; then
+  # The coordinator stays; its epoch 2 starts new tasks (the source task's start is logged by the silo that runs it).
+  took_over=$(grep -hE "Job q5 epoch ([2-9]|[1-9][0-9]+): source starts" "$WORK"/silo-*.log | sort -n | head -1 | cut -d' ' -f1)
+  what="SIGKILL to the source task of the next epoch starting: the whole job rolled back"
 else
-  echo "cluster-demo: DIFFERENT: reference $n entries, cluster $(redis-cli -p "$REDIS_PORT" XLEN "$ID:cluster"); see $WORK/{reference,cluster}.txt" >&2
-  diff "$WORK/reference.txt" "$WORK/cluster.txt" | head -20 >&2
-  exit 1
+  took_over=$(grep -h "starts with epoch 2" "$WORK"/silo-*.log | head -1 | cut -d' ' -f1)
+  what="SIGKILL to epoch 2 starting on another silo"
 fi
+[[ -n "$took_over" ]] || { echo "cluster-demo: no silo logged epoch 2 starting" >&2; exit 1; }
+sed 's/^[0-9.]* //' "$WORK/submit.log"
+python3 -c "print(f'cluster-demo: recovery time {$took_over-$killed:.1f} s ($what)')"
+
+same_as_reference cluster

@@ -3,18 +3,44 @@ using Xunit.Abstractions;
 
 namespace LinqStream.Orleans.Tests;
 
-[Trait("Category", "Slow")] // Slow (fast suite skips it): starts redis-server, 3 silo processes and the CLI several times (about a minute).
+[Trait("Category", "Slow")] // Slow (fast suite skips it): starts redis-server, 3 silo processes and the CLI several times (minutes each).
 public sealed class ClusterDemoScriptTests(ITestOutputHelper output)
 {
     [Fact]
     public async Task ClusterDemo_SiloKilledWithSigkill_OutputStreamEqualsTheSingleProcessRun()
+    {
+        var text = await RunDemoAsync("300000");
+
+        Assert.Contains("cluster-demo: identical:", text, StringComparison.Ordinal);
+        Assert.Contains("cluster-demo: recovery time", text, StringComparison.Ordinal);
+        Assert.Contains("restored from checkpoint", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ClusterDemo_SixTasksOverThreeSilos_TaskSiloKilledWithSigkill_RollsBackAndOutputStreamEqualsTheSingleProcessRun()
+    {
+        var text = await RunDemoAsync("100000", "6");
+
+        Assert.Contains("the job is spread over 6 keyed tasks", text, StringComparison.Ordinal);
+        Assert.Contains("3 silos with 6 keyed tasks", text, StringComparison.Ordinal); // the uninterrupted run, timed
+        Assert.Contains("rolled back: epoch ", text, StringComparison.Ordinal); // the coordinator stayed
+        Assert.Contains("the whole job rolled back", text, StringComparison.Ordinal);
+        Assert.Contains("restored from checkpoint", text, StringComparison.Ordinal);
+        Assert.Equal(2, text.Split("cluster-demo: identical:").Length - 1); // the uninterrupted run's output and the killed one's
+    }
+
+    private async Task<string> RunDemoAsync(params string[] arguments)
     {
         var root = RepositoryRoot();
         var cli = Path.Combine(root, "artifacts", "bin", "LinqStream.Cli", "release", "LinqStream.Cli.dll");
         Assert.True(File.Exists(cli), $"{cli} is missing: build the CLI first (dotnet build src/LinqStream.Cli -c Release).");
         var info = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = root };
         info.ArgumentList.Add(Path.Combine(root, "scripts", "cluster-demo.sh"));
-        info.ArgumentList.Add("300000");
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
@@ -25,9 +51,7 @@ public sealed class ClusterDemoScriptTests(ITestOutputHelper output)
         output.WriteLine(await stderr);
 
         Assert.Equal(0, process.ExitCode);
-        Assert.Contains("cluster-demo: identical:", text, StringComparison.Ordinal);
-        Assert.Contains("cluster-demo: recovery time", text, StringComparison.Ordinal);
-        Assert.Contains("restored from checkpoint", text, StringComparison.Ordinal);
+        return text;
     }
 
     private static string RepositoryRoot()

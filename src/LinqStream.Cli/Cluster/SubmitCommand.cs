@@ -25,16 +25,35 @@ internal static class SubmitCommand
         var jobId = new Option<string>("--job-id") { Description = "The job's id (default: the script's name and a random suffix)." };
         var every = new Option<long>("--checkpoint-every") { Description = "Input events between checkpoints.", DefaultValueFactory = _ => 10_000 };
         var interval = new Option<TimeSpan>("--checkpoint-interval") { Description = "Time between checkpoints.", DefaultValueFactory = _ => TimeSpan.FromSeconds(5), CustomParser = r => Durations.Parse(r, "--checkpoint-interval") };
+        var parallelism = new Option<int?>("--parallelism")
+        {
+            Description = "Spread the query's keyed window aggregate over N tasks that run as grains on the silos (one source task reads the input; "
+                + "a lost silo rolls the whole job back to its last checkpoint). Needs one --source. Without it the job runs in one grain.",
+        };
+        parallelism.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int?>() is { } value && value is < 1 or > 1024)
+            {
+                result.AddError($"--parallelism must be between 1 and 1024; '{value}' is not.");
+            }
+        });
         var wait = new Option<bool>("--wait") { Description = "Wait until the job ends, printing its progress every second; the exit code is 0 only if it completed." };
         var command = new Command("submit", "Submit a query script to a LinqStream cluster as a job; it survives the loss of the silo that runs it.")
         {
-            script, cluster, clusterId, source, sink, time, maxDelay, idleTimeout, jobId, every, interval, wait,
+            script, cluster, clusterId, source, sink, time, maxDelay, idleTimeout, jobId, every, interval, parallelism, wait,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
             if (!ClusterAddress.TryParse(parse.GetValue(cluster)!, parse.GetValue(clusterId)!, out var address, out string reason))
             {
                 await Console.Error.WriteLineAsync($"submit: {reason}.").ConfigureAwait(false);
+                return ExitCodes.Usage;
+            }
+
+            if (parse.GetValue(parallelism) is not null && parse.GetValue(source)!.Length > 1)
+            {
+                // The cluster refuses it too (a union of partitions is not spread yet); say so before anything is sent.
+                await Console.Error.WriteLineAsync("submit: --parallelism reads one --source; a union of several partitions is not spread over silos yet (submit without --parallelism to run it in one grain).").ConfigureAwait(false);
                 return ExitCodes.Usage;
             }
 
@@ -48,7 +67,7 @@ internal static class SubmitCommand
             var id = parse.GetValue(jobId) ?? $"{Path.GetFileNameWithoutExtension(path)}-{Guid.NewGuid().ToString("N")[..8]}";
             var submission = ScriptJob.Submission(
                 Path.GetFileName(path), query.Code, parse.GetValue(source)!, parse.GetValue(sink)!, parse.GetValue(time)!, parse.GetValue(maxDelay), parse.GetValue(idleTimeout),
-                parse.GetValue(every), parse.GetValue(interval));
+                parse.GetValue(every), parse.GetValue(interval)) with { Parallelism = parse.GetValue(parallelism) };
             using var host = await ClusterHosts.StartClientAsync(address!, cancellationToken).ConfigureAwait(false);
             var client = ClusterHosts.Client(host);
             ClusterJobHandle job;
@@ -71,12 +90,17 @@ internal static class SubmitCommand
             }
 
             long epoch = status.Epoch;
+            string? silo = status.Silo;
             var done = await job.WaitAsync(TimeSpan.FromSeconds(1), s =>
             {
                 if (s.Epoch != epoch)
                 {
-                    Console.Out.WriteLine($"submit: job {id} taken over: epoch {s.Epoch} on {s.Silo}, restoring from its last checkpoint");
+                    // Another silo took the job over, or (a job spread over silos lost a task) its coordinator rolled it back in place.
+                    Console.Out.WriteLine(s.Silo == silo
+                        ? $"submit: job {id} rolled back: epoch {s.Epoch} on {s.Silo}, restoring from its last checkpoint"
+                        : $"submit: job {id} taken over: epoch {s.Epoch} on {s.Silo}, restoring from its last checkpoint");
                     epoch = s.Epoch;
+                    silo = s.Silo;
                 }
                 else if (!s.IsFinished)
                 {

@@ -14,6 +14,10 @@ internal enum ChannelAckStatus : byte
 
     /// <summary>The frame's sequence is beyond the credit the receiver granted: a sender that does not follow the protocol.</summary>
     OverLimit,
+
+    /// <summary>Never a receiver's answer: the sender's own verdict when its calls kept failing for its retry limit (the receiver's
+    /// silo is gone or cut off). The sender gives up; the job rolls back.</summary>
+    Unreachable,
 }
 
 /// <summary>

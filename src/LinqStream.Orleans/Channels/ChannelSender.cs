@@ -4,7 +4,9 @@ namespace LinqStream.Orleans.Channels;
 /// The sending end of an ordered, lossless, credit-limited channel over calls that may fail, be retried or arrive out of order.
 /// Frames get sequence numbers 1, 2, ... of the sender's epoch; every frame stays here until the receiver acknowledges it (a
 /// failed call is sent again: the receiver drops the copy it may already hold); at most <c>Limit - ReceivedThrough</c> frames
-/// (the receiver's credit) are unacknowledged, so a slow receiver stops the sender instead of filling memory.
+/// (the receiver's credit) are unacknowledged, so a slow receiver stops the sender instead of filling memory. Failed calls are
+/// retried for a bounded time only: when they keep failing for the retry limit, the receiver is taken as lost
+/// (<see cref="ChannelAckStatus.Unreachable"/>) and the job rolls back.
 /// </summary>
 /// <remarks>
 /// One caller at a time (the task that owns the channel). Calls are pipelined: up to the credit are in flight together.
@@ -15,6 +17,7 @@ internal sealed class ChannelSender
     private readonly IChannelTransport _transport;
     private readonly TimeProvider _time;
     private readonly TimeSpan _maxBackoff;
+    private readonly TimeSpan _retryLimit;
 
     // Frames not yet acknowledged, by sequence: slot (sequence & mask). A frame has one call in flight until it is acknowledged.
     private Entry[] _window = new Entry[8];
@@ -22,12 +25,15 @@ internal sealed class ChannelSender
     private long _ackedThrough;
     private long _limit;
     private int _failures;
+    private long _failingSince; // the timestamp of the first failure of the current run of failures; 0 when the last call succeeded
 
     /// <param name="transport">The calls to the receiver.</param>
     /// <param name="epoch">The job's epoch: a receiver opened for a newer one refuses these frames.</param>
     /// <param name="time">The clock of the back-off between retries.</param>
     /// <param name="maxBackoff">The longest wait before a failed call is sent again; the default value is 1 second.</param>
-    public ChannelSender(IChannelTransport transport, long epoch, TimeProvider? time = null, TimeSpan? maxBackoff = null)
+    /// <param name="retryLimit">How long calls may fail in a row (every retry failing too) before the sender gives up with
+    /// <see cref="ChannelAckStatus.Unreachable"/>; the default value is <see cref="DefaultRetryLimit"/> (30 seconds).</param>
+    public ChannelSender(IChannelTransport transport, long epoch, TimeProvider? time = null, TimeSpan? maxBackoff = null, TimeSpan? retryLimit = null)
     {
         ArgumentNullException.ThrowIfNull(transport);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(epoch);
@@ -35,7 +41,14 @@ internal sealed class ChannelSender
         Epoch = epoch;
         _time = time ?? TimeProvider.System;
         _maxBackoff = maxBackoff ?? TimeSpan.FromSeconds(1);
+        _retryLimit = retryLimit ?? DefaultRetryLimit;
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(_retryLimit.Ticks, nameof(retryLimit));
     }
+
+    /// <summary>Gets the default time calls may fail in a row before a sender gives up: longer than Orleans takes to declare a
+    /// silo dead with the short failure detection (about 2 s) and than a call's timeout on a loaded machine, short enough that a
+    /// receiver that is gone ends the epoch even when nothing else notices.</summary>
+    public static TimeSpan DefaultRetryLimit { get; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Gets the sender's epoch.</summary>
     public long Epoch { get; }
@@ -104,10 +117,11 @@ internal sealed class ChannelSender
         }
         catch (Exception error) when (error is not ChannelException and not OperationCanceledException)
         {
-            await BackOffAsync(cancellationToken).ConfigureAwait(false);
+            await BackOffAsync(error, $"a request for credit after frame {_next - 1}", cancellationToken).ConfigureAwait(false);
             return;
         }
 
+        Succeeded();
         Apply(ack);
     }
 
@@ -125,14 +139,14 @@ internal sealed class ChannelSender
         catch (Exception error) when (error is not ChannelException and not OperationCanceledException)
         {
             // Lost before or after the receiver got it: send the same frame again (a copy it holds is dropped there).
+            await BackOffAsync(error, $"frame {sequence}", cancellationToken).ConfigureAwait(false);
             Retries++;
-            await BackOffAsync(cancellationToken).ConfigureAwait(false);
             ref var again = ref _window[sequence & (_window.Length - 1)];
             again.Call = _transport.PushAsync(again.Frame!);
             return;
         }
 
-        _failures = 0;
+        Succeeded();
         Apply(ack);
         if (_ackedThrough < sequence)
         {
@@ -168,8 +182,27 @@ internal sealed class ChannelSender
         _limit = Math.Max(_limit, ack.Limit);
     }
 
-    private async ValueTask BackOffAsync(CancellationToken cancellationToken)
+    private void Succeeded()
     {
+        _failures = 0;
+        _failingSince = 0;
+    }
+
+    /// <summary>After a failed call: gives up when calls have failed in a row for the retry limit, else waits before the retry.</summary>
+    /// <exception cref="ChannelException">The calls kept failing for the retry limit (<see cref="ChannelAckStatus.Unreachable"/>).</exception>
+    private async ValueTask BackOffAsync(Exception error, string what, CancellationToken cancellationToken)
+    {
+        if (_failingSince == 0)
+        {
+            _failingSince = _time.GetTimestamp();
+        }
+        else if (_time.GetElapsedTime(_failingSince) is var failing && failing >= _retryLimit)
+        {
+            throw new ChannelException(_transport.Name, ChannelAckStatus.Unreachable, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"The calls of channel '{_transport.Name}' (epoch {Epoch}) failed for {failing.TotalSeconds:F1} s in a row ({_failures + 1} failures; the last one, for {what}: {error.Message}). Its receiver is taken as lost (the retry limit is {_retryLimit.TotalSeconds:F1} s): the job must roll back to its last checkpoint."),
+                error);
+        }
+
         // 1, 2, 4, ... ms up to the maximum: a failing silo is not flooded, a single lost call costs about a millisecond.
         int shift = Math.Min(_failures++, 20);
         var delay = TimeSpan.FromTicks(Math.Min(TimeSpan.TicksPerMillisecond << shift, _maxBackoff.Ticks));

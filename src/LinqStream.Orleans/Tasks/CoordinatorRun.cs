@@ -20,6 +20,10 @@ internal sealed class CoordinatorRun<T, TKey, TResult> : IParallelRun, IParallel
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan CallLimit = TimeSpan.FromSeconds(15);
 
+    // A task's start builds the job's query on its silo (a script job compiles its script there): slower than a call, and
+    // more so on a loaded machine (the demo's 8 starts took over 15 s at load average 25).
+    private static readonly TimeSpan StartLimit = TimeSpan.FromSeconds(60);
+
     private readonly CoordinatorSetup _setup;
     private readonly SpscChannel<TResult>[] _outputs;
     private readonly ChannelReceiver?[] _receivers;
@@ -267,9 +271,9 @@ internal sealed class CoordinatorRun<T, TKey, TResult> : IParallelRun, IParallel
             starts[t] = CoordinatorSetup.OnSilo(_setup.TaskSilos[t], () => task.StartAsync(spec));
         }
 
-        var placed = await Task.WhenAll(starts).WaitAsync(CallLimit, _setup.Time).ConfigureAwait(false);
+        var placed = await Task.WhenAll(starts).WaitAsync(StartLimit, _setup.Time).ConfigureAwait(false);
         var sourceSpec = _setup.Spec(TaskSpec.SourceTask, null, _restoreSources);
-        var sourceSilo = await CoordinatorSetup.OnSilo(_setup.SourceSilo, () => _source.StartAsync(sourceSpec)).WaitAsync(CallLimit, _setup.Time).ConfigureAwait(false);
+        var sourceSilo = await CoordinatorSetup.OnSilo(_setup.SourceSilo, () => _source.StartAsync(sourceSpec)).WaitAsync(StartLimit, _setup.Time).ConfigureAwait(false);
         Placement = [sourceSilo, .. placed];
         _ = Task.Run(MonitorAsync);
     }
@@ -397,7 +401,17 @@ internal sealed class CoordinatorRun<T, TKey, TResult> : IParallelRun, IParallel
         int which = Task.WaitAny([call, _lost.Task], CallLimit);
         if (which == 0)
         {
-            return call.GetAwaiter().GetResult();
+            try
+            {
+                return call.GetAwaiter().GetResult();
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // The source task's silo died (found by this call before the poll), or its grain was activated again without the
+                // run ("not the running source task"): the state cannot come, so the task is lost and the job rolls back (at most
+                // JobActivation.MaxRollbacks times in a row, then it is recorded Failed with this reason).
+                throw new ClusterTaskLostException($"The source task of job '{_setup.JobId}' (epoch {_setup.Epoch}) did not send its state: {ex.Message}", ex);
+            }
         }
 
         throw which == 1

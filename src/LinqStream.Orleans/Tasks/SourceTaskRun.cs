@@ -59,7 +59,7 @@ internal sealed class SourceTaskRun<T, TKey> : ITaskRun, ISourceTask
 
         _exchange = new HashExchange<T, TKey>(_channels, keyKernel, options.KeyGroups, _context);
         input.Connect(_exchange, _context);
-        _runner = new QueryRunner(_context) { AfterStep = ServeBarrier, Wake = () => _wake.Task };
+        _runner = new QueryRunner(_context) { AfterStep = ServeBarrier, Wake = () => Volatile.Read(ref _wake).Task };
         if (spec.SourceState is { } parts)
         {
             var checkpointed = _context.Checkpointed;
@@ -143,7 +143,7 @@ internal sealed class SourceTaskRun<T, TKey> : ITaskRun, ISourceTask
             // Another request raced this one: read again.
         }
 
-        _wake.TrySetResult(); // a source thread waiting for data serves the barrier now
+        Volatile.Read(ref _wake).TrySetResult(); // a source thread waiting for data serves the barrier now
         return waiter.Task;
     }
 
@@ -195,7 +195,9 @@ internal sealed class SourceTaskRun<T, TKey> : ITaskRun, ISourceTask
         }
 
         _served = requested;
-        _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        // A full fence between the new wake and the second look at the request (a plain store may pass the load), so a request
+        // made meanwhile either is seen here or completes the new wake.
+        Interlocked.Exchange(ref _wake, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         if (Volatile.Read(ref _requested) != requested)
         {
             _wake.TrySetResult();

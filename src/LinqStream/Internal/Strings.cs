@@ -27,6 +27,12 @@ internal static class Strings
           "were not committed; the newest checkpoint is {4}, which a restart restores. The job stopped, as for a checkpoint the store cannot save.",
           id, part, inner.GetType().Name, inner.Message, newest == 0 ? "none (a restart starts from the beginning)" : newest.ToString(CultureInfo.InvariantCulture));
 
+    public static string WindowJoinRewriteMismatch(string side, string size, string start, string end) =>
+        F("The plan rewrite 'TumblingJoinToWindowJoin' met a {0} event that does not live for one tumbling window of {1} (it lives from {2} to {3}): " +
+          "the rewrite joins such inputs a window at a time, which would not give the join's answer. The query stopped; please report the query, " +
+          "and run it with QueryOptions.RewriteSubPlans off (internal) or with the windows written differently until it is fixed.",
+          side, size, start, end);
+
     public static string Describe(object? payload)
     {
         string text = payload?.ToString() ?? "null";

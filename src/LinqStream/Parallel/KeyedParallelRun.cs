@@ -391,7 +391,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         Interlocked.Exchange(ref _requestedBarrier, id);
         foreach (var state in _sourceStates)
         {
-            state.Wake.TrySetResult();
+            Volatile.Read(ref state.Wake).TrySetResult();
         }
     }
 
@@ -586,7 +586,9 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         }
 
         state.Served = requested;
-        state.Wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        // A full fence between the new wake and the second look at the request (a plain store may pass the load), so a request
+        // made meanwhile either is seen here or completes the new wake: a quiet source task never misses it.
+        Interlocked.Exchange(ref state.Wake, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         if (Volatile.Read(ref _requestedBarrier) != requested)
         {
             state.Wake.TrySetResult();

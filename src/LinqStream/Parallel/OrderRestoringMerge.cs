@@ -29,6 +29,8 @@ internal sealed class OrderRestoringMerge<T> : SourceDriver
     private EventBatch<T>? _output;
     private bool _aligned;
     private long _firstBarrierAt;
+    private bool _waitOutside;
+    private int _waitingOn = -1;
 
     public OrderRestoringMerge(SpscChannel<T>[] channels, IStreamObserver<T> downstream, QueryContext context, IParallelRun run)
     {
@@ -88,7 +90,22 @@ internal sealed class OrderRestoringMerge<T> : SourceDriver
         _aligned = false;
     }
 
-    public override void Start() => _run.Start();
+    public override void Start()
+    {
+        // Live tasks may go quiet for any time: the merge then hands the wait to the runner (WaitForDataAsync), whose loop also
+        // wakes for a checkpoint that is due or asked for, so the barrier can be sent while no data flows. A replay run (stepped by
+        // QueryRunner.Run, which does not wait) blocks here instead.
+        _waitOutside = _run.IsLive;
+        _run.Start();
+    }
+
+    /// <summary>Completes when the task the merge must hear from next has a message (live runs; see <see cref="Start"/>).</summary>
+    public override Task WaitForDataAsync(CancellationToken cancellationToken)
+    {
+        int waitingOn = _waitingOn;
+        _waitingOn = -1;
+        return waitingOn < 0 || IsCompleted ? Task.CompletedTask : _channels[waitingOn].WaitForMessageAsync();
+    }
 
     public override void Dispose()
     {
@@ -99,6 +116,7 @@ internal sealed class OrderRestoringMerge<T> : SourceDriver
     /// <summary>Pushes events until a batch, a watermark or the end went downstream; waits on the one task it needs.</summary>
     public override bool TryStep()
     {
+        _waitingOn = -1;
         try
         {
             return !IsCompleted && Step();
@@ -156,6 +174,25 @@ internal sealed class OrderRestoringMerge<T> : SourceDriver
                 if (Flush())
                 {
                     return true;
+                }
+
+                if (_waitOutside)
+                {
+                    if (!ReadSoon(blocker))
+                    {
+                        if (_channels[blocker].IsClosed)
+                        {
+                            IsCompleted = true; // closed: the query stopped
+                        }
+                        else
+                        {
+                            _waitingOn = blocker; // nothing for now: the runner waits for it (and for the job's own wake-ups)
+                        }
+
+                        return false;
+                    }
+
+                    continue;
                 }
 
                 if (!ReadOne(blocker, wait: true))
@@ -344,6 +381,23 @@ internal sealed class OrderRestoringMerge<T> : SourceDriver
                 return null; // a watermark: let the caller look again
             }
         }
+    }
+
+    /// <summary>Takes one message of task <paramref name="i"/>, spinning briefly (as the channel does before it blocks) when none is there yet.</summary>
+    private bool ReadSoon(int i)
+    {
+        var spinner = default(SpinWait);
+        while (!ReadOne(i, wait: false))
+        {
+            if (spinner.NextSpinWillYield || _channels[i].IsClosed)
+            {
+                return false;
+            }
+
+            spinner.SpinOnce(-1);
+        }
+
+        return true;
     }
 
     /// <summary>Takes one message of task <paramref name="i"/>: a batch becomes its head; false when nothing came.</summary>

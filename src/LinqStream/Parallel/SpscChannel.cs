@@ -40,6 +40,7 @@ internal sealed class SpscChannel<T>
     private int _producerWaiting;
     private int _consumerWaiting;
     private readonly ConsumerSignal? _consumerSignal;
+    private TaskCompletionSource? _messageWaiter; // a consumer that waits outside the channel (WaitForMessageAsync)
     private volatile bool _closed;
 
     /// <param name="capacity">The number of messages in flight (rounded up to a power of two).</param>
@@ -133,6 +134,29 @@ internal sealed class SpscChannel<T>
         return Volatile.Read(ref _positions.Tail) == head ? null : _slots[head & _mask];
     }
 
+    /// <summary>
+    /// Completes when a message is there or the channel was closed, without holding a thread: for a consumer that has other
+    /// things to wait for (the job's loop, which must also notice a checkpoint that is due while every channel is quiet).
+    /// </summary>
+    public Task WaitForMessageAsync()
+    {
+        long head = _positions.Head;
+        if (Volatile.Read(ref _positions.Tail) != head || _closed)
+        {
+            return Task.CompletedTask;
+        }
+
+        var waiter = Volatile.Read(ref _messageWaiter) ?? new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        // Announce (a full fence), then look again: the producer publishes, then looks for the announcement (behind a full fence too).
+        Interlocked.Exchange(ref _messageWaiter, waiter);
+        if (Volatile.Read(ref _positions.Tail) != head || _closed)
+        {
+            CompleteMessageWaiter();
+        }
+
+        return waiter.Task;
+    }
+
     /// <summary>Frees the slot returned by <see cref="Peek"/> (its batch is emptied for the producer).</summary>
     public void Release()
     {
@@ -163,6 +187,7 @@ internal sealed class SpscChannel<T>
         _closed = true;
         Wake();
         _consumerSignal?.Wake();
+        CompleteMessageWaiter();
     }
 
     private bool Publish(ChannelMessage kind, long value, Exception? error)
@@ -183,8 +208,15 @@ internal sealed class SpscChannel<T>
             signal.Wake();
         }
 
+        if (Volatile.Read(ref _messageWaiter) is not null)
+        {
+            CompleteMessageWaiter();
+        }
+
         return true;
     }
+
+    private void CompleteMessageWaiter() => Interlocked.Exchange(ref _messageWaiter, null)?.TrySetResult();
 
     private bool WaitForSpace()
     {

@@ -1,6 +1,7 @@
 using System.Linq.Expressions;
 using LinqStream.Physical.Ingress;
 using LinqStream.Physical.Join;
+using LinqStream.Physical.Join.Window;
 using LinqStream.Physical.Lifetime;
 using LinqStream.Physical.Pipeline;
 using LinqStream.Physical.SelectMany;
@@ -39,6 +40,7 @@ internal sealed class PlanRebinder(Dictionary<object, int>? lift, IReadOnlyList<
             AggregateNode a => a.Aggregates is { } aggregates && Aggregates(aggregates) is { } rebound && Rebind(a.Source, memo) is { } c
                 ? new AggregateNode(c, a.Window, N(a.Key), L(a.Selector), rebound) : null,
             JoinNode j => Rebind(j.Left, memo) is { } l && Rebind(j.Right, memo) is { } r ? new JoinNode(l, r, j.Kind, L(j.LeftKey), L(j.RightKey), N(j.Result)) : null,
+            WindowJoinNode j => Rebind(j.Left, memo) is { } l && Rebind(j.Right, memo) is { } r ? new WindowJoinNode(l, r, j.Window, L(j.LeftKey), L(j.RightKey), L(j.Result)) : null,
             UnionNode u => u.Children.Select(child => Rebind(child, memo)).ToList() is var inputs && inputs.All(i => i is not null) ? new UnionNode(inputs!) : null,
             LifetimeNode t => Rebind(t.Source, memo) is { } c ? new LifetimeNode(c, t.Kind, t.Ticks) : null,
             ClipNode k => Rebind(k.Source, memo) is { } c ? new ClipNode(c, L(k.Key)) : null,

@@ -40,7 +40,7 @@ public sealed class CrashRestoreTests : IDisposable
     /// <summary>The queries with a keyed window aggregate, which really run on several tasks.</summary>
     public static TheoryData<string> KeyedCases() => [.. KeyedQueries];
 
-    private static readonly string[] KeyedQueries = ["tumbling aggregates", "hopping panes", "top-k", "sessions", "union then window", "hot items (arg-max)"];
+    private static readonly string[] KeyedQueries = ["tumbling aggregates", "hopping panes", "top-k", "sessions", "union then window", "hot items (arg-max)", "bids per new auction (window join)"];
 
     /// <summary>The NEXMark data; with <paramref name="skewed"/>, one auction and one bidder have half of the bids.</summary>
     private static (Bid[] Bids, Auction[] Auctions) Data(bool skewed, int events = 6_000)
@@ -141,6 +141,18 @@ public sealed class CrashRestoreTests : IDisposable
                 select new Winner(a.Id, b.Bidder, b.Price, b.DateTime.Ticks);
             return from w in (from m in matches.TumblingWindow(TimeSpan.FromTicks(1)) group m by m.Auction into g select g.Aggregate(new HighestBid()))
                    select $"{w.Auction} {w.Bidder} {w.Price} {w.Time}";
+        },
+        ["bids per new auction (window join)"] = (bids, auctions, o) =>
+        {
+            // NEXMark q8's shape: the bids per auction in each 1 s window joined with the auctions created in that window; the plan
+            // rewrite TumblingJoinToWindowJoin joins each window once (the events waiting for their window are checkpointed).
+            var counts =
+                from b in QStream.From(bids, b => b.DateTime, IngressPolicy.Reorder(Disorder)).WithOptions(o).TumblingWindow(TimeSpan.FromSeconds(1))
+                group b by b.Auction into g
+                select new { Auction = g.Key, Bids = g.Count(), Start = g.Window.StartTicks };
+            return from a in QStream.From(auctions, a => a.DateTime, IngressPolicy.Reorder(Disorder)).TumblingWindow(TimeSpan.FromSeconds(1))
+                   join c in counts on a.Id equals c.Auction
+                   select $"{c.Start} {a.Id} {a.Seller} {c.Bids}";
         },
         ["clip lifetime"] = (bids, _, o) =>
             QStream.From(bids, b => b.DateTime, IngressPolicy.Reorder(Disorder)).WithOptions(o).ExtendLifetime(TimeSpan.FromSeconds(5)).ClipLifetime(b => b.Bidder)

@@ -133,6 +133,53 @@ public sealed class ChannelTests
     }
 
     [Fact]
+    public async Task Channel_ReceiverUnreachable_SenderGivesUpAtTheRetryLimitAsUnreachable()
+    {
+        var receiver = new ChannelReceiver("test/unreachable", epoch: 1, capacity: 8);
+        var transport = new FailingTransport(receiver) { Down = true };
+        var sender = new ChannelSender(transport, epoch: 1, maxBackoff: TimeSpan.FromMilliseconds(20), retryLimit: TimeSpan.FromMilliseconds(300));
+
+        var gaveUp = await Assert.ThrowsAsync<ChannelException>(async () =>
+        {
+            await sender.SendAsync(ChannelFrame.Control(ChannelFrameKind.Watermark, 7));
+            await sender.FlushAsync();
+        }).WaitAsync(Bound);
+
+        Assert.Equal(ChannelAckStatus.Unreachable, gaveUp.Status);
+        Assert.Equal("test/unreachable", gaveUp.Channel);
+        Assert.Contains("channel 'test/unreachable' (epoch 1)", gaveUp.Message, StringComparison.Ordinal);
+        Assert.Contains("frame 1", gaveUp.Message, StringComparison.Ordinal);
+        Assert.Contains("roll back", gaveUp.Message, StringComparison.Ordinal);
+        Assert.IsType<TimeoutException>(gaveUp.InnerException);
+        Assert.True(sender.Retries >= 2, $"retries {sender.Retries}: the sender gave up without retrying");
+        Assert.Equal(transport.Failures, sender.Retries + 1); // every failed call was retried but the last, which gave up
+        Assert.Equal(0, receiver.ReceivedThrough);
+    }
+
+    [Fact]
+    public async Task Channel_TransientFailuresOfEveryFrame_AreRetriedAndEverythingIsDelivered()
+    {
+        var (messages, _) = ChannelTraffic.Generate(seed: 5, 120);
+        var receiver = new ChannelReceiver("test/transient", epoch: 1, capacity: 4);
+        var transport = new FailingTransport(receiver, failFirst: 3);
+        var sender = new ChannelSender(transport, epoch: 1, maxBackoff: TimeSpan.FromMilliseconds(1), retryLimit: TimeSpan.FromMinutes(1));
+        var reading = Task.Run(() => ChannelTraffic.ReadAllAsync(new ChannelReader<Item>(receiver, Codec())));
+        await ChannelTraffic.SendAsync(new ChannelWriter<Item>(sender, Codec()), messages).WaitAsync(Bound);
+
+        Assert.Equal(messages.Select(m => m.Expected), await reading.WaitAsync(Bound));
+        Assert.Equal(3L * messages.Count, sender.Retries);
+        Assert.Equal(messages.Count, sender.AcknowledgedThrough);
+    }
+
+    [Fact]
+    public void Sender_RetryLimitNotPositive_IsRefused()
+    {
+        var receiver = new ChannelReceiver("test/limit", epoch: 1, capacity: 2);
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => new ChannelSender(new FailingTransport(receiver), epoch: 1, retryLimit: TimeSpan.Zero));
+        Assert.Equal("retryLimit", error.ParamName);
+    }
+
+    [Fact]
     public void Receiver_FrameBeyondTheCredit_IsRefusedAndNotHeld()
     {
         var receiver = new ChannelReceiver("test/limit", epoch: 1, capacity: 2);

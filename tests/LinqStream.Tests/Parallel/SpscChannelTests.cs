@@ -95,4 +95,60 @@ public sealed class SpscChannelTests
         Assert.True(slot.Batch.IsAbsent(1));
         Assert.False(slot.Batch.IsAbsent(0));
     }
+
+    [Fact]
+    public async Task WaitForMessageAsync_EmptyChannel_CompletesWhenTheProducerPublishes()
+    {
+        var channel = new SpscChannel<int>(capacity: 2, batchSize: 1);
+        var wait = channel.WaitForMessageAsync();
+        Assert.False(wait.IsCompleted);
+        Assert.Same(wait, channel.WaitForMessageAsync()); // a second look before anything came waits on the same message
+
+        Assert.True(channel.SendWatermark(5));
+        await wait.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(channel.WaitForMessageAsync().IsCompleted); // a message is there: no wait
+        Assert.Equal(5, channel.Peek()!.Value);
+        channel.Release();
+        Assert.False(channel.WaitForMessageAsync().IsCompleted);
+    }
+
+    [Fact]
+    public async Task WaitForMessageAsync_ChannelClosed_Completes()
+    {
+        var channel = new SpscChannel<int>(capacity: 2, batchSize: 1);
+        var wait = channel.WaitForMessageAsync();
+        Assert.False(wait.IsCompleted);
+        channel.Close();
+        await wait.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(channel.WaitForMessageAsync().IsCompleted);
+    }
+
+    [Fact]
+    public async Task WaitForMessageAsync_RacingAProducer_NeverMissesAMessage()
+    {
+        // Every round the consumer announces its wait while the producer publishes: the wait must end each time.
+        var channel = new SpscChannel<int>(capacity: 2, batchSize: 1);
+        const int Rounds = 20_000;
+        var consumed = new SemaphoreSlim(0);
+        var producer = Task.Run(async () =>
+        {
+            for (int i = 0; i < Rounds; i++)
+            {
+                Assert.True(channel.SendWatermark(i));
+                await consumed.WaitAsync();
+            }
+        });
+
+        for (int i = 0; i < Rounds; i++)
+        {
+            await channel.WaitForMessageAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            var slot = channel.TryPeek();
+            Assert.NotNull(slot);
+            Assert.Equal(i, slot.Value);
+            channel.Release();
+            consumed.Release();
+        }
+
+        await producer.WaitAsync(TimeSpan.FromSeconds(30));
+    }
 }

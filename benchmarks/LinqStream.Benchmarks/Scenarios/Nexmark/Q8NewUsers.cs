@@ -15,7 +15,8 @@ public readonly record struct NewUser(long Id, string Name, long WindowStart);
 /// <remarks>
 /// <para>
 /// As Flink's q8: the distinct sellers per window (a group by seller) joined with the people of the same window. Both sides live
-/// for their window, so the join matches within the window.
+/// for their window, so the join matches within the window; the plan rewrite <c>TumblingJoinToWindowJoin</c> (issue #19) runs it
+/// as a window join, each window's people and sellers joined once (<c>LinqStreamJoinPlan</c>: the temporal join it replaces).
 /// </para>
 /// <para>
 /// Rx.NET: <c>Window(10 s)</c> on a virtual-time scheduler driven by event time; per window, <c>Publish</c> splits the events into
@@ -28,6 +29,8 @@ public class Q8NewUsers : NexmarkQuery<NewUser>
 {
     public static readonly TimeSpan Size = TimeSpan.FromSeconds(10);
 
+    protected override bool HasJoinPlan => true;
+
     public override string Name => "q8 new users";
 
     [Benchmark(Baseline = true, OperationsPerInvoke = Events)]
@@ -38,6 +41,10 @@ public class Q8NewUsers : NexmarkQuery<NewUser>
 
     [Benchmark(OperationsPerInvoke = Events)]
     public long HandWrittenLoop() => CountHandWritten();
+
+    /// <summary>The same LinqStream query with the plan rewrite off: the temporal join per event, as before issue #19's window join.</summary>
+    [Benchmark(OperationsPerInvoke = Events)]
+    public long LinqStreamJoinPlan() => CountLinqStream(Input.With(Input.Options with { RewriteSubPlans = false }));
 
     public override IQStream<NewUser> LinqStream(NexmarkInput input)
     {

@@ -5,6 +5,7 @@ using LinqStream.Physical.Join;
 using LinqStream.Physical.Join.Anti;
 using LinqStream.Physical.Join.Inner;
 using LinqStream.Physical.Join.Left;
+using LinqStream.Physical.Join.Window;
 using LinqStream.Physical.Lifetime;
 using LinqStream.Physical.Multicast;
 using LinqStream.Physical.Pipeline;
@@ -84,6 +85,7 @@ internal sealed class Physicalizer
         JoinNode { Kind: JoinKind.Anti } anti => Factory<JoinNode>(nameof(AntiJoin), anti.Left.Type, anti.Right.Type, anti.LeftKey.ReturnType)(this, anti),
         JoinNode { Kind: JoinKind.Inner } inner => Factory<JoinNode>(nameof(InnerJoin), inner.Left.Type, inner.Right.Type, inner.LeftKey.ReturnType, inner.Type)(this, inner),
         JoinNode { Kind: JoinKind.LeftOuter } left => Factory<JoinNode>(nameof(LeftJoin), left.Left.Type, left.Right.Type, left.LeftKey.ReturnType, left.Type)(this, left),
+        WindowJoinNode windowJoin => Factory<WindowJoinNode>(nameof(WindowJoin), windowJoin.Left.Type, windowJoin.Right.Type, windowJoin.LeftKey.ReturnType, windowJoin.Type)(this, windowJoin),
         UnionNode union => Factory<UnionNode>(nameof(Union), union.Type)(this, union),
         WindowArgMaxNode argMax => Factory<WindowArgMaxNode>(nameof(ArgMax), argMax.Source.Type, argMax.Row.ReturnType, argMax.LeftKey.ReturnType, argMax.Type)(this, argMax),
         KeyedFoldNode fold => Factory<KeyedFoldNode>(
@@ -136,6 +138,9 @@ internal sealed class Physicalizer
 
     private static PhysicalNode LeftJoin<TLeft, TRight, TKey, TResult>(Physicalizer p, JoinNode n) =>
         new LeftJoinStream<TLeft, TRight, TKey, TResult>(p.Input<TLeft>(n.Left), p.Input<TRight>(n.Right), n.LeftKey, n.RightKey, n.Result!, p._context.Kernels);
+
+    private static PhysicalNode WindowJoin<TLeft, TRight, TKey, TResult>(Physicalizer p, WindowJoinNode n) =>
+        new WindowJoinStream<TLeft, TRight, TKey, TResult>(p.Input<TLeft>(n.Left), p.Input<TRight>(n.Right), n.Window, n.LeftKey, n.RightKey, n.Result, p._context.Kernels);
 
     private static PhysicalNode ArgMax<TIn, TRow, TKey, TResult>(Physicalizer p, WindowArgMaxNode n) =>
         new WindowArgMaxStream<TIn, TRow, TKey, TResult>(
