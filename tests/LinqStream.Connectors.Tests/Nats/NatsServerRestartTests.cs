@@ -61,6 +61,11 @@ public sealed class NatsServerRestartTests
 
         var written = await NatsTestData.ReadAllAsync(url, "out");
         Assert.Equal(bids, written.Select(w => w.Bid));
-        Assert.Contains(statuses, s => s.State == ConnectionState.Reconnecting && s.Error is not null);
+
+        // Whether the sink sees the outage at all is a race: a publish the client took while it already knew the connection
+        // was gone waits in its buffer and is acknowledged after the reconnect (CI saw only "Connected" once, 2026-12-04). What
+        // must hold either way: every result exactly once (above), and a reconnect the sink reports names its error.
+        Assert.All(statuses.Where(s => s.State == ConnectionState.Reconnecting), s => Assert.NotNull(s.Error));
+        Assert.Equal(ConnectionState.Connected, statuses[0].State);
     }
 }

@@ -25,7 +25,13 @@ public sealed class SpreadJobTests(ClusterFixture fixture, ITestOutputHelper out
         var stream = fixture.Prefix + ":out:" + jobId;
         var reference = await HotItems.ReferenceAsync(HotItems.Bids(Count, 11));
 
-        var job = await fixture.Cluster.Client.SubmitAsync(jobId, SpreadJob.Submission(stream, Count, 11, pauseAt: -1, checkpointEvery: 4_000, parallelism: 6));
+        // The source holds back at 20,000 until a checkpoint has completed: 30,000 events can otherwise all be read before the
+        // coordinator's first barrier (it looks every 200 ms), and the run ends with no checkpoint to check.
+        var gate = SpreadJob.For(jobId);
+        var job = await fixture.Cluster.Client.SubmitAsync(jobId, SpreadJob.Submission(stream, Count, 11, pauseAt: 20_000, checkpointEvery: 4_000, parallelism: 6));
+        await gate.Paused.WaitAsync(Bound);
+        await job.WaitAsync(Poll, s => s.LastCheckpoint >= 1 || s.IsFinished).WaitAsync(Bound);
+        gate.Release();
         var done = await job.WaitAsync(Poll).WaitAsync(Bound);
 
         Assert.True(done.State == JobState.Completed, done.Error);

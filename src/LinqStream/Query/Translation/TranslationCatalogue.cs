@@ -35,7 +35,7 @@ namespace LinqStream.Query.Translation
         {
             "From", "Where", "Select", "SelectMany", "Union", "Merge", "TumblingWindow", "HoppingWindow", "SessionWindow", "GroupBy",
             "WithLifetime", "ExtendLifetime", "ShiftTime", "ToPointEvents", "ClipLifetime", "Join", "LeftJoin", "WhereNotExists",
-            "WithOptions", "Explain", "Subscribe", "ToAsyncEnumerable", "ToListAsync", "ToStreamEvents", "ToJob",
+            "WithOptions", "Explain", "Subscribe", "ToAsyncEnumerable", "ToListAsync", "ToStreamEvents", "ToJob", "ToParallelSinkJob",
             "AsObservable", // Rx's AsObservable returns the query itself as an IObservable: nothing to translate, the engine runs it as it is
         };
 
