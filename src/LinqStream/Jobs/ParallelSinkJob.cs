@@ -137,7 +137,7 @@ public sealed class ParallelSinkJob<T> : IAsyncDisposable
         }
 
         using var storeLock = _options.Checkpoints?.Acquire($"the job writing to {_tasks.Length} sinks ({_tasks[0].Sink.Name}, ...)", warnings.Add);
-        var restored = await LoadCheckpointAsync(warnings, cancellationToken).ConfigureAwait(false);
+        var restored = await CheckpointLoading.LoadAsync(_options, CheckFingerprint, warnings, cancellationToken).ConfigureAwait(false);
         var sinkStates = new byte[]?[_tasks.Length];
         if (restored is not null)
         {
@@ -304,43 +304,6 @@ public sealed class ParallelSinkJob<T> : IAsyncDisposable
         {
             _dueWake.TrySetResult();
         }
-    }
-
-    private async Task<CheckpointFormat.Snapshot?> LoadCheckpointAsync(List<string> warnings, CancellationToken cancellationToken)
-    {
-        if (_options.RestoreFrom is { } stream)
-        {
-            using var copy = new MemoryStream();
-            await stream.CopyToAsync(copy, cancellationToken).ConfigureAwait(false);
-            var snapshot = CheckpointFormat.Read(copy.ToArray(), "The checkpoint in JobOptions.RestoreFrom");
-            CheckFingerprint(snapshot, "The checkpoint in JobOptions.RestoreFrom");
-            return snapshot;
-        }
-
-        if (_options.Checkpoints is not { } store)
-        {
-            return null;
-        }
-
-        foreach (long id in store.List())
-        {
-            string name = store.Describe(id);
-            CheckpointFormat.Snapshot snapshot;
-            try
-            {
-                snapshot = CheckpointFormat.Read(await store.LoadAsync(id, cancellationToken).ConfigureAwait(false), name);
-            }
-            catch (Exception ex) when (ex is InvalidDataException or IOException or EndOfStreamException)
-            {
-                warnings.Add(ex.Message + " Trying the previous checkpoint.");
-                continue;
-            }
-
-            CheckFingerprint(snapshot, name);
-            return snapshot;
-        }
-
-        return null;
     }
 
     private void CheckFingerprint(CheckpointFormat.Snapshot snapshot, string origin)

@@ -113,7 +113,7 @@ public sealed class QueryJob<T> : IAsyncDisposable
         var warnings = new List<string>();
         // Held until the run ends: a second job on the same checkpoints fails here, naming this one, instead of corrupting them.
         using var storeLock = _options.Checkpoints?.Acquire($"the job writing to {_sink.Name}", warnings.Add);
-        var restored = await LoadCheckpointAsync(warnings, cancellationToken).ConfigureAwait(false);
+        var restored = await CheckpointLoading.LoadAsync(_options, CheckFingerprint, warnings, cancellationToken).ConfigureAwait(false);
         byte[]? sinkState = null, deadLetterState = null;
         if (restored is not null)
         {
@@ -650,44 +650,6 @@ public sealed class QueryJob<T> : IAsyncDisposable
         }
 
         return buffer;
-    }
-
-    private async Task<CheckpointFormat.Snapshot?> LoadCheckpointAsync(List<string> warnings, CancellationToken cancellationToken)
-    {
-        if (_options.RestoreFrom is { } stream)
-        {
-            using var copy = new MemoryStream();
-            await stream.CopyToAsync(copy, cancellationToken).ConfigureAwait(false);
-            var snapshot = CheckpointFormat.Read(copy.ToArray(), "The checkpoint in JobOptions.RestoreFrom");
-            CheckFingerprint(snapshot, "The checkpoint in JobOptions.RestoreFrom");
-            return snapshot;
-        }
-
-        if (_options.Checkpoints is not { } store)
-        {
-            return null;
-        }
-
-        foreach (long id in store.List())
-        {
-            string name = store.Describe(id);
-            CheckpointFormat.Snapshot snapshot;
-            try
-            {
-                snapshot = CheckpointFormat.Read(await store.LoadAsync(id, cancellationToken).ConfigureAwait(false), name);
-            }
-            catch (Exception ex) when (ex is InvalidDataException or IOException or EndOfStreamException)
-            {
-                warnings.Add(ex.Message + " Trying the previous checkpoint.");
-                continue;
-            }
-
-            // A valid checkpoint of another query is not skipped: restoring something else would silently change the output.
-            CheckFingerprint(snapshot, name);
-            return snapshot;
-        }
-
-        return null;
     }
 
     private void CheckFingerprint(CheckpointFormat.Snapshot snapshot, string origin)
