@@ -175,9 +175,16 @@ public sealed class ParallelSinkJobTests : IDisposable
         var store = new DirectoryCheckpointStore(Path.Combine(_directory, "rescale"));
         var sinks = Enumerable.Range(0, 4).Select(_ => new MemorySink<string>()).ToArray();
         using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        sinks[0].CancelAt(2_000, stop);
         await using (var job = Query(Sources(data)).ToParallelSinkJob(i => sinks[i], new JobOptions { Checkpoints = store, CheckpointEveryEvents = 500, Parallelism = 2 }))
         {
+            // Stop part-way, but only after a checkpoint completed: under load the first one can finish after 2,000 results.
+            sinks[0].AfterWrite = written =>
+            {
+                if (written >= 2_000 && job.LastCheckpointId > 0)
+                {
+                    stop.Cancel();
+                }
+            };
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => job.RunAsync(stop.Token));
             Assert.True(job.LastCheckpointId > 0, "no checkpoint was taken");
         }
