@@ -406,6 +406,17 @@ internal ref struct RespCursor(ReadOnlySpan<byte> data)
         return value;
     }
 
+    /// <summary>Gets the offset of the next value in the reply.</summary>
+    public readonly int Position => _position;
+
+    /// <summary>Reads a bulk string and returns where its bytes start in the reply (-1 for a null one) and their length.</summary>
+    public int ReadBulkBounds(out int length)
+    {
+        var value = ReadBulk(out bool isNull);
+        length = value.Length;
+        return isNull ? -1 : _position - length - 2;
+    }
+
     /// <summary>Skips one value, with everything nested in it.</summary>
     public void Skip()
     {
