@@ -253,6 +253,10 @@ public class NatsNexmark
         public void Write(DeadLetter letter) => Count++;
     }
 
+    /// <summary>Gets nats-server's user + system CPU time so far (for <see cref="ConnectorCpuRun"/>).</summary>
+    /// <returns>The server's CPU time.</returns>
+    public TimeSpan ServerCpuTime() => ServerCpu();
+
     /// <summary>nats-server's user + system CPU time, from /proc (Linux).</summary>
     private TimeSpan ServerCpu()
     {

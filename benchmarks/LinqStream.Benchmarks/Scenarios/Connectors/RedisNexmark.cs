@@ -221,6 +221,10 @@ public class RedisNexmark
         public void Write(DeadLetter letter) => Count++;
     }
 
+    /// <summary>Gets redis-server's user + system CPU time so far (for <see cref="ConnectorCpuRun"/>).</summary>
+    /// <returns>The server's CPU time.</returns>
+    public TimeSpan ServerCpuTime() => ServerCpu();
+
     /// <summary>redis-server's user + system CPU time, from /proc (Linux).</summary>
     private TimeSpan ServerCpu()
     {
