@@ -28,6 +28,7 @@ public sealed class RedisStreamSource<T> : EventSource<T>
     private readonly EventSerializer<T> _serializer;
     private readonly RedisStreamSourceOptions _options;
     private readonly ConnectorHealth _health;
+    private readonly XReadReply _reply = new();
     private ConnectionMultiplexer? _connection;
     private IDatabase? _database;
     private SourceContext? _context;
@@ -41,7 +42,6 @@ public sealed class RedisStreamSource<T> : EventSource<T>
     private long _lastCheck;
     private ConfigurationOptions? _rawOptions;
     private RespStreamReader? _reader;
-    private readonly XReadReply _reply = new();
     private byte[] _keyBytes = [];
     private byte[] _fieldBytes = [];
 
