@@ -281,7 +281,7 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
     }
 
     /// <summary>The message's stream sequence and its number among the messages delivered to this consumer (1, 2, 3...).</summary>
-    private bool Sequences(in NatsJSMsg<DecodedMessage<T>> message, out ulong stream, out ulong consumer)
+    private bool Sequences(INatsJSMsg<DecodedMessage<T>> message, out ulong stream, out ulong consumer)
     {
         if (!MetadataThroughClient)
         {

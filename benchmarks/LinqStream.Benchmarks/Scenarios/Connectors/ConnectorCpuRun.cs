@@ -13,6 +13,8 @@ namespace LinqStream.Benchmarks.Scenarios.Connectors;
 /// </summary>
 public static class ConnectorCpuRun
 {
+    private static readonly string[] s_readers = ["own", "client"];
+
     /// <summary>Runs the measurements.</summary>
     /// <returns>0, or 2 on a bad argument.</returns>
     public static int Run(IReadOnlyList<string> args, TextWriter output)
@@ -48,7 +50,7 @@ public static class ConnectorCpuRun
             foreach (var query in queries)
             {
                 var cases = connector == "redis" ? RedisCases(query) : NatsCases(query);
-                foreach (var method in new[] { "ReadAndDecodeOnly", "Job" })
+                foreach (var method in (string[])["ReadAndDecodeOnly", "Job"])
                 {
                     var cpu = cases.ToDictionary(c => c.Reader, _ => new List<double>());
                     var wall = cases.ToDictionary(c => c.Reader, _ => new List<double>());
@@ -110,7 +112,7 @@ public static class ConnectorCpuRun
 
     private static Case[] RedisCases(string query)
     {
-        return [.. new[] { "own", "client" }.Select(reader =>
+        return [.. s_readers.Select(reader =>
         {
             var bench = new RedisNexmark { Query = query, Reader = reader };
             bench.Setup();
@@ -120,7 +122,7 @@ public static class ConnectorCpuRun
 
     private static Case[] NatsCases(string query)
     {
-        return [.. new[] { "own", "client" }.Select(reader =>
+        return [.. s_readers.Select(reader =>
         {
             var bench = new NatsNexmark { Query = query, Reader = reader };
             bench.Setup();
