@@ -4,7 +4,7 @@ using System.Globalization;
 namespace LinqStream.Benchmarks.Scenarios.Connectors;
 
 /// <summary>
-/// <c>--connector-cpu [--runs N] [redis|nats] [q0|q5|q7...]</c>: client CPU per event of <see cref="RedisNexmark"/> and
+/// <c>--connector-cpu [--runs N] [--decoder sourcegen|hand] [redis|nats] [q0|q5|q7...]</c>: client CPU per event of <see cref="RedisNexmark"/> and
 /// <see cref="NatsNexmark"/> as a console mode, for a shared machine where BenchmarkDotNet's runs take too long. For each
 /// connector and query, both readers (<c>own</c>, <c>client</c>) are set up (bids written once, every answer checked), then the
 /// source alone (<c>ReadAndDecodeOnly</c>) and the job (source, query, sink) run N times each (default 5), the two readers
@@ -35,12 +35,26 @@ public static class ConnectorCpuRun
             list.RemoveRange(at, 2);
         }
 
+        string decoder = "sourcegen";
+        at = list.IndexOf("--decoder");
+        if (at >= 0)
+        {
+            if (at + 1 >= list.Count || list[at + 1] is not ("sourcegen" or "hand"))
+            {
+                output.WriteLine("--decoder must be sourcegen or hand.");
+                return 2;
+            }
+
+            decoder = list[at + 1];
+            list.RemoveRange(at, 2);
+        }
+
         string[] connectors = [.. list.Where(a => a is "redis" or "nats").Distinct()];
         connectors = connectors.Length > 0 ? connectors : ["redis", "nats"];
         string[] queries = list.Where(a => a is "q0" or "q5" or "q7").DefaultIfEmpty("q5").Distinct().ToArray();
         if (list.Any(a => a is not ("redis" or "nats" or "q0" or "q5" or "q7")))
         {
-            output.WriteLine("usage: --connector-cpu [--runs N] [redis] [nats] [q0] [q5] [q7]");
+            output.WriteLine("usage: --connector-cpu [--runs N] [--decoder sourcegen|hand] [redis] [nats] [q0] [q5] [q7]");
             return 2;
         }
 
@@ -49,7 +63,7 @@ public static class ConnectorCpuRun
         {
             foreach (var query in queries)
             {
-                var cases = connector == "redis" ? RedisCases(query) : NatsCases(query);
+                var cases = connector == "redis" ? RedisCases(query, decoder) : NatsCases(query, decoder);
                 foreach (var method in (string[])["ReadAndDecodeOnly", "Job"])
                 {
                     var cpu = cases.ToDictionary(c => c.Reader, _ => new List<double>());
@@ -74,7 +88,7 @@ public static class ConnectorCpuRun
                     foreach (var c in cases)
                     {
                         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                            $"{connector} {query} {c.Reader,-6} {method,-17}: client CPU {Median(cpu[c.Reader]):0.000} µs/event (runs {string.Join(" ", cpu[c.Reader].Select(v => v.ToString("0.000", CultureInfo.InvariantCulture)))}), wall {Median(wall[c.Reader]):0.000} µs/event, server CPU {Median(server[c.Reader]):0.000} µs/event"));
+                            $"{connector} {query} {c.Reader,-6} {decoder,-9} {method,-17}: client CPU {Median(cpu[c.Reader]):0.000} µs/event (runs {string.Join(" ", cpu[c.Reader].Select(v => v.ToString("0.000", CultureInfo.InvariantCulture)))}), wall {Median(wall[c.Reader]):0.000} µs/event, server CPU {Median(server[c.Reader]):0.000} µs/event"));
                     }
                 }
 
@@ -110,21 +124,21 @@ public static class ConnectorCpuRun
         return (used.TotalMilliseconds * 1000 / n, wall.TotalMilliseconds * 1000 / n, serverUsed.TotalMilliseconds * 1000 / n);
     }
 
-    private static Case[] RedisCases(string query)
+    private static Case[] RedisCases(string query, string decoder)
     {
         return [.. s_readers.Select(reader =>
         {
-            var bench = new RedisNexmark { Query = query, Reader = reader };
+            var bench = new RedisNexmark { Query = query, Reader = reader, Decoder = decoder };
             bench.Setup();
             return new Case(reader, bench.ReadAndDecodeOnly, bench.FromRedisToRedis, bench.StartCpu, bench.ServerCpuTime, bench.Cleanup);
         })];
     }
 
-    private static Case[] NatsCases(string query)
+    private static Case[] NatsCases(string query, string decoder)
     {
         return [.. s_readers.Select(reader =>
         {
-            var bench = new NatsNexmark { Query = query, Reader = reader };
+            var bench = new NatsNexmark { Query = query, Reader = reader, Decoder = decoder };
             bench.Setup();
             return new Case(reader, bench.ReadAndDecodeOnly, bench.FromNatsToNats, bench.StartCpu, bench.ServerCpuTime, bench.Cleanup);
         })];

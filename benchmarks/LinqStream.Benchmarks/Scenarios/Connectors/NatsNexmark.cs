@@ -50,6 +50,13 @@ public class NatsNexmark
     [Params("own", "client")]
     public string Reader { get; set; } = "own";
 
+    /// <summary>
+    /// Gets or sets how the source decodes a bid: <c>sourcegen</c> (the default, <see cref="EventSerializer{T}.Json(System.Text.Json.Serialization.Metadata.JsonTypeInfo{T})"/>
+    /// over <see cref="NexmarkJsonContext"/>) or <c>hand</c> (<see cref="HandWrittenBidJson"/>); set by <c>--connector-cpu --decoder</c>, not a
+    /// BenchmarkDotNet parameter.
+    /// </summary>
+    public string Decoder { get; set; } = "sourcegen";
+
     [GlobalSetup]
     public void Setup()
     {
@@ -136,7 +143,7 @@ public class NatsNexmark
     };
 
     private NatsJetStreamSource<Bid> Source() =>
-        new(_nats, InputSubject, s_bidJson, new NatsJetStreamSourceOptions { StopAtEnd = true }) { MetadataThroughClient = Reader == "client" };
+        new(_nats, InputSubject, Decoder == "hand" ? HandWrittenBidJson.Instance : s_bidJson, new NatsJetStreamSourceOptions { StopAtEnd = true }) { MetadataThroughClient = Reader == "client" };
 
     private long ReadAll()
     {

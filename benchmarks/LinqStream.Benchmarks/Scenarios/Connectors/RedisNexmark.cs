@@ -58,6 +58,13 @@ public class RedisNexmark
     [Params("own", "client")]
     public string Reader { get; set; } = "own";
 
+    /// <summary>
+    /// Gets or sets how the source decodes a bid: <c>sourcegen</c> (the default, <see cref="EventSerializer{T}.Json(System.Text.Json.Serialization.Metadata.JsonTypeInfo{T})"/>
+    /// over <see cref="NexmarkJsonContext"/>) or <c>hand</c> (<see cref="HandWrittenBidJson"/>); set by <c>--connector-cpu --decoder</c>, not a
+    /// BenchmarkDotNet parameter.
+    /// </summary>
+    public string Decoder { get; set; } = "sourcegen";
+
     [GlobalSetup]
     public void Setup()
     {
@@ -144,7 +151,7 @@ public class RedisNexmark
     };
 
     private RedisStreamSource<Bid> Source() =>
-        new(_redis, InputStream, s_bidJson, new RedisStreamSourceOptions { StopAtEnd = true }) { ReadThroughClient = Reader == "client" };
+        new(_redis, InputStream, Decoder == "hand" ? HandWrittenBidJson.Instance : s_bidJson, new RedisStreamSourceOptions { StopAtEnd = true }) { ReadThroughClient = Reader == "client" };
 
     private long ReadAll()
     {
