@@ -80,7 +80,7 @@ internal static class BinaryColumnShape
     {
         var done = Expression.Label("done");
         return Expression.Block(
-            [Index],
+            new[] { Index },
             Expression.Assign(Index, Start),
             Expression.Loop(
                 Expression.IfThenElse(
@@ -107,7 +107,7 @@ internal static class BinaryColumnShape
         {
             var nullable = Expression.Variable(type, "nullable");
             return Expression.Block(
-                [nullable],
+                new[] { nullable },
                 Expression.Assign(nullable, value),
                 Expression.IfThenElse(
                     Expression.Property(nullable, nameof(Nullable<int>.HasValue)),
@@ -124,16 +124,18 @@ internal static class BinaryColumnShape
         open.Remove(type);
         if (type.IsValueType)
         {
-            return Expression.Block([local], [Expression.Assign(local, value), .. members]);
+            members.Insert(0, Expression.Assign(local, value));
+            return Expression.Block(new[] { local }, members);
         }
 
+        members.Insert(0, Expression.Call(writer, WritePresence, Expression.Constant(true)));
         return Expression.Block(
-            [local],
+            new[] { local },
             Expression.Assign(local, value),
             Expression.IfThenElse(
                 Expression.ReferenceEqual(local, Expression.Constant(null, type)),
                 Expression.Call(writer, WritePresence, Expression.Constant(false)),
-                Expression.Block([Expression.Call(writer, WritePresence, Expression.Constant(true)), .. members])));
+                Expression.Block(members)));
     }
 
     private static Expression Read(ParameterExpression reader, Type type, string path, HashSet<Type> open)
@@ -170,7 +172,8 @@ internal static class BinaryColumnShape
             created = Expression.MemberInit((NewExpression)created, bindings);
         }
 
-        var build = Expression.Block(type, locals, [.. reads, created]);
+        reads.Add(created);
+        var build = Expression.Block(type, locals, reads);
         return type.IsValueType ? build : Expression.Condition(Expression.Call(reader, ReadPresence), build, Expression.Constant(null, type));
     }
 

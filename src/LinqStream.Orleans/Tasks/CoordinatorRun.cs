@@ -98,9 +98,13 @@ internal sealed class CoordinatorRun<T, TKey, TResult> : IParallelRun, IParallel
         }
 
         // The source task's channels (built on its silo) pick the same codec for the events it sends: say here if it is JSON.
-        if (typeof(T) != typeof(TResult) && ColumnCodecs.For<T>(out var inputFallback) is not null && inputFallback is not null)
+        if (typeof(T) != typeof(TResult))
         {
-            setup.Warnings.Add(inputFallback);
+            ColumnCodecs.For<T>(out var inputFallback);
+            if (inputFallback is not null)
+            {
+                setup.Warnings.Add(inputFallback);
+            }
         }
 
         _source = setup.Grains.GetGrain<ITaskGrain>(setup.SourceKey);

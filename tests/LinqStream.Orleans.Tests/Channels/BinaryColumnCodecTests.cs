@@ -179,7 +179,7 @@ public sealed class BinaryColumnCodecTests
         new EventBatchCodec<WithArray>(codec).Decode("c", new EventBatchCodec<WithArray>(codec).Encode(batch), received);
         Assert.IsType<StateColumnCodec<WithArray>>(codec);
         Assert.Contains("cross silos as JSON", reason, StringComparison.Ordinal);
-        Assert.Equal([1, 2, 3], received.Payload[0].Tags);
+        Assert.Equal(new[] { 1, 2, 3 }, received.Payload[0].Tags);
     }
 
     [Fact]
