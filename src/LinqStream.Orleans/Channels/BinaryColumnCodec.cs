@@ -5,7 +5,7 @@ namespace LinqStream.Orleans.Channels;
 /// (<see cref="BinaryColumnShape"/>): one call per batch each way, no reflection and no virtual call per event, and no allocation per
 /// event when writing (reading allocates the records and strings it returns, nothing else).
 /// </summary>
-/// <typeparam name="T">The payload type; <see cref="ColumnCodecs.For{T}"/> says whether it is supported.</typeparam>
+/// <typeparam name="T">The payload type; <see cref="ColumnCodecs.For{T}(out string?)"/> says whether it is supported.</typeparam>
 /// <remarks>
 /// <see cref="GetByteCount"/> writes the column into the codec's buffer and <see cref="Write"/> copies it, so a column is encoded once.
 /// One instance per channel end: it is not thread-safe. Both ends must run the same build of the payload type (a cluster of one build
