@@ -16,7 +16,11 @@ public sealed class ClusterDemoScriptTests(ITestOutputHelper output)
         Assert.Contains("restored from checkpoint", text, StringComparison.Ordinal);
     }
 
-    [Fact(Skip = "Flaky (issue #17, 2026-12-04): after the merge it failed in a CI rehearsal and once of two local runs (load 12): after the SIGKILL the script exited 1 without a message (set -e on an empty grep of the next epoch's start; it now prints the submit log). Cause not diagnosed; the in-process SpreadJobTests cover the task-silo kill and rollback deterministically. By hand: scripts/cluster-demo.sh 100000 6")]
+    // Was skipped as flaky: a task's start built the job's query (compiling the script) inside its grain call on the silo's
+    // scheduler; at load 25-45 that took 30-40 s, so the start timed out (Orleans' 30 s default) and blocked the scheduler threads
+    // that answer membership probes. The build now runs on the thread pool and the start call may take a minute; a silo compiles
+    // a script once (docs/cluster.md).
+    [Fact]
     public async Task ClusterDemo_SixTasksOverThreeSilos_TaskSiloKilledWithSigkill_RollsBackAndOutputStreamEqualsTheSingleProcessRun()
     {
         var text = await RunDemoAsync("100000", "6");
