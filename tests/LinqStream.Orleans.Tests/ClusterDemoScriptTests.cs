@@ -16,7 +16,13 @@ public sealed class ClusterDemoScriptTests(ITestOutputHelper output)
         Assert.Contains("restored from checkpoint", text, StringComparison.Ordinal);
     }
 
-    [Fact(Skip = "Flaky (issue #17, 2026-12-04): after the merge it failed in a CI rehearsal and once of two local runs (load 12): after the SIGKILL the script exited 1 without a message (set -e on an empty grep of the next epoch's start; it now prints the submit log). Cause not diagnosed; the in-process SpreadJobTests cover the task-silo kill and rollback deterministically. By hand: scripts/cluster-demo.sh 100000 6")]
+    // The original flake is fixed (a task's start compiled the script inside the grain call on the silo's scheduler: 30-40 s at load
+    // 25-45, start timeouts and rollbacks before the job ran; the test then passed 3 times in a row at load 22-55). With the script
+    // compiled once per silo the killed run is fast (100,000 bids in about 1.4 s at load 31) and the SIGKILL can come after the killed
+    // silo's tasks finished: the job completes in epoch 1 without a rollback. After the merge of main (load 17-31) the next 3 runs failed:
+    // twice on the script's own races (fixed since: the kill follows the checkpoint index in Redis, the next epoch's log line is waited
+    // for) and once on this one. Needs an input held until the kill, or a larger one (docs/cluster.md).
+    [Fact(Skip = "Races the end of the input on warm silos (issue #17, 2026-12-04 22:50): the SIGKILL after checkpoint 2 can come after the killed silo's tasks ended, so no rollback happens. By hand: scripts/cluster-demo.sh 100000 6")]
     public async Task ClusterDemo_SixTasksOverThreeSilos_TaskSiloKilledWithSigkill_RollsBackAndOutputStreamEqualsTheSingleProcessRun()
     {
         var text = await RunDemoAsync("100000", "6");

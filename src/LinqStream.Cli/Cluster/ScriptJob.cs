@@ -3,13 +3,12 @@ using LinqStream.Cli.Input;
 using LinqStream.Cli.Output;
 using LinqStream.Cli.Scripting;
 using LinqStream.Orleans;
-using Microsoft.CodeAnalysis;
 
 namespace LinqStream.Cli.Cluster;
 
 /// <summary>
 /// The job definition every <c>linqstream silo</c> registers: a <c>.csx</c> query script whose text travels in the submission and
-/// is compiled on the silo that activates the job (again on the silo that takes it over), reading Redis or NATS streams and writing
+/// is compiled on the silo that activates the job (again on the silo that takes it over; once per silo, <see cref="CompiledScripts"/>), reading Redis or NATS streams and writing
 /// its results to a fenced Redis stream, as <c>linqstream run --source ... --sink redis://...</c> would.
 /// </summary>
 internal static class ScriptJob
@@ -38,12 +37,7 @@ internal static class ScriptJob
     public static ClusterJobRun Create(ClusterJobContext context)
     {
         var path = context.Parameter("scriptPath");
-        var script = QueryScript.FromText(path, context.Parameter("script"));
-        var errors = script.Compile().Where(d => d.Severity == DiagnosticSeverity.Error).ToArray();
-        if (errors.Length > 0)
-        {
-            throw new ScriptContractException(string.Join(Environment.NewLine, errors.Select(script.Format)));
-        }
+        var script = CompiledScripts.Get(path, context.Parameter("script")); // once per silo, however many tasks and epochs start here
 
         var sources = context.Parameter("sources").Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(u => SourceUri.TryParse(u, out var parsed, out string reason) ? parsed! : throw new ArgumentException($"The job '{context.JobId}': source {reason}."))

@@ -23,19 +23,19 @@ internal sealed class BlittableColumnCodec<T> : IColumnCodec<T>
     }
 
     /// <inheritdoc/>
-    public int GetByteCount(ReadOnlySpan<T> values) => values.Length * Unsafe.SizeOf<T>();
+    public int GetByteCount(T[] values, int offset, int count) => count * Unsafe.SizeOf<T>();
 
     /// <inheritdoc/>
-    public void Write(ReadOnlySpan<T> values, Span<byte> destination) => MemoryMarshal.AsBytes(values).CopyTo(destination);
+    public void Write(T[] values, int offset, int count, Span<byte> destination) => MemoryMarshal.AsBytes(values.AsSpan(offset, count)).CopyTo(destination);
 
     /// <inheritdoc/>
-    public void Read(ReadOnlySpan<byte> source, Span<T> destination)
+    public void Read(byte[] source, int offset, int length, T[] destination, int at, int count)
     {
-        if (source.Length != destination.Length * Unsafe.SizeOf<T>())
+        if (length != count * Unsafe.SizeOf<T>())
         {
-            throw new InvalidDataException($"A column of {destination.Length} values of {typeof(T).Name} takes {destination.Length * Unsafe.SizeOf<T>()} bytes, not {source.Length}.");
+            throw new InvalidDataException($"A column of {count} values of {typeof(T).Name} takes {count * Unsafe.SizeOf<T>()} bytes, not {length}.");
         }
 
-        source.CopyTo(MemoryMarshal.AsBytes(destination));
+        source.AsSpan(offset, length).CopyTo(MemoryMarshal.AsBytes(destination.AsSpan(at, count)));
     }
 }

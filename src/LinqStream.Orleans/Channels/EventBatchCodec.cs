@@ -26,23 +26,20 @@ internal sealed class EventBatchCodec<T>
     public ChannelFrame Encode(EventBatch<T> batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        ReadOnlySpan<long> start = batch.Start.AsSpan(0, batch.Count);
-        ReadOnlySpan<long> end = batch.End.AsSpan(0, batch.Count);
-        ReadOnlySpan<T> values = batch.Payload.AsSpan(0, batch.Count);
+        long[] start = batch.Start, end = batch.End;
+        T[] values = batch.Payload;
         int live = batch.LiveCount();
         if (live != batch.Count)
         {
             Compact(batch, live);
-            start = _start.AsSpan(0, live);
-            end = _end.AsSpan(0, live);
-            values = _values.AsSpan(0, live);
+            (start, end, values) = (_start, _end, _values);
         }
 
         int times = live * sizeof(long);
-        var bytes = new byte[(2 * times) + _payload.GetByteCount(values)];
-        MemoryMarshal.AsBytes(start).CopyTo(bytes);
-        MemoryMarshal.AsBytes(end).CopyTo(bytes.AsSpan(times));
-        _payload.Write(values, bytes.AsSpan(2 * times));
+        var bytes = new byte[(2 * times) + _payload.GetByteCount(values, 0, live)];
+        MemoryMarshal.AsBytes(start.AsSpan(0, live)).CopyTo(bytes);
+        MemoryMarshal.AsBytes(end.AsSpan(0, live)).CopyTo(bytes.AsSpan(times));
+        _payload.Write(values, 0, live, bytes.AsSpan(2 * times));
         if (live != batch.Count && System.Runtime.CompilerServices.RuntimeHelpers.IsReferenceOrContainsReferences<T>())
         {
             Array.Clear(_values, 0, live); // written: keep no reference to the payloads
@@ -72,7 +69,7 @@ internal sealed class EventBatchCodec<T>
         source.Slice(times, times).CopyTo(MemoryMarshal.AsBytes(batch.End.AsSpan(at, count)));
         try
         {
-            _payload.Read(source[(2 * times)..], batch.Payload.AsSpan(at, count));
+            _payload.Read(frame.Payload, 2 * times, frame.Payload.Length - (2 * times), batch.Payload, at, count);
         }
         catch (InvalidDataException error)
         {

@@ -3,9 +3,10 @@ using LinqStream.Runtime.Checkpoints;
 namespace LinqStream.Orleans.Channels;
 
 /// <summary>
-/// A column of any payload type (records, classes, strings) written value by value with the checkpoints' codec
-/// (<see cref="StateCodec"/>: numbers and times in binary, user types as UTF-8 JSON). Slower than <see cref="BlittableColumnCodec{T}"/>,
-/// which unmanaged payloads get; it is what a job spread over silos uses for the rest (docs/cluster.md, limits).
+/// A column of any payload type written value by value with the checkpoints' codec (<see cref="StateCodec"/>: numbers and times
+/// in binary, user types as UTF-8 JSON). Much slower than <see cref="BinaryColumnCodec{T}"/>: it is only the explicit fallback for a
+/// payload type the binary codec refuses (arrays, collections, hidden state), which the job's coordinator logs with the reason
+/// (<see cref="ColumnCodecs.For{T}(out string?)"/>; docs/cluster.md).
 /// </summary>
 /// <typeparam name="T">The payload type.</typeparam>
 /// <remarks>
@@ -22,25 +23,25 @@ internal sealed class StateColumnCodec<T> : IColumnCodec<T>
     public StateColumnCodec() => _writer = new BinaryWriter(_buffer);
 
     /// <inheritdoc/>
-    public int GetByteCount(ReadOnlySpan<T> values)
+    public int GetByteCount(T[] values, int offset, int count)
     {
         _buffer.SetLength(0);
-        for (int i = 0; i < values.Length; i++)
+        for (int i = offset; i < offset + count; i++)
         {
             StateCodec.Write(_writer, values[i], typeof(T));
         }
 
         _writer.Flush();
-        _written = values.Length;
+        _written = count;
         return checked((int)_buffer.Length);
     }
 
     /// <inheritdoc/>
-    public void Write(ReadOnlySpan<T> values, Span<byte> destination)
+    public void Write(T[] values, int offset, int count, Span<byte> destination)
     {
-        if (_written != values.Length)
+        if (_written != count)
         {
-            GetByteCount(values);
+            GetByteCount(values, offset, count);
         }
 
         _buffer.GetBuffer().AsSpan(0, (int)_buffer.Length).CopyTo(destination);
@@ -48,41 +49,24 @@ internal sealed class StateColumnCodec<T> : IColumnCodec<T>
     }
 
     /// <inheritdoc/>
-    public void Read(ReadOnlySpan<byte> source, Span<T> destination)
+    public void Read(byte[] source, int offset, int length, T[] destination, int at, int count)
     {
-        using var reader = new BinaryReader(new MemoryStream(source.ToArray(), writable: false));
+        using var reader = new BinaryReader(new MemoryStream(source, offset, length, writable: false));
         try
         {
-            for (int i = 0; i < destination.Length; i++)
+            for (int i = at; i < at + count; i++)
             {
                 destination[i] = (T)StateCodec.Read(reader, typeof(T))!;
             }
         }
         catch (Exception error) when (error is EndOfStreamException or InvalidDataException or System.Text.Json.JsonException or InvalidCastException or ArgumentException)
         {
-            throw new InvalidDataException($"A column of {destination.Length} values of {typeof(T).Name} cannot be read from {source.Length} bytes: {error.Message}", error);
+            throw new InvalidDataException($"A column of {count} values of {typeof(T).Name} cannot be read from {length} bytes: {error.Message}", error);
         }
 
-        if (reader.BaseStream.Position != source.Length)
+        if (reader.BaseStream.Position != length)
         {
-            throw new InvalidDataException($"A column of {destination.Length} values of {typeof(T).Name} took {reader.BaseStream.Position} of its {source.Length} bytes.");
+            throw new InvalidDataException($"A column of {count} values of {typeof(T).Name} took {reader.BaseStream.Position} of its {length} bytes.");
         }
-    }
-}
-
-/// <summary>Picks the column codec of a payload type: its memory when it is unmanaged, <see cref="StateColumnCodec{T}"/> otherwise.</summary>
-internal static class ColumnCodecs
-{
-    /// <summary>Gets a codec for one channel end.</summary>
-    public static IColumnCodec<T> For<T>()
-    {
-        if (!System.Runtime.CompilerServices.RuntimeHelpers.IsReferenceOrContainsReferences<T>() && Nullable.GetUnderlyingType(typeof(T)) is null)
-        {
-            // A struct without references satisfies the 'unmanaged' constraint; the constraint cannot be stated here, so the
-            // generic type is made at run time, once per channel end (not per event).
-            return (IColumnCodec<T>)typeof(BlittableColumnCodec<>).MakeGenericType(typeof(T)).GetProperty(nameof(BlittableColumnCodec<int>.Instance))!.GetValue(null)!;
-        }
-
-        return new StateColumnCodec<T>();
     }
 }

@@ -135,7 +135,8 @@ internal sealed partial class JobActivation(JobRecord record, RedisFence fence, 
         {
             var definition = _registry.Options.Find(record.Submission.Definition)
                 ?? throw new InvalidOperationException($"The silo {record.Status.Silo} has no job definition named '{record.Submission.Definition}': register it with AddJob on every silo.");
-            var host = record.Submission.Parallelism is int parallelism ? Tasks.ClusterParallelHost.ForCoordinator(Setup(id, parallelism)) : null;
+            var setup = record.Submission.Parallelism is int parallelism ? Setup(id, parallelism) : null;
+            var host = setup is null ? null : Tasks.ClusterParallelHost.ForCoordinator(setup);
             _host = host;
             await using var run = definition(new ClusterJobContext(id, record.Submission, Fence, _registry.Options.Redis, store, metrics, _services, host));
             Run = run;
@@ -147,6 +148,11 @@ internal sealed partial class JobActivation(JobRecord record, RedisFence fence, 
             if (host is { Coordinator: null })
             {
                 LogWarning(_logger, id, "The job's query has no keyed window aggregate to spread over the silos: it runs in this grain (JobSubmission.Parallelism has no effect).");
+            }
+
+            foreach (var warning in setup?.Warnings ?? [])
+            {
+                LogWarning(_logger, id, warning); // for example a payload type that crosses silos as JSON, and why
             }
 
             var result = await run.RunAsync(Cancel.Token).ConfigureAwait(false);

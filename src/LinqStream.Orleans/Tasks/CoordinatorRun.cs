@@ -90,7 +90,21 @@ internal sealed class CoordinatorRun<T, TKey, TResult> : IParallelRun, IParallel
         for (int t = 0; t < parallelism; t++)
         {
             _outputs[t] = new SpscChannel<TResult>(Capacity, options.BatchSize);
-            _codecs[t] = new EventBatchCodec<TResult>(ColumnCodecs.For<TResult>());
+            _codecs[t] = new EventBatchCodec<TResult>(ColumnCodecs.For<TResult>(out var fallback));
+            if (t == 0 && fallback is not null)
+            {
+                setup.Warnings.Add(fallback);
+            }
+        }
+
+        // The source task's channels (built on its silo) pick the same codec for the events it sends: say here if it is JSON.
+        if (typeof(T) != typeof(TResult))
+        {
+            ColumnCodecs.For<T>(out var inputFallback);
+            if (inputFallback is not null)
+            {
+                setup.Warnings.Add(inputFallback);
+            }
         }
 
         _source = setup.Grains.GetGrain<ITaskGrain>(setup.SourceKey);

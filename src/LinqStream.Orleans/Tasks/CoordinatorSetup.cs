@@ -38,6 +38,9 @@ internal sealed class CoordinatorSetup
 
     public string JobId { get; }
 
+    /// <summary>Gets what the job's activation logs as warnings once the plan is built (a payload type that crosses silos as JSON, and why).</summary>
+    public List<string> Warnings { get; } = [];
+
     public long Epoch { get; }
 
     public JobSubmission Submission { get; }

@@ -25,7 +25,10 @@ internal interface ITaskGrain : IGrainWithStringKey
 
     /// <summary>Builds this task's part of the job's query from its definition, restores its state and starts it.</summary>
     /// <returns>The silo it runs on.</returns>
+    /// <remarks>Up to a minute (the coordinator's limit for the starts), not Orleans' default 30 s: building a script job's query
+    /// compiles its script, which took longer than 30 s on a loaded machine (the job then rolled back before it ran).</remarks>
     [Alias("Start")]
+    [ResponseTimeout("00:01:00")]
     Task<SiloAddress> StartAsync(TaskSpec spec);
 
     /// <summary>The source task: sends checkpoint barrier <paramref name="id"/> after the data before it, and answers with its parts' state at the barrier (or its final state when its input ended first).</summary>

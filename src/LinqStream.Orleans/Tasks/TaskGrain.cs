@@ -23,7 +23,8 @@ internal sealed partial class TaskGrain(ChannelHub hub, JobRegistry registry, IL
     private static readonly TimeSpan StopWait = TimeSpan.FromSeconds(10);
 
     private readonly CancellationTokenSource _deactivating = new();
-    private Running? _running;
+    private volatile Running? _running;
+    private int _starting;
 
     private string Key => this.GetPrimaryKeyString();
 
@@ -46,7 +47,7 @@ internal sealed partial class TaskGrain(ChannelHub hub, JobRegistry registry, IL
             ? receiver.WaitForCreditAsync(epoch, sequence, ChannelEndpointGrain.CreditWait)
             : Task.FromResult(new ChannelAck(ChannelAckStatus.NotOpen, 0, 0, 0));
 
-    public Task<SiloAddress> StartAsync(TaskSpec spec)
+    public async Task<SiloAddress> StartAsync(TaskSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
         if (_running is { } running)
@@ -54,11 +55,31 @@ internal sealed partial class TaskGrain(ChannelHub hub, JobRegistry registry, IL
             throw new InvalidOperationException($"Task {Key} already runs epoch {running.Spec.Epoch}; every epoch starts new task grains.");
         }
 
+        if (Interlocked.Exchange(ref _starting, 1) != 0)
+        {
+            throw new InvalidOperationException($"Task {Key} is already starting; every epoch starts new task grains.");
+        }
+
         if (spec.Index != TaskSpec.SourceTask)
         {
             hub.Open(Key, "source", spec.Epoch, 8); // the input, before the source task (started after this one) sends to it
         }
 
+        // Building the query compiles a script job's .csx (seconds, on a loaded machine tens of seconds): on the thread pool, not
+        // on the silo's scheduler, whose threads also answer the membership's probes (blocked, they made the silo look dead).
+        var started = await Task.Run(() => Build(spec)).ConfigureAwait(true);
+        LogStarted(logger, spec.JobId, spec.Epoch, spec.Name, silo.SiloAddress);
+        _ = Task.Run(() => FenceWatch.RunAsync(registry, spec, FenceCheck, time, () => started.Stopped == 1, () =>
+        {
+            LogFenced(logger, spec.JobId, spec.Epoch, spec.Name);
+            StopRun(started);
+        }, _deactivating.Token));
+        return silo.SiloAddress;
+    }
+
+    /// <summary>Builds this task's part of the job's query from its definition, restores its state and starts its threads.</summary>
+    private Running Build(TaskSpec spec)
+    {
         var definition = registry.Options.Find(spec.Submission.Definition)
             ?? throw new InvalidOperationException($"The silo {silo.SiloAddress} has no job definition named '{spec.Submission.Definition}': register it with AddJob on every silo.");
         var fence = new RedisFence(registry.FenceKey(spec.JobId), spec.Epoch);
@@ -72,8 +93,10 @@ internal sealed partial class TaskGrain(ChannelHub hub, JobRegistry registry, IL
             job = definition(new ClusterJobContext(spec.JobId, spec.Submission, fence, registry.Options.Redis, store, metrics, services, host, spec.Name));
             var part = host.Task ?? throw new InvalidOperationException(
                 $"The query of job '{spec.JobId}' (definition '{spec.Submission.Definition}') has no keyed window aggregate to run as {spec.Name}: a job spread over silos needs one.");
-            _running = new Running(spec, part, job, store, metrics);
+            var running = new Running(spec, part, job, store, metrics);
+            _running = running;
             part.Start();
+            return running;
         }
         catch
         {
@@ -91,15 +114,6 @@ internal sealed partial class TaskGrain(ChannelHub hub, JobRegistry registry, IL
 
             throw;
         }
-
-        LogStarted(logger, spec.JobId, spec.Epoch, spec.Name, silo.SiloAddress);
-        var started = _running;
-        _ = Task.Run(() => FenceWatch.RunAsync(registry, spec, FenceCheck, time, () => started.Stopped == 1, () =>
-        {
-            LogFenced(logger, spec.JobId, spec.Epoch, spec.Name);
-            StopRun(started);
-        }, _deactivating.Token));
-        return Task.FromResult(silo.SiloAddress);
     }
 
     public Task<byte[][]> BarrierAsync(long epoch, long id) => Source(epoch).BarrierAsync(id);
