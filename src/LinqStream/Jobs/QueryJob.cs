@@ -40,8 +40,9 @@ public sealed class QueryJob<T> : IAsyncDisposable
     private long _checkpointSequence; // the last id handed out: a checkpoint that failed half-way used its id up
     private readonly Runtime.State.IKeyedStateStoreFactory? _keyedState;
 
-    // The checkpoint whose file is being written off the loop (parallelism 1, a part whose snapshot ends asynchronously: a RocksDB
-    // store's flush), or null. At most one is in flight: the next is taken once the loop has committed this one's sinks.
+    // The checkpoint whose file is being written off the loop (a part whose snapshot ends asynchronously: a RocksDB store's flush,
+    // on the job's thread at parallelism 1 or on each keyed task's at a barrier), or null. At most one is in flight: the next is
+    // taken (at P > 1: its barrier requested) once the loop has committed this one's sinks.
     private PendingCheckpoint? _inFlight;
 
     /// <summary>Gets how long each checkpoint kept the job's loop (the pause the query sees at parallelism 1), in order; measurements.</summary>
@@ -409,7 +410,7 @@ public sealed class QueryJob<T> : IAsyncDisposable
 
     /// <summary>
     /// Takes the requested checkpoints. Each is a consistent cut taken now (between steps); its file is written and its sinks
-    /// committed now too, unless a part's snapshot ends asynchronously (a RocksDB store's flush, at parallelism 1): then its file is
+    /// committed now too, unless a part's snapshot ends asynchronously (a RocksDB store's flush, at any parallelism): then its file is
     /// written off the loop once that part is ready, the loop goes on stepping the query, and <see cref="CommitSavedCheckpointAsync"/>
     /// commits the sinks when it finds the file saved. The requests left wait for that one to be committed.
     /// </summary>
@@ -600,8 +601,9 @@ public sealed class QueryJob<T> : IAsyncDisposable
             if (part is ParallelStatePart { Run: var run })
             {
                 // The same sections as at parallelism 1: the aggregate (per key group, from every task), then the source task's parts.
-                var (aggregate, sources) = run.IsAligned ? run.StateAtBarrier() : run.StateAtEnd();
-                sections.Add(($"part {sections.Count}: {run.AggregateName}", SectionBuffer.Wrap(aggregate)));
+                // The aggregate's section waits for the tasks' store checkpoints (RocksDB) off the loop, as at parallelism 1.
+                var (aggregate, sources) = run.IsAligned ? run.BeginStateAtBarrier() : run.BeginStateAtEnd();
+                AddSection($"part {sections.Count}: {run.AggregateName}", aggregate);
                 var names = run.SourcePartNames;
                 for (int k = 0; k < names.Count; k++)
                 {
@@ -614,16 +616,7 @@ public sealed class QueryJob<T> : IAsyncDisposable
             string name = $"part {sections.Count}: {part.CheckpointName}";
             if (part is IDeferredCheckpointed deferred && deferred.BeginWriteState() is { } section)
             {
-                if (section.Ready.IsCompletedSuccessfully)
-                {
-                    sections.Add((name, Written(section.Write)));
-                }
-                else
-                {
-                    snapshot.Deferred.Add((sections.Count, section));
-                    sections.Add((name, null));
-                }
-
+                AddSection(name, section);
                 continue;
             }
 
@@ -639,6 +632,19 @@ public sealed class QueryJob<T> : IAsyncDisposable
         }
 
         return snapshot;
+
+        void AddSection(string name, DeferredSection section)
+        {
+            if (section.Ready.IsCompletedSuccessfully)
+            {
+                sections.Add((name, Written(section.Write)));
+            }
+            else
+            {
+                snapshot.Deferred.Add((sections.Count, section));
+                sections.Add((name, null));
+            }
+        }
     }
 
     private static SectionBuffer Written(Action<BinaryWriter> write)
