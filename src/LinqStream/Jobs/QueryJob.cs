@@ -635,7 +635,9 @@ public sealed class QueryJob<T> : IAsyncDisposable
 
         void AddSection(string name, DeferredSection section)
         {
-            if (section.Ready.IsCompletedSuccessfully)
+            // A part with an asynchronous phase has its file written off the loop even when that phase has already ended (the
+            // file, with every hot session's bytes, is not written in the pause); a part without one (the heap) is written now.
+            if (section.IsSynchronous)
             {
                 sections.Add((name, Written(section.Write)));
             }

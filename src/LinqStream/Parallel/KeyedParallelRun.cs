@@ -512,7 +512,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
     private DeferredSection DeferAggregate(KeyGroupSlice[] slices)
     {
         int keyGroups = _taskContexts[0].Options.KeyGroups;
-        var ready = Array.TrueForAll(slices, s => s.Ready.IsCompletedSuccessfully) ? Task.CompletedTask : Task.WhenAll(slices.Select(s => s.Ready));
+        var ready = Array.TrueForAll(slices, s => ReferenceEquals(s.Ready, Task.CompletedTask)) ? Task.CompletedTask : Task.WhenAll(slices.Select(s => s.Ready));
         return new DeferredSection(ready, writer => KeyGroupedSection.Write(writer, keyGroups, slices));
     }
 

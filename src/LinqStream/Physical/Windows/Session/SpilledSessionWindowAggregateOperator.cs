@@ -465,7 +465,8 @@ internal sealed class SpilledSessionWindowAggregateOperator<T, TKey, TResult> : 
             {
                 foreach (var (session, _) in _closing.UnorderedItems)
                 {
-                    var writer = writerOf(KeyGroupOf(session.Key, keyGroups));
+                    // The session's stable hash is kept (0 for the null key, whose group is 0): no key is hashed again at the cut.
+                    var writer = writerOf(Parallel.KeyGroups.Of(session.Hash, keyGroups));
                     writer.Write(session.Start);
                     writer.Write(session.End);
                     writer.Write(current.Contains(session));
