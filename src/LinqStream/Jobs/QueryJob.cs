@@ -96,6 +96,7 @@ public sealed class QueryJob<T> : IAsyncDisposable
     /// <exception cref="QueryExecutionException">The query failed (a source, a lambda, or the sink); the message says where.</exception>
     /// <exception cref="InvalidDataException">The checkpoint to restore from belongs to another query or format.</exception>
     /// <exception cref="IOException">Another job holds the checkpoint store (see <see cref="CheckpointStore.Acquire"/>); the message names it.</exception>
+    /// <exception cref="InsufficientMemoryException">The state outgrew the managed heap; the message says how much state was open, on which backend, and what to do.</exception>
     public Task<JobResult> RunAsync(CancellationToken cancellationToken = default)
     {
         if (Interlocked.Exchange(ref _started, 1) != 0)
@@ -252,6 +253,13 @@ public sealed class QueryJob<T> : IAsyncDisposable
                 BarrierAlignmentP99 = Percentile99(_alignments),
             };
         }
+        catch (Exception ex) when (IsOutOfMemory(ex))
+        {
+            // The state outgrew the managed heap: say so, with what the state was and what to do, instead of the bare exception.
+            var (heap, spilled) = OpenGroups();
+            throw new InsufficientMemoryException(
+                Internal.Strings.JobOutOfMemory((_options.State ?? StateBackend.Heap).Name, heap, spilled, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes), ex);
+        }
         finally
         {
             _execution.Stop();
@@ -266,6 +274,35 @@ public sealed class QueryJob<T> : IAsyncDisposable
                 request.Done.TrySetCanceled(cancellationToken.IsCancellationRequested ? cancellationToken : new CancellationToken(true));
             }
         }
+    }
+
+    private static bool IsOutOfMemory(Exception? ex)
+    {
+        for (; ex is not null; ex = ex.InnerException)
+        {
+            if (ex is OutOfMemoryException)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The keyed operators' groups on the heap and spilled (a parallel run, one of the operators, counts its tasks').</summary>
+    private (long Heap, long Spilled) OpenGroups()
+    {
+        long heap = 0, spilled = 0;
+        foreach (var part in _execution.Context.Operators)
+        {
+            if (part is Runtime.State.IStateMeter meter)
+            {
+                heap += meter.HeapGroups;
+                spilled += meter.SpilledGroups;
+            }
+        }
+
+        return (heap, spilled);
     }
 
     /// <summary>Writes a checkpoint of the running job to <paramref name="destination"/> (taken at the next step boundary, or of the final state if the input ends first).</summary>
