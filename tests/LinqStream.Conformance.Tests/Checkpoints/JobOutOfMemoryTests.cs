@@ -22,7 +22,7 @@ public sealed class JobOutOfMemoryTests
         var query =
             from b in QStream.From(new ArrayEventSource<Bid>(bids, "bids"), b => b.DateTime, IngressPolicy.Reorder(TimeSpan.FromMilliseconds(400)))
                 .WithOptions(new QueryOptions { BatchSize = 64 })
-                .Select(b => ReferenceEquals(b, poison) ? throw new OutOfMemoryException("simulated: the state's next array did not fit") : b)
+                .Select(b => FailOn(b, poison))
                 .SessionWindow(TimeSpan.FromMinutes(10))
             group b by b.Bidder into g
             select $"{g.Key} {g.Count()}";
@@ -50,4 +50,7 @@ public sealed class JobOutOfMemoryTests
 
         Assert.Contains("simulated", Assert.IsType<OutOfMemoryException>(inner).Message, StringComparison.Ordinal);
     }
+
+    private static Bid FailOn(Bid bid, Bid poison) =>
+        ReferenceEquals(bid, poison) ? throw new OutOfMemoryException("simulated: the state's next array did not fit") : bid;
 }
