@@ -38,24 +38,28 @@ public sealed class RocksDbJobCheckpointTests : IDisposable
         QueryJob<string>? running = null;
         sink.AfterWrite = count =>
         {
-            if (checkpoint is null && count >= reference.Count / 4)
-            {
-                checkpoint = running!.CheckpointAsync();
-            }
-
             if (count == reference.Count)
             {
                 everything.TrySetResult();
             }
         };
 
+        // The checkpoint is asked for when the source has read a quarter of the bids (most sessions close at the end of the input,
+        // so the output is no clock: a quarter of it may come after the source task read everything).
+        var source = new WatchedSource(new ArrayEventSource<Bid>(bids, "bids") { MaxRead = 50 }, read =>
+        {
+            if (read >= bids.Length / 4 && Volatile.Read(ref checkpoint) is null)
+            {
+                Volatile.Write(ref checkpoint, running!.CheckpointAsync());
+            }
+        });
         var store = new DirectoryCheckpointStore(Path.Combine(_directory, "held-checkpoints"));
-        await using var job = running = Query(new ArrayEventSource<Bid>(bids, "bids") { MaxRead = 50 })
-            .ToJob(sink, new JobOptions { Checkpoints = store, State = backend, Parallelism = parallelism });
+        await using var job = running = Query(source).ToJob(sink, new JobOptions { Checkpoints = store, State = backend, Parallelism = parallelism });
         var run = job.RunAsync();
 
         // With the stores' second part held, the job's loop still takes every batch: all results reach the sink.
         await everything.Task.WaitAsync(Patience);
+        checkpoint = Volatile.Read(ref checkpoint);
         Assert.NotNull(checkpoint);
         // Every keyed task (one store each) began its store's checkpoint at the barrier, and each second part is held.
         Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref held) == parallelism, Patience), $"{held} of {parallelism} stores began a checkpoint");
@@ -108,19 +112,21 @@ public sealed class RocksDbJobCheckpointTests : IDisposable
         };
         var store = new DirectoryCheckpointStore(Path.Combine(_directory, "failing-checkpoints"));
         var sink = new LoggingSink();
-        // Two checkpoints asked for at a quarter and at half of the output (the second is taken after the first is committed, at
-        // the end of the input at the latest); the second one's second part fails.
+        // Two checkpoints asked for when the source has read a quarter and half of the bids (the second is taken after the first
+        // is committed, at the end of the input at the latest); the second one's second part fails.
         var requested = new List<Task<long>>();
         QueryJob<string>? running = null;
-        sink.AfterWrite = count =>
+        var source = new WatchedSource(new ArrayEventSource<Bid>(bids, "bids") { MaxRead = 50 }, read =>
         {
-            if (requested.Count < 2 && count >= reference.Count * (requested.Count + 1) / 4)
+            lock (requested)
             {
-                requested.Add(running!.CheckpointAsync());
+                if (requested.Count < 2 && read >= bids.Length * (requested.Count + 1) / 4)
+                {
+                    requested.Add(running!.CheckpointAsync());
+                }
             }
-        };
-        await using (var job = running = Query(new ArrayEventSource<Bid>(bids, "bids") { MaxRead = 50 })
-            .ToJob(sink, new JobOptions { Checkpoints = store, State = failing, Parallelism = parallelism }))
+        });
+        await using (var job = running = Query(source).ToJob(sink, new JobOptions { Checkpoints = store, State = failing, Parallelism = parallelism }))
         {
             var error = await Assert.ThrowsAsync<IOException>(() => job.RunAsync());
             Assert.Contains("Checkpoint 2 failed", error.Message, StringComparison.Ordinal);
@@ -135,8 +141,7 @@ public sealed class RocksDbJobCheckpointTests : IDisposable
             Assert.DoesNotContain("commit 2", sink.Log);
         }
 
-        sink.AfterWrite = null;
-        await using (var job = Query(new ArrayEventSource<Bid>(bids, "bids") { MaxRead = 50 })
+        await using (var job = Query(new WatchedSource(new ArrayEventSource<Bid>(bids, "bids") { MaxRead = 50 }))
             .ToJob(sink, new JobOptions { Checkpoints = store, CheckpointEveryEvents = 500, State = new RocksDbStateBackend(Path.Combine(_directory, "failing")) { HotKeys = 16 }, Parallelism = parallelism }))
         {
             var result = await job.RunAsync();
@@ -230,15 +235,19 @@ public sealed class RocksDbJobCheckpointTests : IDisposable
         var sink = new LoggingSink();
         var requested = new List<Task<long>>();
         QueryJob<string>? running = null;
-        sink.AfterWrite = count =>
-        {
-            if (requested.Count < 2 && count >= reference.Count * (requested.Count + 1) / 5)
+        var failing = new WatchedSource(
+            new ArrayEventSource<Bid>(bids, "bids") { MaxRead = 50, FailAt = bids.Length * 4 / 5 },
+            read =>
             {
-                requested.Add(running!.CheckpointAsync());
-            }
-        };
-
-        var failing = new CrashSignallingSource(new ArrayEventSource<Bid>(bids, "bids") { MaxRead = 50, FailAt = bids.Length * 4 / 5 }, crashed);
+                lock (requested)
+                {
+                    if (requested.Count < 2 && read >= bids.Length * (requested.Count + 1) / 5)
+                    {
+                        requested.Add(running!.CheckpointAsync());
+                    }
+                }
+            },
+            crashed);
         await using (var job = running = Query(failing).ToJob(sink, new JobOptions { Checkpoints = store, State = backend, Parallelism = 2 }))
         {
             var error = await Assert.ThrowsAsync<QueryExecutionException>(() => job.RunAsync());
@@ -252,8 +261,7 @@ public sealed class RocksDbJobCheckpointTests : IDisposable
             Assert.DoesNotContain("commit 2", sink.Log);
         }
 
-        sink.AfterWrite = null;
-        await using (var job = Query(new CrashSignallingSource(new ArrayEventSource<Bid>(bids, "bids") { MaxRead = 50 }, null))
+        await using (var job = Query(new WatchedSource(new ArrayEventSource<Bid>(bids, "bids") { MaxRead = 50 }))
             .ToJob(sink, new JobOptions { Checkpoints = store, State = new RocksDbStateBackend(Path.Combine(_directory, "rescale-state")) { HotKeys = 16 }, Parallelism = target, CheckpointEveryEvents = 2_000 }))
         {
             var result = await job.RunAsync();
@@ -286,8 +294,10 @@ public sealed class RocksDbJobCheckpointTests : IDisposable
         }
     }
 
-    /// <summary>Reads the array source, and sets <c>crashed</c> when a read fails (the simulated crash) before passing the failure on.</summary>
-    private sealed class CrashSignallingSource(ArrayEventSource<Bid> inner, ManualResetEventSlim? crashed) : EventSource<Bid>
+    /// <summary>Reads the array source; calls <c>afterRead</c> with the position after each read (on the thread that reads: the job's
+    /// at parallelism 1, the source task's above), and sets <c>crashed</c> when a read fails (the simulated crash) before passing the
+    /// failure on. The same source type in every run of a test, so the plan's fingerprint matches.</summary>
+    private sealed class WatchedSource(ArrayEventSource<Bid> inner, Action<int>? afterRead = null, ManualResetEventSlim? crashed = null) : EventSource<Bid>
     {
         public override string Name => inner.Name;
 
@@ -298,15 +308,19 @@ public sealed class RocksDbJobCheckpointTests : IDisposable
 
         public override ValueTask<SourceRead> ReadAsync(Memory<Bid> buffer, CancellationToken cancellationToken)
         {
+            ValueTask<SourceRead> read;
             try
             {
-                return inner.ReadAsync(buffer, cancellationToken);
+                read = inner.ReadAsync(buffer, cancellationToken);
             }
             catch (IOException)
             {
                 crashed?.Set();
                 throw;
             }
+
+            afterRead?.Invoke(System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(inner.GetPosition()));
+            return read;
         }
 
         public override byte[] GetPosition() => inner.GetPosition();
