@@ -213,7 +213,7 @@ public sealed class RocksDbJobCheckpointTests : IDisposable
         var bids = Bids(2);
         var reference = await Query(new ArrayEventSource<Bid>(bids, "bids")).ToListAsync();
         using var crashed = new ManualResetEventSlim(false);
-        int heldAtCrash = 0;
+        int heldAtCrash = 0, holding = 0;
         var backend = new RocksDbStateBackend(Path.Combine(_directory, "rescale-state"))
         {
             HotKeys = 16,
@@ -225,6 +225,7 @@ public sealed class RocksDbJobCheckpointTests : IDisposable
                     if (++checkpoints == 2)
                     {
                         // Checkpoint 2's second part ends only once the source has crashed: the crash comes with it in flight.
+                        Interlocked.Increment(ref holding);
                         Assert.True(crashed.Wait(Patience), "the source did not crash while checkpoint 2 was in flight");
                         Interlocked.Increment(ref heldAtCrash);
                     }
@@ -235,19 +236,23 @@ public sealed class RocksDbJobCheckpointTests : IDisposable
         var sink = new LoggingSink();
         var requested = new List<Task<long>>();
         QueryJob<string>? running = null;
+        // Both checkpoints are asked for at the first read (the second is taken once the first is committed); the source crashes at
+        // its first read after both tasks' second parts of checkpoint 2 have started (the query goes on meanwhile, so a fixed crash
+        // point could come before checkpoint 2 under load).
         var failing = new WatchedSource(
-            new ArrayEventSource<Bid>(bids, "bids") { MaxRead = 50, FailAt = bids.Length * 4 / 5 },
+            new ArrayEventSource<Bid>(bids, "bids") { MaxRead = 50 },
             read =>
             {
                 lock (requested)
                 {
-                    if (requested.Count < 2 && read >= bids.Length * (requested.Count + 1) / 5)
+                    while (requested.Count < 2)
                     {
                         requested.Add(running!.CheckpointAsync());
                     }
                 }
             },
-            crashed);
+            crashed,
+            () => Volatile.Read(ref holding) == 2);
         await using (var job = running = Query(failing).ToJob(sink, new JobOptions { Checkpoints = store, State = backend, Parallelism = 2 }))
         {
             var error = await Assert.ThrowsAsync<QueryExecutionException>(() => job.RunAsync());
@@ -295,9 +300,9 @@ public sealed class RocksDbJobCheckpointTests : IDisposable
     }
 
     /// <summary>Reads the array source; calls <c>afterRead</c> with the position after each read (on the thread that reads: the job's
-    /// at parallelism 1, the source task's above), and sets <c>crashed</c> when a read fails (the simulated crash) before passing the
-    /// failure on. The same source type in every run of a test, so the plan's fingerprint matches.</summary>
-    private sealed class WatchedSource(ArrayEventSource<Bid> inner, Action<int>? afterRead = null, ManualResetEventSlim? crashed = null) : EventSource<Bid>
+    /// at parallelism 1, the source task's above), fails a read (the simulated crash) once <c>crashNow</c> says so, and sets
+    /// <c>crashed</c> when a read fails before passing the failure on. The same source type in every run of a test, so the plan's fingerprint matches.</summary>
+    private sealed class WatchedSource(ArrayEventSource<Bid> inner, Action<int>? afterRead = null, ManualResetEventSlim? crashed = null, Func<bool>? crashNow = null) : EventSource<Bid>
     {
         public override string Name => inner.Name;
 
@@ -309,6 +314,12 @@ public sealed class RocksDbJobCheckpointTests : IDisposable
         public override ValueTask<SourceRead> ReadAsync(Memory<Bid> buffer, CancellationToken cancellationToken)
         {
             ValueTask<SourceRead> read;
+            if (crashNow?.Invoke() == true)
+            {
+                crashed?.Set();
+                throw new IOException($"Simulated crash at event {System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(inner.GetPosition())}.");
+            }
+
             try
             {
                 read = inner.ReadAsync(buffer, cancellationToken);
