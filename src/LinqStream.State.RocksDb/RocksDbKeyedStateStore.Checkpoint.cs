@@ -116,7 +116,9 @@ internal sealed partial class RocksDbKeyedStateStore
             _after = _afterBatch;
             _windowOpened = started;
             var db = _db;
-            task = Task.Factory.StartNew(() => Complete(db), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            // A pool thread, not a thread of its own: starting a new thread waits until it runs, which on a loaded machine was in
+            // the pause (the store's part of a job's pause reached 181 ms at load 50; docs/state.md, fifth session).
+            task = Task.Run(() => Complete(db), CancellationToken.None);
             _inFlight = task;
         }
 
