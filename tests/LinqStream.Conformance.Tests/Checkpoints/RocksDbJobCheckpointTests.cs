@@ -252,7 +252,8 @@ public sealed class RocksDbJobCheckpointTests : IDisposable
                 }
             },
             crashed,
-            () => Volatile.Read(ref holding) == 2);
+            () => Volatile.Read(ref holding) == 2,
+            holdFrom: bids.Length / 2);
         await using (var job = running = Query(failing).ToJob(sink, new JobOptions { Checkpoints = store, State = backend, Parallelism = 2 }))
         {
             var error = await Assert.ThrowsAsync<QueryExecutionException>(() => job.RunAsync());
@@ -302,7 +303,7 @@ public sealed class RocksDbJobCheckpointTests : IDisposable
     /// <summary>Reads the array source; calls <c>afterRead</c> with the position after each read (on the thread that reads: the job's
     /// at parallelism 1, the source task's above), fails a read (the simulated crash) once <c>crashNow</c> says so, and sets
     /// <c>crashed</c> when a read fails before passing the failure on. The same source type in every run of a test, so the plan's fingerprint matches.</summary>
-    private sealed class WatchedSource(ArrayEventSource<Bid> inner, Action<int>? afterRead = null, ManualResetEventSlim? crashed = null, Func<bool>? crashNow = null) : EventSource<Bid>
+    private sealed class WatchedSource(ArrayEventSource<Bid> inner, Action<int>? afterRead = null, ManualResetEventSlim? crashed = null, Func<bool>? crashNow = null, int holdFrom = int.MaxValue) : EventSource<Bid>
     {
         public override string Name => inner.Name;
 
@@ -311,9 +312,18 @@ public sealed class RocksDbJobCheckpointTests : IDisposable
         public override ValueTask OpenAsync(SourceContext context, byte[]? position, CancellationToken cancellationToken) =>
             inner.OpenAsync(context, position, cancellationToken);
 
-        public override ValueTask<SourceRead> ReadAsync(Memory<Bid> buffer, CancellationToken cancellationToken)
+        public override async ValueTask<SourceRead> ReadAsync(Memory<Bid> buffer, CancellationToken cancellationToken)
         {
             ValueTask<SourceRead> read;
+            if (crashNow is not null && System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(inner.GetPosition()) >= holdFrom)
+            {
+                // Past holdFrom the source waits for the crash point (so the input cannot run out before it), as a slow source would.
+                for (long waited = System.Diagnostics.Stopwatch.GetTimestamp(); !crashNow() && System.Diagnostics.Stopwatch.GetElapsedTime(waited) < Patience;)
+                {
+                    await Task.Delay(5, cancellationToken);
+                }
+            }
+
             if (crashNow?.Invoke() == true)
             {
                 crashed?.Set();
@@ -331,7 +341,7 @@ public sealed class RocksDbJobCheckpointTests : IDisposable
             }
 
             afterRead?.Invoke(System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(inner.GetPosition()));
-            return read;
+            return await read;
         }
 
         public override byte[] GetPosition() => inner.GetPosition();
