@@ -125,6 +125,17 @@ internal abstract class BinaryJoinOperator<TLeft, TRight, TKey, TResult>
         Context.Stop();
     }
 
+    /// <summary>Loads the inputs' progress from a checkpoint (a restore's first step, before any input).</summary>
+    protected void RestoreProgress(long leftWatermark, long rightWatermark, long frontier, long outputWatermark, bool leftCompleted, bool rightCompleted)
+    {
+        LeftWatermark = leftWatermark;
+        RightWatermark = rightWatermark;
+        Frontier = frontier;
+        OutputWatermark = outputWatermark;
+        LeftCompleted = leftCompleted;
+        RightCompleted = rightCompleted;
+    }
+
     /// <summary>Pushes restored buffered events through an input again, in batches from <paramref name="pool"/> (a restore's last step).</summary>
     protected static void Refill<T>(IReadOnlyList<StreamEvent<T>> events, BatchPool<T> pool, IStreamObserver<T> input)
     {

@@ -35,12 +35,7 @@ internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
             throw new ArgumentException($"The state of a {state.Kind} join cannot be restored into a {_kind} join.", nameof(state));
         }
 
-        LeftWatermark = state.LeftWatermark;
-        RightWatermark = state.RightWatermark;
-        Frontier = state.Frontier;
-        OutputWatermark = state.OutputWatermark;
-        LeftCompleted = state.LeftCompleted;
-        RightCompleted = state.RightCompleted;
+        RestoreProgress(state.LeftWatermark, state.RightWatermark, state.Frontier, state.OutputWatermark, state.LeftCompleted, state.RightCompleted);
         foreach (var e in state.LeftLive)
         {
             int slot = RestoreLive(_left, _leftExpiry, KeyTable<TKey>.Left, e);

@@ -277,12 +277,7 @@ internal sealed class WindowJoinOperator<TLeft, TRight, TKey, TResult> : BinaryJ
     public void Restore(WindowJoinState<TLeft, TRight> state)
     {
         ArgumentNullException.ThrowIfNull(state);
-        LeftWatermark = state.LeftWatermark;
-        RightWatermark = state.RightWatermark;
-        Frontier = state.Frontier;
-        OutputWatermark = state.OutputWatermark;
-        LeftCompleted = state.LeftCompleted;
-        RightCompleted = state.RightCompleted;
+        RestoreProgress(state.LeftWatermark, state.RightWatermark, state.Frontier, state.OutputWatermark, state.LeftCompleted, state.RightCompleted);
         Refill(state.LeftWaiting, LeftPool, Left);
         Refill(state.RightWaiting, RightPool, Right);
     }
