@@ -12,9 +12,11 @@ namespace LinqStream.State.RocksDb;
 /// <remarks>
 /// While the slow part runs the database takes no writes, so the flush and the hard links see exactly the state committed
 /// before the barrier. Commits after it go into an indexed write batch (<see cref="WriteBatchWithIndex"/>); <c>Get</c> reads
-/// the batch over the database and a scan merges the two, so the operator sees every write it committed. The first commit after
-/// the slow part ended writes the batch into the database and closes the window. The batch is bounded: a commit that would take
-/// it past the write buffer's size waits for the slow part instead (a stall, counted in <see cref="Stalls"/>).
+/// the batch over the database and a scan merges the two, so the operator sees every write it committed. Once the slow part has
+/// ended, each commit writes its own writes and the next <see cref="DrainSlice"/> bytes of the window's earlier ones (kept in
+/// order in a log beside the batch) into the database, and the window closes when all are there: no commit writes the whole
+/// window at once (it did, the 153 ms slowest commit of docs/state.md). The batch is bounded: a commit that would take it past
+/// the write buffer's size while the slow part runs waits for it instead (a stall, counted in <see cref="Stalls"/>).
 /// <para>
 /// Puts and deletes between two commits are staged in a plain buffer and go into the indexed batch at the commit: the batch is
 /// never changed while a cursor over it is open (RocksDB invalidates such a cursor's current entry), and a commit with a cursor
@@ -27,13 +29,44 @@ internal sealed partial class RocksDbKeyedStateStore
     private readonly StagedWrites _staged = new();
     private byte[] _keyScratch = new byte[64];
 
-    // The indexed batch while a checkpoint's slow part runs (then the database takes no writes); null otherwise.
+    // Every commit of the open window, in order (the same writes as the indexed batch): once the slow part has ended, each
+    // commit writes the next slice of it into the database, so that no single commit writes the whole window at once.
+    private readonly StagedWrites _windowLog = new();
+    private int _drained;
+
+    // The indexed batch while a checkpoint's slow part runs (then the database takes no writes) and until the window's writes are
+    // all in the database; null otherwise.
     private WriteBatchWithIndex? _after;
     private long _afterBytes;
     private Task<byte[]>? _inFlight;
+    private long _windowOpened;
+    private TimeSpan _longestWindowWrite;
+    private int _windowWrites;
+
+    /// <summary>How many bytes of the window's writes a commit writes into the database after the slow part ended (besides its own).</summary>
+    internal const int DrainSlice = 1 << 20;
+
+    /// <summary>Gets, per closed window (up to 64, oldest first), the longest single write of its writes into the database, how many
+    /// commits wrote them, and how long the window stayed open (measurements: what a commit after a checkpoint costs).</summary>
+    internal System.Collections.Concurrent.ConcurrentQueue<(TimeSpan LongestWrite, int Writes, TimeSpan Open)> RecentWindows { get; } = new();
+
+    /// <summary>Gets a value indicating whether a checkpoint's window is open: its writes are not all in the database yet (tests).</summary>
+    internal bool IsWindowOpen
+    {
+        get
+        {
+            lock (_handle)
+            {
+                return _after is not null;
+            }
+        }
+    }
 
     /// <summary>Gets how long the last <see cref="BeginCheckpoint"/> kept its caller (the query's pause; measurements).</summary>
     internal TimeSpan LastPause { get; private set; }
+
+    /// <summary>Gets how long each of the last (up to 64) <see cref="BeginCheckpoint"/> calls kept its caller, oldest first (measurements).</summary>
+    internal System.Collections.Concurrent.ConcurrentQueue<TimeSpan> RecentBeginPauses { get; } = new();
 
     /// <summary>Gets or sets what a checkpoint's slow part calls first, on its thread (tests hold the slow part with it).</summary>
     internal Action? SlowPartStarting { get; set; }
@@ -52,8 +85,9 @@ internal sealed partial class RocksDbKeyedStateStore
     /// <summary>Gets the phases of the last (up to 64) completed checkpoints, oldest first (measurements).</summary>
     internal System.Collections.Concurrent.ConcurrentQueue<CheckpointPhases> RecentCheckpointPhases { get; } = new();
 
-    /// <summary>The parts of one checkpoint's slow part: memtable flush, RocksDB's checkpoint (hard links), the files into the shared directory.</summary>
-    internal readonly record struct CheckpointPhases(TimeSpan Flush, TimeSpan Save, TimeSpan Files, int SstFiles, long InlineBytes);
+    /// <summary>The parts of one checkpoint's slow part: memtable flush, RocksDB's checkpoint (hard links), the files into the shared
+    /// directory; and the bytes the checkpoint names (SST files and inline files: the store's state, as progress reports it).</summary>
+    internal readonly record struct CheckpointPhases(TimeSpan Flush, TimeSpan Save, TimeSpan Files, int SstFiles, long InlineBytes, long Bytes = 0);
 
     // The indexed batch may hold as much as one memtable (the write buffer's size) before a commit waits for the slow part.
     private long AfterLimit => Math.Max(4L << 20, _cacheBytes / 2);
@@ -72,24 +106,34 @@ internal sealed partial class RocksDbKeyedStateStore
 
             if (_after is not null)
             {
-                // The previous checkpoint's window is still open: commit into it, then close it (waiting for its slow part if it
-                // still runs).
-                WriteStagedTo(_after);
+                // The previous checkpoint's window is still open: close it (waiting for its slow part if it still runs, then writing
+                // what is left of its writes), then write the writes staged since the last commit, which are newer.
                 CloseWindow(_inFlight!, started);
+                WriteStagedTo(null);
             }
 
             WriteBatchToDatabase();
             _after = _afterBatch;
+            _windowOpened = started;
             var db = _db;
-            task = Task.Factory.StartNew(() => Complete(db), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            // A pool thread, not a thread of its own: starting a new thread waits until it runs, which on a loaded machine was in
+            // the pause (the store's part of a job's pause reached 181 ms at load 50; docs/state.md, fifth session).
+            task = Task.Run(() => Complete(db), CancellationToken.None);
             _inFlight = task;
         }
 
         LastPause = Stopwatch.GetElapsedTime(started);
+        RecentBeginPauses.Enqueue(LastPause);
+        while (RecentBeginPauses.Count > 64)
+        {
+            RecentBeginPauses.TryDequeue(out _);
+        }
+
         return task;
     }
 
-    /// <summary>A commit while the window is open: the staged writes go into the indexed batch; the window closes if it can.</summary>
+    /// <summary>A commit while the window is open: the staged writes go into the indexed batch (and the window's log); once the slow
+    /// part has ended, a slice of the log goes into the database, and the window closes when all of it is there.</summary>
     private void CommitDuringCheckpoint()
     {
         if (_staged.Count > 0)
@@ -108,17 +152,49 @@ internal sealed partial class RocksDbKeyedStateStore
                 return;
             }
 
-            _afterBytes += _staged.Bytes;
+            long bytes = _staged.Bytes;
+            _afterBytes += bytes;
+            _windowLog.Append(_staged);
             WriteStagedTo(_after);
+            if (_inFlight!.IsCompleted)
+            {
+                // The window's writes go into the database a slice per commit: this commit's own, and as much again of the backlog.
+                WriteWindowSlice(DrainSlice + bytes);
+            }
+        }
+        else if (_inFlight!.IsCompleted)
+        {
+            WriteWindowSlice(DrainSlice);
         }
 
-        if (_inFlight!.IsCompleted && _cursors.Count == 0)
+        if (_inFlight.IsCompleted && _drained == _windowLog.Bytes && _cursors.Count == 0)
         {
-            CloseWindow(_inFlight, Stopwatch.GetTimestamp());
+            EndWindow();
         }
     }
 
-    /// <summary>Waits for the slow part (a stall when it still runs), writes the indexed batch into the database, ends the window.</summary>
+    /// <summary>Writes the next <paramref name="bytes"/> (or more, to the end of a write) of the window's log into the database. The
+    /// indexed batch keeps every write of the window, so reads through it stay right whatever part of the log is written.</summary>
+    private void WriteWindowSlice(long bytes)
+    {
+        if (_drained == _windowLog.Bytes)
+        {
+            return;
+        }
+
+        long started = Stopwatch.GetTimestamp();
+        _drained = _windowLog.CopyTo(_batch, _drained, bytes);
+        WriteBatchToDatabase();
+        var took = Stopwatch.GetElapsedTime(started);
+        _windowWrites++;
+        if (took > _longestWindowWrite)
+        {
+            _longestWindowWrite = took;
+        }
+    }
+
+    /// <summary>Waits for the slow part (a stall when it still runs), writes what is left of the window's writes into the database,
+    /// ends the window.</summary>
     private void CloseWindow(Task inFlight, long since)
     {
         if (!inFlight.IsCompleted)
@@ -130,14 +206,26 @@ internal sealed partial class RocksDbKeyedStateStore
             Stalls = (count + 1, time + Stopwatch.GetElapsedTime(since));
         }
 
-        if (_afterBatch.Count() > 0)
-        {
-            _db.Write(_afterBatch, _write);
-            _afterBatch.Clear();
-        }
+        WriteWindowSlice(long.MaxValue);
+        EndWindow();
+    }
 
+    /// <summary>Every write of the window is in the database: reads go to the database alone again.</summary>
+    private void EndWindow()
+    {
+        _afterBatch.Clear();
+        _windowLog.Clear();
+        _drained = 0;
         _after = null;
         _afterBytes = 0;
+        RecentWindows.Enqueue((_longestWindowWrite, _windowWrites, Stopwatch.GetElapsedTime(_windowOpened)));
+        while (RecentWindows.Count > 64)
+        {
+            RecentWindows.TryDequeue(out _);
+        }
+
+        _longestWindowWrite = TimeSpan.Zero;
+        _windowWrites = 0;
     }
 
     /// <summary>Writes the staged puts and deletes into <paramref name="batch"/>, or straight into the database when null.</summary>
@@ -235,11 +323,12 @@ internal sealed partial class RocksDbKeyedStateStore
         }
 
         Interlocked.Exchange(ref _lastNewBytes, newBytes);
-        Interlocked.Exchange(ref _checkpointBytes, files.Sum(f => f.Size) + inline.Sum(f => (long)f.Data.Length));
+        long checkpointBytes = files.Sum(f => f.Size) + inline.Sum(f => (long)f.Data.Length);
+        Interlocked.Exchange(ref _checkpointBytes, checkpointBytes);
         Retain([.. files.Select(f => f.SharedName)]);
         var manifest = new CheckpointManifest(files, inline).ToBytes();
         var phases = LastCheckpointPhases = new CheckpointPhases(
-            Stopwatch.GetElapsedTime(started, flushed), Stopwatch.GetElapsedTime(flushed, saved), Stopwatch.GetElapsedTime(saved), files.Count, inline.Sum(f => (long)f.Data.Length));
+            Stopwatch.GetElapsedTime(started, flushed), Stopwatch.GetElapsedTime(flushed, saved), Stopwatch.GetElapsedTime(saved), files.Count, inline.Sum(f => (long)f.Data.Length), checkpointBytes);
         RecentCheckpointPhases.Enqueue(phases);
         while (RecentCheckpointPhases.Count > 64)
         {
@@ -279,9 +368,20 @@ internal sealed partial class RocksDbKeyedStateStore
             key.CopyTo(span[5..]);
         }
 
-        public void CopyTo(WriteBatchWithIndex batch) => Replay(batch, null);
+        public void CopyTo(WriteBatchWithIndex batch) => Replay(batch, null, 0, long.MaxValue);
 
-        public void CopyTo(WriteBatch batch) => Replay(null, batch);
+        public void CopyTo(WriteBatch batch) => Replay(null, batch, 0, long.MaxValue);
+
+        /// <summary>Copies the writes from byte <paramref name="from"/> on, until at least <paramref name="bytes"/> are copied or the end.</summary>
+        /// <returns>Where the next write starts (the end when everything is copied).</returns>
+        public int CopyTo(WriteBatch batch, int from, long bytes) => Replay(null, batch, from, bytes);
+
+        /// <summary>Appends <paramref name="other"/>'s writes after these.</summary>
+        public void Append(StagedWrites other)
+        {
+            other._data.AsSpan(0, other._length).CopyTo(Reserve(other._length));
+            Count += other.Count - 1; // Reserve counted one
+        }
 
         public void Clear()
         {
@@ -289,10 +389,11 @@ internal sealed partial class RocksDbKeyedStateStore
             Count = 0;
         }
 
-        private void Replay(WriteBatchWithIndex? indexed, WriteBatch? plain)
+        private int Replay(WriteBatchWithIndex? indexed, WriteBatch? plain, int from, long bytes)
         {
-            ReadOnlySpan<byte> data = _data.AsSpan(0, _length);
-            while (!data.IsEmpty)
+            ReadOnlySpan<byte> data = _data.AsSpan(from, _length - from);
+            int limit = data.Length - (int)Math.Min(bytes, data.Length);
+            while (data.Length > limit)
             {
                 byte kind = data[0];
                 int keyLength = BinaryPrimitives.ReadInt32LittleEndian(data[1..]);
@@ -321,6 +422,8 @@ internal sealed partial class RocksDbKeyedStateStore
                     plain!.Delete(key, null);
                 }
             }
+
+            return _length - data.Length;
         }
 
         private Span<byte> Reserve(int length)

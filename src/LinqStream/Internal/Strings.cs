@@ -27,6 +27,14 @@ internal static class Strings
           "were not committed; the newest checkpoint is {4}, which a restart restores. The job stopped, as for a checkpoint the store cannot save.",
           id, part, inner.GetType().Name, inner.Message, newest == 0 ? "none (a restart starts from the beginning)" : newest.ToString(CultureInfo.InvariantCulture));
 
+    public static string JobOutOfMemory(string backend, long heapGroups, long spilledGroups, long limitBytes) =>
+        F("The job ran out of managed memory (the GC's limit is {0:0} MB) with {1:N0} groups of keyed state (open windows, sessions) on the heap " +
+          "and {2:N0} spilled, on the '{3}' state backend. The heap backend keeps all keyed state in the managed heap: run the job with " +
+          "JobOptions.State = StateBackend.RocksDb(directory) (linqstream run --state rocksdb:DIR), which keeps the hot keys on the heap and " +
+          "the rest on disk (session windows; docs/state.md says what spills), or give the process more memory (DOTNET_GCHeapHardLimit, " +
+          "the container's limit). The job stopped; a restart goes on from its last checkpoint.",
+          limitBytes / 1e6, heapGroups, spilledGroups, backend);
+
     public static string WindowJoinRewriteMismatch(string side, string size, string start, string end) =>
         F("The plan rewrite 'TumblingJoinToWindowJoin' met a {0} event that does not live for one tumbling window of {1} (it lives from {2} to {3}): " +
           "the rewrite joins such inputs a window at a time, which would not give the join's answer. The query stopped; please report the query, " +

@@ -40,8 +40,9 @@ public sealed class QueryJob<T> : IAsyncDisposable
     private long _checkpointSequence; // the last id handed out: a checkpoint that failed half-way used its id up
     private readonly Runtime.State.IKeyedStateStoreFactory? _keyedState;
 
-    // The checkpoint whose file is being written off the loop (parallelism 1, a part whose snapshot ends asynchronously: a RocksDB
-    // store's flush), or null. At most one is in flight: the next is taken once the loop has committed this one's sinks.
+    // The checkpoint whose file is being written off the loop (a part whose snapshot ends asynchronously: a RocksDB store's flush,
+    // on the job's thread at parallelism 1 or on each keyed task's at a barrier), or null. At most one is in flight: the next is
+    // taken (at P > 1: its barrier requested) once the loop has committed this one's sinks.
     private PendingCheckpoint? _inFlight;
 
     /// <summary>Gets how long each checkpoint kept the job's loop (the pause the query sees at parallelism 1), in order; measurements.</summary>
@@ -95,6 +96,7 @@ public sealed class QueryJob<T> : IAsyncDisposable
     /// <exception cref="QueryExecutionException">The query failed (a source, a lambda, or the sink); the message says where.</exception>
     /// <exception cref="InvalidDataException">The checkpoint to restore from belongs to another query or format.</exception>
     /// <exception cref="IOException">Another job holds the checkpoint store (see <see cref="CheckpointStore.Acquire"/>); the message names it.</exception>
+    /// <exception cref="InsufficientMemoryException">The state outgrew the managed heap; the message says how much state was open, on which backend, and what to do.</exception>
     public Task<JobResult> RunAsync(CancellationToken cancellationToken = default)
     {
         if (Interlocked.Exchange(ref _started, 1) != 0)
@@ -251,6 +253,13 @@ public sealed class QueryJob<T> : IAsyncDisposable
                 BarrierAlignmentP99 = Percentile99(_alignments),
             };
         }
+        catch (Exception ex) when (IsOutOfMemory(ex))
+        {
+            // The state outgrew the managed heap: say so, with what the state was and what to do, instead of the bare exception.
+            var (heap, spilled) = OpenGroups();
+            throw new InsufficientMemoryException(
+                Internal.Strings.JobOutOfMemory((_options.State ?? StateBackend.Heap).Name, heap, spilled, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes), ex);
+        }
         finally
         {
             _execution.Stop();
@@ -265,6 +274,35 @@ public sealed class QueryJob<T> : IAsyncDisposable
                 request.Done.TrySetCanceled(cancellationToken.IsCancellationRequested ? cancellationToken : new CancellationToken(true));
             }
         }
+    }
+
+    private static bool IsOutOfMemory(Exception? ex)
+    {
+        for (; ex is not null; ex = ex.InnerException)
+        {
+            if (ex is OutOfMemoryException)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The keyed operators' groups on the heap and spilled (a parallel run, one of the operators, counts its tasks').</summary>
+    private (long Heap, long Spilled) OpenGroups()
+    {
+        long heap = 0, spilled = 0;
+        foreach (var part in _execution.Context.Operators)
+        {
+            if (part is Runtime.State.IStateMeter meter)
+            {
+                heap += meter.HeapGroups;
+                spilled += meter.SpilledGroups;
+            }
+        }
+
+        return (heap, spilled);
     }
 
     /// <summary>Writes a checkpoint of the running job to <paramref name="destination"/> (taken at the next step boundary, or of the final state if the input ends first).</summary>
@@ -409,7 +447,7 @@ public sealed class QueryJob<T> : IAsyncDisposable
 
     /// <summary>
     /// Takes the requested checkpoints. Each is a consistent cut taken now (between steps); its file is written and its sinks
-    /// committed now too, unless a part's snapshot ends asynchronously (a RocksDB store's flush, at parallelism 1): then its file is
+    /// committed now too, unless a part's snapshot ends asynchronously (a RocksDB store's flush, at any parallelism): then its file is
     /// written off the loop once that part is ready, the loop goes on stepping the query, and <see cref="CommitSavedCheckpointAsync"/>
     /// commits the sinks when it finds the file saved. The requests left wait for that one to be committed.
     /// </summary>
@@ -600,8 +638,9 @@ public sealed class QueryJob<T> : IAsyncDisposable
             if (part is ParallelStatePart { Run: var run })
             {
                 // The same sections as at parallelism 1: the aggregate (per key group, from every task), then the source task's parts.
-                var (aggregate, sources) = run.IsAligned ? run.StateAtBarrier() : run.StateAtEnd();
-                sections.Add(($"part {sections.Count}: {run.AggregateName}", SectionBuffer.Wrap(aggregate)));
+                // The aggregate's section waits for the tasks' store checkpoints (RocksDB) off the loop, as at parallelism 1.
+                var (aggregate, sources) = run.IsAligned ? run.BeginStateAtBarrier() : run.BeginStateAtEnd();
+                AddSection($"part {sections.Count}: {run.AggregateName}", aggregate);
                 var names = run.SourcePartNames;
                 for (int k = 0; k < names.Count; k++)
                 {
@@ -614,16 +653,7 @@ public sealed class QueryJob<T> : IAsyncDisposable
             string name = $"part {sections.Count}: {part.CheckpointName}";
             if (part is IDeferredCheckpointed deferred && deferred.BeginWriteState() is { } section)
             {
-                if (section.Ready.IsCompletedSuccessfully)
-                {
-                    sections.Add((name, Written(section.Write)));
-                }
-                else
-                {
-                    snapshot.Deferred.Add((sections.Count, section));
-                    sections.Add((name, null));
-                }
-
+                AddSection(name, section);
                 continue;
             }
 
@@ -639,6 +669,21 @@ public sealed class QueryJob<T> : IAsyncDisposable
         }
 
         return snapshot;
+
+        void AddSection(string name, DeferredSection section)
+        {
+            // A part with an asynchronous phase has its file written off the loop even when that phase has already ended (the
+            // file, with every hot session's bytes, is not written in the pause); a part without one (the heap) is written now.
+            if (section.IsSynchronous)
+            {
+                sections.Add((name, Written(section.Write)));
+            }
+            else
+            {
+                snapshot.Deferred.Add((sections.Count, section));
+                sections.Add((name, null));
+            }
+        }
     }
 
     private static SectionBuffer Written(Action<BinaryWriter> write)

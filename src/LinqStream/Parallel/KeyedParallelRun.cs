@@ -398,7 +398,14 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
     public void ReleaseBarrier() => Merge.ReleaseBarrier();
 
     /// <summary>The state at the aligned barrier: the aggregate's section (per key group, from every task), then the parts below it.</summary>
-    public (byte[] Aggregate, byte[][] Sources) StateAtBarrier()
+    public (byte[] Aggregate, byte[][] Sources) StateAtBarrier() => Whole(BeginStateAtBarrier());
+
+    /// <summary>The final state, after every task ended (the job's last checkpoint, when the input ran out before a barrier got through).</summary>
+    public (byte[] Aggregate, byte[][] Sources) StateAtEnd() => Whole(BeginStateAtEnd());
+
+    /// <summary>As <see cref="StateAtBarrier"/>; the aggregate's section is written once every task's slice is ready (a spilled
+    /// aggregate's store checkpoint ends off the task's thread), so the job's thread does not wait for it.</summary>
+    public (DeferredSection Aggregate, byte[][] Sources) BeginStateAtBarrier()
     {
         if (!Merge.IsAligned || _taskSlices.Any(s => s is null))
         {
@@ -412,11 +419,11 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
             sources[s] = SnapshotAt(s, id);
         }
 
-        return (WriteAggregate([.. _taskSlices.Select(s => s!)]), WriteSources(sources, _taskUnionStates));
+        return (DeferAggregate([.. _taskSlices.Select(s => s!)]), WriteSources(sources, _taskUnionStates));
     }
 
-    /// <summary>The final state, after every task ended (the job's last checkpoint, when the input ran out before a barrier got through).</summary>
-    public (byte[] Aggregate, byte[][] Sources) StateAtEnd()
+    /// <summary>As <see cref="StateAtEnd"/>, with the aggregate's section written once it is ready (see <see cref="BeginStateAtBarrier"/>).</summary>
+    public (DeferredSection Aggregate, byte[][] Sources) BeginStateAtEnd()
     {
         if (!Merge.IsCompleted || !Join(TimeSpan.FromSeconds(30)))
         {
@@ -437,7 +444,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
             sources[s] = CaptureSource(s, 0);
         }
 
-        return (WriteAggregate(slices), WriteSources(sources, unions));
+        return (DeferAggregate(slices), WriteSources(sources, unions));
     }
 
     /// <summary>Loads a checkpoint's state (taken at any parallelism) into the fresh tasks and source tasks, before anything runs.</summary>
@@ -501,15 +508,25 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
             : throw new InvalidOperationException($"Task {task + 1} of a parallel run has {parts.Length} stateful parts; a checkpoint needs exactly one keyed aggregate per task.");
     }
 
-    private byte[] WriteAggregate(IReadOnlyList<KeyGroupSlice> slices)
+    /// <summary>The aggregate's section over the tasks' slices, to be written once each slice's asynchronous part has ended.</summary>
+    private DeferredSection DeferAggregate(KeyGroupSlice[] slices)
     {
+        int keyGroups = _taskContexts[0].Options.KeyGroups;
+        var ready = Array.TrueForAll(slices, s => ReferenceEquals(s.Ready, Task.CompletedTask)) ? Task.CompletedTask : Task.WhenAll(slices.Select(s => s.Ready));
+        return new DeferredSection(ready, writer => KeyGroupedSection.Write(writer, keyGroups, slices));
+    }
+
+    /// <summary>The section's bytes, waiting for its asynchronous part (<see cref="StateAtBarrier"/>, <see cref="StateAtEnd"/>).</summary>
+    private static (byte[] Aggregate, byte[][] Sources) Whole((DeferredSection Aggregate, byte[][] Sources) state)
+    {
+        state.Aggregate.Ready.GetAwaiter().GetResult();
         using var buffer = new MemoryStream();
         using (var writer = new BinaryWriter(buffer))
         {
-            KeyGroupedSection.Write(writer, _taskContexts[0].Options.KeyGroups, slices);
+            state.Aggregate.Write(writer);
         }
 
-        return buffer.ToArray();
+        return (buffer.ToArray(), state.Sources);
     }
 
     /// <summary>The parts below the aggregate as parallelism 1 has them: one union over all inputs (partitioned), then each input's parts.</summary>

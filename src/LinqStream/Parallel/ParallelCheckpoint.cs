@@ -36,6 +36,24 @@ internal interface IParallelCheckpoint
 
     (byte[] Aggregate, byte[][] Sources) StateAtEnd();
 
+    /// <summary>As <see cref="StateAtBarrier"/>, with the aggregate's section written once its tasks' slices are ready: a keyed
+    /// aggregate on the RocksDB backend ends its store's checkpoint off the task's thread, and the job writes the file when that
+    /// ends instead of waiting for it (docs/state.md, "The checkpoint at parallelism above 1"). Called on the job's thread.</summary>
+    /// <returns>The aggregate's section to write when it is ready, and the parts below it (written now).</returns>
+    (DeferredSection Aggregate, byte[][] Sources) BeginStateAtBarrier()
+    {
+        var (aggregate, sources) = StateAtBarrier();
+        return (new DeferredSection(Task.CompletedTask, writer => writer.Write(aggregate)), sources);
+    }
+
+    /// <summary>As <see cref="StateAtEnd"/>, with the aggregate's section written once it is ready (see <see cref="BeginStateAtBarrier"/>).</summary>
+    /// <returns>The aggregate's section to write when it is ready, and the parts below it (written now).</returns>
+    (DeferredSection Aggregate, byte[][] Sources) BeginStateAtEnd()
+    {
+        var (aggregate, sources) = StateAtEnd();
+        return (new DeferredSection(Task.CompletedTask, writer => writer.Write(aggregate)), sources);
+    }
+
     void Restore(byte[] aggregate, IReadOnlyList<byte[]> sources);
 }
 

@@ -237,6 +237,82 @@ public sealed class RocksDbAsyncCheckpointTests : IDisposable
     }
 
     [Fact]
+    public async Task AfterTheSlowPart_TheWindowsWritesGoIntoTheDatabaseASlicePerCommit_AndEveryReadStaysRight()
+    {
+        using var factory = Factory("drain");
+        var store = (RocksDbKeyedStateStore)factory.Create("test");
+        using var gate = new ManualResetEventSlim(false);
+        store.SlowPartStarting = () => gate.Wait(Patience);
+        store.Put(Key(0, -1), [7]);
+        store.Commit();
+        var manifest = store.BeginCheckpoint();
+
+        // About 4 MiB of writes in the window (4,000 x 1 KiB in commits of 100; every tenth key written twice, every 50th deleted).
+        const int Keys = 4_000;
+        var value = new byte[1_024];
+        for (int i = 0; i < Keys; i++)
+        {
+            value[0] = (byte)i;
+            store.Put(Key(1, i), value);
+            if (i % 10 == 0)
+            {
+                value[0] = (byte)(i + 1);
+                store.Put(Key(1, i), value);
+            }
+
+            if (i % 50 == 0)
+            {
+                store.Delete(Key(1, i));
+            }
+
+            if (i % 100 == 99)
+            {
+                store.Commit();
+            }
+        }
+
+        store.Commit();
+        gate.Set();
+        byte[] checkpointed = await manifest;
+        Assert.True(store.IsWindowOpen, "the window closed before any commit after the slow part");
+
+        // Each commit now writes its own writes and about one slice of the window's into the database: 4 MiB take four commits.
+        byte[] buffer = new byte[8];
+        int commits = 0;
+        while (store.IsWindowOpen)
+        {
+            store.Put(Key(2, commits), [(byte)commits]);
+            store.Commit();
+            commits++;
+            Assert.True(commits <= 10, "the window did not close in 10 commits");
+
+            // Reads in the middle of the drain see every committed write, whether it is in the database yet or not.
+            foreach (int i in new[] { 0, 1, 10, 99, 1_000, 2_050, Keys - 1 })
+            {
+                Assert.Equal(Expected(i), store.Get(Key(1, i), ref buffer) < 0 ? -1 : buffer[0]);
+            }
+
+            Assert.Equal(1, store.Get(Key(2, commits - 1), ref buffer));
+        }
+
+        long window = Keys * (1L + 4 + 7 + 4 + 1_024) * 11 / 10;
+        Assert.InRange(commits, (int)(window / RocksDbKeyedStateStore.DrainSlice), (int)(window / RocksDbKeyedStateStore.DrainSlice) + 2);
+        var (_, writes, _) = store.RecentWindows.Last();
+        Assert.Equal(commits, writes);
+
+        var all = Read(store).Where(e => e.Key >= 0).ToList();
+        Assert.Equal(Enumerable.Range(0, Keys).Where(i => i % 50 != 0).Select(i => (i, Expected(i))).Concat(Enumerable.Range(0, commits).Select(c => (c, c))).Order(), all.Order());
+        var restored = factory.Create("restored");
+        restored.Restore([checkpointed], 0, 128);
+        Assert.Equal([(-1, 7)], Read(restored));
+        var after = factory.Create("after");
+        after.Restore([store.Checkpoint()], 0, 128);
+        Assert.Equal(Read(store), Read(after));
+
+        static int Expected(int i) => i % 50 == 0 ? -1 : (byte)(i % 10 == 0 ? i + 1 : i);
+    }
+
+    [Fact]
     public async Task Dispose_WhileTheSlowPartRuns_WaitsForIt_AndTheManifestIsWhole()
     {
         using var factory = Factory("dispose");

@@ -61,6 +61,10 @@ internal abstract class AggregateColumn<T>
     /// <summary>Copies one slot's accumulator out as plain data (checkpoints and state inspection).</summary>
     public abstract object? CaptureSlot(int slot);
 
+    /// <summary>Gets a value indicating whether what <see cref="CaptureSlot"/> returns shares nothing the column changes later (so a
+    /// checkpoint may write it off the query's thread); false when the accumulator may be an object the aggregate changes in place.</summary>
+    public virtual bool CaptureIsACopy => false;
+
     /// <summary>Puts back what <see cref="CaptureSlot"/> gave, into a slot of a fresh column.</summary>
     public abstract void RestoreSlot(int slot, object? state);
 

@@ -48,6 +48,8 @@ internal sealed class BufferColumn<T> : AggregateColumn<T>
 
     public override object? CaptureSlot(int slot) => _lists[slot]?.ToArray() ?? [];
 
+    public override bool CaptureIsACopy => true;
+
     public override void RestoreSlot(int slot, object? state)
     {
         var events = (T[])state!;

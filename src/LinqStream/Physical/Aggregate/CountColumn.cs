@@ -33,6 +33,8 @@ internal sealed class CountColumn<T> : ValueAggregateColumn<T, byte>
 
     public override object? CaptureSlot(int slot) => _counts[slot];
 
+    public override bool CaptureIsACopy => true;
+
     public override void RestoreSlot(int slot, object? state) => _counts[slot] = (long)state!;
 
     public override bool CanMerge => true;

@@ -44,6 +44,8 @@ internal sealed class DistinctCountColumn<T, TValue> : ValueAggregateColumn<T, T
 
     public override object? CaptureSlot(int slot) => _sets[slot]?.ToArray() ?? [];
 
+    public override bool CaptureIsACopy => true;
+
     public override void RestoreSlot(int slot, object? state)
     {
         var values = (TValue[])state!;

@@ -54,6 +54,8 @@ internal sealed class FoldColumn<T, TValue, TAcc> : ValueAggregateColumn<T, TVal
 
     public override object? CaptureSlot(int slot) => (_accumulators[slot], _started[slot]);
 
+    public override bool CaptureIsACopy => !System.Runtime.CompilerServices.RuntimeHelpers.IsReferenceOrContainsReferences<TAcc>();
+
     public override void RestoreSlot(int slot, object? state) => (_accumulators[slot], _started[slot]) = ((TAcc, bool))state!;
 
     /// <summary>The fold of the slot's events; the seed for an empty filtered group, or LINQ's error when there is no seed.</summary>

@@ -65,6 +65,9 @@ internal sealed class MinMaxColumn<T, TValue> : ValueAggregateColumn<T, TValue>
 
     public override object? CaptureSlot(int slot) => (_best[slot], _has[slot]);
 
+    // The best value is an input value (the engine never changes one).
+    public override bool CaptureIsACopy => true;
+
     public override void RestoreSlot(int slot, object? state) => (_best[slot], _has[slot]) = ((TValue, bool))state!;
 
     public override bool CanMerge => true;

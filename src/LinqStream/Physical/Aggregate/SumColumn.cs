@@ -77,6 +77,8 @@ internal sealed class IntegerSumColumn<T, TValue> : ValueAggregateColumn<T, TVal
 
     public override object? CaptureSlot(int slot) => (_sums[slot], _lows[slot], _highs[slot], _counts[slot]);
 
+    public override bool CaptureIsACopy => true;
+
     public override void RestoreSlot(int slot, object? state) =>
         (_sums[slot], _lows[slot], _highs[slot], _counts[slot]) = ((Int128, Int128, Int128, long))state!;
 
@@ -191,6 +193,8 @@ internal sealed class OrderedSumColumn<T, TValue, TAcc> : ValueAggregateColumn<T
     public override Type SlotType => typeof((TAcc, long, bool));
 
     public override object? CaptureSlot(int slot) => (_sums[slot], _counts[slot], _overflowed[slot]);
+
+    public override bool CaptureIsACopy => !System.Runtime.CompilerServices.RuntimeHelpers.IsReferenceOrContainsReferences<TAcc>();
 
     public override void RestoreSlot(int slot, object? state) => (_sums[slot], _counts[slot], _overflowed[slot]) = ((TAcc, long, bool))state!;
 

@@ -69,6 +69,8 @@ internal sealed class TopKColumn<T, TSortKey> : ValueAggregateColumn<T, TSortKey
 
     public override object? CaptureSlot(int slot) => (_keys[slot][.._counts[slot]], _items[slot][.._counts[slot]]);
 
+    public override bool CaptureIsACopy => true;
+
     public override void RestoreSlot(int slot, object? state)
     {
         var (keys, items) = ((TSortKey[], T[]))state!;

@@ -48,6 +48,9 @@ internal sealed class UserAggregateColumn<T, TInput, TState, TResult, TAggregate
 
     public override object? CaptureSlot(int slot) => (_states[slot], _started[slot]);
 
+    // A user's state object may be changed in place by its Add: only a state without references is a copy.
+    public override bool CaptureIsACopy => !System.Runtime.CompilerServices.RuntimeHelpers.IsReferenceOrContainsReferences<TState>();
+
     public override void RestoreSlot(int slot, object? state) => (_states[slot], _started[slot]) = ((TState, bool))state!;
 
     public TResult Result(int slot) => _aggregate.Result(_started[slot] ? _states[slot] : _aggregate.Initial());

@@ -14,6 +14,11 @@ internal interface IDeferredCheckpointed : ICheckpointed
 }
 
 /// <summary>A part's section whose bytes can be written once <see cref="Ready"/> has completed.</summary>
-/// <param name="Ready">The asynchronous part of the snapshot; a fault fails the checkpoint.</param>
+/// <param name="Ready">The asynchronous part of the snapshot; a fault fails the checkpoint. <see cref="Task.CompletedTask"/> itself when
+/// the part has none (then the job writes the checkpoint file at once, on its loop).</param>
 /// <param name="Write">Writes the section (same bytes as <see cref="ICheckpointed.WriteState"/> would have); called once, after <see cref="Ready"/>, on any thread.</param>
-internal sealed record DeferredSection(Task Ready, Action<BinaryWriter> Write);
+internal sealed record DeferredSection(Task Ready, Action<BinaryWriter> Write)
+{
+    /// <summary>Gets a value indicating whether the part has no asynchronous phase (<see cref="Ready"/> is <see cref="Task.CompletedTask"/>).</summary>
+    public bool IsSynchronous => ReferenceEquals(Ready, Task.CompletedTask);
+}

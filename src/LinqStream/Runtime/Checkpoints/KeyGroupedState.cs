@@ -43,14 +43,18 @@ internal sealed record KeyGroupSlice(int First, int End, Lazy<byte[]> HeaderSour
     /// <paramref name="writeHeader"/> runs now; <paramref name="completeHeader"/>, when given, appends the rest of the header when
     /// the section is written (on the thread that writes the checkpoint, not the task's): a part whose snapshot has a slow
     /// asynchronous phase (the RocksDB store's flush) lets the task go on meanwhile, and passes that phase as <paramref name="ready"/>
-    /// (<see cref="Ready"/>), after which <paramref name="completeHeader"/> does not block.</remarks>
+    /// (<see cref="Ready"/>), after which <paramref name="completeHeader"/> does not block. With <paramref name="recordsLater"/>,
+    /// <paramref name="writeRecords"/> runs on a pool thread (it must write from a copy of the state, taken now) and is part of
+    /// <see cref="Ready"/>; <see cref="Header"/> waits for it, and <see cref="KeyGroupedSection.Write"/> reads every header before
+    /// any group.</remarks>
     public static KeyGroupSlice Build(
         int first,
         int end,
         Action<BinaryWriter> writeHeader,
         Action<Func<int, BinaryWriter>> writeRecords,
         Action<BinaryWriter>? completeHeader = null,
-        Task? ready = null)
+        Task? ready = null,
+        bool recordsLater = false)
     {
         byte[] start;
         using (var header = new MemoryStream())
@@ -65,8 +69,44 @@ internal sealed record KeyGroupSlice(int First, int End, Lazy<byte[]> HeaderSour
 
         int width = end - first;
         var groups = new SectionBuffer[width];
-        var writers = new BinaryWriter?[width];
         var counts = new int[width];
+        if (recordsLater)
+        {
+            // The records are written on a pool thread (from a copy of the state taken by the caller), while the task goes on; the
+            // slice is ready, and its header readable, once they and the caller's asynchronous part are done.
+            var records = Task.Run(() => WriteRecords(first, end, groups, counts, writeRecords));
+            ready = ready is null ? records : Task.WhenAll(records, ready);
+        }
+        else
+        {
+            WriteRecords(first, end, groups, counts, writeRecords);
+        }
+
+        var waitFor = ready;
+        var source = completeHeader is null && !recordsLater
+            ? new Lazy<byte[]>(start)
+            : new Lazy<byte[]>(
+                () =>
+                {
+                    // Read before the records: whoever writes the section reads every header first, so the groups are whole by then.
+                    waitFor?.GetAwaiter().GetResult();
+                    using var header = new MemoryStream();
+                    using (var writer = new BinaryWriter(header))
+                    {
+                        writer.Write(start);
+                        completeHeader?.Invoke(writer);
+                    }
+
+                    return header.ToArray();
+                },
+                LazyThreadSafetyMode.ExecutionAndPublication);
+        return new KeyGroupSlice(first, end, source, counts, groups) { Ready = ready ?? Task.CompletedTask };
+    }
+
+    private static void WriteRecords(int first, int end, SectionBuffer[] groups, int[] counts, Action<Func<int, BinaryWriter>> writeRecords)
+    {
+        int width = end - first;
+        var writers = new BinaryWriter?[width];
         writeRecords(group =>
         {
             if (group < first || group >= end)
@@ -84,23 +124,6 @@ internal sealed record KeyGroupSlice(int First, int End, Lazy<byte[]> HeaderSour
             writers[i]?.Flush();
             groups[i] ??= new SectionBuffer();
         }
-
-        var source = completeHeader is null
-            ? new Lazy<byte[]>(start)
-            : new Lazy<byte[]>(
-                () =>
-                {
-                    using var header = new MemoryStream();
-                    using (var writer = new BinaryWriter(header))
-                    {
-                        writer.Write(start);
-                        completeHeader(writer);
-                    }
-
-                    return header.ToArray();
-                },
-                LazyThreadSafetyMode.ExecutionAndPublication);
-        return new KeyGroupSlice(first, end, source, counts, groups) { Ready = ready ?? Task.CompletedTask };
     }
 }
 

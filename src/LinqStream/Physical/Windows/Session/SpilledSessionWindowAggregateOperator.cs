@@ -453,34 +453,71 @@ internal sealed class SpilledSessionWindowAggregateOperator<T, TKey, TResult> : 
             current.Add(_nullKeySession);
         }
 
-        return KeyGroupSlice.Build(
-            first,
-            end,
-            header =>
+        Action<Func<int, BinaryWriter>> writeRecords;
+        bool later = Array.TrueForAll(Plan.Columns, c => c.CaptureIsACopy);
+        if (later)
+        {
+            // The hot sessions as they are at the cut (keys are immutable, each accumulator is copied out); their bytes are written
+            // off this thread, with the store's second part, so the pause is the copy and not the encoding (issue #18, the pause).
+            var hot = new HotSession[_closing.Count];
+            int n = 0;
+            foreach (var (session, _) in _closing.UnorderedItems)
             {
-                header.Write(LastWatermark);
-                header.Write(_spilled);
-            },
-            writerOf =>
+                hot[n++] = new HotSession(session.Key, session.Hash, session.Start, session.End, current.Contains(session), CaptureAccumulators(session.Slot));
+            }
+
+            writeRecords = writerOf =>
+            {
+                foreach (var session in hot)
+                {
+                    var writer = writerOf(Parallel.KeyGroups.Of(session.Hash, keyGroups));
+                    writer.Write(session.Start);
+                    writer.Write(session.End);
+                    writer.Write(session.Current);
+                    StateCodec.Write(writer, session.Key, typeof(TKey));
+                    WriteAccumulators(writer, session.Accumulators);
+                }
+            };
+        }
+        else
+        {
+            writeRecords = writerOf =>
             {
                 foreach (var (session, _) in _closing.UnorderedItems)
                 {
-                    var writer = writerOf(KeyGroupOf(session.Key, keyGroups));
+                    // The session's stable hash is kept (0 for the null key, whose group is 0): no key is hashed again at the cut.
+                    var writer = writerOf(Parallel.KeyGroups.Of(session.Hash, keyGroups));
                     writer.Write(session.Start);
                     writer.Write(session.End);
                     writer.Write(current.Contains(session));
                     StateCodec.Write(writer, session.Key, typeof(TKey));
                     WriteSlot(writer, session.Slot);
                 }
+            };
+        }
+
+        long watermark = LastWatermark, spilled = _spilled;
+        return KeyGroupSlice.Build(
+            first,
+            end,
+            header =>
+            {
+                header.Write(watermark);
+                header.Write(spilled);
             },
+            writeRecords,
             completeHeader: header =>
             {
                 byte[] bytes = manifest.GetAwaiter().GetResult();
                 header.Write(bytes.Length);
                 header.Write(bytes);
             },
-            ready: manifest);
+            ready: manifest,
+            recordsLater: later);
     }
+
+    /// <summary>A hot session as it was at a checkpoint's cut.</summary>
+    private readonly record struct HotSession(TKey Key, ulong Hash, long Start, long End, bool Current, object?[] Accumulators);
 
     public override void ReadKeyGroups(KeyGroupedSection section, int first, int end)
     {
