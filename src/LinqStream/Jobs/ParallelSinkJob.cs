@@ -133,6 +133,9 @@ public sealed class ParallelSinkJob<T> : IAsyncDisposable
     /// </summary>
     internal IReadOnlyList<TimeSpan> AnswerTimes => _answers;
 
+    /// <summary>Gets, per checkpoint of the last run, its alignment: from the request until the last task had reached it.</summary>
+    internal IReadOnlyList<TimeSpan> Alignments => _alignments;
+
     /// <summary>Gets the id of the last checkpoint saved or restored; 0 before any.</summary>
     public long LastCheckpointId => Interlocked.Read(ref _checkpointId);
 
