@@ -26,6 +26,13 @@ namespace LinqStream;
 /// replay and sinks that commit with checkpoints the job is exactly-once per sink. A checkpoint restores only at the same number
 /// of tasks (each sink's committed state belongs to its task's partitions); another number is refused, naming both.
 /// </para>
+/// <para>
+/// For a keyed query (a keyed window aggregate at the query's root) at parallelism P &gt; 1: the aggregate runs on P tasks as in
+/// <c>ToJob</c> (source tasks, hash exchange by key group, two phases where exact), and task <c>i</c>'s results, those of the keys
+/// it owns in parallelism 1's order, go to sink <c>i</c> with no merge in front. Checkpoints are aligned barriers that every sink
+/// holds until the job has saved the key groups, the parts below the aggregate and every sink's prepared state; restore only at
+/// the same P (docs/parallelism.md, "A keyed query with a sink per task").
+/// </para>
 /// </remarks>
 public sealed class ParallelSinkJob<T> : IAsyncDisposable
 {
@@ -343,7 +350,7 @@ public sealed class ParallelSinkJob<T> : IAsyncDisposable
                 }
 
                 // Until a sink's task ends or fails, or the interval passes; the events read are looked at every Backstop.
-                await Task.WhenAny(Task.WhenAny(threads), wake.Task, Task.Delay(wait > TimeSpan.Zero && wait < Backstop ? wait : Backstop, cancellationToken)).ConfigureAwait(false);
+                await Task.WhenAny(Task.WhenAny(threads), wake.Task, Task.Delay(wait > TimeSpan.Zero && wait < Backstop ? wait : Backstop, _clock, cancellationToken)).ConfigureAwait(false);
             }
 
             foreach (var sink in sinks)
