@@ -41,6 +41,7 @@ public sealed class ParallelSinkJob<T> : IAsyncDisposable
     private readonly SinkTaskRun<T>[] _tasks;
     private readonly ITaskOutputs<T>? _keyed; // a keyed query: its split aggregate's tasks, each with a sink of its own
     private readonly KeyedSinkTaskRun<T>[] _keyedSinks = [];
+    private readonly (long[] AtRequest, long[] Now)? _keyedReadAtRequest; // per source task: events read at the last request, and now
     private readonly JobOptions _options;
     private readonly string _fingerprint;
     private readonly TimeProvider _clock;
@@ -86,6 +87,24 @@ public sealed class ParallelSinkJob<T> : IAsyncDisposable
                 {
                     var sink = sinkPerTask(t) ?? throw new InvalidOperationException($"The sink factory returned null for task {t}.");
                     _keyedSinks[t] = new KeyedSinkTaskRun<T>(t, outputs[t], sink, () => _answerWake.TrySetResult());
+                }
+
+                // Each source task says when it has read its share of CheckpointEveryEvents since the last request (no polling).
+                int sourceTasks = _keyed.SourceTasks;
+                long share = options.CheckpointEveryEvents is { } everyEvents && options.Checkpoints is not null ? Math.Max(1, everyEvents / sourceTasks) : 0;
+                if (share > 0)
+                {
+                    var readAtRequest = new long[sourceTasks];
+                    var read = new long[sourceTasks];
+                    _keyedReadAtRequest = (readAtRequest, read);
+                    _keyed.SourceStepped = (source, events) =>
+                    {
+                        Volatile.Write(ref read[source], events);
+                        if (events - Volatile.Read(ref readAtRequest[source]) >= share)
+                        {
+                            CheckpointDue();
+                        }
+                    };
                 }
 
                 _tasks = [];
@@ -320,7 +339,6 @@ public sealed class ParallelSinkJob<T> : IAsyncDisposable
 
         long checkpoints = 0, id = Interlocked.Read(ref _checkpointId);
         long timeAtCheckpoint = _clock.GetTimestamp();
-        long eventsAtCheckpoint = 0;
         try
         {
             run.Start();
@@ -339,18 +357,32 @@ public sealed class ParallelSinkJob<T> : IAsyncDisposable
                     break;
                 }
 
+                if (_dueWake.Task.IsCompleted)
+                {
+                    _dueWake = new(TaskCreationOptions.RunContinuationsAsynchronously); // before the flag is read: a source task's signal is never lost
+                }
+
                 var wait = _options.CheckpointInterval is { } interval ? interval - _clock.GetElapsedTime(timeAtCheckpoint) : Backstop;
-                bool due = (_options.CheckpointEveryEvents is { } every && run.EventsRead - eventsAtCheckpoint >= every) || wait <= TimeSpan.Zero;
+                bool due = Interlocked.Exchange(ref _due, 0) == 1 || wait <= TimeSpan.Zero;
                 if (due && _options.Checkpoints is { } store)
                 {
+                    if (_keyedReadAtRequest is { } read)
+                    {
+                        for (int s = 0; s < read.Now.Length; s++)
+                        {
+                            Volatile.Write(ref read.AtRequest[s], Volatile.Read(ref read.Now[s]));
+                        }
+
+                        Interlocked.Exchange(ref _due, 0); // a signal from before these counts were taken is not a new one
+                    }
+
                     checkpoints += await CheckpointKeyedAsync(run, ++id, store, threads, cancellationToken).ConfigureAwait(false);
                     timeAtCheckpoint = _clock.GetTimestamp();
-                    eventsAtCheckpoint = run.EventsRead;
                     continue;
                 }
 
-                // Until a sink's task ends or fails, or the interval passes; the events read are looked at every Backstop.
-                await Task.WhenAny(Task.WhenAny(threads), wake.Task, Task.Delay(wait > TimeSpan.Zero && wait < Backstop ? wait : Backstop, _clock, cancellationToken)).ConfigureAwait(false);
+                // Until a sink's task ends or fails, a source task says a checkpoint is due, or the interval passes (a backstop otherwise).
+                await Task.WhenAny(Task.WhenAny(threads), wake.Task, _dueWake.Task, Task.Delay(wait > TimeSpan.Zero && wait < Backstop ? wait : Backstop, _clock, cancellationToken)).ConfigureAwait(false);
             }
 
             foreach (var sink in sinks)

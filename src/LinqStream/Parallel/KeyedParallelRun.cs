@@ -195,7 +195,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
             _sourceContexts[s] = sourceContext;
             _exchanges[s] = exchange;
             _sourceStates[s] = new SourceTaskState();
-            _sourceRunners[s] = new QueryRunner(sourceContext) { AfterStep = () => ServeBarrier(source), Wake = () => _sourceStates[source].Wake.Task };
+            _sourceRunners[s] = new QueryRunner(sourceContext) { AfterStep = () => AfterSourceStep(source), Wake = () => _sourceStates[source].Wake.Task };
         }
 
         InputCount = inputs.Count;
@@ -596,6 +596,29 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         }
 
         return new SourceSnapshot(id, _sourceUnions[source]?.CaptureState(), data);
+    }
+
+    /// <summary>
+    /// Gets or sets what source task s calls after each of its steps with the events its own sources have read so far (a job with
+    /// a sink per task counts its CheckpointEveryEvents there: one call per step, not per event); null calls nothing. Set before <see cref="Start"/>.
+    /// </summary>
+    public Action<int, long>? SourceStepped { get; set; }
+
+    /// <summary>On source task <paramref name="source"/>, after each step: tells <see cref="SourceStepped"/>, then serves a requested barrier.</summary>
+    private void AfterSourceStep(int source)
+    {
+        if (SourceStepped is { } stepped)
+        {
+            long read = 0;
+            foreach (var driver in _sourceContexts[source].Sources)
+            {
+                read += driver.EventsRead;
+            }
+
+            stepped(source, read);
+        }
+
+        ServeBarrier(source);
     }
 
     /// <summary>On source task <paramref name="source"/>, between two steps: writes its parts, then sends the barrier to every task after its data.</summary>

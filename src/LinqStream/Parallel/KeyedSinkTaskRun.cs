@@ -16,6 +16,12 @@ internal interface ITaskOutputs<TResult> : IParallelRun
     /// <summary>Gets the checkpoint names of the parts below the aggregate, as parallelism 1 lists them.</summary>
     IReadOnlyList<string> SourcePartNames { get; }
 
+    /// <summary>Gets the number of source tasks.</summary>
+    int SourceTasks { get; }
+
+    /// <summary>Gets or sets what source task s calls after each step with the events it has read (set before <see cref="IParallelRun.Start"/>).</summary>
+    Action<int, long>? SourceStepped { get; set; }
+
     /// <summary>Gets the late events counted by the source tasks' ingress (one count per source task).</summary>
     IEnumerable<Runtime.Ingress.LateEventCounts> LateEventCounts { get; }
 

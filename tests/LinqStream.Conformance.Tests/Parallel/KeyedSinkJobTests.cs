@@ -244,7 +244,9 @@ public sealed class KeyedSinkJobTests : IDisposable
     [Fact]
     public async Task AFailingKeySelector_FailsTheJobWithParallelism1sMessage()
     {
-        var data = Generate(11, 2, skewed: false, 3_000);
+        // One partition (one source task): the first failing event is parallelism 1's. (With several source tasks running the
+        // local phase, whichever meets a failing key first reports it, as in ToJob at P > 1.)
+        var data = Generate(11, 1, skewed: false, 3_000);
         IQStream<string> Failing(IReadOnlyList<ArrayEventSource<Reading>> sources) =>
             from r in QStream.From([.. sources.Cast<EventSource<Reading>>()], r => r.Time, IngressPolicy.Reorder(TimeSpan.FromSeconds(2)), name: "readings")
                 .WithOptions(new QueryOptions { BatchSize = 64, Strict = true }).TumblingWindow(TimeSpan.FromSeconds(1))
