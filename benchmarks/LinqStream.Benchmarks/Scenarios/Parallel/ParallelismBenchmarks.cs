@@ -132,6 +132,12 @@ public class ParallelismBenchmarks
             throw new InvalidOperationException($"The stateless query with a sink per task wrote {stateless:N0} results at P = {Parallelism}; LINQ to objects gives {expectedStateless:N0}.");
         }
 
+        long keyedSinks = TumblingCountPerKeySinkPerTaskCheckpointed();
+        if (keyedSinks != expected.Count)
+        {
+            throw new InvalidOperationException($"The tumbling count with a sink per task wrote {keyedSinks:N0} counts at P = {Parallelism}; LINQ to objects gives {expected.Count:N0}.");
+        }
+
         Console.WriteLine($"// checked: P = {Parallelism}, {counts.Results.Count:N0} tumbling counts, {q5.Results.Count:N0} q5 results and {stateless:N0} stateless results (a sink per task) over 2 partitions");
     }
 
@@ -258,21 +264,37 @@ public class ParallelismBenchmarks
     public long StatelessSinkPerTaskCheckpointed()
     {
         _events = Events;
+        return RunSinkPerTask(PartitionedStatelessQuery(), Math.Min(Parallelism, 2));
+    }
+
+    /// <summary>
+    /// The tumbling count per key over two partitions as a job with a sink per task (issue #16, seventh part): at P = 2 the two
+    /// keyed tasks each write the counts of their own keys to their own sink, with no merge; at P = 1 one task with one sink.
+    /// </summary>
+    [Benchmark(OperationsPerInvoke = Events)]
+    public long TumblingCountPerKeySinkPerTaskCheckpointed()
+    {
+        _events = Events;
+        return RunSinkPerTask(PartitionedCountQuery(), Parallelism);
+    }
+
+    private long RunSinkPerTask<TResult>(IQStream<TResult> query, int expectedTasks)
+    {
         string directory = Path.Combine(Path.GetTempPath(), "linqstream-bench-" + Guid.NewGuid().ToString("N"));
         try
         {
-            var sinks = new List<CountingSink<long>>();
-            var job = PartitionedStatelessQuery().WithOptions(Options()).ToParallelSinkJob(
+            var sinks = new List<CountingSink<TResult>>();
+            var job = query.WithOptions(Options()).ToParallelSinkJob(
                 _ =>
                 {
-                    var sink = new CountingSink<long>();
+                    var sink = new CountingSink<TResult>();
                     sinks.Add(sink);
                     return sink;
                 },
                 new JobOptions { Checkpoints = new DirectoryCheckpointStore(directory), CheckpointEveryEvents = 1_000_000, Parallelism = Parallelism });
             var result = job.RunAsync().GetAwaiter().GetResult();
             job.DisposeAsync().AsTask().GetAwaiter().GetResult();
-            if (result.Parallelism != Math.Min(Parallelism, 2))
+            if (result.Parallelism != expectedTasks)
             {
                 throw new InvalidOperationException($"The sink-per-task job ran on {result.Parallelism} tasks at parallelism {Parallelism}.");
             }

@@ -49,6 +49,7 @@ public static class ParallelismRun
             ("Q5HotItemsPartitionedCheckpointed (job)", Nexmark.NexmarkInput.BenchmarkEvents, bench.Q5HotItemsPartitionedCheckpointed),
             ("StatelessSinkPerTaskCheckpointed (job, 2 partitions)", 10_000_000, bench.StatelessSinkPerTaskCheckpointed),
             ("StatelessOneSinkCheckpointed (job, 2 partitions, one sink)", 10_000_000, bench.StatelessOneSinkCheckpointed),
+            ("TumblingCountPerKeySinkPerTaskCheckpointed (job, 2 partitions, keyed, a sink per task)", 10_000_000, bench.TumblingCountPerKeySinkPerTaskCheckpointed),
             ("TumblingCountPerKey, one phase (array: 2 parts in chunks at P = 2)", 10_000_000, () => OnePhase(bench, bench.TumblingCountPerKey)),
             ("TumblingCountPerKeyPartitioned, one phase", 10_000_000, () => OnePhase(bench, bench.TumblingCountPerKeyPartitioned)),
             ("TumblingCountPerKeyPartitionedCheckpointed, one phase (job)", 10_000_000, () => OnePhase(bench, bench.TumblingCountPerKeyPartitionedCheckpointed)),
@@ -211,7 +212,8 @@ public static class ParallelismRun
                     long cpu = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture); // utime + stime
                     lock (_threads)
                     {
-                        _threads[id] = _threads.TryGetValue(id, out var known) ? known with { Last = cpu } : (name, first ? cpu : 0, cpu);
+                        // A thread is named after it starts (until then it has the process's name): keep the latest name.
+                        _threads[id] = _threads.TryGetValue(id, out var known) ? known with { Name = name, Last = cpu } : (name, first ? cpu : 0, cpu);
                     }
                 }
                 catch (IOException)
