@@ -192,7 +192,7 @@ public sealed class KeyedSinkJobTests : IDisposable
     [Fact]
     public async Task Checkpoints_AreTakenThroughEveryTask_AndTheirAlignmentIsReported()
     {
-        var data = Generate(9, 4, skewed: false, 20_000);
+        var data = Generate(9, 4, skewed: false, 100_000); // long enough for several checkpoints before the input ends, also under load
         var sinks = Enumerable.Range(0, 2).Select(_ => new MemorySink<string>()).ToArray();
         await using var job = Query(TwoPhase, Sources(data)).ToParallelSinkJob(i => sinks[i], new JobOptions
         {

@@ -153,7 +153,7 @@ public sealed class ParallelSinkJobTests : IDisposable
     [Fact]
     public async Task Checkpoints_AreTakenAcrossTasks_AndTheirAlignmentIsReported()
     {
-        var data = Generate(9, 4, 20_000);
+        var data = Generate(9, 4, 100_000); // long enough for the job to take several checkpoints before the input ends, also under load
         var sinks = Enumerable.Range(0, 2).Select(_ => new MemorySink<string>()).ToArray();
         await using var job = Query(Sources(data)).ToParallelSinkJob(i => sinks[i], new JobOptions
         {
