@@ -13,6 +13,8 @@ using LinqStream.Benchmarks.Reporting;
 // --profile QUERY --join-plan      the same loop with the plan rewrites off (QueryOptions.RewriteSubPlans = false)
 // --parallelism [--runs N] [CASE...]   ParallelismBenchmarks' cases at P = 1 and 2, alternating, answers checked: median wall
 //                       and process CPU time per event (for a loaded machine, where BenchmarkDotNet's runs cannot finish)
+// --connector-cpu [--runs N] [redis] [nats] [q0] [q5] [q7]   client CPU per event of the Redis/NATS source alone and of the
+//                       job (source, query, sink), own reader vs the client library's, alternating: medians (issue #19)
 // anything else         BenchmarkDotNet's own command line (--filter, --job, ...)
 return args.FirstOrDefault() switch
 {
@@ -22,6 +24,7 @@ return args.FirstOrDefault() switch
     "--checkpoint-pause" when args.Contains("--job") => LinqStream.Benchmarks.Scenarios.State.CheckpointPauseJobRun.Run(args[1..], Console.Out),
     "--checkpoint-pause" => LinqStream.Benchmarks.Scenarios.State.CheckpointPauseRun.Run(args[1..], Console.Out),
     "--parallelism" => LinqStream.Benchmarks.Scenarios.Parallel.ParallelismRun.Run(args[1..], Console.Out),
+    "--connector-cpu" => LinqStream.Benchmarks.Scenarios.Connectors.ConnectorCpuRun.Run(args[1..], Console.Out),
     _ => RunBenchmarks(args),
 };
 

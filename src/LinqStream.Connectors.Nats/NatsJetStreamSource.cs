@@ -158,14 +158,13 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
                 // The consumer numbers what it delivers 1, 2, 3...: a jump means messages sent to this consumer never arrived (a fetch
                 // cut short by a stopped or paused server, or one this source stopped reading). Without acknowledgements the server
                 // counts them as delivered, so the only safe move is a new consumer just after the last sequence received.
-                if (message.Metadata is not { } metadata || metadata.Sequence.Consumer != _delivered + 1)
+                if (!Sequences(message, out ulong sequence, out ulong delivered) || delivered != _delivered + 1)
                 {
                     broken = true;
                     break;
                 }
 
-                _delivered = metadata.Sequence.Consumer;
-                ulong sequence = metadata.Sequence.Stream;
+                _delivered = delivered;
                 if (_end is { } end && sequence > end)
                 {
                     pastEnd = true;
@@ -238,6 +237,12 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
         }
     }
 
+    /// <summary>
+    /// Gets or sets a value indicating whether each message's sequences are read through the client's <c>NatsJSMsg.Metadata</c>
+    /// (a string per token of the reply subject) instead of <see cref="JetStreamReplySubject"/>; the benchmark compares the two.
+    /// </summary>
+    internal bool MetadataThroughClient { get; set; }
+
     /// <inheritdoc/>
     public override byte[] GetPosition()
     {
@@ -273,6 +278,19 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
         }
 
         await base.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>The message's stream sequence and its number among the messages delivered to this consumer (1, 2, 3...).</summary>
+    private bool Sequences(INatsJSMsg<DecodedMessage<T>> message, out ulong stream, out ulong consumer)
+    {
+        if (!MetadataThroughClient)
+        {
+            return JetStreamReplySubject.TryParseSequences(message.ReplyTo, out stream, out consumer);
+        }
+
+        var metadata = message.Metadata;
+        (stream, consumer) = metadata is { } m ? (m.Sequence.Stream, m.Sequence.Consumer) : (0UL, 0UL);
+        return metadata is not null;
     }
 
     private async ValueTask<INatsJSConsumer> CreateConsumerAsync(NatsJSContext js, CancellationToken cancellationToken)

@@ -28,6 +28,7 @@ public sealed class RedisStreamSource<T> : EventSource<T>
     private readonly EventSerializer<T> _serializer;
     private readonly RedisStreamSourceOptions _options;
     private readonly ConnectorHealth _health;
+    private readonly XReadReply _reply = new();
     private ConnectionMultiplexer? _connection;
     private IDatabase? _database;
     private SourceContext? _context;
@@ -282,15 +283,15 @@ public sealed class RedisStreamSource<T> : EventSource<T>
         }
 
         var reply = await reader.ReceiveAsync(cancellationToken).ConfigureAwait(false);
-        int entries = EntryCount(reply.Span);
-        if (entries <= 0)
+        _reply.Index(reply.Span, _fieldBytes);
+        if (_reply.Count == 0)
         {
             _health.Connected(LastId);
             // Nothing new: wait on the server for a short while (and take what arrives), or let the engine see an idle partition.
             await reader.SendXReadAsync(count, _options.BlockTime, _keyBytes, _last, cancellationToken).ConfigureAwait(false);
             reply = await reader.ReceiveAsync(cancellationToken).ConfigureAwait(false);
-            entries = EntryCount(reply.Span);
-            if (entries <= 0)
+            _reply.Index(reply.Span, _fieldBytes);
+            if (_reply.Count == 0)
             {
                 // Nothing new. Reads check the stream at least once per CheckInterval, so a stream deleted or trimmed meanwhile is seen.
                 return SourceRead.Idle;
@@ -298,7 +299,7 @@ public sealed class RedisStreamSource<T> : EventSource<T>
         }
 
         _health.Connected(LastId);
-        if (entries >= count && LastEntryId(reply.Span) is var last && (_end is null || last < _end.Value))
+        if (_reply.Count >= count && _reply.LastId is var last && (_end is null || last < _end.Value))
         {
             await reader.SendXReadAsync(count, null, _keyBytes, last, cancellationToken).ConfigureAwait(false);
         }
@@ -312,52 +313,14 @@ public sealed class RedisStreamSource<T> : EventSource<T>
         _reader = null;
     }
 
-    /// <summary>
-    /// A cursor at the first entry of an <c>XREAD</c> reply for one stream (<c>[[key, entries]]</c>), with the number of entries;
-    /// 0 for a null reply (the cursor is then not to be read on).
-    /// </summary>
-    private static RespCursor AtEntries(ReadOnlySpan<byte> reply, out int entries)
-    {
-        var cursor = new RespCursor(reply);
-        if (cursor.ReadArray() <= 0)
-        {
-            entries = 0;
-            return cursor;
-        }
-
-        cursor.ReadArray();
-        cursor.Skip();
-        entries = cursor.ReadArray();
-        return cursor;
-    }
-
-    private static int EntryCount(ReadOnlySpan<byte> reply)
-    {
-        AtEntries(reply, out int entries);
-        return entries;
-    }
-
-    private static RedisEntryId LastEntryId(ReadOnlySpan<byte> reply)
-    {
-        var cursor = AtEntries(reply, out int entries);
-        for (int i = 0; i < entries - 1; i++)
-        {
-            cursor.Skip();
-        }
-
-        cursor.ReadArray();
-        return RespStreamReader.ParseId(cursor.ReadBulk(out _));
-    }
-
-    /// <summary>Decodes the entries of a raw reply into <paramref name="buffer"/>; what cannot be decoded is dead-lettered.</summary>
+    /// <summary>Decodes the entries of a raw reply (indexed in <see cref="_reply"/>) into <paramref name="buffer"/>; what cannot be decoded is dead-lettered.</summary>
     private int Decode(ReadOnlySpan<byte> reply, Span<T> buffer)
     {
-        var cursor = AtEntries(reply, out int entries);
         int n = 0;
+        int entries = _reply.Count;
         for (int i = 0; i < entries; i++)
         {
-            cursor.ReadArray();
-            var id = RespStreamReader.ParseId(cursor.ReadBulk(out _));
+            var id = _reply.Id(i);
             if (_end is { } end && id > end)
             {
                 // A bounded replay stops at the entry that was last when the source opened.
@@ -366,23 +329,9 @@ public sealed class RedisStreamSource<T> : EventSource<T>
 
             _last = id;
             _passed++;
-            int fields = cursor.ReadArray();
-            ReadOnlySpan<byte> value = default;
-            bool found = false;
-            for (int f = 0; f + 1 < fields; f += 2)
+            if (!_reply.TryGetValue(reply, i, out var value))
             {
-                var name = cursor.ReadBulk(out _);
-                var candidate = cursor.ReadBulk(out bool isNull);
-                if (!found && !isNull && name.SequenceEqual(_fieldBytes))
-                {
-                    value = candidate;
-                    found = true;
-                }
-            }
-
-            if (!found)
-            {
-                DeadLetter(id, $"the entry has no field '{_field}'", FieldsText(reply, i));
+                DeadLetter(id, $"the entry has no field '{_field}'", _reply.FieldsText(reply, i));
                 continue;
             }
 
@@ -401,27 +350,6 @@ public sealed class RedisStreamSource<T> : EventSource<T>
         }
 
         return n;
-    }
-
-    /// <summary>The fields of entry <paramref name="index"/> as text (a dead letter's record; not a hot path).</summary>
-    private static string FieldsText(ReadOnlySpan<byte> reply, int index)
-    {
-        var cursor = AtEntries(reply, out _);
-        for (int i = 0; i < index; i++)
-        {
-            cursor.Skip();
-        }
-
-        cursor.ReadArray();
-        cursor.Skip();
-        int fields = cursor.ReadArray();
-        var parts = new List<string>(fields);
-        for (int f = 0; f < fields; f++)
-        {
-            parts.Add(Encoding.UTF8.GetString(cursor.ReadBulk(out _)));
-        }
-
-        return string.Join(' ', parts);
     }
 
     private void OnGap(InputGap gap)

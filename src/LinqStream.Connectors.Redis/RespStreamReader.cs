@@ -26,6 +26,7 @@ internal sealed class RespStreamReader : IDisposable
     private readonly RespScanner _scanner = new();
     private byte[] _buffer = new byte[64 * 1024];
     private byte[] _command = new byte[256];
+    private int _start;
     private int _length;
     private int _replyEnd;
     private TimeSpan _pendingBlock;
@@ -123,23 +124,35 @@ internal sealed class RespStreamReader : IDisposable
             throw new InvalidOperationException("No read is in flight on this connection.");
         }
 
-        if (_replyEnd > 0)
+        // The next reply starts where the previous one ended: whatever came after it (the reply to a read sent ahead) stays in
+        // place, and is moved to the front only when the buffer runs out of room (not once per reply).
+        _start = _replyEnd;
+        _replyEnd = 0;
+        if (_start == _length)
         {
-            // The previous reply was consumed: keep whatever came after it (nothing, unless the server sent ahead).
-            Buffer.BlockCopy(_buffer, _replyEnd, _buffer, 0, _length - _replyEnd);
-            _length -= _replyEnd;
-            _replyEnd = 0;
+            _start = 0;
+            _length = 0;
         }
 
         _scanner.Reset();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_pendingBlock + ReplyTimeout);
         int end;
-        while (!_scanner.TryComplete(_buffer.AsSpan(0, _length), out end))
+        while (!_scanner.TryComplete(_buffer.AsSpan(_start, _length - _start), out end))
         {
             if (_length == _buffer.Length)
             {
-                Array.Resize(ref _buffer, _buffer.Length * 2);
+                if (_start > 0)
+                {
+                    // The scanner's positions are relative to the reply's start, so moving the reply keeps them valid.
+                    Buffer.BlockCopy(_buffer, _start, _buffer, 0, _length - _start);
+                    _length -= _start;
+                    _start = 0;
+                }
+                else
+                {
+                    Array.Resize(ref _buffer, _buffer.Length * 2);
+                }
             }
 
             int received;
@@ -161,16 +174,16 @@ internal sealed class RespStreamReader : IDisposable
         }
 
         HasPending = false;
-        _replyEnd = end;
-        if (_buffer[0] == (byte)'-')
+        _replyEnd = _start + end;
+        if (_buffer[_start] == (byte)'-')
         {
             // The same exception StackExchange.Redis raises for an error reply, so the source's handling (LOADING is transient) holds.
 #pragma warning disable CS0618 // the newer overloads want StackExchange.Redis's internal error kinds
-            throw new RedisServerException(Encoding.UTF8.GetString(_buffer, 1, end - 3));
+            throw new RedisServerException(Encoding.UTF8.GetString(_buffer, _start + 1, end - 3));
 #pragma warning restore CS0618
         }
 
-        return _buffer.AsMemory(0, end);
+        return _buffer.AsMemory(_start, end);
     }
 
     /// <summary>Gets the size of the receive buffer (it grows to the largest reply).</summary>
@@ -404,6 +417,17 @@ internal ref struct RespCursor(ReadOnlySpan<byte> data)
         var value = _data.Slice(_position, (int)size);
         _position += (int)size + 2;
         return value;
+    }
+
+    /// <summary>Gets the offset of the next value in the reply.</summary>
+    public readonly int Position => _position;
+
+    /// <summary>Reads a bulk string and returns where its bytes start in the reply (-1 for a null one) and their length.</summary>
+    public int ReadBulkBounds(out int length)
+    {
+        var value = ReadBulk(out bool isNull);
+        length = value.Length;
+        return isNull ? -1 : _position - length - 2;
     }
 
     /// <summary>Skips one value, with everything nested in it.</summary>

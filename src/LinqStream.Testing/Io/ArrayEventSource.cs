@@ -25,6 +25,12 @@ public sealed class ArrayEventSource<T> : EventSource<T>
     /// <summary>Gets or sets the largest number of events returned by one read.</summary>
     public int MaxRead { get; set; } = int.MaxValue;
 
+    /// <summary>
+    /// Gets or sets what runs before each read, given the index the read starts at (for example a test holding the source at a
+    /// point until a checkpoint completed); the read waits for it. <see langword="null"/>: reads complete at once.
+    /// </summary>
+    public Func<int, CancellationToken, ValueTask>? BeforeRead { get; set; }
+
     /// <summary>Gets the index the last open started at.</summary>
     public int OpenedAt { get; private set; }
 
@@ -43,7 +49,24 @@ public sealed class ArrayEventSource<T> : EventSource<T>
     }
 
     /// <inheritdoc/>
-    public override ValueTask<SourceRead> ReadAsync(Memory<T> buffer, CancellationToken cancellationToken)
+    public override ValueTask<SourceRead> ReadAsync(Memory<T> buffer, CancellationToken cancellationToken) =>
+        BeforeRead is { } before ? ReadAfterAsync(before, buffer, cancellationToken) : ValueTask.FromResult(Read(buffer));
+
+    /// <inheritdoc/>
+    public override byte[] GetPosition()
+    {
+        var position = new byte[4];
+        BinaryPrimitives.WriteInt32LittleEndian(position, _next);
+        return position;
+    }
+
+    private async ValueTask<SourceRead> ReadAfterAsync(Func<int, CancellationToken, ValueTask> before, Memory<T> buffer, CancellationToken cancellationToken)
+    {
+        await before(_next, cancellationToken).ConfigureAwait(false);
+        return Read(buffer);
+    }
+
+    private SourceRead Read(Memory<T> buffer)
     {
         int n = Math.Min(Math.Min(buffer.Length, MaxRead), _items.Length - _next);
         if (FailAt >= 0 && _next + n > FailAt)
@@ -57,14 +80,6 @@ public sealed class ArrayEventSource<T> : EventSource<T>
 
         _items.AsSpan(_next, n).CopyTo(buffer.Span);
         _next += n;
-        return ValueTask.FromResult(new SourceRead(n, _next >= _items.Length));
-    }
-
-    /// <inheritdoc/>
-    public override byte[] GetPosition()
-    {
-        var position = new byte[4];
-        BinaryPrimitives.WriteInt32LittleEndian(position, _next);
-        return position;
+        return new SourceRead(n, _next >= _items.Length);
     }
 }

@@ -24,9 +24,15 @@ public abstract class EventSerializer<T>
     /// <param name="output">Where to write its bytes.</param>
     public abstract void Serialize(T value, IBufferWriter<byte> output);
 
-    /// <summary>Gets a System.Text.Json serializer for a source-generated type (trimming- and AOT-safe, and the fastest).</summary>
+    /// <summary>Gets a System.Text.Json serializer for a source-generated type (trimming- and AOT-safe).</summary>
     /// <param name="typeInfo">The type's metadata from a <see cref="System.Text.Json.Serialization.JsonSerializerContext"/>.</param>
     /// <returns>The serializer.</returns>
+    /// <remarks>
+    /// For a type with many <c>init</c>-only properties (a record like NEXMark's <c>Bid</c>), the source-generated metadata builds
+    /// objects beyond the event on every read: measured 399 B and 1.8× the time of a hand-written <see cref="Utf8JsonReader"/> loop per
+    /// bid, against 247 B and 1.3× for the reflection-based <see cref="Json(JsonSerializerOptions?)"/> (benchmarks/RESULTS.md,
+    /// "Client CPU per event"). For a hot event type, settable properties or a serializer of its own decode faster.
+    /// </remarks>
     public static EventSerializer<T> Json(JsonTypeInfo<T> typeInfo)
     {
         ArgumentNullException.ThrowIfNull(typeInfo);

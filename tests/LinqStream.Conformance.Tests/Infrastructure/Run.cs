@@ -22,6 +22,19 @@ public static class Run
         return events;
     }
 
+    /// <summary>Runs <paramref name="query"/> as built (its own options) and returns its events with their lifetimes, checking they come in start order.</summary>
+    public static async Task<List<StreamEvent<T>>> EventsInStartOrder<T>(IQStream<T> query)
+    {
+        var events = new List<StreamEvent<T>>();
+        await foreach (var e in query.ToStreamEvents())
+        {
+            Assert.True(events.Count == 0 || events[^1].Start <= e.Start, $"Output is not in start order at {events.Count}.");
+            events.Add(e);
+        }
+
+        return events;
+    }
+
     /// <summary>Asserts the same events (lifetime and payload) in any order; payloads compare by <paramref name="canonical"/> (default ToString).</summary>
     public static void AssertEquivalent<T>(IEnumerable<StreamEvent<T>> expected, IEnumerable<StreamEvent<T>> actual, Func<T, string>? canonical = null)
     {

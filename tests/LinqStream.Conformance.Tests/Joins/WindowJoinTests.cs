@@ -158,7 +158,7 @@ public sealed class WindowJoinTests
             var letters = new Letters();
             var options = new QueryOptions { BatchSize = batchSize, OnError = ErrorPolicy.SkipAndDeadLetter, DeadLetters = letters, RewriteSubPlans = rewrite };
             Assert.Equal(rewrite, Query(options).Explain().Contains("TumblingJoinToWindowJoin: applied", StringComparison.Ordinal));
-            var events = await Events(Query(options));
+            var events = await Run.EventsInStartOrder(Query(options));
             return (events, letters.Items);
         }
 
@@ -172,40 +172,22 @@ public sealed class WindowJoinTests
         Assert.Equal(viaJoin.Letters, viaWindowJoin.Letters);
     }
 
-    /// <summary>Runs both plans: the rewrite fired in one and not in the other, the same events in the same order, and the model's events.</summary>
-    private static async Task AssertBothPlans<T>(Func<QueryOptions, IQStream<T>> query, int batchSize, List<StreamEvent<T>> expected)
-    {
-        var rewritten = new QueryOptions { Strict = true, BatchSize = batchSize };
-        var joinPlan = rewritten with { RewriteSubPlans = false };
-        string explained = query(rewritten).Explain();
-        Assert.Contains("TumblingJoinToWindowJoin: applied", explained, StringComparison.Ordinal);
-        string physical = explained[explained.IndexOf("Physical plan:", StringComparison.Ordinal)..];
-        Assert.Contains("WindowJoin: Tumbling", physical, StringComparison.Ordinal);
-        Assert.DoesNotMatch(new System.Text.RegularExpressions.Regex(@"^\s*Join:", System.Text.RegularExpressions.RegexOptions.Multiline), physical);
-        string joinExplained = query(joinPlan).Explain();
-        string joinPhysical = joinExplained[joinExplained.IndexOf("Physical plan:", StringComparison.Ordinal)..];
-        Assert.DoesNotContain("WindowJoin", joinPhysical, StringComparison.Ordinal);
-        Assert.Matches(new System.Text.RegularExpressions.Regex(@"^\s*Join:", System.Text.RegularExpressions.RegexOptions.Multiline), joinPhysical);
+    private static readonly System.Text.RegularExpressions.Regex JoinLine = new(@"^\s*Join:", System.Text.RegularExpressions.RegexOptions.Multiline);
 
-        var viaJoin = await Events(query(joinPlan));
-        var viaWindowJoin = await Events(query(rewritten));
-        Assert.True(expected.Count >= 20, $"the data set should give several results ({expected.Count})");
-        Run.AssertSequence(viaJoin, viaWindowJoin);
-        Run.AssertEquivalent(expected, viaWindowJoin);
-    }
-
-    /// <summary>The query's events with their lifetimes (output in start order is checked).</summary>
-    private static async Task<List<StreamEvent<T>>> Events<T>(IQStream<T> query)
-    {
-        var events = new List<StreamEvent<T>>();
-        await foreach (var e in query.ToStreamEvents())
-        {
-            Assert.True(events.Count == 0 || events[^1].Start <= e.Start, $"Output is not in start order at {events.Count}.");
-            events.Add(e);
-        }
-
-        return events;
-    }
+    /// <summary>Both plans: the window join (and no temporal join) in one, the temporal join (and no window join) in the other.</summary>
+    private static Task AssertBothPlans<T>(Func<QueryOptions, IQStream<T>> query, int batchSize, List<StreamEvent<T>> expected) =>
+        RewriteAssert.BothPlans(query, batchSize, expected, 20, "TumblingJoinToWindowJoin",
+            physical =>
+            {
+                Assert.Contains("WindowJoin: Tumbling", physical, StringComparison.Ordinal);
+                Assert.DoesNotMatch(JoinLine, physical);
+            },
+            unrewritten =>
+            {
+                string physical = RewriteAssert.PhysicalPart(unrewritten);
+                Assert.DoesNotContain("WindowJoin", physical, StringComparison.Ordinal);
+                Assert.Matches(JoinLine, physical);
+            });
 
     private static async Task<(List<StreamEvent<T>> Events, Exception? Error)> EventsUntilError<T>(IQStream<T> query)
     {

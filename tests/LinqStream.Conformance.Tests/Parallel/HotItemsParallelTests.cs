@@ -1,5 +1,5 @@
-using System.Text;
 using LinqStream.Testing;
+using static LinqStream.Conformance.Tests.Parallel.ParallelOutput;
 
 namespace LinqStream.Conformance.Tests.Parallel;
 
@@ -80,49 +80,8 @@ public sealed class HotItemsParallelTests
             select $"{c.Auction} {c.Bids} {c.WindowStart} {c.WindowEnd}";
     }
 
-    private static QueryOptions Options(int parallelism, int batchSize = 64) => new() { Strict = true, BatchSize = batchSize, Parallelism = parallelism };
-
-    private static async Task<string> Output<T>(IQStream<T> query, QueryOptions options)
-    {
-        var text = new StringBuilder();
-        await foreach (var e in query.WithOptions(options).ToStreamEvents().WithCancellation(new CancellationTokenSource(TimeSpan.FromMinutes(2)).Token))
-        {
-            text.Append(e.Start).Append(' ').Append(e.End).Append(' ').Append(e.Payload).Append('\n');
-        }
-
-        return text.ToString();
-    }
-
-    /// <summary>Parallelism 2 and 4 at batch sizes 1, 64 and 4,096, with the local step (Explain says so), give parallelism 1's text.</summary>
-    private static async Task AssertSameAsParallelism1(Func<IQStream<string>> query)
-    {
-        string one = await Output(query(), Options(1));
-        Assert.NotEmpty(one);
-        string plan = query().WithOptions(Options(2)).Explain();
-        Assert.Contains("WindowArgMax", plan, StringComparison.Ordinal);
-        Assert.Contains("Local step on each task: WindowArgMax", plan, StringComparison.Ordinal);
-        foreach (int p in new[] { 2, 4 })
-        {
-            foreach (int batch in new[] { 1, 64, 4096 })
-            {
-                string parallel = await Output(query(), Options(p, batch));
-                Assert.True(one == parallel, $"Parallelism {p}, batch {batch}: the output differs from parallelism 1 at line {FirstDifference(one, parallel)}.");
-            }
-        }
-    }
-
-    private static int FirstDifference(string a, string b)
-    {
-        var x = a.Split('\n');
-        var y = b.Split('\n');
-        int i = 0;
-        while (i < x.Length && i < y.Length && x[i] == y[i])
-        {
-            i++;
-        }
-
-        return i + 1;
-    }
+    private static Task AssertSameAsParallelism1(Func<IQStream<string>> query) =>
+        ParallelOutput.AssertSameAsParallelism1(query, [2, 4], "WindowArgMax", "Local step on each task: WindowArgMax");
 
     /// <summary>LINQ to objects: per hopping window the counts per auction, and those equal to the window's maximum.</summary>
     private static List<string> Expected(Bid[] data) =>

@@ -1,6 +1,6 @@
-using System.Text;
 using LinqStream.Conformance.Tests.Infrastructure;
 using LinqStream.Testing;
+using static LinqStream.Conformance.Tests.Parallel.ParallelOutput;
 
 namespace LinqStream.Conformance.Tests.Parallel;
 
@@ -41,45 +41,7 @@ public sealed class ParallelQueryTests
     private static IQStream<Reading> Source(Reading[] data) =>
         QStream.From(data, r => r.Time, IngressPolicy.Reorder(TimeSpan.FromSeconds(2)), "readings");
 
-    private static QueryOptions Options(int parallelism, int batchSize = 64) => new() { Strict = true, BatchSize = batchSize, Parallelism = parallelism };
-
-    private static async Task<string> Output<T>(IQStream<T> query, QueryOptions options)
-    {
-        var text = new StringBuilder();
-        await foreach (var e in query.WithOptions(options).ToStreamEvents().WithCancellation(new CancellationTokenSource(TimeSpan.FromMinutes(2)).Token))
-        {
-            text.Append(e.Start).Append(' ').Append(e.End).Append(' ').Append(e.Payload).Append('\n');
-        }
-
-        return text.ToString();
-    }
-
-    private static async Task AssertSameAtEveryParallelism<T>(Func<IQStream<T>> query)
-    {
-        string one = await Output(query(), Options(1));
-        Assert.NotEmpty(one);
-        foreach (int p in new[] { 2, 4 })
-        {
-            foreach (int batch in new[] { 1, 64, 4096 })
-            {
-                string parallel = await Output(query(), Options(p, batch));
-                Assert.True(one == parallel, $"Parallelism {p}, batch {batch}: the output differs from parallelism 1 at line {FirstDifference(one, parallel)}.");
-            }
-        }
-    }
-
-    private static int FirstDifference(string a, string b)
-    {
-        var x = a.Split('\n');
-        var y = b.Split('\n');
-        int i = 0;
-        while (i < x.Length && i < y.Length && x[i] == y[i])
-        {
-            i++;
-        }
-
-        return i + 1;
-    }
+    private static Task AssertSameAtEveryParallelism<T>(Func<IQStream<T>> query) => AssertSameAsParallelism1(query, [2, 4]);
 
     [Theory]
     [MemberData(nameof(Inputs))]

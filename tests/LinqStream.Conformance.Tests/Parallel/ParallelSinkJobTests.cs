@@ -155,13 +155,31 @@ public sealed class ParallelSinkJobTests : IDisposable
     {
         var data = Generate(9, 4, 100_000); // long enough for the job to take several checkpoints before the input ends, also under load
         var sinks = Enumerable.Range(0, 2).Select(_ => new MemorySink<string>()).ToArray();
-        await using var job = Query(Sources(data)).ToParallelSinkJob(i => sinks[i], new JobOptions
+        var sources = Sources(data);
+        ParallelSinkJob<string>? running = null;
+
+        // Each source waits at 5,000, 10,000 and 15,000 events for the 1st, 2nd and 3rd checkpoint to complete: under load the
+        // tasks could otherwise read everything before the job's thread took a checkpoint.
+        foreach (var source in sources)
+        {
+            source.BeforeRead = async (index, cancellationToken) =>
+            {
+                long needed = Math.Min(index / 5_000, 3);
+                while (running!.LastCheckpointId < needed)
+                {
+                    await Task.Delay(2, cancellationToken);
+                }
+            };
+        }
+
+        await using var job = Query(sources).ToParallelSinkJob(i => sinks[i], new JobOptions
         {
             Checkpoints = new DirectoryCheckpointStore(Path.Combine(_directory, "aligned")),
             CheckpointEveryEvents = 1_000,
             Parallelism = 2,
         });
-        var result = await job.RunAsync();
+        running = job;
+        var result = await job.RunAsync(new CancellationTokenSource(TimeSpan.FromMinutes(2)).Token);
         Assert.True(result.Checkpoints >= 3, $"only {result.Checkpoints} checkpoints");
         Assert.NotNull(result.BarrierAlignmentP99);
         Assert.Equal(result.Checkpoints, job.AnswerTimes.Count);
@@ -177,17 +195,25 @@ public sealed class ParallelSinkJobTests : IDisposable
         var store = new DirectoryCheckpointStore(Path.Combine(_directory, "rescale"));
         var sinks = Enumerable.Range(0, 4).Select(_ => new MemorySink<string>()).ToArray();
         using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await using (var job = Query(Sources(data)).ToParallelSinkJob(i => sinks[i], new JobOptions { Checkpoints = store, CheckpointEveryEvents = 500, Parallelism = 2 }))
+        var release = new TaskCompletionSource();
+        var sources = Sources(data);
+        foreach (var source in sources)
         {
-            // Stop part-way, but only after a checkpoint completed: under load the first one can finish after 2,000 results.
-            sinks[0].AfterWrite = written =>
+            // Held part-way until the job is stopped, so a checkpoint completes before the stop however the threads are scheduled.
+            source.BeforeRead = (index, cancellationToken) => index >= 2_000 ? new ValueTask(release.Task.WaitAsync(cancellationToken)) : default;
+        }
+
+        await using (var job = Query(sources).ToParallelSinkJob(i => sinks[i], new JobOptions { Checkpoints = store, CheckpointEveryEvents = 500, Parallelism = 2 }))
+        {
+            var run = job.RunAsync(stop.Token);
+            while (job.LastCheckpointId == 0 && !run.IsCompleted && !stop.IsCancellationRequested)
             {
-                if (written >= 2_000 && job.LastCheckpointId > 0)
-                {
-                    stop.Cancel();
-                }
-            };
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => job.RunAsync(stop.Token));
+                await Task.Delay(5);
+            }
+
+            stop.Cancel();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
+            release.TrySetResult();
             Assert.True(job.LastCheckpointId > 0, "no checkpoint was taken");
         }
 

@@ -1,6 +1,6 @@
-using System.Text;
 using LinqStream.Conformance.Tests.Infrastructure;
 using LinqStream.Testing;
+using static LinqStream.Conformance.Tests.Parallel.ParallelOutput;
 
 namespace LinqStream.Conformance.Tests.Parallel;
 
@@ -64,47 +64,7 @@ public sealed class TwoPhaseAggregationTests
         group r by r.Sensor into g
         select new Stats(g.Key, g.LongCount(), g.Count(r => r.Value > 0), g.Min(r => r.Value), g.Max(r => r.Value), g.Window.StartTicks, g.Window.EndTicks);
 
-    private static QueryOptions Options(int parallelism, int batchSize = 64) => new() { Strict = true, BatchSize = batchSize, Parallelism = parallelism };
-
-    private static async Task<string> Output<T>(IQStream<T> query, QueryOptions options)
-    {
-        var text = new StringBuilder();
-        await foreach (var e in query.WithOptions(options).ToStreamEvents().WithCancellation(new CancellationTokenSource(TimeSpan.FromMinutes(2)).Token))
-        {
-            text.Append(e.Start).Append(' ').Append(e.End).Append(' ').Append(e.Payload).Append('\n');
-        }
-
-        return text.ToString();
-    }
-
-    /// <summary>Parallelism 2 and 4 at batch sizes 1, 64 and 4,096, two-phase (Explain says so), give parallelism 1's text.</summary>
-    private static async Task AssertTwoPhaseSameAsParallelism1<T>(Func<IQStream<T>> query)
-    {
-        string one = await Output(query(), Options(1));
-        Assert.NotEmpty(one);
-        Assert.Contains("Two-phase:", query().WithOptions(Options(2)).Explain(), StringComparison.Ordinal);
-        foreach (int p in new[] { 2, 4 })
-        {
-            foreach (int batch in new[] { 1, 64, 4096 })
-            {
-                string parallel = await Output(query(), Options(p, batch));
-                Assert.True(one == parallel, $"Parallelism {p}, batch {batch}: the output differs from parallelism 1 at line {FirstDifference(one, parallel)}.");
-            }
-        }
-    }
-
-    private static int FirstDifference(string a, string b)
-    {
-        var x = a.Split('\n');
-        var y = b.Split('\n');
-        int i = 0;
-        while (i < x.Length && i < y.Length && x[i] == y[i])
-        {
-            i++;
-        }
-
-        return i + 1;
-    }
+    private static Task AssertTwoPhaseSameAsParallelism1<T>(Func<IQStream<T>> query) => AssertSameAsParallelism1(query, [2, 4], "Two-phase:");
 
     [Theory]
     [MemberData(nameof(Inputs))]

@@ -118,9 +118,9 @@ public sealed class KeyedFoldTests
 
         var parallel = new QueryOptions { Strict = true, BatchSize = 16, Parallelism = 2 };
         Assert.Contains("ExpiryJoinToKeyedFold: applied", Query(parallel).Explain(), StringComparison.Ordinal);
-        var joinPlan = await Events(Query(new QueryOptions { Strict = true, RewriteSubPlans = false }));
-        Run.AssertSequence(joinPlan, await Events(Query(parallel)));
-        Run.AssertSequence(joinPlan, await Events(Query(parallel with { RewriteSubPlans = false })));
+        var joinPlan = await Run.EventsInStartOrder(Query(new QueryOptions { Strict = true, RewriteSubPlans = false }));
+        Run.AssertSequence(joinPlan, await Run.EventsInStartOrder(Query(parallel)));
+        Run.AssertSequence(joinPlan, await Run.EventsInStartOrder(Query(parallel with { RewriteSubPlans = false })));
     }
 
     /// <summary>q9's shape: the closes (a point one tick before expiry) joined with the offers kept alive for the look-back, then filtered and projected.</summary>
@@ -143,35 +143,11 @@ public sealed class KeyedFoldTests
         where o.Time >= i.Opened && o.Price >= i.Reserve
         select (close, new Match(i.Id, i.Category, i.Expires.Ticks, o.Bidder, o.Price, o.Time.Ticks));
 
-    /// <summary>Runs both plans: the rewrite fired in one and not in the other, the same events in the same order, and the model's events.</summary>
-    private static async Task AssertBothPlans<T>(Func<QueryOptions, IQStream<T>> query, int batchSize, List<StreamEvent<T>> expected)
-    {
-        var rewritten = new QueryOptions { Strict = true, BatchSize = batchSize };
-        var joinPlan = rewritten with { RewriteSubPlans = false };
-        string explained = query(rewritten).Explain();
-        Assert.Contains("ExpiryJoinToKeyedFold: applied", explained, StringComparison.Ordinal);
-        Assert.Contains("KeyedFold:", explained[explained.IndexOf("Physical plan:", StringComparison.Ordinal)..], StringComparison.Ordinal);
-        Assert.DoesNotContain("KeyedFold:", query(joinPlan).Explain(), StringComparison.Ordinal); // the log says "ExpiryJoinToKeyedFold (off)"
-
-        var viaJoin = await Events(query(joinPlan));
-        var viaFold = await Events(query(rewritten));
-        Assert.True(expected.Count >= 20, $"the data set should give several results ({expected.Count})");
-        Run.AssertSequence(viaJoin, viaFold);
-        Run.AssertEquivalent(expected, viaFold);
-    }
-
-    /// <summary>The query's events with their lifetimes (output in start order is checked).</summary>
-    private static async Task<List<StreamEvent<T>>> Events<T>(IQStream<T> query)
-    {
-        var events = new List<StreamEvent<T>>();
-        await foreach (var e in query.ToStreamEvents())
-        {
-            Assert.True(events.Count == 0 || events[^1].Start <= e.Start, $"Output is not in start order at {events.Count}.");
-            events.Add(e);
-        }
-
-        return events;
-    }
+    /// <summary>Both plans: the keyed fold in one, none in the other (its log says "ExpiryJoinToKeyedFold (off)").</summary>
+    private static Task AssertBothPlans<T>(Func<QueryOptions, IQStream<T>> query, int batchSize, List<StreamEvent<T>> expected) =>
+        RewriteAssert.BothPlans(query, batchSize, expected, 20, "ExpiryJoinToKeyedFold",
+            physical => Assert.Contains("KeyedFold:", physical, StringComparison.Ordinal),
+            unrewritten => Assert.DoesNotContain("KeyedFold:", unrewritten, StringComparison.Ordinal));
 
     /// <summary>
     /// About 300 items, each open up to 1.5 × the look-back (so early offers on the longest fall outside it), many expiring on the

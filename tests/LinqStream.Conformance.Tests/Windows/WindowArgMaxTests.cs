@@ -168,40 +168,19 @@ public sealed class WindowArgMaxTests
 
         var parallel = new QueryOptions { Strict = true, BatchSize = 16, Parallelism = 2 };
         Assert.Contains("WindowMaxJoinToArgMax: applied", Query(parallel).Explain(), StringComparison.Ordinal);
-        var joinPlan = await Events(Query(new QueryOptions { Strict = true, RewriteSubPlans = false }));
-        Run.AssertSequence(joinPlan, await Events(Query(parallel)));
+        var joinPlan = await Run.EventsInStartOrder(Query(new QueryOptions { Strict = true, RewriteSubPlans = false }));
+        Run.AssertSequence(joinPlan, await Run.EventsInStartOrder(Query(parallel)));
     }
 
-    /// <summary>Runs both plans: the rewrite fired in one and not in the other, the same events in the same order, and the model's events.</summary>
-    private static async Task AssertBothPlans<T>(Func<QueryOptions, IQStream<T>> query, int batchSize, List<StreamEvent<T>> expected)
-    {
-        var rewritten = new QueryOptions { Strict = true, BatchSize = batchSize };
-        var joinPlan = rewritten with { RewriteSubPlans = false };
-        string explained = query(rewritten).Explain();
-        Assert.Contains("WindowMaxJoinToArgMax: applied", explained, StringComparison.Ordinal);
-        Assert.Contains("WindowArgMax:", explained, StringComparison.Ordinal);
-        Assert.DoesNotContain("Join:", explained[explained.IndexOf("Physical plan:", StringComparison.Ordinal)..], StringComparison.Ordinal);
-        Assert.DoesNotContain("WindowArgMax", query(joinPlan).Explain(), StringComparison.Ordinal);
-
-        var viaJoin = await Events(query(joinPlan));
-        var viaArgMax = await Events(query(rewritten));
-        Assert.True(expected.Count >= 10, $"the data set should give several results ({expected.Count})");
-        Run.AssertSequence(viaJoin, viaArgMax);
-        Run.AssertEquivalent(expected, viaArgMax);
-    }
-
-    /// <summary>The query's events with their lifetimes, with the options it was built with (output in start order is checked).</summary>
-    private static async Task<List<StreamEvent<T>>> Events<T>(IQStream<T> query)
-    {
-        var events = new List<StreamEvent<T>>();
-        await foreach (var e in query.ToStreamEvents())
-        {
-            Assert.True(events.Count == 0 || events[^1].Start <= e.Start, $"Output is not in start order at {events.Count}.");
-            events.Add(e);
-        }
-
-        return events;
-    }
+    /// <summary>Both plans: one <c>WindowArgMax</c> and no join in one, the join (and no <c>WindowArgMax</c>) in the other.</summary>
+    private static Task AssertBothPlans<T>(Func<QueryOptions, IQStream<T>> query, int batchSize, List<StreamEvent<T>> expected) =>
+        RewriteAssert.BothPlans(query, batchSize, expected, 10, "WindowMaxJoinToArgMax",
+            physical =>
+            {
+                Assert.Contains("WindowArgMax:", physical, StringComparison.Ordinal);
+                Assert.DoesNotContain("Join:", physical, StringComparison.Ordinal);
+            },
+            unrewritten => Assert.DoesNotContain("WindowArgMax", unrewritten, StringComparison.Ordinal));
 
     private static IQStream<Reading> Source(List<Reading> data, bool disordered, QueryOptions options) =>
         QStream.From(data, r => r.Time, disordered ? IngressPolicy.Reorder(Disorder) : IngressPolicy.Throw, "readings").WithOptions(options);

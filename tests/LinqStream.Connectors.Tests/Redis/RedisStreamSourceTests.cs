@@ -129,6 +129,91 @@ public sealed class RedisStreamSourceTests
         Assert.Empty(deadLetters.Letters);
     }
 
+    [Theory]
+    [InlineData(false, 1)]
+    [InlineData(true, 2)]
+    [InlineData(false, 3)]
+    [InlineData(false, 4)]
+    public async Task ReadAsync_RandomEntriesWithMalformedOnesRestartedAtRandomPositions_EachGoodOneOnceEachBadOneDeadLetteredOnce(bool throughClient, int seed)
+    {
+        // Random bids, with extra fields around the data field, and malformed entries anywhere (broken JSON, a wrong type, JSON
+        // null, no data field); read with random buffer and batch sizes, the source stopped after a random number of reads and a
+        // new one opened at its position, as a restored job does. Reference: the good bids in order, and the bad ids in order.
+        var random = new Random(seed);
+        var stream = SharedServers.UniqueName("bids");
+        await using var connection = await RedisTestData.ConnectAsync(SharedServers.Redis);
+        var database = connection.GetDatabase();
+        var bids = RedisTestData.Bids(2500);
+        var good = new List<Bid>();
+        var bad = new List<(string Id, string Reason)>();
+        var adds = new List<(Task<StackExchange.Redis.RedisValue> Id, Bid? Bid, string? Reason)>();
+        string[] malformed = ["{\"auction\": 12, \"price\": ", "{\"auction\": \"twelve\"}", "null", "[1,2]", "{\"price\": 1e999999}"];
+        foreach (var bid in bids)
+        {
+            if (random.Next(10) == 0)
+            {
+                int kind = random.Next(malformed.Length + 1);
+                var entry = kind < malformed.Length
+                    ? new StackExchange.Redis.NameValueEntry[] { new("data", malformed[kind]) }
+                    : [new("other", "{}")];
+                adds.Add((database.StreamAddAsync(stream, entry), null, kind < malformed.Length ? null : "the entry has no field 'data'"));
+            }
+
+            var json = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(bid, NexmarkJsonContext.Default.Bid);
+            var fields = random.Next(4) switch
+            {
+                0 => new StackExchange.Redis.NameValueEntry[] { new("data", json) },
+                1 => [new("before", "x"), new("data", json)],
+                2 => [new("data", json), new("after", "{\"auction\": \"no\"}")],
+                _ => [new("a", ""), new("data", json), new("b", "\r\n")],
+            };
+            adds.Add((database.StreamAddAsync(stream, fields), bid, null));
+        }
+
+        foreach (var (id, bid, reason) in adds)
+        {
+            var added = (string)(await id)!;
+            if (bid is not null)
+            {
+                good.Add(bid);
+            }
+            else
+            {
+                bad.Add((added, reason ?? ""));
+            }
+        }
+
+        var events = new List<Bid>();
+        var deadLetters = new RecordingDeadLetters();
+        byte[]? position = null;
+        int restarts = 0;
+        bool completed = false;
+        while (!completed)
+        {
+            var options = new RedisStreamSourceOptions { StopAtEnd = true, BatchSize = random.Next(1, 500) };
+            await using var source = new RedisStreamSource<Bid>(SharedServers.Redis, stream, RedisTestData.BidJson, options) { ReadThroughClient = throughClient };
+            await source.OpenAsync(SourceDriving.Context(deadLetters), position, CancellationToken.None);
+            for (int reads = random.Next(1, 4); reads > 0 && !completed; reads--)
+            {
+                var buffer = new Bid[random.Next(1, 900)];
+                var read = await source.ReadAsync(buffer, CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(20));
+                events.AddRange(buffer.AsSpan(0, read.Count));
+                completed = read.IsCompleted;
+            }
+
+            position = source.GetPosition();
+            restarts++;
+        }
+
+        Assert.True(restarts > 1, $"{restarts} runs");
+        Assert.Equal(good, events);
+        var letters = deadLetters.Letters;
+        Assert.Equal(bad.Select(b => "entry " + b.Id), letters.Select(l => l.Position));
+        Assert.All(letters, l => Assert.Equal($"redis://{SharedServers.Redis}/{stream}", l.Source));
+        Assert.All(letters.Zip(bad), pair => Assert.True(pair.Second.Reason.Length == 0 || pair.First.Reason == pair.Second.Reason, pair.First.Reason));
+        Assert.All(letters, l => Assert.False(string.IsNullOrWhiteSpace(l.Reason)));
+    }
+
     [Fact]
     public async Task OpenAsync_PositionOfAnotherKind_ThrowsNamingTheSource()
     {

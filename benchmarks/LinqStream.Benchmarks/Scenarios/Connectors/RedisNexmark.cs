@@ -58,6 +58,13 @@ public class RedisNexmark
     [Params("own", "client")]
     public string Reader { get; set; } = "own";
 
+    /// <summary>
+    /// Gets or sets how the source decodes a bid: <c>sourcegen</c> (the default, <see cref="EventSerializer{T}.Json(System.Text.Json.Serialization.Metadata.JsonTypeInfo{T})"/>
+    /// over <see cref="NexmarkJsonContext"/>) or <c>hand</c> (<see cref="HandWrittenBidJson"/>); set by <c>--connector-cpu --decoder</c>, not a
+    /// BenchmarkDotNet parameter.
+    /// </summary>
+    public string Decoder { get; set; } = "sourcegen";
+
     [GlobalSetup]
     public void Setup()
     {
@@ -144,7 +151,7 @@ public class RedisNexmark
     };
 
     private RedisStreamSource<Bid> Source() =>
-        new(_redis, InputStream, s_bidJson, new RedisStreamSourceOptions { StopAtEnd = true }) { ReadThroughClient = Reader == "client" };
+        new(_redis, InputStream, Decoder == "hand" ? HandWrittenBidJson.Instance : s_bidJson, new RedisStreamSourceOptions { StopAtEnd = true }) { ReadThroughClient = Reader == "client" };
 
     private long ReadAll()
     {
@@ -220,6 +227,10 @@ public class RedisNexmark
 
         public void Write(DeadLetter letter) => Count++;
     }
+
+    /// <summary>Gets redis-server's user + system CPU time so far (for <see cref="ConnectorCpuRun"/>).</summary>
+    /// <returns>The server's CPU time.</returns>
+    public TimeSpan ServerCpuTime() => ServerCpu();
 
     /// <summary>redis-server's user + system CPU time, from /proc (Linux).</summary>
     private TimeSpan ServerCpu()

@@ -19,17 +19,9 @@ public static class ParallelismRun
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(output);
         var list = args.ToList();
-        int runs = 5;
-        int at = list.IndexOf("--runs");
-        if (at >= 0)
+        if (!Infrastructure.ConsoleOptions.TryTakeRuns(list, output, out int runs))
         {
-            if (at + 1 >= list.Count || !int.TryParse(list[at + 1], NumberStyles.Integer, CultureInfo.InvariantCulture, out runs) || runs < 1)
-            {
-                output.WriteLine("--runs must be a positive integer.");
-                return 2;
-            }
-
-            list.RemoveRange(at, 2);
+            return 2;
         }
 
         bool threads = list.Remove("--threads");

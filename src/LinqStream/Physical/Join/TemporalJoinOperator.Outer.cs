@@ -40,7 +40,7 @@ internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
                 queue.Dequeue();
                 long start = _left.Start[slot];
                 ReleasePending(start);
-                _writer.Add(start, _left.End[slot], _left.Payload[slot], default!);
+                Writer.Add(start, _left.End[slot], _left.Payload[slot], default!);
                 _left.Free(slot);
             }
             else
@@ -61,7 +61,7 @@ internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
         while (pending.Count > 0 && pending.HeadStart < limit)
         {
             pending.Dequeue(out long start, out long end, out var left, out var right);
-            _writer.Add(start, end, left, right);
+            Writer.Add(start, end, left, right);
         }
     }
 }

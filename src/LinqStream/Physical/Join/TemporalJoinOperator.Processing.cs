@@ -104,7 +104,7 @@ internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
                 for (; r >= 0; r = rightNext[r])
                 {
                     long re = rightEnd[r];
-                    _writer.Add(s, e < re ? e : re, payload[i], rightPayload[r]);
+                    Writer.Add(s, e < re ? e : re, payload[i], rightPayload[r]);
                 }
             }
             else if (_kind == JoinKind.LeftOuter)
@@ -115,7 +115,7 @@ internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
                     long re = rightEnd[r];
                     if (direct)
                     {
-                        _writer.Add(s, e < re ? e : re, payload[i], rightPayload[r]);
+                        Writer.Add(s, e < re ? e : re, payload[i], rightPayload[r]);
                     }
                     else
                     {
@@ -220,7 +220,7 @@ internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
                     for (; l >= 0; l = leftNext[l])
                     {
                         long le = leftEnd[l];
-                        _writer.Add(s, e < le ? e : le, leftPayload[l], payload[j]);
+                        Writer.Add(s, e < le ? e : le, leftPayload[l], payload[j]);
                     }
                 }
                 else if (_kind == JoinKind.LeftOuter)
@@ -232,7 +232,7 @@ internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
                         long le = leftEnd[l];
                         if (direct)
                         {
-                            _writer.Add(s, e < le ? e : le, leftPayload[l], payload[j]);
+                            Writer.Add(s, e < le ? e : le, leftPayload[l], payload[j]);
                         }
                         else
                         {

@@ -1,5 +1,3 @@
-using LinqStream.Runtime;
-
 namespace LinqStream.Physical.Join;
 
 /// <summary>The operator's state as plain data (<see cref="JoinState{TLeft, TRight, TKey}"/>), for checkpoints.</summary>
@@ -15,12 +13,12 @@ internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
     public JoinState<TLeft, TRight, TKey> CaptureState() =>
         new(
             _kind,
-            _leftWatermark,
-            _rightWatermark,
-            _frontier,
-            _outputWatermark,
-            _leftCompleted,
-            _rightCompleted,
+            LeftWatermark,
+            RightWatermark,
+            Frontier,
+            OutputWatermark,
+            LeftCompleted,
+            RightCompleted,
             _leftInput.Snapshot(),
             _rightInput.Snapshot(),
             Capture(_left, _undecided),
@@ -37,12 +35,7 @@ internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
             throw new ArgumentException($"The state of a {state.Kind} join cannot be restored into a {_kind} join.", nameof(state));
         }
 
-        _leftWatermark = state.LeftWatermark;
-        _rightWatermark = state.RightWatermark;
-        _frontier = state.Frontier;
-        _outputWatermark = state.OutputWatermark;
-        _leftCompleted = state.LeftCompleted;
-        _rightCompleted = state.RightCompleted;
+        RestoreProgress(state.LeftWatermark, state.RightWatermark, state.Frontier, state.OutputWatermark, state.LeftCompleted, state.RightCompleted);
         foreach (var e in state.LeftLive)
         {
             int slot = RestoreLive(_left, _leftExpiry, KeyTable<TKey>.Left, e);
@@ -62,8 +55,8 @@ internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
             _pending.Enqueue(p.Start, p.End, p.Left, p.Right);
         }
 
-        Refill(state.LeftBuffered, _leftPool, OnLeftBatch);
-        Refill(state.RightBuffered, _rightPool, OnRightBatch);
+        Refill(state.LeftBuffered, LeftPool, Left);
+        Refill(state.RightBuffered, RightPool, Right);
     }
 
     // In an order the events could have been processed in (LiveEvents.InsertionOrder), so a restore rebuilds each key's list
@@ -109,25 +102,5 @@ internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
         }
 
         return slot;
-    }
-
-    private static void Refill<T>(IReadOnlyList<StreamEvent<T>> events, BatchPool<T> pool, Action<EventBatch<T>> push)
-    {
-        EventBatch<T>? batch = null;
-        foreach (var e in events)
-        {
-            batch ??= pool.Rent();
-            batch.Add(e.Start, e.End, e.Payload);
-            if (batch.IsFull)
-            {
-                push(batch);
-                batch = null;
-            }
-        }
-
-        if (batch is not null)
-        {
-            push(batch);
-        }
     }
 }

@@ -27,17 +27,12 @@ namespace LinqStream.Physical.Join;
 /// back to the start of the earliest undecided left event (see <see cref="Pump"/>).
 /// </para>
 /// </remarks>
-internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
+internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult> : BinaryJoinOperator<TLeft, TRight, TKey, TResult>
 {
     /// <summary>How many empty key entries may wait for a sweep beyond half the table.</summary>
     public const int SweepSlack = 4096;
 
-    private readonly JoinKernels<TLeft, TRight, TKey, TResult> _kernels;
     private readonly JoinKind _kind;
-    private readonly IStreamObserver<TResult> _downstream;
-    private readonly QueryContext _context;
-    private readonly BatchPool<TLeft> _leftPool;
-    private readonly BatchPool<TRight> _rightPool;
     private readonly InputQueue<TLeft, TKey> _leftInput;
     private readonly InputQueue<TRight, TKey> _rightInput;
     private readonly LiveEvents<TLeft> _left = new();
@@ -49,44 +44,15 @@ internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
     /// <summary>Outer modes: left slots in start order whose result is not released yet; the front decides the output watermark.</summary>
     private readonly Queue<int> _undecided = new();
     private readonly PendingResults<TLeft, TRight> _pending = new();
-    private readonly ResultWriter<TLeft, TRight, TResult> _writer;
-    private readonly UserCodeFailures _leftKeyFailures;
-    private readonly UserCodeFailures _rightKeyFailures;
-
-    private long _leftWatermark = Ticks.MinusInfinity;
-    private long _rightWatermark = Ticks.MinusInfinity;
-    private long _frontier = Ticks.MinusInfinity;
-    private long _outputWatermark = Ticks.MinusInfinity;
-    private bool _leftCompleted;
-    private bool _rightCompleted;
-    private bool _faulted;
-    private bool _done;
 
     public TemporalJoinOperator(IStreamObserver<TResult> downstream, QueryContext context, JoinKernels<TLeft, TRight, TKey, TResult> kernels)
+        : base(downstream, context, kernels)
     {
-        kernels.CompileKernels(); // a no-op after the compiler's last stage
-        _kernels = kernels;
         _kind = kernels.Kind;
-        _downstream = downstream;
-        _context = context;
-        _leftPool = context.Pool<TLeft>();
-        _rightPool = context.Pool<TRight>();
-        _leftInput = new InputQueue<TLeft, TKey>(_leftPool);
-        _rightInput = new InputQueue<TRight, TKey>(_rightPool);
-        _leftKeyFailures = new UserCodeFailures(context, kernels.OperatorName, kernels.LeftKeySelector.ToString());
-        _rightKeyFailures = new UserCodeFailures(context, kernels.OperatorName, kernels.RightKeySelector.ToString());
-        _writer = new ResultWriter<TLeft, TRight, TResult>(
-            kernels.Result, context.Pool<TResult>(), downstream, new UserCodeFailures(context, kernels.OperatorName, kernels.ResultSelector.ToString()));
-        Left = new LeftObserver(this);
-        Right = new RightObserver(this);
+        _leftInput = new InputQueue<TLeft, TKey>(LeftPool);
+        _rightInput = new InputQueue<TRight, TKey>(RightPool);
         context.Checkpointed.Add(this);
     }
-
-    /// <summary>Gets the observer the left input pushes into.</summary>
-    public IStreamObserver<TLeft> Left { get; }
-
-    /// <summary>Gets the observer the right input pushes into.</summary>
-    public IStreamObserver<TRight> Right { get; }
 
     /// <summary>Gets the number of processed left events held (alive at the frontier, or waiting for an outer decision).</summary>
     public int LeftLiveCount => _left.Count;
@@ -94,152 +60,34 @@ internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
     /// <summary>Gets the number of processed right events held (alive at the frontier).</summary>
     public int RightLiveCount => _right.Count;
 
-    /// <summary>Gets the time before which every buffered event has been processed (the smaller input watermark, once processed).</summary>
-    public long Frontier => _frontier;
-
     /// <summary>Gets the number of keys in the state, including empty entries not yet swept.</summary>
     public int KeyCount => _keys.Count;
 
-    private void OnLeftBatch(EventBatch<TLeft> batch)
+    protected override TKey[] RentLeftKeys(int capacity) => _leftInput.RentKeys(capacity);
+
+    protected override TKey[] RentRightKeys(int capacity) => _rightInput.RentKeys(capacity);
+
+    protected override void ReturnKeys(TKey[] keys, int count, bool left)
     {
-        if (_faulted || _done)
-        {
-            _leftPool.Return(batch);
-            return;
-        }
-
-        var keys = _leftInput.RentKeys(batch.Capacity);
-        try
-        {
-            _kernels.LeftKey(batch.Payload, batch.Absent, keys, batch.Count);
-        }
-        catch (Exception ex) when (ex is not QueryExecutionException)
-        {
-            // Rare path: find the event(s) whose key selector throws; the policy skips them (marked absent) or stops the query.
-            if (_leftKeyFailures.IsolateColumn(_kernels.LeftKey, batch, keys) is { } stop)
-            {
-                _leftInput.ReturnKeys(keys, batch.Count);
-                _leftPool.Return(batch);
-                Fail(stop, _kernels.LeftKeySelector.ToString());
-                return;
-            }
-        }
-
-        _leftInput.Enqueue(batch, keys);
-    }
-
-    private void OnRightBatch(EventBatch<TRight> batch)
-    {
-        if (_faulted || _done)
-        {
-            _rightPool.Return(batch);
-            return;
-        }
-
-        var keys = _rightInput.RentKeys(batch.Capacity);
-        try
-        {
-            _kernels.RightKey(batch.Payload, batch.Absent, keys, batch.Count);
-        }
-        catch (Exception ex) when (ex is not QueryExecutionException)
-        {
-            // Rare path: find the event(s) whose key selector throws; the policy skips them (marked absent) or stops the query.
-            if (_rightKeyFailures.IsolateColumn(_kernels.RightKey, batch, keys) is { } stop)
-            {
-                _rightInput.ReturnKeys(keys, batch.Count);
-                _rightPool.Return(batch);
-                Fail(stop, _kernels.RightKeySelector.ToString());
-                return;
-            }
-        }
-
-        _rightInput.Enqueue(batch, keys);
-    }
-
-    private void OnInputWatermark(long watermark, bool left)
-    {
-        if (_faulted || _done)
-        {
-            return;
-        }
-
         if (left)
         {
-            _leftWatermark = Math.Max(_leftWatermark, watermark);
+            _leftInput.ReturnKeys(keys, count);
         }
         else
         {
-            _rightWatermark = Math.Max(_rightWatermark, watermark);
-        }
-
-        long both = Math.Min(_leftWatermark, _rightWatermark);
-        if (both > _frontier)
-        {
-            RoundGuarded(both);
+            _rightInput.ReturnKeys(keys, count);
         }
     }
 
-    private void OnInputCompleted(bool left)
-    {
-        if (_faulted || _done)
-        {
-            return;
-        }
+    protected override void AcceptLeft(EventBatch<TLeft> batch, TKey[] keys) => _leftInput.Enqueue(batch, keys);
 
-        // A completed input sends nothing more: its watermark is +infinity even if it did not say so.
-        if (left)
-        {
-            _leftCompleted = true;
-        }
-        else
-        {
-            _rightCompleted = true;
-        }
-
-        OnInputWatermark(Ticks.Infinity, left);
-        if (_faulted || !_leftCompleted || !_rightCompleted)
-        {
-            return;
-        }
-
-        _done = true;
-        _downstream.OnCompleted();
-    }
-
-    private void OnInputError(Exception error)
-    {
-        if (_faulted || _done)
-        {
-            return;
-        }
-
-        _faulted = true;
-        ReleaseAll();
-        _downstream.OnError(error);
-    }
-
-    /// <summary>Runs <see cref="Round"/>, turning a failure of the user's code into a stream error.</summary>
-    /// <returns><see langword="false"/> when the round failed.</returns>
-    private bool RoundGuarded(long watermark)
-    {
-        try
-        {
-            Round(watermark);
-            return true;
-        }
-        catch (Exception ex)
-        {
-            // Outside the result kernel the only user code that runs is the key type's Equals/GetHashCode.
-            Fail(ex, _writer.InKernel ? _kernels.ResultSelector.ToString() : _kernels.Condition);
-            return false;
-        }
-    }
+    protected override void AcceptRight(EventBatch<TRight> batch, TKey[] keys) => _rightInput.Enqueue(batch, keys);
 
     /// <summary>Processes every buffered event that starts before <paramref name="watermark"/>, frees what ended, and moves the output watermark.</summary>
-    private void Round(long watermark)
+    protected override void Round(long watermark)
     {
         ProcessUpTo(watermark);
-        _frontier = watermark;
+        Frontier = watermark;
         Evict(watermark);
         long output = _kind == JoinKind.Inner ? watermark : Pump(watermark);
 
@@ -256,25 +104,12 @@ internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
             Compact();
         }
 
-        _writer.Flush();
-        if (output > _outputWatermark)
+        Writer.Flush();
+        if (output > OutputWatermark)
         {
-            _outputWatermark = output;
-            _downstream.OnWatermark(output);
+            OutputWatermark = output;
+            Downstream.OnWatermark(output);
         }
-    }
-
-    private void Fail(Exception error, string expression)
-    {
-        if (_faulted)
-        {
-            return;
-        }
-
-        _faulted = true;
-        ReleaseAll();
-        _downstream.OnError(Internal.Error.OperatorFailed(_kernels.OperatorName, expression, error));
-        _context.Stop();
     }
 
     /// <summary>Gets or sets a value indicating whether the state is compacted after a burst (tests turn it off to compare outputs).</summary>
@@ -317,15 +152,15 @@ internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
         _pending.TrimExcess();
         _leftInput.TrimExcess();
         _rightInput.TrimExcess();
-        _context.TrimPools();
+        Context.TrimPools();
     }
 
     /// <summary>Returns every pooled batch this operator holds and drops its state (the query failed).</summary>
-    private void ReleaseAll()
+    protected override void ReleaseAll()
     {
         _leftInput.Clear();
         _rightInput.Clear();
-        _writer.Discard();
+        Writer.Discard();
         _left.Clear();
         _right.Clear();
         _leftExpiry.Clear();
@@ -333,27 +168,5 @@ internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
         _keys.Clear();
         _undecided.Clear();
         _pending.Clear();
-    }
-
-    private sealed class LeftObserver(TemporalJoinOperator<TLeft, TRight, TKey, TResult> owner) : IStreamObserver<TLeft>
-    {
-        public void OnBatch(EventBatch<TLeft> batch) => owner.OnLeftBatch(batch);
-
-        public void OnWatermark(long watermark) => owner.OnInputWatermark(watermark, left: true);
-
-        public void OnCompleted() => owner.OnInputCompleted(left: true);
-
-        public void OnError(Exception error) => owner.OnInputError(error);
-    }
-
-    private sealed class RightObserver(TemporalJoinOperator<TLeft, TRight, TKey, TResult> owner) : IStreamObserver<TRight>
-    {
-        public void OnBatch(EventBatch<TRight> batch) => owner.OnRightBatch(batch);
-
-        public void OnWatermark(long watermark) => owner.OnInputWatermark(watermark, left: false);
-
-        public void OnCompleted() => owner.OnInputCompleted(left: false);
-
-        public void OnError(Exception error) => owner.OnInputError(error);
     }
 }

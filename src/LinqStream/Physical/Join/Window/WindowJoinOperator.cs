@@ -29,19 +29,11 @@ namespace LinqStream.Physical.Join.Window;
 /// window (which the plan pass rules out) stops the query with an error naming the rewrite rather than giving another answer.
 /// </para>
 /// </remarks>
-internal sealed class WindowJoinOperator<TLeft, TRight, TKey, TResult> : Runtime.Checkpoints.ICheckpointed
+internal sealed class WindowJoinOperator<TLeft, TRight, TKey, TResult> : BinaryJoinOperator<TLeft, TRight, TKey, TResult>, Runtime.Checkpoints.ICheckpointed
 {
-    private readonly JoinKernels<TLeft, TRight, TKey, TResult> _kernels;
     private readonly long _size;
-    private readonly IStreamObserver<TResult> _downstream;
-    private readonly QueryContext _context;
-    private readonly BatchPool<TLeft> _leftPool;
-    private readonly BatchPool<TRight> _rightPool;
     private readonly WindowJoinBuffer<TLeft, TKey> _left = new();
     private readonly WindowJoinBuffer<TRight, TKey> _right = new();
-    private readonly ResultWriter<TLeft, TRight, TResult> _writer;
-    private readonly UserCodeFailures _leftKeyFailures;
-    private readonly UserCodeFailures _rightKeyFailures;
 
     // The window being joined: each left key's newest event (an index relative to the window's first), and each event's older one.
     private readonly Dictionary<TKey, int> _heads = new();
@@ -49,39 +41,13 @@ internal sealed class WindowJoinOperator<TLeft, TRight, TKey, TResult> : Runtime
     private TKey[] _leftKeys = [];
     private TKey[] _rightKeys = [];
 
-    private long _leftWatermark = Ticks.MinusInfinity;
-    private long _rightWatermark = Ticks.MinusInfinity;
-    private long _frontier = Ticks.MinusInfinity;
-    private long _outputWatermark = Ticks.MinusInfinity;
-    private bool _leftCompleted;
-    private bool _rightCompleted;
-    private bool _faulted;
-    private bool _done;
-
     public WindowJoinOperator(IStreamObserver<TResult> downstream, QueryContext context, JoinKernels<TLeft, TRight, TKey, TResult> kernels, long size)
+        : base(downstream, context, kernels)
     {
-        kernels.CompileKernels(); // a no-op after the compiler's last stage
-        _kernels = kernels;
         _size = size;
-        _downstream = downstream;
-        _context = context;
-        _leftPool = context.Pool<TLeft>();
-        _rightPool = context.Pool<TRight>();
-        _leftKeyFailures = new UserCodeFailures(context, kernels.OperatorName, kernels.LeftKeySelector.ToString());
-        _rightKeyFailures = new UserCodeFailures(context, kernels.OperatorName, kernels.RightKeySelector.ToString());
-        _writer = new ResultWriter<TLeft, TRight, TResult>(
-            kernels.Result, context.Pool<TResult>(), downstream, new UserCodeFailures(context, kernels.OperatorName, kernels.ResultSelector.ToString()));
-        Left = new LeftObserver(this);
-        Right = new RightObserver(this);
         context.Operators.Add(this);
         context.Checkpointed.Add(this);
     }
-
-    /// <summary>Gets the observer the left input pushes into.</summary>
-    public IStreamObserver<TLeft> Left { get; }
-
-    /// <summary>Gets the observer the right input pushes into.</summary>
-    public IStreamObserver<TRight> Right { get; }
 
     /// <summary>Gets the number of left events waiting for their window to be joined.</summary>
     public int LeftWaiting => _left.Waiting;
@@ -89,41 +55,16 @@ internal sealed class WindowJoinOperator<TLeft, TRight, TKey, TResult> : Runtime
     /// <summary>Gets the number of right events waiting for their window to be joined.</summary>
     public int RightWaiting => _right.Waiting;
 
-    /// <summary>Gets the time before which every window has been joined.</summary>
-    public long Frontier => _frontier;
-
     public string CheckpointName => "WindowJoin";
 
-    private void OnLeftBatch(EventBatch<TLeft> batch)
+    protected override TKey[] RentLeftKeys(int capacity) => _leftKeys.Length < capacity ? _leftKeys = new TKey[capacity] : _leftKeys;
+
+    protected override TKey[] RentRightKeys(int capacity) => _rightKeys.Length < capacity ? _rightKeys = new TKey[capacity] : _rightKeys;
+
+    protected override void ReturnKeys(TKey[] keys, int count, bool left) => ClearKeys(keys, count);
+
+    protected override void AcceptLeft(EventBatch<TLeft> batch, TKey[] keys)
     {
-        if (_faulted || _done)
-        {
-            _leftPool.Return(batch);
-            return;
-        }
-
-        if (_leftKeys.Length < batch.Capacity)
-        {
-            _leftKeys = new TKey[batch.Capacity];
-        }
-
-        var keys = _leftKeys;
-        try
-        {
-            _kernels.LeftKey(batch.Payload, batch.Absent, keys, batch.Count);
-        }
-        catch (Exception ex) when (ex is not QueryExecutionException)
-        {
-            // Rare path: find the event(s) whose key selector throws; the policy skips them (marked absent) or stops the query.
-            if (_leftKeyFailures.IsolateColumn(_kernels.LeftKey, batch, keys) is { } stop)
-            {
-                ClearKeys(keys, batch.Count);
-                _leftPool.Return(batch);
-                Fail(stop, _kernels.LeftKeySelector.ToString());
-                return;
-            }
-        }
-
         int misfit = Keep(batch, keys, _left);
         if (misfit >= 0)
         {
@@ -131,38 +72,11 @@ internal sealed class WindowJoinOperator<TLeft, TRight, TKey, TResult> : Runtime
         }
 
         ClearKeys(keys, batch.Count);
-        _leftPool.Return(batch);
+        LeftPool.Return(batch);
     }
 
-    private void OnRightBatch(EventBatch<TRight> batch)
+    protected override void AcceptRight(EventBatch<TRight> batch, TKey[] keys)
     {
-        if (_faulted || _done)
-        {
-            _rightPool.Return(batch);
-            return;
-        }
-
-        if (_rightKeys.Length < batch.Capacity)
-        {
-            _rightKeys = new TKey[batch.Capacity];
-        }
-
-        var keys = _rightKeys;
-        try
-        {
-            _kernels.RightKey(batch.Payload, batch.Absent, keys, batch.Count);
-        }
-        catch (Exception ex) when (ex is not QueryExecutionException)
-        {
-            if (_rightKeyFailures.IsolateColumn(_kernels.RightKey, batch, keys) is { } stop)
-            {
-                ClearKeys(keys, batch.Count);
-                _rightPool.Return(batch);
-                Fail(stop, _kernels.RightKeySelector.ToString());
-                return;
-            }
-        }
-
         int misfit = Keep(batch, keys, _right);
         if (misfit >= 0)
         {
@@ -170,7 +84,7 @@ internal sealed class WindowJoinOperator<TLeft, TRight, TKey, TResult> : Runtime
         }
 
         ClearKeys(keys, batch.Count);
-        _rightPool.Return(batch);
+        RightPool.Return(batch);
     }
 
     /// <summary>
@@ -245,83 +159,8 @@ internal sealed class WindowJoinOperator<TLeft, TRight, TKey, TResult> : Runtime
         }
     }
 
-    private void OnInputWatermark(long watermark, bool left)
-    {
-        if (_faulted || _done)
-        {
-            return;
-        }
-
-        if (left)
-        {
-            _leftWatermark = Math.Max(_leftWatermark, watermark);
-        }
-        else
-        {
-            _rightWatermark = Math.Max(_rightWatermark, watermark);
-        }
-
-        long both = Math.Min(_leftWatermark, _rightWatermark);
-        if (both > _frontier)
-        {
-            RoundGuarded(both);
-        }
-    }
-
-    private void OnInputCompleted(bool left)
-    {
-        if (_faulted || _done)
-        {
-            return;
-        }
-
-        // A completed input sends nothing more: its watermark is +infinity even if it did not say so.
-        if (left)
-        {
-            _leftCompleted = true;
-        }
-        else
-        {
-            _rightCompleted = true;
-        }
-
-        OnInputWatermark(Ticks.Infinity, left);
-        if (_faulted || !_leftCompleted || !_rightCompleted)
-        {
-            return;
-        }
-
-        _done = true;
-        _downstream.OnCompleted();
-    }
-
-    private void OnInputError(Exception error)
-    {
-        if (_faulted || _done)
-        {
-            return;
-        }
-
-        _faulted = true;
-        ReleaseAll();
-        _downstream.OnError(error);
-    }
-
-    private void RoundGuarded(long watermark)
-    {
-        try
-        {
-            Round(watermark);
-        }
-        catch (Exception ex)
-        {
-            // Outside the result kernel the only code that runs is the key type's equality, which the pass allows only for framework types.
-            Fail(ex, _writer.InKernel ? _kernels.ResultSelector.ToString() : _kernels.Condition);
-        }
-    }
-
     /// <summary>Joins every waiting window that starts before <paramref name="watermark"/> (all of them at +infinity) and moves the output watermark.</summary>
-    private void Round(long watermark)
+    protected override void Round(long watermark)
     {
         // Largest start to join; watermark > frontier >= long.MinValue, so watermark - 1 cannot overflow.
         long last = watermark == Ticks.Infinity ? Ticks.Infinity : watermark - 1;
@@ -353,14 +192,14 @@ internal sealed class WindowJoinOperator<TLeft, TRight, TKey, TResult> : Runtime
             _right.Consume(rightEnd);
         }
 
-        _frontier = watermark;
+        Frontier = watermark;
         _left.Compact();
         _right.Compact();
-        _writer.Flush();
-        if (watermark > _outputWatermark)
+        Writer.Flush();
+        if (watermark > OutputWatermark)
         {
-            _outputWatermark = watermark;
-            _downstream.OnWatermark(watermark);
+            OutputWatermark = watermark;
+            Downstream.OnWatermark(watermark);
         }
     }
 
@@ -402,7 +241,7 @@ internal sealed class WindowJoinOperator<TLeft, TRight, TKey, TResult> : Runtime
                 for (; l >= 0; l = older[l])
                 {
                     long le = leftEndTimes[first + l];
-                    _writer.Add(start, le < re ? le : re, leftPayload[first + l], rightPayload[j]);
+                    Writer.Add(start, le < re ? le : re, leftPayload[first + l], rightPayload[j]);
                 }
             }
         }
@@ -413,28 +252,15 @@ internal sealed class WindowJoinOperator<TLeft, TRight, TKey, TResult> : Runtime
     }
 
     private void FailNotWindowed(string side, long start, long end) =>
-        Fail(new InvalidOperationException(Internal.Strings.WindowJoinRewriteMismatch(side, TimeSpan.FromTicks(_size).ToString(), Ticks.Format(start), Ticks.Format(end))), _kernels.Condition);
-
-    private void Fail(Exception error, string expression)
-    {
-        if (_faulted)
-        {
-            return;
-        }
-
-        _faulted = true;
-        ReleaseAll();
-        _downstream.OnError(Internal.Error.OperatorFailed(_kernels.OperatorName, expression, error));
-        _context.Stop();
-    }
+        Fail(new InvalidOperationException(Internal.Strings.WindowJoinRewriteMismatch(side, TimeSpan.FromTicks(_size).ToString(), Ticks.Format(start), Ticks.Format(end))), Kernels.Condition);
 
     /// <summary>Drops every waiting event and the results being built (the query failed).</summary>
-    private void ReleaseAll()
+    protected override void ReleaseAll()
     {
         _left.Clear();
         _right.Clear();
         _heads.Clear();
-        _writer.Discard();
+        Writer.Discard();
     }
 
     public void WriteState(BinaryWriter writer) =>
@@ -445,61 +271,14 @@ internal sealed class WindowJoinOperator<TLeft, TRight, TKey, TResult> : Runtime
 
     /// <summary>Copies the whole state between two calls; the operator is not changed.</summary>
     public WindowJoinState<TLeft, TRight> CaptureState() =>
-        new(_leftWatermark, _rightWatermark, _frontier, _outputWatermark, _leftCompleted, _rightCompleted, _left.Snapshot(), _right.Snapshot());
+        new(LeftWatermark, RightWatermark, Frontier, OutputWatermark, LeftCompleted, RightCompleted, _left.Snapshot(), _right.Snapshot());
 
     /// <summary>Loads <paramref name="state"/> into this operator, which must be new (no input seen yet); waiting events go through the key kernels again.</summary>
     public void Restore(WindowJoinState<TLeft, TRight> state)
     {
         ArgumentNullException.ThrowIfNull(state);
-        _leftWatermark = state.LeftWatermark;
-        _rightWatermark = state.RightWatermark;
-        _frontier = state.Frontier;
-        _outputWatermark = state.OutputWatermark;
-        _leftCompleted = state.LeftCompleted;
-        _rightCompleted = state.RightCompleted;
-        Refill(state.LeftWaiting, _leftPool, OnLeftBatch);
-        Refill(state.RightWaiting, _rightPool, OnRightBatch);
-    }
-
-    private static void Refill<T>(IReadOnlyList<StreamEvent<T>> events, BatchPool<T> pool, Action<EventBatch<T>> push)
-    {
-        EventBatch<T>? batch = null;
-        foreach (var e in events)
-        {
-            batch ??= pool.Rent();
-            batch.Add(e.Start, e.End, e.Payload);
-            if (batch.IsFull)
-            {
-                push(batch);
-                batch = null;
-            }
-        }
-
-        if (batch is not null)
-        {
-            push(batch);
-        }
-    }
-
-    private sealed class LeftObserver(WindowJoinOperator<TLeft, TRight, TKey, TResult> owner) : IStreamObserver<TLeft>
-    {
-        public void OnBatch(EventBatch<TLeft> batch) => owner.OnLeftBatch(batch);
-
-        public void OnWatermark(long watermark) => owner.OnInputWatermark(watermark, left: true);
-
-        public void OnCompleted() => owner.OnInputCompleted(left: true);
-
-        public void OnError(Exception error) => owner.OnInputError(error);
-    }
-
-    private sealed class RightObserver(WindowJoinOperator<TLeft, TRight, TKey, TResult> owner) : IStreamObserver<TRight>
-    {
-        public void OnBatch(EventBatch<TRight> batch) => owner.OnRightBatch(batch);
-
-        public void OnWatermark(long watermark) => owner.OnInputWatermark(watermark, left: false);
-
-        public void OnCompleted() => owner.OnInputCompleted(left: false);
-
-        public void OnError(Exception error) => owner.OnInputError(error);
+        RestoreProgress(state.LeftWatermark, state.RightWatermark, state.Frontier, state.OutputWatermark, state.LeftCompleted, state.RightCompleted);
+        Refill(state.LeftWaiting, LeftPool, Left);
+        Refill(state.RightWaiting, RightPool, Right);
     }
 }

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using LinqStream.Runtime;
 using LinqStream.Temporal;
 
@@ -32,14 +31,9 @@ internal sealed class TaskArgMaxOperator<T> : UnaryOperator<T, T>, Parallel.TwoP
     private readonly Action<T[], ulong[]?, long[], int> _value;
     private readonly string _valueText;
     private readonly BatchPool<T> _pool;
+    private readonly WindowMaximum<T> _window = new();
+    private readonly Func<bool> _ship;
     private long[] _values = [];
-
-    private bool _open;
-    private long _groupStart;
-    private long _max;
-    private T[] _tied = new T[16];
-    private long[] _tiedEnd = new long[16];
-    private int _tiedCount;
     private long _watermark = Ticks.MinusInfinity;
     private EventBatch<T>? _output;
 
@@ -53,10 +47,11 @@ internal sealed class TaskArgMaxOperator<T> : UnaryOperator<T, T>, Parallel.TwoP
         _value = value;
         _valueText = valueText;
         _pool = context.Pool<T>();
+        _ship = Ship;
     }
 
     /// <summary>Gets the number of events held (the open window's events at the task's maximum so far).</summary>
-    public int HeldCount => _tiedCount;
+    public int HeldCount => _window.Count;
 
     /// <summary>Gets the number of events this step passed on (tests: what crossed to the merge).</summary>
     public long Passed { get; private set; }
@@ -87,56 +82,7 @@ internal sealed class TaskArgMaxOperator<T> : UnaryOperator<T, T>, Parallel.TwoP
             return;
         }
 
-        var start = batch.Start;
-        var end = batch.End;
-        var payload = batch.Payload;
-        var absent = batch.Absent;
-        var values = _values;
-        bool open = _open;
-        long groupStart = _groupStart;
-        long max = _max;
-        for (int i = 0; i < count; i++)
-        {
-            if ((absent[i >> 6] & (1UL << i)) != 0)
-            {
-                continue;
-            }
-
-            long s = start[i];
-            long e = end[i];
-            if (e <= s)
-            {
-                continue; // the global step skips it too
-            }
-
-            long v = values[i];
-            if (!open || s != groupStart)
-            {
-                if (open)
-                {
-                    Ship(groupStart);
-                }
-
-                open = true;
-                groupStart = s;
-                max = v;
-            }
-            else if (v > max)
-            {
-                max = v;
-                ClearTied();
-            }
-            else if (v != max)
-            {
-                continue;
-            }
-
-            Keep(payload[i], e);
-        }
-
-        _open = open;
-        _groupStart = groupStart;
-        _max = max;
+        _window.Add(batch, _values, _ship);
         _pool.Return(batch);
         Flush();
     }
@@ -149,12 +95,7 @@ internal sealed class TaskArgMaxOperator<T> : UnaryOperator<T, T>, Parallel.TwoP
         }
 
         _watermark = watermark;
-        if (_open && _groupStart < watermark)
-        {
-            Ship(_groupStart);
-            _open = false;
-        }
-
+        _window.CloseBefore(watermark, _ship);
         Flush();
         Downstream.OnWatermark(watermark);
     }
@@ -187,47 +128,23 @@ internal sealed class TaskArgMaxOperator<T> : UnaryOperator<T, T>, Parallel.TwoP
     /// </summary>
     public void FlushAtBarrier()
     {
-        if (Faulted || _tiedCount == 0)
+        if (Faulted || _window.Count == 0)
         {
             return;
         }
 
-        Ship(_groupStart);
+        Ship();
         Flush();
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Keep(T payload, long end)
-    {
-        int n = _tiedCount;
-        if (n == _tied.Length)
-        {
-            Array.Resize(ref _tied, n * 2);
-            Array.Resize(ref _tiedEnd, n * 2);
-        }
-
-        _tied[n] = payload;
-        _tiedEnd[n] = end;
-        _tiedCount = n + 1;
-    }
-
-    private void ClearTied()
-    {
-        if (RuntimeHelpers.IsReferenceOrContainsReferences<T>())
-        {
-            Array.Clear(_tied, 0, _tiedCount);
-        }
-
-        _tiedCount = 0;
-    }
-
     /// <summary>Sends the held events (in their input order, with their own lifetimes) and forgets them.</summary>
-    private void Ship(long groupStart)
+    private bool Ship()
     {
-        for (int j = 0; j < _tiedCount; j++)
+        var window = _window;
+        for (int j = 0; j < window.Count; j++)
         {
             var output = _output ??= _pool.Rent();
-            output.Add(groupStart, _tiedEnd[j], _tied[j]);
+            output.Add(window.Start, window.End(j), window.Payload(j));
             if (output.IsFull)
             {
                 _output = null;
@@ -235,8 +152,9 @@ internal sealed class TaskArgMaxOperator<T> : UnaryOperator<T, T>, Parallel.TwoP
             }
         }
 
-        Passed += _tiedCount;
-        ClearTied();
+        Passed += window.Count;
+        window.Clear();
+        return true;
     }
 
     private void Flush()
@@ -250,8 +168,7 @@ internal sealed class TaskArgMaxOperator<T> : UnaryOperator<T, T>, Parallel.TwoP
 
     private void Discard()
     {
-        ClearTied();
-        _open = false;
+        _window.Reset();
         if (_output is { } output)
         {
             _output = null;

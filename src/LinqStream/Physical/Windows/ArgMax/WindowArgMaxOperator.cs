@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using LinqStream.Runtime;
 using LinqStream.Temporal;
 
@@ -28,14 +27,9 @@ internal sealed class WindowArgMaxOperator<TIn, TRow, TKey, TResult> : UnaryOper
     private readonly long _rowSize;
     private readonly BatchPool<TIn> _inputPool;
     private readonly BatchPool<TResult> _outputPool;
+    private readonly WindowMaximum<TIn> _window = new();
+    private readonly Func<bool> _close;
     private long[] _values = [];
-
-    private bool _open;
-    private long _groupStart;
-    private long _max;
-    private TIn[] _tied = new TIn[16];
-    private long[] _tiedEnd = new long[16];
-    private int _tiedCount;
     private long _watermark = Ticks.MinusInfinity;
     private EventBatch<TResult>? _output;
 
@@ -46,10 +40,11 @@ internal sealed class WindowArgMaxOperator<TIn, TRow, TKey, TResult> : UnaryOper
         _rowSize = rowSize;
         _inputPool = context.Pool<TIn>();
         _outputPool = context.Pool<TResult>();
+        _close = Close;
     }
 
     /// <summary>Gets the number of events held (the open window's events at its maximum).</summary>
-    public int HeldCount => _tiedCount;
+    public int HeldCount => _window.Count;
 
     public override void OnBatch(EventBatch<TIn> batch)
     {
@@ -77,65 +72,12 @@ internal sealed class WindowArgMaxOperator<TIn, TRow, TKey, TResult> : UnaryOper
             return;
         }
 
-        var start = batch.Start;
-        var end = batch.End;
-        var payload = batch.Payload;
-        var absent = batch.Absent;
-        var values = _values;
-        bool open = _open;
-        long groupStart = _groupStart;
-        long max = _max;
-        for (int i = 0; i < count; i++)
-        {
-            if ((absent[i >> 6] & (1UL << i)) != 0)
-            {
-                continue;
-            }
-
-            long s = start[i];
-            long e = end[i];
-            if (e <= s)
-            {
-                continue; // an empty lifetime overlaps nothing: the join dropped such events
-            }
-
-            long v = values[i];
-            if (!open || s != groupStart)
-            {
-                if (open)
-                {
-                    _max = max;
-                    if (!Close())
-                    {
-                        _inputPool.Return(batch);
-                        return;
-                    }
-                }
-
-                open = true;
-                groupStart = s;
-                max = v;
-                _groupStart = s;
-                _tiedCount = 0;
-            }
-            else if (v > max)
-            {
-                max = v;
-                ClearTied();
-            }
-            else if (v != max)
-            {
-                continue;
-            }
-
-            Keep(payload[i], e);
-        }
-
-        _open = open;
-        _groupStart = groupStart;
-        _max = max;
+        bool ok = _window.Add(batch, _values, _close);
         _inputPool.Return(batch);
-        Flush();
+        if (ok)
+        {
+            Flush();
+        }
     }
 
     public override void OnWatermark(long watermark)
@@ -146,14 +88,9 @@ internal sealed class WindowArgMaxOperator<TIn, TRow, TKey, TResult> : UnaryOper
         }
 
         _watermark = watermark;
-        if (_open && _groupStart < watermark)
+        if (!_window.CloseBefore(watermark, _close))
         {
-            if (!Close())
-            {
-                return;
-            }
-
-            _open = false;
+            return;
         }
 
         Flush();
@@ -191,13 +128,14 @@ internal sealed class WindowArgMaxOperator<TIn, TRow, TKey, TResult> : UnaryOper
     /// <summary>Copies the state out as plain data; the operator is not changed.</summary>
     public WindowArgMaxState<TIn> CaptureState()
     {
-        var tied = new List<StreamEvent<TIn>>(_tiedCount);
-        for (int i = 0; i < _tiedCount; i++)
+        var window = _window;
+        var tied = new List<StreamEvent<TIn>>(window.Count);
+        for (int i = 0; i < window.Count; i++)
         {
-            tied.Add(new StreamEvent<TIn>(_groupStart, _tiedEnd[i], _tied[i]));
+            tied.Add(new StreamEvent<TIn>(window.Start, window.End(i), window.Payload(i)));
         }
 
-        return new WindowArgMaxState<TIn>(_watermark, _open, _groupStart, _max, tied);
+        return new WindowArgMaxState<TIn>(_watermark, window.IsOpen, window.Start, window.Max, tied);
     }
 
     /// <summary>Loads a state captured by <see cref="CaptureState"/>; call before the operator receives any input.</summary>
@@ -205,52 +143,21 @@ internal sealed class WindowArgMaxOperator<TIn, TRow, TKey, TResult> : UnaryOper
     {
         ArgumentNullException.ThrowIfNull(state);
         _watermark = state.Watermark;
-        _open = state.Open;
-        _groupStart = state.GroupStart;
-        _max = state.Max;
-        _tiedCount = 0;
-        foreach (var e in state.Tied)
-        {
-            Keep(e.Payload, e.End);
-        }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Keep(TIn payload, long end)
-    {
-        int n = _tiedCount;
-        if (n == _tied.Length)
-        {
-            Array.Resize(ref _tied, n * 2);
-            Array.Resize(ref _tiedEnd, n * 2);
-        }
-
-        _tied[n] = payload;
-        _tiedEnd[n] = end;
-        _tiedCount = n + 1;
-    }
-
-    private void ClearTied()
-    {
-        if (RuntimeHelpers.IsReferenceOrContainsReferences<TIn>())
-        {
-            Array.Clear(_tied, 0, _tiedCount);
-        }
-
-        _tiedCount = 0;
+        _window.Restore(state.Open, state.GroupStart, state.Max, state.Tied);
     }
 
     /// <summary>Emits the open window's results (newest tied event first); false when user code failed and the query stopped.</summary>
     private bool Close()
     {
-        long windowStart = Ticks.WindowStart(_groupStart, _rowSize);
+        var window = _window;
+        long windowStart = Ticks.WindowStart(window.Start, _rowSize);
         long windowEnd = Ticks.SaturatingAdd(windowStart, _rowSize);
-        long resultStart = Math.Max(_groupStart, windowStart);
+        long resultStart = Math.Max(window.Start, windowStart);
         TRow row;
         TKey rowKey;
         try
         {
-            row = _kernels.Row(windowStart, windowEnd, _max);
+            row = _kernels.Row(windowStart, windowEnd, window.Max);
             rowKey = _kernels.RightKey(row);
         }
         catch (Exception ex) when (ex is not QueryExecutionException)
@@ -260,9 +167,9 @@ internal sealed class WindowArgMaxOperator<TIn, TRow, TKey, TResult> : UnaryOper
             return false;
         }
 
-        for (int j = _tiedCount - 1; j >= 0; j--)
+        for (int j = window.Count - 1; j >= 0; j--)
         {
-            var left = _tied[j];
+            var left = window.Payload(j);
             TResult result;
             try
             {
@@ -283,7 +190,7 @@ internal sealed class WindowArgMaxOperator<TIn, TRow, TKey, TResult> : UnaryOper
             }
 
             var output = _output ??= _outputPool.Rent();
-            output.Add(resultStart, Math.Min(_tiedEnd[j], windowEnd), result);
+            output.Add(resultStart, Math.Min(window.End(j), windowEnd), result);
             if (output.IsFull)
             {
                 _output = null;
@@ -291,7 +198,7 @@ internal sealed class WindowArgMaxOperator<TIn, TRow, TKey, TResult> : UnaryOper
             }
         }
 
-        ClearTied();
+        window.Clear();
         return true;
     }
 
@@ -306,8 +213,7 @@ internal sealed class WindowArgMaxOperator<TIn, TRow, TKey, TResult> : UnaryOper
 
     private void Discard()
     {
-        ClearTied();
-        _open = false;
+        _window.Reset();
         if (_output is { } output)
         {
             _output = null;
