@@ -49,7 +49,7 @@ internal interface IRangeSplittable<T>
 /// <typeparam name="TX">What crosses the hash exchange: the events themselves, or partial groups (two-phase aggregation).</typeparam>
 /// <typeparam name="TKey">The grouping key.</typeparam>
 /// <typeparam name="TResult">The aggregate's results.</typeparam>
-internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, IParallelCheckpoint, Runtime.State.IStateMeter
+internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, IParallelCheckpoint, ITaskOutputs<TResult>, Runtime.State.IStateMeter
 {
     /// <summary>Messages in flight per channel: bounds memory (S × P + P channels × this × batch size events) and absorbs jitter.</summary>
     internal const int ChannelCapacity = 8;
@@ -195,16 +195,25 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
             _sourceContexts[s] = sourceContext;
             _exchanges[s] = exchange;
             _sourceStates[s] = new SourceTaskState();
-            _sourceRunners[s] = new QueryRunner(sourceContext) { AfterStep = () => ServeBarrier(source), Wake = () => _sourceStates[source].Wake.Task };
+            _sourceRunners[s] = new QueryRunner(sourceContext) { AfterStep = () => AfterSourceStep(source), Wake = () => _sourceStates[source].Wake.Task };
         }
 
         InputCount = inputs.Count;
-        Merge = new OrderRestoringMerge<TResult>(_outputs, downstream, context, this);
-        context.Sources.Add(Merge);
+        // With a sink per task (ParallelSinkJob) each task's output channel is drained by its own sink: no merge, nothing after it.
+        if (!context.OutputPerTask)
+        {
+            Merge = new OrderRestoringMerge<TResult>(_outputs, downstream, context, this);
+            context.Sources.Add(Merge);
+        }
+
         context.Operators.Add(this);
     }
 
-    public OrderRestoringMerge<TResult> Merge { get; }
+    /// <summary>Gets the merge in front of the rest of the plan, or null when each task's output goes to a sink of its own (<see cref="QueryContext.OutputPerTask"/>).</summary>
+    public OrderRestoringMerge<TResult>? Merge { get; }
+
+    /// <summary>Gets each task's output channel (results, watermarks, barriers, completion, errors, in order).</summary>
+    public IReadOnlyList<SpscChannel<TResult>> Outputs => _outputs;
 
     /// <summary>Gets the number of aggregate tasks.</summary>
     public int Parallelism => _outputs.Length;
@@ -375,11 +384,11 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
             ? ["Union", .. _sourceContexts.SelectMany(c => c.Checkpointed.Skip(1).Select(p => p.CheckpointName))]
             : [.. _sourceContexts[0].Checkpointed.Select(p => p.CheckpointName)];
 
-    public bool IsAligned => Merge.IsAligned;
+    public bool IsAligned => Merge?.IsAligned ?? false;
 
-    public TimeSpan LastAlignment => Merge.LastAlignment;
+    public TimeSpan LastAlignment => Merge?.LastAlignment ?? TimeSpan.Zero;
 
-    public bool HasEnded => Merge.IsCompleted;
+    public bool HasEnded => Merge?.IsCompleted ?? false;
 
     public IEnumerable<Runtime.Ingress.LateEventCounts> LateEventCounts => _sourceContexts.Select(c => c.LateEvents);
 
@@ -395,7 +404,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         }
     }
 
-    public void ReleaseBarrier() => Merge.ReleaseBarrier();
+    public void ReleaseBarrier() => Merge?.ReleaseBarrier();
 
     /// <summary>The state at the aligned barrier: the aggregate's section (per key group, from every task), then the parts below it.</summary>
     public (byte[] Aggregate, byte[][] Sources) StateAtBarrier() => Whole(BeginStateAtBarrier());
@@ -407,7 +416,21 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
     /// aggregate's store checkpoint ends off the task's thread), so the job's thread does not wait for it.</summary>
     public (DeferredSection Aggregate, byte[][] Sources) BeginStateAtBarrier()
     {
-        if (!Merge.IsAligned || _taskSlices.Any(s => s is null))
+        if (Merge is not { IsAligned: true })
+        {
+            throw new InvalidOperationException("The checkpoint barrier has not reached every task yet.");
+        }
+
+        return StateAtTaskBarriers();
+    }
+
+    /// <summary>
+    /// The state at barrier n once every task has passed it on (each task's output channel has it): the aggregate's section (per
+    /// key group, from every task), then the parts below it. With a sink per task, read while the tasks' barriers are held by their sinks.
+    /// </summary>
+    public (byte[] Aggregate, byte[][] Sources) StateAtTaskBarriers()
+    {
+        if (_taskSlices.Any(s => s is null))
         {
             throw new InvalidOperationException("The checkpoint barrier has not reached every task yet.");
         }
@@ -425,7 +448,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
     /// <summary>As <see cref="StateAtEnd"/>, with the aggregate's section written once it is ready (see <see cref="BeginStateAtBarrier"/>).</summary>
     public (DeferredSection Aggregate, byte[][] Sources) BeginStateAtEnd()
     {
-        if (!Merge.IsCompleted || !Join(TimeSpan.FromSeconds(30)))
+        if ((Merge is not null && !Merge.IsCompleted) || !Join(TimeSpan.FromSeconds(30)))
         {
             throw new InvalidOperationException("The parallel tasks are still running; their final state cannot be read yet.");
         }
@@ -590,6 +613,29 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         }
 
         return new SourceSnapshot(id, _sourceUnions[source]?.CaptureState(), data);
+    }
+
+    /// <summary>
+    /// Gets or sets what source task s calls after each of its steps with the events its own sources have read so far (a job with
+    /// a sink per task counts its CheckpointEveryEvents there: one call per step, not per event); null calls nothing. Set before <see cref="Start"/>.
+    /// </summary>
+    public Action<int, long>? SourceStepped { get; set; }
+
+    /// <summary>On source task <paramref name="source"/>, after each step: tells <see cref="SourceStepped"/>, then serves a requested barrier.</summary>
+    private void AfterSourceStep(int source)
+    {
+        if (SourceStepped is { } stepped)
+        {
+            long read = 0;
+            foreach (var driver in _sourceContexts[source].Sources)
+            {
+                read += driver.EventsRead;
+            }
+
+            stepped(source, read);
+        }
+
+        ServeBarrier(source);
     }
 
     /// <summary>On source task <paramref name="source"/>, between two steps: writes its parts, then sends the barrier to every task after its data.</summary>

@@ -32,6 +32,7 @@ internal sealed class SinkTaskRun<T>
     private readonly Action _checkpointDue;
     private long _eventsAtServe;
     private readonly Action _inputEndedSignal;
+    private readonly Action _answered;
 
     /// <param name="index">The task's index (0-based).</param>
     /// <param name="inputs">The task's inputs: the union's inputs of its group, or the whole query as one input.</param>
@@ -40,9 +41,11 @@ internal sealed class SinkTaskRun<T>
     /// <param name="checkpointEvery">After how many events read by this task it tells the job a checkpoint is due (0: never).</param>
     /// <param name="checkpointDue">Tells the job (from the task's thread) that a checkpoint is due.</param>
     /// <param name="inputEnded">Tells the job (from the task's thread) that the task's input has ended.</param>
-    public SinkTaskRun(int index, IReadOnlyList<PhysicalStream<T>> inputs, EventSink<T> sink, QueryOptions options, long checkpointEvery, Action checkpointDue, Action inputEnded)
+    /// <param name="answered">Tells the job (from the task's thread) that the task has answered a checkpoint request (its snapshot is there).</param>
+    public SinkTaskRun(int index, IReadOnlyList<PhysicalStream<T>> inputs, EventSink<T> sink, QueryOptions options, long checkpointEvery, Action checkpointDue, Action inputEnded, Action answered)
     {
         _inputEndedSignal = inputEnded;
+        _answered = answered;
         Index = index;
         Sink = sink;
         _checkpointEvery = checkpointEvery;
@@ -82,14 +85,18 @@ internal sealed class SinkTaskRun<T>
     /// <summary>Gets a value indicating whether the task's input has ended (its last results are in its sink).</summary>
     public bool InputEnded => _inputEnded;
 
-    private (long Id, byte[][] Parts, byte[] Sink)? _snapshot;
+    private (long Id, byte[][] Parts, byte[] Sink, long ReachedAt)? _snapshot;
 
-    /// <summary>Gets what the task wrote for checkpoint <paramref name="id"/> (its parts and its sink's prepared state), or null when it has not served it yet.</summary>
-    public (byte[][] Parts, byte[] Sink)? SnapshotOf(long id)
+    /// <summary>
+    /// Gets what the task wrote for checkpoint <paramref name="id"/> (its parts and its sink's prepared state) and when it reached
+    /// the request (the <see cref="System.Diagnostics.Stopwatch"/> timestamp at which it stopped processing to write them), or
+    /// null when it has not served it yet.
+    /// </summary>
+    public (byte[][] Parts, byte[] Sink, long ReachedAt)? SnapshotOf(long id)
     {
         lock (_gate)
         {
-            return _snapshot is { } s && s.Id == id ? (s.Parts, s.Sink) : null;
+            return _snapshot is { } s && s.Id == id ? (s.Parts, s.Sink, s.ReachedAt) : null;
         }
     }
 
@@ -200,6 +207,7 @@ internal sealed class SinkTaskRun<T>
             _decision = new(TaskCreationOptions.RunContinuationsAsynchronously);
         }
 
+        long reachedAt = System.Diagnostics.Stopwatch.GetTimestamp();
         _eventsAtServe = OwnEventsRead();
         var parts = new byte[_context.Checkpointed.Count][];
         for (int i = 0; i < parts.Length; i++)
@@ -217,9 +225,11 @@ internal sealed class SinkTaskRun<T>
         Task<bool> decision;
         lock (_gate)
         {
-            _snapshot = (id, parts, sink);
+            _snapshot = (id, parts, sink, reachedAt);
             decision = _decision.Task;
         }
+
+        _answered();
 
         // Nothing more goes to the sink until the checkpoint is saved (a staging sink publishes at its commit what it prepared).
         if (await decision.WaitAsync(cancellationToken).ConfigureAwait(false))

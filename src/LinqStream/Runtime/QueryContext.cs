@@ -35,6 +35,12 @@ internal sealed class QueryContext
     /// <summary>Gets, per split aggregate, the step over its results that also runs on each of its tasks before the merge (docs/parallelism.md), or null.</summary>
     public IReadOnlyDictionary<PhysicalNode, Parallel.ITaskLocalStep>? TaskSteps { get; init; }
 
+    /// <summary>
+    /// Gets a value indicating whether the split keyed aggregate's tasks each send their output to a sink of their own (a keyed
+    /// <c>ToParallelSinkJob</c>): the run then has no order-restoring merge, and nothing of the plan follows the aggregate.
+    /// </summary>
+    public bool OutputPerTask { get; init; }
+
     /// <summary>Gets what runs the split keyed aggregate's tasks elsewhere (a cluster, <c>LinqStream.Orleans</c>); null runs them on this process's threads.</summary>
     public Parallel.IParallelRunHost? ParallelHost { get; init; }
 

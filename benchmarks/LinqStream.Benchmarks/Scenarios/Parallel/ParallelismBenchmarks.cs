@@ -48,6 +48,14 @@ public class ParallelismBenchmarks
 
     private QueryOptions Options() => new() { Parallelism = Parallelism, TwoPhaseAggregation = TwoPhase, TaskLocalSteps = TaskLocalSteps };
 
+    /// <summary>
+    /// The NEXMark queries' options (<c>Strict</c>) with this case's parallelism and plan switches. The NEXMark sources carry
+    /// their options inside the query (<c>QStream.From(...).WithOptions(...)</c>), and the innermost <c>WithOptions</c> is the
+    /// one that counts: an outer <c>WithOptions(Options())</c> alone left q5's queries at parallelism 1 (until issue #16's
+    /// seventh part the q5 query rows compared P = 1 with P = 1; the jobs took their parallelism from <c>JobOptions</c>).
+    /// </summary>
+    private QueryOptions NexmarkOptions() => _nexmark!.Options with { Parallelism = Parallelism, TwoPhaseAggregation = TwoPhase, TaskLocalSteps = TaskLocalSteps };
+
     [GlobalSetup]
     public void Setup()
     {
@@ -97,7 +105,7 @@ public class ParallelismBenchmarks
     private IQStream<HotItem> PartitionedQ5Query()
     {
         var bids = _nexmarkPartitions
-            .Select((p, i) => NexmarkStreams.Bids(QStream.From(p, e => e.DateTime, _nexmark!.Policy, "nexmark-" + i).WithOptions(_nexmark.Options)))
+            .Select((p, i) => NexmarkStreams.Bids(QStream.From(p, e => e.DateTime, _nexmark!.Policy, "nexmark-" + i).WithOptions(NexmarkOptions())))
             .ToArray();
         return Scenarios.Nexmark.Q5HotItems.Query(bids[0].Merge(bids[1..]));
     }
@@ -115,13 +123,19 @@ public class ParallelismBenchmarks
         Answers.SameMultiset($"tumbling count per key over the array (in ranges at P > 1), P = {Parallelism}", expected, arrayCounts.Results, c => c);
 
         var q5 = new CollectingObserver<HotItem>();
-        PartitionedQ5Query().WithOptions(options).Subscribe(q5);
+        PartitionedQ5Query().WithOptions(NexmarkOptions()).Subscribe(q5);
         Answers.SameMultiset($"q5 over 2 partitions, P = {Parallelism}", new Scenarios.Nexmark.Q5HotItems().Model(_nexmark!).ToList(), q5.Results);
         long stateless = StatelessSinkPerTaskCheckpointed();
         long expectedStateless = _ticks.LongCount(t => t.Value % 3 != 0);
         if (stateless != expectedStateless)
         {
             throw new InvalidOperationException($"The stateless query with a sink per task wrote {stateless:N0} results at P = {Parallelism}; LINQ to objects gives {expectedStateless:N0}.");
+        }
+
+        long keyedSinks = TumblingCountPerKeySinkPerTaskCheckpointed();
+        if (keyedSinks != expected.Count)
+        {
+            throw new InvalidOperationException($"The tumbling count with a sink per task wrote {keyedSinks:N0} counts at P = {Parallelism}; LINQ to objects gives {expected.Count:N0}.");
         }
 
         Console.WriteLine($"// checked: P = {Parallelism}, {counts.Results.Count:N0} tumbling counts, {q5.Results.Count:N0} q5 results and {stateless:N0} stateless results (a sink per task) over 2 partitions");
@@ -151,7 +165,7 @@ public class ParallelismBenchmarks
     {
         _events = NexmarkInput.BenchmarkEvents;
         var sink = new CountingObserver<HotItem>();
-        PartitionedQ5Query().WithOptions(Options()).Subscribe(sink);
+        PartitionedQ5Query().WithOptions(NexmarkOptions()).Subscribe(sink);
         return sink.Count;
     }
 
@@ -250,21 +264,37 @@ public class ParallelismBenchmarks
     public long StatelessSinkPerTaskCheckpointed()
     {
         _events = Events;
+        return RunSinkPerTask(PartitionedStatelessQuery(), Math.Min(Parallelism, 2));
+    }
+
+    /// <summary>
+    /// The tumbling count per key over two partitions as a job with a sink per task (issue #16, seventh part): at P = 2 the two
+    /// keyed tasks each write the counts of their own keys to their own sink, with no merge; at P = 1 one task with one sink.
+    /// </summary>
+    [Benchmark(OperationsPerInvoke = Events)]
+    public long TumblingCountPerKeySinkPerTaskCheckpointed()
+    {
+        _events = Events;
+        return RunSinkPerTask(PartitionedCountQuery(), Parallelism);
+    }
+
+    private long RunSinkPerTask<TResult>(IQStream<TResult> query, int expectedTasks)
+    {
         string directory = Path.Combine(Path.GetTempPath(), "linqstream-bench-" + Guid.NewGuid().ToString("N"));
         try
         {
-            var sinks = new List<CountingSink<long>>();
-            var job = PartitionedStatelessQuery().WithOptions(Options()).ToParallelSinkJob(
+            var sinks = new List<CountingSink<TResult>>();
+            var job = query.WithOptions(Options()).ToParallelSinkJob(
                 _ =>
                 {
-                    var sink = new CountingSink<long>();
+                    var sink = new CountingSink<TResult>();
                     sinks.Add(sink);
                     return sink;
                 },
                 new JobOptions { Checkpoints = new DirectoryCheckpointStore(directory), CheckpointEveryEvents = 1_000_000, Parallelism = Parallelism });
             var result = job.RunAsync().GetAwaiter().GetResult();
             job.DisposeAsync().AsTask().GetAwaiter().GetResult();
-            if (result.Parallelism != Math.Min(Parallelism, 2))
+            if (result.Parallelism != expectedTasks)
             {
                 throw new InvalidOperationException($"The sink-per-task job ran on {result.Parallelism} tasks at parallelism {Parallelism}.");
             }
@@ -311,7 +341,7 @@ public class ParallelismBenchmarks
     {
         _events = NexmarkInput.BenchmarkEvents;
         var sink = new CountingObserver<HotItem>();
-        new Q5HotItems().LinqStream(_nexmark!).WithOptions(Options()).Subscribe(sink);
+        new Q5HotItems().LinqStream(_nexmark!.With(NexmarkOptions())).WithOptions(NexmarkOptions()).Subscribe(sink);
         return sink.Count;
     }
 }

@@ -24,6 +24,7 @@ public static class ParallelismRun
             return 2;
         }
 
+        bool threads = list.Remove("--threads");
         var bench = new ParallelismBenchmarks { Parallelism = 1 };
         bench.Setup(); // checks the answers at P = 1
         bench.Parallelism = 2;
@@ -40,6 +41,7 @@ public static class ParallelismRun
             ("Q5HotItemsPartitionedCheckpointed (job)", Nexmark.NexmarkInput.BenchmarkEvents, bench.Q5HotItemsPartitionedCheckpointed),
             ("StatelessSinkPerTaskCheckpointed (job, 2 partitions)", 10_000_000, bench.StatelessSinkPerTaskCheckpointed),
             ("StatelessOneSinkCheckpointed (job, 2 partitions, one sink)", 10_000_000, bench.StatelessOneSinkCheckpointed),
+            ("TumblingCountPerKeySinkPerTaskCheckpointed (job, 2 partitions, keyed, a sink per task)", 10_000_000, bench.TumblingCountPerKeySinkPerTaskCheckpointed),
             ("TumblingCountPerKey, one phase (array: 2 parts in chunks at P = 2)", 10_000_000, () => OnePhase(bench, bench.TumblingCountPerKey)),
             ("TumblingCountPerKeyPartitioned, one phase", 10_000_000, () => OnePhase(bench, bench.TumblingCountPerKeyPartitioned)),
             ("TumblingCountPerKeyPartitionedCheckpointed, one phase (job)", 10_000_000, () => OnePhase(bench, bench.TumblingCountPerKeyPartitionedCheckpointed)),
@@ -48,6 +50,9 @@ public static class ParallelismRun
         {
             var wall = new List<double>[] { [], [] };
             var cpu = new List<double>[] { [], [] };
+            var pause = new List<double>[] { [], [] };
+            var allocated = new List<double>[] { [], [] };
+            var gen2 = new List<double>[] { [], [] };
             bench.Parallelism = 1;
             run(); // warm-up (JIT)
             for (int r = 0; r < runs; r++)
@@ -57,9 +62,18 @@ public static class ParallelismRun
                     bench.Parallelism = p;
                     var process = Process.GetCurrentProcess();
                     var cpuStart = process.TotalProcessorTime;
+                    var pauseStart = GC.GetTotalPauseDuration();
+                    long allocatedStart = GC.GetTotalAllocatedBytes(precise: false);
+                    int gen2Start = GC.CollectionCount(2);
+                    using var sampler = threads ? new ThreadCpuSampler() : null;
                     long start = Stopwatch.GetTimestamp();
                     long results = run();
                     var elapsed = Stopwatch.GetElapsedTime(start);
+                    if (sampler is not null)
+                    {
+                        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"//   threads at P = {p}, CPU ns/event: {sampler.Report(events)}"));
+                    }
+
                     process.Refresh();
                     var cpuUsed = process.TotalProcessorTime - cpuStart;
                     if (results <= 0)
@@ -69,12 +83,18 @@ public static class ParallelismRun
 
                     wall[p - 1].Add(elapsed.TotalNanoseconds / events);
                     cpu[p - 1].Add(cpuUsed.TotalNanoseconds / events);
+                    pause[p - 1].Add((GC.GetTotalPauseDuration() - pauseStart).TotalNanoseconds / events);
+                    allocated[p - 1].Add((double)(GC.GetTotalAllocatedBytes(precise: false) - allocatedStart) / events);
+                    gen2[p - 1].Add(GC.CollectionCount(2) - gen2Start);
                 }
             }
 
             double w1 = Median(wall[0]), w2 = Median(wall[1]), c1 = Median(cpu[0]), c2 = Median(cpu[1]);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"| {name} | {w1:F1} | {w2:F1} | {w1 / w2:F2}× | {c1:F1} | {c2:F1} | {c2 / c1:F2}× |{(name.Contains("job", StringComparison.Ordinal) ? bench.LastJob : string.Empty)}"));
+            // Where a thread of the run may have waited for the collector: GC pause per event, bytes allocated per event, gen 2 collections per run.
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"//   GC: pause {Median(pause[0]):F1} / {Median(pause[1]):F1} ns/event, allocated {Median(allocated[0]):F1} / {Median(allocated[1]):F1} B/event, gen 2 collections {Median(gen2[0]):F0} / {Median(gen2[1]):F0} per run (P = 1 / P = 2)"));
         }
 
         return 0;
@@ -112,5 +132,90 @@ public static class ParallelismRun
     {
         var sorted = values.Order().ToArray();
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    /// <summary>
+    /// <c>--threads</c> (Linux): samples the CPU time (user + sys) of every thread of this process from /proc/self/task every
+    /// 20 ms while a run goes, so threads that end with the run are counted too, and adds them up by thread name (the kernel
+    /// keeps 15 characters: "LinqStream sour" are source tasks, "LinqStream task" aggregate tasks). Where the CPU of a run
+    /// went, per stage: the critical path of a P = 2 run is its busiest thread, whatever the machine's load.
+    /// </summary>
+    private sealed class ThreadCpuSampler : IDisposable
+    {
+        private readonly Dictionary<int, (string Name, long Start, long Last)> _threads = [];
+        private readonly Thread _thread;
+        private volatile bool _stop;
+
+        public ThreadCpuSampler()
+        {
+            Sample(first: true);
+            _thread = new Thread(() =>
+            {
+                while (!_stop)
+                {
+                    Thread.Sleep(20);
+                    Sample(first: false);
+                }
+            })
+            { IsBackground = true, Name = "cpu sampler" };
+            _thread.Start();
+        }
+
+        public string Report(long events)
+        {
+            _stop = true;
+            _thread.Join();
+            Sample(first: false);
+            lock (_threads)
+            {
+                double tick = 1e9 / 100; // USER_HZ: clock ticks of /proc are 10 ms
+                var byName = _threads.Values
+                    .Where(t => t.Last > t.Start)
+                    .GroupBy(t => t.Name)
+                    .Select(g => (Name: g.Key, Count: g.Count(), PerEvent: g.Sum(t => (t.Last - t.Start) * tick) / events, Max: g.Max(t => (t.Last - t.Start) * tick) / events))
+                    .OrderByDescending(g => g.PerEvent);
+                return string.Join("; ", byName.Select(g => string.Create(CultureInfo.InvariantCulture, $"{g.Name} ×{g.Count} {g.PerEvent:F1} (busiest {g.Max:F1})")));
+            }
+        }
+
+        public void Dispose() => _stop = true;
+
+        private void Sample(bool first)
+        {
+            string[] tasks;
+            try
+            {
+                tasks = Directory.GetDirectories("/proc/self/task");
+            }
+            catch (IOException)
+            {
+                return;
+            }
+
+            foreach (var directory in tasks)
+            {
+                try
+                {
+                    int id = int.Parse(Path.GetFileName(directory), CultureInfo.InvariantCulture);
+                    string stat = File.ReadAllText(Path.Combine(directory, "stat"));
+                    int open = stat.IndexOf('('), close = stat.LastIndexOf(')');
+                    string name = stat[(open + 1)..close];
+                    var fields = stat[(close + 2)..].Split(' ');
+                    long cpu = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture); // utime + stime
+                    lock (_threads)
+                    {
+                        // A thread is named after it starts (until then it has the process's name): keep the latest name.
+                        _threads[id] = _threads.TryGetValue(id, out var known) ? known with { Name = name, Last = cpu } : (name, first ? cpu : 0, cpu);
+                    }
+                }
+                catch (IOException)
+                {
+                    // the thread ended between the listing and the read
+                }
+                catch (UnauthorizedAccessException)
+                {
+                }
+            }
+        }
     }
 }

@@ -55,7 +55,7 @@ public static partial class QStream
     /// <c>i</c> writes its results to <c>sinkPerTask(i)</c>.
     /// </summary>
     /// <typeparam name="T">The result type.</typeparam>
-    /// <param name="source">The query: a union of partitions (<c>QStream.From(partitions, ...)</c> or <c>Merge</c>) with only filters and projections after it.</param>
+    /// <param name="source">The query: a union of partitions (<c>QStream.From(partitions, ...)</c> or <c>Merge</c>) with only filters and projections after it, or a keyed window aggregate (its tasks then each write the results of their keys).</param>
     /// <param name="sinkPerTask">Makes task <c>i</c>'s sink (called once per task, when the job is made).</param>
     /// <param name="options">Checkpoint store, interval and the number of tasks (<see cref="JobOptions.Parallelism"/>, else <see cref="QueryOptions.Parallelism"/>).</param>
     /// <returns>The job; call <see cref="ParallelSinkJob{T}.RunAsync"/>.</returns>
