@@ -421,14 +421,17 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
             throw new InvalidOperationException("The checkpoint barrier has not reached every task yet.");
         }
 
-        return StateAtTaskBarriers();
+        return BeginStateAtTaskBarriers();
     }
 
     /// <summary>
     /// The state at barrier n once every task has passed it on (each task's output channel has it): the aggregate's section (per
     /// key group, from every task), then the parts below it. With a sink per task, read while the tasks' barriers are held by their sinks.
     /// </summary>
-    public (byte[] Aggregate, byte[][] Sources) StateAtTaskBarriers()
+    public (byte[] Aggregate, byte[][] Sources) StateAtTaskBarriers() => Whole(BeginStateAtTaskBarriers());
+
+    /// <summary>As <see cref="StateAtTaskBarriers"/>, with the aggregate's section written once it is ready (see <see cref="BeginStateAtBarrier"/>).</summary>
+    public (DeferredSection Aggregate, byte[][] Sources) BeginStateAtTaskBarriers()
     {
         if (_taskSlices.Any(s => s is null))
         {

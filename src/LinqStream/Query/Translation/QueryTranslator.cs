@@ -21,6 +21,7 @@ internal sealed partial class QueryTranslator
 {
     private readonly Dictionary<Expression, PlanNode> _memo = new(ReferenceEqualityComparer.Instance);
     private readonly List<(string Operator, string Reason)> _failures = [];
+    private bool _optionsGiven;
 
     public QueryOptions Options { get; private set; } = QueryOptions.Default;
 
@@ -196,9 +197,18 @@ internal sealed partial class QueryTranslator
         return new SourceNode(source, call.Method.GetGenericArguments()[0], time, null, policy, name);
     }
 
+    /// <summary>
+    /// The outermost <c>WithOptions</c> decides (the last call the user made, as with any fluent setting): the translator meets it
+    /// first and ignores those inside it, such as options a helper put on a source before the user set the query's own.
+    /// </summary>
     private PlanNode TranslateWithOptions(MethodCallExpression call)
     {
-        Options = (QueryOptions)((ConstantExpression)call.Arguments[1]).Value!;
+        if (!_optionsGiven)
+        {
+            Options = (QueryOptions)((ConstantExpression)call.Arguments[1]).Value!;
+            _optionsGiven = true;
+        }
+
         return Visit(call.Arguments[0]);
     }
 
