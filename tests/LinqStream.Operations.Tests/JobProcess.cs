@@ -31,7 +31,16 @@ internal sealed class JobProcess : IDisposable
 
     public static JobProcess Start(params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = AppContext.BaseDirectory };
+        // A test runner started in the background of a non-interactive shell (`.ci/run &`) ignores SIGINT, and a child inherits that:
+        // Interrupt would then do nothing. GNU env restores the default action before it execs the job (same process id).
+        bool resetInterrupt = OperatingSystem.IsLinux() && File.Exists("/usr/bin/env");
+        var start = new ProcessStartInfo(resetInterrupt ? "/usr/bin/env" : "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = AppContext.BaseDirectory };
+        if (resetInterrupt)
+        {
+            start.ArgumentList.Add("--default-signal=INT");
+            start.ArgumentList.Add("dotnet");
+        }
+
         start.ArgumentList.Add(CliProcess.CliPath);
         foreach (var arg in args)
         {
