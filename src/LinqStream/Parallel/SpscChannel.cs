@@ -208,11 +208,18 @@ internal sealed class SpscChannel<T>
         long tail = _positions.Tail + 1;
         Volatile.Write(ref _positions.Tail, tail);
         Interlocked.MemoryBarrier();
+        if (Volatile.Read(ref _messageWaiter) is not null)
+        {
+            // An asynchronous waiter (a job's loop, a grain) has no time-out to fall back on: every message completes it.
+            CompleteMessageWaiter();
+        }
+
         if (kind == ChannelMessage.Batch && tail - Volatile.Read(ref _positions.Head) < _wakeDepth)
         {
-            // A batch alone does not wake a waiting consumer until the ring is half full: what follows it (a watermark, a
-            // barrier, completion, an error, or more batches) will, so the consumer wakes once for several messages instead of
-            // once per batch (a sleep and a wake-up cost microseconds on both sides: more than a batch of partials to merge).
+            // A batch alone does not wake a blocked consumer thread until the ring is half full: what follows it (a watermark,
+            // a barrier, completion, an error, or more batches) will, so the consumer wakes once for several messages instead
+            // of once per batch (a sleep and a wake-up cost microseconds on both sides: more than a batch of partials to
+            // merge). A thread that waits has a 100 ms backstop.
             return true;
         }
 
@@ -224,11 +231,6 @@ internal sealed class SpscChannel<T>
         if (_consumerSignal is { } signal && Volatile.Read(ref signal.Waiting) != 0)
         {
             signal.Wake();
-        }
-
-        if (Volatile.Read(ref _messageWaiter) is not null)
-        {
-            CompleteMessageWaiter();
         }
 
         return true;
