@@ -71,21 +71,29 @@ public abstract class EventSerializer<T>
 #pragma warning disable CA1001 // The writer only wraps the caller's IBufferWriter: it holds no pooled or unmanaged memory to dispose.
 internal sealed class JsonEventSerializer<T> : EventSerializer<T>
 {
+    /// <summary>
+    /// After this many records in a row that the record decoder refused and System.Text.Json read, System.Text.Json reads every
+    /// record: the input is written in a way the decoder does not read (numbers as strings, say), and a refusal costs an exception.
+    /// </summary>
+    internal const int RefusalsBeforeGivingUp = 64;
+
     private readonly JsonTypeInfo<T> _typeInfo;
-    private readonly RecordJsonDecoder<T>? _decoder;
+    private RecordJsonDecoder<T>? _decoder;
     private Utf8JsonWriter? _writer;
     private long _readBySystemTextJson;
+    private int _refusalsInARow;
+    private string _description;
 
     public JsonEventSerializer(JsonTypeInfo<T> typeInfo)
     {
         _typeInfo = typeInfo;
         _decoder = RecordJsonDecoders.TryGet(typeInfo, out string reason);
-        Description = _decoder is not null
+        _description = _decoder is not null
             ? $"JSON: LinqStream's record decoder reads '{typeof(T).Name}' ({_decoder.Members.Count} properties)."
             : $"JSON: System.Text.Json reads '{typeof(T).Name}', because {reason}.";
     }
 
-    public override string Description { get; }
+    public override string Description => _description;
 
     /// <summary>Gets a value indicating whether the record decoder reads this type (tests and benchmarks).</summary>
     internal bool UsesRecordDecoder => _decoder is not null;
@@ -95,21 +103,33 @@ internal sealed class JsonEventSerializer<T> : EventSerializer<T>
 
     public override T Deserialize(ReadOnlySpan<byte> data)
     {
-        if (_decoder is not null)
+        var decoder = _decoder;
+        if (decoder is null)
         {
-            try
-            {
-                return _decoder.Decode(data);
-            }
-            catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException or ArgumentException)
-            {
-                // Malformed, or an encoding the decoder does not read (a number as a string, a duplicate property): System.Text.Json
-                // reads it below, so the record gets System.Text.Json's answer, or its error for the dead letter.
-                Interlocked.Increment(ref _readBySystemTextJson);
-            }
+            return ReadWithSystemTextJson(data);
         }
 
-        return JsonSerializer.Deserialize(data, _typeInfo) ?? throw new JsonException($"The record is JSON 'null', not a {typeof(T).Name}.");
+        try
+        {
+            var value = decoder.Decode(data);
+            _refusalsInARow = 0;
+            return value;
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException or ArgumentException)
+        {
+            // Malformed, or an encoding the decoder does not read (a number as a string, a duplicate property): System.Text.Json
+            // reads it below, so the record gets System.Text.Json's answer, or its error for the dead letter.
+            Interlocked.Increment(ref _readBySystemTextJson);
+        }
+
+        var read = ReadWithSystemTextJson(data);
+        if (++_refusalsInARow >= RefusalsBeforeGivingUp)
+        {
+            _decoder = null;
+            _description = $"JSON: System.Text.Json reads '{typeof(T).Name}', because the record decoder refused {RefusalsBeforeGivingUp} records in a row that System.Text.Json read (numbers written as strings, or properties given twice).";
+        }
+
+        return read;
     }
 
     public override void Serialize(T value, IBufferWriter<byte> output)
@@ -126,5 +146,8 @@ internal sealed class JsonEventSerializer<T> : EventSerializer<T>
         JsonSerializer.Serialize(_writer, value, _typeInfo);
         _writer.Flush();
     }
+
+    private T ReadWithSystemTextJson(ReadOnlySpan<byte> data) =>
+        JsonSerializer.Deserialize(data, _typeInfo) ?? throw new JsonException($"The record is JSON 'null', not a {typeof(T).Name}.");
 }
 #pragma warning restore CA1001

@@ -75,7 +75,7 @@ internal static class RecordJsonDecoders
         for (int i = 0; i < members.Length; i++)
         {
             var property = typeInfo.Properties[i];
-            var member = CreateMember(property, options, building, out reason);
+            var member = CreateMember(type, property, options, building, out reason);
             if (member is null)
             {
                 reason = $"its property '{property.Name}' {reason}";
@@ -119,7 +119,7 @@ internal static class RecordJsonDecoders
         };
     }
 
-    private static RecordJsonMember? CreateMember(JsonPropertyInfo property, JsonSerializerOptions options, Dictionary<Type, RecordJsonDecoder> building, out string? reason)
+    private static RecordJsonMember? CreateMember(Type declaringType, JsonPropertyInfo property, JsonSerializerOptions options, Dictionary<Type, RecordJsonDecoder> building, out string? reason)
     {
         reason = property switch
         {
@@ -148,7 +148,7 @@ internal static class RecordJsonDecoders
             };
         }
 
-        var memberInfo = property.AttributeProvider as MemberInfo;
+        var memberInfo = settable ? FindMember(declaringType, property, options) : null;
         if (settable && memberInfo is not (PropertyInfo { SetMethod: not null } or FieldInfo { IsInitOnly: false }))
         {
             reason = "is set in a way compiled code cannot reproduce";
@@ -184,6 +184,32 @@ internal static class RecordJsonDecoders
             ParameterDefault = parameter is { HasDefaultValue: true } ? parameter.DefaultValue : null,
             Nested = nested,
         };
+    }
+
+    /// <summary>
+    /// The property or field a JSON property sets: System.Text.Json's <see cref="JsonPropertyInfo.AttributeProvider"/>, or, when the
+    /// metadata does not give it, the member whose name (its <see cref="JsonPropertyNameAttribute"/>, or its name under the naming
+    /// policy) and type are the JSON property's.
+    /// </summary>
+    private static MemberInfo? FindMember(Type type, JsonPropertyInfo property, JsonSerializerOptions options)
+    {
+        if (property.AttributeProvider is MemberInfo member)
+        {
+            return member;
+        }
+
+        const BindingFlags All = BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic;
+        foreach (var candidate in type.GetProperties(All).Cast<MemberInfo>().Concat(type.GetFields(All)))
+        {
+            var declared = candidate is PropertyInfo p ? p.PropertyType : ((FieldInfo)candidate).FieldType;
+            string name = candidate.GetCustomAttribute<JsonPropertyNameAttribute>()?.Name ?? options.PropertyNamingPolicy?.ConvertName(candidate.Name) ?? candidate.Name;
+            if (declared == property.PropertyType && name == property.Name)
+            {
+                return candidate;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>How a value of <paramref name="type"/> is read, provided System.Text.Json reads it with its built-in converter.</summary>
