@@ -21,7 +21,7 @@ public class BidJsonDecode
 {
     private static readonly EventSerializer<Bid> s_json = EventSerializer<Bid>.Json(NexmarkJsonContext.Default.Bid);
     private static readonly System.Text.Json.Serialization.Metadata.JsonTypeInfo<Bid> s_reflection =
-        (System.Text.Json.Serialization.Metadata.JsonTypeInfo<Bid>)new JsonSerializerOptions(JsonSerializerDefaults.Web).GetTypeInfo(typeof(Bid));
+        (System.Text.Json.Serialization.Metadata.JsonTypeInfo<Bid>)new JsonSerializerOptions(JsonSerializerDefaults.Web) { TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver() }.GetTypeInfo(typeof(Bid));
     private byte[] _buffer = [];
     private int[] _starts = [];
 

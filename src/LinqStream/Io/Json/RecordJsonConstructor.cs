@@ -9,8 +9,9 @@ namespace LinqStream.Io.Json;
 /// <code>
 /// slots => { var r = new Bid(); if ((slots.Seen &amp; 1) != 0) r.Auction = slots.Longs[0]; if ((slots.Seen &amp; 2) != 0) r.Channel = (string)slots.Objects[0]; return r; }
 /// </code>
-/// <para>A member the JSON did not give is not set, so an initializer's value stays, as with System.Text.Json; a constructor parameter
-/// the JSON did not give takes its default value.</para>
+/// <para>A member the JSON did not give is not set, so an initializer's value stays, as with System.Text.Json's reflection metadata
+/// (its source-generated metadata sets a missing <c>init</c>-only member to its default: <see cref="RecordJsonMember.AssignWhenMissing"/>);
+/// a constructor parameter the JSON did not give takes its default value.</para>
 /// </remarks>
 internal static class RecordJsonConstructor
 {
@@ -42,12 +43,15 @@ internal static class RecordJsonConstructor
             var member = members[i];
             if (member.Member is not null && member.Kind != RecordMemberKind.Ignored)
             {
-                body.Add(Expression.IfThen(Given(seen, i), Expression.Assign(Expression.MakeMemberAccess(record, member.Member), Value(slots, nulls, member, i))));
+                var target = Expression.MakeMemberAccess(record, member.Member);
+                body.Add(member.AssignWhenMissing
+                    ? Expression.Assign(target, Expression.Condition(Given(seen, i), Value(slots, nulls, member, i), Missing(member)))
+                    : Expression.IfThen(Given(seen, i), Expression.Assign(target, Value(slots, nulls, member, i))));
             }
         }
 
         body.Add(record);
-        return Expression.Lambda<Func<RecordSlots, T>>(Expression.Block([seen, nulls, record], body), slots).Compile();
+        return Expression.Lambda<Func<RecordSlots, T>>(Expression.Block(new[] { seen, nulls, record }, body), slots).Compile();
     }
 
     private static BinaryExpression Given(ParameterExpression mask, int index) =>

@@ -23,7 +23,8 @@ namespace LinqStream.Io.Json;
 internal static class RecordJsonDecoders
 {
     private const int MaxMembers = 64;
-    private static readonly ConditionalWeakTable<JsonTypeInfo, Built> s_built = [];
+    private static readonly ConditionalWeakTable<JsonTypeInfo, Built> s_built = new();
+    private static readonly MethodInfo s_newDecoder = typeof(RecordJsonDecoders).GetMethod(nameof(NewDecoder), BindingFlags.NonPublic | BindingFlags.Static)!;
 
     /// <summary>Gets the decoder for <paramref name="typeInfo"/>'s type, or <see langword="null"/> and the reason.</summary>
     public static RecordJsonDecoder<T>? TryGet<T>(JsonTypeInfo<T> typeInfo, out string reason)
@@ -42,6 +43,9 @@ internal static class RecordJsonDecoders
 
         try
         {
+            // Part of the metadata (constructor parameters) is filled in when System.Text.Json configures the type, which its first
+            // use does: write a default value once.
+            JsonSerializer.Serialize(typeInfo.Type.IsValueType ? Activator.CreateInstance(typeInfo.Type) : null, typeInfo);
             var decoder = Create(typeInfo, [], out string? reason);
             return new Built(decoder, reason);
         }
@@ -67,7 +71,7 @@ internal static class RecordJsonDecoders
             return null;
         }
 
-        var decoder = (RecordJsonDecoder)Activator.CreateInstance(typeof(RecordJsonDecoder<>).MakeGenericType(type))!;
+        var decoder = (RecordJsonDecoder)s_newDecoder.MakeGenericMethod(type).Invoke(null, null)!;
         building.Add(type, decoder);
         var options = typeInfo.Options;
         var members = new RecordJsonMember[typeInfo.Properties.Count];
@@ -182,6 +186,7 @@ internal static class RecordJsonDecoders
             Member = inConstructor ? null : memberInfo,
             Parameter = inConstructor ? parameter!.Position : -1,
             ParameterDefault = parameter is { HasDefaultValue: true } ? parameter.DefaultValue : null,
+            AssignWhenMissing = parameter is { IsMemberInitializer: true },
             Nested = nested,
         };
     }
@@ -222,9 +227,9 @@ internal static class RecordJsonDecoders
             return reason is null ? KindOf(Enum.GetUnderlyingType(type), options, out reason) : RecordMemberKind.Ignored;
         }
 
-        var (kind, converter) = type switch
+        (RecordMemberKind Kind, JsonConverter? Converter) found = type switch
         {
-            _ when type == typeof(bool) => (RecordMemberKind.Boolean, (JsonConverter)JsonMetadataServices.BooleanConverter),
+            _ when type == typeof(bool) => (RecordMemberKind.Boolean, JsonMetadataServices.BooleanConverter),
             _ when type == typeof(sbyte) => (RecordMemberKind.SByte, JsonMetadataServices.SByteConverter),
             _ when type == typeof(byte) => (RecordMemberKind.Byte, JsonMetadataServices.ByteConverter),
             _ when type == typeof(short) => (RecordMemberKind.Int16, JsonMetadataServices.Int16Converter),
@@ -244,6 +249,7 @@ internal static class RecordJsonDecoders
             _ => (RecordMemberKind.Record, null),
         };
 
+        var (kind, converter) = found;
         if (converter is not null)
         {
             bool builtIn = options.TryGetTypeInfo(type, out var info)
@@ -316,6 +322,8 @@ internal static class RecordJsonDecoders
 
         return found;
     }
+
+    private static RecordJsonDecoder NewDecoder<TRecord>() => new RecordJsonDecoder<TRecord>();
 
     /// <summary>A type's name as C# writes it (<c>List&lt;String&gt;</c>, not <c>List`1</c>).</summary>
     private static string Display(Type type) => type.IsGenericType

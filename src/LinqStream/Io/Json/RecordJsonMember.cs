@@ -35,6 +35,13 @@ internal sealed class RecordJsonMember
     /// <summary>Gets the value a missing constructor parameter takes (its default value, or <see langword="null"/> for the type's default).</summary>
     public object? ParameterDefault { get; init; }
 
+    /// <summary>
+    /// Gets a value indicating whether a <see cref="Member"/> the JSON did not give is set to <see cref="ParameterDefault"/> anyway:
+    /// System.Text.Json's source-generated metadata sets an <c>init</c>-only member through the object initializer, whose missing
+    /// values are defaults (the member's own initializer is lost), where the reflection metadata leaves the member alone.
+    /// </summary>
+    public bool AssignWhenMissing { get; init; }
+
     /// <summary>Gets the decoder of a nested record (<see cref="RecordMemberKind.Record"/>).</summary>
     public RecordJsonDecoder? Nested { get; init; }
 }
