@@ -79,30 +79,45 @@ internal sealed class JsonEventSerializer<T> : EventSerializer<T>
 
     private readonly JsonTypeInfo<T> _typeInfo;
     private RecordJsonDecoder<T>? _decoder;
+    private bool _decoderChosen;
     private Utf8JsonWriter? _writer;
     private long _readBySystemTextJson;
     private int _refusalsInARow;
-    private string _description;
+    private string _description = "";
 
-    public JsonEventSerializer(JsonTypeInfo<T> typeInfo)
+    public JsonEventSerializer(JsonTypeInfo<T> typeInfo) => _typeInfo = typeInfo;
+
+    /// <inheritdoc/>
+    /// <remarks>The decoder is chosen (and built, once per type) by the first read or by this property, so a serializer that only writes builds none.</remarks>
+    public override string Description
     {
-        _typeInfo = typeInfo;
-        _decoder = RecordJsonDecoders.TryGet(typeInfo, out string reason);
-        _description = _decoder is not null
-            ? $"JSON: LinqStream's record decoder reads '{typeof(T).Name}' ({_decoder.Members.Count} properties)."
-            : $"JSON: System.Text.Json reads '{typeof(T).Name}', because {reason}.";
+        get
+        {
+            ChooseDecoder();
+            return _description;
+        }
     }
 
-    public override string Description => _description;
-
     /// <summary>Gets a value indicating whether the record decoder reads this type (tests and benchmarks).</summary>
-    internal bool UsesRecordDecoder => _decoder is not null;
+    internal bool UsesRecordDecoder
+    {
+        get
+        {
+            ChooseDecoder();
+            return _decoder is not null;
+        }
+    }
 
     /// <summary>Gets how many records the record decoder refused and System.Text.Json read (or failed on) since the serializer was made.</summary>
     internal long ReadBySystemTextJson => Volatile.Read(ref _readBySystemTextJson);
 
     public override T Deserialize(ReadOnlySpan<byte> data)
     {
+        if (!Volatile.Read(ref _decoderChosen))
+        {
+            ChooseDecoder();
+        }
+
         var decoder = _decoder;
         if (decoder is null)
         {
@@ -145,6 +160,22 @@ internal sealed class JsonEventSerializer<T> : EventSerializer<T>
 
         JsonSerializer.Serialize(_writer, value, _typeInfo);
         _writer.Flush();
+    }
+
+    private void ChooseDecoder()
+    {
+        if (Volatile.Read(ref _decoderChosen))
+        {
+            return;
+        }
+
+        // Two threads may both build: the decoder is cached per type, so both get the same one.
+        var decoder = RecordJsonDecoders.TryGet(_typeInfo, out string reason);
+        _description = decoder is not null
+            ? $"JSON: LinqStream's record decoder reads '{typeof(T).Name}' ({decoder.Members.Count} properties)."
+            : $"JSON: System.Text.Json reads '{typeof(T).Name}', because {reason}.";
+        _decoder = decoder;
+        Volatile.Write(ref _decoderChosen, true);
     }
 
     private T ReadWithSystemTextJson(ReadOnlySpan<byte> data) =>
