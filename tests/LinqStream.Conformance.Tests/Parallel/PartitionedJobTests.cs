@@ -225,6 +225,31 @@ public sealed class PartitionedJobTests : IDisposable
         Assert.True(result.Checkpoints >= 3, $"only {result.Checkpoints} checkpoints");
         Assert.NotNull(result.BarrierAlignmentP99);
         Assert.Equal(await Query(plan, Sources(data)).WithOptions(Options).ToListAsync(), sink.Items);
+
+        // Where each barrier was when: a task passes it on (to the merge) before it writes its key groups, and the alignment
+        // reported is Flink's, the longest first-to-last barrier time at a task (each task over its source tasks, the merge over the tasks).
+        var aligned = job.BarrierTimelines.Where(t => Array.TrueForAll(t.MergeSeen, seen => seen != 0)).ToList();
+        Assert.True(aligned.Count >= 3, $"only {aligned.Count} barriers reached the merge from every task");
+        foreach (var timeline in aligned)
+        {
+            string where = timeline.Describe();
+            for (int task = 0; task < timeline.TaskFirst.Length; task++)
+            {
+                Assert.True(timeline.RequestedAt <= timeline.TaskFirst[task], where);
+                Assert.True(timeline.TaskFirst[task] <= timeline.TaskAligned[task], where);
+                Assert.True(timeline.TaskAligned[task] <= timeline.TaskPassed[task], where);
+                Assert.True(timeline.TaskPassed[task] <= timeline.TaskWritten[task], where); // written after passing it on
+                Assert.True(timeline.TaskPassed[task] <= timeline.MergeSeen[task], where);
+            }
+
+            long atTasks = Enumerable.Range(0, timeline.TaskFirst.Length).Max(t => timeline.TaskAligned[t] - timeline.TaskFirst[t]);
+            long atMerge = timeline.MergeSeen.Max() - timeline.MergeSeen.Min();
+            Assert.Equal(System.Diagnostics.Stopwatch.GetElapsedTime(0, Math.Max(atTasks, atMerge)), timeline.Alignment);
+            Assert.True(timeline.SourceSent.Where(sent => sent != 0).DefaultIfEmpty(timeline.TaskFirst.Min()).Min() <= timeline.TaskFirst.Min(), where);
+        }
+
+        var alignments = aligned.Select(t => t.Alignment).Order().ToList();
+        Assert.Equal(alignments[(int)Math.Ceiling(alignments.Count * 0.99) - 1], result.BarrierAlignmentP99);
     }
 
     public void Dispose()

@@ -71,6 +71,9 @@ public class ParallelismBenchmarks
         ? string.Create(CultureInfo.InvariantCulture, $" last job (P = {Parallelism}): {_checkpoints} checkpoints, alignment p99 {(_alignmentP99 is { } p99 ? p99.TotalMilliseconds.ToString("F1", CultureInfo.InvariantCulture) + " ms" : "n/a")}")
         : string.Empty;
 
+    /// <summary>Gets when each barrier of the last keyed job passed each point of its run (the console mode's <c>--barriers</c>).</summary>
+    internal IReadOnlyList<LinqStream.Parallel.BarrierTimeline> LastBarriers { get; private set; } = [];
+
     /// <summary>Checks the answers again at the current <see cref="Parallelism"/> (the console mode runs P = 1 and 2 over one input).</summary>
     internal void CheckAnswers() => CheckPartitionedAnswers();
 
@@ -208,6 +211,7 @@ public class ParallelismBenchmarks
             job.DisposeAsync().AsTask().GetAwaiter().GetResult();
             _alignmentP99 = result.BarrierAlignmentP99;
             _checkpoints = result.Checkpoints;
+            LastBarriers = job.BarrierTimelines;
             return sink.Count;
         }
         finally
@@ -301,6 +305,7 @@ public class ParallelismBenchmarks
 
             _alignmentP99 = result.BarrierAlignmentP99;
             _checkpoints = result.Checkpoints;
+            LastBarriers = job.Timelines;
             return sinks.Sum(s => s.Count);
         }
         finally
@@ -314,26 +319,7 @@ public class ParallelismBenchmarks
     public long StatelessOneSinkCheckpointed()
     {
         _events = Events;
-        string directory = Path.Combine(Path.GetTempPath(), "linqstream-bench-" + Guid.NewGuid().ToString("N"));
-        try
-        {
-            var sink = new CountingSink<long>();
-            var job = PartitionedStatelessQuery().WithOptions(Options()).ToJob(sink, new JobOptions
-            {
-                Checkpoints = new DirectoryCheckpointStore(directory),
-                CheckpointEveryEvents = 1_000_000,
-                Parallelism = Parallelism,
-            });
-            var result = job.RunAsync().GetAwaiter().GetResult();
-            job.DisposeAsync().AsTask().GetAwaiter().GetResult();
-            _alignmentP99 = result.BarrierAlignmentP99;
-            _checkpoints = result.Checkpoints;
-            return sink.Count;
-        }
-        finally
-        {
-            Directory.Delete(directory, recursive: true);
-        }
+        return RunJob(PartitionedStatelessQuery());
     }
 
     [Benchmark(OperationsPerInvoke = NexmarkInput.BenchmarkEvents)]

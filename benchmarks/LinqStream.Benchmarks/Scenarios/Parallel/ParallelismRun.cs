@@ -4,11 +4,12 @@ using System.Globalization;
 namespace LinqStream.Benchmarks.Scenarios.Parallel;
 
 /// <summary>
-/// <c>--parallelism [--runs N] [CASE...]</c>: a small console mode of <see cref="ParallelismBenchmarks"/> for a machine where
+/// <c>--parallelism [--runs N] [--threads] [--barriers] [CASE...]</c>: a small console mode of <see cref="ParallelismBenchmarks"/> for a machine where
 /// BenchmarkDotNet's generated project cannot be built or its in-process runs time out (a loaded machine): the input is made
 /// and every answer checked once at P = 1 and at P = 2 ([GlobalSetup]'s checks), then each case runs N times (default 5) at
 /// P = 1 and at P = 2, alternating, and prints the median wall time and the median process CPU time (user + sys of all
-/// threads, GC included) per event of each, and their ratios.
+/// threads, GC included) per event of each, and their ratios. <c>--threads</c> adds the CPU time per thread name; <c>--barriers</c>
+/// prints, after each P = 2 run of a job, when each checkpoint barrier passed each point of the run (<see cref="LinqStream.Parallel.BarrierTimeline"/>).
 /// </summary>
 public static class ParallelismRun
 {
@@ -25,6 +26,7 @@ public static class ParallelismRun
         }
 
         bool threads = list.Remove("--threads");
+        bool barriers = list.Remove("--barriers");
         var bench = new ParallelismBenchmarks { Parallelism = 1 };
         bench.Setup(); // checks the answers at P = 1
         bench.Parallelism = 2;
@@ -72,6 +74,14 @@ public static class ParallelismRun
                     if (sampler is not null)
                     {
                         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"//   threads at P = {p}, CPU ns/event: {sampler.Report(events)}"));
+                    }
+
+                    if (barriers && p > 1 && name.Contains("job", StringComparison.Ordinal))
+                    {
+                        foreach (var timeline in bench.LastBarriers)
+                        {
+                            output.WriteLine("//   " + timeline.Describe());
+                        }
                     }
 
                     process.Refresh();
