@@ -217,7 +217,7 @@ public sealed class WindowJoinTests
     private static List<Ev> Generate(int seed, bool disordered)
     {
         var random = new Random(seed);
-        long[] hugeKeys = [long.MinValue, long.MaxValue, 0, -1];
+        long[] hugeKeys = RandomInput.HugeKeys;
         var events = new List<Ev>();
         long time = Origin + random.NextInt64(0, 10 * Second);
         for (int i = 0; i < 3_000; i++)
@@ -228,18 +228,13 @@ public sealed class WindowJoinTests
                 < 6 => 0,                                        // the same tick as the last event
                 _ => random.NextInt64(0, Second / 10),
             };
-            long key = random.Next(5) == 0 ? hugeKeys[random.Next(hugeKeys.Length)] : random.Next(8);
+            long key = RandomInput.Key(random, 5, hugeKeys, 8);
             int kind = random.Next(3) == 0 ? 0 : 1;
             events.Add(new Ev(time, kind, kind == 0 ? key : i, kind == 1 ? key : -7, random.Next(1, 1000)));
         }
 
-        if (disordered)
-        {
-            // Move events back by up to the disorder bound, then read them in that order: Reorder(1 s) restores event time.
-            return [.. events.Select(e => (Arrival: e.Time + random.NextInt64(0, Disorder.Ticks), Event: e)).OrderBy(x => x.Arrival).Select(x => x.Event)];
-        }
-
-        return events;
+        // When disordered, each event moved back by up to the disorder bound, read in that order: Reorder(1 s) restores event time.
+        return disordered ? RandomInput.Disordered(events, e => e.Time, Disorder.Ticks, random) : events;
     }
 
     private static long Start(long time) => time - ((time - DateTime.UnixEpoch.Ticks) % Size.Ticks);

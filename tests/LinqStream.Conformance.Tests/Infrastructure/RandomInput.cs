@@ -1,0 +1,31 @@
+namespace LinqStream.Conformance.Tests.Infrastructure;
+
+/// <summary>
+/// The pieces the random-input generators of the rewrite tests share (<c>WindowJoinTests</c>, <c>WindowArgMaxTests</c>,
+/// <c>KeyedFoldTests</c>): keys from a small set or the extremes of <c>long</c>, values that tie or sit at the extremes, and
+/// events moved back in time by up to a disorder bound.
+/// </summary>
+internal static class RandomInput
+{
+    /// <summary>Gets the extreme keys every generator mixes in: both ends of <c>long</c>, zero and minus one.</summary>
+    public static long[] HugeKeys => [long.MinValue, long.MaxValue, 0, -1];
+
+    /// <summary>One key in <paramref name="oneIn"/> from <paramref name="extremes"/>, else one of <c>0 .. small - 1</c>.</summary>
+    public static long Key(Random random, int oneIn, long[] extremes, int small) =>
+        random.Next(oneIn) == 0 ? extremes[random.Next(extremes.Length)] : random.Next(small);
+
+    /// <summary>Two values in <paramref name="of"/> at an end of <c>long</c> (the end or one off it), else one of <c>0 .. small - 1</c> (ties).</summary>
+    public static long ExtremeOrSmall(Random random, int of, int small) => random.Next(of) switch
+    {
+        0 => long.MaxValue - random.Next(2),
+        1 => long.MinValue + random.Next(2),
+        _ => random.Next(small),
+    };
+
+    /// <summary>
+    /// The events in the order they arrive when each is moved back by up to <paramref name="disorder"/> ticks: a source with
+    /// <c>Reorder(disorder)</c> restores their event time, none is late.
+    /// </summary>
+    public static List<T> Disordered<T>(IEnumerable<T> events, Func<T, long> time, long disorder, Random random) =>
+        [.. events.Select(e => (Arrival: time(e) + random.NextInt64(0, disorder), Event: e)).OrderBy(x => x.Arrival).Select(x => x.Event)];
+}
