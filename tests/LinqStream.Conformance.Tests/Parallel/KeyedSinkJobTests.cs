@@ -164,6 +164,22 @@ public sealed class KeyedSinkJobTests : IDisposable
         Assert.NotNull(result.BarrierAlignmentP99);
         Assert.Equal(result.Checkpoints, job.AnswerTimes.Count);
         AssertAlignmentWithinAnswer(job.Alignments, job.AnswerTimes, result.BarrierAlignmentP99!.Value);
+
+        // The alignment is Flink's, at the tasks (each over its two source tasks' channels); the time until the barrier had come
+        // through the last task to its sink (start delay and queues included) is kept apart and is never shorter.
+        Assert.Equal(result.Checkpoints, job.Timelines.Count);
+        for (int i = 0; i < job.Timelines.Count; i++)
+        {
+            var timeline = job.Timelines[i];
+            Assert.Equal(timeline.TaskAlignment, job.Alignments[i]);
+            Assert.InRange(job.Alignments[i], TimeSpan.Zero, job.ReachedTimes[i]);
+            for (int task = 0; task < 2; task++)
+            {
+                Assert.True(timeline.TaskFirst[task] != 0 && timeline.TaskFirst[task] <= timeline.TaskAligned[task], timeline.Describe());
+                Assert.True(timeline.TaskPassed[task] <= timeline.MergeSeen[task], timeline.Describe()); // the sink took it after the task passed it on
+                Assert.True(timeline.TaskPassed[task] <= timeline.TaskWritten[task], timeline.Describe());
+            }
+        }
         Assert.True(job.LastCheckpointId >= result.Checkpoints);
         var expected = PerTask(await Query(TwoPhase, Sources(data)).ToListAsync(), 2);
         Assert.Equal(expected[0], sinks[0].Items);
