@@ -43,7 +43,7 @@ internal sealed class BarrierTimeline
     /// <summary>Gets when each aggregate task had the barrier from every open input channel (aligned).</summary>
     public long[] TaskAligned { get; }
 
-    /// <summary>Gets when each aggregate task passed the barrier into its output channel.</summary>
+    /// <summary>Gets when each aggregate task began to pass the barrier into its output channel (before the merge can take it).</summary>
     public long[] TaskPassed { get; }
 
     /// <summary>Gets when each aggregate task had written its key groups (after passing the barrier on).</summary>

@@ -850,8 +850,8 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         }
 
         Volatile.Write(ref cut.Passed[task], true);
+        BarrierTimeline.Mark(timeline.TaskPassed, task, System.Diagnostics.Stopwatch.GetTimestamp()); // before: the merge may take it at once
         _forwards[task].SendBarrier(id);
-        BarrierTimeline.Mark(timeline.TaskPassed, task, System.Diagnostics.Stopwatch.GetTimestamp());
         var (first, end) = _ranges[task];
         try
         {
