@@ -3,10 +3,28 @@ namespace LinqStream.Conformance.Tests.Infrastructure;
 /// <summary>
 /// The pieces the random-input generators of the rewrite tests share (<c>WindowJoinTests</c>, <c>WindowArgMaxTests</c>,
 /// <c>KeyedFoldTests</c>): keys from a small set or the extremes of <c>long</c>, values that tie or sit at the extremes, and
-/// events moved back in time by up to a disorder bound.
+/// events moved back in time by up to a disorder bound; and the cases they run (seeds, batch sizes, order).
 /// </summary>
 internal static class RandomInput
 {
+    /// <summary>(seed, batch size, disordered): three seeds, batches of 1, 7 and 4,096 events, in order and out of order.</summary>
+    public static TheoryData<int, int, bool> Cases()
+    {
+        var data = new TheoryData<int, int, bool>();
+        foreach (int seed in new[] { 1, 2, 3 })
+        {
+            foreach (int batch in new[] { 1, 7, 4096 })
+            {
+                foreach (bool disordered in new[] { false, true })
+                {
+                    data.Add(seed, batch, disordered);
+                }
+            }
+        }
+
+        return data;
+    }
+
     /// <summary>Gets the extreme keys every generator mixes in: both ends of <c>long</c>, zero and minus one.</summary>
     public static long[] HugeKeys => [long.MinValue, long.MaxValue, 0, -1];
 

@@ -54,22 +54,7 @@ public sealed class KeyedFoldTests
         public (long Count, long Sum) Result((long Count, long Sum) state) => state;
     }
 
-    public static TheoryData<int, int, bool> Cases()
-    {
-        var data = new TheoryData<int, int, bool>();
-        foreach (int seed in new[] { 1, 2, 3 })
-        {
-            foreach (int batch in new[] { 1, 7, 4096 })
-            {
-                foreach (bool disordered in new[] { false, true })
-                {
-                    data.Add(seed, batch, disordered);
-                }
-            }
-        }
-
-        return data;
-    }
+    public static TheoryData<int, int, bool> Cases() => RandomInput.Cases();
 
     [Theory]
     [MemberData(nameof(Cases))]
