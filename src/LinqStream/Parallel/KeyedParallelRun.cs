@@ -849,9 +849,12 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
             }
         }
 
-        Volatile.Write(ref cut.Passed[task], true);
-        BarrierTimeline.Mark(timeline.TaskPassed, task, System.Diagnostics.Stopwatch.GetTimestamp()); // before: the merge may take it at once
-        _forwards[task].SendBarrier(id);
+        bool barrierFirst = _taskContexts[task].Options.BarrierBeforeSnapshot;
+        if (barrierFirst)
+        {
+            PassOn(task, id, cut);
+        }
+
         var (first, end) = _ranges[task];
         try
         {
@@ -864,6 +867,18 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         }
 
         BarrierTimeline.Mark(timeline.TaskWritten, task, System.Diagnostics.Stopwatch.GetTimestamp());
+        if (!barrierFirst)
+        {
+            PassOn(task, id, cut); // the order before issue #16's eighth part (benchmarks compare)
+        }
+    }
+
+    /// <summary>Passes barrier <paramref name="id"/> into task <paramref name="task"/>'s output channel.</summary>
+    private void PassOn(int task, long id, BarrierCut cut)
+    {
+        Volatile.Write(ref cut.Passed[task], true);
+        BarrierTimeline.Mark(cut.Timeline.TaskPassed, task, System.Diagnostics.Stopwatch.GetTimestamp()); // before: the merge may take it at once
+        _forwards[task].SendBarrier(id);
     }
 
     /// <summary>The merge took task <paramref name="task"/>'s barrier (on the query's thread).</summary>

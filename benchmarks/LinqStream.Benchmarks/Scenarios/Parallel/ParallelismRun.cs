@@ -37,10 +37,12 @@ public static class ParallelismRun
             ("TumblingCountPerKeyCheckpointed (job, one source task)", 10_000_000, bench.TumblingCountPerKeyCheckpointed),
             ("TumblingCountPerKeyPartitioned", 10_000_000, bench.TumblingCountPerKeyPartitioned),
             ("TumblingCountPerKeyPartitionedCheckpointed (job)", 10_000_000, bench.TumblingCountPerKeyPartitionedCheckpointed),
+            ("TumblingCountPerKeyPartitionedCheckpointed, key groups written before the barrier is passed on (job)", 10_000_000, () => SnapshotFirst(bench, bench.TumblingCountPerKeyPartitionedCheckpointed)),
             ("Q5HotItemsPartitioned", Nexmark.NexmarkInput.BenchmarkEvents, bench.Q5HotItemsPartitioned),
             ("Q5HotItemsPartitioned, maximum after the merge only", Nexmark.NexmarkInput.BenchmarkEvents, () => WithoutLocalSteps(bench, bench.Q5HotItemsPartitioned)),
             ("Q5HotItems (one source task: the array is out of order)", Nexmark.NexmarkInput.BenchmarkEvents, bench.Q5HotItems),
             ("Q5HotItemsPartitionedCheckpointed (job)", Nexmark.NexmarkInput.BenchmarkEvents, bench.Q5HotItemsPartitionedCheckpointed),
+            ("Q5HotItemsPartitionedCheckpointed, key groups written before the barrier is passed on (job)", Nexmark.NexmarkInput.BenchmarkEvents, () => SnapshotFirst(bench, bench.Q5HotItemsPartitionedCheckpointed)),
             ("StatelessSinkPerTaskCheckpointed (job, 2 partitions)", 10_000_000, bench.StatelessSinkPerTaskCheckpointed),
             ("StatelessOneSinkCheckpointed (job, 2 partitions, one sink)", 10_000_000, bench.StatelessOneSinkCheckpointed),
             ("TumblingCountPerKeySinkPerTaskCheckpointed (job, 2 partitions, keyed, a sink per task)", 10_000_000, bench.TumblingCountPerKeySinkPerTaskCheckpointed),
@@ -121,6 +123,20 @@ public static class ParallelismRun
         finally
         {
             bench.TwoPhase = true;
+        }
+    }
+
+    /// <summary>Runs a case with each task writing its key groups before it passes a barrier on (as before issue #16's eighth part).</summary>
+    private static long SnapshotFirst(ParallelismBenchmarks bench, Func<long> run)
+    {
+        bench.BarrierBeforeSnapshot = false;
+        try
+        {
+            return run();
+        }
+        finally
+        {
+            bench.BarrierBeforeSnapshot = true;
         }
     }
 
