@@ -113,44 +113,25 @@ public static class ParallelismRun
     }
 
     /// <summary>Runs a case with two-phase aggregation off (events cross the exchange, as before issue #16's fifth part).</summary>
-    private static long OnePhase(ParallelismBenchmarks bench, Func<long> run)
-    {
-        bench.TwoPhase = false;
-        try
-        {
-            return run();
-        }
-        finally
-        {
-            bench.TwoPhase = true;
-        }
-    }
+    private static long OnePhase(ParallelismBenchmarks bench, Func<long> run) => SwitchedOff(on => bench.TwoPhase = on, run);
 
     /// <summary>Runs a case with each task writing its key groups before it passes a barrier on (as before issue #16's eighth part).</summary>
-    private static long SnapshotFirst(ParallelismBenchmarks bench, Func<long> run)
-    {
-        bench.BarrierBeforeSnapshot = false;
-        try
-        {
-            return run();
-        }
-        finally
-        {
-            bench.BarrierBeforeSnapshot = true;
-        }
-    }
+    private static long SnapshotFirst(ParallelismBenchmarks bench, Func<long> run) => SwitchedOff(on => bench.BarrierBeforeSnapshot = on, run);
 
     /// <summary>Runs a case with q5's per-window maximum only after the merge (as before issue #16's sixth part).</summary>
-    private static long WithoutLocalSteps(ParallelismBenchmarks bench, Func<long> run)
+    private static long WithoutLocalSteps(ParallelismBenchmarks bench, Func<long> run) => SwitchedOff(on => bench.TaskLocalSteps = on, run);
+
+    /// <summary>Runs a case with one of the benchmark's plan switches off, and turns it on again.</summary>
+    private static long SwitchedOff(Action<bool> set, Func<long> run)
     {
-        bench.TaskLocalSteps = false;
+        set(false);
         try
         {
             return run();
         }
         finally
         {
-            bench.TaskLocalSteps = true;
+            set(true);
         }
     }
 
