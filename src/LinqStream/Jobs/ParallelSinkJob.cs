@@ -48,6 +48,8 @@ public sealed class ParallelSinkJob<T> : IAsyncDisposable
     private readonly string? _oneTaskReason;
     private readonly List<TimeSpan> _alignments = [];
     private readonly List<TimeSpan> _answers = [];
+    private readonly List<TimeSpan> _reached = [];
+    private readonly List<BarrierTimeline> _timelines = [];
     private long _checkpointId;
     private int _started;
     private int _due;
@@ -159,8 +161,17 @@ public sealed class ParallelSinkJob<T> : IAsyncDisposable
     /// </summary>
     internal IReadOnlyList<TimeSpan> AnswerTimes => _answers;
 
-    /// <summary>Gets, per checkpoint of the last run, its alignment: from the request until the last task had reached it.</summary>
+    /// <summary>Gets, per checkpoint of the last run, its alignment: for tasks that read their own partitions, from the request
+    /// until the last task had reached it; for a keyed query's tasks, Flink's alignment (the longest first-to-last barrier time at an
+    /// aggregate task over its source tasks' channels; <see cref="BarrierTimeline"/>).</summary>
     internal IReadOnlyList<TimeSpan> Alignments => _alignments;
+
+    /// <summary>Gets, per checkpoint of a keyed query's last run, the time from the request until the barrier had come through the
+    /// last task to its sink (the start delay, the alignment and what the channels held ahead of the barrier).</summary>
+    internal IReadOnlyList<TimeSpan> ReachedTimes => _reached;
+
+    /// <summary>Gets, per checkpoint of a keyed query's last run, when its barrier passed each point of the run (diagnostics).</summary>
+    internal IReadOnlyList<BarrierTimeline> Timelines => _timelines;
 
     /// <summary>Gets the id of the last checkpoint saved or restored; 0 before any.</summary>
     public long LastCheckpointId => Interlocked.Read(ref _checkpointId);
@@ -491,8 +502,22 @@ public sealed class ParallelSinkJob<T> : IAsyncDisposable
             cancellationToken.ThrowIfCancellationRequested();
         }
 
-        // Alignment: from the request until the barrier had come through the last task to its sink.
-        _alignments.Add(Stopwatch.GetElapsedTime(asked, Math.Max(asked, prepared.Max(p => p.ReachedAt))));
+        // Alignment as Flink's: the longest first-to-last barrier time at a task (the sinks have one input each); the time until the
+        // barrier had come through the last task to its sink is kept apart (ReachedTimes).
+        var reached = Stopwatch.GetElapsedTime(asked, Math.Max(asked, prepared.Max(p => p.ReachedAt)));
+        var timeline = run.Timeline(id);
+        if (timeline is not null)
+        {
+            for (int t = 0; t < prepared.Length; t++)
+            {
+                BarrierTimeline.Mark(timeline.MergeSeen, t, prepared[t].ReachedAt);
+            }
+
+            _timelines.Add(timeline);
+        }
+
+        _alignments.Add(timeline?.TaskAlignment ?? reached);
+        _reached.Add(reached);
         _answers.Add(Stopwatch.GetElapsedTime(asked));
         var (aggregate, sources) = run.StateAtTaskBarriers();
         var sections = new List<(string Name, SectionBuffer Data)>

@@ -48,6 +48,9 @@ public sealed class QueryJob<T> : IAsyncDisposable
     /// <summary>Gets how long each checkpoint kept the job's loop (the pause the query sees at parallelism 1), in order; measurements.</summary>
     internal List<TimeSpan> LoopPauses { get; } = [];
 
+    /// <summary>Gets, at parallelism above 1, when each barrier passed each point of the parallel parts (diagnostics, benchmarks).</summary>
+    internal IReadOnlyList<BarrierTimeline> BarrierTimelines => [.. _parallel.SelectMany(p => p.Timelines)];
+
     /// <summary>How long <see cref="DisposeAsync"/> waits for the parallel tasks to end before it frees their state stores.</summary>
     private static readonly TimeSpan StoreReleaseTimeout = TimeSpan.FromSeconds(30);
     private int _started;
@@ -172,8 +175,13 @@ public sealed class QueryJob<T> : IAsyncDisposable
                         continue;
                     }
 
-                    var alignment = _parallel.Where(p => p.IsAligned).Select(p => p.LastAlignment).DefaultIfEmpty().Max();
-                    _alignments.Add(alignment);
+                    // Flink's alignment (the longest first-to-last barrier time at a task); none when the input ended before the barrier got through.
+                    TimeSpan? alignment = Array.Exists(_parallel, p => p.IsAligned) ? _parallel.Where(p => p.IsAligned).Max(p => p.LastAlignment) : null;
+                    if (alignment is { } aligned)
+                    {
+                        _alignments.Add(aligned);
+                    }
+
                     // Everything before the barrier is through: its dead letters too (the aggregate tasks wrote theirs before passing it on).
                     rejected += await FlushDeadLettersAsync(cancellationToken).ConfigureAwait(false);
                     checkpoints += await TakeRequestedCheckpointsAsync(cancellationToken, alignment).ConfigureAwait(false);

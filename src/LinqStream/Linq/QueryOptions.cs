@@ -109,6 +109,14 @@ public sealed record QueryOptions
     /// <value>The default value is <see langword="true"/>.</value>
     internal bool TaskLocalSteps { get; init; } = true;
 
+    /// <summary>
+    /// Gets a value indicating whether an aggregate task at a checkpoint barrier passes the barrier on before it writes its key
+    /// groups (Flink's order; docs/parallelism.md, "Checkpoints across tasks"); otherwise after, as before issue #16's eighth part.
+    /// Internal: benchmarks compare both in one run.
+    /// </summary>
+    /// <value>The default value is <see langword="true"/>.</value>
+    internal bool BarrierBeforeSnapshot { get; init; } = true;
+
     /// <summary>Gets what happens when a query lambda throws for an event.</summary>
     /// <value>The default value is <see cref="ErrorPolicy.Fail"/>.</value>
     public ErrorPolicy OnError { get; init; } = ErrorPolicy.Fail;

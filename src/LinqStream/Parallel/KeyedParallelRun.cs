@@ -71,8 +71,8 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
     private readonly ForwardExchange<TResult>[] _forwards;
     private readonly (int First, int End)[] _ranges;
     private readonly List<Thread> _threads = [];
-    private readonly KeyGroupSlice?[] _taskSlices;
-    private readonly UnionState<T>?[] _taskUnionStates;
+    private readonly List<BarrierTimeline> _timelines = [];
+    private BarrierCut? _cut; // the barrier asked for last: what each task wrote at it, and when it passed where
     private long _requestedBarrier;
     private int _started;
     private int _stopped;
@@ -115,8 +115,6 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         _taskContexts = new QueryContext[parallelism];
         _forwards = new ForwardExchange<TResult>[parallelism];
         _ranges = new (int, int)[parallelism];
-        _taskSlices = new KeyGroupSlice?[parallelism];
-        _taskUnionStates = new UnionState<T>?[parallelism];
         for (int t = 0; t < parallelism; t++)
         {
             _signals[t] = new ConsumerSignal();
@@ -202,7 +200,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         // With a sink per task (ParallelSinkJob) each task's output channel is drained by its own sink: no merge, nothing after it.
         if (!context.OutputPerTask)
         {
-            Merge = new OrderRestoringMerge<TResult>(_outputs, downstream, context, this);
+            Merge = new OrderRestoringMerge<TResult>(_outputs, downstream, context, this) { BarrierTaken = TakenAtMerge };
             context.Sources.Add(Merge);
         }
 
@@ -386,7 +384,15 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
 
     public bool IsAligned => Merge?.IsAligned ?? false;
 
-    public TimeSpan LastAlignment => Merge?.LastAlignment ?? TimeSpan.Zero;
+    /// <summary>Gets Flink's alignment of the last barrier: the longest first-to-last barrier time at any task (an aggregate task over
+    /// its source tasks' channels, the merge over the tasks); see <see cref="BarrierTimeline"/>.</summary>
+    public TimeSpan LastAlignment => Volatile.Read(ref _cut)?.Timeline.Alignment ?? TimeSpan.Zero;
+
+    /// <summary>Gets when each barrier asked for so far passed each point of the run (read on the job's thread, or after the run).</summary>
+    public IReadOnlyList<BarrierTimeline> Timelines => _timelines;
+
+    /// <summary>Gets the timeline of barrier <paramref name="id"/>, or null when it is not the last one asked for.</summary>
+    public BarrierTimeline? Timeline(long id) => Volatile.Read(ref _cut) is { } cut && cut.Id == id ? cut.Timeline : null;
 
     public bool HasEnded => Merge?.IsCompleted ?? false;
 
@@ -395,8 +401,9 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
     /// <summary>Asks every source task for barrier <paramref name="id"/> (from the job's thread); each sends it between two of its steps.</summary>
     public void RequestBarrier(long id)
     {
-        Array.Clear(_taskSlices);
-        Array.Clear(_taskUnionStates);
+        var cut = new BarrierCut(id, new BarrierTimeline(id, System.Diagnostics.Stopwatch.GetTimestamp(), _sourceContexts.Length, _outputs.Length), _outputs.Length);
+        _timelines.Add(cut.Timeline);
+        Volatile.Write(ref _cut, cut);
         Interlocked.Exchange(ref _requestedBarrier, id);
         foreach (var state in _sourceStates)
         {
@@ -431,21 +438,23 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
     public (byte[] Aggregate, byte[][] Sources) StateAtTaskBarriers() => Whole(BeginStateAtTaskBarriers());
 
     /// <summary>As <see cref="StateAtTaskBarriers"/>, with the aggregate's section written once it is ready (see <see cref="BeginStateAtBarrier"/>).</summary>
+    /// <remarks>A task passes the barrier on before it writes its key groups (as a Flink task broadcasts the barrier before its
+    /// snapshot: nothing it does after the barrier goes out before the snapshot, on its one thread), so the aggregate's section is
+    /// ready once every task has written its slice; the job writes it then, off its loop, when a task is still writing.</remarks>
     public (DeferredSection Aggregate, byte[][] Sources) BeginStateAtTaskBarriers()
     {
-        if (_taskSlices.Any(s => s is null))
+        if (Volatile.Read(ref _cut) is not { } cut || Array.Exists(cut.Passed, p => !p))
         {
             throw new InvalidOperationException("The checkpoint barrier has not reached every task yet.");
         }
 
-        long id = Volatile.Read(ref _requestedBarrier);
         var sources = new SourceSnapshot[_sourceContexts.Length];
         for (int s = 0; s < sources.Length; s++)
         {
-            sources[s] = SnapshotAt(s, id);
+            sources[s] = SnapshotAt(s, cut.Id);
         }
 
-        return (DeferAggregate([.. _taskSlices.Select(s => s!)]), WriteSources(sources, _taskUnionStates));
+        return (DeferAggregate(cut), WriteSources(sources, cut.Unions));
     }
 
     /// <summary>As <see cref="StateAtEnd"/>, with the aggregate's section written once it is ready (see <see cref="BeginStateAtBarrier"/>).</summary>
@@ -532,6 +541,30 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         return parts is [IKeyGroupedState { IsKeyGrouped: true } keyed]
             ? keyed
             : throw new InvalidOperationException($"Task {task + 1} of a parallel run has {parts.Length} stateful parts; a checkpoint needs exactly one keyed aggregate per task.");
+    }
+
+    /// <summary>The aggregate's section at a barrier: once every task has written its slice (synchronous when all have already).</summary>
+    private DeferredSection DeferAggregate(BarrierCut cut)
+    {
+        var written = Array.ConvertAll(cut.Slices, s => s.Task);
+        if (Array.TrueForAll(written, w => w.IsCompletedSuccessfully))
+        {
+            return DeferAggregate(Array.ConvertAll(written, w => w.Result));
+        }
+
+        int keyGroups = _taskContexts[0].Options.KeyGroups;
+        var slices = new KeyGroupSlice[written.Length];
+        return new DeferredSection(WhenWritten(), writer => KeyGroupedSection.Write(writer, keyGroups, slices));
+
+        async Task WhenWritten()
+        {
+            for (int t = 0; t < written.Length; t++)
+            {
+                slices[t] = await written[t].ConfigureAwait(false);
+            }
+
+            await Task.WhenAll(slices.Select(s => s.Ready)).ConfigureAwait(false);
+        }
     }
 
     /// <summary>The aggregate's section over the tasks' slices, to be written once each slice's asynchronous part has ended.</summary>
@@ -669,6 +702,11 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         // A two-phase aggregate's local phase ships what it holds first, so it has no state in the checkpoint.
         (_sourceHeads[source] as TwoPhase.IFlushAtBarrier)?.FlushAtBarrier();
         BarrierEpoch.Passed(requested); // dead letters from here on come after the barrier
+        if (Volatile.Read(ref _cut) is { } cut && cut.Id == requested)
+        {
+            BarrierTimeline.Mark(cut.Timeline.SourceSent, source, System.Diagnostics.Stopwatch.GetTimestamp());
+        }
+
         _exchanges[source].SendBarrier(requested); // false when the input has ended: the snapshot is then the final state
     }
 
@@ -730,7 +768,11 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
                         if (slot.Kind == ChannelMessage.Barrier)
                         {
                             held[s] = true;
-                            holding++;
+                            if (holding++ == 0 && Volatile.Read(ref _cut) is { } cut)
+                            {
+                                BarrierTimeline.Mark(cut.Timeline.TaskFirst, task, System.Diagnostics.Stopwatch.GetTimestamp());
+                            }
+
                             barrier = slot.Value;
                             break;
                         }
@@ -769,22 +811,34 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         }
         catch (Exception ex)
         {
+            Volatile.Read(ref _cut)?.Slices[task].TrySetException(ex); // a checkpoint waiting for this task's key groups fails, not hangs
             _outputs[task].SendError(ex);
         }
     }
 
-    /// <summary>Every open channel of the task is at barrier <paramref name="id"/>: everything before it is folded in, so write, release, pass on.</summary>
+    /// <summary>
+    /// Every open channel of the task is at barrier <paramref name="id"/>: everything before it is folded in. In Flink's order: what
+    /// goes out before the barrier (a local step's held events), the barrier on into the output channel, then the snapshot (the key
+    /// groups), which the job's checkpoint waits for; the task takes its next input only after it. So the barrier reaches the merge
+    /// without waiting for the task's state to be written, and the tasks' barriers come there as close together as they left.
+    /// </summary>
     private void Align(int task, long id, SpscChannel<TX>[] channels, bool[] held)
     {
-        var (first, end) = _ranges[task];
-        _taskSlices[task] = KeyedState(task).WriteKeyGroups(first, end, _taskContexts[task].Options.KeyGroups);
-        _taskUnionStates[task] = CaptureTaskUnion(task);
+        var cut = Volatile.Read(ref _cut);
+        if (cut is null || cut.Id != id)
+        {
+            throw new InvalidOperationException($"Task {task + 1} was aligned at checkpoint barrier {id}, but the job asked for {cut?.Id ?? 0}.");
+        }
+
+        var timeline = cut.Timeline;
+        BarrierTimeline.Mark(timeline.TaskAligned, task, System.Diagnostics.Stopwatch.GetTimestamp());
         foreach (var part in _taskContexts[task].Operators)
         {
             // A local step after the aggregate (q5's per-task maximum) ships what it holds before the barrier: no state of its own.
             (part as TwoPhase.IFlushAtBarrier)?.FlushAtBarrier();
         }
 
+        cut.Unions[task] = CaptureTaskUnion(task);
         BarrierEpoch.Passed(id);
         for (int s = 0; s < channels.Length; s++)
         {
@@ -795,7 +849,45 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
             }
         }
 
+        bool barrierFirst = _taskContexts[task].Options.BarrierBeforeSnapshot;
+        if (barrierFirst)
+        {
+            PassOn(task, id, cut);
+        }
+
+        var (first, end) = _ranges[task];
+        try
+        {
+            cut.Slices[task].TrySetResult(KeyedState(task).WriteKeyGroups(first, end, _taskContexts[task].Options.KeyGroups));
+        }
+        catch (Exception ex)
+        {
+            cut.Slices[task].TrySetException(ex); // the checkpoint fails with it; the task fails too (below, through its output)
+            throw;
+        }
+
+        BarrierTimeline.Mark(timeline.TaskWritten, task, System.Diagnostics.Stopwatch.GetTimestamp());
+        if (!barrierFirst)
+        {
+            PassOn(task, id, cut); // the order before issue #16's eighth part (benchmarks compare)
+        }
+    }
+
+    /// <summary>Passes barrier <paramref name="id"/> into task <paramref name="task"/>'s output channel.</summary>
+    private void PassOn(int task, long id, BarrierCut cut)
+    {
+        Volatile.Write(ref cut.Passed[task], true);
+        BarrierTimeline.Mark(cut.Timeline.TaskPassed, task, System.Diagnostics.Stopwatch.GetTimestamp()); // before: the merge may take it at once
         _forwards[task].SendBarrier(id);
+    }
+
+    /// <summary>The merge took task <paramref name="task"/>'s barrier (on the query's thread).</summary>
+    private void TakenAtMerge(int task)
+    {
+        if (Volatile.Read(ref _cut) is { } cut)
+        {
+            BarrierTimeline.Mark(cut.Timeline.MergeSeen, task, System.Diagnostics.Stopwatch.GetTimestamp());
+        }
     }
 
     /// <summary>Pushes one message into the task's input for its source task; false when that source task is done (completed or failed).</summary>
@@ -858,6 +950,34 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
 
     /// <summary>What a source task wrote at a barrier: its union's state (partitioned) and its other parts.</summary>
     private sealed record SourceSnapshot(long Id, UnionState<T>? Union, byte[][] Parts);
+
+    /// <summary>The tasks' share of one checkpoint: each task's key groups (written after it passed the barrier on) and its union's buffered events.</summary>
+    private sealed class BarrierCut(long id, BarrierTimeline timeline, int tasks)
+    {
+        public long Id { get; } = id;
+
+        public BarrierTimeline Timeline { get; } = timeline;
+
+        /// <summary>Gets each task's key groups at the barrier, once written.</summary>
+        public TaskCompletionSource<KeyGroupSlice>[] Slices { get; } = CreateSlices(tasks);
+
+        /// <summary>Gets what each task's union held at the barrier (set before the task passed it on).</summary>
+        public UnionState<T>?[] Unions { get; } = new UnionState<T>?[tasks];
+
+        /// <summary>Gets whether each task has passed the barrier on.</summary>
+        public bool[] Passed { get; } = new bool[tasks];
+
+        private static TaskCompletionSource<KeyGroupSlice>[] CreateSlices(int tasks)
+        {
+            var slices = new TaskCompletionSource<KeyGroupSlice>[tasks];
+            for (int t = 0; t < tasks; t++)
+            {
+                slices[t] = new TaskCompletionSource<KeyGroupSlice>(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+
+            return slices;
+        }
+    }
 
     /// <summary>A source task's barrier bookkeeping: the last barrier it served (its thread only), its wake-up, its last snapshot.</summary>
     private sealed class SourceTaskState

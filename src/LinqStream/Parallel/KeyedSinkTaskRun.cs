@@ -28,7 +28,10 @@ internal interface ITaskOutputs<TResult> : IParallelRun
     /// <summary>Asks every source task for barrier <paramref name="id"/>; each sends it between two of its steps.</summary>
     void RequestBarrier(long id);
 
-    /// <summary>The state at the barrier, once every task has passed it on into its output channel.</summary>
+    /// <summary>Gets when barrier <paramref name="id"/> passed each point of the run (its alignment at the tasks), or null when it is not the last one asked for.</summary>
+    BarrierTimeline? Timeline(long id);
+
+    /// <summary>The state at the barrier, once every task has passed it on into its output channel (waits for the tasks' key groups).</summary>
     (byte[] Aggregate, byte[][] Sources) StateAtTaskBarriers();
 
     /// <summary>Loads a checkpoint's state into the fresh tasks and source tasks, before anything runs.</summary>

@@ -70,6 +70,9 @@ internal sealed class OrderRestoringMerge<T> : SourceDriver
     /// <summary>Gets the time from the first task's barrier to the last one's, for the last aligned barrier.</summary>
     public TimeSpan LastAlignment { get; private set; }
 
+    /// <summary>Gets what is told (on the merge's thread) when a task's barrier is taken: the task's index. Once per task and barrier.</summary>
+    public Action<int>? BarrierTaken { get; init; }
+
     /// <summary>Lets every task's output after the barrier through (after the job wrote its checkpoint).</summary>
     public void ReleaseBarrier()
     {
@@ -430,6 +433,7 @@ internal sealed class OrderRestoringMerge<T> : SourceDriver
                 }
 
                 _atBarrier[i] = true;
+                BarrierTaken?.Invoke(i);
                 return true;
             default:
                 var error = slot.Error!;

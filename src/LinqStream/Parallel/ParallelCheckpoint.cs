@@ -19,8 +19,12 @@ internal interface IParallelCheckpoint
     /// <summary>Gets a value indicating whether the merge has the barrier from every task (and has passed everything before it on).</summary>
     bool IsAligned { get; }
 
-    /// <summary>Gets the time from the first task's barrier to the last one's at the merge, for the last aligned barrier.</summary>
+    /// <summary>Gets the alignment of the last aligned barrier as Flink defines it: the longest time from the first input's barrier
+    /// to the last one's at any task of the part (the merge over the tasks, a task over its source tasks).</summary>
     TimeSpan LastAlignment { get; }
+
+    /// <summary>Gets when each barrier asked for so far passed each point of the part (diagnostics; empty when not recorded).</summary>
+    IReadOnlyList<BarrierTimeline> Timelines => [];
 
     /// <summary>Gets a value indicating whether every task has ended (the input ran out).</summary>
     bool HasEnded { get; }

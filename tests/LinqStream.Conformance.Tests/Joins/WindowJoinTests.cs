@@ -24,22 +24,7 @@ public sealed class WindowJoinTests
 
     public readonly record struct Pair(long Key, int LeftTag, long LeftTime, int RightTag, long RightTime);
 
-    public static TheoryData<int, int, bool> Cases()
-    {
-        var data = new TheoryData<int, int, bool>();
-        foreach (int seed in new[] { 1, 2, 3 })
-        {
-            foreach (int batch in new[] { 1, 7, 4096 })
-            {
-                foreach (bool disordered in new[] { false, true })
-                {
-                    data.Add(seed, batch, disordered);
-                }
-            }
-        }
-
-        return data;
-    }
+    public static TheoryData<int, int, bool> Cases() => RandomInput.Cases();
 
     [Theory]
     [MemberData(nameof(Cases))]
@@ -217,7 +202,7 @@ public sealed class WindowJoinTests
     private static List<Ev> Generate(int seed, bool disordered)
     {
         var random = new Random(seed);
-        long[] hugeKeys = [long.MinValue, long.MaxValue, 0, -1];
+        long[] hugeKeys = RandomInput.HugeKeys;
         var events = new List<Ev>();
         long time = Origin + random.NextInt64(0, 10 * Second);
         for (int i = 0; i < 3_000; i++)
@@ -228,18 +213,13 @@ public sealed class WindowJoinTests
                 < 6 => 0,                                        // the same tick as the last event
                 _ => random.NextInt64(0, Second / 10),
             };
-            long key = random.Next(5) == 0 ? hugeKeys[random.Next(hugeKeys.Length)] : random.Next(8);
+            long key = RandomInput.Key(random, 5, hugeKeys, 8);
             int kind = random.Next(3) == 0 ? 0 : 1;
             events.Add(new Ev(time, kind, kind == 0 ? key : i, kind == 1 ? key : -7, random.Next(1, 1000)));
         }
 
-        if (disordered)
-        {
-            // Move events back by up to the disorder bound, then read them in that order: Reorder(1 s) restores event time.
-            return [.. events.Select(e => (Arrival: e.Time + random.NextInt64(0, Disorder.Ticks), Event: e)).OrderBy(x => x.Arrival).Select(x => x.Event)];
-        }
-
-        return events;
+        // When disordered, each event moved back by up to the disorder bound, read in that order: Reorder(1 s) restores event time.
+        return disordered ? RandomInput.Disordered(events, e => e.Time, Disorder.Ticks, random) : events;
     }
 
     private static long Start(long time) => time - ((time - DateTime.UnixEpoch.Ticks) % Size.Ticks);

@@ -11,44 +11,16 @@ namespace LinqStream.Conformance.Tests.Parallel;
 /// </summary>
 public sealed class ParallelSinkJobTests : IDisposable
 {
-    public sealed record Reading(long Time, long Sensor, int Value);
-
-    private static readonly long Origin = new DateTime(2026, 1, 1).Ticks;
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "linqstream-sinkjob-" + Guid.NewGuid().ToString("N"));
 
-    /// <summary>Random readings over the partitions, out of order by up to 1 s, ties across partitions, extreme sensors; with 4 or more partitions the second is empty.</summary>
-    private static Reading[][] Generate(int seed, int partitions, int count)
-    {
-        var random = new Random(seed);
-        var lists = Enumerable.Range(0, partitions).Select(_ => new List<Reading>()).ToArray();
-        long[] extremes = [long.MinValue, long.MaxValue, -1, 0];
-        for (int i = 0; i < count; i++)
-        {
-            long time = Origin + (i * TimeSpan.TicksPerSecond / 200) - random.NextInt64(0, TimeSpan.TicksPerSecond);
-            time -= time % (TimeSpan.TicksPerSecond / 20);
-            long sensor = random.Next(10) == 0 ? extremes[random.Next(extremes.Length)] : random.NextInt64(1, 300);
-            int partition = random.Next(partitions);
-            if (partitions >= 4 && partition == 1)
-            {
-                partition = 0;
-            }
-
-            lists[partition].Add(new Reading(time, sensor, random.Next(-1000, 1000)));
-        }
-
-        return [.. lists.Select(l => l.ToArray())];
-    }
+    private static Reading[][] Generate(int seed, int partitions, int count) => PartitionedReadings.Generate(seed, partitions, count);
 
     private static ArrayEventSource<Reading>[] Sources(Reading[][] data, Random? random = null, int failIn = -1, int failAt = -1) =>
-        [.. data.Select((p, i) => new ArrayEventSource<Reading>(p, "readings-" + i)
-        {
-            MaxRead = random?.Next(1, 120) ?? 50 + (i * 37),
-            FailAt = i == failIn ? failAt : -1,
-        })];
+        PartitionedReadings.Sources(data, random, failIn, failAt);
 
     /// <summary>A stateless query: a filter and a projection over the union of the partitions.</summary>
     private static IQStream<string> Query(IReadOnlyList<ArrayEventSource<Reading>> partitions) =>
-        QStream.From([.. partitions.Cast<EventSource<Reading>>()], r => r.Time, IngressPolicy.Reorder(TimeSpan.FromSeconds(2)), name: "readings")
+        PartitionedReadings.Union(partitions)
             .WithOptions(new QueryOptions { BatchSize = 64, Strict = true })
             .Where(r => r.Value % 5 != 0)
             .Select(r => $"{r.Time} {r.Sensor} {r.Value}");

@@ -16,14 +16,11 @@ namespace LinqStream.Conformance.Tests.Parallel;
 /// </summary>
 public sealed class PartitionedJobTests : IDisposable
 {
-    public sealed record Reading(long Time, long Sensor, int Value);
-
-    private static readonly long Origin = new DateTime(2026, 1, 1).Ticks;
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "linqstream-partjob-" + Guid.NewGuid().ToString("N"));
 
     /// <summary>The order-dependent aggregate (one phase) and the two-phase one, each as <see cref="Query"/> names it.</summary>
-    private const string OnePhase = "order-dependent";
-    private const string TwoPhase = "two-phase";
+    private const string OnePhase = PartitionedReadings.OnePhase;
+    private const string TwoPhase = PartitionedReadings.TwoPhase;
     private const string HotItems = "hot-items";
 
     public readonly record struct SensorCount(long Sensor, int Count, long WindowStart);
@@ -38,39 +35,13 @@ public sealed class PartitionedJobTests : IDisposable
         { HotItems, 1, 3, 2, false }, { HotItems, 2, 4, 4, true }, { HotItems, 3, 2, 2, true }, { HotItems, 4, 1, 2, false }, { HotItems, 6, 5, 4, false },
     };
 
-    /// <summary>
-    /// Random readings over <paramref name="partitions"/> partitions, each out of order by up to 1 s (never late under
-    /// Reorder(2 s)), many ties on one tick across partitions, extreme keys, sensor 0 with half of them when skewed; the last
-    /// partition gets only the first fifth of the time range (it ends early), and with 4 or more partitions the second is empty.
-    /// </summary>
-    private static Reading[][] Generate(int seed, int partitions, bool skewed, int count)
-    {
-        var random = new Random(seed);
-        var lists = Enumerable.Range(0, partitions).Select(_ => new List<Reading>()).ToArray();
-        long[] extremes = [long.MinValue, long.MaxValue, -1, 0];
-        for (int i = 0; i < count; i++)
-        {
-            long time = Origin + (i * TimeSpan.TicksPerSecond / 200) - random.NextInt64(0, TimeSpan.TicksPerSecond);
-            time -= time % (TimeSpan.TicksPerSecond / 20);
-            long sensor = skewed && random.Next(2) == 0 ? 0
-                : random.Next(10) == 0 ? extremes[random.Next(extremes.Length)]
-                : random.NextInt64(1, 300);
-            int partition = random.Next(partitions);
-            if ((partition == partitions - 1 && i > count / 5) || (partitions >= 4 && partition == 1))
-            {
-                partition = 0;
-            }
-
-            lists[partition].Add(new Reading(time, sensor, random.Next(-1000, 1000)));
-        }
-
-        return [.. lists.Select(l => l.ToArray())];
-    }
+    /// <summary>The shared readings (<see cref="PartitionedReadings.Generate"/>); here the last partition ends early.</summary>
+    private static Reading[][] Generate(int seed, int partitions, bool skewed, int count) =>
+        PartitionedReadings.Generate(seed, partitions, count, skewed, lastEndsEarly: true);
 
     private static IQStream<string> Query(string plan, IReadOnlyList<ArrayEventSource<Reading>> partitions)
     {
-        var readings = QStream.From([.. partitions.Cast<EventSource<Reading>>()], r => r.Time, IngressPolicy.Reorder(TimeSpan.FromSeconds(2)), name: "readings")
-            .Where(r => r.Value % 5 != 0);
+        var readings = PartitionedReadings.Union(partitions).Where(r => r.Value % 5 != 0);
         if (plan == HotItems)
         {
             var counts =
@@ -84,21 +55,11 @@ public sealed class PartitionedJobTests : IDisposable
                    select $"{c.WindowStart} {c.Sensor} {c.Count}";
         }
 
-        return plan == TwoPhase
-            ? from r in readings.HoppingWindow(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(1))
-              group r by r.Sensor into g
-              select $"{g.Window.StartTicks} {g.Key} {g.Count()} {g.Count(r => r.Value > 0)} {g.Min(r => r.Value)} {g.Max(r => r.Value)}"
-            : from r in readings.TumblingWindow(TimeSpan.FromSeconds(1))
-              group r by r.Sensor into g
-              select $"{g.Window.StartTicks} {g.Key} {g.Count()} {g.Sum(r => (long)r.Value)} {g.Aggregate(17L, (a, r) => (a * 31) + r.Value)} {g.Sum(r => r.Value * 0.1):R}";
+        return PartitionedReadings.Keyed(plan, readings);
     }
 
     private static ArrayEventSource<Reading>[] Sources(Reading[][] data, Random? random = null, int failIn = -1, int failAt = -1) =>
-        [.. data.Select((p, i) => new ArrayEventSource<Reading>(p, "readings-" + i)
-        {
-            MaxRead = random?.Next(1, 120) ?? 50 + (i * 37),
-            FailAt = i == failIn ? failAt : -1,
-        })];
+        PartitionedReadings.Sources(data, random, failIn, failAt);
 
     private static QueryOptions Options => new() { BatchSize = 64, Strict = true };
 
@@ -225,6 +186,31 @@ public sealed class PartitionedJobTests : IDisposable
         Assert.True(result.Checkpoints >= 3, $"only {result.Checkpoints} checkpoints");
         Assert.NotNull(result.BarrierAlignmentP99);
         Assert.Equal(await Query(plan, Sources(data)).WithOptions(Options).ToListAsync(), sink.Items);
+
+        // Where each barrier was when: a task passes it on (to the merge) before it writes its key groups, and the alignment
+        // reported is Flink's, the longest first-to-last barrier time at a task (each task over its source tasks, the merge over the tasks).
+        var aligned = job.BarrierTimelines.Where(t => Array.TrueForAll(t.MergeSeen, seen => seen != 0)).ToList();
+        Assert.True(aligned.Count >= 3, $"only {aligned.Count} barriers reached the merge from every task");
+        foreach (var timeline in aligned)
+        {
+            string where = timeline.Describe();
+            for (int task = 0; task < timeline.TaskFirst.Length; task++)
+            {
+                Assert.True(timeline.RequestedAt <= timeline.TaskFirst[task], where);
+                Assert.True(timeline.TaskFirst[task] <= timeline.TaskAligned[task], where);
+                Assert.True(timeline.TaskAligned[task] <= timeline.TaskPassed[task], where);
+                Assert.True(timeline.TaskPassed[task] <= timeline.TaskWritten[task], where); // written after passing it on
+                Assert.True(timeline.TaskPassed[task] <= timeline.MergeSeen[task], where);
+            }
+
+            long atTasks = Enumerable.Range(0, timeline.TaskFirst.Length).Max(t => timeline.TaskAligned[t] - timeline.TaskFirst[t]);
+            long atMerge = timeline.MergeSeen.Max() - timeline.MergeSeen.Min();
+            Assert.Equal(System.Diagnostics.Stopwatch.GetElapsedTime(0, Math.Max(atTasks, atMerge)), timeline.Alignment);
+            Assert.True(timeline.SourceSent.Where(sent => sent != 0).DefaultIfEmpty(timeline.TaskFirst.Min()).Min() <= timeline.TaskFirst.Min(), where);
+        }
+
+        var alignments = aligned.Select(t => t.Alignment).Order().ToList();
+        Assert.Equal(alignments[(int)Math.Ceiling(alignments.Count * 0.99) - 1], result.BarrierAlignmentP99);
     }
 
     public void Dispose()

@@ -54,22 +54,7 @@ public sealed class KeyedFoldTests
         public (long Count, long Sum) Result((long Count, long Sum) state) => state;
     }
 
-    public static TheoryData<int, int, bool> Cases()
-    {
-        var data = new TheoryData<int, int, bool>();
-        foreach (int seed in new[] { 1, 2, 3 })
-        {
-            foreach (int batch in new[] { 1, 7, 4096 })
-            {
-                foreach (bool disordered in new[] { false, true })
-                {
-                    data.Add(seed, batch, disordered);
-                }
-            }
-        }
-
-        return data;
-    }
+    public static TheoryData<int, int, bool> Cases() => RandomInput.Cases();
 
     [Theory]
     [MemberData(nameof(Cases))]
@@ -159,13 +144,13 @@ public sealed class KeyedFoldTests
     private static (List<Item> Items, List<Offer> Offers) Generate(int seed, bool disordered)
     {
         var random = new Random(seed);
-        long[] hugeKeys = [long.MinValue, long.MaxValue, 0, -1];
+        long[] hugeKeys = RandomInput.HugeKeys;
         var items = new List<Item>();
         long opened = Origin.Ticks;
         for (int i = 0; i < 300; i++)
         {
             opened += random.Next(8) == 0 ? random.NextInt64(0, 3 * TimeSpan.TicksPerSecond) : random.NextInt64(0, TimeSpan.TicksPerSecond / 10);
-            long id = random.Next(6) == 0 ? hugeKeys[random.Next(hugeKeys.Length)] : random.Next(80);
+            long id = RandomInput.Key(random, 6, hugeKeys, 80);
             long duration = random.Next(10) == 0 ? random.NextInt64(LookBack.Ticks, LookBack.Ticks * 3 / 2) : random.NextInt64(1, LookBack.Ticks);
             long expires = opened + duration;
             if (random.Next(3) == 0)
@@ -184,13 +169,8 @@ public sealed class KeyedFoldTests
         for (int i = 0; i < 3_000; i++)
         {
             long time = first + random.NextInt64(0, last - first);
-            long item = random.Next(10) == 0 ? 1_000 + random.Next(10) : random.Next(5) == 0 ? hugeKeys[random.Next(hugeKeys.Length)] : random.Next(80);
-            long price = random.Next(6) switch
-            {
-                0 => long.MaxValue - random.Next(2),
-                1 => long.MinValue + random.Next(2),
-                _ => random.Next(6),
-            };
+            long item = random.Next(10) == 0 ? 1_000 + random.Next(10) : RandomInput.Key(random, 5, hugeKeys, 80);
+            long price = RandomInput.ExtremeOrSmall(random, 6, 6);
             offers.Add(new Offer(item, random.Next(3) == 0 ? long.MinValue : random.Next(20), price, new DateTime(time, DateTimeKind.Utc)));
         }
 
@@ -198,7 +178,7 @@ public sealed class KeyedFoldTests
         if (disordered)
         {
             // Move offers back by up to the disorder bound, then read them in that order: Reorder(1 s) restores event time.
-            offers = [.. offers.Select(o => (Arrival: o.Time.Ticks + random.NextInt64(0, OfferDisorder.Ticks), Offer: o)).OrderBy(x => x.Arrival).Select(x => x.Offer)];
+            offers = RandomInput.Disordered(offers, o => o.Time.Ticks, OfferDisorder.Ticks, random);
         }
 
         return (items, offers);

@@ -23,22 +23,7 @@ public sealed class WindowArgMaxTests
 
     public readonly record struct SensorCount(long Sensor, int Count, long Start);
 
-    public static TheoryData<int, int, bool> Cases()
-    {
-        var data = new TheoryData<int, int, bool>();
-        foreach (int seed in new[] { 1, 2, 3 })
-        {
-            foreach (int batch in new[] { 1, 7, 4096 })
-            {
-                foreach (bool disordered in new[] { false, true })
-                {
-                    data.Add(seed, batch, disordered);
-                }
-            }
-        }
-
-        return data;
-    }
+    public static TheoryData<int, int, bool> Cases() => RandomInput.Cases();
 
     [Theory]
     [MemberData(nameof(Cases))]
@@ -192,31 +177,20 @@ public sealed class WindowArgMaxTests
     private static List<Reading> Generate(int seed, bool disordered)
     {
         var random = new Random(seed);
-        long[] hugeKeys = [long.MinValue, long.MaxValue, 0, -1, 3];
+        long[] hugeKeys = [.. RandomInput.HugeKeys, 3];
         var readings = new List<Reading>();
         long time = Origin + random.NextInt64(0, 10 * Second);
         for (int i = 0; i < 3_000; i++)
         {
             time += random.Next(10) == 0 ? random.NextInt64(5 * Second, 20 * Second) : random.NextInt64(0, Second / 20);
-            long sensor = random.Next(4) == 0 ? hugeKeys[random.Next(hugeKeys.Length)] : random.Next(12);
-            long value = random.Next(5) switch
-            {
-                0 => long.MaxValue - random.Next(2),
-                1 => long.MinValue + random.Next(2),
-                _ => random.Next(4),
-            };
+            long sensor = RandomInput.Key(random, 4, hugeKeys, 12);
+            long value = RandomInput.ExtremeOrSmall(random, 5, 4);
             int small = random.Next(3) == 0 ? int.MaxValue : random.Next(-3, 3);
             readings.Add(new Reading(time, sensor, value, small));
         }
 
-        if (disordered)
-        {
-            // Move events back by up to the disorder bound, then read them in that order: Reorder(1 s) restores event time.
-            var late = readings.Select(r => (Arrival: r.Time + random.NextInt64(0, Disorder.Ticks), Reading: r)).OrderBy(x => x.Arrival).Select(x => x.Reading).ToList();
-            return late;
-        }
-
-        return readings;
+        // When disordered, each event moved back by up to the disorder bound, read in that order: Reorder(1 s) restores event time.
+        return disordered ? RandomInput.Disordered(readings, r => r.Time, Disorder.Ticks, random) : readings;
     }
 
     private static long Start(long time, TimeSpan size) => time - ((time - DateTime.UnixEpoch.Ticks) % size.Ticks);

@@ -46,7 +46,10 @@ public class ParallelismBenchmarks
     /// <summary>Gets or sets a value indicating whether q5's per-window maximum runs on each task before the merge (the default; the console mode also runs without to compare).</summary>
     internal bool TaskLocalSteps { get; set; } = true;
 
-    private QueryOptions Options() => new() { Parallelism = Parallelism, TwoPhaseAggregation = TwoPhase, TaskLocalSteps = TaskLocalSteps };
+    /// <summary>Gets or sets a value indicating whether a task passes a checkpoint barrier on before it writes its key groups (the default; the console mode also runs the order before issue #16's eighth part to compare).</summary>
+    internal bool BarrierBeforeSnapshot { get; set; } = true;
+
+    private QueryOptions Options() => new() { Parallelism = Parallelism, TwoPhaseAggregation = TwoPhase, TaskLocalSteps = TaskLocalSteps, BarrierBeforeSnapshot = BarrierBeforeSnapshot };
 
     /// <summary>
     /// The NEXMark queries' options (<c>Strict</c>) with this case's parallelism and plan switches. The NEXMark sources carry
@@ -54,7 +57,7 @@ public class ParallelismBenchmarks
     /// one that counts: an outer <c>WithOptions(Options())</c> alone left q5's queries at parallelism 1 (until issue #16's
     /// seventh part the q5 query rows compared P = 1 with P = 1; the jobs took their parallelism from <c>JobOptions</c>).
     /// </summary>
-    private QueryOptions NexmarkOptions() => _nexmark!.Options with { Parallelism = Parallelism, TwoPhaseAggregation = TwoPhase, TaskLocalSteps = TaskLocalSteps };
+    private QueryOptions NexmarkOptions() => _nexmark!.Options with { Parallelism = Parallelism, TwoPhaseAggregation = TwoPhase, TaskLocalSteps = TaskLocalSteps, BarrierBeforeSnapshot = BarrierBeforeSnapshot };
 
     [GlobalSetup]
     public void Setup()
@@ -70,6 +73,9 @@ public class ParallelismBenchmarks
     internal string LastJob => _checkpoints > 0
         ? string.Create(CultureInfo.InvariantCulture, $" last job (P = {Parallelism}): {_checkpoints} checkpoints, alignment p99 {(_alignmentP99 is { } p99 ? p99.TotalMilliseconds.ToString("F1", CultureInfo.InvariantCulture) + " ms" : "n/a")}")
         : string.Empty;
+
+    /// <summary>Gets when each barrier of the last keyed job passed each point of its run (the console mode's <c>--barriers</c>).</summary>
+    internal IReadOnlyList<LinqStream.Parallel.BarrierTimeline> LastBarriers { get; private set; } = [];
 
     /// <summary>Checks the answers again at the current <see cref="Parallelism"/> (the console mode runs P = 1 and 2 over one input).</summary>
     internal void CheckAnswers() => CheckPartitionedAnswers();
@@ -208,6 +214,7 @@ public class ParallelismBenchmarks
             job.DisposeAsync().AsTask().GetAwaiter().GetResult();
             _alignmentP99 = result.BarrierAlignmentP99;
             _checkpoints = result.Checkpoints;
+            LastBarriers = job.BarrierTimelines;
             return sink.Count;
         }
         finally
@@ -301,6 +308,7 @@ public class ParallelismBenchmarks
 
             _alignmentP99 = result.BarrierAlignmentP99;
             _checkpoints = result.Checkpoints;
+            LastBarriers = job.Timelines;
             return sinks.Sum(s => s.Count);
         }
         finally
@@ -314,26 +322,7 @@ public class ParallelismBenchmarks
     public long StatelessOneSinkCheckpointed()
     {
         _events = Events;
-        string directory = Path.Combine(Path.GetTempPath(), "linqstream-bench-" + Guid.NewGuid().ToString("N"));
-        try
-        {
-            var sink = new CountingSink<long>();
-            var job = PartitionedStatelessQuery().WithOptions(Options()).ToJob(sink, new JobOptions
-            {
-                Checkpoints = new DirectoryCheckpointStore(directory),
-                CheckpointEveryEvents = 1_000_000,
-                Parallelism = Parallelism,
-            });
-            var result = job.RunAsync().GetAwaiter().GetResult();
-            job.DisposeAsync().AsTask().GetAwaiter().GetResult();
-            _alignmentP99 = result.BarrierAlignmentP99;
-            _checkpoints = result.Checkpoints;
-            return sink.Count;
-        }
-        finally
-        {
-            Directory.Delete(directory, recursive: true);
-        }
+        return RunJob(PartitionedStatelessQuery());
     }
 
     [Benchmark(OperationsPerInvoke = NexmarkInput.BenchmarkEvents)]

@@ -4,11 +4,12 @@ using System.Globalization;
 namespace LinqStream.Benchmarks.Scenarios.Parallel;
 
 /// <summary>
-/// <c>--parallelism [--runs N] [CASE...]</c>: a small console mode of <see cref="ParallelismBenchmarks"/> for a machine where
+/// <c>--parallelism [--runs N] [--threads] [--barriers] [CASE...]</c>: a small console mode of <see cref="ParallelismBenchmarks"/> for a machine where
 /// BenchmarkDotNet's generated project cannot be built or its in-process runs time out (a loaded machine): the input is made
 /// and every answer checked once at P = 1 and at P = 2 ([GlobalSetup]'s checks), then each case runs N times (default 5) at
 /// P = 1 and at P = 2, alternating, and prints the median wall time and the median process CPU time (user + sys of all
-/// threads, GC included) per event of each, and their ratios.
+/// threads, GC included) per event of each, and their ratios. <c>--threads</c> adds the CPU time per thread name; <c>--barriers</c>
+/// prints, after each P = 2 run of a job, when each checkpoint barrier passed each point of the run (<see cref="LinqStream.Parallel.BarrierTimeline"/>).
 /// </summary>
 public static class ParallelismRun
 {
@@ -25,6 +26,7 @@ public static class ParallelismRun
         }
 
         bool threads = list.Remove("--threads");
+        bool barriers = list.Remove("--barriers");
         var bench = new ParallelismBenchmarks { Parallelism = 1 };
         bench.Setup(); // checks the answers at P = 1
         bench.Parallelism = 2;
@@ -35,10 +37,12 @@ public static class ParallelismRun
             ("TumblingCountPerKeyCheckpointed (job, one source task)", 10_000_000, bench.TumblingCountPerKeyCheckpointed),
             ("TumblingCountPerKeyPartitioned", 10_000_000, bench.TumblingCountPerKeyPartitioned),
             ("TumblingCountPerKeyPartitionedCheckpointed (job)", 10_000_000, bench.TumblingCountPerKeyPartitionedCheckpointed),
+            ("TumblingCountPerKeyPartitionedCheckpointed, key groups written before the barrier is passed on (job)", 10_000_000, () => SnapshotFirst(bench, bench.TumblingCountPerKeyPartitionedCheckpointed)),
             ("Q5HotItemsPartitioned", Nexmark.NexmarkInput.BenchmarkEvents, bench.Q5HotItemsPartitioned),
             ("Q5HotItemsPartitioned, maximum after the merge only", Nexmark.NexmarkInput.BenchmarkEvents, () => WithoutLocalSteps(bench, bench.Q5HotItemsPartitioned)),
             ("Q5HotItems (one source task: the array is out of order)", Nexmark.NexmarkInput.BenchmarkEvents, bench.Q5HotItems),
             ("Q5HotItemsPartitionedCheckpointed (job)", Nexmark.NexmarkInput.BenchmarkEvents, bench.Q5HotItemsPartitionedCheckpointed),
+            ("Q5HotItemsPartitionedCheckpointed, key groups written before the barrier is passed on (job)", Nexmark.NexmarkInput.BenchmarkEvents, () => SnapshotFirst(bench, bench.Q5HotItemsPartitionedCheckpointed)),
             ("StatelessSinkPerTaskCheckpointed (job, 2 partitions)", 10_000_000, bench.StatelessSinkPerTaskCheckpointed),
             ("StatelessOneSinkCheckpointed (job, 2 partitions, one sink)", 10_000_000, bench.StatelessOneSinkCheckpointed),
             ("TumblingCountPerKeySinkPerTaskCheckpointed (job, 2 partitions, keyed, a sink per task)", 10_000_000, bench.TumblingCountPerKeySinkPerTaskCheckpointed),
@@ -74,6 +78,14 @@ public static class ParallelismRun
                         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"//   threads at P = {p}, CPU ns/event: {sampler.Report(events)}"));
                     }
 
+                    if (barriers && p > 1 && name.Contains("job", StringComparison.Ordinal))
+                    {
+                        foreach (var timeline in bench.LastBarriers)
+                        {
+                            output.WriteLine("//   " + timeline.Describe());
+                        }
+                    }
+
                     process.Refresh();
                     var cpuUsed = process.TotalProcessorTime - cpuStart;
                     if (results <= 0)
@@ -101,30 +113,25 @@ public static class ParallelismRun
     }
 
     /// <summary>Runs a case with two-phase aggregation off (events cross the exchange, as before issue #16's fifth part).</summary>
-    private static long OnePhase(ParallelismBenchmarks bench, Func<long> run)
-    {
-        bench.TwoPhase = false;
-        try
-        {
-            return run();
-        }
-        finally
-        {
-            bench.TwoPhase = true;
-        }
-    }
+    private static long OnePhase(ParallelismBenchmarks bench, Func<long> run) => SwitchedOff(on => bench.TwoPhase = on, run);
+
+    /// <summary>Runs a case with each task writing its key groups before it passes a barrier on (as before issue #16's eighth part).</summary>
+    private static long SnapshotFirst(ParallelismBenchmarks bench, Func<long> run) => SwitchedOff(on => bench.BarrierBeforeSnapshot = on, run);
 
     /// <summary>Runs a case with q5's per-window maximum only after the merge (as before issue #16's sixth part).</summary>
-    private static long WithoutLocalSteps(ParallelismBenchmarks bench, Func<long> run)
+    private static long WithoutLocalSteps(ParallelismBenchmarks bench, Func<long> run) => SwitchedOff(on => bench.TaskLocalSteps = on, run);
+
+    /// <summary>Runs a case with one of the benchmark's plan switches off, and turns it on again.</summary>
+    private static long SwitchedOff(Action<bool> set, Func<long> run)
     {
-        bench.TaskLocalSteps = false;
+        set(false);
         try
         {
             return run();
         }
         finally
         {
-            bench.TaskLocalSteps = true;
+            set(true);
         }
     }
 

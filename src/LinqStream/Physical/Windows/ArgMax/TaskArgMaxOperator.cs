@@ -1,5 +1,4 @@
 using LinqStream.Runtime;
-using LinqStream.Temporal;
 
 namespace LinqStream.Physical.Windows.ArgMax;
 
@@ -24,18 +23,9 @@ namespace LinqStream.Physical.Windows.ArgMax;
 /// </para>
 /// </remarks>
 /// <typeparam name="T">The aggregate's results (the argmax's input).</typeparam>
-internal sealed class TaskArgMaxOperator<T> : UnaryOperator<T, T>, Parallel.TwoPhase.IFlushAtBarrier
+internal sealed class TaskArgMaxOperator<T> : WindowMaximumOperator<T, T>, Parallel.TwoPhase.IFlushAtBarrier
 {
-    private const string OperatorName = "WindowArgMax";
-
     private readonly Action<T[], ulong[]?, long[], int> _value;
-    private readonly string _valueText;
-    private readonly BatchPool<T> _pool;
-    private readonly WindowMaximum<T> _window = new();
-    private readonly Func<bool> _ship;
-    private long[] _values = [];
-    private long _watermark = Ticks.MinusInfinity;
-    private EventBatch<T>? _output;
 
     /// <param name="downstream">The task's output (its forward exchange to the merge).</param>
     /// <param name="context">The task's context.</param>
@@ -45,80 +35,11 @@ internal sealed class TaskArgMaxOperator<T> : UnaryOperator<T, T>, Parallel.TwoP
         : base(downstream, context)
     {
         _value = value;
-        _valueText = valueText;
-        _pool = context.Pool<T>();
-        _ship = Ship;
+        ValueText = valueText;
     }
-
-    /// <summary>Gets the number of events held (the open window's events at the task's maximum so far).</summary>
-    public int HeldCount => _window.Count;
 
     /// <summary>Gets the number of events this step passed on (tests: what crossed to the merge).</summary>
     public long Passed { get; private set; }
-
-    public override void OnBatch(EventBatch<T> batch)
-    {
-        if (Faulted)
-        {
-            _pool.Return(batch);
-            return;
-        }
-
-        int count = batch.Count;
-        if (_values.Length < count)
-        {
-            _values = new long[batch.Capacity];
-        }
-
-        try
-        {
-            _value(batch.Payload, batch.Absent, _values, count);
-        }
-        catch (Exception ex) when (ex is not QueryExecutionException)
-        {
-            _pool.Return(batch);
-            Fail(ex, OperatorName, _valueText);
-            Discard();
-            return;
-        }
-
-        _window.Add(batch, _values, _ship);
-        _pool.Return(batch);
-        Flush();
-    }
-
-    public override void OnWatermark(long watermark)
-    {
-        if (Faulted || watermark <= _watermark)
-        {
-            return;
-        }
-
-        _watermark = watermark;
-        _window.CloseBefore(watermark, _ship);
-        Flush();
-        Downstream.OnWatermark(watermark);
-    }
-
-    public override void OnCompleted()
-    {
-        if (Faulted)
-        {
-            return;
-        }
-
-        OnWatermark(Ticks.Infinity);
-        if (!Faulted)
-        {
-            Downstream.OnCompleted();
-        }
-    }
-
-    public override void OnError(Exception error)
-    {
-        base.OnError(error);
-        Discard();
-    }
 
     /// <summary>
     /// Before the task passes a checkpoint barrier on: sends the events held so far. The window stays open with its maximum, so
@@ -128,51 +49,30 @@ internal sealed class TaskArgMaxOperator<T> : UnaryOperator<T, T>, Parallel.TwoP
     /// </summary>
     public void FlushAtBarrier()
     {
-        if (Faulted || _window.Count == 0)
+        if (Faulted || Window.Count == 0)
         {
             return;
         }
 
-        Ship();
+        Close();
         Flush();
     }
 
+    protected override string ValueText { get; }
+
+    protected override void ComputeValues(T[] payload, ulong[]? absent, long[] values, int count) => _value(payload, absent, values, count);
+
     /// <summary>Sends the held events (in their input order, with their own lifetimes) and forgets them.</summary>
-    private bool Ship()
+    protected override bool Close()
     {
-        var window = _window;
+        var window = Window;
         for (int j = 0; j < window.Count; j++)
         {
-            var output = _output ??= _pool.Rent();
-            output.Add(window.Start, window.End(j), window.Payload(j));
-            if (output.IsFull)
-            {
-                _output = null;
-                Downstream.OnBatch(output);
-            }
+            Emit(window.Start, window.End(j), window.Payload(j));
         }
 
         Passed += window.Count;
         window.Clear();
         return true;
-    }
-
-    private void Flush()
-    {
-        if (_output is { Count: > 0 } output)
-        {
-            _output = null;
-            Downstream.OnBatch(output);
-        }
-    }
-
-    private void Discard()
-    {
-        _window.Reset();
-        if (_output is { } output)
-        {
-            _output = null;
-            _pool.Return(output);
-        }
     }
 }

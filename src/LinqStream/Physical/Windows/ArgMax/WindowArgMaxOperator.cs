@@ -19,105 +19,23 @@ namespace LinqStream.Physical.Windows.ArgMax;
 /// emitted pair is checked against the join's keys; a pair the join would not have matched stops the query with an error.
 /// </para>
 /// </remarks>
-internal sealed class WindowArgMaxOperator<TIn, TRow, TKey, TResult> : UnaryOperator<TIn, TResult>, Runtime.Checkpoints.ICheckpointed
+internal sealed class WindowArgMaxOperator<TIn, TRow, TKey, TResult> : WindowMaximumOperator<TIn, TResult>, Runtime.Checkpoints.ICheckpointed
 {
-    private const string OperatorName = "WindowArgMax";
-
     private readonly WindowArgMaxKernels<TIn, TRow, TKey, TResult> _kernels;
     private readonly long _rowSize;
-    private readonly BatchPool<TIn> _inputPool;
-    private readonly BatchPool<TResult> _outputPool;
-    private readonly WindowMaximum<TIn> _window = new();
-    private readonly Func<bool> _close;
-    private long[] _values = [];
-    private long _watermark = Ticks.MinusInfinity;
-    private EventBatch<TResult>? _output;
 
     public WindowArgMaxOperator(IStreamObserver<TResult> downstream, QueryContext context, WindowArgMaxKernels<TIn, TRow, TKey, TResult> kernels, long rowSize)
         : base(downstream, context)
     {
         _kernels = kernels;
         _rowSize = rowSize;
-        _inputPool = context.Pool<TIn>();
-        _outputPool = context.Pool<TResult>();
-        _close = Close;
-    }
-
-    /// <summary>Gets the number of events held (the open window's events at its maximum).</summary>
-    public int HeldCount => _window.Count;
-
-    public override void OnBatch(EventBatch<TIn> batch)
-    {
-        if (Faulted)
-        {
-            _inputPool.Return(batch);
-            return;
-        }
-
-        int count = batch.Count;
-        if (_values.Length < count)
-        {
-            _values = new long[batch.Capacity];
-        }
-
-        try
-        {
-            _kernels.Value(batch.Payload, batch.Absent, _values, count);
-        }
-        catch (Exception ex) when (ex is not QueryExecutionException)
-        {
-            _inputPool.Return(batch);
-            Fail(ex, OperatorName, _kernels.Lambdas.Value.ToString());
-            Discard();
-            return;
-        }
-
-        bool ok = _window.Add(batch, _values, _close);
-        _inputPool.Return(batch);
-        if (ok)
-        {
-            Flush();
-        }
-    }
-
-    public override void OnWatermark(long watermark)
-    {
-        if (Faulted || watermark <= _watermark)
-        {
-            return;
-        }
-
-        _watermark = watermark;
-        if (!_window.CloseBefore(watermark, _close))
-        {
-            return;
-        }
-
-        Flush();
-        Downstream.OnWatermark(watermark);
-    }
-
-    public override void OnCompleted()
-    {
-        if (Faulted)
-        {
-            return;
-        }
-
-        OnWatermark(Ticks.Infinity);
-        if (!Faulted)
-        {
-            Downstream.OnCompleted();
-        }
-    }
-
-    public override void OnError(Exception error)
-    {
-        base.OnError(error);
-        Discard();
     }
 
     public string CheckpointName => OperatorName;
+
+    protected override string ValueText => _kernels.Lambdas.Value.ToString();
+
+    protected override void ComputeValues(TIn[] payload, ulong[]? absent, long[] values, int count) => _kernels.Value(payload, absent, values, count);
 
     public void WriteState(BinaryWriter writer) =>
         Runtime.Checkpoints.StateCodec.Write(writer, CaptureState(), typeof(WindowArgMaxState<TIn>));
@@ -128,28 +46,28 @@ internal sealed class WindowArgMaxOperator<TIn, TRow, TKey, TResult> : UnaryOper
     /// <summary>Copies the state out as plain data; the operator is not changed.</summary>
     public WindowArgMaxState<TIn> CaptureState()
     {
-        var window = _window;
+        var window = Window;
         var tied = new List<StreamEvent<TIn>>(window.Count);
         for (int i = 0; i < window.Count; i++)
         {
             tied.Add(new StreamEvent<TIn>(window.Start, window.End(i), window.Payload(i)));
         }
 
-        return new WindowArgMaxState<TIn>(_watermark, window.IsOpen, window.Start, window.Max, tied);
+        return new WindowArgMaxState<TIn>(LastWatermark, window.IsOpen, window.Start, window.Max, tied);
     }
 
     /// <summary>Loads a state captured by <see cref="CaptureState"/>; call before the operator receives any input.</summary>
     public void RestoreState(WindowArgMaxState<TIn> state)
     {
         ArgumentNullException.ThrowIfNull(state);
-        _watermark = state.Watermark;
-        _window.Restore(state.Open, state.GroupStart, state.Max, state.Tied);
+        LastWatermark = state.Watermark;
+        Window.Restore(state.Open, state.GroupStart, state.Max, state.Tied);
     }
 
-    /// <summary>Emits the open window's results (newest tied event first); false when user code failed and the query stopped.</summary>
-    private bool Close()
+    /// <summary>Emits the complete window's results (newest tied event first); false when user code failed and the query stopped.</summary>
+    protected override bool Close()
     {
-        var window = _window;
+        var window = Window;
         long windowStart = Ticks.WindowStart(window.Start, _rowSize);
         long windowEnd = Ticks.SaturatingAdd(windowStart, _rowSize);
         long resultStart = Math.Max(window.Start, windowStart);
@@ -189,35 +107,10 @@ internal sealed class WindowArgMaxOperator<TIn, TRow, TKey, TResult> : UnaryOper
                 return false;
             }
 
-            var output = _output ??= _outputPool.Rent();
-            output.Add(resultStart, Math.Min(window.End(j), windowEnd), result);
-            if (output.IsFull)
-            {
-                _output = null;
-                Downstream.OnBatch(output);
-            }
+            Emit(resultStart, Math.Min(window.End(j), windowEnd), result);
         }
 
         window.Clear();
         return true;
-    }
-
-    private void Flush()
-    {
-        if (_output is { Count: > 0 } output)
-        {
-            _output = null;
-            Downstream.OnBatch(output);
-        }
-    }
-
-    private void Discard()
-    {
-        _window.Reset();
-        if (_output is { } output)
-        {
-            _output = null;
-            _outputPool.Return(output);
-        }
     }
 }

@@ -1,0 +1,73 @@
+using LinqStream.Testing.Io;
+
+namespace LinqStream.Conformance.Tests.Parallel;
+
+/// <summary>A sensor reading: the input of the job tests over partitions at parallelism above 1.</summary>
+public sealed record Reading(long Time, long Sensor, int Value);
+
+/// <summary>
+/// The random partitioned input, its replayable sources and the keyed queries that <see cref="PartitionedJobTests"/>,
+/// <see cref="ParallelSinkJobTests"/> and <see cref="KeyedSinkJobTests"/> share.
+/// </summary>
+internal static class PartitionedReadings
+{
+    /// <summary>The order-dependent aggregate (one phase: a fold, a double sum), as <see cref="Keyed"/> names it.</summary>
+    public const string OnePhase = "order-dependent";
+
+    /// <summary>The aggregate that merges exactly (two phases: counts, integer minimum and maximum over hopping windows).</summary>
+    public const string TwoPhase = "two-phase";
+
+    public static readonly long Origin = new DateTime(2026, 1, 1).Ticks;
+
+    /// <summary>
+    /// Random readings over <paramref name="partitions"/> partitions, each out of order by up to 1 s (never late under
+    /// Reorder(2 s)), many ties on one tick across partitions, extreme sensors (long.MinValue, long.MaxValue, -1, 0), sensor 0
+    /// with half of them when <paramref name="skewed"/>; with 4 or more partitions the second is empty, and with
+    /// <paramref name="lastEndsEarly"/> the last partition gets only the first fifth of the time range.
+    /// </summary>
+    public static Reading[][] Generate(int seed, int partitions, int count, bool skewed = false, bool lastEndsEarly = false)
+    {
+        var random = new Random(seed);
+        var lists = Enumerable.Range(0, partitions).Select(_ => new List<Reading>()).ToArray();
+        long[] extremes = [long.MinValue, long.MaxValue, -1, 0];
+        for (int i = 0; i < count; i++)
+        {
+            long time = Origin + (i * TimeSpan.TicksPerSecond / 200) - random.NextInt64(0, TimeSpan.TicksPerSecond);
+            time -= time % (TimeSpan.TicksPerSecond / 20);
+            long sensor = skewed && random.Next(2) == 0 ? 0
+                : random.Next(10) == 0 ? extremes[random.Next(extremes.Length)]
+                : random.NextInt64(1, 300);
+            int partition = random.Next(partitions);
+            if ((lastEndsEarly && partition == partitions - 1 && i > count / 5) || (partitions >= 4 && partition == 1))
+            {
+                partition = 0;
+            }
+
+            lists[partition].Add(new Reading(time, sensor, random.Next(-1000, 1000)));
+        }
+
+        return [.. lists.Select(l => l.ToArray())];
+    }
+
+    /// <summary>A replayable source per partition, reading 1 to 119 events at a time (random) or a fixed number per partition; <paramref name="failIn"/> fails at <paramref name="failAt"/>.</summary>
+    public static ArrayEventSource<Reading>[] Sources(Reading[][] data, Random? random = null, int failIn = -1, int failAt = -1) =>
+        [.. data.Select((p, i) => new ArrayEventSource<Reading>(p, "readings-" + i)
+        {
+            MaxRead = random?.Next(1, 120) ?? 50 + (i * 37),
+            FailAt = i == failIn ? failAt : -1,
+        })];
+
+    /// <summary>The partitions as one stream (each with its own ingress, <c>Reorder(2 s)</c>), without the filter.</summary>
+    public static IQStream<Reading> Union(IReadOnlyList<ArrayEventSource<Reading>> partitions) =>
+        QStream.From([.. partitions.Cast<EventSource<Reading>>()], r => r.Time, IngressPolicy.Reorder(TimeSpan.FromSeconds(2)), name: "readings");
+
+    /// <summary>A keyed window aggregate over <paramref name="readings"/>: "window-start sensor ..." per window and sensor.</summary>
+    public static IQStream<string> Keyed(string plan, IQStream<Reading> readings) =>
+        plan == TwoPhase
+            ? from r in readings.HoppingWindow(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(1))
+              group r by r.Sensor into g
+              select $"{g.Window.StartTicks} {g.Key} {g.Count()} {g.Count(r => r.Value > 0)} {g.Min(r => r.Value)} {g.Max(r => r.Value)}"
+            : from r in readings.TumblingWindow(TimeSpan.FromSeconds(1))
+              group r by r.Sensor into g
+              select $"{g.Window.StartTicks} {g.Key} {g.Count()} {g.Sum(r => (long)r.Value)} {g.Aggregate(17L, (a, r) => (a * 31) + r.Value)} {g.Sum(r => r.Value * 0.1):R}";
+}
