@@ -122,8 +122,31 @@ public sealed class KeyedSinkJobTests : IDisposable
         long restoredFrom = 0;
         foreach (int at in crashes.Append(-1))
         {
-            await using var job = Query(plan, Sources(data, random, at >= 0 ? 0 : -1, at))
+            var sources = Sources(data, random, at >= 0 ? 0 : -1, at);
+            ParallelSinkJob<string>? running = null;
+            if (at == crashes[^1])
+            {
+                // The last crash (in the second half) waits until this run completed a checkpoint, so the final run restores
+                // from one however the threads were scheduled (under load the tasks could read past every crash point before
+                // the job's thread took a checkpoint). The earlier crashes may come before any checkpoint.
+                long baseline = -1;
+                sources[0].BeforeRead = async (index, cancellationToken) =>
+                {
+                    if (baseline < 0)
+                    {
+                        baseline = running!.LastCheckpointId;
+                    }
+
+                    while (index >= at && running!.LastCheckpointId <= baseline)
+                    {
+                        await Task.Delay(2, cancellationToken);
+                    }
+                };
+            }
+
+            await using var job = Query(plan, sources)
                 .ToParallelSinkJob(i => sinks[i], new JobOptions { Checkpoints = store, CheckpointEveryEvents = random.Next(200, 900), Parallelism = parallelism });
+            running = job;
             Assert.Equal(DeliveryGuarantee.ExactlyOnce, job.Guarantee);
             try
             {
