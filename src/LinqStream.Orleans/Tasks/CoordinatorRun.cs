@@ -562,7 +562,7 @@ internal sealed class CoordinatorRun<T, TKey, TResult> : IParallelRun, IParallel
             unions[s] = (UnionState<T>)StateCodec.Read(reader, typeof(UnionState<T>))!;
         }
 
-        var union = CanonicalUnion.Combine(unions, [.. tasks.Select(t => t.Union)]);
+        var union = CanonicalUnion.Combine<T>(unions, [.. tasks.Select(t => t.Union)]);
         return [Encode(union), .. parts.SelectMany(p => p.Skip(1))];
     }
 
