@@ -28,7 +28,7 @@ internal sealed partial class JobActivation(JobRecord record, RedisFence fence, 
     /// <summary>Gets the number of whole-job rollbacks this activation made (a task of a job spread over silos was lost).</summary>
     public int Rollbacks { get; private set; }
 
-    /// <summary>Gets the silos the current epoch's tasks were started on (source task first), for a job spread over silos.</summary>
+    /// <summary>Gets the silos the current epoch's tasks were started on (source tasks first), for a job spread over silos.</summary>
     public IReadOnlyList<SiloAddress> Placement => (_host?.Coordinator as Tasks.IPlacedRun)?.Placement ?? [];
 
     private volatile Tasks.ClusterParallelHost? _host;
