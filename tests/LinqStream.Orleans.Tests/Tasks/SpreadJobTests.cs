@@ -74,7 +74,9 @@ public sealed class SpreadJobTests(ClusterFixture fixture, ITestOutputHelper out
 
         Assert.True(done.State == JobState.Completed, done.Error);
         Assert.True(done.Epoch >= 2, $"epoch {done.Epoch}");
-        Assert.Equal(before.Silo, done.Silo); // the coordinator stayed; the job rolled back under it
+        // The job rolled back as a whole from its last checkpoint, usually under the same coordinator; when the killed silo held the
+        // job grain's directory registration, Orleans deactivates the job's grain as well (DirectoryFailure) and a supervisor starts
+        // it again (possibly on another silo): also a whole-job rollback, so where the coordinator ended up is not asserted.
         Assert.True(done.RestoredFrom >= 2, $"restored from {done.RestoredFrom}");
         var last = SpreadJob.Builds.Where(b => b.Job == jobId && b.Epoch == done.Epoch).ToList();
         Assert.Equal(8, last.Count);
@@ -222,8 +224,7 @@ public sealed class SpreadJobTests(ClusterFixture fixture, ITestOutputHelper out
 
         Assert.True(done.State == JobState.Completed, done.Error);
         Assert.True(done.Epoch >= 2, $"epoch {done.Epoch}");
-        Assert.Equal(before.Silo, done.Silo); // the coordinator stayed; the job rolled back under it
-        Assert.True(done.RestoredFrom >= 2, $"restored from {done.RestoredFrom}");
+        Assert.True(done.RestoredFrom >= 2, $"restored from {done.RestoredFrom}"); // the whole job rolled back (see the test above on where its coordinator runs)
         var last = SpreadJob.Builds.Where(b => b.Job == jobId && b.Epoch == done.Epoch).ToList();
         Assert.Equal(11, last.Count);
         Assert.DoesNotContain(last, b => b.Silo.Equals(victim.SiloAddress));
