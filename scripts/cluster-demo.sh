@@ -118,6 +118,10 @@ if [[ -n "$PARALLELISM" ]]; then
   tail -1 "$WORK/clean.log"
   same_as_reference clean
   python3 -c "print(f'cluster-demo: q5, {$EVENTS:,} bids: one process {$single} s ({$EVENTS/$single:,.0f} events/s), 3 silos with $PARALLELISM keyed tasks {$spread} s ({$EVENTS/$spread:,.0f} events/s); wall time from start to end, load average '+open('/proc/loadavg').read().split()[0])"
+  # Both wall times include compiling the script (once in the process; once per silo, and the tasks' starts, for the spread job).
+  # The spread job's own rate while it read, from its status lines (the coordinator's poll of the source tasks, each second):
+  peak=$(grep -oE "[0-9,]+ events/s" "$WORK/clean.log" | tr -d ',' | cut -d' ' -f1 | sort -n | tail -1)
+  echo "cluster-demo: the spread job's status while it ran: at most ${peak:-0} events/s (one-second rates, after its tasks started)"
 fi
 
 # The killed run reads the held input: the first half of each partition now, the second half after the kill.
@@ -162,8 +166,10 @@ if [[ -n "$PARALLELISM" ]]; then
   pattern="Job q5 epoch ([2-9]|[1-9][0-9]+): source(-[0-9]+)? starts"
   what="SIGKILL to the source task of the next epoch starting: the whole job rolled back"
 else
-  pattern="starts with epoch 2"
-  what="SIGKILL to epoch 2 starting on another silo"
+  # The first later epoch: usually 2, but an epoch can be taken by an activation that is itself stopped (two supervisors racing,
+  # or a grain deactivated because the dead silo held its directory registration); the next one then runs the job.
+  pattern="starts with epoch ([2-9]|[1-9][0-9]+)"
+  what="SIGKILL to the next epoch starting on another silo"
 fi
 # The silos' console logger writes behind (seconds under load): the line may come after the submit saw the job complete.
 took_over=""
@@ -172,7 +178,7 @@ for _ in $(seq 200); do
   [[ -n "$took_over" ]] && break
   sleep 0.1
 done
-[[ -n "$took_over" ]] || { echo "cluster-demo: no silo logged epoch 2 starting (did the job end before the kill took effect?):" >&2; cat "$WORK/submit.log" >&2; exit 1; }
+[[ -n "$took_over" ]] || { echo "cluster-demo: no silo logged a later epoch starting (did the job end before the kill took effect?):" >&2; cat "$WORK/submit.log" >&2; exit 1; }
 sed 's/^[0-9.]* //' "$WORK/submit.log"
 python3 -c "print(f'cluster-demo: recovery time {$took_over-$killed:.1f} s ($what)')"
 
