@@ -36,9 +36,12 @@ public static class HotItems
     }
 
     /// <summary>What one process computes over the whole input, serialized as the sink writes it.</summary>
-    public static async Task<List<string>> ReferenceAsync(Bid[] bids)
+    public static Task<List<string>> ReferenceAsync(Bid[] bids) => SerializeAsync(Over(QStream.From(bids, b => b.DateTime, Ingress)));
+
+    /// <summary>Runs <paramref name="query"/> in this process and serializes its results as the sink writes them.</summary>
+    public static async Task<List<string>> SerializeAsync(IQStream<HotItem> query)
     {
-        var results = await Over(QStream.From(bids, b => b.DateTime, Ingress)).ToListAsync();
+        var results = await query.ToListAsync();
         var lines = new List<string>(results.Count);
         var buffer = new System.Buffers.ArrayBufferWriter<byte>();
         foreach (var result in results)

@@ -17,7 +17,7 @@ internal static class SubmitCommand
         var script = new Argument<FileInfo>("QUERY.csx") { Description = "The C# query script (as for run)." }.AcceptExistingOnly();
         var cluster = ClusterAddress.CreateOption();
         var clusterId = ClusterAddress.CreateIdOption();
-        var source = new Option<string[]>("--source", "-s") { Description = "A partition of the input, " + SourceUri.Forms + "; repeat it. Read up to the message that is last when the job starts.", Arity = ArgumentArity.OneOrMore, Required = true };
+        var source = new Option<string[]>("--source", "-s") { Description = "A partition of the input, " + SourceUri.Forms + "; repeat it. Read up to the message that is last when the job starts; " + SourceUri.CountForm + ".", Arity = ArgumentArity.OneOrMore, Required = true };
         var sink = new Option<string>("--sink") { Description = "The output, redis://HOST:PORT/STREAM (exactly once, fenced).", Required = true };
         var time = new Option<string>("--time", "-t") { Description = "The field holding each record's event time.", DefaultValueFactory = _ => "time" };
         var maxDelay = new Option<TimeSpan>("--max-delay") { Description = "Sort records up to this much out of order (500ms, 5s).", CustomParser = r => Durations.Parse(r, "--max-delay") };
@@ -27,8 +27,8 @@ internal static class SubmitCommand
         var interval = new Option<TimeSpan>("--checkpoint-interval") { Description = "Time between checkpoints.", DefaultValueFactory = _ => TimeSpan.FromSeconds(5), CustomParser = r => Durations.Parse(r, "--checkpoint-interval") };
         var parallelism = new Option<int?>("--parallelism")
         {
-            Description = "Spread the query's keyed window aggregate over N tasks that run as grains on the silos (one source task reads the input; "
-                + "a lost silo rolls the whole job back to its last checkpoint). Needs one --source. Without it the job runs in one grain.",
+            Description = "Spread the query's keyed window aggregate over N tasks that run as grains on the silos (min(N, sources) source tasks read "
+                + "the --source partitions in contiguous groups; a lost silo rolls the whole job back to its last checkpoint). Without it the job runs in one grain.",
         };
         parallelism.Validators.Add(result =>
         {
@@ -47,13 +47,6 @@ internal static class SubmitCommand
             if (!ClusterAddress.TryParse(parse.GetValue(cluster)!, parse.GetValue(clusterId)!, out var address, out string reason))
             {
                 await Console.Error.WriteLineAsync($"submit: {reason}.").ConfigureAwait(false);
-                return ExitCodes.Usage;
-            }
-
-            if (parse.GetValue(parallelism) is not null && parse.GetValue(source)!.Length > 1)
-            {
-                // The cluster refuses it too (a union of partitions is not spread yet); say so before anything is sent.
-                await Console.Error.WriteLineAsync("submit: --parallelism reads one --source; a union of several partitions is not spread over silos yet (submit without --parallelism to run it in one grain).").ConfigureAwait(false);
                 return ExitCodes.Usage;
             }
 

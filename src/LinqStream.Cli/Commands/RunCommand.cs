@@ -28,7 +28,7 @@ internal static class RunCommand
         var source = new Option<string[]>("--source", "-s")
         {
             Description = "Instead of a file, read " + SourceUri.Forms + " (one JSON object per message); repeat it for the partitions of one input. "
-                + "Reads what is there now and stops, unless --follow.",
+                + "Reads what is there now and stops, unless --follow; " + SourceUri.CountForm + ".",
             Arity = ArgumentArity.OneOrMore,
         };
         source.Validators.Add(result =>

@@ -49,7 +49,14 @@ internal sealed class ChannelFrame
     public int Count { get; set; }
 
     /// <summary>Gets or sets the encoded batch or the error message.</summary>
+    /// <remarks>
+    /// <c>[Immutable]</c>: Orleans deep-copies a call's arguments when it is made (and only then serializes them for a remote silo),
+    /// which for a batch frame was a second copy of every byte (issue #17: three arrays of the frame's size per call). No side
+    /// writes a payload after the frame is made (the codec writes a new array per frame, the receiver only reads it), so the copy
+    /// is skipped; a call to a grain on the same silo then shares the array.
+    /// </remarks>
     [Id(5)]
+    [Immutable]
     public byte[] Payload { get; set; } = [];
 
     /// <summary>A frame without payload (watermark, barrier, completion).</summary>

@@ -28,7 +28,7 @@ internal sealed partial class JobActivation(JobRecord record, RedisFence fence, 
     /// <summary>Gets the number of whole-job rollbacks this activation made (a task of a job spread over silos was lost).</summary>
     public int Rollbacks { get; private set; }
 
-    /// <summary>Gets the silos the current epoch's tasks were started on (source task first), for a job spread over silos.</summary>
+    /// <summary>Gets the silos the current epoch's tasks were started on (source tasks first), for a job spread over silos.</summary>
     public IReadOnlyList<SiloAddress> Placement => (_host?.Coordinator as Tasks.IPlacedRun)?.Placement ?? [];
 
     private volatile Tasks.ClusterParallelHost? _host;
@@ -168,15 +168,23 @@ internal sealed partial class JobActivation(JobRecord record, RedisFence fence, 
                 };
             }
         }
-        catch (Exception ex) when (Cancel.IsCancellationRequested && ex is OperationCanceledException)
-        {
-            // Stopped by a cancel or a deactivation: the record already says what happens next.
-        }
         catch (Exception ex) when (Fenced(ex) is { } fenced)
         {
             // This activation was declared dead and a newer one runs the job: it must stop without writing anything, its record included.
             FencedBy = fenced;
             LogFenced(_logger, id, Fence.Epoch, fenced.Message);
+        }
+        catch (Exception ex) when (Cancel.IsCancellationRequested)
+        {
+            // Stopped by a cancel or a deactivation: the record already says what happens next (Cancelled, or Running for a
+            // supervisor to start the job again from its last checkpoint). Whatever the run threw while it stopped is not the job's
+            // end: when a silo dies, Orleans deactivates the grains whose directory registration it held, and a job spread over
+            // silos then also loses its tasks there; recording that loss as Failed ended the job for good (issue #17, seen in the
+            // spread demo at load 45-57: "Job q5 epoch 1 stops: the grain is deactivated (DirectoryFailure ...)", then Failed).
+            if (ex is not OperationCanceledException)
+            {
+                LogStoppedWith(_logger, id, Fence.Epoch, Describe(ex));
+            }
         }
         catch (Exception ex) when (Lost(ex) is { } lost && !Cancel.IsCancellationRequested)
         {
@@ -295,6 +303,9 @@ internal sealed partial class JobActivation(JobRecord record, RedisFence fence, 
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} epoch {Epoch} rolls back to its last checkpoint: {Reason}")]
     private static partial void LogRollback(ILogger logger, string jobId, long epoch, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} epoch {Epoch} stopped (cancelled or deactivated) while it failed; its record is left as it is: {Reason}")]
+    private static partial void LogStoppedWith(ILogger logger, string jobId, long epoch, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId} epoch {Epoch} failed")]
     private static partial void LogFailed(ILogger logger, string jobId, long epoch, Exception error);

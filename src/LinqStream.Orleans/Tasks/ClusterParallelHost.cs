@@ -50,25 +50,20 @@ internal sealed class ClusterParallelHost : IParallelRunHost
         QueryContext context)
     {
         string job = _coordinator?.JobId ?? _task!.JobId;
-        if (partitioned)
-        {
-            throw new NotSupportedException(
-                $"Job '{job}' reads a union of partitions under its keyed aggregate; spreading its source over several source tasks on the silos is not built yet. " +
-                "Submit it without JobSubmission.Parallelism (it then runs in one grain, with JobOptions.Parallelism tasks inside it), or read one source.");
-        }
-
         if (Coordinator is not null || Task is not null)
         {
             throw new NotSupportedException($"Job '{job}' has more than one keyed aggregate that runs on several tasks; a job spread over silos splits exactly one.");
         }
 
+        // A union of partitions under the aggregate is read by S = min(partitions, P) source tasks, each a contiguous group of
+        // them (as KeyedParallelRun does in one process); otherwise one source task reads the whole input.
         if (_coordinator is { } setup)
         {
-            Coordinator = new CoordinatorRun<T, TKey, TResult>(inputs[0], keyKernel, createOperator, downstream, context, setup);
+            Coordinator = new CoordinatorRun<T, TKey, TResult>(inputs, partitioned, keyKernel, createOperator, downstream, context, setup);
         }
         else if (_task!.Index == TaskSpec.SourceTask)
         {
-            Task = new SourceTaskRun<T, TKey>(inputs[0], keyKernel, context, _task, _grains, _time);
+            Task = new SourceTaskRun<T, TKey>(inputs, partitioned, keyKernel, context, _task, _grains, _time);
         }
         else
         {

@@ -5,10 +5,14 @@ namespace LinqStream.Orleans.Tasks;
 
 /// <summary>
 /// One epoch of a job spread over silos as its coordinator lays it out: the keys of its task grains and the silo each is placed
-/// on (the source task and the keyed tasks dealt out over the active silos in turn; the merge on the coordinator's own silo).
+/// on (the source tasks and the keyed tasks dealt out over the active silos in turn; the merge on the coordinator's own silo).
 /// </summary>
 internal sealed class CoordinatorSetup
 {
+    private readonly string _prefix;
+    private readonly SiloAddress[] _silos;
+    private readonly int _first;
+
     public CoordinatorSetup(string jobId, long epoch, JobSubmission submission, int parallelism, IReadOnlyList<SiloAddress> silos, SiloAddress local, IGrainFactory grains, ChannelHub hub, TimeProvider time)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(parallelism, 1);
@@ -25,15 +29,14 @@ internal sealed class CoordinatorSetup
         Grains = grains;
         Hub = hub;
         Time = time;
-        string prefix = $"{jobId}/{epoch}/";
-        SourceKey = prefix + "source";
-        MergeKey = prefix + "merge";
-        TaskKeys = [.. Enumerable.Range(0, parallelism).Select(t => prefix + TaskSpec.TaskName(t))];
-        // The source task goes to the silo after the coordinator's (it reads and hashes every event); the keyed tasks are dealt
-        // out over all silos in turn, starting with the one after the source's.
-        int first = Math.Max(0, IndexOf(silos, local));
-        SourceSilo = silos[(first + 1) % silos.Count];
-        TaskSilos = [.. Enumerable.Range(0, parallelism).Select(t => silos[(first + 2 + t) % silos.Count])];
+        _prefix = $"{jobId}/{epoch}/";
+        _silos = [.. silos];
+        MergeKey = _prefix + "merge";
+        TaskKeys = [.. Enumerable.Range(0, parallelism).Select(t => _prefix + TaskSpec.TaskName(t))];
+        // The source tasks go to the silos after the coordinator's (they read and hash every event); the keyed tasks are dealt
+        // out over all silos in turn, starting with the one after the first source task's.
+        _first = Math.Max(0, IndexOf(silos, local));
+        TaskSilos = [.. Enumerable.Range(0, parallelism).Select(t => silos[(_first + 2 + t) % silos.Count])];
     }
 
     public string JobId { get; }
@@ -55,29 +58,46 @@ internal sealed class CoordinatorSetup
 
     public TimeProvider Time { get; }
 
-    public string SourceKey { get; }
-
     public string MergeKey { get; }
 
     public IReadOnlyList<string> TaskKeys { get; }
 
-    public SiloAddress SourceSilo { get; }
-
     public IReadOnlyList<SiloAddress> TaskSilos { get; }
 
-    /// <summary>The spec of task <paramref name="index"/> (<see cref="TaskSpec.SourceTask"/> for the source task).</summary>
-    public TaskSpec Spec(int index, byte[]? aggregate, byte[][]? sources) => new()
+    /// <summary>Gets source task <paramref name="index"/>'s grain key, of <paramref name="count"/> source tasks.</summary>
+    public string SourceKey(int index, int count) => _prefix + TaskSpec.SourceName(index, count);
+
+    /// <summary>Gets the silo source task <paramref name="index"/> is placed on: the silos after the coordinator's, in turn.</summary>
+    public SiloAddress SourceSilo(int index) => _silos[(_first + 1 + index) % _silos.Length];
+
+    /// <summary>The spec of keyed task <paramref name="index"/>, restoring <paramref name="aggregate"/> (and its union's <paramref name="unionWatermark"/>) or starting empty.</summary>
+    public TaskSpec KeyedSpec(int index, int sourceCount, byte[]? aggregate, long? unionWatermark) => new()
     {
         JobId = JobId,
         Epoch = Epoch,
         Submission = Submission,
         Parallelism = Parallelism,
         Index = index,
-        SourceKey = SourceKey,
+        SourceCount = sourceCount,
         TaskKeys = [.. TaskKeys],
         MergeKey = MergeKey,
-        AggregateState = index == TaskSpec.SourceTask ? null : aggregate,
-        SourceState = index == TaskSpec.SourceTask ? sources : null,
+        AggregateState = aggregate,
+        UnionWatermark = unionWatermark,
+    };
+
+    /// <summary>The spec of source task <paramref name="index"/> of <paramref name="count"/>, restoring its share <paramref name="parts"/> or starting at the beginning.</summary>
+    public TaskSpec SourceSpec(int index, int count, byte[][]? parts) => new()
+    {
+        JobId = JobId,
+        Epoch = Epoch,
+        Submission = Submission,
+        Parallelism = Parallelism,
+        Index = TaskSpec.SourceTask,
+        SourceIndex = index,
+        SourceCount = count,
+        TaskKeys = [.. TaskKeys],
+        MergeKey = MergeKey,
+        SourceState = parts,
     };
 
     /// <summary>Makes a call that activates a grain, asking Orleans to place the new activation on <paramref name="silo"/>.</summary>

@@ -26,6 +26,6 @@ internal interface ISourceTask
 /// <summary>A coordinator's run that knows where its tasks were started.</summary>
 internal interface IPlacedRun
 {
-    /// <summary>Gets the silos the tasks were started on: the source task, then the keyed tasks.</summary>
+    /// <summary>Gets the silos the tasks were started on: the source tasks, then the keyed tasks.</summary>
     IReadOnlyList<SiloAddress> Placement { get; }
 }

@@ -5,10 +5,12 @@ using LinqStream.Runtime;
 namespace LinqStream.Orleans.Tasks;
 
 /// <summary>
-/// The source task of a job spread over silos: reads the input below the keyed aggregate (sources, ingress, the operators below
+/// A source task of a job spread over silos: reads the input below the keyed aggregate (sources, ingress, the operators below
 /// it) and hashes each event to the keyed task owning its key group, as <see cref="KeyedParallelRun{T, TKey, TResult}"/>'s source
 /// task does, but each task's channel crosses to the task's silo. Checkpoint barrier n is served between two steps: the parts'
 /// state is written (the answer to the coordinator's call), then the barrier goes into every channel after the data before it.
+/// Over a union of partitions, source task s of S reads a contiguous group of them through a union of its own (its first part:
+/// its share of the union over all partitions in a checkpoint, <see cref="CanonicalUnion"/>).
 /// </summary>
 /// <remarks>
 /// The hash exchange fills bounded in-process channels (<see cref="SpscChannel{T}"/>, 8 messages each); a pump thread per channel
@@ -40,25 +42,45 @@ internal sealed class SourceTaskRun<T, TKey> : ITaskRun, ISourceTask
     private volatile TaskRunState _state = TaskRunState.Running;
     private volatile string? _error;
 
-    public SourceTaskRun(PhysicalStream<T> input, Action<T[], ulong[]?, TKey[], int> keyKernel, QueryContext context, TaskSpec spec, IGrainFactory grains, TimeProvider time)
+    public SourceTaskRun(IReadOnlyList<PhysicalStream<T>> inputs, bool partitioned, Action<T[], ulong[]?, TKey[], int> keyKernel, QueryContext context, TaskSpec spec, IGrainFactory grains, TimeProvider time)
     {
         var options = context.Options;
         // Dead letters of a task cannot be committed with the job's checkpoints yet: the first one fails the job with its reason
         // (FailingDeadLetters) instead of being lost (docs/cluster.md, limits).
         var taskOptions = options with { DeadLetters = null, Progress = null };
-        _name = $"{spec.JobId}/{spec.Epoch}/source";
+        _name = $"{spec.JobId}/{spec.Epoch}/{spec.Name}";
+        int sources = TaskSpec.SourceTasksFor(inputs.Count, partitioned, spec.Parallelism);
+        if (sources != spec.SourceCount || spec.SourceIndex < 0 || spec.SourceIndex >= sources)
+        {
+            throw new InvalidOperationException($"Task {_name} is source task {spec.SourceIndex} of {spec.SourceCount}; the query built on this silo has {sources} source tasks ({inputs.Count} inputs). Every silo must run the same build of the job's definition.");
+        }
+
         _context = new QueryContext(taskOptions) { ParallelNodes = context.ParallelNodes };
         _channels = new SpscChannel<T>[spec.Parallelism];
         _writers = new ChannelWriter<T>[spec.Parallelism];
         for (int t = 0; t < _channels.Length; t++)
         {
             _channels[t] = new SpscChannel<T>(LocalCapacity, options.BatchSize);
-            var sender = new ChannelSender(new TaskChannelTransport(grains.GetGrain<ITaskGrain>(spec.TaskKeys[t]), "source"), spec.Epoch, time);
+            var sender = new ChannelSender(new TaskChannelTransport(grains.GetGrain<ITaskGrain>(spec.TaskKeys[t]), spec.Name), spec.Epoch, time);
             _writers[t] = new ChannelWriter<T>(sender, new EventBatchCodec<T>(ColumnCodecs.For<T>()));
         }
 
         _exchange = new HashExchange<T, TKey>(_channels, keyKernel, options.KeyGroups, _context);
-        input.Connect(_exchange, _context);
+        if (partitioned)
+        {
+            // Always a union, also over one partition: its state is this task's share of the union over all partitions.
+            var (first, end) = KeyGroups.RangeOf(spec.SourceIndex, inputs.Count, sources);
+            var union = new Physical.Union.UnionOperator<T>(_exchange, _context, end - first);
+            for (int i = first; i < end; i++)
+            {
+                _context.Wire(inputs[i], union.Input(i - first));
+            }
+        }
+        else
+        {
+            inputs[0].Connect(_exchange, _context);
+        }
+
         _runner = new QueryRunner(_context) { AfterStep = ServeBarrier, Wake = () => Volatile.Read(ref _wake).Task };
         if (spec.SourceState is { } parts)
         {

@@ -62,7 +62,10 @@ internal sealed partial class TaskGrain(ChannelHub hub, JobRegistry registry, IL
 
         if (spec.Index != TaskSpec.SourceTask)
         {
-            hub.Open(Key, "source", spec.Epoch, 8); // the input, before the source task (started after this one) sends to it
+            for (int s = 0; s < spec.SourceCount; s++)
+            {
+                hub.Open(Key, TaskSpec.SourceName(s, spec.SourceCount), spec.Epoch, 8); // the inputs, before the source tasks (started after this one) send to them
+            }
         }
 
         // Building the query compiles a script job's .csx (seconds, on a loaded machine tens of seconds): on the thread pool, not
@@ -148,7 +151,7 @@ internal sealed partial class TaskGrain(ChannelHub hub, JobRegistry registry, IL
     private ISourceTask Source(long epoch) =>
         _running is { Part: ISourceTask source } running && running.Spec.Epoch == epoch
             ? source
-            : throw new InvalidOperationException($"Task {Key} is not the running source task of epoch {epoch}.");
+            : throw new InvalidOperationException($"Task {Key} is not a running source task of epoch {epoch}.");
 
     private void StopRun(Running running)
     {
@@ -172,7 +175,10 @@ internal sealed partial class TaskGrain(ChannelHub hub, JobRegistry registry, IL
     {
         if (spec.Index != TaskSpec.SourceTask)
         {
-            hub.Close(Key, "source");
+            for (int s = 0; s < spec.SourceCount; s++)
+            {
+                hub.Close(Key, TaskSpec.SourceName(s, spec.SourceCount));
+            }
         }
     }
 

@@ -8,7 +8,7 @@ namespace LinqStream.Orleans.Tasks;
 [Alias("LinqStream.Orleans.TaskSpec")]
 internal sealed record TaskSpec
 {
-    /// <summary>The index of the source task in <see cref="Index"/>; keyed tasks are 0 to <see cref="Parallelism"/> - 1.</summary>
+    /// <summary>The index of a source task in <see cref="Index"/> (which one: <see cref="SourceIndex"/>); keyed tasks are 0 to <see cref="Parallelism"/> - 1.</summary>
     public const int SourceTask = -1;
 
     /// <summary>Gets the job's id.</summary>
@@ -31,10 +31,6 @@ internal sealed record TaskSpec
     [Id(4)]
     public required int Index { get; init; }
 
-    /// <summary>Gets the grain key of the source task.</summary>
-    [Id(5)]
-    public required string SourceKey { get; init; }
-
     /// <summary>Gets the grain keys of the keyed tasks, by index.</summary>
     [Id(6)]
     public required string[] TaskKeys { get; init; }
@@ -47,15 +43,36 @@ internal sealed record TaskSpec
     [Id(8)]
     public byte[]? AggregateState { get; init; }
 
-    /// <summary>Gets the checkpoint's sections of the parts below the aggregate (the source task loads them), or null to start at the beginning.</summary>
+    /// <summary>
+    /// Gets this source task's share of the checkpoint's parts below the aggregate, or null to start at the beginning: the parts
+    /// themselves with one source task; with several, its union's share of the union over all partitions, then its partitions' parts.
+    /// </summary>
     [Id(9)]
     public byte[][]? SourceState { get; init; }
 
-    /// <summary>Gets the task's name in messages and its channel names: <c>source</c> or <c>task-{index}</c>.</summary>
-    public string Name => Index == SourceTask ? "source" : TaskName(Index);
+    /// <summary>Gets which source task this is (0 to <see cref="SourceCount"/> - 1), when <see cref="Index"/> is <see cref="SourceTask"/>.</summary>
+    [Id(10)]
+    public int SourceIndex { get; init; }
+
+    /// <summary>Gets the number of source tasks: 1, or one per group of the input's partitions (min(partitions, <see cref="Parallelism"/>)).</summary>
+    [Id(11)]
+    public int SourceCount { get; init; } = 1;
+
+    /// <summary>Gets, for a keyed task restoring a job with several source tasks, the watermark its union had already sent (null: start fresh).</summary>
+    [Id(12)]
+    public long? UnionWatermark { get; init; }
+
+    /// <summary>Gets the task's name in messages and its channel names: <c>source</c> (or <c>source-{n}</c> of several) or <c>task-{index}</c>.</summary>
+    public string Name => Index == SourceTask ? SourceName(SourceIndex, SourceCount) : TaskName(Index);
 
     /// <summary>Gets a keyed task's name.</summary>
     public static string TaskName(int index) => $"task-{index}";
+
+    /// <summary>Gets the number of source tasks that read <paramref name="inputs"/> (a union's partitions when <paramref name="partitioned"/>) for <paramref name="parallelism"/> keyed tasks.</summary>
+    public static int SourceTasksFor(int inputs, bool partitioned, int parallelism) => partitioned ? Math.Max(1, Math.Min(inputs, parallelism)) : 1;
+
+    /// <summary>Gets source task <paramref name="index"/>'s name: <c>source</c> when it is the only one, <c>source-{index}</c> of several.</summary>
+    public static string SourceName(int index, int count) => count == 1 ? "source" : $"source-{index}";
 }
 
 /// <summary>Where a task of one epoch is.</summary>

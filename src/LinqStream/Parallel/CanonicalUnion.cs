@@ -63,26 +63,38 @@ internal static class CanonicalUnion
     /// </summary>
     public static void Distribute<T>(UnionState<T> union, IReadOnlyList<UnionOperator<T>> sources, IReadOnlyList<UnionOperator<T>?> tasks)
     {
-        int count = union.Inputs.Count;
         for (int s = 0; s < sources.Count; s++)
         {
-            var (first, end) = KeyGroups.RangeOf(s, count, sources.Count);
-            var group = union.Inputs.Skip(first).Take(end - first).ToList();
-            if (group.TrueForAll(i => i.Completed))
-            {
-                // Every input of the group had ended: their sources end again when replayed, and that completion (which the
-                // aggregate tasks wait for) must go through this union once more, so it must not think them ended already.
-                group = [.. group.Select(i => i with { Completed = false })];
-            }
-
-            sources[s].RestoreState(new UnionState<T>(union.OutputWatermark, group));
+            sources[s].RestoreState(SourceShare(union, s, sources.Count));
         }
 
-        var fresh = new UnionInputState<T>(Ticks.MinusInfinity, Ticks.MinusInfinity, false, []);
         foreach (var task in tasks)
         {
-            task?.RestoreState(new UnionState<T>(union.OutputWatermark, [.. Enumerable.Repeat(fresh, sources.Count)]));
+            task?.RestoreState(TaskShare<T>(union.OutputWatermark, sources.Count));
         }
+    }
+
+    /// <summary>Source task <paramref name="source"/>'s share of parallelism 1's union state (of <paramref name="sources"/>): its contiguous group of inputs.</summary>
+    /// <remarks>Also what a task on another machine restores (the cluster's source tasks, docs/cluster.md).</remarks>
+    public static UnionState<T> SourceShare<T>(UnionState<T> union, int source, int sources)
+    {
+        var (first, end) = KeyGroups.RangeOf(source, union.Inputs.Count, sources);
+        var group = union.Inputs.Skip(first).Take(end - first).ToList();
+        if (group.TrueForAll(i => i.Completed))
+        {
+            // Every input of the group had ended: their sources end again when replayed, and that completion (which the
+            // aggregate tasks wait for) must go through this union once more, so it must not think them ended already.
+            group = [.. group.Select(i => i with { Completed = false })];
+        }
+
+        return new UnionState<T>(union.OutputWatermark, group);
+    }
+
+    /// <summary>An aggregate task's union after a restore: one empty input per source task, the output watermark already sent.</summary>
+    public static UnionState<T> TaskShare<T>(long outputWatermark, int sources)
+    {
+        var fresh = new UnionInputState<T>(Ticks.MinusInfinity, Ticks.MinusInfinity, false, []);
+        return new UnionState<T>(outputWatermark, [.. Enumerable.Repeat(fresh, sources)]);
     }
 
     /// <summary>The events source task <paramref name="source"/> sent that the aggregate tasks' unions still hold, merged by start, ties from the lower task.</summary>

@@ -40,6 +40,34 @@ public sealed class SliceCodecTests
         Assert.Contains("task-2 with its completion", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Write_SliceWithUnionState_ReadsBackBothAndTheSameSection()
+    {
+        // A keyed task fed by several source tasks sends what its union holds after its key groups.
+        var union = new byte[300];
+        new Random(9).NextBytes(union);
+        var bytes = SliceCodec.Write(Slice(0, 64, new Random(4)), union);
+
+        var slice = SliceCodec.Read(bytes, "task-1 with barrier 3", out var read);
+
+        Assert.Equal(union, read);
+        Assert.Equal(Section([Slice(0, 64, new Random(4)), Slice(64, 128, new Random(5))]), Section([slice, Slice(64, 128, new Random(5))]));
+        SliceCodec.Read(SliceCodec.Write(Slice(0, 64, new Random(4))), "task-1", out var none);
+        Assert.Null(none);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    public void Read_UnionStateCutShort_FailsNamingTheSender(int cut)
+    {
+        var bytes = SliceCodec.Write(Slice(0, 16, new Random(2)), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+
+        var error = Assert.Throws<InvalidDataException>(() => SliceCodec.Read(bytes[..^cut], "task-5 with its completion", out _));
+
+        Assert.Contains("task-5 with its completion", error.Message, StringComparison.Ordinal);
+    }
+
     /// <summary>A slice with 0 to 3 records per key group (some groups empty), each record a key at the ends of the range and a count.</summary>
     private static KeyGroupSlice Slice(int first, int end, Random random) =>
         KeyGroupSlice.Build(

@@ -9,7 +9,8 @@ namespace LinqStream.Orleans.Tests.Tasks;
 /// The job definition the spread-over-silos tests submit: q5's shape over bids from a replayable in-memory source into a fenced
 /// Redis stream. In epoch 1 the source stops giving events at <c>pauseAt</c> (it answers "nothing yet", as a live source does, so
 /// checkpoint barriers still go through) until the test releases it. Every silo records what it built the job for, so a test can
-/// see where the tasks ran (the silos run in the test process).
+/// see where the tasks ran (the silos run in the test process). With <c>partitions</c> the bids are read as that many partitions
+/// (bid i in partition i mod n, each with its own reorder ingress, q5 over their union), each holding back at its share of <c>pauseAt</c>.
 /// </summary>
 public static class SpreadJob
 {
@@ -22,7 +23,7 @@ public static class SpreadJob
 
     public static Gate For(string jobId) => s_gates.GetOrAdd(jobId, _ => new Gate());
 
-    public static JobSubmission Submission(string output, int count, int seed, int pauseAt, long checkpointEvery, int parallelism) => new()
+    public static JobSubmission Submission(string output, int count, int seed, int pauseAt, long checkpointEvery, int parallelism, int partitions = 0) => new()
     {
         Definition = Name,
         Parameters = new()
@@ -31,6 +32,7 @@ public static class SpreadJob
             ["count"] = count.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["seed"] = seed.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["pauseAt"] = pauseAt.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["partitions"] = partitions.ToString(System.Globalization.CultureInfo.InvariantCulture),
         },
         CheckpointEveryEvents = checkpointEvery,
         // Also by time: while the source holds back, checkpoints go on (events alone would stop them at the pause).
@@ -43,9 +45,29 @@ public static class SpreadJob
         var bids = HotItems.Bids(int.Parse(context.Parameter("count"), System.Globalization.CultureInfo.InvariantCulture), int.Parse(context.Parameter("seed"), System.Globalization.CultureInfo.InvariantCulture));
         int pauseAt = int.Parse(context.Parameter("pauseAt"), System.Globalization.CultureInfo.InvariantCulture);
         Builds.Enqueue((context.JobId, context.Epoch, context.TaskName, context.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress));
-        var source = new GatedBids(bids, context.Epoch == 1 ? pauseAt : -1, For(context.JobId));
+        int partitions = int.Parse(context.Parameter("partitions"), System.Globalization.CultureInfo.InvariantCulture);
         var sink = new RedisStreamSink<HotItem>(context.Redis, context.Parameter("output"), HotItems.Json, new RedisStreamSinkOptions { Fence = context.Fence, ChunkSize = 64 });
+        if (partitions > 0)
+        {
+            var gated = Partition(bids, partitions)
+                .Select((p, k) => (EventSource<Bid>)new GatedBids(p, context.Epoch == 1 ? pauseAt / partitions : -1, For(context.JobId), $"memory://gated-bids-{k}"))
+                .ToArray();
+            return context.Run(HotItems.Over(QStream.From(gated, b => b.DateTime, HotItems.Ingress)), sink);
+        }
+
+        var source = new GatedBids(bids, context.Epoch == 1 ? pauseAt : -1, For(context.JobId));
         return context.Run(HotItems.Over(QStream.From(source, b => b.DateTime, HotItems.Ingress)), sink);
+    }
+
+    /// <summary>Bid i in partition i mod <paramref name="partitions"/>, in order.</summary>
+    public static Bid[][] Partition(Bid[] bids, int partitions) =>
+        [.. Enumerable.Range(0, partitions).Select(k => bids.Where((_, i) => i % partitions == k).ToArray())];
+
+    /// <summary>What one process computes over the partitions (q5 over their union, each with its own ingress), serialized as the sink writes it.</summary>
+    public static Task<List<string>> PartitionedReferenceAsync(Bid[] bids, int partitions)
+    {
+        var sources = Partition(bids, partitions).Select((p, k) => (EventSource<Bid>)new LinqStream.Testing.Io.ArrayEventSource<Bid>(p, $"memory://gated-bids-{k}")).ToArray();
+        return HotItems.SerializeAsync(HotItems.Over(QStream.From(sources, b => b.DateTime, HotItems.Ingress)));
     }
 
     public sealed class Gate
@@ -64,11 +86,11 @@ public static class SpreadJob
     }
 
     /// <summary>The bids as a replayable source (its position is the next index); it holds back from <c>pauseAt</c> until released.</summary>
-    private sealed class GatedBids(Bid[] bids, int pauseAt, Gate gate) : EventSource<Bid>
+    private sealed class GatedBids(Bid[] bids, int pauseAt, Gate gate, string name = "memory://gated-bids") : EventSource<Bid>
     {
         private int _next;
 
-        public override string Name => "memory://gated-bids";
+        public override string Name => name;
 
         public override bool CanReplay => true;
 
