@@ -73,7 +73,7 @@ public sealed class MulticastStreamTests
         [
             Where(shared, x => x.Id % 2 == 0),
             Where(shared, x => x.Key == 3),
-            new PipelineStream<Ev, Ev>(shared, [new PipelineKernelStep(true, (Expression<Func<Ev, bool>>)(x => x.Id % 5 != 0)), new PipelineKernelStep(false, (Expression<Func<Ev, Ev>>)(x => x with { Key = -x.Key }))]),
+            new PipelineStream<Ev, Ev>(shared, [new PipelineKernelStep(true, (Expression<Func<Ev, bool>>)(x => x.Id % 5 != 0)), new PipelineKernelStep(false, (Expression<Func<Ev, Ev>>)(x => new Ev(x.Time, x.End, -x.Key, x.Id)))]),
             new ShiftTimeStream<Ev>(shared, 0),
         ]);
 
@@ -95,7 +95,7 @@ public sealed class MulticastStreamTests
     {
         var input = RandomEvents.Generate(batchSize, 2_000, 10, 0);
         var shared = new MulticastStream<Ev>(RandomEvents.Source(input));
-        var plan = new UnionStream<Ev>(Where(shared, x => x.Id % 2 == 0), Where(shared, x => 10 / (x.Id % 97) > 0 && x.Key == 3));
+        var plan = new UnionStream<Ev>(Where(shared, x => x.Id % 2 == 0), Where(shared, x => x.Id / (x.Id % 97) >= 0 && x.Key == 3));
         var letters = new Letters();
 
         var output = Harness.Run(plan, Harness.Options(batchSize) with { OnError = ErrorPolicy.SkipAndDeadLetter, DeadLetters = letters });
