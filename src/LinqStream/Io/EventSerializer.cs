@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using LinqStream.Io.Json;
 
 namespace LinqStream;
 
@@ -24,14 +25,24 @@ public abstract class EventSerializer<T>
     /// <param name="output">Where to write its bytes.</param>
     public abstract void Serialize(T value, IBufferWriter<byte> output);
 
+    /// <summary>Gets one sentence on how this serializer reads and writes, made when the serializer is made (for logs and diagnostics).</summary>
+    /// <value>
+    /// For the JSON serializers: whether LinqStream's record decoder reads <typeparamref name="T"/> (the default for records of
+    /// primitives, strings, dates, enums and nested records) or System.Text.Json does, and why. The default is the type's name.
+    /// </value>
+    public virtual string Description => GetType().Name;
+
     /// <summary>Gets a System.Text.Json serializer for a source-generated type (trimming- and AOT-safe).</summary>
     /// <param name="typeInfo">The type's metadata from a <see cref="System.Text.Json.Serialization.JsonSerializerContext"/>.</param>
     /// <returns>The serializer.</returns>
     /// <remarks>
-    /// For a type with many <c>init</c>-only properties (a record like NEXMark's <c>Bid</c>), the source-generated metadata builds
-    /// objects beyond the event on every read: measured 399 B and 1.8× the time of a hand-written <see cref="Utf8JsonReader"/> loop per
-    /// bid, against 247 B and 1.3× for the reflection-based <see cref="Json(JsonSerializerOptions?)"/> (benchmarks/RESULTS.md,
-    /// "Client CPU per event"). For a hot event type, settable properties or a serializer of its own decode faster.
+    /// <para>Records are read by LinqStream's record decoder, built once per type from this metadata: a <see cref="Utf8JsonReader"/>
+    /// loop that matches property names on their UTF-8 bytes and makes the record with a compiled constructor, allocating nothing
+    /// beyond the event and its strings (System.Text.Json's source-generated metadata builds objects beyond the event for a record
+    /// with <c>init</c>-only properties: 399 B per NEXMark bid, against 247 B). A record the decoder does not read the usual way
+    /// (malformed, a number written as a string, a duplicate property) is read by System.Text.Json, so the answer and the error are
+    /// System.Text.Json's. A type the decoder cannot read at all (collections, converters of its own, polymorphism; see
+    /// docs/connectors.md) is read by System.Text.Json throughout, and <see cref="Description"/> says why.</para>
     /// </remarks>
     public static EventSerializer<T> Json(JsonTypeInfo<T> typeInfo)
     {
@@ -42,6 +53,7 @@ public abstract class EventSerializer<T>
     /// <summary>Gets a System.Text.Json serializer that uses reflection with <paramref name="options"/>.</summary>
     /// <param name="options">The options; <see langword="null"/> means <see cref="JsonSerializerOptions.Web"/> (camelCase names, case-insensitive reads).</param>
     /// <returns>The serializer.</returns>
+    /// <remarks>Records are read by LinqStream's record decoder, as with <see cref="Json(JsonTypeInfo{T})"/>.</remarks>
     [RequiresUnreferencedCode("Reflection-based JSON serialization; use the JsonTypeInfo<T> overload for trimmed or AOT applications.")]
     [RequiresDynamicCode("Reflection-based JSON serialization; use the JsonTypeInfo<T> overload for trimmed or AOT applications.")]
     public static EventSerializer<T> Json(JsonSerializerOptions? options = null)
@@ -52,17 +64,88 @@ public abstract class EventSerializer<T>
     }
 }
 
-/// <summary>System.Text.Json over a <see cref="JsonTypeInfo{T}"/>; one reusable writer.</summary>
+/// <summary>
+/// JSON over a <see cref="JsonTypeInfo{T}"/>: reads with the record decoder when the type allows (System.Text.Json for the records it
+/// refuses, and for every record of a type it cannot read), writes with System.Text.Json through one reusable writer.
+/// </summary>
 #pragma warning disable CA1001 // The writer only wraps the caller's IBufferWriter: it holds no pooled or unmanaged memory to dispose.
 internal sealed class JsonEventSerializer<T> : EventSerializer<T>
 {
+    /// <summary>
+    /// After this many records in a row that the record decoder refused and System.Text.Json read, System.Text.Json reads every
+    /// record: the input is written in a way the decoder does not read (numbers as strings, say), and a refusal costs an exception.
+    /// </summary>
+    internal const int RefusalsBeforeGivingUp = 64;
+
     private readonly JsonTypeInfo<T> _typeInfo;
+    private RecordJsonDecoder<T>? _decoder;
+    private bool _decoderChosen;
     private Utf8JsonWriter? _writer;
+    private long _readBySystemTextJson;
+    private int _refusalsInARow;
+    private string _description = "";
 
     public JsonEventSerializer(JsonTypeInfo<T> typeInfo) => _typeInfo = typeInfo;
 
-    public override T Deserialize(ReadOnlySpan<byte> data) =>
-        JsonSerializer.Deserialize(data, _typeInfo) ?? throw new JsonException($"The record is JSON 'null', not a {typeof(T).Name}.");
+    /// <inheritdoc/>
+    /// <remarks>The decoder is chosen (and built, once per type) by the first read or by this property, so a serializer that only writes builds none.</remarks>
+    public override string Description
+    {
+        get
+        {
+            ChooseDecoder();
+            return _description;
+        }
+    }
+
+    /// <summary>Gets a value indicating whether the record decoder reads this type (tests and benchmarks).</summary>
+    internal bool UsesRecordDecoder
+    {
+        get
+        {
+            ChooseDecoder();
+            return _decoder is not null;
+        }
+    }
+
+    /// <summary>Gets how many records the record decoder refused and System.Text.Json read (or failed on) since the serializer was made.</summary>
+    internal long ReadBySystemTextJson => Volatile.Read(ref _readBySystemTextJson);
+
+    public override T Deserialize(ReadOnlySpan<byte> data)
+    {
+        if (!Volatile.Read(ref _decoderChosen))
+        {
+            ChooseDecoder();
+        }
+
+        var decoder = _decoder;
+        if (decoder is null)
+        {
+            return ReadWithSystemTextJson(data);
+        }
+
+        try
+        {
+            var value = decoder.Decode(data);
+            _refusalsInARow = 0;
+            return value;
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException or ArgumentException)
+        {
+            // Malformed, or an encoding the decoder does not read (a number as a string, a duplicate property): System.Text.Json
+            // reads it below, so the record gets System.Text.Json's answer, or its error for the dead letter.
+            Interlocked.Increment(ref _readBySystemTextJson);
+        }
+
+        var read = ReadWithSystemTextJson(data);
+        if (++_refusalsInARow >= RefusalsBeforeGivingUp)
+        {
+            _decoder = null;
+            _description = $"JSON: System.Text.Json reads '{typeof(T).Name}', because the record decoder refused {RefusalsBeforeGivingUp} records in a row that System.Text.Json read (numbers written as strings, or properties given twice).";
+        }
+
+        return read;
+    }
 
     public override void Serialize(T value, IBufferWriter<byte> output)
     {
@@ -78,5 +161,24 @@ internal sealed class JsonEventSerializer<T> : EventSerializer<T>
         JsonSerializer.Serialize(_writer, value, _typeInfo);
         _writer.Flush();
     }
+
+    private void ChooseDecoder()
+    {
+        if (Volatile.Read(ref _decoderChosen))
+        {
+            return;
+        }
+
+        // Two threads may both build: the decoder is cached per type, so both get the same one.
+        var decoder = RecordJsonDecoders.TryGet(_typeInfo, out string reason);
+        _description = decoder is not null
+            ? $"JSON: LinqStream's record decoder reads '{typeof(T).Name}' ({decoder.Members.Count} properties)."
+            : $"JSON: System.Text.Json reads '{typeof(T).Name}', because {reason}.";
+        _decoder = decoder;
+        Volatile.Write(ref _decoderChosen, true);
+    }
+
+    private T ReadWithSystemTextJson(ReadOnlySpan<byte> data) =>
+        JsonSerializer.Deserialize(data, _typeInfo) ?? throw new JsonException($"The record is JSON 'null', not a {typeof(T).Name}.");
 }
 #pragma warning restore CA1001

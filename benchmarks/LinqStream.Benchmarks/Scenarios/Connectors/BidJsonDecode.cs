@@ -6,28 +6,29 @@ namespace LinqStream.Benchmarks.Scenarios.Connectors;
 
 /// <summary>
 /// What decoding one JSON bid costs, without any transport: the connectors' <see cref="EventSerializer{T}.Json(System.Text.Json.Serialization.Metadata.JsonTypeInfo{T})"/>
-/// over the source-generated <see cref="NexmarkJsonContext"/> (what <see cref="RedisNexmark"/> and <see cref="NatsNexmark"/> read
-/// with) against a hand-written <see cref="Utf8JsonReader"/> loop that builds the same <see cref="Bid"/>.
+/// (LinqStream's record decoder since issue #19; what <see cref="RedisNexmark"/> and <see cref="NatsNexmark"/> read with) against a
+/// hand-written <see cref="Utf8JsonReader"/> loop that builds the same <see cref="Bid"/>, and System.Text.Json itself over the
+/// source-generated <see cref="NexmarkJsonContext"/> and over reflection metadata (what the serializer did before).
 /// </summary>
 /// <remarks>
-/// The bids are the connector benchmarks' (<see cref="RedisNexmark.Bids"/> of them), serialized once into one buffer. Both versions
-/// must give the same bids (checked in <c>[GlobalSetup]</c>). The difference is System.Text.Json's share of a connector's client CPU.
-/// Measured in a console probe (2026-12-04): the source-generated metadata allocates 399 B per bid, the reflection metadata and the
-/// hand-written loop 247 B (the bid and its strings): <see cref="Bid"/>'s <c>init</c>-only properties make the source-generated
-/// path build objects beyond the bid.
+/// The bids are the connector benchmarks' (<see cref="ConnectorNexmark.Bids"/> of them), serialized once into one buffer. Every version
+/// must give the same bids (checked in <c>[GlobalSetup]</c>). Measured in a console probe (2026-12-04): the source-generated metadata
+/// allocates 399 B per bid, the reflection metadata and the hand-written loop 247 B (the bid and its strings): <see cref="Bid"/>'s
+/// <c>init</c>-only properties make the source-generated path build objects beyond the bid.
 /// </remarks>
 [MemoryDiagnoser]
 public class BidJsonDecode
 {
     private static readonly EventSerializer<Bid> s_json = EventSerializer<Bid>.Json(NexmarkJsonContext.Default.Bid);
-    private static readonly EventSerializer<Bid> s_reflectionJson = EventSerializer<Bid>.Json(new JsonSerializerOptions(JsonSerializerDefaults.Web));
+    private static readonly System.Text.Json.Serialization.Metadata.JsonTypeInfo<Bid> s_reflection =
+        (System.Text.Json.Serialization.Metadata.JsonTypeInfo<Bid>)new JsonSerializerOptions(JsonSerializerDefaults.Web) { TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver() }.GetTypeInfo(typeof(Bid));
     private byte[] _buffer = [];
     private int[] _starts = [];
 
     [GlobalSetup]
     public void Setup()
     {
-        var bids = new NexmarkGenerator(new NexmarkConfig { FirstEventRate = 50_000 * 50 / 46 }).Bids(RedisNexmark.Bids);
+        var bids = new NexmarkGenerator(new NexmarkConfig { FirstEventRate = 50_000 * 50 / 46 }).Bids(ConnectorNexmark.Bids);
         var output = new System.Buffers.ArrayBufferWriter<byte>();
         _starts = new int[bids.Length + 1];
         for (int i = 0; i < bids.Length; i++)
@@ -41,18 +42,19 @@ public class BidJsonDecode
         for (int i = 0; i < bids.Length; i++)
         {
             var record = _buffer.AsSpan(_starts[i], _starts[i + 1] - _starts[i]);
-            if (s_json.Deserialize(record) != bids[i] || HandWrittenBidJson.Instance.Deserialize(record) != bids[i] || s_reflectionJson.Deserialize(record) != bids[i])
+            if (s_json.Deserialize(record) != bids[i] || HandWrittenBidJson.Instance.Deserialize(record) != bids[i]
+                || SystemTextJsonBid.Instance.Deserialize(record) != bids[i] || JsonSerializer.Deserialize(record, s_reflection) != bids[i])
             {
                 throw new InvalidOperationException($"Bid {i} does not decode back to itself.");
             }
         }
     }
 
-    [Benchmark(Baseline = true, OperationsPerInvoke = RedisNexmark.Bids)]
+    [Benchmark(Baseline = true, OperationsPerInvoke = ConnectorNexmark.Bids)]
     public long HandWrittenReader()
     {
         long sum = 0;
-        for (int i = 0; i < RedisNexmark.Bids; i++)
+        for (int i = 0; i < ConnectorNexmark.Bids; i++)
         {
             sum += HandWrittenBidJson.Instance.Deserialize(_buffer.AsSpan(_starts[i], _starts[i + 1] - _starts[i])).Price;
         }
@@ -60,11 +62,12 @@ public class BidJsonDecode
         return sum;
     }
 
-    [Benchmark(OperationsPerInvoke = RedisNexmark.Bids)]
-    public long SourceGeneratedJson()
+    /// <summary><see cref="EventSerializer{T}.Json(System.Text.Json.Serialization.Metadata.JsonTypeInfo{T})"/>: the record decoder.</summary>
+    [Benchmark(OperationsPerInvoke = ConnectorNexmark.Bids)]
+    public long RecordDecoder()
     {
         long sum = 0;
-        for (int i = 0; i < RedisNexmark.Bids; i++)
+        for (int i = 0; i < ConnectorNexmark.Bids; i++)
         {
             sum += s_json.Deserialize(_buffer.AsSpan(_starts[i], _starts[i + 1] - _starts[i])).Price;
         }
@@ -72,18 +75,51 @@ public class BidJsonDecode
         return sum;
     }
 
-    /// <summary>The same serializer over System.Text.Json's reflection metadata (camelCase, as <see cref="JsonSerializerOptions.Web"/>).</summary>
-    [Benchmark(OperationsPerInvoke = RedisNexmark.Bids)]
-    public long ReflectionJson()
+    /// <summary>System.Text.Json over the source-generated metadata (what the serializer did before the record decoder).</summary>
+    [Benchmark(OperationsPerInvoke = ConnectorNexmark.Bids)]
+    public long SourceGeneratedJson()
     {
         long sum = 0;
-        for (int i = 0; i < RedisNexmark.Bids; i++)
+        for (int i = 0; i < ConnectorNexmark.Bids; i++)
         {
-            sum += s_reflectionJson.Deserialize(_buffer.AsSpan(_starts[i], _starts[i + 1] - _starts[i])).Price;
+            sum += SystemTextJsonBid.Instance.Deserialize(_buffer.AsSpan(_starts[i], _starts[i + 1] - _starts[i])).Price;
         }
 
         return sum;
     }
+
+    /// <summary>System.Text.Json over reflection metadata (camelCase, as <see cref="JsonSerializerOptions.Web"/>).</summary>
+    [Benchmark(OperationsPerInvoke = ConnectorNexmark.Bids)]
+    public long ReflectionJson()
+    {
+        long sum = 0;
+        for (int i = 0; i < ConnectorNexmark.Bids; i++)
+        {
+            sum += JsonSerializer.Deserialize(_buffer.AsSpan(_starts[i], _starts[i + 1] - _starts[i]), s_reflection)!.Price;
+        }
+
+        return sum;
+    }
+}
+
+/// <summary>
+/// A bid decoder that calls System.Text.Json over the source-generated <see cref="NexmarkJsonContext"/> directly: what
+/// <see cref="EventSerializer{T}.Json(System.Text.Json.Serialization.Metadata.JsonTypeInfo{T})"/> did before the record decoder
+/// (issue #19), kept so the connector benchmarks measure before and after in one run (<c>--decoder stj</c>).
+/// </summary>
+public sealed class SystemTextJsonBid : EventSerializer<Bid>
+{
+    /// <summary>Gets the instance (it keeps no state).</summary>
+    public static SystemTextJsonBid Instance { get; } = new();
+
+    private static readonly EventSerializer<Bid> s_writer = EventSerializer<Bid>.Json(NexmarkJsonContext.Default.Bid);
+
+    /// <inheritdoc/>
+    public override Bid Deserialize(ReadOnlySpan<byte> data) =>
+        JsonSerializer.Deserialize(data, NexmarkJsonContext.Default.Bid) ?? throw new JsonException("The record is JSON 'null', not a Bid.");
+
+    /// <inheritdoc/>
+    public override void Serialize(Bid value, System.Buffers.IBufferWriter<byte> output) => s_writer.Serialize(value, output);
 }
 
 /// <summary>

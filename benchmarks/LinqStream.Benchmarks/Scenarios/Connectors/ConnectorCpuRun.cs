@@ -4,12 +4,13 @@ using System.Globalization;
 namespace LinqStream.Benchmarks.Scenarios.Connectors;
 
 /// <summary>
-/// <c>--connector-cpu [--runs N] [--decoder sourcegen|hand] [redis|nats] [q0|q5|q7...]</c>: client CPU per event of <see cref="RedisNexmark"/> and
-/// <see cref="NatsNexmark"/> as a console mode, for a shared machine where BenchmarkDotNet's runs take too long. For each
-/// connector and query, both readers (<c>own</c>, <c>client</c>) are set up (bids written once, every answer checked), then the
-/// source alone (<c>ReadAndDecodeOnly</c>) and the job (source, query, sink) run N times each (default 5), the two readers
-/// alternating, and the median process CPU time (user + sys of every thread, GC included) and wall time per event are printed,
-/// with the server's CPU per event. Needs the servers of <c>.ci/servers.sh</c> (or starts its own).
+/// <c>--connector-cpu [--runs N] [--decoder record,stj,hand] [--reader own,client] [redis|nats] [q0|q5|q7...]</c>: client CPU per event of
+/// <see cref="RedisNexmark"/> and <see cref="NatsNexmark"/> as a console mode, for a shared machine where BenchmarkDotNet's runs take
+/// too long. For each connector and query, every reader × decoder case (default: both readers, decoders <c>record</c> and
+/// <c>stj</c>, so before and after the record decoder in one run) is set up (bids written once, every answer checked), then the
+/// source alone (<c>ReadAndDecodeOnly</c>) and the job (source, query, sink) run N times each (default 5), the cases alternating,
+/// and the median process CPU time (user + sys of every thread, GC included) and wall time per event are printed, with the
+/// server's CPU per event. Needs the servers of <c>.ci/servers.sh</c> (or starts its own).
 /// </summary>
 public static class ConnectorCpuRun
 {
@@ -27,18 +28,10 @@ public static class ConnectorCpuRun
             return 2;
         }
 
-        string decoder = "sourcegen";
-        int at = list.IndexOf("--decoder");
-        if (at >= 0)
+        if (!TakeList(list, "--decoder", ["record", "stj", "hand"], ["record", "stj"], output, out var decoders)
+            || !TakeList(list, "--reader", s_readers, s_readers, output, out var readers))
         {
-            if (at + 1 >= list.Count || list[at + 1] is not ("sourcegen" or "hand"))
-            {
-                output.WriteLine("--decoder must be sourcegen or hand.");
-                return 2;
-            }
-
-            decoder = list[at + 1];
-            list.RemoveRange(at, 2);
+            return 2;
         }
 
         string[] connectors = [.. list.Where(a => a is "redis" or "nats").Distinct()];
@@ -46,7 +39,7 @@ public static class ConnectorCpuRun
         string[] queries = list.Where(a => a is "q0" or "q5" or "q7").DefaultIfEmpty("q5").Distinct().ToArray();
         if (list.Any(a => a is not ("redis" or "nats" or "q0" or "q5" or "q7")))
         {
-            output.WriteLine("usage: --connector-cpu [--runs N] [--decoder sourcegen|hand] [redis] [nats] [q0] [q5] [q7]");
+            output.WriteLine("usage: --connector-cpu [--runs N] [--decoder record,stj,hand] [--reader own,client] [redis] [nats] [q0] [q5] [q7]");
             return 2;
         }
 
@@ -55,12 +48,12 @@ public static class ConnectorCpuRun
         {
             foreach (var query in queries)
             {
-                var cases = connector == "redis" ? RedisCases(query, decoder) : NatsCases(query, decoder);
+                var cases = Cases(connector, query, readers, decoders);
                 foreach (var method in (string[])["ReadAndDecodeOnly", "Job"])
                 {
-                    var cpu = cases.ToDictionary(c => c.Reader, _ => new List<double>());
-                    var wall = cases.ToDictionary(c => c.Reader, _ => new List<double>());
-                    var server = cases.ToDictionary(c => c.Reader, _ => new List<double>());
+                    var cpu = cases.ToDictionary(c => c.Name, _ => new List<double>());
+                    var wall = cases.ToDictionary(c => c.Name, _ => new List<double>());
+                    var server = cases.ToDictionary(c => c.Name, _ => new List<double>());
                     foreach (var c in cases)
                     {
                         Measure(c, method); // warm-up (JIT, tiering)
@@ -71,16 +64,16 @@ public static class ConnectorCpuRun
                         foreach (var c in cases)
                         {
                             var (cpuPerEvent, wallPerEvent, serverPerEvent) = Measure(c, method);
-                            cpu[c.Reader].Add(cpuPerEvent);
-                            wall[c.Reader].Add(wallPerEvent);
-                            server[c.Reader].Add(serverPerEvent);
+                            cpu[c.Name].Add(cpuPerEvent);
+                            wall[c.Name].Add(wallPerEvent);
+                            server[c.Name].Add(serverPerEvent);
                         }
                     }
 
                     foreach (var c in cases)
                     {
                         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                            $"{connector} {query} {c.Reader,-6} {decoder,-9} {method,-17}: client CPU {Median(cpu[c.Reader]):0.000} µs/event (runs {string.Join(" ", cpu[c.Reader].Select(v => v.ToString("0.000", CultureInfo.InvariantCulture)))}), wall {Median(wall[c.Reader]):0.000} µs/event, server CPU {Median(server[c.Reader]):0.000} µs/event"));
+                            $"{connector} {query} {c.Name,-13} {method,-17}: client CPU {Median(cpu[c.Name]):0.000} µs/event (runs {string.Join(" ", cpu[c.Name].Select(v => v.ToString("0.000", CultureInfo.InvariantCulture)))}), wall {Median(wall[c.Name]):0.000} µs/event, server CPU {Median(server[c.Name]):0.000} µs/event"));
                     }
                 }
 
@@ -109,31 +102,44 @@ public static class ConnectorCpuRun
         var serverUsed = c.ServerCpu() - serverCpu;
         if (method != "Job" && events != RedisNexmark.Bids)
         {
-            throw new InvalidOperationException($"{c.Reader}: read {events} bids, expected {RedisNexmark.Bids}.");
+            throw new InvalidOperationException($"{c.Name}: read {events} bids, expected {ConnectorNexmark.Bids}.");
         }
 
-        double n = RedisNexmark.Bids;
+        double n = ConnectorNexmark.Bids;
         return (used.TotalMilliseconds * 1000 / n, wall.TotalMilliseconds * 1000 / n, serverUsed.TotalMilliseconds * 1000 / n);
     }
 
-    private static Case[] RedisCases(string query, string decoder)
+    private static Case[] Cases(string connector, string query, string[] readers, string[] decoders)
     {
-        return [.. s_readers.Select(reader =>
+        return [.. readers.SelectMany(reader => decoders.Select(decoder =>
         {
-            var bench = new RedisNexmark { Query = query, Reader = reader, Decoder = decoder };
+            ConnectorNexmark bench = connector == "redis"
+                ? new RedisNexmark { Query = query, Reader = reader, Decoder = decoder }
+                : new NatsNexmark { Query = query, Reader = reader, Decoder = decoder };
             bench.Setup();
-            return new Case(reader, bench.ReadAndDecodeOnly, bench.FromRedisToRedis, bench.StartCpu, bench.ServerCpuTime, bench.Cleanup);
-        })];
+            return new Case($"{reader}/{decoder}", bench.ReadAll, bench.RunJob, bench.StartCpu, bench.ServerCpuTime, bench.Cleanup);
+        }))];
     }
 
-    private static Case[] NatsCases(string query, string decoder)
+    /// <summary>Takes <c>NAME a,b</c> from the arguments: each value must be one of <paramref name="allowed"/>.</summary>
+    private static bool TakeList(List<string> list, string name, string[] allowed, string[] defaults, TextWriter output, out string[] values)
     {
-        return [.. s_readers.Select(reader =>
+        values = defaults;
+        int at = list.IndexOf(name);
+        if (at < 0)
         {
-            var bench = new NatsNexmark { Query = query, Reader = reader, Decoder = decoder };
-            bench.Setup();
-            return new Case(reader, bench.ReadAndDecodeOnly, bench.FromNatsToNats, bench.StartCpu, bench.ServerCpuTime, bench.Cleanup);
-        })];
+            return true;
+        }
+
+        values = at + 1 < list.Count ? list[at + 1].Split(',', StringSplitOptions.RemoveEmptyEntries) : [];
+        if (values.Length == 0 || values.Any(v => !allowed.Contains(v)))
+        {
+            output.WriteLine($"{name} takes a comma-separated list of {string.Join(", ", allowed)}.");
+            return false;
+        }
+
+        list.RemoveRange(at, 2);
+        return true;
     }
 
     private static double Median(List<double> values)
@@ -144,5 +150,5 @@ public static class ConnectorCpuRun
 
     private static string LoadAverage() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "unknown";
 
-    private sealed record Case(string Reader, Func<long> Read, Func<long> Job, Action Prepare, Func<TimeSpan> ServerCpu, Action Dispose);
+    private sealed record Case(string Name, Func<long> Read, Func<long> Job, Action Prepare, Func<TimeSpan> ServerCpu, Action Dispose);
 }
