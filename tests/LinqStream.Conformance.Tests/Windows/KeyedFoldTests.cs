@@ -91,6 +91,56 @@ public sealed class KeyedFoldTests
     }
 
     [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task WinningOfferPerItem_JoinedPairGroupedDirectly_RewrittenPlanGivesTheJoinPlansEvents(int seed, int batchSize, bool disordered)
+    {
+        // No projection after the join: the window's key and the aggregate's input read the transparent identifier's members, which
+        // the rewrite turns into a struct pair.
+        var (items, offers) = Generate(seed, disordered);
+        IQStream<Match> Query(QueryOptions options)
+        {
+            var live = QStream.From(offers, o => o.Time, disordered ? IngressPolicy.Reorder(OfferDisorder) : IngressPolicy.Throw, "offers").WithOptions(options).ExtendLifetime(LookBack);
+            var closes = QStream.From(items, i => i.Expires.Ticks - 1, IngressPolicy.Reorder(2 * LookBack), "closes");
+            var pairs =
+                from i in closes
+                join o in live on i.Id equals o.Item
+                where o.Time >= i.Opened && o.Price >= i.Reserve
+                select new { i, o };
+            return
+                from m in pairs.TumblingWindow(TimeSpan.FromTicks(1))
+                group new Match(m.i.Id, m.i.Category, m.i.Expires.Ticks, m.o.Bidder, m.o.Price, m.o.Time.Ticks) by m.i.Id into g
+                select g.Aggregate(new BestOffer());
+        }
+
+        await AssertBothPlans(Query, batchSize, WinnersModel(items, offers));
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task WinningOfferPerItem_TransparentIdentifierReadWhole_RewrittenPlanGivesTheJoinPlansEvents(int seed, int batchSize, bool disordered)
+    {
+        // 'let' reads the join's transparent identifier as a whole: the rewrite keeps it an object.
+        var (items, offers) = Generate(seed, disordered);
+        IQStream<Match> Query(QueryOptions options)
+        {
+            var live = QStream.From(offers, o => o.Time, disordered ? IngressPolicy.Reorder(OfferDisorder) : IngressPolicy.Throw, "offers").WithOptions(options).ExtendLifetime(LookBack);
+            var closes = QStream.From(items, i => i.Expires.Ticks - 1, IngressPolicy.Reorder(2 * LookBack), "closes");
+            var matches =
+                from i in closes
+                join o in live on i.Id equals o.Item
+                let price = o.Price
+                where o.Time >= i.Opened && price >= i.Reserve
+                select new Match(i.Id, i.Category, i.Expires.Ticks, o.Bidder, price, o.Time.Ticks);
+            return
+                from m in matches.TumblingWindow(TimeSpan.FromTicks(1))
+                group m by m.Item into g
+                select g.Aggregate(new BestOffer());
+        }
+
+        await AssertBothPlans(Query, batchSize, WinnersModel(items, offers));
+    }
+
+    [Theory]
     [InlineData(1)]
     [InlineData(2)]
     public async Task WinningOfferPerItem_AtParallelism2_GivesTheSequentialJoinPlansEvents(int seed)
@@ -118,6 +168,12 @@ public sealed class KeyedFoldTests
                where o.Time >= i.Opened && o.Price >= i.Reserve
                select new Match(i.Id, i.Category, i.Expires.Ticks, o.Bidder, o.Price, o.Time.Ticks);
     }
+
+    /// <summary>The model's winner per item and close.</summary>
+    private static List<StreamEvent<Match>> WinnersModel(List<Item> items, List<Offer> offers) =>
+        (from p in Pairs(items, offers)
+         group p.Match by (p.Close, p.Match.Item) into g
+         select Run.Event(g.Key.Close, g.Key.Close + 1, g.Aggregate(new BestOffer()))).ToList();
 
     /// <summary>The model of the join: a close at <c>t</c> (lifetime <c>[t, t + 1)</c>) meets every offer whose lifetime <c>[s, s + 1 + D)</c> overlaps it.</summary>
     private static IEnumerable<(long Close, Match Match)> Pairs(List<Item> items, List<Offer> offers) =>

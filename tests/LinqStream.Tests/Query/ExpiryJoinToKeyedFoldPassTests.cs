@@ -91,9 +91,9 @@ public sealed class ExpiryJoinToKeyedFoldPassTests
             """ + "\n", before);
         Assert.Equal("""
             KeyedFold: per close and key c => c.Value.Auction, Aggregate(BestBid, x => x), select: (key, windowStart, windowEnd, aggregate) => aggregate
-              Select: c => new Closing`1(c.Close, new Winner(c.Value.a.Id, c.Value.a.Category, c.Value.b.Bidder, c.Value.b.Price, c.Value.b.DateTime.Ticks))
-                Where: c => ((c.Value.b.DateTime >= c.Value.a.DateTime) AndAlso (c.Value.b.Price >= c.Value.a.Reserve))
-                  Join: a => a.Id == b => b.Auction, select: (a, b) => new Closing`1((a.Expires.Ticks - 1), new <anon>(a = a, b = b))
+              Select: c => new Closing`1(c.Close, new Winner(c.Value.Left.Id, c.Value.Left.Category, c.Value.Right.Bidder, c.Value.Right.Price, c.Value.Right.DateTime.Ticks))
+                Where: c => ((c.Value.Right.DateTime >= c.Value.Left.DateTime) AndAlso (c.Value.Right.Price >= c.Value.Left.Reserve))
+                  Join: a => a.Id == b => b.Auction, select: (a, b) => new Closing`1((a.Expires.Ticks - 1), new JoinPair`2(a, b))
                     From: closes, time: a => ((a.Expires.Ticks - 1) - 200000000), end: a => ((a.Expires.Ticks - 1) + 1), policy: Reorder(00:00:10, late: Drop)
                     From: bids, time: b => b.DateTime, policy: Throw
             """ + "\n", after);
@@ -117,6 +117,39 @@ public sealed class ExpiryJoinToKeyedFoldPassTests
             select g.Aggregate(new FirstBestBid());
 
         Assert.False(Run(query).Changed);
+    }
+
+    [Fact]
+    public void TransparentIdentifierReadWhole_IsKeptAsAnObject()
+    {
+        // 'let' wraps the join's new { a, b } into another anonymous object: the identifier itself is read, not only its members, so
+        // the pass still folds but keeps the object (no JoinPair).
+        var matches =
+            from a in Closes()
+            join b in Bids().ExtendLifetime(LookBack) on a.Id equals b.Auction
+            let price = b.Price
+            where b.DateTime >= a.DateTime && price >= a.Reserve
+            select new Winner(a.Id, a.Category, b.Bidder, price, b.DateTime.Ticks);
+
+        var (_, after, changed) = Run(Q9(matches));
+
+        Assert.True(changed);
+        Assert.Contains("select: (a, b) => new Closing`1((a.Expires.Ticks - 1), new <anon>(a = a, b = b))", after, StringComparison.Ordinal);
+        Assert.DoesNotContain("JoinPair", after, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void JoinResultOfAUserType_IsKeptAsIs()
+    {
+        var matches =
+            from a in Closes()
+            join b in Bids().ExtendLifetime(LookBack) on a.Id equals b.Auction
+            select new Winner(a.Id, a.Category, b.Bidder, b.Price, b.DateTime.Ticks);
+
+        var (_, after, changed) = Run(Q9(matches));
+
+        Assert.True(changed);
+        Assert.Contains("select: (a, b) => new Closing`1((a.Expires.Ticks - 1), new Winner(a.Id, a.Category, b.Bidder, b.Price, b.DateTime.Ticks))", after, StringComparison.Ordinal);
     }
 
     [Fact]

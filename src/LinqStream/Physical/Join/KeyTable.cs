@@ -48,6 +48,9 @@ internal sealed class KeyTable<TKey>
         return id;
     }
 
+    /// <summary>Finds the entry of <paramref name="key"/> without adding one.</summary>
+    public bool TryGet(TKey key, out int id) => _index.TryGetValue(key, out id);
+
     /// <summary>The head slot of side <paramref name="side"/>'s list for entry <paramref name="id"/> (-1 when empty).</summary>
     public ref int Head(int id, int side) => ref _heads[(id << 1) + side];
 

@@ -211,7 +211,21 @@ internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
                 continue;
             }
 
-            int id = _keys.GetOrAdd(key);
+            // Every left event still to come starts after s (left wins ties, and this run stops before the next left start), so
+            // a right event that ends at s + 1 (a point: NEXMark's bids, q3's auctions) overlaps none of them: it probes the left
+            // events alive now and is not kept (issue #19: no live slot, key entry, expiry or eviction per such event). It would
+            // have been evicted by the end of this round anyway, since the round's limit is above s.
+            bool keep = unchecked((ulong)(e - s)) > 1UL;
+            int id;
+            if (keep)
+            {
+                id = _keys.GetOrAdd(key);
+            }
+            else if (!_keys.TryGet(key, out id))
+            {
+                continue;
+            }
+
             int l = _keys.Head(id, KeyTable<TKey>.Left);
             if (l >= 0)
             {
@@ -249,9 +263,12 @@ internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
                 }
             }
 
-            int slot = _right.Allocate(s, e, payload[j], id);
-            _right.Link(slot, ref _keys.Head(id, KeyTable<TKey>.Right));
-            _rightExpiry.Push(e, slot);
+            if (keep)
+            {
+                int slot = _right.Allocate(s, e, payload[j], id);
+                _right.Link(slot, ref _keys.Head(id, KeyTable<TKey>.Right));
+                _rightExpiry.Push(e, slot);
+            }
         }
 
         input.Index = j;

@@ -1,15 +1,24 @@
+using System.Runtime.CompilerServices;
 using LinqStream.Runtime;
 
 namespace LinqStream.Physical.Pipeline;
 
 /// <summary>Runs a fused filter/projection chain over each batch; lifetimes are unchanged and nothing is buffered.</summary>
-internal sealed class PipelineOperator<TIn, TOut> : UnaryOperator<TIn, TOut>
+/// <remarks>
+/// A batch that the chain leaves sparse (at most a quarter of its events present: an entity split off NEXMark's event stream)
+/// goes on compacted, its present events moved to the front, so the operators after it loop over those events only instead of
+/// skipping the absent ones in every pass (issue #19). A denser batch goes on as it is, with the filter bits set. As a
+/// multicast's second consumer the operator reads the shared batch without changing it (<see cref="IBatchBorrower{T}"/>): the
+/// chain's filter bits go into a scratch vector and the present events into a batch of its own.
+/// </remarks>
+internal sealed class PipelineOperator<TIn, TOut> : UnaryOperator<TIn, TOut>, IBatchBorrower<TIn>
 {
     private readonly Action<TIn[], ulong[], TOut[]?, int> _kernel;
     private readonly bool _projects;
     private readonly UserCodeFailures _failures;
     private readonly BatchPool<TIn> _inputPool;
     private readonly BatchPool<TOut> _outputPool;
+    private ulong[] _scratchAbsent = [];
 
     public PipelineOperator(IStreamObserver<TOut> downstream, QueryContext context, Action<TIn[], ulong[], TOut[]?, int> kernel, bool projects, string name, string expression, string site = "")
         : base(downstream, context)
@@ -57,30 +66,144 @@ internal sealed class PipelineOperator<TIn, TOut> : UnaryOperator<TIn, TOut>
             }
         }
 
-        if (!_projects)
+        int count = batch.Count;
+        int live = batch.LiveCount();
+        if (live == 0)
         {
-            if (batch.LiveCount() == 0)
+            if (output is not null)
             {
-                _inputPool.Return(batch);
-                return;
+                _outputPool.Return(output);
             }
 
+            _inputPool.Return(batch);
+            return;
+        }
+
+        bool sparse = live <= count >> 2;
+        if (!_projects)
+        {
             // TIn == TOut when the chain only filters.
-            Downstream.OnBatch((EventBatch<TOut>)(object)batch);
+            var same = (EventBatch<TOut>)(object)batch;
+            if (sparse)
+            {
+                same.Count = Compact(same.Start, same.End, same.Absent, count, same.Payload, same);
+                Array.Clear(same.Absent, 0, (count + 63) >> 6);
+            }
+
+            Downstream.OnBatch(same);
+            return;
+        }
+
+        if (sparse)
+        {
+            output!.Count = Compact(batch.Start, batch.End, batch.Absent, count, output.Payload, output);
+        }
+        else
+        {
+            batch.SwapTimeColumns(output!);
+            batch.Count = count; // so Reset clears the old payload references
+        }
+
+        _inputPool.Return(batch);
+        Downstream.OnBatch(output!);
+    }
+
+    /// <summary>Runs the chain over a multicast's batch without changing it: the present events go on in a batch of this operator's.</summary>
+    public void OnBorrowedBatch(EventBatch<TIn> batch)
+    {
+        if (Faulted)
+        {
             return;
         }
 
         int count = batch.Count;
-        batch.SwapTimeColumns(output!);
-        batch.Count = count; // so Reset clears the old payload references
-        _inputPool.Return(batch);
-        if (output!.LiveCount() == 0)
+        int words = (count + 63) >> 6;
+        if (_scratchAbsent.Length < batch.Absent.Length)
+        {
+            _scratchAbsent = new ulong[batch.Absent.Length];
+        }
+
+        var absent = _scratchAbsent;
+        Array.Copy(batch.Absent, absent, words);
+        var output = _outputPool.Rent();
+        try
+        {
+            _kernel(batch.Payload, absent, _projects ? output.Payload : null, count);
+        }
+        catch (Exception ex) when (ex is not QueryExecutionException)
+        {
+            // Rare path: run the batch as an owned copy, which isolates the failing events (and may mark them absent).
+            if (_projects)
+            {
+                Array.Clear(output.Payload, 0, count); // the kernel wrote results up to the failing event; Reset clears only Count
+            }
+
+            _outputPool.Return(output);
+            OnBatch(CopyOf(batch));
+            return;
+        }
+
+        // The projection wrote each present event's result at its own index (moved down in place); a filter keeps the input's payload.
+        var from = _projects ? output.Payload : (TOut[])(object)batch.Payload;
+        output.Count = Compact(batch.Start, batch.End, absent, count, from, output);
+        if (output.Count == 0)
         {
             _outputPool.Return(output);
             return;
         }
 
         Downstream.OnBatch(output);
+    }
+
+    /// <summary>
+    /// Moves the events not marked in <paramref name="absent"/> to the front of <paramref name="output"/>, in order: times from
+    /// <paramref name="start"/>/<paramref name="end"/>, payloads from <paramref name="from"/> (which may be the output's own columns:
+    /// an event only moves down). References left behind in the output's payload are cleared. Returns the number moved.
+    /// </summary>
+    private static int Compact(long[] start, long[] end, ulong[] absent, int count, TOut[] from, EventBatch<TOut> output)
+    {
+        var outStart = output.Start;
+        var outEnd = output.End;
+        var outPayload = output.Payload;
+        int kept = 0;
+        for (int word = 0, first = 0; first < count; word++, first += 64)
+        {
+            ulong present = ~absent[word];
+            int left = count - first;
+            if (left < 64)
+            {
+                present &= (1UL << left) - 1;
+            }
+
+            while (present != 0)
+            {
+                int i = first + System.Numerics.BitOperations.TrailingZeroCount(present);
+                present &= present - 1;
+                outStart[kept] = start[i];
+                outEnd[kept] = end[i];
+                outPayload[kept] = from[i];
+                kept++;
+            }
+        }
+
+        if (ReferenceEquals(from, outPayload) && RuntimeHelpers.IsReferenceOrContainsReferences<TOut>())
+        {
+            Array.Clear(outPayload, kept, count - kept);
+        }
+
+        return kept;
+    }
+
+    private EventBatch<TIn> CopyOf(EventBatch<TIn> batch)
+    {
+        var copy = _inputPool.Rent();
+        int count = batch.Count;
+        Array.Copy(batch.Start, copy.Start, count);
+        Array.Copy(batch.End, copy.End, count);
+        Array.Copy(batch.Payload, copy.Payload, count);
+        Array.Copy(batch.Absent, copy.Absent, (count + 63) >> 6);
+        copy.Count = count;
+        return copy;
     }
 
     /// <summary>

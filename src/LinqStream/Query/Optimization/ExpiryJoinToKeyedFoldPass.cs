@@ -93,22 +93,32 @@ internal sealed class ExpiryJoinToKeyedFoldPass(QueryOptions options) : PlanPass
         var early = closes.WithLifetime(
             Expression.Lambda(Expression.Subtract(t, Expression.Constant(lookBack)), a),
             Expression.Lambda(Expression.Add(t, Expression.Constant(1L)), a));
+        // A query's join result is C#'s transparent identifier new { a, b } (an object per match); when the chain reads only its two
+        // members, the pair goes on as a struct instead and the chain reads them from it (issue #19: q9's 45 B/event).
+        var pair = TransparentPair(result, chain, key, value);
+        var joined = pair is null
+            ? result.Body
+            : Expression.New(pair.Type.GetConstructor([result.Parameters[0].Type, result.Parameters[1].Type])!, result.Parameters[0], result.Parameters[1]);
         var tagged = Expression.Lambda(
-            Tag(LambdaInliner.Inline(time, result.Parameters[0]), result.Body),
+            Tag(LambdaInliner.Inline(time, result.Parameters[0]), joined),
             result.Parameters);
         PlanNode input = new JoinNode(early, extended.Source, JoinKind.Inner, join.LeftKey, join.RightKey, tagged);
 
-        // The same chain over the tagged values.
+        // The same chain over the tagged values (over the pair until the first projection).
         for (int i = chain.Count - 1; i >= 0; i--)
         {
             var c = Expression.Parameter(input.Type, "c");
             var x = Expression.Property(c, nameof(Closing<int>.Value));
             input = chain[i] switch
             {
-                WhereNode where => (PlanNode)new WhereNode(input, Expression.Lambda(LambdaInliner.Inline(where.Predicate, x), c)),
-                SelectNode select => new SelectNode(input, Expression.Lambda(Tag(Expression.Property(c, nameof(Closing<int>.Close)), LambdaInliner.Inline(select.Selector, x)), c)),
+                WhereNode where => (PlanNode)new WhereNode(input, Expression.Lambda(Read(pair, where.Predicate, x), c)),
+                SelectNode select => new SelectNode(input, Expression.Lambda(Tag(Expression.Property(c, nameof(Closing<int>.Close)), Read(pair, select.Selector, x)), c)),
                 _ => throw new InvalidOperationException("Only filters and projections are in the chain."),
             };
+            if (chain[i] is SelectNode)
+            {
+                pair = null;
+            }
         }
 
         // The window's key, the aggregate's input and the result, over the tagged values.
@@ -116,14 +126,107 @@ internal sealed class ExpiryJoinToKeyedFoldPass(QueryOptions options) : PlanPass
         var keyType = shape.Parameters[0].Type;
         var tag = Expression.Parameter(input.Type, "c");
         var tagValue = Expression.Property(tag, nameof(Closing<int>.Value));
-        var keyBody = LambdaInliner.Inline(key, tagValue);
+        var keyBody = Read(pair, key, tagValue);
         var keyLambda = Expression.Lambda(keyBody.Type == keyType ? keyBody : Expression.Convert(keyBody, keyType), tag);
-        var inputLambda = Expression.Lambda(LambdaInliner.Inline(value, tagValue), tag);
+        var inputLambda = Expression.Lambda(Read(pair, value, tagValue), tag);
         var folded = Expression.Parameter(aggregateResult, "aggregate");
         var read = call.Placeholder.Type == aggregateResult ? (Expression)folded : Expression.Convert(folded, call.Placeholder.Type);
         var body = LambdaInliner.Inline(Expression.Lambda(shape.Body, call.Placeholder), read);
         var resultLambda = Expression.Lambda(body, shape.Parameters[0], shape.Parameters[1], shape.Parameters[2], folded);
         return new KeyedFoldNode(input, keyLambda, inputLambda, resultLambda, instance, types, call.Description, aggregates.EvaluatedCapturedValue);
+    }
+
+    /// <summary>
+    /// When <paramref name="result"/> is <c>(a, b) =&gt; new { a, b }</c> (an anonymous type of the two parameters, in order) and every
+    /// lambda that reads it (the chain up to and including its first projection; with no projection, also the window's key and the
+    /// aggregate's input) reads only its two members: the member names and <c>JoinPair&lt;A, B&gt;</c>, else null. An anonymous type's
+    /// members return its constructor's arguments, so reading <c>Left</c>/<c>Right</c> of the pair gives what <c>x.a</c>/<c>x.b</c> gave.
+    /// </summary>
+    private static TransparentIdentifier? TransparentPair(LambdaExpression result, List<UnaryNode> chain, LambdaExpression key, LambdaExpression value)
+    {
+        if (result.Body is not NewExpression { Members: [var first, var second], Arguments: [ParameterExpression left, ParameterExpression right] } created
+            || left != result.Parameters[0]
+            || right != result.Parameters[1]
+            || !created.Type.IsDefined(typeof(System.Runtime.CompilerServices.CompilerGeneratedAttribute), inherit: false)
+            || !created.Type.Name.Contains("AnonymousType", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var pair = new TransparentIdentifier(
+            typeof(JoinPair<,>).MakeGenericType(left.Type, right.Type), MemberName(first), MemberName(second));
+        var readers = new List<LambdaExpression>();
+        bool projected = false;
+        for (int i = chain.Count - 1; i >= 0 && !projected; i--)
+        {
+            readers.Add(chain[i] is WhereNode where ? where.Predicate : ((SelectNode)chain[i]).Selector);
+            projected = chain[i] is SelectNode;
+        }
+
+        if (!projected)
+        {
+            readers.Add(key);
+            readers.Add(value);
+        }
+
+        var probe = Expression.Parameter(pair.Type, "p");
+        foreach (var reader in readers)
+        {
+            if (PairReader.Rewrite(reader, pair, probe) is null)
+            {
+                return null;
+            }
+        }
+
+        return pair;
+
+        static string MemberName(System.Reflection.MemberInfo member) =>
+            member is System.Reflection.MethodInfo { Name: var name } && name.StartsWith("get_", StringComparison.Ordinal) ? name[4..] : member.Name;
+    }
+
+    /// <summary>The body of <paramref name="lambda"/> over <paramref name="value"/>: inlined, or with its members read from the pair.</summary>
+    private static Expression Read(TransparentIdentifier? pair, LambdaExpression lambda, Expression value) =>
+        pair is null ? LambdaInliner.Inline(lambda, value) : PairReader.Rewrite(lambda, pair, value)!;
+
+    /// <summary>The struct a transparent identifier becomes, and the names of its two members.</summary>
+    private sealed record TransparentIdentifier(Type Type, string LeftName, string RightName);
+
+    /// <summary>Rewrites <c>x.a</c> and <c>x.b</c> of a lambda over the transparent identifier into <c>pair.Left</c>/<c>pair.Right</c>.</summary>
+    private sealed class PairReader(ParameterExpression identifier, TransparentIdentifier names, Expression pair) : ExpressionVisitor
+    {
+        private bool _escaped;
+
+        /// <summary>The rewritten body, or null when the lambda uses the identifier other than through its two members.</summary>
+        public static Expression? Rewrite(LambdaExpression lambda, TransparentIdentifier names, Expression pair)
+        {
+            var reader = new PairReader(lambda.Parameters[0], names, pair);
+            var body = reader.Visit(lambda.Body);
+            return reader._escaped ? null : body;
+        }
+
+        protected override Expression VisitMember(MemberExpression node)
+        {
+            if (node.Expression == identifier)
+            {
+                if (node.Member.Name == names.LeftName)
+                {
+                    return Expression.Property(pair, "Left");
+                }
+
+                if (node.Member.Name == names.RightName)
+                {
+                    return Expression.Property(pair, "Right");
+                }
+            }
+
+            return base.VisitMember(node);
+        }
+
+        protected override Expression VisitParameter(ParameterExpression node)
+        {
+            _escaped |= node == identifier;
+            return node;
+        }
     }
 
     /// <summary><c>new Closing&lt;T&gt;(close, value)</c>.</summary>

@@ -61,6 +61,65 @@ public sealed class MulticastStreamTests
         Assert.Equal(Sorted(shifted.Concat(infiniteOnly).Concat(events)), Sorted(output.Events));
     }
 
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Multicast_ChainsAreLentTheSharedBatch_NoConsumerSeesAnotherOnesFilters(int batchSize, long baseTime)
+    {
+        // Consumer 1 owns the batch; 2 and 3 are filter/projection chains, lent the same batch before 1 gets it (one sparse, one
+        // dense); 4 is not a chain and gets a copy. A chain that marked the lent batch would take events from 1 and 4.
+        var input = RandomEvents.Generate(batchSize, 10_000, 10, baseTime);
+        var shared = new MulticastStream<Ev>(RandomEvents.Source(input));
+        var plan = new UnionStream<Ev>(
+        [
+            Where(shared, x => x.Id % 2 == 0),
+            Where(shared, x => x.Key == 3),
+            new PipelineStream<Ev, Ev>(shared, [new PipelineKernelStep(true, (Expression<Func<Ev, bool>>)(x => x.Id % 5 != 0)), new PipelineKernelStep(false, (Expression<Func<Ev, Ev>>)(x => new Ev(x.Time, x.End, -x.Key, x.Id)))]),
+            new ShiftTimeStream<Ev>(shared, 0),
+        ]);
+
+        var output = Harness.Run(plan, Harness.Options(batchSize));
+
+        var events = RandomEvents.AsEvents(input);
+        var expected = events.Where(e => e.Payload.Id % 2 == 0)
+            .Concat(events.Where(e => e.Payload.Key == 3))
+            .Concat(events.Where(e => e.Payload.Id % 5 != 0).Select(e => e with { Payload = e.Payload with { Key = -e.Payload.Key } }))
+            .Concat(events);
+        Assert.Equal(Sorted(expected), Sorted(output.Events));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(4096)]
+    public void Multicast_LentChainThrows_SkipPolicyDeadLettersItsEventsOnly(int batchSize)
+    {
+        var input = RandomEvents.Generate(batchSize, 2_000, 10, 0);
+        var shared = new MulticastStream<Ev>(RandomEvents.Source(input));
+        var plan = new UnionStream<Ev>(Where(shared, x => x.Id % 2 == 0), Where(shared, x => x.Id / (x.Id % 97) >= 0 && x.Key == 3));
+        var letters = new Letters();
+
+        var output = Harness.Run(plan, Harness.Options(batchSize) with { OnError = ErrorPolicy.SkipAndDeadLetter, DeadLetters = letters });
+
+        var events = RandomEvents.AsEvents(input);
+        var expected = events.Where(e => e.Payload.Id % 2 == 0).Concat(events.Where(e => e.Payload.Id % 97 != 0 && e.Payload.Key == 3));
+        Assert.Equal(Sorted(expected), Sorted(output.Events));
+        Assert.Equal(input.Count(x => x.Id % 97 == 0), letters.Written.Count);
+    }
+
+    [Fact]
+    public void Multicast_LentChainThrows_FailPolicyStopsWithTheChainsError()
+    {
+        var input = RandomEvents.Generate(5, 2_000, 10, 0);
+        var shared = new MulticastStream<Ev>(RandomEvents.Source(input));
+        var plan = new UnionStream<Ev>(Where(shared, x => x.Id % 2 == 0), Where(shared, x => 10 / (x.Id - 1_500) > 0));
+
+        var output = Harness.Run(plan, Harness.Options(64), expectError: true);
+
+        var error = Assert.IsType<QueryExecutionException>(output.Error);
+        Assert.Contains("1500", error.Message, StringComparison.Ordinal);
+        Assert.IsType<DivideByZeroException>(error.InnerException);
+    }
+
     [Fact]
     public void Multicast_SecondRun_WiresTheSourceAgain()
     {
@@ -97,5 +156,12 @@ public sealed class MulticastStreamTests
         }
 
         throw new InvalidOperationException("boom");
+    }
+
+    private sealed class Letters : IDeadLetterSink
+    {
+        public List<DeadLetter> Written { get; } = [];
+
+        public void Write(DeadLetter letter) => Written.Add(letter);
     }
 }
