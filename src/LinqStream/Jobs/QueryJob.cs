@@ -48,6 +48,10 @@ public sealed class QueryJob<T> : IAsyncDisposable
     /// <summary>Gets how long each checkpoint kept the job's loop (the pause the query sees at parallelism 1), in order; measurements.</summary>
     internal List<TimeSpan> LoopPauses { get; } = [];
 
+    /// <summary>Gets the operators of the job's query (tests read an operator's counters; above parallelism 1 the keyed tasks'
+    /// operators are inside the parallel run, one of these).</summary>
+    internal IReadOnlyList<object> Operators => _execution.Context.Operators;
+
     /// <summary>How long <see cref="DisposeAsync"/> waits for the parallel tasks to end before it frees their state stores.</summary>
     private static readonly TimeSpan StoreReleaseTimeout = TimeSpan.FromSeconds(30);
     private int _started;

@@ -47,6 +47,17 @@ internal sealed class SpilledSessionWindowAggregateOperator<T, TKey, TResult> : 
     private long _sequence;
     private long _spilled;
 
+    // Copy on write at a checkpoint's cut (docs/state.md, "Copy on write at the cut"): the cut records each hot session's fields in
+    // _cut and freezes its slot; a pool thread writes the records from there, entry by entry, after the store's second part. A
+    // session the query touches, emits or spills before its entry is written gets a copy of its slot (or has the release
+    // deferred), so the frozen slot keeps its value at the cut. Entries [0, _cutWritten) are written; int.MaxValue when the
+    // writer has ended, after which the slots kept in _frozenSlots are released by the query's thread.
+    private readonly bool _copyOnWrite;
+    private CutEntry[] _cut = [];
+    private int _cutEpoch;
+    private int _cutWritten = int.MaxValue;
+    private readonly List<int> _frozenSlots = [];
+
     public SpilledSessionWindowAggregateOperator(
         IStreamObserver<TResult> downstream,
         QueryContext context,
@@ -64,6 +75,7 @@ internal sealed class SpilledSessionWindowAggregateOperator<T, TKey, TResult> : 
         _valueWriter = new BinaryWriter(_valueStream);
         _reader = new BinaryReader(_readStream);
         _store = stores.Create("session");
+        _copyOnWrite = Array.TrueForAll(plan.Columns, c => c.CaptureIsACopy);
     }
 
     /// <summary>Another name than the heap operator's: a checkpoint of one backend is refused by the other, naming both.</summary>
@@ -82,8 +94,12 @@ internal sealed class SpilledSessionWindowAggregateOperator<T, TKey, TResult> : 
 
     protected override void ReadWhole(BinaryReader reader) => throw new InvalidOperationException("A spilled session aggregate is always keyed.");
 
+    /// <summary>Gets the number of slots detached from a checkpoint's frozen slots so far (tests: copy on write was exercised).</summary>
+    internal long SlotsCopiedAtCut { get; private set; }
+
     protected override void Accumulate(EventBatch<T> batch)
     {
+        ReleaseFrozenSlots();
         AssignSlots(batch);
         FoldColumns(batch.Count);
         if (_closing.Count > _hotKeys)
@@ -123,10 +139,19 @@ internal sealed class SpilledSessionWindowAggregateOperator<T, TKey, TResult> : 
             if (session is not null && t < session.End)
             {
                 session.End = SessionEnd(session.Start, t);
+                if (IsFrozen(session))
+                {
+                    Detach(session);
+                }
             }
             else
             {
                 // The previous session (if any) stays queued as not current and is emitted at its end.
+                if (session is not null)
+                {
+                    session.Current = false;
+                }
+
                 session = Create(key!, key is null ? 0 : session?.Hash ?? hash, t, t, Slots.Allocate());
                 if (key is null)
                 {
@@ -151,8 +176,58 @@ internal sealed class SpilledSessionWindowAggregateOperator<T, TKey, TResult> : 
         session.Start = start;
         session.End = SessionEnd(start, last);
         session.Slot = slot;
+        session.Current = true;
+        session.CutEpoch = 0;
         _closing.Enqueue(session, (session.End, session.Hash, _sequence++));
         return session;
+    }
+
+    /// <summary>Moves a session whose slot is frozen by the checkpoint being written into a copy of that slot (the query goes on in
+    /// the copy; the frozen slot is released once the checkpoint's records are written).</summary>
+    private void Detach(Session session)
+    {
+        int copy = Slots.Allocate();
+        foreach (var column in Plan.Columns)
+        {
+            column.CopySlot(session.Slot, copy);
+        }
+
+        _frozenSlots.Add(session.Slot);
+        session.Slot = copy;
+        session.CutEpoch = 0;
+        SlotsCopiedAtCut++;
+    }
+
+    /// <summary>Whether <paramref name="session"/>'s slot is frozen by a cut whose records have not taken it yet.</summary>
+    private bool IsFrozen(Session session) => session.CutEpoch == _cutEpoch && session.CutIndex >= Volatile.Read(ref _cutWritten);
+
+    /// <summary>Frees <paramref name="session"/>'s slot now, or once the cut's records are written when it is frozen.</summary>
+    private void ReleaseSlot(Session session)
+    {
+        if (IsFrozen(session))
+        {
+            _frozenSlots.Add(session.Slot);
+        }
+        else
+        {
+            Slots.Release(session.Slot);
+        }
+    }
+
+    /// <summary>Releases the slots kept for the last cut once its records are written (on the query's thread: the allocator is its own).</summary>
+    private void ReleaseFrozenSlots()
+    {
+        if (_frozenSlots.Count == 0 || Volatile.Read(ref _cutWritten) != int.MaxValue)
+        {
+            return;
+        }
+
+        foreach (int slot in _frozenSlots)
+        {
+            Slots.Release(slot);
+        }
+
+        _frozenSlots.Clear();
     }
 
     private long SessionEnd(long start, long last)
@@ -186,6 +261,7 @@ internal sealed class SpilledSessionWindowAggregateOperator<T, TKey, TResult> : 
         _store.Delete(_keyBuffer.AsSpan(0, dataLength));
         _spilled--;
         var session = ReadSpilled(_valueBuffer.AsSpan(0, length), end, hash, out _, out _);
+        session.Current = true;
         _closing.Enqueue(session, (end, hash, _sequence++));
         _open[key] = session;
         return session;
@@ -213,6 +289,8 @@ internal sealed class SpilledSessionWindowAggregateOperator<T, TKey, TResult> : 
         session.End = end;
         session.Slot = slot;
         session.Touched = false;
+        session.Current = current;
+        session.CutEpoch = 0;
         return session;
     }
 
@@ -242,7 +320,7 @@ internal sealed class SpilledSessionWindowAggregateOperator<T, TKey, TResult> : 
     private void Spill(Session session)
     {
         var key = session.Key;
-        bool current = _open.TryGetValue(key, out var open) && ReferenceEquals(open, session);
+        bool current = session.Current;
         byte[] encoded = Parallel.StableKeyHash<TKey>.Encode(key);
         int group = Parallel.KeyGroups.Of(session.Hash, _keyGroups);
 
@@ -267,7 +345,7 @@ internal sealed class SpilledSessionWindowAggregateOperator<T, TKey, TResult> : 
 
         _spilledFrom[group] = Math.Min(_spilledFrom[group], session.End);
         _spilled++;
-        Slots.Release(session.Slot);
+        ReleaseSlot(session);
         session.Key = default!;
         _free.Push(session);
     }
@@ -282,6 +360,7 @@ internal sealed class SpilledSessionWindowAggregateOperator<T, TKey, TResult> : 
 
     protected override void Close(long watermark)
     {
+        ReleaseFrozenSlots();
         _store.Commit();
         EventBatch<TResult>? output = null;
         var spilled = OpenSpilled(watermark);
@@ -385,6 +464,11 @@ internal sealed class SpilledSessionWindowAggregateOperator<T, TKey, TResult> : 
 
     private void EmitFromHeap(ref EventBatch<TResult>? output, Session session)
     {
+        if (IsFrozen(session))
+        {
+            Detach(session); // Emit releases the slot it reads
+        }
+
         Emit(ref output, session.Key, session.Start, session.End, session.Slot, session.End - 1, session.End);
         if (session.Key is null)
         {
@@ -393,7 +477,7 @@ internal sealed class SpilledSessionWindowAggregateOperator<T, TKey, TResult> : 
                 _nullKeySession = null;
             }
         }
-        else if (_open.TryGetValue(session.Key, out var current) && ReferenceEquals(current, session))
+        else if (session.Current)
         {
             _open.Remove(session.Key);
         }
@@ -442,59 +526,19 @@ internal sealed class SpilledSessionWindowAggregateOperator<T, TKey, TResult> : 
         // header when the checkpoint file is written, so the task goes on with its next batch meanwhile (docs/state.md).
         _store.Commit();
         var manifest = _store.BeginCheckpoint();
-        var current = new HashSet<Session>(ReferenceEqualityComparer.Instance);
-        foreach (var session in _open.Values)
+        Action<Func<int, BinaryWriter>> writeRecords = _copyOnWrite ? FreezeHotSessions(keyGroups) : writerOf =>
         {
-            current.Add(session);
-        }
-
-        if (_nullKeySession is not null)
-        {
-            current.Add(_nullKeySession);
-        }
-
-        Action<Func<int, BinaryWriter>> writeRecords;
-        bool later = Array.TrueForAll(Plan.Columns, c => c.CaptureIsACopy);
-        if (later)
-        {
-            // The hot sessions as they are at the cut (keys are immutable, each accumulator is copied out); their bytes are written
-            // off this thread, with the store's second part, so the pause is the copy and not the encoding (issue #18, the pause).
-            var hot = new HotSession[_closing.Count];
-            int n = 0;
             foreach (var (session, _) in _closing.UnorderedItems)
             {
-                hot[n++] = new HotSession(session.Key, session.Hash, session.Start, session.End, current.Contains(session), CaptureAccumulators(session.Slot));
+                // The session's stable hash is kept (0 for the null key, whose group is 0): no key is hashed again at the cut.
+                var writer = writerOf(Parallel.KeyGroups.Of(session.Hash, keyGroups));
+                writer.Write(session.Start);
+                writer.Write(session.End);
+                writer.Write(session.Current);
+                StateCodec.Write(writer, session.Key, typeof(TKey));
+                WriteSlot(writer, session.Slot);
             }
-
-            writeRecords = writerOf =>
-            {
-                foreach (var session in hot)
-                {
-                    var writer = writerOf(Parallel.KeyGroups.Of(session.Hash, keyGroups));
-                    writer.Write(session.Start);
-                    writer.Write(session.End);
-                    writer.Write(session.Current);
-                    StateCodec.Write(writer, session.Key, typeof(TKey));
-                    WriteAccumulators(writer, session.Accumulators);
-                }
-            };
-        }
-        else
-        {
-            writeRecords = writerOf =>
-            {
-                foreach (var (session, _) in _closing.UnorderedItems)
-                {
-                    // The session's stable hash is kept (0 for the null key, whose group is 0): no key is hashed again at the cut.
-                    var writer = writerOf(Parallel.KeyGroups.Of(session.Hash, keyGroups));
-                    writer.Write(session.Start);
-                    writer.Write(session.End);
-                    writer.Write(current.Contains(session));
-                    StateCodec.Write(writer, session.Key, typeof(TKey));
-                    WriteSlot(writer, session.Slot);
-                }
-            };
-        }
+        };
 
         long watermark = LastWatermark, spilled = _spilled;
         return KeyGroupSlice.Build(
@@ -513,11 +557,64 @@ internal sealed class SpilledSessionWindowAggregateOperator<T, TKey, TResult> : 
                 header.Write(bytes);
             },
             ready: manifest,
-            recordsLater: later);
+            recordsLater: _copyOnWrite);
     }
 
-    /// <summary>A hot session as it was at a checkpoint's cut.</summary>
-    private readonly record struct HotSession(TKey Key, ulong Hash, long Start, long End, bool Current, object?[] Accumulators);
+    /// <summary>
+    /// The cut of the hot sessions without copying their accumulators (issue #18, the pause): each session's fields go into an entry
+    /// of <see cref="_cut"/> (reused from cut to cut) and its slot is frozen; the returned writer, run on a pool thread after the
+    /// store's second part, writes the entries from there and the accumulators from the frozen slots, marking each entry written.
+    /// Until then the query copies a frozen slot before it changes or frees it (<see cref="Detach"/>, <see cref="ReleaseSlot"/>).
+    /// </summary>
+    private Action<Func<int, BinaryWriter>> FreezeHotSessions(int keyGroups)
+    {
+        // One cut at a time: the job takes the next checkpoint only once the previous one is written, so this does not wait there.
+        SpinWait.SpinUntil(() => Volatile.Read(ref _cutWritten) == int.MaxValue);
+        ReleaseFrozenSlots();
+        int count = _closing.Count;
+        if (_cut.Length < count)
+        {
+            _cut = new CutEntry[Math.Max(count, _cut.Length * 2)];
+        }
+
+        var cut = _cut;
+        int epoch = ++_cutEpoch;
+        int n = 0;
+        foreach (var (session, _) in _closing.UnorderedItems)
+        {
+            cut[n] = new CutEntry(session.Key, session.Hash, session.Start, session.End, session.Current, session.Slot);
+            session.CutEpoch = epoch;
+            session.CutIndex = n++;
+        }
+
+        Volatile.Write(ref _cutWritten, 0);
+        return writerOf =>
+        {
+            try
+            {
+                for (int i = 0; i < count; i++)
+                {
+                    ref readonly var entry = ref cut[i];
+                    var writer = writerOf(Parallel.KeyGroups.Of(entry.Hash, keyGroups));
+                    writer.Write(entry.Start);
+                    writer.Write(entry.End);
+                    writer.Write(entry.Current);
+                    StateCodec.Write(writer, entry.Key, typeof(TKey));
+                    WriteSlot(writer, entry.Slot); // frozen: the query does not change or free it until this entry is marked written
+                    Volatile.Write(ref _cutWritten, i + 1);
+                }
+
+                Array.Clear(cut, 0, count); // the keys go back to the GC with their sessions
+            }
+            finally
+            {
+                Volatile.Write(ref _cutWritten, int.MaxValue);
+            }
+        };
+    }
+
+    /// <summary>A hot session's fields at a checkpoint's cut; its accumulators stay in <see cref="Slot"/>, frozen until written.</summary>
+    private readonly record struct CutEntry(TKey Key, ulong Hash, long Start, long End, bool Current, int Slot);
 
     public override void ReadKeyGroups(KeyGroupedSection section, int first, int end)
     {
@@ -547,6 +644,8 @@ internal sealed class SpilledSessionWindowAggregateOperator<T, TKey, TResult> : 
             session.Start = start;
             session.End = sessionEnd;
             session.Slot = slot;
+            session.Current = current;
+            session.CutEpoch = 0;
             _closing.Enqueue(session, (sessionEnd, session.Hash, _sequence++));
             if (current)
             {
@@ -587,6 +686,13 @@ internal sealed class SpilledSessionWindowAggregateOperator<T, TKey, TResult> : 
         public long End;
         public int Slot;
         public bool Touched;
+
+        /// <summary>Whether this is its key's current session (in <c>_open</c>, or the null key's): later events of the key may extend it.</summary>
+        public bool Current;
+
+        /// <summary>The cut that froze <see cref="Slot"/> (0: none) and the session's entry in it.</summary>
+        public int CutEpoch;
+        public int CutIndex;
     }
 }
 #pragma warning restore CA1001
