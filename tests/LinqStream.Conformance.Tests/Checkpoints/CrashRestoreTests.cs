@@ -164,13 +164,22 @@ public sealed class CrashRestoreTests : IDisposable
     public Task CrashesAtRandomPoints_RestoredOutput_EqualsUninterruptedRun(string name, int seed, int parallelism) =>
         CrashAndRestore(name, seed, parallelism, rocksDb: false);
 
-    /// <summary>The session query (the keyed state the RocksDB backend spills) on RocksDB, with 16 hot keys so most sessions go through the store and its checkpoints.</summary>
+    /// <summary>The queries whose keyed state the RocksDB backend spills (sessions, tumbling and hopping window aggregates, also under
+    /// top-k and as the two-phase merge at P &gt; 1) on RocksDB, with 16 hot keys so most groups go through the store and its checkpoints.</summary>
     [Theory]
     [InlineData("sessions", 1, 1)]
     [InlineData("sessions", 2, 1)]
     [InlineData("sessions", 3, 1)]
     [InlineData("sessions", 1, 2)]
     [InlineData("sessions", 3, 4)]
+    [InlineData("tumbling aggregates", 1, 1)]
+    [InlineData("tumbling aggregates", 2, 2)]
+    [InlineData("tumbling aggregates", 3, 4)]
+    [InlineData("hopping panes", 1, 1)]
+    [InlineData("hopping panes", 2, 2)]
+    [InlineData("hopping panes", 3, 4)]
+    [InlineData("top-k", 1, 1)]
+    [InlineData("bids per new auction (window join)", 2, 2)]
     public Task CrashesAtRandomPoints_OnRocksDb_RestoredOutput_EqualsUninterruptedRun(string name, int seed, int parallelism) =>
         CrashAndRestore(name, seed, parallelism, rocksDb: true);
 
@@ -252,9 +261,12 @@ public sealed class CrashRestoreTests : IDisposable
     [MemberData(nameof(KeyedCases))]
     public Task CheckpointAtParallelism2_RestoresAt1And4_WithTheUninterruptedOutput(string name) => Rescale(name, rocksDb: false);
 
-    /// <summary>Sessions spilled to RocksDB by two tasks, restored by one task (two databases merged) and by four (one database split by key-group range).</summary>
-    [Fact]
-    public Task CheckpointAtParallelism2_OnRocksDb_RestoresAt1And4_WithTheUninterruptedOutput() => Rescale("sessions", rocksDb: true);
+    /// <summary>Sessions and window groups spilled to RocksDB by two tasks, restored by one task (two databases merged) and by four (one database split by key-group range).</summary>
+    [Theory]
+    [InlineData("sessions")]
+    [InlineData("tumbling aggregates")]
+    [InlineData("hopping panes")]
+    public Task CheckpointAtParallelism2_OnRocksDb_RestoresAt1And4_WithTheUninterruptedOutput(string name) => Rescale(name, rocksDb: true);
 
     private async Task Rescale(string name, bool rocksDb)
     {
