@@ -46,6 +46,18 @@ internal sealed class SpilledFixedWindowAggregateOperator<T, TKey, TResult> : Wi
     private bool[] _touched = new bool[64];
     private long _spilled;
 
+    // Copy on write at a checkpoint's cut, as in the spilled session aggregate (docs/state.md, "Copy on write at the cut"): the cut
+    // lists the hot groups in _cut and stamps each one's slot with the cut's epoch and its entry; a pool thread writes the entries
+    // after the store's second part, marking [0, _cutWritten) written (int.MaxValue once it has ended). Until its entry is written a
+    // stamped slot is not changed (an event moves the group to a copy) nor freed (the free waits in _frozenSlots).
+    private readonly bool _copyOnWrite;
+    private CutEntry[] _cut = [];
+    private int _cutEpoch;
+    private int _cutWritten = int.MaxValue;
+    private int[] _slotEpoch = [];
+    private int[] _slotCutIndex = [];
+    private readonly List<int> _frozenSlots = [];
+
     public SpilledFixedWindowAggregateOperator(
         IStreamObserver<TResult> downstream,
         QueryContext context,
@@ -61,7 +73,11 @@ internal sealed class SpilledFixedWindowAggregateOperator<T, TKey, TResult> : Wi
         _valueWriter = new BinaryWriter(_valueStream);
         _reader = new BinaryReader(_readStream);
         _store = stores.Create(window.Passes > 1 ? "hopping" : "tumbling");
+        _copyOnWrite = Array.TrueForAll(plan.Columns, c => c.CaptureIsACopy);
     }
+
+    /// <summary>Gets the number of groups moved out of a checkpoint's frozen slots so far (tests: copy on write was exercised).</summary>
+    internal long SlotsCopiedAtCut { get; private set; }
 
     /// <summary>Another name than the heap operator's: a checkpoint of one backend is refused by the other, naming both.</summary>
     public override string CheckpointName => Window.Passes > 1 ? "HoppingAggregate(spilled)" : "TumblingAggregate(spilled)";
@@ -81,6 +97,7 @@ internal sealed class SpilledFixedWindowAggregateOperator<T, TKey, TResult> : Wi
 
     protected override void Accumulate(EventBatch<T> batch)
     {
+        ReleaseFrozenSlots();
         for (int pass = 0; pass < Window.Passes; pass++)
         {
             AssignSlots(batch, pass);
@@ -151,7 +168,16 @@ internal sealed class SpilledFixedWindowAggregateOperator<T, TKey, TResult> : Wi
     {
         if (key is null)
         {
-            return window.Null >= 0 ? window.Null : window.Null = Slots.Allocate();
+            if (window.Null < 0)
+            {
+                window.Null = Slots.Allocate();
+            }
+            else if (IsFrozen(window.Null))
+            {
+                window.Null = Detach(window.Null);
+            }
+
+            return window.Null;
         }
 
         ref int slot = ref CollectionsMarshal.GetValueRefOrAddDefault(window.Slots, key, out bool exists);
@@ -159,8 +185,59 @@ internal sealed class SpilledFixedWindowAggregateOperator<T, TKey, TResult> : Wi
         {
             slot = window.Spilled > 0 ? LoadOrAllocate(window, key) : Slots.Allocate();
         }
+        else if (IsFrozen(slot))
+        {
+            slot = Detach(slot);
+        }
 
         return slot;
+    }
+
+    /// <summary>Whether <paramref name="slot"/> is frozen by the checkpoint's cut and not yet written (a slot past the stamps was never stamped).</summary>
+    private bool IsFrozen(int slot) =>
+        (uint)slot < (uint)_slotEpoch.Length && _slotEpoch[slot] == _cutEpoch && _slotCutIndex[slot] >= Volatile.Read(ref _cutWritten);
+
+    /// <summary>A copy of a frozen slot for the query to go on in; the frozen one is freed once the cut is written.</summary>
+    private int Detach(int frozen)
+    {
+        int copy = Slots.Allocate();
+        foreach (var column in Plan.Columns)
+        {
+            column.CopySlot(frozen, copy);
+        }
+
+        _frozenSlots.Add(frozen);
+        SlotsCopiedAtCut++;
+        return copy;
+    }
+
+    /// <summary>Frees <paramref name="slot"/> now, or once the cut's records are written when it is frozen.</summary>
+    private void ReleaseSlot(int slot)
+    {
+        if (IsFrozen(slot))
+        {
+            _frozenSlots.Add(slot);
+        }
+        else
+        {
+            Slots.Release(slot);
+        }
+    }
+
+    /// <summary>Releases the slots kept for the last cut once its records are written (on the query's thread: the allocator is its own).</summary>
+    private void ReleaseFrozenSlots()
+    {
+        if (_frozenSlots.Count == 0 || Volatile.Read(ref _cutWritten) != int.MaxValue)
+        {
+            return;
+        }
+
+        foreach (int slot in _frozenSlots)
+        {
+            Slots.Release(slot);
+        }
+
+        _frozenSlots.Clear();
     }
 
     /// <summary>Brings <paramref name="key"/>'s group in <paramref name="window"/> back from the store, or allocates an empty one when it has none there.</summary>
@@ -255,7 +332,7 @@ internal sealed class SpilledFixedWindowAggregateOperator<T, TKey, TResult> : Wi
         window.MarkSpilled(group, _keyGroups);
         window.Spilled++;
         _spilled++;
-        Slots.Release(slot);
+        ReleaseSlot(slot);
     }
 
     private OpenWindow GetWindow(long start)
@@ -280,6 +357,7 @@ internal sealed class SpilledFixedWindowAggregateOperator<T, TKey, TResult> : Wi
 
     protected override void Close(long watermark)
     {
+        ReleaseFrozenSlots();
         EventBatch<TResult>? output = null;
         bool closed = false;
         while (_windows.Count > 0 && _windows[0].End <= watermark)
@@ -294,7 +372,7 @@ internal sealed class SpilledFixedWindowAggregateOperator<T, TKey, TResult> : Wi
             _windows.RemoveAt(0);
             if (window.Null >= 0)
             {
-                Emit(ref output, default!, window.Start, window.End, window.Null, window.Start, window.End);
+                EmitHot(ref output, window, default!, window.Null);
             }
 
             EmitInKeyOrder(ref output, window);
@@ -340,7 +418,7 @@ internal sealed class SpilledFixedWindowAggregateOperator<T, TKey, TResult> : Wi
                     ulong hash = Layout.HashOf(storedKey);
                     while (next < order.Count && HeapFirst(order.KeyAt(next), nextHash, hash, storedKey))
                     {
-                        Emit(ref output, order.KeyAt(next), window.Start, window.End, order.SlotAt(next), window.Start, window.End);
+                        EmitHot(ref output, window, order.KeyAt(next), order.SlotAt(next));
                         next++;
                         nextHash = next < order.Count ? Parallel.StableKeyHash<TKey>.Hash(order.KeyAt(next)) : 0;
                     }
@@ -362,10 +440,22 @@ internal sealed class SpilledFixedWindowAggregateOperator<T, TKey, TResult> : Wi
 
         for (; next < order.Count; next++)
         {
-            Emit(ref output, order.KeyAt(next), window.Start, window.End, order.SlotAt(next), window.Start, window.End);
+            EmitHot(ref output, window, order.KeyAt(next), order.SlotAt(next));
         }
 
         order.Clear();
+    }
+
+    /// <summary>Emits a group on the heap; a slot frozen by the cut is read (a result does not change its slot) and freed once the cut is written.</summary>
+    private void EmitHot(ref EventBatch<TResult>? output, OpenWindow window, TKey key, int slot)
+    {
+        bool frozen = IsFrozen(slot);
+        if (frozen)
+        {
+            _frozenSlots.Add(slot);
+        }
+
+        Emit(ref output, key, window.Start, window.End, slot, window.Start, window.End, release: !frozen);
     }
 
     /// <summary>Whether a heap key (with its hash) comes before a stored one in stable key order (hash, then encoding).</summary>
@@ -393,9 +483,26 @@ internal sealed class SpilledFixedWindowAggregateOperator<T, TKey, TResult> : Wi
 
     public override KeyGroupSlice WriteKeyGroups(int first, int end, int keyGroups)
     {
-        // As the spilled session aggregate: the store's checkpoint ends off this thread; the hot groups are written at the cut.
+        // As the spilled session aggregate: the store's checkpoint ends off this thread, and so does the writing of the hot groups
+        // (copy on write) when every aggregate's capture is a copy; otherwise they are written here, at the cut.
         _store.Commit();
         var manifest = _store.BeginCheckpoint();
+        Action<Func<int, BinaryWriter>> writeRecords = _copyOnWrite ? FreezeHotGroups(keyGroups) : writerOf =>
+        {
+            foreach (var window in _windows)
+            {
+                if (window.Null >= 0)
+                {
+                    WriteGroup(writerOf(KeyGroupOf(default!, keyGroups)), window.Start, GroupKind.NullKey, default!, window.Null);
+                }
+
+                foreach (var (key, slot) in window.Slots)
+                {
+                    WriteGroup(writerOf(KeyGroupOf(key, keyGroups)), window.Start, GroupKind.Keyed, key, slot);
+                }
+            }
+        };
+
         long watermark = LastWatermark, spilled = _spilled;
         return KeyGroupSlice.Build(
             first,
@@ -405,33 +512,93 @@ internal sealed class SpilledFixedWindowAggregateOperator<T, TKey, TResult> : Wi
                 header.Write(watermark);
                 header.Write(spilled);
             },
-            writerOf =>
-            {
-                foreach (var window in _windows)
-                {
-                    if (window.Null >= 0)
-                    {
-                        WriteGroup(writerOf(KeyGroupOf(default!, keyGroups)), window, GroupKind.NullKey, default!, window.Null);
-                    }
-
-                    foreach (var (key, slot) in window.Slots)
-                    {
-                        WriteGroup(writerOf(KeyGroupOf(key, keyGroups)), window, GroupKind.Keyed, key, slot);
-                    }
-                }
-            },
+            writeRecords,
             completeHeader: header =>
             {
                 byte[] bytes = manifest.GetAwaiter().GetResult();
                 header.Write(bytes.Length);
                 header.Write(bytes);
             },
-            ready: manifest);
+            ready: manifest,
+            recordsLater: _copyOnWrite);
     }
 
-    private void WriteGroup(BinaryWriter writer, OpenWindow window, GroupKind kind, TKey key, int slot)
+    /// <summary>Lists the hot groups and freezes their slots; the returned writer (on a pool thread, after the store's second part)
+    /// writes them from the frozen slots and marks each entry written.</summary>
+    private Action<Func<int, BinaryWriter>> FreezeHotGroups(int keyGroups)
     {
-        writer.Write(window.Start);
+        // One cut at a time: the job takes the next checkpoint only once the previous one is written, so this does not wait there.
+        SpinWait.SpinUntil(() => Volatile.Read(ref _cutWritten) == int.MaxValue);
+        ReleaseFrozenSlots();
+        int count = 0;
+        foreach (var window in _windows)
+        {
+            count += window.Slots.Count + (window.Null >= 0 ? 1 : 0);
+        }
+
+        if (_cut.Length < count)
+        {
+            _cut = new CutEntry[Math.Max(count, _cut.Length * 2)];
+        }
+
+        if (_slotEpoch.Length < Slots.Capacity)
+        {
+            Array.Resize(ref _slotEpoch, Slots.Capacity);
+            Array.Resize(ref _slotCutIndex, Slots.Capacity);
+        }
+
+        var cut = _cut;
+        int epoch = ++_cutEpoch;
+        int n = 0;
+        foreach (var window in _windows)
+        {
+            if (window.Null >= 0)
+            {
+                Freeze(new CutEntry(window.Start, GroupKind.NullKey, default!, window.Null));
+            }
+
+            foreach (var (key, slot) in window.Slots)
+            {
+                Freeze(new CutEntry(window.Start, GroupKind.Keyed, key, slot));
+            }
+        }
+
+        int frozen = n;
+        Volatile.Write(ref _cutWritten, 0);
+        return writerOf =>
+        {
+            try
+            {
+                for (int i = 0; i < frozen; i++)
+                {
+                    ref readonly var entry = ref cut[i];
+                    var writer = writerOf(KeyGroupOf(entry.Key, keyGroups));
+                    WriteGroup(writer, entry.Start, entry.Kind, entry.Key, entry.Slot);
+                    Volatile.Write(ref _cutWritten, i + 1);
+                }
+
+                Array.Clear(cut, 0, frozen); // the keys go back to the GC with their groups
+            }
+            finally
+            {
+                Volatile.Write(ref _cutWritten, int.MaxValue);
+            }
+        };
+
+        void Freeze(CutEntry entry)
+        {
+            cut[n] = entry;
+            _slotEpoch[entry.Slot] = epoch;
+            _slotCutIndex[entry.Slot] = n++;
+        }
+    }
+
+    /// <summary>A hot group at a checkpoint's cut; its accumulators stay in <see cref="Slot"/>, frozen until written.</summary>
+    private readonly record struct CutEntry(long Start, GroupKind Kind, TKey Key, int Slot);
+
+    private void WriteGroup(BinaryWriter writer, long windowStart, GroupKind kind, TKey key, int slot)
+    {
+        writer.Write(windowStart);
         writer.Write((byte)kind);
         if (kind == GroupKind.Keyed)
         {

@@ -464,12 +464,14 @@ internal sealed class SpilledSessionWindowAggregateOperator<T, TKey, TResult> : 
 
     private void EmitFromHeap(ref EventBatch<TResult>? output, Session session)
     {
-        if (IsFrozen(session))
+        // A slot frozen by the cut is read (Result reads, it does not change a slot) and freed once the cut is written.
+        bool frozen = IsFrozen(session);
+        if (frozen)
         {
-            Detach(session); // Emit releases the slot it reads
+            _frozenSlots.Add(session.Slot);
         }
 
-        Emit(ref output, session.Key, session.Start, session.End, session.Slot, session.End - 1, session.End);
+        Emit(ref output, session.Key, session.Start, session.End, session.Slot, session.End - 1, session.End, release: !frozen);
         if (session.Key is null)
         {
             if (ReferenceEquals(_nullKeySession, session))
