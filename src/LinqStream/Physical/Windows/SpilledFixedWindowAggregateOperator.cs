@@ -92,7 +92,7 @@ internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResu
             FoldColumns(batch.Count);
         }
 
-        if (Slots.Live > _hotKeys)
+        if (Slots.Live - _frozenSlots.Count > _hotKeys) // slots kept for a cut being written hold no group
         {
             Sweep();
         }
