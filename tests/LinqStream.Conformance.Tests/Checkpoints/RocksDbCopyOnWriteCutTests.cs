@@ -70,7 +70,7 @@ public sealed class RocksDbCopyOnWriteCutTests : IDisposable
             {
                 if (index >= CheckpointAt && requested is null)
                 {
-                    requested = running!.CheckpointAsync();
+                    requested = running!.CheckpointAsync(CancellationToken.None); // the checkpoint outlives the read that asks for it
                 }
 
                 if (index >= HoldAt)

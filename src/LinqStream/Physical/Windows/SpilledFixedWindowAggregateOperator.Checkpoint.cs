@@ -6,6 +6,7 @@ using Layout = LinqStream.Physical.Windows.SpilledWindowKeys;
 namespace LinqStream.Physical.Windows;
 
 /// <summary>The checkpoint of the spilled window aggregate: the cut (copy on write of the hot groups' slots), the section, the restore.</summary>
+#pragma warning disable CA1001 // As on the main part: the streams are MemoryStreams over managed buffers; the store is disposed by the run's IKeyedStateStoreFactory.
 internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResult>
 {
     // Copy on write at a checkpoint's cut, as in the spilled session aggregate (docs/state.md, "Copy on write at the cut"): the cut
@@ -242,3 +243,4 @@ internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResu
         }
     }
 }
+#pragma warning restore CA1001

@@ -5,6 +5,7 @@ using Layout = LinqStream.Physical.Windows.Session.SpilledSessionKeys;
 namespace LinqStream.Physical.Windows.Session;
 
 /// <summary>The checkpoint of the spilled session aggregate: the cut (copy on write of the hot sessions' slots), the section, the restore.</summary>
+#pragma warning disable CA1001 // As on the main part: the streams are MemoryStreams over managed buffers; the store is disposed by the run's IKeyedStateStoreFactory.
 internal sealed partial class SpilledSessionWindowAggregateOperator<T, TKey, TResult>
 {
     // Copy on write at a checkpoint's cut (docs/state.md, "Copy on write at the cut"): the cut records each hot session's fields in
@@ -224,3 +225,4 @@ internal sealed partial class SpilledSessionWindowAggregateOperator<T, TKey, TRe
         return count;
     }
 }
+#pragma warning restore CA1001
