@@ -29,12 +29,17 @@ internal enum ChannelMessage : byte
 /// <remarks>
 /// Bounded: a producer that finds the ring full waits, which is how a slow consumer holds back its sources (backpressure).
 /// Waiting spins briefly, then blocks on an event; the other side signals only when someone waits, so a busy channel costs
-/// two volatile reads per message and no lock. The protocol (kinds, order, bound) is what a channel between machines keeps.
+/// two volatile reads per message and no lock. A sleeping side is woken with hysteresis: the consumer by any message that is
+/// not a batch (a watermark, barrier, completion or error) or when the ring is half full, the producer when half of the ring
+/// is free, so a wake-up serves several messages (a batch followed by nothing for 100 ms is seen at the consumer's backstop
+/// time-out; every producer here follows its batches with a watermark at the end of a step). The protocol (kinds, order,
+/// bound) is what a channel between machines keeps.
 /// </remarks>
 internal sealed class SpscChannel<T>
 {
     private readonly Slot[] _slots;
     private readonly int _mask;
+    private readonly int _wakeDepth; // a batch wakes a waiting consumer only at this depth; a release wakes the producer at this much free space
     private readonly object _gate = new(); // Monitor.Wait/Pulse need an object, not a System.Threading.Lock
     private ChannelPositions _positions;
     private int _producerWaiting;
@@ -57,6 +62,7 @@ internal sealed class SpscChannel<T>
         }
 
         _mask = size - 1;
+        _wakeDepth = Math.Max(1, size / 2);
     }
 
     /// <summary>Gets the number of messages the ring holds at most.</summary>
@@ -163,9 +169,12 @@ internal sealed class SpscChannel<T>
         var slot = _slots[_positions.Head & _mask];
         slot.Batch.Reset();
         slot.Error = null;
-        Volatile.Write(ref _positions.Head, _positions.Head + 1);
+        long head = _positions.Head + 1;
+        Volatile.Write(ref _positions.Head, head);
         Interlocked.MemoryBarrier();
-        if (Volatile.Read(ref _producerWaiting) != 0)
+        // A waiting producer found the ring full: wake it when half of it is free, not at every slot (which would put it back
+        // to sleep after one message, a wake-up per message while the consumer is the slower side).
+        if (Volatile.Read(ref _producerWaiting) != 0 && Volatile.Read(ref _positions.Tail) - head <= _slots.Length - _wakeDepth)
         {
             Wake();
         }
@@ -196,8 +205,24 @@ internal sealed class SpscChannel<T>
         slot.Kind = kind;
         slot.Value = value;
         slot.Error = error;
-        Volatile.Write(ref _positions.Tail, _positions.Tail + 1);
+        long tail = _positions.Tail + 1;
+        Volatile.Write(ref _positions.Tail, tail);
         Interlocked.MemoryBarrier();
+        if (Volatile.Read(ref _messageWaiter) is not null)
+        {
+            // An asynchronous waiter (a job's loop, a grain) has no time-out to fall back on: every message completes it.
+            CompleteMessageWaiter();
+        }
+
+        if (kind == ChannelMessage.Batch && tail - Volatile.Read(ref _positions.Head) < _wakeDepth)
+        {
+            // A batch alone does not wake a blocked consumer thread until the ring is half full: what follows it (a watermark,
+            // a barrier, completion, an error, or more batches) will, so the consumer wakes once for several messages instead
+            // of once per batch (a sleep and a wake-up cost microseconds on both sides: more than a batch of partials to
+            // merge). A thread that waits has a 100 ms backstop.
+            return true;
+        }
+
         if (Volatile.Read(ref _consumerWaiting) != 0)
         {
             Wake();
@@ -206,11 +231,6 @@ internal sealed class SpscChannel<T>
         if (_consumerSignal is { } signal && Volatile.Read(ref signal.Waiting) != 0)
         {
             signal.Wake();
-        }
-
-        if (Volatile.Read(ref _messageWaiter) is not null)
-        {
-            CompleteMessageWaiter();
         }
 
         return true;

@@ -1,4 +1,5 @@
 using LinqStream.Conformance.Tests.Infrastructure;
+using LinqStream.Parallel.TwoPhase;
 using LinqStream.Testing;
 using static LinqStream.Conformance.Tests.Parallel.ParallelOutput;
 
@@ -139,6 +140,36 @@ public sealed class TwoPhaseAggregationTests
             from r in Partitioned(data, 4).TumblingWindow(TimeSpan.FromMilliseconds(700))
             group r by new { r.Sensor, r.Site } into g
             select $"{g.Key} {g.Count()} {g.Min(r => (long)r.Value)} {g.Window.EndTicks}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Inputs))]
+    public async Task MinimumAlone_TwoWordPartials_SameOutputAndOrderAsParallelism1(int seed, bool skewed)
+    {
+        // An int minimum alone takes two words (value, presence): its partials are the two-word shape.
+        var data = Generate(seed, skewed);
+        await AssertTwoPhaseSameAsParallelism1(() =>
+            from r in Partitioned(data, 3).HoppingWindow(TimeSpan.FromMilliseconds(900), TimeSpan.FromMilliseconds(300))
+            group r by r.Sensor into g
+            select $"{g.Key} {g.Min(r => r.Value)} {g.Window.StartTicks}");
+    }
+
+    [Fact]
+    public void PartialWords_TheNarrowestStorageForThePlansWords()
+    {
+        Assert.Equal(typeof(long), PartialWords.TypeFor(1));
+        Assert.Equal(typeof(PartialWords2), PartialWords.TypeFor(2));
+        Assert.Equal(typeof(PartialWords4), PartialWords.TypeFor(3));
+        Assert.Equal(typeof(PartialWords4), PartialWords.TypeFor(4));
+        Assert.Equal(typeof(PartialWords8), PartialWords.TypeFor(5));
+        Assert.Equal(typeof(PartialWords8), PartialWords.TypeFor(8));
+        Assert.Throws<ArgumentOutOfRangeException>(() => PartialWords.TypeFor(9));
+        Assert.Equal(8 * 4, System.Runtime.CompilerServices.Unsafe.SizeOf<PartialWords4>());
+        Assert.Equal(16, System.Runtime.CompilerServices.Unsafe.SizeOf<PartialGroup<int, long>>());
+        var group = new PartialGroup<int, PartialWords4> { Key = 7 };
+        PartialGroup<int, PartialWords4>.WordsOf(ref group)[3] = 42;
+        Assert.Equal(4, PartialGroup<int, PartialWords4>.WordsOf(ref group).Length);
+        Assert.Equal("7: [0, 0, 0, 42]", group.ToString());
     }
 
     [Fact]

@@ -194,7 +194,7 @@ public sealed class TaskArgMaxOperatorTests
         var compiled = QueryCompiler.Compile<string>(Query(2).Expression);
         var results = new List<string>();
         var execution = QueryExecution.Create(compiled.Root, c => new ObserverSink<string>(System.Reactive.Observer.Create<string>(results.Add), c), compiled.Options, parallel: compiled.Parallel);
-        var run = Assert.Single(execution.Context.Operators.OfType<KeyedParallelRun<Bid, PartialGroup<long>, long, AuctionCount>>());
+        var run = Assert.Single(execution.Context.Operators.OfType<KeyedParallelRun<Bid, PartialGroup<long, long>, long, AuctionCount>>());
 
         execution.Run();
 

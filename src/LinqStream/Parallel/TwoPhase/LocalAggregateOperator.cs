@@ -9,7 +9,7 @@ namespace LinqStream.Parallel.TwoPhase;
 
 /// <summary>
 /// The first phase of a two-phase window aggregate, on a source task: folds each event into its (pane, key) group in a local
-/// table and ships each group as one <see cref="PartialGroup{TKey}"/> when the watermark passes the pane's end, when the table
+/// table and ships each group as one <see cref="PartialGroup{TKey, TWords}"/> when the watermark passes the pane's end, when the table
 /// holds more than <see cref="TableLimit"/> groups, or at a checkpoint barrier (then the table is empty, so it has no state in
 /// a checkpoint). A pane is the window for tumbling windows and one hop for hopping windows built from panes.
 /// </summary>
@@ -20,8 +20,9 @@ namespace LinqStream.Parallel.TwoPhase;
 /// when parallelism 1's would (a window's end is a pane start).
 /// Key selector and aggregate input failures are handled as at parallelism 1 (the base class), on this task.
 /// </remarks>
-internal sealed class LocalAggregateOperator<T, TKey> : WindowAggregateOperator<T, TKey, PartialGroup<TKey>>, IFlushAtBarrier
+internal sealed class LocalAggregateOperator<T, TKey, TWords> : WindowAggregateOperator<T, TKey, PartialGroup<TKey, TWords>>, IFlushAtBarrier
     where TKey : notnull
+    where TWords : struct
 {
     /// <summary>The number of groups the local table holds before it ships them all (a bound on a source task's memory).</summary>
     internal const int TableLimit = 1 << 16;
@@ -31,11 +32,11 @@ internal sealed class LocalAggregateOperator<T, TKey> : WindowAggregateOperator<
     private readonly Stack<LocalPane> _free = new();
 
     public LocalAggregateOperator(
-        IStreamObserver<PartialGroup<TKey>> downstream,
+        IStreamObserver<PartialGroup<TKey, TWords>> downstream,
         QueryContext context,
         WindowSpec window,
         Action<T[], ulong[]?, TKey[], int> keyKernel,
-        AggregatePlan<T, TKey, PartialGroup<TKey>> plan,
+        AggregatePlan<T, TKey, PartialGroup<TKey, TWords>> plan,
         string description)
         : base(downstream, context, window, keyKernel, plan, description)
     {
@@ -45,7 +46,7 @@ internal sealed class LocalAggregateOperator<T, TKey> : WindowAggregateOperator<
     }
 
     /// <summary>Builds the plan of the local phase from the aggregate's own plan: the same columns, and a result that exports a group's accumulators.</summary>
-    public static AggregatePlan<T, TKey, PartialGroup<TKey>> PlanOf<TResult>(AggregatePlan<T, TKey, TResult> plan)
+    public static AggregatePlan<T, TKey, PartialGroup<TKey, TWords>> PlanOf<TResult>(AggregatePlan<T, TKey, TResult> plan)
     {
         var columns = plan.Columns;
         var offsets = new int[columns.Length];
@@ -54,13 +55,13 @@ internal sealed class LocalAggregateOperator<T, TKey> : WindowAggregateOperator<
             offsets[c] = offsets[c - 1] + columns[c - 1].PartialWordCount;
         }
 
-        return new AggregatePlan<T, TKey, PartialGroup<TKey>>
+        return new AggregatePlan<T, TKey, PartialGroup<TKey, TWords>>
         {
             Columns = columns,
             Result = (key, _, _, slot) =>
             {
-                var group = new PartialGroup<TKey> { Key = key };
-                Span<long> words = group.Words;
+                var group = new PartialGroup<TKey, TWords> { Key = key };
+                var words = PartialGroup<TKey, TWords>.WordsOf(ref group);
                 for (int c = 0; c < columns.Length; c++)
                 {
                     columns[c].ExportPartial(slot, words.Slice(offsets[c], columns[c].PartialWordCount));
@@ -161,7 +162,7 @@ internal sealed class LocalAggregateOperator<T, TKey> : WindowAggregateOperator<
 
     protected override void Close(long watermark)
     {
-        EventBatch<PartialGroup<TKey>>? output = null;
+        EventBatch<PartialGroup<TKey, TWords>>? output = null;
         while (_panes.Count > 0 && _panes[0].End <= watermark)
         {
             Ship(ref output, _panes[0]);
@@ -188,7 +189,7 @@ internal sealed class LocalAggregateOperator<T, TKey> : WindowAggregateOperator<
 
     private void ShipAll()
     {
-        EventBatch<PartialGroup<TKey>>? output = null;
+        EventBatch<PartialGroup<TKey, TWords>>? output = null;
         foreach (var pane in _panes)
         {
             Ship(ref output, pane);
@@ -202,7 +203,7 @@ internal sealed class LocalAggregateOperator<T, TKey> : WindowAggregateOperator<
     }
 
     /// <summary>Appends one partial group per group of <paramref name="pane"/> (in table order: the merging task orders keys), frees the pane.</summary>
-    private void Ship(ref EventBatch<PartialGroup<TKey>>? output, LocalPane pane)
+    private void Ship(ref EventBatch<PartialGroup<TKey, TWords>>? output, LocalPane pane)
     {
         if (pane.Null >= 0)
         {

@@ -8,7 +8,8 @@ namespace LinqStream.Parallel.TwoPhase;
 /// the slots of the aggregate's own column, which holds the state, answers the result kernel and writes checkpoints exactly
 /// as at parallelism 1 (so a checkpoint restores at any parallelism).
 /// </summary>
-internal sealed class PartialMergeColumn<T, TKey> : AggregateColumn<PartialGroup<TKey>>
+internal sealed class PartialMergeColumn<T, TKey, TWords> : AggregateColumn<PartialGroup<TKey, TWords>>
+    where TWords : struct
 {
     private readonly AggregateColumn<T> _inner;
     private readonly int _offset;
@@ -24,17 +25,17 @@ internal sealed class PartialMergeColumn<T, TKey> : AggregateColumn<PartialGroup
     }
 
     /// <summary>Wraps a plan's columns and keeps its result kernel (which reads the same column objects).</summary>
-    public static AggregatePlan<PartialGroup<TKey>, TKey, TResult> PlanOf<TResult>(AggregatePlan<T, TKey, TResult> plan)
+    public static AggregatePlan<PartialGroup<TKey, TWords>, TKey, TResult> PlanOf<TResult>(AggregatePlan<T, TKey, TResult> plan)
     {
-        var columns = new AggregateColumn<PartialGroup<TKey>>[plan.Columns.Length];
+        var columns = new AggregateColumn<PartialGroup<TKey, TWords>>[plan.Columns.Length];
         int offset = 0;
         for (int c = 0; c < columns.Length; c++)
         {
-            columns[c] = new PartialMergeColumn<T, TKey>(plan.Columns[c], offset);
+            columns[c] = new PartialMergeColumn<T, TKey, TWords>(plan.Columns[c], offset);
             offset += plan.Columns[c].PartialWordCount;
         }
 
-        return new AggregatePlan<PartialGroup<TKey>, TKey, TResult>
+        return new AggregatePlan<PartialGroup<TKey, TWords>, TKey, TResult>
         {
             Columns = columns,
             Result = plan.Result,
@@ -45,7 +46,7 @@ internal sealed class PartialMergeColumn<T, TKey> : AggregateColumn<PartialGroup
 
     public override void Grow(int capacity) => _inner.Grow(capacity);
 
-    public override void Prepare(EventBatch<PartialGroup<TKey>> batch)
+    public override void Prepare(EventBatch<PartialGroup<TKey, TWords>> batch)
     {
         int count = batch.Count, width = _width;
         if (_words.Length < batch.Capacity * width)
@@ -57,7 +58,7 @@ internal sealed class PartialMergeColumn<T, TKey> : AggregateColumn<PartialGroup
         var words = _words.AsSpan();
         for (int i = 0; i < count; i++)
         {
-            ReadOnlySpan<long> own = groups[i].Words;
+            ReadOnlySpan<long> own = PartialGroup<TKey, TWords>.WordsOf(ref groups[i]);
             own.Slice(_offset, width).CopyTo(words.Slice(i * width, width));
         }
     }

@@ -33,17 +33,27 @@ internal static class TwoPhaseAggregation
             return $"keys of type '{keyType.Name}' can be equal without being the same (which one a window shows would depend on the order partials merge in)";
         }
 
-        int words = 0;
         foreach (var column in columns)
         {
             if (column.PartialWordCount == 0)
             {
                 return $"'{column.Description}' does not merge to parallelism 1's answer in any order";
             }
+        }
 
+        int words = Words(columns);
+        return words > PartialWords.Length ? $"the aggregates' accumulators need {words} words, more than {PartialWords.Length}" : null;
+    }
+
+    /// <summary>Gets the number of words the aggregates' partial accumulators take together.</summary>
+    public static int Words<T>(IReadOnlyList<AggregateColumn<T>> columns)
+    {
+        int words = 0;
+        foreach (var column in columns)
+        {
             words += column.PartialWordCount;
         }
 
-        return words > PartialWords.Length ? $"the aggregates' accumulators need {words} words, more than {PartialWords.Length}" : null;
+        return words;
     }
 }

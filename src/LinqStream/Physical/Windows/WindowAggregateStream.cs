@@ -154,10 +154,12 @@ internal sealed class WindowAggregateStream<T, TKey, TResult> : PhysicalStream<T
     {
         if (twoPhase)
         {
-            Func<IStreamObserver<TResult>, QueryContext, IStreamObserver<Parallel.TwoPhase.PartialGroup<TKey>>> createMerge = step is null
-                ? CreateMergeOperator
-                : (output, taskContext) => CreateMergeOperator(step.CreateTaskStep(output, taskContext), taskContext);
-            _ = new Parallel.TwoPhase.TwoPhaseParallelRun<T, TKey, TResult>(inputs, partitioned, CreateLocalOperator, createMerge, downstream, context);
+            // The partials are as wide as this plan's accumulators (a count: one word), chosen once per run.
+            var words = Parallel.TwoPhase.PartialWords.TypeFor(Parallel.TwoPhase.TwoPhaseAggregation.Words((_unused ??= _createPlan()).Columns));
+            typeof(WindowAggregateStream<T, TKey, TResult>)
+                .GetMethod(nameof(ConnectTwoPhase), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!
+                .MakeGenericMethod(words)
+                .Invoke(this, System.Reflection.BindingFlags.DoNotWrapExceptions, binder: null, [inputs, partitioned, step, downstream, context], culture: null);
             return;
         }
 
@@ -174,30 +176,42 @@ internal sealed class WindowAggregateStream<T, TKey, TResult> : PhysicalStream<T
         }
     }
 
+    /// <summary>Runs the aggregate in two phases, with partial groups of <typeparamref name="TWords"/> words crossing the exchange.</summary>
+    private void ConnectTwoPhase<TWords>(IReadOnlyList<PhysicalStream<T>> inputs, bool partitioned, Parallel.ITaskLocalStep<TResult>? step, IStreamObserver<TResult> downstream, QueryContext context)
+        where TWords : struct
+    {
+        Func<IStreamObserver<TResult>, QueryContext, IStreamObserver<Parallel.TwoPhase.PartialGroup<TKey, TWords>>> createMerge = step is null
+            ? CreateMergeOperator<TWords>
+            : (output, taskContext) => CreateMergeOperator<TWords>(step.CreateTaskStep(output, taskContext), taskContext);
+        _ = new Parallel.TwoPhase.TwoPhaseParallelRun<T, TKey, TWords, TResult>(inputs, partitioned, CreateLocalOperator<TWords>, createMerge, downstream, context);
+    }
+
     /// <summary>The first phase of a two-phase aggregate, on a source task: pre-aggregates per (pane, key) with its own columns.</summary>
-    private IStreamObserver<T> CreateLocalOperator(IStreamObserver<Parallel.TwoPhase.PartialGroup<TKey>> downstream, QueryContext context)
+    private IStreamObserver<T> CreateLocalOperator<TWords>(IStreamObserver<Parallel.TwoPhase.PartialGroup<TKey, TWords>> downstream, QueryContext context)
+        where TWords : struct
     {
         CompileKernels();
-        var plan = Parallel.TwoPhase.LocalAggregateOperator<T, TKey>.PlanOf(_createPlan());
-        return new Parallel.TwoPhase.LocalAggregateOperator<T, TKey>(downstream, context, _window, _keyKernel!, plan, _resultSelector.ToString());
+        var plan = Parallel.TwoPhase.LocalAggregateOperator<T, TKey, TWords>.PlanOf(_createPlan());
+        return new Parallel.TwoPhase.LocalAggregateOperator<T, TKey, TWords>(downstream, context, _window, _keyKernel!, plan, _resultSelector.ToString());
     }
 
     /// <summary>The second phase of a two-phase aggregate, on a task: parallelism 1's window operator, fed partial groups that it merges.</summary>
-    private IStreamObserver<Parallel.TwoPhase.PartialGroup<TKey>> CreateMergeOperator(IStreamObserver<TResult> downstream, QueryContext context)
+    private IStreamObserver<Parallel.TwoPhase.PartialGroup<TKey, TWords>> CreateMergeOperator<TWords>(IStreamObserver<TResult> downstream, QueryContext context)
+        where TWords : struct
     {
         CompileKernels();
         var plan = _unused ?? _createPlan();
         _unused = null;
-        var merge = Parallel.TwoPhase.PartialMergeColumn<T, TKey>.PlanOf(plan);
+        var merge = Parallel.TwoPhase.PartialMergeColumn<T, TKey, TWords>.PlanOf(plan);
         if (context.KeyedState is { } stores)
         {
             // The merged groups are the task's keyed state: spilled as parallelism 1's would be.
-            return new SpilledFixedWindowAggregateOperator<Parallel.TwoPhase.PartialGroup<TKey>, TKey, TResult>(
-                downstream, context, _window, Parallel.TwoPhase.PartialGroup<TKey>.KeyKernel, merge, _resultSelector.ToString(), stores);
+            return new SpilledFixedWindowAggregateOperator<Parallel.TwoPhase.PartialGroup<TKey, TWords>, TKey, TResult>(
+                downstream, context, _window, Parallel.TwoPhase.PartialGroup<TKey, TWords>.KeyKernel, merge, _resultSelector.ToString(), stores);
         }
 
-        return new FixedWindowAggregateOperator<Parallel.TwoPhase.PartialGroup<TKey>, TKey, TResult>(
-            downstream, context, _window, Parallel.TwoPhase.PartialGroup<TKey>.KeyKernel, merge, _resultSelector.ToString());
+        return new FixedWindowAggregateOperator<Parallel.TwoPhase.PartialGroup<TKey, TWords>, TKey, TResult>(
+            downstream, context, _window, Parallel.TwoPhase.PartialGroup<TKey, TWords>.KeyKernel, merge, _resultSelector.ToString());
     }
 
     /// <summary>Builds this aggregate's operator (with its own aggregate state) in <paramref name="context"/>, without its input.</summary>
