@@ -238,8 +238,11 @@ public sealed class CrashRestoreTests : IDisposable
                 Assert.Equal(lastRestored, result.RestoredFrom);
                 Assert.True(result.RestoredFrom is null || bids.OpenedAt > 0, "the bids source was reopened at its start although the run restored a checkpoint");
                 // (At P > 1 the source task reads ahead by what the channels hold, so with few results the last checkpoint may
-                // precede them all; CheckpointAtParallelism2_RestoresAt1And4 checks the restored run's share on a longer input.)
-                Assert.True(parallelism > 1 || result.Results < expected.Items.Count, $"the restored run wrote {result.Results} of {expected.Items.Count} results");
+                // precede them all; CheckpointAtParallelism2_RestoresAt1And4 checks the restored run's share on a longer input. On
+                // RocksDB a keyed aggregate's checkpoint is saved after its store's second part, one in flight at a time, so under
+                // load every checkpoint saved before the last crash may precede the first result too: seen with the tumbling
+                // aggregate once it spilled, "the restored run wrote 729 of 729 results" at load 30, with bids.OpenedAt > 0.)
+                Assert.True(parallelism > 1 || rocksDb || result.Results < expected.Items.Count, $"the restored run wrote {result.Results} of {expected.Items.Count} results (bids reopened at {bids.OpenedAt})");
             }
             catch (QueryExecutionException ex) when (crashAt >= 0)
             {
