@@ -207,7 +207,78 @@ internal sealed class UnionOperator<T> : Runtime.Checkpoints.ICheckpointed
                 return;
             }
 
+            var bestHead = inputs[best].Head!;
+            if (bestHead.Start[LastLive(bestHead)] > bound && EveryOpenInputHasAHead())
+            {
+                // Interleaved inputs (partitions of one log read side by side): runs are a few events long, so merge the
+                // heads event by event rather than paying a bound per run.
+                MergeHeads();
+                continue;
+            }
+
             EmitRun(inputs[best], bound);
+        }
+    }
+
+    private bool EveryOpenInputHasAHead()
+    {
+        foreach (var input in _inputs)
+        {
+            if (input.Head is null && !input.Completed)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// While every input that can still send has a buffered head, sends the least (start, input index) head event, one at a
+    /// time, until a head batch runs out (then <see cref="Drain"/> looks again: the next batch may go out whole). No other
+    /// event can precede it: each input's later events start no earlier than its head, and a tie goes to the lower input.
+    /// </summary>
+    private void MergeHeads()
+    {
+        var inputs = _inputs;
+        while (true)
+        {
+            int best = -1;
+            long bestStart = 0;
+            for (int k = 0; k < inputs.Length; k++)
+            {
+                if (inputs[k].Head is { } head)
+                {
+                    long start = head.Start[inputs[k].Cursor];
+                    if (best < 0 || start < bestStart)
+                    {
+                        best = k;
+                        bestStart = start;
+                    }
+                }
+            }
+
+            var input = inputs[best];
+            var batch = input.Head!;
+            int i = input.Cursor;
+            var output = _output ??= _pool.Rent();
+            output.Add(bestStart, batch.End[i], batch.Payload[i]);
+            if (output.IsFull)
+            {
+                _output = null;
+                _downstream.OnBatch(output);
+            }
+
+            i = NextLive(batch, i + 1);
+            if (i < batch.Count)
+            {
+                input.Cursor = i;
+                continue;
+            }
+
+            input.PopHead();
+            _pool.Return(batch);
+            return;
         }
     }
 

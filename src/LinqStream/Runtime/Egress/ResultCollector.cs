@@ -9,6 +9,12 @@ internal sealed class ResultCollector<T>(QueryContext context) : IStreamObserver
 
     private const int ShrinkAbove = 64 * 1024;
 
+    private const int MostQuietSteps = 1 << 20;
+
+    private int _quietSteps; // steps in a row that used less than a quarter of a big array
+    private int _quietStepsToShrink = 64;
+    private bool _shrunk; // the last resize was a shrink: growing again means the bursts are regular
+
     public T[] Items { get; private set; } = new T[MinimumLength];
 
     public int Count { get; private set; }
@@ -22,6 +28,14 @@ internal sealed class ResultCollector<T>(QueryContext context) : IStreamObserver
         int needed = Count + batch.Count;
         if (needed > Items.Length)
         {
+            if (_shrunk)
+            {
+                // Shrunk, then needed again: bursts come regularly (a tumbling window with many keys closing every so many
+                // steps), so wait twice as long before the next shrink instead of reallocating at every burst.
+                _quietStepsToShrink = Math.Min(_quietStepsToShrink * 2, MostQuietSteps);
+                _shrunk = false;
+            }
+
             var bigger = new T[Math.Max(needed, Items.Length * 2)];
             Array.Copy(Items, bigger, Count);
             Items = bigger;
@@ -55,16 +69,26 @@ internal sealed class ResultCollector<T>(QueryContext context) : IStreamObserver
             Array.Clear(Items, 0, Count);
         }
 
-        // A burst (a window with millions of keys) grew the array; once steps are small again it goes back to a small one.
+        // A burst (a window with millions of keys) grew the array; once steps have been small for a while it goes back to a
+        // small one. "A while" doubles each time a shrink was followed by another burst, so regular bursts keep their array.
         if (Items.Length > ShrinkAbove && Count * 4 < Items.Length)
         {
-            int size = MinimumLength;
-            while (size < Count * 2)
+            if (++_quietSteps >= _quietStepsToShrink)
             {
-                size *= 2;
-            }
+                int size = MinimumLength;
+                while (size < Count * 2)
+                {
+                    size *= 2;
+                }
 
-            Items = new T[size];
+                Items = new T[size];
+                _quietSteps = 0;
+                _shrunk = true;
+            }
+        }
+        else
+        {
+            _quietSteps = 0;
         }
 
         Count = 0;
