@@ -3,7 +3,7 @@ using LinqStream.Runtime.State;
 namespace LinqStream.State.RocksDb;
 
 /// <summary>
-/// Keeps keyed operator state in RocksDB under a directory: session-window aggregates keep their hot keys on the heap and the
+/// Keeps keyed operator state in RocksDB under a directory: keyed session, tumbling and hopping window aggregates keep their hot keys on the heap and the
 /// rest on disk, and checkpoint incrementally (only SST files no earlier checkpoint kept). See docs/state.md.
 /// </summary>
 /// <remarks>
@@ -25,7 +25,7 @@ public sealed class RocksDbStateBackend : StateBackend
     /// <summary>Gets the state directory.</summary>
     public string Path { get; }
 
-    /// <summary>Gets how many sessions a keyed operator keeps on the heap before it spills the coldest to RocksDB.</summary>
+    /// <summary>Gets how many sessions, or (window, key) groups, a keyed operator keeps on the heap before it spills the coldest to RocksDB.</summary>
     /// <value>The default value is 65,536. Valid values are 16 and more.</value>
     public int HotKeys
     {

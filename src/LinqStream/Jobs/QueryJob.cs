@@ -51,6 +51,10 @@ public sealed class QueryJob<T> : IAsyncDisposable
     /// <summary>Gets, at parallelism above 1, when each barrier passed each point of the parallel parts (diagnostics, benchmarks).</summary>
     internal IReadOnlyList<BarrierTimeline> BarrierTimelines => [.. _parallel.SelectMany(p => p.Timelines)];
 
+    /// <summary>Gets the operators of the job's query (tests read an operator's counters; above parallelism 1 the keyed tasks'
+    /// operators are inside the parallel run, one of these).</summary>
+    internal IReadOnlyList<object> Operators => _execution.Context.Operators;
+
     /// <summary>How long <see cref="DisposeAsync"/> waits for the parallel tasks to end before it frees their state stores.</summary>
     private static readonly TimeSpan StoreReleaseTimeout = TimeSpan.FromSeconds(30);
     private int _started;

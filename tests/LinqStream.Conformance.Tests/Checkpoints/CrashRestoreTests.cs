@@ -164,13 +164,22 @@ public sealed class CrashRestoreTests : IDisposable
     public Task CrashesAtRandomPoints_RestoredOutput_EqualsUninterruptedRun(string name, int seed, int parallelism) =>
         CrashAndRestore(name, seed, parallelism, rocksDb: false);
 
-    /// <summary>The session query (the keyed state the RocksDB backend spills) on RocksDB, with 16 hot keys so most sessions go through the store and its checkpoints.</summary>
+    /// <summary>The queries whose keyed state the RocksDB backend spills (sessions, tumbling and hopping window aggregates, also under
+    /// top-k and as the two-phase merge at P &gt; 1) on RocksDB, with 16 hot keys so most groups go through the store and its checkpoints.</summary>
     [Theory]
     [InlineData("sessions", 1, 1)]
     [InlineData("sessions", 2, 1)]
     [InlineData("sessions", 3, 1)]
     [InlineData("sessions", 1, 2)]
     [InlineData("sessions", 3, 4)]
+    [InlineData("tumbling aggregates", 1, 1)]
+    [InlineData("tumbling aggregates", 2, 2)]
+    [InlineData("tumbling aggregates", 3, 4)]
+    [InlineData("hopping panes", 1, 1)]
+    [InlineData("hopping panes", 2, 2)]
+    [InlineData("hopping panes", 3, 4)]
+    [InlineData("top-k", 1, 1)]
+    [InlineData("bids per new auction (window join)", 2, 2)]
     public Task CrashesAtRandomPoints_OnRocksDb_RestoredOutput_EqualsUninterruptedRun(string name, int seed, int parallelism) =>
         CrashAndRestore(name, seed, parallelism, rocksDb: true);
 
@@ -229,8 +238,11 @@ public sealed class CrashRestoreTests : IDisposable
                 Assert.Equal(lastRestored, result.RestoredFrom);
                 Assert.True(result.RestoredFrom is null || bids.OpenedAt > 0, "the bids source was reopened at its start although the run restored a checkpoint");
                 // (At P > 1 the source task reads ahead by what the channels hold, so with few results the last checkpoint may
-                // precede them all; CheckpointAtParallelism2_RestoresAt1And4 checks the restored run's share on a longer input.)
-                Assert.True(parallelism > 1 || result.Results < expected.Items.Count, $"the restored run wrote {result.Results} of {expected.Items.Count} results");
+                // precede them all; CheckpointAtParallelism2_RestoresAt1And4 checks the restored run's share on a longer input. On
+                // RocksDB a keyed aggregate's checkpoint is saved after its store's second part, one in flight at a time, so under
+                // load every checkpoint saved before the last crash may precede the first result too: seen with the tumbling
+                // aggregate once it spilled, "the restored run wrote 729 of 729 results" at load 30, with bids.OpenedAt > 0.)
+                Assert.True(parallelism > 1 || rocksDb || result.Results < expected.Items.Count, $"the restored run wrote {result.Results} of {expected.Items.Count} results (bids reopened at {bids.OpenedAt})");
             }
             catch (QueryExecutionException ex) when (crashAt >= 0)
             {
@@ -252,9 +264,12 @@ public sealed class CrashRestoreTests : IDisposable
     [MemberData(nameof(KeyedCases))]
     public Task CheckpointAtParallelism2_RestoresAt1And4_WithTheUninterruptedOutput(string name) => Rescale(name, rocksDb: false);
 
-    /// <summary>Sessions spilled to RocksDB by two tasks, restored by one task (two databases merged) and by four (one database split by key-group range).</summary>
-    [Fact]
-    public Task CheckpointAtParallelism2_OnRocksDb_RestoresAt1And4_WithTheUninterruptedOutput() => Rescale("sessions", rocksDb: true);
+    /// <summary>Sessions and window groups spilled to RocksDB by two tasks, restored by one task (two databases merged) and by four (one database split by key-group range).</summary>
+    [Theory]
+    [InlineData("sessions")]
+    [InlineData("tumbling aggregates")]
+    [InlineData("hopping panes")]
+    public Task CheckpointAtParallelism2_OnRocksDb_RestoresAt1And4_WithTheUninterruptedOutput(string name) => Rescale(name, rocksDb: true);
 
     private async Task Rescale(string name, bool rocksDb)
     {

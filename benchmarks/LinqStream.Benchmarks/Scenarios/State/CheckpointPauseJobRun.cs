@@ -91,9 +91,16 @@ internal static class CheckpointPauseJobRun
             output.WriteLine(Invariant($"windows after each checkpoint, longest write into the database (ms) / commits that wrote it / open (ms): {string.Join(", ", windows.Select(w => Invariant($"{w.LongestWrite.TotalMilliseconds:0.0}/{w.Writes}/{w.Open.TotalMilliseconds:0}")))}"));
         }
 
+        // Copy on write at the cut: how many hot sessions the query touched, emitted or spilled before their record was written.
+        foreach (var aggregate in job.Operators.OfType<global::LinqStream.Physical.Windows.Session.SpilledSessionWindowAggregateOperator<KeyEvent<TKey>, TKey, int>>())
+        {
+            output.WriteLine(Invariant($"slots copied at the cut (sessions changed before their record was written): {aggregate.SlotsCopiedAtCut:N0}"));
+        }
+
         // The last checkpoint is of the final state (the input has ended): the loop waits for it, as it waits at the end of the input.
         pauses.Sort();
-        output.WriteLine(Invariant($"pause over {pauses.Count} checkpoints: median {pauses[pauses.Count / 2]:0.0} ms, max {pauses[^1]:0.0} ms"));
+        double p99 = pauses[Math.Max(0, (int)Math.Ceiling(pauses.Count * 0.99) - 1)];
+        output.WriteLine(Invariant($"pause over {pauses.Count} checkpoints: median {pauses[pauses.Count / 2]:0.0} ms, p99 {p99:0.0} ms, max {pauses[^1]:0.0} ms"));
         return sink.Items.Count == keys ? 0 : 1;
     }
 

@@ -68,6 +68,11 @@ internal abstract class AggregateColumn<T>
     /// <summary>Puts back what <see cref="CaptureSlot"/> gave, into a slot of a fresh column.</summary>
     public abstract void RestoreSlot(int slot, object? state);
 
+    /// <summary>Gives slot <paramref name="target"/> (allocated, empty) a copy of slot <paramref name="source"/>'s accumulator, sharing
+    /// nothing with it when <see cref="CaptureIsACopy"/> (a checkpoint's cut keeps the source slot unchanged while it is written off
+    /// the query's thread, and the query goes on in the copy: docs/state.md, "Copy on write at the cut").</summary>
+    public virtual void CopySlot(int source, int target) => RestoreSlot(target, CaptureSlot(source));
+
     public override string ToString() => Description;
 }
 

@@ -37,6 +37,8 @@ internal sealed class CountColumn<T> : ValueAggregateColumn<T, byte>
 
     public override void RestoreSlot(int slot, object? state) => _counts[slot] = (long)state!;
 
+    public override void CopySlot(int source, int target) => _counts[target] = _counts[source];
+
     public override bool CanMerge => true;
 
     public override void Merge(int target, int source) => _counts[target] += _counts[source];

@@ -70,6 +70,12 @@ internal sealed class MinMaxColumn<T, TValue> : ValueAggregateColumn<T, TValue>
 
     public override void RestoreSlot(int slot, object? state) => (_best[slot], _has[slot]) = ((TValue, bool))state!;
 
+    public override void CopySlot(int source, int target)
+    {
+        _best[target] = _best[source];
+        _has[target] = _has[source];
+    }
+
     public override bool CanMerge => true;
 
     public override void Merge(int target, int source)

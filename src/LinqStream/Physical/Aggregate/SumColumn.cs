@@ -82,6 +82,14 @@ internal sealed class IntegerSumColumn<T, TValue> : ValueAggregateColumn<T, TVal
     public override void RestoreSlot(int slot, object? state) =>
         (_sums[slot], _lows[slot], _highs[slot], _counts[slot]) = ((Int128, Int128, Int128, long))state!;
 
+    public override void CopySlot(int source, int target)
+    {
+        _sums[target] = _sums[source];
+        _lows[target] = _lows[source];
+        _highs[target] = _highs[source];
+        _counts[target] = _counts[source];
+    }
+
     public override bool CanMerge => true;
 
     public override void Merge(int target, int source)
@@ -197,6 +205,13 @@ internal sealed class OrderedSumColumn<T, TValue, TAcc> : ValueAggregateColumn<T
     public override bool CaptureIsACopy => !System.Runtime.CompilerServices.RuntimeHelpers.IsReferenceOrContainsReferences<TAcc>();
 
     public override void RestoreSlot(int slot, object? state) => (_sums[slot], _counts[slot], _overflowed[slot]) = ((TAcc, long, bool))state!;
+
+    public override void CopySlot(int source, int target)
+    {
+        _sums[target] = _sums[source];
+        _counts[target] = _counts[source];
+        _overflowed[target] = _overflowed[source];
+    }
 
     public TAcc Result(int slot)
     {

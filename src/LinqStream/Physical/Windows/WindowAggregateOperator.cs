@@ -265,8 +265,9 @@ internal abstract class WindowAggregateOperator<T, TKey, TResult> : UnaryOperato
         }
     }
 
-    /// <summary>Builds the result of <paramref name="slot"/>, frees the slot and appends the result with lifetime [start, end).</summary>
-    protected void Emit(ref EventBatch<TResult>? output, TKey key, long windowStart, long windowEnd, int slot, long start, long end)
+    /// <summary>Builds the result of <paramref name="slot"/>, frees the slot (unless <paramref name="release"/> is false: a spilled
+    /// aggregate's slot frozen by a checkpoint's cut is freed once the cut is written) and appends the result with lifetime [start, end).</summary>
+    protected void Emit(ref EventBatch<TResult>? output, TKey key, long windowStart, long windowEnd, int slot, long start, long end, bool release = true)
     {
         TResult result;
         try
@@ -275,12 +276,20 @@ internal abstract class WindowAggregateOperator<T, TKey, TResult> : UnaryOperato
         }
         catch (Exception ex)
         {
-            Slots.Release(slot);
+            if (release)
+            {
+                Slots.Release(slot);
+            }
+
             ResultFailed(ex, key, windowStart, windowEnd);
             return;
         }
 
-        Slots.Release(slot);
+        if (release)
+        {
+            Slots.Release(slot);
+        }
+
         output ??= _outputPool.Rent();
         output.Add(start, end, result);
         if (output.IsFull)

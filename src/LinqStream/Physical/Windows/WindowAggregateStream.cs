@@ -203,6 +203,13 @@ internal sealed class WindowAggregateStream<T, TKey, TResult> : PhysicalStream<T
         var plan = _unused ?? _createPlan();
         _unused = null;
         var merge = Parallel.TwoPhase.PartialMergeColumn<T, TKey, TWords>.PlanOf(plan);
+        if (context.KeyedState is { } stores)
+        {
+            // The merged groups are the task's keyed state: spilled as parallelism 1's would be.
+            return new SpilledFixedWindowAggregateOperator<Parallel.TwoPhase.PartialGroup<TKey, TWords>, TKey, TResult>(
+                downstream, context, _window, Parallel.TwoPhase.PartialGroup<TKey, TWords>.KeyKernel, merge, _resultSelector.ToString(), stores);
+        }
+
         return new FixedWindowAggregateOperator<Parallel.TwoPhase.PartialGroup<TKey, TWords>, TKey, TResult>(
             downstream, context, _window, Parallel.TwoPhase.PartialGroup<TKey, TWords>.KeyKernel, merge, _resultSelector.ToString());
     }
@@ -214,10 +221,12 @@ internal sealed class WindowAggregateStream<T, TKey, TResult> : PhysicalStream<T
         var plan = _unused ?? _createPlan(); // the first operator takes the plan compiled by the last stage; others build their own (cache hits)
         _unused = null;
         string description = _resultSelector.ToString();
-        if (_window.Kind == WindowKind.Session && _keyKernel is not null && context.KeyedState is { } stores)
+        if (_keyKernel is not null && context.KeyedState is { } stores)
         {
-            // The state backend is chosen here, once per operator: the heap operator below stays as it is (no call through the seam).
-            return new SpilledSessionWindowAggregateOperator<T, TKey, TResult>(downstream, context, _window, _keyKernel, plan, description, stores);
+            // The state backend is chosen here, once per operator: the heap operators below stay as they are (no call through the seam).
+            return _window.Kind == WindowKind.Session
+                ? new SpilledSessionWindowAggregateOperator<T, TKey, TResult>(downstream, context, _window, _keyKernel, plan, description, stores)
+                : new SpilledFixedWindowAggregateOperator<T, TKey, TResult>(downstream, context, _window, _keyKernel, plan, description, stores);
         }
 
         return _window.Kind == WindowKind.Session

@@ -44,9 +44,9 @@ internal sealed record KeyGroupSlice(int First, int End, Lazy<byte[]> HeaderSour
     /// the section is written (on the thread that writes the checkpoint, not the task's): a part whose snapshot has a slow
     /// asynchronous phase (the RocksDB store's flush) lets the task go on meanwhile, and passes that phase as <paramref name="ready"/>
     /// (<see cref="Ready"/>), after which <paramref name="completeHeader"/> does not block. With <paramref name="recordsLater"/>,
-    /// <paramref name="writeRecords"/> runs on a pool thread (it must write from a copy of the state, taken now) and is part of
-    /// <see cref="Ready"/>; <see cref="Header"/> waits for it, and <see cref="KeyGroupedSection.Write"/> reads every header before
-    /// any group.</remarks>
+    /// <paramref name="writeRecords"/> runs on a pool thread once <paramref name="ready"/> has ended (it must write state the caller
+    /// keeps unchanged until then: a copy, or slots frozen copy-on-write) and is part of <see cref="Ready"/>; <see cref="Header"/> waits
+    /// for it, and <see cref="KeyGroupedSection.Write"/> reads every header before any group.</remarks>
     public static KeyGroupSlice Build(
         int first,
         int end,
@@ -72,9 +72,12 @@ internal sealed record KeyGroupSlice(int First, int End, Lazy<byte[]> HeaderSour
         var counts = new int[width];
         if (recordsLater)
         {
-            // The records are written on a pool thread (from a copy of the state taken by the caller), while the task goes on; the
-            // slice is ready, and its header readable, once they and the caller's asynchronous part are done.
-            var records = Task.Run(() => WriteRecords(first, end, groups, counts, writeRecords));
+            // The records are written on a pool thread (from the state as the caller froze it at the cut), while the task goes on,
+            // after the caller's asynchronous part (whether it succeeded or not: the caller learns from the records' end that the
+            // frozen state is free); the slice is ready, and its header readable, once both are done.
+            var records = ready is null
+                ? Task.Run(() => WriteRecords(first, end, groups, counts, writeRecords))
+                : ready.ContinueWith(_ => WriteRecords(first, end, groups, counts, writeRecords), CancellationToken.None, TaskContinuationOptions.DenyChildAttach, TaskScheduler.Default);
             ready = ready is null ? records : Task.WhenAll(records, ready);
         }
         else

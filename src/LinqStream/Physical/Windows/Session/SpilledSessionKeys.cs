@@ -75,7 +75,7 @@ internal static class SpilledSessionKeys
     public static ulong HashOf(ReadOnlySpan<byte> byEndKey) => BinaryPrimitives.ReadUInt64BigEndian(byEndKey[11..]);
 
     // Big-endian with the sign bit flipped orders negative times before positive ones.
-    private static ulong Flip(long value) => (ulong)value ^ 0x8000_0000_0000_0000UL;
+    internal static ulong Flip(long value) => (ulong)value ^ 0x8000_0000_0000_0000UL;
 
-    private static long Unflip(ulong value) => (long)(value ^ 0x8000_0000_0000_0000UL);
+    internal static long Unflip(ulong value) => (long)(value ^ 0x8000_0000_0000_0000UL);
 }

@@ -25,7 +25,7 @@ namespace LinqStream.Physical.Windows.Session;
 /// </para>
 /// </remarks>
 #pragma warning disable CA1001 // The streams are MemoryStreams over managed buffers (Dispose frees nothing); the store is owned and disposed by the run's IKeyedStateStoreFactory.
-internal sealed class SpilledSessionWindowAggregateOperator<T, TKey, TResult> : WindowAggregateOperator<T, TKey, TResult>
+internal sealed partial class SpilledSessionWindowAggregateOperator<T, TKey, TResult> : WindowAggregateOperator<T, TKey, TResult>
     where TKey : notnull
 {
     private readonly IKeyedStateStore _store;
@@ -64,6 +64,7 @@ internal sealed class SpilledSessionWindowAggregateOperator<T, TKey, TResult> : 
         _valueWriter = new BinaryWriter(_valueStream);
         _reader = new BinaryReader(_readStream);
         _store = stores.Create("session");
+        _copyOnWrite = Array.TrueForAll(plan.Columns, c => c.CaptureIsACopy);
     }
 
     /// <summary>Another name than the heap operator's: a checkpoint of one backend is refused by the other, naming both.</summary>
@@ -82,8 +83,12 @@ internal sealed class SpilledSessionWindowAggregateOperator<T, TKey, TResult> : 
 
     protected override void ReadWhole(BinaryReader reader) => throw new InvalidOperationException("A spilled session aggregate is always keyed.");
 
+    /// <summary>Gets the number of slots detached from a checkpoint's frozen slots so far (tests: copy on write was exercised).</summary>
+    internal long SlotsCopiedAtCut { get; private set; }
+
     protected override void Accumulate(EventBatch<T> batch)
     {
+        ReleaseFrozenSlots();
         AssignSlots(batch);
         FoldColumns(batch.Count);
         if (_closing.Count > _hotKeys)
@@ -123,10 +128,19 @@ internal sealed class SpilledSessionWindowAggregateOperator<T, TKey, TResult> : 
             if (session is not null && t < session.End)
             {
                 session.End = SessionEnd(session.Start, t);
+                if (IsFrozen(session))
+                {
+                    Detach(session);
+                }
             }
             else
             {
                 // The previous session (if any) stays queued as not current and is emitted at its end.
+                if (session is not null)
+                {
+                    session.Current = false;
+                }
+
                 session = Create(key!, key is null ? 0 : session?.Hash ?? hash, t, t, Slots.Allocate());
                 if (key is null)
                 {
@@ -151,6 +165,8 @@ internal sealed class SpilledSessionWindowAggregateOperator<T, TKey, TResult> : 
         session.Start = start;
         session.End = SessionEnd(start, last);
         session.Slot = slot;
+        session.Current = true;
+        session.CutEpoch = 0;
         _closing.Enqueue(session, (session.End, session.Hash, _sequence++));
         return session;
     }
@@ -186,6 +202,7 @@ internal sealed class SpilledSessionWindowAggregateOperator<T, TKey, TResult> : 
         _store.Delete(_keyBuffer.AsSpan(0, dataLength));
         _spilled--;
         var session = ReadSpilled(_valueBuffer.AsSpan(0, length), end, hash, out _, out _);
+        session.Current = true;
         _closing.Enqueue(session, (end, hash, _sequence++));
         _open[key] = session;
         return session;
@@ -213,6 +230,8 @@ internal sealed class SpilledSessionWindowAggregateOperator<T, TKey, TResult> : 
         session.End = end;
         session.Slot = slot;
         session.Touched = false;
+        session.Current = current;
+        session.CutEpoch = 0;
         return session;
     }
 
@@ -242,7 +261,7 @@ internal sealed class SpilledSessionWindowAggregateOperator<T, TKey, TResult> : 
     private void Spill(Session session)
     {
         var key = session.Key;
-        bool current = _open.TryGetValue(key, out var open) && ReferenceEquals(open, session);
+        bool current = session.Current;
         byte[] encoded = Parallel.StableKeyHash<TKey>.Encode(key);
         int group = Parallel.KeyGroups.Of(session.Hash, _keyGroups);
 
@@ -267,7 +286,7 @@ internal sealed class SpilledSessionWindowAggregateOperator<T, TKey, TResult> : 
 
         _spilledFrom[group] = Math.Min(_spilledFrom[group], session.End);
         _spilled++;
-        Slots.Release(session.Slot);
+        ReleaseSlot(session);
         session.Key = default!;
         _free.Push(session);
     }
@@ -282,6 +301,7 @@ internal sealed class SpilledSessionWindowAggregateOperator<T, TKey, TResult> : 
 
     protected override void Close(long watermark)
     {
+        ReleaseFrozenSlots();
         _store.Commit();
         EventBatch<TResult>? output = null;
         var spilled = OpenSpilled(watermark);
@@ -385,7 +405,14 @@ internal sealed class SpilledSessionWindowAggregateOperator<T, TKey, TResult> : 
 
     private void EmitFromHeap(ref EventBatch<TResult>? output, Session session)
     {
-        Emit(ref output, session.Key, session.Start, session.End, session.Slot, session.End - 1, session.End);
+        // A slot frozen by the cut is read (Result reads, it does not change a slot) and freed once the cut is written.
+        bool frozen = IsFrozen(session);
+        if (frozen)
+        {
+            _frozenSlots.Add(session.Slot);
+        }
+
+        Emit(ref output, session.Key, session.Start, session.End, session.Slot, session.End - 1, session.End, release: !frozen);
         if (session.Key is null)
         {
             if (ReferenceEquals(_nullKeySession, session))
@@ -393,7 +420,7 @@ internal sealed class SpilledSessionWindowAggregateOperator<T, TKey, TResult> : 
                 _nullKeySession = null;
             }
         }
-        else if (_open.TryGetValue(session.Key, out var current) && ReferenceEquals(current, session))
+        else if (session.Current)
         {
             _open.Remove(session.Key);
         }
@@ -436,149 +463,6 @@ internal sealed class SpilledSessionWindowAggregateOperator<T, TKey, TResult> : 
         }
     }
 
-    public override KeyGroupSlice WriteKeyGroups(int first, int end, int keyGroups)
-    {
-        // The store's checkpoint starts here and finishes off this thread (its flush is the slow part); the manifest goes into the
-        // header when the checkpoint file is written, so the task goes on with its next batch meanwhile (docs/state.md).
-        _store.Commit();
-        var manifest = _store.BeginCheckpoint();
-        var current = new HashSet<Session>(ReferenceEqualityComparer.Instance);
-        foreach (var session in _open.Values)
-        {
-            current.Add(session);
-        }
-
-        if (_nullKeySession is not null)
-        {
-            current.Add(_nullKeySession);
-        }
-
-        Action<Func<int, BinaryWriter>> writeRecords;
-        bool later = Array.TrueForAll(Plan.Columns, c => c.CaptureIsACopy);
-        if (later)
-        {
-            // The hot sessions as they are at the cut (keys are immutable, each accumulator is copied out); their bytes are written
-            // off this thread, with the store's second part, so the pause is the copy and not the encoding (issue #18, the pause).
-            var hot = new HotSession[_closing.Count];
-            int n = 0;
-            foreach (var (session, _) in _closing.UnorderedItems)
-            {
-                hot[n++] = new HotSession(session.Key, session.Hash, session.Start, session.End, current.Contains(session), CaptureAccumulators(session.Slot));
-            }
-
-            writeRecords = writerOf =>
-            {
-                foreach (var session in hot)
-                {
-                    var writer = writerOf(Parallel.KeyGroups.Of(session.Hash, keyGroups));
-                    writer.Write(session.Start);
-                    writer.Write(session.End);
-                    writer.Write(session.Current);
-                    StateCodec.Write(writer, session.Key, typeof(TKey));
-                    WriteAccumulators(writer, session.Accumulators);
-                }
-            };
-        }
-        else
-        {
-            writeRecords = writerOf =>
-            {
-                foreach (var (session, _) in _closing.UnorderedItems)
-                {
-                    // The session's stable hash is kept (0 for the null key, whose group is 0): no key is hashed again at the cut.
-                    var writer = writerOf(Parallel.KeyGroups.Of(session.Hash, keyGroups));
-                    writer.Write(session.Start);
-                    writer.Write(session.End);
-                    writer.Write(current.Contains(session));
-                    StateCodec.Write(writer, session.Key, typeof(TKey));
-                    WriteSlot(writer, session.Slot);
-                }
-            };
-        }
-
-        long watermark = LastWatermark, spilled = _spilled;
-        return KeyGroupSlice.Build(
-            first,
-            end,
-            header =>
-            {
-                header.Write(watermark);
-                header.Write(spilled);
-            },
-            writeRecords,
-            completeHeader: header =>
-            {
-                byte[] bytes = manifest.GetAwaiter().GetResult();
-                header.Write(bytes.Length);
-                header.Write(bytes);
-            },
-            ready: manifest,
-            recordsLater: later);
-    }
-
-    /// <summary>A hot session as it was at a checkpoint's cut.</summary>
-    private readonly record struct HotSession(TKey Key, ulong Hash, long Start, long End, bool Current, object?[] Accumulators);
-
-    public override void ReadKeyGroups(KeyGroupedSection section, int first, int end)
-    {
-        long watermark = Ticks.MinusInfinity;
-        var manifests = new List<byte[]>();
-        foreach (var header in section.HeadersOver(first, end))
-        {
-            using var reader = new BinaryReader(new MemoryStream(header, writable: false));
-            watermark = Math.Max(watermark, reader.ReadInt64());
-            _ = reader.ReadInt64();
-            manifests.Add(reader.ReadBytes(reader.ReadInt32()));
-        }
-
-        _store.Restore(manifests, first, end);
-        _spilled = CountSpilled(first, end);
-        LastWatermark = watermark;
-        ReadRecords(section, first, end, reader =>
-        {
-            long start = reader.ReadInt64();
-            long sessionEnd = reader.ReadInt64();
-            bool current = reader.ReadBoolean();
-            var key = (TKey)StateCodec.Read(reader, typeof(TKey))!;
-            int slot = RestoreAccumulators(ReadAccumulators(reader));
-            var session = _free.Count > 0 ? _free.Pop() : new Session();
-            session.Key = key;
-            session.Hash = key is null ? 0 : Parallel.StableKeyHash<TKey>.Hash(key);
-            session.Start = start;
-            session.End = sessionEnd;
-            session.Slot = slot;
-            _closing.Enqueue(session, (sessionEnd, session.Hash, _sequence++));
-            if (current)
-            {
-                if (key is null)
-                {
-                    _nullKeySession = session;
-                }
-                else
-                {
-                    _open[key] = session;
-                }
-            }
-        });
-    }
-
-    /// <summary>Counts the restored spilled sessions and finds where each key group's start (one pass over the restored store).</summary>
-    private long CountSpilled(int first, int end)
-    {
-        long count = 0;
-        for (int g = first; g < end; g++)
-        {
-            using var cursor = _store.Scan(Layout.ByEndFrom(g, long.MinValue), Layout.ByEndLimit(g));
-            _spilledFrom[g] = cursor.Valid ? Layout.EndOf(cursor.Key) : long.MaxValue;
-            for (; cursor.Valid; cursor.Next())
-            {
-                count++;
-            }
-        }
-
-        return count;
-    }
-
     private sealed class Session
     {
         public TKey Key = default!;
@@ -587,6 +471,13 @@ internal sealed class SpilledSessionWindowAggregateOperator<T, TKey, TResult> : 
         public long End;
         public int Slot;
         public bool Touched;
+
+        /// <summary>Whether this is its key's current session (in <c>_open</c>, or the null key's): later events of the key may extend it.</summary>
+        public bool Current;
+
+        /// <summary>The cut that froze <see cref="Slot"/> (0: none) and the session's entry in it.</summary>
+        public int CutEpoch;
+        public int CutIndex;
     }
 }
 #pragma warning restore CA1001
