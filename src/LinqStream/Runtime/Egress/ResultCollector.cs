@@ -12,7 +12,7 @@ internal sealed class ResultCollector<T>(QueryContext context) : IStreamObserver
     private const int MostQuietSteps = 1 << 20;
 
     private int _quietSteps; // steps in a row that used less than a quarter of a big array
-    private int _quietStepsToShrink = 64;
+    private int _quietStepsToShrink = 1; // a lone burst gives its array back at the first small step, as before
     private bool _shrunk; // the last resize was a shrink: growing again means the bursts are regular
 
     public T[] Items { get; private set; } = new T[MinimumLength];
@@ -69,8 +69,9 @@ internal sealed class ResultCollector<T>(QueryContext context) : IStreamObserver
             Array.Clear(Items, 0, Count);
         }
 
-        // A burst (a window with millions of keys) grew the array; once steps have been small for a while it goes back to a
-        // small one. "A while" doubles each time a shrink was followed by another burst, so regular bursts keep their array.
+        // A burst (a window with millions of keys) grew the array; it goes back to a
+        // small one: at the first small step, and after twice as many small steps each time a shrink was followed by another
+        // burst, so regular bursts (a tumbling window with many keys closing every so many steps) keep their array.
         if (Items.Length > ShrinkAbove && Count * 4 < Items.Length)
         {
             if (++_quietSteps >= _quietStepsToShrink)
