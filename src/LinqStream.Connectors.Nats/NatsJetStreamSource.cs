@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using System.Net;
+using System.Text;
 using LinqStream.Connectors;
 using LinqStream.Connectors.Nats;
 using NATS.Client.Core;
@@ -24,6 +26,7 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
 {
     private const byte PositionFormatWithoutCreation = 2;
     private const byte PositionFormat = 3;
+    private const string EmptyMessage = "the message is empty";
 
     /// <summary>How often an idle source checks that the stream is still the one it was reading (not purged, deleted or made again).</summary>
     private static readonly TimeSpan CheckInterval = TimeSpan.FromSeconds(1);
@@ -32,6 +35,7 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
     private readonly string _stream;
     private readonly NatsJetStreamSourceOptions _options;
     private readonly DecodingDeserializer<T> _deserializer;
+    private readonly EventSerializer<T> _serializer;
     private readonly ConnectorHealth _health;
     private NatsConnection? _connection;
     private NatsJSContext? _js;
@@ -45,6 +49,11 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
     private DateTimeOffset? _created;
     private long _lastCheck;
     private long _skipped;
+    private EndPoint? _endPoint;
+    private NatsPullReader? _reader;
+    private byte[] _nextSubject = [];
+    private int _taken;
+    private int _seen;
 
     /// <summary>Initializes a new instance of the <see cref="NatsJetStreamSource{T}"/> class.</summary>
     /// <param name="url">The server, for example <c>nats://127.0.0.1:4222</c>.</param>
@@ -60,6 +69,7 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
         _subject = subject;
         _options = options ?? NatsJetStreamSourceOptions.Default;
         _stream = _options.Stream ?? NatsConnections.DefaultStreamName(subject);
+        _serializer = serializer;
         _deserializer = new DecodingDeserializer<T>(serializer);
         Name = NatsConnections.Name(url, subject);
         _health = new ConnectorHealth(Name, _options.Reconnect, status => StatusChanged?.Invoke(this, status));
@@ -104,6 +114,7 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
         _completed = false;
         _consumer = null;
         _skipped = 0;
+        _endPoint = ReadThroughClient ? null : NatsPullReader.EndPointOf(_url);
         // The connection is made by the first read, which reports and retries a server that is not there yet.
         _connection = NatsConnections.Connect(_url, _options.Reconnect);
         _connection.ConnectionDisconnected += (_, _) =>
@@ -124,8 +135,8 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
             return SourceRead.Completed;
         }
 
-        int n = 0;
-        int seen = 0;
+        _taken = 0;
+        _seen = 0;
         try
         {
             await NatsConnections.EnsureConnectedAsync(_connection!).ConfigureAwait(false);
@@ -137,6 +148,8 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
 
             if (_consumer is null)
             {
+                // A pull request of the old consumer may still be open on the own connection: start that afresh too.
+                DropReader();
                 await CheckStreamAsync(js, cancellationToken).ConfigureAwait(false);
                 if (_options.StopAtEnd && _end is null)
                 {
@@ -144,64 +157,42 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
                 }
 
                 _consumer = await CreateConsumerAsync(js, cancellationToken).ConfigureAwait(false);
+                _nextSubject = Encoding.UTF8.GetBytes($"$JS.API.CONSUMER.MSG.NEXT.{_stream}.{_consumer.Info.Name}");
                 _delivered = 0;
             }
 
             int count = Math.Min(buffer.Length, _options.BatchSize);
-            bool pastEnd = false;
-            bool broken = false;
             // A fetch whose server went away mid-request would otherwise wait for the client's reconnect for ever.
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(NatsConnections.RequestTimeout);
-            await foreach (var message in _consumer.FetchNoWaitAsync(new NatsJSFetchOpts { MaxMsgs = count }, _deserializer, timeout.Token).ConfigureAwait(false))
+            var fetched = _endPoint is not null
+                ? await FetchOwnAsync(_endPoint, count, buffer, timeout.Token).ConfigureAwait(false)
+                : await FetchThroughClientAsync(_consumer, count, buffer, timeout.Token).ConfigureAwait(false);
+            if (fetched == FetchOutcome.Unsupported)
             {
-                // The consumer numbers what it delivers 1, 2, 3...: a jump means messages sent to this consumer never arrived (a fetch
-                // cut short by a stopped or paused server, or one this source stopped reading). Without acknowledgements the server
-                // counts them as delivered, so the only safe move is a new consumer just after the last sequence received.
-                if (!Sequences(message, out ulong sequence, out ulong delivered) || delivered != _delivered + 1)
-                {
-                    broken = true;
-                    break;
-                }
-
-                _delivered = delivered;
-                if (_end is { } end && sequence > end)
-                {
-                    pastEnd = true;
-                    break;
-                }
-
-                _last = sequence;
-                seen++;
-                var decoded = message.Data;
-                if (decoded.HasValue)
-                {
-                    buffer.Span[n++] = decoded.Value;
-                }
-                else
-                {
-                    _context!.DeadLetters.Write(DeadLetter.Create(Name, "sequence " + sequence, decoded.Error ?? "the message is empty", decoded.Raw ?? string.Empty));
-                }
+                // The server wants TLS or credentials: NATS.Net reads from now on.
+                _endPoint = null;
+                fetched = await FetchThroughClientAsync(_consumer, count, buffer, timeout.Token).ConfigureAwait(false);
             }
 
             _health.Connected("sequence " + _last);
-            if (broken)
+            if (fetched == FetchOutcome.Broken)
             {
                 _consumer = null;
-                return new SourceRead(n, false);
+                return new SourceRead(_taken, false);
             }
 
-            if (seen > 0 && !pastEnd)
+            if (_seen > 0 && fetched != FetchOutcome.PastEnd)
             {
-                return new SourceRead(n, false);
+                return new SourceRead(_taken, false);
             }
 
             if (_options.StopAtEnd)
             {
-                if (pastEnd || _last >= _end)
+                if (fetched == FetchOutcome.PastEnd || _last >= _end)
                 {
                     _completed = true;
-                    return new SourceRead(n, true);
+                    return new SourceRead(_taken, true);
                 }
 
                 // Empty before the end the source saw when it opened: the consumer or the stream may be gone. Check both again.
@@ -220,10 +211,11 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
         {
             // Messages fetched but not received are gone from this consumer: the next read makes a new one after the last sequence.
             _consumer = null;
-            if (seen > 0)
+            DropReader();
+            if (_seen > 0)
             {
                 // What arrived goes to the query (the position already covers it); the next read meets the failure again and reports it.
-                return new SourceRead(n, false);
+                return new SourceRead(_taken, false);
             }
 
             await _health.FailedAsync(ex, "sequence " + _last, cancellationToken).ConfigureAwait(false);
@@ -231,6 +223,7 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
         }
         catch (NatsJSApiException ex)
         {
+            DropReader();
             var error = new InvalidOperationException($"{Name} (stream '{_stream}') cannot be read after sequence {_last}: {ex.Error.Description} ({ex.Error.ErrCode}).", ex);
             _health.Fail(error, "sequence " + _last);
             throw error;
@@ -238,10 +231,11 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
     }
 
     /// <summary>
-    /// Gets or sets a value indicating whether each message's sequences are read through the client's <c>NatsJSMsg.Metadata</c>
-    /// (a string per token of the reply subject) instead of <see cref="JetStreamReplySubject"/>; the benchmark compares the two.
+    /// Gets or sets a value indicating whether messages are fetched through NATS.Net (a message object, subject string and channel
+    /// hand-off per message) instead of the source's own connection; servers that want TLS or credentials always are. Tests set it
+    /// to cover that path, the benchmark to compare the two.
     /// </summary>
-    internal bool MetadataThroughClient { get; set; }
+    internal bool ReadThroughClient { get; set; }
 
     /// <inheritdoc/>
     public override byte[] GetPosition()
@@ -256,6 +250,7 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
     /// <inheritdoc/>
     public override async ValueTask DisposeAsync()
     {
+        DropReader();
         if (_connection is not null)
         {
             if (_consumer is not null && _connection.ConnectionState == NatsConnectionState.Open)
@@ -280,17 +275,163 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
         await base.DisposeAsync().ConfigureAwait(false);
     }
 
-    /// <summary>The message's stream sequence and its number among the messages delivered to this consumer (1, 2, 3...).</summary>
-    private bool Sequences(INatsJSMsg<DecodedMessage<T>> message, out ulong stream, out ulong consumer)
+    /// <summary>
+    /// Fetches through the source's own connection (<see cref="NatsPullReader"/>): a pull request is sent (unless the last read sent
+    /// it ahead), and each message's payload is decoded where it lies in the receive buffer. When a request was filled (the stream
+    /// likely has more), the next one is sent before this read returns, so the server answers while the query works.
+    /// </summary>
+    private async ValueTask<FetchOutcome> FetchOwnAsync(EndPoint endPoint, int count, Memory<T> buffer, CancellationToken cancellationToken)
     {
-        if (!MetadataThroughClient)
+        if (_reader is null)
         {
-            return JetStreamReplySubject.TryParseSequences(message.ReplyTo, out stream, out consumer);
+            try
+            {
+                _reader = await NatsPullReader.ConnectAsync(endPoint, NatsConnections.RequestTimeout, cancellationToken).ConfigureAwait(false);
+            }
+            catch (NotSupportedException)
+            {
+                return FetchOutcome.Unsupported;
+            }
         }
 
-        var metadata = message.Metadata;
-        (stream, consumer) = metadata is { } m ? (m.Sequence.Stream, m.Sequence.Consumer) : (0UL, 0UL);
-        return metadata is not null;
+        var reader = _reader;
+        if (!reader.RequestOpen)
+        {
+            await reader.SendPullAsync(_nextSubject, count, cancellationToken).ConfigureAwait(false);
+        }
+
+        FetchOutcome fetched;
+        while ((fetched = Take(reader, buffer.Span)) == FetchOutcome.More)
+        {
+            if (reader.PongDue)
+            {
+                await reader.SendPongAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            await reader.ReceiveAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (reader.PongDue)
+        {
+            await reader.SendPongAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (fetched == FetchOutcome.Done && reader.LastRequestFilled && !(_end is { } end && _last >= end))
+        {
+            await reader.SendPullAsync(_nextSubject, count, cancellationToken).ConfigureAwait(false);
+        }
+
+        return fetched;
+    }
+
+    /// <summary>Takes the messages received so far into <paramref name="buffer"/>, until the request ends, the buffer is full or more bytes are needed.</summary>
+    private FetchOutcome Take(NatsPullReader reader, Span<T> buffer)
+    {
+        while (_taken < buffer.Length)
+        {
+            if (!reader.TryTakeMessage(out var message))
+            {
+                return reader.RequestOpen ? FetchOutcome.More : FetchOutcome.Done;
+            }
+
+            var bytes = reader.Bytes;
+            var outcome = Accept(bytes.Slice(message.ReplyStart, message.ReplyLength));
+            if (outcome != FetchOutcome.More)
+            {
+                return outcome;
+            }
+
+            var payload = bytes.Slice(message.PayloadStart, message.PayloadLength);
+            if (payload.IsEmpty)
+            {
+                DeadLetter(EmptyMessage, string.Empty);
+                continue;
+            }
+
+            try
+            {
+                buffer[_taken] = _serializer.Deserialize(payload);
+                _taken++;
+            }
+            catch (Exception ex)
+            {
+                DeadLetter(ex.Message, Encoding.UTF8.GetString(payload));
+            }
+        }
+
+        return reader.RequestOpen ? FetchOutcome.Full : FetchOutcome.Done;
+    }
+
+    /// <summary>Fetches through NATS.Net, which calls the source's deserializer on each message as it arrives.</summary>
+    private async ValueTask<FetchOutcome> FetchThroughClientAsync(INatsJSConsumer consumer, int count, Memory<T> buffer, CancellationToken cancellationToken)
+    {
+        await foreach (var message in consumer.FetchNoWaitAsync(new NatsJSFetchOpts { MaxMsgs = count }, _deserializer, cancellationToken).ConfigureAwait(false))
+        {
+            var outcome = Accept(message.ReplyTo);
+            if (outcome != FetchOutcome.More)
+            {
+                return outcome;
+            }
+
+            var decoded = message.Data;
+            if (decoded.HasValue)
+            {
+                buffer.Span[_taken++] = decoded.Value;
+            }
+            else
+            {
+                DeadLetter(decoded.Error ?? EmptyMessage, decoded.Raw ?? string.Empty);
+            }
+        }
+
+        return FetchOutcome.Done;
+    }
+
+    /// <summary>
+    /// Checks a message's place from its reply subject: the consumer numbers what it delivers 1, 2, 3...; a jump means messages sent
+    /// to this consumer never arrived (a fetch cut short by a stopped or paused server, or one this source stopped reading). Without
+    /// acknowledgements the server counts them as delivered, so the only safe move is a new consumer just after the last sequence
+    /// received (<see cref="FetchOutcome.Broken"/>). A message past a bounded replay's end is <see cref="FetchOutcome.PastEnd"/>; otherwise the
+    /// position moves to it (<see cref="FetchOutcome.More"/>).
+    /// </summary>
+    private FetchOutcome Accept(ReadOnlySpan<byte> replyTo)
+    {
+        if (!JetStreamReplySubject.TryParseSequences(replyTo, out ulong sequence, out ulong delivered))
+        {
+            return FetchOutcome.Broken;
+        }
+
+        return Accept(sequence, delivered);
+    }
+
+    private FetchOutcome Accept(string? replyTo) =>
+        JetStreamReplySubject.TryParseSequences(replyTo, out ulong sequence, out ulong delivered) ? Accept(sequence, delivered) : FetchOutcome.Broken;
+
+    private FetchOutcome Accept(ulong sequence, ulong delivered)
+    {
+        if (delivered != _delivered + 1)
+        {
+            return FetchOutcome.Broken;
+        }
+
+        _delivered = delivered;
+        if (_end is { } end && sequence > end)
+        {
+            return FetchOutcome.PastEnd;
+        }
+
+        _last = sequence;
+        _seen++;
+        return FetchOutcome.More;
+    }
+
+    private void DeadLetter(string reason, string record) =>
+        _context!.DeadLetters.Write(LinqStream.DeadLetter.Create(Name, "sequence " + _last, reason, record));
+
+    private void DropReader()
+    {
+        _reader?.Dispose();
+        _reader = null;
     }
 
     private async ValueTask<INatsJSConsumer> CreateConsumerAsync(NatsJSContext js, CancellationToken cancellationToken)

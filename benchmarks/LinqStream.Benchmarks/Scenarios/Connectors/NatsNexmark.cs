@@ -16,8 +16,10 @@ namespace LinqStream.Benchmarks.Scenarios.Connectors;
 /// <remarks>
 /// <para><c>FromNatsToNats</c> runs a job: <see cref="NatsJetStreamSource{T}"/> (fetches of 4,096, the bids decoded by
 /// <see cref="ConnectorNexmark.Decoder"/>) → the query → <see cref="NatsJetStreamSink{T}"/> (results as JSON, message ids, 1,024
-/// publishes in flight). <c>Reader=client</c> reads each message's sequences through NATS.Net's <c>NatsJSMsg.Metadata</c> (a string
-/// per token of the subject), as before issue #19; <c>own</c> from the reply subject's bytes without allocating.</para>
+/// publishes in flight). <c>Reader=client</c> fetches through NATS.Net (a message object, subject string and channel hand-off per
+/// message; the sequences read from the reply subject without allocating), as before the seventh session of issue #19; <c>own</c>
+/// through the source's own connection (<c>NatsPullReader</c>: the pull request written by hand, the <c>MSG</c> frames parsed and
+/// each payload decoded where it lies in the receive buffer).</para>
 /// <para>The server is the one in <c>LINQSTREAM_NATS</c> (<c>.ci/servers.sh</c>, whose <c>LINQSTREAM_NATS_PID</c> gives its CPU time)
 /// or a nats-server this process starts.</para>
 /// </remarks>
@@ -74,7 +76,7 @@ public class NatsNexmark : ConnectorNexmark
 
     /// <inheritdoc/>
     protected override EventSource<Bid> Source() =>
-        new NatsJetStreamSource<Bid>(_nats, InputSubject, BidDecoder, new NatsJetStreamSourceOptions { StopAtEnd = true }) { MetadataThroughClient = Reader == "client" };
+        new NatsJetStreamSource<Bid>(_nats, InputSubject, BidDecoder, new NatsJetStreamSourceOptions { StopAtEnd = true }) { ReadThroughClient = Reader == "client" };
 
     /// <inheritdoc/>
     protected override EventSink<T> Sink<T>(EventSerializer<T> json) => new NatsJetStreamSink<T>(_nats, OutputSubject, json);
