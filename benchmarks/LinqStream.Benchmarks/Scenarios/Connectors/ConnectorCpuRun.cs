@@ -63,7 +63,9 @@ public static class ConnectorCpuRun
                     {
                         foreach (var c in cases)
                         {
+                            Profiler(enable: true);
                             var (cpuPerEvent, wallPerEvent, serverPerEvent) = Measure(c, method);
+                            Profiler(enable: false);
                             cpu[c.Name].Add(cpuPerEvent);
                             wall[c.Name].Add(wallPerEvent);
                             server[c.Name].Add(serverPerEvent);
@@ -107,6 +109,28 @@ public static class ConnectorCpuRun
 
         double n = ConnectorNexmark.Bids;
         return (used.TotalMilliseconds * 1000 / n, wall.TotalMilliseconds * 1000 / n, serverUsed.TotalMilliseconds * 1000 / n);
+    }
+
+    /// <summary>
+    /// Turns a <c>perf record --control fifo:CTL,ACK -D -1</c> on around the measured runs only (not the set-up, the answer checks
+    /// or the warm-ups), when <c>LINQSTREAM_PERF_CTL</c> and <c>LINQSTREAM_PERF_ACK</c> name its fifos.
+    /// </summary>
+    private static void Profiler(bool enable)
+    {
+        if (Environment.GetEnvironmentVariable("LINQSTREAM_MARK_RUNS") == "1")
+        {
+            Console.WriteLine(enable ? "// measured run starts" : "// measured run ends");
+        }
+
+        if (Environment.GetEnvironmentVariable("LINQSTREAM_PERF_CTL") is not { Length: > 0 } control
+            || Environment.GetEnvironmentVariable("LINQSTREAM_PERF_ACK") is not { Length: > 0 } ack)
+        {
+            return;
+        }
+
+        File.WriteAllText(control, enable ? "enable\n" : "disable\n");
+        using var reader = new StreamReader(ack);
+        reader.ReadLine();
     }
 
     private static Case[] Cases(string connector, string query, string[] readers, string[] decoders)
