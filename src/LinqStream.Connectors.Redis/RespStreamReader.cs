@@ -203,10 +203,11 @@ internal sealed class RespStreamReader : IDisposable
     /// <summary>Parses an entry id (<c>ms-seq</c>) from a reply.</summary>
     public static RedisEntryId ParseId(ReadOnlySpan<byte> text)
     {
-        int dash = text.IndexOf((byte)'-');
-        if (dash <= 0
-            || !Utf8Parser.TryParse(text[..dash], out ulong ms, out int used) || used != dash
-            || !Utf8Parser.TryParse(text[(dash + 1)..], out ulong sequence, out used) || used != text.Length - dash - 1)
+        // The milliseconds end at the dash: the parser stops there, so no search for it first.
+        if (text.IsEmpty || text[0] is < (byte)'0' or > (byte)'9'
+            || !Utf8Parser.TryParse(text, out ulong ms, out int dash) || dash >= text.Length - 1 || text[dash] != (byte)'-'
+            || text[dash + 1] is < (byte)'0' or > (byte)'9'
+            || !Utf8Parser.TryParse(text[(dash + 1)..], out ulong sequence, out int used) || used != text.Length - dash - 1)
         {
             throw new FormatException($"'{Encoding.UTF8.GetString(text)}' is not a Redis stream entry id.");
         }
@@ -303,24 +304,22 @@ internal sealed class RespScanner
         end = 0;
         while (_depth > 0)
         {
-            int newline = data[_position..].IndexOf("\r\n"u8);
-            if (newline < 0)
+            if (_position >= data.Length)
             {
                 return false;
             }
 
-            var line = data.Slice(_position + 1, newline - 1);
-            int next = _position + newline + 2;
-            switch ((char)data[_position])
+            byte type = data[_position];
+            if (type is (byte)'$' or (byte)'*')
             {
-                case '+':
-                case '-':
-                case ':':
-                    _position = next;
-                    Consumed();
-                    break;
-                case '$':
-                    long size = Number(line);
+                // A bulk string's or an array's header: its number is read digit by digit up to the CRLF (no search for the line's end).
+                if (!RespNumber.TryRead(data, _position + 1, out long size, out int next))
+                {
+                    return false;
+                }
+
+                if (type == (byte)'$')
+                {
                     if (size >= 0)
                     {
                         if (next + size + 2 > data.Length)
@@ -338,25 +337,37 @@ internal sealed class RespScanner
 
                     _position = next;
                     Consumed();
-                    break;
-                case '*':
-                    long count = Number(line);
-                    _position = next;
-                    Consumed();
-                    if (count > 0)
-                    {
-                        if (_depth == _remaining.Length)
-                        {
-                            Array.Resize(ref _remaining, _depth * 2);
-                        }
+                    continue;
+                }
 
-                        _remaining[_depth++] = checked((int)count);
+                _position = next;
+                Consumed();
+                if (size > 0)
+                {
+                    if (_depth == _remaining.Length)
+                    {
+                        Array.Resize(ref _remaining, _depth * 2);
                     }
 
-                    break;
-                default:
-                    throw new InvalidDataException($"Unexpected RESP type '{(char)data[_position]}' in a Redis reply.");
+                    _remaining[_depth++] = checked((int)size);
+                }
+
+                continue;
             }
+
+            if (type is not ((byte)'+' or (byte)'-' or (byte)':'))
+            {
+                throw new InvalidDataException($"Unexpected RESP type '{(char)type}' in a Redis reply.");
+            }
+
+            int newline = data[_position..].IndexOf("\r\n"u8);
+            if (newline < 0)
+            {
+                return false;
+            }
+
+            _position += newline + 2;
+            Consumed();
         }
 
         end = _position;
@@ -371,11 +382,6 @@ internal sealed class RespScanner
             _depth--;
         }
     }
-
-    private static long Number(ReadOnlySpan<byte> text) =>
-        Utf8Parser.TryParse(text, out long value, out int used) && used == text.Length
-            ? value
-            : throw new InvalidDataException($"'{Encoding.UTF8.GetString(text)}' is not a RESP length.");
 }
 
 /// <summary>Reads a complete RESP2 reply (checked by <see cref="RespScanner"/>) front to back, without copying.</summary>
@@ -452,14 +458,76 @@ internal ref struct RespCursor(ReadOnlySpan<byte> data)
     private long Line(out int start)
     {
         start = _position + 1;
-        int newline = _data[start..].IndexOf((byte)'\r');
-        var text = _data.Slice(start, newline);
-        _position = start + newline + 2;
         if (_data[start - 1] == (byte)'+')
         {
+            int newline = _data[start..].IndexOf((byte)'\r');
+            _position = start + newline + 2;
             return 0;
         }
 
-        return Utf8Parser.TryParse(text, out long value, out _) ? value : throw new InvalidDataException("A RESP header has no number.");
+        // The scanner checked the framing: the reply is complete.
+        if (!RespNumber.TryRead(_data, start, out long value, out _position))
+        {
+            throw new InvalidDataException("A RESP header has no number.");
+        }
+
+        return value;
+    }
+}
+
+/// <summary>Reads the number of a RESP header (<c>$12</c>, <c>*-1</c>, <c>:42</c>) digit by digit, with its CRLF.</summary>
+internal static class RespNumber
+{
+    /// <summary>The most digits read: 18 fit a <see cref="long"/> whatever they are.</summary>
+    private const int MaxDigits = 18;
+
+    /// <summary>
+    /// Reads an optional minus sign and decimal digits from <paramref name="start"/> up to CRLF; false when the line has not all
+    /// arrived yet. Throws <see cref="InvalidDataException"/> when the line is not a number.
+    /// </summary>
+    public static bool TryRead(ReadOnlySpan<byte> data, int start, out long value, out int next)
+    {
+        value = 0;
+        next = 0;
+        int i = start;
+        bool negative = i < data.Length && data[i] == (byte)'-';
+        if (negative)
+        {
+            i++;
+        }
+
+        int first = i;
+        uint digit;
+        while (i < data.Length && (digit = (uint)(data[i] - '0')) <= 9)
+        {
+            value = (value * 10) + digit;
+            i++;
+        }
+
+        if (i + 1 >= data.Length)
+        {
+            if (i - first > MaxDigits || (i < data.Length && data[i] != (byte)'\r'))
+            {
+                throw NotANumber(data, start);
+            }
+
+            return false;
+        }
+
+        if (i == first || i - first > MaxDigits || data[i] != (byte)'\r' || data[i + 1] != (byte)'\n')
+        {
+            throw NotANumber(data, start);
+        }
+
+        value = negative ? -value : value;
+        next = i + 2;
+        return true;
+    }
+
+    private static InvalidDataException NotANumber(ReadOnlySpan<byte> data, int start)
+    {
+        var line = data[start..];
+        int end = line.IndexOf((byte)'\r');
+        return new InvalidDataException($"'{Encoding.UTF8.GetString(line[..(end < 0 ? Math.Min(line.Length, 40) : Math.Min(end, 40))])}' is not a RESP length.");
     }
 }

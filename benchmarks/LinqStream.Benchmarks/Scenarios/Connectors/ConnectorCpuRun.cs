@@ -63,9 +63,9 @@ public static class ConnectorCpuRun
                     {
                         foreach (var c in cases)
                         {
-                            Profiler(enable: true);
+                            Profiler(method, enable: true);
                             var (cpuPerEvent, wallPerEvent, serverPerEvent) = Measure(c, method);
-                            Profiler(enable: false);
+                            Profiler(method, enable: false);
                             cpu[c.Name].Add(cpuPerEvent);
                             wall[c.Name].Add(wallPerEvent);
                             server[c.Name].Add(serverPerEvent);
@@ -113,10 +113,16 @@ public static class ConnectorCpuRun
 
     /// <summary>
     /// Turns a <c>perf record --control fifo:CTL,ACK -D -1</c> on around the measured runs only (not the set-up, the answer checks
-    /// or the warm-ups), when <c>LINQSTREAM_PERF_CTL</c> and <c>LINQSTREAM_PERF_ACK</c> name its fifos.
+    /// or the warm-ups), when <c>LINQSTREAM_PERF_CTL</c> and <c>LINQSTREAM_PERF_ACK</c> name its fifos; <c>LINQSTREAM_PERF_METHOD</c>
+    /// (<c>Job</c>, <c>ReadAndDecodeOnly</c>) keeps it to one of the two.
     /// </summary>
-    private static void Profiler(bool enable)
+    private static void Profiler(string method, bool enable)
     {
+        if (Environment.GetEnvironmentVariable("LINQSTREAM_PERF_METHOD") is { Length: > 0 } only && only != method)
+        {
+            return;
+        }
+
         if (Environment.GetEnvironmentVariable("LINQSTREAM_MARK_RUNS") == "1")
         {
             Console.WriteLine(enable ? "// measured run starts" : "// measured run ends");

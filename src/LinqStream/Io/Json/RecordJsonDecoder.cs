@@ -192,7 +192,7 @@ internal abstract class RecordJsonDecoder
                 slots.Decimals[slot] = reader.GetDecimal();
                 break;
             case RecordMemberKind.String:
-                slots.Objects[slot] = reader.GetString();
+                slots.Objects[slot] = member.Strings!.Read(ref reader);
                 break;
             case RecordMemberKind.DateTime:
                 slots.DateTimes[slot] = reader.GetDateTime();

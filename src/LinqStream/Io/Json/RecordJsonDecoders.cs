@@ -188,6 +188,7 @@ internal static class RecordJsonDecoders
             ParameterDefault = parameter is { HasDefaultValue: true } ? parameter.DefaultValue : null,
             AssignWhenMissing = parameter is { IsMemberInitializer: true },
             Nested = nested,
+            Strings = kind == RecordMemberKind.String ? new Utf8StringCache() : null,
         };
     }
 

@@ -44,4 +44,7 @@ internal sealed class RecordJsonMember
 
     /// <summary>Gets the decoder of a nested record (<see cref="RecordMemberKind.Record"/>).</summary>
     public RecordJsonDecoder? Nested { get; init; }
+
+    /// <summary>Gets the strings this member read lately (<see cref="RecordMemberKind.String"/> only).</summary>
+    public Utf8StringCache? Strings { get; init; }
 }

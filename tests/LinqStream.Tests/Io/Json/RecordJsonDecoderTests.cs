@@ -302,7 +302,7 @@ public sealed class RecordJsonDecoderTests
     }
 
     [Fact]
-    public void Deserialize_NexmarkBids_SameBidsAndSameAllocationAsTheHandWrittenDecoder()
+    public void Deserialize_NexmarkBids_SameBidsAndNoMoreAllocationThanTheHandWrittenDecoder()
     {
         var serializer = Serializer(NexmarkJsonContext.Default.Bid);
         var bids = new NexmarkGenerator(new NexmarkConfig { ExtraFieldSize = 10 }).Bids(2000);
@@ -316,8 +316,10 @@ public sealed class RecordJsonDecoderTests
         long ours = AllocatedBytes(json, serializer);
         long hand = AllocatedBytes(json, HandWrittenBidJson.Instance);
 
-        // The bid and its strings, as the hand-written loop: nothing per event beyond them (a few hundred bytes of slack for the runtime).
-        Assert.InRange(ours, hand - 512, hand + 512);
+        // The bid and its strings at most, as the hand-written loop: nothing per event beyond them (a few hundred bytes of slack for
+        // the runtime); fewer strings, since half the bids come through one of four channels whose strings the decoder keeps.
+        Assert.True(ours <= hand + 512, $"{ours} bytes against the hand-written loop's {hand}");
+        Assert.True(ours < hand - (json.Length * 16), $"{ours} bytes against the hand-written loop's {hand}: repeated channels and URLs were allocated again");
         Assert.Equal(0, serializer.ReadBySystemTextJson);
     }
 
