@@ -63,6 +63,9 @@ public sealed class RespReaderTests
     [InlineData("$3\r\nabcXY")]
     [InlineData("?what\r\n")]
     [InlineData("*x\r\n")]
+    [InlineData("$-\r\n")]
+    [InlineData("$12x\r\n")]
+    [InlineData("*1234567890123456789\r\n")]
     public void TryComplete_BrokenFraming_Throws(string reply)
     {
         var scanner = new RespScanner();
