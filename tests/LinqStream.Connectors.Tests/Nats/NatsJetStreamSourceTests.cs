@@ -7,14 +7,16 @@ namespace LinqStream.Connectors.Tests.Nats;
 [Trait("Category", "Slow")] // Slow (fast suite skips it): needs real redis-server / nats-server processes
 public sealed class NatsJetStreamSourceTests
 {
-    [Fact]
-    public async Task ReadAsync_SubjectWithMessages_ReturnsEveryEventInOrderInBatches()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ReadAsync_SubjectWithMessages_ReturnsEveryEventInOrderInBatches(bool throughClient)
     {
         var subject = SharedServers.UniqueName("bids");
         var bids = RedisTestData.Bids(3000);
         await NatsTestData.PublishAsync(SharedServers.Nats, subject, bids);
 
-        await using var source = new NatsJetStreamSource<Bid>(SharedServers.Nats, subject, RedisTestData.BidJson, new() { StopAtEnd = true });
+        await using var source = new NatsJetStreamSource<Bid>(SharedServers.Nats, subject, RedisTestData.BidJson, new() { StopAtEnd = true }) { ReadThroughClient = throughClient };
         await source.OpenAsync(SourceDriving.Context(), null, CancellationToken.None);
         var (events, reads) = await SourceDriving.ReadAsync(source, int.MaxValue, bufferSize: 1000);
 
@@ -64,7 +66,40 @@ public sealed class NatsJetStreamSourceTests
     }
 
     [Fact]
-    public async Task ReadAsync_MalformedMessages_GoToDeadLettersWithSubjectSequenceAndReason()
+    public async Task ReadAsync_BuffersSmallerThanTheRequestSentAhead_EveryEventOnceInOrder()
+    {
+        // The own reader sends the next pull request (for a batch of 1,000) before a read returns; reads with 700 and 300 free
+        // places take the reply in parts, leaving the rest in the receive buffer: no message dropped, so no new consumer either.
+        var subject = SharedServers.UniqueName("bids");
+        var bids = RedisTestData.Bids(5000);
+        await NatsTestData.PublishAsync(SharedServers.Nats, subject, bids);
+        await using var source = new NatsJetStreamSource<Bid>(SharedServers.Nats, subject, RedisTestData.BidJson, new() { StopAtEnd = true, BatchSize = 1000 });
+        await source.OpenAsync(SourceDriving.Context(), null, CancellationToken.None);
+        var statuses = new List<ConnectionStatus>();
+        source.StatusChanged += (_, status) => statuses.Add(status);
+
+        var events = new List<Bid>();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        for (int read = 0; ; read++)
+        {
+            var buffer = new Bid[read % 2 == 0 ? 1000 : 300];
+            var result = await source.ReadAsync(buffer, timeout.Token);
+            events.AddRange(buffer.AsSpan(0, result.Count));
+            if (result.IsCompleted)
+            {
+                break;
+            }
+        }
+
+        Assert.Equal(bids, events);
+        Assert.Equal(5000UL, source.LastSequence);
+        Assert.DoesNotContain(statuses, s => s.State == ConnectionState.Reconnecting);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ReadAsync_MalformedMessages_GoToDeadLettersWithSubjectSequenceAndReason(bool throughClient)
     {
         var subject = SharedServers.UniqueName("bids");
         var bids = RedisTestData.Bids(2);
@@ -75,7 +110,7 @@ public sealed class NatsJetStreamSourceTests
         sequences.AddRange(await NatsTestData.PublishAsync(SharedServers.Nats, subject, bids));
         var deadLetters = new RecordingDeadLetters();
 
-        await using var source = new NatsJetStreamSource<Bid>(SharedServers.Nats, subject, RedisTestData.BidJson, new() { StopAtEnd = true });
+        await using var source = new NatsJetStreamSource<Bid>(SharedServers.Nats, subject, RedisTestData.BidJson, new() { StopAtEnd = true }) { ReadThroughClient = throughClient };
         await source.OpenAsync(SourceDriving.Context(deadLetters), null, CancellationToken.None);
         var (events, _) = await SourceDriving.ReadAsync(source, int.MaxValue);
 
