@@ -73,7 +73,7 @@ public sealed class NatsJetStreamSourceTests
         var subject = SharedServers.UniqueName("bids");
         var bids = RedisTestData.Bids(5000);
         await NatsTestData.PublishAsync(SharedServers.Nats, subject, bids);
-        await using var source = new NatsJetStreamSource<Bid>(SharedServers.Nats, subject, RedisTestData.BidJson, new() { StopAtEnd = true, BatchSize = 1000 });
+        await using var source = new NatsJetStreamSource<Bid>(SharedServers.Nats, subject, RedisTestData.BidJson, new() { StopAtEnd = true, BatchSize = 1000 }) { ReadThroughClient = false };
         await source.OpenAsync(SourceDriving.Context(), null, CancellationToken.None);
         var statuses = new List<ConnectionStatus>();
         source.StatusChanged += (_, status) => statuses.Add(status);
