@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using LinqStream.Testing.Io;
 
 namespace LinqStream.Conformance.Tests.Parallel;
@@ -125,8 +124,21 @@ public sealed class SourceTaskBarrierTests : IDisposable
     {
         var data = PartitionedReadings.Generate(37, 2, 8_000);
         var reference = await Reference(plan, data);
-        int[] pauseAt = [data[0].Length / 2, data[1].Length / 3];
-        var quiet = data.Select((p, i) => new QuietSource(p, "readings-" + i, pauseAt[i])).ToArray();
+        // Each partition goes quiet at a multiple of its read size: from there on its next read waits (nothing yet, not ended).
+        int[] pauseAt = [data[0].Length / 2 / 16 * 16, data[1].Length / 3 / 16 * 16];
+        var paused = pauseAt.Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
+        var quiet = data.Select((p, i) => new ArrayEventSource<Reading>(p, "readings-" + i)
+        {
+            MaxRead = 16,
+            BeforeRead = async (index, cancellationToken) =>
+            {
+                if (index >= pauseAt[i])
+                {
+                    paused[i].TrySetResult();
+                    await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+                }
+            },
+        }).ToArray();
         var store = new DirectoryCheckpointStore(Path.Combine(_directory, "quiet-" + plan));
         var sink = new MemorySink<string>();
         using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(3));
@@ -134,7 +146,7 @@ public sealed class SourceTaskBarrierTests : IDisposable
         await using (var job = Query(plan, quiet, Gate.AlwaysOpen).ToJob(sink, new JobOptions { Parallelism = 2, Checkpoints = store }))
         {
             var run = job.RunAsync(stop.Token);
-            await Task.WhenAll(quiet.Select(q => q.Paused)).WaitAsync(TimeSpan.FromMinutes(1));
+            await Task.WhenAll(paused.Select(p => p.Task)).WaitAsync(TimeSpan.FromMinutes(1));
             await WaitUntilStillAsync(() => sink.Items.Count);
 
             // Asked for while nothing flows: each source task is woken by the request, answers, and waits for the next read.
@@ -142,7 +154,6 @@ public sealed class SourceTaskBarrierTests : IDisposable
             long second = await job.CheckpointAsync().WaitAsync(TimeSpan.FromMinutes(1));
             Assert.Equal(checkpointId + 1, second);
             Assert.False(run.IsCompleted, "the job ended while its partitions were quiet");
-            Assert.Equal(pauseAt, quiet.Select(q => q.Next)); // nothing more was read meanwhile
             foreach (var timeline in job.BarrierTimelines.Where(t => t.Id >= checkpointId))
             {
                 Assert.All(timeline.SourceSent, sent => Assert.True(sent != 0, timeline.Describe()));
@@ -159,7 +170,7 @@ public sealed class SourceTaskBarrierTests : IDisposable
             Assert.Equal(checkpointId + 1, result.RestoredFrom);
         }
 
-        Assert.Equal(pauseAt, replay.Select(r => r.OpenedAt));
+        Assert.Equal(pauseAt, replay.Select(r => r.OpenedAt)); // the checkpoints were taken in the quiet: exactly where each partition stopped
         Assert.Equal(reference, sink.Items);
     }
 
@@ -230,49 +241,6 @@ public sealed class SourceTaskBarrierTests : IDisposable
             var gate = new Gate();
             gate.Open();
             return gate;
-        }
-    }
-
-    /// <summary>A replayable partition (position: the next index) that has nothing to give from <c>pauseAt</c> on, as a quiet topic: it answers "nothing yet" and never ends.</summary>
-    private sealed class QuietSource(Reading[] readings, string name, int pauseAt) : EventSource<Reading>
-    {
-        private readonly TaskCompletionSource _paused = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private int _next;
-
-        public Task Paused => _paused.Task;
-
-        public int Next => Volatile.Read(ref _next);
-
-        public override string Name => name;
-
-        public override bool CanReplay => true;
-
-        public override ValueTask OpenAsync(SourceContext context, byte[]? position, CancellationToken cancellationToken)
-        {
-            _next = position is null ? 0 : BinaryPrimitives.ReadInt32LittleEndian(position);
-            return ValueTask.CompletedTask;
-        }
-
-        public override async ValueTask<SourceRead> ReadAsync(Memory<Reading> buffer, CancellationToken cancellationToken)
-        {
-            if (_next >= pauseAt)
-            {
-                _paused.TrySetResult();
-                await Task.Delay(5, cancellationToken).ConfigureAwait(false);
-                return SourceRead.Idle;
-            }
-
-            int count = Math.Min(Math.Min(buffer.Length, 16), pauseAt - _next);
-            readings.AsSpan(_next, count).CopyTo(buffer.Span);
-            Volatile.Write(ref _next, _next + count);
-            return new SourceRead(count, false);
-        }
-
-        public override byte[] GetPosition()
-        {
-            var position = new byte[4];
-            BinaryPrimitives.WriteInt32LittleEndian(position, _next);
-            return position;
         }
     }
 }
