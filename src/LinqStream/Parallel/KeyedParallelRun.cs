@@ -62,7 +62,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
     private readonly UnionOperator<T>?[] _sourceUnions; // per source task: its inputs' union (partitioned only)
     private readonly SourceTaskState[] _sourceStates;
     private readonly Thread?[] _sourceThreads;
-    private readonly bool[] _waitsForAlignment; // per source task: whether it waits after sending a barrier until every task is aligned
+    private readonly bool[] _waitsForAlignment; // per source task: whether it waits after sending a barrier until the barrier is through
     private readonly bool[] _steppedAsync; // per source task: its steps run asynchronously (a live source): it awaits alignment instead of blocking
     private readonly bool[] _taskExited; // per task: its thread has ended (a source task waiting for alignment does not wait for it)
     private readonly bool _waitForMerge; // a source task that waits for alignment also waits until the merge took every task's barrier
@@ -763,12 +763,13 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
     }
 
     /// <summary>
-    /// On source task <paramref name="source"/>, after it sent the barrier: waits until every aggregate task is aligned at it (or has
-    /// ended, or the run stops). Its barrier holds its channels at every task until then, so what it would read meanwhile could only
-    /// fill them; not reading leaves the CPU to the source tasks still before the barrier and to the tasks taking what is ahead of
-    /// it, which is what the alignment waits for (with more threads than cores, as on a 2-core machine with 2 + 2 tasks and the
-    /// job's thread, that is the difference). Nothing else waits for this source task meanwhile: the tasks take nothing from its
-    /// channels until they are aligned, and the merge nothing past their barriers.
+    /// On source task <paramref name="source"/>, after it sent the barrier: waits until the barrier is through (every aggregate task
+    /// aligned at it and, with <see cref="SourceBarrierWait.UntilThrough"/> and a merge, the merge holding every task's barrier), a
+    /// task ended, or the run stopped. Its barrier holds its channels at every task until the task is aligned, so what it would read
+    /// meanwhile could only fill them; not reading leaves the CPU to the source tasks still before the barrier, to the tasks taking
+    /// what is ahead of it and to the merge, which is what the alignment waits for (with more threads than cores, as on a 2-core
+    /// machine with 2 + 2 tasks and the job's thread, that is the difference). Nothing waits for this source task meanwhile: the
+    /// tasks take nothing from its channels until they are aligned, and the merge nothing past their barriers.
     /// </summary>
     private void WaitForAlignment(int source, BarrierCut cut)
     {

@@ -17,7 +17,7 @@ internal sealed class QueryRunner
     public Func<Task>? Wake { get; set; }
 
     /// <summary>Gets or sets what <see cref="RunAsync"/> awaits after <see cref="AfterStep"/> before its next step, when it returns a
-    /// task (a parallel run's source task that sent a checkpoint barrier waits there until every task is aligned); null or a null task: nothing.</summary>
+    /// task (a parallel run's source task that sent a checkpoint barrier waits there until the barrier is through); null or a null task: nothing.</summary>
     public Func<Task?>? Hold { get; set; }
 
     public bool HasLiveSources
