@@ -48,6 +48,9 @@ public sealed class QueryJob<T> : IAsyncDisposable
     /// <summary>Gets how long each checkpoint kept the job's loop (the pause the query sees at parallelism 1), in order; measurements.</summary>
     internal List<TimeSpan> LoopPauses { get; } = [];
 
+    /// <summary>Gets, for each entry of <see cref="LoopPauses"/>, the JIT compilation and garbage collection inside it; measurements.</summary>
+    internal List<PauseCost> LoopPauseCosts { get; } = [];
+
     /// <summary>Gets, at parallelism above 1, when each barrier passed each point of the parallel parts (diagnostics, benchmarks).</summary>
     internal IReadOnlyList<BarrierTimeline> BarrierTimelines => [.. _parallel.SelectMany(p => p.Timelines)];
 
@@ -476,6 +479,7 @@ public sealed class QueryJob<T> : IAsyncDisposable
             try
             {
                 long id = Interlocked.Increment(ref _checkpointSequence);
+                var cost = PauseCost.Now();
                 long started = _clock.GetTimestamp();
                 var snapshot = await SnapshotAsync(id, cancellationToken).ConfigureAwait(false);
                 if (!snapshot.IsReady)
@@ -486,12 +490,14 @@ public sealed class QueryJob<T> : IAsyncDisposable
                     // The loop may be waiting for input: wake it to commit the sinks as soon as the file is saved.
                     _ = pending.Saved.ContinueWith(static (_, job) => ((QueryJob<T>)job!)._wake.TrySetResult(), this, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                     LoopPauses.Add(_clock.GetElapsedTime(started));
+                    LoopPauseCosts.Add(PauseCost.Since(cost));
                     break;
                 }
 
                 long size = await WriteCheckpointAsync(id, snapshot, request.Destination, cancellationToken).ConfigureAwait(false);
                 await CommitAsync(id, request, size, started, alignment, cancellationToken).ConfigureAwait(false);
                 LoopPauses.Add(_clock.GetElapsedTime(started));
+                LoopPauseCosts.Add(PauseCost.Since(cost));
                 taken++;
             }
             catch (Exception ex)

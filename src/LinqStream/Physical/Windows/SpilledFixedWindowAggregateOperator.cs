@@ -61,11 +61,11 @@ internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResu
         _valueWriter = new BinaryWriter(_valueStream);
         _reader = new BinaryReader(_readStream);
         _store = stores.Create(window.Passes > 1 ? "hopping" : "tumbling");
-        _copyOnWrite = Array.TrueForAll(plan.Columns, c => c.CaptureIsACopy);
+        _cut = Array.TrueForAll(plan.Columns, c => c.CaptureIsACopy) ? new(Slots, plan.Columns) : null;
     }
 
     /// <summary>Gets the number of groups moved out of a checkpoint's frozen slots so far (tests: copy on write was exercised).</summary>
-    internal long SlotsCopiedAtCut { get; private set; }
+    internal long SlotsCopiedAtCut => _cut?.SlotsCopied ?? 0;
 
     /// <summary>Another name than the heap operator's: a checkpoint of one backend is refused by the other, naming both.</summary>
     public override string CheckpointName => Window.Passes > 1 ? "HoppingAggregate(spilled)" : "TumblingAggregate(spilled)";
@@ -85,14 +85,14 @@ internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResu
 
     protected override void Accumulate(EventBatch<T> batch)
     {
-        ReleaseFrozenSlots();
+        _cut?.ReleaseFrozen();
         for (int pass = 0; pass < Window.Passes; pass++)
         {
             AssignSlots(batch, pass);
             FoldColumns(batch.Count);
         }
 
-        if (Slots.Live - _frozenSlots.Count > _hotKeys) // slots kept for a cut being written hold no group
+        if (Slots.Live - (_cut?.KeptSlots ?? 0) > _hotKeys) // slots kept for a cut being written hold no group
         {
             Sweep();
         }
@@ -160,9 +160,9 @@ internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResu
             {
                 window.Null = Slots.Allocate();
             }
-            else if (IsFrozen(window.Null))
+            else if (_cut is not null && _cut.IsFrozen(window.Null))
             {
-                window.Null = Detach(window.Null);
+                window.Null = _cut.Detach(window.Null);
             }
 
             return window.Null;
@@ -173,9 +173,9 @@ internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResu
         {
             slot = window.Spilled > 0 ? LoadOrAllocate(window, key) : Slots.Allocate();
         }
-        else if (IsFrozen(slot))
+        else if (_cut is not null && _cut.IsFrozen(slot))
         {
-            slot = Detach(slot);
+            slot = _cut.Detach(slot);
         }
 
         return slot;
@@ -298,7 +298,7 @@ internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResu
 
     protected override void Close(long watermark)
     {
-        ReleaseFrozenSlots();
+        _cut?.ReleaseFrozen();
         EventBatch<TResult>? output = null;
         bool closed = false;
         while (_windows.Count > 0 && _windows[0].End <= watermark)
@@ -390,12 +390,7 @@ internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResu
     /// <summary>Emits a group on the heap; a slot frozen by the cut is read (a result does not change its slot) and freed once the cut is written.</summary>
     private void EmitHot(ref EventBatch<TResult>? output, OpenWindow window, TKey key, int slot)
     {
-        bool frozen = IsFrozen(slot);
-        if (frozen)
-        {
-            _frozenSlots.Add(slot);
-        }
-
+        bool frozen = _cut is not null && _cut.KeepIfFrozen(slot);
         Emit(ref output, key, window.Start, window.End, slot, window.Start, window.End, release: !frozen);
     }
 

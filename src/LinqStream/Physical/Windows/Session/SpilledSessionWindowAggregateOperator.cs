@@ -64,7 +64,7 @@ internal sealed partial class SpilledSessionWindowAggregateOperator<T, TKey, TRe
         _valueWriter = new BinaryWriter(_valueStream);
         _reader = new BinaryReader(_readStream);
         _store = stores.Create("session");
-        _copyOnWrite = Array.TrueForAll(plan.Columns, c => c.CaptureIsACopy);
+        _cut = Array.TrueForAll(plan.Columns, c => c.CaptureIsACopy) ? new(Slots, plan.Columns) : null;
     }
 
     /// <summary>Another name than the heap operator's: a checkpoint of one backend is refused by the other, naming both.</summary>
@@ -84,11 +84,11 @@ internal sealed partial class SpilledSessionWindowAggregateOperator<T, TKey, TRe
     protected override void ReadWhole(BinaryReader reader) => throw new InvalidOperationException("A spilled session aggregate is always keyed.");
 
     /// <summary>Gets the number of slots detached from a checkpoint's frozen slots so far (tests: copy on write was exercised).</summary>
-    internal long SlotsCopiedAtCut { get; private set; }
+    internal long SlotsCopiedAtCut => _cut?.SlotsCopied ?? 0;
 
     protected override void Accumulate(EventBatch<T> batch)
     {
-        ReleaseFrozenSlots();
+        _cut?.ReleaseFrozen();
         AssignSlots(batch);
         FoldColumns(batch.Count);
         if (_closing.Count > _hotKeys)
@@ -128,9 +128,9 @@ internal sealed partial class SpilledSessionWindowAggregateOperator<T, TKey, TRe
             if (session is not null && t < session.End)
             {
                 session.End = SessionEnd(session.Start, t);
-                if (IsFrozen(session))
+                if (_cut is not null && _cut.IsFrozen(session.Slot))
                 {
-                    Detach(session);
+                    session.Slot = _cut.Detach(session.Slot);
                 }
             }
             else
@@ -166,7 +166,6 @@ internal sealed partial class SpilledSessionWindowAggregateOperator<T, TKey, TRe
         session.End = SessionEnd(start, last);
         session.Slot = slot;
         session.Current = true;
-        session.CutEpoch = 0;
         _closing.Enqueue(session, (session.End, session.Hash, _sequence++));
         return session;
     }
@@ -231,7 +230,6 @@ internal sealed partial class SpilledSessionWindowAggregateOperator<T, TKey, TRe
         session.Slot = slot;
         session.Touched = false;
         session.Current = current;
-        session.CutEpoch = 0;
         return session;
     }
 
@@ -286,9 +284,22 @@ internal sealed partial class SpilledSessionWindowAggregateOperator<T, TKey, TRe
 
         _spilledFrom[group] = Math.Min(_spilledFrom[group], session.End);
         _spilled++;
-        ReleaseSlot(session);
+        ReleaseSlot(session.Slot);
         session.Key = default!;
         _free.Push(session);
+    }
+
+    /// <summary>Frees <paramref name="slot"/> now, or once the checkpoint's records are written when the cut froze it.</summary>
+    private void ReleaseSlot(int slot)
+    {
+        if (_cut is not null)
+        {
+            _cut.Release(slot);
+        }
+        else
+        {
+            Slots.Release(slot);
+        }
     }
 
     private void EnsureKeyBuffer(int length)
@@ -301,7 +312,7 @@ internal sealed partial class SpilledSessionWindowAggregateOperator<T, TKey, TRe
 
     protected override void Close(long watermark)
     {
-        ReleaseFrozenSlots();
+        _cut?.ReleaseFrozen();
         _store.Commit();
         EventBatch<TResult>? output = null;
         var spilled = OpenSpilled(watermark);
@@ -406,12 +417,7 @@ internal sealed partial class SpilledSessionWindowAggregateOperator<T, TKey, TRe
     private void EmitFromHeap(ref EventBatch<TResult>? output, Session session)
     {
         // A slot frozen by the cut is read (Result reads, it does not change a slot) and freed once the cut is written.
-        bool frozen = IsFrozen(session);
-        if (frozen)
-        {
-            _frozenSlots.Add(session.Slot);
-        }
-
+        bool frozen = _cut is not null && _cut.KeepIfFrozen(session.Slot);
         Emit(ref output, session.Key, session.Start, session.End, session.Slot, session.End - 1, session.End, release: !frozen);
         if (session.Key is null)
         {
@@ -474,10 +480,6 @@ internal sealed partial class SpilledSessionWindowAggregateOperator<T, TKey, TRe
 
         /// <summary>Whether this is its key's current session (in <c>_open</c>, or the null key's): later events of the key may extend it.</summary>
         public bool Current;
-
-        /// <summary>The cut that froze <see cref="Slot"/> (0: none) and the session's entry in it.</summary>
-        public int CutEpoch;
-        public int CutIndex;
     }
 }
 #pragma warning restore CA1001
