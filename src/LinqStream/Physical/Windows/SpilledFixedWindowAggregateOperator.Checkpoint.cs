@@ -31,7 +31,21 @@ internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResu
         // As the spilled session aggregate: the store's checkpoint ends off this thread, and so does the writing of the hot groups
         // (copy on write) when every aggregate's capture is a copy; otherwise they are written here, at the cut.
         _store.Commit();
-        var manifest = _store.BeginCheckpoint();
+        return Slice(first, end, keyGroups, _store.BeginCheckpoint());
+    }
+
+    /// <summary>The cut's code over the state as it is, with an empty manifest instead of the store's checkpoint, kept nowhere: the
+    /// first checkpoint does not pay its first run in the query's pause (<see cref="ICheckpointWarmup"/>).</summary>
+    public void WarmCheckpointPath()
+    {
+        int groups = Context.Options.KeyGroups;
+        var slice = Slice(0, groups, groups, Task.FromResult(Array.Empty<byte>()));
+        KeyGroupedSection.Write(BinaryWriter.Null, groups, [slice]);
+    }
+
+    /// <summary>The slice of the hot state at the cut; its header ends with <paramref name="manifest"/>, the store's checkpoint.</summary>
+    private KeyGroupSlice Slice(int first, int end, int keyGroups, Task<byte[]> manifest)
+    {
         Action<Func<int, BinaryWriter>> writeRecords = _cut is not null ? FreezeHotGroups(_cut, keyGroups) : writerOf =>
         {
             foreach (var window in _windows)

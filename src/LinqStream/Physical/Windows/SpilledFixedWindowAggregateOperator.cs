@@ -28,7 +28,7 @@ namespace LinqStream.Physical.Windows;
 /// </para>
 /// </remarks>
 #pragma warning disable CA1001 // The streams are MemoryStreams over managed buffers (Dispose frees nothing); the store is owned and disposed by the run's IKeyedStateStoreFactory.
-internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResult> : WindowAggregateOperator<T, TKey, TResult>
+internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResult> : WindowAggregateOperator<T, TKey, TResult>, ICheckpointWarmup
     where TKey : notnull
 {
     private readonly IKeyedStateStore _store;

@@ -25,7 +25,7 @@ namespace LinqStream.Physical.Windows.Session;
 /// </para>
 /// </remarks>
 #pragma warning disable CA1001 // The streams are MemoryStreams over managed buffers (Dispose frees nothing); the store is owned and disposed by the run's IKeyedStateStoreFactory.
-internal sealed partial class SpilledSessionWindowAggregateOperator<T, TKey, TResult> : WindowAggregateOperator<T, TKey, TResult>
+internal sealed partial class SpilledSessionWindowAggregateOperator<T, TKey, TResult> : WindowAggregateOperator<T, TKey, TResult>, ICheckpointWarmup
     where TKey : notnull
 {
     private readonly IKeyedStateStore _store;
