@@ -1,6 +1,5 @@
 using LinqStream.Physical.Aggregate;
 using LinqStream.Runtime.Checkpoints;
-using LinqStream.Temporal;
 using Layout = LinqStream.Physical.Windows.SpilledWindowKeys;
 
 namespace LinqStream.Physical.Windows;
@@ -26,27 +25,14 @@ internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResu
         }
     }
 
-    public override KeyGroupSlice WriteKeyGroups(int first, int end, int keyGroups)
+    protected override (Action<Func<int, BinaryWriter>> Write, bool Later) CutRecords(int keyGroups)
     {
-        // As the spilled session aggregate: the store's checkpoint ends off this thread, and so does the writing of the hot groups
-        // (copy on write) when every aggregate's capture is a copy; otherwise they are written here, at the cut.
-        _store.Commit();
-        return Slice(first, end, keyGroups, _store.BeginCheckpoint());
-    }
+        if (_cut is not null)
+        {
+            return (FreezeHotGroups(_cut, keyGroups), true);
+        }
 
-    /// <summary>The cut's code over the state as it is, with an empty manifest instead of the store's checkpoint, kept nowhere: the
-    /// first checkpoint does not pay its first run in the query's pause (<see cref="ICheckpointWarmup"/>).</summary>
-    public void WarmCheckpointPath()
-    {
-        int groups = Context.Options.KeyGroups;
-        var slice = Slice(0, groups, groups, Task.FromResult(Array.Empty<byte>()));
-        KeyGroupedSection.Write(BinaryWriter.Null, groups, [slice]);
-    }
-
-    /// <summary>The slice of the hot state at the cut; its header ends with <paramref name="manifest"/>, the store's checkpoint.</summary>
-    private KeyGroupSlice Slice(int first, int end, int keyGroups, Task<byte[]> manifest)
-    {
-        Action<Func<int, BinaryWriter>> writeRecords = _cut is not null ? FreezeHotGroups(_cut, keyGroups) : writerOf =>
+        return (writerOf =>
         {
             foreach (var window in _windows)
             {
@@ -60,26 +46,7 @@ internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResu
                     WriteGroup(writerOf(KeyGroupOf(key, keyGroups)), window.Start, GroupKind.Keyed, key, slot);
                 }
             }
-        };
-
-        long watermark = LastWatermark, spilled = _spilled;
-        return KeyGroupSlice.Build(
-            first,
-            end,
-            header =>
-            {
-                header.Write(watermark);
-                header.Write(spilled);
-            },
-            writeRecords,
-            completeHeader: header =>
-            {
-                byte[] bytes = manifest.GetAwaiter().GetResult();
-                header.Write(bytes.Length);
-                header.Write(bytes);
-            },
-            ready: manifest,
-            recordsLater: _cut is not null);
+        }, false);
     }
 
     /// <summary>Lists the hot groups and freezes their slots; the returned writer (on a pool thread, after the store's second part)
@@ -126,18 +93,7 @@ internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResu
 
     public override void ReadKeyGroups(KeyGroupedSection section, int first, int end)
     {
-        long watermark = Ticks.MinusInfinity;
-        var manifests = new List<byte[]>();
-        foreach (var header in section.HeadersOver(first, end))
-        {
-            using var reader = new BinaryReader(new MemoryStream(header, writable: false));
-            watermark = Math.Max(watermark, reader.ReadInt64());
-            _ = reader.ReadInt64();
-            manifests.Add(reader.ReadBytes(reader.ReadInt32()));
-        }
-
-        _store.Restore(manifests, first, end);
-        LastWatermark = watermark;
+        RestoreStore(section, first, end);
         CountSpilled(first, end);
         ReadRecords(section, first, end, reader =>
         {
@@ -161,11 +117,11 @@ internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResu
     {
         for (int g = first; g < end; g++)
         {
-            using var cursor = _store.Scan(Layout.TableFrom(g), Layout.TableLimit(g));
+            using var cursor = Store.Scan(Layout.TableFrom(g), Layout.TableLimit(g));
             for (; cursor.Valid; cursor.Next())
             {
                 var window = GetWindow(Layout.StartOf(cursor.Key));
-                window.MarkSpilled(g, _keyGroups);
+                window.MarkSpilled(g, KeyGroupCount);
                 window.Spilled++;
                 _spilled++;
             }

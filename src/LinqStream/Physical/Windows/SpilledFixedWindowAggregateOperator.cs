@@ -28,12 +28,9 @@ namespace LinqStream.Physical.Windows;
 /// </para>
 /// </remarks>
 #pragma warning disable CA1001 // The streams are MemoryStreams over managed buffers (Dispose frees nothing); the store is owned and disposed by the run's IKeyedStateStoreFactory.
-internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResult> : WindowAggregateOperator<T, TKey, TResult>, ICheckpointWarmup
+internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResult> : SpilledWindowAggregateOperator<T, TKey, TResult>
     where TKey : notnull
 {
-    private readonly IKeyedStateStore _store;
-    private readonly int _hotKeys;
-    private readonly int _keyGroups;
     private readonly List<OpenWindow> _windows = [];
     private readonly Stack<OpenWindow> _freeWindows = new();
     private readonly Parallel.KeyOrder<TKey> _keyOrder = new();
@@ -54,13 +51,10 @@ internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResu
         AggregatePlan<T, TKey, TResult> plan,
         string description,
         IKeyedStateStoreFactory stores)
-        : base(downstream, context, window, keyKernel, plan, description)
+        : base(downstream, context, window, keyKernel, plan, description, stores, window.Passes > 1 ? "hopping" : "tumbling")
     {
-        _hotKeys = Math.Max(16, stores.HotKeys);
-        _keyGroups = context.Options.KeyGroups;
         _valueWriter = new BinaryWriter(_valueStream);
         _reader = new BinaryReader(_readStream);
-        _store = stores.Create(window.Passes > 1 ? "hopping" : "tumbling");
         _cut = Array.TrueForAll(plan.Columns, c => c.CaptureIsACopy) ? new(Slots, plan.Columns) : null;
     }
 
@@ -76,9 +70,6 @@ internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResu
     /// <summary>Gets the number of open windows.</summary>
     public int OpenWindows => _windows.Count;
 
-    /// <summary>Gets the store (tests, progress).</summary>
-    internal IKeyedStateStore Store => _store;
-
     protected override void WriteWhole(BinaryWriter writer) => throw new InvalidOperationException("A spilled window aggregate is always keyed.");
 
     protected override void ReadWhole(BinaryReader reader) => throw new InvalidOperationException("A spilled window aggregate is always keyed.");
@@ -92,12 +83,12 @@ internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResu
             FoldColumns(batch.Count);
         }
 
-        if (Slots.Live - (_cut?.KeptSlots ?? 0) > _hotKeys) // slots kept for a cut being written hold no group
+        if (Slots.Live - (_cut?.KeptSlots ?? 0) > HotKeys) // slots kept for a cut being written hold no group
         {
             Sweep();
         }
 
-        _store.Commit();
+        Store.Commit();
     }
 
     protected override long OutputWatermark(long watermark) =>
@@ -185,20 +176,20 @@ internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResu
     private int LoadOrAllocate(OpenWindow window, TKey key)
     {
         ulong hash = Parallel.StableKeyHash<TKey>.Hash(key);
-        int group = Parallel.KeyGroups.Of(hash, _keyGroups);
+        int group = Parallel.KeyGroups.Of(hash, KeyGroupCount);
         if (!window.HasSpilled(group))
         {
             return Slots.Allocate();
         }
 
         int length = WriteStoreKey(window.Start, key, hash, group);
-        int valueLength = _store.Get(_keyBuffer.AsSpan(0, length), ref _valueBuffer);
+        int valueLength = Store.Get(_keyBuffer.AsSpan(0, length), ref _valueBuffer);
         if (valueLength < 0)
         {
             return Slots.Allocate();
         }
 
-        _store.Delete(_keyBuffer.AsSpan(0, length));
+        Store.Delete(_keyBuffer.AsSpan(0, length));
         window.Spilled--;
         _spilled--;
         return ReadSpilled(_valueBuffer.AsSpan(0, valueLength), out _);
@@ -239,7 +230,7 @@ internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResu
             Array.Resize(ref _touched, Slots.Capacity);
         }
 
-        int keep = _hotKeys * 3 / 4;
+        int keep = HotKeys * 3 / 4;
         int kept = 0;
         for (int w = _windows.Count - 1; w >= 0; w--)
         {
@@ -263,14 +254,14 @@ internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResu
     private void Spill(OpenWindow window, TKey key, int slot)
     {
         ulong hash = Parallel.StableKeyHash<TKey>.Hash(key);
-        int group = Parallel.KeyGroups.Of(hash, _keyGroups);
+        int group = Parallel.KeyGroups.Of(hash, KeyGroupCount);
         _valueStream.SetLength(0);
         StateCodec.Write(_valueWriter, key, typeof(TKey));
         WriteSlot(_valueWriter, slot);
         _valueWriter.Flush();
         int length = WriteStoreKey(window.Start, key, hash, group);
-        _store.Put(_keyBuffer.AsSpan(0, length), _valueStream.GetBuffer().AsSpan(0, (int)_valueStream.Length));
-        window.MarkSpilled(group, _keyGroups);
+        Store.Put(_keyBuffer.AsSpan(0, length), _valueStream.GetBuffer().AsSpan(0, (int)_valueStream.Length));
+        window.MarkSpilled(group, KeyGroupCount);
         window.Spilled++;
         _spilled++;
         ReleaseSlot(slot);
@@ -305,7 +296,7 @@ internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResu
         {
             if (!closed)
             {
-                _store.Commit(); // the scans read committed state
+                Store.Commit(); // the scans read committed state
                 closed = true;
             }
 
@@ -323,7 +314,7 @@ internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResu
 
         if (closed)
         {
-            _store.Commit();
+            Store.Commit();
         }
 
         if (output is not null)
@@ -352,7 +343,7 @@ internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResu
         {
             for (int g = window.NextSpilledGroup(0); g >= 0; g = window.NextSpilledGroup(g + 1))
             {
-                using var cursor = _store.Scan(Layout.WindowFrom(g, window.Start), Layout.WindowLimit(g, window.Start));
+                using var cursor = Store.Scan(Layout.WindowFrom(g, window.Start), Layout.WindowLimit(g, window.Start));
                 for (; cursor.Valid; cursor.Next())
                 {
                     var storedKey = cursor.Key;
@@ -364,7 +355,7 @@ internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResu
                         nextHash = next < order.Count ? Parallel.StableKeyHash<TKey>.Hash(order.KeyAt(next)) : 0;
                     }
 
-                    _store.Delete(storedKey);
+                    Store.Delete(storedKey);
                     int slot = ReadSpilled(cursor.Value, out var key);
                     window.Spilled--;
                     _spilled--;
@@ -375,7 +366,7 @@ internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResu
             if (window.Spilled != 0)
             {
                 throw new InvalidDataException(
-                    $"The state store at '{_store.Location}' lacks {window.Spilled} spilled group(s) of the window starting at {window.Start} ticks: the store is damaged.");
+                    $"The state store at '{Store.Location}' lacks {window.Spilled} spilled group(s) of the window starting at {window.Start} ticks: the store is damaged.");
             }
         }
 

@@ -1,5 +1,4 @@
 using LinqStream.Runtime.Checkpoints;
-using LinqStream.Temporal;
 using Layout = LinqStream.Physical.Windows.Session.SpilledSessionKeys;
 
 namespace LinqStream.Physical.Windows.Session;
@@ -12,58 +11,20 @@ internal sealed partial class SpilledSessionWindowAggregateOperator<T, TKey, TRe
     // capture is not a copy (the records are then written at the cut).
     private readonly CopyOnWriteCut<T, CutEntry>? _cut;
 
-    public override KeyGroupSlice WriteKeyGroups(int first, int end, int keyGroups)
+    protected override (Action<Func<int, BinaryWriter>> Write, bool Later) CutRecords(int keyGroups)
     {
-        // The store's checkpoint starts here and finishes off this thread (its flush is the slow part); the manifest goes into the
-        // header when the checkpoint file is written, so the task goes on with its next batch meanwhile (docs/state.md).
-        _store.Commit();
-        return Slice(first, end, keyGroups, _store.BeginCheckpoint());
-    }
+        if (_cut is not null)
+        {
+            return (FreezeHotSessions(_cut, keyGroups), true);
+        }
 
-    /// <summary>The cut's code over the state as it is, with an empty manifest instead of the store's checkpoint, kept nowhere: the
-    /// first checkpoint does not pay its first run in the query's pause (<see cref="ICheckpointWarmup"/>).</summary>
-    public void WarmCheckpointPath()
-    {
-        int groups = Context.Options.KeyGroups;
-        var slice = Slice(0, groups, groups, Task.FromResult(Array.Empty<byte>()));
-        KeyGroupedSection.Write(BinaryWriter.Null, groups, [slice]);
-    }
-
-    /// <summary>The slice of the hot state at the cut; its header ends with <paramref name="manifest"/>, the store's checkpoint.</summary>
-    private KeyGroupSlice Slice(int first, int end, int keyGroups, Task<byte[]> manifest)
-    {
-        Action<Func<int, BinaryWriter>> writeRecords = _cut is not null ? FreezeHotSessions(_cut, keyGroups) : writerOf =>
+        return (writerOf =>
         {
             foreach (var (session, _) in _closing.UnorderedItems)
             {
-                // The session's stable hash is kept (0 for the null key, whose group is 0): no key is hashed again at the cut.
-                var writer = writerOf(Parallel.KeyGroups.Of(session.Hash, keyGroups));
-                writer.Write(session.Start);
-                writer.Write(session.End);
-                writer.Write(session.Current);
-                StateCodec.Write(writer, session.Key, typeof(TKey));
-                WriteSlot(writer, session.Slot);
+                WriteRecord(writerOf, Entry(session), keyGroups);
             }
-        };
-
-        long watermark = LastWatermark, spilled = _spilled;
-        return KeyGroupSlice.Build(
-            first,
-            end,
-            header =>
-            {
-                header.Write(watermark);
-                header.Write(spilled);
-            },
-            writeRecords,
-            completeHeader: header =>
-            {
-                byte[] bytes = manifest.GetAwaiter().GetResult();
-                header.Write(bytes.Length);
-                header.Write(bytes);
-            },
-            ready: manifest,
-            recordsLater: _cut is not null);
+        }, false);
     }
 
     /// <summary>
@@ -76,18 +37,24 @@ internal sealed partial class SpilledSessionWindowAggregateOperator<T, TKey, TRe
         cut.Begin(_closing.Count);
         foreach (var (session, _) in _closing.UnorderedItems)
         {
-            cut.Freeze(new CutEntry(session.Key, session.Hash, session.Start, session.End, session.Current, session.Slot), session.Slot);
+            cut.Freeze(Entry(session), session.Slot);
         }
 
-        return cut.End((writerOf, entry) =>
-        {
-            var writer = writerOf(Parallel.KeyGroups.Of(entry.Hash, keyGroups));
-            writer.Write(entry.Start);
-            writer.Write(entry.End);
-            writer.Write(entry.Current);
-            StateCodec.Write(writer, entry.Key, typeof(TKey));
-            WriteSlot(writer, entry.Slot);
-        });
+        return cut.End((writerOf, entry) => WriteRecord(writerOf, entry, keyGroups));
+    }
+
+    private static CutEntry Entry(Session session) => new(session.Key, session.Hash, session.Start, session.End, session.Current, session.Slot);
+
+    /// <summary>One hot session's record, in its key group (the kept stable hash: 0 for the null key, whose group is 0; no key is
+    /// hashed again at the cut).</summary>
+    private void WriteRecord(Func<int, BinaryWriter> writerOf, CutEntry entry, int keyGroups)
+    {
+        var writer = writerOf(Parallel.KeyGroups.Of(entry.Hash, keyGroups));
+        writer.Write(entry.Start);
+        writer.Write(entry.End);
+        writer.Write(entry.Current);
+        StateCodec.Write(writer, entry.Key, typeof(TKey));
+        WriteSlot(writer, entry.Slot);
     }
 
     /// <summary>A hot session's fields at a checkpoint's cut; its accumulators stay in <see cref="Slot"/>, frozen until written.</summary>
@@ -95,19 +62,8 @@ internal sealed partial class SpilledSessionWindowAggregateOperator<T, TKey, TRe
 
     public override void ReadKeyGroups(KeyGroupedSection section, int first, int end)
     {
-        long watermark = Ticks.MinusInfinity;
-        var manifests = new List<byte[]>();
-        foreach (var header in section.HeadersOver(first, end))
-        {
-            using var reader = new BinaryReader(new MemoryStream(header, writable: false));
-            watermark = Math.Max(watermark, reader.ReadInt64());
-            _ = reader.ReadInt64();
-            manifests.Add(reader.ReadBytes(reader.ReadInt32()));
-        }
-
-        _store.Restore(manifests, first, end);
+        RestoreStore(section, first, end);
         _spilled = CountSpilled(first, end);
-        LastWatermark = watermark;
         ReadRecords(section, first, end, reader =>
         {
             long start = reader.ReadInt64();
@@ -143,7 +99,7 @@ internal sealed partial class SpilledSessionWindowAggregateOperator<T, TKey, TRe
         long count = 0;
         for (int g = first; g < end; g++)
         {
-            using var cursor = _store.Scan(Layout.ByEndFrom(g, long.MinValue), Layout.ByEndLimit(g));
+            using var cursor = Store.Scan(Layout.ByEndFrom(g, long.MinValue), Layout.ByEndLimit(g));
             _spilledFrom[g] = cursor.Valid ? Layout.EndOf(cursor.Key) : long.MaxValue;
             for (; cursor.Valid; cursor.Next())
             {

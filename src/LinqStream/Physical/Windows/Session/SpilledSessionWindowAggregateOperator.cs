@@ -25,12 +25,9 @@ namespace LinqStream.Physical.Windows.Session;
 /// </para>
 /// </remarks>
 #pragma warning disable CA1001 // The streams are MemoryStreams over managed buffers (Dispose frees nothing); the store is owned and disposed by the run's IKeyedStateStoreFactory.
-internal sealed partial class SpilledSessionWindowAggregateOperator<T, TKey, TResult> : WindowAggregateOperator<T, TKey, TResult>, ICheckpointWarmup
+internal sealed partial class SpilledSessionWindowAggregateOperator<T, TKey, TResult> : SpilledWindowAggregateOperator<T, TKey, TResult>
     where TKey : notnull
 {
-    private readonly IKeyedStateStore _store;
-    private readonly int _hotKeys;
-    private readonly int _keyGroups;
     private readonly Dictionary<TKey, Session> _open = [];
     private PriorityQueue<Session, (long End, ulong Hash, long Sequence)> _closing = new();
     private readonly Stack<Session> _free = new();
@@ -55,15 +52,12 @@ internal sealed partial class SpilledSessionWindowAggregateOperator<T, TKey, TRe
         AggregatePlan<T, TKey, TResult> plan,
         string description,
         IKeyedStateStoreFactory stores)
-        : base(downstream, context, window, keyKernel, plan, description)
+        : base(downstream, context, window, keyKernel, plan, description, stores, "session")
     {
-        _hotKeys = Math.Max(16, stores.HotKeys);
-        _keyGroups = context.Options.KeyGroups;
-        _spilledFrom = new long[_keyGroups];
+        _spilledFrom = new long[KeyGroupCount];
         Array.Fill(_spilledFrom, long.MaxValue);
         _valueWriter = new BinaryWriter(_valueStream);
         _reader = new BinaryReader(_readStream);
-        _store = stores.Create("session");
         _cut = Array.TrueForAll(plan.Columns, c => c.CaptureIsACopy) ? new(Slots, plan.Columns) : null;
     }
 
@@ -75,9 +69,6 @@ internal sealed partial class SpilledSessionWindowAggregateOperator<T, TKey, TRe
 
     /// <summary>Gets the number of sessions in the store (spilled and not yet brought back or emitted).</summary>
     public override long SpilledGroups => _spilled;
-
-    /// <summary>Gets the store (tests, progress).</summary>
-    internal IKeyedStateStore Store => _store;
 
     protected override void WriteWhole(BinaryWriter writer) => throw new InvalidOperationException("A spilled session aggregate is always keyed.");
 
@@ -91,12 +82,12 @@ internal sealed partial class SpilledSessionWindowAggregateOperator<T, TKey, TRe
         _cut?.ReleaseFrozen();
         AssignSlots(batch);
         FoldColumns(batch.Count);
-        if (_closing.Count > _hotKeys)
+        if (_closing.Count > HotKeys)
         {
             Sweep();
         }
 
-        _store.Commit();
+        Store.Commit();
     }
 
     private void AssignSlots(EventBatch<T> batch)
@@ -180,25 +171,25 @@ internal sealed partial class SpilledSessionWindowAggregateOperator<T, TKey, TRe
     private Session? LoadCurrent(TKey key, ulong hash)
     {
         byte[] encoded = Parallel.StableKeyHash<TKey>.Encode(key);
-        int group = Parallel.KeyGroups.Of(hash, _keyGroups);
+        int group = Parallel.KeyGroups.Of(hash, KeyGroupCount);
         EnsureKeyBuffer(Layout.ByEndPrefix + encoded.Length);
         int indexLength = Layout.WriteCurrent(_keyBuffer, group, hash, encoded);
-        if (_store.Get(_keyBuffer.AsSpan(0, indexLength), ref _valueBuffer) < 0)
+        if (Store.Get(_keyBuffer.AsSpan(0, indexLength), ref _valueBuffer) < 0)
         {
             return null;
         }
 
         long end = BinaryPrimitives.ReadInt64LittleEndian(_valueBuffer);
-        _store.Delete(_keyBuffer.AsSpan(0, indexLength));
+        Store.Delete(_keyBuffer.AsSpan(0, indexLength));
         int dataLength = Layout.WriteByEnd(_keyBuffer, group, end, hash, encoded);
-        int length = _store.Get(_keyBuffer.AsSpan(0, dataLength), ref _valueBuffer);
+        int length = Store.Get(_keyBuffer.AsSpan(0, dataLength), ref _valueBuffer);
         if (length < 0)
         {
             throw new InvalidDataException(
-                $"The state store at '{_store.Location}' lists a current session of key '{key}' ending at {end} ticks, but holds no such session: the store is damaged.");
+                $"The state store at '{Store.Location}' lists a current session of key '{key}' ending at {end} ticks, but holds no such session: the store is damaged.");
         }
 
-        _store.Delete(_keyBuffer.AsSpan(0, dataLength));
+        Store.Delete(_keyBuffer.AsSpan(0, dataLength));
         _spilled--;
         var session = ReadSpilled(_valueBuffer.AsSpan(0, length), end, hash, out _, out _);
         session.Current = true;
@@ -236,7 +227,7 @@ internal sealed partial class SpilledSessionWindowAggregateOperator<T, TKey, TRe
     /// <summary>Writes the sessions not touched since the last sweep (and more, coldest first, if needed) to the store.</summary>
     private void Sweep()
     {
-        int keep = _hotKeys * 3 / 4;
+        int keep = HotKeys * 3 / 4;
         var kept = new List<(Session, (long, ulong, long))>(keep);
         foreach (var (session, priority) in _closing.UnorderedItems)
         {
@@ -261,7 +252,7 @@ internal sealed partial class SpilledSessionWindowAggregateOperator<T, TKey, TRe
         var key = session.Key;
         bool current = session.Current;
         byte[] encoded = Parallel.StableKeyHash<TKey>.Encode(key);
-        int group = Parallel.KeyGroups.Of(session.Hash, _keyGroups);
+        int group = Parallel.KeyGroups.Of(session.Hash, KeyGroupCount);
 
         _valueStream.SetLength(0);
         _valueWriter.Write(current);
@@ -272,13 +263,13 @@ internal sealed partial class SpilledSessionWindowAggregateOperator<T, TKey, TRe
 
         EnsureKeyBuffer(Layout.ByEndPrefix + encoded.Length);
         int length = Layout.WriteByEnd(_keyBuffer, group, session.End, session.Hash, encoded);
-        _store.Put(_keyBuffer.AsSpan(0, length), _valueStream.GetBuffer().AsSpan(0, (int)_valueStream.Length));
+        Store.Put(_keyBuffer.AsSpan(0, length), _valueStream.GetBuffer().AsSpan(0, (int)_valueStream.Length));
         if (current)
         {
             length = Layout.WriteCurrent(_keyBuffer, group, session.Hash, encoded);
             Span<byte> end = stackalloc byte[8];
             BinaryPrimitives.WriteInt64LittleEndian(end, session.End);
-            _store.Put(_keyBuffer.AsSpan(0, length), end);
+            Store.Put(_keyBuffer.AsSpan(0, length), end);
             _open.Remove(key);
         }
 
@@ -313,7 +304,7 @@ internal sealed partial class SpilledSessionWindowAggregateOperator<T, TKey, TRe
     protected override void Close(long watermark)
     {
         _cut?.ReleaseFrozen();
-        _store.Commit();
+        Store.Commit();
         EventBatch<TResult>? output = null;
         var spilled = OpenSpilled(watermark);
         try
@@ -354,7 +345,7 @@ internal sealed partial class SpilledSessionWindowAggregateOperator<T, TKey, TRe
             }
         }
 
-        _store.Commit();
+        Store.Commit();
         if (output is not null)
         {
             Downstream.OnBatch(output);
@@ -367,14 +358,14 @@ internal sealed partial class SpilledSessionWindowAggregateOperator<T, TKey, TRe
     private PriorityQueue<int, (long End, ulong Hash)>? OpenSpilled(long watermark)
     {
         PriorityQueue<int, (long End, ulong Hash)>? queue = null;
-        for (int g = 0; g < _keyGroups; g++)
+        for (int g = 0; g < KeyGroupCount; g++)
         {
             if (_spilledFrom[g] > watermark)
             {
                 continue;
             }
 
-            var cursor = _store.Scan(Layout.ByEndFrom(g, _spilledFrom[g]), Layout.ByEndLimit(g));
+            var cursor = Store.Scan(Layout.ByEndFrom(g, _spilledFrom[g]), Layout.ByEndLimit(g));
             if (!cursor.Valid)
             {
                 _spilledFrom[g] = long.MaxValue;
@@ -439,14 +430,14 @@ internal sealed partial class SpilledSessionWindowAggregateOperator<T, TKey, TRe
     {
         var cursor = _cursors[group];
         var storedKey = cursor.Key;
-        _store.Delete(storedKey);
+        Store.Delete(storedKey);
         var session = ReadSpilled(cursor.Value, end, hash, out bool current, out var key);
         if (current)
         {
             byte[] encoded = storedKey[Layout.ByEndPrefix..].ToArray();
             EnsureKeyBuffer(Layout.CurrentPrefix + encoded.Length);
             int length = Layout.WriteCurrent(_keyBuffer, group, hash, encoded);
-            _store.Delete(_keyBuffer.AsSpan(0, length));
+            Store.Delete(_keyBuffer.AsSpan(0, length));
         }
 
         _spilled--;
