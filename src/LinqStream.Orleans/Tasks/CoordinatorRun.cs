@@ -463,10 +463,19 @@ internal sealed class CoordinatorRun<T, TKey, TResult> : IParallelRun, IParallel
                         var batch = output.BeginBatch();
                         if (batch is null)
                         {
+                            frame.Release();
                             return; // closed: the job stopped
                         }
 
-                        codec.Decode(receiver.Name, frame, batch);
+                        try
+                        {
+                            codec.Decode(receiver.Name, frame, batch);
+                        }
+                        finally
+                        {
+                            frame.Release();
+                        }
+
                         output.PublishBatch();
                         break;
                     case ChannelFrameKind.Watermark:
