@@ -285,16 +285,17 @@ internal sealed class ChannelSender
     /// <summary>Makes a call (again, after a failure and a back-off) until it is answered; then applies the answers in call order.</summary>
     private async Task RunCallAsync(Call call)
     {
+        var frames = call.Frames;
         while (true)
         {
-            ChannelAck ack;
+            ChannelAck ack = default;
             try
             {
-                ack = await _transport.PushAsync(call.Frames).ConfigureAwait(false);
+                ack = await _transport.PushAsync(frames).ConfigureAwait(false);
             }
             catch (Exception error) when (error is not ChannelException)
             {
-                // Lost before or after the receiver got it: send the same frames again (copies it holds are dropped there).
+                // Lost before or after the receiver got it: send the frames again (copies it holds are dropped there).
                 string what = call.First == call.Last ? $"frame {call.First}" : $"frames {call.First} to {call.Last}";
                 if (await BackOffAsync(error, what, CancellationToken.None).ConfigureAwait(false) is { } gaveUp)
                 {
@@ -310,9 +311,25 @@ internal sealed class ChannelSender
                     }
 
                     Retries++;
+
+                    // Frames an earlier call's answer acknowledged meanwhile (this call reached the receiver, its answer was lost)
+                    // are not sent again: their columns went back to the pool. When all are, the call is settled as it stands.
+                    long done = _ackedThrough - call.First + 1;
+                    if (done >= call.Frames.Length)
+                    {
+                        ack = new ChannelAck(ChannelAckStatus.Accepted, Epoch, _ackedThrough, _limit);
+                        frames = [];
+                    }
+                    else if (done > 0)
+                    {
+                        frames = call.Frames[(int)done..];
+                    }
                 }
 
-                continue;
+                if (frames.Length > 0)
+                {
+                    continue;
+                }
             }
 
             Answered(call, ack);

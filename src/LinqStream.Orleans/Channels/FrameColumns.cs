@@ -56,6 +56,14 @@ internal sealed class FrameColumns
         return new FrameColumns(length == 0 ? [] : ArrayPool<byte>.Shared.Rent(length), length, fromWire);
     }
 
+    /// <summary>Rents an array and copies <paramref name="bytes"/> into it.</summary>
+    public static FrameColumns Of(ReadOnlySpan<byte> bytes, bool fromWire = false)
+    {
+        var columns = Rent(bytes.Length, fromWire);
+        bytes.CopyTo(columns.Writable);
+        return columns;
+    }
+
     /// <summary>The instance the receiver keeps: this one when it came off the wire, else a copy in an array of its own (the
     /// sender returns its array once the frame is acknowledged).</summary>
     public FrameColumns TakeOwnership()
