@@ -12,13 +12,15 @@ namespace LinqStream.Benchmarks.Scenarios.Cluster;
 
 /// <summary>
 /// <c>--cluster-q5</c> (issue #17): q5 (bids per auction in a 10 s window every 2 s, as <c>scripts/q5.csx</c>) over the same NEXMark
-/// bids in 4 in-memory partitions, submitted to one 3-silo Orleans cluster twice per round, alternating: as one job in one grain
-/// (the whole job on one silo: one process's work) and spread over the silos (<c>Parallelism</c> = 6: 4 source tasks, 6 keyed
-/// tasks as grains, the coordinator in the job's grain). Same input, same fenced Redis sink, same checkpoints (to Redis, every
+/// bids in 4 in-memory partitions, submitted to one 3-silo Orleans cluster three times per round, in turn: as one job in one grain
+/// (the whole job on one silo: one process's work) at parallelism 1, the same at in-process parallelism P (the engine's
+/// <c>KeyedParallelRun</c>: as many threads as the spread job, in-process channels), and spread over the silos (<c>Parallelism</c> =
+/// P: 4 source tasks, P keyed tasks as grains, the coordinator in the job's grain). Same input, same fenced Redis sink, same checkpoints (to Redis, every
 /// 100,000 events), same run: only where the work runs differs. The rate is the steady state: the bids the sources hand out
 /// (counted by the source itself, the same class in both) between 10 % and 90 % of the input, so starting the job (placement,
 /// building the tasks' queries) and its end are not in it; CPU per event is the process's (all three silos, Orleans, Redis client)
-/// over the same span. The two outputs are compared entry for entry.
+/// over the same span, also less the process's idle CPU (measured for 2 s before each job: the three silos' own timers and threads).
+/// The outputs are compared entry for entry.
 /// </summary>
 /// <remarks>
 /// The three silos run in this process (Orleans' <c>TestCluster</c>), talking over loopback TCP as three processes on one machine
@@ -60,14 +62,15 @@ internal static class ClusterQ5Run
             using var connection = ConnectionMultiplexer.Connect(redis);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"// q5 over {events:N0} bids in {PartitionCount} in-memory partitions, 3 silos in one process, {runs} rounds; load average {LoadAverage()}"));
-            var rows = new List<(string Mode, double Rate, double Cpu, double Start, double Wall, long Results)>();
+            var rows = new List<(string Mode, double Rate, double Cpu, double Start, double Wall, long Results, double Busy)>();
             for (int round = 1; round <= runs; round++)
             {
                 List<string>? reference = null;
-                foreach (var (mode, spread) in new[] { ("one grain", (int?)null), ($"spread, P = {parallelism}", parallelism) })
+                foreach (var (mode, spread, local) in new[] { ("one grain, P = 1", (int?)null, 1), ($"one grain, in-process P = {parallelism}", null, parallelism), ($"spread over 3 silos, P = {parallelism}", parallelism, 1) })
                 {
-                    string job = $"q5-{round}-{(spread is null ? "one" : "spread")}-{Environment.ProcessId}";
-                    var row = RunOnce(cluster, job, spread, events, out var results);
+                    string job = $"q5-{round}-{(spread is null ? $"one{local}" : "spread")}-{Environment.ProcessId}";
+                    double idle = IdleCpu();
+                    var row = RunOnce(cluster, job, spread, local, events, idle, out var results);
                     var written = ReadStream(connection.GetDatabase(), job);
                     if (written.Count != results)
                     {
@@ -84,9 +87,9 @@ internal static class ClusterQ5Run
                     }
 
                     connection.GetDatabase().KeyDelete(job);
-                    rows.Add((mode, row.Rate, row.Cpu, row.Start, row.Wall, results));
+                    rows.Add((mode, row.Rate, row.Cpu, row.Start, row.Wall, results, row.Busy));
                     output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"round {round}, {mode}: steady {row.Rate:N0} events/s, CPU {row.Cpu:N0} ns/event (whole process), first event {row.Start:F1} s after submit, {row.Wall:F1} s submit to completed, {results:N0} results (identical), load average {LoadAverage()}"));
+                        $"round {round}, {mode}: steady {row.Rate:N0} events/s, CPU {row.Cpu:N0} ns/event (whole process; {row.Busy:N0} above its idle {idle:F2} cores), first event {row.Start:F1} s after submit, {row.Wall:F1} s submit to completed, {results:N0} results (identical), load average {LoadAverage()}"));
                 }
             }
 
@@ -94,7 +97,7 @@ internal static class ClusterQ5Run
             {
                 var of = rows.Where(r => r.Mode == mode).ToArray();
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"// {mode}: median steady {Median(of.Select(r => r.Rate)):N0} events/s, CPU {Median(of.Select(r => r.Cpu)):N0} ns/event, first event after {Median(of.Select(r => r.Start)):F1} s, wall {Median(of.Select(r => r.Wall)):F1} s over {of.Length} runs"));
+                    $"// {mode}: median steady {Median(of.Select(r => r.Rate)):N0} events/s, CPU {Median(of.Select(r => r.Cpu)):N0} ns/event ({Median(of.Select(r => r.Busy)):N0} above idle), first event after {Median(of.Select(r => r.Start)):F1} s, wall {Median(of.Select(r => r.Wall)):F1} s over {of.Length} runs"));
             }
 
             return 0;
@@ -113,7 +116,7 @@ internal static class ClusterQ5Run
     }
 
     /// <summary>Submits the job, samples the bids read every 50 ms until it completes; the steady rate and CPU between 10 % and 90 % of the input.</summary>
-    private static (double Rate, double Cpu, double Start, double Wall) RunOnce(TestCluster cluster, string job, int? parallelism, int events, out long results)
+    private static (double Rate, double Cpu, double Start, double Wall, double Busy) RunOnce(TestCluster cluster, string job, int? parallelism, int local, int events, double idle, out long results)
     {
         Interlocked.Exchange(ref s_read, 0);
         var samples = new List<(double Seconds, long Read, TimeSpan Cpu)>();
@@ -136,7 +139,7 @@ internal static class ClusterQ5Run
         var handle = cluster.Client.SubmitAsync(job, new JobSubmission
         {
             Definition = Definition,
-            Parameters = new() { ["output"] = job },
+            Parameters = new() { ["output"] = job, ["local"] = local.ToString(CultureInfo.InvariantCulture) },
             CheckpointEveryEvents = 100_000,
             Parallelism = parallelism,
         }).GetAwaiter().GetResult();
@@ -153,7 +156,19 @@ internal static class ClusterQ5Run
         var first = samples.First(s => s.Read > 0);
         var from = samples.First(s => s.Read >= events / 10);
         var to = samples.First(s => s.Read >= events * 9L / 10);
-        return ((to.Read - from.Read) / (to.Seconds - from.Seconds), (to.Cpu - from.Cpu).TotalNanoseconds / (to.Read - from.Read), first.Seconds, wall);
+        double seconds = to.Seconds - from.Seconds;
+        double cpu = (to.Cpu - from.Cpu).TotalNanoseconds;
+        return ((to.Read - from.Read) / seconds, cpu / (to.Read - from.Read), first.Seconds, wall, Math.Max(0, cpu - (idle * seconds * 1e9)) / (to.Read - from.Read));
+    }
+
+    /// <summary>The process's CPU over 2 s with no job running, in cores.</summary>
+    private static double IdleCpu()
+    {
+        Thread.Sleep(500);
+        var before = Process.GetCurrentProcess().TotalProcessorTime;
+        var clock = Stopwatch.StartNew();
+        Thread.Sleep(2_000);
+        return (Process.GetCurrentProcess().TotalProcessorTime - before).TotalSeconds / clock.Elapsed.TotalSeconds;
     }
 
     private static List<string> ReadStream(IDatabase database, string stream)
@@ -189,6 +204,12 @@ internal static class ClusterQ5Run
             from b in bids.HoppingWindow(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(2))
             group b by b.Auction into g
             select new ClusterHotItem(g.Key, g.Count(), g.Window.StartTicks, g.Window.EndTicks);
+        int local = int.Parse(context.Parameter("local"), CultureInfo.InvariantCulture);
+        if (local > 1)
+        {
+            counts = counts.WithOptions(new QueryOptions { Parallelism = local }); // the engine's own parallel run, in this grain
+        }
+
         return context.Run(counts, new RedisStreamSink<ClusterHotItem>(context.Redis, context.Parameter("output"), Json, new RedisStreamSinkOptions { Fence = context.Fence }));
     }
 
