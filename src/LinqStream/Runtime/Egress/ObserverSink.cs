@@ -24,23 +24,9 @@ internal sealed class ObserverSink<T> : IStreamObserver<T>
 
             // Walk the present events word by word: no unpredictable branch per filtered-out event.
             var payload = batch.Payload;
-            var absent = batch.Absent;
-            int count = batch.Count;
-            for (int word = 0, first = 0; first < count; word++, first += 64)
+            foreach (int i in new PresentIndices(batch.Absent, batch.Count))
             {
-                ulong present = ~absent[word];
-                int left = count - first;
-                if (left < 64)
-                {
-                    present &= (1UL << left) - 1;
-                }
-
-                while (present != 0)
-                {
-                    int i = first + System.Numerics.BitOperations.TrailingZeroCount(present);
-                    present &= present - 1;
-                    _observer.OnNext(payload[i]);
-                }
+                _observer.OnNext(payload[i]);
             }
         }
         finally
