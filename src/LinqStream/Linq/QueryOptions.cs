@@ -102,6 +102,14 @@ public sealed record QueryOptions
     internal bool TwoPhaseAggregation { get; init; } = true;
 
     /// <summary>
+    /// Gets a value indicating whether a split keyed window aggregate that keeps the one-phase plan takes its source tasks' events
+    /// as they come (no ordering union on the task) when its answer does not depend on the order of a key's events (docs/parallelism.md).
+    /// Internal: tests and benchmarks compare both.
+    /// </summary>
+    /// <value>The default value is <see langword="true"/>.</value>
+    internal bool UnorderedTaskInput { get; init; } = true;
+
+    /// <summary>
     /// Gets a value indicating whether, at parallelism above 1, a per-window maximum over the split aggregate's results (NEXMark
     /// q5's <c>WindowArgMax</c>) first keeps each task's events at the task's own maximum, on the task, before the merge
     /// (docs/parallelism.md). Internal: tests and benchmarks compare both plans.

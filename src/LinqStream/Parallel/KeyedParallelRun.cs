@@ -1004,14 +1004,19 @@ internal sealed class KeyedParallelRun<T, TKey, TResult> : KeyedParallelRun<T, T
     {
     }
 
-    /// <summary>S = min(inputs, P) source tasks, each for a contiguous group of a union's inputs (which share nothing).</summary>
+    /// <summary>
+    /// S = min(inputs, P) source tasks, each for a contiguous group of a union's inputs (which share nothing). With
+    /// <paramref name="orderedTaskInput"/> false a task takes its S channels as they come (only for an aggregate whose answer does
+    /// not depend on the order of a key's events).
+    /// </summary>
     public KeyedParallelRun(
         IReadOnlyList<PhysicalStream<T>> partitions,
         Action<T[], ulong[]?, TKey[], int> keyKernel,
         Func<IStreamObserver<TResult>, QueryContext, IStreamObserver<T>> createOperator,
+        bool orderedTaskInput,
         IStreamObserver<TResult> downstream,
         QueryContext context)
-        : base(partitions, partitioned: true, static (exchange, _) => exchange, keyKernel, createOperator, orderedTaskInput: true, downstream, context)
+        : base(partitions, partitioned: true, static (exchange, _) => exchange, keyKernel, createOperator, orderedTaskInput, downstream, context)
     {
     }
 }

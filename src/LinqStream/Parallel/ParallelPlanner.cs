@@ -196,7 +196,12 @@ internal static class ParallelPlanner
                 var groups = Enumerable.Range(0, sources).Select(s => KeyGroups.RangeOf(s, inputs, sources)).Select(r => r.End - r.First == 1 ? $"[{r.First}]" : $"[{r.First}..{r.End - 1}]");
                 text.Append(CultureInfo.InvariantCulture, $"  Stage: {sources} source tasks, union inputs {string.Join(" ", groups)}: each reads its partitions with their own watermarks and runs the operators above them").AppendLine();
                 text.Append(CultureInfo.InvariantCulture, $"  Exchange: hash by key group of '{keyed.KeyDescription}' (stable XxHash3 of the key), from every source task to every task").AppendLine();
-                text.Append(CultureInfo.InvariantCulture, $"  Stage: {parallelism} tasks: union of the {sources} source tasks (start, then source task), {node.Name}, key groups {string.Join(" ", ranges)}").AppendLine();
+                string taskInput = keyed.TwoPhaseReason(options) is null
+                    ? $"the partial groups of the {sources} source tasks as they come"
+                    : keyed.OrderedInputReason(options) is { } ordered
+                        ? $"union of the {sources} source tasks (start, then source task; {ordered})"
+                        : $"the events of the {sources} source tasks as they come (the answer does not depend on their order)";
+                text.Append(CultureInfo.InvariantCulture, $"  Stage: {parallelism} tasks: {taskInput}, {node.Name}, key groups {string.Join(" ", ranges)}").AppendLine();
             }
             else
             {
@@ -279,6 +284,12 @@ internal interface IKeyedAggregateNode
 
     /// <summary>Gets why the aggregate, split, keeps the one-phase plan (events cross the exchange), or null when it runs in two phases.</summary>
     string? TwoPhaseReason(QueryOptions options);
+
+    /// <summary>
+    /// Gets why the aggregate, split in one phase over several source tasks, takes each task's events in parallelism 1's union
+    /// order, or null when it takes them as they come (its answer does not depend on their order).
+    /// </summary>
+    string? OrderedInputReason(QueryOptions options);
 }
 
 /// <summary>

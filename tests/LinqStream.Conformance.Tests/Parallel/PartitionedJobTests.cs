@@ -21,6 +21,7 @@ public sealed class PartitionedJobTests : IDisposable
     /// <summary>The order-dependent aggregate (one phase) and the two-phase one, each as <see cref="Query"/> names it.</summary>
     private const string OnePhase = PartitionedReadings.OnePhase;
     private const string TwoPhase = PartitionedReadings.TwoPhase;
+    private const string AsTheyCome = PartitionedReadings.AsTheyCome;
     private const string HotItems = "hot-items";
 
     public readonly record struct SensorCount(long Sensor, int Count, long WindowStart);
@@ -32,6 +33,7 @@ public sealed class PartitionedJobTests : IDisposable
     {
         { OnePhase, 1, 3, 1, false }, { OnePhase, 1, 3, 2, false }, { OnePhase, 2, 4, 4, true }, { OnePhase, 3, 5, 2, true }, { OnePhase, 4, 2, 4, false }, { OnePhase, 5, 4, 2, true },
         { TwoPhase, 1, 3, 2, false }, { TwoPhase, 2, 4, 4, true }, { TwoPhase, 3, 5, 2, true }, { TwoPhase, 4, 1, 2, true }, { TwoPhase, 5, 1, 4, false },
+        { AsTheyCome, 1, 3, 2, false }, { AsTheyCome, 2, 4, 4, true }, { AsTheyCome, 3, 5, 2, true },
         { HotItems, 1, 3, 2, false }, { HotItems, 2, 4, 4, true }, { HotItems, 3, 2, 2, true }, { HotItems, 4, 1, 2, false }, { HotItems, 6, 5, 4, false },
     };
 
@@ -82,7 +84,9 @@ public sealed class PartitionedJobTests : IDisposable
         Assert.NotEmpty(reference);
         Assert.Equal(reference, await Uninterrupted(plan, data, parallelism));
         string explained = Query(plan, Sources(data)).WithOptions(Options with { Parallelism = 2 }).Explain();
-        Assert.Contains(plan == OnePhase ? "One phase:" : "Two-phase:", explained, StringComparison.Ordinal);
+        Assert.Contains(plan is OnePhase or AsTheyCome ? "One phase:" : "Two-phase:", explained, StringComparison.Ordinal);
+        Assert.Equal(plan == AsTheyCome, explained.Contains("events of the ", StringComparison.Ordinal) && explained.Contains(" source tasks as they come (the answer does not depend on their order)", StringComparison.Ordinal));
+        Assert.Equal(plan == OnePhase, explained.Contains("source tasks (start, then source task;", StringComparison.Ordinal));
         Assert.Equal(plan == HotItems, explained.Contains("Local step on each task: WindowArgMax", StringComparison.Ordinal));
 
         var random = new Random((seed * 7919) + parallelism);
@@ -139,6 +143,9 @@ public sealed class PartitionedJobTests : IDisposable
     [InlineData(TwoPhase, 2, 4)]
     [InlineData(TwoPhase, 1, 2)]
     [InlineData(TwoPhase, 4, 2)]
+    [InlineData(AsTheyCome, 2, 1)]
+    [InlineData(AsTheyCome, 2, 4)]
+    [InlineData(AsTheyCome, 4, 2)]
     [InlineData(HotItems, 2, 1)]
     [InlineData(HotItems, 2, 4)]
     [InlineData(HotItems, 1, 2)]
@@ -171,6 +178,7 @@ public sealed class PartitionedJobTests : IDisposable
     [Theory]
     [InlineData(OnePhase)]
     [InlineData(TwoPhase)]
+    [InlineData(AsTheyCome)]
     [InlineData(HotItems)]
     public async Task Parallelism2_BarriersAlignOverSourceTasks_AndTheAlignmentIsReported(string plan)
     {

@@ -17,6 +17,12 @@ internal static class PartitionedReadings
     /// <summary>The aggregate that merges exactly (two phases: counts, integer minimum and maximum over hopping windows).</summary>
     public const string TwoPhase = "two-phase";
 
+    /// <summary>
+    /// An aggregate whose answer does not depend on the order of events but which keeps one phase (counts, integer minimum and
+    /// maximum over a hopping window whose size is no multiple of its hop: no panes): the tasks take the source tasks' events as they come.
+    /// </summary>
+    public const string AsTheyCome = "as-they-come";
+
     public static readonly long Origin = new DateTime(2026, 1, 1).Ticks;
 
     /// <summary>
@@ -63,7 +69,11 @@ internal static class PartitionedReadings
 
     /// <summary>A keyed window aggregate over <paramref name="readings"/>: "window-start sensor ..." per window and sensor.</summary>
     public static IQStream<string> Keyed(string plan, IQStream<Reading> readings) =>
-        plan == TwoPhase
+        plan == AsTheyCome
+            ? from r in readings.HoppingWindow(TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(700))
+              group r by r.Sensor into g
+              select $"{g.Window.StartTicks} {g.Key} {g.Count()} {g.Min(r => r.Value)} {g.Max(r => r.Value)}"
+        : plan == TwoPhase
             ? from r in readings.HoppingWindow(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(1))
               group r by r.Sensor into g
               select $"{g.Window.StartTicks} {g.Key} {g.Count()} {g.Count(r => r.Value > 0)} {g.Min(r => r.Value)} {g.Max(r => r.Value)}"

@@ -113,6 +113,65 @@ public sealed class TwoPhaseAggregationTests
         }
     }
 
+    /// <summary>
+    /// A hopping window whose size is no multiple of its hop has no panes, so it keeps one phase; its counts and integer extremes
+    /// do not depend on the order of events, so each task takes its source tasks' events as they come (no ordering union), and
+    /// the output is still parallelism 1's, byte for byte and in order, the ordering union's, and LINQ to objects' answer.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Inputs))]
+    public async Task OnePhaseAsTheyCome_HoppingWithoutPanes_SameOutputAndOrderAsParallelism1AndLinqToObjects(int seed, bool skewed)
+    {
+        var data = Generate(seed, skewed);
+        var size = TimeSpan.FromSeconds(2);
+        var hop = TimeSpan.FromMilliseconds(700);
+        IQStream<Stats> Query(IQStream<Reading> source) =>
+            from r in source.HoppingWindow(size, hop)
+            group r by r.Sensor into g
+            select new Stats(g.Key, g.LongCount(), g.Count(r => r.Value > 0), g.Min(r => r.Value), g.Max(r => r.Value), g.Window.StartTicks, g.Window.EndTicks);
+        await AssertSameAsParallelism1(() => Query(Partitioned(data, 3)), [2, 4], "One phase:", "events of the 2 source tasks as they come (the answer does not depend on their order)");
+
+        string ordered = await Output(Query(Partitioned(data, 3)), Options(4) with { UnorderedTaskInput = false });
+        Assert.Equal(ordered, await Output(Query(Partitioned(data, 3)), Options(4)));
+        Assert.Contains("union of the 2 source tasks (start, then source task; switched off)", Query(Partitioned(data, 3)).WithOptions(Options(2) with { UnorderedTaskInput = false }).Explain(), StringComparison.Ordinal);
+
+        var expected = ReferenceWindows.Fixed(data.Select(r => (r.Time, r)), size.Ticks, hop.Ticks, r => r.Sensor,
+                g => new Stats(g.Key, g.LongCount(), g.Count(r => r.Value > 0), g.Min(r => r.Value), g.Max(r => r.Value), 0, 0))
+            .Select(r => Run.Event(r.Start, r.End, r.Result with { Start = r.Start, End = r.End })).ToList();
+        var actual = new List<StreamEvent<Stats>>();
+        await foreach (var e in Query(Partitioned(data, 3)).WithOptions(Options(4)).ToStreamEvents())
+        {
+            actual.Add(e);
+        }
+
+        Run.AssertEquivalent(expected, actual);
+    }
+
+    /// <summary>With two-phase aggregation off, a tumbling count takes the source tasks' events as they come, with parallelism 1's output; an order-dependent aggregate keeps the ordering union and says why.</summary>
+    [Theory]
+    [MemberData(nameof(Inputs))]
+    public async Task OnePhaseAsTheyCome_TumblingWithTwoPhaseOff_SameOutputAndOrderAsParallelism1(int seed, bool skewed)
+    {
+        var data = Generate(seed, skewed);
+        string one = await Output(Tumbling(Partitioned(data, 3)), Options(1));
+        Assert.NotEmpty(one);
+        foreach (int p in new[] { 2, 4 })
+        {
+            foreach (int batch in new[] { 1, 64, 4096 })
+            {
+                string parallel = await Output(Tumbling(Partitioned(data, 3)), Options(p, batch) with { TwoPhaseAggregation = false });
+                Assert.True(one == parallel, $"Parallelism {p}, batch {batch}: the output differs from parallelism 1 at line {FirstDifference(one, parallel)}.");
+            }
+        }
+
+        Assert.Contains("as they come", Tumbling(Partitioned(data, 3)).WithOptions(Options(2) with { TwoPhaseAggregation = false }).Explain(), StringComparison.Ordinal);
+        var sum =
+            from r in Partitioned(data, 3).TumblingWindow(TimeSpan.FromSeconds(1))
+            group r by r.Sensor into g
+            select g.Sum(r => (long)r.Value);
+        Assert.Contains("(start, then source task; '", sum.WithOptions(Options(2)).Explain(), StringComparison.Ordinal);
+    }
+
     [Theory]
     [MemberData(nameof(Inputs))]
     public async Task HoppingPanes_StringKeysWithNulls_SameOutputAsParallelism1AndLinqToObjects(int seed, bool skewed)

@@ -131,6 +131,64 @@ public sealed class StableKeyHashTests
         Assert.Equal(forward.OrderBy(StableKeyHash<string>.Hash).ToArray(), forward);
     }
 
+    /// <summary>Below and above the radix sort's threshold, reused across windows and after a trim: keys come out by hash, with their slots.</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(KeyOrder<long>.RadixThreshold - 1)]
+    [InlineData(KeyOrder<long>.RadixThreshold)]
+    [InlineData(KeyOrder<long>.RadixThreshold + 1)]
+    [InlineData(10_000)]
+    public void KeyOrder_RadixAndComparisonSorts_GiveTheHashOrderAcrossReuse(int count)
+    {
+        var order = new KeyOrder<long>();
+        var random = new Random(count);
+        for (int round = 0; round < 4; round++)
+        {
+            order.Clear();
+            var keys = Enumerable.Range(0, count + round).Select(i => i % 7 == 0 ? long.MaxValue - i : random.NextInt64(long.MinValue, long.MaxValue)).Distinct().ToArray();
+            for (int i = 0; i < keys.Length; i++)
+            {
+                order.Add(keys[i], 1_000 + i);
+            }
+
+            order.Sort();
+            var expected = keys.Select((k, i) => (Key: k, Slot: 1_000 + i)).OrderBy(p => StableKeyHash<long>.Hash(p.Key)).ToArray();
+            Assert.Equal(expected.Select(p => p.Key), Enumerable.Range(0, order.Count).Select(order.KeyAt));
+            Assert.Equal(expected.Select(p => p.Slot), Enumerable.Range(0, order.Count).Select(order.SlotAt));
+            if (round == 1)
+            {
+                order.Clear();
+                order.TrimExcess();
+            }
+        }
+    }
+
+    /// <summary>The radix sort alone, on hashes built to share bytes (skipped passes), with duplicates (stability) and at the array's end.</summary>
+    [Theory]
+    [InlineData(0UL, 1)]
+    [InlineData(0xFFFF_FFFF_0000_0000UL, 300)]
+    [InlineData(0x00FF_00FF_00FF_00FFUL, 1_000)]
+    [InlineData(ulong.MaxValue, 5_000)]
+    public void RadixSort_IsAStableSortByValue(ulong varyingBits, int count)
+    {
+        var random = new Random(count);
+        ulong fixedBits = (ulong)random.NextInt64() & ~varyingBits;
+        var hashes = new ulong[count + 3];
+        var order = new int[count + 3];
+        for (int i = 0; i < count; i++)
+        {
+            hashes[i] = fixedBits | ((ulong)random.NextInt64() & varyingBits & (random.Next(4) == 0 ? 0xFFUL : ulong.MaxValue));
+            order[i] = i;
+        }
+
+        var expected = hashes.Take(count).Select((h, i) => (Hash: h, Index: i)).OrderBy(p => p.Hash).ToArray(); // OrderBy is stable
+        var hashScratch = new ulong[hashes.Length];
+        var orderScratch = new int[hashes.Length];
+        KeyOrder<long>.RadixSort(ref hashes, ref order, ref hashScratch, ref orderScratch, new int[8 * 256], count);
+        Assert.Equal(expected.Select(p => p.Hash), hashes.Take(count));
+        Assert.Equal(expected.Select(p => p.Index), order.Take(count));
+    }
+
     private static string[] Sorted(IEnumerable<string> keys)
     {
         var order = new KeyOrder<string>();

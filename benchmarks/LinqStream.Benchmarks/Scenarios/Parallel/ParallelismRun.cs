@@ -10,6 +10,8 @@ namespace LinqStream.Benchmarks.Scenarios.Parallel;
 /// P = 1 and at P = 2, alternating, and prints the median wall time and the median process CPU time (user + sys of all
 /// threads, GC included) per event of each, and their ratios. <c>--threads</c> adds the CPU time per thread name; <c>--barriers</c>
 /// prints, after each P = 2 run of a job, when each checkpoint barrier passed each point of the run (<see cref="LinqStream.Parallel.BarrierTimeline"/>).
+/// A CASE selects the cases whose name contains it; <c>=NAME</c> selects the case of exactly that name. Each case runs once at
+/// each P before it is measured (JIT).
 /// </summary>
 public static class ParallelismRun
 {
@@ -48,17 +50,21 @@ public static class ParallelismRun
             ("TumblingCountPerKeySinkPerTaskCheckpointed (job, 2 partitions, keyed, a sink per task)", 10_000_000, bench.TumblingCountPerKeySinkPerTaskCheckpointed),
             ("TumblingCountPerKey, one phase (array: 2 parts in chunks at P = 2)", 10_000_000, () => OnePhase(bench, bench.TumblingCountPerKey)),
             ("TumblingCountPerKeyPartitioned, one phase", 10_000_000, () => OnePhase(bench, bench.TumblingCountPerKeyPartitioned)),
+            ("TumblingCountPerKeyPartitioned, one phase, ordered task input", 10_000_000, () => OnePhase(bench, () => Ordered(bench, bench.TumblingCountPerKeyPartitioned))),
             ("TumblingCountPerKeyPartitionedCheckpointed, one phase (job)", 10_000_000, () => OnePhase(bench, bench.TumblingCountPerKeyPartitionedCheckpointed)),
         };
-        foreach (var (name, events, run) in cases.Where(c => list.Count == 0 || list.Any(f => c.Name.Contains(f, StringComparison.OrdinalIgnoreCase))))
+        foreach (var (name, events, run) in cases.Where(c => list.Count == 0 || list.Any(f => f.StartsWith('=') ? c.Name == f[1..] : c.Name.Contains(f, StringComparison.OrdinalIgnoreCase))))
         {
             var wall = new List<double>[] { [], [] };
             var cpu = new List<double>[] { [], [] };
             var pause = new List<double>[] { [], [] };
             var allocated = new List<double>[] { [], [] };
             var gen2 = new List<double>[] { [], [] };
-            bench.Parallelism = 1;
-            run(); // warm-up (JIT)
+            foreach (int p in new[] { 1, 2 })
+            {
+                bench.Parallelism = p;
+                run(); // warm-up (JIT) at each P
+            }
             for (int r = 0; r < runs; r++)
             {
                 foreach (int p in new[] { 1, 2 })
@@ -114,6 +120,9 @@ public static class ParallelismRun
 
     /// <summary>Runs a case with two-phase aggregation off (events cross the exchange, as before issue #16's fifth part).</summary>
     private static long OnePhase(ParallelismBenchmarks bench, Func<long> run) => SwitchedOff(on => bench.TwoPhase = on, run);
+
+    /// <summary>Runs a case with each task's input through the ordering union even when the aggregate does not need it (as before issue #16's ninth part).</summary>
+    private static long Ordered(ParallelismBenchmarks bench, Func<long> run) => SwitchedOff(on => bench.UnorderedTaskInput = on, run);
 
     /// <summary>Runs a case with each task writing its key groups before it passes a barrier on (as before issue #16's eighth part).</summary>
     private static long SnapshotFirst(ParallelismBenchmarks bench, Func<long> run) => SwitchedOff(on => bench.BarrierBeforeSnapshot = on, run);

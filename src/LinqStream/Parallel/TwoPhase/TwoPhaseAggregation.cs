@@ -45,6 +45,34 @@ internal static class TwoPhaseAggregation
         return words > PartialWords.Length ? $"the aggregates' accumulators need {words} words, more than {PartialWords.Length}" : null;
     }
 
+    /// <summary>
+    /// Gets why a split window aggregate that receives the events themselves needs each task's input in parallelism 1's union
+    /// order, or null when any order gives parallelism 1's answer (and its output order: results are emitted per window in key
+    /// order): a tumbling or hopping window, an exact key type, and aggregates that merge in any order.
+    /// </summary>
+    public static string? WhyOrdered<T>(WindowSpec window, Type keyType, IReadOnlyList<AggregateColumn<T>> columns)
+    {
+        if (window.Kind == WindowKind.Session)
+        {
+            return "a session window";
+        }
+
+        if (!ExactTypes.IsExactKey(keyType))
+        {
+            return $"keys of type '{keyType.Name}' can be equal without being the same";
+        }
+
+        foreach (var column in columns)
+        {
+            if (column.PartialWordCount == 0)
+            {
+                return $"'{column.Description}' depends on the order of its events";
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>Gets the number of words the aggregates' partial accumulators take together.</summary>
     public static int Words<T>(IReadOnlyList<AggregateColumn<T>> columns)
     {

@@ -82,6 +82,23 @@ internal sealed class WindowAggregateStream<T, TKey, TResult> : PhysicalStream<T
         return Parallel.TwoPhase.TwoPhaseAggregation.WhyNot(options, _window, typeof(TKey), _unused.Columns);
     }
 
+    /// <summary>Gets why this aggregate, split in one phase over several source tasks, takes its events in (start, source task) order, or null when it takes them as they come.</summary>
+    public string? OrderedInputReason(QueryOptions options)
+    {
+        if (!options.UnorderedTaskInput)
+        {
+            return "switched off";
+        }
+
+        if (_keySelector is null)
+        {
+            return "the aggregate has no key";
+        }
+
+        CompileKernels();
+        return Parallel.TwoPhase.TwoPhaseAggregation.WhyOrdered(_window, typeof(TKey), (_unused ??= _createPlan()).Columns);
+    }
+
     /// <summary>Compiles the key kernel and builds the first operator's aggregate plan (its columns' kernels and the result kernel), once.</summary>
     public void CompileKernels()
     {
@@ -168,7 +185,8 @@ internal sealed class WindowAggregateStream<T, TKey, TResult> : PhysicalStream<T
             : (output, taskContext) => CreateOperator(step.CreateTaskStep(output, taskContext), taskContext);
         if (partitioned)
         {
-            _ = new Parallel.KeyedParallelRun<T, TKey, TResult>(inputs, _keyKernel!, createOperator, downstream, context);
+            bool ordered = OrderedInputReason(context.Options) is not null;
+            _ = new Parallel.KeyedParallelRun<T, TKey, TResult>(inputs, _keyKernel!, createOperator, ordered, downstream, context);
         }
         else
         {
