@@ -203,6 +203,9 @@ internal sealed class WindowJoinOperator<TLeft, TRight, TKey, TResult> : BinaryJ
 
         var older = _older;
         var heads = _heads;
+        // Sized for this window's left events at once (cleared, not shrunk, after each window): the first window's table does not
+        // double and rehash its way up from empty.
+        heads.EnsureCapacity(n);
         var leftKey = _left.Key;
         for (int i = 0; i < n; i++)
         {
