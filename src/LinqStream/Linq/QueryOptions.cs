@@ -131,8 +131,8 @@ public sealed record QueryOptions
     /// on would only take the CPU that the source tasks still before the barrier, the aggregate tasks and the merge need to get
     /// there. Internal: benchmarks compare the choices in one run.
     /// </summary>
-    /// <value>The default value is <see cref="Parallel.SourceBarrierWait.UntilThrough"/>.</value>
-    internal Parallel.SourceBarrierWait SourcesWaitAtBarrier { get; init; } = Parallel.SourceBarrierWait.UntilThrough;
+    /// <value>The default value is <see cref="SourceBarrierWait.UntilThrough"/>.</value>
+    internal SourceBarrierWait SourcesWaitAtBarrier { get; init; } = SourceBarrierWait.UntilThrough;
 
     /// <summary>Gets what happens when a query lambda throws for an event.</summary>
     /// <value>The default value is <see cref="ErrorPolicy.Fail"/>.</value>

@@ -50,7 +50,7 @@ public class ParallelismBenchmarks
     internal bool BarrierBeforeSnapshot { get; set; } = true;
 
     /// <summary>Gets or sets what a source task that sent a barrier waits for (the internal option of that name).</summary>
-    internal LinqStream.Parallel.SourceBarrierWait SourcesWaitAtBarrier { get; set; } = LinqStream.Parallel.SourceBarrierWait.UntilThrough;
+    internal LinqStream.SourceBarrierWait SourcesWaitAtBarrier { get; set; } = LinqStream.SourceBarrierWait.UntilThrough;
 
     /// <summary>Gets or sets a value indicating whether a one-phase aggregate whose answer does not depend on event order takes its source tasks' events as they come (the default; the console mode also runs the ordering union to compare).</summary>
     internal bool UnorderedTaskInput { get; set; } = true;

@@ -1,4 +1,4 @@
-namespace LinqStream.Parallel;
+namespace LinqStream;
 
 /// <summary>What a source task that has sent a checkpoint barrier waits for before its next step (<see cref="QueryOptions.SourcesWaitAtBarrier"/>).</summary>
 internal enum SourceBarrierWait
