@@ -15,6 +15,8 @@ using LinqStream.Benchmarks.Reporting;
 //                       and process CPU time per event (for a loaded machine, where BenchmarkDotNet's runs cannot finish)
 // --connector-cpu [--runs N] [redis] [nats] [q0] [q5] [q7]   client CPU per event of the Redis/NATS source alone and of the
 //                       job (source, query, sink), own reader vs the client library's, alternating: medians (issue #19)
+// --cluster-q5 [--events N] [--runs N] [--parallelism P]   issue #17: q5 on a 3-silo Orleans cluster (in this process) as one job in
+//                       one grain and spread over the silos, alternating: steady events/s and CPU per event, outputs compared
 // anything else         BenchmarkDotNet's own command line (--filter, --job, ...)
 return args.FirstOrDefault() switch
 {
@@ -25,6 +27,7 @@ return args.FirstOrDefault() switch
     "--checkpoint-pause" => LinqStream.Benchmarks.Scenarios.State.CheckpointPauseRun.Run(args[1..], Console.Out),
     "--parallelism" => LinqStream.Benchmarks.Scenarios.Parallel.ParallelismRun.Run(args[1..], Console.Out),
     "--connector-cpu" => LinqStream.Benchmarks.Scenarios.Connectors.ConnectorCpuRun.Run(args[1..], Console.Out),
+    "--cluster-q5" => LinqStream.Benchmarks.Scenarios.Cluster.ClusterQ5Run.Run(args[1..], Console.Out),
     _ => RunBenchmarks(args),
 };
 

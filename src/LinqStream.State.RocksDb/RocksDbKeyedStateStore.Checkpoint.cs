@@ -6,8 +6,8 @@ namespace LinqStream.State.RocksDb;
 
 /// <summary>
 /// The checkpoint of a store in two parts: a short one on the caller's thread (<see cref="BeginCheckpoint"/>: commit, open the
-/// "after the barrier" window) and the slow one on a thread of its own (memtable flush, RocksDB checkpoint as hard links, new SST
-/// files moved into the shared directory, retention).
+/// "after the barrier" window) and the slow one on a pool thread (memtable flush, the live files listed, new SST files hard-linked
+/// into the shared directory, retention).
 /// </summary>
 /// <remarks>
 /// While the slow part runs the database takes no writes, so the flush and the hard links see exactly the state committed
@@ -85,7 +85,8 @@ internal sealed partial class RocksDbKeyedStateStore
     /// <summary>Gets the phases of the last (up to 64) completed checkpoints, oldest first (measurements).</summary>
     internal System.Collections.Concurrent.ConcurrentQueue<CheckpointPhases> RecentCheckpointPhases { get; } = new();
 
-    /// <summary>The parts of one checkpoint's slow part: memtable flush, RocksDB's checkpoint (hard links), the files into the shared
+    /// <summary>The parts of one checkpoint's slow part: memtable flush, the live files listed and the small ones read (until the
+    /// eighth session: RocksDB's checkpoint, hard links into a directory of its own), the new SST files linked into the shared
     /// directory; and the bytes the checkpoint names (SST files and inline files: the store's state, as progress reports it).</summary>
     internal readonly record struct CheckpointPhases(TimeSpan Flush, TimeSpan Save, TimeSpan Files, int SstFiles, long InlineBytes, long Bytes = 0);
 
@@ -272,55 +273,55 @@ internal sealed partial class RocksDbKeyedStateStore
         }
     }
 
-    /// <summary>The slow part, on its own thread: the database takes no writes until it ends (they wait in the indexed batch).</summary>
+    /// <summary>The slow part, on a pool thread: the database takes no writes until it ends (they wait in the indexed batch).</summary>
+    /// <remarks>The memtable is flushed allowing a write stall (it never waits for compaction), then the live files are taken with
+    /// file deletions disabled: each SST file not yet in the shared directory is hard-linked there, the small files are read into
+    /// the manifest. Not RocksDB's <c>Checkpoint</c>: that one flushes again waiting for compaction to clear a write stall, and
+    /// fsyncs a directory this store only read back and deleted (<see cref="LiveFiles"/>; the 21.8 s second part of issue #18).</remarks>
     private byte[] Complete(RocksDbSharp.RocksDb db)
     {
         SlowPartStarting?.Invoke();
         long started = Stopwatch.GetTimestamp();
-        string temporary = Path.Combine(Path.GetDirectoryName(Location)!, _instance + ".checkpoint");
         db.Flush(_flush);
         long flushed = Stopwatch.GetTimestamp();
-        if (Directory.Exists(temporary))
-        {
-            Directory.Delete(temporary, recursive: true);
-        }
-
-        using (var checkpoint = db.Checkpoint())
-        {
-            checkpoint.Save(temporary, 0);
-        }
-
-        long saved = Stopwatch.GetTimestamp();
+        long listed = flushed;
         var files = new List<CheckpointManifest.SharedFile>();
         var inline = new List<(string Name, byte[] Data)>();
         long newBytes = 0;
-        try
+        LiveFiles.Take(db, live =>
         {
-            foreach (string path in Directory.GetFiles(temporary).Order(StringComparer.Ordinal))
+            var tables = new List<LiveFiles.LiveFile>(live.Count);
+            foreach (var file in live.OrderBy(f => f.Name, StringComparer.Ordinal))
             {
-                string name = Path.GetFileName(path);
-                long size = new FileInfo(path).Length;
-                if (!name.EndsWith(".sst", StringComparison.Ordinal))
+                if (file.IsTable)
                 {
-                    inline.Add((name, File.ReadAllBytes(path)));
-                    continue;
+                    tables.Add(file);
                 }
+                else
+                {
+                    inline.Add((file.Name, LiveFiles.Read(file)));
+                }
+            }
 
-                string sharedName = _inherited.TryGetValue(name, out var inherited) ? inherited : _instance + "-" + name;
+            listed = Stopwatch.GetTimestamp();
+            foreach (var file in tables)
+            {
+                // SST files are immutable and numbered once per database: one already in shared/ is not taken again.
+                string sharedName = _inherited.TryGetValue(file.Name, out var inherited) ? inherited : _instance + "-" + file.Name;
                 string target = Path.Combine(_shared, sharedName);
                 if (!File.Exists(target))
                 {
-                    File.Move(path, target);
-                    newBytes += size;
+                    if (!HardLink.TryCreate(file.Path, target))
+                    {
+                        File.Copy(file.Path, target);
+                    }
+
+                    newBytes += file.Size;
                 }
 
-                files.Add(new CheckpointManifest.SharedFile(name, sharedName, size));
+                files.Add(new CheckpointManifest.SharedFile(file.Name, sharedName, file.Size));
             }
-        }
-        finally
-        {
-            Directory.Delete(temporary, recursive: true);
-        }
+        });
 
         Interlocked.Exchange(ref _lastNewBytes, newBytes);
         long checkpointBytes = files.Sum(f => f.Size) + inline.Sum(f => (long)f.Data.Length);
@@ -328,7 +329,7 @@ internal sealed partial class RocksDbKeyedStateStore
         Retain([.. files.Select(f => f.SharedName)]);
         var manifest = new CheckpointManifest(files, inline).ToBytes();
         var phases = LastCheckpointPhases = new CheckpointPhases(
-            Stopwatch.GetElapsedTime(started, flushed), Stopwatch.GetElapsedTime(flushed, saved), Stopwatch.GetElapsedTime(saved), files.Count, inline.Sum(f => (long)f.Data.Length), checkpointBytes);
+            Stopwatch.GetElapsedTime(started, flushed), Stopwatch.GetElapsedTime(flushed, listed), Stopwatch.GetElapsedTime(listed), files.Count, inline.Sum(f => (long)f.Data.Length), checkpointBytes);
         RecentCheckpointPhases.Enqueue(phases);
         while (RecentCheckpointPhases.Count > 64)
         {

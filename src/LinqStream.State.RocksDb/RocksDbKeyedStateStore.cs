@@ -80,6 +80,11 @@ internal sealed partial class RocksDbKeyedStateStore : IKeyedStateStore
         Native.Instance.rocksdb_options_set_memtable_whole_key_filtering(_options.Handle, 1);
         _write = new WriteOptions().DisableWal(1);
         _flush = new FlushOptions().SetWaitForFlush(true);
+        // A checkpoint's flush never waits for compaction: with allow_write_stall false (RocksDB's default) a flush that would add
+        // the L0 file reaching level0_slowdown_writes_trigger first waits until compaction has brought L0 down, which on a starved
+        // machine after a large compaction can take seconds (issue #18's 21.8 s second part; LiveFiles.cs). Writes after it may be
+        // slowed by RocksDB's write controller instead, a commit at a time.
+        Native.Instance.rocksdb_flushoptions_set_allow_write_stall(_flush.Handle, 1);
         Directory.CreateDirectory(live);
         _db = RocksDbSharp.RocksDb.Open(_options, live);
     }

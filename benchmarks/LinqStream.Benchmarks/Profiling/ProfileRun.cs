@@ -8,7 +8,8 @@ namespace LinqStream.Benchmarks.Profiling;
 /// <c>--profile QUERY [--seconds N]</c>: generates the benchmark input once, then runs only LinqStream's version of one NEXMark query
 /// over it again and again for N seconds (default 20), so that a profiler attached to the process (<c>dotnet-trace collect -- ...</c>)
 /// sees the engine and not Rx.NET, the model or the answer check. Prints events/s per run. With <c>--explain</c>, prints the
-/// query's plans (<c>Explain()</c>) instead and runs nothing; with <c>--join-plan</c>, runs the query with the plan rewrites off.
+/// query's plans (<c>Explain()</c>) instead and runs nothing; with <c>--join-plan</c>, runs the query with the plan rewrites off;
+/// with <c>--batch-size N</c>, with N events per batch instead of the default.
 /// </summary>
 public static class ProfileRun
 {
@@ -50,7 +51,19 @@ public static class ProfileRun
             input = input.With(input.Options with { RewriteSubPlans = false }); // the plan before issue #19's rewrites
         }
 
-        output.WriteLine($"profiling {query.Name} ({types[0].Name}): {input.Events.Length:N0} events per run, for {seconds} s");
+        int batchAt = args.ToList().IndexOf("--batch-size");
+        if (batchAt >= 0)
+        {
+            if (batchAt + 1 >= args.Count || !int.TryParse(args[batchAt + 1], NumberStyles.Integer, CultureInfo.InvariantCulture, out int batchSize) || batchSize < 1 || batchSize > 1 << 20)
+            {
+                output.WriteLine("--batch-size must be a whole number from 1 to 1048576.");
+                return 2;
+            }
+
+            input = input.With(input.Options with { BatchSize = batchSize }); // a batch-size sweep (issue #19)
+        }
+
+        output.WriteLine($"profiling {query.Name} ({types[0].Name}): {input.Events.Length:N0} events per run, batch size {input.Options.BatchSize}, for {seconds} s");
         var total = Stopwatch.StartNew();
         for (int run = 1; total.Elapsed.TotalSeconds < seconds; run++)
         {

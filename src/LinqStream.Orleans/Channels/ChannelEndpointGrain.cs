@@ -20,13 +20,7 @@ internal sealed class ChannelEndpointGrain(ChannelHub hub, ILocalSiloDetails sil
         return Task.FromResult(silo.SiloAddress);
     }
 
-    public Task<ChannelAck> PushAsync(string channel, ChannelFrame frame)
-    {
-        ArgumentNullException.ThrowIfNull(frame);
-        return Task.FromResult(hub.Find(Endpoint, channel) is { } receiver
-            ? receiver.Push(frame)
-            : new ChannelAck(ChannelAckStatus.NotOpen, 0, 0, 0));
-    }
+    public Task<ChannelAck> PushAsync(string channel, ChannelFrame[] frames) => Task.FromResult(hub.Push(Endpoint, channel, frames));
 
     public Task<ChannelAck> WaitForCreditAsync(string channel, long epoch, long sequence) =>
         hub.Find(Endpoint, channel) is { } receiver

@@ -48,7 +48,7 @@ internal sealed class ChannelFrame
     [Id(4)]
     public int Count { get; set; }
 
-    /// <summary>Gets or sets the encoded batch or the error message.</summary>
+    /// <summary>Gets or sets a control frame's bytes: the error message, a barrier's or completion's key groups (a batch's are in <see cref="Columns"/>).</summary>
     /// <remarks>
     /// <c>[Immutable]</c>: Orleans deep-copies a call's arguments when it is made (and only then serializes them for a remote silo),
     /// which for a batch frame was a second copy of every byte (issue #17: three arrays of the frame's size per call). No side
@@ -59,9 +59,18 @@ internal sealed class ChannelFrame
     [Immutable]
     public byte[] Payload { get; set; } = [];
 
+    /// <summary>Gets or sets a batch frame's encoded columns (<see cref="EventBatchCodec{T}"/>), in an array rented from the pool.</summary>
+    /// <remarks><c>[Immutable]</c>: no deep copy at the call (see <see cref="FrameColumns"/> for who owns which array).</remarks>
+    [Id(6)]
+    [Immutable]
+    public FrameColumns? Columns { get; set; }
+
     /// <summary>A frame without payload (watermark, barrier, completion).</summary>
     public static ChannelFrame Control(ChannelFrameKind kind, long value) => new() { Kind = kind, Value = value };
 
     /// <inheritdoc/>
-    public override string ToString() => $"{Kind} #{Sequence} (epoch {Epoch}, value {Value}, {Count} events, {Payload.Length} bytes)";
+    public override string ToString() => $"{Kind} #{Sequence} (epoch {Epoch}, value {Value}, {Count} events, {Columns?.Length ?? Payload.Length} bytes)";
+
+    /// <summary>Gives a batch frame's columns back to the pool (the frame was decoded, dropped as a copy, or acknowledged); nothing for a control frame.</summary>
+    public void Release() => Columns?.Return();
 }

@@ -49,6 +49,19 @@ internal sealed class ChannelHub(TimeProvider time)
         }
     }
 
+    /// <summary>Hands a call's frames to the channel's receiver; <see cref="ChannelAckStatus.NotOpen"/> when it is not open here (its columns go back to the pool).</summary>
+    public ChannelAck Push(string endpoint, string channel, ChannelFrame[] frames)
+    {
+        ArgumentNullException.ThrowIfNull(frames);
+        if (Find(endpoint, channel) is { } receiver)
+        {
+            return receiver.Push(frames);
+        }
+
+        ChannelReceiver.Discard(frames);
+        return new ChannelAck(ChannelAckStatus.NotOpen, 0, 0, 0);
+    }
+
     /// <summary>Finds an open channel.</summary>
     public ChannelReceiver? Find(string endpoint, string channel) => _receivers.GetValueOrDefault((endpoint, channel));
 

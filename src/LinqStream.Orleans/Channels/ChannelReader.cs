@@ -30,7 +30,15 @@ internal sealed class ChannelReader<T>(ChannelReceiver receiver, EventBatchCodec
         switch (frame.Kind)
         {
             case ChannelFrameKind.Batch:
-                codec.Decode(Receiver.Name, frame, batch);
+                try
+                {
+                    codec.Decode(Receiver.Name, frame, batch);
+                }
+                finally
+                {
+                    frame.Release(); // its columns are in the batch now (or unreadable): the array goes back to the pool
+                }
+
                 kind = ChannelMessage.Batch;
                 break;
             case ChannelFrameKind.Watermark:

@@ -17,6 +17,7 @@ internal sealed class ChannelReceiver
     private readonly TimeProvider _time;
     private long _receivedThrough;
     private long _consumedThrough;
+    private int _held;
     private TaskCompletionSource? _frameWaiter;
     private TaskCompletionSource? _creditWaiter;
 
@@ -63,58 +64,99 @@ internal sealed class ChannelReceiver
         }
     }
 
-    /// <summary>Takes a frame (a grain call's argument).</summary>
+    /// <summary>Takes a frame (a call with one frame).</summary>
     /// <returns>The acknowledgement and credit, or the refusal.</returns>
     public ChannelAck Push(ChannelFrame frame)
     {
         ArgumentNullException.ThrowIfNull(frame);
-        TaskCompletionSource? wake = null;
+        return Push([frame]);
+    }
+
+    /// <summary>
+    /// Takes the frames of one call (consecutive sequence numbers, in order): each is held, or dropped when it is a copy of one
+    /// held or handed over before (a retried or duplicated call). One answer for the call: the acknowledgement is cumulative
+    /// (<see cref="ChannelAck.ReceivedThrough"/>: every frame up to it is here), so frames that arrive before a missing one are
+    /// held and acknowledged once the gap is filled.
+    /// </summary>
+    /// <returns>The acknowledgement and credit, or the refusal (at the first frame refused; the call's frames before it are held).</returns>
+    public ChannelAck Push(ChannelFrame[] frames)
+    {
+        ArgumentNullException.ThrowIfNull(frames);
+        TaskCompletionSource? wake;
         ChannelAck ack;
         lock (_gate)
         {
-            if (frame.Epoch != Epoch)
-            {
-                return Answer(frame.Epoch < Epoch ? ChannelAckStatus.StaleEpoch : ChannelAckStatus.NotOpen);
-            }
-
-            long sequence = frame.Sequence;
-            if (sequence > _consumedThrough + _buffer.Length)
-            {
-                return Answer(ChannelAckStatus.OverLimit);
-            }
-
-            ref var slot = ref _buffer[sequence & _mask];
-            if (sequence <= _receivedThrough || slot is not null)
-            {
-                Duplicates++;
-                return Answer(ChannelAckStatus.Accepted);
-            }
-
-            slot = frame;
             long before = _receivedThrough;
-            while (_receivedThrough - _consumedThrough < _buffer.Length && _buffer[(_receivedThrough + 1) & _mask] is { } next && next.Sequence == _receivedThrough + 1)
+            var status = ChannelAckStatus.Accepted;
+            for (int i = 0; i < frames.Length; i++)
             {
-                _receivedThrough++;
+                var frame = frames[i];
+                if (frame.Epoch != Epoch || frame.Sequence > _consumedThrough + _buffer.Length)
+                {
+                    status = frame.Epoch < Epoch ? ChannelAckStatus.StaleEpoch : frame.Epoch > Epoch ? ChannelAckStatus.NotOpen : ChannelAckStatus.OverLimit;
+                    Discard(frames, i);
+                    break;
+                }
+
+                ref var slot = ref _buffer[frame.Sequence & _mask];
+                if (frame.Sequence <= _receivedThrough || slot is not null)
+                {
+                    Duplicates++;
+                    Discard(frame);
+                    continue;
+                }
+
+                slot = Own(frame);
+                _held++;
             }
 
-            int held = 0;
-            for (int i = 0; i < _buffer.Length; i++)
-            {
-                held += _buffer[i] is null ? 0 : 1;
-            }
-
-            MaxHeld = Math.Max(MaxHeld, held);
-            if (_receivedThrough > before)
-            {
-                wake = _frameWaiter;
-                _frameWaiter = null;
-            }
-
-            ack = Answer(ChannelAckStatus.Accepted);
+            MaxHeld = Math.Max(MaxHeld, _held);
+            wake = Advance(before);
+            ack = Answer(status);
         }
 
         wake?.TrySetResult();
         return ack;
+    }
+
+    /// <summary>Gives back the pooled columns of frames that were read off the wire and are not kept (a refused call's frames from <paramref name="from"/>).</summary>
+    public static void Discard(ChannelFrame[] frames, int from = 0)
+    {
+        for (int i = from; i < frames.Length; i++)
+        {
+            Discard(frames[i]);
+        }
+    }
+
+    private static void Discard(ChannelFrame frame)
+    {
+        if (frame.Columns is { FromWire: true })
+        {
+            frame.Release(); // ours (read off the wire); an instance shared with a sender on this silo is the sender's to return
+        }
+    }
+
+    /// <summary>The frame as held here: with its columns in an array of the receiver's own (a call on one silo shares the sender's).</summary>
+    private static ChannelFrame Own(ChannelFrame frame) => frame.Columns is { FromWire: false } shared
+        ? new ChannelFrame { Epoch = frame.Epoch, Sequence = frame.Sequence, Kind = frame.Kind, Value = frame.Value, Count = frame.Count, Payload = frame.Payload, Columns = shared.TakeOwnership() }
+        : frame;
+
+    /// <summary>Moves <see cref="ReceivedThrough"/> over the frames now held in sequence; the consumer's waiter when it moved.</summary>
+    private TaskCompletionSource? Advance(long before)
+    {
+        while (_receivedThrough - _consumedThrough < _buffer.Length && _buffer[(_receivedThrough + 1) & _mask] is { } next && next.Sequence == _receivedThrough + 1)
+        {
+            _receivedThrough++;
+        }
+
+        if (_receivedThrough == before)
+        {
+            return null;
+        }
+
+        var wake = _frameWaiter;
+        _frameWaiter = null;
+        return wake;
     }
 
     /// <summary>Answers when frame <paramref name="sequence"/> may be sent, or after <paramref name="maxWait"/> with the current credit.</summary>
@@ -168,6 +210,7 @@ internal sealed class ChannelReceiver
             frame = slot!;
             slot = null;
             _consumedThrough++;
+            _held--;
             wake = _creditWaiter;
             _creditWaiter = null;
         }

@@ -7,7 +7,11 @@ namespace LinqStream.Orleans.Channels;
 /// Encodes an <see cref="EventBatch{T}"/> into a <see cref="ChannelFrame"/> and back: the live events' start column, end column
 /// (little-endian 64-bit ticks, each one copy) and payload column (<see cref="IColumnCodec{T}"/>). Events filtered out are not sent.
 /// </summary>
-/// <remarks>One array per batch (the frame's payload, which the grain call carries); nothing per event.</remarks>
+/// <remarks>
+/// One array per batch, rented from the pool (<see cref="FrameColumns"/>: the sender returns it when the frame is acknowledged, the
+/// receiver its own copy once decoded, <see cref="ChannelFrame.Release"/>); nothing per event. <see cref="Decode"/> does not release
+/// the frame: its caller does, after the decode (or its failure).
+/// </remarks>
 internal sealed class EventBatchCodec<T>
 {
     private readonly IColumnCodec<T> _payload;
@@ -36,16 +40,17 @@ internal sealed class EventBatchCodec<T>
         }
 
         int times = live * sizeof(long);
-        var bytes = new byte[(2 * times) + _payload.GetByteCount(values, 0, live)];
+        var columns = FrameColumns.Rent((2 * times) + _payload.GetByteCount(values, 0, live));
+        var bytes = columns.Writable;
         MemoryMarshal.AsBytes(start.AsSpan(0, live)).CopyTo(bytes);
-        MemoryMarshal.AsBytes(end.AsSpan(0, live)).CopyTo(bytes.AsSpan(times));
-        _payload.Write(values, 0, live, bytes.AsSpan(2 * times));
+        MemoryMarshal.AsBytes(end.AsSpan(0, live)).CopyTo(bytes[times..]);
+        _payload.Write(values, 0, live, bytes[(2 * times)..]);
         if (live != batch.Count && System.Runtime.CompilerServices.RuntimeHelpers.IsReferenceOrContainsReferences<T>())
         {
             Array.Clear(_values, 0, live); // written: keep no reference to the payloads
         }
 
-        return new ChannelFrame { Kind = ChannelFrameKind.Batch, Count = live, Payload = bytes };
+        return new ChannelFrame { Kind = ChannelFrameKind.Batch, Count = live, Columns = columns };
     }
 
     /// <summary>Decodes a batch frame into <paramref name="batch"/> (empty, with room for the frame's events).</summary>
@@ -56,20 +61,23 @@ internal sealed class EventBatchCodec<T>
         ArgumentNullException.ThrowIfNull(batch);
         int count = frame.Count;
         int times = count * sizeof(long);
-        if (count < 0 || count > batch.Capacity - batch.Count || frame.Payload.Length < 2 * times)
+        int length = frame.Columns?.Length ?? -1;
+        if (count < 0 || count > batch.Capacity - batch.Count || length < 2 * times)
         {
-            throw Bad(channel, frame, count < 0 || frame.Payload.Length < 2 * times
-                ? $"{frame.Payload.Length} bytes cannot hold the time columns of {count} events"
+            throw Bad(channel, frame, frame.Columns is null
+                ? "it has no columns"
+                : count < 0 || length < 2 * times
+                ? $"{length} bytes cannot hold the time columns of {count} events"
                 : $"its {count} events do not fit the receiving batch ({batch.Capacity - batch.Count} free); sender and receiver must use the same batch size");
         }
 
         int at = batch.Count;
-        var source = frame.Payload.AsSpan();
+        var source = frame.Columns!.Span;
         source[..times].CopyTo(MemoryMarshal.AsBytes(batch.Start.AsSpan(at, count)));
         source.Slice(times, times).CopyTo(MemoryMarshal.AsBytes(batch.End.AsSpan(at, count)));
         try
         {
-            _payload.Read(frame.Payload, 2 * times, frame.Payload.Length - (2 * times), batch.Payload, at, count);
+            _payload.Read(frame.Columns.Array, 2 * times, length - (2 * times), batch.Payload, at, count);
         }
         catch (InvalidDataException error)
         {

@@ -7,7 +7,7 @@ internal sealed class GrainChannelTransport(IChannelEndpointGrain endpoint, stri
     public string Name { get; } = $"{endpoint.GetPrimaryKeyString()}/{channel}";
 
     /// <inheritdoc/>
-    public Task<ChannelAck> PushAsync(ChannelFrame frame) => endpoint.PushAsync(channel, frame);
+    public Task<ChannelAck> PushAsync(ChannelFrame[] frames) => endpoint.PushAsync(channel, frames);
 
     /// <inheritdoc/>
     public Task<ChannelAck> WaitForCreditAsync(long epoch, long sequence) => endpoint.WaitForCreditAsync(channel, epoch, sequence);

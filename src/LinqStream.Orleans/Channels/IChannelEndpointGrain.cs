@@ -12,9 +12,9 @@ internal interface IChannelEndpointGrain : IGrainWithStringKey
     [Alias("Open")]
     Task<SiloAddress> OpenAsync(string channel, long epoch, int capacity);
 
-    /// <summary>Takes a frame of channel <paramref name="channel"/>.</summary>
-    [Alias("Push")]
-    Task<ChannelAck> PushAsync(string channel, ChannelFrame frame);
+    /// <summary>Takes frames of consecutive sequence numbers of channel <paramref name="channel"/> (one call, one cumulative acknowledgement).</summary>
+    [Alias("PushFrames")]
+    Task<ChannelAck> PushAsync(string channel, ChannelFrame[] frames);
 
     /// <summary>Answers when frame <paramref name="sequence"/> may be sent, or after a few seconds with the current credit.</summary>
     [Alias("WaitForCredit")]

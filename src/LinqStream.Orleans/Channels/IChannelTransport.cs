@@ -9,8 +9,8 @@ internal interface IChannelTransport
     /// <summary>Gets the channel's name, for messages.</summary>
     string Name { get; }
 
-    /// <summary>Delivers a frame; the call may fail, before or after the receiver got it.</summary>
-    Task<ChannelAck> PushAsync(ChannelFrame frame);
+    /// <summary>Delivers frames of consecutive sequence numbers in one call; the call may fail, before or after the receiver got them.</summary>
+    Task<ChannelAck> PushAsync(ChannelFrame[] frames);
 
     /// <summary>Asks for credit: answers when frame <paramref name="sequence"/> may be sent, or after the receiver's wait limit with the current state.</summary>
     Task<ChannelAck> WaitForCreditAsync(long epoch, long sequence);

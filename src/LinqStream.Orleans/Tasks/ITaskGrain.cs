@@ -15,9 +15,9 @@ internal interface ITaskGrain : IGrainWithStringKey
     [Alias("Open")]
     Task<SiloAddress> OpenAsync(string channel, long epoch, int capacity);
 
-    /// <summary>Takes a frame of input channel <paramref name="channel"/>.</summary>
-    [Alias("Push")]
-    Task<ChannelAck> PushAsync(string channel, ChannelFrame frame);
+    /// <summary>Takes frames of consecutive sequence numbers of channel <paramref name="channel"/> (one call, one cumulative acknowledgement).</summary>
+    [Alias("PushFrames")]
+    Task<ChannelAck> PushAsync(string channel, ChannelFrame[] frames);
 
     /// <summary>Answers when frame <paramref name="sequence"/> may be sent, or after a few seconds with the current credit.</summary>
     [Alias("WaitForCredit")]
@@ -55,7 +55,7 @@ internal sealed class TaskChannelTransport(ITaskGrain endpoint, string channel) 
     public string Name { get; } = $"{endpoint.GetPrimaryKeyString()}/{channel}";
 
     /// <inheritdoc/>
-    public Task<ChannelAck> PushAsync(ChannelFrame frame) => endpoint.PushAsync(channel, frame);
+    public Task<ChannelAck> PushAsync(ChannelFrame[] frames) => endpoint.PushAsync(channel, frames);
 
     /// <inheritdoc/>
     public Task<ChannelAck> WaitForCreditAsync(long epoch, long sequence) => endpoint.WaitForCreditAsync(channel, epoch, sequence);

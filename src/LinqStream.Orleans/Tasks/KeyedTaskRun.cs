@@ -85,7 +85,7 @@ internal sealed class KeyedTaskRun<T, TResult> : ITaskRun
         }
 
         _input = new EventBatchCodec<T>(ColumnCodecs.For<T>());
-        var sender = new ChannelSender(new TaskChannelTransport(grains.GetGrain<ITaskGrain>(spec.MergeKey), spec.Name), spec.Epoch, time);
+        var sender = new ChannelSender(new TaskChannelTransport(grains.GetGrain<ITaskGrain>(spec.MergeKey), spec.Name), spec.Epoch, time, stopping: _stop.Token);
         _writer = new ChannelWriter<TResult>(sender, new EventBatchCodec<TResult>(ColumnCodecs.For<TResult>()));
         if (spec.AggregateState is { } aggregate)
         {
@@ -222,6 +222,10 @@ internal sealed class KeyedTaskRun<T, TResult> : ITaskRun
                 {
                     pool.Return(batch);
                     throw;
+                }
+                finally
+                {
+                    frame.Release(); // decoded into the batch: the frame's array goes back to the pool
                 }
 
                 input.OnBatch(batch);

@@ -34,13 +34,7 @@ internal sealed partial class TaskGrain(ChannelHub hub, JobRegistry registry, IL
         return Task.FromResult(silo.SiloAddress);
     }
 
-    public Task<ChannelAck> PushAsync(string channel, ChannelFrame frame)
-    {
-        ArgumentNullException.ThrowIfNull(frame);
-        return Task.FromResult(hub.Find(Key, channel) is { } receiver
-            ? receiver.Push(frame)
-            : new ChannelAck(ChannelAckStatus.NotOpen, 0, 0, 0));
-    }
+    public Task<ChannelAck> PushAsync(string channel, ChannelFrame[] frames) => Task.FromResult(hub.Push(Key, channel, frames));
 
     public Task<ChannelAck> WaitForCreditAsync(string channel, long epoch, long sequence) =>
         hub.Find(Key, channel) is { } receiver

@@ -125,6 +125,15 @@ public sealed record QueryOptions
     /// <value>The default value is <see langword="true"/>.</value>
     internal bool BarrierBeforeSnapshot { get; init; } = true;
 
+    /// <summary>
+    /// Gets how long, at parallelism above 1 with several source tasks, a source task that has sent checkpoint barrier n waits
+    /// before its next step (docs/parallelism.md, "Checkpoints across tasks"): its barrier holds its channels anyway, so reading
+    /// on would only take the CPU that the source tasks still before the barrier, the aggregate tasks and the merge need to get
+    /// there. Internal: benchmarks compare the choices in one run.
+    /// </summary>
+    /// <value>The default value is <see cref="SourceBarrierWait.UntilThrough"/>.</value>
+    internal SourceBarrierWait SourcesWaitAtBarrier { get; init; } = SourceBarrierWait.UntilThrough;
+
     /// <summary>Gets what happens when a query lambda throws for an event.</summary>
     /// <value>The default value is <see cref="ErrorPolicy.Fail"/>.</value>
     public ErrorPolicy OnError { get; init; } = ErrorPolicy.Fail;

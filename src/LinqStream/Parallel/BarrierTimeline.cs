@@ -20,7 +20,9 @@ internal sealed class BarrierTimeline
     {
         Id = id;
         RequestedAt = requestedAt;
+        SourceNoticed = new long[sourceTasks];
         SourceSent = new long[sourceTasks];
+        SourceResumed = new long[sourceTasks];
         TaskFirst = new long[tasks];
         TaskAligned = new long[tasks];
         TaskPassed = new long[tasks];
@@ -34,8 +36,15 @@ internal sealed class BarrierTimeline
     /// <summary>Gets when the job asked for the barrier.</summary>
     public long RequestedAt { get; }
 
-    /// <summary>Gets when each source task had written its parts and began to send the barrier into every task's channel.</summary>
+    /// <summary>Gets when each source task saw the request: at the end of the step it was in (a step reads one batch and pushes it
+    /// through the source task's operators and the exchange, waiting for channel space when a task is behind).</summary>
+    public long[] SourceNoticed { get; }
+
+    /// <summary>Gets when each source task had written its parts (and a two-phase local phase had shipped its table) and began to send the barrier into every task's channel.</summary>
     public long[] SourceSent { get; }
+
+    /// <summary>Gets when each source task went on reading after the barrier: at once, or once the barrier was through the tasks and the merge (<see cref="QueryOptions.SourcesWaitAtBarrier"/>).</summary>
+    public long[] SourceResumed { get; }
 
     /// <summary>Gets when each aggregate task took the barrier of its first input channel.</summary>
     public long[] TaskFirst { get; }
@@ -105,7 +114,9 @@ internal sealed class BarrierTimeline
     {
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture, $"barrier {Id}: alignment {Alignment.TotalMilliseconds:F1} ms (tasks {TaskAlignment.TotalMilliseconds:F1}, merge {MergeAlignment.TotalMilliseconds:F1}); after the request, ms:");
+        Append("sources noticed", SourceNoticed);
         Append("sources sent", SourceSent);
+        Append("sources resumed", SourceResumed);
         Append("tasks' first barrier", TaskFirst);
         Append("aligned", TaskAligned);
         Append("passed on", TaskPassed);

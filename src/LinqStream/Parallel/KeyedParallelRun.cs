@@ -62,6 +62,10 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
     private readonly UnionOperator<T>?[] _sourceUnions; // per source task: its inputs' union (partitioned only)
     private readonly SourceTaskState[] _sourceStates;
     private readonly Thread?[] _sourceThreads;
+    private readonly bool[] _waitsForAlignment; // per source task: whether it waits after sending a barrier until the barrier is through
+    private readonly bool[] _steppedAsync; // per source task: its steps run asynchronously (a live source): it awaits alignment instead of blocking
+    private readonly bool[] _taskExited; // per task: its thread has ended (a source task waiting for alignment does not wait for it)
+    private readonly bool _waitForMerge; // a source task that waits for alignment also waits until the merge took every task's barrier
     private readonly SpscChannel<TX>[][] _inputs; // [task][source task]
     private readonly ConsumerSignal[] _signals;
     private readonly SpscChannel<TResult>[] _outputs;
@@ -160,6 +164,9 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         _sourceUnions = new UnionOperator<T>?[sources];
         _sourceStates = new SourceTaskState[sources];
         _sourceThreads = new Thread?[sources];
+        _waitsForAlignment = new bool[sources];
+        _steppedAsync = new bool[sources];
+        _taskExited = new bool[parallelism];
         for (int s = 0; s < sources; s++)
         {
             var sourceContext = new QueryContext(taskOptions) { ParallelNodes = context.ParallelNodes };
@@ -193,14 +200,23 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
             _sourceContexts[s] = sourceContext;
             _exchanges[s] = exchange;
             _sourceStates[s] = new SourceTaskState();
-            _sourceRunners[s] = new QueryRunner(sourceContext) { AfterStep = () => AfterSourceStep(source), Wake = () => _sourceStates[source].Wake.Task };
+            _sourceRunners[s] = new QueryRunner(sourceContext)
+            {
+                AfterStep = () => AfterSourceStep(source),
+                Wake = () => _sourceStates[source].Wake.Task,
+                Hold = () => Interlocked.Exchange(ref _sourceStates[source].Hold, null),
+            };
         }
+
+        // Only when there is something to align over (several source tasks).
+        Array.Fill(_waitsForAlignment, sources > 1 && options.SourcesWaitAtBarrier != SourceBarrierWait.ReadOn);
 
         InputCount = inputs.Count;
         // With a sink per task (ParallelSinkJob) each task's output channel is drained by its own sink: no merge, nothing after it.
         if (!context.OutputPerTask)
         {
             Merge = new OrderRestoringMerge<TResult>(_outputs, downstream, context, this) { BarrierTaken = TakenAtMerge };
+            _waitForMerge = options.SourcesWaitAtBarrier == SourceBarrierWait.UntilThrough;
             context.Sources.Add(Merge);
         }
 
@@ -348,6 +364,8 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         {
             channel.Close();
         }
+
+        Volatile.Read(ref _cut)?.StopWaiting(); // a source task waiting for alignment goes on (and sees that the run stopped)
     }
 
     /// <summary>Waits for every thread of this run to end (tests; after <see cref="Stop"/> or completion).</summary>
@@ -401,7 +419,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
     /// <summary>Asks every source task for barrier <paramref name="id"/> (from the job's thread); each sends it between two of its steps.</summary>
     public void RequestBarrier(long id)
     {
-        var cut = new BarrierCut(id, new BarrierTimeline(id, System.Diagnostics.Stopwatch.GetTimestamp(), _sourceContexts.Length, _outputs.Length), _outputs.Length);
+        var cut = new BarrierCut(id, new BarrierTimeline(id, System.Diagnostics.Stopwatch.GetTimestamp(), _sourceContexts.Length, _outputs.Length), _outputs.Length, _waitForMerge);
         _timelines.Add(cut.Timeline);
         Volatile.Write(ref _cut, cut);
         Interlocked.Exchange(ref _requestedBarrier, id);
@@ -685,6 +703,17 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         }
 
         state.Served = requested;
+        var cut = Volatile.Read(ref _cut);
+        if (cut is not null && cut.Id != requested)
+        {
+            cut = null;
+        }
+
+        if (cut is not null)
+        {
+            BarrierTimeline.Mark(cut.Timeline.SourceNoticed, source, System.Diagnostics.Stopwatch.GetTimestamp());
+        }
+
         // A full fence between the new wake and the second look at the request (a plain store may pass the load), so a request
         // made meanwhile either is seen here or completes the new wake: a quiet source task never misses it.
         Interlocked.Exchange(ref state.Wake, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
@@ -702,12 +731,56 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         // A two-phase aggregate's local phase ships what it holds first, so it has no state in the checkpoint.
         (_sourceHeads[source] as TwoPhase.IFlushAtBarrier)?.FlushAtBarrier();
         BarrierEpoch.Passed(requested); // dead letters from here on come after the barrier
-        if (Volatile.Read(ref _cut) is { } cut && cut.Id == requested)
+        if (cut is not null)
         {
             BarrierTimeline.Mark(cut.Timeline.SourceSent, source, System.Diagnostics.Stopwatch.GetTimestamp());
         }
 
-        _exchanges[source].SendBarrier(requested); // false when the input has ended: the snapshot is then the final state
+        // False when the input has ended: the snapshot is then the final state.
+        if (_exchanges[source].SendBarrier(requested) && cut is not null)
+        {
+            if (_waitsForAlignment[source])
+            {
+                cut.CheckAligned(_taskExited); // every task may have ended already (another source task failed)
+                if (_steppedAsync[source])
+                {
+                    state.Hold = ResumeAfterAlignment(source, cut); // its runner awaits it before the next step
+                    return;
+                }
+
+                WaitForAlignment(source, cut);
+            }
+
+            BarrierTimeline.Mark(cut.Timeline.SourceResumed, source, System.Diagnostics.Stopwatch.GetTimestamp());
+        }
+    }
+
+    /// <summary>What a source task whose steps run asynchronously awaits before its next step (see <see cref="WaitForAlignment"/>).</summary>
+    private static async Task ResumeAfterAlignment(int source, BarrierCut cut)
+    {
+        await cut.Aligned.ConfigureAwait(false);
+        BarrierTimeline.Mark(cut.Timeline.SourceResumed, source, System.Diagnostics.Stopwatch.GetTimestamp());
+    }
+
+    /// <summary>
+    /// On source task <paramref name="source"/>, after it sent the barrier: waits until the barrier is through (every aggregate task
+    /// aligned at it and, with <see cref="SourceBarrierWait.UntilThrough"/> and a merge, the merge holding every task's barrier), a
+    /// task ended, or the run stopped. Its barrier holds its channels at every task until the task is aligned, so what it would read
+    /// meanwhile could only fill them; not reading leaves the CPU to the source tasks still before the barrier, to the tasks taking
+    /// what is ahead of it and to the merge, which is what the alignment waits for (with more threads than cores, as on a 2-core
+    /// machine with 2 + 2 tasks and the job's thread, that is the difference). Nothing waits for this source task meanwhile: the
+    /// tasks take nothing from its channels until they are aligned, and the merge nothing past their barriers.
+    /// </summary>
+    private void WaitForAlignment(int source, BarrierCut cut)
+    {
+        var context = _sourceContexts[source];
+        while (!cut.Aligned.Wait(100))
+        {
+            if (Volatile.Read(ref _stopped) != 0 || context.IsStopped)
+            {
+                return;
+            }
+        }
     }
 
     private void RunSources(int source)
@@ -717,6 +790,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         {
             if (_sourceContexts[source].Sources.Any(s => s.IsLive))
             {
+                _steppedAsync[source] = true; // its steps go on on the thread pool, which a wait must not block
                 _sourceRunners[source].RunAsync(CancellationToken.None).GetAwaiter().GetResult();
             }
             else
@@ -814,6 +888,12 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
             Volatile.Read(ref _cut)?.Slices[task].TrySetException(ex); // a checkpoint waiting for this task's key groups fails, not hangs
             _outputs[task].SendError(ex);
         }
+        finally
+        {
+            // Ended (its inputs completed or failed, the run stopped, or it failed): a source task waiting for alignment does not wait for it.
+            Volatile.Write(ref _taskExited[task], true);
+            Volatile.Read(ref _cut)?.CheckAligned(_taskExited);
+        }
     }
 
     /// <summary>
@@ -832,6 +912,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
 
         var timeline = cut.Timeline;
         BarrierTimeline.Mark(timeline.TaskAligned, task, System.Diagnostics.Stopwatch.GetTimestamp());
+        cut.CheckAligned(_taskExited); // the last task aligned lets the source tasks that sent the barrier go on
         foreach (var part in _taskContexts[task].Operators)
         {
             // A local step after the aggregate (q5's per-task maximum) ships what it holds before the barrier: no state of its own.
@@ -887,6 +968,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         if (Volatile.Read(ref _cut) is { } cut)
         {
             BarrierTimeline.Mark(cut.Timeline.MergeSeen, task, System.Diagnostics.Stopwatch.GetTimestamp());
+            cut.CheckAligned(_taskExited); // the merge took the last barrier: the source tasks waiting for it go on
         }
     }
 
@@ -952,8 +1034,10 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
     private sealed record SourceSnapshot(long Id, UnionState<T>? Union, byte[][] Parts);
 
     /// <summary>The tasks' share of one checkpoint: each task's key groups (written after it passed the barrier on) and its union's buffered events.</summary>
-    private sealed class BarrierCut(long id, BarrierTimeline timeline, int tasks)
+    private sealed class BarrierCut(long id, BarrierTimeline timeline, int tasks, bool waitForMerge)
     {
+        private readonly TaskCompletionSource _aligned = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
         public long Id { get; } = id;
 
         public BarrierTimeline Timeline { get; } = timeline;
@@ -966,6 +1050,31 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
 
         /// <summary>Gets whether each task has passed the barrier on.</summary>
         public bool[] Passed { get; } = new bool[tasks];
+
+        /// <summary>Gets a task that completes when every task is aligned at this barrier (and, when waiting for the merge, the merge took
+        /// its barrier) or has ended, or the run stopped.</summary>
+        public Task Aligned => _aligned.Task;
+
+        /// <summary>Completes <see cref="Aligned"/> when every task is aligned or has ended (called by each task as it aligns or ends: per barrier, not per event).</summary>
+        public void CheckAligned(bool[] exited)
+        {
+            // A full fence between this task's mark (aligned or ended) and reading the others': two tasks marking at once must not
+            // both miss the other's mark (a store may pass a later load); then at least the second sees both.
+            Interlocked.MemoryBarrier();
+            var aligned = Timeline.TaskAligned;
+            for (int t = 0; t < aligned.Length; t++)
+            {
+                if ((Volatile.Read(ref aligned[t]) == 0 || (waitForMerge && Volatile.Read(ref Timeline.MergeSeen[t]) == 0)) && !Volatile.Read(ref exited[t]))
+                {
+                    return;
+                }
+            }
+
+            _aligned.TrySetResult();
+        }
+
+        /// <summary>Completes <see cref="Aligned"/> because the run stopped.</summary>
+        public void StopWaiting() => _aligned.TrySetResult();
 
         private static TaskCompletionSource<KeyGroupSlice>[] CreateSlices(int tasks)
         {
@@ -987,6 +1096,9 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         public TaskCompletionSource Wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public SourceSnapshot? Snapshot;
+
+        /// <summary>What the source task's runner awaits before its next step (set on its thread, taken by its runner), or null.</summary>
+        public Task? Hold;
     }
 }
 

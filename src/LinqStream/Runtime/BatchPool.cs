@@ -20,6 +20,19 @@ internal sealed class BatchPool<T> : IBatchPool
         return _free.TryPop(out var batch) ? batch : new EventBatch<T>(BatchSize);
     }
 
+    /// <summary>Rents a batch and copies <paramref name="batch"/> into it: times, payloads and filter bits.</summary>
+    public EventBatch<T> RentCopyOf(EventBatch<T> batch)
+    {
+        var copy = Rent();
+        int count = batch.Count;
+        Array.Copy(batch.Start, copy.Start, count);
+        Array.Copy(batch.End, copy.End, count);
+        Array.Copy(batch.Payload, copy.Payload, count);
+        Array.Copy(batch.Absent, copy.Absent, (count + 63) >> 6);
+        copy.Count = count;
+        return copy;
+    }
+
     public void Return(EventBatch<T> batch)
     {
         Outstanding--;

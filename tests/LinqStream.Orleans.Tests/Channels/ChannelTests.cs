@@ -48,7 +48,9 @@ public sealed class ChannelTests
         Assert.Equal(messages.Select(m => m.Expected), await reading.WaitAsync(Bound));
         Assert.Equal(0, sender.Retries);
         Assert.Equal(0, receiver.Duplicates);
-        Assert.Equal(messages.Count, transport.Pushes);
+        Assert.Equal(messages.Count, transport.FramesPushed); // every frame once
+        Assert.Equal(sender.Calls, transport.Pushes);
+        Assert.InRange(sender.MaxFramesInACall, 1, sender.FramesPerCall);
     }
 
     [Fact]
@@ -79,7 +81,7 @@ public sealed class ChannelTests
         await WaitUntilAsync(() => Volatile.Read(ref transport.CreditRequests) >= 1 && receiver.ReceivedThrough == 4);
         Assert.False(sending.IsCompleted);
         Assert.Equal(4, Volatile.Read(ref offered));
-        Assert.Equal(4, transport.Pushes);
+        Assert.Equal(4, transport.FramesPushed);
         Assert.Equal(4, receiver.MaxHeld);
 
         for (int taken = 1; taken <= 20; taken++)
@@ -87,7 +89,7 @@ public sealed class ChannelTests
             Assert.True(receiver.TryTake(out var frame));
             Assert.Equal(taken, frame.Sequence);
             await WaitUntilAsync(() => receiver.ReceivedThrough == 4 + taken && Volatile.Read(ref transport.CreditRequests) >= taken + 1);
-            Assert.Equal(4 + taken, transport.Pushes);
+            Assert.Equal(4 + taken, transport.FramesPushed);
             Assert.InRange(sender.Unacknowledged, 0, 4);
         }
 
@@ -167,7 +169,8 @@ public sealed class ChannelTests
         await ChannelTraffic.SendAsync(new ChannelWriter<Item>(sender, Codec()), messages).WaitAsync(Bound);
 
         Assert.Equal(messages.Select(m => m.Expected), await reading.WaitAsync(Bound));
-        Assert.Equal(3L * messages.Count, sender.Retries);
+        Assert.Equal(3L * transport.Delivered, sender.Retries); // every call failed 3 times, then got through
+        Assert.Equal(sender.Calls, transport.Delivered);
         Assert.Equal(messages.Count, sender.AcknowledgedThrough);
     }
 

@@ -24,7 +24,7 @@ public sealed class EventBatchCodecTests
 
         var expected = Enumerable.Range(0, 8).Where(i => i is not 0 and not 5).Select(i => (batch.Start[i], batch.End[i], batch.Payload[i])).ToList();
         Assert.Equal(6, frame.Count);
-        Assert.Equal(6 * (8 + 8 + 24), frame.Payload.Length);
+        Assert.Equal(6 * (8 + 8 + 24), frame.Columns!.Length);
         Assert.Equal(expected, Enumerable.Range(0, received.Count).Select(i => (received.Start[i], received.End[i], received.Payload[i])));
         Assert.Equal(0, received.Count - received.LiveCount());
         Assert.Equal(8, batch.Count); // the sent batch is not changed
@@ -38,7 +38,7 @@ public sealed class EventBatchCodecTests
         Codec.Decode("c", frame, received);
 
         Assert.Equal(0, frame.Count);
-        Assert.Empty(frame.Payload);
+        Assert.Equal(0, frame.Columns!.Length);
         Assert.Equal(0, received.Count);
     }
 
@@ -48,7 +48,7 @@ public sealed class EventBatchCodecTests
         var frame = Codec.Encode(Batch(3));
         frame.Sequence = 41;
         frame.Epoch = 2;
-        frame.Payload = frame.Payload[..^5];
+        frame.Columns = FrameColumns.Of(frame.Columns!.Span[..^5]);
 
         var error = Assert.Throws<InvalidDataException>(() => Codec.Decode("job/agg/1/source-0", frame, new EventBatch<Item>(8)));
         Assert.Contains("'job/agg/1/source-0'", error.Message, StringComparison.Ordinal);
@@ -60,7 +60,7 @@ public sealed class EventBatchCodecTests
     public void Decode_StartsOutOfOrder_ThrowsNamingTheEvent()
     {
         var frame = Codec.Encode(Batch(3));
-        BitConverter.TryWriteBytes(frame.Payload.AsSpan(8), -5L); // event 1 now starts at -5, before event 0
+        BitConverter.TryWriteBytes(frame.Columns!.Writable[8..], -5L); // event 1 now starts at -5, before event 0
 
         var error = Assert.Throws<InvalidDataException>(() => Codec.Decode("c", frame, new EventBatch<Item>(8)));
         Assert.Contains("event 1 starts at -5, before event 0", error.Message, StringComparison.Ordinal);

@@ -4,7 +4,8 @@ namespace LinqStream.Orleans.Tests.Channels;
 
 /// <summary>
 /// Calls to a <see cref="ChannelReceiver"/> that fail as calls to a dead or cut-off silo do: every push fails while <see cref="Down"/>
-/// is set, and the first <c>failFirst</c> pushes of each frame fail (a transient error) before one gets through.
+/// is set, and the first <c>failFirst</c> attempts of each call (counted by its first frame) fail (a transient error) before one
+/// gets through. Frames reach the receiver as copies (<see cref="FlakyTransport.Wire"/>).
 /// </summary>
 internal sealed class FailingTransport(ChannelReceiver receiver, int failFirst = 0) : IChannelTransport
 {
@@ -18,21 +19,25 @@ internal sealed class FailingTransport(ChannelReceiver receiver, int failFirst =
 
     public int Failures;
 
-    public Task<ChannelAck> PushAsync(ChannelFrame frame)
+    /// <summary>The calls that got through.</summary>
+    public int Delivered;
+
+    public Task<ChannelAck> PushAsync(ChannelFrame[] frames)
     {
         int attempt;
         lock (_gate)
         {
-            _attempts[frame.Sequence] = attempt = _attempts.GetValueOrDefault(frame.Sequence) + 1;
+            _attempts[frames[0].Sequence] = attempt = _attempts.GetValueOrDefault(frames[0].Sequence) + 1;
         }
 
         if (Down || attempt <= failFirst)
         {
             Interlocked.Increment(ref Failures);
-            return Task.FromException<ChannelAck>(new TimeoutException($"injected: frame {frame.Sequence}, attempt {attempt}, not answered"));
+            return Task.FromException<ChannelAck>(new TimeoutException($"injected: frame {frames[0].Sequence}, attempt {attempt}, not answered"));
         }
 
-        return Task.FromResult(receiver.Push(frame));
+        Interlocked.Increment(ref Delivered);
+        return Task.FromResult(receiver.Push(FlakyTransport.Wire(frames)));
     }
 
     public Task<ChannelAck> WaitForCreditAsync(long epoch, long sequence) => receiver.WaitForCreditAsync(epoch, sequence, TimeSpan.FromSeconds(5));

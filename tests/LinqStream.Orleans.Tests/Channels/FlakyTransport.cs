@@ -3,9 +3,9 @@ using LinqStream.Orleans.Channels;
 namespace LinqStream.Orleans.Tests.Channels;
 
 /// <summary>
-/// Calls to a <see cref="ChannelReceiver"/> as Orleans may make them: each frame is a copy (serialized), arrives after a random
-/// number of thread-pool hops (so frames overtake each other), and a call may be lost before the receiver gets it, lose its answer
-/// after the receiver got it, or be delivered twice.
+/// Calls to a <see cref="ChannelReceiver"/> as Orleans may make them: each call's frames are copies (serialized: their columns in
+/// arrays of the receiver's, <see cref="Wire"/>), a call arrives after a random number of thread-pool hops (so calls overtake each
+/// other), and a call may be lost before the receiver gets it, lose its answer after the receiver got it, or be delivered twice.
 /// </summary>
 internal sealed class FlakyTransport(ChannelReceiver receiver, int seed, double lose = 0, double loseAnswer = 0, double duplicate = 0, TimeSpan? creditWait = null)
     : IChannelTransport
@@ -15,16 +15,21 @@ internal sealed class FlakyTransport(ChannelReceiver receiver, int seed, double 
 
     public string Name => receiver.Name;
 
+    /// <summary>The calls made (retries included).</summary>
     public int Pushes;
+
+    /// <summary>The frames those calls carried.</summary>
+    public int FramesPushed;
 
     public int CreditRequests;
 
     public int LostCalls;
 
-    public async Task<ChannelAck> PushAsync(ChannelFrame frame)
+    public async Task<ChannelAck> PushAsync(ChannelFrame[] frames)
     {
         Interlocked.Increment(ref Pushes);
-        var copy = Copy(frame);
+        Interlocked.Add(ref FramesPushed, frames.Length);
+        var copy = Wire(frames);
         int hops;
         double roll, answerRoll, duplicateRoll;
         lock (_gate)
@@ -43,23 +48,25 @@ internal sealed class FlakyTransport(ChannelReceiver receiver, int seed, double 
         if (roll < lose)
         {
             Interlocked.Increment(ref LostCalls);
-            throw new TimeoutException($"injected: frame {frame.Sequence} lost on the way");
+            ChannelReceiver.Discard(copy);
+            throw new TimeoutException($"injected: frames {frames[0].Sequence} to {frames[^1].Sequence} lost on the way");
         }
 
         var ack = receiver.Push(copy);
         if (duplicateRoll < duplicate)
         {
+            var again = Wire(frames);
             _ = Task.Run(async () =>
             {
                 await Task.Yield();
-                receiver.Push(Copy(frame));
+                receiver.Push(again);
             });
         }
 
         if (answerRoll < loseAnswer)
         {
             Interlocked.Increment(ref LostCalls);
-            throw new TimeoutException($"injected: the answer to frame {frame.Sequence} lost");
+            throw new TimeoutException($"injected: the answer to frames {frames[0].Sequence} to {frames[^1].Sequence} lost");
         }
 
         return ack;
@@ -71,7 +78,8 @@ internal sealed class FlakyTransport(ChannelReceiver receiver, int seed, double 
         return receiver.WaitForCreditAsync(epoch, sequence, creditWait ?? TimeSpan.FromSeconds(5));
     }
 
-    private static ChannelFrame Copy(ChannelFrame frame) => new()
+    /// <summary>What the receiving silo gets: new frames, their columns read off the wire into arrays of its own (as <c>FrameColumnsCodec</c> does).</summary>
+    public static ChannelFrame[] Wire(ChannelFrame[] frames) => [.. frames.Select(frame => new ChannelFrame
     {
         Epoch = frame.Epoch,
         Sequence = frame.Sequence,
@@ -79,5 +87,6 @@ internal sealed class FlakyTransport(ChannelReceiver receiver, int seed, double 
         Value = frame.Value,
         Count = frame.Count,
         Payload = (byte[])frame.Payload.Clone(),
-    };
+        Columns = frame.Columns is { } columns ? FrameColumns.Of(columns.Span, fromWire: true) : null,
+    })];
 }

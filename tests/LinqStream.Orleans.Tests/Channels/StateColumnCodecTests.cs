@@ -61,7 +61,7 @@ public sealed class StateColumnCodecTests
         var frame = new EventBatchCodec<HotItem>(ColumnCodecs.For<HotItem>()).Encode(batch);
         frame.Sequence = 9;
         frame.Epoch = 2;
-        frame.Payload = frame.Payload[..^5];
+        frame.Columns = FrameColumns.Of(frame.Columns!.Span[..^5]);
 
         var error = Assert.Throws<InvalidDataException>(() => new EventBatchCodec<HotItem>(ColumnCodecs.For<HotItem>()).Decode("job/1/merge/task-0", frame, new EventBatch<HotItem>(4)));
 

@@ -60,39 +60,6 @@ public sealed class PartitionedParallelRunTests
         Assert.All(run.TaskContexts, c => Assert.Equal(0, c.OutstandingBatches()));
     }
 
-    /// <summary>
-    /// Two phases over ever new keys (each key in one window only, 100,000 in all): the local table numbers keys from pane to
-    /// pane, but forgets the ones no open pane uses once it knows more than its limit, so it never holds all of them; the
-    /// counts are still LINQ to objects'.
-    /// </summary>
-    [Fact]
-    public void TwoPhase_EverNewKeys_LocalTableForgetsKeysNoPaneUses_AndCountsStayExact()
-    {
-        var ticks = Enumerable.Range(0, 400_000).Select(i => new Tick(i, i / 4)).ToArray();
-        var query =
-            from t in Partitioned(2, ticks).TumblingWindow(TimeSpan.FromTicks(4_000))
-            group t by t.Key into g
-            select g.Count() * 1_000_000 + g.Key;
-        var compiled = QueryCompiler.Compile<int>(query.WithOptions(new QueryOptions { Parallelism = 2, BatchSize = 256 }).Expression);
-        var results = new List<int>();
-        var execution = QueryExecution.Create(compiled.Root, c => new ObserverSink<int>(System.Reactive.Observer.Create<int>(results.Add), c), compiled.Options, parallel: compiled.Parallel);
-        var run = execution.Context.Operators.OfType<LinqStream.Parallel.TwoPhase.TwoPhaseParallelRun<Tick, int, long, int>>().Single();
-
-        execution.Run();
-
-        Assert.True(run.Join(TimeSpan.FromMinutes(1)), "a thread did not end");
-        var expected = ticks.GroupBy(t => (Window: t.Time / 4_000, t.Key)).Select(g => (g.Count() * 1_000_000) + g.Key.Key).Order().ToList();
-        Assert.Equal(expected, results.Order().ToList());
-        var locals = run.TaskContexts.SelectMany(c => c.Operators.OfType<LinqStream.Parallel.TwoPhase.LocalAggregateOperator<Tick, int, long>>()).ToList();
-        Assert.Equal(2, locals.Count);
-        foreach (var local in locals)
-        {
-            // Each source task sees every key (round robin): it knew more than the limit at some point, never all 100,000.
-            Assert.InRange(local.MostKnownKeys, LinqStream.Parallel.TwoPhase.LocalAggregateOperator<Tick, int, long>.TableLimit, LinqStream.Parallel.TwoPhase.LocalAggregateOperator<Tick, int, long>.TableLimit + 4_000);
-            Assert.InRange(local.KnownKeys, 0, LinqStream.Parallel.TwoPhase.LocalAggregateOperator<Tick, int, long>.TableLimit);
-        }
-    }
-
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

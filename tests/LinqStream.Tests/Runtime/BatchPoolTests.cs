@@ -49,4 +49,35 @@ public sealed class BatchPoolTests
         Assert.Equal(BatchPool<int>.KeptWhenIdle, ints.FreeCount);
         Assert.Equal(BatchPool<string>.KeptWhenIdle, strings.FreeCount);
     }
+
+    [Fact]
+    public void RentCopyOf_CopiesTimesPayloadsAndFilterBits_AndLeavesTheOriginal()
+    {
+        var pool = new BatchPool<string>(130);
+        var batch = pool.Rent();
+        for (int i = 0; i < 100; i++)
+        {
+            batch.Add(i * 10, (i * 10) + 3, "e" + i);
+            if (i % 7 == 0)
+            {
+                batch.SetAbsent(i);
+            }
+        }
+
+        var copy = pool.RentCopyOf(batch);
+        Assert.NotSame(batch, copy);
+        Assert.Equal(2, pool.Outstanding);
+        Assert.Equal(100, copy.Count);
+        Assert.Equal(batch.Start.Take(100), copy.Start.Take(100));
+        Assert.Equal(batch.End.Take(100), copy.End.Take(100));
+        Assert.Equal(batch.Payload.Take(100), copy.Payload.Take(100));
+        Assert.Equal(Enumerable.Range(0, 100).Select(batch.IsAbsent), Enumerable.Range(0, 100).Select(copy.IsAbsent));
+        Assert.Equal(100 - 15, copy.LiveCount());
+
+        copy.SetAbsent(1);
+        Assert.False(batch.IsAbsent(1)); // the copy's bits are its own
+        pool.Return(copy);
+        pool.Return(batch);
+        Assert.Equal(0, pool.Outstanding);
+    }
 }

@@ -49,10 +49,13 @@ public class ParallelismBenchmarks
     /// <summary>Gets or sets a value indicating whether a task passes a checkpoint barrier on before it writes its key groups (the default; the console mode also runs the order before issue #16's eighth part to compare).</summary>
     internal bool BarrierBeforeSnapshot { get; set; } = true;
 
+    /// <summary>Gets or sets what a source task that sent a barrier waits for (the internal option of that name).</summary>
+    internal LinqStream.SourceBarrierWait SourcesWaitAtBarrier { get; set; } = LinqStream.SourceBarrierWait.UntilThrough;
+
     /// <summary>Gets or sets a value indicating whether a one-phase aggregate whose answer does not depend on event order takes its source tasks' events as they come (the default; the console mode also runs the ordering union to compare).</summary>
     internal bool UnorderedTaskInput { get; set; } = true;
 
-    private QueryOptions Options() => new() { Parallelism = Parallelism, TwoPhaseAggregation = TwoPhase, TaskLocalSteps = TaskLocalSteps, BarrierBeforeSnapshot = BarrierBeforeSnapshot, UnorderedTaskInput = UnorderedTaskInput };
+    private QueryOptions Options() => new() { Parallelism = Parallelism, TwoPhaseAggregation = TwoPhase, TaskLocalSteps = TaskLocalSteps, BarrierBeforeSnapshot = BarrierBeforeSnapshot, UnorderedTaskInput = UnorderedTaskInput, SourcesWaitAtBarrier = SourcesWaitAtBarrier };
 
     /// <summary>
     /// The NEXMark queries' options (<c>Strict</c>) with this case's parallelism and plan switches. The NEXMark sources carry
@@ -60,7 +63,7 @@ public class ParallelismBenchmarks
     /// one that counts: an outer <c>WithOptions(Options())</c> alone left q5's queries at parallelism 1 (until issue #16's
     /// seventh part the q5 query rows compared P = 1 with P = 1; the jobs took their parallelism from <c>JobOptions</c>).
     /// </summary>
-    private QueryOptions NexmarkOptions() => _nexmark!.Options with { Parallelism = Parallelism, TwoPhaseAggregation = TwoPhase, TaskLocalSteps = TaskLocalSteps, BarrierBeforeSnapshot = BarrierBeforeSnapshot, UnorderedTaskInput = UnorderedTaskInput };
+    private QueryOptions NexmarkOptions() => _nexmark!.Options with { Parallelism = Parallelism, TwoPhaseAggregation = TwoPhase, TaskLocalSteps = TaskLocalSteps, BarrierBeforeSnapshot = BarrierBeforeSnapshot, UnorderedTaskInput = UnorderedTaskInput, SourcesWaitAtBarrier = SourcesWaitAtBarrier };
 
     [GlobalSetup]
     public void Setup()

@@ -40,11 +40,14 @@ public static class ParallelismRun
             ("TumblingCountPerKeyPartitioned", 10_000_000, bench.TumblingCountPerKeyPartitioned),
             ("TumblingCountPerKeyPartitionedCheckpointed (job)", 10_000_000, bench.TumblingCountPerKeyPartitionedCheckpointed),
             ("TumblingCountPerKeyPartitionedCheckpointed, key groups written before the barrier is passed on (job)", 10_000_000, () => SnapshotFirst(bench, bench.TumblingCountPerKeyPartitionedCheckpointed)),
+            ("TumblingCountPerKeyPartitionedCheckpointed, source tasks read on after their barrier (job)", 10_000_000, () => AtBarriers(bench, LinqStream.SourceBarrierWait.ReadOn, bench.TumblingCountPerKeyPartitionedCheckpointed)),
             ("Q5HotItemsPartitioned", Nexmark.NexmarkInput.BenchmarkEvents, bench.Q5HotItemsPartitioned),
             ("Q5HotItemsPartitioned, maximum after the merge only", Nexmark.NexmarkInput.BenchmarkEvents, () => WithoutLocalSteps(bench, bench.Q5HotItemsPartitioned)),
             ("Q5HotItems (one source task: the array is out of order)", Nexmark.NexmarkInput.BenchmarkEvents, bench.Q5HotItems),
             ("Q5HotItemsPartitionedCheckpointed (job)", Nexmark.NexmarkInput.BenchmarkEvents, bench.Q5HotItemsPartitionedCheckpointed),
             ("Q5HotItemsPartitionedCheckpointed, key groups written before the barrier is passed on (job)", Nexmark.NexmarkInput.BenchmarkEvents, () => SnapshotFirst(bench, bench.Q5HotItemsPartitionedCheckpointed)),
+            ("Q5HotItemsPartitionedCheckpointed, source tasks read on after their barrier (job)", Nexmark.NexmarkInput.BenchmarkEvents, () => AtBarriers(bench, LinqStream.SourceBarrierWait.ReadOn, bench.Q5HotItemsPartitionedCheckpointed)),
+            ("Q5HotItemsPartitionedCheckpointed, source tasks wait only until the tasks are aligned (job)", Nexmark.NexmarkInput.BenchmarkEvents, () => AtBarriers(bench, LinqStream.SourceBarrierWait.UntilTasksAligned, bench.Q5HotItemsPartitionedCheckpointed)),
             ("StatelessSinkPerTaskCheckpointed (job, 2 partitions)", 10_000_000, bench.StatelessSinkPerTaskCheckpointed),
             ("StatelessOneSinkCheckpointed (job, 2 partitions, one sink)", 10_000_000, bench.StatelessOneSinkCheckpointed),
             ("TumblingCountPerKeySinkPerTaskCheckpointed (job, 2 partitions, keyed, a sink per task)", 10_000_000, bench.TumblingCountPerKeySinkPerTaskCheckpointed),
@@ -126,6 +129,20 @@ public static class ParallelismRun
 
     /// <summary>Runs a case with each task writing its key groups before it passes a barrier on (as before issue #16's eighth part).</summary>
     private static long SnapshotFirst(ParallelismBenchmarks bench, Func<long> run) => SwitchedOff(on => bench.BarrierBeforeSnapshot = on, run);
+
+    /// <summary>Runs a case with source tasks waiting for <paramref name="wait"/> after they sent a barrier (the default: until it is through).</summary>
+    private static long AtBarriers(ParallelismBenchmarks bench, LinqStream.SourceBarrierWait wait, Func<long> run)
+    {
+        bench.SourcesWaitAtBarrier = wait;
+        try
+        {
+            return run();
+        }
+        finally
+        {
+            bench.SourcesWaitAtBarrier = LinqStream.SourceBarrierWait.UntilThrough;
+        }
+    }
 
     /// <summary>Runs a case with q5's per-window maximum only after the merge (as before issue #16's sixth part).</summary>
     private static long WithoutLocalSteps(ParallelismBenchmarks bench, Func<long> run) => SwitchedOff(on => bench.TaskLocalSteps = on, run);

@@ -30,8 +30,6 @@ internal sealed class LocalAggregateOperator<T, TKey, TWords> : WindowAggregateO
     private readonly long _pane;
     private readonly List<LocalPane> _panes = [];
     private readonly Stack<LocalPane> _free = new();
-    private readonly Dictionary<TKey, int> _ids = [];
-    private readonly List<TKey> _keys = [];
 
     public LocalAggregateOperator(
         IStreamObserver<PartialGroup<TKey, TWords>> downstream,
@@ -125,7 +123,6 @@ internal sealed class LocalAggregateOperator<T, TKey, TWords> : WindowAggregateO
         }
     }
 
-    /// <summary>The slot of <paramref name="key"/>'s group in <paramref name="pane"/>, allocated on its first event there.</summary>
     private int Lookup(LocalPane pane, TKey key)
     {
         if (key is null)
@@ -133,17 +130,13 @@ internal sealed class LocalAggregateOperator<T, TKey, TWords> : WindowAggregateO
             return pane.Null >= 0 ? pane.Null : pane.Null = Slots.Allocate();
         }
 
-        // The key's number is kept from pane to pane (a key seen in one window is nearly always seen in the next), so a pane
-        // finds its keys with one lookup that hits, not an insertion per key and pane, and ships without clearing a table.
-        ref int id = ref CollectionsMarshal.GetValueRefOrAddDefault(_ids, key, out bool known);
-        if (!known)
+        ref int slot = ref CollectionsMarshal.GetValueRefOrAddDefault(pane.Slots, key, out bool exists);
+        if (!exists)
         {
-            id = _keys.Count;
-            _keys.Add(key);
-            MostKnownKeys = Math.Max(MostKnownKeys, _keys.Count);
+            slot = Slots.Allocate();
         }
 
-        return pane.SlotOf(id, Slots);
+        return slot;
     }
 
     private LocalPane PaneAt(long start, long end)
@@ -176,7 +169,6 @@ internal sealed class LocalAggregateOperator<T, TKey, TWords> : WindowAggregateO
             _panes.RemoveAt(0);
         }
 
-        ForgetUnusedKeys();
         if (output is not null)
         {
             Downstream.OnBatch(output);
@@ -204,76 +196,13 @@ internal sealed class LocalAggregateOperator<T, TKey, TWords> : WindowAggregateO
         }
 
         _panes.Clear();
-        ForgetUnusedKeys();
         if (output is not null)
         {
             Downstream.OnBatch(output);
         }
     }
 
-    /// <summary>
-    /// Gets the number of keys the table knows by number now (tests): kept from pane to pane; when more than
-    /// <see cref="TableLimit"/> are known and fewer than half of them have a group in an open pane, the others are forgotten
-    /// (so a stream of ever new keys holds about as many as its open panes use).
-    /// </summary>
-    public int KnownKeys => _ids.Count;
-
-    /// <summary>Gets the most keys the table knew by number at once (tests).</summary>
-    public int MostKnownKeys { get; private set; }
-
-    private void ForgetUnusedKeys()
-    {
-        if (_ids.Count <= TableLimit)
-        {
-            return;
-        }
-
-        int live = 0;
-        foreach (var pane in _panes)
-        {
-            live += pane.Count;
-        }
-
-        if (_ids.Count <= 2 * live)
-        {
-            return;
-        }
-
-        // Number again only the keys the open panes hold (in the order they come), and move those panes' slots to the new numbers.
-        var keys = new List<TKey>(live);
-        _ids.Clear();
-        _ids.TrimExcess(live);
-        foreach (var pane in _panes)
-        {
-            var slots = new int[Math.Max(64, live)];
-            Array.Fill(slots, -1);
-            for (int i = 0; i < pane.Count; i++)
-            {
-                var key = _keys[pane.Ids[i]];
-                ref int id = ref CollectionsMarshal.GetValueRefOrAddDefault(_ids, key, out bool known);
-                if (!known)
-                {
-                    id = keys.Count;
-                    keys.Add(key);
-                }
-
-                slots[id] = pane.Slots[pane.Ids[i]];
-                pane.Ids[i] = id;
-            }
-
-            pane.Slots = slots;
-        }
-
-        _keys.Clear();
-        _keys.TrimExcess();
-        _keys.AddRange(keys);
-        foreach (var pane in _free)
-        {
-            pane.Forget();
-        }
-    }
-
-    /// <summary>Appends one partial group per group of <paramref name="pane"/> (in the order its keys came: the merging task orders keys), frees the pane.</summary>
+    /// <summary>Appends one partial group per group of <paramref name="pane"/> (in table order: the merging task orders keys), frees the pane.</summary>
     private void Ship(ref EventBatch<PartialGroup<TKey, TWords>>? output, LocalPane pane)
     {
         if (pane.Null >= 0)
@@ -281,68 +210,31 @@ internal sealed class LocalAggregateOperator<T, TKey, TWords> : WindowAggregateO
             Emit(ref output, default!, pane.Start, pane.End, pane.Null, pane.Start, pane.End);
         }
 
-        var ids = pane.Ids;
-        for (int i = 0; i < pane.Count; i++)
+        foreach (var (key, slot) in pane.Slots)
         {
-            int id = ids[i];
-            Emit(ref output, _keys[id], pane.Start, pane.End, pane.Slots[id], pane.Start, pane.End);
+            Emit(ref output, key, pane.Start, pane.End, slot, pane.Start, pane.End);
         }
 
         pane.Reset();
         _free.Push(pane);
     }
 
-    /// <summary>One pane's groups: the slot of each key number that has one (-1 for none), and the numbers in the order they came.</summary>
     private sealed class LocalPane
     {
         public long Start;
         public long End;
         public int Null = -1;
-        public int[] Slots = [];
-        public int[] Ids = new int[16];
-        public int Count;
-
-        public int SlotOf(int id, SlotAllocator<T> allocator)
-        {
-            if (id >= Slots.Length)
-            {
-                int old = Slots.Length;
-                Array.Resize(ref Slots, Math.Max(64, Math.Max(id + 1, old * 2)));
-                Array.Fill(Slots, -1, old, Slots.Length - old);
-            }
-
-            int slot = Slots[id];
-            if (slot < 0)
-            {
-                slot = Slots[id] = allocator.Allocate();
-                if (Count == Ids.Length)
-                {
-                    Array.Resize(ref Ids, Count * 2);
-                }
-
-                Ids[Count++] = id;
-            }
-
-            return slot;
-        }
+        public readonly Dictionary<TKey, int> Slots = [];
 
         public void Reset()
         {
             Null = -1;
-            for (int i = 0; i < Count; i++)
+            Slots.Clear();
+            if (Slots.EnsureCapacity(0) > TableLimit)
             {
-                Slots[Ids[i]] = -1;
-            }
-
-            Count = 0;
-            if (Ids.Length > TableLimit)
-            {
-                Ids = new int[16];
+                Slots.TrimExcess();
             }
         }
-
-        /// <summary>Drops the per-number slots after the operator forgot its key numbers (the pane is free: every entry is -1).</summary>
-        public void Forget() => Slots = [];
     }
 }
 

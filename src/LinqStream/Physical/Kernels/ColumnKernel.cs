@@ -24,7 +24,7 @@ internal static class ColumnKernel
         }
 
         var assign = Expression.Assign(Expression.ArrayAccess(output, i), value);
-        var withBits = KernelBuilder.For(i, count, _ => Expression.IfThen(Expression.Not(KernelBuilder.IsAbsent(absent, i)), assign));
+        var withBits = KernelBuilder.ForPresent(i, absent, count, marksAbsent: false, (_, _) => assign);
         var withoutBits = KernelBuilder.For(i, count, _ => assign);
         var body = Expression.Block(
             [i],

@@ -39,7 +39,7 @@ internal sealed class MulticastOperator<T> : IStreamObserver<T>
             }
             else
             {
-                consumers[k].OnBatch(Copy(batch));
+                consumers[k].OnBatch(_pool.RentCopyOf(batch));
             }
         }
 
@@ -68,17 +68,5 @@ internal sealed class MulticastOperator<T> : IStreamObserver<T>
         {
             consumer.OnError(error);
         }
-    }
-
-    private EventBatch<T> Copy(EventBatch<T> batch)
-    {
-        var copy = _pool.Rent();
-        int count = batch.Count;
-        Array.Copy(batch.Start, copy.Start, count);
-        Array.Copy(batch.End, copy.End, count);
-        Array.Copy(batch.Payload, copy.Payload, count);
-        Array.Copy(batch.Absent, copy.Absent, (count + 63) >> 6);
-        copy.Count = count;
-        return copy;
     }
 }

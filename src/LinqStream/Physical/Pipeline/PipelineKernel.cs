@@ -13,8 +13,9 @@ internal sealed record PipelineKernelStep(bool IsFilter, LambdaExpression Lambda
 
 /// <summary>Compiles a chain such as <c>Where(a).Select(b).Where(c)</c> into one loop over the batch.</summary>
 /// <remarks>
-/// Before: three operators, three passes over the batch. After:
-/// <code>for i: if absent(i) continue; v0 = p[i]; if (!a(v0)) { setAbsent(i); continue; } v1 = b(v0); if (!c(v1)) { setAbsent(i); continue; } out[i] = v1;</code>
+/// Before: three operators, three passes over the batch. After, one loop over the present events (a filter-bit word at a time,
+/// the word's bits in a register: <see cref="KernelBuilder.ForPresent"/>):
+/// <code>for each present i: v0 = p[i]; if (!a(v0)) { bits |= bit(i); continue; } v1 = b(v0); if (!c(v1)) { bits |= bit(i); continue; } out[i] = v1;</code>
 /// </remarks>
 internal static class PipelineKernel
 {
@@ -29,10 +30,10 @@ internal static class PipelineKernel
         var i = Expression.Variable(typeof(int), "i");
         bool projects = HasProjection(steps);
 
-        var loop = KernelBuilder.For(i, count, @continue =>
+        var loop = KernelBuilder.ForPresent(i, absent, count, HasFilter(steps), (@continue, markAbsent) =>
         {
             var variables = new List<ParameterExpression>();
-            var body = new List<Expression> { Expression.IfThen(KernelBuilder.IsAbsent(absent, i), Expression.Continue(@continue)) };
+            var body = new List<Expression>();
             var current = Expression.Variable(typeof(TIn), "v0");
             variables.Add(current);
             body.Add(Expression.Assign(current, Expression.ArrayIndex(input, i)));
@@ -43,7 +44,7 @@ internal static class PipelineKernel
                 {
                     body.Add(Expression.IfThen(
                         Expression.Not(value),
-                        Expression.Block(KernelBuilder.SetAbsent(absent, i), Expression.Continue(@continue))));
+                        Expression.Block(markAbsent, Expression.Continue(@continue))));
                 }
                 else
                 {
@@ -64,6 +65,19 @@ internal static class PipelineKernel
 
         var lambda = Expression.Lambda<Action<TIn[], ulong[], TOut[]?, int>>(Expression.Block([i], loop), input, absent, output, count);
         return kernels.Compile(lambda);
+    }
+
+    private static bool HasFilter(IReadOnlyList<PipelineKernelStep> steps)
+    {
+        foreach (var step in steps)
+        {
+            if (step.IsFilter)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     public static bool HasProjection(IReadOnlyList<PipelineKernelStep> steps)

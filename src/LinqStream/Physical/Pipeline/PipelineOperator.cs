@@ -139,7 +139,7 @@ internal sealed class PipelineOperator<TIn, TOut> : UnaryOperator<TIn, TOut>, IB
             }
 
             _outputPool.Return(output);
-            OnBatch(CopyOf(batch));
+            OnBatch(_inputPool.RentCopyOf(batch));
             return;
         }
 
@@ -166,24 +166,12 @@ internal sealed class PipelineOperator<TIn, TOut> : UnaryOperator<TIn, TOut>, IB
         var outEnd = output.End;
         var outPayload = output.Payload;
         int kept = 0;
-        for (int word = 0, first = 0; first < count; word++, first += 64)
+        foreach (int i in new PresentIndices(absent, count))
         {
-            ulong present = ~absent[word];
-            int left = count - first;
-            if (left < 64)
-            {
-                present &= (1UL << left) - 1;
-            }
-
-            while (present != 0)
-            {
-                int i = first + System.Numerics.BitOperations.TrailingZeroCount(present);
-                present &= present - 1;
-                outStart[kept] = start[i];
-                outEnd[kept] = end[i];
-                outPayload[kept] = from[i];
-                kept++;
-            }
+            outStart[kept] = start[i];
+            outEnd[kept] = end[i];
+            outPayload[kept] = from[i];
+            kept++;
         }
 
         if (ReferenceEquals(from, outPayload) && RuntimeHelpers.IsReferenceOrContainsReferences<TOut>())
@@ -192,18 +180,6 @@ internal sealed class PipelineOperator<TIn, TOut> : UnaryOperator<TIn, TOut>, IB
         }
 
         return kept;
-    }
-
-    private EventBatch<TIn> CopyOf(EventBatch<TIn> batch)
-    {
-        var copy = _inputPool.Rent();
-        int count = batch.Count;
-        Array.Copy(batch.Start, copy.Start, count);
-        Array.Copy(batch.End, copy.End, count);
-        Array.Copy(batch.Payload, copy.Payload, count);
-        Array.Copy(batch.Absent, copy.Absent, (count + 63) >> 6);
-        copy.Count = count;
-        return copy;
     }
 
     /// <summary>

@@ -28,12 +28,9 @@ namespace LinqStream.Physical.Windows;
 /// </para>
 /// </remarks>
 #pragma warning disable CA1001 // The streams are MemoryStreams over managed buffers (Dispose frees nothing); the store is owned and disposed by the run's IKeyedStateStoreFactory.
-internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResult> : WindowAggregateOperator<T, TKey, TResult>
+internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResult> : SpilledWindowAggregateOperator<T, TKey, TResult>
     where TKey : notnull
 {
-    private readonly IKeyedStateStore _store;
-    private readonly int _hotKeys;
-    private readonly int _keyGroups;
     private readonly List<OpenWindow> _windows = [];
     private readonly Stack<OpenWindow> _freeWindows = new();
     private readonly Parallel.KeyOrder<TKey> _keyOrder = new();
@@ -54,18 +51,15 @@ internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResu
         AggregatePlan<T, TKey, TResult> plan,
         string description,
         IKeyedStateStoreFactory stores)
-        : base(downstream, context, window, keyKernel, plan, description)
+        : base(downstream, context, window, keyKernel, plan, description, stores, window.Passes > 1 ? "hopping" : "tumbling")
     {
-        _hotKeys = Math.Max(16, stores.HotKeys);
-        _keyGroups = context.Options.KeyGroups;
         _valueWriter = new BinaryWriter(_valueStream);
         _reader = new BinaryReader(_readStream);
-        _store = stores.Create(window.Passes > 1 ? "hopping" : "tumbling");
-        _copyOnWrite = Array.TrueForAll(plan.Columns, c => c.CaptureIsACopy);
+        _cut = Array.TrueForAll(plan.Columns, c => c.CaptureIsACopy) ? new(Slots, plan.Columns) : null;
     }
 
     /// <summary>Gets the number of groups moved out of a checkpoint's frozen slots so far (tests: copy on write was exercised).</summary>
-    internal long SlotsCopiedAtCut { get; private set; }
+    internal long SlotsCopiedAtCut => _cut?.SlotsCopied ?? 0;
 
     /// <summary>Another name than the heap operator's: a checkpoint of one backend is refused by the other, naming both.</summary>
     public override string CheckpointName => Window.Passes > 1 ? "HoppingAggregate(spilled)" : "TumblingAggregate(spilled)";
@@ -76,28 +70,25 @@ internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResu
     /// <summary>Gets the number of open windows.</summary>
     public int OpenWindows => _windows.Count;
 
-    /// <summary>Gets the store (tests, progress).</summary>
-    internal IKeyedStateStore Store => _store;
-
     protected override void WriteWhole(BinaryWriter writer) => throw new InvalidOperationException("A spilled window aggregate is always keyed.");
 
     protected override void ReadWhole(BinaryReader reader) => throw new InvalidOperationException("A spilled window aggregate is always keyed.");
 
     protected override void Accumulate(EventBatch<T> batch)
     {
-        ReleaseFrozenSlots();
+        _cut?.ReleaseFrozen();
         for (int pass = 0; pass < Window.Passes; pass++)
         {
             AssignSlots(batch, pass);
             FoldColumns(batch.Count);
         }
 
-        if (Slots.Live - _frozenSlots.Count > _hotKeys) // slots kept for a cut being written hold no group
+        if (Slots.Live - (_cut?.KeptSlots ?? 0) > HotKeys) // slots kept for a cut being written hold no group
         {
             Sweep();
         }
 
-        _store.Commit();
+        Store.Commit();
     }
 
     protected override long OutputWatermark(long watermark) =>
@@ -160,9 +151,9 @@ internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResu
             {
                 window.Null = Slots.Allocate();
             }
-            else if (IsFrozen(window.Null))
+            else if (_cut is not null && _cut.IsFrozen(window.Null))
             {
-                window.Null = Detach(window.Null);
+                window.Null = _cut.Detach(window.Null);
             }
 
             return window.Null;
@@ -173,9 +164,9 @@ internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResu
         {
             slot = window.Spilled > 0 ? LoadOrAllocate(window, key) : Slots.Allocate();
         }
-        else if (IsFrozen(slot))
+        else if (_cut is not null && _cut.IsFrozen(slot))
         {
-            slot = Detach(slot);
+            slot = _cut.Detach(slot);
         }
 
         return slot;
@@ -185,20 +176,20 @@ internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResu
     private int LoadOrAllocate(OpenWindow window, TKey key)
     {
         ulong hash = Parallel.StableKeyHash<TKey>.Hash(key);
-        int group = Parallel.KeyGroups.Of(hash, _keyGroups);
+        int group = Parallel.KeyGroups.Of(hash, KeyGroupCount);
         if (!window.HasSpilled(group))
         {
             return Slots.Allocate();
         }
 
         int length = WriteStoreKey(window.Start, key, hash, group);
-        int valueLength = _store.Get(_keyBuffer.AsSpan(0, length), ref _valueBuffer);
+        int valueLength = Store.Get(_keyBuffer.AsSpan(0, length), ref _valueBuffer);
         if (valueLength < 0)
         {
             return Slots.Allocate();
         }
 
-        _store.Delete(_keyBuffer.AsSpan(0, length));
+        Store.Delete(_keyBuffer.AsSpan(0, length));
         window.Spilled--;
         _spilled--;
         return ReadSpilled(_valueBuffer.AsSpan(0, valueLength), out _);
@@ -239,7 +230,7 @@ internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResu
             Array.Resize(ref _touched, Slots.Capacity);
         }
 
-        int keep = _hotKeys * 3 / 4;
+        int keep = HotKeys * 3 / 4;
         int kept = 0;
         for (int w = _windows.Count - 1; w >= 0; w--)
         {
@@ -263,14 +254,14 @@ internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResu
     private void Spill(OpenWindow window, TKey key, int slot)
     {
         ulong hash = Parallel.StableKeyHash<TKey>.Hash(key);
-        int group = Parallel.KeyGroups.Of(hash, _keyGroups);
+        int group = Parallel.KeyGroups.Of(hash, KeyGroupCount);
         _valueStream.SetLength(0);
         StateCodec.Write(_valueWriter, key, typeof(TKey));
         WriteSlot(_valueWriter, slot);
         _valueWriter.Flush();
         int length = WriteStoreKey(window.Start, key, hash, group);
-        _store.Put(_keyBuffer.AsSpan(0, length), _valueStream.GetBuffer().AsSpan(0, (int)_valueStream.Length));
-        window.MarkSpilled(group, _keyGroups);
+        Store.Put(_keyBuffer.AsSpan(0, length), _valueStream.GetBuffer().AsSpan(0, (int)_valueStream.Length));
+        window.MarkSpilled(group, KeyGroupCount);
         window.Spilled++;
         _spilled++;
         ReleaseSlot(slot);
@@ -298,14 +289,14 @@ internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResu
 
     protected override void Close(long watermark)
     {
-        ReleaseFrozenSlots();
+        _cut?.ReleaseFrozen();
         EventBatch<TResult>? output = null;
         bool closed = false;
         while (_windows.Count > 0 && _windows[0].End <= watermark)
         {
             if (!closed)
             {
-                _store.Commit(); // the scans read committed state
+                Store.Commit(); // the scans read committed state
                 closed = true;
             }
 
@@ -323,7 +314,7 @@ internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResu
 
         if (closed)
         {
-            _store.Commit();
+            Store.Commit();
         }
 
         if (output is not null)
@@ -352,7 +343,7 @@ internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResu
         {
             for (int g = window.NextSpilledGroup(0); g >= 0; g = window.NextSpilledGroup(g + 1))
             {
-                using var cursor = _store.Scan(Layout.WindowFrom(g, window.Start), Layout.WindowLimit(g, window.Start));
+                using var cursor = Store.Scan(Layout.WindowFrom(g, window.Start), Layout.WindowLimit(g, window.Start));
                 for (; cursor.Valid; cursor.Next())
                 {
                     var storedKey = cursor.Key;
@@ -364,7 +355,7 @@ internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResu
                         nextHash = next < order.Count ? Parallel.StableKeyHash<TKey>.Hash(order.KeyAt(next)) : 0;
                     }
 
-                    _store.Delete(storedKey);
+                    Store.Delete(storedKey);
                     int slot = ReadSpilled(cursor.Value, out var key);
                     window.Spilled--;
                     _spilled--;
@@ -375,7 +366,7 @@ internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResu
             if (window.Spilled != 0)
             {
                 throw new InvalidDataException(
-                    $"The state store at '{_store.Location}' lacks {window.Spilled} spilled group(s) of the window starting at {window.Start} ticks: the store is damaged.");
+                    $"The state store at '{Store.Location}' lacks {window.Spilled} spilled group(s) of the window starting at {window.Start} ticks: the store is damaged.");
             }
         }
 
@@ -390,12 +381,7 @@ internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResu
     /// <summary>Emits a group on the heap; a slot frozen by the cut is read (a result does not change its slot) and freed once the cut is written.</summary>
     private void EmitHot(ref EventBatch<TResult>? output, OpenWindow window, TKey key, int slot)
     {
-        bool frozen = IsFrozen(slot);
-        if (frozen)
-        {
-            _frozenSlots.Add(slot);
-        }
-
+        bool frozen = _cut is not null && _cut.KeepIfFrozen(slot);
         Emit(ref output, key, window.Start, window.End, slot, window.Start, window.End, release: !frozen);
     }
 

@@ -24,82 +24,9 @@ internal sealed class ObserverSink<T> : IStreamObserver<T>
 
             // Walk the present events word by word: no unpredictable branch per filtered-out event.
             var payload = batch.Payload;
-            var absent = batch.Absent;
-            int count = batch.Count;
-            for (int word = 0, first = 0; first < count; word++, first += 64)
+            foreach (int i in new PresentIndices(batch.Absent, batch.Count))
             {
-                ulong present = ~absent[word];
-                int left = count - first;
-                if (left < 64)
-                {
-                    present &= (1UL << left) - 1;
-                }
-
-                while (present != 0)
-                {
-                    int i = first + System.Numerics.BitOperations.TrailingZeroCount(present);
-                    present &= present - 1;
-                    _observer.OnNext(payload[i]);
-                }
-            }
-        }
-        finally
-        {
-            _pool.Return(batch);
-        }
-    }
-
-    public void OnWatermark(long watermark)
-    {
-    }
-
-    public void OnCompleted()
-    {
-        if (!_done)
-        {
-            _done = true;
-            _observer.OnCompleted();
-        }
-    }
-
-    public void OnError(Exception error)
-    {
-        if (!_done)
-        {
-            _done = true;
-            _observer.OnError(error);
-        }
-    }
-}
-
-/// <summary>The end of a query that shows lifetimes: each present event as a <see cref="StreamEvent{T}"/>.</summary>
-internal sealed class StreamEventSink<T> : IStreamObserver<T>
-{
-    private readonly IObserver<StreamEvent<T>> _observer;
-    private readonly BatchPool<T> _pool;
-    private bool _done;
-
-    public StreamEventSink(IObserver<StreamEvent<T>> observer, QueryContext context)
-    {
-        _observer = observer;
-        _pool = context.Pool<T>();
-    }
-
-    public void OnBatch(EventBatch<T> batch)
-    {
-        try
-        {
-            if (_done)
-            {
-                return;
-            }
-
-            for (int i = 0; i < batch.Count; i++)
-            {
-                if (!batch.IsAbsent(i))
-                {
-                    _observer.OnNext(new StreamEvent<T>(batch.Start[i], batch.End[i], batch.Payload[i]));
-                }
+                _observer.OnNext(payload[i]);
             }
         }
         finally

@@ -69,26 +69,14 @@ internal sealed class EventTime<T>
     public void Fill(EventBatch<T> batch, int count)
     {
         _start(batch.Payload, null, batch.Start, count);
-        var start = batch.Start;
-        var end = batch.End;
         if (_end is null)
         {
-            for (int i = 0; i < count; i++)
-            {
-                end[i] = start[i] == long.MaxValue ? long.MaxValue : start[i] + 1;
-            }
-
+            TickColumns.FillPointEnds(batch.Start.AsSpan(0, count), batch.End);
             return;
         }
 
-        _end(batch.Payload, null, end, count);
-        for (int i = 0; i < count; i++)
-        {
-            // An end at or before the start would make an event that is never alive: keep it alive one tick.
-            if (end[i] <= start[i])
-            {
-                end[i] = start[i] == long.MaxValue ? long.MaxValue : start[i] + 1;
-            }
-        }
+        _end(batch.Payload, null, batch.End, count);
+        // An end at or before the start would make an event that is never alive: keep it alive one tick.
+        TickColumns.KeepAliveOneTick(batch.Start.AsSpan(0, count), batch.End);
     }
 }

@@ -148,7 +148,17 @@ internal sealed class IngressOrderer<T>
         var payload = batch.Payload;
         int count = batch.Count, kept = 0;
         long max = _maxSeen;
-        for (int i = 0; i < count; i++)
+        if (TickColumns.IsInOrderFrom(start.AsSpan(0, count), max))
+        {
+            // The common case, a source in time order: nothing is late and nothing moves, so the per-event loop has nothing to do.
+            kept = count;
+            if (count > 0)
+            {
+                max = start[count - 1];
+            }
+        }
+
+        for (int i = kept; i < count; i++)
         {
             long t = start[i];
             if (t < max)

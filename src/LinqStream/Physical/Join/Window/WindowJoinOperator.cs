@@ -101,51 +101,39 @@ internal sealed class WindowJoinOperator<TLeft, TRight, TKey, TResult> : BinaryJ
         long size = _size;
         long window = 0;
         bool known = false;
-        for (int w = 0, words = (count + 63) >> 6; w < words; w++)
+        // Present events only (filters leave most of a NEXMark entity's batch absent): one bit scan per event kept.
+        foreach (int i in new PresentIndices(absent, count))
         {
-            // Present events of this word (filters leave most of a NEXMark entity's batch absent): one bit scan per event kept.
-            ulong present = ~absent[w];
-            int left = count - (w << 6);
-            if (left < 64)
+            long s = start[i];
+            long e = end[i];
+            if (e <= s)
             {
-                present &= (1UL << left) - 1;
+                continue;
             }
 
-            while (present != 0)
+            if (!known || s != window)
             {
-                int i = (w << 6) + System.Numerics.BitOperations.TrailingZeroCount(present);
-                present &= present - 1;
-                long s = start[i];
-                long e = end[i];
-                if (e <= s)
-                {
-                    continue;
-                }
-
-                if (!known || s != window)
-                {
-                    if (Ticks.WindowStart(s, size) != s)
-                    {
-                        return i;
-                    }
-
-                    window = s;
-                    known = true;
-                }
-
-                if (unchecked((ulong)(e - s)) > (ulong)size)
+                if (Ticks.WindowStart(s, size) != s)
                 {
                     return i;
                 }
 
-                var key = keys[i];
-                if (key is null)
-                {
-                    continue;
-                }
-
-                buffer.Append(s, e, key, payload[i]);
+                window = s;
+                known = true;
             }
+
+            if (unchecked((ulong)(e - s)) > (ulong)size)
+            {
+                return i;
+            }
+
+            var key = keys[i];
+            if (key is null)
+            {
+                continue;
+            }
+
+            buffer.Append(s, e, key, payload[i]);
         }
 
         return -1;
@@ -215,6 +203,9 @@ internal sealed class WindowJoinOperator<TLeft, TRight, TKey, TResult> : BinaryJ
 
         var older = _older;
         var heads = _heads;
+        // Sized for this window's left events at once (cleared, not shrunk, after each window): the first window's table does not
+        // double and rehash its way up from empty.
+        heads.EnsureCapacity(n);
         var leftKey = _left.Key;
         for (int i = 0; i < n; i++)
         {

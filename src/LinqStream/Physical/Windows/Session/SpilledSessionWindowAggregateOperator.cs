@@ -25,12 +25,9 @@ namespace LinqStream.Physical.Windows.Session;
 /// </para>
 /// </remarks>
 #pragma warning disable CA1001 // The streams are MemoryStreams over managed buffers (Dispose frees nothing); the store is owned and disposed by the run's IKeyedStateStoreFactory.
-internal sealed partial class SpilledSessionWindowAggregateOperator<T, TKey, TResult> : WindowAggregateOperator<T, TKey, TResult>
+internal sealed partial class SpilledSessionWindowAggregateOperator<T, TKey, TResult> : SpilledWindowAggregateOperator<T, TKey, TResult>
     where TKey : notnull
 {
-    private readonly IKeyedStateStore _store;
-    private readonly int _hotKeys;
-    private readonly int _keyGroups;
     private readonly Dictionary<TKey, Session> _open = [];
     private PriorityQueue<Session, (long End, ulong Hash, long Sequence)> _closing = new();
     private readonly Stack<Session> _free = new();
@@ -55,16 +52,13 @@ internal sealed partial class SpilledSessionWindowAggregateOperator<T, TKey, TRe
         AggregatePlan<T, TKey, TResult> plan,
         string description,
         IKeyedStateStoreFactory stores)
-        : base(downstream, context, window, keyKernel, plan, description)
+        : base(downstream, context, window, keyKernel, plan, description, stores, "session")
     {
-        _hotKeys = Math.Max(16, stores.HotKeys);
-        _keyGroups = context.Options.KeyGroups;
-        _spilledFrom = new long[_keyGroups];
+        _spilledFrom = new long[KeyGroupCount];
         Array.Fill(_spilledFrom, long.MaxValue);
         _valueWriter = new BinaryWriter(_valueStream);
         _reader = new BinaryReader(_readStream);
-        _store = stores.Create("session");
-        _copyOnWrite = Array.TrueForAll(plan.Columns, c => c.CaptureIsACopy);
+        _cut = Array.TrueForAll(plan.Columns, c => c.CaptureIsACopy) ? new(Slots, plan.Columns) : null;
     }
 
     /// <summary>Another name than the heap operator's: a checkpoint of one backend is refused by the other, naming both.</summary>
@@ -76,27 +70,24 @@ internal sealed partial class SpilledSessionWindowAggregateOperator<T, TKey, TRe
     /// <summary>Gets the number of sessions in the store (spilled and not yet brought back or emitted).</summary>
     public override long SpilledGroups => _spilled;
 
-    /// <summary>Gets the store (tests, progress).</summary>
-    internal IKeyedStateStore Store => _store;
-
     protected override void WriteWhole(BinaryWriter writer) => throw new InvalidOperationException("A spilled session aggregate is always keyed.");
 
     protected override void ReadWhole(BinaryReader reader) => throw new InvalidOperationException("A spilled session aggregate is always keyed.");
 
     /// <summary>Gets the number of slots detached from a checkpoint's frozen slots so far (tests: copy on write was exercised).</summary>
-    internal long SlotsCopiedAtCut { get; private set; }
+    internal long SlotsCopiedAtCut => _cut?.SlotsCopied ?? 0;
 
     protected override void Accumulate(EventBatch<T> batch)
     {
-        ReleaseFrozenSlots();
+        _cut?.ReleaseFrozen();
         AssignSlots(batch);
         FoldColumns(batch.Count);
-        if (_closing.Count > _hotKeys)
+        if (_closing.Count > HotKeys)
         {
             Sweep();
         }
 
-        _store.Commit();
+        Store.Commit();
     }
 
     private void AssignSlots(EventBatch<T> batch)
@@ -128,9 +119,9 @@ internal sealed partial class SpilledSessionWindowAggregateOperator<T, TKey, TRe
             if (session is not null && t < session.End)
             {
                 session.End = SessionEnd(session.Start, t);
-                if (IsFrozen(session))
+                if (_cut is not null && _cut.IsFrozen(session.Slot))
                 {
-                    Detach(session);
+                    session.Slot = _cut.Detach(session.Slot);
                 }
             }
             else
@@ -166,7 +157,6 @@ internal sealed partial class SpilledSessionWindowAggregateOperator<T, TKey, TRe
         session.End = SessionEnd(start, last);
         session.Slot = slot;
         session.Current = true;
-        session.CutEpoch = 0;
         _closing.Enqueue(session, (session.End, session.Hash, _sequence++));
         return session;
     }
@@ -181,25 +171,25 @@ internal sealed partial class SpilledSessionWindowAggregateOperator<T, TKey, TRe
     private Session? LoadCurrent(TKey key, ulong hash)
     {
         byte[] encoded = Parallel.StableKeyHash<TKey>.Encode(key);
-        int group = Parallel.KeyGroups.Of(hash, _keyGroups);
+        int group = Parallel.KeyGroups.Of(hash, KeyGroupCount);
         EnsureKeyBuffer(Layout.ByEndPrefix + encoded.Length);
         int indexLength = Layout.WriteCurrent(_keyBuffer, group, hash, encoded);
-        if (_store.Get(_keyBuffer.AsSpan(0, indexLength), ref _valueBuffer) < 0)
+        if (Store.Get(_keyBuffer.AsSpan(0, indexLength), ref _valueBuffer) < 0)
         {
             return null;
         }
 
         long end = BinaryPrimitives.ReadInt64LittleEndian(_valueBuffer);
-        _store.Delete(_keyBuffer.AsSpan(0, indexLength));
+        Store.Delete(_keyBuffer.AsSpan(0, indexLength));
         int dataLength = Layout.WriteByEnd(_keyBuffer, group, end, hash, encoded);
-        int length = _store.Get(_keyBuffer.AsSpan(0, dataLength), ref _valueBuffer);
+        int length = Store.Get(_keyBuffer.AsSpan(0, dataLength), ref _valueBuffer);
         if (length < 0)
         {
             throw new InvalidDataException(
-                $"The state store at '{_store.Location}' lists a current session of key '{key}' ending at {end} ticks, but holds no such session: the store is damaged.");
+                $"The state store at '{Store.Location}' lists a current session of key '{key}' ending at {end} ticks, but holds no such session: the store is damaged.");
         }
 
-        _store.Delete(_keyBuffer.AsSpan(0, dataLength));
+        Store.Delete(_keyBuffer.AsSpan(0, dataLength));
         _spilled--;
         var session = ReadSpilled(_valueBuffer.AsSpan(0, length), end, hash, out _, out _);
         session.Current = true;
@@ -231,14 +221,13 @@ internal sealed partial class SpilledSessionWindowAggregateOperator<T, TKey, TRe
         session.Slot = slot;
         session.Touched = false;
         session.Current = current;
-        session.CutEpoch = 0;
         return session;
     }
 
     /// <summary>Writes the sessions not touched since the last sweep (and more, coldest first, if needed) to the store.</summary>
     private void Sweep()
     {
-        int keep = _hotKeys * 3 / 4;
+        int keep = HotKeys * 3 / 4;
         var kept = new List<(Session, (long, ulong, long))>(keep);
         foreach (var (session, priority) in _closing.UnorderedItems)
         {
@@ -263,7 +252,7 @@ internal sealed partial class SpilledSessionWindowAggregateOperator<T, TKey, TRe
         var key = session.Key;
         bool current = session.Current;
         byte[] encoded = Parallel.StableKeyHash<TKey>.Encode(key);
-        int group = Parallel.KeyGroups.Of(session.Hash, _keyGroups);
+        int group = Parallel.KeyGroups.Of(session.Hash, KeyGroupCount);
 
         _valueStream.SetLength(0);
         _valueWriter.Write(current);
@@ -274,21 +263,34 @@ internal sealed partial class SpilledSessionWindowAggregateOperator<T, TKey, TRe
 
         EnsureKeyBuffer(Layout.ByEndPrefix + encoded.Length);
         int length = Layout.WriteByEnd(_keyBuffer, group, session.End, session.Hash, encoded);
-        _store.Put(_keyBuffer.AsSpan(0, length), _valueStream.GetBuffer().AsSpan(0, (int)_valueStream.Length));
+        Store.Put(_keyBuffer.AsSpan(0, length), _valueStream.GetBuffer().AsSpan(0, (int)_valueStream.Length));
         if (current)
         {
             length = Layout.WriteCurrent(_keyBuffer, group, session.Hash, encoded);
             Span<byte> end = stackalloc byte[8];
             BinaryPrimitives.WriteInt64LittleEndian(end, session.End);
-            _store.Put(_keyBuffer.AsSpan(0, length), end);
+            Store.Put(_keyBuffer.AsSpan(0, length), end);
             _open.Remove(key);
         }
 
         _spilledFrom[group] = Math.Min(_spilledFrom[group], session.End);
         _spilled++;
-        ReleaseSlot(session);
+        ReleaseSlot(session.Slot);
         session.Key = default!;
         _free.Push(session);
+    }
+
+    /// <summary>Frees <paramref name="slot"/> now, or once the checkpoint's records are written when the cut froze it.</summary>
+    private void ReleaseSlot(int slot)
+    {
+        if (_cut is not null)
+        {
+            _cut.Release(slot);
+        }
+        else
+        {
+            Slots.Release(slot);
+        }
     }
 
     private void EnsureKeyBuffer(int length)
@@ -301,8 +303,8 @@ internal sealed partial class SpilledSessionWindowAggregateOperator<T, TKey, TRe
 
     protected override void Close(long watermark)
     {
-        ReleaseFrozenSlots();
-        _store.Commit();
+        _cut?.ReleaseFrozen();
+        Store.Commit();
         EventBatch<TResult>? output = null;
         var spilled = OpenSpilled(watermark);
         try
@@ -343,7 +345,7 @@ internal sealed partial class SpilledSessionWindowAggregateOperator<T, TKey, TRe
             }
         }
 
-        _store.Commit();
+        Store.Commit();
         if (output is not null)
         {
             Downstream.OnBatch(output);
@@ -356,14 +358,14 @@ internal sealed partial class SpilledSessionWindowAggregateOperator<T, TKey, TRe
     private PriorityQueue<int, (long End, ulong Hash)>? OpenSpilled(long watermark)
     {
         PriorityQueue<int, (long End, ulong Hash)>? queue = null;
-        for (int g = 0; g < _keyGroups; g++)
+        for (int g = 0; g < KeyGroupCount; g++)
         {
             if (_spilledFrom[g] > watermark)
             {
                 continue;
             }
 
-            var cursor = _store.Scan(Layout.ByEndFrom(g, _spilledFrom[g]), Layout.ByEndLimit(g));
+            var cursor = Store.Scan(Layout.ByEndFrom(g, _spilledFrom[g]), Layout.ByEndLimit(g));
             if (!cursor.Valid)
             {
                 _spilledFrom[g] = long.MaxValue;
@@ -406,12 +408,7 @@ internal sealed partial class SpilledSessionWindowAggregateOperator<T, TKey, TRe
     private void EmitFromHeap(ref EventBatch<TResult>? output, Session session)
     {
         // A slot frozen by the cut is read (Result reads, it does not change a slot) and freed once the cut is written.
-        bool frozen = IsFrozen(session);
-        if (frozen)
-        {
-            _frozenSlots.Add(session.Slot);
-        }
-
+        bool frozen = _cut is not null && _cut.KeepIfFrozen(session.Slot);
         Emit(ref output, session.Key, session.Start, session.End, session.Slot, session.End - 1, session.End, release: !frozen);
         if (session.Key is null)
         {
@@ -433,14 +430,14 @@ internal sealed partial class SpilledSessionWindowAggregateOperator<T, TKey, TRe
     {
         var cursor = _cursors[group];
         var storedKey = cursor.Key;
-        _store.Delete(storedKey);
+        Store.Delete(storedKey);
         var session = ReadSpilled(cursor.Value, end, hash, out bool current, out var key);
         if (current)
         {
             byte[] encoded = storedKey[Layout.ByEndPrefix..].ToArray();
             EnsureKeyBuffer(Layout.CurrentPrefix + encoded.Length);
             int length = Layout.WriteCurrent(_keyBuffer, group, hash, encoded);
-            _store.Delete(_keyBuffer.AsSpan(0, length));
+            Store.Delete(_keyBuffer.AsSpan(0, length));
         }
 
         _spilled--;
@@ -474,10 +471,6 @@ internal sealed partial class SpilledSessionWindowAggregateOperator<T, TKey, TRe
 
         /// <summary>Whether this is its key's current session (in <c>_open</c>, or the null key's): later events of the key may extend it.</summary>
         public bool Current;
-
-        /// <summary>The cut that froze <see cref="Slot"/> (0: none) and the session's entry in it.</summary>
-        public int CutEpoch;
-        public int CutIndex;
     }
 }
 #pragma warning restore CA1001
