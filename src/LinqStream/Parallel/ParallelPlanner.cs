@@ -189,6 +189,7 @@ internal static class ParallelPlanner
         foreach (var node in chosen)
         {
             var keyed = (IKeyedAggregateNode)node;
+            string? onePhaseReason = keyed.TwoPhaseReason(options);
             var ranges = Enumerable.Range(0, parallelism).Select(t => KeyGroups.RangeOf(t, options.KeyGroups, parallelism)).Select(r => $"[{r.First},{r.End})");
             if (split.Contains(node))
             {
@@ -196,7 +197,7 @@ internal static class ParallelPlanner
                 var groups = Enumerable.Range(0, sources).Select(s => KeyGroups.RangeOf(s, inputs, sources)).Select(r => r.End - r.First == 1 ? $"[{r.First}]" : $"[{r.First}..{r.End - 1}]");
                 text.Append(CultureInfo.InvariantCulture, $"  Stage: {sources} source tasks, union inputs {string.Join(" ", groups)}: each reads its partitions with their own watermarks and runs the operators above them").AppendLine();
                 text.Append(CultureInfo.InvariantCulture, $"  Exchange: hash by key group of '{keyed.KeyDescription}' (stable XxHash3 of the key), from every source task to every task").AppendLine();
-                string taskInput = keyed.TwoPhaseReason(options) is null
+                string taskInput = onePhaseReason is null
                     ? $"the partial groups of the {sources} source tasks as they come"
                     : keyed.OrderedInputReason(options) is { } ordered
                         ? $"union of the {sources} source tasks (start, then source task; {ordered})"
@@ -216,7 +217,7 @@ internal static class ParallelPlanner
                 text.Append(CultureInfo.InvariantCulture, $"  Stage: {parallelism} tasks: {node.Name}, key groups {string.Join(" ", ranges)}").AppendLine();
             }
 
-            text.Append(keyed.TwoPhaseReason(options) is { } whyNot
+            text.Append(onePhaseReason is { } whyNot
                 ? "  One phase: the events cross the exchange (" + whyNot + ")"
                 : "  Two-phase: each source task pre-aggregates per (window, key) and ships one partial group per window and key; the tasks merge them").AppendLine();
             if (steps.TryGetValue(node, out var step))

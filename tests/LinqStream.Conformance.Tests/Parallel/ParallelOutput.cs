@@ -28,13 +28,20 @@ internal static class ParallelOutput
     /// <paramref name="parallelisms"/> and batch sizes 1, 64 and 4,096, and that its plan at parallelism 2 contains each of
     /// <paramref name="planContains"/> (so the parallel path under test really ran). Parallelism 1's output must not be empty.
     /// </summary>
-    public static async Task AssertSameAsParallelism1<T>(Func<IQStream<T>> query, int[] parallelisms, params string[] planContains)
+    public static Task AssertSameAsParallelism1<T>(Func<IQStream<T>> query, int[] parallelisms, params string[] planContains) =>
+        AssertSameAsParallelism1(query, parallelisms, static options => options, planContains);
+
+    /// <summary>
+    /// As <see cref="AssertSameAsParallelism1{T}(Func{IQStream{T}}, int[], string[])"/>, with the parallel runs' and the plan's options
+    /// changed by <paramref name="adjust"/> (e.g. a plan switch turned off); parallelism 1 runs with the plain options.
+    /// </summary>
+    public static async Task AssertSameAsParallelism1<T>(Func<IQStream<T>> query, int[] parallelisms, Func<QueryOptions, QueryOptions> adjust, params string[] planContains)
     {
         string one = await Output(query(), Options(1));
         Assert.NotEmpty(one);
         if (planContains.Length > 0)
         {
-            string plan = query().WithOptions(Options(2)).Explain();
+            string plan = query().WithOptions(adjust(Options(2))).Explain();
             foreach (string expected in planContains)
             {
                 Assert.Contains(expected, plan, StringComparison.Ordinal);
@@ -45,7 +52,7 @@ internal static class ParallelOutput
         {
             foreach (int batch in new[] { 1, 64, 4096 })
             {
-                string parallel = await Output(query(), Options(p, batch));
+                string parallel = await Output(query(), adjust(Options(p, batch)));
                 Assert.True(one == parallel, $"Parallelism {p}, batch {batch}: the output differs from parallelism 1 at line {FirstDifference(one, parallel)}.");
             }
         }

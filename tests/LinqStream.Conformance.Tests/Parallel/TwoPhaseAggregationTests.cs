@@ -153,18 +153,7 @@ public sealed class TwoPhaseAggregationTests
     public async Task OnePhaseAsTheyCome_TumblingWithTwoPhaseOff_SameOutputAndOrderAsParallelism1(int seed, bool skewed)
     {
         var data = Generate(seed, skewed);
-        string one = await Output(Tumbling(Partitioned(data, 3)), Options(1));
-        Assert.NotEmpty(one);
-        foreach (int p in new[] { 2, 4 })
-        {
-            foreach (int batch in new[] { 1, 64, 4096 })
-            {
-                string parallel = await Output(Tumbling(Partitioned(data, 3)), Options(p, batch) with { TwoPhaseAggregation = false });
-                Assert.True(one == parallel, $"Parallelism {p}, batch {batch}: the output differs from parallelism 1 at line {FirstDifference(one, parallel)}.");
-            }
-        }
-
-        Assert.Contains("as they come", Tumbling(Partitioned(data, 3)).WithOptions(Options(2) with { TwoPhaseAggregation = false }).Explain(), StringComparison.Ordinal);
+        await AssertSameAsParallelism1(() => Tumbling(Partitioned(data, 3)), [2, 4], options => options with { TwoPhaseAggregation = false }, "as they come");
         var sum =
             from r in Partitioned(data, 3).TumblingWindow(TimeSpan.FromSeconds(1))
             group r by r.Sensor into g
