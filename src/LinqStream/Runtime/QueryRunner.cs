@@ -126,6 +126,11 @@ internal sealed class QueryRunner
                     }
                 }
 
+                if (waits.Count == 0)
+                {
+                    continue; // the last open source completed since it was looked at (a cancelled live source): look again
+                }
+
                 try
                 {
                     await Task.WhenAny(waits).ConfigureAwait(false);
