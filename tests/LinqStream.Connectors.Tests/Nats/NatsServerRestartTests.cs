@@ -10,6 +10,58 @@ public sealed class NatsServerRestartTests
 {
     private static readonly ReconnectPolicy s_fast = new() { InitialDelay = TimeSpan.FromMilliseconds(20), MaxDelay = TimeSpan.FromMilliseconds(200) };
 
+    /// <summary>
+    /// Reproduction of the session-9 failure (kept until the fix): the old test's steps with the own reader, every read's
+    /// events kept, so that a failure says where the events went.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(5)]
+    public async Task Repro_OwnReader_KilledAndRestarted(int run)
+    {
+        _ = run;
+        using var server = ServerProcess.StartNats();
+        var url = $"nats://127.0.0.1:{server.Port}";
+        var bids = RedisTestData.Bids(600);
+        await NatsTestData.PublishAsync(url, "bids", bids[..400]);
+
+        await using var source = new NatsJetStreamSource<Bid>(url, "bids", RedisTestData.BidJson, new() { Reconnect = s_fast, PollInterval = TimeSpan.FromMilliseconds(5) }) { ReadThroughClient = false };
+        var statuses = new List<ConnectionStatus>();
+        source.StatusChanged += (_, status) => statuses.Add(status);
+        await source.OpenAsync(SourceDriving.Context(), null, CancellationToken.None);
+        var (before, _) = await SourceDriving.ReadAsync(source, 250, bufferSize: 250);
+
+        server.Kill();
+        var buffer = new Bid[100];
+        var whileDown = await source.ReadAsync(buffer, CancellationToken.None);
+        ulong positionWhileDown = source.LastSequence;
+        server.Start();
+        await NatsTestData.PublishAsync(url, "bids", bids[400..]);
+        var after = new List<Bid>();
+        using (var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
+        {
+            try
+            {
+                while (after.Count < 350)
+                {
+                    var read = await source.ReadAsync(buffer, cts.Token);
+                    after.AddRange(buffer.AsSpan(0, read.Count));
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // reported below
+            }
+        }
+
+        Assert.True(
+            whileDown == SourceRead.Idle && bids.SequenceEqual(before.Concat(after)),
+            $"before {before.Count}, while down {whileDown.Count} (position {positionWhileDown}), after {after.Count} (first is bid {(after.Count > 0 ? Array.IndexOf(bids, after[0]) : -1)}), position {source.LastSequence}; statuses: {string.Join(" | ", statuses.Select(s => $"{s.State} {s.Position}"))}");
+    }
+
     [Fact]
     public async Task ReadAsync_ServerKilledAndRestarted_ReportsTheErrorThenResumesWithNoLossOrDuplicate()
     {
