@@ -140,20 +140,8 @@ internal sealed class RespStreamReader : IDisposable
         int end;
         while (!_scanner.TryComplete(_buffer.AsSpan(_start, _length - _start), out end))
         {
-            if (_length == _buffer.Length)
-            {
-                if (_start > 0)
-                {
-                    // The scanner's positions are relative to the reply's start, so moving the reply keeps them valid.
-                    Buffer.BlockCopy(_buffer, _start, _buffer, 0, _length - _start);
-                    _length -= _start;
-                    _start = 0;
-                }
-                else
-                {
-                    Array.Resize(ref _buffer, _buffer.Length * 2);
-                }
-            }
+            // The scanner's positions are relative to the reply's start, so moving the reply keeps them valid.
+            SocketBuffers.MakeRoom(ref _buffer, ref _start, ref _length);
 
             int received;
             try
@@ -236,14 +224,7 @@ internal sealed class RespStreamReader : IDisposable
         }
     }
 
-    private async ValueTask SendAsync(int length, CancellationToken cancellationToken)
-    {
-        int sent = 0;
-        while (sent < length)
-        {
-            sent += await _socket.SendAsync(_command.AsMemory(sent, length - sent), SocketFlags.None, cancellationToken).ConfigureAwait(false);
-        }
-    }
+    private ValueTask SendAsync(int length, CancellationToken cancellationToken) => SocketBuffers.SendAllAsync(_socket, _command, length, cancellationToken);
 
     private void Header(ref int length, char type, long value)
     {

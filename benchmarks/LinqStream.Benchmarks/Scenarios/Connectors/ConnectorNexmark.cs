@@ -47,6 +47,18 @@ public abstract class ConnectorNexmark
     /// </summary>
     public string Decoder { get; set; } = "record";
 
+    /// <summary>
+    /// Gets or sets after how many events of a run the steady-state CPU reading starts (<see cref="CpuMarkingSource{T}"/>); the
+    /// default is 300,000 of the 1,000,000 bids, past the per-job start-up.
+    /// </summary>
+    public long SteadyFrom { get; set; } = 300_000;
+
+    /// <summary>Gets the process CPU per event between <see cref="SteadyFrom"/> and the source's end in the last <see cref="RunJob"/> or <see cref="ReadAll"/>, in microseconds.</summary>
+    public double LastSteadyMicrosecondsPerEvent { get; private set; } = double.NaN;
+
+    /// <summary>Gets what the subclass says about the last run's reading (<see cref="ReaderStats"/>), or <see langword="null"/>.</summary>
+    public string? LastReaderStats { get; private set; }
+
     /// <summary>Gets the bids, as written to the server.</summary>
     protected Bid[] BidArray { get; private set; } = [];
 
@@ -120,20 +132,24 @@ public abstract class ConnectorNexmark
     /// <returns>The results.</returns>
     public long RunJob()
     {
-        var bids = QStream.From(Source(), b => b.DateTime);
-        return Query switch
+        var source = new CpuMarkingSource<Bid>(Source(), SteadyFrom);
+        var bids = QStream.From(source, b => b.DateTime);
+        long results = Query switch
         {
             "q0" => Job(bids.Select(b => b), s_bidJson),
             "q5" => Job(Q5HotItems.Query(bids), EventSerializer<HotItem>.Json(ResultJsonContext.Default.HotItem)),
             _ => Job(Q7HighestBid.Query(bids), EventSerializer<HighestBid>.Json(ResultJsonContext.Default.HighestBid)),
         };
+        LastSteadyMicrosecondsPerEvent = source.SteadyMicrosecondsPerEvent;
+        LastReaderStats = ReaderStats(source.Inner, Bids);
+        return results;
     }
 
     /// <summary>Reads every bid with the source alone (no query, no sink).</summary>
     /// <returns>The bids read.</returns>
     public long ReadAll()
     {
-        var source = Source();
+        var source = new CpuMarkingSource<Bid>(Source(), SteadyFrom);
         try
         {
             source.OpenAsync(new SourceContext(new CountingDeadLetters(), TimeProvider.System), null, CancellationToken.None).AsTask().GetAwaiter().GetResult();
@@ -145,6 +161,8 @@ public abstract class ConnectorNexmark
                 count += read.Count;
                 if (read.IsCompleted)
                 {
+                    LastSteadyMicrosecondsPerEvent = source.SteadyMicrosecondsPerEvent;
+                    LastReaderStats = ReaderStats(source.Inner, count);
                     return count;
                 }
             }
@@ -185,6 +203,9 @@ public abstract class ConnectorNexmark
 
     /// <summary>Makes a sink writing results as JSON to the output stream.</summary>
     protected abstract EventSink<T> Sink<T>(EventSerializer<T> json);
+
+    /// <summary>What a run's source says about its reading (for example socket receives per event), or <see langword="null"/>.</summary>
+    protected virtual string? ReaderStats(EventSource<Bid> source, long events) => null;
 
     /// <summary>Closes what <see cref="Connect"/> opened.</summary>
     protected virtual void Disconnect()
