@@ -76,40 +76,6 @@ internal static class JetStreamReplySubject
         return TryParseToken(rest, dot, out consumerSequence);
     }
 
-    /// <summary>
-    /// Reads the last number of an acknowledgement subject's sequences: how many messages the consumer still had pending when the
-    /// server sent this one (<c>...cseq.ts.pending[.token]</c>); false when <paramref name="replyTo"/> is not such a subject.
-    /// </summary>
-    public static bool TryParsePending(ReadOnlySpan<byte> replyTo, out ulong pending)
-    {
-        pending = 0;
-        if (!replyTo.StartsWith("$JS.ACK."u8))
-        {
-            return false;
-        }
-
-        int tokens = replyTo.Count((byte)'.') + 1;
-        int pendingToken = tokens switch
-        {
-            V1Tokens => 8,
-            V2Tokens or V2TokensWithRandom => 10,
-            _ => -1,
-        };
-        if (pendingToken < 0)
-        {
-            return false;
-        }
-
-        var rest = replyTo;
-        for (int i = 0; i < pendingToken; i++)
-        {
-            rest = rest[(rest.IndexOf((byte)'.') + 1)..];
-        }
-
-        int dot = rest.IndexOf((byte)'.');
-        return TryParseToken(rest, dot < 0 ? rest.Length : dot, out pending);
-    }
-
     /// <summary>A token of decimal digits only (no sign, no spaces), as the server writes sequences.</summary>
     private static bool TryParseToken(ReadOnlySpan<byte> rest, int dot, out ulong value)
     {

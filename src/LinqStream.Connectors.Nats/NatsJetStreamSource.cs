@@ -28,18 +28,6 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
     private const byte PositionFormat = 3;
     private const string EmptyMessage = "the message is empty";
 
-    /// <summary>
-    /// How long the own reader lets the server's answer pile up in the socket before it receives again, while a backlog of at
-    /// least <see cref="CoalesceBacklog"/> messages is on its way and the last receive did not fill the buffer: nats-server sends a
-    /// message every few microseconds, so receiving as each few arrive costs a wake-up (epoll, a pool thread, the receive call)
-    /// per handful of events. The wait is the consumer-side twin of Kafka's <c>fetch.min.bytes</c>/<c>fetch.max.wait.ms</c>;
-    /// it never applies to the tail of an answer, so an event that is the last of what the stream holds waits for no timer.
-    /// </summary>
-    private static readonly TimeSpan CoalesceWait = TimeSpan.FromMilliseconds(1);
-
-    /// <summary>The fewest messages known to be on their way (the request's outstanding count, and the consumer's pending count of the last message) for <see cref="CoalesceWait"/> to apply.</summary>
-    private const ulong CoalesceBacklog = 256;
-
     /// <summary>How often an idle source checks that the stream is still the one it was reading (not purged, deleted or made again).</summary>
     private static readonly TimeSpan CheckInterval = TimeSpan.FromSeconds(1);
     private readonly string _url;
@@ -67,7 +55,6 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
     private int _taken;
     private int _seen;
     private long _receivesOfDroppedReaders;
-    private ulong _pending;
 
     /// <summary>Initializes a new instance of the <see cref="NatsJetStreamSource{T}"/> class.</summary>
     /// <param name="url">The server, for example <c>nats://127.0.0.1:4222</c>.</param>
@@ -173,17 +160,14 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
                 _consumer = await CreateConsumerAsync(js, cancellationToken).ConfigureAwait(false);
                 _nextSubject = Encoding.UTF8.GetBytes($"$JS.API.CONSUMER.MSG.NEXT.{_stream}.{_consumer.Info.Name}");
                 _delivered = 0;
-                _pending = 0;
             }
 
-            // NATS.Net's fetch puts every message it asked for into the buffer; the own reader leaves what does not fit in its
-            // receive buffer for the next read, so it asks for a whole batch whatever the engine's buffer (fewer round trips).
             int count = Math.Min(buffer.Length, _options.BatchSize);
             // A fetch whose server went away mid-request would otherwise wait for the client's reconnect for ever.
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(NatsConnections.RequestTimeout);
             var fetched = _endPoint is not null
-                ? await FetchOwnAsync(_endPoint, _options.BatchSize, buffer, timeout.Token).ConfigureAwait(false)
+                ? await FetchOwnAsync(_endPoint, count, buffer, timeout.Token).ConfigureAwait(false)
                 : await FetchThroughClientAsync(_consumer, count, buffer, timeout.Token).ConfigureAwait(false);
             if (fetched == FetchOutcome.Unsupported)
             {
@@ -253,9 +237,6 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
     /// TLS or credentials, and URLs naming several servers, always are. The benchmark sets it to compare the two.
     /// </summary>
     internal bool ReadThroughClient { get; set; }
-
-    /// <summary>Gets or sets a value indicating whether the own reader waits for a backlog to pile up between receives (<see cref="CoalesceWait"/>); the benchmark switches it off to compare.</summary>
-    internal bool CoalesceReceives { get; set; } = true;
 
     /// <summary>Gets how many socket receives the own reader made since this source was made (a diagnostic for the benchmarks).</summary>
     internal long OwnReaderReceives => _receivesOfDroppedReaders + (_reader?.Receives ?? 0);
@@ -331,11 +312,6 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
                 await reader.SendPongAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            if (CoalesceReceives && !reader.LastReceiveFilled && Math.Min((ulong)reader.Outstanding, _pending) >= CoalesceBacklog)
-            {
-                await Task.Delay(CoalesceWait, cancellationToken).ConfigureAwait(false);
-            }
-
             await reader.ReceiveAsync(cancellationToken).ConfigureAwait(false);
         }
 
@@ -355,18 +331,10 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
     /// <summary>Takes the messages received so far into <paramref name="buffer"/>, until the request ends, the buffer is full or more bytes are needed.</summary>
     private FetchOutcome Take(NatsPullReader reader, Span<T> buffer)
     {
-        int lastReply = -1;
-        int lastReplyLength = 0;
         while (_taken < buffer.Length)
         {
             if (!reader.TryTakeMessage(out var message))
             {
-                if (lastReply >= 0)
-                {
-                    // Once per receive, not per message: how many more the consumer had when it sent the last one taken.
-                    _pending = JetStreamReplySubject.TryParsePending(reader.Bytes.Slice(lastReply, lastReplyLength), out ulong pending) ? pending : 0;
-                }
-
                 return reader.RequestOpen ? FetchOutcome.More : FetchOutcome.Done;
             }
 
@@ -376,8 +344,6 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
             {
                 return outcome;
             }
-
-            (lastReply, lastReplyLength) = (message.ReplyStart, message.ReplyLength);
 
             var payload = bytes.Slice(message.PayloadStart, message.PayloadLength);
             if (payload.IsEmpty)

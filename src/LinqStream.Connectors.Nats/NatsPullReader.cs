@@ -57,9 +57,6 @@ internal sealed class NatsPullReader : IDisposable
     /// <summary>Gets how many socket receives brought bytes (a diagnostic: messages per receive say what the per-receive costs weigh).</summary>
     public long Receives { get; private set; }
 
-    /// <summary>Gets a value indicating whether the last receive filled all the free room of the buffer (so more bytes are likely waiting already).</summary>
-    public bool LastReceiveFilled { get; private set; }
-
     /// <summary>Gets the size of the receive buffer (it grows to the largest message).</summary>
     public int BufferSize => _buffer.Length;
 
@@ -188,7 +185,6 @@ internal sealed class NatsPullReader : IDisposable
             SocketBuffers.MakeRoom(ref _buffer, ref _start, ref _length);
         }
 
-        int free = _buffer.Length - _length;
         int received = await _socket.ReceiveAsync(_buffer.AsMemory(_length), SocketFlags.None, cancellationToken).ConfigureAwait(false);
         if (received == 0)
         {
@@ -196,7 +192,6 @@ internal sealed class NatsPullReader : IDisposable
         }
 
         _length += received;
-        LastReceiveFilled = received == free;
         Receives++;
     }
 

@@ -53,48 +53,4 @@ public sealed class JetStreamReplySubjectTests
             Assert.Equal((stream, consumer), (s, c));
         }
     }
-
-    [Theory]
-    [InlineData("$JS.ACK.UnitTest.GetEvents_0.1.100.1.1696023331771188000.0", 0UL)]
-    [InlineData("$JS.ACK.bench_bids.linqstream-0a1b.1.18446744073709551615.42.1696023331771188000.18446744073709551615", ulong.MaxValue)]
-    [InlineData("$JS.ACK._.ACCHASH.orders.c1.1.555.9.1696023331771188000.12", 12UL)]
-    [InlineData("$JS.ACK.hub.ACCHASH.orders.c1.2.556.10.1696023331771188000.3.x7Yz", 3UL)]
-    public void TryParsePending_AckSubject_ReadsTheConsumersPendingCount(string replyTo, ulong expected)
-    {
-        Assert.True(JetStreamReplySubject.TryParsePending(System.Text.Encoding.ASCII.GetBytes(replyTo), out ulong pending));
-
-        Assert.Equal(expected, pending);
-    }
-
-    [Theory]
-    [InlineData("")]
-    [InlineData("_INBOX.abc.def.1.2.3.4.5.6")]
-    [InlineData("$JS.ACK.s.c.1.2.3.4")]
-    [InlineData("$JS.ACK.s.c.1.100.1.1696023331771188000.")]
-    [InlineData("$JS.ACK.s.c.1.100.1.1696023331771188000.-1")]
-    [InlineData("$JS.ACK.s.c.1.100.1.1696023331771188000.7x")]
-    [InlineData("$JS.ACK.d.h.s.c.1.100.1.1696023331771188000..r")]
-    [InlineData("$JS.ACK.d.h.s.c.1.100.1.1696023331771188000.0.r.extra")]
-    public void TryParsePending_NotAnAckSubjectOrNoNumber_ReturnsFalse(string replyTo) =>
-        Assert.False(JetStreamReplySubject.TryParsePending(System.Text.Encoding.ASCII.GetBytes(replyTo), out _));
-
-    [Fact]
-    public void TryParsePending_RandomSubjectsOfBothLayouts_MatchTheLastCount()
-    {
-        var random = new Random(1019);
-        for (int i = 0; i < 2_000; i++)
-        {
-            ulong pending = random.Next(4) == 0 ? (ulong)random.Next(10) : (ulong)random.NextInt64() * (ulong)random.Next(1, 3);
-            string name = "s" + random.Next(1_000).ToString(CultureInfo.InvariantCulture);
-            string replyTo = random.Next(3) switch
-            {
-                0 => $"$JS.ACK.{name}.c-{i}.{random.Next(1, 9)}.{random.NextInt64()}.{random.NextInt64()}.{random.NextInt64()}.{pending}",
-                1 => $"$JS.ACK._.H{i}.{name}.c-{i}.{random.Next(1, 9)}.{random.NextInt64()}.{random.NextInt64()}.{random.NextInt64()}.{pending}",
-                _ => $"$JS.ACK.dom.H{i}.{name}.c-{i}.{random.Next(1, 9)}.{random.NextInt64()}.{random.NextInt64()}.{random.NextInt64()}.{pending}.r{i}",
-            };
-
-            Assert.True(JetStreamReplySubject.TryParsePending(System.Text.Encoding.ASCII.GetBytes(replyTo), out ulong parsed), replyTo);
-            Assert.Equal(pending, parsed);
-        }
-    }
 }

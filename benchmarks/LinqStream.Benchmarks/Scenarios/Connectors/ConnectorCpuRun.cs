@@ -4,7 +4,7 @@ using System.Globalization;
 namespace LinqStream.Benchmarks.Scenarios.Connectors;
 
 /// <summary>
-/// <c>--connector-cpu [--runs N] [--decoder record,stj,hand] [--reader own,client,own-eager] [redis|nats] [q0|q5|q7...]</c>: client CPU per event of
+/// <c>--connector-cpu [--runs N] [--decoder record,stj,hand] [--reader own,client] [redis|nats] [q0|q5|q7...]</c>: client CPU per event of
 /// <see cref="RedisNexmark"/> and <see cref="NatsNexmark"/> as a console mode, for a shared machine where BenchmarkDotNet's runs take
 /// too long. For each connector and query, every reader × decoder case (default: both readers, decoders <c>record</c> and
 /// <c>stj</c>, so before and after the record decoder in one run) is set up (bids written once, every answer checked), then the
@@ -15,8 +15,7 @@ namespace LinqStream.Benchmarks.Scenarios.Connectors;
 /// </summary>
 public static class ConnectorCpuRun
 {
-    /// <summary>The readers: <c>own-eager</c> is NATS' own reader receiving as bytes come (before the tenth session's receive coalescing); Redis reads it as <c>own</c>.</summary>
-    private static readonly string[] s_readers = ["own", "client", "own-eager"];
+    private static readonly string[] s_readers = ["own", "client"];
 
     /// <summary>Runs the measurements.</summary>
     /// <returns>0, or 2 on a bad argument.</returns>
@@ -31,7 +30,7 @@ public static class ConnectorCpuRun
         }
 
         if (!TakeList(list, "--decoder", ["record", "stj", "hand"], ["record", "stj"], output, out var decoders)
-            || !TakeList(list, "--reader", s_readers, ["own", "client"], output, out var readers))
+            || !TakeList(list, "--reader", s_readers, s_readers, output, out var readers))
         {
             return 2;
         }
@@ -41,7 +40,7 @@ public static class ConnectorCpuRun
         string[] queries = list.Where(a => a is "q0" or "q5" or "q7").DefaultIfEmpty("q5").Distinct().ToArray();
         if (list.Any(a => a is not ("redis" or "nats" or "q0" or "q5" or "q7")))
         {
-            output.WriteLine("usage: --connector-cpu [--runs N] [--decoder record,stj,hand] [--reader own,client,own-eager] [redis] [nats] [q0] [q5] [q7]");
+            output.WriteLine("usage: --connector-cpu [--runs N] [--decoder record,stj,hand] [--reader own,client] [redis] [nats] [q0] [q5] [q7]");
             return 2;
         }
 

@@ -76,7 +76,7 @@ public class NatsNexmark : ConnectorNexmark
 
     /// <inheritdoc/>
     protected override EventSource<Bid> Source() =>
-        new NatsJetStreamSource<Bid>(_nats, InputSubject, BidDecoder, new NatsJetStreamSourceOptions { StopAtEnd = true }) { ReadThroughClient = Reader == "client", CoalesceReceives = Reader != "own-eager" };
+        new NatsJetStreamSource<Bid>(_nats, InputSubject, BidDecoder, new NatsJetStreamSourceOptions { StopAtEnd = true }) { ReadThroughClient = Reader == "client" };
 
     /// <inheritdoc/>
     protected override EventSink<T> Sink<T>(EventSerializer<T> json) => new NatsJetStreamSink<T>(_nats, OutputSubject, json);
