@@ -52,6 +52,7 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
     private EndPoint? _endPoint;
     private NatsPullReader? _reader;
     private byte[] _nextSubject = [];
+    private byte[] _ackPrefix = [];
     private int _taken;
     private int _seen;
     private long _receivesOfDroppedReaders;
@@ -159,6 +160,7 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
 
                 _consumer = await CreateConsumerAsync(js, cancellationToken).ConfigureAwait(false);
                 _nextSubject = Encoding.UTF8.GetBytes($"$JS.API.CONSUMER.MSG.NEXT.{_stream}.{_consumer.Info.Name}");
+                _ackPrefix = Encoding.UTF8.GetBytes($"$JS.ACK.{_stream}.{_consumer.Info.Name}.");
                 _delivered = 0;
             }
 
@@ -400,7 +402,14 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
     /// </summary>
     private FetchOutcome Accept(ReadOnlySpan<byte> replyTo)
     {
-        if (!JetStreamReplySubject.TryParseSequences(replyTo, out ulong sequence, out ulong delivered))
+        // The consumer's own acknowledgement prefix (a server without a domain): the numbers follow it directly.
+        if (replyTo.StartsWith(_ackPrefix) && _ackPrefix.Length > 0
+            && JetStreamReplySubject.TryParseAfterConsumer(replyTo[_ackPrefix.Length..], out ulong sequence, out ulong delivered))
+        {
+            return Accept(sequence, delivered);
+        }
+
+        if (!JetStreamReplySubject.TryParseSequences(replyTo, out sequence, out delivered))
         {
             return FetchOutcome.Broken;
         }

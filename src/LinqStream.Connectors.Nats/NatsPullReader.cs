@@ -370,11 +370,11 @@ internal sealed class NatsPullReader : IDisposable
             return 0;
         }
 
-        return Utf8Parser.TryParse(header.Slice(9, 3), out int code, out int used) && used == 3 ? code : 0;
+        return AsciiNumber.TryParse(header.Slice(9, 3), out int code) ? code : 0;
     }
 
     private static int Number(ReadOnlySpan<byte> text, ReadOnlySpan<byte> line) =>
-        Utf8Parser.TryParse(text, out int value, out int used) && used == text.Length && value >= 0
+        AsciiNumber.TryParse(text, out int value)
             ? value
             : throw new IOException($"The NATS server sent a message line with a size that is not a number: '{Text(line)}'.");
 

@@ -191,11 +191,9 @@ internal sealed class RespStreamReader : IDisposable
     /// <summary>Parses an entry id (<c>ms-seq</c>) from a reply.</summary>
     public static RedisEntryId ParseId(ReadOnlySpan<byte> text)
     {
-        // The milliseconds end at the dash: the parser stops there, so no search for it first.
-        if (text.IsEmpty || text[0] is < (byte)'0' or > (byte)'9'
-            || !Utf8Parser.TryParse(text, out ulong ms, out int dash) || dash >= text.Length - 1 || text[dash] != (byte)'-'
-            || text[dash + 1] is < (byte)'0' or > (byte)'9'
-            || !Utf8Parser.TryParse(text[(dash + 1)..], out ulong sequence, out int used) || used != text.Length - dash - 1)
+        // The milliseconds end at the dash: the digits stop there, so no search for it first.
+        int dash = AsciiNumber.ReadDigits(text, out ulong ms);
+        if (dash <= 0 || dash >= text.Length - 1 || text[dash] != (byte)'-' || !AsciiNumber.TryParse(text[(dash + 1)..], out ulong sequence))
         {
             throw new FormatException($"'{Encoding.UTF8.GetString(text)}' is not a Redis stream entry id.");
         }

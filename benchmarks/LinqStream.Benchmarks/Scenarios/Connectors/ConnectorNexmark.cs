@@ -29,15 +29,25 @@ public abstract class ConnectorNexmark
     private TimeSpan _cpuAtStart;
     private TimeSpan _serverCpuAtStart;
 
-    [Params("q0", "q5", "q7")]
+    /// <summary>Gets or sets the query: <c>q0</c>, <c>q5</c> or <c>q7</c> (BenchmarkDotNet runs each of <see cref="Queries"/>).</summary>
+    [ParamsSource(nameof(Queries))]
     public string Query { get; set; } = "q0";
 
     /// <summary>
     /// Gets or sets how the source reads: <c>own</c> is the source's own reading (the default); <c>client</c> the reading before
     /// issue #19, through the server's client library (see the subclass).
     /// </summary>
-    [Params("own", "client")]
+    [ParamsSource(nameof(Readers))]
     public string Reader { get; set; } = "own";
+
+    /// <summary>
+    /// Gets the queries BenchmarkDotNet runs: q0, q5 and q7, or the comma-separated list in <c>LINQSTREAM_CONNECTOR_QUERIES</c>
+    /// (a run of q5 alone takes a third of the time on a shared machine).
+    /// </summary>
+    public static IEnumerable<string> Queries => FromEnvironment("LINQSTREAM_CONNECTOR_QUERIES", ["q0", "q5", "q7"]);
+
+    /// <summary>Gets the readers BenchmarkDotNet runs: own and client, or the comma-separated list in <c>LINQSTREAM_CONNECTOR_READERS</c>.</summary>
+    public static IEnumerable<string> Readers => FromEnvironment("LINQSTREAM_CONNECTOR_READERS", ["own", "client"]);
 
     /// <summary>
     /// Gets or sets how the source decodes a bid: <c>record</c> (the default: <see cref="EventSerializer{T}.Json(System.Text.Json.Serialization.Metadata.JsonTypeInfo{T})"/>,
@@ -254,6 +264,11 @@ public abstract class ConnectorNexmark
         query.WithOptions(new QueryOptions { Strict = true }).Subscribe(_ => n++).Dispose();
         return n;
     }
+
+    private static string[] FromEnvironment(string variable, string[] all) =>
+        Environment.GetEnvironmentVariable(variable) is { Length: > 0 } list
+            ? [.. list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(all.Contains)]
+            : all;
 
     /// <summary>The server's user + system CPU time, from /proc (Linux).</summary>
     private TimeSpan ServerCpu()
