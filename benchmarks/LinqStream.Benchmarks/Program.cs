@@ -14,7 +14,8 @@ using LinqStream.Benchmarks.Reporting;
 // --parallelism [--runs N] [CASE...]   ParallelismBenchmarks' cases at P = 1 and 2, alternating, answers checked: median wall
 //                       and process CPU time per event (for a loaded machine, where BenchmarkDotNet's runs cannot finish)
 // --connector-cpu [--runs N] [redis] [nats] [q0] [q5] [q7]   client CPU per event of the Redis/NATS source alone and of the
-//                       job (source, query, sink), own reader vs the client library's, alternating: medians (issue #19)
+//                       job (source, query, sink), own reader vs the client library's, alternating: medians (issue #19), and
+//                       the steady state from the 300,000th bid to the source's end (no per-job start-up)
 // --cluster-q5 [--events N] [--runs N] [--parallelism P]   issue #17: q5 on a 3-silo Orleans cluster (in this process) as one job in
 //                       one grain and spread over the silos, alternating: steady events/s and CPU per event, outputs compared
 // anything else         BenchmarkDotNet's own command line (--filter, --job, ...)

@@ -1,4 +1,3 @@
-using System.Buffers.Text;
 using System.Text;
 
 namespace LinqStream.Connectors.Nats;
@@ -76,11 +75,49 @@ internal static class JetStreamReplySubject
         return TryParseToken(rest, dot, out consumerSequence);
     }
 
+    /// <summary>
+    /// Reads the sequences from what follows a known <c>$JS.ACK.stream.consumer.</c> prefix (the first layout, which a source's
+    /// own consumer gets from a server without a JetStream domain): <c>delivered.sseq.cseq.ts.pending</c>, five tokens of digits.
+    /// No token count and no search for dots: the numbers are read one after the other.
+    /// </summary>
+    public static bool TryParseAfterConsumer(ReadOnlySpan<byte> rest, out ulong streamSequence, out ulong consumerSequence)
+    {
+        streamSequence = 0;
+        consumerSequence = 0;
+        return SkipNumber(ref rest, out _, dotAfter: true)
+            && SkipNumber(ref rest, out streamSequence, dotAfter: true)
+            && SkipNumber(ref rest, out consumerSequence, dotAfter: true)
+            && SkipNumber(ref rest, out _, dotAfter: true)
+            && SkipNumber(ref rest, out _, dotAfter: false);
+    }
+
+    /// <summary>Reads a token of digits and the dot after it (or the end of the subject, for the last token).</summary>
+    private static bool SkipNumber(ref ReadOnlySpan<byte> rest, out ulong value, bool dotAfter)
+    {
+        int digits = AsciiNumber.ReadDigits(rest, out value);
+        if (digits <= 0)
+        {
+            return false;
+        }
+
+        if (!dotAfter)
+        {
+            return digits == rest.Length;
+        }
+
+        if (digits >= rest.Length || rest[digits] != (byte)'.')
+        {
+            return false;
+        }
+
+        rest = rest[(digits + 1)..];
+        return true;
+    }
+
     /// <summary>A token of decimal digits only (no sign, no spaces), as the server writes sequences.</summary>
     private static bool TryParseToken(ReadOnlySpan<byte> rest, int dot, out ulong value)
     {
         value = 0;
-        return dot > 0 && rest[0] is >= (byte)'0' and <= (byte)'9'
-            && Utf8Parser.TryParse(rest[..dot], out value, out int used) && used == dot;
+        return dot > 0 && AsciiNumber.TryParse(rest[..dot], out value);
     }
 }

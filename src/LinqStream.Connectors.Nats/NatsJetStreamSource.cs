@@ -52,8 +52,10 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
     private EndPoint? _endPoint;
     private NatsPullReader? _reader;
     private byte[] _nextSubject = [];
+    private byte[] _ackPrefix = [];
     private int _taken;
     private int _seen;
+    private long _receivesOfDroppedReaders;
 
     /// <summary>Initializes a new instance of the <see cref="NatsJetStreamSource{T}"/> class.</summary>
     /// <param name="url">The server, for example <c>nats://127.0.0.1:4222</c>.</param>
@@ -158,6 +160,7 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
 
                 _consumer = await CreateConsumerAsync(js, cancellationToken).ConfigureAwait(false);
                 _nextSubject = Encoding.UTF8.GetBytes($"$JS.API.CONSUMER.MSG.NEXT.{_stream}.{_consumer.Info.Name}");
+                _ackPrefix = Encoding.UTF8.GetBytes($"$JS.ACK.{_stream}.{_consumer.Info.Name}.");
                 _delivered = 0;
             }
 
@@ -232,13 +235,13 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
 
     /// <summary>
     /// Gets or sets a value indicating whether messages are fetched through NATS.Net (a message object, subject string and channel
-    /// hand-off per message) instead of the source's own connection (<see cref="NatsPullReader"/>); servers that want TLS or
-    /// credentials always are. <see langword="true"/> by default for now: with the own connection,
-    /// <c>NatsServerRestartTests.ReadAsync_ServerKilledAndRestarted_...</c> sometimes moves the position on to the last message
-    /// after a SIGKILL and restart of the server while handing no events over (a loss; a race, not understood yet, issue #19).
-    /// Tests and the benchmark set it to false.
+    /// hand-off per message) instead of the source's own connection (<see cref="NatsPullReader"/>, the default); servers that want
+    /// TLS or credentials, and URLs naming several servers, always are. The benchmark sets it to compare the two.
     /// </summary>
-    internal bool ReadThroughClient { get; set; } = true;
+    internal bool ReadThroughClient { get; set; }
+
+    /// <summary>Gets how many socket receives the own reader made since this source was made (a diagnostic for the benchmarks).</summary>
+    internal long OwnReaderReceives => _receivesOfDroppedReaders + (_reader?.Receives ?? 0);
 
     /// <inheritdoc/>
     public override byte[] GetPosition()
@@ -399,7 +402,14 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
     /// </summary>
     private FetchOutcome Accept(ReadOnlySpan<byte> replyTo)
     {
-        if (!JetStreamReplySubject.TryParseSequences(replyTo, out ulong sequence, out ulong delivered))
+        // The consumer's own acknowledgement prefix (a server without a domain): the numbers follow it directly.
+        if (replyTo.StartsWith(_ackPrefix) && _ackPrefix.Length > 0
+            && JetStreamReplySubject.TryParseAfterConsumer(replyTo[_ackPrefix.Length..], out ulong sequence, out ulong delivered))
+        {
+            return Accept(sequence, delivered);
+        }
+
+        if (!JetStreamReplySubject.TryParseSequences(replyTo, out sequence, out delivered))
         {
             return FetchOutcome.Broken;
         }
@@ -433,6 +443,7 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
 
     private void DropReader()
     {
+        _receivesOfDroppedReaders += _reader?.Receives ?? 0;
         _reader?.Dispose();
         _reader = null;
     }

@@ -54,6 +54,9 @@ internal sealed class NatsPullReader : IDisposable
     /// <summary>Gets a value indicating whether the server sent a <c>PING</c> that <see cref="SendPongAsync"/> has not answered yet.</summary>
     public bool PongDue => _pongsDue > 0;
 
+    /// <summary>Gets how many socket receives brought bytes (a diagnostic: messages per receive say what the per-receive costs weigh).</summary>
+    public long Receives { get; private set; }
+
     /// <summary>Gets the size of the receive buffer (it grows to the largest message).</summary>
     public int BufferSize => _buffer.Length;
 
@@ -177,18 +180,9 @@ internal sealed class NatsPullReader : IDisposable
             _start = 0;
             _length = 0;
         }
-        else if (_length == _buffer.Length)
+        else
         {
-            if (_start > 0)
-            {
-                Buffer.BlockCopy(_buffer, _start, _buffer, 0, _length - _start);
-                _length -= _start;
-                _start = 0;
-            }
-            else
-            {
-                Array.Resize(ref _buffer, _buffer.Length * 2);
-            }
+            SocketBuffers.MakeRoom(ref _buffer, ref _start, ref _length);
         }
 
         int received = await _socket.ReceiveAsync(_buffer.AsMemory(_length), SocketFlags.None, cancellationToken).ConfigureAwait(false);
@@ -198,6 +192,7 @@ internal sealed class NatsPullReader : IDisposable
         }
 
         _length += received;
+        Receives++;
     }
 
     /// <summary>
@@ -375,11 +370,11 @@ internal sealed class NatsPullReader : IDisposable
             return 0;
         }
 
-        return Utf8Parser.TryParse(header.Slice(9, 3), out int code, out int used) && used == 3 ? code : 0;
+        return AsciiNumber.TryParse(header.Slice(9, 3), out int code) ? code : 0;
     }
 
     private static int Number(ReadOnlySpan<byte> text, ReadOnlySpan<byte> line) =>
-        Utf8Parser.TryParse(text, out int value, out int used) && used == text.Length && value >= 0
+        AsciiNumber.TryParse(text, out int value)
             ? value
             : throw new IOException($"The NATS server sent a message line with a size that is not a number: '{Text(line)}'.");
 
@@ -452,14 +447,7 @@ internal sealed class NatsPullReader : IDisposable
         }
     }
 
-    private async ValueTask SendAsync(int length, CancellationToken cancellationToken)
-    {
-        int sent = 0;
-        while (sent < length)
-        {
-            sent += await _socket.SendAsync(_command.AsMemory(sent, length - sent), SocketFlags.None, cancellationToken).ConfigureAwait(false);
-        }
-    }
+    private ValueTask SendAsync(int length, CancellationToken cancellationToken) => SocketBuffers.SendAllAsync(_socket, _command, length, cancellationToken);
 
     private static void Append(ref byte[] target, ref int length, ReadOnlySpan<byte> bytes)
     {

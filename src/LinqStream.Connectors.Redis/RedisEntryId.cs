@@ -31,9 +31,7 @@ internal readonly record struct RedisEntryId(ulong Milliseconds, ulong Sequence)
         ReadOnlyMemory<byte> memory = value;
         var bytes = memory.Span;
         int dash = bytes.IndexOf((byte)'-');
-        if (dash > 0
-            && System.Buffers.Text.Utf8Parser.TryParse(bytes[..dash], out ulong ms, out int used) && used == dash
-            && System.Buffers.Text.Utf8Parser.TryParse(bytes[(dash + 1)..], out ulong seq, out used) && used == bytes.Length - dash - 1)
+        if (dash > 0 && AsciiNumber.TryParse(bytes[..dash], out ulong ms) && AsciiNumber.TryParse(bytes[(dash + 1)..], out ulong seq))
         {
             return new RedisEntryId(ms, seq);
         }

@@ -140,20 +140,8 @@ internal sealed class RespStreamReader : IDisposable
         int end;
         while (!_scanner.TryComplete(_buffer.AsSpan(_start, _length - _start), out end))
         {
-            if (_length == _buffer.Length)
-            {
-                if (_start > 0)
-                {
-                    // The scanner's positions are relative to the reply's start, so moving the reply keeps them valid.
-                    Buffer.BlockCopy(_buffer, _start, _buffer, 0, _length - _start);
-                    _length -= _start;
-                    _start = 0;
-                }
-                else
-                {
-                    Array.Resize(ref _buffer, _buffer.Length * 2);
-                }
-            }
+            // The scanner's positions are relative to the reply's start, so moving the reply keeps them valid.
+            SocketBuffers.MakeRoom(ref _buffer, ref _start, ref _length);
 
             int received;
             try
@@ -203,11 +191,9 @@ internal sealed class RespStreamReader : IDisposable
     /// <summary>Parses an entry id (<c>ms-seq</c>) from a reply.</summary>
     public static RedisEntryId ParseId(ReadOnlySpan<byte> text)
     {
-        // The milliseconds end at the dash: the parser stops there, so no search for it first.
-        if (text.IsEmpty || text[0] is < (byte)'0' or > (byte)'9'
-            || !Utf8Parser.TryParse(text, out ulong ms, out int dash) || dash >= text.Length - 1 || text[dash] != (byte)'-'
-            || text[dash + 1] is < (byte)'0' or > (byte)'9'
-            || !Utf8Parser.TryParse(text[(dash + 1)..], out ulong sequence, out int used) || used != text.Length - dash - 1)
+        // The milliseconds end at the dash: the digits stop there, so no search for it first.
+        int dash = AsciiNumber.ReadDigits(text, out ulong ms);
+        if (dash <= 0 || dash >= text.Length - 1 || text[dash] != (byte)'-' || !AsciiNumber.TryParse(text[(dash + 1)..], out ulong sequence))
         {
             throw new FormatException($"'{Encoding.UTF8.GetString(text)}' is not a Redis stream entry id.");
         }
@@ -236,14 +222,7 @@ internal sealed class RespStreamReader : IDisposable
         }
     }
 
-    private async ValueTask SendAsync(int length, CancellationToken cancellationToken)
-    {
-        int sent = 0;
-        while (sent < length)
-        {
-            sent += await _socket.SendAsync(_command.AsMemory(sent, length - sent), SocketFlags.None, cancellationToken).ConfigureAwait(false);
-        }
-    }
+    private ValueTask SendAsync(int length, CancellationToken cancellationToken) => SocketBuffers.SendAllAsync(_socket, _command, length, cancellationToken);
 
     private void Header(ref int length, char type, long value)
     {

@@ -30,6 +30,10 @@ public sealed class JetStreamReplySubjectTests
     [InlineData("$JS.ACK.s.c.1.100.-1.1696023331771188000.0")]
     [InlineData("$JS.ACK.s.c.1..1.1696023331771188000.0")]
     [InlineData("$JS.ACK.d.h.s.c.1.100.1.1696023331771188000.0.r.extra")]
+    [InlineData("$JS.ACK.s.c.1.18446744073709551616.1.1696023331771188000.0")]
+    [InlineData("$JS.ACK.s.c.1.100.99999999999999999999.1696023331771188000.0")]
+    [InlineData("$JS.ACK.s.c.1.+100.1.1696023331771188000.0")]
+    [InlineData("$JS.ACK.s.c.1.100. 1.1696023331771188000.0")]
     public void TryParseSequences_NotAnAckSubject_ReturnsFalse(string? replyTo) =>
         Assert.False(JetStreamReplySubject.TryParseSequences(replyTo, out _, out _));
 
@@ -53,4 +57,32 @@ public sealed class JetStreamReplySubjectTests
             Assert.Equal((stream, consumer), (s, c));
         }
     }
+
+    [Fact]
+    public void TryParseAfterConsumer_RandomSubjectsOfTheFirstLayout_SameAsTheWholeSubject()
+    {
+        var random = new Random(2019);
+        for (int i = 0; i < 2_000; i++)
+        {
+            string prefix = $"$JS.ACK.s{random.Next(1_000)}.linqstream-{Guid.NewGuid():N}.";
+            string rest = $"{random.Next(1, 9)}.{(ulong)random.NextInt64() * (ulong)random.Next(1, 3)}.{random.NextInt64(1, long.MaxValue)}.{random.NextInt64()}.{random.Next(100)}";
+            var bytes = System.Text.Encoding.ASCII.GetBytes(prefix + rest);
+
+            Assert.True(JetStreamReplySubject.TryParseSequences(bytes, out ulong s, out ulong c));
+            Assert.True(JetStreamReplySubject.TryParseAfterConsumer(bytes.AsSpan(prefix.Length), out ulong fastS, out ulong fastC), prefix + rest);
+            Assert.Equal((s, c), (fastS, fastC));
+        }
+    }
+
+    [Theory]
+    [InlineData("1.100.1.1696023331771188000.0", true)]
+    [InlineData("1.100.1.1696023331771188000", false)]
+    [InlineData("1.100.1.1696023331771188000.0.x", false)]
+    [InlineData("1.100.1.1696023331771188000.0.", false)]
+    [InlineData("1.100..1696023331771188000.0", false)]
+    [InlineData("1.18446744073709551616.1.1696023331771188000.0", false)]
+    [InlineData("x.100.1.1696023331771188000.0", false)]
+    [InlineData("", false)]
+    public void TryParseAfterConsumer_OnlyFiveTokensOfDigits(string rest, bool expected) =>
+        Assert.Equal(expected, JetStreamReplySubject.TryParseAfterConsumer(System.Text.Encoding.ASCII.GetBytes(rest), out _, out _));
 }

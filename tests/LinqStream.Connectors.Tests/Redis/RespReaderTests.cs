@@ -123,8 +123,44 @@ public sealed class RespReaderTests
     [InlineData("1-")]
     [InlineData("1-2-3")]
     [InlineData("a-1")]
+    [InlineData("+1-2")]
+    [InlineData("1-+2")]
+    [InlineData("1- 2")]
+    [InlineData("18446744073709551616-0")]
+    [InlineData("0-18446744073709551616")]
+    [InlineData("99999999999999999999-1")]
+    [InlineData("")]
     public void ParseId_NotAnId_ThrowsFormatException(string text) =>
         Assert.Throws<FormatException>(() => RespStreamReader.ParseId(Encoding.ASCII.GetBytes(text)));
+
+    [Fact]
+    public void ParseId_RandomIdsOfEveryLength_MatchUlongParse()
+    {
+        // The shared ASCII-number reader (AsciiNumber) against ulong.Parse: 1 to 20 digits, leading zeros, the largest values.
+        var random = new Random(1019);
+        for (int i = 0; i < 5_000; i++)
+        {
+            string ms = Digits(random), sequence = Digits(random);
+            var text = Encoding.ASCII.GetBytes(ms + "-" + sequence);
+            bool fits = ulong.TryParse(ms, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out ulong m)
+                & ulong.TryParse(sequence, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out ulong s);
+            if (fits)
+            {
+                Assert.Equal(new RedisEntryId(m, s), RespStreamReader.ParseId(text));
+            }
+            else
+            {
+                Assert.Throws<FormatException>(() => RespStreamReader.ParseId(text));
+            }
+        }
+
+        static string Digits(Random random) => random.Next(4) switch
+        {
+            0 => ulong.MaxValue.ToString(System.Globalization.CultureInfo.InvariantCulture)[..^1] + (char)('0' + random.Next(10)),
+            1 => new string('0', random.Next(1, 4)) + random.Next(1000).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            _ => string.Concat(Enumerable.Range(0, random.Next(1, 21)).Select(_ => (char)('0' + random.Next(10)))),
+        };
+    }
 
     private static string Text(ReadOnlySpan<byte> bytes) => Encoding.UTF8.GetString(bytes);
 }

@@ -10,7 +10,8 @@ namespace LinqStream.Benchmarks.Scenarios.Connectors;
 /// <c>stj</c>, so before and after the record decoder in one run) is set up (bids written once, every answer checked), then the
 /// source alone (<c>ReadAndDecodeOnly</c>) and the job (source, query, sink) run N times each (default 5), the cases alternating,
 /// and the median process CPU time (user + sys of every thread, GC included) and wall time per event are printed, with the
-/// server's CPU per event. Needs the servers of <c>.ci/servers.sh</c> (or starts its own).
+/// server's CPU per event, and the steady-state client CPU per event: from the 300,000th bid read to the source's end
+/// (<see cref="CpuMarkingSource{T}"/>), which leaves out each job's start-up (connecting, compiling the query, tier-1 JIT). Needs the servers of <c>.ci/servers.sh</c> (or starts its own).
 /// </summary>
 public static class ConnectorCpuRun
 {
@@ -54,6 +55,7 @@ public static class ConnectorCpuRun
                     var cpu = cases.ToDictionary(c => c.Name, _ => new List<double>());
                     var wall = cases.ToDictionary(c => c.Name, _ => new List<double>());
                     var server = cases.ToDictionary(c => c.Name, _ => new List<double>());
+                    var steady = cases.ToDictionary(c => c.Name, _ => new List<double>());
                     foreach (var c in cases)
                     {
                         Measure(c, method); // warm-up (JIT, tiering)
@@ -66,6 +68,7 @@ public static class ConnectorCpuRun
                             Profiler(method, enable: true);
                             var (cpuPerEvent, wallPerEvent, serverPerEvent) = Measure(c, method);
                             Profiler(method, enable: false);
+                            steady[c.Name].Add(c.Steady());
                             cpu[c.Name].Add(cpuPerEvent);
                             wall[c.Name].Add(wallPerEvent);
                             server[c.Name].Add(serverPerEvent);
@@ -74,8 +77,13 @@ public static class ConnectorCpuRun
 
                     foreach (var c in cases)
                     {
+                        if (c.ReaderStats() is { } stats)
+                        {
+                            output.WriteLine($"{connector} {query} {c.Name,-13} {method,-17}: last run: {stats}");
+                        }
+
                         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                            $"{connector} {query} {c.Name,-13} {method,-17}: client CPU {Median(cpu[c.Name]):0.000} µs/event (runs {string.Join(" ", cpu[c.Name].Select(v => v.ToString("0.000", CultureInfo.InvariantCulture)))}), wall {Median(wall[c.Name]):0.000} µs/event, server CPU {Median(server[c.Name]):0.000} µs/event"));
+                            $"{connector} {query} {c.Name,-13} {method,-17}: client CPU {Median(cpu[c.Name]):0.000} µs/event (runs {string.Join(" ", cpu[c.Name].Select(v => v.ToString("0.000", CultureInfo.InvariantCulture)))}), wall {Median(wall[c.Name]):0.000} µs/event, server CPU {Median(server[c.Name]):0.000} µs/event; steady client CPU {Median(steady[c.Name]):0.000} µs/event (runs {string.Join(" ", steady[c.Name].Select(v => v.ToString("0.000", CultureInfo.InvariantCulture)))})"));
                     }
                 }
 
@@ -147,7 +155,7 @@ public static class ConnectorCpuRun
                 ? new RedisNexmark { Query = query, Reader = reader, Decoder = decoder }
                 : new NatsNexmark { Query = query, Reader = reader, Decoder = decoder };
             bench.Setup();
-            return new Case($"{reader}/{decoder}", bench.ReadAll, bench.RunJob, bench.StartCpu, bench.ServerCpuTime, bench.Cleanup);
+            return new Case($"{reader}/{decoder}", bench.ReadAll, bench.RunJob, bench.StartCpu, bench.ServerCpuTime, () => bench.LastSteadyMicrosecondsPerEvent, () => bench.LastReaderStats, bench.Cleanup);
         }))];
     }
 
@@ -180,5 +188,5 @@ public static class ConnectorCpuRun
 
     private static string LoadAverage() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "unknown";
 
-    private sealed record Case(string Name, Func<long> Read, Func<long> Job, Action Prepare, Func<TimeSpan> ServerCpu, Action Dispose);
+    private sealed record Case(string Name, Func<long> Read, Func<long> Job, Action Prepare, Func<TimeSpan> ServerCpu, Func<double> Steady, Func<string?> ReaderStats, Action Dispose);
 }

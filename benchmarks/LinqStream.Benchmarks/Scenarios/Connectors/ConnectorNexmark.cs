@@ -29,15 +29,25 @@ public abstract class ConnectorNexmark
     private TimeSpan _cpuAtStart;
     private TimeSpan _serverCpuAtStart;
 
-    [Params("q0", "q5", "q7")]
+    /// <summary>Gets or sets the query: <c>q0</c>, <c>q5</c> or <c>q7</c> (BenchmarkDotNet runs each of <see cref="Queries"/>).</summary>
+    [ParamsSource(nameof(Queries))]
     public string Query { get; set; } = "q0";
 
     /// <summary>
     /// Gets or sets how the source reads: <c>own</c> is the source's own reading (the default); <c>client</c> the reading before
     /// issue #19, through the server's client library (see the subclass).
     /// </summary>
-    [Params("own", "client")]
+    [ParamsSource(nameof(Readers))]
     public string Reader { get; set; } = "own";
+
+    /// <summary>
+    /// Gets the queries BenchmarkDotNet runs: q0, q5 and q7, or the comma-separated list in <c>LINQSTREAM_CONNECTOR_QUERIES</c>
+    /// (a run of q5 alone takes a third of the time on a shared machine).
+    /// </summary>
+    public static IEnumerable<string> Queries => FromEnvironment("LINQSTREAM_CONNECTOR_QUERIES", ["q0", "q5", "q7"]);
+
+    /// <summary>Gets the readers BenchmarkDotNet runs: own and client, or the comma-separated list in <c>LINQSTREAM_CONNECTOR_READERS</c>.</summary>
+    public static IEnumerable<string> Readers => FromEnvironment("LINQSTREAM_CONNECTOR_READERS", ["own", "client"]);
 
     /// <summary>
     /// Gets or sets how the source decodes a bid: <c>record</c> (the default: <see cref="EventSerializer{T}.Json(System.Text.Json.Serialization.Metadata.JsonTypeInfo{T})"/>,
@@ -46,6 +56,18 @@ public abstract class ConnectorNexmark
     /// BenchmarkDotNet parameter.
     /// </summary>
     public string Decoder { get; set; } = "record";
+
+    /// <summary>
+    /// Gets or sets after how many events of a run the steady-state CPU reading starts (<see cref="CpuMarkingSource{T}"/>); the
+    /// default is 300,000 of the 1,000,000 bids, past the per-job start-up.
+    /// </summary>
+    public long SteadyFrom { get; set; } = 300_000;
+
+    /// <summary>Gets the process CPU per event between <see cref="SteadyFrom"/> and the source's end in the last <see cref="RunJob"/> or <see cref="ReadAll"/>, in microseconds.</summary>
+    public double LastSteadyMicrosecondsPerEvent { get; private set; } = double.NaN;
+
+    /// <summary>Gets what the subclass says about the last run's reading (<see cref="ReaderStats"/>), or <see langword="null"/>.</summary>
+    public string? LastReaderStats { get; private set; }
 
     /// <summary>Gets the bids, as written to the server.</summary>
     protected Bid[] BidArray { get; private set; } = [];
@@ -120,20 +142,24 @@ public abstract class ConnectorNexmark
     /// <returns>The results.</returns>
     public long RunJob()
     {
-        var bids = QStream.From(Source(), b => b.DateTime);
-        return Query switch
+        var source = new CpuMarkingSource<Bid>(Source(), SteadyFrom);
+        var bids = QStream.From(source, b => b.DateTime);
+        long results = Query switch
         {
             "q0" => Job(bids.Select(b => b), s_bidJson),
             "q5" => Job(Q5HotItems.Query(bids), EventSerializer<HotItem>.Json(ResultJsonContext.Default.HotItem)),
             _ => Job(Q7HighestBid.Query(bids), EventSerializer<HighestBid>.Json(ResultJsonContext.Default.HighestBid)),
         };
+        LastSteadyMicrosecondsPerEvent = source.SteadyMicrosecondsPerEvent;
+        LastReaderStats = ReaderStats(source.Inner, Bids);
+        return results;
     }
 
     /// <summary>Reads every bid with the source alone (no query, no sink).</summary>
     /// <returns>The bids read.</returns>
     public long ReadAll()
     {
-        var source = Source();
+        var source = new CpuMarkingSource<Bid>(Source(), SteadyFrom);
         try
         {
             source.OpenAsync(new SourceContext(new CountingDeadLetters(), TimeProvider.System), null, CancellationToken.None).AsTask().GetAwaiter().GetResult();
@@ -145,6 +171,8 @@ public abstract class ConnectorNexmark
                 count += read.Count;
                 if (read.IsCompleted)
                 {
+                    LastSteadyMicrosecondsPerEvent = source.SteadyMicrosecondsPerEvent;
+                    LastReaderStats = ReaderStats(source.Inner, count);
                     return count;
                 }
             }
@@ -185,6 +213,9 @@ public abstract class ConnectorNexmark
 
     /// <summary>Makes a sink writing results as JSON to the output stream.</summary>
     protected abstract EventSink<T> Sink<T>(EventSerializer<T> json);
+
+    /// <summary>What a run's source says about its reading (for example socket receives per event), or <see langword="null"/>.</summary>
+    protected virtual string? ReaderStats(EventSource<Bid> source, long events) => null;
 
     /// <summary>Closes what <see cref="Connect"/> opened.</summary>
     protected virtual void Disconnect()
@@ -233,6 +264,11 @@ public abstract class ConnectorNexmark
         query.WithOptions(new QueryOptions { Strict = true }).Subscribe(_ => n++).Dispose();
         return n;
     }
+
+    private static string[] FromEnvironment(string variable, string[] all) =>
+        Environment.GetEnvironmentVariable(variable) is { Length: > 0 } list
+            ? [.. list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(all.Contains)]
+            : all;
 
     /// <summary>The server's user + system CPU time, from /proc (Linux).</summary>
     private TimeSpan ServerCpu()

@@ -81,6 +81,12 @@ public class NatsNexmark : ConnectorNexmark
     /// <inheritdoc/>
     protected override EventSink<T> Sink<T>(EventSerializer<T> json) => new NatsJetStreamSink<T>(_nats, OutputSubject, json);
 
+    /// <inheritdoc/>
+    protected override string? ReaderStats(EventSource<Bid> source, long events) =>
+        source is NatsJetStreamSource<Bid> { OwnReaderReceives: > 0 and var receives }
+            ? string.Create(CultureInfo.InvariantCulture, $"{receives:N0} socket receives, {(double)events / receives:0.0} events per receive")
+            : null;
+
     /// <summary>Publishes the bids once (a stream that already holds exactly them is kept).</summary>
     private async Task WriteBidsAsync()
     {
