@@ -55,7 +55,10 @@ public class ParallelismBenchmarks
     /// <summary>Gets or sets a value indicating whether a one-phase aggregate whose answer does not depend on event order takes its source tasks' events as they come (the default; the console mode also runs the ordering union to compare).</summary>
     internal bool UnorderedTaskInput { get; set; } = true;
 
-    private QueryOptions Options() => new() { Parallelism = Parallelism, TwoPhaseAggregation = TwoPhase, TaskLocalSteps = TaskLocalSteps, BarrierBeforeSnapshot = BarrierBeforeSnapshot, UnorderedTaskInput = UnorderedTaskInput, SourcesWaitAtBarrier = SourcesWaitAtBarrier };
+    /// <summary>Gets or sets a value indicating whether a job at P > 1 runs its tasks' checkpoint code once before it starts (the default; the console mode's <c>--cold</c> compares, each in a fresh process).</summary>
+    internal bool WarmParallelCheckpoints { get; set; } = true;
+
+    private QueryOptions Options() => new() { Parallelism = Parallelism, TwoPhaseAggregation = TwoPhase, TaskLocalSteps = TaskLocalSteps, BarrierBeforeSnapshot = BarrierBeforeSnapshot, UnorderedTaskInput = UnorderedTaskInput, SourcesWaitAtBarrier = SourcesWaitAtBarrier, WarmParallelCheckpoints = WarmParallelCheckpoints };
 
     /// <summary>
     /// The NEXMark queries' options (<c>Strict</c>) with this case's parallelism and plan switches. The NEXMark sources carry
@@ -63,7 +66,7 @@ public class ParallelismBenchmarks
     /// one that counts: an outer <c>WithOptions(Options())</c> alone left q5's queries at parallelism 1 (until issue #16's
     /// seventh part the q5 query rows compared P = 1 with P = 1; the jobs took their parallelism from <c>JobOptions</c>).
     /// </summary>
-    private QueryOptions NexmarkOptions() => _nexmark!.Options with { Parallelism = Parallelism, TwoPhaseAggregation = TwoPhase, TaskLocalSteps = TaskLocalSteps, BarrierBeforeSnapshot = BarrierBeforeSnapshot, UnorderedTaskInput = UnorderedTaskInput, SourcesWaitAtBarrier = SourcesWaitAtBarrier };
+    private QueryOptions NexmarkOptions() => _nexmark!.Options with { Parallelism = Parallelism, TwoPhaseAggregation = TwoPhase, TaskLocalSteps = TaskLocalSteps, BarrierBeforeSnapshot = BarrierBeforeSnapshot, UnorderedTaskInput = UnorderedTaskInput, SourcesWaitAtBarrier = SourcesWaitAtBarrier, WarmParallelCheckpoints = WarmParallelCheckpoints };
 
     [GlobalSetup]
     public void Setup()
