@@ -4,14 +4,16 @@ using System.Globalization;
 namespace LinqStream.Benchmarks.Scenarios.Parallel;
 
 /// <summary>
-/// <c>--parallelism [--runs N] [--threads] [--barriers] [--cold] [CASE...]</c>: a small console mode of <see cref="ParallelismBenchmarks"/> for a machine where
+/// <c>--parallelism [--runs N] [--threads] [--barriers] [--jit] [--cold] [CASE...]</c>: a small console mode of <see cref="ParallelismBenchmarks"/> for a machine where
 /// BenchmarkDotNet's generated project cannot be built or its in-process runs time out (a loaded machine): the input is made
 /// and every answer checked once at P = 1 and at P = 2 ([GlobalSetup]'s checks), then each case runs N times (default 5) at
 /// P = 1 and at P = 2, alternating, and prints the median wall time and the median process CPU time (user + sys of all
 /// threads, GC included) per event of each, and their ratios. <c>--threads</c> adds the CPU time per thread name; <c>--barriers</c>
-/// prints, after each P = 2 run of a job, when each checkpoint barrier passed each point of the run (<see cref="LinqStream.Parallel.BarrierTimeline"/>).
-/// A CASE selects the cases whose name contains it; <c>=NAME</c> selects the case of exactly that name. Each case runs once at
-/// each P before it is measured (JIT).
+/// prints, after each P = 2 run of a job, when each checkpoint barrier passed each point of the run (<see cref="LinqStream.Parallel.BarrierTimeline"/>);
+/// <c>--jit</c> the methods compiled during each measured run.
+/// A CASE selects the cases whose name contains it; <c>=NAME</c> selects the case of exactly that name. Each case is warmed at
+/// each P until the JIT is done with it (<see cref="WarmUp"/>) before it is measured; the JIT time left in the measured runs is
+/// printed, and the CPU time less it. <c>--cold</c> measures a case's first run instead (<see cref="RunCold"/>).
 /// </summary>
 public static class ParallelismRun
 {
@@ -29,6 +31,7 @@ public static class ParallelismRun
 
         bool threads = list.Remove("--threads");
         bool barriers = list.Remove("--barriers");
+        bool jitNames = list.Remove("--jit");
         bool cold = list.Remove("--cold");
         var bench = new ParallelismBenchmarks { Parallelism = 1 };
         bench.Setup(check: !cold); // checks the answers at P = 1 (--cold: the other modes check them)
@@ -76,11 +79,14 @@ public static class ParallelismRun
             var pause = new List<double>[] { [], [] };
             var allocated = new List<double>[] { [], [] };
             var gen2 = new List<double>[] { [], [] };
+            var warmups = new int[2];
             foreach (int p in new[] { 1, 2 })
             {
                 bench.Parallelism = p;
-                run(); // warm-up (JIT) at each P
+                warmups[p - 1] = WarmUp(run);
             }
+
+            var jit = new List<double>[] { [], [] };
             for (int r = 0; r < runs; r++)
             {
                 foreach (int p in new[] { 1, 2 })
@@ -89,15 +95,22 @@ public static class ParallelismRun
                     var process = Process.GetCurrentProcess();
                     var cpuStart = process.TotalProcessorTime;
                     var pauseStart = GC.GetTotalPauseDuration();
+                    var jitStart = System.Runtime.JitInfo.GetCompilationTime();
                     long allocatedStart = GC.GetTotalAllocatedBytes(precise: false);
                     int gen2Start = GC.CollectionCount(2);
                     using var sampler = threads ? new ThreadCpuSampler() : null;
+                    using var compiled = jitNames ? new JitListener() : null;
                     long start = Stopwatch.GetTimestamp();
                     long results = run();
                     var elapsed = Stopwatch.GetElapsedTime(start);
                     if (sampler is not null)
                     {
                         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"//   threads at P = {p}, CPU ns/event: {sampler.Report(events)}"));
+                    }
+
+                    if (compiled is not null)
+                    {
+                        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"//   compiled during the run at P = {p}: {compiled.Describe()}"));
                     }
 
                     if (barriers && p > 1 && name.Contains("job", StringComparison.Ordinal))
@@ -118,6 +131,7 @@ public static class ParallelismRun
                     wall[p - 1].Add(elapsed.TotalNanoseconds / events);
                     cpu[p - 1].Add(cpuUsed.TotalNanoseconds / events);
                     pause[p - 1].Add((GC.GetTotalPauseDuration() - pauseStart).TotalNanoseconds / events);
+                    jit[p - 1].Add((System.Runtime.JitInfo.GetCompilationTime() - jitStart).TotalNanoseconds / events);
                     allocated[p - 1].Add((double)(GC.GetTotalAllocatedBytes(precise: false) - allocatedStart) / events);
                     gen2[p - 1].Add(GC.CollectionCount(2) - gen2Start);
                 }
@@ -129,6 +143,9 @@ public static class ParallelismRun
             // Where a thread of the run may have waited for the collector: GC pause per event, bytes allocated per event, gen 2 collections per run.
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"//   GC: pause {Median(pause[0]):F1} / {Median(pause[1]):F1} ns/event, allocated {Median(allocated[0]):F1} / {Median(allocated[1]):F1} B/event, gen 2 collections {Median(gen2[0]):F0} / {Median(gen2[1]):F0} per run (P = 1 / P = 2)"));
+            // The JIT still compiling during the measured runs (tier-up, OSR) is CPU of neither P's query: its share per event, and the warm-up runs it took.
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"//   JIT: {Median(jit[0]):F1} / {Median(jit[1]):F1} ns/event during the measured runs after {warmups[0]} / {warmups[1]} warm-up runs; CPU less JIT {c1 - Median(jit[0]):F1} / {c2 - Median(jit[1]):F1} ns/event ({(c2 - Median(jit[1])) / (c1 - Median(jit[0])):F2}×)"));
         }
 
         return 0;
@@ -230,10 +247,77 @@ public static class ParallelismRun
         }
     }
 
+    /// <summary>
+    /// Runs a case until the JIT is done with it: tiered compilation promotes hot methods to optimized code in the background
+    /// (after 30 calls and a 100 ms delay, loops through on-stack replacement), and one run of a case is only a few hundred
+    /// milliseconds, so a single warm-up left the compiler busy during the measured runs, and its CPU time was counted in the
+    /// process's. Warms until a run spends under 1 % of its wall time in the JIT (at least 2 runs, at most 10).
+    /// </summary>
+    /// <returns>The number of warm-up runs.</returns>
+    private static int WarmUp(Func<long> run)
+    {
+        for (int i = 1; ; i++)
+        {
+            var jitStart = System.Runtime.JitInfo.GetCompilationTime();
+            long start = Stopwatch.GetTimestamp();
+            run();
+            var elapsed = Stopwatch.GetElapsedTime(start);
+            var compiling = System.Runtime.JitInfo.GetCompilationTime() - jitStart;
+            if (i >= 10 || (i >= 2 && compiling < elapsed / 100))
+            {
+                return i;
+            }
+        }
+    }
+
     private static double Median(List<double> values)
     {
         var sorted = values.Order().ToArray();
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    /// <summary>
+    /// <c>--jit</c>: the methods the JIT compiled during a measured run (the runtime's own JIT events, in process), most
+    /// frequent first, so that code compiled again on every run (a new generic instantiation or dynamic method per query)
+    /// shows up by name.
+    /// </summary>
+    private sealed class JitListener : System.Diagnostics.Tracing.EventListener
+    {
+        private readonly Dictionary<string, int> _methods = [];
+        private volatile bool _listening = true;
+
+        public string Describe()
+        {
+            _listening = false;
+            lock (_methods)
+            {
+                int total = _methods.Values.Sum();
+                return total + " methods; " + string.Join("; ", _methods.OrderByDescending(m => m.Value).Take(25).Select(m => m.Value + "× " + m.Key));
+            }
+        }
+
+        protected override void OnEventSourceCreated(System.Diagnostics.Tracing.EventSource eventSource)
+        {
+            if (eventSource.Name == "Microsoft-Windows-DotNETRuntime")
+            {
+                EnableEvents(eventSource, System.Diagnostics.Tracing.EventLevel.Verbose, (System.Diagnostics.Tracing.EventKeywords)0x10);
+            }
+        }
+
+        protected override void OnEventWritten(System.Diagnostics.Tracing.EventWrittenEventArgs eventData)
+        {
+            if (!_listening || eventData.EventName is not { } name || !name.StartsWith("MethodLoadVerbose", StringComparison.Ordinal) || eventData.Payload is not { } payload)
+            {
+                return;
+            }
+
+            int ns = eventData.PayloadNames!.IndexOf("MethodNamespace"), method = eventData.PayloadNames.IndexOf("MethodName");
+            string key = (ns >= 0 ? payload[ns] : "?") + "::" + (method >= 0 ? payload[method] : "?");
+            lock (_methods)
+            {
+                _methods[key] = _methods.GetValueOrDefault(key) + 1;
+            }
+        }
     }
 
     /// <summary>

@@ -18,27 +18,19 @@ internal static class TwoPhaseAggregation
             return "two-phase aggregation is switched off";
         }
 
-        if (window.Kind == WindowKind.Session)
-        {
-            return "session windows are not pre-aggregated (a session's extent depends on every source task's events)";
-        }
-
         if (window.Kind == WindowKind.Hopping && (window.Hop > window.Size || window.Size % window.Hop != 0))
         {
             return "a hopping window whose size is not a multiple of its hop has no panes to pre-aggregate";
         }
 
-        if (!ExactTypes.IsExactKey(keyType))
+        switch (OrderDependence(window, keyType, columns, out var column))
         {
-            return $"keys of type '{keyType.Name}' can be equal without being the same (which one a window shows would depend on the order partials merge in)";
-        }
-
-        foreach (var column in columns)
-        {
-            if (column.PartialWordCount == 0)
-            {
-                return $"'{column.Description}' does not merge to parallelism 1's answer in any order";
-            }
+            case Dependence.Session:
+                return "session windows are not pre-aggregated (a session's extent depends on every source task's events)";
+            case Dependence.InexactKey:
+                return $"keys of type '{keyType.Name}' can be equal without being the same (which one a window shows would depend on the order partials merge in)";
+            case Dependence.Column:
+                return $"'{column!.Description}' does not merge to parallelism 1's answer in any order";
         }
 
         int words = Words(columns);
@@ -50,27 +42,43 @@ internal static class TwoPhaseAggregation
     /// order, or null when any order gives parallelism 1's answer (and its output order: results are emitted per window in key
     /// order): a tumbling or hopping window, an exact key type, and aggregates that merge in any order.
     /// </summary>
-    public static string? WhyOrdered<T>(WindowSpec window, Type keyType, IReadOnlyList<AggregateColumn<T>> columns)
+    public static string? WhyOrdered<T>(WindowSpec window, Type keyType, IReadOnlyList<AggregateColumn<T>> columns) =>
+        OrderDependence(window, keyType, columns, out var column) switch
+        {
+            Dependence.Session => "a session window",
+            Dependence.InexactKey => $"keys of type '{keyType.Name}' can be equal without being the same",
+            Dependence.Column => $"'{column!.Description}' depends on the order of its events",
+            _ => null,
+        };
+
+    /// <summary>
+    /// Gets the first reason a keyed window aggregate's answer can depend on the order its events (or partials) arrive in:
+    /// a session window (its extent depends on every event), an inexact key type (which of two equal keys a window shows),
+    /// or an aggregate that does not merge in any order (<paramref name="column"/>); <see cref="Dependence.None"/> when none.
+    /// </summary>
+    private static Dependence OrderDependence<T>(WindowSpec window, Type keyType, IReadOnlyList<AggregateColumn<T>> columns, out AggregateColumn<T>? column)
     {
+        column = null;
         if (window.Kind == WindowKind.Session)
         {
-            return "a session window";
+            return Dependence.Session;
         }
 
         if (!ExactTypes.IsExactKey(keyType))
         {
-            return $"keys of type '{keyType.Name}' can be equal without being the same";
+            return Dependence.InexactKey;
         }
 
-        foreach (var column in columns)
+        foreach (var candidate in columns)
         {
-            if (column.PartialWordCount == 0)
+            if (candidate.PartialWordCount == 0)
             {
-                return $"'{column.Description}' depends on the order of its events";
+                column = candidate;
+                return Dependence.Column;
             }
         }
 
-        return null;
+        return Dependence.None;
     }
 
     /// <summary>Gets the number of words the aggregates' partial accumulators take together.</summary>
@@ -83,5 +91,13 @@ internal static class TwoPhaseAggregation
         }
 
         return words;
+    }
+
+    private enum Dependence
+    {
+        None,
+        Session,
+        InexactKey,
+        Column,
     }
 }
