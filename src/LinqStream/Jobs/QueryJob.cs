@@ -735,8 +735,14 @@ public sealed class QueryJob<T> : IAsyncDisposable
         {
             switch (part)
             {
-                case ParallelStatePart:
-                    break; // its tasks run their own cuts, at their barriers
+                case ParallelStatePart parallel:
+                    // Its tasks run their own cuts, at their barriers, on their threads: warmed here before they start.
+                    if (_execution.Context.Options.WarmParallelCheckpoints)
+                    {
+                        parallel.Run.WarmCheckpointPath();
+                    }
+
+                    break;
                 case ICheckpointWarmup warm:
                     warm.WarmCheckpointPath();
                     break;

@@ -126,6 +126,14 @@ public sealed record QueryOptions
     internal bool BarrierBeforeSnapshot { get; init; } = true;
 
     /// <summary>
+    /// Gets a value indicating whether a job at parallelism above 1 runs its source tasks' and tasks' checkpoint code once before it
+    /// starts (JIT, the state codec), so that the first barrier does not pay it on a task's thread (docs/parallelism.md, "The first
+    /// barrier"). Internal: the benchmark compares both, each in a fresh process.
+    /// </summary>
+    /// <value>The default value is <see langword="true"/>.</value>
+    internal bool WarmParallelCheckpoints { get; init; } = true;
+
+    /// <summary>
     /// Gets how long, at parallelism above 1 with several source tasks, a source task that has sent checkpoint barrier n waits
     /// before its next step (docs/parallelism.md, "Checkpoints across tasks"): its barrier holds its channels anyway, so reading
     /// on would only take the CPU that the source tasks still before the barrier, the aggregate tasks and the merge need to get

@@ -550,6 +550,84 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         }
     }
 
+    /// <summary>
+    /// Before <see cref="Start"/> (on the job's thread, after a restore): runs what the source tasks and tasks run at a barrier once
+    /// over their state as it is, keeping nothing: each source task's parts and union (<see cref="CaptureSource"/>), each task's union
+    /// and key groups (a spilled aggregate's cut with an empty manifest, as at parallelism 1), the job's assembly of the section and
+    /// of the canonical union, and the barrier path's own methods. JIT and the state codec's first use then happen here, not on a task's
+    /// thread at the first barrier, where they delay that task's barrier behind the others' (the alignment), as issue #18 found at
+    /// parallelism 1 (<see cref="ICheckpointWarmup"/>). Every part's <see cref="ICheckpointed.WriteState"/> is a pure capture except a
+    /// <see cref="ICheckpointWarmup"/>'s, which is warmed through its own method.
+    /// </summary>
+    public void WarmCheckpointPath()
+    {
+        if (Volatile.Read(ref _started) != 0)
+        {
+            return; // the tasks own their state once they run
+        }
+
+        var sources = new SourceSnapshot[_sourceContexts.Length];
+        for (int s = 0; s < sources.Length; s++)
+        {
+            sources[s] = CaptureSource(s, 0, warm: true);
+        }
+
+        var unions = new UnionState<T>?[_outputs.Length];
+        var slices = new KeyGroupSlice[_outputs.Length];
+        bool written = true;
+        for (int t = 0; t < _outputs.Length; t++)
+        {
+            unions[t] = CaptureTaskUnion(t);
+            if (KeyedState(t) is ICheckpointWarmup warm)
+            {
+                warm.WarmCheckpointPath(); // starts no store checkpoint
+                written = false;
+            }
+            else
+            {
+                slices[t] = KeyedState(t).WriteKeyGroups(_ranges[t].First, _ranges[t].End, _taskContexts[t].Options.KeyGroups);
+            }
+        }
+
+        if (written)
+        {
+            var section = DeferAggregate(slices);
+            section.Ready.GetAwaiter().GetResult();
+            section.Write(BinaryWriter.Null);
+        }
+
+        _ = WriteSources(sources, unions);
+        PrepareBarrierPath();
+    }
+
+    /// <summary>Compiles the methods a barrier runs through that cannot be run before the tasks start (they send, hold and release
+    /// barriers), for this run's type arguments: the source task's answer, the task's alignment, the merge's hand-over.</summary>
+    private void PrepareBarrierPath()
+    {
+        const System.Reflection.BindingFlags All = System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.Static
+            | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.DeclaredOnly;
+        Prepare(typeof(KeyedParallelRun<T, TX, TKey, TResult>), nameof(ServeBarrier), nameof(WaitForAlignment), nameof(Align), nameof(PassOn), nameof(TakenAtMerge), nameof(SnapshotAt), nameof(BeginStateAtBarrier), nameof(BeginStateAtTaskBarriers), nameof(ReleaseBarrier));
+        Prepare(typeof(BarrierCut), nameof(BarrierCut.CheckAligned));
+        Prepare(typeof(HashExchange<TX, TKey>), nameof(HashExchange<TX, TKey>.SendBarrier));
+        Prepare(typeof(ForwardExchange<TResult>), nameof(ForwardExchange<TResult>.SendBarrier));
+        Prepare(typeof(SpscChannel<TX>), nameof(SpscChannel<TX>.SendBarrier));
+        Prepare(typeof(SpscChannel<TResult>), nameof(SpscChannel<TResult>.SendBarrier));
+        Prepare(typeof(OrderRestoringMerge<TResult>), nameof(OrderRestoringMerge<TResult>.ReleaseBarrier));
+        Prepare(typeof(BarrierTimeline), nameof(BarrierTimeline.Mark));
+
+        static void Prepare(Type type, params string[] names)
+        {
+            var instantiation = Array.ConvertAll(type.GetGenericArguments(), a => a.TypeHandle);
+            foreach (var method in type.GetMethods(All))
+            {
+                if (Array.IndexOf(names, method.Name) >= 0 && !method.IsAbstract && !method.ContainsGenericParameters)
+                {
+                    System.Runtime.CompilerServices.RuntimeHelpers.PrepareMethod(method.MethodHandle, instantiation);
+                }
+            }
+        }
+    }
+
     /// <summary>What task <paramref name="task"/>'s union holds, as the input's union state (null without one: one source task, or partial groups).</summary>
     private UnionState<T>? CaptureTaskUnion(int task) => (UnionState<T>?)(object?)_taskUnions[task]?.CaptureState();
 
@@ -650,13 +728,24 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
     }
 
     /// <summary>Writes source task <paramref name="source"/>'s parts (on its thread, or after it ended): its union's state apart, the rest as bytes.</summary>
-    private SourceSnapshot CaptureSource(int source, long id)
+    /// <param name="source">The source task.</param>
+    /// <param name="id">The barrier.</param>
+    /// <param name="warm">Whether this is <see cref="WarmCheckpointPath"/>'s run: a <see cref="ICheckpointWarmup"/> part is then warmed through
+    /// its own method instead (its bytes stay empty: nothing reads them).</param>
+    private SourceSnapshot CaptureSource(int source, long id, bool warm = false)
     {
         var parts = _sourceContexts[source].Checkpointed;
         int skip = _partitioned ? 1 : 0;
         var data = new byte[parts.Count - skip][];
         for (int i = skip; i < parts.Count; i++)
         {
+            if (warm && parts[i] is ICheckpointWarmup warmup)
+            {
+                warmup.WarmCheckpointPath();
+                data[i - skip] = [];
+                continue;
+            }
+
             using var buffer = new MemoryStream();
             using (var writer = new BinaryWriter(buffer))
             {

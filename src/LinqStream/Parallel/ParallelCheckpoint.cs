@@ -59,6 +59,16 @@ internal interface IParallelCheckpoint
     }
 
     void Restore(byte[] aggregate, IReadOnlyList<byte[]> sources);
+
+    /// <summary>
+    /// Before the part starts (on the job's thread, after a restore): runs the checkpoint code its source tasks and tasks run at a
+    /// barrier once over their state as it is, keeping nothing, so that the first barrier does not pay the code's first run (JIT,
+    /// the state codec's reflection and metadata) on a task's thread, where it delays that task's barrier and so the alignment
+    /// (<see cref="Runtime.Checkpoints.ICheckpointWarmup"/> does the same for parallelism 1's parts). Nothing by default.
+    /// </summary>
+    void WarmCheckpointPath()
+    {
+    }
 }
 
 /// <summary>

@@ -30,7 +30,7 @@ public sealed class HotItemsParallelTests
     /// Random bids, out of order by up to 2 s (unless sorted), many on one tick, a few huge and extreme auction ids, auction 0
     /// with half of them when skewed; few auctions per window so that counts tie often; a 6 s gap (empty windows).
     /// </summary>
-    private static Bid[] Generate(int seed, bool skewed, int count = 6_000, bool sorted = false)
+    internal static Bid[] Generate(int seed, bool skewed, int count = 6_000, bool sorted = false)
     {
         var random = new Random(seed);
         var bids = new Bid[count];

@@ -184,13 +184,55 @@ public sealed class PartitionedJobTests : IDisposable
     {
         var data = Generate(23, 4, skewed: false, count: 20_000);
         var sink = new MemorySink<string>();
-        await using var job = Query(plan, Sources(data)).WithOptions(Options).ToJob(sink, new JobOptions
+        // The input is short: under load the source tasks could read it all before the job's thread asked for three barriers (the
+        // job then ended with fewer checkpoints than this test checks). So every partition holds at its middle until three checkpoints
+        // have completed: those asked for every 1,000 events while the data flowed count, and while every partition holds (nothing
+        // flows, so the job asks for none) the test asks for the rest. Each source task is then quiet, and answers as it would.
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int holding = 0, nonEmpty = data.Count(p => p.Length > 0);
+        var sources = Sources(data);
+        for (int i = 0; i < sources.Length; i++)
+        {
+            int middle = data[i].Length / 2;
+            bool empty = data[i].Length == 0, reached = false;
+            sources[i].BeforeRead = async (index, cancellationToken) =>
+            {
+                if (!empty && index >= middle)
+                {
+                    if (!reached)
+                    {
+                        reached = true;
+                        if (Interlocked.Increment(ref holding) == nonEmpty)
+                        {
+                            held.TrySetResult();
+                        }
+                    }
+
+                    await release.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+                }
+            };
+        }
+
+        await using var job = Query(plan, sources).WithOptions(Options).ToJob(sink, new JobOptions
         {
             Checkpoints = new DirectoryCheckpointStore(Path.Combine(_directory, "aligned")),
             CheckpointEveryEvents = 1_000,
             Parallelism = 2,
         });
-        var result = await job.RunAsync();
+        var run = job.RunAsync();
+        if (await Task.WhenAny(held.Task, run).WaitAsync(TimeSpan.FromMinutes(1)) == run)
+        {
+            await run; // failed (it cannot end before every partition held)
+        }
+
+        while (job.LastCheckpointId < 3)
+        {
+            await job.CheckpointAsync().WaitAsync(TimeSpan.FromMinutes(1));
+        }
+
+        release.TrySetResult();
+        var result = await run.WaitAsync(TimeSpan.FromMinutes(2));
         Assert.True(result.Checkpoints >= 3, $"only {result.Checkpoints} checkpoints");
         Assert.NotNull(result.BarrierAlignmentP99);
         Assert.Equal(await Query(plan, Sources(data)).WithOptions(Options).ToListAsync(), sink.Items);

@@ -55,7 +55,10 @@ public class ParallelismBenchmarks
     /// <summary>Gets or sets a value indicating whether a one-phase aggregate whose answer does not depend on event order takes its source tasks' events as they come (the default; the console mode also runs the ordering union to compare).</summary>
     internal bool UnorderedTaskInput { get; set; } = true;
 
-    private QueryOptions Options() => new() { Parallelism = Parallelism, TwoPhaseAggregation = TwoPhase, TaskLocalSteps = TaskLocalSteps, BarrierBeforeSnapshot = BarrierBeforeSnapshot, UnorderedTaskInput = UnorderedTaskInput, SourcesWaitAtBarrier = SourcesWaitAtBarrier };
+    /// <summary>Gets or sets a value indicating whether a job at P > 1 runs its tasks' checkpoint code once before it starts (the default; the console mode's <c>--cold</c> compares, each in a fresh process).</summary>
+    internal bool WarmParallelCheckpoints { get; set; } = true;
+
+    private QueryOptions Options() => new() { Parallelism = Parallelism, TwoPhaseAggregation = TwoPhase, TaskLocalSteps = TaskLocalSteps, BarrierBeforeSnapshot = BarrierBeforeSnapshot, UnorderedTaskInput = UnorderedTaskInput, SourcesWaitAtBarrier = SourcesWaitAtBarrier, WarmParallelCheckpoints = WarmParallelCheckpoints };
 
     /// <summary>
     /// The NEXMark queries' options (<c>Strict</c>) with this case's parallelism and plan switches. The NEXMark sources carry
@@ -63,16 +66,23 @@ public class ParallelismBenchmarks
     /// one that counts: an outer <c>WithOptions(Options())</c> alone left q5's queries at parallelism 1 (until issue #16's
     /// seventh part the q5 query rows compared P = 1 with P = 1; the jobs took their parallelism from <c>JobOptions</c>).
     /// </summary>
-    private QueryOptions NexmarkOptions() => _nexmark!.Options with { Parallelism = Parallelism, TwoPhaseAggregation = TwoPhase, TaskLocalSteps = TaskLocalSteps, BarrierBeforeSnapshot = BarrierBeforeSnapshot, UnorderedTaskInput = UnorderedTaskInput, SourcesWaitAtBarrier = SourcesWaitAtBarrier };
+    private QueryOptions NexmarkOptions() => _nexmark!.Options with { Parallelism = Parallelism, TwoPhaseAggregation = TwoPhase, TaskLocalSteps = TaskLocalSteps, BarrierBeforeSnapshot = BarrierBeforeSnapshot, UnorderedTaskInput = UnorderedTaskInput, SourcesWaitAtBarrier = SourcesWaitAtBarrier, WarmParallelCheckpoints = WarmParallelCheckpoints };
 
     [GlobalSetup]
-    public void Setup()
+    public void Setup() => Setup(check: true);
+
+    /// <summary>Makes the input, and checks the answers at the current <see cref="Parallelism"/> when <paramref name="check"/> (the console
+    /// mode's <c>--cold</c> does not: the checks would run the query code, and so compile much of it, before the case it measures cold).</summary>
+    internal void Setup(bool check)
     {
         _ticks = Data.Ticks(Events, 10_000);
         _nexmark = NexmarkInput.ForBenchmark();
         _tickPartitions = RoundRobin(_ticks, 2);
         _nexmarkPartitions = RoundRobin(_nexmark.Events, 2);
-        CheckPartitionedAnswers();
+        if (check)
+        {
+            CheckPartitionedAnswers();
+        }
     }
 
     /// <summary>Gets the last job's checkpoints and barrier alignment p99 (empty when the last case was not a job).</summary>
@@ -113,6 +123,34 @@ public class ParallelismBenchmarks
         group t by t.Key into g
         select g.Count();
 
+    /// <summary>
+    /// Each key's share of its tumbling window's ticks over the partitions: the counts per key joined on the window to the window's
+    /// total over the same input (the shape a broadcast exchange is for, docs/parallelism.md). The keyed aggregate's input is shared
+    /// with the total, so today the planner splits nothing: it runs on one task at every P (the baseline for the exchange).
+    /// </summary>
+    private IQStream<(int Key, long WindowStart, int Count, int Total)> ShareOfWindowQuery()
+    {
+        var ticks = PartitionedTicks();
+        var counts =
+            from t in ticks.TumblingWindow(TimeSpan.FromTicks(Size))
+            group t by t.Key into g
+            select new { g.Key, Start = g.Window.StartTicks, Count = g.Count() };
+        var totals = ticks.TumblingWindow(TimeSpan.FromTicks(Size)).Select(w => new { Start = w.Window.StartTicks, Total = w.Count() });
+        return from c in counts
+               join w in totals on c.Start equals w.Start
+               select ValueTuple.Create(c.Key, c.Start, c.Count, w.Total);
+    }
+
+    /// <summary>The share-of-the-window query (<see cref="ShareOfWindowQuery"/>): one result per window and key.</summary>
+    [Benchmark(OperationsPerInvoke = Events)]
+    public long ShareOfWindowPartitioned()
+    {
+        _events = Events;
+        var sink = new CountingObserver<(int, long, int, int)>();
+        ShareOfWindowQuery().WithOptions(Options()).Subscribe(sink);
+        return sink.Count;
+    }
+
     /// <summary>q5 over the partitions: each partition's bids (filter and projection on its source task), then the union under the aggregate.</summary>
     private IQStream<HotItem> PartitionedQ5Query()
     {
@@ -133,6 +171,20 @@ public class ParallelismBenchmarks
         var arrayCounts = new CollectingObserver<int>();
         CountQuery().WithOptions(options).Subscribe(arrayCounts);
         Answers.SameMultiset($"tumbling count per key over the array (in ranges at P > 1), P = {Parallelism}", expected, arrayCounts.Results, c => c);
+
+        var shares = new CollectingObserver<(int Key, long WindowStart, int Count, int Total)>();
+        ShareOfWindowQuery().WithOptions(options).Subscribe(shares);
+        var perKey = new Dictionary<(int Key, long WindowStart), int>();
+        var perWindow = new Dictionary<long, int>();
+        foreach (var t in _ticks)
+        {
+            long start = t.Time - (t.Time % Size);
+            perKey[(t.Key, start)] = perKey.GetValueOrDefault((t.Key, start)) + 1;
+            perWindow[start] = perWindow.GetValueOrDefault(start) + 1;
+        }
+
+        var expectedShares = perKey.Select(c => (c.Key.Key, c.Key.WindowStart, c.Value, perWindow[c.Key.WindowStart]));
+        Answers.SameMultiset($"share of the window per key over 2 partitions, P = {Parallelism}", expectedShares, shares.Results);
 
         var q5 = new CollectingObserver<HotItem>();
         PartitionedQ5Query().WithOptions(NexmarkOptions()).Subscribe(q5);

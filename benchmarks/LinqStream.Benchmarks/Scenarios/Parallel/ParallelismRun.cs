@@ -4,7 +4,7 @@ using System.Globalization;
 namespace LinqStream.Benchmarks.Scenarios.Parallel;
 
 /// <summary>
-/// <c>--parallelism [--runs N] [--threads] [--barriers] [--jit] [CASE...]</c>: a small console mode of <see cref="ParallelismBenchmarks"/> for a machine where
+/// <c>--parallelism [--runs N] [--threads] [--barriers] [--jit] [--cold] [CASE...]</c>: a small console mode of <see cref="ParallelismBenchmarks"/> for a machine where
 /// BenchmarkDotNet's generated project cannot be built or its in-process runs time out (a loaded machine): the input is made
 /// and every answer checked once at P = 1 and at P = 2 ([GlobalSetup]'s checks), then each case runs N times (default 5) at
 /// P = 1 and at P = 2, alternating, and prints the median wall time and the median process CPU time (user + sys of all
@@ -13,7 +13,7 @@ namespace LinqStream.Benchmarks.Scenarios.Parallel;
 /// <c>--jit</c> the methods compiled during each measured run.
 /// A CASE selects the cases whose name contains it; <c>=NAME</c> selects the case of exactly that name. Each case is warmed at
 /// each P until the JIT is done with it (<see cref="WarmUp"/>) before it is measured; the JIT time left in the measured runs is
-/// printed, and the CPU time less it.
+/// printed, and the CPU time less it. <c>--cold</c> measures a case's first run instead (<see cref="RunCold"/>).
 /// </summary>
 public static class ParallelismRun
 {
@@ -32,10 +32,15 @@ public static class ParallelismRun
         bool threads = list.Remove("--threads");
         bool barriers = list.Remove("--barriers");
         bool jitNames = list.Remove("--jit");
+        bool cold = list.Remove("--cold");
         var bench = new ParallelismBenchmarks { Parallelism = 1 };
-        bench.Setup(); // checks the answers at P = 1
+        bench.Setup(check: !cold); // checks the answers at P = 1 (--cold: the other modes check them)
         bench.Parallelism = 2;
-        bench.CheckAnswers();
+        if (!cold)
+        {
+            bench.CheckAnswers();
+        }
+
         var cases = new (string Name, long Events, Func<long> Run)[]
         {
             ("TumblingCountPerKey (array: 2 parts in chunks at P = 2)", 10_000_000, bench.TumblingCountPerKey),
@@ -44,6 +49,7 @@ public static class ParallelismRun
             ("TumblingCountPerKeyPartitionedCheckpointed (job)", 10_000_000, bench.TumblingCountPerKeyPartitionedCheckpointed),
             ("TumblingCountPerKeyPartitionedCheckpointed, key groups written before the barrier is passed on (job)", 10_000_000, () => SnapshotFirst(bench, bench.TumblingCountPerKeyPartitionedCheckpointed)),
             ("TumblingCountPerKeyPartitionedCheckpointed, source tasks read on after their barrier (job)", 10_000_000, () => AtBarriers(bench, LinqStream.SourceBarrierWait.ReadOn, bench.TumblingCountPerKeyPartitionedCheckpointed)),
+            ("ShareOfWindowPartitioned (the broadcast shape: on one task at every P today)", 10_000_000, bench.ShareOfWindowPartitioned),
             ("Q5HotItemsPartitioned", Nexmark.NexmarkInput.BenchmarkEvents, bench.Q5HotItemsPartitioned),
             ("Q5HotItemsPartitioned, maximum after the merge only", Nexmark.NexmarkInput.BenchmarkEvents, () => WithoutLocalSteps(bench, bench.Q5HotItemsPartitioned)),
             ("Q5HotItems (one source task: the array is out of order)", Nexmark.NexmarkInput.BenchmarkEvents, bench.Q5HotItems),
@@ -51,6 +57,7 @@ public static class ParallelismRun
             ("Q5HotItemsPartitionedCheckpointed, key groups written before the barrier is passed on (job)", Nexmark.NexmarkInput.BenchmarkEvents, () => SnapshotFirst(bench, bench.Q5HotItemsPartitionedCheckpointed)),
             ("Q5HotItemsPartitionedCheckpointed, source tasks read on after their barrier (job)", Nexmark.NexmarkInput.BenchmarkEvents, () => AtBarriers(bench, LinqStream.SourceBarrierWait.ReadOn, bench.Q5HotItemsPartitionedCheckpointed)),
             ("Q5HotItemsPartitionedCheckpointed, source tasks wait only until the tasks are aligned (job)", Nexmark.NexmarkInput.BenchmarkEvents, () => AtBarriers(bench, LinqStream.SourceBarrierWait.UntilTasksAligned, bench.Q5HotItemsPartitionedCheckpointed)),
+            ("Q5HotItemsPartitionedCheckpointed, checkpoint code not warmed before the start (job)", Nexmark.NexmarkInput.BenchmarkEvents, () => NotWarmed(bench, bench.Q5HotItemsPartitionedCheckpointed)),
             ("StatelessSinkPerTaskCheckpointed (job, 2 partitions)", 10_000_000, bench.StatelessSinkPerTaskCheckpointed),
             ("StatelessOneSinkCheckpointed (job, 2 partitions, one sink)", 10_000_000, bench.StatelessOneSinkCheckpointed),
             ("TumblingCountPerKeySinkPerTaskCheckpointed (job, 2 partitions, keyed, a sink per task)", 10_000_000, bench.TumblingCountPerKeySinkPerTaskCheckpointed),
@@ -61,6 +68,12 @@ public static class ParallelismRun
         };
         foreach (var (name, events, run) in cases.Where(c => list.Count == 0 || list.Any(f => f.StartsWith('=') ? c.Name == f[1..] : c.Name.Contains(f, StringComparison.OrdinalIgnoreCase))))
         {
+            if (cold)
+            {
+                RunCold(bench, name, run, barriers, output);
+                continue;
+            }
+
             var wall = new List<double>[] { [], [] };
             var cpu = new List<double>[] { [], [] };
             var pause = new List<double>[] { [], [] };
@@ -137,6 +150,62 @@ public static class ParallelismRun
 
         return 0;
     }
+
+    /// <summary>
+    /// <c>--cold</c>: runs the case once at P = 2 with no warm-up run and no answer check before it (select one job case per launch: a
+    /// fresh process pays the first run of the query's and the checkpoint's code, as a job's first launch does), and prints its first barrier against the others: the
+    /// alignment, the longest time a source task took from noticing the request to sending the barrier (writing its parts), and
+    /// the longest a task took from passing it on to having written its key groups.
+    /// </summary>
+    private static void RunCold(ParallelismBenchmarks bench, string name, Func<long> run, bool barriers, TextWriter output)
+    {
+        bench.Parallelism = 2;
+        long start = Stopwatch.GetTimestamp();
+        if (run() <= 0)
+        {
+            throw new InvalidOperationException($"{name} at P = 2 gave no results.");
+        }
+
+        var elapsed = Stopwatch.GetElapsedTime(start);
+        var timelines = bench.LastBarriers.Where(t => Array.TrueForAll(t.MergeSeen, seen => seen != 0)).ToList();
+        if (barriers)
+        {
+            foreach (var timeline in timelines)
+            {
+                output.WriteLine("//   " + timeline.Describe());
+            }
+        }
+
+        if (timelines.Count == 0)
+        {
+            output.WriteLine($"| {name} (cold, P = 2) | no barrier reached the merge from every task |");
+            return;
+        }
+
+        var first = timelines[0];
+        var rest = timelines.Skip(1).ToList();
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"| {name} (cold, P = 2) | {elapsed.TotalSeconds:F2} s | first barrier: alignment {first.Alignment.TotalMilliseconds:F1} ms, sources' parts {Longest(first.SourceNoticed, first.SourceSent):F1} ms, tasks' key groups {Longest(first.TaskPassed, first.TaskWritten):F1} ms "
+            + $"| other {rest.Count}: median alignment {(rest.Count == 0 ? double.NaN : Median([.. rest.Select(t => t.Alignment.TotalMilliseconds)])):F1} ms, max {(rest.Count == 0 ? double.NaN : rest.Max(t => t.Alignment.TotalMilliseconds)):F1} ms, sources' parts {(rest.Count == 0 ? double.NaN : rest.Max(t => Longest(t.SourceNoticed, t.SourceSent))):F1} ms, tasks' key groups {(rest.Count == 0 ? double.NaN : rest.Max(t => Longest(t.TaskPassed, t.TaskWritten))):F1} ms |{bench.LastJob}"));
+
+        // The longest time from one mark to the next at any source task or task that has both (ms).
+        static double Longest(long[] from, long[] to)
+        {
+            double longest = 0;
+            for (int i = 0; i < from.Length; i++)
+            {
+                if (from[i] != 0 && to[i] != 0)
+                {
+                    longest = Math.Max(longest, Stopwatch.GetElapsedTime(from[i], Math.Max(from[i], to[i])).TotalMilliseconds);
+                }
+            }
+
+            return longest;
+        }
+    }
+
+    /// <summary>Runs a case with the tasks' checkpoint code not run before the job starts (as before issue #16's tenth part).</summary>
+    private static long NotWarmed(ParallelismBenchmarks bench, Func<long> run) => SwitchedOff(on => bench.WarmParallelCheckpoints = on, run);
 
     /// <summary>Runs a case with two-phase aggregation off (events cross the exchange, as before issue #16's fifth part).</summary>
     private static long OnePhase(ParallelismBenchmarks bench, Func<long> run) => SwitchedOff(on => bench.TwoPhase = on, run);
