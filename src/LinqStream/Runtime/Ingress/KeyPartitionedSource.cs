@@ -1,0 +1,43 @@
+using System.Linq.Expressions;
+
+namespace LinqStream.Runtime.Ingress;
+
+/// <summary>
+/// What a partitioned source declares (<c>QStream.FromKeyPartitioned</c>): partition <see cref="Index"/> of <see cref="Partitions"/>
+/// holds exactly the events whose <see cref="Key"/> is in key groups <see cref="First"/> to <see cref="End"/> - 1 of
+/// <see cref="KeyGroups"/> (the range a task <see cref="Index"/> of <see cref="Partitions"/> would own).
+/// </summary>
+internal sealed record KeyPartitioning(LambdaExpression Key, int KeyGroups, int Partitions, int Index)
+{
+    public int First => Parallel.KeyGroups.RangeOf(Index, KeyGroups, Partitions).First;
+
+    public int End => Parallel.KeyGroups.RangeOf(Index, KeyGroups, Partitions).End;
+
+    /// <summary>Whether this declaration and <paramref name="other"/> are partitions of one declaration (same key text, key groups and count).</summary>
+    public bool SameDeclaration(KeyPartitioning other) =>
+        other.KeyGroups == KeyGroups && other.Partitions == Partitions && other.Key.ToString() == Key.ToString() && other.Key.Type == Key.Type;
+}
+
+/// <summary>One partition of <c>QStream.FromKeyPartitioned</c>: the partition's own source, tagged with what it declares.</summary>
+internal sealed class KeyPartitionedSource<T>(EventSource<T> inner, KeyPartitioning partitioning) : EventSource<T>
+{
+    public KeyPartitioning Partitioning { get; } = partitioning;
+
+    public override string Name => inner.Name;
+
+    public override bool CanReplay => inner.CanReplay;
+
+    public override ValueTask OpenAsync(SourceContext context, byte[]? position, CancellationToken cancellationToken) =>
+        inner.OpenAsync(context, position, cancellationToken);
+
+    public override ValueTask<SourceRead> ReadAsync(Memory<T> buffer, CancellationToken cancellationToken) =>
+        inner.ReadAsync(buffer, cancellationToken);
+
+    public override byte[] GetPosition() => inner.GetPosition();
+
+    public override async ValueTask DisposeAsync()
+    {
+        await inner.DisposeAsync().ConfigureAwait(false);
+        await base.DisposeAsync().ConfigureAwait(false);
+    }
+}
