@@ -185,8 +185,15 @@ internal static class ParallelPlanner
         var declared = new List<Runtime.Ingress.KeyPartitioning>();
         var names = new List<string>();
         bool anyUndeclared = false;
-        foreach (var input in union.Inputs)
+        foreach (var top in union.Inputs)
         {
+            var input = top;
+            while (IsPipeline(input))
+            {
+                onlyFilters &= ((IPipelineNode)input).Steps.All(step => step.IsFilter); // a filter the optimizer moved into each partition
+                input = input.Inputs[0];
+            }
+
             if (input is Physical.Ingress.IIngressNode { KeyPartitioning: { } partitioning } ingress)
             {
                 declared.Add(partitioning);

@@ -180,16 +180,17 @@ public sealed class ForwardExchangeTests : IDisposable
         }
     }
 
-    /// <summary>Moves one reading (the middle one) of partition <paramref name="from"/> to the same time's place in partition <paramref name="to"/>; also returns the data without it.</summary>
+    /// <summary>Moves one reading (from the middle, one the query's filter keeps) of partition <paramref name="from"/> to the same time's place in partition <paramref name="to"/>; also returns the data without it.</summary>
     private static (Reading[][] Moved, Reading[][] Without) Move(Reading[][] data, int from, int to)
     {
-        var reading = data[from][data[from].Length / 2];
+        int index = Array.FindIndex(data[from], data[from].Length / 2, r => r.Value % 5 != 0);
+        var reading = data[from][index];
         var moved = data.Select(p => p.ToList()).ToArray();
-        moved[from].RemoveAt(data[from].Length / 2);
+        moved[from].RemoveAt(index);
         int at = moved[to].FindIndex(r => r.Time >= reading.Time);
         moved[to].Insert(at < 0 ? moved[to].Count : at, reading);
         var without = data.Select(p => p.ToList()).ToArray();
-        without[from].RemoveAt(data[from].Length / 2);
+        without[from].RemoveAt(index);
         return ([.. moved.Select(p => p.ToArray())], [.. without.Select(p => p.ToArray())]);
     }
 
@@ -274,6 +275,8 @@ public sealed class ForwardExchangeTests : IDisposable
         Assert.Equal(reference, sink.Items);
     }
 
+    private static readonly int[] PartitionCounts = [1, 2, 3, 5, 7];
+
     [Fact]
     public void KeyPartitioner_PutsEachKeyInThePartitionWhoseRangeHoldsItsKeyGroup()
     {
@@ -281,7 +284,7 @@ public sealed class ForwardExchangeTests : IDisposable
         long[] keys = [long.MinValue, long.MaxValue, 0, -1, .. Enumerable.Range(0, 2_000).Select(_ => random.NextInt64(long.MinValue, long.MaxValue))];
         foreach (int keyGroups in new[] { 1, 7, 128, 1000 })
         {
-            foreach (int partitions in new[] { 1, 2, 3, 5, 7 }.Where(n => n <= keyGroups))
+            foreach (int partitions in PartitionCounts.Where(n => n <= keyGroups))
             {
                 var seen = new HashSet<int>();
                 foreach (long key in keys)
