@@ -13,27 +13,20 @@ internal interface ISourceExchange<T> : IStreamObserver<T>
 }
 
 /// <summary>
-/// The sending end of a forward exchange: one task's output, in its own order, onto its one channel (into the order-restoring
-/// merge in front of the sink, or, in a forward plan, a source task's events into its own aggregate task). Batches are handed
-/// over by swapping columns, not copied.
+/// The sending end of a forward exchange: one task's output, in its own order, onto its one channel (here: into the
+/// order-restoring merge in front of the sink). Batches are handed over by swapping columns, not copied.
 /// </summary>
 internal sealed class ForwardExchange<T> : ISourceExchange<T>
 {
     private readonly SpscChannel<T> _channel;
     private readonly BatchPool<T> _pool;
-    private readonly bool _onlyRisingWatermarks;
     private readonly long[] _sent = new long[1];
-    private long _watermark = Temporal.Ticks.MinusInfinity;
     private bool _done;
 
-    /// <param name="channel">The one channel.</param>
-    /// <param name="context">The sending task's context (its batch pool).</param>
-    /// <param name="onlyRisingWatermarks">Whether a watermark that is not above the last one sent is dropped (a source task's input, as the hash exchange does).</param>
-    public ForwardExchange(SpscChannel<T> channel, QueryContext context, bool onlyRisingWatermarks = false)
+    public ForwardExchange(SpscChannel<T> channel, QueryContext context)
     {
         _channel = channel;
         _pool = context.Pool<T>();
-        _onlyRisingWatermarks = onlyRisingWatermarks;
     }
 
     public IReadOnlyList<long> SentPerTask => _sent;
@@ -56,16 +49,6 @@ internal sealed class ForwardExchange<T> : ISourceExchange<T>
 
     public void OnWatermark(long watermark)
     {
-        if (_onlyRisingWatermarks)
-        {
-            if (watermark <= _watermark)
-            {
-                return;
-            }
-
-            _watermark = watermark;
-        }
-
         if (!_done)
         {
             _done = !_channel.SendWatermark(watermark);
@@ -98,6 +81,113 @@ internal sealed class ForwardExchange<T> : ISourceExchange<T>
         {
             _done = true;
             _channel.SendError(error);
+        }
+    }
+}
+
+/// <summary>
+/// The sending end of a forward exchange from a source task (a forward plan, docs/parallelism.md "Forward exchange"): its events
+/// go whole to its own task's channel (batches handed over by swapping columns: no hash, no copy); its watermarks, barriers,
+/// completion and errors go to every task, as from a hash exchange, so every task's watermark is the minimum over all partitions
+/// (parallelism 1's), the tasks' barriers align over the same cut, and a task whose own partitions ended still aligns and passes
+/// barriers on.
+/// </summary>
+internal sealed class ForwardSourceExchange<T> : ISourceExchange<T>
+{
+    private readonly SpscChannel<T>[] _channels;
+    private readonly SpscChannel<T> _own;
+    private readonly int _ownIndex;
+    private readonly BatchPool<T> _pool;
+    private readonly QueryContext _context;
+    private readonly long[] _sent;
+    private long _watermark = Temporal.Ticks.MinusInfinity;
+    private bool _done;
+
+    public ForwardSourceExchange(SpscChannel<T>[] channels, int own, QueryContext context)
+    {
+        _channels = channels;
+        _own = channels[own];
+        _ownIndex = own;
+        _pool = context.Pool<T>();
+        _context = context;
+        _sent = new long[channels.Length];
+    }
+
+    public IReadOnlyList<long> SentPerTask => _sent;
+
+    public void OnBatch(EventBatch<T> batch)
+    {
+        try
+        {
+            if (!_done && batch.Count > 0)
+            {
+                _sent[_ownIndex] += batch.Count;
+                if (!_own.SendBatch(batch))
+                {
+                    _done = true; // closed: the query is stopping, so its sources stop reading too
+                    _context.Stop();
+                }
+            }
+        }
+        finally
+        {
+            _pool.Return(batch);
+        }
+    }
+
+    public void OnWatermark(long watermark)
+    {
+        if (_done || watermark <= _watermark)
+        {
+            return;
+        }
+
+        _watermark = watermark;
+        foreach (var channel in _channels)
+        {
+            channel.SendWatermark(watermark);
+        }
+    }
+
+    public bool SendBarrier(long id)
+    {
+        if (_done)
+        {
+            return false;
+        }
+
+        foreach (var channel in _channels)
+        {
+            if (!channel.SendBarrier(id))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    public void OnCompleted()
+    {
+        if (!_done)
+        {
+            _done = true;
+            foreach (var channel in _channels)
+            {
+                channel.SendCompleted();
+            }
+        }
+    }
+
+    public void OnError(Exception error)
+    {
+        if (!_done)
+        {
+            _done = true;
+            foreach (var channel in _channels)
+            {
+                channel.SendError(error);
+            }
         }
     }
 }

@@ -116,10 +116,13 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         int sources = partitioned ? Math.Min(inputs.Count, parallelism) : 1;
         if (forward is not null)
         {
-            parallelism = sources; // task t is fed by source task t alone
+            // Task t aggregates the keys of source task t's partitions alone; every source task's watermarks, barriers and
+            // completion still reach every task (a task's watermark is the minimum over all partitions, as at parallelism 1).
+            parallelism = sources;
+            orderedTaskInput = false; // events come from one channel only: nothing to order
         }
 
-        int channelsPerTask = forward is null ? sources : 1;
+        int channelsPerTask = sources;
         var taskOptions = options with
         {
             DeadLetters = options.DeadLetters is null ? null : new LockedDeadLetters(options.DeadLetters),
@@ -198,7 +201,13 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
             }
             else
             {
-                exchange = new ForwardExchange<TX>(_inputs[s][0], sourceContext, onlyRisingWatermarks: true);
+                var channels = new SpscChannel<TX>[parallelism];
+                for (int t = 0; t < parallelism; t++)
+                {
+                    channels[t] = _inputs[t][s];
+                }
+
+                exchange = new ForwardSourceExchange<TX>(channels, s, sourceContext);
             }
 
             var sourceHead = createSourceHead(exchange, sourceContext);
@@ -281,12 +290,11 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         get
         {
             var sent = new long[_outputs.Length];
-            for (int s = 0; s < _exchanges.Length; s++)
+            foreach (var exchange in _exchanges)
             {
-                var perTask = _exchanges[s].SentPerTask;
-                for (int t = 0; t < perTask.Count; t++)
+                for (int t = 0; t < sent.Length; t++)
                 {
-                    sent[_forward ? s : t] += perTask[t];
+                    sent[t] += exchange.SentPerTask[t];
                 }
             }
 
@@ -1167,7 +1175,8 @@ internal sealed class KeyedParallelRun<T, TKey, TResult> : KeyedParallelRun<T, T
     /// <summary>
     /// A forward plan: the partitions are partitioned by the aggregate's key (<paramref name="forward"/>), so source task s reads its
     /// contiguous group of partitions, checks each event's key group against its partition's, and hands whole batches to task s,
-    /// which owns exactly those partitions' key groups. No hash exchange; S = P = min(partitions, parallelism).
+    /// which owns exactly those partitions' key groups (no hash exchange; S = P = min(partitions, parallelism)). Watermarks, barriers
+    /// and completion still go from every source task to every task, so every task sees parallelism 1's watermarks.
     /// </summary>
     public KeyedParallelRun(
         IReadOnlyList<PhysicalStream<T>> partitions,

@@ -309,8 +309,8 @@ internal static class ParallelPlanner
                 var groups = Enumerable.Range(0, parallelism).Select(s => KeyGroups.RangeOf(s, inputs, parallelism)).Select(r => r.End - r.First == 1 ? $"[{r.First}]" : $"[{r.First}..{r.End - 1}]");
                 var owned = Enumerable.Range(0, parallelism).Select(t => KeyGroups.ForwardRangeOf(t, parallelism, inputs, options.KeyGroups)).Select(r => $"[{r.First},{r.End})");
                 text.Append(CultureInfo.InvariantCulture, $"  Stage: {parallelism} source tasks, union inputs {string.Join(" ", groups)}: each reads its partitions with their own watermarks and checks that each event's key group is its partition's").AppendLine();
-                text.Append(CultureInfo.InvariantCulture, $"  Exchange: forward: the source is partitioned by '{plan.KeyDescription}' into {inputs} partitions of {plan.KeyGroups} key groups, the aggregate's key, so each source task hands its batches whole to its own task (no hash exchange; a misrouted event stops the query)").AppendLine();
-                text.Append(CultureInfo.InvariantCulture, $"  Stage: {parallelism} tasks: the events of its own source task, {node.Name}, key groups {string.Join(" ", owned)} (its partitions' key groups)").AppendLine();
+                text.Append(CultureInfo.InvariantCulture, $"  Exchange: forward: the source is partitioned by '{plan.KeyDescription}' into {inputs} partitions of {plan.KeyGroups} key groups, the aggregate's key, so each source task hands its batches whole to its own task (no hash exchange: no event is hashed to another task; watermarks and barriers still go to every task; a misrouted event stops the query)").AppendLine();
+                text.Append(CultureInfo.InvariantCulture, $"  Stage: {parallelism} tasks: the events of its own source task (the watermark: the minimum over all {parallelism}), {node.Name}, key groups {string.Join(" ", owned)} (its partitions' key groups)").AppendLine();
                 text.Append("  One phase: each key's events are on one task already (nothing to pre-aggregate)").AppendLine();
                 if (steps.TryGetValue(node, out var forwardStep))
                 {
