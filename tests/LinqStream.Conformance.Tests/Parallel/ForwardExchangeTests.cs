@@ -92,7 +92,7 @@ public sealed class ForwardExchangeTests : IDisposable
     }
 
     [Fact]
-    public async Task Reruns_AreByteIdentical_AndEachTaskGetsOnlyItsPartitionsKeys()
+    public async Task Reruns_AreByteIdentical_AndTheTasksOwnTheirPartitionsKeyGroups()
     {
         var data = Generate(7, 4, skewed: true, count: 3_000);
         string first = await Output(Query(OnePhase, data), Options(4, batchSize: 32));
@@ -254,25 +254,7 @@ public sealed class ForwardExchangeTests : IDisposable
         var data = Generate(17 + from + to, partitions, skewed: true, count: 40_000);
         var reference = await Query(OnePhase, data).WithOptions(JobQueryOptions).ToListAsync();
         var store = new DirectoryCheckpointStore(Path.Combine(_directory, $"rescale-{partitions}-{from}-to-{to}"));
-        var sink = new MemorySink<string>();
-        using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        sink.CancelAt(reference.Count * 2 / 3, stop);
-        long checkpointId;
-        await using (var job = Query(OnePhase, data).WithOptions(JobQueryOptions).ToJob(sink, new JobOptions { Checkpoints = store, CheckpointEveryEvents = 1_500, Parallelism = from }))
-        {
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => job.RunAsync(stop.Token));
-            checkpointId = job.LastCheckpointId;
-            Assert.True(checkpointId > 0, $"no checkpoint was taken at parallelism {from}");
-        }
-
-        sink.AfterWrite = null;
-        await using var restored = Query(OnePhase, data).WithOptions(JobQueryOptions).ToJob(sink, new JobOptions { Checkpoints = store, Parallelism = to });
-        var result = await restored.RunAsync();
-        Assert.Equal(to, result.Parallelism);
-        Assert.Equal(checkpointId, result.RestoredFrom);
-        Assert.True(result.Results < reference.Count, $"the restored run at {to} wrote {result.Results} of {reference.Count}: it started over");
-        Assert.True(sink.Completed);
-        Assert.Equal(reference, sink.Items);
+        await PartitionedReadings.AssertRestoresAtAnotherParallelism(() => Query(OnePhase, data), reference, store, from, to);
     }
 
     private static readonly int[] PartitionCounts = [1, 2, 3, 5, 7];

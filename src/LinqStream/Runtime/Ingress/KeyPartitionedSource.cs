@@ -19,25 +19,7 @@ internal sealed record KeyPartitioning(LambdaExpression Key, int KeyGroups, int 
 }
 
 /// <summary>One partition of <c>QStream.FromKeyPartitioned</c>: the partition's own source, tagged with what it declares.</summary>
-internal sealed class KeyPartitionedSource<T>(EventSource<T> inner, KeyPartitioning partitioning) : EventSource<T>
+internal sealed class KeyPartitionedSource<T>(EventSource<T> inner, KeyPartitioning partitioning) : TaggedSource<T>(inner)
 {
     public KeyPartitioning Partitioning { get; } = partitioning;
-
-    public override string Name => inner.Name;
-
-    public override bool CanReplay => inner.CanReplay;
-
-    public override ValueTask OpenAsync(SourceContext context, byte[]? position, CancellationToken cancellationToken) =>
-        inner.OpenAsync(context, position, cancellationToken);
-
-    public override ValueTask<SourceRead> ReadAsync(Memory<T> buffer, CancellationToken cancellationToken) =>
-        inner.ReadAsync(buffer, cancellationToken);
-
-    public override byte[] GetPosition() => inner.GetPosition();
-
-    public override async ValueTask DisposeAsync()
-    {
-        await inner.DisposeAsync().ConfigureAwait(false);
-        await base.DisposeAsync().ConfigureAwait(false);
-    }
 }
