@@ -13,7 +13,7 @@ namespace LinqStream.Parallel;
 /// An event whose key selector throws is sent to key group 0, where the window operator runs the same selector again and
 /// applies <see cref="QueryOptions.OnError"/> to it exactly as at parallelism 1.
 /// </remarks>
-internal sealed class HashExchange<T, TKey> : IStreamObserver<T>
+internal sealed class HashExchange<T, TKey> : ISourceExchange<T>
 {
     private readonly SpscChannel<T>[] _channels;
     private readonly EventBatch<T>?[] _open;

@@ -16,6 +16,17 @@ internal static class KeyGroups
     public static (int First, int End) RangeOf(int task, int count, int parallelism) =>
         (FirstOf(task, count, parallelism), FirstOf(task + 1, count, parallelism));
 
+    /// <summary>
+    /// The key groups task <paramref name="task"/> of <paramref name="tasks"/> owns in a forward plan over <paramref name="partitions"/>
+    /// partitions partitioned by key: its contiguous group of partitions (as source tasks get them) and, so, the key groups those
+    /// partitions hold (partition p of n holds the range task p of n would own).
+    /// </summary>
+    public static (int First, int End) ForwardRangeOf(int task, int tasks, int partitions, int count)
+    {
+        var (first, end) = RangeOf(task, partitions, tasks);
+        return (FirstOf(first, count, partitions), FirstOf(end, count, partitions));
+    }
+
     /// <summary>A table from key group to owning task.</summary>
     public static int[] Owners(int count, int parallelism)
     {

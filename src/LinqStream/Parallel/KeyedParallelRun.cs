@@ -55,9 +55,10 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
     internal const int ChannelCapacity = 8;
 
     private readonly bool _partitioned;
+    private readonly bool _forward;
     private readonly QueryContext[] _sourceContexts;
     private readonly QueryRunner[] _sourceRunners;
-    private readonly HashExchange<TX, TKey>[] _exchanges;
+    private readonly ISourceExchange<TX>[] _exchanges; // per source task: its hash exchange, or in a forward plan its one channel
     private readonly IStreamObserver<T>[] _sourceHeads; // per source task: what its input (or its union) pushes into
     private readonly UnionOperator<T>?[] _sourceUnions; // per source task: its inputs' union (partitioned only)
     private readonly SourceTaskState[] _sourceStates;
@@ -89,6 +90,11 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
     /// <param name="orderedTaskInput">Whether a task takes its S channels in (start, source task) order (a union); otherwise as they come (partial groups).</param>
     /// <param name="downstream">The rest of the plan, after the merge.</param>
     /// <param name="context">The query's context.</param>
+    /// <param name="forward">
+    /// A forward plan (the union's inputs are partitioned by the aggregate's key): one task per source task, fed by it alone through
+    /// one channel (no hash exchange), owning the key groups of its partitions; null for the hash exchange.
+    /// </param>
+    /// <param name="guardPartition">In a forward plan, builds (on the source task) the check in front of partition i that its events' keys are its own.</param>
     protected KeyedParallelRun(
         IReadOnlyList<PhysicalStream<T>> inputs,
         bool partitioned,
@@ -97,14 +103,26 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         Func<IStreamObserver<TResult>, QueryContext, IStreamObserver<TX>> createOperator,
         bool orderedTaskInput,
         IStreamObserver<TResult> downstream,
-        QueryContext context)
+        QueryContext context,
+        ForwardPlan? forward = null,
+        Func<int, IStreamObserver<T>, QueryContext, IStreamObserver<T>>? guardPartition = null)
     {
         var options = context.Options;
         // Where the aggregate's state would be at parallelism 1: a checkpoint lists the parts in the same order at every P.
         context.Checkpointed.Add(new ParallelStatePart(this));
         _partitioned = partitioned;
+        _forward = forward is not null;
         int parallelism = Math.Min(options.Parallelism, options.KeyGroups);
         int sources = partitioned ? Math.Min(inputs.Count, parallelism) : 1;
+        if (forward is not null)
+        {
+            // Task t aggregates the keys of source task t's partitions alone; every source task's watermarks, barriers and
+            // completion still reach every task (a task's watermark is the minimum over all partitions, as at parallelism 1).
+            parallelism = sources;
+            orderedTaskInput = false; // events come from one channel only: nothing to order
+        }
+
+        int channelsPerTask = sources;
         var taskOptions = options with
         {
             DeadLetters = options.DeadLetters is null ? null : new LockedDeadLetters(options.DeadLetters),
@@ -122,8 +140,8 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         for (int t = 0; t < parallelism; t++)
         {
             _signals[t] = new ConsumerSignal();
-            _inputs[t] = new SpscChannel<TX>[sources];
-            for (int s = 0; s < sources; s++)
+            _inputs[t] = new SpscChannel<TX>[channelsPerTask];
+            for (int s = 0; s < channelsPerTask; s++)
             {
                 _inputs[t][s] = new SpscChannel<TX>(ChannelCapacity, options.BatchSize, _signals[t]);
             }
@@ -132,9 +150,9 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
             _taskContexts[t] = new QueryContext(taskOptions) { ParallelNodes = context.ParallelNodes, KeyedState = context.KeyedState };
             _forwards[t] = new ForwardExchange<TResult>(_outputs[t], _taskContexts[t]);
             var head = createOperator(_forwards[t], _taskContexts[t]);
-            _ranges[t] = KeyGroups.RangeOf(t, options.KeyGroups, parallelism);
-            _taskInputs[t] = new IStreamObserver<TX>[sources];
-            if (sources == 1)
+            _ranges[t] = forward is null ? KeyGroups.RangeOf(t, options.KeyGroups, parallelism) : KeyGroups.ForwardRangeOf(t, parallelism, inputs.Count, options.KeyGroups);
+            _taskInputs[t] = new IStreamObserver<TX>[channelsPerTask];
+            if (channelsPerTask == 1)
             {
                 _taskInputs[t][0] = head;
             }
@@ -159,7 +177,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
 
         _sourceContexts = new QueryContext[sources];
         _sourceRunners = new QueryRunner[sources];
-        _exchanges = new HashExchange<TX, TKey>[sources];
+        _exchanges = new ISourceExchange<TX>[sources];
         _sourceHeads = new IStreamObserver<T>[sources];
         _sourceUnions = new UnionOperator<T>?[sources];
         _sourceStates = new SourceTaskState[sources];
@@ -170,13 +188,28 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         for (int s = 0; s < sources; s++)
         {
             var sourceContext = new QueryContext(taskOptions) { ParallelNodes = context.ParallelNodes };
-            var channels = new SpscChannel<TX>[parallelism];
-            for (int t = 0; t < parallelism; t++)
+            ISourceExchange<TX> exchange;
+            if (forward is null)
             {
-                channels[t] = _inputs[t][s];
+                var channels = new SpscChannel<TX>[parallelism];
+                for (int t = 0; t < parallelism; t++)
+                {
+                    channels[t] = _inputs[t][s];
+                }
+
+                exchange = new HashExchange<TX, TKey>(channels, keyKernel, options.KeyGroups, sourceContext);
+            }
+            else
+            {
+                var channels = new SpscChannel<TX>[parallelism];
+                for (int t = 0; t < parallelism; t++)
+                {
+                    channels[t] = _inputs[t][s];
+                }
+
+                exchange = new ForwardSourceExchange<TX>(channels, s, sourceContext);
             }
 
-            var exchange = new HashExchange<TX, TKey>(channels, keyKernel, options.KeyGroups, sourceContext);
             var sourceHead = createSourceHead(exchange, sourceContext);
             _sourceHeads[s] = sourceHead;
             if (partitioned)
@@ -188,7 +221,8 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
                 _sourceUnions[s] = union;
                 for (int i = first; i < end; i++)
                 {
-                    sourceContext.Wire(inputs[i], union.Input(i - first));
+                    var input = union.Input(i - first);
+                    sourceContext.Wire(inputs[i], guardPartition is null ? input : guardPartition(i, input, sourceContext));
                 }
             }
             else
@@ -231,6 +265,12 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
 
     /// <summary>Gets the number of aggregate tasks.</summary>
     public int Parallelism => _outputs.Length;
+
+    /// <summary>Gets a value indicating whether each task is fed by its own source task alone (a forward plan), not by a hash exchange.</summary>
+    public bool IsForward => _forward;
+
+    /// <summary>Gets the key groups each task owns.</summary>
+    public IReadOnlyList<(int First, int End)> Ranges => _ranges;
 
     /// <summary>Gets the number of source tasks.</summary>
     public int SourceTasks => _sourceContexts.Length;
@@ -1218,6 +1258,33 @@ internal sealed class KeyedParallelRun<T, TKey, TResult> : KeyedParallelRun<T, T
         IStreamObserver<TResult> downstream,
         QueryContext context)
         : base(partitions, partitioned: true, static (exchange, _) => exchange, keyKernel, createOperator, orderedTaskInput, downstream, context)
+    {
+    }
+
+    /// <summary>
+    /// A forward plan: the partitions are partitioned by the aggregate's key (<paramref name="forward"/>), so source task s reads its
+    /// contiguous group of partitions, checks each event's key group against its partition's, and hands whole batches to task s,
+    /// which owns exactly those partitions' key groups (no hash exchange; S = P = min(partitions, parallelism)). Watermarks, barriers
+    /// and completion still go from every source task to every task, so every task sees parallelism 1's watermarks.
+    /// </summary>
+    public KeyedParallelRun(
+        IReadOnlyList<PhysicalStream<T>> partitions,
+        ForwardPlan forward,
+        Action<T[], ulong[]?, TKey[], int> keyKernel,
+        Func<IStreamObserver<TResult>, QueryContext, IStreamObserver<T>> createOperator,
+        IStreamObserver<TResult> downstream,
+        QueryContext context)
+        : base(
+            partitions,
+            partitioned: true,
+            static (exchange, _) => exchange,
+            keyKernel,
+            createOperator,
+            orderedTaskInput: true,
+            downstream,
+            context,
+            forward,
+            (i, input, sourceContext) => new KeyPartitionGuard<T, TKey>(input, keyKernel, forward.Declared[i], forward.Names[i], sourceContext))
     {
     }
 }

@@ -14,6 +14,9 @@ internal sealed record ParallelPlan(IReadOnlySet<PhysicalNode>? Nodes, int Paral
     /// <summary>Gets a value indicating whether a replayed array in start order under a split aggregate is read on P source tasks in chunks (false for a job).</summary>
     public bool SplitArrays { get; init; } = true;
 
+    /// <summary>Gets the split aggregates whose partitions are partitioned by their key: they run with a forward exchange (a subset of <see cref="SourceSplitNodes"/>).</summary>
+    public IReadOnlyDictionary<PhysicalNode, ForwardPlan>? ForwardNodes { get; init; }
+
     /// <summary>Gets, per split aggregate, the step over its results that also runs on each task before the merge (its only consumer, e.g. q5's per-window maximum), or null.</summary>
     public IReadOnlyDictionary<PhysicalNode, ITaskLocalStep>? TaskSteps { get; init; }
 
@@ -77,6 +80,21 @@ internal static class ParallelPlanner
         }
 
         var split = new HashSet<PhysicalNode>(chosen.Where(CanSplitSources), ReferenceEqualityComparer.Instance);
+        var forward = new Dictionary<PhysicalNode, ForwardPlan>(ReferenceEqualityComparer.Instance);
+        var hashReasons = new Dictionary<PhysicalNode, string>(ReferenceEqualityComparer.Instance);
+        foreach (var node in split)
+        {
+            switch (PlanForward(node, options, parallelism))
+            {
+                case ForwardPlan plan:
+                    forward[node] = plan;
+                    break;
+                case string why:
+                    hashReasons[node] = why;
+                    break;
+            }
+        }
+
         var steps = new Dictionary<PhysicalNode, ITaskLocalStep>(ReferenceEqualityComparer.Instance);
         foreach (var node in chosen)
         {
@@ -87,9 +105,10 @@ internal static class ParallelPlanner
             }
         }
 
-        return new ParallelPlan(new HashSet<PhysicalNode>(chosen, ReferenceEqualityComparer.Instance), parallelism, Describe(chosen, split, steps, parallelism, options))
+        return new ParallelPlan(new HashSet<PhysicalNode>(chosen, ReferenceEqualityComparer.Instance), parallelism, Describe(chosen, split, forward, hashReasons, steps, parallelism, options))
         {
             SourceSplitNodes = split.Count > 0 ? split : null,
+            ForwardNodes = forward.Count > 0 ? forward : null,
             TaskSteps = steps.Count > 0 ? steps : null,
         };
     }
@@ -147,6 +166,99 @@ internal static class ParallelPlanner
         return null;
     }
 
+    /// <summary>
+    /// Whether a split aggregate runs with a forward exchange: its union's inputs are the partitions of one source partitioned by
+    /// key (<c>QStream.FromKeyPartitioned</c>), in their order, by the aggregate's own key, over the query's key groups, with only
+    /// filters between them and the aggregate, and at least as many partitions as tasks. Returns the <see cref="ForwardPlan"/>, or
+    /// why the aggregate hashes although its input declares a partitioning, or null when nothing is declared.
+    /// </summary>
+    internal static object? PlanForward(PhysicalNode aggregate, QueryOptions options, int parallelism)
+    {
+        var union = aggregate.Inputs[0];
+        bool onlyFilters = true;
+        while (IsPipeline(union))
+        {
+            onlyFilters &= ((IPipelineNode)union).Steps.All(step => step.IsFilter);
+            union = union.Inputs[0];
+        }
+
+        var declared = new List<Runtime.Ingress.KeyPartitioning>();
+        var names = new List<string>();
+        bool anyUndeclared = false;
+        foreach (var top in union.Inputs)
+        {
+            var input = top;
+            while (IsPipeline(input))
+            {
+                onlyFilters &= ((IPipelineNode)input).Steps.All(step => step.IsFilter); // a filter the optimizer moved into each partition
+                input = input.Inputs[0];
+            }
+
+            if (input is Physical.Ingress.IIngressNode { KeyPartitioning: { } partitioning } ingress)
+            {
+                declared.Add(partitioning);
+                names.Add(ingress.SourceName);
+            }
+            else
+            {
+                anyUndeclared = true;
+            }
+        }
+
+        if (declared.Count == 0)
+        {
+            return null;
+        }
+
+        var first = declared[0];
+        string key = first.Key.ToString();
+        if (anyUndeclared || declared.Count != first.Partitions || declared.Where((d, i) => d.Index != i || !d.SameDeclaration(first)).Any())
+        {
+            return $"the union's inputs are not exactly the {first.Partitions} partitions of one source partitioned by '{key}', in order";
+        }
+
+        if (first.KeyGroups != options.KeyGroups)
+        {
+            return $"the source was partitioned over {first.KeyGroups} key groups, the query has {options.KeyGroups} (QueryOptions.KeyGroups)";
+        }
+
+        var keyed = (IKeyedAggregateNode)aggregate;
+        if (keyed.KeySelector is not { } aggregateKey || !SameKey(first.Key, aggregateKey))
+        {
+            return $"the aggregate's key '{keyed.KeyDescription}' is not the partition key '{key}'";
+        }
+
+        if (!onlyFilters)
+        {
+            return "a projection between the partitions and the aggregate may change the key (only filters may be there)";
+        }
+
+        if (first.Partitions < parallelism)
+        {
+            return $"{first.Partitions} partitions for {parallelism} tasks: the hash exchange spreads the keys over all {parallelism}";
+        }
+
+        return new ForwardPlan(first.Partitions, first.KeyGroups, declared, names, key);
+    }
+
+    /// <summary>Whether two one-parameter key lambdas are the same key: the same parameter and key types and the same body once the parameters are named alike.</summary>
+    private static bool SameKey(System.Linq.Expressions.LambdaExpression a, System.Linq.Expressions.LambdaExpression b)
+    {
+        if (a.Parameters.Count != 1 || b.Parameters.Count != 1 || a.Parameters[0].Type != b.Parameters[0].Type || a.ReturnType != b.ReturnType)
+        {
+            return false;
+        }
+
+        var renamed = new ParameterSwap(b.Parameters[0], a.Parameters[0]).Visit(b.Body);
+        return renamed.ToString() == a.Body.ToString();
+    }
+
+    /// <summary>Replaces one parameter with another in an expression.</summary>
+    private sealed class ParameterSwap(System.Linq.Expressions.ParameterExpression from, System.Linq.Expressions.ParameterExpression to) : System.Linq.Expressions.ExpressionVisitor
+    {
+        protected override System.Linq.Expressions.Expression VisitParameter(System.Linq.Expressions.ParameterExpression node) => node == from ? to : node;
+    }
+
     /// <summary>Gets the union under a split aggregate (through its filters and projections).</summary>
     internal static PhysicalNode UnionUnder(PhysicalNode aggregate)
     {
@@ -176,7 +288,7 @@ internal static class ParallelPlanner
     private static bool IsPipeline(PhysicalNode node) =>
         node.GetType().IsGenericType && node.GetType().GetGenericTypeDefinition() == typeof(Physical.Pipeline.PipelineStream<,>);
 
-    private static string Describe(List<PhysicalNode> chosen, HashSet<PhysicalNode> split, Dictionary<PhysicalNode, ITaskLocalStep> steps, int parallelism, QueryOptions options)
+    private static string Describe(List<PhysicalNode> chosen, HashSet<PhysicalNode> split, Dictionary<PhysicalNode, ForwardPlan> forward, Dictionary<PhysicalNode, string> hashReasons, Dictionary<PhysicalNode, ITaskLocalStep> steps, int parallelism, QueryOptions options)
     {
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture, $"Parallelism: {parallelism} tasks per keyed stage, {options.KeyGroups} key groups");
@@ -191,12 +303,35 @@ internal static class ParallelPlanner
             var keyed = (IKeyedAggregateNode)node;
             string? onePhaseReason = keyed.TwoPhaseReason(options);
             var ranges = Enumerable.Range(0, parallelism).Select(t => KeyGroups.RangeOf(t, options.KeyGroups, parallelism)).Select(r => $"[{r.First},{r.End})");
+            if (forward.TryGetValue(node, out var plan))
+            {
+                int inputs = plan.Partitions;
+                var groups = Enumerable.Range(0, parallelism).Select(s => KeyGroups.RangeOf(s, inputs, parallelism)).Select(r => r.End - r.First == 1 ? $"[{r.First}]" : $"[{r.First}..{r.End - 1}]");
+                var owned = Enumerable.Range(0, parallelism).Select(t => KeyGroups.ForwardRangeOf(t, parallelism, inputs, options.KeyGroups)).Select(r => $"[{r.First},{r.End})");
+                text.Append(CultureInfo.InvariantCulture, $"  Stage: {parallelism} source tasks, union inputs {string.Join(" ", groups)}: each reads its partitions with their own watermarks and checks that each event's key group is its partition's").AppendLine();
+                text.Append(CultureInfo.InvariantCulture, $"  Exchange: forward: the source is partitioned by '{plan.KeyDescription}' into {inputs} partitions of {plan.KeyGroups} key groups, the aggregate's key, so each source task hands its batches whole to its own task (no hash exchange: no event is hashed to another task; watermarks and barriers still go to every task; a misrouted event stops the query)").AppendLine();
+                text.Append(CultureInfo.InvariantCulture, $"  Stage: {parallelism} tasks: the events of its own source task (the watermark: the minimum over all {parallelism}), {node.Name}, key groups {string.Join(" ", owned)} (its partitions' key groups)").AppendLine();
+                text.Append("  One phase: each key's events are on one task already (nothing to pre-aggregate)").AppendLine();
+                if (steps.TryGetValue(node, out var forwardStep))
+                {
+                    text.Append("  Local step on each task: ").Append(forwardStep.LocalDescription).AppendLine();
+                }
+
+                text.Append("  Exchange: order-restoring merge (by start, then key hash), then the rest of the plan on the query's thread").AppendLine();
+                continue;
+            }
+
             if (split.Contains(node))
             {
                 int inputs = UnionUnder(node).Inputs.Count, sources = Math.Min(inputs, parallelism);
                 var groups = Enumerable.Range(0, sources).Select(s => KeyGroups.RangeOf(s, inputs, sources)).Select(r => r.End - r.First == 1 ? $"[{r.First}]" : $"[{r.First}..{r.End - 1}]");
                 text.Append(CultureInfo.InvariantCulture, $"  Stage: {sources} source tasks, union inputs {string.Join(" ", groups)}: each reads its partitions with their own watermarks and runs the operators above them").AppendLine();
                 text.Append(CultureInfo.InvariantCulture, $"  Exchange: hash by key group of '{keyed.KeyDescription}' (stable XxHash3 of the key), from every source task to every task").AppendLine();
+                if (hashReasons.TryGetValue(node, out var whyHash))
+                {
+                    text.Append("    (not forward: ").Append(whyHash).Append(')').AppendLine();
+                }
+
                 string taskInput = onePhaseReason is null
                     ? $"the partial groups of the {sources} source tasks as they come"
                     : keyed.OrderedInputReason(options) is { } ordered
@@ -277,9 +412,24 @@ internal static class ParallelPlanner
     }
 }
 
+/// <summary>
+/// A forward plan for a split aggregate: its union's inputs are the <see cref="Partitions"/> partitions of a source partitioned by
+/// the aggregate's key over <see cref="KeyGroups"/> key groups (<see cref="Declared"/>, <see cref="Names"/>: per partition).
+/// </summary>
+internal sealed record ForwardPlan(int Partitions, int KeyGroups, IReadOnlyList<Runtime.Ingress.KeyPartitioning> Declared, IReadOnlyList<string> Names, string KeyDescription);
+
+/// <summary>Filters and projections fused into one node (<see cref="Physical.Pipeline.PipelineStream{TIn, TOut}"/>).</summary>
+internal interface IPipelineNode
+{
+    IReadOnlyList<Physical.Pipeline.PipelineKernelStep> Steps { get; }
+}
+
 /// <summary>A window aggregate that may run split by key (<see cref="WindowAggregateStream{T, TKey, TResult}"/>).</summary>
 internal interface IKeyedAggregateNode
 {
+    /// <summary>Gets the grouping key, or null when the aggregate has no key.</summary>
+    System.Linq.Expressions.LambdaExpression? KeySelector { get; }
+
     /// <summary>Gets the key selector's text, or null when the aggregate has no key (then it cannot be split).</summary>
     string? KeyDescription { get; }
 

@@ -29,6 +29,9 @@ internal sealed class QueryContext
     /// <summary>Gets the split aggregates whose union of inputs is read by several source tasks (docs/parallelism.md, "Source tasks").</summary>
     public IReadOnlySet<PhysicalNode>? SourceSplitNodes { get; init; }
 
+    /// <summary>Gets the split aggregates that run with a forward exchange (their partitions are partitioned by their key), or null.</summary>
+    public IReadOnlyDictionary<PhysicalNode, Parallel.ForwardPlan>? ForwardNodes { get; init; }
+
     /// <summary>Gets a value indicating whether a split aggregate over a replayed array in start order reads it on several source tasks, in chunks dealt out in turn (not in a job).</summary>
     public bool SplitArrays { get; init; }
 

@@ -154,25 +154,7 @@ public sealed class PartitionedJobTests : IDisposable
         var data = Generate(17 + from + to, 3, skewed: true, count: 40_000);
         var reference = await Query(plan, Sources(data)).WithOptions(Options).ToListAsync();
         var store = new DirectoryCheckpointStore(Path.Combine(_directory, $"rescale-{from}-to-{to}"));
-        var sink = new MemorySink<string>();
-        using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        sink.CancelAt(reference.Count * 2 / 3, stop);
-        long checkpointId;
-        await using (var job = Query(plan, Sources(data)).WithOptions(Options).ToJob(sink, new JobOptions { Checkpoints = store, CheckpointEveryEvents = 1_500, Parallelism = from }))
-        {
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => job.RunAsync(stop.Token));
-            checkpointId = job.LastCheckpointId;
-            Assert.True(checkpointId > 0, $"no checkpoint was taken at parallelism {from}");
-        }
-
-        sink.AfterWrite = null;
-        await using var restored = Query(plan, Sources(data)).WithOptions(Options).ToJob(sink, new JobOptions { Checkpoints = store, Parallelism = to });
-        var result = await restored.RunAsync();
-        Assert.Equal(to, result.Parallelism);
-        Assert.Equal(checkpointId, result.RestoredFrom);
-        Assert.True(result.Results < reference.Count, $"the restored run at {to} wrote {result.Results} of {reference.Count}: it started over");
-        Assert.True(sink.Completed);
-        Assert.Equal(reference, sink.Items);
+        await PartitionedReadings.AssertRestoresAtAnotherParallelism(() => Query(plan, Sources(data)), reference, store, from, to);
     }
 
     [Theory]

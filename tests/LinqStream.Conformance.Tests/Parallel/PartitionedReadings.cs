@@ -67,6 +67,35 @@ internal static class PartitionedReadings
     public static IQStream<Reading> Union(IReadOnlyList<ArrayEventSource<Reading>> partitions) =>
         QStream.From([.. partitions.Cast<EventSource<Reading>>()], r => r.Time, IngressPolicy.Reorder(TimeSpan.FromSeconds(2)), name: "readings");
 
+    /// <summary>
+    /// Runs <paramref name="query"/> (made anew for each run) as a job at <paramref name="from"/> with checkpoints in
+    /// <paramref name="store"/>, stops it two thirds through <paramref name="reference"/>, restores it at <paramref name="to"/>,
+    /// and asserts the restored run went on from the last checkpoint and the sink holds exactly <paramref name="reference"/>.
+    /// </summary>
+    public static async Task AssertRestoresAtAnotherParallelism(Func<IQStream<string>> query, IReadOnlyList<string> reference, CheckpointStore store, int from, int to)
+    {
+        var options = new QueryOptions { BatchSize = 64, Strict = true };
+        var sink = new MemorySink<string>();
+        using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        sink.CancelAt(reference.Count * 2 / 3, stop);
+        long checkpointId;
+        await using (var job = query().WithOptions(options).ToJob(sink, new JobOptions { Checkpoints = store, CheckpointEveryEvents = 1_500, Parallelism = from }))
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => job.RunAsync(stop.Token));
+            checkpointId = job.LastCheckpointId;
+            Assert.True(checkpointId > 0, $"no checkpoint was taken at parallelism {from}");
+        }
+
+        sink.AfterWrite = null;
+        await using var restored = query().WithOptions(options).ToJob(sink, new JobOptions { Checkpoints = store, Parallelism = to });
+        var result = await restored.RunAsync();
+        Assert.Equal(to, result.Parallelism);
+        Assert.Equal(checkpointId, result.RestoredFrom);
+        Assert.True(result.Results < reference.Count, $"the restored run at {to} wrote {result.Results} of {reference.Count}: it started over");
+        Assert.True(sink.Completed);
+        Assert.Equal(reference, sink.Items);
+    }
+
     /// <summary>A keyed window aggregate over <paramref name="readings"/>: "window-start sensor ..." per window and sensor.</summary>
     public static IQStream<string> Keyed(string plan, IQStream<Reading> readings) =>
         plan == AsTheyCome

@@ -31,6 +31,7 @@ public class ParallelismBenchmarks
     private TimeSpan? _alignmentP99;
     private long _checkpoints;
     private Tick[][] _tickPartitions = [];
+    private Tick[][] _keyPartitions = [];
     private NexmarkEvent[][] _nexmarkPartitions = [];
     private TimeSpan _cpuAtStart;
     private TimeSpan _cpu;
@@ -78,6 +79,7 @@ public class ParallelismBenchmarks
         _ticks = Data.Ticks(Events, 10_000);
         _nexmark = NexmarkInput.ForBenchmark();
         _tickPartitions = RoundRobin(_ticks, 2);
+        _keyPartitions = ByKey(_ticks, 2);
         _nexmarkPartitions = RoundRobin(_nexmark.Events, 2);
         if (check)
         {
@@ -110,6 +112,48 @@ public class ParallelismBenchmarks
         }
 
         return partitions;
+    }
+
+    /// <summary>Splits the ticks into <paramref name="count"/> partitions by key, as a writer partitioning by key does (<see cref="KeyPartitioner.PartitionOf{TKey}"/>).</summary>
+    private static Tick[][] ByKey(Tick[] ticks, int count)
+    {
+        var lists = Enumerable.Range(0, count).Select(_ => new List<Tick>(ticks.Length / count)).ToArray();
+        foreach (var tick in ticks)
+        {
+            lists[KeyPartitioner.PartitionOf(tick.Key, count)].Add(tick);
+        }
+
+        return [.. lists.Select(l => l.ToArray())];
+    }
+
+    /// <summary>
+    /// The tumbling count per key over the ticks partitioned by key, read from replayable sources (<c>ArrayEventSource</c>);
+    /// <paramref name="declared"/>: with <c>QStream.FromKeyPartitioned</c> (a forward exchange at P &gt; 1), else <c>QStream.From</c> (the hash exchange).
+    /// </summary>
+    private IQStream<int> KeyPartitionedCountQuery(bool declared)
+    {
+        EventSource<Tick>[] sources = [.. _keyPartitions.Select((p, i) => new LinqStream.Testing.Io.ArrayEventSource<Tick>(p, "ticks-" + i))];
+        var ticks = declared
+            ? QStream.FromKeyPartitioned(sources, t => t.Time, t => t.Key, IngressPolicy.Throw, name: "ticks")
+            : QStream.From(sources, t => t.Time, IngressPolicy.Throw, name: "ticks");
+        return from t in ticks.TumblingWindow(TimeSpan.FromTicks(Size))
+               group t by t.Key into g
+               select g.Count();
+    }
+
+    /// <summary>The tumbling count per key over 2 partitions partitioned by key and declared so: a forward exchange at P = 2.</summary>
+    [Benchmark(OperationsPerInvoke = Events)]
+    public long TumblingCountPerKeyForward() => RunToEnd(KeyPartitionedCountQuery(declared: true)).Count;
+
+    /// <summary>The same partitions, not declared: the hash exchange (two phases by default) at P = 2.</summary>
+    [Benchmark(OperationsPerInvoke = Events)]
+    public long TumblingCountPerKeyKeyPartitionedHashed() => RunToEnd(KeyPartitionedCountQuery(declared: false)).Count;
+
+    /// <summary>Runs a query over replayable sources (read asynchronously: <c>Subscribe</c> would return before the end) to its end at this case's options.</summary>
+    private List<int> RunToEnd(IQStream<int> query)
+    {
+        _events = Events;
+        return query.WithOptions(Options()).ToListAsync().GetAwaiter().GetResult();
     }
 
     private IQStream<Tick> PartitionedTicks()
@@ -168,6 +212,11 @@ public class ParallelismBenchmarks
         PartitionedCountQuery().WithOptions(options).Subscribe(counts);
         var expected = _ticks.GroupBy(t => (Window: Math.DivRem(t.Time, Size).Quotient, t.Key)).Select(g => g.Count()).ToList();
         Answers.SameMultiset($"tumbling count per key over 2 partitions, P = {Parallelism}", expected, counts.Results, c => c);
+        foreach (bool declared in new[] { true, false })
+        {
+            Answers.SameMultiset($"tumbling count per key over 2 partitions by key ({(declared ? "forward" : "hashed")}), P = {Parallelism}", expected, RunToEnd(KeyPartitionedCountQuery(declared)), c => c);
+        }
+
         var arrayCounts = new CollectingObserver<int>();
         CountQuery().WithOptions(options).Subscribe(arrayCounts);
         Answers.SameMultiset($"tumbling count per key over the array (in ranges at P > 1), P = {Parallelism}", expected, arrayCounts.Results, c => c);

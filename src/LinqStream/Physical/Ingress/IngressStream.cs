@@ -41,6 +41,12 @@ internal sealed class IngressStream<T> : PhysicalStream<T>, Diagnostics.ISourceN
     /// <summary>Gets a value indicating whether this source is a partition of an idle-timeout group (<c>QStream.From(partitions, ..., idleTimeout)</c>).</summary>
     public bool HasIdleGroup => _source is PartitionSource<T>;
 
+    /// <summary>Gets what the source declares about its partitioning by key (<c>QStream.FromKeyPartitioned</c>), or null.</summary>
+    public KeyPartitioning? KeyPartitioning => (_source as KeyPartitionedSource<T>)?.Partitioning;
+
+    /// <summary>Gets the type of the events the source reads.</summary>
+    public Type EventType => typeof(T);
+
     /// <summary>Gets a value indicating whether the source is an array replayed as fast as the CPU allows.</summary>
     public bool IsReplayedArray => _source is T[];
 
@@ -99,4 +105,10 @@ internal interface IIngressNode
     bool HasIdleGroup { get; }
 
     bool IsReplayedArray { get; }
+
+    string SourceName { get; }
+
+    KeyPartitioning? KeyPartitioning { get; }
+
+    Type EventType { get; }
 }

@@ -4,7 +4,7 @@ using LinqStream.Runtime;
 namespace LinqStream.Physical.Pipeline;
 
 /// <summary>The physical node of a filter/projection chain (one step, or several fused into one kernel).</summary>
-internal sealed class PipelineStream<TIn, TOut> : PhysicalStream<TOut>, ICompilesKernels, Parallel.IUnionSplittable<TOut>, Parallel.IRangeSplittable<TOut>
+internal sealed class PipelineStream<TIn, TOut> : PhysicalStream<TOut>, ICompilesKernels, Parallel.IPipelineNode, Parallel.IUnionSplittable<TOut>, Parallel.IRangeSplittable<TOut>
 {
     private readonly PhysicalStream<TIn> _source;
     private readonly IReadOnlyList<PipelineKernelStep> _steps;

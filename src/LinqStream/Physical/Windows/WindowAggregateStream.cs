@@ -66,6 +66,9 @@ internal sealed class WindowAggregateStream<T, TKey, TResult> : PhysicalStream<T
 
     public override IReadOnlyList<PhysicalNode> Inputs => [_source];
 
+    /// <summary>Gets the grouping key, or null when each window is aggregated as a whole.</summary>
+    public LambdaExpression? KeySelector => _keySelector;
+
     /// <summary>Gets the grouping key's source text, or null when each window is aggregated as a whole.</summary>
     public string? KeyDescription => _keySelector?.ToString();
 
@@ -121,6 +124,15 @@ internal sealed class WindowAggregateStream<T, TKey, TResult> : PhysicalStream<T
         Func<IStreamObserver<TResult>, QueryContext, IStreamObserver<T>> createOperator = step is null
             ? CreateOperator
             : (output, taskContext) => CreateOperator(step.CreateTaskStep(output, taskContext), taskContext);
+        if (context.ForwardNodes is { } forwardNodes && forwardNodes.TryGetValue(this, out var forward) && context.ParallelHost is null)
+        {
+            // Keyed by the key the partitions are partitioned by: each task reads its own partitions and aggregates their keys
+            // (a forward exchange, one phase: nothing to pre-aggregate for), each partition's keys checked on its source task.
+            var own = ((Parallel.IUnionSplittable<T>)_source).SplitByUnionInput()!;
+            _ = new Parallel.KeyedParallelRun<T, TKey, TResult>(own, forward, _keyKernel!, createOperator, downstream, context);
+            return;
+        }
+
         if (context.SourceSplitNodes?.Contains(this) == true)
         {
             // Keyed over a union of partitions (maybe through filters and projections, which each partition then runs):

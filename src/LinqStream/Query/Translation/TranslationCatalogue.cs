@@ -33,7 +33,7 @@ namespace LinqStream.Query.Translation
         /// <summary>Gets the methods of <c>LinqStream.QStream</c> (and the same-named Rx <c>Qbservable</c> operators) that translate.</summary>
         public static readonly string[] Translated =
         {
-            "From", "Where", "Select", "SelectMany", "Union", "Merge", "TumblingWindow", "HoppingWindow", "SessionWindow", "GroupBy",
+            "From", "FromKeyPartitioned", "Where", "Select", "SelectMany", "Union", "Merge", "TumblingWindow", "HoppingWindow", "SessionWindow", "GroupBy",
             "WithLifetime", "ExtendLifetime", "ShiftTime", "ToPointEvents", "ClipLifetime", "Join", "LeftJoin", "WhereNotExists",
             "WithOptions", "Explain", "Subscribe", "ToAsyncEnumerable", "ToListAsync", "ToStreamEvents", "ToJob", "ToParallelSinkJob",
             "AsObservable", // Rx's AsObservable returns the query itself as an IObservable: nothing to translate, the engine runs it as it is

@@ -1,20 +1,17 @@
 namespace LinqStream.Runtime.Ingress;
 
 /// <summary>One partition of <c>QStream.From(partitions, ..., idleTimeout)</c>: the partition's own source, tagged with its group.</summary>
-internal sealed class PartitionSource<T> : EventSource<T>
+internal sealed class PartitionSource<T>(EventSource<T> inner, PartitionGroup group, int index) : TaggedSource<T>(inner)
 {
-    private readonly EventSource<T> _inner;
+    public PartitionGroup Group { get; } = group;
 
-    public PartitionSource(EventSource<T> inner, PartitionGroup group, int index)
-    {
-        _inner = inner;
-        Group = group;
-        Index = index;
-    }
+    public int Index { get; } = index;
+}
 
-    public PartitionGroup Group { get; }
-
-    public int Index { get; }
+/// <summary>A partition's own source with something the planner reads from it: every call goes to the source itself.</summary>
+internal abstract class TaggedSource<T>(EventSource<T> inner) : EventSource<T>
+{
+    private readonly EventSource<T> _inner = inner;
 
     public override string Name => _inner.Name;
 
