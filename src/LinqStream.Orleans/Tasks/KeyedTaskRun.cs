@@ -85,7 +85,7 @@ internal sealed class KeyedTaskRun<T, TResult> : ITaskRun
         }
 
         _input = new EventBatchCodec<T>(ColumnCodecs.For<T>());
-        var sender = new ChannelSender(new TaskChannelTransport(grains.GetGrain<ITaskGrain>(spec.MergeKey), spec.Name), spec.Epoch, time, stopping: _stop.Token);
+        var sender = new ChannelSender(new TaskChannelTransport(grains.GetGrain<ITaskGrain>(spec.MergeKey), spec.Name), spec.Epoch, time, stopping: _stop.Token, stats: ExchangeStats.KeyedToMerge);
         _writer = new ChannelWriter<TResult>(sender, new EventBatchCodec<TResult>(ColumnCodecs.For<TResult>()));
         if (spec.AggregateState is { } aggregate)
         {

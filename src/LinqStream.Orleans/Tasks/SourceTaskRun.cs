@@ -61,7 +61,7 @@ internal sealed class SourceTaskRun<T, TKey> : ITaskRun, ISourceTask
         for (int t = 0; t < _channels.Length; t++)
         {
             _channels[t] = new SpscChannel<T>(LocalCapacity, options.BatchSize);
-            var sender = new ChannelSender(new TaskChannelTransport(grains.GetGrain<ITaskGrain>(spec.TaskKeys[t]), spec.Name), spec.Epoch, time, stopping: _stop.Token);
+            var sender = new ChannelSender(new TaskChannelTransport(grains.GetGrain<ITaskGrain>(spec.TaskKeys[t]), spec.Name), spec.Epoch, time, stopping: _stop.Token, stats: ExchangeStats.SourceToKeyed);
             _writers[t] = new ChannelWriter<T>(sender, new EventBatchCodec<T>(ColumnCodecs.For<T>()));
         }
 
