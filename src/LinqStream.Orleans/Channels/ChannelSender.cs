@@ -59,8 +59,8 @@ internal sealed class ChannelSender
     /// <see cref="ChannelAckStatus.Unreachable"/>; the default value is <see cref="DefaultRetryLimit"/> (30 seconds).</param>
     /// <param name="callsInFlight">The most calls in flight at once; the default value is <see cref="DefaultCallsInFlight"/>.</param>
     /// <param name="framesPerCall">The most frames one call carries; the default value is <see cref="DefaultFramesPerCall"/>.</param>
-    /// <param name="stopping">Ends the retries of a sender whose task stopped.</param>
     /// <param name="stats">Where the frames and calls are counted (a spread job's channels: per direction), or null.</param>
+    /// <param name="stopping">Ends the retries of a sender whose task stopped.</param>
     public ChannelSender(
         IChannelTransport transport,
         long epoch,
@@ -69,8 +69,8 @@ internal sealed class ChannelSender
         TimeSpan? retryLimit = null,
         int callsInFlight = DefaultCallsInFlight,
         int framesPerCall = DefaultFramesPerCall,
-        CancellationToken stopping = default,
-        ExchangeStats? stats = null)
+        ExchangeStats? stats = null,
+        CancellationToken stopping = default)
     {
         ArgumentNullException.ThrowIfNull(transport);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(epoch);
