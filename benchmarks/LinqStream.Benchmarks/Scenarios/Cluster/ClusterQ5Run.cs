@@ -47,6 +47,12 @@ internal static class ClusterQ5Run
         // --modes one,local,spread (the default: all three): one grain at P = 1, one grain at in-process P, spread over the silos.
         int at = Array.IndexOf(args, "--modes");
         var modes = at >= 0 && at + 1 < args.Length ? args[at + 1].Split(',') : ["one", "local", "spread"];
+        // --lingers 0,20: the spread job once per frame linger in milliseconds (JobSubmission.FrameLinger; 0 sends every piece of a
+        // batch and every watermark as a frame of its own, as before the frames were coalesced); the default: the submission's default.
+        int lingerAt = Array.IndexOf(args, "--lingers");
+        var lingers = lingerAt >= 0 && lingerAt + 1 < args.Length
+            ? args[lingerAt + 1].Split(',').Select(v => (TimeSpan?)TimeSpan.FromMilliseconds(double.Parse(v, CultureInfo.InvariantCulture))).ToArray()
+            : [null];
         const int PartitionCount = 4;
         // Bids at about 50,000 per second of event time, as ConnectorNexmark writes them: the reorder buffer (1 s) and so each
         // checkpoint hold about 50,000 bids, not the whole input (the generator's default, 1,000,000 events per second, puts a million bids in about a second).
@@ -70,15 +76,16 @@ internal static class ClusterQ5Run
             List<string>? reference = null; // the first run's output: every other run (of any mode, any round) must equal it
             for (int round = 1; round <= runs; round++)
             {
-                var all = new[] { ("one", "one grain, P = 1", (int?)null, 1), ("local", $"one grain, in-process P = {parallelism}", null, parallelism), ("spread", $"spread over 3 silos, P = {parallelism}", parallelism, 1) };
-                foreach (var (_, mode, spread, local) in all.Where(m => modes.Contains(m.Item1)))
+                var all = new[] { ("one", "one grain, P = 1", (int?)null, 1, (TimeSpan?)null), ("local", $"one grain, in-process P = {parallelism}", null, parallelism, null) }
+                    .Concat(lingers.Select(l => ("spread", $"spread over 3 silos, P = {parallelism}{(l is { } linger ? string.Create(CultureInfo.InvariantCulture, $", frame linger {linger.TotalMilliseconds} ms") : "")}", (int?)parallelism, 1, l)));
+                foreach (var (_, mode, spread, local, linger) in all.Where(m => modes.Contains(m.Item1)))
                 {
-                    string job = $"q5-{round}-{(spread is null ? $"one{local}" : "spread")}-{Environment.ProcessId}";
+                    string job = $"q5-{round}-{(spread is null ? $"one{local}" : $"spread{linger?.TotalMilliseconds.ToString(CultureInfo.InvariantCulture)}")}-{Environment.ProcessId}";
                     double idle = IdleCpu();
                     var (inputBefore, outputBefore) = (ExchangeStats.SourceToKeyed.Read(), ExchangeStats.KeyedToMerge.Read());
                     output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"// submitting {mode}, round {round}")); // a marker for a profiler started from outside
                     output.Flush();
-                    var row = RunOnce(cluster, job, spread, local, events, idle, out var results);
+                    var row = RunOnce(cluster, job, spread, local, linger, events, idle, out var results);
                     var written = ReadStream(connection.GetDatabase(), job);
                     if (written.Count != results)
                     {
@@ -129,7 +136,7 @@ internal static class ClusterQ5Run
     }
 
     /// <summary>Submits the job, samples the bids read every 50 ms until it completes; the steady rate and CPU between 10 % and 90 % of the input.</summary>
-    private static (double Rate, double Cpu, double Start, double Wall, double Busy) RunOnce(TestCluster cluster, string job, int? parallelism, int local, int events, double idle, out long results)
+    private static (double Rate, double Cpu, double Start, double Wall, double Busy) RunOnce(TestCluster cluster, string job, int? parallelism, int local, TimeSpan? linger, int events, double idle, out long results)
     {
         Interlocked.Exchange(ref s_read, 0);
         var samples = new List<(double Seconds, long Read, TimeSpan Cpu)>();
@@ -149,13 +156,14 @@ internal static class ClusterQ5Run
             }
         }) { IsBackground = true, Name = "cluster-q5 sampler" };
         sampler.Start();
-        var handle = cluster.Client.SubmitAsync(job, new JobSubmission
+        var submission = new JobSubmission
         {
             Definition = Definition,
             Parameters = new() { ["output"] = job, ["local"] = local.ToString(CultureInfo.InvariantCulture) },
             CheckpointEveryEvents = 100_000,
             Parallelism = parallelism,
-        }).GetAwaiter().GetResult();
+        };
+        var handle = cluster.Client.SubmitAsync(job, linger is { } l ? submission with { FrameLinger = l } : submission).GetAwaiter().GetResult();
         var status = handle.WaitAsync(TimeSpan.FromMilliseconds(100), s => s.IsFinished).GetAwaiter().GetResult();
         double wall = clock.Elapsed.TotalSeconds;
         done.Cancel();
