@@ -235,7 +235,13 @@ public class CrossSiloExchangeBenchmarks
         return answer;
     }
 
-    private async Task<long> CrossSiloChannelAsync(ChannelWriter<BidColumns> writer, ChannelReader<BidColumns> reader)
+    private Task<long> CrossSiloChannelAsync(ChannelWriter<BidColumns> writer, ChannelReader<BidColumns> reader) =>
+        ExchangeAsync(writer, reader, _source, _decoded, SumAuctions, _expectedSum);
+
+    private Task<long> CrossSiloBidsAsync() => ExchangeAsync(_bidWriter!, _bidReader!, _bids, _decodedBids, SumAuctions, _expectedBidSum);
+
+    /// <summary>Sends the batch <see cref="Batches"/> times, one frame each; the receiver decodes every frame and sums its auctions, which must come to <paramref name="expected"/>.</summary>
+    private async Task<long> ExchangeAsync<TPayload>(ChannelWriter<TPayload> writer, ChannelReader<TPayload> reader, EventBatch<TPayload> source, EventBatch<TPayload> decoded, Func<EventBatch<TPayload>, long> sumOf, long expected)
     {
         var reading = Task.Run(async () =>
         {
@@ -244,12 +250,12 @@ public class CrossSiloExchangeBenchmarks
             while (batches < Batches)
             {
                 await reader.WaitToReadAsync().ConfigureAwait(false);
-                while (batches < Batches && reader.TryRead(_decoded, out var kind, out _, out _))
+                while (batches < Batches && reader.TryRead(decoded, out var kind, out _, out _))
                 {
                     if (kind == ChannelMessage.Batch)
                     {
-                        sum += SumAuctions(_decoded);
-                        _decoded.Reset();
+                        sum += sumOf(decoded);
+                        decoded.Reset();
                         batches++;
                     }
                 }
@@ -259,48 +265,12 @@ public class CrossSiloExchangeBenchmarks
         });
         for (int b = 0; b < Batches; b++)
         {
-            await writer.SendBatchAsync(_source).ConfigureAwait(false);
+            await writer.SendBatchAsync(source).ConfigureAwait(false);
         }
 
         await writer.Sender.FlushAsync().ConfigureAwait(false);
-        return Check(await reading.ConfigureAwait(false));
-    }
-
-    private async Task<long> CrossSiloBidsAsync()
-    {
-        var reading = Task.Run(async () =>
-        {
-            long sum = 0;
-            int batches = 0;
-            while (batches < Batches)
-            {
-                await _bidReader!.WaitToReadAsync().ConfigureAwait(false);
-                while (batches < Batches && _bidReader.TryRead(_decodedBids, out var kind, out _, out _))
-                {
-                    if (kind == ChannelMessage.Batch)
-                    {
-                        var payload = _decodedBids.Payload;
-                        for (int i = 0; i < _decodedBids.Count; i++)
-                        {
-                            sum += payload[i].Auction;
-                        }
-
-                        _decodedBids.Reset();
-                        batches++;
-                    }
-                }
-            }
-
-            return sum;
-        });
-        for (int b = 0; b < Batches; b++)
-        {
-            await _bidWriter!.SendBatchAsync(_bids).ConfigureAwait(false);
-        }
-
-        await _bidWriter!.Sender.FlushAsync().ConfigureAwait(false);
         long read = await reading.ConfigureAwait(false);
-        return read == _expectedBidSum ? read : throw new InvalidOperationException($"The receiver summed the bids' auctions to {read}, not {_expectedBidSum}.");
+        return read == expected ? read : throw new InvalidOperationException($"The receiver summed {read}, not {expected}: events were lost or repeated.");
     }
 
     private async Task<long> CrossSiloCallsOnlyAsync()
@@ -340,12 +310,7 @@ public class CrossSiloExchangeBenchmarks
             var frame = codec.Encode(_bids);
             codec.Decode("bench", frame, _decodedBids);
             frame.Release();
-            var payload = _decodedBids.Payload;
-            for (int i = 0; i < _decodedBids.Count; i++)
-            {
-                sum += payload[i].Auction;
-            }
-
+            sum += SumAuctions(_decodedBids);
             _decodedBids.Reset();
         }
 
@@ -354,6 +319,18 @@ public class CrossSiloExchangeBenchmarks
 
     private long Check(long sum) =>
         sum == _expectedSum ? sum : throw new InvalidOperationException($"The receiver summed {sum}, not {_expectedSum}: events were lost or repeated.");
+
+    private static long SumAuctions(EventBatch<Bid> batch)
+    {
+        long sum = 0;
+        var payload = batch.Payload;
+        for (int i = 0; i < batch.Count; i++)
+        {
+            sum += payload[i].Auction;
+        }
+
+        return sum;
+    }
 
     private static long SumAuctions(EventBatch<BidColumns> batch)
     {
