@@ -98,11 +98,11 @@ internal static class ChannelTraffic
         }
     }
 
-    /// <summary>Reads until completion; <paramref name="pause"/> makes the consumer slow at random.</summary>
-    public static async Task<List<Message>> ReadAllAsync(ChannelReader<Item> reader, Random? pause = null)
+    /// <summary>Reads until completion into batches of <paramref name="batchSize"/> (a coalescing writer's frame size); <paramref name="pause"/> makes the consumer slow at random.</summary>
+    public static async Task<List<Message>> ReadAllAsync(ChannelReader<Item> reader, Random? pause = null, int batchSize = BatchSize)
     {
         var read = new List<Message>();
-        var batch = new EventBatch<Item>(BatchSize);
+        var batch = new EventBatch<Item>(batchSize);
         while (true)
         {
             await reader.WaitToReadAsync().WaitAsync(TimeSpan.FromMinutes(2));

@@ -29,7 +29,7 @@ public sealed class CoalescedFrameTests
         var writer = new ChannelWriter<Item>(sender, Codec(), frameEvents, TimeSpan.FromHours(1));
         var reader = new ChannelReader<Item>(receiver, Codec());
 
-        var reading = Task.Run(() => ReadAllAsync(reader, frameEvents));
+        var reading = Task.Run(() => ChannelTraffic.ReadAllAsync(reader, batchSize: frameEvents));
         await Task.Run(() => SendCoalescedAsync(writer, messages)).WaitAsync(Bound);
         var read = await reading.WaitAsync(Bound);
 
@@ -85,7 +85,7 @@ public sealed class CoalescedFrameTests
         writer.AddWatermark(20);
         await writer.CompleteAsync();
 
-        var read = await ReadAllAsync(reader, 16).WaitAsync(Bound);
+        var read = await ChannelTraffic.ReadAllAsync(reader, batchSize: 16).WaitAsync(Bound);
         Message[] expected =
         [
             new(ChannelMessage.Watermark, 15, []),
@@ -241,31 +241,6 @@ public sealed class CoalescedFrameTests
                 default:
                     await writer.CompleteAsync();
                     break;
-            }
-        }
-    }
-
-    private static async Task<List<Message>> ReadAllAsync(ChannelReader<Item> reader, int batchSize)
-    {
-        var read = new List<Message>();
-        var batch = new EventBatch<Item>(batchSize);
-        while (true)
-        {
-            await reader.WaitToReadAsync().WaitAsync(Bound);
-            while (reader.TryRead(batch, out var kind, out long value, out string? error))
-            {
-                var events = new (long, long, Item)[batch.Count];
-                for (int i = 0; i < batch.Count; i++)
-                {
-                    events[i] = (batch.Start[i], batch.End[i], batch.Payload[i]);
-                }
-
-                batch.Reset();
-                read.Add(new Message(kind, kind == ChannelMessage.Batch ? 0 : value, events, error));
-                if (kind == ChannelMessage.Completed)
-                {
-                    return read;
-                }
             }
         }
     }

@@ -1,3 +1,4 @@
+using LinqStream.Io.Json;
 using LinqStream.Orleans.Channels;
 using LinqStream.Runtime;
 
@@ -7,7 +8,8 @@ namespace LinqStream.Orleans.Tests.Channels;
 public sealed record Visit(string? Channel, long Id, string? Url);
 
 /// <summary>
-/// The receiving end's table of strings read lately (issue #17): a repeated short ASCII string is not decoded and allocated again,
+/// The receiving end's table of strings read lately (issue #17; <c>Utf8StringCache</c>'s byte-span lookup, used by <c>ColumnReader</c>):
+/// a repeated short ASCII string is not decoded and allocated again,
 /// and every value still comes back exactly as it was sent, whatever the table holds (colliding slots, non-ASCII, long, empty, null).
 /// </summary>
 public sealed class ReceivedStringsTests
@@ -19,7 +21,7 @@ public sealed class ReceivedStringsTests
     public void Codec_RepeatedAndUniqueStrings_RoundTripExactlyAndRepeatsAreNotAllocatedAgain(int seed)
     {
         var random = new Random(seed);
-        string[] pool = ["Google", "Apple", "", "https://www.nexmark.com/abc/de_f/ghij/item.htm?query=1", "ünïcödé", new string('x', 300), "a\ud800b", "1234567", "12345678"];
+        string[] pool = ["Google", "Apple", "", "https://www.nexmark.com/abc/de_f/ghij/item.htm?query=1", "ünïcödé", new string('x', 300), new string('y', 97), "a\ud800b", "1234567", "12345678"];
         var codec = new EventBatchCodec<Visit>(new BinaryColumnCodec<Visit>());
         var reader = new EventBatchCodec<Visit>(new BinaryColumnCodec<Visit>());
         for (int frame = 0; frame < 40; frame++)
@@ -68,7 +70,7 @@ public sealed class ReceivedStringsTests
     [Fact]
     public void Table_CollidingSlots_ReturnsOnlyTheExactString()
     {
-        var table = new ReceivedStrings(slots: 2); // every value collides with half of the others
+        var table = new Utf8StringCache(slots: 2); // every value collides with half of the others
         var random = new Random(7);
         var values = Enumerable.Range(0, 50).Select(i => new string((char)('a' + (i % 26)), 1 + (i % 20)) + i).ToArray();
         int hits = 0;
@@ -88,14 +90,14 @@ public sealed class ReceivedStringsTests
         }
 
         Assert.InRange(hits, 1, 4_999);
-        Assert.Throws<ArgumentOutOfRangeException>(() => new ReceivedStrings(slots: 3));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Utf8StringCache(slots: 3));
     }
 
     [Fact]
     public void Table_ValuesThatDoNotRepeat_StopBeingLookedUpForAWhile()
     {
-        var table = new ReceivedStrings();
-        for (int i = 0; i < ReceivedStrings.Window; i++)
+        var table = new Utf8StringCache();
+        for (int i = 0; i < Utf8StringCache.Window; i++)
         {
             var bytes = System.Text.Encoding.UTF8.GetBytes($"id-{i}");
             Assert.False(table.TryGet(bytes, out _));
@@ -105,6 +107,7 @@ public sealed class ReceivedStringsTests
         Assert.True(table.IsPaused);
         var again = System.Text.Encoding.UTF8.GetBytes("id-5");
         Assert.False(table.TryGet(again, out _)); // paused: decoded as it comes (still correct, only not looked up)
-        Assert.True(table.TryGet([], out var empty) && empty.Length == 0);
+        Assert.True(table.TryGet([], out var empty));
+        Assert.Equal(string.Empty, empty);
     }
 }

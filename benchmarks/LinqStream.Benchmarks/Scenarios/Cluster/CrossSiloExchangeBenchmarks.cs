@@ -320,17 +320,7 @@ public class CrossSiloExchangeBenchmarks
     private long Check(long sum) =>
         sum == _expectedSum ? sum : throw new InvalidOperationException($"The receiver summed {sum}, not {_expectedSum}: events were lost or repeated.");
 
-    private static long SumAuctions(EventBatch<Bid> batch)
-    {
-        long sum = 0;
-        var payload = batch.Payload;
-        for (int i = 0; i < batch.Count; i++)
-        {
-            sum += payload[i].Auction;
-        }
-
-        return sum;
-    }
+    private static long SumAuctions(EventBatch<Bid> batch) => batch.Payload.Take(batch.Count).Sum(static b => b.Auction);
 
     private static long SumAuctions(EventBatch<BidColumns> batch)
     {
