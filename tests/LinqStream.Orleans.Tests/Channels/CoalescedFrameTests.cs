@@ -30,7 +30,7 @@ public sealed class CoalescedFrameTests
         var reader = new ChannelReader<Item>(receiver, Codec());
 
         var reading = Task.Run(() => ChannelTraffic.ReadAllAsync(reader, batchSize: frameEvents));
-        await Task.Run(() => SendCoalescedAsync(writer, messages)).WaitAsync(Bound);
+        await Task.Run(() => ChannelTraffic.SendAsync(writer, messages, coalesce: true)).WaitAsync(Bound);
         var read = await reading.WaitAsync(Bound);
 
         var sent = messages.Select(m => m.Expected).ToList();
@@ -218,31 +218,6 @@ public sealed class CoalescedFrameTests
         }
 
         Assert.Equal(LastWatermarkBeforeEachMark(sent), LastWatermarkBeforeEachMark(read));
-    }
-
-    private static async Task SendCoalescedAsync(ChannelWriter<Item> writer, IEnumerable<(Message Expected, EventBatch<Item>? Batch)> messages)
-    {
-        foreach (var (expected, batch) in messages)
-        {
-            switch (expected.Kind)
-            {
-                case ChannelMessage.Batch:
-                    await writer.AddAsync(batch!);
-                    break;
-                case ChannelMessage.Watermark:
-                    writer.AddWatermark(expected.Value);
-                    break;
-                case ChannelMessage.Barrier:
-                    await writer.SendBarrierAsync(expected.Value);
-                    break;
-                case ChannelMessage.Error:
-                    await writer.SendErrorAsync(expected.Error!);
-                    break;
-                default:
-                    await writer.CompleteAsync();
-                    break;
-            }
-        }
     }
 
     private static void Publish(SpscChannel<Item> channel, int first, int count)
