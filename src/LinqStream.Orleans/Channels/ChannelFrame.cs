@@ -40,9 +40,17 @@ internal sealed class ChannelFrame
     [Id(2)]
     public ChannelFrameKind Kind { get; set; }
 
-    /// <summary>Gets or sets the watermark or the barrier number.</summary>
+    /// <summary>Gets or sets the watermark or the barrier number; of a batch frame with <see cref="WatermarkAfter"/>, the watermark that follows its events.</summary>
     [Id(3)]
     public long Value { get; set; }
+
+    /// <summary>
+    /// Gets or sets a value indicating whether a batch frame carries the watermark that followed its events (in <see cref="Value"/>):
+    /// a coalesced frame (<see cref="ChannelWriter{T}.AddAsync"/>) takes the events of several batches and the last watermark among them,
+    /// which the receiver applies after the events. One frame and one call fewer per watermark.
+    /// </summary>
+    [Id(7)]
+    public bool WatermarkAfter { get; set; }
 
     /// <summary>Gets or sets the number of events of a batch.</summary>
     [Id(4)]
@@ -69,7 +77,7 @@ internal sealed class ChannelFrame
     public static ChannelFrame Control(ChannelFrameKind kind, long value) => new() { Kind = kind, Value = value };
 
     /// <inheritdoc/>
-    public override string ToString() => $"{Kind} #{Sequence} (epoch {Epoch}, value {Value}, {Count} events, {Columns?.Length ?? Payload.Length} bytes)";
+    public override string ToString() => $"{Kind} #{Sequence} (epoch {Epoch}, value {Value}{(WatermarkAfter ? ", watermark after" : "")}, {Count} events, {Columns?.Length ?? Payload.Length} bytes)";
 
     /// <summary>Gives a batch frame's columns back to the pool (the frame was decoded, dropped as a copy, or acknowledged); nothing for a control frame.</summary>
     public void Release() => Columns?.Return();

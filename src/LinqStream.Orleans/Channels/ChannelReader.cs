@@ -8,17 +8,30 @@ namespace LinqStream.Orleans.Channels;
 /// <typeparam name="T">The payload type.</typeparam>
 internal sealed class ChannelReader<T>(ChannelReceiver receiver, EventBatchCodec<T> codec)
 {
+    private bool _watermarkAfter;
+    private long _watermark;
+
     /// <summary>Gets the protocol's receiving end.</summary>
     public ChannelReceiver Receiver { get; } = receiver;
 
     /// <summary>
     /// Reads the next message if it is here: a batch is appended to <paramref name="batch"/>, a watermark's or barrier's value is
-    /// in <paramref name="value"/>, an error's message in <paramref name="error"/>.
+    /// in <paramref name="value"/>, an error's message in <paramref name="error"/>. A batch frame that carries a watermark after its
+    /// events (a coalesced frame) reads as two messages: the batch, then the watermark.
     /// </summary>
     /// <exception cref="InvalidDataException">A batch frame cannot be read (names the channel, frame and reason).</exception>
     public bool TryRead(EventBatch<T> batch, out ChannelMessage kind, out long value, out string? error)
     {
         error = null;
+        if (_watermarkAfter)
+        {
+            // The watermark a coalesced batch frame carried after its events.
+            _watermarkAfter = false;
+            kind = ChannelMessage.Watermark;
+            value = _watermark;
+            return true;
+        }
+
         if (!Receiver.TryTake(out var frame))
         {
             kind = default;
@@ -40,6 +53,7 @@ internal sealed class ChannelReader<T>(ChannelReceiver receiver, EventBatchCodec
                 }
 
                 kind = ChannelMessage.Batch;
+                (_watermarkAfter, _watermark) = (frame.WatermarkAfter, frame.Value);
                 break;
             case ChannelFrameKind.Watermark:
                 kind = ChannelMessage.Watermark;
@@ -62,5 +76,5 @@ internal sealed class ChannelReader<T>(ChannelReceiver receiver, EventBatchCodec
     }
 
     /// <summary>Completes when a message can be read.</summary>
-    public Task WaitToReadAsync(CancellationToken cancellationToken = default) => Receiver.WaitForFrameAsync(cancellationToken);
+    public Task WaitToReadAsync(CancellationToken cancellationToken = default) => _watermarkAfter ? Task.CompletedTask : Receiver.WaitForFrameAsync(cancellationToken);
 }

@@ -138,7 +138,7 @@ internal sealed class ChannelReceiver
 
     /// <summary>The frame as held here: with its columns in an array of the receiver's own (a call on one silo shares the sender's).</summary>
     private static ChannelFrame Own(ChannelFrame frame) => frame.Columns is { FromWire: false } shared
-        ? new ChannelFrame { Epoch = frame.Epoch, Sequence = frame.Sequence, Kind = frame.Kind, Value = frame.Value, Count = frame.Count, Payload = frame.Payload, Columns = shared.TakeOwnership() }
+        ? new ChannelFrame { Epoch = frame.Epoch, Sequence = frame.Sequence, Kind = frame.Kind, Value = frame.Value, WatermarkAfter = frame.WatermarkAfter, Count = frame.Count, Payload = frame.Payload, Columns = shared.TakeOwnership() }
         : frame;
 
     /// <summary>Moves <see cref="ReceivedThrough"/> over the frames now held in sequence; the consumer's waiter when it moved.</summary>

@@ -35,6 +35,7 @@ internal sealed class ChannelSender
     private readonly TimeSpan _maxBackoff;
     private readonly TimeSpan _retryLimit;
     private readonly CancellationToken _stopping;
+    private readonly ExchangeStats? _stats;
     private readonly Lock _gate = new();
     private readonly Queue<Call> _calls = new(); // in flight, in the order they were made
 
@@ -58,6 +59,7 @@ internal sealed class ChannelSender
     /// <see cref="ChannelAckStatus.Unreachable"/>; the default value is <see cref="DefaultRetryLimit"/> (30 seconds).</param>
     /// <param name="callsInFlight">The most calls in flight at once; the default value is <see cref="DefaultCallsInFlight"/>.</param>
     /// <param name="framesPerCall">The most frames one call carries; the default value is <see cref="DefaultFramesPerCall"/>.</param>
+    /// <param name="stats">Where the frames and calls are counted (a spread job's channels: per direction), or null.</param>
     /// <param name="stopping">Ends the retries of a sender whose task stopped.</param>
     public ChannelSender(
         IChannelTransport transport,
@@ -67,6 +69,7 @@ internal sealed class ChannelSender
         TimeSpan? retryLimit = null,
         int callsInFlight = DefaultCallsInFlight,
         int framesPerCall = DefaultFramesPerCall,
+        ExchangeStats? stats = null,
         CancellationToken stopping = default)
     {
         ArgumentNullException.ThrowIfNull(transport);
@@ -82,6 +85,7 @@ internal sealed class ChannelSender
         CallsInFlight = callsInFlight;
         FramesPerCall = framesPerCall;
         _stopping = stopping;
+        _stats = stats;
     }
 
     /// <summary>Gets the default time calls may fail in a row before a sender gives up: longer than Orleans takes to declare a
@@ -159,6 +163,7 @@ internal sealed class ChannelSender
 
                     _window[_next & (_window.Length - 1)] = frame;
                     _next++;
+                    _stats?.Frame(frame);
                     MaxUnacknowledged = Math.Max(MaxUnacknowledged, (int)(_next - 1 - _ackedThrough));
                     starts = StartCalls();
                     sent = true;
@@ -267,6 +272,7 @@ internal sealed class ChannelSender
             _calls.Enqueue(call);
             _sentThrough = call.Last;
             Calls++;
+            _stats?.Call();
             MaxFramesInACall = Math.Max(MaxFramesInACall, count);
             (starts ??= []).Add(call);
         }

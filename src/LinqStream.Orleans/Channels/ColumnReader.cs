@@ -9,15 +9,24 @@ namespace LinqStream.Orleans.Channels;
 /// Reads what <see cref="ColumnWriter"/> wrote, checking every length and flag: a column that ends early or holds a value no writer
 /// writes fails with <see cref="InvalidDataException"/> saying where (the codec adds the type and the channel the frame).
 /// </summary>
-/// <remarks>Allocates only the strings it returns. One instance per channel end.</remarks>
+/// <remarks>
+/// Allocates only the strings it returns, and a short ASCII string it read lately not again (issue #17: allocating every string of
+/// every record was the largest part of a spread job's cost of crossing silos): a table of the last ones (<c>Utf8StringCache</c>, the
+/// JSON decoders' own, 2,048 slots), found by a hash of the UTF-8 bytes and compared byte for byte, not consulted for a while when
+/// values do not repeat. One instance per channel end.
+/// </remarks>
 internal sealed class ColumnReader
 {
     private const long TicksMask = (1L << 62) - 1;
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+    private readonly LinqStream.Io.Json.Utf8StringCache _strings = new(slots: 2048);
     private byte[] _buffer = [];
     private int _start;
     private int _position;
     private int _end;
+
+    /// <summary>Gets the strings this reader read lately (tests).</summary>
+    internal LinqStream.Io.Json.Utf8StringCache Strings => _strings;
 
     /// <summary>Gets how many bytes were read since <see cref="Reset"/>.</summary>
     public int Consumed => _position - _start;
@@ -151,9 +160,16 @@ internal sealed class ColumnReader
         if (prefix >= 0)
         {
             var bytes = Take(prefix, at);
+            if (_strings.TryGet(bytes, out var kept))
+            {
+                return kept;
+            }
+
             try
             {
-                return Utf8.GetString(bytes);
+                var value = Utf8.GetString(bytes);
+                _strings.Keep(bytes, value);
+                return value;
             }
             catch (DecoderFallbackException)
             {

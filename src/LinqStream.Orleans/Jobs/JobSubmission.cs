@@ -53,4 +53,28 @@ public sealed record JobSubmission
             field = value;
         }
     }
+
+    /// <summary>
+    /// Gets how long, at most, the events sent from one task to another on a different silo wait to be joined by more before they
+    /// go (a job spread over silos: <see cref="Parallelism"/>).
+    /// </summary>
+    /// <value>The default value is 20 milliseconds. Valid values are zero (each batch as it comes, a watermark on its own) to 10 seconds.</value>
+    /// <remarks>
+    /// The hash exchange splits each step's batch over the keyed tasks, so the pieces on one channel are small (about a sixth of a
+    /// batch at 6 tasks); each cross-silo frame costs a grain call's share and the receiver's work per batch. A channel therefore
+    /// fills one frame with the events of several pieces, up to the job's batch size, and carries the last watermark among them
+    /// after them; it sends the frame when it is full, before a checkpoint barrier or the end, or when it has waited this long.
+    /// Each crossing (source task to keyed task, keyed task to the coordinator) adds at most this much latency (docs/cluster.md).
+    /// </remarks>
+    [Id(5)]
+    public TimeSpan FrameLinger
+    {
+        get;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, TimeSpan.Zero);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, TimeSpan.FromSeconds(10));
+            field = value;
+        }
+    } = TimeSpan.FromMilliseconds(20);
 }

@@ -99,6 +99,11 @@ internal sealed partial class CoordinatorRun<T, TKey, TResult>
                         }
 
                         output.PublishBatch();
+                        if (frame.WatermarkAfter)
+                        {
+                            output.SendWatermark(frame.Value); // a coalesced frame's watermark, after its events
+                        }
+
                         break;
                     case ChannelFrameKind.Watermark:
                         output.SendWatermark(frame.Value);

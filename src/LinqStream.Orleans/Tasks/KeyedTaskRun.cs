@@ -85,8 +85,8 @@ internal sealed class KeyedTaskRun<T, TResult> : ITaskRun
         }
 
         _input = new EventBatchCodec<T>(ColumnCodecs.For<T>());
-        var sender = new ChannelSender(new TaskChannelTransport(grains.GetGrain<ITaskGrain>(spec.MergeKey), spec.Name), spec.Epoch, time, stopping: _stop.Token);
-        _writer = new ChannelWriter<TResult>(sender, new EventBatchCodec<TResult>(ColumnCodecs.For<TResult>()));
+        var sender = new ChannelSender(new TaskChannelTransport(grains.GetGrain<ITaskGrain>(spec.MergeKey), spec.Name), spec.Epoch, time, stopping: _stop.Token, stats: ExchangeStats.KeyedToMerge);
+        _writer = new ChannelWriter<TResult>(sender, new EventBatchCodec<TResult>(ColumnCodecs.For<TResult>()), options.BatchSize, spec.Submission.FrameLinger, time);
         if (spec.AggregateState is { } aggregate)
         {
             using var reader = new BinaryReader(new MemoryStream(aggregate, writable: false));
@@ -229,6 +229,11 @@ internal sealed class KeyedTaskRun<T, TResult> : ITaskRun
                 }
 
                 input.OnBatch(batch);
+                if (frame.WatermarkAfter)
+                {
+                    input.OnWatermark(frame.Value); // a coalesced frame's watermark, after its events
+                }
+
                 return true;
             case ChannelFrameKind.Watermark:
                 input.OnWatermark(frame.Value);
@@ -283,30 +288,29 @@ internal sealed class KeyedTaskRun<T, TResult> : ITaskRun
         var token = _stop.Token;
         try
         {
-            while (_output.Peek() is { } slot)
+            while (_writer.NextMessage(_output, token) is { } slot)
             {
                 switch (slot.Kind)
                 {
                     case ChannelMessage.Batch:
-                        _writer.SendBatchAsync(slot.Batch, token).AsTask().GetAwaiter().GetResult();
+                        _writer.AddAsync(slot.Batch, token).AsTask().GetAwaiter().GetResult();
                         _output.Release();
                         break;
                     case ChannelMessage.Watermark:
-                        long watermark = slot.Value;
+                        _writer.AddWatermark(slot.Value);
                         _output.Release();
-                        _writer.SendWatermarkAsync(watermark, token).AsTask().GetAwaiter().GetResult();
                         break;
                     case ChannelMessage.Barrier:
                         long id = slot.Value;
                         _output.Release();
                         _states.TryRemove(id, out var state);
                         var barrier = new ChannelFrame { Kind = ChannelFrameKind.Barrier, Value = id, Payload = state ?? [] };
-                        _writer.Sender.SendAsync(barrier, token).AsTask().GetAwaiter().GetResult();
+                        _writer.SendAfterOpenAsync(barrier, token).AsTask().GetAwaiter().GetResult();
                         break;
                     case ChannelMessage.Completed:
                         _output.Release();
                         var final = _final.Task.WaitAsync(token).GetAwaiter().GetResult();
-                        _writer.Sender.SendAsync(new ChannelFrame { Kind = ChannelFrameKind.Completed, Payload = final }, token).AsTask().GetAwaiter().GetResult();
+                        _writer.SendAfterOpenAsync(new ChannelFrame { Kind = ChannelFrameKind.Completed, Payload = final }, token).AsTask().GetAwaiter().GetResult();
                         _writer.Sender.FlushAsync(token).AsTask().GetAwaiter().GetResult();
                         _state = TaskRunState.Ended;
                         return;

@@ -61,8 +61,8 @@ internal sealed class SourceTaskRun<T, TKey> : ITaskRun, ISourceTask
         for (int t = 0; t < _channels.Length; t++)
         {
             _channels[t] = new SpscChannel<T>(LocalCapacity, options.BatchSize);
-            var sender = new ChannelSender(new TaskChannelTransport(grains.GetGrain<ITaskGrain>(spec.TaskKeys[t]), spec.Name), spec.Epoch, time, stopping: _stop.Token);
-            _writers[t] = new ChannelWriter<T>(sender, new EventBatchCodec<T>(ColumnCodecs.For<T>()));
+            var sender = new ChannelSender(new TaskChannelTransport(grains.GetGrain<ITaskGrain>(spec.TaskKeys[t]), spec.Name), spec.Epoch, time, stopping: _stop.Token, stats: ExchangeStats.SourceToKeyed);
+            _writers[t] = new ChannelWriter<T>(sender, new EventBatchCodec<T>(ColumnCodecs.For<T>()), options.BatchSize, spec.Submission.FrameLinger, time);
         }
 
         _exchange = new HashExchange<T, TKey>(_channels, keyKernel, options.KeyGroups, _context);
@@ -267,18 +267,17 @@ internal sealed class SourceTaskRun<T, TKey> : ITaskRun, ISourceTask
         var token = _stop.Token;
         try
         {
-            while (channel.Peek() is { } slot)
+            while (writer.NextMessage(channel, token) is { } slot)
             {
                 switch (slot.Kind)
                 {
                     case ChannelMessage.Batch:
-                        writer.SendBatchAsync(slot.Batch, token).AsTask().GetAwaiter().GetResult();
+                        writer.AddAsync(slot.Batch, token).AsTask().GetAwaiter().GetResult();
                         channel.Release();
                         break;
                     case ChannelMessage.Watermark:
-                        long watermark = slot.Value;
+                        writer.AddWatermark(slot.Value);
                         channel.Release();
-                        writer.SendWatermarkAsync(watermark, token).AsTask().GetAwaiter().GetResult();
                         break;
                     case ChannelMessage.Barrier:
                         long barrier = slot.Value;

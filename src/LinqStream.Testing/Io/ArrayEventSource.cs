@@ -31,6 +31,12 @@ public sealed class ArrayEventSource<T> : EventSource<T>
     /// </summary>
     public Func<int, CancellationToken, ValueTask>? BeforeRead { get; set; }
 
+    /// <summary>
+    /// Gets or sets what runs after each read, given the number of events it returned (for example a benchmark counting what its
+    /// sources handed out, once per read); <see langword="null"/>: nothing.
+    /// </summary>
+    public Action<int>? AfterRead { get; set; }
+
     /// <summary>Gets the index the last open started at.</summary>
     public int OpenedAt { get; private set; }
 
@@ -80,6 +86,7 @@ public sealed class ArrayEventSource<T> : EventSource<T>
 
         _items.AsSpan(_next, n).CopyTo(buffer.Span);
         _next += n;
+        AfterRead?.Invoke(n);
         return new SourceRead(n, _next >= _items.Length);
     }
 }

@@ -133,6 +133,23 @@ internal sealed class SpscChannel<T>
         return _slots[head & _mask];
     }
 
+    /// <summary>
+    /// Waits up to <paramref name="timeout"/> for the next message and returns its slot (valid until <see cref="Release"/>); null
+    /// when none came in time or the channel was closed (<see cref="IsClosed"/> tells which). For a consumer that holds data back
+    /// for a bounded time (a cross-silo pump filling a frame): a lone batch does not wake it before the time is up (the ring's
+    /// hysteresis), a watermark or anything else does.
+    /// </summary>
+    public Slot? Peek(TimeSpan timeout)
+    {
+        long head = _positions.Head;
+        if (Volatile.Read(ref _positions.Tail) == head && !WaitForMessage(head, System.Diagnostics.Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * System.Diagnostics.Stopwatch.Frequency)))
+        {
+            return null;
+        }
+
+        return _slots[head & _mask];
+    }
+
     /// <summary>Gets the next message if one is there now, without waiting.</summary>
     public Slot? TryPeek()
     {
@@ -163,7 +180,7 @@ internal sealed class SpscChannel<T>
         return waiter.Task;
     }
 
-    /// <summary>Frees the slot returned by <see cref="Peek"/> (its batch is emptied for the producer).</summary>
+    /// <summary>Frees the slot returned by <see cref="Peek()"/> (its batch is emptied for the producer).</summary>
     public void Release()
     {
         var slot = _slots[_positions.Head & _mask];
@@ -279,7 +296,7 @@ internal sealed class SpscChannel<T>
         }
     }
 
-    private bool WaitForMessage(long head)
+    private bool WaitForMessage(long head, long deadline = long.MaxValue)
     {
         var spinner = default(SpinWait);
         while (true)
@@ -300,12 +317,24 @@ internal sealed class SpscChannel<T>
                 continue;
             }
 
+            int wait = 100;
+            if (deadline != long.MaxValue)
+            {
+                long left = deadline - System.Diagnostics.Stopwatch.GetTimestamp();
+                if (left <= 0)
+                {
+                    return false;
+                }
+
+                wait = (int)Math.Clamp(left * 1000 / System.Diagnostics.Stopwatch.Frequency, 1, 100);
+            }
+
             lock (_gate)
             {
                 Interlocked.Exchange(ref _consumerWaiting, 1);
                 if (Volatile.Read(ref _positions.Tail) == head && !_closed)
                 {
-                    Monitor.Wait(_gate, 100);
+                    Monitor.Wait(_gate, wait);
                 }
 
                 Volatile.Write(ref _consumerWaiting, 0);

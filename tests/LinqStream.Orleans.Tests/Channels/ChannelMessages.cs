@@ -73,14 +73,21 @@ internal static class ChannelTraffic
         return (messages, events);
     }
 
-    public static async Task SendAsync(ChannelWriter<Item> writer, IEnumerable<(Message Expected, EventBatch<Item>? Batch)> messages)
+    /// <summary>Sends the messages in order: each batch and watermark as a frame, or with <paramref name="coalesce"/> into the writer's open frame.</summary>
+    public static async Task SendAsync(ChannelWriter<Item> writer, IEnumerable<(Message Expected, EventBatch<Item>? Batch)> messages, bool coalesce = false)
     {
         foreach (var (expected, batch) in messages)
         {
             switch (expected.Kind)
             {
+                case ChannelMessage.Batch when coalesce:
+                    await writer.AddAsync(batch!);
+                    break;
                 case ChannelMessage.Batch:
                     await writer.SendBatchAsync(batch!);
+                    break;
+                case ChannelMessage.Watermark when coalesce:
+                    writer.AddWatermark(expected.Value);
                     break;
                 case ChannelMessage.Watermark:
                     await writer.SendWatermarkAsync(expected.Value);
@@ -98,11 +105,11 @@ internal static class ChannelTraffic
         }
     }
 
-    /// <summary>Reads until completion; <paramref name="pause"/> makes the consumer slow at random.</summary>
-    public static async Task<List<Message>> ReadAllAsync(ChannelReader<Item> reader, Random? pause = null)
+    /// <summary>Reads until completion into batches of <paramref name="batchSize"/> (a coalescing writer's frame size); <paramref name="pause"/> makes the consumer slow at random.</summary>
+    public static async Task<List<Message>> ReadAllAsync(ChannelReader<Item> reader, Random? pause = null, int batchSize = BatchSize)
     {
         var read = new List<Message>();
-        var batch = new EventBatch<Item>(BatchSize);
+        var batch = new EventBatch<Item>(batchSize);
         while (true)
         {
             await reader.WaitToReadAsync().WaitAsync(TimeSpan.FromMinutes(2));

@@ -85,6 +85,7 @@ internal sealed class FlakyTransport(ChannelReceiver receiver, int seed, double 
         Sequence = frame.Sequence,
         Kind = frame.Kind,
         Value = frame.Value,
+        WatermarkAfter = frame.WatermarkAfter,
         Count = frame.Count,
         Payload = (byte[])frame.Payload.Clone(),
         Columns = frame.Columns is { } columns ? FrameColumns.Of(columns.Span, fromWire: true) : null,

@@ -118,7 +118,7 @@ internal sealed class GatedTransport(ChannelReceiver receiver, bool sameSilo = f
     private ChannelFrame[] Copy(ChannelFrame[] frames, bool record)
     {
         var copies = sameSilo
-            ? [.. frames.Select(f => new ChannelFrame { Epoch = f.Epoch, Sequence = f.Sequence, Kind = f.Kind, Value = f.Value, Count = f.Count, Payload = f.Payload, Columns = f.Columns })]
+            ? [.. frames.Select(f => new ChannelFrame { Epoch = f.Epoch, Sequence = f.Sequence, Kind = f.Kind, Value = f.Value, WatermarkAfter = f.WatermarkAfter, Count = f.Count, Payload = f.Payload, Columns = f.Columns })]
             : FlakyTransport.Wire(frames);
         if (record)
         {

@@ -1,8 +1,9 @@
-using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using LinqStream.Orleans;
+using LinqStream.Orleans.Channels;
+using LinqStream.Testing.Io;
 using LinqStream.Testing.Nexmark;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orleans.TestingHost;
@@ -43,6 +44,15 @@ internal static class ClusterQ5Run
         int events = Option(args, "--events", 1_000_000);
         int runs = Option(args, "--runs", 2);
         int parallelism = Option(args, "--parallelism", 6);
+        // --modes one,local,spread (the default: all three): one grain at P = 1, one grain at in-process P, spread over the silos.
+        int at = Array.IndexOf(args, "--modes");
+        var modes = at >= 0 && at + 1 < args.Length ? args[at + 1].Split(',') : ["one", "local", "spread"];
+        // --lingers 0,20: the spread job once per frame linger in milliseconds (JobSubmission.FrameLinger; 0 sends every piece of a
+        // batch and every watermark as a frame of its own, as before the frames were coalesced); the default: the submission's default.
+        int lingerAt = Array.IndexOf(args, "--lingers");
+        var lingers = lingerAt >= 0 && lingerAt + 1 < args.Length
+            ? args[lingerAt + 1].Split(',').Select(v => (TimeSpan?)TimeSpan.FromMilliseconds(double.Parse(v, CultureInfo.InvariantCulture))).ToArray()
+            : [null];
         const int PartitionCount = 4;
         // Bids at about 50,000 per second of event time, as ConnectorNexmark writes them: the reorder buffer (1 s) and so each
         // checkpoint hold about 50,000 bids, not the whole input (the generator's default, 1,000,000 events per second, puts a million bids in about a second).
@@ -63,14 +73,19 @@ internal static class ClusterQ5Run
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"// q5 over {events:N0} bids in {PartitionCount} in-memory partitions, 3 silos in one process, {runs} rounds; load average {LoadAverage()}"));
             var rows = new List<(string Mode, double Rate, double Cpu, double Start, double Wall, long Results, double Busy)>();
+            List<string>? reference = null; // the first run's output: every other run (of any mode, any round) must equal it
             for (int round = 1; round <= runs; round++)
             {
-                List<string>? reference = null;
-                foreach (var (mode, spread, local) in new[] { ("one grain, P = 1", (int?)null, 1), ($"one grain, in-process P = {parallelism}", null, parallelism), ($"spread over 3 silos, P = {parallelism}", parallelism, 1) })
+                var all = new[] { ("one", "one grain, P = 1", (int?)null, 1, (TimeSpan?)null), ("local", $"one grain, in-process P = {parallelism}", null, parallelism, null) }
+                    .Concat(lingers.Select(l => ("spread", $"spread over 3 silos, P = {parallelism}{(l is { } linger ? string.Create(CultureInfo.InvariantCulture, $", frame linger {linger.TotalMilliseconds} ms") : "")}", (int?)parallelism, 1, l)));
+                foreach (var (_, mode, spread, local, linger) in all.Where(m => modes.Contains(m.Item1)))
                 {
-                    string job = $"q5-{round}-{(spread is null ? $"one{local}" : "spread")}-{Environment.ProcessId}";
+                    string job = $"q5-{round}-{(spread is null ? $"one{local}" : $"spread{linger?.TotalMilliseconds.ToString(CultureInfo.InvariantCulture)}")}-{Environment.ProcessId}";
                     double idle = IdleCpu();
-                    var row = RunOnce(cluster, job, spread, local, events, idle, out var results);
+                    var (inputBefore, outputBefore) = (ExchangeStats.SourceToKeyed.Read(), ExchangeStats.KeyedToMerge.Read());
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"// submitting {mode}, round {round}")); // a marker for a profiler started from outside
+                    output.Flush();
+                    var row = RunOnce(cluster, job, spread, local, linger, events, idle, out var results);
                     var written = ReadStream(connection.GetDatabase(), job);
                     if (written.Count != results)
                     {
@@ -83,13 +98,18 @@ internal static class ClusterQ5Run
                     }
                     else if (!reference.SequenceEqual(written))
                     {
-                        throw new InvalidOperationException($"{mode}: its output differs from the one-grain run's ({written.Count} against {reference.Count} results).");
+                        throw new InvalidOperationException($"{mode}: its output differs from the first run's ({written.Count} against {reference.Count} results).");
                     }
 
                     connection.GetDatabase().KeyDelete(job);
                     rows.Add((mode, row.Rate, row.Cpu, row.Start, row.Wall, results, row.Busy));
                     output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"round {round}, {mode}: steady {row.Rate:N0} events/s, CPU {row.Cpu:N0} ns/event (whole process; {row.Busy:N0} above its idle {idle:F2} cores), first event {row.Start:F1} s after submit, {row.Wall:F1} s submit to completed, {results:N0} results (identical), load average {LoadAverage()}"));
+                    if (spread is not null)
+                    {
+                        output.WriteLine($"//   {ExchangeStats.SourceToKeyed.Describe(inputBefore, events)}");
+                        output.WriteLine($"//   {ExchangeStats.KeyedToMerge.Describe(outputBefore, events)}");
+                    }
                 }
             }
 
@@ -116,7 +136,7 @@ internal static class ClusterQ5Run
     }
 
     /// <summary>Submits the job, samples the bids read every 50 ms until it completes; the steady rate and CPU between 10 % and 90 % of the input.</summary>
-    private static (double Rate, double Cpu, double Start, double Wall, double Busy) RunOnce(TestCluster cluster, string job, int? parallelism, int local, int events, double idle, out long results)
+    private static (double Rate, double Cpu, double Start, double Wall, double Busy) RunOnce(TestCluster cluster, string job, int? parallelism, int local, TimeSpan? linger, int events, double idle, out long results)
     {
         Interlocked.Exchange(ref s_read, 0);
         var samples = new List<(double Seconds, long Read, TimeSpan Cpu)>();
@@ -136,13 +156,14 @@ internal static class ClusterQ5Run
             }
         }) { IsBackground = true, Name = "cluster-q5 sampler" };
         sampler.Start();
-        var handle = cluster.Client.SubmitAsync(job, new JobSubmission
+        var submission = new JobSubmission
         {
             Definition = Definition,
             Parameters = new() { ["output"] = job, ["local"] = local.ToString(CultureInfo.InvariantCulture) },
             CheckpointEveryEvents = 100_000,
             Parallelism = parallelism,
-        }).GetAwaiter().GetResult();
+        };
+        var handle = cluster.Client.SubmitAsync(job, linger is { } l ? submission with { FrameLinger = l } : submission).GetAwaiter().GetResult();
         var status = handle.WaitAsync(TimeSpan.FromMilliseconds(100), s => s.IsFinished).GetAwaiter().GetResult();
         double wall = clock.Elapsed.TotalSeconds;
         done.Cancel();
@@ -198,7 +219,8 @@ internal static class ClusterQ5Run
     /// <summary>The job every silo registers: q5's counts over the partitions (each with its reorder ingress, as a Redis partition would have) into a fenced Redis stream.</summary>
     private static ClusterJobRun Create(ClusterJobContext context)
     {
-        var sources = Partitions.Select((p, k) => (EventSource<Bid>)new CountedBids(p, $"memory://bench-bids-{k}")).ToArray();
+        // Each partition's bids as a replayable source that adds what it hands out to the run's count (once per read, not per event).
+        var sources = Partitions.Select((p, k) => (EventSource<Bid>)new ArrayEventSource<Bid>(p, $"memory://bench-bids-{k}") { AfterRead = static n => Interlocked.Add(ref s_read, n) }).ToArray();
         var bids = QStream.From(sources, b => b.DateTime, IngressPolicy.Reorder(TimeSpan.FromSeconds(1)));
         var counts =
             from b in bids.HoppingWindow(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(2))
@@ -261,43 +283,6 @@ internal static class ClusterQ5Run
                 options.KeyPrefix = siloBuilder.Configuration["LinqStreamPrefix"]!;
                 options.AddJob(Definition, Create);
             });
-        }
-    }
-
-    /// <summary>A partition's bids as a replayable source that adds what it hands out to the run's count (once per read, not per event).</summary>
-    private sealed class CountedBids(Bid[] bids, string name) : EventSource<Bid>
-    {
-        private int _next;
-
-        public override string Name => name;
-
-        public override bool CanReplay => true;
-
-        public override ValueTask OpenAsync(SourceContext context, byte[]? position, CancellationToken cancellationToken)
-        {
-            _next = position is null ? 0 : BinaryPrimitives.ReadInt32LittleEndian(position);
-            return ValueTask.CompletedTask;
-        }
-
-        public override ValueTask<SourceRead> ReadAsync(Memory<Bid> buffer, CancellationToken cancellationToken)
-        {
-            if (_next >= bids.Length)
-            {
-                return ValueTask.FromResult(SourceRead.Completed);
-            }
-
-            int count = Math.Min(buffer.Length, bids.Length - _next);
-            bids.AsSpan(_next, count).CopyTo(buffer.Span);
-            _next += count;
-            Interlocked.Add(ref s_read, count);
-            return ValueTask.FromResult(new SourceRead(count, false));
-        }
-
-        public override byte[] GetPosition()
-        {
-            var position = new byte[4];
-            BinaryPrimitives.WriteInt32LittleEndian(position, _next);
-            return position;
         }
     }
 }

@@ -91,6 +91,53 @@ internal sealed class Utf8StringCache
         return text;
     }
 
+    /// <summary>
+    /// Finds the string of the UTF-8 <paramref name="bytes"/> if it was read lately (a binary reader's string: a cross-silo frame's
+    /// column, issue #17); on a miss the caller decodes the bytes itself and calls <see cref="Keep"/>.
+    /// </summary>
+    /// <param name="bytes">The value's UTF-8 bytes.</param>
+    /// <param name="value">The kept string, equal to what decoding the bytes gives.</param>
+    /// <returns>Whether the string was found.</returns>
+    public bool TryGet(ReadOnlySpan<byte> bytes, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? value)
+    {
+        value = null;
+        if (bytes.Length == 0)
+        {
+            value = string.Empty;
+            return true;
+        }
+
+        if (_paused > 0)
+        {
+            _paused--;
+            return false;
+        }
+
+        if (bytes.Length > MaxLength)
+        {
+            return false;
+        }
+
+        var kept = _slots[(int)Hash(bytes) & _mask];
+        bool hit = kept is not null && kept.Length == bytes.Length && Ascii.Equals(bytes, kept);
+        Count(hit);
+        value = hit ? kept : null;
+        return hit;
+    }
+
+    /// <summary>Keeps <paramref name="value"/>, decoded from <paramref name="bytes"/> after a miss of <see cref="TryGet"/>, when it is short ASCII.</summary>
+    /// <param name="bytes">The value's UTF-8 bytes.</param>
+    /// <param name="value">The decoded string.</param>
+    public void Keep(ReadOnlySpan<byte> bytes, string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        if (_paused == 0 && bytes.Length is > 0 and <= MaxLength && value.Length == bytes.Length)
+        {
+            // As many characters as bytes: ASCII (valid UTF-8 beyond ASCII takes more bytes than characters).
+            _slots[(int)Hash(bytes) & _mask] = value;
+        }
+    }
+
     /// <summary>Judges the hit rate once per <see cref="Window"/> lookups, and pauses when it is poor.</summary>
     private void Count(bool hit)
     {
