@@ -98,6 +98,7 @@ internal sealed class SpilledWindowJoinOperator<TLeft, TRight, TKey, TResult>
             return;
         }
 
+        Interlocked.Add(ref SpilledWindowJoinCounters.EventsSpilled, LeftBuffer.Waiting + RightBuffer.Waiting);
         Spill(LeftBuffer, left: true);
         Spill(RightBuffer, left: false);
         Store.Commit();
@@ -155,6 +156,7 @@ internal sealed class SpilledWindowJoinOperator<TLeft, TRight, TKey, TResult>
 
         var spilled = _windows[0];
         _windows.RemoveAt(0);
+        Interlocked.Increment(ref SpilledWindowJoinCounters.WindowsJoinedFromStore);
         JoinSpilledWindow(window, spilled);
         spilled.Reset();
         _freeWindows.Push(spilled);
@@ -433,3 +435,13 @@ internal sealed class SpilledWindowJoinOperator<TLeft, TRight, TKey, TResult>
     }
 }
 #pragma warning restore CA1001
+
+/// <summary>Process-wide counts of the spilled window joins' work (tests: the store was really used). Updated once per spill or window, not per event.</summary>
+internal static class SpilledWindowJoinCounters
+{
+    /// <summary>Events written to a store so far.</summary>
+    public static long EventsSpilled;
+
+    /// <summary>Windows joined with events from a store so far.</summary>
+    public static long WindowsJoinedFromStore;
+}
