@@ -269,13 +269,8 @@ internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResu
 
     private OpenWindow GetWindow(long start)
     {
-        int index = _windows.Count - 1;
-        while (index >= 0 && _windows[index].Start > start)
-        {
-            index--;
-        }
-
-        if (index >= 0 && _windows[index].Start == start)
+        int index = StartOrderedList.IndexOf(_windows, start);
+        if (index >= 0)
         {
             return _windows[index];
         }
@@ -283,7 +278,7 @@ internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResu
         var window = _freeWindows.Count > 0 ? _freeWindows.Pop() : new OpenWindow();
         window.Start = start;
         window.End = Ticks.SaturatingAdd(start, Window.Size);
-        _windows.Insert(index + 1, window);
+        _windows.Insert(~index, window);
         return window;
     }
 
@@ -408,18 +403,19 @@ internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResu
         return Ticks.SaturatingAdd(Ticks.WindowStart(Ticks.SaturatingAdd(watermark, -Window.Size), Window.Hop), Window.Hop);
     }
 
-    private sealed class OpenWindow
+    private sealed class OpenWindow : IStartOrdered
     {
         /// <summary>Tables above this size are not kept for the next window (a steady load's tables stay and are reused).</summary>
         private const int LargeTable = 1 << 16;
 
         private ulong[]? _spilledGroups;
 
-        public long Start;
         public long End;
         public int Null = -1;
         public long Spilled;
         public readonly Dictionary<TKey, int> Slots = [];
+
+        public long Start { get; set; }
 
         public bool HasSpilled(int keyGroup) => _spilledGroups is { } bits && (bits[keyGroup >> 6] & (1UL << keyGroup)) != 0;
 

@@ -302,20 +302,15 @@ internal sealed class SpilledWindowJoinOperator<TLeft, TRight, TKey, TResult>
 
     private SpilledWindow GetWindow(long start)
     {
-        int index = _windows.Count - 1;
-        while (index >= 0 && _windows[index].Start > start)
-        {
-            index--;
-        }
-
-        if (index >= 0 && _windows[index].Start == start)
+        int index = Windows.StartOrderedList.IndexOf(_windows, start);
+        if (index >= 0)
         {
             return _windows[index];
         }
 
         var window = _freeWindows.Count > 0 ? _freeWindows.Pop() : new SpilledWindow();
         window.Start = start;
-        _windows.Insert(index + 1, window);
+        _windows.Insert(~index, window);
         return window;
     }
 
@@ -381,12 +376,12 @@ internal sealed class SpilledWindowJoinOperator<TLeft, TRight, TKey, TResult>
     }
 
     /// <summary>A window with events in the store: which key groups have its left and its right events there.</summary>
-    private sealed class SpilledWindow
+    private sealed class SpilledWindow : Windows.IStartOrdered
     {
         private ulong[]? _left;
         private ulong[]? _right;
 
-        public long Start;
+        public long Start { get; set; }
 
         public void Mark(int keyGroup, bool left, int keyGroups)
         {
