@@ -3,6 +3,8 @@ using LinqStream.State.RocksDb;
 using LinqStream.Testing.Io;
 using LinqStream.Physical.Join.Window;
 using Ev = LinqStream.Conformance.Tests.Joins.WindowJoinTests.Ev;
+using NewUser = LinqStream.Conformance.Tests.Joins.WindowJoinTests.NewUser;
+using Pair = LinqStream.Conformance.Tests.Joins.WindowJoinTests.Pair;
 
 namespace LinqStream.Conformance.Tests.Joins;
 
@@ -21,10 +23,6 @@ public sealed class SpilledWindowJoinTests : IDisposable
     private static readonly TimeSpan Disorder = TimeSpan.FromSeconds(1);
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "linqstream-spill-join-" + Guid.NewGuid().ToString("N"));
 
-    public readonly record struct Pair(long Key, int LeftTag, long LeftTime, int RightTag, long RightTime);
-
-    public readonly record struct NewUser(long Id, int Tag, long Time, int Auctions, long WindowStart);
-
     public static TheoryData<int, int, bool> Cases() => RandomInput.Cases();
 
     [Theory]
@@ -34,10 +32,7 @@ public sealed class SpilledWindowJoinTests : IDisposable
         var data = WindowJoinTests.Generate(seed, disordered);
         var lefts = data.Where(e => e.Kind == 0).ToArray();
         var rights = data.Where(e => e.Kind == 1).ToArray();
-        var expected =
-            from l in lefts
-            join r in rights on (Start(l.Time), l.Id) equals (Start(r.Time), r.Ref)
-            select new Pair(l.Id, l.Tag, l.Time, r.Tag, r.Time);
+        var expected = Reference(lefts, rights);
 
         var (spilled, spilledEvents) = await AssertSameAsHeap(ManyToMany(lefts, rights, disordered), Options(batchSize), "m2m" + seed + batchSize + disordered, hotKeys: 16);
 
@@ -118,10 +113,7 @@ public sealed class SpilledWindowJoinTests : IDisposable
         var data = RandomInput.Disordered(events, e => e.Time, Disorder.Ticks, random);
         var lefts = data.Where(e => e.Kind == 0).ToArray();
         var rights = data.Where(e => e.Kind == 1).ToArray();
-        var expected =
-            from l in lefts
-            join r in rights on (Start(l.Time), l.Id) equals (Start(r.Time), r.Ref)
-            select new Pair(l.Id, l.Tag, l.Time, r.Tag, r.Time);
+        var expected = Reference(lefts, rights);
 
         var (spilled, spilledEvents) = await AssertSameAsHeap(ManyToMany(lefts, rights, disordered: true), Options(50), "skew" + seed, hotKeys: 32);
 
@@ -294,6 +286,12 @@ public sealed class SpilledWindowJoinTests : IDisposable
 
     private static IQStream<Ev> Source(IReadOnlyList<Ev> data, bool disordered, QueryOptions options, string name) =>
         QStream.From(new ArrayEventSource<Ev>([.. data], name), e => e.Time, disordered ? IngressPolicy.Reorder(Disorder) : IngressPolicy.Throw).WithOptions(options);
+
+    /// <summary>LINQ to objects: every left and right event of the same window with equal keys.</summary>
+    private static IEnumerable<Pair> Reference(Ev[] lefts, Ev[] rights) =>
+        from l in lefts
+        join r in rights on (Start(l.Time), l.Id) equals (Start(r.Time), r.Ref)
+        select new Pair(l.Id, l.Tag, l.Time, r.Tag, r.Time);
 
     private static long Start(long time) => time - ((time - DateTime.UnixEpoch.Ticks) % Size.Ticks);
 

@@ -426,24 +426,7 @@ internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResu
         }
 
         /// <summary>The first key group at or after <paramref name="from"/> that has spilled groups in this window, or -1.</summary>
-        public int NextSpilledGroup(int from)
-        {
-            if (_spilledGroups is not { } bits)
-            {
-                return -1;
-            }
-
-            for (int word = from >> 6; word < bits.Length; word++)
-            {
-                ulong rest = word == from >> 6 ? bits[word] & (ulong.MaxValue << from) : bits[word];
-                if (rest != 0)
-                {
-                    return (word << 6) + System.Numerics.BitOperations.TrailingZeroCount(rest);
-                }
-            }
-
-            return -1;
-        }
+        public int NextSpilledGroup(int from) => KeyGroupBits.Next(_spilledGroups, from);
 
         public void Reset()
         {

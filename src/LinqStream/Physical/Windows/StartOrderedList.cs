@@ -22,3 +22,27 @@ internal static class StartOrderedList
         return index >= 0 && items[index].Start == start ? index : ~(index + 1);
     }
 }
+
+/// <summary>A set of key groups as bits (which key groups of an open window have state in a store).</summary>
+internal static class KeyGroupBits
+{
+    /// <summary>The first key group at or after <paramref name="from"/> whose bit is set, or -1 (also when there are no bits).</summary>
+    public static int Next(ulong[]? bits, int from)
+    {
+        if (bits is null)
+        {
+            return -1;
+        }
+
+        for (int word = from >> 6; word < bits.Length; word++)
+        {
+            ulong rest = word == from >> 6 ? bits[word] & (ulong.MaxValue << from) : bits[word];
+            if (rest != 0)
+            {
+                return (word << 6) + System.Numerics.BitOperations.TrailingZeroCount(rest);
+            }
+        }
+
+        return -1;
+    }
+}

@@ -392,9 +392,9 @@ internal sealed class SpilledWindowJoinOperator<TLeft, TRight, TKey, TResult>
 
         public bool HasLeft(int keyGroup) => _left is { } bits && (bits[keyGroup >> 6] & (1UL << keyGroup)) != 0;
 
-        public int NextLeft(int from) => Next(_left, from);
+        public int NextLeft(int from) => Windows.KeyGroupBits.Next(_left, from);
 
-        public int NextRight(int from) => Next(_right, from);
+        public int NextRight(int from) => Windows.KeyGroupBits.Next(_right, from);
 
         public void Reset()
         {
@@ -407,25 +407,6 @@ internal sealed class SpilledWindowJoinOperator<TLeft, TRight, TKey, TResult>
             {
                 Array.Clear(_right);
             }
-        }
-
-        private static int Next(ulong[]? bits, int from)
-        {
-            if (bits is null)
-            {
-                return -1;
-            }
-
-            for (int word = from >> 6; word < bits.Length; word++)
-            {
-                ulong rest = word == from >> 6 ? bits[word] & (ulong.MaxValue << from) : bits[word];
-                if (rest != 0)
-                {
-                    return (word << 6) + System.Numerics.BitOperations.TrailingZeroCount(rest);
-                }
-            }
-
-            return -1;
         }
     }
 }
