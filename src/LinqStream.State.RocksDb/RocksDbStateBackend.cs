@@ -3,7 +3,7 @@ using LinqStream.Runtime.State;
 namespace LinqStream.State.RocksDb;
 
 /// <summary>
-/// Keeps keyed operator state in RocksDB under a directory: keyed session, tumbling and hopping window aggregates keep their hot keys on the heap and the
+/// Keeps keyed operator state in RocksDB under a directory: keyed session, tumbling and hopping window aggregates (and the window join's waiting events) keep their hot keys on the heap and the
 /// rest on disk, and checkpoint incrementally (only SST files no earlier checkpoint kept). See docs/state.md.
 /// </summary>
 /// <remarks>

@@ -7,7 +7,8 @@ namespace LinqStream.Recovery.Host;
 /// The <c>sessions</c> mode (issue #18's Done-when): a session window over <c>--keys</c> distinct keys that all stay open until the
 /// input ends (one event per key, 1 tick apart, a one-hour gap), on <c>--state heap</c> or <c>--state rocksdb:DIR</c>. Run it
 /// under <c>DOTNET_GCHeapHardLimit</c>: it prints <c>done: N sessions</c> with the peak working set and exits 0, or, when the
-/// managed heap cannot hold the state, prints <c>out of memory: ...</c> and exits 3. With <c>--memory-every SECONDS</c> it prints where
+/// managed heap cannot hold the state, prints <c>out of memory: ...</c> and exits 3. <c>--query windowjoin</c> runs a window join
+/// instead, over two inputs of <c>--keys</c> events each in one window, each key once per side. With <c>--memory-every SECONDS</c> it prints where
 /// the process's memory is every SECONDS (<see cref="MemoryProbe"/>).
 /// </summary>
 internal static class SessionStateRun
@@ -21,10 +22,21 @@ internal static class SessionStateRun
             : state.StartsWith("rocksdb:", StringComparison.Ordinal) ? new State.RocksDb.RocksDbStateBackend(state["rocksdb:".Length..]) { HotKeys = hotKeys }
             : throw new ArgumentException($"--state is 'heap' or 'rocksdb:DIR', not '{state}'.");
 
-        var query =
-            from e in QStream.From(Events(keys), e => e.Time).SessionWindow(TimeSpan.FromHours(1))
-            group e by e.Key into g
-            select g.Count();
+        // --query windowjoin: both sides are the same --keys events in one day-long tumbling window, joined on the key (the window
+        // join; one result per key), so every event waits in the join's buffers until the input ends.
+        string shape = args.Has("query") ? args.Text("query") : "sessions";
+        var query = shape switch
+        {
+            "sessions" =>
+                from e in QStream.From(Events(keys), e => e.Time).SessionWindow(TimeSpan.FromHours(1))
+                group e by e.Key into g
+                select g.Count(),
+            "windowjoin" =>
+                from l in QStream.From(Events(keys), e => e.Time).TumblingWindow(TimeSpan.FromDays(1))
+                join r in QStream.From(Events(keys), e => e.Time).TumblingWindow(TimeSpan.FromDays(1)) on l.Key equals r.Key
+                select 1,
+            _ => throw new ArgumentException($"--query is 'sessions' or 'windowjoin', not '{shape}'."),
+        };
         var sink = new CountingSink();
         var started = Stopwatch.GetTimestamp();
         using var probe = args.Has("memory-every") ? StartProbe(TimeSpan.FromSeconds(args.Number("memory-every")), backend as State.RocksDb.RocksDbStateBackend) : null;
@@ -36,7 +48,7 @@ internal static class SessionStateRun
         catch (Exception ex) when (IsOutOfMemory(ex))
         {
             await Console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"out of memory: the session state of {keys:N0} keys does not fit in the managed heap (limit {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1e6:0} MB) on the {backend.Name} backend; {sink.Count:N0} results were written, {Interlocked.Read(ref s_read):N0} events read in {Stopwatch.GetElapsedTime(started).TotalSeconds:0.0} s. Use --state rocksdb:DIR.{Environment.NewLine}the job said: {ex.GetType().Name}: {ex.Message}")).ConfigureAwait(false);
+                $"out of memory: the {shape} state of {keys:N0} keys does not fit in the managed heap (limit {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1e6:0} MB) on the {backend.Name} backend; {sink.Count:N0} results were written, {Interlocked.Read(ref s_read):N0} events read in {Stopwatch.GetElapsedTime(started).TotalSeconds:0.0} s. Use --state rocksdb:DIR.{Environment.NewLine}the job said: {ex.GetType().Name}: {ex.Message}")).ConfigureAwait(false);
             return 3;
         }
 
@@ -56,7 +68,7 @@ internal static class SessionStateRun
 
         using var process = Process.GetCurrentProcess();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"done: {sink.Count:N0} sessions on {backend.Name} in {Stopwatch.GetElapsedTime(started).TotalSeconds:0.0} s, peak working set {process.PeakWorkingSet64 / 1e6:0} MB, managed heap now {GC.GetTotalMemory(false) / 1e6:0} MB"));
+            $"done: {sink.Count:N0} {(shape == "sessions" ? "sessions" : "pairs")} on {backend.Name} in {Stopwatch.GetElapsedTime(started).TotalSeconds:0.0} s, peak working set {process.PeakWorkingSet64 / 1e6:0} MB, managed heap now {GC.GetTotalMemory(false) / 1e6:0} MB"));
         return sink.Count == keys ? 0 : 1;
     }
 

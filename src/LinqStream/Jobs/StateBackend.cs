@@ -5,7 +5,7 @@ namespace LinqStream;
 /// <summary>Where a job keeps its keyed operator state (window and session accumulators per key): on the managed heap, or spilled to disk.</summary>
 /// <remarks>
 /// <see cref="Heap"/> is the default and today's code path. The RocksDB backend is in the package <c>LinqStream.State.RocksDb</c>
-/// (<c>StateBackend.RocksDb(path)</c> once its namespace is imported): keyed session, tumbling and hopping window aggregates keep a small set of hot keys on
+/// (<c>StateBackend.RocksDb(path)</c> once its namespace is imported): keyed session, tumbling and hopping window aggregates (and the window join's waiting events) keep a small set of hot keys on
 /// the heap and the rest in RocksDB, and checkpoint incrementally. See docs/state.md.
 /// </remarks>
 public abstract class StateBackend

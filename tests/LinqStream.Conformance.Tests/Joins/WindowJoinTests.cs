@@ -199,7 +199,7 @@ public sealed class WindowJoinTests
     /// About 3,000 events over a few minutes: bursts at one tick (ties), gaps longer than a window (empty windows), ids from a
     /// small set and the extreme values of <c>long</c>, people and auctions mixed; when disordered, each event moved back by up to 1 s.
     /// </summary>
-    private static List<Ev> Generate(int seed, bool disordered)
+    internal static List<Ev> Generate(int seed, bool disordered)
     {
         var random = new Random(seed);
         long[] hugeKeys = RandomInput.HugeKeys;
@@ -222,7 +222,7 @@ public sealed class WindowJoinTests
         return disordered ? RandomInput.Disordered(events, e => e.Time, Disorder.Ticks, random) : events;
     }
 
-    private static long Start(long time) => time - ((time - DateTime.UnixEpoch.Ticks) % Size.Ticks);
+    internal static long Start(long time) => time - ((time - DateTime.UnixEpoch.Ticks) % Size.Ticks);
 
     private sealed class Letters : IDeadLetterSink
     {

@@ -112,7 +112,7 @@ public class StateBackendBenchmarks
         return sink.Items;
     }
 
-    private sealed class CountingSink<T> : EventSink<T>
+    internal sealed class CountingSink<T> : EventSink<T>
     {
         public bool Keep { get; init; }
 

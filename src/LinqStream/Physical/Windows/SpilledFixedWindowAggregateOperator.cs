@@ -269,13 +269,8 @@ internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResu
 
     private OpenWindow GetWindow(long start)
     {
-        int index = _windows.Count - 1;
-        while (index >= 0 && _windows[index].Start > start)
-        {
-            index--;
-        }
-
-        if (index >= 0 && _windows[index].Start == start)
+        int index = StartOrderedList.IndexOf(_windows, start);
+        if (index >= 0)
         {
             return _windows[index];
         }
@@ -283,7 +278,7 @@ internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResu
         var window = _freeWindows.Count > 0 ? _freeWindows.Pop() : new OpenWindow();
         window.Start = start;
         window.End = Ticks.SaturatingAdd(start, Window.Size);
-        _windows.Insert(index + 1, window);
+        _windows.Insert(~index, window);
         return window;
     }
 
@@ -408,18 +403,19 @@ internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResu
         return Ticks.SaturatingAdd(Ticks.WindowStart(Ticks.SaturatingAdd(watermark, -Window.Size), Window.Hop), Window.Hop);
     }
 
-    private sealed class OpenWindow
+    private sealed class OpenWindow : IStartOrdered
     {
         /// <summary>Tables above this size are not kept for the next window (a steady load's tables stay and are reused).</summary>
         private const int LargeTable = 1 << 16;
 
         private ulong[]? _spilledGroups;
 
-        public long Start;
         public long End;
         public int Null = -1;
         public long Spilled;
         public readonly Dictionary<TKey, int> Slots = [];
+
+        public long Start { get; set; }
 
         public bool HasSpilled(int keyGroup) => _spilledGroups is { } bits && (bits[keyGroup >> 6] & (1UL << keyGroup)) != 0;
 
@@ -430,24 +426,7 @@ internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResu
         }
 
         /// <summary>The first key group at or after <paramref name="from"/> that has spilled groups in this window, or -1.</summary>
-        public int NextSpilledGroup(int from)
-        {
-            if (_spilledGroups is not { } bits)
-            {
-                return -1;
-            }
-
-            for (int word = from >> 6; word < bits.Length; word++)
-            {
-                ulong rest = word == from >> 6 ? bits[word] & (ulong.MaxValue << from) : bits[word];
-                if (rest != 0)
-                {
-                    return (word << 6) + System.Numerics.BitOperations.TrailingZeroCount(rest);
-                }
-            }
-
-            return -1;
-        }
+        public int NextSpilledGroup(int from) => KeyGroupBits.Next(_spilledGroups, from);
 
         public void Reset()
         {

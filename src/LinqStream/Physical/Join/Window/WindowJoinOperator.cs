@@ -29,7 +29,7 @@ namespace LinqStream.Physical.Join.Window;
 /// window (which the plan pass rules out) stops the query with an error naming the rewrite rather than giving another answer.
 /// </para>
 /// </remarks>
-internal sealed class WindowJoinOperator<TLeft, TRight, TKey, TResult> : BinaryJoinOperator<TLeft, TRight, TKey, TResult>, Runtime.Checkpoints.ICheckpointed
+internal class WindowJoinOperator<TLeft, TRight, TKey, TResult> : BinaryJoinOperator<TLeft, TRight, TKey, TResult>, Runtime.Checkpoints.ICheckpointed
 {
     private readonly long _size;
     private readonly WindowJoinBuffer<TLeft, TKey> _left = new();
@@ -55,7 +55,13 @@ internal sealed class WindowJoinOperator<TLeft, TRight, TKey, TResult> : BinaryJ
     /// <summary>Gets the number of right events waiting for their window to be joined.</summary>
     public int RightWaiting => _right.Waiting;
 
-    public string CheckpointName => "WindowJoin";
+    public virtual string CheckpointName => "WindowJoin";
+
+    /// <summary>Gets the left input's events waiting for their window (the spilled variant moves them to its store).</summary>
+    private protected WindowJoinBuffer<TLeft, TKey> LeftBuffer => _left;
+
+    /// <summary>Gets the right input's events waiting for their window.</summary>
+    private protected WindowJoinBuffer<TRight, TKey> RightBuffer => _right;
 
     protected override TKey[] RentLeftKeys(int capacity) => _leftKeys.Length < capacity ? _leftKeys = new TKey[capacity] : _leftKeys;
 
@@ -154,30 +160,13 @@ internal sealed class WindowJoinOperator<TLeft, TRight, TKey, TResult> : BinaryJ
         long last = watermark == Ticks.Infinity ? Ticks.Infinity : watermark - 1;
         while (true)
         {
-            bool hasLeft = _left.Waiting > 0;
-            bool hasRight = _right.Waiting > 0;
-            if (!hasLeft && !hasRight)
+            long window = NextWindow();
+            if (window == long.MaxValue || window > last)
             {
                 break;
             }
 
-            long leftStart = hasLeft ? _left.Start[_left.Head] : long.MaxValue;
-            long rightStart = hasRight ? _right.Start[_right.Head] : long.MaxValue;
-            long window = Math.Min(leftStart, rightStart);
-            if (window > last)
-            {
-                break;
-            }
-
-            int leftEnd = hasLeft && leftStart == window ? _left.WindowEnd() : _left.Head;
-            int rightEnd = hasRight && rightStart == window ? _right.WindowEnd() : _right.Head;
-            if (leftEnd > _left.Head && rightEnd > _right.Head)
-            {
-                JoinWindow(window, leftEnd, rightEnd);
-            }
-
-            _left.Consume(leftEnd);
-            _right.Consume(rightEnd);
+            CloseWindow(window);
         }
 
         Frontier = watermark;
@@ -191,31 +180,38 @@ internal sealed class WindowJoinOperator<TLeft, TRight, TKey, TResult> : BinaryJ
         }
     }
 
+    /// <summary>The start of the earliest window with waiting events, or <see cref="long.MaxValue"/> when none waits (one call per window).</summary>
+    private protected virtual long NextWindow() =>
+        Math.Min(_left.Waiting > 0 ? _left.Start[_left.Head] : long.MaxValue, _right.Waiting > 0 ? _right.Start[_right.Head] : long.MaxValue);
+
+    /// <summary>Joins the window starting at <paramref name="window"/> (the earliest one waiting) and drops its events (one call per window).</summary>
+    private protected virtual void CloseWindow(long window)
+    {
+        var (leftEnd, rightEnd) = HeapRuns(window);
+        if (leftEnd > _left.Head && rightEnd > _right.Head)
+        {
+            JoinWindow(window, leftEnd, rightEnd);
+        }
+
+        _left.Consume(leftEnd);
+        _right.Consume(rightEnd);
+    }
+
+    /// <summary>The ends of each buffer's run of events in the window starting at <paramref name="window"/> (the head when it has none).</summary>
+    private protected (int LeftEnd, int RightEnd) HeapRuns(long window) => (
+        _left.Waiting > 0 && _left.Start[_left.Head] == window ? _left.WindowEnd() : _left.Head,
+        _right.Waiting > 0 && _right.Start[_right.Head] == window ? _right.WindowEnd() : _right.Head);
+
     /// <summary>Joins one window: the left events from the head to <paramref name="leftEnd"/> with the right ones to <paramref name="rightEnd"/>.</summary>
     private void JoinWindow(long start, int leftEnd, int rightEnd)
     {
-        int first = _left.Head;
-        int n = leftEnd - first;
-        if (_older.Length < n)
-        {
-            _older = new int[Math.Max(n, _older.Length * 2)];
-        }
-
-        var older = _older;
-        var heads = _heads;
-        // Sized for this window's left events at once (cleared, not shrunk, after each window): the first window's table does not
-        // double and rehash its way up from empty.
-        heads.EnsureCapacity(n);
-        var leftKey = _left.Key;
-        for (int i = 0; i < n; i++)
-        {
-            ref int head = ref CollectionsMarshal.GetValueRefOrAddDefault(heads, leftKey[first + i], out bool exists);
-            older[i] = exists ? head : -1;
-            head = i;
-        }
-
+        IndexLeft(leftEnd);
         try
         {
+            // The loop of ProbeLeft with the columns in locals: the heap path's inner loop, per right event.
+            int first = _left.Head;
+            var older = _older;
+            var heads = _heads;
             var leftEndTimes = _left.End;
             var leftPayload = _left.Payload;
             var rightKey = _right.Key;
@@ -238,7 +234,53 @@ internal sealed class WindowJoinOperator<TLeft, TRight, TKey, TResult> : BinaryJ
         }
         finally
         {
-            heads.Clear();
+            _heads.Clear();
+        }
+    }
+
+    /// <summary>Indexes the left buffer's events from the head to <paramref name="leftEnd"/> by key, newest first (until <see cref="ClearLeftIndex"/>).</summary>
+    private protected void IndexLeft(int leftEnd)
+    {
+        int first = _left.Head;
+        int n = leftEnd - first;
+        if (_older.Length < n)
+        {
+            _older = new int[Math.Max(n, _older.Length * 2)];
+        }
+
+        var older = _older;
+        var heads = _heads;
+        // Sized for this window's left events at once (cleared, not shrunk, after each window): the first window's table does not
+        // double and rehash its way up from empty.
+        heads.EnsureCapacity(n);
+        var leftKey = _left.Key;
+        for (int i = 0; i < n; i++)
+        {
+            ref int head = ref CollectionsMarshal.GetValueRefOrAddDefault(heads, leftKey[first + i], out bool exists);
+            older[i] = exists ? head : -1;
+            head = i;
+        }
+    }
+
+    private protected void ClearLeftIndex() => _heads.Clear();
+
+    /// <summary>Gives a right event's pairs with the indexed left events of its key, newest first.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private protected void ProbeLeft(long start, TKey key, long rightEnd, TRight right)
+    {
+        if (!_heads.TryGetValue(key, out int l))
+        {
+            return;
+        }
+
+        int first = _left.Head;
+        var older = _older;
+        var leftEndTimes = _left.End;
+        var leftPayload = _left.Payload;
+        for (; l >= 0; l = older[l])
+        {
+            long le = leftEndTimes[first + l];
+            Writer.Add(start, le < rightEnd ? le : rightEnd, leftPayload[first + l], right);
         }
     }
 
@@ -248,16 +290,22 @@ internal sealed class WindowJoinOperator<TLeft, TRight, TKey, TResult> : BinaryJ
     /// <summary>Drops every waiting event and the results being built (the query failed).</summary>
     protected override void ReleaseAll()
     {
+        ReleaseSpilled();
         _left.Clear();
         _right.Clear();
         _heads.Clear();
         Writer.Discard();
     }
 
-    public void WriteState(BinaryWriter writer) =>
+    /// <summary>Drops the spilled state too (the spilled variant; the query failed).</summary>
+    private protected virtual void ReleaseSpilled()
+    {
+    }
+
+    public virtual void WriteState(BinaryWriter writer) =>
         Runtime.Checkpoints.StateCodec.Write(writer, CaptureState(), typeof(WindowJoinState<TLeft, TRight>));
 
-    public void ReadState(BinaryReader reader) =>
+    public virtual void ReadState(BinaryReader reader) =>
         Restore((WindowJoinState<TLeft, TRight>)Runtime.Checkpoints.StateCodec.Read(reader, typeof(WindowJoinState<TLeft, TRight>))!);
 
     /// <summary>Copies the whole state between two calls; the operator is not changed.</summary>

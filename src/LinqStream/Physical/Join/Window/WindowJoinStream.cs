@@ -43,7 +43,11 @@ internal sealed class WindowJoinStream<TLeft, TRight, TKey, TResult> : PhysicalS
     /// <summary>Wires the operator and its inputs and returns the operator (tests read its state).</summary>
     internal WindowJoinOperator<TLeft, TRight, TKey, TResult> Build(IStreamObserver<TResult> downstream, QueryContext context)
     {
-        var join = new WindowJoinOperator<TLeft, TRight, TKey, TResult>(downstream, context, _kernels, _window.Size);
+        // A job with a state backend other than the heap keeps the waiting events beyond its hot budget in the backend's store
+        // (docs/state.md); otherwise (and always outside jobs) the heap operator, unchanged.
+        var join = context.KeyedState is { } stores
+            ? new SpilledWindowJoinOperator<TLeft, TRight, TKey, TResult>(downstream, context, _kernels, _window.Size, stores)
+            : new WindowJoinOperator<TLeft, TRight, TKey, TResult>(downstream, context, _kernels, _window.Size);
         context.Wire(_left, join.Left);
         context.Wire(_right, join.Right);
         return join;
