@@ -33,6 +33,7 @@ internal class KeySlotTable<TKey, THasher>
     private Entry[] _entries;
     private int _count;
     private int _shift;
+    private ulong _multiplier;
     private int _growAt;
 
     public KeySlotTable()
@@ -73,7 +74,7 @@ internal class KeySlotTable<TKey, THasher>
 
         var entries = _entries;
         int mask = entries.Length - 1;
-        int i = (int)(THasher.Hash(key) >> _shift);
+        int i = Home(key);
         while (true)
         {
             ref var entry = ref entries[i];
@@ -106,7 +107,7 @@ internal class KeySlotTable<TKey, THasher>
 
         var entries = _entries;
         int mask = entries.Length - 1;
-        int i = (int)(THasher.Hash(key) >> _shift);
+        int i = Home(key);
         while (true)
         {
             ref var entry = ref entries[i];
@@ -149,7 +150,7 @@ internal class KeySlotTable<TKey, THasher>
 
         var entries = _entries;
         int mask = entries.Length - 1;
-        int i = (int)(THasher.Hash(key) >> _shift);
+        int i = Home(key);
         while (true)
         {
             ref var entry = ref entries[i];
@@ -172,7 +173,7 @@ internal class KeySlotTable<TKey, THasher>
         int j = (i + 1) & mask;
         while (entries[j].Used != 0)
         {
-            int home = (int)(THasher.Hash(entries[j].Key) >> _shift);
+            int home = Home(entries[j].Key);
             if (((j - home) & mask) >= ((j - hole) & mask))
             {
                 entries[hole] = entries[j];
@@ -224,6 +225,17 @@ internal class KeySlotTable<TKey, THasher>
 
     public Enumerator GetEnumerator() => new(this);
 
+    /// <summary>
+    /// The odd multiplier of a table with the given shift: each capacity orders keys differently, so copying one table's keys in its
+    /// order into a smaller one (a pane's keys into the merge table, a table into its trimmed copy) does not put runs of neighbours
+    /// into the same few entries (linear probing's clustering when two tables share a hash); a table of one capacity is always
+    /// ordered alike (deterministic).
+    /// </summary>
+    internal static ulong MultiplierFor(int shift) => ((ulong)shift * 0xD6E8FEB86659FD93UL) | 1UL;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int Home(TKey key) => (int)((THasher.Hash(key) * _multiplier) >> _shift);
+
     private static int CapacityFor(int keys)
     {
         // At most five eighths full: keys * 8 / 5, rounded up to a power of two.
@@ -240,6 +252,7 @@ internal class KeySlotTable<TKey, THasher>
     {
         _entries = new Entry[size];
         _shift = 64 - BitOperations.Log2((uint)size);
+        _multiplier = MultiplierFor(_shift);
         _growAt = (int)((long)size * 5 / 8);
     }
 
@@ -251,7 +264,7 @@ internal class KeySlotTable<TKey, THasher>
             Rehash(_entries.Length * 2);
             var entries = _entries;
             int mask = entries.Length - 1;
-            at = (int)(THasher.Hash(key) >> _shift);
+            at = Home(key);
             while (entries[at].Used != 0)
             {
                 at = (at + 1) & mask;
@@ -280,7 +293,7 @@ internal class KeySlotTable<TKey, THasher>
                 continue;
             }
 
-            int i = (int)(THasher.Hash(entry.Key) >> _shift);
+            int i = Home(entry.Key);
             while (entries[i].Used != 0)
             {
                 i = (i + 1) & mask;
