@@ -1,8 +1,8 @@
+using System.Runtime.InteropServices;
 using LinqStream.Physical.Aggregate;
 using LinqStream.Physical.Windows;
 using LinqStream.Runtime;
 using LinqStream.Runtime.Checkpoints;
-using LinqStream.Runtime.Tables;
 using LinqStream.Temporal;
 
 namespace LinqStream.Parallel.TwoPhase;
@@ -130,7 +130,7 @@ internal sealed class LocalAggregateOperator<T, TKey, TWords> : WindowAggregateO
             return pane.Null >= 0 ? pane.Null : pane.Null = Slots.Allocate();
         }
 
-        ref int slot = ref pane.Slots.GetValueRefOrAddDefault(key, out bool exists);
+        ref int slot = ref CollectionsMarshal.GetValueRefOrAddDefault(pane.Slots, key, out bool exists);
         if (!exists)
         {
             slot = Slots.Allocate();
@@ -224,13 +224,13 @@ internal sealed class LocalAggregateOperator<T, TKey, TWords> : WindowAggregateO
         public long Start;
         public long End;
         public int Null = -1;
-        public readonly KeySlotTable<TKey> Slots = new();
+        public readonly Dictionary<TKey, int> Slots = [];
 
         public void Reset()
         {
             Null = -1;
             Slots.Clear();
-            if (Slots.Capacity > TableLimit)
+            if (Slots.EnsureCapacity(0) > TableLimit)
             {
                 Slots.TrimExcess();
             }

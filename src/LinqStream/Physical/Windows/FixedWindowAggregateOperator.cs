@@ -1,7 +1,7 @@
+using System.Runtime.InteropServices;
 using LinqStream.Physical.Aggregate;
 using LinqStream.Runtime;
 using LinqStream.Runtime.Checkpoints;
-using LinqStream.Runtime.Tables;
 using LinqStream.Temporal;
 
 namespace LinqStream.Physical.Windows;
@@ -23,7 +23,7 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : WindowAgg
     // every window that holds it (Passes times).
     private readonly bool _usePanes;
     private readonly long _paneSize;
-    private readonly KeySlotTable<TKey> _merge = new();
+    private readonly Dictionary<TKey, int> _merge = [];
     private readonly Parallel.KeyOrder<TKey> _keyOrder = new();
     private long _nextWindowStart = Ticks.MinusInfinity;
 
@@ -270,7 +270,7 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : WindowAgg
             return window.Null >= 0 ? window.Null : window.Null = Slots.Allocate();
         }
 
-        ref int slot = ref window.Slots.GetValueRefOrAddDefault(key, out bool exists);
+        ref int slot = ref CollectionsMarshal.GetValueRefOrAddDefault(window.Slots, key, out bool exists);
         if (!exists)
         {
             slot = Slots.Allocate();
@@ -336,14 +336,9 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : WindowAgg
                 window.Single = LiveSlots.Keep(live, window.Single);
             }
 
-            var groups = new List<KeyValuePair<TKey, int>>(window.Slots.Count);
-            foreach (var group in window.Slots)
-            {
-                groups.Add(group);
-            }
-
+            var groups = window.Slots.ToArray();
             window.Slots.Clear();
-            window.Slots.TrimExcess(groups.Count);
+            window.Slots.TrimExcess(groups.Length);
             foreach (var (key, slot) in groups)
             {
                 window.Slots.Add(key, LiveSlots.Keep(live, slot));
@@ -420,7 +415,7 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : WindowAgg
 
                 foreach (var (key, slot) in pane.Slots)
                 {
-                    ref int target = ref _merge.GetValueRefOrAddDefault(key, out bool exists);
+                    ref int target = ref CollectionsMarshal.GetValueRefOrAddDefault(_merge, key, out bool exists);
                     if (!exists)
                     {
                         target = -1;
@@ -484,7 +479,7 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : WindowAgg
             Slots.Release(pane.Single);
         }
 
-        foreach (var (_, slot) in pane.Slots)
+        foreach (var slot in pane.Slots.Values)
         {
             Slots.Release(slot);
         }
@@ -494,7 +489,7 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : WindowAgg
     }
 
     /// <summary>Emits a window's keyed groups in stable key order (docs/semantics.md §8): the same at every parallelism and after a restore.</summary>
-    private void EmitInKeyOrder(ref EventBatch<TResult>? output, OpenWindow window, KeySlotTable<TKey> groups)
+    private void EmitInKeyOrder(ref EventBatch<TResult>? output, OpenWindow window, Dictionary<TKey, int> groups)
     {
         var order = _keyOrder;
         order.Clear();
@@ -536,14 +531,14 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : WindowAgg
         public long End;
         public int Null = -1;
         public int Single = -1;
-        public readonly KeySlotTable<TKey> Slots = new();
+        public readonly Dictionary<TKey, int> Slots = [];
 
         public void Reset()
         {
             Null = -1;
             Single = -1;
             Slots.Clear();
-            if (Slots.Capacity > LargeTable)
+            if (Slots.EnsureCapacity(0) > LargeTable)
             {
                 // A window that held many keys does not keep its table for the next one: it goes back to the GC.
                 Slots.TrimExcess();
