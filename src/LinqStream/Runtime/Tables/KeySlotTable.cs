@@ -72,28 +72,15 @@ internal class KeySlotTable<TKey, THasher>
             return ref CollectionsMarshal.GetValueRefOrAddDefault(_dictionary, key, out exists);
         }
 
-        var entries = _entries;
-        int mask = entries.Length - 1;
-        int i = Home(key);
-        while (true)
+        int i = Find(key);
+        if (i >= 0)
         {
-            ref var entry = ref entries[i];
-            if (entry.Used == 0)
-            {
-                break;
-            }
-
-            if (THasher.Equal(entry.Key, key))
-            {
-                exists = true;
-                return ref entry.Value;
-            }
-
-            i = (i + 1) & mask;
+            exists = true;
+            return ref _entries[i].Value;
         }
 
         exists = false;
-        return ref Insert(key, i);
+        return ref Insert(key, ~i);
     }
 
     /// <summary>Finds the value of <paramref name="key"/>.</summary>
@@ -105,26 +92,9 @@ internal class KeySlotTable<TKey, THasher>
             return _dictionary.TryGetValue(key, out value);
         }
 
-        var entries = _entries;
-        int mask = entries.Length - 1;
-        int i = Home(key);
-        while (true)
-        {
-            ref var entry = ref entries[i];
-            if (entry.Used == 0)
-            {
-                value = 0;
-                return false;
-            }
-
-            if (THasher.Equal(entry.Key, key))
-            {
-                value = entry.Value;
-                return true;
-            }
-
-            i = (i + 1) & mask;
-        }
+        int i = Find(key);
+        value = i >= 0 ? _entries[i].Value : 0;
+        return i >= 0;
     }
 
     /// <summary>Adds a key that is not in the table.</summary>
@@ -148,24 +118,14 @@ internal class KeySlotTable<TKey, THasher>
             return _dictionary.Remove(key);
         }
 
+        int i = Find(key);
+        if (i < 0)
+        {
+            return false;
+        }
+
         var entries = _entries;
         int mask = entries.Length - 1;
-        int i = Home(key);
-        while (true)
-        {
-            ref var entry = ref entries[i];
-            if (entry.Used == 0)
-            {
-                return false;
-            }
-
-            if (THasher.Equal(entry.Key, key))
-            {
-                break;
-            }
-
-            i = (i + 1) & mask;
-        }
 
         // Backward shift: each later entry of the run that may live at the hole (its home is not between the hole and it) moves
         // into it, and its old place becomes the hole; the run's end closes it.
@@ -235,6 +195,30 @@ internal class KeySlotTable<TKey, THasher>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int Home(TKey key) => (int)((THasher.Hash(key) * _multiplier) >> _shift);
+
+    /// <summary>The entry of <paramref name="key"/>, or the complement of the empty entry where its probe ended (open addressing only).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int Find(TKey key)
+    {
+        var entries = _entries;
+        int mask = entries.Length - 1;
+        int i = Home(key);
+        while (true)
+        {
+            ref var entry = ref entries[i];
+            if (entry.Used == 0)
+            {
+                return ~i;
+            }
+
+            if (THasher.Equal(entry.Key, key))
+            {
+                return i;
+            }
+
+            i = (i + 1) & mask;
+        }
+    }
 
     private static int CapacityFor(int keys)
     {
