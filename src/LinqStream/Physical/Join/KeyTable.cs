@@ -1,4 +1,4 @@
-using System.Runtime.InteropServices;
+using LinqStream.Runtime.Tables;
 
 // TKey may be a nullable type (the user's key selector decides it); null keys never reach the table, the operator checks first.
 #pragma warning disable CS8714
@@ -20,7 +20,7 @@ internal sealed class KeyTable<TKey>
     /// <summary>Side index of the right input in <see cref="Head"/>.</summary>
     public const int Right = 1;
 
-    private readonly Dictionary<TKey, int> _index = new();
+    private readonly KeySlotTable<TKey> _index = new();
     private readonly Stack<int> _freeIds = new();
     private readonly List<int> _candidates = [];
     private TKey[] _keys = new TKey[16];
@@ -39,7 +39,7 @@ internal sealed class KeyTable<TKey>
     /// <summary>Returns the entry of <paramref name="key"/>, adding an empty one when the key is new.</summary>
     public int GetOrAdd(TKey key)
     {
-        ref int id = ref CollectionsMarshal.GetValueRefOrAddDefault(_index, key, out bool exists);
+        ref int id = ref _index.GetValueRefOrAddDefault(key, out bool exists);
         if (!exists)
         {
             id = NewEntry(key);

@@ -1,5 +1,5 @@
-using System.Runtime.InteropServices;
 using LinqStream.Runtime;
+using LinqStream.Runtime.Tables;
 using LinqStream.Temporal;
 
 namespace LinqStream.Physical.Windows.KeyedFold;
@@ -30,7 +30,7 @@ internal sealed class KeyedFoldOperator<TX, TKey, TIn, TState, TAggResult, TAggr
     private readonly KeyedFoldKernels<TX, TKey, TIn, TAggResult, TResult> _kernels;
     private readonly BatchPool<Closing<TX>> _inputPool;
     private readonly BatchPool<TResult> _outputPool;
-    private readonly Dictionary<Group, int> _groups = [];
+    private readonly KeySlotTable<Group, GroupHasher> _groups = new();
     private readonly PriorityQueue<int, long> _closes = new();
     private readonly Parallel.KeyOrder<TKey> _keyOrder = new();
     private readonly TAggregate _aggregate;
@@ -112,7 +112,7 @@ internal sealed class KeyedFoldOperator<TX, TKey, TIn, TState, TAggResult, TAggr
                 }
 
                 long close = payload[i].Close;
-                ref int slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_groups, new Group(close, keys[i]), out bool exists);
+                ref int slot = ref _groups.GetValueRefOrAddDefault(new Group(close, keys[i]), out bool exists);
                 if (!exists)
                 {
                     slot = Open(close, keys[i], _aggregate.Initial());
@@ -204,7 +204,7 @@ internal sealed class KeyedFoldOperator<TX, TKey, TIn, TState, TAggResult, TAggr
         _watermark = state.Watermark;
         foreach (var group in state.Groups)
         {
-            _groups[new Group(group.Close, group.Key)] = Open(group.Close, group.Key, group.State);
+            _groups.GetValueRefOrAddDefault(new Group(group.Close, group.Key), out _) = Open(group.Close, group.Key, group.State);
         }
     }
 
@@ -334,4 +334,17 @@ internal sealed class KeyedFoldOperator<TX, TKey, TIn, TState, TAggResult, TAggr
 
     /// <summary>A group: its close time and key (a null key is a key like any other here).</summary>
     private readonly record struct Group(long Close, TKey Key);
+
+    /// <summary>Open addressing for a group whose key is primitive (q4/q9: the auction id); a dictionary of groups for other keys.</summary>
+    private readonly struct GroupHasher : IKeyHasher<Group>
+    {
+        public static bool IsSupported => PrimitiveKeyHasher<TKey>.IsSupported;
+
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        public static ulong Hash(Group group) =>
+            PrimitiveKeyHasher<TKey>.Hash(group.Key) ^ ((ulong)group.Close * 0xC2B2AE3D27D4EB4FUL);
+
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        public static bool Equal(Group a, Group b) => a.Close == b.Close && PrimitiveKeyHasher<TKey>.Equal(a.Key, b.Key);
+    }
 }
