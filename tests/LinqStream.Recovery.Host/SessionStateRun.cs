@@ -48,7 +48,7 @@ internal static class SessionStateRun
         catch (Exception ex) when (IsOutOfMemory(ex))
         {
             await Console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"out of memory: the {shape} state of {keys:N0} keys does not fit in the managed heap (limit {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1e6:0} MB) on the {backend.Name} backend; {sink.Count:N0} results were written, {Interlocked.Read(ref s_read):N0} events read in {Stopwatch.GetElapsedTime(started).TotalSeconds:0.0} s. Use --state rocksdb:DIR.{Environment.NewLine}the job said: {ex.GetType().Name}: {ex.Message}")).ConfigureAwait(false);
+                $"out of memory: the {(shape == "sessions" ? "session" : "window join")} state of {keys:N0} keys does not fit in the managed heap (limit {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1e6:0} MB) on the {backend.Name} backend; {sink.Count:N0} results were written, {Interlocked.Read(ref s_read):N0} events read in {Stopwatch.GetElapsedTime(started).TotalSeconds:0.0} s. Use --state rocksdb:DIR.{Environment.NewLine}the job said: {ex.GetType().Name}: {ex.Message}")).ConfigureAwait(false);
             return 3;
         }
 
