@@ -16,11 +16,10 @@ internal interface ISourceExchange<T> : IStreamObserver<T>
 /// The sending end of a forward exchange: one task's output, in its own order, onto its one channel (here: into the
 /// order-restoring merge in front of the sink). Batches are handed over by swapping columns, not copied.
 /// </summary>
-internal sealed class ForwardExchange<T> : ISourceExchange<T>
+internal sealed class ForwardExchange<T> : IStreamObserver<T>
 {
     private readonly SpscChannel<T> _channel;
     private readonly BatchPool<T> _pool;
-    private readonly long[] _sent = new long[1];
     private bool _done;
 
     public ForwardExchange(SpscChannel<T> channel, QueryContext context)
@@ -29,15 +28,12 @@ internal sealed class ForwardExchange<T> : ISourceExchange<T>
         _pool = context.Pool<T>();
     }
 
-    public IReadOnlyList<long> SentPerTask => _sent;
-
     public void OnBatch(EventBatch<T> batch)
     {
         try
         {
             if (!_done && batch.Count > 0)
             {
-                _sent[0] += batch.Count;
                 _done = !_channel.SendBatch(batch);
             }
         }
@@ -55,15 +51,13 @@ internal sealed class ForwardExchange<T> : ISourceExchange<T>
         }
     }
 
-    /// <summary>Forwards a checkpoint barrier after the task's output before it; false when the exchange has ended.</summary>
-    public bool SendBarrier(long id)
+    /// <summary>Forwards a checkpoint barrier after the task's output before it.</summary>
+    public void SendBarrier(long id)
     {
         if (!_done)
         {
             _done = !_channel.SendBarrier(id);
         }
-
-        return !_done;
     }
 
     public void OnCompleted()
