@@ -28,7 +28,7 @@ internal static class Strings
           id, part, inner.GetType().Name, inner.Message, newest == 0 ? "none (a restart starts from the beginning)" : newest.ToString(CultureInfo.InvariantCulture));
 
     public static string JobOutOfMemory(string backend, long heapGroups, long spilledGroups, long limitBytes) =>
-        F("The job ran out of managed memory (the GC's limit is {0:0} MB) with {1:N0} groups of keyed state (open windows, sessions) on the heap " +
+        F("The job ran out of managed memory (the GC's limit is {0:0} MB) with {1:N0} groups of keyed state (open windows, sessions, a keyed fold's groups, a join's waiting or live events) on the heap " +
           "and {2:N0} spilled, on the '{3}' state backend. The heap backend keeps all keyed state in the managed heap: run the job with " +
           "JobOptions.State = StateBackend.RocksDb(directory) (linqstream run --state rocksdb:DIR), which keeps the hot keys on the heap and " +
           "the rest on disk (keyed session, tumbling and hopping window aggregates and the window join's waiting events; docs/state.md says what spills), or give the process more memory (DOTNET_GCHeapHardLimit, " +

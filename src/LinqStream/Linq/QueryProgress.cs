@@ -89,8 +89,8 @@ internal static class ProgressTime
 }
 
 /// <summary>How big the keyed state of a running job is, and where it is (see docs/state.md, "Sizing").</summary>
-/// <param name="HeapGroups">Open groups (a window's key, a session) whose accumulators are on the managed heap.</param>
-/// <param name="SpilledGroups">Open groups whose accumulators are in the state backend's store (RocksDB), not on the heap.</param>
+/// <param name="HeapGroups">Open groups (a window's key, a session, a keyed fold's group) whose accumulators are on the managed heap, and a join's waiting or live events held there.</param>
+/// <param name="SpilledGroups">Open groups whose accumulators are in the state backend's store (RocksDB), not on the heap, and a join's waiting events there.</param>
 /// <param name="StoreMemoryBytes">Native memory of the store (memtables and block cache); not part of the managed heap.</param>
 /// <param name="StoreFileBytes">Bytes of the store's live SST files on disk.</param>
 /// <param name="CheckpointBytes">Bytes the last checkpoints of the store name in its shared directory (the state's checkpointed size).</param>

@@ -1,8 +1,14 @@
 namespace LinqStream.Physical.Join;
 
 /// <summary>The operator's state as plain data (<see cref="JoinState{TLeft, TRight, TKey}"/>), for checkpoints.</summary>
-internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult> : Runtime.Checkpoints.ICheckpointed
+internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult> : Runtime.Checkpoints.ICheckpointed, Runtime.State.IStateMeter
 {
+    /// <summary>Gets the number of live events held on the heap, both inputs (progress reports and the out-of-memory message).</summary>
+    public long HeapGroups => (long)_left.Count + _right.Count;
+
+    /// <summary>Gets the number of live events in a state store (none: the temporal join keeps them on the heap on every backend).</summary>
+    public long SpilledGroups => 0;
+
     public string CheckpointName => "Join(" + _kind + ")";
 
     public void WriteState(BinaryWriter writer) => Runtime.Checkpoints.StateCodec.Write(writer, CaptureState(), typeof(JoinState<TLeft, TRight, TKey>));

@@ -51,6 +51,7 @@ internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
         _kind = kernels.Kind;
         _leftInput = new InputQueue<TLeft, TKey>(LeftPool);
         _rightInput = new InputQueue<TRight, TKey>(RightPool);
+        context.Operators.Add(this);
         context.Checkpointed.Add(this);
     }
 

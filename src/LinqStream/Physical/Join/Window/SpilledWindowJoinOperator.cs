@@ -32,7 +32,7 @@ namespace LinqStream.Physical.Join.Window;
 /// </remarks>
 #pragma warning disable CA1001 // The streams are MemoryStreams over managed buffers (Dispose frees nothing); the store is owned and disposed by the run's IKeyedStateStoreFactory.
 internal sealed class SpilledWindowJoinOperator<TLeft, TRight, TKey, TResult>
-    : WindowJoinOperator<TLeft, TRight, TKey, TResult>, IDeferredCheckpointed, ICheckpointWarmup, IStateMeter
+    : WindowJoinOperator<TLeft, TRight, TKey, TResult>, IDeferredCheckpointed, ICheckpointWarmup
 {
     private readonly int _hotEvents;
     private readonly int _keyGroups;
@@ -69,11 +69,8 @@ internal sealed class SpilledWindowJoinOperator<TLeft, TRight, TKey, TResult>
     /// <summary>Another name than the heap operator's: a checkpoint of one backend is refused by the other, naming both.</summary>
     public override string CheckpointName => "WindowJoin(spilled)";
 
-    /// <summary>Gets the number of waiting events on the heap (both inputs).</summary>
-    public long HeapGroups => LeftBuffer.Waiting + RightBuffer.Waiting;
-
     /// <summary>Gets the number of waiting events in the store (both inputs).</summary>
-    public long SpilledGroups => Volatile.Read(ref _spilled);
+    public override long SpilledGroups => Volatile.Read(ref _spilled);
 
     /// <summary>Gets the number of windows with events in the store (tests).</summary>
     internal int SpilledWindows => _windows.Count;

@@ -29,7 +29,7 @@ namespace LinqStream.Physical.Join.Window;
 /// window (which the plan pass rules out) stops the query with an error naming the rewrite rather than giving another answer.
 /// </para>
 /// </remarks>
-internal class WindowJoinOperator<TLeft, TRight, TKey, TResult> : BinaryJoinOperator<TLeft, TRight, TKey, TResult>, Runtime.Checkpoints.ICheckpointed
+internal class WindowJoinOperator<TLeft, TRight, TKey, TResult> : BinaryJoinOperator<TLeft, TRight, TKey, TResult>, Runtime.Checkpoints.ICheckpointed, Runtime.State.IStateMeter
 {
     private readonly long _size;
     private readonly WindowJoinBuffer<TLeft, TKey> _left = new();
@@ -54,6 +54,12 @@ internal class WindowJoinOperator<TLeft, TRight, TKey, TResult> : BinaryJoinOper
 
     /// <summary>Gets the number of right events waiting for their window to be joined.</summary>
     public int RightWaiting => _right.Waiting;
+
+    /// <summary>Gets the number of waiting events on the heap, both inputs (progress reports and the out-of-memory message).</summary>
+    public long HeapGroups => _left.Waiting + _right.Waiting;
+
+    /// <summary>Gets the number of waiting events in a state store (none on the heap backend).</summary>
+    public virtual long SpilledGroups => 0;
 
     public virtual string CheckpointName => "WindowJoin";
 

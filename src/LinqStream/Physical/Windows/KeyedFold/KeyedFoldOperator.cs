@@ -21,7 +21,7 @@ namespace LinqStream.Physical.Windows.KeyedFold;
 /// </para>
 /// </remarks>
 internal sealed class KeyedFoldOperator<TX, TKey, TIn, TState, TAggResult, TAggregate, TResult>
-    : UnaryOperator<Closing<TX>, TResult>, Runtime.Checkpoints.ICheckpointed
+    : UnaryOperator<Closing<TX>, TResult>, Runtime.Checkpoints.ICheckpointed, Runtime.State.IStateMeter
     where TKey : notnull
     where TAggregate : IAggregate<TIn, TState, TAggResult>
 {
@@ -58,6 +58,11 @@ internal sealed class KeyedFoldOperator<TX, TKey, TIn, TState, TAggResult, TAggr
 
     /// <summary>Gets the number of open groups (one state each; no input value is held).</summary>
     public int OpenGroups => _groups.Count;
+
+    /// <summary>Gets the number of open groups (progress reports and the out-of-memory message; the keyed fold does not spill).</summary>
+    public long HeapGroups => _groups.Count;
+
+    public long SpilledGroups => 0;
 
     public override void OnBatch(EventBatch<Closing<TX>> batch)
     {
