@@ -91,25 +91,13 @@ internal sealed class SpscChannel<T>
             return false;
         }
 
-        if (batch.Capacity == target.Capacity)
-        {
-            SwapColumns(batch, target);
-        }
-        else
-        {
-            for (int i = 0; i < batch.Count; i++)
-            {
-                target.Add(batch.Start[i], batch.End[i], batch.Payload[i]);
-                if (batch.IsAbsent(i))
-                {
-                    target.SetAbsent(i);
-                }
-            }
-        }
-
+        MoveInto(batch, target);
         PublishBatch();
         return true;
     }
+
+    /// <summary>Gets a value indicating whether a message can be sent now without waiting (producer side).</summary>
+    public bool HasSpace => _positions.Tail - Volatile.Read(ref _positions.Head) < _slots.Length;
 
     public bool SendWatermark(long watermark) => WaitForSpace() && Publish(ChannelMessage.Watermark, watermark, null);
 
@@ -205,6 +193,25 @@ internal sealed class SpscChannel<T>
         (source.Payload, target.Payload) = (target.Payload, source.Payload);
         (source.Absent, target.Absent) = (target.Absent, source.Absent);
         (source.Count, target.Count) = (target.Count, source.Count);
+    }
+
+    /// <summary>Moves the events of <paramref name="source"/> into <paramref name="target"/> (an empty batch): by swapping columns when the capacities match, else by copying.</summary>
+    public static void MoveInto(EventBatch<T> source, EventBatch<T> target)
+    {
+        if (source.Capacity == target.Capacity)
+        {
+            SwapColumns(source, target);
+            return;
+        }
+
+        for (int i = 0; i < source.Count; i++)
+        {
+            target.Add(source.Start[i], source.End[i], source.Payload[i]);
+            if (source.IsAbsent(i))
+            {
+                target.SetAbsent(i);
+            }
+        }
     }
 
     /// <summary>Closes the channel: both sides stop waiting and every later call fails.</summary>
