@@ -777,7 +777,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
 
         // Every task is aligned without this source task's barrier: it completed before it served the request, so its
         // channels carried its completion; its thread is ending, and what it leaves is its final state.
-        if (_sourceThreads[source] is not null && !state.Ended.Wait(TimeSpan.FromSeconds(30)))
+        if (_sourceThreads[source] is not null && !state.Ended.Task.Wait(TimeSpan.FromSeconds(30)))
         {
             throw new InvalidOperationException($"Source task {source + 1} neither sent checkpoint barrier {id} nor ended.");
         }
@@ -973,7 +973,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         }
         finally
         {
-            _sourceStates[source].Ended.Set();
+            _sourceStates[source].Ended.TrySetResult();
         }
     }
 
@@ -1127,7 +1127,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
             }
             finally
             {
-                _sourceStates[task].Ended.Set();
+                _sourceStates[task].Ended.TrySetResult();
             }
 
             RunTaskToEnd(task);
@@ -1549,7 +1549,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         public SourceSnapshot? Snapshot;
 
         /// <summary>Set when the source task's runner returned (its partitions are done, or it stopped or failed): its parts are then final.</summary>
-        public readonly ManualResetEventSlim Ended = new();
+        public readonly TaskCompletionSource Ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         /// <summary>What the source task's runner awaits before its next step (set on its thread, taken by its runner), or null.</summary>
         public Task? Hold;

@@ -31,6 +31,7 @@ public static partial class QStream
     /// <exception cref="ArgumentNullException"><paramref name="partitions"/>, <paramref name="eventTime"/> or <paramref name="partitionKey"/> is null.</exception>
     /// <exception cref="ArgumentException"><paramref name="partitions"/> is empty or holds a null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="keyGroups"/> is not 1 to 32,768, or there are more partitions than key groups.</exception>
+#pragma warning disable RS0026 // Overloads with optional parameters: as QStream.From's, one per kind of source, told apart by the partitions' type.
     public static IQStream<T> FromKeyPartitioned<T, TKey>(IReadOnlyList<EventSource<T>> partitions, Expression<Func<T, long>> eventTime, Expression<Func<T, TKey>> partitionKey, IngressPolicy? policy = null, int keyGroups = 128, string? name = null)
     {
         ArgumentNullException.ThrowIfNull(eventTime);
@@ -70,6 +71,8 @@ public static partial class QStream
 
         return streams.Length == 1 ? streams[0] : streams[0].Merge(streams[1..]);
     }
+
+#pragma warning restore RS0026
 
     private static void CheckPartitions<TPartition>(IReadOnlyList<TPartition> partitions, LambdaExpression partitionKey, int keyGroups)
     {
