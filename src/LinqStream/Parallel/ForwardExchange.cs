@@ -49,12 +49,30 @@ internal sealed class ForwardExchange<T> : IStreamObserver<T>
         _pool = context.Pool<T>();
     }
 
+    /// <summary>
+    /// Gets or sets what runs while the channel is full before a send, until it has room (a chained task: it moves what other source tasks
+    /// sent it aside, so they never wait for it while it waits for the merge); null: the send waits in the channel.
+    /// </summary>
+    public Action? WhileFull { get; set; }
+
+    private void WaitForSpace()
+    {
+        if (WhileFull is { } whileFull)
+        {
+            while (!_channel.HasSpace && !_channel.IsClosed)
+            {
+                whileFull();
+            }
+        }
+    }
+
     public void OnBatch(EventBatch<T> batch)
     {
         try
         {
             if (!_done && batch.Count > 0)
             {
+                WaitForSpace();
                 _done = !_channel.SendBatch(batch);
             }
         }
@@ -68,6 +86,7 @@ internal sealed class ForwardExchange<T> : IStreamObserver<T>
     {
         if (!_done)
         {
+            WaitForSpace();
             _done = !_channel.SendWatermark(watermark);
         }
     }
@@ -77,6 +96,7 @@ internal sealed class ForwardExchange<T> : IStreamObserver<T>
     {
         if (!_done)
         {
+            WaitForSpace();
             _done = !_channel.SendBarrier(id);
         }
     }
@@ -86,6 +106,7 @@ internal sealed class ForwardExchange<T> : IStreamObserver<T>
         if (!_done)
         {
             _done = true;
+            WaitForSpace();
             _channel.SendCompleted();
         }
     }
@@ -95,6 +116,7 @@ internal sealed class ForwardExchange<T> : IStreamObserver<T>
         if (!_done)
         {
             _done = true;
+            WaitForSpace();
             _channel.SendError(error);
         }
     }
@@ -170,15 +192,14 @@ internal sealed class ForwardSourceExchange<T> : ISourceExchange<T>
         _watermark = watermark;
         for (int t = 0; t < _channels.Length; t++)
         {
-            if (t == _ownIndex && _chained is not null)
-            {
-                _chained.Watermark(watermark);
-            }
-            else if (HasSpace(_channels[t]))
+            if ((t != _ownIndex || _chained is null) && HasSpace(_channels[t]))
             {
                 _channels[t].SendWatermark(watermark);
             }
         }
+
+        // Chained: the own task last, so that no task has a result the other tasks' watermarks do not cover yet (the merge waits for them).
+        _chained?.Watermark(watermark);
     }
 
     /// <summary>Chained: waits for room in another task's channel running the own task meanwhile (see <see cref="IChainedTask{T}.WaitForSpace"/>); unchained: true (the send waits).</summary>
@@ -193,16 +214,13 @@ internal sealed class ForwardSourceExchange<T> : ISourceExchange<T>
 
         for (int t = 0; t < _channels.Length; t++)
         {
-            if (t == _ownIndex && _chained is not null)
-            {
-                _chained.Barrier(id);
-            }
-            else if (!HasSpace(_channels[t]) || !_channels[t].SendBarrier(id))
+            if ((t != _ownIndex || _chained is null) && (!HasSpace(_channels[t]) || !_channels[t].SendBarrier(id)))
             {
                 return false;
             }
         }
 
+        _chained?.Barrier(id);
         return true;
     }
 
@@ -213,15 +231,13 @@ internal sealed class ForwardSourceExchange<T> : ISourceExchange<T>
             _done = true;
             for (int t = 0; t < _channels.Length; t++)
             {
-                if (t == _ownIndex && _chained is not null)
-                {
-                    _chained.Completed();
-                }
-                else if (HasSpace(_channels[t]))
+                if ((t != _ownIndex || _chained is null) && HasSpace(_channels[t]))
                 {
                     _channels[t].SendCompleted();
                 }
             }
+
+            _chained?.Completed();
         }
     }
 
@@ -232,15 +248,13 @@ internal sealed class ForwardSourceExchange<T> : ISourceExchange<T>
             _done = true;
             for (int t = 0; t < _channels.Length; t++)
             {
-                if (t == _ownIndex && _chained is not null)
-                {
-                    _chained.Error(error);
-                }
-                else if (HasSpace(_channels[t]))
+                if ((t != _ownIndex || _chained is null) && HasSpace(_channels[t]))
                 {
                     _channels[t].SendError(error);
                 }
             }
+
+            _chained?.Error(error);
         }
     }
 }

@@ -153,6 +153,12 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
             _outputs[t] = new SpscChannel<TResult>(ChannelCapacity, options.BatchSize);
             _taskContexts[t] = new QueryContext(taskOptions) { ParallelNodes = context.ParallelNodes, KeyedState = context.KeyedState };
             _forwards[t] = new ForwardExchange<TResult>(_outputs[t], _taskContexts[t]);
+            if (_chained)
+            {
+                int task = t;
+                _forwards[t].WhileFull = () => WhileOutputFull(task);
+            }
+
             var head = createOperator(_forwards[t], _taskContexts[t]);
             _ranges[t] = forward is null ? KeyGroups.RangeOf(t, options.KeyGroups, parallelism) : KeyGroups.ForwardRangeOf(t, parallelism, inputs.Count, options.KeyGroups);
             _taskInputs[t] = new IStreamObserver<TX>[channelsPerTask];
@@ -1038,12 +1044,45 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
             }
 
             var channel = channels[s];
-            for (int n = 0; n < channel.Capacity && channel.TryPeek() is { } slot; n++)
+            var stashed = state.Stashed?[s];
+            for (int n = 0; n < channel.Capacity; n++)
             {
+                if (stashed is { Count: > 0 })
+                {
+                    // What was moved aside while the chained thread waited for the merge comes before what is in the ring.
+                    received = true;
+                    var message = stashed.Dequeue();
+                    if (message.Kind == ChannelMessage.Barrier)
+                    {
+                        Hold(task, state, s, message.Value, inRing: false);
+                        break;
+                    }
+
+                    if (!DeliverControl(message, state.Inputs[s]))
+                    {
+                        state.Open[s] = false;
+                        state.Remaining--;
+                        if (message.Kind == ChannelMessage.Error)
+                        {
+                            state.Ended = true;
+                            return true;
+                        }
+
+                        break;
+                    }
+
+                    continue;
+                }
+
+                if (channel.TryPeek() is not { } slot)
+                {
+                    break;
+                }
+
                 received = true;
                 if (slot.Kind == ChannelMessage.Barrier)
                 {
-                    Hold(task, state, s, slot.Value);
+                    Hold(task, state, s, slot.Value, inRing: true);
                     break;
                 }
 
@@ -1065,10 +1104,61 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         return TryAlign(task, state) || received;
     }
 
+    /// <summary>
+    /// Chained task <paramref name="task"/>'s output is full (the merge waits for another task): moves what the other source tasks sent it
+    /// (watermarks, barriers, completion: in a forward plan no batch comes from them) aside, in order, so their sends never wait for this
+    /// thread while it waits for the merge (which may wait for them), then waits a little for room.
+    /// </summary>
+    private void WhileOutputFull(int task)
+    {
+        var state = _taskStates[task];
+        for (int s = 0; s < state.Channels.Length; s++)
+        {
+            if (s == state.Own || !state.Open[s])
+            {
+                continue;
+            }
+
+            var channel = state.Channels[s];
+            var stashed = state.Stashed![s];
+            if (state.Held[s] && state.HeldInRing[s])
+            {
+                channel.Release(); // the held barrier leaves the ring; the input stays held until aligned
+                state.HeldInRing[s] = false;
+            }
+
+            while (channel.TryPeek() is { Kind: not ChannelMessage.Batch } slot)
+            {
+                stashed.Enqueue(new StashedMessage(slot.Kind, slot.Value, slot.Error));
+                channel.Release();
+            }
+        }
+
+        _outputs[task].WaitForSpace(1);
+    }
+
+    /// <summary>Pushes a stashed message into the task's input; false when that source task is done.</summary>
+    private static bool DeliverControl(StashedMessage message, IStreamObserver<TX> input)
+    {
+        switch (message.Kind)
+        {
+            case ChannelMessage.Watermark:
+                input.OnWatermark(message.Value);
+                return true;
+            case ChannelMessage.Completed:
+                input.OnCompleted();
+                return false;
+            default:
+                input.OnError(message.Error!);
+                return false;
+        }
+    }
+
     /// <summary>Input <paramref name="input"/> of the task is at barrier <paramref name="id"/>: the task takes nothing more from it until aligned.</summary>
-    private void Hold(int task, TaskInputs state, int input, long id)
+    private void Hold(int task, TaskInputs state, int input, long id, bool inRing)
     {
         state.Held[input] = true;
+        state.HeldInRing[input] = inRing;
         if (state.Holding++ == 0 && Volatile.Read(ref _cut) is { } cut)
         {
             BarrierTimeline.Mark(cut.Timeline.TaskFirst, task, System.Diagnostics.Stopwatch.GetTimestamp());
@@ -1272,7 +1362,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
                     input.OnWatermark(value);
                     break;
                 case ChannelMessage.Barrier:
-                    Hold(task, state, task, value);
+                    Hold(task, state, task, value, inRing: false);
                     TryAlign(task, state);
                     break;
                 case ChannelMessage.Completed:
@@ -1325,9 +1415,9 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
             if (state.Held[s])
             {
                 state.Held[s] = false;
-                if (s != state.Own)
+                if (state.HeldInRing[s])
                 {
-                    state.Channels[s].Release(); // the chained source task's barrier came directly, not through the channel
+                    state.Channels[s].Release(); // not when it came directly from the chained source task, or was moved aside
                 }
             }
         }
@@ -1506,6 +1596,12 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
 
         public readonly bool[] Held = new bool[channels.Length];
 
+        /// <summary>Per input: whether its held barrier is still the head of its channel (released at alignment).</summary>
+        public readonly bool[] HeldInRing = new bool[channels.Length];
+
+        /// <summary>Chained: per input, what was moved aside from its channel while the thread waited for the merge (taken first); else null.</summary>
+        public readonly Queue<StashedMessage>[]? Stashed = own < 0 ? null : CreateStashes(channels.Length);
+
         public int Remaining = channels.Length;
 
         public int Holding;
@@ -1515,6 +1611,17 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         /// <summary>The task is done before its inputs: an error went downstream, or its operators failed.</summary>
         public bool Ended;
 
+        private static Queue<StashedMessage>[] CreateStashes(int count)
+        {
+            var stashes = new Queue<StashedMessage>[count];
+            for (int i = 0; i < count; i++)
+            {
+                stashes[i] = new Queue<StashedMessage>();
+            }
+
+            return stashes;
+        }
+
         private static bool[] CreateOpen(int count)
         {
             var open = new bool[count];
@@ -1522,6 +1629,9 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
             return open;
         }
     }
+
+    /// <summary>A message moved out of a channel while a chained thread waited for the merge: a watermark, barrier, completion or error.</summary>
+    private readonly record struct StashedMessage(ChannelMessage Kind, long Value, Exception? Error);
 
     /// <summary>Chained source task t's forward exchange into task t, on their one thread (<see cref="RunChained"/>).</summary>
     private sealed class ChainedTask(KeyedParallelRun<T, TX, TKey, TResult> run, int task) : IChainedTask<TX>

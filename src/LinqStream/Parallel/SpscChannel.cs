@@ -99,6 +99,29 @@ internal sealed class SpscChannel<T>
     /// <summary>Gets a value indicating whether a message can be sent now without waiting (producer side).</summary>
     public bool HasSpace => _positions.Tail - Volatile.Read(ref _positions.Head) < _slots.Length;
 
+    /// <summary>Waits until a message can be sent, the channel is closed, or <paramref name="timeoutMs"/> passed (one bounded wait, woken
+    /// as a blocked producer is: when half of the ring is free); true when there is room (producer side).</summary>
+    public bool WaitForSpace(int timeoutMs)
+    {
+        if (HasSpace || _closed)
+        {
+            return HasSpace;
+        }
+
+        lock (_gate)
+        {
+            Interlocked.Exchange(ref _producerWaiting, 1);
+            if (!HasSpace && !_closed)
+            {
+                Monitor.Wait(_gate, timeoutMs);
+            }
+
+            Volatile.Write(ref _producerWaiting, 0);
+        }
+
+        return HasSpace;
+    }
+
     public bool SendWatermark(long watermark) => WaitForSpace() && Publish(ChannelMessage.Watermark, watermark, null);
 
     public bool SendCompleted() => WaitForSpace() && Publish(ChannelMessage.Completed, 0, null);

@@ -179,7 +179,8 @@ public sealed class ChainedForwardTests : IDisposable
 
         var random = new Random((seed * 7919) + parallelism);
         var kept = data.SelectMany(p => p).Where(r => r.Value % 5 != 0).OrderBy(r => r.Time).ToList();
-        var crashes = Enumerable.Range(0, 3).Select(_ => kept[random.Next(kept.Count)]).ToList();
+        // In time order and seconds apart (so in different windows): each restored run starts before its crash and reaches the next.
+        var crashes = Enumerable.Range(1, 3).Select(k => kept[(kept.Count * k / 4) + random.Next(-kept.Count / 20, kept.Count / 20)]).ToList();
         var store = new DirectoryCheckpointStore(Path.Combine(_directory, $"crash-{seed}-{partitions}-{parallelism}-{inTask}"));
         var sink = new MemorySink<string>();
         int crashed = 0;
