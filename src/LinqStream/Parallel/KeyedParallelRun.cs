@@ -831,7 +831,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
     /// </summary>
     public Action<int, long>? SourceStepped { get; set; }
 
-    /// <summary>On source task <paramref name="source"/>, after each step: tells <see cref="SourceStepped"/>, then serves a requested barrier.</summary>
+    /// <summary>On source task <paramref name="source"/>, after each step: tells <see cref="SourceStepped"/>, takes what reached its chained task, then serves a requested barrier.</summary>
     private void AfterSourceStep(int source)
     {
         if (SourceStepped is { } stepped)
@@ -843,6 +843,11 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
             }
 
             stepped(source, read);
+        }
+
+        if (_chained)
+        {
+            PollChained(source); // what the other source tasks sent its task (their watermarks, barriers, completion)
         }
 
         ServeBarrier(source);
