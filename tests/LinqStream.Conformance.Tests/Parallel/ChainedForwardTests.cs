@@ -255,7 +255,7 @@ public sealed class ChainedForwardTests : IDisposable
         }
     }
 
-    /// <summary>Throws once, at the armed reading, in the filter (the source side) or in the aggregate (the task side).</summary>
+    /// <summary>Throws at the armed reading (matched by value: the pipeline may hand on equal copies), in the filter (the source side) or in the aggregate (the task side).</summary>
     public sealed class CrashSwitch
     {
         private Reading? _target;
@@ -300,7 +300,7 @@ public sealed class ChainedForwardTests : IDisposable
 
             if (Volatile.Read(ref _target) is { } armed && armed == r)
             {
-                Volatile.Write(ref _target, null);
+                // Armed until the next run: a filter kernel that fails on a batch runs it again one event at a time, and must fail again.
                 throw new IOException("Simulated crash at " + r);
             }
         }
