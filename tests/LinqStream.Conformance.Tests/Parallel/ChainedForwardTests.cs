@@ -114,7 +114,7 @@ public sealed class ChainedForwardTests : IDisposable
     public async Task MisroutedEvent_OnTheChainedThread_FailsTheQuery_OrIsDeadLetteredOnce(int parallelism, int from, int to)
     {
         var data = Generate(9, 4, skewed: false, count: 3_000);
-        var (moved, rest) = Move(data, from, to);
+        var (moved, rest) = PartitionedReadings.Move(data, from, to);
         string expected = await Output(Query(OnePhase, rest), Options(1));
         foreach (int batch in new[] { 1, 64, 4096 })
         {
@@ -122,7 +122,7 @@ public sealed class ChainedForwardTests : IDisposable
             Assert.Contains($"Partition {to} ('readings[{to}]') of a source partitioned by 'r => r.Sensor' into 4 partitions of 128 key groups", error.Message, StringComparison.Ordinal);
             Assert.Contains($"which belongs to partition {from}", error.Message, StringComparison.Ordinal);
 
-            var letters = new Letters();
+            var letters = new PartitionedReadings.Letters();
             var options = Options(parallelism, batch) with { OnError = ErrorPolicy.SkipAndDeadLetter, DeadLetters = letters };
             Assert.Equal(expected, await Output(Query(OnePhase, moved), options));
             var letter = Assert.Single(letters.Items);
@@ -233,20 +233,6 @@ public sealed class ChainedForwardTests : IDisposable
         Assert.Throws<ArgumentNullException>(() => QStream.FromKeyPartitioned(new Reading[][] { [] }, r => r.Time, (System.Linq.Expressions.Expression<Func<Reading, long>>)null!));
     }
 
-    /// <summary>Moves one reading (from the middle, one the query's filter keeps) of partition <paramref name="from"/> to the same time's place in partition <paramref name="to"/>; also returns the data without it.</summary>
-    private static (Reading[][] Moved, Reading[][] Without) Move(Reading[][] data, int from, int to)
-    {
-        int index = Array.FindIndex(data[from], data[from].Length / 2, r => r.Value % 5 != 0);
-        var reading = data[from][index];
-        var moved = data.Select(p => p.ToList()).ToArray();
-        moved[from].RemoveAt(index);
-        int at = moved[to].FindIndex(r => r.Time >= reading.Time);
-        moved[to].Insert(at < 0 ? moved[to].Count : at, reading);
-        var without = data.Select(p => p.ToList()).ToArray();
-        without[from].RemoveAt(index);
-        return ([.. moved.Select(p => p.ToArray())], [.. without.Select(p => p.ToArray())]);
-    }
-
     public void Dispose()
     {
         if (Directory.Exists(_directory))
@@ -302,30 +288,6 @@ public sealed class ChainedForwardTests : IDisposable
             {
                 // Armed until the next run: a filter kernel that fails on a batch runs it again one event at a time, and must fail again.
                 throw new IOException("Simulated crash at " + r);
-            }
-        }
-    }
-
-    private sealed class Letters : IDeadLetterSink
-    {
-        private readonly List<DeadLetter> _items = [];
-
-        public IReadOnlyList<DeadLetter> Items
-        {
-            get
-            {
-                lock (_items)
-                {
-                    return [.. _items];
-                }
-            }
-        }
-
-        public void Write(DeadLetter letter)
-        {
-            lock (_items)
-            {
-                _items.Add(letter);
             }
         }
     }
