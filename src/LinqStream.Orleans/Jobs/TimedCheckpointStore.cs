@@ -79,10 +79,32 @@ internal sealed class TimedCheckpointStore : CheckpointStore
     }
 
     /// <inheritdoc/>
-    public override IReadOnlyList<long> List() => _inner.List();
+    /// <exception cref="CheckpointWriteTimeoutException">The store timed out (a restore on an overloaded server: rolled back and tried again).</exception>
+    public override IReadOnlyList<long> List()
+    {
+        try
+        {
+            return _inner.List();
+        }
+        catch (TimeoutException ex)
+        {
+            throw new CheckpointWriteTimeoutException($"Listing the checkpoints of {_inner.Describe(0)} timed out in the store ({ex.GetType().Name}: {ex.Message}); the job rolls back and tries again.", ex);
+        }
+    }
 
     /// <inheritdoc/>
-    public override Task<byte[]> LoadAsync(long id, CancellationToken cancellationToken) => _inner.LoadAsync(id, cancellationToken);
+    /// <exception cref="CheckpointWriteTimeoutException">The store timed out (a restore on an overloaded server: rolled back and tried again).</exception>
+    public override async Task<byte[]> LoadAsync(long id, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _inner.LoadAsync(id, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new CheckpointWriteTimeoutException($"Reading {_inner.Describe(id)} timed out in the store ({ex.GetType().Name}: {ex.Message}); the job rolls back and tries again.", ex);
+        }
+    }
 
     /// <inheritdoc/>
     public override string Describe(long id) => _inner.Describe(id);
@@ -97,5 +119,6 @@ internal sealed class TimedCheckpointStore : CheckpointStore
             cause);
 }
 
-/// <summary>A checkpoint's write did not finish in time (<see cref="JobSubmission.CheckpointWriteTimeout"/>, or the store's own limit): the job rolls back to its last complete checkpoint.</summary>
+/// <summary>A checkpoint's write did not finish in time (<see cref="JobSubmission.CheckpointWriteTimeout"/>, or the store's own limit), or
+/// the store timed out reading one back: the job rolls back to its last complete checkpoint (and restores again).</summary>
 internal sealed class CheckpointWriteTimeoutException(string message, Exception? inner) : TimeoutException(message, inner);

@@ -131,7 +131,8 @@ public sealed class ReceivedStringsTests
         pair[1] = pair[1] with { Channel = pair[0].Channel };
         var bytes = new byte[codec.GetByteCount(pair, 0, 2)];
         codec.Write(pair, 0, 2, bytes);
-        int at = bytes.AsSpan().IndexOf([0xFE, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0]);
+        ReadOnlySpan<byte> repeatOfFirst = [0xFE, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0]; // prefix -2, index 0
+        int at = bytes.AsSpan().IndexOf(repeatOfFirst);
         Assert.True(at > 0);
         bytes[at + 4] = 1;
         var destination = new Visit[2];
