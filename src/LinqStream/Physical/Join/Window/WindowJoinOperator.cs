@@ -29,7 +29,7 @@ namespace LinqStream.Physical.Join.Window;
 /// window (which the plan pass rules out) stops the query with an error naming the rewrite rather than giving another answer.
 /// </para>
 /// </remarks>
-internal class WindowJoinOperator<TLeft, TRight, TKey, TResult> : BinaryJoinOperator<TLeft, TRight, TKey, TResult>, Runtime.Checkpoints.ICheckpointed
+internal class WindowJoinOperator<TLeft, TRight, TKey, TResult> : BinaryJoinOperator<TLeft, TRight, TKey, TResult>, Runtime.Checkpoints.ICheckpointed, Parallel.ITaskJoin<TLeft, TRight>
 {
     private readonly long _size;
     private readonly WindowJoinBuffer<TLeft, TKey> _left = new();
@@ -54,6 +54,10 @@ internal class WindowJoinOperator<TLeft, TRight, TKey, TResult> : BinaryJoinOper
 
     /// <summary>Gets the number of right events waiting for their window to be joined.</summary>
     public int RightWaiting => _right.Waiting;
+
+    Runtime.Checkpoints.ICheckpointed Parallel.ITaskJoin<TLeft, TRight>.State => this;
+
+    int Parallel.ITaskJoin<TLeft, TRight>.Waiting => LeftWaiting + RightWaiting;
 
     public virtual string CheckpointName => "WindowJoin";
 
