@@ -131,6 +131,36 @@ public sealed class BroadcastShapeTests
         }
     }
 
+    /// <summary>A selector that throws in the keyed aggregate (on a task) or in the small side (on the source task) fails the query with parallelism 1's error.</summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task FailingSelector_FailsWithParallelism1sError(bool inSmallSide)
+    {
+        var data = Generate(11, skewed: false);
+        int bad = data[data.Length / 3].Price;
+        IQStream<string> Failing(IQStream<Bid> bids)
+        {
+            var counts =
+                from b in bids.TumblingWindow(Size)
+                group b by b.Auction into g
+                select new AuctionCount(g.Key, g.Sum(b => inSmallSide ? 1 : 1000 / (b.Price - bad)), g.Window.StartTicks);
+            var totals = bids.TumblingWindow(Size).Select(w => new WindowTotal(w.Window.StartTicks, w.Sum(b => inSmallSide ? 1000 / (b.Price - bad) : 1)));
+            return from c in counts
+                   join t in totals on c.WindowStart equals t.WindowStart
+                   select $"{c.Auction} {c.Bids} {t.Bids} {c.WindowStart}";
+        }
+
+        Assert.Contains("Exchange: broadcast of", Failing(Source(data)).WithOptions(Options(2)).Explain(), StringComparison.Ordinal);
+        var one = await Assert.ThrowsAnyAsync<Exception>(() => Failing(Source(data)).WithOptions(Options(1)).ToListAsync());
+        foreach (int p in new[] { 2, 4 })
+        {
+            var parallel = await Assert.ThrowsAnyAsync<Exception>(() => Failing(Source(data)).WithOptions(Options(p)).ToListAsync());
+            Assert.Equal(one.GetType(), parallel.GetType());
+            Assert.Equal(one.Message, parallel.Message);
+        }
+    }
+
     /// <summary>The bids dealt round-robin into <paramref name="partitions"/> partitions (each in its order), merged.</summary>
     private static IQStream<Bid> Partitioned(Bid[] data, int partitions)
     {
