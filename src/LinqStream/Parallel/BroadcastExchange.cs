@@ -291,27 +291,22 @@ internal sealed class BroadcastExchange<TRight> : IStreamObserver<TRight>
         }
     }
 
-    public void OnCompleted()
-    {
-        if (!_done)
-        {
-            _done = true;
-            foreach (var channel in _channels)
-            {
-                channel.SendCompleted();
-            }
-        }
-    }
+    public void OnCompleted() => End(null);
 
-    public void OnError(Exception error)
+    public void OnError(Exception error) => End(error);
+
+    /// <summary>Sends completion (or <paramref name="error"/>) to every task, once.</summary>
+    private void End(Exception? error)
     {
-        if (!_done)
+        if (_done)
         {
-            _done = true;
-            foreach (var channel in _channels)
-            {
-                channel.SendError(error);
-            }
+            return;
+        }
+
+        _done = true;
+        foreach (var channel in _channels)
+        {
+            _ = error is null ? channel.SendCompleted() : channel.SendError(error);
         }
     }
 }

@@ -371,6 +371,7 @@ internal static class ParallelPlanner
         foreach (var node in chosen)
         {
             var keyed = (IKeyedAggregateNode)node;
+            string merge = "  Exchange: order-restoring merge (by start, then key hash), then the rest of the plan on the query's thread";
             string? onePhaseReason = keyed.TwoPhaseReason(options);
             var ranges = Enumerable.Range(0, parallelism).Select(t => KeyGroups.RangeOf(t, options.KeyGroups, parallelism)).Select(r => $"[{r.First},{r.End})");
             if (forward.TryGetValue(node, out var plan))
@@ -416,11 +417,7 @@ internal static class ParallelPlanner
                 text.Append(CultureInfo.InvariantCulture, $"  Exchange: hash by key group of '{keyed.KeyDescription}' (stable XxHash3 of the key)").AppendLine();
                 text.Append(CultureInfo.InvariantCulture, $"  Exchange: broadcast of '{shape.Small.Name}' (one row per window) from the source task to every task, before the watermark that closes the window").AppendLine();
                 text.Append(CultureInfo.InvariantCulture, $"  Stage: {parallelism} tasks: {node.Name}, key groups {string.Join(" ", ranges)}, then {shape.Join.Name} with the broadcast rows").AppendLine();
-                text.Append(onePhaseReason is { } whyNotBroadcast
-                    ? "  One phase: the events cross the exchange (" + whyNotBroadcast + ")"
-                    : "  Two-phase: the source task pre-aggregates per (window, key) and ships one partial group per window and key; the tasks merge them").AppendLine();
-                text.Append("  Exchange: order-restoring merge (by start, ties from the highest task first: the join gives a window's per-key results newest first), then the rest of the plan on the query's thread").AppendLine();
-                continue;
+                merge = "  Exchange: order-restoring merge (by start, ties from the highest task first: the join gives a window's per-key results newest first), then the rest of the plan on the query's thread";
             }
             else
             {
@@ -443,7 +440,7 @@ internal static class ParallelPlanner
                 text.Append("  Local step on each task: ").Append(step.LocalDescription).AppendLine();
             }
 
-            text.Append("  Exchange: order-restoring merge (by start, then key hash), then the rest of the plan on the query's thread").AppendLine();
+            text.Append(merge).AppendLine();
         }
 
         return text.ToString();

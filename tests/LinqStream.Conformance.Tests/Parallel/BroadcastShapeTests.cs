@@ -29,15 +29,18 @@ public sealed class BroadcastShapeTests
         QStream.From(data, b => b.Time, IngressPolicy.Reorder(TimeSpan.FromSeconds(2)), "bids");
 
     /// <summary>Each auction's bids per tumbling window with the window's total: the total is the small side every key needs.</summary>
-    private static IQStream<string> Share(IQStream<Bid> bids)
+    private static IQStream<string> Share(IQStream<Bid> bids) => Share(bids, out _);
+
+    /// <summary>As <see cref="Share(IQStream{Bid})"/>, also giving the window totals (the small side).</summary>
+    private static IQStream<string> Share(IQStream<Bid> bids, out IQStream<WindowTotal> totals)
     {
         var counts =
             from b in bids.TumblingWindow(Size)
             group b by b.Auction into g
             select new AuctionCount(g.Key, g.Count(), g.Window.StartTicks);
-        var totals = bids.TumblingWindow(Size).Select(w => new WindowTotal(w.Window.StartTicks, w.Count()));
+        var small = totals = bids.TumblingWindow(Size).Select(w => new WindowTotal(w.Window.StartTicks, w.Count()));
         return from c in counts
-               join t in totals on c.WindowStart equals t.WindowStart
+               join t in small on c.WindowStart equals t.WindowStart
                select $"{c.Auction} {c.Bids} {t.Bids} {c.WindowStart}";
     }
 
@@ -186,16 +189,6 @@ public sealed class BroadcastShapeTests
     }
 
     /// <summary>The share, with the window totals also sent on by themselves: the small side has a second consumer.</summary>
-    private static IQStream<string> ShareTwice(IQStream<Bid> bids)
-    {
-        var counts =
-            from b in bids.TumblingWindow(Size)
-            group b by b.Auction into g
-            select new AuctionCount(g.Key, g.Count(), g.Window.StartTicks);
-        var totals = bids.TumblingWindow(Size).Select(w => new WindowTotal(w.Window.StartTicks, w.Count()));
-        var shares = from c in counts
-                     join t in totals on c.WindowStart equals t.WindowStart
-                     select $"{c.Auction} {c.Bids} {t.Bids} {c.WindowStart}";
-        return shares.Merge(totals.Select(t => $"total {t.Bids} {t.WindowStart}"));
-    }
+    private static IQStream<string> ShareTwice(IQStream<Bid> bids) =>
+        Share(bids, out var totals).Merge(totals.Select(t => $"total {t.Bids} {t.WindowStart}"));
 }
