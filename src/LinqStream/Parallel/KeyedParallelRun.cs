@@ -79,6 +79,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
     private readonly (int First, int End)[] _ranges;
     private readonly List<Thread> _threads = [];
     private readonly List<BarrierTimeline> _timelines = [];
+    private readonly BroadcastSide<T>? _broadcast; // a small side on the source task, its rows joined on every task (docs/parallelism.md, "The broadcast exchange")
     private BarrierCut? _cut; // the barrier asked for last: what each task wrote at it, and when it passed where
     private long _requestedBarrier;
     private int _started;
@@ -97,6 +98,8 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
     /// one channel (no hash exchange), owning the key groups of its partitions; null for the hash exchange.
     /// </param>
     /// <param name="guardPartition">In a forward plan, builds (on the source task) the check in front of partition i that its events' keys are its own.</param>
+    /// <param name="broadcast">A broadcast exchange: the small side on the (one) source task, its rows sent to every task, whose
+    /// operator (built by <paramref name="createOperator"/>) ends in a join with them; the merge then takes ties from the highest task first.</param>
     protected KeyedParallelRun(
         IReadOnlyList<PhysicalStream<T>> inputs,
         bool partitioned,
@@ -107,9 +110,11 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         IStreamObserver<TResult> downstream,
         QueryContext context,
         ForwardPlan? forward = null,
-        Func<int, IStreamObserver<T>, QueryContext, IStreamObserver<T>>? guardPartition = null)
+        Func<int, IStreamObserver<T>, QueryContext, IStreamObserver<T>>? guardPartition = null,
+        BroadcastSide<T>? broadcast = null)
     {
         var options = context.Options;
+        _broadcast = broadcast;
         // Where the aggregate's state would be at parallelism 1: a checkpoint lists the parts in the same order at every P.
         context.Checkpointed.Add(new ParallelStatePart(this));
         _partitioned = partitioned;
@@ -159,6 +164,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
                 _forwards[t].WhileFull = () => WhileOutputFull(task);
             }
 
+            broadcast?.AddTask(t, sources, ChannelCapacity, options.BatchSize, _signals[t], _taskContexts[t]);
             var head = createOperator(_forwards[t], _taskContexts[t]);
             _ranges[t] = forward is null ? KeyGroups.RangeOf(t, options.KeyGroups, parallelism) : KeyGroups.ForwardRangeOf(t, parallelism, inputs.Count, options.KeyGroups);
             _taskInputs[t] = new IStreamObserver<TX>[channelsPerTask];
@@ -184,7 +190,10 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
                 }
             }
 
-            _taskStates[t] = new TaskInputs(_inputs[t], _taskInputs[t], _taskContexts[t].Pool<TX>(), own: _chained ? t : -1);
+            _taskStates[t] = new TaskInputs(_inputs[t], _taskInputs[t], _taskContexts[t].Pool<TX>(), own: _chained ? t : -1)
+            {
+                Side = broadcast?.TaskInput(t), // the broadcast rows: a second kind of input, aligned with the first
+            };
         }
 
         _sourceContexts = new QueryContext[sources];
@@ -242,6 +251,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
                 inputs[0].Connect(sourceHead, sourceContext);
             }
 
+            broadcast?.WireSource(s, sourceContext); // after the input: the small side's state comes after the input's parts, as at parallelism 1
             int source = s;
             _sourceContexts[s] = sourceContext;
             _exchanges[s] = exchange;
@@ -261,12 +271,18 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         // With a sink per task (ParallelSinkJob) each task's output channel is drained by its own sink: no merge, nothing after it.
         if (!context.OutputPerTask)
         {
-            Merge = new OrderRestoringMerge<TResult>(_outputs, downstream, context, this) { BarrierTaken = TakenAtMerge };
+            // Behind a broadcast the tasks' joins give a window's results newest first (each task's keys in reverse): ties from the
+            // highest task first rebuild parallelism 1's order, so the merge reads the tasks in reverse.
+            int last = _outputs.Length - 1;
+            Merge = broadcast is null
+                ? new OrderRestoringMerge<TResult>(_outputs, downstream, context, this) { BarrierTaken = TakenAtMerge }
+                : new OrderRestoringMerge<TResult>([.. _outputs.Reverse()], downstream, context, this) { BarrierTaken = i => TakenAtMerge(last - i) };
             _waitForMerge = options.SourcesWaitAtBarrier == SourceBarrierWait.UntilThrough;
             context.Sources.Add(Merge);
         }
 
         context.Operators.Add(this);
+        broadcast?.Attach(this, this);
     }
 
     /// <summary>Gets the merge in front of the rest of the plan, or null when each task's output goes to a sink of its own (<see cref="QueryContext.OutputPerTask"/>).</summary>
@@ -432,6 +448,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
             channel.Close();
         }
 
+        _broadcast?.Close();
         Volatile.Read(ref _cut)?.StopWaiting(); // a source task waiting for alignment goes on (and sees that the run stopped)
     }
 
@@ -700,7 +717,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
 
     private IKeyGroupedState KeyedState(int task)
     {
-        var parts = _taskContexts[task].Checkpointed.Where(p => p != _taskUnions[task]).ToArray();
+        var parts = _taskContexts[task].Checkpointed.Where(p => p != _taskUnions[task] && _broadcast?.IsTaskPart(task, p) != true).ToArray();
         return parts is [IKeyGroupedState { IsKeyGrouped: true } keyed]
             ? keyed
             : throw new InvalidOperationException($"Task {task + 1} of a parallel run has {parts.Length} stateful parts; a checkpoint needs exactly one keyed aggregate per task.");
@@ -902,6 +919,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         }
 
         // False when the input has ended: the snapshot is then the final state.
+        _broadcast?.SendBarrier(source, requested);
         bool sent = _exchanges[source].SendBarrier(requested);
         if (_chained)
         {
@@ -981,6 +999,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         catch (Exception ex)
         {
             _exchanges[source].OnError(ex);
+            _broadcast?.FailSource(source, ex);
         }
         finally
         {
@@ -1016,15 +1035,18 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
     {
         var state = _taskStates[task];
         var signal = _signals[task];
-        Func<bool> hasMessage = () => AnyMessage(state.Channels, state.Open, state.Held);
-        while (state.Remaining > 0 && !state.Ended)
+        var side = state.Side;
+        Func<bool> hasMessage = side is null
+            ? () => AnyMessage(state.Channels, state.Open, state.Held)
+            : () => AnyMessage(state.Channels, state.Open, state.Held) || side.HasMessage();
+        while ((state.Remaining > 0 || side is { Remaining: > 0 }) && !state.Ended)
         {
             if (Poll(task, state))
             {
                 continue;
             }
 
-            if (Array.Exists(state.Channels, c => c.IsClosed))
+            if (Array.Exists(state.Channels, c => c.IsClosed) || side is { AnyClosed: true })
             {
                 return; // stopped
             }
@@ -1040,6 +1062,27 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
     private bool Poll(int task, TaskInputs state)
     {
         bool received = false;
+        if (state.Side is { } side)
+        {
+            int sideHolding = side.Holding;
+            received = side.Pump();
+            if (side.Failed)
+            {
+                state.Ended = true; // the error went downstream (through the join), once
+                return true;
+            }
+
+            if (side.Holding > sideHolding)
+            {
+                if (state.Holding == 0 && sideHolding == 0 && Volatile.Read(ref _cut) is { } sideCut)
+                {
+                    BarrierTimeline.Mark(sideCut.Timeline.TaskFirst, task, System.Diagnostics.Stopwatch.GetTimestamp());
+                }
+
+                state.Barrier = side.Barrier;
+            }
+        }
+
         var channels = state.Channels;
         for (int s = 0; s < channels.Length; s++)
         {
@@ -1091,7 +1134,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
                     break;
                 }
 
-                if (!Deliver(channel, slot, state.Inputs[s], state.Pool))
+                if (!ChannelDelivery.Deliver(channel, slot, state.Inputs[s], state.Pool))
                 {
                     state.Open[s] = false;
                     state.Remaining--;
@@ -1164,7 +1207,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
     {
         state.Held[input] = true;
         state.HeldInRing[input] = inRing;
-        if (state.Holding++ == 0 && Volatile.Read(ref _cut) is { } cut)
+        if (state.Holding++ == 0 && state.Side is not { Holding: > 0 } && Volatile.Read(ref _cut) is { } cut)
         {
             BarrierTimeline.Mark(cut.Timeline.TaskFirst, task, System.Diagnostics.Stopwatch.GetTimestamp());
         }
@@ -1175,7 +1218,8 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
     /// <summary>Aligns the task when every open input is held at the barrier; true when it did.</summary>
     private bool TryAlign(int task, TaskInputs state)
     {
-        if (state.Holding == 0 || state.Holding != state.Remaining)
+        int holding = state.Holding + (state.Side?.Holding ?? 0);
+        if (holding == 0 || holding != state.Remaining + (state.Side?.Remaining ?? 0))
         {
             return false;
         }
@@ -1414,6 +1458,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         }
 
         cut.Unions[task] = CaptureTaskUnion(task);
+        _broadcast?.AtBarrier(task, id); // the join's state (empty: checked), and the broadcast channels' barriers released
         BarrierEpoch.Passed(id);
         for (int s = 0; s < state.Channels.Length; s++)
         {
@@ -1466,34 +1511,6 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         {
             BarrierTimeline.Mark(cut.Timeline.MergeSeen, task, System.Diagnostics.Stopwatch.GetTimestamp());
             cut.CheckAligned(_taskExited); // the merge took the last barrier: the source tasks waiting for it go on
-        }
-    }
-
-    /// <summary>Pushes one message into the task's input for its source task; false when that source task is done (completed or failed).</summary>
-    private static bool Deliver(SpscChannel<TX> channel, SpscChannel<TX>.Slot slot, IStreamObserver<TX> input, BatchPool<TX> pool)
-    {
-        switch (slot.Kind)
-        {
-            case ChannelMessage.Batch:
-                var batch = pool.Rent();
-                SpscChannel<TX>.SwapColumns(slot.Batch, batch);
-                channel.Release();
-                input.OnBatch(batch);
-                return true;
-            case ChannelMessage.Watermark:
-                long watermark = slot.Value;
-                channel.Release();
-                input.OnWatermark(watermark);
-                return true;
-            case ChannelMessage.Completed:
-                channel.Release();
-                input.OnCompleted();
-                return false;
-            default:
-                var error = slot.Error!;
-                channel.Release();
-                input.OnError(error);
-                return false;
         }
     }
 
@@ -1611,6 +1628,9 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
 
         public int Holding;
 
+        /// <summary>The broadcast rows (a second kind of input, aligned with the channels), or null.</summary>
+        public BroadcastTaskInput? Side { get; init; }
+
         public long Barrier;
 
         /// <summary>The task is done before its inputs: an error went downstream, or its operators failed.</summary>
@@ -1680,8 +1700,9 @@ internal sealed class KeyedParallelRun<T, TKey, TResult> : KeyedParallelRun<T, T
         Action<T[], ulong[]?, TKey[], int> keyKernel,
         Func<IStreamObserver<TResult>, QueryContext, IStreamObserver<T>> createOperator,
         IStreamObserver<TResult> downstream,
-        QueryContext context)
-        : base([input], partitioned: false, static (exchange, _) => exchange, keyKernel, createOperator, orderedTaskInput: true, downstream, context)
+        QueryContext context,
+        BroadcastSide<T>? broadcast = null)
+        : base([input], partitioned: false, static (exchange, _) => exchange, keyKernel, createOperator, orderedTaskInput: true, downstream, context, broadcast: broadcast)
     {
     }
 
