@@ -182,6 +182,10 @@ public sealed class CrashRestoreTests : IDisposable
     [InlineData("bids per new auction (window join)", 1, 1)]
     [InlineData("bids per new auction (window join)", 3, 1)]
     [InlineData("bids per new auction (window join)", 2, 2)]
+    [InlineData("interval join", 1, 1)]
+    [InlineData("interval join", 2, 2)]
+    [InlineData("anti join", 1, 1)]
+    [InlineData("anti join", 2, 2)]
     public Task CrashesAtRandomPoints_OnRocksDb_RestoredOutput_EqualsUninterruptedRun(string name, int seed, int parallelism) =>
         CrashAndRestore(name, seed, parallelism, rocksDb: true);
 

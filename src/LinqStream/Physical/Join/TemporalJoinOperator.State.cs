@@ -1,13 +1,13 @@
 namespace LinqStream.Physical.Join;
 
 /// <summary>The operator's state as plain data (<see cref="JoinState{TLeft, TRight, TKey}"/>), for checkpoints.</summary>
-internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult> : Runtime.Checkpoints.ICheckpointed
+internal partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult> : Runtime.Checkpoints.ICheckpointed
 {
-    public string CheckpointName => "Join(" + _kind + ")";
+    public virtual string CheckpointName => "Join(" + _kind + ")";
 
-    public void WriteState(BinaryWriter writer) => Runtime.Checkpoints.StateCodec.Write(writer, CaptureState(), typeof(JoinState<TLeft, TRight, TKey>));
+    public virtual void WriteState(BinaryWriter writer) => Runtime.Checkpoints.StateCodec.Write(writer, CaptureState(), typeof(JoinState<TLeft, TRight, TKey>));
 
-    public void ReadState(BinaryReader reader) => Restore((JoinState<TLeft, TRight, TKey>)Runtime.Checkpoints.StateCodec.Read(reader, typeof(JoinState<TLeft, TRight, TKey>))!);
+    public virtual void ReadState(BinaryReader reader) => Restore((JoinState<TLeft, TRight, TKey>)Runtime.Checkpoints.StateCodec.Read(reader, typeof(JoinState<TLeft, TRight, TKey>))!);
 
     /// <summary>Copies the whole state between two calls; the operator is not changed.</summary>
     public JoinState<TLeft, TRight, TKey> CaptureState() =>
