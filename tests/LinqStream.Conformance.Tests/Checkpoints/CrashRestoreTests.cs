@@ -165,7 +165,7 @@ public sealed class CrashRestoreTests : IDisposable
         CrashAndRestore(name, seed, parallelism, rocksDb: false);
 
     /// <summary>The queries whose keyed state the RocksDB backend spills (sessions, tumbling and hopping window aggregates, also under
-    /// top-k and as the two-phase merge at P &gt; 1, and the window join's waiting events) on RocksDB, with 16 hot keys so most groups go through the store and its checkpoints.</summary>
+    /// top-k and as the two-phase merge at P &gt; 1, the window join's waiting events, and the interval and anti joins' live right events and the inner interval join's live left events) on RocksDB, with 16 hot keys so most groups go through the store and its checkpoints.</summary>
     [Theory]
     [InlineData("sessions", 1, 1)]
     [InlineData("sessions", 2, 1)]
