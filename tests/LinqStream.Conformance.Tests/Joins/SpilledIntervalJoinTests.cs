@@ -190,25 +190,8 @@ public sealed class SpilledIntervalJoinTests : IDisposable
     public async Task Restore_WithItsSharedFilesDeleted_FailsNamingTheMissingFile()
     {
         var (lefts, rights) = Generate(5, disordered: false, 3_000, hotKeyShare: 0);
-        string state = Path.Combine(_directory, "damaged");
-        var store = new DirectoryCheckpointStore(Path.Combine(_directory, "damaged-checkpoints"));
-        await using (var job = Crashing(lefts, rights, rights.Length * 3 / 4).ToJob(new MemorySink<IPair>(), new JobOptions { State = StateBackend.RocksDb(state, 16), Checkpoints = store, CheckpointEveryEvents = 300 }))
-        {
-            await Assert.ThrowsAsync<QueryExecutionException>(() => job.RunAsync());
-        }
-
-        Assert.NotEmpty(store.List());
-        string[] shared = Directory.GetFiles(Path.Combine(state, "shared"), "*.sst");
-        Assert.NotEmpty(shared); // the checkpoints named spilled events
-        foreach (string file in shared)
-        {
-            File.Delete(file);
-        }
-
-        await using var restored = Crashing(lefts, rights, -1).ToJob(new MemorySink<IPair>(), new JobOptions { State = StateBackend.RocksDb(state, 16), Checkpoints = store });
-        var error = await Assert.ThrowsAsync<InvalidDataException>(() => restored.RunAsync());
-        Assert.Contains("missing", error.Message, StringComparison.Ordinal);
-        Assert.Contains(Path.Combine(state, "shared"), error.Message, StringComparison.Ordinal);
+        await DamagedRocksDbState.AssertRestoreWithSharedFilesDeletedFails(
+            failAt => Crashing(lefts, rights, failAt), rights.Length * 3 / 4, Path.Combine(_directory, "damaged"), new DirectoryCheckpointStore(Path.Combine(_directory, "damaged-checkpoints")), 300);
     }
 
     [Fact]

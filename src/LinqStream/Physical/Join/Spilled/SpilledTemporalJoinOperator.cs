@@ -48,8 +48,7 @@ internal sealed class SpilledTemporalJoinOperator<TLeft, TRight, TKey, TResult>
     private readonly long[] _storedTotal = new long[2];
     private readonly MemoryStream _valueStream = new();
     private readonly BinaryWriter _valueWriter;
-    private readonly MemoryStream _readStream = new();
-    private readonly BinaryReader _reader;
+    private readonly StoredValueReader _read = new();
     private readonly StoredEvents<TLeft> _loadedLeft = new();
     private readonly StoredEvents<TRight> _loadedRight = new();
     private byte[] _keyBuffer = new byte[256];
@@ -66,7 +65,6 @@ internal sealed class SpilledTemporalJoinOperator<TLeft, TRight, TKey, TResult>
         _minEnd = [new long[_keyGroups], new long[_keyGroups]];
         Store = stores.Create("interval-join");
         _valueWriter = new BinaryWriter(_valueStream);
-        _reader = new BinaryReader(_readStream);
     }
 
     /// <summary>Gets the store (tests).</summary>
@@ -137,7 +135,7 @@ internal sealed class SpilledTemporalJoinOperator<TLeft, TRight, TKey, TResult>
             ulong hash = StableKeyHash<TKey>.Hash(key);
             int group = KeyGroups.Of(hash, _keyGroups);
             byte[] encoding = StableKeyHash<TKey>.Encode(key);
-            EnsureKeyBuffer(Layout.EventPrefix + encoding.Length + 8);
+            StoredValueReader.Ensure(ref _keyBuffer, Layout.EventPrefix + encoding.Length + 8);
             int prefix = Layout.WriteEventPrefix(_keyBuffer, group, table, hash, encoding);
             for (int slot = tail; slot >= 0; slot = live.Prev[slot])
             {
@@ -294,7 +292,7 @@ internal sealed class SpilledTemporalJoinOperator<TLeft, TRight, TKey, TResult>
 
         byte[] encoding = StableKeyHash<TKey>.Encode(key);
         int length = Layout.EventPrefix + encoding.Length;
-        EnsureKeyBuffer(length);
+        StoredValueReader.Ensure(ref _keyBuffer, length);
         Layout.WriteEventPrefix(_keyBuffer, group, table, hash, encoding);
         var prefix = _keyBuffer.AsSpan(0, length);
         if (!prefix.SequenceEqual(loaded.Prefix))
@@ -306,28 +304,13 @@ internal sealed class SpilledTemporalJoinOperator<TLeft, TRight, TKey, TResult>
             using var cursor = Store.Scan(loaded.Prefix, Layout.SequenceLimit(prefix));
             for (; cursor.Valid; cursor.Next())
             {
-                Decode(cursor.Value);
-                loaded.Ends.Add(_reader.ReadInt64());
-                loaded.Payloads.Add((T)StateCodec.Read(_reader, typeof(T))!);
+                var reader = _read.Load(cursor.Value);
+                loaded.Ends.Add(reader.ReadInt64());
+                loaded.Payloads.Add((T)StateCodec.Read(reader, typeof(T))!);
             }
         }
 
         return loaded.Ends.Count > 0;
-    }
-
-    private void Decode(ReadOnlySpan<byte> value)
-    {
-        _readStream.SetLength(0);
-        _readStream.Write(value);
-        _readStream.Position = 0;
-    }
-
-    private void EnsureKeyBuffer(int length)
-    {
-        if (_keyBuffer.Length < length)
-        {
-            _keyBuffer = new byte[Math.Max(length, _keyBuffer.Length * 2)];
-        }
     }
 
     protected override void ReleaseAll()
@@ -348,29 +331,14 @@ internal sealed class SpilledTemporalJoinOperator<TLeft, TRight, TKey, TResult>
     public override void WriteState(BinaryWriter writer)
     {
         Store.Commit();
-        WriteSection(writer, CaptureState(), _nextSequence, Store.Checkpoint());
+        SpilledJoinSection.WriteNow(writer, Store, CaptureState(), _nextSequence);
     }
 
     /// <summary>The state on the heap now; the section once the store's checkpoint (its flush, off this thread) has its manifest.</summary>
-    public DeferredSection? BeginWriteState()
-    {
-        Store.Commit();
-        var manifest = Store.BeginCheckpoint();
-        var state = CaptureState();
-        long sequence = _nextSequence;
-        return new DeferredSection(manifest, writer => WriteSection(writer, state, sequence, manifest.GetAwaiter().GetResult()));
-    }
+    public DeferredSection? BeginWriteState() => SpilledJoinSection.Begin(Store, CaptureState, _nextSequence);
 
     /// <summary>The cut's code with an empty manifest instead of the store's checkpoint, kept nowhere (<see cref="ICheckpointWarmup"/>).</summary>
-    public void WarmCheckpointPath() => WriteSection(BinaryWriter.Null, CaptureState(), _nextSequence, []);
-
-    private static void WriteSection(BinaryWriter writer, JoinState<TLeft, TRight, TKey> state, long sequence, byte[] manifest)
-    {
-        StateCodec.Write(writer, state, typeof(JoinState<TLeft, TRight, TKey>));
-        writer.Write(sequence);
-        writer.Write(manifest.Length);
-        writer.Write(manifest);
-    }
+    public void WarmCheckpointPath() => SpilledJoinSection.Write(BinaryWriter.Null, CaptureState(), _nextSequence, []);
 
     /// <summary>
     /// Loads the store from the manifest (every key group: a join runs on one task at every parallelism), counts its events per key
@@ -378,10 +346,7 @@ internal sealed class SpilledTemporalJoinOperator<TLeft, TRight, TKey, TResult>
     /// </summary>
     public override void ReadState(BinaryReader reader)
     {
-        var state = (JoinState<TLeft, TRight, TKey>)StateCodec.Read(reader, typeof(JoinState<TLeft, TRight, TKey>))!;
-        _nextSequence = reader.ReadInt64();
-        byte[] manifest = reader.ReadBytes(reader.ReadInt32());
-        Store.Restore([manifest], 0, _keyGroups);
+        var state = SpilledJoinSection.Read<JoinState<TLeft, TRight, TKey>>(reader, Store, _keyGroups, out _nextSequence);
         for (int side = LeftSide; side <= RightSide; side++)
         {
             for (int group = 0; group < _keyGroups; group++)
