@@ -43,8 +43,16 @@ internal sealed class PipelineStream<TIn, TOut> : PhysicalStream<TOut>, ICompile
     public override void Connect(IStreamObserver<TOut> downstream, QueryContext context)
     {
         CompileKernels(); // a no-op after the compiler's last stage
-        context.Wire(
-            _source,
-            new PipelineOperator<TIn, TOut>(downstream, context, _kernel!, PipelineKernel.HasProjection(_steps), Name, Detail, Internal.QuerySites.Describe(_steps.Select(s => s.Lambda))));
+        var op = new PipelineOperator<TIn, TOut>(downstream, context, _kernel!, PipelineKernel.HasProjection(_steps), Name, Detail, Internal.QuerySites.Describe(_steps.Select(s => s.Lambda)));
+
+        // Right after a replayed array's ingress, the chain also reads the array itself, event times included: one pass over the
+        // event objects instead of a copy, a time pass and a chain pass (IFusedIngress). Not with Fuse = false (the unfused plan, as
+        // written), nor with metrics (the ingress then sends to a counter, not to this operator). The kernel's shape is cached.
+        if (context.Options.Fuse && context.Metrics is null && _source is Ingress.IngressStream<TIn> { FusableStart: { } start })
+        {
+            op.FuseWithIngress(IngressPipelineKernel.Compile<TIn, TOut>(start, _steps, _compiler));
+        }
+
+        context.Wire(_source, op);
     }
 }
