@@ -24,6 +24,14 @@ public abstract class ConnectorNexmark
     public const int Bids = 1_000_000;
 
     private static readonly EventSerializer<Bid> s_bidJson = EventSerializer<Bid>.Json(NexmarkJsonContext.Default.Bid);
+
+    /// <summary>The members of a bid each query reads (q0 writes the whole bid back, so it reads every member).</summary>
+    private static readonly Dictionary<string, string[]> s_queryMembers = new()
+    {
+        ["q0"] = [nameof(Bid.Auction), nameof(Bid.Bidder), nameof(Bid.Price), nameof(Bid.Channel), nameof(Bid.Url), nameof(Bid.DateTime), nameof(Bid.Extra)],
+        ["q5"] = [nameof(Bid.Auction), nameof(Bid.DateTime)],
+        ["q7"] = [nameof(Bid.Auction), nameof(Bid.Bidder), nameof(Bid.Price), nameof(Bid.DateTime)],
+    };
     private readonly Dictionary<string, (TimeSpan Client, TimeSpan Server, long Events)> _cpu = [];
     private Process? _server;
     private TimeSpan _cpuAtStart;
@@ -53,7 +61,9 @@ public abstract class ConnectorNexmark
     /// Gets or sets how the source decodes a bid: <c>record</c> (the default: <see cref="EventSerializer{T}.Json(System.Text.Json.Serialization.Metadata.JsonTypeInfo{T})"/>,
     /// LinqStream's record decoder), <c>stj</c> (<see cref="SystemTextJsonBid"/>: System.Text.Json over the source-generated metadata, the
     /// serializer before issue #19) or <c>hand</c> (<see cref="HandWrittenBidJson"/>); set by <c>--connector-cpu --decoder</c>, not a
-    /// BenchmarkDotNet parameter.
+    /// BenchmarkDotNet parameter. <c>query</c> is the record decoder reading only the members the query reads
+    /// (<see cref="EventSerializer{T}.Json(System.Text.Json.Serialization.Metadata.JsonTypeInfo{T}, IEnumerable{string})"/>: q5 the
+    /// auction and the time; q0 every member).
     /// </summary>
     public string Decoder { get; set; } = "record";
 
@@ -83,6 +93,7 @@ public abstract class ConnectorNexmark
     {
         "hand" => HandWrittenBidJson.Instance,
         "stj" => SystemTextJsonBid.Instance,
+        "query" => EventSerializer<Bid>.Json(NexmarkJsonContext.Default.Bid, s_queryMembers[Query]),
         _ => s_bidJson,
     };
 
