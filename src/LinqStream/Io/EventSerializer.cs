@@ -67,7 +67,7 @@ public abstract class EventSerializer<T>
     /// refused, nested records are read whole, and a record the record decoder refuses is read by System.Text.Json in full (so its
     /// skipped members then hold their values). Writing is unchanged: every member is written.</para>
     /// </remarks>
-    public static EventSerializer<T> Json(JsonTypeInfo<T> typeInfo, IEnumerable<string> members)
+    public static EventSerializer<T> JsonReading(JsonTypeInfo<T> typeInfo, IEnumerable<string> members)
     {
         ArgumentNullException.ThrowIfNull(typeInfo);
         ArgumentNullException.ThrowIfNull(members);

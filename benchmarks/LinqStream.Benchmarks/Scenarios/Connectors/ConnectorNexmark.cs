@@ -62,7 +62,7 @@ public abstract class ConnectorNexmark
     /// LinqStream's record decoder), <c>stj</c> (<see cref="SystemTextJsonBid"/>: System.Text.Json over the source-generated metadata, the
     /// serializer before issue #19) or <c>hand</c> (<see cref="HandWrittenBidJson"/>); set by <c>--connector-cpu --decoder</c>, not a
     /// BenchmarkDotNet parameter. <c>query</c> is the record decoder reading only the members the query reads
-    /// (<see cref="EventSerializer{T}.Json(System.Text.Json.Serialization.Metadata.JsonTypeInfo{T}, IEnumerable{string})"/>: q5 the
+    /// (<see cref="EventSerializer{T}.JsonReading(System.Text.Json.Serialization.Metadata.JsonTypeInfo{T}, IEnumerable{string})"/>: q5 the
     /// auction and the time; q0 every member).
     /// </summary>
     public string Decoder { get; set; } = "record";
@@ -93,7 +93,7 @@ public abstract class ConnectorNexmark
     {
         "hand" => HandWrittenBidJson.Instance,
         "stj" => SystemTextJsonBid.Instance,
-        "query" => EventSerializer<Bid>.Json(NexmarkJsonContext.Default.Bid, s_queryMembers[Query]),
+        "query" => EventSerializer<Bid>.JsonReading(NexmarkJsonContext.Default.Bid, s_queryMembers[Query]),
         _ => s_bidJson,
     };
 

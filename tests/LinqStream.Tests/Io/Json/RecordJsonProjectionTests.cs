@@ -6,7 +6,7 @@ using LinqStream.Testing.Nexmark;
 namespace LinqStream.Tests.Io.Json;
 
 /// <summary>
-/// <see cref="EventSerializer{T}.Json(JsonTypeInfo{T}, IEnumerable{string})"/>, the record decoder reading only some members, against
+/// <see cref="EventSerializer{T}.JsonReading(JsonTypeInfo{T}, IEnumerable{string})"/>, the record decoder reading only some members, against
 /// the reference: System.Text.Json reading the same JSON with the members not read taken out, on random records and random projections.
 /// </summary>
 public sealed class RecordJsonProjectionTests
@@ -47,7 +47,7 @@ public sealed class RecordJsonProjectionTests
     {
         var bids = new NexmarkGenerator(new NexmarkConfig { ExtraFieldSize = 10 }).Bids(2000);
         var json = bids.Select(b => JsonSerializer.SerializeToUtf8Bytes(b, NexmarkJsonContext.Default.Bid)).ToArray();
-        var serializer = (JsonEventSerializer<Bid>)EventSerializer<Bid>.Json(NexmarkJsonContext.Default.Bid, [nameof(Bid.Auction), nameof(Bid.DateTime)]);
+        var serializer = (JsonEventSerializer<Bid>)EventSerializer<Bid>.JsonReading(NexmarkJsonContext.Default.Bid, [nameof(Bid.Auction), nameof(Bid.DateTime)]);
         for (int i = 0; i < json.Length; i++)
         {
             var bid = serializer.Deserialize(json[i]);
@@ -85,7 +85,7 @@ public sealed class RecordJsonProjectionTests
     [Fact]
     public void Deserialize_ProjectionSkipsInvalidValuesOfMembersNotRead_AndStillRefusesMalformedJson()
     {
-        var serializer = (JsonEventSerializer<Bid>)EventSerializer<Bid>.Json(NexmarkJsonContext.Default.Bid, ["auction"]);
+        var serializer = (JsonEventSerializer<Bid>)EventSerializer<Bid>.JsonReading(NexmarkJsonContext.Default.Bid, ["auction"]);
 
         // A member not read may hold any JSON value (an object where a string goes): it is skipped, as a missing one would be.
         var bid = serializer.Deserialize("{\"auction\":5,\"url\":{\"a\":[1,2]},\"price\":\"x\"}"u8);
@@ -99,7 +99,7 @@ public sealed class RecordJsonProjectionTests
     [Fact]
     public void Json_NameNotAProperty_Throws()
     {
-        var error = Assert.Throws<ArgumentException>(() => EventSerializer<Bid>.Json(NexmarkJsonContext.Default.Bid, [nameof(Bid.Auction), "Prize"]));
+        var error = Assert.Throws<ArgumentException>(() => EventSerializer<Bid>.JsonReading(NexmarkJsonContext.Default.Bid, [nameof(Bid.Auction), "Prize"]));
 
         Assert.Contains("'Prize'", error.Message, StringComparison.Ordinal);
     }
@@ -107,8 +107,8 @@ public sealed class RecordJsonProjectionTests
     [Fact]
     public void Json_ProjectionOfATypeTheDecoderDoesNotRead_ReadByTheDecoderWhenTheMemberItCannotReadIsSkipped()
     {
-        var skipping = (JsonEventSerializer<WithList>)EventSerializer<WithList>.Json(RecordJsonTestContext.Default.WithList, ["id"]);
-        var reading = (JsonEventSerializer<WithList>)EventSerializer<WithList>.Json(RecordJsonTestContext.Default.WithList, ["id", "tags"]);
+        var skipping = (JsonEventSerializer<WithList>)EventSerializer<WithList>.JsonReading(RecordJsonTestContext.Default.WithList, ["id"]);
+        var reading = (JsonEventSerializer<WithList>)EventSerializer<WithList>.JsonReading(RecordJsonTestContext.Default.WithList, ["id", "tags"]);
         var json = "{\"id\":3,\"tags\":[\"a\",\"b\"]}"u8.ToArray();
 
         var skipped = skipping.Deserialize(json);
@@ -132,7 +132,7 @@ public sealed class RecordJsonProjectionTests
             var read = properties.Where(_ => random.Next(projection % 4 == 0 ? 5 : 2) == 0).ToArray();
             string[] names = [.. read.Select(p => random.Next(2) == 0 ? p.Name : ClrName(p)).Select(n => random.Next(4) == 0 ? n.ToUpperInvariant() : n)];
             string[] skipped = [.. properties.Except(read).Select(p => p.Name)];
-            var serializer = (JsonEventSerializer<T>)EventSerializer<T>.Json(info, names);
+            var serializer = (JsonEventSerializer<T>)EventSerializer<T>.JsonReading(info, names);
             Assert.True(serializer.UsesRecordDecoder, serializer.Description);
             for (int i = 0; i < 150; i++)
             {
