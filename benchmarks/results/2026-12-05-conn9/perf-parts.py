@@ -1,26 +1,27 @@
 #!/usr/bin/env python3
-"""Splits `perf script` samples (with call chains) of a connector run into parts, for µs/event per part.
+"""Splits the samples of a connector job's `perf record -g` into parts, for µs/event per part.
 
 Usage: perf script -i perf.data -F comm,tid,ip,sym,dso | python3 perf-parts.py [client-µs-per-event]
-Each sample goes to the first part (in the order below) that any frame of its stack matches, so GC and the JIT win over the
-code that triggered them, and strings win over the JSON decoding around them. Prints per-part share, and per thread name.
+
+A sample of the runtime's tier-up thread is "JIT (tier-up thread)", of a GC thread "GC (background)". Any other sample goes to the
+part of the first frame, from the leaf up, that a part's pattern matches (frames no pattern matches -- unresolved runtime code,
+most kernel functions -- are passed over, so an allocation's GC or a receive's kernel work counts for the code that called it).
 """
 import re, sys, collections
 
 PARTS = [
-    ("GC", r"WKS::|SVR::|gc_heap|GCHeap::|memset_repmovs|JIT_New|Alloc(ate)?(Small|String|Array)|RhpNew|gc\.cpp"),
-    ("JIT / tiering", r"libclrjit|TieredCompilation|CallCountingManager|ThePreStub|MethodDesc::DoPrestub"),
-    ("sink (writes)", r"RedisStreamSink|NatsJetStreamSink|StackExchange\.Redis|NATS\.Client|Utf8JsonWriter|JsonSerializer\.Serialize|EgressDriver|Egress"),
-    ("strings", r"Utf8StringCache|Utf8JsonReader::GetString|Utf8JsonReader\.GetString|Transcod|Utf8Utility|Utf8\.ToUtf16|FastAllocateString|Ascii\.Equals|Ascii::Equals"),
-    ("JSON decode", r"RecordJsonDecoder|Utf8JsonReader|JsonReaderHelper|JsonEventSerializer|RecordSlots|Utf8Parser|TryGetDateTime|JsonHelpers|lambda_method|Closure"),
-    ("framing (RESP / NATS)", r"RespStreamReader|XReadReply|NatsPullReader|NatsPullMessage|JetStreamReplySubject|DecodedMessage|AsciiNumber|RedisEntryId|SocketBuffers\.MakeRoom|ParseId|TryTakeMessage|TryFrame"),
-    ("socket read / send", r"Socket|tcp_|sock_|inet_|__sys_recv|__sys_send|epoll|ep_poll|skb|copy_user|_copy_to_iter|libSystem\.Native|SystemNative_"),
-    ("query", r"LinqStream\.Physical|LinqStream\.Temporal|LinqStream\.Runtime\.State|LinqStream\.Runtime\.Tables|Q5HotItems|KeyedFold|Window"),
-    ("ingress / source task", r"LinqStream\.Runtime\.Ingress|SourceDriver|CpuMarkingSource|RedisStreamSource|NatsJetStreamSource|EventBatch|BatchPool|LinqStream\.Runtime"),
-    ("thread pool wait / spin", r"LowLevelLifoSemaphore|LowLevelSpinWaiter|PortableThreadPool|WorkerThread|sched_yield|futex|SpinWait|ThreadPoolWorkQueue"),
-    ("kernel, other", r"\[kernel\.kallsyms\]"),
+    ("strings (validate, transcode, allocate, string table)", r"Utf8StringCache|Utf8JsonReader::GetString|Transcod|Utf8Utility|Utf8::ToUtf16|FastAllocateString|Ascii::Equals|Ascii\.Equals"),
+    ("JSON decode (tokens, numbers, dates, the record)", r"RecordJsonDecoder|Utf8JsonReader|JsonReaderHelper|JsonEventSerializer|RecordSlots|JsonHelpers|LinqStream\.Testing\.Nexmark\.Bid"),
+    ("framing (RESP / NATS frames, ids, sequences)", r"RespStreamReader|RespCursor|RespNumber|XReadReply|NatsPullReader|NatsPullMessage|JetStreamReplySubject|DecodedMessage|AsciiNumber|RedisEntryId|SocketBuffers|::Take\(|::Accept\(|::Decode\("),
+    ("sink (result writes)", r"RedisStreamSink|NatsJetStreamSink|StackExchange\.Redis|NATS\.Client|Utf8JsonWriter|JsonSerializer::Serialize"),
+    ("query (q5 operators)", r"LinqStream\.Physical|LinqStream\.Temporal|LinqStream\.Parallel\.KeyOrder|LinqStream\.Runtime\.State|LinqStream\.Runtime\.Tables|QueryRunner|Q5HotItems"),
+    ("ingress (source task, hand-off)", r"LinqStream\.Runtime\.Ingress|CpuMarkingSource|EventBatch|BatchPool|Channel|ReadAsync>d|ReadRawAsync|FetchAsync|NatsJetStreamSource|RedisStreamSource"),
+    ("thread pool wait / spin", r"LowLevelLifoSemaphore|LowLevelSpinWaiter|PortableThreadPool|WorkerThread|sched_yield|SpinWait|futex"),
+    ("socket receive / send, epoll", r"Socket|SystemNative_|epoll|tcp_|sock_|inet_|__sys_recv|__sys_send|recvmsg|sendmsg|skb"),
+    ("JIT on the worker threads", r"libclrjit"),
 ]
 compiled = [(n, re.compile(p)) for n, p in PARTS]
+ORDER = ["JIT (tier-up thread)", "GC (background)"] + [n for n, _ in PARTS] + ["kernel, other", "runtime, other"]
 
 def samples(lines):
     head, frames = None, []
@@ -37,30 +38,30 @@ def samples(lines):
     if head is not None:
         yield head, frames
 
+def classify(comm, frames):
+    if comm.startswith(".NET Tiered Com"):
+        return "JIT (tier-up thread)"
+    if comm.startswith((".NET BGC", ".NET Server GC", ".NET GC")):
+        return "GC (background)"
+    for frame in frames:
+        for name, rx in compiled:
+            if rx.search(frame):
+                return name
+    return "kernel, other" if frames and "kernel.kallsyms" in frames[0] else "runtime, other"
+
 def main():
     us = float(sys.argv[1]) if len(sys.argv) > 1 else None
     total = 0
     parts = collections.Counter()
-    threads = collections.Counter()
     for head, frames in samples(sys.stdin):
+        comm = head.rsplit(None, 1)[0].strip() if len(head.split()) > 1 else head
         total += 1
-        thread = re.sub(r"[\s\d/:-]+$", "", head.split()[0]) if head.split() else "?"
-        threads[thread] += 1
-        text = "\n".join(frames)
-        for name, rx in compiled:
-            if rx.search(text):
-                parts[name] += 1
-                break
-        else:
-            parts["other (runtime, unresolved)"] += 1
+        parts[classify(comm, frames)] += 1
     print(f"{total} samples")
-    for name, _ in PARTS + [("other (runtime, unresolved)", None)]:
+    for name in ORDER:
         n = parts[name]
         share = n / total if total else 0
         extra = f"  ~{share * us:.3f} µs/event" if us else ""
-        print(f"  {name:32s} {n:6d}  {share * 100:5.1f} %{extra}")
-    print("by thread:")
-    for t, n in threads.most_common(12):
-        print(f"  {t:32s} {n:6d}  {n / total * 100:5.1f} %")
+        print(f"  {name:56s} {n:6d}  {share * 100:5.1f} %{extra}")
 
 main()

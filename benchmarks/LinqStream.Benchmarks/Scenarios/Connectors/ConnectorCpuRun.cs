@@ -56,6 +56,8 @@ public static class ConnectorCpuRun
                     var wall = cases.ToDictionary(c => c.Name, _ => new List<double>());
                     var server = cases.ToDictionary(c => c.Name, _ => new List<double>());
                     var steady = cases.ToDictionary(c => c.Name, _ => new List<double>());
+                    var steadyNoTiering = cases.ToDictionary(c => c.Name, _ => new List<double>());
+                    var noTiering = cases.ToDictionary(c => c.Name, _ => new List<double>());
                     foreach (var c in cases)
                     {
                         Measure(c, method); // warm-up (JIT, tiering)
@@ -66,9 +68,13 @@ public static class ConnectorCpuRun
                         foreach (var c in cases)
                         {
                             Profiler(method, enable: true);
+                            var tiering = TieringCpu();
                             var (cpuPerEvent, wallPerEvent, serverPerEvent) = Measure(c, method);
+                            double tieringPerEvent = (TieringCpu() - tiering).TotalMilliseconds * 1000 / ConnectorNexmark.Bids;
                             Profiler(method, enable: false);
                             steady[c.Name].Add(c.Steady());
+                            steadyNoTiering[c.Name].Add(c.SteadyWithoutTiering());
+                            noTiering[c.Name].Add(cpuPerEvent - tieringPerEvent);
                             cpu[c.Name].Add(cpuPerEvent);
                             wall[c.Name].Add(wallPerEvent);
                             server[c.Name].Add(serverPerEvent);
@@ -84,6 +90,8 @@ public static class ConnectorCpuRun
 
                         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                             $"{connector} {query} {c.Name,-13} {method,-17}: client CPU {Median(cpu[c.Name]):0.000} µs/event (runs {string.Join(" ", cpu[c.Name].Select(v => v.ToString("0.000", CultureInfo.InvariantCulture)))}), wall {Median(wall[c.Name]):0.000} µs/event, server CPU {Median(server[c.Name]):0.000} µs/event; steady client CPU {Median(steady[c.Name]):0.000} µs/event (runs {string.Join(" ", steady[c.Name].Select(v => v.ToString("0.000", CultureInfo.InvariantCulture)))})"));
+                        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                            $"{connector} {query} {c.Name,-13} {method,-17}: without the tier-up thread: client CPU {Median(noTiering[c.Name]):0.000} µs/event (runs {string.Join(" ", noTiering[c.Name].Select(v => v.ToString("0.000", CultureInfo.InvariantCulture)))}), steady {Median(steadyNoTiering[c.Name]):0.000} µs/event (runs {string.Join(" ", steadyNoTiering[c.Name].Select(v => v.ToString("0.000", CultureInfo.InvariantCulture)))})"));
                     }
                 }
 
@@ -96,6 +104,42 @@ public static class ConnectorCpuRun
 
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"// load average at end: {LoadAverage()}"));
         return 0;
+    }
+
+    /// <summary>
+    /// The user + system CPU time of the runtime's tiered-compilation thread (<c>.NET Tiered Compilation</c>, the JIT's background
+    /// tier-1 and OSR work), from <c>/proc/self/task</c> (Linux; zero elsewhere).
+    /// </summary>
+    /// <returns>The thread's CPU time, or zero.</returns>
+    public static TimeSpan TieringCpu()
+    {
+        const string Tasks = "/proc/self/task";
+        if (!Directory.Exists(Tasks))
+        {
+            return TimeSpan.Zero;
+        }
+
+        long ticks = 0;
+        foreach (var task in Directory.EnumerateDirectories(Tasks))
+        {
+            try
+            {
+                // comm is the thread's name cut to 15 characters.
+                if (!File.ReadAllText(Path.Combine(task, "comm")).StartsWith(".NET Tiered Com", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                var fields = File.ReadAllText(Path.Combine(task, "stat")).Split(')')[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                ticks += long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture);
+            }
+            catch (IOException)
+            {
+                // The thread ended while being read.
+            }
+        }
+
+        return TimeSpan.FromSeconds(ticks / 100.0); // USER_HZ is 100 on Linux
     }
 
     private static (double Cpu, double Wall, double Server) Measure(Case c, string method)
@@ -155,7 +199,7 @@ public static class ConnectorCpuRun
                 ? new RedisNexmark { Query = query, Reader = reader, Decoder = decoder }
                 : new NatsNexmark { Query = query, Reader = reader, Decoder = decoder };
             bench.Setup();
-            return new Case($"{reader}/{decoder}", bench.ReadAll, bench.RunJob, bench.StartCpu, bench.ServerCpuTime, () => bench.LastSteadyMicrosecondsPerEvent, () => bench.LastReaderStats, bench.Cleanup);
+            return new Case($"{reader}/{decoder}", bench.ReadAll, bench.RunJob, bench.StartCpu, bench.ServerCpuTime, () => bench.LastSteadyMicrosecondsPerEvent, () => bench.LastSteadyWithoutTieringMicrosecondsPerEvent, () => bench.LastReaderStats, bench.Cleanup);
         }))];
     }
 
@@ -188,5 +232,5 @@ public static class ConnectorCpuRun
 
     private static string LoadAverage() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "unknown";
 
-    private sealed record Case(string Name, Func<long> Read, Func<long> Job, Action Prepare, Func<TimeSpan> ServerCpu, Func<double> Steady, Func<string?> ReaderStats, Action Dispose);
+    private sealed record Case(string Name, Func<long> Read, Func<long> Job, Action Prepare, Func<TimeSpan> ServerCpu, Func<double> Steady, Func<double> SteadyWithoutTiering, Func<string?> ReaderStats, Action Dispose);
 }

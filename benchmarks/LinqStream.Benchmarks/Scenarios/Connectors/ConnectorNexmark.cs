@@ -34,6 +34,7 @@ public abstract class ConnectorNexmark
     };
     private readonly Dictionary<string, (TimeSpan Client, TimeSpan Server, long Events)> _cpu = [];
     private Process? _server;
+    private EventSerializer<Bid>? _queryJson; // one per benchmark: a new one per job would build and compile its decoder each run
     private TimeSpan _cpuAtStart;
     private TimeSpan _serverCpuAtStart;
 
@@ -76,6 +77,9 @@ public abstract class ConnectorNexmark
     /// <summary>Gets the process CPU per event between <see cref="SteadyFrom"/> and the source's end in the last <see cref="RunJob"/> or <see cref="ReadAll"/>, in microseconds.</summary>
     public double LastSteadyMicrosecondsPerEvent { get; private set; } = double.NaN;
 
+    /// <summary>Gets <see cref="LastSteadyMicrosecondsPerEvent"/> without the runtime's tier-up thread (<see cref="CpuMarkingSource{T}.SteadyWithoutTieringMicrosecondsPerEvent"/>).</summary>
+    public double LastSteadyWithoutTieringMicrosecondsPerEvent { get; private set; } = double.NaN;
+
     /// <summary>Gets what the subclass says about the last run's reading (<see cref="ReaderStats"/>), or <see langword="null"/>.</summary>
     public string? LastReaderStats { get; private set; }
 
@@ -93,7 +97,7 @@ public abstract class ConnectorNexmark
     {
         "hand" => HandWrittenBidJson.Instance,
         "stj" => SystemTextJsonBid.Instance,
-        "query" => EventSerializer<Bid>.JsonReading(NexmarkJsonContext.Default.Bid, s_queryMembers[Query]),
+        "query" => _queryJson ??= EventSerializer<Bid>.JsonReading(NexmarkJsonContext.Default.Bid, s_queryMembers[Query]),
         _ => s_bidJson,
     };
 
@@ -162,6 +166,7 @@ public abstract class ConnectorNexmark
             _ => Job(Q7HighestBid.Query(bids), EventSerializer<HighestBid>.Json(ResultJsonContext.Default.HighestBid)),
         };
         LastSteadyMicrosecondsPerEvent = source.SteadyMicrosecondsPerEvent;
+        LastSteadyWithoutTieringMicrosecondsPerEvent = source.SteadyWithoutTieringMicrosecondsPerEvent;
         LastReaderStats = ReaderStats(source.Inner, Bids);
         return results;
     }
@@ -183,6 +188,7 @@ public abstract class ConnectorNexmark
                 if (read.IsCompleted)
                 {
                     LastSteadyMicrosecondsPerEvent = source.SteadyMicrosecondsPerEvent;
+                    LastSteadyWithoutTieringMicrosecondsPerEvent = source.SteadyWithoutTieringMicrosecondsPerEvent;
                     LastReaderStats = ReaderStats(source.Inner, count);
                     return count;
                 }

@@ -31,9 +31,24 @@ public sealed class CpuMarkingSource<T>(EventSource<T> inner, long mark) : Event
     /// <summary>Gets the process CPU time when the source ended.</summary>
     public TimeSpan EndCpu { get; private set; }
 
+    /// <summary>Gets the CPU time of the runtime's tier-up thread at the first reading (<see cref="ConnectorCpuRun.TieringCpu"/>).</summary>
+    public TimeSpan MarkedTieringCpu { get; private set; }
+
+    /// <summary>Gets the CPU time of the runtime's tier-up thread when the source ended.</summary>
+    public TimeSpan EndTieringCpu { get; private set; }
+
     /// <summary>Gets the CPU per event in microseconds between the mark and the end, or NaN when the source did not get that far.</summary>
     public double SteadyMicrosecondsPerEvent =>
         EndEvents > MarkedEvents && MarkedEvents > 0 ? (EndCpu - MarkedCpu).TotalMilliseconds * 1000 / (EndEvents - MarkedEvents) : double.NaN;
+
+    /// <summary>
+    /// Gets <see cref="SteadyMicrosecondsPerEvent"/> without the CPU of the runtime's tier-up thread over the same span: what a job that
+    /// runs long enough for its code to reach tier 1 pays per event (a job of 1M events still recompiles its query's methods there).
+    /// </summary>
+    public double SteadyWithoutTieringMicrosecondsPerEvent =>
+        EndEvents > MarkedEvents && MarkedEvents > 0
+            ? ((EndCpu - MarkedCpu) - (EndTieringCpu - MarkedTieringCpu)).TotalMilliseconds * 1000 / (EndEvents - MarkedEvents)
+            : double.NaN;
 
     /// <inheritdoc/>
     public override string Name => inner.Name;
@@ -54,12 +69,14 @@ public sealed class CpuMarkingSource<T>(EventSource<T> inner, long mark) : Event
         {
             MarkedEvents = _events;
             MarkedCpu = Cpu();
+            MarkedTieringCpu = ConnectorCpuRun.TieringCpu();
         }
 
         if (read.IsCompleted)
         {
             EndEvents = _events;
             EndCpu = Cpu();
+            EndTieringCpu = ConnectorCpuRun.TieringCpu();
         }
 
         return read;
