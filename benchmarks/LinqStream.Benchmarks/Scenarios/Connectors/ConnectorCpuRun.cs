@@ -70,7 +70,7 @@ public static class ConnectorCpuRun
                             Profiler(method, enable: true);
                             var tiering = TieringCpu();
                             var (cpuPerEvent, wallPerEvent, serverPerEvent) = Measure(c, method);
-                            double tieringPerEvent = (TieringCpu() - tiering).TotalMilliseconds * 1000 / ConnectorNexmark.Bids;
+                            double tieringPerEvent = TieringCpuBetween(tiering, TieringCpu()).TotalMilliseconds * 1000 / ConnectorNexmark.Bids;
                             Profiler(method, enable: false);
                             steady[c.Name].Add(c.Steady());
                             steadyNoTiering[c.Name].Add(c.SteadyWithoutTiering());
@@ -107,19 +107,20 @@ public static class ConnectorCpuRun
     }
 
     /// <summary>
-    /// The user + system CPU time of the runtime's tiered-compilation thread (<c>.NET Tiered Compilation</c>, the JIT's background
-    /// tier-1 and OSR work), from <c>/proc/self/task</c> (Linux; zero elsewhere).
+    /// The user + system CPU time of each of the runtime's tiered-compilation threads (<c>.NET Tiered Compilation</c>, the JIT's
+    /// background tier-1 and OSR work) by thread id, from <c>/proc/self/task</c> (Linux; empty elsewhere). The runtime ends that thread
+    /// when it has been idle for a while and starts another later, so two readings are compared with <see cref="TieringCpuBetween"/>.
     /// </summary>
-    /// <returns>The thread's CPU time, or zero.</returns>
-    public static TimeSpan TieringCpu()
+    /// <returns>Each tier-up thread's CPU time, in ticks of 1/100 s, by thread id.</returns>
+    public static Dictionary<string, long> TieringCpu()
     {
         const string Tasks = "/proc/self/task";
+        var threads = new Dictionary<string, long>();
         if (!Directory.Exists(Tasks))
         {
-            return TimeSpan.Zero;
+            return threads;
         }
 
-        long ticks = 0;
         foreach (var task in Directory.EnumerateDirectories(Tasks))
         {
             try
@@ -131,7 +132,7 @@ public static class ConnectorCpuRun
                 }
 
                 var fields = File.ReadAllText(Path.Combine(task, "stat")).Split(')')[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                ticks += long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture);
+                threads[Path.GetFileName(task)] = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
             }
             catch (IOException)
             {
@@ -139,6 +140,20 @@ public static class ConnectorCpuRun
             }
         }
 
+        return threads;
+    }
+
+    /// <summary>
+    /// The tier-up threads' CPU time between two <see cref="TieringCpu"/> readings: each thread alive at the second, less what it had
+    /// used at the first. A thread that ended in between is left out (its CPU since the first reading is not known), so this is at
+    /// most the true figure, and a CPU time "without the tier-up thread" computed with it at least the true one.
+    /// </summary>
+    /// <returns>The CPU time.</returns>
+    public static TimeSpan TieringCpuBetween(Dictionary<string, long> first, Dictionary<string, long> second)
+    {
+        ArgumentNullException.ThrowIfNull(first);
+        ArgumentNullException.ThrowIfNull(second);
+        long ticks = second.Sum(thread => thread.Value - first.GetValueOrDefault(thread.Key));
         return TimeSpan.FromSeconds(ticks / 100.0); // USER_HZ is 100 on Linux
     }
 

@@ -12,6 +12,8 @@ namespace LinqStream.Benchmarks.Scenarios.Connectors;
 public sealed class CpuMarkingSource<T>(EventSource<T> inner, long mark) : EventSource<T>
 {
     private long _events;
+    private Dictionary<string, long> _markedTieringCpu = []; // the runtime's tier-up threads' CPU at the first reading (ConnectorCpuRun.TieringCpu)
+    private Dictionary<string, long> _endTieringCpu = [];
 
     /// <summary>Gets the wrapped source.</summary>
     public EventSource<T> Inner => inner;
@@ -31,11 +33,6 @@ public sealed class CpuMarkingSource<T>(EventSource<T> inner, long mark) : Event
     /// <summary>Gets the process CPU time when the source ended.</summary>
     public TimeSpan EndCpu { get; private set; }
 
-    /// <summary>Gets the CPU time of the runtime's tier-up thread at the first reading (<see cref="ConnectorCpuRun.TieringCpu"/>).</summary>
-    public TimeSpan MarkedTieringCpu { get; private set; }
-
-    /// <summary>Gets the CPU time of the runtime's tier-up thread when the source ended.</summary>
-    public TimeSpan EndTieringCpu { get; private set; }
 
     /// <summary>Gets the CPU per event in microseconds between the mark and the end, or NaN when the source did not get that far.</summary>
     public double SteadyMicrosecondsPerEvent =>
@@ -47,7 +44,7 @@ public sealed class CpuMarkingSource<T>(EventSource<T> inner, long mark) : Event
     /// </summary>
     public double SteadyWithoutTieringMicrosecondsPerEvent =>
         EndEvents > MarkedEvents && MarkedEvents > 0
-            ? ((EndCpu - MarkedCpu) - (EndTieringCpu - MarkedTieringCpu)).TotalMilliseconds * 1000 / (EndEvents - MarkedEvents)
+            ? ((EndCpu - MarkedCpu) - ConnectorCpuRun.TieringCpuBetween(_markedTieringCpu, _endTieringCpu)).TotalMilliseconds * 1000 / (EndEvents - MarkedEvents)
             : double.NaN;
 
     /// <inheritdoc/>
@@ -69,14 +66,14 @@ public sealed class CpuMarkingSource<T>(EventSource<T> inner, long mark) : Event
         {
             MarkedEvents = _events;
             MarkedCpu = Cpu();
-            MarkedTieringCpu = ConnectorCpuRun.TieringCpu();
+            _markedTieringCpu = ConnectorCpuRun.TieringCpu();
         }
 
         if (read.IsCompleted)
         {
             EndEvents = _events;
             EndCpu = Cpu();
-            EndTieringCpu = ConnectorCpuRun.TieringCpu();
+            _endTieringCpu = ConnectorCpuRun.TieringCpu();
         }
 
         return read;
