@@ -59,8 +59,9 @@ public abstract class EventSerializer<T>
     /// <returns>The serializer.</returns>
     /// <exception cref="ArgumentException">A name is not a property of the type's metadata.</exception>
     /// <remarks>
-    /// <para>A member not named keeps the value the record has when the JSON does not give it: its initializer's value, or its type's
-    /// default (a constructor parameter's default value). Its value in the JSON is skipped, not decoded: a string that is not read is
+    /// <para>A member not named gets what System.Text.Json gives it when the JSON does not have it: a constructor parameter its default
+    /// value, an <c>init</c>-only member of source-generated metadata its type's default (<see langword="null"/> for a string), any other
+    /// member its initializer's value. Its value in the JSON is skipped, not decoded: a string that is not read is
     /// not validated, transcoded or allocated, which is most of the cost of decoding a record whose long strings the query never
     /// reads (NEXMark q5 reads a bid's auction and time, not its URL or channel; docs/connectors.md, "Decoding").</para>
     /// <para>Everything else is as with <see cref="Json(JsonTypeInfo{T})"/>: malformed JSON and a missing required member are still
@@ -210,7 +211,8 @@ internal sealed class JsonEventSerializer<T> : EventSerializer<T>
             return;
         }
 
-        // Two threads may both build: the decoder is cached per type, so both get the same one.
+        // Two threads may both build: the decoder is cached per type, so both get the same one (a projection's is built per
+        // serializer: both then get equal ones, and one is kept).
         var decoder = _reading is null ? RecordJsonDecoders.TryGet(_typeInfo, out string reason) : RecordJsonDecoders.TryBuild(_typeInfo, _reading, out reason);
         _description = decoder is null
             ? $"JSON: System.Text.Json reads '{typeof(T).Name}', because {reason}."
