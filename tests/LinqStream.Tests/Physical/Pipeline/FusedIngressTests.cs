@@ -255,26 +255,10 @@ public sealed class FusedIngressTests
             new QueryOptions { BatchSize = batchSize, Strict = true, Fuse = fuse },
             expectError);
 
-    /// <summary>As <see cref="Harness.Run"/>, and says whether the source's batches of <see cref="Item"/> were used.</summary>
+    /// <summary>As <see cref="Harness.Run"/>, and counts the events read and those that went through the fused chain.</summary>
     private static Outcome<TOut> Execute<TOut>(PhysicalStream<TOut> plan, QueryOptions options, bool expectError = false)
     {
-        RecordingSink<TOut>? sink = null;
-        var execution = QueryExecution.Create(plan, c => sink = new RecordingSink<TOut>(c), options);
-        execution.Run();
-        Assert.NotNull(sink);
-        if (expectError)
-        {
-            Assert.NotNull(sink.Error);
-        }
-        else
-        {
-            Assert.Null(sink.Error);
-            Assert.True(sink.Completed, "the query did not complete");
-            Assert.Null(sink.Violation);
-            Assert.Equal(long.MaxValue, sink.Watermarks[^1]);
-        }
-
-        Assert.Equal(0, execution.Context.OutstandingBatches());
+        var (sink, execution) = Harness.Execute(plan, options, expectError);
         long fusedEvents = execution.Context.Sources.OfType<EnumerableSource<Item>>().Sum(s => s.FusedEvents);
         return new Outcome<TOut>(sink, fusedEvents, execution.Context.Sources.Sum(s => s.EventsRead));
     }
