@@ -23,21 +23,8 @@ public sealed class ChainedForwardTests : IDisposable
     /// <summary>(seed, partitions, skewed).</summary>
     public static TheoryData<int, int, bool> Inputs => new() { { 1, 4, false }, { 2, 5, true }, { 3, 2, true } };
 
-    /// <summary>Random readings (out of order by up to 1 s, ties, extreme sensors, skew) with none from 8 s to 11 s (empty windows), each in the partition <see cref="KeyPartitioner"/> gives its sensor.</summary>
-    private static Reading[][] Generate(int seed, int partitions, bool skewed, int count = 6_000)
-    {
-        var lists = Enumerable.Range(0, partitions).Select(_ => new List<Reading>()).ToArray();
-        foreach (var r in PartitionedReadings.Generate(seed, 1, count, skewed)[0])
-        {
-            long second = (r.Time - PartitionedReadings.Origin) / TimeSpan.TicksPerSecond;
-            if (second is < 8 or >= 11)
-            {
-                lists[KeyPartitioner.PartitionOf(r.Sensor, partitions)].Add(r);
-            }
-        }
-
-        return [.. lists.Select(l => l.ToArray())];
-    }
+    private static Reading[][] Generate(int seed, int partitions, bool skewed, int count = 6_000) =>
+        PartitionedReadings.ByKey(seed, partitions, skewed, count);
 
     private static IQStream<Reading> Partitioned(Reading[][] data) =>
         QStream.FromKeyPartitioned(data, r => r.Time, r => r.Sensor, IngressPolicy.Reorder(TimeSpan.FromSeconds(2)), name: "readings");

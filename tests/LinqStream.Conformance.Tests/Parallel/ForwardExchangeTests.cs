@@ -23,24 +23,8 @@ public sealed class ForwardExchangeTests : IDisposable
     /// <summary>(seed, partitions, skewed).</summary>
     public static TheoryData<int, int, bool> Inputs => new() { { 1, 4, false }, { 2, 5, true }, { 3, 4, true } };
 
-    /// <summary>
-    /// Random readings (<see cref="PartitionedReadings.Generate"/>: out of order by up to 1 s, ties, extreme sensors, skew) with
-    /// no reading from 8 s to 11 s (empty windows), each written to the partition <see cref="KeyPartitioner"/> gives its sensor.
-    /// </summary>
-    private static Reading[][] Generate(int seed, int partitions, bool skewed, int count = 6_000, int keyGroups = 128)
-    {
-        var lists = Enumerable.Range(0, partitions).Select(_ => new List<Reading>()).ToArray();
-        foreach (var r in PartitionedReadings.Generate(seed, 1, count, skewed)[0])
-        {
-            long second = (r.Time - PartitionedReadings.Origin) / TimeSpan.TicksPerSecond;
-            if (second is < 8 or >= 11)
-            {
-                lists[KeyPartitioner.PartitionOf(r.Sensor, partitions, keyGroups)].Add(r);
-            }
-        }
-
-        return [.. lists.Select(l => l.ToArray())];
-    }
+    private static Reading[][] Generate(int seed, int partitions, bool skewed, int count = 6_000, int keyGroups = 128) =>
+        PartitionedReadings.ByKey(seed, partitions, skewed, count, keyGroups);
 
     private static ArrayEventSource<Reading>[] Sources(Reading[][] data, Random? random = null, int failIn = -1, int failAt = -1) =>
         PartitionedReadings.Sources(data, random, failIn, failAt);

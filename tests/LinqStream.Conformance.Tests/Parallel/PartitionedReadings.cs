@@ -110,6 +110,25 @@ internal static class PartitionedReadings
               group r by r.Sensor into g
               select $"{g.Window.StartTicks} {g.Key} {g.Count()} {g.Sum(r => (long)r.Value)} {g.Aggregate(17L, (a, r) => (a * 31) + r.Value)} {g.Sum(r => r.Value * 0.1):R}";
 
+    /// <summary>
+    /// Random readings (<see cref="Generate"/>: out of order by up to 1 s, ties, extreme sensors, skew) with
+    /// no reading from 8 s to 11 s (empty windows), each written to the partition <see cref="KeyPartitioner"/> gives its sensor.
+    /// </summary>
+    public static Reading[][] ByKey(int seed, int partitions, bool skewed, int count = 6_000, int keyGroups = 128)
+    {
+        var lists = Enumerable.Range(0, partitions).Select(_ => new List<Reading>()).ToArray();
+        foreach (var r in Generate(seed, 1, count, skewed)[0])
+        {
+            long second = (r.Time - Origin) / TimeSpan.TicksPerSecond;
+            if (second is < 8 or >= 11)
+            {
+                lists[KeyPartitioner.PartitionOf(r.Sensor, partitions, keyGroups)].Add(r);
+            }
+        }
+
+        return [.. lists.Select(l => l.ToArray())];
+    }
+
     /// <summary>Moves one reading (from the middle, one the query's filter keeps) of partition <paramref name="from"/> to the same time's place in partition <paramref name="to"/>; also returns the data without it.</summary>
     public static (Reading[][] Moved, Reading[][] Without) Move(Reading[][] data, int from, int to)
     {
