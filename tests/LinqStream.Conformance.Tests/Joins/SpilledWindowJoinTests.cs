@@ -176,17 +176,7 @@ public sealed class SpilledWindowJoinTests : IDisposable
                 Checkpoints = store,
                 CheckpointEveryEvents = random.Next(50, 400),
             });
-            try
-            {
-                var result = await job.RunAsync();
-                Assert.Equal(-1, crashAt);
-                Assert.Equal(lastSaved, result.RestoredFrom);
-            }
-            catch (QueryExecutionException ex) when (crashAt >= 0)
-            {
-                Assert.Contains("Simulated crash", ex.ToString(), StringComparison.Ordinal);
-                lastSaved = store.List() is { Count: > 0 } saved ? saved.Max() : null;
-            }
+            lastSaved = await CrashRuns.RunAsync(job, crashAt, lastSaved, store);
         }
 
         Assert.NotNull(lastSaved);
