@@ -57,6 +57,7 @@ public sealed class ClusterFixture : IAsyncLifetime
                 options.Redis = redis;
                 options.KeyPrefix = prefix;
                 options.SuperviseInterval = TimeSpan.FromMilliseconds(500);
+                options.CheckpointStoreBelowLimit = StallingCheckpoints.Wrap;
                 options.AddJob(GatedJob.Name, GatedJob.Create);
                 options.AddJob(Tasks.SpreadJob.Name, Tasks.SpreadJob.Create);
             });

@@ -20,6 +20,8 @@ internal sealed class ColumnReader
     private const long TicksMask = (1L << 62) - 1;
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
     private readonly LinqStream.Io.Json.Utf8StringCache _strings = new(slots: 2048);
+    private string[] _full = new string[64];
+    private int _fullCount;
     private byte[] _buffer = [];
     private int _start;
     private int _position;
@@ -34,14 +36,16 @@ internal sealed class ColumnReader
     /// <summary>Reads <paramref name="count"/> bytes of <paramref name="buffer"/> from <paramref name="offset"/>.</summary>
     public void Reset(byte[] buffer, int offset, int count)
     {
+        ForgetStrings();
         _buffer = buffer;
         _start = _position = offset;
         _end = offset + count;
     }
 
-    /// <summary>Forgets the last column's bytes (the frame's array is not kept alive).</summary>
+    /// <summary>Forgets the last column's bytes (the frame's array is not kept alive) and the strings it held (repeats refer to them).</summary>
     public void Clear()
     {
+        ForgetStrings();
         _buffer = [];
         _start = _position = _end = 0;
     }
@@ -148,6 +152,8 @@ internal sealed class ColumnReader
 
     public Guid ReadGuid() => new(Take(16));
 
+    /// <summary>Reads a string: null, written out in full (<see cref="ColumnWriter"/>), or a repeat of one read before in this column
+    /// (the same instance comes back).</summary>
     public string? ReadString()
     {
         int at = _position;
@@ -157,19 +163,35 @@ internal sealed class ColumnReader
             return null;
         }
 
-        if (prefix >= 0)
+        if (prefix == ColumnWriter.RepeatPrefix)
+        {
+            int index = ReadInt32();
+            if ((uint)index >= (uint)_fullCount)
+            {
+                throw Invalid($"a repeat of string {index} when {_fullCount} were read in full before it", at);
+            }
+
+            return _full[index];
+        }
+
+        if (prefix == 0)
+        {
+            return string.Empty;
+        }
+
+        if (prefix > 0)
         {
             var bytes = Take(prefix, at);
             if (_strings.TryGet(bytes, out var kept))
             {
-                return kept;
+                return Remember(kept);
             }
 
             try
             {
                 var value = Utf8.GetString(bytes);
                 _strings.Keep(bytes, value);
-                return value;
+                return Remember(value);
             }
             catch (DecoderFallbackException)
             {
@@ -177,15 +199,38 @@ internal sealed class ColumnReader
             }
         }
 
-        long units = -2L - prefix;
-        var raw = Take(checked((int)(2 * units)), at);
-        return string.Create((int)units, raw.ToArray(), static (chars, bytes) =>
+        long units = -3L - prefix;
+        if (units <= 0)
+        {
+            throw Invalid($"a string prefix of {prefix}", at);
+        }
+
+        var raw = Take(units > int.MaxValue / 2 ? int.MaxValue : (int)(2 * units), at); // too long for any column: Take says so
+        return Remember(string.Create((int)units, raw.ToArray(), static (chars, bytes) =>
         {
             for (int i = 0; i < chars.Length; i++)
             {
                 chars[i] = (char)BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(2 * i));
             }
-        });
+        }));
+    }
+
+    /// <summary>A string read in full: a later repeat refers to it by its index in the column.</summary>
+    private string Remember(string value)
+    {
+        if (_fullCount == _full.Length)
+        {
+            Array.Resize(ref _full, _full.Length * 2);
+        }
+
+        _full[_fullCount++] = value;
+        return value;
+    }
+
+    private void ForgetStrings()
+    {
+        Array.Clear(_full, 0, _fullCount);
+        _fullCount = 0;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -9,20 +9,47 @@ namespace LinqStream.Orleans.Channels;
 /// by the codec's compiled loop (no virtual call, no allocation once the buffer has grown to a batch's size).
 /// </summary>
 /// <remarks>
-/// Strings: a 32-bit prefix, -1 for null, the UTF-8 byte count when the string is valid UTF-16, or -2 - n for n raw UTF-16 code units
-/// when it holds a lone surrogate (which UTF-8 cannot carry): every string comes back as it was. One instance per channel end.
+/// <para>Strings: a 32-bit prefix, -1 for null, the UTF-8 byte count when the string is valid UTF-16, -3 - n for n raw UTF-16 code
+/// units when it holds a lone surrogate (which UTF-8 cannot carry): every string comes back as it was. And -2 then a 32-bit index:
+/// <b>the same string instance again</b> in this column (issue #17): the index counts the non-empty strings written out in full since
+/// <see cref="Reset"/>, so the reader returns the instance it read then, without transcoding, hashing or allocating, and the sender
+/// does not transcode it again. Repeats are found by reference, in a table of <see cref="RepeatSlots"/> slots by the instance's identity
+/// hash (never by the string's content hash); a string whose slot another one took since is written in full again, which is
+/// only bytes. Low-cardinality columns (a bid's channel and URL: half of NEXMark's bids use one of 4 pairs) shrink to 8 bytes a value.</para>
+/// <para>One instance per channel end.</para>
 /// </remarks>
 internal sealed class ColumnWriter
 {
+    /// <summary>The slots of the table of strings written in full in the current column (a power of two).</summary>
+    internal const int RepeatSlots = 1024;
+
+    /// <summary>The prefix of a repeated string: its index follows.</summary>
+    internal const int RepeatPrefix = -2;
+
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+    private readonly string?[] _sent = new string?[RepeatSlots];
+    private readonly int[] _sentIndex = new int[RepeatSlots];
+    private readonly int[] _usedSlots = new int[RepeatSlots];
+    private int _used;
+    private int _fullStrings;
     private byte[] _buffer = new byte[4096];
     private int _position;
 
     /// <summary>Gets the bytes written since <see cref="Reset"/>.</summary>
     public ReadOnlySpan<byte> Written => _buffer.AsSpan(0, _position);
 
-    /// <summary>Starts a new column (keeps the buffer).</summary>
-    public void Reset() => _position = 0;
+    /// <summary>Starts a new column (keeps the buffer; forgets the strings written, so the table holds no reference across columns).</summary>
+    public void Reset()
+    {
+        _position = 0;
+        _fullStrings = 0;
+        for (int i = 0; i < _used; i++)
+        {
+            _sent[_usedSlots[i]] = null;
+        }
+
+        _used = 0;
+    }
 
     public void WriteByte(byte value) => Take(1)[0] = value;
 
@@ -85,6 +112,34 @@ internal sealed class ColumnWriter
             return;
         }
 
+        if (value.Length == 0)
+        {
+            WriteInt32(0);
+            return;
+        }
+
+        int slot = RuntimeHelpers.GetHashCode(value) & (RepeatSlots - 1);
+        var sent = _sent[slot];
+        if (ReferenceEquals(sent, value))
+        {
+            var span = Take(8);
+            BinaryPrimitives.WriteInt32LittleEndian(span, RepeatPrefix);
+            BinaryPrimitives.WriteInt32LittleEndian(span[4..], _sentIndex[slot]);
+            return;
+        }
+
+        WriteInFull(value);
+        if (sent is null)
+        {
+            _usedSlots[_used++] = slot;
+        }
+
+        _sent[slot] = value;
+        _sentIndex[slot] = _fullStrings++;
+    }
+
+    private void WriteInFull(string value)
+    {
         Reserve(4 + Utf8.GetMaxByteCount(value.Length));
         int count;
         try
@@ -103,7 +158,7 @@ internal sealed class ColumnWriter
 
     private void WriteUtf16(string value)
     {
-        WriteInt32(-2 - value.Length);
+        WriteInt32(-3 - value.Length);
         var span = Take(checked(2 * value.Length));
         for (int i = 0; i < value.Length; i++)
         {

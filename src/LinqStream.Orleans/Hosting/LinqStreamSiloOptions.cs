@@ -37,5 +37,8 @@ public sealed class LinqStreamSiloOptions
         return this;
     }
 
+    /// <summary>Gets or sets what a job's checkpoint writes go through below the write limit, by job id (tests: a store that stalls).</summary>
+    internal Func<string, CheckpointStore, CheckpointStore>? CheckpointStoreBelowLimit { get; set; }
+
     internal Func<ClusterJobContext, ClusterJobRun>? Find(string name) => _definitions.GetValueOrDefault(name);
 }

@@ -8,7 +8,7 @@ public sealed class ClusterJobContext
 {
     private readonly IReadOnlyDictionary<string, string> _parameters;
 
-    internal ClusterJobContext(string jobId, JobSubmission submission, RedisFence fence, string redis, RedisCheckpointStore checkpoints, JobMetrics metrics, IServiceProvider services, Tasks.ClusterParallelHost? host = null, string task = "job")
+    internal ClusterJobContext(string jobId, JobSubmission submission, RedisFence fence, string redis, RedisCheckpointStore checkpoints, JobMetrics metrics, IServiceProvider services, Tasks.ClusterParallelHost? host = null, string task = "job", CheckpointStore? writeThrough = null)
     {
         Host = host;
         TaskName = task;
@@ -21,7 +21,8 @@ public sealed class ClusterJobContext
         Services = services;
         Options = new JobOptions
         {
-            Checkpoints = checkpoints,
+            // The job writes through the write limit (TimedCheckpointStore) when the activation gives one.
+            Checkpoints = writeThrough ?? checkpoints,
             CheckpointEveryEvents = submission.CheckpointEveryEvents,
             CheckpointInterval = submission.CheckpointInterval,
             Metrics = metrics,

@@ -76,8 +76,9 @@ internal sealed partial class JobActivation(JobRecord record, RedisFence fence, 
     private async Task RunAsync()
     {
         // A job spread over silos rolls back as a whole when one of its tasks is lost: a new epoch (which fences every task and
-        // channel of the old one), then every task again from the last complete checkpoint. A job in one grain runs once here;
-        // if its silo dies, another silo's supervisor starts it again (Milestone 1).
+        // channel of the old one), then every task again from the last complete checkpoint. Any job rolls back so when a checkpoint
+        // write times out (TimedCheckpointStore). Otherwise a job in one grain runs once here; if its silo dies, another silo's
+        // supervisor starts it again (Milestone 1).
         while (await RunEpochAsync().ConfigureAwait(false) is { } lost)
         {
             var id = Record.Status.JobId;
@@ -122,7 +123,7 @@ internal sealed partial class JobActivation(JobRecord record, RedisFence fence, 
         }
     }
 
-    /// <summary>Runs the job under the current epoch; returns the reason when a task of a job spread over silos was lost (roll back).</summary>
+    /// <summary>Runs the job under the current epoch; returns the reason to roll back when a task of a job spread over silos was lost or a checkpoint write timed out.</summary>
     private async Task<Exception?> RunEpochAsync()
     {
         var record = Record;
@@ -138,7 +139,11 @@ internal sealed partial class JobActivation(JobRecord record, RedisFence fence, 
             var setup = record.Submission.Parallelism is int parallelism ? Setup(id, parallelism) : null;
             var host = setup is null ? null : Tasks.ClusterParallelHost.ForCoordinator(setup);
             _host = host;
-            await using var run = definition(new ClusterJobContext(id, record.Submission, Fence, _registry.Options.Redis, store, metrics, _services, host));
+            // Each checkpoint write is timed: one that does not finish rolls the job back instead of failing it (issue #17).
+            var below = _registry.Options.CheckpointStoreBelowLimit?.Invoke(id, store) ?? store;
+            var limit = record.Submission.CheckpointWriteTimeout > TimeSpan.Zero ? record.Submission.CheckpointWriteTimeout : TimeSpan.FromSeconds(30);
+            var timed = new TimedCheckpointStore(below, limit, _time);
+            await using var run = definition(new ClusterJobContext(id, record.Submission, Fence, _registry.Options.Redis, store, metrics, _services, host, writeThrough: timed));
             Run = run;
             foreach (var warning in run.Warnings)
             {
@@ -235,12 +240,13 @@ internal sealed partial class JobActivation(JobRecord record, RedisFence fence, 
         return new Tasks.CoordinatorSetup(id, Fence.Epoch, Record.Submission, parallelism, silos, local, _services.GetRequiredService<IGrainFactory>(), _services.GetRequiredService<Channels.ChannelHub>(), _time);
     }
 
-    /// <summary>The loss of a task of a job spread over silos, anywhere in an error's chain (the job wraps what the merge forwarded).</summary>
+    /// <summary>A reason to roll back, anywhere in an error's chain (the job wraps what the merge forwarded): the loss of a task of a job
+    /// spread over silos, or a checkpoint write that timed out (either kind of job).</summary>
     private static Exception? Lost(Exception? error)
     {
         for (; error is not null; error = error.InnerException)
         {
-            if (error is Tasks.ClusterTaskLostException or Channels.ChannelException)
+            if (error is Tasks.ClusterTaskLostException or Channels.ChannelException or CheckpointWriteTimeoutException)
             {
                 return error;
             }

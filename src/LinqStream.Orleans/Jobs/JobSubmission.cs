@@ -77,4 +77,25 @@ public sealed record JobSubmission
             field = value;
         }
     } = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>Gets how long a checkpoint's write to the store may take before the job gives up on it and rolls back.</summary>
+    /// <value>The default value is 30 seconds. Valid values are more than zero and at most 1 hour.</value>
+    /// <remarks>
+    /// A write that takes longer (a stalled or overloaded store), or that the store itself abandons with a timeout (StackExchange.Redis
+    /// gives up after 5 s by default), does not fail the job: the job rolls back to its last complete checkpoint under a new epoch,
+    /// as when a task is lost, and goes on from there (at most 10 rollbacks in a row, then it is recorded Failed). The write left
+    /// behind is cancelled, and the new epoch's fence refuses it should it still arrive. The limit covers only the store's write: the
+    /// checkpoint is assembled in memory first (docs/cluster.md, "A checkpoint write that times out").
+    /// </remarks>
+    [Id(6)]
+    public TimeSpan CheckpointWriteTimeout
+    {
+        get;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(value, TimeSpan.Zero);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, TimeSpan.FromHours(1));
+            field = value;
+        }
+    } = TimeSpan.FromSeconds(30);
 }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using StackExchange.Redis;
 using LinqStream.Testing.Nexmark;
 using Xunit.Abstractions;
 
@@ -295,12 +294,5 @@ public sealed class SpreadJobTests(ClusterFixture fixture, ITestOutputHelper out
         }
     }
 
-    private async Task AssertOutputAsync(string stream, List<string> reference)
-    {
-        await using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.Redis);
-        var entries = await redis.GetDatabase().StreamRangeAsync(stream);
-        Assert.Equal(reference.Count, entries.Length);
-        Assert.Equal(reference, entries.Select(e => e["data"].ToString()).ToList());
-        Assert.Equal(Enumerable.Range(1, entries.Length).Select(i => "0-" + i), entries.Select(e => e.Id.ToString()));
-    }
+    private Task AssertOutputAsync(string stream, List<string> reference) => OutputStreams.AssertEqualsAsync(fixture.Redis, stream, reference);
 }
