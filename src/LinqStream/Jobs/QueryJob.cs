@@ -85,10 +85,11 @@ public sealed class QueryJob<T> : IAsyncDisposable
         };
         // A union of partitions under the split aggregate is read by several source tasks, as in a query; their barriers are aligned at the tasks.
         // A replayed array is read by one source task (its checkpoint lists it as one source at every parallelism).
-        var parallel = ParallelPlanner.Plan(compiled.Root, queryOptions) with { SplitArrays = false };
+        // A broadcast exchange only with the heap backend and local tasks (its tasks' joins are heap joins; the cluster hashes only).
+        _keyedState = (options.State ?? StateBackend.Heap).OpenRun();
+        var parallel = ParallelPlanner.Plan(compiled.Root, queryOptions, broadcast: _keyedState is null && options.ParallelHost is null) with { SplitArrays = false };
         ResultCollector<T>? results = null;
         _metrics = options.Metrics;
-        _keyedState = (options.State ?? StateBackend.Heap).OpenRun();
         _execution = QueryExecution.Create(compiled.Root, c => results = new ResultCollector<T>(c), queryOptions, _metrics, parallel, _keyedState, options.ParallelHost);
         _parallel = [.. _execution.Context.Checkpointed.OfType<ParallelStatePart>().Select(p => p.Run)];
         if (options.CheckpointEveryEvents is not null && options.Checkpoints is not null)

@@ -118,6 +118,14 @@ public sealed record QueryOptions
     internal bool TaskLocalSteps { get; init; } = true;
 
     /// <summary>
+    /// Gets a value indicating whether, at parallelism above 1, a keyed window aggregate whose input also feeds a whole-window
+    /// aggregate joined to it on the window runs on P tasks behind a broadcast exchange (docs/parallelism.md, "The broadcast
+    /// exchange"); when false the whole query runs on one task. Internal: tests and benchmarks compare both plans.
+    /// </summary>
+    /// <value>The default value is <see langword="true"/>.</value>
+    internal bool BroadcastExchange { get; init; } = true;
+
+    /// <summary>
     /// Gets a value indicating whether an aggregate task at a checkpoint barrier passes the barrier on before it writes its key
     /// groups (Flink's order; docs/parallelism.md, "Checkpoints across tasks"); otherwise after, as before issue #16's eighth part.
     /// Internal: benchmarks compare both in one run.

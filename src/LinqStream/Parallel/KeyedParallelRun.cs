@@ -77,6 +77,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
     private readonly (int First, int End)[] _ranges;
     private readonly List<Thread> _threads = [];
     private readonly List<BarrierTimeline> _timelines = [];
+    private readonly BroadcastSide<T>? _broadcast; // a small side on the source task, its rows joined on every task (docs/parallelism.md, "The broadcast exchange")
     private BarrierCut? _cut; // the barrier asked for last: what each task wrote at it, and when it passed where
     private long _requestedBarrier;
     private int _started;
@@ -95,6 +96,8 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
     /// one channel (no hash exchange), owning the key groups of its partitions; null for the hash exchange.
     /// </param>
     /// <param name="guardPartition">In a forward plan, builds (on the source task) the check in front of partition i that its events' keys are its own.</param>
+    /// <param name="broadcast">A broadcast exchange: the small side on the (one) source task, its rows sent to every task, whose
+    /// operator (built by <paramref name="createOperator"/>) ends in a join with them; the merge then takes ties from the highest task first.</param>
     protected KeyedParallelRun(
         IReadOnlyList<PhysicalStream<T>> inputs,
         bool partitioned,
@@ -105,9 +108,11 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         IStreamObserver<TResult> downstream,
         QueryContext context,
         ForwardPlan? forward = null,
-        Func<int, IStreamObserver<T>, QueryContext, IStreamObserver<T>>? guardPartition = null)
+        Func<int, IStreamObserver<T>, QueryContext, IStreamObserver<T>>? guardPartition = null,
+        BroadcastSide<T>? broadcast = null)
     {
         var options = context.Options;
+        _broadcast = broadcast;
         // Where the aggregate's state would be at parallelism 1: a checkpoint lists the parts in the same order at every P.
         context.Checkpointed.Add(new ParallelStatePart(this));
         _partitioned = partitioned;
@@ -149,6 +154,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
             _outputs[t] = new SpscChannel<TResult>(ChannelCapacity, options.BatchSize);
             _taskContexts[t] = new QueryContext(taskOptions) { ParallelNodes = context.ParallelNodes, KeyedState = context.KeyedState };
             _forwards[t] = new ForwardExchange<TResult>(_outputs[t], _taskContexts[t]);
+            broadcast?.AddTask(t, sources, ChannelCapacity, options.BatchSize, _signals[t], _taskContexts[t]);
             var head = createOperator(_forwards[t], _taskContexts[t]);
             _ranges[t] = forward is null ? KeyGroups.RangeOf(t, options.KeyGroups, parallelism) : KeyGroups.ForwardRangeOf(t, parallelism, inputs.Count, options.KeyGroups);
             _taskInputs[t] = new IStreamObserver<TX>[channelsPerTask];
@@ -230,6 +236,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
                 inputs[0].Connect(sourceHead, sourceContext);
             }
 
+            broadcast?.WireSource(s, sourceContext); // after the input: the small side's state comes after the input's parts, as at parallelism 1
             int source = s;
             _sourceContexts[s] = sourceContext;
             _exchanges[s] = exchange;
@@ -249,12 +256,18 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         // With a sink per task (ParallelSinkJob) each task's output channel is drained by its own sink: no merge, nothing after it.
         if (!context.OutputPerTask)
         {
-            Merge = new OrderRestoringMerge<TResult>(_outputs, downstream, context, this) { BarrierTaken = TakenAtMerge };
+            // Behind a broadcast the tasks' joins give a window's results newest first (each task's keys in reverse): ties from the
+            // highest task first rebuild parallelism 1's order, so the merge reads the tasks in reverse.
+            int last = _outputs.Length - 1;
+            Merge = broadcast is null
+                ? new OrderRestoringMerge<TResult>(_outputs, downstream, context, this) { BarrierTaken = TakenAtMerge }
+                : new OrderRestoringMerge<TResult>([.. _outputs.Reverse()], downstream, context, this) { BarrierTaken = i => TakenAtMerge(last - i) };
             _waitForMerge = options.SourcesWaitAtBarrier == SourceBarrierWait.UntilThrough;
             context.Sources.Add(Merge);
         }
 
         context.Operators.Add(this);
+        broadcast?.Attach(this, this);
     }
 
     /// <summary>Gets the merge in front of the rest of the plan, or null when each task's output goes to a sink of its own (<see cref="QueryContext.OutputPerTask"/>).</summary>
@@ -405,6 +418,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
             channel.Close();
         }
 
+        _broadcast?.Close();
         Volatile.Read(ref _cut)?.StopWaiting(); // a source task waiting for alignment goes on (and sees that the run stopped)
     }
 
@@ -673,7 +687,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
 
     private IKeyGroupedState KeyedState(int task)
     {
-        var parts = _taskContexts[task].Checkpointed.Where(p => p != _taskUnions[task]).ToArray();
+        var parts = _taskContexts[task].Checkpointed.Where(p => p != _taskUnions[task] && _broadcast?.IsTaskPart(task, p) != true).ToArray();
         return parts is [IKeyGroupedState { IsKeyGrouped: true } keyed]
             ? keyed
             : throw new InvalidOperationException($"Task {task + 1} of a parallel run has {parts.Length} stateful parts; a checkpoint needs exactly one keyed aggregate per task.");
@@ -866,6 +880,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         }
 
         // False when the input has ended: the snapshot is then the final state.
+        _broadcast?.SendBarrier(source, requested);
         if (_exchanges[source].SendBarrier(requested) && cut is not null)
         {
             if (_waitsForAlignment[source])
@@ -930,6 +945,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         catch (Exception ex)
         {
             _exchanges[source].OnError(ex);
+            _broadcast?.FailSource(source, ex);
         }
     }
 
@@ -951,12 +967,33 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         Array.Fill(open, true);
         int remaining = channels.Length, holding = 0;
         long barrier = 0;
-        Func<bool> hasMessage = () => AnyMessage(channels, open, held);
+        var side = _broadcast?.TaskInput(task); // the broadcast rows: a second kind of input, aligned with the first
+        Func<bool> hasMessage = side is null ? () => AnyMessage(channels, open, held) : () => AnyMessage(channels, open, held) || side.HasMessage();
         try
         {
-            while (remaining > 0)
+            while (remaining > 0 || side is { Remaining: > 0 })
             {
                 bool received = false;
+                if (side is not null)
+                {
+                    int sideHolding = side.Holding;
+                    received = side.Pump();
+                    if (side.Failed)
+                    {
+                        return; // the error went downstream (through the join), once
+                    }
+
+                    if (side.Holding > sideHolding)
+                    {
+                        if (holding == 0 && sideHolding == 0 && Volatile.Read(ref _cut) is { } sideCut)
+                        {
+                            BarrierTimeline.Mark(sideCut.Timeline.TaskFirst, task, System.Diagnostics.Stopwatch.GetTimestamp());
+                        }
+
+                        barrier = side.Barrier;
+                    }
+                }
+
                 for (int s = 0; s < channels.Length; s++)
                 {
                     if (!open[s] || held[s])
@@ -971,7 +1008,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
                         if (slot.Kind == ChannelMessage.Barrier)
                         {
                             held[s] = true;
-                            if (holding++ == 0 && Volatile.Read(ref _cut) is { } cut)
+                            if (holding++ == 0 && side is not { Holding: > 0 } && Volatile.Read(ref _cut) is { } cut)
                             {
                                 BarrierTimeline.Mark(cut.Timeline.TaskFirst, task, System.Diagnostics.Stopwatch.GetTimestamp());
                             }
@@ -980,7 +1017,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
                             break;
                         }
 
-                        if (!Deliver(channel, slot, inputs[s], pool))
+                        if (!ChannelDelivery.Deliver(channel, slot, inputs[s], pool))
                         {
                             open[s] = false;
                             remaining--;
@@ -994,7 +1031,8 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
                     }
                 }
 
-                if (holding > 0 && holding == remaining)
+                int allHolding = holding + (side?.Holding ?? 0);
+                if (allHolding > 0 && allHolding == remaining + (side?.Remaining ?? 0))
                 {
                     Align(task, barrier, channels, held);
                     holding = 0;
@@ -1003,7 +1041,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
 
                 if (!received)
                 {
-                    if (Array.Exists(channels, c => c.IsClosed))
+                    if (Array.Exists(channels, c => c.IsClosed) || side is { AnyClosed: true })
                     {
                         return; // stopped
                     }
@@ -1049,6 +1087,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         }
 
         cut.Unions[task] = CaptureTaskUnion(task);
+        _broadcast?.AtBarrier(task, id); // the join's state (empty: checked), and the broadcast channels' barriers released
         BarrierEpoch.Passed(id);
         for (int s = 0; s < channels.Length; s++)
         {
@@ -1098,34 +1137,6 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         {
             BarrierTimeline.Mark(cut.Timeline.MergeSeen, task, System.Diagnostics.Stopwatch.GetTimestamp());
             cut.CheckAligned(_taskExited); // the merge took the last barrier: the source tasks waiting for it go on
-        }
-    }
-
-    /// <summary>Pushes one message into the task's input for its source task; false when that source task is done (completed or failed).</summary>
-    private static bool Deliver(SpscChannel<TX> channel, SpscChannel<TX>.Slot slot, IStreamObserver<TX> input, BatchPool<TX> pool)
-    {
-        switch (slot.Kind)
-        {
-            case ChannelMessage.Batch:
-                var batch = pool.Rent();
-                SpscChannel<TX>.SwapColumns(slot.Batch, batch);
-                channel.Release();
-                input.OnBatch(batch);
-                return true;
-            case ChannelMessage.Watermark:
-                long watermark = slot.Value;
-                channel.Release();
-                input.OnWatermark(watermark);
-                return true;
-            case ChannelMessage.Completed:
-                channel.Release();
-                input.OnCompleted();
-                return false;
-            default:
-                var error = slot.Error!;
-                channel.Release();
-                input.OnError(error);
-                return false;
         }
     }
 
@@ -1240,8 +1251,9 @@ internal sealed class KeyedParallelRun<T, TKey, TResult> : KeyedParallelRun<T, T
         Action<T[], ulong[]?, TKey[], int> keyKernel,
         Func<IStreamObserver<TResult>, QueryContext, IStreamObserver<T>> createOperator,
         IStreamObserver<TResult> downstream,
-        QueryContext context)
-        : base([input], partitioned: false, static (exchange, _) => exchange, keyKernel, createOperator, orderedTaskInput: true, downstream, context)
+        QueryContext context,
+        BroadcastSide<T>? broadcast = null)
+        : base([input], partitioned: false, static (exchange, _) => exchange, keyKernel, createOperator, orderedTaskInput: true, downstream, context, broadcast: broadcast)
     {
     }
 

@@ -20,6 +20,13 @@ internal sealed record ParallelPlan(IReadOnlySet<PhysicalNode>? Nodes, int Paral
     /// <summary>Gets, per split aggregate, the step over its results that also runs on each task before the merge (its only consumer, e.g. q5's per-window maximum), or null.</summary>
     public IReadOnlyDictionary<PhysicalNode, ITaskLocalStep>? TaskSteps { get; init; }
 
+    /// <summary>
+    /// Gets, per <c>WindowJoin</c> run on the tasks behind a broadcast exchange (docs/parallelism.md, "The broadcast exchange"), its
+    /// shape: the split keyed aggregate (its left input) and the whole-window aggregate over the same input (its right input, the
+    /// small side, run on the source task), or null.
+    /// </summary>
+    public IReadOnlyDictionary<PhysicalNode, BroadcastShape>? BroadcastJoins { get; init; }
+
     public static ParallelPlan Sequential { get; } = new(null, 1, "Parallelism: 1 (one task; set QueryOptions.Parallelism to use more)");
 }
 
@@ -38,7 +45,9 @@ internal static class ParallelPlanner
 
     /// <param name="root">The sequential physical plan.</param>
     /// <param name="options">The query's settings (parallelism, key groups).</param>
-    public static ParallelPlan Plan(PhysicalNode root, QueryOptions options)
+    /// <param name="broadcast">Whether a keyed aggregate whose input also feeds a whole-window aggregate joined to it on the window may
+    /// run with a broadcast exchange (false for a job with a state backend off the heap, or one whose tasks run elsewhere).</param>
+    public static ParallelPlan Plan(PhysicalNode root, QueryOptions options, bool broadcast = true)
     {
         if (options.Parallelism == 1)
         {
@@ -48,6 +57,8 @@ internal static class ParallelPlanner
         int parallelism = Math.Min(options.Parallelism, options.KeyGroups);
         var parents = CountParents(root);
         var chosen = new List<PhysicalNode>();
+        var broadcasts = new Dictionary<PhysicalNode, BroadcastShape>(ReferenceEqualityComparer.Instance); // by join
+        var broadcastAggregates = new Dictionary<PhysicalNode, BroadcastShape>(ReferenceEqualityComparer.Instance); // by keyed aggregate
         string? reason = null;
         foreach (var node in parents.Keys)
         {
@@ -64,8 +75,21 @@ internal static class ParallelPlanner
 
             if (below.Any(n => parents[n].Any(p => p != node && !below.Contains(p))))
             {
-                reason ??= Internal.Strings.ParallelSharedInput(options.Parallelism, node.Name);
-                continue;
+                // The broadcast shape: the only other consumer is a whole-window aggregate joined to this one on the window.
+                switch (broadcast && options.BroadcastExchange ? FindBroadcast(node, parents, below) : null)
+                {
+                    case BroadcastShape shape:
+                        broadcasts[shape.Join] = shape;
+                        broadcastAggregates[node] = shape;
+                        chosen.Add(node);
+                        continue;
+                    case string why:
+                        reason ??= Internal.Strings.ParallelSharedInput(options.Parallelism, node.Name) + " (no broadcast exchange: " + why + ")";
+                        continue;
+                    default:
+                        reason ??= Internal.Strings.ParallelSharedInput(options.Parallelism, node.Name);
+                        continue;
+                }
             }
 
             chosen.Add(node);
@@ -79,7 +103,9 @@ internal static class ParallelPlanner
             };
         }
 
-        var split = new HashSet<PhysicalNode>(chosen.Where(CanSplitSources), ReferenceEqualityComparer.Instance);
+        // A broadcast's small side needs every event, so its aggregate keeps one source task (mergeable per-window partials on
+        // several source tasks are not built).
+        var split = new HashSet<PhysicalNode>(chosen.Where(n => !broadcastAggregates.ContainsKey(n) && CanSplitSources(n)), ReferenceEqualityComparer.Instance);
         var forward = new Dictionary<PhysicalNode, ForwardPlan>(ReferenceEqualityComparer.Instance);
         var hashReasons = new Dictionary<PhysicalNode, string>(ReferenceEqualityComparer.Instance);
         foreach (var node in split)
@@ -105,12 +131,56 @@ internal static class ParallelPlanner
             }
         }
 
-        return new ParallelPlan(new HashSet<PhysicalNode>(chosen, ReferenceEqualityComparer.Instance), parallelism, Describe(chosen, split, forward, hashReasons, steps, parallelism, options))
+        return new ParallelPlan(new HashSet<PhysicalNode>(chosen, ReferenceEqualityComparer.Instance), parallelism, Describe(chosen, split, forward, hashReasons, steps, broadcastAggregates, parallelism, options))
         {
             SourceSplitNodes = split.Count > 0 ? split : null,
             ForwardNodes = forward.Count > 0 ? forward : null,
             TaskSteps = steps.Count > 0 ? steps : null,
+            BroadcastJoins = broadcasts.Count > 0 ? broadcasts : null,
         };
+    }
+
+    /// <summary>
+    /// Whether <paramref name="aggregate"/> (keyed, the lowest of its branch, its input shared) is the left input of a
+    /// <c>WindowJoin</c> whose right input is a whole-window aggregate over the same shared stream (a <c>Multicast</c> below the
+    /// keyed aggregate): then the small side runs on the source task and its rows are broadcast to every task, which joins them
+    /// (docs/parallelism.md, "The broadcast exchange"). Returns the <see cref="BroadcastShape"/>, why not (a string) when the
+    /// shape is nearly there, or null.
+    /// </summary>
+    private static object? FindBroadcast(PhysicalNode aggregate, Dictionary<PhysicalNode, List<PhysicalNode>> parents, HashSet<PhysicalNode> below)
+    {
+        if (parents[aggregate] is not [var join] || join is not IBroadcastJoinNode || join.Inputs is not [var left, var small] || left != aggregate)
+        {
+            return null;
+        }
+
+        if (small is not IWholeWindowAggregateNode whole || small.Inputs is not [var shared] || !below.Contains(shared))
+        {
+            return null;
+        }
+
+        if (parents[small] is not [var only] || only != join)
+        {
+            return $"'{small.Name}' has another consumer";
+        }
+
+        if (!whole.IsWholeWindow)
+        {
+            return $"'{small.Name}' is not a whole-window aggregate over a tumbling or hopping window";
+        }
+
+        if (!shared.GetType().IsGenericType || shared.GetType().GetGenericTypeDefinition() != typeof(Physical.Multicast.MulticastStream<>))
+        {
+            return $"the shared input '{shared.Name}' is not a multicast";
+        }
+
+        // Nothing below the aggregate may be used by anything but the aggregate's own sub-plan and the small side.
+        if (below.Any(n => parents[n].Any(p => p != aggregate && p != small && !below.Contains(p))))
+        {
+            return "the input is also used by a third part of the query";
+        }
+
+        return new BroadcastShape(aggregate, small, join);
     }
 
     /// <summary>
@@ -288,7 +358,7 @@ internal static class ParallelPlanner
     private static bool IsPipeline(PhysicalNode node) =>
         node.GetType().IsGenericType && node.GetType().GetGenericTypeDefinition() == typeof(Physical.Pipeline.PipelineStream<,>);
 
-    private static string Describe(List<PhysicalNode> chosen, HashSet<PhysicalNode> split, Dictionary<PhysicalNode, ForwardPlan> forward, Dictionary<PhysicalNode, string> hashReasons, Dictionary<PhysicalNode, ITaskLocalStep> steps, int parallelism, QueryOptions options)
+    private static string Describe(List<PhysicalNode> chosen, HashSet<PhysicalNode> split, Dictionary<PhysicalNode, ForwardPlan> forward, Dictionary<PhysicalNode, string> hashReasons, Dictionary<PhysicalNode, ITaskLocalStep> steps, Dictionary<PhysicalNode, BroadcastShape> broadcasts, int parallelism, QueryOptions options)
     {
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture, $"Parallelism: {parallelism} tasks per keyed stage, {options.KeyGroups} key groups");
@@ -301,6 +371,7 @@ internal static class ParallelPlanner
         foreach (var node in chosen)
         {
             var keyed = (IKeyedAggregateNode)node;
+            string merge = "  Exchange: order-restoring merge (by start, then key hash), then the rest of the plan on the query's thread";
             string? onePhaseReason = keyed.TwoPhaseReason(options);
             var ranges = Enumerable.Range(0, parallelism).Select(t => KeyGroups.RangeOf(t, options.KeyGroups, parallelism)).Select(r => $"[{r.First},{r.End})");
             if (forward.TryGetValue(node, out var plan))
@@ -339,6 +410,15 @@ internal static class ParallelPlanner
                         : $"the events of the {sources} source tasks as they come (the answer does not depend on their order)";
                 text.Append(CultureInfo.InvariantCulture, $"  Stage: {parallelism} tasks: {taskInput}, {node.Name}, key groups {string.Join(" ", ranges)}").AppendLine();
             }
+            else if (broadcasts.TryGetValue(node, out var shape))
+            {
+                var leaves = Descendants(node).Where(n => n.Inputs.Count == 0).ToList();
+                text.Append(CultureInfo.InvariantCulture, $"  Stage: 1 source task: {string.Join(" + ", leaves.Select(n => n.Name).Distinct())} and the operators above them, and the small side '{shape.Small.Name}' (parallelism 1's whole-window operator: it needs every event, so there is one source task)").AppendLine();
+                text.Append(CultureInfo.InvariantCulture, $"  Exchange: hash by key group of '{keyed.KeyDescription}' (stable XxHash3 of the key)").AppendLine();
+                text.Append(CultureInfo.InvariantCulture, $"  Exchange: broadcast of '{shape.Small.Name}' (one row per window) from the source task to every task, before the watermark that closes the window").AppendLine();
+                text.Append(CultureInfo.InvariantCulture, $"  Stage: {parallelism} tasks: {node.Name}, key groups {string.Join(" ", ranges)}, then {shape.Join.Name} with the broadcast rows").AppendLine();
+                merge = "  Exchange: order-restoring merge (by start, ties from the highest task first: the join gives a window's per-key results newest first), then the rest of the plan on the query's thread";
+            }
             else
             {
                 var leaves = Descendants(node).Where(n => n.Inputs.Count == 0).ToList();
@@ -360,7 +440,7 @@ internal static class ParallelPlanner
                 text.Append("  Local step on each task: ").Append(step.LocalDescription).AppendLine();
             }
 
-            text.Append("  Exchange: order-restoring merge (by start, then key hash), then the rest of the plan on the query's thread").AppendLine();
+            text.Append(merge).AppendLine();
         }
 
         return text.ToString();
@@ -417,6 +497,21 @@ internal static class ParallelPlanner
 /// the aggregate's key over <see cref="KeyGroups"/> key groups (<see cref="Declared"/>, <see cref="Names"/>: per partition).
 /// </summary>
 internal sealed record ForwardPlan(int Partitions, int KeyGroups, IReadOnlyList<Runtime.Ingress.KeyPartitioning> Declared, IReadOnlyList<string> Names, string KeyDescription);
+
+/// <summary>A broadcast exchange's shape: the split keyed aggregate, the whole-window aggregate over the same input (the small side), the join of the two.</summary>
+internal sealed record BroadcastShape(PhysicalNode Aggregate, PhysicalNode Small, PhysicalNode Join);
+
+/// <summary>A window join that may run on the tasks of a split keyed aggregate (its left input), with its right input broadcast.</summary>
+internal interface IBroadcastJoinNode
+{
+}
+
+/// <summary>A window aggregate that may be the small side of a broadcast exchange.</summary>
+internal interface IWholeWindowAggregateNode
+{
+    /// <summary>Gets a value indicating whether it aggregates each tumbling or hopping window as a whole (no key).</summary>
+    bool IsWholeWindow { get; }
+}
 
 /// <summary>Filters and projections fused into one node (<see cref="Physical.Pipeline.PipelineStream{TIn, TOut}"/>).</summary>
 internal interface IPipelineNode

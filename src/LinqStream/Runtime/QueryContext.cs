@@ -38,6 +38,9 @@ internal sealed class QueryContext
     /// <summary>Gets, per split aggregate, the step over its results that also runs on each of its tasks before the merge (docs/parallelism.md), or null.</summary>
     public IReadOnlyDictionary<PhysicalNode, Parallel.ITaskLocalStep>? TaskSteps { get; init; }
 
+    /// <summary>Gets the window joins that run on the tasks of their left input's split aggregate, behind a broadcast exchange (null: none).</summary>
+    public IReadOnlyDictionary<PhysicalNode, Parallel.BroadcastShape>? BroadcastJoins { get; init; }
+
     /// <summary>
     /// Gets a value indicating whether the split keyed aggregate's tasks each send their output to a sink of their own (a keyed
     /// <c>ToParallelSinkJob</c>): the run then has no order-restoring merge, and nothing of the plan follows the aggregate.

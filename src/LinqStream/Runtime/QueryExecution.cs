@@ -26,7 +26,7 @@ internal sealed class QueryExecution
     /// <param name="outputPerTask">Whether the split aggregate (the plan's root) sends each task's output to a sink of its own instead of a merge.</param>
     public static QueryExecution Create<T>(PhysicalStream<T> root, Func<QueryContext, IStreamObserver<T>> sink, QueryOptions? options = null, JobMetrics? metrics = null, Parallel.ParallelPlan? parallel = null, State.IKeyedStateStoreFactory? keyedState = null, Parallel.IParallelRunHost? parallelHost = null, bool outputPerTask = false)
     {
-        var context = new QueryContext(options) { Metrics = metrics, ParallelNodes = parallel?.Nodes, SourceSplitNodes = parallel?.SourceSplitNodes, ForwardNodes = parallel?.ForwardNodes, SplitArrays = parallel?.SplitArrays ?? false, TaskSteps = parallel?.TaskSteps, KeyedState = keyedState, ParallelHost = parallelHost, OutputPerTask = outputPerTask };
+        var context = new QueryContext(options) { Metrics = metrics, ParallelNodes = parallel?.Nodes, SourceSplitNodes = parallel?.SourceSplitNodes, ForwardNodes = parallel?.ForwardNodes, SplitArrays = parallel?.SplitArrays ?? false, TaskSteps = parallel?.TaskSteps, BroadcastJoins = parallel?.BroadcastJoins, KeyedState = keyedState, ParallelHost = parallelHost, OutputPerTask = outputPerTask };
         context.Wire(root, sink(context));
         metrics?.Attach(context, root);
         return new QueryExecution(context);

@@ -24,9 +24,17 @@ public sealed class PartitionedJobTests : IDisposable
     private const string AsTheyCome = PartitionedReadings.AsTheyCome;
     private const string HotItems = "hot-items";
 
+    /// <summary>Each sensor's count per window with the window's total (a broadcast exchange: the total on the source task, joined on every task); two phases.</summary>
+    private const string Share = "share";
+
+    /// <summary>As <see cref="Share"/> with a long sum per sensor (one phase) and the window's double sum as the small side.</summary>
+    private const string ShareOnePhase = "share-one-phase";
+
     public readonly record struct SensorCount(long Sensor, int Count, long WindowStart);
 
     public readonly record struct WindowMax(long WindowStart, long Max);
+
+    public readonly record struct WindowTotal(long WindowStart, double Total);
 
     /// <summary>(plan, seed, partitions, parallelism, skewed).</summary>
     public static TheoryData<string, int, int, int, bool> CrashCases => new()
@@ -35,6 +43,8 @@ public sealed class PartitionedJobTests : IDisposable
         { TwoPhase, 1, 3, 2, false }, { TwoPhase, 2, 4, 4, true }, { TwoPhase, 3, 5, 2, true }, { TwoPhase, 4, 1, 2, true }, { TwoPhase, 5, 1, 4, false },
         { AsTheyCome, 1, 3, 2, false }, { AsTheyCome, 2, 4, 4, true }, { AsTheyCome, 3, 5, 2, true },
         { HotItems, 1, 3, 2, false }, { HotItems, 2, 4, 4, true }, { HotItems, 3, 2, 2, true }, { HotItems, 4, 1, 2, false }, { HotItems, 6, 5, 4, false },
+        { Share, 1, 3, 2, false }, { Share, 2, 4, 4, true }, { Share, 3, 1, 2, true }, { Share, 4, 2, 1, false },
+        { ShareOnePhase, 1, 3, 2, true }, { ShareOnePhase, 2, 2, 4, false },
     };
 
     /// <summary>The shared readings (<see cref="PartitionedReadings.Generate"/>); here the last partition ends early.</summary>
@@ -55,6 +65,29 @@ public sealed class PartitionedJobTests : IDisposable
                    join m in maxima on c.WindowStart equals m.WindowStart
                    where c.Count == m.Max
                    select $"{c.WindowStart} {c.Sensor} {c.Count}";
+        }
+
+        if (plan is Share or ShareOnePhase)
+        {
+            var totals = readings.TumblingWindow(TimeSpan.FromSeconds(1)).Select(w => new WindowTotal(w.Window.StartTicks, w.Sum(r => r.Value * 0.1)));
+            if (plan == Share)
+            {
+                var counts =
+                    from r in readings.TumblingWindow(TimeSpan.FromSeconds(1))
+                    group r by r.Sensor % 40 into g
+                    select new SensorCount(g.Key, g.Count(), g.Window.StartTicks);
+                return from c in counts
+                       join t in totals on c.WindowStart equals t.WindowStart
+                       select $"{c.WindowStart} {c.Sensor} {c.Count} {t.Total:R}";
+            }
+
+            var sums =
+                from r in readings.TumblingWindow(TimeSpan.FromSeconds(1))
+                group r by r.Sensor into g
+                select new SensorCount(g.Key, (int)g.Sum(r => (long)r.Value), g.Window.StartTicks);
+            return from c in sums
+                   join t in totals on c.WindowStart equals t.WindowStart
+                   select $"{c.WindowStart} {c.Sensor} {c.Count} {t.Total:R}";
         }
 
         return PartitionedReadings.Keyed(plan, readings);
@@ -84,7 +117,8 @@ public sealed class PartitionedJobTests : IDisposable
         Assert.NotEmpty(reference);
         Assert.Equal(reference, await Uninterrupted(plan, data, parallelism));
         string explained = Query(plan, Sources(data)).WithOptions(Options with { Parallelism = 2 }).Explain();
-        Assert.Contains(plan is OnePhase or AsTheyCome ? "One phase:" : "Two-phase:", explained, StringComparison.Ordinal);
+        Assert.Contains(plan is OnePhase or AsTheyCome or ShareOnePhase ? "One phase:" : "Two-phase:", explained, StringComparison.Ordinal);
+        Assert.Equal(plan is Share or ShareOnePhase, explained.Contains("Exchange: broadcast of", StringComparison.Ordinal));
         Assert.Equal(plan == AsTheyCome, explained.Contains("events of the ", StringComparison.Ordinal) && explained.Contains(" source tasks as they come (the answer does not depend on their order)", StringComparison.Ordinal));
         Assert.Equal(plan == OnePhase, explained.Contains("source tasks (start, then source task;", StringComparison.Ordinal));
         Assert.Equal(plan == HotItems, explained.Contains("Local step on each task: WindowArgMax", StringComparison.Ordinal));
@@ -149,6 +183,12 @@ public sealed class PartitionedJobTests : IDisposable
     [InlineData(HotItems, 2, 1)]
     [InlineData(HotItems, 2, 4)]
     [InlineData(HotItems, 1, 2)]
+    [InlineData(Share, 2, 1)]
+    [InlineData(Share, 2, 4)]
+    [InlineData(Share, 4, 2)]
+    [InlineData(Share, 1, 2)]
+    [InlineData(ShareOnePhase, 2, 4)]
+    [InlineData(ShareOnePhase, 1, 2)]
     public async Task CheckpointAtOneParallelism_RestoresAtAnother_WithTheUninterruptedOutput(string plan, int from, int to)
     {
         var data = Generate(17 + from + to, 3, skewed: true, count: 40_000);

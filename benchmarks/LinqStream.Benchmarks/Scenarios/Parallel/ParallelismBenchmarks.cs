@@ -47,6 +47,9 @@ public class ParallelismBenchmarks
     /// <summary>Gets or sets a value indicating whether q5's per-window maximum runs on each task before the merge (the default; the console mode also runs without to compare).</summary>
     internal bool TaskLocalSteps { get; set; } = true;
 
+    /// <summary>Gets or sets whether the share-of-the-window query may run behind a broadcast exchange (off: on one task at every P, as before issue #16's par13).</summary>
+    internal bool BroadcastExchange { get; set; } = true;
+
     /// <summary>Gets or sets a value indicating whether a task passes a checkpoint barrier on before it writes its key groups (the default; the console mode also runs the order before issue #16's eighth part to compare).</summary>
     internal bool BarrierBeforeSnapshot { get; set; } = true;
 
@@ -59,7 +62,7 @@ public class ParallelismBenchmarks
     /// <summary>Gets or sets a value indicating whether a job at P > 1 runs its tasks' checkpoint code once before it starts (the default; the console mode's <c>--cold</c> compares, each in a fresh process).</summary>
     internal bool WarmParallelCheckpoints { get; set; } = true;
 
-    private QueryOptions Options() => new() { Parallelism = Parallelism, TwoPhaseAggregation = TwoPhase, TaskLocalSteps = TaskLocalSteps, BarrierBeforeSnapshot = BarrierBeforeSnapshot, UnorderedTaskInput = UnorderedTaskInput, SourcesWaitAtBarrier = SourcesWaitAtBarrier, WarmParallelCheckpoints = WarmParallelCheckpoints };
+    private QueryOptions Options() => new() { Parallelism = Parallelism, TwoPhaseAggregation = TwoPhase, TaskLocalSteps = TaskLocalSteps, BroadcastExchange = BroadcastExchange, BarrierBeforeSnapshot = BarrierBeforeSnapshot, UnorderedTaskInput = UnorderedTaskInput, SourcesWaitAtBarrier = SourcesWaitAtBarrier, WarmParallelCheckpoints = WarmParallelCheckpoints };
 
     /// <summary>
     /// The NEXMark queries' options (<c>Strict</c>) with this case's parallelism and plan switches. The NEXMark sources carry
@@ -169,8 +172,9 @@ public class ParallelismBenchmarks
 
     /// <summary>
     /// Each key's share of its tumbling window's ticks over the partitions: the counts per key joined on the window to the window's
-    /// total over the same input (the shape a broadcast exchange is for, docs/parallelism.md). The keyed aggregate's input is shared
-    /// with the total, so today the planner splits nothing: it runs on one task at every P (the baseline for the exchange).
+    /// total over the same input (the shape a broadcast exchange is for, docs/parallelism.md): at P &gt; 1 the counts run on P tasks
+    /// behind one source task, which also computes the total and broadcasts it to every task; each task joins. With
+    /// <see cref="BroadcastExchange"/> off the planner splits nothing (the keyed aggregate's input is shared): one task at every P.
     /// </summary>
     private IQStream<(int Key, long WindowStart, int Count, int Total)> ShareOfWindowQuery()
     {

@@ -23,8 +23,9 @@ internal sealed class TwoPhaseParallelRun<T, TKey, TWords, TResult> : KeyedParal
         Func<IStreamObserver<PartialGroup<TKey, TWords>>, QueryContext, IStreamObserver<T>> createLocal,
         Func<IStreamObserver<TResult>, QueryContext, IStreamObserver<PartialGroup<TKey, TWords>>> createMerge,
         IStreamObserver<TResult> downstream,
-        QueryContext context)
-        : base(inputs, partitioned, createLocal, PartialGroup<TKey, TWords>.KeyKernel, createMerge, orderedTaskInput: false, downstream, context)
+        QueryContext context,
+        BroadcastSide<T>? broadcast = null)
+        : base(inputs, partitioned, createLocal, PartialGroup<TKey, TWords>.KeyKernel, createMerge, orderedTaskInput: false, downstream, context, broadcast: broadcast)
     {
     }
 }

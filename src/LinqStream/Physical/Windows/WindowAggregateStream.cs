@@ -8,7 +8,8 @@ using LinqStream.Temporal;
 namespace LinqStream.Physical.Windows;
 
 /// <summary>The physical node of a window aggregate: window, optional grouping key, and the result selector's aggregates.</summary>
-internal sealed class WindowAggregateStream<T, TKey, TResult> : PhysicalStream<TResult>, IBufferingNode, Parallel.IKeyedAggregateNode, ICompilesKernels
+internal sealed class WindowAggregateStream<T, TKey, TResult> : PhysicalStream<TResult>, IBufferingNode, Parallel.IKeyedAggregateNode, ICompilesKernels,
+    Parallel.IWholeWindowAggregateNode, Parallel.IBroadcastSmallSide<T, TResult>, Parallel.IBroadcastKeyedNode<TResult>
     where TKey : notnull
 {
     private readonly PhysicalStream<T> _source;
@@ -68,6 +69,12 @@ internal sealed class WindowAggregateStream<T, TKey, TResult> : PhysicalStream<T
 
     /// <summary>Gets the grouping key, or null when each window is aggregated as a whole.</summary>
     public LambdaExpression? KeySelector => _keySelector;
+
+    /// <summary>Gets a value indicating whether each tumbling or hopping window is aggregated as a whole (no key): a broadcast's small side.</summary>
+    public bool IsWholeWindow => _keySelector is null && _window.Kind != WindowKind.Session;
+
+    /// <summary>Gets the input (as a broadcast's small side: the multicast it shares with the keyed aggregate).</summary>
+    public PhysicalStream<T> SmallSideInput => _source;
 
     /// <summary>Gets the grouping key's source text, or null when each window is aggregated as a whole.</summary>
     public string? KeyDescription => _keySelector?.ToString();
@@ -173,6 +180,45 @@ internal sealed class WindowAggregateStream<T, TKey, TResult> : PhysicalStream<T
         }
 
         context.Wire(_source, CreateOperator(downstream, context));
+    }
+
+    IStreamObserver<T> Parallel.IBroadcastSmallSide<T, TResult>.CreateOperator(IStreamObserver<TResult> downstream, QueryContext context) => CreateOperator(downstream, context);
+
+    /// <summary>
+    /// Runs this keyed aggregate on P tasks behind a broadcast exchange (docs/parallelism.md, "The broadcast exchange"): one source task
+    /// reads the input and feeds the hash exchange (or the two-phase local step) and the small side (<paramref name="small"/>, parallelism
+    /// 1's whole-window operator), whose rows go to every task; each task joins its results with them (<paramref name="join"/>), and the
+    /// merge takes ties from the highest task first. The join's checkpoint section stays where parallelism 1 has it (before this aggregate).
+    /// </summary>
+    public void ConnectBroadcast<TRight, TOut>(Parallel.IBroadcastJoin<TResult, TRight, TOut> join, PhysicalStream<TRight> small, IStreamObserver<TOut> downstream, QueryContext context)
+    {
+        if (context.KeyedState is not null || context.ParallelHost is not null)
+        {
+            throw new InvalidOperationException("A broadcast exchange runs with the heap state backend on this process's threads only (the planner plans none otherwise).");
+        }
+
+        CompileKernels();
+        var side = new Parallel.BroadcastSide<T, TResult, TRight, TOut>(join, (Parallel.IBroadcastSmallSide<T, TRight>)small);
+        context.Checkpointed.Add(side.JoinPart); // where parallelism 1's join is: before the aggregate
+        if (TwoPhaseReason(context.Options) is null)
+        {
+            var words = Parallel.TwoPhase.PartialWords.TypeFor(Parallel.TwoPhase.TwoPhaseAggregation.Words((_unused ??= _createPlan()).Columns));
+            typeof(WindowAggregateStream<T, TKey, TResult>)
+                .GetMethod(nameof(ConnectTwoPhaseBroadcast), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!
+                .MakeGenericMethod(words, typeof(TRight), typeof(TOut))
+                .Invoke(this, System.Reflection.BindingFlags.DoNotWrapExceptions, binder: null, [side, downstream, context], culture: null);
+            return;
+        }
+
+        _ = new Parallel.KeyedParallelRun<T, TKey, TOut>(_source, _keyKernel!, (output, taskContext) => CreateOperator(side.TaskLeft(output, taskContext), taskContext), downstream, context, side);
+    }
+
+    /// <summary>As <see cref="ConnectBroadcast{TRight, TOut}"/>, in two phases (partial groups of <typeparamref name="TWords"/> words cross the hash exchange).</summary>
+    private void ConnectTwoPhaseBroadcast<TWords, TRight, TOut>(Parallel.BroadcastSide<T, TResult, TRight, TOut> side, IStreamObserver<TOut> downstream, QueryContext context)
+        where TWords : struct
+    {
+        _ = new Parallel.TwoPhase.TwoPhaseParallelRun<T, TKey, TWords, TOut>(
+            [_source], partitioned: false, CreateLocalOperator<TWords>, (output, taskContext) => CreateMergeOperator<TWords>(side.TaskLeft(output, taskContext), taskContext), downstream, context, side);
     }
 
     /// <summary>

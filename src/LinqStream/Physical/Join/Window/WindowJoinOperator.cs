@@ -29,7 +29,7 @@ namespace LinqStream.Physical.Join.Window;
 /// window (which the plan pass rules out) stops the query with an error naming the rewrite rather than giving another answer.
 /// </para>
 /// </remarks>
-internal class WindowJoinOperator<TLeft, TRight, TKey, TResult> : BinaryJoinOperator<TLeft, TRight, TKey, TResult>, Runtime.Checkpoints.ICheckpointed, Runtime.State.IStateMeter
+internal class WindowJoinOperator<TLeft, TRight, TKey, TResult> : BinaryJoinOperator<TLeft, TRight, TKey, TResult>, Runtime.Checkpoints.ICheckpointed, Runtime.State.IStateMeter, Parallel.ITaskJoin<TLeft, TRight>
 {
     private readonly long _size;
     private readonly WindowJoinBuffer<TLeft, TKey> _left = new();
@@ -60,6 +60,10 @@ internal class WindowJoinOperator<TLeft, TRight, TKey, TResult> : BinaryJoinOper
 
     /// <summary>Gets the number of waiting events in a state store (none on the heap backend).</summary>
     public virtual long SpilledGroups => 0;
+
+    Runtime.Checkpoints.ICheckpointed Parallel.ITaskJoin<TLeft, TRight>.State => this;
+
+    int Parallel.ITaskJoin<TLeft, TRight>.Waiting => LeftWaiting + RightWaiting;
 
     public virtual string CheckpointName => "WindowJoin";
 

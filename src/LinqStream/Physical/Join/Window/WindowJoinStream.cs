@@ -13,7 +13,7 @@ namespace LinqStream.Physical.Join.Window;
 /// <para>Ordering: a window's results come out when both input watermarks pass its start, each right event's matches newest left
 /// event first; the output watermark is the smaller of the two input watermarks.</para>
 /// </remarks>
-internal sealed class WindowJoinStream<TLeft, TRight, TKey, TResult> : PhysicalStream<TResult>, ICompilesKernels
+internal sealed class WindowJoinStream<TLeft, TRight, TKey, TResult> : PhysicalStream<TResult>, ICompilesKernels, Parallel.IBroadcastJoinNode, Parallel.IBroadcastJoin<TLeft, TRight, TResult>
 {
     private readonly PhysicalStream<TLeft> _left;
     private readonly PhysicalStream<TRight> _right;
@@ -38,7 +38,21 @@ internal sealed class WindowJoinStream<TLeft, TRight, TKey, TResult> : PhysicalS
 
     public void CompileKernels() => _kernels.CompileKernels();
 
-    public override void Connect(IStreamObserver<TResult> downstream, QueryContext context) => Build(downstream, context);
+    public override void Connect(IStreamObserver<TResult> downstream, QueryContext context)
+    {
+        if (context.BroadcastJoins?.ContainsKey(this) == true && _left is Parallel.IBroadcastKeyedNode<TLeft> keyed)
+        {
+            // The left input is split over P tasks and the right one broadcast to them: this join runs on every task (docs/parallelism.md).
+            keyed.ConnectBroadcast(this, _right, downstream, context);
+            return;
+        }
+
+        Build(downstream, context);
+    }
+
+    /// <summary>The join on one task of a broadcast plan: parallelism 1's heap operator, without its inputs.</summary>
+    Parallel.ITaskJoin<TLeft, TRight> Parallel.IBroadcastJoin<TLeft, TRight, TResult>.CreateTaskJoin(IStreamObserver<TResult> downstream, QueryContext context) =>
+        new WindowJoinOperator<TLeft, TRight, TKey, TResult>(downstream, context, _kernels, _window.Size);
 
     /// <summary>Wires the operator and its inputs and returns the operator (tests read its state).</summary>
     internal WindowJoinOperator<TLeft, TRight, TKey, TResult> Build(IStreamObserver<TResult> downstream, QueryContext context)
