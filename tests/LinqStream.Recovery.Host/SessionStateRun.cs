@@ -8,7 +8,8 @@ namespace LinqStream.Recovery.Host;
 /// input ends (one event per key, 1 tick apart, a one-hour gap), on <c>--state heap</c> or <c>--state rocksdb:DIR</c>. Run it
 /// under <c>DOTNET_GCHeapHardLimit</c>: it prints <c>done: N sessions</c> with the peak working set and exits 0, or, when the
 /// managed heap cannot hold the state, prints <c>out of memory: ...</c> and exits 3. <c>--query windowjoin</c> runs a window join
-/// instead, over two inputs of <c>--keys</c> events each in one window, each key once per side. With <c>--memory-every SECONDS</c> it prints where
+/// instead, over two inputs of <c>--keys</c> events each in one window, each key once per side; <c>--query intervaljoin</c> an interval
+/// join of two such inputs whose events live a day. With <c>--memory-every SECONDS</c> it prints where
 /// the process's memory is every SECONDS (<see cref="MemoryProbe"/>).
 /// </summary>
 internal static class SessionStateRun
@@ -35,7 +36,13 @@ internal static class SessionStateRun
                 from l in QStream.From(Events(keys), e => e.Time).TumblingWindow(TimeSpan.FromDays(1))
                 join r in QStream.From(Events(keys), e => e.Time).TumblingWindow(TimeSpan.FromDays(1)) on l.Key equals r.Key
                 select 1,
-            _ => throw new ArgumentException($"--query is 'sessions' or 'windowjoin', not '{shape}'."),
+            // --query intervaljoin: both sides are the same --keys events, each alive for a day, joined on the key (the interval
+            // join; one result per key), so every event stays live in the join until the input ends.
+            "intervaljoin" =>
+                from l in QStream.From(Events(keys), e => e.Time).WithLifetime(e => e.Time, e => e.Time.AddDays(1))
+                join r in QStream.From(Events(keys), e => e.Time).WithLifetime(e => e.Time, e => e.Time.AddDays(1)) on l.Key equals r.Key
+                select 1,
+            _ => throw new ArgumentException($"--query is 'sessions', 'windowjoin' or 'intervaljoin', not '{shape}'."),
         };
         var sink = new CountingSink();
         var started = Stopwatch.GetTimestamp();
@@ -48,7 +55,7 @@ internal static class SessionStateRun
         catch (Exception ex) when (IsOutOfMemory(ex))
         {
             await Console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"out of memory: the {(shape == "sessions" ? "session" : "window join")} state of {keys:N0} keys does not fit in the managed heap (limit {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1e6:0} MB) on the {backend.Name} backend; {sink.Count:N0} results were written, {Interlocked.Read(ref s_read):N0} events read in {Stopwatch.GetElapsedTime(started).TotalSeconds:0.0} s. Use --state rocksdb:DIR.{Environment.NewLine}the job said: {ex.GetType().Name}: {ex.Message}")).ConfigureAwait(false);
+                $"out of memory: the {shape switch { "sessions" => "session", "windowjoin" => "window join", _ => "interval join" }} state of {keys:N0} keys does not fit in the managed heap (limit {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1e6:0} MB) on the {backend.Name} backend; {sink.Count:N0} results were written, {Interlocked.Read(ref s_read):N0} events read in {Stopwatch.GetElapsedTime(started).TotalSeconds:0.0} s. Use --state rocksdb:DIR.{Environment.NewLine}the job said: {ex.GetType().Name}: {ex.Message}")).ConfigureAwait(false);
             return 3;
         }
 

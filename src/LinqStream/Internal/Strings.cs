@@ -31,7 +31,7 @@ internal static class Strings
         F("The job ran out of managed memory (the GC's limit is {0:0} MB) with {1:N0} groups of keyed state (open windows, sessions, a keyed fold's groups, a join's waiting or live events) on the heap " +
           "and {2:N0} spilled, on the '{3}' state backend. The heap backend keeps all keyed state in the managed heap: run the job with " +
           "JobOptions.State = StateBackend.RocksDb(directory) (linqstream run --state rocksdb:DIR), which keeps the hot keys on the heap and " +
-          "the rest on disk (keyed session, tumbling and hopping window aggregates and the window join's waiting events; docs/state.md says what spills), or give the process more memory (DOTNET_GCHeapHardLimit, " +
+          "the rest on disk (keyed session, tumbling and hopping window aggregates, the window join's waiting events and the interval join's live events; docs/state.md says what spills), or give the process more memory (DOTNET_GCHeapHardLimit, " +
           "the container's limit). The job stopped; a restart goes on from its last checkpoint.",
           limitBytes / 1e6, heapGroups, spilledGroups, backend);
 

@@ -181,7 +181,7 @@ public sealed class CrashRestoreTests : IDisposable
         CrashAndRestore(name, seed, parallelism, rocksDb: false);
 
     /// <summary>The queries whose keyed state the RocksDB backend spills (sessions, tumbling and hopping window aggregates, also under
-    /// top-k and as the two-phase merge at P &gt; 1, and the window join's waiting events) on RocksDB, with 16 hot keys so most groups go through the store and its checkpoints.</summary>
+    /// top-k and as the two-phase merge at P &gt; 1, the window join's waiting events, and the interval and anti joins' live right events and the inner interval join's live left events) on RocksDB, with 16 hot keys so most groups go through the store and its checkpoints.</summary>
     [Theory]
     [InlineData("sessions", 1, 1)]
     [InlineData("sessions", 2, 1)]
@@ -198,6 +198,10 @@ public sealed class CrashRestoreTests : IDisposable
     [InlineData("bids per new auction (window join)", 1, 1)]
     [InlineData("bids per new auction (window join)", 3, 1)]
     [InlineData("bids per new auction (window join)", 2, 2)]
+    [InlineData("interval join", 1, 1)]
+    [InlineData("interval join", 2, 2)]
+    [InlineData("anti join", 1, 1)]
+    [InlineData("anti join", 2, 2)]
     public Task CrashesAtRandomPoints_OnRocksDb_RestoredOutput_EqualsUninterruptedRun(string name, int seed, int parallelism) =>
         CrashAndRestore(name, seed, parallelism, rocksDb: true);
 

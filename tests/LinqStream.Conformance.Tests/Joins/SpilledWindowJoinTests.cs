@@ -176,17 +176,7 @@ public sealed class SpilledWindowJoinTests : IDisposable
                 Checkpoints = store,
                 CheckpointEveryEvents = random.Next(50, 400),
             });
-            try
-            {
-                var result = await job.RunAsync();
-                Assert.Equal(-1, crashAt);
-                Assert.Equal(lastSaved, result.RestoredFrom);
-            }
-            catch (QueryExecutionException ex) when (crashAt >= 0)
-            {
-                Assert.Contains("Simulated crash", ex.ToString(), StringComparison.Ordinal);
-                lastSaved = store.List() is { Count: > 0 } saved ? saved.Max() : null;
-            }
+            lastSaved = await CrashRuns.RunAsync(job, crashAt, lastSaved, store);
         }
 
         Assert.NotNull(lastSaved);
@@ -198,25 +188,8 @@ public sealed class SpilledWindowJoinTests : IDisposable
     public async Task Restore_WithItsSharedFilesDeleted_FailsNamingTheMissingFile()
     {
         var (lefts, rights) = OneWindowPerSecond(3_000);
-        string state = Path.Combine(_directory, "damaged");
-        var store = new DirectoryCheckpointStore(Path.Combine(_directory, "damaged-checkpoints"));
-        await using (var job = Crashing(lefts, rights, 2_500).ToJob(new MemorySink<Pair>(), new JobOptions { State = StateBackend.RocksDb(state, 16), Checkpoints = store, CheckpointEveryEvents = 500 }))
-        {
-            await Assert.ThrowsAsync<QueryExecutionException>(() => job.RunAsync());
-        }
-
-        Assert.NotEmpty(store.List());
-        string[] shared = Directory.GetFiles(Path.Combine(state, "shared"), "*.sst");
-        Assert.NotEmpty(shared); // the checkpoints named spilled events
-        foreach (string file in shared)
-        {
-            File.Delete(file);
-        }
-
-        await using var restored = Crashing(lefts, rights, -1).ToJob(new MemorySink<Pair>(), new JobOptions { State = StateBackend.RocksDb(state, 16), Checkpoints = store });
-        var error = await Assert.ThrowsAsync<InvalidDataException>(() => restored.RunAsync());
-        Assert.Contains("missing", error.Message, StringComparison.Ordinal);
-        Assert.Contains(Path.Combine(state, "shared"), error.Message, StringComparison.Ordinal);
+        await DamagedRocksDbState.AssertRestoreWithSharedFilesDeletedFails(
+            failAt => Crashing(lefts, rights, failAt), 2_500, Path.Combine(_directory, "damaged"), new DirectoryCheckpointStore(Path.Combine(_directory, "damaged-checkpoints")), 500);
     }
 
     [Fact]

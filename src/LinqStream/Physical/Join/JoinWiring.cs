@@ -12,7 +12,10 @@ internal static class JoinWiring
         QueryContext context,
         JoinKernels<TLeft, TRight, TKey, TResult> kernels)
     {
-        var join = new TemporalJoinOperator<TLeft, TRight, TKey, TResult>(downstream, context, kernels);
+        // The job's state backend decides, once: the heap operator, or the variant whose live events spill to the store.
+        var join = context.KeyedState is { } stores
+            ? new Spilled.SpilledTemporalJoinOperator<TLeft, TRight, TKey, TResult>(downstream, context, kernels, stores)
+            : new TemporalJoinOperator<TLeft, TRight, TKey, TResult>(downstream, context, kernels);
         context.Wire(left, join.Left);
         context.Wire(right, join.Right);
         return join;

@@ -4,7 +4,7 @@ namespace LinqStream.Physical.Join;
 /// Left-outer and anti-join: whether a left event overlaps no match is known only when its end has passed, so results
 /// are released in start order behind the earliest left event still undecided.
 /// </summary>
-internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
+internal partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
 {
     /// <summary>
     /// Releases the decided left events at the front of the queue (an unmatched one becomes its result) and the held-back

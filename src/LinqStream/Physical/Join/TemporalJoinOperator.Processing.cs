@@ -3,7 +3,7 @@ using LinqStream.Temporal;
 namespace LinqStream.Physical.Join;
 
 /// <summary>The merge of the two buffered inputs in start order, the probes, and the eviction of ended events.</summary>
-internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
+internal partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
 {
     /// <summary>Processes the buffered events of both sides with <c>Start &lt; limit</c> (all of them when the limit is +infinity).</summary>
     private void ProcessUpTo(long limit)
@@ -123,7 +123,14 @@ internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
                     }
                 }
             }
-            else if (matched)
+
+            // The live right events of the key in a store (RocksDB backend) are older than those on the heap: after them.
+            if (StoreHasRight && ProbeStoredRight(key, s, e, payload[i], _undecided.Count == 0 && _pending.Count == 0))
+            {
+                matched = true;
+            }
+
+            if (matched && _kind == JoinKind.Anti)
             {
                 // Anti-join: a right event exists, so this left event is decided and needs no state at all.
                 continue;
@@ -223,6 +230,11 @@ internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
             }
             else if (!_keys.TryGet(key, out id))
             {
+                if (StoreHasLeft)
+                {
+                    ProbeStoredLeft(key, s, e, payload[j]);
+                }
+
                 continue;
             }
 
@@ -261,6 +273,11 @@ internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
                         leftFlags[l] |= LiveEvents<TLeft>.Matched;
                     }
                 }
+            }
+
+            if (StoreHasLeft)
+            {
+                ProbeStoredLeft(key, s, e, payload[j]);
             }
 
             if (keep)

@@ -1,19 +1,19 @@
 namespace LinqStream.Physical.Join;
 
 /// <summary>The operator's state as plain data (<see cref="JoinState{TLeft, TRight, TKey}"/>), for checkpoints.</summary>
-internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult> : Runtime.Checkpoints.ICheckpointed, Runtime.State.IStateMeter
+internal partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult> : Runtime.Checkpoints.ICheckpointed, Runtime.State.IStateMeter
 {
     /// <summary>Gets the number of live events held on the heap, both inputs (progress reports and the out-of-memory message).</summary>
     public long HeapGroups => (long)_left.Count + _right.Count;
 
-    /// <summary>Gets the number of live events in a state store (none: the temporal join keeps them on the heap on every backend).</summary>
-    public long SpilledGroups => 0;
+    /// <summary>Gets the number of live events in a state store (none on the heap backend).</summary>
+    public virtual long SpilledGroups => 0;
 
-    public string CheckpointName => "Join(" + _kind + ")";
+    public virtual string CheckpointName => "Join(" + _kind + ")";
 
-    public void WriteState(BinaryWriter writer) => Runtime.Checkpoints.StateCodec.Write(writer, CaptureState(), typeof(JoinState<TLeft, TRight, TKey>));
+    public virtual void WriteState(BinaryWriter writer) => Runtime.Checkpoints.StateCodec.Write(writer, CaptureState(), typeof(JoinState<TLeft, TRight, TKey>));
 
-    public void ReadState(BinaryReader reader) => Restore((JoinState<TLeft, TRight, TKey>)Runtime.Checkpoints.StateCodec.Read(reader, typeof(JoinState<TLeft, TRight, TKey>))!);
+    public virtual void ReadState(BinaryReader reader) => Restore((JoinState<TLeft, TRight, TKey>)Runtime.Checkpoints.StateCodec.Read(reader, typeof(JoinState<TLeft, TRight, TKey>))!);
 
     /// <summary>Copies the whole state between two calls; the operator is not changed.</summary>
     public JoinState<TLeft, TRight, TKey> CaptureState() =>

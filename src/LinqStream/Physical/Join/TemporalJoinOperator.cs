@@ -27,7 +27,7 @@ namespace LinqStream.Physical.Join;
 /// back to the start of the earliest undecided left event (see <see cref="Pump"/>).
 /// </para>
 /// </remarks>
-internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult> : BinaryJoinOperator<TLeft, TRight, TKey, TResult>
+internal partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult> : BinaryJoinOperator<TLeft, TRight, TKey, TResult>
 {
     /// <summary>How many empty key entries may wait for a sweep beyond half the table.</summary>
     public const int SweepSlack = 4096;
@@ -111,6 +111,40 @@ internal sealed partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
             OutputWatermark = output;
             Downstream.OnWatermark(output);
         }
+    }
+
+    /// <summary>
+    /// Gets or sets a value indicating whether a store may hold live left events (<c>SpilledTemporalJoinOperator</c> on RocksDB, inner
+    /// joins only); never set on the heap backend, so its cost there is one untaken branch per right event.
+    /// </summary>
+    private protected bool StoreHasLeft { get; set; }
+
+    /// <summary>Gets or sets a value indicating whether a store may hold live right events (as <see cref="StoreHasLeft"/>).</summary>
+    private protected bool StoreHasRight { get; set; }
+
+    private protected JoinKind Kind => _kind;
+
+    private protected KeyTable<TKey> Keys => _keys;
+
+    private protected LiveEvents<TLeft> LeftLive => _left;
+
+    private protected LiveEvents<TRight> RightLive => _right;
+
+    private protected ExpiryHeap LeftExpiry => _leftExpiry;
+
+    private protected ExpiryHeap RightExpiry => _rightExpiry;
+
+    private protected PendingResults<TLeft, TRight> Pending => _pending;
+
+    /// <summary>
+    /// Gives a left event's pairs with the live right events of its key in a store (all older than those on the heap, so they come
+    /// after them, newest first) and returns whether there was one. The heap operator has no store: it is never called there.
+    /// </summary>
+    private protected virtual bool ProbeStoredRight(TKey key, long start, long end, TLeft payload, bool direct) => false;
+
+    /// <summary>Gives a right event's pairs with the live left events of its key in a store (inner joins), after those on the heap.</summary>
+    private protected virtual void ProbeStoredLeft(TKey key, long start, long end, TRight payload)
+    {
     }
 
     /// <summary>Gets or sets a value indicating whether the state is compacted after a burst (tests turn it off to compare outputs).</summary>

@@ -40,8 +40,7 @@ internal sealed class SpilledWindowJoinOperator<TLeft, TRight, TKey, TResult>
     private readonly Stack<SpilledWindow> _freeWindows = new();
     private readonly MemoryStream _valueStream = new();
     private readonly BinaryWriter _valueWriter;
-    private readonly MemoryStream _readStream = new();
-    private readonly BinaryReader _reader;
+    private readonly StoredValueReader _read = new();
     private readonly PriorityQueue<int, long> _merge = new();
     private readonly List<IKeyedStateCursor> _cursors = [];
 
@@ -60,7 +59,6 @@ internal sealed class SpilledWindowJoinOperator<TLeft, TRight, TKey, TResult>
         _keyGroups = context.Options.KeyGroups;
         Store = stores.Create("window-join");
         _valueWriter = new BinaryWriter(_valueStream);
-        _reader = new BinaryReader(_readStream);
     }
 
     /// <summary>Gets the store (tests).</summary>
@@ -116,7 +114,7 @@ internal sealed class SpilledWindowJoinOperator<TLeft, TRight, TKey, TResult>
             if (left)
             {
                 byte[] encoding = StableKeyHash<TKey>.Encode(key);
-                EnsureKeyBuffer(Layout.LeftPrefix + encoding.Length + 8);
+                StoredValueReader.Ensure(ref _keyBuffer, Layout.LeftPrefix + encoding.Length + 8);
                 length = Layout.WriteLeft(_keyBuffer, group, window, hash, encoding, sequence);
             }
             else
@@ -183,10 +181,10 @@ internal sealed class SpilledWindowJoinOperator<TLeft, TRight, TKey, TResult>
                 var cursor = _cursors[c];
                 Store.Delete(cursor.Key);
                 _spilled--;
-                Decode(cursor.Value);
-                long end = _reader.ReadInt64();
-                var key = (TKey)StateCodec.Read(_reader, typeof(TKey))!;
-                var payload = (TRight)StateCodec.Read(_reader, typeof(TRight))!;
+                var reader = _read.Load(cursor.Value);
+                long end = reader.ReadInt64();
+                var key = (TKey)StateCodec.Read(reader, typeof(TKey))!;
+                var payload = (TRight)StateCodec.Read(reader, typeof(TRight))!;
                 Probe(window, spilled, key, end, payload);
                 cursor.Next();
                 if (cursor.Valid)
@@ -257,7 +255,7 @@ internal sealed class SpilledWindowJoinOperator<TLeft, TRight, TKey, TResult>
     {
         byte[] encoding = StableKeyHash<TKey>.Encode(key);
         int length = Layout.LeftPrefix + encoding.Length;
-        EnsureKeyBuffer(length);
+        StoredValueReader.Ensure(ref _keyBuffer, length);
         Layout.WriteLeftPrefix(_keyBuffer, group, window, hash, encoding);
         var prefix = _keyBuffer.AsSpan(0, length);
         if (prefix.SequenceEqual(_loadedPrefix))
@@ -276,24 +274,9 @@ internal sealed class SpilledWindowJoinOperator<TLeft, TRight, TKey, TResult>
         using var cursor = Store.Scan(_loadedPrefix, limit);
         for (; cursor.Valid; cursor.Next())
         {
-            Decode(cursor.Value);
-            _loadedEnds.Add(_reader.ReadInt64());
-            _loadedPayloads.Add((TLeft)StateCodec.Read(_reader, typeof(TLeft))!);
-        }
-    }
-
-    private void Decode(ReadOnlySpan<byte> value)
-    {
-        _readStream.SetLength(0);
-        _readStream.Write(value);
-        _readStream.Position = 0;
-    }
-
-    private void EnsureKeyBuffer(int length)
-    {
-        if (_keyBuffer.Length < length)
-        {
-            _keyBuffer = new byte[Math.Max(length, _keyBuffer.Length * 2)];
+            var reader = _read.Load(cursor.Value);
+            _loadedEnds.Add(reader.ReadInt64());
+            _loadedPayloads.Add((TLeft)StateCodec.Read(reader, typeof(TLeft))!);
         }
     }
 
@@ -321,37 +304,19 @@ internal sealed class SpilledWindowJoinOperator<TLeft, TRight, TKey, TResult>
     public override void WriteState(BinaryWriter writer)
     {
         Store.Commit();
-        WriteSection(writer, CaptureState(), _nextSequence, Store.Checkpoint());
+        SpilledJoinSection.WriteNow(writer, Store, CaptureState(), _nextSequence);
     }
 
     /// <summary>The waiting events on the heap now; the section once the store's checkpoint (its flush, off this thread) has its manifest.</summary>
-    public DeferredSection? BeginWriteState()
-    {
-        Store.Commit();
-        var manifest = Store.BeginCheckpoint();
-        var state = CaptureState();
-        long sequence = _nextSequence;
-        return new DeferredSection(manifest, writer => WriteSection(writer, state, sequence, manifest.GetAwaiter().GetResult()));
-    }
+    public DeferredSection? BeginWriteState() => SpilledJoinSection.Begin(Store, CaptureState, _nextSequence);
 
     /// <summary>The cut's code with an empty manifest instead of the store's checkpoint, kept nowhere (<see cref="ICheckpointWarmup"/>).</summary>
-    public void WarmCheckpointPath() => WriteSection(BinaryWriter.Null, CaptureState(), _nextSequence, []);
-
-    private static void WriteSection(BinaryWriter writer, WindowJoinState<TLeft, TRight> state, long sequence, byte[] manifest)
-    {
-        StateCodec.Write(writer, state, typeof(WindowJoinState<TLeft, TRight>));
-        writer.Write(sequence);
-        writer.Write(manifest.Length);
-        writer.Write(manifest);
-    }
+    public void WarmCheckpointPath() => SpilledJoinSection.Write(BinaryWriter.Null, CaptureState(), _nextSequence, []);
 
     /// <summary>Loads the store from the manifest, finds its windows, then the events that waited on the heap (through the key kernels again).</summary>
     public override void ReadState(BinaryReader reader)
     {
-        var state = (WindowJoinState<TLeft, TRight>)StateCodec.Read(reader, typeof(WindowJoinState<TLeft, TRight>))!;
-        _nextSequence = reader.ReadInt64();
-        byte[] manifest = reader.ReadBytes(reader.ReadInt32());
-        Store.Restore([manifest], 0, _keyGroups);
+        var state = SpilledJoinSection.Read<WindowJoinState<TLeft, TRight>>(reader, Store, _keyGroups, out _nextSequence);
         for (int g = 0; g < _keyGroups; g++)
         {
             FindSpilled(g, left: true);

@@ -1,0 +1,336 @@
+using LinqStream.Conformance.Tests.Infrastructure;
+using LinqStream.Physical.Join.Spilled;
+using LinqStream.State.RocksDb;
+using LinqStream.Testing.Io;
+
+namespace LinqStream.Conformance.Tests.Joins;
+
+/// <summary>
+/// The interval (temporal) join with its live events in RocksDB (issue #18; 16 hot events on the heap, the rest spilled and read back
+/// per probed key) gives exactly the heap operator's events in the heap operator's order, and the same pairs as LINQ to objects over
+/// the whole input: inner, left-outer and anti joins on random input (out of order, ties, a minute with no event, points and
+/// lifetimes up to the end of time, the extremes of <c>long</c> as keys, null keys), empty inputs, one key with half of the events,
+/// crashes restored from checkpoints (also at another parallelism), and damaged checkpoints. Each test asserts that events really
+/// went through the store.
+/// </summary>
+[Collection(RocksDbCollection.Name)]
+public sealed class SpilledIntervalJoinTests : IDisposable
+{
+    private static readonly TimeSpan Disorder = TimeSpan.FromSeconds(1);
+    private static readonly long Origin = new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc).Ticks;
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "linqstream-spill-interval-" + Guid.NewGuid().ToString("N"));
+
+    /// <summary>An input event: it lives <c>[Time, Time + Life)</c>.</summary>
+    public sealed record Iv(long Time, long Life, long Key, int Tag)
+    {
+        public long End => Time + Life;
+    }
+
+    /// <summary>A result: both events' tags and lifetimes (so the result's own lifetime, their intersection, is in the payload too).</summary>
+    public sealed record IPair(int LeftTag, long LeftStart, long LeftEnd, int RightTag, long RightStart, long RightEnd);
+
+    public static TheoryData<int, int, bool> Cases() => RandomInput.Cases();
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task InnerJoin_OnRocksDb_GivesTheHeapsEventsInOrder_AndTheReferencePairs(int seed, int batchSize, bool disordered)
+    {
+        var (lefts, rights) = Generate(seed, disordered, 1_200, hotKeyShare: 0);
+
+        var spilled = await AssertSameAsHeap(options => Inner(lefts, rights, disordered, options), Options(batchSize), "inner" + seed + batchSize + disordered);
+
+        Assert.Equal(Sorted(InnerReference(lefts, rights)), Sorted(spilled));
+    }
+
+    [Theory]
+    [InlineData(1, 7, true)]
+    [InlineData(2, 1, false)]
+    [InlineData(3, 4096, true)]
+    public async Task LeftOuterJoin_OnRocksDb_GivesTheHeapsEventsInOrder_AndTheReference(int seed, int batchSize, bool disordered)
+    {
+        var (lefts, rights) = Generate(seed, disordered, 1_200, hotKeyShare: 0);
+
+        var spilled = await AssertSameAsHeap(options => LeftOuter(lefts, rights, disordered, options), Options(batchSize), "outer" + seed + batchSize);
+
+        var expected = OuterReference(lefts, rights);
+        Assert.Contains(expected, p => p.RightTag < 0);
+        Assert.Contains(expected, p => p.RightTag >= 0);
+        Assert.Equal(Sorted(expected), Sorted(spilled));
+    }
+
+    [Theory]
+    [InlineData(1, 7, true)]
+    [InlineData(2, 1, false)]
+    [InlineData(3, 4096, true)]
+    public async Task AntiJoin_OnRocksDb_GivesTheHeapsEventsInOrder_AndTheReference(int seed, int batchSize, bool disordered)
+    {
+        var (lefts, rights) = Generate(seed, disordered, 1_200, hotKeyShare: 0);
+
+        var spilled = await AssertSameAsHeap(options => Anti(lefts, rights, disordered, options), Options(batchSize), "anti" + seed + batchSize);
+
+        var expected = lefts.Where(l => !rights.Any(r => r.Key == l.Key && Overlap(l, r))).Select(l => l.Tag).ToList();
+        Assert.NotEmpty(expected);
+        Assert.True(expected.Count < lefts.Length, "every left event was unmatched: the test does not check matches");
+        Assert.Equal(expected.Order(), spilled.Select(l => l.Tag).Order());
+    }
+
+    [Theory]
+    [InlineData(1, 7, true)]
+    [InlineData(2, 1, false)]
+    [InlineData(3, 4096, true)]
+    public async Task NullableKeysWithNulls_OnRocksDb_GivesTheHeapsEventsInOrder_AndTheReferencePairs(int seed, int batchSize, bool disordered)
+    {
+        var (lefts, rights) = Generate(seed, disordered, 1_200, hotKeyShare: 0);
+        IQStream<IPair> Query(QueryOptions options) =>
+            from l in Source(lefts, disordered, options, "left")
+            join r in Source(rights, disordered, options, "right") on (l.Tag % 3 == 0 ? null : (long?)l.Key) equals (long?)r.Key
+            select new IPair(l.Tag, l.Time, l.End, r.Tag, r.Time, r.End);
+
+        var spilled = await AssertSameAsHeap(Query, Options(batchSize), "nullable" + seed);
+
+        Assert.Equal(Sorted(InnerReference([.. lefts.Where(l => l.Tag % 3 != 0)], rights)), Sorted(spilled));
+    }
+
+    [Theory]
+    [InlineData("inner", 1)]
+    [InlineData("inner", 2)]
+    [InlineData("outer", 1)]
+    [InlineData("anti", 2)]
+    public async Task OneKeyWithHalfTheEvents_OnRocksDb_GivesTheHeapsEventsInOrder_AndTheReference(string kind, int seed)
+    {
+        // Skew: key 7 has half of each side's events, so one key's spilled events are read for many probes.
+        var (lefts, rights) = Generate(seed, disordered: true, 2_400, hotKeyShare: 2);
+        switch (kind)
+        {
+            case "inner":
+                var inner = await AssertSameAsHeap(options => Inner(lefts, rights, true, options), Options(50), "skew-inner" + seed);
+                Assert.Equal(Sorted(InnerReference(lefts, rights)), Sorted(inner));
+                Assert.True(inner.Count > 5_000, $"{inner.Count} pairs: the hot key must give many");
+                break;
+            case "outer":
+                var outer = await AssertSameAsHeap(options => LeftOuter(lefts, rights, true, options), Options(50), "skew-outer" + seed);
+                Assert.Equal(Sorted(OuterReference(lefts, rights)), Sorted(outer));
+                break;
+            default:
+                var anti = await AssertSameAsHeap(options => Anti(lefts, rights, true, options), Options(50), "skew-anti" + seed);
+                Assert.Equal(lefts.Where(l => !rights.Any(r => r.Key == l.Key && Overlap(l, r))).Select(l => l.Tag).Order(), anti.Select(l => l.Tag).Order());
+                break;
+        }
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task OneInputEmpty_OnRocksDb_GivesTheHeapsEvents_AndTheReference(bool leftEmpty)
+    {
+        var (lefts, rights) = Generate(4, disordered: true, 1_200, hotKeyShare: 0);
+        lefts = leftEmpty ? [] : lefts;
+        rights = leftEmpty ? rights : [];
+
+        var inner = await AssertSameAsHeap(options => Inner(lefts, rights, true, options), Options(7), "empty-inner" + leftEmpty, mustSpill: false);
+        var outer = await AssertSameAsHeap(options => LeftOuter(lefts, rights, true, options), Options(7), "empty-outer" + leftEmpty, mustSpill: false);
+
+        Assert.Empty(inner);
+        Assert.Equal(Sorted(OuterReference(lefts, rights)), Sorted(outer));
+        Assert.Equal(leftEmpty ? 0 : lefts.Length, outer.Count);
+    }
+
+    [Theory]
+    [InlineData(1, 1, 1)]
+    [InlineData(2, 1, 1)]
+    [InlineData(3, 2, 1)]
+    [InlineData(4, 1, 2)]
+    public async Task CrashesAtRandomPoints_OnRocksDb_RestoredOutputEqualsUninterruptedRun(int seed, int crashedParallelism, int lastParallelism)
+    {
+        var (lefts, rights) = Generate(seed, disordered: true, 1_500, hotKeyShare: 0);
+        var uninterrupted = await Inner(lefts, rights, true, Options(33)).ToListAsync();
+
+        var random = new Random(seed);
+        var store = new DirectoryCheckpointStore(Path.Combine(_directory, "crash" + seed + "-checkpoints"));
+        var sink = new MemorySink<IPair>();
+        int[] crashPoints = [.. Enumerable.Range(0, 3).Select(_ => random.Next(rights.Length)).Order()];
+        long? lastSaved = null;
+        long spilledBefore = Interlocked.Read(ref SpilledTemporalJoinCounters.EventsSpilled);
+        foreach (int crashAt in crashPoints.Append(-1))
+        {
+            var options = new QueryOptions { BatchSize = 33, Strict = true };
+            var left = new ArrayEventSource<Iv>(lefts, "left") { MaxRead = random.Next(1, 100) };
+            var right = new ArrayEventSource<Iv>(rights, "right") { FailAt = crashAt, MaxRead = random.Next(1, 100) };
+            var query =
+                from l in QStream.From(left, e => e.Time, IngressPolicy.Reorder(Disorder)).WithOptions(options).WithLifetime(e => e.Time, e => e.End)
+                join r in QStream.From(right, e => e.Time, IngressPolicy.Reorder(Disorder)).WithLifetime(e => e.Time, e => e.End) on l.Key equals r.Key
+                select new IPair(l.Tag, l.Time, l.End, r.Tag, r.Time, r.End);
+            await using var job = query.ToJob(sink, new JobOptions
+            {
+                State = StateBackend.RocksDb(Path.Combine(_directory, "crash" + seed), 16),
+                Checkpoints = store,
+                CheckpointEveryEvents = random.Next(50, 400),
+                Parallelism = crashAt >= 0 ? crashedParallelism : lastParallelism,
+            });
+            lastSaved = await CrashRuns.RunAsync(job, crashAt, lastSaved, store);
+        }
+
+        Assert.NotNull(lastSaved);
+        Assert.True(sink.Completed);
+        Assert.Equal(uninterrupted, sink.Items);
+        Assert.True(Interlocked.Read(ref SpilledTemporalJoinCounters.EventsSpilled) > spilledBefore, "no live event was written to RocksDB");
+    }
+
+    [Fact]
+    public async Task Restore_WithItsSharedFilesDeleted_FailsNamingTheMissingFile()
+    {
+        var (lefts, rights) = Generate(5, disordered: false, 3_000, hotKeyShare: 0);
+        await DamagedRocksDbState.AssertRestoreWithSharedFilesDeletedFails(
+            failAt => Crashing(lefts, rights, failAt), rights.Length * 3 / 4, Path.Combine(_directory, "damaged"), new DirectoryCheckpointStore(Path.Combine(_directory, "damaged-checkpoints")), 300);
+    }
+
+    [Fact]
+    public async Task HeapCheckpoint_RestoredOnRocksDb_IsRefusedNamingBothStates()
+    {
+        var (lefts, rights) = Generate(6, disordered: false, 2_000, hotKeyShare: 0);
+        var store = new DirectoryCheckpointStore(Path.Combine(_directory, "switch-checkpoints"));
+        await using (var job = Crashing(lefts, rights, rights.Length * 3 / 4).ToJob(new MemorySink<IPair>(), new JobOptions { Checkpoints = store, CheckpointEveryEvents = 300 }))
+        {
+            await Assert.ThrowsAsync<QueryExecutionException>(() => job.RunAsync());
+        }
+
+        await using var restored = Crashing(lefts, rights, -1).ToJob(new MemorySink<IPair>(), new JobOptions { State = StateBackend.RocksDb(Path.Combine(_directory, "switch"), 16), Checkpoints = store });
+        var error = await Assert.ThrowsAsync<InvalidDataException>(() => restored.RunAsync());
+        Assert.Contains("Join(Inner)(spilled)", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Join(Inner)'", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Random events of both sides: times on a 50 ms grid (ties), a minute with no event in the middle, keys from 12 small ones and the
+    /// extremes of <c>long</c> (with <paramref name="hotKeyShare"/> &gt; 0, key 7 for one event in that many), and lifetimes that are
+    /// points, a few ticks, seconds, half a minute, or up to the end of time.
+    /// </summary>
+    private static (Iv[] Lefts, Iv[] Rights) Generate(int seed, bool disordered, int count, int hotKeyShare)
+    {
+        var random = new Random(seed);
+        var events = new List<(int Side, Iv Event)>(count);
+        for (int i = 0; i < count; i++)
+        {
+            long time = Origin + (random.Next(count / 3) * 50 * TimeSpan.TicksPerMillisecond);
+            if (time > Origin + (count / 6 * 50 * TimeSpan.TicksPerMillisecond))
+            {
+                time += TimeSpan.TicksPerMinute; // a minute without events
+            }
+
+            long life = random.Next(20) switch
+            {
+                0 => long.MaxValue - time,
+                < 6 => 1,
+                < 9 => random.Next(1, 10),
+                < 17 => random.Next(1, 5) * TimeSpan.TicksPerSecond,
+                _ => 30 * TimeSpan.TicksPerSecond,
+            };
+            long key = hotKeyShare > 0 && random.Next(hotKeyShare) == 0 ? 7 : RandomInput.Key(random, 8, RandomInput.HugeKeys, 12);
+            events.Add((random.Next(2), new Iv(time, life, key, i)));
+        }
+
+        var ordered = events.OrderBy(e => e.Event.Time).ToList();
+        if (disordered)
+        {
+            ordered = RandomInput.Disordered(ordered, e => e.Event.Time, Disorder.Ticks, random);
+        }
+
+        return ([.. ordered.Where(e => e.Side == 0).Select(e => e.Event)], [.. ordered.Where(e => e.Side == 1).Select(e => e.Event)]);
+    }
+
+    /// <summary>Runs <paramref name="query"/> as a plain query (the heap operator) and as a RocksDB job with checkpoints (16 hot events);
+    /// asserts the same events in the same order, and that the job wrote live events to its store and read them back.</summary>
+    private async Task<List<T>> AssertSameAsHeap<T>(Func<QueryOptions, IQStream<T>> query, QueryOptions options, string name, bool mustSpill = true)
+    {
+        var heap = await query(options).ToListAsync();
+        long spilledBefore = Interlocked.Read(ref SpilledTemporalJoinCounters.EventsSpilled);
+        long readsBefore = Interlocked.Read(ref SpilledTemporalJoinCounters.StoreReads);
+        long expiredBefore = Interlocked.Read(ref SpilledTemporalJoinCounters.EventsExpiredFromStore);
+        var sink = new MemorySink<T>();
+        await using (var job = query(options).ToJob(sink, new JobOptions
+        {
+            State = StateBackend.RocksDb(Path.Combine(_directory, name), 16),
+            Checkpoints = new DirectoryCheckpointStore(Path.Combine(_directory, name + "-checkpoints")),
+            CheckpointEveryEvents = 300,
+        }))
+        {
+            await job.RunAsync();
+        }
+
+        Assert.Equal(heap, sink.Items);
+        if (mustSpill)
+        {
+            long spilled = Interlocked.Read(ref SpilledTemporalJoinCounters.EventsSpilled) - spilledBefore;
+            Assert.True(spilled > 16, $"{spilled} live events were written to RocksDB: the test did not exercise the store");
+            Assert.True(Interlocked.Read(ref SpilledTemporalJoinCounters.StoreReads) > readsBefore, "events were spilled but no probe read the store");
+            Assert.True(Interlocked.Read(ref SpilledTemporalJoinCounters.EventsExpiredFromStore) > expiredBefore, "no spilled event was expired by the watermark");
+        }
+
+        return [.. sink.Items];
+    }
+
+    private static QueryOptions Options(int batchSize) => new() { BatchSize = batchSize, Strict = true };
+
+    private static IQStream<Iv> Source(IReadOnlyList<Iv> data, bool disordered, QueryOptions options, string name) =>
+        QStream.From(new ArrayEventSource<Iv>([.. data], name), e => e.Time, disordered ? IngressPolicy.Reorder(Disorder) : IngressPolicy.Throw)
+            .WithOptions(options)
+            .WithLifetime(e => e.Time, e => e.End);
+
+    private static IQStream<IPair> Inner(Iv[] lefts, Iv[] rights, bool disordered, QueryOptions options) =>
+        from l in Source(lefts, disordered, options, "left")
+        join r in Source(rights, disordered, options, "right") on l.Key equals r.Key
+        select new IPair(l.Tag, l.Time, l.End, r.Tag, r.Time, r.End);
+
+    private static IQStream<IPair> LeftOuter(Iv[] lefts, Iv[] rights, bool disordered, QueryOptions options) =>
+        Source(lefts, disordered, options, "left").LeftJoin(
+            Source(rights, disordered, options, "right"),
+            l => l.Key,
+            r => r.Key,
+            (l, r) => new IPair(l.Tag, l.Time, l.End, r == null ? -1 : r.Tag, r == null ? 0 : r.Time, r == null ? 0 : r.End));
+
+    private static IQStream<Iv> Anti(Iv[] lefts, Iv[] rights, bool disordered, QueryOptions options) =>
+        Source(lefts, disordered, options, "left").WhereNotExists(Source(rights, disordered, options, "right"), l => l.Key, r => r.Key);
+
+    private static IQStream<IPair> Crashing(Iv[] lefts, Iv[] rights, int failAt)
+    {
+        var options = new QueryOptions { BatchSize = 50, Strict = true };
+        return from l in QStream.From(new ArrayEventSource<Iv>(lefts, "left"), e => e.Time).WithOptions(options).WithLifetime(e => e.Time, e => e.End)
+               join r in QStream.From(new ArrayEventSource<Iv>(rights, "right") { FailAt = failAt }, e => e.Time).WithLifetime(e => e.Time, e => e.End) on l.Key equals r.Key
+               select new IPair(l.Tag, l.Time, l.End, r.Tag, r.Time, r.End);
+    }
+
+    private static bool Overlap(Iv l, Iv r) => l.Time < r.End && r.Time < l.End;
+
+    /// <summary>LINQ to objects: every pair of equal keys whose lifetimes overlap.</summary>
+    private static IEnumerable<IPair> InnerReference(Iv[] lefts, Iv[] rights) =>
+        from l in lefts
+        join r in rights on l.Key equals r.Key
+        where Overlap(l, r)
+        select new IPair(l.Tag, l.Time, l.End, r.Tag, r.Time, r.End);
+
+    /// <summary>LINQ to objects: each left event with every overlapping right event of its key, or alone when there is none.</summary>
+    private static List<IPair> OuterReference(Iv[] lefts, Iv[] rights)
+    {
+        var byKey = rights.ToLookup(r => r.Key);
+        var pairs = new List<IPair>();
+        foreach (var l in lefts)
+        {
+            var alive = byKey[l.Key].Where(r => Overlap(l, r)).ToList();
+            pairs.AddRange(alive.Count == 0
+                ? [new IPair(l.Tag, l.Time, l.End, -1, 0, 0)]
+                : alive.Select(r => new IPair(l.Tag, l.Time, l.End, r.Tag, r.Time, r.End)));
+        }
+
+        return pairs;
+    }
+
+    private static List<T> Sorted<T>(IEnumerable<T> items) => [.. items.OrderBy(i => i!.ToString(), StringComparer.Ordinal)];
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
+}
