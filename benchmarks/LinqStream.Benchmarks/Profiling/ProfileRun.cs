@@ -9,7 +9,7 @@ namespace LinqStream.Benchmarks.Profiling;
 /// over it again and again for N seconds (default 20), so that a profiler attached to the process (<c>dotnet-trace collect -- ...</c>)
 /// sees the engine and not Rx.NET, the model or the answer check. Prints events/s per run. With <c>--explain</c>, prints the
 /// query's plans (<c>Explain()</c>) instead and runs nothing; with <c>--join-plan</c>, runs the query with the plan rewrites off;
-/// with <c>--batch-size N</c>, with N events per batch instead of the default.
+/// with <c>--batch-size N</c>, with N events per batch instead of the default; with <c>--hand</c>, runs the hand-written loop instead.
 /// </summary>
 public static class ProfileRun
 {
@@ -63,14 +63,15 @@ public static class ProfileRun
             input = input.With(input.Options with { BatchSize = batchSize }); // a batch-size sweep (issue #19)
         }
 
-        output.WriteLine($"profiling {query.Name} ({types[0].Name}): {input.Events.Length:N0} events per run, batch size {input.Options.BatchSize}, for {seconds} s");
+        bool hand = args.Contains("--hand"); // the hand-written loop instead, as the reference in the same sitting (issue #19)
+        output.WriteLine($"profiling {query.Name} ({types[0].Name}){(hand ? ", hand-written loop" : string.Empty)}: {input.Events.Length:N0} events per run, batch size {input.Options.BatchSize}, for {seconds} s");
         var total = Stopwatch.StartNew();
         for (int run = 1; total.Elapsed.TotalSeconds < seconds; run++)
         {
             var cpu = Process.GetCurrentProcess().TotalProcessorTime;
             long allocated = GC.GetTotalAllocatedBytes(precise: true);
             var watch = Stopwatch.StartNew();
-            long results = query.RunLinqStream(input);
+            long results = hand ? query.RunHandWritten(input) : query.RunLinqStream(input);
             double rate = input.Events.Length / watch.Elapsed.TotalSeconds;
             // CPU time of the whole process (every thread, GC included) per event: on a shared machine it moves less than the wall time.
             double cpuPerEvent = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalNanoseconds / input.Events.Length;

@@ -15,7 +15,11 @@ internal static class Harness
         new(items, EventTimeKernel.Compile<T>(time, end), policy ?? IngressPolicy.Throw, "test");
 
     /// <summary>Runs to the end; asserts completion, ordering, watermark promises and that every pooled batch came back.</summary>
-    public static RecordingSink<T> Run<T>(PhysicalStream<T> root, QueryOptions? options = null, bool expectError = false)
+    public static RecordingSink<T> Run<T>(PhysicalStream<T> root, QueryOptions? options = null, bool expectError = false) =>
+        Execute(root, options, expectError).Sink;
+
+    /// <summary>As <see cref="Run"/>, and also returns the execution (its context's sources and pools).</summary>
+    public static (RecordingSink<T> Sink, QueryExecution Execution) Execute<T>(PhysicalStream<T> root, QueryOptions? options = null, bool expectError = false)
     {
         RecordingSink<T>? sink = null;
         var execution = QueryExecution.Create(root, c => sink = new RecordingSink<T>(c), options ?? Options());
@@ -34,6 +38,6 @@ internal static class Harness
         }
 
         Assert.Equal(0, execution.Context.OutstandingBatches());
-        return sink;
+        return (sink, execution);
     }
 }

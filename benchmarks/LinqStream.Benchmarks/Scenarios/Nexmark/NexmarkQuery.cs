@@ -122,6 +122,14 @@ public abstract class NexmarkQuery<TResult> : IAnswerCheck, IProfiledQuery
     }
 
     /// <inheritdoc/>
+    public long RunHandWritten(NexmarkInput input)
+    {
+        var sink = new CountingObserver<TResult>();
+        HandWritten(input, sink);
+        return sink.Count;
+    }
+
+    /// <inheritdoc/>
     public string ExplainLinqStream(NexmarkInput input) => LinqStream(input).Explain();
 
     /// <summary>Runs the LinqStream query into a counting sink (over <paramref name="input"/>, by default the benchmark input).</summary>

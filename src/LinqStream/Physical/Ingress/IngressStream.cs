@@ -50,6 +50,13 @@ internal sealed class IngressStream<T> : PhysicalStream<T>, Diagnostics.ISourceN
     /// <summary>Gets a value indicating whether the source is an array replayed as fast as the CPU allows.</summary>
     public bool IsReplayedArray => _source is T[];
 
+    /// <summary>
+    /// Gets the event-time selector (returning ticks) when a filter/projection chain right after this ingress may read the source
+    /// array itself, with the time in the same pass (<see cref="IFusedIngress{T}"/>): a replayed array of point events (no end
+    /// selector) with an in-order policy (a reorder buffer holds events back, so it never fuses); otherwise null.
+    /// </summary>
+    public LambdaExpression? FusableStart => _source is T[] && _end is null && _policy.Kind != IngressPolicyKind.Reorder ? EventTimeKernel.ForKernel(_start) : null;
+
     public override string Name => "From";
 
     public override string Detail => $"{SourceName}, time: {_start}{(_end is null ? string.Empty : ", end: " + _end)}, policy: {_policy}";
@@ -88,7 +95,7 @@ internal sealed class IngressStream<T> : PhysicalStream<T>, Diagnostics.ISourceN
         var orderer = new IngressOrderer<T>(downstream, context, _policy, SourceName);
         SourceDriver driver = _source switch
         {
-            IEnumerable<T> enumerable => new EnumerableSource<T>(enumerable, time, orderer, context, SourceName),
+            IEnumerable<T> enumerable => new EnumerableSource<T>(enumerable, time, orderer, context, SourceName, FusableStart is null ? null : downstream as IFusedIngress<T>),
             IAsyncEnumerable<T> asyncEnumerable => new AsyncEnumerableSource<T>(asyncEnumerable, time, orderer, context, SourceName),
             IObservable<T> observable => new ObservableSource<T>(observable, time, orderer, context, SourceName),
             EventSource<T> eventSource => new EventSourceDriver<T>(eventSource, time, orderer, context, SourceName),

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using LinqStream.Runtime;
+using LinqStream.Runtime.Ingress;
 
 namespace LinqStream.Physical.Pipeline;
 
@@ -11,7 +12,7 @@ namespace LinqStream.Physical.Pipeline;
 /// multicast's second consumer the operator reads the shared batch without changing it (<see cref="IBatchBorrower{T}"/>): the
 /// chain's filter bits go into a scratch vector and the present events into a batch of its own.
 /// </remarks>
-internal sealed class PipelineOperator<TIn, TOut> : UnaryOperator<TIn, TOut>, IBatchBorrower<TIn>
+internal sealed class PipelineOperator<TIn, TOut> : UnaryOperator<TIn, TOut>, IBatchBorrower<TIn>, IFusedIngress<TIn>
 {
     private readonly Action<TIn[], ulong[], TOut[]?, int> _kernel;
     private readonly bool _projects;
@@ -19,6 +20,7 @@ internal sealed class PipelineOperator<TIn, TOut> : UnaryOperator<TIn, TOut>, IB
     private readonly BatchPool<TIn> _inputPool;
     private readonly BatchPool<TOut> _outputPool;
     private ulong[] _scratchAbsent = [];
+    private Action<TIn[], int, long[], ulong[], TOut[], int>? _fused;
 
     public PipelineOperator(IStreamObserver<TOut> downstream, QueryContext context, Action<TIn[], ulong[], TOut[]?, int> kernel, bool projects, string name, string expression, string site = "")
         : base(downstream, context)
@@ -106,6 +108,69 @@ internal sealed class PipelineOperator<TIn, TOut> : UnaryOperator<TIn, TOut>, IB
 
         _inputPool.Return(batch);
         Downstream.OnBatch(output!);
+    }
+
+    /// <summary>Gives the operator the kernel that reads its ingress's array slice, event times included (<see cref="IngressPipelineKernel"/>).</summary>
+    public void FuseWithIngress(Action<TIn[], int, long[], ulong[], TOut[], int> kernel) => _fused = kernel;
+
+    public bool CanFuse => _fused is not null;
+
+    /// <inheritdoc/>
+    public bool TryPushFused(TIn[] source, int offset, int count, IngressOrderer<TIn> orderer)
+    {
+        if (Faulted || _fused is null)
+        {
+            return false;
+        }
+
+        var output = _outputPool.Rent();
+        try
+        {
+            _fused(source, offset, output.Start, output.Absent, output.Payload, count);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The time selector or the chain threw: the ordinary path reports it (the source's error, or the chain's per-event
+            // policy), after the ingress's own checks. The chain is pure, so running it again over the slice is safe.
+            Discard(output, count);
+            return false;
+        }
+
+        var start = output.Start;
+        if (!orderer.TryAcceptInOrder(start.AsSpan(0, count)))
+        {
+            Discard(output, count); // out of order, or a late event: the orderer's per-event path decides
+            return false;
+        }
+
+        output.Count = count;
+        int live = output.LiveCount();
+        if (live == 0)
+        {
+            _outputPool.Return(output);
+        }
+        else
+        {
+            if (live <= count >> 2)
+            {
+                // Sparse (an entity split off an interleaved stream): the present events to the front, as OnBatch does.
+                output.Count = Compact(start, output.End, output.Absent, count, output.Payload, output);
+                Array.Clear(output.Absent, 0, (count + 63) >> 6);
+            }
+
+            TickColumns.FillPointEnds(start.AsSpan(0, output.Count), output.End);
+            Downstream.OnBatch(output);
+        }
+
+        orderer.SendWatermark();
+        return true;
+    }
+
+    /// <summary>Gives back a batch the fused kernel wrote up to <paramref name="count"/> events of (payloads and filter bits cleared).</summary>
+    private void Discard(EventBatch<TOut> output, int count)
+    {
+        output.Count = count;
+        _outputPool.Return(output);
     }
 
     /// <summary>Runs the chain over a multicast's batch without changing it: the present events go on in a batch of this operator's.</summary>

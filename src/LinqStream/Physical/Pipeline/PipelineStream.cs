@@ -10,6 +10,7 @@ internal sealed class PipelineStream<TIn, TOut> : PhysicalStream<TOut>, ICompile
     private readonly IReadOnlyList<PipelineKernelStep> _steps;
     private readonly KernelCompiler _compiler;
     private Action<TIn[], ulong[], TOut[]?, int>? _kernel;
+    private Action<TIn[], int, long[], ulong[], TOut[], int>? _fusedKernel;
 
     public PipelineStream(PhysicalStream<TIn> source, IReadOnlyList<PipelineKernelStep> steps, KernelCompiler? kernels = null)
     {
@@ -38,13 +39,32 @@ internal sealed class PipelineStream<TIn, TOut> : PhysicalStream<TOut>, ICompile
 
     public override IReadOnlyList<PhysicalNode> Inputs => [_source];
 
-    public void CompileKernels() => _kernel ??= PipelineKernel.Compile<TIn, TOut>(_steps, _compiler);
+    /// <remarks>
+    /// Right after a replayed array's ingress also the kernel that reads the array itself (<see cref="IngressPipelineKernel"/>), so
+    /// that wiring compiles nothing; <see cref="Connect"/> uses it unless the options or metrics rule the fused ingress out.
+    /// </remarks>
+    public void CompileKernels()
+    {
+        _kernel ??= PipelineKernel.Compile<TIn, TOut>(_steps, _compiler);
+        if (_fusedKernel is null && _source is Ingress.IngressStream<TIn> { FusableStart: { } start })
+        {
+            _fusedKernel = IngressPipelineKernel.Compile<TIn, TOut>(start, _steps, _compiler);
+        }
+    }
 
     public override void Connect(IStreamObserver<TOut> downstream, QueryContext context)
     {
         CompileKernels(); // a no-op after the compiler's last stage
-        context.Wire(
-            _source,
-            new PipelineOperator<TIn, TOut>(downstream, context, _kernel!, PipelineKernel.HasProjection(_steps), Name, Detail, Internal.QuerySites.Describe(_steps.Select(s => s.Lambda))));
+        var op = new PipelineOperator<TIn, TOut>(downstream, context, _kernel!, PipelineKernel.HasProjection(_steps), Name, Detail, Internal.QuerySites.Describe(_steps.Select(s => s.Lambda)));
+
+        // Right after a replayed array's ingress, the chain also reads the array itself, event times included: one pass over the
+        // event objects instead of a copy, a time pass and a chain pass (IFusedIngress). Not with Fuse = false (the unfused plan, as
+        // written), nor with metrics (the ingress then sends to a counter, not to this operator).
+        if (context.Options.Fuse && context.Metrics is null && _fusedKernel is not null)
+        {
+            op.FuseWithIngress(_fusedKernel);
+        }
+
+        context.Wire(_source, op);
     }
 }

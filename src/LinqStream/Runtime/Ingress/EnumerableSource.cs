@@ -3,7 +3,11 @@ using System.Runtime.InteropServices;
 namespace LinqStream.Runtime.Ingress;
 
 /// <summary>Replays an <see cref="IEnumerable{T}"/> as fast as the CPU allows, one batch per step.</summary>
-/// <remarks>Arrays, parts of arrays (<see cref="ArrayChunks{T}"/>) and lists are copied a batch at a time; other sequences are enumerated.</remarks>
+/// <remarks>
+/// Arrays, parts of arrays (<see cref="ArrayChunks{T}"/>) and lists are copied a batch at a time; other sequences are enumerated.
+/// An array whose ingress feeds a filter/projection chain directly is not copied: the chain's fused kernel reads a slice of it
+/// (<see cref="IFusedIngress{T}"/>), and only a slice it cannot take (out of order, a selector that throws) is copied.
+/// </remarks>
 internal sealed class EnumerableSource<T> : SourceDriver
 {
     private readonly IEnumerable<T> _source;
@@ -12,14 +16,17 @@ internal sealed class EnumerableSource<T> : SourceDriver
     private readonly BatchPool<T> _pool;
     private readonly QueryContext _context;
     private readonly string _name;
+    private readonly IFusedIngress<T>? _fused;
     private IEnumerator<T>? _enumerator;
     private int _offset;
     private long _read;
     private long _skip;
 
-    public EnumerableSource(IEnumerable<T> source, EventTime<T> time, IngressOrderer<T> orderer, QueryContext context, string name)
+    /// <summary>Initializes a driver of <paramref name="source"/>; <paramref name="fused"/> is the chain that reads slices of an array source itself, or null.</summary>
+    public EnumerableSource(IEnumerable<T> source, EventTime<T> time, IngressOrderer<T> orderer, QueryContext context, string name, IFusedIngress<T>? fused = null)
     {
         _source = source;
+        _fused = source is T[] && fused is { CanFuse: true } ? fused : null;
         _time = time;
         _orderer = orderer;
         _pool = context.Pool<T>();
@@ -28,6 +35,9 @@ internal sealed class EnumerableSource<T> : SourceDriver
     }
 
     public override long EventsRead => _read;
+
+    /// <summary>Gets how many of the events read went through the fused chain (<see cref="IFusedIngress{T}"/>) instead of a batch copy.</summary>
+    public long FusedEvents { get; private set; }
 
     public override bool IsLive => false;
 
@@ -66,6 +76,11 @@ internal sealed class EnumerableSource<T> : SourceDriver
         if (IsCompleted)
         {
             return false;
+        }
+
+        if (_fused is not null && TryStepFused())
+        {
+            return true;
         }
 
         var batch = _pool.Rent();
@@ -115,6 +130,29 @@ internal sealed class EnumerableSource<T> : SourceDriver
         {
             IsCompleted = true;
             _enumerator?.Dispose();
+            _orderer.Complete();
+        }
+
+        Watermark = _orderer.Watermark;
+        return true;
+    }
+
+    /// <summary>One batch of an array through the fused chain; false when this slice takes the ordinary path (nothing done).</summary>
+    private bool TryStepFused()
+    {
+        var array = (T[])_source;
+        int n = Math.Min(_pool.BatchSize, array.Length - _offset);
+        if (n <= 0 || !_fused!.TryPushFused(array, _offset, n, _orderer))
+        {
+            return false;
+        }
+
+        _offset += n;
+        _read += n;
+        FusedEvents += n;
+        if (_offset >= array.Length)
+        {
+            IsCompleted = true;
             _orderer.Complete();
         }
 

@@ -206,7 +206,36 @@ internal sealed class IngressOrderer<T>
             _pool.Return(batch);
         }
 
-        max = Ticks.BeforeEnd(max);
+        SendWatermark();
+    }
+
+    /// <summary>
+    /// The fused ingress's order check (<see cref="IFusedIngress{T}"/>): when the starts of a slice the downstream operator read
+    /// itself never decrease and none is before the latest start seen, counts the events as this orderer's and returns true (the
+    /// caller sends the batch and then calls <see cref="SendWatermark"/>); otherwise changes nothing and returns false, and the
+    /// slice comes again through <see cref="Push"/>. Only without a reorder buffer: a reordering ingress never fuses.
+    /// </summary>
+    public bool TryAcceptInOrder(ReadOnlySpan<long> start)
+    {
+        if (Faulted || _reorder is not null || !TickColumns.IsInOrderFrom(start, _maxSeen))
+        {
+            return false;
+        }
+
+        _policy.Statistics?.AddEvents(start.Length);
+        _position += start.Length;
+        if (!start.IsEmpty)
+        {
+            _maxSeen = start[^1];
+        }
+
+        return true;
+    }
+
+    /// <summary>Sends the watermark the latest start seen allows, when it moved (after an in-order batch).</summary>
+    public void SendWatermark()
+    {
+        long max = Ticks.BeforeEnd(_maxSeen);
         if (max > Watermark)
         {
             Watermark = max;
