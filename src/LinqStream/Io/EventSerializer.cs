@@ -50,6 +50,40 @@ public abstract class EventSerializer<T>
         return new JsonEventSerializer<T>(typeInfo);
     }
 
+    /// <summary>
+    /// Gets a System.Text.Json serializer for a source-generated type that reads only the named members of each record (a projection:
+    /// the query reads nothing else), and skips the others' values.
+    /// </summary>
+    /// <param name="typeInfo">The type's metadata from a <see cref="System.Text.Json.Serialization.JsonSerializerContext"/>.</param>
+    /// <param name="members">The members to read, by C# name (<c>nameof(Bid.Auction)</c>) or JSON name, ignoring case.</param>
+    /// <returns>The serializer.</returns>
+    /// <exception cref="ArgumentException">A name is not a property of the type's metadata.</exception>
+    /// <remarks>
+    /// <para>A member not named gets what System.Text.Json gives it when the JSON does not have it: a constructor parameter its default
+    /// value, an <c>init</c>-only member of source-generated metadata its type's default (<see langword="null"/> for a string), any other
+    /// member its initializer's value. Its value in the JSON is skipped, not decoded: a string that is not read is
+    /// not validated, transcoded or allocated, which is most of the cost of decoding a record whose long strings the query never
+    /// reads (NEXMark q5 reads a bid's auction and time, not its URL or channel; docs/connectors.md, "Decoding").</para>
+    /// <para>Everything else is as with <see cref="Json(JsonTypeInfo{T})"/>: malformed JSON and a missing required member are still
+    /// refused, nested records are read whole, and a record the record decoder refuses is read by System.Text.Json in full (so its
+    /// skipped members then hold their values). Writing is unchanged: every member is written.</para>
+    /// </remarks>
+    public static EventSerializer<T> JsonReading(JsonTypeInfo<T> typeInfo, IEnumerable<string> members)
+    {
+        ArgumentNullException.ThrowIfNull(typeInfo);
+        ArgumentNullException.ThrowIfNull(members);
+        string[] names = [.. members];
+        foreach (var name in names)
+        {
+            if (name is null || !typeInfo.Properties.Any(p => RecordJsonDecoders.IsNamed(p, [name])))
+            {
+                throw new ArgumentException($"'{name}' is not a property of '{typeof(T).Name}' in its JSON metadata.", nameof(members));
+            }
+        }
+
+        return new JsonEventSerializer<T>(typeInfo, names);
+    }
+
     /// <summary>Gets a System.Text.Json serializer that uses reflection with <paramref name="options"/>.</summary>
     /// <param name="options">The options; <see langword="null"/> means <see cref="JsonSerializerOptions.Web"/> (camelCase names, case-insensitive reads).</param>
     /// <returns>The serializer.</returns>
@@ -78,6 +112,7 @@ internal sealed class JsonEventSerializer<T> : EventSerializer<T>
     internal const int RefusalsBeforeGivingUp = 64;
 
     private readonly JsonTypeInfo<T> _typeInfo;
+    private readonly string[]? _reading;
     private RecordJsonDecoder<T>? _decoder;
     private bool _decoderChosen;
     private Utf8JsonWriter? _writer;
@@ -85,7 +120,14 @@ internal sealed class JsonEventSerializer<T> : EventSerializer<T>
     private int _refusalsInARow;
     private string _description = "";
 
-    public JsonEventSerializer(JsonTypeInfo<T> typeInfo) => _typeInfo = typeInfo;
+    /// <summary>Initializes a new instance of the <see cref="JsonEventSerializer{T}"/> class.</summary>
+    /// <param name="typeInfo">The type's metadata.</param>
+    /// <param name="reading">The members the record decoder reads (the others are skipped), or <see langword="null"/> for all.</param>
+    public JsonEventSerializer(JsonTypeInfo<T> typeInfo, string[]? reading = null)
+    {
+        _typeInfo = typeInfo;
+        _reading = reading;
+    }
 
     /// <inheritdoc/>
     /// <remarks>The decoder is chosen (and built, once per type) by the first read or by this property, so a serializer that only writes builds none.</remarks>
@@ -169,14 +211,20 @@ internal sealed class JsonEventSerializer<T> : EventSerializer<T>
             return;
         }
 
-        // Two threads may both build: the decoder is cached per type, so both get the same one.
-        var decoder = RecordJsonDecoders.TryGet(_typeInfo, out string reason);
-        _description = decoder is not null
-            ? $"JSON: LinqStream's record decoder reads '{typeof(T).Name}' ({decoder.Members.Count} properties)."
-            : $"JSON: System.Text.Json reads '{typeof(T).Name}', because {reason}.";
+        // Two threads may both build: the decoder is cached per type, so both get the same one (a projection's is built per
+        // serializer: both then get equal ones, and one is kept).
+        var decoder = _reading is null ? RecordJsonDecoders.TryGet(_typeInfo, out string reason) : RecordJsonDecoders.TryBuild(_typeInfo, _reading, out reason);
+        _description = decoder is null
+            ? $"JSON: System.Text.Json reads '{typeof(T).Name}', because {reason}."
+            : _reading is null
+                ? $"JSON: LinqStream's record decoder reads '{typeof(T).Name}' ({decoder.Members.Count} properties)."
+                : $"JSON: LinqStream's record decoder reads {Read(decoder)} of the {decoder.Members.Count} properties of '{typeof(T).Name}' and skips the others.";
         _decoder = decoder;
         Volatile.Write(ref _decoderChosen, true);
     }
+
+    private static string Read(RecordJsonDecoder decoder) =>
+        string.Join(", ", decoder.Members.Where(m => m.Kind != RecordMemberKind.Ignored).Select(m => m.Name)) is { Length: > 0 } names ? names : "none";
 
     private T ReadWithSystemTextJson(ReadOnlySpan<byte> data) =>
         JsonSerializer.Deserialize(data, _typeInfo) ?? throw new JsonException($"The record is JSON 'null', not a {typeof(T).Name}.");

@@ -4,7 +4,7 @@ using System.Globalization;
 namespace LinqStream.Benchmarks.Scenarios.Connectors;
 
 /// <summary>
-/// <c>--connector-cpu [--runs N] [--decoder record,stj,hand] [--reader own,client] [redis|nats] [q0|q5|q7...]</c>: client CPU per event of
+/// <c>--connector-cpu [--runs N] [--decoder record,query,stj,hand] [--reader own,client] [redis|nats] [q0|q5|q7...]</c>: client CPU per event of
 /// <see cref="RedisNexmark"/> and <see cref="NatsNexmark"/> as a console mode, for a shared machine where BenchmarkDotNet's runs take
 /// too long. For each connector and query, every reader × decoder case (default: both readers, decoders <c>record</c> and
 /// <c>stj</c>, so before and after the record decoder in one run) is set up (bids written once, every answer checked), then the
@@ -29,7 +29,7 @@ public static class ConnectorCpuRun
             return 2;
         }
 
-        if (!TakeList(list, "--decoder", ["record", "stj", "hand"], ["record", "stj"], output, out var decoders)
+        if (!TakeList(list, "--decoder", ["record", "query", "stj", "hand"], ["record", "stj"], output, out var decoders)
             || !TakeList(list, "--reader", s_readers, s_readers, output, out var readers))
         {
             return 2;
@@ -40,7 +40,7 @@ public static class ConnectorCpuRun
         string[] queries = list.Where(a => a is "q0" or "q5" or "q7").DefaultIfEmpty("q5").Distinct().ToArray();
         if (list.Any(a => a is not ("redis" or "nats" or "q0" or "q5" or "q7")))
         {
-            output.WriteLine("usage: --connector-cpu [--runs N] [--decoder record,stj,hand] [--reader own,client] [redis] [nats] [q0] [q5] [q7]");
+            output.WriteLine("usage: --connector-cpu [--runs N] [--decoder record,query,stj,hand] [--reader own,client] [redis] [nats] [q0] [q5] [q7]");
             return 2;
         }
 
@@ -56,6 +56,8 @@ public static class ConnectorCpuRun
                     var wall = cases.ToDictionary(c => c.Name, _ => new List<double>());
                     var server = cases.ToDictionary(c => c.Name, _ => new List<double>());
                     var steady = cases.ToDictionary(c => c.Name, _ => new List<double>());
+                    var steadyNoTiering = cases.ToDictionary(c => c.Name, _ => new List<double>());
+                    var noTiering = cases.ToDictionary(c => c.Name, _ => new List<double>());
                     foreach (var c in cases)
                     {
                         Measure(c, method); // warm-up (JIT, tiering)
@@ -66,9 +68,13 @@ public static class ConnectorCpuRun
                         foreach (var c in cases)
                         {
                             Profiler(method, enable: true);
+                            var tiering = TieringCpu();
                             var (cpuPerEvent, wallPerEvent, serverPerEvent) = Measure(c, method);
+                            double tieringPerEvent = TieringCpuBetween(tiering, TieringCpu()).TotalMilliseconds * 1000 / ConnectorNexmark.Bids;
                             Profiler(method, enable: false);
                             steady[c.Name].Add(c.Steady());
+                            steadyNoTiering[c.Name].Add(c.SteadyWithoutTiering());
+                            noTiering[c.Name].Add(cpuPerEvent - tieringPerEvent);
                             cpu[c.Name].Add(cpuPerEvent);
                             wall[c.Name].Add(wallPerEvent);
                             server[c.Name].Add(serverPerEvent);
@@ -84,6 +90,8 @@ public static class ConnectorCpuRun
 
                         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                             $"{connector} {query} {c.Name,-13} {method,-17}: client CPU {Median(cpu[c.Name]):0.000} µs/event (runs {string.Join(" ", cpu[c.Name].Select(v => v.ToString("0.000", CultureInfo.InvariantCulture)))}), wall {Median(wall[c.Name]):0.000} µs/event, server CPU {Median(server[c.Name]):0.000} µs/event; steady client CPU {Median(steady[c.Name]):0.000} µs/event (runs {string.Join(" ", steady[c.Name].Select(v => v.ToString("0.000", CultureInfo.InvariantCulture)))})"));
+                        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                            $"{connector} {query} {c.Name,-13} {method,-17}: without the tier-up thread: client CPU {Median(noTiering[c.Name]):0.000} µs/event (runs {string.Join(" ", noTiering[c.Name].Select(v => v.ToString("0.000", CultureInfo.InvariantCulture)))}), steady {Median(steadyNoTiering[c.Name]):0.000} µs/event (runs {string.Join(" ", steadyNoTiering[c.Name].Select(v => v.ToString("0.000", CultureInfo.InvariantCulture)))})"));
                     }
                 }
 
@@ -96,6 +104,57 @@ public static class ConnectorCpuRun
 
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"// load average at end: {LoadAverage()}"));
         return 0;
+    }
+
+    /// <summary>
+    /// The user + system CPU time of each of the runtime's tiered-compilation threads (<c>.NET Tiered Compilation</c>, the JIT's
+    /// background tier-1 and OSR work) by thread id, from <c>/proc/self/task</c> (Linux; empty elsewhere). The runtime ends that thread
+    /// when it has been idle for a while and starts another later, so two readings are compared with <see cref="TieringCpuBetween"/>.
+    /// </summary>
+    /// <returns>Each tier-up thread's CPU time, in ticks of 1/100 s, by thread id.</returns>
+    public static Dictionary<string, long> TieringCpu()
+    {
+        const string Tasks = "/proc/self/task";
+        var threads = new Dictionary<string, long>();
+        if (!Directory.Exists(Tasks))
+        {
+            return threads;
+        }
+
+        foreach (var task in Directory.EnumerateDirectories(Tasks))
+        {
+            try
+            {
+                // comm is the thread's name cut to 15 characters.
+                if (!File.ReadAllText(Path.Combine(task, "comm")).StartsWith(".NET Tiered Com", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                var fields = File.ReadAllText(Path.Combine(task, "stat")).Split(')')[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                threads[Path.GetFileName(task)] = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+            }
+            catch (IOException)
+            {
+                // The thread ended while being read.
+            }
+        }
+
+        return threads;
+    }
+
+    /// <summary>
+    /// The tier-up threads' CPU time between two <see cref="TieringCpu"/> readings: each thread alive at the second, less what it had
+    /// used at the first. A thread that ended in between is left out (its CPU since the first reading is not known), so this is at
+    /// most the true figure, and a CPU time "without the tier-up thread" computed with it at least the true one.
+    /// </summary>
+    /// <returns>The CPU time.</returns>
+    public static TimeSpan TieringCpuBetween(Dictionary<string, long> first, Dictionary<string, long> second)
+    {
+        ArgumentNullException.ThrowIfNull(first);
+        ArgumentNullException.ThrowIfNull(second);
+        long ticks = second.Sum(thread => thread.Value - first.GetValueOrDefault(thread.Key));
+        return TimeSpan.FromSeconds(ticks / 100.0); // USER_HZ is 100 on Linux
     }
 
     private static (double Cpu, double Wall, double Server) Measure(Case c, string method)
@@ -155,7 +214,7 @@ public static class ConnectorCpuRun
                 ? new RedisNexmark { Query = query, Reader = reader, Decoder = decoder }
                 : new NatsNexmark { Query = query, Reader = reader, Decoder = decoder };
             bench.Setup();
-            return new Case($"{reader}/{decoder}", bench.ReadAll, bench.RunJob, bench.StartCpu, bench.ServerCpuTime, () => bench.LastSteadyMicrosecondsPerEvent, () => bench.LastReaderStats, bench.Cleanup);
+            return new Case($"{reader}/{decoder}", bench.ReadAll, bench.RunJob, bench.StartCpu, bench.ServerCpuTime, () => bench.LastSteadyMicrosecondsPerEvent, () => bench.LastSteadyWithoutTieringMicrosecondsPerEvent, () => bench.LastReaderStats, bench.Cleanup);
         }))];
     }
 
@@ -188,5 +247,5 @@ public static class ConnectorCpuRun
 
     private static string LoadAverage() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "unknown";
 
-    private sealed record Case(string Name, Func<long> Read, Func<long> Job, Action Prepare, Func<TimeSpan> ServerCpu, Func<double> Steady, Func<string?> ReaderStats, Action Dispose);
+    private sealed record Case(string Name, Func<long> Read, Func<long> Job, Action Prepare, Func<TimeSpan> ServerCpu, Func<double> Steady, Func<double> SteadyWithoutTiering, Func<string?> ReaderStats, Action Dispose);
 }

@@ -24,8 +24,17 @@ public abstract class ConnectorNexmark
     public const int Bids = 1_000_000;
 
     private static readonly EventSerializer<Bid> s_bidJson = EventSerializer<Bid>.Json(NexmarkJsonContext.Default.Bid);
+
+    /// <summary>The members of a bid each query reads (q0 writes the whole bid back, so it reads every member).</summary>
+    private static readonly Dictionary<string, string[]> s_queryMembers = new()
+    {
+        ["q0"] = [nameof(Bid.Auction), nameof(Bid.Bidder), nameof(Bid.Price), nameof(Bid.Channel), nameof(Bid.Url), nameof(Bid.DateTime), nameof(Bid.Extra)],
+        ["q5"] = [nameof(Bid.Auction), nameof(Bid.DateTime)],
+        ["q7"] = [nameof(Bid.Auction), nameof(Bid.Bidder), nameof(Bid.Price), nameof(Bid.DateTime)],
+    };
     private readonly Dictionary<string, (TimeSpan Client, TimeSpan Server, long Events)> _cpu = [];
     private Process? _server;
+    private EventSerializer<Bid>? _queryJson; // one per benchmark: a new one per job would build and compile its decoder each run
     private TimeSpan _cpuAtStart;
     private TimeSpan _serverCpuAtStart;
 
@@ -53,7 +62,9 @@ public abstract class ConnectorNexmark
     /// Gets or sets how the source decodes a bid: <c>record</c> (the default: <see cref="EventSerializer{T}.Json(System.Text.Json.Serialization.Metadata.JsonTypeInfo{T})"/>,
     /// LinqStream's record decoder), <c>stj</c> (<see cref="SystemTextJsonBid"/>: System.Text.Json over the source-generated metadata, the
     /// serializer before issue #19) or <c>hand</c> (<see cref="HandWrittenBidJson"/>); set by <c>--connector-cpu --decoder</c>, not a
-    /// BenchmarkDotNet parameter.
+    /// BenchmarkDotNet parameter. <c>query</c> is the record decoder reading only the members the query reads
+    /// (<see cref="EventSerializer{T}.JsonReading(System.Text.Json.Serialization.Metadata.JsonTypeInfo{T}, IEnumerable{string})"/>: q5 the
+    /// auction and the time; q0 every member).
     /// </summary>
     public string Decoder { get; set; } = "record";
 
@@ -65,6 +76,9 @@ public abstract class ConnectorNexmark
 
     /// <summary>Gets the process CPU per event between <see cref="SteadyFrom"/> and the source's end in the last <see cref="RunJob"/> or <see cref="ReadAll"/>, in microseconds.</summary>
     public double LastSteadyMicrosecondsPerEvent { get; private set; } = double.NaN;
+
+    /// <summary>Gets <see cref="LastSteadyMicrosecondsPerEvent"/> without the runtime's tier-up thread (<see cref="CpuMarkingSource{T}.SteadyWithoutTieringMicrosecondsPerEvent"/>).</summary>
+    public double LastSteadyWithoutTieringMicrosecondsPerEvent { get; private set; } = double.NaN;
 
     /// <summary>Gets what the subclass says about the last run's reading (<see cref="ReaderStats"/>), or <see langword="null"/>.</summary>
     public string? LastReaderStats { get; private set; }
@@ -83,6 +97,7 @@ public abstract class ConnectorNexmark
     {
         "hand" => HandWrittenBidJson.Instance,
         "stj" => SystemTextJsonBid.Instance,
+        "query" => _queryJson ??= EventSerializer<Bid>.JsonReading(NexmarkJsonContext.Default.Bid, s_queryMembers[Query]),
         _ => s_bidJson,
     };
 
@@ -151,6 +166,7 @@ public abstract class ConnectorNexmark
             _ => Job(Q7HighestBid.Query(bids), EventSerializer<HighestBid>.Json(ResultJsonContext.Default.HighestBid)),
         };
         LastSteadyMicrosecondsPerEvent = source.SteadyMicrosecondsPerEvent;
+        LastSteadyWithoutTieringMicrosecondsPerEvent = source.SteadyWithoutTieringMicrosecondsPerEvent;
         LastReaderStats = ReaderStats(source.Inner, Bids);
         return results;
     }
@@ -172,6 +188,7 @@ public abstract class ConnectorNexmark
                 if (read.IsCompleted)
                 {
                     LastSteadyMicrosecondsPerEvent = source.SteadyMicrosecondsPerEvent;
+                    LastSteadyWithoutTieringMicrosecondsPerEvent = source.SteadyWithoutTieringMicrosecondsPerEvent;
                     LastReaderStats = ReaderStats(source.Inner, count);
                     return count;
                 }

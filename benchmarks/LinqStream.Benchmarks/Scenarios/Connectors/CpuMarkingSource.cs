@@ -12,6 +12,8 @@ namespace LinqStream.Benchmarks.Scenarios.Connectors;
 public sealed class CpuMarkingSource<T>(EventSource<T> inner, long mark) : EventSource<T>
 {
     private long _events;
+    private Dictionary<string, long> _markedTieringCpu = []; // the runtime's tier-up threads' CPU at the first reading (ConnectorCpuRun.TieringCpu)
+    private Dictionary<string, long> _endTieringCpu = [];
 
     /// <summary>Gets the wrapped source.</summary>
     public EventSource<T> Inner => inner;
@@ -31,9 +33,19 @@ public sealed class CpuMarkingSource<T>(EventSource<T> inner, long mark) : Event
     /// <summary>Gets the process CPU time when the source ended.</summary>
     public TimeSpan EndCpu { get; private set; }
 
+
     /// <summary>Gets the CPU per event in microseconds between the mark and the end, or NaN when the source did not get that far.</summary>
     public double SteadyMicrosecondsPerEvent =>
         EndEvents > MarkedEvents && MarkedEvents > 0 ? (EndCpu - MarkedCpu).TotalMilliseconds * 1000 / (EndEvents - MarkedEvents) : double.NaN;
+
+    /// <summary>
+    /// Gets <see cref="SteadyMicrosecondsPerEvent"/> without the CPU of the runtime's tier-up thread over the same span: what a job that
+    /// runs long enough for its code to reach tier 1 pays per event (a job of 1M events still recompiles its query's methods there).
+    /// </summary>
+    public double SteadyWithoutTieringMicrosecondsPerEvent =>
+        EndEvents > MarkedEvents && MarkedEvents > 0
+            ? ((EndCpu - MarkedCpu) - ConnectorCpuRun.TieringCpuBetween(_markedTieringCpu, _endTieringCpu)).TotalMilliseconds * 1000 / (EndEvents - MarkedEvents)
+            : double.NaN;
 
     /// <inheritdoc/>
     public override string Name => inner.Name;
@@ -54,12 +66,14 @@ public sealed class CpuMarkingSource<T>(EventSource<T> inner, long mark) : Event
         {
             MarkedEvents = _events;
             MarkedCpu = Cpu();
+            _markedTieringCpu = ConnectorCpuRun.TieringCpu();
         }
 
         if (read.IsCompleted)
         {
             EndEvents = _events;
             EndCpu = Cpu();
+            _endTieringCpu = ConnectorCpuRun.TieringCpu();
         }
 
         return read;

@@ -33,7 +33,10 @@ internal static class RecordJsonConstructor
             var member = members[i];
             if (member.Parameter >= 0)
             {
-                arguments[member.Parameter] = Expression.Condition(Given(seen, i), Value(slots, nulls, member, i), Missing(member));
+                // A parameter a projection skips (Ignored) takes its default value, as when the JSON does not give it.
+                arguments[member.Parameter] = member.Kind == RecordMemberKind.Ignored
+                    ? Missing(member)
+                    : Expression.Condition(Given(seen, i), Value(slots, nulls, member, i), Missing(member));
             }
         }
 
@@ -41,7 +44,12 @@ internal static class RecordJsonConstructor
         for (int i = 0; i < members.Length; i++)
         {
             var member = members[i];
-            if (member.Member is not null && member.Kind != RecordMemberKind.Ignored)
+            if (member.Member is not null && member.Kind == RecordMemberKind.Ignored && member.AssignWhenMissing)
+            {
+                // An init-only member a projection skips: what System.Text.Json's source-generated metadata gives a missing one.
+                body.Add(Expression.Assign(Expression.MakeMemberAccess(record, member.Member), Missing(member)));
+            }
+            else if (member.Member is not null && member.Kind != RecordMemberKind.Ignored)
             {
                 var target = Expression.MakeMemberAccess(record, member.Member);
                 body.Add(member.AssignWhenMissing

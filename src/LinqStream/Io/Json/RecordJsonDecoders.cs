@@ -29,12 +29,43 @@ internal static class RecordJsonDecoders
     /// <summary>Gets the decoder for <paramref name="typeInfo"/>'s type, or <see langword="null"/> and the reason.</summary>
     public static RecordJsonDecoder<T>? TryGet<T>(JsonTypeInfo<T> typeInfo, out string reason)
     {
-        var built = s_built.GetValue(typeInfo, static info => Build(info));
+        var built = s_built.GetValue(typeInfo, static info => Build(info, null));
         reason = built.Reason ?? "";
         return built.Decoder as RecordJsonDecoder<T>;
     }
 
-    private static Built Build(JsonTypeInfo typeInfo)
+    /// <summary>
+    /// Builds a decoder for <paramref name="typeInfo"/>'s type that reads only the members in <paramref name="reading"/> (a projection:
+    /// the other members' values are skipped, and the record keeps what it has without them), or <see langword="null"/> and the reason.
+    /// Not cached: each projecting serializer builds its own.
+    /// </summary>
+    public static RecordJsonDecoder<T>? TryBuild<T>(JsonTypeInfo<T> typeInfo, IReadOnlyCollection<string> reading, out string reason)
+    {
+        var built = Build(typeInfo, reading);
+        reason = built.Reason ?? "";
+        return built.Decoder as RecordJsonDecoder<T>;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="property"/> is one of <paramref name="names"/>: its JSON name or its C# member's name, ignoring case (so
+    /// <c>nameof(Bid.Url)</c> names the JSON property <c>url</c>).
+    /// </summary>
+    public static bool IsNamed(JsonPropertyInfo property, IReadOnlyCollection<string> names)
+    {
+        string? memberName = (property.AttributeProvider as MemberInfo)?.Name ?? property.AssociatedParameter?.Name;
+        foreach (var name in names)
+        {
+            if (string.Equals(name, property.Name, StringComparison.OrdinalIgnoreCase)
+                || (memberName is not null && string.Equals(name, memberName, StringComparison.OrdinalIgnoreCase)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static Built Build(JsonTypeInfo typeInfo, IReadOnlyCollection<string>? reading)
     {
         if (!RuntimeFeature.IsDynamicCodeSupported)
         {
@@ -46,7 +77,7 @@ internal static class RecordJsonDecoders
             // Part of the metadata (constructor parameters) is filled in when System.Text.Json configures the type, which its first
             // use does: write a default value once.
             JsonSerializer.Serialize(typeInfo.Type.IsValueType ? Activator.CreateInstance(typeInfo.Type) : null, typeInfo);
-            var decoder = Create(typeInfo, [], out string? reason);
+            var decoder = Create(typeInfo, [], reading, out string? reason);
             return new Built(decoder, reason);
         }
         catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or NotSupportedException or TargetInvocationException)
@@ -55,10 +86,14 @@ internal static class RecordJsonDecoders
         }
     }
 
-    private static RecordJsonDecoder? Create(JsonTypeInfo typeInfo, Dictionary<Type, RecordJsonDecoder> building, out string? reason)
+    /// <param name="typeInfo">The type's metadata.</param>
+    /// <param name="building">The decoders being built, by type (a record that holds its own type).</param>
+    /// <param name="reading">The members to read, or <see langword="null"/> for all; nested records are read whole.</param>
+    /// <param name="reason">Why the type is not read, or <see langword="null"/>.</param>
+    private static RecordJsonDecoder? Create(JsonTypeInfo typeInfo, Dictionary<Type, RecordJsonDecoder> building, IReadOnlyCollection<string>? reading, out string? reason)
     {
         var type = typeInfo.Type;
-        if (building.TryGetValue(type, out var known))
+        if (reading is null && building.TryGetValue(type, out var known))
         {
             // A record that holds its own type: the decoder being built reads the nested one too.
             reason = null;
@@ -72,14 +107,19 @@ internal static class RecordJsonDecoders
         }
 
         var decoder = (RecordJsonDecoder)s_newDecoder.MakeGenericMethod(type).Invoke(null, null)!;
-        building.Add(type, decoder);
+        if (reading is null)
+        {
+            building.Add(type, decoder);
+        }
+
         var options = typeInfo.Options;
         var members = new RecordJsonMember[typeInfo.Properties.Count];
         ulong required = 0;
         for (int i = 0; i < members.Length; i++)
         {
             var property = typeInfo.Properties[i];
-            var member = CreateMember(type, property, options, building, out reason);
+            var member = (reading is not null && !IsNamed(property, reading) ? Skipped(type, property, options) : null)
+                ?? CreateMember(type, property, options, building, out reason);
             if (member is null)
             {
                 reason = $"its property '{property.Name}' {reason}";
@@ -163,7 +203,7 @@ internal static class RecordJsonDecoders
         RecordJsonDecoder? nested = null;
         if (kind == RecordMemberKind.Record)
         {
-            nested = Create(options.GetTypeInfo(valueType), building, out reason);
+            nested = Create(options.GetTypeInfo(valueType), building, null, out reason);
             if (nested is null)
             {
                 reason = $"is a '{Display(valueType)}', and {reason}";
@@ -189,6 +229,39 @@ internal static class RecordJsonDecoders
             AssignWhenMissing = parameter is { IsMemberInitializer: true },
             Nested = nested,
             Strings = kind == RecordMemberKind.String ? new Utf8StringCache() : null,
+        };
+    }
+
+    /// <summary>
+    /// A member a projection does not read: its value is skipped, and the record gets what System.Text.Json gives it when the JSON
+    /// does not have the member (a constructor parameter its default value; an <c>init</c>-only member of source-generated metadata
+    /// its type's default; any other member its initializer's value). <see langword="null"/> when that cannot be reproduced: the
+    /// member is then read.
+    /// </summary>
+    private static RecordJsonMember? Skipped(Type declaringType, JsonPropertyInfo property, JsonSerializerOptions options)
+    {
+        var type = property.PropertyType;
+        var parameter = property.AssociatedParameter;
+        bool inConstructor = parameter is { IsMemberInitializer: false };
+        bool assign = parameter is { IsMemberInitializer: true };
+        var memberInfo = assign ? FindMember(declaringType, property, options) : null;
+        if (assign && memberInfo is not (PropertyInfo { SetMethod: not null } or FieldInfo { IsInitOnly: false }))
+        {
+            return null;
+        }
+
+        return new RecordJsonMember
+        {
+            Name = property.Name,
+            Utf8Name = Encoding.UTF8.GetBytes(property.Name),
+            Kind = RecordMemberKind.Ignored,
+            Type = type,
+            ValueType = Nullable.GetUnderlyingType(type) ?? type,
+            AcceptsNull = true,
+            Member = memberInfo,
+            Parameter = inConstructor ? parameter!.Position : -1,
+            ParameterDefault = parameter is { HasDefaultValue: true } ? parameter.DefaultValue : null,
+            AssignWhenMissing = assign,
         };
     }
 

@@ -489,7 +489,7 @@ public sealed class RecordJsonDecoderTests
         _ => JsonValue.Create(random.Next(2) == 0),
     };
 
-    private static string RandomText(Random random)
+    internal static string RandomText(Random random)
     {
         var text = new StringBuilder();
         for (int n = random.Next(12); n > 0; n--)
@@ -505,7 +505,7 @@ public sealed class RecordJsonDecoderTests
     private static DateTime RandomTime(Random random) =>
         new(random.NextInt64(DateTime.MinValue.Ticks, DateTime.MaxValue.Ticks), random.Next(2) == 0 ? DateTimeKind.Utc : DateTimeKind.Unspecified);
 
-    private static Positional RandomPositional(Random random) => new(
+    internal static Positional RandomPositional(Random random) => new(
         Pick(random, [long.MinValue, long.MaxValue, 0, -1], () => random.NextInt64(long.MinValue, long.MaxValue)),
         Pick(random, [int.MinValue, int.MaxValue, 0], () => random.Next(int.MinValue, int.MaxValue)),
         Pick(random, [short.MinValue, short.MaxValue], () => (short)random.Next(short.MinValue, short.MaxValue)),
@@ -528,7 +528,7 @@ public sealed class RecordJsonDecoderTests
         random.Next(3) == 0 ? null : RandomTime(random),
         random.Next(3) == 0 ? null : new Inner(random.Next(), random.Next(4) == 0 ? null : RandomText(random)));
 
-    private static InitOnly RandomInitOnly(Random random) => new()
+    internal static InitOnly RandomInitOnly(Random random) => new()
     {
         Long = Pick(random, [long.MinValue, long.MaxValue], () => random.NextInt64(long.MinValue, long.MaxValue)),
         Text = RandomText(random),
