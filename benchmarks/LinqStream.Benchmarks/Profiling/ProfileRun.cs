@@ -10,8 +10,9 @@ namespace LinqStream.Benchmarks.Profiling;
 /// sees the engine and not Rx.NET, the model or the answer check. Prints events/s per run. With <c>--explain</c>, prints the
 /// query's plans (<c>Explain()</c>) instead and runs nothing; with <c>--join-plan</c>, runs the query with the plan rewrites off;
 /// with <c>--batch-size N</c>, with N events per batch instead of the default; with <c>--jit</c>, prints after each run what the
-/// JIT compiled during it (count and time from <see cref="System.Runtime.JitInfo"/>, the shared kernel cache's hits and misses,
-/// and the methods by name and tier from the runtime's events), to see whether a warm query still compiles anything.
+/// JIT compiled during it (count and time from <see cref="System.Runtime.JitInfo"/>, and the shared kernel cache's hits and
+/// misses), to see whether a warm query still compiles anything; <c>--jit-names</c> adds the methods by name and tier (from the
+/// runtime's events, through an in-process listener that costs some CPU itself).
 /// </summary>
 public static class ProfileRun
 {
@@ -66,12 +67,12 @@ public static class ProfileRun
         }
 
         output.WriteLine($"profiling {query.Name} ({types[0].Name}): {input.Events.Length:N0} events per run, batch size {input.Options.BatchSize}, for {seconds} s");
-        bool jit = args.Contains("--jit");
+        bool jitNames = args.Contains("--jit-names"), jit = jitNames || args.Contains("--jit");
         var kernels = LinqStream.Physical.Kernels.KernelCompiler.Shared.Cache!;
         var total = Stopwatch.StartNew();
         for (int run = 1; total.Elapsed.TotalSeconds < seconds; run++)
         {
-            using var compiled = jit ? new JitListener() : null;
+            using var compiled = jitNames ? new JitListener() : null;
             long methods = System.Runtime.JitInfo.GetCompiledMethodCount();
             var compiling = System.Runtime.JitInfo.GetCompilationTime();
             long hits = kernels.Hits, misses = kernels.Misses;
@@ -85,10 +86,10 @@ public static class ProfileRun
             // Every thread's allocations (the parallel tasks' too), per event: unlike the times, the same on a busy machine.
             double bytesPerEvent = (double)(GC.GetTotalAllocatedBytes(precise: true) - allocated) / input.Events.Length;
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"run {run}: {watch.Elapsed.TotalSeconds:F2} s, {rate / 1e6:F1} M events/s, CPU {cpuPerEvent:F1} ns/event, {bytesPerEvent:F1} B/event, {results:N0} results"));
-            if (compiled is not null)
+            if (jit)
             {
                 // Every thread's compilations (the tiering thread's included) while the run went.
-                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  jit in run {run}: {System.Runtime.JitInfo.GetCompiledMethodCount() - methods} methods, {(System.Runtime.JitInfo.GetCompilationTime() - compiling).TotalMilliseconds:F1} ms; kernel cache {kernels.Hits - hits} hits, {kernels.Misses - misses} misses; {compiled.Describe(top: 12)}"));
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  jit in run {run}: {System.Runtime.JitInfo.GetCompiledMethodCount() - methods} methods, {(System.Runtime.JitInfo.GetCompilationTime() - compiling).TotalMilliseconds:F1} ms; kernel cache {kernels.Hits - hits} hits, {kernels.Misses - misses} misses{(compiled is null ? string.Empty : "; " + compiled.Describe(top: 12))}"));
             }
         }
 
