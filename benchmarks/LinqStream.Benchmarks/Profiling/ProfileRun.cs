@@ -9,11 +9,13 @@ namespace LinqStream.Benchmarks.Profiling;
 /// over it again and again for N seconds (default 20), so that a profiler attached to the process (<c>dotnet-trace collect -- ...</c>)
 /// sees the engine and not Rx.NET, the model or the answer check. Prints events/s per run. With <c>--explain</c>, prints the
 /// query's plans (<c>Explain()</c>) instead and runs nothing; with <c>--join-plan</c>, runs the query with the plan rewrites off;
-/// with <c>--batch-size N</c>, with N events per batch instead of the default; with <c>--jit</c>, prints after each run what the
-/// JIT compiled during it (count and time from <see cref="System.Runtime.JitInfo"/>, and the shared kernel cache's hits and
-/// misses), to see whether a warm query still compiles anything; <c>--jit-names</c> adds the methods by name and tier (from the
-/// runtime's events, through an in-process listener that costs some CPU itself).
+/// with <c>--batch-size N</c>, with N events per batch instead of the default.
 /// </summary>
+/// <remarks>
+/// With <c>--jit</c>, prints after each run what the JIT compiled during it (count and time from <see cref="System.Runtime.JitInfo"/>,
+/// and the shared kernel cache's hits and misses), to see whether a warm query still compiles anything; <c>--jit-names</c> adds
+/// the methods by name and tier (from the runtime's events, through an in-process listener that costs some CPU itself).
+/// </remarks>
 public static class ProfileRun
 {
     /// <summary>Runs the profile loop.</summary>
@@ -67,9 +69,9 @@ public static class ProfileRun
         }
 
         output.WriteLine($"profiling {query.Name} ({types[0].Name}): {input.Events.Length:N0} events per run, batch size {input.Options.BatchSize}, for {seconds} s");
+        var total = Stopwatch.StartNew();
         bool jitNames = args.Contains("--jit-names"), jit = jitNames || args.Contains("--jit");
         var kernels = LinqStream.Physical.Kernels.KernelCompiler.Shared.Cache!;
-        var total = Stopwatch.StartNew();
         for (int run = 1; total.Elapsed.TotalSeconds < seconds; run++)
         {
             using var compiled = jitNames ? new JitListener() : null;
