@@ -11,6 +11,11 @@ namespace LinqStream.Benchmarks.Profiling;
 /// query's plans (<c>Explain()</c>) instead and runs nothing; with <c>--join-plan</c>, runs the query with the plan rewrites off;
 /// with <c>--batch-size N</c>, with N events per batch instead of the default; with <c>--hand</c>, runs the hand-written loop instead.
 /// </summary>
+/// <remarks>
+/// With <c>--jit</c>, prints after each run what the JIT compiled during it (count and time from <see cref="System.Runtime.JitInfo"/>,
+/// and the shared kernel cache's hits and misses), to see whether a warm query still compiles anything; <c>--jit-names</c> adds
+/// the methods by name and tier (from the runtime's events, through an in-process listener that costs some CPU itself).
+/// </remarks>
 public static class ProfileRun
 {
     /// <summary>Runs the profile loop.</summary>
@@ -66,8 +71,14 @@ public static class ProfileRun
         bool hand = args.Contains("--hand"); // the hand-written loop instead, as the reference in the same sitting (issue #19)
         output.WriteLine($"profiling {query.Name} ({types[0].Name}){(hand ? ", hand-written loop" : string.Empty)}: {input.Events.Length:N0} events per run, batch size {input.Options.BatchSize}, for {seconds} s");
         var total = Stopwatch.StartNew();
+        bool jitNames = args.Contains("--jit-names"), jit = jitNames || args.Contains("--jit");
+        var kernels = LinqStream.Physical.Kernels.KernelCompiler.Shared.Cache!;
         for (int run = 1; total.Elapsed.TotalSeconds < seconds; run++)
         {
+            using var compiled = jitNames ? new JitListener() : null;
+            long methods = System.Runtime.JitInfo.GetCompiledMethodCount();
+            var compiling = System.Runtime.JitInfo.GetCompilationTime();
+            long hits = kernels.Hits, misses = kernels.Misses;
             var cpu = Process.GetCurrentProcess().TotalProcessorTime;
             long allocated = GC.GetTotalAllocatedBytes(precise: true);
             var watch = Stopwatch.StartNew();
@@ -78,6 +89,11 @@ public static class ProfileRun
             // Every thread's allocations (the parallel tasks' too), per event: unlike the times, the same on a busy machine.
             double bytesPerEvent = (double)(GC.GetTotalAllocatedBytes(precise: true) - allocated) / input.Events.Length;
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"run {run}: {watch.Elapsed.TotalSeconds:F2} s, {rate / 1e6:F1} M events/s, CPU {cpuPerEvent:F1} ns/event, {bytesPerEvent:F1} B/event, {results:N0} results"));
+            if (jit)
+            {
+                // Every thread's compilations (the tiering thread's included) while the run went.
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  jit in run {run}: {System.Runtime.JitInfo.GetCompiledMethodCount() - methods} methods, {(System.Runtime.JitInfo.GetCompilationTime() - compiling).TotalMilliseconds:F1} ms; kernel cache {kernels.Hits - hits} hits, {kernels.Misses - misses} misses{(compiled is null ? string.Empty : "; " + compiled.Describe(top: 12))}"));
+            }
         }
 
         return 0;

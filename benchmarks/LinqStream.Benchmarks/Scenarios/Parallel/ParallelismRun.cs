@@ -107,7 +107,7 @@ public static class ParallelismRun
                     long allocatedStart = GC.GetTotalAllocatedBytes(precise: false);
                     int gen2Start = GC.CollectionCount(2);
                     using var sampler = threads ? new ThreadCpuSampler() : null;
-                    using var compiled = jitNames ? new JitListener() : null;
+                    using var compiled = jitNames ? new Profiling.JitListener() : null;
                     long start = Stopwatch.GetTimestamp();
                     long results = run();
                     var elapsed = Stopwatch.GetElapsedTime(start);
@@ -285,50 +285,6 @@ public static class ParallelismRun
     {
         var sorted = values.Order().ToArray();
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
-    }
-
-    /// <summary>
-    /// <c>--jit</c>: the methods the JIT compiled during a measured run (the runtime's own JIT events, in process), most
-    /// frequent first, so that code compiled again on every run (a new generic instantiation or dynamic method per query)
-    /// shows up by name.
-    /// </summary>
-    private sealed class JitListener : System.Diagnostics.Tracing.EventListener
-    {
-        private readonly Dictionary<string, int> _methods = [];
-        private volatile bool _listening = true;
-
-        public string Describe()
-        {
-            _listening = false;
-            lock (_methods)
-            {
-                int total = _methods.Values.Sum();
-                return total + " methods; " + string.Join("; ", _methods.OrderByDescending(m => m.Value).Take(25).Select(m => m.Value + "× " + m.Key));
-            }
-        }
-
-        protected override void OnEventSourceCreated(System.Diagnostics.Tracing.EventSource eventSource)
-        {
-            if (eventSource.Name == "Microsoft-Windows-DotNETRuntime")
-            {
-                EnableEvents(eventSource, System.Diagnostics.Tracing.EventLevel.Verbose, (System.Diagnostics.Tracing.EventKeywords)0x10);
-            }
-        }
-
-        protected override void OnEventWritten(System.Diagnostics.Tracing.EventWrittenEventArgs eventData)
-        {
-            if (!_listening || eventData.EventName is not { } name || !name.StartsWith("MethodLoadVerbose", StringComparison.Ordinal) || eventData.Payload is not { } payload)
-            {
-                return;
-            }
-
-            int ns = eventData.PayloadNames!.IndexOf("MethodNamespace"), method = eventData.PayloadNames.IndexOf("MethodName");
-            string key = (ns >= 0 ? payload[ns] : "?") + "::" + (method >= 0 ? payload[method] : "?");
-            lock (_methods)
-            {
-                _methods[key] = _methods.GetValueOrDefault(key) + 1;
-            }
-        }
     }
 
     /// <summary>
