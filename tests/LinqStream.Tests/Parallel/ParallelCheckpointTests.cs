@@ -24,11 +24,11 @@ public sealed class ParallelCheckpointTests : IDisposable
         })];
     }
 
-    private static IQStream<string> Query(EventSource<Tick> ticks, QueryOptions options, TimeSpan? window = null) =>
-        Query(QStream.From(ticks, t => new DateTime(t.Time, DateTimeKind.Utc), IngressPolicy.Reorder(TimeSpan.FromTicks(500_000))), options, window);
+    private static IQStream<string> Query(EventSource<Tick> ticks, QueryOptions options) =>
+        Query(QStream.From(ticks, t => new DateTime(t.Time, DateTimeKind.Utc), IngressPolicy.Reorder(TimeSpan.FromTicks(500_000))), options);
 
-    private static IQStream<string> Query(IQStream<Tick> ticks, QueryOptions options, TimeSpan? window = null) =>
-        from t in ticks.WithOptions(options).TumblingWindow(window ?? TimeSpan.FromTicks(1_000_000))
+    private static IQStream<string> Query(IQStream<Tick> ticks, QueryOptions options) =>
+        from t in ticks.WithOptions(options).TumblingWindow(TimeSpan.FromTicks(1_000_000))
         group t by 1000 / (t.Key % 97 == 5 ? 0 : 1) + t.Key into g // a key selector that throws for some keys: dead letters on the tasks
         select $"{g.Window.End.Ticks} {g.Key} {g.Count()} {g.Sum(t => t.Value)}";
 

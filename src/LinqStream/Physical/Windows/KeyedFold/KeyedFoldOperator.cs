@@ -60,7 +60,7 @@ internal sealed class KeyedFoldOperator<TX, TKey, TIn, TState, TAggResult, TAggr
     public int OpenGroups => _groups.Count;
 
     /// <summary>Gets the number of open groups (progress reports and the out-of-memory message; the keyed fold does not spill).</summary>
-    public long HeapGroups => _groups.Count;
+    public long HeapGroups => OpenGroups;
 
     public long SpilledGroups => 0;
 
