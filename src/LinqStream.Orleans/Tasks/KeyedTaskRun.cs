@@ -123,7 +123,6 @@ internal sealed class KeyedTaskRun<T, TResult> : ITaskRun
     /// </summary>
     private void Run()
     {
-        BarrierEpoch.Passed(0);
         var pool = _context.Pool<T>();
         var token = _stop.Token;
         int count = _receivers.Length;
@@ -260,7 +259,6 @@ internal sealed class KeyedTaskRun<T, TResult> : ITaskRun
             (part as Parallel.TwoPhase.IFlushAtBarrier)?.FlushAtBarrier();
         }
 
-        BarrierEpoch.Passed(id);
         Array.Clear(held);
         _forward.SendBarrier(id);
     }

@@ -174,7 +174,6 @@ internal sealed class SourceTaskRun<T, TKey> : ITaskRun, ISourceTask
 
     private void RunSource()
     {
-        BarrierEpoch.Passed(0);
         try
         {
             if (_context.Sources.Any(s => s.IsLive))
@@ -232,7 +231,6 @@ internal sealed class SourceTaskRun<T, TKey> : ITaskRun, ISourceTask
             _waiters.Remove(requested, out waiter);
         }
 
-        BarrierEpoch.Passed(requested);
         _exchange.SendBarrier(requested);
         waiter?.TrySetResult(parts);
     }

@@ -899,20 +899,22 @@ public sealed class QueryJob<T> : IAsyncDisposable
     /// <summary>Dead letters met during one step; the job writes them to its dead-letter sink after the step.</summary>
     /// <remarks>
     /// At parallelism above 1 the source and aggregate tasks write here from their own threads (so it is locked), each letter
-    /// tagged with the last checkpoint barrier its thread had passed (<see cref="BarrierEpoch"/>). While a barrier is in flight
+    /// tagged with the last checkpoint barrier its task had passed (<see cref="TaskDeadLetters"/>; the job's own letters with the
+    /// last barrier whose checkpoint was taken). While a barrier is in flight
     /// only the letters from before it are handed to the sink, so the dead letters a checkpoint commits are exactly those of the
     /// input before its barrier, and a restore neither repeats nor loses one.
     /// </remarks>
-    private sealed class DeadLetterBuffer : IDeadLetterSink
+    private sealed class DeadLetterBuffer : IEpochDeadLetterSink
     {
         private readonly List<(long Epoch, DeadLetter Letter)> _letters = [];
         private readonly Lock _gate = new();
         private long _jobEpoch;
         private long _holdFrom = long.MaxValue;
 
-        public void Write(DeadLetter letter)
+        public void Write(DeadLetter letter) => Write(letter, Volatile.Read(ref _jobEpoch));
+
+        public void Write(DeadLetter letter, long epoch)
         {
-            long epoch = BarrierEpoch.OnTaskThread ? BarrierEpoch.Current : Volatile.Read(ref _jobEpoch);
             lock (_gate)
             {
                 _letters.Add((epoch, letter));

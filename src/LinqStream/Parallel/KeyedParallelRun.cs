@@ -57,6 +57,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
     private readonly bool _partitioned;
     private readonly bool _forward;
     private readonly QueryContext[] _sourceContexts;
+    private readonly TaskDeadLetters?[] _sourceLetters;
     private readonly QueryRunner[] _sourceRunners;
     private readonly ISourceExchange<TX>[] _exchanges; // per source task: its hash exchange, or in a forward plan its one channel
     private readonly IStreamObserver<T>[] _sourceHeads; // per source task: what its input (or its union) pushes into
@@ -73,6 +74,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
     private readonly IStreamObserver<TX>[][] _taskInputs; // [task][source task]: the task's union (or fan-in) inputs, or its operator when S = 1
     private readonly UnionOperator<TX>?[] _taskUnions;
     private readonly QueryContext[] _taskContexts;
+    private readonly TaskDeadLetters?[] _taskLetters;
     private readonly ForwardExchange<TResult>[] _forwards;
     private readonly (int First, int End)[] _ranges;
     private readonly List<Thread> _threads = [];
@@ -128,11 +130,10 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         }
 
         int channelsPerTask = sources;
-        var taskOptions = options with
-        {
-            DeadLetters = options.DeadLetters is null ? null : new LockedDeadLetters(options.DeadLetters),
-            Progress = null,
-        };
+        // Each task writes its dead letters through its own sink, tagged with the last barrier that task passed (a job's buffer
+        // commits with a checkpoint exactly the letters from before its barrier); a sink of the caller's is serialized across tasks.
+        var sharedLetters = options.DeadLetters is null or IEpochDeadLetterSink ? options.DeadLetters : new LockedDeadLetters(options.DeadLetters);
+        var taskOptions = options with { Progress = null };
 
         _inputs = new SpscChannel<TX>[parallelism][];
         _signals = new ConsumerSignal[parallelism];
@@ -140,6 +141,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         _taskInputs = new IStreamObserver<TX>[parallelism][];
         _taskUnions = new UnionOperator<TX>?[parallelism];
         _taskContexts = new QueryContext[parallelism];
+        _taskLetters = new TaskDeadLetters?[parallelism];
         _forwards = new ForwardExchange<TResult>[parallelism];
         _ranges = new (int, int)[parallelism];
         for (int t = 0; t < parallelism; t++)
@@ -152,7 +154,8 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
             }
 
             _outputs[t] = new SpscChannel<TResult>(ChannelCapacity, options.BatchSize);
-            _taskContexts[t] = new QueryContext(taskOptions) { ParallelNodes = context.ParallelNodes, KeyedState = context.KeyedState };
+            _taskLetters[t] = sharedLetters is null ? null : new TaskDeadLetters(sharedLetters);
+            _taskContexts[t] = new QueryContext(taskOptions with { DeadLetters = _taskLetters[t] }) { ParallelNodes = context.ParallelNodes, KeyedState = context.KeyedState };
             _forwards[t] = new ForwardExchange<TResult>(_outputs[t], _taskContexts[t]);
             broadcast?.AddTask(t, sources, ChannelCapacity, options.BatchSize, _signals[t], _taskContexts[t]);
             var head = createOperator(_forwards[t], _taskContexts[t]);
@@ -182,6 +185,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         }
 
         _sourceContexts = new QueryContext[sources];
+        _sourceLetters = new TaskDeadLetters?[sources];
         _sourceRunners = new QueryRunner[sources];
         _exchanges = new ISourceExchange<TX>[sources];
         _sourceHeads = new IStreamObserver<T>[sources];
@@ -193,7 +197,8 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         _taskExited = new bool[parallelism];
         for (int s = 0; s < sources; s++)
         {
-            var sourceContext = new QueryContext(taskOptions) { ParallelNodes = context.ParallelNodes };
+            _sourceLetters[s] = sharedLetters is null ? null : new TaskDeadLetters(sharedLetters);
+            var sourceContext = new QueryContext(taskOptions with { DeadLetters = _sourceLetters[s] }) { ParallelNodes = context.ParallelNodes };
             ISourceExchange<TX> exchange;
             if (forward is null)
             {
@@ -873,7 +878,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
 
         // A two-phase aggregate's local phase ships what it holds first, so it has no state in the checkpoint.
         (_sourceHeads[source] as TwoPhase.IFlushAtBarrier)?.FlushAtBarrier();
-        BarrierEpoch.Passed(requested); // dead letters from here on come after the barrier
+        _sourceLetters[source]?.Passed(requested); // dead letters from here on come after the barrier
         if (cut is not null)
         {
             BarrierTimeline.Mark(cut.Timeline.SourceSent, source, System.Diagnostics.Stopwatch.GetTimestamp());
@@ -929,7 +934,6 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
 
     private void RunSources(int source)
     {
-        BarrierEpoch.Passed(0);
         try
         {
             if (_sourceContexts[source].Sources.Any(s => s.IsLive))
@@ -957,7 +961,6 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
     /// </summary>
     private void RunTask(int task)
     {
-        BarrierEpoch.Passed(0);
         var channels = _inputs[task];
         var inputs = _taskInputs[task];
         var pool = _taskContexts[task].Pool<TX>();
@@ -1088,7 +1091,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
 
         cut.Unions[task] = CaptureTaskUnion(task);
         _broadcast?.AtBarrier(task, id); // the join's state (empty: checked), and the broadcast channels' barriers released
-        BarrierEpoch.Passed(id);
+        _taskLetters[task]?.Passed(id);
         for (int s = 0; s < channels.Length; s++)
         {
             if (held[s])

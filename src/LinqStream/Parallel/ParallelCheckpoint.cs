@@ -88,29 +88,35 @@ internal sealed class ParallelStatePart(IParallelCheckpoint run) : ICheckpointed
         throw new InvalidOperationException("A parallel part is restored by QueryJob, section by section.");
 }
 
-/// <summary>
-/// The last checkpoint barrier the current task thread has passed (the source task once it sent a barrier, an aggregate task
-/// once it wrote its key groups): dead letters are tagged with it, so a job commits with a checkpoint exactly the letters
-/// of the input before its barrier.
-/// </summary>
-internal static class BarrierEpoch
+/// <summary>A dead-letter sink that takes each letter with the last checkpoint barrier its writer had passed (the job's buffer).</summary>
+internal interface IEpochDeadLetterSink : IDeadLetterSink
 {
-    [ThreadStatic]
-    private static long t_current;
+    /// <summary>Takes <paramref name="letter"/>, written after barrier <paramref name="epoch"/> and before the next (0 before any).</summary>
+    void Write(DeadLetter letter, long epoch);
+}
 
-    [ThreadStatic]
-    private static bool t_onTaskThread;
+/// <summary>
+/// The dead letters of one task of a parallel run (a source task or an aggregate task), tagged with the last checkpoint barrier
+/// that task has passed, so a job commits with a checkpoint exactly the letters of the input before its barrier. The epoch
+/// belongs to the task, not to a thread: a source task over a live source steps on whatever pool thread its awaits resume on.
+/// </summary>
+internal sealed class TaskDeadLetters(IDeadLetterSink shared) : IDeadLetterSink
+{
+    private readonly IEpochDeadLetterSink? _tagged = shared as IEpochDeadLetterSink;
+    private long _epoch;
 
-    /// <summary>Gets the last barrier this thread passed (0 before any).</summary>
-    public static long Current => t_current;
+    /// <summary>The task has passed barrier <paramref name="barrier"/>: its letters from here on come after it.</summary>
+    public void Passed(long barrier) => Volatile.Write(ref _epoch, barrier);
 
-    /// <summary>Gets a value indicating whether this is a source or aggregate task's own thread.</summary>
-    public static bool OnTaskThread => t_onTaskThread;
-
-    /// <summary>Marks this thread as a task thread that has passed barrier <paramref name="barrier"/>.</summary>
-    public static void Passed(long barrier)
+    public void Write(DeadLetter letter)
     {
-        t_onTaskThread = true;
-        t_current = barrier;
+        if (_tagged is not null)
+        {
+            _tagged.Write(letter, Volatile.Read(ref _epoch));
+        }
+        else
+        {
+            shared.Write(letter); // a sink of the caller's, serialized across the tasks (LockedDeadLetters)
+        }
     }
 }

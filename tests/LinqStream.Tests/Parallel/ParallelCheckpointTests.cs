@@ -154,6 +154,82 @@ public sealed class ParallelCheckpointTests : IDisposable
         Assert.Equal(expectedLetters.Items.Select(l => l.ToString()), letters.Items.Select(l => l.ToString()));
     }
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(4)]
+    public async Task DeadLettersOfALiveSource_RestoredFromEveryCheckpoint_AreWrittenOnceInOrder(int parallelism)
+    {
+        // A JSON-lines file with a malformed line every 23 lines: its dead letters are written by the source task, whose steps
+        // run on pool threads (a live source), so which barrier a letter comes after is the task's, not its thread's.
+        var input = Input(12_000, 6, late: false);
+        Directory.CreateDirectory(_directory);
+        string path = Path.Combine(_directory, $"ticks-{parallelism}.jsonl");
+        using (var writer = new StreamWriter(path))
+        {
+            for (int i = 0; i < input.Length; i++)
+            {
+                if (i % 23 == 11)
+                {
+                    writer.WriteLine($"{{\"Time\": not a number {i}}}");
+                }
+
+                writer.WriteLine(System.Text.Json.JsonSerializer.Serialize(input[i]));
+            }
+        }
+
+        var options = new QueryOptions { BatchSize = 16, OnError = ErrorPolicy.SkipAndDeadLetter };
+        IQStream<string> Counts() =>
+            from t in QStream.From(new JsonLinesFileSource<Tick>(path), t => new DateTime(t.Time, DateTimeKind.Utc), IngressPolicy.Reorder(TimeSpan.FromTicks(500_000)), "ticks")
+                .WithOptions(options).TumblingWindow(TimeSpan.FromTicks(1_000_000))
+            group t by t.Key into g
+            select $"{g.Window.End.Ticks} {g.Key} {g.Count()} {g.Sum(t => t.Value)}";
+
+        var expected = new MemorySink<string>();
+        var expectedLetters = new MemorySink<DeadLetter>();
+        await using (var job = Counts().ToJob(expected, new JobOptions { DeadLetters = expectedLetters }))
+        {
+            await job.RunAsync();
+        }
+
+        Assert.Equal(input.Length / 23 + (input.Length % 23 > 11 ? 1 : 0), expectedLetters.Items.Count);
+        var store = new DirectoryCheckpointStore(Path.Combine(_directory, $"live-letters-{parallelism}")) { Retain = 1_000 };
+        var sink = new MemorySink<string>();
+        var letters = new MemorySink<DeadLetter>();
+        await using (var job = Counts().ToJob(sink, new JobOptions { Parallelism = parallelism, Checkpoints = store, CheckpointEveryEvents = 300, DeadLetters = letters }))
+        {
+            var result = await job.RunAsync();
+            Assert.True(result.Checkpoints >= 5, $"only {result.Checkpoints} checkpoints");
+        }
+
+        Assert.Equal(expected.Items, sink.Items);
+        Assert.Equal(Describe(expectedLetters.Items), Describe(letters.Items));
+
+        // From every checkpoint, a restore writes exactly the letters (and results) the checkpoint had not committed.
+        foreach (long id in store.List())
+        {
+            var restoredSink = await Filled(expected.Items);
+            var restoredLetters = await Filled(expectedLetters.Items);
+            using var checkpoint = new MemoryStream(await store.LoadAsync(id, CancellationToken.None));
+            await using (var job = Counts().ToJob(restoredSink, new JobOptions { RestoreFrom = checkpoint, Parallelism = parallelism, DeadLetters = restoredLetters }))
+            {
+                await job.RunAsync();
+            }
+
+            Assert.True(Describe(expectedLetters.Items).SequenceEqual(Describe(restoredLetters.Items)), $"the dead letters restored from checkpoint {id} of {store.List().Count}: {restoredLetters.Items.Count}, expected {expectedLetters.Items.Count}");
+            Assert.True(expected.Items.SequenceEqual(restoredSink.Items), $"the results restored from checkpoint {id}");
+        }
+
+        static IEnumerable<string> Describe(IEnumerable<DeadLetter> items) => items.Select(l => l.ToString());
+
+        static async Task<MemorySink<TItem>> Filled<TItem>(IReadOnlyList<TItem> items)
+        {
+            var filled = new MemorySink<TItem>();
+            await filled.OpenAsync(null, CancellationToken.None);
+            await filled.WriteAsync(items.ToArray(), CancellationToken.None);
+            return filled;
+        }
+    }
+
     [Fact]
     public async Task Restore_WithAnotherNumberOfKeyGroups_IsRefused_NamingBoth()
     {
