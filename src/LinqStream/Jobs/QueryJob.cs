@@ -35,6 +35,14 @@ public sealed class QueryJob<T> : IAsyncDisposable
     private readonly IParallelCheckpoint[] _parallel;
     private readonly List<TimeSpan> _alignments = [];
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // At P > 1 the loop waits on the merge, which may have nothing for a long time (a keyed aggregate emits when windows close), so
+    // CheckpointEveryEvents cannot wait for a step: the source tasks tell after each of their steps how much they have read, and the
+    // one that crosses _eventsDueAt wakes the loop (_eventsDue, then _wake; WakeTask looks at _eventsDue after it renews _wake).
+    private readonly Lock _readGate = new();
+    private readonly Dictionary<(int Part, int Source), long> _readBySource = [];
+    private long _eventsDueAt = long.MaxValue;
+    private int _eventsDue;
     private readonly Lock _gate = new();
     private long _checkpointId; // the last checkpoint saved or restored
     private long _checkpointSequence; // the last id handed out: a checkpoint that failed half-way used its id up
@@ -84,6 +92,15 @@ public sealed class QueryJob<T> : IAsyncDisposable
         _metrics = options.Metrics;
         _execution = QueryExecution.Create(compiled.Root, c => results = new ResultCollector<T>(c), queryOptions, _metrics, parallel, _keyedState, options.ParallelHost);
         _parallel = [.. _execution.Context.Checkpointed.OfType<ParallelStatePart>().Select(p => p.Run)];
+        if (options.CheckpointEveryEvents is not null && options.Checkpoints is not null)
+        {
+            for (int i = 0; i < _parallel.Length; i++)
+            {
+                int part = i;
+                _parallel[i].SourceStepped = (source, read) => SourceStepped(part, source, read);
+            }
+        }
+
         _results = results!;
         _runner = new QueryRunner(_execution.Context);
         _clock = queryOptions.TimeProvider;
@@ -145,6 +162,7 @@ public sealed class QueryJob<T> : IAsyncDisposable
         bool barrierInFlight = false;
         long eventsAtCheckpoint = EventsRead();
         long timeAtCheckpoint = _clock.GetTimestamp();
+        ArmEventsWake(eventsAtCheckpoint);
         using var stop = cancellationToken.Register(_execution.Stop);
         try
         {
@@ -156,6 +174,7 @@ public sealed class QueryJob<T> : IAsyncDisposable
                 try
                 {
                     more = await _runner.StepAsync(WakeTask(timeAtCheckpoint), cancellationToken).ConfigureAwait(false);
+                    Volatile.Write(ref _eventsDue, 0);
                 }
                 catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
                 {
@@ -204,6 +223,7 @@ public sealed class QueryJob<T> : IAsyncDisposable
                     barrierInFlight = false;
                     eventsAtCheckpoint = EventsRead();
                     timeAtCheckpoint = _clock.GetTimestamp();
+                    ArmEventsWake(eventsAtCheckpoint);
                     continue;
                 }
 
@@ -234,6 +254,7 @@ public sealed class QueryJob<T> : IAsyncDisposable
                     checkpoints += await TakeRequestedCheckpointsAsync(cancellationToken).ConfigureAwait(false);
                     eventsAtCheckpoint = EventsRead();
                     timeAtCheckpoint = _clock.GetTimestamp();
+                    ArmEventsWake(eventsAtCheckpoint);
                 }
             }
 
@@ -392,7 +413,7 @@ public sealed class QueryJob<T> : IAsyncDisposable
         {
             _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
             // A request waits while a checkpoint is in flight; the in-flight one's save wakes the loop when it ends.
-            if (_inFlight is null ? !_requests.IsEmpty : _inFlight.Saved!.IsCompleted)
+            if (_inFlight is null ? !_requests.IsEmpty || Volatile.Read(ref _eventsDue) != 0 : _inFlight.Saved!.IsCompleted)
             {
                 _wake.TrySetResult();
             }
@@ -405,6 +426,37 @@ public sealed class QueryJob<T> : IAsyncDisposable
         }
 
         return _wake.Task;
+    }
+
+    /// <summary>Wakes the loop once the source tasks have read <see cref="JobOptions.CheckpointEveryEvents"/> more than <paramref name="eventsAtCheckpoint"/>.</summary>
+    private void ArmEventsWake(long eventsAtCheckpoint)
+    {
+        if (_options.CheckpointEveryEvents is { } every && _parallel.Length > 0)
+        {
+            Volatile.Write(ref _eventsDueAt, eventsAtCheckpoint + every);
+        }
+    }
+
+    /// <summary>On a source task, after each of its steps (not per event): wakes the loop when the events read make a checkpoint due.</summary>
+    private void SourceStepped(int part, int source, long read)
+    {
+        long total = 0;
+        lock (_readGate)
+        {
+            _readBySource[(part, source)] = read;
+            foreach (var n in _readBySource.Values)
+            {
+                total += n;
+            }
+        }
+
+        if (total >= Volatile.Read(ref _eventsDueAt))
+        {
+            // Once per checkpoint: the loop arms it again after it has taken one.
+            Volatile.Write(ref _eventsDueAt, long.MaxValue);
+            Volatile.Write(ref _eventsDue, 1);
+            Volatile.Read(ref _wake).TrySetResult();
+        }
     }
 
     private long EventsRead()

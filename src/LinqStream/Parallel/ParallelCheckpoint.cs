@@ -32,6 +32,14 @@ internal interface IParallelCheckpoint
     /// <summary>Gets the late events counted by the source tasks' ingress (one count per source task).</summary>
     IEnumerable<Runtime.Ingress.LateEventCounts> LateEventCounts { get; }
 
+    /// <summary>Gets or sets what source task s calls after each of its steps with the events its sources have read so far (the job's
+    /// CheckpointEveryEvents: the merge may have nothing to give the job's loop for a long time); a part without source tasks calls nothing.</summary>
+    Action<int, long>? SourceStepped
+    {
+        get => null;
+        set { }
+    }
+
     void RequestBarrier(long id);
 
     void ReleaseBarrier();

@@ -24,13 +24,58 @@ public sealed class ParallelCheckpointTests : IDisposable
         })];
     }
 
-    private static IQStream<string> Query(EventSource<Tick> ticks, QueryOptions options) =>
-        Query(QStream.From(ticks, t => new DateTime(t.Time, DateTimeKind.Utc), IngressPolicy.Reorder(TimeSpan.FromTicks(500_000))), options);
+    private static IQStream<string> Query(EventSource<Tick> ticks, QueryOptions options, TimeSpan? window = null) =>
+        Query(QStream.From(ticks, t => new DateTime(t.Time, DateTimeKind.Utc), IngressPolicy.Reorder(TimeSpan.FromTicks(500_000))), options, window);
 
-    private static IQStream<string> Query(IQStream<Tick> ticks, QueryOptions options) =>
-        from t in ticks.WithOptions(options).TumblingWindow(TimeSpan.FromTicks(1_000_000))
+    private static IQStream<string> Query(IQStream<Tick> ticks, QueryOptions options, TimeSpan? window = null) =>
+        from t in ticks.WithOptions(options).TumblingWindow(window ?? TimeSpan.FromTicks(1_000_000))
         group t by 1000 / (t.Key % 97 == 5 ? 0 : 1) + t.Key into g // a key selector that throws for some keys: dead letters on the tasks
         select $"{g.Window.End.Ticks} {g.Key} {g.Count()} {g.Sum(t => t.Value)}";
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(4)]
+    public async Task CheckpointEveryEvents_WhileTheMergeHasNothing_IsTakenWhenTheSourceTasksHaveReadThatMany(int parallelism)
+    {
+        // One window over the whole input: the keyed tasks emit nothing before the end, so the job's loop gets no step from the
+        // merge. The source is held after 3,000 events until a checkpoint is complete (or 30 s, which fails the test): before, the
+        // loop looked at CheckpointEveryEvents only when a step returned, and no checkpoint came while the merge was empty.
+        var input = Input(6_000, 11, late: false);
+        var options = new QueryOptions { BatchSize = 64, OnError = ErrorPolicy.SkipAndDeadLetter };
+        var reference = await Query(new ArrayEventSource<Tick>(input, "ticks"), options with { DeadLetters = new DeadLetterCollector() }, window: TimeSpan.FromDays(1)).ToListAsync();
+
+        var store = new DirectoryCheckpointStore(Path.Combine(_directory, "every-events-" + parallelism));
+        var sink = new MemorySink<string>();
+        QueryJob<string>? running = null;
+        long checkpointWhileHeld = -1;
+        var source = new ArrayEventSource<Tick>(input, "ticks")
+        {
+            MaxRead = 100,
+            BeforeRead = async (at, cancellationToken) =>
+            {
+                if (at >= 3_000 && checkpointWhileHeld < 0)
+                {
+                    var waited = System.Diagnostics.Stopwatch.StartNew();
+                    while (running!.LastCheckpointId == 0 && waited.Elapsed < TimeSpan.FromSeconds(30))
+                    {
+                        await Task.Delay(10, cancellationToken);
+                    }
+
+                    checkpointWhileHeld = running.LastCheckpointId;
+                }
+            },
+        };
+        await using (var job = Query(source, options, window: TimeSpan.FromDays(1))
+            .ToJob(sink, new JobOptions { Parallelism = parallelism, Checkpoints = store, CheckpointEveryEvents = 1_000, DeadLetters = new MemorySink<DeadLetter>() }))
+        {
+            running = job;
+            var result = await job.RunAsync();
+            Assert.Equal(parallelism, result.Parallelism);
+        }
+
+        Assert.True(checkpointWhileHeld > 0, "no checkpoint was taken while the source was held after 3,000 events (CheckpointEveryEvents = 1,000)");
+        Assert.Equal(reference, sink.Items);
+    }
 
     [Fact]
     public async Task LiveSource_AtParallelism2_TimedCheckpointsAreTakenWhileEventsArrive()
