@@ -35,7 +35,7 @@ public abstract class EventSerializer<T>
     /// <summary>Gets the serializer a source decodes with during one run of a query (a source calls it in <see cref="EventSource{T}.OpenAsync"/>).</summary>
     /// <param name="context">The run's context: <see cref="SourceContext.MembersRead"/> names the members the query reads.</param>
     /// <returns>
-    /// This serializer; for a serializer of <see cref="Json(JsonTypeInfo{T})"/> or <see cref="Json(JsonSerializerOptions?)"/> whose
+    /// This serializer; for a serializer of <see cref="Json(JsonTypeInfo{T})"/> or <see cref="Json(JsonSerializerOptions)"/> whose
     /// record decoder reads <typeparamref name="T"/>, one that reads only the members the query reads and skips the others' values
     /// (as <see cref="JsonReading"/> does), when the query does not read them all.
     /// </returns>

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Linq.Expressions;
 using System.Reflection;
 using System.Runtime.CompilerServices;
@@ -67,10 +68,13 @@ internal static class MembersRead
             }
         }
 
-        return reads.ToDictionary(
-            pair => pair.Key,
-            pair => pair.Value.WhyAll is { } why ? new SourceMembers(null, why) : new SourceMembers([.. pair.Value.Names.Order(StringComparer.Ordinal)], null),
-            ReferenceEqualityComparer.Instance);
+        var members = new Dictionary<SourceNode, SourceMembers>(ReferenceEqualityComparer.Instance);
+        foreach (var (source, read) in reads)
+        {
+            members[source] = read.WhyAll is { } why ? new SourceMembers(null, why) : new SourceMembers([.. read.Names.Order(StringComparer.Ordinal)], null);
+        }
+
+        return members;
     }
 
     /// <summary>Whether <paramref name="source"/> is an <see cref="EventSource{T}"/> (the sources that decode records, and may decode only what is read).</summary>
@@ -267,9 +271,16 @@ internal static class MembersRead
         return type.IsGenericType && type.GetGenericArguments().Any(argument => Holds(argument, record));
     }
 
-    private static string Display(Type type) => type.IsGenericType
-        ? $"{type.Name[..type.Name.IndexOf('`', StringComparison.Ordinal)]}<{string.Join(", ", type.GetGenericArguments().Select(Display))}>"
-        : type.Name;
+    private static string Display(Type type)
+    {
+        if (!type.IsGenericType)
+        {
+            return type.Name;
+        }
+
+        int tick = type.Name.IndexOf('`', StringComparison.Ordinal);
+        return $"{(tick < 0 ? type.Name : type.Name[..tick])}<{string.Join(", ", type.GetGenericArguments().Select(Display))}>";
+    }
 
     /// <summary>What the operators above one source read of it so far.</summary>
     private sealed class Read
@@ -383,11 +394,11 @@ internal static class MembersRead
                         return call.Arguments.Count > 1 || !s_comparingWithoutSelector.Contains(call.Method.Name);
                     }
 
-                    if (child is LambdaExpression lambda)
+                    if (child is LambdaExpression argument)
                     {
                         if (call.Method.Name is nameof(Enumerable.Select) or nameof(Enumerable.SelectMany))
                         {
-                            _flowing.Add(lambda); // its value is the call's element: followed where the call's result goes
+                            _flowing.Add(argument); // its value is the call's element: followed where the call's result goes
                         }
 
                         return true;
@@ -407,10 +418,10 @@ internal static class MembersRead
         private static IEnumerable<Expression?>? Children(Expression node) => node switch
         {
             LambdaExpression lambda => [lambda.Body],
-            MemberExpression member => [member.Expression],
-            MethodCallExpression call => [call.Object, .. call.Arguments],
+            MemberExpression member => (Expression?[])[member.Expression],
+            MethodCallExpression call => (Expression?[])[call.Object, .. call.Arguments],
             UnaryExpression unary => [unary.Operand],
-            BinaryExpression binary => [binary.Left, binary.Conversion, binary.Right],
+            BinaryExpression binary => (Expression?[])[binary.Left, binary.Conversion, binary.Right],
             ConditionalExpression conditional => [conditional.Test, conditional.IfTrue, conditional.IfFalse],
             NewExpression created => created.Arguments,
             NewArrayExpression array => array.Expressions,
@@ -418,7 +429,7 @@ internal static class MembersRead
             ListInitExpression list => [list.NewExpression, .. list.Initializers.SelectMany(i => i.Arguments)],
             InvocationExpression invocation => [invocation.Expression, .. invocation.Arguments],
             TypeBinaryExpression test => [test.Expression],
-            IndexExpression index => [index.Object, .. index.Arguments],
+            IndexExpression index => (Expression?[])[index.Object, .. index.Arguments],
             ParameterExpression or ConstantExpression or DefaultExpression => [],
             _ => null,
         };
@@ -442,6 +453,7 @@ internal static class MembersRead
                 return _found;
             }
 
+            [return: NotNullIfNotNull(nameof(node))]
             public override Expression? Visit(Expression? node)
             {
                 if (node is not null && Holds(node.Type, record))
@@ -450,6 +462,12 @@ internal static class MembersRead
                 }
 
                 return _found ? node : base.Visit(node);
+            }
+
+            protected override Expression VisitExtension(Expression node)
+            {
+                _found = true; // a node of its own kind: what it does with a record is not known
+                return node;
             }
         }
 

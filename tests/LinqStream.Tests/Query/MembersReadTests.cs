@@ -31,7 +31,7 @@ public sealed class MembersReadTests
         { "q5", ["Auction", "DateTime"] },
         { "q6", ["Bidder", "Channel", "DateTime"] },
         { "q7", ["Auction", "Bidder", "DateTime", "Price"] },
-        { "q8", ["Bidder", "DateTime", "Price", "Url"] },
+        { "q8", ["Bidder", "DateTime", "Price"] }, // the URL filter is on the other source only
         { "container", ["Auction", "DateTime", "Price"] },
         { "topWholeBids", null },
         { "userMethod", null },
@@ -53,7 +53,7 @@ public sealed class MembersReadTests
         var fromProjected = await Run(shape, projected, new JsonRecordSource(records, honoursMembersRead: true));
         var fromFull = await Run(shape, full, new JsonRecordSource(records, honoursMembersRead: false));
 
-        Assert.Equal(expected, projected.MembersRead);
+        Assert.Equal(expected, projected.MembersRead?.ToArray());
         Assert.NotEmpty(fromFull);
         Assert.Equal(fromFull, fromProjected);
         if (expected is null)
