@@ -34,8 +34,9 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
     private readonly string _subject;
     private readonly string _stream;
     private readonly NatsJetStreamSourceOptions _options;
-    private readonly DecodingDeserializer<T> _deserializer;
     private readonly EventSerializer<T> _serializer;
+    private EventSerializer<T> _decoder;
+    private DecodingDeserializer<T> _deserializer;
     private readonly ConnectorHealth _health;
     private NatsConnection? _connection;
     private NatsJSContext? _js;
@@ -56,6 +57,7 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
     private int _taken;
     private int _seen;
     private long _receivesOfDroppedReaders;
+    private long _asynchronousReceivesOfDroppedReaders;
 
     /// <summary>Initializes a new instance of the <see cref="NatsJetStreamSource{T}"/> class.</summary>
     /// <param name="url">The server, for example <c>nats://127.0.0.1:4222</c>.</param>
@@ -72,6 +74,7 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
         _options = options ?? NatsJetStreamSourceOptions.Default;
         _stream = _options.Stream ?? NatsConnections.DefaultStreamName(subject);
         _serializer = serializer;
+        _decoder = serializer;
         _deserializer = new DecodingDeserializer<T>(serializer);
         Name = NatsConnections.Name(url, subject);
         _health = new ConnectorHealth(Name, _options.Reconnect, status => StatusChanged?.Invoke(this, status));
@@ -110,6 +113,13 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
 
         _context = context;
         _health.TimeProvider = context.TimeProvider;
+        if (_serializer.ForQuery(context) is var decoder && !ReferenceEquals(decoder, _decoder))
+        {
+            // This run's query reads only some members: the serializer's projection decodes just those.
+            _decoder = decoder;
+            _deserializer = new DecodingDeserializer<T>(decoder);
+        }
+
         _created = null;
         _last = position is null ? 0 : ReadPosition(position);
         _end = null;
@@ -243,6 +253,9 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
     /// <summary>Gets how many socket receives the own reader made since this source was made (a diagnostic for the benchmarks).</summary>
     internal long OwnReaderReceives => _receivesOfDroppedReaders + (_reader?.Receives ?? 0);
 
+    /// <summary>Gets how many of <see cref="OwnReaderReceives"/> were asynchronous (the server was silent for longer than the reader's short wait).</summary>
+    internal long OwnReaderAsynchronousReceives => _asynchronousReceivesOfDroppedReaders + (_reader?.AsynchronousReceives ?? 0);
+
     /// <inheritdoc/>
     public override byte[] GetPosition()
     {
@@ -356,7 +369,7 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
 
             try
             {
-                buffer[_taken] = _serializer.Deserialize(payload);
+                buffer[_taken] = _decoder.Deserialize(payload);
                 _taken++;
             }
             catch (Exception ex)
@@ -444,6 +457,7 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
     private void DropReader()
     {
         _receivesOfDroppedReaders += _reader?.Receives ?? 0;
+        _asynchronousReceivesOfDroppedReaders += _reader?.AsynchronousReceives ?? 0;
         _reader?.Dispose();
         _reader = null;
     }

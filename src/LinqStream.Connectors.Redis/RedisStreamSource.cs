@@ -26,6 +26,7 @@ public sealed class RedisStreamSource<T> : EventSource<T>
     private readonly RedisKey _key;
     private readonly RedisValue _field;
     private readonly EventSerializer<T> _serializer;
+    private EventSerializer<T> _decoder;
     private readonly RedisStreamSourceOptions _options;
     private readonly ConnectorHealth _health;
     private readonly XReadReply _reply = new();
@@ -58,6 +59,7 @@ public sealed class RedisStreamSource<T> : EventSource<T>
         _configuration = configuration;
         _key = stream;
         _serializer = serializer;
+        _decoder = serializer;
         _options = options ?? RedisStreamSourceOptions.Default;
         _field = _options.Field;
         Name = RedisConnections.Name(configuration, stream);
@@ -97,6 +99,7 @@ public sealed class RedisStreamSource<T> : EventSource<T>
 
         _context = context;
         _health.TimeProvider = context.TimeProvider;
+        _decoder = _serializer.ForQuery(context); // only the members this run's query reads, for the JSON serializers
         (_last, _passed) = position is null ? (RedisEntryId.Zero, 0) : RedisEntryId.FromPosition(position, Name);
         _end = null;
         _completed = false;
@@ -338,7 +341,7 @@ public sealed class RedisStreamSource<T> : EventSource<T>
             T decoded;
             try
             {
-                decoded = _serializer.Deserialize(value);
+                decoded = _decoder.Deserialize(value);
             }
             catch (Exception ex)
             {
@@ -405,7 +408,7 @@ public sealed class RedisStreamSource<T> : EventSource<T>
             ReadOnlyMemory<byte> bytes = value;
             try
             {
-                buffer[n] = _serializer.Deserialize(bytes.Span);
+                buffer[n] = _decoder.Deserialize(bytes.Span);
                 n++;
             }
             catch (Exception ex)

@@ -32,6 +32,21 @@ public abstract class EventSerializer<T>
     /// </value>
     public virtual string Description => GetType().Name;
 
+    /// <summary>Gets the serializer a source decodes with during one run of a query (a source calls it in <see cref="EventSource{T}.OpenAsync"/>).</summary>
+    /// <param name="context">The run's context: <see cref="SourceContext.MembersRead"/> names the members the query reads.</param>
+    /// <returns>
+    /// This serializer; for a serializer of <see cref="Json(JsonTypeInfo{T})"/> or <see cref="Json(JsonSerializerOptions)"/> whose
+    /// record decoder reads <typeparamref name="T"/>, one that reads only the members the query reads and skips the others' values
+    /// (as <see cref="JsonReading"/> does), when the query does not read them all.
+    /// </returns>
+    /// <remarks>
+    /// A skipped member's value is not decoded, so it is not validated either: the record must still be well-formed JSON (a syntax
+    /// error is refused as before and dead-lettered), but a value of the wrong type in a member the query does not read (a string where
+    /// a number belongs) is not an error, and the member keeps what the decoder gives a record without it. A serializer of
+    /// <see cref="JsonReading"/> is used as it is: its members were named by hand.
+    /// </remarks>
+    public virtual EventSerializer<T> ForQuery(SourceContext context) => this;
+
     /// <summary>Gets a System.Text.Json serializer for a source-generated type (trimming- and AOT-safe).</summary>
     /// <param name="typeInfo">The type's metadata from a <see cref="System.Text.Json.Serialization.JsonSerializerContext"/>.</param>
     /// <returns>The serializer.</returns>
@@ -119,6 +134,7 @@ internal sealed class JsonEventSerializer<T> : EventSerializer<T>
     private long _readBySystemTextJson;
     private int _refusalsInARow;
     private string _description = "";
+    private readonly Dictionary<string, JsonEventSerializer<T>> _projections = new(StringComparer.Ordinal);
 
     /// <summary>Initializes a new instance of the <see cref="JsonEventSerializer{T}"/> class.</summary>
     /// <param name="typeInfo">The type's metadata.</param>
@@ -152,6 +168,35 @@ internal sealed class JsonEventSerializer<T> : EventSerializer<T>
 
     /// <summary>Gets how many records the record decoder refused and System.Text.Json read (or failed on) since the serializer was made.</summary>
     internal long ReadBySystemTextJson => Volatile.Read(ref _readBySystemTextJson);
+
+    /// <inheritdoc/>
+    public override EventSerializer<T> ForQuery(SourceContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (_reading is not null || context.MembersRead is not { } members || !UsesRecordDecoder)
+        {
+            return this;
+        }
+
+        // The JSON names of the properties read (a C# name, or a JSON name, that is no property of the metadata is not read from JSON).
+        string[] names = [.. _typeInfo.Properties.Where(p => RecordJsonDecoders.IsNamed(p, members)).Select(p => p.Name)];
+        if (names.Length == _typeInfo.Properties.Count)
+        {
+            return this;
+        }
+
+        lock (_projections)
+        {
+            string key = string.Join('\n', names);
+            if (!_projections.TryGetValue(key, out var projection))
+            {
+                projection = new JsonEventSerializer<T>(_typeInfo, names);
+                _projections[key] = projection;
+            }
+
+            return projection;
+        }
+    }
 
     public override T Deserialize(ReadOnlySpan<byte> data)
     {

@@ -84,4 +84,13 @@ public sealed class SourceContext
 
     /// <summary>Gets the processing-time clock (for timeouts and backoff).</summary>
     public TimeProvider TimeProvider { get; }
+
+    /// <summary>
+    /// Gets the members of the event type that the query reads (C# names: fields and auto-implemented properties), or
+    /// <see langword="null"/> when it may read every member (its results hold whole events, or a lambda hands an event to code the
+    /// engine cannot see into) or the source is opened outside a query.
+    /// </summary>
+    /// <value>The engine derives it from the query's plan (<c>Explain()</c> prints it as a <c>MembersRead:</c> line). A source may
+    /// decode only these members: <see cref="EventSerializer{T}.ForQuery"/> gives the serializer that does, for the JSON serializers.</value>
+    public IReadOnlyList<string>? MembersRead { get; init; }
 }

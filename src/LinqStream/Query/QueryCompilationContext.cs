@@ -14,6 +14,9 @@ internal sealed class QueryCompilationContext(Type resultType, KernelCompiler ke
     /// <summary>Gets the diagnostics <c>Explain()</c> prints after the plan: each pass and whether it applied, then each fallback and why.</summary>
     public List<string> Log { get; } = [];
 
+    /// <summary>Gets what the optimized plan reads of each source's events (set after the logical passes; physical planning hands it to each ingress).</summary>
+    public Dictionary<Physical.Ingress.SourceNode, Plan.SourceMembers> MembersRead { get; set; } = new(ReferenceEqualityComparer.Instance);
+
     /// <summary>Gets the kernel compiler: the cache of compiled kernels, keyed by shape, with captured values lifted as parameters.</summary>
     public KernelCompiler Kernels { get; } = kernels;
 }

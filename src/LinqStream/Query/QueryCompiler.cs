@@ -46,6 +46,15 @@ internal static class QueryCompiler
             context.Log.AddRange(plan.Log);
         }
 
+        context.MembersRead = MembersRead.Of(plan.Optimized);                   //    what each source's events are read for (a JSON source decodes only that)
+        foreach (var (source, members) in context.MembersRead)
+        {
+            if (MembersRead.IsEventSource(source.Source))
+            {
+                context.Log.Add(MembersRead.Describe(source, members));
+            }
+        }
+
         var root = Physicalizer.Process<T>(plan.Optimized, context);           // 4. physical planning: typed factories, operators hold their kernels' lambdas
         var parallel = Parallel.ParallelPlanner.Plan(root, context.Options);   //    stages and exchanges when Parallelism > 1
         KernelCompilation.Process(root);                                       // 5. kernel compilation, last, through context.Kernels (the cache)

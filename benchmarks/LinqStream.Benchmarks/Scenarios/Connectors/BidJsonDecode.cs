@@ -103,6 +103,25 @@ public class BidJsonDecode
 }
 
 /// <summary>
+/// LinqStream's record decoder reading every member of a bid, also in a job whose query reads fewer: a serializer the engine does not
+/// own, so <see cref="EventSerializer{T}.ForQuery"/> gives it back unchanged (<c>--decoder full</c>: the derivation of the members
+/// read off, what <c>record</c> measured before session 12).
+/// </summary>
+public sealed class FullRecordJson : EventSerializer<Bid>
+{
+    private static readonly EventSerializer<Bid> s_record = EventSerializer<Bid>.Json(NexmarkJsonContext.Default.Bid);
+
+    /// <summary>Gets the instance (the record decoder it wraps is shared per type).</summary>
+    public static FullRecordJson Instance { get; } = new();
+
+    /// <inheritdoc/>
+    public override Bid Deserialize(ReadOnlySpan<byte> data) => s_record.Deserialize(data);
+
+    /// <inheritdoc/>
+    public override void Serialize(Bid value, System.Buffers.IBufferWriter<byte> output) => s_record.Serialize(value, output);
+}
+
+/// <summary>
 /// A bid decoder that calls System.Text.Json over the source-generated <see cref="NexmarkJsonContext"/> directly: what
 /// <see cref="EventSerializer{T}.Json(System.Text.Json.Serialization.Metadata.JsonTypeInfo{T})"/> did before the record decoder
 /// (issue #19), kept so the connector benchmarks measure before and after in one run (<c>--decoder stj</c>).

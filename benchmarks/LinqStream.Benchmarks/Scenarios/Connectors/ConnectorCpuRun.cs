@@ -4,7 +4,7 @@ using System.Globalization;
 namespace LinqStream.Benchmarks.Scenarios.Connectors;
 
 /// <summary>
-/// <c>--connector-cpu [--runs N] [--decoder record,query,stj,hand] [--reader own,client] [redis|nats] [q0|q5|q7...]</c>: client CPU per event of
+/// <c>--connector-cpu [--runs N] [--decoder record,full,query,stj,hand] [--reader own,client] [redis|nats] [q0|q5|q7...]</c>: client CPU per event of
 /// <see cref="RedisNexmark"/> and <see cref="NatsNexmark"/> as a console mode, for a shared machine where BenchmarkDotNet's runs take
 /// too long. For each connector and query, every reader × decoder case (default: both readers, decoders <c>record</c> and
 /// <c>stj</c>, so before and after the record decoder in one run) is set up (bids written once, every answer checked), then the
@@ -29,7 +29,7 @@ public static class ConnectorCpuRun
             return 2;
         }
 
-        if (!TakeList(list, "--decoder", ["record", "query", "stj", "hand"], ["record", "stj"], output, out var decoders)
+        if (!TakeList(list, "--decoder", ["record", "full", "query", "stj", "hand"], ["record", "stj"], output, out var decoders)
             || !TakeList(list, "--reader", s_readers, s_readers, output, out var readers))
         {
             return 2;
@@ -40,7 +40,7 @@ public static class ConnectorCpuRun
         string[] queries = list.Where(a => a is "q0" or "q5" or "q7").DefaultIfEmpty("q5").Distinct().ToArray();
         if (list.Any(a => a is not ("redis" or "nats" or "q0" or "q5" or "q7")))
         {
-            output.WriteLine("usage: --connector-cpu [--runs N] [--decoder record,query,stj,hand] [--reader own,client] [redis] [nats] [q0] [q5] [q7]");
+            output.WriteLine("usage: --connector-cpu [--runs N] [--decoder record,full,query,stj,hand] [--reader own,client] [redis] [nats] [q0] [q5] [q7]");
             return 2;
         }
 

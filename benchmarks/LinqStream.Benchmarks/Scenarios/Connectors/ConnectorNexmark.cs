@@ -64,7 +64,9 @@ public abstract class ConnectorNexmark
     /// serializer before issue #19) or <c>hand</c> (<see cref="HandWrittenBidJson"/>); set by <c>--connector-cpu --decoder</c>, not a
     /// BenchmarkDotNet parameter. <c>query</c> is the record decoder reading only the members the query reads
     /// (<see cref="EventSerializer{T}.JsonReading(System.Text.Json.Serialization.Metadata.JsonTypeInfo{T}, IEnumerable{string})"/>: q5 the
-    /// auction and the time; q0 every member).
+    /// auction and the time; q0 every member). Since session 12 a job with <c>record</c> reads only what the query reads by itself
+    /// (<see cref="EventSerializer{T}.ForQuery"/>); <c>full</c> is the record decoder reading every member in a job too (what <c>record</c>
+    /// was before: the engine's derivation off).
     /// </summary>
     public string Decoder { get; set; } = "record";
 
@@ -97,6 +99,7 @@ public abstract class ConnectorNexmark
     {
         "hand" => HandWrittenBidJson.Instance,
         "stj" => SystemTextJsonBid.Instance,
+        "full" => FullRecordJson.Instance,
         "query" => _queryJson ??= EventSerializer<Bid>.JsonReading(NexmarkJsonContext.Default.Bid, s_queryMembers[Query]),
         _ => s_bidJson,
     };

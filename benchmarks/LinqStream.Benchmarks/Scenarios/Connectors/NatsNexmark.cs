@@ -83,8 +83,8 @@ public class NatsNexmark : ConnectorNexmark
 
     /// <inheritdoc/>
     protected override string? ReaderStats(EventSource<Bid> source, long events) =>
-        source is NatsJetStreamSource<Bid> { OwnReaderReceives: > 0 and var receives }
-            ? string.Create(CultureInfo.InvariantCulture, $"{receives:N0} socket receives, {(double)events / receives:0.0} events per receive")
+        source is NatsJetStreamSource<Bid> { OwnReaderReceives: > 0 and var receives } nats
+            ? string.Create(CultureInfo.InvariantCulture, $"{receives:N0} socket receives ({nats.OwnReaderAsynchronousReceives:N0} asynchronous), {(double)events / receives:0.0} events per receive")
             : null;
 
     /// <summary>Publishes the bids once (a stream that already holds exactly them is kept).</summary>

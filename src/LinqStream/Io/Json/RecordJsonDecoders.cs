@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Text;
@@ -24,6 +25,7 @@ internal static class RecordJsonDecoders
 {
     private const int MaxMembers = 64;
     private static readonly ConditionalWeakTable<JsonTypeInfo, Built> s_built = new();
+    private static readonly ConditionalWeakTable<JsonTypeInfo, ConcurrentDictionary<string, Built>> s_projections = new();
     private static readonly MethodInfo s_newDecoder = typeof(RecordJsonDecoders).GetMethod(nameof(NewDecoder), BindingFlags.NonPublic | BindingFlags.Static)!;
 
     /// <summary>Gets the decoder for <paramref name="typeInfo"/>'s type, or <see langword="null"/> and the reason.</summary>
@@ -37,11 +39,13 @@ internal static class RecordJsonDecoders
     /// <summary>
     /// Builds a decoder for <paramref name="typeInfo"/>'s type that reads only the members in <paramref name="reading"/> (a projection:
     /// the other members' values are skipped, and the record keeps what it has without them), or <see langword="null"/> and the reason.
-    /// Not cached: each projecting serializer builds its own.
+    /// Cached per metadata and set of names (a query subscribed again, or a new serializer for the same projection, compiles nothing).
     /// </summary>
     public static RecordJsonDecoder<T>? TryBuild<T>(JsonTypeInfo<T> typeInfo, IReadOnlyCollection<string> reading, out string reason)
     {
-        var built = Build(typeInfo, reading);
+        var projections = s_projections.GetValue(typeInfo, static _ => new ConcurrentDictionary<string, Built>(StringComparer.Ordinal));
+        string key = string.Join('\n', reading.Select(name => name.ToUpperInvariant()).Order(StringComparer.Ordinal));
+        var built = projections.GetOrAdd(key, static (_, state) => Build(state.TypeInfo, state.Reading), (TypeInfo: (JsonTypeInfo)typeInfo, Reading: reading));
         reason = built.Reason ?? "";
         return built.Decoder as RecordJsonDecoder<T>;
     }

@@ -38,6 +38,9 @@ internal sealed class IngressStream<T> : PhysicalStream<T>, Diagnostics.ISourceN
 
     public string SourceName { get; }
 
+    /// <summary>Gets the members of <typeparamref name="T"/> the query reads, or null for every member (<see cref="SourceContext.MembersRead"/>).</summary>
+    public IReadOnlyList<string>? MembersRead { get; init; }
+
     /// <summary>Gets a value indicating whether this source is a partition of an idle-timeout group (<c>QStream.From(partitions, ..., idleTimeout)</c>).</summary>
     public bool HasIdleGroup => _source is PartitionSource<T>;
 
@@ -98,7 +101,7 @@ internal sealed class IngressStream<T> : PhysicalStream<T>, Diagnostics.ISourceN
             IEnumerable<T> enumerable => new EnumerableSource<T>(enumerable, time, orderer, context, SourceName, FusableStart is null ? null : downstream as IFusedIngress<T>),
             IAsyncEnumerable<T> asyncEnumerable => new AsyncEnumerableSource<T>(asyncEnumerable, time, orderer, context, SourceName),
             IObservable<T> observable => new ObservableSource<T>(observable, time, orderer, context, SourceName),
-            EventSource<T> eventSource => new EventSourceDriver<T>(eventSource, time, orderer, context, SourceName),
+            EventSource<T> eventSource => new EventSourceDriver<T>(eventSource, time, orderer, context, SourceName) { MembersRead = MembersRead },
             _ => throw new InvalidOperationException($"Source '{SourceName}' of type {_source.GetType()} is not an IEnumerable, IAsyncEnumerable or IObservable of {typeof(T).Name}."),
         };
         context.Sources.Add(driver);

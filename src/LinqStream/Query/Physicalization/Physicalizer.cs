@@ -95,7 +95,7 @@ internal sealed class Physicalizer
 
     // The typed factories: one per operator, each a plain constructor call ("go to definition" lands on the operator).
     private static PhysicalNode Source<T>(Physicalizer p, SourceNode n) =>
-        new IngressStream<T>(n.Source, n.Time, n.End, n.Policy, n.SourceName, p._context.Kernels);
+        new IngressStream<T>(n.Source, n.Time, n.End, n.Policy, n.SourceName, p._context.Kernels) { MembersRead = p._context.MembersRead.GetValueOrDefault(n)?.Names };
 
     private static PhysicalNode Pipeline<TIn, TOut>(Physicalizer p, PipelineNode n) =>
         new PipelineStream<TIn, TOut>(p.Input<TIn>(n.Source), [.. n.Steps.Select(s => new PipelineKernelStep(s.IsFilter, s.Lambda))], p._context.Kernels);

@@ -40,6 +40,9 @@ internal sealed class EventSourceDriver<T> : SourceDriver
         _idle = (source as PartitionSource<T>)?.Group.Join(context, this, () => _chunks.Reader.Count > 0);
     }
 
+    /// <summary>Gets the members of <typeparamref name="T"/> the query reads (null: every member), handed to the source in its <see cref="SourceContext"/>.</summary>
+    public IReadOnlyList<string>? MembersRead { get; init; }
+
     public override long EventsRead => _read;
 
     public override long MaxEventTime => _orderer.MaxSeen;
@@ -214,7 +217,7 @@ internal sealed class EventSourceDriver<T> : SourceDriver
         int size = _context.BatchSize;
         try
         {
-            await _source.OpenAsync(new SourceContext(_collector, _context.TimeProvider), _position, token).ConfigureAwait(false);
+            await _source.OpenAsync(new SourceContext(_collector, _context.TimeProvider) { MembersRead = MembersRead }, _position, token).ConfigureAwait(false);
             while (true)
             {
                 var items = ArrayPool<T>.Shared.Rent(size);
