@@ -46,6 +46,15 @@ internal sealed class ExchangeProjection
             return Whole(element, "the aggregate keeps each window's events themselves (buffered), in its state and its checkpoint");
         }
 
+        // The lambdas must be over the events themselves (a key selector over T, a result selector over T's window or group): a shape
+        // this analysis does not know takes whole events.
+        if ((keySelector is not null && (keySelector.Parameters.Count != 1 || keySelector.Parameters[0].Type != element))
+            || resultSelector.Parameters.Count != 1
+            || !resultSelector.Parameters[0].Type.GetInterfaces().Append(resultSelector.Parameters[0].Type).Contains(typeof(IEnumerable<>).MakeGenericType(element)))
+        {
+            return Whole(element, "the aggregate's lambdas are not over the events themselves");
+        }
+
         var reads = new Reads(element);
         if (keySelector is not null)
         {
@@ -91,6 +100,7 @@ internal sealed class ExchangeProjection
 
         public string? WhyWhole { get; private set; }
 
+        [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(node))]
         public override Expression? Visit(Expression? node) => WhyWhole is null ? base.Visit(node) : node;
 
         protected override Expression VisitLambda<TDelegate>(Expression<TDelegate> node)
