@@ -54,9 +54,10 @@ public static class ProjectedJob
     public static IQStream<AuctionStats> Query(Bid[] bids, int partitions, string query)
     {
         var ingress = IngressPolicy.Reorder(TimeSpan.FromSeconds(1));
-        var input = partitions <= 0
-            ? QStream.From(new ArrayEventSource<Bid>(bids, "memory://projected-bids"), b => b.DateTime, ingress)
-            : QStream.From([.. Enumerable.Range(0, partitions).Select(k => (EventSource<Bid>)new ArrayEventSource<Bid>([.. bids.Where((_, i) => i % partitions == k)], $"memory://projected-bids-{k}"))], b => b.DateTime, ingress);
+        EventSource<Bid>[] sources = partitions <= 0
+            ? [new ArrayEventSource<Bid>(bids, "memory://projected-bids")]
+            : [.. Enumerable.Range(0, partitions).Select(k => new ArrayEventSource<Bid>([.. bids.Where((_, i) => i % partitions == k)], $"memory://projected-bids-{k}"))];
+        var input = partitions <= 0 ? QStream.From(sources[0], b => b.DateTime, ingress) : QStream.From(sources, b => b.DateTime, ingress);
         var windows = input.TumblingWindow(TimeSpan.FromSeconds(10));
         return query == "whole"
             ? from b in windows
