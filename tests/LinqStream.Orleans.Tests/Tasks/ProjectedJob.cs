@@ -6,10 +6,7 @@ using LinqStream.Testing.Nexmark;
 namespace LinqStream.Orleans.Tests.Tasks;
 
 /// <summary>A result of <see cref="ProjectedJob"/>'s queries: per auction and 10 s window.</summary>
-public sealed record AuctionStats(long Start, long Auction, int Bids, long MaxPrice, long ChannelChars) : IComparable<AuctionStats>
-{
-    public int CompareTo(AuctionStats? other) => other is null ? 1 : (Start, Auction).CompareTo((other.Start, other.Auction));
-}
+public sealed record AuctionStats(long Start, long Auction, int Bids, long MaxPrice, long ChannelChars);
 
 /// <summary>
 /// The job of the projection tests (issue #17, the projection below the exchange): random bids (gaps longer than a window, so empty
@@ -78,8 +75,11 @@ public static class ProjectedJob
         return [.. bids
             .GroupBy(b => (Start: b.DateTime.Ticks - (b.DateTime.Ticks % size), b.Auction))
             .Select(g => new AuctionStats(g.Key.Start, g.Key.Auction, g.Count(), g.Max(b => b.Price), g.Sum(b => (long)b.Channel.Length)))
-            .Order()];
+            .OrderBy(s => s.Start).ThenBy(s => s.Auction)];
     }
+
+    /// <summary>Results in <see cref="Reference"/>'s order (by window, then auction).</summary>
+    public static List<AuctionStats> Ordered(IEnumerable<AuctionStats> results) => [.. results.OrderBy(s => s.Start).ThenBy(s => s.Auction)];
 
     /// <summary>Serializes results as the sink writes them.</summary>
     public static List<string> Serialize(IEnumerable<AuctionStats> results)

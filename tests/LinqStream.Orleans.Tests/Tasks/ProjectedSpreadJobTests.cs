@@ -28,7 +28,7 @@ public sealed class ProjectedSpreadJobTests(ClusterFixture fixture)
         var one = await ProjectedJob.Query(bids, partitions, query).ToListAsync();
         var reference = ProjectedJob.Reference(bids);
         Assert.True(reference.Count > 1_000, $"{reference.Count} results");
-        Assert.Equal(reference, one.Order());
+        Assert.Equal(reference, ProjectedJob.Ordered(one));
 
         var jobId = $"projected-{query}-{partitions}-{parallelism}-" + Guid.NewGuid().ToString("N");
         var stream = fixture.Prefix + ":out:" + jobId;
@@ -97,7 +97,7 @@ public sealed class ProjectedQueryTests
         var one = await ProjectedJob.Query(bids, partitions, query).ToListAsync();
         var many = await ProjectedJob.Query(bids, partitions, query).WithOptions(new QueryOptions { Parallelism = parallelism, BatchSize = 256 }).ToListAsync();
 
-        Assert.Equal(ProjectedJob.Reference(bids), one.Order());
+        Assert.Equal(ProjectedJob.Reference(bids), ProjectedJob.Ordered(one));
         Assert.Equal(one, many);
     }
 }
