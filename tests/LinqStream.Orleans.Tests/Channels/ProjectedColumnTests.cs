@@ -1,6 +1,5 @@
 using LinqStream.Orleans.Channels;
 using LinqStream.Parallel;
-using LinqStream.Runtime;
 using LinqStream.Testing.Nexmark;
 
 namespace LinqStream.Orleans.Tests.Channels;
@@ -33,7 +32,7 @@ public sealed class ProjectedColumnTests
         }).ToList();
         var codec = new BinaryColumnCodec<Bid>(["Auction"]);
 
-        var received = RoundTrip(bids, random, () => new BinaryColumnCodec<Bid>(["Auction"]), out var expected);
+        var received = BinaryColumnCodecTests.RoundTrip(bids, random, () => new BinaryColumnCodec<Bid>(["Auction"]), out var expected);
 
         Assert.Equal(expected.Count, received.Count);
         Assert.Equal(expected.Select(e => (e.Start, e.End, e.Payload.Auction)), received.Select(r => (r.Start, r.End, r.Payload.Auction)));
@@ -52,7 +51,7 @@ public sealed class ProjectedColumnTests
             Epoch.AddSeconds(random.Next(100)),
             random.NextDouble())).ToList();
 
-        var received = RoundTrip(readings, random, () => new BinaryColumnCodec<Reading>(["Sensor", "At"]), out var expected);
+        var received = BinaryColumnCodecTests.RoundTrip(readings, random, () => new BinaryColumnCodec<Reading>(["Sensor", "At"]), out var expected);
 
         Assert.Equal(
             expected.Select(e => e.Payload is null ? null : new Reading(e.Payload.Sensor, null, e.Payload.At, 0)),
@@ -106,47 +105,6 @@ public sealed class ProjectedColumnTests
 
         ColumnCodecs.ForEvents<BidColumnsForTest>(auction, project: true, out crosses, out _);
         Assert.Contains("one memory copy per column", crosses, StringComparison.Ordinal);
-    }
-
-    /// <summary>The values in batches of 1-64 events with about a quarter filtered out, through a frame each, decoded by another codec.</summary>
-    private static List<(long Start, long End, T Payload)> RoundTrip<T>(List<T> values, Random random, Func<IColumnCodec<T>> codec, out List<(long Start, long End, T Payload)> expected)
-    {
-        var encoder = new EventBatchCodec<T>(codec());
-        var decoder = new EventBatchCodec<T>(codec());
-        expected = [];
-        var received = new List<(long, long, T)>();
-        int at = 0;
-        while (at < values.Count)
-        {
-            int size = Math.Min(values.Count - at, random.Next(1, 65));
-            var batch = new EventBatch<T>(64);
-            for (int i = 0; i < size; i++)
-            {
-                long start = (at + i) / 3;
-                batch.Add(start, i % 7 == 0 ? long.MaxValue : start + 10, values[at + i]);
-                if (random.Next(4) == 0)
-                {
-                    batch.SetAbsent(i);
-                }
-                else
-                {
-                    expected.Add((start, batch.End[i], values[at + i]));
-                }
-            }
-
-            var back = new EventBatch<T>(64);
-            var frame = encoder.Encode(batch);
-            decoder.Decode("c", frame, back);
-            frame.Release();
-            for (int i = 0; i < back.Count; i++)
-            {
-                received.Add((back.Start[i], back.End[i], back.Payload[i]));
-            }
-
-            at += size;
-        }
-
-        return received;
     }
 
     public readonly record struct BidColumnsForTest(long Auction, long Price);
