@@ -16,6 +16,10 @@ internal sealed class BinaryColumnCodec<T> : IColumnCodec<T>
     private static readonly Lazy<(Action<ColumnWriter, T[], int, int> Write, Action<ColumnReader, T[], int, int> Read)> Loops =
         new(() => (BinaryColumnShape.Writer<T>(), BinaryColumnShape.Reader<T>()));
 
+    /// <summary>The loops of each projection (by its members' names), compiled once per process.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<(Action<ColumnWriter, T[], int, int> Write, Action<ColumnReader, T[], int, int> Read)>> Projected =
+        new(StringComparer.Ordinal);
+
     private readonly ColumnWriter _writer = new();
     private readonly ColumnReader _reader = new();
     private readonly Action<ColumnWriter, T[], int, int> _write;
@@ -24,6 +28,17 @@ internal sealed class BinaryColumnCodec<T> : IColumnCodec<T>
 
     /// <exception cref="NotSupportedException">The type has a member the codec cannot carry; the message names it.</exception>
     public BinaryColumnCodec() => (_write, _read) = Loops.Value;
+
+    /// <summary>A codec that carries only <paramref name="members"/> of each value (a projection below the exchange); the values it
+    /// reads have the other members at their defaults. Both ends of a channel must use the same members.</summary>
+    /// <exception cref="NotSupportedException">The type has a member the codec cannot carry, or a name is not one of the members it
+    /// carries (a computed property); the message names it.</exception>
+    public BinaryColumnCodec(IReadOnlyList<string> members)
+    {
+        var names = members.ToArray();
+        // A refusal is kept by the Lazy and thrown again to every later codec of the same members.
+        (_write, _read) = Projected.GetOrAdd(string.Join(",", names), _ => new(() => (BinaryColumnShape.Writer<T>(names), BinaryColumnShape.Reader<T>(names)))).Value;
+    }
 
     /// <inheritdoc/>
     public int GetByteCount(T[] values, int offset, int count)

@@ -51,21 +51,24 @@ internal static class BinaryColumnShape
 
     /// <summary>Builds the writing loop <c>(writer, values, start, end)</c>.</summary>
     /// <exception cref="NotSupportedException">The type has a member the codec cannot carry; the message names it.</exception>
-    public static Action<ColumnWriter, T[], int, int> Writer<T>()
+    /// <param name="only">The members of <typeparamref name="T"/> to write (a projection below the exchange), or null for all of them.</param>
+    public static Action<ColumnWriter, T[], int, int> Writer<T>(IReadOnlyCollection<string>? only = null)
     {
         var writer = Expression.Parameter(typeof(ColumnWriter), "writer");
         var values = Expression.Parameter(typeof(T[]), "values");
-        var body = Write(writer, Expression.ArrayIndex(values, Index), typeof(T), typeof(T).Name, []);
+        var body = Write(writer, Expression.ArrayIndex(values, Index), typeof(T), typeof(T).Name, [], only);
         return Expression.Lambda<Action<ColumnWriter, T[], int, int>>(Loop(body), writer, values, Start, End).Compile();
     }
 
     /// <summary>Builds the reading loop <c>(reader, destination, start, end)</c>.</summary>
     /// <exception cref="NotSupportedException">The type has a member the codec cannot carry; the message names it.</exception>
-    public static Action<ColumnReader, T[], int, int> Reader<T>()
+    /// <param name="only">The members of <typeparamref name="T"/> the column holds (the others are left at their defaults: the value's
+    /// constructor gets <c>default</c> for them, its initializers keep theirs), or null for all of them.</param>
+    public static Action<ColumnReader, T[], int, int> Reader<T>(IReadOnlyCollection<string>? only = null)
     {
         var reader = Expression.Parameter(typeof(ColumnReader), "reader");
         var destination = Expression.Parameter(typeof(T[]), "destination");
-        var body = Expression.Assign(Expression.ArrayAccess(destination, Index), Read(reader, typeof(T), typeof(T).Name, []));
+        var body = Expression.Assign(Expression.ArrayAccess(destination, Index), Read(reader, typeof(T), typeof(T).Name, [], only));
         return Expression.Lambda<Action<ColumnReader, T[], int, int>>(Loop(body), reader, destination, Start, End).Compile();
     }
 
@@ -90,8 +93,13 @@ internal static class BinaryColumnShape
                 done));
     }
 
-    private static Expression Write(ParameterExpression writer, Expression value, Type type, string path, HashSet<Type> open)
+    private static Expression Write(ParameterExpression writer, Expression value, Type type, string path, HashSet<Type> open, IReadOnlyCollection<string>? only = null)
     {
+        if (only is not null && (Scalars.ContainsKey(type) || type.IsEnum || Nullable.GetUnderlyingType(type) is not null))
+        {
+            throw new NotSupportedException($"{path} (type {type.FullName}) has no members to project: it crosses whole.");
+        }
+
         if (Scalars.TryGetValue(type, out var scalar))
         {
             return Expression.Call(writer, typeof(ColumnWriter).GetMethod(scalar.Write)!, value);
@@ -120,7 +128,7 @@ internal static class BinaryColumnShape
         var shape = Composite.Of(type, path, open);
         open.Add(type);
         var local = Expression.Variable(type, "value");
-        var members = shape.Members.Select(m => Write(writer, Expression.MakeMemberAccess(local, m), TypeOf(m), path + "." + m.Name, open)).ToList();
+        var members = shape.Chosen(only, path).Select(m => Write(writer, Expression.MakeMemberAccess(local, m), TypeOf(m), path + "." + m.Name, open)).ToList();
         open.Remove(type);
         if (type.IsValueType)
         {
@@ -138,8 +146,13 @@ internal static class BinaryColumnShape
                 Expression.Block(members)));
     }
 
-    private static Expression Read(ParameterExpression reader, Type type, string path, HashSet<Type> open)
+    private static Expression Read(ParameterExpression reader, Type type, string path, HashSet<Type> open, IReadOnlyCollection<string>? only = null)
     {
+        if (only is not null && (Scalars.ContainsKey(type) || type.IsEnum || Nullable.GetUnderlyingType(type) is not null))
+        {
+            throw new NotSupportedException($"{path} (type {type.FullName}) has no members to project: it crosses whole.");
+        }
+
         if (Scalars.TryGetValue(type, out var scalar))
         {
             return Expression.Call(reader, typeof(ColumnReader).GetMethod(scalar.Read)!);
@@ -160,13 +173,17 @@ internal static class BinaryColumnShape
 
         var shape = Composite.Of(type, path, open);
         open.Add(type);
-        // Members are read in the order they were written, into locals, then the value is built from them.
+        // Members are read in the order they were written, into locals, then the value is built from them. With a projection the
+        // members not written keep their locals' defaults (for the constructor) or are not set (their initializers stay).
+        var chosen = shape.Chosen(only, path);
         var locals = shape.Members.Select(m => Expression.Variable(TypeOf(m), m.Name)).ToArray();
-        var reads = shape.Members.Select((m, i) => (Expression)Expression.Assign(locals[i], Read(reader, TypeOf(m), path + "." + m.Name, open))).ToList();
+        var reads = shape.Members.Select((m, i) => (Member: m, Local: locals[i])).Where(p => chosen.Contains(p.Member))
+            .Select(p => (Expression)Expression.Assign(p.Local, Read(reader, TypeOf(p.Member), path + "." + p.Member.Name, open))).ToList();
         open.Remove(type);
         var arguments = locals.Take(shape.ConstructorArguments).ToArray();
         Expression created = shape.Constructor is { } constructor ? Expression.New(constructor, arguments) : Expression.New(type);
-        var bindings = shape.Members.Skip(shape.ConstructorArguments).Select((m, i) => (MemberBinding)Expression.Bind(m, locals[shape.ConstructorArguments + i])).ToArray();
+        var bindings = shape.Members.Skip(shape.ConstructorArguments).Select((m, i) => (Member: m, Local: locals[shape.ConstructorArguments + i]))
+            .Where(p => chosen.Contains(p.Member)).Select(p => (MemberBinding)Expression.Bind(p.Member, p.Local)).ToArray();
         if (bindings.Length > 0)
         {
             created = Expression.MemberInit((NewExpression)created, bindings);
@@ -240,6 +257,26 @@ internal static class BinaryColumnShape
             var written = taken.Concat(settable).ToArray();
             CheckNothingLeftBehind(type, path, written);
             return new Composite(constructor is { } c && (c.GetParameters().Length > 0 || !type.IsValueType) ? c : null, taken.Length, written);
+        }
+
+        /// <summary>The members written: all of them, or the ones <paramref name="only"/> names (each must be one of them).</summary>
+        /// <exception cref="NotSupportedException">A name is not a member the codec carries (a computed property, say).</exception>
+        public IReadOnlyList<MemberInfo> Chosen(IReadOnlyCollection<string>? only, string path)
+        {
+            if (only is null)
+            {
+                return Members;
+            }
+
+            foreach (string name in only)
+            {
+                if (!Members.Any(m => m.Name == name))
+                {
+                    throw new NotSupportedException($"{path}.{name} is not a member the binary column codec carries (a computed property reads others): {path} crosses whole.");
+                }
+            }
+
+            return [.. Members.Where(m => only.Contains(m.Name))];
         }
 
         /// <summary>Every instance field of the type (and its bases) must be written: a public field, or behind a written property.</summary>

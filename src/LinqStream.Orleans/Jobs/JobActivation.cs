@@ -160,6 +160,11 @@ internal sealed partial class JobActivation(JobRecord record, RedisFence fence, 
                 LogWarning(_logger, id, warning); // for example a payload type that crosses silos as JSON, and why
             }
 
+            if (setup?.Crossing is { } crossing)
+            {
+                LogCrossing(_logger, id, crossing); // the projection below the exchange: which members of each event cross
+            }
+
             var result = await run.RunAsync(Cancel.Token).ConfigureAwait(false);
             if (!Cancel.IsCancellationRequested)
             {
@@ -303,6 +308,9 @@ internal sealed partial class JobActivation(JobRecord record, RedisFence fence, 
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: {Warning}")]
     private static partial void LogWarning(ILogger logger, string jobId, string warning);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: from the source tasks to the keyed tasks each event carries {Crossing}")]
+    private static partial void LogCrossing(ILogger logger, string jobId, string crossing);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} epoch {Epoch} stops, fenced: {Reason}")]
     private static partial void LogFenced(ILogger logger, string jobId, long epoch, string reason);

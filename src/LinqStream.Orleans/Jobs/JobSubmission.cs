@@ -98,4 +98,17 @@ public sealed record JobSubmission
             field = value;
         }
     } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Gets a value indicating whether the events a job spread over silos sends to its keyed tasks carry only the members the keyed
+    /// aggregate reads (its key selector and aggregates), when its plan allows (a projection below the exchange).
+    /// </summary>
+    /// <value>The default value is <see langword="true"/>.</value>
+    /// <remarks>
+    /// The answers do not change: the keyed tasks build each event with the other members at their defaults, and nothing after the
+    /// aggregate sees the events. The plan's <c>Explain()</c> says which members would cross, or why whole events must; the job's
+    /// coordinator logs what does (docs/cluster.md, "Projection below the exchange"). Set it to false to send whole events.
+    /// </remarks>
+    [Id(7)]
+    public bool ProjectExchange { get; init; } = true;
 }

@@ -46,6 +46,7 @@ internal sealed class ClusterParallelHost : IParallelRunHost
         bool partitioned,
         Action<T[], ulong[]?, TKey[], int> keyKernel,
         Func<IStreamObserver<TResult>, QueryContext, IStreamObserver<T>> createOperator,
+        ExchangeProjection crossing,
         IStreamObserver<TResult> downstream,
         QueryContext context)
     {
@@ -59,15 +60,15 @@ internal sealed class ClusterParallelHost : IParallelRunHost
         // them (as KeyedParallelRun does in one process); otherwise one source task reads the whole input.
         if (_coordinator is { } setup)
         {
-            Coordinator = new CoordinatorRun<T, TKey, TResult>(inputs, partitioned, keyKernel, createOperator, downstream, context, setup);
+            Coordinator = new CoordinatorRun<T, TKey, TResult>(inputs, partitioned, keyKernel, createOperator, crossing, downstream, context, setup);
         }
         else if (_task!.Index == TaskSpec.SourceTask)
         {
-            Task = new SourceTaskRun<T, TKey>(inputs, partitioned, keyKernel, context, _task, _grains, _time);
+            Task = new SourceTaskRun<T, TKey>(inputs, partitioned, keyKernel, crossing, context, _task, _grains, _time);
         }
         else
         {
-            Task = new KeyedTaskRun<T, TResult>(createOperator, context, _task, _self, _grains, _hub, _time);
+            Task = new KeyedTaskRun<T, TResult>(createOperator, crossing, context, _task, _self, _grains, _hub, _time);
         }
     }
 }

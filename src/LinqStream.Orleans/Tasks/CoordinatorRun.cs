@@ -69,6 +69,7 @@ internal sealed partial class CoordinatorRun<T, TKey, TResult> : IParallelRun, I
         bool partitioned,
         Action<T[], ulong[]?, TKey[], int> keyKernel,
         Func<IStreamObserver<TResult>, QueryContext, IStreamObserver<T>> createOperator,
+        ExchangeProjection crossing,
         IStreamObserver<TResult> downstream,
         QueryContext context,
         CoordinatorSetup setup)
@@ -139,14 +140,13 @@ internal sealed partial class CoordinatorRun<T, TKey, TResult> : IParallelRun, I
             }
         }
 
-        // The source tasks' channels (built on their silos) pick the same codec for the events they send: say here if it is JSON.
-        if (typeof(T) != typeof(TResult))
+        // The source tasks' channels (built on their silos) pick the same codec for the events they send: say what crosses, and
+        // here if it is JSON.
+        ColumnCodecs.ForEvents<T>(crossing, setup.Submission.ProjectExchange, out var crosses, out var inputFallback);
+        setup.Crossing = crosses;
+        if (inputFallback is not null && typeof(T) != typeof(TResult))
         {
-            ColumnCodecs.For<T>(out var inputFallback);
-            if (inputFallback is not null)
-            {
-                setup.Warnings.Add(inputFallback);
-            }
+            setup.Warnings.Add(inputFallback);
         }
 
         _sourceTasks = [.. Enumerable.Range(0, sources).Select(s => setup.Grains.GetGrain<ITaskGrain>(setup.SourceKey(s, sources)))];

@@ -44,6 +44,9 @@ internal sealed class CoordinatorSetup
     /// <summary>Gets what the job's activation logs as warnings once the plan is built (a payload type that crosses silos as JSON, and why).</summary>
     public List<string> Warnings { get; } = [];
 
+    /// <summary>Gets or sets what of each event crosses from the source tasks to the keyed tasks (the projection below the exchange, or whole events and why), once the plan is built.</summary>
+    public string? Crossing { get; set; }
+
     public long Epoch { get; }
 
     public JobSubmission Submission { get; }

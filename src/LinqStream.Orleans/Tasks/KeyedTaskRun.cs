@@ -44,6 +44,7 @@ internal sealed class KeyedTaskRun<T, TResult> : ITaskRun
 
     public KeyedTaskRun(
         Func<IStreamObserver<TResult>, QueryContext, IStreamObserver<T>> createOperator,
+        ExchangeProjection crossing,
         QueryContext context,
         TaskSpec spec,
         string self,
@@ -84,7 +85,9 @@ internal sealed class KeyedTaskRun<T, TResult> : ITaskRun
             _receivers[s] = hub.Find(self, TaskSpec.SourceName(s, sources)) ?? throw new InvalidOperationException($"Task {_name} has no open input channel '{TaskSpec.SourceName(s, sources)}' on this silo.");
         }
 
-        _input = new EventBatchCodec<T>(ColumnCodecs.For<T>());
+        // The events carry only the members the aggregate reads when the plan allows (the source tasks send with the same codec);
+        // the others are at their defaults, which nothing on this task reads.
+        _input = new EventBatchCodec<T>(ColumnCodecs.ForEvents<T>(crossing, spec.Submission.ProjectExchange, out _, out _));
         var sender = new ChannelSender(new TaskChannelTransport(grains.GetGrain<ITaskGrain>(spec.MergeKey), spec.Name), spec.Epoch, time, stopping: _stop.Token, stats: ExchangeStats.KeyedToMerge);
         _writer = new ChannelWriter<TResult>(sender, new EventBatchCodec<TResult>(ColumnCodecs.For<TResult>()), options.BatchSize, spec.Submission.FrameLinger, time);
         if (spec.AggregateState is { } aggregate)

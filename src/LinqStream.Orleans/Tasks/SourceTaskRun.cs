@@ -42,7 +42,7 @@ internal sealed class SourceTaskRun<T, TKey> : ITaskRun, ISourceTask
     private volatile TaskRunState _state = TaskRunState.Running;
     private volatile string? _error;
 
-    public SourceTaskRun(IReadOnlyList<PhysicalStream<T>> inputs, bool partitioned, Action<T[], ulong[]?, TKey[], int> keyKernel, QueryContext context, TaskSpec spec, IGrainFactory grains, TimeProvider time)
+    public SourceTaskRun(IReadOnlyList<PhysicalStream<T>> inputs, bool partitioned, Action<T[], ulong[]?, TKey[], int> keyKernel, ExchangeProjection crossing, QueryContext context, TaskSpec spec, IGrainFactory grains, TimeProvider time)
     {
         var options = context.Options;
         // Dead letters of a task cannot be committed with the job's checkpoints yet: the first one fails the job with its reason
@@ -62,7 +62,9 @@ internal sealed class SourceTaskRun<T, TKey> : ITaskRun, ISourceTask
         {
             _channels[t] = new SpscChannel<T>(LocalCapacity, options.BatchSize);
             var sender = new ChannelSender(new TaskChannelTransport(grains.GetGrain<ITaskGrain>(spec.TaskKeys[t]), spec.Name), spec.Epoch, time, stopping: _stop.Token, stats: ExchangeStats.SourceToKeyed);
-            _writers[t] = new ChannelWriter<T>(sender, new EventBatchCodec<T>(ColumnCodecs.For<T>()), options.BatchSize, spec.Submission.FrameLinger, time);
+            // Only the members the keyed tasks read, when the plan allows (the keyed tasks pick the same codec).
+            var codec = ColumnCodecs.ForEvents<T>(crossing, spec.Submission.ProjectExchange, out _, out _);
+            _writers[t] = new ChannelWriter<T>(sender, new EventBatchCodec<T>(codec), options.BatchSize, spec.Submission.FrameLinger, time);
         }
 
         _exchange = new HashExchange<T, TKey>(_channels, keyKernel, options.KeyGroups, _context);

@@ -10,12 +10,17 @@ namespace LinqStream.Parallel;
 /// </summary>
 internal interface IParallelRunHost
 {
-    /// <summary>Connects the split aggregate: its input (one stream, or one per union input when <paramref name="partitioned"/>), its key kernel, a factory of its operator (one per task) and what follows it.</summary>
+    /// <summary>
+    /// Connects the split aggregate: its input (one stream, or one per union input when <paramref name="partitioned"/>), its key kernel,
+    /// a factory of its operator (one per task), what the operator reads of each event (<paramref name="crossing"/>: the members an
+    /// exchange that copies events must carry, docs/cluster.md "Projection below the exchange") and what follows it.
+    /// </summary>
     void Connect<T, TKey, TResult>(
         IReadOnlyList<PhysicalStream<T>> inputs,
         bool partitioned,
         Action<T[], ulong[]?, TKey[], int> keyKernel,
         Func<IStreamObserver<TResult>, QueryContext, IStreamObserver<T>> createOperator,
+        ExchangeProjection crossing,
         IStreamObserver<TResult> downstream,
         QueryContext context);
 }

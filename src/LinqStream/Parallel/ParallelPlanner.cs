@@ -329,6 +329,23 @@ internal static class ParallelPlanner
         protected override System.Linq.Expressions.Expression VisitParameter(System.Linq.Expressions.ParameterExpression node) => node == from ? to : node;
     }
 
+    /// <summary>
+    /// What an exchange that copies events (between silos) carries to <paramref name="aggregate"/>'s tasks: the members it reads
+    /// (<see cref="IKeyedAggregateNode.InputReads"/>), but whole events when the input is a union read by several source tasks
+    /// under filters or projections: the tasks' unions hold events that a checkpoint keeps, and a restore at parallelism 1 runs
+    /// them through those operators again, which may read other members.
+    /// </summary>
+    internal static ExchangeProjection CrossingOf(PhysicalNode aggregate, bool sourcesSplit)
+    {
+        var reads = ((IKeyedAggregateNode)aggregate).InputReads;
+        if (sourcesSplit && reads.Members is not null && IsPipeline(aggregate.Inputs[0]))
+        {
+            return ExchangeProjection.Whole(reads.Element, $"the tasks' unions hold events a checkpoint keeps, which a restore at parallelism 1 runs through '{aggregate.Inputs[0].Name}' again");
+        }
+
+        return reads;
+    }
+
     /// <summary>Gets the union under a split aggregate (through its filters and projections).</summary>
     internal static PhysicalNode UnionUnder(PhysicalNode aggregate)
     {
@@ -388,6 +405,8 @@ internal static class ParallelPlanner
                     text.Append("  Local step on each task: ").Append(forwardStep.LocalDescription).AppendLine();
                 }
 
+                AppendCrossing(text, node, sourcesSplit: true);
+
                 text.Append("  Exchange: order-restoring merge (by start, then key hash), then the rest of the plan on the query's thread").AppendLine();
                 continue;
             }
@@ -440,10 +459,21 @@ internal static class ParallelPlanner
                 text.Append("  Local step on each task: ").Append(step.LocalDescription).AppendLine();
             }
 
+            if (!broadcasts.ContainsKey(node))
+            {
+                AppendCrossing(text, node, split.Contains(node)); // a broadcast exchange never runs on a cluster
+            }
+
             text.Append(merge).AppendLine();
         }
 
         return text.ToString();
+    }
+
+    /// <summary>What a job spread over a cluster's silos sends across them to the aggregate's tasks (in process, the events themselves are passed).</summary>
+    private static void AppendCrossing(StringBuilder text, PhysicalNode node, bool sourcesSplit)
+    {
+        text.Append("  Between silos (a job spread over a cluster, events cross in one phase): ").Append(CrossingOf(node, sourcesSplit).Describe()).AppendLine();
     }
 
     private static Dictionary<PhysicalNode, List<PhysicalNode>> CountParents(PhysicalNode root)
@@ -530,6 +560,9 @@ internal interface IKeyedAggregateNode
 
     /// <summary>Gets why the aggregate, split, keeps the one-phase plan (events cross the exchange), or null when it runs in two phases.</summary>
     string? TwoPhaseReason(QueryOptions options);
+
+    /// <summary>Gets what the aggregate reads of each input event (its key selector and aggregates): what an exchange that copies events must carry.</summary>
+    ExchangeProjection InputReads { get; }
 
     /// <summary>
     /// Gets why the aggregate, split in one phase over several source tasks, takes each task's events in parallelism 1's union

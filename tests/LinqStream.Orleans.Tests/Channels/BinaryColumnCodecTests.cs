@@ -286,10 +286,14 @@ public sealed class BinaryColumnCodecTests
     }
 
     /// <summary>The values in batches of 1-64 events with about a quarter filtered out, through a frame each, decoded by another codec.</summary>
-    private static List<(long Start, long End, T Payload)> RoundTrip<T>(List<T> values, Random random, out List<(long Start, long End, T Payload)> expected)
+    private static List<(long Start, long End, T Payload)> RoundTrip<T>(List<T> values, Random random, out List<(long Start, long End, T Payload)> expected) =>
+        RoundTrip(values, random, ColumnCodecs.For<T>, out expected);
+
+    /// <summary>As above, with the codecs <paramref name="codec"/> makes (one for each end).</summary>
+    internal static List<(long Start, long End, T Payload)> RoundTrip<T>(List<T> values, Random random, Func<IColumnCodec<T>> codec, out List<(long Start, long End, T Payload)> expected)
     {
-        var encoder = new EventBatchCodec<T>(ColumnCodecs.For<T>());
-        var decoder = new EventBatchCodec<T>(ColumnCodecs.For<T>());
+        var encoder = new EventBatchCodec<T>(codec());
+        var decoder = new EventBatchCodec<T>(codec());
         expected = [];
         var received = new List<(long, long, T)>();
         int at = 0;

@@ -53,6 +53,10 @@ internal static class ClusterQ5Run
         var lingers = lingerAt >= 0 && lingerAt + 1 < args.Length
             ? args[lingerAt + 1].Split(',').Select(v => (TimeSpan?)TimeSpan.FromMilliseconds(double.Parse(v, CultureInfo.InvariantCulture))).ToArray()
             : [null];
+        // --projection on,off: the spread job once with the projection below the exchange (each bid carries only its auction, the
+        // member q5's keyed aggregate reads) and once with whole bids (JobSubmission.ProjectExchange); the default: on.
+        int projectionAt = Array.IndexOf(args, "--projection");
+        var projections = projectionAt >= 0 && projectionAt + 1 < args.Length ? args[projectionAt + 1].Split(',').Select(v => v == "on").ToArray() : [true];
         const int PartitionCount = 4;
         // Bids at about 50,000 per second of event time, as ConnectorNexmark writes them: the reorder buffer (1 s) and so each
         // checkpoint hold about 50,000 bids, not the whole input (the generator's default, 1,000,000 events per second, puts a million bids in about a second).
@@ -76,16 +80,16 @@ internal static class ClusterQ5Run
             List<string>? reference = null; // the first run's output: every other run (of any mode, any round) must equal it
             for (int round = 1; round <= runs; round++)
             {
-                var all = new[] { ("one", "one grain, P = 1", (int?)null, 1, (TimeSpan?)null), ("local", $"one grain, in-process P = {parallelism}", null, parallelism, null) }
-                    .Concat(lingers.Select(l => ("spread", $"spread over 3 silos, P = {parallelism}{(l is { } linger ? string.Create(CultureInfo.InvariantCulture, $", frame linger {linger.TotalMilliseconds} ms") : "")}", (int?)parallelism, 1, l)));
-                foreach (var (_, mode, spread, local, linger) in all.Where(m => modes.Contains(m.Item1)))
+                var all = new[] { ("one", "one grain, P = 1", (int?)null, 1, (TimeSpan?)null, true), ("local", $"one grain, in-process P = {parallelism}", null, parallelism, null, true) }
+                    .Concat(lingers.SelectMany(l => projections.Select(p => ("spread", $"spread over 3 silos, P = {parallelism}{(l is { } linger ? string.Create(CultureInfo.InvariantCulture, $", frame linger {linger.TotalMilliseconds} ms") : "")}{(p ? ", projected (auction only)" : ", whole bids")}", (int?)parallelism, 1, l, p))));
+                foreach (var (_, mode, spread, local, linger, project) in all.Where(m => modes.Contains(m.Item1)))
                 {
-                    string job = $"q5-{round}-{(spread is null ? $"one{local}" : $"spread{linger?.TotalMilliseconds.ToString(CultureInfo.InvariantCulture)}")}-{Environment.ProcessId}";
+                    string job = $"q5-{round}-{(spread is null ? $"one{local}" : $"spread{linger?.TotalMilliseconds.ToString(CultureInfo.InvariantCulture)}{(project ? "p" : "w")}")}-{Environment.ProcessId}";
                     double idle = IdleCpu();
                     var (inputBefore, outputBefore) = (ExchangeStats.SourceToKeyed.Read(), ExchangeStats.KeyedToMerge.Read());
                     output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"// submitting {mode}, round {round}")); // a marker for a profiler started from outside
                     output.Flush();
-                    var row = RunOnce(cluster, job, spread, local, linger, events, idle, out var results);
+                    var row = RunOnce(cluster, job, spread, local, linger, project, events, idle, out var results);
                     var written = ReadStream(connection.GetDatabase(), job);
                     if (written.Count != results)
                     {
@@ -136,7 +140,7 @@ internal static class ClusterQ5Run
     }
 
     /// <summary>Submits the job, samples the bids read every 50 ms until it completes; the steady rate and CPU between 10 % and 90 % of the input.</summary>
-    private static (double Rate, double Cpu, double Start, double Wall, double Busy) RunOnce(TestCluster cluster, string job, int? parallelism, int local, TimeSpan? linger, int events, double idle, out long results)
+    private static (double Rate, double Cpu, double Start, double Wall, double Busy) RunOnce(TestCluster cluster, string job, int? parallelism, int local, TimeSpan? linger, bool project, int events, double idle, out long results)
     {
         Interlocked.Exchange(ref s_read, 0);
         var samples = new List<(double Seconds, long Read, TimeSpan Cpu)>();
@@ -162,6 +166,7 @@ internal static class ClusterQ5Run
             Parameters = new() { ["output"] = job, ["local"] = local.ToString(CultureInfo.InvariantCulture) },
             CheckpointEveryEvents = 100_000,
             Parallelism = parallelism,
+            ProjectExchange = project,
         };
         var handle = cluster.Client.SubmitAsync(job, linger is { } l ? submission with { FrameLinger = l } : submission).GetAwaiter().GetResult();
         var status = handle.WaitAsync(TimeSpan.FromMilliseconds(100), s => s.IsFinished).GetAwaiter().GetResult();

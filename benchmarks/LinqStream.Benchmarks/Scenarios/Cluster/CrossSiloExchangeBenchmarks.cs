@@ -43,11 +43,14 @@ public class CrossSiloExchangeBenchmarks
     private EventBatch<Bid> _decodedBids = null!;
     private EventBatchCodec<Bid> _jsonBids = null!;
     private EventBatchCodec<Bid> _binaryBids = null!;
+    private EventBatchCodec<Bid> _projectedBids = null!;
     private long _expectedBidSum;
     private ChannelWriter<BidColumns>? _oneFrameWriter;
     private ChannelReader<BidColumns>? _oneFrameReader;
     private ChannelWriter<Bid>? _bidWriter;
     private ChannelReader<Bid>? _bidReader;
+    private ChannelWriter<Bid>? _projectedWriter;
+    private ChannelReader<Bid>? _projectedReader;
     private readonly List<double> _cpuPerEvent = [];
 
     /// <summary>Gets or sets the events per batch (the engine's default batch is 1,024).</summary>
@@ -89,9 +92,17 @@ public class CrossSiloExchangeBenchmarks
         _decodedBids = new EventBatch<Bid>(BatchSize);
         _jsonBids = new EventBatchCodec<Bid>(new StateColumnCodec<Bid>());
         _binaryBids = new EventBatchCodec<Bid>(new BinaryColumnCodec<Bid>());
+        _projectedBids = new EventBatchCodec<Bid>(new BinaryColumnCodec<Bid>(Q5Reads));
     }
 
-    [GlobalSetup(Targets = [nameof(CrossSiloChannel), nameof(CrossSiloChannelOneFramePerCall), nameof(CrossSiloCallsOnly), nameof(CrossSiloChannelBidRecords)])]
+    /// <summary>What q5's keyed aggregate (bids per auction: key <c>b.Auction</c>, <c>g.Count()</c>) reads of each bid, as the engine's planner finds it: the auction.</summary>
+    private static IReadOnlyList<string> Q5Reads { get; } = ExchangeProjection.Analyze(
+        typeof(Bid),
+        (System.Linq.Expressions.Expression<Func<Bid, long>>)(b => b.Auction),
+        (System.Linq.Expressions.Expression<Func<IWindowGroup<long, Bid>, int>>)(g => g.Count()),
+        bufferReason: null).Members!;
+
+    [GlobalSetup(Targets = [nameof(CrossSiloChannel), nameof(CrossSiloChannelOneFramePerCall), nameof(CrossSiloCallsOnly), nameof(CrossSiloChannelBidRecords), nameof(CrossSiloChannelBidRecordsProjected)])]
     public void StartCluster()
     {
         Setup();
@@ -102,6 +113,7 @@ public class CrossSiloExchangeBenchmarks
         (_writer, _reader) = OpenChannel("bench/agg/0", ChannelSender.DefaultCallsInFlight, ChannelSender.DefaultFramesPerCall);
         (_oneFrameWriter, _oneFrameReader) = OpenChannel("bench/agg/1", callsInFlight: Credit, framesPerCall: 1);
         (_bidWriter, _bidReader) = OpenChannel<Bid>("bench/agg/2", ChannelSender.DefaultCallsInFlight, ChannelSender.DefaultFramesPerCall, new BinaryColumnCodec<Bid>());
+        (_projectedWriter, _projectedReader) = OpenChannel<Bid>("bench/agg/3", ChannelSender.DefaultCallsInFlight, ChannelSender.DefaultFramesPerCall, new BinaryColumnCodec<Bid>(Q5Reads));
     }
 
     /// <summary>Opens a channel from silo B to an endpoint on silo A (wherever Orleans placed it).</summary>
@@ -180,6 +192,10 @@ public class CrossSiloExchangeBenchmarks
     [Benchmark(OperationsPerInvoke = Events)]
     public long CodecOnlyBidRecordsBinary() => Measured(CpuNow(), RecordRoundTrips(_binaryBids));
 
+    /// <summary>As <see cref="CodecOnlyBidRecordsBinary"/>, projected below the exchange: only the member q5's keyed aggregate reads (the auction).</summary>
+    [Benchmark(OperationsPerInvoke = Events)]
+    public long CodecOnlyBidRecordsProjected() => Measured(CpuNow(), RecordRoundTrips(_projectedBids));
+
     /// <summary>The cross-silo channel from silo B to silo A: encode, grain calls (several frames per call when frames queue behind
     /// the 2 calls in flight), cumulative acknowledgements and credit, decode.</summary>
     [Benchmark(OperationsPerInvoke = Events)]
@@ -194,6 +210,12 @@ public class CrossSiloExchangeBenchmarks
     /// record codec: what a spread q5 job's source tasks send to its keyed tasks.</summary>
     [Benchmark(OperationsPerInvoke = Events)]
     public long CrossSiloChannelBidRecords() => Measured(CpuNow(), CrossSiloBidsAsync().GetAwaiter().GetResult());
+
+    /// <summary>As <see cref="CrossSiloChannelBidRecords"/>, projected below the exchange (issue #17): each bid carries only its auction,
+    /// the member q5's keyed aggregate reads; the receiver builds bids with the rest at their defaults.</summary>
+    [Benchmark(OperationsPerInvoke = Events)]
+    public long CrossSiloChannelBidRecordsProjected() =>
+        Measured(CpuNow(), ExchangeAsync(_projectedWriter!, _projectedReader!, _bids, _decodedBids, SumAuctions, _expectedBidSum).GetAwaiter().GetResult());
 
     /// <summary>
     /// As many frames as <see cref="CrossSiloChannel"/> sends, but watermarks (no events, a few bytes each): the cost of the calls,
@@ -211,7 +233,7 @@ public class CrossSiloExchangeBenchmarks
             var sorted = _cpuPerEvent.Order().ToArray();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"// CPU (user + sys, all threads): batch {BatchSize}, credit {Credit}, median {sorted[sorted.Length / 2]:F1} ns/event, lowest {sorted[0]:F1} ns/event over {sorted.Length} invocations"));
-            foreach (var (name, sender) in new[] { ("channel", _writer?.Sender), ("one-frame-per-call channel", _oneFrameWriter?.Sender), ("bid records' channel", _bidWriter?.Sender) })
+            foreach (var (name, sender) in new[] { ("channel", _writer?.Sender), ("one-frame-per-call channel", _oneFrameWriter?.Sender), ("bid records' channel", _bidWriter?.Sender), ("projected bid records' channel", _projectedWriter?.Sender) })
             {
                 if (sender is { Calls: > 0 })
                 {

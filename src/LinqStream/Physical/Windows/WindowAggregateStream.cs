@@ -20,6 +20,7 @@ internal sealed class WindowAggregateStream<T, TKey, TResult> : PhysicalStream<T
     private readonly KernelCompiler _compiler;
     private Action<T[], ulong[]?, TKey[], int>? _keyKernel;
     private AggregatePlan<T, TKey, TResult>? _unused;
+    private Parallel.ExchangeProjection? _inputReads;
     private bool _compiled;
 
     /// <param name="source">The input stream (not yet windowed: the window is applied here).</param>
@@ -78,6 +79,10 @@ internal sealed class WindowAggregateStream<T, TKey, TResult> : PhysicalStream<T
 
     /// <summary>Gets the grouping key's source text, or null when each window is aggregated as a whole.</summary>
     public string? KeyDescription => _keySelector?.ToString();
+
+    /// <summary>Gets what this aggregate reads of each input event (its key selector and result selector's aggregates), once.</summary>
+    public Parallel.ExchangeProjection InputReads =>
+        _inputReads ??= Parallel.ExchangeProjection.Analyze(typeof(T), _keySelector, _resultSelector, BufferReason);
 
     /// <summary>Gets why this aggregate, split over tasks, keeps the one-phase plan, or null when it runs in two phases (docs/parallelism.md).</summary>
     public string? TwoPhaseReason(QueryOptions options)
@@ -147,7 +152,7 @@ internal sealed class WindowAggregateStream<T, TKey, TResult> : PhysicalStream<T
             var partitions = ((Parallel.IUnionSplittable<T>)_source).SplitByUnionInput()!;
             if (context.ParallelHost is { } host)
             {
-                host.Connect<T, TKey, TResult>(partitions, partitioned: true, _keyKernel!, createOperator, downstream, context);
+                host.Connect<T, TKey, TResult>(partitions, partitioned: true, _keyKernel!, createOperator, Parallel.ParallelPlanner.CrossingOf(this, sourcesSplit: true), downstream, context);
                 return;
             }
 
@@ -160,7 +165,7 @@ internal sealed class WindowAggregateStream<T, TKey, TResult> : PhysicalStream<T
             if (context.ParallelHost is { } host)
             {
                 // The tasks run elsewhere (another machine's silo); the host connects them (docs/cluster.md, Milestone 2).
-                host.Connect<T, TKey, TResult>([_source], partitioned: false, _keyKernel!, createOperator, downstream, context);
+                host.Connect<T, TKey, TResult>([_source], partitioned: false, _keyKernel!, createOperator, Parallel.ParallelPlanner.CrossingOf(this, sourcesSplit: false), downstream, context);
                 return;
             }
 
