@@ -8,7 +8,7 @@ namespace LinqStream.Conformance.Tests.Joins;
 /// <summary>
 /// The interval (temporal) join with its live events in RocksDB (issue #18; 16 hot events on the heap, the rest spilled and read back
 /// per probed key) gives exactly the heap operator's events in the heap operator's order, and the same pairs as LINQ to objects over
-/// the whole input: inner, left-outer and anti joins on random input (out of order, ties, a minute with no event, points and
+/// the whole input: inner, left-outer and anti joins (their left events and queue of undecided ones spilled too) on random input (out of order, ties, a minute with no event, points and
 /// lifetimes up to the end of time, the extremes of <c>long</c> as keys, null keys), empty inputs, one key with half of the events,
 /// crashes restored from checkpoints (also at another parallelism), and damaged checkpoints. Each test asserts that events really
 /// went through the store.
@@ -50,7 +50,7 @@ public sealed class SpilledIntervalJoinTests : IDisposable
     {
         var (lefts, rights) = Generate(seed, disordered, 1_200, hotKeyShare: 0);
 
-        var spilled = await AssertSameAsHeap(options => LeftOuter(lefts, rights, disordered, options), Options(batchSize), "outer" + seed + batchSize);
+        var spilled = await AssertSameAsHeap(options => LeftOuter(lefts, rights, disordered, options), Options(batchSize), "outer" + seed + batchSize, queue: true);
 
         var expected = OuterReference(lefts, rights);
         Assert.Contains(expected, p => p.RightTag < 0);
@@ -66,7 +66,7 @@ public sealed class SpilledIntervalJoinTests : IDisposable
     {
         var (lefts, rights) = Generate(seed, disordered, 1_200, hotKeyShare: 0);
 
-        var spilled = await AssertSameAsHeap(options => Anti(lefts, rights, disordered, options), Options(batchSize), "anti" + seed + batchSize);
+        var spilled = await AssertSameAsHeap(options => Anti(lefts, rights, disordered, options), Options(batchSize), "anti" + seed + batchSize, queue: true);
 
         var expected = lefts.Where(l => !rights.Any(r => r.Key == l.Key && Overlap(l, r))).Select(l => l.Tag).ToList();
         Assert.NotEmpty(expected);
@@ -108,11 +108,11 @@ public sealed class SpilledIntervalJoinTests : IDisposable
                 Assert.True(inner.Count > 5_000, $"{inner.Count} pairs: the hot key must give many");
                 break;
             case "outer":
-                var outer = await AssertSameAsHeap(options => LeftOuter(lefts, rights, true, options), Options(50), "skew-outer" + seed);
+                var outer = await AssertSameAsHeap(options => LeftOuter(lefts, rights, true, options), Options(50), "skew-outer" + seed, queue: true);
                 Assert.Equal(Sorted(OuterReference(lefts, rights)), Sorted(outer));
                 break;
             default:
-                var anti = await AssertSameAsHeap(options => Anti(lefts, rights, true, options), Options(50), "skew-anti" + seed);
+                var anti = await AssertSameAsHeap(options => Anti(lefts, rights, true, options), Options(50), "skew-anti" + seed, queue: true);
                 Assert.Equal(lefts.Where(l => !rights.Any(r => r.Key == l.Key && Overlap(l, r))).Select(l => l.Tag).Order(), anti.Select(l => l.Tag).Order());
                 break;
         }
@@ -174,6 +174,78 @@ public sealed class SpilledIntervalJoinTests : IDisposable
         Assert.True(sink.Completed);
         Assert.Equal(uninterrupted, sink.Items);
         Assert.True(Interlocked.Read(ref SpilledTemporalJoinCounters.EventsSpilled) > spilledBefore, "no live event was written to RocksDB");
+    }
+
+    [Theory]
+    [InlineData("outer", 1, 1, 1)]
+    [InlineData("outer", 2, 2, 1)]
+    [InlineData("outer", 3, 1, 2)]
+    [InlineData("anti", 4, 1, 1)]
+    [InlineData("anti", 5, 2, 1)]
+    public async Task OuterAndAnti_CrashesAtRandomPoints_OnRocksDb_RestoredOutputEqualsUninterruptedRun(string kind, int seed, int crashedParallelism, int lastParallelism)
+    {
+        // Left events (with their queue of undecided ones) and right events spill; crashes restore the queue's bounds and matched bits.
+        var (lefts, rights) = Generate(seed, disordered: true, 1_500, hotKeyShare: 0);
+        var uninterrupted = await OfKind(kind, Source(lefts, true, Options(33), "left"), Source(rights, true, Options(33), "right")).ToListAsync();
+
+        var random = new Random(seed);
+        var store = new DirectoryCheckpointStore(Path.Combine(_directory, kind + seed + "-checkpoints"));
+        var sink = new MemorySink<IPair>();
+        int[] crashPoints = [.. Enumerable.Range(0, 3).Select(_ => random.Next(rights.Length)).Order()];
+        long? lastSaved = null;
+        long queuedBefore = Interlocked.Read(ref SpilledTemporalJoinCounters.QueuedEventsSpilled);
+        foreach (int crashAt in crashPoints.Append(-1))
+        {
+            var options = new QueryOptions { BatchSize = 33, Strict = true };
+            var left = QStream.From(new ArrayEventSource<Iv>(lefts, "left") { MaxRead = random.Next(1, 100) }, e => e.Time, IngressPolicy.Reorder(Disorder))
+                .WithOptions(options).WithLifetime(e => e.Time, e => e.End);
+            var right = QStream.From(new ArrayEventSource<Iv>(rights, "right") { FailAt = crashAt, MaxRead = random.Next(1, 100) }, e => e.Time, IngressPolicy.Reorder(Disorder))
+                .WithLifetime(e => e.Time, e => e.End);
+            await using var job = OfKind(kind, left, right).ToJob(sink, new JobOptions
+            {
+                State = StateBackend.RocksDb(Path.Combine(_directory, kind + seed), 16),
+                Checkpoints = store,
+                CheckpointEveryEvents = random.Next(50, 400),
+                Parallelism = crashAt >= 0 ? crashedParallelism : lastParallelism,
+            });
+            lastSaved = await CrashRuns.RunAsync(job, crashAt, lastSaved, store);
+        }
+
+        Assert.NotNull(lastSaved);
+        Assert.True(sink.Completed);
+        Assert.Equal(uninterrupted, sink.Items);
+        Assert.True(Interlocked.Read(ref SpilledTemporalJoinCounters.QueuedEventsSpilled) > queuedBefore, "no undecided left event was written to RocksDB");
+    }
+
+    [Theory]
+    [InlineData(1, true)]
+    [InlineData(2, false)]
+    public async Task ProbesOfKeysWithNothingSpilled_SkipTheStore_WithTheHeapsEventsInOrder(int seed, bool filter)
+    {
+        // Left events of 600 even keys live long and spill; right events are points of 1,200 keys, so half of them probe a key group that
+        // has spilled events with a key that has none: the key filter skips those probes (without it, each reads the store).
+        var random = new Random(seed);
+        var lefts = Enumerable.Range(0, 1_500).Select(i => new Iv(Origin + (random.Next(300) * 50 * TimeSpan.TicksPerMillisecond), 20 * TimeSpan.TicksPerSecond, 2L * random.Next(600), i)).OrderBy(e => e.Time).ToArray();
+        var rights = Enumerable.Range(0, 3_000).Select(i => new Iv(Origin + (random.Next(600) * 50 * TimeSpan.TicksPerMillisecond), 1, random.Next(1_200), 10_000 + i)).OrderBy(e => e.Time).ToArray();
+        long skippedBefore = Interlocked.Read(ref SpilledTemporalJoinCounters.ProbesSkippedByFilter);
+        SpilledTemporalJoinCounters.KeyFilter = filter;
+        List<IPair> spilled;
+        try
+        {
+            spilled = await AssertSameAsHeap(options => Inner(lefts, rights, false, options), Options(64), "filter" + seed + filter);
+        }
+        finally
+        {
+            SpilledTemporalJoinCounters.KeyFilter = true;
+        }
+
+        Assert.Equal(Sorted(InnerReference(lefts, rights)), Sorted(spilled));
+        Assert.True(spilled.Count > 100, $"{spilled.Count} pairs: the test must match many probes");
+        long skipped = Interlocked.Read(ref SpilledTemporalJoinCounters.ProbesSkippedByFilter) - skippedBefore;
+        if (filter)
+        {
+            Assert.True(skipped > 500, $"{skipped} probes skipped by the key filter: most probes of odd keys should be");
+        }
     }
 
     [Fact]
@@ -240,9 +312,10 @@ public sealed class SpilledIntervalJoinTests : IDisposable
 
     /// <summary>Runs <paramref name="query"/> as a plain query (the heap operator) and as a RocksDB job with checkpoints (16 hot events);
     /// asserts the same events in the same order, and that the job wrote live events to its store and read them back.</summary>
-    private async Task<List<T>> AssertSameAsHeap<T>(Func<QueryOptions, IQStream<T>> query, QueryOptions options, string name, bool mustSpill = true)
+    private async Task<List<T>> AssertSameAsHeap<T>(Func<QueryOptions, IQStream<T>> query, QueryOptions options, string name, bool mustSpill = true, bool queue = false)
     {
         var heap = await query(options).ToListAsync();
+        long queuedBefore = Interlocked.Read(ref SpilledTemporalJoinCounters.QueuedEventsSpilled);
         long spilledBefore = Interlocked.Read(ref SpilledTemporalJoinCounters.EventsSpilled);
         long readsBefore = Interlocked.Read(ref SpilledTemporalJoinCounters.StoreReads);
         long expiredBefore = Interlocked.Read(ref SpilledTemporalJoinCounters.EventsExpiredFromStore);
@@ -264,6 +337,12 @@ public sealed class SpilledIntervalJoinTests : IDisposable
             Assert.True(spilled > 16, $"{spilled} live events were written to RocksDB: the test did not exercise the store");
             Assert.True(Interlocked.Read(ref SpilledTemporalJoinCounters.StoreReads) > readsBefore, "events were spilled but no probe read the store");
             Assert.True(Interlocked.Read(ref SpilledTemporalJoinCounters.EventsExpiredFromStore) > expiredBefore, "no spilled event was expired by the watermark");
+        }
+
+        if (queue)
+        {
+            long queued = Interlocked.Read(ref SpilledTemporalJoinCounters.QueuedEventsSpilled) - queuedBefore;
+            Assert.True(queued > 16, $"{queued} undecided left events were written to RocksDB's queue: the test did not exercise it");
         }
 
         return [.. sink.Items];
@@ -290,6 +369,10 @@ public sealed class SpilledIntervalJoinTests : IDisposable
 
     private static IQStream<Iv> Anti(Iv[] lefts, Iv[] rights, bool disordered, QueryOptions options) =>
         Source(lefts, disordered, options, "left").WhereNotExists(Source(rights, disordered, options, "right"), l => l.Key, r => r.Key);
+
+    private static IQStream<IPair> OfKind(string kind, IQStream<Iv> left, IQStream<Iv> right) => kind == "outer"
+        ? left.LeftJoin(right, l => l.Key, r => r.Key, (l, r) => new IPair(l.Tag, l.Time, l.End, r == null ? -1 : r.Tag, r == null ? 0 : r.Time, r == null ? 0 : r.End))
+        : left.WhereNotExists(right, l => l.Key, r => r.Key).Select(l => new IPair(l.Tag, l.Time, l.End, -1, 0, 0));
 
     private static IQStream<IPair> Crashing(Iv[] lefts, Iv[] rights, int failAt)
     {
