@@ -50,7 +50,7 @@ public sealed class SpilledIntervalJoinTests : IDisposable
     {
         var (lefts, rights) = Generate(seed, disordered, 1_200, hotKeyShare: 0);
 
-        var spilled = await AssertSameAsHeap(options => LeftOuter(lefts, rights, disordered, options), Options(batchSize), "outer" + seed + batchSize, queue: true);
+        var spilled = await AssertSameAsHeap(options => LeftOuter(lefts, rights, disordered, options), Options(batchSize), "outer" + seed + batchSize);
 
         var expected = OuterReference(lefts, rights);
         Assert.Contains(expected, p => p.RightTag < 0);
@@ -66,7 +66,7 @@ public sealed class SpilledIntervalJoinTests : IDisposable
     {
         var (lefts, rights) = Generate(seed, disordered, 1_200, hotKeyShare: 0);
 
-        var spilled = await AssertSameAsHeap(options => Anti(lefts, rights, disordered, options), Options(batchSize), "anti" + seed + batchSize, queue: true);
+        var spilled = await AssertSameAsHeap(options => Anti(lefts, rights, disordered, options), Options(batchSize), "anti" + seed + batchSize);
 
         var expected = lefts.Where(l => !rights.Any(r => r.Key == l.Key && Overlap(l, r))).Select(l => l.Tag).ToList();
         Assert.NotEmpty(expected);
@@ -182,7 +182,11 @@ public sealed class SpilledIntervalJoinTests : IDisposable
     [InlineData("outer", 3, 1, 2)]
     [InlineData("anti", 4, 1, 1)]
     [InlineData("anti", 5, 2, 1)]
-    public async Task OuterAndAnti_CrashesAtRandomPoints_OnRocksDb_RestoredOutputEqualsUninterruptedRun(string kind, int seed, int crashedParallelism, int lastParallelism)
+    [InlineData("outer", 1, 1, 1, true)]
+    [InlineData("outer", 1, 1, 1, false, 65_536)]
+    [InlineData("outer", 1, 1, 1, false, 16, 0)]
+    [InlineData("outer", 1, 1, 1, false, 16, 1)]
+    public async Task OuterAndAnti_CrashesAtRandomPoints_OnRocksDb_RestoredOutputEqualsUninterruptedRun(string kind, int seed, int crashedParallelism, int lastParallelism, bool onHeap = false, int hot = 16, int crashes = 3)
     {
         // Left events (with their queue of undecided ones) and right events spill; crashes restore the queue's bounds and matched bits.
         var (lefts, rights) = Generate(seed, disordered: true, 1_500, hotKeyShare: 0);
@@ -191,7 +195,7 @@ public sealed class SpilledIntervalJoinTests : IDisposable
         var random = new Random(seed);
         var store = new DirectoryCheckpointStore(Path.Combine(_directory, kind + seed + "-checkpoints"));
         var sink = new MemorySink<IPair>();
-        int[] crashPoints = [.. Enumerable.Range(0, 3).Select(_ => random.Next(rights.Length)).Order()];
+        int[] crashPoints = [.. Enumerable.Range(0, 3).Select(_ => random.Next(rights.Length)).Order().Take(crashes)];
         long? lastSaved = null;
         long queuedBefore = Interlocked.Read(ref SpilledTemporalJoinCounters.QueuedEventsSpilled);
         foreach (int crashAt in crashPoints.Append(-1))
@@ -203,7 +207,7 @@ public sealed class SpilledIntervalJoinTests : IDisposable
                 .WithLifetime(e => e.Time, e => e.End);
             await using var job = OfKind(kind, left, right).ToJob(sink, new JobOptions
             {
-                State = StateBackend.RocksDb(Path.Combine(_directory, kind + seed), 16),
+                State = onHeap ? StateBackend.Heap : StateBackend.RocksDb(Path.Combine(_directory, kind + seed), hot),
                 Checkpoints = store,
                 CheckpointEveryEvents = random.Next(50, 400),
                 Parallelism = crashAt >= 0 ? crashedParallelism : lastParallelism,
@@ -211,10 +215,56 @@ public sealed class SpilledIntervalJoinTests : IDisposable
             lastSaved = await CrashRuns.RunAsync(job, crashAt, lastSaved, store);
         }
 
-        Assert.NotNull(lastSaved);
+        Assert.True(crashes == 0 || lastSaved is not null);
         Assert.True(sink.Completed);
         Assert.Equal(uninterrupted, sink.Items);
-        Assert.True(Interlocked.Read(ref SpilledTemporalJoinCounters.QueuedEventsSpilled) > queuedBefore, "no undecided left event was written to RocksDB");
+        Assert.True(onHeap || hot > 16 || Interlocked.Read(ref SpilledTemporalJoinCounters.QueuedEventsSpilled) > queuedBefore, "no undecided left event was written to RocksDB");
+    }
+
+    [Theory]
+    [InlineData("outer", 1, 1, true)]
+    [InlineData("outer", 2, 7, false)]
+    [InlineData("outer", 3, 4096, true)]
+    [InlineData("anti", 4, 1, false)]
+    [InlineData("anti", 5, 7, true)]
+    [InlineData("anti", 6, 4096, true)]
+    public async Task ManyUndecidedLeftEvents_OnRocksDb_GivesTheHeapsEventsInOrder_AndTheReference(string kind, int seed, int batchSize, bool disordered)
+    {
+        // Left events of 400 keys, right events of only 40 of them: most left events stay undecided until they end, and one left event
+        // that lives to the end of time and meets nothing holds the queue's front, so every later left event waits in the queue (ended
+        // or not) until the end: the queue itself, not only the live events, outgrows the 16 hot events and goes to the store.
+        var random = new Random(seed);
+        var lefts = Enumerable.Range(0, 1_200).Select(i => new Iv(
+            Origin + (random.Next(400) * 50 * TimeSpan.TicksPerMillisecond),
+            random.Next(4) == 0 ? 1 : random.Next(1, 40) * TimeSpan.TicksPerSecond / 4,
+            RandomInput.Key(random, 8, RandomInput.HugeKeys, 400),
+            i)).ToList();
+        lefts.Add(new Iv(Origin + (25 * TimeSpan.TicksPerSecond / 10), long.MaxValue - Origin, 1_000_000, 5_000));
+        var rights = Enumerable.Range(0, 800).Select(i => new Iv(
+            Origin + (random.Next(400) * 50 * TimeSpan.TicksPerMillisecond),
+            random.Next(3) == 0 ? 1 : random.Next(1, 20) * TimeSpan.TicksPerSecond / 4,
+            RandomInput.Key(random, 8, RandomInput.HugeKeys, 40),
+            10_000 + i)).ToList();
+        Iv[] Order(List<Iv> events) => disordered
+            ? [.. RandomInput.Disordered([.. events.OrderBy(e => e.Time)], e => e.Time, Disorder.Ticks, random)]
+            : [.. events.OrderBy(e => e.Time)];
+        var (l, r) = (Order(lefts), Order(rights));
+
+        if (kind == "outer")
+        {
+            var outer = await AssertSameAsHeap(options => LeftOuter(l, r, disordered, options), Options(batchSize), "undecided-outer" + seed, queue: true);
+            var expected = OuterReference(l, r);
+            Assert.True(expected.Count(p => p.RightTag < 0) > l.Length / 2, "most left events must go unmatched");
+            Assert.Contains(expected, p => p.RightTag >= 0);
+            Assert.Equal(Sorted(expected), Sorted(outer));
+        }
+        else
+        {
+            var anti = await AssertSameAsHeap(options => Anti(l, r, disordered, options), Options(batchSize), "undecided-anti" + seed, queue: true);
+            var expected = l.Where(x => !r.Any(y => y.Key == x.Key && Overlap(x, y))).Select(x => x.Tag).ToList();
+            Assert.True(expected.Count > l.Length / 2 && expected.Count < l.Length, $"{expected.Count} of {l.Length} unmatched");
+            Assert.Equal(expected.Order(), anti.Select(x => x.Tag).Order());
+        }
     }
 
     [Theory]
