@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using LinqStream.Benchmarks.Infrastructure;
 using LinqStream.Benchmarks.Scenarios.Nexmark;
+using LinqStream.Physical.Join.Spilled;
 using LinqStream.State.RocksDb;
 
 namespace LinqStream.Benchmarks.Scenarios.State;
@@ -57,6 +58,22 @@ public class JoinStateBackendBenchmarks
 
     [Benchmark(OperationsPerInvoke = Events)]
     public long Interval10sHot1024() => Run(IntervalJoin(_input!), 1_024);
+
+    /// <summary>As <see cref="Interval10sHot1024"/> with the spilled join's on-heap key filter not consulted (every probe whose key group
+    /// has spilled auctions reads the store, as before the twelfth session): the probe cost without and with the filter in one run.</summary>
+    [Benchmark(OperationsPerInvoke = Events)]
+    public long Interval10sHot1024NoKeyFilter()
+    {
+        SpilledTemporalJoinCounters.KeyFilter = false;
+        try
+        {
+            return Run(IntervalJoin(_input!), 1_024);
+        }
+        finally
+        {
+            SpilledTemporalJoinCounters.KeyFilter = true;
+        }
+    }
 
     /// <summary>Each auction (alive 10 s after it opens) joined with the bids on it that start while it lives.</summary>
     private static IQStream<long> IntervalJoin(NexmarkInput input)

@@ -17,6 +17,13 @@ internal partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
     /// </returns>
     private long Pump(long frontier)
     {
+        // The store's part of the queue (RocksDB backend) is older than the heap's: it goes first.
+        if (StoreHasQueue && !PumpStoredQueue(frontier, out long undecidedStart))
+        {
+            ReleasePending(undecidedStart);
+            return undecidedStart;
+        }
+
         var queue = _undecided;
         var flags = _left.Flags;
         while (queue.Count > 0)
@@ -55,7 +62,7 @@ internal partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
     }
 
     /// <summary>Moves the held-back pairs that start before <paramref name="limit"/> to the output.</summary>
-    private void ReleasePending(long limit)
+    private protected void ReleasePending(long limit)
     {
         var pending = _pending;
         while (pending.Count > 0 && pending.HeadStart < limit)

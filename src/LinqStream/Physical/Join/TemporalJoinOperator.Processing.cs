@@ -80,7 +80,7 @@ internal partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
                 continue;
             }
 
-            if ((_leftExpiry.Count > 0 && _leftExpiry.MinEnd <= s) || (_rightExpiry.Count > 0 && _rightExpiry.MinEnd <= s))
+            if ((_leftExpiry.Count > 0 && _leftExpiry.MinEnd <= s) || (_rightExpiry.Count > 0 && _rightExpiry.MinEnd <= s) || StoredQueueMinEnd <= s)
             {
                 Evict(s);
             }
@@ -109,7 +109,7 @@ internal partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
             }
             else if (_kind == JoinKind.LeftOuter)
             {
-                bool direct = _undecided.Count == 0 && _pending.Count == 0;
+                bool direct = NothingUndecided;
                 for (; r >= 0; r = rightNext[r])
                 {
                     long re = rightEnd[r];
@@ -125,7 +125,7 @@ internal partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
             }
 
             // The live right events of the key in a store (RocksDB backend) are older than those on the heap: after them.
-            if (StoreHasRight && ProbeStoredRight(key, s, e, payload[i], _undecided.Count == 0 && _pending.Count == 0))
+            if (StoreHasRight && ProbeStoredRight(key, s, e, payload[i], NothingUndecided))
             {
                 matched = true;
             }
@@ -207,7 +207,7 @@ internal partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
                 continue;
             }
 
-            if ((_leftExpiry.Count > 0 && _leftExpiry.MinEnd <= s) || (_rightExpiry.Count > 0 && _rightExpiry.MinEnd <= s))
+            if ((_leftExpiry.Count > 0 && _leftExpiry.MinEnd <= s) || (_rightExpiry.Count > 0 && _rightExpiry.MinEnd <= s) || StoredQueueMinEnd <= s)
             {
                 Evict(s);
             }
@@ -232,7 +232,7 @@ internal partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
             {
                 if (StoreHasLeft)
                 {
-                    ProbeStoredLeft(key, s, e, payload[j]);
+                    ProbeStoredLeft(key, s, e, payload[j], NothingUndecided);
                 }
 
                 continue;
@@ -251,7 +251,7 @@ internal partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
                 }
                 else if (_kind == JoinKind.LeftOuter)
                 {
-                    bool direct = _undecided.Count == 0 && _pending.Count == 0;
+                    bool direct = NothingUndecided;
                     for (; l >= 0; l = leftNext[l])
                     {
                         leftFlags[l] |= LiveEvents<TLeft>.Matched;
@@ -277,7 +277,7 @@ internal partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
 
             if (StoreHasLeft)
             {
-                ProbeStoredLeft(key, s, e, payload[j]);
+                ProbeStoredLeft(key, s, e, payload[j], NothingUndecided);
             }
 
             if (keep)
@@ -324,6 +324,12 @@ internal partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
             _right.Unlink(slot, ref _keys.Head(id, KeyTable<TKey>.Right));
             _keys.MarkIfEmpty(id);
             _right.Free(slot);
+        }
+
+        // Queued left events in a store (RocksDB backend) end as those on the heap would; StoredQueueMinEnd is long.MaxValue on the heap.
+        if (StoredQueueMinEnd <= time && EvictStoredQueue(time))
+        {
+            decided = true;
         }
 
         if (decided)

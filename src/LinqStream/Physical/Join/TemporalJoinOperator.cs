@@ -114,13 +114,31 @@ internal partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult> : Bina
     }
 
     /// <summary>
-    /// Gets or sets a value indicating whether a store may hold live left events (<c>SpilledTemporalJoinOperator</c> on RocksDB, inner
-    /// joins only); never set on the heap backend, so its cost there is one untaken branch per right event.
+    /// Gets or sets a value indicating whether a store may hold live left events (<c>SpilledTemporalJoinOperator</c> on RocksDB); never
+    /// set on the heap backend, so its cost there is one untaken branch per right event.
     /// </summary>
     private protected bool StoreHasLeft { get; set; }
 
     /// <summary>Gets or sets a value indicating whether a store may hold live right events (as <see cref="StoreHasLeft"/>).</summary>
     private protected bool StoreHasRight { get; set; }
+
+    /// <summary>
+    /// Gets or sets a value indicating whether a store holds the oldest part of the outer join's queue of undecided left events
+    /// (<c>SpilledTemporalJoinOperator</c>): its entries come before those of the heap's queue. Never set on the heap backend.
+    /// </summary>
+    private protected bool StoreHasQueue { get; set; }
+
+    /// <summary>
+    /// Gets or sets the earliest end, after the last eviction, among the store's queued left events (<see cref="long.MaxValue"/> when
+    /// there is none, always on the heap backend): an event starting at or after it evicts, as one on the heap would.
+    /// </summary>
+    private protected long StoredQueueMinEnd { get; set; } = long.MaxValue;
+
+    /// <summary>Gets the heap's queue of undecided left slots (outer modes), in start order.</summary>
+    private protected Queue<int> Undecided => _undecided;
+
+    /// <summary>Gets a value indicating whether a pair may go straight to the output: no left event is undecided and nothing is held back.</summary>
+    private protected bool NothingUndecided => _undecided.Count == 0 && _pending.Count == 0 && !StoreHasQueue;
 
     private protected JoinKind Kind => _kind;
 
@@ -142,9 +160,28 @@ internal partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult> : Bina
     /// </summary>
     private protected virtual bool ProbeStoredRight(TKey key, long start, long end, TLeft payload, bool direct) => false;
 
-    /// <summary>Gives a right event's pairs with the live left events of its key in a store (inner joins), after those on the heap.</summary>
-    private protected virtual void ProbeStoredLeft(TKey key, long start, long end, TRight payload)
+    /// <summary>
+    /// Gives a right event's pairs with the live left events of its key in a store, after those on the heap (and, in outer modes, marks
+    /// them matched); <paramref name="direct"/> as for <see cref="ProbeStoredRight"/>.
+    /// </summary>
+    private protected virtual void ProbeStoredLeft(TKey key, long start, long end, TRight payload, bool direct)
     {
+    }
+
+    /// <summary>
+    /// Called by an eviction at <paramref name="time"/> when <see cref="StoredQueueMinEnd"/> is at or before it: returns whether a
+    /// queued left event in the store ended (so the queue's front may be decided), and moves <see cref="StoredQueueMinEnd"/> on.
+    /// </summary>
+    private protected virtual bool EvictStoredQueue(long time) => false;
+
+    /// <summary>
+    /// Releases the decided entries at the front of the store's part of the queue, as <see cref="Pump"/> does on the heap; returns
+    /// false with the start of the first undecided one, or true when the store's part is empty (then the heap's queue goes on).
+    /// </summary>
+    private protected virtual bool PumpStoredQueue(long frontier, out long undecidedStart)
+    {
+        undecidedStart = frontier;
+        return true;
     }
 
     /// <summary>Gets or sets a value indicating whether the state is compacted after a burst (tests turn it off to compare outputs).</summary>

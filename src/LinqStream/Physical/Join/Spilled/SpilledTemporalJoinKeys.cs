@@ -9,9 +9,15 @@ namespace LinqStream.Physical.Join.Spilled;
 /// </summary>
 /// <remarks>
 /// <code>
-/// live event: [key group: 2 B BE][5 left | 6 right][stable key hash: 8 B BE][encoding length: 4 B BE][stable key encoding][sequence: 8 B BE] → [end: 8 B][payload (StateCodec)]
-/// expiry:     [key group: 2 B BE][7][side: 0 left, 1 right][end: 8 B BE, sign flipped][sequence: 8 B BE] → [the live event's key]
+/// live event:   [key group: 2 B BE][5 left | 6 right][stable key hash: 8 B BE][encoding length: 4 B BE][stable key encoding][sequence: 8 B BE]
+///                → right: [end: 8 B][payload (StateCodec)]; left: [end: 8 B][queue sequence: 8 B, -1 when not queued][payload (StateCodec)]
+/// expiry:       [key group: 2 B BE][7][side: 0 left, 1 right][end: 8 B BE, sign flipped][sequence: 8 B BE] → [the live event's key]
+/// queue:        [0: 2 B][8][queue sequence: 8 B BE] → [start: 8 B][end: 8 B][payload (StateCodec)]
+/// queue expiry: [0: 2 B][9][end: 8 B BE, sign flipped][queue sequence: 8 B BE] → []
 /// </code>
+/// The queue (left-outer and anti joins) is the oldest part of the heap operator's queue of undecided left events, in its order; it
+/// spans every key group, so it is kept under key group 0 (a join runs on one task at every parallelism and restores every key group).
+/// Its expiry index lists the queued events that had not ended when they were spilled, by end: an eviction reads the part that ends.
 /// A key's live events of one side are one contiguous range in the order they were processed (the sequence number is the
 /// operator's, increasing with every spilled event), so a probe reads them with one seek and walks them newest first, the order of
 /// the heap operator's lists. The expiry index of a key group and side is ordered by end: the events that the watermark ends are
@@ -22,6 +28,14 @@ internal static class SpilledTemporalJoinKeys
     public const byte LeftTable = 5;
     public const byte RightTable = 6;
     public const byte ExpiryTable = 7;
+    public const byte QueueTable = 8;
+    public const byte QueueExpiryTable = 9;
+
+    /// <summary>The length of a queue key.</summary>
+    public const int QueueLength = 2 + 1 + 8;
+
+    /// <summary>The length of a queue expiry key.</summary>
+    public const int QueueExpiryLength = 2 + 1 + 8 + 8;
 
     /// <summary>The length of a live event's key before its stable key encoding.</summary>
     public const int EventPrefix = 2 + 1 + 8 + 4;
@@ -55,6 +69,37 @@ internal static class SpilledTemporalJoinKeys
 
     /// <summary>The key after <paramref name="keyGroup"/>'s expiry keys of <paramref name="side"/>.</summary>
     public static byte[] ExpiryLimit(int keyGroup, int side) => [(byte)(keyGroup >> 8), (byte)keyGroup, ExpiryTable, (byte)(side + 1)];
+
+    /// <summary>Writes the key of the queue entry <paramref name="sequence"/>.</summary>
+    public static void WriteQueue(Span<byte> target, long sequence)
+    {
+        target[0] = 0;
+        target[1] = 0;
+        target[2] = QueueTable;
+        BinaryPrimitives.WriteInt64BigEndian(target[3..], sequence);
+    }
+
+    /// <summary>Writes the queue expiry key of the queued event with <paramref name="end"/> and queue <paramref name="sequence"/>.</summary>
+    public static void WriteQueueExpiry(Span<byte> target, long end, long sequence)
+    {
+        target[0] = 0;
+        target[1] = 0;
+        target[2] = QueueExpiryTable;
+        BinaryPrimitives.WriteUInt64BigEndian(target[3..], SpilledSessionKeys.Flip(end));
+        BinaryPrimitives.WriteInt64BigEndian(target[11..], sequence);
+    }
+
+    /// <summary>The key after every queue expiry key.</summary>
+    public static byte[] QueueExpiryLimit() => [0, 0, QueueExpiryTable + 1];
+
+    /// <summary>The end in a queue expiry key.</summary>
+    public static long QueueEndOf(ReadOnlySpan<byte> queueExpiryKey) => SpilledSessionKeys.Unflip(BinaryPrimitives.ReadUInt64BigEndian(queueExpiryKey[3..]));
+
+    /// <summary>The queue sequence number in a queue expiry key.</summary>
+    public static long QueueSequenceOf(ReadOnlySpan<byte> queueExpiryKey) => BinaryPrimitives.ReadInt64BigEndian(queueExpiryKey[11..]);
+
+    /// <summary>The stable key hash in a live event's key (the value of its expiry entry).</summary>
+    public static ulong HashOf(ReadOnlySpan<byte> eventKey) => BinaryPrimitives.ReadUInt64BigEndian(eventKey[3..]);
 
     /// <summary>The end of an expiry key's event.</summary>
     public static long EndOf(ReadOnlySpan<byte> expiryKey) => SpilledSessionKeys.Unflip(BinaryPrimitives.ReadUInt64BigEndian(expiryKey[4..]));
