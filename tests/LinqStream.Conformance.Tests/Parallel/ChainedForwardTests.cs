@@ -211,6 +211,49 @@ public sealed class ChainedForwardTests : IDisposable
         await PartitionedReadings.AssertRestoresAtAnotherParallelism(() => Query(OnePhase, data), reference, store, from, to);
     }
 
+    /// <summary>
+    /// A long job with a checkpoint due every 2,000 events read completes checkpoints while it runs, chained as on two threads per
+    /// partition: before par14 a chained job's barriers came through only when its input ended (no checkpoint before that).
+    /// </summary>
+    [Theory]
+    [InlineData(2, true)]
+    [InlineData(4, true)]
+    [InlineData(2, false)]
+    public async Task Job_LongAndChained_CompletesCheckpointsWhileItRuns(int parallelism, bool chained)
+    {
+        var data = Generate(31 + parallelism, 4, skewed: true, count: 60_000);
+        var reference = await Query(OnePhase, data).WithOptions(JobQueryOptions).ToListAsync();
+        var options = chained ? JobQueryOptions : Unchained(JobQueryOptions);
+        Assert.Contains(chained ? Chained : "Not chained", Query(OnePhase, data).WithOptions(options with { Parallelism = parallelism }).Explain(), StringComparison.Ordinal);
+        var store = new DirectoryCheckpointStore(Path.Combine(_directory, $"long-{parallelism}-{chained}"));
+        var sink = new MemorySink<string>();
+        QueryJob<string>? running = null;
+        long seen = 0;
+        int beforeThreeQuarters = 0; // checkpoints completed while the sink held at most three quarters of the output
+        sink.AfterWrite = written =>
+        {
+            if (running?.LastCheckpointId is { } id && id > seen)
+            {
+                seen = id;
+                if (written <= reference.Count * 3 / 4)
+                {
+                    beforeThreeQuarters++;
+                }
+            }
+        };
+        await using (var job = Query(OnePhase, data).WithOptions(options)
+            .ToJob(sink, new JobOptions { Checkpoints = store, CheckpointEveryEvents = 2_000, Parallelism = parallelism }))
+        {
+            running = job;
+            var result = await job.RunAsync();
+            Assert.Equal(parallelism, result.Parallelism);
+            Assert.True(beforeThreeQuarters >= 5, $"{beforeThreeQuarters} checkpoints completed before three quarters of the output was written ({result.Checkpoints} in all)");
+        }
+
+        Assert.True(sink.Completed);
+        Assert.Equal(reference, sink.Items);
+    }
+
     [Fact]
     public void ArrayPartitions_AreChecked_LikeEventSourcePartitions()
     {
