@@ -84,7 +84,7 @@ internal static class PartitionedReadings
         QueryJob<string>? running = null;
         // Past two thirds with no checkpoint stored yet, the sink slows down (10 ms per write) instead of the run being cancelled: a
         // checkpoint's file is stored off the job's loop (fsynced), which took 100-500 ms on a loaded machine while a chained job wrote
-        // all its output (par14's logs), and a cancel while it is being stored cancels the store (the CI run's 'no checkpoint').
+        // all its output (par14's logs), and a cancel while it is being stored cancels the store (likely the CI run's 'no checkpoint').
         sink.AfterWrite = written =>
         {
             if (written >= reference.Count * 2 / 3)
