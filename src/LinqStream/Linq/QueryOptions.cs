@@ -134,6 +134,14 @@ public sealed record QueryOptions
     internal bool BarrierBeforeSnapshot { get; init; } = true;
 
     /// <summary>
+    /// Gets a value indicating whether a forward plan over replayed partitions runs source task t and task t on one thread (chained:
+    /// the source task calls the task's operators with each batch, no channel between them; docs/parallelism.md, "Chained
+    /// tasks"); otherwise each on its own thread with a channel between them. Internal: benchmarks compare both in one run.
+    /// </summary>
+    /// <value>The default value is <see langword="true"/>.</value>
+    internal bool ChainForwardTasks { get; init; } = true;
+
+    /// <summary>
     /// Gets a value indicating whether a job at parallelism above 1 runs its source tasks' and tasks' checkpoint code once before it
     /// starts (JIT, the state codec), so that the first barrier does not pay it on a task's thread (docs/parallelism.md, "The first
     /// barrier"). Internal: the benchmark compares both, each in a fresh process.

@@ -13,6 +13,27 @@ internal interface ISourceExchange<T> : IStreamObserver<T>
 }
 
 /// <summary>
+/// A task chained to its source task (docs/parallelism.md, "Chained tasks"): the source task's forward exchange calls it with what it
+/// would send into the task's channel, on the one thread they share (one interface call per batch or message, not per event).
+/// </summary>
+internal interface IChainedTask<T>
+{
+    /// <summary>Runs the task on the batch's events (moved into a batch of the task's own; the caller keeps its batch).</summary>
+    void Batch(EventBatch<T> batch);
+
+    void Watermark(long watermark);
+
+    void Barrier(long id);
+
+    void Completed();
+
+    void Error(Exception error);
+
+    /// <summary>Waits until <paramref name="channel"/> (to another task) has room, running the task side meanwhile; false when it was closed.</summary>
+    bool WaitForSpace(SpscChannel<T> channel);
+}
+
+/// <summary>
 /// The sending end of a forward exchange: one task's output, in its own order, onto its one channel (here: into the
 /// order-restoring merge in front of the sink). Batches are handed over by swapping columns, not copied.
 /// </summary>
@@ -28,12 +49,30 @@ internal sealed class ForwardExchange<T> : IStreamObserver<T>
         _pool = context.Pool<T>();
     }
 
+    /// <summary>
+    /// Gets or sets what runs while the channel is full before a send, until it has room (a chained task: it moves what other source tasks
+    /// sent it aside, so they never wait for it while it waits for the merge); null: the send waits in the channel.
+    /// </summary>
+    public Action? WhileFull { get; set; }
+
+    private void WaitForSpace()
+    {
+        if (WhileFull is { } whileFull)
+        {
+            while (!_channel.HasSpace && !_channel.IsClosed)
+            {
+                whileFull();
+            }
+        }
+    }
+
     public void OnBatch(EventBatch<T> batch)
     {
         try
         {
             if (!_done && batch.Count > 0)
             {
+                WaitForSpace();
                 _done = !_channel.SendBatch(batch);
             }
         }
@@ -47,6 +86,7 @@ internal sealed class ForwardExchange<T> : IStreamObserver<T>
     {
         if (!_done)
         {
+            WaitForSpace();
             _done = !_channel.SendWatermark(watermark);
         }
     }
@@ -56,6 +96,7 @@ internal sealed class ForwardExchange<T> : IStreamObserver<T>
     {
         if (!_done)
         {
+            WaitForSpace();
             _done = !_channel.SendBarrier(id);
         }
     }
@@ -65,6 +106,7 @@ internal sealed class ForwardExchange<T> : IStreamObserver<T>
         if (!_done)
         {
             _done = true;
+            WaitForSpace();
             _channel.SendCompleted();
         }
     }
@@ -74,6 +116,7 @@ internal sealed class ForwardExchange<T> : IStreamObserver<T>
         if (!_done)
         {
             _done = true;
+            WaitForSpace();
             _channel.SendError(error);
         }
     }
@@ -94,10 +137,15 @@ internal sealed class ForwardSourceExchange<T> : ISourceExchange<T>
     private readonly BatchPool<T> _pool;
     private readonly QueryContext _context;
     private readonly long[] _sent;
+    private readonly IChainedTask<T>? _chained;
     private long _watermark = Temporal.Ticks.MinusInfinity;
     private bool _done;
 
-    public ForwardSourceExchange(SpscChannel<T>[] channels, int own, QueryContext context)
+    /// <param name="channels">A channel to every task.</param>
+    /// <param name="own">This source task's own task.</param>
+    /// <param name="context">The source task's context.</param>
+    /// <param name="chained">The own task when it runs on this source task's thread (its channel is then not used), or null.</param>
+    public ForwardSourceExchange(SpscChannel<T>[] channels, int own, QueryContext context, IChainedTask<T>? chained = null)
     {
         _channels = channels;
         _own = channels[own];
@@ -105,6 +153,7 @@ internal sealed class ForwardSourceExchange<T> : ISourceExchange<T>
         _pool = context.Pool<T>();
         _context = context;
         _sent = new long[channels.Length];
+        _chained = chained;
     }
 
     public IReadOnlyList<long> SentPerTask => _sent;
@@ -116,7 +165,11 @@ internal sealed class ForwardSourceExchange<T> : ISourceExchange<T>
             if (!_done && batch.Count > 0)
             {
                 _sent[_ownIndex] += batch.Count;
-                if (!_own.SendBatch(batch))
+                if (_chained is not null)
+                {
+                    _chained.Batch(batch);
+                }
+                else if (!_own.SendBatch(batch))
                 {
                     _done = true; // closed: the query is stopping, so its sources stop reading too
                     _context.Stop();
@@ -137,11 +190,20 @@ internal sealed class ForwardSourceExchange<T> : ISourceExchange<T>
         }
 
         _watermark = watermark;
-        foreach (var channel in _channels)
+        for (int t = 0; t < _channels.Length; t++)
         {
-            channel.SendWatermark(watermark);
+            if ((t != _ownIndex || _chained is null) && HasSpace(_channels[t]))
+            {
+                _channels[t].SendWatermark(watermark);
+            }
         }
+
+        // Chained: the own task last, so that no task has a result the other tasks' watermarks do not cover yet (the merge waits for them).
+        _chained?.Watermark(watermark);
     }
+
+    /// <summary>Chained: waits for room in another task's channel running the own task meanwhile (see <see cref="IChainedTask{T}.WaitForSpace"/>); unchained: true (the send waits).</summary>
+    private bool HasSpace(SpscChannel<T> channel) => _chained is null || _chained.WaitForSpace(channel);
 
     public bool SendBarrier(long id)
     {
@@ -150,14 +212,15 @@ internal sealed class ForwardSourceExchange<T> : ISourceExchange<T>
             return false;
         }
 
-        foreach (var channel in _channels)
+        for (int t = 0; t < _channels.Length; t++)
         {
-            if (!channel.SendBarrier(id))
+            if ((t != _ownIndex || _chained is null) && (!HasSpace(_channels[t]) || !_channels[t].SendBarrier(id)))
             {
                 return false;
             }
         }
 
+        _chained?.Barrier(id);
         return true;
     }
 
@@ -166,10 +229,15 @@ internal sealed class ForwardSourceExchange<T> : ISourceExchange<T>
         if (!_done)
         {
             _done = true;
-            foreach (var channel in _channels)
+            for (int t = 0; t < _channels.Length; t++)
             {
-                channel.SendCompleted();
+                if ((t != _ownIndex || _chained is null) && HasSpace(_channels[t]))
+                {
+                    _channels[t].SendCompleted();
+                }
             }
+
+            _chained?.Completed();
         }
     }
 
@@ -178,10 +246,15 @@ internal sealed class ForwardSourceExchange<T> : ISourceExchange<T>
         if (!_done)
         {
             _done = true;
-            foreach (var channel in _channels)
+            for (int t = 0; t < _channels.Length; t++)
             {
-                channel.SendError(error);
+                if ((t != _ownIndex || _chained is null) && HasSpace(_channels[t]))
+                {
+                    _channels[t].SendError(error);
+                }
             }
+
+            _chained?.Error(error);
         }
     }
 }

@@ -56,6 +56,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
 
     private readonly bool _partitioned;
     private readonly bool _forward;
+    private readonly bool _chained; // a forward plan over replayed partitions: source task t and task t on one thread
     private readonly QueryContext[] _sourceContexts;
     private readonly TaskDeadLetters?[] _sourceLetters;
     private readonly QueryRunner[] _sourceRunners;
@@ -68,7 +69,8 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
     private readonly bool[] _steppedAsync; // per source task: its steps run asynchronously (a live source): it awaits alignment instead of blocking
     private readonly bool[] _taskExited; // per task: its thread has ended (a source task waiting for alignment does not wait for it)
     private readonly bool _waitForMerge; // a source task that waits for alignment also waits until the merge took every task's barrier
-    private readonly SpscChannel<TX>[][] _inputs; // [task][source task]
+    private readonly SpscChannel<TX>[][] _inputs; // [task][source task] (chained: [t][t] is unused, source task t calls task t)
+    private readonly TaskInputs[] _taskStates; // per task: what it has taken from its inputs (its thread's, or its chained source task's)
     private readonly ConsumerSignal[] _signals;
     private readonly SpscChannel<TResult>[] _outputs;
     private readonly IStreamObserver<TX>[][] _taskInputs; // [task][source task]: the task's union (or fan-in) inputs, or its operator when S = 1
@@ -119,6 +121,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         context.Checkpointed.Add(new ParallelStatePart(this));
         _partitioned = partitioned;
         _forward = forward is not null;
+        _chained = forward is { Chained: true };
         int parallelism = Math.Min(options.Parallelism, options.KeyGroups);
         int sources = partitioned ? Math.Min(inputs.Count, parallelism) : 1;
         if (forward is not null)
@@ -144,6 +147,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         _taskLetters = new TaskDeadLetters?[parallelism];
         _forwards = new ForwardExchange<TResult>[parallelism];
         _ranges = new (int, int)[parallelism];
+        _taskStates = new TaskInputs[parallelism];
         for (int t = 0; t < parallelism; t++)
         {
             _signals[t] = new ConsumerSignal();
@@ -157,6 +161,12 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
             _taskLetters[t] = sharedLetters is null ? null : new TaskDeadLetters(sharedLetters);
             _taskContexts[t] = new QueryContext(taskOptions with { DeadLetters = _taskLetters[t] }) { ParallelNodes = context.ParallelNodes, KeyedState = context.KeyedState };
             _forwards[t] = new ForwardExchange<TResult>(_outputs[t], _taskContexts[t]);
+            if (_chained)
+            {
+                int task = t;
+                _forwards[t].WhileFull = () => WhileOutputFull(task);
+            }
+
             broadcast?.AddTask(t, sources, ChannelCapacity, options.BatchSize, _signals[t], _taskContexts[t]);
             var head = createOperator(_forwards[t], _taskContexts[t]);
             _ranges[t] = forward is null ? KeyGroups.RangeOf(t, options.KeyGroups, parallelism) : KeyGroups.ForwardRangeOf(t, parallelism, inputs.Count, options.KeyGroups);
@@ -182,6 +192,11 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
                     _taskInputs[t][s] = fanIn.Input(s);
                 }
             }
+
+            _taskStates[t] = new TaskInputs(_inputs[t], _taskInputs[t], _taskContexts[t].Pool<TX>(), own: _chained ? t : -1)
+            {
+                Side = broadcast?.TaskInput(t), // the broadcast rows: a second kind of input, aligned with the first
+            };
         }
 
         _sourceContexts = new QueryContext[sources];
@@ -218,7 +233,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
                     channels[t] = _inputs[t][s];
                 }
 
-                exchange = new ForwardSourceExchange<TX>(channels, s, sourceContext);
+                exchange = new ForwardSourceExchange<TX>(channels, s, sourceContext, _chained ? new ChainedTask(this, s) : null);
             }
 
             var sourceHead = createSourceHead(exchange, sourceContext);
@@ -286,6 +301,9 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
 
     /// <summary>Gets a value indicating whether each task is fed by its own source task alone (a forward plan), not by a hash exchange.</summary>
     public bool IsForward => _forward;
+
+    /// <summary>Gets a value indicating whether source task t and task t run on one thread (a forward plan over replayed partitions).</summary>
+    public bool IsChained => _chained;
 
     /// <summary>Gets the key groups each task owns.</summary>
     public IReadOnlyList<(int First, int End)> Ranges => _ranges;
@@ -384,6 +402,18 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
             return;
         }
 
+        if (_chained)
+        {
+            // S = P: source task t and task t on one thread (docs/parallelism.md, "Chained tasks").
+            for (int t = 0; t < _outputs.Length; t++)
+            {
+                int task = t;
+                _sourceThreads[t] = StartThread($"LinqStream source task {task + 1}/{_outputs.Length} + task {task + 1}/{_outputs.Length} (chained)", () => RunChained(task));
+            }
+
+            return;
+        }
+
         for (int t = 0; t < _outputs.Length; t++)
         {
             int task = t;
@@ -478,7 +508,12 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
     /// <summary>Asks every source task for barrier <paramref name="id"/> (from the job's thread); each sends it between two of its steps.</summary>
     public void RequestBarrier(long id)
     {
-        var cut = new BarrierCut(id, new BarrierTimeline(id, System.Diagnostics.Stopwatch.GetTimestamp(), _sourceContexts.Length, _outputs.Length), _outputs.Length, _waitForMerge);
+        var cut = new BarrierCut(id, new BarrierTimeline(id, System.Diagnostics.Stopwatch.GetTimestamp(), _sourceContexts.Length, _outputs.Length), _outputs.Length, _waitForMerge)
+        {
+            // Chained threads wait for the barrier to be through on their task's signal (they take its inputs meanwhile): woken here, by
+            // the thread that completes the wait, not by a continuation on the thread pool (which, busy, woke them only at the 100 ms backstop).
+            OnAligned = _chained ? WakeChainedThreads : null,
+        };
         _timelines.Add(cut.Timeline);
         Volatile.Write(ref _cut, cut);
         Interlocked.Exchange(ref _requestedBarrier, id);
@@ -665,7 +700,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
     {
         const System.Reflection.BindingFlags All = System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.Static
             | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.DeclaredOnly;
-        Prepare(typeof(KeyedParallelRun<T, TX, TKey, TResult>), nameof(ServeBarrier), nameof(WaitForAlignment), nameof(Align), nameof(PassOn), nameof(TakenAtMerge), nameof(SnapshotAt), nameof(BeginStateAtBarrier), nameof(BeginStateAtTaskBarriers), nameof(ReleaseBarrier));
+        Prepare(typeof(KeyedParallelRun<T, TX, TKey, TResult>), nameof(ServeBarrier), nameof(WaitForAlignment), nameof(WaitChained), nameof(Hold), nameof(TryAlign), nameof(Align), nameof(PassOn), nameof(TakenAtMerge), nameof(SnapshotAt), nameof(BeginStateAtBarrier), nameof(BeginStateAtTaskBarriers), nameof(ReleaseBarrier));
         Prepare(typeof(BarrierCut), nameof(BarrierCut.CheckAligned));
         Prepare(typeof(HashExchange<TX, TKey>), nameof(HashExchange<TX, TKey>.SendBarrier));
         Prepare(typeof(ForwardExchange<TResult>), nameof(ForwardExchange<TResult>.SendBarrier));
@@ -775,7 +810,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
 
         // Every task is aligned without this source task's barrier: it completed before it served the request, so its
         // channels carried its completion; its thread is ending, and what it leaves is its final state.
-        if (_sourceThreads[source] is { } thread && !thread.Join(TimeSpan.FromSeconds(30)))
+        if (_sourceThreads[source] is not null && !state.Ended.Task.Wait(TimeSpan.FromSeconds(30)))
         {
             throw new InvalidOperationException($"Source task {source + 1} neither sent checkpoint barrier {id} nor ended.");
         }
@@ -823,7 +858,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
     /// </summary>
     public Action<int, long>? SourceStepped { get; set; }
 
-    /// <summary>On source task <paramref name="source"/>, after each step: tells <see cref="SourceStepped"/>, then serves a requested barrier.</summary>
+    /// <summary>On source task <paramref name="source"/>, after each step: tells <see cref="SourceStepped"/>, takes what reached its chained task, then serves a requested barrier.</summary>
     private void AfterSourceStep(int source)
     {
         if (SourceStepped is { } stepped)
@@ -835,6 +870,11 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
             }
 
             stepped(source, read);
+        }
+
+        if (_chained)
+        {
+            PollChained(source); // what the other source tasks sent its task (their watermarks, barriers, completion)
         }
 
         ServeBarrier(source);
@@ -878,7 +918,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
 
         // A two-phase aggregate's local phase ships what it holds first, so it has no state in the checkpoint.
         (_sourceHeads[source] as TwoPhase.IFlushAtBarrier)?.FlushAtBarrier();
-        _sourceLetters[source]?.Passed(requested); // dead letters from here on come after the barrier
+        _sourceLetters[source]?.Passed(requested); // dead letters from here on come after the barrier (chained too: the task has its own)
         if (cut is not null)
         {
             BarrierTimeline.Mark(cut.Timeline.SourceSent, source, System.Diagnostics.Stopwatch.GetTimestamp());
@@ -886,7 +926,21 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
 
         // False when the input has ended: the snapshot is then the final state.
         _broadcast?.SendBarrier(source, requested);
-        if (_exchanges[source].SendBarrier(requested) && cut is not null)
+        bool sent = _exchanges[source].SendBarrier(requested);
+        if (_chained)
+        {
+            // The thread's task holds its own input at the barrier: it runs the task side until the task is aligned (and, as an
+            // unchained source task would, until the barrier is through).
+            WaitChained(source, sent ? cut : null);
+            if (sent && cut is not null)
+            {
+                BarrierTimeline.Mark(cut.Timeline.SourceResumed, source, System.Diagnostics.Stopwatch.GetTimestamp());
+            }
+
+            return;
+        }
+
+        if (sent && cut is not null)
         {
             if (_waitsForAlignment[source])
             {
@@ -951,6 +1005,10 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
             _exchanges[source].OnError(ex);
             _broadcast?.FailSource(source, ex);
         }
+        finally
+        {
+            _sourceStates[source].Ended.TrySetResult();
+        }
     }
 
     /// <summary>
@@ -961,108 +1019,425 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
     /// </summary>
     private void RunTask(int task)
     {
-        var channels = _inputs[task];
-        var inputs = _taskInputs[task];
-        var pool = _taskContexts[task].Pool<TX>();
-        var signal = _signals[task];
-        var open = new bool[channels.Length];
-        var held = new bool[channels.Length];
-        Array.Fill(open, true);
-        int remaining = channels.Length, holding = 0;
-        long barrier = 0;
-        var side = _broadcast?.TaskInput(task); // the broadcast rows: a second kind of input, aligned with the first
-        Func<bool> hasMessage = side is null ? () => AnyMessage(channels, open, held) : () => AnyMessage(channels, open, held) || side.HasMessage();
         try
         {
-            while (remaining > 0 || side is { Remaining: > 0 })
+            RunTaskToEnd(task);
+        }
+        catch (Exception ex)
+        {
+            FailTask(task, ex);
+        }
+        finally
+        {
+            TaskEnded(task);
+        }
+    }
+
+    /// <summary>Runs task <paramref name="task"/> until all its inputs are done (completed or failed) or the run stopped.</summary>
+    private void RunTaskToEnd(int task)
+    {
+        var state = _taskStates[task];
+        var signal = _signals[task];
+        var side = state.Side;
+        Func<bool> hasMessage = side is null
+            ? () => AnyMessage(state.Channels, state.Open, state.Held)
+            : () => AnyMessage(state.Channels, state.Open, state.Held) || side.HasMessage();
+        while ((state.Remaining > 0 || side is { Remaining: > 0 }) && !state.Ended)
+        {
+            if (Poll(task, state))
             {
-                bool received = false;
-                if (side is not null)
+                continue;
+            }
+
+            if (Array.Exists(state.Channels, c => c.IsClosed) || side is { AnyClosed: true })
+            {
+                return; // stopped
+            }
+
+            WaitForMessage(signal, hasMessage);
+        }
+    }
+
+    /// <summary>
+    /// One round over the task's channels (not its chained source task's: that one calls in directly): takes what is there from each,
+    /// holds a channel at its barrier, and aligns when every open input is at the barrier. False when nothing came and nothing aligned.
+    /// </summary>
+    private bool Poll(int task, TaskInputs state)
+    {
+        bool received = false;
+        if (state.Side is { } side)
+        {
+            int sideHolding = side.Holding;
+            received = side.Pump();
+            if (side.Failed)
+            {
+                state.Ended = true; // the error went downstream (through the join), once
+                return true;
+            }
+
+            if (side.Holding > sideHolding)
+            {
+                if (state.Holding == 0 && sideHolding == 0 && Volatile.Read(ref _cut) is { } sideCut)
                 {
-                    int sideHolding = side.Holding;
-                    received = side.Pump();
-                    if (side.Failed)
-                    {
-                        return; // the error went downstream (through the join), once
-                    }
-
-                    if (side.Holding > sideHolding)
-                    {
-                        if (holding == 0 && sideHolding == 0 && Volatile.Read(ref _cut) is { } sideCut)
-                        {
-                            BarrierTimeline.Mark(sideCut.Timeline.TaskFirst, task, System.Diagnostics.Stopwatch.GetTimestamp());
-                        }
-
-                        barrier = side.Barrier;
-                    }
+                    BarrierTimeline.Mark(sideCut.Timeline.TaskFirst, task, System.Diagnostics.Stopwatch.GetTimestamp());
                 }
 
-                for (int s = 0; s < channels.Length; s++)
+                state.Barrier = side.Barrier;
+            }
+        }
+
+        var channels = state.Channels;
+        for (int s = 0; s < channels.Length; s++)
+        {
+            if (!state.Open[s] || state.Held[s] || s == state.Own)
+            {
+                continue;
+            }
+
+            var channel = channels[s];
+            var stashed = state.Stashed?[s];
+            for (int n = 0; n < channel.Capacity; n++)
+            {
+                if (stashed is { Count: > 0 })
                 {
-                    if (!open[s] || held[s])
+                    // What was moved aside while the chained thread waited for the merge comes before what is in the ring.
+                    received = true;
+                    var message = stashed.Dequeue();
+                    if (message.Kind == ChannelMessage.Barrier)
                     {
-                        continue;
+                        Hold(task, state, s, message.Value, inRing: false);
+                        break;
                     }
 
-                    var channel = channels[s];
-                    for (int n = 0; n < channel.Capacity && channel.TryPeek() is { } slot; n++)
+                    if (!DeliverControl(message, state.Inputs[s]))
                     {
-                        received = true;
-                        if (slot.Kind == ChannelMessage.Barrier)
+                        state.Open[s] = false;
+                        state.Remaining--;
+                        if (message.Kind == ChannelMessage.Error)
                         {
-                            held[s] = true;
-                            if (holding++ == 0 && side is not { Holding: > 0 } && Volatile.Read(ref _cut) is { } cut)
-                            {
-                                BarrierTimeline.Mark(cut.Timeline.TaskFirst, task, System.Diagnostics.Stopwatch.GetTimestamp());
-                            }
-
-                            barrier = slot.Value;
-                            break;
+                            state.Ended = true;
+                            return true;
                         }
 
-                        if (!ChannelDelivery.Deliver(channel, slot, inputs[s], pool))
-                        {
-                            open[s] = false;
-                            remaining--;
-                            if (slot.Kind == ChannelMessage.Error)
-                            {
-                                return; // the error went downstream (through the union), once
-                            }
-
-                            break;
-                        }
+                        break;
                     }
-                }
 
-                int allHolding = holding + (side?.Holding ?? 0);
-                if (allHolding > 0 && allHolding == remaining + (side?.Remaining ?? 0))
-                {
-                    Align(task, barrier, channels, held);
-                    holding = 0;
                     continue;
                 }
 
-                if (!received)
+                if (channel.TryPeek() is not { } slot)
                 {
-                    if (Array.Exists(channels, c => c.IsClosed) || side is { AnyClosed: true })
+                    break;
+                }
+
+                received = true;
+                if (slot.Kind == ChannelMessage.Barrier)
+                {
+                    Hold(task, state, s, slot.Value, inRing: true);
+                    break;
+                }
+
+                if (!ChannelDelivery.Deliver(channel, slot, state.Inputs[s], state.Pool))
+                {
+                    state.Open[s] = false;
+                    state.Remaining--;
+                    if (slot.Kind == ChannelMessage.Error)
                     {
-                        return; // stopped
+                        state.Ended = true; // the error went downstream (through the union), once
+                        return true;
                     }
 
-                    WaitForMessage(signal, hasMessage);
+                    break;
                 }
+            }
+        }
+
+        return TryAlign(task, state) || received;
+    }
+
+    /// <summary>
+    /// Chained task <paramref name="task"/>'s output is full (the merge waits for another task): moves what the other source tasks sent it
+    /// (watermarks, barriers, completion: in a forward plan no batch comes from them) aside, in order, so their sends never wait for this
+    /// thread while it waits for the merge (which may wait for them), then waits a little for room.
+    /// </summary>
+    private void WhileOutputFull(int task)
+    {
+        var state = _taskStates[task];
+        for (int s = 0; s < state.Channels.Length; s++)
+        {
+            if (s == state.Own || !state.Open[s])
+            {
+                continue;
+            }
+
+            var channel = state.Channels[s];
+            var stashed = state.Stashed![s];
+            if (state.Held[s] && state.HeldInRing[s])
+            {
+                channel.Release(); // the held barrier leaves the ring; the input stays held until aligned
+                state.HeldInRing[s] = false;
+            }
+
+            while (channel.TryPeek() is { Kind: not ChannelMessage.Batch } slot)
+            {
+                stashed.Enqueue(new StashedMessage(slot.Kind, slot.Value, slot.Error));
+                channel.Release();
+            }
+        }
+
+        _outputs[task].WaitForSpace(1);
+    }
+
+    /// <summary>Pushes a stashed message into the task's input; false when that source task is done.</summary>
+    private static bool DeliverControl(StashedMessage message, IStreamObserver<TX> input)
+    {
+        switch (message.Kind)
+        {
+            case ChannelMessage.Watermark:
+                input.OnWatermark(message.Value);
+                return true;
+            case ChannelMessage.Completed:
+                input.OnCompleted();
+                return false;
+            default:
+                input.OnError(message.Error!);
+                return false;
+        }
+    }
+
+    /// <summary>Input <paramref name="input"/> of the task is at barrier <paramref name="id"/>: the task takes nothing more from it until aligned.</summary>
+    private void Hold(int task, TaskInputs state, int input, long id, bool inRing)
+    {
+        state.Held[input] = true;
+        state.HeldInRing[input] = inRing;
+        if (state.Holding++ == 0 && state.Side is not { Holding: > 0 } && Volatile.Read(ref _cut) is { } cut)
+        {
+            BarrierTimeline.Mark(cut.Timeline.TaskFirst, task, System.Diagnostics.Stopwatch.GetTimestamp());
+        }
+
+        state.Barrier = id;
+    }
+
+    /// <summary>Aligns the task when every open input is held at the barrier; true when it did.</summary>
+    private bool TryAlign(int task, TaskInputs state)
+    {
+        int holding = state.Holding + (state.Side?.Holding ?? 0);
+        if (holding == 0 || holding != state.Remaining + (state.Side?.Remaining ?? 0))
+        {
+            return false;
+        }
+
+        Align(task, state.Barrier, state);
+        state.Holding = 0;
+        return true;
+    }
+
+    /// <summary>Task <paramref name="task"/> failed: a checkpoint waiting for its key groups fails (not hangs), and the error goes to its output.</summary>
+    private void FailTask(int task, Exception ex)
+    {
+        Volatile.Read(ref _cut)?.Slices[task].TrySetException(ex);
+        _outputs[task].SendError(ex);
+    }
+
+    /// <summary>Task <paramref name="task"/> ended (its inputs completed or failed, the run stopped, or it failed): a source task waiting for alignment does not wait for it.</summary>
+    private void TaskEnded(int task)
+    {
+        Volatile.Write(ref _taskExited[task], true);
+        Volatile.Read(ref _cut)?.CheckAligned(_taskExited);
+    }
+
+    // ---- chained tasks (docs/parallelism.md, "Chained tasks"): source task t and task t on one thread ----
+
+    /// <summary>
+    /// Source task <paramref name="task"/> and task <paramref name="task"/> on one thread: the source task's runner steps its partitions,
+    /// and its forward exchange calls the task's operators with each batch (<see cref="ChainedTask"/>); between two steps, and whenever a
+    /// send to another task's full channel would wait, the thread takes what the other source tasks sent the task (watermarks, barriers,
+    /// completion). When its partitions are done it goes on as the task alone until every input is done.
+    /// </summary>
+    private void RunChained(int task)
+    {
+        try
+        {
+            try
+            {
+                _sourceRunners[task].Run();
+            }
+            catch (Exception ex)
+            {
+                _exchanges[task].OnError(ex); // the source side failed: as from an unchained source task (the task's own input gets it directly)
+            }
+            finally
+            {
+                _sourceStates[task].Ended.TrySetResult();
+            }
+
+            RunTaskToEnd(task);
+        }
+        catch (Exception ex)
+        {
+            FailTask(task, ex);
+        }
+        finally
+        {
+            TaskEnded(task);
+        }
+    }
+
+    /// <summary>On a chained thread: takes what the other source tasks sent its task; a failure of the task's operators fails the task alone (as on its own thread).</summary>
+    private bool PollChained(int task)
+    {
+        var state = _taskStates[task];
+        if (state.Ended)
+        {
+            return false;
+        }
+
+        try
+        {
+            return Poll(task, state);
+        }
+        catch (Exception ex)
+        {
+            FailChained(task, ex);
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// The chained task's operators threw: the task fails as on its own thread (the error goes to its output, a checkpoint waiting for it
+    /// fails), and its source task stops reading (nothing would take its events; the query is failing).
+    /// </summary>
+    private void FailChained(int task, Exception ex)
+    {
+        var state = _taskStates[task];
+        if (state.Ended)
+        {
+            return;
+        }
+
+        state.Ended = true;
+        FailTask(task, ex);
+        _sourceRunners[task].Stop();
+    }
+
+    /// <summary>
+    /// After chained source task <paramref name="task"/> sent barrier n: runs the task side (the other source tasks' messages) until the task
+    /// is aligned, and, when <paramref name="cut"/> is given and the source task waits for alignment, until the barrier is through.
+    /// </summary>
+    private void WaitChained(int task, BarrierCut? cut)
+    {
+        var state = _taskStates[task];
+        var signal = _signals[task];
+        bool forAll = cut is not null && _waitsForAlignment[task]; // the cut wakes the signal when it is through (BarrierCut.OnAligned)
+        Func<bool> ready = () => (state.Ended || !state.Held[task]) && (!forAll || cut!.Aligned.IsCompleted);
+        Func<bool> wake = () => ready() || AnyMessage(state.Channels, state.Open, state.Held);
+        while (!ready())
+        {
+            if (Volatile.Read(ref _stopped) != 0 || _sourceContexts[task].IsStopped)
+            {
+                return;
+            }
+
+            if (PollChained(task))
+            {
+                continue;
+            }
+
+            if (Array.Exists(state.Channels, c => c.IsClosed))
+            {
+                return;
+            }
+
+            WaitForMessage(signal, wake);
+        }
+    }
+
+    /// <summary>
+    /// On chained thread <paramref name="task"/>, before a send into another task's channel: while the channel is full, runs the task side,
+    /// so that two chained threads each sending into the other's full channel do not wait for each other. False when the channel was closed.
+    /// </summary>
+    private bool WaitForSpaceChained(int task, SpscChannel<TX> channel)
+    {
+        var spinner = default(SpinWait);
+        while (!channel.HasSpace)
+        {
+
+            if (channel.IsClosed)
+            {
+                return false;
+            }
+
+            if (PollChained(task))
+            {
+                spinner = default;
+                continue;
+            }
+
+            if (!spinner.NextSpinWillYield)
+            {
+                spinner.SpinOnce(-1);
+                continue;
+            }
+
+            var state = _taskStates[task];
+            _signals[task].Wait(() => channel.HasSpace || channel.IsClosed || AnyMessage(state.Channels, state.Open, state.Held), 1);
+        }
+
+        return !channel.IsClosed;
+    }
+
+    /// <summary>Wakes every chained thread waiting on its task's signal (a barrier is through, or the run stopped): once per barrier.</summary>
+    private void WakeChainedThreads()
+    {
+        foreach (var signal in _signals)
+        {
+            signal.Wake();
+        }
+    }
+
+    /// <summary>A message from chained source task <paramref name="task"/> to its own task, called on their thread.</summary>
+    private void Chained(int task, ChannelMessage kind, EventBatch<TX>? batch, long value, Exception? error)
+    {
+        var state = _taskStates[task];
+        if (state.Ended)
+        {
+            return;
+        }
+
+        var input = state.Inputs[task];
+        try
+        {
+            switch (kind)
+            {
+                case ChannelMessage.Batch:
+                    var own = state.Pool.Rent(); // the task's own batch: the source task's goes back to the source task's pool
+                    SpscChannel<TX>.MoveInto(batch!, own);
+                    input.OnBatch(own);
+                    break;
+                case ChannelMessage.Watermark:
+                    input.OnWatermark(value);
+                    break;
+                case ChannelMessage.Barrier:
+                    Hold(task, state, task, value, inRing: false);
+                    TryAlign(task, state);
+                    break;
+                case ChannelMessage.Completed:
+                    state.Open[task] = false;
+                    state.Remaining--;
+                    input.OnCompleted();
+                    TryAlign(task, state);
+                    break;
+                default:
+                    state.Open[task] = false;
+                    state.Remaining--;
+                    state.Ended = true; // the error goes downstream (through the fan-in), once
+                    input.OnError(error!);
+                    break;
             }
         }
         catch (Exception ex)
         {
-            Volatile.Read(ref _cut)?.Slices[task].TrySetException(ex); // a checkpoint waiting for this task's key groups fails, not hangs
-            _outputs[task].SendError(ex);
-        }
-        finally
-        {
-            // Ended (its inputs completed or failed, the run stopped, or it failed): a source task waiting for alignment does not wait for it.
-            Volatile.Write(ref _taskExited[task], true);
-            Volatile.Read(ref _cut)?.CheckAligned(_taskExited);
+            FailChained(task, ex);
         }
     }
 
@@ -1072,7 +1447,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
     /// groups), which the job's checkpoint waits for; the task takes its next input only after it. So the barrier reaches the merge
     /// without waiting for the task's state to be written, and the tasks' barriers come there as close together as they left.
     /// </summary>
-    private void Align(int task, long id, SpscChannel<TX>[] channels, bool[] held)
+    private void Align(int task, long id, TaskInputs state)
     {
         var cut = Volatile.Read(ref _cut);
         if (cut is null || cut.Id != id)
@@ -1092,12 +1467,15 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         cut.Unions[task] = CaptureTaskUnion(task);
         _broadcast?.AtBarrier(task, id); // the join's state (empty: checked), and the broadcast channels' barriers released
         _taskLetters[task]?.Passed(id);
-        for (int s = 0; s < channels.Length; s++)
+        for (int s = 0; s < state.Channels.Length; s++)
         {
-            if (held[s])
+            if (state.Held[s])
             {
-                held[s] = false;
-                channels[s].Release();
+                state.Held[s] = false;
+                if (state.HeldInRing[s])
+                {
+                    state.Channels[s].Release(); // not when it came directly from the chained source task, or was moved aside
+                }
             }
         }
 
@@ -1198,6 +1576,9 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         /// its barrier) or has ended, or the run stopped.</summary>
         public Task Aligned => _aligned.Task;
 
+        /// <summary>Gets what runs, on the thread that completes <see cref="Aligned"/>, right after it (chained threads' wake-up), or null.</summary>
+        public Action? OnAligned { get; init; }
+
         /// <summary>Completes <see cref="Aligned"/> when every task is aligned or has ended (called by each task as it aligns or ends: per barrier, not per event).</summary>
         public void CheckAligned(bool[] exited)
         {
@@ -1213,11 +1594,19 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
                 }
             }
 
-            _aligned.TrySetResult();
+            Through();
         }
 
         /// <summary>Completes <see cref="Aligned"/> because the run stopped.</summary>
-        public void StopWaiting() => _aligned.TrySetResult();
+        public void StopWaiting() => Through();
+
+        private void Through()
+        {
+            if (_aligned.TrySetResult())
+            {
+                OnAligned?.Invoke();
+            }
+        }
 
         private static TaskCompletionSource<KeyGroupSlice>[] CreateSlices(int tasks)
         {
@@ -1231,6 +1620,78 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         }
     }
 
+    /// <summary>What a task has taken from its inputs (one per source task): which are open, which are held at a barrier; used on one thread.</summary>
+    private sealed class TaskInputs(SpscChannel<TX>[] channels, IStreamObserver<TX>[] inputs, BatchPool<TX> pool, int own)
+    {
+        public readonly SpscChannel<TX>[] Channels = channels;
+
+        public readonly IStreamObserver<TX>[] Inputs = inputs;
+
+        public readonly BatchPool<TX> Pool = pool;
+
+        /// <summary>The input whose messages its chained source task passes directly (not through its channel), or -1.</summary>
+        public readonly int Own = own;
+
+        public readonly bool[] Open = CreateOpen(channels.Length);
+
+        public readonly bool[] Held = new bool[channels.Length];
+
+        /// <summary>Per input: whether its held barrier is still the head of its channel (released at alignment).</summary>
+        public readonly bool[] HeldInRing = new bool[channels.Length];
+
+        /// <summary>Chained: per input, what was moved aside from its channel while the thread waited for the merge (taken first); else null.</summary>
+        public readonly Queue<StashedMessage>[]? Stashed = own < 0 ? null : CreateStashes(channels.Length);
+
+        public int Remaining = channels.Length;
+
+        public int Holding;
+
+        /// <summary>The broadcast rows (a second kind of input, aligned with the channels), or null.</summary>
+        public BroadcastTaskInput? Side { get; init; }
+
+        public long Barrier;
+
+        /// <summary>The task is done before its inputs: an error went downstream, or its operators failed.</summary>
+        public bool Ended;
+
+        private static Queue<StashedMessage>[] CreateStashes(int count)
+        {
+            var stashes = new Queue<StashedMessage>[count];
+            for (int i = 0; i < count; i++)
+            {
+                stashes[i] = new Queue<StashedMessage>();
+            }
+
+            return stashes;
+        }
+
+        private static bool[] CreateOpen(int count)
+        {
+            var open = new bool[count];
+            Array.Fill(open, true);
+            return open;
+        }
+    }
+
+    /// <summary>A message moved out of a channel while a chained thread waited for the merge: a watermark, barrier, completion or error.</summary>
+    private readonly record struct StashedMessage(ChannelMessage Kind, long Value, Exception? Error);
+
+    /// <summary>Chained source task t's forward exchange into task t, on their one thread (<see cref="RunChained"/>).</summary>
+    private sealed class ChainedTask(KeyedParallelRun<T, TX, TKey, TResult> run, int task) : IChainedTask<TX>
+    {
+        public void Batch(EventBatch<TX> batch) => run.Chained(task, ChannelMessage.Batch, batch, 0, null);
+
+        public void Watermark(long watermark) => run.Chained(task, ChannelMessage.Watermark, null, watermark, null);
+
+        public void Barrier(long id) => run.Chained(task, ChannelMessage.Barrier, null, id, null);
+
+        public void Completed() => run.Chained(task, ChannelMessage.Completed, null, 0, null);
+
+        public void Error(Exception error) => run.Chained(task, ChannelMessage.Error, null, 0, error);
+
+        public bool WaitForSpace(SpscChannel<TX> channel) => run.WaitForSpaceChained(task, channel);
+    }
+
     /// <summary>A source task's barrier bookkeeping: the last barrier it served (its thread only), its wake-up, its last snapshot.</summary>
     private sealed class SourceTaskState
     {
@@ -1239,6 +1700,9 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         public TaskCompletionSource Wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public SourceSnapshot? Snapshot;
+
+        /// <summary>Set when the source task's runner returned (its partitions are done, or it stopped or failed): its parts are then final.</summary>
+        public readonly TaskCompletionSource Ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         /// <summary>What the source task's runner awaits before its next step (set on its thread, taken by its runner), or null.</summary>
         public Task? Hold;

@@ -254,7 +254,7 @@ internal static class ParallelPlanner
 
         var declared = new List<Runtime.Ingress.KeyPartitioning>();
         var names = new List<string>();
-        bool anyUndeclared = false;
+        bool anyUndeclared = false, allReplayed = true;
         foreach (var top in union.Inputs)
         {
             var input = top;
@@ -268,6 +268,7 @@ internal static class ParallelPlanner
             {
                 declared.Add(partitioning);
                 names.Add(ingress.SourceName);
+                allReplayed &= ingress.IsReplayed;
             }
             else
             {
@@ -308,7 +309,7 @@ internal static class ParallelPlanner
             return $"{first.Partitions} partitions for {parallelism} tasks: the hash exchange spreads the keys over all {parallelism}";
         }
 
-        return new ForwardPlan(first.Partitions, first.KeyGroups, declared, names, key);
+        return new ForwardPlan(first.Partitions, first.KeyGroups, declared, names, key, Chained: allReplayed && options.ChainForwardTasks);
     }
 
     /// <summary>Whether two one-parameter key lambdas are the same key: the same parameter and key types and the same body once the parameters are named alike.</summary>
@@ -399,6 +400,9 @@ internal static class ParallelPlanner
                 text.Append(CultureInfo.InvariantCulture, $"  Stage: {parallelism} source tasks, union inputs {string.Join(" ", groups)}: each reads its partitions with their own watermarks and checks that each event's key group is its partition's").AppendLine();
                 text.Append(CultureInfo.InvariantCulture, $"  Exchange: forward: the source is partitioned by '{plan.KeyDescription}' into {inputs} partitions of {plan.KeyGroups} key groups, the aggregate's key, so each source task hands its batches whole to its own task (no hash exchange: no event is hashed to another task; watermarks and barriers still go to every task; a misrouted event stops the query)").AppendLine();
                 text.Append(CultureInfo.InvariantCulture, $"  Stage: {parallelism} tasks: the events of its own source task (the watermark: the minimum over all {parallelism}), {node.Name}, key groups {string.Join(" ", owned)} (its partitions' key groups)").AppendLine();
+                text.Append(plan.Chained
+                    ? "  Chained: source task t and task t run on one thread (the source task calls the task's operators with each batch; no channel, no hand-off between them)"
+                    : "  Not chained: each source task and each task on its own thread (a partition read on a pool thread steps asynchronously)").AppendLine();
                 text.Append("  One phase: each key's events are on one task already (nothing to pre-aggregate)").AppendLine();
                 if (steps.TryGetValue(node, out var forwardStep))
                 {
@@ -526,7 +530,8 @@ internal static class ParallelPlanner
 /// A forward plan for a split aggregate: its union's inputs are the <see cref="Partitions"/> partitions of a source partitioned by
 /// the aggregate's key over <see cref="KeyGroups"/> key groups (<see cref="Declared"/>, <see cref="Names"/>: per partition).
 /// </summary>
-internal sealed record ForwardPlan(int Partitions, int KeyGroups, IReadOnlyList<Runtime.Ingress.KeyPartitioning> Declared, IReadOnlyList<string> Names, string KeyDescription);
+/// With <see cref="Chained"/> (every partition is replayed on the thread that steps it), source task t and task t run on one thread.
+internal sealed record ForwardPlan(int Partitions, int KeyGroups, IReadOnlyList<Runtime.Ingress.KeyPartitioning> Declared, IReadOnlyList<string> Names, string KeyDescription, bool Chained);
 
 /// <summary>A broadcast exchange's shape: the split keyed aggregate, the whole-window aggregate over the same input (the small side), the join of the two.</summary>
 internal sealed record BroadcastShape(PhysicalNode Aggregate, PhysicalNode Small, PhysicalNode Join);

@@ -91,24 +91,35 @@ internal sealed class SpscChannel<T>
             return false;
         }
 
-        if (batch.Capacity == target.Capacity)
-        {
-            SwapColumns(batch, target);
-        }
-        else
-        {
-            for (int i = 0; i < batch.Count; i++)
-            {
-                target.Add(batch.Start[i], batch.End[i], batch.Payload[i]);
-                if (batch.IsAbsent(i))
-                {
-                    target.SetAbsent(i);
-                }
-            }
-        }
-
+        MoveInto(batch, target);
         PublishBatch();
         return true;
+    }
+
+    /// <summary>Gets a value indicating whether a message can be sent now without waiting (producer side).</summary>
+    public bool HasSpace => _positions.Tail - Volatile.Read(ref _positions.Head) < _slots.Length;
+
+    /// <summary>Waits until a message can be sent, the channel is closed, or <paramref name="timeoutMs"/> passed (one bounded wait, woken
+    /// as a blocked producer is: when half of the ring is free); true when there is room (producer side).</summary>
+    public bool WaitForSpace(int timeoutMs)
+    {
+        if (HasSpace || _closed)
+        {
+            return HasSpace;
+        }
+
+        lock (_gate)
+        {
+            Interlocked.Exchange(ref _producerWaiting, 1);
+            if (!HasSpace && !_closed)
+            {
+                Monitor.Wait(_gate, timeoutMs);
+            }
+
+            Volatile.Write(ref _producerWaiting, 0);
+        }
+
+        return HasSpace;
     }
 
     public bool SendWatermark(long watermark) => WaitForSpace() && Publish(ChannelMessage.Watermark, watermark, null);
@@ -205,6 +216,25 @@ internal sealed class SpscChannel<T>
         (source.Payload, target.Payload) = (target.Payload, source.Payload);
         (source.Absent, target.Absent) = (target.Absent, source.Absent);
         (source.Count, target.Count) = (target.Count, source.Count);
+    }
+
+    /// <summary>Moves the events of <paramref name="source"/> into <paramref name="target"/> (an empty batch): by swapping columns when the capacities match, else by copying.</summary>
+    public static void MoveInto(EventBatch<T> source, EventBatch<T> target)
+    {
+        if (source.Capacity == target.Capacity)
+        {
+            SwapColumns(source, target);
+            return;
+        }
+
+        for (int i = 0; i < source.Count; i++)
+        {
+            target.Add(source.Start[i], source.End[i], source.Payload[i]);
+            if (source.IsAbsent(i))
+            {
+                target.SetAbsent(i);
+            }
+        }
     }
 
     /// <summary>Closes the channel: both sides stop waiting and every later call fails.</summary>

@@ -23,24 +23,8 @@ public sealed class ForwardExchangeTests : IDisposable
     /// <summary>(seed, partitions, skewed).</summary>
     public static TheoryData<int, int, bool> Inputs => new() { { 1, 4, false }, { 2, 5, true }, { 3, 4, true } };
 
-    /// <summary>
-    /// Random readings (<see cref="PartitionedReadings.Generate"/>: out of order by up to 1 s, ties, extreme sensors, skew) with
-    /// no reading from 8 s to 11 s (empty windows), each written to the partition <see cref="KeyPartitioner"/> gives its sensor.
-    /// </summary>
-    private static Reading[][] Generate(int seed, int partitions, bool skewed, int count = 6_000, int keyGroups = 128)
-    {
-        var lists = Enumerable.Range(0, partitions).Select(_ => new List<Reading>()).ToArray();
-        foreach (var r in PartitionedReadings.Generate(seed, 1, count, skewed)[0])
-        {
-            long second = (r.Time - PartitionedReadings.Origin) / TimeSpan.TicksPerSecond;
-            if (second is < 8 or >= 11)
-            {
-                lists[KeyPartitioner.PartitionOf(r.Sensor, partitions, keyGroups)].Add(r);
-            }
-        }
-
-        return [.. lists.Select(l => l.ToArray())];
-    }
+    private static Reading[][] Generate(int seed, int partitions, bool skewed, int count = 6_000, int keyGroups = 128) =>
+        PartitionedReadings.ByKey(seed, partitions, skewed, count, keyGroups);
 
     private static ArrayEventSource<Reading>[] Sources(Reading[][] data, Random? random = null, int failIn = -1, int failAt = -1) =>
         PartitionedReadings.Sources(data, random, failIn, failAt);
@@ -148,7 +132,7 @@ public sealed class ForwardExchangeTests : IDisposable
     public async Task MisroutedEvent_FailsTheQuery_NamingThePartitionThePlaceAndBothKeyGroups(int partitions, int from, int to, int parallelism)
     {
         var data = Generate(9, partitions, skewed: false, count: 3_000);
-        var (moved, _) = Move(data, from, to);
+        var (moved, _) = PartitionedReadings.Move(data, from, to);
         foreach (int batch in new[] { 1, 64, 4096 })
         {
             var error = await Assert.ThrowsAsync<QueryExecutionException>(() => Query(OnePhase, moved).WithOptions(Options(parallelism, batch)).ToListAsync());
@@ -166,11 +150,11 @@ public sealed class ForwardExchangeTests : IDisposable
     public async Task MisroutedEvent_UnderSkipAndDeadLetter_IsDeadLetteredOnce_AndTheRestIsParallelism1sAnswerWithoutIt(int partitions, int from, int to, int parallelism)
     {
         var data = Generate(10, partitions, skewed: true, count: 3_000);
-        var (moved, rest) = Move(data, from, to);
+        var (moved, rest) = PartitionedReadings.Move(data, from, to);
         string expected = await Output(Query(OnePhase, rest), Options(1));
         foreach (int batch in new[] { 1, 64, 4096 })
         {
-            var letters = new Letters();
+            var letters = new PartitionedReadings.Letters();
             var options = Options(parallelism, batch) with { OnError = ErrorPolicy.SkipAndDeadLetter, DeadLetters = letters };
             Assert.Equal(expected, await Output(Query(OnePhase, moved), options));
             var letter = Assert.Single(letters.Items);
@@ -178,20 +162,6 @@ public sealed class ForwardExchangeTests : IDisposable
             Assert.StartsWith("event ", letter.Position, StringComparison.Ordinal);
             Assert.Contains($"which belongs to partition {from}", letter.Reason, StringComparison.Ordinal);
         }
-    }
-
-    /// <summary>Moves one reading (from the middle, one the query's filter keeps) of partition <paramref name="from"/> to the same time's place in partition <paramref name="to"/>; also returns the data without it.</summary>
-    private static (Reading[][] Moved, Reading[][] Without) Move(Reading[][] data, int from, int to)
-    {
-        int index = Array.FindIndex(data[from], data[from].Length / 2, r => r.Value % 5 != 0);
-        var reading = data[from][index];
-        var moved = data.Select(p => p.ToList()).ToArray();
-        moved[from].RemoveAt(index);
-        int at = moved[to].FindIndex(r => r.Time >= reading.Time);
-        moved[to].Insert(at < 0 ? moved[to].Count : at, reading);
-        var without = data.Select(p => p.ToList()).ToArray();
-        without[from].RemoveAt(index);
-        return ([.. moved.Select(p => p.ToArray())], [.. without.Select(p => p.ToArray())]);
     }
 
     private static QueryOptions JobQueryOptions => new() { BatchSize = 64, Strict = true };
@@ -294,30 +264,6 @@ public sealed class ForwardExchangeTests : IDisposable
         if (Directory.Exists(_directory))
         {
             Directory.Delete(_directory, recursive: true);
-        }
-    }
-
-    private sealed class Letters : IDeadLetterSink
-    {
-        private readonly List<DeadLetter> _items = [];
-
-        public IReadOnlyList<DeadLetter> Items
-        {
-            get
-            {
-                lock (_items)
-                {
-                    return [.. _items];
-                }
-            }
-        }
-
-        public void Write(DeadLetter letter)
-        {
-            lock (_items)
-            {
-                _items.Add(letter);
-            }
         }
     }
 }

@@ -69,7 +69,7 @@ internal static class PartitionedReadings
 
     /// <summary>
     /// Runs <paramref name="query"/> (made anew for each run) as a job at <paramref name="from"/> with checkpoints in
-    /// <paramref name="store"/>, stops it two thirds through <paramref name="reference"/>, restores it at <paramref name="to"/>,
+    /// <paramref name="store"/>, stops it two thirds through <paramref name="reference"/> (or later, once a checkpoint exists), restores it at <paramref name="to"/>,
     /// and asserts the restored run went on from the last checkpoint and the sink holds exactly <paramref name="reference"/>.
     /// </summary>
     public static async Task AssertRestoresAtAnotherParallelism(Func<IQStream<string>> query, IReadOnlyList<string> reference, CheckpointStore store, int from, int to)
@@ -77,10 +77,31 @@ internal static class PartitionedReadings
         var options = new QueryOptions { BatchSize = 64, Strict = true };
         var sink = new MemorySink<string>();
         using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        sink.CancelAt(reference.Count * 2 / 3, stop);
         long checkpointId;
-        await using (var job = query().WithOptions(options).ToJob(sink, new JobOptions { Checkpoints = store, CheckpointEveryEvents = 1_500, Parallelism = from }))
+        // Stopped two thirds through, or at the first write after that once a checkpoint exists: a chained job over arrays can
+        // write two thirds of its output before its first barrier has come through (the job's loop looks at CheckpointEveryEvents
+        // when the merge gives it a step; the interval wakes it in between).
+        QueryJob<string>? running = null;
+        // Past two thirds with no checkpoint stored yet, the sink slows down (10 ms per write) instead of the run being cancelled: a
+        // checkpoint's file is stored off the job's loop (fsynced), which took 100-500 ms on a loaded machine while a chained job wrote
+        // all its output (par14's logs), and a cancel while it is being stored cancels the store (likely the CI run's 'no checkpoint').
+        sink.AfterWrite = written =>
         {
+            if (written >= reference.Count * 2 / 3)
+            {
+                if (running is { LastCheckpointId: > 0 })
+                {
+                    stop.Cancel();
+                }
+                else
+                {
+                    Thread.Sleep(10);
+                }
+            }
+        };
+        await using (var job = query().WithOptions(options).ToJob(sink, new JobOptions { Checkpoints = store, CheckpointEveryEvents = 1_500, CheckpointInterval = TimeSpan.FromMilliseconds(20), Parallelism = from }))
+        {
+            running = job;
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => job.RunAsync(stop.Token));
             checkpointId = job.LastCheckpointId;
             Assert.True(checkpointId > 0, $"no checkpoint was taken at parallelism {from}");
@@ -109,4 +130,62 @@ internal static class PartitionedReadings
             : from r in readings.TumblingWindow(TimeSpan.FromSeconds(1))
               group r by r.Sensor into g
               select $"{g.Window.StartTicks} {g.Key} {g.Count()} {g.Sum(r => (long)r.Value)} {g.Aggregate(17L, (a, r) => (a * 31) + r.Value)} {g.Sum(r => r.Value * 0.1):R}";
+
+    /// <summary>
+    /// Random readings (<see cref="Generate"/>: out of order by up to 1 s, ties, extreme sensors, skew) with
+    /// no reading from 8 s to 11 s (empty windows), each written to the partition <see cref="KeyPartitioner"/> gives its sensor.
+    /// </summary>
+    public static Reading[][] ByKey(int seed, int partitions, bool skewed, int count = 6_000, int keyGroups = 128)
+    {
+        var lists = Enumerable.Range(0, partitions).Select(_ => new List<Reading>()).ToArray();
+        foreach (var r in Generate(seed, 1, count, skewed)[0])
+        {
+            long second = (r.Time - Origin) / TimeSpan.TicksPerSecond;
+            if (second is < 8 or >= 11)
+            {
+                lists[KeyPartitioner.PartitionOf(r.Sensor, partitions, keyGroups)].Add(r);
+            }
+        }
+
+        return [.. lists.Select(l => l.ToArray())];
+    }
+
+    /// <summary>Moves one reading (from the middle, one the query's filter keeps) of partition <paramref name="from"/> to the same time's place in partition <paramref name="to"/>; also returns the data without it.</summary>
+    public static (Reading[][] Moved, Reading[][] Without) Move(Reading[][] data, int from, int to)
+    {
+        int index = Array.FindIndex(data[from], data[from].Length / 2, r => r.Value % 5 != 0);
+        var reading = data[from][index];
+        var moved = data.Select(p => p.ToList()).ToArray();
+        moved[from].RemoveAt(index);
+        int at = moved[to].FindIndex(r => r.Time >= reading.Time);
+        moved[to].Insert(at < 0 ? moved[to].Count : at, reading);
+        var without = data.Select(p => p.ToList()).ToArray();
+        without[from].RemoveAt(index);
+        return ([.. moved.Select(p => p.ToArray())], [.. without.Select(p => p.ToArray())]);
+    }
+
+    /// <summary>The dead letters a query wrote (from any task thread).</summary>
+    public sealed class Letters : IDeadLetterSink
+    {
+        private readonly List<DeadLetter> _items = [];
+
+        public IReadOnlyList<DeadLetter> Items
+        {
+            get
+            {
+                lock (_items)
+                {
+                    return [.. _items];
+                }
+            }
+        }
+
+        public void Write(DeadLetter letter)
+        {
+            lock (_items)
+            {
+                _items.Add(letter);
+            }
+        }
+    }
 }

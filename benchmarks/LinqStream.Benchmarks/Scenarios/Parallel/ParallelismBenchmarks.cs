@@ -62,7 +62,10 @@ public class ParallelismBenchmarks
     /// <summary>Gets or sets a value indicating whether a job at P > 1 runs its tasks' checkpoint code once before it starts (the default; the console mode's <c>--cold</c> compares, each in a fresh process).</summary>
     internal bool WarmParallelCheckpoints { get; set; } = true;
 
-    private QueryOptions Options() => new() { Parallelism = Parallelism, TwoPhaseAggregation = TwoPhase, TaskLocalSteps = TaskLocalSteps, BroadcastExchange = BroadcastExchange, BarrierBeforeSnapshot = BarrierBeforeSnapshot, UnorderedTaskInput = UnorderedTaskInput, SourcesWaitAtBarrier = SourcesWaitAtBarrier, WarmParallelCheckpoints = WarmParallelCheckpoints };
+    /// <summary>Gets or sets a value indicating whether a forward plan over arrays runs source task t and task t on one thread (the default; the console mode also runs them on two to compare).</summary>
+    internal bool ChainForwardTasks { get; set; } = true;
+
+    private QueryOptions Options() => new() { Parallelism = Parallelism, TwoPhaseAggregation = TwoPhase, TaskLocalSteps = TaskLocalSteps, BroadcastExchange = BroadcastExchange, BarrierBeforeSnapshot = BarrierBeforeSnapshot, UnorderedTaskInput = UnorderedTaskInput, SourcesWaitAtBarrier = SourcesWaitAtBarrier, WarmParallelCheckpoints = WarmParallelCheckpoints, ChainForwardTasks = ChainForwardTasks };
 
     /// <summary>
     /// The NEXMark queries' options (<c>Strict</c>) with this case's parallelism and plan switches. The NEXMark sources carry
@@ -152,6 +155,38 @@ public class ParallelismBenchmarks
     [Benchmark(OperationsPerInvoke = Events)]
     public long TumblingCountPerKeyKeyPartitionedHashed() => RunToEnd(KeyPartitionedCountQuery(declared: false)).Count;
 
+    /// <summary>
+    /// The tumbling count per key over the ticks partitioned by key, replayed from the arrays themselves (no pool thread reading ahead);
+    /// <paramref name="declared"/>: with <c>QStream.FromKeyPartitioned</c> over the arrays (a forward exchange at P &gt; 1, source task t and
+    /// task t chained on one thread), else a <c>Merge</c> of the arrays (the hash exchange).
+    /// </summary>
+    private IQStream<int> KeyPartitionedArrayCountQuery(bool declared)
+    {
+        var ticks = declared
+            ? QStream.FromKeyPartitioned(_keyPartitions, t => t.Time, t => t.Key, IngressPolicy.Throw, name: "ticks")
+            : QStream.From(_keyPartitions[0], t => t.Time, IngressPolicy.Throw, "ticks-0").Merge(QStream.From(_keyPartitions[1], t => t.Time, IngressPolicy.Throw, "ticks-1"));
+        return from t in ticks.TumblingWindow(TimeSpan.FromTicks(Size))
+               group t by t.Key into g
+               select g.Count();
+    }
+
+    /// <summary>The tumbling count per key over 2 arrays partitioned by key and declared so: a forward exchange at P = 2, chained.</summary>
+    [Benchmark(OperationsPerInvoke = Events)]
+    public long TumblingCountPerKeyForwardArrays() => CountOverArrays(KeyPartitionedArrayCountQuery(declared: true));
+
+    /// <summary>The same arrays, not declared: the hash exchange (two phases by default) at P = 2.</summary>
+    [Benchmark(OperationsPerInvoke = Events)]
+    public long TumblingCountPerKeyKeyPartitionedArraysHashed() => CountOverArrays(KeyPartitionedArrayCountQuery(declared: false));
+
+    /// <summary>Runs a tumbling count over arrays (replayed on the subscribing thread: it returns at the end) at this case's options; returns the number of counts.</summary>
+    private long CountOverArrays(IQStream<int> query)
+    {
+        _events = Events;
+        var sink = new CountingObserver<int>();
+        query.WithOptions(Options()).Subscribe(sink);
+        return sink.Count;
+    }
+
     /// <summary>Runs a query over replayable sources (read asynchronously: <c>Subscribe</c> would return before the end) to its end at this case's options.</summary>
     private List<int> RunToEnd(IQStream<int> query)
     {
@@ -219,6 +254,9 @@ public class ParallelismBenchmarks
         foreach (bool declared in new[] { true, false })
         {
             Answers.SameMultiset($"tumbling count per key over 2 partitions by key ({(declared ? "forward" : "hashed")}), P = {Parallelism}", expected, RunToEnd(KeyPartitionedCountQuery(declared)), c => c);
+            var fromArrays = new CollectingObserver<int>();
+            KeyPartitionedArrayCountQuery(declared).WithOptions(options).Subscribe(fromArrays);
+            Answers.SameMultiset($"tumbling count per key over 2 arrays by key ({(declared ? "forward, chained" : "hashed")}), P = {Parallelism}", expected, fromArrays.Results, c => c);
         }
 
         var arrayCounts = new CollectingObserver<int>();

@@ -48,6 +48,10 @@ public static class ParallelismRun
             ("TumblingCountPerKeyPartitioned", 10_000_000, bench.TumblingCountPerKeyPartitioned),
             ("TumblingCountPerKeyPartitionedCheckpointed (job)", 10_000_000, bench.TumblingCountPerKeyPartitionedCheckpointed),
             ("TumblingCountPerKeyForward (2 partitions by key, declared: forward exchange)", 10_000_000, bench.TumblingCountPerKeyForward),
+            ("TumblingCountPerKeyForwardArrays (2 arrays by key, declared: forward exchange, chained)", 10_000_000, bench.TumblingCountPerKeyForwardArrays),
+            ("TumblingCountPerKeyForwardArrays, not chained (2 arrays by key, declared: forward exchange, a thread per task)", 10_000_000, () => Unchained(bench, bench.TumblingCountPerKeyForwardArrays)),
+            ("TumblingCountPerKeyKeyPartitionedArraysHashed (the same 2 arrays, not declared: hash exchange, two phases)", 10_000_000, bench.TumblingCountPerKeyKeyPartitionedArraysHashed),
+            ("TumblingCountPerKeyKeyPartitionedArraysHashed, one phase (the same 2 arrays, not declared)", 10_000_000, () => OnePhase(bench, bench.TumblingCountPerKeyKeyPartitionedArraysHashed)),
             ("TumblingCountPerKeyKeyPartitionedHashed (the same 2 partitions, not declared: hash exchange, two phases)", 10_000_000, bench.TumblingCountPerKeyKeyPartitionedHashed),
             ("TumblingCountPerKeyKeyPartitionedHashed, one phase (the same 2 partitions, not declared)", 10_000_000, () => OnePhase(bench, bench.TumblingCountPerKeyKeyPartitionedHashed)),
             ("TumblingCountPerKeyPartitionedCheckpointed, key groups written before the barrier is passed on (job)", 10_000_000, () => SnapshotFirst(bench, bench.TumblingCountPerKeyPartitionedCheckpointed)),
@@ -210,6 +214,9 @@ public static class ParallelismRun
 
     /// <summary>Runs a case with the tasks' checkpoint code not run before the job starts (as before issue #16's tenth part).</summary>
     private static long NotWarmed(ParallelismBenchmarks bench, Func<long> run) => SwitchedOff(on => bench.WarmParallelCheckpoints = on, run);
+
+    /// <summary>Runs a case with source task t and task t of a forward plan on two threads (as before issue #16's twelfth part).</summary>
+    private static long Unchained(ParallelismBenchmarks bench, Func<long> run) => SwitchedOff(on => bench.ChainForwardTasks = on, run);
 
     /// <summary>Runs a case with two-phase aggregation off (events cross the exchange, as before issue #16's fifth part).</summary>
     private static long OnePhase(ParallelismBenchmarks bench, Func<long> run) => SwitchedOff(on => bench.TwoPhase = on, run);

@@ -45,7 +45,15 @@ internal sealed class IngressStream<T> : PhysicalStream<T>, Diagnostics.ISourceN
     public bool HasIdleGroup => _source is PartitionSource<T>;
 
     /// <summary>Gets what the source declares about its partitioning by key (<c>QStream.FromKeyPartitioned</c>), or null.</summary>
-    public KeyPartitioning? KeyPartitioning => (_source as KeyPartitionedSource<T>)?.Partitioning;
+    public KeyPartitioning? KeyPartitioning => _source switch
+    {
+        KeyPartitionedSource<T> source => source.Partitioning,
+        ArrayChunks<T> array => array.Partitioning,
+        _ => null,
+    };
+
+    /// <summary>Gets a value indicating whether the source is replayed on the thread that steps it (an array or sequence), not read on a pool thread.</summary>
+    public bool IsReplayed => _source is IEnumerable<T>;
 
     /// <summary>Gets the type of the events the source reads.</summary>
     public Type EventType => typeof(T);
@@ -115,6 +123,8 @@ internal interface IIngressNode
     bool HasIdleGroup { get; }
 
     bool IsReplayedArray { get; }
+
+    bool IsReplayed { get; }
 
     string SourceName { get; }
 

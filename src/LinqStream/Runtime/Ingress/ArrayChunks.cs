@@ -32,6 +32,12 @@ internal sealed class ArrayChunks<T> : IEnumerable<T>
     /// <summary>Gets the number of events in this part.</summary>
     public int Count { get; }
 
+    /// <summary>Gets what the array declares about its partitioning by key (<c>QStream.FromKeyPartitioned</c> over arrays), or null.</summary>
+    public KeyPartitioning? Partitioning { get; private init; }
+
+    /// <summary>A whole array as one part, declared to be one partition of a source partitioned by key (<paramref name="partitioning"/>).</summary>
+    public static ArrayChunks<T> KeyPartitioned(T[] array, KeyPartitioning partitioning) => new(array, [0], [array.Length]) { Partitioning = partitioning };
+
     /// <summary>Deals the chunks that start at <paramref name="bounds"/> (ascending, the first 0) out to <paramref name="parts"/> parts in turn.</summary>
     public static ArrayChunks<T>[] Deal(T[] array, IReadOnlyList<int> bounds, int parts)
     {
