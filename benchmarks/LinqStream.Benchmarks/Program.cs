@@ -1,3 +1,5 @@
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
 using LinqStream.Benchmarks.Checks;
 using LinqStream.Benchmarks.Profiling;
@@ -18,7 +20,8 @@ using LinqStream.Benchmarks.Reporting;
 //                       the steady state from the 300,000th bid to the source's end (no per-job start-up)
 // --cluster-q5 [--events N] [--runs N] [--parallelism P]   issue #17: q5 on a 3-silo Orleans cluster (in this process) as one job in
 //                       one grain and spread over the silos, alternating: steady events/s and CPU per event, outputs compared
-// anything else         BenchmarkDotNet's own command line (--filter, --job, ...)
+// anything else         BenchmarkDotNet's own command line (--filter, --job, ...); --inProcessMinutes N runs in process with N
+//                       minutes per case (BenchmarkDotNet's --inProcess allows 5, too few for a NEXMark class's setup and a long warm-up under load)
 return args.FirstOrDefault() switch
 {
     "--quick" => QuickCheck.Run(args[1..], Console.Out),
@@ -34,6 +37,18 @@ return args.FirstOrDefault() switch
 
 static int RunBenchmarks(string[] args)
 {
+    // --inProcessMinutes N: in process (as --inProcess) with N minutes per case instead of BenchmarkDotNet's 5, which a case's
+    // [GlobalSetup] (5M events generated, every version's answer checked) and a warm-up past the tier-up (~65 runs) exceed on a
+    // loaded machine. BenchmarkDotNet's other options (--warmupCount, ...) apply to this job as to its default one.
+    int at = Array.IndexOf(args, "--inProcessMinutes");
+    if (at >= 0 && at + 1 < args.Length)
+    {
+        var timeout = TimeSpan.FromMinutes(double.Parse(args[at + 1], System.Globalization.CultureInfo.InvariantCulture));
+        var job = Job.Default.WithToolchain(new BenchmarkDotNet.Toolchains.InProcess.Emit.InProcessEmitToolchain(timeout, logOutput: true)).AsDefault();
+        BenchmarkSwitcher.FromAssembly(typeof(QuickCheck).Assembly).Run([.. args[..at], .. args[(at + 2)..]], DefaultConfig.Instance.AddJob(job));
+        return 0;
+    }
+
     BenchmarkSwitcher.FromAssembly(typeof(QuickCheck).Assembly).Run(args);
     return 0;
 }

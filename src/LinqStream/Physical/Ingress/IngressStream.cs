@@ -62,11 +62,12 @@ internal sealed class IngressStream<T> : PhysicalStream<T>, Diagnostics.ISourceN
     public bool IsReplayedArray => _source is T[];
 
     /// <summary>
-    /// Gets the event-time selector (returning ticks) when a filter/projection chain right after this ingress may read the source
-    /// array itself, with the time in the same pass (<see cref="IFusedIngress{T}"/>): a replayed array of point events (no end
-    /// selector) with an in-order policy (a reorder buffer holds events back, so it never fuses); otherwise null.
+    /// Gets the event-time selector (returning ticks) when a filter/projection chain right after this ingress (or every chain after
+    /// a multicast of it) may read the source array itself, with the time in the same pass (<see cref="IFusedIngress{T}"/>): a
+    /// replayed array or list (<see cref="IReadOnlyList{T}"/>, whose slices are copied into one array first) of point events (no
+    /// end selector) with an in-order policy (a reorder buffer holds events back, so it never fuses); otherwise null.
     /// </summary>
-    public LambdaExpression? FusableStart => _source is T[] && _end is null && _policy.Kind != IngressPolicyKind.Reorder ? EventTimeKernel.ForKernel(_start) : null;
+    public LambdaExpression? FusableStart => _source is IReadOnlyList<T> && _end is null && _policy.Kind != IngressPolicyKind.Reorder ? EventTimeKernel.ForKernel(_start) : null;
 
     public override string Name => "From";
 

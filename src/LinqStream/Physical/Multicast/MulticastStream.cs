@@ -18,6 +18,9 @@ internal sealed class MulticastStream<T> : PhysicalStream<T>
         _source = source;
     }
 
+    /// <summary>Gets the shared sub-plan.</summary>
+    public PhysicalStream<T> Source => _source;
+
     public override string Name => "Multicast";
 
     public override IReadOnlyList<PhysicalNode> Inputs => [_source];

@@ -12,7 +12,7 @@ namespace LinqStream.Physical.Pipeline;
 /// multicast's second consumer the operator reads the shared batch without changing it (<see cref="IBatchBorrower{T}"/>): the
 /// chain's filter bits go into a scratch vector and the present events into a batch of its own.
 /// </remarks>
-internal sealed class PipelineOperator<TIn, TOut> : UnaryOperator<TIn, TOut>, IBatchBorrower<TIn>, IFusedIngress<TIn>
+internal sealed class PipelineOperator<TIn, TOut> : UnaryOperator<TIn, TOut>, IBatchBorrower<TIn>, IFusedIngress<TIn>, IFusedBranch<TIn>
 {
     private readonly Action<TIn[], ulong[], TOut[]?, int> _kernel;
     private readonly bool _projects;
@@ -21,6 +21,7 @@ internal sealed class PipelineOperator<TIn, TOut> : UnaryOperator<TIn, TOut>, IB
     private readonly BatchPool<TOut> _outputPool;
     private ulong[] _scratchAbsent = [];
     private Action<TIn[], int, long[], ulong[], TOut[], int>? _fused;
+    private EventBatch<TOut>? _pending; // the fused kernel's output for the slice being pushed (TryRunFused .. SendPending)
 
     public PipelineOperator(IStreamObserver<TOut> downstream, QueryContext context, Action<TIn[], ulong[], TOut[]?, int> kernel, bool projects, string name, string expression, string site = "")
         : base(downstream, context)
@@ -118,6 +119,25 @@ internal sealed class PipelineOperator<TIn, TOut> : UnaryOperator<TIn, TOut>, IB
     /// <inheritdoc/>
     public bool TryPushFused(TIn[] source, int offset, int count, IngressOrderer<TIn> orderer)
     {
+        if (!TryRunFused(source, offset, count))
+        {
+            return false;
+        }
+
+        if (!orderer.TryAcceptInOrder(PendingStarts))
+        {
+            DiscardPending(); // out of order, or a late event: the orderer's per-event path decides
+            return false;
+        }
+
+        SendPending();
+        orderer.SendWatermark();
+        return true;
+    }
+
+    /// <inheritdoc/>
+    public bool TryRunFused(TIn[] source, int offset, int count)
+    {
         if (Faulted || _fused is null)
         {
             return false;
@@ -132,45 +152,52 @@ internal sealed class PipelineOperator<TIn, TOut> : UnaryOperator<TIn, TOut>, IB
         {
             // The time selector or the chain threw: the ordinary path reports it (the source's error, or the chain's per-event
             // policy), after the ingress's own checks. The chain is pure, so running it again over the slice is safe.
-            Discard(output, count);
+            output.Count = count;
+            _outputPool.Return(output);
             return false;
         }
 
-        var start = output.Start;
-        if (!orderer.TryAcceptInOrder(start.AsSpan(0, count)))
-        {
-            Discard(output, count); // out of order, or a late event: the orderer's per-event path decides
-            return false;
-        }
+        output.Count = count; // so that a discard clears what the kernel wrote
+        _pending = output;
+        return true;
+    }
 
-        output.Count = count;
+    /// <inheritdoc/>
+    public ReadOnlySpan<long> PendingStarts => _pending is { } pending ? pending.Start.AsSpan(0, pending.Count) : [];
+
+    /// <inheritdoc/>
+    public void SendPending()
+    {
+        var output = _pending!;
+        _pending = null;
+        int count = output.Count;
         int live = output.LiveCount();
         if (live == 0)
         {
             _outputPool.Return(output);
+            return;
         }
-        else
+
+        var start = output.Start;
+        if (live <= count >> 2)
         {
-            if (live <= count >> 2)
-            {
-                // Sparse (an entity split off an interleaved stream): the present events to the front, as OnBatch does.
-                output.Count = Compact(start, output.End, output.Absent, count, output.Payload, output);
-                Array.Clear(output.Absent, 0, (count + 63) >> 6);
-            }
-
-            TickColumns.FillPointEnds(start.AsSpan(0, output.Count), output.End);
-            Downstream.OnBatch(output);
+            // Sparse (an entity split off an interleaved stream): the present events to the front, as OnBatch does.
+            output.Count = Compact(start, output.End, output.Absent, count, output.Payload, output);
+            Array.Clear(output.Absent, 0, (count + 63) >> 6);
         }
 
-        orderer.SendWatermark();
-        return true;
+        TickColumns.FillPointEnds(start.AsSpan(0, output.Count), output.End);
+        Downstream.OnBatch(output);
     }
 
-    /// <summary>Gives back a batch the fused kernel wrote up to <paramref name="count"/> events of (payloads and filter bits cleared).</summary>
-    private void Discard(EventBatch<TOut> output, int count)
+    /// <inheritdoc/>
+    public void DiscardPending()
     {
-        output.Count = count;
-        _outputPool.Return(output);
+        if (_pending is { } output)
+        {
+            _pending = null;
+            _outputPool.Return(output); // payloads and filter bits cleared up to its count
+        }
     }
 
     /// <summary>Runs the chain over a multicast's batch without changing it: the present events go on in a batch of this operator's.</summary>

@@ -40,24 +40,32 @@ internal sealed class PipelineStream<TIn, TOut> : PhysicalStream<TOut>, ICompile
     public override IReadOnlyList<PhysicalNode> Inputs => [_source];
 
     /// <remarks>
-    /// Right after a replayed array's ingress also the kernel that reads the array itself (<see cref="IngressPipelineKernel"/>), so
+    /// Right after a replayed array's ingress (or a multicast of it) also the kernel that reads the array itself (<see cref="IngressPipelineKernel"/>), so
     /// that wiring compiles nothing; <see cref="Connect"/> uses it unless the options or metrics rule the fused ingress out.
     /// </remarks>
     public void CompileKernels()
     {
         _kernel ??= PipelineKernel.Compile<TIn, TOut>(_steps, _compiler);
-        if (_fusedKernel is null && _source is Ingress.IngressStream<TIn> { FusableStart: { } start })
+        if (_fusedKernel is null && FusableIngress(_source) is { FusableStart: { } start })
         {
             _fusedKernel = IngressPipelineKernel.Compile<TIn, TOut>(start, _steps, _compiler);
         }
     }
+
+    /// <summary>The ingress this chain could read the array of: its input, or the source of the multicast that is its input.</summary>
+    private static Ingress.IngressStream<TIn>? FusableIngress(PhysicalStream<TIn> source) => source switch
+    {
+        Ingress.IngressStream<TIn> ingress => ingress,
+        Multicast.MulticastStream<TIn> { Source: Ingress.IngressStream<TIn> ingress } => ingress,
+        _ => null,
+    };
 
     public override void Connect(IStreamObserver<TOut> downstream, QueryContext context)
     {
         CompileKernels(); // a no-op after the compiler's last stage
         var op = new PipelineOperator<TIn, TOut>(downstream, context, _kernel!, PipelineKernel.HasProjection(_steps), Name, Detail, Internal.QuerySites.Describe(_steps.Select(s => s.Lambda)));
 
-        // Right after a replayed array's ingress, the chain also reads the array itself, event times included: one pass over the
+        // Right after a replayed array's or list's ingress (or a multicast of it), the chain also reads the array itself, event times included: one pass over the
         // event objects instead of a copy, a time pass and a chain pass (IFusedIngress). Not with Fuse = false (the unfused plan, as
         // written), nor with metrics (the ingress then sends to a counter, not to this operator).
         if (context.Options.Fuse && context.Metrics is null && _fusedKernel is not null)

@@ -4,9 +4,11 @@ namespace LinqStream.Runtime.Ingress;
 
 /// <summary>Replays an <see cref="IEnumerable{T}"/> as fast as the CPU allows, one batch per step.</summary>
 /// <remarks>
-/// Arrays, parts of arrays (<see cref="ArrayChunks{T}"/>) and lists are copied a batch at a time; other sequences are enumerated.
-/// An array whose ingress feeds a filter/projection chain directly is not copied: the chain's fused kernel reads a slice of it
-/// (<see cref="IFusedIngress{T}"/>), and only a slice it cannot take (out of order, a selector that throws) is copied.
+/// Arrays, parts of arrays (<see cref="ArrayChunks{T}"/>) and lists (<see cref="IReadOnlyList{T}"/>, read by index) are copied a
+/// batch at a time; other sequences are enumerated. An array or list whose ingress feeds a filter/projection chain directly, or
+/// a multicast whose consumers all are such chains, is not copied into batches: the chains' fused kernels read a slice of the
+/// array itself (<see cref="IFusedIngress{T}"/>; a list's slice is first copied into one reused array), and only a slice they
+/// cannot take (out of order, a selector that throws) comes again as a batch.
 /// </remarks>
 internal sealed class EnumerableSource<T> : SourceDriver
 {
@@ -16,17 +18,19 @@ internal sealed class EnumerableSource<T> : SourceDriver
     private readonly BatchPool<T> _pool;
     private readonly QueryContext _context;
     private readonly string _name;
-    private readonly IFusedIngress<T>? _fused;
+    private IFusedIngress<T>? _fusedCandidate; // asked once wiring is done: a multicast knows its consumers only then
+    private IFusedIngress<T>? _fused;
+    private T[]? _slice; // a list's slice, for the fused chains (arrays are read in place)
     private IEnumerator<T>? _enumerator;
     private int _offset;
     private long _read;
     private long _skip;
 
-    /// <summary>Initializes a driver of <paramref name="source"/>; <paramref name="fused"/> is the chain that reads slices of an array source itself, or null.</summary>
+    /// <summary>Initializes a driver of <paramref name="source"/>; <paramref name="fused"/> is the chain (or the multicast to chains) that reads slices of an array or list source itself, or null.</summary>
     public EnumerableSource(IEnumerable<T> source, EventTime<T> time, IngressOrderer<T> orderer, QueryContext context, string name, IFusedIngress<T>? fused = null)
     {
         _source = source;
-        _fused = source is T[] && fused is { CanFuse: true } ? fused : null;
+        _fusedCandidate = source is IReadOnlyList<T> ? fused : null;
         _time = time;
         _orderer = orderer;
         _pool = context.Pool<T>();
@@ -61,7 +65,7 @@ internal sealed class EnumerableSource<T> : SourceDriver
         _read = reader.ReadInt64();
         _orderer.RestoreState((IngressState<T>)Checkpoints.StateCodec.Read(reader, typeof(IngressState<T>))!);
         Watermark = _orderer.Watermark;
-        if (_source is T[] or List<T> or ArrayChunks<T>)
+        if (_source is IReadOnlyList<T> or ArrayChunks<T>)
         {
             _offset = checked((int)_read);
         }
@@ -76,6 +80,12 @@ internal sealed class EnumerableSource<T> : SourceDriver
         if (IsCompleted)
         {
             return false;
+        }
+
+        if (_fusedCandidate is { } candidate)
+        {
+            _fused = candidate.CanFuse ? candidate : null;
+            _fusedCandidate = null;
         }
 
         if (_fused is not null && TryStepFused())
@@ -137,12 +147,59 @@ internal sealed class EnumerableSource<T> : SourceDriver
         return true;
     }
 
-    /// <summary>One batch of an array through the fused chain; false when this slice takes the ordinary path (nothing done).</summary>
+    /// <summary>One batch of an array or list through the fused chains; false when this slice takes the ordinary path (nothing done).</summary>
     private bool TryStepFused()
     {
-        var array = (T[])_source;
-        int n = Math.Min(_pool.BatchSize, array.Length - _offset);
-        if (n <= 0 || !_fused!.TryPushFused(array, _offset, n, _orderer))
+        T[] array;
+        int offset, n, length;
+        switch (_source)
+        {
+            case T[] source:
+                array = source;
+                offset = _offset;
+                length = source.Length;
+                n = Math.Min(_pool.BatchSize, length - offset);
+                break;
+
+            case List<T> list:
+                {
+                    var span = CollectionsMarshal.AsSpan(list);
+                    length = span.Length;
+                    n = Math.Min(_pool.BatchSize, length - _offset);
+                    array = _slice ??= new T[_pool.BatchSize];
+                    offset = 0;
+                    if (n > 0)
+                    {
+                        span.Slice(_offset, n).CopyTo(array);
+                    }
+
+                    break;
+                }
+
+            default:
+                {
+                    var list = (IReadOnlyList<T>)_source;
+                    array = _slice ??= new T[_pool.BatchSize];
+                    offset = 0;
+                    try
+                    {
+                        length = list.Count;
+                        n = Math.Min(_pool.BatchSize, length - _offset);
+                        for (int i = 0; i < n; i++)
+                        {
+                            array[i] = list[_offset + i];
+                        }
+                    }
+                    catch (Exception ex) when (ex is not OutOfMemoryException)
+                    {
+                        return false; // the ordinary read reports it, at the same position
+                    }
+
+                    break;
+                }
+        }
+
+        if (n <= 0 || !_fused!.TryPushFused(array, offset, n, _orderer))
         {
             return false;
         }
@@ -150,9 +207,10 @@ internal sealed class EnumerableSource<T> : SourceDriver
         _offset += n;
         _read += n;
         FusedEvents += n;
-        if (_offset >= array.Length)
+        if (_offset >= length)
         {
             IsCompleted = true;
+            ClearSlice();
             _orderer.Complete();
         }
 
@@ -160,9 +218,20 @@ internal sealed class EnumerableSource<T> : SourceDriver
         return true;
     }
 
+    /// <summary>Drops the references the last list slice held (the events are the caller's, but a finished query should not keep them).</summary>
+    private void ClearSlice()
+    {
+        if (_slice is not null && System.Runtime.CompilerServices.RuntimeHelpers.IsReferenceOrContainsReferences<T>())
+        {
+            Array.Clear(_slice);
+        }
+    }
+
     public override void Dispose()
     {
         base.Dispose();
+        ClearSlice();
+        _slice = null;
         _enumerator?.Dispose();
         _enumerator = null;
     }
@@ -192,10 +261,25 @@ internal sealed class EnumerableSource<T> : SourceDriver
             case List<T> list:
                 {
                     var span = CollectionsMarshal.AsSpan(list);
-                    int n = Math.Min(buffer.Length, span.Length - _offset);
+                    int n = Math.Min(buffer.Length, Remaining(span.Length));
                     span.Slice(_offset, n).CopyTo(buffer);
                     _offset += n;
                     exhausted = _offset >= span.Length;
+                    return n;
+                }
+
+            case IReadOnlyList<T> list:
+                {
+                    // Read by index: one call per event instead of the enumerator's two, and a restore starts at its position.
+                    int count = list.Count;
+                    int n = Math.Min(buffer.Length, Remaining(count));
+                    for (int i = 0; i < n; i++)
+                    {
+                        buffer[i] = list[_offset + i];
+                    }
+
+                    _offset += n;
+                    exhausted = _offset >= count;
                     return n;
                 }
 
@@ -227,6 +311,11 @@ internal sealed class EnumerableSource<T> : SourceDriver
                 }
         }
     }
+
+    /// <summary>The events of a list of <paramref name="count"/> after the position; a list shorter than a restored position does not replay the same events.</summary>
+    private int Remaining(int count) => count >= _offset
+        ? count - _offset
+        : throw new InvalidDataException($"The sequence ended {_offset - count} events before the position of the restored checkpoint ({_read}); it does not replay the same events.");
 
     private void Fault(Exception? error)
     {

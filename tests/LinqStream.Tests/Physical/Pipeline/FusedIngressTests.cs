@@ -223,15 +223,19 @@ public sealed class FusedIngressTests
     }
 
     [Fact]
-    public void ListSourceOrEndSelector_TakeTheOrdinaryPath()
+    public void ListSourceFuses_EndSelectorOrEnumerableTakeTheOrdinaryPath()
     {
-        // Only an array of point events fuses; a list, or an ingress with an end selector, copies into batches as before.
+        // An array or a list (speed10) of point events fuses; an ingress with an end selector, or a sequence that is not a list, copies
+        // into batches as before.
         var input = Items(5_000, seed: 19);
         var list = Execute(new PipelineStream<Item, Item>(Harness.Source(input.ToList(), x => x.Time), [Where<Item>(x => x.Value < 50)]), Harness.Options(256));
+        var enumerable = Execute(new PipelineStream<Item, Item>(Harness.Source(Enumerate(input), x => x.Time), [Where<Item>(x => x.Value < 50)]), Harness.Options(256));
         var withEnd = Execute(new PipelineStream<Item, Item>(Harness.Source(input, x => x.Time, end: x => x.Time + 5), [Where<Item>(x => x.Value < 50)]), Harness.Options(256));
-        Assert.Equal(0, list.FusedEvents);
+        Assert.Equal(input.Length, list.FusedEvents);
+        Assert.Equal(0, enumerable.FusedEvents);
         Assert.Equal(0, withEnd.FusedEvents);
         Assert.Equal(input.Where(x => x.Value < 50).Select(x => Point(x.Time, x)), list.Sink.Events);
+        Assert.Equal(input.Where(x => x.Value < 50).Select(x => Point(x.Time, x)), enumerable.Sink.Events);
         Assert.Equal(input.Where(x => x.Value < 50).Select(x => new StreamEvent<Item>(x.Time, x.Time + 5, x)), withEnd.Sink.Events);
     }
 
@@ -277,6 +281,14 @@ public sealed class FusedIngressTests
         }
 
         return items;
+    }
+
+    private static IEnumerable<Item> Enumerate(Item[] items)
+    {
+        foreach (var item in items)
+        {
+            yield return item;
+        }
     }
 
     private static StreamEvent<T> Point<T>(long time, T payload) => new(time, time == long.MaxValue ? long.MaxValue : time + 1, payload);
