@@ -15,7 +15,7 @@ internal sealed class QueryCompilationContext(Type resultType, KernelCompiler ke
     public List<string> Log { get; } = [];
 
     /// <summary>Gets what the optimized plan reads of each source's events (set after the logical passes; physical planning hands it to each ingress).</summary>
-    public Dictionary<Physical.Ingress.SourceNode, Plan.SourceMembers> MembersRead { get; set; } = new(ReferenceEqualityComparer.Instance);
+    public Dictionary<Physical.Ingress.SourceNode, SourceMembers> MembersRead { get; set; } = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>Gets the kernel compiler: the cache of compiled kernels, keyed by shape, with captured values lifted as parameters.</summary>
     public KernelCompiler Kernels { get; } = kernels;

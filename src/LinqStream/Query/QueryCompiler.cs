@@ -49,7 +49,7 @@ internal static class QueryCompiler
         context.MembersRead = MembersRead.Of(plan.Optimized);                   //    what each source's events are read for (a JSON source decodes only that)
         foreach (var (source, members) in context.MembersRead)
         {
-            if (MembersRead.IsEventSource(source.Source))
+            if (Runtime.Ingress.EventSources.IsEventSource(source.Source))
             {
                 context.Log.Add(MembersRead.Describe(source, members));
             }

@@ -14,7 +14,9 @@ using LinqStream.Physical.Windows.ArgMax;
 using LinqStream.Physical.Windows.KeyedFold;
 using LinqStream.Runtime.Ingress;
 
-namespace LinqStream.Plan;
+using LinqStream.Plan;
+
+namespace LinqStream.Query;
 
 /// <summary>What a query reads of one source's events: members by C# name, or every member (<see cref="Names"/> null) and why.</summary>
 /// <param name="Names">The members read, in ordinal order; null when the query may read every member.</param>
@@ -75,20 +77,6 @@ internal static class MembersRead
         }
 
         return members;
-    }
-
-    /// <summary>Whether <paramref name="source"/> is an <see cref="EventSource{T}"/> (the sources that decode records, and may decode only what is read).</summary>
-    public static bool IsEventSource(object source)
-    {
-        for (var type = source.GetType(); type is not null; type = type.BaseType)
-        {
-            if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(EventSource<>))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     /// <summary>One line for <c>Explain()</c>: what the query reads of <paramref name="source"/>'s events.</summary>
