@@ -286,7 +286,7 @@ public sealed class SpilledIntervalJoinTests : IDisposable
     {
         var (lefts, rights) = Generate(5, disordered: false, 3_000, hotKeyShare: 0);
         await DamagedRocksDbState.AssertRestoreWithSharedFilesDeletedFails(
-            failAt => Crashing(lefts, rights, failAt), rights.Length * 3 / 4, Path.Combine(_directory, "damaged"), new DirectoryCheckpointStore(Path.Combine(_directory, "damaged-checkpoints")), 300);
+            (failAt, beforeRead) => Crashing(lefts, rights, failAt, beforeRead), rights.Length * 3 / 4, Path.Combine(_directory, "damaged"), new DirectoryCheckpointStore(Path.Combine(_directory, "damaged-checkpoints")), 300);
     }
 
     [Fact]
@@ -410,11 +410,11 @@ public sealed class SpilledIntervalJoinTests : IDisposable
         _ => left.WhereNotExists(right, l => l.Key, r => r.Key).Select(l => new IPair(l.Tag, l.Time, l.End, -1, 0, 0)),
     };
 
-    private static IQStream<IPair> Crashing(Iv[] lefts, Iv[] rights, int failAt)
+    private static IQStream<IPair> Crashing(Iv[] lefts, Iv[] rights, int failAt, Func<int, CancellationToken, ValueTask>? beforeRead = null)
     {
         var options = new QueryOptions { BatchSize = 50, Strict = true };
         return from l in QStream.From(new ArrayEventSource<Iv>(lefts, "left"), e => e.Time).WithOptions(options).WithLifetime(e => e.Time, e => e.End)
-               join r in QStream.From(new ArrayEventSource<Iv>(rights, "right") { FailAt = failAt }, e => e.Time).WithLifetime(e => e.Time, e => e.End) on l.Key equals r.Key
+               join r in QStream.From(new ArrayEventSource<Iv>(rights, "right") { FailAt = failAt, BeforeRead = beforeRead }, e => e.Time).WithLifetime(e => e.Time, e => e.End) on l.Key equals r.Key
                select new IPair(l.Tag, l.Time, l.End, r.Tag, r.Time, r.End);
     }
 
