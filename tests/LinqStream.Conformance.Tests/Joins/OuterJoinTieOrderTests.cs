@@ -1,5 +1,6 @@
 using LinqStream.Conformance.Tests.Infrastructure;
 using LinqStream.Physical.Join.Spilled;
+using LinqStream.State.RocksDb;
 using LinqStream.Testing.Io;
 using static LinqStream.Conformance.Tests.Joins.SpilledIntervalJoinTests;
 
