@@ -57,7 +57,7 @@ public sealed class RocksDbSharedFileRetentionTests : IDisposable
                     {
                         foreach (var store in Stores(stores))
                         {
-                            store.CompactAll();
+                            store.CompactAll(rewriteEveryFile: true);
                         }
 
                         using var stream = new MemoryStream();

@@ -90,13 +90,14 @@ public sealed class OuterJoinTieOrderTests : IDisposable
     public async Task LeftOuter_ATieOfAPairAndAnUnmatchedLeftEvent_ThePairComesFirstWhateverIsUndecidedBefore()
     {
         // At 10: C (key 1, alive to 100) is undecided until R (key 1, at 20) matches it. At 30: B (key 2) meets R2 (key 2, alive
-        // since 25) and A (key 3) meets nothing and ends at 31. B's pair is held back while C waits in the queue. With R and B in one
-        // round C is still queued when B comes (held back); with a watermark between them the round's pump has taken C out (B goes out
-        // at once). Both must give B's pair before A's unmatched result, and both before nothing else at 30.
-        Iv[] lefts = [new(Origin + 10, 90, 1, 0), new(Origin + 30, 5, 2, 1), new(Origin + 30, 1, 3, 2)];
-        Iv[] rights = [new(Origin + 20, 1, 1, 10), new(Origin + 25, 20, 2, 11)];
+        // since 25) and A (key 3) meets nothing and ends at 31; D at 50 and R3 at 40 meet nothing (they move the watermarks past 30).
+        // With R and B in one round (one batch per input: the first round's watermark is 40) C is still queued when B comes, so B's
+        // pair is held back; with a watermark between them (a batch per event) the round's pump has taken C out and B's pair goes out
+        // at once. Both must give B's pair before A's unmatched result (until 2026-12-05 the first gave A first).
+        Iv[] lefts = [new(Origin + 10, 90, 1, 0), new(Origin + 30, 5, 2, 1), new(Origin + 30, 1, 3, 2), new(Origin + 50, 1, 8, 3)];
+        Iv[] rights = [new(Origin + 20, 1, 1, 10), new(Origin + 25, 20, 2, 11), new(Origin + 40, 1, 9, 12)];
         var expected = OrderedReference(lefts, rights);
-        Assert.Equal([(0, 10), (1, 11), (2, -1)], expected.Select(p => (p.LeftTag, p.RightTag)));
+        Assert.Equal([(0, 10), (1, 11), (2, -1), (3, -1)], expected.Select(p => (p.LeftTag, p.RightTag)));
 
         foreach (var (batch, leftRead, rightRead) in Cuttings)
         {
@@ -105,8 +106,8 @@ public sealed class OuterJoinTieOrderTests : IDisposable
     }
 
     /// <summary>
-    /// Random events of both sides with many ties: times on a 100 ms grid (about four events per step), keys from 6 small ones and
-    /// the extremes of <c>long</c>, lifetimes that are points, a few ticks, one to four steps, 20 s or up to the end of time.
+    /// Random events of both sides with many ties: times on a 100 ms grid (about four events per step), keys from 30 small ones and
+    /// the extremes of <c>long</c>, lifetimes that are points, a few ticks, one to four steps, 10 s or up to the end of time.
     /// </summary>
     private static (Iv[] Lefts, Iv[] Rights) Generate(int seed, bool disordered, int count)
     {
@@ -118,12 +119,12 @@ public sealed class OuterJoinTieOrderTests : IDisposable
             long life = random.Next(25) switch
             {
                 0 => long.MaxValue - time,
-                < 9 => 1,
-                < 12 => random.Next(1, 10),
-                < 22 => random.Next(1, 5) * Step,
-                _ => 200 * Step,
+                < 10 => 1,
+                < 13 => random.Next(1, 10),
+                < 23 => random.Next(1, 5) * Step,
+                _ => 100 * Step,
             };
-            events.Add((random.Next(2), new Iv(time, life, RandomInput.Key(random, 10, RandomInput.HugeKeys, 6), i)));
+            events.Add((random.Next(2), new Iv(time, life, RandomInput.Key(random, 10, RandomInput.HugeKeys, 30), i)));
         }
 
         var ordered = events.OrderBy(e => e.Event.Time).ToList();
