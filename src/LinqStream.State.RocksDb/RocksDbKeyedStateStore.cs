@@ -323,18 +323,6 @@ internal sealed partial class RocksDbKeyedStateStore : IKeyedStateStore
         }
     }
 
-    /// <summary>Gets the cuts of the snapshots whose files this store keeps, oldest first (tests).</summary>
-    internal long[] RetainedCuts
-    {
-        get
-        {
-            lock (_retention)
-            {
-                return [.. _snapshots.Select(s => s.Cut)];
-            }
-        }
-    }
-
     // Under _retention. Files inherited from a restore may be shared with another task's store: only this store's own files go. A file
     // that cannot be deleted stays (it costs disk, not correctness).
     private void DeleteUnnamed(List<StoreSnapshot> dropped)
