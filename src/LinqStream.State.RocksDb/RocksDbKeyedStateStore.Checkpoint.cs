@@ -119,7 +119,13 @@ internal sealed partial class RocksDbKeyedStateStore
             var db = _db;
             // A pool thread, not a thread of its own: starting a new thread waits until it runs, which on a loaded machine was in
             // the pause (the store's part of a job's pause reached 181 ms at load 50; docs/state.md, fifth session).
-            task = Task.Run(() => Complete(db), CancellationToken.None);
+            var snapshot = new StoreSnapshot(_owner.CurrentCut);
+            lock (_retention)
+            {
+                _snapshots.Add(snapshot);
+            }
+
+            task = Task.Run(() => Complete(db, snapshot), CancellationToken.None);
             _inFlight = task;
         }
 
@@ -278,7 +284,7 @@ internal sealed partial class RocksDbKeyedStateStore
     /// file deletions disabled: each SST file not yet in the shared directory is hard-linked there, the small files are read into
     /// the manifest. Not RocksDB's <c>Checkpoint</c>: that one flushes again waiting for compaction to clear a write stall, and
     /// fsyncs a directory this store only read back and deleted (<see cref="LiveFiles"/>; the 21.8 s second part of issue #18).</remarks>
-    private byte[] Complete(RocksDbSharp.RocksDb db)
+    private byte[] Complete(RocksDbSharp.RocksDb db, StoreSnapshot snapshot)
     {
         SlowPartStarting?.Invoke();
         long started = Stopwatch.GetTimestamp();
@@ -309,14 +315,20 @@ internal sealed partial class RocksDbKeyedStateStore
                 // SST files are immutable and numbered once per database: one already in shared/ is not taken again.
                 string sharedName = _inherited.TryGetValue(file.Name, out var inherited) ? inherited : _instance + "-" + file.Name;
                 string target = Path.Combine(_shared, sharedName);
-                if (!File.Exists(target))
+                lock (_retention)
                 {
-                    if (!HardLink.TryCreate(file.Path, target))
+                    // Named before the lock is left: retention (on another thread) deletes no file a snapshot it keeps names.
+                    if (!File.Exists(target))
                     {
-                        File.Copy(file.Path, target);
+                        if (!HardLink.TryCreate(file.Path, target))
+                        {
+                            File.Copy(file.Path, target);
+                        }
+
+                        newBytes += file.Size;
                     }
 
-                    newBytes += file.Size;
+                    snapshot.Names.Add(sharedName);
                 }
 
                 files.Add(new CheckpointManifest.SharedFile(file.Name, sharedName, file.Size));
@@ -326,7 +338,10 @@ internal sealed partial class RocksDbKeyedStateStore
         Interlocked.Exchange(ref _lastNewBytes, newBytes);
         long checkpointBytes = files.Sum(f => f.Size) + inline.Sum(f => (long)f.Data.Length);
         Interlocked.Exchange(ref _checkpointBytes, checkpointBytes);
-        Retain([.. files.Select(f => f.SharedName)]);
+        if (!_owner.FollowsSavedCheckpoints)
+        {
+            RetainLastSnapshots();
+        }
         var manifest = new CheckpointManifest(files, inline).ToBytes();
         var phases = LastCheckpointPhases = new CheckpointPhases(
             Stopwatch.GetElapsedTime(started, flushed), Stopwatch.GetElapsedTime(flushed, listed), Stopwatch.GetElapsedTime(listed), files.Count, inline.Sum(f => (long)f.Data.Length), checkpointBytes);

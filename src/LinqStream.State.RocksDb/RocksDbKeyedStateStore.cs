@@ -28,7 +28,9 @@ internal sealed partial class RocksDbKeyedStateStore : IKeyedStateStore
     // finalizes frees its native object (seen as a segmentation fault in the crash/restore tests under GC pressure).
     private readonly BlockBasedTableOptions _table;
     private readonly BloomFilterPolicy _filter;
-    private readonly Queue<string[]> _retained = new();
+    // The snapshots whose shared files are kept, oldest first, under _retention (a snapshot's names grow while its slow part links them).
+    private readonly List<StoreSnapshot> _snapshots = [];
+    private readonly Lock _retention = new();
     private readonly Dictionary<string, string> _inherited = new(StringComparer.Ordinal);
     private WriteBatch _batch = new();
 
@@ -236,14 +238,31 @@ internal sealed partial class RocksDbKeyedStateStore : IKeyedStateStore
         }
     }
 
-    /// <summary>Compacts the whole database now, so no SST file written before stays live (tests of retention: compaction
-    /// otherwise runs in the background, when RocksDB gets to it).</summary>
-    internal void CompactAll()
+    /// <summary>Compacts the whole database now (tests of retention and of incremental checkpoints: compaction otherwise runs in the
+    /// background, when RocksDB gets to it). RocksDB may move a file that overlaps no other down a level without rewriting it, and
+    /// leaves the last level as it is; with <paramref name="rewriteEveryFile"/> the last level is compacted too (RocksDB's
+    /// <c>BottommostLevelCompaction.kForce</c>), so no SST file written before stays live.</summary>
+    internal void CompactAll(bool rewriteEveryFile = false)
     {
         lock (_handle)
         {
             ThrowIfDisposed();
-            _db.CompactRange(null, null, null);
+            if (!rewriteEveryFile)
+            {
+                _db.CompactRange(null, null, null);
+                return;
+            }
+
+            var options = Native.Instance.rocksdb_compactoptions_create();
+            try
+            {
+                Native.Instance.rocksdb_compactoptions_set_bottommost_level_compaction(options, 2); // kForce
+                Native.Instance.rocksdb_compact_range_opt(_db.Handle, options, (byte[]?)null, UIntPtr.Zero, (byte[]?)null, UIntPtr.Zero);
+            }
+            finally
+            {
+                Native.Instance.rocksdb_compactoptions_destroy(options);
+            }
         }
     }
 
@@ -267,25 +286,69 @@ internal sealed partial class RocksDbKeyedStateStore : IKeyedStateStore
         }
     }
 
-    /// <summary>Deletes the shared files this store made that none of its last retained checkpoints names.</summary>
-    private void Retain(string[] names)
+    /// <summary>
+    /// Outside a job that reports its saved checkpoints (tests and tools taking checkpoints of a store directly): deletes the shared files
+    /// this store made that none of its last <see cref="RocksDbStateStoreFactory.RetainedCheckpoints"/> snapshots names.
+    /// </summary>
+    private void RetainLastSnapshots()
     {
-        _retained.Enqueue(names);
-        if (_retained.Count <= _owner.RetainedCheckpoints)
+        lock (_retention)
         {
-            return;
-        }
-
-        var dropped = _retained.Dequeue();
-        var live = new HashSet<string>(_retained.SelectMany(n => n), StringComparer.Ordinal);
-        foreach (string name in dropped)
-        {
-            // Files inherited from a restore may be shared with another task's store: only this store's own files go.
-            if (!live.Contains(name) && name.StartsWith(_instance + "-", StringComparison.Ordinal))
+            int drop = _snapshots.Count - _owner.RetainedCheckpoints;
+            if (drop > 0)
             {
-                File.Delete(Path.Combine(_shared, name));
+                var dropped = _snapshots.GetRange(0, drop);
+                _snapshots.RemoveRange(0, drop);
+                DeleteUnnamed(dropped);
             }
         }
+    }
+
+    /// <summary>
+    /// A checkpoint of <paramref name="savedCut"/> was saved (<see cref="RocksDbStateStoreFactory.CheckpointSaved"/>): forgets the
+    /// snapshots of earlier cuts that are not in <paramref name="keep"/> — a restore can start from none of them: never saved (a
+    /// checkpoint that failed or was abandoned), or no longer listed by the checkpoint store — and deletes the files this store made
+    /// that only they name. Snapshots of later cuts (begun since) are kept whatever happens to them.
+    /// </summary>
+    internal void RetainSaved(long savedCut, IReadOnlySet<long> keep)
+    {
+        lock (_retention)
+        {
+            var dropped = _snapshots.FindAll(s => s.Cut <= savedCut && !keep.Contains(s.Cut));
+            if (dropped.Count > 0)
+            {
+                _snapshots.RemoveAll(s => s.Cut <= savedCut && !keep.Contains(s.Cut));
+                DeleteUnnamed(dropped);
+            }
+        }
+    }
+
+    // Under _retention. Files inherited from a restore may be shared with another task's store: only this store's own files go. A file
+    // that cannot be deleted stays (it costs disk, not correctness).
+    private void DeleteUnnamed(List<StoreSnapshot> dropped)
+    {
+        var live = new HashSet<string>(_snapshots.SelectMany(s => s.Names), StringComparer.Ordinal);
+        foreach (string name in dropped.SelectMany(s => s.Names).Distinct(StringComparer.Ordinal))
+        {
+            if (!live.Contains(name) && name.StartsWith(_instance + "-", StringComparison.Ordinal))
+            {
+                try
+                {
+                    File.Delete(Path.Combine(_shared, name));
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                }
+            }
+        }
+    }
+
+    /// <summary>One snapshot of the store (a checkpoint's slow part): the job's cut it belongs to and the shared files it names.</summary>
+    private sealed class StoreSnapshot(long cut)
+    {
+        public long Cut { get; } = cut;
+
+        public List<string> Names { get; } = [];
     }
 
     public void Restore(IReadOnlyList<byte[]> manifests, int first, int end)

@@ -49,7 +49,11 @@ public sealed class RocksDbStateBackend : StateBackend
         }
     } = 32L << 20;
 
-    /// <summary>Gets how many of its checkpoints a store keeps the shared files of; keep it at least the checkpoint store's <c>Retain</c>.</summary>
+    /// <summary>
+    /// Gets how many of a job's last saved checkpoints (into its checkpoint store or written to a stream) a store keeps the shared files
+    /// of, besides those of every checkpoint the checkpoint store still lists and of the snapshots begun since the last saved one.
+    /// A store used outside a job keeps the files of its last this many snapshots.
+    /// </summary>
     /// <value>The default value is 5. Valid values are 1 and more.</value>
     public int RetainedCheckpoints
     {

@@ -31,6 +31,53 @@ internal sealed class RocksDbStateStoreFactory : IKeyedStateStoreFactory
 
     public int RetainedCheckpoints => _backend.RetainedCheckpoints;
 
+    // The job's checkpoints (issue #18, thirteenth session): the cut the stores' snapshots begun from now on belong to, whether the job
+    // reports its saved checkpoints (then a store keeps files for those, not for its last snapshots), and the last saved cuts.
+    private long _cut;
+    private int _followsSaved;
+    private readonly Queue<long> _saved = new();
+
+    /// <summary>Gets the cut that a snapshot begun now belongs to (0 before the job's first <see cref="BeginCut"/>, and outside jobs).</summary>
+    internal long CurrentCut => Interlocked.Read(ref _cut);
+
+    /// <summary>Gets a value indicating whether the job reports its saved checkpoints: a store then deletes files only in
+    /// <see cref="CheckpointSaved"/>, not after each snapshot.</summary>
+    internal bool FollowsSavedCheckpoints => Volatile.Read(ref _followsSaved) != 0;
+
+    public long BeginCut()
+    {
+        Volatile.Write(ref _followsSaved, 1);
+        return Interlocked.Increment(ref _cut);
+    }
+
+    /// <summary>
+    /// A checkpoint of <paramref name="cut"/> was saved: every store keeps the files named by its snapshots of the cuts the checkpoint
+    /// store lists (<paramref name="listed"/>), of the last <see cref="RetainedCheckpoints"/> saved checkpoints (those written to a
+    /// stream are in no store's list), and of cuts after <paramref name="cut"/> (a snapshot begun since); the rest of its own files go.
+    /// </summary>
+    public void CheckpointSaved(long cut, IReadOnlyCollection<long> listed)
+    {
+        HashSet<long> keep;
+        RocksDbKeyedStateStore[] stores;
+        lock (_gate)
+        {
+            Volatile.Write(ref _followsSaved, 1);
+            _saved.Enqueue(cut);
+            while (_saved.Count > RetainedCheckpoints)
+            {
+                _saved.Dequeue();
+            }
+
+            keep = [.. listed, .. _saved];
+            stores = [.. _stores];
+        }
+
+        foreach (var store in stores)
+        {
+            store.RetainSaved(cut, keep);
+        }
+    }
+
     public IKeyedStateStore Create(string operatorName)
     {
         lock (_gate)

@@ -48,6 +48,12 @@ public sealed class QueryJob<T> : IAsyncDisposable
     private long _checkpointSequence; // the last id handed out: a checkpoint that failed half-way used its id up
     private readonly Runtime.State.IKeyedStateStoreFactory? _keyedState;
 
+    // The keyed state's cut of the checkpoint being taken (IKeyedStateStoreFactory.BeginCut: before the cut at P = 1, before the
+    // barrier above), and the cut of each of this run's checkpoints not yet known to be dropped, by id (under its own lock: the
+    // file is saved off the loop), so that the stores keep the files of the checkpoints a restore may start from.
+    private long _cut;
+    private readonly Dictionary<long, long> _cutOf = [];
+
     // The checkpoint whose file is being written off the loop (a part whose snapshot ends asynchronously: a RocksDB store's flush,
     // on the job's thread at parallelism 1 or on each keyed task's at a barrier), or null. At most one is in flight: the next is
     // taken (at P > 1: its barrier requested) once the loop has committed this one's sinks.
@@ -239,7 +245,9 @@ public sealed class QueryJob<T> : IAsyncDisposable
 
                     if (_parallel.Length > 0 && !_requests.IsEmpty)
                     {
-                        // Ask every source task for a barrier; the steps go on while it flows through the channels.
+                        // Ask every source task for a barrier; the steps go on while it flows through the channels. The keyed tasks'
+                        // stores begin their snapshots at the barrier: they belong to this cut.
+                        _cut = _keyedState?.BeginCut() ?? 0;
                         barrier++;
                         _deadLetters.Hold(barrier);
                         foreach (var part in _parallel)
@@ -533,6 +541,20 @@ public sealed class QueryJob<T> : IAsyncDisposable
             try
             {
                 long id = Interlocked.Increment(ref _checkpointSequence);
+                if (_keyedState is not null)
+                {
+                    // Without a barrier (parallelism 1) the cut is taken here; with one, the tasks' stores began theirs at the barrier.
+                    if (_parallel.Length == 0)
+                    {
+                        _cut = _keyedState.BeginCut();
+                    }
+
+                    lock (_cutOf)
+                    {
+                        _cutOf[id] = _cut;
+                    }
+                }
+
                 var cost = PauseCost.Now();
                 long started = _clock.GetTimestamp();
                 var snapshot = await SnapshotAsync(id, cancellationToken).ConfigureAwait(false);
@@ -676,6 +698,8 @@ public sealed class QueryJob<T> : IAsyncDisposable
                     async (stream, token) => size = await CheckpointFormat.WriteAsync(stream, id, takenAt, _fingerprint, sections, token).ConfigureAwait(false),
                     cancellationToken).ConfigureAwait(false);
             }
+
+            RetainKeyedState(id);
         }
         finally
         {
@@ -683,6 +707,50 @@ public sealed class QueryJob<T> : IAsyncDisposable
         }
 
         return size;
+    }
+
+    /// <summary>
+    /// Checkpoint <paramref name="id"/> is saved: tells the keyed state which of this run's checkpoints a restore may start from (the
+    /// ones the checkpoint store lists), so that a store deletes only files that none of those, nor a snapshot begun since, names —
+    /// not the files of its last few snapshots, some of which may never have been saved (issue #18). When the store cannot list its
+    /// checkpoints, nothing is deleted this time.
+    /// </summary>
+    private void RetainKeyedState(long id)
+    {
+        if (_keyedState is null)
+        {
+            return;
+        }
+
+        HashSet<long> listed;
+        try
+        {
+            listed = [.. _options.Checkpoints?.List() ?? []];
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return;
+        }
+
+        long cut;
+        var cuts = new List<long>();
+        lock (_cutOf)
+        {
+            cut = _cutOf[id];
+            foreach (var (saved, savedCut) in _cutOf.ToList())
+            {
+                if (listed.Contains(saved))
+                {
+                    cuts.Add(savedCut);
+                }
+                else if (saved < id)
+                {
+                    _cutOf.Remove(saved); // dropped by the store, written to a stream, or never saved: no longer needed here
+                }
+            }
+        }
+
+        _keyedState.CheckpointSaved(cut, cuts);
     }
 
     /// <summary>The checkpoint is saved: a restore would start from it now, whatever happens to the commits below.</summary>

@@ -189,7 +189,7 @@ public sealed class SpilledWindowJoinTests : IDisposable
     {
         var (lefts, rights) = OneWindowPerSecond(3_000);
         await DamagedRocksDbState.AssertRestoreWithSharedFilesDeletedFails(
-            failAt => Crashing(lefts, rights, failAt), 2_500, Path.Combine(_directory, "damaged"), new DirectoryCheckpointStore(Path.Combine(_directory, "damaged-checkpoints")), 500);
+            (failAt, beforeRead) => Crashing(lefts, rights, failAt, beforeRead), 2_500, Path.Combine(_directory, "damaged"), new DirectoryCheckpointStore(Path.Combine(_directory, "damaged-checkpoints")), 500);
     }
 
     [Fact]
@@ -240,11 +240,11 @@ public sealed class SpilledWindowJoinTests : IDisposable
         join r in Source(rights, disordered, options, "right").TumblingWindow(Size) on l.Id equals r.Ref
         select new Pair(l.Id, l.Tag, l.Time, r.Tag, r.Time);
 
-    private static IQStream<Pair> Crashing(Ev[] lefts, Ev[] rights, int failAt)
+    private static IQStream<Pair> Crashing(Ev[] lefts, Ev[] rights, int failAt, Func<int, CancellationToken, ValueTask>? beforeRead = null)
     {
         var options = new QueryOptions { BatchSize = 50, Strict = true };
         return from l in QStream.From(new ArrayEventSource<Ev>(lefts, "left"), e => e.Time).WithOptions(options).TumblingWindow(TimeSpan.FromSeconds(1))
-               join r in QStream.From(new ArrayEventSource<Ev>(rights, "right") { FailAt = failAt }, e => e.Time).TumblingWindow(TimeSpan.FromSeconds(1)) on l.Id equals r.Ref
+               join r in QStream.From(new ArrayEventSource<Ev>(rights, "right") { FailAt = failAt, BeforeRead = beforeRead }, e => e.Time).TumblingWindow(TimeSpan.FromSeconds(1)) on l.Id equals r.Ref
                select new Pair(l.Id, l.Tag, l.Time, r.Tag, r.Time);
     }
 

@@ -46,7 +46,7 @@ internal partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
             {
                 queue.Dequeue();
                 long start = _left.Start[slot];
-                ReleasePending(start);
+                ReleasePendingThrough(start);
                 Writer.Add(start, _left.End[slot], _left.Payload[slot], default!);
                 _left.Free(slot);
             }
@@ -60,6 +60,16 @@ internal partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
         ReleasePending(watermark);
         return watermark;
     }
+
+    /// <summary>
+    /// Before an unmatched left result that starts at <paramref name="start"/>: moves the held-back pairs that start at or before it to
+    /// the output, so that pairs come before unmatched results with the same start (docs/semantics.md §8). Every pair that starts at
+    /// <paramref name="start"/> exists by now: the left event has ended, so every event starting at or before its start was processed.
+    /// Whether a pair went out at once or was held back depends on when the queue was last pumped (a round's watermark, an eviction),
+    /// which depends on how the input was cut into batches; comparing with "before" (as until 2026-12-05) made the order of such ties
+    /// depend on it too.
+    /// </summary>
+    private protected void ReleasePendingThrough(long start) => ReleasePending(start + 1); // start < end <= long.MaxValue
 
     /// <summary>Moves the held-back pairs that start before <paramref name="limit"/> to the output.</summary>
     private protected void ReleasePending(long limit)

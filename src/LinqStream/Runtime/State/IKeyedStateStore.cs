@@ -79,6 +79,23 @@ internal interface IKeyedStateStoreFactory : IDisposable
 
     /// <summary>Gets the sum of the sizes of the stores made so far (progress reports).</summary>
     StateSize TotalSize { get; }
+
+    /// <summary>
+    /// Starts the cut of the job's next checkpoint: the snapshots that stores begin from now on (<see cref="IKeyedStateStore.BeginCheckpoint"/>)
+    /// belong to it. A job calls it before it takes the cut (at parallelism 1) or requests the barrier (above 1). From the first call on,
+    /// the stores keep their files for the checkpoints <see cref="CheckpointSaved"/> reports, not for their last snapshots.
+    /// </summary>
+    /// <returns>The cut's number, larger than every earlier one.</returns>
+    long BeginCut() => 0;
+
+    /// <summary>
+    /// Reports that the checkpoint of cut <paramref name="cut"/> was saved (into the checkpoint store or a stream); <paramref name="listed"/>
+    /// holds the cuts of this run's checkpoints that the checkpoint store still lists. A store may then delete the files it made that
+    /// no snapshot names of those cuts, of the last saved checkpoints it keeps anyway, or of a cut after <paramref name="cut"/>.
+    /// </summary>
+    void CheckpointSaved(long cut, IReadOnlyCollection<long> listed)
+    {
+    }
 }
 
 /// <summary>How big keyed state is: held in the store's memory (memtables, block cache), in its live files, in checkpoints.</summary>

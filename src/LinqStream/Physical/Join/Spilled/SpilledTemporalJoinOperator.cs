@@ -427,7 +427,7 @@ internal sealed class SpilledTemporalJoinOperator<TLeft, TRight, TKey, TResult>
 
     /// <summary>
     /// The heap operator's <c>Pump</c> over the store's part of the queue: a matched front leaves the queue, an ended unmatched one
-    /// becomes its result (after the held-back pairs that start before it), an undecided one stops it. An entry has ended when its end is
+    /// becomes its result (after the held-back pairs that start at or before it), an undecided one stops it. An entry has ended when its end is
     /// at or before <paramref name="frontier"/>, the time of the eviction that called this (or of the round's).
     /// </summary>
     private protected override bool PumpStoredQueue(long frontier, out long undecidedStart)
@@ -442,7 +442,7 @@ internal sealed class SpilledTemporalJoinOperator<TLeft, TRight, TKey, TResult>
             }
             else if (_frontEnd <= frontier)
             {
-                ReleasePending(_frontStart);
+                ReleasePendingThrough(_frontStart);
                 Writer.Add(_frontStart, _frontEnd, _frontPayload, default!);
             }
             else
