@@ -4,13 +4,14 @@ using System.Globalization;
 namespace LinqStream.Benchmarks.Scenarios.Parallel;
 
 /// <summary>
-/// <c>--parallelism [--runs N] [--threads] [--barriers] [--jit] [--cold] [CASE...]</c>: a small console mode of <see cref="ParallelismBenchmarks"/> for a machine where
+/// <c>--parallelism [--runs N] [--threads] [--barriers] [--jit] [--alloc] [--cold] [CASE...]</c>: a small console mode of <see cref="ParallelismBenchmarks"/> for a machine where
 /// BenchmarkDotNet's generated project cannot be built or its in-process runs time out (a loaded machine): the input is made
 /// and every answer checked once at P = 1 and at P = 2 ([GlobalSetup]'s checks), then each case runs N times (default 5) at
 /// P = 1 and at P = 2, alternating, and prints the median wall time and the median process CPU time (user + sys of all
 /// threads, GC included) per event of each, and their ratios. <c>--threads</c> adds the CPU time per thread name; <c>--barriers</c>
 /// prints, after each P = 2 run of a job, when each checkpoint barrier passed each point of the run (<see cref="LinqStream.Parallel.BarrierTimeline"/>);
-/// <c>--jit</c> the methods compiled during each measured run.
+/// <c>--jit</c> the methods compiled during each measured run; <c>--alloc</c> what each measured run allocated (sampled, by type and
+/// thread) and each collection's or runtime suspension's pause (<see cref="Profiling.AllocationListener"/>).
 /// A CASE selects the cases whose name contains it; <c>=NAME</c> selects the case of exactly that name. Each case is warmed at
 /// each P until the JIT is done with it (<see cref="WarmUp"/>) before it is measured; the JIT time left in the measured runs is
 /// printed, and the CPU time less it. <c>--cold</c> measures a case's first run instead (<see cref="RunCold"/>).
@@ -32,6 +33,7 @@ public static class ParallelismRun
         bool threads = list.Remove("--threads");
         bool barriers = list.Remove("--barriers");
         bool jitNames = list.Remove("--jit");
+        bool allocations = list.Remove("--alloc");
         bool cold = list.Remove("--cold");
         var bench = new ParallelismBenchmarks { Parallelism = 1 };
         bench.Setup(check: !cold); // checks the answers at P = 1 (--cold: the other modes check them)
@@ -108,6 +110,7 @@ public static class ParallelismRun
                     int gen2Start = GC.CollectionCount(2);
                     using var sampler = threads ? new ThreadCpuSampler() : null;
                     using var compiled = jitNames ? new Profiling.JitListener() : null;
+                    using var allocationListener = allocations ? new Profiling.AllocationListener() : null;
                     long start = Stopwatch.GetTimestamp();
                     long results = run();
                     var elapsed = Stopwatch.GetElapsedTime(start);
@@ -119,6 +122,11 @@ public static class ParallelismRun
                     if (compiled is not null)
                     {
                         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"//   compiled during the run at P = {p}: {compiled.Describe()}"));
+                    }
+
+                    if (allocationListener is not null)
+                    {
+                        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"//   allocated during the run at P = {p}: {allocationListener.Describe(events)}"));
                     }
 
                     if (barriers && p > 1 && name.Contains("job", StringComparison.Ordinal))
