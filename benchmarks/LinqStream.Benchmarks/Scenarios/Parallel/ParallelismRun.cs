@@ -34,6 +34,8 @@ public static class ParallelismRun
         bool barriers = list.Remove("--barriers");
         bool jitNames = list.Remove("--jit");
         bool allocations = list.Remove("--alloc");
+        // LINQSTREAM_PERF_P=1|2 with a perf record's control fifos (Infrastructure.PerfControl): only the measured runs at that P are recorded.
+        int profileAt = Infrastructure.PerfControl.Attached && int.TryParse(Environment.GetEnvironmentVariable("LINQSTREAM_PERF_P"), NumberStyles.Integer, CultureInfo.InvariantCulture, out int perfP) ? perfP : 0;
         bool cold = list.Remove("--cold");
         var bench = new ParallelismBenchmarks { Parallelism = 1 };
         bench.Setup(check: !cold); // checks the answers at P = 1 (--cold: the other modes check them)
@@ -111,9 +113,19 @@ public static class ParallelismRun
                     using var sampler = threads ? new ThreadCpuSampler() : null;
                     using var compiled = jitNames ? new Profiling.JitListener() : null;
                     using var allocationListener = allocations ? new Profiling.AllocationListener() : null;
+                    bool profiled = profileAt == p;
+                    if (profiled)
+                    {
+                        Infrastructure.PerfControl.Set(enable: true);
+                    }
+
                     long start = Stopwatch.GetTimestamp();
                     long results = run();
                     var elapsed = Stopwatch.GetElapsedTime(start);
+                    if (profiled)
+                    {
+                        Infrastructure.PerfControl.Set(enable: false);
+                    }
                     if (sampler is not null)
                     {
                         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"//   threads at P = {p}, CPU ns/event: {sampler.Report(events)}"));
