@@ -23,7 +23,7 @@ namespace LinqStream.Physical.Windows.ArgMax;
 /// </para>
 /// </remarks>
 /// <typeparam name="T">The aggregate's results (the argmax's input).</typeparam>
-internal sealed class TaskArgMaxOperator<T> : WindowMaximumOperator<T, T>, Parallel.TwoPhase.IFlushAtBarrier
+internal sealed class TaskArgMaxOperator<T> : WindowMaximumOperator<T, T>, Parallel.TwoPhase.IFlushAtBarrier, IKeepsWindowMaximum<T>
 {
     private readonly Action<T[], ulong[]?, long[], int> _value;
 
@@ -61,6 +61,9 @@ internal sealed class TaskArgMaxOperator<T> : WindowMaximumOperator<T, T>, Paral
     protected override string ValueText { get; }
 
     protected override void ComputeValues(T[] payload, ulong[]? absent, long[] values, int count) => _value(payload, absent, values, count);
+
+    /// <summary>The aggregate in front of this step computes its window's values with this step's kernel, to keep only those at the maximum.</summary>
+    void IKeepsWindowMaximum<T>.ComputeValues(T[] results, long[] values, int count) => _value(results, null, values, count);
 
     /// <summary>Sends the held events (in their input order, with their own lifetimes) and forgets them.</summary>
     protected override bool Close()
