@@ -19,7 +19,9 @@ namespace LinqStream.Physical.Windows.ArgMax;
 /// <para>
 /// Per event: one compare against the running maximum (the value column computed per batch by the global step's compiled
 /// kernel) and a copy when it reaches the maximum; nothing is allocated once the tied list has grown to the largest tie seen.
-/// Events with an empty lifetime are dropped (the global step skips them too).
+/// Events with an empty lifetime are dropped (the global step skips them too). A window aggregate right in front of this step
+/// sees it as an <see cref="IKeepsWindowMaximum{T}"/> and sends, per window, only its keyed results at their maximum (in key
+/// order, after the null key's): what this step passes on is the same, and the rest is never sorted or copied.
 /// </para>
 /// </remarks>
 /// <typeparam name="T">The aggregate's results (the argmax's input).</typeparam>
