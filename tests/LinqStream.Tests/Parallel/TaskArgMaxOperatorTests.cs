@@ -241,7 +241,7 @@ public sealed class TaskArgMaxOperatorTests
         {
             t += random.Next(200) == 0 ? 3_000 : random.Next(0, 30);
             string? key = random.Next(15) == 0 ? null
-                : withBoom && i > count / 2 && random.Next(25) == 0 ? "boom"
+                : withBoom && i > count / 2 && random.Next(8) == 0 ? "boom"
                 : random.Next(6) == 0 ? "heavy" + random.Next(2)
                 : "k" + random.Next(0, 60);
             items.Add(new Item(t, key, random.Next(1, 4)));
@@ -282,6 +282,7 @@ public sealed class TaskArgMaxOperatorTests
             }
         }
 
+        aggregate.OnWatermark(Ticks.Infinity);
         aggregate.OnCompleted();
         return (sink, aggregate, context);
     }
