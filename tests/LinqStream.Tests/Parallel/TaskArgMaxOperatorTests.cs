@@ -1,6 +1,11 @@
+using System.Linq.Expressions;
 using LinqStream.Parallel;
 using LinqStream.Parallel.TwoPhase;
+using LinqStream.Physical.Kernels;
+using LinqStream.Physical.Windows;
 using LinqStream.Physical.Windows.ArgMax;
+using LinqStream.Temporal;
+using LinqStream.Tests.Infrastructure;
 using LinqStream.Query;
 using LinqStream.Runtime;
 using LinqStream.Runtime.Egress;
@@ -208,5 +213,152 @@ public sealed class TaskArgMaxOperatorTests
         Assert.True(passed * 20 < counts, $"{passed} of {counts} counts crossed to the merge");
         Assert.All(run.TaskContexts, c => Assert.Equal(0, c.OutstandingBatches()));
         Assert.Equal(0, execution.Context.OutstandingBatches());
+    }
+
+    public sealed record Item(long Time, string? Key, int Value);
+
+    public readonly record struct KeyTotal(string? Key, int Total, long WindowStart);
+
+    private static readonly Expression<Func<Item, string>> ItemKey = i => i.Key!;
+
+    private static readonly Action<KeyTotal[], ulong[]?, long[], int> TotalValue = (payload, _, values, count) =>
+    {
+        for (int i = 0; i < count; i++)
+        {
+            values[i] = payload[i].Total;
+        }
+    };
+
+    /// <summary>A result selector that fails for the key "boom" when its total passes 40 (a result that throws while a window closes).</summary>
+    public static int Checked(string? key, int total) => key == "boom" && total > 40 ? throw new InvalidOperationException("boom's total passed 40") : total;
+
+    /// <summary>Random items in start order: a null key now and then (its group comes out first), keys that tie, a few heavy keys, empty stretches.</summary>
+    private static List<Item> Items(Random random, int count, bool withBoom)
+    {
+        var items = new List<Item>();
+        long t = 0;
+        for (int i = 0; i < count; i++)
+        {
+            t += random.Next(200) == 0 ? 3_000 : random.Next(0, 30);
+            string? key = random.Next(15) == 0 ? null
+                : withBoom && i > count / 2 && random.Next(8) == 0 ? "boom"
+                : random.Next(6) == 0 ? "heavy" + random.Next(2)
+                : "k" + random.Next(0, 60);
+            items.Add(new Item(t, key, random.Next(1, 4)));
+        }
+
+        return items;
+    }
+
+    /// <summary>
+    /// A window aggregate (sums per key) into a task's arg-max step, directly (the aggregate cuts each window to its keyed maximum before
+    /// the key order) or through a pass-through (the aggregate emits every group, as before), fed in random batches with watermarks.
+    /// </summary>
+    private static (ProbeSink<KeyTotal> Sink, FixedWindowAggregateOperator<Item, string, KeyTotal> Aggregate, QueryContext Context) RunAggregateIntoStep(
+        List<Item> items, WindowSpec window, bool cut, Expression<Func<IWindowGroup<string, Item>, KeyTotal>> selector, int seed)
+    {
+        var random = new Random(seed);
+        var context = new QueryContext(new QueryOptions { BatchSize = 32 });
+        var sink = new ProbeSink<KeyTotal>(context);
+        var step = new TaskArgMaxOperator<KeyTotal>(sink, context, TotalValue, "c => c.Total");
+        IStreamObserver<KeyTotal> front = cut ? step : new PassThrough<KeyTotal>(step);
+        var plan = AggregatePlans.Plan<Item, string, KeyTotal>(selector);
+        var aggregate = new FixedWindowAggregateOperator<Item, string, KeyTotal>(front, context, window, ColumnKernel.Compile<Item, string>(ItemKey), plan, "test");
+        var pool = context.Pool<Item>();
+        int at = 0;
+        while (at < items.Count)
+        {
+            var batch = pool.Rent();
+            int take = Math.Min(random.Next(1, 33), items.Count - at);
+            for (int i = 0; i < take; i++, at++)
+            {
+                batch.Add(items[at].Time, items[at].Time + 1, items[at]);
+            }
+
+            aggregate.OnBatch(batch);
+            if (at < items.Count && random.Next(3) == 0)
+            {
+                aggregate.OnWatermark(items[at].Time);
+            }
+        }
+
+        aggregate.OnWatermark(Ticks.Infinity);
+        aggregate.OnCompleted();
+        return (sink, aggregate, context);
+    }
+
+    private static readonly Expression<Func<IWindowGroup<string, Item>, KeyTotal>> Totals = g => new KeyTotal(g.Key, g.Sum(i => i.Value), g.Window.StartTicks);
+
+    [Theory]
+    [InlineData(1, false)]
+    [InlineData(2, true)]
+    [InlineData(3, false)]
+    [InlineData(4, true)]
+    public void WindowAggregateInFrontOfTheStep_CutsEachWindowToItsMaximum_SameEventsAsTheStepOverEveryResult(int seed, bool hopping)
+    {
+        var items = Items(new Random(seed), 4_000, withBoom: false);
+        var window = hopping ? WindowSpec.Hopping(400, 100) : WindowSpec.Hopping(250, 250);
+        var (all, before, beforeContext) = RunAggregateIntoStep(items, window, cut: false, Totals, seed);
+        var (cut, after, afterContext) = RunAggregateIntoStep(items, window, cut: true, Totals, seed);
+        Assert.Empty(all.Errors);
+        Assert.Empty(cut.Errors);
+        Assert.True(all.Completed && cut.Completed);
+        Assert.Equal(0, before.WindowsCutToMaximum);
+        Assert.True(after.WindowsCutToMaximum > 10, $"{after.WindowsCutToMaximum} windows cut");
+        Assert.Equal(all.Events, cut.Events); // the same events, lifetimes and order
+        Assert.Equal(all.Watermarks, cut.Watermarks);
+        Assert.Equal(0, beforeContext.OutstandingBatches());
+        Assert.Equal(0, afterContext.OutstandingBatches());
+        Assert.Equal(0, after.LiveGroups); // every slot freed, also those left out
+
+        // LINQ to objects: per window, the keys (the null key too) at the window's maximum total, keyed ones in stable key order after the null key.
+        long size = window.Size, hop = window.Hop;
+        var expected = items
+            .SelectMany(i => Enumerable.Range(0, (int)(size / hop)).Select(k => (Start: Ticks.WindowStart(i.Time, hop) - (k * hop), Item: i)))
+            .GroupBy(x => x.Start)
+            .OrderBy(w => w.Key)
+            .SelectMany(w =>
+            {
+                var totals = w.GroupBy(x => x.Item.Key).Select(g => new KeyTotal(g.Key, g.Sum(x => x.Item.Value), w.Key)).ToList();
+                int max = totals.Max(t => t.Total);
+                return totals.Where(t => t.Total == max).OrderBy(t => t.Key is null ? 0 : 1).ThenBy(t => t.Key is null ? 0UL : StableKeyHash<string>.Hash(t.Key));
+            })
+            .ToList();
+        Assert.Equal(expected, cut.Events.Select(e => e.Payload));
+        Assert.Contains(cut.Events, e => e.Payload.Key is null); // a null key at a window's maximum came out (before the keyed ties)
+        Assert.Contains(cut.Events.GroupBy(e => e.Start), g => g.Count() > 1); // ties
+    }
+
+    [Theory]
+    [InlineData(5, false)]
+    [InlineData(6, true)]
+    public void ResultThatThrows_WhileAWindowIsCut_FailsWithTheErrorOfTheUncutRun(int seed, bool hopping)
+    {
+        var items = Items(new Random(seed), 6_000, withBoom: true);
+        var window = hopping ? WindowSpec.Hopping(12_000, 3_000) : WindowSpec.Hopping(10_000, 10_000);
+        Expression<Func<IWindowGroup<string, Item>, KeyTotal>> selector = g => new KeyTotal(g.Key, Checked(g.Key, g.Sum(i => i.Value)), g.Window.StartTicks);
+        var (all, _, _) = RunAggregateIntoStep(items, window, cut: false, selector, seed);
+        var (cut, after, _) = RunAggregateIntoStep(items, window, cut: true, selector, seed);
+        var expected = Assert.Single(all.Errors);
+        var error = Assert.Single(cut.Errors);
+        Assert.Equal(expected.Message, error.Message);
+        Assert.Contains("boom", error.Message, StringComparison.Ordinal);
+        // What reached the sink before the failure (batches that filled up) is one sequence in both runs, cut short at different points.
+        int both = Math.Min(all.Events.Count, cut.Events.Count);
+        Assert.True(both > 0);
+        Assert.Equal(all.Events.Take(both), cut.Events.Take(both));
+        Assert.True(after.WindowsCutToMaximum > 0);
+    }
+
+    /// <summary>Forwards everything: keeps an aggregate from seeing the arg-max step behind it.</summary>
+    private sealed class PassThrough<T>(IStreamObserver<T> downstream) : IStreamObserver<T>
+    {
+        public void OnBatch(EventBatch<T> batch) => downstream.OnBatch(batch);
+
+        public void OnWatermark(long watermark) => downstream.OnWatermark(watermark);
+
+        public void OnCompleted() => downstream.OnCompleted();
+
+        public void OnError(Exception error) => downstream.OnError(error);
     }
 }

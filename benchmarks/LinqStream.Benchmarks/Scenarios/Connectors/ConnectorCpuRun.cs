@@ -195,15 +195,7 @@ public static class ConnectorCpuRun
             Console.WriteLine(enable ? "// measured run starts" : "// measured run ends");
         }
 
-        if (Environment.GetEnvironmentVariable("LINQSTREAM_PERF_CTL") is not { Length: > 0 } control
-            || Environment.GetEnvironmentVariable("LINQSTREAM_PERF_ACK") is not { Length: > 0 } ack)
-        {
-            return;
-        }
-
-        File.WriteAllText(control, enable ? "enable\n" : "disable\n");
-        using var reader = new StreamReader(ack);
-        reader.ReadLine();
+        Infrastructure.PerfControl.Set(enable);
     }
 
     private static Case[] Cases(string connector, string query, string[] readers, string[] decoders)

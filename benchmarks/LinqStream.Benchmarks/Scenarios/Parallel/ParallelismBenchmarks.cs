@@ -33,6 +33,7 @@ public class ParallelismBenchmarks
     private Tick[][] _tickPartitions = [];
     private Tick[][] _keyPartitions = [];
     private NexmarkEvent[][] _nexmarkPartitions = [];
+    private NexmarkEvent[][]? _nexmarkPartitionsApart;
     private TimeSpan _cpuAtStart;
     private TimeSpan _cpu;
     private long _iterations;
@@ -64,6 +65,14 @@ public class ParallelismBenchmarks
 
     /// <summary>Gets or sets a value indicating whether a forward plan over arrays runs source task t and task t on one thread (the default; the console mode also runs them on two to compare).</summary>
     internal bool ChainForwardTasks { get; set; } = true;
+
+    /// <summary>
+    /// Gets or sets a value indicating whether q5's two partitions read copies of their events made one partition after the other, so
+    /// each partition's objects lie together in memory as a partition's decoder would allocate them (the console mode's "apart" case);
+    /// off (the default): both partitions refer to the one generated array's objects, interleaved, so each source task at P = 2 reads
+    /// every other object of one memory range.
+    /// </summary>
+    internal bool NexmarkPartitionsApart { get; set; }
 
     private QueryOptions Options() => new() { Parallelism = Parallelism, TwoPhaseAggregation = TwoPhase, TaskLocalSteps = TaskLocalSteps, BroadcastExchange = BroadcastExchange, BarrierBeforeSnapshot = BarrierBeforeSnapshot, UnorderedTaskInput = UnorderedTaskInput, SourcesWaitAtBarrier = SourcesWaitAtBarrier, WarmParallelCheckpoints = WarmParallelCheckpoints, ChainForwardTasks = ChainForwardTasks };
 
@@ -119,6 +128,15 @@ public class ParallelismBenchmarks
 
         return partitions;
     }
+
+    /// <summary>Copies each partition's events (and the person, auction or bid each carries), one partition after the other.</summary>
+    private static NexmarkEvent[][] Apart(NexmarkEvent[][] partitions) =>
+        [.. partitions.Select(events => events.Select(e => e with
+        {
+            Person = e.Person is { } person ? person with { } : null,
+            Auction = e.Auction is { } auction ? auction with { } : null,
+            Bid = e.Bid is { } bid ? bid with { } : null,
+        }).ToArray())];
 
     /// <summary>Splits the ticks into <paramref name="count"/> partitions by key, as a writer partitioning by key does (<see cref="KeyPartitioner.PartitionOf{TKey}"/>).</summary>
     private static Tick[][] ByKey(Tick[] ticks, int count)
@@ -237,7 +255,7 @@ public class ParallelismBenchmarks
     /// <summary>q5 over the partitions: each partition's bids (filter and projection on its source task), then the union under the aggregate.</summary>
     private IQStream<HotItem> PartitionedQ5Query()
     {
-        var bids = _nexmarkPartitions
+        var bids = (NexmarkPartitionsApart ? _nexmarkPartitionsApart ??= Apart(_nexmarkPartitions) : _nexmarkPartitions)
             .Select((p, i) => NexmarkStreams.Bids(QStream.From(p, e => e.DateTime, _nexmark!.Policy, "nexmark-" + i).WithOptions(NexmarkOptions())))
             .ToArray();
         return Scenarios.Nexmark.Q5HotItems.Query(bids[0].Merge(bids[1..]));

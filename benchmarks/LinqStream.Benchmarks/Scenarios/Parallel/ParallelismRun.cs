@@ -4,13 +4,14 @@ using System.Globalization;
 namespace LinqStream.Benchmarks.Scenarios.Parallel;
 
 /// <summary>
-/// <c>--parallelism [--runs N] [--threads] [--barriers] [--jit] [--cold] [CASE...]</c>: a small console mode of <see cref="ParallelismBenchmarks"/> for a machine where
+/// <c>--parallelism [--runs N] [--threads] [--barriers] [--jit] [--alloc] [--cold] [CASE...]</c>: a small console mode of <see cref="ParallelismBenchmarks"/> for a machine where
 /// BenchmarkDotNet's generated project cannot be built or its in-process runs time out (a loaded machine): the input is made
 /// and every answer checked once at P = 1 and at P = 2 ([GlobalSetup]'s checks), then each case runs N times (default 5) at
 /// P = 1 and at P = 2, alternating, and prints the median wall time and the median process CPU time (user + sys of all
 /// threads, GC included) per event of each, and their ratios. <c>--threads</c> adds the CPU time per thread name; <c>--barriers</c>
 /// prints, after each P = 2 run of a job, when each checkpoint barrier passed each point of the run (<see cref="LinqStream.Parallel.BarrierTimeline"/>);
-/// <c>--jit</c> the methods compiled during each measured run.
+/// <c>--jit</c> the methods compiled during each measured run; <c>--alloc</c> what each measured run allocated (sampled, by type and
+/// thread) and each collection's or runtime suspension's pause (<see cref="Profiling.AllocationListener"/>).
 /// A CASE selects the cases whose name contains it; <c>=NAME</c> selects the case of exactly that name. Each case is warmed at
 /// each P until the JIT is done with it (<see cref="WarmUp"/>) before it is measured; the JIT time left in the measured runs is
 /// printed, and the CPU time less it. <c>--cold</c> measures a case's first run instead (<see cref="RunCold"/>).
@@ -32,6 +33,9 @@ public static class ParallelismRun
         bool threads = list.Remove("--threads");
         bool barriers = list.Remove("--barriers");
         bool jitNames = list.Remove("--jit");
+        bool allocations = list.Remove("--alloc");
+        // LINQSTREAM_PERF_P=1|2 with a perf record's control fifos (Infrastructure.PerfControl): only the measured runs at that P are recorded.
+        int profileAt = Infrastructure.PerfControl.Attached && int.TryParse(Environment.GetEnvironmentVariable("LINQSTREAM_PERF_P"), NumberStyles.Integer, CultureInfo.InvariantCulture, out int perfP) ? perfP : 0;
         bool cold = list.Remove("--cold");
         var bench = new ParallelismBenchmarks { Parallelism = 1 };
         bench.Setup(check: !cold); // checks the answers at P = 1 (--cold: the other modes check them)
@@ -59,6 +63,8 @@ public static class ParallelismRun
             ("ShareOfWindowPartitioned (the broadcast exchange: keyed counts on P tasks, the total on the source task)", 10_000_000, bench.ShareOfWindowPartitioned),
             ("ShareOfWindowPartitioned, no broadcast exchange (one task at every P, as before)", 10_000_000, () => SwitchedOff(on => bench.BroadcastExchange = on, bench.ShareOfWindowPartitioned)),
             ("Q5HotItemsPartitioned", Nexmark.NexmarkInput.BenchmarkEvents, bench.Q5HotItemsPartitioned),
+            ("Q5HotItemsPartitioned, each partition's events apart in memory", Nexmark.NexmarkInput.BenchmarkEvents, () => PartitionsApart(bench, bench.Q5HotItemsPartitioned)),
+            ("Q5HotItemsPartitionedCheckpointed, each partition's events apart in memory (job)", Nexmark.NexmarkInput.BenchmarkEvents, () => PartitionsApart(bench, bench.Q5HotItemsPartitionedCheckpointed)),
             ("Q5HotItemsPartitioned, maximum after the merge only", Nexmark.NexmarkInput.BenchmarkEvents, () => WithoutLocalSteps(bench, bench.Q5HotItemsPartitioned)),
             ("Q5HotItems (one source task: the array is out of order)", Nexmark.NexmarkInput.BenchmarkEvents, bench.Q5HotItems),
             ("Q5HotItemsPartitionedCheckpointed (job)", Nexmark.NexmarkInput.BenchmarkEvents, bench.Q5HotItemsPartitionedCheckpointed),
@@ -108,9 +114,20 @@ public static class ParallelismRun
                     int gen2Start = GC.CollectionCount(2);
                     using var sampler = threads ? new ThreadCpuSampler() : null;
                     using var compiled = jitNames ? new Profiling.JitListener() : null;
+                    using var allocationListener = allocations ? new Profiling.AllocationListener() : null;
+                    bool profiled = profileAt == p;
+                    if (profiled)
+                    {
+                        Infrastructure.PerfControl.Set(enable: true);
+                    }
+
                     long start = Stopwatch.GetTimestamp();
                     long results = run();
                     var elapsed = Stopwatch.GetElapsedTime(start);
+                    if (profiled)
+                    {
+                        Infrastructure.PerfControl.Set(enable: false);
+                    }
                     if (sampler is not null)
                     {
                         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"//   threads at P = {p}, CPU ns/event: {sampler.Report(events)}"));
@@ -119,6 +136,11 @@ public static class ParallelismRun
                     if (compiled is not null)
                     {
                         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"//   compiled during the run at P = {p}: {compiled.Describe()}"));
+                    }
+
+                    if (allocationListener is not null)
+                    {
+                        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"//   allocated during the run at P = {p}: {allocationListener.Describe(events)}"));
                     }
 
                     if (barriers && p > 1 && name.Contains("job", StringComparison.Ordinal))
@@ -238,6 +260,20 @@ public static class ParallelismRun
         finally
         {
             bench.SourcesWaitAtBarrier = LinqStream.SourceBarrierWait.UntilThrough;
+        }
+    }
+
+    /// <summary>Runs a q5 case over copies of the two partitions' events made one partition after the other (see <see cref="ParallelismBenchmarks.NexmarkPartitionsApart"/>).</summary>
+    private static long PartitionsApart(ParallelismBenchmarks bench, Func<long> run)
+    {
+        bench.NexmarkPartitionsApart = true;
+        try
+        {
+            return run();
+        }
+        finally
+        {
+            bench.NexmarkPartitionsApart = false;
         }
     }
 
