@@ -21,19 +21,19 @@ public sealed class ReorderRunsTests
             // A batch in arrival order: starts anywhere from the current limit to span ahead, sometimes sorted, sometimes huge values.
             int size = random.Next(0, Math.Min(maxBatch, random.Next(2) == 0 ? 63 : 200) + 1);
             clock += random.Next(0, span / 4 + 1);
-            var batch = new List<(long Start, long End, long Sequence, int Payload)>();
+            var starts = new List<long>();
             for (int i = 0; i < size; i++)
             {
-                long start = random.Next(8) == 0 ? long.MaxValue - random.Next(3) : clock + random.Next(0, span);
-                batch.Add((start, start + random.Next(1, 5), sequence, (int)sequence)); // the payload names the event
-                sequence++;
+                starts.Add(random.Next(8) == 0 ? long.MaxValue - random.Next(3) : clock + random.Next(0, span));
             }
 
             if (random.Next(4) == 0)
             {
-                batch.Sort((a, b) => a.Start.CompareTo(b.Start)); // already in order: no sort, but the same merge
+                starts = [.. starts.Order()]; // already in order: no sort, but the same merge
             }
 
+            // Sequences in arrival order, as the ingress numbers events; the payload names the event.
+            var batch = starts.Select(start => (Start: start, End: start + random.Next(1, 5), Sequence: sequence, Payload: (int)sequence++)).ToList();
             for (int i = 0; i < batch.Count; i++)
             {
                 var (start, end, seq, payload) = batch[i];
