@@ -1,5 +1,5 @@
 #!/bin/bash
-# A/B of main's build (/tmp/speed11-main, main at 1a98de4) against this branch's (AFTER_DIR), alternated: --profile runs of
+# A/B of main's build (/tmp/speed11-main: main's build of 496d220, the engine of 1a98de4) against this branch's (AFTER_DIR), alternated: --profile runs of
 # LinqStream's version only, process CPU per event per run. Waits while /work/notes/QUIET exists.
 # Usage: ab.sh AFTER_DIR SECONDS ROUNDS QUERY...
 after=$1; seconds=$2; rounds=$3; shift 3
