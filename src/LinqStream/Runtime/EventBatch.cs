@@ -14,6 +14,8 @@ internal sealed class EventBatch<T>
 {
     public long[] Start;
     public long[] End;
+
+    /// <summary>The payloads; always an array the engine made as <c>new T[n]</c>, never one from user code (<see cref="OwnedArrays"/>).</summary>
     public T[] Payload;
 
     /// <summary>Bit <c>i</c> set means event <c>i</c> was filtered out.</summary>
@@ -45,7 +47,7 @@ internal sealed class EventBatch<T>
         int i = Count;
         Start[i] = start;
         End[i] = end;
-        Payload[i] = payload;
+        OwnedArrays.Store(Payload, i, payload); // the engine makes every payload column as new T[]: no covariant store check
         Count = i + 1;
     }
 

@@ -56,7 +56,7 @@ internal sealed class LiveEvents<T>
 
         Start[slot] = start;
         End[slot] = end;
-        Payload[slot] = payload;
+        Runtime.OwnedArrays.Store(Payload, slot, payload);
         Entry[slot] = entry;
         Flags[slot] = 0;
         Count++;

@@ -39,8 +39,8 @@ internal sealed class ResultWriter<TLeft, TRight, TResult>
         int n = _count;
         batch.Start[n] = start;
         batch.End[n] = end;
-        _left[n] = left;
-        _right[n] = right;
+        OwnedArrays.Store(_left, n, left); // no covariant store check: a cold left event is not read here
+        OwnedArrays.Store(_right, n, right);
         _count = n + 1;
         if (n + 1 == _left.Length)
         {

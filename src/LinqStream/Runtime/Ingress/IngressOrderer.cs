@@ -11,7 +11,7 @@ internal sealed class IngressOrderer<T>
     private readonly BatchPool<T> _pool;
     private readonly IngressPolicy _policy;
     private readonly string _sourceName;
-    private readonly PriorityQueue<(T Payload, long End), (long Start, long Sequence)>? _reorder;
+    private readonly ReorderRuns<T>? _reorder;
     private long _maxSeen = Ticks.MinusInfinity;
     private long _position;
     private long _sequence;
@@ -48,9 +48,9 @@ internal sealed class IngressOrderer<T>
         var held = new List<HeldEvent<T>>();
         if (_reorder is not null)
         {
-            foreach (var (item, key) in _reorder.UnorderedItems)
+            foreach (var (start, end, sequence, payload) in _reorder.Items())
             {
-                held.Add(new HeldEvent<T>(key.Start, item.End, key.Sequence, item.Payload));
+                held.Add(new HeldEvent<T>(start, end, sequence, payload));
             }
 
             held.Sort(static (a, b) => a.Start != b.Start ? a.Start.CompareTo(b.Start) : a.Sequence.CompareTo(b.Sequence));
@@ -68,8 +68,10 @@ internal sealed class IngressOrderer<T>
         _sequence = state.Sequence;
         foreach (var e in state.Held)
         {
-            _reorder?.Enqueue((e.Payload, e.End), (e.Start, e.Sequence));
+            _reorder?.Add(e.Start, e.End, e.Sequence, e.Payload);
         }
+
+        _reorder?.Seal();
     }
 
     /// <summary>Takes a batch of events in arrival order (ownership included).</summary>
@@ -261,6 +263,7 @@ internal sealed class IngressOrderer<T>
                 {
                     if (Faulted)
                     {
+                        reorder.Seal();
                         _pool.Return(batch);
                         return;
                     }
@@ -275,8 +278,10 @@ internal sealed class IngressOrderer<T>
                 watermark = Math.Max(watermark, Ticks.SaturatingAdd(max, -_policy.MaxDelayTicks));
             }
 
-            reorder.Enqueue((batch.Payload[i], e), (t, _sequence++));
+            reorder.Add(t, e, _sequence++, batch.Payload[i]);
         }
+
+        reorder.Seal();
 
         _position += count;
         _maxSeen = max;
@@ -295,11 +300,10 @@ internal sealed class IngressOrderer<T>
     {
         var reorder = _reorder!;
         EventBatch<T>? output = null;
-        while (reorder.TryPeek(out var item, out var key) && key.Start < watermark)
+        while (reorder.TryTakeBefore(watermark, out long start, out long end, out var payload))
         {
-            reorder.Dequeue();
             output ??= _pool.Rent();
-            output.Add(key.Start, item.End, item.Payload);
+            output.Add(start, end, payload);
             if (output.IsFull)
             {
                 _downstream.OnBatch(output);

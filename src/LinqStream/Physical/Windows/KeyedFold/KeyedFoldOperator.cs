@@ -31,7 +31,7 @@ internal sealed class KeyedFoldOperator<TX, TKey, TIn, TState, TAggResult, TAggr
     private readonly BatchPool<Closing<TX>> _inputPool;
     private readonly BatchPool<TResult> _outputPool;
     private readonly KeySlotTable<Group, GroupHasher> _groups = new();
-    private readonly PriorityQueue<int, long> _closes = new();
+    private readonly CloseQueue _closes = new();
     private readonly Parallel.KeyOrder<TKey> _keyOrder = new();
     private readonly TAggregate _aggregate;
     private TKey[] _keyColumn = [];
@@ -255,12 +255,33 @@ internal sealed class KeyedFoldOperator<TX, TKey, TIn, TState, TAggResult, TAggr
     private bool EmitBefore(long watermark)
     {
         EventBatch<TResult>? output = null;
-        while (_closes.TryPeek(out _, out long close) && close < watermark)
+        while (_closes.TryPeek(out int first, out long close) && close < watermark)
         {
+            _closes.Dequeue();
+            if (!_closes.TryPeek(out _, out long following) || following != close)
+            {
+                // The only group of this close (q4/q9: one auction per close): there is no key order to find.
+                if (!Emit(ref output, first))
+                {
+                    return false;
+                }
+
+                continue;
+            }
+
             // Every group of this close: a null key first, then the others in stable key order.
             int nullSlot = -1;
             var order = _keyOrder;
             order.Clear();
+            if (_key[first] is null)
+            {
+                nullSlot = first;
+            }
+            else
+            {
+                order.Add(_key[first], first);
+            }
+
             while (_closes.TryPeek(out int slot, out long next) && next == close)
             {
                 _closes.Dequeue();
