@@ -18,7 +18,7 @@ namespace LinqStream.Physical.Over;
 /// is skipped (dead-lettered) or stops the query, by <c>QueryOptions.OnError</c>; a skipped event is not a row of its key.
 /// </para>
 /// </remarks>
-internal sealed class OverRowsOperator<T, TKey, TState, TResult, TAggregate> : UnaryOperator<T, TResult>, Runtime.Checkpoints.ICheckpointed
+internal sealed class OverRowsOperator<T, TKey, TState, TResult, TAggregate> : UnaryOperator<T, TResult>, Runtime.Checkpoints.ICheckpointed, Runtime.State.IStateMeter
     where TKey : notnull
     where TAggregate : IAggregate<T, TState, TResult>
 {
@@ -81,6 +81,11 @@ internal sealed class OverRowsOperator<T, TKey, TState, TResult, TAggregate> : U
             return rows;
         }
     }
+
+    /// <summary>Gets the number of keys held (progress reports and the out-of-memory message; <c>Over</c> does not spill).</summary>
+    public long HeapGroups => KeyCount;
+
+    public long SpilledGroups => 0;
 
     public string CheckpointName => "Over";
 
@@ -352,7 +357,7 @@ internal sealed class OverRowsOperator<T, TKey, TState, TResult, TAggregate> : U
             _slots.Add(key, slot);
         }
 
-        _slotKey[slot] = key;
+        _slotKey[slot] = key!; // null only for the null key's slot, which TKey's annotation does not admit
         _last[slot] = start;
         _head[slot] = 0;
         _count[slot] = 0;
