@@ -1,3 +1,4 @@
+using System.Reactive.Concurrency;
 using System.Reactive.Linq;
 using BenchmarkDotNet.Attributes;
 using LinqStream.Benchmarks.Infrastructure;
@@ -47,7 +48,7 @@ public readonly struct LastPricesSum : IAggregate<SellerPrice, (int Count, long 
 /// The winners are <see cref="WinningBids"/> (q9's bounded form). LinqStream: the winners joined with the auctions (alive
 /// <c>[dateTime, expires)</c>, so each winner meets its auction at its close) for the seller, then <c>Over(seller, rows: 10, ...)</c>
 /// with <see cref="LastPricesSum"/>. Rx.NET: q9's Rx winners, the seller from a dictionary a <c>Do</c> fills from the auction events
-/// (never pruned, as in q9), <c>GroupBy</c> seller and a queue of the last prices per group. Hand-written: q9's hand-written winners,
+/// (never pruned, as in q9), event time run on to the last close at the end of the input, <c>GroupBy</c> seller and a queue of the last prices per group. Hand-written: q9's hand-written winners,
 /// the seller from a dictionary of the auctions, a ring of the last 10 prices per seller with a running sum.
 /// </para>
 /// </remarks>
@@ -96,7 +97,19 @@ public class Q6AverageSellingPriceBySeller : NexmarkQuery<SellerAverage>
                         sellers[e.Auction!.Id] = e.Auction.Seller;
                     }
                 });
-                return WinningBids.Rx(recorded, scheduler)
+
+                // At the end of the input, event time runs on until every auction has closed (the engine's final watermark), so
+                // the auctions still open close at their expiry, in close order: completing the input at once would close them
+                // all together in group order, and a seller's last rows depend on the order.
+                var closedAtTheEnd = Observable.Create<NexmarkEvent>(o => recorded.Subscribe(
+                    o.OnNext,
+                    o.OnError,
+                    () =>
+                    {
+                        ((HistoricalScheduler)scheduler).Start();
+                        o.OnCompleted();
+                    }));
+                return WinningBids.Rx(closedAtTheEnd, scheduler)
                     .Select(w => new SellerPrice(sellers[w.Auction], w.Auction, w.Expires, w.Price))
                     .GroupBy(s => s.Seller)
                     .SelectMany(g =>
