@@ -1,3 +1,4 @@
+using LinqStream.Analyzers.Tests.Verifiers;
 using VerifyRule = LinqStream.Analyzers.Tests.Verifiers.Verify<LinqStream.Analyzers.UnboundedJoinStateAnalyzer>;
 
 namespace LinqStream.Analyzers.Tests.Analyzers;
