@@ -13,7 +13,7 @@ namespace LinqStream.Analyzers;
 /// <c>ExtendLifetime(TimeSpan.MaxValue)</c>), so the join keeps them forever.
 /// </summary>
 /// <remarks>
-/// Each join input is traced back through stateless operators, locals, branches and helpers that return a query; windows,
+/// Each join input is traced back through stateless operators (and <c>Over</c>, which keeps each event's lifetime), locals, branches and helpers that return a query; windows,
 /// <c>ToPointEvents</c> and <c>ClipLifetime</c> bound the lifetime again and stop the search. The end itself is followed through
 /// locals, static readonly fields, branches and helpers (extension methods) of the compilation.
 /// </remarks>
@@ -94,7 +94,7 @@ public sealed class UnboundedJoinStateAnalyzer : DiagnosticAnalyzer
                 return EndlessEnd(QueryOperations.Lambda(QueryOperations.Argument(call, "end")), known);
             case "ExtendLifetime" when TimeSpanConstant.TryEvaluate(QueryOperations.Argument(call, "duration")?.Value, known.Flow) == long.MaxValue:
                 return QueryOperations.Argument(call, "duration")!.Value.Syntax;
-            case "ExtendLifetime" or "Where" or "Select" or "SelectMany" or "ShiftTime" or "WithOptions":
+            case "ExtendLifetime" or "Where" or "Select" or "SelectMany" or "ShiftTime" or "WithOptions" or "Over": // Over keeps each event's lifetime
                 return QueryOperations.Receiver(call) is { } source ? FindEndlessLifetime(source, known, visited, depth + 1) : null;
             case "Union" or "Merge":
                 foreach (var argument in call.Arguments)

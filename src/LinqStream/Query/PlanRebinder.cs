@@ -44,6 +44,7 @@ internal sealed class PlanRebinder(Dictionary<object, int>? lift, IReadOnlyList<
             UnionNode u => u.Children.Select(child => Rebind(child, memo)).ToList() is var inputs && inputs.All(i => i is not null) ? new UnionNode(inputs!) : null,
             LifetimeNode t => Rebind(t.Source, memo) is { } c ? new LifetimeNode(c, t.Kind, t.Ticks) : null,
             ClipNode k => Rebind(k.Source, memo) is { } c ? new ClipNode(c, L(k.Key)) : null,
+            Physical.Over.OverNode o => Rebind(o.Source, memo) is { } c ? new Physical.Over.OverNode(c, L(o.Key), o.Rows, o.IdleTicks, o.Aggregate, o.StateType, o.Type) : null,
             WindowArgMaxNode x => Rebind(x.Source, memo) is { } c ? new WindowArgMaxNode(c, L(x.Value), x.RowWindow, L(x.Row), L(x.Result), L(x.LeftKey), L(x.RightKey)) : null,
             KeyedFoldNode f => (lift is null || !f.EvaluatedCapturedValue) && Rebind(f.Source, memo) is { } c
                 ? new KeyedFoldNode(c, L(f.Key), L(f.Input), L(f.Result), f.Aggregate, f.AggregateTypes, f.Description, f.EvaluatedCapturedValue) : null,

@@ -134,4 +134,27 @@ internal sealed class UserCodeFailures
             output[i] = value[0];
         });
     }
+
+    /// <summary>
+    /// Runs a column kernel (a key selector) over <paramref name="batch"/> into <paramref name="output"/>, grown to the batch's
+    /// capacity when too short; when it throws, decides the failing events by <see cref="IsolateColumn"/> (the rare path).
+    /// </summary>
+    /// <returns><see langword="null"/> when the batch may go on (skipped events are marked absent); otherwise the error to stop the query with.</returns>
+    public QueryExecutionException? RunColumn<T, TValue>(Action<T[], ulong[]?, TValue[], int> kernel, EventBatch<T> batch, ref TValue[] output)
+    {
+        if (output.Length < batch.Count)
+        {
+            output = new TValue[batch.Capacity];
+        }
+
+        try
+        {
+            kernel(batch.Payload, batch.Absent, output, batch.Count);
+            return null;
+        }
+        catch (Exception ex) when (ex is not QueryExecutionException)
+        {
+            return IsolateColumn(kernel, batch, output);
+        }
+    }
 }

@@ -1,3 +1,4 @@
+using LinqStream.Analyzers.Tests.Verifiers;
 using VerifyRule = LinqStream.Analyzers.Tests.Verifiers.Verify<LinqStream.Analyzers.UnboundedJoinStateAnalyzer>;
 
 namespace LinqStream.Analyzers.Tests.Analyzers;
@@ -37,4 +38,29 @@ public sealed class UnboundedJoinStateAnalyzerTests
     [InlineData("var r = auctions.Join(bids.ExtendLifetime(TimeSpan.FromHours(1)), a => a.Id, b => b.Auction, (a, b) => b.Price);")]
     [InlineData("var r = list.Join(list.Select(b => b with { Time = DateTime.MaxValue }), a => a.Auction, b => b.Auction, (a, b) => b.Price).ToList();")]
     public Task BoundedLifetime_OrNoJoin_DoesNotTrigger(string code) => VerifyRule.Statements(code);
+
+    private const string LastPrice = """
+
+        public readonly struct LastPrice : IAggregate<Bid, decimal, decimal>
+        {
+            public decimal Initial() => 0m;
+            public decimal Add(decimal state, Bid input) => input.Price;
+            public decimal Result(decimal state) => state;
+        }
+
+        """;
+
+    [Fact]
+    public Task EndlessLifetime_ThroughOver_FeedingAJoin_Triggers() =>
+        VerifyRule.Analyzer(Source.Wrap("""
+            var last = bids.WithLifetime(b => b.Time, b => {|LSQ0005:DateTime.MaxValue|}).Over(b => b.Auction, 3, TimeSpan.FromMinutes(1), new LastPrice());
+            var r = auctions.Join(last, a => a.Id, p => 1L, (a, p) => p);
+            """) + LastPrice);
+
+    [Fact]
+    public Task OverOfPointEvents_FeedingAJoin_DoesNotTrigger() =>
+        VerifyRule.Analyzer(Source.Wrap("""
+            var last = bids.Over(b => b.Auction, 3, TimeSpan.MaxValue, new LastPrice());
+            var r = auctions.Join(last, a => a.Id, p => 1L, (a, p) => p);
+            """) + LastPrice);
 }

@@ -245,6 +245,26 @@ select new { g.Key, top.Bidder, top.Price };
     }
 
     [Fact]
+    public async Task OverWindow_LastFiveBidsPerBidder_MatchesLinqToObjects()
+    {
+        var (bids, _, _) = DocsData.Streams();
+
+        var lastFive = bids.Over(b => b.Bidder, rows: 5, keyIdleTimeout: TimeSpan.FromMinutes(10), new LastPrices());
+
+        // The data spans less than 10 minutes, so no bidder is forgotten: each bid with the up to 4 before it of its bidder.
+        var expected = s_bids.OrderBy(b => b.DateTime)
+            .Select((b, i) => (Bid: b, Index: i))
+            .GroupBy(x => x.Bid.Bidder)
+            .SelectMany(g => g.Select((x, n) => (x.Index, Result: g.Skip(Math.Max(0, n - 4)).Take(Math.Min(n + 1, 5)).Select(y => y.Bid).Aggregate(new LastPrices()))))
+            .OrderBy(x => x.Index)
+            .Select(x => x.Result)
+            .ToList();
+        Assert.True(s_bids.Max(b => b.DateTime) - s_bids.Min(b => b.DateTime) < TimeSpan.FromMinutes(10));
+        Assert.Contains(expected, r => r.Bids == 5);
+        Assert.Equal(expected, await lastFive.ToListAsync());
+    }
+
+    [Fact]
     public async Task WindowOfWindows_HottestAuctionPerWindow_MatchesClientSideRanking()
     {
         var (bids, _, _) = DocsData.Streams();
@@ -452,4 +472,14 @@ public readonly struct PriceSpread : IAggregate<long, (long Min, long Max), long
     public (long Min, long Max) Add((long Min, long Max) state, long price) => (Math.Min(state.Min, price), Math.Max(state.Max, price));
 
     public long Result((long Min, long Max) state) => state.Max >= state.Min ? state.Max - state.Min : 0;
+}
+
+/// <summary>The over-window aggregate of docs/queries.md: how many of a bidder's last bids, and their average price.</summary>
+public readonly struct LastPrices : IAggregate<Bid, (int Count, long Sum, Bid? Last), (long Bidder, int Bids, long Average)>
+{
+    public (int Count, long Sum, Bid? Last) Initial() => (0, 0, null);
+
+    public (int Count, long Sum, Bid? Last) Add((int Count, long Sum, Bid? Last) state, Bid bid) => (state.Count + 1, state.Sum + bid.Price, bid);
+
+    public (long Bidder, int Bids, long Average) Result((int Count, long Sum, Bid? Last) state) => (state.Last!.Bidder, state.Count, state.Sum / state.Count);
 }

@@ -7,7 +7,7 @@ namespace LinqStream.Conformance.Tests.Checkpoints;
 
 /// <summary>
 /// A job that crashes at random points and is restored from its checkpoints must write exactly what one uninterrupted run writes:
-/// every stateful operator (windows, sessions, joins, unions, clip) and the ingress reorder buffers go through a real checkpoint
+/// every stateful operator (windows, sessions, joins, unions, clip, over) and the ingress reorder buffers go through a real checkpoint
 /// file and back. The crash is a source failing in the middle of the input; results written after the last checkpoint are cut
 /// back by the transactional sink on restore. Each case also runs at parallelism 2 and 4 (aligned barriers through the tasks'
 /// channels), on input where one key has half of the events (seed 3), and a checkpoint taken at one parallelism is restored at
@@ -73,6 +73,16 @@ public sealed class CrashRestoreTests : IDisposable
                 : state;
 
         public Winner Result((bool Any, Winner Best) state) => state.Best;
+    }
+
+    /// <summary>An <c>Over</c>'s rows of one bidder: how many, their price sum, and the current bid (the last row).</summary>
+    public readonly struct LastBids : IAggregate<Bid, (int Count, long Sum, Bid? Last), string>
+    {
+        public (int Count, long Sum, Bid? Last) Initial() => (0, 0, null);
+
+        public (int Count, long Sum, Bid? Last) Add((int Count, long Sum, Bid? Last) state, Bid input) => (state.Count + 1, state.Sum + input.Price, input);
+
+        public string Result((int Count, long Sum, Bid? Last) state) => $"{state.Last!.DateTime:O} {state.Last.Bidder} {state.Last.Auction} {state.Count} {state.Sum}";
     }
 
     private static Dictionary<string, Func<EventSource<Bid>, EventSource<Auction>, QueryOptions, IQStream<string>>> Queries { get; } = new()
@@ -170,6 +180,9 @@ public sealed class CrashRestoreTests : IDisposable
                    join c in counts on a.Id equals c.Auction
                    select $"{c.Start} {a.Id} {a.Seller} {c.Bids}";
         },
+        ["over rows"] = (bids, _, o) =>
+            QStream.From(bids, b => b.DateTime, IngressPolicy.Reorder(Disorder)).WithOptions(o)
+                .Over(b => b.Bidder, 5, TimeSpan.FromMilliseconds(300), new LastBids()),
         ["clip lifetime"] = (bids, _, o) =>
             QStream.From(bids, b => b.DateTime, IngressPolicy.Reorder(Disorder)).WithOptions(o).ExtendLifetime(TimeSpan.FromSeconds(5)).ClipLifetime(b => b.Bidder)
                 .TumblingWindow(TimeSpan.FromSeconds(1)).Select(w => $"{w.Window.End:O} {w.Count()}"),

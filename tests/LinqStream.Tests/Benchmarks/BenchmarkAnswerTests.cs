@@ -26,6 +26,7 @@ public sealed class BenchmarkAnswerTests
         string[] expected =
         [
             "Q0PassThrough", "Q1CurrencyConversion", "Q2Selection", "Q3LocalItemSuggestion", "Q4AveragePriceByCategory", "Q5HotItems",
+            "Q6AverageSellingPriceBySeller",
             "Q7HighestBid", "Q8NewUsers", "Q9WinningBids", "Q11UserSessions", "TopKBids", "DistinctCountByChannel",
         ];
         Assert.Empty(expected.Except(AnswerChecks.Names));

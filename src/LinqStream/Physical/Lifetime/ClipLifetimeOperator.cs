@@ -65,26 +65,14 @@ internal sealed class ClipLifetimeOperator<T, TKey> : UnaryOperator<T, T>, Runti
         }
 
         int count = batch.Count;
-        if (_keys.Length < count)
+        if (_failures.RunColumn(_keyKernel, batch, ref _keys) is { } stop)
         {
-            _keys = new TKey[batch.Capacity];
-        }
-
-        try
-        {
-            _keyKernel(batch.Payload, batch.Absent, _keys, count);
-        }
-        catch (Exception ex) when (ex is not QueryExecutionException)
-        {
-            // Rare path: find the event(s) whose key selector throws; the policy skips them or stops the query.
-            if (_failures.IsolateColumn(_keyKernel, batch, _keys) is { } stop)
-            {
-                ClearKeys(count);
-                _pool.Return(batch);
-                FailWith(stop);
-                Discard();
-                return;
-            }
+            // A key selector threw and the policy stops the query (skipped events are marked absent instead).
+            ClearKeys(count);
+            _pool.Return(batch);
+            FailWith(stop);
+            Discard();
+            return;
         }
 
         var start = batch.Start;

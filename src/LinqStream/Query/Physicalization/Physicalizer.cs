@@ -7,6 +7,7 @@ using LinqStream.Physical.Join.Inner;
 using LinqStream.Physical.Join.Left;
 using LinqStream.Physical.Join.Window;
 using LinqStream.Physical.Lifetime;
+using LinqStream.Physical.Over;
 using LinqStream.Physical.Multicast;
 using LinqStream.Physical.Pipeline;
 using LinqStream.Physical.SelectMany;
@@ -82,6 +83,7 @@ internal sealed class Physicalizer
         WindowNode { Window.Kind: WindowKind.Hopping } hopping => Factory<WindowNode>(nameof(Hopping), hopping.Type)(this, hopping),
         LifetimeNode lifetime => Factory<LifetimeNode>(nameof(Lifetime), lifetime.Type)(this, lifetime),
         ClipNode clip => Factory<ClipNode>(nameof(Clip), clip.Type, clip.Key.ReturnType)(this, clip),
+        OverNode over => Factory<OverNode>(nameof(Over), over.Source.Type, over.Key.ReturnType, over.StateType, over.Type, over.Aggregate.GetType())(this, over),
         JoinNode { Kind: JoinKind.Anti } anti => Factory<JoinNode>(nameof(AntiJoin), anti.Left.Type, anti.Right.Type, anti.LeftKey.ReturnType)(this, anti),
         JoinNode { Kind: JoinKind.Inner } inner => Factory<JoinNode>(nameof(InnerJoin), inner.Left.Type, inner.Right.Type, inner.LeftKey.ReturnType, inner.Type)(this, inner),
         JoinNode { Kind: JoinKind.LeftOuter } left => Factory<JoinNode>(nameof(LeftJoin), left.Left.Type, left.Right.Type, left.LeftKey.ReturnType, left.Type)(this, left),
@@ -129,6 +131,11 @@ internal sealed class Physicalizer
     private static PhysicalNode Clip<T, TKey>(Physicalizer p, ClipNode n)
         where TKey : notnull =>
         new ClipLifetimeStream<T, TKey>(p.Input<T>(n.Source), n.Key, p._context.Kernels);
+
+    private static PhysicalNode Over<T, TKey, TState, TResult, TAggregate>(Physicalizer p, OverNode n)
+        where TKey : notnull
+        where TAggregate : IAggregate<T, TState, TResult> =>
+        new OverRowsStream<T, TKey, TState, TResult, TAggregate>(p.Input<T>(n.Source), n.Key, n.Rows, n.IdleTicks, (TAggregate)n.Aggregate, n.Detail, p._context.Kernels);
 
     private static PhysicalNode AntiJoin<TLeft, TRight, TKey>(Physicalizer p, JoinNode n) =>
         new AntiJoinStream<TLeft, TRight, TKey>(p.Input<TLeft>(n.Left), p.Input<TRight>(n.Right), n.LeftKey, n.RightKey, p._context.Kernels);

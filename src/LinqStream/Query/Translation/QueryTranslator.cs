@@ -162,6 +162,7 @@ internal sealed partial class QueryTranslator
             "WithLifetime" when ours => TranslateWithLifetime(call),
             "ExtendLifetime" or "ShiftTime" or "ToPointEvents" when ours => TranslateLifetime(call),
             "ClipLifetime" when ours => new ClipNode(Visit(call.Arguments[0]), QuotedLambda.Of(call.Arguments[1])),
+            "Over" when ours => TranslateOver(call),
             "Join" or "LeftJoin" or "WhereNotExists" when ours => TranslateJoin(call),
             _ => TranslateRejected(call),
         };
@@ -186,6 +187,15 @@ internal sealed partial class QueryTranslator
             ? $"'{call.Method.Name}' has no streaming translation. Use the operators of LinqStream.QStream (see docs/queries.md)."
             : $"'{call.Method.Name}' cannot run on a stream: {entry.Reason}. {entry.Fix}.";
         return Fail(call.Method.Name, reason);
+    }
+
+    private PlanNode TranslateOver(MethodCallExpression call)
+    {
+        var types = call.Method.GetGenericArguments(); // T, TKey, TState, TResult
+        var rows = (int)((ConstantExpression)call.Arguments[2]).Value!;
+        var idle = (TimeSpan)((ConstantExpression)call.Arguments[3]).Value!;
+        var aggregate = ((ConstantExpression)call.Arguments[4]).Value!;
+        return new Physical.Over.OverNode(Visit(call.Arguments[0]), QuotedLambda.Of(call.Arguments[1]), rows, idle == TimeSpan.MaxValue ? long.MaxValue : idle.Ticks, aggregate, types[2], types[3]);
     }
 
     private static PlanNode TranslateFrom(MethodCallExpression call)

@@ -34,7 +34,7 @@ namespace LinqStream.Query.Translation
         public static readonly string[] Translated =
         {
             "From", "FromKeyPartitioned", "Where", "Select", "SelectMany", "Union", "Merge", "TumblingWindow", "HoppingWindow", "SessionWindow", "GroupBy",
-            "WithLifetime", "ExtendLifetime", "ShiftTime", "ToPointEvents", "ClipLifetime", "Join", "LeftJoin", "WhereNotExists",
+            "WithLifetime", "ExtendLifetime", "ShiftTime", "ToPointEvents", "ClipLifetime", "Over", "Join", "LeftJoin", "WhereNotExists",
             "WithOptions", "Explain", "Subscribe", "ToAsyncEnumerable", "ToListAsync", "ToStreamEvents", "ToJob", "ToParallelSinkJob",
             "AsObservable", // Rx's AsObservable returns the query itself as an IObservable: nothing to translate, the engine runs it as it is
         };
@@ -91,7 +91,7 @@ namespace LinqStream.Query.Translation
 
             foreach (var name in new[] { "Take", "Skip", "TakeLast", "SkipLast", "TakeWhile", "SkipWhile", "TakeUntil", "SkipUntil", "Zip", "CombineLatest", "WithLatestFrom", "StartWith", "Concat", "Repeat", "Retry", "Catch", "OnErrorResumeNext", "Switch", "Amb", "DistinctUntilChanged", "Pairwise" })
             {
-                map[name] = new CatalogueEntry("count-based", "it is defined by arrival order or subscription, not by event time", "Express it in event time: a window with an aggregate, ClipLifetime for the latest value per key, or a temporal Join between streams");
+                map[name] = new CatalogueEntry("count-based", "it is defined by arrival order or subscription, not by event time", "Express it in event time: a window with an aggregate, ClipLifetime for the latest value per key, Over(key, rows, ...) for an aggregate over the last rows of a key, or a temporal Join between streams");
             }
 
             foreach (var name in new[] { "Publish", "Replay", "RefCount", "Multicast", "Do", "Finally", "Materialize", "Dematerialize", "GroupJoin", "Cast", "OfType", "Synchronize" })
