@@ -12,7 +12,7 @@ namespace LinqStream.Physical.Windows;
 /// A result lives <c>[windowStart, windowEnd)</c> and comes out when the watermark reaches the window's end, windows in order of
 /// end. The output watermark is held at the start of the earliest window that can still produce a result.
 /// </remarks>
-internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : WindowAggregateOperator<T, TKey, TResult>
+internal sealed partial class FixedWindowAggregateOperator<T, TKey, TResult> : WindowAggregateOperator<T, TKey, TResult>
     where TKey : notnull
 {
     private readonly List<OpenWindow> _windows = [];
@@ -25,6 +25,7 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : WindowAgg
     private readonly long _paneSize;
     private readonly Dictionary<TKey, int> _merge = [];
     private readonly Parallel.KeyOrder<TKey> _keyOrder = new();
+    private readonly OpenWindow _bounds = new(); // a merged window's bounds as it is emitted (its table stays empty)
     private long _nextWindowStart = Ticks.MinusInfinity;
 
     public FixedWindowAggregateOperator(
@@ -38,6 +39,7 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : WindowAgg
     {
         _usePanes = window.Passes > 1 && window.Size % window.Hop == 0 && plan.Columns.All(c => c.CanMerge);
         _paneSize = _usePanes ? window.Hop : window.Size;
+        _maximum = downstream as ArgMax.IWindowMaximumInput<TResult>;
     }
 
     /// <summary>Gets a value indicating whether windows are merged from one-hop panes.</summary>
@@ -359,17 +361,7 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : WindowAgg
         {
             var window = _windows[0];
             _windows.RemoveAt(0);
-            if (window.Null >= 0)
-            {
-                Emit(ref output, window, default!, window.Null);
-            }
-
-            if (window.Single >= 0)
-            {
-                Emit(ref output, window, default!, window.Single);
-            }
-
-            EmitInKeyOrder(ref output, window, window.Slots);
+            EmitWindow(ref output, window, window.Null, window.Single, window.Slots);
             window.Reset();
             _freeWindows.Push(window);
         }
@@ -425,19 +417,10 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : WindowAgg
                 }
             }
 
-            var bounds = new OpenWindow { Start = start, End = end };
-            if (nullSlot >= 0)
-            {
-                Emit(ref output, bounds, default!, nullSlot);
-            }
-
-            if (singleSlot >= 0)
-            {
-                Emit(ref output, bounds, default!, singleSlot);
-            }
-
-            EmitInKeyOrder(ref output, bounds, _merge);
-
+            var bounds = _bounds;
+            bounds.Start = start;
+            bounds.End = end;
+            EmitWindow(ref output, bounds, nullSlot, singleSlot, _merge);
             _merge.Clear();
             _nextWindowStart = Ticks.SaturatingAdd(start, hop);
             while (_windows.Count > 0 && _windows[0].Start < _nextWindowStart)
@@ -486,6 +469,27 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : WindowAgg
 
         pane.Reset();
         _freeWindows.Push(pane);
+    }
+
+    /// <summary>Emits a window's groups (the null key's, the whole window's, then the keyed ones in stable key order) and frees their slots.</summary>
+    private void EmitWindow(ref EventBatch<TResult>? output, OpenWindow window, int nullSlot, int singleSlot, Dictionary<TKey, int> groups)
+    {
+        if (_maximum is not null && TryEmitMaximum(ref output, window, nullSlot, singleSlot, groups))
+        {
+            return;
+        }
+
+        if (nullSlot >= 0)
+        {
+            Emit(ref output, window, default!, nullSlot);
+        }
+
+        if (singleSlot >= 0)
+        {
+            Emit(ref output, window, default!, singleSlot);
+        }
+
+        EmitInKeyOrder(ref output, window, groups);
     }
 
     /// <summary>Emits a window's keyed groups in stable key order (docs/semantics.md §8): the same at every parallelism and after a restore.</summary>

@@ -290,6 +290,12 @@ internal abstract class WindowAggregateOperator<T, TKey, TResult> : UnaryOperato
             Slots.Release(slot);
         }
 
+        Append(ref output, result, start, end);
+    }
+
+    /// <summary>Appends a result already built with lifetime [start, end) (a full batch goes downstream at once).</summary>
+    protected void Append(ref EventBatch<TResult>? output, TResult result, long start, long end)
+    {
         output ??= _outputPool.Rent();
         output.Add(start, end, result);
         if (output.IsFull)
