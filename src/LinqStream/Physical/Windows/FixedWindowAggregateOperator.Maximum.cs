@@ -10,16 +10,26 @@ namespace LinqStream.Physical.Windows;
 /// </summary>
 internal sealed partial class FixedWindowAggregateOperator<T, TKey, TResult>
 {
+    /// <summary>Results whose values are computed with one call of the arg-max's kernel.</summary>
+    private const int ValueChunk = 256;
+
     private readonly ArgMax.IWindowMaximumInput<TResult>? _maximum;
-    private TResult[] _results = [];
-    private long[] _values = [];
-    private TKey[] _resultKeys = [];
-    private int[] _resultSlots = [];
+    private TResult[] _chunk = []; // allocated at the first window this step takes
+    private long[] _chunkValues = [];
+    private TKey[] _chunkKeys = [];
+    private bool[] _chunkKeyed = [];
+    private int _chunkCount;
+    private TResult[] _tied = [];
+    private TKey[] _tiedKeys = [];
+    private bool[] _tiedKeyed = [];
+    private int _tiedCount;
+    private long _max;
 
     /// <summary>
     /// Builds every group's result (the null key's, the whole window's, then the keyed ones in table order), computes the arg-max's
-    /// value of each with its own kernel, and emits those at the maximum: the null key's, the whole window's, then the keyed ones
-    /// in stable key order, as <see cref="EmitWindow"/> orders them. Frees every group's slot.
+    /// value of each with its own kernel (a chunk of results per call), keeps those at the running maximum, and emits them: the
+    /// unkeyed ones first, then the keyed ones in stable key order, as <see cref="EmitWindow"/> orders them. Then frees every group's
+    /// slot. Each result is built once; what is held is a chunk and the results at the maximum, not the window.
     /// </summary>
     /// <returns>
     /// <see langword="false"/> when a result or a value threw: nothing was emitted or freed, and the window goes the ordinary way,
@@ -27,117 +37,173 @@ internal sealed partial class FixedWindowAggregateOperator<T, TKey, TResult>
     /// </returns>
     private bool TryEmitMaximum(ref EventBatch<TResult>? output, OpenWindow window, int nullSlot, int singleSlot, Dictionary<TKey, int> groups)
     {
-        int count = groups.Count + (nullSlot >= 0 ? 1 : 0) + (singleSlot >= 0 ? 1 : 0);
-        if (count == 0)
-        {
-            return true;
-        }
-
-        if (_results.Length < count)
-        {
-            int size = Math.Max(count, _results.Length * 2);
-            _results = new TResult[size];
-            _values = new long[size];
-            _resultKeys = new TKey[size];
-            _resultSlots = new int[size];
-        }
-
-        var results = _results;
-        var keys = _resultKeys;
-        var slots = _resultSlots;
         long start = window.Start, end = window.End;
-        int n = 0;
+        if (_chunk.Length == 0)
+        {
+            _chunk = new TResult[ValueChunk];
+            _chunkValues = new long[ValueChunk];
+            _chunkKeys = new TKey[ValueChunk];
+            _chunkKeyed = new bool[ValueChunk];
+            _tied = new TResult[16];
+            _tiedKeys = new TKey[16];
+            _tiedKeyed = new bool[16];
+        }
+
+        _chunkCount = 0;
+        _tiedCount = 0;
         try
         {
             if (nullSlot >= 0)
             {
-                keys[n] = default!;
-                slots[n] = nullSlot;
-                results[n++] = Plan.Result(default!, start, end, nullSlot);
+                AddCandidate(default!, keyed: false, Plan.Result(default!, start, end, nullSlot));
             }
 
             if (singleSlot >= 0)
             {
-                keys[n] = default!;
-                slots[n] = singleSlot;
-                results[n++] = Plan.Result(default!, start, end, singleSlot);
+                AddCandidate(default!, keyed: false, Plan.Result(default!, start, end, singleSlot));
             }
 
             foreach (var (key, slot) in groups)
             {
-                keys[n] = key;
-                slots[n] = slot;
-                results[n++] = Plan.Result(key, start, end, slot);
+                AddCandidate(key, keyed: true, Plan.Result(key, start, end, slot));
             }
 
-            _maximum!.ComputeValues(results, null, _values, count);
+            TakeChunk();
         }
         catch (Exception ex) when (ex is not QueryExecutionException)
         {
-            ClearScratch(n);
+            ClearCandidates();
             return false;
         }
 
-        var values = _values;
-        long max = values[0];
-        for (int i = 1; i < count; i++)
-        {
-            if (values[i] > max)
-            {
-                max = values[i];
-            }
-        }
-
-        // The unkeyed groups come first (their order in EmitWindow), then the keyed ones at the maximum in stable key order.
-        int unkeyed = (nullSlot >= 0 ? 1 : 0) + (singleSlot >= 0 ? 1 : 0);
-        for (int i = 0; i < unkeyed; i++)
-        {
-            if (values[i] == max)
-            {
-                Append(ref output, results[i], start, end);
-            }
-
-            Slots.Release(slots[i]);
-        }
-
+        // The unkeyed groups at the maximum come first (they were added first), then the keyed ones in stable key order.
         var order = _keyOrder;
         order.Clear();
-        for (int i = unkeyed; i < count; i++)
+        for (int i = 0; i < _tiedCount; i++)
         {
-            if (values[i] == max)
+            if (_tiedKeyed[i])
             {
-                order.Add(keys[i], i);
+                order.Add(_tiedKeys[i], i);
             }
             else
             {
-                Slots.Release(slots[i]);
+                Append(ref output, _tied[i], start, end);
             }
         }
 
         order.Sort();
         for (int j = 0; j < order.Count; j++)
         {
-            int i = order.SlotAt(j);
-            Append(ref output, results[i], start, end);
-            Slots.Release(slots[i]);
+            Append(ref output, _tied[order.SlotAt(j)], start, end);
         }
 
         order.Clear();
-        ClearScratch(count);
+        ClearCandidates();
+        if (nullSlot >= 0)
+        {
+            Slots.Release(nullSlot);
+        }
+
+        if (singleSlot >= 0)
+        {
+            Slots.Release(singleSlot);
+        }
+
+        foreach (var slot in groups.Values)
+        {
+            Slots.Release(slot);
+        }
+
         return true;
     }
 
-    /// <summary>Drops the references the scratch columns hold (results and keys may be objects).</summary>
-    private void ClearScratch(int count)
+    private void AddCandidate(TKey key, bool keyed, TResult result)
+    {
+        int n = _chunkCount;
+        _chunk[n] = result;
+        _chunkKeys[n] = key;
+        _chunkKeyed[n] = keyed;
+        _chunkCount = n + 1;
+        if (n + 1 == ValueChunk)
+        {
+            TakeChunk();
+        }
+    }
+
+    /// <summary>Computes the chunk's values (one kernel call) and keeps its results at the running maximum, in order.</summary>
+    private void TakeChunk()
+    {
+        int count = _chunkCount;
+        if (count == 0)
+        {
+            return;
+        }
+
+        _maximum!.ComputeValues(_chunk, null, _chunkValues, count);
+        var values = _chunkValues;
+        for (int i = 0; i < count; i++)
+        {
+            long v = values[i];
+            if (_tiedCount == 0 || v > _max)
+            {
+                ClearTied();
+                _max = v;
+            }
+            else if (v != _max)
+            {
+                continue;
+            }
+
+            if (_tiedCount == _tied.Length)
+            {
+                Array.Resize(ref _tied, _tiedCount * 2);
+                Array.Resize(ref _tiedKeys, _tiedCount * 2);
+                Array.Resize(ref _tiedKeyed, _tiedCount * 2);
+            }
+
+            _tied[_tiedCount] = _chunk[i];
+            _tiedKeys[_tiedCount] = _chunkKeys[i];
+            _tiedKeyed[_tiedCount] = _chunkKeyed[i];
+            _tiedCount++;
+        }
+
+        ClearChunk();
+    }
+
+    private void ClearCandidates()
+    {
+        ClearChunk();
+        ClearTied();
+    }
+
+    /// <summary>Drops the chunk's references (results and keys may be objects).</summary>
+    private void ClearChunk()
     {
         if (System.Runtime.CompilerServices.RuntimeHelpers.IsReferenceOrContainsReferences<TResult>())
         {
-            Array.Clear(_results, 0, count);
+            Array.Clear(_chunk, 0, _chunkCount);
         }
 
         if (System.Runtime.CompilerServices.RuntimeHelpers.IsReferenceOrContainsReferences<TKey>())
         {
-            Array.Clear(_resultKeys, 0, count);
+            Array.Clear(_chunkKeys, 0, _chunkCount);
         }
+
+        _chunkCount = 0;
+    }
+
+    private void ClearTied()
+    {
+        if (System.Runtime.CompilerServices.RuntimeHelpers.IsReferenceOrContainsReferences<TResult>())
+        {
+            Array.Clear(_tied, 0, _tiedCount);
+        }
+
+        if (System.Runtime.CompilerServices.RuntimeHelpers.IsReferenceOrContainsReferences<TKey>())
+        {
+            Array.Clear(_tiedKeys, 0, _tiedCount);
+        }
+
+        _tiedCount = 0;
     }
 }

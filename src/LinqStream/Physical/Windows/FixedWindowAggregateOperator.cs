@@ -227,9 +227,16 @@ internal sealed partial class FixedWindowAggregateOperator<T, TKey, TResult> : W
         var slots = SlotColumn;
         var keys = Keys;
         bool keyed = KeyKernel is not null;
+        if (!keyed && pass == 0 && AssignOneWindow(batch))
+        {
+            return;
+        }
+
         long hop = Window.Hop, size = _paneSize;
         long lastStart = long.MinValue, lastEnd = long.MinValue;
         OpenWindow? window = null;
+        TKey lastKey = default!;
+        int lastSlot = -1; // the slot of lastKey in window, or -1
         int count = batch.Count;
         for (int i = 0; i < count; i++)
         {
@@ -259,10 +266,74 @@ internal sealed partial class FixedWindowAggregateOperator<T, TKey, TResult> : W
             if (window is null || window.Start != ws)
             {
                 window = GetWindow(ws);
+                lastSlot = -1;
             }
 
-            slots[i] = keyed ? Lookup(window, keys[i]) : (window.Single >= 0 ? window.Single : window.Single = Slots.Allocate());
+            if (!keyed)
+            {
+                slots[i] = window.Single >= 0 ? window.Single : window.Single = Slots.Allocate();
+                continue;
+            }
+
+            // Runs of one key (NEXMark's bids: half go to the newest auction) reuse the previous event's slot in the same window,
+            // which stays its group's slot for the whole batch: one key compare instead of a table lookup.
+            var key = keys[i];
+            if (lastSlot < 0 || !EqualityComparer<TKey>.Default.Equals(key, lastKey))
+            {
+                lastSlot = Lookup(window, key);
+                lastKey = key;
+            }
+
+            slots[i] = lastSlot;
         }
+    }
+
+    /// <summary>
+    /// The whole-window aggregate's common case (top-k over a 10 s window): every present event of the batch is in one pane, so every
+    /// present event gets that window's one slot, written with a vector fill (absent events then get -1 a filter word at a time),
+    /// instead of the per-event window test. False (nothing done) when the present events span more than one pane.
+    /// </summary>
+    private bool AssignOneWindow(EventBatch<T> batch)
+    {
+        var slots = SlotColumn;
+        var absent = batch.Absent;
+        int count = batch.Count;
+        int firstPresent = PresentIndices.First(absent, count);
+        if (firstPresent < 0)
+        {
+            slots.AsSpan(0, count).Fill(-1);
+            return true;
+        }
+
+        long first = batch.Start[firstPresent], last = batch.Start[PresentIndices.Last(absent, count)];
+        long windowStart = Ticks.WindowStart(first, Window.Hop);
+        long paneEnd = Ticks.SaturatingAdd(windowStart, Window.Hop);
+        if (last < first || (last >= paneEnd && paneEnd != Ticks.Infinity) || Ticks.SaturatingAdd(windowStart, _paneSize) <= first)
+        {
+            return false; // more than one pane (or an end of time the per-event path handles)
+        }
+
+        var window = GetWindow(windowStart);
+        int slot = window.Single >= 0 ? window.Single : window.Single = Slots.Allocate();
+        slots.AsSpan(0, count).Fill(slot);
+        int words = (count + 63) >> 6;
+        for (int w = 0; w < words; w++)
+        {
+            ulong bits = absent[w];
+            while (bits != 0)
+            {
+                int i = (w << 6) + System.Numerics.BitOperations.TrailingZeroCount(bits);
+                if (i >= count)
+                {
+                    break;
+                }
+
+                slots[i] = -1;
+                bits &= bits - 1;
+            }
+        }
+
+        return true;
     }
 
     private int Lookup(OpenWindow window, TKey key)

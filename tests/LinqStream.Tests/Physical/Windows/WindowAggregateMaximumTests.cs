@@ -60,13 +60,13 @@ public sealed class WindowAggregateMaximumTests
     [InlineData(false)]
     public void NullableKeys_NullKeysGroupComesFirst_PassesOnTheMaximumOfAllGroups(bool hopping)
     {
-        Expression<Func<Reading, string?>> key = r => r.Key % 4 == 0 ? null : "k" + r.Key;
-        Expression<Func<IWindowGroup<string?, Reading>, NullableCount>> selector = g => new NullableCount(g.Key, g.Count(), g.Window.StartTicks);
+        Expression<Func<Reading, string>> key = r => r.Key % 4 == 0 ? null! : "k" + r.Key;
+        Expression<Func<IWindowGroup<string, Reading>, NullableCount>> selector = g => new NullableCount(g.Key, g.Count(), g.Window.StartTicks);
         var window = hopping ? WindowSpec.Hopping(300, 100) : WindowSpec.Tumbling(100);
         var input = Generate(13);
 
-        var all = Run<NullableCount, string?>(window, key, selector, input, value: null);
-        var kept = Run<NullableCount, string?>(window, key, selector, input, value: c => c.N);
+        var all = Run<NullableCount, string>(window, key, selector, input, value: null);
+        var kept = Run<NullableCount, string>(window, key, selector, input, value: c => c.N);
 
         Assert.Contains(kept.Events, e => e.Payload.Key is null);
         Assert.Equal(AtMaximum(all.Events, c => c.N), kept.Events);

@@ -15,11 +15,13 @@ internal readonly struct TumblingLifetimeKernel : ILifetimeKernel
     {
         long size = _size;
         ulong step = (ulong)size;
-        if (count > 0)
+        int firstPresent = Runtime.PresentIndices.First(absent, count);
+        if (firstPresent >= 0)
         {
-            // Starts are sorted, so when the first and the last event are in one window, every event is (a replayed batch of a
-            // 10 s window is, but for the one batch a window ends in): two vector fills instead of a loop that writes each event.
-            long first = start[0], last = start[count - 1];
+            // The present events' starts are sorted, so when the first and the last of them are in one window, every present event
+            // is (a replayed batch of a 10 s window is, but for the one batch a window ends in): two vector fills instead of a loop
+            // that writes each event (an absent event's lifetime is read by nobody; it gets the window's too).
+            long first = start[firstPresent], last = start[Runtime.PresentIndices.Last(absent, count)];
             long firstWindow = Ticks.WindowStart(first, size);
             if (last >= first && unchecked((ulong)(last - firstWindow)) < step)
             {
