@@ -119,6 +119,7 @@ public sealed class WindowAggregateMaximumTests
             op.OnWatermark(chunk[^1].Time);
         }
 
+        op.OnWatermark(Ticks.Infinity); // as a completed source sends
         op.OnCompleted();
         Assert.Null(sink.Recorded.Error);
         Assert.Null(sink.Recorded.Violation);
