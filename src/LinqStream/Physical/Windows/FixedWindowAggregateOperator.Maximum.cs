@@ -176,34 +176,29 @@ internal sealed partial class FixedWindowAggregateOperator<T, TKey, TResult>
         ClearTied();
     }
 
-    /// <summary>Drops the chunk's references (results and keys may be objects).</summary>
     private void ClearChunk()
     {
-        if (System.Runtime.CompilerServices.RuntimeHelpers.IsReferenceOrContainsReferences<TResult>())
-        {
-            Array.Clear(_chunk, 0, _chunkCount);
-        }
-
-        if (System.Runtime.CompilerServices.RuntimeHelpers.IsReferenceOrContainsReferences<TKey>())
-        {
-            Array.Clear(_chunkKeys, 0, _chunkCount);
-        }
-
+        ClearReferences(_chunk, _chunkKeys, _chunkCount);
         _chunkCount = 0;
     }
 
     private void ClearTied()
     {
+        ClearReferences(_tied, _tiedKeys, _tiedCount);
+        _tiedCount = 0;
+    }
+
+    /// <summary>Drops the references the first <paramref name="count"/> results and keys hold (either may be objects).</summary>
+    private static void ClearReferences(TResult[] results, TKey[] keys, int count)
+    {
         if (System.Runtime.CompilerServices.RuntimeHelpers.IsReferenceOrContainsReferences<TResult>())
         {
-            Array.Clear(_tied, 0, _tiedCount);
+            Array.Clear(results, 0, count);
         }
 
         if (System.Runtime.CompilerServices.RuntimeHelpers.IsReferenceOrContainsReferences<TKey>())
         {
-            Array.Clear(_tiedKeys, 0, _tiedCount);
+            Array.Clear(keys, 0, count);
         }
-
-        _tiedCount = 0;
     }
 }

@@ -106,19 +106,7 @@ public sealed class WindowAggregateMaximumTests
         var plan = Infrastructure.AggregatePlans.Plan<Reading, TKey, TResult>(selector);
         var op = new FixedWindowAggregateOperator<Reading, TKey, TResult>(
             sink, context, window, key is null ? null : ColumnKernel.Compile<Reading, TKey>(key), plan, "test");
-        var pool = context.Pool<Reading>();
-        foreach (var chunk in input.Chunk(64))
-        {
-            var batch = pool.Rent();
-            foreach (var r in chunk)
-            {
-                batch.Add(r.Time, r.Time + 1, r);
-            }
-
-            op.OnBatch(batch);
-            op.OnWatermark(chunk[^1].Time);
-        }
-
+        WindowAggregateStateTests.Feed(op, context, input);
         op.OnWatermark(Ticks.Infinity); // as a completed source sends
         op.OnCompleted();
         Assert.Null(sink.Recorded.Error);
