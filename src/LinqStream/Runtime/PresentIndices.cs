@@ -28,6 +28,44 @@ internal ref struct PresentIndices
         Current = -1;
     }
 
+    /// <summary>Gets the index of the first event not marked in <paramref name="absent"/> among the first <paramref name="count"/>, or -1 when every one is.</summary>
+    public static int First(ReadOnlySpan<ulong> absent, int count)
+    {
+        for (int first = 0; first < count; first += 64)
+        {
+            ulong present = Word(absent, count, first);
+            if (present != 0)
+            {
+                return first + BitOperations.TrailingZeroCount(present);
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>Gets the index of the last event not marked in <paramref name="absent"/> among the first <paramref name="count"/>, or -1 when every one is.</summary>
+    public static int Last(ReadOnlySpan<ulong> absent, int count)
+    {
+        for (int first = (count - 1) & ~63; first >= 0; first -= 64)
+        {
+            ulong present = Word(absent, count, first);
+            if (present != 0)
+            {
+                return first + 63 - BitOperations.LeadingZeroCount(present);
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>The present bits of the word of events <paramref name="first"/> .. <paramref name="first"/> + 63 (none past <paramref name="count"/>).</summary>
+    private static ulong Word(ReadOnlySpan<ulong> absent, int count, int first)
+    {
+        ulong present = ~absent[first >> 6];
+        int left = count - first;
+        return left < 64 ? present & ((1UL << left) - 1) : present;
+    }
+
     /// <summary>Gets the index of the present event the walk is at.</summary>
     public int Current { get; private set; }
 

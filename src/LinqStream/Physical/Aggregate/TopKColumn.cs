@@ -7,6 +7,7 @@ internal sealed class TopKColumn<T, TSortKey> : ValueAggregateColumn<T, TSortKey
     private readonly int _k;
     private readonly bool _descending;
     private readonly IComparer<TSortKey> _comparer;
+    private readonly bool _defaultOrder; // no comparer given: the key type's own order, compared without an interface call
     private TSortKey[][] _keys = [];
     private T[][] _items = [];
     private int[] _counts = [];
@@ -18,6 +19,7 @@ internal sealed class TopKColumn<T, TSortKey> : ValueAggregateColumn<T, TSortKey
         _k = k;
         _descending = descending;
         _comparer = comparer ?? Comparer<TSortKey>.Default;
+        _defaultOrder = comparer is null;
     }
 
     public override void Grow(int capacity)
@@ -46,6 +48,22 @@ internal sealed class TopKColumn<T, TSortKey> : ValueAggregateColumn<T, TSortKey
             return;
         }
 
+        if (_defaultOrder)
+        {
+            // The key type's own order (Comparer<TSortKey>.Default, which the JIT devirtualizes for a value type) in a loop
+            // specialized for the direction: no interface call and no direction test per event.
+            if (_descending)
+            {
+                AccumulateInOrder<DescendingOrder>(slots, count);
+            }
+            else
+            {
+                AccumulateInOrder<AscendingOrder>(slots, count);
+            }
+
+            return;
+        }
+
         var include = Include;
         var values = Values;
         for (int i = 0; i < count; i++)
@@ -55,6 +73,76 @@ internal sealed class TopKColumn<T, TSortKey> : ValueAggregateColumn<T, TSortKey
             {
                 Insert(s, values[i], _payload[i]);
             }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Accumulate"/> in the key type's own order: the slot's arrays stay in locals while its events follow each other
+    /// (a whole window's batch goes to one slot), and an event that does not beat a full slot's last kept key is rejected by one
+    /// compare, which is most events once a window has its first k.
+    /// </summary>
+    private void AccumulateInOrder<TDirection>(int[] slots, int count)
+        where TDirection : struct, ISortDirection
+    {
+        var include = Include;
+        var values = Values;
+        var payload = _payload;
+        int k = _k;
+        int current = -1, n = 0;
+        TSortKey[] keys = [];
+        T[] items = [];
+        for (int i = 0; i < count; i++)
+        {
+            int s = slots[i];
+            if (s < 0 || !include[i])
+            {
+                continue;
+            }
+
+            if (s != current)
+            {
+                if (current >= 0)
+                {
+                    _counts[current] = n;
+                }
+
+                current = s;
+                keys = _keys[s];
+                items = _items[s];
+                n = _counts[s];
+            }
+
+            var key = values[i];
+            if (n == k && !TDirection.Before(Comparer<TSortKey>.Default.Compare(key, keys[n - 1])))
+            {
+                continue;
+            }
+
+            // The new event goes after every kept event that sorts before it or ties with it (stable, as LINQ).
+            int position = n;
+            while (position > 0 && TDirection.Before(Comparer<TSortKey>.Default.Compare(key, keys[position - 1])))
+            {
+                position--;
+            }
+
+            int last = n < k ? n : k - 1;
+            for (int j = last; j > position; j--)
+            {
+                keys[j] = keys[j - 1];
+                items[j] = items[j - 1];
+            }
+
+            keys[position] = key;
+            items[position] = payload[i];
+            if (n < k)
+            {
+                n++;
+            }
+        }
+
+        if (current >= 0)
+        {
+            _counts[current] = n;
         }
     }
 
@@ -133,6 +221,24 @@ internal sealed class TopKColumn<T, TSortKey> : ValueAggregateColumn<T, TSortKey
         int c = _comparer.Compare(candidate, kept);
         return _descending ? c > 0 : c < 0;
     }
+}
+
+/// <summary>Whether a comparison's result puts a candidate before a kept key, per sort direction (a struct type argument, so the JIT specializes a loop over it).</summary>
+internal interface ISortDirection
+{
+    static abstract bool Before(int comparison);
+}
+
+/// <summary><c>OrderBy</c>: the smaller key first.</summary>
+internal readonly struct AscendingOrder : ISortDirection
+{
+    public static bool Before(int comparison) => comparison < 0;
+}
+
+/// <summary><c>OrderByDescending</c>: the larger key first.</summary>
+internal readonly struct DescendingOrder : ISortDirection
+{
+    public static bool Before(int comparison) => comparison > 0;
 }
 
 /// <summary>Compares tuple sort keys component by component, each ascending or descending (<c>OrderBy(a).ThenByDescending(b)</c>).</summary>

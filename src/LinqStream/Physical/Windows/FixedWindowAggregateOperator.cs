@@ -12,7 +12,7 @@ namespace LinqStream.Physical.Windows;
 /// A result lives <c>[windowStart, windowEnd)</c> and comes out when the watermark reaches the window's end, windows in order of
 /// end. The output watermark is held at the start of the earliest window that can still produce a result.
 /// </remarks>
-internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : WindowAggregateOperator<T, TKey, TResult>
+internal sealed partial class FixedWindowAggregateOperator<T, TKey, TResult> : WindowAggregateOperator<T, TKey, TResult>
     where TKey : notnull
 {
     private readonly List<OpenWindow> _windows = [];
@@ -25,6 +25,7 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : WindowAgg
     private readonly long _paneSize;
     private readonly Dictionary<TKey, int> _merge = [];
     private readonly Parallel.KeyOrder<TKey> _keyOrder = new();
+    private readonly OpenWindow _bounds = new(); // a merged window's bounds as it is emitted (its table stays empty)
     private long _nextWindowStart = Ticks.MinusInfinity;
 
     // A task's arg-max step right after this aggregate (q5 at parallelism > 1) passes on only a window's results at its maximum:
@@ -48,6 +49,7 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : WindowAgg
         _usePanes = window.Passes > 1 && window.Size % window.Hop == 0 && plan.Columns.All(c => c.CanMerge);
         _paneSize = _usePanes ? window.Hop : window.Size;
         _keepsMaximum = downstream as ArgMax.IKeepsWindowMaximum<TResult>;
+        _maximum = downstream as ArgMax.IWindowMaximumInput<TResult>;
     }
 
     /// <summary>Gets the number of windows whose keyed results were cut to those at their maximum before the key order (tests).</summary>
@@ -238,9 +240,16 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : WindowAgg
         var slots = SlotColumn;
         var keys = Keys;
         bool keyed = KeyKernel is not null;
+        if (!keyed && pass == 0 && AssignOneWindow(batch))
+        {
+            return;
+        }
+
         long hop = Window.Hop, size = _paneSize;
         long lastStart = long.MinValue, lastEnd = long.MinValue;
         OpenWindow? window = null;
+        TKey lastKey = default!;
+        int lastSlot = -1; // the slot of lastKey in window, or -1
         int count = batch.Count;
         for (int i = 0; i < count; i++)
         {
@@ -270,10 +279,74 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : WindowAgg
             if (window is null || window.Start != ws)
             {
                 window = GetWindow(ws);
+                lastSlot = -1;
             }
 
-            slots[i] = keyed ? Lookup(window, keys[i]) : (window.Single >= 0 ? window.Single : window.Single = Slots.Allocate());
+            if (!keyed)
+            {
+                slots[i] = window.Single >= 0 ? window.Single : window.Single = Slots.Allocate();
+                continue;
+            }
+
+            // Runs of one key (NEXMark's bids: half go to the newest auction) reuse the previous event's slot in the same window,
+            // which stays its group's slot for the whole batch: one key compare instead of a table lookup.
+            var key = keys[i];
+            if (lastSlot < 0 || !EqualityComparer<TKey>.Default.Equals(key, lastKey))
+            {
+                lastSlot = Lookup(window, key);
+                lastKey = key;
+            }
+
+            slots[i] = lastSlot;
         }
+    }
+
+    /// <summary>
+    /// The whole-window aggregate's common case (top-k over a 10 s window): every present event of the batch is in one pane, so every
+    /// present event gets that window's one slot, written with a vector fill (absent events then get -1 a filter word at a time),
+    /// instead of the per-event window test. False (nothing done) when the present events span more than one pane.
+    /// </summary>
+    private bool AssignOneWindow(EventBatch<T> batch)
+    {
+        var slots = SlotColumn;
+        var absent = batch.Absent;
+        int count = batch.Count;
+        int firstPresent = PresentIndices.First(absent, count);
+        if (firstPresent < 0)
+        {
+            slots.AsSpan(0, count).Fill(-1);
+            return true;
+        }
+
+        long first = batch.Start[firstPresent], last = batch.Start[PresentIndices.Last(absent, count)];
+        long windowStart = Ticks.WindowStart(first, Window.Hop);
+        long paneEnd = Ticks.SaturatingAdd(windowStart, Window.Hop);
+        if (last < first || (last >= paneEnd && paneEnd != Ticks.Infinity) || Ticks.SaturatingAdd(windowStart, _paneSize) <= first)
+        {
+            return false; // more than one pane (or an end of time the per-event path handles)
+        }
+
+        var window = GetWindow(windowStart);
+        int slot = window.Single >= 0 ? window.Single : window.Single = Slots.Allocate();
+        slots.AsSpan(0, count).Fill(slot);
+        int words = (count + 63) >> 6;
+        for (int w = 0; w < words; w++)
+        {
+            ulong bits = absent[w];
+            while (bits != 0)
+            {
+                int i = (w << 6) + System.Numerics.BitOperations.TrailingZeroCount(bits);
+                if (i >= count)
+                {
+                    break;
+                }
+
+                slots[i] = -1;
+                bits &= bits - 1;
+            }
+        }
+
+        return true;
     }
 
     private int Lookup(OpenWindow window, TKey key)
@@ -376,17 +449,7 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : WindowAgg
         {
             var window = _windows[0];
             _windows.RemoveAt(0);
-            if (window.Null >= 0)
-            {
-                Emit(ref output, window, default!, window.Null);
-            }
-
-            if (window.Single >= 0)
-            {
-                Emit(ref output, window, default!, window.Single);
-            }
-
-            EmitInKeyOrder(ref output, window, window.Slots);
+            EmitWindow(ref output, window, window.Null, window.Single, window.Slots);
             window.Reset();
             _freeWindows.Push(window);
         }
@@ -442,19 +505,10 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : WindowAgg
                 }
             }
 
-            var bounds = new OpenWindow { Start = start, End = end };
-            if (nullSlot >= 0)
-            {
-                Emit(ref output, bounds, default!, nullSlot);
-            }
-
-            if (singleSlot >= 0)
-            {
-                Emit(ref output, bounds, default!, singleSlot);
-            }
-
-            EmitInKeyOrder(ref output, bounds, _merge);
-
+            var bounds = _bounds;
+            bounds.Start = start;
+            bounds.End = end;
+            EmitWindow(ref output, bounds, nullSlot, singleSlot, _merge);
             _merge.Clear();
             _nextWindowStart = Ticks.SaturatingAdd(start, hop);
             while (_windows.Count > 0 && _windows[0].Start < _nextWindowStart)
@@ -503,6 +557,27 @@ internal sealed class FixedWindowAggregateOperator<T, TKey, TResult> : WindowAgg
 
         pane.Reset();
         _freeWindows.Push(pane);
+    }
+
+    /// <summary>Emits a window's groups (the null key's, the whole window's, then the keyed ones in stable key order) and frees their slots.</summary>
+    private void EmitWindow(ref EventBatch<TResult>? output, OpenWindow window, int nullSlot, int singleSlot, Dictionary<TKey, int> groups)
+    {
+        if (_maximum is not null && TryEmitMaximum(ref output, window, nullSlot, singleSlot, groups))
+        {
+            return;
+        }
+
+        if (nullSlot >= 0)
+        {
+            Emit(ref output, window, default!, nullSlot);
+        }
+
+        if (singleSlot >= 0)
+        {
+            Emit(ref output, window, default!, singleSlot);
+        }
+
+        EmitInKeyOrder(ref output, window, groups);
     }
 
     /// <summary>Emits a window's keyed groups in stable key order (docs/semantics.md §8): the same at every parallelism and after a restore.</summary>

@@ -50,6 +50,31 @@ public sealed class TumblingLifetimeStreamTests
     }
 
     [Fact]
+    public void TumblingLifetimeKernel_PresentEventsInOneWindow_AbsentOnesOutsideIt_GivesEachPresentEventItsWindow()
+    {
+        long e = WindowOracle.Epoch;
+        var kernel = new TumblingLifetimeKernel(10);
+
+        // The first and the last event are filtered out and lie in other windows: the present ones are all in [e + 10, e + 20).
+        long[] start = [e + 3, e + 12, e + 15, e + 19, e + 25];
+        var end = new long[5];
+        Assert.False(kernel.Apply(start, end, [0b10001UL], 5));
+        Assert.Equal([e + 10, e + 10, e + 10], start[1..4]);
+        Assert.Equal([e + 20, e + 20, e + 20], end[1..4]);
+
+        // Present events in three windows: each gets its own.
+        long[] spread = [e + 3, e + 12, e + 19, e + 25];
+        var spreadEnd = new long[4];
+        Assert.False(kernel.Apply(spread, spreadEnd, [0UL], 4));
+        Assert.Equal([e, e + 10, e + 10, e + 20], spread);
+        Assert.Equal([e + 10, e + 20, e + 20, e + 30], spreadEnd);
+
+        // Every event filtered out: nothing to keep, nothing fails.
+        long[] none = [e + 1, e + 40];
+        Assert.False(kernel.Apply(none, new long[2], [0b11UL], 2));
+    }
+
+    [Fact]
     public void TumblingLifetime_EmptyInput_CompletesWithNoEvents() =>
         Assert.Empty(Harness.Run(new TumblingLifetimeStream<Ev>(RandomEvents.Source([]), 10)).Events);
 

@@ -26,7 +26,8 @@ public sealed class WindowAggregateStateTests
         return (op, sink, context);
     }
 
-    private static void Feed(IStreamObserver<Reading> op, QueryContext context, IEnumerable<Reading> events)
+    /// <summary>Feeds <paramref name="events"/> in batches of 64, each followed by a watermark at its last event (also used by <see cref="WindowAggregateMaximumTests"/>).</summary>
+    internal static void Feed(IStreamObserver<Reading> op, QueryContext context, IEnumerable<Reading> events)
     {
         var pool = context.Pool<Reading>();
         foreach (var chunk in events.Chunk(64))

@@ -179,6 +179,31 @@ public sealed class WindowAggregateTests
         AssertSameResults(expected, actual);
     }
 
+    [Theory]
+    [InlineData(1, 0)]
+    [InlineData(7, 0)]
+    [InlineData(4096, 0)]
+    [InlineData(64, 300)]
+    public void TopK_BothDirectionsTiesAndExtremeKeys_WholeWindowAndPerKey_MatchesLinq(int batchSize, long disorder)
+    {
+        // Sort keys with many ties (value % 4), the extremes of long, and groups smaller than k (a per-key window of few events).
+        var input = Random(12_000, 40, 10, disorder, 31 + batchSize);
+        Expression<Func<IWindowGroup<NoKey, Reading>, string>> whole = w =>
+            string.Join(",", w.OrderByDescending(r => r.Value % 4).Take(10).Select(r => r.Time).ToArray())
+            + "|" + string.Join(",", w.OrderBy(r => r.Value > 900 ? long.MaxValue : r.Value < -900 ? long.MinValue : (long)r.Value % 3).Take(1).Select(r => r.Time).ToArray())
+            + "|" + string.Join(",", w.OrderByDescending(r => r.Value > 900 ? long.MaxValue : r.Value < -900 ? long.MinValue : (long)r.Value % 3).Take(3).Select(r => r.Time).ToArray());
+        Expression<Func<IWindowGroup<int, Reading>, string>> perKey = g =>
+            g.Key + ":" + string.Join(",", g.OrderBy(r => r.Value % 4).Take(50).Select(r => r.Time).ToArray())
+            + "|" + string.Join(",", g.OrderByDescending(r => (long)r.Value * 1_000_000_000_000_000L).Take(2).Select(r => r.Time).ToArray())
+            + "|" + string.Join(",", g.OrderBy(r => r.Tag).Take(3).Select(r => r.Time).ToArray());
+        var ordered = input.OrderBy(r => r.Time).ToArray();
+        foreach (var window in new[] { WindowSpec.Tumbling(1000), WindowSpec.Hopping(3000, 1000) })
+        {
+            AssertSameResults(Expected(ordered, window, _ => default(NoKey), whole.Compile()), RunEngine(input, window, null, whole, batchSize, disorder));
+            AssertSameResults(Expected(ordered, window, r => r.Key, perKey.Compile()), RunEngine(input, window, r => r.Key, perKey, batchSize, disorder));
+        }
+    }
+
     [Fact]
     public void Hopping_UserAggregateCannotMerge_FoldsEachWindowAndMatchesReference()
     {
