@@ -45,19 +45,36 @@ internal sealed class DeliveryRun
     /// <param name="sequence">The stream sequence of the last message in place (the position).</param>
     /// <param name="delivered">The delivery number of the last message delivered.</param>
     /// <param name="kept">How many of the noted messages are in place: all of them, or those before the first that is not.</param>
+    /// <param name="pending">
+    /// When every noted message is in place and the last one's subject starts with <paramref name="ackPrefix"/>: how many messages for
+    /// the consumer the stream held after it when the server sent it (the subject's last number); otherwise 0.
+    /// </param>
     /// <returns><see cref="FetchOutcome.More"/> when every noted message is in place; otherwise the first misplaced message's outcome.</returns>
-    public FetchOutcome Check(ReadOnlySpan<byte> bytes, ReadOnlySpan<byte> ackPrefix, ulong? end, ref ulong sequence, ref ulong delivered, out int kept)
+    public FetchOutcome Check(ReadOnlySpan<byte> bytes, ReadOnlySpan<byte> ackPrefix, ulong? end, ref ulong sequence, ref ulong delivered, out int kept, out ulong pending)
     {
         int count = Count;
         Count = 0;
         kept = count;
+        pending = 0;
         if (count == 0)
         {
             return FetchOutcome.More;
         }
 
         var (start, length) = _replies[count - 1];
-        if (TryRead(bytes.Slice(start, length), ackPrefix, out ulong lastSequence, out ulong lastDelivered)
+        var lastReply = bytes.Slice(start, length);
+        if (ackPrefix.Length > 0 && lastReply.StartsWith(ackPrefix)
+            && JetStreamReplySubject.TryParseAfterConsumer(lastReply[ackPrefix.Length..], out ulong ownSequence, out ulong ownDelivered, out ulong ownPending)
+            && ownDelivered > delivered && ownDelivered - delivered == (ulong)count
+            && !(end is { } own && ownSequence > own))
+        {
+            sequence = ownSequence;
+            delivered = ownDelivered;
+            pending = ownPending;
+            return FetchOutcome.More;
+        }
+
+        if (TryRead(lastReply, ackPrefix, out ulong lastSequence, out ulong lastDelivered)
             && lastDelivered > delivered && lastDelivered - delivered == (ulong)count
             && !(end is { } last && lastSequence > last))
         {

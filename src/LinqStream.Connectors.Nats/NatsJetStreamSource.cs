@@ -58,6 +58,7 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
     private int _seen;
     private readonly DeliveryRun _run = new();
     private int _runFirstTaken;
+    private ulong _pending;
     private long _receivesOfDroppedReaders;
     private long _asynchronousReceivesOfDroppedReaders;
 
@@ -303,7 +304,10 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
     /// <summary>
     /// Fetches through the source's own connection (<see cref="NatsPullReader"/>): a pull request is sent (unless the last read sent
     /// it ahead), and each message's payload is decoded where it lies in the receive buffer. When a request was filled (the stream
-    /// likely has more), the next one is sent before this read returns, so the server answers while the query works.
+    /// likely has more), the next one is sent before this read returns, so the server answers while the query works. While at most
+    /// half a request's messages are still to come and the stream is known to hold enough messages to fill the open requests and the
+    /// next one (the pending count of the last message checked), the next request is sent already (<see cref="SendAheadAsync"/>):
+    /// the server goes on from one request to the next without waiting for the client.
     /// </summary>
     private async ValueTask<FetchOutcome> FetchOwnAsync(EndPoint endPoint, int count, Memory<T> buffer, CancellationToken cancellationToken)
     {
@@ -333,6 +337,7 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
                 await reader.SendPongAsync(cancellationToken).ConfigureAwait(false);
             }
 
+            await SendAheadAsync(reader, count, cancellationToken).ConfigureAwait(false);
             await reader.ReceiveAsync(cancellationToken).ConfigureAwait(false);
         }
 
@@ -345,9 +350,23 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
         {
             await reader.SendPullAsync(_nextSubject, count, cancellationToken).ConfigureAwait(false);
         }
+        else if (fetched == FetchOutcome.Full)
+        {
+            await SendAheadAsync(reader, count, cancellationToken).ConfigureAwait(false);
+        }
 
         return fetched;
     }
+
+    /// <summary>
+    /// Sends the next pull request while requests are open, when at most half a request's messages are still to come and the stream
+    /// held enough messages after the last one checked to fill them all (its pending count): none can then end early with a status,
+    /// so counting their messages together is exact (<see cref="NatsPullReader.SendPullAsync"/>).
+    /// </summary>
+    private ValueTask SendAheadAsync(NatsPullReader reader, int count, CancellationToken cancellationToken) =>
+        reader.RequestOpen && reader.Outstanding <= count / 2 && _pending >= (ulong)reader.Outstanding + (ulong)count && !(_end is { } end && _last >= end)
+            ? reader.SendPullAsync(_nextSubject, count, cancellationToken)
+            : ValueTask.CompletedTask;
 
     /// <summary>Takes the messages received so far into <paramref name="buffer"/>, until the request ends, the buffer is full or more bytes are needed.</summary>
     /// <remarks>
@@ -396,8 +415,10 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
                     continue;
                 }
 
-                // A dead letter: the run before it is checked first, then its own place (the letter names its sequence).
+                // A dead letter: the run before it is checked first, then its own place (the letter names its sequence). The pending
+                // count of the run's last message is then out of date (more messages came), so no request is sent ahead on it.
                 var outcome = Settle(reader);
+                _pending = 0;
                 if (outcome == FetchOutcome.More)
                 {
                     outcome = Accept(bytes.Slice(message.ReplyStart, message.ReplyLength));
@@ -433,7 +454,7 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
             return FetchOutcome.More;
         }
 
-        var outcome = _run.Check(reader.Bytes, _ackPrefix, _end, ref _last, ref _delivered, out int kept);
+        var outcome = _run.Check(reader.Bytes, _ackPrefix, _end, ref _last, ref _delivered, out int kept, out _pending);
         _seen += kept;
         _taken = _runFirstTaken + kept;
         return outcome;
@@ -493,6 +514,7 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
 
     private void DropReader()
     {
+        _pending = 0;
         _receivesOfDroppedReaders += _reader?.Receives ?? 0;
         _asynchronousReceivesOfDroppedReaders += _reader?.AsynchronousReceives ?? 0;
         _reader?.Dispose();

@@ -49,9 +49,13 @@ public sealed class DeliveryRunTests
                     run.Add(start, size);
                 }
 
-                outcome = run.Check(bytes, Encoding.ASCII.GetBytes(Prefix), end, ref sequence, ref delivered, out int runKept);
+                outcome = run.Check(bytes, Encoding.ASCII.GetBytes(Prefix), end, ref sequence, ref delivered, out int runKept, out ulong pending);
                 Assert.InRange(runKept, 0, length);
                 Assert.True(outcome != FetchOutcome.More || runKept == length, "a run checked in full keeps all its messages");
+                string lastReply = replies[at + length - 1];
+                Assert.Equal(
+                    outcome == FetchOutcome.More && lastReply.StartsWith(Prefix, StringComparison.Ordinal) ? ulong.Parse(lastReply[(lastReply.LastIndexOf('.') + 1)..], CultureInfo.InvariantCulture) : 0,
+                    pending);
                 Assert.Equal(0, run.Count);
                 kept += runKept;
                 at += length;
@@ -68,7 +72,7 @@ public sealed class DeliveryRunTests
         ulong sequence = 7;
         ulong delivered = 3;
 
-        Assert.Equal(FetchOutcome.More, run.Check([], [], null, ref sequence, ref delivered, out int kept));
+        Assert.Equal(FetchOutcome.More, run.Check([], [], null, ref sequence, ref delivered, out int kept, out _));
 
         Assert.Equal((0, 7UL, 3UL), (kept, sequence, delivered));
     }
@@ -88,9 +92,9 @@ public sealed class DeliveryRunTests
 
         ulong sequence = 100;
         ulong delivered = 0;
-        var outcome = run.Check(bytes, Encoding.ASCII.GetBytes(Prefix), null, ref sequence, ref delivered, out int kept);
+        var outcome = run.Check(bytes, Encoding.ASCII.GetBytes(Prefix), null, ref sequence, ref delivered, out int kept, out ulong pending);
 
-        Assert.Equal((FetchOutcome.Broken, 600, 700UL, 600UL), (outcome, kept, sequence, delivered));
+        Assert.Equal((FetchOutcome.Broken, 600, 700UL, 600UL, 0UL), (outcome, kept, sequence, delivered, pending));
     }
 
     /// <summary>Reply subjects of a random run: consecutive delivery numbers with the odd forward jump, stream sequences that grow by 1–3.</summary>
