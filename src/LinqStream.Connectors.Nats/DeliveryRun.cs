@@ -12,6 +12,10 @@ namespace LinqStream.Connectors.Nats;
 /// before the receive buffer can change and before a read returns. A consumer without acknowledgements never redelivers, and one
 /// connection delivers its messages in order, so the delivery numbers of a run only grow: n messages whose last delivery number is the
 /// one before the run plus n are exactly the next n, and the stream sequence of the last is the position after all of them.</para>
+/// <para>A message that is no delivery of the consumer (no acknowledgement subject, or one that cannot be read) takes no delivery
+/// number, so it breaks the count as a lost message does, and the run is then checked message by message. The one thing the count
+/// cannot see is both in one run: a stray message and a lost one cancel out. Strays cannot reach the reader's inbox (a random
+/// subject of its own connection) short of another client publishing to it; lost messages alone are always seen.</para>
 /// <para>When the last message says otherwise (a jump, a sequence past the end, a subject that is not an acknowledgement subject),
 /// the run is checked message by message with <see cref="Accept(ReadOnlySpan{byte}, ReadOnlySpan{byte}, ulong?, ref ulong, ref ulong)"/>,
 /// as every message was before, and cut at the first message out of place. The offsets are kept in an array that grows to the

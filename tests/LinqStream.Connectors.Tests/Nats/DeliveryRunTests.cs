@@ -13,8 +13,10 @@ namespace LinqStream.Connectors.Tests.Nats;
 /// </summary>
 /// <remarks>
 /// The delivery numbers only grow (a consumer without acknowledgements delivers each message once, in order, on one connection):
-/// a jump skips numbers forward, as messages lost in a fetch cut short do. That is the premise of checking a run from its last
-/// message (<see cref="DeliveryRun"/>'s remarks).
+/// a jump skips numbers forward, as messages lost in a fetch cut short do, and a stray message that is no delivery (no acknowledgement
+/// subject, or one that cannot be read) takes no number. That is the premise of checking a run from its last message
+/// (<see cref="DeliveryRun"/>'s remarks). A scenario has one kind of fault: a stray message and a lost one in the same run would
+/// cancel out in the count (the limit <see cref="DeliveryRun"/> documents).
 /// </remarks>
 public sealed class DeliveryRunTests
 {
@@ -111,25 +113,26 @@ public sealed class DeliveryRunTests
         ulong startSequence = sequence;
         ulong startDelivered = delivered;
         var replies = new List<string>(count);
-        int trouble = random.Next(4); // 0: none; 1: jumps; 2: subjects that are not acknowledgement subjects; 3: all of them
+        int trouble = random.Next(3); // 0: none; 1: jumps; 2: stray messages that are no delivery of the consumer
         for (int i = 0; i < count; i++)
         {
+            if (trouble == 2 && random.Next(200) == 0)
+            {
+                // Not a delivery: no acknowledgement subject, or one that cannot be read; it takes no delivery number.
+                replies.Add(random.Next(3) switch { 0 => "", 1 => "_INBOX.abc.1", _ => Prefix + "1.x.2.3.4" });
+                continue;
+            }
+
             sequence += (ulong)random.Next(1, 4);
-            delivered += (trouble is 1 or 3) && random.Next(150) == 0 ? (ulong)random.Next(2, 6) : 1;
+            delivered += trouble == 1 && random.Next(150) == 0 ? (ulong)random.Next(2, 6) : 1;
             string numbers = string.Create(CultureInfo.InvariantCulture, $"{random.Next(1, 9)}.{sequence}.{delivered}.{random.NextInt64()}.{random.Next(100_000)}");
-            string reply = random.Next(10) switch
+            replies.Add(random.Next(10) switch
             {
                 0 => $"$JS.ACK.other.c-{random.Next(100)}.{numbers}",
                 1 => $"$JS.ACK._.H{random.Next(1000)}.bench_bids.c1.{numbers}",
                 2 => $"$JS.ACK.hub.H{random.Next(1000)}.bench_bids.c1.{numbers}.r{random.Next(1000)}",
                 _ => Prefix + numbers,
-            };
-            if ((trouble is 2 or 3) && random.Next(200) == 0)
-            {
-                reply = random.Next(3) switch { 0 => "", 1 => "_INBOX.abc.1", _ => Prefix + "1.x.2.3.4" };
-            }
-
-            replies.Add(reply);
+            });
         }
 
         ulong? end = random.Next(3) == 0 ? startSequence + (ulong)random.Next(0, 3 * count) : null;
