@@ -202,6 +202,44 @@ public sealed class TwoPhaseAggregationTests
             select $"{g.Key} {g.Min(r => r.Value)} {g.Window.StartTicks}");
     }
 
+    /// <summary>
+    /// Runs of one key (the local phase reuses the previous event's slot while the key and the pane stay the same): runs of 1 to 60
+    /// events, null-key runs, huge keys, runs that cross a pane's end inside one batch, equal times; hopping panes over 2 partitions,
+    /// against parallelism 1 at P = 2 and 4 and batch sizes 1, 64 and 4,096, and against LINQ to objects.
+    /// </summary>
+    [Theory]
+    [InlineData(5)]
+    [InlineData(6)]
+    public async Task RunsOfOneKey_AcrossPanesAndNullKeys_SameOutputAsParallelism1AndLinqToObjects(int seed)
+    {
+        var random = new Random(seed);
+        var data = new List<Reading>();
+        long time = Origin;
+        while (data.Count < 8_000)
+        {
+            string? site = random.Next(6) == 0 ? null : random.Next(10) == 0 ? "site-" + long.MaxValue : "site-" + random.Next(12);
+            int run = random.Next(3) == 0 ? 1 : random.Next(2, 61);
+            for (int i = 0; i < run; i++)
+            {
+                time += random.Next(4) == 0 ? 0 : random.Next(1, 3) * TimeSpan.TicksPerMillisecond; // ties, and runs across the 100 ms panes
+                data.Add(new Reading(time, 0, site, random.Next(-5, 5)));
+            }
+        }
+
+        var readings = data.ToArray();
+        IQStream<string> Query(IQStream<Reading> source) =>
+            from r in source.HoppingWindow(TimeSpan.FromMilliseconds(300), TimeSpan.FromMilliseconds(100))
+            group r by r.Site into g
+            select $"{g.Key ?? "(null)"} {g.Count()} {g.Count(r => r.Value > 0)} {g.Window.StartTicks}";
+        await AssertTwoPhaseSameAsParallelism1(() => Query(Partitioned(readings, 2)));
+
+        var expected = ReferenceWindows.Fixed(readings.Select(r => (r.Time, r)), TimeSpan.FromMilliseconds(300).Ticks, TimeSpan.FromMilliseconds(100).Ticks, r => r.Site,
+                g => $"{g.Key ?? "(null)"} {g.Count()} {g.Count(r => r.Value > 0)} {g.Window.StartTicks}")
+            .Select(r => r.Result).Order(StringComparer.Ordinal).ToList();
+        var actual = await Query(Partitioned(readings, 2)).WithOptions(Options(2, 4096)).ToListAsync();
+        Assert.Equal(expected, actual.Order(StringComparer.Ordinal).ToList());
+    }
+
     [Fact]
     public void PartialWords_TheNarrowestStorageForThePlansWords()
     {
