@@ -167,6 +167,7 @@ internal sealed class LocalAggregateOperator<T, TKey, TWords> : WindowAggregateO
         }
 
         var pane = _free.Count > 0 ? _free.Pop() : new LocalPane();
+        pane.Presize(_panes);
         pane.Start = start;
         pane.End = end;
         _panes.Insert(index + 1, pane);
@@ -238,6 +239,21 @@ internal sealed class LocalAggregateOperator<T, TKey, TWords> : WindowAggregateO
         public long End;
         public int Null = -1;
         public readonly Dictionary<TKey, int> Slots = [];
+
+        /// <summary>Sizes the table of a pane about to open for as many keys as the largest open pane holds: allocated once, not doubled up from empty.</summary>
+        public void Presize(List<LocalPane> open)
+        {
+            int expected = 0;
+            foreach (var pane in open)
+            {
+                expected = Math.Max(expected, pane.Slots.Count);
+            }
+
+            if (expected > 0)
+            {
+                Slots.EnsureCapacity(Math.Min(expected, TableLimit));
+            }
+        }
 
         public void Reset()
         {

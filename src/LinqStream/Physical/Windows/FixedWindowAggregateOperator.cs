@@ -366,6 +366,7 @@ internal sealed partial class FixedWindowAggregateOperator<T, TKey, TResult> : W
         }
 
         var window = _freeWindows.Count > 0 ? _freeWindows.Pop() : new OpenWindow();
+        window.Presize(_windows);
         window.Start = start;
         window.End = Ticks.SaturatingAdd(start, _paneSize);
         _windows.Insert(index + 1, window);
@@ -608,6 +609,24 @@ internal sealed partial class FixedWindowAggregateOperator<T, TKey, TResult> : W
         public int Null = -1;
         public int Single = -1;
         public readonly Dictionary<TKey, int> Slots = [];
+
+        /// <summary>
+        /// Sizes the table of a window about to open for as many keys as the largest open window holds (panes of a steady load hold
+        /// about as many keys each), so it is allocated once instead of doubling up from empty (issue #16: less garbage per run).
+        /// </summary>
+        public void Presize(List<OpenWindow> open)
+        {
+            int expected = 0;
+            foreach (var window in open)
+            {
+                expected = Math.Max(expected, window.Slots.Count);
+            }
+
+            if (expected > 0)
+            {
+                Slots.EnsureCapacity(Math.Min(expected, LargeTable));
+            }
+        }
 
         public void Reset()
         {
