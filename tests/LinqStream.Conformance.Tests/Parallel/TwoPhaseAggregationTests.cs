@@ -171,11 +171,15 @@ public sealed class TwoPhaseAggregationTests
             group r by r.Site into g
             select $"{g.Key ?? "(null)"} {g.Count()} {g.Max(r => r.Value)} {g.Window.StartTicks}";
         await AssertTwoPhaseSameAsParallelism1(() => Query(Partitioned(data, 2)));
+        await AssertSitesAsLinqToObjects(data, TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(500), Query, g => $"{g.Key ?? "(null)"} {g.Count()} {g.Max(r => r.Value)} {g.Window.StartTicks}", Options(4));
+    }
 
-        var expected = ReferenceWindows.Fixed(data.Select(r => (r.Time, r)), TimeSpan.FromSeconds(2).Ticks, TimeSpan.FromMilliseconds(500).Ticks, r => r.Site,
-                g => $"{g.Key ?? "(null)"} {g.Count()} {g.Max(r => r.Value)} {g.Window.StartTicks}")
-            .Select(r => r.Result).Order(StringComparer.Ordinal).ToList();
-        var actual = await Query(Partitioned(data, 2)).WithOptions(Options(4)).ToListAsync();
+    /// <summary>Asserts that <paramref name="query"/> over 2 partitions of <paramref name="data"/> gives LINQ to objects' results per hopping window and site (as a multiset).</summary>
+    private static async Task AssertSitesAsLinqToObjects(
+        Reading[] data, TimeSpan size, TimeSpan hop, Func<IQStream<Reading>, IQStream<string>> query, Func<IWindowGroup<string?, Reading>, string> describe, QueryOptions options)
+    {
+        var expected = ReferenceWindows.Fixed(data.Select(r => (r.Time, r)), size.Ticks, hop.Ticks, r => r.Site, describe).Select(r => r.Result).Order(StringComparer.Ordinal).ToList();
+        var actual = await query(Partitioned(data, 2)).WithOptions(options).ToListAsync();
         Assert.Equal(expected, actual.Order(StringComparer.Ordinal).ToList());
     }
 
@@ -232,12 +236,7 @@ public sealed class TwoPhaseAggregationTests
             group r by r.Site into g
             select $"{g.Key ?? "(null)"} {g.Count()} {g.Count(r => r.Value > 0)} {g.Window.StartTicks}";
         await AssertTwoPhaseSameAsParallelism1(() => Query(Partitioned(readings, 2)));
-
-        var expected = ReferenceWindows.Fixed(readings.Select(r => (r.Time, r)), TimeSpan.FromMilliseconds(300).Ticks, TimeSpan.FromMilliseconds(100).Ticks, r => r.Site,
-                g => $"{g.Key ?? "(null)"} {g.Count()} {g.Count(r => r.Value > 0)} {g.Window.StartTicks}")
-            .Select(r => r.Result).Order(StringComparer.Ordinal).ToList();
-        var actual = await Query(Partitioned(readings, 2)).WithOptions(Options(2, 4096)).ToListAsync();
-        Assert.Equal(expected, actual.Order(StringComparer.Ordinal).ToList());
+        await AssertSitesAsLinqToObjects(readings, TimeSpan.FromMilliseconds(300), TimeSpan.FromMilliseconds(100), Query, g => $"{g.Key ?? "(null)"} {g.Count()} {g.Count(r => r.Value > 0)} {g.Window.StartTicks}", Options(2, 4096));
     }
 
     [Fact]

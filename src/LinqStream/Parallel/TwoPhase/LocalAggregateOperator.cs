@@ -167,7 +167,7 @@ internal sealed class LocalAggregateOperator<T, TKey, TWords> : WindowAggregateO
         }
 
         var pane = _free.Count > 0 ? _free.Pop() : new LocalPane();
-        pane.Presize(_panes);
+        pane.Presize(_panes.Count > 0 ? _panes[^1].Slots.Count : 0);
         pane.Start = start;
         pane.End = end;
         _panes.Insert(index + 1, pane);
@@ -240,20 +240,8 @@ internal sealed class LocalAggregateOperator<T, TKey, TWords> : WindowAggregateO
         public int Null = -1;
         public readonly Dictionary<TKey, int> Slots = [];
 
-        /// <summary>Sizes the table of a pane about to open for as many keys as the largest open pane holds: allocated once, not doubled up from empty.</summary>
-        public void Presize(List<LocalPane> open)
-        {
-            int expected = 0;
-            foreach (var pane in open)
-            {
-                expected = Math.Max(expected, pane.Slots.Count);
-            }
-
-            if (expected > 0)
-            {
-                Slots.EnsureCapacity(Math.Min(expected, TableLimit));
-            }
-        }
+        /// <summary>Sizes the table of a pane about to open for <paramref name="expected"/> keys (the newest open pane's): allocated once, not doubled up from empty.</summary>
+        public void Presize(int expected) => Slots.EnsureCapacity(Math.Min(expected, TableLimit));
 
         public void Reset()
         {

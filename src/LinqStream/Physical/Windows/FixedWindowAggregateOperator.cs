@@ -366,7 +366,7 @@ internal sealed partial class FixedWindowAggregateOperator<T, TKey, TResult> : W
         }
 
         var window = _freeWindows.Count > 0 ? _freeWindows.Pop() : new OpenWindow();
-        window.Presize(_windows);
+        window.Presize(_windows.Count > 0 ? _windows[^1].Slots.Count : 0);
         window.Start = start;
         window.End = Ticks.SaturatingAdd(start, _paneSize);
         _windows.Insert(index + 1, window);
@@ -611,22 +611,10 @@ internal sealed partial class FixedWindowAggregateOperator<T, TKey, TResult> : W
         public readonly Dictionary<TKey, int> Slots = [];
 
         /// <summary>
-        /// Sizes the table of a window about to open for as many keys as the largest open window holds (panes of a steady load hold
-        /// about as many keys each), so it is allocated once instead of doubling up from empty (issue #16: less garbage per run).
+        /// Sizes the table of a window about to open for as many keys as the newest open one holds (<paramref name="expected"/>; panes
+        /// of a steady load hold about as many keys each), so it is allocated once instead of doubling up from empty (issue #16).
         /// </summary>
-        public void Presize(List<OpenWindow> open)
-        {
-            int expected = 0;
-            foreach (var window in open)
-            {
-                expected = Math.Max(expected, window.Slots.Count);
-            }
-
-            if (expected > 0)
-            {
-                Slots.EnsureCapacity(Math.Min(expected, LargeTable));
-            }
-        }
+        public void Presize(int expected) => Slots.EnsureCapacity(Math.Min(expected, LargeTable));
 
         public void Reset()
         {
