@@ -63,8 +63,8 @@ public static class ParallelismRun
             ("ShareOfWindowPartitioned (the broadcast exchange: keyed counts on P tasks, the total on the source task)", 10_000_000, bench.ShareOfWindowPartitioned),
             ("ShareOfWindowPartitioned, no broadcast exchange (one task at every P, as before)", 10_000_000, () => SwitchedOff(on => bench.BroadcastExchange = on, bench.ShareOfWindowPartitioned)),
             ("Q5HotItemsPartitioned", Nexmark.NexmarkInput.BenchmarkEvents, bench.Q5HotItemsPartitioned),
-            ("Q5HotItemsPartitioned, each partition's events apart in memory", Nexmark.NexmarkInput.BenchmarkEvents, () => PartitionsApart(bench, bench.Q5HotItemsPartitioned)),
-            ("Q5HotItemsPartitionedCheckpointed, each partition's events apart in memory (job)", Nexmark.NexmarkInput.BenchmarkEvents, () => PartitionsApart(bench, bench.Q5HotItemsPartitionedCheckpointed)),
+            ("Q5HotItemsPartitioned, partitions interleaved in one array (diagnostic: each source task reads every other object)", Nexmark.NexmarkInput.BenchmarkEvents, () => PartitionsInterleaved(bench, bench.Q5HotItemsPartitioned)),
+            ("Q5HotItemsPartitionedCheckpointed, partitions interleaved in one array (diagnostic, job)", Nexmark.NexmarkInput.BenchmarkEvents, () => PartitionsInterleaved(bench, bench.Q5HotItemsPartitionedCheckpointed)),
             ("Q5HotItemsPartitioned, maximum after the merge only", Nexmark.NexmarkInput.BenchmarkEvents, () => WithoutLocalSteps(bench, bench.Q5HotItemsPartitioned)),
             ("Q5HotItems (one source task: the array is out of order)", Nexmark.NexmarkInput.BenchmarkEvents, bench.Q5HotItems),
             ("Q5HotItemsPartitionedCheckpointed (job)", Nexmark.NexmarkInput.BenchmarkEvents, bench.Q5HotItemsPartitionedCheckpointed),
@@ -263,17 +263,17 @@ public static class ParallelismRun
         }
     }
 
-    /// <summary>Runs a q5 case over copies of the two partitions' events made one partition after the other (see <see cref="ParallelismBenchmarks.NexmarkPartitionsApart"/>).</summary>
-    private static long PartitionsApart(ParallelismBenchmarks bench, Func<long> run)
+    /// <summary>Runs a q5 case over round-robin views of the one generated array (see <see cref="ParallelismBenchmarks.NexmarkPartitionsInterleaved"/>).</summary>
+    private static long PartitionsInterleaved(ParallelismBenchmarks bench, Func<long> run)
     {
-        bench.NexmarkPartitionsApart = true;
+        bench.NexmarkPartitionsInterleaved = true;
         try
         {
             return run();
         }
         finally
         {
-            bench.NexmarkPartitionsApart = false;
+            bench.NexmarkPartitionsInterleaved = false;
         }
     }
 
