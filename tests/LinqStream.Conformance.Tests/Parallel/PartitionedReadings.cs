@@ -55,6 +55,18 @@ internal static class PartitionedReadings
         return [.. lists.Select(l => l.ToArray())];
     }
 
+    /// <summary>
+    /// Partitions of <paramref name="counts"/> readings each, every partition over the same 12 s in order (so partitions of
+    /// different sizes tie on many ticks), random sensors including negative ones and random values.
+    /// </summary>
+    public static Reading[][] OfSizes(int seed, params int[] counts)
+    {
+        var random = new Random(seed);
+        return [.. counts.Select(count => Enumerable.Range(0, count)
+            .Select(i => new Reading(Origin + (i * (12_000L / count) * TimeSpan.TicksPerMillisecond), random.NextInt64(-5, 300), random.Next(-1000, 1000)))
+            .ToArray())];
+    }
+
     /// <summary>A replayable source per partition, reading 1 to 119 events at a time (random) or a fixed number per partition; <paramref name="failIn"/> fails at <paramref name="failAt"/>.</summary>
     public static ArrayEventSource<Reading>[] Sources(Reading[][] data, Random? random = null, int failIn = -1, int failAt = -1) =>
         [.. data.Select((p, i) => new ArrayEventSource<Reading>(p, "readings-" + i)
