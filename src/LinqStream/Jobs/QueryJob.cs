@@ -445,16 +445,7 @@ public sealed class QueryJob<T> : IAsyncDisposable
         Volatile.Read(ref _wake).TrySetResult();
     }
 
-    private long EventsRead()
-    {
-        long total = 0;
-        foreach (var source in _execution.Context.Sources)
-        {
-            total += source.EventsRead;
-        }
-
-        return total;
-    }
+    private long EventsRead() => SourceDriver.EventsReadBy(_execution.Context.Sources);
 
     private async Task<long> FlushAsync(CancellationToken cancellationToken)
     {

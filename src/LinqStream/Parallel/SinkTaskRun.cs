@@ -235,16 +235,7 @@ internal sealed class SinkTaskRun<T>
     }
 
     /// <summary>The events this task's sources read (on the task's own thread).</summary>
-    private long OwnEventsRead()
-    {
-        long total = 0;
-        foreach (var source in _context.Sources)
-        {
-            total += source.EventsRead;
-        }
-
-        return total;
-    }
+    private long OwnEventsRead() => SourceDriver.EventsReadBy(_context.Sources);
 
     private async Task FlushAsync(CancellationToken cancellationToken)
     {
