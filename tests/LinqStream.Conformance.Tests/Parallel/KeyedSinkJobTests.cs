@@ -218,15 +218,7 @@ public sealed class KeyedSinkJobTests : IDisposable
         var data = PartitionedReadings.OfSizes(15, 12_000, 1_000, 1_000, 1_000);
         var sources = Sources(data);
         ParallelSinkJob<string>? running = null;
-        sources[0].BeforeRead = async (index, cancellationToken) =>
-        {
-            // The big partition waits at 8,000 until a checkpoint is saved (at most 30 s), so that one comes before the input ends.
-            var waited = System.Diagnostics.Stopwatch.StartNew();
-            while (index >= 8_000 && running!.LastCheckpointId == 0 && waited.Elapsed < TimeSpan.FromSeconds(30))
-            {
-                await Task.Delay(5, cancellationToken);
-            }
-        };
+        PartitionedReadings.HoldUntilACheckpoint(sources[0], 8_000, () => running!.LastCheckpointId); // so that one comes before the input ends
         var sinks = Enumerable.Range(0, 2).Select(_ => new MemorySink<string>()).ToArray();
         await using var job = Query(TwoPhase, sources).ToParallelSinkJob(i => sinks[i], new JobOptions
         {
