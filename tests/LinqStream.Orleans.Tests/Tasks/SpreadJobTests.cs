@@ -280,7 +280,7 @@ public sealed class SpreadJobTests(ClusterFixture fixture, ITestOutputHelper out
         {
             var job = await fixture.Cluster.Client.SubmitAsync(jobId, SpreadJob.OnRocksDbSubmission(stream, 2_000, 31, state, parallelism: 3));
             var done = await job.WaitAsync(Poll).WaitAsync(Bound);
-            output.WriteLine(done.Error);
+            output.WriteLine(done.Error ?? $"{done.State}, no error");
 
             Assert.Equal(JobState.Failed, done.State);
             Assert.Equal(1, done.Epoch); // refused, not rolled back and tried again
