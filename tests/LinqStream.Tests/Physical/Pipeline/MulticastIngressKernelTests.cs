@@ -2,6 +2,7 @@ using System.Linq.Expressions;
 using LinqStream.Physical.Kernels;
 using LinqStream.Physical.Pipeline;
 using LinqStream.Query;
+using LinqStream.Runtime.Egress;
 using LinqStream.Runtime.Ingress;
 using LinqStream.Tests.Infrastructure;
 
@@ -80,7 +81,7 @@ public sealed class MulticastIngressKernelTests
         object[] columns = [new long[500], new Ev[500], new long[500], new long[500]];
 
         Assert.Throws<DivideByZeroException>(() => kernel(input, 0, new long[500], columns, counts, 500));
-        Assert.Equal([-5, -5], counts);
+        Assert.Equal(new[] { -5, -5 }, counts);
     }
 
     [Theory]
@@ -123,8 +124,8 @@ public sealed class MulticastIngressKernelTests
         {
             var left = events.Where(e => e.Kind == 0).Select(e => e.Key);
             var right = events.Where(e => e.Kind == 1).Select(e => e.Key);
-            var pairs = from l in left.ExtendLifetime(TimeSpan.FromTicks(40)) join r in right on l equals r select (l, r);
-            var swapped = from r in right.ExtendLifetime(TimeSpan.FromTicks(40)) join l in left on r equals l select (l, r);
+            var pairs = from l in left.ExtendLifetime(TimeSpan.FromTicks(40)) join r in right on l equals r select ValueTuple.Create(l, r);
+            var swapped = from r in right.ExtendLifetime(TimeSpan.FromTicks(40)) join l in left on r equals l select ValueTuple.Create(l, r);
             return pairs.Union(swapped);
         }
 
@@ -170,7 +171,7 @@ public sealed class MulticastIngressKernelTests
         var payload = (T[])columns[(2 * chain) + 1];
         Assert.Equal(want.Select(w => w.Time), start.Take(counts[chain]));
         Assert.Equal(want.Select(w => w.Value), payload.Take(counts[chain]));
-        Assert.All(payload.Skip(counts[chain]), p => Assert.Equal(default, p)); // nothing written past the chain's events
+        Assert.All(payload.Skip(counts[chain]), p => Assert.True(EqualityComparer<T>.Default.Equals(p, default!))); // nothing written past the chain's events
     }
 
     private static IQStream<Ev> Source(Ev[] input, int batchSize, bool fuse) =>
