@@ -52,6 +52,94 @@ public sealed class OverRowsTests
     }
 
     [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task Over_ThousandsOfKeysComingAndGoing_MatchesLinqToObjects(int seed, int batchSize, bool disordered)
+    {
+        // 3,000 keys (and the extremes of long): most keys go idle between their events, so slots are freed and reused all the time.
+        var (arrival, policy) = Generate(seed, disordered, events: 12_000, keys: 3_000);
+        var query = QStream.From(arrival, e => e.Time, policy, "events")
+            .Over(e => e.Key, Rows, Idle, new SeenRows())
+            .WithOptions(new QueryOptions { BatchSize = batchSize, Strict = true });
+
+        var actual = await Run.EventsInStartOrder(query);
+
+        var expected = Reference(arrival, e => e.Key, Rows, Idle.Ticks);
+        Assert.Contains(expected, e => e.Payload.Count == Rows);
+        Assert.True(expected.Count(e => e.Payload.Count == 1) > arrival.Count / 4);
+        Run.AssertSequence(expected, actual);
+    }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(2, 7)]
+    [InlineData(3, 4096)]
+    public async Task Over_IntAndCompositeKeys_MatchLinqToObjects(int seed, int batchSize)
+    {
+        // An int key (the open-addressing table) and an anonymous-type key (a dictionary), over the same events.
+        var (arrival, policy) = Generate(seed, disordered: true, events: 6_000, keys: 500);
+        var options = new QueryOptions { BatchSize = batchSize, Strict = true };
+        var byInt = await Run.EventsInStartOrder(
+            QStream.From(arrival, e => e.Time, policy, "events").Over(e => (int)(e.Key >> 1), Rows, Idle, new SeenRows()).WithOptions(options));
+        var byComposite = await Run.EventsInStartOrder(
+            QStream.From(arrival, e => e.Time, policy, "events").Over(e => new { Rest = e.Key % 7, Big = e.Key > 100 }, Rows, Idle, new SeenRows()).WithOptions(options));
+
+        Run.AssertSequence(Reference(arrival, e => (int)(e.Key >> 1), Rows, Idle.Ticks), byInt);
+        Run.AssertSequence(Reference(arrival, e => new { Rest = e.Key % 7, Big = e.Key > 100 }, Rows, Idle.Ticks), byComposite);
+    }
+
+    [Theory]
+    [InlineData(4, 1)]
+    [InlineData(5, 7)]
+    [InlineData(6, 4096)]
+    public async Task Over_AggregateThrows_SkippedEventIsDeadLetteredAndNoRowOfItsKey(int seed, int batchSize)
+    {
+        var (arrival, policy) = Generate(seed, disordered: true);
+        var letters = new Letters();
+        var query = QStream.From(arrival, e => e.Time, policy, "events")
+            .Over(e => e.Key, Rows, Idle, new ThrowsOnValue(11))
+            .WithOptions(new QueryOptions { BatchSize = batchSize, Strict = true, OnError = ErrorPolicy.SkipAndDeadLetter, DeadLetters = letters });
+
+        var actual = await Run.EventsInStartOrder(query);
+
+        var kept = arrival.Where(e => !ThrowsOnValue.Fails(e, 11)).ToList();
+        Assert.True(kept.Count < arrival.Count);
+        Run.AssertSequence(Reference(kept, e => e.Key, Rows, Idle.Ticks), actual);
+        Assert.Equal(arrival.Count - kept.Count, letters.Items.Count);
+        Assert.All(letters.Items, l => Assert.Contains("Over", l.Source + " " + l.Reason, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Over_AggregateThrowsUnderFail_StopsTheQueryNamingOver()
+    {
+        Ev[] input = [new(1, 10, 5, 0), new(1, 11, 22, 1), new(2, 12, 3, 2)];
+        var query = QStream.From(input, e => e.Time).Over(e => e.Key, Rows, Idle, new ThrowsOnValue(11));
+
+        var error = await Assert.ThrowsAsync<QueryExecutionException>(() => query.ToListAsync());
+
+        Assert.Contains("Over", error.Message, StringComparison.Ordinal);
+        Assert.IsType<InvalidOperationException>(error.InnerException);
+    }
+
+    /// <summary><see cref="SeenRows"/>, but <c>Add</c> throws for an event whose value is a non-zero multiple of the divisor (so such an event is never a row).</summary>
+    public readonly struct ThrowsOnValue(long divisor) : IAggregate<Ev, Seen, Seen>
+    {
+        public static bool Fails(Ev e, long divisor) => e.Value != 0 && e.Value % divisor == 0;
+
+        public Seen Initial() => default;
+
+        public Seen Add(Seen state, Ev input) => Fails(input, divisor) ? throw new InvalidOperationException($"value {input.Value}") : new SeenRows().Add(state, input);
+
+        public Seen Result(Seen state) => state;
+    }
+
+    private sealed class Letters : IDeadLetterSink
+    {
+        public List<DeadLetter> Items { get; } = [];
+
+        public void Write(DeadLetter letter) => Items.Add(letter);
+    }
+
+    [Theory]
     [InlineData(1, 1)]
     [InlineData(2, 7)]
     [InlineData(3, 4096)]
@@ -171,16 +259,16 @@ public sealed class OverRowsTests
     }
 
     /// <summary>
-    /// 3,000 events over about 1,000 ms: eight small keys and the extremes of <c>long</c> (rare, so some have fewer events than the
+    /// <paramref name="events"/> events (3,000 by default): <paramref name="keys"/> small keys (eight by default) and the extremes of <c>long</c> (rare, so some have fewer events than the
     /// window), times on a coarse grid (ties, also within a key), gaps that exceed the idle timeout, values that tie or sit at the
     /// ends of <c>long</c>; out of order by up to 30 ms when <paramref name="disordered"/>.
     /// </summary>
-    private static (List<Ev> Arrival, IngressPolicy? Policy) Generate(int seed, bool disordered)
+    private static (List<Ev> Arrival, IngressPolicy? Policy) Generate(int seed, bool disordered, int events = 3_000, int keys = 8)
     {
         var random = new Random(seed);
-        var events = new List<Ev>();
+        var generated = new List<Ev>();
         long time = Origin.Ticks;
-        for (int i = 0; i < 3_000; i++)
+        for (int i = 0; i < events; i++)
         {
             time += random.Next(10) switch
             {
@@ -188,15 +276,15 @@ public sealed class OverRowsTests
                 < 5 => 0,       // a tie with the previous event
                 _ => Tick * random.Next(1, 3),
             };
-            events.Add(new Ev(RandomInput.Key(random, 40, RandomInput.HugeKeys, 8), time, RandomInput.ExtremeOrSmall(random, 20, 50), i));
+            generated.Add(new Ev(RandomInput.Key(random, 40, RandomInput.HugeKeys, keys), time, RandomInput.ExtremeOrSmall(random, 20, 50), i));
         }
 
         if (!disordered)
         {
-            return (events, null);
+            return (generated, null);
         }
 
         long disorder = 30 * Tick;
-        return (RandomInput.Disordered(events, e => e.Time, disorder, random), IngressPolicy.Reorder(TimeSpan.FromTicks(disorder)));
+        return (RandomInput.Disordered(generated, e => e.Time, disorder, random), IngressPolicy.Reorder(TimeSpan.FromTicks(disorder)));
     }
 }
