@@ -55,8 +55,7 @@ public sealed class OverRowsTests
     [MemberData(nameof(Cases))]
     public async Task Over_ThousandsOfKeysComingAndGoing_MatchesLinqToObjects(int seed, int batchSize, bool disordered)
     {
-        // 3,000 keys (and the extremes of long): most keys go idle between their events, so slots are freed and reused all the time.
-        var (arrival, policy) = Generate(seed, disordered, events: 12_000, keys: 3_000);
+        var (arrival, policy) = GenerateManyKeys(seed, disordered);
         var query = QStream.From(arrival, e => e.Time, policy, "events")
             .Over(e => e.Key, Rows, Idle, new SeenRows())
             .WithOptions(new QueryOptions { BatchSize = batchSize, Strict = true });
@@ -76,7 +75,7 @@ public sealed class OverRowsTests
     public async Task Over_IntAndCompositeKeys_MatchLinqToObjects(int seed, int batchSize)
     {
         // An int key (the open-addressing table) and an anonymous-type key (a dictionary), over the same events.
-        var (arrival, policy) = Generate(seed, disordered: true, events: 6_000, keys: 500);
+        var (arrival, policy) = GenerateManyKeys(seed, disordered: true);
         var options = new QueryOptions { BatchSize = batchSize, Strict = true };
         var byInt = await Run.EventsInStartOrder(
             QStream.From(arrival, e => e.Time, policy, "events").Over(e => (int)(e.Key >> 1), Rows, Idle, new SeenRows()).WithOptions(options));
@@ -259,16 +258,16 @@ public sealed class OverRowsTests
     }
 
     /// <summary>
-    /// <paramref name="events"/> events (3,000 by default): <paramref name="keys"/> small keys (eight by default) and the extremes of <c>long</c> (rare, so some have fewer events than the
+    /// 3,000 events over about 20 s: eight small keys and the extremes of <c>long</c> (rare, so some have fewer events than the
     /// window), times on a coarse grid (ties, also within a key), gaps that exceed the idle timeout, values that tie or sit at the
     /// ends of <c>long</c>; out of order by up to 30 ms when <paramref name="disordered"/>.
     /// </summary>
-    private static (List<Ev> Arrival, IngressPolicy? Policy) Generate(int seed, bool disordered, int events = 3_000, int keys = 8)
+    private static (List<Ev> Arrival, IngressPolicy? Policy) Generate(int seed, bool disordered)
     {
         var random = new Random(seed);
         var generated = new List<Ev>();
         long time = Origin.Ticks;
-        for (int i = 0; i < events; i++)
+        for (int i = 0; i < 3_000; i++)
         {
             time += random.Next(10) switch
             {
@@ -276,9 +275,39 @@ public sealed class OverRowsTests
                 < 5 => 0,       // a tie with the previous event
                 _ => Tick * random.Next(1, 3),
             };
-            generated.Add(new Ev(RandomInput.Key(random, 40, RandomInput.HugeKeys, keys), time, RandomInput.ExtremeOrSmall(random, 20, 50), i));
+            generated.Add(new Ev(RandomInput.Key(random, 40, RandomInput.HugeKeys, 8), time, RandomInput.ExtremeOrSmall(random, 20, 50), i));
         }
 
+        return Arrive(generated, disordered, random);
+    }
+
+    /// <summary>
+    /// 12,000 events about 0.1 ms apart (ties too): half of them on 20 hot keys (each seen every ~4 ms, so their windows fill), half on
+    /// 3,000 cold keys and the extremes of <c>long</c> (each seen every ~0.5 s, idle in between: a slot freed and reused per event),
+    /// and a pause past the idle timeout once in 1,000 events; out of order by up to 30 ms when <paramref name="disordered"/>.
+    /// </summary>
+    private static (List<Ev> Arrival, IngressPolicy? Policy) GenerateManyKeys(int seed, bool disordered)
+    {
+        var random = new Random(seed);
+        var generated = new List<Ev>();
+        long time = Origin.Ticks;
+        for (int i = 0; i < 12_000; i++)
+        {
+            time += random.Next(1_000) switch
+            {
+                0 => 60 * Tick,
+                < 400 => 0,
+                _ => Tick / 10 * random.Next(1, 3),
+            };
+            long key = random.Next(2) == 0 ? 1_000_000 + random.Next(20) : RandomInput.Key(random, 40, RandomInput.HugeKeys, 3_000);
+            generated.Add(new Ev(key, time, RandomInput.ExtremeOrSmall(random, 20, 50), i));
+        }
+
+        return Arrive(generated, disordered, random);
+    }
+
+    private static (List<Ev> Arrival, IngressPolicy? Policy) Arrive(List<Ev> generated, bool disordered, Random random)
+    {
         if (!disordered)
         {
             return (generated, null);
