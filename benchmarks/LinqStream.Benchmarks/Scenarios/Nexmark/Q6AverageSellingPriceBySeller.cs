@@ -41,20 +41,18 @@ public readonly struct LastPricesSum : IAggregate<SellerPrice, (int Count, long 
 /// <c>ExpiryJoinToKeyedFold</c> keep one highest price per open auction, as for q9's <see cref="WinningBid"/>.
 /// </remarks>
 [CommutativeAggregate]
-public readonly struct FinalPrice : IAggregate<SellerPrice, (bool Any, SellerPrice Best), SellerPrice>
+public readonly struct FinalPrice : IAggregate<SellerPrice, SellerPrice?, SellerPrice>
 {
-    public (bool Any, SellerPrice Best) Initial() => (false, default);
+    public SellerPrice? Initial() => null;
 
-    public (bool Any, SellerPrice Best) Add((bool Any, SellerPrice Best) state, SellerPrice input) =>
-        !state.Any || Beats(input, state.Best) ? (true, input) : state;
+    /// <summary>Keeps the higher price; equal prices, the row with the lower auction, seller, then close (the group's rows agree on those).</summary>
+    public SellerPrice? Add(SellerPrice? state, SellerPrice input) =>
+        state is not { } kept || input.Price > kept.Price
+        || (input.Price == kept.Price && (input.Auction, input.Seller, input.Closed).CompareTo((kept.Auction, kept.Seller, kept.Closed)) < 0)
+            ? input
+            : kept;
 
-    public SellerPrice Result((bool Any, SellerPrice Best) state) => state.Best;
-
-    private static bool Beats(SellerPrice a, SellerPrice b) =>
-        a.Price != b.Price ? a.Price > b.Price
-        : a.Auction != b.Auction ? a.Auction < b.Auction
-        : a.Seller != b.Seller ? a.Seller < b.Seller
-        : a.Closed < b.Closed;
+    public SellerPrice Result(SellerPrice? state) => state.GetValueOrDefault();
 }
 
 /// <summary>
