@@ -298,7 +298,8 @@ public static class ParallelismRun
     /// Runs a case until the JIT is done with it: tiered compilation promotes hot methods to optimized code in the background
     /// (after 30 calls and a 100 ms delay, loops through on-stack replacement), and one run of a case is only a few hundred
     /// milliseconds, so a single warm-up left the compiler busy during the measured runs, and its CPU time was counted in the
-    /// process's. Warms until a run spends under 1 % of its wall time in the JIT (at least 2 runs, at most 10).
+    /// process's. Warms until a run spends under 1 % of its wall time in the JIT (at least 2 runs, at most 30: with 10, the first case of a
+    /// process still had 4–17 ns/event of JIT in its measured runs, session 14).
     /// </summary>
     /// <returns>The number of warm-up runs.</returns>
     private static int WarmUp(Func<long> run)
@@ -310,7 +311,7 @@ public static class ParallelismRun
             run();
             var elapsed = Stopwatch.GetElapsedTime(start);
             var compiling = System.Runtime.JitInfo.GetCompilationTime() - jitStart;
-            if (i >= 10 || (i >= 2 && compiling < elapsed / 100))
+            if (i >= 30 || (i >= 2 && compiling < elapsed / 100))
             {
                 return i;
             }
