@@ -33,6 +33,14 @@ def table(path):
     return rows
 
 
+def widened(key, new):
+    """The one row of NEW with the same class and method whose parameters are OLD's plus parameters added since (e.g. a new
+    `[Params]` property with one value), or None when there is none or more than one."""
+    wanted = {p for p in key[1].split(", ") if p}
+    candidates = [k for k in new if k[0] == key[0] and k[2] == key[2] and wanted < {p for p in k[1].split(", ") if p}]
+    return candidates[0] if len(candidates) == 1 else None
+
+
 def main(argv):
     if len(argv) < 3:
         print(__doc__)
@@ -45,16 +53,22 @@ def main(argv):
     slower, missing = [], []
     print(f"| Benchmark | Parameters | Method | old ns/event | new ns/event | new / old | |")
     print("|---|---|---|--:|--:|--:|---|")
+    matched = []
     for key, before in old.items():
-        if key not in new:
+        found = key if key in new else widened(key, new)
+        if found is None:
             missing.append(key)
             continue
-        after = new[key]
+        if found != key:
+            matched.append((key, found))
+        after = new[found]
         ratio = after / before if before > 0 else float("inf")
         mark = "**slower**" if ratio > limit else ""
         if ratio > limit:
             slower.append((key, ratio))
         print(f"| {key[0]} | {key[1]} | {key[2]} | {before:,.2f} | {after:,.2f} | {ratio:.2f} | {mark} |")
+    for key, found in matched:
+        print(f"matched with parameters added since: {' / '.join(k for k in key if k)} -> {found[1]}")
     for key in missing:
         print(f"missing from the new table: {' / '.join(k for k in key if k)}")
     print(f"{len(old)} rows compared, {len(slower)} slower than {limit:.2f}x, {len(missing)} missing")

@@ -27,7 +27,7 @@ public sealed record BenchmarkRow(string Class, string Parameters, string Method
 /// <summary>Reads BenchmarkDotNet's <c>*-report.csv</c> files (its default CSV exporter: units in the cells, invariant numbers).</summary>
 public static class BenchmarkCsv
 {
-    /// <summary>Reads every row of one report; the class comes from the file name, its parameter columns from its <c>[Params]</c> properties.</summary>
+    /// <summary>Reads every row of one report; the class comes from the file name, its parameter columns from its <c>[Params]</c>, <c>[ParamsSource]</c> and <c>[ParamsAllValues]</c> properties (inherited ones too).</summary>
     public static IEnumerable<BenchmarkRow> Read(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -36,7 +36,7 @@ public static class BenchmarkCsv
         string className = type?.Name ?? typeName[(typeName.LastIndexOf('.') + 1)..];
         var paramNames = type is null
             ? []
-            : type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.GetCustomAttribute<ParamsAttribute>() is not null).Select(p => p.Name).ToList();
+            : type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.GetCustomAttribute<ParamsAttribute>() is not null || p.GetCustomAttribute<ParamsSourceAttribute>() is not null || p.GetCustomAttribute<ParamsAllValuesAttribute>() is not null).Select(p => p.Name).ToList();
         var lines = File.ReadAllLines(path);
         if (lines.Length == 0)
         {
