@@ -9,20 +9,26 @@ public static class ConsoleOptions
     /// Takes <c>--runs N</c> out of <paramref name="args"/> (5 when absent); false, with the message written to
     /// <paramref name="output"/>, when N is not a positive integer.
     /// </summary>
-    public static bool TryTakeRuns(List<string> args, TextWriter output, out int runs)
+    public static bool TryTakeRuns(List<string> args, TextWriter output, out int runs) => TryTakeCount(args, "--runs", 5, output, out runs);
+
+    /// <summary>
+    /// Takes <c><paramref name="name"/> N</c> out of <paramref name="args"/> (<paramref name="absent"/> when it is not there); false, with
+    /// the message written to <paramref name="output"/>, when N is not a positive integer.
+    /// </summary>
+    public static bool TryTakeCount(List<string> args, string name, int absent, TextWriter output, out int count)
     {
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(output);
-        runs = 5;
-        int at = args.IndexOf("--runs");
+        count = absent;
+        int at = args.IndexOf(name);
         if (at < 0)
         {
             return true;
         }
 
-        if (at + 1 >= args.Count || !int.TryParse(args[at + 1], NumberStyles.Integer, CultureInfo.InvariantCulture, out runs) || runs < 1)
+        if (at + 1 >= args.Count || !int.TryParse(args[at + 1], NumberStyles.Integer, CultureInfo.InvariantCulture, out count) || count < 1)
         {
-            output.WriteLine("--runs must be a positive integer.");
+            output.WriteLine($"{name} must be a positive integer.");
             return false;
         }
 
