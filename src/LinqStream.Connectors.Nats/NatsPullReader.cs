@@ -25,13 +25,6 @@ internal sealed class NatsPullReader : IDisposable
     /// <summary>The longest protocol line (a control line of a message) read before the reader gives up on the framing.</summary>
     private const int MaxControlLine = 64 * 1024;
 
-    /// <summary>
-    /// How long a receive waits in the kernel (<c>poll</c>) for bytes that are not there yet before it falls back to an asynchronous
-    /// receive: the server is mid-reply most of the time, and sleeping here costs no CPU, where an asynchronous receive hands its
-    /// completion to a thread-pool worker (whose idle siblings spin for work) and costs an <c>epoll</c> registration.
-    /// </summary>
-    private const int PollMicroseconds = 2_000;
-
     /// <summary>The receive buffer's first size: about 1,500 NEXMark bids per receive (it grows to the largest message).</summary>
     private const int InitialBufferSize = 512 * 1024;
 
@@ -213,10 +206,9 @@ internal sealed class NatsPullReader : IDisposable
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        if (_socket.Available > 0 || _socket.Poll(PollMicroseconds, SelectMode.SelectRead))
+        if (SocketBuffers.TryReceiveSoon(_socket, _buffer.AsSpan(_length)) is var received and >= 0)
         {
-            // Readable: bytes, or the end of the connection (0 bytes), or an error (the receive throws it).
-            Received(_socket.Receive(_buffer.AsSpan(_length), SocketFlags.None));
+            Received(received);
             return ValueTask.CompletedTask;
         }
 

@@ -119,7 +119,7 @@ public sealed class EventSourceHandoffTests : IDisposable
     }
 
     [Fact]
-    public async Task Query_SourceSlowerThanTheQuery_RunsTheChunksOnTheReadersThread()
+    public async Task Job_SourceSlowerThanTheQuery_RunsTheChunksOnTheReadersThread()
     {
         // Every read waits a little (a server that is slower than the query): the runner has consumed the last chunk and waits, so
         // the reader that queues the next one runs it itself, between two of its reads.
