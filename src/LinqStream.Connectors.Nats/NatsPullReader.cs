@@ -25,13 +25,6 @@ internal sealed class NatsPullReader : IDisposable
     /// <summary>The longest protocol line (a control line of a message) read before the reader gives up on the framing.</summary>
     private const int MaxControlLine = 64 * 1024;
 
-    /// <summary>
-    /// How long a receive waits in the kernel (<c>poll</c>) for bytes that are not there yet before it falls back to an asynchronous
-    /// receive: the server is mid-reply most of the time, and sleeping here costs no CPU, where an asynchronous receive hands its
-    /// completion to a thread-pool worker (whose idle siblings spin for work) and costs an <c>epoll</c> registration.
-    /// </summary>
-    private const int PollMicroseconds = 2_000;
-
     /// <summary>The receive buffer's first size: about 1,500 NEXMark bids per receive (it grows to the largest message).</summary>
     private const int InitialBufferSize = 512 * 1024;
 
@@ -213,10 +206,9 @@ internal sealed class NatsPullReader : IDisposable
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        if (_socket.Available > 0 || _socket.Poll(PollMicroseconds, SelectMode.SelectRead))
+        if (SocketBuffers.TryReceiveSoon(_socket, _buffer.AsSpan(_length)) is var received and >= 0)
         {
-            // Readable: bytes, or the end of the connection (0 bytes), or an error (the receive throws it).
-            Received(_socket.Receive(_buffer.AsSpan(_length), SocketFlags.None));
+            Received(received);
             return ValueTask.CompletedTask;
         }
 
@@ -255,6 +247,19 @@ internal sealed class NatsPullReader : IDisposable
         while (RequestOpen)
         {
             var data = _buffer.AsSpan(_start, _length - _start);
+            if (TryFrameFast(data, _start, out message, out int fastUsed))
+            {
+                // The common line (MSG subject sid reply size, single spaces, the whole message received): no status, no search for CRLF.
+                _start += fastUsed;
+                if (--Outstanding == 0)
+                {
+                    _firstOpen = _requestNumber + 1;
+                    LastRequestFilled = true;
+                }
+
+                return true;
+            }
+
             int newline = data.IndexOf("\r\n"u8);
             if (newline < 0)
             {
@@ -269,7 +274,7 @@ internal sealed class NatsPullReader : IDisposable
             var line = data[..newline];
             if (line.StartsWith("MSG "u8) || line.StartsWith("HMSG "u8))
             {
-                if (!TryFrame(data, newline, out message, out int used))
+                if (!TryFrame(data, newline, _start, out message, out int used))
                 {
                     return false;
                 }
@@ -314,10 +319,79 @@ internal sealed class NatsPullReader : IDisposable
     public void Dispose() => _socket.Dispose();
 
     /// <summary>
-    /// Reads one <c>MSG subject sid [reply] size</c> or <c>HMSG subject sid [reply] header-size total-size</c> frame whose control line
-    /// ends at <paramref name="newline"/>; false while its payload has not all arrived.
+    /// Reads the common message whole: <c>MSG subject sid reply size</c> with single spaces, its payload and the CRLF after it all
+    /// received. Anything else — <c>HMSG</c>, no reply subject, several spaces or tabs between the fields, a size that is not a number
+    /// or does not fit an <see cref="int"/>, a line or payload not all received yet, a payload not followed by CRLF — is not taken
+    /// here (false, nothing consumed) and goes to the general parser (<see cref="TryFrame"/>), which reads it, waits for more bytes or
+    /// fails as it always did. When this returns true, <see cref="TryFrame"/> would have returned the same message and length.
     /// </summary>
-    private bool TryFrame(ReadOnlySpan<byte> data, int newline, out NatsPullMessage message, out int used)
+    /// <param name="data">The bytes received and not parsed yet, from the start of a protocol line.</param>
+    /// <param name="offset">Where <paramref name="data"/> starts in the receive buffer (the message's offsets index the buffer).</param>
+    /// <param name="message">The message, when true.</param>
+    /// <param name="used">The bytes the message takes, its CRLF included, when true.</param>
+    internal static bool TryFrameFast(ReadOnlySpan<byte> data, int offset, out NatsPullMessage message, out int used)
+    {
+        message = default;
+        used = 0;
+        if (!data.StartsWith("MSG "u8))
+        {
+            return false;
+        }
+
+        // Three fields, each ended by one space; a CR before the space means the line has fewer fields (the general parser's case).
+        int subjectStart = 4;
+        int subjectLength = data[subjectStart..].IndexOfAny((byte)' ', (byte)'\r');
+        int sidStart = subjectStart + subjectLength + 1;
+        if (subjectLength <= 0 || data[sidStart - 1] != (byte)' ' || sidStart >= data.Length)
+        {
+            return false;
+        }
+
+        int sidLength = data[sidStart..].IndexOfAny((byte)' ', (byte)'\r');
+        int replyStart = sidStart + sidLength + 1;
+        if (sidLength <= 0 || data[replyStart - 1] != (byte)' ' || replyStart >= data.Length)
+        {
+            return false;
+        }
+
+        int replyLength = data[replyStart..].IndexOfAny((byte)' ', (byte)'\r');
+        int sizeStart = replyStart + replyLength + 1;
+        if (replyLength <= 0 || data[sizeStart - 1] != (byte)' ')
+        {
+            return false;
+        }
+
+        // The size: digits up to the CRLF that ends the line.
+        int digits = AsciiNumber.ReadDigits(data[sizeStart..], out ulong size);
+        int cr = sizeStart + digits;
+        if (digits <= 0 || size > int.MaxValue || cr + 1 >= data.Length || data[cr] != (byte)'\r' || data[cr + 1] != (byte)'\n')
+        {
+            return false;
+        }
+
+        int payloadStart = cr + 2;
+        int total = (int)size;
+        if ((long)payloadStart + total + 2 > data.Length || data[payloadStart + total] != (byte)'\r' || data[payloadStart + total + 1] != (byte)'\n')
+        {
+            return false;
+        }
+
+        message = new NatsPullMessage(offset + subjectStart, subjectLength, offset + replyStart, replyLength, offset + payloadStart, total, 0, null);
+        used = payloadStart + total + 2;
+        return true;
+    }
+
+    /// <summary>
+    /// Reads one <c>MSG subject sid [reply] size</c> or <c>HMSG subject sid [reply] header-size total-size</c> frame whose control line
+    /// ends at <paramref name="newline"/>; false while its payload has not all arrived. Fields may be apart by several spaces.
+    /// </summary>
+    /// <param name="data">The bytes received and not parsed yet, from the start of the control line.</param>
+    /// <param name="newline">Where the control line's CRLF starts in <paramref name="data"/>.</param>
+    /// <param name="offset">Where <paramref name="data"/> starts in the receive buffer (the message's offsets index the buffer).</param>
+    /// <param name="message">The message, when true.</param>
+    /// <param name="used">The bytes the message takes, its CRLF included, when true.</param>
+    /// <exception cref="IOException">The line cannot be read: too few or too many fields, a size that is not a number, headers longer than the message, no CRLF after the payload.</exception>
+    internal static bool TryFrame(ReadOnlySpan<byte> data, int newline, int offset, out NatsPullMessage message, out int used)
     {
         message = default;
         used = 0;
@@ -375,9 +449,9 @@ internal sealed class NatsPullReader : IDisposable
         var header = data.Slice(payloadStart, headerSize);
         int status = StatusOf(header);
         message = new NatsPullMessage(
-            _start + starts[0], lengths[0],
-            hasReply ? _start + starts[2] : 0, hasReply ? lengths[2] : 0,
-            _start + payloadStart + headerSize, total - headerSize,
+            offset + starts[0], lengths[0],
+            hasReply ? offset + starts[2] : 0, hasReply ? lengths[2] : 0,
+            offset + payloadStart + headerSize, total - headerSize,
             status, status != 0 ? Text(header) : null);
         used = payloadStart + total + 2;
         return true;

@@ -43,6 +43,8 @@ public sealed class RedisStreamSource<T> : EventSource<T>
     private long _lastCheck;
     private ConfigurationOptions? _rawOptions;
     private RespStreamReader? _reader;
+    private long _receivesOfDroppedReaders;
+    private long _asynchronousReceivesOfDroppedReaders;
     private byte[] _keyBytes = [];
     private byte[] _fieldBytes = [];
 
@@ -120,6 +122,12 @@ public sealed class RedisStreamSource<T> : EventSource<T>
     /// of the source's own connection; TLS configurations always are. Tests set it to cover that path.
     /// </summary>
     internal bool ReadThroughClient { get; set; }
+
+    /// <summary>Gets how many socket receives the own reader made since this source was made (a diagnostic for the benchmarks).</summary>
+    internal long OwnReaderReceives => _receivesOfDroppedReaders + (_reader?.Receives ?? 0);
+
+    /// <summary>Gets how many of <see cref="OwnReaderReceives"/> were asynchronous (the server was silent for longer than the reader's short wait).</summary>
+    internal long OwnReaderAsynchronousReceives => _asynchronousReceivesOfDroppedReaders + (_reader?.AsynchronousReceives ?? 0);
 
     /// <inheritdoc/>
     public override async ValueTask<SourceRead> ReadAsync(Memory<T> buffer, CancellationToken cancellationToken)
@@ -312,6 +320,8 @@ public sealed class RedisStreamSource<T> : EventSource<T>
 
     private void DropReader()
     {
+        _receivesOfDroppedReaders += _reader?.Receives ?? 0;
+        _asynchronousReceivesOfDroppedReaders += _reader?.AsynchronousReceives ?? 0;
         _reader?.Dispose();
         _reader = null;
     }

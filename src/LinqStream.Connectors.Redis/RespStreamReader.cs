@@ -42,6 +42,12 @@ internal sealed class RespStreamReader : IDisposable
     /// <summary>Gets the entry id after which the pending request reads.</summary>
     public RedisEntryId PendingAfter { get; private set; }
 
+    /// <summary>Gets how many socket receives brought bytes (a diagnostic: entries per receive say what the per-receive costs weigh).</summary>
+    public long Receives { get; private set; }
+
+    /// <summary>Gets how many of <see cref="Receives"/> were asynchronous (nothing arrived within the short wait in the kernel).</summary>
+    public long AsynchronousReceives { get; private set; }
+
     /// <summary>Whether <paramref name="options"/> can be served by this reader (plain TCP to one endpoint).</summary>
     public static bool Supports(ConfigurationOptions options) => !options.Ssl && options.EndPoints.Count == 1;
 
@@ -143,14 +149,21 @@ internal sealed class RespStreamReader : IDisposable
             // The scanner's positions are relative to the reply's start, so moving the reply keeps them valid.
             SocketBuffers.MakeRoom(ref _buffer, ref _start, ref _length);
 
-            int received;
-            try
+            // Bytes already there or arriving within a short wait in the kernel: a synchronous receive on this thread. Only a server
+            // silent for longer (a blocking XREAD on an idle stream) gets an asynchronous receive, which honours the timeout.
+            cancellationToken.ThrowIfCancellationRequested();
+            int received = SocketBuffers.TryReceiveSoon(_socket, _buffer.AsSpan(_length));
+            if (received < 0)
             {
-                received = await _socket.ReceiveAsync(_buffer.AsMemory(_length), SocketFlags.None, timeout.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                throw new TimeoutException($"The Redis server did not answer XREAD within {(_pendingBlock + ReplyTimeout).TotalSeconds:0.#} s.");
+                AsynchronousReceives++;
+                try
+                {
+                    received = await _socket.ReceiveAsync(_buffer.AsMemory(_length), SocketFlags.None, timeout.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    throw new TimeoutException($"The Redis server did not answer XREAD within {(_pendingBlock + ReplyTimeout).TotalSeconds:0.#} s.");
+                }
             }
 
             if (received == 0)
@@ -158,6 +171,7 @@ internal sealed class RespStreamReader : IDisposable
                 throw new IOException("The Redis server closed the connection.");
             }
 
+            Receives++;
             _length += received;
         }
 

@@ -58,6 +58,7 @@ public static class ConnectorCpuRun
                     var steady = cases.ToDictionary(c => c.Name, _ => new List<double>());
                     var steadyNoTiering = cases.ToDictionary(c => c.Name, _ => new List<double>());
                     var noTiering = cases.ToDictionary(c => c.Name, _ => new List<double>());
+                    var workItems = cases.ToDictionary(c => c.Name, _ => new List<double>());
                     foreach (var c in cases)
                     {
                         Measure(c, method); // warm-up (JIT, tiering)
@@ -69,7 +70,9 @@ public static class ConnectorCpuRun
                         {
                             Profiler(method, enable: true);
                             var tiering = TieringCpu();
+                            long items = ThreadPool.CompletedWorkItemCount;
                             var (cpuPerEvent, wallPerEvent, serverPerEvent) = Measure(c, method);
+                            workItems[c.Name].Add(ThreadPool.CompletedWorkItemCount - items);
                             double tieringPerEvent = TieringCpuBetween(tiering, TieringCpu()).TotalMilliseconds * 1000 / ConnectorNexmark.Bids;
                             Profiler(method, enable: false);
                             steady[c.Name].Add(c.Steady());
@@ -90,6 +93,9 @@ public static class ConnectorCpuRun
 
                         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                             $"{connector} {query} {c.Name,-13} {method,-17}: client CPU {Median(cpu[c.Name]):0.000} µs/event (runs {string.Join(" ", cpu[c.Name].Select(v => v.ToString("0.000", CultureInfo.InvariantCulture)))}), wall {Median(wall[c.Name]):0.000} µs/event, server CPU {Median(server[c.Name]):0.000} µs/event; steady client CPU {Median(steady[c.Name]):0.000} µs/event (runs {string.Join(" ", steady[c.Name].Select(v => v.ToString("0.000", CultureInfo.InvariantCulture)))})"));
+                        // Each work item is a hand-off to a pool worker (a wake-up, and the spinning of a worker that then runs dry).
+                        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                            $"{connector} {query} {c.Name,-13} {method,-17}: thread-pool work items per run {Median(workItems[c.Name]):0} (runs {string.Join(" ", workItems[c.Name].Select(v => v.ToString("0", CultureInfo.InvariantCulture)))})"));
                         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                             $"{connector} {query} {c.Name,-13} {method,-17}: without the tier-up thread: client CPU {Median(noTiering[c.Name]):0.000} µs/event (runs {string.Join(" ", noTiering[c.Name].Select(v => v.ToString("0.000", CultureInfo.InvariantCulture)))}), steady {Median(steadyNoTiering[c.Name]):0.000} µs/event (runs {string.Join(" ", steadyNoTiering[c.Name].Select(v => v.ToString("0.000", CultureInfo.InvariantCulture)))})"));
                     }

@@ -97,5 +97,11 @@ public class RedisNexmark : ConnectorNexmark
     protected override EventSink<T> Sink<T>(EventSerializer<T> json) => new RedisStreamSink<T>(_redis, OutputStream, json);
 
     /// <inheritdoc/>
+    protected override string? ReaderStats(EventSource<Bid> source, long events) =>
+        source is RedisStreamSource<Bid> { OwnReaderReceives: > 0 and var receives } redis
+            ? string.Create(CultureInfo.InvariantCulture, $"{receives:N0} socket receives ({redis.OwnReaderAsynchronousReceives:N0} asynchronous), {(double)events / receives:0.0} events per receive")
+            : null;
+
+    /// <inheritdoc/>
     protected override void Disconnect() => _connection?.Dispose();
 }

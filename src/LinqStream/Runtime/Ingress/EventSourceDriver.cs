@@ -9,6 +9,14 @@ namespace LinqStream.Runtime.Ingress;
 /// and the dead letters met while reading it; the query consumes the chunks, so a checkpoint holds the position of exactly the
 /// events the query has seen, and dead letters come out once, in input order, when their chunk is consumed.
 /// </summary>
+/// <remarks>
+/// When the runner has consumed every chunk and waits for this source (<see cref="WaitForDataAsync"/>), the reader that queues
+/// the next chunk runs the runner's continuation on its own thread (<see cref="Wake"/>): a source slower than its query (one
+/// bound by its server) hands each chunk over without waking a pool worker, which would otherwise take the chunk, run dry and
+/// spin (<c>sched_yield</c>) before it parks, once per chunk. The reader reads on when the runner waits again. While the runner
+/// is behind (chunks queued), nothing changes: the reader queues up to <see cref="QueuedChunks"/> chunks ahead and then waits for
+/// room (backpressure). The end of the input, a failure and a cancelled wait still wake the runner through the thread pool.
+/// </remarks>
 internal sealed class EventSourceDriver<T> : SourceDriver
 {
     private const int QueuedChunks = 8;
@@ -27,6 +35,9 @@ internal sealed class EventSourceDriver<T> : SourceDriver
     private long _read;
     private long _blocked;
     private Task? _pump;
+
+    /// <summary>The runner's wait for the next chunk, when it waits; taken (and completed) by exactly one of the reader and the runner.</summary>
+    private DataSignal? _waiter;
 
     public EventSourceDriver(EventSource<T> source, EventTime<T> time, IngressOrderer<T> orderer, QueryContext context, string name)
     {
@@ -150,7 +161,7 @@ internal sealed class EventSourceDriver<T> : SourceDriver
 
     public override Task WaitForDataAsync(CancellationToken cancellationToken)
     {
-        var data = _chunks.Reader.WaitToReadAsync(cancellationToken).AsTask();
+        var data = WaitForChunk(cancellationToken);
         if (_idle is null || data.IsCompleted || _idle.IsIdle)
         {
             return data;
@@ -187,6 +198,8 @@ internal sealed class EventSourceDriver<T> : SourceDriver
             _cancellation.Cancel();
         }
 
+        Interlocked.Exchange(ref _waiter, null)?.Registration.Dispose();
+
         while (_chunks.Reader.TryRead(out var chunk))
         {
             Release(chunk);
@@ -204,6 +217,62 @@ internal sealed class EventSourceDriver<T> : SourceDriver
         _orderer.AdvanceTo(watermark);
         Watermark = _orderer.Watermark;
         return true;
+    }
+
+    /// <summary>
+    /// Completes when a chunk is queued, the input ended or failed, or <paramref name="cancellationToken"/> fires (the task is then
+    /// cancelled). The wait is published before the queue is looked at again, and the reader takes it after every chunk it
+    /// queues, so a chunk queued in between is never missed.
+    /// </summary>
+    private Task WaitForChunk(CancellationToken cancellationToken)
+    {
+        var reader = _chunks.Reader;
+        if (reader.Count > 0 || reader.Completion.IsCompleted)
+        {
+            return Task.CompletedTask;
+        }
+
+        var signal = new DataSignal();
+        if (cancellationToken.CanBeCanceled)
+        {
+            // Through the pool, as the channel's own wait did: the runner does not go on on the thread that cancels.
+            signal.Registration = cancellationToken.UnsafeRegister(static s => ThreadPool.UnsafeQueueUserWorkItem(static d => d.TrySetCanceled(), (DataSignal)s!, preferLocal: false), signal);
+        }
+
+        // A wait still published is one the runner gave up (another source woke it first): its registration goes now.
+        Interlocked.Exchange(ref _waiter, signal)?.Registration.Dispose();
+        if (reader.Count > 0 || reader.Completion.IsCompleted)
+        {
+            if (Interlocked.CompareExchange(ref _waiter, null, signal) == signal)
+            {
+                signal.Registration.Dispose();
+            }
+
+            return Task.CompletedTask;
+        }
+
+        return signal.Task;
+    }
+
+    /// <summary>After a chunk was queued: a runner waiting for it goes on here, on the reader's thread, until it waits again.</summary>
+    private void Wake()
+    {
+        if (Interlocked.Exchange(ref _waiter, null) is { } signal)
+        {
+            signal.Registration.Dispose();
+            signal.TrySetResult();
+        }
+    }
+
+    /// <summary>Ends the queue (the input's end, or its failure) and wakes a waiting runner through the thread pool.</summary>
+    private void Complete(Exception? error = null)
+    {
+        _chunks.Writer.TryComplete(error);
+        if (Interlocked.Exchange(ref _waiter, null) is { } signal)
+        {
+            signal.Registration.Dispose();
+            ThreadPool.UnsafeQueueUserWorkItem(static d => d.TrySetResult(), signal, preferLocal: false);
+        }
     }
 
     private static void Release(Chunk chunk) => ArrayPool<T>.Shared.Return(chunk.Items, RuntimeHelpers.IsReferenceOrContainsReferences<T>());
@@ -251,6 +320,8 @@ internal sealed class EventSourceDriver<T> : SourceDriver
                         await writer.WriteAsync(chunk, token).ConfigureAwait(false);
                         Interlocked.Add(ref _blocked, System.Diagnostics.Stopwatch.GetTimestamp() - blockedSince);
                     }
+
+                    Wake();
                 }
                 else
                 {
@@ -259,7 +330,7 @@ internal sealed class EventSourceDriver<T> : SourceDriver
 
                 if (read.IsCompleted)
                 {
-                    writer.TryComplete();
+                    Complete();
                     return;
                 }
 
@@ -272,7 +343,7 @@ internal sealed class EventSourceDriver<T> : SourceDriver
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
-            writer.TryComplete();
+            Complete();
         }
         catch (ChannelClosedException)
         {
@@ -280,7 +351,7 @@ internal sealed class EventSourceDriver<T> : SourceDriver
         }
         catch (Exception ex)
         {
-            writer.TryComplete(ex);
+            Complete(ex);
         }
         finally
         {
@@ -290,7 +361,7 @@ internal sealed class EventSourceDriver<T> : SourceDriver
             }
             catch (Exception ex)
             {
-                writer.TryComplete(ex);
+                Complete(ex);
             }
         }
     }
@@ -307,6 +378,15 @@ internal sealed class EventSourceDriver<T> : SourceDriver
     }
 
     private sealed record Chunk(T[] Items, int Count, byte[] Position, List<DeadLetter>? DeadLetters);
+
+    /// <summary>
+    /// The runner's wait for a chunk. Its continuations run where it is completed (no <see cref="TaskCreationOptions.RunContinuationsAsynchronously"/>):
+    /// on the reader's thread when a chunk wakes it (<see cref="Wake"/>), on a pool thread otherwise.
+    /// </summary>
+    private sealed class DataSignal : TaskCompletionSource
+    {
+        public CancellationTokenRegistration Registration { get; set; }
+    }
 
     /// <summary>Collects the dead letters a source reports during one read (on the reader task); they travel with the chunk.</summary>
     private sealed class DeadLetterCollector : IDeadLetterSink
