@@ -158,6 +158,16 @@ public sealed record QueryOptions
     /// <value>The default value is <see cref="SourceBarrierWait.UntilThrough"/>.</value>
     internal SourceBarrierWait SourcesWaitAtBarrier { get; init; } = SourceBarrierWait.UntilThrough;
 
+    /// <summary>
+    /// Gets a value indicating whether the fused ingress of a replayed array of a value type (<c>IFusedIngress</c>) reads each batch's
+    /// slice from a copy in one reused array, as it reads a list's, instead of in place in the source array: one block copy per batch
+    /// brings the slice into the cache faster than the kernel's event-by-event reads of a large array do (issue #19; docs/architecture.md,
+    /// "Fused ingress"). Arrays of reference types are always read in place (a copy would move the references, not the objects the
+    /// kernel reads). Internal: tests and the benchmark program's <c>--ingress</c> mode compare both in one run.
+    /// </summary>
+    /// <value>The default value is <see langword="true"/>.</value>
+    internal bool StageArraySlices { get; init; } = true;
+
     /// <summary>Gets what happens when a query lambda throws for an event.</summary>
     /// <value>The default value is <see cref="ErrorPolicy.Fail"/>.</value>
     public ErrorPolicy OnError { get; init; } = ErrorPolicy.Fail;
