@@ -11,7 +11,7 @@ namespace LinqStream.Benchmarks.Operators;
 /// <summary>The kinds of source <see cref="IngressBenchmarks"/> reads.</summary>
 public enum SourceKind
 {
-    /// <summary>A <c>Tick[]</c>: its fused chain reads each slice from a copy in one reused array (<c>QueryOptions.StageArraySlices</c>; <c>--ingress</c> also runs it in place).</summary>
+    /// <summary>A <c>Tick[]</c>: its fused chain reads each slice from a copy in one reused array (<c>QueryOptions.ArrayStagingBytes</c>; <c>--ingress</c> also runs it in place).</summary>
     Array,
 
     /// <summary>A <c>List&lt;Tick&gt;</c> (copied a slice at a time, as an array).</summary>
@@ -151,12 +151,12 @@ public class IngressBenchmarks : IAnswerCheck
         };
 
     /// <summary>Runs the projection over <paramref name="batches"/>, built once outside the measured part (its constructor checks the whole start column's order).</summary>
-    internal static TSink BatchToBatch<TSink>(PrebuiltBatchStream<Tick> batches, TSink sink)
+    internal static TSink BatchToBatch<TSink>(PrebuiltBatchStream<Tick> batches, TSink sink, QueryOptions? options = null)
         where TSink : IObserver<long>
     {
         Expression<Func<Tick, long>> select = t => t.Value;
         var plan = new PipelineStream<Tick, long>(batches, [new PipelineKernelStep(false, select)]);
-        QueryExecution.Create(plan, c => new ObserverSink<long>(sink, c)).Run();
+        QueryExecution.Create(plan, c => new ObserverSink<long>(sink, c), options).Run();
         return sink;
     }
 
@@ -189,7 +189,7 @@ public class IngressBenchmarks : IAnswerCheck
         CheckLinqStream(LinqStream(data, list, source), expected, source.ToString());
         if (source == SourceKind.Array)
         {
-            CheckLinqStream(LinqStream(data, list, source, new QueryOptions { StageArraySlices = false }), expected, "Array read in place");
+            CheckLinqStream(LinqStream(data, list, source, new QueryOptions { ArrayStagingBytes = 0 }), expected, "Array read in place");
         }
 
         if (!BatchToBatch(Batches(data), new CollectingObserver<long>()).ResultsOrThrow().SequenceEqual(expected))

@@ -5,27 +5,27 @@ using LinqStream.Benchmarks.Infrastructure;
 namespace LinqStream.Benchmarks.Operators;
 
 /// <summary>
-/// <c>--ingress [--runs N] [--warmup N] [--events N] [--sequential] [CASE...]</c>: <see cref="IngressBenchmarks"/>' projection of
-/// every tick in one process, its cases in the order given, so that order effects (the first case of a process) and an A/B of the
-/// engine's array paths can be measured side by side (issue #19). The answers of every case are checked first (at 100,000 events);
-/// then every case runs <c>--warmup</c> times (default 5) and <c>--runs</c> times (default 5), round by round (each round runs each
-/// case once, in the order given), or with <c>--sequential</c> case after case (each case's warm-up and runs together, as
-/// BenchmarkDotNet orders them). Prints the wall time and the process CPU time per event of every run, then each case's median and
-/// best, and its speed against <c>batch</c>'s median (the issue's ratio: batch-to-batch time / replay time).
+/// <c>--ingress [--runs N] [--warmup N] [--events N] [--batch-size N] [--sequential] [CASE...]</c>: <see cref="IngressBenchmarks"/>'
+/// projection of every tick in one process, its cases in the order given, so that order effects (the first case of a process)
+/// and an A/B of the engine's array paths are measured side by side (issue #19). The answers of every source kind are checked
+/// first (at 100,000 events); then every case runs <c>--warmup</c> times (default 5) and <c>--runs</c> times (default 5), round by
+/// round (each round runs each case once, in the order given), or with <c>--sequential</c> case after case (each case's warm-up
+/// and runs together, as BenchmarkDotNet orders them). Prints the wall time and the process CPU time per event of every run, then
+/// each case's median and best, and its speed against <c>batch</c>'s median (the issue's ratio: batch-to-batch time / replay time).
 /// </summary>
 /// <remarks>
-/// CASE: <c>array</c> (<see cref="SourceKind.Array"/>, the default options: the fused chain reads a copy of each slice),
-/// <c>array-in-place</c> (the same with <c>QueryOptions.StageArraySlices</c> off: the chain reads the source array in place, as
-/// before), <c>list</c>, <c>enumerable</c>, <c>observable</c> (<see cref="SourceKind"/>), and <c>batch</c>
-/// (<see cref="IngressBenchmarks.EngineBatchToBatch"/>). Default: <c>array array-in-place list batch</c>. A full collection runs
-/// before every run (outside the timed part); the CPU time has the kernel's clock-tick resolution (10 ms: ±20 % on a 50 ms run).
-/// Under a <c>perf record</c> or <c>perf stat</c> started with <c>-D -1 --control fifo:CTL,ACK</c> and <c>LINQSTREAM_PERF_CTL</c>/<c>_ACK</c>
-/// naming the fifos (<see cref="PerfControl"/>), only the measured runs are counted: those of the case <c>LINQSTREAM_PERF_CASE</c>
-/// names, or of every case.
+/// CASE: <c>array</c> (<see cref="SourceKind.Array"/> under the default options: the fused chain reads a copy of each slice),
+/// <c>array-in-place</c> (<c>QueryOptions.ArrayStagingBytes = 0</c>: the chain reads the source array in place, as before),
+/// <c>array-staged</c> (a copy whatever the slice's size), <c>list</c>, <c>enumerable</c>, <c>observable</c> (<see cref="SourceKind"/>),
+/// and <c>batch</c> (<see cref="IngressBenchmarks.EngineBatchToBatch"/>); default <c>array array-in-place list batch</c>.
+/// <c>--batch-size</c> sets every case's batch size (default the engine's). A full collection runs before every run (outside the
+/// timed part); the CPU time has the kernel's clock-tick resolution (10 ms: ±20 % on a 50 ms run). Under a <c>perf record</c> or
+/// <c>perf stat</c> started with <c>-D -1 --control fifo:CTL,ACK</c> and <c>LINQSTREAM_PERF_CTL</c>/<c>_ACK</c> naming the fifos
+/// (<see cref="PerfControl"/>), only measured runs are counted: those of the case <c>LINQSTREAM_PERF_CASE</c> names, or of every case.
 /// </remarks>
 public static class IngressRun
 {
-    private static readonly string[] Known = ["array", "array-in-place", "list", "enumerable", "observable", "batch"];
+    private static readonly string[] Known = ["array", "array-in-place", "array-staged", "list", "enumerable", "observable", "batch"];
 
     /// <summary>Runs the cases.</summary>
     /// <returns>0, or 2 on a bad argument.</returns>
@@ -36,7 +36,8 @@ public static class IngressRun
         var rest = args.ToList();
         if (!ConsoleOptions.TryTakeRuns(rest, output, out int runs)
             || !TryTakeCount(rest, "--warmup", 5, 0, output, out int warmup)
-            || !TryTakeCount(rest, "--events", 10_000_000, 1, output, out int events))
+            || !TryTakeCount(rest, "--events", 10_000_000, 1, output, out int events)
+            || !TryTakeCount(rest, "--batch-size", QueryOptions.Default.BatchSize, 1, output, out int batchSize))
         {
             return 2;
         }
@@ -59,10 +60,11 @@ public static class IngressRun
         var data = Data.Ticks(events, 1000);
         var list = data.ToList();
         var batches = IngressBenchmarks.Batches(data);
-        var cases = names.Select(name => (Name: name, Run: Case(name, data, list, batches))).ToList();
+        var options = new QueryOptions { BatchSize = batchSize };
+        var cases = names.Select(name => (Name: name, Run: Case(name, data, list, batches, options))).ToList();
         var wall = names.ToDictionary(name => name, _ => new List<double>());
         var cpu = names.ToDictionary(name => name, _ => new List<double>());
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{events:N0} events per run, {warmup} warm-up and {runs} measured runs per case, {(sequential ? "case after case" : "round by round")}: {string.Join(", ", names)}"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{events:N0} events per run, batch size {batchSize}, {warmup} warm-up and {runs} measured runs per case, {(sequential ? "case after case" : "round by round")}: {string.Join(", ", names)}"));
 
         string? perfCase = PerfControl.Attached ? Environment.GetEnvironmentVariable("LINQSTREAM_PERF_CASE") ?? string.Empty : null;
 
@@ -111,14 +113,15 @@ public static class IngressRun
         return 0;
     }
 
-    private static Func<long> Case(string name, Tick[] data, List<Tick> list, PrebuiltBatchStream<Tick> batches) => name switch
+    private static Func<long> Case(string name, Tick[] data, List<Tick> list, PrebuiltBatchStream<Tick> batches, QueryOptions options) => name switch
     {
-        "array" => () => IngressBenchmarks.RunToEnd(IngressBenchmarks.LinqStream(data, list, SourceKind.Array)),
-        "array-in-place" => () => IngressBenchmarks.RunToEnd(IngressBenchmarks.LinqStream(data, list, SourceKind.Array, new QueryOptions { StageArraySlices = false })),
-        "list" => () => IngressBenchmarks.RunToEnd(IngressBenchmarks.LinqStream(data, list, SourceKind.List)),
-        "enumerable" => () => IngressBenchmarks.RunToEnd(IngressBenchmarks.LinqStream(data, list, SourceKind.Enumerable)),
-        "observable" => () => IngressBenchmarks.RunToEnd(IngressBenchmarks.LinqStream(data, list, SourceKind.Observable)),
-        _ => () => IngressBenchmarks.BatchToBatch(batches, new CountingObserver<long>()).Count,
+        "array" => () => IngressBenchmarks.RunToEnd(IngressBenchmarks.LinqStream(data, list, SourceKind.Array, options)),
+        "array-in-place" => () => IngressBenchmarks.RunToEnd(IngressBenchmarks.LinqStream(data, list, SourceKind.Array, options with { ArrayStagingBytes = 0 })),
+        "array-staged" => () => IngressBenchmarks.RunToEnd(IngressBenchmarks.LinqStream(data, list, SourceKind.Array, options with { ArrayStagingBytes = int.MaxValue })),
+        "list" => () => IngressBenchmarks.RunToEnd(IngressBenchmarks.LinqStream(data, list, SourceKind.List, options)),
+        "enumerable" => () => IngressBenchmarks.RunToEnd(IngressBenchmarks.LinqStream(data, list, SourceKind.Enumerable, options)),
+        "observable" => () => IngressBenchmarks.RunToEnd(IngressBenchmarks.LinqStream(data, list, SourceKind.Observable, options)),
+        _ => () => IngressBenchmarks.BatchToBatch(batches, new CountingObserver<long>(), options).Count,
     };
 
     /// <summary>One run of <paramref name="run"/> after a full collection: wall and process CPU nanoseconds per event.</summary>

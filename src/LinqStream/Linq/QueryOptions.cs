@@ -159,14 +159,23 @@ public sealed record QueryOptions
     internal SourceBarrierWait SourcesWaitAtBarrier { get; init; } = SourceBarrierWait.UntilThrough;
 
     /// <summary>
-    /// Gets a value indicating whether the fused ingress of a replayed array of a value type (<c>IFusedIngress</c>) reads each batch's
-    /// slice from a copy in one reused array, as it reads a list's, instead of in place in the source array: one block copy per batch
-    /// brings the slice into the cache faster than the kernel's event-by-event reads of a large array do (issue #19; docs/architecture.md,
-    /// "Fused ingress"). Arrays of reference types are always read in place (a copy would move the references, not the objects the
-    /// kernel reads). Internal: tests and the benchmark program's <c>--ingress</c> mode compare both in one run.
+    /// Gets the largest slice, in bytes (the batch size times the size of an event), that the fused ingress of a replayed array of a
+    /// value type (<c>IFusedIngress</c>) reads from a copy in one reused array, as it reads a list's, instead of in place in the
+    /// source array: one block copy per batch brings the slice into the cache faster than the kernel's event-by-event reads of a
+    /// large array do, as long as the copy stays in the core's cache (issue #19; docs/architecture.md, "Fused ingress"). Arrays of
+    /// reference types are always read in place (a copy would move the references, not the objects the kernel reads).
+    /// Internal: tests and the benchmark program's <c>--ingress</c> mode compare the choices in one run.
     /// </summary>
-    /// <value>The default value is <see langword="true"/>.</value>
-    internal bool StageArraySlices { get; init; } = true;
+    /// <value>The default value is 512 KiB (the L2 cache of a core of the machine it was measured on); 0 reads every array in place.</value>
+    internal int ArrayStagingBytes
+    {
+        get;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            field = value;
+        }
+    } = 512 * 1024;
 
     /// <summary>Gets what happens when a query lambda throws for an event.</summary>
     /// <value>The default value is <see cref="ErrorPolicy.Fail"/>.</value>

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace LinqStream.Runtime.Ingress;
@@ -9,9 +10,9 @@ namespace LinqStream.Runtime.Ingress;
 /// a multicast whose consumers all are such chains, is not copied into batches: the chains' fused kernels read a slice of the
 /// array itself (<see cref="IFusedIngress{T}"/>; a list's slice is first copied into one reused array), and only a slice they
 /// cannot take (out of order, a selector that throws) comes again as a batch. An array of a value type is staged as a list is
-/// (<see cref="QueryOptions.StageArraySlices"/>): its slice is block-copied into the reused array, which the kernels then read
-/// from the cache, because their event-by-event reads of a large array in place ran 1.6× slower than the copy and the read
-/// together (issue #19).
+/// (up to <see cref="QueryOptions.ArrayStagingBytes"/> per slice): its slice is block-copied into the reused array, which the
+/// kernels then read from the cache, because their event-by-event reads of a large array in place were slower than the copy and
+/// the read together (issue #19).
 /// </remarks>
 internal sealed class EnumerableSource<T> : SourceDriver
 {
@@ -21,7 +22,7 @@ internal sealed class EnumerableSource<T> : SourceDriver
     private readonly BatchPool<T> _pool;
     private readonly QueryContext _context;
     private readonly string _name;
-    private readonly bool _stageArray; // an array of a value type: its slices are copied into _slice too (StageArraySlices)
+    private readonly bool _stageArray; // an array of a value type: its slices are copied into _slice too (ArrayStagingBytes)
     private IFusedIngress<T>? _fusedCandidate; // asked once wiring is done: a multicast knows its consumers only then
     private IFusedIngress<T>? _fused;
     private T[]? _slice; // a list's slice (or a staged array's), for the fused chains
@@ -40,7 +41,7 @@ internal sealed class EnumerableSource<T> : SourceDriver
         _pool = context.Pool<T>();
         _context = context;
         _name = name;
-        _stageArray = typeof(T).IsValueType && context.Options.StageArraySlices;
+        _stageArray = typeof(T).IsValueType && (long)_pool.BatchSize * Unsafe.SizeOf<T>() <= context.Options.ArrayStagingBytes;
     }
 
     public override long EventsRead => _read;
@@ -48,7 +49,7 @@ internal sealed class EnumerableSource<T> : SourceDriver
     /// <summary>Gets how many of the events read went through the fused chain (<see cref="IFusedIngress{T}"/>) instead of a batch copy.</summary>
     public long FusedEvents { get; private set; }
 
-    /// <summary>Gets how many of <see cref="FusedEvents"/> the chain read from a copy of their slice (a list's, or a value-type array's under <see cref="QueryOptions.StageArraySlices"/>), not in place.</summary>
+    /// <summary>Gets how many of <see cref="FusedEvents"/> the chain read from a copy of their slice (a list's, or a value-type array's up to <see cref="QueryOptions.ArrayStagingBytes"/>), not in place.</summary>
     public long StagedEvents { get; private set; }
 
     public override bool IsLive => false;
@@ -248,7 +249,7 @@ internal sealed class EnumerableSource<T> : SourceDriver
     /// <summary>Drops the references the last list slice held (the events are the caller's, but a finished query should not keep them).</summary>
     private void ClearSlice()
     {
-        if (_slice is not null && System.Runtime.CompilerServices.RuntimeHelpers.IsReferenceOrContainsReferences<T>())
+        if (_slice is not null && RuntimeHelpers.IsReferenceOrContainsReferences<T>())
         {
             Array.Clear(_slice);
         }

@@ -1,4 +1,5 @@
 using System.Linq.Expressions;
+using System.Runtime.CompilerServices;
 using LinqStream.Physical.Ingress;
 using LinqStream.Physical.Pipeline;
 using LinqStream.Query;
@@ -11,8 +12,8 @@ namespace LinqStream.Tests.Physical.Pipeline;
 
 /// <summary>
 /// Issue #19 (replay15): the fused ingress of an array of a value type reads each batch's slice from a copy in one reused array
-/// (<c>QueryOptions.StageArraySlices</c>, on by default), as it reads a list's, instead of in place. Every run here is checked against
-/// LINQ to objects over the whole input, against the same plan reading the array in place (the option off) and against
+/// (up to <c>QueryOptions.ArrayStagingBytes</c> per slice), as it reads a list's, instead of in place. Every run here is checked against
+/// LINQ to objects over the whole input, against the same plan reading the array in place (<c>ArrayStagingBytes = 0</c>) and against
 /// <c>Fuse = false</c> (the copy into batches, the time pass and the chain pass): the same events, watermarks, late-event counts,
 /// errors and positions; and the caller's array is never written.
 /// </summary>
@@ -24,7 +25,7 @@ public sealed class StagedArrayIngressTests
         /// <summary>Fused, each slice copied first (the default).</summary>
         Staged,
 
-        /// <summary>Fused, the slice read in place (<c>StageArraySlices = false</c>).</summary>
+        /// <summary>Fused, the slice read in place (<c>ArrayStagingBytes = 0</c>).</summary>
         InPlace,
 
         /// <summary>Not fused (<c>Fuse = false</c>): copied into batches, then the time pass and the chain pass.</summary>
@@ -277,6 +278,30 @@ public sealed class StagedArrayIngressTests
     }
 
     [Theory]
+    [InlineData(64, -1, false)]
+    [InlineData(64, 0, true)]
+    [InlineData(333, -1, false)]
+    [InlineData(2048, 0, true)]
+    public void ASliceLargerThanTheStagingLimit_IsReadInPlace(int batchSize, int slack, bool staged)
+    {
+        // The limit is in bytes of a slice: the batch size times the size of an event, here plus slack.
+        int limit = batchSize * Unsafe.SizeOf<Tick>() + slack;
+        var input = Ticks(5_000, seed: batchSize + slack);
+        var expected = input.Where(x => x.Value < 50).Select(x => Point(x.Time, x.Key)).ToList();
+        var plan = new PipelineStream<Tick, long>(Harness.Source(input, x => x.Time), [Where<Tick>(x => x.Value < 50), Select<Tick, long>(x => x.Key)]);
+        var outcome = Execute<long>(plan, new QueryOptions { BatchSize = batchSize, Strict = true, ArrayStagingBytes = limit });
+        Assert.Equal(expected, outcome.Sink.Events);
+        Assert.Equal((5_000L, staged ? 5_000L : 0L), (outcome.FusedEvents, outcome.StagedEvents));
+    }
+
+    [Fact]
+    public void ANegativeStagingLimit_IsRejected()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new QueryOptions { ArrayStagingBytes = -1 });
+        Assert.Equal(0, new QueryOptions { ArrayStagingBytes = 0 }.ArrayStagingBytes);
+    }
+
+    [Theory]
     [InlineData(1)]
     [InlineData(64)]
     [InlineData(4096)]
@@ -323,7 +348,7 @@ public sealed class StagedArrayIngressTests
     }
 
     private static QueryOptions Options(int batchSize, Read read) =>
-        new() { BatchSize = batchSize, Strict = true, Fuse = read != Read.Unfused, StageArraySlices = read != Read.InPlace };
+        new() { BatchSize = batchSize, Strict = true, Fuse = read != Read.Unfused, ArrayStagingBytes = read == Read.InPlace ? 0 : QueryOptions.Default.ArrayStagingBytes };
 
     private static Outcome<TOut> Run<TOut>(Tick[] input, List<PipelineKernelStep> steps, int batchSize, Read read, IngressPolicy? policy = null, bool expectError = false) =>
         Execute<TOut>(new PipelineStream<Tick, TOut>(Harness.Source(input, x => x.Time, policy), steps), Options(batchSize, read), expectError);
