@@ -144,6 +144,7 @@ public static class IngressRun
         {
             PerfControl.Set(enable: false);
         }
+
         if (results != events)
         {
             throw new AnswerMismatchException(string.Create(CultureInfo.InvariantCulture, $"ingress case {name}: {results:N0} results from {events:N0} events."));
