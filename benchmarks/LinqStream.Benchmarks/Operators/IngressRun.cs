@@ -14,9 +14,9 @@ namespace LinqStream.Benchmarks.Operators;
 /// each case's median and best, and its speed against <c>batch</c>'s median (the ratio: batch-to-batch time / replay time).
 /// </summary>
 /// <remarks>
-/// CASE: <c>array</c> (<see cref="SourceKind.Array"/> under the default options: the fused chain reads a copy of each slice),
-/// <c>array-in-place</c> (<c>QueryOptions.ArrayStagingBytes = 0</c>: the chain reads the source array in place, as before),
-/// <c>array-staged</c> (a copy whatever the slice's size), <c>list</c>, <c>enumerable</c>, <c>observable</c> (<see cref="SourceKind"/>),
+/// CASE: <c>array</c> (<see cref="SourceKind.Array"/> under the default options), <c>array-in-place</c>
+/// (<c>QueryOptions.ArrayStagingBytes = 0</c>: the fused chain reads the source array in place, today's default),
+/// <c>array-staged</c> (<c>ArrayStagingBytes = int.MaxValue</c>: it reads a copy of each slice, as a list's), <c>list</c>, <c>enumerable</c>, <c>observable</c> (<see cref="SourceKind"/>),
 /// and <c>batch</c> (<see cref="IngressBenchmarks.EngineBatchToBatch"/>); default <c>array array-in-place list batch</c>.
 /// <c>--batch-size</c> sets every case's batch size (default the engine's). A full collection runs before every run (outside the
 /// timed part); the CPU time has the kernel's clock-tick resolution (10 ms: ±20 % on a 50 ms run). Under a <c>perf record</c> or
@@ -56,7 +56,7 @@ public static class IngressRun
             return 2;
         }
 
-        output.WriteLine("answers (every source kind, and the array read in place, at 100,000 events): " + IngressBenchmarks.CheckAll(100_000));
+        output.WriteLine("answers (every source kind, and the array read from a copy, at 100,000 events): " + IngressBenchmarks.CheckAll(100_000));
         var data = Data.Ticks(events, 1000);
         var list = data.ToList();
         var batches = IngressBenchmarks.Batches(data);

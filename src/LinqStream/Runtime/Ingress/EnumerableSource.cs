@@ -9,10 +9,9 @@ namespace LinqStream.Runtime.Ingress;
 /// batch at a time; other sequences are enumerated. An array or list whose ingress feeds a filter/projection chain directly, or
 /// a multicast whose consumers all are such chains, is not copied into batches: the chains' fused kernels read a slice of the
 /// array itself (<see cref="IFusedIngress{T}"/>; a list's slice is first copied into one reused array), and only a slice they
-/// cannot take (out of order, a selector that throws) comes again as a batch. An array of a value type is staged as a list is
-/// (up to <see cref="QueryOptions.ArrayStagingBytes"/> per slice): its slice is block-copied into the reused array, which the
-/// kernels then read from the cache, because their event-by-event reads of a large array in place were slower than the copy and
-/// the read together (issue #19).
+/// cannot take (out of order, a selector that throws) comes again as a batch. Under <see cref="QueryOptions.ArrayStagingBytes"/>
+/// (internal, off by default) an array of a value type is staged as a list is: each slice up to that size is block-copied into
+/// the reused array, which the kernels then read from the cache instead of the large array (issue #19's A/B).
 /// </remarks>
 internal sealed class EnumerableSource<T> : SourceDriver
 {

@@ -21,14 +21,15 @@ public sealed class StagedArrayIngressTests
 {
     private const long Poison = 4_242_424_242L; // the key of the one event a selector throws for, in the scenarios that throw
     private const int Failing = 4_321; // the index of the event that is late (under Throw) or poisoned
+    private const int StagingLimit = 512 * 1024; // the slice size in bytes the option was written for (off by default)
 
     /// <summary>How a run reads the array.</summary>
     public enum Read
     {
-        /// <summary>Fused, each slice copied first (the default).</summary>
+        /// <summary>Fused, each slice copied first (<c>ArrayStagingBytes</c> = 512 KiB).</summary>
         Staged,
 
-        /// <summary>Fused, the slice read in place (<c>ArrayStagingBytes = 0</c>).</summary>
+        /// <summary>Fused, the slice read in place (<c>ArrayStagingBytes = 0</c>, the default).</summary>
         InPlace,
 
         /// <summary>Not fused (<c>Fuse = false</c>).</summary>
@@ -221,7 +222,7 @@ public sealed class StagedArrayIngressTests
         var ticks = Ticks(5_000, new Random(19));
         var expected = ticks.Where(x => x.Value < 50).Select(x => Point(x.Time, x.Key)).ToList();
 
-        // An array of a class: read in place under the default limit (a copy would move references, not the objects the kernel reads).
+        // An array of a class: read in place under a limit that stages structs (a copy would move references, not the objects the kernel reads).
         var objects = ticks.Select(x => new TickObject(x.Time, x.Value, x.Key)).ToArray();
         var (objectSink, objectExecution) = Harness.Execute(new PipelineStream<TickObject, long>(Harness.Source(objects, x => x.Time), [Where<TickObject>(x => x.Value < 50), Select<TickObject, long>(x => x.Key)]), Options(256, Read.Staged));
         var objectSource = Assert.Single(objectExecution.Context.Sources.OfType<EnumerableSource<TickObject>>());
@@ -252,6 +253,7 @@ public sealed class StagedArrayIngressTests
         Assert.Equal(input.Where(x => x.Value < 50).Select(x => Point(x.Time, x.Key)), outcome.Sink.Events);
         Assert.Equal((5_000L, staged ? 5_000L : 0L), (outcome.FusedEvents, outcome.StagedEvents));
         Assert.Throws<ArgumentOutOfRangeException>(() => new QueryOptions { ArrayStagingBytes = -1 });
+        Assert.Equal(0, QueryOptions.Default.ArrayStagingBytes);
     }
 
     [Theory]
@@ -301,7 +303,7 @@ public sealed class StagedArrayIngressTests
     }
 
     private static QueryOptions Options(int batchSize, Read read) =>
-        new() { BatchSize = batchSize, Strict = true, Fuse = read != Read.Unfused, ArrayStagingBytes = read == Read.InPlace ? 0 : QueryOptions.Default.ArrayStagingBytes };
+        new() { BatchSize = batchSize, Strict = true, Fuse = read != Read.Unfused, ArrayStagingBytes = read == Read.InPlace ? 0 : StagingLimit };
 
     private static Outcome<TOut> Run<TOut>(Tick[] input, Expression<Func<Tick, long>> time, List<PipelineKernelStep> steps, int batchSize, Read read, IngressPolicy policy, bool fails)
     {
