@@ -20,6 +20,9 @@ using LinqStream.Benchmarks.Reporting;
 //                       the steady state from the 300,000th bid to the source's end (no per-job start-up)
 // --cluster-q5 [--events N] [--runs N] [--parallelism P]   issue #17: q5 on a 3-silo Orleans cluster (in this process) as one job in
 //                       one grain and spread over the silos, alternating: steady events/s and CPU per event, outputs compared
+// --ingress [--runs N] [--warmup N] [--events N] [--batch-size N] [--sequential] [CASE...]   IngressBenchmarks' cases in one
+//                       process in the order given (array, array-in-place, array-staged, list, enumerable, observable, batch), round
+//                       by round: order effects and the array paths' A/B side by side, median ns/event, speed vs batch-to-batch (#19)
 // anything else         BenchmarkDotNet's own command line (--filter, --job, ...); --inProcessMinutes N runs in process with N
 //                       minutes per case (BenchmarkDotNet's --inProcess allows 5, too few for a NEXMark class's setup and a long warm-up under load)
 return args.FirstOrDefault() switch
@@ -31,6 +34,7 @@ return args.FirstOrDefault() switch
     "--checkpoint-pause" => LinqStream.Benchmarks.Scenarios.State.CheckpointPauseRun.Run(args[1..], Console.Out),
     "--parallelism" => LinqStream.Benchmarks.Scenarios.Parallel.ParallelismRun.Run(args[1..], Console.Out),
     "--connector-cpu" => LinqStream.Benchmarks.Scenarios.Connectors.ConnectorCpuRun.Run(args[1..], Console.Out),
+    "--ingress" => LinqStream.Benchmarks.Operators.IngressRun.Run(args[1..], Console.Out),
     "--cluster-q5" => LinqStream.Benchmarks.Scenarios.Cluster.ClusterQ5Run.Run(args[1..], Console.Out),
     _ => RunBenchmarks(args),
 };

@@ -11,7 +11,7 @@ namespace LinqStream.Benchmarks.Operators;
 /// <summary>The kinds of source <see cref="IngressBenchmarks"/> reads.</summary>
 public enum SourceKind
 {
-    /// <summary>A <c>Tick[]</c> (copied into batches a slice at a time).</summary>
+    /// <summary>A <c>Tick[]</c>: its fused chain reads the array in place (<c>--ingress</c> also runs it from a copy of each slice, <c>QueryOptions.ArrayStagingBytes</c>).</summary>
     Array,
 
     /// <summary>A <c>List&lt;Tick&gt;</c> (copied a slice at a time, as an array).</summary>
@@ -61,14 +61,7 @@ public class IngressBenchmarks : IAnswerCheck
     }
 
     [Benchmark(OperationsPerInvoke = Events)]
-    public long LinqStreamQuery()
-    {
-        using var sink = new CompletionObserver<long>();
-        using (LinqStream(_data, _list, Source).Subscribe(sink))
-        {
-            return sink.Wait();
-        }
-    }
+    public long LinqStreamQuery() => RunToEnd(LinqStream(_data, _list, Source));
 
     /// <summary>The same projection over batches built before the run: what the engine does once a batch exists.</summary>
     [Benchmark(OperationsPerInvoke = Events)]
@@ -113,7 +106,8 @@ public class IngressBenchmarks : IAnswerCheck
 
     public string CheckFull() => CheckAll(Events);
 
-    private static string CheckAll(int events)
+    /// <summary>Checks every source kind (and the array read from a copy of each slice) over <paramref name="events"/> ticks; throws <see cref="AnswerMismatchException"/> on a difference.</summary>
+    internal static string CheckAll(int events)
     {
         var data = Data.Ticks(events, 1000);
         foreach (var source in System.Enum.GetValues<SourceKind>())
@@ -121,17 +115,31 @@ public class IngressBenchmarks : IAnswerCheck
             Check(data, source);
         }
 
-        return Answers.Summary(4L * events, 4L * events);
+        return Answers.Summary(5L * events, 5L * events);
     }
 
-    private static IQStream<long> LinqStream(Tick[] data, List<Tick> list, SourceKind source) =>
-        source switch
+    /// <summary>The projection of every tick from <paramref name="source"/>, under <paramref name="options"/> when given (the query's default options otherwise).</summary>
+    internal static IQStream<long> LinqStream(Tick[] data, List<Tick> list, SourceKind source, QueryOptions? options = null)
+    {
+        var query = source switch
         {
             SourceKind.Array => QStream.From(data, t => t.Time).Select(t => t.Value),
             SourceKind.List => QStream.From(list, t => t.Time).Select(t => t.Value),
             SourceKind.Enumerable => QStream.From(Iterate(data), t => t.Time).Select(t => t.Value),
             _ => QStream.From(new ArrayObservable<Tick>(data), t => t.Time).Select(t => t.Value),
         };
+        return options is null ? query : query.WithOptions(options);
+    }
+
+    /// <summary>Runs <paramref name="query"/> to its end; returns the number of results.</summary>
+    internal static long RunToEnd(IQStream<long> query)
+    {
+        using var sink = new CompletionObserver<long>();
+        using (query.Subscribe(sink))
+        {
+            return sink.Wait();
+        }
+    }
 
     private static IObservable<Tick> RxSource(Tick[] data, List<Tick> list, SourceKind source) =>
         source switch
@@ -143,17 +151,17 @@ public class IngressBenchmarks : IAnswerCheck
         };
 
     /// <summary>Runs the projection over <paramref name="batches"/>, built once outside the measured part (its constructor checks the whole start column's order).</summary>
-    private static TSink BatchToBatch<TSink>(PrebuiltBatchStream<Tick> batches, TSink sink)
+    internal static TSink BatchToBatch<TSink>(PrebuiltBatchStream<Tick> batches, TSink sink, QueryOptions? options = null)
         where TSink : IObserver<long>
     {
         Expression<Func<Tick, long>> select = t => t.Value;
         var plan = new PipelineStream<Tick, long>(batches, [new PipelineKernelStep(false, select)]);
-        QueryExecution.Create(plan, c => new ObserverSink<long>(sink, c)).Run();
+        QueryExecution.Create(plan, c => new ObserverSink<long>(sink, c), options).Run();
         return sink;
     }
 
     /// <summary>The ticks as the columns of point events at their times.</summary>
-    private static PrebuiltBatchStream<Tick> Batches(Tick[] data)
+    internal static PrebuiltBatchStream<Tick> Batches(Tick[] data)
     {
         var starts = new long[data.Length];
         var ends = new long[data.Length];
@@ -178,16 +186,10 @@ public class IngressBenchmarks : IAnswerCheck
     {
         var expected = data.Select(t => t.Value).ToList();
         var list = data.ToList();
-        var sink = new CollectingObserver<long>();
-        using var done = new CompletionObserver<long>();
-        using (LinqStream(data, list, source).Subscribe(System.Reactive.Observer.Create<long>(v => sink.OnNext(v), e => { sink.OnError(e); done.OnError(e); }, done.OnCompleted)))
+        CheckLinqStream(LinqStream(data, list, source), expected, source.ToString());
+        if (source == SourceKind.Array)
         {
-            done.Wait();
-        }
-
-        if (!sink.ResultsOrThrow().SequenceEqual(expected))
-        {
-            throw new AnswerMismatchException($"ingress from {source}, LinqStream: {sink.Results.Count} results differ from the {expected.Count} inputs' values in order.");
+            CheckLinqStream(LinqStream(data, list, source, new QueryOptions { ArrayStagingBytes = int.MaxValue }), expected, "Array read from a copy of each slice");
         }
 
         if (!BatchToBatch(Batches(data), new CollectingObserver<long>()).ResultsOrThrow().SequenceEqual(expected))
@@ -200,6 +202,21 @@ public class IngressBenchmarks : IAnswerCheck
         if (!rx.ResultsOrThrow().SequenceEqual(expected))
         {
             throw new AnswerMismatchException($"ingress from {source}, Rx.NET: results differ from the inputs' values.");
+        }
+    }
+
+    private static void CheckLinqStream(IQStream<long> query, List<long> expected, string source)
+    {
+        var sink = new CollectingObserver<long>();
+        using var done = new CompletionObserver<long>();
+        using (query.Subscribe(System.Reactive.Observer.Create<long>(v => sink.OnNext(v), e => { sink.OnError(e); done.OnError(e); }, done.OnCompleted)))
+        {
+            done.Wait();
+        }
+
+        if (!sink.ResultsOrThrow().SequenceEqual(expected))
+        {
+            throw new AnswerMismatchException($"ingress from {source}, LinqStream: {sink.Results.Count} results differ from the {expected.Count} inputs' values in order.");
         }
     }
 
