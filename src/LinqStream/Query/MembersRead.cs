@@ -212,6 +212,19 @@ internal static class MembersRead
                 Add(argMax.LeftKey, false);
                 Add(argMax.RightKey, false);
                 break;
+            case JoinKeyedFoldNode fused:
+                Add(fused.LeftKey, false);
+                Add(fused.RightKey, false);
+                Add(fused.Pair, true);
+                foreach (var step in fused.Steps)
+                {
+                    Add(step.Lambda, !step.IsFilter);
+                }
+
+                Add(fused.Key, false);
+                Add(fused.Input, false); // the user aggregate's input: the engine does not see what the aggregate reads of it
+                Add(fused.Result, true);
+                break;
             case KeyedFoldNode fold:
                 Add(fold.Key, false);
                 Add(fold.Input, false); // the user aggregate's input: the engine does not see what the aggregate reads of it

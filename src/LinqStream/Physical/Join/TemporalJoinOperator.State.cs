@@ -65,48 +65,7 @@ internal partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult> : Runt
         Refill(state.RightBuffered, RightPool, Right);
     }
 
-    // In an order the events could have been processed in (LiveEvents.InsertionOrder), so a restore rebuilds each key's list
-    // and the outer join's queue as they were, ties included.
-    private List<LiveEvent<T, TKey>> Capture<T>(LiveEvents<T> live, Queue<int>? undecided)
-    {
-        var list = new List<LiveEvent<T, TKey>>(live.Count);
-        foreach (int slot in live.InsertionOrder(undecided))
-        {
-            byte f = live.Flags[slot];
-            int id = live.Entry[slot];
-            list.Add(new LiveEvent<T, TKey>(
-                live.Start[slot],
-                live.End[slot],
-                id >= 0,
-                id >= 0 ? _keys.KeyOf(id) : default,
-                live.Payload[slot],
-                (f & LiveEvents<T>.Matched) != 0,
-                (f & LiveEvents<T>.Pinned) != 0,
-                (f & LiveEvents<T>.Expired) != 0));
-        }
+    private List<LiveEvent<T, TKey>> Capture<T>(LiveEvents<T> live, Queue<int>? undecided) => LiveEventsState.Capture(live, _keys, undecided);
 
-        return list;
-    }
-
-    private int RestoreLive<T>(LiveEvents<T> live, ExpiryHeap expiry, int side, LiveEvent<T, TKey> e)
-    {
-        int id = e.HasKey && !e.Expired ? _keys.GetOrAdd(e.Key!) : -1;
-        int slot = live.Allocate(e.Start, e.End, e.Payload, id);
-        byte flags = 0;
-        flags |= e.Matched ? LiveEvents<T>.Matched : (byte)0;
-        flags |= e.AwaitingDecision ? LiveEvents<T>.Pinned : (byte)0;
-        flags |= e.Expired ? LiveEvents<T>.Expired : (byte)0;
-        live.Flags[slot] = flags;
-        if (!e.Expired)
-        {
-            if (id >= 0)
-            {
-                live.Link(slot, ref _keys.Head(id, side));
-            }
-
-            expiry.Push(e.End, slot);
-        }
-
-        return slot;
-    }
+    private int RestoreLive<T>(LiveEvents<T> live, ExpiryHeap expiry, int side, LiveEvent<T, TKey> e) => LiveEventsState.Restore(live, expiry, _keys, side, e);
 }

@@ -11,6 +11,7 @@ internal static class QueryOptimizer
         new PredicatePushdownPass(),             // filters below windows, lifetimes, unions and joins
         new WindowMaxJoinToArgMaxPass(options),  // a per-window Max joined back to its input on the maximum → one arg-max operator
         new ExpiryJoinToKeyedFoldPass(options),  // closes joined with what they close, then a one-tick window per key → one fold per open key
+        new JoinKeyedFoldFusionPass(options),    // that fold, its chain and its join → one operator, the group cached in the live close
         new TumblingJoinToWindowJoinPass(options), // a join of two inputs in the same tumbling window → joined once per window (after the passes that remove such joins)
         new WhereSelectFusionPass(options.Fuse), // Where/Select chains into one kernel
     ];
