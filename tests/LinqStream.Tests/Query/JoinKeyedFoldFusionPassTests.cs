@@ -1,4 +1,3 @@
-using LinqStream.Plan;
 using LinqStream.Query.Optimization;
 using LinqStream.Query.Translation;
 

@@ -165,7 +165,7 @@ internal sealed class Physicalizer
         where TFoldKey : notnull
         where TAggregate : IAggregate<TIn, TState, TAggResult> =>
         new JoinKeyedFoldStream<TLeft, TRight, TKey, TFoldKey, TIn, TState, TAggResult, TAggregate, TResult>(
-            p.Input<TLeft>(n.Left), p.Input<TRight>(n.Right), new JoinKeyedFoldLambdas(n.LeftKey, n.RightKey, n.Pair, n.Steps, n.Key, n.Input, n.Result), (TAggregate)n.Aggregate, n.Detail, p._context.Kernels);
+            p.Input<TLeft>(n.Left), p.Input<TRight>(n.Right), new JoinKeyedFoldLambdas(n.LeftKey, n.RightKey, n.Pair, [.. n.Steps.Select(s => new PipelineKernelStep(s.IsFilter, s.Lambda))], n.Key, n.Input, n.Result), (TAggregate)n.Aggregate, n.Detail, p._context.Kernels);
 
     private static PhysicalNode Union<T>(Physicalizer p, UnionNode n) => new UnionStream<T>([.. n.Children.Select(p.Input<T>)]);
 

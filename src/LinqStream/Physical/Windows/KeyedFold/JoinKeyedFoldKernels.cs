@@ -1,7 +1,7 @@
 using System.Linq.Expressions;
 using LinqStream.Physical.Join;
 using LinqStream.Physical.Kernels;
-using LinqStream.Plan;
+using LinqStream.Physical.Pipeline;
 
 namespace LinqStream.Physical.Windows.KeyedFold;
 
@@ -127,4 +127,4 @@ internal sealed class JoinKeyedFoldKernels<TLeft, TRight, TKey, TFoldKey, TIn, T
 
 /// <summary>The lambdas of a <see cref="JoinKeyedFoldNode"/> that the physical operator compiles.</summary>
 internal sealed record JoinKeyedFoldLambdas(
-    LambdaExpression LeftKey, LambdaExpression RightKey, LambdaExpression Pair, IReadOnlyList<PipelineStep> Steps, LambdaExpression Key, LambdaExpression Input, LambdaExpression Result);
+    LambdaExpression LeftKey, LambdaExpression RightKey, LambdaExpression Pair, IReadOnlyList<PipelineKernelStep> Steps, LambdaExpression Key, LambdaExpression Input, LambdaExpression Result);
