@@ -5,48 +5,10 @@ namespace LinqStream.Physical.Join;
 /// <summary>The merge of the two buffered inputs in start order, the probes, and the eviction of ended events.</summary>
 internal partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
 {
-    /// <summary>Processes the buffered events of both sides with <c>Start &lt; limit</c> (all of them when the limit is +infinity).</summary>
-    private void ProcessUpTo(long limit)
-    {
-        // Largest start to process; limit > frontier >= long.MinValue, so limit - 1 cannot overflow.
-        long last = limit == Ticks.Infinity ? Ticks.Infinity : limit - 1;
-        while (true)
-        {
-            bool hasLeft = _leftInput.MoveToPresent();
-            bool hasRight = _rightInput.MoveToPresent();
-            if (hasLeft && (!hasRight || _leftInput.HeadStart <= _rightInput.HeadStart))
-            {
-                // Left wins ties: a right event starting together with a left one must find it in the live state.
-                long bound = hasRight ? Math.Min(_rightInput.HeadStart, last) : last;
-                if (_leftInput.HeadStart > bound)
-                {
-                    return;
-                }
-
-                ProcessLeftRun(bound);
-            }
-            else if (hasRight)
-            {
-                // Here the left head starts after the right head, so HeadStart - 1 cannot overflow.
-                long bound = hasLeft ? Math.Min(_leftInput.HeadStart - 1, last) : last;
-                if (_rightInput.HeadStart > bound)
-                {
-                    return;
-                }
-
-                ProcessRightRun(bound);
-            }
-            else
-            {
-                return;
-            }
-        }
-    }
-
     /// <summary>Processes the left head batch's events up to start <paramref name="bound"/> (inclusive).</summary>
-    private void ProcessLeftRun(long bound)
+    private protected override void ProcessLeftRun(long bound)
     {
-        var input = _leftInput;
+        var input = LeftInput;
         var batch = input.Head!;
         var keys = input.HeadKeys;
         var start = batch.Start;
@@ -170,9 +132,9 @@ internal partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
     }
 
     /// <summary>Processes the right head batch's events up to start <paramref name="bound"/> (inclusive).</summary>
-    private void ProcessRightRun(long bound)
+    private protected override void ProcessRightRun(long bound)
     {
-        var input = _rightInput;
+        var input = RightInput;
         var batch = input.Head!;
         var keys = input.HeadKeys;
         var start = batch.Start;

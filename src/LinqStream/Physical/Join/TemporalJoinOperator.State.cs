@@ -25,8 +25,8 @@ internal partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult> : Runt
             OutputWatermark,
             LeftCompleted,
             RightCompleted,
-            _leftInput.Snapshot(),
-            _rightInput.Snapshot(),
+            LeftInput.Snapshot(),
+            RightInput.Snapshot(),
             Capture(_left, _undecided),
             Capture(_right, null),
             _pending.Snapshot());

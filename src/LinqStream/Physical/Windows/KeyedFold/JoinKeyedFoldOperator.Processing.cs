@@ -1,51 +1,15 @@
 using System.Runtime.CompilerServices;
 using LinqStream.Physical.Join;
-using LinqStream.Temporal;
 
 namespace LinqStream.Physical.Windows.KeyedFold;
 
 /// <summary>The join part: the merge of the two buffered inputs in start order, the probes, and the eviction of ended events.</summary>
 internal sealed partial class JoinKeyedFoldOperator<TLeft, TRight, TKey, TFoldKey, TIn, TState, TAggResult, TAggregate, TResult>
 {
-    /// <summary>Processes the buffered events of both sides with <c>Start &lt; limit</c>, in merged start order (left first on ties).</summary>
-    private void ProcessUpTo(long limit)
-    {
-        long last = limit == Ticks.Infinity ? Ticks.Infinity : limit - 1;
-        while (true)
-        {
-            bool hasLeft = _leftInput.MoveToPresent();
-            bool hasRight = _rightInput.MoveToPresent();
-            if (hasLeft && (!hasRight || _leftInput.HeadStart <= _rightInput.HeadStart))
-            {
-                long bound = hasRight ? Math.Min(_rightInput.HeadStart, last) : last;
-                if (_leftInput.HeadStart > bound)
-                {
-                    return;
-                }
-
-                ProcessLeftRun(bound);
-            }
-            else if (hasRight)
-            {
-                long bound = hasLeft ? Math.Min(_leftInput.HeadStart - 1, last) : last;
-                if (_rightInput.HeadStart > bound)
-                {
-                    return;
-                }
-
-                ProcessRightRun(bound);
-            }
-            else
-            {
-                return;
-            }
-        }
-    }
-
     /// <summary>Closes up to start <paramref name="bound"/>: each takes a live slot and pairs with the live right events of its key.</summary>
-    private void ProcessLeftRun(long bound)
+    private protected override void ProcessLeftRun(long bound)
     {
-        var input = _leftInput;
+        var input = LeftInput;
         var batch = input.Head!;
         var keys = input.HeadKeys;
         var start = batch.Start;
@@ -108,9 +72,9 @@ internal sealed partial class JoinKeyedFoldOperator<TLeft, TRight, TKey, TFoldKe
     }
 
     /// <summary>Right events up to start <paramref name="bound"/>: each pairs with the live closes of its key; only a non-point one is kept.</summary>
-    private void ProcessRightRun(long bound)
+    private protected override void ProcessRightRun(long bound)
     {
-        var input = _rightInput;
+        var input = RightInput;
         var batch = input.Head!;
         var keys = input.HeadKeys;
         var start = batch.Start;

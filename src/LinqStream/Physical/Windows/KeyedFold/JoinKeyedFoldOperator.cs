@@ -29,14 +29,12 @@ namespace LinqStream.Physical.Windows.KeyedFold;
 /// </para>
 /// </remarks>
 internal sealed partial class JoinKeyedFoldOperator<TLeft, TRight, TKey, TFoldKey, TIn, TState, TAggResult, TAggregate, TResult>
-    : BinaryJoinOperator<TLeft, TRight, TKey, TResult>
+    : BufferedJoinOperator<TLeft, TRight, TKey, TResult>
     where TFoldKey : notnull
     where TAggregate : IAggregate<TIn, TState, TAggResult>
 {
     private readonly JoinKeyedFoldKernels<TLeft, TRight, TKey, TFoldKey, TIn, TAggResult, TResult> _kernels;
     private readonly TAggregate _aggregate;
-    private readonly InputQueue<TLeft, TKey> _leftInput;
-    private readonly InputQueue<TRight, TKey> _rightInput;
     private readonly LiveEvents<TLeft> _left = new();
     private readonly LiveEvents<TRight> _right = new();
     private readonly ExpiryHeap _leftExpiry = new();
@@ -68,8 +66,6 @@ internal sealed partial class JoinKeyedFoldOperator<TLeft, TRight, TKey, TFoldKe
     {
         _kernels = kernels;
         _aggregate = aggregate;
-        _leftInput = new InputQueue<TLeft, TKey>(LeftPool);
-        _rightInput = new InputQueue<TRight, TKey>(RightPool);
         _outputPool = context.Pool<TResult>();
         int size = Math.Max(64, _outputPool.BatchSize);
         _pairSlot = new int[size];
@@ -100,26 +96,6 @@ internal sealed partial class JoinKeyedFoldOperator<TLeft, TRight, TKey, TFoldKe
         _ => null,
     };
 
-    protected override TKey[] RentLeftKeys(int capacity) => _leftInput.RentKeys(capacity);
-
-    protected override TKey[] RentRightKeys(int capacity) => _rightInput.RentKeys(capacity);
-
-    protected override void ReturnKeys(TKey[] keys, int count, bool left)
-    {
-        if (left)
-        {
-            _leftInput.ReturnKeys(keys, count);
-        }
-        else
-        {
-            _rightInput.ReturnKeys(keys, count);
-        }
-    }
-
-    protected override void AcceptLeft(EventBatch<TLeft> batch, TKey[] keys) => _leftInput.Enqueue(batch, keys);
-
-    protected override void AcceptRight(EventBatch<TRight> batch, TKey[] keys) => _rightInput.Enqueue(batch, keys);
-
     /// <summary>Joins and folds every buffered event that starts before <paramref name="watermark"/>, frees what ended, and emits the groups that closed.</summary>
     protected override void Round(long watermark)
     {
@@ -142,8 +118,8 @@ internal sealed partial class JoinKeyedFoldOperator<TLeft, TRight, TKey, TFoldKe
 
     protected override void ReleaseAll()
     {
-        _leftInput.Clear();
-        _rightInput.Clear();
+        LeftInput.Clear();
+        RightInput.Clear();
         _left.Clear();
         _right.Clear();
         _leftExpiry.Clear();
