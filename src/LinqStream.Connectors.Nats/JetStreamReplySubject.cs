@@ -80,15 +80,23 @@ internal static class JetStreamReplySubject
     /// own consumer gets from a server without a JetStream domain): <c>delivered.sseq.cseq.ts.pending</c>, five tokens of digits.
     /// No token count and no search for dots: the numbers are read one after the other.
     /// </summary>
-    public static bool TryParseAfterConsumer(ReadOnlySpan<byte> rest, out ulong streamSequence, out ulong consumerSequence)
+    public static bool TryParseAfterConsumer(ReadOnlySpan<byte> rest, out ulong streamSequence, out ulong consumerSequence) =>
+        TryParseAfterConsumer(rest, out streamSequence, out consumerSequence, out _);
+
+    /// <summary>
+    /// Reads the sequences and the pending count (how many messages of the consumer's subjects the stream held after this one when it
+    /// was sent) from what follows a known <c>$JS.ACK.stream.consumer.</c> prefix, as <see cref="TryParseAfterConsumer(ReadOnlySpan{byte}, out ulong, out ulong)"/>.
+    /// </summary>
+    public static bool TryParseAfterConsumer(ReadOnlySpan<byte> rest, out ulong streamSequence, out ulong consumerSequence, out ulong pending)
     {
         streamSequence = 0;
         consumerSequence = 0;
+        pending = 0;
         return SkipNumber(ref rest, out _, dotAfter: true)
             && SkipNumber(ref rest, out streamSequence, dotAfter: true)
             && SkipNumber(ref rest, out consumerSequence, dotAfter: true)
             && SkipNumber(ref rest, out _, dotAfter: true)
-            && SkipNumber(ref rest, out _, dotAfter: false);
+            && SkipNumber(ref rest, out pending, dotAfter: false);
     }
 
     /// <summary>Reads a token of digits and the dot after it (or the end of the subject, for the last token).</summary>

@@ -56,6 +56,9 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
     private byte[] _ackPrefix = [];
     private int _taken;
     private int _seen;
+    private readonly DeliveryRun _run = new();
+    private int _runFirstTaken;
+    private ulong _pending;
     private long _receivesOfDroppedReaders;
     private long _asynchronousReceivesOfDroppedReaders;
 
@@ -149,6 +152,7 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
 
         _taken = 0;
         _seen = 0;
+        _run.Clear();
         try
         {
             await NatsConnections.EnsureConnectedAsync(_connection!).ConfigureAwait(false);
@@ -174,12 +178,15 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
                 _delivered = 0;
             }
 
+            // NATS.Net's fetch hands every message of a request to this read, so it asks for no more than the buffer holds; the own
+            // reader asks for a whole batch even when the buffer is smaller (the engine's batch), and leaves the rest of the reply in
+            // its receive buffer for the next reads: fewer pull requests, and fewer waits for the server to start a reply.
             int count = Math.Min(buffer.Length, _options.BatchSize);
             // A fetch whose server went away mid-request would otherwise wait for the client's reconnect for ever.
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(NatsConnections.RequestTimeout);
             var fetched = _endPoint is not null
-                ? await FetchOwnAsync(_endPoint, count, buffer, timeout.Token).ConfigureAwait(false)
+                ? await FetchOwnAsync(_endPoint, _options.BatchSize, buffer, timeout.Token).ConfigureAwait(false)
                 : await FetchThroughClientAsync(_consumer, count, buffer, timeout.Token).ConfigureAwait(false);
             if (fetched == FetchOutcome.Unsupported)
             {
@@ -297,7 +304,10 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
     /// <summary>
     /// Fetches through the source's own connection (<see cref="NatsPullReader"/>): a pull request is sent (unless the last read sent
     /// it ahead), and each message's payload is decoded where it lies in the receive buffer. When a request was filled (the stream
-    /// likely has more), the next one is sent before this read returns, so the server answers while the query works.
+    /// likely has more), the next one is sent before this read returns, so the server answers while the query works. While at most
+    /// half a request's messages are still to come and the stream is known to hold enough messages to fill the open requests and the
+    /// next one (the pending count of the last message checked), the next request is sent already (<see cref="SendAheadAsync"/>):
+    /// the server goes on from one request to the next without waiting for the client.
     /// </summary>
     private async ValueTask<FetchOutcome> FetchOwnAsync(EndPoint endPoint, int count, Memory<T> buffer, CancellationToken cancellationToken)
     {
@@ -327,6 +337,7 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
                 await reader.SendPongAsync(cancellationToken).ConfigureAwait(false);
             }
 
+            await SendAheadAsync(reader, count, cancellationToken).ConfigureAwait(false);
             await reader.ReceiveAsync(cancellationToken).ConfigureAwait(false);
         }
 
@@ -339,46 +350,114 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
         {
             await reader.SendPullAsync(_nextSubject, count, cancellationToken).ConfigureAwait(false);
         }
+        else if (fetched == FetchOutcome.Full)
+        {
+            await SendAheadAsync(reader, count, cancellationToken).ConfigureAwait(false);
+        }
 
         return fetched;
     }
 
+    /// <summary>
+    /// Sends the next pull request while requests are open, when at most half a request's messages are still to come and the stream
+    /// held enough messages after the last one checked to fill them all (its pending count): none can then end early with a status,
+    /// so counting their messages together is exact (<see cref="NatsPullReader.SendPullAsync"/>).
+    /// </summary>
+    private ValueTask SendAheadAsync(NatsPullReader reader, int count, CancellationToken cancellationToken) =>
+        reader.RequestOpen && reader.Outstanding <= count / 2 && _pending >= (ulong)reader.Outstanding + (ulong)count && !(_end is { } end && _last >= end)
+            ? reader.SendPullAsync(_nextSubject, count, cancellationToken)
+            : ValueTask.CompletedTask;
+
     /// <summary>Takes the messages received so far into <paramref name="buffer"/>, until the request ends, the buffer is full or more bytes are needed.</summary>
+    /// <remarks>
+    /// A taken message's place is not read from its reply subject one message at a time: the subject is noted (<see cref="DeliveryRun"/>),
+    /// and the run of messages taken since the last check is checked at once from its last message (<see cref="Settle"/>) before this
+    /// returns (so before the receive buffer changes), before a dead letter (which names its own sequence) and when the framing fails.
+    /// A run with a message out of place is cut there, as the message-by-message check did.
+    /// </remarks>
     private FetchOutcome Take(NatsPullReader reader, Span<T> buffer)
     {
-        while (_taken < buffer.Length)
+        try
         {
-            if (!reader.TryTakeMessage(out var message))
+            while (_taken < buffer.Length)
             {
-                return reader.RequestOpen ? FetchOutcome.More : FetchOutcome.Done;
+                if (!reader.TryTakeMessage(out var message))
+                {
+                    var settled = Settle(reader);
+                    return settled != FetchOutcome.More ? settled : reader.RequestOpen ? FetchOutcome.More : FetchOutcome.Done;
+                }
+
+                var bytes = reader.Bytes;
+                var payload = bytes.Slice(message.PayloadStart, message.PayloadLength);
+                string? error = EmptyMessage;
+                if (!payload.IsEmpty)
+                {
+                    try
+                    {
+                        buffer[_taken] = _decoder.Deserialize(payload);
+                        error = null;
+                    }
+                    catch (Exception ex)
+                    {
+                        error = ex.Message;
+                    }
+                }
+
+                if (error is null)
+                {
+                    if (_run.Count == 0)
+                    {
+                        _runFirstTaken = _taken;
+                    }
+
+                    _run.Add(message.ReplyStart, message.ReplyLength);
+                    _taken++;
+                    continue;
+                }
+
+                // A dead letter: the run before it is checked first, then its own place (the letter names its sequence). The pending
+                // count of the run's last message is then out of date (more messages came), so no request is sent ahead on it.
+                var outcome = Settle(reader);
+                _pending = 0;
+                if (outcome == FetchOutcome.More)
+                {
+                    outcome = Accept(bytes.Slice(message.ReplyStart, message.ReplyLength));
+                }
+
+                if (outcome != FetchOutcome.More)
+                {
+                    return outcome;
+                }
+
+                DeadLetter(error, Encoding.UTF8.GetString(payload));
             }
 
-            var bytes = reader.Bytes;
-            var outcome = Accept(bytes.Slice(message.ReplyStart, message.ReplyLength));
-            if (outcome != FetchOutcome.More)
-            {
-                return outcome;
-            }
+            var last = Settle(reader);
+            return last != FetchOutcome.More ? last : reader.RequestOpen ? FetchOutcome.Full : FetchOutcome.Done;
+        }
+        catch
+        {
+            // The framing failed after some messages were taken: they go to the query with their place (the read returns them).
+            Settle(reader);
+            throw;
+        }
+    }
 
-            var payload = bytes.Slice(message.PayloadStart, message.PayloadLength);
-            if (payload.IsEmpty)
-            {
-                DeadLetter(EmptyMessage, string.Empty);
-                continue;
-            }
-
-            try
-            {
-                buffer[_taken] = _decoder.Deserialize(payload);
-                _taken++;
-            }
-            catch (Exception ex)
-            {
-                DeadLetter(ex.Message, Encoding.UTF8.GetString(payload));
-            }
+    /// <summary>
+    /// Checks the run of messages taken since the last check (<see cref="DeliveryRun.Check"/>): the position moves to its last message
+    /// in place, and the messages from the first one out of place on are taken back.
+    /// </summary>
+    private FetchOutcome Settle(NatsPullReader reader)
+    {
+        if (_run.Count == 0)
+        {
+            return FetchOutcome.More;
         }
 
-        return reader.RequestOpen ? FetchOutcome.Full : FetchOutcome.Done;
+        var outcome = _run.Check(reader.Bytes, _ackPrefix, _end, ref _last, ref _delivered, out int kept, out _pending);
+        _seen += kept;
+        _taken = _runFirstTaken + kept;
+        return outcome;
     }
 
     /// <summary>Fetches through NATS.Net, which calls the source's deserializer on each message as it arrives.</summary>
@@ -407,48 +486,27 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
     }
 
     /// <summary>
-    /// Checks a message's place from its reply subject: the consumer numbers what it delivers 1, 2, 3...; a jump means messages sent
-    /// to this consumer never arrived (a fetch cut short by a stopped or paused server, or one this source stopped reading). Without
-    /// acknowledgements the server counts them as delivered, so the only safe move is a new consumer just after the last sequence
-    /// received (<see cref="FetchOutcome.Broken"/>). A message past a bounded replay's end is <see cref="FetchOutcome.PastEnd"/>; otherwise the
-    /// position moves to it (<see cref="FetchOutcome.More"/>).
+    /// Checks a message's place from its reply subject (<see cref="DeliveryRun.Accept(ulong, ulong, ulong?, ref ulong, ref ulong)"/>):
+    /// the consumer numbers what it delivers 1, 2, 3...; a jump means messages sent to this consumer never arrived (a fetch cut short by
+    /// a stopped or paused server, or one this source stopped reading). Without acknowledgements the server counts them as delivered,
+    /// so the only safe move is a new consumer just after the last sequence received (<see cref="FetchOutcome.Broken"/>). A message
+    /// past a bounded replay's end is <see cref="FetchOutcome.PastEnd"/>; otherwise the position moves to it (<see cref="FetchOutcome.More"/>).
     /// </summary>
-    private FetchOutcome Accept(ReadOnlySpan<byte> replyTo)
-    {
-        // The consumer's own acknowledgement prefix (a server without a domain): the numbers follow it directly.
-        if (replyTo.StartsWith(_ackPrefix) && _ackPrefix.Length > 0
-            && JetStreamReplySubject.TryParseAfterConsumer(replyTo[_ackPrefix.Length..], out ulong sequence, out ulong delivered))
-        {
-            return Accept(sequence, delivered);
-        }
-
-        if (!JetStreamReplySubject.TryParseSequences(replyTo, out sequence, out delivered))
-        {
-            return FetchOutcome.Broken;
-        }
-
-        return Accept(sequence, delivered);
-    }
+    private FetchOutcome Accept(ReadOnlySpan<byte> replyTo) => Counted(DeliveryRun.Accept(replyTo, _ackPrefix, _end, ref _last, ref _delivered));
 
     private FetchOutcome Accept(string? replyTo) =>
-        JetStreamReplySubject.TryParseSequences(replyTo, out ulong sequence, out ulong delivered) ? Accept(sequence, delivered) : FetchOutcome.Broken;
+        JetStreamReplySubject.TryParseSequences(replyTo, out ulong sequence, out ulong delivered)
+            ? Counted(DeliveryRun.Accept(sequence, delivered, _end, ref _last, ref _delivered))
+            : FetchOutcome.Broken;
 
-    private FetchOutcome Accept(ulong sequence, ulong delivered)
+    private FetchOutcome Counted(FetchOutcome outcome)
     {
-        if (delivered != _delivered + 1)
+        if (outcome == FetchOutcome.More)
         {
-            return FetchOutcome.Broken;
+            _seen++;
         }
 
-        _delivered = delivered;
-        if (_end is { } end && sequence > end)
-        {
-            return FetchOutcome.PastEnd;
-        }
-
-        _last = sequence;
-        _seen++;
-        return FetchOutcome.More;
+        return outcome;
     }
 
     private void DeadLetter(string reason, string record) =>
@@ -456,6 +514,7 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
 
     private void DropReader()
     {
+        _pending = 0;
         _receivesOfDroppedReaders += _reader?.Receives ?? 0;
         _asynchronousReceivesOfDroppedReaders += _reader?.AsynchronousReceives ?? 0;
         _reader?.Dispose();

@@ -10,7 +10,11 @@ public sealed record NatsJetStreamSourceOptions
     /// <value>The default value is <see langword="null"/>: the subject with '.', '*' and '&gt;' replaced by '_' (the name that <c>linqstream produce</c> and <see cref="NatsJetStreamSink{T}"/> use).</value>
     public string? Stream { get; init; }
 
-    /// <summary>Gets the most messages asked for in one fetch (never more than the engine's buffer).</summary>
+    /// <summary>
+    /// Gets the most messages asked for in one pull request. The source's own reader asks for this many even when the engine's buffer
+    /// is smaller, and hands the rest of the reply to the next reads; through NATS.Net (TLS, credentials, several servers) a fetch asks
+    /// for no more than the engine's buffer.
+    /// </summary>
     /// <value>The default value is 4,096; valid values are 1 to 100,000.</value>
     public int BatchSize
     {

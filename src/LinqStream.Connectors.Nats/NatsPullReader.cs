@@ -11,7 +11,7 @@ namespace LinqStream.Connectors.Nats;
 /// A JetStream source's own connection for pull requests: it writes the NATS protocol's <c>PUB</c> of a pull request to the socket
 /// and parses the <c>MSG</c>/<c>HMSG</c> frames of the reply from the receive buffer, so the source decodes each payload where it
 /// lies and reads the sequences from the reply subject's bytes — no message object, subject string, channel or task hop per
-/// message (what NATS.Net's fetch costs). One pull request is open at a time.
+/// message (what NATS.Net's fetch costs). The next pull request may be sent while one is open (<see cref="SendPullAsync"/>).
 /// </summary>
 /// <remarks>
 /// <para>Plain TCP to one server without authentication (the server's <c>INFO</c> must not require TLS or credentials; otherwise
@@ -42,6 +42,7 @@ internal sealed class NatsPullReader : IDisposable
     private int _start;
     private int _length;
     private long _requestNumber;
+    private long _firstOpen = 1;
     private int _replyLength;
     private byte[] _reply = new byte[64];
     private int _pongsDue;
@@ -53,12 +54,19 @@ internal sealed class NatsPullReader : IDisposable
     }
 
     /// <summary>Gets a value indicating whether a pull request is open: sent, and neither all its messages nor its end status read yet.</summary>
-    public bool RequestOpen { get; private set; }
+    public bool RequestOpen => _firstOpen <= _requestNumber;
 
-    /// <summary>Gets how many messages the open request may still deliver.</summary>
+    /// <summary>
+    /// Gets how many pull requests may be open: those sent since the last time every message asked for had come (or a status ended
+    /// the requests). The server hands the messages of open requests out in turn, so a request whose messages all came while a later
+    /// one was open still counts until the later one ends.
+    /// </summary>
+    public long OpenRequests => _requestNumber - _firstOpen + 1;
+
+    /// <summary>Gets how many messages the open requests may still deliver, together.</summary>
     public int Outstanding { get; private set; }
 
-    /// <summary>Gets a value indicating whether the last request ended because all the messages it asked for came (so the stream likely has more).</summary>
+    /// <summary>Gets a value indicating whether the last requests ended because all the messages they asked for came (so the stream likely has more).</summary>
     public bool LastRequestFilled { get; private set; }
 
     /// <summary>Gets a value indicating whether the server sent a <c>PING</c> that <see cref="SendPongAsync"/> has not answered yet.</summary>
@@ -128,17 +136,19 @@ internal sealed class NatsPullReader : IDisposable
         }
     }
 
-    /// <summary>Sends a pull request (<c>$JS.API.CONSUMER.MSG.NEXT</c>) for up to <paramref name="count"/> messages that does not wait for new ones.</summary>
+    /// <summary>
+    /// Sends a pull request (<c>$JS.API.CONSUMER.MSG.NEXT</c>) for up to <paramref name="count"/> messages that does not wait for new
+    /// ones. Another request may be sent while one is open, so the server goes on without waiting for the client, but only when the
+    /// stream is known to hold enough messages to fill all of them (the caller's judgement, from the pending count of the messages
+    /// received): the server hands the messages of open requests out in turn, so they cannot be told apart and only their total
+    /// (<see cref="Outstanding"/>) is counted; a status that ends one of several open requests early fails the connection.
+    /// </summary>
     /// <param name="nextSubject">The consumer's next-message subject, <c>$JS.API.CONSUMER.MSG.NEXT.stream.consumer</c>, in UTF-8.</param>
     /// <param name="count">The most messages to deliver.</param>
     /// <param name="cancellationToken">Cancels the write.</param>
     public async ValueTask SendPullAsync(byte[] nextSubject, int count, CancellationToken cancellationToken)
     {
-        if (RequestOpen)
-        {
-            throw new InvalidOperationException("A pull request is already open on this connection.");
-        }
-
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         _requestNumber++;
         _replyLength = 0;
         Append(ref _reply, ref _replyLength, _inbox);
@@ -164,9 +174,8 @@ internal sealed class NatsPullReader : IDisposable
         Append(ref _command, ref length, body[..bodyLength]);
         Append(ref _command, ref length, "\r\n"u8);
         await SendAsync(length, cancellationToken).ConfigureAwait(false);
-        RequestOpen = true;
         LastRequestFilled = false;
-        Outstanding = count;
+        Outstanding += count;
     }
 
     /// <summary>Answers each <c>PING</c> the server sent since the last answer.</summary>
@@ -270,7 +279,7 @@ internal sealed class NatsPullReader : IDisposable
                 {
                     if (--Outstanding == 0)
                     {
-                        RequestOpen = false;
+                        _firstOpen = _requestNumber + 1;
                         LastRequestFilled = true;
                     }
 
@@ -374,10 +383,18 @@ internal sealed class NatsPullReader : IDisposable
         return true;
     }
 
-    /// <summary>A status message ends the open request when it is the request's own (an older request's is dropped).</summary>
+    /// <summary>
+    /// A status message ends the open requests when it is addressed to one of them (an older request's is dropped). "No messages"
+    /// or "timed out" for one of two open requests fails the connection: which of the messages received were that request's cannot
+    /// be told, so neither can the other's end (the source makes its consumer again just after the last sequence received).
+    /// </summary>
     private void EndWithStatus(NatsPullMessage message)
     {
-        if (!Bytes.Slice(message.SubjectStart, message.SubjectLength).SequenceEqual(_reply.AsSpan(0, _replyLength)))
+        var subject = Bytes.Slice(message.SubjectStart, message.SubjectLength);
+        if (!subject.StartsWith(_inbox)
+            || !AsciiNumber.TryParse(subject[_inbox.Length..], out ulong number)
+            || number > (ulong)_requestNumber
+            || number < (ulong)_firstOpen)
         {
             return; // a heartbeat or an answer to an earlier request
         }
@@ -388,11 +405,17 @@ internal sealed class NatsPullReader : IDisposable
                 return; // idle heartbeat
             case 404:
             case 408:
-                RequestOpen = false;
+                long open = OpenRequests;
+                _firstOpen = _requestNumber + 1;
                 Outstanding = 0;
+                if (open > 1)
+                {
+                    throw new IOException($"The NATS server ended one of {open} open pull requests early ({message.StatusText?.Trim()}); the messages of each cannot be told apart, so the connection starts again.");
+                }
+
                 return;
             default:
-                RequestOpen = false;
+                _firstOpen = _requestNumber + 1;
                 Outstanding = 0;
                 throw new NatsPullFailedException(message.Status, message.StatusText ?? "");
         }

@@ -60,6 +60,7 @@ public sealed class ClusterFixture : IAsyncLifetime
                 options.CheckpointStoreBelowLimit = StallingCheckpoints.Wrap;
                 options.AddJob(GatedJob.Name, GatedJob.Create);
                 options.AddJob(Tasks.SpreadJob.Name, Tasks.SpreadJob.Create);
+                options.AddJob(Tasks.SpreadJob.OnRocksDbName, Tasks.SpreadJob.CreateOnRocksDb);
                 options.AddJob(Tasks.ProjectedJob.Name, Tasks.ProjectedJob.Create);
             });
         }

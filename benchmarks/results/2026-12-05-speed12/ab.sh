@@ -1,5 +1,6 @@
 #!/bin/bash
 # usage: ab.sh SECONDS ROUNDS "Q..." BUILD_A BUILD_B ... : alternates builds query by query (--profile loop), prints a header per block
+# summary of a log (ab.sh's and ab2.sh's): ../2026-12-05-speed8/summarize.py LOG
 secs=$1; rounds=$2; queries=$3; shift 3
 for r in $(seq 1 $rounds); do
  for q in $queries; do

@@ -35,6 +35,19 @@ internal sealed class ClusterParallelHost : IParallelRunHost
     /// <summary>Gets this task's part once the job's plan is built.</summary>
     public ITaskRun? Task { get; private set; }
 
+    /// <summary>
+    /// Why a job spread over silos keeps its keyed state on the heap (docs/cluster.md, Limits): a store of another backend (RocksDB)
+    /// keeps its files on the disk of the silo its task ran on, while a rollback or take-over starts the tasks wherever Orleans places
+    /// them; each task's job would open the backend's one directory (a run clears its <c>live/</c>); and the coordinator, which saves
+    /// the checkpoints, does not tell the tasks' stores which of them the store still lists (their shared files would go by the
+    /// snapshot-count rule).
+    /// </summary>
+    internal static string KeyedStateOffHeap(string job) =>
+        $"Job '{job}' is spread over silos (JobSubmission.Parallelism) with a state backend other than the heap; the keyed tasks of a job spread "
+        + "over silos keep their state on the heap only. A RocksDB store's files stay on the disk of the silo that ran its task, and after a "
+        + "rollback or a take-over the task may start on another silo, where a restore would not find them (docs/cluster.md, Limits). "
+        + "Keep its keyed state on the heap, or run it on one machine (ToJob with JobOptions.State and JobOptions.Parallelism).";
+
     public static ClusterParallelHost ForCoordinator(CoordinatorSetup setup) =>
         new(setup, null, setup.MergeKey, setup.Grains, setup.Hub, setup.Time);
 
@@ -54,6 +67,11 @@ internal sealed class ClusterParallelHost : IParallelRunHost
         if (Coordinator is not null || Task is not null)
         {
             throw new NotSupportedException($"Job '{job}' has more than one keyed aggregate that runs on several tasks; a job spread over silos splits exactly one.");
+        }
+
+        if (context.KeyedState is not null)
+        {
+            throw new NotSupportedException(KeyedStateOffHeap(job));
         }
 
         // A union of partitions under the aggregate is read by S = min(partitions, P) source tasks, each a contiguous group of

@@ -270,16 +270,7 @@ public sealed class JobMetrics : IDisposable
         return total;
     }
 
-    private static long SourceEvents(Node node)
-    {
-        long total = 0;
-        foreach (var source in node.Sources)
-        {
-            total += source.EventsRead;
-        }
-
-        return total;
-    }
+    private static long SourceEvents(Node node) => SourceDriver.EventsReadBy(node.Sources);
 
     private static long SourceBlocked(Node node)
     {

@@ -41,7 +41,7 @@ public sealed class ParallelSinkJob<T> : IAsyncDisposable
     private readonly SinkTaskRun<T>[] _tasks;
     private readonly ITaskOutputs<T>? _keyed; // a keyed query: its split aggregate's tasks, each with a sink of its own
     private readonly KeyedSinkTaskRun<T>[] _keyedSinks = [];
-    private readonly (long[] AtRequest, long[] Now)? _keyedReadAtRequest; // per source task: events read at the last request, and now
+    private readonly EventsSinceCheckpoint? _eventsRead; // CheckpointEveryEvents: the (source or sink) tasks report what they have read
     private readonly JobOptions _options;
     private readonly string _fingerprint;
     private readonly TimeProvider _clock;
@@ -91,22 +91,10 @@ public sealed class ParallelSinkJob<T> : IAsyncDisposable
                     _keyedSinks[t] = new KeyedSinkTaskRun<T>(t, outputs[t], sink, () => _answerWake.TrySetResult());
                 }
 
-                // Each source task says when it has read its share of CheckpointEveryEvents since the last request (no polling).
-                int sourceTasks = _keyed.SourceTasks;
-                long share = options.CheckpointEveryEvents is { } everyEvents && options.Checkpoints is not null ? Math.Max(1, everyEvents / sourceTasks) : 0;
-                if (share > 0)
+                // The source tasks say after each step how much they have read; the one whose step makes a checkpoint due wakes the loop.
+                if ((_eventsRead = NewEventsRead(options)) is { } keyedRead)
                 {
-                    var readAtRequest = new long[sourceTasks];
-                    var read = new long[sourceTasks];
-                    _keyedReadAtRequest = (readAtRequest, read);
-                    _keyed.SourceStepped = (source, events) =>
-                    {
-                        Volatile.Write(ref read[source], events);
-                        if (events - Volatile.Read(ref readAtRequest[source]) >= share)
-                        {
-                            CheckpointDue();
-                        }
-                    };
+                    _keyed.SourceStepped = (source, events) => keyedRead.Stepped(0, source, events);
                 }
 
                 _tasks = [];
@@ -133,14 +121,16 @@ public sealed class ParallelSinkJob<T> : IAsyncDisposable
         }
 
         int tasks = Math.Min(parallelism, inputs.Count);
-        // Each task counts its own events and says when its share of CheckpointEveryEvents has been read since its last checkpoint.
-        long every = options.CheckpointEveryEvents is { } n && options.Checkpoints is not null ? Math.Max(1, n / tasks) : 0;
+        // Each task says after each step how much its sources have read; the one whose step makes a checkpoint due wakes the loop.
+        var read = _eventsRead = NewEventsRead(options);
         _tasks = new SinkTaskRun<T>[tasks];
         for (int t = 0; t < tasks; t++)
         {
             var (first, end) = KeyGroups.RangeOf(t, inputs.Count, tasks);
             var sink = sinkPerTask(t) ?? throw new InvalidOperationException($"The sink factory returned null for task {t}.");
-            _tasks[t] = new SinkTaskRun<T>(t, [.. inputs.Skip(first).Take(end - first)], sink, queryOptions, every, CheckpointDue, () => _dueWake.TrySetResult(), () => _answerWake.TrySetResult());
+            int task = t;
+            Action<long>? stepped = read is null ? null : events => read.Stepped(0, task, events);
+            _tasks[t] = new SinkTaskRun<T>(t, [.. inputs.Skip(first).Take(end - first)], sink, queryOptions, stepped, () => _dueWake.TrySetResult(), () => _answerWake.TrySetResult());
         }
 
         (Guarantee, GuaranteeReason) = Decide();
@@ -275,6 +265,7 @@ public sealed class ParallelSinkJob<T> : IAsyncDisposable
                 bool due = Interlocked.Exchange(ref _due, 0) == 1 || wait <= TimeSpan.Zero;
                 if (due && _options.Checkpoints is { } store)
                 {
+                    RearmEventsRead();
                     checkpoints += await CheckpointAsync(++id, store, threads, cancellationToken).ConfigureAwait(false);
                     timeAtCheckpoint = _clock.GetTimestamp();
                     continue;
@@ -377,16 +368,7 @@ public sealed class ParallelSinkJob<T> : IAsyncDisposable
                 bool due = Interlocked.Exchange(ref _due, 0) == 1 || wait <= TimeSpan.Zero;
                 if (due && _options.Checkpoints is { } store)
                 {
-                    if (_keyedReadAtRequest is { } read)
-                    {
-                        for (int s = 0; s < read.Now.Length; s++)
-                        {
-                            Volatile.Write(ref read.AtRequest[s], Volatile.Read(ref read.Now[s]));
-                        }
-
-                        Interlocked.Exchange(ref _due, 0); // a signal from before these counts were taken is not a new one
-                    }
-
+                    RearmEventsRead();
                     checkpoints += await CheckpointKeyedAsync(run, ++id, store, threads, cancellationToken).ConfigureAwait(false);
                     timeAtCheckpoint = _clock.GetTimestamp();
                     continue;
@@ -656,7 +638,25 @@ public sealed class ParallelSinkJob<T> : IAsyncDisposable
         return 1;
     }
 
-    /// <summary>A task has read its share of <see cref="JobOptions.CheckpointEveryEvents"/> since its last checkpoint (on the task's thread).</summary>
+    /// <summary>The counter of <see cref="JobOptions.CheckpointEveryEvents"/>, armed at 0, or null without them. (The tasks report their sources'
+    /// counts, which a restore sets to the checkpoint's: after a restore the first checkpoint comes at the first report, as it always did.)</summary>
+    private EventsSinceCheckpoint? NewEventsRead(JobOptions options)
+    {
+        if (options.CheckpointEveryEvents is not { } every || options.Checkpoints is null)
+        {
+            return null;
+        }
+
+        var read = new EventsSinceCheckpoint(every, CheckpointDue);
+        read.Arm(0);
+        return read;
+    }
+
+    /// <summary>A checkpoint is requested now: the next is due when the tasks have read <see cref="JobOptions.CheckpointEveryEvents"/> more than
+    /// they have reported so far. The job's due flag was taken just before; a report that crossed the old mark since then is at most one early checkpoint.</summary>
+    private void RearmEventsRead() => _eventsRead?.Arm(_eventsRead.Read);
+
+    /// <summary>The tasks have read <see cref="JobOptions.CheckpointEveryEvents"/> since the last request (on the reporting task's thread).</summary>
     private void CheckpointDue()
     {
         if (Interlocked.Exchange(ref _due, 1) == 0)

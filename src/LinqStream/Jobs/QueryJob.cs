@@ -38,10 +38,8 @@ public sealed class QueryJob<T> : IAsyncDisposable
 
     // At P > 1 the loop waits on the merge, which may have nothing for a long time (a keyed aggregate emits when windows close), so
     // CheckpointEveryEvents cannot wait for a step: the source tasks tell after each of their steps how much they have read, and the
-    // one that crosses _eventsDueAt wakes the loop (_eventsDue, then _wake; WakeTask looks at _eventsDue after it renews _wake).
-    private readonly Lock _readGate = new();
-    private readonly Dictionary<(int Part, int Source), long> _readBySource = [];
-    private long _eventsDueAt = long.MaxValue;
+    // one that crosses the mark wakes the loop (_eventsDue, then _wake; WakeTask looks at _eventsDue after it renews _wake).
+    private readonly EventsSinceCheckpoint? _eventsRead;
     private int _eventsDue;
     private readonly Lock _gate = new();
     private long _checkpointId; // the last checkpoint saved or restored
@@ -98,12 +96,13 @@ public sealed class QueryJob<T> : IAsyncDisposable
         _metrics = options.Metrics;
         _execution = QueryExecution.Create(compiled.Root, c => results = new ResultCollector<T>(c), queryOptions, _metrics, parallel, _keyedState, options.ParallelHost);
         _parallel = [.. _execution.Context.Checkpointed.OfType<ParallelStatePart>().Select(p => p.Run)];
-        if (options.CheckpointEveryEvents is not null && options.Checkpoints is not null)
+        if (options.CheckpointEveryEvents is { } every && options.Checkpoints is not null && _parallel.Length > 0)
         {
+            var eventsRead = _eventsRead = new EventsSinceCheckpoint(every, EventsDue);
             for (int i = 0; i < _parallel.Length; i++)
             {
                 int part = i;
-                _parallel[i].SourceStepped = (source, read) => SourceStepped(part, source, read);
+                _parallel[i].SourceStepped = (source, read) => eventsRead.Stepped(part, source, read);
             }
         }
 
@@ -437,46 +436,16 @@ public sealed class QueryJob<T> : IAsyncDisposable
     }
 
     /// <summary>Wakes the loop once the source tasks have read <see cref="JobOptions.CheckpointEveryEvents"/> more than <paramref name="eventsAtCheckpoint"/>.</summary>
-    private void ArmEventsWake(long eventsAtCheckpoint)
+    private void ArmEventsWake(long eventsAtCheckpoint) => _eventsRead?.Arm(eventsAtCheckpoint);
+
+    /// <summary>On the source task whose step made a checkpoint due (once per arming): wakes the loop.</summary>
+    private void EventsDue()
     {
-        if (_options.CheckpointEveryEvents is { } every && _parallel.Length > 0)
-        {
-            Volatile.Write(ref _eventsDueAt, eventsAtCheckpoint + every);
-        }
+        Volatile.Write(ref _eventsDue, 1);
+        Volatile.Read(ref _wake).TrySetResult();
     }
 
-    /// <summary>On a source task, after each of its steps (not per event): wakes the loop when the events read make a checkpoint due.</summary>
-    private void SourceStepped(int part, int source, long read)
-    {
-        long total = 0;
-        lock (_readGate)
-        {
-            _readBySource[(part, source)] = read;
-            foreach (var n in _readBySource.Values)
-            {
-                total += n;
-            }
-        }
-
-        if (total >= Volatile.Read(ref _eventsDueAt))
-        {
-            // Once per checkpoint: the loop arms it again after it has taken one.
-            Volatile.Write(ref _eventsDueAt, long.MaxValue);
-            Volatile.Write(ref _eventsDue, 1);
-            Volatile.Read(ref _wake).TrySetResult();
-        }
-    }
-
-    private long EventsRead()
-    {
-        long total = 0;
-        foreach (var source in _execution.Context.Sources)
-        {
-            total += source.EventsRead;
-        }
-
-        return total;
-    }
+    private long EventsRead() => SourceDriver.EventsReadBy(_execution.Context.Sources);
 
     private async Task<long> FlushAsync(CancellationToken cancellationToken)
     {

@@ -28,9 +28,7 @@ internal sealed class SinkTaskRun<T>
     private long _requested;
     private long _served;
     private volatile bool _finish;
-    private readonly long _checkpointEvery;
-    private readonly Action _checkpointDue;
-    private long _eventsAtServe;
+    private readonly Action<long>? _stepped;
     private readonly Action _inputEndedSignal;
     private readonly Action _answered;
 
@@ -38,18 +36,17 @@ internal sealed class SinkTaskRun<T>
     /// <param name="inputs">The task's inputs: the union's inputs of its group, or the whole query as one input.</param>
     /// <param name="sink">The task's sink (made by the user's factory for <paramref name="index"/>).</param>
     /// <param name="options">The query's settings (dead letters shared by the tasks are locked).</param>
-    /// <param name="checkpointEvery">After how many events read by this task it tells the job a checkpoint is due (0: never).</param>
-    /// <param name="checkpointDue">Tells the job (from the task's thread) that a checkpoint is due.</param>
+    /// <param name="stepped">Tells the job (from the task's thread), after each step, how many events the task's sources have read so far
+    /// (the job's <see cref="JobOptions.CheckpointEveryEvents"/>, counted over all tasks); null: nothing.</param>
     /// <param name="inputEnded">Tells the job (from the task's thread) that the task's input has ended.</param>
     /// <param name="answered">Tells the job (from the task's thread) that the task has answered a checkpoint request (its snapshot is there).</param>
-    public SinkTaskRun(int index, IReadOnlyList<PhysicalStream<T>> inputs, EventSink<T> sink, QueryOptions options, long checkpointEvery, Action checkpointDue, Action inputEnded, Action answered)
+    public SinkTaskRun(int index, IReadOnlyList<PhysicalStream<T>> inputs, EventSink<T> sink, QueryOptions options, Action<long>? stepped, Action inputEnded, Action answered)
     {
         _inputEndedSignal = inputEnded;
         _answered = answered;
         Index = index;
         Sink = sink;
-        _checkpointEvery = checkpointEvery;
-        _checkpointDue = checkpointDue;
+        _stepped = stepped;
         _context = new QueryContext(options);
         _results = new ResultCollector<T>(_context);
         // Always a union, also over one input: the task's checkpoint has the same parts whatever its group's size.
@@ -161,9 +158,9 @@ internal sealed class SinkTaskRun<T>
                 _inputEnded = true;
                 _inputEndedSignal();
             }
-            else if (_checkpointEvery > 0 && OwnEventsRead() - _eventsAtServe >= _checkpointEvery && Volatile.Read(ref _requested) <= _served)
+            else
             {
-                _checkpointDue();
+                _stepped?.Invoke(OwnEventsRead());
             }
 
             await ServeAsync(cancellationToken).ConfigureAwait(false);
@@ -208,7 +205,6 @@ internal sealed class SinkTaskRun<T>
         }
 
         long reachedAt = System.Diagnostics.Stopwatch.GetTimestamp();
-        _eventsAtServe = OwnEventsRead();
         var parts = new byte[_context.Checkpointed.Count][];
         for (int i = 0; i < parts.Length; i++)
         {
@@ -239,16 +235,7 @@ internal sealed class SinkTaskRun<T>
     }
 
     /// <summary>The events this task's sources read (on the task's own thread).</summary>
-    private long OwnEventsRead()
-    {
-        long total = 0;
-        foreach (var source in _context.Sources)
-        {
-            total += source.EventsRead;
-        }
-
-        return total;
-    }
+    private long OwnEventsRead() => SourceDriver.EventsReadBy(_context.Sources);
 
     private async Task FlushAsync(CancellationToken cancellationToken)
     {

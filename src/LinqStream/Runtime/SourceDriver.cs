@@ -23,6 +23,18 @@ internal abstract class SourceDriver : IDisposable, Checkpoints.ICheckpointed
     /// <summary>Gets the number of events this source has pushed into the query (restored from a checkpoint).</summary>
     public abstract long EventsRead { get; }
 
+    /// <summary>Gets the events <paramref name="sources"/> have pushed into the query so far, together (<see cref="EventsRead"/>).</summary>
+    public static long EventsReadBy(IReadOnlyList<SourceDriver> sources)
+    {
+        long total = 0;
+        for (int i = 0; i < sources.Count; i++)
+        {
+            total += sources[i].EventsRead;
+        }
+
+        return total;
+    }
+
     /// <summary>Gets the latest event time read so far (<see cref="Temporal.Ticks.MinusInfinity"/> before the first event); progress reports.</summary>
     public abstract long MaxEventTime { get; }
 

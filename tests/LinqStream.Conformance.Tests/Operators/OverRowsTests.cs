@@ -38,17 +38,101 @@ public sealed class OverRowsTests
     [MemberData(nameof(Cases))]
     public async Task Over_RandomInput_EachEventSeesItsKeysLastRowsInStreamOrder(int seed, int batchSize, bool disordered)
     {
-        var (arrival, policy) = Generate(seed, disordered);
-        var query = QStream.From(arrival, e => e.Time, policy, "events")
+        var expected = await RunAgainstReference(Generate(seed, disordered), batchSize);
+        Assert.Contains(expected, e => e.Payload.Count < Rows && e.Payload.Count > 1);
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task Over_ThousandsOfKeysComingAndGoing_MatchesLinqToObjects(int seed, int batchSize, bool disordered)
+    {
+        var expected = await RunAgainstReference(GenerateManyKeys(seed, disordered), batchSize);
+        Assert.True(expected.Count(e => e.Payload.Count == 1) > expected.Count / 4);
+    }
+
+    /// <summary>Runs <c>Over(e.Key, Rows, Idle, SeenRows)</c> over the input and compares it with <see cref="Reference"/>, which it returns; some windows must be full.</summary>
+    private static async Task<List<StreamEvent<Seen>>> RunAgainstReference((List<Ev> Arrival, IngressPolicy? Policy) input, int batchSize)
+    {
+        var query = QStream.From(input.Arrival, e => e.Time, input.Policy, "events")
             .Over(e => e.Key, Rows, Idle, new SeenRows())
             .WithOptions(new QueryOptions { BatchSize = batchSize, Strict = true });
 
         var actual = await Run.EventsInStartOrder(query);
 
-        var expected = Reference(arrival, e => e.Key, Rows, Idle.Ticks);
+        var expected = Reference(input.Arrival, e => e.Key, Rows, Idle.Ticks);
         Assert.Contains(expected, e => e.Payload.Count == Rows);
-        Assert.Contains(expected, e => e.Payload.Count < Rows && e.Payload.Count > 1);
         Run.AssertSequence(expected, actual);
+        return expected;
+    }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(2, 7)]
+    [InlineData(3, 4096)]
+    public async Task Over_IntAndCompositeKeys_MatchLinqToObjects(int seed, int batchSize)
+    {
+        // An int key (the open-addressing table) and an anonymous-type key (a dictionary), over the same events.
+        var (arrival, policy) = GenerateManyKeys(seed, disordered: true);
+        var options = new QueryOptions { BatchSize = batchSize, Strict = true };
+        var byInt = await Run.EventsInStartOrder(
+            QStream.From(arrival, e => e.Time, policy, "events").Over(e => (int)(e.Key >> 1), Rows, Idle, new SeenRows()).WithOptions(options));
+        var byComposite = await Run.EventsInStartOrder(
+            QStream.From(arrival, e => e.Time, policy, "events").Over(e => new { Rest = e.Key % 7, Big = e.Key > 100 }, Rows, Idle, new SeenRows()).WithOptions(options));
+
+        Run.AssertSequence(Reference(arrival, e => (int)(e.Key >> 1), Rows, Idle.Ticks), byInt);
+        Run.AssertSequence(Reference(arrival, e => new { Rest = e.Key % 7, Big = e.Key > 100 }, Rows, Idle.Ticks), byComposite);
+    }
+
+    [Theory]
+    [InlineData(4, 1)]
+    [InlineData(5, 7)]
+    [InlineData(6, 4096)]
+    public async Task Over_AggregateThrows_SkippedEventIsDeadLetteredAndNoRowOfItsKey(int seed, int batchSize)
+    {
+        var (arrival, policy) = Generate(seed, disordered: true);
+        var letters = new Letters();
+        var query = QStream.From(arrival, e => e.Time, policy, "events")
+            .Over(e => e.Key, Rows, Idle, new ThrowsOnValue(11))
+            .WithOptions(new QueryOptions { BatchSize = batchSize, Strict = true, OnError = ErrorPolicy.SkipAndDeadLetter, DeadLetters = letters });
+
+        var actual = await Run.EventsInStartOrder(query);
+
+        var kept = arrival.Where(e => !ThrowsOnValue.Fails(e, 11)).ToList();
+        Assert.True(kept.Count < arrival.Count);
+        Run.AssertSequence(Reference(kept, e => e.Key, Rows, Idle.Ticks), actual);
+        Assert.Equal(arrival.Count - kept.Count, letters.Items.Count);
+        Assert.All(letters.Items, l => Assert.Contains("Over", l.Source + " " + l.Reason, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Over_AggregateThrowsUnderFail_StopsTheQueryNamingOver()
+    {
+        Ev[] input = [new(1, 10, 5, 0), new(1, 11, 22, 1), new(2, 12, 3, 2)];
+        var query = QStream.From(input, e => e.Time).Over(e => e.Key, Rows, Idle, new ThrowsOnValue(11));
+
+        var error = await Assert.ThrowsAsync<QueryExecutionException>(() => query.ToListAsync());
+
+        Assert.Contains("Over", error.Message, StringComparison.Ordinal);
+        Assert.IsType<InvalidOperationException>(error.InnerException);
+    }
+
+    /// <summary><see cref="SeenRows"/>, but <c>Add</c> throws for an event whose value is a non-zero multiple of the divisor (so such an event is never a row).</summary>
+    public readonly struct ThrowsOnValue(long divisor) : IAggregate<Ev, Seen, Seen>
+    {
+        public static bool Fails(Ev e, long divisor) => e.Value != 0 && e.Value % divisor == 0;
+
+        public Seen Initial() => default;
+
+        public Seen Add(Seen state, Ev input) => Fails(input, divisor) ? throw new InvalidOperationException($"value {input.Value}") : new SeenRows().Add(state, input);
+
+        public Seen Result(Seen state) => state;
+    }
+
+    private sealed class Letters : IDeadLetterSink
+    {
+        public List<DeadLetter> Items { get; } = [];
+
+        public void Write(DeadLetter letter) => Items.Add(letter);
     }
 
     [Theory]
@@ -171,14 +255,14 @@ public sealed class OverRowsTests
     }
 
     /// <summary>
-    /// 3,000 events over about 1,000 ms: eight small keys and the extremes of <c>long</c> (rare, so some have fewer events than the
+    /// 3,000 events over about 20 s: eight small keys and the extremes of <c>long</c> (rare, so some have fewer events than the
     /// window), times on a coarse grid (ties, also within a key), gaps that exceed the idle timeout, values that tie or sit at the
     /// ends of <c>long</c>; out of order by up to 30 ms when <paramref name="disordered"/>.
     /// </summary>
     private static (List<Ev> Arrival, IngressPolicy? Policy) Generate(int seed, bool disordered)
     {
         var random = new Random(seed);
-        var events = new List<Ev>();
+        var generated = new List<Ev>();
         long time = Origin.Ticks;
         for (int i = 0; i < 3_000; i++)
         {
@@ -188,15 +272,45 @@ public sealed class OverRowsTests
                 < 5 => 0,       // a tie with the previous event
                 _ => Tick * random.Next(1, 3),
             };
-            events.Add(new Ev(RandomInput.Key(random, 40, RandomInput.HugeKeys, 8), time, RandomInput.ExtremeOrSmall(random, 20, 50), i));
+            generated.Add(new Ev(RandomInput.Key(random, 40, RandomInput.HugeKeys, 8), time, RandomInput.ExtremeOrSmall(random, 20, 50), i));
         }
 
+        return Arrive(generated, disordered, random);
+    }
+
+    /// <summary>
+    /// 12,000 events about 0.1 ms apart (ties too): half of them on 20 hot keys (each seen every ~4 ms, so their windows fill), half on
+    /// 3,000 cold keys and the extremes of <c>long</c> (each seen every ~0.5 s, idle in between: a slot freed and reused per event),
+    /// and a pause past the idle timeout once in 1,000 events; out of order by up to 30 ms when <paramref name="disordered"/>.
+    /// </summary>
+    private static (List<Ev> Arrival, IngressPolicy? Policy) GenerateManyKeys(int seed, bool disordered)
+    {
+        var random = new Random(seed);
+        var generated = new List<Ev>();
+        long time = Origin.Ticks;
+        for (int i = 0; i < 12_000; i++)
+        {
+            time += random.Next(1_000) switch
+            {
+                0 => 60 * Tick,
+                < 400 => 0,
+                _ => Tick / 10 * random.Next(1, 3),
+            };
+            long key = random.Next(2) == 0 ? 1_000_000 + random.Next(20) : RandomInput.Key(random, 40, RandomInput.HugeKeys, 3_000);
+            generated.Add(new Ev(key, time, RandomInput.ExtremeOrSmall(random, 20, 50), i));
+        }
+
+        return Arrive(generated, disordered, random);
+    }
+
+    private static (List<Ev> Arrival, IngressPolicy? Policy) Arrive(List<Ev> generated, bool disordered, Random random)
+    {
         if (!disordered)
         {
-            return (events, null);
+            return (generated, null);
         }
 
         long disorder = 30 * Tick;
-        return (RandomInput.Disordered(events, e => e.Time, disorder, random), IngressPolicy.Reorder(TimeSpan.FromTicks(disorder)));
+        return (RandomInput.Disordered(generated, e => e.Time, disorder, random), IngressPolicy.Reorder(TimeSpan.FromTicks(disorder)));
     }
 }

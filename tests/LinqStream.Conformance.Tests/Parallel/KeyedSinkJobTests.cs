@@ -210,6 +210,34 @@ public sealed class KeyedSinkJobTests : IDisposable
     }
 
     [Fact]
+    public async Task CheckpointEveryEvents_CountsTheEventsOfAllSourceTasksTogether()
+    {
+        // Four partitions read by two source tasks (partitions 0-1 and 2-3), 13,000 readings on the first and 2,000 on the second: a
+        // checkpoint every 5,000 events read by both together is at most 15,000 / 5,000 = 3 checkpoints. Until session 14 each source
+        // task counted its own 5,000 / 2 = 2,500, and the first alone could ask for 5.
+        var data = PartitionedReadings.OfSizes(15, 12_000, 1_000, 1_000, 1_000);
+        var sources = Sources(data);
+        ParallelSinkJob<string>? running = null;
+        PartitionedReadings.HoldUntilACheckpoint(sources[0], 8_000, () => running!.LastCheckpointId); // so that one comes before the input ends
+        var sinks = Enumerable.Range(0, 2).Select(_ => new MemorySink<string>()).ToArray();
+        await using var job = Query(TwoPhase, sources).ToParallelSinkJob(i => sinks[i], new JobOptions
+        {
+            Checkpoints = new DirectoryCheckpointStore(Path.Combine(_directory, "every-events")),
+            CheckpointEveryEvents = 5_000,
+            Parallelism = 2,
+        });
+        running = job;
+
+        var result = await job.RunAsync(new CancellationTokenSource(TimeSpan.FromMinutes(2)).Token);
+
+        Assert.InRange(result.Checkpoints, 1, 3);
+        var expected = PerTask(await Query(TwoPhase, Sources(data)).ToListAsync(), 2);
+        Assert.Equal(expected[0], sinks[0].Items);
+        Assert.Equal(expected[1], sinks[1].Items);
+        Assert.Equal(LinqTwoPhase(data).Order(StringComparer.Ordinal), sinks.SelectMany(s => s.Items).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task CheckpointAtTwoTasks_RestoredAtFourOrOne_IsRefusedNamingBoth()
     {
         var data = Generate(10, 3, skewed: false, 20_000);

@@ -161,6 +161,36 @@ public sealed class ParallelSinkJobTests : IDisposable
     }
 
     [Fact]
+    public async Task CheckpointEveryEvents_CountsTheEventsOfAllTasksTogether()
+    {
+        // Four partitions on four tasks, one of 12,000 readings and three of 1,000: a checkpoint every 5,000 events read by all the
+        // tasks together is at most 15,000 / 5,000 = 3 checkpoints however the tasks' steps interleave (each needs 5,000 more events
+        // read since the last request). Until session 14 each task counted its own 5,000 / 4 = 1,250, and the big partition alone
+        // could ask for 9 (the count ToJob keeps at P > 1 is now the one implementation: EventsSinceCheckpoint).
+        var data = PartitionedReadings.OfSizes(14, 12_000, 1_000, 1_000, 1_000);
+        var sources = Sources(data);
+        ParallelSinkJob<string>? running = null;
+        PartitionedReadings.HoldUntilACheckpoint(sources[0], 8_000, () => running!.LastCheckpointId); // so that one comes before the input ends
+        var sinks = Enumerable.Range(0, 4).Select(_ => new MemorySink<string>()).ToArray();
+        await using var job = Query(sources).ToParallelSinkJob(i => sinks[i], new JobOptions
+        {
+            Checkpoints = new DirectoryCheckpointStore(Path.Combine(_directory, "every-events")),
+            CheckpointEveryEvents = 5_000,
+            Parallelism = 4,
+        });
+        running = job;
+
+        var result = await job.RunAsync(new CancellationTokenSource(TimeSpan.FromMinutes(2)).Token);
+
+        Assert.InRange(result.Checkpoints, 1, 3);
+        Assert.Equal(result.Checkpoints, job.LastCheckpointId);
+        for (int t = 0; t < 4; t++)
+        {
+            Assert.Equal(await TaskOutput(data, t, 4), sinks[t].Items);
+        }
+    }
+
+    [Fact]
     public async Task CheckpointAtTwoTasks_RestoredAtFour_IsRefusedNamingBoth()
     {
         var data = Generate(10, 4, 20_000);

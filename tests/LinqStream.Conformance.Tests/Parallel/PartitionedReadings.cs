@@ -55,6 +55,32 @@ internal static class PartitionedReadings
         return [.. lists.Select(l => l.ToArray())];
     }
 
+    /// <summary>
+    /// Partitions of <paramref name="counts"/> readings each, every partition over the same 12 s in order (so partitions of
+    /// different sizes tie on many ticks), random sensors including negative ones and random values.
+    /// </summary>
+    public static Reading[][] OfSizes(int seed, params int[] counts)
+    {
+        var random = new Random(seed);
+        return [.. counts.Select(count => Enumerable.Range(0, count)
+            .Select(i => new Reading(Origin + (i * (12_000L / count) * TimeSpan.TicksPerMillisecond), random.NextInt64(-5, 300), random.Next(-1000, 1000)))
+            .ToArray())];
+    }
+
+    /// <summary>
+    /// Makes <paramref name="source"/> wait at its event <paramref name="at"/> until <paramref name="lastCheckpoint"/> is above 0 (at
+    /// most 30 s), so that a job takes a checkpoint before its input ends however its threads are scheduled.
+    /// </summary>
+    public static void HoldUntilACheckpoint(ArrayEventSource<Reading> source, int at, Func<long> lastCheckpoint) =>
+        source.BeforeRead = async (index, cancellationToken) =>
+        {
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            while (index >= at && lastCheckpoint() == 0 && waited.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                await Task.Delay(5, cancellationToken);
+            }
+        };
+
     /// <summary>A replayable source per partition, reading 1 to 119 events at a time (random) or a fixed number per partition; <paramref name="failIn"/> fails at <paramref name="failAt"/>.</summary>
     public static ArrayEventSource<Reading>[] Sources(Reading[][] data, Random? random = null, int failIn = -1, int failAt = -1) =>
         [.. data.Select((p, i) => new ArrayEventSource<Reading>(p, "readings-" + i)

@@ -171,11 +171,15 @@ public sealed class TwoPhaseAggregationTests
             group r by r.Site into g
             select $"{g.Key ?? "(null)"} {g.Count()} {g.Max(r => r.Value)} {g.Window.StartTicks}";
         await AssertTwoPhaseSameAsParallelism1(() => Query(Partitioned(data, 2)));
+        await AssertSitesAsLinqToObjects(data, TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(500), Query, g => $"{g.Key ?? "(null)"} {g.Count()} {g.Max(r => r.Value)} {g.Window.StartTicks}", Options(4));
+    }
 
-        var expected = ReferenceWindows.Fixed(data.Select(r => (r.Time, r)), TimeSpan.FromSeconds(2).Ticks, TimeSpan.FromMilliseconds(500).Ticks, r => r.Site,
-                g => $"{g.Key ?? "(null)"} {g.Count()} {g.Max(r => r.Value)} {g.Window.StartTicks}")
-            .Select(r => r.Result).Order(StringComparer.Ordinal).ToList();
-        var actual = await Query(Partitioned(data, 2)).WithOptions(Options(4)).ToListAsync();
+    /// <summary>Asserts that <paramref name="query"/> over 2 partitions of <paramref name="data"/> gives LINQ to objects' results per hopping window and site (as a multiset).</summary>
+    private static async Task AssertSitesAsLinqToObjects(
+        Reading[] data, TimeSpan size, TimeSpan hop, Func<IQStream<Reading>, IQStream<string>> query, Func<IWindowGroup<string?, Reading>, string> describe, QueryOptions options)
+    {
+        var expected = ReferenceWindows.Fixed(data.Select(r => (r.Time, r)), size.Ticks, hop.Ticks, r => r.Site, describe).Select(r => r.Result).Order(StringComparer.Ordinal).ToList();
+        var actual = await query(Partitioned(data, 2)).WithOptions(options).ToListAsync();
         Assert.Equal(expected, actual.Order(StringComparer.Ordinal).ToList());
     }
 
@@ -200,6 +204,39 @@ public sealed class TwoPhaseAggregationTests
             from r in Partitioned(data, 3).HoppingWindow(TimeSpan.FromMilliseconds(900), TimeSpan.FromMilliseconds(300))
             group r by r.Sensor into g
             select $"{g.Key} {g.Min(r => r.Value)} {g.Window.StartTicks}");
+    }
+
+    /// <summary>
+    /// Runs of one key (the local phase reuses the previous event's slot while the key and the pane stay the same): runs of 1 to 60
+    /// events, null-key runs, huge keys, runs that cross a pane's end inside one batch, equal times; hopping panes over 2 partitions,
+    /// against parallelism 1 at P = 2 and 4 and batch sizes 1, 64 and 4,096, and against LINQ to objects.
+    /// </summary>
+    [Theory]
+    [InlineData(5)]
+    [InlineData(6)]
+    public async Task RunsOfOneKey_AcrossPanesAndNullKeys_SameOutputAsParallelism1AndLinqToObjects(int seed)
+    {
+        var random = new Random(seed);
+        var data = new List<Reading>();
+        long time = Origin;
+        while (data.Count < 8_000)
+        {
+            string? site = random.Next(6) == 0 ? null : random.Next(10) == 0 ? "site-" + long.MaxValue : "site-" + random.Next(12);
+            int run = random.Next(3) == 0 ? 1 : random.Next(2, 61);
+            for (int i = 0; i < run; i++)
+            {
+                time += random.Next(4) == 0 ? 0 : random.Next(1, 3) * TimeSpan.TicksPerMillisecond; // ties, and runs across the 100 ms panes
+                data.Add(new Reading(time, 0, site, random.Next(-5, 5)));
+            }
+        }
+
+        var readings = data.ToArray();
+        IQStream<string> Query(IQStream<Reading> source) =>
+            from r in source.HoppingWindow(TimeSpan.FromMilliseconds(300), TimeSpan.FromMilliseconds(100))
+            group r by r.Site into g
+            select $"{g.Key ?? "(null)"} {g.Count()} {g.Count(r => r.Value > 0)} {g.Window.StartTicks}";
+        await AssertTwoPhaseSameAsParallelism1(() => Query(Partitioned(readings, 2)));
+        await AssertSitesAsLinqToObjects(readings, TimeSpan.FromMilliseconds(300), TimeSpan.FromMilliseconds(100), Query, g => $"{g.Key ?? "(null)"} {g.Count()} {g.Count(r => r.Value > 0)} {g.Window.StartTicks}", Options(2, 4096));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using LinqStream.Connectors.Tests.Redis;
 using LinqStream.Connectors.Tests.Servers;
 using LinqStream.Testing.Nexmark;
@@ -120,5 +121,64 @@ public sealed class NatsJetStreamSourceTests
         Assert.All(letters, l => Assert.Equal($"{SharedServers.Nats}/{subject}", l.Source));
         Assert.Equal("[1, 2]", letters[1].Record);
         Assert.False(string.IsNullOrWhiteSpace(letters[0].Reason));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public async Task ReadAsync_OwnReaderRandomBatchesBuffersAndBadMessages_EventsLettersAndPositionsAsPublished_AcrossRestores(int seed)
+    {
+        // Pull requests larger and smaller than the read's buffer, empty and malformed messages at random places, and the source
+        // made again at its position after a few reads: every bid once and in order, every bad message once as a dead letter naming
+        // its sequence, and after each read the position is the sequence of the last message handed over (event or dead letter).
+        var random = new Random(seed);
+        var subject = SharedServers.UniqueName("bids");
+        var bids = RedisTestData.Bids(1500);
+        var payloads = new List<byte[]>();
+        var bad = new List<int>();
+        for (int next = 0; next < bids.Length;)
+        {
+            switch (random.Next(40))
+            {
+                case 0:
+                    bad.Add(payloads.Count);
+                    payloads.Add([]);
+                    break;
+                case 1:
+                    bad.Add(payloads.Count);
+                    payloads.Add(NatsTestData.Utf8("{\"auction\": "));
+                    break;
+                default:
+                    payloads.Add(JsonSerializer.SerializeToUtf8Bytes(bids[next++], NexmarkJsonContext.Default.Bid));
+                    break;
+            }
+        }
+
+        var sequences = await NatsTestData.PublishAsync(SharedServers.Nats, subject, payloads);
+        var deadLetters = new RecordingDeadLetters();
+        var events = new List<Bid>();
+        byte[]? position = null;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        for (bool completed = false; !completed;)
+        {
+            var options = new NatsJetStreamSourceOptions { StopAtEnd = true, BatchSize = random.Next(1, 700) };
+            await using var source = new NatsJetStreamSource<Bid>(SharedServers.Nats, subject, RedisTestData.BidJson, options) { ReadThroughClient = false };
+            await source.OpenAsync(SourceDriving.Context(deadLetters), position, timeout.Token);
+            for (int reads = random.Next(1, 8); reads > 0 && !completed; reads--)
+            {
+                var buffer = new Bid[random.Next(1, 400)];
+                var result = await source.ReadAsync(buffer, timeout.Token);
+                events.AddRange(buffer.AsSpan(0, result.Count));
+                int handed = events.Count + deadLetters.Letters.Count;
+                Assert.Equal(handed == 0 ? 0 : sequences[handed - 1], source.LastSequence);
+                completed = result.IsCompleted;
+            }
+
+            position = source.GetPosition();
+        }
+
+        Assert.Equal(bids, events);
+        Assert.Equal(bad.Select(i => $"sequence {sequences[i]}"), deadLetters.Letters.Select(l => l.Position));
     }
 }

@@ -92,6 +92,99 @@ public sealed class NatsPullReaderTests
         await server.WaitForPongsAsync(timeout.Token);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public async Task TryTakeMessage_NextRequestSentWhileOneIsOpen_CountsBothTogetherAndEndsWhenBothAreFilled(int seed)
+    {
+        // The source sends the next request while the last messages of the open one arrive, when the stream holds enough to fill
+        // both: every message comes out once and in order, the two end together when all their messages came, and the connection
+        // goes on with single requests (one filled, one ended by its status) after them.
+        var random = new Random(seed);
+        int[] asked = [random.Next(2, 3000), random.Next(1, 3000), random.Next(1, 500), random.Next(1, 500)];
+        int[] counts = [asked[0], asked[1], asked[2], random.Next(0, asked[3])];
+        var expected = new List<List<(string Reply, byte[] Payload)>>();
+        int sequence = 0;
+        foreach (int count in counts)
+        {
+            var messages = new List<(string, byte[])>();
+            for (int i = 0; i < count; i++)
+            {
+                var payload = new byte[random.Next(10) == 0 ? random.Next(150_000, 300_000) : random.Next(1, 400)];
+                random.NextBytes(payload);
+                sequence++;
+                messages.Add(($"$JS.ACK.s.c.1.{sequence}.{sequence}.1696023331771188000.0", payload));
+            }
+
+            expected.Add(messages);
+        }
+
+        var layout = new Random(seed + 1_000);
+        await using var server = FakeNatsServer.Start(Info, (inbox, request) => Reply(layout, inbox, expected[request], counts[request] == asked[request]), seed);
+        using var reader = await NatsPullReader.ConnectAsync(server.EndPoint, TimeSpan.FromSeconds(10), CancellationToken.None);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var received = new List<(string Reply, byte[] Payload)>();
+
+        await reader.SendPullAsync(s_next, asked[0], timeout.Token);
+        int before = random.Next(0, asked[0] / 2 + 1); // messages of the first request taken before the second is sent
+        while (received.Count < before)
+        {
+            if (!reader.TryTakeMessage(out var message))
+            {
+                await reader.ReceiveAsync(timeout.Token);
+                continue;
+            }
+
+            received.Add(Copy(reader, message));
+        }
+
+        Assert.Equal(asked[0] - before, reader.Outstanding);
+        await reader.SendPullAsync(s_next, asked[1], timeout.Token);
+        Assert.Equal((2L, asked[0] - before + asked[1]), (reader.OpenRequests, reader.Outstanding));
+        await TakeUntilEndAsync(reader, received, timeout.Token);
+        Assert.True(reader.LastRequestFilled);
+
+        for (int request = 2; request < asked.Length; request++)
+        {
+            await reader.SendPullAsync(s_next, asked[request], timeout.Token);
+            await TakeUntilEndAsync(reader, received, timeout.Token);
+            Assert.Equal(counts[request] == asked[request], reader.LastRequestFilled);
+        }
+
+        var all = expected.SelectMany(m => m).ToList();
+        Assert.Equal(all.Count, received.Count);
+        for (int i = 0; i < all.Count; i++)
+        {
+            Assert.Equal(all[i].Reply, received[i].Reply);
+            Assert.True(all[i].Payload.AsSpan().SequenceEqual(received[i].Payload), $"message {i}: the payload differs");
+        }
+
+        Assert.Equal((0L, 0), (reader.OpenRequests, reader.Outstanding));
+        Assert.Equal(asked.Length, server.Requests.Count);
+        await server.WaitForPongsAsync(timeout.Token);
+    }
+
+    [Theory]
+    [InlineData("404 No Messages")]
+    [InlineData("408 Request Timeout")]
+    public async Task TryTakeMessage_OneOfTwoOpenRequestsEndedEarly_ThrowsIOException(string status)
+    {
+        // The messages of two open requests cannot be told apart, so neither can the other's end: the connection starts again.
+        await using var server = FakeNatsServer.Start(Info, (inbox, request) => request == 0
+            ? [.. Encoding.ASCII.GetBytes("MSG bids 1 $JS.ACK.s.c.1.1.1.1.0 2\r\n{}\r\n"), .. Encoding.ASCII.GetBytes(Status(inbox, status))]
+            : [], 1);
+        using var reader = await NatsPullReader.ConnectAsync(server.EndPoint, TimeSpan.FromSeconds(10), CancellationToken.None);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        await reader.SendPullAsync(s_next, 10, timeout.Token);
+        await reader.SendPullAsync(s_next, 10, timeout.Token);
+
+        var error = await Assert.ThrowsAsync<IOException>(() => TakeUntilEndAsync(reader, [], timeout.Token));
+
+        Assert.Contains("cannot be told apart", error.Message, StringComparison.Ordinal);
+        Assert.False(reader.RequestOpen);
+    }
+
     [Fact]
     public async Task TryTakeMessage_ConsumerGone_ThrowsNamingTheStatus()
     {
@@ -153,6 +246,33 @@ public sealed class NatsPullReaderTests
             _ => null,
         });
     }
+
+    /// <summary>Takes messages, answering PINGs, until no request is open (or throws).</summary>
+    private static async Task TakeUntilEndAsync(NatsPullReader reader, List<(string Reply, byte[] Payload)> received, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            while (reader.TryTakeMessage(out var message))
+            {
+                received.Add(Copy(reader, message));
+            }
+
+            if (reader.PongDue)
+            {
+                await reader.SendPongAsync(cancellationToken);
+            }
+
+            if (!reader.RequestOpen)
+            {
+                return;
+            }
+
+            await reader.ReceiveAsync(cancellationToken);
+        }
+    }
+
+    private static (string Reply, byte[] Payload) Copy(NatsPullReader reader, NatsPullMessage message) =>
+        (Encoding.ASCII.GetString(reader.Bytes.Slice(message.ReplyStart, message.ReplyLength)), reader.Bytes.Slice(message.PayloadStart, message.PayloadLength).ToArray());
 
     /// <summary>Takes messages until the request ends (or throws).</summary>
     private static async Task TakeAllAsync(NatsPullReader reader, int count)

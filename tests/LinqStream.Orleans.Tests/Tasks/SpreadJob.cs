@@ -59,6 +59,39 @@ public static class SpreadJob
         return context.Run(HotItems.Over(QStream.From(source, b => b.DateTime, HotItems.Ingress)), sink);
     }
 
+    /// <summary>The name of <see cref="CreateOnRocksDb"/>: the same job with its keyed state in RocksDB.</summary>
+    public const string OnRocksDbName = "q5-spread-rocksdb";
+
+    /// <summary>The submission of <see cref="CreateOnRocksDb"/>: <paramref name="count"/> bids, keyed state under <paramref name="state"/> (a directory per silo task).</summary>
+    public static JobSubmission OnRocksDbSubmission(string output, int count, int seed, string state, int? parallelism) => Submission(output, count, seed, -1, 1_000, parallelism ?? 1) with
+    {
+        Definition = OnRocksDbName,
+        Parameters = new()
+        {
+            ["output"] = output,
+            ["count"] = count.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["seed"] = seed.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["state"] = state,
+        },
+        Parallelism = parallelism,
+    };
+
+    /// <summary>
+    /// q5 over the bids with its keyed state in RocksDB (<c>JobOptions.State</c>), each task's job under a directory of its own. No public
+    /// member asks for that (<see cref="ClusterJobContext.Run{T}"/> binds the query with the context's options, which have no state
+    /// backend), so this definition binds the job itself, as one that found a way around it would.
+    /// </summary>
+    public static ClusterJobRun CreateOnRocksDb(ClusterJobContext context)
+    {
+        var bids = HotItems.Bids(int.Parse(context.Parameter("count"), System.Globalization.CultureInfo.InvariantCulture), int.Parse(context.Parameter("seed"), System.Globalization.CultureInfo.InvariantCulture));
+        Builds.Enqueue((context.JobId, context.Epoch, context.TaskName, context.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress));
+        var sink = new RedisStreamSink<HotItem>(context.Redis, context.Parameter("output"), HotItems.Json, new RedisStreamSinkOptions { Fence = context.Fence, ChunkSize = 64 });
+        var state = new LinqStream.State.RocksDb.RocksDbStateBackend(Path.Combine(context.Parameter("state"), $"{context.Epoch}-{context.TaskName}")) { HotKeys = 16 };
+        var query = HotItems.Over(QStream.From(new GatedBids(bids, -1, For(context.JobId)), b => b.DateTime, HotItems.Ingress));
+        var job = query.ToJob(sink, context.Options with { State = state });
+        return new ClusterJobRun(token => job.RunAsync(token), () => job.LastCheckpointId, job, job.Guarantee, job.GuaranteeReason, []);
+    }
+
     /// <summary>Bid i in partition i mod <paramref name="partitions"/>, in order.</summary>
     public static Bid[][] Partition(Bid[] bids, int partitions) =>
         [.. Enumerable.Range(0, partitions).Select(k => bids.Where((_, i) => i % partitions == k).ToArray())];

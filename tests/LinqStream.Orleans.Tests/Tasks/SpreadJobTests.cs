@@ -267,6 +267,39 @@ public sealed class SpreadJobTests(ClusterFixture fixture, ITestOutputHelper out
         await AssertOutputAsync(stream, reference);
     }
 
+    [Fact]
+    public async Task SpreadJob_WithItsKeyedStateInRocksDb_FailsAtItsStartNamingWhy()
+    {
+        // The keyed tasks of a job spread over silos keep their state on the heap only (docs/cluster.md, Limits): a RocksDB store's
+        // files would stay on the silo its task ran on, out of reach of a restore on another silo after a rollback or take-over.
+        await EnsureSilosAsync(3);
+        var jobId = "spread-rocksdb-" + Guid.NewGuid().ToString("N");
+        var stream = fixture.Prefix + ":out:" + jobId;
+        var state = Path.Combine(Path.GetTempPath(), "lsq-" + jobId);
+        try
+        {
+            var job = await fixture.Cluster.Client.SubmitAsync(jobId, SpreadJob.OnRocksDbSubmission(stream, 2_000, 31, state, parallelism: 3));
+            var done = await job.WaitAsync(Poll).WaitAsync(Bound);
+            output.WriteLine(done.Error ?? $"{done.State}, no error");
+
+            Assert.Equal(JobState.Failed, done.State);
+            Assert.Equal(1, done.Epoch); // refused, not rolled back and tried again
+            Assert.Equal(0, done.LastCheckpoint);
+            Assert.Contains($"Job '{jobId}' is spread over silos (JobSubmission.Parallelism) with a state backend other than the heap", done.Error, StringComparison.Ordinal);
+            Assert.Contains("keep their state on the heap only", done.Error, StringComparison.Ordinal);
+            // Refused by the coordinator while it built the job: no task was started anywhere.
+            Assert.Equal(["job"], SpreadJob.Builds.Where(b => b.Job == jobId).Select(b => b.Task));
+            await AssertOutputAsync(stream, []);
+        }
+        finally
+        {
+            if (Directory.Exists(state))
+            {
+                Directory.Delete(state, recursive: true);
+            }
+        }
+    }
+
     /// <summary>The partitioned single-process run gives the same results as q5 over the bids as one stream (LINQ over the whole input), in its own order.</summary>
     private static async Task AssertSameResultsAsOneStreamAsync(List<string> partitioned, Bid[] bids)
     {

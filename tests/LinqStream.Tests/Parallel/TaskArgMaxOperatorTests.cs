@@ -251,16 +251,18 @@ public sealed class TaskArgMaxOperatorTests
     }
 
     /// <summary>
-    /// A window aggregate (sums per key) into a task's arg-max step, directly (the aggregate cuts each window to its keyed maximum before
-    /// the key order) or through a pass-through (the aggregate emits every group, as before), fed in random batches with watermarks.
+    /// A window aggregate (sums per key) into an arg-max step, directly (the aggregate cuts each window to its maximum before the key
+    /// order) or through a pass-through (the aggregate emits every group, as before), fed in random batches with watermarks. The step is
+    /// a task's local <see cref="TaskArgMaxOperator{T}"/>, or with <paramref name="global"/> parallelism 1's
+    /// <see cref="WindowArgMaxOperator{TIn, TRow, TKey, TResult}"/> (its row: the window's start and maximum; its result: the count).
     /// </summary>
     private static (ProbeSink<KeyTotal> Sink, FixedWindowAggregateOperator<Item, string, KeyTotal> Aggregate, QueryContext Context) RunAggregateIntoStep(
-        List<Item> items, WindowSpec window, bool cut, Expression<Func<IWindowGroup<string, Item>, KeyTotal>> selector, int seed)
+        List<Item> items, WindowSpec window, bool cut, Expression<Func<IWindowGroup<string, Item>, KeyTotal>> selector, int seed, bool global = false)
     {
         var random = new Random(seed);
         var context = new QueryContext(new QueryOptions { BatchSize = 32 });
         var sink = new ProbeSink<KeyTotal>(context);
-        var step = new TaskArgMaxOperator<KeyTotal>(sink, context, TotalValue, "c => c.Total");
+        IStreamObserver<KeyTotal> step = global ? GlobalStep(sink, context, window.Hop) : new TaskArgMaxOperator<KeyTotal>(sink, context, TotalValue, "c => c.Total");
         IStreamObserver<KeyTotal> front = cut ? step : new PassThrough<KeyTotal>(step);
         var plan = AggregatePlans.Plan<Item, string, KeyTotal>(selector);
         var aggregate = new FixedWindowAggregateOperator<Item, string, KeyTotal>(front, context, window, ColumnKernel.Compile<Item, string>(ItemKey), plan, "test");
@@ -285,6 +287,21 @@ public sealed class TaskArgMaxOperatorTests
         aggregate.OnWatermark(Ticks.Infinity);
         aggregate.OnCompleted();
         return (sink, aggregate, context);
+    }
+
+    public readonly record struct TotalRow(long WindowStart, long Max);
+
+    /// <summary>Parallelism 1's arg-max over the totals: rows of one hop (each count's window start), the count itself as the result.</summary>
+    private static WindowArgMaxOperator<KeyTotal, TotalRow, long, KeyTotal> GlobalStep(IStreamObserver<KeyTotal> downstream, QueryContext context, long hop)
+    {
+        Expression<Func<KeyTotal, long>> value = c => c.Total;
+        Expression<Func<long, long, long, TotalRow>> row = (start, end, max) => new TotalRow(start, max);
+        Expression<Func<KeyTotal, TotalRow, KeyTotal>> result = (c, r) => c;
+        Expression<Func<KeyTotal, long>> leftKey = c => c.WindowStart;
+        Expression<Func<TotalRow, long>> rightKey = r => r.WindowStart;
+        var kernels = new WindowArgMaxKernels<KeyTotal, TotalRow, long, KeyTotal>(new WindowArgMaxNodeLambdas(value, row, result, leftKey, rightKey));
+        kernels.CompileKernels();
+        return new WindowArgMaxOperator<KeyTotal, TotalRow, long, KeyTotal>(downstream, context, kernels, hop);
     }
 
     private static readonly Expression<Func<IWindowGroup<string, Item>, KeyTotal>> Totals = g => new KeyTotal(g.Key, g.Sum(i => i.Value), g.Window.StartTicks);
@@ -327,6 +344,51 @@ public sealed class TaskArgMaxOperatorTests
         Assert.Equal(expected, cut.Events.Select(e => e.Payload));
         Assert.Contains(cut.Events, e => e.Payload.Key is null); // a null key at a window's maximum came out (before the keyed ties)
         Assert.Contains(cut.Events.GroupBy(e => e.Start), g => g.Count() > 1); // ties
+    }
+
+    /// <summary>
+    /// One cut for both steps (the interface <see cref="IWindowMaximumInput{T}"/>): in front of the task's local step and in front of
+    /// parallelism 1's arg-max, every window with a result is cut (one group, only the null key, or the whole window alike: the null
+    /// key's group takes part in the maximum and is left out below it), and each step gives what it gives over every result.
+    /// </summary>
+    [Theory]
+    [InlineData(7, false, false)]
+    [InlineData(8, true, false)]
+    [InlineData(9, false, true)]
+    [InlineData(10, true, true)]
+    public void WindowAggregateInFrontOfEitherStep_EveryWindowIsCut_SameEventsAsTheStepOverEveryResult(int seed, bool hopping, bool global)
+    {
+        // Sparse items (windows with one key, with only the null key), a null key in a fifth of them.
+        var random = new Random(seed);
+        var items = new List<Item>();
+        long t = 0;
+        for (int i = 0; i < 3_000; i++)
+        {
+            t += random.Next(10) == 0 ? random.Next(300, 2_000) : random.Next(0, 40);
+            items.Add(new Item(t, random.Next(5) == 0 ? null : "k" + random.Next(0, 9), random.Next(1, 4)));
+        }
+
+        var window = hopping ? WindowSpec.Hopping(400, 100) : WindowSpec.Hopping(100, 100);
+        var (all, before, _) = RunAggregateIntoStep(items, window, cut: false, Totals, seed, global);
+        var (cut, after, context) = RunAggregateIntoStep(items, window, cut: true, Totals, seed, global);
+        Assert.Empty(all.Errors);
+        Assert.Empty(cut.Errors);
+        Assert.True(all.Completed && cut.Completed);
+        Assert.Equal(all.Events, cut.Events);
+        Assert.Equal(all.Watermarks, cut.Watermarks);
+        Assert.Equal(0, before.WindowsCutToMaximum);
+        Assert.Equal(0, after.LiveGroups);
+        Assert.Equal(0, context.OutstandingBatches());
+
+        long size = window.Size, hop = window.Hop;
+        var windows = items
+            .SelectMany(i => Enumerable.Range(0, (int)(size / hop)).Select(k => (Start: Ticks.WindowStart(i.Time, hop) - (k * hop), i.Key)))
+            .GroupBy(x => x.Start)
+            .ToList();
+        Assert.Equal(windows.Count, after.WindowsCutToMaximum);
+        Assert.Contains(windows, w => w.Select(x => x.Key).Distinct().Count() == 1); // windows of one group were cut too
+        Assert.Contains(windows, w => w.Any(x => x.Key is null) && w.Any(x => x.Key is not null)); // the null key next to others
+        Assert.Contains(cut.Events, e => e.Payload.Key is null);
     }
 
     [Theory]

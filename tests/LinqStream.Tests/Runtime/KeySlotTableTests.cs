@@ -182,6 +182,52 @@ public sealed class KeySlotTableTests
         Assert.NotEqual(KeySlotTable<long>.MultiplierFor(47), KeySlotTable<long>.MultiplierFor(48));
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(20_000)]
+    public void EnsureCapacity_HoldsThatManyKeysWithoutGrowing_NeverShrinks_KeepsTheKeys(int present)
+    {
+        // Issue #19 (speed14): the window join sizes its table for a window's left events at once.
+        foreach (var table in new KeySlotTable<long>[] { new(), new(50_000) })
+        {
+            var model = new Dictionary<long, int>();
+            var random = new Random(present);
+            while (model.Count < present)
+            {
+                long key = random.NextInt64(long.MinValue, long.MaxValue);
+                if (model.TryAdd(key, model.Count))
+                {
+                    table.Add(key, model[key]);
+                }
+            }
+
+            int before = table.Capacity;
+            table.EnsureCapacity(30_000);
+            int sized = table.Capacity;
+            Assert.True(sized >= 30_000 && sized >= before, $"capacity {sized} after {before}");
+            AssertSame(model, table);
+            while (model.Count < 30_000)
+            {
+                long key = random.NextInt64(long.MinValue, long.MaxValue);
+                if (model.TryAdd(key, model.Count))
+                {
+                    table.Add(key, model[key]);
+                }
+            }
+
+            Assert.Equal(sized, table.Capacity); // no growth while filling up to what was asked for
+            table.EnsureCapacity(10);
+            Assert.Equal(sized, table.Capacity); // never shrinks
+            AssertSame(model, table);
+        }
+
+        var strings = new KeySlotTable<string>();
+        strings.EnsureCapacity(1_000); // the dictionary path takes it too
+        strings.Add("a", 1);
+        Assert.True(strings.TryGetValue("a", out int one) && one == 1);
+    }
+
     [Fact]
     public void Grows_Trims_AndClears()
     {

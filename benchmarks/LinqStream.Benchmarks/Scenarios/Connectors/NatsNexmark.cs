@@ -29,6 +29,10 @@ public class NatsNexmark : ConnectorNexmark
     private const string InputSubject = "bench.bids";
     private const string OutputSubject = "bench.results";
 
+    private static readonly int s_batchSize = int.TryParse(Environment.GetEnvironmentVariable("LINQSTREAM_NATS_BATCH"), NumberStyles.None, CultureInfo.InvariantCulture, out int size) && size > 0
+        ? size
+        : NatsJetStreamSourceOptions.Default.BatchSize;
+
     private string _nats = "";
 
     /// <inheritdoc/>
@@ -75,8 +79,12 @@ public class NatsNexmark : ConnectorNexmark
     protected override void DeleteOutput() => DeleteOutputAsync().GetAwaiter().GetResult();
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// <c>LINQSTREAM_NATS_BATCH</c> sets the source's <see cref="NatsJetStreamSourceOptions.BatchSize"/> (messages per pull request;
+    /// default 4,096), to compare pull sizes in one sitting.
+    /// </remarks>
     protected override EventSource<Bid> Source() =>
-        new NatsJetStreamSource<Bid>(_nats, InputSubject, BidDecoder, new NatsJetStreamSourceOptions { StopAtEnd = true }) { ReadThroughClient = Reader == "client" };
+        new NatsJetStreamSource<Bid>(_nats, InputSubject, BidDecoder, new NatsJetStreamSourceOptions { StopAtEnd = true, BatchSize = s_batchSize }) { ReadThroughClient = Reader == "client" };
 
     /// <inheritdoc/>
     protected override EventSink<T> Sink<T>(EventSerializer<T> json) => new NatsJetStreamSink<T>(_nats, OutputSubject, json);

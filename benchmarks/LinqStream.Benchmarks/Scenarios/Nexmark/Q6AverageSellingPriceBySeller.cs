@@ -32,6 +32,30 @@ public readonly struct LastPricesSum : IAggregate<SellerPrice, (int Count, long 
 }
 
 /// <summary>
+/// An auction's final price, Flink q6's inner <c>MAX(B.price)</c>: the highest of its bids' prices (the seller, auction and close
+/// are the auction's own, the same in every row of a group).
+/// </summary>
+/// <remarks>
+/// Remaining ties are broken by the other fields, so the result is the maximum of a total order over the whole value and does not
+/// depend on the order of <c>Add</c>: the aggregate is <see cref="CommutativeAggregateAttribute"/>, which lets the plan rewrite
+/// <c>ExpiryJoinToKeyedFold</c> keep one highest price per open auction, as for q9's <see cref="WinningBid"/>.
+/// </remarks>
+[CommutativeAggregate]
+public readonly struct FinalPrice : IAggregate<SellerPrice, SellerPrice?, SellerPrice>
+{
+    public SellerPrice? Initial() => null;
+
+    /// <summary>Keeps the higher price; equal prices, the row with the lower auction, seller, then close (the group's rows agree on those).</summary>
+    public SellerPrice? Add(SellerPrice? state, SellerPrice input) =>
+        state is not { } kept || input.Price > kept.Price
+        || (input.Price == kept.Price && (input.Auction, input.Seller, input.Closed).CompareTo((kept.Auction, kept.Seller, kept.Closed)) < 0)
+            ? input
+            : kept;
+
+    public SellerPrice Result(SellerPrice? state) => state.GetValueOrDefault();
+}
+
+/// <summary>
 /// NEXMark q6, average selling price by seller: at each close of an auction with a winner, the average winning price of its seller's
 /// last 10 closed auctions, this one included.
 /// </summary>
@@ -45,11 +69,15 @@ public readonly struct LastPricesSum : IAggregate<SellerPrice, (int Count, long 
 /// benchmark input spans 50 s, so it never fires there, but every implementation and the model apply it.
 /// </para>
 /// <para>
-/// The winners are <see cref="WinningBids"/> (q9's bounded form). LinqStream: the winners joined with the auctions (alive
-/// <c>[dateTime, expires)</c>, so each winner meets its auction at its close) for the seller, then <c>Over(seller, rows: 10, ...)</c>
-/// with <see cref="LastPricesSum"/>. Rx.NET: q9's Rx winners, the seller from a dictionary a <c>Do</c> fills from the auction events
-/// (never pruned, as in q9), event time run on to the last close at the end of the input, <c>GroupBy</c> seller and a queue of the last prices per group. Hand-written: q9's hand-written winners,
-/// the seller from a dictionary of the auctions, a ring of the last 10 prices per seller with a running sum.
+/// LinqStream, as Flink writes q6: its inner query is q9's join of the auctions' closes with the bids (<see cref="WinningBids"/>), but
+/// each match keeps the auction's seller and the query groups by auction with the highest price (<see cref="FinalPrice"/>), so the
+/// plan rewrite <c>ExpiryJoinToKeyedFold</c> turns it into one highest price per open auction and the result already names the
+/// seller; then <c>Over(seller, rows: 10, ...)</c> with <see cref="LastPricesSum"/>. The older form, q9's winners joined with the
+/// auctions (alive <c>[dateTime, expires)</c>, so each winner meets its auction at its close) for the seller, is kept as
+/// <see cref="ViaAuctionJoin"/> (benchmark <c>LinqStreamAuctionJoin</c>; its answer is checked with the others'). Rx.NET: q9's Rx
+/// winners, the seller from a dictionary a <c>Do</c> fills from the auction events (never pruned, as in q9), event time run on to the
+/// last close at the end of the input, <c>GroupBy</c> seller and a queue of the last prices per group. Hand-written: q9's
+/// hand-written winners, the seller from a dictionary of the auctions, a ring of the last 10 prices per seller with a running sum.
 /// </para>
 /// </remarks>
 [MemoryDiagnoser]
@@ -72,8 +100,39 @@ public class Q6AverageSellingPriceBySeller : NexmarkQuery<SellerAverage>
     [Benchmark(OperationsPerInvoke = Events)]
     public long HandWrittenLoop() => CountHandWritten();
 
-    public override IQStream<SellerAverage> LinqStream(NexmarkInput input)
+    /// <summary>The older LinqStream form: q9's winners joined with the auctions for the seller (<see cref="ViaAuctionJoin"/>).</summary>
+    [Benchmark(OperationsPerInvoke = Events)]
+    public long LinqStreamAuctionJoin() => CountLinqStream(ViaAuctionJoin);
+
+    protected override IReadOnlyList<(string Form, Func<NexmarkInput, IQStream<SellerAverage>> Query)> OtherForms =>
+        [("via q9's winners joined with the auctions", ViaAuctionJoin)];
+
+    public override IQStream<SellerAverage> LinqStream(NexmarkInput input) =>
+        FinalPrices(input).Over(s => s.Seller, Rows, KeyIdleTimeout, new LastPricesSum()).WithOptions(input.Options);
+
+    /// <summary>
+    /// Flink q6's inner query: per auction with a bid placed while it was open and at or above its reserve, its seller and final
+    /// price, at its close (<c>Closed</c> is the auction's <c>Expires</c>), as <see cref="WinningBids.LinqStream"/> finds q9's winners.
+    /// </summary>
+    public static IQStream<SellerPrice> FinalPrices(NexmarkInput input)
     {
+        var bids = WinningBids.OpenBids(input);
+        var closes = WinningBids.Closes(input);
+        var sold =
+            from a in closes
+            join b in bids on a.Id equals b.Auction
+            where b.DateTime >= a.DateTime && b.Price >= a.Reserve
+            select new SellerPrice(a.Seller, a.Id, a.Expires.Ticks, b.Price);
+        return
+            from s in sold.TumblingWindow(TimeSpan.FromTicks(1))
+            group s by s.Auction into g
+            select g.Aggregate(new FinalPrice());
+    }
+
+    /// <summary>q6 with q9's winners (<see cref="WinningBids.LinqStream"/>) joined with the auctions for the seller: a second join, the form before issue #19's round on q6.</summary>
+    public static IQStream<SellerAverage> ViaAuctionJoin(NexmarkInput input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
         var auctions = QStream.From(input.Auctions, a => a.DateTime, name: "auctions").WithLifetime(a => a.DateTime, a => a.Expires);
         var sold =
             from w in WinningBids.LinqStream(input)

@@ -47,8 +47,8 @@ public static class WinningBids
     /// </summary>
     public static IQStream<AuctionBid> LinqStream(NexmarkInput input)
     {
-        var bids = NexmarkStreams.Bids(NexmarkStreams.Events(input)).ExtendLifetime(input.MaxAuctionDuration);
-        var closes = QStream.From(input.Auctions, a => a.Expires.Ticks - 1, IngressPolicy.Reorder(input.AuctionCloseDisorder), "auction closes");
+        var bids = OpenBids(input);
+        var closes = Closes(input);
         var matches =
             from a in closes
             join b in bids on a.Id equals b.Auction
@@ -59,6 +59,17 @@ public static class WinningBids
             group m by m.Auction into g
             select g.Aggregate(new WinningBid());
     }
+
+    /// <summary>The auctions read as a stream of closes: a point at <c>expires − 1 tick</c>, reordered at ingress (auctions close in a different order than they open).</summary>
+    public static IQStream<Auction> Closes(NexmarkInput input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return QStream.From(input.Auctions, a => a.Expires.Ticks - 1, IngressPolicy.Reorder(input.AuctionCloseDisorder), "auction closes");
+    }
+
+    /// <summary>The bids, each alive for the longest auction's duration after it, so an auction's close overlaps every bid that could be on it.</summary>
+    public static IQStream<Bid> OpenBids(NexmarkInput input) =>
+        NexmarkStreams.Bids(NexmarkStreams.Events(input)).ExtendLifetime(input.MaxAuctionDuration);
 
     /// <summary>
     /// Rx.NET, inside an <see cref="Infrastructure.RxEventTime"/> replay: the bids grouped by auction with <c>GroupByUntil</c>, each

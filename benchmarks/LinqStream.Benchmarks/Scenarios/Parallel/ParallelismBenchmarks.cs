@@ -33,7 +33,7 @@ public class ParallelismBenchmarks
     private Tick[][] _tickPartitions = [];
     private Tick[][] _keyPartitions = [];
     private NexmarkEvent[][] _nexmarkPartitions = [];
-    private NexmarkEvent[][]? _nexmarkPartitionsApart;
+    private NexmarkEvent[][] _nexmarkPartitionsInterleaved = [];
     private TimeSpan _cpuAtStart;
     private TimeSpan _cpu;
     private long _iterations;
@@ -67,12 +67,13 @@ public class ParallelismBenchmarks
     internal bool ChainForwardTasks { get; set; } = true;
 
     /// <summary>
-    /// Gets or sets a value indicating whether q5's two partitions read copies of their events made one partition after the other, so
-    /// each partition's objects lie together in memory as a partition's decoder would allocate them (the console mode's "apart" case);
-    /// off (the default): both partitions refer to the one generated array's objects, interleaved, so each source task at P = 2 reads
-    /// every other object of one memory range.
+    /// Gets or sets a value indicating whether q5's two partitions are round-robin views of the one generated array (the console
+    /// mode's diagnostic case "partitions interleaved in one array"): each source task at P = 2 then reads every other object of one
+    /// memory range, and so touches nearly every cache line the other reads. Off (the default since issue #16's par16): each
+    /// partition reads copies of its own events made one partition after the other, so a partition's objects lie together in
+    /// memory, as a partition's own reader and decoder would allocate them; P = 1 and P = 2 read the same copies.
     /// </summary>
-    internal bool NexmarkPartitionsApart { get; set; }
+    internal bool NexmarkPartitionsInterleaved { get; set; }
 
     private QueryOptions Options() => new() { Parallelism = Parallelism, TwoPhaseAggregation = TwoPhase, TaskLocalSteps = TaskLocalSteps, BroadcastExchange = BroadcastExchange, BarrierBeforeSnapshot = BarrierBeforeSnapshot, UnorderedTaskInput = UnorderedTaskInput, SourcesWaitAtBarrier = SourcesWaitAtBarrier, WarmParallelCheckpoints = WarmParallelCheckpoints, ChainForwardTasks = ChainForwardTasks };
 
@@ -95,7 +96,8 @@ public class ParallelismBenchmarks
         _nexmark = NexmarkInput.ForBenchmark();
         _tickPartitions = RoundRobin(_ticks, 2);
         _keyPartitions = ByKey(_ticks, 2);
-        _nexmarkPartitions = RoundRobin(_nexmark.Events, 2);
+        _nexmarkPartitionsInterleaved = RoundRobin(_nexmark.Events, 2);
+        _nexmarkPartitions = Apart(_nexmarkPartitionsInterleaved);
         if (check)
         {
             CheckPartitionedAnswers();
@@ -129,7 +131,11 @@ public class ParallelismBenchmarks
         return partitions;
     }
 
-    /// <summary>Copies each partition's events (and the person, auction or bid each carries), one partition after the other.</summary>
+    /// <summary>
+    /// Copies each partition's events (and the person, auction or bid each carries), one partition after the other: each partition's
+    /// objects together in memory, as a partitioned source's reader allocates them (one decoder per partition), instead of every other
+    /// object of the generated array.
+    /// </summary>
     private static NexmarkEvent[][] Apart(NexmarkEvent[][] partitions) =>
         [.. partitions.Select(events => events.Select(e => e with
         {
@@ -255,7 +261,7 @@ public class ParallelismBenchmarks
     /// <summary>q5 over the partitions: each partition's bids (filter and projection on its source task), then the union under the aggregate.</summary>
     private IQStream<HotItem> PartitionedQ5Query()
     {
-        var bids = (NexmarkPartitionsApart ? _nexmarkPartitionsApart ??= Apart(_nexmarkPartitions) : _nexmarkPartitions)
+        var bids = (NexmarkPartitionsInterleaved ? _nexmarkPartitionsInterleaved : _nexmarkPartitions)
             .Select((p, i) => NexmarkStreams.Bids(QStream.From(p, e => e.DateTime, _nexmark!.Policy, "nexmark-" + i).WithOptions(NexmarkOptions())))
             .ToArray();
         return Scenarios.Nexmark.Q5HotItems.Query(bids[0].Merge(bids[1..]));

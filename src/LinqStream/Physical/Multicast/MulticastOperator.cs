@@ -11,33 +11,68 @@ namespace LinqStream.Physical.Multicast;
 /// lent the original instead, also before consumer 1 gets it, so no copy is made for it (issue #19: the copy was a pass over
 /// every event of q8's source).
 /// <para>
-/// Right after a replayed array's ingress, when every consumer is a filter/projection chain with a fused kernel
-/// (<see cref="IFusedBranch{T}"/>), the multicast is itself the fused ingress's target (<see cref="IFusedIngress{T}"/>): each
-/// chain's kernel reads the slice of the array, event times included, the order of the starts is checked once, and the chains'
-/// batches go on in the order the copied or lent batches would (consumers 1..n, then 0), followed by one watermark through
-/// <see cref="OnWatermark"/>. A slice a kernel throws on, or one out of order or late, takes the ordinary path (issue #19).
+/// Right after a replayed array's ingress, when every consumer is a filter/projection chain that the plan's one kernel of this
+/// multicast's chains covers (<see cref="IFusedBranch{T}"/>, <see cref="MulticastBranchKernel{T}"/>), the multicast is itself the
+/// fused ingress's target (<see cref="IFusedIngress{T}"/>): the kernel reads each event object of the slice once, computes its time
+/// once and writes every chain's present events to the front of that chain's batch; the order of the starts is checked once, and
+/// the chains' batches go on in the order the copied or lent batches would (consumers 1..n, then 0), followed by one watermark
+/// through <see cref="OnWatermark"/>. A slice the kernel throws on, or one out of order or late, takes the ordinary path (issue #19).
 /// </para>
 /// </remarks>
 internal sealed class MulticastOperator<T> : IStreamObserver<T>, IFusedIngress<T>
 {
     private readonly BatchPool<T> _pool;
+    private readonly MulticastBranchKernel<T>? _kernel;
     private IStreamObserver<T>[] _consumers = [];
     private IBatchBorrower<T>?[] _borrowers = [];
 
-    public MulticastOperator(QueryContext context) => _pool = context.Pool<T>();
+    private IFusedBranch<T>[]? _branches; // the consumers in the kernel's order of chains, once CanFuse matched them all
+    private int[] _chainOf = [];          // consumer j's chain in the kernel
+    private object[] _columns = [];       // the kernel's output columns: chain k's starts at 2k, its payloads at 2k + 1
+    private int[] _counts = [];
+    private long[] _starts = [];
 
-    private IFusedBranch<T>[]? _branches; // every consumer as a fused branch, once CanFuse found them all fusable
+    public MulticastOperator(QueryContext context, MulticastBranchKernel<T>? kernel = null)
+    {
+        _pool = context.Pool<T>();
+        _kernel = kernel;
+    }
 
     public int ConsumerCount => _consumers.Length;
 
-    /// <summary>Gets a value indicating whether every consumer reads the ingress's array slice itself; asked once wiring is complete.</summary>
+    /// <summary>
+    /// Gets a value indicating whether every consumer is one of the chains of the plan's kernel (each exactly once), so the
+    /// ingress's array slices go through it; asked once wiring is complete.
+    /// </summary>
     public bool CanFuse
     {
         get
         {
-            if (_branches is null && _consumers.Length > 0 && Array.TrueForAll(_consumers, c => c is IFusedBranch<T> { CanFuse: true }))
+            if (_branches is null && _kernel is { } kernel && _consumers.Length == kernel.Chains.Length)
             {
-                _branches = Array.ConvertAll(_consumers, c => (IFusedBranch<T>)c);
+                var ordered = new IFusedBranch<T>[_consumers.Length];
+                var chainOf = new int[_consumers.Length];
+                for (int j = 0; j < _consumers.Length; j++)
+                {
+                    if (_consumers[j] is not IFusedBranch<T> { FusedNode: { } node } branch)
+                    {
+                        return false;
+                    }
+
+                    int k = Array.FindIndex(kernel.Chains, c => ReferenceEquals(c, node));
+                    if (k < 0 || ordered[k] is not null)
+                    {
+                        return false; // not this kernel's chain, or one node wired twice
+                    }
+
+                    ordered[k] = branch;
+                    chainOf[j] = k;
+                }
+
+                _chainOf = chainOf;
+                _columns = new object[2 * ordered.Length];
+                _counts = new int[ordered.Length];
+                _branches = ordered;
             }
 
             return _branches is not null;
@@ -53,35 +88,62 @@ internal sealed class MulticastOperator<T> : IStreamObserver<T>, IFusedIngress<T
             return false;
         }
 
+        var columns = _columns;
         for (int k = 0; k < branches.Length; k++)
         {
-            if (!branches[k].TryRunFused(source, offset, count))
+            if (!branches[k].TryRentColumns(count, out var start, out var payload))
             {
                 Discard(branches, k);
                 return false;
             }
+
+            columns[2 * k] = start;
+            columns[(2 * k) + 1] = payload;
         }
 
-        if (!orderer.TryAcceptInOrder(branches[0].PendingStarts))
+        if (_starts.Length < count)
         {
+            _starts = new long[Math.Max(count, _pool.BatchSize)];
+        }
+
+        try
+        {
+            _kernel!.Run(source, offset, _starts, columns, _counts, count);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The time selector or a chain threw: the ordinary path reports it (the source's error, or the chain's per-event
+            // policy), after the ingress's own checks. The chains are pure, so running them again over the slice is safe.
             Discard(branches, branches.Length);
+            return false;
+        }
+        finally
+        {
+            Array.Clear(columns);
+        }
+
+        if (!orderer.TryAcceptInOrder(_starts.AsSpan(0, count)))
+        {
+            Discard(branches, branches.Length); // out of order, or a late event: the orderer's per-event path decides
             return false;
         }
 
         // The order of the ordinary path: consumers 1..n are lent (or copied) the batch before consumer 0 owns it.
-        for (int k = 1; k < branches.Length; k++)
+        var chainOf = _chainOf;
+        var counts = _counts;
+        for (int j = 1; j < chainOf.Length; j++)
         {
-            branches[k].SendPending();
+            branches[chainOf[j]].SendColumns(counts[chainOf[j]]);
         }
 
-        branches[0].SendPending();
+        branches[chainOf[0]].SendColumns(counts[chainOf[0]]);
         orderer.SendWatermark(); // to this multicast, which hands it to every consumer
         return true;
     }
 
-    private static void Discard(IFusedBranch<T>[] branches, int ran)
+    private static void Discard(IFusedBranch<T>[] branches, int rented)
     {
-        for (int k = 0; k < ran; k++)
+        for (int k = 0; k < rented; k++)
         {
             branches[k].DiscardPending();
         }

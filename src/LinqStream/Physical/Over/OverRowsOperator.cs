@@ -1,21 +1,30 @@
 using System.Runtime.CompilerServices;
 using LinqStream.Runtime;
+using LinqStream.Runtime.Tables;
 
 namespace LinqStream.Physical.Over;
 
 /// <summary>For each event, folds a user aggregate over the last rows of its key (the event last) and emits the result at the event's lifetime.</summary>
 /// <remarks>
 /// <para>
-/// Each key owns a slot: a ring of <c>rows</c> payloads in one flat array (oldest at <c>_head</c>), its row count, the start of its
-/// latest event, and links in a list of slots by latest start (input is in start order, so appending on each event keeps the list
-/// sorted). A key is freed when an event start or the watermark reaches its latest start plus the idle timeout: the list's head
-/// expires first, so freeing is amortized O(1). An event of a key whose latest start is at least the timeout ago sees only itself
-/// (the same rule, decided by event times alone, so the answer does not depend on when watermarks come).
+/// Each key owns a slot: a ring of <c>rows</c> payloads in one flat array (slot <c>s</c> owns <c>[s * rows, (s + 1) * rows)</c>, oldest at
+/// the slot's head), and a <see cref="OverSlot"/> with the start of its latest event, its ring's head and row count, and when the expiry
+/// queue looks at it next. Keys map to slots in a <see cref="KeySlotTable{TKey}"/> (open addressing for primitive keys, a dictionary
+/// for the others; the null key has a slot of its own).
+/// </para>
+/// <para>
+/// An event of a key whose latest start is at least the idle timeout ago sees only itself: decided by event times alone, per event, so
+/// the answer does not depend on when a key's slot is freed. Freeing is lazy, so that an event only writes its slot's latest start: every
+/// held slot is once in a FIFO queue, due at the latest start it had when queued plus the timeout. After each batch and at each
+/// watermark the queue's due front is taken out; a slot idle for the timeout is freed, one seen since is queued again, due at its new
+/// latest start plus the timeout. Input comes in start order, so a slot is freed at most one timeout after it could have been, and
+/// each slot is looked at about once per timeout of event time.
 /// </para>
 /// <para>
 /// Per event: one table lookup and <c>min(rows, count + 1)</c> calls of the aggregate's <c>Add</c> (the operator is generic over the
-/// aggregate, so a struct aggregate is inlined); nothing is allocated once the tables have grown. An event whose aggregate throws
-/// is skipped (dead-lettered) or stops the query, by <c>QueryOptions.OnError</c>; a skipped event is not a row of its key.
+/// aggregate, so a struct aggregate is inlined); no virtual call and nothing allocated once the tables have grown. An event whose
+/// aggregate throws is skipped (dead-lettered) or stops the query, by <c>QueryOptions.OnError</c>; a skipped event is not a row of
+/// its key.
 /// </para>
 /// </remarks>
 internal sealed class OverRowsOperator<T, TKey, TState, TResult, TAggregate> : UnaryOperator<T, TResult>, Runtime.Checkpoints.ICheckpointed, Runtime.State.IStateMeter
@@ -23,6 +32,7 @@ internal sealed class OverRowsOperator<T, TKey, TState, TResult, TAggregate> : U
     where TAggregate : IAggregate<T, TState, TResult>
 {
     private const string OperatorName = "Over";
+    private const int InitialSlots = 16;
 
     private readonly Action<T[], ulong[]?, TKey[], int> _keyKernel;
     private readonly UserCodeFailures _failures;
@@ -31,22 +41,25 @@ internal sealed class OverRowsOperator<T, TKey, TState, TResult, TAggregate> : U
     private readonly int _rows;
     private readonly long _idleTicks;
     private readonly TAggregate _aggregate;
-    private readonly Dictionary<TKey, int> _slots = [];
+    private readonly KeySlotTable<TKey> _slots = new();
     private int _nullSlot = -1;
     private TKey[] _keys = [];
 
-    // Per slot; a free slot is linked through _next from _free.
-    private TKey[] _slotKey = new TKey[16];
-    private long[] _last = new long[16];
-    private int[] _head = new int[16];
-    private int[] _count = new int[16];
-    private int[] _prev = new int[16];
-    private int[] _next = new int[16];
+    // Per slot; a free slot is linked through _nextFree from _free.
+    private OverSlot[] _slot = new OverSlot[InitialSlots];
+    private TKey[] _slotKey = new TKey[InitialSlots];
+    private int[] _nextFree = new int[InitialSlots];
     private T[] _ring;
     private int _used;
     private int _free = -1;
-    private int _oldest = -1;
-    private int _newest = -1;
+
+    // The expiry queue: each held slot once, a ring of slot numbers (capacity a power of two, at least the slots').
+    private int[] _queue = new int[InitialSlots];
+    private int _queueHead;
+    private int _queued;
+
+    // The latest event start or watermark seen: no later event starts before it.
+    private long _now = long.MinValue;
 
     private EventBatch<TResult>? _output;
 
@@ -61,10 +74,10 @@ internal sealed class OverRowsOperator<T, TKey, TState, TResult, TAggregate> : U
         _rows = rows;
         _idleTicks = idleTicks;
         _aggregate = aggregate;
-        _ring = new T[16 * rows];
+        _ring = new T[InitialSlots * rows];
     }
 
-    /// <summary>Gets the number of keys with rows held.</summary>
+    /// <summary>Gets the number of keys with rows held (a key past its idle timeout is counted until the expiry queue frees it).</summary>
     public int KeyCount => _slots.Count + (_nullSlot >= 0 ? 1 : 0);
 
     /// <summary>Gets the number of rows held over all keys.</summary>
@@ -73,9 +86,9 @@ internal sealed class OverRowsOperator<T, TKey, TState, TResult, TAggregate> : U
         get
         {
             long rows = 0;
-            for (int s = _oldest; s >= 0; s = _next[s])
+            for (int j = 0; j < _queued; j++)
             {
-                rows += _count[s];
+                rows += _slot[_queue[(_queueHead + j) & (_queue.Length - 1)]].Count;
             }
 
             return rows;
@@ -108,36 +121,17 @@ internal sealed class OverRowsOperator<T, TKey, TState, TResult, TAggregate> : U
             return;
         }
 
-        var start = batch.Start;
-        var end = batch.End;
-        var payload = batch.Payload;
-        var keys = _keys;
-        long latest = long.MinValue;
-        for (int i = 0; i < count; i++)
-        {
-            if (batch.IsAbsent(i))
-            {
-                continue;
-            }
-
-            latest = start[i];
-            if (!Process(start[i], end[i], payload[i], keys[i]))
-            {
-                ClearKeys(count);
-                _inputPool.Return(batch);
-                Discard();
-                return;
-            }
-        }
-
+        bool running = Process(batch, count);
         ClearKeys(count);
         _inputPool.Return(batch);
-        if (latest != long.MinValue)
+        if (!running)
         {
-            // Input is in start order: no later event starts before `latest`, so keys idle since then are gone for good.
-            Expire(latest);
+            Discard();
+            return;
         }
 
+        // Input is in start order: no later event starts before the last one, so keys idle since then are gone for good.
+        Expire();
         Flush();
     }
 
@@ -149,7 +143,12 @@ internal sealed class OverRowsOperator<T, TKey, TState, TResult, TAggregate> : U
         }
 
         Flush();
-        Expire(watermark);
+        if (watermark > _now)
+        {
+            _now = watermark;
+        }
+
+        Expire();
         Downstream.OnWatermark(watermark);
     }
 
@@ -174,21 +173,30 @@ internal sealed class OverRowsOperator<T, TKey, TState, TResult, TAggregate> : U
 
     public void ReadState(BinaryReader reader) => RestoreState((OverRowsState<T, TKey>)Runtime.Checkpoints.StateCodec.Read(reader, typeof(OverRowsState<T, TKey>))!);
 
-    /// <summary>Copies the state out: the live keys in expiry order, each with its rows oldest first.</summary>
+    /// <summary>Copies the state out: the keys not yet idle for the timeout, least recently seen first, each with its rows oldest first.</summary>
     public OverRowsState<T, TKey> CaptureState()
     {
         var keys = new List<OverRowsKey<T, TKey>>(KeyCount);
-        for (int s = _oldest; s >= 0; s = _next[s])
+        for (int j = 0; j < _queued; j++)
         {
-            var rows = new T[_count[s]];
-            for (int j = 0; j < rows.Length; j++)
+            int s = _queue[(_queueHead + j) & (_queue.Length - 1)];
+            ref var slot = ref _slot[s];
+            if (Expired(slot.Last, _now))
             {
-                rows[j] = _ring[RingIndex(s, _head[s] + j)];
+                continue; // forgotten for every later event, only not freed yet
             }
 
-            keys.Add(new OverRowsKey<T, TKey>(_slotKey[s], _last[s], rows));
+            var rows = new T[slot.Count];
+            for (int r = 0; r < rows.Length; r++)
+            {
+                rows[r] = _ring[RingIndex(s, slot.Head + r)];
+            }
+
+            keys.Add(new OverRowsKey<T, TKey>(_slotKey[s], slot.Last, rows));
         }
 
+        // The queue is in the order slots were (re)queued; a checkpoint lists them by latest start, the order they expire in.
+        keys.Sort(static (a, b) => a.LastStart.CompareTo(b.LastStart));
         return new OverRowsState<T, TKey>(keys);
     }
 
@@ -203,111 +211,171 @@ internal sealed class OverRowsOperator<T, TKey, TState, TResult, TAggregate> : U
                 throw new InvalidDataException($"An Over checkpoint holds {key.Rows.Count} rows for a key; this query keeps 1 to {_rows}.");
             }
 
-            int s = Allocate(key.Key, key.LastStart);
-            for (int j = 0; j < key.Rows.Count; j++)
+            if ((key.Key is null ? _nullSlot >= 0 : _slots.TryGetValue(key.Key, out _)) || key.LastStart < _now)
             {
-                _ring[RingIndex(s, j)] = key.Rows[j];
+                throw new InvalidDataException("An Over checkpoint lists a key twice or its keys out of order by latest start.");
             }
 
-            _count[s] = key.Rows.Count;
+            int s = Allocate(key.Key!, key.LastStart);
+            for (int r = 0; r < key.Rows.Count; r++)
+            {
+                _ring[RingIndex(s, r)] = key.Rows[r];
+            }
+
+            _slot[s].Count = key.Rows.Count;
+            _now = key.LastStart;
         }
     }
 
-    /// <summary>Computes and emits the result of one event, then makes it a row of its key.</summary>
+    /// <summary>Computes and emits each present event's result, then makes the event a row of its key.</summary>
     /// <returns>False when the query stopped.</returns>
-    private bool Process(long start, long end, T payload, TKey key)
+    private bool Process(EventBatch<T> batch, int count)
     {
-        int slot = Find(key);
-        bool expired = slot >= 0 && Expired(_last[slot], start);
-        TResult result;
-        try
+        var start = batch.Start;
+        var end = batch.End;
+        var payload = batch.Payload;
+        var keys = _keys;
+        var output = _output ??= _outputPool.Rent();
+        bool inAggregate = false; // only the aggregate's own failures are the event's; the engine's go on up
+        int i = 0;
+        while (i < count)
         {
-            var state = _aggregate.Initial();
-            if (slot >= 0 && !expired)
+            try
             {
-                // The newest min(count, rows - 1) rows, oldest first.
-                int have = _count[slot];
-                int take = have < _rows ? have : _rows - 1;
-                int first = _head[slot] + have - take;
-                for (int j = 0; j < take; j++)
+                for (; i < count; i++)
                 {
-                    state = _aggregate.Add(state, _ring[RingIndex(slot, first + j)]);
+                    if (batch.IsAbsent(i))
+                    {
+                        continue;
+                    }
+
+                    var key = keys[i];
+                    int s = Find(key);
+                    bool fresh = s < 0 || Expired(_slot[s].Last, start[i]);
+                    inAggregate = true;
+                    var result = Compute(s, fresh, payload[i]);
+                    inAggregate = false;
+                    Keep(s, fresh, key, start[i], payload[i]);
+                    output.Add(start[i], end[i], result);
+                    if (output.IsFull)
+                    {
+                        i++;
+                        break;
+                    }
                 }
             }
-
-            state = _aggregate.Add(state, payload);
-            result = _aggregate.Result(state);
-        }
-        catch (Exception ex)
-        {
-            if (_failures.Skip(ex, start, payload) is { } stop)
+            catch (Exception ex) when (inAggregate)
             {
-                FailWith(stop);
-                return false;
+                // The aggregate threw for event i before anything of it was kept: skip it (dead letters) or stop.
+                inAggregate = false;
+                if (_failures.Skip(ex, start[i], payload[i]) is { } stop)
+                {
+                    FailWith(stop);
+                    return false;
+                }
+
+                i++;
+                continue;
             }
 
-            return true; // skipped into the dead letters: not a row of its key
-        }
-
-        Commit(slot, expired, start, payload, key);
-        var output = _output ??= _outputPool.Rent();
-        output.Add(start, end, result);
-        if (output.IsFull)
-        {
-            _output = null;
-            Downstream.OnBatch(output);
+            if (output.IsFull)
+            {
+                Downstream.OnBatch(output);
+                _output = output = _outputPool.Rent();
+            }
         }
 
         return true;
     }
 
-    private void Commit(int slot, bool expired, long start, T payload, TKey key)
+    /// <summary>Folds the aggregate over the newest <c>min(count, rows - 1)</c> rows of slot <paramref name="s"/> (none when <paramref name="fresh"/>), oldest first, then the event.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private TResult Compute(int s, bool fresh, T payload)
     {
-        if (slot < 0)
+        var state = _aggregate.Initial();
+        if (!fresh)
         {
-            slot = Allocate(key, start);
-        }
-        else
-        {
-            if (expired)
+            // The slot's ring is [s * rows, s * rows + rows), oldest row at its head.
+            ref var slot = ref _slot[s];
+            int have = slot.Count;
+            int take = have < _rows ? have : _rows - 1;
+            int first = (s * _rows) + slot.Head + have - take;
+            int limit = (s * _rows) + _rows;
+            var ring = _ring;
+            for (int j = 0; j < take; j++)
             {
-                ClearRing(slot);
-                _count[slot] = 0;
-                _head[slot] = 0;
+                int at = first + j;
+                state = _aggregate.Add(state, ring[at >= limit ? at - _rows : at]);
             }
-
-            _last[slot] = start;
-            MoveToNewest(slot);
         }
 
-        int have = _count[slot];
-        if (have < _rows)
+        state = _aggregate.Add(state, payload);
+        return _aggregate.Result(state);
+    }
+
+    /// <summary>Makes the event a row of its key: a new slot, or the key's slot emptied first when <paramref name="fresh"/>; the oldest row goes when the ring is full.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Keep(int s, bool fresh, TKey key, long start, T payload)
+    {
+        _now = start;
+        if (s < 0)
         {
-            _ring[RingIndex(slot, _head[slot] + have)] = payload;
-            _count[slot] = have + 1;
+            s = Allocate(key, start);
+        }
+        else if (fresh)
+        {
+            ClearRing(s);
+            _slot[s].Head = 0;
+            _slot[s].Count = 0;
+        }
+
+        ref var kept = ref _slot[s];
+        kept.Last = start;
+        int count = kept.Count;
+        if (count < _rows)
+        {
+            OwnedArrays.Store(_ring, RingIndex(s, kept.Head + count), payload); // the ring is engine-made: no covariant store check
+            kept.Count = count + 1;
         }
         else
         {
-            _ring[RingIndex(slot, _head[slot])] = payload;
-            _head[slot] = _head[slot] + 1 == _rows ? 0 : _head[slot] + 1;
+            OwnedArrays.Store(_ring, RingIndex(s, kept.Head), payload);
+            kept.Head = kept.Head + 1 == _rows ? 0 : kept.Head + 1;
         }
     }
 
     /// <summary>Whether a key whose latest event started at <paramref name="last"/> is forgotten at time <paramref name="now"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool Expired(long last, long now) => now >= last && unchecked((ulong)now - (ulong)last) >= (ulong)_idleTicks;
 
-    /// <summary>Frees the keys whose latest start is at least the idle timeout before <paramref name="now"/>.</summary>
-    private void Expire(long now)
+    /// <summary>When the expiry queue looks at a slot whose latest start is <paramref name="last"/>: <c>last + idle</c>, or never.</summary>
+    private long DueAt(long last) => last <= long.MaxValue - _idleTicks ? last + _idleTicks : long.MaxValue;
+
+    /// <summary>Takes the due slots out of the front of the expiry queue: frees those idle for the timeout at <see cref="_now"/>, queues the others again.</summary>
+    private void Expire()
     {
-        while (_oldest >= 0 && Expired(_last[_oldest], now))
+        // Each slot at most once per call: a slot that can never expire (due at long.MaxValue) goes round without ending the loop.
+        int mask = _queue.Length - 1;
+        for (int looked = _queued; looked > 0 && _slot[_queue[_queueHead]].Due <= _now; looked--)
         {
-            Free(_oldest);
+            int s = _queue[_queueHead];
+            _queueHead = (_queueHead + 1) & mask;
+            _queued--;
+            if (Expired(_slot[s].Last, _now))
+            {
+                Free(s);
+            }
+            else
+            {
+                Enqueue(s);
+            }
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int RingIndex(int slot, int position) => (slot * _rows) + (position >= _rows ? position - _rows : position);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int Find(TKey key)
     {
         if (key is null)
@@ -318,56 +386,51 @@ internal sealed class OverRowsOperator<T, TKey, TState, TResult, TAggregate> : U
         return _slots.TryGetValue(key, out int slot) ? slot : -1;
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private int Allocate(TKey key, long start)
     {
-        int slot;
+        int s;
         if (_free >= 0)
         {
-            slot = _free;
-            _free = _next[slot];
+            s = _free;
+            _free = _nextFree[s];
         }
         else
         {
-            if (_used == _last.Length)
+            if (_used == _slot.Length)
             {
                 Grow();
             }
 
-            slot = _used++;
+            s = _used++;
         }
 
         if (key is null)
         {
-            _nullSlot = slot;
+            _nullSlot = s;
         }
         else
         {
-            _slots.Add(key, slot);
+            _slots.Add(key, s);
         }
 
-        _slotKey[slot] = key!; // null only for the null key's slot, which TKey's annotation does not admit
-        _last[slot] = start;
-        _head[slot] = 0;
-        _count[slot] = 0;
-        _prev[slot] = _newest;
-        _next[slot] = -1;
-        if (_newest >= 0)
-        {
-            _next[_newest] = slot;
-        }
-        else
-        {
-            _oldest = slot;
-        }
-
-        _newest = slot;
-        return slot;
+        _slotKey[s] = key!; // null only for the null key's slot, which TKey's annotation does not admit
+        _slot[s] = new OverSlot { Last = start };
+        Enqueue(s);
+        return s;
     }
 
-    private void Free(int slot)
+    /// <summary>Puts a slot at the back of the expiry queue, due at its latest start plus the timeout.</summary>
+    private void Enqueue(int s)
     {
-        Unlink(slot);
-        var key = _slotKey[slot];
+        _slot[s].Due = DueAt(_slot[s].Last);
+        _queue[(_queueHead + _queued) & (_queue.Length - 1)] = s;
+        _queued++;
+    }
+
+    private void Free(int s)
+    {
+        var key = _slotKey[s];
         if (key is null)
         {
             _nullSlot = -1;
@@ -377,51 +440,15 @@ internal sealed class OverRowsOperator<T, TKey, TState, TResult, TAggregate> : U
             _slots.Remove(key);
         }
 
-        ClearRing(slot);
+        ClearRing(s);
         if (RuntimeHelpers.IsReferenceOrContainsReferences<TKey>())
         {
-            _slotKey[slot] = default!;
+            _slotKey[s] = default!;
         }
 
-        _count[slot] = 0;
-        _next[slot] = _free;
-        _free = slot;
-    }
-
-    private void MoveToNewest(int slot)
-    {
-        if (slot == _newest)
-        {
-            return;
-        }
-
-        Unlink(slot);
-        _prev[slot] = _newest;
-        _next[slot] = -1;
-        _next[_newest] = slot;
-        _newest = slot;
-    }
-
-    private void Unlink(int slot)
-    {
-        int prev = _prev[slot], next = _next[slot];
-        if (prev >= 0)
-        {
-            _next[prev] = next;
-        }
-        else
-        {
-            _oldest = next;
-        }
-
-        if (next >= 0)
-        {
-            _prev[next] = prev;
-        }
-        else
-        {
-            _newest = prev;
-        }
+        _slot[s] = default;
+        _nextFree[s] = _free;
+        _free = s;
     }
 
     private void ClearRing(int slot)
@@ -432,24 +459,40 @@ internal sealed class OverRowsOperator<T, TKey, TState, TResult, TAggregate> : U
         }
     }
 
+    /// <summary>Doubles the slots, their rings and the expiry queue (which holds at most one entry per slot).</summary>
     private void Grow()
     {
-        int capacity = _last.Length * 2;
+        int capacity = _slot.Length * 2;
+        Array.Resize(ref _slot, capacity);
         Array.Resize(ref _slotKey, capacity);
-        Array.Resize(ref _last, capacity);
-        Array.Resize(ref _head, capacity);
-        Array.Resize(ref _count, capacity);
-        Array.Resize(ref _prev, capacity);
-        Array.Resize(ref _next, capacity);
-        Array.Resize(ref _ring, capacity * _rows);
+        Array.Resize(ref _nextFree, capacity);
+        Array.Resize(ref _ring, checked(capacity * _rows));
+
+        // The queue's ring, unrolled from its head into a new one.
+        var queue = new int[capacity];
+        for (int j = 0; j < _queued; j++)
+        {
+            queue[j] = _queue[(_queueHead + j) & (_queue.Length - 1)];
+        }
+
+        _queue = queue;
+        _queueHead = 0;
     }
 
+    /// <summary>Sends the output batch on, or gives it back to the pool when it is empty.</summary>
     private void Flush()
     {
-        if (_output is { Count: > 0 } output)
+        if (_output is { } output)
         {
             _output = null;
-            Downstream.OnBatch(output);
+            if (output.Count > 0)
+            {
+                Downstream.OnBatch(output);
+            }
+            else
+            {
+                _outputPool.Return(output);
+            }
         }
     }
 
@@ -476,7 +519,16 @@ internal sealed class OverRowsOperator<T, TKey, TState, TResult, TAggregate> : U
         Array.Clear(_slotKey);
         _used = 0;
         _free = -1;
-        _oldest = -1;
-        _newest = -1;
+        _queueHead = 0;
+        _queued = 0;
+    }
+
+    /// <summary>A key's slot: its latest start, its ring's head and row count, and when the expiry queue looks at it next.</summary>
+    private struct OverSlot
+    {
+        public long Last;
+        public long Due;
+        public int Head;
+        public int Count;
     }
 }

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using LinqStream.Physical.Multicast;
 using LinqStream.Runtime;
 using LinqStream.Runtime.Ingress;
 
@@ -21,7 +22,8 @@ internal sealed class PipelineOperator<TIn, TOut> : UnaryOperator<TIn, TOut>, IB
     private readonly BatchPool<TOut> _outputPool;
     private ulong[] _scratchAbsent = [];
     private Action<TIn[], int, long[], ulong[], TOut[], int>? _fused;
-    private EventBatch<TOut>? _pending; // the fused kernel's output for the slice being pushed (TryRunFused .. SendPending)
+    private PhysicalNode? _branchNode; // the plan node this chain is in its multicast's one kernel, when fused as a branch
+    private EventBatch<TOut>? _pending; // a multicast's kernel's output for the slice being pushed (TryRentColumns .. SendColumns)
 
     public PipelineOperator(IStreamObserver<TOut> downstream, QueryContext context, Action<TIn[], ulong[], TOut[]?, int> kernel, bool projects, string name, string expression, string site = "")
         : base(downstream, context)
@@ -114,29 +116,16 @@ internal sealed class PipelineOperator<TIn, TOut> : UnaryOperator<TIn, TOut>, IB
     /// <summary>Gives the operator the kernel that reads its ingress's array slice, event times included (<see cref="IngressPipelineKernel"/>).</summary>
     public void FuseWithIngress(Action<TIn[], int, long[], ulong[], TOut[], int> kernel) => _fused = kernel;
 
+    /// <summary>Marks the operator as the chain <paramref name="node"/> of a multicast's one kernel (<see cref="MulticastIngressKernel"/>).</summary>
+    public void FuseAsBranch(PhysicalNode node) => _branchNode = node;
+
     public bool CanFuse => _fused is not null;
 
     /// <inheritdoc/>
-    public bool TryPushFused(TIn[] source, int offset, int count, IngressOrderer<TIn> orderer)
-    {
-        if (!TryRunFused(source, offset, count))
-        {
-            return false;
-        }
-
-        if (!orderer.TryAcceptInOrder(PendingStarts))
-        {
-            DiscardPending(); // out of order, or a late event: the orderer's per-event path decides
-            return false;
-        }
-
-        SendPending();
-        orderer.SendWatermark();
-        return true;
-    }
+    public PhysicalNode? FusedNode => _branchNode;
 
     /// <inheritdoc/>
-    public bool TryRunFused(TIn[] source, int offset, int count)
+    public bool TryPushFused(TIn[] source, int offset, int count, IngressOrderer<TIn> orderer)
     {
         if (Faulted || _fused is null)
         {
@@ -157,36 +146,67 @@ internal sealed class PipelineOperator<TIn, TOut> : UnaryOperator<TIn, TOut>, IB
             return false;
         }
 
-        output.Count = count; // so that a discard clears what the kernel wrote
-        _pending = output;
+        output.Count = count; // so that a return clears what the kernel wrote
+        if (!orderer.TryAcceptInOrder(output.Start.AsSpan(0, count)))
+        {
+            _outputPool.Return(output); // out of order, or a late event: the orderer's per-event path decides
+            return false;
+        }
+
+        int live = output.LiveCount();
+        if (live == 0)
+        {
+            _outputPool.Return(output);
+        }
+        else
+        {
+            var start = output.Start;
+            if (live <= count >> 2)
+            {
+                // Sparse (an entity split off an interleaved stream): the present events to the front, as OnBatch does.
+                output.Count = Compact(start, output.End, output.Absent, count, output.Payload, output);
+                Array.Clear(output.Absent, 0, (count + 63) >> 6);
+            }
+
+            TickColumns.FillPointEnds(start.AsSpan(0, output.Count), output.End);
+            Downstream.OnBatch(output);
+        }
+
+        orderer.SendWatermark();
         return true;
     }
 
     /// <inheritdoc/>
-    public ReadOnlySpan<long> PendingStarts => _pending is { } pending ? pending.Start.AsSpan(0, pending.Count) : [];
+    public bool TryRentColumns(int count, out long[] start, out Array payload)
+    {
+        if (Faulted || _branchNode is null)
+        {
+            start = [];
+            payload = Array.Empty<TOut>();
+            return false;
+        }
+
+        var output = _outputPool.Rent();
+        output.Count = count; // so that a discard clears whatever the kernel wrote
+        _pending = output;
+        start = output.Start;
+        payload = output.Payload;
+        return true;
+    }
 
     /// <inheritdoc/>
-    public void SendPending()
+    public void SendColumns(int count)
     {
         var output = _pending!;
         _pending = null;
-        int count = output.Count;
-        int live = output.LiveCount();
-        if (live == 0)
+        output.Count = count; // the kernel wrote events 0..count - 1 only, and no filter bits
+        if (count == 0)
         {
             _outputPool.Return(output);
             return;
         }
 
-        var start = output.Start;
-        if (live <= count >> 2)
-        {
-            // Sparse (an entity split off an interleaved stream): the present events to the front, as OnBatch does.
-            output.Count = Compact(start, output.End, output.Absent, count, output.Payload, output);
-            Array.Clear(output.Absent, 0, (count + 63) >> 6);
-        }
-
-        TickColumns.FillPointEnds(start.AsSpan(0, output.Count), output.End);
+        TickColumns.FillPointEnds(output.Start.AsSpan(0, count), output.End);
         Downstream.OnBatch(output);
     }
 
@@ -196,7 +216,7 @@ internal sealed class PipelineOperator<TIn, TOut> : UnaryOperator<TIn, TOut>, IB
         if (_pending is { } output)
         {
             _pending = null;
-            _outputPool.Return(output); // payloads and filter bits cleared up to its count
+            _outputPool.Return(output); // payloads cleared up to the slice's count
         }
     }
 

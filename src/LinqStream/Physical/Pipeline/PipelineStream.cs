@@ -4,7 +4,7 @@ using LinqStream.Runtime;
 namespace LinqStream.Physical.Pipeline;
 
 /// <summary>The physical node of a filter/projection chain (one step, or several fused into one kernel).</summary>
-internal sealed class PipelineStream<TIn, TOut> : PhysicalStream<TOut>, ICompilesKernels, Parallel.IPipelineNode, Parallel.IUnionSplittable<TOut>, Parallel.IRangeSplittable<TOut>
+internal sealed class PipelineStream<TIn, TOut> : PhysicalStream<TOut>, ICompilesKernels, Multicast.IMulticastChain<TIn>, Multicast.IMulticastBranchNode, Parallel.IPipelineNode, Parallel.IUnionSplittable<TOut>, Parallel.IRangeSplittable<TOut>
 {
     private readonly PhysicalStream<TIn> _source;
     private readonly IReadOnlyList<PipelineKernelStep> _steps;
@@ -39,26 +39,29 @@ internal sealed class PipelineStream<TIn, TOut> : PhysicalStream<TOut>, ICompile
 
     public override IReadOnlyList<PhysicalNode> Inputs => [_source];
 
+    /// <summary>Gets the type of the chain's output events.</summary>
+    public Type OutputType => typeof(TOut);
+
+    /// <summary>Gets the compiler the chain's kernels go through.</summary>
+    public KernelCompiler Compiler => _compiler;
+
+    /// <summary>Gets the multicast this chain reads when it is one of a replayed array's ingress (its chains may share one kernel).</summary>
+    public Multicast.IFusesBranches? FusableMulticast => _source is Multicast.MulticastStream<TIn> { IsOverFusableIngress: true } multicast ? multicast : null;
+
     /// <remarks>
-    /// Right after a replayed array's ingress (or a multicast of it) also the kernel that reads the array itself (<see cref="IngressPipelineKernel"/>), so
-    /// that wiring compiles nothing; <see cref="Connect"/> uses it unless the options or metrics rule the fused ingress out.
+    /// Right after a replayed array's ingress also the kernel that reads the array itself (<see cref="IngressPipelineKernel"/>), so
+    /// that wiring compiles nothing; <see cref="Connect"/> uses it unless the options or metrics rule the fused ingress out. A chain
+    /// after a multicast of such an ingress has no kernel of its own for it: the multicast's one kernel of all its chains reads the
+    /// slice (<see cref="MulticastIngressKernel"/>, compiled by the compiler's last stage).
     /// </remarks>
     public void CompileKernels()
     {
         _kernel ??= PipelineKernel.Compile<TIn, TOut>(_steps, _compiler);
-        if (_fusedKernel is null && FusableIngress(_source) is { FusableStart: { } start })
+        if (_fusedKernel is null && _source is Ingress.IngressStream<TIn> { FusableStart: { } start })
         {
             _fusedKernel = IngressPipelineKernel.Compile<TIn, TOut>(start, _steps, _compiler);
         }
     }
-
-    /// <summary>The ingress this chain could read the array of: its input, or the source of the multicast that is its input.</summary>
-    private static Ingress.IngressStream<TIn>? FusableIngress(PhysicalStream<TIn> source) => source switch
-    {
-        Ingress.IngressStream<TIn> ingress => ingress,
-        Multicast.MulticastStream<TIn> { Source: Ingress.IngressStream<TIn> ingress } => ingress,
-        _ => null,
-    };
 
     public override void Connect(IStreamObserver<TOut> downstream, QueryContext context)
     {
@@ -68,9 +71,16 @@ internal sealed class PipelineStream<TIn, TOut> : PhysicalStream<TOut>, ICompile
         // Right after a replayed array's or list's ingress (or a multicast of it), the chain also reads the array itself, event times included: one pass over the
         // event objects instead of a copy, a time pass and a chain pass (IFusedIngress). Not with Fuse = false (the unfused plan, as
         // written), nor with metrics (the ingress then sends to a counter, not to this operator).
-        if (context.Options.Fuse && context.Metrics is null && _fusedKernel is not null)
+        if (context.Options.Fuse && context.Metrics is null)
         {
-            op.FuseWithIngress(_fusedKernel);
+            if (_fusedKernel is not null)
+            {
+                op.FuseWithIngress(_fusedKernel);
+            }
+            else if (_source is Multicast.MulticastStream<TIn> { BranchKernel: not null })
+            {
+                op.FuseAsBranch(this); // the multicast matches its consumers to its kernel's chains by node
+            }
         }
 
         context.Wire(_source, op);

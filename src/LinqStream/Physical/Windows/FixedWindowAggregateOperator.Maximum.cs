@@ -3,11 +3,16 @@ using LinqStream.Runtime;
 namespace LinqStream.Physical.Windows;
 
 /// <summary>
-/// When the aggregate's only consumer is a window's arg-max (<see cref="ArgMax.IWindowMaximumInput{T}"/>: NEXMark q5's counts
-/// feeding <c>WindowArgMax</c>), a closing window passes on only its results at the window's maximum value, in the order it would
-/// have emitted them: the arg-max then sees the same maximum and keeps the same results in the same order, and the window's other
-/// groups are neither sorted into key order nor sent (issue #19).
+/// When the aggregate's only consumer is an arg-max step (<see cref="ArgMax.IWindowMaximumInput{T}"/>: NEXMark q5's counts feeding
+/// <c>WindowArgMax</c> at parallelism 1, or a task's local step <c>TaskArgMax</c> at parallelism &gt; 1), a closing window passes on
+/// only its results at the window's maximum value, in the order it would have emitted them: the step then sees the same maximum and
+/// keeps the same results in the same order, and the window's other groups are neither sorted into key order nor sent (issues #16
+/// and #19; docs/parallelism.md, "Only the maximum is sorted").
 /// </summary>
+/// <remarks>
+/// Every group takes part in the maximum, the null key's and the whole window's too: one below the maximum is left out like any
+/// other (the step would drop it), so what comes out is exactly the window's results at its maximum, in emission order.
+/// </remarks>
 internal sealed partial class FixedWindowAggregateOperator<T, TKey, TResult>
 {
     /// <summary>Results whose values are computed with one call of the arg-max's kernel.</summary>
@@ -25,6 +30,9 @@ internal sealed partial class FixedWindowAggregateOperator<T, TKey, TResult>
     private int _tiedCount;
     private long _max;
 
+    /// <summary>Gets the number of windows that passed on only their results at the maximum (tests).</summary>
+    internal long WindowsCutToMaximum { get; private set; }
+
     /// <summary>
     /// Builds every group's result (the null key's, the whole window's, then the keyed ones in table order), computes the arg-max's
     /// value of each with its own kernel (a chunk of results per call), keeps those at the running maximum, and emits them: the
@@ -32,8 +40,9 @@ internal sealed partial class FixedWindowAggregateOperator<T, TKey, TResult>
     /// slot. Each result is built once; what is held is a chunk and the results at the maximum, not the window.
     /// </summary>
     /// <returns>
-    /// <see langword="false"/> when a result or a value threw: nothing was emitted or freed, and the window goes the ordinary way,
-    /// which reports the failure exactly as without this step (the result selector in key order; the value in the arg-max).
+    /// <see langword="false"/> when a result or a value threw (any exception): nothing was emitted or freed, and the window goes the
+    /// ordinary way, which reports the failure exactly as without the cut (the result selector in key order, for the key parallelism 1
+    /// meets it for, under the query's error policy; the value in the step).
     /// </returns>
     private bool TryEmitMaximum(ref EventBatch<TResult>? output, OpenWindow window, int nullSlot, int singleSlot, Dictionary<TKey, int> groups)
     {
@@ -70,7 +79,7 @@ internal sealed partial class FixedWindowAggregateOperator<T, TKey, TResult>
 
             TakeChunk();
         }
-        catch (Exception ex) when (ex is not QueryExecutionException)
+        catch (Exception)
         {
             ClearCandidates();
             return false;
@@ -114,7 +123,20 @@ internal sealed partial class FixedWindowAggregateOperator<T, TKey, TResult>
             Slots.Release(slot);
         }
 
+        WindowsCutToMaximum++;
         return true;
+    }
+
+    /// <summary>Gives back the held arrays after a burst (<see cref="Compact"/>): the next window that is cut allocates them again.</summary>
+    private void TrimMaximum()
+    {
+        _chunk = [];
+        _chunkValues = [];
+        _chunkKeys = [];
+        _chunkKeyed = [];
+        _tied = [];
+        _tiedKeys = [];
+        _tiedKeyed = [];
     }
 
     private void AddCandidate(TKey key, bool keyed, TResult result)

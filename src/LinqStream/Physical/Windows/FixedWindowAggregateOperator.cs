@@ -28,15 +28,6 @@ internal sealed partial class FixedWindowAggregateOperator<T, TKey, TResult> : W
     private readonly OpenWindow _bounds = new(); // a merged window's bounds as it is emitted (its table stays empty)
     private long _nextWindowStart = Ticks.MinusInfinity;
 
-    // A task's arg-max step right after this aggregate (q5 at parallelism > 1) passes on only a window's results at its maximum:
-    // a window's keyed results are then built in table order, and only those at their maximum are sorted into key order and
-    // emitted (docs/parallelism.md, "q5: the window's maximum on every task"). Reused from window to window.
-    private readonly ArgMax.IKeepsWindowMaximum<TResult>? _keepsMaximum;
-    private TResult[] _built = [];
-    private TKey[] _builtKeys = [];
-    private int[] _builtSlots = [];
-    private long[] _builtValues = [];
-
     public FixedWindowAggregateOperator(
         IStreamObserver<TResult> downstream,
         QueryContext context,
@@ -48,12 +39,8 @@ internal sealed partial class FixedWindowAggregateOperator<T, TKey, TResult> : W
     {
         _usePanes = window.Passes > 1 && window.Size % window.Hop == 0 && plan.Columns.All(c => c.CanMerge);
         _paneSize = _usePanes ? window.Hop : window.Size;
-        _keepsMaximum = downstream as ArgMax.IKeepsWindowMaximum<TResult>;
         _maximum = downstream as ArgMax.IWindowMaximumInput<TResult>;
     }
-
-    /// <summary>Gets the number of windows whose keyed results were cut to those at their maximum before the key order (tests).</summary>
-    internal long WindowsCutToMaximum { get; private set; }
 
     /// <summary>Gets a value indicating whether windows are merged from one-hop panes.</summary>
     public bool UsesPanes => _usePanes;
@@ -379,6 +366,7 @@ internal sealed partial class FixedWindowAggregateOperator<T, TKey, TResult> : W
         }
 
         var window = _freeWindows.Count > 0 ? _freeWindows.Pop() : new OpenWindow();
+        window.Presize(_windows.Count > 0 ? _windows[^1].Slots.Count : 0);
         window.Start = start;
         window.End = Ticks.SaturatingAdd(start, _paneSize);
         _windows.Insert(index + 1, window);
@@ -435,10 +423,7 @@ internal sealed partial class FixedWindowAggregateOperator<T, TKey, TResult> : W
         _merge.TrimExcess();
         _freeWindows.Clear();
         _keyOrder.TrimExcess();
-        _built = [];
-        _builtKeys = [];
-        _builtSlots = [];
-        _builtValues = [];
+        TrimMaximum();
         Context.TrimPools();
     }
 
@@ -583,11 +568,6 @@ internal sealed partial class FixedWindowAggregateOperator<T, TKey, TResult> : W
     /// <summary>Emits a window's keyed groups in stable key order (docs/semantics.md §8): the same at every parallelism and after a restore.</summary>
     private void EmitInKeyOrder(ref EventBatch<TResult>? output, OpenWindow window, Dictionary<TKey, int> groups)
     {
-        if (_keepsMaximum is not null && groups.Count > 1 && TryEmitAtMaximum(ref output, window, groups))
-        {
-            return;
-        }
-
         var order = _keyOrder;
         order.Clear();
         foreach (var (key, slot) in groups)
@@ -602,95 +582,6 @@ internal sealed partial class FixedWindowAggregateOperator<T, TKey, TResult> : W
         }
 
         order.Clear();
-    }
-
-    /// <summary>
-    /// For a step that keeps only a window's results at their maximum (<see cref="_keepsMaximum"/>): builds every keyed result of the
-    /// window in table order, computes their values with the step's kernel, and emits in key order only those at the maximum, then
-    /// frees every slot. The step sees a subsequence of what <see cref="EmitInKeyOrder"/> would give, in its order, holding every
-    /// result at the window's maximum, so it passes on exactly the same events; what is left out is hashed, sorted and copied no more.
-    /// False, with nothing emitted or freed, when a result or a value throws: the caller then emits in key order as always, and the
-    /// failure is met there, for the key parallelism 1 meets it for.
-    /// </summary>
-    private bool TryEmitAtMaximum(ref EventBatch<TResult>? output, OpenWindow window, Dictionary<TKey, int> groups)
-    {
-        int count = groups.Count;
-        if (_built.Length < count)
-        {
-            int size = Math.Max(16, (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)count));
-            _built = new TResult[size];
-            _builtKeys = new TKey[size];
-            _builtSlots = new int[size];
-            _builtValues = new long[size];
-        }
-
-        var built = _built;
-        var keys = _builtKeys;
-        var slots = _builtSlots;
-        var values = _builtValues;
-        int n = 0;
-        try
-        {
-            foreach (var (key, slot) in groups)
-            {
-                built[n] = Plan.Result(key, window.Start, window.End, slot);
-                keys[n] = key;
-                slots[n] = slot;
-                n++;
-            }
-
-            _keepsMaximum!.ComputeValues(built, values, n);
-        }
-        catch (Exception)
-        {
-            ClearBuilt(n);
-            return false;
-        }
-
-        long max = long.MinValue;
-        for (int i = 0; i < n; i++)
-        {
-            max = Math.Max(max, values[i]);
-        }
-
-        var order = _keyOrder;
-        order.Clear();
-        for (int i = 0; i < n; i++)
-        {
-            if (values[i] == max)
-            {
-                order.Add(keys[i], i);
-            }
-        }
-
-        order.Sort();
-        for (int i = 0; i < order.Count; i++)
-        {
-            Append(ref output, built[order.SlotAt(i)], window.Start, window.End);
-        }
-
-        order.Clear();
-        for (int i = 0; i < n; i++)
-        {
-            Slots.Release(slots[i]);
-        }
-
-        ClearBuilt(n);
-        WindowsCutToMaximum++;
-        return true;
-    }
-
-    private void ClearBuilt(int count)
-    {
-        if (System.Runtime.CompilerServices.RuntimeHelpers.IsReferenceOrContainsReferences<TResult>())
-        {
-            Array.Clear(_built, 0, count);
-        }
-
-        if (System.Runtime.CompilerServices.RuntimeHelpers.IsReferenceOrContainsReferences<TKey>())
-        {
-            Array.Clear(_builtKeys, 0, count);
-        }
     }
 
     private void Emit(ref EventBatch<TResult>? output, OpenWindow window, TKey key, int slot) =>
@@ -718,6 +609,12 @@ internal sealed partial class FixedWindowAggregateOperator<T, TKey, TResult> : W
         public int Null = -1;
         public int Single = -1;
         public readonly Dictionary<TKey, int> Slots = [];
+
+        /// <summary>
+        /// Sizes the table of a window about to open for as many keys as the newest open one holds (<paramref name="expected"/>; panes
+        /// of a steady load hold about as many keys each), so it is allocated once instead of doubling up from empty (issue #16).
+        /// </summary>
+        public void Presize(int expected) => Slots.EnsureCapacity(Math.Min(expected, LargeTable));
 
         public void Reset()
         {

@@ -56,14 +56,12 @@ internal sealed class EnumerableSource<T> : SourceDriver
 
     public override void WriteState(BinaryWriter writer)
     {
-        writer.Write(_read);
-        Checkpoints.StateCodec.Write(writer, _orderer.CaptureState(), typeof(IngressState<T>));
+        _orderer.WriteState(writer, _read);
     }
 
     public override void ReadState(BinaryReader reader)
     {
-        _read = reader.ReadInt64();
-        _orderer.RestoreState((IngressState<T>)Checkpoints.StateCodec.Read(reader, typeof(IngressState<T>))!);
+        _read = _orderer.ReadState(reader);
         Watermark = _orderer.Watermark;
         if (_source is IReadOnlyList<T> or ArrayChunks<T>)
         {

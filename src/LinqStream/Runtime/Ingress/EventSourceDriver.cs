@@ -168,16 +168,14 @@ internal sealed class EventSourceDriver<T> : SourceDriver
             writer.Write(_position);
         }
 
-        writer.Write(_read);
-        Checkpoints.StateCodec.Write(writer, _orderer.CaptureState(), typeof(IngressState<T>));
+        _orderer.WriteState(writer, _read);
     }
 
     public override void ReadState(BinaryReader reader)
     {
         int length = reader.ReadInt32();
         _position = length < 0 ? null : reader.ReadBytes(length);
-        _read = reader.ReadInt64();
-        _orderer.RestoreState((IngressState<T>)Checkpoints.StateCodec.Read(reader, typeof(IngressState<T>))!);
+        _read = _orderer.ReadState(reader);
         Watermark = _orderer.Watermark;
     }
 

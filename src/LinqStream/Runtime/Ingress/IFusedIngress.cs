@@ -19,30 +19,3 @@ internal interface IFusedIngress<T>
     /// </returns>
     bool TryPushFused(T[] source, int offset, int count, IngressOrderer<T> orderer);
 }
-
-/// <summary>
-/// One consumer of a multicast ingress that can read the array slice itself (a fused filter/projection chain): a multicast over a
-/// replayed array is fused only when every consumer is one (<c>MulticastOperator</c>, docs/architecture.md, "Fused ingress"). The
-/// multicast runs every branch's kernel over the slice first (<see cref="TryRunFused"/>), checks the order of the starts once, and
-/// then sends every branch's batch in the multicast's order (<see cref="SendPending"/>), or drops them all (<see cref="DiscardPending"/>).
-/// </summary>
-internal interface IFusedBranch<T>
-{
-    /// <summary>Gets a value indicating whether the branch has a fused kernel for this ingress.</summary>
-    bool CanFuse { get; }
-
-    /// <summary>Gets the starts the last <see cref="TryRunFused"/> computed, one per event of the slice (empty when none is pending).</summary>
-    ReadOnlySpan<long> PendingStarts { get; }
-
-    /// <summary>
-    /// Runs the event-time selector and the chain over <c>source[offset .. offset + count)</c> into a batch the branch keeps pending,
-    /// sending nothing; false, with nothing pending and no state changed, when the selector or the chain threw or the branch failed.
-    /// </summary>
-    bool TryRunFused(T[] source, int offset, int count);
-
-    /// <summary>Sends the pending batch's present events on (compacted when sparse, ends of point events written).</summary>
-    void SendPending();
-
-    /// <summary>Gives back the pending batch, if any, unsent.</summary>
-    void DiscardPending();
-}

@@ -59,6 +59,21 @@ internal sealed class IngressOrderer<T>
         return new IngressState<T>(_position, _maxSeen, Watermark, _sequence, held);
     }
 
+    /// <summary>Writes what a source's checkpoint holds of its ingress: <paramref name="read"/> (the events the source has pushed), then <see cref="CaptureState"/>.</summary>
+    public void WriteState(BinaryWriter writer, long read)
+    {
+        writer.Write(read);
+        Checkpoints.StateCodec.Write(writer, CaptureState(), typeof(IngressState<T>));
+    }
+
+    /// <summary>Loads what <see cref="WriteState"/> wrote into this fresh orderer; returns the events the source had pushed.</summary>
+    public long ReadState(BinaryReader reader)
+    {
+        long read = reader.ReadInt64();
+        RestoreState((IngressState<T>)Checkpoints.StateCodec.Read(reader, typeof(IngressState<T>))!);
+        return read;
+    }
+
     /// <summary>Loads state captured by <see cref="CaptureState"/> into this fresh orderer.</summary>
     public void RestoreState(IngressState<T> state)
     {

@@ -164,6 +164,22 @@ internal class KeySlotTable<TKey, THasher>
         }
     }
 
+    /// <summary>Grows the table, when needed, so that it holds <paramref name="keys"/> keys without growing again (never shrinks).</summary>
+    public void EnsureCapacity(int keys)
+    {
+        if (_dictionary is not null)
+        {
+            _dictionary.EnsureCapacity(keys);
+            return;
+        }
+
+        int size = CapacityFor(Math.Max(keys, _count));
+        if (size > _entries.Length)
+        {
+            Rehash(size);
+        }
+    }
+
     /// <summary>Shrinks the table to the smallest capacity that holds its keys.</summary>
     public void TrimExcess() => TrimExcess(Count);
 

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using LinqStream.Runtime;
 using LinqStream.Temporal;
 
@@ -25,8 +24,9 @@ namespace LinqStream.Physical.Join.Window;
 /// <para>
 /// Per event on arrival: the key from the batch's key column (a compiled kernel) and one append to the side's buffer; the batch
 /// goes back to the pool at once instead of waiting for the other input. Per window: one hash table of the left keys (left events
-/// chained newest first), probed by each right event, then cleared for the next window. An event whose lifetime is not one
-/// window (which the plan pass rules out) stops the query with an error naming the rewrite rather than giving another answer.
+/// chained newest first; open addressing for primitive keys, issue #19), probed by each right event, then cleared for the next
+/// window. An event whose lifetime is not one window (which the plan pass rules out) stops the query with an error naming the
+/// rewrite rather than giving another answer.
 /// </para>
 /// </remarks>
 internal class WindowJoinOperator<TLeft, TRight, TKey, TResult> : BinaryJoinOperator<TLeft, TRight, TKey, TResult>, Runtime.Checkpoints.ICheckpointed, Runtime.State.IStateMeter, Parallel.ITaskJoin<TLeft, TRight>
@@ -36,7 +36,8 @@ internal class WindowJoinOperator<TLeft, TRight, TKey, TResult> : BinaryJoinOper
     private readonly WindowJoinBuffer<TRight, TKey> _right = new();
 
     // The window being joined: each left key's newest event (an index relative to the window's first), and each event's older one.
-    private readonly Dictionary<TKey, int> _heads = new();
+    // Open addressing for primitive keys (q8's person ids), a dictionary for the others (Runtime/Tables/KeySlotTable.cs).
+    private readonly Runtime.Tables.KeySlotTable<TKey> _heads = new();
     private int[] _older = new int[16];
     private TKey[] _leftKeys = [];
     private TKey[] _rightKeys = [];
@@ -266,7 +267,7 @@ internal class WindowJoinOperator<TLeft, TRight, TKey, TResult> : BinaryJoinOper
         var leftKey = _left.Key;
         for (int i = 0; i < n; i++)
         {
-            ref int head = ref CollectionsMarshal.GetValueRefOrAddDefault(heads, leftKey[first + i], out bool exists);
+            ref int head = ref heads.GetValueRefOrAddDefault(leftKey[first + i], out bool exists);
             older[i] = exists ? head : -1;
             head = i;
         }

@@ -20,12 +20,13 @@ namespace LinqStream.Physical.Windows.ArgMax;
 /// Per event: one compare against the running maximum (the value column computed per batch by the global step's compiled
 /// kernel) and a copy when it reaches the maximum; nothing is allocated once the tied list has grown to the largest tie seen.
 /// Events with an empty lifetime are dropped (the global step skips them too). A window aggregate right in front of this step
-/// sees it as an <see cref="IKeepsWindowMaximum{T}"/> and sends, per window, only its keyed results at their maximum (in key
-/// order, after the null key's): what this step passes on is the same, and the rest is never sorted or copied.
+/// sees it as an <see cref="IWindowMaximumInput{T}"/> (as parallelism 1's aggregate sees the global step) and sends, per window,
+/// only its results at their maximum, in the order it would have emitted them: what this step passes on is the same, and the rest is
+/// never sorted or copied.
 /// </para>
 /// </remarks>
 /// <typeparam name="T">The aggregate's results (the argmax's input).</typeparam>
-internal sealed class TaskArgMaxOperator<T> : WindowMaximumOperator<T, T>, Parallel.TwoPhase.IFlushAtBarrier, IKeepsWindowMaximum<T>
+internal sealed class TaskArgMaxOperator<T> : WindowMaximumOperator<T, T>, Parallel.TwoPhase.IFlushAtBarrier
 {
     private readonly Action<T[], ulong[]?, long[], int> _value;
 
@@ -63,9 +64,6 @@ internal sealed class TaskArgMaxOperator<T> : WindowMaximumOperator<T, T>, Paral
     protected override string ValueText { get; }
 
     protected override void ComputeValues(T[] payload, ulong[]? absent, long[] values, int count) => _value(payload, absent, values, count);
-
-    /// <summary>The aggregate in front of this step computes its window's values with this step's kernel, to keep only those at the maximum.</summary>
-    void IKeepsWindowMaximum<T>.ComputeValues(T[] results, long[] values, int count) => _value(results, null, values, count);
 
     /// <summary>Sends the held events (in their input order, with their own lifetimes) and forgets them.</summary>
     protected override bool Close()

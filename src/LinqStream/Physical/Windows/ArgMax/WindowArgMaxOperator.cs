@@ -19,7 +19,7 @@ namespace LinqStream.Physical.Windows.ArgMax;
 /// emitted pair is checked against the join's keys; a pair the join would not have matched stops the query with an error.
 /// </para>
 /// </remarks>
-internal sealed class WindowArgMaxOperator<TIn, TRow, TKey, TResult> : WindowMaximumOperator<TIn, TResult>, Runtime.Checkpoints.ICheckpointed, IWindowMaximumInput<TIn>
+internal sealed class WindowArgMaxOperator<TIn, TRow, TKey, TResult> : WindowMaximumOperator<TIn, TResult>, Runtime.Checkpoints.ICheckpointed
 {
     private readonly WindowArgMaxKernels<TIn, TRow, TKey, TResult> _kernels;
     private readonly long _rowSize;
@@ -36,8 +36,6 @@ internal sealed class WindowArgMaxOperator<TIn, TRow, TKey, TResult> : WindowMax
     protected override string ValueText => _kernels.Lambdas.Value.ToString();
 
     protected override void ComputeValues(TIn[] payload, ulong[]? absent, long[] values, int count) => _kernels.Value(payload, absent, values, count);
-
-    void IWindowMaximumInput<TIn>.ComputeValues(TIn[] payload, ulong[]? absent, long[] values, int count) => _kernels.Value(payload, absent, values, count);
 
     public void WriteState(BinaryWriter writer) =>
         Runtime.Checkpoints.StateCodec.Write(writer, CaptureState(), typeof(WindowArgMaxState<TIn>));

@@ -9,10 +9,14 @@ namespace LinqStream.Physical.Windows.ArgMax;
 /// failure. A step says only what a complete window becomes (<see cref="Close"/>): joined with its row
 /// (<see cref="WindowArgMaxOperator{TIn, TRow, TKey, TResult}"/>) or shipped as it is (<see cref="TaskArgMaxOperator{T}"/>).
 /// </summary>
-/// <remarks>Per batch: one kernel call (behind one virtual call) and one scan; <see cref="Close"/> is called once per complete window, never per event.</remarks>
+/// <remarks>
+/// Per batch: one kernel call (behind one virtual call) and one scan; <see cref="Close"/> is called once per complete window, never per
+/// event. Both steps are an <see cref="IWindowMaximumInput{T}"/>: a window aggregate right in front of either passes on only each
+/// window's results at their maximum, computed with the step's own kernel.
+/// </remarks>
 /// <typeparam name="TIn">The input events (an aggregate's results).</typeparam>
 /// <typeparam name="TOut">What a closed window becomes.</typeparam>
-internal abstract class WindowMaximumOperator<TIn, TOut> : UnaryOperator<TIn, TOut>
+internal abstract class WindowMaximumOperator<TIn, TOut> : UnaryOperator<TIn, TOut>, IWindowMaximumInput<TIn>
 {
     /// <summary>The operator's name in errors (both steps are parts of one <c>WindowArgMax</c>).</summary>
     protected const string OperatorName = "WindowArgMax";
@@ -118,6 +122,9 @@ internal abstract class WindowMaximumOperator<TIn, TOut> : UnaryOperator<TIn, TO
 
     /// <summary>Computes the compared value of each of a batch's <paramref name="count"/> events, widened to <c>long</c> (one compiled kernel call per batch).</summary>
     protected abstract void ComputeValues(TIn[] payload, ulong[]? absent, long[] values, int count);
+
+    /// <summary>The window aggregate in front of this step computes its window's values with this step's kernel, to pass on only those at the maximum.</summary>
+    void IWindowMaximumInput<TIn>.ComputeValues(TIn[] payload, ulong[]? absent, long[] values, int count) => ComputeValues(payload, absent, values, count);
 
     /// <summary>
     /// A window is complete (<see cref="Window"/> holds its start, maximum and tied events): emits what it becomes with
