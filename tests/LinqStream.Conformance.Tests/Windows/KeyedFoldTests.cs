@@ -220,13 +220,13 @@ public sealed class KeyedFoldTests
          QStream.From(items, i => i.Expires.Ticks - 1, IngressPolicy.Reorder(2 * LookBack), "closes"));
 
     /// <summary>The best offer per item and close: a keyed fold over one-tick windows.</summary>
-    private static IQStream<Match> WinnerPerItem(IQStream<Match> matches) =>
+    internal static IQStream<Match> WinnerPerItem(IQStream<Match> matches) =>
         from m in matches.TumblingWindow(TimeSpan.FromTicks(1))
         group m by m.Item into g
         select g.Aggregate(new BestOffer());
 
     /// <summary>q9's shape: the closes (a point one tick before expiry) joined with the offers kept alive for the look-back, then filtered and projected.</summary>
-    private static IQStream<Match> Matches(List<Item> items, List<Offer> offers, bool disordered, QueryOptions options)
+    internal static IQStream<Match> Matches(List<Item> items, List<Offer> offers, bool disordered, QueryOptions options)
     {
         var (live, closes) = Inputs(items, offers, disordered, options);
         return from i in closes
@@ -236,7 +236,7 @@ public sealed class KeyedFoldTests
     }
 
     /// <summary>The model's winner per item and close.</summary>
-    private static List<StreamEvent<Match>> WinnersModel(List<Item> items, List<Offer> offers) =>
+    internal static List<StreamEvent<Match>> WinnersModel(List<Item> items, List<Offer> offers) =>
         (from p in Pairs(items, offers)
          group p.Match by (p.Close, p.Match.Item) into g
          select Run.Event(g.Key.Close, g.Key.Close + 1, g.Aggregate(new BestOffer()))).ToList();
@@ -266,7 +266,7 @@ public sealed class KeyedFoldTests
     /// the reserve, some before the item opened; items with no offer at all. Items are listed in opening order (their closes come
     /// out of order, within 1.5 × the look-back); offers, when disordered, each moved back by up to 1 s.
     /// </summary>
-    private static (List<Item> Items, List<Offer> Offers) Generate(int seed, bool disordered)
+    internal static (List<Item> Items, List<Offer> Offers) Generate(int seed, bool disordered)
     {
         var random = new Random(seed);
         long[] hugeKeys = RandomInput.HugeKeys;

@@ -16,20 +16,7 @@ internal partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult> : Runt
     public virtual void ReadState(BinaryReader reader) => Restore((JoinState<TLeft, TRight, TKey>)Runtime.Checkpoints.StateCodec.Read(reader, typeof(JoinState<TLeft, TRight, TKey>))!);
 
     /// <summary>Copies the whole state between two calls; the operator is not changed.</summary>
-    public JoinState<TLeft, TRight, TKey> CaptureState() =>
-        new(
-            _kind,
-            LeftWatermark,
-            RightWatermark,
-            Frontier,
-            OutputWatermark,
-            LeftCompleted,
-            RightCompleted,
-            LeftInput.Snapshot(),
-            RightInput.Snapshot(),
-            Capture(_left, _undecided),
-            Capture(_right, null),
-            _pending.Snapshot());
+    public JoinState<TLeft, TRight, TKey> CaptureState() => CaptureJoin(_kind, Capture(_left, _undecided), Capture(_right, null), _pending.Snapshot());
 
     /// <summary>Loads <paramref name="state"/> into this operator, which must be new (no input seen yet).</summary>
     /// <remarks>Buffered events go through the key kernels again; live events keep their captured keys.</remarks>
@@ -41,7 +28,7 @@ internal partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult> : Runt
             throw new ArgumentException($"The state of a {state.Kind} join cannot be restored into a {_kind} join.", nameof(state));
         }
 
-        RestoreProgress(state.LeftWatermark, state.RightWatermark, state.Frontier, state.OutputWatermark, state.LeftCompleted, state.RightCompleted);
+        RestoreProgress(state);
         foreach (var e in state.LeftLive)
         {
             int slot = RestoreLive(_left, _leftExpiry, KeyTable<TKey>.Left, e);
@@ -61,8 +48,7 @@ internal partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult> : Runt
             _pending.Enqueue(p.Start, p.End, p.Left, p.Right);
         }
 
-        Refill(state.LeftBuffered, LeftPool, Left);
-        Refill(state.RightBuffered, RightPool, Right);
+        RefillBuffered(state);
     }
 
     private List<LiveEvent<T, TKey>> Capture<T>(LiveEvents<T> live, Queue<int>? undecided) => LiveEventsState.Capture(live, _keys, undecided);

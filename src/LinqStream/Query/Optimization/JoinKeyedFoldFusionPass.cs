@@ -19,16 +19,21 @@ namespace LinqStream.Query.Optimization;
 /// The fused operator makes the same pairs in the same rounds, runs the same chain on each, and folds the survivors into the same
 /// groups, emitted at the same watermarks in the same order; only the hand-offs between the three operators go. Runs when
 /// <see cref="QueryOptions.Fuse"/> is on; the join and each step of the chain must have no other consumer.
+/// <para>
+/// Not when the job keeps keyed state off the heap (<c>JobOptions.State</c> is the RocksDB backend, docs/state.md): the unfused
+/// plan's join is then the spilled temporal join, whose live closes (one per open key) go to the store past its hot-key budget;
+/// the fused operator would keep every one on the heap. The log line then says <see cref="OffHeapReason"/>.
+/// </para>
 /// </remarks>
-internal sealed class JoinKeyedFoldFusionPass(QueryOptions options) : PlanPass
+internal sealed class JoinKeyedFoldFusionPass(QueryOptions options, bool keyedStateOffHeap = false) : OptionalPlanPass("JoinKeyedFoldFusion", options.Fuse)
 {
-    private readonly bool _enabled = options.Fuse;
-
-    public override string Name => _enabled ? "JoinKeyedFoldFusion" : "JoinKeyedFoldFusion (off)";
+    /// <summary>What <c>Explain()</c> says when the pass would have fused but the job's keyed state is off the heap.</summary>
+    public const string OffHeapReason =
+        "keyed state is off the heap: the join's live closes spill to the state store, the fused operator would keep them all on the heap";
 
     protected override PlanNode Rewrite(PlanNode node)
     {
-        if (!_enabled || node is not KeyedFoldNode fold)
+        if (!Enabled || node is not KeyedFoldNode fold)
         {
             return node;
         }
@@ -62,6 +67,12 @@ internal sealed class JoinKeyedFoldFusionPass(QueryOptions options) : PlanPass
             || !pair.ReturnType.IsGenericType
             || pair.ReturnType.GetGenericTypeDefinition() != typeof(Closing<>))
         {
+            return node;
+        }
+
+        if (keyedStateOffHeap)
+        {
+            Declined = OffHeapReason;
             return node;
         }
 

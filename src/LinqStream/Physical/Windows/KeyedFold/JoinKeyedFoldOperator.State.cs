@@ -36,28 +36,14 @@ internal sealed partial class JoinKeyedFoldOperator<TLeft, TRight, TKey, TFoldKe
 
     /// <summary>Copies the whole state between two calls (no pair is waiting then); the operator is not changed.</summary>
     public JoinKeyedFoldState<TLeft, TRight, TKey, TFoldKey, TState> CaptureState() =>
-        new(
-            new JoinState<TLeft, TRight, TKey>(
-                Temporal.JoinKind.Inner,
-                LeftWatermark,
-                RightWatermark,
-                Frontier,
-                OutputWatermark,
-                LeftCompleted,
-                RightCompleted,
-                LeftInput.Snapshot(),
-                RightInput.Snapshot(),
-                LiveEventsState.Capture(_left, _keys, null),
-                LiveEventsState.Capture(_right, _keys, null),
-                []),
-            _groups.Capture());
+        new(CaptureJoin(Temporal.JoinKind.Inner, LiveEventsState.Capture(_left, _keys, null), LiveEventsState.Capture(_right, _keys, null), []), _groups.Capture());
 
     /// <summary>Loads <paramref name="state"/> into this operator, which must be new (no input seen yet).</summary>
     public void Restore(JoinKeyedFoldState<TLeft, TRight, TKey, TFoldKey, TState> state)
     {
         ArgumentNullException.ThrowIfNull(state);
         var join = state.Join;
-        RestoreProgress(join.LeftWatermark, join.RightWatermark, join.Frontier, join.OutputWatermark, join.LeftCompleted, join.RightCompleted);
+        RestoreProgress(join);
         foreach (var e in join.LeftLive)
         {
             LiveEventsState.Restore(_left, _leftExpiry, _keys, KeyTable<TKey>.Left, e);
@@ -75,8 +61,7 @@ internal sealed partial class JoinKeyedFoldOperator<TLeft, TRight, TKey, TFoldKe
 
         Array.Fill(_groupOf, -1); // a cache: each close finds its group again on its next pair
         _groups.Restore(state.Groups);
-        Refill(join.LeftBuffered, LeftPool, Left);
-        Refill(join.RightBuffered, RightPool, Right);
+        RefillBuffered(join);
     }
 }
 

@@ -45,6 +45,12 @@ internal sealed class JoinKeyedFoldStream<TLeft, TRight, TKey, TFoldKey, TIn, TS
     /// <summary>Wires the operator and its inputs and returns the operator (tests read its state).</summary>
     internal JoinKeyedFoldOperator<TLeft, TRight, TKey, TFoldKey, TIn, TState, TAggResult, TAggregate, TResult> Build(IStreamObserver<TResult> downstream, QueryContext context)
     {
+        if (context.KeyedState is not null)
+        {
+            // ToJob compiles a job with keyed state off the heap without this fusion (JoinKeyedFoldFusionPass): its join spills.
+            throw new InvalidOperationException("JoinKeyedFold keeps its live closes on the heap; a plan for a job with keyed state off the heap must not contain it.");
+        }
+
         var fold = new JoinKeyedFoldOperator<TLeft, TRight, TKey, TFoldKey, TIn, TState, TAggResult, TAggregate, TResult>(downstream, context, _kernels, _aggregate);
         context.Wire(_left, fold.Left);
         context.Wire(_right, fold.Right);
