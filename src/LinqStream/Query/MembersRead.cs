@@ -221,14 +221,10 @@ internal static class MembersRead
                     Add(step.Lambda, !step.IsFilter);
                 }
 
-                Add(fused.Key, false);
-                Add(fused.Input, false); // the user aggregate's input: the engine does not see what the aggregate reads of it
-                Add(fused.Result, true);
+                AddFold(fused.Fold);
                 break;
             case KeyedFoldNode fold:
-                Add(fold.Key, false);
-                Add(fold.Input, false); // the user aggregate's input: the engine does not see what the aggregate reads of it
-                Add(fold.Result, true);
+                AddFold(fold.Fold);
                 break;
             default:
                 return null;
@@ -253,6 +249,13 @@ internal static class MembersRead
                 Add(call.ResultSelector, true);
                 Add(call.Projection, true);
             }
+        }
+
+        void AddFold(KeyedFoldSpec fold)
+        {
+            Add(fold.Key, false);
+            Add(fold.Input, false); // the user aggregate's input: the engine does not see what the aggregate reads of it
+            Add(fold.Result, true);
         }
     }
 

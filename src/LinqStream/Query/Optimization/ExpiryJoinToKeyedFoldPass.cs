@@ -130,7 +130,7 @@ internal sealed class ExpiryJoinToKeyedFoldPass(QueryOptions options)
         var read = call.Placeholder.Type == aggregateResult ? (Expression)folded : Expression.Convert(folded, call.Placeholder.Type);
         var body = LambdaInliner.Inline(Expression.Lambda(shape.Body, call.Placeholder), read);
         var resultLambda = Expression.Lambda(body, shape.Parameters[0], shape.Parameters[1], shape.Parameters[2], folded);
-        return new KeyedFoldNode(input, keyLambda, inputLambda, resultLambda, instance, types, call.Description, aggregates.EvaluatedCapturedValue);
+        return new KeyedFoldNode(input, new KeyedFoldSpec(keyLambda, inputLambda, resultLambda, instance, types, call.Description, aggregates.EvaluatedCapturedValue));
     }
 
     /// <summary>

@@ -78,6 +78,6 @@ internal sealed class JoinKeyedFoldFusionPass(QueryOptions options, bool keyedSt
 
         return new JoinKeyedFoldNode(
             join.Left, join.Right, join.LeftKey, join.RightKey, pair, steps,
-            fold.Key, fold.Input, fold.Result, fold.Aggregate, fold.AggregateTypes, fold.Description, fold.EvaluatedCapturedValue);
+            fold.Fold);
     }
 }

@@ -15,8 +15,8 @@ namespace LinqStream.Physical.Windows.KeyedFold;
 /// </code>
 /// <para>
 /// <see cref="Pair"/> is the join's tagged result <c>(a, e) =&gt; new Closing&lt;T&gt;(t(a), r(a, e))</c>; <see cref="Steps"/> the
-/// chain over it, bottom first; <see cref="Key"/> and <see cref="Input"/> read the chain's last value (a <c>Closing&lt;X&gt;</c>), as
-/// the fold's did; <see cref="Result"/> is <c>(key, windowStart, windowEnd, aggregateResult) =&gt; result</c>.
+/// chain over it, bottom first; <see cref="Fold"/>'s key and input read the chain's last value (a <c>Closing&lt;X&gt;</c>), as
+/// the fold's did; its result is <c>(key, windowStart, windowEnd, aggregateResult) =&gt; result</c>.
 /// </para>
 /// </remarks>
 internal sealed class JoinKeyedFoldNode(
@@ -26,13 +26,7 @@ internal sealed class JoinKeyedFoldNode(
     LambdaExpression rightKey,
     LambdaExpression pair,
     IReadOnlyList<PipelineStep> steps,
-    LambdaExpression key,
-    LambdaExpression input,
-    LambdaExpression result,
-    object aggregate,
-    IReadOnlyList<Type> aggregateTypes,
-    string description,
-    bool evaluatedCapturedValue) : PlanNode
+    KeyedFoldSpec fold) : PlanNode
 {
     public PlanNode Left { get; } = left;
 
@@ -48,40 +42,21 @@ internal sealed class JoinKeyedFoldNode(
     /// <summary>Gets the filters and projections between the join and the fold, bottom first.</summary>
     public IReadOnlyList<PipelineStep> Steps { get; } = steps;
 
-    /// <summary>Gets the group key of a chain value (the fold's).</summary>
-    public LambdaExpression Key { get; } = key;
+    /// <summary>Gets the fold (the replaced <see cref="KeyedFoldNode"/>'s): its key and input read the chain's last value.</summary>
+    public KeyedFoldSpec Fold { get; } = fold;
 
-    /// <summary>Gets what a chain value adds to its group's state (the fold's).</summary>
-    public LambdaExpression Input { get; } = input;
-
-    /// <summary>Gets <c>(key, windowStart, windowEnd, aggregateResult) =&gt; result</c> (the fold's).</summary>
-    public LambdaExpression Result { get; } = result;
-
-    /// <summary>Gets the user aggregate's instance (marked <c>[CommutativeAggregate]</c>).</summary>
-    public object Aggregate { get; } = aggregate;
-
-    /// <summary>Gets the aggregate's <c>TInput</c>, <c>TState</c> and <c>TResult</c>.</summary>
-    public IReadOnlyList<Type> AggregateTypes { get; } = aggregateTypes;
-
-    /// <summary>Gets the printed aggregate.</summary>
-    public string Description { get; } = description;
-
-    /// <summary>Gets whether translation evaluated a captured object to get <see cref="Aggregate"/> (the plan then cannot be cached).</summary>
-    public bool EvaluatedCapturedValue { get; } = evaluatedCapturedValue;
-
-    public override Type Type => Result.ReturnType;
+    public override Type Type => Fold.Result.ReturnType;
 
     public override IReadOnlyList<PlanNode> Children => [Left, Right];
 
     public override string Name => "JoinKeyedFold";
 
     public override string Detail =>
-        $"{LeftKey} == {RightKey}, pair: {Pair}{string.Concat(Steps.Select(s => ", " + s))}, per close and key {Key}, {Description}, select: {Result}";
+        $"{LeftKey} == {RightKey}, pair: {Pair}{string.Concat(Steps.Select(s => ", " + s))}, {Fold}";
 
     /// <summary>The same node with other lambdas (the plan cache's rebinding).</summary>
     public JoinKeyedFoldNode With(PlanNode left, PlanNode right, Func<LambdaExpression, LambdaExpression> rebind) =>
-        new(left, right, rebind(LeftKey), rebind(RightKey), rebind(Pair), [.. Steps.Select(s => new PipelineStep(s.IsFilter, rebind(s.Lambda)))],
-            rebind(Key), rebind(Input), rebind(Result), Aggregate, AggregateTypes, Description, EvaluatedCapturedValue);
+        new(left, right, rebind(LeftKey), rebind(RightKey), rebind(Pair), [.. Steps.Select(s => new PipelineStep(s.IsFilter, rebind(s.Lambda)))], Fold.With(rebind));
 
     public override PlanNode Update(IReadOnlyList<PlanNode> children) =>
         ReferenceEquals(children[0], Left) && ReferenceEquals(children[1], Right) ? this : With(children[0], children[1], static l => l);
