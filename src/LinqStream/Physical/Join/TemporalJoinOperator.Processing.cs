@@ -203,6 +203,7 @@ internal partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
     /// <summary>The left events of a run, one by one (<c>BufferedJoinOperator.ForEachInRun</c>).</summary>
     private readonly struct LeftStep(TemporalJoinOperator<TLeft, TRight, TKey, TResult> join) : IJoinRunStep<TLeft, TKey>
     {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Before(long start) => join.EvictBefore(start);
 
         public void WithoutKey(long start, long end, TLeft payload)
@@ -213,18 +214,21 @@ internal partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
             }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Add(long start, long end, TLeft payload, TKey key) => join.AddLeft(start, end, payload, key);
     }
 
     /// <summary>The right events of a run, one by one; a right event with a null key matches nothing and is not kept.</summary>
     private readonly struct RightStep(TemporalJoinOperator<TLeft, TRight, TKey, TResult> join) : IJoinRunStep<TRight, TKey>
     {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Before(long start) => join.EvictBefore(start);
 
         public void WithoutKey(long start, long end, TRight payload)
         {
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Add(long start, long end, TRight payload, TKey key) => join.AddRight(start, end, payload, key);
     }
 }

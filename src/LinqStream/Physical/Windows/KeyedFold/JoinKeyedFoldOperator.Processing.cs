@@ -72,12 +72,14 @@ internal sealed partial class JoinKeyedFoldOperator<TLeft, TRight, TKey, TFoldKe
     private readonly struct LeftStep(JoinKeyedFoldOperator<TLeft, TRight, TKey, TFoldKey, TIn, TState, TAggResult, TAggregate, TResult> fold)
         : IJoinRunStep<TLeft, TKey>
     {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Before(long start) => fold.EvictBefore(start);
 
         public void WithoutKey(long start, long end, TLeft payload)
         {
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Add(long start, long end, TLeft payload, TKey key) => fold.AddLeft(start, end, payload, key);
     }
 
@@ -85,12 +87,14 @@ internal sealed partial class JoinKeyedFoldOperator<TLeft, TRight, TKey, TFoldKe
     private readonly struct RightStep(JoinKeyedFoldOperator<TLeft, TRight, TKey, TFoldKey, TIn, TState, TAggResult, TAggregate, TResult> fold)
         : IJoinRunStep<TRight, TKey>
     {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Before(long start) => fold.EvictBefore(start);
 
         public void WithoutKey(long start, long end, TRight payload)
         {
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Add(long start, long end, TRight payload, TKey key) => fold.AddRight(start, end, payload, key);
     }
 }

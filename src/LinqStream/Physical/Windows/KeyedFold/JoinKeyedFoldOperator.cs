@@ -24,8 +24,10 @@ namespace LinqStream.Physical.Windows.KeyedFold;
 /// a pair whose close or key differs (two closes of one group, a key that is not the join key) looks its group up as the fold did.
 /// </para>
 /// <para>
-/// State: the join's live events of both sides, the open groups, nothing per pair. The open closes stay on the heap whatever the
-/// state backend (the unfused plan's join would spill them to RocksDB; its fold did not).
+/// State: the join's live events of both sides, the open groups, nothing per pair, all on the heap. So a job whose keyed state is
+/// off the heap (RocksDB) does not get this operator: <c>JoinKeyedFoldFusionPass</c> keeps the unfused plan there, whose join spills
+/// the open closes (<see cref="JoinKeyedFoldStream{TLeft, TRight, TKey, TFoldKey, TIn, TState, TAggResult, TAggregate, TResult}"/> refuses
+/// to build under such a job).
 /// </para>
 /// </remarks>
 internal sealed partial class JoinKeyedFoldOperator<TLeft, TRight, TKey, TFoldKey, TIn, TState, TAggResult, TAggregate, TResult>
