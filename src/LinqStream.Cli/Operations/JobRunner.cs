@@ -96,7 +96,7 @@ internal static class JobRunner
         var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var interrupt = cancellationToken.Register(() => stop.TrySetResult());
         await using var dashboard = settings.Dashboard is { } address
-            ? await DashboardServer.StartAsync(address, metrics!, new Control<T>(job, store is not null, stop), QueryRunner.Explain(query) ?? "", cancellationToken).ConfigureAwait(false)
+            ? await DashboardServer.StartAsync(address, metrics!, new Control<T>(job, store is not null, stop), job.Explain(), cancellationToken).ConfigureAwait(false)
             : null;
         if (dashboard is not null)
         {

@@ -29,6 +29,7 @@ public sealed class QueryJob<T> : IAsyncDisposable
     private readonly EventSink<T> _sink;
     private readonly JobOptions _options;
     private readonly string _fingerprint;
+    private readonly CompiledQuery<T> _compiled;
     private readonly ConcurrentQueue<CheckpointRequest> _requests = new();
     private readonly TimeProvider _clock;
     private readonly JobMetrics? _metrics;
@@ -79,6 +80,7 @@ public sealed class QueryJob<T> : IAsyncDisposable
     {
         _sink = sink;
         _options = options;
+        _compiled = compiled;
         _deadLetters = new DeadLetterBuffer();
         // The job's committed dead-letter sink takes the query's dead letters; without one, the query's own QueryOptions.DeadLetters
         // (not committed with checkpoints) still receives them, and with neither the first rejected record stops the job.
@@ -112,6 +114,13 @@ public sealed class QueryJob<T> : IAsyncDisposable
         _fingerprint = CheckpointFormat.Fingerprint(compiled.PhysicalPlan, typeof(T));
         (Guarantee, GuaranteeReason) = Decide();
     }
+
+    /// <summary>
+    /// Prints the plans this job runs, as <c>Explain()</c> prints a query's, compiled for the job's state backend: with keyed state
+    /// off the heap (<see cref="JobOptions.State"/>) a pass that would keep on the heap what the backend spills says so and does not apply.
+    /// </summary>
+    /// <returns>The logical plan, the passes and the physical plan as text.</returns>
+    public string Explain() => _compiled.Explain();
 
     /// <summary>Gets what the job promises about its output across a crash.</summary>
     public DeliveryGuarantee Guarantee { get; }

@@ -212,10 +212,19 @@ internal static class MembersRead
                 Add(argMax.LeftKey, false);
                 Add(argMax.RightKey, false);
                 break;
+            case JoinKeyedFoldNode fused:
+                Add(fused.LeftKey, false);
+                Add(fused.RightKey, false);
+                Add(fused.Pair, true);
+                foreach (var step in fused.Steps)
+                {
+                    Add(step.Lambda, !step.IsFilter);
+                }
+
+                AddFold(fused.Fold);
+                break;
             case KeyedFoldNode fold:
-                Add(fold.Key, false);
-                Add(fold.Input, false); // the user aggregate's input: the engine does not see what the aggregate reads of it
-                Add(fold.Result, true);
+                AddFold(fold.Fold);
                 break;
             default:
                 return null;
@@ -240,6 +249,13 @@ internal static class MembersRead
                 Add(call.ResultSelector, true);
                 Add(call.Projection, true);
             }
+        }
+
+        void AddFold(KeyedFoldSpec fold)
+        {
+            Add(fold.Key, false);
+            Add(fold.Input, false); // the user aggregate's input: the engine does not see what the aggregate reads of it
+            Add(fold.Result, true);
         }
     }
 

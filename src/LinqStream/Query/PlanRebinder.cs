@@ -46,8 +46,10 @@ internal sealed class PlanRebinder(Dictionary<object, int>? lift, IReadOnlyList<
             ClipNode k => Rebind(k.Source, memo) is { } c ? new ClipNode(c, L(k.Key)) : null,
             Physical.Over.OverNode o => Rebind(o.Source, memo) is { } c ? new Physical.Over.OverNode(c, L(o.Key), o.Rows, o.IdleTicks, o.Aggregate, o.StateType, o.Type) : null,
             WindowArgMaxNode x => Rebind(x.Source, memo) is { } c ? new WindowArgMaxNode(c, L(x.Value), x.RowWindow, L(x.Row), L(x.Result), L(x.LeftKey), L(x.RightKey)) : null,
-            KeyedFoldNode f => (lift is null || !f.EvaluatedCapturedValue) && Rebind(f.Source, memo) is { } c
-                ? new KeyedFoldNode(c, L(f.Key), L(f.Input), L(f.Result), f.Aggregate, f.AggregateTypes, f.Description, f.EvaluatedCapturedValue) : null,
+            KeyedFoldNode f => (lift is null || !f.Fold.EvaluatedCapturedValue) && Rebind(f.Source, memo) is { } c
+                ? new KeyedFoldNode(c, f.Fold.With(L)) : null,
+            JoinKeyedFoldNode f => (lift is null || !f.Fold.EvaluatedCapturedValue) && Rebind(f.Left, memo) is { } l && Rebind(f.Right, memo) is { } r
+                ? f.With(l, r, L) : null,
             _ => null,
         };
         if (result is not null)

@@ -17,6 +17,9 @@ internal sealed class QueryCompilationContext(Type resultType, KernelCompiler ke
     /// <summary>Gets what the optimized plan reads of each source's events (set after the logical passes; physical planning hands it to each ingress).</summary>
     public Dictionary<Physical.Ingress.SourceNode, SourceMembers> MembersRead { get; set; } = new(ReferenceEqualityComparer.Instance);
 
+    /// <summary>Gets or sets a value indicating whether the query runs in a job whose keyed state is off the heap (the RocksDB backend); the optimizer then keeps the plan's spilled forms.</summary>
+    public bool KeyedStateOffHeap { get; set; }
+
     /// <summary>Gets the kernel compiler: the cache of compiled kernels, keyed by shape, with captured values lifted as parameters.</summary>
     public KernelCompiler Kernels { get; } = kernels;
 }

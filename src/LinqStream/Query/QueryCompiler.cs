@@ -21,12 +21,24 @@ internal static class QueryCompiler
     public static CompiledQuery<T> Compile<T>(Expression query, KernelCompiler kernels) =>
         Compile<T>(query, kernels, kernels.Cache is { Capacity: > 0 } ? PlanCache.Shared : null);
 
-    /// <summary>Compiles <paramref name="query"/> with the kernel compiler and plan cache given (null: no plan cache).</summary>
+    /// <summary>
+    /// Compiles <paramref name="query"/> for a job whose keyed state is off the heap when <paramref name="keyedStateOffHeap"/> is set
+    /// (<c>JobOptions.State</c>: the optimizer keeps the forms the state backend spills); such a plan bypasses the plan cache, whose
+    /// plans are the heap's.
+    /// </summary>
     /// <exception cref="QueryTranslationException">The query cannot run as a stream; raised by translation only.</exception>
-    public static CompiledQuery<T> Compile<T>(Expression query, KernelCompiler kernels, PlanCache? plans)
+    public static CompiledQuery<T> Compile<T>(Expression query, bool keyedStateOffHeap) =>
+        Compile<T>(query, KernelCompiler.Shared, KernelCompiler.Shared.Cache is { Capacity: > 0 } ? PlanCache.Shared : null, keyedStateOffHeap);
+
+    /// <summary>
+    /// Compiles <paramref name="query"/> with the kernel compiler and plan cache given (null: no plan cache); with
+    /// <paramref name="keyedStateOffHeap"/> for a job whose keyed state is off the heap, without the plan cache.
+    /// </summary>
+    /// <exception cref="QueryTranslationException">The query cannot run as a stream; raised by translation only.</exception>
+    public static CompiledQuery<T> Compile<T>(Expression query, KernelCompiler kernels, PlanCache? plans, bool keyedStateOffHeap = false)
     {
-        var context = new QueryCompilationContext(typeof(T), kernels);
-        var shape = plans is { Capacity: > 0 } ? QueryShape.Of(query, typeof(T)) : null;
+        var context = new QueryCompilationContext(typeof(T), kernels) { KeyedStateOffHeap = keyedStateOffHeap };
+        var shape = plans is { Capacity: > 0 } && !keyedStateOffHeap ? QueryShape.Of(query, typeof(T)) : null; // the cache holds the heap's plans
         var plan = shape is null ? null : plans!.Find(shape);                  // 0. a plan of this shape, bound to this query's sources and closures
         if (plan is null)
         {

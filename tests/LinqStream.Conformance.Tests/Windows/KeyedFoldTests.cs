@@ -14,6 +14,7 @@ public sealed class KeyedFoldTests
     private static readonly DateTime Origin = new(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);
     private static readonly TimeSpan LookBack = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan OfferDisorder = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan Hold = TimeSpan.FromSeconds(2);
 
     /// <summary>An item on offer from <see cref="Opened"/> until <see cref="Expires"/>, with a reserve price.</summary>
     public sealed record Item(long Id, long Category, DateTime Opened, DateTime Expires, long Reserve);
@@ -133,6 +134,72 @@ public sealed class KeyedFoldTests
     }
 
     [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task WinningOfferPerItem_FusedJoinAndFold_GivesTheSeparateOperatorsEvents(int seed, int batchSize, bool disordered)
+    {
+        // JoinKeyedFoldFusion (QueryOptions.Fuse): the join, its chain and the fold as one operator, against the three operators.
+        var (items, offers) = Generate(seed, disordered);
+        IQStream<Match> Query(QueryOptions options) => WinnerPerItem(Matches(items, offers, disordered, options));
+
+        var fused = new QueryOptions { Strict = true, BatchSize = batchSize };
+        var separate = fused with { Fuse = false };
+        Assert.Contains("JoinKeyedFoldFusion: applied", Query(fused).Explain(), StringComparison.Ordinal);
+        Assert.Contains("JoinKeyedFoldFusion (off)", Query(separate).Explain(), StringComparison.Ordinal);
+        Assert.Contains("KeyedFold:", RewriteAssert.PhysicalPart(Query(separate).Explain()), StringComparison.Ordinal);
+        Assert.DoesNotContain("JoinKeyedFold:", Query(separate).Explain(), StringComparison.Ordinal);
+
+        var expected = await Run.EventsInStartOrder(Query(separate));
+        Run.AssertSequence(expected, await Run.EventsInStartOrder(Query(fused)));
+        Run.AssertEquivalent(WinnersModel(items, offers), expected);
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task WinningOfferPerItem_OffersWithLifetimes_RewrittenPlanGivesTheJoinPlansEvents(int seed, int batchSize, bool disordered)
+    {
+        // Offers that live Hold before the look-back is added: the fused operator keeps them as live right events, and each close
+        // that enters pairs with the offers of its item still alive (the path point offers never take).
+        var (items, offers) = Generate(seed, disordered);
+        IQStream<Match> Query(QueryOptions options)
+        {
+            var held = QStream.From(offers, o => o.Time, disordered ? IngressPolicy.Reorder(OfferDisorder) : IngressPolicy.Throw, "offers").WithOptions(options)
+                .ExtendLifetime(Hold)
+                .Select(o => new Offer(o.Item, o.Bidder, o.Price, o.Time))
+                .ExtendLifetime(LookBack);
+            var closes = QStream.From(items, i => i.Expires.Ticks - 1, IngressPolicy.Reorder(2 * LookBack), "closes");
+            return WinnerPerItem(
+                from i in closes
+                join o in held on i.Id equals o.Item
+                where o.Time >= i.Opened && o.Price >= i.Reserve
+                select new Match(i.Id, i.Category, i.Expires.Ticks, o.Bidder, o.Price, o.Time.Ticks));
+        }
+
+        var expected =
+            (from p in Pairs(items, offers, Hold.Ticks)
+             group p.Match by (p.Close, p.Match.Item) into g
+             select Run.Event(g.Key.Close, g.Key.Close + 1, g.Aggregate(new BestOffer()))).ToList();
+        await AssertBothPlans(Query, batchSize, expected);
+    }
+
+    [Fact]
+    public async Task WinningOfferPerItem_FilterThrowsInTheFusedOperator_QueryFailsNamingTheChain()
+    {
+        var (items, offers) = Generate(1, disordered: false);
+        var (live, closes) = Inputs(items, offers, disordered: false, new QueryOptions { Strict = true });
+        long poison = offers.First(o => items.Any(i => i.Id == o.Item && o.Time.Ticks <= i.Expires.Ticks - 1 && o.Time.Ticks + 1 + LookBack.Ticks > i.Expires.Ticks - 1)).Price;
+        var query = WinnerPerItem(
+            from i in closes
+            join o in live on i.Id equals o.Item
+            where 100 / (o.Price - poison) != 0 || o.Price >= i.Reserve
+            select new Match(i.Id, i.Category, i.Expires.Ticks, o.Bidder, o.Price, o.Time.Ticks));
+        Assert.Contains("JoinKeyedFold:", RewriteAssert.PhysicalPart(query.Explain()), StringComparison.Ordinal);
+
+        var error = await Assert.ThrowsAsync<QueryExecutionException>(() => Run.EventsInStartOrder(query));
+        Assert.IsType<DivideByZeroException>(error.InnerException);
+        Assert.Contains("JoinKeyedFold", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData(1)]
     [InlineData(2)]
     public async Task WinningOfferPerItem_AtParallelism2_GivesTheSequentialJoinPlansEvents(int seed)
@@ -153,13 +220,13 @@ public sealed class KeyedFoldTests
          QStream.From(items, i => i.Expires.Ticks - 1, IngressPolicy.Reorder(2 * LookBack), "closes"));
 
     /// <summary>The best offer per item and close: a keyed fold over one-tick windows.</summary>
-    private static IQStream<Match> WinnerPerItem(IQStream<Match> matches) =>
+    internal static IQStream<Match> WinnerPerItem(IQStream<Match> matches) =>
         from m in matches.TumblingWindow(TimeSpan.FromTicks(1))
         group m by m.Item into g
         select g.Aggregate(new BestOffer());
 
     /// <summary>q9's shape: the closes (a point one tick before expiry) joined with the offers kept alive for the look-back, then filtered and projected.</summary>
-    private static IQStream<Match> Matches(List<Item> items, List<Offer> offers, bool disordered, QueryOptions options)
+    internal static IQStream<Match> Matches(List<Item> items, List<Offer> offers, bool disordered, QueryOptions options)
     {
         var (live, closes) = Inputs(items, offers, disordered, options);
         return from i in closes
@@ -169,24 +236,27 @@ public sealed class KeyedFoldTests
     }
 
     /// <summary>The model's winner per item and close.</summary>
-    private static List<StreamEvent<Match>> WinnersModel(List<Item> items, List<Offer> offers) =>
+    internal static List<StreamEvent<Match>> WinnersModel(List<Item> items, List<Offer> offers) =>
         (from p in Pairs(items, offers)
          group p.Match by (p.Close, p.Match.Item) into g
          select Run.Event(g.Key.Close, g.Key.Close + 1, g.Aggregate(new BestOffer()))).ToList();
 
-    /// <summary>The model of the join: a close at <c>t</c> (lifetime <c>[t, t + 1)</c>) meets every offer whose lifetime <c>[s, s + 1 + D)</c> overlaps it.</summary>
-    private static IEnumerable<(long Close, Match Match)> Pairs(List<Item> items, List<Offer> offers) =>
+    /// <summary>
+    /// The model of the join: a close at <c>t</c> (lifetime <c>[t, t + 1)</c>) meets every offer whose lifetime <c>[s, s + 1 + hold + D)</c>
+    /// overlaps it.
+    /// </summary>
+    private static IEnumerable<(long Close, Match Match)> Pairs(List<Item> items, List<Offer> offers, long hold = 0) =>
         from i in items
         let close = i.Expires.Ticks - 1
         join o in offers on i.Id equals o.Item
-        where o.Time.Ticks <= close && o.Time.Ticks + 1 + LookBack.Ticks > close
+        where o.Time.Ticks <= close && o.Time.Ticks + 1 + hold + LookBack.Ticks > close
         where o.Time >= i.Opened && o.Price >= i.Reserve
         select (close, new Match(i.Id, i.Category, i.Expires.Ticks, o.Bidder, o.Price, o.Time.Ticks));
 
-    /// <summary>Both plans: the keyed fold in one, none in the other (its log says "ExpiryJoinToKeyedFold (off)").</summary>
+    /// <summary>Both plans: the keyed fold fused with its join in one, none in the other (its log says "ExpiryJoinToKeyedFold (off)").</summary>
     private static Task AssertBothPlans<T>(Func<QueryOptions, IQStream<T>> query, int batchSize, List<StreamEvent<T>> expected) =>
         RewriteAssert.BothPlans(query, batchSize, expected, 20, "ExpiryJoinToKeyedFold",
-            physical => Assert.Contains("KeyedFold:", physical, StringComparison.Ordinal),
+            physical => Assert.Contains("JoinKeyedFold:", physical, StringComparison.Ordinal),
             unrewritten => Assert.DoesNotContain("KeyedFold:", unrewritten, StringComparison.Ordinal));
 
     /// <summary>
@@ -196,7 +266,7 @@ public sealed class KeyedFoldTests
     /// the reserve, some before the item opened; items with no offer at all. Items are listed in opening order (their closes come
     /// out of order, within 1.5 × the look-back); offers, when disordered, each moved back by up to 1 s.
     /// </summary>
-    private static (List<Item> Items, List<Offer> Offers) Generate(int seed, bool disordered)
+    internal static (List<Item> Items, List<Offer> Offers) Generate(int seed, bool disordered)
     {
         var random = new Random(seed);
         long[] hugeKeys = RandomInput.HugeKeys;

@@ -62,7 +62,7 @@ public sealed class ExpiryJoinToKeyedFoldPassTests
         group m by m.Auction into g
         select g.Aggregate(new BestBid());
 
-    private static IQStream<Winner> Q9() => Q9(Matches(Closes(), Bids().ExtendLifetime(LookBack)));
+    internal static IQStream<Winner> Q9() => Q9(Matches(Closes(), Bids().ExtendLifetime(LookBack)));
 
     private static (string Before, string After, bool Changed) Run<T>(IQStream<T> query, QueryOptions? options = null)
     {
@@ -71,7 +71,7 @@ public sealed class ExpiryJoinToKeyedFoldPassTests
         return (Print(plan), Print(after), !ReferenceEquals(plan, after));
     }
 
-    private static string Print(PlanNode plan) =>
+    internal static string Print(PlanNode plan) =>
         System.Text.RegularExpressions.Regex.Replace(PlanPrinter.Print(plan), @"<>[fh]__\w+`?\d*", "<anon>").ReplaceLineEndings("\n");
 
     [Fact]

@@ -46,7 +46,8 @@ public static partial class QStream
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(sink);
-        return new QueryJob<T>(QueryCompiler.Compile<T>(source.Expression), sink, options ?? new JobOptions());
+        options ??= new JobOptions();
+        return new QueryJob<T>(QueryCompiler.Compile<T>(source.Expression, options.State is { } state && state != StateBackend.Heap), sink, options);
     }
 
     /// <summary>

@@ -16,8 +16,9 @@ internal abstract class BinaryJoinOperator<TLeft, TRight, TKey, TResult>
 {
     private readonly UserCodeFailures _leftKeyFailures;
     private readonly UserCodeFailures _rightKeyFailures;
+    private readonly string? _resultSelector;
 
-    protected BinaryJoinOperator(IStreamObserver<TResult> downstream, QueryContext context, JoinKernels<TLeft, TRight, TKey, TResult> kernels)
+    protected BinaryJoinOperator(IStreamObserver<TResult> downstream, QueryContext context, IJoinKeyKernels<TLeft, TRight, TKey> kernels)
     {
         kernels.CompileKernels(); // a no-op after the compiler's last stage
         Kernels = kernels;
@@ -27,8 +28,20 @@ internal abstract class BinaryJoinOperator<TLeft, TRight, TKey, TResult>
         RightPool = context.Pool<TRight>();
         _leftKeyFailures = new UserCodeFailures(context, kernels.OperatorName, kernels.LeftKeySelector.ToString());
         _rightKeyFailures = new UserCodeFailures(context, kernels.OperatorName, kernels.RightKeySelector.ToString());
-        Writer = new ResultWriter<TLeft, TRight, TResult>(
-            kernels.Result, context.Pool<TResult>(), downstream, new UserCodeFailures(context, kernels.OperatorName, kernels.ResultSelector.ToString()));
+
+        // A join whose pairs are its results writes them through a result kernel; an operator that folds its pairs itself
+        // (JoinKeyedFoldOperator) has none and never reads Writer.
+        if (kernels is JoinKernels<TLeft, TRight, TKey, TResult> join)
+        {
+            _resultSelector = join.ResultSelector.ToString();
+            Writer = new ResultWriter<TLeft, TRight, TResult>(
+                join.Result, context.Pool<TResult>(), downstream, new UserCodeFailures(context, kernels.OperatorName, _resultSelector));
+        }
+        else
+        {
+            Writer = null!;
+        }
+
         Left = new LeftObserver(this);
         Right = new RightObserver(this);
     }
@@ -42,7 +55,7 @@ internal abstract class BinaryJoinOperator<TLeft, TRight, TKey, TResult>
     /// <summary>Gets the watermark of the last round: every event starting before it has been joined.</summary>
     public long Frontier { get; protected set; } = Ticks.MinusInfinity;
 
-    protected JoinKernels<TLeft, TRight, TKey, TResult> Kernels { get; }
+    protected IJoinKeyKernels<TLeft, TRight, TKey> Kernels { get; }
 
     protected IStreamObserver<TResult> Downstream { get; }
 
@@ -105,11 +118,15 @@ internal abstract class BinaryJoinOperator<TLeft, TRight, TKey, TResult>
         }
         catch (Exception ex)
         {
-            // Outside the result kernel the only user code that runs is the key type's Equals/GetHashCode.
-            Fail(ex, Writer.InKernel ? Kernels.ResultSelector.ToString() : Kernels.Condition);
+            // Outside the result kernel the only user code that runs is the key type's Equals/GetHashCode (and, in an operator that
+            // folds its pairs, its own kernels, which name themselves through RunningExpression).
+            Fail(ex, RunningExpression ?? (Writer is { InKernel: true } ? _resultSelector! : Kernels.Condition));
             return false;
         }
     }
+
+    /// <summary>Gets the user expression a derived operator is running when it is not the key selectors or the result kernel, or null.</summary>
+    protected virtual string? RunningExpression => null;
 
     /// <summary>Releases the state, sends <paramref name="error"/> on as a failure of <paramref name="expression"/> and stops the query.</summary>
     protected void Fail(Exception error, string expression)

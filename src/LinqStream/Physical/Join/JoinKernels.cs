@@ -4,8 +4,28 @@ using LinqStream.Temporal;
 
 namespace LinqStream.Physical.Join;
 
+/// <summary>What every operator over two keyed inputs runs on an arriving batch: the two key kernels (<c>BinaryJoinOperator</c>).</summary>
+internal interface IJoinKeyKernels<TLeft, TRight, TKey> : ICompilesKernels
+{
+    /// <summary>Gets the name errors and plans use.</summary>
+    string OperatorName { get; }
+
+    LambdaExpression LeftKeySelector { get; }
+
+    LambdaExpression RightKeySelector { get; }
+
+    /// <summary>Gets the compiled left key kernel <c>(payload, absent, keys, count)</c>.</summary>
+    Action<TLeft[], ulong[]?, TKey[], int> LeftKey { get; }
+
+    /// <summary>Gets the compiled right key kernel <c>(payload, absent, keys, count)</c>.</summary>
+    Action<TRight[], ulong[]?, TKey[], int> RightKey { get; }
+
+    /// <summary>Gets the join condition as the plan printer and error messages show it.</summary>
+    string Condition { get; }
+}
+
 /// <summary>What a temporal join runs, compiled once per plan: its kind, the two key kernels and the result kernel.</summary>
-internal sealed class JoinKernels<TLeft, TRight, TKey, TResult> : ICompilesKernels
+internal sealed class JoinKernels<TLeft, TRight, TKey, TResult> : IJoinKeyKernels<TLeft, TRight, TKey>
 {
     private readonly KernelCompiler _compiler;
     private Action<TLeft[], ulong[]?, TKey[], int>? _leftKey;

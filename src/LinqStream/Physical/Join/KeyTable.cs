@@ -51,6 +51,27 @@ internal sealed class KeyTable<TKey>
     /// <summary>Finds the entry of <paramref name="key"/> without adding one.</summary>
     public bool TryGet(TKey key, out int id) => _index.TryGetValue(key, out id);
 
+    /// <summary>
+    /// Finds the entry a right event of a buffered join (<c>BufferedJoinOperator</c>) probes with, and whether the event is kept live.
+    /// Every left event still to come starts after <paramref name="start"/> (left wins ties, and a right run stops before the next
+    /// left start), so a right event that ends at <c>start + 1</c> (a point: NEXMark's bids, q3's auctions) overlaps none of them: it
+    /// only probes the left events alive now and is not kept (issue #19: no live slot, key entry, expiry or eviction per such event;
+    /// it would have been evicted by the end of the round anyway, the round's limit being above its start). Returns false when
+    /// such a point event's key has no entry (nothing on the heap to probe).
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public bool TryGetForRight(TKey key, long start, long end, out int id, out bool keep)
+    {
+        keep = unchecked((ulong)(end - start)) > 1UL;
+        if (keep)
+        {
+            id = GetOrAdd(key);
+            return true;
+        }
+
+        return TryGet(key, out id);
+    }
+
     /// <summary>The head slot of side <paramref name="side"/>'s list for entry <paramref name="id"/> (-1 when empty).</summary>
     public ref int Head(int id, int side) => ref _heads[(id << 1) + side];
 

@@ -64,6 +64,32 @@ internal sealed class LiveEvents<T>
         return slot;
     }
 
+    /// <summary>Adds an event with a key: a slot, the front of its key's list (side <paramref name="side"/> of <paramref name="keys"/>) and its end in <paramref name="expiry"/>; returns the slot.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int AddLinked<TKey>(long start, long end, T payload, int entry, KeyTable<TKey> keys, int side, ExpiryHeap expiry)
+    {
+        int slot = Allocate(start, end, payload, entry);
+        Link(slot, ref keys.Head(entry, side));
+        expiry.Push(end, slot);
+        return slot;
+    }
+
+    /// <summary>
+    /// Frees every event whose end, by <paramref name="expiry"/>, is at or before <paramref name="time"/>, unlinked from its key's list;
+    /// for events that are never pinned (the right side, and the left side of an inner join).
+    /// </summary>
+    public void FreeEnded<TKey>(ExpiryHeap expiry, KeyTable<TKey> keys, int side, long time)
+    {
+        while (expiry.Count > 0 && expiry.MinEnd <= time)
+        {
+            int slot = expiry.Pop();
+            int id = Entry[slot];
+            Unlink(slot, ref keys.Head(id, side));
+            keys.MarkIfEmpty(id);
+            Free(slot);
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Link(int slot, ref int head)
     {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using LinqStream.Temporal;
 
 namespace LinqStream.Physical.Join;
@@ -5,154 +6,75 @@ namespace LinqStream.Physical.Join;
 /// <summary>The merge of the two buffered inputs in start order, the probes, and the eviction of ended events.</summary>
 internal partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
 {
-    /// <summary>Processes the buffered events of both sides with <c>Start &lt; limit</c> (all of them when the limit is +infinity).</summary>
-    private void ProcessUpTo(long limit)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void EvictBefore(long s)
     {
-        // Largest start to process; limit > frontier >= long.MinValue, so limit - 1 cannot overflow.
-        long last = limit == Ticks.Infinity ? Ticks.Infinity : limit - 1;
-        while (true)
+        if ((_leftExpiry.Count > 0 && _leftExpiry.MinEnd <= s) || (_rightExpiry.Count > 0 && _rightExpiry.MinEnd <= s) || StoredQueueMinEnd <= s)
         {
-            bool hasLeft = _leftInput.MoveToPresent();
-            bool hasRight = _rightInput.MoveToPresent();
-            if (hasLeft && (!hasRight || _leftInput.HeadStart <= _rightInput.HeadStart))
-            {
-                // Left wins ties: a right event starting together with a left one must find it in the live state.
-                long bound = hasRight ? Math.Min(_rightInput.HeadStart, last) : last;
-                if (_leftInput.HeadStart > bound)
-                {
-                    return;
-                }
-
-                ProcessLeftRun(bound);
-            }
-            else if (hasRight)
-            {
-                // Here the left head starts after the right head, so HeadStart - 1 cannot overflow.
-                long bound = hasLeft ? Math.Min(_leftInput.HeadStart - 1, last) : last;
-                if (_rightInput.HeadStart > bound)
-                {
-                    return;
-                }
-
-                ProcessRightRun(bound);
-            }
-            else
-            {
-                return;
-            }
+            Evict(s);
         }
     }
 
-    /// <summary>Processes the left head batch's events up to start <paramref name="bound"/> (inclusive).</summary>
-    private void ProcessLeftRun(long bound)
+    /// <summary>A left event with a key: its pairs with the live right events of its key (on the heap, then in a store), then its live slot or its place in the outer queue.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void AddLeft(long s, long e, TLeft payload, TKey key)
     {
-        var input = _leftInput;
-        var batch = input.Head!;
-        var keys = input.HeadKeys;
-        var start = batch.Start;
-        var end = batch.End;
-        var payload = batch.Payload;
-        var absent = batch.Absent;
-        int count = batch.Count;
-
         // Right slots do not move while left events are processed.
         var rightNext = _right.Next;
         var rightEnd = _right.End;
         var rightPayload = _right.Payload;
-
-        int i = input.Index;
-        for (; i < count; i++)
+        int id = _keys.GetOrAdd(key);
+        int r = _keys.Head(id, KeyTable<TKey>.Right);
+        bool matched = r >= 0;
+        if (_kind == JoinKind.Inner)
         {
-            if ((absent[i >> 6] & (1UL << i)) != 0)
+            for (; r >= 0; r = rightNext[r])
             {
-                continue;
+                long re = rightEnd[r];
+                Writer.Add(s, e < re ? e : re, payload, rightPayload[r]);
             }
-
-            long s = start[i];
-            if (s > bound)
+        }
+        else if (_kind == JoinKind.LeftOuter)
+        {
+            bool direct = NothingUndecided;
+            for (; r >= 0; r = rightNext[r])
             {
-                break;
-            }
-
-            long e = end[i];
-            if (e <= s)
-            {
-                continue;
-            }
-
-            if ((_leftExpiry.Count > 0 && _leftExpiry.MinEnd <= s) || (_rightExpiry.Count > 0 && _rightExpiry.MinEnd <= s) || StoredQueueMinEnd <= s)
-            {
-                Evict(s);
-            }
-
-            var key = keys[i];
-            if (key is null)
-            {
-                if (_kind != JoinKind.Inner)
+                long re = rightEnd[r];
+                if (direct)
                 {
-                    AddUndecidedLeft(s, e, payload[i], -1);
+                    Writer.Add(s, e < re ? e : re, payload, rightPayload[r]);
                 }
-
-                continue;
-            }
-
-            int id = _keys.GetOrAdd(key);
-            int r = _keys.Head(id, KeyTable<TKey>.Right);
-            bool matched = r >= 0;
-            if (_kind == JoinKind.Inner)
-            {
-                for (; r >= 0; r = rightNext[r])
+                else
                 {
-                    long re = rightEnd[r];
-                    Writer.Add(s, e < re ? e : re, payload[i], rightPayload[r]);
+                    _pending.Enqueue(s, e < re ? e : re, payload, rightPayload[r]);
                 }
-            }
-            else if (_kind == JoinKind.LeftOuter)
-            {
-                bool direct = NothingUndecided;
-                for (; r >= 0; r = rightNext[r])
-                {
-                    long re = rightEnd[r];
-                    if (direct)
-                    {
-                        Writer.Add(s, e < re ? e : re, payload[i], rightPayload[r]);
-                    }
-                    else
-                    {
-                        _pending.Enqueue(s, e < re ? e : re, payload[i], rightPayload[r]);
-                    }
-                }
-            }
-
-            // The live right events of the key in a store (RocksDB backend) are older than those on the heap: after them.
-            if (StoreHasRight && ProbeStoredRight(key, s, e, payload[i], NothingUndecided))
-            {
-                matched = true;
-            }
-
-            if (matched && _kind == JoinKind.Anti)
-            {
-                // Anti-join: a right event exists, so this left event is decided and needs no state at all.
-                continue;
-            }
-
-            if (matched || _kind == JoinKind.Inner)
-            {
-                int slot = _left.Allocate(s, e, payload[i], id);
-                _left.Link(slot, ref _keys.Head(id, KeyTable<TKey>.Left));
-                _leftExpiry.Push(e, slot);
-                if (_kind != JoinKind.Inner)
-                {
-                    _left.Flags[slot] = LiveEvents<TLeft>.Matched;
-                }
-            }
-            else
-            {
-                AddUndecidedLeft(s, e, payload[i], id);
             }
         }
 
-        input.Index = i;
+        // The live right events of the key in a store (RocksDB backend) are older than those on the heap: after them.
+        if (StoreHasRight && ProbeStoredRight(key, s, e, payload, NothingUndecided))
+        {
+            matched = true;
+        }
+
+        if (matched && _kind == JoinKind.Anti)
+        {
+            // Anti-join: a right event exists, so this left event is decided and needs no state at all.
+            return;
+        }
+
+        if (matched || _kind == JoinKind.Inner)
+        {
+            int slot = _left.AddLinked(s, e, payload, id, _keys, KeyTable<TKey>.Left, _leftExpiry);
+            if (_kind != JoinKind.Inner)
+            {
+                _left.Flags[slot] = LiveEvents<TLeft>.Matched;
+            }
+        }
+        else
+        {
+            AddUndecidedLeft(s, e, payload, id);
+        }
     }
 
     /// <summary>Outer modes: keeps a left event with no match yet, in the queue that releases results in start order.</summary>
@@ -169,126 +91,73 @@ internal partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
         _undecided.Enqueue(slot);
     }
 
-    /// <summary>Processes the right head batch's events up to start <paramref name="bound"/> (inclusive).</summary>
-    private void ProcessRightRun(long bound)
+    /// <summary>A right event with a key: its pairs with (or, in outer modes, marks) the live left events of its key, on the heap then in a store; kept unless it is a point.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void AddRight(long s, long e, TRight payload, TKey key)
     {
-        var input = _rightInput;
-        var batch = input.Head!;
-        var keys = input.HeadKeys;
-        var start = batch.Start;
-        var end = batch.End;
-        var payload = batch.Payload;
-        var absent = batch.Absent;
-        int count = batch.Count;
-
-        // Left slots do not move while right events are processed.
-        var leftNext = _left.Next;
-        var leftEnd = _left.End;
-        var leftPayload = _left.Payload;
-        var leftFlags = _left.Flags;
-
-        int j = input.Index;
-        for (; j < count; j++)
+        // A right point event probes the left events alive now and is not kept (KeyTable.TryGetForRight says why).
+        if (!_keys.TryGetForRight(key, s, e, out int id, out bool keep))
         {
-            if ((absent[j >> 6] & (1UL << j)) != 0)
-            {
-                continue;
-            }
-
-            long s = start[j];
-            if (s > bound)
-            {
-                break;
-            }
-
-            long e = end[j];
-            if (e <= s)
-            {
-                continue;
-            }
-
-            if ((_leftExpiry.Count > 0 && _leftExpiry.MinEnd <= s) || (_rightExpiry.Count > 0 && _rightExpiry.MinEnd <= s) || StoredQueueMinEnd <= s)
-            {
-                Evict(s);
-            }
-
-            var key = keys[j];
-            if (key is null)
-            {
-                continue;
-            }
-
-            // Every left event still to come starts after s (left wins ties, and this run stops before the next left start), so
-            // a right event that ends at s + 1 (a point: NEXMark's bids, q3's auctions) overlaps none of them: it probes the left
-            // events alive now and is not kept (issue #19: no live slot, key entry, expiry or eviction per such event). It would
-            // have been evicted by the end of this round anyway, since the round's limit is above s.
-            bool keep = unchecked((ulong)(e - s)) > 1UL;
-            int id;
-            if (keep)
-            {
-                id = _keys.GetOrAdd(key);
-            }
-            else if (!_keys.TryGet(key, out id))
-            {
-                if (StoreHasLeft)
-                {
-                    ProbeStoredLeft(key, s, e, payload[j], NothingUndecided);
-                }
-
-                continue;
-            }
-
-            int l = _keys.Head(id, KeyTable<TKey>.Left);
-            if (l >= 0)
-            {
-                if (_kind == JoinKind.Inner)
-                {
-                    for (; l >= 0; l = leftNext[l])
-                    {
-                        long le = leftEnd[l];
-                        Writer.Add(s, e < le ? e : le, leftPayload[l], payload[j]);
-                    }
-                }
-                else if (_kind == JoinKind.LeftOuter)
-                {
-                    bool direct = NothingUndecided;
-                    for (; l >= 0; l = leftNext[l])
-                    {
-                        leftFlags[l] |= LiveEvents<TLeft>.Matched;
-                        long le = leftEnd[l];
-                        if (direct)
-                        {
-                            Writer.Add(s, e < le ? e : le, leftPayload[l], payload[j]);
-                        }
-                        else
-                        {
-                            _pending.Enqueue(s, e < le ? e : le, leftPayload[l], payload[j]);
-                        }
-                    }
-                }
-                else
-                {
-                    for (; l >= 0; l = leftNext[l])
-                    {
-                        leftFlags[l] |= LiveEvents<TLeft>.Matched;
-                    }
-                }
-            }
-
             if (StoreHasLeft)
             {
-                ProbeStoredLeft(key, s, e, payload[j], NothingUndecided);
+                ProbeStoredLeft(key, s, e, payload, NothingUndecided);
             }
 
-            if (keep)
+            return;
+        }
+
+        int l = _keys.Head(id, KeyTable<TKey>.Left);
+        if (l >= 0)
+        {
+            // Left slots do not move while right events are processed.
+            var leftNext = _left.Next;
+            var leftEnd = _left.End;
+            var leftPayload = _left.Payload;
+            if (_kind == JoinKind.Inner)
             {
-                int slot = _right.Allocate(s, e, payload[j], id);
-                _right.Link(slot, ref _keys.Head(id, KeyTable<TKey>.Right));
-                _rightExpiry.Push(e, slot);
+                for (; l >= 0; l = leftNext[l])
+                {
+                    long le = leftEnd[l];
+                    Writer.Add(s, e < le ? e : le, leftPayload[l], payload);
+                }
+            }
+            else if (_kind == JoinKind.LeftOuter)
+            {
+                var leftFlags = _left.Flags;
+                bool direct = NothingUndecided;
+                for (; l >= 0; l = leftNext[l])
+                {
+                    leftFlags[l] |= LiveEvents<TLeft>.Matched;
+                    long le = leftEnd[l];
+                    if (direct)
+                    {
+                        Writer.Add(s, e < le ? e : le, leftPayload[l], payload);
+                    }
+                    else
+                    {
+                        _pending.Enqueue(s, e < le ? e : le, leftPayload[l], payload);
+                    }
+                }
+            }
+            else
+            {
+                var leftFlags = _left.Flags;
+                for (; l >= 0; l = leftNext[l])
+                {
+                    leftFlags[l] |= LiveEvents<TLeft>.Matched;
+                }
             }
         }
 
-        input.Index = j;
+        if (StoreHasLeft)
+        {
+            ProbeStoredLeft(key, s, e, payload, NothingUndecided);
+        }
+
+        if (keep)
+        {
+            _right.AddLinked(s, e, payload, id, _keys, KeyTable<TKey>.Right, _rightExpiry);
+        }
     }
 
     /// <summary>Removes from both sides every live event with <c>End &lt;= time</c>: no event starting at or after <paramref name="time"/> can overlap it.</summary>
@@ -317,14 +186,7 @@ internal partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
             }
         }
 
-        while (_rightExpiry.Count > 0 && _rightExpiry.MinEnd <= time)
-        {
-            int slot = _rightExpiry.Pop();
-            int id = _right.Entry[slot];
-            _right.Unlink(slot, ref _keys.Head(id, KeyTable<TKey>.Right));
-            _keys.MarkIfEmpty(id);
-            _right.Free(slot);
-        }
+        _right.FreeEnded(_rightExpiry, _keys, KeyTable<TKey>.Right, time);
 
         // Queued left events in a store (RocksDB backend) end as those on the heap would; StoredQueueMinEnd is long.MaxValue on the heap.
         if (StoredQueueMinEnd <= time && EvictStoredQueue(time))
@@ -336,5 +198,37 @@ internal partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
         {
             Pump(time);
         }
+    }
+
+    /// <summary>The left events of a run, one by one (<c>BufferedJoinOperator.ForEachInRun</c>).</summary>
+    private readonly struct LeftStep(TemporalJoinOperator<TLeft, TRight, TKey, TResult> join) : IJoinRunStep<TLeft, TKey>
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Before(long start) => join.EvictBefore(start);
+
+        public void WithoutKey(long start, long end, TLeft payload)
+        {
+            if (join._kind != JoinKind.Inner)
+            {
+                join.AddUndecidedLeft(start, end, payload, -1);
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Add(long start, long end, TLeft payload, TKey key) => join.AddLeft(start, end, payload, key);
+    }
+
+    /// <summary>The right events of a run, one by one; a right event with a null key matches nothing and is not kept.</summary>
+    private readonly struct RightStep(TemporalJoinOperator<TLeft, TRight, TKey, TResult> join) : IJoinRunStep<TRight, TKey>
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Before(long start) => join.EvictBefore(start);
+
+        public void WithoutKey(long start, long end, TRight payload)
+        {
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Add(long start, long end, TRight payload, TKey key) => join.AddRight(start, end, payload, key);
     }
 }

@@ -16,20 +16,7 @@ internal partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult> : Runt
     public virtual void ReadState(BinaryReader reader) => Restore((JoinState<TLeft, TRight, TKey>)Runtime.Checkpoints.StateCodec.Read(reader, typeof(JoinState<TLeft, TRight, TKey>))!);
 
     /// <summary>Copies the whole state between two calls; the operator is not changed.</summary>
-    public JoinState<TLeft, TRight, TKey> CaptureState() =>
-        new(
-            _kind,
-            LeftWatermark,
-            RightWatermark,
-            Frontier,
-            OutputWatermark,
-            LeftCompleted,
-            RightCompleted,
-            _leftInput.Snapshot(),
-            _rightInput.Snapshot(),
-            Capture(_left, _undecided),
-            Capture(_right, null),
-            _pending.Snapshot());
+    public JoinState<TLeft, TRight, TKey> CaptureState() => CaptureJoin(_kind, Capture(_left, _undecided), Capture(_right, null), _pending.Snapshot());
 
     /// <summary>Loads <paramref name="state"/> into this operator, which must be new (no input seen yet).</summary>
     /// <remarks>Buffered events go through the key kernels again; live events keep their captured keys.</remarks>
@@ -41,7 +28,7 @@ internal partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult> : Runt
             throw new ArgumentException($"The state of a {state.Kind} join cannot be restored into a {_kind} join.", nameof(state));
         }
 
-        RestoreProgress(state.LeftWatermark, state.RightWatermark, state.Frontier, state.OutputWatermark, state.LeftCompleted, state.RightCompleted);
+        RestoreProgress(state);
         foreach (var e in state.LeftLive)
         {
             int slot = RestoreLive(_left, _leftExpiry, KeyTable<TKey>.Left, e);
@@ -61,52 +48,10 @@ internal partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult> : Runt
             _pending.Enqueue(p.Start, p.End, p.Left, p.Right);
         }
 
-        Refill(state.LeftBuffered, LeftPool, Left);
-        Refill(state.RightBuffered, RightPool, Right);
+        RefillBuffered(state);
     }
 
-    // In an order the events could have been processed in (LiveEvents.InsertionOrder), so a restore rebuilds each key's list
-    // and the outer join's queue as they were, ties included.
-    private List<LiveEvent<T, TKey>> Capture<T>(LiveEvents<T> live, Queue<int>? undecided)
-    {
-        var list = new List<LiveEvent<T, TKey>>(live.Count);
-        foreach (int slot in live.InsertionOrder(undecided))
-        {
-            byte f = live.Flags[slot];
-            int id = live.Entry[slot];
-            list.Add(new LiveEvent<T, TKey>(
-                live.Start[slot],
-                live.End[slot],
-                id >= 0,
-                id >= 0 ? _keys.KeyOf(id) : default,
-                live.Payload[slot],
-                (f & LiveEvents<T>.Matched) != 0,
-                (f & LiveEvents<T>.Pinned) != 0,
-                (f & LiveEvents<T>.Expired) != 0));
-        }
+    private List<LiveEvent<T, TKey>> Capture<T>(LiveEvents<T> live, Queue<int>? undecided) => LiveEventsState.Capture(live, _keys, undecided);
 
-        return list;
-    }
-
-    private int RestoreLive<T>(LiveEvents<T> live, ExpiryHeap expiry, int side, LiveEvent<T, TKey> e)
-    {
-        int id = e.HasKey && !e.Expired ? _keys.GetOrAdd(e.Key!) : -1;
-        int slot = live.Allocate(e.Start, e.End, e.Payload, id);
-        byte flags = 0;
-        flags |= e.Matched ? LiveEvents<T>.Matched : (byte)0;
-        flags |= e.AwaitingDecision ? LiveEvents<T>.Pinned : (byte)0;
-        flags |= e.Expired ? LiveEvents<T>.Expired : (byte)0;
-        live.Flags[slot] = flags;
-        if (!e.Expired)
-        {
-            if (id >= 0)
-            {
-                live.Link(slot, ref _keys.Head(id, side));
-            }
-
-            expiry.Push(e.End, slot);
-        }
-
-        return slot;
-    }
+    private int RestoreLive<T>(LiveEvents<T> live, ExpiryHeap expiry, int side, LiveEvent<T, TKey> e) => LiveEventsState.Restore(live, expiry, _keys, side, e);
 }

@@ -27,14 +27,12 @@ namespace LinqStream.Physical.Join;
 /// back to the start of the earliest undecided left event (see <see cref="Pump"/>).
 /// </para>
 /// </remarks>
-internal partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult> : BinaryJoinOperator<TLeft, TRight, TKey, TResult>
+internal partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult> : BufferedJoinOperator<TLeft, TRight, TKey, TResult>
 {
     /// <summary>How many empty key entries may wait for a sweep beyond half the table.</summary>
     public const int SweepSlack = 4096;
 
     private readonly JoinKind _kind;
-    private readonly InputQueue<TLeft, TKey> _leftInput;
-    private readonly InputQueue<TRight, TKey> _rightInput;
     private readonly LiveEvents<TLeft> _left = new();
     private readonly LiveEvents<TRight> _right = new();
     private readonly ExpiryHeap _leftExpiry = new();
@@ -49,8 +47,6 @@ internal partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult> : Bina
         : base(downstream, context, kernels)
     {
         _kind = kernels.Kind;
-        _leftInput = new InputQueue<TLeft, TKey>(LeftPool);
-        _rightInput = new InputQueue<TRight, TKey>(RightPool);
         context.Operators.Add(this);
         context.Checkpointed.Add(this);
     }
@@ -64,30 +60,12 @@ internal partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult> : Bina
     /// <summary>Gets the number of keys in the state, including empty entries not yet swept.</summary>
     public int KeyCount => _keys.Count;
 
-    protected override TKey[] RentLeftKeys(int capacity) => _leftInput.RentKeys(capacity);
-
-    protected override TKey[] RentRightKeys(int capacity) => _rightInput.RentKeys(capacity);
-
-    protected override void ReturnKeys(TKey[] keys, int count, bool left)
-    {
-        if (left)
-        {
-            _leftInput.ReturnKeys(keys, count);
-        }
-        else
-        {
-            _rightInput.ReturnKeys(keys, count);
-        }
-    }
-
-    protected override void AcceptLeft(EventBatch<TLeft> batch, TKey[] keys) => _leftInput.Enqueue(batch, keys);
-
-    protected override void AcceptRight(EventBatch<TRight> batch, TKey[] keys) => _rightInput.Enqueue(batch, keys);
-
     /// <summary>Processes every buffered event that starts before <paramref name="watermark"/>, frees what ended, and moves the output watermark.</summary>
     protected override void Round(long watermark)
     {
-        ProcessUpTo(watermark);
+        var left = new LeftStep(this);
+        var right = new RightStep(this);
+        ProcessUpTo(watermark, ref left, ref right);
         Frontier = watermark;
         Evict(watermark);
         long output = _kind == JoinKind.Inner ? watermark : Pump(watermark);
@@ -222,16 +200,16 @@ internal partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult> : Bina
         _right.RemapEntries(entryMap);
 
         _pending.TrimExcess();
-        _leftInput.TrimExcess();
-        _rightInput.TrimExcess();
+        LeftInput.TrimExcess();
+        RightInput.TrimExcess();
         Context.TrimPools();
     }
 
     /// <summary>Returns every pooled batch this operator holds and drops its state (the query failed).</summary>
     protected override void ReleaseAll()
     {
-        _leftInput.Clear();
-        _rightInput.Clear();
+        LeftInput.Clear();
+        RightInput.Clear();
         Writer.Discard();
         _left.Clear();
         _right.Clear();

@@ -46,18 +46,15 @@ namespace LinqStream.Query.Optimization;
 /// Runs only under <see cref="ErrorPolicy.Fail"/> and when <c>QueryOptions.RewriteSubPlans</c> is on.
 /// </para>
 /// </remarks>
-internal sealed class ExpiryJoinToKeyedFoldPass(QueryOptions options) : PlanPass
+internal sealed class ExpiryJoinToKeyedFoldPass(QueryOptions options)
+    : OptionalPlanPass("ExpiryJoinToKeyedFold", options.RewriteSubPlans && options.OnError == ErrorPolicy.Fail)
 {
     /// <summary>The largest constant added to a time, and the largest <c>D</c>: with ticks of a date (0 to 3.2e18) nothing overflows.</summary>
     private const long Bound = 1L << 61;
 
-    private readonly bool _enabled = options.RewriteSubPlans && options.OnError == ErrorPolicy.Fail;
-
-    public override string Name => _enabled ? "ExpiryJoinToKeyedFold" : "ExpiryJoinToKeyedFold (off)";
-
     protected override PlanNode Rewrite(PlanNode node)
     {
-        if (!_enabled
+        if (!Enabled
             || node is not AggregateNode { Window: { Kind: WindowKind.Tumbling, Size: 1 }, Key: { } key, Aggregates: { BufferReason: null, Calls: [var call] } aggregates } aggregate
             || call is not { Kind: AggregateKind.User, Filter: null, Value: { } value, Instance: { } instance, InstanceTypes: [_, _, var aggregateResult] types }
             || !instance.GetType().IsDefined(typeof(CommutativeAggregateAttribute), inherit: false))
@@ -133,7 +130,7 @@ internal sealed class ExpiryJoinToKeyedFoldPass(QueryOptions options) : PlanPass
         var read = call.Placeholder.Type == aggregateResult ? (Expression)folded : Expression.Convert(folded, call.Placeholder.Type);
         var body = LambdaInliner.Inline(Expression.Lambda(shape.Body, call.Placeholder), read);
         var resultLambda = Expression.Lambda(body, shape.Parameters[0], shape.Parameters[1], shape.Parameters[2], folded);
-        return new KeyedFoldNode(input, keyLambda, inputLambda, resultLambda, instance, types, call.Description, aggregates.EvaluatedCapturedValue);
+        return new KeyedFoldNode(input, new KeyedFoldSpec(keyLambda, inputLambda, resultLambda, instance, types, call.Description, aggregates.EvaluatedCapturedValue));
     }
 
     /// <summary>

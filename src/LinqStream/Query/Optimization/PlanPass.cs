@@ -7,8 +7,15 @@ internal abstract class PlanPass
 {
     public abstract string Name { get; }
 
+    /// <summary>
+    /// Gets why the pass left alone a node it would have rewritten (a setting outside the plan forbade it), for the log line
+    /// <c>Explain()</c> prints; null when nothing was declined in the last <see cref="Run"/>.
+    /// </summary>
+    public string? Declined { get; protected set; }
+
     public PlanNode Run(PlanNode root)
     {
+        Declined = null;
         Parents = PlanGraph.CountParents(root);
         var memo = new Dictionary<PlanNode, PlanNode>(ReferenceEqualityComparer.Instance);
         return Visit(root, memo);
@@ -51,4 +58,13 @@ internal abstract class PlanPass
         memo[node] = result;
         return result;
     }
+}
+
+/// <summary>A pass that a query option turns on or off; its name says <c>(off)</c> when it is off.</summary>
+internal abstract class OptionalPlanPass(string name, bool enabled) : PlanPass
+{
+    /// <summary>Gets a value indicating whether the option turned the pass on.</summary>
+    protected bool Enabled { get; } = enabled;
+
+    public override string Name => Enabled ? name : name + " (off)";
 }

@@ -36,15 +36,11 @@ namespace LinqStream.Query.Optimization;
 /// (<c>WindowMaxJoinToArgMax</c>, which also matches windows alike).
 /// </para>
 /// </remarks>
-internal sealed class TumblingJoinToWindowJoinPass(QueryOptions options) : PlanPass
+internal sealed class TumblingJoinToWindowJoinPass(QueryOptions options) : OptionalPlanPass("TumblingJoinToWindowJoin", options.RewriteSubPlans)
 {
-    private readonly bool _enabled = options.RewriteSubPlans;
-
-    public override string Name => _enabled ? "TumblingJoinToWindowJoin" : "TumblingJoinToWindowJoin (off)";
-
     protected override PlanNode Rewrite(PlanNode node)
     {
-        if (!_enabled
+        if (!Enabled
             || node is not JoinNode { Kind: JoinKind.Inner, Result: { } result } join
             || TumblingWindowOf(join.Left) is not { } window
             || TumblingWindowOf(join.Right) != window

@@ -5,10 +5,8 @@ namespace LinqStream.Query.Optimization;
 
 /// <summary>Turns chains of <c>Where</c> and <c>Select</c> into one <see cref="PipelineNode"/> (one compiled loop per batch).</summary>
 /// <remarks>Before: <c>Select(b, Where(a, X))</c>. After: <c>Fused[Where &gt; Select](X)</c>. With fusion off, each becomes its own one-step pipeline.</remarks>
-internal sealed class WhereSelectFusionPass(bool fuse) : PlanPass
+internal sealed class WhereSelectFusionPass(bool fuse) : OptionalPlanPass("WhereSelectFusion", fuse)
 {
-    public override string Name => fuse ? "WhereSelectFusion" : "WhereSelectFusion (off)";
-
     protected override PlanNode Rewrite(PlanNode node)
     {
         PipelineStep step;
@@ -27,7 +25,7 @@ internal sealed class WhereSelectFusionPass(bool fuse) : PlanPass
                 return node;
         }
 
-        if (fuse && source is PipelineNode pipeline && !IsShared(pipeline))
+        if (Enabled && source is PipelineNode pipeline && !IsShared(pipeline))
         {
             return new PipelineNode(pipeline.Source, [.. pipeline.Steps, step]);
         }

@@ -36,15 +36,12 @@ namespace LinqStream.Query.Optimization;
 /// <c>QueryOptions.RewriteSubPlans</c> is on.
 /// </para>
 /// </remarks>
-internal sealed class WindowMaxJoinToArgMaxPass(QueryOptions options) : PlanPass
+internal sealed class WindowMaxJoinToArgMaxPass(QueryOptions options)
+    : OptionalPlanPass("WindowMaxJoinToArgMax", options.RewriteSubPlans && options.OnError == ErrorPolicy.Fail)
 {
-    private readonly bool _enabled = options.RewriteSubPlans && options.OnError == ErrorPolicy.Fail;
-
-    public override string Name => _enabled ? "WindowMaxJoinToArgMax" : "WindowMaxJoinToArgMax (off)";
-
     protected override PlanNode Rewrite(PlanNode node)
     {
-        if (!_enabled)
+        if (!Enabled)
         {
             return node;
         }

@@ -91,7 +91,9 @@ internal sealed class Physicalizer
         UnionNode union => Factory<UnionNode>(nameof(Union), union.Type)(this, union),
         WindowArgMaxNode argMax => Factory<WindowArgMaxNode>(nameof(ArgMax), argMax.Source.Type, argMax.Row.ReturnType, argMax.LeftKey.ReturnType, argMax.Type)(this, argMax),
         KeyedFoldNode fold => Factory<KeyedFoldNode>(
-            nameof(KeyedFold), fold.Source.Type.GetGenericArguments()[0], fold.Key.ReturnType, fold.AggregateTypes[0], fold.AggregateTypes[1], fold.AggregateTypes[2], fold.Aggregate.GetType(), fold.Type)(this, fold),
+            nameof(KeyedFold), fold.Source.Type.GetGenericArguments()[0], fold.Fold.Key.ReturnType, fold.Fold.AggregateTypes[0], fold.Fold.AggregateTypes[1], fold.Fold.AggregateTypes[2], fold.Fold.Aggregate.GetType(), fold.Type)(this, fold),
+        JoinKeyedFoldNode fused => Factory<JoinKeyedFoldNode>(
+            nameof(JoinKeyedFold), fused.Left.Type, fused.Right.Type, fused.LeftKey.ReturnType, fused.Fold.Key.ReturnType, fused.Fold.AggregateTypes[0], fused.Fold.AggregateTypes[1], fused.Fold.AggregateTypes[2], fused.Fold.Aggregate.GetType(), fused.Type)(this, fused),
         _ => throw new InvalidOperationException($"No physical operator for plan node '{node.Name}'; translation should have refused it."),
     };
 
@@ -157,7 +159,13 @@ internal sealed class Physicalizer
         where TKey : notnull
         where TAggregate : IAggregate<TIn, TState, TAggResult> =>
         new KeyedFoldStream<TX, TKey, TIn, TState, TAggResult, TAggregate, TResult>(
-            p.Input<Closing<TX>>(n.Source), new KeyedFoldLambdas(n.Key, n.Input, n.Result), (TAggregate)n.Aggregate, n.Detail, p._context.Kernels);
+            p.Input<Closing<TX>>(n.Source), new KeyedFoldLambdas(n.Fold.Key, n.Fold.Input, n.Fold.Result), (TAggregate)n.Fold.Aggregate, n.Detail, p._context.Kernels);
+
+    private static PhysicalNode JoinKeyedFold<TLeft, TRight, TKey, TFoldKey, TIn, TState, TAggResult, TAggregate, TResult>(Physicalizer p, JoinKeyedFoldNode n)
+        where TFoldKey : notnull
+        where TAggregate : IAggregate<TIn, TState, TAggResult> =>
+        new JoinKeyedFoldStream<TLeft, TRight, TKey, TFoldKey, TIn, TState, TAggResult, TAggregate, TResult>(
+            p.Input<TLeft>(n.Left), p.Input<TRight>(n.Right), new JoinKeyedFoldLambdas(n.LeftKey, n.RightKey, n.Pair, [.. n.Steps.Select(s => new PipelineKernelStep(s.IsFilter, s.Lambda))], n.Fold.Key, n.Fold.Input, n.Fold.Result), (TAggregate)n.Fold.Aggregate, n.Detail, p._context.Kernels);
 
     private static PhysicalNode Union<T>(Physicalizer p, UnionNode n) => new UnionStream<T>([.. n.Children.Select(p.Input<T>)]);
 

@@ -26,15 +26,7 @@ internal sealed class KeyedFoldKernels<TX, TKey, TIn, TAggResult, TResult>(Keyed
     {
         _key ??= ColumnKernel.Compile<Closing<TX>, TKey>(Lambdas.Key, _compiler);
         _input ??= ColumnKernel.Compile<Closing<TX>, TIn>(Lambdas.Input, _compiler);
-        _result ??= _compiler.Compile(Typed<Func<TKey, long, long, TAggResult, TResult>>(Lambdas.Result));
-    }
-
-    private static Expression<TDelegate> Typed<TDelegate>(LambdaExpression lambda)
-    {
-        // The pass builds the result selector with the operator's parameter types; only the result may need a conversion.
-        var returnType = typeof(TDelegate).GetMethod("Invoke")!.ReturnType;
-        var body = lambda.Body.Type == returnType ? lambda.Body : Expression.Convert(lambda.Body, returnType);
-        return Expression.Lambda<TDelegate>(body, lambda.Parameters);
+        _result ??= KeyedFoldResult.Compile<TKey, TAggResult, TResult>(Lambdas.Result, _compiler);
     }
 
     private static InvalidOperationException NotCompiled() =>
@@ -43,3 +35,14 @@ internal sealed class KeyedFoldKernels<TX, TKey, TIn, TAggResult, TResult>(Keyed
 
 /// <summary>The lambdas of a <see cref="KeyedFoldNode"/> that the physical operator compiles.</summary>
 internal sealed record KeyedFoldLambdas(LambdaExpression Key, LambdaExpression Input, LambdaExpression Result);
+
+/// <summary>Compiles a keyed fold's result selector <c>(key, windowStart, windowEnd, aggregateResult) =&gt; result</c>.</summary>
+internal static class KeyedFoldResult
+{
+    public static Func<TKey, long, long, TAggResult, TResult> Compile<TKey, TAggResult, TResult>(LambdaExpression lambda, KernelCompiler compiler)
+    {
+        // The pass builds the result selector with the operator's parameter types; only the result may need a conversion.
+        var body = lambda.Body.Type == typeof(TResult) ? lambda.Body : Expression.Convert(lambda.Body, typeof(TResult));
+        return compiler.Compile(Expression.Lambda<Func<TKey, long, long, TAggResult, TResult>>(body, lambda.Parameters));
+    }
+}
