@@ -9,6 +9,8 @@ def load(label):
             ks=list(row.keys()); params = ks[ks.index('WarmupCount')+1:ks.index('Mean')]
             key = cls + ' ' + row['Method'] + ' ' + ','.join(f'{k}={row[k]}' for k in params)
             m = row['Mean'].replace(',', '')
+            if m in ('NA', '', '?'):
+                continue
             num, unit = m.split()
             v = float(num) * {'ns':1,'μs':1e3,'us':1e3,'ms':1e6,'s':1e9}[unit]
             rows[key] = (v, row['StdDev'], row['Allocated'])
