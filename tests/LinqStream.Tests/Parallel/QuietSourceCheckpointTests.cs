@@ -16,7 +16,7 @@ public sealed class QuietSourceCheckpointTests : IDisposable
     public sealed record Tick(long Time, long Key, long Value);
 
     /// <summary>Random ticks up to 49 ticks out of order (within the reorder bound), ties, a hot key and keys near long.MinValue/MaxValue.</summary>
-    private static Tick[] Input(int count, int seed)
+    internal static Tick[] Input(int count, int seed)
     {
         var random = new Random(seed);
         return [.. Enumerable.Range(0, count).Select(i =>
@@ -33,7 +33,7 @@ public sealed class QuietSourceCheckpointTests : IDisposable
         })];
     }
 
-    private static IQStream<string> Query(EventSource<Tick> ticks) =>
+    internal static IQStream<string> Query(EventSource<Tick> ticks) =>
         from t in QStream.From(ticks, t => new DateTime(t.Time, DateTimeKind.Utc), IngressPolicy.Reorder(TimeSpan.FromTicks(500_000)))
             .WithOptions(new QueryOptions { BatchSize = 64 })
             .TumblingWindow(TimeSpan.FromTicks(Window))
@@ -41,7 +41,7 @@ public sealed class QuietSourceCheckpointTests : IDisposable
         select $"{g.Window.End.Ticks} {g.Key} {g.Count()} {g.Sum(t => t.Value)}";
 
     /// <summary>The plain reference: LINQ to objects over the whole input, one line per (window, key) with an event.</summary>
-    private static List<string> Reference(Tick[] input) =>
+    internal static List<string> Reference(IEnumerable<Tick> input) =>
     [
         .. input.GroupBy(t => (End: (t.Time / Window * Window) + Window, t.Key))
             .Select(g => $"{g.Key.End} {g.Key.Key} {g.Count()} {g.Sum(t => t.Value)}")

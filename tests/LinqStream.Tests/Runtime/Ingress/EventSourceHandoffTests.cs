@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
 using LinqStream.Testing.Io;
+using Tick = LinqStream.Tests.Parallel.QuietSourceCheckpointTests.Tick;
+using Ticks = LinqStream.Tests.Parallel.QuietSourceCheckpointTests;
 
 namespace LinqStream.Tests.Runtime.Ingress;
 
@@ -9,46 +11,11 @@ namespace LinqStream.Tests.Runtime.Ingress;
 /// turn slower and faster than the query (delays, bursts larger than the buffer's share, idle reads, dead letters, events out of
 /// order, ties, keys near <see cref="long.MinValue"/>/<see cref="long.MaxValue"/>) give exactly the answer of LINQ to objects over the
 /// whole input, each dead letter once, at parallelism 1 and 2, with checkpoints taken on the way; a job restored from one of them
-/// writes what one uninterrupted run writes.
+/// writes what one uninterrupted run writes. Input, query and reference are <see cref="Ticks"/>' (the quiet-source job tests').
 /// </summary>
 public sealed class EventSourceHandoffTests : IDisposable
 {
-    private const long Window = 1_000_000;
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "linqstream-handoff-" + Guid.NewGuid().ToString("N"));
-
-    public sealed record Tick(long Time, long Key, long Value);
-
-    private static Tick[] Input(int count, int seed)
-    {
-        var random = new Random(seed);
-        return [.. Enumerable.Range(0, count).Select(i =>
-        {
-            long key = random.Next(5) switch
-            {
-                0 => 7,
-                1 => long.MaxValue - random.Next(20),
-                2 => long.MinValue + random.Next(20),
-                _ => random.Next(300),
-            };
-            long time = Math.Max(0, i - random.Next(50)) * 10_000L;
-            return new Tick(time, key, random.Next(-1000, 1000));
-        })];
-    }
-
-    private static IQStream<string> Query(EventSource<Tick> ticks) =>
-        from t in QStream.From(ticks, t => new DateTime(t.Time, DateTimeKind.Utc), IngressPolicy.Reorder(TimeSpan.FromTicks(500_000)))
-            .WithOptions(new QueryOptions { BatchSize = 64 })
-            .TumblingWindow(TimeSpan.FromTicks(Window))
-        group t by t.Key into g
-        select $"{g.Window.End.Ticks} {g.Key} {g.Count()} {g.Sum(t => t.Value)}";
-
-    /// <summary>The plain reference: LINQ to objects over the whole input (dead letters left out), one line per (window, key).</summary>
-    private static List<string> Reference(IEnumerable<Tick> input) =>
-    [
-        .. input.GroupBy(t => (End: (t.Time / Window * Window) + Window, t.Key))
-            .Select(g => $"{g.Key.End} {g.Key.Key} {g.Count()} {g.Sum(t => t.Value)}")
-            .Order(StringComparer.Ordinal),
-    ];
 
     [Theory]
     [InlineData(1, 1)]
@@ -57,13 +24,13 @@ public sealed class EventSourceHandoffTests : IDisposable
     [InlineData(4, 2)]
     public async Task Job_SourceInTurnSlowerAndFasterThanTheQuery_EveryEventAndDeadLetterOnce(int seed, int parallelism)
     {
-        var input = Input(6_000, seed);
+        var input = Ticks.Input(6_000, seed);
         var source = new MoodySource(input, seed, bad: i => i % 97 == 13);
         var sink = new MemorySink<string>();
         var letters = new MemorySink<DeadLetter>();
         var store = new DirectoryCheckpointStore(Path.Combine(_directory, $"run{seed}"));
         JobResult result;
-        await using (var job = Query(source).ToJob(sink, new JobOptions
+        await using (var job = Ticks.Query(source).ToJob(sink, new JobOptions
         {
             Parallelism = parallelism,
             Checkpoints = store,
@@ -75,7 +42,7 @@ public sealed class EventSourceHandoffTests : IDisposable
         }
 
         var good = input.Where((_, i) => !source.IsBad(i)).ToList();
-        Assert.Equal(Reference(good), sink.Items.Order(StringComparer.Ordinal));
+        Assert.Equal(Ticks.Reference(good), sink.Items.Order(StringComparer.Ordinal));
         var expectedLetters = Enumerable.Range(0, input.Length).Where(source.IsBad).Select(i => $"tick {i}").ToList();
         Assert.Equal(expectedLetters, letters.Items.Select(l => l.Record).ToList());
         Assert.Equal(expectedLetters.Count, result.DeadLetters);
@@ -88,27 +55,27 @@ public sealed class EventSourceHandoffTests : IDisposable
     [InlineData(6)]
     public async Task Job_RestoredFromACheckpointTakenWhileTheRunnerWaited_WritesWhatOneRunWrites(int seed)
     {
-        var input = Input(5_000, seed);
+        var input = Ticks.Input(5_000, seed);
         var single = new MemorySink<string>();
-        await using (var job = Query(new ArrayEventSource<Tick>(input, "ticks")).ToJob(single, new JobOptions()))
+        await using (var job = Ticks.Query(new ArrayEventSource<Tick>(input, "ticks")).ToJob(single, new JobOptions()))
         {
             await job.RunAsync().WaitAsync(TimeSpan.FromMinutes(2));
         }
 
-        Assert.Equal(Reference(input), single.Items.Order(StringComparer.Ordinal));
+        Assert.Equal(Ticks.Reference(input), single.Items.Order(StringComparer.Ordinal));
 
         // Stopped at a random result after a few checkpoints, while the slow source keeps the runner waiting for most chunks.
         var store = new DirectoryCheckpointStore(Path.Combine(_directory, $"restore{seed}"));
         var sink = new MemorySink<string>();
         using var stop = new CancellationTokenSource();
         sink.CancelAt(new Random(seed).Next(single.Items.Count / 3, single.Items.Count * 2 / 3), stop);
-        await using (var job = Query(new MoodySource(input, seed, bad: _ => false)).ToJob(sink, new JobOptions { Checkpoints = store, CheckpointEveryEvents = 500 }))
+        await using (var job = Ticks.Query(new MoodySource(input, seed, bad: _ => false)).ToJob(sink, new JobOptions { Checkpoints = store, CheckpointEveryEvents = 500 }))
         {
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => job.RunAsync(stop.Token).WaitAsync(TimeSpan.FromMinutes(2)));
         }
 
         var replay = new MoodySource(input, seed + 100, bad: _ => false);
-        await using (var job = Query(replay).ToJob(sink, new JobOptions { Checkpoints = store }))
+        await using (var job = Ticks.Query(replay).ToJob(sink, new JobOptions { Checkpoints = store }))
         {
             var result = await job.RunAsync().WaitAsync(TimeSpan.FromMinutes(2));
             Assert.NotNull(result.RestoredFrom);
@@ -123,7 +90,7 @@ public sealed class EventSourceHandoffTests : IDisposable
     {
         // Every read waits a little (a server that is slower than the query): the runner has consumed the last chunk and waits, so
         // the reader that queues the next one runs it itself, between two of its reads.
-        var input = Input(3_000, 9);
+        var input = Ticks.Input(3_000, 9);
         var source = new MoodySource(input, 9, bad: _ => false, alwaysSlow: true);
         long onReader = 0, all = 0;
         var query = QStream.From(source, t => new DateTime(t.Time, DateTimeKind.Utc), IngressPolicy.Reorder(TimeSpan.FromTicks(500_000)))
