@@ -1,7 +1,9 @@
 import csv, glob, os, re, sys, statistics
+# usage: [CMP_DIR=/tmp/cmp] compare.py LABELS... — the runs' artifacts under CMP_DIR/LABEL (run.sh's --artifacts)
+CMP_DIR = os.environ.get('CMP_DIR', '/tmp/cmp')
 def load(label):
     rows = {}
-    for f in glob.glob(f'/tmp/cmp/{label}/results/*-report.csv'):
+    for f in glob.glob(f'{CMP_DIR}/{label}/results/*-report.csv'):
         cls = os.path.basename(f).split('.')[-2].replace('-report','')
         with open(f) as fh:
             r = list(csv.DictReader(fh))
@@ -9,6 +11,8 @@ def load(label):
             ks=list(row.keys()); params = ks[ks.index('WarmupCount')+1:ks.index('Mean')]
             key = cls + ' ' + row['Method'] + ' ' + ','.join(f'{k}={row[k]}' for k in params)
             m = row['Mean'].replace(',', '')
+            if m in ('NA', '', '?'):  # a case that did not run in this build
+                continue
             num, unit = m.split()
             v = float(num) * {'ns':1,'μs':1e3,'us':1e3,'ms':1e6,'s':1e9}[unit]
             rows[key] = (v, row['StdDev'], row['Allocated'])

@@ -12,3 +12,4 @@ dotnet $dir/artifacts/bin/LinqStream.Benchmarks/release/LinqStream.Benchmarks.dl
   --artifacts /tmp/cmp15/$label --exporters csv >> /tmp/cmp15/$label.log 2>&1
 echo "// load at end: $(cat /proc/loadavg) $(date -u +%T)" >> /tmp/cmp15/$label.log
 echo done $label $(date -u +%T)
+# then: CMP_DIR=/tmp/cmp15 python3 benchmarks/results/2026-12-04-issue15-side-by-side/compare.py old1 main1 old2 main2
