@@ -861,16 +861,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
     /// <summary>On source task <paramref name="source"/>, after each step: tells <see cref="SourceStepped"/>, takes what reached its chained task, then serves a requested barrier.</summary>
     private void AfterSourceStep(int source)
     {
-        if (SourceStepped is { } stepped)
-        {
-            long read = 0;
-            foreach (var driver in _sourceContexts[source].Sources)
-            {
-                read += driver.EventsRead;
-            }
-
-            stepped(source, read);
-        }
+        SourceStepped?.Invoke(source, SourceDriver.EventsReadBy(_sourceContexts[source].Sources));
 
         if (_chained)
         {
