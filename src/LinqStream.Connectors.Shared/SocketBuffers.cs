@@ -42,7 +42,8 @@ internal static class SocketBuffers
         int port;
         if (endPoint is IPEndPoint ip)
         {
-            (addresses, port) = ([ip.Address], ip.Port);
+            addresses = [ip.Address];
+            port = ip.Port;
         }
         else if (endPoint is DnsEndPoint dns)
         {
