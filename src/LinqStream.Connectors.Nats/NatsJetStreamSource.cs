@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Diagnostics;
 using System.Net;
 using System.Text;
 using LinqStream.Connectors;
@@ -60,7 +61,8 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
     private int _runFirstTaken;
     private ulong _pending;
     private long _receivesOfDroppedReaders;
-    private long _asynchronousReceivesOfDroppedReaders;
+    private long _slowReceivesOfDroppedReaders;
+    private long _timedWaitsOfDroppedReaders;
 
     /// <summary>Initializes a new instance of the <see cref="NatsJetStreamSource{T}"/> class.</summary>
     /// <param name="url">The server, for example <c>nats://127.0.0.1:4222</c>.</param>
@@ -153,6 +155,8 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
         _taken = 0;
         _seen = 0;
         _run.Clear();
+        var tally = WorkItems;
+        long mark = NatsWorkItemTally.Mark(tally);
         try
         {
             await NatsConnections.EnsureConnectedAsync(_connection!).ConfigureAwait(false);
@@ -178,24 +182,30 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
                 _delivered = 0;
             }
 
+            tally?.Add(NatsWorkItemTally.Part.Management, ref mark);
+
             // NATS.Net's fetch hands every message of a request to this read, so it asks for no more than the buffer holds; the own
             // reader asks for a whole batch even when the buffer is smaller (the engine's batch), and leaves the rest of the reply in
             // its receive buffer for the next reads: fewer pull requests, and fewer waits for the server to start a reply.
             int count = Math.Min(buffer.Length, _options.BatchSize);
-            // A fetch whose server went away mid-request would otherwise wait for the client's reconnect for ever.
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(NatsConnections.RequestTimeout);
+            // A fetch whose server went away mid-request would otherwise wait for ever: the own reader's waits end at a deadline
+            // it checks between them (no timer per read), NATS.Net's fetch at a token cancelled after the same time.
             var fetched = _endPoint is not null
-                ? await FetchOwnAsync(_endPoint, _options.BatchSize, buffer, timeout.Token).ConfigureAwait(false)
-                : await FetchThroughClientAsync(_consumer, count, buffer, timeout.Token).ConfigureAwait(false);
+                ? await FetchOwnAsync(_endPoint, _options.BatchSize, buffer, Stopwatch.GetTimestamp() + RequestTimeoutTicks, cancellationToken).ConfigureAwait(false)
+                : FetchOutcome.Unsupported;
             if (fetched == FetchOutcome.Unsupported)
             {
-                // The server wants TLS or credentials: NATS.Net reads from now on.
+                // Through NATS.Net: from the start (TLS, credentials or several servers in the URL), or from now on (the server wants them).
                 _endPoint = null;
-                fetched = await FetchThroughClientAsync(_consumer, count, buffer, timeout.Token).ConfigureAwait(false);
+                fetched = await FetchThroughClientAsync(_consumer, count, buffer, cancellationToken).ConfigureAwait(false);
             }
 
-            _health.Connected("sequence " + _last);
+            tally?.Add(NatsWorkItemTally.Part.Fetch, ref mark);
+            if (_health.Status.State != ConnectionState.Connected)
+            {
+                _health.Connected("sequence " + _last);
+            }
+
             if (fetched == FetchOutcome.Broken)
             {
                 _consumer = null;
@@ -222,14 +232,17 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
             {
                 // Nothing new: make sure that is because nothing was written, not because the stream was purged or deleted.
                 await CheckStreamAsync(js, cancellationToken).ConfigureAwait(false);
+                tally?.Add(NatsWorkItemTally.Part.Management, ref mark);
             }
 
             await Task.Delay(_options.PollInterval, _health.TimeProvider, cancellationToken).ConfigureAwait(false);
+            tally?.Add(NatsWorkItemTally.Part.Waits, ref mark);
             return SourceRead.Idle;
         }
         catch (Exception ex) when ((NatsConnections.IsTransient(ex) || ex is OperationCanceledException) && !cancellationToken.IsCancellationRequested)
         {
             // Messages fetched but not received are gone from this consumer: the next read makes a new one after the last sequence.
+            tally?.Add(NatsWorkItemTally.Part.Fetch, ref mark);
             _consumer = null;
             DropReader();
             if (_seen > 0)
@@ -239,6 +252,7 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
             }
 
             await _health.FailedAsync(ex, "sequence " + _last, cancellationToken).ConfigureAwait(false);
+            tally?.Add(NatsWorkItemTally.Part.Waits, ref mark);
             return SourceRead.Idle;
         }
         catch (NatsJSApiException ex)
@@ -260,8 +274,20 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
     /// <summary>Gets how many socket receives the own reader made since this source was made (a diagnostic for the benchmarks).</summary>
     internal long OwnReaderReceives => _receivesOfDroppedReaders + (_reader?.Receives ?? 0);
 
-    /// <summary>Gets how many of <see cref="OwnReaderReceives"/> were asynchronous (the server was silent for longer than the reader's short wait).</summary>
-    internal long OwnReaderAsynchronousReceives => _asynchronousReceivesOfDroppedReaders + (_reader?.AsynchronousReceives ?? 0);
+    /// <summary>Gets how many of <see cref="OwnReaderReceives"/> waited beyond the reader's first short wait in the kernel (the server silent for more than 2 ms).</summary>
+    internal long OwnReaderSlowReceives => _slowReceivesOfDroppedReaders + (_reader?.SlowReceives ?? 0);
+
+    /// <summary>Gets how many timer waits the own reader's receives made (the server silent for more than 20 ms): a thread-pool work item each.</summary>
+    internal long OwnReaderTimedWaits => _timedWaitsOfDroppedReaders + (_reader?.TimedWaits ?? 0);
+
+    /// <summary>
+    /// Gets or sets where the thread pool's work items went while this source worked, and whether the runtime's socket engine
+    /// watched its own reader's sockets (a diagnostic for the connector benchmark; <see langword="null"/>, the default: not counted).
+    /// </summary>
+    internal NatsWorkItemTally? WorkItems { get; set; }
+
+    /// <summary>How long one read may take (<see cref="NatsConnections.RequestTimeout"/>), in <see cref="Stopwatch"/> ticks.</summary>
+    private static long RequestTimeoutTicks => (long)(NatsConnections.RequestTimeout.TotalSeconds * Stopwatch.Frequency);
 
     /// <inheritdoc/>
     public override byte[] GetPosition()
@@ -276,6 +302,8 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
     /// <inheritdoc/>
     public override async ValueTask DisposeAsync()
     {
+        var tally = WorkItems;
+        long mark = NatsWorkItemTally.Mark(tally);
         DropReader();
         if (_connection is not null)
         {
@@ -298,6 +326,7 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
             _health.Closed("sequence " + _last);
         }
 
+        tally?.Add(NatsWorkItemTally.Part.Management, ref mark);
         await base.DisposeAsync().ConfigureAwait(false);
     }
 
@@ -306,13 +335,19 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
     /// it ahead), and each message's payload is decoded where it lies in the receive buffer. When a request was filled (the stream
     /// likely has more), the next one is sent before this read returns, so the server answers while the query works. While at most
     /// half a request's messages are still to come and the stream is known to hold enough messages to fill the open requests and the
-    /// next one (the pending count of the last message checked), the next request is sent already (<see cref="SendAheadAsync"/>):
+    /// next one (the pending count of the last message checked), the next request is sent already (<see cref="SendAhead"/>):
     /// the server goes on from one request to the next without waiting for the client.
     /// </summary>
-    private async ValueTask<FetchOutcome> FetchOwnAsync(EndPoint endPoint, int count, Memory<T> buffer, CancellationToken cancellationToken)
+    /// <remarks>
+    /// Every send and receive happens on the reading thread (<see cref="NatsPullReader"/>): no asynchronous socket operation, so no
+    /// arrival of bytes wakes a thread-pool worker. The reader's waits end at <paramref name="deadline"/> (a <see cref="TimeoutException"/>).
+    /// </remarks>
+    private async ValueTask<FetchOutcome> FetchOwnAsync(EndPoint endPoint, int count, Memory<T> buffer, long deadline, CancellationToken cancellationToken)
     {
         if (_reader is null)
         {
+            var tally = WorkItems;
+            long mark = NatsWorkItemTally.Mark(tally);
             try
             {
                 _reader = await NatsPullReader.ConnectAsync(endPoint, NatsConnections.RequestTimeout, cancellationToken).ConfigureAwait(false);
@@ -321,12 +356,16 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
             {
                 return FetchOutcome.Unsupported;
             }
+            finally
+            {
+                tally?.Add(NatsWorkItemTally.Part.Connect, ref mark);
+            }
         }
 
         var reader = _reader;
         if (!reader.RequestOpen)
         {
-            await reader.SendPullAsync(_nextSubject, count, cancellationToken).ConfigureAwait(false);
+            reader.SendPull(_nextSubject, count);
         }
 
         FetchOutcome fetched;
@@ -334,25 +373,25 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
         {
             if (reader.PongDue)
             {
-                await reader.SendPongAsync(cancellationToken).ConfigureAwait(false);
+                reader.SendPong();
             }
 
-            await SendAheadAsync(reader, count, cancellationToken).ConfigureAwait(false);
-            await reader.ReceiveAsync(cancellationToken).ConfigureAwait(false);
+            SendAhead(reader, count);
+            await reader.ReceiveAsync(deadline, cancellationToken).ConfigureAwait(false);
         }
 
         if (reader.PongDue)
         {
-            await reader.SendPongAsync(cancellationToken).ConfigureAwait(false);
+            reader.SendPong();
         }
 
         if (fetched == FetchOutcome.Done && reader.LastRequestFilled && !(_end is { } end && _last >= end))
         {
-            await reader.SendPullAsync(_nextSubject, count, cancellationToken).ConfigureAwait(false);
+            reader.SendPull(_nextSubject, count);
         }
         else if (fetched == FetchOutcome.Full)
         {
-            await SendAheadAsync(reader, count, cancellationToken).ConfigureAwait(false);
+            SendAhead(reader, count);
         }
 
         return fetched;
@@ -361,12 +400,15 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
     /// <summary>
     /// Sends the next pull request while requests are open, when at most half a request's messages are still to come and the stream
     /// held enough messages after the last one checked to fill them all (its pending count): none can then end early with a status,
-    /// so counting their messages together is exact (<see cref="NatsPullReader.SendPullAsync"/>).
+    /// so counting their messages together is exact (<see cref="NatsPullReader.SendPull"/>).
     /// </summary>
-    private ValueTask SendAheadAsync(NatsPullReader reader, int count, CancellationToken cancellationToken) =>
-        reader.RequestOpen && reader.Outstanding <= count / 2 && _pending >= (ulong)reader.Outstanding + (ulong)count && !(_end is { } end && _last >= end)
-            ? reader.SendPullAsync(_nextSubject, count, cancellationToken)
-            : ValueTask.CompletedTask;
+    private void SendAhead(NatsPullReader reader, int count)
+    {
+        if (reader.RequestOpen && reader.Outstanding <= count / 2 && _pending >= (ulong)reader.Outstanding + (ulong)count && !(_end is { } end && _last >= end))
+        {
+            reader.SendPull(_nextSubject, count);
+        }
+    }
 
     /// <summary>Takes the messages received so far into <paramref name="buffer"/>, until the request ends, the buffer is full or more bytes are needed.</summary>
     /// <remarks>
@@ -460,10 +502,12 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
         return outcome;
     }
 
-    /// <summary>Fetches through NATS.Net, which calls the source's deserializer on each message as it arrives.</summary>
+    /// <summary>Fetches through NATS.Net, which calls the source's deserializer on each message as it arrives (within <see cref="NatsConnections.RequestTimeout"/>).</summary>
     private async ValueTask<FetchOutcome> FetchThroughClientAsync(INatsJSConsumer consumer, int count, Memory<T> buffer, CancellationToken cancellationToken)
     {
-        await foreach (var message in consumer.FetchNoWaitAsync(new NatsJSFetchOpts { MaxMsgs = count }, _deserializer, cancellationToken).ConfigureAwait(false))
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(NatsConnections.RequestTimeout);
+        await foreach (var message in consumer.FetchNoWaitAsync(new NatsJSFetchOpts { MaxMsgs = count }, _deserializer, timeout.Token).ConfigureAwait(false))
         {
             var outcome = Accept(message.ReplyTo);
             if (outcome != FetchOutcome.More)
@@ -515,9 +559,16 @@ public sealed class NatsJetStreamSource<T> : EventSource<T>
     private void DropReader()
     {
         _pending = 0;
-        _receivesOfDroppedReaders += _reader?.Receives ?? 0;
-        _asynchronousReceivesOfDroppedReaders += _reader?.AsynchronousReceives ?? 0;
-        _reader?.Dispose();
+        if (_reader is not { } reader)
+        {
+            return;
+        }
+
+        _receivesOfDroppedReaders += reader.Receives;
+        _slowReceivesOfDroppedReaders += reader.SlowReceives;
+        _timedWaitsOfDroppedReaders += reader.TimedWaits;
+        WorkItems?.Dropped(reader.SocketWatchedByEpoll);
+        reader.Dispose();
         _reader = null;
     }
 

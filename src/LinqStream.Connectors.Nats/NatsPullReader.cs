@@ -1,4 +1,5 @@
 using System.Buffers.Text;
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -11,13 +12,16 @@ namespace LinqStream.Connectors.Nats;
 /// A JetStream source's own connection for pull requests: it writes the NATS protocol's <c>PUB</c> of a pull request to the socket
 /// and parses the <c>MSG</c>/<c>HMSG</c> frames of the reply from the receive buffer, so the source decodes each payload where it
 /// lies and reads the sequences from the reply subject's bytes — no message object, subject string, channel or task hop per
-/// message (what NATS.Net's fetch costs). The next pull request may be sent while one is open (<see cref="SendPullAsync"/>).
+/// message (what NATS.Net's fetch costs). The next pull request may be sent while one is open (<see cref="SendPull"/>).
 /// </summary>
 /// <remarks>
 /// <para>Plain TCP to one server without authentication (the server's <c>INFO</c> must not require TLS or credentials; otherwise
 /// <see cref="ConnectAsync"/> throws <see cref="NotSupportedException"/> and the source reads through NATS.Net). Management —
 /// streams, consumers, stream checks — stays on the source's NATS.Net connection.</para>
-/// <para>Every wait is bounded by the caller's token. A server <c>PING</c> is answered (<see cref="PongDue"/>); <c>-ERR</c> is an
+/// <para><b>No asynchronous socket operation</b> (session 16): the socket is connected, written and read on the reading thread
+/// (<see cref="SocketBuffers"/>), so the runtime's socket engine never watches it and no arrival of bytes wakes a thread-pool
+/// worker. A server silent for longer than the short wait in the kernel is waited for on timers (<see cref="ReceiveAsync(long, CancellationToken)"/>).</para>
+/// <para>Every wait is bounded by the caller's token and deadline. A server <c>PING</c> is answered (<see cref="PongDue"/>); <c>-ERR</c> is an
 /// <see cref="IOException"/> (the source reconnects). Not thread-safe: one source's reads use it one at a time.</para>
 /// </remarks>
 internal sealed class NatsPullReader : IDisposable
@@ -27,6 +31,16 @@ internal sealed class NatsPullReader : IDisposable
 
     /// <summary>The receive buffer's first size: about 1,500 NEXMark bids per receive (it grows to the largest message).</summary>
     private const int InitialBufferSize = 512 * 1024;
+
+    /// <summary>
+    /// How long one receive may hold its thread in the kernel's <c>poll</c> (in slices of <see cref="SocketBuffers.PollMicroseconds"/>,
+    /// the token and the deadline checked between them) before it waits on timers instead: a server that is only slow (descheduled on a
+    /// busy machine) is met at once when its bytes come, and a server that is stalled does not hold a pool thread.
+    /// </summary>
+    private const int BlockingWaitMilliseconds = 20;
+
+    /// <summary>The timer's step while the server stays silent beyond <see cref="BlockingWaitMilliseconds"/>: the most a byte then waits to be seen.</summary>
+    private const int TimedWaitMilliseconds = 5;
 
     private readonly Socket _socket;
     private readonly byte[] _inbox;
@@ -62,14 +76,23 @@ internal sealed class NatsPullReader : IDisposable
     /// <summary>Gets a value indicating whether the last requests ended because all the messages they asked for came (so the stream likely has more).</summary>
     public bool LastRequestFilled { get; private set; }
 
-    /// <summary>Gets a value indicating whether the server sent a <c>PING</c> that <see cref="SendPongAsync"/> has not answered yet.</summary>
+    /// <summary>Gets a value indicating whether the server sent a <c>PING</c> that <see cref="SendPong"/> has not answered yet.</summary>
     public bool PongDue => _pongsDue > 0;
 
     /// <summary>Gets how many socket receives brought bytes (a diagnostic: messages per receive say what the per-receive costs weigh).</summary>
     public long Receives { get; private set; }
 
-    /// <summary>Gets how many of <see cref="Receives"/> were asynchronous (nothing arrived within the short wait in the kernel).</summary>
-    public long AsynchronousReceives { get; private set; }
+    /// <summary>Gets how many of <see cref="Receives"/> waited longer than the first short wait in the kernel (the server was silent for more than 2 ms).</summary>
+    public long SlowReceives { get; private set; }
+
+    /// <summary>Gets how many timer waits the receives made (the server silent beyond <see cref="BlockingWaitMilliseconds"/>): each is a thread-pool work item.</summary>
+    public long TimedWaits { get; private set; }
+
+    /// <summary>Gets whether the runtime's socket engine watches this reader's socket (a diagnostic: <see cref="SocketBuffers.IsWatchedByEpoll"/>).</summary>
+    internal bool? SocketWatchedByEpoll => SocketBuffers.IsWatchedByEpoll(_socket);
+
+    /// <summary>Gets the socket (for the tests' control case: an asynchronous receive on it makes the engine watch it).</summary>
+    internal Socket Socket => _socket;
 
     /// <summary>Gets the size of the receive buffer (it grows to the largest message).</summary>
     public int BufferSize => _buffer.Length;
@@ -101,25 +124,17 @@ internal sealed class NatsPullReader : IDisposable
     }
 
     /// <summary>Connects, reads the server's <c>INFO</c>, sends <c>CONNECT</c> (headers and no-responders on) and the inbox subscription, and waits for the <c>PONG</c>.</summary>
+    /// <remarks>The connect is a blocking one bounded by <paramref name="timeout"/> (<see cref="SocketBuffers.ConnectAsync"/>); the whole hand-shake ends within it too.</remarks>
     /// <exception cref="NotSupportedException">The server requires TLS or authentication, or does not speak headers.</exception>
+    /// <exception cref="TimeoutException">The server did not accept or answer within <paramref name="timeout"/>.</exception>
     public static async Task<NatsPullReader> ConnectAsync(EndPoint endPoint, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        long deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        var socket = await SocketBuffers.ConnectAsync(endPoint, timeout, cancellationToken).ConfigureAwait(false);
         var reader = new NatsPullReader(socket);
         try
         {
-            using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            bounded.CancelAfter(timeout);
-            try
-            {
-                await socket.ConnectAsync(endPoint, bounded.Token).ConfigureAwait(false);
-                await reader.HandshakeAsync(bounded.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                throw new TimeoutException($"Connecting to the NATS server at {endPoint} took longer than {timeout.TotalSeconds:0.#} s.");
-            }
-
+            await reader.HandshakeAsync(deadline, cancellationToken).ConfigureAwait(false);
             return reader;
         }
         catch
@@ -136,10 +151,10 @@ internal sealed class NatsPullReader : IDisposable
     /// received): the server hands the messages of open requests out in turn, so they cannot be told apart and only their total
     /// (<see cref="Outstanding"/>) is counted; a status that ends one of several open requests early fails the connection.
     /// </summary>
+    /// <remarks>A synchronous send on the calling thread (a few hundred bytes: the kernel takes them at once; its send timeout bounds it).</remarks>
     /// <param name="nextSubject">The consumer's next-message subject, <c>$JS.API.CONSUMER.MSG.NEXT.stream.consumer</c>, in UTF-8.</param>
     /// <param name="count">The most messages to deliver.</param>
-    /// <param name="cancellationToken">Cancels the write.</param>
-    public async ValueTask SendPullAsync(byte[] nextSubject, int count, CancellationToken cancellationToken)
+    public void SendPull(byte[] nextSubject, int count)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         _requestNumber++;
@@ -166,13 +181,13 @@ internal sealed class NatsPullReader : IDisposable
         Append(ref _command, ref length, "\r\n"u8);
         Append(ref _command, ref length, body[..bodyLength]);
         Append(ref _command, ref length, "\r\n"u8);
-        await SendAsync(length, cancellationToken).ConfigureAwait(false);
+        Send(length);
         LastRequestFilled = false;
         Outstanding += count;
     }
 
-    /// <summary>Answers each <c>PING</c> the server sent since the last answer.</summary>
-    public async ValueTask SendPongAsync(CancellationToken cancellationToken)
+    /// <summary>Answers each <c>PING</c> the server sent since the last answer (a synchronous send on the calling thread).</summary>
+    public void SendPong()
     {
         int length = 0;
         for (int i = 0; i < _pongsDue; i++)
@@ -180,20 +195,25 @@ internal sealed class NatsPullReader : IDisposable
             Append(ref _command, ref length, "PONG\r\n"u8);
         }
 
-        await SendAsync(length, cancellationToken).ConfigureAwait(false);
+        Send(length);
         _pongsDue = 0;
     }
 
     /// <summary>
     /// Receives more bytes into the buffer (what was not parsed yet stays, moved to the front when the buffer runs out of room).
-    /// Throws <see cref="IOException"/> when the server closed the connection.
+    /// Throws <see cref="IOException"/> when the server closed the connection, <see cref="TimeoutException"/> when nothing came
+    /// before <paramref name="deadline"/>.
     /// </summary>
     /// <remarks>
-    /// Bytes already in the socket, or arriving within a short wait in the kernel, are taken with a synchronous receive on the
-    /// calling thread: one <c>recv</c>, no asynchronous operation, no completion handed to another thread. Only when the server is
-    /// silent for longer does the receive go asynchronous (and honour <paramref name="cancellationToken"/> while it waits).
+    /// Bytes already in the socket, or arriving within a short wait in the kernel (2 ms), are taken with a synchronous receive on the
+    /// calling thread: one <c>recv</c>, no asynchronous operation, no completion handed to another thread. A server silent for
+    /// longer is waited for in the kernel in 2 ms slices up to 20 ms in all, then on 5 ms timers (the thread is free meanwhile),
+    /// with <paramref name="cancellationToken"/> and <paramref name="deadline"/> checked between any two waits: never an
+    /// asynchronous receive, which would make the runtime's socket engine watch this socket for good (<see cref="SocketBuffers"/>).
     /// </remarks>
-    public ValueTask ReceiveAsync(CancellationToken cancellationToken)
+    /// <param name="deadline">The <see cref="Stopwatch"/> timestamp after which a silent server fails the receive.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    public ValueTask ReceiveAsync(long deadline, CancellationToken cancellationToken)
     {
         if (_start == _length)
         {
@@ -212,13 +232,43 @@ internal sealed class NatsPullReader : IDisposable
             return ValueTask.CompletedTask;
         }
 
-        return ReceiveAsynchronouslyAsync(cancellationToken);
+        return WaitThenReceiveAsync(deadline, cancellationToken);
     }
 
-    private async ValueTask ReceiveAsynchronouslyAsync(CancellationToken cancellationToken)
+    /// <summary>Receives more bytes, with no deadline but the token's (<see cref="ReceiveAsync(long, CancellationToken)"/>).</summary>
+    public ValueTask ReceiveAsync(CancellationToken cancellationToken) => ReceiveAsync(long.MaxValue, cancellationToken);
+
+    private async ValueTask WaitThenReceiveAsync(long deadline, CancellationToken cancellationToken)
     {
-        AsynchronousReceives++;
-        Received(await _socket.ReceiveAsync(_buffer.AsMemory(_length), SocketFlags.None, cancellationToken).ConfigureAwait(false));
+        SlowReceives++;
+        long blockUntil = Stopwatch.GetTimestamp() + (BlockingWaitMilliseconds * Stopwatch.Frequency / 1000);
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            long now = Stopwatch.GetTimestamp();
+            if (now >= deadline)
+            {
+                throw new TimeoutException($"The NATS server at {_socket.RemoteEndPoint} was silent past the deadline (of the read, or of the connection's hand-shake).");
+            }
+
+            int received;
+            if (now < blockUntil)
+            {
+                received = SocketBuffers.TryReceiveSoon(_socket, _buffer.AsSpan(_length));
+            }
+            else
+            {
+                TimedWaits++;
+                await Task.Delay(TimedWaitMilliseconds, cancellationToken).ConfigureAwait(false);
+                received = SocketBuffers.TryReceiveWithin(_socket, _buffer.AsSpan(_length), 0);
+            }
+
+            if (received >= 0)
+            {
+                Received(received);
+                return;
+            }
+        }
     }
 
     private void Received(int received)
@@ -237,7 +287,7 @@ internal sealed class NatsPullReader : IDisposable
     /// (<c>404 No Messages</c>, <c>408 Request Timeout</c>: <see cref="RequestOpen"/> becomes false, and the message is not returned).
     /// Protocol lines between messages (<c>PING</c>, <c>PONG</c>, <c>+OK</c>, <c>INFO</c>) are handled here.
     /// </summary>
-    /// <param name="message">The data message; its spans index <see cref="Bytes"/>, valid until the next <see cref="ReceiveAsync"/>.</param>
+    /// <param name="message">The data message; its spans index <see cref="Bytes"/>, valid until the next <see cref="ReceiveAsync(long, CancellationToken)"/>.</param>
     /// <returns>True for a data message; false when more bytes are needed, or the request has ended.</returns>
     /// <exception cref="IOException">The server sent <c>-ERR</c>, or framing this reader cannot follow.</exception>
     /// <exception cref="NatsPullFailedException">The request ended with another status (the consumer is gone: <c>409</c>, <c>503</c>).</exception>
@@ -513,10 +563,10 @@ internal sealed class NatsPullReader : IDisposable
 
     private static string Text(ReadOnlySpan<byte> bytes) => Encoding.UTF8.GetString(bytes[..Math.Min(bytes.Length, 200)]).TrimEnd();
 
-    private async Task HandshakeAsync(CancellationToken cancellationToken)
+    private async Task HandshakeAsync(long deadline, CancellationToken cancellationToken)
     {
         // INFO {...}: the server's first line.
-        string info = await ReadLineAsync(cancellationToken).ConfigureAwait(false);
+        string info = await ReadLineAsync(deadline, cancellationToken).ConfigureAwait(false);
         if (!info.StartsWith("INFO ", StringComparison.Ordinal))
         {
             throw new IOException($"The NATS server did not start with INFO but with '{info}'.");
@@ -537,10 +587,10 @@ internal sealed class NatsPullReader : IDisposable
         Append(ref _command, ref length, "SUB "u8);
         Append(ref _command, ref length, _inbox);
         Append(ref _command, ref length, "* 1\r\nPING\r\n"u8);
-        await SendAsync(length, cancellationToken).ConfigureAwait(false);
+        Send(length);
         while (true)
         {
-            string line = await ReadLineAsync(cancellationToken).ConfigureAwait(false);
+            string line = await ReadLineAsync(deadline, cancellationToken).ConfigureAwait(false);
             if (line == "PONG")
             {
                 return;
@@ -559,7 +609,7 @@ internal sealed class NatsPullReader : IDisposable
     }
 
     /// <summary>One protocol line during the handshake (not a hot path).</summary>
-    private async Task<string> ReadLineAsync(CancellationToken cancellationToken)
+    private async Task<string> ReadLineAsync(long deadline, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -576,11 +626,11 @@ internal sealed class NatsPullReader : IDisposable
                 throw new IOException($"The NATS server sent a protocol line longer than {MaxControlLine} bytes.");
             }
 
-            await ReceiveAsync(cancellationToken).ConfigureAwait(false);
+            await ReceiveAsync(deadline, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private ValueTask SendAsync(int length, CancellationToken cancellationToken) => SocketBuffers.SendAllAsync(_socket, _command, length, cancellationToken);
+    private void Send(int length) => SocketBuffers.SendAll(_socket, _command.AsSpan(0, length));
 
     private static void Append(ref byte[] target, ref int length, ReadOnlySpan<byte> bytes)
     {

@@ -48,26 +48,25 @@ internal sealed class RespStreamReader : IDisposable
     /// <summary>Gets how many of <see cref="Receives"/> were asynchronous (nothing arrived within the short wait in the kernel).</summary>
     public long AsynchronousReceives { get; private set; }
 
+    /// <summary>Gets whether the runtime's socket engine watches this reader's socket (a diagnostic: <see cref="SocketBuffers.IsWatchedByEpoll"/>).</summary>
+    internal bool? SocketWatchedByEpoll => SocketBuffers.IsWatchedByEpoll(_socket);
+
     /// <summary>Whether <paramref name="options"/> can be served by this reader (plain TCP to one endpoint).</summary>
     public static bool Supports(ConfigurationOptions options) => !options.Ssl && options.EndPoints.Count == 1;
 
+    /// <summary>Connects (and sends <c>AUTH</c> and <c>SELECT</c> when the configuration has them).</summary>
+    /// <remarks>
+    /// The socket is connected and written synchronously, bounded by the configuration's connect timeout (<see cref="SocketBuffers.ConnectAsync"/>),
+    /// so the runtime's socket engine does not watch it while replies come within the short wait in the kernel: no thread-pool work
+    /// item per arrival of bytes. Only an asynchronous receive (a server silent for longer, as a blocking <c>XREAD</c> on an idle
+    /// stream is) makes the engine watch it from then on.
+    /// </remarks>
     public static async Task<RespStreamReader> ConnectAsync(ConfigurationOptions options, CancellationToken cancellationToken)
     {
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        var socket = await SocketBuffers.ConnectAsync(options.EndPoints[0], TimeSpan.FromMilliseconds(Math.Max(1, options.ConnectTimeout)), cancellationToken).ConfigureAwait(false);
         var reader = new RespStreamReader(socket);
         try
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(TimeSpan.FromMilliseconds(Math.Max(1, options.ConnectTimeout)));
-            try
-            {
-                await socket.ConnectAsync(options.EndPoints[0], timeout.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                throw new TimeoutException($"Connecting to {options.EndPoints[0]} took longer than {options.ConnectTimeout} ms.");
-            }
-
             if (options.Password is { Length: > 0 } password)
             {
                 await reader.ExpectOkAsync(options.User is { Length: > 0 } user ? ["AUTH", user, password] : ["AUTH", password], cancellationToken).ConfigureAwait(false);
@@ -88,8 +87,10 @@ internal sealed class RespStreamReader : IDisposable
     }
 
     /// <summary>Sends <c>XREAD COUNT count [BLOCK ms] STREAMS key after</c> without waiting for its reply.</summary>
-    public async ValueTask SendXReadAsync(int count, TimeSpan? block, byte[] key, RedisEntryId after, CancellationToken cancellationToken)
+    /// <remarks>A synchronous send on the calling thread (the command is a few dozen bytes; the socket's send timeout bounds it): the returned task is complete.</remarks>
+    public ValueTask SendXReadAsync(int count, TimeSpan? block, byte[] key, RedisEntryId after, CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         if (HasPending)
         {
             throw new InvalidOperationException("A read is already in flight on this connection.");
@@ -111,11 +112,12 @@ internal sealed class RespStreamReader : IDisposable
         Argument(ref length, key);
         Span<byte> id = stackalloc byte[41];
         Argument(ref length, id[..FormatId(after, id)]);
-        await SendAsync(length, cancellationToken).ConfigureAwait(false);
+        Send(length);
         HasPending = true;
         PendingAfter = after;
         PendingCount = count;
         _pendingBlock = block ?? TimeSpan.Zero;
+        return ValueTask.CompletedTask;
     }
 
     /// <summary>
@@ -224,7 +226,7 @@ internal sealed class RespStreamReader : IDisposable
             Argument(ref length, Encoding.UTF8.GetBytes(argument));
         }
 
-        await SendAsync(length, cancellationToken).ConfigureAwait(false);
+        Send(length);
         HasPending = true;
         _pendingBlock = TimeSpan.Zero;
         var reply = await ReceiveAsync(cancellationToken).ConfigureAwait(false);
@@ -236,7 +238,7 @@ internal sealed class RespStreamReader : IDisposable
         }
     }
 
-    private ValueTask SendAsync(int length, CancellationToken cancellationToken) => SocketBuffers.SendAllAsync(_socket, _command, length, cancellationToken);
+    private void Send(int length) => SocketBuffers.SendAll(_socket, _command.AsSpan(0, length));
 
     private void Header(ref int length, char type, long value)
     {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using LinqStream.Connectors.Nats;
 using LinqStream.Connectors.Tests.Redis;
 using LinqStream.Connectors.Tests.Servers;
 using LinqStream.Testing.Nexmark;
@@ -24,6 +25,29 @@ public sealed class NatsJetStreamSourceTests
         Assert.Equal(bids, events);
         Assert.Equal(3, reads);
         Assert.Equal(3000UL, source.LastSequence);
+    }
+
+    [Fact]
+    public async Task ReadAsync_OwnReader_EveryEventInOrder_AndTheRuntimesSocketEngineNeverWatchesItsSocket()
+    {
+        // Session 16: the own reader connects, sends and receives on the reading thread, so no arrival of the server's bytes wakes a
+        // thread-pool worker. The source's tally (the connector benchmark's diagnostic) looks at each reader's socket as it drops it.
+        var subject = SharedServers.UniqueName("bids");
+        var bids = RedisTestData.Bids(20_000);
+        await NatsTestData.PublishAsync(SharedServers.Nats, subject, bids);
+        var tally = new NatsWorkItemTally();
+        List<Bid> events;
+        await using (var source = new NatsJetStreamSource<Bid>(SharedServers.Nats, subject, RedisTestData.BidJson, new() { StopAtEnd = true, BatchSize = 1000 }) { WorkItems = tally })
+        {
+            await source.OpenAsync(SourceDriving.Context(), null, CancellationToken.None);
+            (events, _) = await SourceDriving.ReadAsync(source, int.MaxValue, bufferSize: 700);
+            Assert.True(source.OwnReaderReceives > 0);
+            Assert.Equal(20_000UL, source.LastSequence);
+        }
+
+        Assert.Equal(bids, events);
+        Assert.True(tally.Readers >= 1, "the source dropped its reader when it closed");
+        Assert.Equal(0, tally.ReadersWatched);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -10,7 +11,9 @@ namespace LinqStream.Connectors.Tests.Nats;
 /// The JetStream source's own connection against a fake NATS server on loopback that answers each pull request with a reply cut
 /// into random pieces: messages with and without headers, empty and large (past the first buffer) payloads, PINGs, INFO and +OK
 /// lines, heartbeats and statuses of other requests between them. Every message comes out once, in order, byte for byte, and
-/// the request ends exactly at its status or its last message.
+/// the request ends exactly at its status or its last message. Since session 16 the reader never uses an asynchronous socket
+/// operation: the runtime's socket engine must never watch its socket (Linux: no <c>epoll</c> of the process lists it), whatever
+/// the server's pace, and its waits for a silent server end at the token, the deadline or the server's bytes.
 /// </summary>
 public sealed class NatsPullReaderTests
 {
@@ -18,11 +21,13 @@ public sealed class NatsPullReaderTests
     private static readonly byte[] s_next = Encoding.ASCII.GetBytes("$JS.API.CONSUMER.MSG.NEXT.s.c");
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    [InlineData(3)]
-    [InlineData(4)]
-    public async Task TryTakeMessage_RepliesInRandomPieces_ReturnsEveryMessageOnceAndEndsAtTheStatusOrTheLastMessage(int seed)
+    [InlineData(1, false)]
+    [InlineData(2, false)]
+    [InlineData(3, false)]
+    [InlineData(4, false)]
+    [InlineData(5, true)]
+    [InlineData(6, true)]
+    public async Task TryTakeMessage_RepliesInRandomPieces_ReturnsEveryMessageOnceAndEndsAtTheStatusOrTheLastMessage(int seed, bool pauses)
     {
         var random = new Random(seed);
         var expected = new List<List<(string Reply, byte[] Payload)>>();
@@ -46,13 +51,28 @@ public sealed class NatsPullReaderTests
         }
 
         var layout = new Random(seed + 1_000); // the server's own: it answers on another thread
-        await using var server = FakeNatsServer.Start(Info, (inbox, request) => Reply(layout, inbox, expected[request], filled[request]), seed);
+        // With pauses, a quarter of the pieces come after 1-40 ms: the reader's waits in the kernel, and past 20 ms on timers.
+        var pace = new Random(seed + 2_000);
+        await using var server = FakeNatsServer.Start(
+            Info,
+            (inbox, request) => Reply(layout, inbox, expected[request], filled[request]),
+            seed,
+            pauses ? async (_, _) =>
+            {
+                if (pace.Next(4) == 0)
+                {
+                    await Task.Delay(pace.Next(1, 41));
+                }
+
+                return true;
+            }
+            : null);
         using var reader = await NatsPullReader.ConnectAsync(server.EndPoint, TimeSpan.FromSeconds(10), CancellationToken.None);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         for (int request = 0; request < expected.Count; request++)
         {
             int asked = filled[request] ? expected[request].Count : expected[request].Count + 1 + random.Next(5);
-            await reader.SendPullAsync(s_next, asked, timeout.Token);
+            reader.SendPull(s_next, asked);
             var received = new List<(string, byte[])>();
             while (true)
             {
@@ -64,7 +84,7 @@ public sealed class NatsPullReaderTests
 
                 if (reader.PongDue)
                 {
-                    await reader.SendPongAsync(timeout.Token);
+                    reader.SendPong();
                 }
 
                 if (!reader.RequestOpen)
@@ -90,6 +110,120 @@ public sealed class NatsPullReaderTests
         Assert.All(server.Requests, body => Assert.Contains("\"no_wait\":true", body, StringComparison.Ordinal));
         Assert.True(reader.BufferSize > 128 * 1024 || expected.SelectMany(m => m).All(m => m.Payload.Length < 128 * 1024));
         await server.WaitForPongsAsync(timeout.Token);
+        Assert.NotEqual(true, reader.SocketWatchedByEpoll);
+    }
+
+    [Fact]
+    public async Task ReceiveAsync_ServerSilentPastTheBlockingWait_WaitsOnTimersAndTakesTheBytesWhenTheyCome()
+    {
+        // The reply is held back until the receive has waited for a while (well past the 20 ms it may block in the kernel).
+        var send = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var payload = Encoding.ASCII.GetBytes("{\"auction\":1}");
+        await using var server = FakeNatsServer.Start(
+            Info,
+            (_, _) => [.. Encoding.ASCII.GetBytes($"MSG bids 1 $JS.ACK.s.c.1.1.1.1.0 {payload.Length}\r\n"), .. payload, .. "\r\n"u8.ToArray()],
+            1,
+            async (_, _) =>
+            {
+                await send.Task;
+                return true;
+            });
+        using var reader = await NatsPullReader.ConnectAsync(server.EndPoint, TimeSpan.FromSeconds(10), CancellationToken.None);
+        reader.SendPull(s_next, 1);
+        var (slowBefore, receivesBefore, timedBefore) = (reader.SlowReceives, reader.Receives, reader.TimedWaits); // the hand-shake's
+
+        var receive = reader.ReceiveAsync(Stopwatch.GetTimestamp() + (60 * Stopwatch.Frequency), CancellationToken.None).AsTask();
+        await Task.Delay(100);
+        bool waitedBeforeTheBytes = !receive.IsCompleted; // nothing was sent yet, so nothing can have been received
+        send.SetResult();
+        await receive.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.True(waitedBeforeTheBytes);
+        Assert.True(reader.TryTakeMessage(out var message));
+        Assert.True(payload.AsSpan().SequenceEqual(reader.Bytes.Slice(message.PayloadStart, message.PayloadLength)));
+        Assert.Equal((1L, 1L), (reader.SlowReceives - slowBefore, reader.Receives - receivesBefore));
+        Assert.True(reader.TimedWaits > timedBefore, "the wait went on past the blocking part on timers");
+        Assert.False(reader.RequestOpen);
+        Assert.NotEqual(true, reader.SocketWatchedByEpoll);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ReceiveAsync_SilentServer_EndsAtTheCancelledTokenOrAtTheDeadline(bool deadline)
+    {
+        await using var server = FakeNatsServer.Start(Info, (_, _) => [], 1);
+        using var reader = await NatsPullReader.ConnectAsync(server.EndPoint, TimeSpan.FromSeconds(10), CancellationToken.None);
+        reader.SendPull(s_next, 10);
+        long receivesBefore = reader.Receives; // the hand-shake's
+        using var cancel = new CancellationTokenSource(deadline ? Timeout.InfiniteTimeSpan : TimeSpan.FromMilliseconds(100));
+        var receive = reader.ReceiveAsync(deadline ? Stopwatch.GetTimestamp() + (Stopwatch.Frequency / 10) : long.MaxValue, cancel.Token).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => receive);
+
+        if (deadline)
+        {
+            Assert.IsType<TimeoutException>(error);
+            Assert.Contains("silent past the deadline", error.Message, StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.IsAssignableFrom<OperationCanceledException>(error);
+        }
+
+        Assert.Equal(receivesBefore, reader.Receives);
+    }
+
+    [Fact]
+    public async Task ReceiveAsync_ServerClosesMidMessage_ThrowsIOException()
+    {
+        // Half a message, then the server hangs up: the reader waits for the rest and meets the end of the connection.
+        await using var server = FakeNatsServer.Start(
+            Info,
+            (_, _) => Encoding.ASCII.GetBytes("MSG bids 1 $JS.ACK.s.c.1.1.1.1.0 20\r\n{\"auct"),
+            1,
+            (_, piece) => Task.FromResult(piece == 0));
+
+        using var reader = await NatsPullReader.ConnectAsync(server.EndPoint, TimeSpan.FromSeconds(10), CancellationToken.None);
+        var error = await Assert.ThrowsAsync<IOException>(() => TakeAllAsync(reader, 10));
+
+        Assert.Contains("closed the connection", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ConnectAsync_NothingListening_ThrowsSocketExceptionRefused()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var endPoint = (IPEndPoint)listener.LocalEndpoint;
+        listener.Stop();
+
+        var error = await Assert.ThrowsAsync<SocketException>(() => NatsPullReader.ConnectAsync(endPoint, TimeSpan.FromSeconds(10), CancellationToken.None));
+
+        Assert.Equal(SocketError.ConnectionRefused, error.SocketErrorCode);
+    }
+
+    [Fact]
+    public async Task SocketWatchedByEpoll_AfterAnAsynchronousReceiveWaited_IsTrueOnLinux()
+    {
+        // The control case of the checks above: one asynchronous receive that has to wait is enough for the runtime's engine to
+        // watch the socket for the rest of its life, and the check sees it.
+        await using var server = FakeNatsServer.Start(Info, (_, _) => [], 1);
+        using var reader = await NatsPullReader.ConnectAsync(server.EndPoint, TimeSpan.FromSeconds(10), CancellationToken.None);
+        bool? before = reader.SocketWatchedByEpoll;
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(50));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await reader.Socket.ReceiveAsync(new byte[16], SocketFlags.None, cancel.Token));
+
+        if (OperatingSystem.IsLinux())
+        {
+            Assert.False(before);
+            Assert.True(reader.SocketWatchedByEpoll);
+        }
+        else
+        {
+            Assert.Null(reader.SocketWatchedByEpoll);
+        }
     }
 
     [Theory]
@@ -126,7 +260,7 @@ public sealed class NatsPullReaderTests
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         var received = new List<(string Reply, byte[] Payload)>();
 
-        await reader.SendPullAsync(s_next, asked[0], timeout.Token);
+        reader.SendPull(s_next, asked[0]);
         int before = random.Next(0, asked[0] / 2 + 1); // messages of the first request taken before the second is sent
         while (received.Count < before)
         {
@@ -140,14 +274,14 @@ public sealed class NatsPullReaderTests
         }
 
         Assert.Equal(asked[0] - before, reader.Outstanding);
-        await reader.SendPullAsync(s_next, asked[1], timeout.Token);
+        reader.SendPull(s_next, asked[1]);
         Assert.Equal((2L, asked[0] - before + asked[1]), (reader.OpenRequests, reader.Outstanding));
         await TakeUntilEndAsync(reader, received, timeout.Token);
         Assert.True(reader.LastRequestFilled);
 
         for (int request = 2; request < asked.Length; request++)
         {
-            await reader.SendPullAsync(s_next, asked[request], timeout.Token);
+            reader.SendPull(s_next, asked[request]);
             await TakeUntilEndAsync(reader, received, timeout.Token);
             Assert.Equal(counts[request] == asked[request], reader.LastRequestFilled);
         }
@@ -176,8 +310,8 @@ public sealed class NatsPullReaderTests
             : [], 1);
         using var reader = await NatsPullReader.ConnectAsync(server.EndPoint, TimeSpan.FromSeconds(10), CancellationToken.None);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        await reader.SendPullAsync(s_next, 10, timeout.Token);
-        await reader.SendPullAsync(s_next, 10, timeout.Token);
+        reader.SendPull(s_next, 10);
+        reader.SendPull(s_next, 10);
 
         var error = await Assert.ThrowsAsync<IOException>(() => TakeUntilEndAsync(reader, [], timeout.Token));
 
@@ -259,7 +393,7 @@ public sealed class NatsPullReaderTests
 
             if (reader.PongDue)
             {
-                await reader.SendPongAsync(cancellationToken);
+                reader.SendPong();
             }
 
             if (!reader.RequestOpen)
@@ -278,7 +412,7 @@ public sealed class NatsPullReaderTests
     private static async Task TakeAllAsync(NatsPullReader reader, int count)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        await reader.SendPullAsync(s_next, count, timeout.Token);
+        reader.SendPull(s_next, count);
         while (true)
         {
             while (reader.TryTakeMessage(out _))
@@ -358,6 +492,8 @@ public sealed class NatsPullReaderTests
     /// <summary>
     /// A NATS server of one connection: sends <c>INFO</c>, answers the client's <c>PING</c>, and answers each <c>PUB</c> (a pull
     /// request) with the bytes <c>reply(inbox, request number)</c> gives, written in random pieces; it counts the PONGs it gets.
+    /// <c>pace(request number, piece number)</c>, when given, is awaited before each piece and after the last one (piece number
+    /// <see cref="int.MaxValue"/>): it may wait, and false closes the connection.
     /// </summary>
     private sealed class FakeNatsServer : IAsyncDisposable
     {
@@ -366,19 +502,19 @@ public sealed class NatsPullReaderTests
         private int _pingsSent;
         private int _pongsReceived;
 
-        private FakeNatsServer(string info, Func<string, int, byte[]> reply, int seed)
+        private FakeNatsServer(string info, Func<string, int, byte[]> reply, int seed, Func<int, int, Task<bool>>? pace)
         {
             _listener = new TcpListener(IPAddress.Loopback, 0);
             _listener.Start();
             EndPoint = (IPEndPoint)_listener.LocalEndpoint;
-            _serving = ServeAsync(info, reply, new Random(seed));
+            _serving = ServeAsync(info, reply, new Random(seed), pace);
         }
 
         public IPEndPoint EndPoint { get; }
 
         public List<string> Requests { get; } = [];
 
-        public static FakeNatsServer Start(string info, Func<string, int, byte[]> reply, int seed) => new(info, reply, seed);
+        public static FakeNatsServer Start(string info, Func<string, int, byte[]> reply, int seed, Func<int, int, Task<bool>>? pace = null) => new(info, reply, seed, pace);
 
         /// <summary>Waits until every PING sent was answered.</summary>
         public async Task WaitForPongsAsync(CancellationToken cancellationToken)
@@ -404,7 +540,7 @@ public sealed class NatsPullReaderTests
             }
         }
 
-        private async Task ServeAsync(string info, Func<string, int, byte[]> reply, Random random)
+        private async Task ServeAsync(string info, Func<string, int, byte[]> reply, Random random, Func<int, int, Task<bool>>? pace)
         {
             using var client = await _listener.AcceptTcpClientAsync();
             var stream = client.GetStream();
@@ -433,7 +569,11 @@ public sealed class NatsPullReaderTests
                         Requests.Add(line);
                         var bytes = reply(publish.Split(' ')[2], Requests.Count - 1);
                         Interlocked.Add(ref _pingsSent, Encoding.ASCII.GetString(bytes).Split("PING\r\n").Length - 1);
-                        await WriteInPiecesAsync(stream, bytes, random);
+                        if (!await WriteInPiecesAsync(stream, bytes, random, Requests.Count - 1, pace))
+                        {
+                            return; // the connection closes
+                        }
+
                         publish = null;
                     }
                     else if (line.StartsWith("PUB ", StringComparison.Ordinal))
@@ -454,16 +594,22 @@ public sealed class NatsPullReaderTests
             }
         }
 
-        private static async Task WriteInPiecesAsync(NetworkStream stream, byte[] bytes, Random random)
+        private static async Task<bool> WriteInPiecesAsync(NetworkStream stream, byte[] bytes, Random random, int request, Func<int, int, Task<bool>>? pace)
         {
-            for (int sent = 0; sent < bytes.Length;)
+            for (int sent = 0, piece = 0; sent < bytes.Length; piece++)
             {
+                if (pace is not null && !await pace(request, piece))
+                {
+                    return false;
+                }
+
                 int n = Math.Min(bytes.Length - sent, random.Next(1, 70_000));
                 await stream.WriteAsync(bytes.AsMemory(sent, n));
                 sent += n;
             }
 
             await stream.FlushAsync();
+            return pace is null || await pace(request, int.MaxValue); // after the last piece: false closes the connection too
         }
     }
 }

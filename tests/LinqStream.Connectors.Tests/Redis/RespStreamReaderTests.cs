@@ -35,6 +35,8 @@ public sealed class RespStreamReaderTests
         var options = ConfigurationOptions.Parse($"127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}");
         using (var reader = await RespStreamReader.ConnectAsync(options, CancellationToken.None))
         {
+            // Connected without an asynchronous operation (session 16): the runtime's socket engine does not watch the socket.
+            Assert.NotEqual(true, reader.SocketWatchedByEpoll);
             for (int i = 0; i < replies.Count; i++)
             {
                 await reader.SendXReadAsync(10, null, "k"u8.ToArray(), new RedisEntryId((ulong)i, 0), CancellationToken.None);

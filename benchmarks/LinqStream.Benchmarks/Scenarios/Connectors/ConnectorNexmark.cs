@@ -179,11 +179,11 @@ public abstract class ConnectorNexmark
     public long ReadAll()
     {
         var source = new CpuMarkingSource<Bid>(Source(), SteadyFrom);
+        long count = 0;
         try
         {
             source.OpenAsync(new SourceContext(new CountingDeadLetters(), TimeProvider.System), null, CancellationToken.None).AsTask().GetAwaiter().GetResult();
             var buffer = new Bid[4096];
-            long count = 0;
             while (true)
             {
                 var read = source.ReadAsync(buffer, CancellationToken.None).AsTask().GetAwaiter().GetResult();
@@ -192,7 +192,6 @@ public abstract class ConnectorNexmark
                 {
                     LastSteadyMicrosecondsPerEvent = source.SteadyMicrosecondsPerEvent;
                     LastSteadyWithoutTieringMicrosecondsPerEvent = source.SteadyWithoutTieringMicrosecondsPerEvent;
-                    LastReaderStats = ReaderStats(source.Inner, count);
                     return count;
                 }
             }
@@ -200,6 +199,7 @@ public abstract class ConnectorNexmark
         finally
         {
             source.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            LastReaderStats = ReaderStats(source.Inner, count); // after the source closed, as a job's (its closing is part of the run)
         }
     }
 

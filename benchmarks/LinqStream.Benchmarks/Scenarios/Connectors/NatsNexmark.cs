@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using BenchmarkDotNet.Attributes;
+using LinqStream.Connectors.Nats;
 using LinqStream.Testing.Nexmark;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
@@ -84,15 +85,26 @@ public class NatsNexmark : ConnectorNexmark
     /// default 4,096), to compare pull sizes in one sitting.
     /// </remarks>
     protected override EventSource<Bid> Source() =>
-        new NatsJetStreamSource<Bid>(_nats, InputSubject, BidDecoder, new NatsJetStreamSourceOptions { StopAtEnd = true, BatchSize = s_batchSize }) { ReadThroughClient = Reader == "client" };
+        new NatsJetStreamSource<Bid>(_nats, InputSubject, BidDecoder, new NatsJetStreamSourceOptions { StopAtEnd = true, BatchSize = s_batchSize })
+        {
+            ReadThroughClient = Reader == "client",
+            WorkItems = new NatsWorkItemTally(),
+        };
 
     /// <inheritdoc/>
     protected override EventSink<T> Sink<T>(EventSerializer<T> json) => new NatsJetStreamSink<T>(_nats, OutputSubject, json);
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// The own reader's receives (how many waited beyond the first 2 ms in the kernel, and its timer waits: a pool work item each),
+    /// and the source's <see cref="NatsWorkItemTally"/>: the pool's work items while it was managing (NATS.Net), connecting its own
+    /// reader, fetching and waiting, and whether the runtime's socket engine watched the own reader's socket (session 16). The rest
+    /// of a run's work items are outside the source's calls: the benchmark's deletion of the output before the run, a job's query
+    /// and sink.
+    /// </remarks>
     protected override string? ReaderStats(EventSource<Bid> source, long events) =>
         source is NatsJetStreamSource<Bid> { OwnReaderReceives: > 0 and var receives } nats
-            ? string.Create(CultureInfo.InvariantCulture, $"{receives:N0} socket receives ({nats.OwnReaderAsynchronousReceives:N0} asynchronous), {(double)events / receives:0.0} events per receive")
+            ? string.Create(CultureInfo.InvariantCulture, $"{receives:N0} socket receives ({nats.OwnReaderSlowReceives:N0} waited over 2 ms, {nats.OwnReaderTimedWaits:N0} timer waits), {(double)events / receives:0.0} events per receive; {nats.WorkItems}")
             : null;
 
     /// <summary>Publishes the bids once (a stream that already holds exactly them is kept).</summary>
