@@ -510,19 +510,6 @@ internal sealed partial class FixedWindowAggregateOperator<T, TKey, TResult> : W
         }
     }
 
-    private void MergeInto(ref int target, int source)
-    {
-        if (target < 0)
-        {
-            target = Slots.Allocate();
-        }
-
-        foreach (var column in Plan.Columns)
-        {
-            column.Merge(target, source);
-        }
-    }
-
     private void Release(OpenWindow pane)
     {
         if (pane.Null >= 0)

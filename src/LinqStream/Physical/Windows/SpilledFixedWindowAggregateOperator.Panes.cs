@@ -302,19 +302,6 @@ internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResu
         return _heapEncoding.AsSpan().SequenceCompareTo(stored[8..]);
     }
 
-    private void MergeInto(ref int target, int source)
-    {
-        if (target < 0)
-        {
-            target = Slots.Allocate();
-        }
-
-        foreach (var column in Plan.Columns)
-        {
-            column.Merge(target, source);
-        }
-    }
-
     /// <summary>Frees a pane that no open window holds: its heap slots (kept until written when a checkpoint's cut froze them).</summary>
     private void FreePane(OpenWindow pane)
     {
