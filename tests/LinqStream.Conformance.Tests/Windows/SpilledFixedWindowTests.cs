@@ -236,10 +236,9 @@ public sealed class SpilledFixedWindowTests : IDisposable
 
         await using (var job = WindowQuery(new ArrayEventSource<Hit>(hits, "hits")).ToJob(new MemorySink<Row>(), Options()))
         {
-            var refused = await Assert.ThrowsAnyAsync<Exception>(() => job.RunAsync());
-            string message = refused.ToString();
-            Assert.Contains("HoppingAggregate(spilled)'", message, StringComparison.Ordinal);
-            Assert.Contains("HoppingAggregate(spilled, panes)'", message, StringComparison.Ordinal);
+            var refused = await Assert.ThrowsAsync<InvalidDataException>(() => job.RunAsync());
+            Assert.Contains(": HoppingAggregate(spilled)'", refused.Message, StringComparison.Ordinal);
+            Assert.Contains(": HoppingAggregate(spilled, panes)'", refused.Message, StringComparison.Ordinal);
         }
 
         JobOptions Options() => new()
