@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using LinqStream.Runtime;
 using LinqStream.Runtime.State;
 using LinqStream.Temporal;
 using Layout = LinqStream.Physical.Windows.SpilledWindowKeys;
