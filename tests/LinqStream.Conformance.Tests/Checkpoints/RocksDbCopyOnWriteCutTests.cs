@@ -158,8 +158,10 @@ public sealed class RocksDbCopyOnWriteCutTests : IDisposable
     }
 
     /// <summary>The aggregate over sessions, tumbling windows of 1,000 ticks (about 650 events each) or hopping windows of 1,500
-    /// ticks every 500 (with the average, which does not merge: each event folded into 3 windows; or, "hopping-panes", a maximum of
-    /// ±0.0 instead, whose sign depends on the order panes merge in: built from panes of 500 ticks).</summary>
+    /// ticks every 500 (with the average, which does not merge: each event folded into 3 windows), or ("hopping-panes") hopping
+    /// windows of 2,000 ticks every 1,000 with a maximum of ±0.0 instead of the average, whose sign depends on the order panes merge
+    /// in: built from panes of 1,000 ticks (as long as a tumbling window here, so that the pane of the cut goes on long enough for
+    /// its groups to be touched again before their records are written).</summary>
     private static IQStream<Row> Query(EventSource<Hit> hits, string window)
     {
         var source = QStream.From(hits, h => h.Time, IngressPolicy.Reorder(TimeSpan.FromTicks(30))).WithOptions(new QueryOptions { BatchSize = 37, Strict = true });
@@ -167,6 +169,7 @@ public sealed class RocksDbCopyOnWriteCutTests : IDisposable
         {
             "sessions" => source.SessionWindow(Gap),
             "tumbling" => source.TumblingWindow(TimeSpan.FromTicks(1_000)),
+            "hopping-panes" => source.HoppingWindow(TimeSpan.FromTicks(2_000), TimeSpan.FromTicks(1_000)),
             _ => source.HoppingWindow(TimeSpan.FromTicks(1_500), TimeSpan.FromTicks(500)),
         };
         return window == "hopping-panes"
