@@ -229,7 +229,7 @@ public sealed class SpilledFixedWindowTests : IDisposable
             Assert.True(job.Operators.OfType<Operator>().Single().UsesPanes);
         }
 
-        long id = checkpoints.List()[^1];
+        long id = checkpoints.List()[0]; // the newest, the one a restore reads
         var snapshot = CheckpointFormat.Read(await checkpoints.LoadAsync(id, CancellationToken.None), "test");
         var sections = snapshot.Sections.Select(s => (s.Name.Replace("HoppingAggregate(spilled, panes)", "HoppingAggregate(spilled)", StringComparison.Ordinal), s.Data)).ToList();
         Assert.NotEqual(snapshot.Sections.Select(s => s.Name), sections.Select(s => s.Item1)); // the part was there, and renamed
