@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using LinqStream.Runtime;
 using LinqStream.Runtime.State;
 using LinqStream.Temporal;
@@ -90,16 +89,7 @@ internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResu
                 MergeInto(ref nullSlot, pane.Null);
             }
 
-            foreach (var (key, slot) in pane.Slots)
-            {
-                ref int target = ref CollectionsMarshal.GetValueRefOrAddDefault(_merge, key, out bool exists);
-                if (!exists)
-                {
-                    target = -1;
-                }
-
-                MergeInto(ref target, slot);
-            }
+            MergeGroups(_merge, pane.Slots);
         }
 
         if (nullSlot >= 0)

@@ -271,6 +271,22 @@ internal abstract class WindowAggregateOperator<T, TKey, TResult> : UnaryOperato
         }
     }
 
+    /// <summary>Merges a pane's keyed groups into a window's merged groups (<paramref name="merged"/>), key by key: a key's first pane
+    /// into a fresh slot.</summary>
+    protected void MergeGroups(Dictionary<TKey, int> merged, Dictionary<TKey, int> pane)
+    {
+        foreach (var (key, slot) in pane)
+        {
+            ref int target = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(merged, key, out bool exists);
+            if (!exists)
+            {
+                target = -1;
+            }
+
+            MergeInto(ref target, slot);
+        }
+    }
+
     /// <summary>Folds the prepared columns into the slots of <see cref="SlotColumn"/>.</summary>
     protected void FoldColumns(int count)
     {
