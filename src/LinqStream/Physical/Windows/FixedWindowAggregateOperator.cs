@@ -478,16 +478,7 @@ internal sealed partial class FixedWindowAggregateOperator<T, TKey, TResult> : W
                     MergeInto(ref singleSlot, pane.Single);
                 }
 
-                foreach (var (key, slot) in pane.Slots)
-                {
-                    ref int target = ref CollectionsMarshal.GetValueRefOrAddDefault(_merge, key, out bool exists);
-                    if (!exists)
-                    {
-                        target = -1;
-                    }
-
-                    MergeInto(ref target, slot);
-                }
+                MergeGroups(_merge, pane.Slots);
             }
 
             var bounds = _bounds;
@@ -507,19 +498,6 @@ internal sealed partial class FixedWindowAggregateOperator<T, TKey, TResult> : W
         if (output is not null)
         {
             Downstream.OnBatch(output);
-        }
-    }
-
-    private void MergeInto(ref int target, int source)
-    {
-        if (target < 0)
-        {
-            target = Slots.Allocate();
-        }
-
-        foreach (var column in Plan.Columns)
-        {
-            column.Merge(target, source);
         }
     }
 

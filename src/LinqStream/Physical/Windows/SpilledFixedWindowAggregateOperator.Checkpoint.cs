@@ -94,6 +94,11 @@ internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResu
     public override void ReadKeyGroups(KeyGroupedSection section, int first, int end)
     {
         RestoreStore(section, first, end);
+        if (_usePanes)
+        {
+            RestoreNextWindowStart();
+        }
+
         CountSpilled(first, end);
         ReadRecords(section, first, end, reader =>
         {

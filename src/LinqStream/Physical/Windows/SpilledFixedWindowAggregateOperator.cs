@@ -22,9 +22,19 @@ namespace LinqStream.Physical.Windows;
 /// bit per slot set by its events and cleared by the sweep) writes the groups not touched since the last sweep to the store, newest
 /// windows kept first, until three quarters of the budget is left. An event for a key that is not on the heap in its window looks
 /// the group up in the store only when that window has spilled groups of the key's key group (a bloom-filtered point read), and
-/// brings it back. Hopping windows are not built from panes here: each event is folded into every window that holds it, so a
-/// window's groups are whole in the store and a close reads each spilled group once (panes would read every pane of the window
-/// and hold the merged window on the heap).
+/// brings it back.
+/// </para>
+/// <para>
+/// Hopping windows whose size is a multiple of the hop and whose every aggregate merges are built from panes (tumbling windows of
+/// one hop), as on the heap: the groups are (pane, key), each event is folded once, into its pane, and the "windows" above are then
+/// panes (the sweep, the store's ranges, the checkpoint's records). A window's close merges its panes key by key in stable key
+/// order: the heap's groups as the heap operator merges them, and, in each key group where a pane of the window has spilled
+/// groups, a merge of those panes' store ranges (one cursor per pane, each sorted by hash then encoding); a key with spilled groups
+/// is merged pane by pane, oldest first, each spilled group read into a slot of its own for the merge and freed after it. A pane's
+/// groups are freed (on the heap and in the store) only when the last window that holds the pane closes. Otherwise (a size that is
+/// not a multiple of the hop, an aggregate that does not merge) each event is folded into every window that holds it. NEXMark q5
+/// (10 s every 2 s, auctions living about one hop) keeps 5 panes of ~12k auctions instead of 180k (window, auction) groups, within
+/// the 65,536 hot groups (RESULTS.md, "Session 15 — rocks15").
 /// </para>
 /// </remarks>
 #pragma warning disable CA1001 // The streams are MemoryStreams over managed buffers (Dispose frees nothing); the store is owned and disposed by the run's IKeyedStateStoreFactory.
@@ -43,6 +53,10 @@ internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResu
     private bool[] _touched = new bool[64];
     private long _spilled;
 
+    // Panes (see the remarks): a window is merged from the panes of one hop that it holds; _paneSize is the hop then, else the size.
+    private readonly bool _usePanes;
+    private readonly long _paneSize;
+
     public SpilledFixedWindowAggregateOperator(
         IStreamObserver<TResult> downstream,
         QueryContext context,
@@ -56,18 +70,25 @@ internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResu
         _valueWriter = new BinaryWriter(_valueStream);
         _reader = new BinaryReader(_readStream);
         _cut = Array.TrueForAll(plan.Columns, c => c.CaptureIsACopy) ? new(Slots, plan.Columns) : null;
+        _usePanes = window.Passes > 1 && window.Size % window.Hop == 0 && Array.TrueForAll(plan.Columns, c => c.CanMerge);
+        _paneSize = _usePanes ? window.Hop : window.Size;
     }
+
+    /// <summary>Gets a value indicating whether windows are merged from one-hop panes (the heap operator's condition).</summary>
+    public bool UsesPanes => _usePanes;
 
     /// <summary>Gets the number of groups moved out of a checkpoint's frozen slots so far (tests: copy on write was exercised).</summary>
     internal long SlotsCopiedAtCut => _cut?.SlotsCopied ?? 0;
 
-    /// <summary>Another name than the heap operator's: a checkpoint of one backend is refused by the other, naming both.</summary>
-    public override string CheckpointName => Window.Passes > 1 ? "HoppingAggregate(spilled)" : "TumblingAggregate(spilled)";
+    /// <summary>Another name than the heap operator's: a checkpoint of one backend is refused by the other, naming both. So is one of
+    /// the windows' groups written before the spilled operator had panes (session 16), by a build with them.</summary>
+    public override string CheckpointName =>
+        _usePanes ? "HoppingAggregate(spilled, panes)" : Window.Passes > 1 ? "HoppingAggregate(spilled)" : "TumblingAggregate(spilled)";
 
     /// <summary>Gets the number of groups in the store (spilled and not yet brought back or emitted).</summary>
     public override long SpilledGroups => _spilled;
 
-    /// <summary>Gets the number of open windows.</summary>
+    /// <summary>Gets the number of open windows (of open panes when <see cref="UsesPanes"/>).</summary>
     public int OpenWindows => _windows.Count;
 
     protected override void WriteWhole(BinaryWriter writer) => throw new InvalidOperationException("A spilled window aggregate is always keyed.");
@@ -77,7 +98,8 @@ internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResu
     protected override void Accumulate(EventBatch<T> batch)
     {
         _cut?.ReleaseFrozen();
-        for (int pass = 0; pass < Window.Passes; pass++)
+        int passes = _usePanes ? 1 : Window.Passes;
+        for (int pass = 0; pass < passes; pass++)
         {
             AssignSlots(batch, pass);
             FoldColumns(batch.Count);
@@ -94,15 +116,18 @@ internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResu
     protected override long OutputWatermark(long watermark) =>
         watermark == Ticks.Infinity ? Ticks.Infinity : Math.Min(watermark, EarliestPossibleStart(watermark));
 
-    /// <summary>Sets <c>slots[i]</c> to event i's group in its <paramref name="pass"/>-th newest window (-1 when none), as the heap operator does without panes.</summary>
+    /// <summary>Sets <c>slots[i]</c> to event i's group in its <paramref name="pass"/>-th newest window (-1 when none), or in its pane
+    /// (one pass), as the heap operator does.</summary>
     private void AssignSlots(EventBatch<T> batch, int pass)
     {
         var start = batch.Start;
         var slots = SlotColumn;
         var keys = Keys;
-        long hop = Window.Hop, size = Window.Size;
+        long hop = Window.Hop, size = _paneSize;
         long lastStart = long.MinValue, lastEnd = long.MinValue;
         OpenWindow? window = null;
+        TKey lastKey = default!;
+        int lastSlot = -1; // the slot of lastKey in window, or -1
         int count = batch.Count;
         for (int i = 0; i < count; i++)
         {
@@ -130,16 +155,25 @@ internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResu
             if (window is null || window.Start != ws)
             {
                 window = GetWindow(ws);
+                lastSlot = -1;
             }
 
-            int slot = Lookup(window, keys[i]);
-            if (slot >= _touched.Length)
+            // Runs of one key (NEXMark's bids: half go to the newest auction) reuse the previous event's slot in the same window, as on
+            // the heap: it stays the group's slot for the whole batch (a copy made for the cut is made at the run's first event).
+            var key = keys[i];
+            if (lastSlot < 0 || !EqualityComparer<TKey>.Default.Equals(key, lastKey))
             {
-                Array.Resize(ref _touched, Slots.Capacity);
+                lastSlot = Lookup(window, key);
+                lastKey = key;
+                if (lastSlot >= _touched.Length)
+                {
+                    Array.Resize(ref _touched, Slots.Capacity);
+                }
+
+                _touched[lastSlot] = true;
             }
 
-            _touched[slot] = true;
-            slots[i] = slot;
+            slots[i] = lastSlot;
         }
     }
 
@@ -277,7 +311,7 @@ internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResu
 
         var window = _freeWindows.Count > 0 ? _freeWindows.Pop() : new OpenWindow();
         window.Start = start;
-        window.End = Ticks.SaturatingAdd(start, Window.Size);
+        window.End = Ticks.SaturatingAdd(start, _paneSize);
         _windows.Insert(~index, window);
         return window;
     }
@@ -285,6 +319,12 @@ internal sealed partial class SpilledFixedWindowAggregateOperator<T, TKey, TResu
     protected override void Close(long watermark)
     {
         _cut?.ReleaseFrozen();
+        if (_usePanes)
+        {
+            ClosePanes(watermark);
+            return;
+        }
+
         EventBatch<TResult>? output = null;
         bool closed = false;
         while (_windows.Count > 0 && _windows[0].End <= watermark)

@@ -21,12 +21,15 @@ internal static class SpilledWindowKeys
     public const byte Table = 2;
     public const int Prefix = 2 + 1 + 8 + 8;
 
+    /// <summary>Where the stable key hash starts: from here on a key sorts by (hash, encoding), whatever its window or pane.</summary>
+    public const int HashOffset = 2 + 1 + 8;
+
     public static int Write(Span<byte> target, int keyGroup, long windowStart, ulong hash, ReadOnlySpan<byte> key)
     {
         BinaryPrimitives.WriteUInt16BigEndian(target, (ushort)keyGroup);
         target[2] = Table;
         BinaryPrimitives.WriteUInt64BigEndian(target[3..], SpilledSessionKeys.Flip(windowStart));
-        BinaryPrimitives.WriteUInt64BigEndian(target[11..], hash);
+        BinaryPrimitives.WriteUInt64BigEndian(target[HashOffset..], hash);
         key.CopyTo(target[Prefix..]);
         return Prefix + key.Length;
     }
@@ -49,7 +52,7 @@ internal static class SpilledWindowKeys
 
     public static long StartOf(ReadOnlySpan<byte> key) => SpilledSessionKeys.Unflip(BinaryPrimitives.ReadUInt64BigEndian(key[3..]));
 
-    public static ulong HashOf(ReadOnlySpan<byte> key) => BinaryPrimitives.ReadUInt64BigEndian(key[11..]);
+    public static ulong HashOf(ReadOnlySpan<byte> key) => BinaryPrimitives.ReadUInt64BigEndian(key[HashOffset..]);
 
     private static byte[] Bound(int keyGroup, ulong flippedStart)
     {

@@ -256,6 +256,37 @@ internal abstract class WindowAggregateOperator<T, TKey, TResult> : UnaryOperato
     /// <summary>The watermark this operator may forward once the input's is <paramref name="watermark"/> and everything complete is out.</summary>
     protected virtual long OutputWatermark(long watermark) => watermark;
 
+    /// <summary>Merges slot <paramref name="source"/>'s accumulators into <paramref name="target"/> (allocated, empty, when it is -1), as if
+    /// target's events came first: a window built from panes, its panes oldest first.</summary>
+    protected void MergeInto(ref int target, int source)
+    {
+        if (target < 0)
+        {
+            target = Slots.Allocate();
+        }
+
+        foreach (var column in Plan.Columns)
+        {
+            column.Merge(target, source);
+        }
+    }
+
+    /// <summary>Merges a pane's keyed groups into a window's merged groups (<paramref name="merged"/>), key by key: a key's first pane
+    /// into a fresh slot.</summary>
+    protected void MergeGroups(Dictionary<TKey, int> merged, Dictionary<TKey, int> pane)
+    {
+        foreach (var (key, slot) in pane)
+        {
+            ref int target = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(merged, key, out bool exists);
+            if (!exists)
+            {
+                target = -1;
+            }
+
+            MergeInto(ref target, slot);
+        }
+    }
+
     /// <summary>Folds the prepared columns into the slots of <see cref="SlotColumn"/>.</summary>
     protected void FoldColumns(int count)
     {
