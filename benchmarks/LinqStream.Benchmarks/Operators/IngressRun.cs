@@ -14,10 +14,8 @@ namespace LinqStream.Benchmarks.Operators;
 /// each case's median and best, and its speed against <c>batch</c>'s median (the ratio: batch-to-batch time / replay time).
 /// </summary>
 /// <remarks>
-/// CASE: <c>array</c> (<see cref="SourceKind.Array"/> under the default options), <c>array-in-place</c>
-/// (<c>QueryOptions.ArrayStagingBytes = 0</c>: the fused chain reads the source array in place, today's default),
-/// <c>array-staged</c> (<c>ArrayStagingBytes = int.MaxValue</c>: it reads a copy of each slice, as a list's), <c>list</c>, <c>enumerable</c>, <c>observable</c> (<see cref="SourceKind"/>),
-/// and <c>batch</c> (<see cref="IngressBenchmarks.EngineBatchToBatch"/>); default <c>array array-in-place list batch</c>.
+/// CASE: <c>array</c>, <c>list</c>, <c>enumerable</c>, <c>observable</c> (<see cref="SourceKind"/>) and <c>batch</c>
+/// (<see cref="IngressBenchmarks.EngineBatchToBatch"/>); default <c>array list batch</c>.
 /// <c>--batch-size</c> sets every case's batch size (default the engine's). A full collection runs before every run (outside the
 /// timed part); the CPU time has the kernel's clock-tick resolution (10 ms: ±20 % on a 50 ms run). Under a <c>perf record</c> or
 /// <c>perf stat</c> started with <c>-D -1 --control fifo:CTL,ACK</c> and <c>LINQSTREAM_PERF_CTL</c>/<c>_ACK</c> naming the fifos
@@ -25,7 +23,7 @@ namespace LinqStream.Benchmarks.Operators;
 /// </remarks>
 public static class IngressRun
 {
-    private static readonly string[] Known = ["array", "array-in-place", "array-staged", "list", "enumerable", "observable", "batch"];
+    private static readonly string[] Known = ["array", "list", "enumerable", "observable", "batch"];
 
     /// <summary>Runs the cases.</summary>
     /// <returns>0, or 2 on a bad argument.</returns>
@@ -49,14 +47,14 @@ public static class IngressRun
             return 2;
         }
 
-        List<string> names = rest.Count > 0 ? rest : ["array", "array-in-place", "list", "batch"];
+        List<string> names = rest.Count > 0 ? rest : ["array", "list", "batch"];
         if (names.Distinct().Count() != names.Count)
         {
             output.WriteLine("Name each case once.");
             return 2;
         }
 
-        output.WriteLine("answers (every source kind, and the array read from a copy, at 100,000 events): " + IngressBenchmarks.CheckAll(100_000));
+        output.WriteLine("answers (every source kind, at 100,000 events): " + IngressBenchmarks.CheckAll(100_000));
         var data = Data.Ticks(events, 1000);
         var list = data.ToList();
         var batches = IngressBenchmarks.Batches(data);
@@ -116,8 +114,6 @@ public static class IngressRun
     private static Func<long> Case(string name, Tick[] data, List<Tick> list, PrebuiltBatchStream<Tick> batches, QueryOptions options) => name switch
     {
         "array" => () => IngressBenchmarks.RunToEnd(IngressBenchmarks.LinqStream(data, list, SourceKind.Array, options)),
-        "array-in-place" => () => IngressBenchmarks.RunToEnd(IngressBenchmarks.LinqStream(data, list, SourceKind.Array, options with { ArrayStagingBytes = 0 })),
-        "array-staged" => () => IngressBenchmarks.RunToEnd(IngressBenchmarks.LinqStream(data, list, SourceKind.Array, options with { ArrayStagingBytes = int.MaxValue })),
         "list" => () => IngressBenchmarks.RunToEnd(IngressBenchmarks.LinqStream(data, list, SourceKind.List, options)),
         "enumerable" => () => IngressBenchmarks.RunToEnd(IngressBenchmarks.LinqStream(data, list, SourceKind.Enumerable, options)),
         "observable" => () => IngressBenchmarks.RunToEnd(IngressBenchmarks.LinqStream(data, list, SourceKind.Observable, options)),

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace LinqStream.Runtime;
 
 /// <summary>Drives the sources of one query: always the one with the lowest watermark first, so joins and unions buffer little.</summary>
@@ -46,21 +48,40 @@ internal sealed class QueryRunner
     public void Run()
     {
         StartSources();
-        while (!_stopped && !_context.IsStopped)
+        while (Step())
         {
-            var next = LowestWatermark();
-            if (next is null)
-            {
-                break;
-            }
-
-            next.TryStep();
-            _progress?.Step();
-            AfterStep?.Invoke();
         }
 
         // Also when the query was stopped (by its consumer, by Take, by an error): the last report says where it got to.
         _progress?.Finish(RanToEnd());
+    }
+
+    /// <summary>One step of <see cref="Run"/>: a batch from the source with the lowest watermark; false when the run is over.</summary>
+    /// <remarks>
+    /// Never inlined into <see cref="Run"/> (issue #19): <see cref="Run"/> is entered once per query, so tiered compilation never
+    /// recompiles it; its loop is optimized on stack replacement, once, without a profile, and whatever it inlined (the source's
+    /// step, the fused kernel's caller, the sink's per-event loop) ran at that quality for the whole query: 1.6× slower than the
+    /// same query in a process where another query had run (benchmarks/RESULTS.md, "Session 16 — replay16"). This method is
+    /// entered once per batch, so it and its callees are recompiled with the profile of this query after a few batches.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool Step()
+    {
+        if (_stopped || _context.IsStopped)
+        {
+            return false;
+        }
+
+        var next = LowestWatermark();
+        if (next is null)
+        {
+            return false;
+        }
+
+        next.TryStep();
+        _progress?.Step();
+        AfterStep?.Invoke();
+        return true;
     }
 
     /// <summary>Runs until every source completes or <paramref name="cancellationToken"/> fires; live sources are awaited.</summary>
