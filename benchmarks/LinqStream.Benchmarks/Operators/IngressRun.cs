@@ -5,13 +5,17 @@ using LinqStream.Benchmarks.Infrastructure;
 namespace LinqStream.Benchmarks.Operators;
 
 /// <summary>
-/// <c>--ingress [--runs N] [--warmup N] [--events N] [--batch-size N] [--sequential] [CASE...]</c>: <see cref="IngressBenchmarks"/>'
+/// <c>--ingress [--runs N] [--warmup N] [--events N] [--batch-size N] [--sequential] [--cold] [CASE...]</c>: <see cref="IngressBenchmarks"/>'
 /// projection of every tick in one process, its cases in the order given, so that order effects (the first case of a process)
 /// and an A/B of the engine's array paths are measured side by side (issue #19). The answers of every source kind are checked
 /// first (at 100,000 events); then every case runs <c>--warmup</c> times (default 5) and <c>--runs</c> times (default 5), round by
 /// round (each round runs each case once, in the order given), or with <c>--sequential</c> case after case (each case's warm-up
 /// and runs together, as BenchmarkDotNet orders them). Prints the wall time and the process CPU time per event of every run, then
 /// each case's median and best, and its speed against <c>batch</c>'s median (the issue's ratio: batch-to-batch time / replay time).
+/// With <c>--cold</c> the process starts as a BenchmarkDotNet case's does instead: no check of every source kind first, but
+/// <c>[GlobalSetup]</c>'s check of each named case over the whole input (<c>batch</c>: with the array, as BenchmarkDotNet's first
+/// batch-to-batch case), all before the first run, so that one case alone is a BenchmarkDotNet case in its own process (issue
+/// #19's cold start, session 16).
 /// </summary>
 /// <remarks>
 /// CASE: <c>array</c>, <c>list</c>, <c>enumerable</c>, <c>observable</c> (<see cref="SourceKind"/>) and <c>batch</c>
@@ -41,6 +45,7 @@ public static class IngressRun
         }
 
         bool sequential = rest.Remove("--sequential");
+        bool cold = rest.Remove("--cold");
         if (rest.FirstOrDefault(name => !Known.Contains(name)) is { } unknown)
         {
             output.WriteLine($"Unknown case '{unknown}'; the cases are {string.Join(", ", Known)}.");
@@ -54,8 +59,22 @@ public static class IngressRun
             return 2;
         }
 
-        output.WriteLine("answers (every source kind, at 100,000 events): " + IngressBenchmarks.CheckAll(100_000));
+        if (!cold)
+        {
+            output.WriteLine("answers (every source kind, at 100,000 events): " + IngressBenchmarks.CheckAll(100_000));
+        }
+
         var data = Data.Ticks(events, 1000);
+        if (cold)
+        {
+            foreach (string name in names)
+            {
+                IngressBenchmarks.Check(data, name == "batch" ? SourceKind.Array : Enum.Parse<SourceKind>(name, ignoreCase: true));
+            }
+
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"answers ([GlobalSetup]'s check of each case, at {events:N0} events): passed"));
+        }
+
         var list = data.ToList();
         var batches = IngressBenchmarks.Batches(data);
         var options = new QueryOptions { BatchSize = batchSize };
@@ -117,7 +136,7 @@ public static class IngressRun
         "list" => () => IngressBenchmarks.RunToEnd(IngressBenchmarks.LinqStream(data, list, SourceKind.List, options)),
         "enumerable" => () => IngressBenchmarks.RunToEnd(IngressBenchmarks.LinqStream(data, list, SourceKind.Enumerable, options)),
         "observable" => () => IngressBenchmarks.RunToEnd(IngressBenchmarks.LinqStream(data, list, SourceKind.Observable, options)),
-        _ => () => IngressBenchmarks.BatchToBatch(batches, new CountingObserver<long>(), options).Count,
+        _ => () => IngressBenchmarks.BatchToBatch(batches, new IngressBenchmarks.IngressObserver(), options).Count,
     };
 
     /// <summary>One run of <paramref name="run"/> after a full collection: wall and process CPU nanoseconds per event.</summary>
