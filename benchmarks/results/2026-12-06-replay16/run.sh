@@ -16,8 +16,8 @@ perfstat() { # NAME DLLDIR CASE ARGS...
     LINQSTREAM_PERF_CTL=$d/ctl LINQSTREAM_PERF_ACK=$d/ack LINQSTREAM_PERF_CASE=$case \
       perf stat -e task-clock -D -1 --control fifo:$d/ctl,$d/ack -- dotnet $dir/LinqStream.Benchmarks.dll --ingress "$@"
     echo "# $(date -u +%FT%TZ) $(uptime)"; } > $out/$name.log 2>&1; rm -rf $d
-  ms=$(grep -E "task-clock" $out/$name.log | awk '{print $1}' | tr -d ,); runs=$(grep -cE "^run [0-9]+ $case:" $out/$name.log)
-  echo "$name: $(awk -v ms=$ms -v r=$runs 'BEGIN{ if (r>0) printf "%.2f CPU ns/event over %d measured runs", ms*1e6/(r*1e7), r }') ($(head -1 $out/$name.log | sed 's/.*load/load/'))"; }
+  tail -1 $out/$name.log; }
+# after the steps: ./summary.sh (CPU ns/event of each log's measured runs)
 jit() { # NAME DLLDIR CASE...: which tier the drive loop and its callees ran at
   local name=$1 dir=$2; shift 2
   DOTNET_JitStdOutFile=/tmp/replay16-$name.jit DOTNET_JitDisasmSummary=1 dotnet $dir/LinqStream.Benchmarks.dll --ingress --cold --sequential --warmup 15 --runs 10 "$@" > /dev/null 2>&1

@@ -58,11 +58,11 @@ internal sealed class QueryRunner
 
     /// <summary>One step of <see cref="Run"/>: a batch from the source with the lowest watermark; false when the run is over.</summary>
     /// <remarks>
-    /// Never inlined into <see cref="Run"/> (issue #19): <see cref="Run"/> is entered once per query, so tiered compilation never
-    /// recompiles it; its loop is optimized on stack replacement, once, without a profile, and whatever it inlined (the source's
-    /// step, the fused kernel's caller, the sink's per-event loop) ran at that quality for the whole query: 1.6× slower than the
-    /// same query in a process where another query had run (benchmarks/RESULTS.md, "Session 16 — replay16"). This method is
-    /// entered once per batch, so it and its callees are recompiled with the profile of this query after a few batches.
+    /// Never inlined into <see cref="Run"/> (issue #19): <see cref="Run"/> is entered once per query, so a process's first 30
+    /// queries never reach its tier-1 compilation; they run its loop as compiled on stack replacement, once per process, without a
+    /// profile, with whatever that compilation inlined — in BenchmarkDotNet's array case, the source step of the [GlobalSetup]
+    /// check's earlier query (benchmarks/RESULTS.md, "Session 16 — replay16"). This method is entered once per batch, so it is
+    /// recompiled with the profile of the running query after a few batches, in the first query of a process as in the hundredth.
     /// </remarks>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private bool Step()
