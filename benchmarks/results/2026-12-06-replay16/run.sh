@@ -30,7 +30,7 @@ for step in "$@"; do
         perfstat cold-$c-before-$round $before $c --cold --sequential --warmup 15 --runs 10 $c
       done; done ;;
     second) # the array as the second query of the process (after the list), BenchmarkDotNet in-process's order for List
-      for round in 1 2; do
+      for round in ${ROUNDS:-1 2}; do
         perfstat second-array-after-$round $after array --cold --sequential --warmup 15 --runs 10 list array
         perfstat second-array-before-$round $before array --cold --sequential --warmup 15 --runs 10 list array
       done ;;
