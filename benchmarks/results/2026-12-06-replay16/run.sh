@@ -1,8 +1,9 @@
 #!/bin/bash
 # replay16 (issue #19): the first query of a process. usage: run.sh STEP...  (from the worktree's root, after
 # `dotnet build benchmarks/LinqStream.Benchmarks -c Release`). Every log starts and ends with uptime (the load when taken).
-# BEFORE=DIR names a copy of the benchmark program's output whose LinqStream.dll is main's (the engine before this branch):
-#   cp -r artifacts/bin/LinqStream.Benchmarks/release /tmp/before && cp MAIN/artifacts/bin/LinqStream/release/LinqStream.dll /tmp/before/
+# BEFORE=DIR names a copy of the benchmark program's output with another engine's LinqStream.dll (session 16: "after" was commit
+# b83a6d5's engine, QueryRunner.Step, and "before" main's; the branch's final engine is main's again, so for an A/B now build b83a6d5):
+#   cp -r artifacts/bin/LinqStream.Benchmarks/release /tmp/before && cp OTHER/artifacts/bin/LinqStream/release/LinqStream.dll /tmp/before/
 # (the harness is this branch's in both; only the engine differs).
 set -u
 root=$(git rev-parse --show-toplevel)

@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-
 namespace LinqStream.Runtime;
 
 /// <summary>Drives the sources of one query: always the one with the lowest watermark first, so joins and unions buffer little.</summary>
@@ -48,40 +46,21 @@ internal sealed class QueryRunner
     public void Run()
     {
         StartSources();
-        while (Step())
+        while (!_stopped && !_context.IsStopped)
         {
+            var next = LowestWatermark();
+            if (next is null)
+            {
+                break;
+            }
+
+            next.TryStep();
+            _progress?.Step();
+            AfterStep?.Invoke();
         }
 
         // Also when the query was stopped (by its consumer, by Take, by an error): the last report says where it got to.
         _progress?.Finish(RanToEnd());
-    }
-
-    /// <summary>One step of <see cref="Run"/>: a batch from the source with the lowest watermark; false when the run is over.</summary>
-    /// <remarks>
-    /// Never inlined into <see cref="Run"/> (issue #19): <see cref="Run"/> is entered once per query, so a process's first 30
-    /// queries never reach its tier-1 compilation; they run its loop as compiled on stack replacement, once per process, without a
-    /// profile, with whatever that compilation inlined — in BenchmarkDotNet's array case, the source step of the [GlobalSetup]
-    /// check's earlier query (benchmarks/RESULTS.md, "Session 16 — replay16"). This method is entered once per batch, so it is
-    /// recompiled with the profile of the running query after a few batches, in the first query of a process as in the hundredth.
-    /// </remarks>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private bool Step()
-    {
-        if (_stopped || _context.IsStopped)
-        {
-            return false;
-        }
-
-        var next = LowestWatermark();
-        if (next is null)
-        {
-            return false;
-        }
-
-        next.TryStep();
-        _progress?.Step();
-        AfterStep?.Invoke();
-        return true;
     }
 
     /// <summary>Runs until every source completes or <paramref name="cancellationToken"/> fires; live sources are awaited.</summary>
