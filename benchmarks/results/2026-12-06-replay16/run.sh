@@ -37,7 +37,8 @@ for step in "$@"; do
       done ;;
     jit) jit jit-array-after $after array; jit jit-array-before $before array ;;
     bdn) # BenchmarkDotNet, each case in its own process (the default toolchain), 15 warm-ups + 10 iterations (wall time)
-      mkdir -p /tmp/replay16-bdn && (cd /tmp/replay16-bdn && { echo "# $(date -u +%FT%TZ) $(uptime)"; dotnet $after/LinqStream.Benchmarks.dll \
+      # from the root: BenchmarkDotNet builds each case's boilerplate project from the repository
+      (cd $root && { echo "# $(date -u +%FT%TZ) $(uptime)"; dotnet $after/LinqStream.Benchmarks.dll --artifacts /tmp/replay16-bdn \
         --filter '*IngressBenchmarks.LinqStreamQuery' '*IngressBenchmarks.EngineBatchToBatch' --warmupCount 15 --iterationCount 10 \
         --launchCount 1 --unrollFactor 1 --invocationCount 1; echo "# $(date -u +%FT%TZ) $(uptime)"; } > $out/bdn-out-of-process.log 2>&1)
       grep -E "^\| |^# " $out/bdn-out-of-process.log ;;
