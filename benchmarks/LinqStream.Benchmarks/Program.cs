@@ -21,8 +21,8 @@ using LinqStream.Benchmarks.Reporting;
 // --cluster-q5 [--events N] [--runs N] [--parallelism P]   issue #17: q5 on a 3-silo Orleans cluster (in this process) as one job in
 //                       one grain and spread over the silos, alternating: steady events/s and CPU per event, outputs compared
 // --ingress [--runs N] [--warmup N] [--events N] [--batch-size N] [--sequential] [CASE...]   IngressBenchmarks' cases in one
-//                       process in the order given (array, array-in-place, array-staged, list, enumerable, observable, batch), round
-//                       by round: order effects and the array paths' A/B side by side, median ns/event, speed vs batch-to-batch (#19)
+//                       process in the order given (array, list, enumerable, observable, batch), round by round: order
+//                       effects side by side, median ns/event, speed vs batch-to-batch (#19)
 // anything else         BenchmarkDotNet's own command line (--filter, --job, ...); --inProcessMinutes N runs in process with N
 //                       minutes per case (BenchmarkDotNet's --inProcess allows 5, too few for a NEXMark class's setup and a long warm-up under load)
 return args.FirstOrDefault() switch

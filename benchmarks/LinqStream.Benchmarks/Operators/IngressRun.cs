@@ -5,19 +5,21 @@ using LinqStream.Benchmarks.Infrastructure;
 namespace LinqStream.Benchmarks.Operators;
 
 /// <summary>
-/// <c>--ingress [--runs N] [--warmup N] [--events N] [--batch-size N] [--sequential] [CASE...]</c>: <see cref="IngressBenchmarks"/>'
+/// <c>--ingress [--runs N] [--warmup N] [--events N] [--batch-size N] [--sequential] [--cold] [CASE...]</c>: <see cref="IngressBenchmarks"/>'
 /// projection of every tick in one process, its cases in the order given, so that order effects (the first case of a process)
 /// and an A/B of the engine's array paths are measured side by side (issue #19). The answers of every source kind are checked
 /// first (at 100,000 events); then every case runs <c>--warmup</c> times (default 5) and <c>--runs</c> times (default 5), round by
 /// round (each round runs each case once, in the order given), or with <c>--sequential</c> case after case (each case's warm-up
 /// and runs together, as BenchmarkDotNet orders them). Prints the wall time and the process CPU time per event of every run, then
 /// each case's median and best, and its speed against <c>batch</c>'s median (the issue's ratio: batch-to-batch time / replay time).
+/// With <c>--cold</c> the process starts as a BenchmarkDotNet case's does instead: no check of every source kind first, but
+/// <c>[GlobalSetup]</c>'s check of each named case over the whole input (<c>batch</c>: with the array, as BenchmarkDotNet's first
+/// batch-to-batch case), all before the first run, so that one case alone is a BenchmarkDotNet case in its own process (issue
+/// #19's cold start, session 16).
 /// </summary>
 /// <remarks>
-/// CASE: <c>array</c> (<see cref="SourceKind.Array"/> under the default options), <c>array-in-place</c>
-/// (<c>QueryOptions.ArrayStagingBytes = 0</c>: the fused chain reads the source array in place, today's default),
-/// <c>array-staged</c> (<c>ArrayStagingBytes = int.MaxValue</c>: it reads a copy of each slice, as a list's), <c>list</c>, <c>enumerable</c>, <c>observable</c> (<see cref="SourceKind"/>),
-/// and <c>batch</c> (<see cref="IngressBenchmarks.EngineBatchToBatch"/>); default <c>array array-in-place list batch</c>.
+/// CASE: <c>array</c>, <c>list</c>, <c>enumerable</c>, <c>observable</c> (<see cref="SourceKind"/>) and <c>batch</c>
+/// (<see cref="IngressBenchmarks.EngineBatchToBatch"/>); default <c>array list batch</c>.
 /// <c>--batch-size</c> sets every case's batch size (default the engine's). A full collection runs before every run (outside the
 /// timed part); the CPU time has the kernel's clock-tick resolution (10 ms: ±20 % on a 50 ms run). Under a <c>perf record</c> or
 /// <c>perf stat</c> started with <c>-D -1 --control fifo:CTL,ACK</c> and <c>LINQSTREAM_PERF_CTL</c>/<c>_ACK</c> naming the fifos
@@ -25,7 +27,7 @@ namespace LinqStream.Benchmarks.Operators;
 /// </remarks>
 public static class IngressRun
 {
-    private static readonly string[] Known = ["array", "array-in-place", "array-staged", "list", "enumerable", "observable", "batch"];
+    private static readonly string[] Known = ["array", "list", "enumerable", "observable", "batch"];
 
     /// <summary>Runs the cases.</summary>
     /// <returns>0, or 2 on a bad argument.</returns>
@@ -43,21 +45,36 @@ public static class IngressRun
         }
 
         bool sequential = rest.Remove("--sequential");
+        bool cold = rest.Remove("--cold");
         if (rest.FirstOrDefault(name => !Known.Contains(name)) is { } unknown)
         {
             output.WriteLine($"Unknown case '{unknown}'; the cases are {string.Join(", ", Known)}.");
             return 2;
         }
 
-        List<string> names = rest.Count > 0 ? rest : ["array", "array-in-place", "list", "batch"];
+        List<string> names = rest.Count > 0 ? rest : ["array", "list", "batch"];
         if (names.Distinct().Count() != names.Count)
         {
             output.WriteLine("Name each case once.");
             return 2;
         }
 
-        output.WriteLine("answers (every source kind, and the array read from a copy, at 100,000 events): " + IngressBenchmarks.CheckAll(100_000));
+        if (!cold)
+        {
+            output.WriteLine("answers (every source kind, at 100,000 events): " + IngressBenchmarks.CheckAll(100_000));
+        }
+
         var data = Data.Ticks(events, 1000);
+        if (cold)
+        {
+            foreach (string name in names)
+            {
+                IngressBenchmarks.Check(data, name == "batch" ? SourceKind.Array : Enum.Parse<SourceKind>(name, ignoreCase: true));
+            }
+
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"answers ([GlobalSetup]'s check of each case, at {events:N0} events): passed"));
+        }
+
         var list = data.ToList();
         var batches = IngressBenchmarks.Batches(data);
         var options = new QueryOptions { BatchSize = batchSize };
@@ -116,12 +133,10 @@ public static class IngressRun
     private static Func<long> Case(string name, Tick[] data, List<Tick> list, PrebuiltBatchStream<Tick> batches, QueryOptions options) => name switch
     {
         "array" => () => IngressBenchmarks.RunToEnd(IngressBenchmarks.LinqStream(data, list, SourceKind.Array, options)),
-        "array-in-place" => () => IngressBenchmarks.RunToEnd(IngressBenchmarks.LinqStream(data, list, SourceKind.Array, options with { ArrayStagingBytes = 0 })),
-        "array-staged" => () => IngressBenchmarks.RunToEnd(IngressBenchmarks.LinqStream(data, list, SourceKind.Array, options with { ArrayStagingBytes = int.MaxValue })),
         "list" => () => IngressBenchmarks.RunToEnd(IngressBenchmarks.LinqStream(data, list, SourceKind.List, options)),
         "enumerable" => () => IngressBenchmarks.RunToEnd(IngressBenchmarks.LinqStream(data, list, SourceKind.Enumerable, options)),
         "observable" => () => IngressBenchmarks.RunToEnd(IngressBenchmarks.LinqStream(data, list, SourceKind.Observable, options)),
-        _ => () => IngressBenchmarks.BatchToBatch(batches, new CountingObserver<long>(), options).Count,
+        _ => () => IngressBenchmarks.BatchToBatch(batches, new IngressBenchmarks.IngressObserver(), options).Count,
     };
 
     /// <summary>One run of <paramref name="run"/> after a full collection: wall and process CPU nanoseconds per event.</summary>

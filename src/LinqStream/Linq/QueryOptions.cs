@@ -158,26 +158,6 @@ public sealed record QueryOptions
     /// <value>The default value is <see cref="SourceBarrierWait.UntilThrough"/>.</value>
     internal SourceBarrierWait SourcesWaitAtBarrier { get; init; } = SourceBarrierWait.UntilThrough;
 
-    /// <summary>
-    /// Gets the largest slice, in bytes (the batch size times the size of an event), that the fused ingress of a replayed array of a
-    /// value type (<c>IFusedIngress</c>) reads from a copy in one reused array, as it reads a list's, instead of in place in the
-    /// source array (issue #19; docs/architecture.md, "Fused ingress"): a block copy per batch, for the case where the kernel's
-    /// event-by-event reads of a large array are slower than the copy and a read from the cache (512 KiB, a core's L2 on the
-    /// machine measured, is the size meant). Arrays of reference types are always read in place (a copy would move the references,
-    /// not the objects the kernel reads). Internal: tests and the benchmark program's <c>--ingress</c> mode compare the choices in
-    /// one run; off until a quiet A/B shows the copy faster (contended, it was not: benchmarks/RESULTS.md, "Session 15 — replay15").
-    /// </summary>
-    /// <value>The default value is 0: every array is read in place, as before.</value>
-    internal int ArrayStagingBytes
-    {
-        get;
-        init
-        {
-            ArgumentOutOfRangeException.ThrowIfNegative(value);
-            field = value;
-        }
-    }
-
     /// <summary>Gets what happens when a query lambda throws for an event.</summary>
     /// <value>The default value is <see cref="ErrorPolicy.Fail"/>.</value>
     public ErrorPolicy OnError { get; init; } = ErrorPolicy.Fail;

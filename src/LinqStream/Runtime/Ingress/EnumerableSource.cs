@@ -9,9 +9,8 @@ namespace LinqStream.Runtime.Ingress;
 /// batch at a time; other sequences are enumerated. An array or list whose ingress feeds a filter/projection chain directly, or
 /// a multicast whose consumers all are such chains, is not copied into batches: the chains' fused kernels read a slice of the
 /// array itself (<see cref="IFusedIngress{T}"/>; a list's slice is first copied into one reused array), and only a slice they
-/// cannot take (out of order, a selector that throws) comes again as a batch. Under <see cref="QueryOptions.ArrayStagingBytes"/>
-/// (internal, off by default) an array of a value type is staged as a list is: each slice up to that size is block-copied into
-/// the reused array, which the kernels then read from the cache instead of the large array (issue #19's A/B).
+/// cannot take (out of order, a selector that throws) comes again as a batch. An array is always read in place (a copy of each
+/// slice first did not win in both orders of a quiet A/B: benchmarks/RESULTS.md, "Session 16 — replay16").
 /// </remarks>
 internal sealed class EnumerableSource<T> : SourceDriver
 {
@@ -21,10 +20,9 @@ internal sealed class EnumerableSource<T> : SourceDriver
     private readonly BatchPool<T> _pool;
     private readonly QueryContext _context;
     private readonly string _name;
-    private readonly bool _stageArray; // an array of a value type: its slices are copied into _slice too (ArrayStagingBytes)
     private IFusedIngress<T>? _fusedCandidate; // asked once wiring is done: a multicast knows its consumers only then
     private IFusedIngress<T>? _fused;
-    private T[]? _slice; // a list's slice (or a staged array's), for the fused chains
+    private T[]? _slice; // a list's slice, for the fused chains
     private IEnumerator<T>? _enumerator;
     private int _offset;
     private long _read;
@@ -40,16 +38,12 @@ internal sealed class EnumerableSource<T> : SourceDriver
         _pool = context.Pool<T>();
         _context = context;
         _name = name;
-        _stageArray = typeof(T).IsValueType && (long)_pool.BatchSize * Unsafe.SizeOf<T>() <= context.Options.ArrayStagingBytes;
     }
 
     public override long EventsRead => _read;
 
     /// <summary>Gets how many of the events read went through the fused chain (<see cref="IFusedIngress{T}"/>) instead of a batch copy.</summary>
     public long FusedEvents { get; private set; }
-
-    /// <summary>Gets how many of <see cref="FusedEvents"/> the chain read from a copy of their slice (a list's, or a value-type array's up to <see cref="QueryOptions.ArrayStagingBytes"/>), not in place.</summary>
-    public long StagedEvents { get; private set; }
 
     public override bool IsLive => false;
 
@@ -158,29 +152,13 @@ internal sealed class EnumerableSource<T> : SourceDriver
     {
         T[] array;
         int offset, n, length;
-        bool staged = true;
         switch (_source)
         {
             case T[] source:
                 length = source.Length;
                 n = Math.Min(_pool.BatchSize, length - _offset);
-                if (_stageArray)
-                {
-                    // One block copy into a cache-resident array, then the kernels' event-by-event reads hit the cache (issue #19).
-                    array = _slice ??= new T[_pool.BatchSize];
-                    offset = 0;
-                    if (n > 0)
-                    {
-                        Array.Copy(source, _offset, array, 0, n);
-                    }
-                }
-                else
-                {
-                    array = source;
-                    offset = _offset;
-                    staged = false;
-                }
-
+                array = source;
+                offset = _offset;
                 break;
 
             case List<T> list:
@@ -229,11 +207,6 @@ internal sealed class EnumerableSource<T> : SourceDriver
         _offset += n;
         _read += n;
         FusedEvents += n;
-        if (staged)
-        {
-            StagedEvents += n;
-        }
-
         if (_offset >= length)
         {
             IsCompleted = true;

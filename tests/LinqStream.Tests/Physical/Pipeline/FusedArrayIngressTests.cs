@@ -1,5 +1,4 @@
 using System.Linq.Expressions;
-using System.Runtime.CompilerServices;
 using LinqStream.Physical.Ingress;
 using LinqStream.Physical.Pipeline;
 using LinqStream.Query;
@@ -11,25 +10,21 @@ using LinqStream.Tests.Infrastructure;
 namespace LinqStream.Tests.Physical.Pipeline;
 
 /// <summary>
-/// Issue #19 (replay15): the fused ingress of an array of a value type reads each batch's slice from a copy in one reused array
-/// (up to <c>QueryOptions.ArrayStagingBytes</c> per slice), as it reads a list's, instead of in place. Every run is made three
-/// ways — staged, in place (<c>ArrayStagingBytes = 0</c>) and unfused (<c>Fuse = false</c>: the copy into batches, the time pass
-/// and the chain pass) — which must give the same events, watermarks, late counts, errors and positions, and LINQ to objects'
-/// answer over the whole input; the caller's array is never written.
+/// Issue #19: the fused ingress reads each batch's slice of a replayed array in place (a list's from a copy in one reused
+/// array). Every run is made two ways — fused and unfused (<c>Fuse = false</c>: the copy into batches, the time pass and the
+/// chain pass) — which must give the same events, watermarks, late counts, errors and positions, and LINQ to objects' answer
+/// over the whole input; the caller's array is never written. (Session 15's staged read of an array, a copy of each slice
+/// first, was removed in session 16: it did not win in both orders of a quiet A/B.)
 /// </summary>
-public sealed class StagedArrayIngressTests
+public sealed class FusedArrayIngressTests
 {
     private const long Poison = 4_242_424_242L; // the key of the one event a selector throws for, in the scenarios that throw
     private const int Failing = 4_321; // the index of the event that is late (under Throw) or poisoned
-    private const int StagingLimit = 512 * 1024; // the slice size in bytes the option was written for (off by default)
 
     /// <summary>How a run reads the array.</summary>
     public enum Read
     {
-        /// <summary>Fused, each slice copied first (<c>ArrayStagingBytes</c> = 512 KiB).</summary>
-        Staged,
-
-        /// <summary>Fused, the slice read in place (<c>ArrayStagingBytes = 0</c>, the default).</summary>
+        /// <summary>Fused: the kernel reads the slice in place (the default).</summary>
         InPlace,
 
         /// <summary>Not fused (<c>Fuse = false</c>).</summary>
@@ -64,7 +59,7 @@ public sealed class StagedArrayIngressTests
     /// <summary>A projection's result.</summary>
     public readonly record struct Scaled(long Key, int Value);
 
-    /// <summary>The same fields in a class: arrays of reference types are read in place whatever the limit.</summary>
+    /// <summary>The same fields in a class.</summary>
     public sealed record TickObject(long Time, int Value, long Key);
 
     public static TheoryData<Disorder, int> DisordersAndBatchSizes()
@@ -83,7 +78,7 @@ public sealed class StagedArrayIngressTests
 
     [Theory]
     [MemberData(nameof(DisordersAndBatchSizes))]
-    public void StagedInPlaceAndUnfused_GiveTheSameOutcome_AndLinqToObjectsAnswer(Disorder disorder, int batchSize)
+    public void FusedAndUnfused_GiveTheSameOutcome_AndLinqToObjectsAnswer(Disorder disorder, int batchSize)
     {
         var random = new Random((batchSize * 37) + (int)disorder);
         var input = Ticks(6_000, random);
@@ -149,21 +144,19 @@ public sealed class StagedArrayIngressTests
         {
             long late = Enumerable.Range(0, input.Length).LongCount(IsLate);
             Assert.True(late > 5, "the input must have late events");
-            Assert.Equal((late, (long)input.Length), (runs[Read.Staged].Counts.Late, runs[Read.Staged].Counts.Events));
+            Assert.Equal((late, (long)input.Length), (runs[Read.InPlace].Counts.Late, runs[Read.InPlace].Counts.Events));
         }
         else if (disorder == Disorder.LateThrows)
         {
-            Assert.Equal(Failing, Assert.IsType<LateEventException>(runs[Read.Staged].Sink.Error).Position);
+            Assert.Equal(Failing, Assert.IsType<LateEventException>(runs[Read.InPlace].Sink.Error).Position);
         }
         else if (fails)
         {
-            Assert.IsType<DivideByZeroException>(Assert.IsType<QueryExecutionException>(runs[Read.Staged].Sink.Error).InnerException);
+            Assert.IsType<DivideByZeroException>(Assert.IsType<QueryExecutionException>(runs[Read.InPlace].Sink.Error).InnerException);
         }
 
-        // The slices without a late or failing event went through the fused chain, staged: from a copy; in place: not.
-        Assert.Equal((fusedExpected, fusedExpected), (runs[Read.Staged].FusedEvents, runs[Read.Staged].StagedEvents));
-        Assert.Equal((fusedExpected, 0L), (runs[Read.InPlace].FusedEvents, runs[Read.InPlace].StagedEvents));
-        Assert.Equal((0L, 0L), (runs[Read.Unfused].FusedEvents, runs[Read.Unfused].StagedEvents));
+        // The slices without a late or failing event went through the fused chain; unfused, none did.
+        Assert.Equal((fusedExpected, 0L), (runs[Read.InPlace].FusedEvents, runs[Read.Unfused].FusedEvents));
     }
 
     [Theory]
@@ -217,50 +210,32 @@ public sealed class StagedArrayIngressTests
     }
 
     [Fact]
-    public void OnlyValueTypeArraysAreStaged_ListsAlwaysAre()
+    public void AnArrayOfAClass_AndAListOfAStruct_AreFused_AndMatchLinqToObjects()
     {
         var ticks = Ticks(5_000, new Random(19));
         var expected = ticks.Where(x => x.Value < 50).Select(x => Point(x.Time, x.Key)).ToList();
 
-        // An array of a class: read in place under a limit that stages structs (a copy would move references, not the objects the kernel reads).
+        // An array of a class: its slice read in place (the kernel reads the objects the references point to).
         var objects = ticks.Select(x => new TickObject(x.Time, x.Value, x.Key)).ToArray();
-        var (objectSink, objectExecution) = Harness.Execute(new PipelineStream<TickObject, long>(Harness.Source(objects, x => x.Time), [Where<TickObject>(x => x.Value < 50), Select<TickObject, long>(x => x.Key)]), Options(256, Read.Staged));
+        var (objectSink, objectExecution) = Harness.Execute(new PipelineStream<TickObject, long>(Harness.Source(objects, x => x.Time), [Where<TickObject>(x => x.Value < 50), Select<TickObject, long>(x => x.Key)]), Options(256, Read.InPlace));
         var objectSource = Assert.Single(objectExecution.Context.Sources.OfType<EnumerableSource<TickObject>>());
         Assert.Equal(expected, objectSink.Events);
-        Assert.Equal((5_000L, 0L), (objectSource.FusedEvents, objectSource.StagedEvents));
+        Assert.Equal(5_000L, objectSource.FusedEvents);
 
-        // A list of a value type: copied whatever the limit, as before.
-        foreach (var read in (Read[])[Read.Staged, Read.InPlace])
+        // A list of a value type: each slice copied into the source's reused array, then the same kernel.
+        foreach (var read in Enum.GetValues<Read>())
         {
             var outcome = Execute<long>(new PipelineStream<Tick, long>(Harness.Source(ticks.ToList(), x => x.Time), [Where<Tick>(x => x.Value < 50), Select<Tick, long>(x => x.Key)]), Options(256, read));
             Assert.Equal(expected, outcome.Sink.Events);
-            Assert.Equal((5_000L, 5_000L), (outcome.FusedEvents, outcome.StagedEvents));
+            Assert.Equal(read == Read.InPlace ? 5_000L : 0L, outcome.FusedEvents);
         }
-    }
-
-    [Theory]
-    [InlineData(64, -1, false)]
-    [InlineData(64, 0, true)]
-    [InlineData(333, -1, false)]
-    [InlineData(2048, 0, true)]
-    public void ASliceLargerThanTheStagingLimit_IsReadInPlace(int batchSize, int slack, bool staged)
-    {
-        // The limit is in bytes of a slice: the batch size times the size of an event (here plus slack).
-        int limit = (batchSize * Unsafe.SizeOf<Tick>()) + slack;
-        var input = Ticks(5_000, new Random(batchSize + slack));
-        var plan = new PipelineStream<Tick, long>(Harness.Source(input, x => x.Time), [Where<Tick>(x => x.Value < 50), Select<Tick, long>(x => x.Key)]);
-        var outcome = Execute<long>(plan, new QueryOptions { BatchSize = batchSize, Strict = true, ArrayStagingBytes = limit });
-        Assert.Equal(input.Where(x => x.Value < 50).Select(x => Point(x.Time, x.Key)), outcome.Sink.Events);
-        Assert.Equal((5_000L, staged ? 5_000L : 0L), (outcome.FusedEvents, outcome.StagedEvents));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new QueryOptions { ArrayStagingBytes = -1 });
-        Assert.Equal(0, QueryOptions.Default.ArrayStagingBytes);
     }
 
     [Theory]
     [InlineData(1)]
     [InlineData(64)]
     [InlineData(4096)]
-    public void AMulticastToTwoChains_ReadsTheStagedSlice_AndMatchesLinqToObjects(int batchSize)
+    public void AMulticastToTwoChains_ReadsTheSliceInPlace_AndMatchesLinqToObjects(int batchSize)
     {
         // One source, two chains (a multicast whose one kernel reads the slice for both), their results in one stream.
         var input = Ticks(12_000, new Random(batchSize * 23));
@@ -279,13 +254,11 @@ public sealed class StagedArrayIngressTests
             Assert.Equal(runs[Read.Unfused].Sink.Watermarks, runs[read].Sink.Watermarks);
         }
 
-        Assert.Equal(expected.Order(), runs[Read.Staged].Sink.Events.Select(e => e.Payload).Order());
-        Assert.Equal((12_000L, 12_000L), (runs[Read.Staged].FusedEvents, runs[Read.Staged].StagedEvents));
-        Assert.Equal((12_000L, 0L), (runs[Read.InPlace].FusedEvents, runs[Read.InPlace].StagedEvents));
-        Assert.Equal((0L, 0L), (runs[Read.Unfused].FusedEvents, runs[Read.Unfused].StagedEvents));
+        Assert.Equal(expected.Order(), runs[Read.InPlace].Sink.Events.Select(e => e.Payload).Order());
+        Assert.Equal((12_000L, 0L), (runs[Read.InPlace].FusedEvents, runs[Read.Unfused].FusedEvents));
     }
 
-    /// <summary>Runs the chain staged, in place and unfused: each must give <paramref name="expected"/> and the same watermarks, each reading every event its own way.</summary>
+    /// <summary>Runs the chain fused and unfused: each must give <paramref name="expected"/> and the same watermarks, each reading every event its own way.</summary>
     private static void AssertEveryReadGives<TOut>(Tick[] input, List<PipelineKernelStep> steps, int batchSize, List<StreamEvent<TOut>> expected)
     {
         var runs = Enum.GetValues<Read>().ToDictionary(read => read, read => Run<TOut>(input, x => x.Time, steps, batchSize, read, IngressPolicy.Throw, fails: false));
@@ -296,14 +269,11 @@ public sealed class StagedArrayIngressTests
             Assert.Equal(input.Length, runs[read].EventsRead);
         }
 
-        long length = input.Length;
-        Assert.Equal((length, length), (runs[Read.Staged].FusedEvents, runs[Read.Staged].StagedEvents));
-        Assert.Equal((length, 0L), (runs[Read.InPlace].FusedEvents, runs[Read.InPlace].StagedEvents));
-        Assert.Equal((0L, 0L), (runs[Read.Unfused].FusedEvents, runs[Read.Unfused].StagedEvents));
+        Assert.Equal(((long)input.Length, 0L), (runs[Read.InPlace].FusedEvents, runs[Read.Unfused].FusedEvents));
     }
 
     private static QueryOptions Options(int batchSize, Read read) =>
-        new() { BatchSize = batchSize, Strict = true, Fuse = read != Read.Unfused, ArrayStagingBytes = read == Read.InPlace ? 0 : StagingLimit };
+        new() { BatchSize = batchSize, Strict = true, Fuse = read != Read.Unfused };
 
     private static Outcome<TOut> Run<TOut>(Tick[] input, Expression<Func<Tick, long>> time, List<PipelineKernelStep> steps, int batchSize, Read read, IngressPolicy policy, bool fails)
     {
@@ -317,7 +287,7 @@ public sealed class StagedArrayIngressTests
     {
         var (sink, execution) = Harness.Execute(plan, options, expectError);
         var sources = execution.Context.Sources.OfType<EnumerableSource<Tick>>().ToList();
-        return new Outcome<TOut>(sink, sources.Sum(s => s.FusedEvents), sources.Sum(s => s.StagedEvents), execution.Context.Sources.Sum(s => s.EventsRead), default);
+        return new Outcome<TOut>(sink, sources.Sum(s => s.FusedEvents), execution.Context.Sources.Sum(s => s.EventsRead), default);
     }
 
     private static Outcome<T> Compiled<T>(IQStream<T> query)
@@ -347,5 +317,5 @@ public sealed class StagedArrayIngressTests
 
     private static StreamEvent<T> Point<T>(long time, T payload) => new(time, time == long.MaxValue ? long.MaxValue : time + 1, payload);
 
-    private sealed record Outcome<TOut>(RecordingSink<TOut> Sink, long FusedEvents, long StagedEvents, long EventsRead, (long Events, long Late, long Dropped, long Adjusted) Counts);
+    private sealed record Outcome<TOut>(RecordingSink<TOut> Sink, long FusedEvents, long EventsRead, (long Events, long Late, long Dropped, long Adjusted) Counts);
 }
