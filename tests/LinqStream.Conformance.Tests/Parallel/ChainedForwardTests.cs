@@ -78,13 +78,7 @@ public sealed class ChainedForwardTests : IDisposable
     public async Task Arrays_MatchLinqToObjects_AndReruns_AreByteIdentical(int parallelism)
     {
         var data = Generate(11, 4, skewed: true);
-        var ordered = data.SelectMany((p, i) => p.Select((r, j) => (r, i, j))).OrderBy(x => x.r.Time).ThenBy(x => x.i).ThenBy(x => x.j).Select(x => x.r).Where(r => r.Value % 5 != 0);
-        var size = TimeSpan.TicksPerSecond;
-        var expected = ordered
-            .GroupBy(r => (Start: r.Time - (((r.Time % size) + size) % size), r.Sensor))
-            .Select(g => $"{g.Key.Start} {g.Key.Sensor} {g.Count()} {g.Sum(r => (long)r.Value)} {g.Aggregate(17L, (a, r) => (a * 31) + r.Value)} {g.Sum(r => r.Value * 0.1):R}")
-            .Order(StringComparer.Ordinal)
-            .ToList();
+        var expected = PartitionedReadings.OnePhaseReference(data, r => r.Value % 5 != 0);
         var actual = await Query(OnePhase, data).WithOptions(Options(parallelism)).ToListAsync();
         Assert.Equal(expected, actual.Order(StringComparer.Ordinal).ToList());
 
@@ -173,13 +167,22 @@ public sealed class ChainedForwardTests : IDisposable
         var kept = data.MaxBy(p => p.Length)!.Where(r => r.Value % 5 != 0).ToList();
         var crashes = Enumerable.Range(1, 3).Select(k => kept[(kept.Count * k / 4) + random.Next(-kept.Count / 20, kept.Count / 20)]).ToList();
         var store = new DirectoryCheckpointStore(Path.Combine(_directory, $"crash-{seed}-{partitions}-{parallelism}-{inTask}"));
+        await AssertCrashesRestore(() => CrashingQuery().WithOptions(JobQueryOptions), reference, crash, crashes, store, parallelism, random);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="query"/> as a job at <paramref name="parallelism"/> (a checkpoint every 50 to 900 events, at random) once per
+    /// crash in <paramref name="crashes"/>, the switch armed at it, restoring from <paramref name="store"/> each time, then once unarmed to
+    /// its end; asserts every armed run crashed and the sink holds exactly <paramref name="reference"/>.
+    /// </summary>
+    internal static async Task AssertCrashesRestore(Func<IQStream<string>> query, IReadOnlyList<string> reference, CrashSwitch crash, IReadOnlyList<Reading> crashes, CheckpointStore store, int parallelism, Random random)
+    {
         var sink = new MemorySink<string>();
         int crashed = 0;
         foreach (var target in crashes.Append(null))
         {
             crash.Arm(target);
-            await using var job = CrashingQuery().WithOptions(JobQueryOptions)
-                .ToJob(sink, new JobOptions { Checkpoints = store, CheckpointEveryEvents = random.Next(50, 900), Parallelism = parallelism });
+            await using var job = query().ToJob(sink, new JobOptions { Checkpoints = store, CheckpointEveryEvents = random.Next(50, 900), Parallelism = parallelism });
             try
             {
                 var result = await job.RunAsync();
