@@ -68,33 +68,41 @@ internal sealed partial class JoinKeyedFoldOperator<TLeft, TRight, TKey, TFoldKe
         _right.FreeEnded(_rightExpiry, _keys, KeyTable<TKey>.Right, time);
     }
 
-    /// <summary>The closes of a run, one by one (<c>BufferedJoinOperator.ForEachInRun</c>); a close with a null key matches nothing.</summary>
-    private readonly struct LeftStep(JoinKeyedFoldOperator<TLeft, TRight, TKey, TFoldKey, TIn, TState, TAggResult, TAggregate, TResult> fold)
-        : IJoinRunStep<TLeft, TKey>
+    /// <summary>The left side's step.</summary>
+    private RunStep<TLeft, LeftSide> ForLeft() => new(this);
+
+    /// <summary>The right side's step.</summary>
+    private RunStep<TRight, RightSide> ForRight() => new(this);
+
+    /// <summary>
+    /// The events of a run of one side, one by one (<c>BufferedJoinOperator.ForEachInRun</c>): a close (left) takes a live slot and pairs
+    /// with the live right events of its key, a right event pairs with the live closes of its key; an event with a null key matches
+    /// nothing and is not kept. <typeparamref name="TSide"/> says which side (<typeparamref name="T"/> is that side's payload type:
+    /// <see cref="ForLeft"/> and <see cref="ForRight"/> make the only two), so each side's loop is compiled with its own branch only.
+    /// </summary>
+    private readonly struct RunStep<T, TSide>(JoinKeyedFoldOperator<TLeft, TRight, TKey, TFoldKey, TIn, TState, TAggResult, TAggregate, TResult> fold)
+        : IJoinRunStep<T, TKey>
+        where TSide : struct, IJoinSide
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Before(long start) => fold.EvictBefore(start);
 
-        public void WithoutKey(long start, long end, TLeft payload)
+        public void WithoutKey(long start, long end, T payload)
         {
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Add(long start, long end, TLeft payload, TKey key) => fold.AddLeft(start, end, payload, key);
-    }
-
-    /// <summary>The right events of a run, one by one; one with a null key matches nothing and is not kept.</summary>
-    private readonly struct RightStep(JoinKeyedFoldOperator<TLeft, TRight, TKey, TFoldKey, TIn, TState, TAggResult, TAggregate, TResult> fold)
-        : IJoinRunStep<TRight, TKey>
-    {
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Before(long start) => fold.EvictBefore(start);
-
-        public void WithoutKey(long start, long end, TRight payload)
+        public void Add(long start, long end, T payload, TKey key)
         {
+            // T is TLeft on the left side and TRight on the right (ForLeft/ForRight): the reinterpretation is the identity.
+            if (TSide.IsLeft)
+            {
+                fold.AddLeft(start, end, Unsafe.As<T, TLeft>(ref payload), key);
+            }
+            else
+            {
+                fold.AddRight(start, end, Unsafe.As<T, TRight>(ref payload), key);
+            }
         }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Add(long start, long end, TRight payload, TKey key) => fold.AddRight(start, end, payload, key);
     }
 }
