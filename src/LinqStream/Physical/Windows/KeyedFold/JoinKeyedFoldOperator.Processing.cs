@@ -4,8 +4,9 @@ using LinqStream.Physical.Join;
 namespace LinqStream.Physical.Windows.KeyedFold;
 
 /// <summary>
-/// The join part: the merge of the two buffered inputs in start order and the walk of each run are <see cref="BufferedJoinOperator{TLeft, TRight, TKey, TResult}"/>'s
-/// (shared with <c>TemporalJoinOperator</c>); here only what an event does: the probes (each pair into the pair columns) and the eviction of ended events.
+/// The join part: the merge of the two buffered inputs in start order is <see cref="BufferedJoinOperator{TLeft, TRight, TKey, TResult}"/>'s
+/// (shared with <c>TemporalJoinOperator</c>); here the loop over a run of each side (the walk is <see cref="JoinRun"/>'s), what an event does
+/// (the probes, each pair into the pair columns) and the eviction of ended events.
 /// </summary>
 internal sealed partial class JoinKeyedFoldOperator<TLeft, TRight, TKey, TFoldKey, TIn, TState, TAggResult, TAggregate, TResult>
 {
@@ -68,41 +69,43 @@ internal sealed partial class JoinKeyedFoldOperator<TLeft, TRight, TKey, TFoldKe
         _right.FreeEnded(_rightExpiry, _keys, KeyTable<TKey>.Right, time);
     }
 
-    /// <summary>The left side's step.</summary>
-    private RunStep<TLeft, LeftSide> ForLeft() => new(this);
-
-    /// <summary>The right side's step.</summary>
-    private RunStep<TRight, RightSide> ForRight() => new(this);
-
-    /// <summary>
-    /// The events of a run of one side, one by one (<c>BufferedJoinOperator.ForEachInRun</c>): a close (left) takes a live slot and pairs
-    /// with the live right events of its key, a right event pairs with the live closes of its key; an event with a null key matches
-    /// nothing and is not kept. <typeparamref name="TSide"/> says which side (<typeparamref name="T"/> is that side's payload type:
-    /// <see cref="ForLeft"/> and <see cref="ForRight"/> make the only two), so each side's loop is compiled with its own branch only.
-    /// </summary>
-    private readonly struct RunStep<T, TSide>(JoinKeyedFoldOperator<TLeft, TRight, TKey, TFoldKey, TIn, TState, TAggResult, TAggregate, TResult> fold)
-        : IJoinRunStep<T, TKey>
-        where TSide : struct, IJoinSide
+    /// <summary>Closes up to start <paramref name="bound"/>: each takes a live slot and pairs with the live right events of its key; a close with a null key matches nothing.</summary>
+    private protected override void ProcessLeftRun(long bound)
     {
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Before(long start) => fold.EvictBefore(start);
-
-        public void WithoutKey(long start, long end, T payload)
+        var input = LeftInput;
+        var payload = input.Head!.Payload;
+        var keys = input.HeadKeys;
+        var run = input.Run(bound);
+        while (run.MoveNext())
         {
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Add(long start, long end, T payload, TKey key)
-        {
-            // T is TLeft on the left side and TRight on the right (ForLeft/ForRight): the reinterpretation is the identity.
-            if (TSide.IsLeft)
+            EvictBefore(run.Start);
+            var key = keys[run.Index];
+            if (key is not null)
             {
-                fold.AddLeft(start, end, Unsafe.As<T, TLeft>(ref payload), key);
-            }
-            else
-            {
-                fold.AddRight(start, end, Unsafe.As<T, TRight>(ref payload), key);
+                AddLeft(run.Start, run.End, payload[run.Index], key);
             }
         }
+
+        input.Index = run.Stop;
+    }
+
+    /// <summary>Right events up to start <paramref name="bound"/>: each pairs with the live closes of its key; one with a null key matches nothing and is not kept.</summary>
+    private protected override void ProcessRightRun(long bound)
+    {
+        var input = RightInput;
+        var payload = input.Head!.Payload;
+        var keys = input.HeadKeys;
+        var run = input.Run(bound);
+        while (run.MoveNext())
+        {
+            EvictBefore(run.Start);
+            var key = keys[run.Index];
+            if (key is not null)
+            {
+                AddRight(run.Start, run.End, payload[run.Index], key);
+            }
+        }
+
+        input.Index = run.Stop;
     }
 }
