@@ -8,6 +8,6 @@ run() {
   dotnet test $1 -c Release --no-build --filter "$2" 2>&1 | grep -E "Passed!|Failed!|\[FAIL\]|error" | tee -a $here/tests.log
 }
 case "${1:-all}" in
-  core|all) run tests/LinqStream.Tests "FullyQualifiedName~JoinKeyedFold|FullyQualifiedName~ExpiryJoinToKeyedFold|FullyQualifiedName~KeyedFold|FullyQualifiedName~TemporalJoin|FullyQualifiedName~ArchitectureTests" ;;&
+  core|all) run tests/LinqStream.Tests "FullyQualifiedName~LinqStream.Tests.Physical.Join|FullyQualifiedName~JoinKeyedFold|FullyQualifiedName~ExpiryJoinToKeyedFold|FullyQualifiedName~KeyedFold|FullyQualifiedName~TemporalJoin|FullyQualifiedName~ArchitectureTests" ;;&
   conf|all) run tests/LinqStream.Conformance.Tests "FullyQualifiedName~KeyedFold|DisplayName~winning|FullyQualifiedName~Join|FullyQualifiedName~Expiry" ;;&
 esac
