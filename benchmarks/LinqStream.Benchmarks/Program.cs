@@ -13,6 +13,7 @@ using LinqStream.Benchmarks.Reporting;
 // --checkpoint-pause --job [--keys N] [--touches N] [--checkpoints N] [--state heap|rocksdb]   the pause of a job's loop at P = 1
 // --profile QUERY --explain        the plans of LinqStream's version of one NEXMark query (Explain())
 // --profile QUERY --join-plan      the same loop with the plan rewrites off (QueryOptions.RewriteSubPlans = false)
+// --profile QUERY --alloc          each run's allocations by type and its collections' pauses (every run's line has its GC counts)
 // --parallelism [--runs N] [CASE...]   ParallelismBenchmarks' cases at P = 1 and 2, alternating, answers checked: median wall
 //                       and process CPU time per event (for a loaded machine, where BenchmarkDotNet's runs cannot finish)
 // --connector-cpu [--runs N] [redis] [nats] [q0] [q5] [q7]   client CPU per event of the Redis/NATS source alone and of the

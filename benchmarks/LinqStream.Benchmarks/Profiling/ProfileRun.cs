@@ -9,7 +9,9 @@ namespace LinqStream.Benchmarks.Profiling;
 /// over it again and again for N seconds (default 20), so that a profiler attached to the process (<c>dotnet-trace collect -- ...</c>)
 /// sees the engine and not Rx.NET, the model or the answer check. Prints events/s per run. With <c>--explain</c>, prints the
 /// query's plans (<c>Explain()</c>) instead and runs nothing; with <c>--join-plan</c>, runs the query with the plan rewrites off;
-/// with <c>--batch-size N</c>, with N events per batch instead of the default; with <c>--hand</c>, runs the hand-written loop instead.
+/// with <c>--batch-size N</c>, with N events per batch instead of the default; with <c>--hand</c>, runs the hand-written loop instead;
+/// with <c>--alloc</c>, prints after each run what it allocated by type and its collections (<see cref="AllocationListener"/>).
+/// Each run's line ends with its collections per generation and the time they paused the process.
 /// </summary>
 /// <remarks>
 /// With <c>--jit</c>, prints after each run what the JIT compiled during it (count and time from <see cref="System.Runtime.JitInfo"/>,
@@ -72,6 +74,7 @@ public static class ProfileRun
         output.WriteLine($"profiling {query.Name} ({types[0].Name}){(hand ? ", hand-written loop" : string.Empty)}: {input.Events.Length:N0} events per run, batch size {input.Options.BatchSize}, for {seconds} s");
         var total = Stopwatch.StartNew();
         bool jitNames = args.Contains("--jit-names"), jit = jitNames || args.Contains("--jit");
+        bool alloc = args.Contains("--alloc"); // what each run allocated, by type, and its collections' pauses (runtime events, in process)
         var kernels = LinqStream.Physical.Kernels.KernelCompiler.Shared.Cache!;
         for (int run = 1; total.Elapsed.TotalSeconds < seconds; run++)
         {
@@ -81,6 +84,9 @@ public static class ProfileRun
             long hits = kernels.Hits, misses = kernels.Misses;
             var cpu = Process.GetCurrentProcess().TotalProcessorTime;
             long allocated = GC.GetTotalAllocatedBytes(precise: true);
+            int gen0 = GC.CollectionCount(0), gen1 = GC.CollectionCount(1), gen2 = GC.CollectionCount(2);
+            var paused = GC.GetTotalPauseDuration();
+            using var allocations = alloc ? new AllocationListener() : null;
             var watch = Stopwatch.StartNew();
             long results = hand ? query.RunHandWritten(input) : query.RunLinqStream(input);
             double rate = input.Events.Length / watch.Elapsed.TotalSeconds;
@@ -88,7 +94,16 @@ public static class ProfileRun
             double cpuPerEvent = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalNanoseconds / input.Events.Length;
             // Every thread's allocations (the parallel tasks' too), per event: unlike the times, the same on a busy machine.
             double bytesPerEvent = (double)(GC.GetTotalAllocatedBytes(precise: true) - allocated) / input.Events.Length;
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"run {run}: {watch.Elapsed.TotalSeconds:F2} s, {rate / 1e6:F1} M events/s, CPU {cpuPerEvent:F1} ns/event, {bytesPerEvent:F1} B/event, {results:N0} results"));
+            // The collections during the run (gen 2 counted in gen 1 and 0 too, as the runtime counts them) and the time they paused it.
+            string collections = string.Create(
+                CultureInfo.InvariantCulture,
+                $"GC {GC.CollectionCount(0) - gen0}/{GC.CollectionCount(1) - gen1}/{GC.CollectionCount(2) - gen2} (gen 0/1/2), paused {(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:F0} ms");
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"run {run}: {watch.Elapsed.TotalSeconds:F2} s, {rate / 1e6:F1} M events/s, CPU {cpuPerEvent:F1} ns/event, {bytesPerEvent:F1} B/event, {results:N0} results, {collections}"));
+            if (allocations is not null)
+            {
+                output.WriteLine("  " + allocations.Describe(input.Events.Length));
+            }
+
             if (jit)
             {
                 // Every thread's compilations (the tiering thread's included) while the run went.

@@ -6,8 +6,8 @@ namespace LinqStream.Physical.Join;
 /// <summary>
 /// An equi-join that buffers each input's batches until both watermarks pass them, then processes the buffered events of both
 /// sides in merged start order, left first on ties (<c>TemporalJoinOperator</c>, and <c>JoinKeyedFoldOperator</c> which folds its
-/// pairs): the two input queues, the merge and the walk of each run, shared; each operator says what one event of a side does
-/// (an <see cref="IJoinRunStep{T, TKey}"/> struct per side), and its checkpoint's join part is built and restored here.
+/// pairs): the two input queues and the merge, shared; each operator walks a run of one side itself (<see cref="ProcessLeftRun"/>,
+/// <see cref="ProcessRightRun"/>, over a <see cref="JoinRun"/>), and its checkpoint's join part is built and restored here.
 /// </summary>
 internal abstract class BufferedJoinOperator<TLeft, TRight, TKey, TResult> : BinaryJoinOperator<TLeft, TRight, TKey, TResult>
 {
@@ -64,66 +64,20 @@ internal abstract class BufferedJoinOperator<TLeft, TRight, TKey, TResult> : Bin
     }
 
     /// <summary>
-    /// Walks the head batch of <paramref name="input"/> from its cursor up to start <paramref name="bound"/> (inclusive) and hands each
-    /// present event with a non-empty lifetime to <paramref name="step"/>, after <see cref="IJoinRunStep{T, TKey}.Before"/> (the
-    /// evictions due at its start); the loop of every run of either side. <typeparamref name="TStep"/> is
-    /// a struct, so this loop is compiled for each operator's step (the step's methods inlined into it): no virtual call per event.
-    /// Called once per run, like the loops it replaced (not inlined into the merge).
+    /// Processes the left head batch's events up to start <paramref name="bound"/> (inclusive): called once per run of left events, not
+    /// per event. Each operator writes this loop itself over <see cref="InputQueue{T, TKey}.Run"/> (a <see cref="JoinRun"/>), so that what
+    /// it does per event is its own method, inlined into the loop (no call per event).
     /// </summary>
-    private static void ForEachInRun<T, TStep>(InputQueue<T, TKey> input, long bound, ref TStep step)
-        where TStep : struct, IJoinRunStep<T, TKey>
-    {
-        var batch = input.Head!;
-        var keys = input.HeadKeys;
-        var start = batch.Start;
-        var end = batch.End;
-        var payload = batch.Payload;
-        var absent = batch.Absent;
-        int count = batch.Count;
+    private protected abstract void ProcessLeftRun(long bound);
 
-        int i = input.Index;
-        for (; i < count; i++)
-        {
-            if ((absent[i >> 6] & (1UL << i)) != 0)
-            {
-                continue;
-            }
-
-            long s = start[i];
-            if (s > bound)
-            {
-                break;
-            }
-
-            long e = end[i];
-            if (e <= s)
-            {
-                continue;
-            }
-
-            step.Before(s);
-            var key = keys[i];
-            if (key is null)
-            {
-                step.WithoutKey(s, e, payload[i]);
-            }
-            else
-            {
-                step.Add(s, e, payload[i], key);
-            }
-        }
-
-        input.Index = i;
-    }
+    /// <summary>Processes the right head batch's events up to start <paramref name="bound"/> (inclusive); once per run, as <see cref="ProcessLeftRun"/>.</summary>
+    private protected abstract void ProcessRightRun(long bound);
 
     /// <summary>
-    /// Processes the buffered events of both sides with <c>Start &lt; limit</c> (all of them when the limit is +infinity), in runs of one
-    /// side: each left event goes to <paramref name="left"/>, each right event to <paramref name="right"/> (the operator's steps: structs,
-    /// so this merge and the loops are compiled for each operator).
+    /// Processes the buffered events of both sides with <c>Start &lt; limit</c> (all of them when the limit is +infinity), in merged start
+    /// order, in runs of one side (<see cref="ProcessLeftRun"/>, <see cref="ProcessRightRun"/>).
     /// </summary>
-    private protected void ProcessUpTo<TLeftStep, TRightStep>(long limit, ref TLeftStep left, ref TRightStep right)
-        where TLeftStep : struct, IJoinRunStep<TLeft, TKey>
-        where TRightStep : struct, IJoinRunStep<TRight, TKey>
+    private protected void ProcessUpTo(long limit)
     {
         // Largest start to process; limit > frontier >= long.MinValue, so limit - 1 cannot overflow.
         long last = limit == Ticks.Infinity ? Ticks.Infinity : limit - 1;
@@ -140,7 +94,7 @@ internal abstract class BufferedJoinOperator<TLeft, TRight, TKey, TResult> : Bin
                     return;
                 }
 
-                ForEachInRun(LeftInput, bound, ref left);
+                ProcessLeftRun(bound);
             }
             else if (hasRight)
             {
@@ -151,7 +105,7 @@ internal abstract class BufferedJoinOperator<TLeft, TRight, TKey, TResult> : Bin
                     return;
                 }
 
-                ForEachInRun(RightInput, bound, ref right);
+                ProcessRightRun(bound);
             }
             else
             {
@@ -159,19 +113,4 @@ internal abstract class BufferedJoinOperator<TLeft, TRight, TKey, TResult> : Bin
             }
         }
     }
-}
-
-/// <summary>What a buffered join does with each event of a run (<c>BufferedJoinOperator.ForEachInRun</c>); implemented by structs that wrap the operator.</summary>
-/// <typeparam name="T">The side's payload type.</typeparam>
-/// <typeparam name="TKey">The join key type.</typeparam>
-internal interface IJoinRunStep<T, TKey>
-{
-    /// <summary>Called first for each event, with its start: evicts what ended at or before it.</summary>
-    void Before(long start);
-
-    /// <summary>An event whose key is null (it matches nothing).</summary>
-    void WithoutKey(long start, long end, T payload);
-
-    /// <summary>An event with a key.</summary>
-    void Add(long start, long end, T payload, TKey key);
 }

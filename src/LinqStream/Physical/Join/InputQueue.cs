@@ -31,6 +31,14 @@ internal sealed class InputQueue<T, TKey>
         get => Head!.Start[Index];
     }
 
+    /// <summary>The run of the head batch from the cursor up to start <paramref name="bound"/> (inclusive); set <see cref="Index"/> to its <see cref="JoinRun.Stop"/> after it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public JoinRun Run(long bound)
+    {
+        var batch = Head!;
+        return new JoinRun(batch.Start, batch.End, batch.Absent, batch.Count, Index, bound);
+    }
+
     public TKey[] RentKeys(int capacity) =>
         _freeKeys.Count > 0 && _freeKeys.Peek().Length == capacity ? _freeKeys.Pop() : new TKey[capacity];
 

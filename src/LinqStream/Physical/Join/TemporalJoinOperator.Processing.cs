@@ -3,7 +3,7 @@ using LinqStream.Temporal;
 
 namespace LinqStream.Physical.Join;
 
-/// <summary>The merge of the two buffered inputs in start order, the probes, and the eviction of ended events.</summary>
+/// <summary>The loop over a run of each side (the merge of the two inputs is <c>BufferedJoinOperator</c>'s, the walk <see cref="JoinRun"/>'s), the probes, and the eviction of ended events.</summary>
 internal partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -200,35 +200,47 @@ internal partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult>
         }
     }
 
-    /// <summary>The left events of a run, one by one (<c>BufferedJoinOperator.ForEachInRun</c>).</summary>
-    private readonly struct LeftStep(TemporalJoinOperator<TLeft, TRight, TKey, TResult> join) : IJoinRunStep<TLeft, TKey>
+    /// <summary>Left events up to start <paramref name="bound"/>: each pairs with the live right events of its key; one with a null key matches nothing (kept undecided in the outer modes).</summary>
+    private protected override void ProcessLeftRun(long bound)
     {
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Before(long start) => join.EvictBefore(start);
-
-        public void WithoutKey(long start, long end, TLeft payload)
+        var input = LeftInput;
+        var payload = input.Head!.Payload;
+        var keys = input.HeadKeys;
+        var run = input.Run(bound);
+        while (run.MoveNext())
         {
-            if (join._kind != JoinKind.Inner)
+            EvictBefore(run.Start);
+            var key = keys[run.Index];
+            if (key is not null)
             {
-                join.AddUndecidedLeft(start, end, payload, -1);
+                AddLeft(run.Start, run.End, payload[run.Index], key);
+            }
+            else if (_kind != JoinKind.Inner)
+            {
+                AddUndecidedLeft(run.Start, run.End, payload[run.Index], -1);
             }
         }
 
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Add(long start, long end, TLeft payload, TKey key) => join.AddLeft(start, end, payload, key);
+        input.Index = run.Stop;
     }
 
-    /// <summary>The right events of a run, one by one; a right event with a null key matches nothing and is not kept.</summary>
-    private readonly struct RightStep(TemporalJoinOperator<TLeft, TRight, TKey, TResult> join) : IJoinRunStep<TRight, TKey>
+    /// <summary>Right events up to start <paramref name="bound"/>: each pairs with (or marks) the live left events of its key; one with a null key matches nothing and is not kept.</summary>
+    private protected override void ProcessRightRun(long bound)
     {
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Before(long start) => join.EvictBefore(start);
-
-        public void WithoutKey(long start, long end, TRight payload)
+        var input = RightInput;
+        var payload = input.Head!.Payload;
+        var keys = input.HeadKeys;
+        var run = input.Run(bound);
+        while (run.MoveNext())
         {
+            EvictBefore(run.Start);
+            var key = keys[run.Index];
+            if (key is not null)
+            {
+                AddRight(run.Start, run.End, payload[run.Index], key);
+            }
         }
 
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Add(long start, long end, TRight payload, TKey key) => join.AddRight(start, end, payload, key);
+        input.Index = run.Stop;
     }
 }

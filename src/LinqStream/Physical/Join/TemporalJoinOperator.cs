@@ -63,9 +63,7 @@ internal partial class TemporalJoinOperator<TLeft, TRight, TKey, TResult> : Buff
     /// <summary>Processes every buffered event that starts before <paramref name="watermark"/>, frees what ended, and moves the output watermark.</summary>
     protected override void Round(long watermark)
     {
-        var left = new LeftStep(this);
-        var right = new RightStep(this);
-        ProcessUpTo(watermark, ref left, ref right);
+        ProcessUpTo(watermark);
         Frontier = watermark;
         Evict(watermark);
         long output = _kind == JoinKind.Inner ? watermark : Pump(watermark);

@@ -4,8 +4,9 @@ using LinqStream.Physical.Join;
 namespace LinqStream.Physical.Windows.KeyedFold;
 
 /// <summary>
-/// The join part: the merge of the two buffered inputs in start order and the walk of each run are <see cref="BufferedJoinOperator{TLeft, TRight, TKey, TResult}"/>'s
-/// (shared with <c>TemporalJoinOperator</c>); here only what an event does: the probes (each pair into the pair columns) and the eviction of ended events.
+/// The join part: the merge of the two buffered inputs in start order is <see cref="BufferedJoinOperator{TLeft, TRight, TKey, TResult}"/>'s
+/// (shared with <c>TemporalJoinOperator</c>); here the loop over a run of each side (the walk is <see cref="JoinRun"/>'s), what an event does
+/// (the probes, each pair into the pair columns) and the eviction of ended events.
 /// </summary>
 internal sealed partial class JoinKeyedFoldOperator<TLeft, TRight, TKey, TFoldKey, TIn, TState, TAggResult, TAggregate, TResult>
 {
@@ -68,33 +69,43 @@ internal sealed partial class JoinKeyedFoldOperator<TLeft, TRight, TKey, TFoldKe
         _right.FreeEnded(_rightExpiry, _keys, KeyTable<TKey>.Right, time);
     }
 
-    /// <summary>The closes of a run, one by one (<c>BufferedJoinOperator.ForEachInRun</c>); a close with a null key matches nothing.</summary>
-    private readonly struct LeftStep(JoinKeyedFoldOperator<TLeft, TRight, TKey, TFoldKey, TIn, TState, TAggResult, TAggregate, TResult> fold)
-        : IJoinRunStep<TLeft, TKey>
+    /// <summary>Closes up to start <paramref name="bound"/>: each takes a live slot and pairs with the live right events of its key; a close with a null key matches nothing.</summary>
+    private protected override void ProcessLeftRun(long bound)
     {
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Before(long start) => fold.EvictBefore(start);
-
-        public void WithoutKey(long start, long end, TLeft payload)
+        var input = LeftInput;
+        var payload = input.Head!.Payload;
+        var keys = input.HeadKeys;
+        var run = input.Run(bound);
+        while (run.MoveNext())
         {
+            EvictBefore(run.Start);
+            var key = keys[run.Index];
+            if (key is not null)
+            {
+                AddLeft(run.Start, run.End, payload[run.Index], key);
+            }
         }
 
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Add(long start, long end, TLeft payload, TKey key) => fold.AddLeft(start, end, payload, key);
+        input.Index = run.Stop;
     }
 
-    /// <summary>The right events of a run, one by one; one with a null key matches nothing and is not kept.</summary>
-    private readonly struct RightStep(JoinKeyedFoldOperator<TLeft, TRight, TKey, TFoldKey, TIn, TState, TAggResult, TAggregate, TResult> fold)
-        : IJoinRunStep<TRight, TKey>
+    /// <summary>Right events up to start <paramref name="bound"/>: each pairs with the live closes of its key; one with a null key matches nothing and is not kept.</summary>
+    private protected override void ProcessRightRun(long bound)
     {
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Before(long start) => fold.EvictBefore(start);
-
-        public void WithoutKey(long start, long end, TRight payload)
+        var input = RightInput;
+        var payload = input.Head!.Payload;
+        var keys = input.HeadKeys;
+        var run = input.Run(bound);
+        while (run.MoveNext())
         {
+            EvictBefore(run.Start);
+            var key = keys[run.Index];
+            if (key is not null)
+            {
+                AddRight(run.Start, run.End, payload[run.Index], key);
+            }
         }
 
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Add(long start, long end, TRight payload, TKey key) => fold.AddRight(start, end, payload, key);
+        input.Index = run.Stop;
     }
 }

@@ -101,9 +101,7 @@ internal sealed partial class JoinKeyedFoldOperator<TLeft, TRight, TKey, TFoldKe
     /// <summary>Joins and folds every buffered event that starts before <paramref name="watermark"/>, frees what ended, and emits the groups that closed.</summary>
     protected override void Round(long watermark)
     {
-        var left = new LeftStep(this);
-        var right = new RightStep(this);
-        ProcessUpTo(watermark, ref left, ref right);
+        ProcessUpTo(watermark);
         FoldPairs();
         Frontier = watermark;
         Evict(watermark);
