@@ -18,6 +18,12 @@ for step in "$@"; do case $step in
       stamp "launch $i" >> $D/after-parallelism-q5.log
       dotnet $DLL --parallelism --runs 3 --threads "=Q5HotItemsPartitioned" "=Q5HotItemsPartitionedCheckpointed (job)" >> $D/after-parallelism-q5.log 2>&1
     done; grep -E '^\| Q5' $D/after-parallelism-q5.log ;;
+  chained) # par18's in-binary comparison: each case with the hash plan chained (the default) and not chained, and the tumbling rows
+    stamp chained > $D/after-parallelism-chained.log
+    dotnet $DLL --parallelism --runs 3 --threads "=Q5HotItemsPartitioned, hash plan not chained (a thread per source task and per task, as before par18)" "=Q5HotItemsPartitioned" \
+      "=Q5HotItemsPartitionedCheckpointed, hash plan not chained (job, as before par18)" "=Q5HotItemsPartitionedCheckpointed (job)" \
+      "=TumblingCountPerKeyPartitioned, hash plan not chained (as before par18)" "=TumblingCountPerKeyPartitioned" "=TumblingCountPerKey (array: 2 parts in chunks at P = 2)" >> $D/after-parallelism-chained.log 2>&1
+    grep -E '^\| ' $D/after-parallelism-chained.log ;;
   connectors) stamp "connectors" > $D/after-connector-cpu-q5.log
     .ci/servers.sh dotnet $DLL --connector-cpu --runs 5 --reader own --decoder record redis nats q5 >> $D/after-connector-cpu-q5.log 2>&1
     stamp "done" >> $D/after-connector-cpu-q5.log; tail -30 $D/after-connector-cpu-q5.log | grep -iE 'µs|us/event|client' | head -20 ;;

@@ -142,15 +142,6 @@ public sealed record QueryOptions
     internal bool ChainForwardTasks { get; init; } = true;
 
     /// <summary>
-    /// Gets a value indicating whether a hash plan over replayed partitions with as many source tasks as tasks (S = P) runs source task
-    /// t and task t on one thread (chained: the source task's hash exchange calls task t's operators with the events of task t's key
-    /// groups, and the thread takes what the other source tasks sent task t between its steps; docs/parallelism.md, "Chained tasks
-    /// in the hash plan"); otherwise each on its own thread. Internal: tests and benchmarks compare both.
-    /// </summary>
-    /// <value>The default value is <see langword="true"/>.</value>
-    internal bool ChainHashTasks { get; init; } = true;
-
-    /// <summary>
     /// Gets a value indicating whether a job at parallelism above 1 runs its source tasks' and tasks' checkpoint code once before it
     /// starts (JIT, the state codec), so that the first barrier does not pay it on a task's thread (docs/parallelism.md, "The first
     /// barrier"). Internal: the benchmark compares both, each in a fresh process.

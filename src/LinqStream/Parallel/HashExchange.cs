@@ -12,12 +12,6 @@ namespace LinqStream.Parallel;
 /// receiving task's batch. Each task receives a subsequence of this stream, so it stays ordered by start.
 /// An event whose key selector throws is sent to key group 0, where the window operator runs the same selector again and
 /// applies <see cref="QueryOptions.OnError"/> to it exactly as at parallelism 1.
-/// <para>
-/// Chained (docs/parallelism.md, "Chained tasks in the hash plan"): the source task's own task runs on its thread, so the events of
-/// the own task's key groups are collected in a batch of this exchange's and handed to the task by a call (<see cref="IChainedTask{T}"/>)
-/// instead of through its channel; a send into another task's full channel runs the own task's side meanwhile; and watermarks,
-/// barriers, completion and errors go to the other tasks first, to the own task last (as the chained forward exchange does).
-/// </para>
 /// </remarks>
 internal sealed class HashExchange<T, TKey> : ISourceExchange<T>
 {
@@ -29,21 +23,12 @@ internal sealed class HashExchange<T, TKey> : ISourceExchange<T>
     private readonly BatchPool<T> _pool;
     private readonly QueryContext _context;
     private readonly long[] _sentPerTask;
-    private readonly IChainedTask<T>? _chained;
-    private readonly int _ownIndex;
-    private readonly EventBatch<T>? _ownOpen; // chained: the own task's events, handed over when full and before any other message
     private TKey[] _keys = [];
     private ulong[] _hashes = [];
     private long _watermark = Ticks.MinusInfinity;
     private bool _done;
 
-    /// <param name="channels">A channel to every task.</param>
-    /// <param name="keyKernel">The key of each event, per batch.</param>
-    /// <param name="keyGroups">The number of key groups.</param>
-    /// <param name="context">The source task's context.</param>
-    /// <param name="chained">The own task when it runs on this source task's thread (its channel is then not used), or null.</param>
-    /// <param name="own">The own task's index (with <paramref name="chained"/>).</param>
-    public HashExchange(SpscChannel<T>[] channels, Action<T[], ulong[]?, TKey[], int> keyKernel, int keyGroups, QueryContext context, IChainedTask<T>? chained = null, int own = -1)
+    public HashExchange(SpscChannel<T>[] channels, Action<T[], ulong[]?, TKey[], int> keyKernel, int keyGroups, QueryContext context)
     {
         _channels = channels;
         _open = new EventBatch<T>?[channels.Length];
@@ -53,16 +38,6 @@ internal sealed class HashExchange<T, TKey> : ISourceExchange<T>
         _pool = context.Pool<T>();
         _context = context;
         _sentPerTask = new long[channels.Length];
-        if (chained is not null)
-        {
-            _chained = chained;
-            _ownIndex = own;
-            _ownOpen = new EventBatch<T>(_pool.BatchSize); // its own, not the pool's (the pool stays whole): one per run
-        }
-        else
-        {
-            _ownIndex = -1;
-        }
     }
 
     /// <summary>Gets the number of events sent to each task so far (skew diagnostics and tests).</summary>
@@ -107,21 +82,7 @@ internal sealed class HashExchange<T, TKey> : ISourceExchange<T>
             }
 
             int task = owners[KeyGroups.Of(hashes[i], _keyGroups)];
-            if (task == _ownIndex)
-            {
-                // Chained: the own task's events stay on this thread.
-                var own = _ownOpen!;
-                own.Add(start[i], end[i], payload[i]);
-                _sentPerTask[task]++;
-                if (own.IsFull)
-                {
-                    HandOverOwn();
-                }
-
-                continue;
-            }
-
-            var target = _open[task] ?? Begin(task);
+            var target = _open[task] ??= _channels[task].BeginBatch();
             if (target is null)
             {
                 _done = true; // closed: the query is stopping, so its sources stop reading too
@@ -137,31 +98,6 @@ internal sealed class HashExchange<T, TKey> : ISourceExchange<T>
                 _channels[task].PublishBatch();
                 _open[task] = null;
             }
-        }
-    }
-
-    /// <summary>Takes a free slot of task <paramref name="task"/>'s channel to fill (chained: running the own task while it is full); null when closed.</summary>
-    private EventBatch<T>? Begin(int task)
-    {
-        if (!HasSpace(_channels[task]))
-        {
-            return null;
-        }
-
-        return _open[task] = _channels[task].BeginBatch();
-    }
-
-    /// <summary>Chained: waits for room in another task's channel running the own task meanwhile (see <see cref="IChainedTask{T}.WaitForSpace"/>); unchained: true (the send waits in the channel).</summary>
-    private bool HasSpace(SpscChannel<T> channel) => _chained is null || _chained.WaitForSpace(channel);
-
-    /// <summary>Chained: runs the own task on the events collected for it (their columns move into a batch of the task's; this one is reused).</summary>
-    private void HandOverOwn()
-    {
-        var own = _ownOpen!;
-        if (own.Count > 0)
-        {
-            _chained!.Batch(own);
-            own.Reset(); // empty already when the columns were swapped
         }
     }
 
@@ -203,16 +139,10 @@ internal sealed class HashExchange<T, TKey> : ISourceExchange<T>
 
         _watermark = watermark;
         Flush();
-        for (int t = 0; t < _channels.Length; t++)
+        foreach (var channel in _channels)
         {
-            if (t != _ownIndex && HasSpace(_channels[t]))
-            {
-                _channels[t].SendWatermark(watermark);
-            }
+            channel.SendWatermark(watermark);
         }
-
-        // Chained: the own task last, so that no task has a result the other tasks' watermarks do not cover yet (the merge waits for them).
-        _chained?.Watermark(watermark);
     }
 
     public void OnCompleted()
@@ -224,15 +154,10 @@ internal sealed class HashExchange<T, TKey> : ISourceExchange<T>
 
         _done = true;
         Flush();
-        for (int t = 0; t < _channels.Length; t++)
+        foreach (var channel in _channels)
         {
-            if (t != _ownIndex && HasSpace(_channels[t]))
-            {
-                _channels[t].SendCompleted();
-            }
+            channel.SendCompleted();
         }
-
-        _chained?.Completed();
     }
 
     public void OnError(Exception error)
@@ -244,15 +169,10 @@ internal sealed class HashExchange<T, TKey> : ISourceExchange<T>
 
         _done = true;
         Flush();
-        for (int t = 0; t < _channels.Length; t++)
+        foreach (var channel in _channels)
         {
-            if (t != _ownIndex && HasSpace(_channels[t]))
-            {
-                _channels[t].SendError(error);
-            }
+            channel.SendError(error);
         }
-
-        _chained?.Error(error);
     }
 
     /// <summary>Sends checkpoint barrier <paramref name="id"/> to every task, after the data before it; false when the exchange has ended.</summary>
@@ -264,19 +184,17 @@ internal sealed class HashExchange<T, TKey> : ISourceExchange<T>
         }
 
         Flush();
-        for (int t = 0; t < _channels.Length; t++)
+        foreach (var channel in _channels)
         {
-            if (t != _ownIndex && (!HasSpace(_channels[t]) || !_channels[t].SendBarrier(id)))
+            if (!channel.SendBarrier(id))
             {
                 return false;
             }
         }
 
-        _chained?.Barrier(id);
         return true;
     }
 
-    /// <summary>Publishes every open batch (chained: and runs the own task on its events), before a message that must come after them.</summary>
     private void Flush()
     {
         for (int task = 0; task < _open.Length; task++)
@@ -286,11 +204,6 @@ internal sealed class HashExchange<T, TKey> : ISourceExchange<T>
                 _channels[task].PublishBatch();
                 _open[task] = null;
             }
-        }
-
-        if (_chained is not null)
-        {
-            HandOverOwn();
         }
     }
 }

@@ -56,7 +56,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
 
     private readonly bool _partitioned;
     private readonly bool _forward;
-    private readonly bool _chained; // source task t and task t on one thread: a forward plan, or a hash plan with S = P, over replayed partitions
+    private readonly bool _chained; // a forward plan over replayed partitions: source task t and task t on one thread
     private readonly QueryContext[] _sourceContexts;
     private readonly TaskDeadLetters?[] _sourceLetters;
     private readonly QueryRunner[] _sourceRunners;
@@ -121,11 +121,9 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         context.Checkpointed.Add(new ParallelStatePart(this));
         _partitioned = partitioned;
         _forward = forward is not null;
+        _chained = forward is { Chained: true };
         int parallelism = Math.Min(options.Parallelism, options.KeyGroups);
         int sources = partitioned ? Math.Min(inputs.Count, parallelism) : 1;
-        // Chained (docs/parallelism.md, "Chained tasks", and "... in the hash plan"): a forward plan over replayed partitions, or a hash
-        // plan whose S = P source tasks all replay their partitions on their own threads (no broadcast side: it has one source task).
-        _chained = forward?.Chained ?? (partitioned && broadcast is null && ParallelPlanner.ChainsHash(inputs, sources, parallelism, options));
         if (forward is not null)
         {
             // Task t aggregates the keys of source task t's partitions alone; every source task's watermarks, barriers and
@@ -201,22 +199,6 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
             };
         }
 
-        if (_chained)
-        {
-            // Source task s's thread waits for room in its channel to another task on its own task's signal (it runs that task meanwhile):
-            // a release of that channel wakes it there.
-            for (int t = 0; t < parallelism; t++)
-            {
-                for (int s = 0; s < channelsPerTask; s++)
-                {
-                    if (s != t)
-                    {
-                        _inputs[t][s].ProducerSignal = _signals[s];
-                    }
-                }
-            }
-        }
-
         _sourceContexts = new QueryContext[sources];
         _sourceLetters = new TaskDeadLetters?[sources];
         _sourceRunners = new QueryRunner[sources];
@@ -241,7 +223,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
                     channels[t] = _inputs[t][s];
                 }
 
-                exchange = new HashExchange<TX, TKey>(channels, keyKernel, options.KeyGroups, sourceContext, _chained ? new ChainedTask(this, s) : null, s);
+                exchange = new HashExchange<TX, TKey>(channels, keyKernel, options.KeyGroups, sourceContext);
             }
             else
             {
@@ -320,7 +302,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
     /// <summary>Gets a value indicating whether each task is fed by its own source task alone (a forward plan), not by a hash exchange.</summary>
     public bool IsForward => _forward;
 
-    /// <summary>Gets a value indicating whether source task t and task t run on one thread (a forward plan, or a hash plan with as many source tasks as tasks, over replayed partitions).</summary>
+    /// <summary>Gets a value indicating whether source task t and task t run on one thread (a forward plan over replayed partitions).</summary>
     public bool IsChained => _chained;
 
     /// <summary>Gets the key groups each task owns.</summary>
@@ -1166,11 +1148,8 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
 
     /// <summary>
     /// Chained task <paramref name="task"/>'s output is full (the merge waits for another task): moves what the other source tasks sent it
-    /// (watermarks, barriers, completion; in a forward plan no batch comes from them) aside, in order, up to the first batch, so their sends
-    /// of those never wait for this thread while it waits for the merge (which may wait for them), then waits a little for room. In a hash
-    /// plan a batch stays in the ring (and what follows it): a source task waiting to send into the full ring runs its own task meanwhile,
-    /// whose watermark already covers what this task's output holds (every source task sends its watermarks to the other tasks before
-    /// its own), so the merge gets what it waits for from it (docs/parallelism.md, "Chained tasks in the hash plan").
+    /// (watermarks, barriers, completion: in a forward plan no batch comes from them) aside, in order, so their sends never wait for this
+    /// thread while it waits for the merge (which may wait for them), then waits a little for room.
     /// </summary>
     private void WhileOutputFull(int task)
     {
@@ -1391,9 +1370,8 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
                 continue;
             }
 
-            // Woken by the other task's release of this channel (its ProducerSignal) or a message for this task; 10 ms is a backstop.
             var state = _taskStates[task];
-            _signals[task].Wait(() => channel.HasSpace || channel.IsClosed || AnyMessage(state.Channels, state.Open, state.Held), 10);
+            _signals[task].Wait(() => channel.HasSpace || channel.IsClosed || AnyMessage(state.Channels, state.Open, state.Held), 1);
         }
 
         return !channel.IsClosed;

@@ -432,10 +432,6 @@ internal static class ParallelPlanner
                         ? $"union of the {sources} source tasks (start, then source task; {ordered})"
                         : $"the events of the {sources} source tasks as they come (the answer does not depend on their order)";
                 text.Append(CultureInfo.InvariantCulture, $"  Stage: {parallelism} tasks: {taskInput}, {node.Name}, key groups {string.Join(" ", ranges)}").AppendLine();
-                if (ChainsHash(UnionUnder(node).Inputs, sources, parallelism, options))
-                {
-                    text.Append("  Chained: source task t and task t run on one thread (its hash exchange calls task t's operators with the events of task t's key groups; what the other source tasks send task t is taken between two steps)").AppendLine();
-                }
             }
             else if (broadcasts.TryGetValue(node, out var shape))
             {
@@ -509,18 +505,6 @@ internal static class ParallelPlanner
 
         return parents;
     }
-
-    /// <summary>
-    /// Whether a hash plan over <paramref name="sources"/> source tasks runs source task t and task t on one thread (docs/parallelism.md,
-    /// "Chained tasks in the hash plan"): as many source tasks as tasks, every source under <paramref name="inputs"/> replayed on the
-    /// thread that steps it (an array or a sequence, no pool thread: the thread must be free to run the task between two steps), and
-    /// <see cref="QueryOptions.ChainHashTasks"/> on.
-    /// </summary>
-    internal static bool ChainsHash(IEnumerable<PhysicalNode> inputs, int sources, int parallelism, QueryOptions options) =>
-        options.ChainHashTasks && parallelism > 1 && sources == parallelism
-        && inputs.All(input => ReplayedLeaf(input) || (input.Inputs.Count > 0 && Descendants(input).All(n => n.Inputs.Count > 0 || ReplayedLeaf(n))));
-
-    private static bool ReplayedLeaf(PhysicalNode node) => node is Physical.Ingress.IIngressNode { IsReplayed: true, HasIdleGroup: false };
 
     private static HashSet<PhysicalNode> Descendants(PhysicalNode node)
     {

@@ -68,13 +68,6 @@ internal sealed class SpscChannel<T>
     /// <summary>Gets the number of messages the ring holds at most.</summary>
     public int Capacity => _slots.Length;
 
-    /// <summary>
-    /// Gets or sets the signal of a producer that waits for room outside the channel (a chained thread, which runs its own task while
-    /// it waits: <c>KeyedParallelRun.WaitForSpaceChained</c>): a release wakes it as it wakes a producer blocked in the channel, when
-    /// half of the ring is free and only when it is announced. Null for a producer that waits in the channel. Set before the run starts.
-    /// </summary>
-    public ConsumerSignal? ProducerSignal { get; set; }
-
     /// <summary>Gets a value indicating whether the channel was closed (the query stopped).</summary>
     public bool IsClosed => _closed;
 
@@ -120,7 +113,6 @@ internal sealed class SpscChannel<T>
             Interlocked.Exchange(ref _producerWaiting, 1);
             if (!HasSpace && !_closed)
             {
-                Interlocked.Increment(ref ChannelWaits.ProducerParks);
                 Monitor.Wait(_gate, timeoutMs);
             }
 
@@ -213,11 +205,6 @@ internal sealed class SpscChannel<T>
         if (Volatile.Read(ref _producerWaiting) != 0 && Volatile.Read(ref _positions.Tail) - head <= _slots.Length - _wakeDepth)
         {
             Wake();
-        }
-
-        if (ProducerSignal is { } producer && Volatile.Read(ref producer.Waiting) != 0 && Volatile.Read(ref _positions.Tail) - head <= _slots.Length - _wakeDepth)
-        {
-            producer.Wake();
         }
     }
 
@@ -331,7 +318,6 @@ internal sealed class SpscChannel<T>
                 Interlocked.Exchange(ref _producerWaiting, 1);
                 if (tail - Volatile.Read(ref _positions.Head) >= _slots.Length && !_closed)
                 {
-                    Interlocked.Increment(ref ChannelWaits.ProducerParks);
                     Monitor.Wait(_gate, 100);
                 }
 
@@ -378,7 +364,6 @@ internal sealed class SpscChannel<T>
                 Interlocked.Exchange(ref _consumerWaiting, 1);
                 if (Volatile.Read(ref _positions.Tail) == head && !_closed)
                 {
-                    Interlocked.Increment(ref ChannelWaits.ConsumerParks);
                     Monitor.Wait(_gate, wait);
                 }
 
@@ -389,7 +374,6 @@ internal sealed class SpscChannel<T>
 
     private void Wake()
     {
-        Interlocked.Increment(ref ChannelWaits.Wakes);
         lock (_gate)
         {
             Monitor.PulseAll(_gate);
@@ -425,7 +409,6 @@ internal sealed class ConsumerSignal
             Interlocked.Exchange(ref Waiting, 1);
             if (!hasMessage())
             {
-                Interlocked.Increment(ref ChannelWaits.SignalParks);
                 Monitor.Wait(_gate, timeoutMs);
             }
 
@@ -435,31 +418,11 @@ internal sealed class ConsumerSignal
 
     public void Wake()
     {
-        Interlocked.Increment(ref ChannelWaits.Wakes);
         lock (_gate)
         {
             Monitor.PulseAll(_gate);
         }
     }
-}
-
-/// <summary>
-/// How often the threads of parallel runs blocked in or on a channel since the process started, after spinning (diagnostics: the
-/// benchmark's <c>--threads</c> prints them per run). One increment per block or wake-up, never per message.
-/// </summary>
-internal static class ChannelWaits
-{
-    /// <summary>A producer found a ring full and blocked (in the channel, or a chained task's output).</summary>
-    public static long ProducerParks;
-
-    /// <summary>A consumer of one channel (the merge) found it empty and blocked.</summary>
-    public static long ConsumerParks;
-
-    /// <summary>A task (or a chained thread) found all its inputs empty, or held, and blocked on its signal.</summary>
-    public static long SignalParks;
-
-    /// <summary>A side woke a blocked one (a channel's or a signal's wake-up).</summary>
-    public static long Wakes;
 }
 
 /// <summary>Head and tail on their own cache lines: the producer writes one, the consumer the other.</summary>

@@ -7,30 +7,59 @@ namespace LinqStream.Conformance.Tests.Parallel;
 /// A forward plan over replayed partitions (<c>QStream.FromKeyPartitioned</c> over arrays) runs source task t and task t on one
 /// thread (chained, docs/parallelism.md "Chained tasks"): the output is parallelism 1's byte for byte at P = 2 and 4 and batch sizes
 /// 1, 64 and 4,096 (events out of order, ties across partitions, empty windows, skew, huge keys), equals LINQ to objects, equals the
-/// unchained run, and a misrouted event caught by the key check on the chained thread fails or is dead-lettered as documented; a long job
-/// stores checkpoints while it runs. What every chained plan does (LINQ to objects, reruns, errors, crashes, rescaling) is in
-/// <see cref="ChainedPlanTests"/>, run here over arrays partitioned by key. Explain says "Chained".
+/// unchained run, and errors and dead letters raised on the chained thread (the source side's key check, the task side's aggregate)
+/// are parallelism 1's. As jobs, crashes on either side restore to the uninterrupted output, and a checkpoint restores at another
+/// parallelism (2 to 1 and 4, 4 to 2, 1 to 2). Explain says "Chained".
 /// </summary>
-public sealed class ChainedForwardTests : ChainedPlanTests
+public sealed class ChainedForwardTests : IDisposable
 {
+    private const string OnePhase = PartitionedReadings.OnePhase;
+    private const string TwoPhase = PartitionedReadings.TwoPhase;
+    private const string Chained = "Chained: source task t and task t run on one thread";
     private const string Forward = "Exchange: forward";
 
-    protected override string Chained => "Chained: source task t and task t run on one thread";
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "linqstream-chained-" + Guid.NewGuid().ToString("N"));
 
-    protected override Reading[][] Generate(int seed, int partitions, bool skewed, int count = 6_000) =>
+    /// <summary>(seed, partitions, skewed).</summary>
+    public static TheoryData<int, int, bool> Inputs => new() { { 1, 4, false }, { 2, 5, true }, { 3, 2, true } };
+
+    private static Reading[][] Generate(int seed, int partitions, bool skewed, int count = 6_000) =>
         PartitionedReadings.ByKey(seed, partitions, skewed, count);
 
-    protected override IQStream<Reading> Partitioned(Reading[][] data) =>
+    private static IQStream<Reading> Partitioned(Reading[][] data) =>
         QStream.FromKeyPartitioned(data, r => r.Time, r => r.Sensor, IngressPolicy.Reorder(TimeSpan.FromSeconds(2)), name: "readings");
 
-    protected override string NotChained => "Not chained: each source task and each task on its own thread";
+    private static IQStream<string> Query(string plan, Reading[][] data) =>
+        PartitionedReadings.Keyed(plan, Partitioned(data).Where(r => r.Value % 5 != 0));
 
-    protected override IReadOnlyList<string> Plans => [OnePhase, TwoPhase];
+    private static QueryOptions Unchained(QueryOptions options) => options with { ChainForwardTasks = false };
 
-    protected override string[] PlanSays(string plan) =>
-        plan == OnePhase ? [Forward, "One phase: each key's events are on one task already"] : [Forward];
+    [Theory]
+    [MemberData(nameof(Inputs))]
+    public async Task Arrays_SameOutputAsParallelism1_AtP2AndP4_EveryBatchSize(int seed, int partitions, bool skewed)
+    {
+        var data = Generate(seed, partitions, skewed);
+        int[] parallelisms = partitions >= 4 ? [2, 4] : [2];
+        await AssertSameAsParallelism1(() => Query(OnePhase, data), parallelisms, Forward, Chained, "One phase: each key's events are on one task already");
+        await AssertSameAsParallelism1(() => Query(TwoPhase, data), parallelisms, Forward, Chained);
+        await AssertSameAsParallelism1(
+            () => from r in Partitioned(data).SessionWindow(TimeSpan.FromMilliseconds(700), TimeSpan.FromSeconds(5))
+                  group r by r.Sensor into g
+                  select $"{g.Key} {g.Count()} {g.Window.StartTicks} {g.Window.EndTicks} {g.Aggregate(3L, (a, x) => (a * 31) + x.Value)}",
+            parallelisms,
+            Chained);
+    }
 
-    protected override QueryOptions Unchained(QueryOptions options) => options with { ChainForwardTasks = false };
+    [Theory]
+    [MemberData(nameof(Inputs))]
+    public async Task Arrays_Unchained_GiveTheSameOutput_AndExplainSaysNotChained(int seed, int partitions, bool skewed)
+    {
+        var data = Generate(seed, partitions, skewed, count: 3_000);
+        await AssertSameAsParallelism1(() => Query(OnePhase, data), [2], Unchained, Forward, "Not chained: each source task and each task on its own thread");
+        string plan = Query(OnePhase, data).WithOptions(Options(2)).Explain();
+        Assert.Contains(Chained, plan, StringComparison.Ordinal);
+        Assert.DoesNotContain("Not chained", plan, StringComparison.Ordinal);
+    }
 
     [Fact]
     public void EventSourcePartitions_AreNotChained()
@@ -41,6 +70,29 @@ public sealed class ChainedForwardTests : ChainedPlanTests
         string plan = query.WithOptions(Options(2)).Explain();
         Assert.Contains(Forward, plan, StringComparison.Ordinal);
         Assert.Contains("Not chained: each source task and each task on its own thread (a partition read on a pool thread", plan, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(4)]
+    public async Task Arrays_MatchLinqToObjects_AndReruns_AreByteIdentical(int parallelism)
+    {
+        var data = Generate(11, 4, skewed: true);
+        var ordered = data.SelectMany((p, i) => p.Select((r, j) => (r, i, j))).OrderBy(x => x.r.Time).ThenBy(x => x.i).ThenBy(x => x.j).Select(x => x.r).Where(r => r.Value % 5 != 0);
+        var size = TimeSpan.TicksPerSecond;
+        var expected = ordered
+            .GroupBy(r => (Start: r.Time - (((r.Time % size) + size) % size), r.Sensor))
+            .Select(g => $"{g.Key.Start} {g.Key.Sensor} {g.Count()} {g.Sum(r => (long)r.Value)} {g.Aggregate(17L, (a, r) => (a * 31) + r.Value)} {g.Sum(r => r.Value * 0.1):R}")
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        var actual = await Query(OnePhase, data).WithOptions(Options(parallelism)).ToListAsync();
+        Assert.Equal(expected, actual.Order(StringComparer.Ordinal).ToList());
+
+        string first = await Output(Query(OnePhase, data), Options(parallelism, batchSize: 16));
+        for (int run = 0; run < 20; run++)
+        {
+            Assert.Equal(first, await Output(Query(OnePhase, data), Options(parallelism, batchSize: 16)));
+        }
     }
 
     [Theory]
@@ -66,6 +118,99 @@ public sealed class ChainedForwardTests : ChainedPlanTests
         }
     }
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(4)]
+    public async Task AggregateThatThrows_OnTheChainedThread_FailsAsAtParallelism1(int parallelism)
+    {
+        var data = Generate(12, 4, skewed: true, count: 3_000);
+        var poison = data.SelectMany(p => p).Where(r => r.Value % 5 != 0).OrderBy(r => r.Time).ElementAt(1_500);
+        IQStream<string> Throwing() =>
+            from r in Partitioned(data).Where(r => r.Value % 5 != 0).TumblingWindow(TimeSpan.FromSeconds(1))
+            group r by r.Sensor into g
+            select $"{g.Window.StartTicks} {g.Key} {g.Aggregate(17L, (a, x) => Poisoned(a, x, poison))}";
+
+        var one = await Assert.ThrowsAnyAsync<Exception>(() => Throwing().WithOptions(Options(1)).ToListAsync());
+        Assert.Contains("poison reading", one.ToString(), StringComparison.Ordinal);
+        Assert.Contains(Chained, Throwing().WithOptions(Options(parallelism)).Explain(), StringComparison.Ordinal);
+        foreach (int batch in new[] { 1, 64, 4096 })
+        {
+            var parallel = await Assert.ThrowsAnyAsync<Exception>(() => Throwing().WithOptions(Options(parallelism, batch)).ToListAsync());
+            Assert.Equal(one.GetType(), parallel.GetType());
+            Assert.Contains("poison reading", parallel.ToString(), StringComparison.Ordinal);
+        }
+    }
+
+    private static long Poisoned(long a, Reading r, Reading poison) =>
+        ReferenceEquals(r, poison) ? throw new InvalidOperationException("poison reading") : (a * 31) + r.Value;
+
+    private static QueryOptions JobQueryOptions => new() { BatchSize = 64, Strict = true };
+
+    /// <summary>(seed, partitions, parallelism, crash on the task side: in the aggregate, else in the partitions' filter).</summary>
+    public static TheoryData<int, int, int, bool> CrashCases => new() { { 1, 4, 2, false }, { 2, 4, 4, true }, { 3, 5, 2, true }, { 4, 2, 2, false }, { 5, 4, 1, false }, { 6, 4, 1, true } };
+
+    [Theory]
+    [MemberData(nameof(CrashCases))]
+    public async Task Job_Crashes_OnTheChainedThread_RestoredOutput_EqualsParallelism1(int seed, int partitions, int parallelism, bool inTask)
+    {
+        var data = Generate(seed, partitions, skewed: seed % 2 == 0);
+        var crash = new CrashSwitch();
+        IQStream<string> CrashingQuery() =>
+            from r in Partitioned(data).Where(r => crash.Pass(r, !inTask)).TumblingWindow(TimeSpan.FromSeconds(1))
+            group r by r.Sensor into g
+            select $"{g.Window.StartTicks} {g.Key} {g.Count()} {g.Aggregate(17L, (a, x) => crash.Fold(a, x, inTask))}";
+
+        var reference = await CrashingQuery().WithOptions(JobQueryOptions).ToListAsync();
+        Assert.NotEmpty(reference);
+        if (parallelism > 1)
+        {
+            Assert.Contains(Chained, CrashingQuery().WithOptions(JobQueryOptions with { Parallelism = parallelism }).Explain(), StringComparison.Ordinal);
+        }
+
+        var random = new Random((seed * 7919) + parallelism);
+        // In one partition (a checkpoint cuts each partition at its own place), in its order and seconds apart (in different windows):
+        // each restored run starts before its crash, so it reaches the next.
+        var kept = data.MaxBy(p => p.Length)!.Where(r => r.Value % 5 != 0).ToList();
+        var crashes = Enumerable.Range(1, 3).Select(k => kept[(kept.Count * k / 4) + random.Next(-kept.Count / 20, kept.Count / 20)]).ToList();
+        var store = new DirectoryCheckpointStore(Path.Combine(_directory, $"crash-{seed}-{partitions}-{parallelism}-{inTask}"));
+        var sink = new MemorySink<string>();
+        int crashed = 0;
+        foreach (var target in crashes.Append(null))
+        {
+            crash.Arm(target);
+            await using var job = CrashingQuery().WithOptions(JobQueryOptions)
+                .ToJob(sink, new JobOptions { Checkpoints = store, CheckpointEveryEvents = random.Next(50, 900), Parallelism = parallelism });
+            try
+            {
+                var result = await job.RunAsync();
+                Assert.True(target is null, $"The run armed at {target} ran to its end; the switch saw {crash.Seen} readings, the armed one {crash.SeenArmed} times.");
+                Assert.Equal(parallelism, result.Parallelism);
+            }
+            catch (Exception ex) when (target is not null && ex.ToString().Contains("Simulated crash", StringComparison.Ordinal))
+            {
+                crashed++;
+            }
+        }
+
+        Assert.Equal(crashes.Count, crashed);
+        Assert.True(sink.Completed);
+        Assert.Equal(reference, sink.Items);
+    }
+
+    /// <summary>A checkpoint taken at <c>from</c> two thirds through restores at <c>to</c>: chained to chained (2 to 4, 4 to 2), to parallelism 1, and from it.</summary>
+    [Theory]
+    [InlineData(2, 1)]
+    [InlineData(2, 4)]
+    [InlineData(4, 2)]
+    [InlineData(1, 2)]
+    public async Task Job_CheckpointAtOneParallelism_RestoresAtAnother_WithTheUninterruptedOutput(int from, int to)
+    {
+        var data = Generate(21 + from + to, 4, skewed: true, count: 40_000);
+        var reference = await Query(OnePhase, data).WithOptions(JobQueryOptions).ToListAsync();
+        var store = new DirectoryCheckpointStore(Path.Combine(_directory, $"rescale-{from}-to-{to}"));
+        await PartitionedReadings.AssertRestoresAtAnotherParallelism(() => Query(OnePhase, data), reference, store, from, to);
+    }
+
     /// <summary>
     /// A long job whose sink is slower than its sources (2 ms per write), with a checkpoint due every 2,000 events read,
     /// stores checkpoints while it runs, chained as on two threads per partition (before three quarters of its output is written),
@@ -81,7 +226,7 @@ public sealed class ChainedForwardTests : ChainedPlanTests
         var reference = await Query(OnePhase, data).WithOptions(JobQueryOptions).ToListAsync();
         var options = chained ? JobQueryOptions : Unchained(JobQueryOptions);
         Assert.Contains(chained ? Chained : "Not chained", Query(OnePhase, data).WithOptions(options with { Parallelism = parallelism }).Explain(), StringComparison.Ordinal);
-        var store = new DirectoryCheckpointStore(StorePath($"long-{parallelism}-{chained}"));
+        var store = new DirectoryCheckpointStore(Path.Combine(_directory, $"long-{parallelism}-{chained}"));
         var sink = new MemorySink<string>();
         QueryJob<string>? running = null;
         long seen = 0;
@@ -119,5 +264,64 @@ public sealed class ChainedForwardTests : ChainedPlanTests
         Assert.Throws<ArgumentException>(() => QStream.FromKeyPartitioned(new Reading[][] { [], null! }, r => r.Time, r => r.Sensor));
         Assert.Throws<ArgumentOutOfRangeException>(() => QStream.FromKeyPartitioned(new Reading[][] { [], [], [] }, r => r.Time, r => r.Sensor, keyGroups: 2));
         Assert.Throws<ArgumentNullException>(() => QStream.FromKeyPartitioned(new Reading[][] { [] }, r => r.Time, (System.Linq.Expressions.Expression<Func<Reading, long>>)null!));
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
+
+    /// <summary>Throws at the armed reading (matched by value: the pipeline may hand on equal copies), in the filter (the source side) or in the aggregate (the task side).</summary>
+    public sealed class CrashSwitch
+    {
+        private Reading? _target;
+        private long _seen;
+        private long _seenArmed;
+
+        public long Seen => Interlocked.Read(ref _seen);
+
+        public long SeenArmed => Interlocked.Read(ref _seenArmed);
+
+        public void Arm(Reading? target)
+        {
+            Volatile.Write(ref _target, target);
+            Interlocked.Exchange(ref _seen, 0);
+            Interlocked.Exchange(ref _seenArmed, 0);
+        }
+
+        public bool Pass(Reading r, bool here)
+        {
+            Hit(r, here);
+            return r.Value % 5 != 0;
+        }
+
+        public long Fold(long a, Reading r, bool here)
+        {
+            Hit(r, here);
+            return (a * 31) + r.Value;
+        }
+
+        private void Hit(Reading r, bool here)
+        {
+            if (!here)
+            {
+                return;
+            }
+
+            Interlocked.Increment(ref _seen);
+            if (Volatile.Read(ref _target) is { } target && target == r)
+            {
+                Interlocked.Increment(ref _seenArmed);
+            }
+
+            if (Volatile.Read(ref _target) is { } armed && armed == r)
+            {
+                // Armed until the next run: a filter kernel that fails on a batch runs it again one event at a time, and must fail again.
+                throw new IOException("Simulated crash at " + r);
+            }
+        }
     }
 }

@@ -58,43 +58,6 @@ internal static class ParallelOutput
         }
     }
 
-    /// <summary>
-    /// Runs <paramref name="query"/> with <paramref name="options"/> to a sink that blocks at its first result, waits until the sources stop
-    /// advancing (<paramref name="pulled"/>: how far they were read), releases the sink, and returns how far they were read while it was
-    /// blocked; asserts the run then gave <paramref name="results"/> results. What the bounded channels hold the sources back to.
-    /// </summary>
-    public static async Task<long> PulledWhileTheSinkIsBlocked(IQStream<int> query, QueryOptions options, Func<long> pulled, long results)
-    {
-        using var sinkBlocked = new SemaphoreSlim(0);
-        using var release = new SemaphoreSlim(0);
-        long seen = 0;
-        var observer = System.Reactive.Observer.Create<int>(
-            _ =>
-            {
-                if (Interlocked.Increment(ref seen) == 1)
-                {
-                    sinkBlocked.Release();
-                    Assert.True(release.Wait(TimeSpan.FromMinutes(2)), "the test never released the sink");
-                }
-            });
-        var run = Task.Run(() => query.WithOptions(options).Subscribe(observer));
-        Assert.True(await sinkBlocked.WaitAsync(TimeSpan.FromMinutes(1)));
-
-        // Wait until the sources stop advancing (the channels are full), then check how far they got.
-        long last = -1;
-        for (int i = 0; i < 600 && pulled() != last; i++)
-        {
-            last = pulled();
-            await Task.Delay(100);
-        }
-
-        long read = pulled();
-        release.Release();
-        await run.WaitAsync(TimeSpan.FromMinutes(2));
-        Assert.Equal(results, Interlocked.Read(ref seen));
-        return read;
-    }
-
     /// <summary>The first line (1-based) at which two outputs differ.</summary>
     public static int FirstDifference(string a, string b)
     {

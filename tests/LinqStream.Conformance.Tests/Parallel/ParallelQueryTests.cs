@@ -261,13 +261,39 @@ public sealed class ParallelQueryTests
             from r in QStream.From(source, r => r.Time, IngressPolicy.Throw, "counting").TumblingWindow(TimeSpan.FromMilliseconds(1))
             group r by r.Sensor into g
             select g.Count(); // every event is its own group: as many results as events
-        long pulled = await PulledWhileTheSinkIsBlocked(query, Options(4, BatchSize), () => source.Pulled, Events);
+        using var sinkBlocked = new SemaphoreSlim(0);
+        using var release = new SemaphoreSlim(0);
+        long results = 0;
+        var observer = System.Reactive.Observer.Create<int>(
+            _ =>
+            {
+                if (Interlocked.Increment(ref results) == 1)
+                {
+                    sinkBlocked.Release();
+                    Assert.True(release.Wait(TimeSpan.FromMinutes(2)), "the test never released the sink");
+                }
+            });
+        var run = Task.Run(() => query.WithOptions(Options(4, BatchSize)).Subscribe(observer));
+        Assert.True(await sinkBlocked.WaitAsync(TimeSpan.FromMinutes(1)));
+
+        // Wait until the sources stop advancing (the channels are full), then check how far they got.
+        long last = -1;
+        for (int i = 0; i < 600 && source.Pulled != last; i++)
+        {
+            last = source.Pulled;
+            await Task.Delay(100);
+        }
+
+        long pulled = source.Pulled;
+        release.Release();
+        await run.WaitAsync(TimeSpan.FromMinutes(2));
 
         // In flight at most: 4 tasks x (8 input + 8 output messages) x 1,024 events, the exchange's open batches, the
         // ingress's batch and the merge's output batch, and the windows open in each task; far below the 2M offered.
         long bound = 4 * 16 * BatchSize + 8 * BatchSize;
         Assert.True(pulled <= bound, $"The sources read {pulled:N0} events while the sink was blocked; the channels should hold them at {bound:N0}.");
         Assert.True(pulled >= BatchSize, $"The sources read only {pulled} events.");
+        Assert.Equal(Events, Interlocked.Read(ref results));
     }
 
     [Fact]

@@ -158,22 +158,6 @@ internal static class PartitionedReadings
               select $"{g.Window.StartTicks} {g.Key} {g.Count()} {g.Sum(r => (long)r.Value)} {g.Aggregate(17L, (a, r) => (a * 31) + r.Value)} {g.Sum(r => r.Value * 0.1):R}";
 
     /// <summary>
-    /// LINQ to objects' answer to <see cref="Keyed"/>'s order-dependent query over the readings <paramref name="keep"/> keeps, as its
-    /// lines in ordinal order: every reading in (time, partition, place in the partition) order (parallelism 1's union), grouped
-    /// per tumbling second and sensor, the fold and the double sum over each group in that order.
-    /// </summary>
-    public static List<string> OnePhaseReference(Reading[][] data, Func<Reading, bool> keep)
-    {
-        var ordered = data.SelectMany((p, i) => p.Select((r, j) => (r, i, j))).OrderBy(x => x.r.Time).ThenBy(x => x.i).ThenBy(x => x.j).Select(x => x.r).Where(keep);
-        var size = TimeSpan.TicksPerSecond;
-        return ordered
-            .GroupBy(r => (Start: r.Time - (((r.Time % size) + size) % size), r.Sensor))
-            .Select(g => $"{g.Key.Start} {g.Key.Sensor} {g.Count()} {g.Sum(r => (long)r.Value)} {g.Aggregate(17L, (a, r) => (a * 31) + r.Value)} {g.Sum(r => r.Value * 0.1):R}")
-            .Order(StringComparer.Ordinal)
-            .ToList();
-    }
-
-    /// <summary>
     /// Random readings (<see cref="Generate"/>: out of order by up to 1 s, ties, extreme sensors, skew) with
     /// no reading from 8 s to 11 s (empty windows), each written to the partition <see cref="KeyPartitioner"/> gives its sensor.
     /// </summary>

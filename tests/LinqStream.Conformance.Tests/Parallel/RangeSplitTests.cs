@@ -63,9 +63,8 @@ public sealed class RangeSplitTests
         return (text.ToString(), [.. s_threads.Keys.Order(StringComparer.Ordinal)]);
     }
 
-    /// <summary>The threads of <paramref name="count"/> source tasks: P parts of an array run chained with their tasks (S = P, docs/parallelism.md "Chained tasks in the hash plan").</summary>
     private static string[] SourceTasks(int count) =>
-        count == 1 ? ["LinqStream source task"] : [.. Enumerable.Range(1, count).Select(k => $"LinqStream source task {k}/{count} + task {k}/{count} (chained)")];
+        count == 1 ? ["LinqStream source task"] : [.. Enumerable.Range(1, count).Select(k => $"LinqStream source task {k}/{count}")];
 
     [Theory]
     [InlineData(1, false, IngressPolicyKind.Throw)]

@@ -80,9 +80,6 @@ public static class ParallelismRun
             ("Q5HotItemsPartitioned, maximum after the merge only", Nexmark.NexmarkInput.BenchmarkEvents, () => WithoutLocalSteps(bench, bench.Q5HotItemsPartitioned)),
             ("Q5HotItems (one source task: the array is out of order)", Nexmark.NexmarkInput.BenchmarkEvents, bench.Q5HotItems),
             ("Q5HotItemsPartitionedCheckpointed (job)", Nexmark.NexmarkInput.BenchmarkEvents, bench.Q5HotItemsPartitionedCheckpointed),
-            ("Q5HotItemsPartitioned, hash plan not chained (a thread per source task and per task, as before par18)", Nexmark.NexmarkInput.BenchmarkEvents, () => HashUnchained(bench, bench.Q5HotItemsPartitioned)),
-            ("Q5HotItemsPartitionedCheckpointed, hash plan not chained (job, as before par18)", Nexmark.NexmarkInput.BenchmarkEvents, () => HashUnchained(bench, bench.Q5HotItemsPartitionedCheckpointed)),
-            ("TumblingCountPerKeyPartitioned, hash plan not chained (as before par18)", 10_000_000, () => HashUnchained(bench, bench.TumblingCountPerKeyPartitioned)),
             ("Q5HotItemsPartitionedCheckpointed, key groups written before the barrier is passed on (job)", Nexmark.NexmarkInput.BenchmarkEvents, () => SnapshotFirst(bench, bench.Q5HotItemsPartitionedCheckpointed)),
             ("Q5HotItemsPartitionedCheckpointed, source tasks read on after their barrier (job)", Nexmark.NexmarkInput.BenchmarkEvents, () => AtBarriers(bench, LinqStream.SourceBarrierWait.ReadOn, bench.Q5HotItemsPartitionedCheckpointed)),
             ("Q5HotItemsPartitionedCheckpointed, source tasks wait only until the tasks are aligned (job)", Nexmark.NexmarkInput.BenchmarkEvents, () => AtBarriers(bench, LinqStream.SourceBarrierWait.UntilTasksAligned, bench.Q5HotItemsPartitionedCheckpointed)),
@@ -148,7 +145,6 @@ public static class ParallelismRun
                         int gen2Start = GC.CollectionCount(2);
                         int gen0Start = GC.CollectionCount(0), gen1Start = GC.CollectionCount(1);
                         using var sampler = threads ? new ThreadCpuSampler() : null;
-                        var channelWaitsStart = ChannelWaitCounts.Now();
                         using var compiled = jitNames ? new Profiling.JitListener() : null;
                         using var allocationListener = allocations ? new Profiling.AllocationListener() : null;
                         bool profiled = profileAt == p && (profileRound == 0 || profileRound == round);
@@ -169,7 +165,6 @@ public static class ParallelismRun
                         if (sampler is not null)
                         {
                             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"//   threads at P = {p}, CPU ns/event: {sampler.Report(events)}"));
-                            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"//   channel waits at P = {p} (blocked after spinning, per run): {ChannelWaitCounts.Now() - channelWaitsStart}"));
                         }
 
                         if (compiled is not null)
@@ -290,9 +285,6 @@ public static class ParallelismRun
     /// <summary>Runs a case with source task t and task t of a forward plan on two threads (as before issue #16's twelfth part).</summary>
     private static long Unchained(ParallelismBenchmarks bench, Func<long> run) => SwitchedOff(on => bench.ChainForwardTasks = on, run);
 
-    /// <summary>Runs a case with source task t and task t of a hash plan over arrays on two threads (as before par18, issue #16).</summary>
-    private static long HashUnchained(ParallelismBenchmarks bench, Func<long> run) => SwitchedOff(on => bench.ChainHashTasks = on, run);
-
     /// <summary>Runs a case with two-phase aggregation off (events cross the exchange, as before issue #16's fifth part).</summary>
     private static long OnePhase(ParallelismBenchmarks bench, Func<long> run) => SwitchedOff(on => bench.TwoPhase = on, run);
 
@@ -384,20 +376,6 @@ public static class ParallelismRun
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
         GC.WaitForPendingFinalizers();
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
-    }
-
-    /// <summary>The engine's channel wait counters (<see cref="LinqStream.Parallel.ChannelWaits"/>): how often a thread of a parallel run blocked, by where.</summary>
-    private readonly record struct ChannelWaitCounts(long Producers, long Merge, long Tasks, long Wakes)
-    {
-        public static ChannelWaitCounts Now() => new(
-            Interlocked.Read(ref LinqStream.Parallel.ChannelWaits.ProducerParks),
-            Interlocked.Read(ref LinqStream.Parallel.ChannelWaits.ConsumerParks),
-            Interlocked.Read(ref LinqStream.Parallel.ChannelWaits.SignalParks),
-            Interlocked.Read(ref LinqStream.Parallel.ChannelWaits.Wakes));
-
-        public static ChannelWaitCounts operator -(ChannelWaitCounts a, ChannelWaitCounts b) => new(a.Producers - b.Producers, a.Merge - b.Merge, a.Tasks - b.Tasks, a.Wakes - b.Wakes);
-
-        public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"producers on a full ring {Producers}, the merge on an empty channel {Merge}, tasks on their signal {Tasks}; wake-ups {Wakes}");
     }
 
     private static double Median(List<double> values)
