@@ -5,7 +5,7 @@
 set -u
 root=$(git rev-parse --show-toplevel)
 dll=$root/artifacts/bin/LinqStream.Benchmarks/release/LinqStream.Benchmarks.dll
-out=$root/benchmarks/results/2026-12-05-replay15
+out=${OUT:-$root/benchmarks/results/2026-12-05-replay15}   # OUT=DIR writes the logs elsewhere (the lead's quiet runs of 2026-12-06)
 log() { local name=$1; shift; { echo "# $(date -u +%FT%TZ) $(uptime)"; echo "# dotnet LinqStream.Benchmarks.dll $*"; dotnet $dll "$@"; echo "# $(date -u +%FT%TZ) $(uptime)"; } > $out/$name.log 2>&1; tail -8 $out/$name.log; }
 perfrec() { # perf.data of one case's measured runs only (PerfControl), then its top symbols
   local name=$1 case=$2; shift 2; local d; d=$(mktemp -d); mkfifo $d/ctl $d/ack

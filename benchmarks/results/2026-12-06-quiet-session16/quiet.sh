@@ -33,7 +33,7 @@ for step in "$@"; do case $step in
       bdn nexmark-$b ${!b} --filter '*Q4*LinqStreamQuery' '*Q4*HandWrittenLoop' '*Q9*LinqStreamQuery' '*Q9*HandWrittenLoop' \
         --inProcess --inProcessMinutes 20 --warmupCount 15 --iterationCount 10 --launchCount 1 --unrollFactor 1 --invocationCount 1
     done ;;
-  replay) bash $D/replay-run.sh rounds sequential cpu ;;
+  replay) OUT=$D bash benchmarks/results/2026-12-05-replay15/run.sh rounds sequential cpu ;;
   sidebyside) # the other engine rows the 2026-12-05 quiet table marked > 10 % slower, db2b189 against main
     for b in old main; do
       bdn rows-$b ${!b} --filter '*CheckpointCost.WithoutCheckpoints*' '*CompileBenchmarks.FilterProjectFirstResult*' '*SubscribeCacheBenchmarks.Second*' \
