@@ -15,7 +15,8 @@ namespace LinqStream.Runtime.Ingress;
 /// bound by its server) hands each chunk over without waking a pool worker, which would otherwise take the chunk, run dry and
 /// spin (<c>sched_yield</c>) before it parks, once per chunk. The reader reads on when the runner waits again. While the runner
 /// is behind (chunks queued), nothing changes: the reader queues up to <see cref="QueuedChunks"/> chunks ahead and then waits for
-/// room (backpressure). The end of the input, a failure and a cancelled wait still wake the runner through the thread pool.
+/// room (backpressure). The end of the input, a failure, a cancelled wait and the query's stop (<see cref="Dispose"/>) still wake the
+/// runner through the thread pool.
 /// </remarks>
 internal sealed class EventSourceDriver<T> : SourceDriver
 {
@@ -198,7 +199,13 @@ internal sealed class EventSourceDriver<T> : SourceDriver
             _cancellation.Cancel();
         }
 
-        Interlocked.Exchange(ref _waiter, null)?.Registration.Dispose();
+        // A runner waiting for this source goes on (and sees the stop). Dropping its wait instead, registration and all, left it
+        // waiting forever when the query was stopped before its token was cancelled (a consumer leaving ToAsyncEnumerable).
+        if (Interlocked.Exchange(ref _waiter, null) is { } signal)
+        {
+            signal.Registration.Dispose();
+            ThreadPool.UnsafeQueueUserWorkItem(static d => d.TrySetResult(), signal, preferLocal: false);
+        }
 
         while (_chunks.Reader.TryRead(out var chunk))
         {
