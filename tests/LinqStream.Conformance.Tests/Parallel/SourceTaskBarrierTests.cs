@@ -66,6 +66,11 @@ public sealed class SourceTaskBarrierTests : IDisposable
             Assert.False(run.IsCompleted, "the job ended before a task blocked");
             await WaitUntilStillAsync(() => (Volatile.Read(ref read[0]), Volatile.Read(ref read[1])));
             Assert.True(read[0] + read[1] < data[0].Length + data[1].Length - 1_000, "the sources read (almost) everything: nothing holds them back");
+            // A source task whose partition was read to its end before the request has ended and answers no barrier (the two-phase
+            // plan ships only partials, so one partition can be read whole while the other waits: seen in CI under load).
+            int[] readAtRequest = [.. read.Select((_, i) => Volatile.Read(ref read[i]))];
+            bool[] open = [.. data.Select((p, i) => readAtRequest[i] + 16 < p.Length)];
+            Assert.Contains(true, open);
 
             var checkpoint = job.CheckpointAsync();
             await Task.Delay(200);
@@ -83,11 +88,17 @@ public sealed class SourceTaskBarrierTests : IDisposable
             checkpointId = await checkpoint.WaitAsync(TimeSpan.FromMinutes(2));
             Assert.True(checkpointId > 0);
 
-            // Both source tasks answered the request: each noticed it after it was made, wrote its parts and sent the barrier.
+            // Each source task still reading answered the request: it noticed it after it was made, wrote its parts and sent the barrier.
             var timeline = job.BarrierTimelines.Single(t => t.Id == checkpointId);
-            string where = timeline.Describe();
-            Assert.All(timeline.SourceNoticed, noticed => Assert.True(noticed >= timeline.RequestedAt, where));
-            Assert.All(timeline.SourceSent, sent => Assert.True(sent != 0, where));
+            string where = timeline.Describe() + $" (reads started at {string.Join(", ", readAtRequest.Select((r, i) => $"{r} of {data[i].Length}"))} at the request)";
+            for (int i = 0; i < open.Length; i++)
+            {
+                if (open[i])
+                {
+                    Assert.True(timeline.SourceNoticed[i] >= timeline.RequestedAt, $"source task {i}: {where}");
+                    Assert.True(timeline.SourceSent[i] != 0, $"source task {i}: {where}");
+                }
+            }
 
             try
             {
