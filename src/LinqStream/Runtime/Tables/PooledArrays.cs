@@ -20,7 +20,7 @@ namespace LinqStream.Runtime.Tables;
 /// being released (a stopped query) leaves its arrays to the collector, as before.
 /// </para>
 /// <para>
-/// <see cref="OwnedArrays.Store"/> skips the covariant store check, which is safe only on an array that is exactly <c>T[]</c>:
+/// <see cref="OwnedArrays.Store{T}(T[], int, T)"/> skips the covariant store check, which is safe only on an array that is exactly <c>T[]</c>:
 /// another library could have given <c>ArrayPool&lt;Base&gt;.Shared</c> a <c>Derived[]</c>, so such an array is refused (and a new
 /// one made) here.
 /// </para>
@@ -51,7 +51,7 @@ internal static class PooledArrays
         return array;
     }
 
-    /// <summary>Rents an array as <see cref="Rent"/> does, all of its elements default.</summary>
+    /// <summary>Rents an array as <see cref="Rent{T}(int)"/> does, all of its elements default.</summary>
     public static T[] RentCleared<T>(int length)
     {
         var array = Rent<T>(length);

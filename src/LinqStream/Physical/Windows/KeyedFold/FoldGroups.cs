@@ -13,7 +13,7 @@ namespace LinqStream.Physical.Windows.KeyedFold;
 /// slot's close is set to <see cref="long.MinValue"/>, which no group has (closes are at most 2^62 from zero: the rewrite's
 /// condition), so a cached slot number is checked by comparing its close and key.
 /// The slots, the table's entries and the close queue's buckets come from the shared array pool and go back when they grow and at
-/// <see cref="Release"/>, at the end of a run (issue #19); only slots that were opened are read.
+/// <see cref="Release()"/>, at the end of a run (issue #19); only slots that were opened are read.
 /// </remarks>
 internal sealed class FoldGroups<TKey, TState>
     where TKey : notnull
@@ -62,7 +62,7 @@ internal sealed class FoldGroups<TKey, TState>
 
     /// <summary>
     /// Takes out the next group whose close is below <paramref name="watermark"/>, in emission order; false when there is none. The
-    /// caller makes its result and then calls <see cref="Release"/>.
+    /// caller makes its result and then calls <see cref="Release(int)"/>.
     /// </summary>
     public bool TryTakeNext(long watermark, out int slot)
     {
