@@ -118,14 +118,7 @@ public sealed class PooledTablesTests
         {
             // Run 1 grows the tables through about eleven doublings; run 2 is small (dirty arrays much larger than it needs); run 3 grows again.
             RunJoinTables(random, live, keys, expiry, steps: run == 1 ? 2_000 : 12_000, lifetime: run == 1 ? 50 : 8_000);
-            live.Release();
-            keys.Release();
-            expiry.Release();
-            Assert.Equal((0, 0, 0), (live.Count, keys.Count, expiry.Count));
-            live.Release();
-            keys.Release();
-            expiry.Release();
-            PoolPoison.Dirty(random, 1 << 17);
+            ReleaseTwice(random, () => live.Count + keys.Count + expiry.Count, live.Release, keys.Release, expiry.Release);
         }
 
         // New tables on the dirty arrays the released ones left.
@@ -143,14 +136,28 @@ public sealed class PooledTablesTests
         for (int run = 0; run < 3; run++)
         {
             RunFoldGroups(random, groups, steps: run == 1 ? 1_000 : 8_000);
-            groups.Release();
-            Assert.Equal(0, groups.Count);
-            groups.Release();
-            PoolPoison.Dirty(random, 1 << 17);
+            ReleaseTwice(random, () => groups.Count, groups.Release);
         }
 
         RunFoldGroups(random, new FoldGroups<long, long>(), steps: 8_000);
         PoolPoison.AssertNoArrayTwice(1 << 14);
+    }
+
+    /// <summary>Releases the tables (nothing left in them), releases them again (which must give nothing back twice), then makes the pool dirty.</summary>
+    private static void ReleaseTwice(Random random, Func<int> count, params Action[] releases)
+    {
+        foreach (var release in releases)
+        {
+            release();
+        }
+
+        Assert.Equal(0, count());
+        foreach (var release in releases)
+        {
+            release();
+        }
+
+        PoolPoison.Dirty(random, 1 << 17);
     }
 
     private static void Apply(KeySlotTable<long> table, Dictionary<long, int> reference, long key, int op, int value)
