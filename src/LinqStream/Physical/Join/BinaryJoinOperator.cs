@@ -107,6 +107,14 @@ internal abstract class BinaryJoinOperator<TLeft, TRight, TKey, TResult>
     /// <summary>Returns every pooled batch the join holds and drops its state (the query failed).</summary>
     protected abstract void ReleaseAll();
 
+    /// <summary>
+    /// Called once after the completion was sent on (both inputs completed, the last round ran): nothing reaches the join any more,
+    /// so an operator may give back what it rented for its state (a failed join releases it in <see cref="ReleaseAll"/> instead).
+    /// </summary>
+    protected virtual void Finished()
+    {
+    }
+
     /// <summary>Runs <see cref="Round"/>, turning a failure of the user's code into a stream error.</summary>
     /// <returns><see langword="false"/> when the round failed.</returns>
     protected bool RoundGuarded(long watermark)
@@ -277,6 +285,7 @@ internal abstract class BinaryJoinOperator<TLeft, TRight, TKey, TResult>
 
         Done = true;
         Downstream.OnCompleted();
+        Finished();
     }
 
     private void OnInputError(Exception error)

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using LinqStream.Runtime.Tables;
 
 namespace LinqStream.Physical.Join;
 
@@ -6,17 +7,18 @@ namespace LinqStream.Physical.Join;
 /// <remarks>
 /// Events enter in start order, and most streams give them equal durations (point events, windows), so their ends mostly
 /// arrive in order too. Those go to a first-in first-out ring, O(1) each way; only an end smaller than the ring's last
-/// goes to a binary min-heap (O(log n)). The smallest end is the smaller of the two fronts.
+/// goes to a binary min-heap (O(log n)). The smallest end is the smaller of the two fronts. The arrays come from the shared
+/// array pool and go back when they grow or shrink and at <see cref="Release"/> (issue #19); only entries that were pushed are read.
 /// </remarks>
 internal sealed class ExpiryHeap
 {
-    private long[] _ringEnd = new long[16];
-    private int[] _ringSlot = new int[16];
+    private long[] _ringEnd = PooledArrays.Rent<long>(PooledArrays.MinimumLength);
+    private int[] _ringSlot = PooledArrays.Rent<int>(PooledArrays.MinimumLength);
     private int _ringHead;
     private int _ringCount;
 
-    private long[] _heapEnd = new long[16];
-    private int[] _heapSlot = new int[16];
+    private long[] _heapEnd = PooledArrays.Rent<long>(PooledArrays.MinimumLength);
+    private int[] _heapSlot = PooledArrays.Rent<int>(PooledArrays.MinimumLength);
     private int _heapCount;
 
     public int Count => _ringCount + _heapCount;
@@ -79,32 +81,30 @@ internal sealed class ExpiryHeap
         _heapCount = 0;
     }
 
+    /// <summary>Empties the queue and gives its arrays back to the pool (the end of a run, or a failure); it may be used again.</summary>
+    public void Release()
+    {
+        Clear();
+        var (ringEnd, ringSlot, heapEnd, heapSlot) = (_ringEnd, _ringSlot, _heapEnd, _heapSlot);
+        _ringEnd = [];
+        _ringSlot = [];
+        _heapEnd = [];
+        _heapSlot = [];
+        PooledArrays.Return(ringEnd);
+        PooledArrays.Return(ringSlot);
+        PooledArrays.Return(heapEnd);
+        PooledArrays.Return(heapSlot);
+    }
+
     /// <summary>Renumbers every queued slot through <paramref name="map"/> (old slot to new) and shrinks the arrays to fit.</summary>
     /// <remarks>Ends are unchanged, so the ring stays in order and the heap stays a heap.</remarks>
     public void Remap(int[] map)
     {
-        int ringSize = 16;
-        while (ringSize < _ringCount * 2)
-        {
-            ringSize *= 2;
-        }
+        CopyRing(PooledArrays.PowerOfTwoFor(_ringCount * 2), map);
 
-        var ends = new long[ringSize];
-        var slots = new int[ringSize];
-        for (int k = 0; k < _ringCount; k++)
-        {
-            int i = (_ringHead + k) & (_ringEnd.Length - 1);
-            ends[k] = _ringEnd[i];
-            slots[k] = map[_ringSlot[i]];
-        }
-
-        _ringEnd = ends;
-        _ringSlot = slots;
-        _ringHead = 0;
-
-        int heapSize = Math.Max(16, _heapCount * 2);
-        Array.Resize(ref _heapEnd, heapSize);
-        Array.Resize(ref _heapSlot, heapSize);
+        int heapSize = PooledArrays.PowerOfTwoFor(_heapCount * 2);
+        PooledArrays.Resize(ref _heapEnd, heapSize, _heapCount);
+        PooledArrays.Resize(ref _heapSlot, heapSize, _heapCount);
         for (int i = 0; i < _heapCount; i++)
         {
             _heapSlot[i] = map[_heapSlot[i]];
@@ -114,30 +114,36 @@ internal sealed class ExpiryHeap
     /// <summary>Gets the number of entries the ring and the heap have room for.</summary>
     public int Capacity => _ringEnd.Length + _heapEnd.Length;
 
-    private void GrowRing()
+    // Capacity stays a power of two so the index wraps with a mask.
+    private void GrowRing() => CopyRing(Math.Max(PooledArrays.MinimumLength, _ringEnd.Length * 2), null);
+
+    /// <summary>Moves the ring into arrays of <paramref name="size"/> (a power of two), from index 0, renumbering the slots through <paramref name="map"/> when given.</summary>
+    private void CopyRing(int size, int[]? map)
     {
-        // Capacity stays a power of two so the index wraps with a mask.
-        int size = _ringEnd.Length * 2;
-        var ends = new long[size];
-        var slots = new int[size];
+        var ends = PooledArrays.Rent<long>(size);
+        var slots = PooledArrays.Rent<int>(size);
+        int mask = _ringEnd.Length - 1;
         for (int k = 0; k < _ringCount; k++)
         {
-            int i = (_ringHead + k) & (_ringEnd.Length - 1);
+            int i = (_ringHead + k) & mask;
             ends[k] = _ringEnd[i];
-            slots[k] = _ringSlot[i];
+            slots[k] = map is null ? _ringSlot[i] : map[_ringSlot[i]];
         }
 
-        _ringEnd = ends;
-        _ringSlot = slots;
+        var (oldEnds, oldSlots) = (_ringEnd, _ringSlot);
+        (_ringEnd, _ringSlot) = (ends, slots);
         _ringHead = 0;
+        PooledArrays.Return(oldEnds);
+        PooledArrays.Return(oldSlots);
     }
 
     private void HeapPush(long end, int slot)
     {
         if (_heapCount == _heapEnd.Length)
         {
-            Array.Resize(ref _heapEnd, _heapCount * 2);
-            Array.Resize(ref _heapSlot, _heapCount * 2);
+            int size = Math.Max(PooledArrays.MinimumLength, _heapCount * 2);
+            PooledArrays.Resize(ref _heapEnd, size, _heapCount);
+            PooledArrays.Resize(ref _heapSlot, size, _heapCount);
         }
 
         int i = _heapCount++;

@@ -11,6 +11,9 @@ namespace LinqStream.Physical.Join;
 /// busy key would be removed and re-added over and over); it is remembered and removed by <see cref="Sweep"/>, which the
 /// operator calls when such entries are many or at the end of the stream.
 /// Null keys never match (as in SQL) and are never added; the caller checks.
+/// The arrays (and the index's entries) come from the shared array pool and go back when they grow or shrink and at
+/// <see cref="Release"/>, at the end of a run (issue #19); a pooled array is not zeroed, so an entry's flag is cleared when its
+/// array is taken and everything else is written before it is read.
 /// </remarks>
 internal sealed class KeyTable<TKey>
 {
@@ -21,18 +24,24 @@ internal sealed class KeyTable<TKey>
     public const int Right = 1;
 
     private readonly KeySlotTable<TKey> _index = new();
-    private readonly Stack<int> _freeIds = new();
-    private readonly List<int> _candidates = [];
-    private TKey[] _keys = new TKey[16];
-    private int[] _heads = new int[32];
-    private bool[] _isCandidate = new bool[16];
+    private TKey[] _keys = PooledArrays.Rent<TKey>(MinimumCapacity);
+    private int[] _heads = PooledArrays.Rent<int>(MinimumCapacity * 2);
+    private bool[] _isCandidate = PooledArrays.RentCleared<bool>(MinimumCapacity);
     private int _used;
+
+    // The entries removed by a sweep, reused first (a stack), and the entries that became empty since the last sweep.
+    private int[] _freeIds = [];
+    private int _freeCount;
+    private int[] _candidates = [];
+    private int _candidateCount;
+
+    private const int MinimumCapacity = PooledArrays.MinimumLength;
 
     /// <summary>Gets the number of keys in the table, including empty entries not yet swept.</summary>
     public int Count => _index.Count;
 
     /// <summary>Gets the number of entries that became empty since the last sweep.</summary>
-    public int CandidateCount => _candidates.Count;
+    public int CandidateCount => _candidateCount;
 
     public TKey KeyOf(int id) => _keys[id];
 
@@ -82,26 +91,28 @@ internal sealed class KeyTable<TKey>
         if (_heads[h] < 0 && _heads[h + 1] < 0 && !_isCandidate[id])
         {
             _isCandidate[id] = true;
-            _candidates.Add(id);
+            Push(ref _candidates, ref _candidateCount, id);
         }
     }
 
     /// <summary>Removes the entries that are still empty.</summary>
     public void Sweep()
     {
-        foreach (int id in _candidates)
+        var candidates = _candidates;
+        for (int c = 0; c < _candidateCount; c++)
         {
+            int id = candidates[c];
             _isCandidate[id] = false;
             int h = id << 1;
             if (_heads[h] < 0 && _heads[h + 1] < 0)
             {
                 _index.Remove(_keys[id]);
                 _keys[id] = default!;
-                _freeIds.Push(id);
+                Push(ref _freeIds, ref _freeCount, id);
             }
         }
 
-        _candidates.Clear();
+        _candidateCount = 0;
     }
 
     /// <summary>Gets the number of entries the table's arrays have room for.</summary>
@@ -139,14 +150,9 @@ internal sealed class KeyTable<TKey>
             }
         }
 
-        int size = 16;
-        while (size < count * 2)
-        {
-            size *= 2;
-        }
-
-        var keys = new TKey[size];
-        var heads = new int[size * 2];
+        int size = PooledArrays.PowerOfTwoFor(count * 2);
+        var keys = PooledArrays.Rent<TKey>(size);
+        var heads = PooledArrays.Rent<int>(size * 2);
         for (int id = 0; id < _used; id++)
         {
             int n = map[id];
@@ -165,42 +171,80 @@ internal sealed class KeyTable<TKey>
             _index.Add(keys[n], n);
         }
 
-        _keys = keys;
-        _heads = heads;
-        _isCandidate = new bool[size];
-        _freeIds.Clear();
-        _freeIds.TrimExcess();
-        _candidates.Clear();
-        _candidates.TrimExcess();
+        var old = (_keys, _heads, _isCandidate, _freeIds, _candidates);
+        (_keys, _heads, _isCandidate) = (keys, heads, PooledArrays.RentCleared<bool>(size));
+        _freeIds = [];
+        _candidates = [];
+        _freeCount = 0;
+        _candidateCount = 0;
         _used = count;
+        Return(old);
         return map;
     }
 
     public void Clear()
     {
         _index.Clear();
-        _freeIds.Clear();
-        _candidates.Clear();
+        _freeCount = 0;
+        _candidateCount = 0;
         Array.Clear(_keys);
         Array.Clear(_isCandidate);
         _used = 0;
     }
 
+    /// <summary>
+    /// Empties the table and gives its arrays and its index's back to the pool (the end of a run, or a failure); the table holds
+    /// nothing of the pool after it and may be used again (it grows from nothing).
+    /// </summary>
+    public void Release()
+    {
+        _index.Release();
+        var old = (_keys, _heads, _isCandidate, _freeIds, _candidates);
+        _keys = [];
+        _heads = [];
+        _isCandidate = [];
+        _freeIds = [];
+        _candidates = [];
+        _freeCount = 0;
+        _candidateCount = 0;
+        _used = 0;
+        Return(old);
+    }
+
+    // Arrays the table no longer holds, back to the pool.
+    private static void Return((TKey[] Keys, int[] Heads, bool[] IsCandidate, int[] FreeIds, int[] Candidates) old)
+    {
+        PooledArrays.Return(old.Keys);
+        PooledArrays.Return(old.Heads);
+        PooledArrays.Return(old.IsCandidate);
+        PooledArrays.Return(old.FreeIds);
+        PooledArrays.Return(old.Candidates);
+    }
+
+    /// <summary>Appends <paramref name="value"/> to a pooled stack of ints, growing it from the pool.</summary>
+    private static void Push(ref int[] stack, ref int count, int value)
+    {
+        if (count == stack.Length)
+        {
+            PooledArrays.Resize(ref stack, Math.Max(MinimumCapacity, count * 2), count);
+        }
+
+        stack[count++] = value;
+    }
+
     private int NewEntry(TKey key)
     {
         int id;
-        if (_freeIds.Count > 0)
+        if (_freeCount > 0)
         {
-            id = _freeIds.Pop();
+            id = _freeIds[--_freeCount];
         }
         else
         {
             id = _used++;
             if (id == _keys.Length)
             {
-                Array.Resize(ref _keys, id * 2);
-                Array.Resize(ref _isCandidate, id * 2);
-                Array.Resize(ref _heads, id * 4);
+                Grow();
             }
         }
 
@@ -208,5 +252,16 @@ internal sealed class KeyTable<TKey>
         _heads[id << 1] = -1;
         _heads[(id << 1) + 1] = -1;
         return id;
+    }
+
+    // Every entry 0 .. _used - 2 is in the old arrays, which are full.
+    private void Grow()
+    {
+        int count = _keys.Length;
+        int size = Math.Max(MinimumCapacity, count * 2);
+        PooledArrays.Resize(ref _keys, size, count);
+        PooledArrays.Resize(ref _heads, size * 2, count * 2);
+        PooledArrays.Resize(ref _isCandidate, size, count);
+        Array.Clear(_isCandidate, count, _isCandidate.Length - count); // an entry is no sweep candidate until it is marked
     }
 }

@@ -1,11 +1,16 @@
 using System.Runtime.CompilerServices;
+using LinqStream.Runtime.Tables;
 
 namespace LinqStream.Physical.Join;
 
 /// <summary>The processed events of one join input that are still alive: a slab of slots, each on its key's doubly linked list.</summary>
 /// <remarks>
-/// Columns instead of objects: one allocation per growth, none per event. Freed slots are chained through
-/// <see cref="Next"/> and reused first, so the slab's size follows the number of live events, not the stream's length.
+/// Columns instead of objects: nothing allocated per event. Freed slots are chained through <see cref="Next"/> and reused first,
+/// so the slab's size follows the number of live events, not the stream's length. The columns come from the shared array pool
+/// (<see cref="PooledArrays"/>) and go back when they grow, compact or are released (<see cref="Release"/>, at the end of a run),
+/// so a query run again in the process grows into the last run's arrays (issue #19). They are not zeroed: every column of a
+/// slot is written when the slot is taken, except <see cref="Next"/>/<see cref="Prev"/>, which only a linked slot
+/// (<see cref="Entry"/> at least 0) has and only such a slot's are read.
 /// </remarks>
 internal sealed class LiveEvents<T>
 {
@@ -18,15 +23,15 @@ internal sealed class LiveEvents<T>
     /// <summary>The event's end has passed: it left its key's list and only waits for the left-outer queue.</summary>
     public const byte Expired = 4;
 
-    public long[] Start = new long[16];
-    public long[] End = new long[16];
-    public T[] Payload = new T[16];
-    public int[] Next = new int[16];
-    public int[] Prev = new int[16];
+    public long[] Start = PooledArrays.Rent<long>(MinimumCapacity);
+    public long[] End = PooledArrays.Rent<long>(MinimumCapacity);
+    public T[] Payload = PooledArrays.Rent<T>(MinimumCapacity);
+    public int[] Next = PooledArrays.Rent<int>(MinimumCapacity);
+    public int[] Prev = PooledArrays.Rent<int>(MinimumCapacity);
 
-    /// <summary>The key entry of each slot, or -1 for a left event with a null key (it is on no list).</summary>
-    public int[] Entry = new int[16];
-    public byte[] Flags = new byte[16];
+    /// <summary>The key entry of each slot, or -1 for a left event with a null key or one that left its key's list (it is on no list).</summary>
+    public int[] Entry = PooledArrays.Rent<int>(MinimumCapacity);
+    public byte[] Flags = PooledArrays.Rent<byte>(MinimumCapacity);
 
     private int _free = -1;
     private int _used;
@@ -254,7 +259,7 @@ internal sealed class LiveEvents<T>
     /// </summary>
     public bool ShouldCompact => Start.Length > MinimumCapacity * 256 && Count * 4 <= Start.Length && _quietAllocations >= Start.Length / 2;
 
-    private const int MinimumCapacity = 16;
+    private const int MinimumCapacity = PooledArrays.MinimumLength;
 
     /// <summary>
     /// Moves the slots in use down to 0, 1, 2... (in slot order, so their relative order is kept) and shrinks the columns to
@@ -282,13 +287,13 @@ internal sealed class LiveEvents<T>
             size *= 2;
         }
 
-        var start = new long[size];
-        var end = new long[size];
-        var payload = new T[size];
-        var next = new int[size];
-        var prev = new int[size];
-        var entry = new int[size];
-        var flags = new byte[size];
+        var start = PooledArrays.Rent<long>(size);
+        var end = PooledArrays.Rent<long>(size);
+        var payload = PooledArrays.Rent<T>(size);
+        var next = PooledArrays.Rent<int>(size);
+        var prev = PooledArrays.Rent<int>(size);
+        var entry = PooledArrays.Rent<int>(size);
+        var flags = PooledArrays.Rent<byte>(size);
         for (int s = 0; s < _used; s++)
         {
             int n = map[s];
@@ -297,16 +302,20 @@ internal sealed class LiveEvents<T>
                 continue;
             }
 
+            // Only a linked slot's neighbours are read (an unlinked one's may be anything: the columns are not zeroed).
+            bool linked = Entry[s] >= 0;
             start[n] = Start[s];
             end[n] = End[s];
-            payload[n] = Payload[s];
-            next[n] = Next[s] < 0 ? -1 : map[Next[s]];
-            prev[n] = Prev[s] < 0 ? -1 : map[Prev[s]];
+            Runtime.OwnedArrays.Store(payload, n, Payload[s]);
+            next[n] = linked && Next[s] >= 0 ? map[Next[s]] : -1;
+            prev[n] = linked && Prev[s] >= 0 ? map[Prev[s]] : -1;
             entry[n] = Entry[s];
             flags[n] = Flags[s];
         }
 
+        var old = (Start, End, Payload, Next, Prev, Entry, Flags);
         (Start, End, Payload, Next, Prev, Entry, Flags) = (start, end, payload, next, prev, entry, flags);
+        Return(old);
         _free = -1;
         _used = count;
         _quietAllocations = 0;
@@ -326,15 +335,47 @@ internal sealed class LiveEvents<T>
         }
     }
 
+    /// <summary>
+    /// Gives every column back to the pool and leaves the table empty, holding no array of the pool (the end of a run, or a failure);
+    /// it may be used again and grows from nothing.
+    /// </summary>
+    public void Release()
+    {
+        Clear();
+        var old = (Start, End, Payload, Next, Prev, Entry, Flags);
+        Start = [];
+        End = [];
+        Payload = [];
+        Next = [];
+        Prev = [];
+        Entry = [];
+        Flags = [];
+        Return(old);
+    }
+
+    // Columns the table no longer holds, back to the pool.
+    private static void Return((long[] Start, long[] End, T[] Payload, int[] Next, int[] Prev, int[] Entry, byte[] Flags) old)
+    {
+        PooledArrays.Return(old.Start);
+        PooledArrays.Return(old.End);
+        PooledArrays.Return(old.Payload);
+        PooledArrays.Return(old.Next);
+        PooledArrays.Return(old.Prev);
+        PooledArrays.Return(old.Entry);
+        PooledArrays.Return(old.Flags);
+    }
+
     private void Grow()
     {
-        int size = Start.Length * 2;
-        Array.Resize(ref Start, size);
-        Array.Resize(ref End, size);
-        Array.Resize(ref Payload, size);
-        Array.Resize(ref Next, size);
-        Array.Resize(ref Prev, size);
-        Array.Resize(ref Entry, size);
-        Array.Resize(ref Flags, size);
+        // The slots in use are 0 .. _used - 1 = the whole of the old columns (a slot is taken past them only when none is free).
+        int count = Start.Length;
+        int size = Math.Max(MinimumCapacity, count * 2);
+        PooledArrays.Resize(ref Start, size, count);
+        PooledArrays.Resize(ref End, size, count);
+        PooledArrays.Resize(ref Payload, size, count);
+        PooledArrays.Resize(ref Next, size, count);
+        PooledArrays.Resize(ref Prev, size, count);
+        PooledArrays.Resize(ref Entry, size, count);
+        PooledArrays.Resize(ref Flags, size, count);
     }
 }

@@ -125,6 +125,7 @@ internal sealed class IngressOrderer<T>
         Watermark = Ticks.Infinity;
         _downstream.OnWatermark(Ticks.Infinity);
         _downstream.OnCompleted();
+        _reorder?.Release(); // everything held went out above: the runs' arrays back to the shared array pool
     }
 
     /// <summary>Sends a failure of the source downstream.</summary>

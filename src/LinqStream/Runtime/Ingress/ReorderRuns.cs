@@ -132,6 +132,30 @@ internal sealed class ReorderRuns<T>
         return false;
     }
 
+    /// <summary>
+    /// Drops every held event and gives the runs' columns back to the shared array pool (issue #19: the next run of the query in the
+    /// process reuses them); the source completed, so nothing is held. The buffer may be used again (it makes new runs).
+    /// </summary>
+    public void Release()
+    {
+        _pending?.Release();
+        _pending = null;
+        for (int r = 0; r < _runs; r++)
+        {
+            _heap[r].Release();
+            _heap[r] = null!;
+        }
+
+        _runs = 0;
+        while (_free.TryPop(out var run))
+        {
+            run.Release();
+        }
+
+        _single.Clear();
+        Count = 0;
+    }
+
     /// <summary>Gets every held event (in no particular order) with its sequence, for a checkpoint.</summary>
     public IEnumerable<(long Start, long End, long Sequence, T Payload)> Items()
     {
@@ -326,12 +350,13 @@ internal sealed class ReorderRuns<T>
     }
 
     /// <summary>A sorted stretch of held events; <see cref="Head"/> is the next one to give out.</summary>
+    /// <remarks>Its columns come from the shared array pool (not zeroed: only <see cref="Head"/> .. <see cref="Count"/> - 1 is read) and go back at <see cref="Release"/>.</remarks>
     private sealed class Run(int capacity)
     {
-        public long[] Start = new long[capacity];
-        public long[] End = new long[capacity];
-        public long[] Sequence = new long[capacity];
-        public T[] Payload = new T[capacity];
+        public long[] Start = Tables.PooledArrays.Rent<long>(capacity);
+        public long[] End = Tables.PooledArrays.Rent<long>(capacity);
+        public long[] Sequence = Tables.PooledArrays.Rent<long>(capacity);
+        public T[] Payload = Tables.PooledArrays.Rent<T>(capacity);
         public int Head;
         public int Count;
 
@@ -339,10 +364,21 @@ internal sealed class ReorderRuns<T>
 
         public void Resize(int capacity)
         {
-            Array.Resize(ref Start, capacity);
-            Array.Resize(ref End, capacity);
-            Array.Resize(ref Sequence, capacity);
-            Array.Resize(ref Payload, capacity);
+            Tables.PooledArrays.Resize(ref Start, capacity, Count);
+            Tables.PooledArrays.Resize(ref End, capacity, Count);
+            Tables.PooledArrays.Resize(ref Sequence, capacity, Count);
+            Tables.PooledArrays.Resize(ref Payload, capacity, Count);
+        }
+
+        /// <summary>Gives the columns back to the pool; the run is dropped after it.</summary>
+        public void Release()
+        {
+            Tables.PooledArrays.Release(ref Start);
+            Tables.PooledArrays.Release(ref End);
+            Tables.PooledArrays.Release(ref Sequence);
+            Tables.PooledArrays.Release(ref Payload);
+            Head = 0;
+            Count = 0;
         }
     }
 

@@ -16,7 +16,9 @@ namespace LinqStream.Runtime.Tables;
 /// Open addressing: one array of (key, value, used) entries, a power-of-two capacity indexed by the top bits of the key's hash, at most
 /// five eighths full. A lookup reads one entry in the common case (a <see cref="Dictionary{TKey, TValue}"/> reads a bucket, then an
 /// entry elsewhere, and computes a modulus). A remove shifts the entries after it back (no tombstones), so lookups never slow down
-/// after many removes. Nothing is allocated except when the table grows or is trimmed.
+/// after many removes. Nothing is allocated except when the table grows or is trimmed, and then the entries come from the shared
+/// array pool (<see cref="PooledArrays"/>, cleared when rented) and the old ones go back; <see cref="Release"/> gives the last
+/// ones back at the end of a run (issue #19).
 /// </para>
 /// <para>
 /// The order of <see cref="GetEnumerator"/> is the table's own (by hash for the open table) and is not an output order: operators
@@ -164,6 +166,24 @@ internal class KeySlotTable<TKey, THasher>
         }
     }
 
+    /// <summary>
+    /// Empties the table and gives its entries back to the pool (the end of a run, or a failure); the table keeps the smallest capacity
+    /// and may be used again. The dictionary of other keys is only cleared.
+    /// </summary>
+    public void Release()
+    {
+        if (_dictionary is not null)
+        {
+            _dictionary.Clear();
+            return;
+        }
+
+        var old = _entries;
+        _count = 0;
+        Allocate(MinimumCapacity);
+        PooledArrays.Return(old);
+    }
+
     /// <summary>Grows the table, when needed, so that it holds <paramref name="keys"/> keys without growing again (never shrinks).</summary>
     public void EnsureCapacity(int keys)
     {
@@ -250,7 +270,7 @@ internal class KeySlotTable<TKey, THasher>
 
     private void Allocate(int size)
     {
-        _entries = new Entry[size];
+        _entries = PooledArrays.RentCleared<Entry>(size); // a power of two: exactly that long
         _shift = 64 - BitOperations.Log2((uint)size);
         _multiplier = MultiplierFor(_shift);
         _growAt = (int)((long)size * 5 / 8);
@@ -301,6 +321,8 @@ internal class KeySlotTable<TKey, THasher>
 
             entries[i] = entry;
         }
+
+        PooledArrays.Return(old);
     }
 
     /// <summary>The keys and values, in the table's order.</summary>

@@ -16,8 +16,18 @@ public sealed class ReorderRunsTests
         var runs = new ReorderRuns<int>();
         var held = new List<(long Start, long End, long Sequence, int Payload)>();
         long sequence = 0, limit = long.MinValue, clock = 0;
-        for (int round = 0; round < 300; round++)
+        for (int round = 0; round < 600; round++)
         {
+            if (round == 300)
+            {
+                // A second pass on the same buffer after Release (its runs' arrays back in the shared pool, made dirty here).
+                runs.Release();
+                Assert.Equal(0, runs.Count);
+                Assert.Empty(runs.Items());
+                held.Clear();
+                PoolPoison.Dirty(random, 1 << 13);
+            }
+
             // A batch in arrival order: starts anywhere from the current limit to span ahead, sometimes sorted, sometimes huge values.
             int size = random.Next(0, Math.Min(maxBatch, random.Next(2) == 0 ? 63 : 200) + 1);
             clock += random.Next(0, span / 4 + 1);

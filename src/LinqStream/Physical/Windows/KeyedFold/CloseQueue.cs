@@ -1,4 +1,5 @@
 using System.Numerics;
+using LinqStream.Runtime.Tables;
 
 namespace LinqStream.Physical.Windows.KeyedFold;
 
@@ -19,6 +20,10 @@ namespace LinqStream.Physical.Windows.KeyedFold;
 /// A close before <see cref="_last"/> cannot come from the fold's input (a value tagged <c>c</c> starts at or before <c>c</c>, and
 /// closes are taken out only below the watermark); should one come anyway, every entry is spread again from it, so the order
 /// stays right.
+/// </para>
+/// <para>
+/// The buckets' arrays come from the shared array pool and go back when they grow and at <see cref="Release"/>, at the end of a
+/// run (issue #19); only the first <c>_count[b]</c> entries of a bucket are read.
 /// </para>
 /// </remarks>
 internal sealed class CloseQueue
@@ -96,6 +101,17 @@ internal sealed class CloseQueue
         _last = long.MinValue;
     }
 
+    /// <summary>Empties the queue and gives every bucket's arrays back to the pool (the end of a run, or a failure); it may be used again.</summary>
+    public void Release()
+    {
+        Clear();
+        for (int b = 0; b < 65; b++)
+        {
+            PooledArrays.Release(ref _close[b]);
+            PooledArrays.Release(ref _slot[b]);
+        }
+    }
+
     /// <summary>The bucket of <paramref name="close"/> (at least <see cref="_last"/>): 0 when equal, else 1 + its highest bit that differs.</summary>
     private int Bucket(long close) => close == _last ? 0 : 64 - BitOperations.LeadingZeroCount((ulong)(close ^ _last));
 
@@ -104,9 +120,9 @@ internal sealed class CloseQueue
         int n = _count[bucket];
         if (n == _close[bucket].Length)
         {
-            int size = Math.Max(16, n * 2);
-            Array.Resize(ref _close[bucket], size);
-            Array.Resize(ref _slot[bucket], size);
+            int size = Math.Max(PooledArrays.MinimumLength, n * 2);
+            PooledArrays.Resize(ref _close[bucket], size, n);
+            PooledArrays.Resize(ref _slot[bucket], size, n);
         }
 
         _close[bucket][n] = close;

@@ -12,6 +12,8 @@ namespace LinqStream.Physical.Windows.KeyedFold;
 /// which may grow it), so a fold that checks a cached slot's close and key and adds to its state touches one place; a released
 /// slot's close is set to <see cref="long.MinValue"/>, which no group has (closes are at most 2^62 from zero: the rewrite's
 /// condition), so a cached slot number is checked by comparing its close and key.
+/// The slots, the table's entries and the close queue's buckets come from the shared array pool and go back when they grow and at
+/// <see cref="Release()"/>, at the end of a run (issue #19); only slots that were opened are read.
 /// </remarks>
 internal sealed class FoldGroups<TKey, TState>
     where TKey : notnull
@@ -21,7 +23,7 @@ internal sealed class FoldGroups<TKey, TState>
     private readonly Parallel.KeyOrder<TKey> _keyOrder = new();
 
     // Free slots are linked through _nextFree.
-    private int[] _nextFree = new int[16];
+    private int[] _nextFree = PooledArrays.Rent<int>(PooledArrays.MinimumLength);
     private int _free = -1;
     private int _used;
 
@@ -30,7 +32,7 @@ internal sealed class FoldGroups<TKey, TState>
     private int _ordered;
 
     /// <summary>The groups' entries, by slot.</summary>
-    public Entry[] Slots = new Entry[16];
+    public Entry[] Slots = PooledArrays.Rent<Entry>(PooledArrays.MinimumLength);
 
     /// <summary>Gets the number of open groups.</summary>
     public int Count => _table.Count;
@@ -60,7 +62,7 @@ internal sealed class FoldGroups<TKey, TState>
 
     /// <summary>
     /// Takes out the next group whose close is below <paramref name="watermark"/>, in emission order; false when there is none. The
-    /// caller makes its result and then calls <see cref="Release"/>.
+    /// caller makes its result and then calls <see cref="Release(int)"/>.
     /// </summary>
     public bool TryTakeNext(long watermark, out int slot)
     {
@@ -122,6 +124,19 @@ internal sealed class FoldGroups<TKey, TState>
         _used = 0;
     }
 
+    /// <summary>
+    /// Drops every group and gives the arrays back to the pool (the end of a run, or a failure); the groups hold nothing of the pool
+    /// after it and may be used again.
+    /// </summary>
+    public void Release()
+    {
+        Clear();
+        _table.Release();
+        _closes.Release();
+        PooledArrays.Release(ref Slots);
+        PooledArrays.Release(ref _nextFree);
+    }
+
     /// <summary>Copies the open groups out as plain data, in close order.</summary>
     public List<KeyedFoldGroup<TKey, TState>> Capture()
     {
@@ -170,9 +185,9 @@ internal sealed class FoldGroups<TKey, TState>
         {
             if (_used == Slots.Length)
             {
-                int size = _used * 2;
-                Array.Resize(ref Slots, size);
-                Array.Resize(ref _nextFree, size);
+                int size = Math.Max(PooledArrays.MinimumLength, _used * 2);
+                PooledArrays.Resize(ref Slots, size, _used);
+                PooledArrays.Resize(ref _nextFree, size, _used);
             }
 
             slot = _used++;

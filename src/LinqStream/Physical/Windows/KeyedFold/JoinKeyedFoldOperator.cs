@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using LinqStream.Physical.Join;
 using LinqStream.Runtime;
+using LinqStream.Runtime.Tables;
 using LinqStream.Temporal;
 
 namespace LinqStream.Physical.Windows.KeyedFold;
@@ -118,16 +119,12 @@ internal sealed partial class JoinKeyedFoldOperator<TLeft, TRight, TKey, TFoldKe
         }
     }
 
+    /// <summary>The query failed: every pooled batch back to its pool, and the state dropped, its arrays back to the shared array pool.</summary>
     protected override void ReleaseAll()
     {
         LeftInput.Clear();
         RightInput.Clear();
-        _left.Clear();
-        _right.Clear();
-        _leftExpiry.Clear();
-        _rightExpiry.Clear();
-        _keys.Clear();
-        _groups.Clear();
+        ReleaseTables();
         ClearPairs(_pairCount);
         _pairCount = 0;
         if (_output is not null)
@@ -135,6 +132,25 @@ internal sealed partial class JoinKeyedFoldOperator<TLeft, TRight, TKey, TFoldKe
             _outputPool.Return(_output);
             _output = null;
         }
+    }
+
+    /// <summary>The run ended (the last round emitted every group and freed every live event): the tables' arrays back to the shared array pool.</summary>
+    protected override void Finished() => ReleaseTables();
+
+    /// <summary>
+    /// Empties the join's live events, expiry queues and keys, the groups and the close cache, and gives their arrays back to the
+    /// shared array pool (issue #19: the next run of the query grows into them instead of allocating them again). Each table replaces
+    /// its arrays before giving them back, so nothing here reads a returned array, and a second call gives nothing back twice.
+    /// </summary>
+    private void ReleaseTables()
+    {
+        _left.Release();
+        _right.Release();
+        _leftExpiry.Release();
+        _rightExpiry.Release();
+        _keys.Release();
+        _groups.Release();
+        PooledArrays.Release(ref _groupOf);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -221,7 +237,7 @@ internal sealed partial class JoinKeyedFoldOperator<TLeft, TRight, TKey, TFoldKe
     private void GrowGroupOf()
     {
         int old = _groupOf.Length;
-        Array.Resize(ref _groupOf, _left.Capacity);
+        PooledArrays.Resize(ref _groupOf, _left.Capacity, old);
         Array.Fill(_groupOf, -1, old, _groupOf.Length - old);
     }
 

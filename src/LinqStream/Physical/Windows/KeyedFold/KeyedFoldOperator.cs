@@ -158,6 +158,8 @@ internal sealed class KeyedFoldOperator<TX, TKey, TIn, TState, TAggResult, TAggr
         {
             Downstream.OnCompleted();
         }
+
+        _groups.Release(); // every group was emitted (or the fold failed): the arrays back to the shared array pool (issue #19)
     }
 
     public string CheckpointName => OperatorName;
@@ -195,7 +197,7 @@ internal sealed class KeyedFoldOperator<TX, TKey, TIn, TState, TAggResult, TAggr
             }
             catch (Exception ex) when (ex is not QueryExecutionException)
             {
-                _groups.Clear();
+                _groups.Release();
                 if (output is not null)
                 {
                     _outputPool.Return(output);
