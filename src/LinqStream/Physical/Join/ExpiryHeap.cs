@@ -85,15 +85,10 @@ internal sealed class ExpiryHeap
     public void Release()
     {
         Clear();
-        var (ringEnd, ringSlot, heapEnd, heapSlot) = (_ringEnd, _ringSlot, _heapEnd, _heapSlot);
-        _ringEnd = [];
-        _ringSlot = [];
-        _heapEnd = [];
-        _heapSlot = [];
-        PooledArrays.Return(ringEnd);
-        PooledArrays.Return(ringSlot);
-        PooledArrays.Return(heapEnd);
-        PooledArrays.Return(heapSlot);
+        PooledArrays.Release(ref _ringEnd);
+        PooledArrays.Release(ref _ringSlot);
+        PooledArrays.Release(ref _heapEnd);
+        PooledArrays.Release(ref _heapSlot);
     }
 
     /// <summary>Renumbers every queued slot through <paramref name="map"/> (old slot to new) and shrinks the arrays to fit.</summary>

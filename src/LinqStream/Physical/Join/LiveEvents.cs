@@ -281,12 +281,7 @@ internal sealed class LiveEvents<T>
             map[s] = map[s] == -2 ? -1 : count++;
         }
 
-        int size = MinimumCapacity;
-        while (size < count * 2)
-        {
-            size *= 2;
-        }
-
+        int size = PooledArrays.PowerOfTwoFor(count * 2);
         var start = PooledArrays.Rent<long>(size);
         var end = PooledArrays.Rent<long>(size);
         var payload = PooledArrays.Rent<T>(size);

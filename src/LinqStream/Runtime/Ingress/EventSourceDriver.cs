@@ -201,11 +201,7 @@ internal sealed class EventSourceDriver<T> : SourceDriver
 
         // A runner waiting for this source goes on (and sees the stop). Dropping its wait instead, registration and all, left it
         // waiting forever when the query was stopped before its token was cancelled (a consumer leaving ToAsyncEnumerable).
-        if (Interlocked.Exchange(ref _waiter, null) is { } signal)
-        {
-            signal.Registration.Dispose();
-            ThreadPool.UnsafeQueueUserWorkItem(static d => d.TrySetResult(), signal, preferLocal: false);
-        }
+        WakeThroughPool();
 
         while (_chunks.Reader.TryRead(out var chunk))
         {
@@ -275,6 +271,12 @@ internal sealed class EventSourceDriver<T> : SourceDriver
     private void Complete(Exception? error = null)
     {
         _chunks.Writer.TryComplete(error);
+        WakeThroughPool();
+    }
+
+    /// <summary>Takes the runner's pending wait, if any, and completes it on a pool thread (not on the thread that ends or stops the source).</summary>
+    private void WakeThroughPool()
+    {
         if (Interlocked.Exchange(ref _waiter, null) is { } signal)
         {
             signal.Registration.Dispose();
