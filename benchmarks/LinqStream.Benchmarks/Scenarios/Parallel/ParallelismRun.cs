@@ -4,7 +4,7 @@ using System.Globalization;
 namespace LinqStream.Benchmarks.Scenarios.Parallel;
 
 /// <summary>
-/// <c>--parallelism [--runs N] [--rounds R] [--no-settle] [--threads] [--barriers] [--jit] [--alloc] [--cold] [CASE...]</c>: a small console mode of <see cref="ParallelismBenchmarks"/> for a machine where
+/// <c>--parallelism [--runs N] [--rounds R] [--no-settle] [--p2-first | --only P] [--threads] [--barriers] [--jit] [--alloc] [--cold] [CASE...]</c>: a small console mode of <see cref="ParallelismBenchmarks"/> for a machine where
 /// BenchmarkDotNet's generated project cannot be built or its in-process runs time out (a loaded machine): the input is made
 /// and every answer checked once at P = 1 and at P = 2 ([GlobalSetup]'s checks), then each case runs N times (default 5) at
 /// P = 1 and at P = 2, alternating, and prints the median wall time and the median process CPU time (user + sys of all
@@ -49,10 +49,22 @@ public static class ParallelismRun
         int profileAt = Infrastructure.PerfControl.Attached && int.TryParse(Environment.GetEnvironmentVariable("LINQSTREAM_PERF_P"), NumberStyles.Integer, CultureInfo.InvariantCulture, out int perfP) ? perfP : 0;
         int profileRound = int.TryParse(Environment.GetEnvironmentVariable("LINQSTREAM_PERF_ROUND"), NumberStyles.Integer, CultureInfo.InvariantCulture, out int perfRound) ? perfRound : 0;
         bool cold = list.Remove("--cold");
-        var bench = new ParallelismBenchmarks { Parallelism = 1 };
-        bench.Setup(check: !cold); // checks the answers at P = 1 (--cold: the other modes check them)
+        // --p2-first: P = 2 is warmed and measured before P = 1 (each measured round too); --only P: this process warms and measures P alone.
+        // Both for the launch-to-launch spread of q5 (issue #16): the runtime's dynamic PGO profiles the methods both P share while the
+        // first P warms, so which P comes first may decide which one gets the better code (one P per process is what a deployment runs).
+        bool p2First = list.Remove("--p2-first");
+        if (!Infrastructure.ConsoleOptions.TryTakeCount(list, "--only", 0, output, out int only) || only > 2)
+        {
+            output.WriteLine("--only takes 1 or 2.");
+            return 2;
+        }
+
+        int[] order = only != 0 ? [only] : p2First ? [2, 1] : [1, 2];
+        // Checks the answers at P = 1, then at P = 2 (--only P: at P alone, so the other P's code never runs in this process; --cold: the other modes check them).
+        var bench = new ParallelismBenchmarks { Parallelism = only == 2 ? 2 : 1 };
+        bench.Setup(check: !cold);
         bench.Parallelism = 2;
-        if (!cold)
+        if (!cold && only == 0)
         {
             bench.CheckAnswers();
         }
@@ -120,7 +132,7 @@ public static class ParallelismRun
                 var gen0 = new List<double>[] { [], [] };
                 var gen1 = new List<double>[] { [], [] };
                 var warmups = new int[2];
-                foreach (int p in new[] { 1, 2 })
+                foreach (int p in order)
                 {
                     bench.Parallelism = p;
                     warmups[p - 1] = WarmUp(run);
@@ -134,7 +146,7 @@ public static class ParallelismRun
                 var jit = new List<double>[] { [], [] };
                 for (int r = 0; r < runs; r++)
                 {
-                    foreach (int p in new[] { 1, 2 })
+                    foreach (int p in order)
                     {
                         bench.Parallelism = p;
                         var process = Process.GetCurrentProcess();
@@ -204,6 +216,14 @@ public static class ParallelismRun
                         gen0[p - 1].Add(GC.CollectionCount(0) - gen0Start);
                         gen1[p - 1].Add(GC.CollectionCount(1) - gen1Start);
                     }
+                }
+
+                if (only != 0)
+                {
+                    int at = only - 1;
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"| {name} (P = {only} only) | wall {Median(wall[at]):F1} | CPU {Median(cpu[at]):F1} ns/event | runs: wall {string.Join(", ", wall[at].Select(w => w.ToString("F1", CultureInfo.InvariantCulture)))}; CPU {string.Join(", ", cpu[at].Select(w => w.ToString("F1", CultureInfo.InvariantCulture)))}; JIT {Median(jit[at]):F1} ns/event after {warmups[at]} warm-up runs; gen 0 / 1 per run {Median(gen0[at]):F0} / {Median(gen1[at]):F0}; involuntary switches {Median(preempted[at]):F0} |"));
+                    continue;
                 }
 
                 double w1 = Median(wall[0]), w2 = Median(wall[1]), c1 = Median(cpu[0]), c2 = Median(cpu[1]);
