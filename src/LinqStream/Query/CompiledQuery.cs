@@ -6,13 +6,24 @@ namespace LinqStream.Query;
 /// <summary>A translated query, ready to run: its physical plan and how it got there.</summary>
 internal sealed class CompiledQuery<T>
 {
+    private string? _logicalPlan;
+    private string? _optimizedPlan;
+
     public required PhysicalStream<T> Root { get; init; }
 
     public required QueryOptions Options { get; init; }
 
-    public required string LogicalPlan { get; init; }
+    /// <summary>Gets the logical plan (translation's output).</summary>
+    public required Plan.PlanNode Logical { get; init; }
 
-    public required string OptimizedPlan { get; init; }
+    /// <summary>Gets the logical plan after the passes.</summary>
+    public required Plan.PlanNode Optimized { get; init; }
+
+    /// <summary>Gets the logical plan as text, printed on first read (issue #19: printing every lambda cost each compile, cache hits included).</summary>
+    public string LogicalPlan => _logicalPlan ??= Plan.PlanPrinter.Print(Logical);
+
+    /// <summary>Gets the optimized logical plan as text, printed on first read.</summary>
+    public string OptimizedPlan => _optimizedPlan ??= Plan.PlanPrinter.Print(Optimized);
 
     public required IReadOnlyList<string> Log { get; init; }
 

@@ -79,6 +79,38 @@ internal static class MembersRead
         return members;
     }
 
+    /// <summary>
+    /// Whether some source of <paramref name="root"/>'s plan is an <see cref="EventSource{T}"/>: the only sources that use what
+    /// <see cref="Of"/> finds (<see cref="SourceContext.MembersRead"/>) and the only ones <c>Explain()</c> prints it for, so the
+    /// compiler skips the analysis for every other plan (issue #19: it ran on every compile, plan-cache hits included).
+    /// </summary>
+    public static bool HasEventSource(PlanNode root)
+    {
+        var seen = new HashSet<PlanNode>(ReferenceEqualityComparer.Instance);
+        var stack = new Stack<PlanNode>();
+        stack.Push(root);
+        while (stack.Count > 0)
+        {
+            var node = stack.Pop();
+            if (!seen.Add(node))
+            {
+                continue;
+            }
+
+            if (node is SourceNode source && EventSources.IsEventSource(source.Source))
+            {
+                return true;
+            }
+
+            foreach (var child in node.Children)
+            {
+                stack.Push(child);
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>One line for <c>Explain()</c>: what the query reads of <paramref name="source"/>'s events.</summary>
     public static string Describe(SourceNode source, SourceMembers members) => members.Names is { } names
         ? $"MembersRead: {source.SourceName} reads {(names.Count == 0 ? "no member" : string.Join(", ", names))} of {Display(source.Type)} (a JSON source whose serializer LinqStream makes decodes only these)"

@@ -58,12 +58,15 @@ internal static class QueryCompiler
             context.Log.AddRange(plan.Log);
         }
 
-        context.MembersRead = MembersRead.Of(plan.Optimized);                   //    what each source's events are read for (a JSON source decodes only that)
-        foreach (var (source, members) in context.MembersRead)
-        {
-            if (Runtime.Ingress.EventSources.IsEventSource(source.Source))
+        if (MembersRead.HasEventSource(plan.Optimized))                         //    what each event source's events are read for (a JSON source decodes only
+        {                                                                        //    that); only an EventSource<T> uses it, so other plans skip the analysis
+            context.MembersRead = MembersRead.Of(plan.Optimized);
+            foreach (var (source, members) in context.MembersRead)
             {
-                context.Log.Add(MembersRead.Describe(source, members));
+                if (Runtime.Ingress.EventSources.IsEventSource(source.Source))
+                {
+                    context.Log.Add(MembersRead.Describe(source, members));
+                }
             }
         }
 
@@ -74,8 +77,8 @@ internal static class QueryCompiler
         {
             Root = root,
             Options = context.Options,
-            LogicalPlan = PlanPrinter.Print(plan.Logical),
-            OptimizedPlan = PlanPrinter.Print(plan.Optimized),
+            Logical = plan.Logical,     // printed when read (Explain), not on every compile: each lambda's ToString
+            Optimized = plan.Optimized,
             Log = context.Log,
             Parallel = parallel,
         };
