@@ -6,6 +6,20 @@ internal static class PlanGraph
     public static Dictionary<PlanNode, int> CountParents(PlanNode root)
     {
         var parents = new Dictionary<PlanNode, int>(ReferenceEqualityComparer.Instance) { [root] = 1 };
+        foreach (var node in Nodes(root))
+        {
+            foreach (var child in node.Children)
+            {
+                parents[child] = parents.GetValueOrDefault(child) + 1;
+            }
+        }
+
+        return parents;
+    }
+
+    /// <summary>Every node of <paramref name="root"/>'s plan once (a node shared by several parents too), depth first.</summary>
+    public static IEnumerable<PlanNode> Nodes(PlanNode root)
+    {
         var visited = new HashSet<PlanNode>(ReferenceEqualityComparer.Instance);
         var stack = new Stack<PlanNode>();
         stack.Push(root);
@@ -17,13 +31,11 @@ internal static class PlanGraph
                 continue;
             }
 
+            yield return node;
             foreach (var child in node.Children)
             {
-                parents[child] = parents.GetValueOrDefault(child) + 1;
                 stack.Push(child);
             }
         }
-
-        return parents;
     }
 }

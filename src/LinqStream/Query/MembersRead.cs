@@ -84,32 +84,8 @@ internal static class MembersRead
     /// <see cref="Of"/> finds (<see cref="SourceContext.MembersRead"/>) and the only ones <c>Explain()</c> prints it for, so the
     /// compiler skips the analysis for every other plan (issue #19: it ran on every compile, plan-cache hits included).
     /// </summary>
-    public static bool HasEventSource(PlanNode root)
-    {
-        var seen = new HashSet<PlanNode>(ReferenceEqualityComparer.Instance);
-        var stack = new Stack<PlanNode>();
-        stack.Push(root);
-        while (stack.Count > 0)
-        {
-            var node = stack.Pop();
-            if (!seen.Add(node))
-            {
-                continue;
-            }
-
-            if (node is SourceNode source && EventSources.IsEventSource(source.Source))
-            {
-                return true;
-            }
-
-            foreach (var child in node.Children)
-            {
-                stack.Push(child);
-            }
-        }
-
-        return false;
-    }
+    public static bool HasEventSource(PlanNode root) =>
+        PlanGraph.Nodes(root).Any(node => node is SourceNode source && EventSources.IsEventSource(source.Source));
 
     /// <summary>One line for <c>Explain()</c>: what the query reads of <paramref name="source"/>'s events.</summary>
     public static string Describe(SourceNode source, SourceMembers members) => members.Names is { } names
