@@ -1,5 +1,6 @@
 using System.Linq.Expressions;
 using LinqStream.Physical.Kernels;
+using LinqStream.Runtime;
 using LinqStream.Runtime.Ingress;
 using LinqStream.Temporal;
 
@@ -11,6 +12,17 @@ internal static class EventTimeKernel
     /// <summary>Compiles <paramref name="start"/> (and <paramref name="end"/>, when given) into tick columns.</summary>
     public static EventTime<T> Compile<T>(LambdaExpression start, LambdaExpression? end, KernelCompiler? kernels = null) =>
         new(start, end, ColumnKernel.Compile<T, long>(ForKernel(start), kernels ?? KernelCompiler.Shared), end is null ? null : ColumnKernel.Compile<T, long>(ForKernel(end), kernels ?? KernelCompiler.Shared));
+
+    /// <summary>
+    /// The same kernels, compiled when first used (<see cref="DeferredKernel{TDelegate}"/>): for an ingress whose consumer reads
+    /// the replayed array itself with the times in its own kernel, so that these run only for a slice that falls back.
+    /// </summary>
+    public static EventTime<T> Defer<T>(LambdaExpression start, LambdaExpression? end, KernelCompiler kernels) =>
+        new(
+            start,
+            end,
+            new DeferredKernel<Action<T[], ulong[]?, long[], int>>(() => ColumnKernel.Compile<T, long>(ForKernel(start), kernels)),
+            end is null ? null : new DeferredKernel<Action<T[], ulong[]?, long[], int>>(() => ColumnKernel.Compile<T, long>(ForKernel(end), kernels)));
 
     /// <summary>
     /// <see cref="ToTicks"/> for a compiled kernel: a <see cref="DateTime"/> is read inline, <c>d.Kind == Local ? d.ToUniversalTime().Ticks

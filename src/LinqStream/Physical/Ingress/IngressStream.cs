@@ -13,6 +13,7 @@ internal sealed class IngressStream<T> : PhysicalStream<T>, Diagnostics.ISourceN
     private readonly LambdaExpression? _end;
     private readonly KernelCompiler? _compiler;
     private EventTime<T>? _time;
+    private bool _deferTime;
     private readonly IngressPolicy _policy;
 
     public IngressStream(object source, EventTime<T> time, IngressPolicy policy, string sourceName)
@@ -75,7 +76,18 @@ internal sealed class IngressStream<T> : PhysicalStream<T>, Diagnostics.ISourceN
 
     public override IReadOnlyList<PhysicalNode> Inputs => [];
 
-    public void CompileKernels() => _time ??= EventTimeKernel.Compile<T>(_start, _end, _compiler);
+    /// <remarks>
+    /// When the consumer reads the replayed array itself, times included (<see cref="DeferTimeKernels"/>), the event-time kernels are
+    /// deferred: compiled when a slice falls back to the ordinary path, or at wiring when the consumer does not fuse after all.
+    /// </remarks>
+    public void CompileKernels() => _time ??= _deferTime ? EventTimeKernel.Defer<T>(_start, _end, _compiler ?? KernelCompiler.Shared) : EventTimeKernel.Compile<T>(_start, _end, _compiler);
+
+    /// <summary>
+    /// Called by the chain right after this ingress when it compiles its fused kernel (<see cref="Pipeline.IngressPipelineKernel"/>):
+    /// that kernel computes the times, so this ingress's own time kernels are compiled only if a slice falls back. No effect once
+    /// the kernels are compiled.
+    /// </summary>
+    public void DeferTimeKernels() => _deferTime = true;
 
     /// <summary>
     /// An array in start order as <paramref name="count"/> parts, each its own ingress with this policy: the array cut into
@@ -104,10 +116,16 @@ internal sealed class IngressStream<T> : PhysicalStream<T>, Diagnostics.ISourceN
     {
         CompileKernels(); // a no-op after the compiler's last stage
         var time = _time!;
+        var fused = FusableStart is null ? null : downstream as IFusedIngress<T>;
+        if (fused is not { CanFuse: true })
+        {
+            time.Compile(); // deferred, but the consumer reads batches after all (fusion off, metrics): compiled now, not mid-run
+        }
+
         var orderer = new IngressOrderer<T>(downstream, context, _policy, SourceName);
         SourceDriver driver = _source switch
         {
-            IEnumerable<T> enumerable => new EnumerableSource<T>(enumerable, time, orderer, context, SourceName, FusableStart is null ? null : downstream as IFusedIngress<T>),
+            IEnumerable<T> enumerable => new EnumerableSource<T>(enumerable, time, orderer, context, SourceName, fused),
             IAsyncEnumerable<T> asyncEnumerable => new AsyncEnumerableSource<T>(asyncEnumerable, time, orderer, context, SourceName),
             IObservable<T> observable => new ObservableSource<T>(observable, time, orderer, context, SourceName),
             EventSource<T> eventSource => new EventSourceDriver<T>(eventSource, time, orderer, context, SourceName) { MembersRead = MembersRead },

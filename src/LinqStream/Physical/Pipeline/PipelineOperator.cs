@@ -15,7 +15,7 @@ namespace LinqStream.Physical.Pipeline;
 /// </remarks>
 internal sealed class PipelineOperator<TIn, TOut> : UnaryOperator<TIn, TOut>, IBatchBorrower<TIn>, IFusedIngress<TIn>, IFusedBranch<TIn>
 {
-    private readonly Action<TIn[], ulong[], TOut[]?, int> _kernel;
+    private readonly DeferredKernel<Action<TIn[], ulong[], TOut[]?, int>> _kernel; // compiled when first used after a fused ingress
     private readonly bool _projects;
     private readonly UserCodeFailures _failures;
     private readonly BatchPool<TIn> _inputPool;
@@ -25,7 +25,7 @@ internal sealed class PipelineOperator<TIn, TOut> : UnaryOperator<TIn, TOut>, IB
     private PhysicalNode? _branchNode; // the plan node this chain is in its multicast's one kernel, when fused as a branch
     private EventBatch<TOut>? _pending; // a multicast's kernel's output for the slice being pushed (TryRentColumns .. SendColumns)
 
-    public PipelineOperator(IStreamObserver<TOut> downstream, QueryContext context, Action<TIn[], ulong[], TOut[]?, int> kernel, bool projects, string name, string expression, string site = "")
+    public PipelineOperator(IStreamObserver<TOut> downstream, QueryContext context, DeferredKernel<Action<TIn[], ulong[], TOut[]?, int>> kernel, bool projects, string name, string expression, string site = "")
         : base(downstream, context)
     {
         _kernel = kernel;
@@ -49,11 +49,11 @@ internal sealed class PipelineOperator<TIn, TOut> : UnaryOperator<TIn, TOut>, IB
             if (_projects)
             {
                 output = _outputPool.Rent();
-                _kernel(batch.Payload, batch.Absent, output.Payload, batch.Count);
+                _kernel.Kernel(batch.Payload, batch.Absent, output.Payload, batch.Count);
             }
             else
             {
-                _kernel(batch.Payload, batch.Absent, null, batch.Count);
+                _kernel.Kernel(batch.Payload, batch.Absent, null, batch.Count);
             }
         }
         catch (Exception ex) when (ex is not QueryExecutionException)
@@ -240,7 +240,7 @@ internal sealed class PipelineOperator<TIn, TOut> : UnaryOperator<TIn, TOut>, IB
         var output = _outputPool.Rent();
         try
         {
-            _kernel(batch.Payload, absent, _projects ? output.Payload : null, count);
+            _kernel.Kernel(batch.Payload, absent, _projects ? output.Payload : null, count);
         }
         catch (Exception ex) when (ex is not QueryExecutionException)
         {
@@ -301,6 +301,7 @@ internal sealed class PipelineOperator<TIn, TOut> : UnaryOperator<TIn, TOut>, IB
     /// <returns><see langword="true"/> when the batch may go on.</returns>
     private bool RunEventByEvent(EventBatch<TIn> batch, EventBatch<TOut>? output)
     {
+        var kernel = _kernel.Kernel;
         var input = new TIn[1];
         var absent = new ulong[1];
         var result = _projects ? new TOut[1] : null;
@@ -308,7 +309,7 @@ internal sealed class PipelineOperator<TIn, TOut> : UnaryOperator<TIn, TOut>, IB
         {
             input[0] = batch.Payload[i];
             absent[0] = 0;
-            _kernel(input, absent, result, 1);
+            kernel(input, absent, result, 1);
             if ((absent[0] & 1) != 0)
             {
                 batch.SetAbsent(i);

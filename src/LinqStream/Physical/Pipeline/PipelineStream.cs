@@ -9,7 +9,7 @@ internal sealed class PipelineStream<TIn, TOut> : PhysicalStream<TOut>, ICompile
     private readonly PhysicalStream<TIn> _source;
     private readonly IReadOnlyList<PipelineKernelStep> _steps;
     private readonly KernelCompiler _compiler;
-    private Action<TIn[], ulong[], TOut[]?, int>? _kernel;
+    private DeferredKernel<Action<TIn[], ulong[], TOut[]?, int>>? _kernel;
     private Action<TIn[], int, long[], ulong[], TOut[], int>? _fusedKernel;
 
     public PipelineStream(PhysicalStream<TIn> source, IReadOnlyList<PipelineKernelStep> steps, KernelCompiler? kernels = null)
@@ -54,19 +54,37 @@ internal sealed class PipelineStream<TIn, TOut> : PhysicalStream<TOut>, ICompile
     /// after a multicast of such an ingress has no kernel of its own for it: the multicast's one kernel of all its chains reads the
     /// slice (<see cref="MulticastIngressKernel"/>, compiled by the compiler's last stage).
     /// </remarks>
+    /// <para>
+    /// With that fused kernel, the chain's own kernel and the ingress's time kernel run only for a slice that falls back (out of
+    /// order, a late event, a selector that throws) or when fusion is off at run time: they are deferred
+    /// (<see cref="DeferredKernel{TDelegate}"/>), compiled then or at wiring, so a new query's first result waits for one compile
+    /// instead of three (issue #19: a Where/Select after an array compiled 3 kernels where the unfused plan compiled 2).
+    /// </para>
     public void CompileKernels()
     {
-        _kernel ??= PipelineKernel.Compile<TIn, TOut>(_steps, _compiler);
-        if (_fusedKernel is null && _source is Ingress.IngressStream<TIn> { FusableStart: { } start })
+        if (_kernel is not null)
+        {
+            return;
+        }
+
+        if (_source is Ingress.IngressStream<TIn> { FusableStart: { } start } ingress)
         {
             _fusedKernel = IngressPipelineKernel.Compile<TIn, TOut>(start, _steps, _compiler);
+            ingress.DeferTimeKernels();
+            var steps = _steps;
+            var compiler = _compiler;
+            _kernel = new(() => PipelineKernel.Compile<TIn, TOut>(steps, compiler));
+            return;
         }
+
+        _kernel = new(PipelineKernel.Compile<TIn, TOut>(_steps, _compiler));
     }
 
     public override void Connect(IStreamObserver<TOut> downstream, QueryContext context)
     {
         CompileKernels(); // a no-op after the compiler's last stage
-        var op = new PipelineOperator<TIn, TOut>(downstream, context, _kernel!, PipelineKernel.HasProjection(_steps), Name, Detail, Internal.QuerySites.Describe(_steps.Select(s => s.Lambda)));
+        var kernel = _kernel!;
+        var op = new PipelineOperator<TIn, TOut>(downstream, context, kernel, PipelineKernel.HasProjection(_steps), Name, Detail, Internal.QuerySites.Describe(_steps.Select(s => s.Lambda)));
 
         // Right after a replayed array's or list's ingress (or a multicast of it), the chain also reads the array itself, event times included: one pass over the
         // event objects instead of a copy, a time pass and a chain pass (IFusedIngress). Not with Fuse = false (the unfused plan, as
@@ -75,12 +93,17 @@ internal sealed class PipelineStream<TIn, TOut> : PhysicalStream<TOut>, ICompile
         {
             if (_fusedKernel is not null)
             {
-                op.FuseWithIngress(_fusedKernel);
+                op.FuseWithIngress(_fusedKernel); // the chain's own kernel stays deferred: only a slice that falls back runs it
             }
             else if (_source is Multicast.MulticastStream<TIn> { BranchKernel: not null })
             {
                 op.FuseAsBranch(this); // the multicast matches its consumers to its kernel's chains by node
             }
+        }
+
+        if (!op.CanFuse)
+        {
+            kernel.Compile(); // deferred for a fused ingress, but the chain reads batches after all: compiled at wiring, not mid-run
         }
 
         context.Wire(_source, op);

@@ -1,6 +1,8 @@
 using System.Linq.Expressions;
 using LinqStream.Physical.Ingress;
+using LinqStream.Physical.Kernels;
 using LinqStream.Physical.Pipeline;
+using LinqStream.Query;
 using LinqStream.Runtime;
 using LinqStream.Runtime.Egress;
 using LinqStream.Runtime.Ingress;
@@ -237,6 +239,55 @@ public sealed class FusedIngressTests
         Assert.Equal(input.Where(x => x.Value < 50).Select(x => Point(x.Time, x)), list.Sink.Events);
         Assert.Equal(input.Where(x => x.Value < 50).Select(x => Point(x.Time, x)), enumerable.Sink.Events);
         Assert.Equal(input.Where(x => x.Value < 50).Select(x => new StreamEvent<Item>(x.Time, x.Time + 5, x)), withEnd.Sink.Events);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void FusedReplay_CompilesOnlyTheFusedKernel_TheChainAndTimeKernelsWhenASliceFallsBack(bool lateEvent)
+    {
+        // Issue #19: with the fused kernel, the chain's own kernel and the ingress's time kernel run only for a slice that falls
+        // back, so the compiler's last stage compiles one kernel, and running compiles the other two only when a slice needs them.
+        var input = Items(6_000, seed: lateEvent ? 23 : 29);
+        if (lateEvent)
+        {
+            input[4_100] = input[4_100] with { Time = input[4_099].Time - 3 };
+        }
+
+        List<PipelineKernelStep> steps = [Where<Item>(x => x.Value < 45), Select<Item, Projected>(x => new Projected(x.Key * 3, x.Value))];
+        var kernels = new KernelCompiler(new CompiledKernelCache(64));
+        var plan = new PipelineStream<Item, Projected>(new IngressStream<Item>(input, (Expression<Func<Item, long>>)(x => x.Time), null, IngressPolicy.Drop, "test", kernels), steps, kernels);
+
+        Assert.Equal(2, KernelCompilation.Process(plan));
+        Assert.Equal(1L, kernels.Cache!.Misses + kernels.Cache.Hits); // the fused kernel only
+        var (sink, execution) = Harness.Execute(plan, new QueryOptions { BatchSize = 1000, Strict = true });
+        long fusedEvents = execution.Context.Sources.OfType<EnumerableSource<Item>>().Sum(s => s.FusedEvents);
+
+        var unfused = Run<Projected>(input, steps, 1000, fuse: false, IngressPolicy.Drop);
+        Assert.Equal(unfused.Sink.Events, sink.Events);
+        Assert.Equal(unfused.Sink.Watermarks, sink.Watermarks);
+        Assert.NotEmpty(sink.Events);
+        Assert.Equal(lateEvent ? input.Length - 1_000 : input.Length, fusedEvents); // the late event's slice took the ordinary path
+        Assert.Equal(lateEvent ? 3L : 1L, kernels.Cache.Misses + kernels.Cache.Hits);
+    }
+
+    [Fact]
+    public void FusedReplay_WithFusionOffAtRunTime_CompilesTheDeferredKernelsAtWiring()
+    {
+        var input = Items(3_000, seed: 31);
+        var kernels = new KernelCompiler(new CompiledKernelCache(64));
+        var plan = new PipelineStream<Item, Item>(new IngressStream<Item>(input, (Expression<Func<Item, long>>)(x => x.Time), null, IngressPolicy.Throw, "test", kernels), [Where<Item>(x => x.Value < 70)], kernels);
+        KernelCompilation.Process(plan);
+        Assert.Equal(1L, kernels.Cache!.Misses);
+
+        RecordingSink<Item>? sink = null;
+        var execution = QueryExecution.Create(plan, c => sink = new RecordingSink<Item>(c), new QueryOptions { BatchSize = 256, Strict = true, Fuse = false });
+        Assert.Equal(3L, kernels.Cache.Misses); // wiring compiled them: not mid-run
+        execution.Run();
+
+        Assert.Equal(3L, kernels.Cache.Misses + kernels.Cache.Hits);
+        Assert.Equal(input.Where(x => x.Value < 70).Select(x => Point(x.Time, x)), sink!.Events);
+        Assert.Equal(0, execution.Context.Sources.OfType<EnumerableSource<Item>>().Sum(s => s.FusedEvents));
     }
 
     /// <summary>Runs the chain fused and unfused; both must give <paramref name="expected"/> and the same watermarks, and only the fused run may skip the input batches.</summary>
