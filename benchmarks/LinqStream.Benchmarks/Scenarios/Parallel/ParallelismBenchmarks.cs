@@ -112,6 +112,12 @@ public class ParallelismBenchmarks
     /// <summary>Gets when each barrier of the last keyed job passed each point of its run (the console mode's <c>--barriers</c>).</summary>
     internal IReadOnlyList<LinqStream.Parallel.BarrierTimeline> LastBarriers { get; private set; } = [];
 
+    /// <summary>
+    /// Copies the NEXMark partitions again (<see cref="Apart"/>), so the cases after read new objects at new addresses: the console
+    /// mode's <c>--recopy</c>, which tests whether q5's launch-to-launch spread at P = 2 follows where the input lies in memory.
+    /// </summary>
+    internal void RecopyPartitions() => _nexmarkPartitions = Apart(_nexmarkPartitionsInterleaved);
+
     /// <summary>Checks the answers again at the current <see cref="Parallelism"/> (the console mode runs P = 1 and 2 over one input).</summary>
     internal void CheckAnswers() => CheckPartitionedAnswers();
 

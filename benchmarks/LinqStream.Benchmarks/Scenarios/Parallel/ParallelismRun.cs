@@ -4,7 +4,7 @@ using System.Globalization;
 namespace LinqStream.Benchmarks.Scenarios.Parallel;
 
 /// <summary>
-/// <c>--parallelism [--runs N] [--rounds R] [--no-settle] [--p2-first | --only P] [--threads] [--barriers] [--jit] [--alloc] [--cold] [CASE...]</c>: a small console mode of <see cref="ParallelismBenchmarks"/> for a machine where
+/// <c>--parallelism [--runs N] [--rounds R [--recopy]] [--no-settle] [--p2-first | --only P] [--threads] [--barriers] [--jit] [--alloc] [--cold] [CASE...]</c>: a small console mode of <see cref="ParallelismBenchmarks"/> for a machine where
 /// BenchmarkDotNet's generated project cannot be built or its in-process runs time out (a loaded machine): the input is made
 /// and every answer checked once at P = 1 and at P = 2 ([GlobalSetup]'s checks), then each case runs N times (default 5) at
 /// P = 1 and at P = 2, alternating, and prints the median wall time and the median process CPU time (user + sys of all
@@ -18,7 +18,9 @@ namespace LinqStream.Benchmarks.Scenarios.Parallel;
 /// Before the measured runs of each case a blocking full collection settles the heap (<see cref="Settle"/>; <c>--no-settle</c>: not).
 /// <c>--rounds R</c> does all of that R times over in one process (each round warms and measures every selected case again), so
 /// a case measured as the first of its process and the same case measured after it ran can be compared in one launch, under the
-/// same load (with <c>LINQSTREAM_PERF_ROUND=r</c> and the perf fifos, only round r's measured runs are recorded). Each case's lines
+/// same load (with <c>LINQSTREAM_PERF_ROUND=r</c> and the perf fifos, only round r's measured runs are recorded); with <c>--recopy</c>
+/// each round after the first reads a new copy of the NEXMark partitions (the old one dropped and collected), so a round's q5 reads
+/// its input at other addresses (issue #16: is the spread between launches where the input lies?). Each case's lines
 /// also give every measured run's wall time, and the process's minor page faults and context switches per run (Linux).
 /// </summary>
 public static class ParallelismRun
@@ -41,6 +43,7 @@ public static class ParallelismRun
         }
 
         bool settle = !list.Remove("--no-settle");
+        bool recopy = list.Remove("--recopy");
         bool threads = list.Remove("--threads");
         bool barriers = list.Remove("--barriers");
         bool jitNames = list.Remove("--jit");
@@ -110,7 +113,12 @@ public static class ParallelismRun
             if (rounds > 1)
             {
                 // The monotonic clock's seconds (Stopwatch on Linux), to cut a perf record -k CLOCK_MONOTONIC of several rounds with perf report --time.
-                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"// round {round} of {rounds}, from monotonic {(double)Stopwatch.GetTimestamp() / Stopwatch.Frequency:F3} s"));
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"// round {round} of {rounds}, from monotonic {(double)Stopwatch.GetTimestamp() / Stopwatch.Frequency:F3} s{(recopy && round > 1 ? ", NEXMark partitions copied again" : string.Empty)}"));
+            }
+
+            if (recopy && round > 1)
+            {
+                bench.RecopyPartitions();
             }
 
             foreach (var (name, events, run) in selected)
