@@ -287,3 +287,101 @@ public sealed class KernelRecipeSwitchTests
         }
     }
 }
+
+/// <summary>
+/// Every kernel builder with a recipe, compiled twice with other captured values: the second compile compiles nothing and (with
+/// <see cref="KernelCompiler.VerifyRecipes"/> on for this assembly) each kernel found by its recipe is rebuilt and checked against it.
+/// </summary>
+public sealed class KernelRecipeKindsTests
+{
+    private sealed record Ev(long Time, int Kind, long Key, int Value, int[] Tags);
+
+    private readonly record struct Match(long Key, long SellerTime, long ItemTime, int Value);
+
+    private readonly record struct WindowPrice(long WindowStart, long MaxPrice);
+
+    private readonly record struct HighestBid(long Auction, long Price, long WindowStart);
+
+    private static readonly Ev[] Events = [.. Enumerable.Range(0, 600).Select(i => new Ev(i * 5L, i % 3, i % 17, (i * 37) % 100, [i % 3, i % 4]))];
+
+    [Fact(Timeout = 60_000)]
+    public async Task JoinSelectManyAggregates_SecondCompileFindsEveryKernelByItsRecipe()
+    {
+        await Task.Yield();
+        IQStream<(long Key, long Count, int Top, int Folded)> Query(int min)
+        {
+            var left = QStream.From(Events, e => e.Time).Where(e => e.Value >= min);
+            var right = QStream.From(Events, e => e.Time + min).ExtendLifetime(TimeSpan.FromTicks(40)).ClipLifetime(e => e.Key);
+            var matched = from l in left join r in right on l.Key equals r.Key select new { l.Key, l.Value, r.Tags };
+            return from m in matched.SelectMany(m => m.Tags, (m, t) => new { m.Key, m.Value, Tag = t + min }).TumblingWindow(TimeSpan.FromTicks(200))
+                   group m by m.Key into g
+                   select ValueTuple.Create(g.Key, g.LongCount(), g.Max(x => x.Value + x.Tag), g.Aggregate(min, (acc, x) => acc ^ x.Tag));
+        }
+
+        var kinds = AssertSecondCompileHitsOnly(Query(20), Query(45));
+
+        Assert.Superset(
+            new HashSet<string> { "ColumnKernel", "PipelineKernel", "JoinResultKernel", "SelectManyKernel", "ValueKernel", "FoldColumn", "FoldColumn.Seed", "AggregatePlanner" },
+            kinds);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task MulticastOfAnArray_SecondCompileFindsTheFusedKernelByItsRecipe()
+    {
+        await Task.Yield();
+        IQStream<Match> Query(int max)
+        {
+            var events = QStream.From(Events, e => e.Time);
+            var sellers = from e in events where e.Kind == 0 && e.Value < max select new { e.Key, e.Time };
+            var items = from e in events where e.Kind == 1 select new { e.Key, e.Time, Value = e.Value + max };
+            return from p in sellers.ExtendLifetime(TimeSpan.FromTicks(50))
+                   join a in items on p.Key equals a.Key
+                   select new Match(p.Key, p.Time, a.Time, a.Value);
+        }
+
+        var kinds = AssertSecondCompileHitsOnly(Query(70), Query(30));
+
+        Assert.Contains("MulticastIngressKernel", kinds);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task WindowMaximumJoin_SecondCompileFindsTheArgMaxKernelsByTheirRecipes()
+    {
+        await Task.Yield();
+        IQStream<HighestBid> Query(long extra)
+        {
+            var bids = QStream.From(Array.Empty<LinqStream.Testing.Nexmark.Bid>(), b => b.DateTime, name: "bids");
+            var maxima = bids.TumblingWindow(TimeSpan.FromSeconds(10)).Select(w => new WindowPrice(w.Window.StartTicks, w.Max(b => b.Price)));
+            return from b in bids.TumblingWindow(TimeSpan.FromSeconds(10))
+                   join m in maxima on b.Price equals m.MaxPrice
+                   select new HighestBid(b.Auction + extra, b.Price, m.WindowStart);
+        }
+
+        var kinds = AssertSecondCompileHitsOnly(Query(1), Query(2));
+
+        Assert.Contains("WindowArgMax.Typed", kinds);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task ExpiryJoinFold_SecondCompileFindsTheKeyedFoldKernelsByTheirRecipes()
+    {
+        await Task.Yield();
+
+        var kinds = AssertSecondCompileHitsOnly(ExpiryJoinToKeyedFoldPassTests.Q9(), ExpiryJoinToKeyedFoldPassTests.Q9());
+
+        Assert.True(kinds.Contains("KeyedFoldResult") || kinds.Contains("JoinKeyedFold.Pairs"), string.Join(", ", kinds));
+    }
+
+    /// <summary>Compiles both with a fresh cache: the second compiles nothing (one hit per kernel); returns the recipes' kinds.</summary>
+    private static HashSet<string> AssertSecondCompileHitsOnly<T>(IQStream<T> first, IQStream<T> second)
+    {
+        var kernels = new KernelCompiler(new CompiledKernelCache(64));
+        _ = QueryCompiler.Compile<T>(first.Expression, kernels);
+        (long hits, long misses) = (kernels.Cache!.Hits, kernels.Cache.Misses);
+        _ = QueryCompiler.Compile<T>(second.Expression, kernels);
+
+        Assert.Equal(misses, kernels.Cache.Misses);
+        Assert.Equal(hits + misses, kernels.Cache.Hits - hits);
+        return [.. kernels.Cache.RecipeKinds()];
+    }
+}

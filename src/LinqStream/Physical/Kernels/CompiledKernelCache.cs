@@ -138,10 +138,11 @@ internal sealed class CompiledKernelCache
     }
 
     /// <summary>Remembers that <paramref name="recipe"/> builds the kernel of <paramref name="shape"/>, when that shape is cached.</summary>
+    /// <param name="kind">The recipe's builder (<see cref="KernelRecipe.Kind"/>).</param>
     /// <param name="recipe">The recipe's key.</param>
     /// <param name="shape">The key of the shape built from it.</param>
     /// <param name="mapping">For each lifted value of the built kernel, its index among the recipe's values.</param>
-    public void AddRecipe(KernelShape.ShapeKey recipe, KernelShape.ShapeKey shape, int[] mapping)
+    public void AddRecipe(string kind, KernelShape.ShapeKey recipe, KernelShape.ShapeKey shape, int[] mapping)
     {
         lock (_gate)
         {
@@ -150,8 +151,17 @@ internal sealed class CompiledKernelCache
                 return;
             }
 
-            _recipes[recipe] = _recipeRecency.AddFirst(new Recipe(recipe, entry, mapping));
+            _recipes[recipe] = _recipeRecency.AddFirst(new Recipe(kind, recipe, entry, mapping));
             Trim();
+        }
+    }
+
+    /// <summary>Gets the kinds of the cached recipes, most recently used first (tests).</summary>
+    internal string[] RecipeKinds()
+    {
+        lock (_gate)
+        {
+            return [.. _recipeRecency.Select(r => r.Kind)];
         }
     }
 
@@ -188,5 +198,5 @@ internal sealed class CompiledKernelCache
     private sealed record Entry(KernelShape.ShapeKey Key, Delegate Factory);
 
     // A recipe names its shape's node: the shape's factory when that node is still cached (List not null), a miss otherwise.
-    private sealed record Recipe(KernelShape.ShapeKey Key, LinkedListNode<Entry> Entry, int[] Mapping);
+    private sealed record Recipe(string Kind, KernelShape.ShapeKey Key, LinkedListNode<Entry> Entry, int[] Mapping);
 }

@@ -78,7 +78,7 @@ internal sealed class KernelCompiler(CompiledKernelCache? cache)
         var kernel = Instantiate<TDelegate>(cache, shape);
         if (MappingOf(shape.Values, key.Values) is { } built)
         {
-            cache.AddRecipe(key.Tokens, shape.Key, built);
+            cache.AddRecipe(recipe.Kind, key.Tokens, shape.Key, built);
         }
 
         return kernel;

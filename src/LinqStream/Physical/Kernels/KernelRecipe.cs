@@ -19,9 +19,12 @@ internal readonly struct KernelRecipe
     /// <summary>Initializes a recipe.</summary>
     /// <param name="kind">The builder, one constant string per builder.</param>
     /// <param name="flags">The builder's options that change the loop's structure (a bit each).</param>
-    /// <param name="parts">The user's lambdas the builder inlines, in a fixed order.</param>
+    /// <param name="parts">
+    /// The user's lambdas the builder inlines, in a fixed order; any expression the builder splices in may be a part (a parameter
+    /// stands for itself: its ordinal in the walk of the parts before it).
+    /// </param>
     /// <param name="extras">The objects the builder embeds as constants itself (their runtime types are part of the key), or null.</param>
-    public KernelRecipe(string kind, ulong flags, IReadOnlyList<LambdaExpression> parts, IReadOnlyList<object?>? extras = null)
+    public KernelRecipe(string kind, ulong flags, IReadOnlyList<Expression> parts, IReadOnlyList<object?>? extras = null)
     {
         Kind = kind;
         Flags = flags;
@@ -35,8 +38,8 @@ internal readonly struct KernelRecipe
     /// <summary>Gets the builder's structure-affecting options.</summary>
     public ulong Flags { get; }
 
-    /// <summary>Gets the user's lambdas the builder inlines.</summary>
-    public IReadOnlyList<LambdaExpression> Parts { get; }
+    /// <summary>Gets the user's lambdas (and other expressions) the builder splices in.</summary>
+    public IReadOnlyList<Expression> Parts { get; }
 
     /// <summary>Gets the objects the builder embeds as constants itself, or null.</summary>
     public IReadOnlyList<object?>? Extras { get; }

@@ -29,7 +29,7 @@ internal static class IngressPipelineKernel
     public static Action<TIn[], int, long[], ulong[], TOut[], int> Compile<TIn, TOut>(LambdaExpression startTicks, IReadOnlyList<PipelineKernelStep> steps, KernelCompiler? kernels = null)
     {
         kernels ??= KernelCompiler.Shared;
-        return PipelineKernel.RecipeOf(nameof(IngressPipelineKernel), startTicks, steps) is { } recipe
+        return PipelineKernel.RecipeOf(nameof(IngressPipelineKernel), steps, startTicks) is { } recipe
             ? kernels.Compile(recipe, () => Build<TIn, TOut>(startTicks, steps))
             : kernels.Compile(Build<TIn, TOut>(startTicks, steps));
     }

@@ -23,28 +23,25 @@ internal static class PipelineKernel
     public static Action<TIn[], ulong[], TOut[]?, int> Compile<TIn, TOut>(IReadOnlyList<PipelineKernelStep> steps, KernelCompiler? kernels = null)
     {
         kernels ??= KernelCompiler.Shared;
-        return RecipeOf(nameof(PipelineKernel), null, steps) is { } recipe
+        return RecipeOf(nameof(PipelineKernel), steps) is { } recipe
             ? kernels.Compile(recipe, () => Build<TIn, TOut>(steps))
             : kernels.Compile(Build<TIn, TOut>(steps));
     }
 
     /// <summary>
-    /// The recipe of a chain's kernel (<see cref="KernelRecipe"/>): the steps' lambdas after <paramref name="first"/> (when given), and
-    /// a flag bit per step that filters; null for a chain of more than 64 steps (then the kernel is built to be looked up).
+    /// The recipe of a kernel with a chain (<see cref="KernelRecipe"/>): the <paramref name="leading"/> lambdas, then the steps' lambdas,
+    /// and a flag bit per step that filters; null for a chain of more than 64 steps (then the kernel is built to be looked up).
     /// </summary>
-    internal static KernelRecipe? RecipeOf(string kind, LambdaExpression? first, IReadOnlyList<PipelineKernelStep> steps)
+    internal static KernelRecipe? RecipeOf(string kind, IReadOnlyList<PipelineKernelStep> steps, params ReadOnlySpan<Expression> leading)
     {
         if (steps.Count > 64)
         {
             return null;
         }
 
-        int offset = first is null ? 0 : 1;
-        var parts = new LambdaExpression[steps.Count + offset];
-        if (first is not null)
-        {
-            parts[0] = first;
-        }
+        int offset = leading.Length;
+        var parts = new Expression[steps.Count + offset];
+        leading.CopyTo(parts);
 
         ulong filters = 0;
         for (int k = 0; k < steps.Count; k++)
