@@ -60,7 +60,7 @@ internal readonly struct KernelRecipe
         tokens.Add(Kind);
         tokens.Add(delegateType);
         tokens.Add(Flags);
-        tokens.Add(Parts.Count);
+        walker.Add(Parts.Count);
         foreach (var part in Parts)
         {
             walker.Visit(part);
@@ -73,7 +73,7 @@ internal readonly struct KernelRecipe
 
         var values = walker.Values;
         int count = Extras?.Count ?? 0;
-        tokens.Add(count);
+        walker.Add(count);
         for (int i = 0; i < count; i++)
         {
             var extra = Extras![i];
@@ -87,8 +87,8 @@ internal readonly struct KernelRecipe
             int first = FirstIndexOf(values, values[i], i);
             if (first < i)
             {
-                tokens.Add(i);
-                tokens.Add(first);
+                walker.Add(i);
+                walker.Add(first);
             }
         }
 
@@ -119,6 +119,9 @@ internal readonly struct KernelRecipe
     {
         public List<object?> Values { get; } = [];
 
+        /// <summary>Writes an integer token (a shared box for small ones).</summary>
+        public void Add(int value) => Tokens.Add(Box(value));
+
         protected override Expression VisitConstant(ConstantExpression node)
         {
             if (!KernelShape.IsLifted(node))
@@ -127,7 +130,7 @@ internal readonly struct KernelRecipe
                 return node;
             }
 
-            Tokens.Add(Values.Count);
+            Tokens.Add(Box(Values.Count));
             Values.Add(node.Value);
             return node;
         }
