@@ -160,6 +160,30 @@ public sealed class KernelRecipeTests
         Assert.Equal((1L, 0L), (kernels.Cache.Misses, kernels.Cache.Hits));
     }
 
+    [Fact(Timeout = 30_000)]
+    public async Task Compile_KernelDropped_RecipeDoesNotKeepItsCapturedObjectAlive()
+    {
+        await Task.Yield();
+        var kernels = new KernelCompiler(new CompiledKernelCache(8));
+
+        var captured = CompileAndDrop(kernels);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+
+        Assert.Equal((1, 1), (kernels.Cache!.Count, kernels.Cache.RecipeCount));
+        Assert.False(captured.IsAlive, "the recipe entry keeps the captured object of the query that compiled it");
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static WeakReference CompileAndDrop(KernelCompiler kernels)
+    {
+        var big = new int[1000];
+        Expression<Func<int, bool>> filter = x => big[x & 511] == 0;
+        Assert.Equal([0, 1, 2], RunChain(Chain(filter, x => x), [0, 1, 2], kernels));
+        return new WeakReference(big);
+    }
+
     /// <summary>A filter and a projection capturing one closure object (their display class's, made once per call).</summary>
     internal static (Expression<Func<int, bool>> Filter, Expression<Func<int, int>> Project) Pair(int a) => (x => x > a, x => x * a);
 
