@@ -97,7 +97,7 @@ internal sealed class QueryShape : IEquatable<QueryShape>
 
             Tokens.Add("lifted");
             Tokens.Add(value.GetType());
-            Tokens.Add(index);
+            Tokens.Add(Box(index));
         }
     }
 }

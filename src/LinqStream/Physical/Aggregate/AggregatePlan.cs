@@ -11,7 +11,11 @@ internal sealed class AggregatePlan<T, TKey, TResult>
     /// <summary>Gets <c>(key, windowStart, windowEnd, slot) =&gt; result</c>.</summary>
     public required Func<TKey, long, long, int, TResult> Result { get; init; }
 
-    public required LambdaExpression ResultExpression { get; init; }
+    /// <summary>
+    /// Gets the expression of <see cref="Result"/>, for error messages: built when first read, since a kernel found by its recipe
+    /// (a query compiled again) is not built (<see cref="Kernels.KernelRecipe"/>).
+    /// </summary>
+    public required Lazy<LambdaExpression> ResultExpression { get; init; }
 
     /// <summary>Gets why the window is buffered, or null when every aggregate is incremental.</summary>
     public string? BufferReason { get; init; }

@@ -32,8 +32,10 @@ internal sealed class FoldColumn<T, TValue, TAcc> : ValueAggregateColumn<T, TVal
     public FoldColumn(string description, AggregateInput input, Expression? seed, LambdaExpression func, KernelCompiler kernels)
         : base(description, input, kernels)
     {
-        _fold = Compile(seed, func, kernels);
-        _seed = seed is null ? null : kernels.Compile(Expression.Lambda<Func<TAcc>>(Convert(seed)));
+        _fold = kernels.Compile(
+            seed is null ? new KernelRecipe("FoldColumn", 0, [func]) : new KernelRecipe("FoldColumn", 1, [func, seed]),
+            () => Build(seed, func));
+        _seed = seed is null ? null : kernels.Compile(new KernelRecipe("FoldColumn.Seed", 0, [seed]), () => Expression.Lambda<Func<TAcc>>(Convert(seed)));
     }
 
     public override void Grow(int capacity)
@@ -67,7 +69,7 @@ internal sealed class FoldColumn<T, TValue, TAcc> : ValueAggregateColumn<T, TVal
     /// <c>for i: s = slots[i]; if (s &gt;= 0 &amp;&amp; include[i]) { if (started[s]) acc[s] = func(acc[s], values[i]); else { acc[s] = seed
     /// is null ? values[i] : func(seed, values[i]); started[s] = true; } }</c>.
     /// </summary>
-    private static Action<TAcc[], bool[], TValue[], bool[], int[], int> Compile(Expression? seed, LambdaExpression func, KernelCompiler kernels)
+    private static Expression<Action<TAcc[], bool[], TValue[], bool[], int[], int>> Build(Expression? seed, LambdaExpression func)
     {
         var accumulators = Expression.Parameter(typeof(TAcc[]), "acc");
         var started = Expression.Parameter(typeof(bool[]), "started");
@@ -98,6 +100,6 @@ internal sealed class FoldColumn<T, TValue, TAcc> : ValueAggregateColumn<T, TVal
                             Expression.Assign(Expression.ArrayAccess(started, s), Expression.Constant(true))))));
         });
 
-        return kernels.Compile(Expression.Lambda<Action<TAcc[], bool[], TValue[], bool[], int[], int>>(Expression.Block([i, s, start], loop), accumulators, started, values, include, slots, count));
+        return Expression.Lambda<Action<TAcc[], bool[], TValue[], bool[], int[], int>>(Expression.Block([i, s, start], loop), accumulators, started, values, include, slots, count);
     }
 }

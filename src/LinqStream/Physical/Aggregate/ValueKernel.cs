@@ -17,6 +17,19 @@ internal static class ValueKernel
 {
     public static Action<T[], ulong[]?, TValue[], bool[], int> Compile<T, TValue>(AggregateInput input, KernelCompiler kernels)
     {
+        // Flags: bit 0 a filter, bit 1 a value; the parts are the ones present, in that order.
+        var recipe = (input.Filter, input.Value) switch
+        {
+            (null, null) => new KernelRecipe(nameof(ValueKernel), 0, []),
+            ({ } filter, null) => new KernelRecipe(nameof(ValueKernel), 1, [filter]),
+            (null, { } value) => new KernelRecipe(nameof(ValueKernel), 2, [value]),
+            ({ } filter, { } value) => new KernelRecipe(nameof(ValueKernel), 3, [filter, value]),
+        };
+        return kernels.Compile(recipe, () => Build<T, TValue>(input));
+    }
+
+    private static Expression<Action<T[], ulong[]?, TValue[], bool[], int>> Build<T, TValue>(AggregateInput input)
+    {
         var payload = Expression.Parameter(typeof(T[]), "payload");
         var absent = Expression.Parameter(typeof(ulong[]), "absent");
         var values = Expression.Parameter(typeof(TValue[]), "values");
@@ -53,6 +66,6 @@ internal static class ValueKernel
             return Expression.Block(steps);
         });
 
-        return kernels.Compile(Expression.Lambda<Action<T[], ulong[]?, TValue[], bool[], int>>(Expression.Block([i, item], loop), payload, absent, values, include, count));
+        return Expression.Lambda<Action<T[], ulong[]?, TValue[], bool[], int>>(Expression.Block([i, item], loop), payload, absent, values, include, count);
     }
 }

@@ -12,9 +12,11 @@ namespace LinqStream.Physical.Join;
 internal static class JoinResultKernel
 {
     /// <summary>Compiles <c>(left, right, output, count)</c> for <paramref name="resultSelector"/> <c>(TLeft, TRight) =&gt; TResult</c>.</summary>
-    public static Action<TLeft[], TRight[], TResult[], int> Compile<TLeft, TRight, TResult>(LambdaExpression resultSelector, KernelCompiler? kernels = null)
+    public static Action<TLeft[], TRight[], TResult[], int> Compile<TLeft, TRight, TResult>(LambdaExpression resultSelector, KernelCompiler? kernels = null) =>
+        (kernels ?? KernelCompiler.Shared).Compile(new KernelRecipe(nameof(JoinResultKernel), 0, [resultSelector]), () => Build<TLeft, TRight, TResult>(resultSelector));
+
+    private static Expression<Action<TLeft[], TRight[], TResult[], int>> Build<TLeft, TRight, TResult>(LambdaExpression resultSelector)
     {
-        kernels ??= KernelCompiler.Shared;
         var left = Expression.Parameter(typeof(TLeft[]), "left");
         var right = Expression.Parameter(typeof(TRight[]), "right");
         var output = Expression.Parameter(typeof(TResult[]), "output");
@@ -28,7 +30,7 @@ internal static class JoinResultKernel
         }
 
         var loop = KernelBuilder.For(i, count, _ => Expression.Assign(Expression.ArrayAccess(output, i), value));
-        return kernels.Compile(Expression.Lambda<Action<TLeft[], TRight[], TResult[], int>>(Expression.Block([i], loop), left, right, output, count));
+        return Expression.Lambda<Action<TLeft[], TRight[], TResult[], int>>(Expression.Block([i], loop), left, right, output, count);
     }
 
     /// <summary>The selector <c>(left, right) =&gt; left</c> of the anti-join, whose results are its left events.</summary>

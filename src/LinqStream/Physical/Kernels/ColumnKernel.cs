@@ -8,9 +8,11 @@ namespace LinqStream.Physical.Kernels;
 internal static class ColumnKernel
 {
     /// <summary>Compiles <c>(payload, absent, output, count)</c>; <c>absent</c> may be null when no event is filtered out.</summary>
-    public static Action<T[], ulong[]?, TColumn[], int> Compile<T, TColumn>(LambdaExpression selector, KernelCompiler? kernels = null)
+    public static Action<T[], ulong[]?, TColumn[], int> Compile<T, TColumn>(LambdaExpression selector, KernelCompiler? kernels = null) =>
+        (kernels ?? KernelCompiler.Shared).Compile(new KernelRecipe(nameof(ColumnKernel), 0, [selector]), () => Build<T, TColumn>(selector));
+
+    private static Expression<Action<T[], ulong[]?, TColumn[], int>> Build<T, TColumn>(LambdaExpression selector)
     {
-        kernels ??= KernelCompiler.Shared;
         var payload = Expression.Parameter(typeof(T[]), "payload");
         var absent = Expression.Parameter(typeof(ulong[]), "absent");
         var output = Expression.Parameter(typeof(TColumn[]), "output");
@@ -29,6 +31,6 @@ internal static class ColumnKernel
         var body = Expression.Block(
             [i],
             Expression.IfThenElse(Expression.Equal(absent, Expression.Constant(null, typeof(ulong[]))), withoutBits, withBits));
-        return kernels.Compile(Expression.Lambda<Action<T[], ulong[]?, TColumn[], int>>(body, payload, absent, output, count));
+        return Expression.Lambda<Action<T[], ulong[]?, TColumn[], int>>(body, payload, absent, output, count);
     }
 }

@@ -9,6 +9,9 @@ namespace LinqStream.Physical.Kernels;
 /// </remarks>
 internal static class KernelBuilder
 {
+    private static readonly System.Reflection.MethodInfo s_trailingZeroCount =
+        typeof(System.Numerics.BitOperations).GetMethod(nameof(System.Numerics.BitOperations.TrailingZeroCount), [typeof(ulong)])!;
+
     /// <summary><c>(absent[i &gt;&gt; 6] &amp; (1UL &lt;&lt; (i &amp; 63))) != 0</c>.</summary>
     public static Expression IsAbsent(Expression absent, Expression index) =>
         Expression.NotEqual(
@@ -51,7 +54,7 @@ internal static class KernelBuilder
         var nextEvent = Expression.Label("nextEvent");
         var word = Expression.ArrayAccess(absent, Expression.RightShift(first, Expression.Constant(6)));
         var markAbsent = Expression.OrAssign(bits, Bit(j));
-        var tzcnt = typeof(System.Numerics.BitOperations).GetMethod(nameof(System.Numerics.BitOperations.TrailingZeroCount), [typeof(ulong)])!;
+        var tzcnt = s_trailingZeroCount;
 
         var perEvent = Expression.Loop(
             Expression.Block(

@@ -130,7 +130,7 @@ internal sealed class KernelShape : IEquatable<KernelShape>
                 return node;
             }
 
-            Tokens.Add(Values.Count);
+            Tokens.Add(Box(Values.Count));
             Values.Add(node.Value);
             var local = Expression.Variable(node.Type, "c" + Locals.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
             Locals.Add(local);

@@ -13,8 +13,15 @@ internal abstract class ShapeWalker : ExpressionVisitor
     /// <summary>The token written for null (a missing node, a null constant).</summary>
     protected static readonly object NullToken = new();
 
+    // Boxed once: a token is compared with object.Equals and hashed with GetHashCode, so a shared box is the same token as a new
+    // one; every walk (each compile's plan-cache key and kernel recipes) otherwise boxes each node kind, flag, count and ordinal.
+    private static readonly object[] s_nodeTypes = BoxNodeTypes();
+    private static readonly object[] s_ints = BoxAll(Enumerable.Range(0, 64).ToArray());
+    private static readonly object s_true = true;
+    private static readonly object s_false = false;
+
     private readonly Dictionary<ParameterExpression, int> _parameters = new(ReferenceEqualityComparer.Instance);
-    private readonly Dictionary<LabelTarget, int> _labels = new(ReferenceEqualityComparer.Instance);
+    private Dictionary<LabelTarget, int>? _labels;
 
     /// <summary>Gets the tokens written so far.</summary>
     public List<object?> Tokens { get; } = [];
@@ -36,10 +43,16 @@ internal abstract class ShapeWalker : ExpressionVisitor
             return node;
         }
 
-        Tokens.Add(node.NodeType);
+        Tokens.Add((uint)node.NodeType < (uint)s_nodeTypes.Length ? s_nodeTypes[(int)node.NodeType] : node.NodeType);
         Tokens.Add(node.Type);
         return base.Visit(node);
     }
+
+    /// <summary>Gets <paramref name="value"/> boxed, a shared box for small values.</summary>
+    protected static object Box(int value) => (uint)value < (uint)s_ints.Length ? s_ints[value] : value;
+
+    /// <summary>Gets <paramref name="value"/> boxed, a shared box.</summary>
+    protected static object Box(bool value) => value ? s_true : s_false;
 
     /// <summary>Writes a constant's token (its value, or a parameter's ordinal when it is lifted) and returns what replaces it.</summary>
     protected abstract override Expression VisitConstant(ConstantExpression node);
@@ -52,8 +65,8 @@ internal abstract class ShapeWalker : ExpressionVisitor
             _parameters[node] = ordinal;
         }
 
-        Tokens.Add(ordinal);
-        Tokens.Add(node.IsByRef);
+        Tokens.Add(Box(ordinal));
+        Tokens.Add(Box(node.IsByRef));
         return node;
     }
 
@@ -66,21 +79,46 @@ internal abstract class ShapeWalker : ExpressionVisitor
             return null;
         }
 
+        _labels ??= new(ReferenceEqualityComparer.Instance);
         if (!_labels.TryGetValue(node, out int ordinal))
         {
             ordinal = _labels.Count;
             _labels[node] = ordinal;
         }
 
-        Tokens.Add(ordinal);
+        Tokens.Add(Box(ordinal));
         Tokens.Add(node.Type);
         return node;
+    }
+
+    private static object[] BoxNodeTypes()
+    {
+        var types = Enum.GetValues<ExpressionType>();
+        var boxes = new object[(int)types.Max() + 1];
+        for (int i = 0; i < boxes.Length; i++)
+        {
+            boxes[i] = (ExpressionType)i; // every value is defined (0 to the last), and an undefined one is still its own token
+        }
+
+        return boxes;
+    }
+
+    private static object[] BoxAll<T>(T[] values)
+        where T : struct
+    {
+        var boxes = new object[values.Length];
+        for (int i = 0; i < values.Length; i++)
+        {
+            boxes[i] = values[i];
+        }
+
+        return boxes;
     }
 
     protected override Expression VisitBinary(BinaryExpression node)
     {
         Tokens.Add(node.Method);
-        Tokens.Add(node.IsLiftedToNull);
+        Tokens.Add(Box(node.IsLiftedToNull));
         return base.VisitBinary(node);
     }
 
@@ -105,26 +143,26 @@ internal abstract class ShapeWalker : ExpressionVisitor
     protected override Expression VisitNew(NewExpression node)
     {
         Tokens.Add(node.Constructor);
-        Tokens.Add(node.Arguments.Count);
+        Tokens.Add(Box(node.Arguments.Count));
         return base.VisitNew(node);
     }
 
     protected override Expression VisitNewArray(NewArrayExpression node)
     {
-        Tokens.Add(node.Expressions.Count);
+        Tokens.Add(Box(node.Expressions.Count));
         return base.VisitNewArray(node);
     }
 
     protected override Expression VisitInvocation(InvocationExpression node)
     {
-        Tokens.Add(node.Arguments.Count);
+        Tokens.Add(Box(node.Arguments.Count));
         return base.VisitInvocation(node);
     }
 
     protected override Expression VisitLambda<T>(Expression<T> node)
     {
-        Tokens.Add(node.Parameters.Count);
-        Tokens.Add(node.TailCall);
+        Tokens.Add(Box(node.Parameters.Count));
+        Tokens.Add(Box(node.TailCall));
         foreach (var parameter in node.Parameters)
         {
             // Declared here, so that their ordinals follow the lambda's parameter order, not the body's first use.
@@ -136,13 +174,13 @@ internal abstract class ShapeWalker : ExpressionVisitor
 
     protected override Expression VisitBlock(BlockExpression node)
     {
-        Tokens.Add(node.Variables.Count);
+        Tokens.Add(Box(node.Variables.Count));
         foreach (var variable in node.Variables)
         {
             VisitParameter(variable);
         }
 
-        Tokens.Add(node.Expressions.Count);
+        Tokens.Add(Box(node.Expressions.Count));
         return base.VisitBlock(node);
     }
 
@@ -155,7 +193,7 @@ internal abstract class ShapeWalker : ExpressionVisitor
     protected override Expression VisitIndex(IndexExpression node)
     {
         Tokens.Add(node.Indexer);
-        Tokens.Add(node.Arguments.Count);
+        Tokens.Add(Box(node.Arguments.Count));
         return base.VisitIndex(node);
     }
 
@@ -168,19 +206,19 @@ internal abstract class ShapeWalker : ExpressionVisitor
     protected override Expression VisitSwitch(SwitchExpression node)
     {
         Tokens.Add(node.Comparison);
-        Tokens.Add(node.Cases.Count);
+        Tokens.Add(Box(node.Cases.Count));
         return base.VisitSwitch(node);
     }
 
     protected override SwitchCase VisitSwitchCase(SwitchCase node)
     {
-        Tokens.Add(node.TestValues.Count);
+        Tokens.Add(Box(node.TestValues.Count));
         return base.VisitSwitchCase(node);
     }
 
     protected override Expression VisitTry(TryExpression node)
     {
-        Tokens.Add(node.Handlers.Count);
+        Tokens.Add(Box(node.Handlers.Count));
         return base.VisitTry(node);
     }
 
@@ -197,7 +235,7 @@ internal abstract class ShapeWalker : ExpressionVisitor
 
     protected override Expression VisitMemberInit(MemberInitExpression node)
     {
-        Tokens.Add(node.Bindings.Count);
+        Tokens.Add(Box(node.Bindings.Count));
         return base.VisitMemberInit(node);
     }
 
@@ -210,26 +248,26 @@ internal abstract class ShapeWalker : ExpressionVisitor
 
     protected override MemberListBinding VisitMemberListBinding(MemberListBinding node)
     {
-        Tokens.Add(node.Initializers.Count);
+        Tokens.Add(Box(node.Initializers.Count));
         return base.VisitMemberListBinding(node);
     }
 
     protected override MemberMemberBinding VisitMemberMemberBinding(MemberMemberBinding node)
     {
-        Tokens.Add(node.Bindings.Count);
+        Tokens.Add(Box(node.Bindings.Count));
         return base.VisitMemberMemberBinding(node);
     }
 
     protected override Expression VisitListInit(ListInitExpression node)
     {
-        Tokens.Add(node.Initializers.Count);
+        Tokens.Add(Box(node.Initializers.Count));
         return base.VisitListInit(node);
     }
 
     protected override ElementInit VisitElementInit(ElementInit node)
     {
         Tokens.Add(node.AddMethod);
-        Tokens.Add(node.Arguments.Count);
+        Tokens.Add(Box(node.Arguments.Count));
         return base.VisitElementInit(node);
     }
 }

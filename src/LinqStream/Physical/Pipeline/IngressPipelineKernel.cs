@@ -29,6 +29,13 @@ internal static class IngressPipelineKernel
     public static Action<TIn[], int, long[], ulong[], TOut[], int> Compile<TIn, TOut>(LambdaExpression startTicks, IReadOnlyList<PipelineKernelStep> steps, KernelCompiler? kernels = null)
     {
         kernels ??= KernelCompiler.Shared;
+        return PipelineKernel.RecipeOf(nameof(IngressPipelineKernel), steps, startTicks) is { } recipe
+            ? kernels.Compile(recipe, () => Build<TIn, TOut>(startTicks, steps))
+            : kernels.Compile(Build<TIn, TOut>(startTicks, steps));
+    }
+
+    private static Expression<Action<TIn[], int, long[], ulong[], TOut[], int>> Build<TIn, TOut>(LambdaExpression startTicks, IReadOnlyList<PipelineKernelStep> steps)
+    {
         var source = Expression.Parameter(typeof(TIn[]), "source");
         var offset = Expression.Parameter(typeof(int), "offset");
         var start = Expression.Parameter(typeof(long[]), "start");
@@ -89,7 +96,7 @@ internal static class IngressPipelineKernel
                 Expression.AddAssign(first, Expression.Constant(64))),
             endOfWords);
 
-        var lambda = Expression.Lambda<Action<TIn[], int, long[], ulong[], TOut[], int>>(
+        return Expression.Lambda<Action<TIn[], int, long[], ulong[], TOut[], int>>(
             Expression.Block([first, last, i, bits], Expression.Assign(first, Expression.Constant(0)), perWord),
             source,
             offset,
@@ -97,6 +104,5 @@ internal static class IngressPipelineKernel
             absent,
             output,
             count);
-        return kernels.Compile(lambda);
     }
 }

@@ -35,6 +35,46 @@ internal static class MulticastIngressKernel
     {
         ArgumentOutOfRangeException.ThrowIfNotEqual(outputTypes.Count, chains.Count);
         kernels ??= KernelCompiler.Shared;
+        return RecipeOf(startTicks, chains, outputTypes) is { } recipe
+            ? kernels.Compile(recipe, () => Build<TIn>(startTicks, chains, outputTypes))
+            : kernels.Compile(Build<TIn>(startTicks, chains, outputTypes));
+    }
+
+    /// <summary>
+    /// The kernel's recipe (<see cref="KernelRecipe"/>): the time selector, then for each chain <c>default(outputType)</c> (which also
+    /// delimits the chains) and its steps' lambdas, with a flag bit per step that filters; null past 64 steps in all.
+    /// </summary>
+    private static KernelRecipe? RecipeOf(LambdaExpression startTicks, IReadOnlyList<IReadOnlyList<PipelineKernelStep>> chains, IReadOnlyList<Type> outputTypes)
+    {
+        var parts = new List<Expression> { startTicks };
+        ulong filters = 0;
+        int step = 0;
+        for (int k = 0; k < chains.Count; k++)
+        {
+            parts.Add(Expression.Default(outputTypes[k]));
+            foreach (var s in chains[k])
+            {
+                if (step == 64)
+                {
+                    return null;
+                }
+
+                if (s.IsFilter)
+                {
+                    filters |= 1UL << step;
+                }
+
+                parts.Add(s.Lambda);
+                step++;
+            }
+        }
+
+        return new KernelRecipe(nameof(MulticastIngressKernel), filters, parts);
+    }
+
+    private static Expression<Action<TIn[], int, long[], object[], int[], int>> Build<TIn>(
+        LambdaExpression startTicks, IReadOnlyList<IReadOnlyList<PipelineKernelStep>> chains, IReadOnlyList<Type> outputTypes)
+    {
         var source = Expression.Parameter(typeof(TIn[]), "source");
         var offset = Expression.Parameter(typeof(int), "offset");
         var starts = Expression.Parameter(typeof(long[]), "starts");
@@ -104,7 +144,7 @@ internal static class MulticastIngressKernel
                 Expression.PreIncrementAssign(i)),
             endOfSlice);
 
-        var lambda = Expression.Lambda<Action<TIn[], int, long[], object[], int[], int>>(
+        return Expression.Lambda<Action<TIn[], int, long[], object[], int[], int>>(
             Expression.Block(locals, [.. setup, Expression.Assign(i, Expression.Constant(0)), loop, .. finish]),
             source,
             offset,
@@ -112,6 +152,5 @@ internal static class MulticastIngressKernel
             columns,
             counts,
             count);
-        return kernels.Compile(lambda);
     }
 }

@@ -23,6 +23,41 @@ internal static class PipelineKernel
     public static Action<TIn[], ulong[], TOut[]?, int> Compile<TIn, TOut>(IReadOnlyList<PipelineKernelStep> steps, KernelCompiler? kernels = null)
     {
         kernels ??= KernelCompiler.Shared;
+        return RecipeOf(nameof(PipelineKernel), steps) is { } recipe
+            ? kernels.Compile(recipe, () => Build<TIn, TOut>(steps))
+            : kernels.Compile(Build<TIn, TOut>(steps));
+    }
+
+    /// <summary>
+    /// The recipe of a kernel with a chain (<see cref="KernelRecipe"/>): the <paramref name="leading"/> lambdas, then the steps' lambdas,
+    /// and a flag bit per step that filters; null for a chain of more than 64 steps (then the kernel is built to be looked up).
+    /// </summary>
+    internal static KernelRecipe? RecipeOf(string kind, IReadOnlyList<PipelineKernelStep> steps, params ReadOnlySpan<Expression> leading)
+    {
+        if (steps.Count > 64)
+        {
+            return null;
+        }
+
+        int offset = leading.Length;
+        var parts = new Expression[steps.Count + offset];
+        leading.CopyTo(parts);
+
+        ulong filters = 0;
+        for (int k = 0; k < steps.Count; k++)
+        {
+            parts[k + offset] = steps[k].Lambda;
+            if (steps[k].IsFilter)
+            {
+                filters |= 1UL << k;
+            }
+        }
+
+        return new KernelRecipe(kind, filters, parts);
+    }
+
+    private static Expression<Action<TIn[], ulong[], TOut[]?, int>> Build<TIn, TOut>(IReadOnlyList<PipelineKernelStep> steps)
+    {
         var input = Expression.Parameter(typeof(TIn[]), "input");
         var absent = Expression.Parameter(typeof(ulong[]), "absent");
         var output = Expression.Parameter(typeof(TOut[]), "output");
@@ -63,8 +98,7 @@ internal static class PipelineKernel
             return Expression.Block(variables, body);
         });
 
-        var lambda = Expression.Lambda<Action<TIn[], ulong[], TOut[]?, int>>(Expression.Block([i], loop), input, absent, output, count);
-        return kernels.Compile(lambda);
+        return Expression.Lambda<Action<TIn[], ulong[], TOut[]?, int>>(Expression.Block([i], loop), input, absent, output, count);
     }
 
     private static bool HasFilter(IReadOnlyList<PipelineKernelStep> steps)

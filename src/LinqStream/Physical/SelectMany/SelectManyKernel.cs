@@ -14,12 +14,17 @@ internal static class SelectManyKernel
             throw new ArgumentException($"The selector '{selector}' must map {typeof(TIn).Name} to a sequence of {typeof(TOut).Name}.", nameof(selector));
         }
 
+        return kernels.Compile(new KernelRecipe(nameof(SelectManyKernel), 0, [selector]), () => Build<TIn, TOut>(selector));
+    }
+
+    private static Expression<Func<TIn, IEnumerable<TOut>>> Build<TIn, TOut>(LambdaExpression selector)
+    {
         Expression body = selector.Body;
         if (body.Type != typeof(IEnumerable<TOut>))
         {
             body = Expression.Convert(body, typeof(IEnumerable<TOut>));
         }
 
-        return kernels.Compile(Expression.Lambda<Func<TIn, IEnumerable<TOut>>>(body, selector.Parameters));
+        return Expression.Lambda<Func<TIn, IEnumerable<TOut>>>(body, selector.Parameters);
     }
 }

@@ -235,7 +235,7 @@ internal abstract class WindowAggregateOperator<T, TKey, TResult> : UnaryOperato
         }
         catch (Exception ex)
         {
-            Fail(ex, "Select", Plan.ResultExpression.ToString());
+            Fail(ex, "Select", Plan.ResultExpression.Value.ToString());
             return;
         }
 

@@ -20,25 +20,42 @@ internal static class AggregatePlanner
         var slot = Expression.Parameter(typeof(int), "slot");
         var columns = new List<AggregateColumn<T>>(aggregates.Calls.Count);
         var reads = new Dictionary<ParameterExpression, Expression>(aggregates.Calls.Count);
+
+        // The result kernel's recipe: the result lambda, then each aggregate's placeholder (its ordinal in the result) and its read
+        // (the column's method, conversions, a TopK projection, a fold's result selector; the column is a lifted constant).
+        var parts = new Expression[1 + (2 * aggregates.Calls.Count)];
+        parts[0] = result;
         foreach (var call in aggregates.Calls)
         {
             var (column, read) = Map<T, TKey>(call, result.Parameters[0], result.Parameters[1], result.Parameters[2], slot, kernels);
+            parts[1 + (2 * columns.Count)] = call.Placeholder;
+            parts[2 + (2 * columns.Count)] = read;
             columns.Add(column);
             reads.Add(call.Placeholder, read);
         }
 
-        var body = new PlaceholderReplacer(reads).Visit(result.Body);
-        if (body.Type != typeof(TResult))
+        Expression<Func<TKey, long, long, int, TResult>>? lambda = null;
+        Expression<Func<TKey, long, long, int, TResult>> Lambda()
         {
-            body = Expression.Convert(body, typeof(TResult));
+            if (lambda is null)
+            {
+                var body = new PlaceholderReplacer(reads).Visit(result.Body);
+                if (body.Type != typeof(TResult))
+                {
+                    body = Expression.Convert(body, typeof(TResult));
+                }
+
+                lambda = Expression.Lambda<Func<TKey, long, long, int, TResult>>(body, result.Parameters[0], result.Parameters[1], result.Parameters[2], slot);
+            }
+
+            return lambda;
         }
 
-        var lambda = Expression.Lambda<Func<TKey, long, long, int, TResult>>(body, result.Parameters[0], result.Parameters[1], result.Parameters[2], slot);
         return new AggregatePlan<T, TKey, TResult>
         {
             Columns = [.. columns],
-            Result = kernels.Compile(lambda),
-            ResultExpression = lambda,
+            Result = kernels.Compile(new KernelRecipe(nameof(AggregatePlanner), 0, parts), Lambda),
+            ResultExpression = new(Lambda),
             BufferReason = aggregates.BufferReason,
         };
     }

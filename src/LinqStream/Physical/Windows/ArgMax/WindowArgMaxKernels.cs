@@ -29,11 +29,15 @@ internal sealed class WindowArgMaxKernels<TIn, TRow, TKey, TResult>(WindowArgMax
     public void CompileKernels()
     {
         _value ??= ColumnKernel.Compile<TIn, long>(Lambdas.Value, _compiler);
-        _row ??= _compiler.Compile(Typed<Func<long, long, long, TRow>>(Lambdas.Row));
-        _result ??= _compiler.Compile(Typed<Func<TIn, TRow, TResult>>(Lambdas.Result));
-        _leftKey ??= _compiler.Compile(Typed<Func<TIn, TKey>>(Lambdas.LeftKey));
-        _rightKey ??= _compiler.Compile(Typed<Func<TRow, TKey>>(Lambdas.RightKey));
+        _row ??= Compile<Func<long, long, long, TRow>>(Lambdas.Row);
+        _result ??= Compile<Func<TIn, TRow, TResult>>(Lambdas.Result);
+        _leftKey ??= Compile<Func<TIn, TKey>>(Lambdas.LeftKey);
+        _rightKey ??= Compile<Func<TRow, TKey>>(Lambdas.RightKey);
     }
+
+    private TDelegate Compile<TDelegate>(LambdaExpression lambda)
+        where TDelegate : Delegate =>
+        _compiler.Compile(new KernelRecipe("WindowArgMax.Typed", 0, [lambda]), () => Typed<TDelegate>(lambda));
 
     private static Expression<TDelegate> Typed<TDelegate>(LambdaExpression lambda)
     {

@@ -58,7 +58,9 @@ internal sealed class JoinKeyedFoldKernels<TLeft, TRight, TKey, TFoldKey, TIn, T
     {
         _leftKey ??= ColumnKernel.Compile<TLeft, TKey>(Lambdas.LeftKey, _compiler);
         _rightKey ??= ColumnKernel.Compile<TRight, TKey>(Lambdas.RightKey, _compiler);
-        _pairs ??= _compiler.Compile(PairLoop());
+        _pairs ??= PipelineKernel.RecipeOf("JoinKeyedFold.Pairs", Lambdas.Steps, Lambdas.Pair, Lambdas.Key, Lambdas.Input) is { } recipe
+            ? _compiler.Compile(recipe, PairLoop)
+            : _compiler.Compile(PairLoop());
         _result ??= KeyedFoldResult.Compile<TFoldKey, TAggResult, TResult>(Lambdas.Result, _compiler);
     }
 

@@ -42,7 +42,10 @@ internal static class KeyedFoldResult
     public static Func<TKey, long, long, TAggResult, TResult> Compile<TKey, TAggResult, TResult>(LambdaExpression lambda, KernelCompiler compiler)
     {
         // The pass builds the result selector with the operator's parameter types; only the result may need a conversion.
-        var body = lambda.Body.Type == typeof(TResult) ? lambda.Body : Expression.Convert(lambda.Body, typeof(TResult));
-        return compiler.Compile(Expression.Lambda<Func<TKey, long, long, TAggResult, TResult>>(body, lambda.Parameters));
+        return compiler.Compile(new KernelRecipe(nameof(KeyedFoldResult), 0, [lambda]), () =>
+        {
+            var body = lambda.Body.Type == typeof(TResult) ? lambda.Body : Expression.Convert(lambda.Body, typeof(TResult));
+            return Expression.Lambda<Func<TKey, long, long, TAggResult, TResult>>(body, lambda.Parameters);
+        });
     }
 }
