@@ -142,7 +142,36 @@ internal sealed class QueryRunner
             }
         }
 
+        await ReleasedAsync(sources).ConfigureAwait(false);
         _progress?.Finish(RanToEnd());
+    }
+
+    /// <summary>
+    /// How long <see cref="RunAsync"/> waits, once it ends, for the live sources' readers to let their sources go (cancelled by the
+    /// stop, or at their end): a source that ignores its cancellation token is left behind after this, not waited for forever.
+    /// </summary>
+    internal static TimeSpan SourceReleaseTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Waits until every live source's reader has ended and disposed its source, at most <see cref="SourceReleaseTimeout"/>: so a
+    /// consumer that leaves <c>await foreach</c> over <c>ToAsyncEnumerable</c>, or a cancelled <c>ToListAsync</c>, returns after the
+    /// sources' connections are closed, not while a pool thread is still closing them.
+    /// </summary>
+    private static async Task ReleasedAsync(List<SourceDriver> sources)
+    {
+        List<Task>? pending = null;
+        for (int i = 0; i < sources.Count; i++)
+        {
+            if (!sources[i].Released.IsCompleted)
+            {
+                (pending ??= []).Add(sources[i].Released);
+            }
+        }
+
+        if (pending is not null)
+        {
+            await Task.WhenAny(Task.WhenAll(pending), Task.Delay(SourceReleaseTimeout)).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Starts the sources; call once before <see cref="StepAsync"/>.</summary>

@@ -59,6 +59,13 @@ internal abstract class SourceDriver : IDisposable, Checkpoints.ICheckpointed
     /// <summary>Completes when a live source may have something to push.</summary>
     public virtual Task WaitForDataAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
+    /// <summary>
+    /// Completes when a live source's reader has ended and let its source go (an <see cref="EventSource{T}"/> disposed, an async
+    /// enumeration ended): after <see cref="Dispose"/> cancelled it, or at the source's end. Completed at once for a source without
+    /// a reader of its own.
+    /// </summary>
+    public virtual Task Released => Task.CompletedTask;
+
     /// <summary>Stops the source early (unsubscribe, cancel, or an error downstream).</summary>
     public virtual void Dispose()
     {

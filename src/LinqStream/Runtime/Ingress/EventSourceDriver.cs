@@ -77,6 +77,10 @@ internal sealed class EventSourceDriver<T> : SourceDriver
         _pump = Task.Run(PumpAsync);
     }
 
+    /// <inheritdoc/>
+    /// <remarks>The pump disposes the source in its last step, so its task ends after the source's <c>DisposeAsync</c>.</remarks>
+    public override Task Released => _pump ?? Task.CompletedTask;
+
     public override bool TryStep()
     {
         if (IsCompleted)

@@ -205,7 +205,11 @@ internal sealed class AsyncEnumerableSource<T> : LiveSource<T>
     public AsyncEnumerableSource(IAsyncEnumerable<T> source, EventTime<T> time, IngressOrderer<T> orderer, QueryContext context, string name)
         : base(time, orderer, context, name) => _source = source;
 
-    public override void Start() => _ = Task.Run(PumpAsync);
+    private Task? _pump;
+
+    public override Task Released => _pump ?? Task.CompletedTask;
+
+    public override void Start() => _pump = Task.Run(PumpAsync);
 
     private async Task PumpAsync()
     {
