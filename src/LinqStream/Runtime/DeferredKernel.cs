@@ -23,9 +23,6 @@ internal sealed class DeferredKernel<TDelegate>
     /// <summary>Initializes a kernel compiled already.</summary>
     public DeferredKernel(TDelegate kernel) => _kernel = kernel;
 
-    /// <summary>Gets a value indicating whether the kernel is compiled.</summary>
-    public bool IsCompiled => Volatile.Read(ref _kernel) is not null;
-
     /// <summary>Gets the kernel, compiling it first if it is not yet.</summary>
     public TDelegate Kernel => Volatile.Read(ref _kernel) ?? Compile();
 

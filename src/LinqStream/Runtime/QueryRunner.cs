@@ -150,7 +150,7 @@ internal sealed class QueryRunner
     /// How long <see cref="RunAsync"/> waits, once it ends, for the live sources' readers to let their sources go (cancelled by the
     /// stop, or at their end): a source that ignores its cancellation token is left behind after this, not waited for forever.
     /// </summary>
-    internal static TimeSpan SourceReleaseTimeout { get; set; } = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan SourceReleaseTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// Waits until every live source's reader has ended and disposed its source, at most <see cref="SourceReleaseTimeout"/>: so a
@@ -168,9 +168,19 @@ internal sealed class QueryRunner
             }
         }
 
-        if (pending is not null)
+        if (pending is null)
         {
-            await Task.WhenAny(Task.WhenAll(pending), Task.Delay(SourceReleaseTimeout)).ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            // The readers catch their own failures (they go to the query), so this only ends or times out.
+            await Task.WhenAll(pending).WaitAsync(SourceReleaseTimeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // A source that ignores its cancellation token: left behind.
         }
     }
 

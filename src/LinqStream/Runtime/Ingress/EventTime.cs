@@ -23,9 +23,6 @@ internal sealed class EventTime<T>
         _end = endKernel;
     }
 
-    /// <summary>Gets a value indicating whether the kernels are compiled (they may be deferred: <see cref="DeferredKernel{TDelegate}"/>).</summary>
-    public bool IsCompiled => _start.IsCompiled && _end?.IsCompiled != false;
-
     /// <summary>Compiles the kernels now unless they are compiled already.</summary>
     public void Compile()
     {
