@@ -1,5 +1,7 @@
 using System.Linq.Expressions;
 using LinqStream.Physical.Ingress;
+using LinqStream.Physical.Kernels;
+using LinqStream.Query;
 using LinqStream.Runtime;
 using LinqStream.Runtime.Egress;
 
@@ -17,6 +19,13 @@ internal static class Harness
     /// <summary>Runs to the end; asserts completion, ordering, watermark promises and that every pooled batch came back.</summary>
     public static RecordingSink<T> Run<T>(PhysicalStream<T> root, QueryOptions? options = null, bool expectError = false) =>
         Execute(root, options, expectError).Sink;
+
+    /// <summary>Compiles <paramref name="query"/> through <paramref name="kernels"/>, runs it as <see cref="Run"/> does, and returns its payloads in order.</summary>
+    public static List<T> RunQuery<T>(IQStream<T> query, KernelCompiler kernels)
+    {
+        var compiled = QueryCompiler.Compile<T>(query.Expression, kernels);
+        return [.. Run(compiled.Root, compiled.Options).Events.Select(e => e.Payload)];
+    }
 
     /// <summary>As <see cref="Run"/>, and also returns the execution (its context's sources and pools).</summary>
     public static (RecordingSink<T> Sink, QueryExecution Execution) Execute<T>(PhysicalStream<T> root, QueryOptions? options = null, bool expectError = false)

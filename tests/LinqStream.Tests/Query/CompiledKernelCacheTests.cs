@@ -1,8 +1,6 @@
 using System.Linq.Expressions;
 using LinqStream.Physical.Kernels;
-using LinqStream.Query;
-using LinqStream.Runtime;
-using LinqStream.Runtime.Egress;
+using LinqStream.Tests.Infrastructure;
 
 namespace LinqStream.Tests.Query;
 
@@ -22,9 +20,9 @@ public sealed class CompiledKernelCacheTests
         var first = Bids(random, 2_000);
         var second = Bids(random, 1_500);
 
-        var firstResult = Run(WindowedCounts(first, minPrice: 30, factor: 2), kernels);
+        var firstResult = Harness.RunQuery(WindowedCounts(first, minPrice: 30, factor: 2), kernels);
         (long hits, long misses) = (kernels.Cache!.Hits, kernels.Cache.Misses);
-        var secondResult = Run(WindowedCounts(second, minPrice: 70, factor: 5), kernels);
+        var secondResult = Harness.RunQuery(WindowedCounts(second, minPrice: 70, factor: 5), kernels);
 
         Assert.True(misses >= 4, $"time, key, filter and aggregate kernels compile for the first query; {misses} did");
         Assert.Equal(misses, kernels.Cache.Misses);                 // nothing compiled for the second query
@@ -41,9 +39,9 @@ public sealed class CompiledKernelCacheTests
         var kernels = new KernelCompiler(new CompiledKernelCache(64));
         var data = Bids(new Random(7), 500);
 
-        var over10 = Run(QStream.From(data, b => b.Time).Where(b => b.Price > 10).Select(b => b.Price), kernels);
+        var over10 = Harness.RunQuery(QStream.From(data, b => b.Time).Where(b => b.Price > 10).Select(b => b.Price), kernels);
         long misses = kernels.Cache!.Misses;
-        var over90 = Run(QStream.From(data, b => b.Time).Where(b => b.Price > 90).Select(b => b.Price), kernels);
+        var over90 = Harness.RunQuery(QStream.From(data, b => b.Time).Where(b => b.Price > 90).Select(b => b.Price), kernels);
 
         Assert.True(kernels.Cache.Misses > misses, "a literal is part of the shape, so the filter compiles again");
         Assert.Equal(data.Where(b => b.Price > 10).Select(b => b.Price), over10);
@@ -57,8 +55,8 @@ public sealed class CompiledKernelCacheTests
         var kernels = new KernelCompiler(new CompiledKernelCache(0));
         var data = Bids(new Random(3), 300);
 
-        var a = Run(WindowedCounts(data, 10, 1), kernels);
-        var b = Run(WindowedCounts(data, 10, 1), kernels);
+        var a = Harness.RunQuery(WindowedCounts(data, 10, 1), kernels);
+        var b = Harness.RunQuery(WindowedCounts(data, 10, 1), kernels);
 
         Assert.Equal(0, kernels.Cache!.Hits);
         Assert.Equal(0, kernels.Cache.Count);
@@ -178,16 +176,6 @@ public sealed class CompiledKernelCacheTests
             .Select(g => new Row(g.Key.End, g.Key.Auction, g.Count(), g.Sum(b => b.Price * factor))));
 
     private static List<Row> Sorted(IEnumerable<Row> rows) => [.. rows.OrderBy(r => r.WindowEnd).ThenBy(r => r.Auction)];
-
-    private static List<T> Run<T>(IQStream<T> query, KernelCompiler kernels)
-    {
-        var compiled = QueryCompiler.Compile<T>(query.Expression, kernels);
-        RecordingSink<T>? sink = null;
-        var execution = QueryExecution.Create(compiled.Root, c => sink = new RecordingSink<T>(c), compiled.Options);
-        execution.Run();
-        Assert.Null(sink!.Error);
-        return [.. sink.Events.Select(e => e.Payload)];
-    }
 
     private static Bid[] Bids(Random random, int count)
     {

@@ -3,8 +3,7 @@ using LinqStream.Internal;
 using LinqStream.Physical.Kernels;
 using LinqStream.Physical.Pipeline;
 using LinqStream.Query;
-using LinqStream.Runtime;
-using LinqStream.Runtime.Egress;
+using LinqStream.Tests.Infrastructure;
 
 namespace LinqStream.Tests.Query;
 
@@ -33,16 +32,16 @@ public sealed class KernelRecipeTests
         var first = Bids(random, 3_000);
         var second = Bids(random, 2_500);
 
-        var firstResult = Run(Query(first, minPrice: 20, scale: 3, cheap: 40), kernels);
+        var firstResult = Harness.RunQuery(Query(first, minPrice: 20, scale: 3, cheap: 40), kernels);
         (long hits, long misses, int recipes) = (kernels.Cache!.Hits, kernels.Cache.Misses, kernels.Cache.RecipeCount);
-        var secondResult = Run(Query(second, minPrice: 55, scale: 7, cheap: 80), kernels);
+        var secondResult = Harness.RunQuery(Query(second, minPrice: 55, scale: 7, cheap: 80), kernels);
 
         Assert.True(recipes >= 5, $"event time, chain, fused ingress, key and aggregate inputs have recipes; {recipes} were cached");
         Assert.Equal(misses, kernels.Cache.Misses);                 // nothing compiled for the second query
         Assert.Equal(hits + misses, kernels.Cache.Hits - hits);      // one hit per kernel, as before recipes
         Assert.Equal(recipes, kernels.Cache.RecipeCount);           // the second query's recipes are the first's
-        Assert.Equal(Sorted(Run(Query(first, 20, 3, 40), KernelCompiler.Uncached)), Sorted(firstResult));
-        Assert.Equal(Sorted(Run(Query(second, 55, 7, 80), KernelCompiler.Uncached)), Sorted(secondResult));
+        Assert.Equal(Sorted(Harness.RunQuery(Query(first, 20, 3, 40), KernelCompiler.Uncached)), Sorted(firstResult));
+        Assert.Equal(Sorted(Harness.RunQuery(Query(second, 55, 7, 80), KernelCompiler.Uncached)), Sorted(secondResult));
         Assert.NotEqual(Sorted(firstResult), Sorted(secondResult));
     }
 
@@ -224,16 +223,6 @@ public sealed class KernelRecipeTests
         from b in QStream.From(bids, b => b.Time).Where(b => b.Price >= minPrice).Select(b => new Bid(b.Time, b.Auction, b.Price * scale)).TumblingWindow(TimeSpan.FromTicks(100))
         group b by b.Auction into g
         select new Row(g.Window.End.UtcTicks, g.Key, g.LongCount(), g.Max(x => x.Price + scale), g.Count(x => x.Price < cheap * scale), g.Aggregate(0, (acc, x) => acc ^ (x.Price + minPrice)));
-
-    private static List<T> Run<T>(IQStream<T> query, KernelCompiler kernels)
-    {
-        var compiled = QueryCompiler.Compile<T>(query.Expression, kernels);
-        RecordingSink<T>? sink = null;
-        var execution = QueryExecution.Create(compiled.Root, c => sink = new RecordingSink<T>(c), compiled.Options);
-        execution.Run();
-        Assert.Null(sink!.Error);
-        return [.. sink.Events.Select(e => e.Payload)];
-    }
 
     private static List<Row> Sorted(IEnumerable<Row> rows) => [.. rows.OrderBy(r => r.WindowEnd).ThenBy(r => r.Auction)];
 
