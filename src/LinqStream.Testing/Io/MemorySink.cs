@@ -8,6 +8,7 @@ namespace LinqStream.Testing.Io;
 public sealed class MemorySink<T> : EventSink<T>
 {
     private readonly List<T> _items = [];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<long, int> _prepared = new();
 
     /// <summary>Initializes a new instance of the <see cref="MemorySink{T}"/> class.</summary>
     /// <param name="transactional">Whether it commits with checkpoints (false: it keeps everything ever written, like a plain queue).</param>
@@ -21,6 +22,12 @@ public sealed class MemorySink<T> : EventSink<T>
 
     /// <summary>Gets or sets a callback after each write (for example to cancel a job at a chosen point).</summary>
     public Action<int>? AfterWrite { get; set; }
+
+    /// <summary>How many items the sink held when checkpoint <paramref name="checkpointId"/> prepared its commit: what a restore
+    /// from it keeps (<see langword="null"/> when no checkpoint by that id prepared here).</summary>
+    /// <param name="checkpointId">A checkpoint's id, for example <c>QueryJob.LastCheckpointId</c>.</param>
+    /// <returns>The count, or <see langword="null"/>.</returns>
+    public int? HeldAt(long checkpointId) => _prepared.TryGetValue(checkpointId, out int count) ? count : null;
 
     /// <summary>Stops a job part-way through its output: cancels <paramref name="stop"/> once the sink holds at least
     /// <paramref name="count"/> items (through <see cref="AfterWrite"/>; set that to <see langword="null"/> to undo it).</summary>
@@ -66,8 +73,11 @@ public sealed class MemorySink<T> : EventSink<T>
     }
 
     /// <inheritdoc/>
-    public override ValueTask<byte[]> PrepareCommitAsync(long checkpointId, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(BitConverter.GetBytes(_items.Count));
+    public override ValueTask<byte[]> PrepareCommitAsync(long checkpointId, CancellationToken cancellationToken)
+    {
+        _prepared[checkpointId] = _items.Count;
+        return ValueTask.FromResult(BitConverter.GetBytes(_items.Count));
+    }
 
     /// <inheritdoc/>
     public override ValueTask CompleteAsync(CancellationToken cancellationToken)
