@@ -343,26 +343,30 @@ public sealed class CrashRestoreTests : IDisposable
             long checkpointId;
             QueryJob<string>? running = null;
 
-            // Stopped two thirds through its output once a checkpoint has completed, and the bids held at three quarters until one
-            // has: the output is no clock for checkpoints (most sessions close at the end, and a RocksDB checkpoint's second part runs
-            // while the query goes on), so "two thirds of the output" alone came before any checkpoint under load (captured
-            // 2026-12-04: "no checkpoint was taken at parallelism 2" after 283 ms).
+            // Stopped two thirds through its output once the newest checkpoint holds output, and the bids held at three quarters until
+            // one does: the output is no clock for checkpoints (most sessions close at the end, and a RocksDB checkpoint's second part
+            // runs while the query goes on), so "two thirds of the output" alone came before any checkpoint under load (captured
+            // 2026-12-04: "no checkpoint was taken at parallelism 2" after 283 ms); and a checkpoint taken before the first result
+            // restores to a run that writes everything (the same as starting over). While the bids are held, the interval goes on
+            // asking for checkpoints (the count of events read does not move).
+            bool HoldsOutput() => Volatile.Read(ref running) is { LastCheckpointId: > 0 and var id } && sink.HeldAt(id) > 0;
             sink.AfterWrite = count =>
             {
-                if (count >= reference.Count * 2 / 3 && Volatile.Read(ref running)!.LastCheckpointId > 0)
+                if (count >= reference.Count * 2 / 3 && HoldsOutput())
                 {
                     stop.Cancel();
                 }
             };
             var bids = new ArrayEventSource<Bid>(data.Bids, "bids") { MaxRead = 64 };
             bids.BeforeRead = (index, token) =>
-                index >= data.Bids.Length * 3 / 4 && Volatile.Read(ref running)!.LastCheckpointId == 0 ? new ValueTask(UntilACheckpoint(running!, token)) : default;
+                index >= data.Bids.Length * 3 / 4 && !HoldsOutput() ? new ValueTask(Until(HoldsOutput, token)) : default;
             await using (var job = running = query(bids, new ArrayEventSource<Auction>(data.Auctions, "auctions") { MaxRead = 16 }, options)
-                .ToJob(sink, Backend(new JobOptions { Checkpoints = store, CheckpointEveryEvents = 2_000, Parallelism = 2 }, rocksDb, "rescale-" + parallelism)))
+                .ToJob(sink, Backend(new JobOptions { Checkpoints = store, CheckpointEveryEvents = 2_000, CheckpointInterval = TimeSpan.FromMilliseconds(200), Parallelism = 2 }, rocksDb, "rescale-" + parallelism)))
             {
                 await Assert.ThrowsAnyAsync<OperationCanceledException>(() => job.RunAsync(stop.Token));
                 checkpointId = job.LastCheckpointId;
                 Assert.True(checkpointId > 0, "no checkpoint was taken at parallelism 2");
+                Assert.True(sink.HeldAt(checkpointId) > 0, $"checkpoint {checkpointId} at parallelism 2 was taken before any output");
             }
 
             sink.AfterWrite = null;
@@ -378,9 +382,9 @@ public sealed class CrashRestoreTests : IDisposable
         }
     }
 
-    private static async Task UntilACheckpoint(QueryJob<string> job, CancellationToken cancellationToken)
+    private static async Task Until(Func<bool> condition, CancellationToken cancellationToken)
     {
-        while (job.LastCheckpointId == 0)
+        while (!condition())
         {
             await Task.Delay(10, cancellationToken);
         }
