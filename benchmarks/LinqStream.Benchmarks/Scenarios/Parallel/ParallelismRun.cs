@@ -4,7 +4,7 @@ using System.Globalization;
 namespace LinqStream.Benchmarks.Scenarios.Parallel;
 
 /// <summary>
-/// <c>--parallelism [--runs N] [--rounds R [--recopy]] [--no-settle] [--p2-first | --only P] [--threads] [--barriers] [--jit] [--alloc] [--cold] [CASE...]</c>: a small console mode of <see cref="ParallelismBenchmarks"/> for a machine where
+/// <c>--parallelism [--runs N] [--rounds R [--recopy]] [--no-settle] [--warm-min N] [--p2-first | --only P] [--threads] [--barriers] [--jit] [--alloc] [--cold] [CASE...]</c>: a small console mode of <see cref="ParallelismBenchmarks"/> for a machine where
 /// BenchmarkDotNet's generated project cannot be built or its in-process runs time out (a loaded machine): the input is made
 /// and every answer checked once at P = 1 and at P = 2 ([GlobalSetup]'s checks), then each case runs N times (default 5) at
 /// P = 1 and at P = 2, alternating, and prints the median wall time and the median process CPU time (user + sys of all
@@ -13,8 +13,8 @@ namespace LinqStream.Benchmarks.Scenarios.Parallel;
 /// <c>--jit</c> the methods compiled during each measured run; <c>--alloc</c> what each measured run allocated (sampled, by type and
 /// thread) and each collection's or runtime suspension's pause (<see cref="Profiling.AllocationListener"/>).
 /// A CASE selects the cases whose name contains it; <c>=NAME</c> selects the case of exactly that name. Each case is warmed at
-/// each P until the JIT is done with it (<see cref="WarmUp"/>) before it is measured; the JIT time left in the measured runs is
-/// printed, and the CPU time less it. <c>--cold</c> measures a case's first run instead (<see cref="RunCold"/>).
+/// each P until the JIT is done with it (<see cref="WarmUp"/>; at least 40 runs, <c>--warm-min N</c> to change it) before it is
+/// measured; the JIT time left in the measured runs is printed, and the CPU time less it. <c>--cold</c> measures a case's first run instead (<see cref="RunCold"/>).
 /// Before the measured runs of each case a blocking full collection settles the heap (<see cref="Settle"/>; <c>--no-settle</c>: not).
 /// <c>--rounds R</c> does all of that R times over in one process (each round warms and measures every selected case again), so
 /// a case measured as the first of its process and the same case measured after it ran can be compared in one launch, under the
@@ -47,6 +47,12 @@ public static class ParallelismRun
         bool threads = list.Remove("--threads");
         bool barriers = list.Remove("--barriers");
         bool jitNames = list.Remove("--jit");
+        int warmMin = 40;
+        if (list.IndexOf("--warm-min") is int wm and >= 0)
+        {
+            warmMin = int.Parse(list[wm + 1], CultureInfo.InvariantCulture);
+            list.RemoveRange(wm, 2);
+        }
         bool allocations = list.Remove("--alloc");
         // LINQSTREAM_PERF_P=1|2 with a perf record's control fifos (Infrastructure.PerfControl): only the measured runs at that P are recorded.
         int profileAt = Infrastructure.PerfControl.Attached && int.TryParse(Environment.GetEnvironmentVariable("LINQSTREAM_PERF_P"), NumberStyles.Integer, CultureInfo.InvariantCulture, out int perfP) ? perfP : 0;
@@ -143,7 +149,7 @@ public static class ParallelismRun
                 foreach (int p in order)
                 {
                     bench.Parallelism = p;
-                    warmups[p - 1] = WarmUp(run);
+                    warmups[p - 1] = WarmUp(run, warmMin);
                 }
 
                 if (settle)
@@ -372,10 +378,17 @@ public static class ParallelismRun
     /// (after 30 calls and a 100 ms delay, loops through on-stack replacement), and one run of a case is only a few hundred
     /// milliseconds, so a single warm-up left the compiler busy during the measured runs, and its CPU time was counted in the
     /// process's. Warms until a run spends under 1 % of its wall time in the JIT (at least 2 runs, at most 30: with 10, the first case of a
-    /// process still had 4–17 ns/event of JIT in its measured runs, session 14).
+    /// process still had 4–17 ns/event of JIT in its measured runs, session 14), and at least <paramref name="minimum"/> runs (default
+    /// 40): what a query runs once per run (its compile, wiring, thread starts) reaches the 30 calls that promote a method only
+    /// after ~30 runs, so a warm-up that stopped after a quiet run or two left those compiles to the measured runs (q5: 2.4–6.2
+    /// ns/event of JIT at P = 2, 176 methods in one run, session 20). They cost P = 1 nothing (its second core is idle) and take
+    /// a core from P = 2's tasks; with 40 the measured runs had 0.0–0.2 ns/event of JIT at both P, and q5's CPU at P = 2 was
+    /// 0.98–1.01× P = 1's instead of 1.10–1.29× (benchmarks/RESULTS.md, "Session 20").
     /// </summary>
     /// <returns>The number of warm-up runs.</returns>
-    private static int WarmUp(Func<long> run)
+    /// <param name="run">One run of the case.</param>
+    /// <param name="minimum">The fewest warm-up runs.</param>
+    private static int WarmUp(Func<long> run, int minimum)
     {
         for (int i = 1; ; i++)
         {
@@ -384,7 +397,7 @@ public static class ParallelismRun
             run();
             var elapsed = Stopwatch.GetElapsedTime(start);
             var compiling = System.Runtime.JitInfo.GetCompilationTime() - jitStart;
-            if (i >= 30 || (i >= 2 && compiling < elapsed / 100))
+            if (i >= Math.Max(30, minimum + 10) || (i >= minimum && compiling < elapsed / 100))
             {
                 return i;
             }
