@@ -47,12 +47,11 @@ public static class ParallelismRun
         bool threads = list.Remove("--threads");
         bool barriers = list.Remove("--barriers");
         bool jitNames = list.Remove("--jit");
-        int warmMin = 40;
-        if (list.IndexOf("--warm-min") is int wm and >= 0)
+        if (!Infrastructure.ConsoleOptions.TryTakeCount(list, "--warm-min", 40, output, out int warmMin))
         {
-            warmMin = int.Parse(list[wm + 1], CultureInfo.InvariantCulture);
-            list.RemoveRange(wm, 2);
+            return 2;
         }
+
         bool allocations = list.Remove("--alloc");
         // LINQSTREAM_PERF_P=1|2 with a perf record's control fifos (Infrastructure.PerfControl): only the measured runs at that P are recorded.
         int profileAt = Infrastructure.PerfControl.Attached && int.TryParse(Environment.GetEnvironmentVariable("LINQSTREAM_PERF_P"), NumberStyles.Integer, CultureInfo.InvariantCulture, out int perfP) ? perfP : 0;
