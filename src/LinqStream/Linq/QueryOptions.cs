@@ -142,6 +142,14 @@ public sealed record QueryOptions
     internal bool ChainForwardTasks { get; init; } = true;
 
     /// <summary>
+    /// Gets whether a task that finds a channel empty (or full) spins briefly before it blocks: <see langword="null"/> decides per
+    /// run (spin only when the run's threads fit on the machine's cores; docs/parallelism.md, "Waiting on a channel"). Internal:
+    /// benchmarks compare both.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/> (decided per run).</value>
+    internal bool? SpinBeforeBlocking { get; init; }
+
+    /// <summary>
     /// Gets a value indicating whether a job at parallelism above 1 runs its source tasks' and tasks' checkpoint code once before it
     /// starts (JIT, the state codec), so that the first barrier does not pay it on a task's thread (docs/parallelism.md, "The first
     /// barrier"). Internal: the benchmark compares both, each in a fresh process.

@@ -56,7 +56,7 @@ internal abstract class BroadcastSide<T>
     public abstract ICheckpointed JoinPart { get; }
 
     /// <summary>Makes task <paramref name="task"/>'s broadcast channels (before the task's operators are built).</summary>
-    public abstract void AddTask(int task, int sources, int capacity, int batchSize, ConsumerSignal signal, QueryContext taskContext);
+    public abstract void AddTask(int task, int sources, int capacity, int batchSize, ConsumerSignal signal, QueryContext taskContext, bool spin);
 
     /// <summary>Builds the small side on source task <paramref name="source"/>, after its input was wired (so its state comes where parallelism 1 lists it).</summary>
     public abstract void WireSource(int source, QueryContext sourceContext);
@@ -340,7 +340,7 @@ internal sealed class BroadcastSide<T, TLeft, TRight, TOut> : BroadcastSide<T>
 
     public override ICheckpointed JoinPart { get; }
 
-    public override void AddTask(int task, int sources, int capacity, int batchSize, ConsumerSignal signal, QueryContext taskContext)
+    public override void AddTask(int task, int sources, int capacity, int batchSize, ConsumerSignal signal, QueryContext taskContext, bool spin)
     {
         if (sources != 1 || task != _channels.Count)
         {
@@ -350,7 +350,7 @@ internal sealed class BroadcastSide<T, TLeft, TRight, TOut> : BroadcastSide<T>
         var channels = new SpscChannel<TRight>[sources];
         for (int s = 0; s < sources; s++)
         {
-            channels[s] = new SpscChannel<TRight>(capacity, batchSize, signal);
+            channels[s] = new SpscChannel<TRight>(capacity, batchSize, signal) { SpinBeforeBlocking = spin };
         }
 
         _channels.Add(channels);

@@ -72,6 +72,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
     private readonly SpscChannel<TX>[][] _inputs; // [task][source task] (chained: [t][t] is unused, source task t calls task t)
     private readonly TaskInputs[] _taskStates; // per task: what it has taken from its inputs (its thread's, or its chained source task's)
     private readonly ConsumerSignal[] _signals;
+    private readonly bool _spin; // whether a side that waits on a channel spins before it blocks (ChannelWaits.ShouldSpin)
     private readonly SpscChannel<TResult>[] _outputs;
     private readonly IStreamObserver<TX>[][] _taskInputs; // [task][source task]: the task's union (or fan-in) inputs, or its operator when S = 1
     private readonly UnionOperator<TX>?[] _taskUnions;
@@ -133,6 +134,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         }
 
         int channelsPerTask = sources;
+        _spin = ChannelWaits.ShouldSpin(sources + (_chained ? 0 : parallelism) + 1, options.SpinBeforeBlocking);
         // Each task writes its dead letters through its own sink, tagged with the last barrier that task passed (a job's buffer
         // commits with a checkpoint exactly the letters from before its barrier); a sink of the caller's is serialized across tasks.
         var sharedLetters = options.DeadLetters is null or IEpochDeadLetterSink ? options.DeadLetters : new LockedDeadLetters(options.DeadLetters);
@@ -154,10 +156,10 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
             _inputs[t] = new SpscChannel<TX>[channelsPerTask];
             for (int s = 0; s < channelsPerTask; s++)
             {
-                _inputs[t][s] = new SpscChannel<TX>(ChannelCapacity, options.BatchSize, _signals[t]);
+                _inputs[t][s] = new SpscChannel<TX>(ChannelCapacity, options.BatchSize, _signals[t]) { SpinBeforeBlocking = _spin };
             }
 
-            _outputs[t] = new SpscChannel<TResult>(ChannelCapacity, options.BatchSize);
+            _outputs[t] = new SpscChannel<TResult>(ChannelCapacity, options.BatchSize) { SpinBeforeBlocking = _spin };
             _taskLetters[t] = sharedLetters is null ? null : new TaskDeadLetters(sharedLetters);
             _taskContexts[t] = new QueryContext(taskOptions with { DeadLetters = _taskLetters[t] }) { ParallelNodes = context.ParallelNodes, KeyedState = context.KeyedState };
             _forwards[t] = new ForwardExchange<TResult>(_outputs[t], _taskContexts[t]);
@@ -167,7 +169,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
                 _forwards[t].WhileFull = () => WhileOutputFull(task);
             }
 
-            broadcast?.AddTask(t, sources, ChannelCapacity, options.BatchSize, _signals[t], _taskContexts[t]);
+            broadcast?.AddTask(t, sources, ChannelCapacity, options.BatchSize, _signals[t], _taskContexts[t], _spin);
             var head = createOperator(_forwards[t], _taskContexts[t]);
             _ranges[t] = forward is null ? KeyGroups.RangeOf(t, options.KeyGroups, parallelism) : KeyGroups.ForwardRangeOf(t, parallelism, inputs.Count, options.KeyGroups);
             _taskInputs[t] = new IStreamObserver<TX>[channelsPerTask];
@@ -1045,7 +1047,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
                 return; // stopped
             }
 
-            WaitForMessage(signal, hasMessage);
+            WaitForMessage(signal, hasMessage, _spin);
         }
     }
 
@@ -1339,7 +1341,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
                 return;
             }
 
-            WaitForMessage(signal, wake);
+            WaitForMessage(signal, wake, _spin);
         }
     }
 
@@ -1364,7 +1366,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
                 continue;
             }
 
-            if (!spinner.NextSpinWillYield)
+            if (_spin && !spinner.NextSpinWillYield)
             {
                 spinner.SpinOnce(-1);
                 continue;
@@ -1525,11 +1527,11 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         return false;
     }
 
-    /// <summary>Spins briefly, then blocks until a source task publishes (or 100 ms pass, a backstop).</summary>
-    private static void WaitForMessage(ConsumerSignal signal, Func<bool> hasMessage)
+    /// <summary>Spins briefly (when <paramref name="spin"/>), then blocks until a source task publishes (or 100 ms pass, a backstop).</summary>
+    private static void WaitForMessage(ConsumerSignal signal, Func<bool> hasMessage, bool spin)
     {
         var spinner = default(SpinWait);
-        while (!spinner.NextSpinWillYield)
+        while (spin && !spinner.NextSpinWillYield)
         {
             if (hasMessage())
             {

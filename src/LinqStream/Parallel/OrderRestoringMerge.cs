@@ -386,13 +386,13 @@ internal sealed class OrderRestoringMerge<T> : SourceDriver
         }
     }
 
-    /// <summary>Takes one message of task <paramref name="i"/>, spinning briefly (as the channel does before it blocks) when none is there yet.</summary>
+    /// <summary>Takes one message of task <paramref name="i"/>, spinning briefly (as the channel does before it blocks, when it does) when none is there yet.</summary>
     private bool ReadSoon(int i)
     {
         var spinner = default(SpinWait);
         while (!ReadOne(i, wait: false))
         {
-            if (spinner.NextSpinWillYield || _channels[i].IsClosed)
+            if (!_channels[i].SpinBeforeBlocking || spinner.NextSpinWillYield || _channels[i].IsClosed)
             {
                 return false;
             }

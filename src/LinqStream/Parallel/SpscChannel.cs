@@ -28,7 +28,7 @@ internal enum ChannelMessage : byte
 /// </summary>
 /// <remarks>
 /// Bounded: a producer that finds the ring full waits, which is how a slow consumer holds back its sources (backpressure).
-/// Waiting spins briefly, then blocks on an event; the other side signals only when someone waits, so a busy channel costs
+/// Waiting spins briefly (unless <see cref="SpinBeforeBlocking"/> is off), then blocks on an event; the other side signals only when someone waits, so a busy channel costs
 /// two volatile reads per message and no lock. A sleeping side is woken with hysteresis: the consumer by any message that is
 /// not a batch (a watermark, barrier, completion or error) or when the ring is half full, the producer when half of the ring
 /// is free, so a wake-up serves several messages (a batch followed by nothing for 100 ms is seen at the consumer's backstop
@@ -39,6 +39,7 @@ internal sealed class SpscChannel<T>
 {
     private readonly Slot[] _slots;
     private readonly int _mask;
+    private readonly int _batchSize;
     private readonly int _wakeDepth; // a batch wakes a waiting consumer only at this depth; a release wakes the producer at this much free space
     private readonly object _gate = new(); // Monitor.Wait/Pulse need an object, not a System.Threading.Lock
     private ChannelPositions _positions;
@@ -54,16 +55,23 @@ internal sealed class SpscChannel<T>
     public SpscChannel(int capacity, int batchSize, ConsumerSignal? consumerSignal = null)
     {
         _consumerSignal = consumerSignal;
+        _batchSize = batchSize;
         int size = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(2, capacity));
         _slots = new Slot[size];
         for (int i = 0; i < size; i++)
         {
-            _slots[i] = new Slot(new EventBatch<T>(batchSize));
+            _slots[i] = new Slot();
         }
 
         _mask = size - 1;
         _wakeDepth = Math.Max(1, size / 2);
     }
+
+    /// <summary>
+    /// Gets or sets a value indicating whether a side that finds the ring empty (consumer) or full (producer) spins briefly before it
+    /// blocks. Set before the channel is used; <see cref="ChannelWaits.ShouldSpin"/> decides it for a run.
+    /// </summary>
+    public bool SpinBeforeBlocking { get; set; } = true;
 
     /// <summary>Gets the number of messages the ring holds at most.</summary>
     public int Capacity => _slots.Length;
@@ -77,7 +85,12 @@ internal sealed class SpscChannel<T>
     // ---- producer side ----
 
     /// <summary>Waits for a free slot and returns its empty batch to fill; null when the channel was closed.</summary>
-    public EventBatch<T>? BeginBatch() => WaitForSpace() ? _slots[_positions.Tail & _mask].Batch : null;
+    /// <remarks>
+    /// A slot's batch is made the first time the producer fills that slot, on the producer's thread: a run's channels hold
+    /// megabytes of batches when full (q5 at P = 2: 48 batches of 2,048 events), and allocating (and faulting in) all of them
+    /// in the run's constructor kept the query's thread alone on one core for milliseconds before any task could start.
+    /// </remarks>
+    public EventBatch<T>? BeginBatch() => WaitForSpace() ? _slots[_positions.Tail & _mask].BatchToFill(_batchSize) : null;
 
     /// <summary>Publishes the batch returned by <see cref="BeginBatch"/>.</summary>
     public void PublishBatch() => Publish(ChannelMessage.Batch, 0, null);
@@ -194,9 +207,7 @@ internal sealed class SpscChannel<T>
     /// <summary>Frees the slot returned by <see cref="Peek()"/> (its batch is emptied for the producer).</summary>
     public void Release()
     {
-        var slot = _slots[_positions.Head & _mask];
-        slot.Batch.Reset();
-        slot.Error = null;
+        _slots[_positions.Head & _mask].Clear();
         long head = _positions.Head + 1;
         Volatile.Write(ref _positions.Head, head);
         Interlocked.MemoryBarrier();
@@ -306,7 +317,7 @@ internal sealed class SpscChannel<T>
                 return true;
             }
 
-            if (!spinner.NextSpinWillYield)
+            if (SpinBeforeBlocking && !spinner.NextSpinWillYield)
             {
                 spinner.SpinOnce(-1);
                 continue;
@@ -341,7 +352,7 @@ internal sealed class SpscChannel<T>
                 return false;
             }
 
-            if (!spinner.NextSpinWillYield)
+            if (SpinBeforeBlocking && !spinner.NextSpinWillYield)
             {
                 spinner.SpinOnce(-1);
                 continue;
@@ -381,13 +392,41 @@ internal sealed class SpscChannel<T>
     }
 
     /// <summary>One message: a batch (owned by the slot), or a watermark, completion or error.</summary>
-    internal sealed class Slot(EventBatch<T> batch)
+    internal sealed class Slot
     {
         public ChannelMessage Kind;
         public long Value;
         public Exception? Error;
-        public readonly EventBatch<T> Batch = batch;
+
+        private EventBatch<T>? _batch;
+
+        /// <summary>Gets the batch of a batch message (the producer made it the first time it filled this slot; read it only from a batch message).</summary>
+        public EventBatch<T> Batch => _batch!;
+
+        /// <summary>Gets the slot's batch to fill, made now the first time (producer side).</summary>
+        public EventBatch<T> BatchToFill(int capacity) => _batch ??= new EventBatch<T>(capacity);
+
+        /// <summary>Empties the slot's batch, if it has one (consumer side, at release).</summary>
+        public void Clear()
+        {
+            _batch?.Reset();
+            Error = null;
+        }
     }
+}
+
+/// <summary>Whether the sides of a run's channels spin before they block.</summary>
+internal static class ChannelWaits
+{
+    /// <summary>
+    /// Spinning is worth it only while the other side runs on another core: then the message comes within the spin and the
+    /// sleep and wake-up (microseconds on both sides) are saved. When a run has more threads than the machine has cores, the
+    /// side that would be awaited is often not running at all, and a spin only takes time from a thread that has work (on 2
+    /// cores q5 at P = 2 runs 5 threads: benchmarks/RESULTS.md, "Session 21"). So spin only when the run's threads fit on the cores.
+    /// </summary>
+    /// <param name="threads">The run's busy threads: its source tasks, its tasks (unless chained onto the source tasks) and the query's thread.</param>
+    /// <param name="forced">The query's <c>SpinBeforeBlocking</c>, when set.</param>
+    public static bool ShouldSpin(int threads, bool? forced) => forced ?? threads <= Environment.ProcessorCount;
 }
 
 /// <summary>

@@ -80,6 +80,16 @@ public sealed class BroadcastShapeTests
             "ties from the highest task first");
     }
 
+    /// <summary>The broadcast channels and the tasks' channels spinning before they block, or blocking at once: parallelism 1's output either way.</summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task ShareOfTheWindow_ChannelsSpinOrBlockAtOnce_GivesParallelism1Output(bool spin)
+    {
+        var data = Generate(5, skewed: true);
+        await AssertSameAsParallelism1(() => Share(Source(data)), [2, 4], options => options with { SpinBeforeBlocking = spin }, "Exchange: broadcast of");
+    }
+
     [Theory]
     [MemberData(nameof(Inputs))]
     public async Task ShareOfTheWindow_OverPartitions_OneSourceTask_GivesParallelism1Output(int seed, bool skewed)

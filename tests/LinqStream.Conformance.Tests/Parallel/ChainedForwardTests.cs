@@ -50,6 +50,18 @@ public sealed class ChainedForwardTests : IDisposable
             Chained);
     }
 
+    /// <summary>Chained and not, with the channels spinning before they block or blocking at once: parallelism 1's output either way.</summary>
+    [Theory]
+    [InlineData(true, true)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(false, false)]
+    public async Task Arrays_ChannelsSpinOrBlockAtOnce_SameOutputAsParallelism1(bool spin, bool chained)
+    {
+        var data = Generate(7, 4, skewed: true, count: 3_000);
+        await AssertSameAsParallelism1(() => Query(TwoPhase, data), [2, 4], options => options with { SpinBeforeBlocking = spin, ChainForwardTasks = chained }, Forward);
+    }
+
     [Theory]
     [MemberData(nameof(Inputs))]
     public async Task Arrays_Unchained_GiveTheSameOutput_AndExplainSaysNotChained(int seed, int partitions, bool skewed)

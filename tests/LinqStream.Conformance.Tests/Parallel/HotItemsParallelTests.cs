@@ -149,6 +149,19 @@ public sealed class HotItemsParallelTests
         Assert.True(actual.Count >= 100 * 10, $"{actual.Count} results: every window should give all 100 auctions");
     }
 
+    /// <summary>
+    /// The tasks' channels spin before they block or block at once (QueryOptions.SpinBeforeBlocking; by default decided by the run's
+    /// threads against the cores, so a 2-core machine runs P = 2 and 4 without the spin): the output is parallelism 1's either way.
+    /// </summary>
+    [Theory]
+    [InlineData(true, 2)]
+    [InlineData(false, 3)]
+    public async Task ChannelsSpinOrBlockAtOnce_SameOutputAndOrderAsParallelism1(bool spin, int seed)
+    {
+        var data = Generate(seed, skewed: seed == 3);
+        await ParallelOutput.AssertSameAsParallelism1(() => HotItems(Partitioned(data, 3)), [2, 4], options => options with { SpinBeforeBlocking = spin }, "Local step on each task: WindowArgMax");
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(3)]

@@ -4,10 +4,14 @@ namespace LinqStream.Tests.Parallel;
 
 public sealed class SpscChannelTests
 {
-    [Fact]
-    public async Task Channel_SmallRingBetweenThreads_DeliversEveryMessageInOrder()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Channel_SmallRingBetweenThreads_DeliversEveryMessageInOrder(bool spin)
     {
-        var channel = new SpscChannel<long>(capacity: 2, batchSize: 4);
+        // Without the spin every wait on an empty or full ring blocks at once: the announce-and-look-again protocol alone must
+        // not lose a wake-up (a lost one would stall the test at the 100 ms backstop per message, far beyond its time-out).
+        var channel = new SpscChannel<long>(capacity: 2, batchSize: 4) { SpinBeforeBlocking = spin };
         const int Batches = 20_000;
         var producer = Task.Run(() =>
         {
@@ -62,6 +66,17 @@ public sealed class SpscChannelTests
         await Task.WhenAll(producer, consumer).WaitAsync(TimeSpan.FromSeconds(60));
         Assert.True(completed);
         Assert.Equal(Enumerable.Range(0, Batches).Sum(b => b % 4 + 1), expected);
+    }
+
+    [Fact]
+    public void ShouldSpin_OnlyWhenTheRunsThreadsFitOnTheCores_UnlessForced()
+    {
+        int cores = Environment.ProcessorCount;
+        Assert.True(ChannelWaits.ShouldSpin(cores, forced: null));
+        Assert.True(ChannelWaits.ShouldSpin(1, forced: null));
+        Assert.False(ChannelWaits.ShouldSpin(cores + 1, forced: null));
+        Assert.True(ChannelWaits.ShouldSpin(cores + 1, forced: true));
+        Assert.False(ChannelWaits.ShouldSpin(1, forced: false));
     }
 
     [Fact]

@@ -66,6 +66,9 @@ public class ParallelismBenchmarks
     /// <summary>Gets or sets a value indicating whether a forward plan over arrays runs source task t and task t on one thread (the default; the console mode also runs them on two to compare).</summary>
     internal bool ChainForwardTasks { get; set; } = true;
 
+    /// <summary>Gets or sets whether a side that waits on a channel spins before it blocks (null, the default: decided per run; the console mode also forces the spin to compare).</summary>
+    internal bool? SpinBeforeBlocking { get; set; }
+
     /// <summary>
     /// Gets or sets a value indicating whether q5's two partitions are round-robin views of the one generated array (the console
     /// mode's diagnostic case "partitions interleaved in one array"): each source task at P = 2 then reads every other object of one
@@ -75,7 +78,7 @@ public class ParallelismBenchmarks
     /// </summary>
     internal bool NexmarkPartitionsInterleaved { get; set; }
 
-    private QueryOptions Options() => new() { Parallelism = Parallelism, TwoPhaseAggregation = TwoPhase, TaskLocalSteps = TaskLocalSteps, BroadcastExchange = BroadcastExchange, BarrierBeforeSnapshot = BarrierBeforeSnapshot, UnorderedTaskInput = UnorderedTaskInput, SourcesWaitAtBarrier = SourcesWaitAtBarrier, WarmParallelCheckpoints = WarmParallelCheckpoints, ChainForwardTasks = ChainForwardTasks };
+    private QueryOptions Options() => new() { Parallelism = Parallelism, TwoPhaseAggregation = TwoPhase, TaskLocalSteps = TaskLocalSteps, BroadcastExchange = BroadcastExchange, BarrierBeforeSnapshot = BarrierBeforeSnapshot, UnorderedTaskInput = UnorderedTaskInput, SourcesWaitAtBarrier = SourcesWaitAtBarrier, WarmParallelCheckpoints = WarmParallelCheckpoints, ChainForwardTasks = ChainForwardTasks, SpinBeforeBlocking = SpinBeforeBlocking };
 
     /// <summary>
     /// The NEXMark queries' options (<c>Strict</c>) with this case's parallelism and plan switches. The NEXMark sources carry
@@ -83,7 +86,7 @@ public class ParallelismBenchmarks
     /// one that counts: an outer <c>WithOptions(Options())</c> alone left q5's queries at parallelism 1 (until issue #16's
     /// seventh part the q5 query rows compared P = 1 with P = 1; the jobs took their parallelism from <c>JobOptions</c>).
     /// </summary>
-    private QueryOptions NexmarkOptions() => _nexmark!.Options with { Parallelism = Parallelism, TwoPhaseAggregation = TwoPhase, TaskLocalSteps = TaskLocalSteps, BarrierBeforeSnapshot = BarrierBeforeSnapshot, UnorderedTaskInput = UnorderedTaskInput, SourcesWaitAtBarrier = SourcesWaitAtBarrier, WarmParallelCheckpoints = WarmParallelCheckpoints };
+    private QueryOptions NexmarkOptions() => _nexmark!.Options with { Parallelism = Parallelism, TwoPhaseAggregation = TwoPhase, TaskLocalSteps = TaskLocalSteps, BarrierBeforeSnapshot = BarrierBeforeSnapshot, UnorderedTaskInput = UnorderedTaskInput, SourcesWaitAtBarrier = SourcesWaitAtBarrier, WarmParallelCheckpoints = WarmParallelCheckpoints, SpinBeforeBlocking = SpinBeforeBlocking };
 
     [GlobalSetup]
     public void Setup() => Setup(check: true);

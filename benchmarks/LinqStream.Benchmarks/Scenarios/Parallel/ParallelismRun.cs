@@ -87,6 +87,8 @@ public static class ParallelismRun
             ("TumblingCountPerKeyForwardArrays (2 arrays by key, declared: forward exchange, chained)", 10_000_000, bench.TumblingCountPerKeyForwardArrays),
             ("TumblingCountPerKeyForwardArrays, not chained (2 arrays by key, declared: forward exchange, a thread per task)", 10_000_000, () => Unchained(bench, bench.TumblingCountPerKeyForwardArrays)),
             ("TumblingCountPerKeyKeyPartitionedArraysHashed (the same 2 arrays, not declared: hash exchange, two phases)", 10_000_000, bench.TumblingCountPerKeyKeyPartitionedArraysHashed),
+            ("TumblingCountPerKeyForwardArrays, channels spin before they block (as before session 21; chained)", 10_000_000, () => Spinning(bench, bench.TumblingCountPerKeyForwardArrays)),
+            ("TumblingCountPerKeyKeyPartitionedArraysHashed, channels spin before they block (as before session 21)", 10_000_000, () => Spinning(bench, bench.TumblingCountPerKeyKeyPartitionedArraysHashed)),
             ("TumblingCountPerKeyKeyPartitionedArraysHashed, one phase (the same 2 arrays, not declared)", 10_000_000, () => OnePhase(bench, bench.TumblingCountPerKeyKeyPartitionedArraysHashed)),
             ("TumblingCountPerKeyKeyPartitionedHashed (the same 2 partitions, not declared: hash exchange, two phases)", 10_000_000, bench.TumblingCountPerKeyKeyPartitionedHashed),
             ("TumblingCountPerKeyKeyPartitionedHashed, one phase (the same 2 partitions, not declared)", 10_000_000, () => OnePhase(bench, bench.TumblingCountPerKeyKeyPartitionedHashed)),
@@ -97,6 +99,7 @@ public static class ParallelismRun
             ("Q5HotItemsPartitioned", Nexmark.NexmarkInput.BenchmarkEvents, bench.Q5HotItemsPartitioned),
             ("Q5HotItemsPartitioned, partitions interleaved in one array (diagnostic: each source task reads every other object)", Nexmark.NexmarkInput.BenchmarkEvents, () => PartitionsInterleaved(bench, bench.Q5HotItemsPartitioned)),
             ("Q5HotItemsPartitionedCheckpointed, partitions interleaved in one array (diagnostic, job)", Nexmark.NexmarkInput.BenchmarkEvents, () => PartitionsInterleaved(bench, bench.Q5HotItemsPartitionedCheckpointed)),
+            ("Q5HotItemsPartitioned, channels spin before they block (as before session 21)", Nexmark.NexmarkInput.BenchmarkEvents, () => Spinning(bench, bench.Q5HotItemsPartitioned)),
             ("Q5HotItemsPartitioned, maximum after the merge only", Nexmark.NexmarkInput.BenchmarkEvents, () => WithoutLocalSteps(bench, bench.Q5HotItemsPartitioned)),
             ("Q5HotItems (one source task: the array is out of order)", Nexmark.NexmarkInput.BenchmarkEvents, bench.Q5HotItems),
             ("Q5HotItemsPartitionedCheckpointed (job)", Nexmark.NexmarkInput.BenchmarkEvents, bench.Q5HotItemsPartitionedCheckpointed),
@@ -357,6 +360,20 @@ public static class ParallelismRun
 
     /// <summary>Runs a case with q5's per-window maximum only after the merge (as before issue #16's sixth part).</summary>
     private static long WithoutLocalSteps(ParallelismBenchmarks bench, Func<long> run) => SwitchedOff(on => bench.TaskLocalSteps = on, run);
+
+    /// <summary>Runs a case with every channel's waiting side spinning before it blocks, whatever the run's thread count (the engine's choice before session 21).</summary>
+    private static long Spinning(ParallelismBenchmarks bench, Func<long> run)
+    {
+        bench.SpinBeforeBlocking = true;
+        try
+        {
+            return run();
+        }
+        finally
+        {
+            bench.SpinBeforeBlocking = null;
+        }
+    }
 
     /// <summary>Runs a case with one of the benchmark's plan switches off, and turns it on again.</summary>
     private static long SwitchedOff(Action<bool> set, Func<long> run)
