@@ -69,6 +69,9 @@ public sealed class NexmarkInput
     /// <summary>Gets the largest difference between two auctions' durations: how far closes can be out of order.</summary>
     public TimeSpan AuctionCloseDisorder => TimeSpan.FromSeconds(Config.AuctionDurationSeconds);
 
+    /// <summary>The first <paramref name="events"/> events alone (the models of a benchmark case that reads a prefix of the input).</summary>
+    public NexmarkInput Prefix(int events) => new(Config, Events[..events]);
+
     /// <summary>The same events, for LinqStream queries run with other options (the checks vary batch size and fusion, which must not change answers).</summary>
     public NexmarkInput With(QueryOptions options) => new(this, options);
 

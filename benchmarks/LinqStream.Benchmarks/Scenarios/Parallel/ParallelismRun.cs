@@ -12,7 +12,8 @@ namespace LinqStream.Benchmarks.Scenarios.Parallel;
 /// prints, after each P = 2 run of a job, when each checkpoint barrier passed each point of the run (<see cref="LinqStream.Parallel.BarrierTimeline"/>);
 /// <c>--jit</c> the methods compiled during each measured run; <c>--alloc</c> what each measured run allocated (sampled, by type and
 /// thread) and each collection's or runtime suspension's pause (<see cref="Profiling.AllocationListener"/>).
-/// A CASE selects the cases whose name contains it; <c>=NAME</c> selects the case of exactly that name. Each case is warmed at
+/// A CASE selects the cases whose name contains it; <c>=NAME</c> selects the case of exactly that name; the cases run in the order
+/// of the CASEs that select them. Each case is warmed at
 /// each P until the JIT is done with it (<see cref="WarmUp"/>; at least 40 runs, <c>--warm-min N</c> to change it) before it is
 /// measured; the JIT time left in the measured runs is printed, and the CPU time less it. <c>--cold</c> measures a case's first run instead (<see cref="RunCold"/>).
 /// Before the measured runs of each case a blocking full collection settles the heap (<see cref="Settle"/>; <c>--no-settle</c>: not).
@@ -99,6 +100,7 @@ public static class ParallelismRun
             ("Q5HotItemsPartitioned", Nexmark.NexmarkInput.BenchmarkEvents, bench.Q5HotItemsPartitioned),
             ("Q5HotItemsPartitioned, partitions interleaved in one array (diagnostic: each source task reads every other object)", Nexmark.NexmarkInput.BenchmarkEvents, () => PartitionsInterleaved(bench, bench.Q5HotItemsPartitioned)),
             ("Q5HotItemsPartitionedCheckpointed, partitions interleaved in one array (diagnostic, job)", Nexmark.NexmarkInput.BenchmarkEvents, () => PartitionsInterleaved(bench, bench.Q5HotItemsPartitionedCheckpointed)),
+            ("Q5HotItemsPartitioned, the first fifth of each partition (against the whole case: a run's fixed time and its time per event)", bench.NexmarkFifthEvents, () => FirstFifth(bench, bench.Q5HotItemsPartitioned)),
             ("Q5HotItemsPartitioned, channels spin before they block (as before session 21)", Nexmark.NexmarkInput.BenchmarkEvents, () => Spinning(bench, bench.Q5HotItemsPartitioned)),
             ("Q5HotItemsPartitioned, maximum after the merge only", Nexmark.NexmarkInput.BenchmarkEvents, () => WithoutLocalSteps(bench, bench.Q5HotItemsPartitioned)),
             ("Q5HotItems (one source task: the array is out of order)", Nexmark.NexmarkInput.BenchmarkEvents, bench.Q5HotItems),
@@ -115,7 +117,14 @@ public static class ParallelismRun
             ("TumblingCountPerKeyPartitioned, one phase, ordered task input", 10_000_000, () => OnePhase(bench, () => Ordered(bench, bench.TumblingCountPerKeyPartitioned))),
             ("TumblingCountPerKeyPartitionedCheckpointed, one phase (job)", 10_000_000, () => OnePhase(bench, bench.TumblingCountPerKeyPartitionedCheckpointed)),
         };
-        var selected = cases.Where(c => list.Count == 0 || list.Any(f => f.StartsWith('=') ? c.Name == f[1..] : c.Name.Contains(f, StringComparison.OrdinalIgnoreCase))).ToList();
+        // In the order of the filters that select them (then of the list), so a script can alternate two cases' order between launches.
+        var selected = cases
+            .Select((c, index) => (Case: c, Index: index, Filter: list.FindIndex(f => f.StartsWith('=') ? c.Name == f[1..] : c.Name.Contains(f, StringComparison.OrdinalIgnoreCase))))
+            .Where(x => list.Count == 0 || x.Filter >= 0)
+            .OrderBy(x => x.Filter)
+            .ThenBy(x => x.Index)
+            .Select(x => x.Case)
+            .ToList();
         for (int round = 1; round <= rounds; round++)
         {
             if (rounds > 1)
@@ -360,6 +369,20 @@ public static class ParallelismRun
 
     /// <summary>Runs a case with q5's per-window maximum only after the merge (as before issue #16's sixth part).</summary>
     private static long WithoutLocalSteps(ParallelismBenchmarks bench, Func<long> run) => SwitchedOff(on => bench.TaskLocalSteps = on, run);
+
+    /// <summary>Runs a q5 case over the first fifth of each partition (see <see cref="ParallelismBenchmarks.NexmarkFifth"/>).</summary>
+    private static long FirstFifth(ParallelismBenchmarks bench, Func<long> run)
+    {
+        bench.NexmarkFifth = true;
+        try
+        {
+            return run();
+        }
+        finally
+        {
+            bench.NexmarkFifth = false;
+        }
+    }
 
     /// <summary>Runs a case with every channel's waiting side spinning before it blocks, whatever the run's thread count (the engine's choice before session 21).</summary>
     private static long Spinning(ParallelismBenchmarks bench, Func<long> run)
