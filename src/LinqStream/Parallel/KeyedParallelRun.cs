@@ -134,7 +134,9 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         }
 
         int channelsPerTask = sources;
-        _spin = ChannelWaits.ShouldSpin(sources + (_chained ? 0 : parallelism) + 1, options.SpinBeforeBlocking);
+        // The threads that work per event: the source tasks, and the tasks unless chained onto them. The query's thread (the merge,
+        // the rest of the plan) takes results, not events, and mostly waits.
+        _spin = ChannelWaits.ShouldSpin(sources + (_chained ? 0 : parallelism), options.SpinBeforeBlocking);
         // Each task writes its dead letters through its own sink, tagged with the last barrier that task passed (a job's buffer
         // commits with a checkpoint exactly the letters from before its barrier); a sink of the caller's is serialized across tasks.
         var sharedLetters = options.DeadLetters is null or IEpochDeadLetterSink ? options.DeadLetters : new LockedDeadLetters(options.DeadLetters);

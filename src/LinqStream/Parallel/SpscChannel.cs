@@ -422,9 +422,10 @@ internal static class ChannelWaits
     /// Spinning is worth it only while the other side runs on another core: then the message comes within the spin and the
     /// sleep and wake-up (microseconds on both sides) are saved. When a run has more threads than the machine has cores, the
     /// side that would be awaited is often not running at all, and a spin only takes time from a thread that has work (on 2
-    /// cores q5 at P = 2 runs 5 threads: benchmarks/RESULTS.md, "Session 21"). So spin only when the run's threads fit on the cores.
+    /// cores q5 at P = 2 runs 4 such threads: benchmarks/RESULTS.md, "Session 21"). So spin only when the run's threads fit on the cores.
     /// </summary>
-    /// <param name="threads">The run's busy threads: its source tasks, its tasks (unless chained onto the source tasks) and the query's thread.</param>
+    /// <param name="threads">The run's threads that work per event: its source tasks and its tasks (unless chained onto the source tasks);
+    /// not the query's thread, which takes results and mostly waits.</param>
     /// <param name="forced">The query's <c>SpinBeforeBlocking</c>, when set.</param>
     public static bool ShouldSpin(int threads, bool? forced) => forced ?? threads <= Environment.ProcessorCount;
 }
