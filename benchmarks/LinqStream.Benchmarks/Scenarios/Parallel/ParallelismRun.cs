@@ -340,75 +340,36 @@ public static class ParallelismRun
     private static long SnapshotFirst(ParallelismBenchmarks bench, Func<long> run) => SwitchedOff(on => bench.BarrierBeforeSnapshot = on, run);
 
     /// <summary>Runs a case with source tasks waiting for <paramref name="wait"/> after they sent a barrier (the default: until it is through).</summary>
-    private static long AtBarriers(ParallelismBenchmarks bench, LinqStream.SourceBarrierWait wait, Func<long> run)
-    {
-        bench.SourcesWaitAtBarrier = wait;
-        try
-        {
-            return run();
-        }
-        finally
-        {
-            bench.SourcesWaitAtBarrier = LinqStream.SourceBarrierWait.UntilThrough;
-        }
-    }
+    private static long AtBarriers(ParallelismBenchmarks bench, LinqStream.SourceBarrierWait wait, Func<long> run) =>
+        Switched(value => bench.SourcesWaitAtBarrier = value, wait, LinqStream.SourceBarrierWait.UntilThrough, run);
 
     /// <summary>Runs a q5 case over round-robin views of the one generated array (see <see cref="ParallelismBenchmarks.NexmarkPartitionsInterleaved"/>).</summary>
-    private static long PartitionsInterleaved(ParallelismBenchmarks bench, Func<long> run)
-    {
-        bench.NexmarkPartitionsInterleaved = true;
-        try
-        {
-            return run();
-        }
-        finally
-        {
-            bench.NexmarkPartitionsInterleaved = false;
-        }
-    }
+    private static long PartitionsInterleaved(ParallelismBenchmarks bench, Func<long> run) =>
+        Switched(on => bench.NexmarkPartitionsInterleaved = on, true, false, run);
 
     /// <summary>Runs a case with q5's per-window maximum only after the merge (as before issue #16's sixth part).</summary>
     private static long WithoutLocalSteps(ParallelismBenchmarks bench, Func<long> run) => SwitchedOff(on => bench.TaskLocalSteps = on, run);
 
     /// <summary>Runs a q5 case over the first fifth of each partition (see <see cref="ParallelismBenchmarks.NexmarkFifth"/>).</summary>
-    private static long FirstFifth(ParallelismBenchmarks bench, Func<long> run)
-    {
-        bench.NexmarkFifth = true;
-        try
-        {
-            return run();
-        }
-        finally
-        {
-            bench.NexmarkFifth = false;
-        }
-    }
+    private static long FirstFifth(ParallelismBenchmarks bench, Func<long> run) => Switched(on => bench.NexmarkFifth = on, true, false, run);
 
     /// <summary>Runs a case with every channel's waiting side spinning before it blocks, whatever the run's thread count (the engine's choice before session 21).</summary>
-    private static long Spinning(ParallelismBenchmarks bench, Func<long> run)
-    {
-        bench.SpinBeforeBlocking = true;
-        try
-        {
-            return run();
-        }
-        finally
-        {
-            bench.SpinBeforeBlocking = null;
-        }
-    }
+    private static long Spinning(ParallelismBenchmarks bench, Func<long> run) => Switched<bool?>(value => bench.SpinBeforeBlocking = value, true, null, run);
 
     /// <summary>Runs a case with one of the benchmark's plan switches off, and turns it on again.</summary>
-    private static long SwitchedOff(Action<bool> set, Func<long> run)
+    private static long SwitchedOff(Action<bool> set, Func<long> run) => Switched(set, false, true, run);
+
+    /// <summary>Runs a case with one of the benchmark's settings at <paramref name="during"/>, then sets it to <paramref name="after"/> (its default).</summary>
+    private static long Switched<TValue>(Action<TValue> set, TValue during, TValue after, Func<long> run)
     {
-        set(false);
+        set(during);
         try
         {
             return run();
         }
         finally
         {
-            set(true);
+            set(after);
         }
     }
 
