@@ -143,8 +143,8 @@ public sealed record QueryOptions
 
     /// <summary>
     /// Gets whether a task that finds a channel empty (or full) spins briefly before it blocks: <see langword="null"/> decides per
-    /// run (spin only when the run's threads fit on the machine's cores; docs/parallelism.md, "Waiting on a channel"). Internal:
-    /// benchmarks compare both.
+    /// run (spin only when the run's threads that work per event fit on the machine's cores; docs/parallelism.md, "Waiting on a
+    /// channel"). Internal: benchmarks compare both.
     /// </summary>
     /// <value>The default value is <see langword="null"/> (decided per run).</value>
     internal bool? SpinBeforeBlocking { get; init; }

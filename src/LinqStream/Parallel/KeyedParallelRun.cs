@@ -1368,9 +1368,8 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
                 continue;
             }
 
-            if (_spin && !spinner.NextSpinWillYield)
+            if (ChannelWaits.TrySpin(ref spinner, _spin))
             {
-                spinner.SpinOnce(-1);
                 continue;
             }
 
@@ -1533,17 +1532,14 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
     private static void WaitForMessage(ConsumerSignal signal, Func<bool> hasMessage, bool spin)
     {
         var spinner = default(SpinWait);
-        while (spin && !spinner.NextSpinWillYield)
+        while (!hasMessage())
         {
-            if (hasMessage())
+            if (!ChannelWaits.TrySpin(ref spinner, spin))
             {
+                signal.Wait(hasMessage, 100);
                 return;
             }
-
-            spinner.SpinOnce(-1);
         }
-
-        signal.Wait(hasMessage, 100);
     }
 
     /// <summary>What a source task wrote at a barrier: its union's state (partitioned) and its other parts.</summary>

@@ -392,12 +392,10 @@ internal sealed class OrderRestoringMerge<T> : SourceDriver
         var spinner = default(SpinWait);
         while (!ReadOne(i, wait: false))
         {
-            if (!_channels[i].SpinBeforeBlocking || spinner.NextSpinWillYield || _channels[i].IsClosed)
+            if (_channels[i].IsClosed || !ChannelWaits.TrySpin(ref spinner, _channels[i].SpinBeforeBlocking))
             {
                 return false;
             }
-
-            spinner.SpinOnce(-1);
         }
 
         return true;

@@ -317,9 +317,8 @@ internal sealed class SpscChannel<T>
                 return true;
             }
 
-            if (SpinBeforeBlocking && !spinner.NextSpinWillYield)
+            if (ChannelWaits.TrySpin(ref spinner, SpinBeforeBlocking))
             {
-                spinner.SpinOnce(-1);
                 continue;
             }
 
@@ -352,9 +351,8 @@ internal sealed class SpscChannel<T>
                 return false;
             }
 
-            if (SpinBeforeBlocking && !spinner.NextSpinWillYield)
+            if (ChannelWaits.TrySpin(ref spinner, SpinBeforeBlocking))
             {
-                spinner.SpinOnce(-1);
                 continue;
             }
 
@@ -428,6 +426,21 @@ internal static class ChannelWaits
     /// not the query's thread, which takes results and mostly waits.</param>
     /// <param name="forced">The query's <c>SpinBeforeBlocking</c>, when set.</param>
     public static bool ShouldSpin(int threads, bool? forced) => forced ?? threads <= Environment.ProcessorCount;
+
+    /// <summary>
+    /// One step of every channel wait's "spin briefly, then block": spins once and returns true while <paramref name="spin"/> is on
+    /// and the spin has not reached the point where it would yield the core; false when the caller should block now.
+    /// </summary>
+    public static bool TrySpin(ref SpinWait spinner, bool spin)
+    {
+        if (!spin || spinner.NextSpinWillYield)
+        {
+            return false;
+        }
+
+        spinner.SpinOnce(-1);
+        return true;
+    }
 }
 
 /// <summary>
