@@ -4,8 +4,9 @@
 # runs N launches of the console mode (--parallelism --runs 5, each case warmed >= 40 runs; more options in OPTS) over the given
 # cases (=NAME: exactly that case), appending to LOG in this folder with a header per launch (time, load). With --alternate and
 # two cases, even launches run them in the other order (a process's second case tends to run P = 1 slower: spin-ab.log).
-cd /work/main
-OUT=benchmarks/results/2026-12-06-session21/$1
+# ROOT: the checkout whose build runs (default /work/main); OUTDIR: where LOG goes (default this folder; session 22 passed its own).
+cd "${ROOT:-/work/main}"
+OUT=${OUTDIR:-benchmarks/results/2026-12-06-session21}/$1
 n=$2
 shift 2
 alternate=0

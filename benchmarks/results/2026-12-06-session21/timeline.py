@@ -12,9 +12,14 @@ def load_runs(path):
         if m:
             rows.append((float(m.group(3)), m.group(1).strip(), int(m.group(2))))
     rows.sort()
+    return split_runs(rows)
+
+
+def split_runs(rows, gap=0.02):
+    """Rows (time first, in time order) split into runs at gaps of more than `gap` seconds (also session 22's schedlib.py)."""
     runs, cur = [], [rows[0]]
     for r in rows[1:]:
-        if r[0] - cur[-1][0] > 0.02:
+        if r[0] - cur[-1][0] > gap:
             runs.append(cur)
             cur = [r]
         else:
