@@ -113,11 +113,6 @@ internal sealed class QueryRunner
             if (!stepped)
             {
                 var waits = new List<Task>(sources.Count + 1);
-                if (Wake is { } wake)
-                {
-                    waits.Add(wake());
-                }
-
                 foreach (var source in sources)
                 {
                     if (!source.IsCompleted)
@@ -128,7 +123,15 @@ internal sealed class QueryRunner
 
                 if (waits.Count == 0)
                 {
-                    continue; // the last open source completed since it was looked at (a cancelled live source): look again
+                    // Every open source completed since it was looked at (a cancelled live source, or a stop that disposed them
+                    // all): look again. Waiting for Wake alone here would wait forever once the run has stopped, since nothing
+                    // completes it then (a parallel run's source task that was stopped right after a step that found no data).
+                    continue;
+                }
+
+                if (Wake is { } wake)
+                {
+                    waits.Add(wake());
                 }
 
                 try
@@ -224,7 +227,7 @@ internal sealed class QueryRunner
             return false;
         }
 
-        var waits = new List<Task>(sources.Count + 1) { wake };
+        var waits = new List<Task>(sources.Count + 1);
         foreach (var source in sources)
         {
             if (!source.IsCompleted)
@@ -233,6 +236,12 @@ internal sealed class QueryRunner
             }
         }
 
+        if (waits.Count == 0)
+        {
+            return true; // every open source completed (or the query stopped) since it was looked at: the next step sees it, no wait
+        }
+
+        waits.Add(wake);
         await Task.WhenAny(waits).ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
         return true;
