@@ -204,10 +204,27 @@ internal sealed class SpscChannel<T>
         return waiter.Task;
     }
 
-    /// <summary>Frees the slot returned by <see cref="Peek()"/> (its batch is emptied for the producer).</summary>
+    /// <summary>
+    /// Frees the slot returned by <see cref="Peek()"/> (its batch is emptied for the producer). Releasing the producer's completion,
+    /// the last message the channel carries, gives every slot's batch back to <see cref="ChannelBatches{T}"/> for the next run.
+    /// </summary>
     public void Release()
     {
-        _slots[_positions.Head & _mask].Clear();
+        var released = _slots[_positions.Head & _mask];
+        bool last = released.Kind == ChannelMessage.Completed;
+        released.Clear();
+        if (last)
+        {
+            // The producer sent nothing after its completion and the consumer reads nothing after it: no slot is in use.
+            foreach (var slot in _slots)
+            {
+                if (slot.TakeBatch() is { } batch && batch.Capacity == _batchSize)
+                {
+                    ChannelBatches<T>.GiveBack(batch);
+                }
+            }
+        }
+
         long head = _positions.Head + 1;
         Volatile.Write(ref _positions.Head, head);
         Interlocked.MemoryBarrier();
@@ -401,8 +418,16 @@ internal sealed class SpscChannel<T>
         /// <summary>Gets the batch of a batch message (the producer made it the first time it filled this slot; read it only from a batch message).</summary>
         public EventBatch<T> Batch => _batch!;
 
-        /// <summary>Gets the slot's batch to fill, made now the first time (producer side).</summary>
-        public EventBatch<T> BatchToFill(int capacity) => _batch ??= new EventBatch<T>(capacity);
+        /// <summary>Gets the slot's batch to fill, taken now the first time (producer side; one kept from an earlier run if there is one).</summary>
+        public EventBatch<T> BatchToFill(int capacity) => _batch ??= ChannelBatches<T>.Take(capacity);
+
+        /// <summary>Takes the slot's batch out of it (the channel's end: the slot is not used again).</summary>
+        public EventBatch<T>? TakeBatch()
+        {
+            var batch = _batch;
+            _batch = null;
+            return batch;
+        }
 
         /// <summary>Empties the slot's batch, if it has one (consumer side, at release).</summary>
         public void Clear()

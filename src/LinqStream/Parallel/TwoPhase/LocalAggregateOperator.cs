@@ -3,6 +3,7 @@ using LinqStream.Physical.Aggregate;
 using LinqStream.Physical.Windows;
 using LinqStream.Runtime;
 using LinqStream.Runtime.Checkpoints;
+using LinqStream.Runtime.Tables;
 using LinqStream.Temporal;
 
 namespace LinqStream.Parallel.TwoPhase;
@@ -174,6 +175,21 @@ internal sealed class LocalAggregateOperator<T, TKey, TWords> : WindowAggregateO
         return pane;
     }
 
+    /// <summary>At the end of the run, every pane shipped: the free panes' key tables and the columns' arrays back to their pools.</summary>
+    protected override void ReleaseTables()
+    {
+        if (_panes.Count != 0 || !Slots.Release())
+        {
+            return;
+        }
+
+        while (_free.TryPop(out var pane))
+        {
+            PooledDictionaries<TKey>.Return(pane.Slots);
+            pane.Slots = null!; // not used again: the operator's run is over
+        }
+    }
+
     protected override void Close(long watermark)
     {
         EventBatch<PartialGroup<TKey, TWords>>? output = null;
@@ -238,7 +254,9 @@ internal sealed class LocalAggregateOperator<T, TKey, TWords> : WindowAggregateO
         public long Start;
         public long End;
         public int Null = -1;
-        public readonly Dictionary<TKey, int> Slots = [];
+
+        /// <summary>The pane's key table: rented (<see cref="PooledDictionaries{TKey}"/>) and given back at the end of the run.</summary>
+        public Dictionary<TKey, int> Slots = PooledDictionaries<TKey>.Rent();
 
         /// <summary>Sizes the table of a pane about to open for <paramref name="expected"/> keys (the newest open pane's): allocated once, not doubled up from empty.</summary>
         public void Presize(int expected) => Slots.EnsureCapacity(Math.Min(expected, TableLimit));

@@ -46,6 +46,8 @@ internal sealed class PartialMergeColumn<T, TKey, TWords> : AggregateColumn<Part
 
     public override void Grow(int capacity) => _inner.Grow(capacity);
 
+    public override void Release() => _inner.Release();
+
     public override void Prepare(EventBatch<PartialGroup<TKey, TWords>> batch)
     {
         int count = batch.Count, width = _width;

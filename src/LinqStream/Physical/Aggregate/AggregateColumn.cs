@@ -20,8 +20,17 @@ internal abstract class AggregateColumn<T>
     /// <summary>Gets a value indicating whether the aggregate keeps every event (no incremental form).</summary>
     public virtual bool Buffers => false;
 
-    /// <summary>Makes room for slots <c>0 .. capacity-1</c>.</summary>
+    /// <summary>Makes room for slots <c>0 .. capacity-1</c> (new slots empty; a smaller capacity keeps the slots below it).</summary>
     public abstract void Grow(int capacity);
+
+    /// <summary>
+    /// At the end of a run, with no slot live: gives the per-slot arrays back to the shared array pool, so the next run of a query in
+    /// the process grows into them instead of allocating them again (a column that rents its arrays; the others keep theirs for
+    /// the collector). The column holds no slot after it; <see cref="Grow"/> makes room again.
+    /// </summary>
+    public virtual void Release()
+    {
+    }
 
     /// <summary>Computes this aggregate's input values for the batch.</summary>
     public abstract void Prepare(EventBatch<T> batch);

@@ -1,4 +1,5 @@
 using LinqStream.Physical.Kernels;
+using LinqStream.Runtime.Tables;
 namespace LinqStream.Physical.Aggregate;
 
 /// <summary><c>Count()</c>, <c>LongCount()</c>, <c>Count(p)</c>, <c>Any(p)</c> and <c>All(p)</c> (as a count of exceptions): a counter per slot.</summary>
@@ -11,7 +12,9 @@ internal sealed class CountColumn<T> : ValueAggregateColumn<T, byte>
     {
     }
 
-    public override void Grow(int capacity) => Array.Resize(ref _counts, capacity);
+    public override void Grow(int capacity) => PooledArrays.ResizeCleared(ref _counts, capacity);
+
+    public override void Release() => PooledArrays.Release(ref _counts);
 
     public override void Accumulate(int[] slots, int count)
     {

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using LinqStream.Physical.Kernels;
+using LinqStream.Runtime.Tables;
 namespace LinqStream.Physical.Aggregate;
 
 /// <summary><c>Min(f)</c> or <c>Max(f)</c>: the best value per slot (windows only grow, so no retraction is needed).</summary>
@@ -14,8 +15,14 @@ internal sealed class MinMaxColumn<T, TValue> : ValueAggregateColumn<T, TValue>
 
     public override void Grow(int capacity)
     {
-        Array.Resize(ref _best, capacity);
-        Array.Resize(ref _has, capacity);
+        PooledArrays.ResizeCleared(ref _best, capacity);
+        PooledArrays.ResizeCleared(ref _has, capacity);
+    }
+
+    public override void Release()
+    {
+        PooledArrays.Release(ref _best);
+        PooledArrays.Release(ref _has);
     }
 
     public override void Accumulate(int[] slots, int count)

@@ -53,7 +53,7 @@ internal sealed class SlotAllocator<T>
         {
             if (_next == _capacity)
             {
-                Grow(_capacity * 2);
+                Grow(Math.Max(MinimumCapacity, _capacity * 2));
             }
 
             slot = _next++;
@@ -118,6 +118,32 @@ internal sealed class SlotAllocator<T>
                 _columns[c].RestoreSlot(i, states[i][c]);
             }
         }
+    }
+
+    /// <summary>
+    /// At the end of a run: when no slot is live, gives the columns' arrays back to the shared array pool
+    /// (<see cref="AggregateColumn{T}.Release"/>) so the next run of a query in the process reuses them; the allocator is then
+    /// empty and grows again if used. With live slots (a run that stopped early) it does nothing: they stay for the collector.
+    /// </summary>
+    /// <returns><see langword="true"/> when the columns were released.</returns>
+    public bool Release()
+    {
+        if (Live != 0)
+        {
+            return false;
+        }
+
+        foreach (var column in _columns)
+        {
+            column.Release();
+        }
+
+        _free.Clear();
+        _next = 0;
+        _capacity = 0;
+        _peak = 0;
+        _releasedSinceCheck = false;
+        return true;
     }
 
     private void Grow(int capacity)

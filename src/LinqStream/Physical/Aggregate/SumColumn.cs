@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using LinqStream.Physical.Kernels;
+using LinqStream.Runtime.Tables;
 
 namespace LinqStream.Physical.Aggregate;
 
@@ -30,10 +31,18 @@ internal sealed class IntegerSumColumn<T, TValue> : ValueAggregateColumn<T, TVal
 
     public override void Grow(int capacity)
     {
-        Array.Resize(ref _sums, capacity);
-        Array.Resize(ref _lows, capacity);
-        Array.Resize(ref _highs, capacity);
-        Array.Resize(ref _counts, capacity);
+        PooledArrays.ResizeCleared(ref _sums, capacity);
+        PooledArrays.ResizeCleared(ref _lows, capacity);
+        PooledArrays.ResizeCleared(ref _highs, capacity);
+        PooledArrays.ResizeCleared(ref _counts, capacity);
+    }
+
+    public override void Release()
+    {
+        PooledArrays.Release(ref _sums);
+        PooledArrays.Release(ref _lows);
+        PooledArrays.Release(ref _highs);
+        PooledArrays.Release(ref _counts);
     }
 
     public override void Accumulate(int[] slots, int count)
@@ -150,9 +159,16 @@ internal sealed class OrderedSumColumn<T, TValue, TAcc> : ValueAggregateColumn<T
 
     public override void Grow(int capacity)
     {
-        Array.Resize(ref _sums, capacity);
-        Array.Resize(ref _counts, capacity);
-        Array.Resize(ref _overflowed, capacity);
+        PooledArrays.ResizeCleared(ref _sums, capacity);
+        PooledArrays.ResizeCleared(ref _counts, capacity);
+        PooledArrays.ResizeCleared(ref _overflowed, capacity);
+    }
+
+    public override void Release()
+    {
+        PooledArrays.Release(ref _sums);
+        PooledArrays.Release(ref _counts);
+        PooledArrays.Release(ref _overflowed);
     }
 
     public override void Accumulate(int[] slots, int count)

@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using LinqStream.Physical.Aggregate;
 using LinqStream.Runtime;
 using LinqStream.Runtime.Checkpoints;
+using LinqStream.Runtime.Tables;
 using LinqStream.Temporal;
 
 namespace LinqStream.Physical.Windows;
@@ -23,9 +24,9 @@ internal sealed partial class FixedWindowAggregateOperator<T, TKey, TResult> : W
     // every window that holds it (Passes times).
     private readonly bool _usePanes;
     private readonly long _paneSize;
-    private readonly Dictionary<TKey, int> _merge = [];
+    private Dictionary<TKey, int> _merge = PooledDictionaries<TKey>.Rent();
     private readonly Parallel.KeyOrder<TKey> _keyOrder = new();
-    private readonly OpenWindow _bounds = new(); // a merged window's bounds as it is emitted (its table stays empty)
+    private readonly OpenWindow _bounds = new(rented: false); // a merged window's bounds as it is emitted (its table stays empty)
     private long _nextWindowStart = Ticks.MinusInfinity;
 
     public FixedWindowAggregateOperator(
@@ -352,6 +353,27 @@ internal sealed partial class FixedWindowAggregateOperator<T, TKey, TResult> : W
         return slot;
     }
 
+    /// <summary>
+    /// At the end of the run, once every window closed: the key tables of the free windows and the merge table go back to
+    /// <see cref="PooledDictionaries{TKey}"/>, the aggregate columns' arrays to the array pool, for the next run in the process.
+    /// </summary>
+    protected override void ReleaseTables()
+    {
+        if (_windows.Count != 0 || !Slots.Release())
+        {
+            return; // a window still open: its groups stay for the collector
+        }
+
+        while (_freeWindows.TryPop(out var window))
+        {
+            PooledDictionaries<TKey>.Return(window.Slots);
+            window.Slots = null!; // not used again: the operator's run is over
+        }
+
+        PooledDictionaries<TKey>.Return(_merge);
+        _merge = null!;
+    }
+
     private OpenWindow GetWindow(long start)
     {
         int index = _windows.Count - 1;
@@ -365,7 +387,7 @@ internal sealed partial class FixedWindowAggregateOperator<T, TKey, TResult> : W
             return _windows[index];
         }
 
-        var window = _freeWindows.Count > 0 ? _freeWindows.Pop() : new OpenWindow();
+        var window = _freeWindows.Count > 0 ? _freeWindows.Pop() : new OpenWindow(rented: true);
         window.Presize(_windows.Count > 0 ? _windows[^1].Slots.Count : 0);
         window.Start = start;
         window.End = Ticks.SaturatingAdd(start, _paneSize);
@@ -586,7 +608,11 @@ internal sealed partial class FixedWindowAggregateOperator<T, TKey, TResult> : W
         public long End;
         public int Null = -1;
         public int Single = -1;
-        public readonly Dictionary<TKey, int> Slots = [];
+
+        /// <summary>The window's key table: rented (<see cref="PooledDictionaries{TKey}"/>) and given back at the end of the run.</summary>
+        public Dictionary<TKey, int> Slots;
+
+        public OpenWindow(bool rented) => Slots = rented ? PooledDictionaries<TKey>.Rent() : [];
 
         /// <summary>
         /// Sizes the table of a window about to open for as many keys as the newest open one holds (<paramref name="expected"/>; panes

@@ -247,6 +247,28 @@ internal abstract class WindowAggregateOperator<T, TKey, TResult> : UnaryOperato
         }
     }
 
+    /// <summary>Completes downstream, then gives the run's tables back to their pools (<see cref="ReleaseTables"/>).</summary>
+    public sealed override void OnCompleted()
+    {
+        if (Faulted)
+        {
+            return;
+        }
+
+        Downstream.OnCompleted();
+        ReleaseTables();
+    }
+
+    /// <summary>
+    /// At the end of the run (after completion was sent downstream): gives what the run grew back to the process's pools, so the
+    /// next run of a query reuses it (the tumbling/hopping aggregate and the two-phase local one, whose state is all on the heap;
+    /// nothing by default: a spilled aggregate's checkpoint cut may still read its columns). An operator whose state is not empty
+    /// at the end (a stop before the end of the input) keeps it for the collector.
+    /// </summary>
+    protected virtual void ReleaseTables()
+    {
+    }
+
     /// <summary>Assigns <see cref="SlotColumn"/> for the batch and folds the prepared columns into it (once per window kind's pass).</summary>
     protected abstract void Accumulate(EventBatch<T> batch);
 

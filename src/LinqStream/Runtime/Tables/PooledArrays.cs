@@ -92,6 +92,22 @@ internal static class PooledArrays
         Return(old);
     }
 
+    /// <summary>
+    /// <see cref="Array.Resize{T}(ref T[], int)"/> with rented arrays: replaces <paramref name="array"/> by a rented one of at least
+    /// <paramref name="length"/> elements that holds its first elements (as many as both have room for) and <c>default</c> in the
+    /// rest, and gives the old one back (an aggregate column's per-slot arrays, which assume a new slot is empty).
+    /// </summary>
+    public static void ResizeCleared<T>(ref T[] array, int length)
+    {
+        var resized = Rent<T>(length);
+        int kept = Math.Min(array.Length, resized.Length);
+        Array.Copy(array, resized, kept);
+        Array.Clear(resized, kept, resized.Length - kept);
+        var old = array;
+        array = resized;
+        Return(old);
+    }
+
     /// <summary>The smallest power of two that is at least <paramref name="count"/> and at least <see cref="MinimumLength"/>.</summary>
     public static int PowerOfTwoFor(int count) =>
         count <= MinimumLength ? MinimumLength : checked((int)BitOperations.RoundUpToPowerOf2((uint)count));
