@@ -1002,6 +1002,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         }
         finally
         {
+            _sourceContexts[source].GiveBackPools(); // this run is over for the source task's context: its batches serve the next run
             _sourceStates[source].Ended.TrySetResult();
         }
     }
@@ -1024,6 +1025,7 @@ internal abstract class KeyedParallelRun<T, TX, TKey, TResult> : IParallelRun, I
         }
         finally
         {
+            _taskContexts[task].GiveBackPools(); // the task's context is not used after its end: its batches serve the next run
             TaskEnded(task);
         }
     }

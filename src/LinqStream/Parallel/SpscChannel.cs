@@ -206,7 +206,7 @@ internal sealed class SpscChannel<T>
 
     /// <summary>
     /// Frees the slot returned by <see cref="Peek()"/> (its batch is emptied for the producer). Releasing the producer's completion,
-    /// the last message the channel carries, gives every slot's batch back to <see cref="ChannelBatches{T}"/> for the next run.
+    /// the last message the channel carries, gives every slot's batch back to <see cref="SharedBatches{T}"/> for the next run.
     /// </summary>
     public void Release()
     {
@@ -220,7 +220,7 @@ internal sealed class SpscChannel<T>
             {
                 if (slot.TakeBatch() is { } batch && batch.Capacity == _batchSize)
                 {
-                    ChannelBatches<T>.GiveBack(batch);
+                    SharedBatches<T>.GiveBack(batch);
                 }
             }
         }
@@ -419,7 +419,7 @@ internal sealed class SpscChannel<T>
         public EventBatch<T> Batch => _batch!;
 
         /// <summary>Gets the slot's batch to fill, taken now the first time (producer side; one kept from an earlier run if there is one).</summary>
-        public EventBatch<T> BatchToFill(int capacity) => _batch ??= ChannelBatches<T>.Take(capacity);
+        public EventBatch<T> BatchToFill(int capacity) => _batch ??= SharedBatches<T>.Take(capacity);
 
         /// <summary>Takes the slot's batch out of it (the channel's end: the slot is not used again).</summary>
         public EventBatch<T>? TakeBatch()

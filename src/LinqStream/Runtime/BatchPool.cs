@@ -17,7 +17,7 @@ internal sealed class BatchPool<T> : IBatchPool
     public EventBatch<T> Rent()
     {
         Outstanding++;
-        return _free.TryPop(out var batch) ? batch : new EventBatch<T>(BatchSize);
+        return _free.TryPop(out var batch) ? batch : SharedBatches<T>.Take(BatchSize);
     }
 
     /// <summary>Rents a batch and copies <paramref name="batch"/> into it: times, payloads and filter bits.</summary>
@@ -66,6 +66,24 @@ internal sealed class BatchPool<T> : IBatchPool
         _free.TrimExcess();
     }
 
+    /// <summary>
+    /// At the end of a run, on the thread that ran it: when every batch came back, gives the free ones to
+    /// <see cref="SharedBatches{T}"/> for the next run in the process (a pool with batches still out keeps them: one of them may
+    /// still be in use).
+    /// </summary>
+    public void GiveBackToShared()
+    {
+        if (Outstanding != 0)
+        {
+            return;
+        }
+
+        while (_free.TryPop(out var batch))
+        {
+            SharedBatches<T>.GiveBack(batch);
+        }
+    }
+
     /// <summary>Gets the number of free batches the pool holds.</summary>
     public int FreeCount => _free.Count;
 
@@ -81,4 +99,6 @@ internal interface IBatchPool
     Type PayloadType { get; }
 
     void TrimExcess();
+
+    void GiveBackToShared();
 }

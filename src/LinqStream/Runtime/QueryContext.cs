@@ -117,6 +117,18 @@ internal sealed class QueryContext
         }
     }
 
+    /// <summary>
+    /// At the end of a run, on its thread: every pool whose batches all came back gives its free ones to <see cref="SharedBatches{T}"/>
+    /// for the next run in the process (a parallel run's tasks and source tasks, whose contexts are made for one run).
+    /// </summary>
+    public void GiveBackPools()
+    {
+        foreach (var pool in _pools.Values)
+        {
+            pool.GiveBackToShared();
+        }
+    }
+
     /// <summary>The number of batches rented and not yet returned, over all payload types.</summary>
     public int OutstandingBatches()
     {

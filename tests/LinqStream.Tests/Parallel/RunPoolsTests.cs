@@ -9,7 +9,7 @@ namespace LinqStream.Tests.Parallel;
 /// <summary>
 /// What one run of a query leaves to the next in the process (issue #16, session 23): the window aggregates' key tables
 /// (<see cref="PooledDictionaries{TKey}"/>), their columns' arrays (the shared array pool) and the channels' batches
-/// (<see cref="ChannelBatches{T}"/>). A run that reuses them must give the answer a fresh one gives. The types here are used by
+/// (<see cref="SharedBatches{T}"/>). A run that reuses them must give the answer a fresh one gives. The types here are used by
 /// no other test, so the process-wide pools they look at are theirs alone.
 /// </summary>
 public sealed class RunPoolsTests
@@ -99,7 +99,7 @@ public sealed class RunPoolsTests
             Assert.True(PooledDictionaries<PoolKey>.Count > 0, "the aggregates gave no key table back at the end of the run");
             if (parallelism > 1)
             {
-                Assert.True(ChannelBatches<PoolTick>.Count > 0 || twoPhase, "the channels gave no batch back at the end of the run");
+                Assert.True(SharedBatches<PoolTick>.Count > 0 || twoPhase, "the channels gave no batch back at the end of the run");
             }
         }
     }
@@ -122,12 +122,12 @@ public sealed class RunPoolsTests
             channel.Release();
         }
 
-        int before = ChannelBatches<ChannelProbe>.Count;
+        int before = SharedBatches<ChannelProbe>.Count;
         Assert.True(channel.SendCompleted());
         Assert.Equal(ChannelMessage.Completed, channel.Peek()!.Kind);
         channel.Release();
 
-        Assert.Equal(before + 3, ChannelBatches<ChannelProbe>.Count); // the ring's 4 slots, 3 of them ever filled
+        Assert.Equal(before + 3, SharedBatches<ChannelProbe>.Count); // the ring's 4 slots, 3 of them ever filled
         var next = new SpscChannel<ChannelProbe>(capacity: 4, batchSize: 16);
         var taken = next.BeginBatch()!;
         Assert.Contains(taken, filled);
@@ -142,18 +142,18 @@ public sealed class RunPoolsTests
         var channel = new SpscChannel<Probe>(capacity: 2, batchSize: 8);
         channel.BeginBatch()!.Add(1, 2, new Probe(1));
         channel.PublishBatch();
-        int before = ChannelBatches<Probe>.Count;
+        int before = SharedBatches<Probe>.Count;
         channel.Close();
         Assert.Null(channel.BeginBatch());
-        Assert.Equal(before, ChannelBatches<Probe>.Count);
+        Assert.Equal(before, SharedBatches<Probe>.Count);
     }
 
     [Fact]
     public void Batches_OfAnotherCapacity_AreNotTakenForThisOne()
     {
         var small = new EventBatch<Probe>(8);
-        ChannelBatches<Probe>.GiveBack(small);
-        var other = ChannelBatches<Probe>.Take(32);
+        SharedBatches<Probe>.GiveBack(small);
+        var other = SharedBatches<Probe>.Take(32);
         Assert.NotSame(small, other);
         Assert.Equal(32, other.Capacity);
     }

@@ -1,22 +1,23 @@
-using LinqStream.Runtime;
-
-namespace LinqStream.Parallel;
+namespace LinqStream.Runtime;
 
 /// <summary>
-/// The batches of the channels' slots, kept across runs in the process: a channel takes one the first time its producer fills a
-/// slot and gives them all back once its consumer has taken the producer's completion (the last message it will ever carry), so
-/// the next run's channels start with batches made already instead of allocating them again (issue #16: NEXMark q5's channels at
-/// parallelism 2 hold 48 batches of 2,048 events, ~2.5 MB made anew in every run, a collection per run with the tables).
+/// Batches kept across runs in the process: the batches of the channels' slots (a channel takes one the first time its producer
+/// fills a slot and gives them all back once its consumer has taken the producer's completion, the last message it will ever
+/// carry) and those of a parallel run's task contexts (<see cref="BatchPool{T}"/> takes one when it has none free, and its task
+/// gives them all back when it ends with none outstanding). So the next run starts with batches made already instead of
+/// allocating them again (issue #16: NEXMark q5's channels at parallelism 2 hold 48 batches of 2,048 events, ~2.5 MB made anew
+/// in every run, a collection per run with the tables).
 /// </summary>
 /// <remarks>
 /// Take and give back happen once per slot and run, under a lock. A batch given back is empty (<see cref="EventBatch{T}.Reset"/>)
 /// and owns its columns alone (the channels move columns between batches by swapping, never by sharing). At most
-/// <see cref="MaxBatches"/> batches are kept per payload type; a channel that is closed (a stop) keeps its batches for the collector.
+/// <see cref="MaxBatches"/> batches are kept per payload type; a channel that is closed (a stop), or a pool with batches still
+/// out, keeps its batches for the collector.
 /// </remarks>
-internal static class ChannelBatches<T>
+internal static class SharedBatches<T>
 {
-    /// <summary>The most batches kept per payload type (q5 at P = 4 holds about a hundred in its channels).</summary>
-    internal const int MaxBatches = 128;
+    /// <summary>The most batches kept per payload type (q5 at P = 2 holds about fifty in its channels and as many in its tasks).</summary>
+    internal const int MaxBatches = 256;
 
     private static readonly Lock Gate = new();
     private static readonly Stack<EventBatch<T>> Batches = new();
