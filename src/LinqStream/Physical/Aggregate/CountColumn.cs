@@ -14,7 +14,7 @@ internal sealed class CountColumn<T> : ValueAggregateColumn<T, byte>
 
     public override void Grow(int capacity) => PooledArrays.ResizeCleared(ref _counts, capacity);
 
-    public override void Release() => PooledArrays.Release(ref _counts);
+    public override void Release() => PooledArrays.ReleaseColumn(ref _counts);
 
     public override void Accumulate(int[] slots, int count)
     {

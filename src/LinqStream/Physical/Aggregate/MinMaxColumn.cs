@@ -21,8 +21,8 @@ internal sealed class MinMaxColumn<T, TValue> : ValueAggregateColumn<T, TValue>
 
     public override void Release()
     {
-        PooledArrays.Release(ref _best);
-        PooledArrays.Release(ref _has);
+        PooledArrays.ReleaseColumn(ref _best);
+        PooledArrays.ReleaseColumn(ref _has);
     }
 
     public override void Accumulate(int[] slots, int count)

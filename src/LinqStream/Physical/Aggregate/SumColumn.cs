@@ -39,10 +39,10 @@ internal sealed class IntegerSumColumn<T, TValue> : ValueAggregateColumn<T, TVal
 
     public override void Release()
     {
-        PooledArrays.Release(ref _sums);
-        PooledArrays.Release(ref _lows);
-        PooledArrays.Release(ref _highs);
-        PooledArrays.Release(ref _counts);
+        PooledArrays.ReleaseColumn(ref _sums);
+        PooledArrays.ReleaseColumn(ref _lows);
+        PooledArrays.ReleaseColumn(ref _highs);
+        PooledArrays.ReleaseColumn(ref _counts);
     }
 
     public override void Accumulate(int[] slots, int count)
@@ -166,9 +166,9 @@ internal sealed class OrderedSumColumn<T, TValue, TAcc> : ValueAggregateColumn<T
 
     public override void Release()
     {
-        PooledArrays.Release(ref _sums);
-        PooledArrays.Release(ref _counts);
-        PooledArrays.Release(ref _overflowed);
+        PooledArrays.ReleaseColumn(ref _sums);
+        PooledArrays.ReleaseColumn(ref _counts);
+        PooledArrays.ReleaseColumn(ref _overflowed);
     }
 
     public override void Accumulate(int[] slots, int count)

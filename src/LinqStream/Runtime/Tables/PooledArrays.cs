@@ -92,20 +92,46 @@ internal static class PooledArrays
         Return(old);
     }
 
+    /// <summary>The longest per-slot column array <see cref="ResizeCleared"/> and <see cref="ReleaseColumn"/> keep in the pool.</summary>
+    public const int LargestPooledColumn = 1 << 16;
+
     /// <summary>
-    /// <see cref="Array.Resize{T}(ref T[], int)"/> with rented arrays: replaces <paramref name="array"/> by a rented one of at least
-    /// <paramref name="length"/> elements that holds its first elements (as many as both have room for) and <c>default</c> in the
-    /// rest, and gives the old one back (an aggregate column's per-slot arrays, which assume a new slot is empty).
+    /// <see cref="Array.Resize{T}(ref T[], int)"/> for an aggregate column's per-slot array (a new slot is empty): the first elements
+    /// kept (as many as both have room for), <c>default</c> in the rest. Up to <see cref="LargestPooledColumn"/> elements the arrays
+    /// are rented and a smaller old one is given back when growing, so a run's columns grow into what the last run left; bigger
+    /// ones (millions of keys in one window) are made and dropped as <see cref="Array.Resize{T}(ref T[], int)"/> does, and a
+    /// shrinking column's old array goes to the collector too: the memory of a burst goes back while the query runs on, instead of
+    /// staying in the pool.
     /// </summary>
     public static void ResizeCleared<T>(ref T[] array, int length)
     {
+        if (length > LargestPooledColumn)
+        {
+            Array.Resize(ref array, PowerOfTwoFor(length));
+            return;
+        }
+
         var resized = Rent<T>(length);
         int kept = Math.Min(array.Length, resized.Length);
         Array.Copy(array, resized, kept);
         Array.Clear(resized, kept, resized.Length - kept);
         var old = array;
         array = resized;
-        Return(old);
+        if (old.Length <= resized.Length)
+        {
+            Return(old);
+        }
+    }
+
+    /// <summary>At the end of a run: gives a column's array back when it is one <see cref="ResizeCleared"/> would keep, and empties the column.</summary>
+    public static void ReleaseColumn<T>(ref T[] array)
+    {
+        var old = array;
+        array = [];
+        if (old.Length <= LargestPooledColumn)
+        {
+            Return(old);
+        }
     }
 
     /// <summary>The smallest power of two that is at least <paramref name="count"/> and at least <see cref="MinimumLength"/>.</summary>

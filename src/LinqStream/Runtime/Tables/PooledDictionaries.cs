@@ -8,7 +8,8 @@ namespace LinqStream.Runtime.Tables;
 /// </summary>
 /// <remarks>
 /// Rent and return happen once per pane (not per event), under a lock; the pool keeps at most <see cref="MaxTables"/> tables per
-/// key type and none bigger than <see cref="LargestKept"/> entries, so what it holds while no query runs is bounded. A table is
+/// key type, none bigger than <see cref="LargestKept"/> entries, and no more than <see cref="MaxEntries"/> entries' room in all,
+/// so what it holds while no query runs is bounded (about 24 MB for <c>long</c> keys). A table is
 /// returned empty, with the default comparer it was made with; a returned table must no longer be used by its operator.
 /// </remarks>
 internal static class PooledDictionaries<TKey>
@@ -20,8 +21,12 @@ internal static class PooledDictionaries<TKey>
     /// <summary>Tables with room for more entries than this are left to the collector (a burst does not stay in memory).</summary>
     internal const int LargestKept = 1 << 16;
 
+    /// <summary>The most room, in entries, of all tables kept per key type.</summary>
+    internal const int MaxEntries = 1 << 20;
+
     private static readonly Lock Gate = new();
     private static readonly Stack<Dictionary<TKey, int>> Tables = new();
+    private static long s_entries; // the room of the tables kept, under Gate
 
     /// <summary>Gets the number of tables kept now (tests).</summary>
     internal static int Count
@@ -42,6 +47,7 @@ internal static class PooledDictionaries<TKey>
         {
             if (Tables.TryPop(out var table))
             {
+                s_entries -= table.EnsureCapacity(0);
                 return table;
             }
         }
@@ -53,16 +59,18 @@ internal static class PooledDictionaries<TKey>
     public static void Return(Dictionary<TKey, int> table)
     {
         table.Clear();
-        if (table.EnsureCapacity(0) > LargestKept)
+        int room = table.EnsureCapacity(0);
+        if (room > LargestKept)
         {
             return;
         }
 
         lock (Gate)
         {
-            if (Tables.Count < MaxTables)
+            if (Tables.Count < MaxTables && s_entries + room <= MaxEntries)
             {
                 Tables.Push(table);
+                s_entries += room;
             }
         }
     }
