@@ -93,7 +93,7 @@ internal static class PooledArrays
     }
 
     /// <summary>The longest per-slot column array <see cref="ResizeCleared"/> and <see cref="ReleaseColumn"/> keep in the pool.</summary>
-    public const int LargestPooledColumn = 1 << 16;
+    public const int LargestPooledColumn = 1 << 18;
 
     /// <summary>
     /// <see cref="Array.Resize{T}(ref T[], int)"/> for an aggregate column's per-slot array (a new slot is empty): the first elements
