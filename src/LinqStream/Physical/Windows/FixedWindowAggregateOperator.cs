@@ -24,7 +24,7 @@ internal sealed partial class FixedWindowAggregateOperator<T, TKey, TResult> : W
     // every window that holds it (Passes times).
     private readonly bool _usePanes;
     private readonly long _paneSize;
-    private Dictionary<TKey, int> _merge = PooledDictionaries<TKey>.Rent();
+    private Dictionary<TKey, int> _merge; // a window's groups merged from its panes: rented only when panes are used
     private readonly Parallel.KeyOrder<TKey> _keyOrder = new();
     private readonly OpenWindow _bounds = new(rented: false); // a merged window's bounds as it is emitted (its table stays empty)
     private long _nextWindowStart = Ticks.MinusInfinity;
@@ -40,6 +40,7 @@ internal sealed partial class FixedWindowAggregateOperator<T, TKey, TResult> : W
     {
         _usePanes = window.Passes > 1 && window.Size % window.Hop == 0 && plan.Columns.All(c => c.CanMerge);
         _paneSize = _usePanes ? window.Hop : window.Size;
+        _merge = _usePanes ? PooledDictionaries<TKey>.Rent() : [];
         _maximum = downstream as ArgMax.IWindowMaximumInput<TResult>;
     }
 
@@ -370,8 +371,11 @@ internal sealed partial class FixedWindowAggregateOperator<T, TKey, TResult> : W
             window.Slots = null!; // not used again: the operator's run is over
         }
 
-        PooledDictionaries<TKey>.Return(_merge);
-        _merge = null!;
+        if (_usePanes)
+        {
+            PooledDictionaries<TKey>.Return(_merge);
+            _merge = null!;
+        }
     }
 
     private OpenWindow GetWindow(long start)
